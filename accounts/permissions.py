@@ -1,0 +1,186 @@
+"""The one place where Hindsight decides who may see and do what.
+
+Pages, the API, search, exports, emails, digests and webhooks call these predicates and queryset scopes;
+nothing else decides permissions. Anything a user may not see is reported as "not found" (404) by callers.
+
+Roles:
+- admin: `is_staff` or `is_superuser` (sees everything, manages teams, services and templates);
+- member: an active user with at least one team membership; roles per team are viewer, responder, lead;
+- per incident: commander, communications lead, scribe, participant, reviewer (postmortem), declarer.
+
+Visibility: an `internal` incident is seen by every member; a `restricted` one by its participants and
+admins only. An action-item owner who cannot see the incident still sees and can close their own item.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q, QuerySet
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from incidents.models import ActionItem, Incident, PolicyFinding
+
+
+def _active(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def is_admin(user: Any) -> bool:
+    """True for active staff or superusers."""
+    return _active(user) and bool(user.is_staff or user.is_superuser)
+
+
+def _roles(user: User) -> set[str]:
+    cache = getattr(user, "_hindsight_roles", None)
+    if cache is None:
+        cache = set(user.memberships.values_list("role", flat=True))
+        user._hindsight_roles = cache  # type: ignore[attr-defined]
+    return cache
+
+
+def is_member(user: Any) -> bool:
+    """True for an active user with at least one team membership, or an admin."""
+    return is_admin(user) or (_active(user) and bool(_roles(user)))
+
+
+def is_responder(user: Any) -> bool:
+    """True for admins and users who are responder or lead in at least one team."""
+    return is_admin(user) or (_active(user) and bool(_roles(user) & {"responder", "lead"}))
+
+
+def is_lead(user: Any) -> bool:
+    return is_admin(user) or (_active(user) and "lead" in _roles(user))
+
+
+def participant_q(user: User, prefix: str = "") -> Q:
+    """Q matching incidents (through `prefix`, e.g. `incident__`) in which `user` takes part."""
+    p = prefix
+    return (
+        Q(**{f"{p}commander": user})
+        | Q(**{f"{p}communications_lead": user})
+        | Q(**{f"{p}scribe": user})
+        | Q(**{f"{p}declared_by": user})
+        | Q(**{f"{p}participants": user})
+        | Q(**{f"{p}postmortem__reviews__reviewer": user})
+    )
+
+
+def incidents_visible_to(user: Any, queryset: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
+    """Incidents `user` may see (never soft-deleted ones unless admin asks explicitly). Distinct rows."""
+    from incidents.models import Incident, Visibility
+
+    qs = queryset if queryset is not None else Incident.objects.all()
+    qs = qs.filter(deleted_at__isnull=True)
+    if is_admin(user):
+        return qs
+    if not is_member(user):
+        if not _active(user):
+            return qs.none()
+        # Not a member of any team: only restricted incidents they take part in.
+        ids = Incident.objects.filter(participant_q(user)).values("id")
+        return qs.filter(id__in=ids)
+    ids = Incident.objects.filter(Q(visibility=Visibility.INTERNAL) | participant_q(user)).values("id")
+    return qs.filter(id__in=ids)
+
+
+def can_view_incident(user: Any, incident: Incident) -> bool:
+    """True if `user` may see `incident` and everything recorded on it."""
+    if incident.deleted_at is not None:
+        return is_admin(user)
+    if is_admin(user):
+        return True
+    if not _active(user):
+        return False
+    if incident.visibility == "internal" and is_member(user):
+        return True
+    return incidents_visible_to(user).filter(pk=incident.pk).exists()
+
+
+def can_record(user: Any, incident: Incident) -> bool:
+    """True if `user` may add and edit timeline entries, factors and the postmortem of `incident`."""
+    if not can_view_incident(user, incident):
+        return False
+    if is_responder(user):
+        return True
+    return incident.commander_id == user.pk or incident.scribe_id == user.pk
+
+
+def can_command(user: Any, incident: Incident) -> bool:
+    """True if `user` may change status, severity, roles and visibility, resolve and reopen."""
+    if not can_view_incident(user, incident):
+        return False
+    if is_admin(user) or incident.commander_id == user.pk:
+        return True
+    if incident.commander_id is None and is_responder(user):
+        return True
+    return is_lead(user)
+
+
+def can_declare(user: Any) -> bool:
+    """Responders, leads and admins may declare incidents."""
+    return is_responder(user)
+
+
+def action_items_visible_to(user: Any, queryset: QuerySet[ActionItem] | None = None) -> QuerySet[ActionItem]:
+    """Action items on incidents `user` may see, items with no incident (for members), and their own items."""
+    from incidents.models import ActionItem
+
+    qs = queryset if queryset is not None else ActionItem.objects.all()
+    if not _active(user):
+        return qs.none()
+    if is_admin(user):
+        return qs.filter(Q(incident__isnull=True) | Q(incident__deleted_at__isnull=True))
+    visible = incidents_visible_to(user).values("id")
+    cond = Q(owner=user) | Q(incident__in=visible)
+    if is_member(user):
+        cond |= Q(incident__isnull=True)
+    return qs.filter(cond)
+
+
+def can_view_action_item(user: Any, item: ActionItem) -> bool:
+    if not _active(user):
+        return False
+    if item.owner_id == user.pk:
+        return True
+    if item.incident_id is None:
+        return is_member(user)
+    return can_view_incident(user, item.incident)
+
+
+def can_edit_action_item(user: Any, item: ActionItem) -> bool:
+    """The owner, responders who can see the incident, and admins may edit an item."""
+    if not can_view_action_item(user, item):
+        return False
+    return item.owner_id == user.pk or is_responder(user)
+
+
+def findings_visible_to(
+    user: Any, queryset: QuerySet[PolicyFinding] | None = None
+) -> QuerySet[PolicyFinding]:
+    """Policy findings visible to members; a finding only linked to restricted incidents they cannot see is hidden."""
+    from incidents.models import PolicyFinding
+
+    qs = queryset if queryset is not None else PolicyFinding.objects.all()
+    if not _active(user):
+        return qs.none()
+    if is_admin(user):
+        return qs
+    hidden = (
+        PolicyFinding.objects.filter(incidents__isnull=False)
+        .exclude(incidents__in=incidents_visible_to(user).values("id"))
+        .values("id")
+    )
+    cond = Q(owner=user)
+    if is_member(user):
+        cond |= ~Q(id__in=hidden)
+    return qs.filter(cond)
+
+
+def can_view_finding(user: Any, finding: PolicyFinding) -> bool:
+    return findings_visible_to(user).filter(pk=finding.pk).exists()
+
+
+def can_edit_finding(user: Any, finding: PolicyFinding) -> bool:
+    return can_view_finding(user, finding) and (finding.owner_id == user.pk or is_responder(user))

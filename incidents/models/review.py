@@ -1,0 +1,208 @@
+"""The blameless review: contributing factors and the postmortem document."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+class FactorCategory(models.TextChoices):
+    CODE_CHANGE = "code_change", "Code change"
+    CONFIGURATION = "configuration", "Configuration"
+    ENVIRONMENT = "environment", "Environment"
+    INFRASTRUCTURE = "infrastructure", "Infrastructure"
+    DEPENDENCY = "dependency", "Third-party dependency"
+    PROCESS = "process", "Process"
+    ACCESS_CONTROL = "access_control", "Access control"
+    TESTING_GAP = "testing_gap", "Testing gap"
+    MONITORING_GAP = "monitoring_gap", "Monitoring / detection gap"
+    COMMUNICATION = "communication", "Communication"
+
+
+class TestType(models.TextChoices):
+    UNIT = "unit", "Unit"
+    INTEGRATION = "integration", "Integration"
+    PERFORMANCE = "performance", "Performance / load"
+    REGRESSION = "regression", "Regression"
+    FUNCTIONAL = "functional", "Functional"
+    LINT = "lint", "Lint"
+    USABILITY = "usability", "Usability"
+
+
+class ContributingFactor(models.Model):
+    """A condition in the system that made the failure possible. There is no root-cause or fault field.
+
+    `missing_test_types` is a list of `TestType` values, used for testing gaps.
+    `recurrence_of` points at the same factor seen in an earlier incident.
+    """
+
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="factors")
+    category = models.CharField(max_length=20, choices=FactorCategory.choices)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    evidence_entries = models.ManyToManyField("incidents.TimelineEntry", blank=True, related_name="factors")
+    missing_test_types = models.JSONField(default=list, blank=True)
+    recurrence_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="recurrences"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["category", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {self.title}"
+
+
+class PostmortemTemplate(models.Model):
+    """A starting point for a postmortem: Markdown text per section key."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=255, blank=True)
+    sections = models.JSONField(default=dict, help_text="Section key to starting Markdown.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+POSTMORTEM_SECTIONS: list[tuple[str, str]] = [
+    ("summary", "Summary"),
+    ("impact", "Impact"),
+    ("trigger", "Trigger"),
+    ("detection", "Detection"),
+    ("response", "Response"),
+    ("recovery", "Recovery"),
+    ("went_well", "What went well"),
+    ("went_wrong", "What went wrong"),
+    ("got_lucky", "Where we got lucky"),
+    ("surprised", "Why it surprised us"),
+    ("lessons", "Lessons"),
+]
+
+
+class PostmortemStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    PUBLISHED = "published", "Published"
+
+
+class Postmortem(models.Model):
+    """One postmortem document per incident. `sections` maps section keys (POSTMORTEM_SECTIONS) to Markdown.
+
+    `version` increases on every saved edit; a save based on an older version is refused.
+    The detection and change questions are stored as fields so the review asks them every time.
+    """
+
+    incident = models.OneToOneField("incidents.Incident", on_delete=models.PROTECT, related_name="postmortem")
+    template = models.ForeignKey(PostmortemTemplate, null=True, blank=True, on_delete=models.SET_NULL)
+    status = models.CharField(max_length=12, choices=PostmortemStatus.choices, default=PostmortemStatus.DRAFT)
+    sections = models.JSONField(default=dict)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    # Detection and change questions.
+    unnoticed_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How long it went unnoticed."
+    )
+    should_have_caught = models.TextField(blank=True, help_text="Which test or alert should have caught it.")
+    behind_feature_flag = models.BooleanField(null=True, blank=True)
+    flag_off_seconds = models.PositiveIntegerField(null=True, blank=True)
+    staging_matched = models.BooleanField(null=True, blank=True)
+    staging_notes = models.TextField(blank=True)
+    single_person_change = models.BooleanField(
+        null=True, blank=True, help_text="Could one person make this change alone?"
+    )
+
+    # Meeting.
+    meeting_at = models.DateTimeField(null=True, blank=True)
+    meeting_attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    meeting_notes = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"Postmortem for {self.incident.reference}"
+
+
+class PostmortemVersion(models.Model):
+    """A frozen copy of the sections at a version number (kept for every saved edit and on publish)."""
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    sections = models.JSONField(default=dict)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    is_published = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["postmortem", "number"], name="unique_postmortem_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.postmortem} v{self.number}"
+
+
+class ReviewDecision(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+
+class PostmortemReview(models.Model):
+    """A requested reviewer and their decision on a version of the postmortem."""
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="postmortem_reviews"
+    )
+    decision = models.CharField(max_length=20, choices=ReviewDecision.choices, default=ReviewDecision.PENDING)
+    comment = models.TextField(blank=True)
+    version_reviewed = models.PositiveIntegerField(null=True, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["postmortem", "reviewer"], name="unique_postmortem_reviewer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} on {self.postmortem}: {self.decision}"
+
+
+class BlamelessDismissal(models.Model):
+    """A blameless-language finding that a person dismissed, with their reason."""
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="blameless_dismissals")
+    section = models.CharField(max_length=30)
+    rule = models.CharField(max_length=50)
+    text = models.CharField(max_length=255)
+    reason = models.TextField()
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.text}"

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "incidents"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("incidents/", views.incident_list, name="list"),
+    path("incidents/declare/", views.incident_declare, name="declare"),
+    path("incidents/<int:number>/", views.incident_detail, name="detail"),
+    path("incidents/<int:number>/edit/", views.incident_edit, name="edit"),
+    path("incidents/<int:number>/status/", views.incident_status, name="status"),
+    path("incidents/<int:number>/severity/", views.incident_severity, name="severity"),
+    path("incidents/<int:number>/reopen/", views.incident_reopen, name="reopen"),
+    path("incidents/<int:number>/timeline/add/", views.timeline_add, name="timeline_add"),
+]

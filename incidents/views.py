@@ -1,0 +1,222 @@
+"""Incident pages. Views parse input, call one service or selector and render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import can_command, can_declare, can_record
+from incidents import selectors, services
+from incidents.forms import DeclareForm, IncidentEditForm, NoteForm, ReopenForm, SeverityForm, StatusForm
+from incidents.models import ACTIVE_STATUSES, IncidentStatus, Service, Severity
+from incidents.services.incident import TRANSITIONS, IncidentConflict
+
+
+def _apply_errors(form, exc: ValidationError) -> None:  # type: ignore[no-untyped-def]
+    if hasattr(exc, "error_dict"):
+        for field, errs in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    active = list(selectors.active_incidents_for(request.user)[:50])
+    user = request.user
+    mine = [
+        i
+        for i in active
+        if user.pk in (i.commander_id, i.communications_lead_id, i.scribe_id, i.declared_by_id)
+    ]
+    recent = list(selectors.incident_list_for(request.user).exclude(status__in=ACTIVE_STATUSES)[:10])
+    return render(request, "incidents/dashboard.html", {"active": active, "mine": mine, "recent": recent})
+
+
+@login_required
+def incident_list(request: HttpRequest) -> HttpResponse:
+    from django import forms
+
+    class Filters(forms.Form):
+        status = forms.ChoiceField(choices=[("", "Any status"), *IncidentStatus.choices], required=False)
+        severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
+        service = forms.ChoiceField(required=False)
+        started_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+        started_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    filters = Filters(request.GET or None)
+    filters.fields["service"].choices = [("", "Any service"), *Service.objects.values_list("slug", "name")]
+    criteria = filters.cleaned_data if filters.is_valid() else {}
+    qs = selectors.incident_list_for(request.user, **{k: v for k, v in criteria.items() if v})
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "incidents/list.html", {"page": page, "filters": filters, "query": query.urlencode()}
+    )
+
+
+@login_required
+def incident_declare(request: HttpRequest) -> HttpResponse:
+    if not can_declare(request.user):
+        raise Http404
+    form = DeclareForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            incident = services.incident_declare(
+                actor=request.user,
+                title=data["title"],
+                severity=data["severity"],
+                started_at=data["started_at"],
+                services=data["services"],
+                visibility=data["visibility"],
+                summary=data["summary"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"{incident.reference} declared.")
+            return redirect("incidents:detail", number=incident.number)
+    return render(request, "incidents/declare.html", {"form": form})
+
+
+@login_required
+def incident_detail(request: HttpRequest, number: int) -> HttpResponse:
+    incident = selectors.incident_get_for(request.user, number)
+    entries = list(selectors.timeline_for(incident))
+    context = {
+        "incident": incident,
+        "entries": entries,
+        "note_form": NoteForm(),
+        "can_record": can_record(request.user, incident),
+        "can_command": can_command(request.user, incident),
+        "next_statuses": [(s, IncidentStatus(s).label) for s in sorted(TRANSITIONS[incident.status])],
+        "severity_form": SeverityForm(initial={"severity": incident.severity}),
+        "reopen_form": ReopenForm(),
+    }
+    return render(request, "incidents/detail.html", context)
+
+
+@login_required
+def incident_edit(request: HttpRequest, number: int) -> HttpResponse:
+    incident = selectors.incident_get_for(request.user, number)
+    if not can_command(request.user, incident):
+        raise Http404
+    form = IncidentEditForm(request.POST or None, instance=incident, initial={"version": incident.version})
+    if request.method == "POST" and form.is_valid():
+        changes = {k: form.cleaned_data[k] for k in form.Meta.fields}
+        try:
+            services.incident_update(
+                incident=incident,
+                actor=request.user,
+                expected_version=form.cleaned_data["version"],
+                **changes,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except IncidentConflict as exc:
+            form.add_error(
+                None,
+                f"{exc} Your changes are still in the form below; the current values are shown beside them. "
+                "Review and save again.",
+            )
+            return render(
+                request,
+                "incidents/edit.html",
+                {"form": form, "incident": incident, "current": exc.current},
+                status=409,
+            )
+        else:
+            messages.success(request, "Incident saved.")
+            return redirect("incidents:detail", number=incident.number)
+    return render(request, "incidents/edit.html", {"form": form, "incident": incident})
+
+
+@login_required
+@require_POST
+def incident_status(request: HttpRequest, number: int) -> HttpResponse:
+    incident = selectors.incident_get_for(request.user, number)
+    if not can_command(request.user, incident):
+        raise Http404
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a valid status.")
+    else:
+        try:
+            services.incident_change_status(
+                incident=incident, actor=request.user, status=form.cleaned_data["status"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Status changed.")
+    return redirect("incidents:detail", number=incident.number)
+
+
+@login_required
+@require_POST
+def incident_severity(request: HttpRequest, number: int) -> HttpResponse:
+    incident = selectors.incident_get_for(request.user, number)
+    if not can_command(request.user, incident):
+        raise Http404
+    form = SeverityForm(request.POST)
+    if form.is_valid():
+        services.incident_change_severity(
+            incident=incident,
+            actor=request.user,
+            severity=form.cleaned_data["severity"],
+            reason=form.cleaned_data["reason"],
+        )
+        messages.success(request, "Severity changed.")
+    else:
+        messages.error(request, "Choose a severity from SEV1 to SEV4.")
+    return redirect("incidents:detail", number=incident.number)
+
+
+@login_required
+@require_POST
+def incident_reopen(request: HttpRequest, number: int) -> HttpResponse:
+    incident = selectors.incident_get_for(request.user, number)
+    if not can_command(request.user, incident):
+        raise Http404
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the incident is being reopened.")
+    else:
+        try:
+            services.incident_reopen(
+                incident=incident, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Incident reopened.")
+    return redirect("incidents:detail", number=incident.number)
+
+
+@login_required
+@require_POST
+def timeline_add(request: HttpRequest, number: int) -> HttpResponse:
+    incident = selectors.incident_get_for(request.user, number)
+    if not can_record(request.user, incident):
+        raise Http404
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.timeline_entry_add(
+                incident=incident,
+                actor=request.user,
+                body=form.cleaned_data["body"],
+                kind=form.cleaned_data["kind"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "Say what happened.")
+    return redirect("incidents:detail", number=incident.number)

@@ -1,0 +1,109 @@
+"""Personas and helpers shared by every test.
+
+Personas (all in team "Platform" unless said otherwise):
+- `outsider`: signed in, member of no team: sees no internal incident.
+- `viewer`: viewer in Platform: reads, records nothing.
+- `responder`: responder in Platform: declares and records.
+- `commander`: responder in Platform and commander of `incident`.
+- `admin`: staff: sees and manages everything.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from accounts.models import Membership
+from tests.factories import IncidentFactory, MembershipFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Platform", slug="platform")
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(email="outsider@example.com", display_name="Olive Outsider")
+
+
+@pytest.fixture
+def viewer(team):
+    user = UserFactory(email="viewer@example.com", display_name="Vera Viewer")
+    MembershipFactory(user=user, team=team, role=Membership.Role.VIEWER)
+    return user
+
+
+@pytest.fixture
+def responder(team):
+    user = UserFactory(email="responder@example.com", display_name="Rory Responder")
+    MembershipFactory(user=user, team=team, role=Membership.Role.RESPONDER)
+    return user
+
+
+@pytest.fixture
+def commander(team):
+    user = UserFactory(email="commander@example.com", display_name="Cora Commander")
+    MembershipFactory(user=user, team=team, role=Membership.Role.RESPONDER)
+    return user
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(email="admin@example.com", display_name="Ada Admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def incident(commander, team):
+    inc = IncidentFactory(commander=commander, declared_by=commander)
+    inc.teams.add(team)
+    inc.participants.add(commander)
+    return inc
+
+
+@pytest.fixture
+def personas(outsider, viewer, responder, commander, admin_user):
+    return {
+        "outsider": outsider,
+        "viewer": viewer,
+        "responder": responder,
+        "commander": commander,
+        "admin": admin_user,
+    }
+
+
+@pytest.fixture
+def client_for() -> Callable:
+    """`client_for(user)` gives a Django test client signed in as `user` (or anonymous for None)."""
+
+    def make(user) -> Client:
+        c = Client()
+        if user is not None:
+            c.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return c
+
+    return make
+
+
+def require_service(url_var: str) -> None:
+    """Skip a test that needs PostgreSQL or Redis when its URL is unset, unless REQUIRE_SERVICES=1 (CI)."""
+    if os.environ.get(url_var):
+        return
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{url_var} is not set but REQUIRE_SERVICES=1: this test must run here.")
+    pytest.skip(f"{url_var} is not set")
+
+
+@pytest.fixture
+def requires_postgres(settings):
+    require_service("DATABASE_URL")
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.fail("DATABASE_URL is set but does not point at PostgreSQL")
+
+
+@pytest.fixture
+def requires_redis():
+    require_service("REDIS_URL")
