@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from .views import incident as views
 
 app_name = "incidents"
 urlpatterns = [
