@@ -1,0 +1,77 @@
+"""Incident page render time for 100, 1,000 and 5,000 timeline entries, against the floor.
+
+Targets (issue 3): 1,000 entries within 10x the floor; 5,000 entries no slower than 2x the 1,000.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+SIZES = (100, 1_000, 5_000)
+KINDS = ("note", "action", "decision", "observation", "communication", "alert")
+
+
+def _incident_with_entries(n: int, author) -> object:  # type: ignore[no-untyped-def]
+    from incidents.markdown import render_markdown
+    from incidents.models import Incident, TimelineEntry
+
+    number = (Incident.objects.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    start = timezone.now() - timedelta(days=3)
+    incident = Incident.objects.create(
+        number=number,
+        title=f"Benchmark incident with {n} entries",
+        severity="SEV2",
+        started_at=start,
+        commander=author,
+        declared_by=author,
+    )
+    entries = []
+    for i in range(n):
+        body = f"Entry {i}: checked **replica lag** on db-{i % 7}, saw `{i * 13 % 997} ms`; see https://example.com/runbook/{i}"
+        entries.append(
+            TimelineEntry(
+                incident=incident,
+                occurred_at=start + timedelta(seconds=30 * i),
+                recorded_at=start + timedelta(seconds=30 * i + 5),
+                updated_at=start + timedelta(seconds=30 * i + 5),
+                author=author,
+                kind=KINDS[i % len(KINDS)],
+                body=body,
+                body_html=str(render_markdown(body)),
+                evidence="diagnosis" if i % 10 == 0 else "",
+                is_key_moment=i % 50 == 0,
+            )
+        )
+    TimelineEntry.objects.bulk_create(entries, batch_size=500)
+    return incident
+
+
+def run(ctx) -> list[dict]:  # type: ignore[no-untyped-def]
+    user = ctx.user("timeline-bench@example.com", time_zone="Pacific/Auckland")
+    client = ctx.client(user)
+    results: list[dict] = []
+    by_size: dict[int, dict] = {}
+    for n in SIZES:
+        incident = _incident_with_entries(n, user)
+        url = reverse("incidents:detail", args=[incident.number])
+        row = ctx.compare_page(f"incident page, {n:,} entries", client, url)
+        if n == 1_000:
+            row["target"] = "<= 10x floor"
+            row["ok"] = row["ratio"] <= 10
+        by_size[n] = row
+        results.append(row)
+    slow, base = by_size[5_000]["seconds"], by_size[1_000]["seconds"]
+    results.append(
+        {
+            "name": "5,000 vs 1,000 entries",
+            "unit": "x",
+            "value": slow / base,
+            "ratio": slow / base,
+            "target": "<= 2x the 1,000",
+            "ok": slow / base <= 2,
+        }
+    )
+    return results
