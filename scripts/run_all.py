@@ -25,7 +25,10 @@ def main() -> int:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     procs = [
         subprocess.Popen(
-            [py, "manage.py", "runserver", f"127.0.0.1:{args.port}", "--noreload"], cwd=ROOT, env=env
+            # --insecure: serve static files without DEBUG (a local development server only).
+            [py, "manage.py", "runserver", f"127.0.0.1:{args.port}", "--noreload", "--insecure"],
+            cwd=ROOT,
+            env=env,
         ),
         subprocess.Popen(
             [

@@ -264,11 +264,17 @@ ROLE_FIELDS = {"commander": "Commander", "communications_lead": "Communications 
 
 
 @transaction.atomic
-def incident_assign_roles(*, incident: Incident, actor: Any, **roles: Any) -> Incident:
-    """Assign commander, communications lead and scribe (a User or None). Each change is a system entry."""
+def incident_assign_roles(
+    *, incident: Incident, actor: Any, at: datetime | None = None, **roles: Any
+) -> Incident:
+    """Assign commander, communications lead and scribe (a User or None). Each change is a system entry.
+
+    `at` (aware, default now) is when the change happened, for roles recorded after the fact.
+    """
     unknown = set(roles) - set(ROLE_FIELDS)
     if unknown:
         raise ValidationError({k: "Unknown role." for k in unknown})
+    _check_aware({"at": at})
     current = _lock(incident, None)
     changed = []
     for field, user in roles.items():
@@ -282,7 +288,9 @@ def incident_assign_roles(*, incident: Incident, actor: Any, **roles: Any) -> In
     _save(current, changed)
     for field in changed:
         who = getattr(current, field)
-        system_entry(incident=current, actor=actor, body=f"{ROLE_FIELDS[field]}: {who or 'nobody'}")
+        system_entry(
+            incident=current, actor=actor, body=f"{ROLE_FIELDS[field]}: {who or 'nobody'}", occurred_at=at
+        )
     emit("incident.roles_changed", incident_id=current.pk, roles=changed)
     return current
 
