@@ -184,3 +184,50 @@ def can_view_finding(user: Any, finding: PolicyFinding) -> bool:
 
 def can_edit_finding(user: Any, finding: PolicyFinding) -> bool:
     return can_view_finding(user, finding) and (finding.owner_id == user.pk or is_responder(user))
+
+
+# --- Follow-through: action items and policy findings ----------------------------------------------------
+
+
+def can_create_action_item(user: Any, incident: Incident | None = None) -> bool:
+    """Who may create an action item: on an incident, those who may record on it; on its own, responders."""
+    if incident is not None:
+        return can_record(user, incident)
+    return is_responder(user)
+
+
+def action_items_with_incident_visibility(user: Any, queryset: QuerySet[ActionItem]) -> QuerySet[ActionItem]:
+    """Annotate `incident_visible` (bool): may `user` see the item's incident? One subquery, no extra rows.
+
+    An owner sees their own item on a restricted incident, but not the incident's reference or title.
+    """
+    from django.db.models import BooleanField, Exists, OuterRef, Value
+
+    if is_admin(user):
+        return queryset.annotate(incident_visible=Value(True, output_field=BooleanField()))
+    visible = incidents_visible_to(user).filter(pk=OuterRef("incident_id"))
+    return queryset.annotate(incident_visible=Exists(visible))
+
+
+def can_create_finding(user: Any) -> bool:
+    """Responders, leads and admins may open a policy finding."""
+    return is_responder(user)
+
+
+def can_verify_finding(user: Any, finding: PolicyFinding) -> bool:
+    """Someone other than the owner who may see the finding and is a responder, lead or admin."""
+    if finding.owner_id is not None and finding.owner_id == getattr(user, "pk", None):
+        return False
+    return is_responder(user) and can_view_finding(user, finding)
+
+
+def can_accept_finding_risk(user: Any, finding: PolicyFinding) -> bool:
+    """A team lead or admin other than the owner who may see the finding may accept its risk."""
+    if finding.owner_id is not None and finding.owner_id == getattr(user, "pk", None):
+        return False
+    return is_lead(user) and can_view_finding(user, finding)
+
+
+def can_reassign_work(user: Any) -> bool:
+    """Team leads and admins may reassign other people's action items and findings in bulk."""
+    return is_lead(user)

@@ -34,6 +34,11 @@ class ActionItemStatus(models.TextChoices):
 OPEN_ITEM_STATUSES = (ActionItemStatus.OPEN, ActionItemStatus.IN_PROGRESS, ActionItemStatus.BLOCKED)
 
 
+class RecheckOutcome(models.TextChoices):
+    WORKED = "worked", "It worked"
+    DID_NOT_WORK = "did_not_work", "It did not work"
+
+
 class ActionItem(models.Model):
     """A follow-up with an owner and a due date.
 
@@ -79,7 +84,15 @@ class ActionItem(models.Model):
     success_criteria = models.TextField(blank=True, help_text="How we will know it worked.")
     recheck_date = models.DateField(null=True, blank=True)
     recheck_confirmed_at = models.DateTimeField(null=True, blank=True)
+    recheck_outcome = models.CharField(max_length=12, choices=RecheckOutcome.choices, blank=True)
+    recheck_note = models.TextField(blank=True)
     did_not_prevent_recurrence = models.BooleanField(default=False)
+    recurrence_incident = models.ForeignKey(
+        "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recurrence_flagged_at = models.DateTimeField(null=True, blank=True)
+    recurrence_reviewed_at = models.DateTimeField(null=True, blank=True)
+    recurrence_review_note = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -124,6 +137,21 @@ class ActionItem(models.Model):
         if self.due_date and self.due_date > self.target_due_date:
             return True
         return bool(self.is_open and self.owner_today() > self.target_due_date)
+
+    @property
+    def recheck_due(self) -> bool:
+        """True when the item is done, has a re-check date the owner has reached, and no answer yet."""
+        return bool(
+            self.status == ActionItemStatus.DONE
+            and self.recheck_date
+            and not self.recheck_outcome
+            and self.owner_today() >= self.recheck_date
+        )
+
+    @property
+    def needs_recurrence_review(self) -> bool:
+        """True when flagged "did not prevent recurrence" and nobody has reviewed the flag yet."""
+        return self.did_not_prevent_recurrence and self.recurrence_reviewed_at is None
 
 
 class FindingArea(models.TextChoices):
@@ -187,6 +215,14 @@ class PolicyFinding(models.Model):
     )
     incidents = models.ManyToManyField("incidents.Incident", blank=True, related_name="policy_findings")
     evidence = models.TextField(blank=True, help_text="Markdown: what shows it is fixed.")
+    verifier = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="findings_to_verify",
+        help_text="Who is asked to verify the remediation (never the owner).",
+    )
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -215,3 +251,84 @@ class PolicyFinding(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_FINDING_STATUSES
+
+    def owner_today(self) -> date:
+        """Today's date in the owner's time zone (UTC when there is no owner)."""
+        now = timezone.now()
+        if self.owner_id and self.owner:
+            return now.astimezone(self.owner.tzinfo).date()
+        return now.date()
+
+    @property
+    def is_overdue(self) -> bool:
+        """True when still open (draft to remediated) and the owner's local date is after `due_date`."""
+        return bool(self.is_open and self.due_date and self.owner_today() > self.due_date)
+
+
+class ActionItemEvent(models.Model):
+    """One change in an action item's life (created, assigned, status, re-check, recurrence), with its note.
+
+    Kept for ever: the item page shows them as the item's history, newest last.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        EDITED = "edited", "Edited"
+        ASSIGNED = "assigned", "Assigned"
+        STATUS = "status", "Status changed"
+        RECHECK = "recheck", "Effect re-checked"
+        RECURRENCE = "recurrence", "Did not prevent recurrence"
+        RECURRENCE_REVIEWED = "recurrence_reviewed", "Recurrence reviewed"
+
+    item = models.ForeignKey(ActionItem, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    note = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.kind}"
+
+
+class PolicyFindingEvent(models.Model):
+    """One change in a policy finding's life, with the evidence or reason given at the time.
+
+    This is the finding's evidence history: remediation evidence, verification evidence, risk
+    acceptances and their expiry, and the incidents in which the finding was seen again.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        EDITED = "edited", "Edited"
+        ASSIGNED = "assigned", "Assigned"
+        STATUS = "status", "Status changed"
+        VERIFIED = "verified", "Verified"
+        RISK_ACCEPTED = "risk_accepted", "Risk accepted"
+        RISK_EXPIRED = "risk_expired", "Risk acceptance expired"
+        SEEN_AGAIN = "seen_again", "Seen again"
+
+    finding = models.ForeignKey(PolicyFinding, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_status = models.CharField(max_length=15, blank=True)
+    to_status = models.CharField(max_length=15, blank=True)
+    note = models.TextField(blank=True)
+    incident = models.ForeignKey(
+        "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.finding_id} {self.kind}"

@@ -1,0 +1,49 @@
+"""Account writes. Users are deactivated, never deleted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import SecurityEvent, User
+
+
+@dataclass
+class OpenWork:
+    """What a person still owns: open action items and open (or risk-accepted) policy findings."""
+
+    items: list[Any] = field(default_factory=list)
+    findings: list[Any] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.items or self.findings)
+
+
+def open_work_for(user: User) -> OpenWork:
+    """The open action items and unclosed policy findings `user` owns, for reassignment (two queries)."""
+    from incidents.selectors_followup import open_findings_owned_by, open_items_owned_by
+
+    return OpenWork(items=list(open_items_owned_by(user)), findings=list(open_findings_owned_by(user)))
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, actor: Any) -> OpenWork:
+    """Deactivate `user` (they can no longer sign in); every row they own stays as it is.
+
+    Records a security event and returns their open work so an admin can reassign it (the
+    reassignment page lists it too). Deactivating twice changes nothing the second time.
+    """
+    if user.is_active:
+        user.is_active = False
+        user.deactivated_at = timezone.now()
+        user.save(update_fields=["is_active", "deactivated_at"])
+        SecurityEvent.objects.create(
+            kind=SecurityEvent.Kind.DEACTIVATION,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            actor_email=getattr(actor, "email", "") or "",
+            target=f"user:{user.pk} {user.email}",
+        )
+    return open_work_for(user)
