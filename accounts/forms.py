@@ -31,3 +31,12 @@ class ProfileForm(forms.ModelForm):
         if not 0 <= hour <= 23:
             raise forms.ValidationError("Choose an hour from 0 to 23.")
         return hour
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What will use it, for example deploy-bot.")
+    access = forms.ChoiceField(
+        choices=[("read", "Read only"), ("write", "Read and write")],
+        initial="read",
+        widget=forms.RadioSelect,
+    )

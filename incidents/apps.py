@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class IncidentsConfig(AppConfig):
     name = "incidents"
     verbose_name = "Incidents"
+
+    def ready(self) -> None:
+        from incidents.api import webhooks  # noqa: F401 - registers the outbound webhook receivers

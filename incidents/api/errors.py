@@ -1,0 +1,66 @@
+"""The API's error mapping: services raise Django ValidationError keyed by field and IncidentConflict.
+
+- ValidationError → 400 `{field: [message, …]}` (`non_field_errors` for messages without a field);
+- IncidentConflict → 409 `{"detail": …, "current": <the stored incident>}`;
+- PreconditionFailed (stale `If-Match`) → 412 `{"detail": …, "current": <current representation>}`;
+- everything else → DRF's handler (401/403/404/405/429 …). Unexpected exceptions are not swallowed here:
+  they are bugs to fix, and the schemathesis run in CI looks for them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from incidents.services.incident import IncidentConflict
+
+
+class PreconditionFailed(APIException):
+    """A stale `If-Match`: `current` is the representation the client should merge with."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The resource changed since you read it (If-Match does not match its ETag)."
+    default_code = "precondition_failed"
+
+    def __init__(self, current: dict[str, Any], etag: str) -> None:
+        super().__init__()
+        self.current = current
+        self.etag = etag
+
+
+class VersionConflict(APIException):
+    """A write based on an older `version` of a document: `current` is the stored representation."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Someone else changed this since you loaded it; merge with the current version."
+    default_code = "conflict"
+
+    def __init__(self, current: dict[str, Any], detail: str | None = None) -> None:
+        super().__init__(detail or self.default_detail)
+        self.current = current
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF `EXCEPTION_HANDLER`: see the module docstring for the mapping."""
+    if isinstance(exc, IncidentConflict):
+        from incidents.api.serializers import IncidentSerializer
+
+        current = IncidentSerializer(exc.current, context={"request": context.get("request")}).data
+        return Response({"detail": str(exc), "current": current}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, PreconditionFailed):
+        return Response(
+            {"detail": str(exc.detail), "current": exc.current},
+            status=exc.status_code,
+            headers={"ETag": exc.etag},
+        )
+    if isinstance(exc, VersionConflict):
+        return Response({"detail": str(exc.detail), "current": exc.current}, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        return Response(as_serializer_error(exc), status=status.HTTP_400_BAD_REQUEST)
+    return drf_exception_handler(exc, context)
