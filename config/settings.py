@@ -244,7 +244,31 @@ CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+# Sweeps, not ETAs: beat publishes these in UTC; each expires before the next one so a backlog never
+# piles up. Two beats at once are harmless: every delivery is claimed by a unique database row.
+NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=300.0)
+CELERY_BEAT_SCHEDULE: dict = {
+    "sweep-reminders": {
+        "task": "incidents.tasks.sweep_reminders",
+        "schedule": NOTIFY_SWEEP_SECONDS,
+        "options": {"expires": NOTIFY_SWEEP_SECONDS * 0.9},
+    },
+    "sweep-digests": {
+        "task": "incidents.tasks.sweep_digests",
+        "schedule": NOTIFY_SWEEP_SECONDS,
+        "options": {"expires": NOTIFY_SWEEP_SECONDS * 0.9},
+    },
+    "expire-risk-acceptances": {
+        "task": "incidents.tasks.expire_risk_acceptances",
+        "schedule": 3600.0,
+        "options": {"expires": 3000.0},
+    },
+}
+# Delivery of claimed notifications (incidents/services/notify.py).
+NOTIFY_LEASE_SECONDS = env.float("NOTIFY_LEASE_SECONDS", default=120.0)
+NOTIFY_REPUBLISH_AFTER_SECONDS = env.float("NOTIFY_REPUBLISH_AFTER_SECONDS", default=60.0)
+NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=10.0)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
 
 # --- REST framework -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

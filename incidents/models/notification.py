@@ -16,6 +16,7 @@ class Notification(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
@@ -34,6 +35,9 @@ class Notification(models.Model):
     subject = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker is sending until then; after it, another may retry."
+    )
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -44,6 +48,10 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["recipient", "kind", "object_key", "period"], name="unique_delivery"
             ),
+        ]
+        indexes = [
+            models.Index(fields=["kind", "object_key"], name="notification_kind_object"),
+            models.Index(fields=["status", "created_at"], name="notification_status_created"),
         ]
 
     def __str__(self) -> str:
