@@ -6,7 +6,6 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self) -> None:
-        from incidents.api import webhooks  # noqa: F401 - registers the outbound webhook receivers
-
         # Registers notification message builders and event receivers (claim-then-send).
         from incidents import notifications  # noqa: F401
+        from incidents.api import webhooks  # noqa: F401 - registers the outbound webhook receivers
