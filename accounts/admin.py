@@ -1,8 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import ApiToken, Membership, SecurityEvent, Team, User
+from .services import user_deactivate
 
 
 class MembershipInline(admin.TabularInline):
@@ -17,6 +18,9 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
     list_filter = ["is_active", "is_staff"]
     search_fields = ["email", "display_name"]
     inlines = [MembershipInline]
+    actions = ["deactivate"]
+    # Deactivation goes through the service (security event, timestamp), never a checkbox.
+    readonly_fields = ["is_active", "deactivated_at", "last_login", "date_joined"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("display_name", "time_zone")}),
@@ -30,6 +34,12 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False  # users are deactivated, never deleted
+
+    @admin.action(description="Deactivate selected users (they keep everything they wrote)")
+    def deactivate(self, request, queryset):  # type: ignore[no-untyped-def]
+        for user in queryset:
+            user_deactivate(user=user, actor=request.user)
+        self.message_user(request, f"{len(queryset)} user(s) deactivated.", messages.SUCCESS)
 
 
 @admin.register(Team)

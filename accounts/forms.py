@@ -13,6 +13,10 @@ class SignInForm(AuthenticationForm):
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
 
+    def clean_username(self) -> str:
+        """Emails are stored lower-cased (`UserManager.create_user`), so sign-in ignores letter case."""
+        return self.cleaned_data["username"].strip().lower()
+
 
 def _zone_choices() -> list[tuple[str, str]]:
     return [(z, z) for z in sorted(zoneinfo.available_timezones()) if "/" in z or z == "UTC"]

@@ -20,8 +20,16 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not an IANA time zone (for example Europe/Berlin).")
 
 
+class UserQuerySet(models.QuerySet["User"]):
+    def delete(self) -> Any:
+        raise RuntimeError("Users are deactivated, never deleted: use accounts.services.user_deactivate.")
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
+
+    def get_queryset(self) -> UserQuerySet:
+        return UserQuerySet(self.model, using=self._db)
 
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         if not email:
@@ -94,7 +102,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return zoneinfo.ZoneInfo("UTC")
 
-    def delete(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - guard
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("Users are deactivated, never deleted: use accounts.services.user_deactivate.")
 
 

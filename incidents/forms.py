@@ -25,8 +25,12 @@ class DeclareForm(forms.Form):
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.SEV3)
     started_at = LocalDateTimeField(required=False, help_text="Leave empty for now. Your time zone.")
     services = forms.ModelMultipleChoiceField(queryset=Service.objects.all(), required=False)
-    visibility = forms.ChoiceField(choices=Visibility.choices, initial=Visibility.INTERNAL)
+    visibility = forms.ChoiceField(choices=Visibility.choices, initial=Visibility.INTERNAL, required=False)
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="Markdown.")
+
+    def clean_visibility(self) -> str:
+        """Only a title and a severity are required: a missing visibility means internal."""
+        return self.cleaned_data.get("visibility") or Visibility.INTERNAL
 
 
 class IncidentEditForm(forms.ModelForm):

@@ -105,6 +105,10 @@ def incident_detail(request: HttpRequest, number: int) -> HttpResponse:
 
 @login_required
 def incident_edit(request: HttpRequest, number: int) -> HttpResponse:
+    """Edit form. A save based on an old version is refused with 409: the form comes back with the
+    user's text, the current stored values beside each field, and the current version, so saving the
+    reviewed form again goes through (and a third person's change in between is caught again).
+    """
     incident = selectors.incident_get_for(request.user, number)
     if not can_command(request.user, incident):
         raise Http404
@@ -121,15 +125,26 @@ def incident_edit(request: HttpRequest, number: int) -> HttpResponse:
         except ValidationError as exc:
             _apply_errors(form, exc)
         except IncidentConflict as exc:
+            current = exc.current
+            data = request.POST.copy()
+            data["version"] = str(current.version)
+            # A separate copy: the bound form writes the user's values onto its instance when validated.
+            form = IncidentEditForm(data, instance=selectors.incident_get_for(request.user, number))
+            form.is_valid()
             form.add_error(
                 None,
                 f"{exc} Your changes are still in the form below; the current values are shown beside them. "
                 "Review and save again.",
             )
+            changed = [
+                name
+                for name in form.Meta.fields
+                if name in form.cleaned_data and form.cleaned_data[name] != getattr(current, name)
+            ]
             return render(
                 request,
                 "incidents/edit.html",
-                {"form": form, "incident": incident, "current": exc.current},
+                {"form": form, "incident": current, "current": current, "differs": changed},
                 status=409,
             )
         else:

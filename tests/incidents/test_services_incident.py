@@ -1,0 +1,213 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from incidents import services
+from incidents.models import EntrySource, Incident, IncidentStatus
+from incidents.services.incident import TRANSITIONS, IncidentConflict, TransitionError
+from tests.factories import IncidentFactory
+
+pytestmark = pytest.mark.django_db
+S = IncidentStatus
+ALL = list(S.values)
+
+
+def _at(status: str, commander) -> Incident:
+    resolved = {S.RESOLVED, S.POSTMORTEM, S.CLOSED}
+    start = timezone.now() - timedelta(hours=3)
+    return IncidentFactory(
+        status=status,
+        started_at=start,
+        resolved_at=start + timedelta(hours=1) if status in resolved else None,
+        mitigated_at=start + timedelta(hours=1) if status in resolved else None,
+        commander=commander,
+    )
+
+
+ALLOWED = [(a, b) for a in ALL for b in sorted(TRANSITIONS[a])]
+REFUSED = [(a, b) for a in ALL for b in ALL if b != a and b not in TRANSITIONS[a]]
+
+
+def test_the_lifecycle_table_matches_the_design():
+    assert TRANSITIONS[S.INVESTIGATING] >= {S.IDENTIFIED, S.MONITORING, S.RESOLVED}
+    assert TRANSITIONS[S.RESOLVED] == {S.POSTMORTEM, S.CLOSED}
+    assert TRANSITIONS[S.CLOSED] == set()
+    assert (S.CLOSED, S.INVESTIGATING) in REFUSED
+
+
+@pytest.mark.parametrize(("old", "new"), ALLOWED)
+def test_allowed_transitions_change_status_and_write_a_timeline_entry(old, new, commander):
+    incident = _at(old, commander)
+    before = incident.timeline_entries.count()
+    changed = services.incident_change_status(incident=incident, actor=commander, status=new)
+    changed.refresh_from_db()
+    assert changed.status == new
+    assert changed.version == incident.version + 1
+    entry = changed.timeline_entries.order_by("-id").first()
+    assert changed.timeline_entries.count() == before + 1
+    assert entry.source == EntrySource.SYSTEM
+    assert entry.author == commander
+
+
+@pytest.mark.parametrize(("old", "new"), REFUSED)
+def test_refused_transitions_raise_and_change_nothing(old, new, commander):
+    incident = _at(old, commander)
+    with pytest.raises(TransitionError) as exc:
+        services.incident_change_status(incident=incident, actor=commander, status=new)
+    assert "status" in exc.value.message_dict
+    incident.refresh_from_db()
+    assert incident.status == old
+    assert incident.timeline_entries.count() == 0
+
+
+def test_an_unknown_status_is_a_field_error(commander):
+    incident = _at(S.INVESTIGATING, commander)
+    with pytest.raises(ValidationError) as exc:
+        services.incident_change_status(incident=incident, actor=commander, status="panicking")
+    assert "status" in exc.value.message_dict
+
+
+def test_monitoring_sets_mitigation_time_once(commander):
+    incident = _at(S.INVESTIGATING, commander)
+    at = timezone.now() - timedelta(minutes=30)
+    services.incident_change_status(incident=incident, actor=commander, status=S.MONITORING, at=at)
+    services.incident_change_status(incident=incident, actor=commander, status=S.IDENTIFIED)
+    services.incident_change_status(incident=incident, actor=commander, status=S.MONITORING)
+    incident.refresh_from_db()
+    assert incident.mitigated_at == at
+
+
+def test_resolving_sets_resolved_at_and_resolving_twice_changes_nothing(commander):
+    incident = _at(S.IDENTIFIED, commander)
+    with time_machine.travel(timezone.now(), tick=False):
+        resolved = services.incident_resolve(incident=incident, actor=commander, note="rolled back")
+        now = timezone.now()
+    assert resolved.status == S.RESOLVED
+    assert resolved.resolved_at == now
+    entries = resolved.timeline_entries.count()
+    version = resolved.version
+    again = services.incident_resolve(incident=resolved, actor=commander)
+    again.refresh_from_db()
+    assert again.resolved_at == now
+    assert again.version == version
+    assert again.timeline_entries.count() == entries
+
+
+def test_a_closed_incident_cannot_be_resolved(commander):
+    incident = _at(S.CLOSED, commander)
+    with pytest.raises(TransitionError):
+        services.incident_resolve(incident=incident, actor=commander)
+
+
+def test_resolving_before_the_start_is_a_field_error(commander):
+    incident = _at(S.INVESTIGATING, commander)
+    with pytest.raises(ValidationError) as exc:
+        services.incident_resolve(
+            incident=incident, actor=commander, at=incident.started_at - timedelta(minutes=1)
+        )
+    assert "resolved_at" in exc.value.message_dict
+    incident.refresh_from_db()
+    assert incident.status == S.INVESTIGATING
+
+
+@pytest.mark.parametrize("old", [S.RESOLVED, S.POSTMORTEM, S.CLOSED])
+def test_reopening_needs_a_reason_and_clears_resolution(old, commander):
+    incident = _at(old, commander)
+    with pytest.raises(ValidationError) as exc:
+        services.incident_reopen(incident=incident, actor=commander, reason="  ")
+    assert "reason" in exc.value.message_dict
+    reopened = services.incident_reopen(incident=incident, actor=commander, reason="Errors are back")
+    reopened.refresh_from_db()
+    assert reopened.status == S.INVESTIGATING
+    assert reopened.resolved_at is None
+    assert reopened.impact_duration is None
+    assert "Errors are back" in reopened.timeline_entries.order_by("-id").first().body
+
+
+def test_an_active_incident_cannot_be_reopened(commander):
+    incident = _at(S.MONITORING, commander)
+    with pytest.raises(TransitionError):
+        services.incident_reopen(incident=incident, actor=commander, reason="why not")
+
+
+def test_declare_needs_only_title_and_severity_and_starts_now(responder):
+    with time_machine.travel(datetime(2024, 3, 5, 10, 0, tzinfo=UTC), tick=False):
+        incident = services.incident_declare(actor=responder, title="  Checkout fails  ", severity="SEV2")
+    assert incident.title == "Checkout fails"
+    assert incident.started_at == datetime(2024, 3, 5, 10, 0, tzinfo=UTC)
+    assert incident.commander == responder
+    assert incident.reference == f"INC-{incident.number}"
+    assert incident.timeline_entries.get().body == "Incident declared as SEV2: Checkout fails"
+
+
+def test_declare_refuses_a_missing_title_and_an_unknown_severity(responder):
+    with pytest.raises(ValidationError) as exc:
+        services.incident_declare(actor=responder, title=" ", severity="SEV9")
+    assert set(exc.value.message_dict) == {"title", "severity"}
+    assert not Incident.objects.exists()
+
+
+def test_declare_numbers_incidents_in_sequence(responder):
+    first = services.incident_declare(actor=responder, title="One", severity="SEV3")
+    second = services.incident_declare(actor=responder, title="Two", severity="SEV3")
+    assert second.number == first.number + 1
+
+
+def test_update_validates_milestones_against_each_other_as_field_errors(commander):
+    incident = _at(S.INVESTIGATING, commander)
+    with pytest.raises(ValidationError) as exc:
+        services.incident_update(
+            incident=incident,
+            actor=commander,
+            detected_at=incident.started_at + timedelta(minutes=20),
+            acknowledged_at=incident.started_at + timedelta(minutes=10),
+            resolved_at=incident.started_at - timedelta(minutes=5),
+        )
+    assert {"acknowledged_at", "resolved_at"} <= set(exc.value.message_dict)
+    incident.refresh_from_db()
+    assert incident.detected_at is None
+
+
+def test_update_refuses_a_naive_time(commander):
+    incident = _at(S.INVESTIGATING, commander)
+    with pytest.raises(ValidationError) as exc:
+        services.incident_update(incident=incident, actor=commander, detected_at=datetime(2024, 1, 1, 12, 0))  # noqa: DTZ001
+    assert exc.value.message_dict == {"detected_at": ["The time needs a time zone."]}
+
+
+def test_update_with_a_stale_version_is_refused_with_the_current_incident(commander):
+    incident = _at(S.INVESTIGATING, commander)
+    services.incident_update(incident=incident, actor=commander, title="First edit")
+    with pytest.raises(IncidentConflict) as exc:
+        services.incident_update(
+            incident=incident, actor=commander, expected_version=incident.version, title="Second edit"
+        )
+    assert exc.value.current.title == "First edit"
+    incident.refresh_from_db()
+    assert incident.title == "First edit"
+
+
+def test_milestone_edits_write_a_timeline_entry(commander):
+    incident = _at(S.INVESTIGATING, commander)
+    services.incident_update(
+        incident=incident, actor=commander, detected_at=incident.started_at + timedelta(minutes=4)
+    )
+    assert incident.timeline_entries.get().body == "Milestones edited: detected"
+
+
+def test_severity_and_roles_changes_are_recorded(commander, responder):
+    incident = _at(S.INVESTIGATING, commander)
+    services.incident_change_severity(incident=incident, actor=commander, severity="SEV1", reason="data loss")
+    services.incident_assign_roles(incident=incident, actor=commander, scribe=responder)
+    bodies = list(incident.timeline_entries.order_by("id").values_list("body", flat=True))
+    assert bodies == ["Severity changed from SEV2 to SEV1: data loss", f"Scribe: {responder}"]
+    incident.refresh_from_db()
+    assert incident.severity == "SEV1"
+    assert responder in incident.participants.all()
+    with pytest.raises(ValidationError):
+        services.incident_change_severity(incident=incident, actor=commander, severity="SEV0")
