@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Team
+from accounts.models import Team, User
 from accounts.permissions import (
     action_items_visible_to,
     can_command,
@@ -140,6 +140,7 @@ class IncidentViewSet(
 ):
     """Incidents. State changes are actions that call the same services as the web forms."""
 
+    queryset = Incident.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.IncidentSerializer
     lookup_field = "number"
     lookup_value_regex = r"\d+"
@@ -305,6 +306,7 @@ class TimelineEntryViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    queryset = TimelineEntry.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.TimelineEntrySerializer
     pagination_class = TimelineCursorPagination
     filterset_class = TimelineEntryFilter
@@ -347,6 +349,7 @@ class ContributingFactorFilter(ByIncidentFilter):
 
 
 class ContributingFactorViewSet(EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = ContributingFactor.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.ContributingFactorSerializer
     filterset_class = ContributingFactorFilter
     filter_backends = [filters.DjangoFilterBackend, SearchFilter, OrderingFilter]
@@ -371,6 +374,7 @@ class PostmortemFilter(ByIncidentFilter):
 
 
 class PostmortemViewSet(EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Postmortem.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.PostmortemSerializer
     filterset_class = PostmortemFilter
     filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
@@ -394,6 +398,7 @@ class ActionItemFilter(ByIncidentFilter):
 
 
 class ActionItemViewSet(EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = ActionItem.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.ActionItemSerializer
     filterset_class = ActionItemFilter
     filter_backends = [filters.DjangoFilterBackend, SearchFilter, OrderingFilter]
@@ -417,6 +422,7 @@ class PolicyFindingFilter(filters.FilterSet):
 
 
 class PolicyFindingViewSet(EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = PolicyFinding.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.PolicyFindingSerializer
     filterset_class = PolicyFindingFilter
     filter_backends = [filters.DjangoFilterBackend, SearchFilter, OrderingFilter]
@@ -433,6 +439,7 @@ class PolicyFindingViewSet(EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
 
 # --- Directory -------------------------------------------------------------------------------------------
 class ServiceViewSet(EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Service.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.ServiceSerializer
     lookup_field = "slug"
     filter_backends = [filters.DjangoFilterBackend, SearchFilter]
@@ -473,7 +480,7 @@ class MeView(APIView):
 
     @extend_schema(summary="Who am I", responses=s.MeSerializer)
     def get(self, request: Request) -> Response:
-        user = type(request.user).objects.prefetch_related("memberships__team").get(pk=request.user.pk)
+        user = User.objects.prefetch_related("memberships__team").get(pk=request.user.pk)
         return Response(s.MeSerializer(user, context={"request": request}).data)
 
 
@@ -481,6 +488,7 @@ class MeView(APIView):
 class ChangeEventViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Deploys and changes from CI. Posting one adds a `change` entry to the service's active incidents."""
 
+    queryset = ChangeEvent.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.ChangeEventSerializer
     filter_backends = [filters.DjangoFilterBackend]
     filterset_fields = ["service__slug"]
@@ -536,6 +544,7 @@ class IsAdmin(permissions.BasePermission):
 class WebhookEndpointViewSet(viewsets.ModelViewSet):
     """Outbound webhook endpoints per event. Deliveries are signed; see the README's API section."""
 
+    queryset = WebhookEndpoint.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.WebhookEndpointSerializer
     permission_classes = [permissions.IsAuthenticated, IsAdmin]
 

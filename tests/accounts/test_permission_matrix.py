@@ -34,7 +34,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from accounts.models import Membership
+from accounts.models import Membership, Team
+from accounts.tokens import api_token_create
 from incidents import models as m
 from tests.factories import (
     ActionItemFactory,
@@ -72,7 +73,7 @@ CAPABLE: dict[str, set[str]] = {
 }
 
 # Routes that anonymous visitors may reach.
-PUBLIC_ROUTES = {"accounts:login", "accounts:logout", "accounts:locked_out"}
+PUBLIC_ROUTES = {"accounts:login", "accounts:logout", "accounts:locked_out", "api:schema", "api:docs"}
 # Namespaces with their own, separately tested guard (Django's admin requires is_staff).
 EXCLUDED_NAMESPACES = {"admin"}
 
@@ -88,6 +89,9 @@ ACCESS: dict[str, dict[str, str]] = {
     "incidents:delete": {"GET": "admin", "POST": "admin"},
     "incidents:restore": {"GET": "admin", "POST": "admin"},
     "accounts:security_events_csv": {"GET": "admin", "POST": "admin"},
+    "api:webhook-list": {"GET": "admin", "POST": "admin"},
+    "api:webhook-detail": {"GET": "admin"},
+    "api:webhook-deliveries": {"GET": "admin"},
 }
 
 
@@ -150,7 +154,9 @@ PARAM_OBJECTS: dict[str, Resolver] = {
     "format": Const("json"),
 }
 # (route name, parameter) -> value, for generic names such as `pk` on a plain Django view.
-ROUTE_PARAM_OBJECTS: dict[tuple[str, str], Resolver] = {}
+ROUTE_PARAM_OBJECTS: dict[tuple[str, str], Resolver] = {
+    ("accounts:token_revoke", "pk"): Ref("token", shared=True),
+}
 # Which world object a model's `pk`/lookup parameter means (DRF viewsets and Django generic views).
 MODEL_OBJECTS: dict[type, str] = {
     m.Incident: "incident",
@@ -161,7 +167,11 @@ MODEL_OBJECTS: dict[type, str] = {
     m.ActionItem: "item",
     m.PolicyFinding: "finding",
 }
-SHARED_MODEL_OBJECTS: dict[type, str] = {m.Service: "service"}
+SHARED_MODEL_OBJECTS: dict[type, str] = {
+    m.Service: "service",
+    Team: "team",
+    m.WebhookEndpoint: "webhook",
+}
 
 
 @dataclass(frozen=True)
@@ -302,7 +312,15 @@ def world(db) -> World:
         "admin": UserFactory(email="admin@example.com", is_staff=True, is_superuser=True),
     }
     service = ServiceFactory(name="Checkout", slug="checkout", team=team)
-    w = World(users=users, shared={"service": service, "team": other_team})
+    webhook = m.WebhookEndpoint.objects.create(
+        url="https://hooks.example.com/matrix",
+        events=["incident.declared"],
+        secret="matrix-secret-0123456789",
+    )
+    token, _ = api_token_create(actor=users["commander"], name="matrix")
+    w = World(
+        users=users, shared={"service": service, "team": other_team, "webhook": webhook, "token": token}
+    )
     for variant in INCIDENTS:
         mark = MARKERS[variant]
         incident = IncidentFactory(
