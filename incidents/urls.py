@@ -14,3 +14,13 @@ urlpatterns = [
     path("incidents/<int:number>/reopen/", views.incident_reopen, name="reopen"),
     path("incidents/<int:number>/timeline/add/", views.timeline_add, name="timeline_add"),
 ]
+
+from .views import insights as insights_views  # noqa: E402
+
+urlpatterns += [
+    path("insights/", insights_views.insights, name="insights"),
+    path("insights/<slug:slug>.csv", insights_views.insights_csv, name="insights_csv"),
+    path("search/", insights_views.search_page, name="search"),
+    path("incidents/similar/", insights_views.similar_preview, name="similar_preview"),
+    path("incidents/<int:number>/similar/", insights_views.similar_for_incident, name="similar"),
+]
