@@ -19,7 +19,7 @@ from .views import insights as insights_views  # noqa: E402
 
 urlpatterns += [
     path("insights/", insights_views.insights, name="insights"),
-    path("insights/<slug:slug>.csv", insights_views.insights_csv, name="insights_csv"),
+    path("insights/<slug:figure>.csv", insights_views.insights_csv, name="insights_csv"),
     path("search/", insights_views.search_page, name="search"),
     path("incidents/similar/", insights_views.similar_preview, name="similar_preview"),
     path("incidents/<int:number>/similar/", insights_views.similar_for_incident, name="similar"),

@@ -89,24 +89,22 @@ def _csv_safe(value: Any) -> Any:
 
 
 @login_required
-def insights_csv(request: HttpRequest, slug: str) -> HttpResponse:
-    if slug not in metrics.FIGURES:
+def insights_csv(request: HttpRequest, figure: str) -> HttpResponse:
+    if figure not in metrics.FIGURES:
         raise Http404("No such figure.")
+    slug = figure
     form = InsightsFilterForm(request.GET)
     if not form.is_valid():
         errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
         return HttpResponse(f"Invalid filters: {errors}\n", status=400, content_type="text/plain")
-    figure = metrics.figure_for(request.user, form.to_filters(), slug)
+    data = metrics.figure_for(request.user, form.to_filters(), slug)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="hindsight-{slug}.csv"'
     writer = csv.writer(response)
     writer.writerow(
-        [
-            f"{c} (seconds)" if k == "seconds" else c
-            for c, k in zip(figure.columns, figure.kinds, strict=False)
-        ]
+        [f"{c} (seconds)" if k == "seconds" else c for c, k in zip(data.columns, data.kinds, strict=False)]
     )
-    for row in figure.rows:
+    for row in data.rows:
         writer.writerow([_csv_safe(v) for v in row])
     return response
 

@@ -156,6 +156,7 @@ PARAM_OBJECTS: dict[str, Resolver] = {
 # (route name, parameter) -> value, for generic names such as `pk` on a plain Django view.
 ROUTE_PARAM_OBJECTS: dict[tuple[str, str], Resolver] = {
     ("accounts:token_revoke", "pk"): Ref("token", shared=True),
+    ("incidents:insights_csv", "figure"): Const("incidents"),
 }
 # Which world object a model's `pk`/lookup parameter means (DRF viewsets and Django generic views).
 MODEL_OBJECTS: dict[type, str] = {
