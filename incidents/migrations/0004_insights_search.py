@@ -49,7 +49,7 @@ def drop_indexes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("incidents", "0002_followup_history")]
+    dependencies = [("incidents", "0003_notification_lease")]
 
     operations = [
         TrigramExtension(),
