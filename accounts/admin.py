@@ -1,9 +1,50 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import ApiToken, Membership, SecurityEvent, Team, User
 from .services import user_deactivate
+from .security import csv_rows, security_event_csv_rows, security_event_record
+
+
+class MembershipAuditMixin:
+    """Records a role-change security event for every membership added, changed or removed in the admin."""
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Membership:
+            super().save_formset(request, form, formset, change)  # type: ignore[misc]
+            return
+        ids = [f.instance.pk for f in formset.forms if f.instance.pk is not None]
+        # Read the stored roles: the forms' instances already carry the edited values.
+        before = dict(Membership.objects.filter(pk__in=ids).values_list("pk", "role"))
+        super().save_formset(request, form, formset, change)  # type: ignore[misc]
+        for membership in formset.new_objects:
+            _role_event(membership, f"added as {membership.role}")
+        for membership, _fields in formset.changed_objects:
+            _role_event(membership, f"role {before.get(membership.pk, '?')} -> {membership.role}")
+        for membership in formset.deleted_objects:
+            _role_event(membership, "removed from team")
+
+
+def _role_event(membership: Membership, detail: str) -> None:
+    security_event_record(
+        kind=SecurityEvent.Kind.ROLE_CHANGE,
+        actor=_request_user(),
+        target=f"user:{membership.user_id} {membership.user.email} team:{membership.team.slug}",
+        detail=detail,
+    )
+
+
+def _request_user() -> Any:
+    from .security import current_request
+
+    request = current_request()
+    return getattr(request, "user", None)
 
 
 class MembershipInline(admin.TabularInline):
@@ -12,7 +53,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(MembershipAuditMixin, BaseUserAdmin, SimpleHistoryAdmin):
     ordering = ["email"]
     list_display = ["email", "display_name", "time_zone", "is_active", "is_staff"]
     list_filter = ["is_active", "is_staff"]
@@ -41,9 +82,29 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
             user_deactivate(user=user, actor=request.user)
         self.message_user(request, f"{len(queryset)} user(s) deactivated.", messages.SUCCESS)
 
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        """Deactivation ends every session; staff and superuser changes are recorded as role changes."""
+        old = User.objects.filter(pk=obj.pk).first() if change else None
+        deactivating = old is not None and old.is_active and not obj.is_active
+        if deactivating:
+            obj.is_active = True  # user_deactivate below switches it off, ends sessions and records it
+        super().save_model(request, obj, form, change)
+        if old is None:
+            return
+        if deactivating:
+            user_deactivate(user=obj, actor=request.user)
+        for flag in ("is_staff", "is_superuser"):
+            if getattr(old, flag) != getattr(obj, flag):
+                security_event_record(
+                    kind=SecurityEvent.Kind.ROLE_CHANGE,
+                    actor=request.user,
+                    target=f"user:{obj.pk} {obj.email}",
+                    detail=f"{flag} {getattr(old, flag)} -> {getattr(obj, flag)}",
+                )
+
 
 @admin.register(Team)
-class TeamAdmin(SimpleHistoryAdmin):
+class TeamAdmin(MembershipAuditMixin, SimpleHistoryAdmin):
     list_display = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
     inlines = [MembershipInline]
@@ -57,6 +118,33 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 @admin.register(SecurityEvent)
 class SecurityEventAdmin(admin.ModelAdmin):
+    """Read-only: events are written by Hindsight and deleted only by prune_security_events after a year."""
+
     list_display = ["created_at", "kind", "actor_email", "target", "ip_address"]
-    list_filter = ["kind"]
-    search_fields = ["actor_email", "target"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["actor_email", "target", "detail"]
+    date_hierarchy = "created_at"
+    actions = ["export_csv"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Export selected events as CSV")
+    def export_csv(self, request: HttpRequest, queryset: Any) -> HttpResponse:
+        security_event_record(
+            kind=SecurityEvent.Kind.EXPORT,
+            actor=request.user,
+            target="security events",
+            detail=f"{queryset.count()} selected in admin",
+        )
+        response = StreamingHttpResponse(
+            csv_rows(security_event_csv_rows(queryset.order_by("created_at", "id"))), content_type="text/csv"
+        )
+        response["Content-Disposition"] = 'attachment; filename="security-events.csv"'
+        return response

@@ -33,17 +33,18 @@ def open_work_for(user: User) -> OpenWork:
 def user_deactivate(*, user: User, actor: Any) -> OpenWork:
     """Deactivate `user` (they can no longer sign in); every row they own stays as it is.
 
-    Records a security event and returns their open work so an admin can reassign it (the
-    reassignment page lists it too). Deactivating twice changes nothing the second time.
+    Every session of the user ends (also if they are reactivated later). Records a security event and
+    returns their open work so an admin can reassign it (the reassignment page lists it too).
+    Deactivating twice changes nothing the second time.
     """
+    from accounts.security import security_event_record, user_sessions_end
+
     if user.is_active:
         user.is_active = False
         user.deactivated_at = timezone.now()
         user.save(update_fields=["is_active", "deactivated_at"])
-        SecurityEvent.objects.create(
-            kind=SecurityEvent.Kind.DEACTIVATION,
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
-            actor_email=getattr(actor, "email", "") or "",
-            target=f"user:{user.pk} {user.email}",
+        user_sessions_end(user=user)
+        security_event_record(
+            kind=SecurityEvent.Kind.DEACTIVATION, actor=actor, target=f"user:{user.pk} {user.email}"
         )
     return open_work_for(user)

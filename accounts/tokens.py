@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import ApiToken, SecurityEvent, User
+from accounts.security import security_event_record
 
 
 @transaction.atomic
@@ -35,10 +36,9 @@ def api_token_create(*, actor: User, name: str, read_only: bool = True) -> tuple
         key_prefix=raw[:12],
         read_only=read_only,
     )
-    SecurityEvent.objects.create(
+    security_event_record(
         kind=SecurityEvent.Kind.TOKEN,
         actor=actor,
-        actor_email=actor.email,
         target=f"api_token:{token.pk}",
         detail=f"created {'read-only' if read_only else 'read-write'} token {name!r} ({token.key_prefix}…)",
     )
@@ -53,10 +53,9 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     token.refresh_from_db()
     if updated:
-        SecurityEvent.objects.create(
+        security_event_record(
             kind=SecurityEvent.Kind.TOKEN,
             actor=actor,
-            actor_email=actor.email,
             target=f"api_token:{token.pk}",
             detail=f"revoked token {token.name!r} ({token.key_prefix}…)",
         )

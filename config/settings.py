@@ -155,6 +155,14 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# Security events are kept at least a year (accounts.security.MIN_RETENTION_DAYS); prune_security_events
+# deletes only what is older than this.
+SECURITY_EVENT_RETENTION_DAYS = env.int("SECURITY_EVENT_RETENTION_DAYS", default=400)
+if SECURITY_EVENT_RETENTION_DAYS < 366:
+    raise ImproperlyConfigured(
+        f"SECURITY_EVENT_RETENTION_DAYS must be at least 366 (a year), not {SECURITY_EVENT_RETENTION_DAYS}."
+    )
 
 # --- Time -----------------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -169,7 +177,10 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 # --- Security headers -----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
 CSRF_COOKIE_SAMESITE = "Lax"
+# Pages send the token in a form field or (htmx) the hx-headers attribute, never read from the cookie.
+CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
