@@ -34,8 +34,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from accounts.models import Membership, Team
-from accounts.tokens import api_token_create
+from accounts.models import ApiToken, Membership, Team
 from incidents import models as m
 from tests.factories import (
     ActionItemFactory,
@@ -73,7 +72,8 @@ CAPABLE: dict[str, set[str]] = {
 }
 
 # Routes that anonymous visitors may reach.
-PUBLIC_ROUTES = {"accounts:login", "accounts:logout", "accounts:locked_out", "api:schema", "api:docs"}
+# The OpenAPI schema and its Swagger UI page describe endpoints and hold no data (Hindsight is open source).
+PUBLIC_ROUTES = {"accounts:login", "accounts:logout", "api:docs", "api:schema"}
 # Namespaces with their own, separately tested guard (Django's admin requires is_staff).
 EXCLUDED_NAMESPACES = {"admin"}
 
@@ -90,8 +90,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "incidents:restore": {"GET": "admin", "POST": "admin"},
     "accounts:security_events_csv": {"GET": "admin", "POST": "admin"},
     "api:webhook-list": {"GET": "admin", "POST": "admin"},
-    "api:webhook-detail": {"GET": "admin"},
-    "api:webhook-deliveries": {"GET": "admin"},
+    "api:webhook-detail": {"GET": "admin", "POST": "admin"},
+    "api:webhook-deliveries": {"GET": "admin", "POST": "admin"},
 }
 
 
@@ -102,6 +102,8 @@ class World:
     users: dict[str, Any]
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)
+    sessions: dict[str, str] = field(default_factory=dict)
+    ghosts: dict[tuple[str, str, str], tuple[int, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ SHARED_MODEL_OBJECTS: dict[type, str] = {
     m.Service: "service",
     Team: "team",
     m.WebhookEndpoint: "webhook",
+    m.ChangeEvent: "change",
 }
 
 
@@ -239,6 +242,9 @@ def _view_model(callback: Any) -> tuple[type | None, str, str]:
     queryset = getattr(cls, "queryset", None)
     if model is None and queryset is not None:
         model = queryset.model
+    serializer = getattr(cls, "serializer_class", None)
+    if model is None and serializer is not None and hasattr(serializer, "Meta"):
+        model = getattr(serializer.Meta, "model", None)
     lookup_field = getattr(cls, "lookup_field", "pk") or "pk"
     lookup_kwarg = getattr(cls, "lookup_url_kwarg", None) or lookup_field
     return model, lookup_field, lookup_kwarg
@@ -294,8 +300,20 @@ def capability(route: Route, method: str) -> str | None:
     return None
 
 
-@pytest.fixture
-def world(db) -> World:
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker) -> Iterator[World]:
+    """Built once per module inside a transaction that is rolled back at the end; each test nests a savepoint."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield _build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def _build_world() -> World:
     team = TeamFactory(name="Platform", slug="platform")
     other_team = TeamFactory(name="Payments", slug="payments")
 
@@ -313,14 +331,14 @@ def world(db) -> World:
         "admin": UserFactory(email="admin@example.com", is_staff=True, is_superuser=True),
     }
     service = ServiceFactory(name="Checkout", slug="checkout", team=team)
-    webhook = m.WebhookEndpoint.objects.create(
-        url="https://hooks.example.com/matrix",
-        events=["incident.declared"],
-        secret="matrix-secret-0123456789",
+    token = ApiToken.objects.create(
+        user=users["commander"], name="deploy-bot", key_hash="0" * 64, key_prefix="hst_0000"
     )
-    token, _ = api_token_create(actor=users["commander"], name="matrix")
+    webhook = m.WebhookEndpoint.objects.create(url="https://hooks.example.com/x", secret="s" * 32)
+    change = m.ChangeEvent.objects.create(service=service, summary="Deploy 1.2.3")
     w = World(
-        users=users, shared={"service": service, "team": other_team, "webhook": webhook, "token": token}
+        users=users,
+        shared={"service": service, "team": other_team, "token": token, "webhook": webhook, "change": change},
     )
     for variant in INCIDENTS:
         mark = MARKERS[variant]
@@ -359,6 +377,11 @@ def world(db) -> World:
             "item": item,
             "finding": finding,
         }
+    # One session per persona, made before deactivation: the deactivated user's old session must not work.
+    for persona, user in users.items():
+        client = Client()
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        w.sessions[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
     users["deactivated"].is_active = False
     users["deactivated"].deactivated_at = timezone.now()
     users["deactivated"].save()
@@ -378,10 +401,10 @@ def _body(response: Any) -> str:
     return response.content.decode(errors="replace")
 
 
-def _request(route: Route, user: Any, method: str, url: str) -> tuple[int, str, str]:
+def _request(route: Route, session: str | None, method: str, url: str) -> tuple[int, str, str]:
     client = Client()
-    if user is not None:
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    if session is not None:
+        client.cookies[settings.SESSION_COOKIE_NAME] = session
     try:
         with transaction.atomic():
             if method == "GET":
@@ -418,9 +441,9 @@ def _expectation(route: Route, persona: str, variant: str, method: str) -> tuple
 
 def _check(route: Route, world: World, persona: str, variant: str, method: str) -> list[str]:
     problems: list[str] = []
-    user = None if persona == "anonymous" else world.users[persona]
+    session = world.sessions.get(persona)
     url = build_url(route, world, variant)
-    status, body, location = _request(route, user, method, url)
+    status, body, location = _request(route, session, method, url)
     why, allowed = _expectation(route, persona, variant, method)
     where = f"{method} {url} as {persona} ({variant} incident, {why})"
     if status >= 500:
@@ -437,10 +460,11 @@ def _check(route: Route, world: World, persona: str, variant: str, method: str) 
         if persona not in VISIBLE[other] and MARKERS[other] in body + location:
             problems.append(f"{where}: response shows text of the {other} incident")
     if why == "cannot see the incident" and status == 404:
-        ghost_status, ghost_body, _ = _request(
-            route, user, method, build_url(route, world, variant, ghost=True)
-        )
         ghost_url = build_url(route, world, variant, ghost=True)
+        key = (persona, method, ghost_url)
+        if key not in world.ghosts:
+            world.ghosts[key] = _request(route, session, method, ghost_url)[:2]
+        ghost_status, ghost_body = world.ghosts[key]
         same = _CSRF.sub("", body.replace(url, "")) == _CSRF.sub("", ghost_body.replace(ghost_url, ""))
         if ghost_status != status or not same:
             problems.append(f"{where}: the 404 differs from the one for a record that does not exist")
