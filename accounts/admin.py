@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import ApiToken, Membership, SecurityEvent, Team, User
-from .services import user_deactivate
 from .security import csv_rows, security_event_csv_rows, security_event_record
+from .services import user_deactivate
 
 
 class MembershipAuditMixin:

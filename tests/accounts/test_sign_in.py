@@ -105,7 +105,8 @@ def test_deactivating_a_user_in_the_admin_ends_their_sessions_for_good(client_fo
     _sign_in(phone, responder.email)
     assert _signed_in(phone)
     response = client_for(admin_user).post(
-        reverse("admin:accounts_user_changelist"), {"action": "deactivate", "_selected_action": [responder.pk]}
+        reverse("admin:accounts_user_changelist"),
+        {"action": "deactivate", "_selected_action": [responder.pk]},
     )
     assert response.status_code == 302
 
