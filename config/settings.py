@@ -310,7 +310,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.IncidentStatus",
+        "ActionItemStatusEnum": "incidents.models.ActionItemStatus",
+        "FindingStatusEnum": "incidents.models.FindingStatus",
+        "PostmortemStatusEnum": "incidents.models.PostmortemStatus",
+    },
 }
 
 # --- Hindsight ----------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The API's error mapping: services raise Django ValidationError keyed by field and IncidentConflict.
 
 - ValidationError → 400 `{field: [message, …]}` (`non_field_errors` for messages without a field);
-- IncidentConflict → 409 `{"detail": …, "current": <the stored incident>}`;
+- IncidentConflict, FollowupConflict → 409 `{"detail": …, "current": <the stored incident>}`;
 - PreconditionFailed (stale `If-Match`) → 412 `{"detail": …, "current": <current representation>}`;
 - everything else → DRF's handler (401/403/404/405/429 …). Unexpected exceptions are not swallowed here:
   they are bugs to fix, and the schemathesis run in CI looks for them.
@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from incidents.services.followup import FollowupConflict
 from incidents.services.incident import IncidentConflict
 
 
@@ -52,6 +53,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         from incidents.api.serializers import IncidentSerializer
 
         current = IncidentSerializer(exc.current, context={"request": context.get("request")}).data
+        return Response({"detail": str(exc), "current": current}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, FollowupConflict):
+        from incidents.api.serializers import ActionItemSerializer, PolicyFindingSerializer
+        from incidents.models import ActionItem
+
+        kind = ActionItemSerializer if isinstance(exc.current, ActionItem) else PolicyFindingSerializer
+        current = kind(exc.current, context={"request": context.get("request")}).data
         return Response({"detail": str(exc), "current": current}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, PreconditionFailed):
         return Response(
