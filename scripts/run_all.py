@@ -1,6 +1,8 @@
-"""Start the web server, a Celery worker and beat together; Ctrl-C stops all three.
+"""Start the web server, a Celery worker and beat together; Ctrl-C (or SIGTERM) stops all three.
 
-Used by `make run`. Prints the URL and the demo sign-in once the web server answers.
+Used by `make run`. Prints the URL and the demo sign-in once the web server answers. If any of the
+three exits on its own (a port already in use, a broken setting), the others are stopped too and the
+exit code is non-zero, so a half-running Hindsight never looks healthy.
 """
 
 from __future__ import annotations
@@ -23,63 +25,59 @@ def main() -> int:
     args = parser.parse_args()
     py = sys.executable
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    procs = [
-        subprocess.Popen(
-            # --insecure: serve static files without DEBUG (a local development server only).
-            [py, "manage.py", "runserver", f"127.0.0.1:{args.port}", "--noreload", "--insecure"],
-            cwd=ROOT,
-            env=env,
-        ),
-        subprocess.Popen(
-            [
-                py,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=2",
-                "--pool=threads",
-            ],
-            cwd=ROOT,
-            env=env,
-        ),
-        subprocess.Popen([py, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO"], cwd=ROOT, env=env),
-    ]
-    url = f"http://127.0.0.1:{args.port}/"
-    for _ in range(60):
-        try:
-            urllib.request.urlopen(url + "accounts/login/", timeout=1)  # noqa: S310 - our own local server
-            break
-        except OSError:
-            time.sleep(0.5)
-    print(
-        f"\n  Hindsight is running at {url}\n"
-        "  Sign in as commander@example.com with password  hindsight-demo\n"
-        "  (admin: admin@example.com, same password). Emails are written to var/mail/.\n"
-        "  Ctrl-C stops the web server, the worker and beat.\n",
-        flush=True,
-    )
+    commands = {
+        # --insecure: serve static files without DEBUG (a local development server only).
+        "web server": [py, "manage.py", "runserver", f"127.0.0.1:{args.port}", "--noreload", "--insecure"],
+        "worker": [
+            py, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=2", "--pool=threads",
+        ],
+        "beat": [py, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO"],
+    }  # fmt: skip
+    procs = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
 
-    def stop(*_: object) -> None:
-        for p in procs:
+    def stop() -> None:
+        for p in procs.values():
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
-        for p in procs:
+        for p in procs.values():
             try:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
 
-    signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
+    def on_sigterm(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    url = f"http://127.0.0.1:{args.port}/"
     try:
-        while all(p.poll() is None for p in procs):
+        for _ in range(120):
+            if procs["web server"].poll() is not None:
+                break
+            try:
+                urllib.request.urlopen(url + "accounts/login/", timeout=1)  # noqa: S310 - our own local server
+            except OSError:
+                time.sleep(0.5)
+            else:
+                print(
+                    f"\n  Hindsight is running at {url}\n"
+                    "  Sign in as commander@example.com with password  hindsight-demo\n"
+                    "  (admin: admin@example.com, same password). Emails are written to var/mail/.\n"
+                    "  Ctrl-C stops the web server, the worker and beat.\n",
+                    flush=True,
+                )
+                break
+        while True:
+            ended = [name for name, p in procs.items() if p.poll() is not None]
+            if ended:
+                codes = ", ".join(f"{n} (exit code {procs[n].returncode})" for n in ended)
+                print(f"\n  Stopped: {codes}. Stopping the rest.\n", file=sys.stderr, flush=True)
+                stop()
+                return 1
             time.sleep(0.5)
     except KeyboardInterrupt:
-        pass
-    stop()
-    return 0
+        stop()
+        return 0
 
 
 if __name__ == "__main__":
