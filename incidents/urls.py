@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from .views import incident as views
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("incidents/<int:number>/severity/", views.incident_severity, name="severity"),
     path("incidents/<int:number>/reopen/", views.incident_reopen, name="reopen"),
     path("incidents/<int:number>/timeline/add/", views.timeline_add, name="timeline_add"),
+    path("", include("incidents.urls_followup")),
 ]
 
 from .views import insights as insights_views  # noqa: E402

@@ -92,6 +92,13 @@ ACCESS: dict[str, dict[str, str]] = {
     "api:webhook-list": {"GET": "admin", "POST": "admin"},
     "api:webhook-detail": {"GET": "admin", "POST": "admin"},
     "api:webhook-deliveries": {"GET": "admin", "POST": "admin"},
+    # Follow-through: creating needs a responder; editing needs "record" (the owner, a commander here, too).
+    "incidents:action_item_new": {"GET": "declare", "POST": "declare"},
+    "incidents:action_item_edit": {"GET": "record", "POST": "record"},
+    "incidents:finding_new": {"GET": "declare", "POST": "declare"},
+    "incidents:finding_edit": {"GET": "record", "POST": "record"},
+    "incidents:reassign": {"GET": "admin"},
+    "incidents:bulk_reassign": {"POST": "admin"},
 }
 
 

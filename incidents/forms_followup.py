@@ -1,0 +1,172 @@
+"""Web forms for action items and policy findings. They parse input; the services enforce the rules."""
+
+from __future__ import annotations
+
+from django import forms
+
+from accounts.models import Team, User
+from incidents.models import (
+    ActionItemStatus,
+    ActionItemType,
+    FindingArea,
+    FindingStatus,
+    Priority,
+    Risk,
+)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)  # type: ignore[arg-type]
+
+
+def active_users() -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True).order_by("display_name", "email"),
+        required=False,
+        empty_label="— nobody yet —",
+    )
+
+
+class ActionItemForm(forms.Form):
+    """Create or edit an action item. `version` is the version the editor loaded (stale edits are refused)."""
+
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, help_text="Markdown."
+    )
+    owner = active_users()
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.P2)
+    type = forms.ChoiceField(choices=ActionItemType.choices, initial=ActionItemType.PREVENT)
+    due_date = forms.DateField(
+        widget=DateInput(),
+        required=False,
+        help_text="The owner's local date. Empty: the priority's target (P1 14 days, P2 30, P3 90).",
+    )
+    tracker_url = forms.URLField(required=False, label="Tracker URL")
+    success_criteria = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="How we will know it worked"
+    )
+    recheck_date = forms.DateField(
+        widget=DateInput(),
+        required=False,
+        help_text="On this date the owner is asked to confirm the effect.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    FIELDS = (
+        "title", "description", "owner", "team", "priority", "type", "due_date", "tracker_url",
+        "success_criteria", "recheck_date",
+    )  # fmt: skip
+
+
+class ItemStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ActionItemStatus.choices)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
+    version = forms.IntegerField(required=False)
+
+
+class RecheckForm(forms.Form):
+    worked = forms.TypedChoiceField(
+        choices=[("yes", "It worked"), ("no", "It did not work")], coerce=lambda v: v == "yes"
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
+
+
+class RecurrenceReviewForm(forms.Form):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+    reopen = forms.BooleanField(required=False, label="Reopen the item")
+
+
+class FindingForm(forms.Form):
+    area = forms.ChoiceField(choices=FindingArea.choices)
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), required=False, help_text="Markdown."
+    )
+    risk = forms.ChoiceField(choices=Risk.choices, initial=Risk.MEDIUM)
+    owner = active_users()
+    verifier = active_users()
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
+    due_date = forms.DateField(widget=DateInput(), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    FIELDS = ("area", "title", "description", "risk", "owner", "verifier", "team", "due_date")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["verifier"].help_text = "Who will verify the fix (someone other than the owner)."
+
+
+class FindingTransitionForm(forms.Form):
+    status = forms.ChoiceField(choices=FindingStatus.choices)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10000)
+    version = forms.IntegerField(required=False)
+
+
+class VerifyForm(forms.Form):
+    evidence = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=10000,
+        help_text="What you checked yourself, and how.",
+    )
+    version = forms.IntegerField(required=False)
+
+
+class AcceptRiskForm(forms.Form):
+    until = forms.DateField(widget=DateInput(), required=False, label="Accepted until")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
+    version = forms.IntegerField(required=False)
+
+
+class SeenAgainForm(forms.Form):
+    incident = forms.IntegerField(min_value=1, label="Incident number", help_text="For INC-42, type 42.")
+
+
+class FindingFilters(forms.Form):
+    area = forms.ChoiceField(choices=[("", "Any area"), *FindingArea.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), ("unclosed", "Not closed"), *FindingStatus.choices], required=False
+    )
+    risk = forms.ChoiceField(choices=[("", "Any risk"), *Risk.choices], required=False)
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.order_by("display_name", "email"), required=False, empty_label="Any owner"
+    )
+    overdue = forms.BooleanField(required=False, label="Overdue only")
+
+
+class ItemFilters(forms.Form):
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, empty_label="All teams", to_field_name="slug"
+    )
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.order_by("display_name", "email"), required=False, empty_label="Any owner"
+    )
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), ("open_all", "Open, in progress or blocked"), *ActionItemStatus.choices],
+        required=False,
+    )
+    priority = forms.ChoiceField(choices=[("", "Any priority"), *Priority.choices], required=False)
+    overdue = forms.BooleanField(required=False, label="Overdue only")
+
+
+class ReassignForm(forms.Form):
+    new_owner = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True).order_by("display_name", "email"),
+        label="Give the selected work to",
+    )
+    items = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    findings = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    next = forms.CharField(required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        data = self.data
+        # The choices are the posted ids; which of them the actor may touch is decided by the selectors.
+        if hasattr(data, "getlist"):
+            self.fields["items"].choices = [(v, v) for v in data.getlist("items")]
+            self.fields["findings"].choices = [(v, v) for v in data.getlist("findings")]

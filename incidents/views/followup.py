@@ -1,0 +1,668 @@
+"""Follow-through pages: action items, My work, the team board, the findings register, reassignment, CSV.
+
+Views parse input, call one service or selector and render. Anything the viewer may not see or do is 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts import permissions as perms
+from accounts.models import SecurityEvent, Team, User
+from accounts.services import open_work_for
+from incidents import selectors
+from incidents import selectors_followup as sel
+from incidents.csv_export import csv_response
+from incidents.forms_followup import (
+    AcceptRiskForm,
+    ActionItemForm,
+    FindingFilters,
+    FindingForm,
+    FindingTransitionForm,
+    ItemFilters,
+    ItemStatusForm,
+    ReassignForm,
+    RecheckForm,
+    RecurrenceReviewForm,
+    SeenAgainForm,
+    VerifyForm,
+)
+from incidents.models import (
+    OPEN_ITEM_STATUSES,
+    ActionItem,
+    ActionItemStatus,
+    ContributingFactor,
+    FindingStatus,
+    PolicyFinding,
+)
+from incidents.services import followup as svc
+
+LIST_PAGE_SIZE = 100
+
+
+def _apply_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errs in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errs)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+# --- Action items ------------------------------------------------------------------------------------
+
+
+@login_required
+def action_item_new(request: HttpRequest) -> HttpResponse:
+    """Create an item on its own, or from `?incident=<number>`, `?factor=<id>` or `?finding=<id>`."""
+    user = request.user
+    incident = factor = finding = None
+    source = request.POST if request.method == "POST" else request.GET
+    if number := _int(source.get("incident")):
+        incident = selectors.incident_get_for(user, number)
+    if factor_id := _int(source.get("factor")):
+        factor = ContributingFactor.objects.select_related("incident").filter(pk=factor_id).first()
+        if factor is None or not perms.can_view_incident(user, factor.incident):
+            raise Http404
+        incident = factor.incident
+    if finding_id := _int(source.get("finding")):
+        finding = sel.finding_get_for(user, finding_id)
+        if not perms.can_edit_finding(user, finding):
+            raise Http404
+    elif not perms.can_create_action_item(user, incident):
+        raise Http404
+    initial: dict[str, Any] = {}
+    if finding is not None:
+        initial = {
+            "owner": finding.owner_id,
+            "team": finding.team_id,
+            "priority": "P1" if finding.risk == "high" else "P2",
+        }
+    form = ActionItemForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = {k: form.cleaned_data[k] for k in ActionItemForm.FIELDS}
+        try:
+            item = svc.action_item_create(
+                actor=user, incident=incident, factor=factor, finding=finding, **data
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        else:
+            messages.success(
+                request,
+                "Action item created."
+                + (f" {item.owner} has been told." if item.owner_id and item.owner_id != user.pk else ""),
+            )
+            return redirect("incidents:action_item_detail", item_id=item.pk)
+    context = {"form": form, "incident": incident, "factor": factor, "finding": finding}
+    return render(request, "incidents/action_item_form.html", context)
+
+
+def _item_context(request: HttpRequest, item: ActionItem, **extra: Any) -> dict[str, Any]:
+    user = request.user
+    can_edit = perms.can_edit_action_item(user, item)
+    return {
+        "item": item,
+        "events": list(item.events.select_related("actor")),
+        "can_edit": can_edit,
+        "next_statuses": [(s, ActionItemStatus(s).label) for s in svc.ITEM_TRANSITIONS[item.status]]
+        if can_edit
+        else [],
+        "status_form": extra.pop("status_form", None) or ItemStatusForm(initial={"version": item.version}),
+        "recheck_form": RecheckForm(),
+        "recurrence_form": RecurrenceReviewForm(),
+        **extra,
+    }
+
+
+@login_required
+def action_item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = sel.action_item_get_for(request.user, item_id)
+    return render(request, "incidents/action_item_detail.html", _item_context(request, item))
+
+
+@login_required
+def action_item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = sel.action_item_get_for(request.user, item_id)
+    if not perms.can_edit_action_item(request.user, item):
+        raise Http404
+    initial = {k: getattr(item, k) for k in ActionItemForm.FIELDS}
+    initial.update(owner=item.owner_id, team=item.team_id, version=item.version)
+    form = ActionItemForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changes = {k: form.cleaned_data[k] for k in ActionItemForm.FIELDS}
+        if not changes["due_date"]:
+            changes["due_date"] = item.due_date
+        try:
+            svc.action_item_update(
+                item=item, actor=request.user, expected_version=form.cleaned_data["version"], **changes
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        except svc.FollowupConflict as exc:
+            form.add_error(
+                None,
+                f"{exc} Your changes are still in the form; the saved values are shown beside each field.",
+            )
+            form.data = form.data.copy()
+            form.data["version"] = exc.current.version  # saving again means "over what is there now"
+            context = {"form": form, "item": item, "current": exc.current}
+            return render(request, "incidents/action_item_form.html", context, status=409)
+        else:
+            messages.success(request, "Action item saved.")
+            return redirect("incidents:action_item_detail", item_id=item.pk)
+    return render(request, "incidents/action_item_form.html", {"form": form, "item": item})
+
+
+@login_required
+@require_POST
+def action_item_status(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = sel.action_item_get_for(request.user, item_id)
+    if not perms.can_edit_action_item(request.user, item):
+        raise Http404
+    form = ItemStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a valid status.")
+        return redirect("incidents:action_item_detail", item_id=item.pk)
+    try:
+        svc.action_item_change_status(
+            item=item,
+            actor=request.user,
+            status=form.cleaned_data["status"],
+            note=form.cleaned_data["note"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except svc.FollowupConflict as exc:
+        current = sel.action_item_get_for(request.user, item_id)
+        form.add_error(None, f"{exc} The current state is shown below; your note is kept in the form.")
+        return render(
+            request,
+            "incidents/action_item_detail.html",
+            _item_context(request, current, status_form=form, conflict=True),
+            status=409,
+        )
+    except ValidationError as exc:
+        current = sel.action_item_get_for(request.user, item_id)
+        _apply_errors(form, exc)
+        return render(
+            request,
+            "incidents/action_item_detail.html",
+            _item_context(request, current, status_form=form),
+            status=400,
+        )
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    messages.success(request, "Status changed.")
+    return redirect("incidents:action_item_detail", item_id=item.pk)
+
+
+@login_required
+@require_POST
+def action_item_recheck(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = sel.action_item_get_for(request.user, item_id)
+    if not perms.can_edit_action_item(request.user, item):
+        raise Http404
+    form = RecheckForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say whether it worked.")
+    else:
+        try:
+            svc.action_item_confirm_effect(
+                item=item,
+                actor=request.user,
+                worked=form.cleaned_data["worked"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        else:
+            worked = form.cleaned_data["worked"]
+            messages.success(
+                request, "Thanks: recorded that it worked." if worked else "The item is open again."
+            )
+    return redirect("incidents:action_item_detail", item_id=item.pk)
+
+
+@login_required
+@require_POST
+def action_item_recurrence(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = sel.action_item_get_for(request.user, item_id)
+    if not perms.can_edit_action_item(request.user, item):
+        raise Http404
+    form = RecurrenceReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say what the review concluded.")
+    else:
+        try:
+            svc.action_item_review_recurrence(
+                item=item,
+                actor=request.user,
+                note=form.cleaned_data["note"],
+                reopen=form.cleaned_data["reopen"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        else:
+            messages.success(request, "Review recorded.")
+    return redirect("incidents:action_item_detail", item_id=item.pk)
+
+
+@login_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    work = sel.my_work_for(request.user)
+    return render(request, "incidents/my_work.html", {"work": work})
+
+
+def _item_filters(request: HttpRequest) -> tuple[ItemFilters, dict[str, Any]]:
+    filters = ItemFilters(request.GET or None)
+    criteria: dict[str, Any] = {}
+    if filters.is_valid():
+        data = filters.cleaned_data
+        criteria = {k: data[k] for k in ("team", "owner", "priority") if data.get(k)}
+        if data.get("status") == "open_all":
+            criteria["status"] = list(OPEN_ITEM_STATUSES)
+        elif data.get("status"):
+            criteria["status"] = data["status"]
+        criteria["overdue"] = bool(data.get("overdue"))
+    return filters, criteria
+
+
+@login_required
+def team_board(request: HttpRequest) -> HttpResponse:
+    """A team's items in status columns; `?team=<slug>` (default: the viewer's first team)."""
+    user = request.user
+    slug = request.GET.get("team")
+    teams = list(Team.objects.order_by("name"))
+    team = next((t for t in teams if t.slug == slug), None)
+    if team is None and not slug:
+        mine = set(user.memberships.values_list("team_id", flat=True))
+        team = next((t for t in teams if t.pk in mine), None)
+    board = sel.team_board_for(user, team)
+    context = {
+        "board": board,
+        "teams": teams,
+        "can_reassign": perms.can_reassign_work(user),
+        "reassign_form": ReassignForm(),
+    }
+    return render(request, "incidents/team_board.html", context)
+
+
+ITEM_CSV_HEADER = (
+    "id", "title", "status", "priority", "type", "owner", "owner_email", "team", "due_date", "overdue",
+    "breaches_target", "incident", "incident_title", "finding_id", "description", "completion_note",
+    "wont_do_reason", "blocked_on", "success_criteria", "recheck_date", "recheck_outcome",
+    "did_not_prevent_recurrence", "tracker_url", "created_at", "completed_at", "version",
+)  # fmt: skip
+
+
+@login_required
+def action_item_export(request: HttpRequest) -> HttpResponse:
+    """CSV of the action items the viewer may see, with the team-board filters (`?team=&owner=&status=...`)."""
+    _, criteria = _item_filters(request)
+    rows = []
+    for i in sel.export_items_for(request.user, **criteria):
+        shown = i.incident_id and i.incident_visible
+        rows.append(
+            (
+                i.pk, i.title, i.get_status_display(), i.priority, i.get_type_display(),
+                i.owner.name if i.owner_id else "", i.owner.email if i.owner_id else "",
+                i.team.name if i.team_id else "", i.due_date, i.is_overdue, i.breaches_target,
+                i.incident.reference if shown else "", i.incident.title if shown else "",
+                i.finding_id, i.description, i.completion_note, i.wont_do_reason, i.blocked_on,
+                i.success_criteria, i.recheck_date, i.get_recheck_outcome_display(),
+                i.did_not_prevent_recurrence, i.tracker_url, i.created_at, i.completed_at, i.version,
+            )
+        )  # fmt: skip
+    _record_export(request, "action_items", len(rows))
+    return csv_response("action-items.csv", ITEM_CSV_HEADER, rows)
+
+
+def _record_export(request: HttpRequest, what: str, count: int) -> None:
+    SecurityEvent.objects.create(
+        kind=SecurityEvent.Kind.EXPORT,
+        actor=request.user,
+        actor_email=request.user.email,
+        target=f"{what}.csv",
+        detail=f"{count} rows; filters: {request.GET.urlencode()}"[:2000],
+        ip_address=request.META.get("REMOTE_ADDR") or None,
+    )
+
+
+# --- Policy findings -----------------------------------------------------------------------------------
+
+
+def _finding_filters(request: HttpRequest) -> tuple[FindingFilters, dict[str, Any]]:
+    filters = FindingFilters(request.GET or None)
+    criteria: dict[str, Any] = {}
+    if filters.is_valid():
+        criteria = {k: v for k, v in filters.cleaned_data.items() if v}
+    return filters, criteria
+
+
+@login_required
+def finding_list(request: HttpRequest) -> HttpResponse:
+    """The findings register: filters (area, status, risk, owner, overdue), counts and pagination."""
+    filters, criteria = _finding_filters(request)
+    qs = sel.finding_list_for(request.user, **criteria)
+    counts = sel.finding_counts_for(request.user, qs)
+    page = Paginator(qs, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "filters": filters,
+        "counts": counts,
+        "status_counts": [(s, FindingStatus(s).label, counts[f"status_{s}"]) for s in FindingStatus.values],
+        "query": query.urlencode(),
+        "can_create": perms.can_create_finding(request.user),
+    }
+    return render(request, "incidents/finding_list.html", context)
+
+
+@login_required
+def finding_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not perms.can_create_finding(user):
+        raise Http404
+    source = request.POST if request.method == "POST" else request.GET
+    incident = None
+    if number := _int(source.get("incident")):
+        incident = selectors.incident_get_for(user, number)
+    form = FindingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: form.cleaned_data[k] for k in FindingForm.FIELDS}
+        try:
+            finding = svc.policy_finding_create(actor=user, incidents=[incident] if incident else [], **data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        else:
+            messages.success(request, "Policy finding opened.")
+            return redirect("incidents:finding_detail", finding_id=finding.pk)
+    return render(request, "incidents/finding_form.html", {"form": form, "incident": incident})
+
+
+def _finding_context(request: HttpRequest, finding: PolicyFinding, **extra: Any) -> dict[str, Any]:
+    user = request.user
+    can_edit = perms.can_edit_finding(user, finding)
+    next_statuses = sorted(svc.FINDING_TRANSITIONS.get(finding.status, set())) if can_edit else []
+    return {
+        "finding": finding,
+        "events": list(finding.events.select_related("actor", "incident")),
+        "items": list(
+            sel.action_item_list_for(user).filter(finding=finding).order_by("status", "due_date", "id")
+        ),
+        "can_edit": can_edit,
+        "can_verify": finding.status == FindingStatus.REMEDIATED and perms.can_verify_finding(user, finding),
+        "is_owner": finding.owner_id == user.pk,
+        "can_accept_risk": finding.status in svc.RISK_ACCEPTABLE_FROM
+        and perms.can_accept_finding_risk(user, finding),
+        "can_add_item": can_edit,
+        "next_statuses": [(s, FindingStatus(s).label) for s in next_statuses],
+        "transition_form": extra.pop("transition_form", None)
+        or FindingTransitionForm(initial={"version": finding.version}),
+        "verify_form": extra.pop("verify_form", None) or VerifyForm(initial={"version": finding.version}),
+        "risk_form": extra.pop("risk_form", None) or AcceptRiskForm(initial={"version": finding.version}),
+        "seen_form": SeenAgainForm(),
+        **extra,
+    }
+
+
+@login_required
+def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
+    finding = sel.finding_get_for(request.user, finding_id)
+    return render(request, "incidents/finding_detail.html", _finding_context(request, finding))
+
+
+@login_required
+def finding_edit(request: HttpRequest, finding_id: int) -> HttpResponse:
+    finding = sel.finding_get_for(request.user, finding_id)
+    if not perms.can_edit_finding(request.user, finding):
+        raise Http404
+    initial = {k: getattr(finding, k) for k in FindingForm.FIELDS}
+    initial.update(
+        owner=finding.owner_id, verifier=finding.verifier_id, team=finding.team_id, version=finding.version
+    )
+    form = FindingForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changes = {k: form.cleaned_data[k] for k in FindingForm.FIELDS}
+        try:
+            svc.policy_finding_update(
+                finding=finding, actor=request.user, expected_version=form.cleaned_data["version"], **changes
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        except svc.FollowupConflict as exc:
+            form.add_error(
+                None,
+                f"{exc} Your changes are still in the form; the saved values are shown beside each field.",
+            )
+            form.data = form.data.copy()
+            form.data["version"] = exc.current.version  # saving again means "over what is there now"
+            context = {"form": form, "finding": finding, "current": exc.current}
+            return render(request, "incidents/finding_form.html", context, status=409)
+        else:
+            messages.success(request, "Finding saved.")
+            return redirect("incidents:finding_detail", finding_id=finding.pk)
+    return render(request, "incidents/finding_form.html", {"form": form, "finding": finding})
+
+
+def _finding_action(
+    request: HttpRequest, finding_id: int, form_class: type, form_key: str, call: Any, done: str
+) -> HttpResponse:
+    """Shared POST handling: validate, call the service, re-render with errors (400) or the current state
+    (409, stale version), or redirect back with a message."""
+    finding = sel.finding_get_for(request.user, finding_id)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            call(finding, form.cleaned_data)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        except svc.FollowupConflict as exc:
+            form.add_error(
+                None, f"{exc} The current state is shown below; what you typed is kept in the form."
+            )
+            current = sel.finding_get_for(request.user, finding_id)
+            return render(
+                request,
+                "incidents/finding_detail.html",
+                _finding_context(request, current, **{form_key: form}, conflict=True),
+                status=409,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect("incidents:finding_detail", finding_id=finding.pk)
+    current = sel.finding_get_for(request.user, finding_id)
+    return render(
+        request,
+        "incidents/finding_detail.html",
+        _finding_context(request, current, **{form_key: form}),
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def finding_transition(request: HttpRequest, finding_id: int) -> HttpResponse:
+    finding = sel.finding_get_for(request.user, finding_id)
+    if not perms.can_edit_finding(request.user, finding):
+        raise Http404
+
+    def call(f: PolicyFinding, data: dict[str, Any]) -> None:
+        svc.policy_finding_transition(
+            finding=f,
+            actor=request.user,
+            status=data["status"],
+            note=data["note"],
+            expected_version=data["version"],
+        )
+
+    return _finding_action(
+        request, finding_id, FindingTransitionForm, "transition_form", call, "Status changed."
+    )
+
+
+@login_required
+@require_POST
+def finding_verify(request: HttpRequest, finding_id: int) -> HttpResponse:
+    def call(f: PolicyFinding, data: dict[str, Any]) -> None:
+        svc.policy_finding_verify(
+            finding=f, actor=request.user, evidence=data["evidence"], expected_version=data["version"]
+        )
+
+    return _finding_action(request, finding_id, VerifyForm, "verify_form", call, "Finding verified.")
+
+
+@login_required
+@require_POST
+def finding_accept_risk(request: HttpRequest, finding_id: int) -> HttpResponse:
+    def call(f: PolicyFinding, data: dict[str, Any]) -> None:
+        svc.policy_finding_accept_risk(
+            finding=f,
+            actor=request.user,
+            until=data["until"],
+            reason=data["reason"],
+            expected_version=data["version"],
+        )
+
+    return _finding_action(request, finding_id, AcceptRiskForm, "risk_form", call, "Risk accepted.")
+
+
+@login_required
+@require_POST
+def finding_seen_again(request: HttpRequest, finding_id: int) -> HttpResponse:
+    finding = sel.finding_get_for(request.user, finding_id)
+    form = SeenAgainForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Type the incident's number (for INC-42, 42).")
+        return redirect("incidents:finding_detail", finding_id=finding.pk)
+    try:
+        incident = selectors.incident_get_for(request.user, form.cleaned_data["incident"])
+    except Http404:
+        messages.error(request, f"There is no incident INC-{form.cleaned_data['incident']} you can see.")
+        return redirect("incidents:finding_detail", finding_id=finding.pk)
+    try:
+        svc.policy_finding_seen_again(finding=finding, incident=incident, actor=request.user)
+    except PermissionDenied:
+        messages.error(request, f"You may not record on {incident.reference}.")
+    else:
+        messages.success(request, f"Linked to {incident.reference}.")
+    return redirect("incidents:finding_detail", finding_id=finding.pk)
+
+
+FINDING_CSV_HEADER = (
+    "id", "title", "area", "status", "risk", "owner", "owner_email", "verifier", "team", "due_date",
+    "overdue", "incidents", "description", "evidence", "verified_by", "verified_at",
+    "verification_evidence", "risk_accepted_by", "risk_accepted_until", "risk_acceptance_reason",
+    "created_at", "closed_at", "version",
+)  # fmt: skip
+
+
+@login_required
+def finding_export(request: HttpRequest) -> HttpResponse:
+    """CSV of the findings the viewer may see, with the register's filters; only visible incidents listed."""
+    _, criteria = _finding_filters(request)
+    rows = []
+    for f in sel.export_findings_for(request.user, **criteria):
+        rows.append(
+            (
+                f.pk, f.title, f.get_area_display(), f.get_status_display(), f.get_risk_display(),
+                f.owner.name if f.owner_id else "", f.owner.email if f.owner_id else "",
+                f.verifier.name if f.verifier_id else "", f.team.name if f.team_id else "", f.due_date,
+                f.is_overdue, " ".join(i.reference for i in f.incidents.all()), f.description, f.evidence,
+                f.verified_by.name if f.verified_by_id else "", f.verified_at, f.verification_evidence,
+                f.risk_accepted_by.name if f.risk_accepted_by_id else "", f.risk_accepted_until,
+                f.risk_acceptance_reason, f.created_at, f.closed_at, f.version,
+            )
+        )  # fmt: skip
+    _record_export(request, "policy_findings", len(rows))
+    return csv_response("policy-findings.csv", FINDING_CSV_HEADER, rows)
+
+
+# --- Reassignment ---------------------------------------------------------------------------------------
+
+
+@login_required
+def reassign(request: HttpRequest) -> HttpResponse:
+    """Leads and admins: deactivated people who still own open work, and (`?user=<id>`) that work."""
+    if not perms.can_reassign_work(request.user):
+        raise Http404
+    person = None
+    work = None
+    if user_id := _int(request.GET.get("user")):
+        person = User.objects.filter(pk=user_id).first()
+        if person is None:
+            raise Http404
+        work = open_work_for(person)
+    context = {
+        "orphans": list(sel.users_with_orphaned_work()),
+        "person": person,
+        "work": work,
+        "form": ReassignForm(initial={"next": request.get_full_path()}),
+    }
+    return render(request, "incidents/reassign.html", context)
+
+
+@login_required
+@require_POST
+def bulk_reassign(request: HttpRequest) -> HttpResponse:
+    """Give the posted `items` and `findings` ids to `new_owner` (leads and admins only)."""
+    if not perms.can_reassign_work(request.user):
+        raise Http404
+    form = ReassignForm(request.POST)
+    target = form.data.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    target = target or reverse("incidents:reassign")
+    if not form.is_valid():
+        messages.error(request, "Choose an active person to give the work to.")
+        return redirect(target)
+    items = list(sel.action_item_list_for(request.user).filter(pk__in=form.cleaned_data["items"]))
+    findings = list(sel.finding_list_for(request.user).filter(pk__in=form.cleaned_data["findings"]))
+    if not items and not findings:
+        messages.error(request, "Select at least one action item or finding.")
+        return redirect(target)
+    try:
+        n_items, n_findings = svc.followup_reassign(
+            actor=request.user, new_owner=form.cleaned_data["new_owner"], items=items, findings=findings
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    else:
+        messages.success(
+            request,
+            f"Gave {n_items} action item(s) and {n_findings} finding(s) to {form.cleaned_data['new_owner']}.",
+        )
+    return redirect(target)
