@@ -109,7 +109,8 @@ def test_overdue_repeats_weekly_then_escalates_to_the_commander(sweep_at, comman
     assert to_commander[0].subject.startswith("Escalation: ")
     assert "overdue for 14 days" in to_commander[0].body
     html = to_commander[0].alternatives[0][0]
-    assert f"/incidents/{incident.number}/" in html
+    item = incident.action_items.get()
+    assert f"/action-items/{item.pk}/" in html  # the item's own page (incident page before it existed)
 
 
 def test_escalation_goes_to_team_leads_without_a_commander(sweep_at, team):
@@ -205,9 +206,10 @@ def test_reminder_email_has_text_and_html_parts_with_a_link_back(sweep_at, setti
     )
     sweep_at(at(2026, 6, 10))
     message = mail.outbox[0]
+    link = f"https://hindsight.example.org/action-items/{incident.action_items.get().pk}/"
     assert message.subject == 'Action item "A & B" is due today'
-    assert "https://hindsight.example.org/incidents/" in message.body
+    assert link in message.body
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
     assert "A &amp; B" in html
-    assert "https://hindsight.example.org/incidents/" in html
+    assert link in html
