@@ -231,3 +231,63 @@ def can_accept_finding_risk(user: Any, finding: PolicyFinding) -> bool:
 def can_reassign_work(user: Any) -> bool:
     """Team leads and admins may reassign other people's action items and findings in bulk."""
     return is_lead(user)
+
+
+# --- Postmortems ----------------------------------------------------------------------------------------
+# Authors and responders edit; requested reviewers approve, but never text they wrote themselves (the
+# postmortem's author and whoever saved the current version cannot approve it: a review is a second pair
+# of eyes); the incident's commander or an admin publishes an approved postmortem.
+
+
+def can_edit_postmortem(user: Any, postmortem: Any) -> bool:
+    """True if `user` may edit sections, answer the questions, record factors and run the meeting.
+
+    The postmortem's author and anyone who may record on the incident (responders, commander, scribe).
+    A published postmortem is frozen: nobody edits it until it is reopened.
+    """
+    if postmortem.status == "published":
+        return False
+    incident = postmortem.incident
+    if not can_view_incident(user, incident):
+        return False
+    return postmortem.author_id == user.pk or can_record(user, incident)
+
+
+def can_request_review(user: Any, postmortem: Any) -> bool:
+    """Editors request reviewers while the postmortem is a draft or in review."""
+    return postmortem.status in ("draft", "in_review") and can_edit_postmortem(user, postmortem)
+
+
+def can_be_reviewer(user: Any, postmortem: Any) -> bool:
+    """Responders and leads (or admins) who may see the incident and did not write the postmortem."""
+    if not _active(user) or postmortem.author_id == user.pk:
+        return False
+    return is_responder(user) and can_view_incident(user, postmortem.incident)
+
+
+def can_approve_postmortem(user: Any, postmortem: Any, *, current_author_id: int | None = None) -> bool:
+    """A requested reviewer may approve or request changes while the postmortem is in review.
+
+    Refused for the postmortem's author and for the author of the current version (`current_author_id`).
+    """
+    if postmortem.status != "in_review" or not _active(user):
+        return False
+    if user.pk in (postmortem.author_id, current_author_id):
+        return False
+    if not can_view_incident(user, postmortem.incident):
+        return False
+    return postmortem.reviews.filter(reviewer=user).exists()
+
+
+def can_publish_postmortem(user: Any, postmortem: Any) -> bool:
+    """The incident's commander or an admin publishes an approved postmortem."""
+    if postmortem.status != "approved" or not can_view_incident(user, postmortem.incident):
+        return False
+    return is_admin(user) or postmortem.incident.commander_id == user.pk
+
+
+def can_reopen_postmortem(user: Any, postmortem: Any) -> bool:
+    """The commander or an admin may reopen a published postmortem for edits (its versions stay)."""
+    if postmortem.status != "published" or not can_view_incident(user, postmortem.incident):
+        return False
+    return is_admin(user) or postmortem.incident.commander_id == user.pk

@@ -298,3 +298,19 @@ def team_breach_items(team_id: int, viewer: Any) -> list:
         .order_by("due_date", "id")
     )
     return [i for i in items if i.breaches_target]
+
+
+def postmortem_for(incident: Incident) -> Any:
+    """The incident's postmortem with its template and author joined, or None when not started."""
+    from incidents.models import Postmortem
+
+    return (
+        Postmortem.objects.select_related("template", "author", "access_finding")
+        .filter(incident=incident)
+        .first()
+    )
+
+
+def postmortem_reviews_for(postmortem: Any) -> list[Any]:
+    """Requested reviews with reviewers joined, oldest request first."""
+    return list(postmortem.reviews.select_related("reviewer").order_by("requested_at", "id"))

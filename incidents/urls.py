@@ -14,6 +14,7 @@ urlpatterns = [
     path("incidents/<int:number>/reopen/", views.incident_reopen, name="reopen"),
     path("incidents/<int:number>/timeline/add/", views.timeline_add, name="timeline_add"),
     path("", include("incidents.urls_followup")),
+    path("", include("incidents.review_urls")),
 ]
 
 from .views import insights as insights_views  # noqa: E402

@@ -125,6 +125,26 @@ class Postmortem(models.Model):
     single_person_change = models.BooleanField(
         null=True, blank=True, help_text="Could one person make this change alone?"
     )
+    detection_method = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[
+            ("alert", "Alert"),
+            ("customer", "Customer report"),
+            ("employee", "Employee"),
+            ("chance", "By chance"),
+        ],
+        help_text="How it was detected (the same choices as the incident's).",
+    )
+    access_finding = models.ForeignKey(
+        "incidents.PolicyFinding",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The access-control finding opened by answering yes to the single-person question.",
+    )
+    open_questions = models.TextField(blank=True, help_text="Markdown: questions for the meeting agenda.")
 
     # Meeting.
     meeting_at = models.DateTimeField(null=True, blank=True)
@@ -151,6 +171,9 @@ class PostmortemVersion(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     is_published = models.BooleanField(default=False)
+    note = models.CharField(
+        max_length=200, blank=True, help_text="Why this version exists (edit, import, publish)."
+    )
 
     class Meta:
         ordering = ["number"]

@@ -99,6 +99,10 @@ ACCESS: dict[str, dict[str, str]] = {
     "incidents:finding_edit": {"GET": "record", "POST": "record"},
     "incidents:reassign": {"GET": "admin"},
     "incidents:bulk_reassign": {"POST": "admin"},
+    "incidents:postmortem_edit": {"GET": "record", "POST": "record"},
+    "incidents:postmortem_import": {"GET": "record", "POST": "record"},
+    "incidents:factor_add": {"GET": "record", "POST": "record"},
+    "incidents:factor_edit": {"GET": "record", "POST": "record"},
 }
 
 

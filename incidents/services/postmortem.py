@@ -1,0 +1,575 @@
+"""The postmortem as a document: the assembled view, version diffs, exports and the Markdown importer.
+
+Every export goes through one sanitiser, `clean_source`, for Markdown source text (raw HTML outside
+code is escaped, links with unsafe schemes are defused) and through `incidents.markdown.render_markdown`
+for HTML (print page, PDF, the JSON's `*_html` fields). Code spans and fenced code blocks are kept
+byte for byte, so a Markdown or JSON export re-imports to the same sections.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from incidents.markdown import render_markdown
+from incidents.models import (
+    POSTMORTEM_SECTIONS,
+    ActionItem,
+    ContributingFactor,
+    FactorCategory,
+    Incident,
+    Postmortem,
+    TimelineEntry,
+)
+
+SCHEMA_VERSION = 1
+SECTION_LABELS = dict(POSTMORTEM_SECTIONS)
+SECTION_KEYS = [k for k, _ in POSTMORTEM_SECTIONS]
+
+# --- The one sanitiser for Markdown source ------------------------------------------------------------
+
+_FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.S)
+_AUTOLINK = re.compile(r"<(?:https?://|mailto:)[^\s<>]*>", re.I)
+_UNSAFE_LINK = re.compile(
+    r"(\]\(\s*<?|^\s*\[[^\]]+\]:\s*<?)(?!(?:https?|mailto):)([a-z][a-z0-9+.\-]*):", re.I | re.M
+)
+
+
+_SCRIPT_SCHEME = re.compile(r"\b(javascript|vbscript)\s*:", re.I)
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def _clean_prose(text: str) -> str:
+    out = []
+    pos = 0
+    for m in _AUTOLINK.finditer(text):
+        out.append(_TAG_OPEN.sub("&lt;", text[pos : m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(_TAG_OPEN.sub("&lt;", text[pos:]))
+    escaped = _UNSAFE_LINK.sub(lambda m: f"{m.group(1)}blocked-{m.group(2)}-", "".join(out))
+    return _SCRIPT_SCHEME.sub(lambda m: f"blocked-{m.group(1).lower()}-", escaped)
+
+
+def _clean_inline(text: str) -> str:
+    parts = []
+    pos = 0
+    for m in _CODE_SPAN.finditer(text):
+        parts.append(_clean_prose(text[pos : m.start()]))
+        parts.append(m.group(0))
+        pos = m.end()
+    parts.append(_clean_prose(text[pos:]))
+    return "".join(parts)
+
+
+def clean_source(text: str | None) -> str:
+    """Neutralise HTML and script URLs in Markdown source, keeping code literal.
+
+    Outside fenced code blocks and code spans, a `<` that opens a tag or comment becomes `&lt;`
+    (`a < b` and autolinks `<https://…>` stay) and link
+    destinations with a scheme other than http, https or mailto become `blocked-<scheme>-` (a harmless
+    relative link); `javascript:` and `vbscript:` anywhere in prose are defused the same way. Text
+    without raw HTML or unsafe links comes back unchanged (idempotent on clean text).
+    """
+    if not text:
+        return ""
+    lines = text.split("\n")
+    out: list[str] = []
+    prose: list[str] = []
+    fence: str | None = None
+
+    def flush() -> None:
+        if prose:
+            out.append(_clean_inline("\n".join(prose)))
+            prose.clear()
+
+    for line in lines:
+        m = _FENCE.match(line)
+        if fence is None:
+            if m:
+                flush()
+                fence = m.group(2)
+                out.append(line)
+            else:
+                prose.append(line)
+        else:
+            out.append(line)
+            if (
+                m
+                and m.group(2)[0] == fence[0]
+                and len(m.group(2)) >= len(fence)
+                and not line.strip()[len(m.group(2)) :]
+            ):
+                fence = None
+    flush()
+    return "\n".join(out)
+
+
+# --- The assembled document ---------------------------------------------------------------------------
+
+
+@dataclass
+class Assembled:
+    """What the postmortem page, print page, PDF and exports show besides the sections."""
+
+    incident: Incident
+    postmortem: Postmortem
+    milestones: list[tuple[str, Any]]
+    durations: list[tuple[str, int | None]]
+    key_moments: list[TimelineEntry]
+    timeline: list[TimelineEntry]
+    factor_groups: list[tuple[str, list[ContributingFactor]]]
+    action_items: list[ActionItem]
+    seen_counts: dict[int, int]
+
+
+def assemble(postmortem: Postmortem) -> Assembled:
+    """Gather milestones, durations, the timeline (key moments first), factors by category and action items.
+
+    A fixed number of queries whatever the number of entries, factors or items.
+    """
+    from incidents.services.review import factors_seen_counts
+
+    incident = postmortem.incident
+    entries = list(
+        TimelineEntry.objects.filter(incident=incident, removed_at__isnull=True)
+        .select_related("author")
+        .order_by("occurred_at", "id")
+    )
+    key = [e for e in entries if e.is_key_moment or e.evidence == "key_moment"]
+    factors = list(
+        ContributingFactor.objects.filter(incident=incident)
+        .select_related("recurrence_of__incident")
+        .prefetch_related(
+            Prefetch("evidence_entries", queryset=TimelineEntry.objects.order_by("occurred_at", "id")),
+            Prefetch("action_items", queryset=ActionItem.objects.select_related("owner").order_by("id")),
+        )
+        .order_by("category", "id")
+    )
+    labels = dict(FactorCategory.choices)
+    groups: dict[str, list[ContributingFactor]] = {}
+    for f in factors:
+        groups.setdefault(f.category, []).append(f)
+    ordered = [(labels[c], groups[c]) for c in FactorCategory.values if c in groups]
+    items = list(
+        ActionItem.objects.filter(incident=incident)
+        .select_related("owner", "factor")
+        .order_by("due_date", "id")
+    )
+    return Assembled(
+        incident=incident,
+        postmortem=postmortem,
+        milestones=[
+            ("Started", incident.started_at),
+            ("Detected", incident.detected_at),
+            ("Acknowledged", incident.acknowledged_at),
+            ("Mitigated", incident.mitigated_at),
+            ("Resolved", incident.resolved_at),
+        ],
+        durations=[
+            ("Time to detect", incident.time_to_detect),
+            ("Time to acknowledge", incident.time_to_acknowledge),
+            ("Time to mitigate", incident.time_to_mitigate),
+            ("Time to resolve", incident.time_to_resolve),
+            ("Impact duration", incident.impact_duration),
+        ],
+        key_moments=key,
+        timeline=[e for e in entries if e not in key],
+        factor_groups=ordered,
+        action_items=items,
+        seen_counts=factors_seen_counts(factors),
+    )
+
+
+# --- Versions ------------------------------------------------------------------------------------------
+
+
+def version_diff(
+    a: dict[str, str], b: dict[str, str], *, a_label: str = "a", b_label: str = "b"
+) -> list[dict[str, Any]]:
+    """Per-section unified diff of two section dicts (difflib). Unchanged sections are left out.
+
+    Returns `[{"key", "label", "lines": [(kind, text)]}]` where kind is `add`, `del`, `hunk` or `ctx`.
+    """
+    out = []
+    for key in SECTION_KEYS:
+        old = (a.get(key) or "").splitlines()
+        new = (b.get(key) or "").splitlines()
+        if old == new:
+            continue
+        lines: list[tuple[str, str]] = []
+        for line in difflib.unified_diff(old, new, f"{a_label}", f"{b_label}", lineterm="", n=2):
+            if line.startswith(("---", "+++")):
+                continue
+            kind = "hunk" if line.startswith("@@") else {"+": "add", "-": "del"}.get(line[:1], "ctx")
+            lines.append((kind, line))
+        out.append({"key": key, "label": SECTION_LABELS[key], "lines": lines})
+    return out
+
+
+# --- Markdown export and import ------------------------------------------------------------------------
+
+_MARK = "<!-- hindsight:"
+_SECTION_LINE = re.compile(r"^<!-- hindsight:section ([a-z_]+) -->$")
+_META_LINE = re.compile(r"^<!-- hindsight:meta (.*) -->$")
+_STUFFED = re.compile(r"^(\\*)<!-- hindsight:")
+
+
+def _stuff(text: str) -> str:
+    """Byte-stuff lines that look like our markers so the importer never mistakes user text for one."""
+    return "\n".join(("\\" + line) if _STUFFED.match(line) else line for line in text.split("\n"))
+
+
+def _unstuff(text: str) -> str:
+    return "\n".join(
+        line[1:] if _STUFFED.match(line) and line.startswith("\\") else line for line in text.split("\n")
+    )
+
+
+def _json_comment(data: dict[str, Any]) -> str:
+    raw = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    # Keep the comment closed and HTML-inert: JSON allows these escapes.
+    return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _questions(pm: Postmortem) -> dict[str, Any]:
+    return {
+        "detection_method": pm.detection_method,
+        "unnoticed_seconds": pm.unnoticed_seconds,
+        "should_have_caught": clean_source(pm.should_have_caught),
+        "behind_feature_flag": pm.behind_feature_flag,
+        "flag_off_seconds": pm.flag_off_seconds,
+        "staging_matched": pm.staging_matched,
+        "staging_notes": clean_source(pm.staging_notes),
+        "single_person_change": pm.single_person_change,
+    }
+
+
+def export_markdown(postmortem: Postmortem) -> str:
+    """The postmortem as one Markdown file that `import_markdown` reads back to the same sections.
+
+    Sections sit between `<!-- hindsight:section KEY -->` markers; the questions and meeting notes are in a
+    JSON `hindsight:meta` comment; the assembled parts (milestones, timeline, factors, action items) follow
+    in a generated block the importer skips. All text goes through `clean_source`.
+    """
+    from incidents.templatetags.hindsight import format_duration
+
+    doc = assemble(postmortem)
+    inc = doc.incident
+    meta = {
+        "schema_version": SCHEMA_VERSION,
+        "incident": inc.reference,
+        "status": postmortem.status,
+        "version": postmortem.version,
+        "questions": _questions(postmortem),
+        "meeting_notes": clean_source(postmortem.meeting_notes),
+        "open_questions": clean_source(postmortem.open_questions),
+    }
+    lines = [
+        f"# Postmortem: {inc.reference} {clean_source(inc.title)}",
+        "",
+        f"{_MARK}meta {_json_comment(meta)} -->",
+        "",
+    ]
+    for key in SECTION_KEYS:
+        if key not in postmortem.sections:
+            continue
+        lines += [f"{_MARK}section {key} -->", f"## {SECTION_LABELS[key]}", ""]
+        lines.append(_stuff(clean_source(postmortem.sections.get(key, ""))))
+        lines += ["", f"{_MARK}end -->", ""]
+    lines += [f"{_MARK}generated -->", "## Milestones (UTC)", ""]
+    lines += ["| Milestone | Time |", "| --- | --- |"]
+    for label, value in doc.milestones:
+        lines.append(
+            f"| {label} | {value.astimezone(UTC).strftime('%Y-%m-%d %H:%M UTC') if value else 'unknown'} |"
+        )
+    lines += ["", "| Duration | Value |", "| --- | --- |"]
+    for label, secs in doc.durations:
+        lines.append(f"| {label} | {format_duration(secs)} |")
+    lines += ["", "## Timeline (UTC, key moments first)", ""]
+    for e in [*doc.key_moments, *doc.timeline]:
+        star = "**key moment** " if e in doc.key_moments else ""
+        body = clean_source(e.body).replace("\n", " ")
+        lines.append(f"- {e.occurred_at.astimezone(UTC):%Y-%m-%d %H:%M} {star}{body}")
+    lines += ["", "## Contributing factors", ""]
+    for label, factors in doc.factor_groups:
+        lines += [f"### {label}", ""]
+        for f in factors:
+            lines.append(
+                f"- **{clean_source(f.title)}**"
+                + (
+                    f" (seen in {doc.seen_counts.get(f.pk, 1)} incidents)"
+                    if doc.seen_counts.get(f.pk, 1) > 1
+                    else ""
+                )
+            )
+            if f.description:
+                lines.append("  " + clean_source(f.description).replace("\n", "\n  "))
+            if f.missing_test_types:
+                lines.append("  Missing tests: " + ", ".join(f.missing_test_types))
+        lines.append("")
+    lines += ["## Action items", ""]
+    for item in doc.action_items:
+        due = item.due_date.isoformat() if item.due_date else "no due date"
+        lines.append(
+            f"- [{'x' if item.status == 'done' else ' '}] {clean_source(item.title)} ({item.get_status_display()}, {item.owner or 'no owner'}, {due})"
+        )
+    lines += ["", f"{_MARK}end-generated -->", ""]
+    return "\n".join(lines)
+
+
+@dataclass
+class Imported:
+    """What `import_markdown` read: sections by key, plus the questions and meeting text when present."""
+
+    sections: dict[str, str]
+    questions: dict[str, Any]
+    meeting_notes: str | None
+    open_questions: str | None
+    schema_version: int | None
+
+
+def import_markdown(text: str) -> Imported:
+    """Read a Markdown export back. Raises ValidationError when no section markers are found.
+
+    Only the marked sections, the meta comment's questions and meeting notes are read; the generated
+    block is skipped. Section text is the exact text between the heading's blank line and the end marker.
+    """
+    lines = (text or "").replace("\r\n", "\n").split("\n")
+    sections: dict[str, str] = {}
+    meta: dict[str, Any] = {}
+    i = 0
+    in_generated = False
+    while i < len(lines):
+        line = lines[i]
+        if line == f"{_MARK}generated -->":
+            in_generated = True
+        elif line == f"{_MARK}end-generated -->":
+            in_generated = False
+        elif not in_generated and (m := _META_LINE.match(line)):
+            try:
+                meta = json.loads(m.group(1))
+            except json.JSONDecodeError as exc:
+                raise ValidationError(
+                    {"file": f"The hindsight:meta comment is not valid JSON ({exc.msg})."}
+                ) from exc
+        elif not in_generated and (m := _SECTION_LINE.match(line)) and m.group(1) in SECTION_LABELS:
+            key = m.group(1)
+            j = i + 1
+            if j < len(lines) and lines[j].startswith("## "):
+                j += 1
+            if j < len(lines) and lines[j] == "":
+                j += 1
+            body: list[str] = []
+            while j < len(lines) and lines[j] != f"{_MARK}end -->":
+                body.append(lines[j])
+                j += 1
+            if j >= len(lines):
+                raise ValidationError({"file": f"Section {key!r} has no end marker."})
+            if body and body[-1] == "":
+                body.pop()
+            sections[key] = _unstuff("\n".join(body))
+            i = j
+        i += 1
+    if not sections:
+        raise ValidationError({"file": "No postmortem sections found: is this a Hindsight Markdown export?"})
+    return Imported(
+        sections=sections,
+        questions=meta.get("questions") or {},
+        meeting_notes=meta.get("meeting_notes"),
+        open_questions=meta.get("open_questions"),
+        schema_version=meta.get("schema_version"),
+    )
+
+
+# --- JSON ----------------------------------------------------------------------------------------------
+
+
+def _iso(value: Any) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def _text(value: str | None) -> dict[str, str]:
+    source = clean_source(value)
+    return {"markdown": source, "html": str(render_markdown(source))}
+
+
+def export_json(postmortem: Postmortem) -> dict[str, Any]:
+    """The complete postmortem as a JSON-ready dict with `schema_version`.
+
+    Holds the incident's facts and milestones, every section (Markdown and sanitised HTML), the questions,
+    the meeting, reviewers and decisions, every version's sections, factors with evidence ids, missing test
+    types and recurrence, action items, the timeline and linked policy findings. Times are ISO 8601 UTC,
+    durations in seconds.
+    """
+    doc = assemble(postmortem)
+    inc = doc.incident
+    pm = postmortem
+    versions = list(pm.versions.select_related("author").order_by("number"))
+    reviews = list(pm.reviews.select_related("reviewer").order_by("id"))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "exported_at": _iso(timezone.now()),
+        "incident": {
+            "reference": inc.reference,
+            "title": clean_source(inc.title),
+            "severity": inc.severity,
+            "status": inc.status,
+            "summary": _text(inc.summary),
+            "milestones": {
+                k: _iso(getattr(inc, k))
+                for k in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
+            },
+            "durations_seconds": {
+                "time_to_detect": inc.time_to_detect,
+                "time_to_acknowledge": inc.time_to_acknowledge,
+                "time_to_mitigate": inc.time_to_mitigate,
+                "time_to_resolve": inc.time_to_resolve,
+                "impact_duration": inc.impact_duration,
+            },
+        },
+        "postmortem": {
+            "status": pm.status,
+            "version": pm.version,
+            "template": pm.template.name if pm.template_id and pm.template else None,
+            "author": str(pm.author) if pm.author_id else None,
+            "published_at": _iso(pm.published_at),
+            "sections": {k: _text(v) for k, v in pm.sections.items()},
+            "questions": _questions(pm),
+            "meeting": {
+                "at": _iso(pm.meeting_at),
+                "attendees": [str(u) for u in pm.meeting_attendees.all()],
+                "notes": _text(pm.meeting_notes),
+                "open_questions": _text(pm.open_questions),
+            },
+            "reviews": [
+                {
+                    "reviewer": str(r.reviewer),
+                    "decision": r.decision,
+                    "comment": clean_source(r.comment),
+                    "version_reviewed": r.version_reviewed,
+                    "decided_at": _iso(r.decided_at),
+                }
+                for r in reviews
+            ],
+            "versions": [
+                {
+                    "number": v.number,
+                    "author": str(v.author) if v.author_id else None,
+                    "created_at": _iso(v.created_at),
+                    "published": v.is_published,
+                    "note": v.note,
+                    "sections": {k: clean_source(s) for k, s in v.sections.items()},
+                }
+                for v in versions
+            ],
+        },
+        "contributing_factors": [
+            {
+                "id": f.pk,
+                "category": f.category,
+                "title": clean_source(f.title),
+                "description": _text(f.description),
+                "missing_test_types": list(f.missing_test_types),
+                "evidence_entry_ids": [e.pk for e in f.evidence_entries.all()],
+                "recurrence_of": (
+                    {"incident": f.recurrence_of.incident.reference, "factor_id": f.recurrence_of_id}
+                    if f.recurrence_of_id
+                    else None
+                ),
+                "seen_in_incidents": doc.seen_counts.get(f.pk, 1),
+                "action_item_ids": [a.pk for a in f.action_items.all()],
+            }
+            for _, group in doc.factor_groups
+            for f in group
+        ],
+        "action_items": [
+            {
+                "id": a.pk,
+                "title": clean_source(a.title),
+                "status": a.status,
+                "type": a.type,
+                "priority": a.priority,
+                "owner": str(a.owner) if a.owner_id else None,
+                "due_date": a.due_date.isoformat() if a.due_date else None,
+                "factor_id": a.factor_id,
+            }
+            for a in doc.action_items
+        ],
+        "timeline": [
+            {
+                "id": e.pk,
+                "occurred_at": _iso(e.occurred_at),
+                "kind": e.kind,
+                "key_moment": e in doc.key_moments,
+                "author": e.display_author,
+                "body": _text(e.body),
+            }
+            for e in [*doc.key_moments, *doc.timeline]
+        ],
+        "policy_findings": [
+            {"id": f.pk, "area": f.area, "title": clean_source(f.title), "status": f.status}
+            for f in inc.policy_findings.order_by("id")
+        ],
+    }
+
+
+def import_json(data: Any) -> Imported:
+    """Read the sections, questions and meeting text back from `export_json` output.
+
+    Raises ValidationError for an unknown schema version or a missing `postmortem.sections`.
+    """
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+        raise ValidationError(
+            {"file": f"Expected a Hindsight JSON export with schema_version {SCHEMA_VERSION}."}
+        )
+    pm = data.get("postmortem") or {}
+    raw = pm.get("sections")
+    if not isinstance(raw, dict):
+        raise ValidationError({"file": "The export has no postmortem sections."})
+    sections = {
+        k: (v.get("markdown", "") if isinstance(v, dict) else str(v))
+        for k, v in raw.items()
+        if k in SECTION_LABELS
+    }
+    meeting = pm.get("meeting") or {}
+    return Imported(
+        sections=sections,
+        questions=pm.get("questions") or {},
+        meeting_notes=(meeting.get("notes") or {}).get("markdown"),
+        open_questions=(meeting.get("open_questions") or {}).get("markdown"),
+        schema_version=data["schema_version"],
+    )
+
+
+# --- PDF ----------------------------------------------------------------------------------------------
+
+
+class PdfUnavailable(RuntimeError):
+    """WeasyPrint or its system libraries (Pango) are not installed."""
+
+
+def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    # The PDF never fetches anything: no server-side requests to URLs written in a postmortem.
+    raise ValueError(f"external resources are not loaded in PDF exports: {url[:80]}")
+
+
+def render_pdf(html: str) -> bytes:
+    """Render the print page's HTML to PDF with WeasyPrint, loading no external resource.
+
+    Raises PdfUnavailable when WeasyPrint or its system libraries cannot be imported.
+    """
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:
+        raise PdfUnavailable(str(exc)) from exc
+    return weasyprint.HTML(string=html, url_fetcher=_no_fetch).write_pdf()

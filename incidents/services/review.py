@@ -1,0 +1,674 @@
+"""Blameless review writes: contributing factors, the postmortem document, its review workflow and meeting.
+
+Workflow: `draft → in review → approved → published`.
+- An editor (`accounts.permissions.can_edit_postmortem`) requests reviewers: status becomes in review, each
+  reviewer gets a pending review, and the blameless check's summary is returned for the requester to see.
+- Each reviewer approves or requests changes (a comment is required for changes). When every requested
+  reviewer has approved the current version the postmortem is approved.
+- Any saved edit after an approval sets every decision back to pending and an approved postmortem back to
+  in review: the text they approved is no longer the text that would be published.
+- The commander or an admin publishes an approved postmortem: the current sections are frozen as a
+  published `PostmortemVersion`. A published postmortem is read-only until the commander reopens it.
+Every saved edit keeps a `PostmortemVersion`, so any two versions can be compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts import permissions
+from incidents import blameless
+from incidents.models import (
+    POSTMORTEM_SECTIONS,
+    ActionItem,
+    ActionItemType,
+    BlamelessDismissal,
+    ContributingFactor,
+    FactorCategory,
+    FindingArea,
+    FindingStatus,
+    Incident,
+    PolicyFinding,
+    Postmortem,
+    PostmortemReview,
+    PostmortemStatus,
+    PostmortemTemplate,
+    PostmortemVersion,
+    Priority,
+    ReviewDecision,
+    Risk,
+    TestType,
+    TimelineEntry,
+)
+from incidents.services.events import emit
+from incidents.services.timeline import system_entry
+
+SECTION_KEYS = [k for k, _ in POSTMORTEM_SECTIONS]
+S = PostmortemStatus
+
+
+class PostmortemConflict(Exception):
+    """The postmortem was saved by someone else since the editor loaded it.
+
+    `current` is the stored postmortem; `submitted` holds the sections the editor tried to save, so the
+    view can show both texts side by side and nothing typed is lost.
+    """
+
+    def __init__(self, current: Postmortem, submitted: dict[str, str]) -> None:
+        super().__init__(
+            f"The postmortem was changed by someone else (now version {current.version}). "
+            "Your text is kept beside the current one: merge and save again."
+        )
+        self.current = current
+        self.submitted = submitted
+
+
+class PostmortemFrozen(ValidationError):
+    """A write to a published postmortem."""
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _lock(postmortem: Postmortem) -> Postmortem:
+    return Postmortem.objects.select_for_update().select_related("incident").get(pk=postmortem.pk)
+
+
+def _refuse_if_published(pm: Postmortem) -> None:
+    if pm.status == S.PUBLISHED:
+        raise PostmortemFrozen("This postmortem is published and frozen. Reopen it to edit.")
+
+
+# --- Contributing factors -----------------------------------------------------------------------------
+
+
+def _factor_errors(
+    *, incident: Incident, category: str, title: str, missing_test_types: list[str], recurrence_of: Any
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if category not in FactorCategory.values:
+        errors["category"] = "Choose a category."
+    if not (title or "").strip():
+        errors["title"] = "Give the factor a short title."
+    unknown = [t for t in missing_test_types if t not in TestType.values]
+    if unknown:
+        errors["missing_test_types"] = f"Unknown test type: {', '.join(unknown)}."
+    elif missing_test_types and category != FactorCategory.TESTING_GAP:
+        errors["missing_test_types"] = "Missing test types only apply to a testing gap."
+    if recurrence_of is not None and recurrence_of.incident_id == incident.pk:
+        errors["recurrence_of"] = "A recurrence must point at a factor from another incident."
+    return errors
+
+
+def _root(factor: ContributingFactor | None) -> ContributingFactor | None:
+    """The first occurrence of a recurring factor, so every recurrence points at the same original."""
+    seen = set()
+    while factor is not None and factor.recurrence_of_id and factor.pk not in seen:
+        seen.add(factor.pk)
+        factor = factor.recurrence_of
+    return factor
+
+
+def _mark_recurrence(
+    factor: ContributingFactor, actor: Any, earlier: ContributingFactor | None
+) -> ContributingFactor:
+    """Point at the first occurrence through the follow-through service, which also flags the earlier
+    occurrences' done action items as "did not prevent recurrence"."""
+    from incidents.services.followup import contributing_factor_mark_recurrence
+
+    return contributing_factor_mark_recurrence(factor=factor, actor=actor, earlier=_root(earlier))
+
+
+def _check_evidence(incident: Incident, entries: Iterable[TimelineEntry]) -> list[TimelineEntry]:
+    entries = list(entries)
+    if any(e.incident_id != incident.pk for e in entries):
+        raise ValidationError({"evidence_entries": "Evidence must be timeline entries of this incident."})
+    return entries
+
+
+@transaction.atomic
+def factor_create(
+    *,
+    incident: Incident,
+    actor: Any,
+    category: str,
+    title: str,
+    description: str = "",
+    evidence_entries: Iterable[TimelineEntry] = (),
+    missing_test_types: Iterable[str] = (),
+    recurrence_of: ContributingFactor | None = None,
+) -> ContributingFactor:
+    """Record a contributing factor. There is no root-cause and no fault field by design.
+
+    `missing_test_types` (TestType values) is only accepted for a testing gap. `recurrence_of` marks the
+    same factor seen in an earlier incident; it is stored pointing at the first occurrence. Raises
+    ValidationError keyed by field.
+    """
+    types = list(dict.fromkeys(missing_test_types))
+    errors = _factor_errors(
+        incident=incident,
+        category=category,
+        title=title,
+        missing_test_types=types,
+        recurrence_of=recurrence_of,
+    )
+    if errors:
+        raise ValidationError(errors)
+    entries = _check_evidence(incident, evidence_entries)
+    factor = ContributingFactor.objects.create(
+        incident=incident,
+        category=category,
+        title=title.strip(),
+        description=description,
+        missing_test_types=types,
+        created_by=_user(actor),
+    )
+    if entries:
+        factor.evidence_entries.set(entries)
+    if recurrence_of is not None:
+        factor = _mark_recurrence(factor, actor, recurrence_of)
+    system_entry(
+        incident=incident, actor=actor, body=f"Contributing factor recorded ({factor.get_category_display()})"
+    )
+    emit("factor.created", factor_id=factor.pk, incident_id=incident.pk)
+    return factor
+
+
+@transaction.atomic
+def factor_update(
+    *,
+    factor: ContributingFactor,
+    actor: Any,
+    category: str,
+    title: str,
+    description: str = "",
+    evidence_entries: Iterable[TimelineEntry] = (),
+    missing_test_types: Iterable[str] = (),
+    recurrence_of: ContributingFactor | None = None,
+) -> ContributingFactor:
+    """Edit a factor with the same rules as `factor_create`. History keeps the previous values."""
+    current = ContributingFactor.objects.select_for_update().get(pk=factor.pk)
+    types = list(dict.fromkeys(missing_test_types))
+    errors = _factor_errors(
+        incident=current.incident,
+        category=category,
+        title=title,
+        missing_test_types=types,
+        recurrence_of=recurrence_of,
+    )
+    root = _root(recurrence_of)
+    if root is not None and root.pk == current.pk:
+        errors["recurrence_of"] = "A factor cannot be a recurrence of itself."
+    if errors:
+        raise ValidationError(errors)
+    entries = _check_evidence(current.incident, evidence_entries)
+    current.category = category
+    current.title = title.strip()
+    current.description = description
+    current.missing_test_types = types
+    current.save(update_fields=["category", "title", "description", "missing_test_types"])
+    current.evidence_entries.set(entries)
+    if (root.pk if root else None) != current.recurrence_of_id:
+        current = _mark_recurrence(current, actor, root)
+    emit("factor.updated", factor_id=current.pk, incident_id=current.incident_id)
+    return current
+
+
+# --- Action items (until the follow-through services land) ------------------------------------------------
+
+
+def action_item_quick_add(
+    *,
+    incident: Incident,
+    actor: Any,
+    title: str,
+    factor: ContributingFactor | None = None,
+    owner: Any = None,
+    due_date: Any = None,
+    type: str = ActionItemType.PREVENT,
+    priority: str = Priority.P2,
+) -> ActionItem:
+    """Capture an action item from the review (meeting mode, factor page) through the follow-through
+    service `action_item_create`, which owns action items (due date defaults, events, notifications).
+
+    Raises ValidationError for an empty title or a factor of another incident, PermissionDenied when
+    `actor` may not add items to the incident.
+    """
+    from incidents.services.followup import action_item_create
+
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": "Say what should be done."})
+    if factor is not None and factor.incident_id != incident.pk:
+        raise ValidationError({"factor": "The factor belongs to another incident."})
+    item = action_item_create(
+        actor=actor,
+        incident=incident,
+        title=title,
+        factor=factor,
+        owner=owner,
+        due_date=due_date,
+        type=type,
+        priority=priority,
+    )
+    system_entry(incident=incident, actor=actor, body=f"Action item added in the review: {title}")
+    return item
+
+
+# --- The postmortem document ------------------------------------------------------------------------------
+
+
+def _snapshot(pm: Postmortem, actor: Any, note: str, *, published: bool = False) -> PostmortemVersion:
+    return PostmortemVersion.objects.create(
+        postmortem=pm,
+        number=pm.version,
+        sections=dict(pm.sections),
+        author=_user(actor),
+        note=note,
+        is_published=published,
+    )
+
+
+def _clean_sections(sections: dict[str, Any]) -> dict[str, str]:
+    unknown = set(sections) - set(SECTION_KEYS)
+    if unknown:
+        raise ValidationError({k: "Unknown postmortem section." for k in sorted(unknown)})
+    return {k: str(sections.get(k) or "") for k in SECTION_KEYS if k in sections}
+
+
+@transaction.atomic
+def postmortem_start(
+    *, incident: Incident, actor: Any, template: PostmortemTemplate | None = None
+) -> Postmortem:
+    """Create the incident's postmortem from `template` (the "Full" template by default).
+
+    Idempotent: an incident has one postmortem, and starting again returns it unchanged. Version 1 is kept.
+    """
+    Incident.objects.select_for_update().filter(pk=incident.pk).first()
+    existing = Postmortem.objects.filter(incident=incident).first()
+    if existing:
+        return existing
+    if template is None:
+        template = PostmortemTemplate.objects.filter(name="Full").first()
+    raw = dict(template.sections) if template else {}
+    sections = {k: str(raw.get(k, "")) for k in SECTION_KEYS}
+    user = _user(actor)
+    pm = Postmortem.objects.create(
+        incident=incident,
+        template=template,
+        sections=sections,
+        author=user,
+        detection_method=incident.detection_method or "",
+    )
+    _snapshot(pm, actor, "started from template" + (f" {template.name}" if template else ""))
+    if user:
+        incident.participants.add(user)
+    system_entry(incident=incident, actor=actor, body="Postmortem started")
+    emit("postmortem.started", postmortem_id=pm.pk, incident_id=incident.pk)
+    return pm
+
+
+def _reset_approvals(pm: Postmortem) -> bool:
+    changed = (
+        PostmortemReview.objects.filter(postmortem=pm)
+        .exclude(decision=ReviewDecision.PENDING)
+        .update(decision=ReviewDecision.PENDING, decided_at=None)
+    )
+    if pm.status == S.APPROVED:
+        pm.status = S.IN_REVIEW
+        return True
+    return bool(changed)
+
+
+@transaction.atomic
+def postmortem_save(
+    *,
+    postmortem: Postmortem,
+    actor: Any,
+    sections: dict[str, Any],
+    expected_version: int,
+    note: str = "edit",
+) -> Postmortem:
+    """Save edited sections, keeping a version. Only the keys given are changed.
+
+    Raises PostmortemConflict when the stored version is not `expected_version` (a save based on an old
+    version is refused, never merged silently), PostmortemFrozen when published, ValidationError for an
+    unknown section. An edit after any reviewer decision sets every decision back to pending, and an
+    approved postmortem back to in review. Saving identical text changes nothing.
+    """
+    cleaned = _clean_sections(sections)
+    pm = _lock(postmortem)
+    if pm.version != expected_version:
+        raise PostmortemConflict(pm, cleaned)
+    _refuse_if_published(pm)
+    merged = {**pm.sections, **cleaned}
+    if merged == pm.sections:
+        return pm
+    pm.sections = merged
+    pm.version += 1
+    pm.updated_at = timezone.now()
+    reset = _reset_approvals(pm)
+    pm.save(update_fields=["sections", "version", "updated_at", "status"])
+    _snapshot(pm, actor, note)
+    if reset:
+        system_entry(
+            incident=pm.incident,
+            actor=actor,
+            body=f"Postmortem edited after review (version {pm.version}): approvals must be given again",
+        )
+        emit("postmortem.approvals_reset", postmortem_id=pm.pk)
+    emit("postmortem.saved", postmortem_id=pm.pk, version=pm.version)
+    return pm
+
+
+QUESTION_FIELDS = (
+    "detection_method",
+    "unnoticed_seconds",
+    "should_have_caught",
+    "behind_feature_flag",
+    "flag_off_seconds",
+    "staging_matched",
+    "staging_notes",
+    "single_person_change",
+)
+
+
+def _open_access_finding(pm: Postmortem, actor: Any) -> PolicyFinding:
+    """A draft access-control finding linked to the incident, through the follow-through service (which
+    owns the finding's lifecycle). A person who may edit the review but not open findings (a commander who
+    is not a responder) still gets it opened, recorded as proposed by the review."""
+    from incidents.services.followup import policy_finding_create
+
+    incident = pm.incident
+    finding = policy_finding_create(
+        actor=actor if permissions.can_create_finding(actor) else None,
+        area=FindingArea.ACCESS_CONTROL,
+        title=f"One person could make the change alone ({incident.reference})",
+        description=(
+            f"The review of {incident.reference} found that the change behind it could be made by one "
+            "person with no second check. Decide what should require a second person."
+        ),
+        risk=Risk.HIGH,
+        incidents=[incident],
+        status=FindingStatus.DRAFT,
+    )
+    system_entry(incident=incident, actor=actor, body=f"Policy finding proposed (draft): {finding.title}")
+    return finding
+
+
+@transaction.atomic
+def postmortem_answer_questions(*, postmortem: Postmortem, actor: Any, **answers: Any) -> Postmortem:
+    """Record the detection and change questions (any subset of QUESTION_FIELDS).
+
+    Seconds must be zero or more. Answering yes to "could one person make this change alone?" opens a
+    draft access-control `PolicyFinding` linked to the incident, once (answering yes again reuses it).
+    Raises ValidationError keyed by field, PostmortemFrozen when published.
+    """
+    unknown = set(answers) - set(QUESTION_FIELDS)
+    if unknown:
+        raise ValidationError({k: "Unknown question." for k in sorted(unknown)})
+    errors: dict[str, str] = {}
+    for key in ("unnoticed_seconds", "flag_off_seconds"):
+        value = answers.get(key)
+        if value is not None and (not isinstance(value, int) or value < 0):
+            errors[key] = "Give a duration of zero seconds or more."
+    method = answers.get("detection_method")
+    valid_methods = {c[0] for c in Postmortem._meta.get_field("detection_method").choices}
+    if method and method not in valid_methods:
+        errors["detection_method"] = "Choose alert, customer report, employee or by chance."
+    if errors:
+        raise ValidationError(errors)
+    pm = _lock(postmortem)
+    _refuse_if_published(pm)
+    changed = [k for k, v in answers.items() if getattr(pm, k) != v]
+    for k in changed:
+        setattr(pm, k, answers[k])
+    if pm.single_person_change and pm.access_finding_id is None:
+        pm.access_finding = _open_access_finding(pm, actor)
+        changed.append("access_finding")
+    if changed:
+        pm.updated_at = timezone.now()
+        pm.save(update_fields=[*changed, "updated_at"])
+        emit("postmortem.questions_answered", postmortem_id=pm.pk, fields=changed)
+    return pm
+
+
+def _blameless_summary(pm: Postmortem) -> list[blameless.Finding]:
+    dismissed = pm.blameless_dismissals.values_list("section", "rule", "text")
+    return blameless.check_sections(pm.sections, names=blameless.system_names(), dismissed=dismissed)
+
+
+def postmortem_blameless_findings(postmortem: Postmortem) -> list[blameless.Finding]:
+    """The blameless check over every section, with dismissed findings marked `dismissed`."""
+    return _blameless_summary(postmortem)
+
+
+@transaction.atomic
+def postmortem_request_review(
+    *, postmortem: Postmortem, actor: Any, reviewers: Iterable[Any]
+) -> tuple[Postmortem, list[blameless.Finding]]:
+    """Ask `reviewers` to review; the postmortem moves to in review.
+
+    Returns the postmortem and the blameless check's open (undismissed) findings, shown to the requester.
+    Each reviewer must be allowed to review (`can_be_reviewer`: not the author, a responder who can see
+    the incident). Reviewers already asked keep their decision. Raises ValidationError when nobody valid
+    is named or the postmortem is approved or published.
+    """
+    pm = _lock(postmortem)
+    _refuse_if_published(pm)
+    if pm.status == S.APPROVED:
+        raise ValidationError({"status": "The postmortem is already approved; publish it or edit it first."})
+    people = list({u.pk: u for u in reviewers}.values())
+    if not people:
+        raise ValidationError({"reviewers": "Choose at least one reviewer."})
+    refused = [str(u) for u in people if not permissions.can_be_reviewer(u, pm)]
+    if refused:
+        raise ValidationError(
+            {
+                "reviewers": f"Cannot review this postmortem: {', '.join(refused)} (authors cannot review their own text)."
+            }
+        )
+    now = timezone.now()
+    added = []
+    for user in people:
+        _, created = PostmortemReview.objects.get_or_create(
+            postmortem=pm, reviewer=user, defaults={"requested_at": now}
+        )
+        if created:
+            added.append(user)
+    if pm.status == S.DRAFT:
+        pm.status = S.IN_REVIEW
+        pm.updated_at = now
+        pm.save(update_fields=["status", "updated_at"])
+    if added:
+        system_entry(
+            incident=pm.incident,
+            actor=actor,
+            body="Postmortem review requested from " + ", ".join(str(u) for u in added),
+        )
+        emit(
+            "postmortem.review_requested",
+            postmortem_id=pm.pk,
+            reviewer_ids=[u.pk for u in added],
+            actor_id=getattr(actor, "pk", None),
+        )
+    findings = [f for f in _blameless_summary(pm) if not f.dismissed]
+    return pm, findings
+
+
+@transaction.atomic
+def postmortem_review_decide(
+    *,
+    postmortem: Postmortem,
+    actor: Any,
+    decision: str,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> PostmortemReview:
+    """Record `actor`'s decision (approved or changes_requested) on the current version.
+
+    Requesting changes needs a comment. When every requested reviewer has approved the current version,
+    the postmortem becomes approved. Raises ValidationError when `actor` may not decide (not a requested
+    reviewer, the author of the text, not in review) or when `expected_version` is stale (the reviewer
+    read an older text).
+    """
+    if decision not in (ReviewDecision.APPROVED, ReviewDecision.CHANGES_REQUESTED):
+        raise ValidationError({"decision": "Approve or request changes."})
+    comment = (comment or "").strip()
+    if decision == ReviewDecision.CHANGES_REQUESTED and not comment:
+        raise ValidationError({"comment": "Say what should change."})
+    pm = _lock(postmortem)
+    latest = pm.versions.order_by("-number").values_list("author_id", flat=True).first()
+    if not permissions.can_approve_postmortem(actor, pm, current_author_id=latest):
+        raise ValidationError(
+            {
+                "decision": "You cannot decide on this postmortem (not a requested reviewer, or you wrote this text)."
+            }
+        )
+    if expected_version is not None and expected_version != pm.version:
+        raise ValidationError(
+            {
+                "decision": f"The postmortem changed since you read it (now version {pm.version}). Read it again."
+            }
+        )
+    review = PostmortemReview.objects.select_for_update().get(postmortem=pm, reviewer=actor)
+    review.decision = decision
+    review.comment = comment
+    review.version_reviewed = pm.version
+    review.decided_at = timezone.now()
+    review.save()
+    word = "approved" if decision == ReviewDecision.APPROVED else "requested changes to"
+    system_entry(
+        incident=pm.incident,
+        actor=actor,
+        body=f"{actor} {word} the postmortem (version {pm.version})" + (f": {comment}" if comment else ""),
+    )
+    decisions = set(pm.reviews.values_list("decision", flat=True))
+    if decisions == {ReviewDecision.APPROVED}:
+        pm.status = S.APPROVED
+        pm.updated_at = timezone.now()
+        pm.save(update_fields=["status", "updated_at"])
+        emit("postmortem.approved", postmortem_id=pm.pk)
+    emit("postmortem.review_decided", postmortem_id=pm.pk, review_id=review.pk, decision=decision)
+    return review
+
+
+@transaction.atomic
+def postmortem_publish(*, postmortem: Postmortem, actor: Any) -> Postmortem:
+    """Publish an approved postmortem and freeze its current text as a published version.
+
+    Only the incident's commander or an admin (`can_publish_postmortem`). Raises ValidationError otherwise.
+    """
+    pm = _lock(postmortem)
+    if pm.status == S.PUBLISHED:
+        return pm
+    if not permissions.can_publish_postmortem(actor, pm):
+        raise ValidationError(
+            {"status": "Only the commander or an admin can publish, and only an approved postmortem."}
+        )
+    now = timezone.now()
+    pm.status = S.PUBLISHED
+    pm.published_at = now
+    pm.updated_at = now
+    pm.save(update_fields=["status", "published_at", "updated_at"])
+    version = pm.versions.filter(number=pm.version).first()
+    if version:
+        version.is_published = True
+        version.save(update_fields=["is_published"])
+    else:  # pragma: no cover - every saved version is snapshotted
+        _snapshot(pm, actor, "published", published=True)
+    system_entry(incident=pm.incident, actor=actor, body=f"Postmortem published (version {pm.version})")
+    emit("postmortem.published", postmortem_id=pm.pk, incident_id=pm.incident_id)
+    return pm
+
+
+@transaction.atomic
+def postmortem_reopen(*, postmortem: Postmortem, actor: Any, reason: str) -> Postmortem:
+    """Reopen a published postmortem as a draft (commander or admin); published versions stay frozen."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the postmortem is reopened."})
+    pm = _lock(postmortem)
+    if not permissions.can_reopen_postmortem(actor, pm):
+        raise ValidationError({"status": "Only the commander or an admin can reopen a published postmortem."})
+    pm.status = S.DRAFT
+    pm.updated_at = timezone.now()
+    pm.save(update_fields=["status", "updated_at"])
+    PostmortemReview.objects.filter(postmortem=pm).update(decision=ReviewDecision.PENDING, decided_at=None)
+    system_entry(incident=pm.incident, actor=actor, body=f"Postmortem reopened: {reason}")
+    return pm
+
+
+@transaction.atomic
+def blameless_dismiss(
+    *, postmortem: Postmortem, actor: Any, section: str, rule: str, text: str, reason: str
+) -> BlamelessDismissal:
+    """Dismiss one blameless finding (section, rule, matched text) with a reason; it stops being reported."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why this wording is fine here."})
+    if section not in SECTION_KEYS:
+        raise ValidationError({"section": "Unknown postmortem section."})
+    dismissal, _ = BlamelessDismissal.objects.update_or_create(
+        postmortem=postmortem,
+        section=section,
+        rule=rule[:50],
+        text=text[:255].lower(),
+        defaults={"reason": reason, "dismissed_by": _user(actor)},
+    )
+    return dismissal
+
+
+@transaction.atomic
+def postmortem_meeting_update(
+    *,
+    postmortem: Postmortem,
+    actor: Any,
+    meeting_at: datetime | None = None,
+    attendees: Iterable[Any] | None = None,
+    notes: str | None = None,
+    open_questions: str | None = None,
+) -> Postmortem:
+    """Update the meeting time, attendees, notes and open questions (only the arguments given)."""
+    if meeting_at is not None and timezone.is_naive(meeting_at):
+        raise ValidationError({"meeting_at": "The time needs a time zone."})
+    pm = _lock(postmortem)
+    _refuse_if_published(pm)
+    fields = []
+    if meeting_at is not None:
+        pm.meeting_at = meeting_at
+        fields.append("meeting_at")
+    if notes is not None:
+        pm.meeting_notes = notes
+        fields.append("meeting_notes")
+    if open_questions is not None:
+        pm.open_questions = open_questions
+        fields.append("open_questions")
+    pm.updated_at = timezone.now()
+    pm.save(update_fields=[*fields, "updated_at"])
+    if attendees is not None:
+        pm.meeting_attendees.set(list(attendees))
+    return pm
+
+
+def factors_seen_counts(factors: Iterable[ContributingFactor]) -> dict[int, int]:
+    """For each factor id, in how many incidents the same factor was seen (itself included). One query."""
+    factors = list(factors)
+    roots = {f.pk: (f.recurrence_of_id or f.pk) for f in factors}
+    if not roots:
+        return {}
+    rows = ContributingFactor.objects.filter(
+        Q(pk__in=set(roots.values())) | Q(recurrence_of__in=set(roots.values()))
+    ).values_list("pk", "recurrence_of_id", "incident_id")
+    by_root: dict[int, set[int]] = {}
+    for pk, rec, inc in rows:
+        by_root.setdefault(rec or pk, set()).add(inc)
+    return {fid: len(by_root.get(root, set())) or 1 for fid, root in roots.items()}

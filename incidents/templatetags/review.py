@@ -1,0 +1,56 @@
+"""Template helpers for the blameless review pages (`{% load review %}`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping: dict[Any, Any] | None, key: Any) -> Any:
+    """`{{ counts|get_item:factor.pk }}`: a dict lookup by a variable key (None when absent)."""
+    return (mapping or {}).get(key)
+
+
+@register.filter
+def clean_md(text: str | None) -> str:
+    """Markdown source through the export sanitiser (`incidents.services.postmortem.clean_source`)."""
+    from incidents.services.postmortem import clean_source
+
+    return clean_source(text)
+
+
+@lru_cache(maxsize=1)
+def _print_css() -> str:
+    path = settings.BASE_DIR / "static" / "css" / "postmortem-print.css"
+    return path.read_text(encoding="utf-8").replace("</", "")
+
+
+@register.simple_tag
+def print_css() -> SafeString:
+    """The print stylesheet inline, for the PDF (WeasyPrint loads nothing external). Our file, not user text."""
+    return mark_safe(_print_css())  # noqa: S308
+
+
+@register.inclusion_tag("incidents/_factors_summary.html", takes_context=True)
+def factors_summary(context: dict[str, Any], incident: Any) -> dict[str, Any]:
+    """The incident page's postmortem and contributing-factor summary with "seen in N incidents". 3 queries."""
+    from incidents.models import ContributingFactor, Postmortem
+    from incidents.services.review import factors_seen_counts
+
+    factors = list(ContributingFactor.objects.filter(incident=incident).order_by("category", "id"))
+    counts = factors_seen_counts(factors)
+    return {
+        "incident": incident,
+        "pm": Postmortem.objects.filter(incident=incident)
+        .only("id", "status", "version", "incident_id")
+        .first(),
+        "factors": [(f, counts.get(f.pk, 1)) for f in factors],
+        "user": context.get("user"),
+    }

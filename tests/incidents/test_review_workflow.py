@@ -1,0 +1,366 @@
+"""The postmortem review workflow: draft → in review → approved → published, by role."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from accounts.models import Membership
+from incidents.models import (
+    FactorCategory,
+    FindingArea,
+    FindingStatus,
+    PolicyFinding,
+    PostmortemStatus,
+    PostmortemTemplate,
+    ReviewDecision,
+)
+from incidents.services import postmortem as document
+from incidents.services import review as svc
+from tests.factories import (
+    ContributingFactorFactory,
+    IncidentFactory,
+    MembershipFactory,
+    TimelineEntryFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reviewer(team):
+    user = UserFactory(email="reviewer@example.com", display_name="Remy Reviewer")
+    MembershipFactory(user=user, team=team, role=Membership.Role.RESPONDER)
+    return user
+
+
+@pytest.fixture
+def second_reviewer(team):
+    user = UserFactory(email="reviewer2@example.com", display_name="Rita Second")
+    MembershipFactory(user=user, team=team, role=Membership.Role.LEAD)
+    return user
+
+
+@pytest.fixture
+def pm(incident, responder):
+    return svc.postmortem_start(incident=incident, actor=responder)
+
+
+def _save(pm, actor, **sections):
+    return svc.postmortem_save(postmortem=pm, actor=actor, sections=sections, expected_version=pm.version)
+
+
+def test_starting_uses_the_full_template_and_keeps_version_one(pm, responder):
+    assert pm.template.name == "Full"
+    assert set(pm.sections) == set(svc.SECTION_KEYS)
+    assert pm.author == responder
+    assert list(pm.versions.values_list("number", flat=True)) == [1]
+
+
+def test_lightweight_template_only_fills_five_sections(incident, responder):
+    light = PostmortemTemplate.objects.get(name="Lightweight")
+    pm = svc.postmortem_start(incident=incident, actor=responder, template=light)
+    filled = {k for k, v in pm.sections.items() if v}
+    assert filled == {"summary", "impact", "trigger", "response", "lessons"}
+
+
+def test_starting_twice_returns_the_same_postmortem(pm, incident, commander):
+    again = svc.postmortem_start(incident=incident, actor=commander)
+    assert again.pk == pm.pk
+    assert again.author_id == pm.author_id
+
+
+def test_full_workflow_to_published(pm, responder, reviewer, commander):
+    pm = _save(pm, responder, summary="The primary's data directory was removed.")
+    pm, _ = svc.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
+    assert pm.status == PostmortemStatus.IN_REVIEW
+    svc.postmortem_review_decide(postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED)
+    pm.refresh_from_db()
+    assert pm.status == PostmortemStatus.APPROVED
+    pm = svc.postmortem_publish(postmortem=pm, actor=commander)
+    assert pm.status == PostmortemStatus.PUBLISHED
+    assert pm.published_at is not None
+    frozen = pm.versions.get(is_published=True)
+    assert frozen.number == pm.version
+    assert frozen.sections["summary"] == "The primary's data directory was removed."
+
+
+def test_approved_only_when_every_reviewer_approved(pm, responder, reviewer, second_reviewer):
+    pm, _ = svc.postmortem_request_review(
+        postmortem=pm, actor=responder, reviewers=[reviewer, second_reviewer]
+    )
+    svc.postmortem_review_decide(postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED)
+    pm.refresh_from_db()
+    assert pm.status == PostmortemStatus.IN_REVIEW
+    svc.postmortem_review_decide(postmortem=pm, actor=second_reviewer, decision=ReviewDecision.APPROVED)
+    pm.refresh_from_db()
+    assert pm.status == PostmortemStatus.APPROVED
+
+
+def test_requesting_changes_needs_a_comment_and_blocks_approval(pm, responder, reviewer):
+    pm, _ = svc.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
+    with pytest.raises(ValidationError) as exc:
+        svc.postmortem_review_decide(postmortem=pm, actor=reviewer, decision=ReviewDecision.CHANGES_REQUESTED)
+    assert "comment" in exc.value.message_dict
+    review = svc.postmortem_review_decide(
+        postmortem=pm,
+        actor=reviewer,
+        decision=ReviewDecision.CHANGES_REQUESTED,
+        comment="Impact needs numbers.",
+    )
+    pm.refresh_from_db()
+    assert review.comment == "Impact needs numbers."
+    assert pm.status == PostmortemStatus.IN_REVIEW
+
+
+def test_author_cannot_be_a_reviewer(pm, responder):
+    with pytest.raises(ValidationError) as exc:
+        svc.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[responder])
+    assert "own text" in str(exc.value)
+
+
+def test_a_reviewer_who_wrote_the_current_version_cannot_approve_it(pm, responder, reviewer, second_reviewer):
+    pm, _ = svc.postmortem_request_review(
+        postmortem=pm, actor=responder, reviewers=[reviewer, second_reviewer]
+    )
+    pm = _save(pm, reviewer, impact="About 5,000 projects lost six hours of changes.")
+    with pytest.raises(ValidationError):
+        svc.postmortem_review_decide(postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED)
+    svc.postmortem_review_decide(postmortem=pm, actor=second_reviewer, decision=ReviewDecision.APPROVED)
+
+
+@pytest.mark.parametrize("who", ["viewer", "outsider", "responder", "commander"])
+def test_only_requested_reviewers_may_decide(pm, personas, reviewer, who):
+    pm, _ = svc.postmortem_request_review(postmortem=pm, actor=personas["responder"], reviewers=[reviewer])
+    with pytest.raises(ValidationError):
+        svc.postmortem_review_decide(postmortem=pm, actor=personas[who], decision=ReviewDecision.APPROVED)
+    pm.refresh_from_db()
+    assert pm.status == PostmortemStatus.IN_REVIEW
+
+
+def test_viewer_cannot_be_asked_to_review(pm, responder, viewer):
+    with pytest.raises(ValidationError):
+        svc.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[viewer])
+
+
+@pytest.mark.parametrize(
+    ("who", "allowed"), [("commander", True), ("admin", True), ("responder", False), ("viewer", False)]
+)
+def test_publishing_is_for_commander_or_admin(pm, personas, reviewer, who, allowed):
+    pm, _ = svc.postmortem_request_review(postmortem=pm, actor=personas["responder"], reviewers=[reviewer])
+    svc.postmortem_review_decide(postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED)
+    pm.refresh_from_db()
+    if allowed:
+        assert svc.postmortem_publish(postmortem=pm, actor=personas[who]).status == PostmortemStatus.PUBLISHED
+    else:
+        with pytest.raises(ValidationError):
+            svc.postmortem_publish(postmortem=pm, actor=personas[who])
+        pm.refresh_from_db()
+        assert pm.status == PostmortemStatus.APPROVED
+
+
+def test_draft_or_in_review_cannot_be_published(pm, commander, responder, reviewer):
+    with pytest.raises(ValidationError):
+        svc.postmortem_publish(postmortem=pm, actor=commander)
+    pm, _ = svc.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
+    with pytest.raises(ValidationError):
+        svc.postmortem_publish(postmortem=pm, actor=commander)
+
+
+def test_edit_after_approval_asks_for_approval_again(pm, responder, reviewer, second_reviewer):
+    pm, _ = svc.postmortem_request_review(
+        postmortem=pm, actor=responder, reviewers=[reviewer, second_reviewer]
+    )
+    for r in (reviewer, second_reviewer):
+        svc.postmortem_review_decide(postmortem=pm, actor=r, decision=ReviewDecision.APPROVED)
+    pm.refresh_from_db()
+    assert pm.status == PostmortemStatus.APPROVED
+    pm = _save(pm, responder, lessons="- Test restores, not just backups.")
+    assert pm.status == PostmortemStatus.IN_REVIEW
+    assert set(pm.reviews.values_list("decision", flat=True)) == {ReviewDecision.PENDING}
+    assert pm.incident.timeline_entries.filter(body__contains="approvals must be given again").exists()
+
+
+def test_published_postmortem_is_frozen_until_reopened(pm, responder, reviewer, commander):
+    pm, _ = svc.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
+    svc.postmortem_review_decide(postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED)
+    pm = svc.postmortem_publish(postmortem=pm.__class__.objects.get(pk=pm.pk), actor=commander)
+    with pytest.raises(svc.PostmortemFrozen):
+        _save(pm, responder, summary="late edit")
+    with pytest.raises(ValidationError):
+        svc.postmortem_reopen(postmortem=pm, actor=responder, reason="typo")
+    pm = svc.postmortem_reopen(postmortem=pm, actor=commander, reason="A factor was missing.")
+    assert pm.status == PostmortemStatus.DRAFT
+    assert pm.versions.filter(is_published=True).count() == 1
+
+
+def test_stale_save_is_refused_with_both_texts(pm, responder, commander):
+    loaded_version = pm.version
+    _save(pm, commander, summary="Commander's summary.")
+    with pytest.raises(svc.PostmortemConflict) as exc:
+        svc.postmortem_save(
+            postmortem=pm,
+            actor=responder,
+            sections={"summary": "Responder's summary."},
+            expected_version=loaded_version,
+        )
+    assert exc.value.submitted["summary"] == "Responder's summary."
+    assert exc.value.current.sections["summary"] == "Commander's summary."
+    pm.refresh_from_db()
+    assert pm.sections["summary"] == "Commander's summary."
+
+
+def test_every_version_is_kept_and_diffable(pm, responder):
+    pm = _save(pm, responder, summary="Line one\nLine two")
+    pm = _save(pm, responder, summary="Line one\nLine 2 rewritten\nLine three")
+    versions = list(pm.versions.order_by("number"))
+    assert [v.number for v in versions] == [1, 2, 3]
+    diff = document.version_diff(versions[1].sections, versions[2].sections)
+    assert [d["key"] for d in diff] == ["summary"]
+    lines = diff[0]["lines"]
+    assert ("del", "-Line two") in lines
+    assert ("add", "+Line 2 rewritten") in lines
+    assert ("add", "+Line three") in lines
+    assert ("ctx", " Line one") in lines
+
+
+def test_saving_identical_text_keeps_the_version(pm, responder):
+    pm = _save(pm, responder, summary="Same")
+    version = pm.version
+    assert _save(pm, responder, summary="Same").version == version
+
+
+def test_unknown_section_is_refused(pm, responder):
+    with pytest.raises(ValidationError) as exc:
+        _save(pm, responder, root_cause="Bob")
+    assert "root_cause" in exc.value.message_dict
+
+
+def test_single_person_change_opens_one_draft_access_finding(pm, responder, incident):
+    pm = svc.postmortem_answer_questions(
+        postmortem=pm,
+        actor=responder,
+        single_person_change=True,
+        unnoticed_seconds=60,
+        detection_method="alert",
+    )
+    finding = pm.access_finding
+    assert finding.area == FindingArea.ACCESS_CONTROL
+    assert finding.status == FindingStatus.DRAFT
+    assert list(finding.incidents.all()) == [incident]
+    svc.postmortem_answer_questions(postmortem=pm, actor=responder, single_person_change=True)
+    assert PolicyFinding.objects.count() == 1
+
+
+def test_answering_no_opens_no_finding(pm, responder):
+    svc.postmortem_answer_questions(
+        postmortem=pm,
+        actor=responder,
+        single_person_change=False,
+        behind_feature_flag=True,
+        flag_off_seconds=240,
+    )
+    assert PolicyFinding.objects.count() == 0
+
+
+def test_negative_durations_are_refused(pm, responder):
+    with pytest.raises(ValidationError) as exc:
+        svc.postmortem_answer_questions(postmortem=pm, actor=responder, unnoticed_seconds=-5)
+    assert "unnoticed_seconds" in exc.value.message_dict
+
+
+def test_request_review_returns_the_blameless_summary(pm, responder, reviewer):
+    pm = _save(pm, responder, trigger="The intern forgot to check the host. It was human error.")
+    _, findings = svc.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
+    assert {"person_subject", "human_error"} <= {f.rule for f in findings}
+    svc.blameless_dismiss(
+        postmortem=pm,
+        actor=responder,
+        section="trigger",
+        rule="human_error",
+        text="human error",
+        reason="Quoted.",
+    )
+    remaining = [f for f in svc.postmortem_blameless_findings(pm) if not f.dismissed]
+    assert "human_error" not in {f.rule for f in remaining}
+    assert "person_subject" in {f.rule for f in remaining}
+
+
+def test_testing_gap_records_missing_test_types_only_for_testing_gaps(incident, responder):
+    factor = svc.factor_create(
+        incident=incident,
+        actor=responder,
+        category=FactorCategory.TESTING_GAP,
+        title="Restores never tested",
+        missing_test_types=["integration", "regression"],
+    )
+    assert factor.missing_test_types == ["integration", "regression"]
+    with pytest.raises(ValidationError) as exc:
+        svc.factor_create(
+            incident=incident,
+            actor=responder,
+            category=FactorCategory.PROCESS,
+            title="x",
+            missing_test_types=["unit"],
+        )
+    assert "missing_test_types" in exc.value.message_dict
+    with pytest.raises(ValidationError):
+        svc.factor_create(
+            incident=incident,
+            actor=responder,
+            category=FactorCategory.TESTING_GAP,
+            title="x",
+            missing_test_types=["vibes"],
+        )
+
+
+def test_evidence_must_come_from_the_same_incident(incident, responder):
+    other = TimelineEntryFactory(incident=IncidentFactory())
+    own = TimelineEntryFactory(incident=incident)
+    with pytest.raises(ValidationError):
+        svc.factor_create(
+            incident=incident,
+            actor=responder,
+            category=FactorCategory.PROCESS,
+            title="x",
+            evidence_entries=[other],
+        )
+    factor = svc.factor_create(
+        incident=incident, actor=responder, category=FactorCategory.PROCESS, title="x", evidence_entries=[own]
+    )
+    assert list(factor.evidence_entries.all()) == [own]
+
+
+def test_recurrence_points_at_the_first_occurrence_and_counts_incidents(incident, responder):
+    first = ContributingFactorFactory(incident=IncidentFactory(), category=FactorCategory.MONITORING_GAP)
+    second = svc.factor_create(
+        incident=IncidentFactory(),
+        actor=responder,
+        category=FactorCategory.MONITORING_GAP,
+        title="b",
+        recurrence_of=first,
+    )
+    third = svc.factor_create(
+        incident=incident,
+        actor=responder,
+        category=FactorCategory.MONITORING_GAP,
+        title="c",
+        recurrence_of=second,
+    )
+    assert third.recurrence_of == first
+    counts = svc.factors_seen_counts([first, second, third])
+    assert counts == {first.pk: 3, second.pk: 3, third.pk: 3}
+    lonely = ContributingFactorFactory(incident=incident)
+    assert svc.factors_seen_counts([lonely]) == {lonely.pk: 1}
+
+
+def test_quick_action_item_links_to_a_factor(incident, responder):
+    factor = ContributingFactorFactory(incident=incident)
+    item = svc.action_item_quick_add(
+        incident=incident, actor=responder, title="Alert on empty backups", factor=factor
+    )
+    assert item.factor == factor
+    assert item.incident == incident
+    with pytest.raises(ValidationError):
+        svc.action_item_quick_add(incident=incident, actor=responder, title="  ")
