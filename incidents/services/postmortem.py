@@ -564,7 +564,7 @@ def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
 
 
 def render_pdf(html: str) -> bytes:
-    """Render the print page's HTML to PDF with WeasyPrint, loading no external resource.
+    """Render the print page's HTML to PDF with WeasyPrint and the print stylesheet, loading nothing external.
 
     Raises PdfUnavailable when WeasyPrint or its system libraries cannot be imported.
     """
@@ -572,4 +572,9 @@ def render_pdf(html: str) -> bytes:
         import weasyprint
     except (ImportError, OSError) as exc:
         raise PdfUnavailable(str(exc)) from exc
-    return weasyprint.HTML(string=html, url_fetcher=_no_fetch).write_pdf()
+    from django.conf import settings
+
+    css = (settings.BASE_DIR / "static" / "css" / "postmortem-print.css").read_text(encoding="utf-8")
+    return weasyprint.HTML(string=html, url_fetcher=_no_fetch).write_pdf(
+        stylesheets=[weasyprint.CSS(string=css, url_fetcher=_no_fetch)]
+    )

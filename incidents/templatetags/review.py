@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from django import template
-from django.conf import settings
-from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -24,18 +21,6 @@ def clean_md(text: str | None) -> str:
     from incidents.services.postmortem import clean_source
 
     return clean_source(text)
-
-
-@lru_cache(maxsize=1)
-def _print_css() -> str:
-    path = settings.BASE_DIR / "static" / "css" / "postmortem-print.css"
-    return path.read_text(encoding="utf-8").replace("</", "")
-
-
-@register.simple_tag
-def print_css() -> SafeString:
-    """The print stylesheet inline, for the PDF (WeasyPrint loads nothing external). Our file, not user text."""
-    return mark_safe(_print_css())  # noqa: S308
 
 
 @register.inclusion_tag("incidents/_factors_summary.html", takes_context=True)
