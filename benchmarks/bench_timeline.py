@@ -10,7 +10,9 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-SIZES = (100, 1_000, 5_000)
+SIZES = tuple(
+    int(x) for x in __import__("os").environ.get("BENCH_TIMELINE_SIZES", "100,1000,5000").split(",")
+)
 KINDS = ("note", "action", "decision", "observation", "communication", "alert")
 
 

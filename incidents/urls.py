@@ -15,6 +15,7 @@ urlpatterns = [
     path("incidents/<int:number>/timeline/add/", views.timeline_add, name="timeline_add"),
     path("", include("incidents.urls_followup")),
     path("", include("incidents.review_urls")),
+    path("", include("incidents.urls_timeline")),
 ]
 
 from .views import insights as insights_views  # noqa: E402

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -96,6 +97,16 @@ class TimelineEntry(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = set(kwargs["update_fields"]) | {"body_html", "updated_at"}
         super().save(*args, **kwargs)
+
+    @property
+    def sort_micros(self) -> int:
+        """`occurred_at` as integer microseconds since the epoch: the page sorts live entries by it."""
+        return int(self.occurred_at.timestamp() * 1_000_000)
+
+    @property
+    def was_edited(self) -> bool:
+        """True once the entry changed after it was recorded (its history has the versions)."""
+        return self.updated_at - self.recorded_at > timedelta(seconds=2)
 
     @property
     def display_author(self) -> str:

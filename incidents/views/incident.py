@@ -89,11 +89,11 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
 @login_required
 def incident_detail(request: HttpRequest, number: int) -> HttpResponse:
     incident = selectors.incident_get_for(request.user, number)
-    entries = list(selectors.timeline_for(incident))
+    from incidents.views.timeline import timeline_context
+
     context = {
         "incident": incident,
-        "entries": entries,
-        "note_form": NoteForm(),
+        **timeline_context(request, incident),
         "can_record": can_record(request.user, incident),
         "can_command": can_command(request.user, incident),
         "next_statuses": [(s, IncidentStatus(s).label) for s in sorted(TRANSITIONS[incident.status])],

@@ -1,0 +1,226 @@
+"""Read the times responders type: `14:05`, `-5m`, `yesterday 23:40`, ISO-8601 with or without an offset.
+
+Times without an offset are read as wall-clock times in the user's zone (an IANA `ZoneInfo`). A wall-clock
+time that does not exist (the clocks jumped forward) or happens twice (the clocks went back) is refused
+with `AmbiguousTimeError` / `NonExistentTimeError`, whose message names both possible instants, unless an
+offset is given (`02:30 -05:00`, `2025-03-09T02:30:00-05:00`, `...Z`). Every result is an aware datetime
+in UTC.
+
+Accepted forms (case-insensitive, surrounding blanks ignored):
+
+| form | meaning |
+| --- | --- |
+| empty, `now` | now |
+| `-5m`, `-90s`, `-1h30m`, `-2d`, `5 min ago`, `1h ago` | that long before now |
+| `14:05`, `14:05:30`, `9:05` | today at that time; if that is more than `max_future` ahead, yesterday |
+| `today 09:00`, `yesterday 23:40` | that day (in the user's zone) at that time |
+| `2025-03-10 14:05`, `2025-03-10T14:05:30` | that wall-clock time in the user's zone |
+| any of the clock forms followed by `Z`, `UTC`, `+02:00`, `-0500`, `+02` | that time at that offset |
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+
+DEFAULT_MAX_FUTURE = timedelta(minutes=5)
+
+_OFFSET = r"(?P<offset>z|utc|gmt|[+-]\d{2}(?::?\d{2})?)"
+_CLOCK = r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,6}))?)?"
+_CLOCK_RE = re.compile(rf"^(?:(?P<day>today|yesterday)\s+)?{_CLOCK}\s*{_OFFSET}?$")
+_ISO_RE = re.compile(rf"^(?P<date>\d{{4}}-\d{{2}}-\d{{2}})(?:t|\s+){_CLOCK}\s*{_OFFSET}?$")
+_REL_PART = re.compile(
+    r"(?P<n>\d+)\s*(?P<unit>d|days?|h|hrs?|hours?|m|mins?|minutes?|s|secs?|seconds?)(?=\d|\s|$)"
+)
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+class TimeParseError(ValueError):
+    """The text is not a time we can read; `str(err)` is a message for the user."""
+
+    def __init__(self, message: str, candidates: tuple[datetime, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.candidates = candidates
+
+
+class AmbiguousTimeError(TimeParseError):
+    """The wall-clock time happens twice (clocks went back); `candidates` are both instants, earlier first."""
+
+
+class NonExistentTimeError(TimeParseError):
+    """The wall-clock time never happens (clocks jumped forward); `candidates` are both readings."""
+
+
+@dataclass(frozen=True)
+class ParsedTime:
+    """A parsed time: `instant` (aware, UTC) and whether the text carried its own offset."""
+
+    instant: datetime
+    explicit_offset: bool
+
+
+def _fmt_local(value: datetime, zone: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    local = value.astimezone(zone)
+    if local.second:
+        fmt = fmt.replace("%H:%M", "%H:%M:%S")
+    return f"{local.strftime(fmt)} {local.tzname()}"
+
+
+def _fmt_offset(delta: timedelta | None) -> str:
+    minutes = int((delta or timedelta(0)).total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    h, m = divmod(abs(minutes), 60)
+    return f"{sign}{h:02d}:{m:02d}"
+
+
+def zone_name(zone: tzinfo) -> str:
+    """The IANA name of `zone` when it has one (`America/New_York`), else its `str()`."""
+    return getattr(zone, "key", None) or str(zone)
+
+
+def localize(wall: datetime, zone: tzinfo) -> datetime:
+    """Attach `zone` to the naive wall-clock time `wall`; return it aware, in UTC.
+
+    Raises NonExistentTimeError for a time inside a daylight-saving gap and AmbiguousTimeError for a
+    time in an overlap; both messages name the two possible instants (in the zone and in UTC) and the
+    offsets that would pick each.
+    """
+    if wall.tzinfo is not None:
+        raise ValueError("localize() takes a naive wall-clock time")
+    first = wall.replace(tzinfo=zone, fold=0)
+    second = wall.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first.astimezone(UTC)
+    a, b = first.astimezone(UTC), second.astimezone(UTC)
+    earlier, later = sorted([(a, first.utcoffset()), (b, second.utcoffset())], key=lambda p: p[0])
+    wall_text = wall.strftime("%Y-%m-%d %H:%M" + (":%S" if wall.second else ""))
+    options = " or ".join(
+        f"{_fmt_local(instant, zone)} ({instant.strftime('%H:%M')} UTC, offset {_fmt_offset(offset)})"
+        for instant, offset in (earlier, later)
+    )
+    hint = f"Add the offset you mean, for example `{wall_text} {_fmt_offset(earlier[1])}`."
+    round_trip = a.astimezone(zone).replace(tzinfo=None)
+    if round_trip != wall:
+        raise NonExistentTimeError(
+            f"{wall_text} does not exist in {zone_name(zone)}: the clocks jumped forward. "
+            f"It could mean {options}. {hint}",
+            (earlier[0], later[0]),
+        )
+    raise AmbiguousTimeError(
+        f"{wall_text} happens twice in {zone_name(zone)}: the clocks went back. "
+        f"It could mean {options}. {hint}",
+        (earlier[0], later[0]),
+    )
+
+
+def _offset(text: str | None) -> tzinfo | None:
+    if text is None:
+        return None
+    if text in {"z", "utc", "gmt"}:
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    hours = int(digits[:2])
+    minutes = int(digits[2:4] or 0)
+    if hours > 23 or minutes > 59:
+        raise TimeParseError(f"{text} is not a valid UTC offset (use e.g. +02:00 or -05:00).")
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def _clock(match: re.Match[str]) -> time:
+    hour, minute = int(match["hour"]), int(match["minute"])
+    second = int(match["second"] or 0)
+    micro = int((match["fraction"] or "0").ljust(6, "0"))
+    if hour > 23 or minute > 59 or second > 59:
+        raise TimeParseError(f"{match.group(0).strip()} is not a time of day (00:00 to 23:59).")
+    return time(hour, minute, second, micro)
+
+
+def _combine(day: date, clock: time, offset: tzinfo | None, zone: tzinfo) -> datetime:
+    wall = datetime.combine(day, clock)
+    if offset is not None:
+        return wall.replace(tzinfo=offset).astimezone(UTC)
+    return localize(wall, zone)
+
+
+def _relative(text: str) -> timedelta | None:
+    body = text
+    if body.startswith("-"):
+        body = body[1:].strip()
+    elif body.endswith("ago"):
+        body = body[: -len("ago")].strip()
+    else:
+        return None
+    if not body:
+        return None
+    total, pos = 0, 0
+    compact = body.replace(" ", "") if re.fullmatch(r"[\d\sa-z]+", body) else body
+    while pos < len(compact):
+        m = _REL_PART.match(compact, pos)
+        if not m:
+            return None
+        total += int(m["n"]) * _UNIT_SECONDS[m["unit"][0]]
+        pos = m.end()
+    return timedelta(seconds=total)
+
+
+def parse_time(
+    text: str | None,
+    *,
+    zone: tzinfo,
+    now: datetime,
+    max_future: timedelta | None = DEFAULT_MAX_FUTURE,
+) -> ParsedTime:
+    """Read `text` as a time for a user in `zone` at `now` (aware). Returns a ParsedTime in UTC.
+
+    `max_future` bounds how far ahead of `now` the result may be (None: no bound); a bare clock time
+    that would be further ahead is read as yesterday's. Raises TimeParseError (or its DST subclasses)
+    with a message meant for the user.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be aware")
+    raw = (text or "").strip()
+    lowered = re.sub(r"\s+", " ", raw.lower())
+    if lowered in {"", "now"}:
+        return ParsedTime(now.astimezone(UTC), explicit_offset=False)
+
+    delta = _relative(lowered)
+    if delta is not None:
+        return ParsedTime((now - delta).astimezone(UTC), explicit_offset=True)
+
+    result: datetime
+    m = _ISO_RE.match(lowered)
+    if m:
+        try:
+            day = date.fromisoformat(m["date"])
+        except ValueError:
+            raise TimeParseError(f"{m['date']} is not a calendar date (YYYY-MM-DD).") from None
+        offset = _offset(m["offset"])
+        result = _combine(day, _clock(m), offset, zone)
+    else:
+        m = _CLOCK_RE.match(lowered)
+        if not m:
+            raise TimeParseError(
+                f"Cannot read {raw!r} as a time. Use 14:05, -5m, yesterday 23:40 or 2025-03-10T14:05+02:00."
+            )
+        offset = _offset(m["offset"])
+        clock = _clock(m)
+        reference = now.astimezone(offset or zone)
+        day = reference.date()
+        if m["day"] == "yesterday":
+            day -= timedelta(days=1)
+        result = _combine(day, clock, offset, zone)
+        if m["day"] is None and max_future is not None and result > now + max_future:
+            result = _combine(day - timedelta(days=1), clock, offset, zone)
+    if max_future is not None and result > now + max_future:
+        raise TimeParseError(
+            f"{_fmt_local(result, zone)} is in the future; timeline entries record what already happened."
+        )
+    return ParsedTime(result, explicit_offset=m["offset"] is not None)
+
+
+def describe(instant: datetime, zone: tzinfo) -> str:
+    """`2025-03-10 14:05 NZDT`: how a parsed time is shown back before saving."""
+    return _fmt_local(instant, zone)
