@@ -222,9 +222,6 @@ def action_item_create(
     _validate_item(item)
     item.save()
     _item_event(item, actor, ActionItemEvent.Kind.CREATED, new=item.status)
-    if finding is not None and finding.status == F.OPEN:
-        # Work has started on the gap once it has a remediation item.
-        _finding_set_status(finding, actor, F.REMEDIATING, note=f"Remediation item added: {item.title}")
     emit("action_item.created", item_id=item.pk, actor_id=_actor_id(actor))
     _emit_assigned("action_item", item, None, actor)
     return item

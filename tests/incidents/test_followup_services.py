@@ -561,12 +561,18 @@ def test_verifier_cannot_be_the_owner(responder):
     assert "verifier" in exc.value.message_dict
 
 
-def test_adding_a_remediation_item_moves_an_open_finding_to_remediating(responder):
+def test_a_remediation_item_links_to_the_finding_and_leaves_its_status_to_people(responder):
     finding = finding_in(F.OPEN)
     svc.action_item_create(actor=responder, finding=finding, title="Require a second person")
     finding.refresh_from_db()
-    assert finding.status == F.REMEDIATING
-    assert finding.action_items.count() == 1
+    assert finding.status == F.OPEN
+    assert [i.title for i in finding.action_items.all()] == ["Require a second person"]
+
+
+def test_a_viewer_cannot_add_remediation_items(viewer):
+    finding = finding_in(F.OPEN)
+    with pytest.raises(PermissionDenied):
+        svc.action_item_create(actor=viewer, finding=finding, title="x")
 
 
 def test_review_can_open_a_draft_finding_with_assignment_event(
