@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import permissions as perms
 from accounts.models import SecurityEvent, Team, User
+from accounts.security import security_event_record
 from accounts.services import open_work_for
 from incidents import selectors
 from incidents import selectors_followup as sel
@@ -342,13 +343,12 @@ def action_item_export(request: HttpRequest) -> HttpResponse:
 
 
 def _record_export(request: HttpRequest, what: str, count: int) -> None:
-    SecurityEvent.objects.create(
+    security_event_record(
         kind=SecurityEvent.Kind.EXPORT,
         actor=request.user,
-        actor_email=request.user.email,
         target=f"{what}.csv",
         detail=f"{count} rows; filters: {request.GET.urlencode()}"[:2000],
-        ip_address=request.META.get("REMOTE_ADDR") or None,
+        request=request,
     )
 
 

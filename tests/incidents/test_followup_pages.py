@@ -457,3 +457,54 @@ def test_finding_page_is_flat_in_items_and_history(
         ActionItemFactory(incident=incident, finding=finding, owner=UserFactory())
     with django_assert_max_num_queries(one):
         client.get(url)
+
+
+@pytest.fixture
+def eager_celery():
+    from config.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def test_assigning_an_item_on_the_web_emails_the_new_owner(
+    client_for, commander, responder, incident, eager_celery, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    item = ActionItemFactory(incident=incident, owner=commander, title="Enable disk snapshots")
+    url = reverse("incidents:action_item_edit", args=[item.pk])
+    form = {"title": item.title, "priority": "P1", "type": "mitigate", "due_date": "2030-01-01", "version": 1}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(commander).post(url, {**form, "owner": responder.pk})
+    assert response.status_code == 302
+    to_owner = [m for m in mail.outbox if m.to == [responder.email]]
+    assert len(to_owner) == 1
+    assert "Enable disk snapshots" in to_owner[0].body
+    assert f"/action-items/{item.pk}/" in to_owner[0].alternatives[0][0]
+    # Saving again without changing the owner sends nothing more.
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(commander).post(
+            url, {**form, "owner": responder.pk, "title": "Enable disk snapshots now", "version": 2}
+        )
+    assert len([m for m in mail.outbox if m.to == [responder.email]]) == 1
+
+
+def test_opening_a_finding_for_someone_else_emails_them(
+    client_for, responder, commander, eager_celery, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(responder).post(
+            reverse("incidents:finding_new"),
+            {
+                "area": "access_control",
+                "title": "No second check on prod hosts",
+                "risk": "high",
+                "owner": commander.pk,
+            },
+        )
+    assert [m.to for m in mail.outbox] == [[commander.email]]
+    assert "No second check on prod hosts" in mail.outbox[0].body
