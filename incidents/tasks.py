@@ -7,6 +7,7 @@ only countdown used is the retry backoff, capped at 60 seconds (`notify.backoff_
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from typing import Any
 
@@ -56,4 +57,6 @@ def expire_risk_acceptances() -> Any:
     if service is None:
         logger.info("policy_finding_expire_acceptances is not available yet; nothing to do")
         return None
+    if "actor" in inspect.signature(service).parameters:
+        return service(actor=None)
     return service()

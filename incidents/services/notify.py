@@ -24,6 +24,7 @@ import fnmatch
 import json
 import logging
 import smtplib
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -190,11 +191,30 @@ def notifications_claim_many(wanted: Iterable[Wanted]) -> list[int]:
 _broker_down_until = 0.0
 
 
+PUBLISH_WAIT_SECONDS = 1.0
+
+
 def notifications_publish(ids: Iterable[int]) -> None:
-    """Queue `send_notification` for each id once the current transaction commits. Never raises."""
+    """Queue `send_notification` for each id once the current transaction commits. Never raises, and
+    never holds the caller more than `PUBLISH_WAIT_SECONDS`: a dead or stalled broker can take longer
+    than that to fail (connect timeouts, client retries), so the publish runs in a background thread
+    that the caller waits for only that long. The committed rows are the source of truth either way."""
     ids = list(ids)
     if ids:
-        transaction.on_commit(lambda: _publish_now(ids))
+        transaction.on_commit(lambda: _publish_bounded(ids))
+
+
+def _publish_bounded(ids: list[int]) -> None:
+    from config.celery import app
+
+    if app.conf.task_always_eager:
+        _publish_now(ids)
+        return
+    thread = threading.Thread(target=_publish_now, args=(ids,), name="notify-publish", daemon=True)
+    thread.start()
+    thread.join(timeout=PUBLISH_WAIT_SECONDS)
+    if thread.is_alive():
+        logger.warning("broker slow; %d notifications publish in the background", len(ids))
 
 
 def _publish_now(ids: list[int]) -> int:

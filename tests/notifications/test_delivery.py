@@ -1,0 +1,198 @@
+"""Delivery: the claim decides, the lease guards a retry, transient errors retry, permanent ones stay."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import smtplib
+import time
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+
+from incidents.models import Notification
+from incidents.services import notify
+from incidents.services.notify import (
+    TransientSendError,
+    backoff_seconds,
+    notification_claim,
+    notification_deliver,
+)
+from tests.factories import ActionItemFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def claimed():
+    owner = UserFactory(email="owner@example.com")
+    item = ActionItemFactory(owner=owner, due_date=dt.datetime.now(dt.UTC).date())
+    return notification_claim(
+        recipient=owner.email,
+        kind="reminder.due_today",
+        object_key=f"action_item:{item.pk}",
+        period=item.due_date.isoformat(),
+        user=owner,
+    )
+
+
+def test_a_second_claim_of_the_same_delivery_gets_nothing(claimed):
+    again = notification_claim(
+        recipient=claimed.recipient, kind=claimed.kind, object_key=claimed.object_key, period=claimed.period
+    )
+    assert again is None
+    assert Notification.objects.count() == 1
+
+
+def test_running_the_send_twice_sends_one_email(claimed):
+    assert notification_deliver(notification_id=claimed.pk) == "sent"
+    assert notification_deliver(notification_id=claimed.pk) == "busy"
+    assert len(mail.outbox) == 1
+    claimed.refresh_from_db()
+    assert claimed.status == "sent"
+    assert claimed.sent_at is not None
+    assert claimed.attempts == 1
+
+
+def test_a_row_held_by_a_live_worker_is_not_sent_again_until_its_lease_expires(claimed, settings):
+    Notification.objects.filter(pk=claimed.pk).update(
+        status="sending", locked_until=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=60)
+    )
+    assert notification_deliver(notification_id=claimed.pk) == "busy"
+    Notification.objects.filter(pk=claimed.pk).update(
+        locked_until=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    )
+    assert notification_deliver(notification_id=claimed.pk) == "sent"
+    assert len(mail.outbox) == 1
+
+
+class FailingBackend(BaseEmailBackend):
+    """An email backend that raises `FailingBackend.error` for every send."""
+
+    error: Exception = OSError("unset")
+
+    def send_messages(self, email_messages):
+        raise FailingBackend.error
+
+
+@pytest.fixture
+def fail_with(settings):
+    def use(exc: Exception) -> None:
+        FailingBackend.error = exc
+        settings.EMAIL_BACKEND = "tests.notifications.test_delivery.FailingBackend"
+
+    return use
+
+
+def test_a_transient_smtp_error_puts_the_row_back_to_pending(claimed, settings, fail_with):
+    fail_with(ConnectionRefusedError("refused"))
+    with pytest.raises(TransientSendError):
+        notification_deliver(notification_id=claimed.pk)
+    claimed.refresh_from_db()
+    assert claimed.status == "pending"
+    assert "refused" in claimed.last_error
+
+
+def test_a_permanent_smtp_error_is_recorded_as_failed(claimed, fail_with):
+    refused = smtplib.SMTPRecipientsRefused({"owner@example.com": (550, b"no such user")})
+    fail_with(refused)
+    assert notification_deliver(notification_id=claimed.pk) == "failed"
+    claimed.refresh_from_db()
+    assert claimed.status == "failed"
+    assert "550" in claimed.last_error
+
+
+def test_transient_errors_give_up_after_the_maximum_attempts(claimed, settings, fail_with):
+    settings.NOTIFY_MAX_ATTEMPTS = 2
+    fail_with(TimeoutError())
+    with pytest.raises(TransientSendError):
+        notification_deliver(notification_id=claimed.pk)
+    assert notification_deliver(notification_id=claimed.pk) == "failed"
+    claimed.refresh_from_db()
+    assert claimed.status == "failed"
+    assert "Gave up after 2 attempts" in claimed.last_error
+
+
+def test_backoff_doubles_and_never_exceeds_a_minute(settings):
+    settings.NOTIFY_RETRY_BASE_SECONDS = 10
+    assert [backoff_seconds(n) for n in range(6)] == [10, 20, 40, 60, 60, 60]
+
+
+def test_no_task_is_scheduled_with_an_eta_or_a_countdown_over_a_minute():
+    """Scan the code: `eta=` is never used; `countdown=` is a constant ≤ 60 or `backoff_seconds(...)`."""
+    problems = []
+    files = [p for d in ("incidents", "accounts", "config", "scripts") for p in (ROOT / d).rglob("*.py")]
+    assert len(files) > 10
+    for path in files:
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            for kw in node.keywords:
+                where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                if kw.arg == "eta":
+                    problems.append(f"{where}: eta= (use a sweep)")
+                elif kw.arg == "countdown":
+                    value = kw.value
+                    if isinstance(value, ast.Constant) and isinstance(value.value, int | float):
+                        if value.value > 60:
+                            problems.append(f"{where}: countdown={value.value}")
+                    elif not (
+                        isinstance(value, ast.Call)
+                        and getattr(value.func, "attr", getattr(value.func, "id", "")) == "backoff_seconds"
+                    ):
+                        problems.append(f"{where}: countdown is not a constant or backoff_seconds()")
+    assert problems == []
+
+
+def test_with_the_broker_down_declaring_succeeds_within_2_seconds_and_the_sweep_sends_later(
+    responder, team, settings, django_capture_on_commit_callbacks
+):
+    from config.celery import app
+    from incidents.models import Subscription
+    from incidents.services.incident import incident_declare
+    from incidents.services.reminders import reminders_sweep
+    from tests.factories import MembershipFactory, ServiceFactory
+
+    service = ServiceFactory(team=team)
+    for n in range(5):
+        member = MembershipFactory(user=UserFactory(email=f"sub{n}@example.com"), team=team).user
+        Subscription.objects.create(user=member, service=service)
+    old_url, old_opts = app.conf.broker_url, app.conf.broker_transport_options
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    app.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS | {
+        "socket_timeout": 2,
+        "socket_connect_timeout": 2,
+        "max_retries": 1,
+    }
+    app._pool = None
+    app.amqp._producer_pool = None
+    notify._broker_down_until = 0.0
+    try:
+        started = time.monotonic()
+        with django_capture_on_commit_callbacks(execute=True):
+            incident = incident_declare(
+                actor=responder, title="Broker down", severity="SEV2", services=[service]
+            )
+        elapsed = time.monotonic() - started
+    finally:
+        app.conf.broker_url, app.conf.broker_transport_options = old_url, old_opts
+        app._pool = None
+        app.amqp._producer_pool = None
+        notify._broker_down_until = 0.0
+    assert incident.pk
+    assert elapsed < 2.0
+    assert Notification.objects.filter(status="pending").count() == 5
+    # The broker is back (eager here); the next sweep after a minute sends each pending row once.
+    app.conf.task_always_eager = True
+    try:
+        Notification.objects.update(created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2))
+        with django_capture_on_commit_callbacks(execute=True):
+            reminders_sweep()
+            reminders_sweep()
+    finally:
+        app.conf.task_always_eager = False
+    assert sorted(m.to[0] for m in mail.outbox) == [f"sub{n}@example.com" for n in range(5)]

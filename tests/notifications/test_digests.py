@@ -1,0 +1,141 @@
+"""Weekly digest content per persona: permission-scoped at send time, restricted incidents invisible."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.management import CommandError, call_command
+
+from incidents.models import Postmortem, PostmortemReview, PostmortemStatus
+from incidents.notifications import digest_email
+from tests.factories import ActionItemFactory, IncidentFactory, PolicyFindingFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 6, 15, 9, 30, tzinfo=dt.UTC)  # Monday 15 June; the week reported is 8-14 June
+LAST_WEEK = dt.datetime(2026, 6, 10, 12, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def world(personas, team, commander):
+    internal = IncidentFactory(title="Checkout errors", started_at=LAST_WEEK, commander=commander)
+    internal.teams.add(team)
+    secret = IncidentFactory(
+        title="Leaked credentials", started_at=LAST_WEEK, visibility="restricted", commander=commander
+    )
+    secret.teams.add(team)
+    secret.participants.add(commander)
+    older = IncidentFactory(title="Old outage", started_at=LAST_WEEK - dt.timedelta(days=7))
+    older.teams.add(team)
+    for who in ("outsider", "viewer", "responder", "commander"):
+        ActionItemFactory(
+            owner=personas[who], incident=internal, due_date=dt.date(2026, 6, 12), title=f"Overdue for {who}"
+        )
+    ActionItemFactory(owner=commander, incident=secret, due_date=dt.date(2026, 6, 18), title="Rotate secrets")
+    PolicyFindingFactory(owner=personas["responder"], title="Single-person production change")
+    pm = Postmortem.objects.create(incident=internal, status=PostmortemStatus.IN_REVIEW)
+    PostmortemReview.objects.create(postmortem=pm, reviewer=personas["viewer"])
+    return {"internal": internal, "secret": secret}
+
+
+def _digest(user):
+    with time_machine.travel(NOW, tick=False):
+        return digest_email(user, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("persona", "sees_internal", "sees_secret"),
+    [
+        ("outsider", False, False),
+        ("viewer", True, False),
+        ("responder", True, False),
+        ("commander", True, True),
+    ],
+)
+def test_digest_lists_team_incidents_the_persona_may_see(
+    world, personas, persona, sees_internal, sees_secret
+):
+    message = _digest(personas[persona])
+    html = message.alternatives[0][0]
+    assert message.subject == "Your Hindsight week: Mon 8 Jun – Sun 14 Jun 2026"
+    for part in (message.body, html):
+        assert f"Overdue for {persona}" in part
+        assert ("Checkout errors" in part) is sees_internal
+        assert ("Leaked credentials" in part) is sees_secret
+        assert "Old outage" not in part  # outside the half-open window
+    if persona in ("viewer", "responder"):
+        # Not even as a count: one team incident, not two.
+        assert "Incidents of your teams last week (1)" in message.body
+    if persona == "commander":
+        assert "Incidents of your teams last week (2)" in message.body
+        assert "Rotate secrets" in message.body  # due this week (Thursday 18 June)
+
+
+def test_digest_shows_findings_and_reviews_to_their_people(world, personas):
+    assert "Single-person production change" in _digest(personas["responder"]).body
+    viewer_digest = _digest(personas["viewer"])
+    assert "Postmortems awaiting your review (1)" in viewer_digest.body
+    assert f"/incidents/{world['internal'].number}/" in viewer_digest.alternatives[0][0]
+
+
+def test_admin_digest_only_reports_their_own_items(world, personas):
+    # The admin owns nothing and is in no team: there is nothing to send.
+    assert _digest(personas["admin"]) is None
+
+
+def test_send_digests_dry_run_prints_and_sends_nothing(world, personas, capsys):
+    with time_machine.travel(NOW, tick=False):
+        call_command("send_digests", "--dry-run", "--user", "viewer@example.com")
+    out = capsys.readouterr().out
+    assert "=== To: viewer@example.com" in out
+    assert "Subject: Your Hindsight week: Mon 8 Jun – Sun 14 Jun 2026" in out
+    assert "Leaked credentials" not in out
+    assert "Dry run: nothing was sent." in out
+    assert mail.outbox == []
+
+
+def test_send_digests_for_an_unknown_user_is_an_error(db):
+    with pytest.raises(CommandError, match="No active user"):
+        call_command("send_digests", "--dry-run", "--user", "nobody@example.com")
+
+
+def test_send_digests_sends_once_per_week(world, personas, eager_celery, django_capture_on_commit_callbacks):
+    with time_machine.travel(NOW, tick=False):
+        for _ in range(2):
+            with django_capture_on_commit_callbacks(execute=True):
+                call_command("send_digests", "--user", "viewer@example.com")
+    assert [m.to for m in mail.outbox] == [["viewer@example.com"]]
+
+
+def test_team_digest_tells_leads_about_due_date_target_breaches(
+    team, eager_celery, django_capture_on_commit_callbacks
+):
+    from accounts.models import Membership
+    from incidents.services.digest import digests_sweep
+    from tests.factories import MembershipFactory, UserFactory
+
+    lead = UserFactory(email="lead@example.com")
+    MembershipFactory(user=lead, team=team, role=Membership.Role.LEAD)
+    ActionItemFactory(
+        team=team,
+        owner=UserFactory(email="late@example.com"),
+        priority="P1",
+        due_date=dt.date(2026, 7, 30),  # far past the 14-day P1 target
+        created_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
+        title="Hourly LVM snapshots",
+    )
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        digests_sweep()
+        digests_sweep()
+    team_mail = [m for m in mail.outbox if m.subject.startswith(team.name)]
+    assert len(team_mail) == 1
+    assert team_mail[0].to == ["lead@example.com"]
+    assert "Hourly LVM snapshots" in team_mail[0].body
+
+
+def test_sweep_reminders_command_reports_counts(db, capsys):
+    call_command("sweep_reminders")
+    assert "Claimed 0 new reminder(s)" in capsys.readouterr().out

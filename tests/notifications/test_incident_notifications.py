@@ -1,0 +1,155 @@
+"""Incident events reach subscribers, the severity list and team chat, once; restricted stays private."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from django.core import mail
+
+from incidents.models import Notification, SeverityMailingList, Subscription
+from incidents.services.incident import incident_change_severity, incident_declare, incident_resolve
+from incidents.services.notify import chat_payload
+from tests.factories import ServiceFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def chat_server():
+    """A local incoming-webhook endpoint recording the JSON bodies it receives."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            length = int(self.headers["Content-Length"])
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hooks/abc", received
+    server.shutdown()
+
+
+@pytest.fixture
+def setup(team, viewer, responder, outsider, chat_server):
+    service = ServiceFactory(name="Database", slug="database", team=team)
+    Subscription.objects.create(user=viewer, service=service)
+    Subscription.objects.create(user=outsider, service=service)  # cannot see internal incidents
+    SeverityMailingList.objects.create(severity="SEV1", addresses="oncall@example.com\ndevops@example.com\n")
+    team.chat_webhook_url = chat_server[0]
+    team.save()
+    return service
+
+
+def _declare(actor, service, **kw):
+    return incident_declare(
+        actor=actor, title="Primary database deleted", severity="SEV1", services=[service], **kw
+    )
+
+
+def test_declaring_emails_subscribers_the_severity_list_and_posts_to_chat(
+    setup, responder, viewer, chat_server, eager_celery, django_capture_on_commit_callbacks, settings
+):
+    settings.SITE_URL = "https://hs.example.org"
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = _declare(responder, setup)
+    recipients = sorted(m.to[0] for m in mail.outbox)
+    assert recipients == ["devops@example.com", "oncall@example.com", viewer.email]
+    message = next(m for m in mail.outbox if m.to == [viewer.email])
+    assert message.subject == f"[SEV1] {incident.reference} declared: Primary database deleted"
+    assert f"/incidents/{incident.number}/" in message.alternatives[0][0]
+    assert chat_server[1] == [
+        {
+            "text": f"[SEV1] {incident.reference} Primary database deleted: declared. "
+            f"https://hs.example.org/incidents/{incident.number}/"
+        }
+    ]
+
+
+def test_raising_severity_and_resolving_notify_again_but_each_event_once(
+    setup, responder, commander, viewer, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = incident_declare(actor=responder, title="Slow checkout", severity="SEV3", services=[setup])
+    assert [m.to for m in mail.outbox] == [[viewer.email]]  # no SEV3 list
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_change_severity(incident=incident, actor=responder, severity="SEV1")
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_resolve(incident=incident, actor=responder)
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_resolve(incident=incident, actor=responder)  # twice changes nothing
+    subjects = [m.subject for m in mail.outbox if m.to == [viewer.email]]
+    assert subjects == [
+        f"[SEV3] {incident.reference} declared: Slow checkout",
+        f"[SEV1] {incident.reference} raised to SEV1: Slow checkout",
+        f"[SEV1] {incident.reference} resolved: Slow checkout",
+    ]
+
+
+def test_restricted_incident_reaches_only_subscribers_who_can_see_it(
+    setup, responder, viewer, chat_server, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _declare(responder, setup, visibility="restricted")
+    assert mail.outbox == []  # viewer is no participant; lists and chat never hear of restricted ones
+    assert chat_server[1] == []
+    Notification.objects.all().delete()
+
+
+def test_an_address_outside_the_allow_list_is_skipped_and_recorded(
+    setup, responder, settings, eager_celery, django_capture_on_commit_callbacks
+):
+    SeverityMailingList.objects.filter(severity="SEV1").update(addresses="boss@realcompany.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        _declare(responder, setup)
+    row = Notification.objects.get(recipient="boss@realcompany.com")
+    assert row.status == "skipped"
+    assert "EMAIL_ALLOWLIST" in row.last_error
+    assert all(m.to != ["boss@realcompany.com"] for m in mail.outbox)
+
+
+def test_in_production_the_allow_list_does_not_apply(settings):
+    from incidents.services.notify import recipient_allowed
+
+    assert not recipient_allowed("boss@realcompany.com")
+    settings.HINDSIGHT_ENV = "production"
+    assert recipient_allowed("boss@realcompany.com")
+
+
+def test_chat_payload_is_slack_compatible_or_teams_shaped():
+    assert chat_payload("https://hooks.slack.com/services/T/B/X", "hi") == {"text": "hi"}
+    assert chat_payload("https://mattermost.example.org/hooks/x", "hi") == {"text": "hi"}
+    teams = chat_payload("https://contoso.webhook.office.com/webhookb2/x", "hi")
+    assert teams["@type"] == "MessageCard"
+    assert teams["text"] == "hi"
+    flow = chat_payload("https://prod-1.westeurope.logic.azure.com/workflows/x", "hi")
+    assert flow["attachments"][0]["content"]["body"][0]["text"] == "hi"
+
+
+def test_subscriber_to_one_incident_hears_status_changes(
+    setup, responder, outsider, eager_celery, django_capture_on_commit_callbacks
+):
+    from incidents.services.incident import incident_change_status
+
+    watcher = UserFactory(email="watcher@example.com")
+    from accounts.models import Membership
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(user=watcher, team=setup.team, role=Membership.Role.VIEWER)
+    incident = _declare(responder, setup)
+    Subscription.objects.create(user=watcher, incident=incident)
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_change_status(incident=incident, actor=responder, status="identified")
+    assert [m.subject for m in mail.outbox] == [
+        f"[SEV1] {incident.reference} now identified: Primary database deleted"
+    ]
