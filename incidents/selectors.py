@@ -73,9 +73,6 @@ def timeline_for(incident: Incident, *, include_removed: bool = False) -> QueryS
     return qs.order_by("occurred_at", "id")
 
 
-# --- Reminders and digests (read by incidents/services/reminders.py and digest.py) ----------------------
-
-
 # --- Timeline: the incident page's window, older pages, the live cursor, duplicates -----------------------
 
 TIMELINE_WINDOW = 100  # entries rendered on the incident page; older ones load on demand
@@ -331,14 +328,14 @@ def timeline_flag_duplicates(incident: Incident, rows: list[Any]) -> int:
     return flagged
 
 
-def reminder_action_item_rows(*, due_on_or_before: date, after_id: int = 0, limit: int = 2000) -> list[dict]:
-    """Open action items with an active owner and a due date on or before `due_on_or_before`, as dicts
-    (id, due_date, owner_id, owner__email, owner__time_zone, team_id, incident__commander_id,
-    incident__commander__email), ordered by id, `limit` rows after `after_id` (keyset pages).
-    Uses the (status, due_date) index."""
+# --- Reminders and digests (read by incidents/services/reminders.py and digest.py) ----------------------
+
+
+def reminder_action_item_queryset(*, due_on_or_before: date, after_id: int = 0) -> QuerySet:
+    """The query behind `reminder_action_item_rows` (exposed so the benchmark can EXPLAIN it)."""
     from incidents.models import OPEN_ITEM_STATUSES, ActionItem
 
-    return list(
+    return (
         ActionItem.objects.filter(
             status__in=OPEN_ITEM_STATUSES,
             due_date__lte=due_on_or_before,
@@ -358,8 +355,16 @@ def reminder_action_item_rows(*, due_on_or_before: date, after_id: int = 0, limi
             "incident__commander_id",
             "incident__commander__email",
             "incident__commander__is_active",
-        )[:limit]
+        )
     )
+
+
+def reminder_action_item_rows(*, due_on_or_before: date, after_id: int = 0, limit: int = 2000) -> list[dict]:
+    """Open action items with an active owner and a due date on or before `due_on_or_before`, as dicts
+    (id, due_date, owner_id, owner__email, owner__time_zone, team_id, incident__commander_id,
+    incident__commander__email), ordered by id, `limit` rows after `after_id` (keyset pages).
+    Uses the (status, due_date) index."""
+    return list(reminder_action_item_queryset(due_on_or_before=due_on_or_before, after_id=after_id)[:limit])
 
 
 def recheck_action_item_rows(*, recheck_on_or_before: date) -> list[dict]:
@@ -491,6 +496,7 @@ def digest_content_for(user: Any, *, today: date, window_start: datetime, window
             Q(status__in=OPEN_ITEM_STATUSES, due_date__lte=week_end)
             | Q(status=ActionItemStatus.DONE, recheck_date__lte=today, recheck_confirmed_at__isnull=True)
         )
+        .select_related("incident")
         .order_by("due_date", "id")
     )
     overdue = [i for i in items if i.status in OPEN_ITEM_STATUSES and i.due_date < today]

@@ -14,6 +14,9 @@ from config.celery import app as celery_app
 @pytest.fixture
 def eager_celery():
     """Run `apply_async` in-process, so a published notification is delivered at once."""
+    from incidents.services import notify
+
+    notify._broker_down_until = 0.0
     celery_app.conf.task_always_eager = True
     yield celery_app
     celery_app.conf.task_always_eager = False
