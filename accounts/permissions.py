@@ -291,3 +291,16 @@ def can_reopen_postmortem(user: Any, postmortem: Any) -> bool:
     if postmortem.status != "published" or not can_view_incident(user, postmortem.incident):
         return False
     return is_admin(user) or postmortem.incident.commander_id == user.pk
+def can_subscribe_broadly(user: Any) -> bool:
+    """Members (and admins) may subscribe to a service or a team; what each email shows is checked at send."""
+    return is_member(user)
+
+
+def subscriptions_visible_to(user: Any, queryset: Any = None) -> Any:
+    """The user's own subscriptions, without those to incidents they can no longer see."""
+    from incidents.models import Subscription
+
+    qs = queryset if queryset is not None else Subscription.objects.all()
+    if not _active(user):
+        return qs.none()
+    return qs.filter(user=user).filter(Q(incident__isnull=True) | Q(incident__in=incidents_visible_to(user)))

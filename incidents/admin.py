@@ -42,6 +42,8 @@ for model in (
 
 @admin.register(m.Notification)
 class NotificationAdmin(admin.ModelAdmin):
+    """Delivery records: what was sent, skipped or failed, and why. Failed rows can be retried."""
+
     list_display = [
         "created_at",
         "kind",
@@ -50,7 +52,25 @@ class NotificationAdmin(admin.ModelAdmin):
         "period",
         "status",
         "attempts",
-        "last_error",
+        "sent_at",
+        "error_summary",
     ]
     list_filter = ["status", "kind"]
-    search_fields = ["recipient", "object_key"]
+    search_fields = ["recipient", "object_key", "last_error"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "recipient", "user", "kind", "object_key", "period", "subject", "status", "attempts",
+        "locked_until", "last_error", "created_at", "sent_at",
+    ]  # fmt: skip
+    actions = ["retry_deliveries"]
+
+    @admin.display(description="Last error")
+    def error_summary(self, obj: m.Notification) -> str:
+        return (obj.last_error[:120] + "…") if len(obj.last_error) > 120 else obj.last_error
+
+    @admin.action(description="Retry the selected failed or pending deliveries")
+    def retry_deliveries(self, request, queryset):  # type: ignore[no-untyped-def]
+        from incidents.services.notify import notifications_retry
+
+        count = notifications_retry(ids=list(queryset.values_list("id", flat=True)))
+        self.message_user(request, f"{count} delivery record(s) queued again.")

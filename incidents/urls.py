@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("incidents.urls_followup")),
     path("", include("incidents.review_urls")),
     path("", include("incidents.urls_timeline")),
+    path("", include("incidents.urls_subscriptions")),
 ]
 
 from .views import insights as insights_views  # noqa: E402

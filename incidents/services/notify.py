@@ -220,9 +220,8 @@ def _publish_bounded(ids: list[int]) -> None:
 def _publish_now(ids: list[int]) -> int:
     """Publish now; stop at the first broker failure (the sweep republishes). Returns how many went out."""
     global _broker_down_until
-    from incidents.tasks import send_notification
-
     from config.celery import app
+    from incidents.tasks import send_notification
 
     if time.monotonic() < _broker_down_until and not app.conf.task_always_eager:
         logger.warning("broker marked down; %d notifications left for the next sweep", len(ids))
@@ -259,6 +258,20 @@ def notifications_republish_stale(*, now: Any = None, limit: int = 2000) -> int:
     if not stale:
         return 0
     return _publish_now(stale)
+
+
+def notifications_retry(*, ids: list[int]) -> int:
+    """Put failed or pending rows among `ids` back to pending (attempts reset) and publish them on
+    commit. Sent and skipped rows are left alone, so a retry never sends twice. Returns how many."""
+    with transaction.atomic():
+        retry = list(
+            Notification.objects.filter(id__in=ids, status__in=[Status.FAILED, Status.PENDING]).values_list(
+                "id", flat=True
+            )
+        )
+        Notification.objects.filter(id__in=retry).update(status=Status.PENDING, attempts=0, locked_until=None)
+        notifications_publish(retry)
+    return len(retry)
 
 
 # --- Deliver -----------------------------------------------------------------------------------------
@@ -409,3 +422,28 @@ def _post_chat(message: ChatMessage) -> None:
         raise PermanentSendError(f"Webhook answered {exc.code}") from exc
     except (TimeoutError, urllib.error.URLError, OSError) as exc:
         raise TransientSendError(f"Webhook unreachable: {exc!r}") from exc
+
+
+# --- Subscriptions -----------------------------------------------------------------------------------
+
+
+def subscription_set(
+    *, actor: Any, subscribed: bool, service: Any = None, team: Any = None, incident: Any = None
+) -> bool:
+    """Subscribe `actor` to exactly one of a service, a team or an incident (or unsubscribe with
+    `subscribed=False`). Idempotent. Returns whether the actor is subscribed afterwards. Raises
+    ValueError unless exactly one target is given. Callers check permission first
+    (accounts/permissions.py)."""
+    from incidents.models import Subscription
+
+    targets = {
+        k: v for k, v in {"service": service, "team": team, "incident": incident}.items() if v is not None
+    }
+    if len(targets) != 1:
+        raise ValueError("Give exactly one of service, team or incident.")
+    with transaction.atomic():
+        if subscribed:
+            Subscription.objects.get_or_create(user=actor, **targets)
+        else:
+            Subscription.objects.filter(user=actor, **targets).delete()
+    return subscribed

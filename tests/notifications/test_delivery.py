@@ -196,3 +196,31 @@ def test_with_the_broker_down_declaring_succeeds_within_2_seconds_and_the_sweep_
     finally:
         app.conf.task_always_eager = False
     assert sorted(m.to[0] for m in mail.outbox) == [f"sub{n}@example.com" for n in range(5)]
+
+
+def test_admin_shows_failed_deliveries_with_their_error_and_can_retry_them(
+    claimed, admin_user, client_for, fail_with, settings, django_capture_on_commit_callbacks
+):
+    refused = smtplib.SMTPRecipientsRefused({"owner@example.com": (550, b"mailbox unavailable")})
+    fail_with(refused)
+    notification_deliver(notification_id=claimed.pk)
+    client = client_for(admin_user)
+    page = client.get("/admin/incidents/notification/?status__exact=failed").content.decode()
+    assert "owner@example.com" in page
+    assert "mailbox unavailable" in page
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                "/admin/incidents/notification/",
+                {"action": "retry_deliveries", "_selected_action": [claimed.pk]},
+            )
+    finally:
+        app.conf.task_always_eager = False
+    assert response.status_code == 302
+    claimed.refresh_from_db()
+    assert claimed.status == "sent"
+    assert [m.to for m in mail.outbox] == [["owner@example.com"]]

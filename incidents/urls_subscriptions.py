@@ -1,0 +1,8 @@
+from django.urls import path
+
+from .views import subscriptions as views
+
+urlpatterns = [
+    path("subscriptions/", views.subscriptions, name="subscriptions"),
+    path("incidents/<int:number>/subscribe/", views.incident_subscribe, name="subscribe"),
+]
