@@ -291,6 +291,8 @@ def can_reopen_postmortem(user: Any, postmortem: Any) -> bool:
     if postmortem.status != "published" or not can_view_incident(user, postmortem.incident):
         return False
     return is_admin(user) or postmortem.incident.commander_id == user.pk
+
+
 def can_subscribe_broadly(user: Any) -> bool:
     """Members (and admins) may subscribe to a service or a team; what each email shows is checked at send."""
     return is_member(user)
