@@ -127,7 +127,7 @@ def _item_event(
 
 
 def _lock_item(item: ActionItem, expected_version: int | None) -> ActionItem:
-    current = ActionItem.objects.select_for_update().select_related("owner").get(pk=item.pk)
+    current = ActionItem.objects.select_for_update(of=("self",)).select_related("owner").get(pk=item.pk)
     if expected_version is not None and current.version != expected_version:
         raise FollowupConflict(current)
     return current
@@ -464,7 +464,7 @@ def contributing_factor_mark_recurrence(
 
     Raises ValidationError for the factor itself, a factor of the same incident, or a loop.
     """
-    current = ContributingFactor.objects.select_for_update().select_related("incident").get(pk=factor.pk)
+    current = ContributingFactor.objects.select_for_update(of=("self",)).select_related("incident").get(pk=factor.pk)
     user = _user(actor)
     if user is not None:
         _require(perms.can_record(user, current.incident), "You may not edit this incident's factors.")
@@ -505,7 +505,7 @@ def _finding_event(
 
 
 def _lock_finding(finding: PolicyFinding, expected_version: int | None) -> PolicyFinding:
-    current = PolicyFinding.objects.select_for_update().select_related("owner").get(pk=finding.pk)
+    current = PolicyFinding.objects.select_for_update(of=("self",)).select_related("owner").get(pk=finding.pk)
     if expected_version is not None and current.version != expected_version:
         raise FollowupConflict(current)
     return current

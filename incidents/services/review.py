@@ -79,7 +79,7 @@ def _user(actor: Any) -> Any:
 
 
 def _lock(postmortem: Postmortem) -> Postmortem:
-    return Postmortem.objects.select_for_update().select_related("incident").get(pk=postmortem.pk)
+    return Postmortem.objects.select_for_update(of=("self",)).select_related("incident").get(pk=postmortem.pk)
 
 
 def _refuse_if_published(pm: Postmortem) -> None:
