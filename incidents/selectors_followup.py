@@ -157,10 +157,15 @@ def my_work_for(user: Any) -> MyWork:
 
 @dataclass
 class TeamBoard:
+    """`columns` is (status, label, first BOARD_COLUMN_LIMIT items, how many in all) per status."""
+
     team: Team | None
-    columns: list[tuple[str, str, list[ActionItem]]]
+    columns: list[tuple[str, str, list[ActionItem], int]]
     breaches: int
     overdue: int
+
+
+BOARD_COLUMN_LIMIT = 100  # beyond this a column says how many more; the CSV export has them all
 
 
 BOARD_COLUMNS = [
@@ -186,7 +191,10 @@ def team_board_for(user: Any, team: Team | None, *, done_days: int = 30) -> Team
     open_items = [i for s in OPEN_ITEM_STATUSES for i in by_status[s]]
     return TeamBoard(
         team=team,
-        columns=[(s, ActionItemStatus(s).label, by_status[s]) for s in BOARD_COLUMNS],
+        columns=[
+            (s, ActionItemStatus(s).label, by_status[s][:BOARD_COLUMN_LIMIT], len(by_status[s]))
+            for s in BOARD_COLUMNS
+        ],
         breaches=sum(1 for i in open_items if i.breaches_target),
         overdue=sum(1 for i in open_items if i.is_overdue),
     )

@@ -508,3 +508,16 @@ def test_opening_a_finding_for_someone_else_emails_them(
         )
     assert [m.to for m in mail.outbox] == [[commander.email]]
     assert "No second check on prod hosts" in mail.outbox[0].body
+
+
+def test_team_board_counts_every_item_but_lists_the_soonest_due(client_for, lead, team, incident, settings):
+    from incidents import selectors_followup
+
+    limit = selectors_followup.BOARD_COLUMN_LIMIT
+    for i in range(limit + 3):
+        ActionItemFactory(incident=incident, team=team, due_date=dt.date(2030, 1, 1) + dt.timedelta(days=i))
+    response = client_for(lead).get(reverse("incidents:team_board") + f"?team={team.slug}")
+    status, _label, items, total = response.context["board"].columns[0]
+    assert (status, total, len(items)) == ("open", limit + 3, limit)
+    assert items[0].due_date == dt.date(2030, 1, 1)
+    assert f"has all {limit + 3}" in response.content.decode()
