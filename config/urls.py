@@ -7,3 +7,6 @@ urlpatterns = [
     path("api/", include("incidents.api.urls")),
     path("", include("incidents.urls")),
 ]
+
+# JSON 404s under /api/ (even for URLs no route matches); the normal page elsewhere.
+handler404 = "incidents.api.errors.not_found"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -51,6 +52,26 @@ class MarkdownHtmlField(serializers.ReadOnlyField):
 extend_schema_field(OpenApiTypes.STR)(MarkdownHtmlField)
 
 
+class ReadModelSerializer(serializers.ModelSerializer):
+    """A read-only representation whose schema admits what blank model fields really hold.
+
+    DRF drops `allow_blank` from read-only fields, so a blank choice or URL would break the documented
+    schema (an enum without "", a `uri` format); here blank stays allowed and URLs are plain strings.
+    """
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.URLField: serializers.CharField,
+    }
+
+    def include_extra_kwargs(self, kwargs: dict[str, Any], extra_kwargs: dict[str, Any]) -> dict[str, Any]:
+        blank = kwargs.get("allow_blank")
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if blank:
+            kwargs["allow_blank"] = True
+        return kwargs
+
+
 class UserBriefSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
@@ -58,7 +79,7 @@ class UserBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(ReadModelSerializer):
     """An incident as the API shows it. Durations are seconds, `null` when a milestone is unknown."""
 
     reference = serializers.CharField(read_only=True)
@@ -161,7 +182,7 @@ class RolesSerializer(serializers.Serializer):
     )
 
 
-class TimelineEntrySerializer(serializers.ModelSerializer):
+class TimelineEntrySerializer(ReadModelSerializer):
     """A timeline entry. `body_html` is the cached sanitised rendering; `removed` entries appear only
     in `since` feeds, so live clients can drop them."""
 
@@ -202,7 +223,7 @@ class TimelineEntryCreateSerializer(serializers.Serializer):
     )  # fmt: skip
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(ReadModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     description_html = MarkdownHtmlField(source="description")
 
@@ -212,7 +233,7 @@ class ServiceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(ReadModelSerializer):
     description_html = MarkdownHtmlField(source="description")
 
     class Meta:
@@ -226,14 +247,14 @@ class MembershipBriefSerializer(serializers.Serializer):
     role = serializers.CharField()
 
 
-class TokenBriefSerializer(serializers.ModelSerializer):
+class TokenBriefSerializer(ReadModelSerializer):
     class Meta:
         model = ApiToken
         fields = ["name", "key_prefix", "read_only", "created_at", "last_used_at"]
         read_only_fields = fields
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(ReadModelSerializer):
     """The signed-in user, their team roles and (with token auth) the token in use."""
 
     memberships = MembershipBriefSerializer(many=True, read_only=True)
@@ -255,7 +276,7 @@ class MeSerializer(serializers.ModelSerializer):
         return TokenBriefSerializer(token).data if isinstance(token, ApiToken) else None
 
 
-class ContributingFactorSerializer(serializers.ModelSerializer):
+class ContributingFactorSerializer(ReadModelSerializer):
     incident = serializers.SlugRelatedField(slug_field="number", read_only=True)
     description_html = MarkdownHtmlField(source="description")
     evidence_entries = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
@@ -269,7 +290,7 @@ class ContributingFactorSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PostmortemSerializer(serializers.ModelSerializer):
+class PostmortemSerializer(ReadModelSerializer):
     """The postmortem; `sections` maps section keys to Markdown, `sections_html` to sanitised HTML."""
 
     incident = serializers.SlugRelatedField(slug_field="number", read_only=True)
@@ -294,7 +315,7 @@ class PostmortemSerializer(serializers.ModelSerializer):
         return dict(POSTMORTEM_SECTIONS)
 
 
-class ActionItemSerializer(serializers.ModelSerializer):
+class ActionItemSerializer(ReadModelSerializer):
     incident = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
     owner = UserBriefSerializer(read_only=True, allow_null=True)
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
@@ -312,7 +333,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PolicyFindingSerializer(serializers.ModelSerializer):
+class PolicyFindingSerializer(ReadModelSerializer):
     owner = UserBriefSerializer(read_only=True, allow_null=True)
     verifier = UserBriefSerializer(read_only=True, allow_null=True)
     incidents = serializers.SlugRelatedField(slug_field="number", many=True, read_only=True)
@@ -333,7 +354,7 @@ class PolicyFindingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ChangeEventSerializer(serializers.ModelSerializer):
+class ChangeEventSerializer(ReadModelSerializer):
     service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
@@ -396,7 +417,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(ReadModelSerializer):
     class Meta:
         model = WebhookDelivery
         fields = [

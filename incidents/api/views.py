@@ -13,7 +13,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, pagination, permissions, status, viewsets
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.filters import OrderingFilter, SearchFilter
@@ -36,6 +36,7 @@ from accounts.permissions import (
 from incidents import selectors, services
 from incidents.api import serializers as s
 from incidents.api.errors import PreconditionFailed
+from incidents.api.pagination import PagePagination, TimelineCursorPagination
 from incidents.models import (
     ActionItem,
     ChangeEvent,
@@ -265,15 +266,6 @@ class IncidentViewSet(
 
 
 # --- Timeline ------------------------------------------------------------------------------------------
-class TimelineCursorPagination(pagination.CursorPagination):
-    """Stable pages over (occurred_at, id): entries inserted meanwhile never shift or repeat a page."""
-
-    ordering = ("occurred_at", "id")
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
 class TimelineEntryFilter(filters.FilterSet):
     incident = filters.NumberFilter(
         field_name="incident__number", help_text="Incident number (42 for INC-42)."
@@ -681,9 +673,7 @@ class ServiceViewSet(EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="The service's change log, newest first", responses=s.ChangeEventSerializer(many=True)
     )
-    @action(
-        detail=True, methods=["get"], filter_backends=[], pagination_class=pagination.PageNumberPagination
-    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=PagePagination)
     def changes(self, request: Request, slug: str | None = None) -> Response:
         service = self.get_object()
         qs = (

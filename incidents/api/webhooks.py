@@ -23,6 +23,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from datetime import UTC, timedelta
 from typing import Any
 
 from celery import shared_task
@@ -42,6 +43,13 @@ EVENTS = (
     "action_item.overdue",
     "finding.reopened",
 )
+# In-process service event → public webhook event. `action_item.overdue` comes from `webhooks_overdue_sweep`.
+ROUTES = {
+    "incident.declared": "incident.declared",
+    "incident.status_changed": "incident.status_changed",
+    "postmortem.published": "postmortem.published",
+    "policy_finding.reopened": "finding.reopened",
+}
 MAX_ATTEMPTS = 6
 TIMEOUT_SECONDS = 10
 USER_AGENT = "Hindsight-Webhooks/1"
@@ -59,25 +67,52 @@ def backoff_seconds(attempts: int) -> int:
 
 
 def _describe(event: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """The `data` object: the event's payload plus the incident's reference and link when there is one."""
-    from incidents.models import Incident
+    """The `data` object: the event's payload plus what it is about (incident, action item, finding)."""
+    from incidents.models import ActionItem, Incident, PolicyFinding, Postmortem
 
     data = {k: v for k, v in payload.items() if isinstance(v, str | int | float | bool | type(None) | list)}
+    base = settings.SITE_URL
+    postmortem_id = payload.get("postmortem_id")
+    if postmortem_id and not payload.get("incident_id"):
+        payload["incident_id"] = (
+            Postmortem.objects.filter(pk=postmortem_id).values_list("incident_id", flat=True).first()
+        )
     incident_id = payload.get("incident_id")
     if incident_id:
         incident = Incident.objects.filter(pk=incident_id).first()
         if incident is not None:
-            data.update(
-                incident={
-                    "number": incident.number,
-                    "reference": incident.reference,
-                    "title": incident.title,
-                    "severity": incident.severity,
-                    "status": incident.status,
-                    "url": f"{settings.SITE_URL}/incidents/{incident.number}/",
-                    "api_url": f"{settings.SITE_URL}/api/v1/incidents/{incident.number}/",
-                }
-            )
+            data["incident"] = {
+                "number": incident.number,
+                "reference": incident.reference,
+                "title": incident.title,
+                "severity": incident.severity,
+                "status": incident.status,
+                "url": f"{base}/incidents/{incident.number}/",
+                "api_url": f"{base}/api/v1/incidents/{incident.number}/",
+            }
+    item_id = payload.get("item_id")
+    if item_id:
+        item = ActionItem.objects.select_related("owner").filter(pk=item_id).first()
+        if item is not None:
+            data["action_item"] = {
+                "id": item.pk,
+                "title": item.title,
+                "status": item.status,
+                "due_date": item.due_date.isoformat() if item.due_date else None,
+                "owner": item.owner.email if item.owner else None,
+                "api_url": f"{base}/api/v1/action-items/{item.pk}/",
+            }
+    finding_id = payload.get("finding_id")
+    if finding_id:
+        finding = PolicyFinding.objects.filter(pk=finding_id).first()
+        if finding is not None:
+            data["finding"] = {
+                "id": finding.pk,
+                "title": finding.title,
+                "area": finding.area,
+                "status": finding.status,
+                "api_url": f"{base}/api/v1/policy-findings/{finding.pk}/",
+            }
     return data
 
 
@@ -125,8 +160,42 @@ def _receiver(event: str):  # type: ignore[no-untyped-def]
     return receive
 
 
-for _event in EVENTS:
-    on_event(_event)(_receiver(_event))
+for _internal, _public in ROUTES.items():
+    on_event(_internal)(_receiver(_public))
+
+
+def webhooks_overdue_sweep(*, now: Any = None) -> int:
+    """Dispatch `action_item.overdue` once per open item and due date, by the owner's local date.
+
+    Safe to run from several beats at once: a delivery is unique on (endpoint, event id), and the event id
+    is `action_item.overdue:<item id>:<due date>`. Returns how many deliveries were recorded.
+    """
+    from incidents.models import OPEN_ITEM_STATUSES, ActionItem
+
+    if not any(
+        "action_item.overdue" in (e.events or []) for e in WebhookEndpoint.objects.filter(is_active=True)
+    ):
+        return 0
+    now = now or timezone.now()
+    # Every zone's today is within a day of UTC's: fetch candidates, then decide in the owner's zone.
+    horizon = (now + timedelta(days=1)).date()
+    candidates = ActionItem.objects.select_related("owner").filter(
+        status__in=OPEN_ITEM_STATUSES, due_date__lt=horizon
+    )
+    count = 0
+    for item in candidates.iterator():
+        zone = item.owner.tzinfo if item.owner else UTC
+        if now.astimezone(zone).date() <= item.due_date:
+            continue
+        event_id = f"action_item.overdue:{item.pk}:{item.due_date.isoformat()}"
+        count += len(webhook_dispatch("action_item.overdue", event_id=event_id, item_id=item.pk))
+    return count
+
+
+@shared_task(expires=240)
+def sweep_overdue_webhooks() -> int:
+    """Beat task: see `webhooks_overdue_sweep`."""
+    return webhooks_overdue_sweep()
 
 
 def attempt_delivery(delivery: WebhookDelivery) -> bool:
