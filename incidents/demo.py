@@ -429,12 +429,20 @@ def load_gitlab_factor_notes() -> None:
         )
 
 
+def load_gitlab_review() -> None:
+    """Factors, action items and the published postmortem of the GitLab.com incident (`incidents/demo_review.py`)."""
+    from incidents.demo_review import load_gitlab_review as load
+
+    load()
+
+
 # The order `load_demo` runs them in. Append new loaders at the end (or after what they need).
 LOADERS: list[Callable[[], None]] = [
     load_people,
     load_services,
     load_gitlab_incident,
     load_gitlab_factor_notes,
+    load_gitlab_review,
 ]
 
 

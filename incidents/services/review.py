@@ -176,7 +176,9 @@ def factor_create(
     if recurrence_of is not None:
         factor = _mark_recurrence(factor, actor, recurrence_of)
     system_entry(
-        incident=incident, actor=actor, body=f"Contributing factor recorded ({factor.get_category_display()})"
+        incident=incident,
+        actor=actor,
+        body=f"Recorded a contributing factor ({factor.get_category_display().lower()}): {factor.title}",
     )
     emit("factor.created", factor_id=factor.pk, incident_id=incident.pk)
     return factor

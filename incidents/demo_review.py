@@ -1,0 +1,220 @@
+"""Demo: the GitLab.com incident's blameless review, from the facts in `shared/data/README.md`, in our words.
+
+`load_gitlab_review` (run by `load_demo` through `incidents.demo.LOADERS`) gives the incident contributing
+factors in six categories with their evidence and action items, the detection and change questions, a
+meeting, and a postmortem taken through the whole workflow: written by the scribe, changes requested by
+the database lead, revised, approved by both reviewers and published by the commander. It goes through the
+services like any other write and is idempotent: once the postmortem exists nothing is added again.
+"""
+
+from __future__ import annotations
+
+from incidents import demo
+from incidents.models import (
+    ActionItem,
+    ContributingFactor,
+    FactorCategory,
+    Postmortem,
+    PostmortemTemplate,
+    ReviewDecision,
+    TestType,
+)
+from incidents.services import review as svc
+
+SECTIONS_V2 = {
+    "summary": (
+        "On 31 January 2017 at 23:27 UTC a command meant to clear the data directory of the secondary "
+        "database ran on the primary. About 300 GB of 310 GB was removed before it was stopped. None of "
+        "the regular backups could be restored, so GitLab.com was restored from a manual LVM snapshot "
+        "taken at 17:20 for staging. The site was back at 18:14 UTC on 1 February, 18 h 47 min after "
+        "the data was removed."
+    ),
+    "impact": (
+        "| What | How much |\n| --- | --- |\n"
+        "| GitLab.com unavailable | 18 h 47 min (23:27 to 18:14 UTC) |\n"
+        "| Database changes lost | made between about 17:20 and 00:00 UTC on 31 January |\n"
+        "| Projects lost | about 5,000 |\n| Comments lost | about 5,000 |\n| New user accounts lost | about 700 |\n\n"
+        "Git repositories and wikis were unavailable during the outage but lost nothing."
+    ),
+    "trigger": (
+        "Replication to the secondary had stopped because the primary had already removed the WAL "
+        "segments it needed. While re-seeding the secondary, a command to empty its data directory "
+        "(`rm -rf` on the PostgreSQL data path) was run in a shell connected to the primary."
+    ),
+    "detection": (
+        "The person who ran the command saw within a minute that the production data directory was "
+        "nearly empty and the site was down. Detection of the *earlier* problem was much slower: the "
+        "`pg_dump` backups had been empty for some time and nothing alerted, because the failure emails "
+        "were rejected by the mail policy."
+    ),
+    "response": (
+        "Responders were paged at 22:00 for replication lag. `pg_basebackup` hung without output, and "
+        "`max_connections` was lowered from 8,000 to 2,000 while debugging. After 23:27 every backup "
+        "mechanism was checked in turn: `pg_dump` output was empty (a version mismatch), disk snapshots "
+        "had never been enabled for the database hosts, and replication was no help."
+    ),
+    "recovery": (
+        "The staging database, restored from the 17:20 snapshot, was backed up at 00:36 and then copied "
+        "to production. The staging disks were slow, so the copy took about 18 hours."
+    ),
+    "went_well": (
+        "- The wrong host was noticed within a minute and the command was stopped.\n"
+        "- The 17:20 snapshot existed and was usable.\n"
+        "- The recovery was shared openly in a live document and a stream."
+    ),
+    "went_wrong": (
+        "- Five backup and replication mechanisms were in place and none could restore the data.\n"
+        "- Backup failures produced no alert anyone saw.\n"
+        "- The copy from staging ran on slow disks."
+    ),
+    "got_lucky": (
+        "- A snapshot had been taken for an unrelated reason six hours earlier.\n"
+        "- Git repositories and wikis live outside the database and lost nothing."
+    ),
+    "surprised": (
+        "We believed we had several independent backups. In practice they shared one blind spot: "
+        "nothing ever restored them, so no test or alert could show that they were empty."
+    ),
+    "lessons": (
+        "1. A backup that has never been restored is not a backup: restore tests belong in the schedule.\n"
+        "2. The environment should make the host obvious before a destructive command runs.\n"
+        "3. Data durability needs an owner."
+    ),
+}
+CHANGES_REQUESTED = (
+    "The trigger section should say what made the primary's shell easy to take for the secondary's, "
+    "so the reader sees the system condition."
+)
+TRIGGER_V3 = SECTIONS_V2["trigger"] + (
+    "\n\nBoth shells showed the same prompt: neither the host name nor the environment was visible, and "
+    "nothing asked for confirmation before a destructive command on the production database host."
+)
+OPEN_QUESTIONS = (
+    "- Why did the backup failure emails go unnoticed for so long?\n"
+    "- What would a restore from the newest backup have taken if the snapshot had not existed?"
+)
+MEETING_NOTES = (
+    "We walked the key moments from the 22:00 page to the 23:27 command. Discussion centred on why "
+    "five backup mechanisms all failed at once; the group agreed the common cause was that none was "
+    "ever restored. Action items below were agreed with their owners' teams."
+)
+# Factor title -> evidence timeline entries (a substring of their body) and action-item titles.
+FACTOR_LINKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "Abuse removal hard-deleted a reported account": (
+        ("spam accounts",),
+        ("Set max_connections to a sane value",),
+    ),
+    "Shell prompts did not show host or environment": (
+        ("runs on the **primary**", "hangs with no output"),
+        ("Make shell prompts show host and environment clearly", "Improve the replication runbooks"),
+    ),
+    "No point-in-time recovery and one secondary": (
+        ("Backups are checked", "staging disks are slow"),
+        (
+            "Investigate point-in-time recovery with continuous archiving",
+            "Take hourly LVM snapshots of the production databases",
+            "Enable disk snapshots for the database hosts",
+            "Move staging to the same environment as production",
+            "Recover the production replicas",
+            "Evaluate dedicated PostgreSQL backup tools",
+            "Build a streaming database restore",
+        ),
+    ),
+    "Backup failures went unnoticed": (
+        ("Backups are checked",),
+        ("Monitor backups and alert on missing or empty ones",),
+    ),
+    "Backups had never been restored in a test": (
+        ("Backups are checked",),
+        ("Test backup restores automatically and regularly",),
+    ),
+    "One person could run a destructive command on production": (
+        ("runs on the **primary**",),
+        ("Assign an owner for data durability",),
+    ),
+}
+
+
+def _factors(incident, author) -> dict[str, ContributingFactor]:
+    existing = {f.title: f for f in ContributingFactor.objects.filter(incident=incident)}
+    entries = list(incident.timeline_entries.filter(removed_at__isnull=True))
+    for category, title, description in demo.GITLAB_FACTORS:
+        if title in existing:
+            continue
+        needles, _ = FACTOR_LINKS.get(title, ((), ()))
+        evidence = [e for e in entries if any(n in e.body for n in needles)]
+        existing[title] = svc.factor_create(
+            incident=incident,
+            actor=author,
+            category=category,
+            title=title,
+            description=description,
+            evidence_entries=evidence,
+            missing_test_types=(
+                [TestType.REGRESSION, TestType.INTEGRATION] if category == FactorCategory.TESTING_GAP else []
+            ),
+        )
+    return existing
+
+
+def _action_items(incident, author, factors: dict[str, ContributingFactor]) -> None:
+    have = set(ActionItem.objects.filter(incident=incident).values_list("title", flat=True))
+    item_factor = {item: title for title, (_, items) in FACTOR_LINKS.items() for item in items}
+    for title, kind in demo.GITLAB_ACTION_ITEMS:
+        if title in have:
+            continue
+        svc.action_item_quick_add(
+            incident=incident,
+            actor=author,
+            title=title,
+            factor=factors.get(item_factor.get(title, "")),
+            type=kind,
+        )
+
+
+def load_gitlab_review() -> None:
+    """Factors, action items, questions, meeting and a published postmortem for the GitLab.com incident."""
+    incident = demo.gitlab_incident()
+    if Postmortem.objects.filter(incident=incident).exists():
+        return
+    scribe, dba_lead, commander = (
+        demo.demo_user("scribe"),
+        demo.demo_user("dba-lead"),
+        demo.demo_user("commander"),
+    )
+    factors = _factors(incident, dba_lead)
+    _action_items(incident, dba_lead, factors)
+    full = PostmortemTemplate.objects.filter(name="Full").first()
+    pm = svc.postmortem_start(incident=incident, actor=scribe, template=full)
+    pm = svc.postmortem_save(postmortem=pm, actor=scribe, sections=SECTIONS_V2, expected_version=pm.version)
+    pm = svc.postmortem_answer_questions(
+        postmortem=pm,
+        actor=scribe,
+        detection_method="employee",
+        unnoticed_seconds=60,
+        should_have_caught="A scheduled restore test, and an alert on missing or empty backups.",
+        behind_feature_flag=False,
+        staging_matched=False,
+        staging_notes="Staging ran on slower disks, which made the restore take about 18 hours.",
+        single_person_change=True,
+    )
+    attendees = [commander, scribe, dba_lead, demo.demo_user("dba"), demo.demo_user("comms")]
+    pm = svc.postmortem_meeting_update(
+        postmortem=pm,
+        actor=scribe,
+        meeting_at=demo.utc(2017, 2, 8, 15, 0),
+        attendees=attendees,
+        notes=MEETING_NOTES,
+        open_questions=OPEN_QUESTIONS,
+    )
+    pm, _ = svc.postmortem_request_review(postmortem=pm, actor=scribe, reviewers=[dba_lead, commander])
+    svc.postmortem_review_decide(
+        postmortem=pm, actor=dba_lead, decision=ReviewDecision.CHANGES_REQUESTED, comment=CHANGES_REQUESTED
+    )
+    pm = svc.postmortem_save(
+        postmortem=pm, actor=scribe, sections={"trigger": TRIGGER_V3}, expected_version=pm.version
+    )
+    for reviewer in (dba_lead, commander):
+        svc.postmortem_review_decide(postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED)
+    pm.refresh_from_db()
+    svc.postmortem_publish(postmortem=pm, actor=commander)

@@ -1,0 +1,67 @@
+"""The demo GitLab.com incident's review: complete, approved, published, blameless."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from incidents import blameless, demo
+from incidents.models import FindingArea, FindingStatus, PostmortemStatus, ReviewDecision
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def loaded():
+    call_command("load_demo")
+    return demo.gitlab_incident()
+
+
+def test_demo_postmortem_is_complete_approved_and_published(loaded):
+    pm = loaded.postmortem
+    assert pm.status == PostmortemStatus.PUBLISHED
+    assert all(pm.sections[k].strip() for k, _ in demo_sections())
+    assert set(pm.reviews.values_list("decision", flat=True)) == {ReviewDecision.APPROVED}
+    assert pm.versions.filter(is_published=True, number=pm.version).exists()
+    assert pm.versions.count() >= 3  # template, first draft, revision after the requested changes
+
+
+def demo_sections():
+    from incidents.models import POSTMORTEM_SECTIONS
+
+    return POSTMORTEM_SECTIONS
+
+
+def test_demo_factors_cover_at_least_four_categories_with_evidence_and_items(loaded):
+    factors = list(loaded.factors.all())
+    assert len({f.category for f in factors}) >= 4
+    assert all(f.evidence_entries.exists() for f in factors)
+    assert all(f.action_items.exists() for f in factors)
+    testing = next(f for f in factors if f.category == "testing_gap")
+    assert set(testing.missing_test_types) == {"regression", "integration"}
+
+
+def test_demo_single_person_answer_opened_a_draft_access_finding(loaded):
+    finding = loaded.postmortem.access_finding
+    assert finding.area == FindingArea.ACCESS_CONTROL
+    assert finding.status == FindingStatus.DRAFT
+    assert loaded in finding.incidents.all()
+
+
+def test_demo_text_passes_the_blameless_check(loaded):
+    findings = blameless.check_sections(loaded.postmortem.sections, names=blameless.system_names())
+    assert findings == []
+
+
+def test_demo_postmortem_page_reads_for_a_viewer(loaded):
+    client = Client()
+    client.force_login(
+        User.objects.get(email="viewer@example.com"), backend="django.contrib.auth.backends.ModelBackend"
+    )
+    page = client.get(reverse("incidents:postmortem", args=[loaded.number])).content.decode()
+    assert "Published" in page
+    assert "Shell prompts did not show host or environment" in page
+    assert "18 h 47 min" in page
