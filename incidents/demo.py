@@ -442,7 +442,6 @@ LOADERS: list[Callable[[], None]] = [
     load_services,
     load_gitlab_incident,
     load_gitlab_factor_notes,
-    load_gitlab_review,
 ]
 
 
@@ -599,3 +598,5 @@ def load_gitlab_followup() -> None:
 
 
 LOADERS.append(load_gitlab_followup)
+# The review links the follow-through demo's items and finding, so it runs after it.
+LOADERS.append(load_gitlab_review)

@@ -1,7 +1,9 @@
 """Demo: the GitLab.com incident's blameless review, from the facts in `shared/data/README.md`, in our words.
 
-`load_gitlab_review` (run by `load_demo` through `incidents.demo.LOADERS`) gives the incident contributing
-factors in six categories with their evidence and action items, the detection and change questions, a
+`load_gitlab_review` (run by `load_demo` through `incidents.demo.LOADERS`, after the follow-through demo)
+gives the incident contributing factors in six categories with their evidence, links the follow-through
+demo's action items to them, answers the detection and change questions (linking the access-control
+finding the follow-through demo opened), records a
 meeting, and a postmortem taken through the whole workflow: written by the scribe, changes requested by
 the database lead, revised, approved by both reviewers and published by the commander. It goes through the
 services like any other write and is idempotent: once the postmortem exists nothing is added again.
@@ -98,39 +100,34 @@ MEETING_NOTES = (
     "five backup mechanisms all failed at once; the group agreed the common cause was that none was "
     "ever restored. Action items below were agreed with their owners' teams."
 )
-# Factor title -> evidence timeline entries (a substring of their body) and action-item titles.
+# Factor title -> (substrings of its evidence timeline entries, substrings of the action items it calls for).
+# The action items themselves come from the follow-through demo (`incidents.demo.GITLAB_DEMO_ITEMS`).
 FACTOR_LINKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "Abuse removal hard-deleted a reported account": (
-        ("spam accounts",),
-        ("Set max_connections to a sane value",),
-    ),
+    "Abuse removal hard-deleted a reported account": (("spam accounts",), ("max_connections",)),
     "Shell prompts did not show host or environment": (
         ("runs on the **primary**", "hangs with no output"),
-        ("Make shell prompts show host and environment clearly", "Improve the replication runbooks"),
+        ("shell prompt", "replication runbook"),
     ),
     "No point-in-time recovery and one secondary": (
         ("Backups are checked", "staging disks are slow"),
         (
-            "Investigate point-in-time recovery with continuous archiving",
-            "Take hourly LVM snapshots of the production databases",
-            "Enable disk snapshots for the database hosts",
-            "Move staging to the same environment as production",
-            "Recover the production replicas",
-            "Evaluate dedicated PostgreSQL backup tools",
-            "Build a streaming database restore",
+            "point-in-time recovery",
+            "LVM snapshots",
+            "disk snapshots",
+            "Run staging",
+            "replicas",
+            "backup tools",
+            "streams",
         ),
     ),
-    "Backup failures went unnoticed": (
-        ("Backups are checked",),
-        ("Monitor backups and alert on missing or empty ones",),
-    ),
+    "Backup failures went unnoticed": (("Backups are checked",), ("Alert when a backup",)),
     "Backups had never been restored in a test": (
         ("Backups are checked",),
-        ("Test backup restores automatically and regularly",),
+        ("Restore a backup automatically",),
     ),
     "One person could run a destructive command on production": (
         ("runs on the **primary**",),
-        ("Assign an owner for data durability",),
+        ("owner for data durability",),
     ),
 }
 
@@ -157,19 +154,12 @@ def _factors(incident, author) -> dict[str, ContributingFactor]:
     return existing
 
 
-def _action_items(incident, author, factors: dict[str, ContributingFactor]) -> None:
-    have = set(ActionItem.objects.filter(incident=incident).values_list("title", flat=True))
-    item_factor = {item: title for title, (_, items) in FACTOR_LINKS.items() for item in items}
-    for title, kind in demo.GITLAB_ACTION_ITEMS:
-        if title in have:
-            continue
-        svc.action_item_quick_add(
-            incident=incident,
-            actor=author,
-            title=title,
-            factor=factors.get(item_factor.get(title, "")),
-            type=kind,
-        )
+def _link_items(incident, author, factors: dict[str, ContributingFactor]) -> None:
+    items = list(ActionItem.objects.filter(incident=incident).order_by("id"))
+    for title, (_, needles) in FACTOR_LINKS.items():
+        chosen = [i for i in items if any(n.lower() in i.title.lower() for n in needles)]
+        if title in factors and chosen:
+            svc.factor_link_action_items(factor=factors[title], actor=author, items=chosen)
 
 
 def load_gitlab_review() -> None:
@@ -183,7 +173,7 @@ def load_gitlab_review() -> None:
         demo.demo_user("commander"),
     )
     factors = _factors(incident, dba_lead)
-    _action_items(incident, dba_lead, factors)
+    _link_items(incident, dba_lead, factors)
     full = PostmortemTemplate.objects.filter(name="Full").first()
     pm = svc.postmortem_start(incident=incident, actor=scribe, template=full)
     pm = svc.postmortem_save(postmortem=pm, actor=scribe, sections=SECTIONS_V2, expected_version=pm.version)

@@ -11,6 +11,7 @@ from accounts.models import User
 from incidents.forms import LocalDateTimeField
 from incidents.models import (
     POSTMORTEM_SECTIONS,
+    ActionItem,
     ActionItemType,
     ContributingFactor,
     FactorCategory,
@@ -202,6 +203,12 @@ class FactorForm(forms.Form):
         required=False,
         label="Same factor as in an earlier incident",
     )
+    action_items = forms.ModelMultipleChoiceField(
+        queryset=ActionItem.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Link action items",
+    )
 
     def __init__(
         self, *args: Any, incident: Incident, visible_incidents: QuerySet[Incident], **kwargs: Any
@@ -216,6 +223,7 @@ class FactorForm(forms.Form):
             .select_related("incident")
             .order_by("-incident__started_at", "id")
         )
+        self.fields["action_items"].queryset = ActionItem.objects.filter(incident=incident).order_by("id")
         self.fields["recurrence_of"].label_from_instance = lambda f: f"{f.incident.reference}: {f.title}"
 
 

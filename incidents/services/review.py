@@ -227,6 +227,34 @@ def factor_update(
 # --- Action items (until the follow-through services land) ------------------------------------------------
 
 
+@transaction.atomic
+def factor_link_action_items(
+    *, factor: ContributingFactor, actor: Any, items: Iterable[ActionItem]
+) -> list[ActionItem]:
+    """Link action items of the factor's incident to `factor` (the items the factor calls for).
+
+    Each linked item's `version` is bumped, so an editor holding an older copy of it gets a conflict.
+    Items already linked to this factor are left alone. Raises ValidationError for an item of another
+    incident. Returns the items linked now.
+    """
+    items = list(items)
+    if any(i.incident_id != factor.incident_id for i in items):
+        raise ValidationError({"action_items": "Action items must belong to the factor's incident."})
+    linked = []
+    now = timezone.now()
+    for item in ActionItem.objects.select_for_update().filter(pk__in=[i.pk for i in items]).order_by("id"):
+        if item.factor_id == factor.pk:
+            continue
+        item.factor = factor
+        item.version += 1
+        item.updated_at = now
+        item.save(update_fields=["factor", "version", "updated_at"])
+        linked.append(item)
+    if linked:
+        emit("factor.action_items_linked", factor_id=factor.pk, item_ids=[i.pk for i in linked])
+    return linked
+
+
 def action_item_quick_add(
     *,
     incident: Incident,
@@ -384,12 +412,19 @@ QUESTION_FIELDS = (
 
 
 def _open_access_finding(pm: Postmortem, actor: Any) -> PolicyFinding:
-    """A draft access-control finding linked to the incident, through the follow-through service (which
-    owns the finding's lifecycle). A person who may edit the review but not open findings (a commander who
+    """The incident's access-control finding: the one already linked to it if the follow-through opened
+    one, otherwise a new draft through the follow-through service (which owns the finding's lifecycle). A person who may edit the review but not open findings (a commander who
     is not a responder) still gets it opened, recorded as proposed by the review."""
     from incidents.services.followup import policy_finding_create
 
     incident = pm.incident
+    existing = (
+        PolicyFinding.objects.filter(incidents=incident, area=FindingArea.ACCESS_CONTROL)
+        .order_by("id")
+        .first()
+    )
+    if existing is not None:
+        return existing
     finding = policy_finding_create(
         actor=actor if permissions.can_create_finding(actor) else None,
         area=FindingArea.ACCESS_CONTROL,
@@ -410,8 +445,9 @@ def _open_access_finding(pm: Postmortem, actor: Any) -> PolicyFinding:
 def postmortem_answer_questions(*, postmortem: Postmortem, actor: Any, **answers: Any) -> Postmortem:
     """Record the detection and change questions (any subset of QUESTION_FIELDS).
 
-    Seconds must be zero or more. Answering yes to "could one person make this change alone?" opens a
-    draft access-control `PolicyFinding` linked to the incident, once (answering yes again reuses it).
+    Seconds must be zero or more. Answering yes to "could one person make this change alone?" links the
+    incident's access-control `PolicyFinding`, opening a draft one when the incident has none (once:
+    answering yes again reuses it).
     Raises ValidationError keyed by field, PostmortemFrozen when published.
     """
     unknown = set(answers) - set(QUESTION_FIELDS)

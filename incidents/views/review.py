@@ -545,7 +545,10 @@ def factor_add(request: HttpRequest, number: int) -> HttpResponse:
     form = _factor_form(request, incident, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            svc.factor_create(incident=incident, actor=request.user, **_factor_kwargs(form))
+            factor = svc.factor_create(incident=incident, actor=request.user, **_factor_kwargs(form))
+            svc.factor_link_action_items(
+                factor=factor, actor=request.user, items=form.cleaned_data["action_items"]
+            )
         except ValidationError as exc:
             _apply(form, exc)
         else:
@@ -574,11 +577,15 @@ def factor_edit(request: HttpRequest, number: int, factor_id: int) -> HttpRespon
         "evidence_entries": list(factor.evidence_entries.values_list("pk", flat=True)),
         "missing_test_types": factor.missing_test_types,
         "recurrence_of": factor.recurrence_of_id,
+        "action_items": list(factor.action_items.values_list("pk", flat=True)),
     }
     form = _factor_form(request, incident, request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             svc.factor_update(factor=factor, actor=request.user, **_factor_kwargs(form))
+            svc.factor_link_action_items(
+                factor=factor, actor=request.user, items=form.cleaned_data["action_items"]
+            )
         except ValidationError as exc:
             _apply(form, exc)
         else:

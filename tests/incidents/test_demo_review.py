@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from incidents import blameless, demo
-from incidents.models import FindingArea, FindingStatus, PostmortemStatus, ReviewDecision
+from incidents.models import FindingArea, PostmortemStatus, ReviewDecision
 
 pytestmark = pytest.mark.django_db
 
@@ -44,11 +44,13 @@ def test_demo_factors_cover_at_least_four_categories_with_evidence_and_items(loa
     assert set(testing.missing_test_types) == {"regression", "integration"}
 
 
-def test_demo_single_person_answer_opened_a_draft_access_finding(loaded):
+def test_demo_single_person_answer_links_the_incidents_access_finding(loaded):
+    from incidents.models import PolicyFinding
+
     finding = loaded.postmortem.access_finding
     assert finding.area == FindingArea.ACCESS_CONTROL
-    assert finding.status == FindingStatus.DRAFT
     assert loaded in finding.incidents.all()
+    assert PolicyFinding.objects.filter(incidents=loaded, area=FindingArea.ACCESS_CONTROL).count() == 1
 
 
 def test_demo_text_passes_the_blameless_check(loaded):

@@ -364,3 +364,30 @@ def test_quick_action_item_links_to_a_factor(incident, responder):
     assert item.incident == incident
     with pytest.raises(ValidationError):
         svc.action_item_quick_add(incident=incident, actor=responder, title="  ")
+
+
+def test_yes_links_an_access_finding_the_incident_already_has(pm, responder, incident):
+    from tests.factories import PolicyFindingFactory
+
+    existing = PolicyFindingFactory(area=FindingArea.ACCESS_CONTROL, status=FindingStatus.OPEN)
+    existing.incidents.add(incident)
+    pm = svc.postmortem_answer_questions(postmortem=pm, actor=responder, single_person_change=True)
+    assert pm.access_finding == existing
+    assert PolicyFinding.objects.count() == 1
+
+
+def test_linking_action_items_to_a_factor_bumps_their_version(incident, responder):
+    from tests.factories import ActionItemFactory
+
+    factor = ContributingFactorFactory(incident=incident)
+    item = ActionItemFactory(incident=incident)
+    version = item.version
+    assert svc.factor_link_action_items(factor=factor, actor=responder, items=[item]) == [item]
+    item.refresh_from_db()
+    assert item.factor == factor
+    assert item.version == version + 1
+    assert svc.factor_link_action_items(factor=factor, actor=responder, items=[item]) == []
+    with pytest.raises(ValidationError):
+        svc.factor_link_action_items(
+            factor=factor, actor=responder, items=[ActionItemFactory(incident=IncidentFactory())]
+        )
