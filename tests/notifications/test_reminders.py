@@ -213,3 +213,22 @@ def test_reminder_email_has_text_and_html_parts_with_a_link_back(sweep_at, setti
     assert mimetype == "text/html"
     assert "A &amp; B" in html
     assert link in html
+
+
+def test_the_beat_task_reopens_expired_risk_acceptances_through_the_followup_service():
+    from incidents.tasks import expire_risk_acceptances
+
+    owner = UserFactory(email="owner@example.com")
+    finding = PolicyFindingFactory(
+        owner=owner, status=FindingStatus.RISK_ACCEPTED, risk_accepted_until=D(2026, 6, 1), title="Expired"
+    )
+    with time_machine.travel(at(2026, 6, 10), tick=False):
+        expire_risk_acceptances()
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.OPEN
+
+
+def test_beat_schedule_is_in_utc_with_expiry_and_no_long_intervals(settings):
+    assert settings.CELERY_TIMEZONE == "UTC"
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert entry["options"]["expires"] < entry["schedule"], name
