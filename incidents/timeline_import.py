@@ -29,7 +29,7 @@ _LINE_RE = re.compile(r"^\[(?P<stamp>[^\]]*)\]\s*(?P<rest>.*)$")
 _STAMP_RE = re.compile(
     r"^(?:(?P<date>\d{4}-\d{1,2}-\d{1,2})[ t])?(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?$", re.IGNORECASE
 )
-_AUTHOR_RE = re.compile(r"^(?P<author>[^:\n]{1,80}?):\s+(?P<text>.*)$")
+_AUTHOR_RE = re.compile(r"^(?P<author>[^:\n]{1,80}?):(?:\s+(?P<text>.*))?$")
 _SLACK_SKIP = {"channel_join", "channel_leave", "channel_topic", "channel_purpose", "bot_add", "bot_remove"}
 
 
@@ -82,7 +82,7 @@ def parse_transcript(text: str, *, zone: tzinfo, first_date: date) -> ParsedImpo
             continue
         rest = m["rest"].strip()
         who = _AUTHOR_RE.match(rest)
-        author, body = (who["author"].strip(), who["text"].strip()) if who else ("", rest)
+        author, body = (who["author"].strip(), (who["text"] or "").strip()) if who else ("", rest)
         if not body:
             result.problems.append((number, "the message is empty"))
             continue
@@ -91,6 +91,8 @@ def parse_transcript(text: str, *, zone: tzinfo, first_date: date) -> ParsedImpo
                 y, mo, d = (int(x) for x in stamp["date"].split("-"))
                 day = date(y, mo, d)
             h, mi, s = int(stamp["h"]), int(stamp["m"]), int(stamp["s"] or 0)
+            if h > 23 or mi > 59 or s > 59:
+                raise TimeParseError(f"{h:02d}:{mi:02d} is not a time of day")
             wall = datetime(day.year, day.month, day.day, h, mi, s)  # noqa: DTZ001
             if not stamp["date"] and last_wall is not None and wall < last_wall - timedelta(hours=1):
                 day += timedelta(days=1)
@@ -150,7 +152,8 @@ def parse_slack(text: str) -> ParsedImport:
             result.skipped += 1
             continue
         try:
-            occurred = datetime.fromtimestamp(float(message["ts"]), tz=UTC)
+            # The fraction of a Slack `ts` is a per-second message counter, not a time.
+            occurred = datetime.fromtimestamp(int(float(message["ts"])), tz=UTC)
         except (KeyError, TypeError, ValueError, OverflowError, OSError):
             result.problems.append((number, "no readable `ts` time"))
             continue
