@@ -75,7 +75,12 @@ def test_transcript_bad_lines_are_named_with_their_number_and_reason(text, line,
 def test_slack_export_is_read_with_absolute_times_and_notices_skipped():
     export = [
         {"type": "message", "subtype": "channel_join", "ts": "1741611000.000100", "text": "joined"},
-        {"type": "message", "ts": "1741611900.000200", "text": "DB failover started", "user_profile": {"real_name": "Ana"}},
+        {
+            "type": "message",
+            "ts": "1741611900.000200",
+            "text": "DB failover started",
+            "user_profile": {"real_name": "Ana"},
+        },
         {"type": "message", "ts": "1741612000.5", "text": "done", "user": "U123"},
     ]
     parsed = parse_slack(json.dumps(export))
@@ -94,7 +99,7 @@ def test_slack_export_problems():
 
 
 def test_csv_with_header_and_offsets():
-    text = "time,author,text\n2025-03-10 14:05,alice,Paged\n2025-03-10T14:10:00Z,bob,\"Rolled back, fine\"\n"
+    text = 'time,author,text\n2025-03-10 14:05,alice,Paged\n2025-03-10T14:10:00Z,bob,"Rolled back, fine"\n'
     parsed = parse_csv(text, zone=BERLIN)
     assert parsed.problems == []
     assert [(r.line, r.occurred_at, r.text) for r in parsed.rows] == [
@@ -113,7 +118,10 @@ def test_csv_problems_name_the_line():
 
 def test_duplicates_of_existing_entries_are_flagged(incident, commander):
     timeline_entry_add(
-        incident=incident, actor=commander, body="Checkout error rate is climbing", occurred_at=utc(2025, 3, 10, 13, 5, 40)
+        incident=incident,
+        actor=commander,
+        body="Checkout error rate is climbing",
+        occurred_at=utc(2025, 3, 10, 13, 5, 40),
     )
     parsed = parse_transcript(TRANSCRIPT, zone=BERLIN, first_date=date(2025, 3, 10))
     assert selectors.timeline_flag_duplicates(incident, parsed.rows) == 1
@@ -121,7 +129,9 @@ def test_duplicates_of_existing_entries_are_flagged(incident, commander):
 
 
 def test_service_refuses_any_problem_and_saves_nothing(incident, commander):
-    parsed = parse_transcript(TRANSCRIPT + "[2025-03-11 99:00] x: broken\n", zone=BERLIN, first_date=date(2025, 3, 10))
+    parsed = parse_transcript(
+        TRANSCRIPT + "[2025-03-11 99:00] x: broken\n", zone=BERLIN, first_date=date(2025, 3, 10)
+    )
     with pytest.raises(ImportRejected) as exc:
         timeline_import(incident=incident, actor=commander, rows=parsed.rows, problems=parsed.problems)
     assert exc.value.problems[0][0] == 7
@@ -130,7 +140,12 @@ def test_service_refuses_any_problem_and_saves_nothing(incident, commander):
 
 def test_pasted_transcript_previews_then_imports_with_the_right_times(client_for, commander, incident):
     client = client_for(commander)
-    form = {"format": "transcript", "zone": "Europe/Berlin", "first_date": "2025-03-10", "content": TRANSCRIPT}
+    form = {
+        "format": "transcript",
+        "zone": "Europe/Berlin",
+        "first_date": "2025-03-10",
+        "content": TRANSCRIPT,
+    }
     preview = client.post(import_url(incident), {**form, "preview": "1"})
     html = preview.content.decode()
     assert preview.status_code == 200
@@ -176,7 +191,10 @@ def test_duplicates_are_skipped_on_import_unless_asked(client_for, commander, in
     assert "duplicate: skipped" in preview
     assert "Import 1 entry" in preview
     client_for(commander).post(import_url(incident), {**form, "confirm": "1"})
-    assert list(TimelineEntry.objects.filter(incident=incident).values_list("body", flat=True)) == ["Paged", "Acked"]
+    assert list(TimelineEntry.objects.filter(incident=incident).values_list("body", flat=True)) == [
+        "Paged",
+        "Acked",
+    ]
 
 
 def test_slack_upload_imports(client_for, commander, incident):
@@ -187,11 +205,17 @@ def test_slack_upload_imports(client_for, commander, incident):
     )
     assert response.status_code == 302
     entry = TimelineEntry.objects.get(incident=incident)
-    assert (entry.body, entry.author_name, entry.occurred_at) == ("From Slack", "ana", utc(2025, 3, 10, 13, 5))
+    assert (entry.body, entry.author_name, entry.occurred_at) == (
+        "From Slack",
+        "ana",
+        utc(2025, 3, 10, 13, 5),
+    )
 
 
 def test_import_form_refuses_unknown_zone_and_empty_text(client_for, commander, incident):
-    response = client_for(commander).post(import_url(incident), {"format": "csv", "zone": "Mars/Olympus", "content": ""})
+    response = client_for(commander).post(
+        import_url(incident), {"format": "csv", "zone": "Mars/Olympus", "content": ""}
+    )
     assert response.status_code == 422
     html = response.content.decode()
     assert "is not an IANA time zone" in html
@@ -200,7 +224,8 @@ def test_import_form_refuses_unknown_zone_and_empty_text(client_for, commander, 
 
 def test_viewer_cannot_import(client_for, viewer, incident):
     response = client_for(viewer).post(
-        import_url(incident), {"format": "csv", "zone": "UTC", "content": "2025-03-10 14:05,a,b", "confirm": "1"}
+        import_url(incident),
+        {"format": "csv", "zone": "UTC", "content": "2025-03-10 14:05,a,b", "confirm": "1"},
     )
     assert response.status_code == 404
     assert not TimelineEntry.objects.exists()
