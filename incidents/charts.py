@@ -30,6 +30,40 @@ def nice_ceiling(value: float) -> float:
     return float(10 ** (exp + 1))  # pragma: no cover
 
 
+DURATION_STEPS = [
+    15,
+    30,
+    60,
+    120,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    7200,
+    10800,
+    21600,
+    43200,
+    86400,
+    172800,
+    604800,
+    1209600,
+    2592000,
+]
+
+
+def nice_duration_ceiling(seconds: float) -> float:
+    """The smallest 4 × step ≥ `seconds`, step a round duration (15 s … 30 d), so the four ticks read well."""
+    for step in DURATION_STEPS:
+        if 4 * step >= seconds:
+            return float(4 * step)
+    return nice_ceiling(seconds)
+
+
+def _axis_max(value: float, unit: str) -> float:
+    return nice_duration_ceiling(value) if unit == "seconds" else nice_ceiling(value)
+
+
 def _fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "unknown"
@@ -109,7 +143,7 @@ def lines(spec: dict[str, Any], height: int = 240) -> dict[str, Any]:
     plot_h = height - TOP - BOTTOM
     plot_w = WIDTH - LEFT - RIGHT
     values = [v for s in series for v in s["values"] if v is not None]
-    ymax = nice_ceiling(max(values, default=0))
+    ymax = _axis_max(max(values, default=0), unit)
     step = plot_w / max(len(labels) - 1, 1)
 
     def x_at(i: int) -> float:
@@ -157,7 +191,7 @@ def hbars(spec: dict[str, Any]) -> dict[str, Any]:
     height = TOP + row_h * max(len(rows), 1) + 28
     plot_w = WIDTH - label_w - RIGHT - 60
     ends = [sum(v for _s, v in r["segments"]) for r in rows] + [r.get("whisker") or 0 for r in rows]
-    xmax = nice_ceiling(max(ends, default=0))
+    xmax = _axis_max(max(ends, default=0), unit)
     items: list[dict[str, Any]] = []
     for i, row in enumerate(rows):
         y = TOP + i * row_h
@@ -230,7 +264,9 @@ def render_spec(spec: dict[str, Any]) -> list[dict[str, Any]]:
             return []
         return [hbars(spec) if spec.get("horizontal") else stacked_columns(spec)]
     if kind == "lines":
-        return [lines(spec)] if spec.get("labels") else []
+        return [{**lines(spec), "title": spec.get("caption", "")}] if spec.get("labels") else []
+    if kind == "multi":
+        return [chart for part in spec["charts"] for chart in render_spec(part)]
     if kind == "bars":
         if not spec.get("bars"):
             return []

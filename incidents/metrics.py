@@ -525,12 +525,23 @@ def durations_over_time(user: Any, filters: MetricFilters) -> Figure:
         kinds=["text", "count", "count", "seconds", "seconds", "count", "count", "seconds", "seconds"],
         rows=rows,
         chart={
-            "type": "lines",
-            "labels": [r[0] for r in rows],
-            "unit": "seconds",
-            "series": [
-                {"name": "Median time to detect", "css": "series-0", "values": [r[3] for r in rows]},
-                {"name": "Median time to resolve", "css": "series-1", "values": [r[7] for r in rows]},
+            "type": "multi",
+            "charts": [
+                {
+                    "type": "lines",
+                    "caption": f"{DURATIONS[name][0]}: median and 90th percentile",
+                    "labels": [r[0] for r in rows],
+                    "unit": "seconds",
+                    "series": [
+                        {"name": "Median", "css": "series-0", "values": [r[3 + 4 * k] for r in rows]},
+                        {
+                            "name": "90th percentile",
+                            "css": "series-1",
+                            "values": [r[4 + 4 * k] for r in rows],
+                        },
+                    ],
+                }
+                for k, name in enumerate(wanted)
             ],
         },
     )

@@ -1,0 +1,197 @@
+"""Search across incidents, timeline entries, postmortems, factors, action items and findings.
+
+These run on the configured database: SQLite locally (the icontains fallback) and PostgreSQL in CI
+(full-text search with the GIN indexes); the `requires_postgres` tests check what only PostgreSQL does.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from incidents import search
+from incidents.models import Postmortem, Visibility
+from tests.factories import (
+    ActionItemFactory,
+    ContributingFactorFactory,
+    IncidentFactory,
+    PolicyFindingFactory,
+    TimelineEntryFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _plant(incident, word: str) -> dict[str, object]:
+    """One object of each kind on `incident`, each with `word` in its text (and a kind-specific marker)."""
+    finding = PolicyFindingFactory(title="Access review", description=f"Found {word} in the finding")
+    finding.incidents.add(incident)
+    return {
+        "timeline entry": TimelineEntryFactory(incident=incident, body=f"Ran {word} on the replica host"),
+        "postmortem": Postmortem.objects.create(
+            incident=incident, sections={"trigger": f"The {word} command hung without output"}
+        ),
+        "contributing factor": ContributingFactorFactory(
+            incident=incident, title="Tool gave no progress", description=f"{word} printed nothing"
+        ),
+        "action item": ActionItemFactory(
+            incident=incident, title="Add progress output", description=f"Wrap {word}"
+        ),
+        "policy finding": finding,
+    }
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["incident", "timeline entry", "postmortem", "contributing factor", "action item", "policy finding"],
+)
+def test_search_finds_text_in_each_kind_of_object(kind, viewer):
+    incident = IncidentFactory(title="Database replication stopped", summary="Nothing about tools here.")
+    if kind == "incident":
+        incident.summary = "Re-seeding with pg_basebackup hung."
+        incident.save()
+    else:
+        _plant(incident, "pg_basebackup")
+    hits = search.search_for(viewer, "pg_basebackup")
+    kinds = {h.kind for h in hits}
+    assert kind in kinds
+    hit = next(h for h in hits if h.kind == kind)
+    assert "<mark>" in hit.snippet
+    assert "pg" in hit.snippet.lower()
+
+
+def test_search_page_shows_highlighted_snippets(client_for, viewer):
+    incident = IncidentFactory(title="Replica lag", summary="We ran pg_basebackup twice.")
+    response = client_for(viewer).get(reverse("incidents:search"), {"q": "pg_basebackup"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert incident.title in html
+    assert "<mark>" in html
+    assert reverse("incidents:detail", args=[incident.number]) in html
+
+
+def test_snippets_escape_user_text(viewer):
+    incident = IncidentFactory()
+    TimelineEntryFactory(incident=incident, body="<script>alert(1)</script> then pg_basebackup hung")
+    hit = next(h for h in search.search_for(viewer, "pg_basebackup") if h.kind == "timeline entry")
+    assert "<script>" not in hit.snippet
+    assert "<mark>" in hit.snippet
+    if connection.vendor == "sqlite":
+        assert "&lt;script&gt;" in hit.snippet  # PostgreSQL's ts_headline drops markup altogether
+
+
+def test_restricted_text_is_found_only_by_those_who_may_see_it(personas, team):
+    restricted = IncidentFactory(
+        title="Zebra payroll export", visibility=Visibility.RESTRICTED, commander=personas["commander"]
+    )
+    restricted.participants.add(personas["commander"])
+    _plant(restricted, "zebrafish")
+    internal = IncidentFactory(title="Internal zebrafish outage")
+    expected = {
+        "outsider": set(),
+        "viewer": {"incident"},
+        "responder": {"incident"},
+        "commander": {
+            "incident",
+            "timeline entry",
+            "postmortem",
+            "contributing factor",
+            "action item",
+            "policy finding",
+        },  # fmt: skip
+        "admin": {
+            "incident",
+            "timeline entry",
+            "postmortem",
+            "contributing factor",
+            "action item",
+            "policy finding",
+        },
+    }
+    for name, user in personas.items():
+        hits = search.search_for(user, "zebrafish")
+        assert {h.kind for h in hits} == expected[name], name
+        titles = " ".join(h.title + str(h.snippet) for h in hits)
+        if name in ("outsider", "viewer", "responder"):
+            assert "Zebra payroll" not in titles
+    assert internal
+
+
+def test_outsider_search_page_reveals_nothing(client_for, outsider):
+    IncidentFactory(title="Internal zebrafish outage")
+    html = client_for(outsider).get(reverse("incidents:search"), {"q": "zebrafish"}).content.decode()
+    assert "zebrafish outage" not in html
+    assert "0 results" in html
+
+
+def test_too_short_query_is_refused_with_a_message(client_for, viewer):
+    response = client_for(viewer).get(reverse("incidents:search"), {"q": "a"})
+    assert response.status_code == 400
+    assert "at least 2 characters" in response.content.decode()
+
+
+def test_empty_search_page_is_a_form(client_for, viewer):
+    response = client_for(viewer).get(reverse("incidents:search"))
+    assert response.status_code == 200
+    assert 'name="q"' in response.content.decode()
+
+
+def test_search_query_count_does_not_grow(client_for, viewer):
+    client = client_for(viewer)
+    _plant(IncidentFactory(title="First pg_basebackup"), "pg_basebackup")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("incidents:search"), {"q": "pg_basebackup"}).status_code == 200
+        return len(ctx.captured_queries)
+
+    one = count()
+    for i in range(12):
+        _plant(IncidentFactory(title=f"More pg_basebackup {i}"), "pg_basebackup")
+    assert count() == one
+
+
+def test_gitlab_demo_incident_is_found_by_pg_basebackup(viewer):
+    call_command("load_demo", verbosity=0)
+    from incidents.demo import gitlab_incident
+
+    gitlab = gitlab_incident()
+    hits = search.search_for(viewer, "pg_basebackup")
+    assert gitlab.reference in {h.reference for h in hits}
+
+
+def test_fallback_words_and_highlight():
+    assert search.words_of('"pg_basebackup" OR -replica') == ["pg_basebackup", "replica"]
+    snippet = search.highlight("Ran PG_BASEBACKUP on <db>", ["pg_basebackup"])
+    assert snippet == "Ran <mark>PG_BASEBACKUP</mark> on &lt;db&gt;"
+
+
+def test_postgres_ranks_title_matches_and_uses_headline(requires_postgres, viewer):
+    strong = IncidentFactory(
+        title="pg_basebackup hangs", summary="pg_basebackup gave no output; pg_basebackup again"
+    )
+    weak = IncidentFactory(
+        title="Replica lag", summary="Someone mentioned pg_basebackup once among many other words"
+    )
+    hits = [h for h in search.search_for(viewer, "pg_basebackup") if h.kind == "incident"]
+    assert [h.reference for h in hits] == [strong.reference, weak.reference]
+    assert hits[0].rank > hits[1].rank
+    assert "<mark>" in hits[0].snippet
+
+
+def test_postgres_search_uses_the_gin_indexes(requires_postgres):
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+    try:
+        for kind, (model, _fields) in search.KINDS.items():
+            from django.contrib.postgres.search import SearchQuery
+
+            query = SearchQuery("pg_basebackup", search_type="websearch", config="english")
+            plan = model.objects.annotate(v=search.vector_for(kind)).filter(v=query).explain()
+            assert "search_gin" in plan, kind
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET enable_seqscan = on")
