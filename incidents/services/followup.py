@@ -374,6 +374,8 @@ def action_item_confirm_effect(
 
 
 def _earlier_occurrences(factor: ContributingFactor, limit: int = 50) -> list[ContributingFactor]:
+    """The factors `factor` recurs: its `recurrence_of` chain, plus the other recurrences of those factors
+    (the review marks every recurrence against the first occurrence), never `factor`'s own incident."""
     seen: set[int] = {factor.pk}
     chain: list[ContributingFactor] = []
     current = factor.recurrence_of
@@ -381,6 +383,13 @@ def _earlier_occurrences(factor: ContributingFactor, limit: int = 50) -> list[Co
         seen.add(current.pk)
         chain.append(current)
         current = current.recurrence_of
+    if chain:
+        siblings = (
+            ContributingFactor.objects.filter(recurrence_of__in=chain)
+            .exclude(pk__in=seen)
+            .exclude(incident_id=factor.incident_id)
+        )
+        chain += list(siblings[:limit])
     return chain
 
 
@@ -464,7 +473,11 @@ def contributing_factor_mark_recurrence(
 
     Raises ValidationError for the factor itself, a factor of the same incident, or a loop.
     """
-    current = ContributingFactor.objects.select_for_update(of=("self",)).select_related("incident").get(pk=factor.pk)
+    current = (
+        ContributingFactor.objects.select_for_update(of=("self",))
+        .select_related("incident")
+        .get(pk=factor.pk)
+    )
     user = _user(actor)
     if user is not None:
         _require(perms.can_record(user, current.incident), "You may not edit this incident's factors.")

@@ -320,6 +320,18 @@ def test_recurrence_follows_the_chain_and_refuses_loops(commander):
         svc.contributing_factor_mark_recurrence(factor=a, actor=None, earlier=c)
 
 
+def test_a_third_occurrence_marked_against_the_first_flags_the_second_occurrences_items(commander):
+    first = ContributingFactorFactory()
+    second = ContributingFactorFactory()
+    second_item = item_in(S.DONE, incident=second.incident, factor=second)
+    svc.contributing_factor_mark_recurrence(factor=second, actor=None, earlier=first)
+    third = ContributingFactorFactory()
+    svc.contributing_factor_mark_recurrence(factor=third, actor=None, earlier=first)
+    second_item.refresh_from_db()
+    assert second_item.did_not_prevent_recurrence
+    assert second_item.recurrence_incident == third.incident
+
+
 def test_reviewing_a_recurrence_can_reopen_the_item(commander, incident):
     first = ContributingFactorFactory()
     item = item_in(S.DONE, incident=first.incident, factor=first)
