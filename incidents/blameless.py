@@ -230,14 +230,59 @@ BASE_RULES: tuple[Rule, ...] = (
 )
 
 
+# First words of display names that are ordinary English, never taken as a person's name on their own.
+NOT_NAMES = frozenset(
+    [
+        "The",
+        "A",
+        "An",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "It",
+        "Its",
+        "We",
+        "Our",
+        "Us",
+        "They",
+        "Their",
+        "He",
+        "She",
+        "His",
+        "Her",
+        "You",
+        "Your",
+        "I",
+        "My",
+        "Me",
+        "Admin",
+        "Administrator",
+        "Team",
+        "Support",
+        "Ops",
+        "On",
+        "Call",
+        "Demo",
+        "Test",
+        "User",
+        "Bot",
+        "System",
+        "Service",
+    ]
+)
+
+
 def names_from_users(users: Iterable[object]) -> list[str]:
-    """Names to look for: each user's display name, its first word, and the email's local part if capitalised."""
+    """Names to look for: each user's display name and its first word (unless an ordinary word, NOT_NAMES)."""
     out: set[str] = set()
     for user in users:
         display = (getattr(user, "display_name", "") or "").strip()
         if display:
             out.add(display)
-            out.add(display.split()[0])
+            first = display.split()[0].strip("(),.")
+            if first not in NOT_NAMES:
+                out.add(first)
     return sorted(out)
 
 

@@ -412,6 +412,9 @@ def postmortem_version(request: HttpRequest, number: int) -> HttpResponse:
 # --- Exports and import -------------------------------------------------------------------------------
 
 
+IMPORT_MAX_BYTES = 2_000_000
+
+
 def _filename(incident: Incident, ext: str) -> str:
     return f"{incident.reference}-postmortem.{ext}"
 
@@ -476,8 +479,16 @@ def postmortem_import(request: HttpRequest, number: int) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None, initial={"version": pm.version})
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            form.add_error("file", f"The file is larger than {IMPORT_MAX_BYTES // 1_000_000} MB.")
+            return render(
+                request,
+                "incidents/postmortem_import.html",
+                {"incident": incident, "pm": pm, "form": form},
+                status=400,
+            )
         try:
-            raw = upload.read(2_000_000).decode("utf-8")
+            raw = upload.read().decode("utf-8")
             if upload.name.lower().endswith(".json"):
                 try:
                     imported = document.import_json(json.loads(raw))

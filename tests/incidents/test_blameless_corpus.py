@@ -92,3 +92,13 @@ def test_finding_has_span_reason_and_suggestion():
 def test_time_and_system_uses_are_not_flagged():
     assert check_text("Just after 23:00 the replica stopped.") == []
     assert check_text("The backup job failed to upload its archive.") == []
+
+
+def test_ordinary_first_words_of_display_names_are_not_names():
+    names = names_from_users(
+        [SimpleNamespace(display_name="The Admin"), SimpleNamespace(display_name="Mei Lin")]
+    )
+    assert "The" not in names
+    assert "Mei" in names
+    assert check_text("The deploy broke the login page.", names=names) == []
+    assert [f.rule for f in check_text("Mei broke the login page.", names=names)] == ["person_subject"]

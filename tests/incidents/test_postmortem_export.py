@@ -249,3 +249,20 @@ def test_clean_source_keeps_code_and_defuses_html():
     assert "<https://ok.example>" in cleaned
     assert document.clean_source(cleaned) == cleaned
     assert document.clean_source("latency < 200 ms, a -> b") == "latency < 200 ms, a -> b"
+
+
+def test_import_refuses_a_file_over_the_limit(client_for, pm, responder, incident):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from incidents.views.review import IMPORT_MAX_BYTES
+
+    big = SimpleUploadedFile("big.md", b"x" * (IMPORT_MAX_BYTES + 1))
+    response = client_for(responder).post(url_import(incident), {"file": big, "version": pm.version})
+    assert response.status_code == 400
+    assert "larger than" in response.content.decode()
+    pm.refresh_from_db()
+    assert pm.version == 1
+
+
+def url_import(incident):
+    return reverse("incidents:postmortem_import", args=[incident.number])
