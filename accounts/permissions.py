@@ -10,6 +10,13 @@ Roles:
 
 Visibility: an `internal` incident is seen by every member; a `restricted` one by its participants and
 admins only. An action-item owner who cannot see the incident still sees and can close their own item.
+A soft-deleted incident, and everything recorded on it, is seen by admins only.
+
+Every answer is computed from the database state of the request it is asked in: nothing is granted by a
+subscription, a notification or an earlier visit, so making an incident restricted, removing a membership
+or deactivating a user takes effect on the next request. Answers are cached on the user object, which
+Django builds afresh for every request (and tasks load afresh), so the cache lives for one request at
+most; `permission_cache_clear` empties it for code that changes memberships and asks again.
 """
 
 from __future__ import annotations
@@ -30,6 +37,13 @@ def _active(user: Any) -> bool:
 def is_admin(user: Any) -> bool:
     """True for active staff or superusers."""
     return _active(user) and bool(user.is_staff or user.is_superuser)
+
+
+def permission_cache_clear(user: Any) -> None:
+    """Forget the roles and visibility answers cached on `user` (after changing their memberships)."""
+    for attr in ("_hindsight_roles", "_hindsight_visible"):
+        if hasattr(user, attr):
+            delattr(user, attr)
 
 
 def _roles(user: User) -> set[str]:
@@ -95,7 +109,15 @@ def can_view_incident(user: Any, incident: Incident) -> bool:
         return False
     if incident.visibility == "internal" and is_member(user):
         return True
-    return incidents_visible_to(user).filter(pk=incident.pk).exists()
+    # A participant check, cached per (incident, visibility) for the life of this user object (a request).
+    cache = getattr(user, "_hindsight_visible", None)
+    if cache is None:
+        cache = {}
+        user._hindsight_visible = cache
+    key = (incident.pk, incident.visibility)
+    if key not in cache:
+        cache[key] = incidents_visible_to(user).filter(pk=incident.pk).exists()
+    return cache[key]
 
 
 def can_record(user: Any, incident: Incident) -> bool:
@@ -136,12 +158,16 @@ def action_items_visible_to(user: Any, queryset: QuerySet[ActionItem] | None = N
     cond = Q(owner=user) | Q(incident__in=visible)
     if is_member(user):
         cond |= Q(incident__isnull=True)
-    return qs.filter(cond)
+    # An owner's own item goes with its incident when that is deleted.
+    return qs.filter(cond).filter(Q(incident__isnull=True) | Q(incident__deleted_at__isnull=True))
 
 
 def can_view_action_item(user: Any, item: ActionItem) -> bool:
+    """Its owner (unless the incident is deleted), members for items without incident, else the incident's viewers."""
     if not _active(user):
         return False
+    if item.incident_id is not None and item.incident.deleted_at is not None:
+        return is_admin(user)
     if item.owner_id == user.pk:
         return True
     if item.incident_id is None:

@@ -368,7 +368,7 @@ def reminder_action_item_rows(*, due_on_or_before: date, after_id: int = 0, limi
 
 
 def recheck_action_item_rows(*, recheck_on_or_before: date) -> list[dict]:
-    """Done action items whose re-check date is on or before the given date and not yet confirmed."""
+    """Done action items (not of a deleted incident) whose re-check date is on or before the date, unconfirmed."""
     from incidents.models import ActionItem, ActionItemStatus
 
     return list(
@@ -378,7 +378,10 @@ def recheck_action_item_rows(*, recheck_on_or_before: date) -> list[dict]:
             recheck_confirmed_at__isnull=True,
             owner__isnull=False,
             owner__is_active=True,
-        ).values("id", "recheck_date", "owner_id", "owner__email", "owner__time_zone")
+        )
+        # Reminders stop for items of a soft-deleted incident.
+        .filter(Q(incident__isnull=True) | Q(incident__deleted_at__isnull=True))
+        .values("id", "recheck_date", "owner_id", "owner__email", "owner__time_zone")
     )
 
 

@@ -28,3 +28,5 @@ urlpatterns += [
     path("incidents/similar/", insights_views.similar_preview, name="similar_preview"),
     path("incidents/<int:number>/similar/", insights_views.similar_for_incident, name="similar"),
 ]
+
+urlpatterns += [path("", include("incidents.urls_audit"))]

@@ -64,6 +64,14 @@ def _check_aware(values: dict[str, Any]) -> None:
         raise ValidationError(errors)
 
 
+def _security_event(kind: str, actor: Any, target: str, detail: str) -> None:
+    """Record a visibility or role change as a security event (accounts.security)."""
+    from accounts.models import SecurityEvent
+    from accounts.security import security_event_record
+
+    security_event_record(kind=SecurityEvent.Kind[kind], actor=actor, target=target, detail=detail)
+
+
 def _next_number() -> int:
     return (Incident.objects.aggregate(n=Max("number"))["n"] or 0) + 1
 
@@ -191,6 +199,9 @@ def incident_update(
             actor=actor,
             body=f"Visibility changed from {old_visibility} to {current.visibility}",
         )
+        _security_event(
+            "VISIBILITY_CHANGE", actor, current.reference, f"{old_visibility} -> {current.visibility}"
+        )
         emit("incident.visibility_changed", incident_id=current.pk, actor_id=getattr(actor, "pk", None))
     emit("incident.updated", incident_id=current.pk, fields=changed)
     return current
@@ -291,6 +302,7 @@ def incident_assign_roles(
         system_entry(
             incident=current, actor=actor, body=f"{ROLE_FIELDS[field]}: {who or 'nobody'}", occurred_at=at
         )
+        _security_event("ROLE_CHANGE", actor, current.reference, f"{field}: {getattr(who, 'email', 'nobody')}")
     emit("incident.roles_changed", incident_id=current.pk, roles=changed)
     return current
 
@@ -348,4 +360,61 @@ def incident_reopen(*, incident: Incident, actor: Any, reason: str) -> Incident:
     _save(current, ["status", "resolved_at"])
     system_entry(incident=current, actor=actor, body=f"Incident reopened: {reason}")
     emit("incident.status_changed", incident_id=current.pk, old="resolved", new=S.INVESTIGATING)
+    return current
+
+
+@transaction.atomic
+def incident_soft_delete(*, incident: Incident, actor: Any, reason: str) -> Incident:
+    """Hide an incident from everyone but admins; nothing is removed and `incident_restore` undoes it.
+
+    Admins only (PermissionDenied otherwise); a reason is required (ValidationError keyed `reason`).
+    Reminders, digests and notifications stop because every sweep and scope skips deleted incidents.
+    Writes a timeline entry, a history record with the reason, and a deletion security event.
+    Deleting a deleted incident changes nothing.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.models import SecurityEvent
+    from accounts.permissions import is_admin
+    from accounts.security import security_event_record
+
+    if not is_admin(actor):
+        raise PermissionDenied("Only admins can delete incidents.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the incident is being deleted."})
+    current = _lock(incident, None)
+    if current.deleted_at is not None:
+        return current
+    current.deleted_at = timezone.now()
+    current._change_reason = f"Deleted: {reason}"  # type: ignore[attr-defined]  # simple-history
+    _save(current, ["deleted_at"])
+    system_entry(incident=current, actor=actor, body=f"Incident deleted by an admin: {reason}")
+    security_event_record(
+        kind=SecurityEvent.Kind.DELETION, actor=actor, target=current.reference, detail=reason
+    )
+    emit("incident.deleted", incident_id=current.pk, actor_id=getattr(actor, "pk", None))
+    return current
+
+
+@transaction.atomic
+def incident_restore(*, incident: Incident, actor: Any) -> Incident:
+    """Bring back a soft-deleted incident exactly as it was. Admins only; restoring twice changes nothing."""
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.models import SecurityEvent
+    from accounts.permissions import is_admin
+    from accounts.security import security_event_record
+
+    if not is_admin(actor):
+        raise PermissionDenied("Only admins can restore incidents.")
+    current = _lock(incident, None)
+    if current.deleted_at is None:
+        return current
+    current.deleted_at = None
+    current._change_reason = "Restored"  # type: ignore[attr-defined]  # simple-history
+    _save(current, ["deleted_at"])
+    system_entry(incident=current, actor=actor, body="Incident restored by an admin")
+    security_event_record(kind=SecurityEvent.Kind.RESTORE, actor=actor, target=current.reference)
+    emit("incident.restored", incident_id=current.pk, actor_id=getattr(actor, "pk", None))
     return current

@@ -1,0 +1,13 @@
+"""Forms of the audit pages."""
+
+from __future__ import annotations
+
+from django import forms
+
+
+class SoftDeleteForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept in the history and the security log (for example: duplicate of INC-12, test data).",
+    )

@@ -1,0 +1,109 @@
+"""Audit-trail reads: the change history of an incident, postmortem, action item or policy finding.
+
+History comes from django-simple-history (`history = HistoricalRecords()` on every domain model), which
+stores a full row snapshot per save with the user and the change reason; `diff_against` compares two
+snapshots. Callers check permission first (`accounts.permissions`); these functions only read.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import models
+
+# Bookkeeping columns that change on every save and say nothing to a reader.
+HIDDEN_FIELDS = {"version", "updated_at", "body_html", "search_vector"}
+# A value longer than this, or with a line break, is shown as a line diff instead of "old → new".
+LONG_TEXT = 80
+
+
+@dataclass
+class FieldChange:
+    """One field's change: `label`, `old` and `new` as display strings, or `diff` lines for long text."""
+
+    name: str
+    label: str
+    old: str
+    new: str
+    diff: list[str] = field(default_factory=list)
+
+
+@dataclass
+class HistoryRecord:
+    """One saved change: who (display name or "Hindsight"), when (UTC-aware), what kind, why, and the changes."""
+
+    when: datetime
+    who: str
+    kind: str  # "created", "changed", "deleted"
+    reason: str
+    changes: list[FieldChange]
+
+
+def _display(value: Any, f: models.Field | None, users: dict[int, str]) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(f, models.ForeignKey) and f.related_model is get_user_model():
+        return users.get(value, f"user {value}")
+    if isinstance(f, models.ForeignKey):
+        return f"{f.related_model._meta.verbose_name} {value}"
+    if f is not None and f.choices:
+        return str(dict(f.flatchoices).get(value, value))
+    if isinstance(value, dict):
+        return "\n".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _line_diff(old: str, new: str) -> list[str]:
+    lines = difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=1)
+    return [line for line in lines if not line.startswith(("---", "+++"))]
+
+
+def history_for(obj: models.Model, *, limit: int = 200) -> list[HistoryRecord]:
+    """The newest `limit` saved changes of `obj`, newest first, each with its field-by-field diff.
+
+    Field values are shown as the reader would see them (choice labels, user names). JSON fields such as the
+    postmortem's sections are shown key by key. Three queries whatever the number of records.
+    """
+    records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])  # type: ignore[attr-defined]
+    model = type(obj)
+    fields = {f.name: f for f in model._meta.concrete_fields}
+    user_fk = [
+        n for n, f in fields.items() if isinstance(f, models.ForeignKey) and f.related_model is get_user_model()
+    ]
+    user_ids = {getattr(r, f"{n}_id", None) for r in records for n in user_fk} - {None}
+    users = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=user_ids)}
+    result: list[HistoryRecord] = []
+    for i, record in enumerate(records[:limit]):
+        previous = records[i + 1] if i + 1 < len(records) else None
+        changes: list[FieldChange] = []
+        kind = {"+": "created", "~": "changed", "-": "deleted"}.get(record.history_type, "changed")
+        if previous is not None and record.history_type != "+":
+            delta = record.diff_against(previous, foreign_keys_are_objs=False)
+            for change in delta.changes:
+                if change.field in HIDDEN_FIELDS:
+                    continue
+                f = fields.get(change.field)
+                old = _display(change.old, f, users)
+                new = _display(change.new, f, users)
+                diff = _line_diff(old, new) if max(len(old), len(new)) > LONG_TEXT or "\n" in old + new else []
+                label = str(f.verbose_name).capitalize() if f is not None else change.field
+                changes.append(FieldChange(change.field, label, old, new, diff))
+            if not changes and not record.history_change_reason:
+                continue
+        user = record.history_user
+        result.append(
+            HistoryRecord(
+                when=record.history_date,
+                who=str(user) if user is not None else "Hindsight",
+                kind=kind,
+                reason=record.history_change_reason or "",
+                changes=changes,
+            )
+        )
+    return result
