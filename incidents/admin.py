@@ -1,7 +1,30 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.shortcuts import redirect
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import models as m
+
+
+class NoHardDeleteAdmin(SimpleHistoryAdmin):
+    """Records of what happened are never hard-deleted from the UI; incidents are soft-deleted instead."""
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = "deleted"
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+        return [("no", "Not deleted"), ("yes", "Deleted")]
+
+    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        if self.value() == "yes":
+            return queryset.filter(deleted_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(deleted_at__isnull=True)
+        return queryset
 
 
 @admin.register(m.Service)
@@ -11,26 +34,47 @@ class ServiceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(m.Incident)
-class IncidentAdmin(SimpleHistoryAdmin):
+class IncidentAdmin(NoHardDeleteAdmin):
     list_display = ["number", "title", "severity", "status", "visibility", "started_at", "deleted_at"]
-    list_filter = ["severity", "status", "visibility"]
+    list_filter = ["severity", "status", "visibility", DeletedFilter]
     search_fields = ["title"]
+    readonly_fields = ["deleted_at"]
+    actions = ["soft_delete", "restore"]
+
+    @admin.action(description="Delete selected incidents (soft, with confirmation)…")
+    def soft_delete(self, request, queryset):  # type: ignore[no-untyped-def]
+        """One incident goes to its confirmation page (which asks for a reason); several are refused."""
+        if queryset.count() != 1:
+            self.message_user(
+                request, "Delete one incident at a time: each needs a reason.", messages.WARNING
+            )
+            return None
+        return redirect("incidents:delete", number=queryset.get().number)
+
+    @admin.action(description="Restore selected deleted incidents")
+    def restore(self, request, queryset):  # type: ignore[no-untyped-def]
+        from incidents.services.incident import incident_restore
+
+        restored = 0
+        for incident in queryset.filter(deleted_at__isnull=False):
+            incident_restore(incident=incident, actor=request.user)
+            restored += 1
+        self.message_user(request, f"{restored} incident(s) restored.", messages.SUCCESS)
 
 
 @admin.register(m.TimelineEntry)
-class TimelineEntryAdmin(SimpleHistoryAdmin):
+class TimelineEntryAdmin(NoHardDeleteAdmin):
     list_display = ["incident", "occurred_at", "kind", "source", "author"]
     list_filter = ["kind", "source"]
 
 
+for model in (m.ContributingFactor, m.Postmortem, m.ActionItem, m.PolicyFinding):
+    admin.site.register(model, NoHardDeleteAdmin)
+
 for model in (
     m.Tag,
-    m.ContributingFactor,
     m.PostmortemTemplate,
-    m.Postmortem,
     m.PostmortemReview,
-    m.ActionItem,
-    m.PolicyFinding,
     m.Subscription,
     m.SeverityMailingList,
     m.WebhookEndpoint,

@@ -70,11 +70,15 @@ def history_for(obj: models.Model, *, limit: int = 200) -> list[HistoryRecord]:
     Field values are shown as the reader would see them (choice labels, user names). JSON fields such as the
     postmortem's sections are shown key by key. Three queries whatever the number of records.
     """
-    records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])  # type: ignore[attr-defined]
+    records = list(
+        obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1]
+    )  # type: ignore[attr-defined]
     model = type(obj)
     fields = {f.name: f for f in model._meta.concrete_fields}
     user_fk = [
-        n for n, f in fields.items() if isinstance(f, models.ForeignKey) and f.related_model is get_user_model()
+        n
+        for n, f in fields.items()
+        if isinstance(f, models.ForeignKey) and f.related_model is get_user_model()
     ]
     user_ids = {getattr(r, f"{n}_id", None) for r in records for n in user_fk} - {None}
     users = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=user_ids)}
@@ -91,7 +95,9 @@ def history_for(obj: models.Model, *, limit: int = 200) -> list[HistoryRecord]:
                 f = fields.get(change.field)
                 old = _display(change.old, f, users)
                 new = _display(change.new, f, users)
-                diff = _line_diff(old, new) if max(len(old), len(new)) > LONG_TEXT or "\n" in old + new else []
+                diff = (
+                    _line_diff(old, new) if max(len(old), len(new)) > LONG_TEXT or "\n" in old + new else []
+                )
                 label = str(f.verbose_name).capitalize() if f is not None else change.field
                 changes.append(FieldChange(change.field, label, old, new, diff))
             if not changes and not record.history_change_reason:

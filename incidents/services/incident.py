@@ -302,7 +302,9 @@ def incident_assign_roles(
         system_entry(
             incident=current, actor=actor, body=f"{ROLE_FIELDS[field]}: {who or 'nobody'}", occurred_at=at
         )
-        _security_event("ROLE_CHANGE", actor, current.reference, f"{field}: {getattr(who, 'email', 'nobody')}")
+        _security_event(
+            "ROLE_CHANGE", actor, current.reference, f"{field}: {getattr(who, 'email', 'nobody')}"
+        )
     emit("incident.roles_changed", incident_id=current.pk, roles=changed)
     return current
 

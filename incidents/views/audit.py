@@ -17,7 +17,7 @@ from django.urls import reverse
 from accounts.permissions import is_admin
 from incidents import selectors, selectors_followup
 from incidents.forms_audit import SoftDeleteForm
-from incidents.models import Incident, OPEN_ITEM_STATUSES, Postmortem
+from incidents.models import OPEN_ITEM_STATUSES, Incident, Postmortem
 from incidents.selectors_audit import history_for
 from incidents.services.incident import incident_restore, incident_soft_delete
 
@@ -47,7 +47,9 @@ def postmortem_history(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 def action_item_history(request: HttpRequest, item_id: int) -> HttpResponse:
     item = selectors_followup.action_item_get_for(request.user, item_id)
-    return _history(request, item, f"Action item: {item.title}", _url_or("incidents:action_item_detail", item.pk))
+    return _history(
+        request, item, f"Action item: {item.title}", _url_or("incidents:action_item_detail", item.pk)
+    )
 
 
 @login_required
@@ -87,7 +89,9 @@ def incident_delete(request: HttpRequest, number: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("reason", exc.messages)
         else:
-            messages.success(request, f"{incident.reference} deleted. Admins can restore it from the deleted list.")
+            messages.success(
+                request, f"{incident.reference} deleted. Admins can restore it from the deleted list."
+            )
             return redirect("incidents:deleted_list")
     context = {
         "incident": incident,

@@ -94,6 +94,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "incidents:timeline_import": {"GET": "record", "POST": "record"},
     "incidents:delete": {"GET": "admin", "POST": "admin"},
     "incidents:restore": {"GET": "admin", "POST": "admin"},
+    "incidents:deleted_list": {"GET": "admin", "POST": "admin"},
     "accounts:security_events_csv": {"GET": "admin", "POST": "admin"},
     "api:webhook-list": {"GET": "admin", "POST": "admin"},
     "api:webhook-detail": {"GET": "admin", "POST": "admin"},
