@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench migrate demo clean e2e
+.PHONY: run test install lint bench migrate demo clean e2e audit
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ run: demo
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+audit: install
+	$(BIN)/python scripts/audit_dependencies.py --strict
 
 lint: install
 	$(BIN)/ruff check .
