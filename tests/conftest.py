@@ -107,3 +107,12 @@ def requires_postgres(settings):
 @pytest.fixture
 def requires_redis():
     require_service("REDIS_URL")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache: the API throttle counts in it, and SQLite reuses ids after a
+    test's rollback, so a later test's token or user would inherit an earlier test's request count."""
+    from django.core.cache import cache
+
+    cache.clear()
