@@ -84,7 +84,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []  # unannotated: the stubs declare it as a class variable on AbstractBaseUser
 
     class Meta:
         ordering = ["display_name", "email"]

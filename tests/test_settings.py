@@ -47,3 +47,26 @@ def test_a_mistyped_boolean_stops_start_up(value, ok, tmp_path):
     assert (result.returncode == 0) is ok, result.stderr
     if not ok:
         assert "DEBUG must be true or false" in result.stderr
+
+
+def test_sqlite_runs_with_wal_immediate_transactions_and_a_busy_timeout(tmp_path):
+    # A real file database (the test database is in memory): several writers must queue, not fail.
+    script = (
+        "import django; django.setup()\n"
+        "from django.db import connection\n"
+        "c = connection.cursor()\n"
+        "print(c.execute('PRAGMA journal_mode').fetchone()[0])\n"
+        "print(c.execute('PRAGMA busy_timeout').fetchone()[0])\n"
+        "print(connection.settings_dict['OPTIONS']['transaction_mode'])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={"DJANGO_SETTINGS_MODULE": "config.settings", "HINDSIGHT_VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["wal", "20000", "IMMEDIATE"]
+    assert (tmp_path / "hindsight.sqlite3").exists()

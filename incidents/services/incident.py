@@ -31,7 +31,7 @@ TRANSITIONS: dict[str, set[str]] = {
     S.POSTMORTEM: {S.CLOSED},
     S.CLOSED: set(),
 }
-SEVERITY_RANK = {Severity.SEV1: 1, Severity.SEV2: 2, Severity.SEV3: 3, Severity.SEV4: 4}
+SEVERITY_RANK: dict[str, int] = {Severity.SEV1: 1, Severity.SEV2: 2, Severity.SEV3: 3, Severity.SEV4: 4}
 EDITABLE_FIELDS = (
     "title", "summary", "customer_impact", "detection_method", "visibility", "chat_channel_url",
     "dashboard_url", "change_url", "feature_flag", *MILESTONES,
