@@ -64,6 +64,21 @@ schema = schemathesis.openapi.from_dict(
 schema.app = application
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_database_connection():
+    """Django's test client stops each request from closing the database connection; calling the WSGI app
+    directly does not, and on PostgreSQL the test's own connection (inside its transaction) would be closed.
+    """
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def token(settings):
     settings.HINDSIGHT_API_THROTTLE_RATE = "100000/min"
