@@ -107,29 +107,15 @@ def security_events_prune(*, now: Any = None) -> int:
     return deleted
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def csv_safe(value: Any) -> str:
-    """A CSV cell that a spreadsheet shows as text: values starting with `= + - @`, tab or CR get a `'` prefix.
-
-    This is OWASP's advice for CSV injection; the apostrophe is shown by no spreadsheet and keeps the text.
-    None becomes an empty cell.
-    """
-    if value is None:
-        return ""
-    text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
-
-
 def csv_rows(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    """Encode `rows` as CSV lines with every cell passed through `csv_safe` (for StreamingHttpResponse)."""
+    """Encode `rows` as CSV lines, every cell through the shared `incidents.csv_export.safe_cell` (formula cells
+    neutralised, UTC ISO times), one string per row for a StreamingHttpResponse."""
+    from incidents.csv_export import safe_cell
+
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow([csv_safe(cell) for cell in row])
+        writer.writerow([safe_cell(cell) for cell in row])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate(0)
@@ -142,4 +128,4 @@ def security_event_csv_rows(events: QuerySet[SecurityEvent]) -> Iterator[list[An
     """Header then one row per event, times in UTC ISO 8601."""
     yield SECURITY_EVENT_COLUMNS
     for e in events.iterator(chunk_size=2000):
-        yield [e.created_at.isoformat(), e.kind, e.actor_email, e.target, e.ip_address or "", e.detail]
+        yield [e.created_at, e.kind, e.actor_email, e.target, e.ip_address or "", e.detail]

@@ -53,14 +53,27 @@ def active_incidents_for(user: Any) -> QuerySet[Incident]:
 
 
 def incident_get_for(user: Any, number: int) -> Incident:
-    """The incident `INC-number` if `user` may see it; raises Http404 otherwise (never 403)."""
+    """The incident `INC-number` if `user` may see it; raises Http404 otherwise (never 403).
+
+    A signed-in user asking for an incident that exists but is hidden from them is recorded as a denied-access
+    security event (the response is the same 404 as for a number that does not exist).
+    """
     incident = (
         Incident.objects.select_related("commander", "communications_lead", "scribe", "declared_by")
         .prefetch_related("services", "tags", "teams")
         .filter(number=number)
         .first()
     )
-    if incident is None or not can_view_incident(user, incident):
+    if incident is None:
+        raise Http404("No such incident.")
+    if not can_view_incident(user, incident):
+        if getattr(user, "is_authenticated", False):
+            from accounts.models import SecurityEvent
+            from accounts.security import security_event_record
+
+            security_event_record(
+                kind=SecurityEvent.Kind.ACCESS_DENIED, actor=user, target=incident.reference
+            )
         raise Http404("No such incident.")
     return incident
 

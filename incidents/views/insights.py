@@ -98,6 +98,16 @@ def insights_csv(request: HttpRequest, figure: str) -> HttpResponse:
         errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
         return HttpResponse(f"Invalid filters: {errors}\n", status=400, content_type="text/plain")
     data = metrics.figure_for(request.user, form.to_filters(), slug)
+    from accounts.models import SecurityEvent
+    from accounts.security import security_event_record
+
+    security_event_record(
+        kind=SecurityEvent.Kind.EXPORT,
+        actor=request.user,
+        target=f"hindsight-{slug}.csv",
+        detail=request.GET.urlencode()[:2000],
+        request=request,
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="hindsight-{slug}.csv"'
     writer = csv.writer(response)

@@ -419,9 +419,20 @@ def _filename(incident: Incident, ext: str) -> str:
     return f"{incident.reference}-postmortem.{ext}"
 
 
+def _record_export(request: HttpRequest, incident: Incident, ext: str) -> None:
+    """Every download of a postmortem is a security event (who, what, when, from where)."""
+    from accounts.models import SecurityEvent
+    from accounts.security import security_event_record
+
+    security_event_record(
+        kind=SecurityEvent.Kind.EXPORT, actor=request.user, target=_filename(incident, ext), request=request
+    )
+
+
 @login_required
 def postmortem_export_markdown(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
+    _record_export(request, incident, "md")
     response = HttpResponse(document.export_markdown(pm), content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(incident, "md")}"'
     return response
@@ -430,6 +441,7 @@ def postmortem_export_markdown(request: HttpRequest, number: int) -> HttpRespons
 @login_required
 def postmortem_export_json(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
+    _record_export(request, incident, "json")
     response = JsonResponse(document.export_json(pm), json_dumps_params={"ensure_ascii": False, "indent": 2})
     response["Content-Disposition"] = f'attachment; filename="{_filename(incident, "json")}"'
     return response
@@ -466,6 +478,7 @@ def postmortem_export_pdf(request: HttpRequest, number: int) -> HttpResponse:
             {"incident": incident, "error": str(exc)},
             status=503,
         )
+    _record_export(request, incident, "pdf")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{_filename(incident, "pdf")}"'
     return response

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import SecurityEvent
-from accounts.security import csv_safe, security_event_record, security_events_prune
+from accounts.security import security_event_record, security_events_prune
+from incidents.csv_export import safe_cell
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +71,7 @@ def test_a_bad_days_parameter_is_a_clear_400(client_for, admin_user):
     ],
 )
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(value, cell):
-    assert csv_safe(value) == cell
+    assert safe_cell(value) == cell
 
 
 def test_events_younger_than_a_year_are_never_pruned(settings):
@@ -102,3 +103,15 @@ def test_security_events_cannot_be_changed_or_deleted_in_the_admin(client_for, a
     assert client.get(reverse("admin:accounts_securityevent_changelist")).status_code == 200
     assert client.post(reverse("admin:accounts_securityevent_delete", args=[event.pk])).status_code == 403
     assert SecurityEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_asking_for_a_hidden_incident_is_a_denied_access_event_with_the_same_404(
+    client_for, outsider, incident
+):
+    client = client_for(outsider)
+    hidden = client.get(reverse("incidents:detail", args=[incident.number]))
+    missing = client.get(reverse("incidents:detail", args=[incident.number + 1000]))
+    assert hidden.status_code == missing.status_code == 404
+    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.ACCESS_DENIED)
+    assert (event.actor, event.target) == (outsider, incident.reference)
+    assert event.ip_address == "127.0.0.1"
