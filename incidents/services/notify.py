@@ -36,7 +36,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -159,10 +159,13 @@ class Wanted:
 def notifications_claim_many(wanted: Iterable[Wanted]) -> list[int]:
     """Claim each wanted delivery not yet claimed; returns the ids of the rows this call inserted.
 
-    One SELECT per 500 wanted rows skips those already claimed (the common case for a sweep that runs
-    every few minutes); the rest are INSERTed one by one so a conflict loses only that row.
+    Per 500 wanted rows: one SELECT skips those already claimed (the common case for a sweep that runs
+    every few minutes), then one `INSERT ... ON CONFLICT DO NOTHING RETURNING id` claims the rest; only
+    rows this statement inserted come back, so a concurrent claimer (which waits on PostgreSQL for the
+    first to commit) gets nothing for them. Rows are inserted in key order so two claimers never
+    deadlock.
     """
-    wanted = list({w.key: w for w in wanted}.values())
+    wanted = sorted({w.key: w for w in wanted}.values(), key=lambda w: w.key)
     ids: list[int] = []
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
@@ -171,19 +174,41 @@ def notifications_claim_many(wanted: Iterable[Wanted]) -> list[int]:
                 object_key__in={w.object_key for w in chunk}, kind__in={w.kind for w in chunk}
             ).values_list("recipient", "kind", "object_key", "period")
         )
-        for w in chunk:
-            if w.key in existing:
-                continue
-            row = notification_claim(
-                recipient=w.recipient,
-                kind=w.kind,
-                object_key=w.object_key,
-                period=w.period,
-                user_id=w.user_id,
-            )
-            if row is not None:
-                ids.append(row.pk)
+        missing = [w for w in chunk if w.key not in existing]
+        if missing:
+            ids += _insert_claims(missing)
     return ids
+
+
+def _insert_claims(rows: list[Wanted]) -> list[int]:
+    table = Notification._meta.db_table
+    columns = (
+        "recipient", "user_id", "kind", "object_key", "period", "subject", "status", "attempts",
+        "last_error", "created_at",
+    )  # fmt: skip
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params: list[Any] = []
+    for w in rows:
+        params += [
+            w.recipient[:254],
+            w.user_id,
+            w.kind,
+            w.object_key[:100],
+            w.period[:40],
+            "",
+            Status.PENDING,
+            0,
+            "",
+            now,
+        ]
+    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {placeholders} "  # noqa: S608 - fixed names
+        "ON CONFLICT (recipient, kind, object_key, period) DO NOTHING RETURNING id"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 # --- Publish ---------------------------------------------------------------------------------------
