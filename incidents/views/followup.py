@@ -124,6 +124,7 @@ def _item_context(request: HttpRequest, item: ActionItem, **extra: Any) -> dict[
         "item": item,
         "events": list(item.events.select_related("actor")),
         "can_edit": can_edit,
+        "finding_visible": bool(item.finding_id and perms.can_view_finding(user, item.finding)),
         "next_statuses": [(s, ActionItemStatus(s).label) for s in svc.ITEM_TRANSITIONS[item.status]]
         if can_edit
         else [],
@@ -299,7 +300,7 @@ def team_board(request: HttpRequest) -> HttpResponse:
     slug = request.GET.get("team")
     teams = list(Team.objects.order_by("name"))
     team = next((t for t in teams if t.slug == slug), None)
-    if team is None and not slug:
+    if team is None and slug is None:  # `?team=` (empty) means every team
         mine = set(user.memberships.values_list("team_id", flat=True))
         team = next((t for t in teams if t.pk in mine), None)
     board = sel.team_board_for(user, team)

@@ -521,3 +521,25 @@ def test_team_board_counts_every_item_but_lists_the_soonest_due(client_for, lead
     assert (status, total, len(items)) == ("open", limit + 3, limit)
     assert items[0].due_date == dt.date(2030, 1, 1)
     assert f"has all {limit + 3}" in response.content.decode()
+
+
+def test_an_item_page_never_names_a_finding_its_viewer_cannot_see(client_for, viewer, commander):
+    hidden = IncidentFactory(visibility=Visibility.RESTRICTED, commander=commander)
+    finding = PolicyFindingFactory(title="Hidden finding title")
+    finding.incidents.add(hidden)
+    item = ActionItemFactory(incident=None, finding=finding, title="Standalone item")
+    page = client_for(viewer).get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
+    assert "Standalone item" in page
+    assert "Hidden finding title" not in page
+    assert (
+        "Hidden finding title"
+        in client_for(commander).get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
+    )
+
+
+def test_team_board_empty_team_means_every_team(client_for, lead, team, incident):
+    other = TeamFactory(name="Payments", slug="payments")
+    ActionItemFactory(incident=incident, team=other, title="Payments item")
+    client = client_for(lead)
+    assert "Payments item" not in client.get(reverse("incidents:team_board")).content.decode()
+    assert "Payments item" in client.get(reverse("incidents:team_board") + "?team=").content.decode()
