@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -158,7 +158,7 @@ class RequestReviewForm(forms.Form):
         qs = responders()
         if exclude is not None:
             qs = qs.exclude(pk=exclude)
-        self.fields["reviewers"].queryset = qs
+        cast(Any, self.fields["reviewers"]).queryset = qs
 
 
 class DecisionForm(forms.Form):
@@ -214,17 +214,21 @@ class FactorForm(forms.Form):
         self, *args: Any, incident: Incident, visible_incidents: QuerySet[Incident], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["evidence_entries"].queryset = TimelineEntry.objects.filter(
+        cast(Any, self.fields["evidence_entries"]).queryset = TimelineEntry.objects.filter(
             incident=incident, removed_at__isnull=True
         ).order_by("occurred_at", "id")
-        self.fields["recurrence_of"].queryset = (
+        cast(Any, self.fields["recurrence_of"]).queryset = (
             ContributingFactor.objects.filter(incident__in=visible_incidents, recurrence_of__isnull=True)
             .exclude(incident=incident)
             .select_related("incident")
             .order_by("-incident__started_at", "id")
         )
-        self.fields["action_items"].queryset = ActionItem.objects.filter(incident=incident).order_by("id")
-        self.fields["recurrence_of"].label_from_instance = lambda f: f"{f.incident.reference}: {f.title}"
+        cast(Any, self.fields["action_items"]).queryset = ActionItem.objects.filter(
+            incident=incident
+        ).order_by("id")
+        cast(Any, self.fields["recurrence_of"]).label_from_instance = lambda f: (
+            f"{f.incident.reference}: {f.title}"
+        )
 
 
 class QuickFactorForm(forms.Form):
@@ -240,7 +244,7 @@ class QuickActionForm(forms.Form):
 
     def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["factor"].queryset = ContributingFactor.objects.filter(incident=incident)
+        cast(Any, self.fields["factor"]).queryset = ContributingFactor.objects.filter(incident=incident)
 
 
 class MeetingForm(forms.Form):

@@ -483,7 +483,7 @@ def export_json(postmortem: Postmortem) -> dict[str, Any]:
                 "evidence_entry_ids": [e.pk for e in f.evidence_entries.all()],
                 "recurrence_of": (
                     {"incident": f.recurrence_of.incident.reference, "factor_id": f.recurrence_of_id}
-                    if f.recurrence_of_id
+                    if f.recurrence_of is not None
                     else None
                 ),
                 "seen_in_incidents": doc.seen_counts.get(f.pk, 1),

@@ -31,6 +31,7 @@ from incidents.models import (
     ActionItemType,
     BlamelessDismissal,
     ContributingFactor,
+    DetectionMethod,
     FactorCategory,
     FindingArea,
     FindingStatus,
@@ -459,8 +460,7 @@ def postmortem_answer_questions(*, postmortem: Postmortem, actor: Any, **answers
         if value is not None and (not isinstance(value, int) or value < 0):
             errors[key] = "Give a duration of zero seconds or more."
     method = answers.get("detection_method")
-    valid_methods = {c[0] for c in Postmortem._meta.get_field("detection_method").choices}
-    if method and method not in valid_methods:
+    if method and method not in DetectionMethod.values:
         errors["detection_method"] = "Choose alert, customer report, employee or by chance."
     if errors:
         raise ValidationError(errors)

@@ -233,7 +233,9 @@ def postmortem_questions(request: HttpRequest, number: int) -> HttpResponse:
     form = QuestionsForm(request.POST)
     if not form.is_valid():
         messages.error(
-            request, "Check the answers: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+            request,
+            "Check the answers: "
+            + "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()),
         )
         return _back(number, "#questions")
     had_finding = pm.access_finding_id is not None
