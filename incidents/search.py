@@ -2,7 +2,8 @@
 and "similar incidents".
 
 PostgreSQL: full-text search (`to_tsvector('english', …) @@ websearch_to_tsquery('english', q)`), ranked
-with `ts_rank`, snippets from `ts_headline`. Each searched table has a GIN index on exactly the vector
+with `ts_rank` (among the newest 300 matches of each kind, so a common word costs no more than a rare
+one), snippets from `ts_headline`. Each searched table has a GIN index on exactly the vector
 expression used here (migration `0002_insights_search`, PostgreSQL only), so keep `VECTORS` and that
 migration in step. Similar incidents use `pg_trgm` title similarity.
 
@@ -60,6 +61,7 @@ from incidents.models import (
 
 CONFIG = "english"
 PER_KIND_LIMIT = 20
+RANK_CANDIDATES = 300
 SNIPPET_CHARS = 90
 # Markers ts_headline puts around matches; chosen so HTML escaping leaves them alone.
 START, STOP = "\u2045hs\u2045", "\u2046hs\u2046"
@@ -248,10 +250,22 @@ def _search_postgres(kind: str, user: Any, query: str, limit: int) -> list[Searc
         source = Func(
             *[F(f) for f in fields], function="concat_ws", template="%(function)s(' · ', %(expressions)s)"
         )
-    qs = (
+    # Matching uses the GIN index alone; ranking recomputes each vector, so only the newest
+    # RANK_CANDIDATES matches of a kind are ranked (a bounded cost however common the words are).
+    candidates = (
         _scoped(kind, user)
         .annotate(hs_vector=vector)
         .filter(hs_vector=search_query)
+        .order_by("-pk")
+        .values("pk")[:RANK_CANDIDATES]
+    )
+    outer = (
+        model.objects.all()
+        if kind in ("incident", "policy finding")
+        else model.objects.select_related("incident")
+    )
+    qs = (
+        outer.filter(pk__in=candidates)
         .annotate(
             hs_rank=SearchRank(vector, search_query),
             hs_headline=SearchHeadline(
