@@ -95,7 +95,7 @@ def _fmt(value: object, spec: str = "") -> str:
 
 def print_table(results: list[dict]) -> None:
     """Print one row per result: absolute time, floor, ratio to the floor, target and verdict."""
-    headers = ["benchmark", "case", "time ms", "floor ms", "ratio", "target", "result"]
+    headers = ["benchmark", "case", "time ms", "floor ms", "ratio", "value", "target", "result"]
     rows = []
     for r in results:
         target = r.get("target")
@@ -104,9 +104,10 @@ def print_table(results: list[dict]) -> None:
             [
                 r.get("bench", ""),
                 r.get("name", ""),
-                _fmt_ms(r.get("seconds")) if r.get("unit", "s") == "s" else _fmt(r.get("value")),
+                _fmt_ms(r.get("seconds")),
                 _fmt_ms(r.get("floor_seconds")),
                 (_fmt(r.get("ratio")) + "x") if r.get("ratio") is not None else "-",
+                f"{_fmt(r.get('value'))} {r.get('unit', '')}".strip() if r.get("value") is not None else "-",
                 target or "-",
                 "-" if ok is None else ("ok" if ok else "MISSED"),
             ]

@@ -86,6 +86,15 @@ def timeline_for(incident: Incident, *, include_removed: bool = False) -> QueryS
     return qs.order_by("occurred_at", "id")
 
 
+def incident_for_timeline(user: Any, number: int) -> Incident:
+    """The incident `INC-number` without its joins (one query), for the timeline's partials and live poll,
+    which every open page calls every two seconds. Raises Http404 when `user` may not see it."""
+    incident = Incident.objects.filter(number=number).first()
+    if incident is None or not can_view_incident(user, incident):
+        raise Http404("No such incident.")
+    return incident
+
+
 # --- Timeline: the incident page's window, older pages, the live cursor, duplicates -----------------------
 
 TIMELINE_WINDOW = 100  # entries rendered on the incident page; older ones load on demand
@@ -280,7 +289,7 @@ def timeline_window(
     if before is not None:
         at, entry_id = before
         qs = qs.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=entry_id))
-    rows = list(qs.select_related("author", "removed_by").order_by("-occurred_at", "-id")[: limit + 1])
+    rows = _rows(qs.order_by("-occurred_at", "-id")[: limit + 1])
     has_older = len(rows) > limit
     rows = rows[:limit]
     rows.reverse()

@@ -53,7 +53,7 @@ def _entry_context(request: HttpRequest, incident: Incident, *, editor: bool) ->
 
 
 def _editor_incident(request: HttpRequest, number: int) -> Incident:
-    incident = selectors.incident_get_for(request.user, number)
+    incident = selectors.incident_for_timeline(request.user, number)
     if not can_record(request.user, incident):
         raise Http404("No such incident.")
     return incident
@@ -153,7 +153,7 @@ def changes(request: HttpRequest, number: int) -> HttpResponse:
     Entries that should no longer show in this view (removed, for someone who cannot record; or no longer
     matching the filters) come back as `<li data-gone>` so the page drops them.
     """
-    incident = selectors.incident_get_for(request.user, number)
+    incident = selectors.incident_for_timeline(request.user, number)
     try:
         cursor = TimelineCursor.decode(request.GET.get("cursor", ""))
     except ValueError:
@@ -174,7 +174,7 @@ def changes(request: HttpRequest, number: int) -> HttpResponse:
 @require_GET
 def older(request: HttpRequest, number: int) -> HttpResponse:
     """The page of entries before `before` (`<micros>.<id>`), oldest first, led by the next "older" button."""
-    incident = selectors.incident_get_for(request.user, number)
+    incident = selectors.incident_for_timeline(request.user, number)
     before = _older_key(request.GET.get("before", ""))
     if before is None:
         return HttpResponseBadRequest("before: expected <microseconds>.<id>.")
@@ -193,7 +193,7 @@ def older(request: HttpRequest, number: int) -> HttpResponse:
 @require_GET
 def entry_fragment(request: HttpRequest, number: int, entry_id: int) -> HttpResponse:
     """One entry as the list shows it (the edit form's Cancel)."""
-    incident = selectors.incident_get_for(request.user, number)
+    incident = selectors.incident_for_timeline(request.user, number)
     editor = can_record(request.user, incident)
     entry = _entry(incident, entry_id)
     if entry.removed_at and not editor:
@@ -295,7 +295,7 @@ def entry_restore(request: HttpRequest, number: int, entry_id: int) -> HttpRespo
 @require_GET
 def entry_history(request: HttpRequest, number: int, entry_id: int) -> HttpResponse:
     """Every version of one entry, newest first, with who changed it and when."""
-    incident = selectors.incident_get_for(request.user, number)
+    incident = selectors.incident_for_timeline(request.user, number)
     editor = can_record(request.user, incident)
     entry = _entry(incident, entry_id)
     if entry.removed_at and not editor:
