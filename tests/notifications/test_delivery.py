@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import smtplib
+import socket
+import threading
 import time
 from pathlib import Path
 
@@ -148,8 +150,36 @@ def test_no_task_is_scheduled_with_an_eta_or_a_countdown_over_a_minute():
     assert problems == []
 
 
+@pytest.fixture
+def stalled_broker():
+    """A TCP server that accepts connections and never answers: a stalled Redis."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    stop.set()
+    thread.join(timeout=2)
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+@pytest.mark.parametrize("broker", ["stopped", "stalled"])
 def test_with_the_broker_down_declaring_succeeds_within_2_seconds_and_the_sweep_sends_later(
-    responder, team, settings, django_capture_on_commit_callbacks
+    responder, team, settings, django_capture_on_commit_callbacks, broker, stalled_broker
 ):
     from config.celery import app
     from incidents.models import Subscription
@@ -162,7 +192,8 @@ def test_with_the_broker_down_declaring_succeeds_within_2_seconds_and_the_sweep_
         member = MembershipFactory(user=UserFactory(email=f"sub{n}@example.com"), team=team).user
         Subscription.objects.create(user=member, service=service)
     old_url, old_opts = app.conf.broker_url, app.conf.broker_transport_options
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    # Stopped: nothing listens on port 1. Stalled: connections are accepted and never answered.
+    app.conf.broker_url = "redis://127.0.0.1:1/0" if broker == "stopped" else stalled_broker
     app.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS | {
         "socket_timeout": 2,
         "socket_connect_timeout": 2,
