@@ -225,12 +225,13 @@ REDIS_URL = env.str("REDIS_URL", default="")
 _FS_BROKER = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (_FS_BROKER / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_FS_BROKER / "out"),
         "data_folder_out": str(_FS_BROKER / "out"),
         "processed_folder": str(_FS_BROKER / "processed"),
+        "control_folder": str(_FS_BROKER / "control"),
         "store_processed": False,
     }
 else:
