@@ -15,11 +15,17 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("email",)
+        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     display_name = factory.Sequence(lambda n: f"User {n}")
     time_zone = "UTC"
-    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests-123")
+
+    @factory.post_generation
+    def password(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy's hook signature
+        obj.set_password(extracted or "pw-for-tests-123")
+        if create:
+            obj.save(update_fields=["password"])
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
