@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import permissions as perms
 from accounts.models import Team, User
 from accounts.permissions import (
     action_items_visible_to,
@@ -35,7 +36,7 @@ from accounts.permissions import (
 )
 from incidents import selectors, services
 from incidents.api import serializers as s
-from incidents.api.errors import PreconditionFailed
+from incidents.api.errors import PreconditionFailed, VersionConflict
 from incidents.api.pagination import PagePagination, TimelineCursorPagination
 from incidents.models import (
     ActionItem,
@@ -45,12 +46,14 @@ from incidents.models import (
     Incident,
     PolicyFinding,
     Postmortem,
+    PostmortemReview,
+    PostmortemTemplate,
     Service,
     TimelineEntry,
     WebhookDelivery,
     WebhookEndpoint,
 )
-from incidents.services import followup
+from incidents.services import followup, review
 from incidents.services.changes import change_event_record
 from incidents.services.followup import FollowupConflict
 from incidents.services.incident import IncidentConflict
@@ -253,12 +256,38 @@ class IncidentViewSet(
         return self._render(updated)
 
     @extend_schema(
-        summary="The incident's postmortem", responses={200: s.PostmortemSerializer, 404: ERRORS[404]}
+        methods=["GET"],
+        summary="The incident's postmortem",
+        responses={200: s.PostmortemSerializer, 404: ERRORS[404]},
     )
-    @action(detail=True, methods=["get"])
+    @extend_schema(
+        methods=["POST"],
+        summary="Start the postmortem (starting again returns it unchanged)",
+        request=s.PostmortemStartSerializer,
+        responses={200: s.PostmortemSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"])
     def postmortem(self, request: Request, number: int | None = None) -> Response:
         incident = self.get_object()
-        postmortem = Postmortem.objects.filter(incident=incident).select_related("incident").first()
+        if request.method == "POST":
+            if not can_record(request.user, incident):
+                raise PermissionDenied("You may read this incident but not record on it.")
+            form = s.PostmortemStartSerializer(data=request.data)
+            form.is_valid(raise_exception=True)
+            template = None
+            if form.validated_data.get("template"):
+                template = PostmortemTemplate.objects.filter(pk=form.validated_data["template"]).first()
+                if template is None:
+                    raise DjangoValidationError({"template": "No such template."})
+            review.postmortem_start(incident=incident, actor=request.user, template=template)
+        postmortem = (
+            Postmortem.objects.filter(incident=incident)
+            .select_related("incident")
+            .prefetch_related(
+                Prefetch("reviews", queryset=PostmortemReview.objects.select_related("reviewer"))
+            )
+            .first()
+        )
         if postmortem is None:
             raise Http404("This incident has no postmortem yet.")
         data = s.PostmortemSerializer(postmortem, context=self.get_serializer_context()).data
@@ -332,6 +361,17 @@ class TimelineEntryViewSet(
 
 
 # --- Review and follow-through (read-only until their services land) --------------------------------
+VERSIONED_ERRORS = {
+    **ERRORS,
+    409: OpenApiResponse(description="Stale version: the body holds the current representation."),
+    412: OpenApiResponse(description="Stale If-Match: the body holds the current representation."),
+}
+
+
+def _schema(summary: str, request: Any, response: Any, code: int = 200) -> Any:
+    return extend_schema(summary=summary, request=request, responses={code: response, **VERSIONED_ERRORS})
+
+
 class ByIncidentFilter(filters.FilterSet):
     incident = filters.NumberFilter(field_name="incident__number", help_text="Incident number.")
 
@@ -342,7 +382,21 @@ class ContributingFactorFilter(ByIncidentFilter):
         fields = ["incident", "category"]
 
 
-class ContributingFactorViewSet(EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
+@extend_schema_view(
+    create=_schema("Record a contributing factor", s.ContributingFactorWriteSerializer, s.ContributingFactorSerializer, 201),
+    update=_schema("Edit a contributing factor", s.ContributingFactorWriteSerializer, s.ContributingFactorSerializer),
+    partial_update=_schema("Edit some fields of a contributing factor", s.ContributingFactorWriteSerializer, s.ContributingFactorSerializer),
+)  # fmt: skip
+class ContributingFactorViewSet(
+    EtagRetrieveMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Contributing factors; writes call `incidents.services.review` (`factor_create`, `factor_update`)."""
+
     queryset = ContributingFactor.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.ContributingFactorSerializer
     filterset_class = ContributingFactorFilter
@@ -360,6 +414,61 @@ class ContributingFactorViewSet(EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet
             .order_by("category", "id")
         )
 
+    def _resolve(self, incident: Incident, data: dict[str, Any]) -> dict[str, Any]:
+        """Turn ids into rows the caller may see; unknown ones are field errors."""
+        errors: dict[str, str] = {}
+        if "evidence_entries" in data:
+            ids = set(data["evidence_entries"])
+            entries = list(TimelineEntry.objects.filter(incident=incident, pk__in=ids))
+            if len(entries) != len(ids):
+                errors["evidence_entries"] = "Evidence must be timeline entries of this incident."
+            data["evidence_entries"] = entries
+        if data.get("recurrence_of") is not None:
+            data["recurrence_of"] = self.get_queryset().filter(pk=data["recurrence_of"]).first()
+            if data["recurrence_of"] is None:
+                errors["recurrence_of"] = "No such contributing factor, or you cannot see it."
+        if errors:
+            raise DjangoValidationError(errors)
+        return data
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        form = s.ContributingFactorWriteSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        incident = incidents_visible_to(request.user).filter(number=data.pop("incident")).first()
+        if incident is None:
+            raise DjangoValidationError({"incident": "No such incident, or you cannot see it."})
+        if not can_record(request.user, incident):
+            raise PermissionDenied("You may read this incident but not record on it.")
+        factor = review.factor_create(incident=incident, actor=request.user, **self._resolve(incident, data))
+        out = self.get_serializer(self.get_queryset().get(pk=factor.pk)).data
+        return Response(out, status=status.HTTP_201_CREATED, headers={"ETag": etag_for(out)})
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        factor = self.get_object()
+        if not can_record(request.user, factor.incident):
+            raise PermissionDenied("You may read this incident but not record on it.")
+        check_if_match(request, self.get_serializer(factor).data)
+        form = s.ContributingFactorWriteSerializer(data=request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        if data.pop("incident", factor.incident.number) != factor.incident.number:
+            raise DjangoValidationError({"incident": "A factor cannot move to another incident."})
+        merged = {
+            "category": factor.category,
+            "title": factor.title,
+            "description": factor.description,
+            "evidence_entries": [e.pk for e in factor.evidence_entries.all()],
+            "missing_test_types": list(factor.missing_test_types or []),
+            "recurrence_of": factor.recurrence_of_id,
+            **data,
+        }
+        updated = review.factor_update(
+            factor=factor, actor=request.user, **self._resolve(factor.incident, merged)
+        )
+        out = self.get_serializer(self.get_queryset().get(pk=updated.pk)).data
+        return Response(out, headers={"ETag": etag_for(out)})
+
 
 class PostmortemFilter(ByIncidentFilter):
     class Meta:
@@ -367,7 +476,19 @@ class PostmortemFilter(ByIncidentFilter):
         fields = ["incident", "status"]
 
 
-class PostmortemViewSet(EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
+@extend_schema_view(
+    update=_schema("Save sections (version or If-Match required)", s.PostmortemSaveSerializer, s.PostmortemSerializer),
+    partial_update=_schema("Save sections (version or If-Match required)", s.PostmortemSaveSerializer, s.PostmortemSerializer),
+)  # fmt: skip
+class PostmortemViewSet(
+    EtagRetrieveMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Postmortems; writes call `incidents.services.review`. Start one with `POST /incidents/{number}/postmortem/`."""
+
     queryset = Postmortem.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.PostmortemSerializer
     filterset_class = PostmortemFilter
@@ -378,8 +499,94 @@ class PostmortemViewSet(EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
         return (
             Postmortem.objects.filter(incident__in=incidents_visible_to(self.request.user).values("id"))
             .select_related("incident")
+            .prefetch_related(
+                Prefetch("reviews", queryset=PostmortemReview.objects.select_related("reviewer"))
+            )
             .order_by("-updated_at", "-id")
         )
+
+    def _render(self, pm: Postmortem) -> Response:
+        data = self.get_serializer(self.get_queryset().get(pk=pm.pk)).data
+        return Response(data, headers={"ETag": etag_for(data)})
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        pm = self.get_object()
+        if not perms.can_edit_postmortem(request.user, pm):
+            raise PermissionDenied("You may not edit this postmortem.")
+        current = self.get_serializer(pm).data
+        guarded = check_if_match(request, current)
+        form = s.PostmortemSaveSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        version = data.pop("version", None)
+        if version is None and not guarded:
+            raise DjangoValidationError({"version": "Send the version you edited (or an If-Match header)."})
+        try:
+            saved = review.postmortem_save(
+                postmortem=pm, actor=request.user, expected_version=version or pm.version, **data
+            )
+        except review.PostmortemConflict as exc:
+            fresh = self.get_serializer(self.get_queryset().get(pk=pm.pk)).data
+            if version is None:
+                raise PreconditionFailed(fresh, etag_for(fresh)) from exc
+            raise VersionConflict(fresh, str(exc)) from exc
+        return self._render(saved)
+
+    @_schema(
+        "Ask reviewers to review (moves to in review)",
+        s.RequestReviewSerializer,
+        s.RequestReviewResultSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="request-review")
+    def request_review(self, request: Request, pk: str | None = None) -> Response:
+        pm = self.get_object()
+        if not perms.can_request_review(request.user, pm):
+            raise PermissionDenied("You may not request a review of this postmortem.")
+        form = s.RequestReviewSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        reviewers = list(User.objects.filter(pk__in=form.validated_data["reviewers"], is_active=True))
+        pm, findings = review.postmortem_request_review(
+            postmortem=pm, actor=request.user, reviewers=reviewers
+        )
+        data = self.get_serializer(self.get_queryset().get(pk=pm.pk)).data
+        found = [
+            {"rule": f.rule, "section": getattr(f, "section", ""), "text": getattr(f, "text", "")}
+            for f in findings
+        ]
+        return Response({"postmortem": data, "blameless_findings": found})
+
+    def _decide(self, request: Request, decision: str) -> Response:
+        pm = self.get_object()
+        form = s.ReviewDecisionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        review.postmortem_review_decide(
+            postmortem=pm,
+            actor=request.user,
+            decision=decision,
+            comment=form.validated_data["comment"],
+            expected_version=form.validated_data.get("version"),
+        )
+        return self._render(pm)
+
+    @_schema(
+        "Approve the current version (a requested reviewer)",
+        s.ReviewDecisionSerializer,
+        s.PostmortemSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(request, "approved")
+
+    @_schema("Request changes (a comment is required)", s.ReviewDecisionSerializer, s.PostmortemSerializer)
+    @action(detail=True, methods=["post"], url_path="request-changes")
+    def request_changes(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(request, "changes_requested")
+
+    @_schema("Publish an approved postmortem (commander or admin)", None, s.PostmortemSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str | None = None) -> Response:
+        pm = self.get_object()
+        return self._render(review.postmortem_publish(postmortem=pm, actor=request.user))
 
 
 class ActionItemFilter(ByIncidentFilter):
@@ -414,17 +621,6 @@ class VersionedWriteMixin:
                 data = self.get_serializer(self.fresh(exc.current)).data  # type: ignore[attr-defined]
                 raise PreconditionFailed(data, etag_for(data)) from exc
             raise
-
-
-VERSIONED_ERRORS = {
-    **ERRORS,
-    409: OpenApiResponse(description="Stale version: the body holds the current representation."),
-    412: OpenApiResponse(description="Stale If-Match: the body holds the current representation."),
-}
-
-
-def _schema(summary: str, request: Any, response: Any, code: int = 200) -> Any:
-    return extend_schema(summary=summary, request=request, responses={code: response, **VERSIONED_ERRORS})
 
 
 @extend_schema_view(
