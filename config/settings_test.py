@@ -9,3 +9,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Tests share one local-memory cache; throttle tests set their own rate (tests/incidents/api/test_tokens.py).
+HINDSIGHT_API_THROTTLE_RATE = "100000/min"
