@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -103,12 +104,24 @@ ERRORS = {
 
 
 # --- Incidents ---------------------------------------------------------------------------------------
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time filter that queries in UTC (PostgreSQL refuses offsets such as -23:33)."""
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        if value is not None and value.tzinfo is not None:
+            try:
+                value = value.astimezone(UTC)
+            except OverflowError as exc:
+                raise DjangoValidationError({self.field_name: "This time is out of range."}) from exc
+        return super().filter(qs, value)
+
+
 class IncidentFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=Incident._meta.get_field("status").choices)
     severity = filters.MultipleChoiceFilter(choices=Incident._meta.get_field("severity").choices)
     service = filters.CharFilter(field_name="services__slug", distinct=True)
-    started_after = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = UtcDateTimeFilter(field_name="started_at", lookup_expr="lt")
 
     class Meta:
         model = Incident
@@ -301,7 +314,7 @@ class TimelineEntryFilter(filters.FilterSet):
     )
     kind = filters.MultipleChoiceFilter(choices=TimelineEntry._meta.get_field("kind").choices)
     source = filters.ChoiceFilter(choices=TimelineEntry._meta.get_field("source").choices)
-    since = filters.IsoDateTimeFilter(
+    since = UtcDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gt",
         help_text="Only entries added, edited or removed after this time (for live clients); "

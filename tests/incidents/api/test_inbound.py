@@ -127,3 +127,12 @@ def test_timeline_pages_by_cursor_in_occurred_order_and_since_returns_only_newer
     client.post("/api/v1/timeline-entries/", {"incident": incident.number, "body": "late"}, format="json")
     fresh = client.get(f"/api/v1/timeline-entries/?incident={incident.number}", {"since": last_seen}).json()
     assert [e["body"] for e in fresh["results"]] == ["late"]
+
+
+def test_time_filters_accept_odd_offsets_and_refuse_out_of_range(api_for, responder, incident):
+    client = api_for(responder)
+    odd = client.get("/api/v1/incidents/", {"started_before": "2999-11-18T01:48:23-23:33"})
+    assert odd.status_code == 200
+    assert [i["number"] for i in odd.json()["results"]] == [incident.number]
+    out = client.get("/api/v1/incidents/", {"started_after": "0001-01-01T00:00:00+23:59"})
+    assert out.status_code == 400
