@@ -116,3 +116,27 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Rows that data migrations seed (postmortem templates) exist in every database test.
+
+    A transactional test (threads, live server, browser) ends by flushing every table, which also removes
+    what migrations seeded; later tests would then run against a database no real install has.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    transactional = (
+        "transactional_db" in names
+        or "live_server" in names
+        or bool(marker and marker.kwargs.get("transaction"))
+    )
+    if not (marker or transactional or "db" in names):
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("incidents.migrations.0006_seed_postmortem_templates").seed(apps, None)

@@ -13,12 +13,21 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are ours and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 PASSWORD = "pw-for-tests-123"  # tests.factories.UserFactory's password
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Playwright's sync API runs an event loop in this thread; the ORM calls in these tests (and their
+    fixtures) are ours and safe. Allowed only while a browser test runs, so it never leaks into others."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def pytest_collection_modifyitems(items):
