@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 
 from incidents.models import EntryKind, Incident, IncidentStatus, Service, Severity, Visibility
@@ -28,6 +30,8 @@ class DeclareForm(forms.Form):
     services = forms.ModelMultipleChoiceField(queryset=Service.objects.all(), required=False)
     visibility = forms.ChoiceField(choices=Visibility.choices, initial=Visibility.INTERNAL, required=False)
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="Markdown.")
+    # One id per rendered form: a double click or a resubmitted page declares one incident, not two.
+    submission = forms.UUIDField(widget=forms.HiddenInput, required=False, initial=uuid.uuid4)
 
     def clean_visibility(self) -> str:
         """Only a title and a severity are required: a missing visibility means internal."""

@@ -36,6 +36,10 @@ _REL_PART = re.compile(
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
+# The earliest time Hindsight accepts anywhere (forms, API, imports): earlier values are typing mistakes.
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 class TimeParseError(ValueError):
     """The text is not a time we can read; `str(err)` is a message for the user."""
 
@@ -167,6 +171,28 @@ def _relative(text: str) -> timedelta | None:
 
 
 def parse_time(
+    text: str | None,
+    *,
+    zone: tzinfo,
+    now: datetime,
+    max_future: timedelta | None = DEFAULT_MAX_FUTURE,
+) -> ParsedTime:
+    """Read `text` as a time for a user in `zone` at `now` (aware). Returns a ParsedTime in UTC.
+
+    `max_future` bounds how far ahead of `now` the result may be (None: no bound); a bare clock time
+    that would be further ahead is read as yesterday's. Times before 1970 are refused. Raises
+    TimeParseError (or its DST subclasses) with a message meant for the user, never anything else.
+    """
+    try:
+        parsed = _parse_time(text, zone=zone, now=now, max_future=max_future)
+    except (OverflowError, ArithmeticError):
+        raise TimeParseError(f"{(text or '').strip()!r} is too far from now to be a time.") from None
+    if parsed.instant < EARLIEST_TIME:
+        raise TimeParseError("Times before 1970 are not accepted; check the year.")
+    return parsed
+
+
+def _parse_time(
     text: str | None,
     *,
     zone: tzinfo,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
 from rest_framework import status
@@ -73,6 +74,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response({"detail": str(exc.detail), "current": exc.current}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         return Response(as_serializer_error(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, OverflowError | DataError):
+        # A number or time beyond what the database stores (e.g. ?owner=99999999999999999999).
+        return Response(
+            {"non_field_errors": ["A number or time in the request is out of range."]},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, RecursionError):
+        return Response(
+            {"detail": "JSON parse error: nested too deeply."}, status=status.HTTP_400_BAD_REQUEST
+        )
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, list):
         # A bare list of messages (e.g. from a filter backend): keep the documented object shape.

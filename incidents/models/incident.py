@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from incidents.timeparse import EARLIEST_TIME
+
 
 class Service(models.Model):
     """Something that can be affected by an incident, owned by a team."""
@@ -76,6 +78,22 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
 
     def active(self) -> IncidentQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
+
+
+# Times outside [1970-01-01 UTC, now + 5 min] are refused everywhere (forms, API, imports, alerts): far-off
+# values are typing mistakes, and the earliest ones cannot even be shown in zones west of UTC.
+FUTURE_SKEW = timedelta(minutes=5)
+
+
+def implausible_time(value: datetime | None) -> str | None:
+    """A user-facing reason when aware `value` is before 1970 or more than 5 minutes ahead; else None."""
+    if value is None:
+        return None
+    if value < EARLIEST_TIME:
+        return "Times before 1970 are not accepted; check the year."
+    if value > timezone.now() + FUTURE_SKEW:
+        return "This time is in the future."
+    return None
 
 
 MILESTONES = ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
@@ -187,11 +205,10 @@ class Incident(models.Model):
             errors.setdefault("acknowledged_at", "Acknowledgement cannot be before detection.")
         if self.resolved_at and self.mitigated_at and self.mitigated_at > self.resolved_at:
             errors.setdefault("mitigated_at", "Mitigation cannot be after resolution.")
-        now = timezone.now() + timedelta(minutes=5)
         for field in MILESTONES:
-            value = getattr(self, field)
-            if value and value > now:
-                errors.setdefault(field, "This time is in the future.")
+            reason = implausible_time(getattr(self, field))
+            if reason:
+                errors[field] = reason
         if errors:
             raise ValidationError(errors)
 

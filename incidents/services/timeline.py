@@ -19,6 +19,7 @@ from simple_history.utils import bulk_create_with_history
 
 from incidents.markdown import render_markdown
 from incidents.models import EntryKind, EntrySource, EvidenceMarker, Incident, TimelineEntry
+from incidents.models.incident import implausible_time
 from incidents.services.events import emit
 
 # Fields a person may change on an entry they can record on; system entries keep their text, kind and time.
@@ -44,6 +45,8 @@ def _validate(values: dict[str, Any]) -> None:
     occurred_at = values.get("occurred_at")
     if occurred_at is not None and timezone.is_naive(occurred_at):
         errors["occurred_at"] = "The time needs a time zone."
+    elif reason := implausible_time(occurred_at):
+        errors["occurred_at"] = reason
     if "kind" in values and values["kind"] not in EntryKind.values:
         errors["kind"] = f"Unknown kind {values['kind']!r}."
     if values.get("evidence") and values["evidence"] not in EvidenceMarker.values:
@@ -227,6 +230,8 @@ def timeline_import(
     for row in rows:
         if timezone.is_naive(row.occurred_at):
             bad.append((row.line, "the time has no time zone"))
+        elif reason := implausible_time(row.occurred_at):
+            bad.append((row.line, reason[0].lower() + reason[1:].rstrip(".")))
         elif not row.text.strip():
             bad.append((row.line, "no text"))
         elif len(row.text) > MAX_BODY_CHARS:

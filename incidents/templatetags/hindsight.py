@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django import template
 from django.utils import timezone
@@ -29,7 +29,10 @@ def local_time(
     if timezone.is_naive(value):
         raise ValueError("naive datetime reached the template")
     zone = tz or timezone.get_current_timezone()
-    local = value.astimezone(zone)
+    try:
+        local = value.astimezone(zone)
+    except (OverflowError, ValueError):  # a stored time at the edge of the calendar: show it in UTC
+        local = value.astimezone(UTC)
     return f"{local.strftime(fmt)} {local.tzname()}"
 
 

@@ -77,6 +77,7 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
                 services=data["services"],
                 visibility=data["visibility"],
                 summary=data["summary"],
+                dedup_key=f"web-declare:{data['submission']}" if data.get("submission") else None,
             )
         except ValidationError as exc:
             _apply_errors(form, exc)

@@ -1,0 +1,79 @@
+"""Edge inputs found by trying to break Hindsight: each gets a clear error, never a 500, never a duplicate."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from incidents.models import Incident
+from incidents.templatetags.hindsight import local_time
+from incidents.timeparse import TimeParseError, parse_time
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(commander):
+    client = APIClient()
+    client.force_authenticate(commander)
+    return client
+
+
+def test_year_one_start_is_refused_by_the_api(api):
+    response = api.post(
+        "/api/v1/incidents/",
+        {"title": "y1", "severity": "SEV4", "started_at": "0001-01-01T00:00:00Z"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "1970" in str(response.json())
+    assert not Incident.objects.filter(title="y1").exists()
+
+
+def test_far_future_timeline_entry_is_refused(api, incident):
+    response = api.post(
+        "/api/v1/timeline-entries/",
+        {"incident": incident.number, "body": "from the future", "occurred_at": "2099-01-01T00:00:00Z"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "occurred_at" in response.json()
+
+
+@pytest.mark.parametrize(
+    "text", ["-1000000d", "-100000000h", "-99999999999m", "-9223372036854775808m", "1969-07-20 20:17"]
+)
+def test_absurd_times_are_a_parse_error_not_a_crash(text):
+    with pytest.raises(TimeParseError):
+        parse_time(text, zone=dt.UTC, now=timezone.now())
+
+
+def test_a_stored_edge_time_renders_in_utc_west_of_utc_instead_of_crashing():
+    edge = dt.datetime(1, 1, 1, 0, 10, tzinfo=dt.UTC)
+    assert local_time(edge, tz=dt.timezone(dt.timedelta(hours=-8))).endswith("00:10 UTC")
+
+
+def test_huge_integer_filter_is_a_400(api):
+    response = api.get("/api/v1/action-items/?owner=99999999999999999999")
+    assert response.status_code == 400
+    assert "out of range" in str(response.json())
+
+
+def test_deeply_nested_json_is_a_400(api):
+    body = "[" * 100000 + "]" * 100000
+    response = api.post("/api/v1/incidents/", body, content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_double_submitted_declare_form_makes_one_incident(client_for, responder):
+    client = client_for(responder)
+    form = {"title": "Double click", "severity": "SEV3", "submission": "6f1d8a52-0f6e-4a55-9a9b-1f2a3b4c5d6e"}
+    first = client.post(reverse("incidents:declare"), form)
+    second = client.post(reverse("incidents:declare"), form)
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert Incident.objects.filter(title="Double click").count() == 1
