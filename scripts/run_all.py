@@ -25,6 +25,8 @@ def main() -> int:
     args = parser.parse_args()
     py = sys.executable
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # Links in emails point at this server unless SITE_URL says otherwise.
+    env.setdefault("SITE_URL", f"http://127.0.0.1:{args.port}")
     commands = {
         # --insecure: serve static files without DEBUG (a local development server only).
         "web server": [py, "manage.py", "runserver", f"127.0.0.1:{args.port}", "--noreload", "--insecure"],

@@ -6,7 +6,7 @@ FULL = {
     "summary": "_Two or three sentences: what happened, to whom, for how long._",
     "impact": "_Who was affected, how (errors, latency, data), how many, and for how long._",
     "trigger": "_The change or event that set things off. Describe the system, not a person._",
-    "detection": "_How we found out, how long it went unnoticed, and which signal should have told us._",
+    "detection": "_How we found out, how long it went unnoticed, and which signal could have told us sooner._",
     "response": "_Who was paged, what we tried, what we knew at each point._",
     "recovery": "_What brought service back, and what made recovery slow or fast._",
     "went_well": "- ",

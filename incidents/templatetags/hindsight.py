@@ -80,3 +80,11 @@ def attr_value(obj: object, name: str) -> object:
     if isinstance(value, datetime):
         return local_time(value)
     return value
+
+
+@register.filter
+def may_declare(user: object) -> bool:
+    """Whether `user` may declare incidents (accounts.permissions.can_declare), for showing the button."""
+    from accounts.permissions import can_declare
+
+    return can_declare(user)

@@ -34,3 +34,8 @@ def test_incident_page_shows_title_and_timeline(client_for, commander, incident)
 
 def test_outsider_gets_404_for_internal_incident(client_for, outsider, incident):
     assert client_for(outsider).get(reverse("incidents:detail", args=[incident.number])).status_code == 404
+
+
+def test_declare_button_shows_only_for_people_who_may_declare(client_for, viewer, responder):
+    assert "Declare incident" not in client_for(viewer).get("/").content.decode()
+    assert "Declare incident" in client_for(responder).get("/").content.decode()

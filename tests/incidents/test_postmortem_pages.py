@@ -274,3 +274,16 @@ def test_postmortem_pages_query_count_does_not_grow(
     with django_assert_max_num_queries(45):
         many = _count(client, url(page, incident))
     assert many == one
+
+
+def test_postmortem_page_shows_the_timeline_key_moments_first(client_for, commander, incident):
+    from incidents.services.review import postmortem_start
+    from tests.factories import TimelineEntryFactory
+
+    TimelineEntryFactory(incident=incident, body="Replication lag alert fired")
+    TimelineEntryFactory(incident=incident, body="Wrong data directory removed", is_key_moment=True)
+    postmortem_start(incident=incident, actor=commander)
+    html = client_for(commander).get(f"/incidents/{incident.number}/postmortem/").content.decode()
+    section = html[html.index('id="pm-timeline"') :]
+    assert "Replication lag alert fired" in section
+    assert section.index("Wrong data directory removed") < section.index("Replication lag alert fired")
