@@ -9,9 +9,7 @@ from playwright.sync_api import expect
 
 from incidents.models import Incident, IncidentStatus, TimelineEntry
 
-# serialized_rollback: the flush after each live-server test must not take the seeded postmortem templates
-# with it (the review tests that run after this directory rely on them).
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_responder_signs_in_declares_records_and_resolves(live_server, page, sign_in, shot, commander):
