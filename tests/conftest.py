@@ -20,6 +20,12 @@ from accounts.models import Membership
 from tests.factories import IncidentFactory, MembershipFactory, TeamFactory, UserFactory
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser journeys run last: Playwright keeps an event loop in the main thread for the rest of the
+    session, and Django refuses synchronous ORM calls while one is running."""
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.path))
+
+
 @pytest.fixture
 def team(db):
     return TeamFactory(name="Platform", slug="platform")

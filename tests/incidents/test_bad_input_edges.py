@@ -57,10 +57,14 @@ def test_a_stored_edge_time_renders_in_utc_west_of_utc_instead_of_crashing():
     assert local_time(edge, tz=dt.timezone(dt.timedelta(hours=-8))).endswith("00:10 UTC")
 
 
-def test_huge_integer_filter_is_a_400(api):
+def test_huge_integer_filter_is_a_clean_answer_not_a_500(api):
     response = api.get("/api/v1/action-items/?owner=99999999999999999999")
-    assert response.status_code == 400
-    assert "out of range" in str(response.json())
+    # SQLite cannot even bind the number (400 "out of range"); PostgreSQL compares it and matches nothing.
+    assert response.status_code in (200, 400)
+    if response.status_code == 200:
+        assert response.json()["results"] == []
+    else:
+        assert "out of range" in str(response.json())
 
 
 def test_deeply_nested_json_is_a_400(api):
