@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -127,9 +127,11 @@ class ActionItem(models.Model):
 
     @property
     def target_due_date(self) -> date:
-        """The latest due date the priority's target allows, counted from creation (in UTC)."""
+        """The latest due date the priority's target allows: the creation date on the owner's calendar (as
+        due dates are) plus the priority's days (`ACTION_ITEM_DUE_TARGET_DAYS`)."""
         days = settings.ACTION_ITEM_DUE_TARGET_DAYS.get(self.priority, 30)
-        return (self.created_at + timedelta(days=days)).date()
+        zone = self.owner.tzinfo if self.owner_id and self.owner else UTC
+        return self.created_at.astimezone(zone).date() + timedelta(days=days)
 
     @property
     def breaches_target(self) -> bool:

@@ -649,3 +649,18 @@ def test_assigning_to_a_deactivated_user_is_refused(responder, owner, incident, 
     with pytest.raises(ValidationError) as exc:
         svc.action_item_create(actor=responder, incident=incident, title="x", owner=owner)
     assert "deactivated" in exc.value.message_dict["owner"][0]
+
+
+def test_priority_target_counts_from_the_owners_local_creation_date(commander):
+    import datetime as dt
+
+    import time_machine
+
+    from tests.factories import ActionItemFactory, UserFactory
+
+    owner = UserFactory(email="auckland-owner@example.com", time_zone="Pacific/Auckland")
+    # 20:00 UTC on 1 March is already 2 March in Auckland.
+    with time_machine.travel(dt.datetime(2026, 3, 1, 20, 0, tzinfo=dt.UTC), tick=False):
+        item = ActionItemFactory(owner=owner, priority="P1", due_date=dt.date(2026, 3, 16))
+        assert item.target_due_date == dt.date(2026, 3, 16)
+        assert not item.breaches_target
