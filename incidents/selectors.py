@@ -97,7 +97,7 @@ def incident_for_timeline(user: Any, number: int) -> Incident:
 
 # --- Timeline: the incident page's window, older pages, the live cursor, duplicates -----------------------
 
-TIMELINE_WINDOW = 50  # entries rendered on the incident page (about a screenful or two); older ones load on demand
+TIMELINE_WINDOW = 50  # entries on the incident page (a screenful or two); older ones load on demand
 LIVE_BATCH = 200  # most changes one live poll returns
 # A live poll re-sends what changed in the last LIVE_SETTLE so that a transaction that committed after a
 # later one (both stamped before commit) is never skipped by the cursor.
