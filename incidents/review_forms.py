@@ -63,6 +63,7 @@ class PostmortemEditForm(forms.Form):
                     attrs={
                         "rows": 5,
                         "class": "md-source",
+                        "aria-label": label,
                         "data-section": key,
                         "hx-post": preview_url,
                         "hx-trigger": "input changed delay:600ms",
@@ -232,15 +233,27 @@ class FactorForm(forms.Form):
 
 
 class QuickFactorForm(forms.Form):
-    category = forms.ChoiceField(choices=FactorCategory.choices)
+    category = forms.ChoiceField(
+        choices=FactorCategory.choices, widget=forms.Select(attrs={"aria-label": "Factor category"})
+    )
     title = forms.CharField(max_length=200)
 
 
 class QuickActionForm(forms.Form):
     title = forms.CharField(max_length=200)
-    factor = forms.ModelChoiceField(queryset=ContributingFactor.objects.none(), required=False)
-    type = forms.ChoiceField(choices=ActionItemType.choices, initial=ActionItemType.PREVENT)
-    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    factor = forms.ModelChoiceField(
+        queryset=ContributingFactor.objects.none(),
+        required=False,
+        widget=forms.Select(attrs={"aria-label": "Addresses factor"}),
+    )
+    type = forms.ChoiceField(
+        choices=ActionItemType.choices,
+        initial=ActionItemType.PREVENT,
+        widget=forms.Select(attrs={"aria-label": "Action item type"}),
+    )
+    due_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date", "aria-label": "Due date"})
+    )
 
     def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

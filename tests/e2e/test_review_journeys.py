@@ -1,0 +1,159 @@
+"""Journeys after an incident: write the postmortem blamelessly, run the meeting, review and publish."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from incidents.models import (
+    ActionItem,
+    ContributingFactor,
+    IncidentStatus,
+    Postmortem,
+    PostmortemStatus,
+    PostmortemVersion,
+)
+from incidents.services import review as review_svc
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BLAMING = "The intern should have checked the host before running the command."
+SYSTEM = (
+    "The runbook did not ask to confirm the host, and the tool accepted a command "
+    "against the primary without a prompt."
+)
+
+
+@pytest.fixture
+def resolved(incident):
+    incident.status = IncidentStatus.RESOLVED
+    incident.resolved_at = timezone.now() - dt.timedelta(minutes=10)
+    incident.save()
+    return incident
+
+
+@pytest.fixture
+def started(resolved, commander):
+    return review_svc.postmortem_start(incident=resolved, actor=commander, template=None)
+
+
+def test_blameless_warning_appears_while_typing_and_goes_when_reworded(
+    live_server, page, sign_in, shot, commander, resolved
+):
+    sign_in(page, commander)
+    page.goto(f"{live_server.url}/incidents/{resolved.number}/postmortem/")
+    page.get_by_role("button", name="Start the postmortem").click()
+    expect(page.get_by_role("heading", name="Edit the postmortem")).to_be_visible()
+
+    trigger = page.get_by_role("textbox", name="Trigger", exact=True)
+    preview = page.locator("#preview-trigger")
+    trigger.fill(BLAMING)
+    # The HTMX preview runs the blameless check on the server as the writer types.
+    warning = preview.locator(".blameless-findings .finding")
+    expect(warning.first).to_be_visible(timeout=5000)
+    expect(warning.first.locator("mark")).to_have_text("should have")
+
+    trigger.fill(SYSTEM)
+    expect(preview.locator(".blameless-clean")).to_be_visible(timeout=5000)
+    expect(preview.locator(".blameless-findings")).to_have_count(0)
+    expect(preview.get_by_text("the tool accepted a command")).to_be_visible()
+
+    page.get_by_role("button", name="Save as version").click()
+    expect(page.locator("#section-trigger")).to_contain_text("the tool accepted a command")
+    # Nothing left in the trigger. (The Full template's own detection prompt, "which signal should have
+    # told us", is still flagged in the detection section: a product issue reported, not hidden here.)
+    expect(page.locator("#blameless .finding", has_text="in trigger")).to_have_count(0)
+    pm = Postmortem.objects.get(incident=resolved)
+    assert pm.sections["trigger"] == SYSTEM
+    assert "intern" not in " ".join(pm.sections.values())
+    shot(page, "postmortem-blameless-rewording")
+
+
+def test_meeting_mode_captures_factors_and_an_action_item_without_leaving_the_page(
+    live_server, page, sign_in, shot, commander, started
+):
+    incident = started.incident
+    sign_in(page, commander)
+    url = f"{live_server.url}/incidents/{incident.number}/postmortem/meeting/"
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Quick capture")).to_be_visible()
+    loads = []
+    page.on("load", lambda _: loads.append(page.url))
+
+    capture = page.locator("#capture")
+    for category, title in (
+        ("configuration", "The replica's hostname looked like the primary's"),
+        ("access_control", "One engineer could run destructive commands on production alone"),
+    ):
+        capture.get_by_label("Factor category").select_option(category)
+        capture.get_by_role("textbox", name="Contributing factor").fill(title)
+        capture.get_by_role("button", name="Add factor").click()
+        expect(page.locator("#meeting-factors").get_by_text(title)).to_be_visible()
+
+    capture.get_by_role("textbox", name="Action item").fill(
+        "Require a second person for destructive commands"
+    )
+    capture.get_by_label("Action item type").select_option("prevent")
+    access = ContributingFactor.objects.get(incident=incident, category="access_control")
+    capture.get_by_label("Addresses factor").select_option(value=str(access.pk))
+    capture.get_by_role("button", name="Add action item").click()
+    items = page.locator("#meeting-items")
+    expect(items.get_by_text("Require a second person for destructive commands")).to_be_visible()
+    expect(page.locator("#meeting-factors").get_by_text("(1 action item)")).to_be_visible()
+
+    assert page.url == url  # captured through HTMX: no navigation, no reload
+    assert loads == []
+    factors = ContributingFactor.objects.filter(incident=incident)
+    assert sorted(factors.values_list("category", flat=True)) == ["access_control", "configuration"]
+    item = ActionItem.objects.get(incident=incident)
+    assert item.factor == factors.get(category="access_control")
+    shot(page, "meeting-quick-capture")
+
+
+def test_review_requested_approved_by_a_second_person_then_published_and_frozen(
+    live_server, browser, sign_in, shot, commander, responder, started
+):
+    incident = started.incident
+    review_svc.postmortem_save(
+        postmortem=started, actor=commander, sections={"summary": SYSTEM}, expected_version=started.version
+    )
+    url = f"{live_server.url}/incidents/{incident.number}/postmortem/"
+    author_ctx, reviewer_ctx = browser.new_context(), browser.new_context()
+    author, reviewer = author_ctx.new_page(), reviewer_ctx.new_page()
+
+    sign_in(author, commander)
+    author.goto(url)
+    review = author.locator("#review")
+    review.get_by_label(str(responder)).check()
+    review.get_by_role("button", name="Request review").click()
+    expect(author.locator(".pm-status")).to_have_text("In review")
+    expect(author.get_by_role("button", name="Approve version")).to_have_count(0)  # authors don't approve
+
+    sign_in(reviewer, responder)
+    reviewer.goto(url)
+    reviewer.locator("#review").get_by_label("Comment").fill("Clear, and it names no one.")
+    reviewer.get_by_role("button", name="Approve version").click()
+    expect(reviewer.locator(".pm-status")).to_have_text("Approved")
+    expect(reviewer.get_by_role("button", name="Publish")).to_have_count(0)  # the commander publishes
+
+    author.reload()
+    expect(author.locator(".pm-status")).to_have_text("Approved")
+    expect(author.locator("#review")).to_contain_text("Clear, and it names no one.")
+    author.once("dialog", lambda d: d.accept())  # "Publish and freeze this version?"
+    author.get_by_role("button", name="Publish").click()
+    expect(author.locator(".pm-status")).to_have_text("Published")
+    expect(author.locator("#versions .badge", has_text="published")).to_have_count(1)
+    expect(author.get_by_role("link", name="Edit", exact=True)).to_have_count(0)
+
+    pm = Postmortem.objects.get(pk=started.pk)
+    assert pm.status == PostmortemStatus.PUBLISHED
+    frozen = PostmortemVersion.objects.get(postmortem=pm, is_published=True)
+    assert frozen.sections["summary"] == SYSTEM
+    # Frozen: the edit page is gone for everyone until the commander reopens it.
+    assert reviewer.goto(url + "edit/").status == 404
+    shot(author, "review-approve-publish")
+    author_ctx.close()
+    reviewer_ctx.close()
