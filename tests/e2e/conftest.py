@@ -30,10 +30,15 @@ def pytest_runtest_teardown(item, nextitem):
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+    # pytest groups the tests of the session-scoped `browser_name` parameter together, which undoes
+    # pytest-django's ordering and puts the browser journeys mid-suite; once a journey has started
+    # Playwright's event loop in this thread, later ORM calls raise SynchronousOnlyOperation. Run them last.
+    items.sort(key=lambda item: "tests/e2e/" in str(item.fspath))
 
 
 @pytest.fixture(scope="session")
