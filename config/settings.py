@@ -306,6 +306,8 @@ REST_FRAMEWORK = {
 }
 # Requests per API token (per user for sessions), e.g. 600/min; see incidents/api/auth.py.
 HINDSIGHT_API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+# Outbound webhooks to loopback, private and link-local addresses are refused unless this is on.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hindsight API",
     "DESCRIPTION": "Incidents, timelines, postmortems, action items and policy findings.",

@@ -11,3 +11,5 @@ STORAGES = {
 }
 # Tests share one local-memory cache; throttle tests set their own rate (tests/incidents/api/test_tokens.py).
 HINDSIGHT_API_THROTTLE_RATE = "100000/min"
+# Test receivers listen on 127.0.0.1; tests of the refusal turn this off.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = True

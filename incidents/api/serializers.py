@@ -433,6 +433,14 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         fields = ["id", "url", "events", "secret", "is_active", "created_at"]
         read_only_fields = ["id", "created_at"]
 
+    def validate_url(self, value: str) -> str:
+        from incidents.api.webhooks import webhook_target_refusal
+
+        refusal = webhook_target_refusal(value, resolve=False)
+        if refusal:
+            raise serializers.ValidationError(refusal)
+        return value
+
 
 class WebhookDeliverySerializer(ReadModelSerializer):
     class Meta:

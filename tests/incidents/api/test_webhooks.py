@@ -160,3 +160,50 @@ def test_overdue_sweep_records_each_item_once_per_due_date(responder, monkeypatc
     delivery = WebhookDelivery.objects.get()
     assert delivery.event == "action_item.overdue"
     assert delivery.payload["data"]["action_item"]["id"] == item.pk
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/",
+        "http://localhost/",
+        "http://127.0.0.1:8791/",
+        "http://[::1]/",
+        "http://10.0.0.1/",
+        "http://192.168.1.5/hook",
+    ],
+)
+def test_webhooks_to_internal_addresses_are_refused(settings, api_for, admin_user, url):
+    from incidents.models import WebhookEndpoint
+
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    response = api_for(admin_user).post(
+        "/api/v1/webhooks/", {"url": url, "events": ["incident.declared"]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "url" in response.json()
+    assert not WebhookEndpoint.objects.filter(url=url).exists()
+
+
+def test_delivery_to_a_name_resolving_to_an_internal_address_is_not_sent(settings, monkeypatch):
+    import socket
+
+    from incidents.api import webhooks
+    from incidents.models import WebhookDelivery, WebhookEndpoint
+
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", 443))],
+    )
+    endpoint = WebhookEndpoint.objects.create(
+        url="https://hooks.rebound.example/x", events=["incident.declared"], secret=SECRET
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event="incident.declared", event_id="e1", payload={}
+    )
+    assert webhooks.attempt_delivery(delivery) is False
+    delivery.refresh_from_db()
+    assert "10.1.2.3" in delivery.last_error
+    assert delivery.response_code is None
