@@ -136,6 +136,8 @@ class EntryEditForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}), required=False, label="What we knew then", max_length=5000
     )
     is_key_moment = forms.BooleanField(required=False, label="Key moment")
+    # The entry's `updated_at` when the form was opened: a save based on an older one is refused.
+    based_on = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean(self) -> dict:
         data = super().clean() or {}

@@ -115,9 +115,22 @@ def _locked(entry: TimelineEntry) -> TimelineEntry:
     return TimelineEntry.objects.select_for_update().get(pk=entry.pk)
 
 
+class TimelineEntryConflict(Exception):
+    """The entry changed since the editor opened it. `current` is the stored entry."""
+
+    def __init__(self, current: TimelineEntry) -> None:
+        super().__init__("Someone else changed this entry while you were editing.")
+        self.current = current
+
+
 @transaction.atomic
-def timeline_entry_edit(*, entry: TimelineEntry, actor: Any, **changes: Any) -> TimelineEntry:
+def timeline_entry_edit(
+    *, entry: TimelineEntry, actor: Any, based_on: datetime | None = None, **changes: Any
+) -> TimelineEntry:
     """Change some of `EDITABLE_FIELDS` of `entry`; the previous version stays in its history.
+
+    With `based_on` (the entry's `updated_at` when the editor opened it), an entry changed since then
+    raises TimelineEntryConflict and nothing is saved, so one person's edit never silently replaces another's.
 
     System entries (status, severity, role changes) keep their text, kind and time: only the evidence
     marker, "what we knew then" and the key-moment flag change. A removed entry must be restored first.
@@ -127,6 +140,8 @@ def timeline_entry_edit(*, entry: TimelineEntry, actor: Any, **changes: Any) -> 
     if unknown:
         raise ValidationError({k: "This field cannot be edited." for k in sorted(unknown)})
     current = _locked(entry)
+    if based_on is not None and current.updated_at != based_on:
+        raise TimelineEntryConflict(current)
     if current.removed_at is not None:
         raise ValidationError("This entry was removed; restore it before editing.")
     if current.source == EntrySource.SYSTEM:

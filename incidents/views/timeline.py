@@ -202,6 +202,16 @@ def entry_fragment(request: HttpRequest, number: int, entry_id: int) -> HttpResp
     return render(request, "incidents/_timeline_entry.html", context)
 
 
+def _based_on(value: str | None) -> datetime | None:
+    """The `based_on` stamp of an edit form, or None; a malformed one is a form error."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("This form is out of date: reload the page and edit again.") from None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def entry_edit(request: HttpRequest, number: int, entry_id: int) -> HttpResponse:
@@ -216,9 +226,11 @@ def entry_edit(request: HttpRequest, number: int, entry_id: int) -> HttpResponse
         "evidence": entry.evidence,
         "knew_then": entry.knew_then,
         "is_key_moment": entry.is_key_moment,
+        "based_on": entry.updated_at.isoformat(),
     }
     form = EntryEditForm(request.POST or None, initial=initial)
     status = 200
+    conflict = None
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
@@ -228,7 +240,14 @@ def entry_edit(request: HttpRequest, number: int, entry_id: int) -> HttpResponse
                 if data.get("occurred_at"):
                     changes["occurred_at"] = data["occurred_at"]
             try:
-                entry = svc.timeline_entry_edit(entry=entry, actor=request.user, **changes)
+                based_on = _based_on(form.cleaned_data.get("based_on"))
+                entry = svc.timeline_entry_edit(entry=entry, actor=request.user, based_on=based_on, **changes)
+            except svc.TimelineEntryConflict as exc:
+                conflict = exc.current
+                data = request.POST.copy()
+                data["based_on"] = conflict.updated_at.isoformat()
+                form = EntryEditForm(data, initial=initial)
+                form.is_valid()
             except ValidationError as exc:
                 if hasattr(exc, "error_dict"):
                     for field, errs in exc.message_dict.items():
@@ -244,10 +263,12 @@ def entry_edit(request: HttpRequest, number: int, entry_id: int) -> HttpResponse
                 entry = _entry(incident, entry.pk)
                 context = {**_entry_context(request, incident, editor=True), "entry": entry}
                 return render(request, "incidents/_timeline_entry.html", context)
-        status = 422
+        # htmx swaps 422 answers in place (static/js/timeline.js); a plain form post gets the real 409.
+        status = 409 if conflict is not None and not _is_htmx(request) else 422
     context = {
         **_entry_context(request, incident, editor=True),
         "entry": entry,
+        "conflict": conflict,
         "form": form,
         "is_system": entry.source == "system",
         "zone_label": timezone.localtime().tzname(),

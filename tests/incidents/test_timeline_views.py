@@ -390,3 +390,30 @@ def test_live_feed_query_count_is_flat(client_for, commander, incident):
         response = client.get(url("timeline_changes", incident), {"cursor": "0.0"})
     assert len(many) == len(one)
     assert response.content.decode().count("<li id=") == 151
+
+
+def test_two_people_editing_one_entry_the_second_save_is_refused_with_both_texts(
+    client_for, commander, responder, incident
+):
+    from tests.factories import TimelineEntryFactory
+
+    entry = TimelineEntryFactory(incident=incident, body="Original text")
+    url = f"/incidents/{incident.number}/timeline/{entry.pk}/edit/"
+    first, second = client_for(commander), client_for(responder)
+    stamp = entry.updated_at.isoformat()
+    form = {"kind": "note", "evidence": "", "knew_then": "", "based_on": stamp}
+    assert first.post(url, {**form, "body": "Edit by Cora"}).status_code == 302
+    refused = second.post(url, {**form, "body": "Edit by Rory"})
+    assert refused.status_code == 409
+    html = refused.content.decode()
+    assert "Edit by Rory" in html
+    assert "Edit by Cora" in html
+    entry.refresh_from_db()
+    assert entry.body == "Edit by Cora"
+    # Saving the reviewed form again (it now carries the current stamp) goes through.
+    import re
+
+    current = re.search(r'name="based_on" value="([^"]+)"', html).group(1)
+    assert second.post(url, {**form, "based_on": current, "body": "Edit by Rory"}).status_code == 302
+    entry.refresh_from_db()
+    assert entry.body == "Edit by Rory"
