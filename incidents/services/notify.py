@@ -367,6 +367,11 @@ def notification_deliver(*, notification_id: int) -> str:
         _finish(row.pk, Status.SKIPPED, "Nothing to send any more (closed, no longer visible or empty).")
         return "skipped"
     subject = message.subject if isinstance(message, EmailMultiAlternatives) else message.text[:255]
+    if isinstance(message, EmailMultiAlternatives):
+        # One Message-ID per delivery record, the same on every attempt: if a worker dies after the mail
+        # server accepted the message but before the row says so, the resend carries the same id and
+        # mail systems drop it as a duplicate (SMTP cannot tell the sender what happened in that gap).
+        message.extra_headers["Message-ID"] = f"<notification-{row.pk}@{_message_id_domain()}>"
     try:
         _send(message)
     except PermanentSendError as exc:
@@ -381,6 +386,10 @@ def notification_deliver(*, notification_id: int) -> str:
         raise
     _finish(row.pk, Status.SENT, "", subject)
     return "sent"
+
+
+def _message_id_domain() -> str:
+    return urllib.parse.urlsplit(getattr(settings, "SITE_URL", "") or "").hostname or "hindsight.invalid"
 
 
 def _send(message: Outbound) -> None:

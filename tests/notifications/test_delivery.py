@@ -255,3 +255,15 @@ def test_admin_shows_failed_deliveries_with_their_error_and_can_retry_them(
     claimed.refresh_from_db()
     assert claimed.status == "sent"
     assert [m.to for m in mail.outbox] == [["owner@example.com"]]
+
+
+def test_every_attempt_of_a_delivery_carries_the_same_message_id(claimed, settings):
+    """A resend after an unknown outcome (worker killed between the server's acceptance and the row's
+    update) must be recognisable as the same message, so mail systems keep one copy."""
+    settings.SITE_URL = "https://hindsight.example.org"
+    assert notification_deliver(notification_id=claimed.pk) == "sent"
+    # The worker died before recording the send: the lease ran out and the row is pending again.
+    Notification.objects.filter(pk=claimed.pk).update(locked_until=None, status="pending")
+    assert notification_deliver(notification_id=claimed.pk) == "sent"
+    ids = [m.message()["Message-ID"] for m in mail.outbox]
+    assert ids == [f"<notification-{claimed.pk}@hindsight.example.org>"] * 2
