@@ -47,6 +47,7 @@ from incidents.models import (
     PolicyFinding,
 )
 from incidents.services import followup as svc
+from incidents.views.actions import post_action
 
 LIST_PAGE_SIZE = 100
 
@@ -224,27 +225,18 @@ def action_item_recheck(request: HttpRequest, item_id: int) -> HttpResponse:
     item = sel.action_item_get_for(request.user, item_id)
     if not perms.can_edit_action_item(request.user, item):
         raise Http404
-    form = RecheckForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Say whether it worked.")
-    else:
-        try:
-            svc.action_item_confirm_effect(
-                item=item,
-                actor=request.user,
-                worked=form.cleaned_data["worked"],
-                note=form.cleaned_data["note"],
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        except PermissionDenied as exc:
-            raise Http404 from exc
-        else:
-            worked = form.cleaned_data["worked"]
-            messages.success(
-                request, "Thanks: recorded that it worked." if worked else "The item is open again."
-            )
-    return redirect("incidents:action_item_detail", item_id=item.pk)
+    return post_action(
+        request,
+        RecheckForm(request.POST),
+        lambda data: svc.action_item_confirm_effect(
+            item=item, actor=request.user, worked=data["worked"], note=data["note"]
+        ),
+        invalid="Say whether it worked.",
+        success=lambda data: (
+            "Thanks: recorded that it worked." if data["worked"] else "The item is open again."
+        ),
+        back=redirect("incidents:action_item_detail", item_id=item.pk),
+    )
 
 
 @login_required
@@ -253,24 +245,16 @@ def action_item_recurrence(request: HttpRequest, item_id: int) -> HttpResponse:
     item = sel.action_item_get_for(request.user, item_id)
     if not perms.can_edit_action_item(request.user, item):
         raise Http404
-    form = RecurrenceReviewForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Say what the review concluded.")
-    else:
-        try:
-            svc.action_item_review_recurrence(
-                item=item,
-                actor=request.user,
-                note=form.cleaned_data["note"],
-                reopen=form.cleaned_data["reopen"],
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        except PermissionDenied as exc:
-            raise Http404 from exc
-        else:
-            messages.success(request, "Review recorded.")
-    return redirect("incidents:action_item_detail", item_id=item.pk)
+    return post_action(
+        request,
+        RecurrenceReviewForm(request.POST),
+        lambda data: svc.action_item_review_recurrence(
+            item=item, actor=request.user, note=data["note"], reopen=data["reopen"]
+        ),
+        invalid="Say what the review concluded.",
+        success="Review recorded.",
+        back=redirect("incidents:action_item_detail", item_id=item.pk),
+    )
 
 
 @login_required

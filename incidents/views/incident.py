@@ -15,6 +15,7 @@ from incidents import selectors, services
 from incidents.forms import DeclareForm, IncidentEditForm, NoteForm, ReopenForm, SeverityForm, StatusForm
 from incidents.models import ACTIVE_STATUSES, IncidentStatus, Service, Severity
 from incidents.services.incident import TRANSITIONS, IncidentConflict
+from incidents.views.actions import post_action
 
 
 def _apply_errors(form, exc: ValidationError) -> None:  # type: ignore[no-untyped-def]
@@ -160,19 +161,16 @@ def incident_status(request: HttpRequest, number: int) -> HttpResponse:
     incident = selectors.incident_get_for(request.user, number)
     if not can_command(request.user, incident):
         raise Http404
-    form = StatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose a valid status.")
-    else:
-        try:
-            services.incident_change_status(
-                incident=incident, actor=request.user, status=form.cleaned_data["status"]
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, "Status changed.")
-    return redirect("incidents:detail", number=incident.number)
+    return post_action(
+        request,
+        StatusForm(request.POST),
+        lambda data: services.incident_change_status(
+            incident=incident, actor=request.user, status=data["status"]
+        ),
+        invalid="Choose a valid status.",
+        success="Status changed.",
+        back=redirect("incidents:detail", number=incident.number),
+    )
 
 
 @login_required
@@ -181,18 +179,16 @@ def incident_severity(request: HttpRequest, number: int) -> HttpResponse:
     incident = selectors.incident_get_for(request.user, number)
     if not can_command(request.user, incident):
         raise Http404
-    form = SeverityForm(request.POST)
-    if form.is_valid():
-        services.incident_change_severity(
-            incident=incident,
-            actor=request.user,
-            severity=form.cleaned_data["severity"],
-            reason=form.cleaned_data["reason"],
-        )
-        messages.success(request, "Severity changed.")
-    else:
-        messages.error(request, "Choose a severity from SEV1 to SEV4.")
-    return redirect("incidents:detail", number=incident.number)
+    return post_action(
+        request,
+        SeverityForm(request.POST),
+        lambda data: services.incident_change_severity(
+            incident=incident, actor=request.user, severity=data["severity"], reason=data["reason"]
+        ),
+        invalid="Choose a severity from SEV1 to SEV4.",
+        success="Severity changed.",
+        back=redirect("incidents:detail", number=incident.number),
+    )
 
 
 @login_required
@@ -201,19 +197,14 @@ def incident_reopen(request: HttpRequest, number: int) -> HttpResponse:
     incident = selectors.incident_get_for(request.user, number)
     if not can_command(request.user, incident):
         raise Http404
-    form = ReopenForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Say why the incident is being reopened.")
-    else:
-        try:
-            services.incident_reopen(
-                incident=incident, actor=request.user, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, "Incident reopened.")
-    return redirect("incidents:detail", number=incident.number)
+    return post_action(
+        request,
+        ReopenForm(request.POST),
+        lambda data: services.incident_reopen(incident=incident, actor=request.user, reason=data["reason"]),
+        invalid="Say why the incident is being reopened.",
+        success="Incident reopened.",
+        back=redirect("incidents:detail", number=incident.number),
+    )
 
 
 @login_required
