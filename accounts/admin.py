@@ -7,9 +7,9 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import ApiToken, Membership, SecurityEvent, Team, User
-from .security import csv_rows, security_event_csv_rows, security_event_record
-from .services import user_deactivate
+from accounts.models import ApiToken, Membership, SecurityEvent, Team, User
+from accounts.security import csv_rows, security_event_csv_rows, security_event_record
+from accounts.services import user_deactivate
 
 
 class MembershipAuditMixin:
@@ -41,7 +41,7 @@ def _role_event(membership: Membership, detail: str) -> None:
 
 
 def _request_user() -> Any:
-    from .security import current_request
+    from accounts.security import current_request
 
     request = current_request()
     return getattr(request, "user", None)

@@ -5,7 +5,7 @@ import zoneinfo
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from .models import User
+from accounts.models import User
 
 
 class SignInForm(AuthenticationForm):

@@ -11,11 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .forms import ApiTokenForm, ProfileForm, SignInForm
-from .models import ApiToken, SecurityEvent
-from .permissions import is_admin
-from .security import csv_rows, security_event_csv_rows, security_event_record, user_sign_out_everywhere
-from .tokens import api_token_create, api_token_revoke, tokens_for
+from accounts.forms import ApiTokenForm, ProfileForm, SignInForm
+from accounts.models import ApiToken, SecurityEvent
+from accounts.permissions import is_admin
+from accounts.security import csv_rows, security_event_csv_rows, security_event_record, user_sign_out_everywhere
+from accounts.tokens import api_token_create, api_token_revoke, tokens_for
 
 
 class SignInView(auth_views.LoginView):

@@ -1,6 +1,6 @@
 """Test overrides: fast hashing, local memory email, eager nothing."""
 
-from .settings import *  # noqa: F403
+from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

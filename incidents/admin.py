@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import models as m
+from incidents import models as m
 
 
 class NoHardDeleteAdmin(SimpleHistoryAdmin):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import review as views
+from incidents.views import review as views
 
 P = "incidents/<int:number>/postmortem/"
 urlpatterns = [

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import incident as views
+from incidents.views import incident as views
 
 app_name = "incidents"
 urlpatterns = [
@@ -19,7 +19,7 @@ urlpatterns = [
     path("", include("incidents.urls_subscriptions")),
 ]
 
-from .views import insights as insights_views  # noqa: E402
+from incidents.views import insights as insights_views  # noqa: E402
 
 urlpatterns += [
     path("insights/", insights_views.insights, name="insights"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import audit as views
+from incidents.views import audit as views
 
 urlpatterns = [
     path("incidents/<int:number>/history/", views.incident_history, name="history"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import followup as views
+from incidents.views import followup as views
 
 urlpatterns = [
     path("my-work/", views.my_work, name="my_work"),

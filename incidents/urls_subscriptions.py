@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import subscriptions as views
+from incidents.views import subscriptions as views
 
 urlpatterns = [
     path("subscriptions/", views.subscriptions, name="subscriptions"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import timeline as timeline_views
+from incidents.views import timeline as timeline_views
 
 urlpatterns = [
     path("incidents/<int:number>/timeline/quick-add/", timeline_views.quick_add, name="timeline_quick_add"),

@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from incidents.api import views
 
 router = DefaultRouter()
 router.register("incidents", views.IncidentViewSet, basename="incident")

@@ -1,53 +1,10 @@
 """Incident domain models; one module per area."""
 
-from .followup import (
-    OPEN_FINDING_STATUSES,
-    OPEN_ITEM_STATUSES,
-    ActionItem,
-    ActionItemEvent,
-    ActionItemStatus,
-    ActionItemType,
-    FindingArea,
-    FindingStatus,
-    PolicyFinding,
-    PolicyFindingEvent,
-    Priority,
-    RecheckOutcome,
-    Risk,
-)
-from .incident import (
-    ACTIVE_STATUSES,
-    MILESTONES,
-    DetectionMethod,
-    Incident,
-    IncidentStatus,
-    Service,
-    Severity,
-    Tag,
-    Visibility,
-)
-from .notification import (
-    ChangeEvent,
-    Notification,
-    SeverityMailingList,
-    Subscription,
-    WebhookDelivery,
-    WebhookEndpoint,
-)
-from .review import (
-    POSTMORTEM_SECTIONS,
-    BlamelessDismissal,
-    ContributingFactor,
-    FactorCategory,
-    Postmortem,
-    PostmortemReview,
-    PostmortemStatus,
-    PostmortemTemplate,
-    PostmortemVersion,
-    ReviewDecision,
-    TestType,
-)
-from .timeline import EntryKind, EntrySource, EvidenceMarker, TimelineEntry
+from incidents.models.followup import OPEN_FINDING_STATUSES, OPEN_ITEM_STATUSES, ActionItem, ActionItemEvent, ActionItemStatus, ActionItemType, FindingArea, FindingStatus, PolicyFinding, PolicyFindingEvent, Priority, RecheckOutcome, Risk
+from incidents.models.incident import ACTIVE_STATUSES, MILESTONES, DetectionMethod, Incident, IncidentStatus, Service, Severity, Tag, Visibility
+from incidents.models.notification import ChangeEvent, Notification, SeverityMailingList, Subscription, WebhookDelivery, WebhookEndpoint
+from incidents.models.review import POSTMORTEM_SECTIONS, BlamelessDismissal, ContributingFactor, FactorCategory, Postmortem, PostmortemReview, PostmortemStatus, PostmortemTemplate, PostmortemVersion, ReviewDecision, TestType
+from incidents.models.timeline import EntryKind, EntrySource, EvidenceMarker, TimelineEntry
 
 __all__ = [
     "ACTIVE_STATUSES",
