@@ -108,9 +108,9 @@ def security_events_prune(*, now: Any = None) -> int:
 
 
 def csv_rows(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    """Encode `rows` as CSV lines, every cell through the shared `incidents.csv_export.safe_cell` (formula cells
+    """Encode `rows` as CSV lines, every cell through the shared `incidents.csv.safe_cell` (formula cells
     neutralised, UTC ISO times), one string per row for a StreamingHttpResponse."""
-    from incidents.csv_export import safe_cell
+    from incidents.csv import safe_cell
 
     buffer = io.StringIO()
     writer = csv.writer(buffer)

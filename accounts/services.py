@@ -24,7 +24,7 @@ class OpenWork:
 
 def open_work_for(user: User) -> OpenWork:
     """The open action items and unclosed policy findings `user` owns, for reassignment (two queries)."""
-    from incidents.selectors_followup import open_findings_owned_by, open_items_owned_by
+    from incidents.followup.selectors import open_findings_owned_by, open_items_owned_by
 
     return OpenWork(items=list(open_items_owned_by(user)), findings=list(open_findings_owned_by(user)))
 

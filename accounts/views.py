@@ -13,9 +13,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.forms import ApiTokenForm, ProfileForm, SignInForm
 from accounts.models import ApiToken, SecurityEvent
-from accounts.permissions import is_admin
-from accounts.security import csv_rows, security_event_csv_rows, security_event_record, user_sign_out_everywhere
+from accounts.security import (
+    csv_rows,
+    security_event_csv_rows,
+    security_event_record,
+    user_sign_out_everywhere,
+)
 from accounts.tokens import api_token_create, api_token_revoke, tokens_for
+from incidents.permissions import is_admin
 
 
 class SignInView(auth_views.LoginView):

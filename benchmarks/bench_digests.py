@@ -62,7 +62,7 @@ def _populate(prefix: str, users: int, items_per_user: int) -> list:
 
 
 def _digests(people: list) -> tuple[float, int, int]:
-    from incidents.notifications import digest_email
+    from incidents.notify.messages import digest_email
 
     queries = 0
 
@@ -80,9 +80,8 @@ def _digests(people: list) -> tuple[float, int, int]:
 
 def _sweep_bench(ctx) -> list[dict]:  # type: ignore[no-untyped-def]
     from accounts.models import User
-    from incidents import selectors
     from incidents.models import ActionItem, Notification
-    from incidents.services import reminders
+    from incidents.notify import reminders, selectors
 
     owners = list(User.objects.filter(email__startswith="digest").order_by("id")[:2000])
     existing = ActionItem.objects.count()

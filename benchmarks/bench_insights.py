@@ -3,7 +3,7 @@
 Issue 9: the metrics page computes its aggregates in the database and uses a bounded number of queries;
 `make bench` reports its time and a search's time as ratios to the floor view. The query count is
 measured with 100 incidents and again with 10,000: the target is that it does not grow.
-Data are written with `incidents.services.history.history_generate` (bulk_create, marked generated).
+Data are written with `incidents.demo.history.history_generate` (bulk_create, marked generated).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def _queries(client: Any, url: str) -> int:
 
 
 def run(ctx: Any) -> list[dict]:
-    from incidents.services.history import history_generate
+    from incidents.demo.history import history_generate
 
     user = _member(ctx)
     client = ctx.client(user)

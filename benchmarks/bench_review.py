@@ -18,7 +18,7 @@ SIZES = (10, 200)
 
 
 def _corpus_rows() -> list[dict]:
-    from incidents.blameless import check_text, names_from_users
+    from incidents.review.blameless import check_text, names_from_users
     from tests.incidents.blameless_corpus import BLAME, CORPUS, NAMES, NEUTRAL
 
     names = names_from_users([SimpleNamespace(display_name=n) for n in NAMES])
@@ -45,8 +45,8 @@ def _corpus_rows() -> list[dict]:
 
 
 def _speed_row() -> dict:
-    from incidents.blameless import check_sections
     from incidents.models import POSTMORTEM_SECTIONS
+    from incidents.review.blameless import check_sections
     from tests.incidents.blameless_corpus import CORPUS
 
     text = " ".join(s for s, _, _ in CORPUS) * 3
@@ -105,7 +105,7 @@ def _fill(incident, n: int) -> None:  # type: ignore[no-untyped-def]
 
 def run(ctx) -> list[dict]:  # type: ignore[no-untyped-def]
     from incidents.models import Incident
-    from incidents.services.review import postmortem_start
+    from incidents.review.services.postmortems import postmortem_start
 
     results = [*_corpus_rows(), _speed_row()]
     user = ctx.user("review-bench@example.com")

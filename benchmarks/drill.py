@@ -142,7 +142,7 @@ import json
 from accounts.models import Membership, Team, User
 from accounts.tokens import api_token_create
 from incidents.models import Service, Subscription
-from incidents.services import incident_declare
+from incidents.incident.services import incident_declare
 team, _ = Team.objects.get_or_create(slug="drill", defaults={"name": "Drill"})
 user, _ = User.objects.get_or_create(email="drill-commander@example.com", defaults={"display_name": "Drill"})
 Membership.objects.get_or_create(user=user, team=team, defaults={"role": "lead"})
@@ -441,7 +441,7 @@ def main() -> int:
 import json
 from django.db import transaction
 from accounts.models import User
-from incidents.services.notify import notification_claim
+from incidents.notify.delivery import notification_claim
 from incidents.models import Notification
 n = 0
 with transaction.atomic():

@@ -261,27 +261,27 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=300.0)
 CELERY_BEAT_SCHEDULE: dict = {
     "sweep-reminders": {
-        "task": "incidents.tasks.sweep_reminders",
+        "task": "incidents.notify.tasks.sweep_reminders",
         "schedule": NOTIFY_SWEEP_SECONDS,
         "options": {"expires": NOTIFY_SWEEP_SECONDS * 0.9},
     },
     "sweep-digests": {
-        "task": "incidents.tasks.sweep_digests",
+        "task": "incidents.notify.tasks.sweep_digests",
         "schedule": NOTIFY_SWEEP_SECONDS,
         "options": {"expires": NOTIFY_SWEEP_SECONDS * 0.9},
     },
     "expire-risk-acceptances": {
-        "task": "incidents.tasks.expire_risk_acceptances",
+        "task": "incidents.followup.tasks.expire_risk_acceptances",
         "schedule": 3600.0,
         "options": {"expires": 3000.0},
     },
     "sweep-overdue-webhooks": {
-        "task": "incidents.api.webhooks.sweep_overdue_webhooks",
+        "task": "incidents.notify.webhooks.sweep_overdue_webhooks",
         "schedule": 300.0,
         "options": {"expires": 270.0},
     },
 }
-# Delivery of claimed notifications (incidents/services/notify.py).
+# Delivery of claimed notifications (incidents/notify/delivery.py).
 NOTIFY_LEASE_SECONDS = env.float("NOTIFY_LEASE_SECONDS", default=120.0)
 NOTIFY_REPUBLISH_AFTER_SECONDS = env.float("NOTIFY_REPUBLISH_AFTER_SECONDS", default=60.0)
 NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=10.0)

@@ -53,7 +53,7 @@ class IncidentAdmin(NoHardDeleteAdmin):
 
     @admin.action(description="Restore selected deleted incidents")
     def restore(self, request, queryset):  # type: ignore[no-untyped-def]
-        from incidents.services.incident import incident_restore
+        from incidents.incident.services import incident_restore
 
         restored = 0
         for incident in queryset.filter(deleted_at__isnull=False):
@@ -114,7 +114,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry the selected failed or pending deliveries")
     def retry_deliveries(self, request, queryset):  # type: ignore[no-untyped-def]
-        from incidents.services.notify import notifications_retry
+        from incidents.notify.delivery import notifications_retry
 
         count = notifications_retry(ids=list(queryset.values_list("id", flat=True)))
         self.message_user(request, f"{count} delivery record(s) queued again.")

@@ -7,5 +7,5 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers notification message builders and event receivers (claim-then-send).
-        from incidents import notifications  # noqa: F401
-        from incidents.api import webhooks  # noqa: F401 - registers the outbound webhook receivers
+        from incidents.notify import messages as notifications  # noqa: F401
+        from incidents.notify import webhooks  # noqa: F401 - registers the outbound webhook receivers

@@ -21,8 +21,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from incidents.services.followup import FollowupConflict
-from incidents.services.incident import IncidentConflict
+from incidents.followup.services.common import FollowupConflict
+from incidents.incident.services import IncidentConflict
 
 
 class PreconditionFailed(APIException):
@@ -53,12 +53,12 @@ class VersionConflict(APIException):
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF `EXCEPTION_HANDLER`: see the module docstring for the mapping."""
     if isinstance(exc, IncidentConflict):
-        from incidents.api.serializers import IncidentSerializer
+        from incidents.incident.serializers import IncidentSerializer
 
         current = IncidentSerializer(exc.current, context={"request": context.get("request")}).data
         return Response({"detail": str(exc), "current": current}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, FollowupConflict):
-        from incidents.api.serializers import ActionItemSerializer, PolicyFindingSerializer
+        from incidents.followup.serializers import ActionItemSerializer, PolicyFindingSerializer
         from incidents.models import ActionItem
 
         kind = ActionItemSerializer if isinstance(exc.current, ActionItem) else PolicyFindingSerializer

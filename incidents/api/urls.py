@@ -5,24 +5,28 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from incidents.api import views
+from incidents.followup import api as followup_api
+from incidents.incident import api as incident_api
+from incidents.notify import api as notify_api
+from incidents.review import api as review_api
+from incidents.timeline import api as timeline_api
 
 router = DefaultRouter()
-router.register("incidents", views.IncidentViewSet, basename="incident")
-router.register("timeline-entries", views.TimelineEntryViewSet, basename="timeline-entry")
-router.register("contributing-factors", views.ContributingFactorViewSet, basename="contributing-factor")
-router.register("postmortems", views.PostmortemViewSet, basename="postmortem")
-router.register("action-items", views.ActionItemViewSet, basename="action-item")
-router.register("policy-findings", views.PolicyFindingViewSet, basename="policy-finding")
-router.register("services", views.ServiceViewSet, basename="service")
-router.register("teams", views.TeamViewSet, basename="team")
-router.register("changes", views.ChangeEventViewSet, basename="change")
-router.register("webhooks", views.WebhookEndpointViewSet, basename="webhook")
+router.register("incidents", incident_api.IncidentViewSet, basename="incident")
+router.register("timeline-entries", timeline_api.TimelineEntryViewSet, basename="timeline-entry")
+router.register("contributing-factors", review_api.ContributingFactorViewSet, basename="contributing-factor")
+router.register("postmortems", review_api.PostmortemViewSet, basename="postmortem")
+router.register("action-items", followup_api.ActionItemViewSet, basename="action-item")
+router.register("policy-findings", followup_api.PolicyFindingViewSet, basename="policy-finding")
+router.register("services", incident_api.ServiceViewSet, basename="service")
+router.register("teams", incident_api.TeamViewSet, basename="team")
+router.register("changes", timeline_api.ChangeEventViewSet, basename="change")
+router.register("webhooks", notify_api.WebhookEndpointViewSet, basename="webhook")
 
 app_name = "api"
 urlpatterns = [
-    path("v1/users/me/", views.MeView.as_view(), name="me"),
-    path("v1/alerts/", views.AlertView.as_view(), name="alerts"),
+    path("v1/users/me/", incident_api.MeView.as_view(), name="me"),
+    path("v1/alerts/", incident_api.AlertView.as_view(), name="alerts"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI sets inline styles; scripts stay 'self' only (the init script is served by the view).

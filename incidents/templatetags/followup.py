@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import template
 
+from incidents.followup.selectors import incident_action_items_for
 from incidents.models import ActionItem, Incident
-from incidents.selectors_followup import incident_action_items_for
 
 register = template.Library()
 

@@ -85,6 +85,6 @@ def attr_value(obj: object, name: str) -> object:
 @register.filter
 def may_declare(user: object) -> bool:
     """Whether `user` may declare incidents (accounts.permissions.can_declare), for showing the button."""
-    from accounts.permissions import can_declare
+    from incidents.permissions import can_declare
 
     return can_declare(user)

@@ -19,7 +19,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from incidents.models import EntryKind, EntrySource, EvidenceMarker
-from incidents.selectors import TimelineRow
+from incidents.timeline.selectors import TimelineRow
 
 register = template.Library()
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import SecurityEvent
 from accounts.security import security_event_record, security_events_prune
-from incidents.csv_export import safe_cell
+from incidents.csv import safe_cell
 
 pytestmark = pytest.mark.django_db
 

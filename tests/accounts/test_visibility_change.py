@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from incidents import services
+from incidents.incident import services
 from incidents.models import Notification, Subscription, Visibility
-from incidents.notifications import build_incident_email
+from incidents.notify.messages import build_incident_email
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from incidents.models import (
     PostmortemStatus,
     PostmortemVersion,
 )
-from incidents.services import review as review_svc
+from incidents.review.services import postmortems as review_svc
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from incidents.services import review as review_svc
+from incidents.review.services import postmortems as review_svc
 from tests.e2e.xss_payloads import PAYLOADS
 from tests.factories import ActionItemFactory, PolicyFindingFactory, TimelineEntryFactory
 

@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import SecurityEvent
-from incidents import services
+from incidents.followup.services.items import action_item_update
+from incidents.incident import services
+from incidents.incident.services import incident_restore, incident_soft_delete
 from incidents.models import Incident, Notification, Postmortem, Visibility
-from incidents.services.followup import action_item_update
-from incidents.services.incident import incident_restore, incident_soft_delete
-from incidents.services.reminders import reminders_sweep
+from incidents.notify.reminders import reminders_sweep
 from tests.factories import ActionItemFactory, PolicyFindingFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from incidents.blameless import check_text, names_from_users
+from incidents.review.blameless import check_text, names_from_users
 from tests.incidents.blameless_corpus import BLAME, CORPUS, NAMES, NEUTRAL
 
 RECALL_AT_LEAST = 0.90

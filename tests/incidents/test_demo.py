@@ -6,7 +6,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from incidents import demo
+from incidents.demo import gitlab as demo_gitlab
+from incidents.demo import people as demo_people
 from incidents.models import IncidentStatus
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +34,7 @@ def test_load_demo_twice_gives_the_same_rows(capsys):
 
 def test_demo_incident_has_the_public_facts():
     call_command("load_demo")
-    incident = demo.gitlab_incident()
+    incident = demo_gitlab.gitlab_incident()
     assert incident.severity == "SEV1"
     assert incident.status == IncidentStatus.RESOLVED
     assert incident.impact_duration == 18 * 3600 + 47 * 60
@@ -43,17 +44,18 @@ def test_demo_incident_has_the_public_facts():
     before_start = [e for e in entries if e.occurred_at < incident.started_at]
     assert len(before_start) >= 4, "context entries before the start are part of the story"
     notes = [e.body for e in entries if "Contributing factor" in e.body]
-    assert len(notes) == len(demo.GITLAB_FACTORS)
+    assert len(notes) == len(demo_gitlab.GITLAB_FACTORS)
 
 
 def test_demo_users_sign_in_with_the_documented_password():
     call_command("load_demo")
     client = Client()
     response = client.post(
-        reverse("accounts:login"), {"username": "commander@example.com", "password": demo.DEMO_PASSWORD}
+        reverse("accounts:login"),
+        {"username": "commander@example.com", "password": demo_people.DEMO_PASSWORD},
     )
     assert response.status_code == 302
-    page = client.get(reverse("incidents:detail", args=[demo.gitlab_incident().number]))
+    page = client.get(reverse("incidents:detail", args=[demo_gitlab.gitlab_incident().number]))
     assert "18 h 47 min" in page.content.decode()
 
 

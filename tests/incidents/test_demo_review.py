@@ -8,8 +8,9 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from incidents import blameless, demo
+from incidents.demo import gitlab as demo
 from incidents.models import FindingArea, PostmortemStatus, ReviewDecision
+from incidents.review import blameless
 
 pytestmark = pytest.mark.django_db
 

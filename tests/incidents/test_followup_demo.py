@@ -10,7 +10,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from incidents import demo
+from incidents.demo import followup as demo_followup
+from incidents.demo import gitlab as demo_gitlab
+from incidents.demo import people as demo_people
 from incidents.models import ActionItem, FindingStatus, PolicyFinding
 
 pytestmark = pytest.mark.django_db
@@ -18,8 +20,8 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_gitlab_incident_has_owned_action_items_some_overdue():
     call_command("load_demo")
-    items = list(ActionItem.objects.filter(incident=demo.gitlab_incident()).select_related("owner"))
-    assert len(items) == len(demo.GITLAB_ACTION_ITEMS)
+    items = list(ActionItem.objects.filter(incident=demo_gitlab.gitlab_incident()).select_related("owner"))
+    assert len(items) == len(demo_gitlab.GITLAB_ACTION_ITEMS)
     assert all(i.owner and i.due_date for i in items)
     overdue = [i for i in items if i.is_overdue]
     assert 3 <= len(overdue) < len(items)
@@ -35,12 +37,12 @@ def test_demo_items_stay_overdue_relative_to_the_day_of_loading():
 
 def test_demo_finding_is_driven_to_verified_and_closed_by_two_demo_users():
     call_command("load_demo")
-    finding = PolicyFinding.objects.get(title=demo.GITLAB_FINDING_TITLE)
+    finding = PolicyFinding.objects.get(title=demo_followup.GITLAB_FINDING_TITLE)
     assert finding.status == FindingStatus.OPEN
-    assert list(finding.incidents.all()) == [demo.gitlab_incident()]
+    assert list(finding.incidents.all()) == [demo_gitlab.gitlab_incident()]
     owner, verifier = Client(), Client()
     for client, email in ((owner, "dba-lead@example.com"), (verifier, "commander@example.com")):
-        client.post(reverse("accounts:login"), {"username": email, "password": demo.DEMO_PASSWORD})
+        client.post(reverse("accounts:login"), {"username": email, "password": demo_people.DEMO_PASSWORD})
     move = reverse("incidents:finding_transition", args=[finding.pk])
     verify = reverse("incidents:finding_verify", args=[finding.pk])
     assert owner.post(move, {"status": "remediating", "version": finding.version}).status_code == 302

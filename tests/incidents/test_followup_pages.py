@@ -511,7 +511,7 @@ def test_opening_a_finding_for_someone_else_emails_them(
 
 
 def test_team_board_counts_every_item_but_lists_the_soonest_due(client_for, lead, team, incident, settings):
-    from incidents import selectors_followup
+    from incidents.followup import selectors as selectors_followup
 
     limit = selectors_followup.BOARD_COLUMN_LIMIT
     for i in range(limit + 3):

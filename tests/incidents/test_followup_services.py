@@ -10,6 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Membership
 from accounts.services import user_deactivate
+from incidents.followup.services import common as services_common
+from incidents.followup.services import findings as services_findings
+from incidents.followup.services import items as services_items
+from incidents.followup.services import reassign as services_reassign
 from incidents.models import (
     ActionItem,
     ActionItemEvent,
@@ -19,8 +23,7 @@ from incidents.models import (
     PolicyFindingEvent,
     Visibility,
 )
-from incidents.services import events
-from incidents.services import followup as svc
+from incidents.notify import events
 from tests.factories import (
     ActionItemFactory,
     ContributingFactorFactory,
@@ -118,7 +121,7 @@ ITEM_REFUSED = [
 @pytest.mark.parametrize(("old", "new"), ITEM_ALLOWED)
 def test_item_transition_allowed_with_its_note(responder, incident, old, new):
     item = item_in(old, incident=incident)
-    result = svc.action_item_change_status(item=item, actor=responder, status=new, note="because")
+    result = services_items.action_item_change_status(item=item, actor=responder, status=new, note="because")
     result.refresh_from_db()
     assert result.status == new
     assert result.version == 2
@@ -130,7 +133,7 @@ def test_item_transition_allowed_with_its_note(responder, incident, old, new):
 def test_item_transition_refused_leaves_item_unchanged(responder, incident, old, new):
     item = item_in(old, incident=incident)
     with pytest.raises(ValidationError) as exc:
-        svc.action_item_change_status(item=item, actor=responder, status=new, note="because")
+        services_items.action_item_change_status(item=item, actor=responder, status=new, note="because")
     assert "status" in exc.value.message_dict
     item.refresh_from_db()
     assert (item.status, item.version) == (old, 1)
@@ -147,9 +150,11 @@ def test_item_transition_refused_leaves_item_unchanged(responder, incident, old,
 def test_done_wont_do_and_blocked_need_their_note(responder, incident, status, field, message):
     item = ActionItemFactory(incident=incident)
     with pytest.raises(ValidationError) as exc:
-        svc.action_item_change_status(item=item, actor=responder, status=status, note="   ")
+        services_items.action_item_change_status(item=item, actor=responder, status=status, note="   ")
     assert message in exc.value.message_dict["note"][0]
-    svc.action_item_change_status(item=item, actor=responder, status=status, note="Prompt shows the host")
+    services_items.action_item_change_status(
+        item=item, actor=responder, status=status, note="Prompt shows the host"
+    )
     item.refresh_from_db()
     assert getattr(item, field) == "Prompt shows the host"
 
@@ -157,8 +162,10 @@ def test_done_wont_do_and_blocked_need_their_note(responder, incident, status, f
 def test_reopening_a_done_item_needs_a_reason_and_clears_completion(responder, incident):
     item = item_in(S.DONE, incident=incident)
     with pytest.raises(ValidationError):
-        svc.action_item_change_status(item=item, actor=responder, status=S.OPEN)
-    svc.action_item_change_status(item=item, actor=responder, status=S.OPEN, note="Prompt still ambiguous")
+        services_items.action_item_change_status(item=item, actor=responder, status=S.OPEN)
+    services_items.action_item_change_status(
+        item=item, actor=responder, status=S.OPEN, note="Prompt still ambiguous"
+    )
     item.refresh_from_db()
     assert item.status == S.OPEN
     assert item.completed_at is None
@@ -172,19 +179,21 @@ def test_item_status_change_by_persona(personas, incident, persona, allowed):
     item = ActionItemFactory(incident=incident)
     actor = personas[persona]
     if allowed:
-        svc.action_item_change_status(item=item, actor=actor, status=S.IN_PROGRESS)
+        services_items.action_item_change_status(item=item, actor=actor, status=S.IN_PROGRESS)
         item.refresh_from_db()
         assert item.status == S.IN_PROGRESS
     else:
         with pytest.raises(PermissionDenied):
-            svc.action_item_change_status(item=item, actor=actor, status=S.IN_PROGRESS)
+            services_items.action_item_change_status(item=item, actor=actor, status=S.IN_PROGRESS)
         item.refresh_from_db()
         assert item.status == S.OPEN
 
 
 def test_viewer_who_owns_the_item_may_close_it(owner, incident):
     item = ActionItemFactory(incident=incident, owner=owner)
-    svc.action_item_change_status(item=item, actor=owner, status=S.DONE, note="Prompts now red on prod")
+    services_items.action_item_change_status(
+        item=item, actor=owner, status=S.DONE, note="Prompts now red on prod"
+    )
     item.refresh_from_db()
     assert item.status == S.DONE
 
@@ -192,20 +201,24 @@ def test_viewer_who_owns_the_item_may_close_it(owner, incident):
 def test_owner_who_cannot_see_the_restricted_incident_still_closes_their_item(outsider, commander):
     incident = IncidentFactory(visibility=Visibility.RESTRICTED, commander=commander)
     item = ActionItemFactory(incident=incident, owner=outsider)
-    from accounts.permissions import action_items_visible_to, can_view_incident
+    from incidents.permissions import action_items_visible_to, can_view_incident
 
     assert not can_view_incident(outsider, incident)
     assert list(action_items_visible_to(outsider)) == [item]
-    svc.action_item_change_status(item=item, actor=outsider, status=S.DONE, note="Done")
+    services_items.action_item_change_status(item=item, actor=outsider, status=S.DONE, note="Done")
     item.refresh_from_db()
     assert item.status == S.DONE
 
 
 def test_stale_item_edit_is_refused_and_nothing_is_saved(responder, commander, incident):
     item = ActionItemFactory(incident=incident, title="Original")
-    svc.action_item_update(item=item, actor=commander, expected_version=1, title="Commander's title")
-    with pytest.raises(svc.FollowupConflict) as exc:
-        svc.action_item_update(item=item, actor=responder, expected_version=1, title="Responder's title")
+    services_items.action_item_update(
+        item=item, actor=commander, expected_version=1, title="Commander's title"
+    )
+    with pytest.raises(services_common.FollowupConflict) as exc:
+        services_items.action_item_update(
+            item=item, actor=responder, expected_version=1, title="Responder's title"
+        )
     assert exc.value.current.title == "Commander's title"
     assert exc.value.current.version == 2
     item.refresh_from_db()
@@ -216,7 +229,7 @@ def test_creating_with_an_owner_emits_assigned_on_commit(
     responder, owner, incident, received, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        item = svc.action_item_create(
+        item = services_items.action_item_create(
             actor=responder, incident=incident, title="Hourly snapshots", owner=owner
         )
     assert ("action_item.assigned", {"item_id": item.pk, "owner_id": owner.pk, "previous_owner_id": None,
@@ -228,10 +241,10 @@ def test_reassigning_emits_assigned_for_the_new_owner_only(
 ):
     item = ActionItemFactory(incident=incident, owner=owner)
     with django_capture_on_commit_callbacks(execute=True):
-        svc.action_item_update(item=item, actor=responder, title="Renamed")
+        services_items.action_item_update(item=item, actor=responder, title="Renamed")
     assert received == []
     with django_capture_on_commit_callbacks(execute=True):
-        svc.action_item_update(item=item, actor=responder, owner=commander)
+        services_items.action_item_update(item=item, actor=responder, owner=commander)
     assert [(n, p["owner_id"], p["previous_owner_id"]) for n, p in received] == [
         ("action_item.assigned", commander.pk, owner.pk)
     ]
@@ -240,13 +253,13 @@ def test_reassigning_emits_assigned_for_the_new_owner_only(
 def test_default_due_date_follows_the_priority_target(responder, incident, settings):
     settings.ACTION_ITEM_DUE_TARGET_DAYS = {"P1": 7, "P2": 30, "P3": 90}
     with time_machine.travel(dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC), tick=False):
-        item = svc.action_item_create(actor=responder, incident=incident, title="x", priority="P1")
+        item = services_items.action_item_create(actor=responder, incident=incident, title="x", priority="P1")
     assert item.due_date == dt.date(2026, 3, 17)
     assert item.target_due_date == dt.date(2026, 3, 17)
 
 
 def test_due_date_past_the_target_is_shown_as_a_breach(responder, incident):
-    item = svc.action_item_create(
+    item = services_items.action_item_create(
         actor=responder,
         incident=incident,
         title="x",
@@ -254,19 +267,19 @@ def test_due_date_past_the_target_is_shown_as_a_breach(responder, incident):
         due_date=utc_today() + dt.timedelta(days=60),
     )
     assert item.breaches_target
-    other = svc.action_item_create(actor=responder, incident=incident, title="y", priority="P3")
+    other = services_items.action_item_create(actor=responder, incident=incident, title="y", priority="P3")
     assert not other.breaches_target
 
 
 def test_it_did_not_work_reopens_the_item(owner, incident, received, django_capture_on_commit_callbacks):
     item = ActionItemFactory(incident=incident, owner=owner, recheck_date=utc_today())
-    svc.action_item_change_status(item=item, actor=owner, status=S.DONE, note="Alert added")
+    services_items.action_item_change_status(item=item, actor=owner, status=S.DONE, note="Alert added")
     item.refresh_from_db()
     assert item.recheck_due
     with pytest.raises(ValidationError):
-        svc.action_item_confirm_effect(item=item, actor=owner, worked=False, note="")
+        services_items.action_item_confirm_effect(item=item, actor=owner, worked=False, note="")
     with django_capture_on_commit_callbacks(execute=True):
-        svc.action_item_confirm_effect(
+        services_items.action_item_confirm_effect(
             item=item, actor=owner, worked=False, note="Empty backup went unnoticed again"
         )
     item.refresh_from_db()
@@ -280,7 +293,7 @@ def test_it_did_not_work_reopens_the_item(owner, incident, received, django_capt
 
 def test_it_worked_keeps_the_item_done(owner, incident):
     item = item_in(S.DONE, incident=incident, owner=owner, recheck_date=utc_today())
-    svc.action_item_confirm_effect(item=item, actor=owner, worked=True)
+    services_items.action_item_confirm_effect(item=item, actor=owner, worked=True)
     item.refresh_from_db()
     assert (item.status, item.recheck_outcome) == (S.DONE, "worked")
 
@@ -288,7 +301,7 @@ def test_it_worked_keeps_the_item_done(owner, incident):
 def test_only_a_done_item_can_be_rechecked(owner, incident):
     item = ActionItemFactory(incident=incident, owner=owner)
     with pytest.raises(ValidationError):
-        svc.action_item_confirm_effect(item=item, actor=owner, worked=True)
+        services_items.action_item_confirm_effect(item=item, actor=owner, worked=True)
 
 
 def test_a_recurring_factor_flags_done_items_of_the_earlier_occurrence(commander, incident):
@@ -296,7 +309,7 @@ def test_a_recurring_factor_flags_done_items_of_the_earlier_occurrence(commander
     done = item_in(S.DONE, incident=first.incident, factor=first)
     still_open = ActionItemFactory(incident=first.incident, factor=first)
     again = ContributingFactorFactory(incident=incident)
-    svc.contributing_factor_mark_recurrence(factor=again, actor=commander, earlier=first)
+    services_items.contributing_factor_mark_recurrence(factor=again, actor=commander, earlier=first)
     done.refresh_from_db()
     still_open.refresh_from_db()
     assert done.did_not_prevent_recurrence
@@ -304,7 +317,7 @@ def test_a_recurring_factor_flags_done_items_of_the_earlier_occurrence(commander
     assert done.recurrence_incident == incident
     assert not still_open.did_not_prevent_recurrence
     # Calling again flags nothing new.
-    assert svc.action_items_flag_recurrence(factor=again) == []
+    assert services_items.action_items_flag_recurrence(factor=again) == []
 
 
 def test_recurrence_follows_the_chain_and_refuses_loops(commander):
@@ -312,21 +325,21 @@ def test_recurrence_follows_the_chain_and_refuses_loops(commander):
     b = ContributingFactorFactory()
     c = ContributingFactorFactory()
     old_item = item_in(S.DONE, incident=a.incident, factor=a)
-    svc.contributing_factor_mark_recurrence(factor=b, actor=None, earlier=a)
-    svc.contributing_factor_mark_recurrence(factor=c, actor=None, earlier=b)
+    services_items.contributing_factor_mark_recurrence(factor=b, actor=None, earlier=a)
+    services_items.contributing_factor_mark_recurrence(factor=c, actor=None, earlier=b)
     old_item.refresh_from_db()
     assert old_item.recurrence_incident == b.incident  # flagged at the first recurrence, kept
     with pytest.raises(ValidationError):
-        svc.contributing_factor_mark_recurrence(factor=a, actor=None, earlier=c)
+        services_items.contributing_factor_mark_recurrence(factor=a, actor=None, earlier=c)
 
 
 def test_a_third_occurrence_marked_against_the_first_flags_the_second_occurrences_items(commander):
     first = ContributingFactorFactory()
     second = ContributingFactorFactory()
     second_item = item_in(S.DONE, incident=second.incident, factor=second)
-    svc.contributing_factor_mark_recurrence(factor=second, actor=None, earlier=first)
+    services_items.contributing_factor_mark_recurrence(factor=second, actor=None, earlier=first)
     third = ContributingFactorFactory()
-    svc.contributing_factor_mark_recurrence(factor=third, actor=None, earlier=first)
+    services_items.contributing_factor_mark_recurrence(factor=third, actor=None, earlier=first)
     second_item.refresh_from_db()
     assert second_item.did_not_prevent_recurrence
     assert second_item.recurrence_incident == third.incident
@@ -335,10 +348,12 @@ def test_a_third_occurrence_marked_against_the_first_flags_the_second_occurrence
 def test_reviewing_a_recurrence_can_reopen_the_item(commander, incident):
     first = ContributingFactorFactory()
     item = item_in(S.DONE, incident=first.incident, factor=first)
-    svc.contributing_factor_mark_recurrence(
+    services_items.contributing_factor_mark_recurrence(
         factor=ContributingFactorFactory(incident=incident), actor=None, earlier=first
     )
-    svc.action_item_review_recurrence(item=item, actor=commander, note="Needs a second check", reopen=True)
+    services_items.action_item_review_recurrence(
+        item=item, actor=commander, note="Needs a second check", reopen=True
+    )
     item.refresh_from_db()
     assert item.status == S.OPEN
     assert not item.needs_recurrence_review
@@ -378,7 +393,9 @@ FINDING_REFUSED = [
 @pytest.mark.parametrize(("old", "new"), FINDING_ALLOWED)
 def test_finding_transition_allowed(responder, old, new):
     finding = finding_in(old)
-    svc.policy_finding_transition(finding=finding, actor=responder, status=new, note="evidence or reason")
+    services_findings.policy_finding_transition(
+        finding=finding, actor=responder, status=new, note="evidence or reason"
+    )
     finding.refresh_from_db()
     assert finding.status == new
     event = finding.events.get(kind=PolicyFindingEvent.Kind.STATUS)
@@ -389,7 +406,7 @@ def test_finding_transition_allowed(responder, old, new):
 def test_finding_transition_refused(responder, old, new):
     finding = finding_in(old)
     with pytest.raises(ValidationError):
-        svc.policy_finding_transition(finding=finding, actor=responder, status=new, note="x")
+        services_findings.policy_finding_transition(finding=finding, actor=responder, status=new, note="x")
     finding.refresh_from_db()
     assert (finding.status, finding.version) == (old, 1)
 
@@ -397,11 +414,11 @@ def test_finding_transition_refused(responder, old, new):
 def test_remediated_needs_evidence_and_reopening_needs_a_reason(responder):
     finding = finding_in(F.REMEDIATING)
     with pytest.raises(ValidationError) as exc:
-        svc.policy_finding_transition(finding=finding, actor=responder, status=F.REMEDIATED)
+        services_findings.policy_finding_transition(finding=finding, actor=responder, status=F.REMEDIATED)
     assert "evidence" in exc.value.message_dict["note"][0]
     closed = finding_in(F.CLOSED)
     with pytest.raises(ValidationError):
-        svc.policy_finding_transition(finding=closed, actor=responder, status=F.OPEN)
+        services_findings.policy_finding_transition(finding=closed, actor=responder, status=F.OPEN)
 
 
 @pytest.mark.parametrize(
@@ -412,12 +429,12 @@ def test_finding_transition_by_persona(personas, persona, allowed):
     finding = finding_in(F.OPEN)
     actor = personas[persona]
     if allowed:
-        svc.policy_finding_transition(finding=finding, actor=actor, status=F.REMEDIATING)
+        services_findings.policy_finding_transition(finding=finding, actor=actor, status=F.REMEDIATING)
         finding.refresh_from_db()
         assert finding.status == F.REMEDIATING
     else:
         with pytest.raises(PermissionDenied):
-            svc.policy_finding_transition(finding=finding, actor=actor, status=F.REMEDIATING)
+            services_findings.policy_finding_transition(finding=finding, actor=actor, status=F.REMEDIATING)
 
 
 @pytest.mark.parametrize(
@@ -436,12 +453,14 @@ def test_verification_by_persona_never_the_owner(personas, owner, persona, allow
     finding = finding_in(F.REMEDIATED, owner=owner, evidence="Two-person rule enforced")
     actor = personas[persona]
     if allowed:
-        svc.policy_finding_verify(finding=finding, actor=actor, evidence="Tried it: the second check fired")
+        services_findings.policy_finding_verify(
+            finding=finding, actor=actor, evidence="Tried it: the second check fired"
+        )
         finding.refresh_from_db()
         assert (finding.status, finding.verified_by) == (F.VERIFIED, actor)
     else:
         with pytest.raises((PermissionDenied, ValidationError)):
-            svc.policy_finding_verify(finding=finding, actor=actor, evidence="looks fine")
+            services_findings.policy_finding_verify(finding=finding, actor=actor, evidence="looks fine")
         finding.refresh_from_db()
         assert finding.status == F.REMEDIATED
 
@@ -449,17 +468,19 @@ def test_verification_by_persona_never_the_owner(personas, owner, persona, allow
 def test_owner_who_is_a_responder_still_cannot_verify(responder):
     finding = finding_in(F.REMEDIATED, owner=responder)
     with pytest.raises(ValidationError) as exc:
-        svc.policy_finding_verify(finding=finding, actor=responder, evidence="I checked my own work")
+        services_findings.policy_finding_verify(
+            finding=finding, actor=responder, evidence="I checked my own work"
+        )
     assert "someone else" in exc.value.message_dict["evidence"][0]
 
 
 def test_verification_needs_evidence_and_a_remediated_finding(responder, commander):
     finding = finding_in(F.REMEDIATED, owner=commander)
     with pytest.raises(ValidationError):
-        svc.policy_finding_verify(finding=finding, actor=responder, evidence=" ")
+        services_findings.policy_finding_verify(finding=finding, actor=responder, evidence=" ")
     open_finding = finding_in(F.OPEN, owner=commander)
     with pytest.raises(ValidationError):
-        svc.policy_finding_verify(finding=open_finding, actor=responder, evidence="x")
+        services_findings.policy_finding_verify(finding=open_finding, actor=responder, evidence="x")
 
 
 @pytest.mark.parametrize(
@@ -479,7 +500,7 @@ def test_risk_acceptance_by_persona_never_the_owner(personas, owner, lead, perso
     until = utc_today() + dt.timedelta(days=30)
     actor = personas[persona]
     if allowed:
-        svc.policy_finding_accept_risk(
+        services_findings.policy_finding_accept_risk(
             finding=finding, actor=actor, until=until, reason="Compensating control"
         )
         finding.refresh_from_db()
@@ -490,7 +511,9 @@ def test_risk_acceptance_by_persona_never_the_owner(personas, owner, lead, perso
         )
     else:
         with pytest.raises((PermissionDenied, ValidationError)):
-            svc.policy_finding_accept_risk(finding=finding, actor=actor, until=until, reason="r")
+            services_findings.policy_finding_accept_risk(
+                finding=finding, actor=actor, until=until, reason="r"
+            )
         finding.refresh_from_db()
         assert finding.status == F.OPEN
 
@@ -498,7 +521,7 @@ def test_risk_acceptance_by_persona_never_the_owner(personas, owner, lead, perso
 def test_lead_who_owns_the_finding_cannot_accept_its_risk(lead):
     finding = finding_in(F.OPEN, owner=lead)
     with pytest.raises(ValidationError) as exc:
-        svc.policy_finding_accept_risk(
+        services_findings.policy_finding_accept_risk(
             finding=finding, actor=lead, until=utc_today() + dt.timedelta(days=3), reason="r"
         )
     assert "someone else" in exc.value.message_dict["reason"][0]
@@ -507,10 +530,12 @@ def test_lead_who_owns_the_finding_cannot_accept_its_risk(lead):
 def test_risk_acceptance_needs_a_future_expiry_and_a_reason(lead):
     finding = finding_in(F.OPEN)
     with pytest.raises(ValidationError) as exc:
-        svc.policy_finding_accept_risk(finding=finding, actor=lead, until=utc_today(), reason="")
+        services_findings.policy_finding_accept_risk(
+            finding=finding, actor=lead, until=utc_today(), reason=""
+        )
     assert set(exc.value.message_dict) == {"until", "reason"}
     with pytest.raises(ValidationError):
-        svc.policy_finding_accept_risk(
+        services_findings.policy_finding_accept_risk(
             finding=finding, actor=lead, until=utc_today() + dt.timedelta(days=400), reason="r"
         )
 
@@ -521,19 +546,19 @@ def test_acceptance_expiry_reopens_the_finding_on_the_owners_date(
     auckland = UserFactory(time_zone="Pacific/Auckland")
     finding = finding_in(F.REMEDIATING, owner=auckland)
     with time_machine.travel(dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC), tick=False):
-        svc.policy_finding_accept_risk(
+        services_findings.policy_finding_accept_risk(
             finding=finding, actor=lead, until=dt.date(2026, 6, 30), reason="Vendor fix due in June"
         )
     # 30 June 11:00 UTC is 23:00 on 30 June in Auckland: still accepted.
     with time_machine.travel(dt.datetime(2026, 6, 30, 11, tzinfo=dt.UTC), tick=False):
-        assert svc.policy_finding_expire_acceptances() == []
+        assert services_findings.policy_finding_expire_acceptances() == []
     # 30 June 12:30 UTC is already 1 July in Auckland: the acceptance has ended.
     with (
         time_machine.travel(dt.datetime(2026, 6, 30, 12, 30, tzinfo=dt.UTC), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        assert svc.policy_finding_expire_acceptances() == [finding.pk]
-        assert svc.policy_finding_expire_acceptances() == []
+        assert services_findings.policy_finding_expire_acceptances() == [finding.pk]
+        assert services_findings.policy_finding_expire_acceptances() == []
     finding.refresh_from_db()
     assert finding.status == F.OPEN
     assert finding.risk_accepted_until is None
@@ -544,7 +569,7 @@ def test_acceptance_expiry_reopens_the_finding_on_the_owners_date(
 
 def test_a_closed_finding_seen_in_a_new_incident_reopens_and_links_it(commander, incident):
     finding = finding_in(F.CLOSED, verified_by=commander)
-    svc.policy_finding_seen_again(finding=finding, incident=incident, actor=commander)
+    services_findings.policy_finding_seen_again(finding=finding, incident=incident, actor=commander)
     finding.refresh_from_db()
     assert finding.status == F.OPEN
     assert finding.verified_by is None
@@ -552,14 +577,14 @@ def test_a_closed_finding_seen_in_a_new_incident_reopens_and_links_it(commander,
     assert finding.events.filter(kind=PolicyFindingEvent.Kind.SEEN_AGAIN, incident=incident).exists()
     # Seen again in the same incident: nothing more happens.
     version = finding.version
-    svc.policy_finding_seen_again(finding=finding, incident=incident, actor=commander)
+    services_findings.policy_finding_seen_again(finding=finding, incident=incident, actor=commander)
     finding.refresh_from_db()
     assert finding.version == version
 
 
 def test_an_open_finding_seen_again_only_links_the_incident(commander, incident):
     finding = finding_in(F.REMEDIATING)
-    svc.policy_finding_seen_again(finding=finding, incident=incident, actor=commander)
+    services_findings.policy_finding_seen_again(finding=finding, incident=incident, actor=commander)
     finding.refresh_from_db()
     assert finding.status == F.REMEDIATING
     assert finding.incidents.count() == 1
@@ -567,7 +592,7 @@ def test_an_open_finding_seen_again_only_links_the_incident(commander, incident)
 
 def test_verifier_cannot_be_the_owner(responder):
     with pytest.raises(ValidationError) as exc:
-        svc.policy_finding_create(
+        services_findings.policy_finding_create(
             actor=responder, area="access_control", title="t", owner=responder, verifier=responder
         )
     assert "verifier" in exc.value.message_dict
@@ -575,7 +600,7 @@ def test_verifier_cannot_be_the_owner(responder):
 
 def test_a_remediation_item_links_to_the_finding_and_leaves_its_status_to_people(responder):
     finding = finding_in(F.OPEN)
-    svc.action_item_create(actor=responder, finding=finding, title="Require a second person")
+    services_items.action_item_create(actor=responder, finding=finding, title="Require a second person")
     finding.refresh_from_db()
     assert finding.status == F.OPEN
     assert [i.title for i in finding.action_items.all()] == ["Require a second person"]
@@ -584,14 +609,14 @@ def test_a_remediation_item_links_to_the_finding_and_leaves_its_status_to_people
 def test_a_viewer_cannot_add_remediation_items(viewer):
     finding = finding_in(F.OPEN)
     with pytest.raises(PermissionDenied):
-        svc.action_item_create(actor=viewer, finding=finding, title="x")
+        services_items.action_item_create(actor=viewer, finding=finding, title="x")
 
 
 def test_review_can_open_a_draft_finding_with_assignment_event(
     responder, owner, incident, received, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        finding = svc.policy_finding_create(
+        finding = services_findings.policy_finding_create(
             actor=None,
             area="access_control",
             title="One person could change production alone",
@@ -630,8 +655,10 @@ def test_bulk_reassign_moves_open_work_to_an_active_person(admin_user, owner, re
     finding = finding_in(F.OPEN, owner=owner, verifier=responder)
     user_deactivate(user=owner, actor=admin_user)
     with pytest.raises(ValidationError):
-        svc.followup_reassign(actor=admin_user, new_owner=owner, items=items)
-    n = svc.followup_reassign(actor=admin_user, new_owner=responder, items=items, findings=[finding])
+        services_reassign.followup_reassign(actor=admin_user, new_owner=owner, items=items)
+    n = services_reassign.followup_reassign(
+        actor=admin_user, new_owner=responder, items=items, findings=[finding]
+    )
     assert n == (2, 1)
     assert set(ActionItem.objects.values_list("owner", flat=True)) == {responder.pk}
     finding.refresh_from_db()
@@ -641,13 +668,13 @@ def test_bulk_reassign_moves_open_work_to_an_active_person(admin_user, owner, re
 def test_bulk_reassign_is_for_leads_and_admins(responder, commander, incident):
     item = ActionItemFactory(incident=incident, owner=commander)
     with pytest.raises(PermissionDenied):
-        svc.followup_reassign(actor=responder, new_owner=responder, items=[item])
+        services_reassign.followup_reassign(actor=responder, new_owner=responder, items=[item])
 
 
 def test_assigning_to_a_deactivated_user_is_refused(responder, owner, incident, admin_user):
     user_deactivate(user=owner, actor=admin_user)
     with pytest.raises(ValidationError) as exc:
-        svc.action_item_create(actor=responder, incident=incident, title="x", owner=owner)
+        services_items.action_item_create(actor=responder, incident=incident, title="x", owner=owner)
     assert "deactivated" in exc.value.message_dict["owner"][0]
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import F
 
-from incidents import metrics
+from incidents.insights import metrics
 from incidents.models import ActionItem, Incident, TimelineEntry
 
 pytestmark = pytest.mark.django_db

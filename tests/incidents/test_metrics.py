@@ -21,7 +21,8 @@ import zoneinfo
 import pytest
 import time_machine
 
-from incidents import metrics, services
+from incidents.incident import services
+from incidents.insights import metrics
 from incidents.models import ActionItemStatus, FactorCategory, FindingStatus, IncidentStatus, Visibility
 from tests.factories import (
     ActionItemFactory,

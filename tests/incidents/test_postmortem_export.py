@@ -11,8 +11,9 @@ import pytest
 from django.urls import reverse
 
 from incidents.models import FactorCategory
-from incidents.services import postmortem as document
-from incidents.services import review as svc
+from incidents.review import documents as review_documents
+from incidents.review import exports as review_exports
+from incidents.review.services import postmortems as svc
 from tests.factories import ActionItemFactory, ContributingFactorFactory, TimelineEntryFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,18 +50,18 @@ def test_markdown_round_trip_loses_nothing(pm, responder):
         postmortem=pm, actor=responder, should_have_caught="A restore test — nightly", unnoticed_seconds=3600
     )
     pm.refresh_from_db()
-    exported = document.export_markdown(pm)
-    back = document.import_markdown(exported)
+    exported = review_exports.export_markdown(pm)
+    back = review_exports.import_markdown(exported)
     assert back.sections == pm.sections
     assert back.questions["should_have_caught"] == "A restore test — nightly"
     assert back.questions["unnoticed_seconds"] == 3600
-    assert back.schema_version == document.SCHEMA_VERSION
+    assert back.schema_version == review_exports.SCHEMA_VERSION
 
 
 def test_json_round_trip_loses_nothing(pm, responder):
     pm = svc.postmortem_save(postmortem=pm, actor=responder, sections=RICH, expected_version=pm.version)
-    text = json.dumps(document.export_json(pm), ensure_ascii=False)
-    back = document.import_json(json.loads(text))
+    text = json.dumps(review_exports.export_json(pm), ensure_ascii=False)
+    back = review_exports.import_json(json.loads(text))
     assert back.sections == pm.sections
     assert "数据库" in text
 
@@ -92,7 +93,7 @@ def test_json_is_complete(pm, responder, incident):
     )
     factor.evidence_entries.add(entry)
     ActionItemFactory(incident=incident, factor=factor, title="Test restores")
-    data = document.export_json(pm)
+    data = review_exports.export_json(pm)
     assert data["schema_version"] == 1
     assert data["timeline"][0]["id"] == entry.pk
     assert data["timeline"][0]["key_moment"] is True
@@ -230,9 +231,9 @@ def test_xss_payloads_absent_from_the_pdf(client_for, pm, responder, incident):
 
 def test_pdf_view_explains_missing_libraries(client_for, pm, responder, incident, monkeypatch):
     def unavailable(html):
-        raise document.PdfUnavailable("cannot load library 'libpango-1.0-0'")
+        raise review_exports.PdfUnavailable("cannot load library 'libpango-1.0-0'")
 
-    monkeypatch.setattr(document, "render_pdf", unavailable)
+    monkeypatch.setattr(review_exports, "render_pdf", unavailable)
     response = client_for(responder).get(reverse("incidents:postmortem_export_pdf", args=[incident.number]))
     assert response.status_code == 503
     assert "libpango" in response.content.decode()
@@ -241,20 +242,20 @@ def test_pdf_view_explains_missing_libraries(client_for, pm, responder, incident
 
 def test_clean_source_keeps_code_and_defuses_html():
     text = "Use `<script>` here\n\n```html\n<script>ok()</script>\n```\n\n<script>bad()</script> [x](javascript:y) <https://ok.example>"
-    cleaned = document.clean_source(text)
+    cleaned = review_documents.clean_source(text)
     assert "`<script>`" in cleaned
     assert "```html\n<script>ok()</script>\n```" in cleaned
     assert "&lt;script>bad()" in cleaned
     assert "javascript:" not in cleaned.replace("`<script>`", "")
     assert "<https://ok.example>" in cleaned
-    assert document.clean_source(cleaned) == cleaned
-    assert document.clean_source("latency < 200 ms, a -> b") == "latency < 200 ms, a -> b"
+    assert review_documents.clean_source(cleaned) == cleaned
+    assert review_documents.clean_source("latency < 200 ms, a -> b") == "latency < 200 ms, a -> b"
 
 
 def test_import_refuses_a_file_over_the_limit(client_for, pm, responder, incident):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from incidents.views.review import IMPORT_MAX_BYTES
+    from incidents.review.views.documents import IMPORT_MAX_BYTES
 
     big = SimpleUploadedFile("big.md", b"x" * (IMPORT_MAX_BYTES + 1))
     response = client_for(responder).post(url_import(incident), {"file": big, "version": pm.version})

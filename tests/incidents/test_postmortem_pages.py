@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from accounts.models import Membership
 from incidents.models import ActionItem, ContributingFactor, FactorCategory, PostmortemStatus, ReviewDecision
-from incidents.services import review as svc
+from incidents.review.services import factors as services_factors
+from incidents.review.services import postmortems as services_postmortems
 from tests.factories import (
     ActionItemFactory,
     ContributingFactorFactory,
@@ -30,7 +31,7 @@ def reviewer(team):
 
 @pytest.fixture
 def pm(incident, responder):
-    return svc.postmortem_start(incident=incident, actor=responder)
+    return services_postmortems.postmortem_start(incident=incident, actor=responder)
 
 
 def url(name, incident):
@@ -67,7 +68,7 @@ def test_incident_page_links_the_postmortem_and_shows_recurrence(client_for, com
     from tests.factories import IncidentFactory
 
     earlier = ContributingFactorFactory(incident=IncidentFactory(), title="No restore tests")
-    svc.factor_create(
+    services_factors.factor_create(
         incident=incident,
         actor=commander,
         category=FactorCategory.TESTING_GAP,
@@ -153,9 +154,11 @@ def test_workflow_through_the_web(client_for, responder, reviewer, commander, pm
 
 
 def test_stale_review_decision_is_refused(client_for, responder, reviewer, pm, incident):
-    pm, _ = svc.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
+    pm, _ = services_postmortems.postmortem_request_review(
+        postmortem=pm, actor=responder, reviewers=[reviewer]
+    )
     read_version = pm.version
-    svc.postmortem_save(
+    services_postmortems.postmortem_save(
         postmortem=pm, actor=responder, sections={"impact": "new"}, expected_version=pm.version
     )
     response = client_for(reviewer).post(
@@ -236,11 +239,11 @@ def test_factor_form_refuses_test_types_for_other_categories(client_for, respond
 
 
 def test_diff_page_shows_changes(client_for, responder, pm, incident):
-    svc.postmortem_save(
+    services_postmortems.postmortem_save(
         postmortem=pm, actor=responder, sections={"summary": "old line"}, expected_version=pm.version
     )
     pm.refresh_from_db()
-    svc.postmortem_save(
+    services_postmortems.postmortem_save(
         postmortem=pm, actor=responder, sections={"summary": "new line"}, expected_version=pm.version
     )
     body = client_for(responder).get(url("postmortem_diff", incident) + "?a=2&b=3").content.decode()
@@ -277,7 +280,7 @@ def test_postmortem_pages_query_count_does_not_grow(
 
 
 def test_postmortem_page_shows_the_timeline_key_moments_first(client_for, commander, incident):
-    from incidents.services.review import postmortem_start
+    from incidents.review.services.postmortems import postmortem_start
     from tests.factories import TimelineEntryFactory
 
     TimelineEntryFactory(incident=incident, body="Replication lag alert fired")

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import Membership
+from incidents.followup.services import items as services_items
 from incidents.models import (
     FactorCategory,
     FindingArea,
@@ -15,8 +16,9 @@ from incidents.models import (
     PostmortemTemplate,
     ReviewDecision,
 )
-from incidents.services import postmortem as document
-from incidents.services import review as svc
+from incidents.review import documents as document
+from incidents.review.services import factors as services_factors
+from incidents.review.services import postmortems as services_postmortems
 from tests.factories import (
     ContributingFactorFactory,
     IncidentFactory,
@@ -44,41 +46,47 @@ def second_reviewer(team):
 
 @pytest.fixture
 def pm(incident, responder):
-    return svc.postmortem_start(incident=incident, actor=responder)
+    return services_postmortems.postmortem_start(incident=incident, actor=responder)
 
 
 def _save(pm, actor, **sections):
-    return svc.postmortem_save(postmortem=pm, actor=actor, sections=sections, expected_version=pm.version)
+    return services_postmortems.postmortem_save(
+        postmortem=pm, actor=actor, sections=sections, expected_version=pm.version
+    )
 
 
 def test_starting_uses_the_full_template_and_keeps_version_one(pm, responder):
     assert pm.template.name == "Full"
-    assert set(pm.sections) == set(svc.SECTION_KEYS)
+    assert set(pm.sections) == set(services_postmortems.SECTION_KEYS)
     assert pm.author == responder
     assert list(pm.versions.values_list("number", flat=True)) == [1]
 
 
 def test_lightweight_template_only_fills_five_sections(incident, responder):
     light = PostmortemTemplate.objects.get(name="Lightweight")
-    pm = svc.postmortem_start(incident=incident, actor=responder, template=light)
+    pm = services_postmortems.postmortem_start(incident=incident, actor=responder, template=light)
     filled = {k for k, v in pm.sections.items() if v}
     assert filled == {"summary", "impact", "trigger", "response", "lessons"}
 
 
 def test_starting_twice_returns_the_same_postmortem(pm, incident, commander):
-    again = svc.postmortem_start(incident=incident, actor=commander)
+    again = services_postmortems.postmortem_start(incident=incident, actor=commander)
     assert again.pk == pm.pk
     assert again.author_id == pm.author_id
 
 
 def test_full_workflow_to_published(pm, responder, reviewer, commander):
     pm = _save(pm, responder, summary="The primary's data directory was removed.")
-    pm, _ = svc.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
+    pm, _ = services_postmortems.postmortem_request_review(
+        postmortem=pm, actor=responder, reviewers=[reviewer]
+    )
     assert pm.status == PostmortemStatus.IN_REVIEW
-    svc.postmortem_review_decide(postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED)
+    services_postmortems.postmortem_review_decide(
+        postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED
+    )
     pm.refresh_from_db()
     assert pm.status == PostmortemStatus.APPROVED
-    pm = svc.postmortem_publish(postmortem=pm, actor=commander)
+    pm = services_postmortems.postmortem_publish(postmortem=pm, actor=commander)
     assert pm.status == PostmortemStatus.PUBLISHED
     assert pm.published_at is not None
     frozen = pm.versions.get(is_published=True)
@@ -87,23 +95,31 @@ def test_full_workflow_to_published(pm, responder, reviewer, commander):
 
 
 def test_approved_only_when_every_reviewer_approved(pm, responder, reviewer, second_reviewer):
-    pm, _ = svc.postmortem_request_review(
+    pm, _ = services_postmortems.postmortem_request_review(
         postmortem=pm, actor=responder, reviewers=[reviewer, second_reviewer]
     )
-    svc.postmortem_review_decide(postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED)
+    services_postmortems.postmortem_review_decide(
+        postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED
+    )
     pm.refresh_from_db()
     assert pm.status == PostmortemStatus.IN_REVIEW
-    svc.postmortem_review_decide(postmortem=pm, actor=second_reviewer, decision=ReviewDecision.APPROVED)
+    services_postmortems.postmortem_review_decide(
+        postmortem=pm, actor=second_reviewer, decision=ReviewDecision.APPROVED
+    )
     pm.refresh_from_db()
     assert pm.status == PostmortemStatus.APPROVED
 
 
 def test_requesting_changes_needs_a_comment_and_blocks_approval(pm, responder, reviewer):
-    pm, _ = svc.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
+    pm, _ = services_postmortems.postmortem_request_review(
+        postmortem=pm, actor=responder, reviewers=[reviewer]
+    )
     with pytest.raises(ValidationError) as exc:
-        svc.postmortem_review_decide(postmortem=pm, actor=reviewer, decision=ReviewDecision.CHANGES_REQUESTED)
+        services_postmortems.postmortem_review_decide(
+            postmortem=pm, actor=reviewer, decision=ReviewDecision.CHANGES_REQUESTED
+        )
     assert "comment" in exc.value.message_dict
-    review = svc.postmortem_review_decide(
+    review = services_postmortems.postmortem_review_decide(
         postmortem=pm,
         actor=reviewer,
         decision=ReviewDecision.CHANGES_REQUESTED,
@@ -116,64 +132,83 @@ def test_requesting_changes_needs_a_comment_and_blocks_approval(pm, responder, r
 
 def test_author_cannot_be_a_reviewer(pm, responder):
     with pytest.raises(ValidationError) as exc:
-        svc.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[responder])
+        services_postmortems.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[responder])
     assert "own text" in str(exc.value)
 
 
 def test_a_reviewer_who_wrote_the_current_version_cannot_approve_it(pm, responder, reviewer, second_reviewer):
-    pm, _ = svc.postmortem_request_review(
+    pm, _ = services_postmortems.postmortem_request_review(
         postmortem=pm, actor=responder, reviewers=[reviewer, second_reviewer]
     )
     pm = _save(pm, reviewer, impact="About 5,000 projects lost six hours of changes.")
     with pytest.raises(ValidationError):
-        svc.postmortem_review_decide(postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED)
-    svc.postmortem_review_decide(postmortem=pm, actor=second_reviewer, decision=ReviewDecision.APPROVED)
+        services_postmortems.postmortem_review_decide(
+            postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED
+        )
+    services_postmortems.postmortem_review_decide(
+        postmortem=pm, actor=second_reviewer, decision=ReviewDecision.APPROVED
+    )
 
 
 @pytest.mark.parametrize("who", ["viewer", "outsider", "responder", "commander"])
 def test_only_requested_reviewers_may_decide(pm, personas, reviewer, who):
-    pm, _ = svc.postmortem_request_review(postmortem=pm, actor=personas["responder"], reviewers=[reviewer])
+    pm, _ = services_postmortems.postmortem_request_review(
+        postmortem=pm, actor=personas["responder"], reviewers=[reviewer]
+    )
     with pytest.raises(ValidationError):
-        svc.postmortem_review_decide(postmortem=pm, actor=personas[who], decision=ReviewDecision.APPROVED)
+        services_postmortems.postmortem_review_decide(
+            postmortem=pm, actor=personas[who], decision=ReviewDecision.APPROVED
+        )
     pm.refresh_from_db()
     assert pm.status == PostmortemStatus.IN_REVIEW
 
 
 def test_viewer_cannot_be_asked_to_review(pm, responder, viewer):
     with pytest.raises(ValidationError):
-        svc.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[viewer])
+        services_postmortems.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[viewer])
 
 
 @pytest.mark.parametrize(
     ("who", "allowed"), [("commander", True), ("admin", True), ("responder", False), ("viewer", False)]
 )
 def test_publishing_is_for_commander_or_admin(pm, personas, reviewer, who, allowed):
-    pm, _ = svc.postmortem_request_review(postmortem=pm, actor=personas["responder"], reviewers=[reviewer])
-    svc.postmortem_review_decide(postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED)
+    pm, _ = services_postmortems.postmortem_request_review(
+        postmortem=pm, actor=personas["responder"], reviewers=[reviewer]
+    )
+    services_postmortems.postmortem_review_decide(
+        postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED
+    )
     pm.refresh_from_db()
     if allowed:
-        assert svc.postmortem_publish(postmortem=pm, actor=personas[who]).status == PostmortemStatus.PUBLISHED
+        assert (
+            services_postmortems.postmortem_publish(postmortem=pm, actor=personas[who]).status
+            == PostmortemStatus.PUBLISHED
+        )
     else:
         with pytest.raises(ValidationError):
-            svc.postmortem_publish(postmortem=pm, actor=personas[who])
+            services_postmortems.postmortem_publish(postmortem=pm, actor=personas[who])
         pm.refresh_from_db()
         assert pm.status == PostmortemStatus.APPROVED
 
 
 def test_draft_or_in_review_cannot_be_published(pm, commander, responder, reviewer):
     with pytest.raises(ValidationError):
-        svc.postmortem_publish(postmortem=pm, actor=commander)
-    pm, _ = svc.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
+        services_postmortems.postmortem_publish(postmortem=pm, actor=commander)
+    pm, _ = services_postmortems.postmortem_request_review(
+        postmortem=pm, actor=responder, reviewers=[reviewer]
+    )
     with pytest.raises(ValidationError):
-        svc.postmortem_publish(postmortem=pm, actor=commander)
+        services_postmortems.postmortem_publish(postmortem=pm, actor=commander)
 
 
 def test_edit_after_approval_asks_for_approval_again(pm, responder, reviewer, second_reviewer):
-    pm, _ = svc.postmortem_request_review(
+    pm, _ = services_postmortems.postmortem_request_review(
         postmortem=pm, actor=responder, reviewers=[reviewer, second_reviewer]
     )
     for r in (reviewer, second_reviewer):
-        svc.postmortem_review_decide(postmortem=pm, actor=r, decision=ReviewDecision.APPROVED)
+        services_postmortems.postmortem_review_decide(
+            postmortem=pm, actor=r, decision=ReviewDecision.APPROVED
+        )
     pm.refresh_from_db()
     assert pm.status == PostmortemStatus.APPROVED
     pm = _save(pm, responder, lessons="- Test restores, not just backups.")
@@ -183,14 +218,22 @@ def test_edit_after_approval_asks_for_approval_again(pm, responder, reviewer, se
 
 
 def test_published_postmortem_is_frozen_until_reopened(pm, responder, reviewer, commander):
-    pm, _ = svc.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
-    svc.postmortem_review_decide(postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED)
-    pm = svc.postmortem_publish(postmortem=pm.__class__.objects.get(pk=pm.pk), actor=commander)
-    with pytest.raises(svc.PostmortemFrozen):
+    pm, _ = services_postmortems.postmortem_request_review(
+        postmortem=pm, actor=responder, reviewers=[reviewer]
+    )
+    services_postmortems.postmortem_review_decide(
+        postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED
+    )
+    pm = services_postmortems.postmortem_publish(
+        postmortem=pm.__class__.objects.get(pk=pm.pk), actor=commander
+    )
+    with pytest.raises(services_postmortems.PostmortemFrozen):
         _save(pm, responder, summary="late edit")
     with pytest.raises(ValidationError):
-        svc.postmortem_reopen(postmortem=pm, actor=responder, reason="typo")
-    pm = svc.postmortem_reopen(postmortem=pm, actor=commander, reason="A factor was missing.")
+        services_postmortems.postmortem_reopen(postmortem=pm, actor=responder, reason="typo")
+    pm = services_postmortems.postmortem_reopen(
+        postmortem=pm, actor=commander, reason="A factor was missing."
+    )
     assert pm.status == PostmortemStatus.DRAFT
     assert pm.versions.filter(is_published=True).count() == 1
 
@@ -198,8 +241,8 @@ def test_published_postmortem_is_frozen_until_reopened(pm, responder, reviewer, 
 def test_stale_save_is_refused_with_both_texts(pm, responder, commander):
     loaded_version = pm.version
     _save(pm, commander, summary="Commander's summary.")
-    with pytest.raises(svc.PostmortemConflict) as exc:
-        svc.postmortem_save(
+    with pytest.raises(services_postmortems.PostmortemConflict) as exc:
+        services_postmortems.postmortem_save(
             postmortem=pm,
             actor=responder,
             sections={"summary": "Responder's summary."},
@@ -238,7 +281,7 @@ def test_unknown_section_is_refused(pm, responder):
 
 
 def test_single_person_change_opens_one_draft_access_finding(pm, responder, incident):
-    pm = svc.postmortem_answer_questions(
+    pm = services_postmortems.postmortem_answer_questions(
         postmortem=pm,
         actor=responder,
         single_person_change=True,
@@ -249,12 +292,14 @@ def test_single_person_change_opens_one_draft_access_finding(pm, responder, inci
     assert finding.area == FindingArea.ACCESS_CONTROL
     assert finding.status == FindingStatus.DRAFT
     assert list(finding.incidents.all()) == [incident]
-    svc.postmortem_answer_questions(postmortem=pm, actor=responder, single_person_change=True)
+    services_postmortems.postmortem_answer_questions(
+        postmortem=pm, actor=responder, single_person_change=True
+    )
     assert PolicyFinding.objects.count() == 1
 
 
 def test_answering_no_opens_no_finding(pm, responder):
-    svc.postmortem_answer_questions(
+    services_postmortems.postmortem_answer_questions(
         postmortem=pm,
         actor=responder,
         single_person_change=False,
@@ -266,15 +311,17 @@ def test_answering_no_opens_no_finding(pm, responder):
 
 def test_negative_durations_are_refused(pm, responder):
     with pytest.raises(ValidationError) as exc:
-        svc.postmortem_answer_questions(postmortem=pm, actor=responder, unnoticed_seconds=-5)
+        services_postmortems.postmortem_answer_questions(postmortem=pm, actor=responder, unnoticed_seconds=-5)
     assert "unnoticed_seconds" in exc.value.message_dict
 
 
 def test_request_review_returns_the_blameless_summary(pm, responder, reviewer):
     pm = _save(pm, responder, trigger="The intern forgot to check the host. It was human error.")
-    _, findings = svc.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
+    _, findings = services_postmortems.postmortem_request_review(
+        postmortem=pm, actor=responder, reviewers=[reviewer]
+    )
     assert {"person_subject", "human_error"} <= {f.rule for f in findings}
-    svc.blameless_dismiss(
+    services_postmortems.blameless_dismiss(
         postmortem=pm,
         actor=responder,
         section="trigger",
@@ -282,13 +329,13 @@ def test_request_review_returns_the_blameless_summary(pm, responder, reviewer):
         text="human error",
         reason="Quoted.",
     )
-    remaining = [f for f in svc.postmortem_blameless_findings(pm) if not f.dismissed]
+    remaining = [f for f in services_postmortems.postmortem_blameless_findings(pm) if not f.dismissed]
     assert "human_error" not in {f.rule for f in remaining}
     assert "person_subject" in {f.rule for f in remaining}
 
 
 def test_testing_gap_records_missing_test_types_only_for_testing_gaps(incident, responder):
-    factor = svc.factor_create(
+    factor = services_factors.factor_create(
         incident=incident,
         actor=responder,
         category=FactorCategory.TESTING_GAP,
@@ -297,7 +344,7 @@ def test_testing_gap_records_missing_test_types_only_for_testing_gaps(incident, 
     )
     assert factor.missing_test_types == ["integration", "regression"]
     with pytest.raises(ValidationError) as exc:
-        svc.factor_create(
+        services_factors.factor_create(
             incident=incident,
             actor=responder,
             category=FactorCategory.PROCESS,
@@ -306,7 +353,7 @@ def test_testing_gap_records_missing_test_types_only_for_testing_gaps(incident, 
         )
     assert "missing_test_types" in exc.value.message_dict
     with pytest.raises(ValidationError):
-        svc.factor_create(
+        services_factors.factor_create(
             incident=incident,
             actor=responder,
             category=FactorCategory.TESTING_GAP,
@@ -319,14 +366,14 @@ def test_evidence_must_come_from_the_same_incident(incident, responder):
     other = TimelineEntryFactory(incident=IncidentFactory())
     own = TimelineEntryFactory(incident=incident)
     with pytest.raises(ValidationError):
-        svc.factor_create(
+        services_factors.factor_create(
             incident=incident,
             actor=responder,
             category=FactorCategory.PROCESS,
             title="x",
             evidence_entries=[other],
         )
-    factor = svc.factor_create(
+    factor = services_factors.factor_create(
         incident=incident, actor=responder, category=FactorCategory.PROCESS, title="x", evidence_entries=[own]
     )
     assert list(factor.evidence_entries.all()) == [own]
@@ -334,14 +381,14 @@ def test_evidence_must_come_from_the_same_incident(incident, responder):
 
 def test_recurrence_points_at_the_first_occurrence_and_counts_incidents(incident, responder):
     first = ContributingFactorFactory(incident=IncidentFactory(), category=FactorCategory.MONITORING_GAP)
-    second = svc.factor_create(
+    second = services_factors.factor_create(
         incident=IncidentFactory(),
         actor=responder,
         category=FactorCategory.MONITORING_GAP,
         title="b",
         recurrence_of=first,
     )
-    third = svc.factor_create(
+    third = services_factors.factor_create(
         incident=incident,
         actor=responder,
         category=FactorCategory.MONITORING_GAP,
@@ -349,21 +396,21 @@ def test_recurrence_points_at_the_first_occurrence_and_counts_incidents(incident
         recurrence_of=second,
     )
     assert third.recurrence_of == first
-    counts = svc.factors_seen_counts([first, second, third])
+    counts = services_factors.factors_seen_counts([first, second, third])
     assert counts == {first.pk: 3, second.pk: 3, third.pk: 3}
     lonely = ContributingFactorFactory(incident=incident)
-    assert svc.factors_seen_counts([lonely]) == {lonely.pk: 1}
+    assert services_factors.factors_seen_counts([lonely]) == {lonely.pk: 1}
 
 
 def test_quick_action_item_links_to_a_factor(incident, responder):
     factor = ContributingFactorFactory(incident=incident)
-    item = svc.action_item_quick_add(
+    item = services_items.action_item_quick_add(
         incident=incident, actor=responder, title="Alert on empty backups", factor=factor
     )
     assert item.factor == factor
     assert item.incident == incident
     with pytest.raises(ValidationError):
-        svc.action_item_quick_add(incident=incident, actor=responder, title="  ")
+        services_items.action_item_quick_add(incident=incident, actor=responder, title="  ")
 
 
 def test_yes_links_an_access_finding_the_incident_already_has(pm, responder, incident):
@@ -371,7 +418,9 @@ def test_yes_links_an_access_finding_the_incident_already_has(pm, responder, inc
 
     existing = PolicyFindingFactory(area=FindingArea.ACCESS_CONTROL, status=FindingStatus.OPEN)
     existing.incidents.add(incident)
-    pm = svc.postmortem_answer_questions(postmortem=pm, actor=responder, single_person_change=True)
+    pm = services_postmortems.postmortem_answer_questions(
+        postmortem=pm, actor=responder, single_person_change=True
+    )
     assert pm.access_finding == existing
     assert PolicyFinding.objects.count() == 1
 
@@ -382,12 +431,12 @@ def test_linking_action_items_to_a_factor_bumps_their_version(incident, responde
     factor = ContributingFactorFactory(incident=incident)
     item = ActionItemFactory(incident=incident)
     version = item.version
-    assert svc.factor_link_action_items(factor=factor, actor=responder, items=[item]) == [item]
+    assert services_items.factor_link_action_items(factor=factor, actor=responder, items=[item]) == [item]
     item.refresh_from_db()
     assert item.factor == factor
     assert item.version == version + 1
-    assert svc.factor_link_action_items(factor=factor, actor=responder, items=[item]) == []
+    assert services_items.factor_link_action_items(factor=factor, actor=responder, items=[item]) == []
     with pytest.raises(ValidationError):
-        svc.factor_link_action_items(
+        services_items.factor_link_action_items(
             factor=factor, actor=responder, items=[ActionItemFactory(incident=IncidentFactory())]
         )

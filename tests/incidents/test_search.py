@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from incidents import search
+from incidents.insights import search
 from incidents.models import Postmortem, Visibility
 from tests.factories import (
     ActionItemFactory,
@@ -156,7 +156,7 @@ def test_search_query_count_does_not_grow(client_for, viewer):
 
 def test_gitlab_demo_incident_is_found_by_pg_basebackup(viewer):
     call_command("load_demo", verbosity=0)
-    from incidents.demo import gitlab_incident
+    from incidents.demo.gitlab import gitlab_incident
 
     gitlab = gitlab_incident()
     hits = search.search_for(viewer, "pg_basebackup")

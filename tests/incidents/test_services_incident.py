@@ -7,9 +7,9 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from incidents import services
+from incidents.incident import services
+from incidents.incident.services import TRANSITIONS, IncidentConflict, TransitionError
 from incidents.models import EntrySource, Incident, IncidentStatus
-from incidents.services.incident import TRANSITIONS, IncidentConflict, TransitionError
 from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db

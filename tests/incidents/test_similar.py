@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from incidents import search
+from incidents.insights import search
 from incidents.models import FactorCategory, Visibility
 from tests.factories import ContributingFactorFactory, IncidentFactory, ServiceFactory
 

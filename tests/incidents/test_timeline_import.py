@@ -10,10 +10,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from incidents import selectors
 from incidents.models import TimelineEntry
-from incidents.services.timeline import ImportRejected, timeline_entry_add, timeline_import
-from incidents.timeline_import import parse_csv, parse_slack, parse_transcript
+from incidents.timeline import selectors
+from incidents.timeline.imports import parse_csv, parse_slack, parse_transcript
+from incidents.timeline.services import ImportRejected, timeline_entry_add, timeline_import
 
 pytestmark = pytest.mark.django_db
 BERLIN = ZoneInfo("Europe/Berlin")

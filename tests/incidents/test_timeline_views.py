@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import selectors
 from incidents.markdown import render_markdown
 from incidents.models import TimelineEntry
-from incidents.services.timeline import timeline_entry_add, timeline_entry_edit, timeline_entry_remove
+from incidents.timeline import selectors
+from incidents.timeline.services import timeline_entry_add, timeline_entry_edit, timeline_entry_remove
 from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db

@@ -292,7 +292,7 @@ def test_incident_page_query_count_does_not_grow_with_timeline_entries(
     with django_assert_max_num_queries(DETAIL_BUDGET):
         response = client.get(url)
     # The page renders the newest TIMELINE_WINDOW entries; older ones load on demand (issue 3).
-    from incidents.selectors import TIMELINE_WINDOW
+    from incidents.timeline.selectors import TIMELINE_WINDOW
 
     assert response.content.decode().count('class="when"') == min(500, TIMELINE_WINDOW)
     assert "Load older entries" in response.content.decode()

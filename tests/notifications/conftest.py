@@ -14,7 +14,7 @@ from config.celery import app as celery_app
 @pytest.fixture
 def eager_celery():
     """Run `apply_async` in-process, so a published notification is delivered at once."""
-    from incidents.services import notify
+    from incidents.notify import delivery as notify
 
     notify._broker_down_until = 0.0
     celery_app.conf.task_always_eager = True
@@ -26,7 +26,7 @@ def eager_celery():
 def sweep_at(eager_celery, django_capture_on_commit_callbacks) -> Callable:
     """`sweep_at(when)` freezes the clock at `when` (aware), runs one reminder sweep and delivers what it
     claimed; returns the sweep's counts."""
-    from incidents.services.reminders import reminders_sweep
+    from incidents.notify.reminders import reminders_sweep
 
     def run(when: datetime, fn: Callable | None = None) -> dict:
         with time_machine.travel(when, tick=False), django_capture_on_commit_callbacks(execute=True):

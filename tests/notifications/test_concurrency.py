@@ -12,8 +12,8 @@ from django.core import mail
 from django.db import connection
 
 from incidents.models import Notification
-from incidents.services.digest import digests_sweep
-from incidents.services.reminders import reminders_sweep
+from incidents.notify.digests import digests_sweep
+from incidents.notify.reminders import reminders_sweep
 from tests.factories import ActionItemFactory, UserFactory
 
 NOW = dt.datetime(2026, 6, 15, 9, 30, tzinfo=dt.UTC)  # a Monday, after 09:00 UTC

@@ -15,8 +15,8 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 
 from incidents.models import Notification
-from incidents.services import notify
-from incidents.services.notify import (
+from incidents.notify import delivery as notify
+from incidents.notify.delivery import (
     TransientSendError,
     backoff_seconds,
     notification_claim,
@@ -182,9 +182,9 @@ def test_with_the_broker_down_declaring_succeeds_within_2_seconds_and_the_sweep_
     responder, team, settings, django_capture_on_commit_callbacks, broker, stalled_broker
 ):
     from config.celery import app
+    from incidents.incident.services import incident_declare
     from incidents.models import Subscription
-    from incidents.services.incident import incident_declare
-    from incidents.services.reminders import reminders_sweep
+    from incidents.notify.reminders import reminders_sweep
     from tests.factories import MembershipFactory, ServiceFactory
 
     service = ServiceFactory(team=team)

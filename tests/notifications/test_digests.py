@@ -10,7 +10,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 
 from incidents.models import Postmortem, PostmortemReview, PostmortemStatus
-from incidents.notifications import digest_email
+from incidents.notify.messages import digest_email
 from tests.factories import ActionItemFactory, IncidentFactory, PolicyFindingFactory
 
 pytestmark = pytest.mark.django_db
@@ -114,7 +114,7 @@ def test_team_digest_tells_leads_about_due_date_target_breaches(
     team, eager_celery, django_capture_on_commit_callbacks
 ):
     from accounts.models import Membership
-    from incidents.services.digest import digests_sweep
+    from incidents.notify.digests import digests_sweep
     from tests.factories import MembershipFactory, UserFactory
 
     lead = UserFactory(email="lead@example.com")

@@ -16,7 +16,7 @@ import time_machine
 from django.core import mail
 
 from incidents.models import Notification
-from incidents.services.digest import digest_window, digests_sweep
+from incidents.notify.digests import digest_window, digests_sweep
 from tests.factories import ActionItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from django.core import mail
 
+from incidents.incident.services import incident_change_severity, incident_declare, incident_resolve
 from incidents.models import Notification, SeverityMailingList, Subscription
-from incidents.services.incident import incident_change_severity, incident_declare, incident_resolve
-from incidents.services.notify import chat_payload
+from incidents.notify.delivery import chat_payload
 from tests.factories import ServiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +119,7 @@ def test_an_address_outside_the_allow_list_is_skipped_and_recorded(
 
 
 def test_in_production_the_allow_list_does_not_apply(settings):
-    from incidents.services.notify import recipient_allowed
+    from incidents.notify.delivery import recipient_allowed
 
     assert not recipient_allowed("boss@realcompany.com")
     settings.HINDSIGHT_ENV = "production"
@@ -139,7 +139,7 @@ def test_chat_payload_is_slack_compatible_or_teams_shaped():
 def test_subscriber_to_one_incident_hears_status_changes(
     setup, responder, outsider, eager_celery, django_capture_on_commit_callbacks
 ):
-    from incidents.services.incident import incident_change_status
+    from incidents.incident.services import incident_change_status
 
     watcher = UserFactory(email="watcher@example.com")
     from accounts.models import Membership

@@ -10,7 +10,7 @@ import time_machine
 from django.core import mail
 
 from incidents.models import ActionItemStatus, FindingStatus, Notification, Postmortem, PostmortemStatus
-from incidents.services.reminders import business_days_between, due_rule
+from incidents.notify.reminders import business_days_between, due_rule
 from tests.factories import ActionItemFactory, IncidentFactory, PolicyFindingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -75,8 +75,8 @@ def test_done_and_wont_do_items_get_nothing(sweep_at, status):
 
 
 def test_item_closed_after_the_claim_is_skipped_not_sent(eager_celery, django_capture_on_commit_callbacks):
-    from incidents.services.notify import notification_deliver
-    from incidents.services.reminders import reminders_sweep
+    from incidents.notify.delivery import notification_deliver
+    from incidents.notify.reminders import reminders_sweep
 
     item = ActionItemFactory(owner=UserFactory(email="o@example.com"), due_date=D(2026, 6, 1))
     with time_machine.travel(at(2026, 6, 10), tick=False):
@@ -216,7 +216,7 @@ def test_reminder_email_has_text_and_html_parts_with_a_link_back(sweep_at, setti
 
 
 def test_the_beat_task_reopens_expired_risk_acceptances_through_the_followup_service():
-    from incidents.tasks import expire_risk_acceptances
+    from incidents.followup.tasks import expire_risk_acceptances
 
     owner = UserFactory(email="owner@example.com")
     finding = PolicyFindingFactory(

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from incidents.services.history import MAX_INCIDENTS, history_generate
+from incidents.demo.history import MAX_INCIDENTS, history_generate
 
 
 class Command(BaseCommand):

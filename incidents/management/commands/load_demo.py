@@ -8,7 +8,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from incidents import demo
+from incidents import demo as incidents_demo
+from incidents.demo import gitlab as demo_gitlab
+from incidents.demo import people as demo_people
 
 
 class Command(BaseCommand):
@@ -17,13 +19,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write("Loading demo data...")
         try:
-            demo.load_demo(log=self.stdout.write)
+            incidents_demo.load_demo(log=self.stdout.write)
         except (ValidationError, DatabaseError) as exc:
             raise CommandError(f"Demo data could not be loaded (nothing was saved): {exc}") from exc
-        incident = demo.gitlab_incident()
+        incident = demo_gitlab.gitlab_incident()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {incident.reference} {incident.title}. "
-                f"Sign in as commander@example.com or admin@example.com, password {demo.DEMO_PASSWORD}"
+                f"Sign in as commander@example.com or admin@example.com, password {demo_people.DEMO_PASSWORD}"
             )
         )

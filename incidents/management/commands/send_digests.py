@@ -8,9 +8,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts.models import User
-from incidents.notifications import digest_email
-from incidents.services.digest import digest_window
-from incidents.services.notify import Wanted, notifications_claim_many, notifications_publish
+from incidents.notify.delivery import Wanted, notifications_claim_many, notifications_publish
+from incidents.notify.digests import digest_window
+from incidents.notify.messages import digest_email
 
 
 class Command(BaseCommand):

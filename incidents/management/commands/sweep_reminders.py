@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from incidents.services.reminders import reminders_sweep
+from incidents.notify.reminders import reminders_sweep
 
 
 class Command(BaseCommand):

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from incidents.api import webhooks
 from incidents.models import WebhookDelivery, WebhookEndpoint
+from incidents.notify import webhooks
 from tests.factories import ActionItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -114,7 +114,7 @@ def test_old_timestamp_fails_the_documented_check():
 
 
 def test_a_receiver_that_keeps_failing_marks_the_delivery_failed(eager, django_capture_on_commit_callbacks):
-    from incidents.services import incident_declare
+    from incidents.incident.services import incident_declare
 
     WebhookEndpoint.objects.create(url="http://127.0.0.1:9/", events=["incident.declared"], secret=SECRET)
     with Receiver([500] * 10) as receiver:
@@ -188,8 +188,8 @@ def test_webhooks_to_internal_addresses_are_refused(settings, api_for, admin_use
 def test_delivery_to_a_name_resolving_to_an_internal_address_is_not_sent(settings, monkeypatch):
     import socket
 
-    from incidents.api import webhooks
     from incidents.models import WebhookDelivery, WebhookEndpoint
+    from incidents.notify import webhooks
 
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
     monkeypatch.setattr(

@@ -1,0 +1,130 @@
+"""API views: thin. They parse input with a serializer, check a predicate from `accounts.permissions`,
+call one service or selector, and render. Anything the caller may not see is 404.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from incidents.api.errors import PreconditionFailed
+from incidents.followup.services.common import FollowupConflict
+from incidents.incident.services import IncidentConflict
+from incidents.permissions import (
+    is_admin,
+)
+
+
+# --- Conditional requests ------------------------------------------------------------------------------
+def etag_for(data: Any) -> str:
+    """A strong ETag: the SHA-256 (first 32 hex digits) of the representation as canonical JSON."""
+    raw = json.dumps(data, sort_keys=True, default=str, separators=(",", ":")).encode()
+    return '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
+
+
+def check_if_match(request: Request, current: dict[str, Any]) -> bool:
+    """Raise PreconditionFailed (412) when `If-Match` is sent and matches none of the current ETags.
+
+    Returns True when an `If-Match` was sent (so a later version conflict is also reported as 412).
+    """
+    header = request.headers.get("If-Match")
+    if not header:
+        return False
+    etag = etag_for(current)
+    sent = {t.strip().removeprefix("W/") for t in header.split(",")}
+    if "*" not in sent and etag not in sent:
+        raise PreconditionFailed(current, etag)
+    return True
+
+
+class EtagRetrieveMixin:
+    """`retrieve` answers with an `ETag` header, and `304` for a matching `If-None-Match`."""
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()  # type: ignore[attr-defined]
+        data = self.get_serializer(instance).data  # type: ignore[attr-defined]
+        etag = etag_for(data)
+        if etag in {
+            t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")
+        }:
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(data, headers={"ETag": etag})
+
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: field name to list of messages."),
+    403: OpenApiResponse(description="Not allowed (or a read-only token)."),
+    404: OpenApiResponse(description="No such resource, or not visible to you."),
+}
+
+
+# --- Incidents ---------------------------------------------------------------------------------------
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time filter that queries in UTC (PostgreSQL refuses offsets such as -23:33)."""
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        if value is not None and value.tzinfo is not None:
+            try:
+                value = value.astimezone(UTC)
+            except OverflowError as exc:
+                raise DjangoValidationError({self.field_name: "This time is out of range."}) from exc
+        return super().filter(qs, value)
+
+
+# --- Review and follow-through (read-only until their services land) --------------------------------
+VERSIONED_ERRORS = {
+    **ERRORS,
+    409: OpenApiResponse(description="Stale version: the body holds the current representation."),
+    412: OpenApiResponse(description="Stale If-Match: the body holds the current representation."),
+}
+
+
+def _schema(summary: str, request: Any, response: Any, code: int = 200) -> Any:
+    return extend_schema(summary=summary, request=request, responses={code: response, **VERSIONED_ERRORS})
+
+
+class ByIncidentFilter(filters.FilterSet):
+    incident = filters.NumberFilter(field_name="incident__number", help_text="Incident number.")
+
+
+class VersionedWriteMixin:
+    """Writes guarded by `If-Match` (stale → 412) and a body `version` (stale → 409)."""
+
+    def fresh(self, obj: Any) -> Any:
+        """`obj` reloaded through the scoped queryset (joins for rendering), or as is if now out of scope."""
+        return self.get_queryset().filter(pk=obj.pk).first() or obj  # type: ignore[attr-defined]
+
+    def render(self, obj: Any, code: int = status.HTTP_200_OK) -> Response:
+        data = self.get_serializer(self.fresh(obj)).data  # type: ignore[attr-defined]
+        return Response(data, status=code, headers={"ETag": etag_for(data)})
+
+    def guarded_write(self, instance: Any, version: int | None, call: Any) -> Any:
+        """Run `call(expected_version)`; a conflict is 412 when only `If-Match` was sent, else 409."""
+        current = self.get_serializer(instance).data  # type: ignore[attr-defined]
+        guarded = check_if_match(self.request, current)  # type: ignore[attr-defined]
+        expected = version if version is not None else (instance.version if guarded else None)
+        try:
+            return call(expected)
+        except (IncidentConflict, FollowupConflict) as exc:
+            if guarded and version is None:
+                data = self.get_serializer(self.fresh(exc.current)).data  # type: ignore[attr-defined]
+                raise PreconditionFailed(data, etag_for(data)) from exc
+            raise
+
+
+# --- Outbound webhooks (admins) -------------------------------------------------------------------------
+class IsAdmin(permissions.BasePermission):
+    message = "Only admins manage webhooks."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return is_admin(request.user)

@@ -1,0 +1,58 @@
+"""API representations. Markdown fields come with a `*_html` twin rendered by `render_markdown`.
+
+Read serializers never touch the database beyond what the view's queryset joined in, so list
+endpoints stay flat in queries. Write serializers only parse input: the views hand it to a service.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Team, User
+from incidents.markdown import render_markdown
+
+
+class MarkdownHtmlField(serializers.ReadOnlyField):
+    """The sanitised HTML of the Markdown in `source`, rendered by `incidents.markdown.render_markdown`."""
+
+    def to_representation(self, value: Any) -> str:
+        return str(render_markdown(value))
+
+
+extend_schema_field(OpenApiTypes.STR)(MarkdownHtmlField)
+
+
+class ReadModelSerializer(serializers.ModelSerializer):
+    """A read-only representation whose schema admits what blank model fields really hold.
+
+    DRF drops `allow_blank` from read-only fields, so a blank choice or URL would break the documented
+    schema (an enum without "", a `uri` format); here blank stays allowed and URLs are plain strings.
+    """
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.URLField: serializers.CharField,
+    }
+
+    def include_extra_kwargs(self, kwargs: dict[str, Any], extra_kwargs: dict[str, Any]) -> dict[str, Any]:
+        blank = kwargs.get("allow_blank")
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if blank:
+            kwargs["allow_blank"] = True
+        return kwargs
+
+
+class UserBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "display_name"]
+        read_only_fields = fields
+
+
+_users = User.objects.filter(is_active=True)
+_teams = Team.objects.all()

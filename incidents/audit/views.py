@@ -1,0 +1,125 @@
+"""Audit pages: change history (incident, postmortem, action item, policy finding) and admin soft-delete/restore.
+
+Views parse input, call one selector or service and render. Permissions come from accounts.permissions;
+anything a user may not see is a 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from incidents.audit.forms import SoftDeleteForm
+from incidents.audit.selectors import history_for
+from incidents.followup import selectors as selectors_followup
+from incidents.incident import selectors
+from incidents.incident.services import incident_restore, incident_soft_delete
+from incidents.models import OPEN_ITEM_STATUSES, Incident, Postmortem
+from incidents.permissions import is_admin
+
+
+def _history(request: HttpRequest, obj: object, title: str, back_url: str) -> HttpResponse:
+    context = {"records": history_for(obj), "title": title, "back_url": back_url}  # type: ignore[arg-type]
+    return render(request, "incidents/audit/history.html", context)
+
+
+@login_required
+def incident_history(request: HttpRequest, number: int) -> HttpResponse:
+    incident = selectors.incident_get_for(request.user, number)
+    url = reverse("incidents:detail", args=[incident.number])
+    return _history(request, incident, f"{incident.reference} {incident.title}", url)
+
+
+@login_required
+def postmortem_history(request: HttpRequest, number: int) -> HttpResponse:
+    incident = selectors.incident_get_for(request.user, number)
+    postmortem = Postmortem.objects.filter(incident=incident).first()
+    if postmortem is None:
+        raise Http404("This incident has no postmortem yet.")
+    url = reverse("incidents:detail", args=[incident.number])
+    return _history(request, postmortem, f"Postmortem of {incident.reference} {incident.title}", url)
+
+
+@login_required
+def action_item_history(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = selectors_followup.action_item_get_for(request.user, item_id)
+    return _history(
+        request, item, f"Action item: {item.title}", _url_or("incidents:action_item_detail", item.pk)
+    )
+
+
+@login_required
+def finding_history(request: HttpRequest, finding_id: int) -> HttpResponse:
+    finding = selectors_followup.finding_get_for(request.user, finding_id)
+    return _history(
+        request, finding, f"Policy finding: {finding.title}", _url_or("incidents:finding_detail", finding.pk)
+    )
+
+
+def _url_or(name: str, pk: int) -> str:
+    from django.urls import NoReverseMatch
+
+    try:
+        return reverse(name, args=[pk])
+    except NoReverseMatch:
+        return reverse("incidents:dashboard")
+
+
+def _admin_incident(request: HttpRequest, number: int) -> Incident:
+    if not is_admin(request.user):
+        raise Http404("No such incident.")
+    return selectors.incident_get_for(request.user, number)
+
+
+@login_required
+def incident_delete(request: HttpRequest, number: int) -> HttpResponse:
+    """Admins: a confirmation page saying what deleting hides, then the soft delete."""
+    incident = _admin_incident(request, number)
+    if incident.deleted_at is not None:
+        messages.info(request, f"{incident.reference} is already deleted.")
+        return redirect("incidents:detail", number=incident.number)
+    form = SoftDeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident_soft_delete(incident=incident, actor=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_error("reason", exc.messages)
+        else:
+            messages.success(
+                request, f"{incident.reference} deleted. Admins can restore it from the deleted list."
+            )
+            return redirect("incidents:deleted_list")
+    context = {
+        "incident": incident,
+        "form": form,
+        "entries": incident.timeline_entries.count(),
+        "open_items": incident.action_items.filter(status__in=OPEN_ITEM_STATUSES).count(),
+        "subscribers": incident.subscriptions.count(),
+    }
+    return render(request, "incidents/audit/delete_confirm.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def incident_restore_view(request: HttpRequest, number: int) -> HttpResponse:
+    """Admins: confirm, then restore a soft-deleted incident exactly as it was."""
+    incident = _admin_incident(request, number)
+    if request.method == "POST":
+        incident_restore(incident=incident, actor=request.user)
+        messages.success(request, f"{incident.reference} restored.")
+        return redirect("incidents:detail", number=incident.number)
+    return render(request, "incidents/audit/restore_confirm.html", {"incident": incident})
+
+
+@login_required
+def deleted_list(request: HttpRequest) -> HttpResponse:
+    """Admins: soft-deleted incidents, most recently deleted first, with restore buttons."""
+    if not is_admin(request.user):
+        raise Http404
+    qs = Incident.objects.filter(deleted_at__isnull=False).order_by("-deleted_at", "-id")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "incidents/audit/deleted_list.html", {"page": page})

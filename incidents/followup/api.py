@@ -1,0 +1,269 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from incidents.api.base import ByIncidentFilter, EtagRetrieveMixin, VersionedWriteMixin, _schema
+from incidents.followup import serializers as s
+from incidents.followup.services import findings as services_findings
+from incidents.followup.services import items as services_items
+from incidents.models import (
+    ActionItem,
+    ContributingFactor,
+    Incident,
+    PolicyFinding,
+)
+from incidents.permissions import (
+    action_items_visible_to,
+    findings_visible_to,
+    incidents_visible_to,
+)
+
+
+class ActionItemFilter(ByIncidentFilter):
+    owner = filters.NumberFilter(field_name="owner_id")
+    due_before = filters.DateFilter(field_name="due_date", lookup_expr="lt")
+
+    class Meta:
+        model = ActionItem
+        fields = ["incident", "status", "priority", "type", "owner", "due_before"]
+
+
+@extend_schema_view(
+    create=_schema("Create an action item", s.ActionItemWriteSerializer, s.ActionItemSerializer, 201),
+    update=_schema("Edit an action item", s.ActionItemWriteSerializer, s.ActionItemSerializer),
+    partial_update=_schema("Edit some fields of an action item", s.ActionItemWriteSerializer, s.ActionItemSerializer),
+)  # fmt: skip
+class ActionItemViewSet(
+    VersionedWriteMixin,
+    EtagRetrieveMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Action items; writes call `incidents.followup.services`."""
+
+    queryset = ActionItem.objects.none()  # get_queryset applies the permission scope
+    serializer_class = s.ActionItemSerializer
+    filterset_class = ActionItemFilter
+    filter_backends = [filters.DjangoFilterBackend, SearchFilter, OrderingFilter]
+    search_fields = ["title", "description"]
+    ordering_fields = ["due_date", "priority", "created_at"]
+
+    def get_queryset(self) -> QuerySet[ActionItem]:
+        return (
+            action_items_visible_to(self.request.user)
+            .select_related("incident", "owner", "team")
+            .order_by("due_date", "id")
+        )
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        form = s.ActionItemWriteSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = {k: v for k, v in form.validated_data.items() if k != "version"}
+        user = request.user
+        errors: dict[str, str] = {}
+        if data.get("incident") is not None:
+            data["incident"] = incidents_visible_to(user).filter(number=data["incident"]).first()
+            if data["incident"] is None:
+                errors["incident"] = "No such incident, or you cannot see it."
+        if data.get("factor") is not None:
+            visible = incidents_visible_to(user).values("id")
+            data["factor"] = ContributingFactor.objects.filter(
+                pk=data["factor"], incident__in=visible
+            ).first()
+            if data["factor"] is None:
+                errors["factor"] = "No such contributing factor, or you cannot see it."
+        if data.get("finding") is not None:
+            data["finding"] = findings_visible_to(user).filter(pk=data["finding"]).first()
+            if data["finding"] is None:
+                errors["finding"] = "No such policy finding, or you cannot see it."
+        if errors:
+            raise DjangoValidationError(errors)
+        data = {k: v for k, v in data.items() if v is not None or k in ("owner", "team", "due_date")}
+        item = services_items.action_item_create(actor=user, **data)
+        return self.render(item, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        item = self.get_object()
+        form = s.ActionItemWriteSerializer(data=request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        changes = dict(form.validated_data)
+        version = changes.pop("version", None)
+        fixed = [k for k in ("incident", "factor", "finding") if k in changes]
+        if fixed:
+            raise DjangoValidationError({k: "This cannot change after creation." for k in fixed})
+        updated = self.guarded_write(
+            item,
+            version,
+            lambda v: services_items.action_item_update(
+                item=item, actor=request.user, expected_version=v, **changes
+            ),
+        )
+        return self.render(updated)
+
+    @_schema(
+        "Change status (done needs a note, won't do a reason)",
+        s.ActionItemStatusSerializer,
+        s.ActionItemSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def status(self, request: Request, pk: str | None = None) -> Response:
+        item = self.get_object()
+        form = s.ActionItemStatusSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        version = data.pop("version", None)
+        updated = self.guarded_write(
+            item,
+            version,
+            lambda v: services_items.action_item_change_status(
+                item=item, actor=request.user, expected_version=v, **data
+            ),
+        )
+        return self.render(updated)
+
+    @_schema('Answer "did it work?" for a done item', s.ConfirmEffectSerializer, s.ActionItemSerializer)
+    @action(detail=True, methods=["post"], url_path="confirm-effect")
+    def confirm_effect(self, request: Request, pk: str | None = None) -> Response:
+        item = self.get_object()
+        form = s.ConfirmEffectSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        version = data.pop("version", None)
+        updated = self.guarded_write(
+            item,
+            version,
+            lambda v: services_items.action_item_confirm_effect(
+                item=item, actor=request.user, expected_version=v, **data
+            ),
+        )
+        return self.render(updated)
+
+
+class PolicyFindingFilter(filters.FilterSet):
+    incident = filters.NumberFilter(field_name="incidents__number", distinct=True)
+
+    class Meta:
+        model = PolicyFinding
+        fields = ["incident", "status", "area", "risk"]
+
+
+@extend_schema_view(
+    create=_schema("Open a policy finding", s.PolicyFindingWriteSerializer, s.PolicyFindingSerializer, 201),
+    update=_schema("Edit a policy finding", s.PolicyFindingWriteSerializer, s.PolicyFindingSerializer),
+    partial_update=_schema("Edit some fields of a policy finding", s.PolicyFindingWriteSerializer, s.PolicyFindingSerializer),
+)  # fmt: skip
+class PolicyFindingViewSet(
+    VersionedWriteMixin,
+    EtagRetrieveMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Policy findings; writes call `incidents.followup.services` (verification by someone else)."""
+
+    queryset = PolicyFinding.objects.none()  # get_queryset applies the permission scope
+    serializer_class = s.PolicyFindingSerializer
+    filterset_class = PolicyFindingFilter
+    filter_backends = [filters.DjangoFilterBackend, SearchFilter, OrderingFilter]
+    search_fields = ["title", "description"]
+    ordering_fields = ["created_at", "due_date", "risk"]
+
+    def get_queryset(self) -> QuerySet[PolicyFinding]:
+        return (
+            findings_visible_to(self.request.user)
+            .select_related("owner", "verifier", "verified_by", "risk_accepted_by", "team")
+            .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("id", "number")))
+            .order_by("-created_at", "-id")
+        )
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        form = s.PolicyFindingWriteSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = {k: v for k, v in form.validated_data.items() if k != "version"}
+        numbers = set(data.pop("incidents", []))
+        incidents = list(incidents_visible_to(request.user).filter(number__in=numbers))
+        if len(incidents) != len(numbers):
+            raise DjangoValidationError({"incidents": "No such incident, or you cannot see it."})
+        finding = services_findings.policy_finding_create(actor=request.user, incidents=incidents, **data)
+        return self.render(finding, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        finding = self.get_object()
+        form = s.PolicyFindingWriteSerializer(data=request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        changes = dict(form.validated_data)
+        version = changes.pop("version", None)
+        if "incidents" in changes:
+            raise DjangoValidationError({"incidents": "Link incidents from the incident's review instead."})
+        updated = self.guarded_write(
+            finding,
+            version,
+            lambda v: services_findings.policy_finding_update(
+                finding=finding, actor=request.user, expected_version=v, **changes
+            ),
+        )
+        return self.render(updated)
+
+    def _act(self, form_class: Any, call: Any) -> Response:
+        finding = self.get_object()
+        form = form_class(data=self.request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        version = data.pop("version", None)
+        updated = self.guarded_write(finding, version, lambda v: call(finding, v, data))
+        return self.render(updated)
+
+    @_schema(
+        "Move along the lifecycle (remediated needs evidence in note)",
+        s.FindingTransitionSerializer,
+        s.PolicyFindingSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(
+            s.FindingTransitionSerializer,
+            lambda f, v, d: services_findings.policy_finding_transition(
+                finding=f, actor=request.user, expected_version=v, **d
+            ),
+        )
+
+    @_schema(
+        "Verify a remediated finding (not by its owner)", s.FindingVerifySerializer, s.PolicyFindingSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def verify(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(
+            s.FindingVerifySerializer,
+            lambda f, v, d: services_findings.policy_finding_verify(
+                finding=f, actor=request.user, expected_version=v, **d
+            ),
+        )
+
+    @_schema(
+        "Accept the risk until a date (a lead or admin, not the owner)",
+        s.FindingAcceptRiskSerializer,
+        s.PolicyFindingSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="accept-risk")
+    def accept_risk(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(
+            s.FindingAcceptRiskSerializer,
+            lambda f, v, d: services_findings.policy_finding_accept_risk(
+                finding=f, actor=request.user, expected_version=v, **d
+            ),
+        )

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from incidents.api.fields import MarkdownHtmlField, ReadModelSerializer, UserBriefSerializer, _teams, _users
+from incidents.models import (
+    ActionItem,
+    ActionItemStatus,
+    ActionItemType,
+    FindingArea,
+    FindingStatus,
+    PolicyFinding,
+    Priority,
+    Risk,
+)
+
+
+class ActionItemSerializer(ReadModelSerializer):
+    incident = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
+    owner = UserBriefSerializer(read_only=True, allow_null=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    description_html = MarkdownHtmlField(source="description")
+    is_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ActionItem
+        fields = [
+            "id", "incident", "factor", "finding", "title", "description", "description_html", "owner",
+            "team", "due_date", "priority", "type", "status", "is_overdue", "completion_note",
+            "wont_do_reason", "blocked_on", "tracker_url", "success_criteria", "recheck_date",
+            "recheck_outcome", "version", "created_at", "updated_at", "completed_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class PolicyFindingSerializer(ReadModelSerializer):
+    owner = UserBriefSerializer(read_only=True, allow_null=True)
+    verifier = UserBriefSerializer(read_only=True, allow_null=True)
+    incidents = serializers.SlugRelatedField(slug_field="number", many=True, read_only=True)
+    verified_by = UserBriefSerializer(read_only=True, allow_null=True)
+    risk_accepted_by = UserBriefSerializer(read_only=True, allow_null=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    description_html = MarkdownHtmlField(source="description")
+    evidence_html = MarkdownHtmlField(source="evidence")
+
+    class Meta:
+        model = PolicyFinding
+        fields = [
+            "id", "area", "title", "description", "description_html", "risk", "owner", "verifier", "team",
+            "due_date", "status", "incidents", "evidence", "evidence_html", "verified_by", "verified_at", "verification_evidence",
+            "risk_accepted_by", "risk_accepted_until", "risk_acceptance_reason", "closed_at", "version",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ActionItemWriteSerializer(serializers.Serializer):
+    """Input of `POST /action-items/` and `PUT`/`PATCH /action-items/{id}/` (partial on update).
+
+    `incident` is an incident number; `owner` a user id; `team` a team slug. On update, `incident`,
+    `factor` and `finding` cannot change, and a `version` older than the stored one is refused with 409.
+    """
+
+    title = serializers.CharField(max_length=200)
+    incident = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    factor = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    finding = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    owner = serializers.PrimaryKeyRelatedField(queryset=_users, required=False, allow_null=True)
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=_teams, required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    type = serializers.ChoiceField(choices=ActionItemType.choices, required=False)
+    tracker_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
+    success_criteria = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    recheck_date = serializers.DateField(required=False, allow_null=True)
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class ActionItemStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ActionItemStatus.choices)
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=5000,
+        help_text="Completion note (done), reason (won't do, reopen) or what it waits on (blocked).",
+    )  # fmt: skip
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class ConfirmEffectSerializer(serializers.Serializer):
+    worked = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class PolicyFindingWriteSerializer(serializers.Serializer):
+    """Input of `POST /policy-findings/` and `PUT`/`PATCH /policy-findings/{id}/` (partial on update)."""
+
+    area = serializers.ChoiceField(choices=FindingArea.choices)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    risk = serializers.ChoiceField(choices=Risk.choices, required=False)
+    owner = serializers.PrimaryKeyRelatedField(queryset=_users, required=False, allow_null=True)
+    verifier = serializers.PrimaryKeyRelatedField(queryset=_users, required=False, allow_null=True)
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=_teams, required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    incidents = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, help_text="Incident numbers (on create)."
+    )
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class FindingTransitionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[c for c in FindingStatus.choices if c[0] not in ("verified", "risk_accepted")]
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class FindingVerifySerializer(serializers.Serializer):
+    evidence = serializers.CharField(max_length=5000)
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class FindingAcceptRiskSerializer(serializers.Serializer):
+    until = serializers.DateField()
+    reason = serializers.CharField(max_length=5000)
+    version = serializers.IntegerField(required=False, min_value=1)

@@ -1,0 +1,291 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from incidents import permissions as perms
+from incidents.csv import csv_response
+from incidents.followup import selectors as sel
+from incidents.followup.forms import (
+    AcceptRiskForm,
+    FindingFilters,
+    FindingForm,
+    FindingTransitionForm,
+    SeenAgainForm,
+    VerifyForm,
+)
+from incidents.followup.services import common as services_items
+from incidents.followup.services import findings as services_findings
+from incidents.followup.views.items import LIST_PAGE_SIZE, _apply_errors, _int, _record_export
+from incidents.incident import selectors
+from incidents.models import (
+    FindingStatus,
+    PolicyFinding,
+)
+
+# --- Policy findings -----------------------------------------------------------------------------------
+
+
+def _finding_filters(request: HttpRequest) -> tuple[FindingFilters, dict[str, Any]]:
+    filters = FindingFilters(request.GET or None)
+    criteria: dict[str, Any] = {}
+    if filters.is_valid():
+        criteria = {k: v for k, v in filters.cleaned_data.items() if v}
+    return filters, criteria
+
+
+@login_required
+def finding_list(request: HttpRequest) -> HttpResponse:
+    """The findings register: filters (area, status, risk, owner, overdue), counts and pagination."""
+    filters, criteria = _finding_filters(request)
+    qs = sel.finding_list_for(request.user, **criteria)
+    counts = sel.finding_counts_for(request.user, qs)
+    page = Paginator(qs, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "filters": filters,
+        "counts": counts,
+        "status_counts": [(s, FindingStatus(s).label, counts[f"status_{s}"]) for s in FindingStatus.values],
+        "query": query.urlencode(),
+        "can_create": perms.can_create_finding(request.user),
+    }
+    return render(request, "incidents/followup/finding_list.html", context)
+
+
+@login_required
+def finding_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not perms.can_create_finding(user):
+        raise Http404
+    source = request.POST if request.method == "POST" else request.GET
+    incident = None
+    if number := _int(source.get("incident")):
+        incident = selectors.incident_get_for(user, number)
+    form = FindingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: form.cleaned_data[k] for k in FindingForm.FIELDS}
+        try:
+            finding = services_findings.policy_finding_create(
+                actor=user, incidents=[incident] if incident else [], **data
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        else:
+            messages.success(request, "Policy finding opened.")
+            return redirect("incidents:finding_detail", finding_id=finding.pk)
+    return render(request, "incidents/followup/finding_form.html", {"form": form, "incident": incident})
+
+
+def _finding_context(request: HttpRequest, finding: PolicyFinding, **extra: Any) -> dict[str, Any]:
+    user = request.user
+    can_edit = perms.can_edit_finding(user, finding)
+    next_statuses = (
+        sorted(services_findings.FINDING_TRANSITIONS.get(finding.status, set())) if can_edit else []
+    )
+    return {
+        "finding": finding,
+        "events": list(finding.events.select_related("actor", "incident")),
+        "items": list(
+            sel.action_item_list_for(user).filter(finding=finding).order_by("status", "due_date", "id")
+        ),
+        "can_edit": can_edit,
+        "can_verify": finding.status == FindingStatus.REMEDIATED and perms.can_verify_finding(user, finding),
+        "is_owner": finding.owner_id == user.pk,
+        "can_accept_risk": finding.status in services_findings.RISK_ACCEPTABLE_FROM
+        and perms.can_accept_finding_risk(user, finding),
+        "can_add_item": can_edit,
+        "next_statuses": [(s, FindingStatus(s).label) for s in next_statuses],
+        "transition_form": extra.pop("transition_form", None)
+        or FindingTransitionForm(initial={"version": finding.version}),
+        "verify_form": extra.pop("verify_form", None) or VerifyForm(initial={"version": finding.version}),
+        "risk_form": extra.pop("risk_form", None) or AcceptRiskForm(initial={"version": finding.version}),
+        "seen_form": SeenAgainForm(),
+        **extra,
+    }
+
+
+@login_required
+def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
+    finding = sel.finding_get_for(request.user, finding_id)
+    return render(request, "incidents/followup/finding_detail.html", _finding_context(request, finding))
+
+
+@login_required
+def finding_edit(request: HttpRequest, finding_id: int) -> HttpResponse:
+    finding = sel.finding_get_for(request.user, finding_id)
+    if not perms.can_edit_finding(request.user, finding):
+        raise Http404
+    initial = {k: getattr(finding, k) for k in FindingForm.FIELDS}
+    initial.update(
+        owner=finding.owner_id, verifier=finding.verifier_id, team=finding.team_id, version=finding.version
+    )
+    form = FindingForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changes = {k: form.cleaned_data[k] for k in FindingForm.FIELDS}
+        try:
+            services_findings.policy_finding_update(
+                finding=finding, actor=request.user, expected_version=form.cleaned_data["version"], **changes
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        except services_items.FollowupConflict as exc:
+            form.add_error(
+                None,
+                f"{exc} Your changes are still in the form; the saved values are shown beside each field.",
+            )
+            form.data = form.data.copy()
+            form.data["version"] = exc.current.version  # saving again means "over what is there now"
+            context = {"form": form, "finding": finding, "current": exc.current}
+            return render(request, "incidents/followup/finding_form.html", context, status=409)
+        else:
+            messages.success(request, "Finding saved.")
+            return redirect("incidents:finding_detail", finding_id=finding.pk)
+    return render(request, "incidents/followup/finding_form.html", {"form": form, "finding": finding})
+
+
+def _finding_action(
+    request: HttpRequest, finding_id: int, form_class: type, form_key: str, call: Any, done: str
+) -> HttpResponse:
+    """Shared POST handling: validate, call the service, re-render with errors (400) or the current state
+    (409, stale version), or redirect back with a message."""
+    finding = sel.finding_get_for(request.user, finding_id)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            call(finding, form.cleaned_data)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        except services_items.FollowupConflict as exc:
+            form.add_error(
+                None, f"{exc} The current state is shown below; what you typed is kept in the form."
+            )
+            current = sel.finding_get_for(request.user, finding_id)
+            return render(
+                request,
+                "incidents/followup/finding_detail.html",
+                _finding_context(request, current, **{form_key: form}, conflict=True),
+                status=409,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect("incidents:finding_detail", finding_id=finding.pk)
+    current = sel.finding_get_for(request.user, finding_id)
+    return render(
+        request,
+        "incidents/followup/finding_detail.html",
+        _finding_context(request, current, **{form_key: form}),
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def finding_transition(request: HttpRequest, finding_id: int) -> HttpResponse:
+    finding = sel.finding_get_for(request.user, finding_id)
+    if not perms.can_edit_finding(request.user, finding):
+        raise Http404
+
+    def call(f: PolicyFinding, data: dict[str, Any]) -> None:
+        services_findings.policy_finding_transition(
+            finding=f,
+            actor=request.user,
+            status=data["status"],
+            note=data["note"],
+            expected_version=data["version"],
+        )
+
+    return _finding_action(
+        request, finding_id, FindingTransitionForm, "transition_form", call, "Status changed."
+    )
+
+
+@login_required
+@require_POST
+def finding_verify(request: HttpRequest, finding_id: int) -> HttpResponse:
+    def call(f: PolicyFinding, data: dict[str, Any]) -> None:
+        services_findings.policy_finding_verify(
+            finding=f, actor=request.user, evidence=data["evidence"], expected_version=data["version"]
+        )
+
+    return _finding_action(request, finding_id, VerifyForm, "verify_form", call, "Finding verified.")
+
+
+@login_required
+@require_POST
+def finding_accept_risk(request: HttpRequest, finding_id: int) -> HttpResponse:
+    def call(f: PolicyFinding, data: dict[str, Any]) -> None:
+        services_findings.policy_finding_accept_risk(
+            finding=f,
+            actor=request.user,
+            until=data["until"],
+            reason=data["reason"],
+            expected_version=data["version"],
+        )
+
+    return _finding_action(request, finding_id, AcceptRiskForm, "risk_form", call, "Risk accepted.")
+
+
+@login_required
+@require_POST
+def finding_seen_again(request: HttpRequest, finding_id: int) -> HttpResponse:
+    finding = sel.finding_get_for(request.user, finding_id)
+    form = SeenAgainForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Type the incident's number (for INC-42, 42).")
+        return redirect("incidents:finding_detail", finding_id=finding.pk)
+    try:
+        incident = selectors.incident_get_for(request.user, form.cleaned_data["incident"])
+    except Http404:
+        messages.error(request, f"There is no incident INC-{form.cleaned_data['incident']} you can see.")
+        return redirect("incidents:finding_detail", finding_id=finding.pk)
+    try:
+        services_findings.policy_finding_seen_again(finding=finding, incident=incident, actor=request.user)
+    except PermissionDenied:
+        messages.error(request, f"You may not record on {incident.reference}.")
+    else:
+        messages.success(request, f"Linked to {incident.reference}.")
+    return redirect("incidents:finding_detail", finding_id=finding.pk)
+
+
+FINDING_CSV_HEADER = (
+    "id", "title", "area", "status", "risk", "owner", "owner_email", "verifier", "team", "due_date",
+    "overdue", "incidents", "description", "evidence", "verified_by", "verified_at",
+    "verification_evidence", "risk_accepted_by", "risk_accepted_until", "risk_acceptance_reason",
+    "created_at", "closed_at", "version",
+)  # fmt: skip
+
+
+@login_required
+def finding_export(request: HttpRequest) -> HttpResponse:
+    """CSV of the findings the viewer may see, with the register's filters; only visible incidents listed."""
+    _, criteria = _finding_filters(request)
+    rows = []
+    for f in sel.export_findings_for(request.user, **criteria):
+        rows.append(
+            (
+                f.pk, f.title, f.get_area_display(), f.get_status_display(), f.get_risk_display(),
+                f.owner.name if f.owner_id else "", f.owner.email if f.owner_id else "",
+                f.verifier.name if f.verifier_id else "", f.team.name if f.team_id else "", f.due_date,
+                f.is_overdue, " ".join(i.reference for i in f.incidents.all()), f.description, f.evidence,
+                f.verified_by.name if f.verified_by_id else "", f.verified_at, f.verification_evidence,
+                f.risk_accepted_by.name if f.risk_accepted_by_id else "", f.risk_accepted_until,
+                f.risk_acceptance_reason, f.created_at, f.closed_at, f.version,
+            )
+        )  # fmt: skip
+    _record_export(request, "policy_findings", len(rows))
+    return csv_response("policy-findings.csv", FINDING_CSV_HEADER, rows)

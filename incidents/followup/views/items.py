@@ -1,0 +1,391 @@
+"""Follow-through pages: action items, My work, the team board, the findings register, reassignment, CSV.
+
+Views parse input, call one service or selector and render. Anything the viewer may not see or do is 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.models import SecurityEvent, Team, User
+from accounts.security import security_event_record
+from accounts.services import open_work_for
+from incidents import permissions as perms
+from incidents.csv import csv_response
+from incidents.followup import selectors as sel
+from incidents.followup.forms import (
+    ActionItemForm,
+    ItemFilters,
+    ItemStatusForm,
+    ReassignForm,
+    RecheckForm,
+    RecurrenceReviewForm,
+)
+from incidents.followup.services import common as services_common
+from incidents.followup.services import items as services_items
+from incidents.followup.services import reassign as services_reassign
+from incidents.incident import selectors
+from incidents.incident.views import post_action
+from incidents.models import (
+    OPEN_ITEM_STATUSES,
+    ActionItem,
+    ActionItemStatus,
+    ContributingFactor,
+)
+
+LIST_PAGE_SIZE = 100
+
+
+def _apply_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errs in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errs)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+# --- Action items ------------------------------------------------------------------------------------
+
+
+@login_required
+def action_item_new(request: HttpRequest) -> HttpResponse:
+    """Create an item on its own, or from `?incident=<number>`, `?factor=<id>` or `?finding=<id>`."""
+    user = request.user
+    incident = factor = finding = None
+    source = request.POST if request.method == "POST" else request.GET
+    if number := _int(source.get("incident")):
+        incident = selectors.incident_get_for(user, number)
+    if factor_id := _int(source.get("factor")):
+        factor = ContributingFactor.objects.select_related("incident").filter(pk=factor_id).first()
+        if factor is None or not perms.can_view_incident(user, factor.incident):
+            raise Http404
+        incident = factor.incident
+    if finding_id := _int(source.get("finding")):
+        finding = sel.finding_get_for(user, finding_id)
+        if not perms.can_edit_finding(user, finding):
+            raise Http404
+    elif not perms.can_create_action_item(user, incident):
+        raise Http404
+    initial: dict[str, Any] = {}
+    if finding is not None:
+        initial = {
+            "owner": finding.owner_id,
+            "team": finding.team_id,
+            "priority": "P1" if finding.risk == "high" else "P2",
+        }
+    form = ActionItemForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = {k: form.cleaned_data[k] for k in ActionItemForm.FIELDS}
+        try:
+            item = services_items.action_item_create(
+                actor=user, incident=incident, factor=factor, finding=finding, **data
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        else:
+            messages.success(
+                request,
+                "Action item created."
+                + (f" {item.owner} has been told." if item.owner_id and item.owner_id != user.pk else ""),
+            )
+            return redirect("incidents:action_item_detail", item_id=item.pk)
+    context = {"form": form, "incident": incident, "factor": factor, "finding": finding}
+    return render(request, "incidents/followup/action_item_form.html", context)
+
+
+def _item_context(request: HttpRequest, item: ActionItem, **extra: Any) -> dict[str, Any]:
+    user = request.user
+    can_edit = perms.can_edit_action_item(user, item)
+    return {
+        "item": item,
+        "events": list(item.events.select_related("actor")),
+        "can_edit": can_edit,
+        "finding_visible": bool(item.finding_id and perms.can_view_finding(user, item.finding)),
+        "next_statuses": [
+            (s, ActionItemStatus(s).label) for s in services_items.ITEM_TRANSITIONS[item.status]
+        ]
+        if can_edit
+        else [],
+        "status_form": extra.pop("status_form", None) or ItemStatusForm(initial={"version": item.version}),
+        "recheck_form": RecheckForm(),
+        "recurrence_form": RecurrenceReviewForm(),
+        **extra,
+    }
+
+
+@login_required
+def action_item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = sel.action_item_get_for(request.user, item_id)
+    return render(request, "incidents/followup/action_item_detail.html", _item_context(request, item))
+
+
+@login_required
+def action_item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = sel.action_item_get_for(request.user, item_id)
+    if not perms.can_edit_action_item(request.user, item):
+        raise Http404
+    initial = {k: getattr(item, k) for k in ActionItemForm.FIELDS}
+    initial.update(owner=item.owner_id, team=item.team_id, version=item.version)
+    form = ActionItemForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changes = {k: form.cleaned_data[k] for k in ActionItemForm.FIELDS}
+        if not changes["due_date"]:
+            changes["due_date"] = item.due_date
+        try:
+            services_items.action_item_update(
+                item=item, actor=request.user, expected_version=form.cleaned_data["version"], **changes
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        except services_common.FollowupConflict as exc:
+            form.add_error(
+                None,
+                f"{exc} Your changes are still in the form; the saved values are shown beside each field.",
+            )
+            form.data = form.data.copy()
+            form.data["version"] = exc.current.version  # saving again means "over what is there now"
+            context = {"form": form, "item": item, "current": exc.current}
+            return render(request, "incidents/followup/action_item_form.html", context, status=409)
+        else:
+            messages.success(request, "Action item saved.")
+            return redirect("incidents:action_item_detail", item_id=item.pk)
+    return render(request, "incidents/followup/action_item_form.html", {"form": form, "item": item})
+
+
+@login_required
+@require_POST
+def action_item_status(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = sel.action_item_get_for(request.user, item_id)
+    if not perms.can_edit_action_item(request.user, item):
+        raise Http404
+    form = ItemStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a valid status.")
+        return redirect("incidents:action_item_detail", item_id=item.pk)
+    try:
+        services_items.action_item_change_status(
+            item=item,
+            actor=request.user,
+            status=form.cleaned_data["status"],
+            note=form.cleaned_data["note"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except services_common.FollowupConflict as exc:
+        current = sel.action_item_get_for(request.user, item_id)
+        form.add_error(None, f"{exc} The current state is shown below; your note is kept in the form.")
+        return render(
+            request,
+            "incidents/followup/action_item_detail.html",
+            _item_context(request, current, status_form=form, conflict=True),
+            status=409,
+        )
+    except ValidationError as exc:
+        current = sel.action_item_get_for(request.user, item_id)
+        _apply_errors(form, exc)
+        return render(
+            request,
+            "incidents/followup/action_item_detail.html",
+            _item_context(request, current, status_form=form),
+            status=400,
+        )
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    messages.success(request, "Status changed.")
+    return redirect("incidents:action_item_detail", item_id=item.pk)
+
+
+@login_required
+@require_POST
+def action_item_recheck(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = sel.action_item_get_for(request.user, item_id)
+    if not perms.can_edit_action_item(request.user, item):
+        raise Http404
+    return post_action(
+        request,
+        RecheckForm(request.POST),
+        lambda data: services_items.action_item_confirm_effect(
+            item=item, actor=request.user, worked=data["worked"], note=data["note"]
+        ),
+        invalid="Say whether it worked.",
+        success=lambda data: (
+            "Thanks: recorded that it worked." if data["worked"] else "The item is open again."
+        ),
+        back=redirect("incidents:action_item_detail", item_id=item.pk),
+    )
+
+
+@login_required
+@require_POST
+def action_item_recurrence(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = sel.action_item_get_for(request.user, item_id)
+    if not perms.can_edit_action_item(request.user, item):
+        raise Http404
+    return post_action(
+        request,
+        RecurrenceReviewForm(request.POST),
+        lambda data: services_items.action_item_review_recurrence(
+            item=item, actor=request.user, note=data["note"], reopen=data["reopen"]
+        ),
+        invalid="Say what the review concluded.",
+        success="Review recorded.",
+        back=redirect("incidents:action_item_detail", item_id=item.pk),
+    )
+
+
+@login_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    work = sel.my_work_for(request.user)
+    return render(request, "incidents/followup/my_work.html", {"work": work})
+
+
+def _item_filters(request: HttpRequest) -> tuple[ItemFilters, dict[str, Any]]:
+    filters = ItemFilters(request.GET or None)
+    criteria: dict[str, Any] = {}
+    if filters.is_valid():
+        data = filters.cleaned_data
+        criteria = {k: data[k] for k in ("team", "owner", "priority") if data.get(k)}
+        if data.get("status") == "open_all":
+            criteria["status"] = list(OPEN_ITEM_STATUSES)
+        elif data.get("status"):
+            criteria["status"] = data["status"]
+        criteria["overdue"] = bool(data.get("overdue"))
+    return filters, criteria
+
+
+@login_required
+def team_board(request: HttpRequest) -> HttpResponse:
+    """A team's items in status columns; `?team=<slug>` (default: the viewer's first team)."""
+    user = request.user
+    slug = request.GET.get("team")
+    teams = list(Team.objects.order_by("name"))
+    team = next((t for t in teams if t.slug == slug), None)
+    if team is None and slug is None:  # `?team=` (empty) means every team
+        mine = set(user.memberships.values_list("team_id", flat=True))
+        team = next((t for t in teams if t.pk in mine), None)
+    board = sel.team_board_for(user, team)
+    context = {
+        "board": board,
+        "teams": teams,
+        "can_reassign": perms.can_reassign_work(user),
+        "reassign_form": ReassignForm(),
+    }
+    return render(request, "incidents/followup/team_board.html", context)
+
+
+ITEM_CSV_HEADER = (
+    "id", "title", "status", "priority", "type", "owner", "owner_email", "team", "due_date", "overdue",
+    "breaches_target", "incident", "incident_title", "finding_id", "description", "completion_note",
+    "wont_do_reason", "blocked_on", "success_criteria", "recheck_date", "recheck_outcome",
+    "did_not_prevent_recurrence", "tracker_url", "created_at", "completed_at", "version",
+)  # fmt: skip
+
+
+@login_required
+def action_item_export(request: HttpRequest) -> HttpResponse:
+    """CSV of the action items the viewer may see, with the team-board filters (`?team=&owner=&status=...`)."""
+    _, criteria = _item_filters(request)
+    rows = []
+    for i in sel.export_items_for(request.user, **criteria):
+        shown = i.incident_id and i.incident_visible
+        rows.append(
+            (
+                i.pk, i.title, i.get_status_display(), i.priority, i.get_type_display(),
+                i.owner.name if i.owner_id else "", i.owner.email if i.owner_id else "",
+                i.team.name if i.team_id else "", i.due_date, i.is_overdue, i.breaches_target,
+                i.incident.reference if shown else "", i.incident.title if shown else "",
+                i.finding_id, i.description, i.completion_note, i.wont_do_reason, i.blocked_on,
+                i.success_criteria, i.recheck_date, i.get_recheck_outcome_display(),
+                i.did_not_prevent_recurrence, i.tracker_url, i.created_at, i.completed_at, i.version,
+            )
+        )  # fmt: skip
+    _record_export(request, "action_items", len(rows))
+    return csv_response("action-items.csv", ITEM_CSV_HEADER, rows)
+
+
+def _record_export(request: HttpRequest, what: str, count: int) -> None:
+    security_event_record(
+        kind=SecurityEvent.Kind.EXPORT,
+        actor=request.user,
+        target=f"{what}.csv",
+        detail=f"{count} rows; filters: {request.GET.urlencode()}"[:2000],
+        request=request,
+    )
+
+
+# --- Reassignment ---------------------------------------------------------------------------------------
+
+
+@login_required
+def reassign(request: HttpRequest) -> HttpResponse:
+    """Leads and admins: deactivated people who still own open work, and (`?user=<id>`) that work."""
+    if not perms.can_reassign_work(request.user):
+        raise Http404
+    person = None
+    work = None
+    if user_id := _int(request.GET.get("user")):
+        person = User.objects.filter(pk=user_id).first()
+        if person is None:
+            raise Http404
+        work = open_work_for(person)
+    context = {
+        "orphans": list(sel.users_with_orphaned_work()),
+        "person": person,
+        "work": work,
+        "form": ReassignForm(initial={"next": request.get_full_path()}),
+    }
+    return render(request, "incidents/followup/reassign.html", context)
+
+
+@login_required
+@require_POST
+def bulk_reassign(request: HttpRequest) -> HttpResponse:
+    """Give the posted `items` and `findings` ids to `new_owner` (leads and admins only)."""
+    if not perms.can_reassign_work(request.user):
+        raise Http404
+    form = ReassignForm(request.POST)
+    target = form.data.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    target = target or reverse("incidents:reassign")
+    if not form.is_valid():
+        messages.error(request, "Choose an active person to give the work to.")
+        return redirect(target)
+    items = list(sel.action_item_list_for(request.user).filter(pk__in=form.cleaned_data["items"]))
+    findings = list(sel.finding_list_for(request.user).filter(pk__in=form.cleaned_data["findings"]))
+    if not items and not findings:
+        messages.error(request, "Select at least one action item or finding.")
+        return redirect(target)
+    try:
+        n_items, n_findings = services_reassign.followup_reassign(
+            actor=request.user, new_owner=form.cleaned_data["new_owner"], items=items, findings=findings
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    else:
+        messages.success(
+            request,
+            f"Gave {n_items} action item(s) and {n_findings} finding(s) to {form.cleaned_data['new_owner']}.",
+        )
+    return redirect(target)

@@ -1,0 +1,312 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Team, User
+from incidents.api.base import ERRORS, EtagRetrieveMixin, UtcDateTimeFilter, check_if_match, etag_for
+from incidents.api.errors import PreconditionFailed
+from incidents.api.pagination import PagePagination
+from incidents.incident import selectors, services
+from incidents.incident import serializers as incident_serializers
+from incidents.incident.services import IncidentConflict
+from incidents.models import (
+    ChangeEvent,
+    Incident,
+    Postmortem,
+    PostmortemReview,
+    PostmortemTemplate,
+    Service,
+)
+from incidents.permissions import (
+    can_command,
+    can_declare,
+    can_record,
+    can_view_incident,
+)
+from incidents.review import serializers as review_serializers
+from incidents.review.services import postmortems as review
+from incidents.timeline import serializers as timeline_serializers
+
+
+class IncidentFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=Incident._meta.get_field("status").choices)
+    severity = filters.MultipleChoiceFilter(choices=Incident._meta.get_field("severity").choices)
+    service = filters.CharFilter(field_name="services__slug", distinct=True)
+    started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = UtcDateTimeFilter(field_name="started_at", lookup_expr="lt")
+
+    class Meta:
+        model = Incident
+        fields = ["status", "severity", "visibility", "service", "started_after", "started_before"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Incidents you may see, newest first"),
+    retrieve=extend_schema(summary="One incident, with an ETag"),
+    create=extend_schema(
+        summary="Declare an incident",
+        request=incident_serializers.IncidentDeclareSerializer,
+        responses={201: incident_serializers.IncidentSerializer, **ERRORS},
+    ),
+    update=extend_schema(
+        summary="Edit an incident (If-Match or version guard the write)",
+        request=incident_serializers.IncidentUpdateSerializer,
+        responses={200: incident_serializers.IncidentSerializer, 409: OpenApiResponse(description="Stale version."),
+                   412: OpenApiResponse(description="Stale If-Match."), **ERRORS},
+    ),
+    partial_update=extend_schema(
+        summary="Edit some fields of an incident",
+        request=incident_serializers.IncidentUpdateSerializer,
+        responses={200: incident_serializers.IncidentSerializer, 409: OpenApiResponse(description="Stale version."),
+                   412: OpenApiResponse(description="Stale If-Match."), **ERRORS},
+    ),
+)  # fmt: skip
+class IncidentViewSet(
+    EtagRetrieveMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Incidents. State changes are actions that call the same services as the web forms."""
+
+    queryset = Incident.objects.none()  # get_queryset applies the permission scope
+    serializer_class = incident_serializers.IncidentSerializer
+    lookup_field = "number"
+    lookup_value_regex = r"\d+"
+    filterset_class = IncidentFilter
+    filter_backends = [filters.DjangoFilterBackend, SearchFilter, OrderingFilter]
+    search_fields = ["title", "summary"]
+    ordering_fields = ["started_at", "number", "severity", "status"]
+    ordering = ["-started_at", "-id"]
+
+    def get_queryset(self) -> QuerySet[Incident]:
+        # The selector joins the commander and prefetches services; the API also shows the other roles.
+        return selectors.incident_list_for(self.request.user).select_related("communications_lead", "scribe")
+
+    def _render(self, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=incident.pk)
+        data = incident_serializers.IncidentSerializer(fresh, context=self.get_serializer_context()).data
+        return Response(data, status=code, headers={"ETag": etag_for(data)})
+
+    def _commandable(self) -> Incident:
+        incident = self.get_object()
+        if not can_command(self.request.user, incident):
+            raise PermissionDenied("Only the incident's commander, a team lead or an admin may do this.")
+        return incident
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not can_declare(request.user):
+            raise PermissionDenied("Only responders, team leads and admins may declare incidents.")
+        form = incident_serializers.IncidentDeclareSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        incident = services.incident_declare(actor=request.user, **data)
+        return self._render(incident, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        incident = self._commandable()
+        current = incident_serializers.IncidentSerializer(
+            incident, context=self.get_serializer_context()
+        ).data
+        guarded = check_if_match(request, current)
+        form = incident_serializers.IncidentUpdateSerializer(data=request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        changes = dict(form.validated_data)
+        expected = changes.pop("version", None)
+        if guarded and expected is None:
+            expected = incident.version
+        try:
+            updated = services.incident_update(
+                incident=incident, actor=request.user, expected_version=expected, **changes
+            )
+        except IncidentConflict as exc:
+            if not guarded or "version" in request.data:
+                raise
+            data = incident_serializers.IncidentSerializer(
+                exc.current, context=self.get_serializer_context()
+            ).data
+            raise PreconditionFailed(data, etag_for(data)) from exc
+        return self._render(updated)
+
+    @extend_schema(summary="Change status", request=incident_serializers.StatusChangeSerializer,
+                   responses={200: incident_serializers.IncidentSerializer, **ERRORS})  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def status(self, request: Request, number: int | None = None) -> Response:
+        incident = self._commandable()
+        form = incident_serializers.StatusChangeSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        updated = services.incident_change_status(
+            incident=incident, actor=request.user, **form.validated_data
+        )
+        return self._render(updated)
+
+    @extend_schema(summary="Change severity", request=incident_serializers.SeverityChangeSerializer,
+                   responses={200: incident_serializers.IncidentSerializer, **ERRORS})  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def severity(self, request: Request, number: int | None = None) -> Response:
+        incident = self._commandable()
+        form = incident_serializers.SeverityChangeSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        updated = services.incident_change_severity(
+            incident=incident, actor=request.user, **form.validated_data
+        )
+        return self._render(updated)
+
+    @extend_schema(summary="Resolve (resolving twice changes nothing)", request=incident_serializers.ResolveSerializer,
+                   responses={200: incident_serializers.IncidentSerializer, **ERRORS})  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, number: int | None = None) -> Response:
+        incident = self._commandable()
+        form = incident_serializers.ResolveSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        updated = services.incident_resolve(incident=incident, actor=request.user, **form.validated_data)
+        return self._render(updated)
+
+    @extend_schema(summary="Reopen with a reason", request=incident_serializers.ReopenSerializer,
+                   responses={200: incident_serializers.IncidentSerializer, **ERRORS})  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, number: int | None = None) -> Response:
+        incident = self._commandable()
+        form = incident_serializers.ReopenSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        updated = services.incident_reopen(incident=incident, actor=request.user, **form.validated_data)
+        return self._render(updated)
+
+    @extend_schema(summary="Assign commander, communications lead, scribe", request=incident_serializers.RolesSerializer,
+                   responses={200: incident_serializers.IncidentSerializer, **ERRORS})  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def roles(self, request: Request, number: int | None = None) -> Response:
+        incident = self._commandable()
+        form = incident_serializers.RolesSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        updated = services.incident_assign_roles(incident=incident, actor=request.user, **form.validated_data)
+        return self._render(updated)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The incident's postmortem",
+        responses={200: review_serializers.PostmortemSerializer, 404: ERRORS[404]},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Start the postmortem (starting again returns it unchanged)",
+        request=review_serializers.PostmortemStartSerializer,
+        responses={200: review_serializers.PostmortemSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def postmortem(self, request: Request, number: int | None = None) -> Response:
+        incident = self.get_object()
+        if request.method == "POST":
+            if not can_record(request.user, incident):
+                raise PermissionDenied("You may read this incident but not record on it.")
+            form = review_serializers.PostmortemStartSerializer(data=request.data)
+            form.is_valid(raise_exception=True)
+            template = None
+            if form.validated_data.get("template"):
+                template = PostmortemTemplate.objects.filter(pk=form.validated_data["template"]).first()
+                if template is None:
+                    raise DjangoValidationError({"template": "No such template."})
+            review.postmortem_start(incident=incident, actor=request.user, template=template)
+        postmortem = (
+            Postmortem.objects.filter(incident=incident)
+            .select_related("incident")
+            .prefetch_related(
+                Prefetch("reviews", queryset=PostmortemReview.objects.select_related("reviewer"))
+            )
+            .first()
+        )
+        if postmortem is None:
+            raise Http404("This incident has no postmortem yet.")
+        data = review_serializers.PostmortemSerializer(postmortem, context=self.get_serializer_context()).data
+        return Response(data, headers={"ETag": etag_for(data)})
+
+
+# --- Directory -------------------------------------------------------------------------------------------
+class ServiceViewSet(EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Service.objects.none()  # get_queryset applies the permission scope
+    serializer_class = incident_serializers.ServiceSerializer
+    lookup_field = "slug"
+    filter_backends = [filters.DjangoFilterBackend, SearchFilter]
+    filterset_fields = ["team__slug"]
+    search_fields = ["name", "description"]
+
+    def get_queryset(self) -> QuerySet[Service]:
+        return Service.objects.select_related("team").order_by("name")
+
+    @extend_schema(
+        summary="The service's change log, newest first",
+        responses=timeline_serializers.ChangeEventSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=PagePagination)
+    def changes(self, request: Request, slug: str | None = None) -> Response:
+        service = self.get_object()
+        qs = (
+            ChangeEvent.objects.filter(service=service)
+            .select_related("service")
+            .order_by("-occurred_at", "-id")
+        )
+        page = self.paginate_queryset(qs)
+        data = timeline_serializers.ChangeEventSerializer(page, many=True).data
+        return self.get_paginated_response(data)
+
+
+class TeamViewSet(EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = incident_serializers.TeamSerializer
+    lookup_field = "slug"
+    filter_backends = [SearchFilter]
+    search_fields = ["name"]
+    queryset = Team.objects.order_by("name")
+
+
+class MeView(APIView):
+    """The signed-in user (`/api/v1/users/me/`)."""
+
+    @extend_schema(summary="Who am I", responses=incident_serializers.MeSerializer)
+    def get(self, request: Request) -> Response:
+        user = User.objects.prefetch_related("memberships__team").get(pk=request.user.pk)
+        return Response(incident_serializers.MeSerializer(user, context={"request": request}).data)
+
+
+class AlertView(APIView):
+    """Alert intake: declares an incident once per `dedup_key` (201), then returns it again (200)."""
+
+    @extend_schema(
+        summary="Declare an incident from an alert, idempotently by dedup_key",
+        request=incident_serializers.AlertSerializer,
+        responses={
+            201: incident_serializers.IncidentSerializer,
+            200: incident_serializers.IncidentSerializer,
+            **ERRORS,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        if not can_declare(request.user):
+            raise PermissionDenied("Only responders, team leads and admins may declare incidents.")
+        form = incident_serializers.AlertSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        existed = Incident.objects.filter(dedup_key=data["dedup_key"]).exists()
+        incident = services.incident_declare(actor=request.user, detection_method="alert", **data)
+        if not can_view_incident(request.user, incident):
+            raise Http404("No such incident.")
+        qs = selectors.incident_list_for(request.user).select_related("communications_lead", "scribe")
+        out = incident_serializers.IncidentSerializer(
+            qs.get(pk=incident.pk), context={"request": request}
+        ).data
+        code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+        return Response(out, status=code, headers={"ETag": etag_for(out)})

@@ -1,0 +1,77 @@
+"""Reads shared by pages, the API and exports, with their joins and the permission scope."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from incidents.models import ACTIVE_STATUSES, Incident, Service
+from incidents.permissions import can_view_incident, incidents_visible_to
+
+
+def incident_list_for(
+    user: Any,
+    *,
+    status: str | list[str] | None = None,
+    severity: str | None = None,
+    service: str | None = None,
+    started_from: date | None = None,
+    started_to: date | None = None,
+) -> QuerySet[Incident]:
+    """Incidents `user` may see, newest first, with what the list shows joined in (flat query count).
+
+    Date bounds are the viewer's local dates, half-open: `[started_from 00:00, started_to + 1 day 00:00)`.
+    """
+    qs = (
+        incidents_visible_to(user)
+        .select_related("commander")
+        .prefetch_related(Prefetch("services", queryset=Service.objects.only("id", "name", "slug")))
+    )
+    if status:
+        qs = qs.filter(status__in=[status] if isinstance(status, str) else status)
+    if severity:
+        qs = qs.filter(severity=severity)
+    if service:
+        qs = qs.filter(services__slug=service)
+    zone = timezone.get_current_timezone()
+    if started_from:
+        qs = qs.filter(started_at__gte=datetime.combine(started_from, time.min, tzinfo=zone))
+    if started_to:
+        from datetime import timedelta
+
+        qs = qs.filter(started_at__lt=datetime.combine(started_to + timedelta(days=1), time.min, tzinfo=zone))
+    return qs.order_by("-started_at", "-id")
+
+
+def active_incidents_for(user: Any) -> QuerySet[Incident]:
+    return incident_list_for(user, status=list(ACTIVE_STATUSES))
+
+
+def incident_get_for(user: Any, number: int) -> Incident:
+    """The incident `INC-number` if `user` may see it; raises Http404 otherwise (never 403).
+
+    A signed-in user asking for an incident that exists but is hidden from them is recorded as a denied-access
+    security event (the response is the same 404 as for a number that does not exist).
+    """
+    incident = (
+        Incident.objects.select_related("commander", "communications_lead", "scribe", "declared_by")
+        .prefetch_related("services")
+        .filter(number=number)
+        .first()
+    )
+    if incident is None:
+        raise Http404("No such incident.")
+    if not can_view_incident(user, incident):
+        if getattr(user, "is_authenticated", False):
+            from accounts.models import SecurityEvent
+            from accounts.security import security_event_record
+
+            security_event_record(
+                kind=SecurityEvent.Kind.ACCESS_DENIED, actor=user, target=incident.reference
+            )
+        raise Http404("No such incident.")
+    return incident

@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import ApiToken, Team, User
+from incidents.api.fields import MarkdownHtmlField, ReadModelSerializer, UserBriefSerializer
+from incidents.models import (
+    DetectionMethod,
+    Incident,
+    IncidentStatus,
+    Service,
+    Severity,
+    Visibility,
+)
+
+
+class IncidentSerializer(ReadModelSerializer):
+    """An incident as the API shows it. Durations are seconds, `null` when a milestone is unknown."""
+
+    reference = serializers.CharField(read_only=True)
+    summary_html = MarkdownHtmlField(source="summary")
+    customer_impact_html = MarkdownHtmlField(source="customer_impact")
+    services = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    commander = UserBriefSerializer(read_only=True, allow_null=True)
+    communications_lead = UserBriefSerializer(read_only=True, allow_null=True)
+    scribe = UserBriefSerializer(read_only=True, allow_null=True)
+    time_to_detect = serializers.IntegerField(read_only=True, allow_null=True)
+    time_to_acknowledge = serializers.IntegerField(read_only=True, allow_null=True)
+    time_to_mitigate = serializers.IntegerField(read_only=True, allow_null=True)
+    time_to_resolve = serializers.IntegerField(read_only=True, allow_null=True)
+    impact_duration = serializers.IntegerField(read_only=True, allow_null=True)
+    url = serializers.HyperlinkedIdentityField(view_name="api:incident-detail", lookup_field="number")
+
+    class Meta:
+        model = Incident
+        fields = [
+            "url", "number", "reference", "title", "summary", "summary_html", "severity", "status",
+            "visibility", "started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at",
+            "detection_method", "customer_impact", "customer_impact_html", "services", "commander",
+            "communications_lead", "scribe", "chat_channel_url", "dashboard_url", "change_url",
+            "feature_flag", "time_to_detect", "time_to_acknowledge", "time_to_mitigate", "time_to_resolve",
+            "impact_duration", "version", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class IncidentDeclareSerializer(serializers.Serializer):
+    """Input of `POST /incidents/`: what `incident_declare` needs. `started_at` defaults to now."""
+
+    title = serializers.CharField(max_length=200)
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    started_at = serializers.DateTimeField(required=False)
+    detected_at = serializers.DateTimeField(required=False)
+    detection_method = serializers.ChoiceField(choices=DetectionMethod.choices, required=False, default="")
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.INTERNAL)
+    services = serializers.SlugRelatedField(
+        slug_field="slug", many=True, queryset=Service.objects.all(), required=False
+    )
+
+
+class IncidentUpdateSerializer(serializers.Serializer):
+    """Input of `PUT`/`PATCH /incidents/{number}/`; every field is optional (a partial update).
+
+    `version`, when sent, must equal the stored version or the write is refused with 409.
+    """
+
+    title = serializers.CharField(max_length=200, required=False)
+    summary = serializers.CharField(required=False, allow_blank=True)
+    customer_impact = serializers.CharField(required=False, allow_blank=True)
+    detection_method = serializers.ChoiceField(
+        choices=[("", "Unknown"), *DetectionMethod.choices], required=False
+    )
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    chat_channel_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
+    dashboard_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
+    change_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
+    feature_flag = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    started_at = serializers.DateTimeField(required=False)
+    detected_at = serializers.DateTimeField(required=False, allow_null=True)
+    acknowledged_at = serializers.DateTimeField(required=False, allow_null=True)
+    mitigated_at = serializers.DateTimeField(required=False, allow_null=True)
+    resolved_at = serializers.DateTimeField(required=False, allow_null=True)
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=IncidentStatus.choices)
+    at = serializers.DateTimeField(required=False)
+
+
+class SeverityChangeSerializer(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+
+
+class ResolveSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class RolesSerializer(serializers.Serializer):
+    """Per-incident roles by user id; `null` clears a role, an omitted key leaves it unchanged."""
+
+    commander = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    communications_lead = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    scribe = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+
+
+class ServiceSerializer(ReadModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    description_html = MarkdownHtmlField(source="description")
+
+    class Meta:
+        model = Service
+        fields = ["id", "name", "slug", "description", "description_html", "team"]
+        read_only_fields = fields
+
+
+class TeamSerializer(ReadModelSerializer):
+    description_html = MarkdownHtmlField(source="description")
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "slug", "description", "description_html"]
+        read_only_fields = fields
+
+
+class MembershipBriefSerializer(serializers.Serializer):
+    team = serializers.CharField(source="team.slug")
+    role = serializers.CharField()
+
+
+class TokenBriefSerializer(ReadModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["name", "key_prefix", "read_only", "created_at", "last_used_at"]
+        read_only_fields = fields
+
+
+class MeSerializer(ReadModelSerializer):
+    """The signed-in user, their team roles and (with token auth) the token in use."""
+
+    memberships = MembershipBriefSerializer(many=True, read_only=True)
+    is_admin = serializers.SerializerMethodField()
+    token = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "display_name", "time_zone", "is_admin", "memberships", "token"]
+        read_only_fields = fields
+
+    def get_is_admin(self, obj: User) -> bool:
+        return bool(obj.is_staff or obj.is_superuser)
+
+    @extend_schema_field(TokenBriefSerializer(allow_null=True))
+    def get_token(self, obj: User) -> dict[str, Any] | None:
+        request = self.context.get("request")
+        token = getattr(request, "auth", None)
+        return TokenBriefSerializer(token).data if isinstance(token, ApiToken) else None
+
+
+class AlertSerializer(serializers.Serializer):
+    """An alert from monitoring. The same `dedup_key` twice gives one incident."""
+
+    dedup_key = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=200)
+    severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.SEV3)
+    summary = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+    services = serializers.SlugRelatedField(
+        slug_field="slug", many=True, queryset=Service.objects.all(), required=False
+    )
+    started_at = serializers.DateTimeField(required=False)

@@ -1,0 +1,422 @@
+"""Incident writes: declare, edit, status, severity, roles, resolve, reopen.
+
+Every function is one transaction, takes `actor=`, writes its own timeline entry and emits its event
+on commit. Errors are `django.core.exceptions.ValidationError` keyed by field, so forms and the API
+show them beside the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from incidents.models import ACTIVE_STATUSES, MILESTONES, Incident, IncidentStatus, Service, Severity
+from incidents.notify.events import emit
+from incidents.timeline.services import system_entry
+
+S = IncidentStatus
+
+# Allowed status changes. Reopening (resolved/postmortem/closed back to investigating) is `incident_reopen`.
+TRANSITIONS: dict[str, set[str]] = {
+    S.INVESTIGATING: {S.IDENTIFIED, S.MONITORING, S.RESOLVED},
+    S.IDENTIFIED: {S.INVESTIGATING, S.MONITORING, S.RESOLVED},
+    S.MONITORING: {S.INVESTIGATING, S.IDENTIFIED, S.RESOLVED},
+    S.RESOLVED: {S.POSTMORTEM, S.CLOSED},
+    S.POSTMORTEM: {S.CLOSED},
+    S.CLOSED: set(),
+}
+SEVERITY_RANK: dict[str, int] = {Severity.SEV1: 1, Severity.SEV2: 2, Severity.SEV3: 3, Severity.SEV4: 4}
+EDITABLE_FIELDS = (
+    "title", "summary", "customer_impact", "detection_method", "visibility", "chat_channel_url",
+    "dashboard_url", "change_url", "feature_flag", *MILESTONES,
+)  # fmt: skip
+
+
+class TransitionError(ValidationError):
+    """A status change the lifecycle does not allow."""
+
+
+class IncidentConflict(Exception):
+    """The incident changed since the editor loaded it. `current` is the stored incident."""
+
+    def __init__(self, current: Incident) -> None:
+        super().__init__(f"{current.reference} was changed by someone else (now version {current.version}).")
+        self.current = current
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _check_aware(values: dict[str, Any]) -> None:
+    errors = {
+        k: "The time needs a time zone."
+        for k, v in values.items()
+        if isinstance(v, datetime) and timezone.is_naive(v)
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+def _security_event(kind: str, actor: Any, target: str, detail: str) -> None:
+    """Record a visibility or role change as a security event (accounts.security)."""
+    from accounts.models import SecurityEvent
+    from accounts.security import security_event_record
+
+    security_event_record(kind=SecurityEvent.Kind[kind], actor=actor, target=target, detail=detail)
+
+
+def _next_number() -> int:
+    return (Incident.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def incident_declare(
+    *,
+    actor: Any,
+    title: str,
+    severity: str,
+    started_at: datetime | None = None,
+    summary: str = "",
+    services: Iterable[Service] = (),
+    visibility: str = "internal",
+    commander: Any = None,
+    dedup_key: str | None = None,
+    detected_at: datetime | None = None,
+    detection_method: str = "",
+) -> Incident:
+    """Declare an incident, write its first timeline entry and notify on commit.
+
+    `started_at` defaults to now (UTC-aware). With `dedup_key`, declaring the same key again returns the
+    existing incident unchanged (idempotent alert intake). Raises ValidationError for a missing title,
+    an unknown severity, a naive or future start.
+    """
+    if dedup_key:
+        existing = Incident.objects.filter(dedup_key=dedup_key).first()
+        if existing:
+            return existing
+    title = (title or "").strip()
+    errors: dict[str, str] = {}
+    if not title:
+        errors["title"] = "Give the incident a title."
+    if severity not in Severity.values:
+        errors["severity"] = "Choose a severity from SEV1 to SEV4."
+    if errors:
+        raise ValidationError(errors)
+    _check_aware({"started_at": started_at, "detected_at": detected_at})
+    now = timezone.now()
+    user = _user(actor)
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                incident = Incident(
+                    number=_next_number(),
+                    title=title,
+                    severity=severity,
+                    started_at=started_at or now,
+                    detected_at=detected_at,
+                    detection_method=detection_method,
+                    summary=summary,
+                    visibility=visibility,
+                    commander=commander or user,
+                    declared_by=user,
+                    dedup_key=dedup_key or None,
+                )
+                incident.full_clean(exclude=["number"])
+                incident.save()
+                if services:
+                    incident.services.set(services)
+                if user:
+                    incident.participants.add(user)
+                system_entry(
+                    incident=incident,
+                    actor=user,
+                    body=f"Incident declared as {severity}: {title}",
+                    occurred_at=incident.started_at if started_at and started_at < now else now,
+                )
+                emit("incident.declared", incident_id=incident.pk, actor_id=getattr(user, "pk", None))
+                return incident
+        except IntegrityError:
+            if dedup_key:
+                existing = Incident.objects.filter(dedup_key=dedup_key).first()
+                if existing:
+                    return existing
+            if attempt == 4:
+                raise
+    raise RuntimeError("unreachable")  # pragma: no cover
+
+
+def _lock(incident: Incident, expected_version: int | None) -> Incident:
+    current = Incident.objects.select_for_update().get(pk=incident.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise IncidentConflict(current)
+    return current
+
+
+def _save(incident: Incident, fields: Iterable[str]) -> None:
+    incident.version += 1
+    incident.save(update_fields=[*fields, "version", "updated_at"])
+    # Keep the caller's object in step with the database.
+
+
+@transaction.atomic
+def incident_update(
+    *, incident: Incident, actor: Any, expected_version: int | None = None, **changes: Any
+) -> Incident:
+    """Edit title, summary, milestones, links, visibility and detection method.
+
+    Milestones are validated against each other (ValidationError keyed by field). With
+    `expected_version`, an incident changed since then raises IncidentConflict. Returns the saved incident.
+    """
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({k: "This field cannot be edited here." for k in unknown})
+    _check_aware(changes)
+    current = _lock(incident, expected_version)
+    changed = [k for k, v in changes.items() if getattr(current, k) != v]
+    if not changed:
+        return current
+    old_visibility = current.visibility
+    for k in changed:
+        setattr(current, k, changes[k])
+    current.full_clean(exclude=["number"])
+    _save(current, changed)
+    milestones = [k for k in changed if k in MILESTONES]
+    if milestones:
+        system_entry(
+            incident=current,
+            actor=actor,
+            body="Milestones edited: " + ", ".join(m.replace("_at", "") for m in milestones),
+        )
+    if "visibility" in changed:
+        system_entry(
+            incident=current,
+            actor=actor,
+            body=f"Visibility changed from {old_visibility} to {current.visibility}",
+        )
+        _security_event(
+            "VISIBILITY_CHANGE", actor, current.reference, f"{old_visibility} -> {current.visibility}"
+        )
+        emit("incident.visibility_changed", incident_id=current.pk, actor_id=getattr(actor, "pk", None))
+    emit("incident.updated", incident_id=current.pk, fields=changed)
+    return current
+
+
+@transaction.atomic
+def incident_change_status(
+    *,
+    incident: Incident,
+    actor: Any,
+    status: str,
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> Incident:
+    """Move the incident along its lifecycle (TRANSITIONS). Resolving goes through `incident_resolve`.
+
+    Reaching `identified` sets nothing; `monitoring` sets `mitigated_at` if unset. Raises TransitionError.
+    """
+    current = _lock(incident, expected_version)
+    if status == current.status:
+        return current
+    if status not in S.values:
+        raise TransitionError({"status": f"Unknown status {status!r}."})
+    if status not in TRANSITIONS[current.status]:
+        raise TransitionError(
+            {
+                "status": f"An incident that is {current.get_status_display().lower()} cannot move to {S(status).label.lower()}."
+            }
+        )
+    if status == S.RESOLVED:
+        return incident_resolve(incident=current, actor=actor, at=at)
+    _check_aware({"at": at})
+    when = at or timezone.now()
+    old = current.get_status_display()
+    fields = ["status"]
+    current.status = status
+    if status == S.MONITORING and current.mitigated_at is None:
+        current.mitigated_at = when
+        fields.append("mitigated_at")
+    current.full_clean(exclude=["number"])
+    _save(current, fields)
+    system_entry(
+        incident=current,
+        actor=actor,
+        body=f"Status changed from {old} to {current.get_status_display()}",
+        occurred_at=when,
+    )
+    emit("incident.status_changed", incident_id=current.pk, old=old, new=status)
+    return current
+
+
+@transaction.atomic
+def incident_change_severity(*, incident: Incident, actor: Any, severity: str, reason: str = "") -> Incident:
+    """Change severity and record it. Raises ValidationError for an unknown severity."""
+    if severity not in Severity.values:
+        raise ValidationError({"severity": "Choose a severity from SEV1 to SEV4."})
+    current = _lock(incident, None)
+    if current.severity == severity:
+        return current
+    old = current.severity
+    current.severity = severity
+    _save(current, ["severity"])
+    body = f"Severity changed from {old} to {severity}" + (f": {reason}" if reason else "")
+    system_entry(incident=current, actor=actor, body=body)
+    if SEVERITY_RANK[severity] < SEVERITY_RANK[old]:
+        emit("incident.severity_raised", incident_id=current.pk, old=old, new=severity)
+    return current
+
+
+ROLE_FIELDS = {"commander": "Commander", "communications_lead": "Communications lead", "scribe": "Scribe"}
+
+
+@transaction.atomic
+def incident_assign_roles(
+    *, incident: Incident, actor: Any, at: datetime | None = None, **roles: Any
+) -> Incident:
+    """Assign commander, communications lead and scribe (a User or None). Each change is a system entry.
+
+    `at` (aware, default now) is when the change happened, for roles recorded after the fact.
+    """
+    unknown = set(roles) - set(ROLE_FIELDS)
+    if unknown:
+        raise ValidationError({k: "Unknown role." for k in unknown})
+    _check_aware({"at": at})
+    current = _lock(incident, None)
+    changed = []
+    for field, user in roles.items():
+        if getattr(current, f"{field}_id") != getattr(user, "pk", None):
+            setattr(current, field, user)
+            changed.append(field)
+            if user is not None:
+                current.participants.add(user)
+    if not changed:
+        return current
+    _save(current, changed)
+    for field in changed:
+        who = getattr(current, field)
+        system_entry(
+            incident=current, actor=actor, body=f"{ROLE_FIELDS[field]}: {who or 'nobody'}", occurred_at=at
+        )
+        _security_event(
+            "ROLE_CHANGE", actor, current.reference, f"{field}: {getattr(who, 'email', 'nobody')}"
+        )
+    emit("incident.roles_changed", incident_id=current.pk, roles=changed)
+    return current
+
+
+@transaction.atomic
+def incident_resolve(
+    *, incident: Incident, actor: Any, at: datetime | None = None, note: str = ""
+) -> Incident:
+    """Resolve: set `resolved_at` (default now) and status resolved. Resolving twice changes nothing.
+
+    Raises TransitionError when the incident is not active, ValidationError when `at` is before a milestone.
+    """
+    current = _lock(incident, None)
+    if current.status == S.RESOLVED:
+        return current
+    if current.status not in ACTIVE_STATUSES:
+        raise TransitionError(
+            {"status": f"An incident that is {current.get_status_display().lower()} cannot be resolved."}
+        )
+    _check_aware({"resolved_at": at})
+    when = at or timezone.now()
+    current.status = S.RESOLVED
+    current.resolved_at = when
+    fields = ["status", "resolved_at"]
+    if current.mitigated_at is None:
+        current.mitigated_at = when
+        fields.append("mitigated_at")
+    current.full_clean(exclude=["number"])
+    _save(current, fields)
+    system_entry(
+        incident=current,
+        actor=actor,
+        body="Incident resolved" + (f": {note}" if note else ""),
+        occurred_at=when,
+    )
+    emit("incident.resolved", incident_id=current.pk)
+    emit("incident.status_changed", incident_id=current.pk, old="active", new=S.RESOLVED)
+    return current
+
+
+@transaction.atomic
+def incident_reopen(*, incident: Incident, actor: Any, reason: str) -> Incident:
+    """Reopen a resolved, postmortem or closed incident to investigating; a reason is required.
+
+    `resolved_at` is cleared, so a reopened incident counts in resolution metrics only once resolved again.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the incident is being reopened."})
+    current = _lock(incident, None)
+    if current.status in ACTIVE_STATUSES:
+        raise TransitionError({"status": "The incident is still active; there is nothing to reopen."})
+    current.status = S.INVESTIGATING
+    current.resolved_at = None
+    _save(current, ["status", "resolved_at"])
+    system_entry(incident=current, actor=actor, body=f"Incident reopened: {reason}")
+    emit("incident.status_changed", incident_id=current.pk, old="resolved", new=S.INVESTIGATING)
+    return current
+
+
+@transaction.atomic
+def incident_soft_delete(*, incident: Incident, actor: Any, reason: str) -> Incident:
+    """Hide an incident from everyone but admins; nothing is removed and `incident_restore` undoes it.
+
+    Admins only (PermissionDenied otherwise); a reason is required (ValidationError keyed `reason`).
+    Reminders, digests and notifications stop because every sweep and scope skips deleted incidents.
+    Writes a timeline entry, a history record with the reason, and a deletion security event.
+    Deleting a deleted incident changes nothing.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.models import SecurityEvent
+    from accounts.security import security_event_record
+    from incidents.permissions import is_admin
+
+    if not is_admin(actor):
+        raise PermissionDenied("Only admins can delete incidents.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the incident is being deleted."})
+    current = _lock(incident, None)
+    if current.deleted_at is not None:
+        return current
+    current.deleted_at = timezone.now()
+    current._change_reason = f"Deleted: {reason}"  # type: ignore[attr-defined]  # simple-history
+    _save(current, ["deleted_at"])
+    system_entry(incident=current, actor=actor, body=f"Incident deleted by an admin: {reason}")
+    security_event_record(
+        kind=SecurityEvent.Kind.DELETION, actor=actor, target=current.reference, detail=reason
+    )
+    emit("incident.deleted", incident_id=current.pk, actor_id=getattr(actor, "pk", None))
+    return current
+
+
+@transaction.atomic
+def incident_restore(*, incident: Incident, actor: Any) -> Incident:
+    """Bring back a soft-deleted incident exactly as it was. Admins only; restoring twice changes nothing."""
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.models import SecurityEvent
+    from accounts.security import security_event_record
+    from incidents.permissions import is_admin
+
+    if not is_admin(actor):
+        raise PermissionDenied("Only admins can restore incidents.")
+    current = _lock(incident, None)
+    if current.deleted_at is None:
+        return current
+    current.deleted_at = None
+    current._change_reason = "Restored"  # type: ignore[attr-defined]  # simple-history
+    _save(current, ["deleted_at"])
+    system_entry(incident=current, actor=actor, body="Incident restored by an admin")
+    security_event_record(kind=SecurityEvent.Kind.RESTORE, actor=actor, target=current.reference)
+    emit("incident.restored", incident_id=current.pk, actor_id=getattr(actor, "pk", None))
+    return current

@@ -1,0 +1,17 @@
+"""Incident pages: dashboard, list, declare, the incident page, edit and the status actions."""
+
+from django.urls import path
+
+from incidents.incident import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("incidents/", views.incident_list, name="list"),
+    path("incidents/declare/", views.incident_declare, name="declare"),
+    path("incidents/<int:number>/", views.incident_detail, name="detail"),
+    path("incidents/<int:number>/edit/", views.incident_edit, name="edit"),
+    path("incidents/<int:number>/status/", views.incident_status, name="status"),
+    path("incidents/<int:number>/severity/", views.incident_severity, name="severity"),
+    path("incidents/<int:number>/reopen/", views.incident_reopen, name="reopen"),
+    path("incidents/<int:number>/timeline/add/", views.timeline_add, name="timeline_add"),
+]

@@ -1,0 +1,269 @@
+"""Incident pages. Views parse input, call one service or selector and render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from incidents.incident import selectors
+from incidents.incident import services as incident_services
+from incidents.incident.forms import DeclareForm, IncidentEditForm, ReopenForm, SeverityForm, StatusForm
+from incidents.incident.services import TRANSITIONS, IncidentConflict
+from incidents.models import ACTIVE_STATUSES, IncidentStatus, Service, Severity
+from incidents.permissions import can_command, can_declare, can_record
+from incidents.timeline import services as timeline_services
+from incidents.timeline.forms import NoteForm
+
+
+def _apply_errors(form, exc: ValidationError) -> None:  # type: ignore[no-untyped-def]
+    if hasattr(exc, "error_dict"):
+        for field, errs in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    active = list(selectors.active_incidents_for(request.user)[:50])
+    user = request.user
+    mine = [
+        i
+        for i in active
+        if user.pk in (i.commander_id, i.communications_lead_id, i.scribe_id, i.declared_by_id)
+    ]
+    recent = list(selectors.incident_list_for(request.user).exclude(status__in=ACTIVE_STATUSES)[:10])
+    return render(
+        request, "incidents/incident/dashboard.html", {"active": active, "mine": mine, "recent": recent}
+    )
+
+
+@login_required
+def incident_list(request: HttpRequest) -> HttpResponse:
+    from django import forms
+
+    class Filters(forms.Form):
+        status = forms.ChoiceField(choices=[("", "Any status"), *IncidentStatus.choices], required=False)
+        severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
+        service = forms.ChoiceField(required=False)
+        started_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+        started_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    filters = Filters(request.GET or None)
+    filters.fields["service"].choices = [("", "Any service"), *Service.objects.values_list("slug", "name")]
+    criteria = filters.cleaned_data if filters.is_valid() else {}
+    qs = selectors.incident_list_for(request.user, **{k: v for k, v in criteria.items() if v})
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "incidents/incident/list.html",
+        {"page": page, "filters": filters, "query": query.urlencode()},
+    )
+
+
+@login_required
+def incident_declare(request: HttpRequest) -> HttpResponse:
+    if not can_declare(request.user):
+        raise Http404
+    form = DeclareForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            incident = incident_services.incident_declare(
+                actor=request.user,
+                title=data["title"],
+                severity=data["severity"],
+                started_at=data["started_at"],
+                services=data["services"],
+                visibility=data["visibility"],
+                summary=data["summary"],
+                dedup_key=f"web-declare:{data['submission']}" if data.get("submission") else None,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"{incident.reference} declared.")
+            return redirect("incidents:detail", number=incident.number)
+    return render(request, "incidents/incident/declare.html", {"form": form})
+
+
+@login_required
+def incident_detail(request: HttpRequest, number: int) -> HttpResponse:
+    incident = selectors.incident_get_for(request.user, number)
+    from incidents.timeline.views import timeline_context
+
+    context = {
+        "incident": incident,
+        **timeline_context(request, incident),
+        "can_record": can_record(request.user, incident),
+        "can_command": can_command(request.user, incident),
+        "next_statuses": [(s, IncidentStatus(s).label) for s in sorted(TRANSITIONS[incident.status])],
+        "severity_form": SeverityForm(initial={"severity": incident.severity}),
+        "reopen_form": ReopenForm(),
+    }
+    return render(request, "incidents/incident/detail.html", context)
+
+
+@login_required
+def incident_edit(request: HttpRequest, number: int) -> HttpResponse:
+    """Edit form. A save based on an old version is refused with 409: the form comes back with the
+    user's text, the current stored values beside each field, and the current version, so saving the
+    reviewed form again goes through (and a third person's change in between is caught again).
+    """
+    incident = selectors.incident_get_for(request.user, number)
+    if not can_command(request.user, incident):
+        raise Http404
+    form = IncidentEditForm(request.POST or None, instance=incident, initial={"version": incident.version})
+    if request.method == "POST" and form.is_valid():
+        changes = {k: form.cleaned_data[k] for k in form.Meta.fields}
+        try:
+            incident_services.incident_update(
+                incident=incident,
+                actor=request.user,
+                expected_version=form.cleaned_data["version"],
+                **changes,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except IncidentConflict as exc:
+            current = exc.current
+            data = request.POST.copy()
+            data["version"] = str(current.version)
+            # A separate copy: the bound form writes the user's values onto its instance when validated.
+            form = IncidentEditForm(data, instance=selectors.incident_get_for(request.user, number))
+            form.is_valid()
+            form.add_error(
+                None,
+                f"{exc} Your changes are still in the form below; the current values are shown beside them. "
+                "Review and save again.",
+            )
+            changed = [
+                name
+                for name in form.Meta.fields
+                if name in form.cleaned_data and form.cleaned_data[name] != getattr(current, name)
+            ]
+            return render(
+                request,
+                "incidents/incident/edit.html",
+                {"form": form, "incident": current, "current": current, "differs": changed},
+                status=409,
+            )
+        else:
+            messages.success(request, "Incident saved.")
+            return redirect("incidents:detail", number=incident.number)
+    return render(request, "incidents/incident/edit.html", {"form": form, "incident": incident})
+
+
+@login_required
+@require_POST
+def incident_status(request: HttpRequest, number: int) -> HttpResponse:
+    incident = selectors.incident_get_for(request.user, number)
+    if not can_command(request.user, incident):
+        raise Http404
+    return post_action(
+        request,
+        StatusForm(request.POST),
+        lambda data: incident_services.incident_change_status(
+            incident=incident, actor=request.user, status=data["status"]
+        ),
+        invalid="Choose a valid status.",
+        success="Status changed.",
+        back=redirect("incidents:detail", number=incident.number),
+    )
+
+
+@login_required
+@require_POST
+def incident_severity(request: HttpRequest, number: int) -> HttpResponse:
+    incident = selectors.incident_get_for(request.user, number)
+    if not can_command(request.user, incident):
+        raise Http404
+    return post_action(
+        request,
+        SeverityForm(request.POST),
+        lambda data: incident_services.incident_change_severity(
+            incident=incident, actor=request.user, severity=data["severity"], reason=data["reason"]
+        ),
+        invalid="Choose a severity from SEV1 to SEV4.",
+        success="Severity changed.",
+        back=redirect("incidents:detail", number=incident.number),
+    )
+
+
+@login_required
+@require_POST
+def incident_reopen(request: HttpRequest, number: int) -> HttpResponse:
+    incident = selectors.incident_get_for(request.user, number)
+    if not can_command(request.user, incident):
+        raise Http404
+    return post_action(
+        request,
+        ReopenForm(request.POST),
+        lambda data: incident_services.incident_reopen(
+            incident=incident, actor=request.user, reason=data["reason"]
+        ),
+        invalid="Say why the incident is being reopened.",
+        success="Incident reopened.",
+        back=redirect("incidents:detail", number=incident.number),
+    )
+
+
+@login_required
+@require_POST
+def timeline_add(request: HttpRequest, number: int) -> HttpResponse:
+    incident = selectors.incident_get_for(request.user, number)
+    if not can_record(request.user, incident):
+        raise Http404
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            timeline_services.timeline_entry_add(
+                incident=incident,
+                actor=request.user,
+                body=form.cleaned_data["body"],
+                kind=form.cleaned_data["kind"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "Say what happened.")
+    return redirect("incidents:detail", number=incident.number)
+
+
+def post_action(
+    request: HttpRequest,
+    form: forms.Form,
+    call: Callable[[dict[str, Any]], Any],
+    *,
+    invalid: str,
+    success: str | Callable[[dict[str, Any]], str],
+    back: HttpResponse | str,
+) -> HttpResponse:
+    """Validate `form`, run `call(cleaned_data)` (one service), flash the outcome and redirect to `back`.
+
+    An invalid form flashes `invalid`; a ValidationError from the service flashes its messages; a
+    PermissionDenied from the service is a 404, like everything a user may not touch.
+    """
+    if not form.is_valid():
+        messages.error(request, invalid)
+    else:
+        try:
+            call(form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        else:
+            messages.success(request, success(form.cleaned_data) if callable(success) else success)
+    return back if isinstance(back, HttpResponse) else redirect(back)

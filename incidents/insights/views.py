@@ -1,0 +1,133 @@
+"""Insights page (figures with SVG charts, tables and CSV), search, and similar-incident partials."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from incidents.incident import selectors
+from incidents.insights import charts, metrics, search
+from incidents.insights.forms import InsightsFilterForm
+
+
+@login_required
+def insights(request: HttpRequest) -> HttpResponse:
+    form = InsightsFilterForm(request.GET or None)
+    figures: list[dict[str, Any]] = []
+    valid = form.is_valid() if request.GET else True
+    if valid:
+        filters = (
+            form.to_filters() if request.GET else metrics.MetricFilters(zone=timezone.get_current_timezone())
+        )
+        query = request.GET.urlencode()
+        for figure in metrics.figures_for(request.user, filters):
+            figures.append({"figure": figure, "charts": charts.render_spec(figure.chart), "query": query})
+    return render(
+        request,
+        "incidents/insights/insights.html",
+        {"form": form, "figures": figures, "valid": valid, "zone": timezone.get_current_timezone_name()},
+        status=200 if valid else 400,
+    )
+
+
+def _csv_safe(value: Any) -> Any:
+    """Numbers as they are; text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@login_required
+def insights_csv(request: HttpRequest, figure: str) -> HttpResponse:
+    if figure not in metrics.FIGURES:
+        raise Http404("No such figure.")
+    slug = figure
+    form = InsightsFilterForm(request.GET)
+    if not form.is_valid():
+        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        return HttpResponse(f"Invalid filters: {errors}\n", status=400, content_type="text/plain")
+    data = metrics.figure_for(request.user, form.to_filters(), slug)
+    from accounts.models import SecurityEvent
+    from accounts.security import security_event_record
+
+    security_event_record(
+        kind=SecurityEvent.Kind.EXPORT,
+        actor=request.user,
+        target=f"hindsight-{slug}.csv",
+        detail=request.GET.urlencode()[:2000],
+        request=request,
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="hindsight-{slug}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [f"{c} (seconds)" if k == "seconds" else c for c, k in zip(data.columns, data.kinds, strict=False)]
+    )
+    for row in data.rows:
+        writer.writerow([_csv_safe(v) for v in row])
+    return response
+
+
+@login_required
+def search_page(request: HttpRequest) -> HttpResponse:
+    query = (request.GET.get("q") or "").strip()
+    error = ""
+    hits: list[search.SearchHit] = []
+    if query and len(query) < search.MIN_QUERY_LENGTH:
+        error = f"Type at least {search.MIN_QUERY_LENGTH} characters."
+    elif len(query) > search.MAX_QUERY_LENGTH:
+        error = f"Keep the search under {search.MAX_QUERY_LENGTH} characters."
+    elif query:
+        hits = search.search_for(request.user, query)
+    counts: dict[str, int] = {}
+    for hit in hits:
+        counts[hit.kind] = counts.get(hit.kind, 0) + 1
+    return render(
+        request,
+        "incidents/insights/search.html",
+        {
+            "query": query,
+            "hits": hits,
+            "counts": counts,
+            "error": error,
+            "limit": search.PER_KIND_LIMIT,
+            "full_text": search._is_postgres(),
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+def similar_for_incident(request: HttpRequest, number: int) -> HttpResponse:
+    """HTMX partial for the incident page: incidents that look like this one."""
+    incident = selectors.incident_get_for(request.user, number)
+    similar = search.similar_incidents_for(
+        request.user,
+        title=incident.title,
+        service_ids=[s.pk for s in incident.services.all()],
+        factor_categories=set(incident.factors.values_list("category", flat=True)),
+        exclude_id=incident.pk,
+    )
+    return render(request, "incidents/insights/_similar.html", {"similar": similar, "declaring": False})
+
+
+@login_required
+def similar_preview(request: HttpRequest) -> HttpResponse:
+    """HTMX partial for the declare form: past incidents like the title being typed."""
+    title = request.GET.get("title", "")
+    service_ids = [int(s) for s in request.GET.getlist("services") if s.isdigit()]
+    similar = (
+        search.similar_incidents_for(request.user, title=title, service_ids=service_ids)
+        if len(title.strip()) >= 3
+        else []
+    )
+    return render(request, "incidents/insights/_similar.html", {"similar": similar, "declaring": True})

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from incidents.api.base import IsAdmin
+from incidents.models import (
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from incidents.notify import serializers as s
+
+
+class WebhookEndpointViewSet(viewsets.ModelViewSet):
+    """Outbound webhook endpoints per event. Deliveries are signed; see the README's API section."""
+
+    queryset = WebhookEndpoint.objects.none()  # get_queryset applies the permission scope
+    serializer_class = s.WebhookEndpointSerializer
+    permission_classes = [permissions.IsAuthenticated, IsAdmin]
+
+    def get_queryset(self) -> QuerySet[WebhookEndpoint]:
+        return WebhookEndpoint.objects.order_by("id")
+
+    def perform_create(self, serializer: Any) -> None:
+        import secrets
+
+        serializer.save(secret=serializer.validated_data.get("secret") or secrets.token_urlsafe(32))
+
+    def perform_destroy(self, instance: WebhookEndpoint) -> None:
+        # Deliveries are the log: keep them, stop sending.
+        instance.is_active = False
+        instance.save(update_fields=["is_active"])
+
+    @extend_schema(
+        summary="Recent deliveries of this endpoint", responses=s.WebhookDeliverySerializer(many=True)
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def deliveries(self, request: Request, pk: str | None = None) -> Response:
+        endpoint = self.get_object()
+        qs = WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-created_at", "-id")
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(s.WebhookDeliverySerializer(page, many=True).data)

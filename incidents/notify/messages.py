@@ -1,0 +1,475 @@
+"""What each notification kind says, and who hears about incident events.
+
+Message builders (registered with `register_kind`) load the current state at send time and return
+None when there is nothing left to say (item closed, owner changed, recipient can no longer see it).
+Event receivers (registered with `on_event`) run after the write commits: they claim one delivery row
+per recipient and publish the sends; they never fail the write that caused them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from accounts.models import User
+from incidents.emails import absolute_url, render_email, url_for
+from incidents.models import (
+    OPEN_ITEM_STATUSES,
+    ActionItem,
+    ActionItemStatus,
+    FindingStatus,
+    Incident,
+    Notification,
+    PolicyFinding,
+    PostmortemStatus,
+    SeverityMailingList,
+    Subscription,
+    Visibility,
+)
+from incidents.notify.delivery import (
+    ChatMessage,
+    Outbound,
+    Wanted,
+    notifications_claim_many,
+    notifications_publish,
+    register_kind,
+)
+from incidents.notify.digests import digest_context, digest_window
+from incidents.notify.events import on_event
+from incidents.notify.reminders import local_date
+from incidents.permissions import can_view_action_item, can_view_finding, can_view_incident
+
+logger = logging.getLogger(__name__)
+
+
+def _object_id(row: Notification) -> int:
+    return int(row.object_key.split(":", 1)[1])
+
+
+def _user_for(row: Notification) -> User | None:
+    if row.user_id and row.user and row.user.is_active:
+        return row.user
+    return None
+
+
+def incident_url(incident: Incident) -> str:
+    return url_for("incidents:detail", incident.number, fallback=f"/incidents/{incident.number}/")
+
+
+def _reverse_first(names: tuple[str, ...], *args: Any) -> str | None:
+    for name in names:
+        try:
+            return absolute_url(reverse(name, args=args))
+        except NoReverseMatch:
+            continue
+    return None
+
+
+def action_item_url(item: ActionItem) -> str:
+    """Link to the action item's page, or to its incident while there is no item page."""
+    url = _reverse_first(("incidents:action_item_detail", "incidents:action_item"), item.pk)
+    if url:
+        return url
+    if item.incident_id:
+        return incident_url(item.incident)
+    return url_for("incidents:dashboard")
+
+
+def finding_url(finding: PolicyFinding) -> str:
+    """Link to the policy finding's page (the dashboard while there is none)."""
+    url = _reverse_first(
+        ("incidents:finding_detail", "incidents:policy_finding_detail", "incidents:finding"), finding.pk
+    )
+    return url or url_for("incidents:dashboard")
+
+
+REMINDER_HEADLINES = {
+    "due_soon": "is due in {days} day{plural}",
+    "due_today": "is due today",
+    "overdue": "is overdue by {days} day{plural}",
+}
+
+
+def _headline(kind: str, due: date | None, today: date) -> str:
+    days = abs((due - today).days) if due else 0
+    return REMINDER_HEADLINES[kind].format(days=days, plural="" if days == 1 else "s")
+
+
+@register_kind("reminder.due_soon", "reminder.due_today", "reminder.overdue", "reminder.escalation")
+def build_action_item_reminder(row: Notification) -> Outbound | None:
+    """Due soon / due today / overdue to the owner; escalation to the commander or team lead."""
+    item = ActionItem.objects.select_related("owner", "incident", "team").filter(pk=_object_id(row)).first()
+    user = _user_for(row)
+    if item is None or item.status not in OPEN_ITEM_STATUSES or item.owner is None or user is None:
+        return None
+    escalation = row.kind == "reminder.escalation"
+    if escalation:
+        if not can_view_action_item(user, item):
+            return None
+    elif item.owner_id != user.pk:
+        return None
+    today = local_date(timezone.now(), item.owner.time_zone)
+    kind = "overdue" if escalation else row.kind.split(".", 1)[1]
+    context = {
+        "recipient": user,
+        "item": item,
+        "escalation": escalation,
+        "kind": kind,
+        "headline": _headline(kind, item.due_date, today),
+        "days_overdue": (today - item.due_date).days if item.due_date else 0,
+        "item_url": action_item_url(item),
+        "incident": item.incident if item.incident and can_view_incident(user, item.incident) else None,
+    }
+    return render_email("reminder", context, [row.recipient])
+
+
+@register_kind("reminder.recheck")
+def build_recheck_reminder(row: Notification) -> Outbound | None:
+    """The re-check date of a done item has come: did it work?"""
+    item = ActionItem.objects.select_related("owner", "incident").filter(pk=_object_id(row)).first()
+    user = _user_for(row)
+    if (
+        item is None
+        or user is None
+        or item.owner_id != user.pk
+        or item.status != ActionItemStatus.DONE
+        or item.recheck_confirmed_at
+    ):
+        return None
+    return render_email(
+        "recheck", {"recipient": user, "item": item, "item_url": action_item_url(item)}, [row.recipient]
+    )
+
+
+@register_kind("finding.due_soon", "finding.due_today", "finding.overdue", "finding.acceptance_expiring")
+def build_finding_reminder(row: Notification) -> Outbound | None:
+    """Due-date reminders and risk-acceptance expiry for a policy finding's owner."""
+    finding = PolicyFinding.objects.select_related("owner").filter(pk=_object_id(row)).first()
+    user = _user_for(row)
+    if finding is None or user is None or finding.owner_id != user.pk:
+        return None
+    kind = row.kind.split(".", 1)[1]
+    today = local_date(timezone.now(), user.time_zone)
+    if kind == "acceptance_expiring":
+        if finding.status != FindingStatus.RISK_ACCEPTED or not finding.risk_accepted_until:
+            return None
+        headline = f"risk acceptance ends on {finding.risk_accepted_until:%a %d %b %Y}"
+    else:
+        if finding.status not in (FindingStatus.OPEN, FindingStatus.REMEDIATING):
+            return None
+        headline = _headline(kind, finding.due_date, today)
+    context = {
+        "recipient": user,
+        "finding": finding,
+        "headline": headline,
+        "finding_url": finding_url(finding),
+    }
+    return render_email("finding_reminder", context, [row.recipient])
+
+
+@register_kind("postmortem.unpublished")
+def build_postmortem_reminder(row: Notification) -> Outbound | None:
+    """The postmortem is still unpublished 5 business days after the resolve, to the commander."""
+    incident = Incident.objects.filter(pk=_object_id(row)).select_related("postmortem").first()
+    user = _user_for(row)
+    if incident is None or user is None or incident.commander_id != user.pk or incident.resolved_at is None:
+        return None
+    postmortem = getattr(incident, "postmortem", None)
+    if postmortem is not None and postmortem.status == PostmortemStatus.PUBLISHED:
+        return None
+    context = {
+        "recipient": user,
+        "incident": incident,
+        "postmortem": postmortem,
+        "incident_url": incident_url(incident),
+    }
+    return render_email("postmortem_unpublished", context, [row.recipient])
+
+
+# --- Incident events --------------------------------------------------------------------------------
+
+EVENT_TEXT = {
+    "declared": "declared",
+    "severity_raised": "raised to {severity}",
+    "resolved": "resolved",
+    "status_changed": "now {status}",
+}
+
+
+@register_kind(
+    "incident.declared", "incident.severity_raised", "incident.resolved", "incident.status_changed"
+)
+def build_incident_email(row: Notification) -> Outbound | None:
+    """Tell a subscriber or a severity list about an incident event. A restricted incident is only
+    told to users who can see it, never to list addresses."""
+    incident = (
+        Incident.objects.filter(pk=_object_id(row), deleted_at__isnull=True)
+        .select_related("commander")
+        .prefetch_related("services")
+        .first()
+    )
+    if incident is None:
+        return None
+    if row.user_id:
+        user = _user_for(row)
+        if user is None or not can_view_incident(user, incident):
+            return None
+    elif incident.visibility != Visibility.INTERNAL:
+        return None
+    event = row.kind.split(".", 1)[1]
+    what = EVENT_TEXT[event].format(severity=incident.severity, status=incident.get_status_display().lower())
+    context = {"incident": incident, "event": event, "what": what, "incident_url": incident_url(incident)}
+    return render_email("incident_event", context, [row.recipient])
+
+
+@register_kind("chat.incident")
+def build_chat_message(row: Notification) -> Outbound | None:
+    """One line for a team's chat channel; internal incidents only (a channel is not a permission)."""
+    incident = Incident.objects.filter(pk=_object_id(row), deleted_at__isnull=True).first()
+    if incident is None or incident.visibility != Visibility.INTERNAL:
+        return None
+    event = row.period.split(":", 1)[0]
+    what = EVENT_TEXT.get(event, "updated").format(
+        severity=incident.severity, status=incident.get_status_display().lower()
+    )
+    text = f"[{incident.severity}] {incident.reference} {incident.title}: {what}. {incident_url(incident)}"
+    return ChatMessage(url=row.recipient, text=text)
+
+
+def incident_audience(
+    incident: Incident, *, include_lists: bool
+) -> tuple[list[tuple[int, str]], list[str], list[str]]:
+    """Who hears about `incident`: (users (id, email) subscribed to it, its services or teams (or the
+    teams owning its services) who can see it; severity-list addresses; team chat webhook URLs).
+    Lists and chat only for internal incidents."""
+    team_ids = set(incident.teams.values_list("id", flat=True)) | set(
+        incident.services.exclude(team__isnull=True).values_list("team_id", flat=True)
+    )
+    service_ids = set(incident.services.values_list("id", flat=True))
+    subs = (
+        Subscription.objects.filter(user__is_active=True)
+        .filter(_q(incident=incident) | _q(service_id__in=service_ids) | _q(team_id__in=team_ids))
+        .select_related("user")
+    )
+    users: dict[int, str] = {}
+    for sub in subs:
+        if sub.user_id not in users and can_view_incident(sub.user, incident):
+            users[sub.user_id] = sub.user.email
+    addresses: list[str] = []
+    hooks: list[str] = []
+    if include_lists and incident.visibility == Visibility.INTERNAL:
+        mailing = SeverityMailingList.objects.filter(severity=incident.severity).first()
+        if mailing:
+            addresses = mailing.address_list
+        from accounts.models import Team
+
+        hooks = sorted(
+            set(
+                Team.objects.filter(id__in=team_ids)
+                .exclude(chat_webhook_url="")
+                .values_list("chat_webhook_url", flat=True)
+            )
+        )
+    return sorted(users.items()), addresses, hooks
+
+
+def _q(**kwargs: Any) -> Any:
+    from django.db.models import Q
+
+    return Q(**kwargs)
+
+
+def incident_notify(*, incident_id: int, event: str, period: str, actor_id: int | None = None) -> list[int]:
+    """Claim and publish the notifications for one incident event. Returns the claimed row ids.
+
+    `period` names the event (e.g. `declared`, `severity:SEV1:v4`), so re-running it for the same event
+    sends nothing new. Declared, severity raised and resolved reach subscribers, the severity list and
+    team chat; other status changes reach only the incident's own subscribers.
+    """
+    incident = Incident.objects.filter(pk=incident_id, deleted_at__isnull=True).first()
+    if incident is None:
+        return []
+    broad = event in {"declared", "severity_raised", "resolved"}
+    users, addresses, hooks = incident_audience(incident, include_lists=broad)
+    if not broad:
+        subscribed = set(Subscription.objects.filter(incident=incident).values_list("user_id", flat=True))
+        users = [u for u in users if u[0] in subscribed]
+    key = f"incident:{incident.pk}"
+    kind = f"incident.{event}"
+    wanted = [Wanted(email, kind, key, period, user_id) for user_id, email in users if user_id != actor_id]
+    wanted += [Wanted(address, kind, key, period) for address in addresses]
+    wanted += [Wanted(url, "chat.incident", key, f"{event}:{period}"[:40]) for url in hooks]
+    ids = notifications_claim_many(wanted)
+    notifications_publish(ids)
+    return ids
+
+
+@on_event("incident.declared")
+def on_incident_declared(*, incident_id: int, actor_id: int | None = None, **_: Any) -> None:
+    incident_notify(incident_id=incident_id, event="declared", period="declared", actor_id=actor_id)
+
+
+@on_event("incident.severity_raised")
+def on_severity_raised(*, incident_id: int, new: str = "", **_: Any) -> None:
+    version = Incident.objects.filter(pk=incident_id).values_list("version", flat=True).first()
+    incident_notify(incident_id=incident_id, event="severity_raised", period=f"severity:{new}:v{version}")
+
+
+@on_event("incident.resolved")
+def on_incident_resolved(*, incident_id: int, **_: Any) -> None:
+    resolved = Incident.objects.filter(pk=incident_id).values_list("resolved_at", flat=True).first()
+    stamp = resolved.strftime("%Y%m%dT%H%M%S") if resolved else "unknown"
+    incident_notify(incident_id=incident_id, event="resolved", period=f"resolved:{stamp}")
+
+
+@on_event("incident.status_changed")
+def on_status_changed(*, incident_id: int, new: str = "", **_: Any) -> None:
+    if new == "resolved":  # `incident.resolved` already told everyone
+        return
+    version = Incident.objects.filter(pk=incident_id).values_list("version", flat=True).first()
+    incident_notify(incident_id=incident_id, event="status_changed", period=f"status:{new}:v{version}")
+
+
+# --- Assignment -------------------------------------------------------------------------------------
+
+
+def _first(payload: dict[str, Any], *names: str) -> Any:
+    for name in names:
+        if payload.get(name) is not None:
+            return payload[name]
+    return None
+
+
+@on_event("action_item.assigned")
+def on_action_item_assigned(**payload: Any) -> None:
+    """Email the new owner of an action item (claim-then-send; the actor assigning to themselves is not told)."""
+    item_id = _first(payload, "action_item_id", "item_id", "id")
+    item = ActionItem.objects.select_related("owner").filter(pk=item_id).first()
+    if item is None or item.owner is None or not item.owner.is_active:
+        return
+    if item.owner_id == _first(payload, "actor_id"):
+        return
+    ids = notifications_claim_many(
+        [
+            Wanted(
+                item.owner.email,
+                "assigned.action_item",
+                f"action_item:{item.pk}",
+                f"owner:{item.owner_id}:v{item.version}",
+                item.owner_id,
+            )
+        ]
+    )
+    notifications_publish(ids)
+
+
+@on_event("policy_finding.assigned")
+def on_policy_finding_assigned(**payload: Any) -> None:
+    """Email the new owner of a policy finding."""
+    finding_id = _first(payload, "policy_finding_id", "finding_id", "id")
+    finding = PolicyFinding.objects.select_related("owner").filter(pk=finding_id).first()
+    if finding is None or finding.owner is None or not finding.owner.is_active:
+        return
+    if finding.owner_id == _first(payload, "actor_id"):
+        return
+    ids = notifications_claim_many(
+        [
+            Wanted(
+                finding.owner.email,
+                "assigned.policy_finding",
+                f"policy_finding:{finding.pk}",
+                f"owner:{finding.owner_id}:v{finding.version}",
+                finding.owner_id,
+            )
+        ]
+    )
+    notifications_publish(ids)
+
+
+@register_kind("assigned.action_item")
+def build_item_assigned(row: Notification) -> Outbound | None:
+    item = ActionItem.objects.select_related("owner", "incident").filter(pk=_object_id(row)).first()
+    user = _user_for(row)
+    if item is None or user is None or item.owner_id != user.pk or item.status not in OPEN_ITEM_STATUSES:
+        return None
+    context = {
+        "recipient": user,
+        "thing": "action item",
+        "title": item.title,
+        "due_date": item.due_date,
+        "url": action_item_url(item),
+    }
+    return render_email("assigned", context, [row.recipient])
+
+
+@register_kind("assigned.policy_finding")
+def build_finding_assigned(row: Notification) -> Outbound | None:
+    finding = PolicyFinding.objects.select_related("owner").filter(pk=_object_id(row)).first()
+    user = _user_for(row)
+    if finding is None or user is None or finding.owner_id != user.pk or not can_view_finding(user, finding):
+        return None
+    context = {
+        "recipient": user,
+        "thing": "policy finding",
+        "title": finding.title,
+        "due_date": finding.due_date,
+        "url": finding_url(finding),
+    }
+    return render_email("assigned", context, [row.recipient])
+
+
+# --- Digests ----------------------------------------------------------------------------------------
+
+
+@register_kind("digest.weekly")
+def build_weekly_digest(row: Notification) -> Outbound | None:
+    """The user's weekly digest, built now through the permission scopes; nothing when empty."""
+    user = User.objects.filter(pk=_object_id(row), is_active=True, digest_enabled=True).first()
+    if user is None:
+        return None
+    return digest_email(user, now=timezone.now())
+
+
+def digest_email(user: User, *, now: Any) -> Outbound | None:
+    """The weekly digest email for `user` at `now`, or None when there is nothing to report."""
+    context = digest_context(user, now=now)
+    if context["is_empty"]:
+        return None
+    for i in context["overdue"] + context["due_this_week"] + context["to_verify_items"]:
+        i.link = action_item_url(i)
+    for f in context["findings"] + context["to_verify_findings"]:
+        f.link = finding_url(f)
+    for i in context["incidents"]:
+        i.link = incident_url(i)
+    for r in context["reviews"]:
+        r.link = incident_url(r.postmortem.incident)
+    return render_email("digest", context, [user.email], time_zone=user.time_zone)
+
+
+@register_kind("digest.team")
+def build_team_digest(row: Notification) -> Outbound | None:
+    """A team lead's weekly list of the team's due-date target breaches; nothing when there are none."""
+    from accounts.models import Membership, Team
+    from incidents.notify import selectors
+
+    user = _user_for(row)
+    team = Team.objects.filter(pk=_object_id(row)).first()
+    if user is None or team is None:
+        return None
+    if not Membership.objects.filter(user=user, team=team, role=Membership.Role.LEAD).exists():
+        return None
+    breaches = selectors.team_breach_items(team.pk, user)
+    if not breaches:
+        return None
+    window = digest_window(timezone.now(), user.time_zone)
+    context = {
+        "recipient": user,
+        "team": team,
+        "breaches": [(i, action_item_url(i)) for i in breaches],
+        "window": window,
+    }
+    return render_email("team_digest", context, [row.recipient])

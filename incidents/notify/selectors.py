@@ -1,0 +1,245 @@
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from incidents.models import Incident
+from incidents.permissions import incidents_visible_to
+
+# --- Reminders and digests (read by incidents/notify/reminders.py and digests.py) ----------------------
+
+
+def reminder_action_item_queryset(*, due_on_or_before: date, after_id: int = 0) -> QuerySet:
+    """The query behind `reminder_action_item_rows` (exposed so the benchmark can EXPLAIN it)."""
+    from incidents.models import OPEN_ITEM_STATUSES, ActionItem
+
+    return (
+        ActionItem.objects.filter(
+            status__in=OPEN_ITEM_STATUSES,
+            due_date__lte=due_on_or_before,
+            owner__isnull=False,
+            owner__is_active=True,
+            id__gt=after_id,
+        )
+        .filter(Q(incident__isnull=True) | Q(incident__deleted_at__isnull=True))
+        .order_by("id")
+        .values(
+            "id",
+            "due_date",
+            "owner_id",
+            "owner__email",
+            "owner__time_zone",
+            "team_id",
+            "incident__commander_id",
+            "incident__commander__email",
+            "incident__commander__is_active",
+        )
+    )
+
+
+def reminder_action_item_rows(*, due_on_or_before: date, after_id: int = 0, limit: int = 2000) -> list[dict]:
+    """Open action items with an active owner and a due date on or before `due_on_or_before`, as dicts
+    (id, due_date, owner_id, owner__email, owner__time_zone, team_id, incident__commander_id,
+    incident__commander__email), ordered by id, `limit` rows after `after_id` (keyset pages).
+    Uses the (status, due_date) index."""
+    return list(reminder_action_item_queryset(due_on_or_before=due_on_or_before, after_id=after_id)[:limit])
+
+
+def recheck_action_item_rows(*, recheck_on_or_before: date) -> list[dict]:
+    """Done action items (not of a deleted incident) whose re-check date is on or before the date, unconfirmed."""
+    from incidents.models import ActionItem, ActionItemStatus
+
+    return list(
+        ActionItem.objects.filter(
+            status=ActionItemStatus.DONE,
+            recheck_date__lte=recheck_on_or_before,
+            recheck_confirmed_at__isnull=True,
+            owner__isnull=False,
+            owner__is_active=True,
+        )
+        # Reminders stop for items of a soft-deleted incident.
+        .filter(Q(incident__isnull=True) | Q(incident__deleted_at__isnull=True))
+        .values("id", "recheck_date", "owner_id", "owner__email", "owner__time_zone")
+    )
+
+
+def reminder_finding_rows(*, due_on_or_before: date) -> list[dict]:
+    """Open or remediating policy findings with an active owner and a due date on or before the date."""
+    from incidents.models import FindingStatus, PolicyFinding
+
+    return list(
+        PolicyFinding.objects.filter(
+            status__in=[FindingStatus.OPEN, FindingStatus.REMEDIATING],
+            due_date__lte=due_on_or_before,
+            owner__isnull=False,
+            owner__is_active=True,
+        ).values("id", "due_date", "owner_id", "owner__email", "owner__time_zone")
+    )
+
+
+def expiring_acceptance_rows(*, until_on_or_before: date) -> list[dict]:
+    """Risk-accepted policy findings whose acceptance ends on or before the date."""
+    from incidents.models import FindingStatus, PolicyFinding
+
+    return list(
+        PolicyFinding.objects.filter(
+            status=FindingStatus.RISK_ACCEPTED,
+            risk_accepted_until__lte=until_on_or_before,
+            owner__isnull=False,
+            owner__is_active=True,
+        ).values("id", "risk_accepted_until", "owner_id", "owner__email", "owner__time_zone")
+    )
+
+
+def unpublished_postmortem_rows(*, resolved_before: datetime, resolved_after: datetime) -> list[dict]:
+    """Resolved (not closed, not deleted) incidents with a commander whose postmortem is not published,
+    resolved in [resolved_after, resolved_before)."""
+    from incidents.models import IncidentStatus, PostmortemStatus
+
+    return list(
+        Incident.objects.filter(
+            resolved_at__lt=resolved_before,
+            resolved_at__gte=resolved_after,
+            deleted_at__isnull=True,
+            commander__isnull=False,
+            commander__is_active=True,
+        )
+        .exclude(status=IncidentStatus.CLOSED)
+        .exclude(postmortem__status=PostmortemStatus.PUBLISHED)
+        .values("id", "resolved_at", "commander_id", "commander__email", "commander__time_zone")
+    )
+
+
+def team_leads_by_team(team_ids: set[int] | None = None) -> dict[int, list[tuple[int, str]]]:
+    """{team id: [(user id, email), ...]} of active team leads, in one query."""
+    from accounts.models import Membership
+
+    qs = Membership.objects.filter(role=Membership.Role.LEAD, user__is_active=True)
+    if team_ids is not None:
+        qs = qs.filter(team_id__in=team_ids)
+    leads: dict[int, list[tuple[int, str]]] = {}
+    for team_id, user_id, email in qs.values_list("team_id", "user_id", "user__email").order_by("user_id"):
+        leads.setdefault(team_id, []).append((user_id, email))
+    return leads
+
+
+def digest_due_user_rows(*, time_zone: str, weekday: int, hour: int) -> list[dict]:
+    """Active users with the digest on, in `time_zone`, whose digest weekday is `weekday` and whose
+    digest hour is at or before `hour` (so a skipped daylight-saving hour still sends)."""
+    from accounts.models import User
+
+    return list(
+        User.objects.filter(
+            is_active=True,
+            digest_enabled=True,
+            time_zone=time_zone,
+            digest_weekday=weekday,
+            digest_hour__lte=hour,
+        ).values("id", "email")
+    )
+
+
+def digest_time_zones() -> list[str]:
+    """The distinct time zones of users who receive a digest."""
+    from accounts.models import User
+
+    return list(
+        User.objects.filter(is_active=True, digest_enabled=True)
+        .values_list("time_zone", flat=True)
+        .distinct()
+        .order_by("time_zone")
+    )
+
+
+def digest_content_for(user: Any, *, today: date, window_start: datetime, window_end: datetime) -> dict:
+    """What the weekly digest shows `user`, every list scoped by accounts/permissions.py at call time.
+
+    `today` is the user's local date; the week runs to the Sunday after it. `[window_start, window_end)`
+    is the previous local week in UTC-aware datetimes. Returns lists: overdue, due_this_week, findings,
+    to_verify_items, to_verify_findings, reviews, incidents. A constant number of queries per user.
+    """
+    from incidents.models import (
+        OPEN_FINDING_STATUSES,
+        OPEN_ITEM_STATUSES,
+        ActionItemStatus,
+        FindingStatus,
+        PostmortemReview,
+        PostmortemStatus,
+        ReviewDecision,
+    )
+    from incidents.permissions import action_items_visible_to, findings_visible_to
+
+    week_end = today + timedelta(days=6 - today.weekday())
+    items = list(
+        action_items_visible_to(user)
+        .filter(owner=user)
+        .filter(
+            Q(status__in=OPEN_ITEM_STATUSES, due_date__lte=week_end)
+            | Q(status=ActionItemStatus.DONE, recheck_date__lte=today, recheck_confirmed_at__isnull=True)
+        )
+        .select_related("incident")
+        .order_by("due_date", "id")
+    )
+    overdue = [i for i in items if i.status in OPEN_ITEM_STATUSES and i.due_date < today]
+    due_this_week = [i for i in items if i.status in OPEN_ITEM_STATUSES and i.due_date >= today]
+    to_verify_items = [i for i in items if i.status == ActionItemStatus.DONE]
+    findings = list(
+        findings_visible_to(user)
+        .filter(owner=user, status__in=[*OPEN_FINDING_STATUSES, FindingStatus.RISK_ACCEPTED])
+        .order_by("due_date", "id")
+    )
+    memberships = list(user.memberships.all())
+    team_ids = [m.team_id for m in memberships]
+    lead_team_ids = [m.team_id for m in memberships if m.role == "lead"]
+    to_verify_findings: list = []
+    if lead_team_ids:
+        to_verify_findings = list(
+            findings_visible_to(user)
+            .filter(status=FindingStatus.REMEDIATED, team_id__in=lead_team_ids)
+            .exclude(owner=user)
+            .order_by("id")
+        )
+    reviews = list(
+        PostmortemReview.objects.filter(
+            reviewer=user,
+            decision=ReviewDecision.PENDING,
+            postmortem__status=PostmortemStatus.IN_REVIEW,
+            postmortem__incident__in=incidents_visible_to(user),
+        )
+        .select_related("postmortem__incident")
+        .order_by("requested_at")
+    )
+    incidents = []
+    if team_ids:
+        incidents = list(
+            incidents_visible_to(user)
+            .filter(started_at__gte=window_start, started_at__lt=window_end)
+            .filter(Q(teams__in=team_ids) | Q(services__team__in=team_ids))
+            .distinct()
+            .order_by("started_at", "id")
+        )
+    return {
+        "overdue": overdue,
+        "due_this_week": due_this_week,
+        "findings": findings,
+        "to_verify_items": to_verify_items,
+        "to_verify_findings": to_verify_findings,
+        "reviews": reviews,
+        "incidents": incidents,
+    }
+
+
+def team_breach_items(team_id: int, viewer: Any) -> list:
+    """Open action items of the team that breach their priority's due-date target, visible to `viewer`."""
+    from incidents.models import OPEN_ITEM_STATUSES
+    from incidents.permissions import action_items_visible_to
+
+    items = (
+        action_items_visible_to(viewer)
+        .filter(team_id=team_id, status__in=OPEN_ITEM_STATUSES)
+        .select_related("owner")
+        .order_by("due_date", "id")
+    )
+    return [i for i in items if i.breaches_target]

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from incidents.api.fields import ReadModelSerializer
+from incidents.models import (
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+WEBHOOK_EVENTS = [
+    ("incident.declared", "Incident declared"),
+    ("incident.status_changed", "Incident status changed"),
+    ("postmortem.published", "Postmortem published"),
+    ("action_item.overdue", "Action item overdue"),
+    ("finding.reopened", "Policy finding reopened"),
+]
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    """An outbound webhook. `secret` is generated when omitted and is the HMAC key for signatures."""
+
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENTS), allow_empty=False)
+    secret = serializers.CharField(required=False, min_length=16, max_length=100)
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "events", "secret", "is_active", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+    def validate_url(self, value: str) -> str:
+        from incidents.notify.webhooks import webhook_target_refusal
+
+        refusal = webhook_target_refusal(value, resolve=False)
+        if refusal:
+            raise serializers.ValidationError(refusal)
+        return value
+
+
+class WebhookDeliverySerializer(ReadModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id", "endpoint", "event", "event_id", "payload", "status", "response_code", "attempts",
+            "last_error", "created_at", "delivered_at",
+        ]  # fmt: skip
+        read_only_fields = fields

@@ -1,0 +1,248 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from incidents import permissions as perms
+from incidents.api.base import ByIncidentFilter, EtagRetrieveMixin, _schema, check_if_match, etag_for
+from incidents.api.errors import PreconditionFailed, VersionConflict
+from incidents.models import (
+    ContributingFactor,
+    Incident,
+    Postmortem,
+    PostmortemReview,
+    TimelineEntry,
+)
+from incidents.permissions import (
+    can_record,
+    incidents_visible_to,
+)
+from incidents.review import serializers as s
+from incidents.review.services import factors as services_factors
+from incidents.review.services import postmortems as services_postmortems
+
+
+class ContributingFactorFilter(ByIncidentFilter):
+    class Meta:
+        model = ContributingFactor
+        fields = ["incident", "category"]
+
+
+@extend_schema_view(
+    create=_schema("Record a contributing factor", s.ContributingFactorWriteSerializer, s.ContributingFactorSerializer, 201),
+    update=_schema("Edit a contributing factor", s.ContributingFactorWriteSerializer, s.ContributingFactorSerializer),
+    partial_update=_schema("Edit some fields of a contributing factor", s.ContributingFactorWriteSerializer, s.ContributingFactorSerializer),
+)  # fmt: skip
+class ContributingFactorViewSet(
+    EtagRetrieveMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Contributing factors; writes call `incidents.review.services.factors` (`factor_create`, `factor_update`)."""
+
+    queryset = ContributingFactor.objects.none()  # get_queryset applies the permission scope
+    serializer_class = s.ContributingFactorSerializer
+    filterset_class = ContributingFactorFilter
+    filter_backends = [filters.DjangoFilterBackend, SearchFilter, OrderingFilter]
+    search_fields = ["title", "description"]
+    ordering_fields = ["created_at", "category"]
+
+    def get_queryset(self) -> QuerySet[ContributingFactor]:
+        return (
+            ContributingFactor.objects.filter(
+                incident__in=incidents_visible_to(self.request.user).values("id")
+            )
+            .select_related("incident")
+            .prefetch_related(Prefetch("evidence_entries", queryset=TimelineEntry.objects.only("id")))
+            .order_by("category", "id")
+        )
+
+    def _resolve(self, incident: Incident, data: dict[str, Any]) -> dict[str, Any]:
+        """Turn ids into rows the caller may see; unknown ones are field errors."""
+        errors: dict[str, str] = {}
+        if "evidence_entries" in data:
+            ids = set(data["evidence_entries"])
+            entries = list(TimelineEntry.objects.filter(incident=incident, pk__in=ids))
+            if len(entries) != len(ids):
+                errors["evidence_entries"] = "Evidence must be timeline entries of this incident."
+            data["evidence_entries"] = entries
+        if data.get("recurrence_of") is not None:
+            data["recurrence_of"] = self.get_queryset().filter(pk=data["recurrence_of"]).first()
+            if data["recurrence_of"] is None:
+                errors["recurrence_of"] = "No such contributing factor, or you cannot see it."
+        if errors:
+            raise DjangoValidationError(errors)
+        return data
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        form = s.ContributingFactorWriteSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        incident = incidents_visible_to(request.user).filter(number=data.pop("incident")).first()
+        if incident is None:
+            raise DjangoValidationError({"incident": "No such incident, or you cannot see it."})
+        if not can_record(request.user, incident):
+            raise PermissionDenied("You may read this incident but not record on it.")
+        factor = services_factors.factor_create(
+            incident=incident, actor=request.user, **self._resolve(incident, data)
+        )
+        out = self.get_serializer(self.get_queryset().get(pk=factor.pk)).data
+        return Response(out, status=status.HTTP_201_CREATED, headers={"ETag": etag_for(out)})
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        factor = self.get_object()
+        if not can_record(request.user, factor.incident):
+            raise PermissionDenied("You may read this incident but not record on it.")
+        check_if_match(request, self.get_serializer(factor).data)
+        form = s.ContributingFactorWriteSerializer(data=request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        if data.pop("incident", factor.incident.number) != factor.incident.number:
+            raise DjangoValidationError({"incident": "A factor cannot move to another incident."})
+        merged = {
+            "category": factor.category,
+            "title": factor.title,
+            "description": factor.description,
+            "evidence_entries": [e.pk for e in factor.evidence_entries.all()],
+            "missing_test_types": list(factor.missing_test_types or []),
+            "recurrence_of": factor.recurrence_of_id,
+            **data,
+        }
+        updated = services_factors.factor_update(
+            factor=factor, actor=request.user, **self._resolve(factor.incident, merged)
+        )
+        out = self.get_serializer(self.get_queryset().get(pk=updated.pk)).data
+        return Response(out, headers={"ETag": etag_for(out)})
+
+
+class PostmortemFilter(ByIncidentFilter):
+    class Meta:
+        model = Postmortem
+        fields = ["incident", "status"]
+
+
+@extend_schema_view(
+    update=_schema("Save sections (version or If-Match required)", s.PostmortemSaveSerializer, s.PostmortemSerializer),
+    partial_update=_schema("Save sections (version or If-Match required)", s.PostmortemSaveSerializer, s.PostmortemSerializer),
+)  # fmt: skip
+class PostmortemViewSet(
+    EtagRetrieveMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Postmortems; writes call `incidents.review.services.postmortems`. Start one with `POST /incidents/{number}/postmortem/`."""
+
+    queryset = Postmortem.objects.none()  # get_queryset applies the permission scope
+    serializer_class = s.PostmortemSerializer
+    filterset_class = PostmortemFilter
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["updated_at", "published_at"]
+
+    def get_queryset(self) -> QuerySet[Postmortem]:
+        return (
+            Postmortem.objects.filter(incident__in=incidents_visible_to(self.request.user).values("id"))
+            .select_related("incident")
+            .prefetch_related(
+                Prefetch("reviews", queryset=PostmortemReview.objects.select_related("reviewer"))
+            )
+            .order_by("-updated_at", "-id")
+        )
+
+    def _render(self, pm: Postmortem) -> Response:
+        data = self.get_serializer(self.get_queryset().get(pk=pm.pk)).data
+        return Response(data, headers={"ETag": etag_for(data)})
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        pm = self.get_object()
+        if not perms.can_edit_postmortem(request.user, pm):
+            raise PermissionDenied("You may not edit this postmortem.")
+        current = self.get_serializer(pm).data
+        guarded = check_if_match(request, current)
+        form = s.PostmortemSaveSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        version = data.pop("version", None)
+        if version is None and not guarded:
+            raise DjangoValidationError({"version": "Send the version you edited (or an If-Match header)."})
+        try:
+            saved = services_postmortems.postmortem_save(
+                postmortem=pm, actor=request.user, expected_version=version or pm.version, **data
+            )
+        except services_postmortems.PostmortemConflict as exc:
+            fresh = self.get_serializer(self.get_queryset().get(pk=pm.pk)).data
+            if version is None:
+                raise PreconditionFailed(fresh, etag_for(fresh)) from exc
+            raise VersionConflict(fresh, str(exc)) from exc
+        return self._render(saved)
+
+    @_schema(
+        "Ask reviewers to review (moves to in review)",
+        s.RequestReviewSerializer,
+        s.RequestReviewResultSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="request-review")
+    def request_review(self, request: Request, pk: str | None = None) -> Response:
+        pm = self.get_object()
+        if not perms.can_request_review(request.user, pm):
+            raise PermissionDenied("You may not request a review of this postmortem.")
+        form = s.RequestReviewSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        reviewers = list(User.objects.filter(pk__in=form.validated_data["reviewers"], is_active=True))
+        pm, findings = services_postmortems.postmortem_request_review(
+            postmortem=pm, actor=request.user, reviewers=reviewers
+        )
+        data = self.get_serializer(self.get_queryset().get(pk=pm.pk)).data
+        found = [
+            {"rule": f.rule, "section": getattr(f, "section", ""), "text": getattr(f, "text", "")}
+            for f in findings
+        ]
+        return Response({"postmortem": data, "blameless_findings": found})
+
+    def _decide(self, request: Request, decision: str) -> Response:
+        pm = self.get_object()
+        form = s.ReviewDecisionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services_postmortems.postmortem_review_decide(
+            postmortem=pm,
+            actor=request.user,
+            decision=decision,
+            comment=form.validated_data["comment"],
+            expected_version=form.validated_data.get("version"),
+        )
+        return self._render(pm)
+
+    @_schema(
+        "Approve the current version (a requested reviewer)",
+        s.ReviewDecisionSerializer,
+        s.PostmortemSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(request, "approved")
+
+    @_schema("Request changes (a comment is required)", s.ReviewDecisionSerializer, s.PostmortemSerializer)
+    @action(detail=True, methods=["post"], url_path="request-changes")
+    def request_changes(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(request, "changes_requested")
+
+    @_schema("Publish an approved postmortem (commander or admin)", None, s.PostmortemSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str | None = None) -> Response:
+        pm = self.get_object()
+        return self._render(services_postmortems.postmortem_publish(postmortem=pm, actor=request.user))

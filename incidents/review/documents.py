@@ -1,0 +1,202 @@
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch
+
+from incidents.models import (
+    POSTMORTEM_SECTIONS,
+    ActionItem,
+    ContributingFactor,
+    FactorCategory,
+    Incident,
+    Postmortem,
+    TimelineEntry,
+)
+
+SECTION_LABELS = dict(POSTMORTEM_SECTIONS)
+SECTION_KEYS = [k for k, _ in POSTMORTEM_SECTIONS]
+
+# --- The one sanitiser for Markdown source ------------------------------------------------------------
+
+_FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.S)
+_AUTOLINK = re.compile(r"<(?:https?://|mailto:)[^\s<>]*>", re.I)
+_UNSAFE_LINK = re.compile(
+    r"(\]\(\s*<?|^\s*\[[^\]]+\]:\s*<?)(?!(?:https?|mailto):)([a-z][a-z0-9+.\-]*):", re.I | re.M
+)
+
+
+_SCRIPT_SCHEME = re.compile(r"\b(javascript|vbscript)\s*:", re.I)
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def _clean_prose(text: str) -> str:
+    out = []
+    pos = 0
+    for m in _AUTOLINK.finditer(text):
+        out.append(_TAG_OPEN.sub("&lt;", text[pos : m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(_TAG_OPEN.sub("&lt;", text[pos:]))
+    escaped = _UNSAFE_LINK.sub(lambda m: f"{m.group(1)}blocked-{m.group(2)}-", "".join(out))
+    return _SCRIPT_SCHEME.sub(lambda m: f"blocked-{m.group(1).lower()}-", escaped)
+
+
+def _clean_inline(text: str) -> str:
+    parts = []
+    pos = 0
+    for m in _CODE_SPAN.finditer(text):
+        parts.append(_clean_prose(text[pos : m.start()]))
+        parts.append(m.group(0))
+        pos = m.end()
+    parts.append(_clean_prose(text[pos:]))
+    return "".join(parts)
+
+
+def clean_source(text: str | None) -> str:
+    """Neutralise HTML and script URLs in Markdown source, keeping code literal.
+
+    Outside fenced code blocks and code spans, a `<` that opens a tag or comment becomes `&lt;`
+    (`a < b` and autolinks `<https://…>` stay) and link
+    destinations with a scheme other than http, https or mailto become `blocked-<scheme>-` (a harmless
+    relative link); `javascript:` and `vbscript:` anywhere in prose are defused the same way. Text
+    without raw HTML or unsafe links comes back unchanged (idempotent on clean text).
+    """
+    if not text:
+        return ""
+    lines = text.split("\n")
+    out: list[str] = []
+    prose: list[str] = []
+    fence: str | None = None
+
+    def flush() -> None:
+        if prose:
+            out.append(_clean_inline("\n".join(prose)))
+            prose.clear()
+
+    for line in lines:
+        m = _FENCE.match(line)
+        if fence is None:
+            if m:
+                flush()
+                fence = m.group(2)
+                out.append(line)
+            else:
+                prose.append(line)
+        else:
+            out.append(line)
+            if (
+                m
+                and m.group(2)[0] == fence[0]
+                and len(m.group(2)) >= len(fence)
+                and not line.strip()[len(m.group(2)) :]
+            ):
+                fence = None
+    flush()
+    return "\n".join(out)
+
+
+# --- The assembled document ---------------------------------------------------------------------------
+
+
+@dataclass
+class Assembled:
+    """What the postmortem page, print page, PDF and exports show besides the sections."""
+
+    incident: Incident
+    postmortem: Postmortem
+    milestones: list[tuple[str, Any]]
+    durations: list[tuple[str, int | None]]
+    key_moments: list[TimelineEntry]
+    timeline: list[TimelineEntry]
+    factor_groups: list[tuple[str, list[ContributingFactor]]]
+    action_items: list[ActionItem]
+    seen_counts: dict[int, int]
+
+
+def assemble(postmortem: Postmortem) -> Assembled:
+    """Gather milestones, durations, the timeline (key moments first), factors by category and action items.
+
+    A fixed number of queries whatever the number of entries, factors or items.
+    """
+    from incidents.review.services.factors import factors_seen_counts
+
+    incident = postmortem.incident
+    entries = list(
+        TimelineEntry.objects.filter(incident=incident, removed_at__isnull=True)
+        .select_related("author")
+        .order_by("occurred_at", "id")
+    )
+    key = [e for e in entries if e.is_key_moment or e.evidence == "key_moment"]
+    factors = list(
+        ContributingFactor.objects.filter(incident=incident)
+        .select_related("recurrence_of__incident")
+        .prefetch_related(
+            Prefetch("evidence_entries", queryset=TimelineEntry.objects.order_by("occurred_at", "id")),
+            Prefetch("action_items", queryset=ActionItem.objects.select_related("owner").order_by("id")),
+        )
+        .order_by("category", "id")
+    )
+    labels = dict(FactorCategory.choices)
+    groups: dict[str, list[ContributingFactor]] = {}
+    for f in factors:
+        groups.setdefault(f.category, []).append(f)
+    ordered = [(labels[c], groups[c]) for c in FactorCategory.values if c in groups]
+    items = list(
+        ActionItem.objects.filter(incident=incident)
+        .select_related("owner", "factor")
+        .order_by("due_date", "id")
+    )
+    return Assembled(
+        incident=incident,
+        postmortem=postmortem,
+        milestones=[
+            ("Started", incident.started_at),
+            ("Detected", incident.detected_at),
+            ("Acknowledged", incident.acknowledged_at),
+            ("Mitigated", incident.mitigated_at),
+            ("Resolved", incident.resolved_at),
+        ],
+        durations=[
+            ("Time to detect", incident.time_to_detect),
+            ("Time to acknowledge", incident.time_to_acknowledge),
+            ("Time to mitigate", incident.time_to_mitigate),
+            ("Time to resolve", incident.time_to_resolve),
+            ("Impact duration", incident.impact_duration),
+        ],
+        key_moments=key,
+        timeline=[e for e in entries if e not in key],
+        factor_groups=ordered,
+        action_items=items,
+        seen_counts=factors_seen_counts(factors),
+    )
+
+
+# --- Versions ------------------------------------------------------------------------------------------
+
+
+def version_diff(
+    a: dict[str, str], b: dict[str, str], *, a_label: str = "a", b_label: str = "b"
+) -> list[dict[str, Any]]:
+    """Per-section unified diff of two section dicts (difflib). Unchanged sections are left out.
+
+    Returns `[{"key", "label", "lines": [(kind, text)]}]` where kind is `add`, `del`, `hunk` or `ctx`.
+    """
+    out = []
+    for key in SECTION_KEYS:
+        old = (a.get(key) or "").splitlines()
+        new = (b.get(key) or "").splitlines()
+        if old == new:
+            continue
+        lines: list[tuple[str, str]] = []
+        for line in difflib.unified_diff(old, new, f"{a_label}", f"{b_label}", lineterm="", n=2):
+            if line.startswith(("---", "+++")):
+                continue
+            kind = "hunk" if line.startswith("@@") else {"+": "add", "-": "del"}.get(line[:1], "ctx")
+            lines.append((kind, line))
+        out.append({"key": key, "label": SECTION_LABELS[key], "lines": lines})
+    return out

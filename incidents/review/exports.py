@@ -1,0 +1,390 @@
+"""The postmortem as a document: the assembled view, version diffs, exports and the Markdown importer.
+
+Every export goes through one sanitiser, `clean_source`, for Markdown source text (raw HTML outside
+code is escaped, links with unsafe schemes are defused) and through `incidents.markdown.render_markdown`
+for HTML (print page, PDF, the JSON's `*_html` fields). Code spans and fenced code blocks are kept
+byte for byte, so a Markdown or JSON export re-imports to the same sections.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from incidents.markdown import render_markdown
+from incidents.models import (
+    Postmortem,
+)
+from incidents.review.documents import SECTION_KEYS, SECTION_LABELS, assemble, clean_source
+
+SCHEMA_VERSION = 1
+
+
+# --- Markdown export and import ------------------------------------------------------------------------
+
+_MARK = "<!-- hindsight:"
+_SECTION_LINE = re.compile(r"^<!-- hindsight:section ([a-z_]+) -->$")
+_META_LINE = re.compile(r"^<!-- hindsight:meta (.*) -->$")
+_STUFFED = re.compile(r"^(\\*)<!-- hindsight:")
+
+
+def _stuff(text: str) -> str:
+    """Byte-stuff lines that look like our markers so the importer never mistakes user text for one."""
+    return "\n".join(("\\" + line) if _STUFFED.match(line) else line for line in text.split("\n"))
+
+
+def _unstuff(text: str) -> str:
+    return "\n".join(
+        line[1:] if _STUFFED.match(line) and line.startswith("\\") else line for line in text.split("\n")
+    )
+
+
+def _json_comment(data: dict[str, Any]) -> str:
+    raw = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    # Keep the comment closed and HTML-inert: JSON allows these escapes.
+    return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _questions(pm: Postmortem) -> dict[str, Any]:
+    return {
+        "detection_method": pm.detection_method,
+        "unnoticed_seconds": pm.unnoticed_seconds,
+        "should_have_caught": clean_source(pm.should_have_caught),
+        "behind_feature_flag": pm.behind_feature_flag,
+        "flag_off_seconds": pm.flag_off_seconds,
+        "staging_matched": pm.staging_matched,
+        "staging_notes": clean_source(pm.staging_notes),
+        "single_person_change": pm.single_person_change,
+    }
+
+
+def export_markdown(postmortem: Postmortem) -> str:
+    """The postmortem as one Markdown file that `import_markdown` reads back to the same sections.
+
+    Sections sit between `<!-- hindsight:section KEY -->` markers; the questions and meeting notes are in a
+    JSON `hindsight:meta` comment; the assembled parts (milestones, timeline, factors, action items) follow
+    in a generated block the importer skips. All text goes through `clean_source`.
+    """
+    from incidents.templatetags.hindsight import format_duration
+
+    doc = assemble(postmortem)
+    inc = doc.incident
+    meta = {
+        "schema_version": SCHEMA_VERSION,
+        "incident": inc.reference,
+        "status": postmortem.status,
+        "version": postmortem.version,
+        "questions": _questions(postmortem),
+        "meeting_notes": clean_source(postmortem.meeting_notes),
+        "open_questions": clean_source(postmortem.open_questions),
+    }
+    lines = [
+        f"# Postmortem: {inc.reference} {clean_source(inc.title)}",
+        "",
+        f"{_MARK}meta {_json_comment(meta)} -->",
+        "",
+    ]
+    for key in SECTION_KEYS:
+        if key not in postmortem.sections:
+            continue
+        lines += [f"{_MARK}section {key} -->", f"## {SECTION_LABELS[key]}", ""]
+        lines.append(_stuff(clean_source(postmortem.sections.get(key, ""))))
+        lines += ["", f"{_MARK}end -->", ""]
+    lines += [f"{_MARK}generated -->", "## Milestones (UTC)", ""]
+    lines += ["| Milestone | Time |", "| --- | --- |"]
+    for label, value in doc.milestones:
+        lines.append(
+            f"| {label} | {value.astimezone(UTC).strftime('%Y-%m-%d %H:%M UTC') if value else 'unknown'} |"
+        )
+    lines += ["", "| Duration | Value |", "| --- | --- |"]
+    for label, secs in doc.durations:
+        lines.append(f"| {label} | {format_duration(secs)} |")
+    lines += ["", "## Timeline (UTC, key moments first)", ""]
+    for e in [*doc.key_moments, *doc.timeline]:
+        star = "**key moment** " if e in doc.key_moments else ""
+        body = clean_source(e.body).replace("\n", " ")
+        lines.append(f"- {e.occurred_at.astimezone(UTC):%Y-%m-%d %H:%M} {star}{body}")
+    lines += ["", "## Contributing factors", ""]
+    for label, factors in doc.factor_groups:
+        lines += [f"### {label}", ""]
+        for f in factors:
+            lines.append(
+                f"- **{clean_source(f.title)}**"
+                + (
+                    f" (seen in {doc.seen_counts.get(f.pk, 1)} incidents)"
+                    if doc.seen_counts.get(f.pk, 1) > 1
+                    else ""
+                )
+            )
+            if f.description:
+                lines.append("  " + clean_source(f.description).replace("\n", "\n  "))
+            if f.missing_test_types:
+                lines.append("  Missing tests: " + ", ".join(f.missing_test_types))
+        lines.append("")
+    lines += ["## Action items", ""]
+    for item in doc.action_items:
+        due = item.due_date.isoformat() if item.due_date else "no due date"
+        lines.append(
+            f"- [{'x' if item.status == 'done' else ' '}] {clean_source(item.title)} ({item.get_status_display()}, {item.owner or 'no owner'}, {due})"
+        )
+    lines += ["", f"{_MARK}end-generated -->", ""]
+    return "\n".join(lines)
+
+
+@dataclass
+class Imported:
+    """What `import_markdown` read: sections by key, plus the questions and meeting text when present."""
+
+    sections: dict[str, str]
+    questions: dict[str, Any]
+    meeting_notes: str | None
+    open_questions: str | None
+    schema_version: int | None
+
+
+def import_markdown(text: str) -> Imported:
+    """Read a Markdown export back. Raises ValidationError when no section markers are found.
+
+    Only the marked sections, the meta comment's questions and meeting notes are read; the generated
+    block is skipped. Section text is the exact text between the heading's blank line and the end marker.
+    """
+    lines = (text or "").replace("\r\n", "\n").split("\n")
+    sections: dict[str, str] = {}
+    meta: dict[str, Any] = {}
+    i = 0
+    in_generated = False
+    while i < len(lines):
+        line = lines[i]
+        if line == f"{_MARK}generated -->":
+            in_generated = True
+        elif line == f"{_MARK}end-generated -->":
+            in_generated = False
+        elif not in_generated and (m := _META_LINE.match(line)):
+            try:
+                meta = json.loads(m.group(1))
+            except json.JSONDecodeError as exc:
+                raise ValidationError(
+                    {"file": f"The hindsight:meta comment is not valid JSON ({exc.msg})."}
+                ) from exc
+        elif not in_generated and (m := _SECTION_LINE.match(line)) and m.group(1) in SECTION_LABELS:
+            key = m.group(1)
+            j = i + 1
+            if j < len(lines) and lines[j].startswith("## "):
+                j += 1
+            if j < len(lines) and lines[j] == "":
+                j += 1
+            body: list[str] = []
+            while j < len(lines) and lines[j] != f"{_MARK}end -->":
+                body.append(lines[j])
+                j += 1
+            if j >= len(lines):
+                raise ValidationError({"file": f"Section {key!r} has no end marker."})
+            if body and body[-1] == "":
+                body.pop()
+            sections[key] = _unstuff("\n".join(body))
+            i = j
+        i += 1
+    if not sections:
+        raise ValidationError({"file": "No postmortem sections found: is this a Hindsight Markdown export?"})
+    return Imported(
+        sections=sections,
+        questions=meta.get("questions") or {},
+        meeting_notes=meta.get("meeting_notes"),
+        open_questions=meta.get("open_questions"),
+        schema_version=meta.get("schema_version"),
+    )
+
+
+# --- JSON ----------------------------------------------------------------------------------------------
+
+
+def _iso(value: Any) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def _text(value: str | None) -> dict[str, str]:
+    source = clean_source(value)
+    return {"markdown": source, "html": str(render_markdown(source))}
+
+
+def export_json(postmortem: Postmortem) -> dict[str, Any]:
+    """The complete postmortem as a JSON-ready dict with `schema_version`.
+
+    Holds the incident's facts and milestones, every section (Markdown and sanitised HTML), the questions,
+    the meeting, reviewers and decisions, every version's sections, factors with evidence ids, missing test
+    types and recurrence, action items, the timeline and linked policy findings. Times are ISO 8601 UTC,
+    durations in seconds.
+    """
+    doc = assemble(postmortem)
+    inc = doc.incident
+    pm = postmortem
+    versions = list(pm.versions.select_related("author").order_by("number"))
+    reviews = list(pm.reviews.select_related("reviewer").order_by("id"))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "exported_at": _iso(timezone.now()),
+        "incident": {
+            "reference": inc.reference,
+            "title": clean_source(inc.title),
+            "severity": inc.severity,
+            "status": inc.status,
+            "summary": _text(inc.summary),
+            "milestones": {
+                k: _iso(getattr(inc, k))
+                for k in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
+            },
+            "durations_seconds": {
+                "time_to_detect": inc.time_to_detect,
+                "time_to_acknowledge": inc.time_to_acknowledge,
+                "time_to_mitigate": inc.time_to_mitigate,
+                "time_to_resolve": inc.time_to_resolve,
+                "impact_duration": inc.impact_duration,
+            },
+        },
+        "postmortem": {
+            "status": pm.status,
+            "version": pm.version,
+            "template": pm.template.name if pm.template_id and pm.template else None,
+            "author": str(pm.author) if pm.author_id else None,
+            "published_at": _iso(pm.published_at),
+            "sections": {k: _text(v) for k, v in pm.sections.items()},
+            "questions": _questions(pm),
+            "meeting": {
+                "at": _iso(pm.meeting_at),
+                "attendees": [str(u) for u in pm.meeting_attendees.all()],
+                "notes": _text(pm.meeting_notes),
+                "open_questions": _text(pm.open_questions),
+            },
+            "reviews": [
+                {
+                    "reviewer": str(r.reviewer),
+                    "decision": r.decision,
+                    "comment": clean_source(r.comment),
+                    "version_reviewed": r.version_reviewed,
+                    "decided_at": _iso(r.decided_at),
+                }
+                for r in reviews
+            ],
+            "versions": [
+                {
+                    "number": v.number,
+                    "author": str(v.author) if v.author_id else None,
+                    "created_at": _iso(v.created_at),
+                    "published": v.is_published,
+                    "note": v.note,
+                    "sections": {k: clean_source(s) for k, s in v.sections.items()},
+                }
+                for v in versions
+            ],
+        },
+        "contributing_factors": [
+            {
+                "id": f.pk,
+                "category": f.category,
+                "title": clean_source(f.title),
+                "description": _text(f.description),
+                "missing_test_types": list(f.missing_test_types),
+                "evidence_entry_ids": [e.pk for e in f.evidence_entries.all()],
+                "recurrence_of": (
+                    {"incident": f.recurrence_of.incident.reference, "factor_id": f.recurrence_of_id}
+                    if f.recurrence_of is not None
+                    else None
+                ),
+                "seen_in_incidents": doc.seen_counts.get(f.pk, 1),
+                "action_item_ids": [a.pk for a in f.action_items.all()],
+            }
+            for _, group in doc.factor_groups
+            for f in group
+        ],
+        "action_items": [
+            {
+                "id": a.pk,
+                "title": clean_source(a.title),
+                "status": a.status,
+                "type": a.type,
+                "priority": a.priority,
+                "owner": str(a.owner) if a.owner_id else None,
+                "due_date": a.due_date.isoformat() if a.due_date else None,
+                "factor_id": a.factor_id,
+            }
+            for a in doc.action_items
+        ],
+        "timeline": [
+            {
+                "id": e.pk,
+                "occurred_at": _iso(e.occurred_at),
+                "kind": e.kind,
+                "key_moment": e in doc.key_moments,
+                "author": e.display_author,
+                "body": _text(e.body),
+            }
+            for e in [*doc.key_moments, *doc.timeline]
+        ],
+        "policy_findings": [
+            {"id": f.pk, "area": f.area, "title": clean_source(f.title), "status": f.status}
+            for f in inc.policy_findings.order_by("id")
+        ],
+    }
+
+
+def import_json(data: Any) -> Imported:
+    """Read the sections, questions and meeting text back from `export_json` output.
+
+    Raises ValidationError for an unknown schema version or a missing `postmortem.sections`.
+    """
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+        raise ValidationError(
+            {"file": f"Expected a Hindsight JSON export with schema_version {SCHEMA_VERSION}."}
+        )
+    pm = data.get("postmortem") or {}
+    raw = pm.get("sections")
+    if not isinstance(raw, dict):
+        raise ValidationError({"file": "The export has no postmortem sections."})
+    sections = {
+        k: (v.get("markdown", "") if isinstance(v, dict) else str(v))
+        for k, v in raw.items()
+        if k in SECTION_LABELS
+    }
+    meeting = pm.get("meeting") or {}
+    return Imported(
+        sections=sections,
+        questions=pm.get("questions") or {},
+        meeting_notes=(meeting.get("notes") or {}).get("markdown"),
+        open_questions=(meeting.get("open_questions") or {}).get("markdown"),
+        schema_version=data["schema_version"],
+    )
+
+
+# --- PDF ----------------------------------------------------------------------------------------------
+
+
+class PdfUnavailable(RuntimeError):
+    """WeasyPrint or its system libraries (Pango) are not installed."""
+
+
+def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    # The PDF never fetches anything: no server-side requests to URLs written in a postmortem.
+    raise ValueError(f"external resources are not loaded in PDF exports: {url[:80]}")
+
+
+def render_pdf(html: str) -> bytes:
+    """Render the print page's HTML to PDF with WeasyPrint and the print stylesheet, loading nothing external.
+
+    Raises PdfUnavailable when WeasyPrint or its system libraries cannot be imported.
+    """
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:
+        raise PdfUnavailable(str(exc)) from exc
+    from django.conf import settings
+
+    css = (settings.BASE_DIR / "static" / "css" / "postmortem-print.css").read_text(encoding="utf-8")
+    return weasyprint.HTML(string=html, url_fetcher=_no_fetch).write_pdf(
+        stylesheets=[weasyprint.CSS(string=css, url_fetcher=_no_fetch)]
+    )

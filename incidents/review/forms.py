@@ -1,0 +1,276 @@
+"""Forms for the blameless review pages. They parse input; `incidents.review.services.postmortems` enforces the rules."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.db.models import Q, QuerySet
+
+from accounts.models import User
+from incidents.incident.forms import LocalDateTimeField
+from incidents.models import (
+    POSTMORTEM_SECTIONS,
+    ActionItem,
+    ActionItemType,
+    ContributingFactor,
+    FactorCategory,
+    Incident,
+    PostmortemTemplate,
+    ReviewDecision,
+    TestType,
+    TimelineEntry,
+)
+
+TRI_STATE = [("", "Not answered"), ("yes", "Yes"), ("no", "No")]
+
+
+def _tri(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
+def _untri(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+def responders() -> QuerySet[User]:
+    """Active users who may be asked to review: responders, leads and admins."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(memberships__role__in=["responder", "lead"]) | Q(is_staff=True) | Q(is_superuser=True))
+        .distinct()
+        .order_by("display_name", "email")
+    )
+
+
+class PostmortemStartForm(forms.Form):
+    template = forms.ModelChoiceField(queryset=PostmortemTemplate.objects.all(), empty_label=None)
+
+
+class PostmortemEditForm(forms.Form):
+    """One Markdown textarea per section and the version the editor started from."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, preview_url: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key, label in POSTMORTEM_SECTIONS:
+            self.fields[key] = forms.CharField(
+                label=label,
+                required=False,
+                strip=False,
+                widget=forms.Textarea(
+                    attrs={
+                        "rows": 5,
+                        "class": "md-source",
+                        "aria-label": label,
+                        "data-section": key,
+                        "hx-post": preview_url,
+                        "hx-trigger": "input changed delay:600ms",
+                        "hx-target": f"#preview-{key}",
+                        "hx-vals": f'{{"section": "{key}"}}',
+                    }
+                ),
+            )
+
+    def sections(self) -> dict[str, str]:
+        return {k: self.cleaned_data.get(k, "").replace("\r\n", "\n") for k, _ in POSTMORTEM_SECTIONS}
+
+
+class PreviewForm(forms.Form):
+    section = forms.ChoiceField(choices=POSTMORTEM_SECTIONS)
+
+
+class QuestionsForm(forms.Form):
+    """The detection and change questions. Durations are typed in minutes and stored in seconds."""
+
+    detection_method = forms.ChoiceField(
+        required=False,
+        label="How was it detected?",
+        choices=[
+            ("", "Not answered"),
+            ("alert", "Alert"),
+            ("customer", "Customer report"),
+            ("employee", "Employee"),
+            ("chance", "By chance"),
+        ],
+    )
+    unnoticed_minutes = forms.IntegerField(
+        required=False, min_value=0, label="How long did it go unnoticed? (minutes)"
+    )
+    should_have_caught = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Which test or alert should have caught it?",
+    )
+    behind_feature_flag = forms.ChoiceField(
+        required=False, choices=TRI_STATE, label="Was the change behind a feature flag?"
+    )
+    flag_off_minutes = forms.IntegerField(
+        required=False, min_value=0, label="How long did switching it off take? (minutes)"
+    )
+    staging_matched = forms.ChoiceField(
+        required=False, choices=TRI_STATE, label="Did staging match production for what broke?"
+    )
+    staging_notes = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Staging notes"
+    )
+    single_person_change = forms.ChoiceField(
+        required=False,
+        choices=TRI_STATE,
+        label="Could one person make this change alone?",
+        help_text="Yes opens an access-control policy finding linked to the incident.",
+    )
+
+    @classmethod
+    def initial_for(cls, pm: Any) -> dict[str, Any]:
+        return {
+            "detection_method": pm.detection_method,
+            "unnoticed_minutes": None if pm.unnoticed_seconds is None else pm.unnoticed_seconds // 60,
+            "should_have_caught": pm.should_have_caught,
+            "behind_feature_flag": _tri(pm.behind_feature_flag),
+            "flag_off_minutes": None if pm.flag_off_seconds is None else pm.flag_off_seconds // 60,
+            "staging_matched": _tri(pm.staging_matched),
+            "staging_notes": pm.staging_notes,
+            "single_person_change": _tri(pm.single_person_change),
+        }
+
+    def answers(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {
+            "detection_method": d["detection_method"],
+            "unnoticed_seconds": None if d["unnoticed_minutes"] is None else d["unnoticed_minutes"] * 60,
+            "should_have_caught": d["should_have_caught"],
+            "behind_feature_flag": _untri(d["behind_feature_flag"]),
+            "flag_off_seconds": None if d["flag_off_minutes"] is None else d["flag_off_minutes"] * 60,
+            "staging_matched": _untri(d["staging_matched"]),
+            "staging_notes": d["staging_notes"],
+            "single_person_change": _untri(d["single_person_change"]),
+        }
+
+
+class RequestReviewForm(forms.Form):
+    reviewers = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, exclude: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        qs = responders()
+        if exclude is not None:
+            qs = qs.exclude(pk=exclude)
+        cast(Any, self.fields["reviewers"]).queryset = qs
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[(ReviewDecision.APPROVED, "Approve"), (ReviewDecision.CHANGES_REQUESTED, "Request changes")]
+    )
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class DismissForm(forms.Form):
+    section = forms.ChoiceField(choices=POSTMORTEM_SECTIONS)
+    rule = forms.CharField(max_length=50)
+    text = forms.CharField(max_length=255)
+    reason = forms.CharField(max_length=2000)
+
+
+class FactorForm(forms.Form):
+    category = forms.ChoiceField(choices=FactorCategory.choices)
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 5}), help_text="Markdown."
+    )
+    evidence_entries = forms.ModelMultipleChoiceField(
+        queryset=TimelineEntry.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Evidence (timeline entries)",
+    )
+    missing_test_types = forms.MultipleChoiceField(
+        choices=TestType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Missing test types (testing gap only)",
+    )
+    recurrence_of = forms.ModelChoiceField(
+        queryset=ContributingFactor.objects.none(),
+        required=False,
+        label="Same factor as in an earlier incident",
+    )
+    action_items = forms.ModelMultipleChoiceField(
+        queryset=ActionItem.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Link action items",
+    )
+
+    def __init__(
+        self, *args: Any, incident: Incident, visible_incidents: QuerySet[Incident], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        cast(Any, self.fields["evidence_entries"]).queryset = TimelineEntry.objects.filter(
+            incident=incident, removed_at__isnull=True
+        ).order_by("occurred_at", "id")
+        cast(Any, self.fields["recurrence_of"]).queryset = (
+            ContributingFactor.objects.filter(incident__in=visible_incidents, recurrence_of__isnull=True)
+            .exclude(incident=incident)
+            .select_related("incident")
+            .order_by("-incident__started_at", "id")
+        )
+        cast(Any, self.fields["action_items"]).queryset = ActionItem.objects.filter(
+            incident=incident
+        ).order_by("id")
+        cast(Any, self.fields["recurrence_of"]).label_from_instance = lambda f: (
+            f"{f.incident.reference}: {f.title}"
+        )
+
+
+class QuickFactorForm(forms.Form):
+    category = forms.ChoiceField(
+        choices=FactorCategory.choices, widget=forms.Select(attrs={"aria-label": "Factor category"})
+    )
+    title = forms.CharField(max_length=200)
+
+
+class QuickActionForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    factor = forms.ModelChoiceField(
+        queryset=ContributingFactor.objects.none(),
+        required=False,
+        widget=forms.Select(attrs={"aria-label": "Addresses factor"}),
+    )
+    type = forms.ChoiceField(
+        choices=ActionItemType.choices,
+        initial=ActionItemType.PREVENT,
+        widget=forms.Select(attrs={"aria-label": "Action item type"}),
+    )
+    due_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date", "aria-label": "Due date"})
+    )
+
+    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(Any, self.fields["factor"]).queryset = ContributingFactor.objects.filter(incident=incident)
+
+
+class MeetingForm(forms.Form):
+    meeting_at = LocalDateTimeField(required=False, label="Meeting time")
+    attendees = forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(is_active=True), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    open_questions = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Markdown."
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8}), help_text="Markdown.")
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="A Hindsight Markdown (.md) or JSON (.json) export.")
+    version = forms.IntegerField(widget=forms.HiddenInput)

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from typing import Any
+
+from incidents.models import Incident
+
+
+def postmortem_for(incident: Incident) -> Any:
+    """The incident's postmortem with its template and author joined, or None when not started."""
+    from incidents.models import Postmortem
+
+    return (
+        Postmortem.objects.select_related("template", "author", "access_finding")
+        .filter(incident=incident)
+        .first()
+    )
+
+
+def postmortem_reviews_for(postmortem: Any) -> list[Any]:
+    """Requested reviews with reviewers joined, oldest request first."""
+    return list(postmortem.reviews.select_related("reviewer").order_by("requested_at", "id"))

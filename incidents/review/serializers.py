@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from incidents.api.fields import MarkdownHtmlField, ReadModelSerializer, UserBriefSerializer
+from incidents.markdown import render_markdown
+from incidents.models import (
+    POSTMORTEM_SECTIONS,
+    ContributingFactor,
+    FactorCategory,
+    Postmortem,
+    PostmortemReview,
+    TestType,
+)
+
+
+class ContributingFactorSerializer(ReadModelSerializer):
+    incident = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    description_html = MarkdownHtmlField(source="description")
+    evidence_entries = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = ContributingFactor
+        fields = [
+            "id", "incident", "category", "title", "description", "description_html", "missing_test_types",
+            "evidence_entries", "recurrence_of", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class PostmortemReviewSerializer(ReadModelSerializer):
+    reviewer = UserBriefSerializer(read_only=True)
+
+    class Meta:
+        model = PostmortemReview
+        fields = ["id", "reviewer", "decision", "comment", "version_reviewed", "requested_at", "decided_at"]
+        read_only_fields = fields
+
+
+class PostmortemSerializer(ReadModelSerializer):
+    """The postmortem; `sections` maps section keys to Markdown, `sections_html` to sanitised HTML."""
+
+    incident = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    reviews = serializers.SerializerMethodField()
+    sections_html = serializers.SerializerMethodField()
+    section_titles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Postmortem
+        fields = [
+            "id", "incident", "status", "version", "sections", "sections_html", "section_titles", "reviews",
+            "unnoticed_seconds", "should_have_caught", "behind_feature_flag", "flag_off_seconds",
+            "staging_matched", "staging_notes", "single_person_change", "meeting_at", "meeting_notes",
+            "created_at", "updated_at", "published_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_sections_html(self, obj: Postmortem) -> dict[str, str]:
+        sections = obj.sections if isinstance(obj.sections, dict) else {}
+        return {k: str(render_markdown(v if isinstance(v, str) else "")) for k, v in sections.items()}
+
+    def get_section_titles(self, obj: Postmortem) -> dict[str, str]:
+        return dict(POSTMORTEM_SECTIONS)
+
+    @extend_schema_field(PostmortemReviewSerializer(many=True))
+    def get_reviews(self, obj: Postmortem) -> list[dict[str, Any]]:
+        return PostmortemReviewSerializer(obj.reviews.all(), many=True).data  # prefetched by the views
+
+
+class ContributingFactorWriteSerializer(serializers.Serializer):
+    """Input of `POST /contributing-factors/` and `PUT`/`PATCH /contributing-factors/{id}/` (partial on update).
+
+    `evidence_entries` are timeline entry ids of the same incident; `recurrence_of` a factor id of an
+    earlier incident. There is no root-cause and no fault field, by design.
+    """
+
+    incident = serializers.IntegerField(min_value=1, help_text="Incident number (on create only).")
+    category = serializers.ChoiceField(choices=FactorCategory.choices)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+    evidence_entries = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+    missing_test_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=TestType.choices), required=False
+    )
+    recurrence_of = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+
+
+class PostmortemSaveSerializer(serializers.Serializer):
+    """Input of `PATCH`/`PUT /postmortems/{id}/`: sections to change (others are kept) and the version edited.
+
+    `version` is required unless `If-Match` is sent; a stale one is refused with 409 and `current`.
+    """
+
+    sections = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=100000),
+        help_text="Section key (see `section_titles`) to Markdown.",
+    )
+    version = serializers.IntegerField(min_value=1, required=False)
+    note = serializers.CharField(required=False, default="edit", max_length=200)
+
+
+class PostmortemStartSerializer(serializers.Serializer):
+    template = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, help_text="Template id."
+    )
+
+
+class RequestReviewSerializer(serializers.Serializer):
+    reviewers = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False)
+
+
+class ReviewDecisionSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    version = serializers.IntegerField(min_value=1, required=False, help_text="The version you reviewed.")
+
+
+class RequestReviewResultSerializer(serializers.Serializer):
+    postmortem = PostmortemSerializer()
+    blameless_findings = serializers.ListField(
+        child=serializers.DictField(), help_text="Wordings to look at."
+    )

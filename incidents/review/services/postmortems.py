@@ -1,0 +1,483 @@
+"""Blameless review writes: contributing factors, the postmortem document, its review workflow and meeting.
+
+Workflow: `draft → in review → approved → published`.
+- An editor (`accounts.permissions.can_edit_postmortem`) requests reviewers: status becomes in review, each
+  reviewer gets a pending review, and the blameless check's summary is returned for the requester to see.
+- Each reviewer approves or requests changes (a comment is required for changes). When every requested
+  reviewer has approved the current version the postmortem is approved.
+- Any saved edit after an approval sets every decision back to pending and an approved postmortem back to
+  in review: the text they approved is no longer the text that would be published.
+- The commander or an admin publishes an approved postmortem: the current sections are frozen as a
+  published `PostmortemVersion`. A published postmortem is read-only until the commander reopens it.
+Every saved edit keeps a `PostmortemVersion`, so any two versions can be compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from incidents import permissions
+from incidents.models import (
+    POSTMORTEM_SECTIONS,
+    BlamelessDismissal,
+    DetectionMethod,
+    FindingArea,
+    FindingStatus,
+    Incident,
+    PolicyFinding,
+    Postmortem,
+    PostmortemReview,
+    PostmortemStatus,
+    PostmortemTemplate,
+    PostmortemVersion,
+    ReviewDecision,
+    Risk,
+)
+from incidents.notify.events import emit
+from incidents.review import blameless
+from incidents.timeline.services import system_entry
+
+SECTION_KEYS = [k for k, _ in POSTMORTEM_SECTIONS]
+S = PostmortemStatus
+
+
+class PostmortemConflict(Exception):
+    """The postmortem was saved by someone else since the editor loaded it.
+
+    `current` is the stored postmortem; `submitted` holds the sections the editor tried to save, so the
+    view can show both texts side by side and nothing typed is lost.
+    """
+
+    def __init__(self, current: Postmortem, submitted: dict[str, str]) -> None:
+        super().__init__(
+            f"The postmortem was changed by someone else (now version {current.version}). "
+            "Your text is kept beside the current one: merge and save again."
+        )
+        self.current = current
+        self.submitted = submitted
+
+
+class PostmortemFrozen(ValidationError):
+    """A write to a published postmortem."""
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _lock(postmortem: Postmortem) -> Postmortem:
+    return Postmortem.objects.select_for_update(of=("self",)).select_related("incident").get(pk=postmortem.pk)
+
+
+def _refuse_if_published(pm: Postmortem) -> None:
+    if pm.status == S.PUBLISHED:
+        raise PostmortemFrozen("This postmortem is published and frozen. Reopen it to edit.")
+
+
+# --- The postmortem document ------------------------------------------------------------------------------
+
+
+def _snapshot(pm: Postmortem, actor: Any, note: str, *, published: bool = False) -> PostmortemVersion:
+    return PostmortemVersion.objects.create(
+        postmortem=pm,
+        number=pm.version,
+        sections=dict(pm.sections),
+        author=_user(actor),
+        note=note,
+        is_published=published,
+    )
+
+
+def _clean_sections(sections: dict[str, Any]) -> dict[str, str]:
+    unknown = set(sections) - set(SECTION_KEYS)
+    if unknown:
+        raise ValidationError({k: "Unknown postmortem section." for k in sorted(unknown)})
+    return {k: str(sections.get(k) or "") for k in SECTION_KEYS if k in sections}
+
+
+@transaction.atomic
+def postmortem_start(
+    *, incident: Incident, actor: Any, template: PostmortemTemplate | None = None
+) -> Postmortem:
+    """Create the incident's postmortem from `template` (the "Full" template by default).
+
+    Idempotent: an incident has one postmortem, and starting again returns it unchanged. Version 1 is kept.
+    """
+    Incident.objects.select_for_update().filter(pk=incident.pk).first()
+    existing = Postmortem.objects.filter(incident=incident).first()
+    if existing:
+        return existing
+    if template is None:
+        template = PostmortemTemplate.objects.filter(name="Full").first()
+    raw = dict(template.sections) if template else {}
+    sections = {k: str(raw.get(k, "")) for k in SECTION_KEYS}
+    user = _user(actor)
+    pm = Postmortem.objects.create(
+        incident=incident,
+        template=template,
+        sections=sections,
+        author=user,
+        detection_method=incident.detection_method or "",
+    )
+    _snapshot(pm, actor, "started from template" + (f" {template.name}" if template else ""))
+    if user:
+        incident.participants.add(user)
+    system_entry(incident=incident, actor=actor, body="Postmortem started")
+    emit("postmortem.started", postmortem_id=pm.pk, incident_id=incident.pk)
+    return pm
+
+
+def _reset_approvals(pm: Postmortem) -> bool:
+    changed = (
+        PostmortemReview.objects.filter(postmortem=pm)
+        .exclude(decision=ReviewDecision.PENDING)
+        .update(decision=ReviewDecision.PENDING, decided_at=None)
+    )
+    if pm.status == S.APPROVED:
+        pm.status = S.IN_REVIEW
+        return True
+    return bool(changed)
+
+
+@transaction.atomic
+def postmortem_save(
+    *,
+    postmortem: Postmortem,
+    actor: Any,
+    sections: dict[str, Any],
+    expected_version: int,
+    note: str = "edit",
+) -> Postmortem:
+    """Save edited sections, keeping a version. Only the keys given are changed.
+
+    Raises PostmortemConflict when the stored version is not `expected_version` (a save based on an old
+    version is refused, never merged silently), PostmortemFrozen when published, ValidationError for an
+    unknown section. An edit after any reviewer decision sets every decision back to pending, and an
+    approved postmortem back to in review. Saving identical text changes nothing.
+    """
+    cleaned = _clean_sections(sections)
+    pm = _lock(postmortem)
+    if pm.version != expected_version:
+        raise PostmortemConflict(pm, cleaned)
+    _refuse_if_published(pm)
+    merged = {**pm.sections, **cleaned}
+    if merged == pm.sections:
+        return pm
+    pm.sections = merged
+    pm.version += 1
+    pm.updated_at = timezone.now()
+    reset = _reset_approvals(pm)
+    pm.save(update_fields=["sections", "version", "updated_at", "status"])
+    _snapshot(pm, actor, note)
+    if reset:
+        system_entry(
+            incident=pm.incident,
+            actor=actor,
+            body=f"Postmortem edited after review (version {pm.version}): approvals must be given again",
+        )
+        emit("postmortem.approvals_reset", postmortem_id=pm.pk)
+    emit("postmortem.saved", postmortem_id=pm.pk, version=pm.version)
+    return pm
+
+
+QUESTION_FIELDS = (
+    "detection_method",
+    "unnoticed_seconds",
+    "should_have_caught",
+    "behind_feature_flag",
+    "flag_off_seconds",
+    "staging_matched",
+    "staging_notes",
+    "single_person_change",
+)
+
+
+def _open_access_finding(pm: Postmortem, actor: Any) -> PolicyFinding:
+    """The incident's access-control finding: the one already linked to it if the follow-through opened
+    one, otherwise a new draft through the follow-through service (which owns the finding's lifecycle). A person who may edit the review but not open findings (a commander who
+    is not a responder) still gets it opened, recorded as proposed by the review."""
+    from incidents.followup.services.findings import policy_finding_create
+
+    incident = pm.incident
+    existing = (
+        PolicyFinding.objects.filter(incidents=incident, area=FindingArea.ACCESS_CONTROL)
+        .order_by("id")
+        .first()
+    )
+    if existing is not None:
+        return existing
+    finding = policy_finding_create(
+        actor=actor if permissions.can_create_finding(actor) else None,
+        area=FindingArea.ACCESS_CONTROL,
+        title=f"One person could make the change alone ({incident.reference})",
+        description=(
+            f"The review of {incident.reference} found that the change behind it could be made by one "
+            "person with no second check. Decide what should require a second person."
+        ),
+        risk=Risk.HIGH,
+        incidents=[incident],
+        status=FindingStatus.DRAFT,
+    )
+    system_entry(incident=incident, actor=actor, body=f"Policy finding proposed (draft): {finding.title}")
+    return finding
+
+
+@transaction.atomic
+def postmortem_answer_questions(*, postmortem: Postmortem, actor: Any, **answers: Any) -> Postmortem:
+    """Record the detection and change questions (any subset of QUESTION_FIELDS).
+
+    Seconds must be zero or more. Answering yes to "could one person make this change alone?" links the
+    incident's access-control `PolicyFinding`, opening a draft one when the incident has none (once:
+    answering yes again reuses it).
+    Raises ValidationError keyed by field, PostmortemFrozen when published.
+    """
+    unknown = set(answers) - set(QUESTION_FIELDS)
+    if unknown:
+        raise ValidationError({k: "Unknown question." for k in sorted(unknown)})
+    errors: dict[str, str] = {}
+    for key in ("unnoticed_seconds", "flag_off_seconds"):
+        value = answers.get(key)
+        if value is not None and (not isinstance(value, int) or value < 0):
+            errors[key] = "Give a duration of zero seconds or more."
+    method = answers.get("detection_method")
+    if method and method not in DetectionMethod.values:
+        errors["detection_method"] = "Choose alert, customer report, employee or by chance."
+    if errors:
+        raise ValidationError(errors)
+    pm = _lock(postmortem)
+    _refuse_if_published(pm)
+    changed = [k for k, v in answers.items() if getattr(pm, k) != v]
+    for k in changed:
+        setattr(pm, k, answers[k])
+    if pm.single_person_change and pm.access_finding_id is None:
+        pm.access_finding = _open_access_finding(pm, actor)
+        changed.append("access_finding")
+    if changed:
+        pm.updated_at = timezone.now()
+        pm.save(update_fields=[*changed, "updated_at"])
+        emit("postmortem.questions_answered", postmortem_id=pm.pk, fields=changed)
+    return pm
+
+
+def _blameless_summary(pm: Postmortem) -> list[blameless.Finding]:
+    dismissed = pm.blameless_dismissals.values_list("section", "rule", "text")
+    return blameless.check_sections(pm.sections, names=blameless.system_names(), dismissed=dismissed)
+
+
+def postmortem_blameless_findings(postmortem: Postmortem) -> list[blameless.Finding]:
+    """The blameless check over every section, with dismissed findings marked `dismissed`."""
+    return _blameless_summary(postmortem)
+
+
+@transaction.atomic
+def postmortem_request_review(
+    *, postmortem: Postmortem, actor: Any, reviewers: Iterable[Any]
+) -> tuple[Postmortem, list[blameless.Finding]]:
+    """Ask `reviewers` to review; the postmortem moves to in review.
+
+    Returns the postmortem and the blameless check's open (undismissed) findings, shown to the requester.
+    Each reviewer must be allowed to review (`can_be_reviewer`: not the author, a responder who can see
+    the incident). Reviewers already asked keep their decision. Raises ValidationError when nobody valid
+    is named or the postmortem is approved or published.
+    """
+    pm = _lock(postmortem)
+    _refuse_if_published(pm)
+    if pm.status == S.APPROVED:
+        raise ValidationError({"status": "The postmortem is already approved; publish it or edit it first."})
+    people = list({u.pk: u for u in reviewers}.values())
+    if not people:
+        raise ValidationError({"reviewers": "Choose at least one reviewer."})
+    refused = [str(u) for u in people if not permissions.can_be_reviewer(u, pm)]
+    if refused:
+        raise ValidationError(
+            {
+                "reviewers": f"Cannot review this postmortem: {', '.join(refused)} (authors cannot review their own text)."
+            }
+        )
+    now = timezone.now()
+    added = []
+    for user in people:
+        _, created = PostmortemReview.objects.get_or_create(
+            postmortem=pm, reviewer=user, defaults={"requested_at": now}
+        )
+        if created:
+            added.append(user)
+    if pm.status == S.DRAFT:
+        pm.status = S.IN_REVIEW
+        pm.updated_at = now
+        pm.save(update_fields=["status", "updated_at"])
+    if added:
+        system_entry(
+            incident=pm.incident,
+            actor=actor,
+            body="Postmortem review requested from " + ", ".join(str(u) for u in added),
+        )
+        emit(
+            "postmortem.review_requested",
+            postmortem_id=pm.pk,
+            reviewer_ids=[u.pk for u in added],
+            actor_id=getattr(actor, "pk", None),
+        )
+    findings = [f for f in _blameless_summary(pm) if not f.dismissed]
+    return pm, findings
+
+
+@transaction.atomic
+def postmortem_review_decide(
+    *,
+    postmortem: Postmortem,
+    actor: Any,
+    decision: str,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> PostmortemReview:
+    """Record `actor`'s decision (approved or changes_requested) on the current version.
+
+    Requesting changes needs a comment. When every requested reviewer has approved the current version,
+    the postmortem becomes approved. Raises ValidationError when `actor` may not decide (not a requested
+    reviewer, the author of the text, not in review) or when `expected_version` is stale (the reviewer
+    read an older text).
+    """
+    if decision not in (ReviewDecision.APPROVED, ReviewDecision.CHANGES_REQUESTED):
+        raise ValidationError({"decision": "Approve or request changes."})
+    comment = (comment or "").strip()
+    if decision == ReviewDecision.CHANGES_REQUESTED and not comment:
+        raise ValidationError({"comment": "Say what should change."})
+    pm = _lock(postmortem)
+    latest = pm.versions.order_by("-number").values_list("author_id", flat=True).first()
+    if not permissions.can_approve_postmortem(actor, pm, current_author_id=latest):
+        raise ValidationError(
+            {
+                "decision": "You cannot decide on this postmortem (not a requested reviewer, or you wrote this text)."
+            }
+        )
+    if expected_version is not None and expected_version != pm.version:
+        raise ValidationError(
+            {
+                "decision": f"The postmortem changed since you read it (now version {pm.version}). Read it again."
+            }
+        )
+    review = PostmortemReview.objects.select_for_update().get(postmortem=pm, reviewer=actor)
+    review.decision = decision
+    review.comment = comment
+    review.version_reviewed = pm.version
+    review.decided_at = timezone.now()
+    review.save()
+    word = "approved" if decision == ReviewDecision.APPROVED else "requested changes to"
+    system_entry(
+        incident=pm.incident,
+        actor=actor,
+        body=f"{actor} {word} the postmortem (version {pm.version})" + (f": {comment}" if comment else ""),
+    )
+    decisions = set(pm.reviews.values_list("decision", flat=True))
+    if decisions == {ReviewDecision.APPROVED}:
+        pm.status = S.APPROVED
+        pm.updated_at = timezone.now()
+        pm.save(update_fields=["status", "updated_at"])
+        emit("postmortem.approved", postmortem_id=pm.pk)
+    emit("postmortem.review_decided", postmortem_id=pm.pk, review_id=review.pk, decision=decision)
+    return review
+
+
+@transaction.atomic
+def postmortem_publish(*, postmortem: Postmortem, actor: Any) -> Postmortem:
+    """Publish an approved postmortem and freeze its current text as a published version.
+
+    Only the incident's commander or an admin (`can_publish_postmortem`). Raises ValidationError otherwise.
+    """
+    pm = _lock(postmortem)
+    if pm.status == S.PUBLISHED:
+        return pm
+    if not permissions.can_publish_postmortem(actor, pm):
+        raise ValidationError(
+            {"status": "Only the commander or an admin can publish, and only an approved postmortem."}
+        )
+    now = timezone.now()
+    pm.status = S.PUBLISHED
+    pm.published_at = now
+    pm.updated_at = now
+    pm.save(update_fields=["status", "published_at", "updated_at"])
+    version = pm.versions.filter(number=pm.version).first()
+    if version:
+        version.is_published = True
+        version.save(update_fields=["is_published"])
+    else:  # pragma: no cover - every saved version is snapshotted
+        _snapshot(pm, actor, "published", published=True)
+    system_entry(incident=pm.incident, actor=actor, body=f"Postmortem published (version {pm.version})")
+    emit("postmortem.published", postmortem_id=pm.pk, incident_id=pm.incident_id)
+    return pm
+
+
+@transaction.atomic
+def postmortem_reopen(*, postmortem: Postmortem, actor: Any, reason: str) -> Postmortem:
+    """Reopen a published postmortem as a draft (commander or admin); published versions stay frozen."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the postmortem is reopened."})
+    pm = _lock(postmortem)
+    if not permissions.can_reopen_postmortem(actor, pm):
+        raise ValidationError({"status": "Only the commander or an admin can reopen a published postmortem."})
+    pm.status = S.DRAFT
+    pm.updated_at = timezone.now()
+    pm.save(update_fields=["status", "updated_at"])
+    PostmortemReview.objects.filter(postmortem=pm).update(decision=ReviewDecision.PENDING, decided_at=None)
+    system_entry(incident=pm.incident, actor=actor, body=f"Postmortem reopened: {reason}")
+    return pm
+
+
+@transaction.atomic
+def blameless_dismiss(
+    *, postmortem: Postmortem, actor: Any, section: str, rule: str, text: str, reason: str
+) -> BlamelessDismissal:
+    """Dismiss one blameless finding (section, rule, matched text) with a reason; it stops being reported."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why this wording is fine here."})
+    if section not in SECTION_KEYS:
+        raise ValidationError({"section": "Unknown postmortem section."})
+    dismissal, _ = BlamelessDismissal.objects.update_or_create(
+        postmortem=postmortem,
+        section=section,
+        rule=rule[:50],
+        text=text[:255].lower(),
+        defaults={"reason": reason, "dismissed_by": _user(actor)},
+    )
+    return dismissal
+
+
+@transaction.atomic
+def postmortem_meeting_update(
+    *,
+    postmortem: Postmortem,
+    actor: Any,
+    meeting_at: datetime | None = None,
+    attendees: Iterable[Any] | None = None,
+    notes: str | None = None,
+    open_questions: str | None = None,
+) -> Postmortem:
+    """Update the meeting time, attendees, notes and open questions (only the arguments given)."""
+    if meeting_at is not None and timezone.is_naive(meeting_at):
+        raise ValidationError({"meeting_at": "The time needs a time zone."})
+    pm = _lock(postmortem)
+    _refuse_if_published(pm)
+    fields = []
+    if meeting_at is not None:
+        pm.meeting_at = meeting_at
+        fields.append("meeting_at")
+    if notes is not None:
+        pm.meeting_notes = notes
+        fields.append("meeting_notes")
+    if open_questions is not None:
+        pm.open_questions = open_questions
+        fields.append("open_questions")
+    pm.updated_at = timezone.now()
+    pm.save(update_fields=[*fields, "updated_at"])
+    if attendees is not None:
+        pm.meeting_attendees.set(list(attendees))
+    return pm

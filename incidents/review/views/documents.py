@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+
+from incidents import permissions as perms
+from incidents.models import (
+    POSTMORTEM_SECTIONS,
+    Incident,
+    Postmortem,
+)
+from incidents.review import documents as review_documents
+from incidents.review import exports as review_exports
+from incidents.review.forms import (
+    ImportForm,
+)
+from incidents.review.services import postmortems as svc
+from incidents.review.views.postmortems import _apply, _back, _get
+
+# --- Exports and import -------------------------------------------------------------------------------
+
+
+IMPORT_MAX_BYTES = 2_000_000
+
+
+def _filename(incident: Incident, ext: str) -> str:
+    return f"{incident.reference}-postmortem.{ext}"
+
+
+def _record_export(request: HttpRequest, incident: Incident, ext: str) -> None:
+    """Every download of a postmortem is a security event (who, what, when, from where)."""
+    from accounts.models import SecurityEvent
+    from accounts.security import security_event_record
+
+    security_event_record(
+        kind=SecurityEvent.Kind.EXPORT, actor=request.user, target=_filename(incident, ext), request=request
+    )
+
+
+@login_required
+def postmortem_export_markdown(request: HttpRequest, number: int) -> HttpResponse:
+    incident, pm = _get(request, number)
+    _record_export(request, incident, "md")
+    response = HttpResponse(review_exports.export_markdown(pm), content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(incident, "md")}"'
+    return response
+
+
+@login_required
+def postmortem_export_json(request: HttpRequest, number: int) -> HttpResponse:
+    incident, pm = _get(request, number)
+    _record_export(request, incident, "json")
+    response = JsonResponse(
+        review_exports.export_json(pm), json_dumps_params={"ensure_ascii": False, "indent": 2}
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_filename(incident, "json")}"'
+    return response
+
+
+def _print_context(pm: Postmortem) -> dict[str, Any]:
+    doc = review_documents.assemble(pm)
+    sections = [
+        (k, label, review_documents.clean_source(pm.sections.get(k, "")))
+        for k, label in POSTMORTEM_SECTIONS
+        if pm.sections.get(k)
+    ]
+    return {"incident": pm.incident, "pm": pm, "doc": doc, "sections": sections}
+
+
+@login_required
+def postmortem_print(request: HttpRequest, number: int) -> HttpResponse:
+    incident, pm = _get(request, number)
+    return render(request, "incidents/review/postmortem_print.html", _print_context(pm))
+
+
+@login_required
+def postmortem_export_pdf(request: HttpRequest, number: int) -> HttpResponse:
+    incident, pm = _get(request, number)
+    html = render_to_string(
+        "incidents/review/postmortem_print.html", {**_print_context(pm), "pdf": True}, request=request
+    )
+    try:
+        pdf = review_exports.render_pdf(html)
+    except review_exports.PdfUnavailable as exc:
+        return render(
+            request,
+            "incidents/review/postmortem_pdf_error.html",
+            {"incident": incident, "error": str(exc)},
+            status=503,
+        )
+    _record_export(request, incident, "pdf")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(incident, "pdf")}"'
+    return response
+
+
+@login_required
+def postmortem_import(request: HttpRequest, number: int) -> HttpResponse:
+    incident, pm = _get(request, number)
+    if not perms.can_edit_postmortem(request.user, pm):
+        raise Http404
+    form = ImportForm(request.POST or None, request.FILES or None, initial={"version": pm.version})
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            form.add_error("file", f"The file is larger than {IMPORT_MAX_BYTES // 1_000_000} MB.")
+            return render(
+                request,
+                "incidents/review/postmortem_import.html",
+                {"incident": incident, "pm": pm, "form": form},
+                status=400,
+            )
+        try:
+            raw = upload.read().decode("utf-8")
+            if upload.name.lower().endswith(".json"):
+                try:
+                    imported = review_exports.import_json(json.loads(raw))
+                except json.JSONDecodeError as exc:
+                    raise ValidationError(
+                        {"file": f"Not valid JSON: {exc.msg} (line {exc.lineno})."}
+                    ) from exc
+            else:
+                imported = review_exports.import_markdown(raw)
+            svc.postmortem_save(
+                postmortem=pm,
+                actor=request.user,
+                sections=imported.sections,
+                expected_version=form.cleaned_data["version"],
+                note=f"imported from {upload.name[:100]}",
+            )
+        except UnicodeDecodeError:
+            form.add_error("file", "The file is not UTF-8 text.")
+        except svc.PostmortemConflict as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            _apply(form, exc)
+        else:
+            messages.success(request, "Postmortem imported as a new version.")
+            return _back(number)
+    return render(
+        request,
+        "incidents/review/postmortem_import.html",
+        {"incident": incident, "pm": pm, "form": form},
+        status=400 if form.errors else 200,
+    )

@@ -1,0 +1,405 @@
+"""Blameless review pages: the postmortem, its editor, review, versions, exports, factors and meeting mode.
+
+Views parse input, call one service or selector and render. Anything a user may not see is a 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from incidents import permissions as perms
+from incidents.incident import selectors as incident_selectors
+from incidents.markdown import render_markdown
+from incidents.models import (
+    POSTMORTEM_SECTIONS,
+    Incident,
+    Postmortem,
+    PostmortemTemplate,
+    Severity,
+)
+from incidents.review import blameless
+from incidents.review import documents as document
+from incidents.review import selectors as review_selectors
+from incidents.review.forms import (
+    DecisionForm,
+    DismissForm,
+    PostmortemEditForm,
+    PostmortemStartForm,
+    PreviewForm,
+    QuestionsForm,
+    ReasonForm,
+    RequestReviewForm,
+)
+from incidents.review.services import postmortems as svc
+
+
+def _errors(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def _apply(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errs in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _get(request: HttpRequest, number: int) -> tuple[Incident, Postmortem]:
+    incident = incident_selectors.incident_get_for(request.user, number)
+    pm = review_selectors.postmortem_for(incident)
+    if pm is None:
+        raise Http404("This incident has no postmortem yet.")
+    pm.incident = incident
+    return incident, pm
+
+
+def _back(number: int, anchor: str = "") -> HttpResponse:
+    return redirect(reverse("incidents:postmortem", args=[number]) + anchor)
+
+
+def _permissions(user: Any, pm: Postmortem, current_author_id: int | None) -> dict[str, bool]:
+    return {
+        "can_edit": perms.can_edit_postmortem(user, pm),
+        "can_request_review": perms.can_request_review(user, pm),
+        "can_approve": perms.can_approve_postmortem(user, pm, current_author_id=current_author_id),
+        "can_publish": perms.can_publish_postmortem(user, pm),
+        "can_reopen": perms.can_reopen_postmortem(user, pm),
+    }
+
+
+# --- The document -------------------------------------------------------------------------------------
+
+
+@login_required
+def postmortem_detail(request: HttpRequest, number: int) -> HttpResponse:
+    incident = incident_selectors.incident_get_for(request.user, number)
+    pm = review_selectors.postmortem_for(incident)
+    if pm is None:
+        can_start = perms.can_record(request.user, incident)
+        default = "Lightweight" if incident.severity in (Severity.SEV3, Severity.SEV4) else "Full"
+        form = PostmortemStartForm(
+            initial={"template": PostmortemTemplate.objects.filter(name=default).first()}
+        )
+        return render(
+            request,
+            "incidents/review/postmortem_start.html",
+            {"incident": incident, "form": form, "can_start": can_start},
+        )
+    pm.incident = incident
+    doc = document.assemble(pm)
+    versions = list(pm.versions.select_related("author").order_by("-number"))
+    current_author = versions[0].author_id if versions else None
+    reviews = review_selectors.postmortem_reviews_for(pm)
+    allowed = _permissions(request.user, pm, current_author)
+    findings = (
+        [f for f in svc.postmortem_blameless_findings(pm) if not f.dismissed]
+        if allowed["can_edit"] or allowed["can_approve"]
+        else []
+    )
+    context = {
+        "incident": incident,
+        "pm": pm,
+        "doc": doc,
+        "sections": [
+            (k, label, pm.sections.get(k, "")) for k, label in POSTMORTEM_SECTIONS if pm.sections.get(k)
+        ],
+        "versions": versions,
+        "reviews": reviews,
+        "findings": findings,
+        "questions_form": QuestionsForm(initial=QuestionsForm.initial_for(pm)),
+        "review_form": RequestReviewForm(exclude=pm.author_id),
+        "decision_form": DecisionForm(initial={"version": pm.version}),
+        "reason_form": ReasonForm(),
+        **allowed,
+    }
+    return render(request, "incidents/review/postmortem.html", context)
+
+
+@login_required
+@require_POST
+def postmortem_start(request: HttpRequest, number: int) -> HttpResponse:
+    incident = incident_selectors.incident_get_for(request.user, number)
+    if not perms.can_record(request.user, incident):
+        raise Http404
+    form = PostmortemStartForm(request.POST)
+    template = form.cleaned_data["template"] if form.is_valid() else None
+    svc.postmortem_start(incident=incident, actor=request.user, template=template)
+    messages.success(request, "Postmortem started.")
+    return redirect("incidents:postmortem_edit", number=number)
+
+
+def _edit_form(
+    request: HttpRequest, number: int, data: Any = None, initial: Any = None
+) -> PostmortemEditForm:
+    return PostmortemEditForm(
+        data, initial=initial, preview_url=reverse("incidents:postmortem_preview", args=[number])
+    )
+
+
+@login_required
+def postmortem_edit(request: HttpRequest, number: int) -> HttpResponse:
+    incident, pm = _get(request, number)
+    if not perms.can_edit_postmortem(request.user, pm):
+        raise Http404
+    if request.method == "POST":
+        form = _edit_form(request, number, request.POST)
+        if form.is_valid():
+            try:
+                svc.postmortem_save(
+                    postmortem=pm,
+                    actor=request.user,
+                    sections=form.sections(),
+                    expected_version=form.cleaned_data["version"],
+                )
+            except svc.PostmortemConflict as exc:
+                current = exc.current
+                fresh = _edit_form(request, number, initial={**exc.submitted, "version": current.version})
+                rows = [
+                    (
+                        fresh[k],
+                        current.sections.get(k, ""),
+                        exc.submitted.get(k, "") != current.sections.get(k, ""),
+                    )
+                    for k, _ in POSTMORTEM_SECTIONS
+                ]
+                return render(
+                    request,
+                    "incidents/review/postmortem_edit.html",
+                    {"incident": incident, "pm": current, "form": fresh, "rows": rows, "conflict": str(exc)},
+                    status=409,
+                )
+            except ValidationError as exc:
+                _apply(form, exc)
+            else:
+                messages.success(request, "Postmortem saved.")
+                return _back(number)
+    else:
+        form = _edit_form(request, number, initial={**pm.sections, "version": pm.version})
+    rows = [(form[k], None, False) for k, _ in POSTMORTEM_SECTIONS]
+    return render(
+        request,
+        "incidents/review/postmortem_edit.html",
+        {"incident": incident, "pm": pm, "form": form, "rows": rows},
+    )
+
+
+@login_required
+@require_POST
+def postmortem_preview(request: HttpRequest, number: int) -> HttpResponse:
+    """HTMX: the section's Markdown rendered through `render_markdown`, with the blameless findings."""
+    incident, pm = _get(request, number)
+    if not perms.can_edit_postmortem(request.user, pm):
+        raise Http404
+    form = PreviewForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Unknown section.", status=400)
+    key = form.cleaned_data["section"]
+    text = request.POST.get(key, "")
+    dismissed = pm.blameless_dismissals.values_list("section", "rule", "text")
+    findings = blameless.check_sections({key: text}, names=blameless.system_names(), dismissed=dismissed)
+    return render(
+        request,
+        "incidents/review/_postmortem_preview.html",
+        {
+            "html": render_markdown(text),
+            "findings": [f for f in findings if not f.dismissed],
+            "incident": incident,
+            "pm": pm,
+        },
+    )
+
+
+@login_required
+@require_POST
+def postmortem_questions(request: HttpRequest, number: int) -> HttpResponse:
+    incident, pm = _get(request, number)
+    if not perms.can_edit_postmortem(request.user, pm):
+        raise Http404
+    form = QuestionsForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            "Check the answers: "
+            + "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()),
+        )
+        return _back(number, "#questions")
+    had_finding = pm.access_finding_id is not None
+    try:
+        pm = svc.postmortem_answer_questions(postmortem=pm, actor=request.user, **form.answers())
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, "Answers saved.")
+        if pm.access_finding_id and not had_finding:
+            messages.warning(
+                request,
+                "One person could make this change alone: a draft access-control policy finding was opened.",
+            )
+    return _back(number, "#questions")
+
+
+@login_required
+@require_POST
+def postmortem_request_review(request: HttpRequest, number: int) -> HttpResponse:
+    incident, pm = _get(request, number)
+    if not perms.can_request_review(request.user, pm):
+        raise Http404
+    form = RequestReviewForm(request.POST, exclude=pm.author_id)
+    if not form.is_valid():
+        messages.error(request, "Choose at least one reviewer.")
+        return _back(number, "#review")
+    try:
+        pm, findings = svc.postmortem_request_review(
+            postmortem=pm, actor=request.user, reviewers=form.cleaned_data["reviewers"]
+        )
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, "Review requested.")
+        if findings:
+            rules = sorted({f.rule for f in findings})
+            messages.warning(
+                request,
+                f"The blameless check found {len(findings)} wording(s) to look at ({', '.join(rules)}). "
+                "They are listed on this page; rewrite them or dismiss each with a reason.",
+            )
+    return _back(number, "#review")
+
+
+@login_required
+@require_POST
+def postmortem_decide(request: HttpRequest, number: int) -> HttpResponse:
+    incident, pm = _get(request, number)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Approve or request changes.")
+        return _back(number, "#review")
+    try:
+        svc.postmortem_review_decide(
+            postmortem=pm,
+            actor=request.user,
+            decision=form.cleaned_data["decision"],
+            comment=form.cleaned_data["comment"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, "Decision recorded.")
+    return _back(number, "#review")
+
+
+@login_required
+@require_POST
+def postmortem_publish(request: HttpRequest, number: int) -> HttpResponse:
+    incident, pm = _get(request, number)
+    try:
+        svc.postmortem_publish(postmortem=pm, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, "Postmortem published.")
+    return _back(number)
+
+
+@login_required
+@require_POST
+def postmortem_reopen(request: HttpRequest, number: int) -> HttpResponse:
+    incident, pm = _get(request, number)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the postmortem is reopened.")
+        return _back(number)
+    try:
+        svc.postmortem_reopen(postmortem=pm, actor=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, "Postmortem reopened as a draft.")
+    return _back(number)
+
+
+@login_required
+@require_POST
+def blameless_dismiss(request: HttpRequest, number: int) -> HttpResponse:
+    incident, pm = _get(request, number)
+    if not (perms.can_edit_postmortem(request.user, pm) or perms.can_approve_postmortem(request.user, pm)):
+        raise Http404
+    form = DismissForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason to dismiss the finding.")
+    else:
+        svc.blameless_dismiss(postmortem=pm, actor=request.user, **form.cleaned_data)
+        messages.success(request, "Finding dismissed.")
+    return _back(number, "#blameless")
+
+
+# --- Versions -----------------------------------------------------------------------------------------
+
+
+@login_required
+def postmortem_diff(request: HttpRequest, number: int) -> HttpResponse:
+    incident, pm = _get(request, number)
+    versions = list(pm.versions.select_related("author").order_by("number"))
+    numbers = [v.number for v in versions]
+    try:
+        a = int(request.GET.get("a") or (numbers[-2] if len(numbers) > 1 else numbers[0]))
+        b = int(request.GET.get("b") or numbers[-1])
+    except (ValueError, IndexError):
+        return HttpResponse("Give two version numbers, for example ?a=1&b=3.", status=400)
+    by_number = {v.number: v for v in versions}
+    if a not in by_number or b not in by_number:
+        return render(
+            request,
+            "incidents/review/postmortem_diff.html",
+            {
+                "incident": incident,
+                "pm": pm,
+                "versions": versions,
+                "error": f"Version {a if a not in by_number else b} does not exist.",
+            },
+            status=400,
+        )
+    diff = document.version_diff(
+        by_number[a].sections, by_number[b].sections, a_label=f"v{a}", b_label=f"v{b}"
+    )
+    return render(
+        request,
+        "incidents/review/postmortem_diff.html",
+        {
+            "incident": incident,
+            "pm": pm,
+            "versions": versions,
+            "a": by_number[a],
+            "b": by_number[b],
+            "diff": diff,
+        },
+    )
+
+
+@login_required
+def postmortem_version(request: HttpRequest, number: int) -> HttpResponse:
+    """One kept version (`?n=3`; the latest when `n` is missing). An unknown number is a 404."""
+    incident, pm = _get(request, number)
+    versions = pm.versions.select_related("author")
+    raw = request.GET.get("n", "")
+    if raw and not raw.isdigit():
+        return HttpResponse("Give a version number, for example ?n=3.", status=400)
+    v = get_object_or_404(versions, number=int(raw)) if raw else versions.order_by("-number").first()
+    sections = [
+        (k, label, v.sections.get(k, "")) for k, label in POSTMORTEM_SECTIONS if v and v.sections.get(k)
+    ]
+    return render(
+        request,
+        "incidents/review/postmortem_version.html",
+        {"incident": incident, "pm": pm, "v": v, "sections": sections},
+    )

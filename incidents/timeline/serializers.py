@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from incidents.api.fields import MarkdownHtmlField, ReadModelSerializer, UserBriefSerializer
+from incidents.models import (
+    ChangeEvent,
+    EntryKind,
+    EvidenceMarker,
+    Service,
+    TimelineEntry,
+)
+
+
+class TimelineEntrySerializer(ReadModelSerializer):
+    """A timeline entry. `body_html` is the cached sanitised rendering; `removed` entries appear only
+    in `since` feeds, so live clients can drop them."""
+
+    incident = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    author = UserBriefSerializer(read_only=True, allow_null=True)
+    display_author = serializers.CharField(read_only=True)
+    knew_then_html = MarkdownHtmlField(source="knew_then")
+    removed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TimelineEntry
+        fields = [
+            "id", "incident", "occurred_at", "recorded_at", "updated_at", "author", "author_name",
+            "display_author", "kind", "body", "body_html", "source", "evidence", "knew_then",
+            "knew_then_html", "is_key_moment", "removed",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_removed(self, obj: TimelineEntry) -> bool:
+        return obj.removed_at is not None
+
+
+class TimelineEntryCreateSerializer(serializers.Serializer):
+    """Input of `POST /timeline-entries/`. `occurred_at` defaults to now; `author_name` labels a bot."""
+
+    incident = serializers.IntegerField(min_value=1, help_text="The incident number (42 for INC-42).")
+    body = serializers.CharField(max_length=20000)
+    kind = serializers.ChoiceField(choices=EntryKind.choices, default=EntryKind.NOTE)
+    occurred_at = serializers.DateTimeField(required=False)
+    evidence = serializers.ChoiceField(
+        choices=[("", "None"), *EvidenceMarker.choices], required=False, default=""
+    )
+    knew_then = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    is_key_moment = serializers.BooleanField(required=False, default=False)
+    author_name = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=150,
+        help_text="Shown as the author, e.g. the chat user a bot relays for.",
+    )  # fmt: skip
+
+
+class ChangeEventSerializer(ReadModelSerializer):
+    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = ChangeEvent
+        fields = [
+            "id", "service", "summary", "commit_range", "diff_url", "feature_flag", "author",
+            "occurred_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ChangeEventCreateSerializer(serializers.Serializer):
+    """A deploy or change from CI: at least one of `commit_range`, `diff_url`, `feature_flag`."""
+
+    service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all())
+    summary = serializers.CharField(max_length=255)
+    commit_range = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    diff_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=200)
+    feature_flag = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    author = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
+    occurred_at = serializers.DateTimeField(required=False)
+
+
+class ChangeEventResultSerializer(serializers.Serializer):
+    change = ChangeEventSerializer()
+    incidents = serializers.ListField(child=serializers.IntegerField(), help_text="Incident numbers.")

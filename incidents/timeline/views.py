@@ -1,0 +1,409 @@
+"""Timeline pages and HTMX partials: quick add, live changes, older entries, edit, remove, import.
+
+HTMX requests (header `HX-Request`) get fragments; plain form posts (no JavaScript) get a redirect back to
+the incident page with a message, so the page works with the keyboard and without scripts.
+Form errors in fragments answer 422 (static/js/timeline.js lets htmx swap them in).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from incidents.models import EntryKind, EvidenceMarker, Incident, TimelineEntry
+from incidents.permissions import can_record
+from incidents.timeline import selectors
+from incidents.timeline import services as svc
+from incidents.timeline.forms import EntryEditForm, QuickAddForm, TimelineImportForm
+from incidents.timeline.imports import parse_csv, parse_slack, parse_transcript
+from incidents.timeline.selectors import TimelineCursor
+from incidents.timeparse import TimeParseError, describe, parse_time
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _filters(request: HttpRequest) -> dict[str, str]:
+    kind = request.GET.get("kind", "")
+    marker = request.GET.get("marker", "")
+    return {
+        "kind": kind if kind in EntryKind.values else "",
+        "marker": marker if marker in EvidenceMarker.values else "",
+    }
+
+
+def _base(incident: Incident) -> str:
+    return reverse("incidents:detail", args=[incident.number]) + "timeline/"
+
+
+def _entry_context(request: HttpRequest, incident: Incident, *, editor: bool) -> dict[str, Any]:
+    return {"incident": incident, "can_record": editor, "timeline_base": _base(incident)}
+
+
+def _editor_incident(request: HttpRequest, number: int) -> Incident:
+    incident = selectors.incident_for_timeline(request.user, number)
+    if not can_record(request.user, incident):
+        raise Http404("No such incident.")
+    return incident
+
+
+def _entry(incident: Incident, entry_id: int) -> TimelineEntry:
+    return get_object_or_404(
+        TimelineEntry.objects.select_related("author", "removed_by"), pk=entry_id, incident=incident
+    )
+
+
+def _older_key(text: str) -> tuple[datetime, int] | None:
+    micros, _, entry_id = (text or "").partition(".")
+    if not micros.lstrip("-").isdigit() or not entry_id.isdigit():
+        return None
+    return datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC), int(entry_id)
+
+
+def timeline_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    """What the incident page needs for its timeline section (a fixed number of queries).
+
+    Renders the newest `selectors.TIMELINE_WINDOW` entries matching the kind/marker filters in the query
+    string; editors also see removed entries. Keys: `timeline`, `timeline_filters`, `timeline_query`,
+    `timeline_cursor`, `timeline_base`, `quick_form`, `kind_choices`, `marker_choices`.
+    """
+    editor = can_record(request.user, incident)
+    filters = _filters(request)
+    window = selectors.timeline_window(incident, include_removed=editor, **filters)
+    return {
+        "timeline": window,
+        "timeline_filters": filters,
+        "timeline_query": urlencode({k: v for k, v in filters.items() if v}),
+        "timeline_cursor": TimelineCursor.start().encode(),
+        "timeline_base": _base(incident),
+        "quick_form": QuickAddForm(initial={"kind": EntryKind.NOTE}) if editor else None,
+        "kind_choices": EntryKind.choices,
+        "marker_choices": EvidenceMarker.choices,
+        "zone_label": timezone.localtime().tzname(),
+    }
+
+
+@login_required
+@require_POST
+def quick_add(request: HttpRequest, number: int) -> HttpResponse:
+    """Add one entry. HTMX: answer a fresh, focused form plus the new entry (swapped into the list)."""
+    incident = _editor_incident(request, number)
+    form = QuickAddForm(request.POST)
+    entry = None
+    if form.is_valid():
+        try:
+            entry = svc.timeline_entry_add(
+                incident=incident,
+                actor=request.user,
+                body=form.cleaned_data["body"],
+                kind=form.cleaned_data["kind"],
+                occurred_at=form.cleaned_data["occurred_at"],
+            )
+        except ValidationError as exc:
+            for field, errs in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errs)
+    if not _is_htmx(request):
+        if entry is not None:
+            return redirect(reverse("incidents:detail", args=[incident.number]) + f"#entry-{entry.pk}")
+        for field, errs in form.errors.items():
+            messages.error(request, f"{'' if field == '__all__' else field + ': '}{' '.join(errs)}")
+        return redirect("incidents:detail", number=incident.number)
+    context = {
+        **_entry_context(request, incident, editor=True),
+        "quick_form": QuickAddForm(initial={"kind": EntryKind.NOTE}) if entry else form,
+        "added": entry,
+        "zone_label": timezone.localtime().tzname(),
+    }
+    return render(
+        request, "incidents/timeline/_timeline_quick_add.html", context, status=200 if entry else 422
+    )
+
+
+@login_required
+@require_GET
+def when_preview(request: HttpRequest, number: int) -> HttpResponse:
+    """Show how a typed time reads (`2025-03-10 14:05 NZDT`) or why it cannot be read, before saving."""
+    incident = _editor_incident(request, number)
+    del incident
+    text = request.GET.get("when", "")
+    zone = timezone.get_current_timezone()
+    try:
+        parsed = parse_time(text, zone=zone, now=timezone.now())
+    except TimeParseError as exc:
+        return render(request, "incidents/timeline/_timeline_when.html", {"error": str(exc)})
+    label = "now" if not text.strip() or text.strip().lower() == "now" else describe(parsed.instant, zone)
+    return render(request, "incidents/timeline/_timeline_when.html", {"label": label})
+
+
+@login_required
+@require_GET
+def changes(request: HttpRequest, number: int) -> HttpResponse:
+    """Live feed: entries added, edited, removed or restored since `cursor`; answers the next cursor.
+
+    Entries that should no longer show in this view (removed, for someone who cannot record; or no longer
+    matching the filters) come back as `<li data-gone>` so the page drops them.
+    """
+    incident = selectors.incident_for_timeline(request.user, number)
+    try:
+        cursor = TimelineCursor.decode(request.GET.get("cursor", ""))
+    except ValueError:
+        return HttpResponseBadRequest("cursor: not a timeline cursor (reload the page).")
+    editor = can_record(request.user, incident)
+    filters = _filters(request)
+    rows, nxt = selectors.timeline_changes_since(incident, cursor)
+    items = [(e, selectors.entry_matches(e, include_removed=editor, **filters)) for e in rows]
+    context = {
+        **_entry_context(request, incident, editor=editor),
+        "items": items,
+        "cursor": nxt.encode(),
+    }
+    return render(request, "incidents/timeline/_timeline_changes.html", context)
+
+
+@login_required
+@require_GET
+def older(request: HttpRequest, number: int) -> HttpResponse:
+    """The page of entries before `before` (`<micros>.<id>`), oldest first, led by the next "older" button."""
+    incident = selectors.incident_for_timeline(request.user, number)
+    before = _older_key(request.GET.get("before", ""))
+    if before is None:
+        return HttpResponseBadRequest("before: expected <microseconds>.<id>.")
+    editor = can_record(request.user, incident)
+    filters = _filters(request)
+    window = selectors.timeline_window(incident, include_removed=editor, before=before, **filters)
+    context = {
+        **_entry_context(request, incident, editor=editor),
+        "timeline": window,
+        "timeline_query": urlencode({k: v for k, v in filters.items() if v}),
+    }
+    return render(request, "incidents/timeline/_timeline_older.html", context)
+
+
+@login_required
+@require_GET
+def entry_fragment(request: HttpRequest, number: int, entry_id: int) -> HttpResponse:
+    """One entry as the list shows it (the edit form's Cancel)."""
+    incident = selectors.incident_for_timeline(request.user, number)
+    editor = can_record(request.user, incident)
+    entry = _entry(incident, entry_id)
+    if entry.removed_at and not editor:
+        raise Http404("No such entry.")
+    context = {**_entry_context(request, incident, editor=editor), "entry": entry}
+    return render(request, "incidents/timeline/_timeline_entry.html", context)
+
+
+def _based_on(value: str | None) -> datetime | None:
+    """The `based_on` stamp of an edit form, or None; a malformed one is a form error."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("This form is out of date: reload the page and edit again.") from None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entry_edit(request: HttpRequest, number: int, entry_id: int) -> HttpResponse:
+    """Edit form in place of the entry (HTMX), or a small page without JavaScript."""
+    incident = _editor_incident(request, number)
+    entry = _entry(incident, entry_id)
+    zone = timezone.get_current_timezone()
+    initial = {
+        "body": entry.body,
+        "kind": entry.kind,
+        "when": entry.occurred_at.astimezone(zone).isoformat(timespec="seconds"),
+        "evidence": entry.evidence,
+        "knew_then": entry.knew_then,
+        "is_key_moment": entry.is_key_moment,
+        "based_on": entry.updated_at.isoformat(),
+    }
+    form = EntryEditForm(request.POST or None, initial=initial)
+    status = 200
+    conflict = None
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            changes = {k: data[k] for k in ("evidence", "knew_then", "is_key_moment")}
+            if entry.source != "system":
+                changes.update(body=data["body"], kind=data["kind"] or entry.kind)
+                if data.get("occurred_at"):
+                    changes["occurred_at"] = data["occurred_at"]
+            try:
+                based_on = _based_on(form.cleaned_data.get("based_on"))
+                entry = svc.timeline_entry_edit(entry=entry, actor=request.user, based_on=based_on, **changes)
+            except svc.TimelineEntryConflict as exc:
+                conflict = exc.current
+                data = request.POST.copy()
+                data["based_on"] = conflict.updated_at.isoformat()
+                form = EntryEditForm(data, initial=initial)
+                form.is_valid()
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for field, errs in exc.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errs)
+                else:
+                    form.add_error(None, exc.messages)
+            else:
+                if not _is_htmx(request):
+                    messages.success(request, "Entry saved.")
+                    return redirect(
+                        reverse("incidents:detail", args=[incident.number]) + f"#entry-{entry.pk}"
+                    )
+                entry = _entry(incident, entry.pk)
+                context = {**_entry_context(request, incident, editor=True), "entry": entry}
+                return render(request, "incidents/timeline/_timeline_entry.html", context)
+        # htmx swaps 422 answers in place (static/js/timeline.js); a plain form post gets the real 409.
+        status = 409 if conflict is not None and not _is_htmx(request) else 422
+    context = {
+        **_entry_context(request, incident, editor=True),
+        "entry": entry,
+        "conflict": conflict,
+        "form": form,
+        "is_system": entry.source == "system",
+        "zone_label": timezone.localtime().tzname(),
+    }
+    template = (
+        "incidents/timeline/_timeline_edit.html"
+        if _is_htmx(request)
+        else "incidents/timeline/timeline_edit.html"
+    )
+    return render(request, template, context, status=status)
+
+
+def _remove_or_restore(request: HttpRequest, number: int, entry_id: int, *, remove: bool) -> HttpResponse:
+    incident = _editor_incident(request, number)
+    entry = _entry(incident, entry_id)
+    try:
+        if remove:
+            entry = svc.timeline_entry_remove(entry=entry, actor=request.user)
+        else:
+            entry = svc.timeline_entry_restore(entry=entry, actor=request.user)
+    except ValidationError as exc:
+        if _is_htmx(request):
+            return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain")
+        messages.error(request, " ".join(exc.messages))
+        return redirect("incidents:detail", number=incident.number)
+    if not _is_htmx(request):
+        messages.success(request, "Entry removed." if remove else "Entry restored.")
+        return redirect(reverse("incidents:detail", args=[incident.number]) + f"#entry-{entry.pk}")
+    entry = _entry(incident, entry.pk)
+    context = {**_entry_context(request, incident, editor=True), "entry": entry}
+    return render(request, "incidents/timeline/_timeline_entry.html", context)
+
+
+@login_required
+@require_POST
+def entry_remove(request: HttpRequest, number: int, entry_id: int) -> HttpResponse:
+    """Soft-remove an entry (kept in history, shown struck out to editors)."""
+    return _remove_or_restore(request, number, entry_id, remove=True)
+
+
+@login_required
+@require_POST
+def entry_restore(request: HttpRequest, number: int, entry_id: int) -> HttpResponse:
+    """Put a removed entry back."""
+    return _remove_or_restore(request, number, entry_id, remove=False)
+
+
+@login_required
+@require_GET
+def entry_history(request: HttpRequest, number: int, entry_id: int) -> HttpResponse:
+    """Every version of one entry, newest first, with who changed it and when."""
+    incident = selectors.incident_for_timeline(request.user, number)
+    editor = can_record(request.user, incident)
+    entry = _entry(incident, entry_id)
+    if entry.removed_at and not editor:
+        raise Http404("No such entry.")
+    versions = list(entry.history.select_related("history_user").order_by("-history_date", "-history_id"))
+    return render(
+        request,
+        "incidents/timeline/timeline_history.html",
+        {"incident": incident, "entry": entry, "versions": versions},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def timeline_import_view(request: HttpRequest, number: int) -> HttpResponse:
+    """Paste, preview with line numbers and duplicate flags, then import all or nothing."""
+    incident = _editor_incident(request, number)
+    user_zone = getattr(request.user, "time_zone", "UTC") or "UTC"
+    form = TimelineImportForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"format": "transcript", "zone": user_zone, "first_date": timezone.localdate()},
+    )
+    context: dict[str, Any] = {"incident": incident, "form": form}
+    if request.method != "POST" or not form.is_valid():
+        return render(
+            request,
+            "incidents/timeline/timeline_import.html",
+            context,
+            status=422 if request.method == "POST" else 200,
+        )
+    data = form.cleaned_data
+    zone = zoneinfo.ZoneInfo(data["zone"])
+    content = data["content"]
+    if data["format"] == "slack":
+        parsed = parse_slack(content)
+    elif data["format"] == "csv":
+        parsed = parse_csv(content, zone=zone)
+    else:
+        first_date = data.get("first_date") or timezone.localdate(timezone=zone)
+        parsed = parse_transcript(content, zone=zone, first_date=first_date)
+    duplicates = selectors.timeline_flag_duplicates(incident, parsed.rows)
+    if "confirm" in request.POST and not parsed.problems:
+        try:
+            created = svc.timeline_import(
+                incident=incident,
+                actor=request.user,
+                rows=parsed.rows,
+                problems=parsed.problems,
+                skip_duplicates=not data["include_duplicates"],
+            )
+        except svc.ImportRejected as exc:
+            parsed.problems = exc.problems
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            skipped = len(parsed.rows) - len(created)
+            messages.success(
+                request,
+                f"Imported {len(created)} entries"
+                + (f"; skipped {skipped} duplicates" if skipped else "")
+                + ".",
+            )
+            return redirect("incidents:detail", number=incident.number)
+    context.update(
+        {
+            "preview": parsed,
+            "preview_rows": [
+                (
+                    row,
+                    describe(row.occurred_at, zone),
+                    describe(row.occurred_at, timezone.get_current_timezone()),
+                )
+                for row in parsed.rows
+            ],
+            "duplicates": duplicates,
+            "zone": zone,
+            "content": content,
+            "importable": len(parsed.rows) - (0 if data["include_duplicates"] else duplicates),
+        }
+    )
+    return render(
+        request, "incidents/timeline/timeline_import.html", context, status=422 if parsed.problems else 200
+    )

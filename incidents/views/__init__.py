@@ -1,1 +1,0 @@
-"""Web views, one module per area (incident, timeline, review, followup, ...)."""
