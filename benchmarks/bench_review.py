@@ -19,7 +19,7 @@ SIZES = (10, 200)
 
 def _corpus_rows() -> list[dict]:
     from incidents.review.blameless import check_text, names_from_users
-    from tests.incidents.blameless_corpus import BLAME, CORPUS, NAMES, NEUTRAL
+    from tests.incidents.review.blameless_corpus import BLAME, CORPUS, NAMES, NEUTRAL
 
     names = names_from_users([SimpleNamespace(display_name=n) for n in NAMES])
     blaming = [s for s, label, _ in CORPUS if label == BLAME]
@@ -47,7 +47,7 @@ def _corpus_rows() -> list[dict]:
 def _speed_row() -> dict:
     from incidents.models import POSTMORTEM_SECTIONS
     from incidents.review.blameless import check_sections
-    from tests.incidents.blameless_corpus import CORPUS
+    from tests.incidents.review.blameless_corpus import CORPUS
 
     text = " ".join(s for s, _, _ in CORPUS) * 3
     sections = {k: text for k, _ in POSTMORTEM_SECTIONS}

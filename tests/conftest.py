@@ -10,13 +10,19 @@ Personas (all in team "Platform" unless said otherwise):
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
+import time_machine
 from django.test import Client
+from rest_framework.test import APIClient
 
 from accounts.models import Membership
+from accounts.tokens import api_token_create
+from config.celery import app as celery_app
 from tests.factories import IncidentFactory, MembershipFactory, TeamFactory, UserFactory
 
 
@@ -146,3 +152,44 @@ def _reference_data(request):
     from django.apps import apps
 
     importlib.import_module("incidents.migrations.0006_seed_postmortem_templates").seed(apps, None)
+
+
+@pytest.fixture
+def api_for() -> Callable[..., APIClient]:
+    """`api_for(user)` gives an APIClient using a fresh read-write token of `user` (anonymous for None);
+    `api_for(user, read_only=True)` a read-only token."""
+
+    made = itertools.count(1)
+
+    def make(user, *, read_only: bool = False) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            _, raw = api_token_create(actor=user, name=f"test-token-{next(made)}", read_only=read_only)
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def eager_celery():
+    """Run `apply_async` in-process, so a published notification is delivered at once."""
+    from incidents.notify import delivery as notify
+
+    notify._broker_down_until = 0.0
+    celery_app.conf.task_always_eager = True
+    yield celery_app
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def sweep_at(eager_celery, django_capture_on_commit_callbacks) -> Callable:
+    """`sweep_at(when)` freezes the clock at `when` (aware), runs one reminder sweep and delivers what it
+    claimed; returns the sweep's counts."""
+    from incidents.notify.reminders import reminders_sweep
+
+    def run(when: datetime, fn: Callable | None = None) -> dict:
+        with time_machine.travel(when, tick=False), django_capture_on_commit_callbacks(execute=True):
+            return (fn or reminders_sweep)()
+
+    return run

@@ -56,7 +56,9 @@ OWN: list[str] = [
 ]
 
 try:
-    from tests.xss_corpus import PAYLOADS as CORPUS  # the security engineer's corpus, when it has landed
+    from tests.security.xss_corpus import (
+        PAYLOADS as CORPUS,  # the security engineer's corpus, when it has landed
+    )
 except ImportError:  # pragma: no cover - depends on what is on main
     CORPUS = []
 

@@ -16,7 +16,7 @@ from tests.factories import (
     PolicyFindingFactory,
     TimelineEntryFactory,
 )
-from tests.xss_corpus import CODE_SPAN, CODE_SPAN_ESCAPED, CORPUS, PAYLOADS, executable_content
+from tests.security.xss_corpus import CODE_SPAN, CODE_SPAN_ESCAPED, CORPUS, PAYLOADS, executable_content
 
 pytestmark = pytest.mark.django_db
 

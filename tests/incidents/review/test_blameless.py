@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from incidents.review.blameless import check_text, names_from_users
-from tests.incidents.blameless_corpus import BLAME, CORPUS, NAMES, NEUTRAL
+from tests.incidents.review.blameless_corpus import BLAME, CORPUS, NAMES, NEUTRAL
 
 RECALL_AT_LEAST = 0.90
 FALSE_POSITIVES_AT_MOST = 0.10

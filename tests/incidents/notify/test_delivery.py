@@ -25,7 +25,7 @@ from incidents.notify.delivery import (
 from tests.factories import ActionItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ class FailingBackend(BaseEmailBackend):
 def fail_with(settings):
     def use(exc: Exception) -> None:
         FailingBackend.error = exc
-        settings.EMAIL_BACKEND = "tests.notifications.test_delivery.FailingBackend"
+        settings.EMAIL_BACKEND = "tests.incidents.notify.test_delivery.FailingBackend"
 
     return use
 

@@ -17,7 +17,7 @@ from incidents.models import Incident
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "HINDSIGHT_ENV": "production",
     "SECRET_KEY": "prod-test-" + "k3y-" * 16,

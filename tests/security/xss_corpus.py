@@ -1,6 +1,6 @@
 """XSS payloads for every Markdown field and rendering surface, and a checker for rendered HTML.
 
-Import it from any test (the e2e suite too): `from tests.xss_corpus import PAYLOADS, CODE_SPAN, executable_content`.
+Import it from any test (the e2e suite too): `from tests.security.xss_corpus import PAYLOADS, CODE_SPAN, executable_content`.
 `executable_content(html)` lists whatever in `html` a browser could run: script elements other than our own
 `/static/` files, event-handler attributes, `javascript:`/`vbscript:`/`data:` URLs (after entity decoding and
 whitespace removal, in any letter case), embedding elements (iframe, object, embed, svg, math, base), style
