@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench migrate demo clean e2e audit
+.PHONY: run test install lint typecheck bench migrate demo clean e2e audit
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ audit: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
+	$(BIN)/ruff format --check .
+
+# mypy with django-stubs and the DRF stubs; what it checks and how strictly is in pyproject.toml ([tool.mypy]).
+typecheck: install
+	$(BIN)/mypy
 
 bench: migrate
 	$(BIN)/python benchmarks/run.py
