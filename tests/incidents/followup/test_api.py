@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from incidents.models import ActionItem, FindingStatus
 from tests.factories import ActionItemFactory, PolicyFindingFactory
@@ -89,10 +92,20 @@ def test_finding_is_verified_by_someone_other_than_its_owner(api_for, responder,
 
 
 def test_accepting_risk_needs_a_reason(api_for, admin_user, responder):
+    # The date is within the 365-day limit, so the missing reason is the only thing wrong.
     finding = PolicyFindingFactory(owner=responder)
-    response = api_for(admin_user).post(
-        f"/api/v1/policy-findings/{finding.pk}/accept-risk/",
-        {"until": "2999-01-01", "reason": ""},
-        format="json",
-    )
-    assert response.status_code == 400
+    until = (timezone.now() + dt.timedelta(days=30)).date().isoformat()
+    client = api_for(admin_user)
+    url = f"/api/v1/policy-findings/{finding.pk}/accept-risk/"
+
+    refused = client.post(url, {"until": until, "reason": "  "}, format="json")
+
+    assert refused.status_code == 400
+    assert set(refused.json()) == {"reason"}, refused.json()
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.OPEN
+
+    accepted = client.post(url, {"until": until, "reason": "Compensating control in place"}, format="json")
+    assert accepted.status_code == 200, accepted.content
+    finding.refresh_from_db()
+    assert (finding.status, finding.risk_accepted_until.isoformat()) == (FindingStatus.RISK_ACCEPTED, until)

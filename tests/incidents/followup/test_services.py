@@ -534,10 +534,15 @@ def test_risk_acceptance_needs_a_future_expiry_and_a_reason(lead):
             finding=finding, actor=lead, until=utc_today(), reason=""
         )
     assert set(exc.value.message_dict) == {"until", "reason"}
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as too_long:
         services_findings.policy_finding_accept_risk(
-            finding=finding, actor=lead, until=utc_today() + dt.timedelta(days=400), reason="r"
+            finding=finding, actor=lead, until=utc_today() + dt.timedelta(days=366), reason="r"
         )
+    assert set(too_long.value.message_dict) == {"until"}
+    accepted = services_findings.policy_finding_accept_risk(
+        finding=finding, actor=lead, until=utc_today() + dt.timedelta(days=365), reason="r"
+    )
+    assert accepted.status == F.RISK_ACCEPTED
 
 
 def test_acceptance_expiry_reopens_the_finding_on_the_owners_date(
