@@ -118,3 +118,11 @@ class NotificationAdmin(admin.ModelAdmin):
 
         count = notifications_retry(ids=list(queryset.values_list("id", flat=True)))
         self.message_user(request, f"{count} delivery record(s) queued again.")
+
+
+@admin.register(m.AlertIntegration)
+class AlertIntegrationAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "kind", "team", "is_active", "key_prefix", "last_used_at"]
+    list_filter = ["kind", "is_active"]
+    exclude = ["key_hash"]
+    readonly_fields = ["key_prefix", "last_used_at", "created_at", "created_by"]

@@ -26,6 +26,7 @@ from incidents.incident.models import (
     Tag,
     Visibility,
 )
+from incidents.integrations.models import Alert, AlertGroup, AlertIntegration, AlertState, IntegrationKind
 from incidents.notify.models import (
     Notification,
     SeverityMailingList,
@@ -55,6 +56,11 @@ __all__ = [
     "OPEN_ITEM_STATUSES",
     "POSTMORTEM_SECTIONS",
     "ActionItem",
+    "Alert",
+    "AlertGroup",
+    "AlertIntegration",
+    "AlertState",
+    "IntegrationKind",
     "ActionItemEvent",
     "ActionItemStatus",
     "ActionItemType",

@@ -70,6 +70,8 @@ CAPABLE: dict[str, set[str]] = {
     "declare": {"responder", "commander", "admin"},
     "command": {"commander", "admin"},
     "admin": {"admin"},
+    # Alert intake takes an integration's token only: every person (session or API token) is refused.
+    "integration": set(),
 }
 
 # Routes that anonymous visitors may reach.
@@ -98,6 +100,10 @@ ACCESS: dict[str, dict[str, str]] = {
     "incidents:deleted_list": {"GET": "admin", "POST": "admin"},
     "accounts:security_events_csv": {"GET": "admin", "POST": "admin"},
     "api:webhook-list": {"GET": "admin", "POST": "admin"},
+    "api:integration-alertmanager": {"GET": "integration", "POST": "integration"},
+    "api:integration-grafana": {"GET": "integration", "POST": "integration"},
+    "api:integration-pagerduty": {"GET": "integration", "POST": "integration"},
+    "api:integration-opsgenie": {"GET": "integration", "POST": "integration"},
     "api:webhook-detail": {"GET": "admin", "POST": "admin"},
     "api:webhook-deliveries": {"GET": "admin", "POST": "admin"},
     # Follow-through: creating needs a responder; editing needs "record" (the owner, a commander here, too).

@@ -1,0 +1,97 @@
+"""Opsgenie's outgoing webhook integration.
+
+Each request is one action on one alert: `action` (`Create`, `Close`, `Acknowledge`, `AddNote`, ...) and
+`alert` (`alertId`, `alias`, `message`, `priority` P1-P5, `createdAt`/`updatedAt` in epoch milliseconds,
+`tags`, `details`). The alias (else the alert id) is the group. Opsgenie does not sign its webhooks: add
+the integration token as a custom header (`Authorization: Bearer hsi_…`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from rest_framework import serializers
+
+from incidents.integrations.models import AlertIntegration, IntegrationKind
+from incidents.integrations.senders.base import Notification, ParsedAlert, ParsedEvent
+
+KIND = IntegrationKind.OPSGENIE
+SIGNS = False
+DEFAULT_SEVERITY_MAP = {"P1": "SEV1", "P2": "SEV2", "P3": "SEV3", "P4": "SEV4", "P5": "SEV4"}
+FIRING = {"Create"}
+RESOLVED = {"Close"}
+
+
+class EpochMillis(serializers.IntegerField):
+    def to_internal_value(self, data: Any) -> datetime:  # type: ignore[override]
+        value = super().to_internal_value(data)
+        try:
+            return datetime.fromtimestamp(value / 1000, tz=UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise serializers.ValidationError("Expected a time in epoch milliseconds.") from exc
+
+
+class AlertSerializer(serializers.Serializer):
+    alertId = serializers.CharField(max_length=200)  # noqa: N815
+    alias = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    message = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    priority = serializers.CharField(required=False, allow_blank=True, default="")
+    source = serializers.CharField(required=False, allow_blank=True, default="")  # type: ignore[assignment]  # Opsgenie's field name
+    entity = serializers.CharField(required=False, allow_blank=True, default="")
+    username = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    tags = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False, default=list)
+    details = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False, default=dict
+    )
+    createdAt = EpochMillis(required=False, allow_null=True, default=None)  # noqa: N815
+    updatedAt = EpochMillis(required=False, allow_null=True, default=None)  # noqa: N815
+
+
+class PayloadSerializer(serializers.Serializer):
+    action = serializers.CharField(max_length=100)
+    alert = AlertSerializer()
+    integrationName = serializers.CharField(required=False, allow_blank=True, default="")  # noqa: N815
+
+
+def verify(integration: AlertIntegration, body: bytes, headers: Mapping[str, str]) -> None:
+    """Opsgenie does not sign; the token is the only credential."""
+
+
+def parse(data: Any, integration: AlertIntegration) -> Notification:
+    """The notification in `data` (raises serializers.ValidationError keyed by field)."""
+    form = PayloadSerializer(data=data)
+    form.is_valid(raise_exception=True)
+    action = form.validated_data["action"]
+    a = form.validated_data["alert"]
+    key = a["alias"] or a["alertId"]
+    title = a["message"] or f"Opsgenie alert {a['alertId']}"
+    when = a["updatedAt"] or a["createdAt"] or datetime.now(tz=UTC)
+    labels = {"priority": a["priority"], "source": a["source"], "entity": a["entity"], **a["details"]}
+    if a["tags"]:
+        labels["tags"] = ", ".join(a["tags"])
+    labels = {k: v for k, v in labels.items() if v}
+    alerts: list[ParsedAlert] = []
+    events: list[ParsedEvent] = []
+    if action in FIRING | RESOLVED:
+        alerts.append(
+            ParsedAlert(
+                fingerprint=a["alertId"],
+                status="resolved" if action in RESOLVED else "firing",
+                title=title,
+                starts_at=a["createdAt"] or when,
+                ends_at=when if action in RESOLVED else None,
+                labels=labels,
+                annotations={"description": a["description"]} if a["description"] else {},
+                severity_value=a["priority"],
+            )
+        )
+    else:
+        who = a["username"] or "Opsgenie"
+        text = f"Opsgenie: {action} by {who}" + (f": {a['note']}" if a["note"] else "")
+        event_id = f"{a['alertId']}:{action}:{int(when.timestamp() * 1000)}"
+        events.append(ParsedEvent(event_id=event_id, occurred_at=when, body=text))
+    return Notification(group_key=key, title=title[:200], alerts=alerts, events=events)

@@ -1,0 +1,396 @@
+"""Alert integration writes: create, rotate the token, edit, deactivate; and the intake of notifications.
+
+The intake (`alert_notification_receive`) acts for the integration (a service identity): incidents and
+entries it writes have no human author (`author_name` says which integration wrote them), so the incident's
+commander is unset and any responder may take command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Team
+from incidents.incident.services import incident_change_status, incident_declare, incident_resolve
+from incidents.integrations.models import Alert, AlertGroup, AlertIntegration, AlertState, IntegrationKind
+from incidents.integrations.senders import SENDERS
+from incidents.integrations.senders.base import Notification, ParsedAlert
+from incidents.models import (
+    ACTIVE_STATUSES,
+    DetectionMethod,
+    EntryKind,
+    EntrySource,
+    Incident,
+    IncidentStatus,
+    Service,
+    Severity,
+)
+from incidents.permissions import is_lead
+from incidents.timeline.services import timeline_entry_add
+
+SEEN_EVENTS_KEPT = 200
+
+
+def can_manage_integrations(user: Any) -> bool:
+    """Team leads and admins manage alert integrations."""
+    return is_lead(user)
+
+
+def _authorize(actor: Any) -> None:
+    if not can_manage_integrations(actor):
+        raise PermissionDenied("Only team leads and admins manage alert integrations.")
+
+
+def _check_settings(kind: str, name: str, severity_map: dict[str, str], default_severity: str) -> None:
+    errors: dict[str, str] = {}
+    if kind not in IntegrationKind.values:
+        errors["kind"] = "Choose Alertmanager, Grafana, PagerDuty or Opsgenie."
+    if not (name or "").strip():
+        errors["name"] = "Name the integration after what sends (for example prod-alertmanager)."
+    bad = sorted(str(k) for k, v in (severity_map or {}).items() if v not in Severity.values)
+    if not isinstance(severity_map, dict):
+        errors["severity_map"] = "Map each value to SEV1, SEV2, SEV3 or SEV4."
+    elif bad:
+        errors["severity_map"] = f"Map {', '.join(bad)} to SEV1, SEV2, SEV3 or SEV4."
+    if default_severity not in Severity.values:
+        errors["default_severity"] = "Choose a severity from SEV1 to SEV4."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def alert_integration_create(
+    *,
+    actor: Any,
+    name: str,
+    kind: str,
+    team: Team | None = None,
+    services: Iterable[Service] = (),
+    severity_label: str = "severity",
+    severity_map: dict[str, str] | None = None,
+    default_severity: str = Severity.SEV3,
+    resolve_when_all_resolved: bool = False,
+    signing_secret: str = "",
+) -> tuple[AlertIntegration, str]:
+    """Create an integration and return `(integration, raw_token)`; the token (`hsi_…`) is shown once.
+
+    Team leads and admins only (PermissionDenied). `severity_map` defaults to the sender's usual values.
+    Raises ValidationError keyed by field for a missing or taken name, an unknown kind or severity.
+    """
+    _authorize(actor)
+    if severity_map is None:
+        severity_map = dict(SENDERS[kind].DEFAULT_SEVERITY_MAP) if kind in SENDERS else {}
+    _check_settings(kind, name, severity_map, default_severity)
+    name = name.strip()
+    if AlertIntegration.objects.filter(name__iexact=name).exists():
+        raise ValidationError({"name": "An integration with this name exists already."})
+    raw = AlertIntegration.generate_key()
+    integration = AlertIntegration.objects.create(
+        name=name,
+        kind=kind,
+        team=team,
+        severity_label=(severity_label or "severity").strip(),
+        severity_map=severity_map,
+        default_severity=default_severity,
+        resolve_when_all_resolved=resolve_when_all_resolved,
+        signing_secret=(signing_secret or "").strip(),
+        key_hash=AlertIntegration.hash_key(raw),
+        key_prefix=raw[:12],
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    integration.services.set(services)
+    return integration, raw
+
+
+@transaction.atomic
+def alert_integration_update(
+    *, actor: Any, integration: AlertIntegration, **changes: Any
+) -> AlertIntegration:
+    """Edit name, team, services, severity settings, resolve setting, signing secret or `is_active`.
+
+    Team leads and admins only. An empty `signing_secret` keeps the stored one unless `clear_secret=True`.
+    """
+    _authorize(actor)
+    services = changes.pop("services", None)
+    clear_secret = changes.pop("clear_secret", False)
+    allowed = {"name", "team", "severity_label", "severity_map", "default_severity",
+               "resolve_when_all_resolved", "signing_secret", "is_active"}  # fmt: skip
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError({k: "This field cannot be edited." for k in unknown})
+    current = AlertIntegration.objects.select_for_update().get(pk=integration.pk)
+    if not changes.get("signing_secret"):
+        changes.pop("signing_secret", None)
+        if clear_secret:
+            changes["signing_secret"] = ""
+    for key, value in changes.items():
+        setattr(current, key, value.strip() if isinstance(value, str) else value)
+    _check_settings(current.kind, current.name, current.severity_map, current.default_severity)
+    if AlertIntegration.objects.filter(name__iexact=current.name).exclude(pk=current.pk).exists():
+        raise ValidationError({"name": "An integration with this name exists already."})
+    current.save()
+    if services is not None:
+        current.services.set(services)
+    return current
+
+
+@transaction.atomic
+def alert_integration_rotate_token(
+    *, actor: Any, integration: AlertIntegration
+) -> tuple[AlertIntegration, str]:
+    """Replace the integration's token (the old one stops working at once); return the new raw token."""
+    _authorize(actor)
+    raw = AlertIntegration.generate_key()
+    AlertIntegration.objects.filter(pk=integration.pk).update(
+        key_hash=AlertIntegration.hash_key(raw), key_prefix=raw[:12]
+    )
+    integration.refresh_from_db()
+    return integration, raw
+
+
+def alert_integration_authenticate(raw: str) -> AlertIntegration | None:
+    """The active integration whose token is `raw`, or None. Marks it used at most once a minute."""
+    if not raw.startswith(AlertIntegration.TOKEN_PREFIX):
+        return None
+    integration = AlertIntegration.objects.filter(
+        key_hash=AlertIntegration.hash_key(raw), is_active=True
+    ).first()
+    if integration is None:
+        return None
+    now = timezone.now()
+    if integration.last_used_at is None or now - integration.last_used_at >= timedelta(seconds=60):
+        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(seconds=60))
+        AlertIntegration.objects.filter(stale, pk=integration.pk).update(last_used_at=now)
+        integration.last_used_at = now
+    return integration
+
+
+# --- Intake ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class IntakeResult:
+    """What one notification did: the incident (None when nothing was open and nothing fires), whether it
+    was declared now, and how many timeline entries were written (0 for a repeat)."""
+
+    incident: Incident | None
+    created: bool = False
+    entries: int = 0
+    changes: list[str] = field(default_factory=list)
+
+
+def _escape(text: str) -> str:
+    return str(text).replace("`", "'").replace("\n", " ")
+
+
+def _link(url: str) -> str:
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
+def _fmt(when: datetime | None) -> str:
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if when else ""
+
+
+def alert_entry_body(alert: ParsedAlert) -> str:
+    """The Markdown of an alert's timeline entry: state, title, labels, annotations, times and source link."""
+    state = "Firing" if alert.status == AlertState.FIRING else "Resolved"
+    lines = [f"**{state}**: {alert.title}"]
+    if alert.labels:
+        lines.append(
+            "Labels: " + " ".join(f"`{_escape(k)}={_escape(v)}`" for k, v in sorted(alert.labels.items()))
+        )
+    for key, value in sorted(alert.annotations.items()):
+        lines.append(f"- {_escape(key)}: {value.strip()}")
+    times = f"Started {_fmt(alert.starts_at)}"
+    if alert.status == AlertState.RESOLVED and alert.ends_at:
+        times += f", ended {_fmt(alert.ends_at)}"
+    if alert.url:
+        times += f" · [source]({_link(alert.url)})"
+    lines.append(times)
+    return "\n\n".join(lines)
+
+
+def _clamp(when: datetime | None, now: datetime) -> datetime:
+    return min(when, now) if when else now
+
+
+def _open_group(integration: AlertIntegration, key: str) -> AlertGroup | None:
+    group = (
+        AlertGroup.objects.select_for_update()
+        .select_related("incident")
+        .filter(integration=integration, group_key=key, is_open=True)
+        .first()
+    )
+    if group is None:
+        return None
+    incident = group.incident
+    if incident is None or incident.deleted_at is not None or incident.status not in ACTIVE_STATUSES:
+        # Someone resolved (or deleted) the incident: the next firing starts a new one.
+        group.is_open = False
+        group.save(update_fields=["is_open", "updated_at"])
+        return None
+    return group
+
+
+def _declare(
+    integration: AlertIntegration, note: Notification, firing: list[ParsedAlert], now: datetime
+) -> AlertGroup:
+    try:
+        with transaction.atomic():
+            group = AlertGroup.objects.create(integration=integration, group_key=note.group_key)
+    except IntegrityError:
+        # Another request opened the group first (it waited for that one to commit): attach to it.
+        found = _open_group(integration, note.group_key)
+        if found is not None:
+            return found
+        raise
+    severities = [integration.severity_for(a.severity_value) for a in firing]
+    started = min(_clamp(a.starts_at, now) for a in firing)
+    incident = incident_declare(
+        actor=None,
+        title=(note.title or firing[0].title)[:200],
+        severity=min(severities) if severities else integration.default_severity,
+        started_at=started,
+        detected_at=started,
+        detection_method=DetectionMethod.ALERT,
+        services=list(integration.services.all()),
+    )
+    if integration.team_id:
+        incident.teams.add(integration.team_id)
+    group.incident = incident
+    group.save(update_fields=["incident", "updated_at"])
+    return group
+
+
+def _record_alerts(group: AlertGroup, integration: AlertIntegration, alerts: list[ParsedAlert],
+                   now: datetime, first: bool) -> int:  # fmt: skip
+    incident = group.incident
+    assert incident is not None
+    known = {a.fingerprint: a for a in group.alerts.all()}
+    written = 0
+    for alert in alerts:
+        row = known.get(alert.fingerprint)
+        same = row is not None and row.status == alert.status and row.starts_at == alert.starts_at
+        if same:
+            continue
+        values = {
+            "status": alert.status,
+            "title": alert.title[:500],
+            "labels": alert.labels,
+            "annotations": alert.annotations,
+            "starts_at": alert.starts_at,
+            "ends_at": alert.ends_at if alert.status == AlertState.RESOLVED else None,
+            "url": alert.url[:2000],
+        }
+        if row is None:
+            row = Alert.objects.create(group=group, fingerprint=alert.fingerprint, **values)
+            known[alert.fingerprint] = row
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.save()
+        occurred = alert.starts_at if alert.status == AlertState.FIRING else (alert.ends_at or now)
+        timeline_entry_add(
+            incident=incident,
+            actor=None,
+            body=alert_entry_body(alert),
+            kind=EntryKind.ALERT,
+            occurred_at=_clamp(occurred, now),
+            source=EntrySource.API,
+            author_name=integration.name,
+            evidence="detection" if first and written == 0 else "",
+        )
+        written += 1
+    return written
+
+
+def _record_events(
+    group: AlertGroup, integration: AlertIntegration, note: Notification, now: datetime
+) -> int:
+    seen = list(group.seen_events or [])
+    written = 0
+    for event in note.events:
+        if event.event_id in seen:
+            continue
+        assert group.incident is not None
+        timeline_entry_add(
+            incident=group.incident,
+            actor=None,
+            body=event.body,
+            kind=EntryKind.ALERT,
+            occurred_at=_clamp(event.occurred_at, now),
+            source=EntrySource.API,
+            author_name=integration.name,
+        )
+        seen.append(event.event_id)
+        written += 1
+    if written:
+        group.seen_events = seen[-SEEN_EVENTS_KEPT:]
+        group.save(update_fields=["seen_events", "updated_at"])
+    return written
+
+
+def _settle(group: AlertGroup, integration: AlertIntegration, now: datetime) -> list[str]:
+    """Mitigate (or resolve) when every alert is resolved; back to investigating when one fires again."""
+    incident = group.incident
+    assert incident is not None
+    states = list(group.alerts.values_list("status", "ends_at"))
+    if not states:
+        return []
+    reason = f"every alert of {integration.name} resolved"
+    if all(s == AlertState.RESOLVED for s, _ in states):
+        when = _clamp(max((e for _, e in states if e), default=now), now)
+        when = max(when, incident.started_at)
+        if integration.resolve_when_all_resolved:
+            incident_resolve(incident=incident, actor=None, at=when, note=reason)
+            group.is_open = False
+            group.save(update_fields=["is_open", "updated_at"])
+            return ["resolved"]
+        if incident.status != IncidentStatus.MONITORING:
+            incident_change_status(incident=incident, actor=None, status=IncidentStatus.MONITORING, at=when)
+            return ["mitigated"]
+        return []
+    if incident.status == IncidentStatus.MONITORING:
+        incident_change_status(incident=incident, actor=None, status=IncidentStatus.INVESTIGATING)
+        return ["firing again"]
+    return []
+
+
+@transaction.atomic
+def alert_notification_receive(*, integration: AlertIntegration, notification: Notification) -> IntakeResult:
+    """Apply one sender notification for `integration` (the acting identity; it must be active).
+
+    A firing notification for a group with no open incident declares one (severity: the highest mapped
+    severity of the firing alerts; started and detected at the earliest `startsAt`); otherwise it attaches
+    to the group's open incident. Each alert whose state or start changed writes one `alert` timeline entry
+    (labels, annotations, times, source link); a repeat writes nothing. When every alert of the group is
+    resolved the incident moves to monitoring (mitigated), or is resolved if the integration says so.
+    A resolved-only notification for a group without an open incident changes nothing.
+    Raises PermissionDenied for an inactive integration.
+    """
+    if not integration.is_active:
+        raise PermissionDenied("This integration is switched off.")
+    now = timezone.now()
+    if not notification.group_key or not (notification.alerts or notification.events):
+        return IntakeResult(incident=None)
+    firing = [a for a in notification.alerts if a.status == AlertState.FIRING]
+    group = _open_group(integration, notification.group_key)
+    created = False
+    if group is None:
+        if not firing:
+            return IntakeResult(incident=None)
+        group = _declare(integration, notification, firing, now)
+        created = group.incident is not None and not group.alerts.exists()
+    entries = _record_alerts(group, integration, notification.alerts, now, first=created)
+    entries += _record_events(group, integration, notification, now)
+    changes = _settle(group, integration, now)
+    assert group.incident is not None
+    return IntakeResult(incident=Incident.objects.get(pk=group.incident.pk), created=created, entries=entries,
+                        changes=changes)  # fmt: skip
