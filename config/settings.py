@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "accounts.middleware.UserTimezoneMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Hindsight's error family on pages: refusals, conflicts, transitions (incidents/errors.py).
+    "incidents.errors.ErrorPageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -18,8 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from incidents.api.errors import PreconditionFailed
-from incidents.followup.services.common import FollowupConflict
-from incidents.incident.services import IncidentConflict
+from incidents.errors import ConflictError
 from incidents.permissions import (
     is_admin,
 )
@@ -115,7 +114,7 @@ class VersionedWriteMixin:
         expected = version if version is not None else (instance.version if guarded else None)
         try:
             return call(expected)
-        except (IncidentConflict, FollowupConflict) as exc:
+        except ConflictError as exc:
             if guarded and version is None:
                 data = self.get_serializer(self.fresh(exc.current)).data  # type: ignore[attr-defined]
                 raise PreconditionFailed(data, etag_for(data)) from exc

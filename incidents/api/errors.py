@@ -1,8 +1,14 @@
-"""The API's error mapping: services raise Django ValidationError keyed by field and IncidentConflict.
+"""The API's error mapping: the one place that turns Hindsight's errors into responses.
 
-- ValidationError → 400 `{field: [message, …]}` (`non_field_errors` for messages without a field);
-- IncidentConflict, FollowupConflict → 409 `{"detail": …, "current": <the stored incident>}`;
+Services raise the family in `incidents/errors.py` and Django's ValidationError keyed by field:
+
+- AccessDenied → 404 `{"detail": "Not found."}` when the caller may not see the object at all, else 403
+  `{"detail": <why>}` (the same rule as pages: a refusal never confirms that something hidden exists);
+- ConflictError (IncidentConflict, FollowupConflict, PostmortemConflict, TimelineEntryConflict,
+  VersionConflict) → 409 `{"detail": …, "current": <the stored row, rendered by its serializer>}`;
 - PreconditionFailed (stale `If-Match`) → 412 `{"detail": …, "current": <current representation>}`;
+- ValidationError (TransitionError included) → 400 `{field: [message, …]}` (`non_field_errors` for
+  messages without a field);
 - everything else → DRF's handler (401/403/404/405/429 …). Unexpected exceptions are not swallowed here:
   they are bugs to fix, and the schemathesis run in CI looks for them.
 """
@@ -21,8 +27,21 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from incidents.followup.services.common import FollowupConflict
-from incidents.incident.services import IncidentConflict
+from incidents.errors import AccessDenied, ConflictError
+from incidents.followup.serializers import ActionItemSerializer, PolicyFindingSerializer
+from incidents.incident.serializers import IncidentSerializer
+from incidents.models import ActionItem, Incident, PolicyFinding, Postmortem, TimelineEntry
+from incidents.review.serializers import PostmortemSerializer
+from incidents.timeline.serializers import TimelineEntrySerializer
+
+# How a conflict's `current` row is rendered in a 409 body.
+CURRENT_SERIALIZERS: dict[type, Any] = {
+    Incident: IncidentSerializer,
+    ActionItem: ActionItemSerializer,
+    PolicyFinding: PolicyFindingSerializer,
+    Postmortem: PostmortemSerializer,
+    TimelineEntry: TimelineEntrySerializer,
+}
 
 
 class PreconditionFailed(APIException):
@@ -38,31 +57,28 @@ class PreconditionFailed(APIException):
         self.etag = etag
 
 
-class VersionConflict(APIException):
-    """A write based on an older `version` of a document: `current` is the stored representation."""
+class VersionConflict(ConflictError):
+    """A write based on an older `version` of a document: `current` is the stored representation (a dict)."""
 
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Someone else changed this since you loaded it; merge with the current version."
-    default_code = "conflict"
+    default_message = "Someone else changed this since you loaded it; merge with the current version."
 
-    def __init__(self, current: dict[str, Any], detail: str | None = None) -> None:
-        super().__init__(detail or self.default_detail)
-        self.current = current
+
+def render_current(current: Any, request: Any) -> Any:
+    """A conflict's `current` as the API shows it: a row through its serializer, a representation as is."""
+    serializer = CURRENT_SERIALIZERS.get(type(current))
+    if serializer is None:
+        return current
+    return serializer(current, context={"request": request}).data
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF `EXCEPTION_HANDLER`: see the module docstring for the mapping."""
-    if isinstance(exc, IncidentConflict):
-        from incidents.incident.serializers import IncidentSerializer
-
-        current = IncidentSerializer(exc.current, context={"request": context.get("request")}).data
-        return Response({"detail": str(exc), "current": current}, status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, FollowupConflict):
-        from incidents.followup.serializers import ActionItemSerializer, PolicyFindingSerializer
-        from incidents.models import ActionItem
-
-        kind = ActionItemSerializer if isinstance(exc.current, ActionItem) else PolicyFindingSerializer
-        current = kind(exc.current, context={"request": context.get("request")}).data
+    if isinstance(exc, AccessDenied):
+        if not exc.visible:
+            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, ConflictError):
+        current = render_current(exc.current, context.get("request"))
         return Response({"detail": str(exc), "current": current}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, PreconditionFailed):
         return Response(
@@ -70,8 +86,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             status=exc.status_code,
             headers={"ETag": exc.etag},
         )
-    if isinstance(exc, VersionConflict):
-        return Response({"detail": str(exc.detail), "current": exc.current}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         return Response(as_serializer_error(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, OverflowError | DataError):

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from incidents.errors import ConflictError, TransitionError
 from incidents.models import ACTIVE_STATUSES, MILESTONES, Incident, IncidentStatus, Service, Severity
 from incidents.notify.events import emit
 from incidents.timeline.services import system_entry
@@ -38,16 +39,13 @@ EDITABLE_FIELDS = (
 )  # fmt: skip
 
 
-class TransitionError(ValidationError):
-    """A status change the lifecycle does not allow."""
-
-
-class IncidentConflict(Exception):
+class IncidentConflict(ConflictError):
     """The incident changed since the editor loaded it. `current` is the stored incident."""
 
     def __init__(self, current: Incident) -> None:
-        super().__init__(f"{current.reference} was changed by someone else (now version {current.version}).")
-        self.current = current
+        super().__init__(
+            current, f"{current.reference} was changed by someone else (now version {current.version})."
+        )
 
 
 def _user(actor: Any) -> Any:

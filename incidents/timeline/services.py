@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from incidents.errors import ConflictError
 from incidents.incident.models import implausible_time
 from incidents.markdown import render_markdown
 from incidents.models import EntryKind, EntrySource, EvidenceMarker, Incident, TimelineEntry
@@ -115,12 +116,11 @@ def _locked(entry: TimelineEntry) -> TimelineEntry:
     return TimelineEntry.objects.select_for_update().get(pk=entry.pk)
 
 
-class TimelineEntryConflict(Exception):
+class TimelineEntryConflict(ConflictError):
     """The entry changed since the editor opened it. `current` is the stored entry."""
 
     def __init__(self, current: TimelineEntry) -> None:
-        super().__init__("Someone else changed this entry while you were editing.")
-        self.current = current
+        super().__init__(current, "Someone else changed this entry while you were editing.")
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from incidents.errors import ConflictError
 from incidents.models import (
     ActionItem,
     PolicyFinding,
@@ -11,15 +12,15 @@ from incidents.models import (
 from incidents.notify.events import emit
 
 
-class FollowupConflict(Exception):
+class FollowupConflict(ConflictError):
     """The item or finding changed since the editor loaded it. `current` is the stored row."""
 
     def __init__(self, current: ActionItem | PolicyFinding) -> None:
         super().__init__(
+            current,
             f"“{current.title}” was changed by someone else (now version {current.version}). "
-            "Nothing was saved."
+            "Nothing was saved.",
         )
-        self.current = current
 
 
 def _user(actor: Any) -> Any:

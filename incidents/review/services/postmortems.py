@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents import permissions
+from incidents.errors import ConflictError
 from incidents.models import (
     POSTMORTEM_SECTIONS,
     BlamelessDismissal,
@@ -47,7 +48,7 @@ SECTION_KEYS = [k for k, _ in POSTMORTEM_SECTIONS]
 S = PostmortemStatus
 
 
-class PostmortemConflict(Exception):
+class PostmortemConflict(ConflictError):
     """The postmortem was saved by someone else since the editor loaded it.
 
     `current` is the stored postmortem; `submitted` holds the sections the editor tried to save, so the
@@ -56,10 +57,10 @@ class PostmortemConflict(Exception):
 
     def __init__(self, current: Postmortem, submitted: dict[str, str]) -> None:
         super().__init__(
+            current,
             f"The postmortem was changed by someone else (now version {current.version}). "
-            "Your text is kept beside the current one: merge and save again."
+            "Your text is kept beside the current one: merge and save again.",
         )
-        self.current = current
         self.submitted = submitted
 
 
