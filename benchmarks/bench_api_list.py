@@ -38,7 +38,7 @@ def _fill(total: int) -> None:
     )
 
 
-def run(ctx) -> list[dict]:  # type: ignore[no-untyped-def]
+def run(ctx) -> list[dict]:
     user = ctx.user("api-bench@example.com")
     client = ctx.client(user)
     rows: list[dict] = []

@@ -66,7 +66,7 @@ def _digests(people: list) -> tuple[float, int, int]:
 
     queries = 0
 
-    def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+    def count(execute, sql, params, many, context):
         nonlocal queries
         queries += 1
         return execute(sql, params, many, context)
@@ -78,7 +78,7 @@ def _digests(people: list) -> tuple[float, int, int]:
     return elapsed, queries, built
 
 
-def _sweep_bench(ctx) -> list[dict]:  # type: ignore[no-untyped-def]
+def _sweep_bench(ctx) -> list[dict]:
     from accounts.models import User
     from incidents.models import ActionItem, Notification
     from incidents.notify import reminders, selectors
@@ -141,7 +141,7 @@ def _sweep_bench(ctx) -> list[dict]:  # type: ignore[no-untyped-def]
     ]
 
 
-def run(ctx) -> list[dict]:  # type: ignore[no-untyped-def]
+def run(ctx) -> list[dict]:
     people = _populate("digest", USERS, ITEMS_PER_USER)
     small_s, small_q, _ = _digests(people[:50])
     total_s, total_q, built = _digests(people)

@@ -25,7 +25,7 @@ PAGES = (
 )
 
 
-def _fill(n: int, user, team) -> None:  # type: ignore[no-untyped-def]
+def _fill(n: int, user, team) -> None:
     from accounts.models import User
     from incidents.models import ActionItem, Incident, PolicyFinding
 
@@ -72,7 +72,7 @@ def _fill(n: int, user, team) -> None:  # type: ignore[no-untyped-def]
     through.objects.bulk_create([through(policyfinding_id=f.pk, incident_id=incident.pk) for f in findings])
 
 
-def run(ctx) -> list[dict]:  # type: ignore[no-untyped-def]
+def run(ctx) -> list[dict]:
     from accounts.models import Team
 
     user = ctx.user("followup-bench@example.com", time_zone="Pacific/Auckland")

@@ -66,7 +66,7 @@ def _speed_row() -> dict:
     }
 
 
-def _fill(incident, n: int) -> None:  # type: ignore[no-untyped-def]
+def _fill(incident, n: int) -> None:
     from incidents.models import ActionItem, ContributingFactor, FactorCategory, TimelineEntry
 
     entries = TimelineEntry.objects.bulk_create(
@@ -103,7 +103,7 @@ def _fill(incident, n: int) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def run(ctx) -> list[dict]:  # type: ignore[no-untyped-def]
+def run(ctx) -> list[dict]:
     from incidents.models import Incident
     from incidents.review.services.postmortems import postmortem_start
 

@@ -9,9 +9,13 @@ cost does not grow with the timeline. The "timeline section only" rows time the 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 from django.utils import timezone
+
+if TYPE_CHECKING:  # the models load after django.setup(), inside the functions
+    from incidents.models import Incident
 
 SIZES = tuple(
     int(x) for x in __import__("os").environ.get("BENCH_TIMELINE_SIZES", "100,1000,5000").split(",")
@@ -19,7 +23,7 @@ SIZES = tuple(
 KINDS = ("note", "action", "decision", "observation", "communication", "alert")
 
 
-def _incident_with_entries(n: int, author) -> object:  # type: ignore[no-untyped-def]
+def _incident_with_entries(n: int, author) -> Incident:
     from incidents.markdown import render_markdown
     from incidents.models import Incident, TimelineEntry
 
@@ -54,7 +58,7 @@ def _incident_with_entries(n: int, author) -> object:  # type: ignore[no-untyped
     return incident
 
 
-def run(ctx) -> list[dict]:  # type: ignore[no-untyped-def]
+def run(ctx) -> list[dict]:
     user = ctx.user("timeline-bench@example.com", time_zone="Pacific/Auckland")
     client = ctx.client(user)
     results: list[dict] = []
@@ -91,7 +95,7 @@ def run(ctx) -> list[dict]:  # type: ignore[no-untyped-def]
     return results
 
 
-def _quick_add_throughput(ctx, client, user) -> dict:  # type: ignore[no-untyped-def]
+def _quick_add_throughput(ctx, client, user) -> dict:
     """Entries per second through the quick-add view (HTMX request, time parsing, insert, history, render)."""
     import time
 

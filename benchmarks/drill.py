@@ -365,8 +365,8 @@ def main() -> int:
         default=os.environ.get("DRILL_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hs_drill"),
     )
     args = parser.parse_args()
-    if shutil.rmtree(VAR, ignore_errors=True) is None:
-        (VAR / "mail").mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(VAR, ignore_errors=True)
+    (VAR / "mail").mkdir(parents=True, exist_ok=True)
     private_pg = PrivatePostgres() if args.drill == "postgres" else None
     redis = PrivateRedis() if args.drill in ("redis", "worker") else None
     procs: list[subprocess.Popen] = []
@@ -387,13 +387,15 @@ def main() -> int:
         if args.drill == "load":
             figures = run_load(port, setup, args.seconds, args.writers, args.pollers, tag=tag)
         elif args.drill == "postgres":
+            assert private_pg is not None
+            pg = private_pg
             third = args.seconds / 3
 
             def bounce() -> None:
                 time.sleep(third)
-                private_pg.stop()
+                pg.stop()
                 time.sleep(min(5.0, third))
-                private_pg.start()
+                pg.start()
 
             t = threading.Thread(target=bounce)
             t.start()
@@ -407,13 +409,15 @@ def main() -> int:
             )
             figures["write_after_restart_status"] = status
         elif args.drill == "redis":
+            assert redis is not None
+            broker = redis
             third = args.seconds / 3
 
             def outage() -> None:
                 time.sleep(third)
-                redis.stop()
+                broker.stop()
                 time.sleep(third)
-                redis.start()
+                broker.start()
 
             t = threading.Thread(target=outage)
             t.start()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import zoneinfo
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from django import template
 from django.utils import timezone
@@ -21,7 +20,7 @@ def markdown_filter(text: str | None) -> SafeString:
 
 
 def local_time(
-    value: datetime | None, tz: zoneinfo.ZoneInfo | None = None, fmt: str = "%Y-%m-%d %H:%M"
+    value: datetime | None, tz: tzinfo | None = None, fmt: str = "%Y-%m-%d %H:%M"
 ) -> str:
     """Format an aware datetime in `tz` (default: the active zone) with the zone's label, e.g. `14:00 NZDT`."""
     if value is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Dialog, expect
 
 from incidents.review.services import postmortems as review_svc
 from tests.e2e.xss_payloads import PAYLOADS
@@ -69,7 +69,12 @@ def test_no_payload_runs_script_on_any_page(live_server, page, sign_in, shot, co
     assert len(PAYLOADS) >= 30
     dialogs: list[str] = []
     fetched: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(f"{d.type}: {d.message}"), d.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.on("request", lambda r: fetched.append(r.url) if "/xss-hx-" in r.url else None)  # htmx payloads
     sign_in(page, commander)
 

@@ -23,8 +23,8 @@ SYD = ZoneInfo("Australia/Sydney")
 NOW = datetime(2025, 3, 10, 20, 30, tzinfo=UTC)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def read(text: str, zone=NY, now=NOW, **kw) -> datetime:

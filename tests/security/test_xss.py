@@ -16,6 +16,7 @@ from tests.factories import (
     PolicyFindingFactory,
     TimelineEntryFactory,
 )
+from tests.mail import html_part
 from tests.security.xss_corpus import CODE_SPAN, CODE_SPAN_ESCAPED, CORPUS, PAYLOADS, executable_content
 
 pytestmark = pytest.mark.django_db
@@ -165,6 +166,6 @@ def test_email_html_shows_titles_escaped(commander, stored):
         {"incident": incident, "event": "declared", "what": "declared", "incident_url": "https://h.example/"},
         ["commander@example.com"],
     )
-    html = message.alternatives[0][0]
+    html = html_part(message)
     assert executable_content(html, script_prefix="\x00", allow_style=True) == []
     assert "&lt;script&gt;" in html

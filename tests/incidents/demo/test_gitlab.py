@@ -18,7 +18,9 @@ def _all_rows() -> dict[str, list[dict]]:
     rows = {}
     for label in ("accounts", "incidents"):
         for model in apps.get_app_config(label).get_models():
-            rows[model._meta.label] = sorted(model.objects.values(), key=lambda r: str(sorted(r.items())))
+            rows[model._meta.label] = sorted(
+                model._default_manager.values(), key=lambda r: str(sorted(r.items()))
+            )
     return rows
 
 

@@ -8,6 +8,7 @@ import io
 
 import pytest
 import time_machine
+from django.core import mail
 from django.urls import reverse
 
 from accounts.models import Membership
@@ -27,6 +28,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
+from tests.mail import html_part
 
 pytestmark = pytest.mark.django_db
 
@@ -471,8 +473,6 @@ def eager_celery():
 def test_assigning_an_item_on_the_web_emails_the_new_owner(
     client_for, commander, responder, incident, eager_celery, django_capture_on_commit_callbacks
 ):
-    from django.core import mail
-
     item = ActionItemFactory(incident=incident, owner=commander, title="Enable disk snapshots")
     url = reverse("incidents:action_item_edit", args=[item.pk])
     form = {"title": item.title, "priority": "P1", "type": "mitigate", "due_date": "2030-01-01", "version": 1}
@@ -482,7 +482,7 @@ def test_assigning_an_item_on_the_web_emails_the_new_owner(
     to_owner = [m for m in mail.outbox if m.to == [responder.email]]
     assert len(to_owner) == 1
     assert "Enable disk snapshots" in to_owner[0].body
-    assert f"/action-items/{item.pk}/" in to_owner[0].alternatives[0][0]
+    assert f"/action-items/{item.pk}/" in html_part(to_owner[0])
     # Saving again without changing the owner sends nothing more.
     with django_capture_on_commit_callbacks(execute=True):
         client_for(commander).post(
@@ -494,8 +494,6 @@ def test_assigning_an_item_on_the_web_emails_the_new_owner(
 def test_opening_a_finding_for_someone_else_emails_them(
     client_for, responder, commander, eager_celery, django_capture_on_commit_callbacks
 ):
-    from django.core import mail
-
     with django_capture_on_commit_callbacks(execute=True):
         client_for(responder).post(
             reverse("incidents:finding_new"),

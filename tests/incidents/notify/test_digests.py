@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from incidents.models import Postmortem, PostmortemReview, PostmortemStatus
 from incidents.notify.messages import digest_email
 from tests.factories import ActionItemFactory, IncidentFactory, PolicyFindingFactory
+from tests.mail import html_part
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def test_digest_lists_team_incidents_the_persona_may_see(
     world, personas, persona, sees_internal, sees_secret
 ):
     message = _digest(personas[persona])
-    html = message.alternatives[0][0]
+    html = html_part(message)
     assert message.subject == "Your Hindsight week: Mon 8 Jun – Sun 14 Jun 2026"
     for part in (message.body, html):
         assert f"Overdue for {persona}" in part
@@ -78,7 +79,7 @@ def test_digest_shows_findings_and_reviews_to_their_people(world, personas):
     assert "Single-person production change" in _digest(personas["responder"]).body
     viewer_digest = _digest(personas["viewer"])
     assert "Postmortems awaiting your review (1)" in viewer_digest.body
-    assert f"/incidents/{world['internal'].number}/" in viewer_digest.alternatives[0][0]
+    assert f"/incidents/{world['internal'].number}/" in html_part(viewer_digest)
 
 
 def test_admin_digest_only_reports_their_own_items(world, personas):

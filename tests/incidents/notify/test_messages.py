@@ -13,6 +13,7 @@ from incidents.incident.services import incident_change_severity, incident_decla
 from incidents.models import Notification, SeverityMailingList, Subscription
 from incidents.notify.delivery import chat_payload
 from tests.factories import ServiceFactory, UserFactory
+from tests.mail import html_part
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +68,7 @@ def test_declaring_emails_subscribers_the_severity_list_and_posts_to_chat(
     assert recipients == ["devops@example.com", "oncall@example.com", viewer.email]
     message = next(m for m in mail.outbox if m.to == [viewer.email])
     assert message.subject == f"[SEV1] {incident.reference} declared: Primary database deleted"
-    assert f"/incidents/{incident.number}/" in message.alternatives[0][0]
+    assert f"/incidents/{incident.number}/" in html_part(message)
     assert chat_server[1] == [
         {
             "text": f"[SEV1] {incident.reference} Primary database deleted: declared. "

@@ -69,7 +69,7 @@ class Receiver:
 @pytest.fixture
 def eager(monkeypatch):
     """Run queued deliveries inline, retries included (Celery's eager `apply` follows `retry`)."""
-    monkeypatch.setattr(webhooks, "_enqueue", lambda pk: webhooks.deliver_webhook.apply(args=[pk]))
+    monkeypatch.setattr(webhooks, "_enqueue", lambda pk: webhooks.deliver_webhook.apply(args=(pk,)))
 
 
 def test_declared_incident_is_delivered_signed_and_retried_after_a_500(

@@ -132,6 +132,7 @@ class _Active(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.found: list[str] = []
+        self.allowed: set[str] = set()
 
     def handle_starttag(self, tag, attrs):
         if tag in self.BAD_TAGS and tag not in self.allowed:

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def url(name: str, incident, *args) -> str:
@@ -301,7 +301,9 @@ def test_older_entries_load_on_demand(client_for, commander, incident, monkeypat
         )
     monkeypatch.setattr(selectors, "TIMELINE_WINDOW", 2)
     monkeypatch.setattr(
-        selectors.timeline_window, "__kwdefaults__", {**selectors.timeline_window.__kwdefaults__, "limit": 2}
+        selectors.timeline_window,
+        "__kwdefaults__",
+        {**(selectors.timeline_window.__kwdefaults__ or {}), "limit": 2},
     )
     client = client_for(commander)
     page = client.get(url("detail", incident)).content.decode()
