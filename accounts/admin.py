@@ -4,9 +4,11 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.http import AuthenticatedRequest
 from accounts.models import ApiToken, Membership, SecurityEvent, Team, User
 from accounts.security import csv_rows, security_event_csv_rows, security_event_record
 from accounts.services import user_deactivate
@@ -17,12 +19,12 @@ class MembershipAuditMixin:
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not Membership:
-            super().save_formset(request, form, formset, change)  # type: ignore[misc]
+            super().save_formset(request, form, formset, change)  # type: ignore[misc]  # a mixin: ModelAdmin is next in the MRO
             return
         ids = [f.instance.pk for f in formset.forms if f.instance.pk is not None]
         # Read the stored roles: the forms' instances already carry the edited values.
         before = dict(Membership.objects.filter(pk__in=ids).values_list("pk", "role"))
-        super().save_formset(request, form, formset, change)  # type: ignore[misc]
+        super().save_formset(request, form, formset, change)  # type: ignore[misc]  # a mixin: ModelAdmin is next in the MRO
         for membership in formset.new_objects:
             _role_event(membership, f"added as {membership.role}")
         for membership, _fields in formset.changed_objects:
@@ -73,11 +75,11 @@ class UserAdmin(MembershipAuditMixin, BaseUserAdmin, SimpleHistoryAdmin):
         (None, {"classes": ("wide",), "fields": ("email", "display_name", "password1", "password2")}),
     )
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # users are deactivated, never deleted
 
     @admin.action(description="Deactivate selected users (they keep everything they wrote)")
-    def deactivate(self, request, queryset):  # type: ignore[no-untyped-def]
+    def deactivate(self, request: AuthenticatedRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             user_deactivate(user=user, actor=request.user)
         self.message_user(request, f"{len(queryset)} user(s) deactivated.", messages.SUCCESS)
@@ -136,7 +138,7 @@ class SecurityEventAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description="Export selected events as CSV")
-    def export_csv(self, request: HttpRequest, queryset: Any) -> HttpResponse:
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[SecurityEvent]) -> StreamingHttpResponse:
         security_event_record(
             kind=SecurityEvent.Kind.EXPORT,
             actor=request.user,

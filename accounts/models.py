@@ -108,7 +108,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return zoneinfo.ZoneInfo("UTC")
 
-    def _session_hash(self, secret: str | None = None) -> str:
+    def _session_hash(self, secret: str | bytes | None = None) -> str:
         key_salt = "accounts.User.get_session_auth_hash"
         value = f"{self.password}:{self.session_generation}"
         return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()

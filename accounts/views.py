@@ -6,12 +6,14 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.forms import ApiTokenForm, ProfileForm, SignInForm
+from accounts.http import AuthenticatedRequest
 from accounts.models import ApiToken, SecurityEvent
 from accounts.security import (
     csv_rows,
@@ -30,7 +32,7 @@ class SignInView(auth_views.LoginView):
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -39,7 +41,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/profile.html", _profile_context(request, form))
 
 
-def _profile_context(request: HttpRequest, form: ProfileForm, **extra: object) -> dict[str, object]:
+def _profile_context(request: AuthenticatedRequest, form: ProfileForm, **extra: object) -> dict[str, object]:
     context: dict[str, object] = {
         "form": form,
         "tokens": tokens_for(request.user),
@@ -51,7 +53,7 @@ def _profile_context(request: HttpRequest, form: ProfileForm, **extra: object) -
 
 @login_required
 @require_POST
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AuthenticatedRequest) -> HttpResponse:
     """Create an API token and show its secret once, on this response only (never stored in clear)."""
     token_form = ApiTokenForm(request.POST)
     new_secret = None
@@ -74,7 +76,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     api_token_revoke(actor=request.user, token=token)
     messages.success(request, f"Token {token.name} revoked.")
@@ -83,7 +85,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+def sign_out_everywhere(request: AuthenticatedRequest) -> HttpResponse:
     """End every session of the signed-in user, this one included."""
     user_sign_out_everywhere(user=request.user, request=request)
     messages.success(request, "You are signed out on every browser and device.")
@@ -91,7 +93,7 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def security_events_csv(request: HttpRequest) -> HttpResponse:
+def security_events_csv(request: AuthenticatedRequest) -> HttpResponseBase:
     """Admins download security events as CSV (`?days=N`, default 365); anyone else gets 404."""
     if not is_admin(request.user):
         raise Http404

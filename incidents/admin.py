@@ -1,14 +1,23 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin, messages
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.http import AuthenticatedRequest
 from incidents import models as m
+from incidents.incident.services import incident_restore
+from incidents.notify.delivery import notifications_retry
 
 
 class NoHardDeleteAdmin(SimpleHistoryAdmin):
     """Records of what happened are never hard-deleted from the UI; incidents are soft-deleted instead."""
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -16,10 +25,10 @@ class DeletedFilter(admin.SimpleListFilter):
     title = "deleted"
     parameter_name = "deleted"
 
-    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("no", "Not deleted"), ("yes", "Deleted")]
 
-    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "yes":
             return queryset.filter(deleted_at__isnull=False)
         if self.value() == "no":
@@ -42,7 +51,9 @@ class IncidentAdmin(NoHardDeleteAdmin):
     actions = ["soft_delete", "restore"]
 
     @admin.action(description="Delete selected incidents (soft, with confirmation)…")
-    def soft_delete(self, request, queryset):  # type: ignore[no-untyped-def]
+    def soft_delete(
+        self, request: HttpRequest, queryset: QuerySet[m.Incident]
+    ) -> HttpResponseRedirect | None:
         """One incident goes to its confirmation page (which asks for a reason); several are refused."""
         if queryset.count() != 1:
             self.message_user(
@@ -52,9 +63,7 @@ class IncidentAdmin(NoHardDeleteAdmin):
         return redirect("incidents:delete", number=queryset.get().number)
 
     @admin.action(description="Restore selected deleted incidents")
-    def restore(self, request, queryset):  # type: ignore[no-untyped-def]
-        from incidents.incident.services import incident_restore
-
+    def restore(self, request: AuthenticatedRequest, queryset: QuerySet[m.Incident]) -> None:
         restored = 0
         for incident in queryset.filter(deleted_at__isnull=False):
             incident_restore(incident=incident, actor=request.user)
@@ -68,10 +77,11 @@ class TimelineEntryAdmin(NoHardDeleteAdmin):
     list_filter = ["kind", "source"]
 
 
-for model in (m.ContributingFactor, m.Postmortem, m.ActionItem, m.PolicyFinding):
+kept: tuple[type[Model], ...] = (m.ContributingFactor, m.Postmortem, m.ActionItem, m.PolicyFinding)
+for model in kept:
     admin.site.register(model, NoHardDeleteAdmin)
 
-for model in (
+configuration: tuple[type[Model], ...] = (
     m.Tag,
     m.PostmortemTemplate,
     m.PostmortemReview,
@@ -80,7 +90,8 @@ for model in (
     m.WebhookEndpoint,
     m.WebhookDelivery,
     m.ChangeEvent,
-):
+)
+for model in configuration:
     admin.site.register(model, SimpleHistoryAdmin if hasattr(model, "history") else admin.ModelAdmin)
 
 
@@ -113,9 +124,7 @@ class NotificationAdmin(admin.ModelAdmin):
         return (obj.last_error[:120] + "…") if len(obj.last_error) > 120 else obj.last_error
 
     @admin.action(description="Retry the selected failed or pending deliveries")
-    def retry_deliveries(self, request, queryset):  # type: ignore[no-untyped-def]
-        from incidents.notify.delivery import notifications_retry
-
+    def retry_deliveries(self, request: HttpRequest, queryset: QuerySet[m.Notification]) -> None:
         count = notifications_retry(ids=list(queryset.values_list("id", flat=True)))
         self.message_user(request, f"{count} delivery record(s) queued again.")
 

@@ -6,6 +6,7 @@ endpoints stay flat in queries. Write serializers only parse input: the views ha
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from django.db import models
@@ -39,7 +40,9 @@ class ReadModelSerializer(serializers.ModelSerializer):
         models.URLField: serializers.CharField,
     }
 
-    def include_extra_kwargs(self, kwargs: dict[str, Any], extra_kwargs: dict[str, Any]) -> dict[str, Any]:
+    def include_extra_kwargs(
+        self, kwargs: MutableMapping[str, Any], extra_kwargs: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
         blank = kwargs.get("allow_blank")
         kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
         if blank:

@@ -70,9 +70,10 @@ def history_for(obj: models.Model, *, limit: int = 200) -> list[HistoryRecord]:
     Field values are shown as the reader would see them (choice labels, user names). JSON fields such as the
     postmortem's sections are shown key by key. Three queries whatever the number of records.
     """
+    history = obj.history  # type: ignore[attr-defined]  # simple-history adds the manager; it has no stubs
     records = list(
-        obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1]
-    )  # type: ignore[attr-defined]
+        history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1]
+    )
     model = type(obj)
     fields = {f.name: f for f in model._meta.concrete_fields}
     user_fk = [
@@ -80,7 +81,7 @@ def history_for(obj: models.Model, *, limit: int = 200) -> list[HistoryRecord]:
         for n, f in fields.items()
         if isinstance(f, models.ForeignKey) and f.related_model is get_user_model()
     ]
-    user_ids = {getattr(r, f"{n}_id", None) for r in records for n in user_fk} - {None}
+    user_ids = {pk for r in records for n in user_fk if (pk := getattr(r, f"{n}_id", None)) is not None}
     users = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=user_ids)}
     result: list[HistoryRecord] = []
     for i, record in enumerate(records[:limit]):

@@ -161,12 +161,14 @@ def history_generate(
             if detected and rng.random() > 0.05
             else None
         )
-        mitigated = started + dt.timedelta(seconds=ttd + _lognormal_seconds(rng, 2700, 0.8))
-        resolved = mitigated + dt.timedelta(seconds=_lognormal_seconds(rng, 5400, 0.8))
-        active = resolved > now or (progress > 0.995 and rng.random() < 0.5)
+        mitigated_at = started + dt.timedelta(seconds=ttd + _lognormal_seconds(rng, 2700, 0.8))
+        resolved_at = mitigated_at + dt.timedelta(seconds=_lognormal_seconds(rng, 5400, 0.8))
+        active = resolved_at > now or (progress > 0.995 and rng.random() < 0.5)
+        mitigated: dt.datetime | None = mitigated_at
+        resolved: dt.datetime | None = resolved_at
         if active:
             resolved = None
-            mitigated = mitigated if mitigated < now else None
+            mitigated = mitigated_at if mitigated_at < now else None
         p_alert = 0.35 + 0.5 * progress
         method = rng.choices(
             [

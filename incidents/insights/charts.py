@@ -113,7 +113,7 @@ def stacked_columns(spec: dict[str, Any], height: int = 240) -> dict[str, Any]:
     items = _y_axis(height, TOP, plot_h, ymax, "count")
     for i, label in enumerate(labels):
         x = LEFT + i * band + (band - bar_w) / 2
-        y_base = TOP + plot_h
+        y_base: float = TOP + plot_h
         for s in series:
             value = s["values"][i] or 0
             if not value:

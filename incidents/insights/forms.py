@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -26,8 +26,14 @@ class InsightsFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].choices = [("", "Any team"), *Team.objects.values_list("slug", "name")]
-        self.fields["service"].choices = [("", "Any service"), *Service.objects.values_list("slug", "name")]
+        cast(forms.ChoiceField, self.fields["team"]).choices = [
+            ("", "Any team"),
+            *Team.objects.values_list("slug", "name"),
+        ]
+        cast(forms.ChoiceField, self.fields["service"]).choices = [
+            ("", "Any service"),
+            *Service.objects.values_list("slug", "name"),
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

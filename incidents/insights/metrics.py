@@ -41,6 +41,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import NotSupportedError, connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     Aggregate,
     Avg,
@@ -58,6 +59,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Lower, TruncDate, TruncMonth, TruncWeek
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from incidents.models import (
@@ -111,20 +113,32 @@ class DurationSeconds(Func):
     def __init__(self, start: Any, end: Any) -> None:
         super().__init__(start, end)
 
-    def _parts(self, compiler: Any) -> tuple[str, str, list[Any]]:
+    def _parts(self, compiler: SQLCompiler) -> tuple[str, str, tuple[Any, ...]]:
         """SQL of start and end, and their parameters in (end, start) order as both templates use."""
         start, start_params = compiler.compile(self.source_expressions[0])
         end, end_params = compiler.compile(self.source_expressions[1])
-        return start, end, [*end_params, *start_params]
+        return start, end, (*end_params, *start_params)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[Any, ...]]:
         raise NotSupportedError(f"DurationSeconds is not implemented for {connection.vendor}.")
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
         start, end, params = self._parts(compiler)
         return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS double precision)", params
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
         start, end, params = self._parts(compiler)
         return f"((julianday({end}) - julianday({start})) * 86400.0)", params
 
@@ -499,7 +513,7 @@ def durations_over_time(user: Any, filters: MetricFilters) -> Figure:
     qs = incidents_in_scope(user, filters)
     wanted = {k: DURATIONS[k][1:] for k in ("time_to_detect", "time_to_resolve")}
     by_period = duration_stats(qs, durations=wanted, group=_period_expr(filters), normalize=_as_date)
-    periods = period_range(min(by_period), max(by_period), filters.period) if by_period else []  # type: ignore[type-var]
+    periods = period_range(min(by_period), max(by_period), filters.period) if by_period else []
     rows = []
     for p in periods:
         row: list[Any] = [period_label(p, filters.period)]
@@ -655,7 +669,8 @@ def missing_test_types(user: Any, filters: MetricFilters) -> Figure:
     }
     totals = factors.aggregate(**aggregates)
     labels = dict(TestType.choices)
-    rows = sorted(([labels[t], totals[t] or 0] for t in TestType.values), key=lambda r: (-r[1], str(r[0])))
+    counts: list[tuple[str, int]] = [(str(labels[t]), totals[t] or 0) for t in TestType.values]
+    rows = [list(r) for r in sorted(counts, key=lambda r: (-r[1], r[0]))]
     return Figure(
         slug="missing-tests",
         title="Which test layer would have caught the most",

@@ -191,17 +191,18 @@ def _describe(kind: str, obj: Any) -> tuple[str, str, str, datetime | None]:
     """(title, url, incident reference, time) of a result object."""
     if kind == "incident":
         return obj.title, _incident_url(obj), obj.reference, obj.started_at
-    incident = getattr(obj, "incident", None)
+    incident: Incident | None = getattr(obj, "incident", None)
     ref = incident.reference if incident else ""
     if kind == "timeline entry":
         return (
-            f"Timeline of {incident.title}",
+            f"Timeline of {incident.title if incident else ''}",
             _incident_url(incident, f"#entry-{obj.pk}"),
             ref,
             obj.occurred_at,
         )
     if kind == "postmortem":
-        return f"Postmortem of {incident.title}", _incident_url(incident, "#postmortem"), ref, obj.updated_at
+        title = f"Postmortem of {incident.title if incident else ''}"
+        return title, _incident_url(incident, "#postmortem"), ref, obj.updated_at
     if kind == "contributing factor":
         return obj.title, _incident_url(incident, f"#factor-{obj.pk}"), ref, obj.created_at
     if kind == "action item":

@@ -53,7 +53,7 @@ def insights_csv(request: HttpRequest, figure: str) -> HttpResponse:
     slug = figure
     form = InsightsFilterForm(request.GET)
     if not form.is_valid():
-        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        errors = "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
         return HttpResponse(f"Invalid filters: {errors}\n", status=400, content_type="text/plain")
     data = metrics.figure_for(request.user, form.to_filters(), slug)
     from accounts.models import SecurityEvent

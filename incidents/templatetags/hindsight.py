@@ -19,9 +19,7 @@ def markdown_filter(text: str | None) -> SafeString:
     return render_markdown(text)
 
 
-def local_time(
-    value: datetime | None, tz: tzinfo | None = None, fmt: str = "%Y-%m-%d %H:%M"
-) -> str:
+def local_time(value: datetime | None, tz: tzinfo | None = None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """Format an aware datetime in `tz` (default: the active zone) with the zone's label, e.g. `14:00 NZDT`."""
     if value is None:
         return "unknown"
