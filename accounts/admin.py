@@ -10,7 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import ApiToken, Membership, SecurityEvent, Team, User
-from accounts.security import csv_rows, security_event_csv_rows, security_event_record
+from accounts.security import csv_rows, current_request, security_event_csv_rows, security_event_record
 from accounts.services import user_deactivate
 
 
@@ -43,8 +43,6 @@ def _role_event(membership: Membership, detail: str) -> None:
 
 
 def _request_user() -> Any:
-    from accounts.security import current_request
-
     request = current_request()
     return getattr(request, "user", None)
 

@@ -16,13 +16,16 @@ from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
+from django.contrib.auth import logout
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import SecurityEvent, User
+from incidents.csv import safe_cell
 
 # A year and a day: the issue asks for at least a year; settings may raise it, never lower it.
 MIN_RETENTION_DAYS = 366
@@ -37,8 +40,6 @@ def client_ip(request: HttpRequest | None) -> str | None:
     """The client IP as django-axes resolves it (its proxy settings apply), or None outside a request."""
     if request is None:
         return None
-    from axes.helpers import get_client_ip_address
-
     return get_client_ip_address(request) or None
 
 
@@ -79,8 +80,6 @@ def user_sessions_end(*, user: User) -> None:
 
 def user_sign_out_everywhere(*, user: User, request: HttpRequest | None = None) -> None:
     """Sign `user` out of every session, including the current one, and record it."""
-    from django.contrib.auth import logout
-
     user_sessions_end(user=user)
     security_event_record(
         kind=SecurityEvent.Kind.SIGN_OUT,
@@ -110,8 +109,6 @@ def security_events_prune(*, now: Any = None) -> int:
 def csv_rows(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
     """Encode `rows` as CSV lines, every cell through the shared `incidents.csv.safe_cell` (formula cells
     neutralised, UTC ISO times), one string per row for a StreamingHttpResponse."""
-    from incidents.csv import safe_cell
-
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:

@@ -5,6 +5,9 @@ from datetime import datetime, timedelta
 
 from incidents.demo.gitlab import gitlab_incident
 from incidents.demo.people import demo_team, demo_user
+from incidents.followup.services import findings as services_findings
+from incidents.followup.services import items as services_items
+from incidents.models import ActionItem, PolicyFinding
 
 
 # --- Follow-through: the GitLab action items and the access-control finding (issue 5) ------------------------
@@ -108,10 +111,6 @@ def load_gitlab_followup() -> None:
     The finding is open, owned by the database lead and verifiable by the incident commander, so a new user
     can drive it from open to verified and closed in the web UI.
     """
-    from incidents.followup.services import findings as services_findings
-    from incidents.followup.services import items as services_items
-    from incidents.models import ActionItem, PolicyFinding
-
     incident = gitlab_incident()
     finding = PolicyFinding.objects.filter(title=GITLAB_FINDING_TITLE).first()
     if finding is None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.models import SecurityEvent
+from accounts.security import security_event_record
 from incidents.models import ACTIVE_STATUSES, Incident, Service
 from incidents.permissions import can_view_incident, incidents_visible_to
 
@@ -41,8 +43,6 @@ def incident_list_for(
     if started_from:
         qs = qs.filter(started_at__gte=datetime.combine(started_from, time.min, tzinfo=zone))
     if started_to:
-        from datetime import timedelta
-
         qs = qs.filter(started_at__lt=datetime.combine(started_to + timedelta(days=1), time.min, tzinfo=zone))
     return qs.order_by("-started_at", "-id")
 
@@ -67,9 +67,6 @@ def incident_get_for(user: Any, number: int) -> Incident:
         raise Http404("No such incident.")
     if not can_view_incident(user, incident):
         if getattr(user, "is_authenticated", False):
-            from accounts.models import SecurityEvent
-            from accounts.security import security_event_record
-
             security_event_record(
                 kind=SecurityEvent.Kind.ACCESS_DENIED, actor=user, target=incident.reference
             )

@@ -22,6 +22,7 @@ from incidents.models import ACTIVE_STATUSES, IncidentStatus, Service, Severity
 from incidents.permissions import can_command, can_declare, can_record
 from incidents.timeline import services as timeline_services
 from incidents.timeline.forms import NoteForm
+from incidents.timeline.views import timeline_context
 
 
 def _apply_errors(form, exc: ValidationError) -> None:  # type: ignore[no-untyped-def]
@@ -49,8 +50,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def incident_list(request: HttpRequest) -> HttpResponse:
-    from django import forms
-
     class Filters(forms.Form):
         status = forms.ChoiceField(choices=[("", "Any status"), *IncidentStatus.choices], required=False)
         severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
@@ -101,8 +100,6 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
 @login_required
 def incident_detail(request: HttpRequest, number: int) -> HttpResponse:
     incident = selectors.incident_get_for(request.user, number)
-    from incidents.timeline.views import timeline_context
-
     context = {
         "incident": incident,
         **timeline_context(request, incident),

@@ -30,6 +30,7 @@ from django.contrib.postgres.search import (
     SearchRank,
     SearchVector,
     SearchVectorField,
+    TrigramSimilarity,
 )
 from django.db import connection
 from django.db.models import (
@@ -416,8 +417,6 @@ def similar_incidents_for(
     if not title:
         title_score = Value(0.0, output_field=FloatField())
     elif _is_postgres():
-        from django.contrib.postgres.search import TrigramSimilarity
-
         title_score = TrigramSimilarity("title", title)
     else:
         words = [w for w in re.findall(r"\w+", title.lower()) if len(w) >= 3 and w not in STOP_WORDS][:10]

@@ -10,6 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.models import SecurityEvent
+from accounts.security import security_event_record
 from incidents.incident import selectors
 from incidents.insights import charts, metrics, search
 from incidents.insights.forms import InsightsFilterForm
@@ -56,8 +58,6 @@ def insights_csv(request: HttpRequest, figure: str) -> HttpResponse:
         errors = "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
         return HttpResponse(f"Invalid filters: {errors}\n", status=400, content_type="text/plain")
     data = metrics.figure_for(request.user, form.to_filters(), slug)
-    from accounts.models import SecurityEvent
-    from accounts.security import security_event_record
 
     security_event_record(
         kind=SecurityEvent.Kind.EXPORT,

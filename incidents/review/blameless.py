@@ -29,6 +29,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from accounts.models import User
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -288,8 +290,6 @@ def names_from_users(users: Iterable[object]) -> list[str]:
 
 def system_names() -> list[str]:
     """Display names (and first names) of active users in this installation. One query."""
-    from accounts.models import User
-
     return names_from_users(User.objects.filter(is_active=True).only("display_name"))
 
 

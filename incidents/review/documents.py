@@ -16,6 +16,7 @@ from incidents.models import (
     Postmortem,
     TimelineEntry,
 )
+from incidents.review.services.factors import factors_seen_counts
 
 SECTION_LABELS = dict(POSTMORTEM_SECTIONS)
 SECTION_KEYS = [k for k, _ in POSTMORTEM_SECTIONS]
@@ -123,8 +124,6 @@ def assemble(postmortem: Postmortem) -> Assembled:
 
     A fixed number of queries whatever the number of entries, factors or items.
     """
-    from incidents.review.services.factors import factors_seen_counts
-
     incident = postmortem.incident
     entries = list(
         TimelineEntry.objects.filter(incident=incident, removed_at__isnull=True)

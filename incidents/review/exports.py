@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from incidents.models import (
     Postmortem,
 )
 from incidents.review.documents import SECTION_KEYS, SECTION_LABELS, assemble, clean_source
+from incidents.templatetags.hindsight import format_duration
 
 SCHEMA_VERSION = 1
 
@@ -71,8 +73,6 @@ def export_markdown(postmortem: Postmortem) -> str:
     JSON `hindsight:meta` comment; the assembled parts (milestones, timeline, factors, action items) follow
     in a generated block the importer skips. All text goes through `clean_source`.
     """
-    from incidents.templatetags.hindsight import format_duration
-
     doc = assemble(postmortem)
     inc = doc.incident
     meta = {
@@ -382,8 +382,6 @@ def render_pdf(html: str) -> bytes:
         import weasyprint
     except (ImportError, OSError) as exc:
         raise PdfUnavailable(str(exc)) from exc
-    from django.conf import settings
-
     css = (settings.BASE_DIR / "static" / "css" / "postmortem-print.css").read_text(encoding="utf-8")
     return weasyprint.HTML(string=html, url_fetcher=_no_fetch).write_pdf(
         stylesheets=[weasyprint.CSS(string=css, url_fetcher=_no_fetch)]

@@ -2,13 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from incidents.models import Incident
+from incidents.models import Incident, Postmortem
 
 
 def postmortem_for(incident: Incident) -> Any:
     """The incident's postmortem with its template and author joined, or None when not started."""
-    from incidents.models import Postmortem
-
     return (
         Postmortem.objects.select_related("template", "author", "access_finding")
         .filter(incident=incident)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from incidents.markdown import render_markdown
+from incidents.permissions import can_declare
 
 register = template.Library()
 
@@ -82,6 +83,4 @@ def attr_value(obj: object, name: str) -> object:
 @register.filter
 def may_declare(user: object) -> bool:
     """Whether `user` may declare incidents (accounts.permissions.can_declare), for showing the button."""
-    from incidents.permissions import can_declare
-
     return can_declare(user)

@@ -6,6 +6,10 @@ from typing import Any
 
 from django import template
 
+from incidents.models import ContributingFactor, Postmortem
+from incidents.review.documents import clean_source
+from incidents.review.services.factors import factors_seen_counts
+
 register = template.Library()
 
 
@@ -18,17 +22,12 @@ def get_item(mapping: dict[Any, Any] | None, key: Any) -> Any:
 @register.filter
 def clean_md(text: str | None) -> str:
     """Markdown source through the export sanitiser (`incidents.review.documents.clean_source`)."""
-    from incidents.review.documents import clean_source
-
     return clean_source(text)
 
 
 @register.inclusion_tag("incidents/review/_factors_summary.html", takes_context=True)
 def factors_summary(context: dict[str, Any], incident: Any) -> dict[str, Any]:
     """The incident page's postmortem and contributing-factor summary with "seen in N incidents". 3 queries."""
-    from incidents.models import ContributingFactor, Postmortem
-    from incidents.review.services.factors import factors_seen_counts
-
     factors = list(ContributingFactor.objects.filter(incident=incident).order_by("category", "id"))
     counts = factors_seen_counts(factors)
     return {

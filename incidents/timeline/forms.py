@@ -1,9 +1,14 @@
 from __future__ import annotations
 
-from django import forms
+from datetime import datetime, timedelta
 
+from django import forms
+from django.utils import timezone
+
+from accounts.models import validate_time_zone
 from incidents.models import EntryKind
 from incidents.timeline.models import EvidenceMarker
+from incidents.timeparse import DEFAULT_MAX_FUTURE, TimeParseError, parse_time
 
 
 class NoteForm(forms.Form):
@@ -18,11 +23,8 @@ class NoteForm(forms.Form):
 _RECORDABLE_KINDS = [c for c in EntryKind.choices if c[0] != EntryKind.STATUS_CHANGE]
 
 
-def _parse_when(text: str, *, max_future=None):  # type: ignore[no-untyped-def]
-    from django.utils import timezone
-
-    from incidents.timeparse import DEFAULT_MAX_FUTURE, TimeParseError, parse_time
-
+def _parse_when(text: str, *, max_future: timedelta | None = None) -> datetime:
+    """The UTC instant of `text` read in the viewer's zone; a form error when it does not parse."""
     try:
         return parse_time(
             text,
@@ -105,8 +107,6 @@ class TimelineImportForm(forms.Form):
     include_duplicates = forms.BooleanField(required=False, label="Import duplicates too")
 
     def clean_zone(self) -> str:
-        from accounts.models import validate_time_zone
-
         zone = self.cleaned_data["zone"].strip()
         validate_time_zone(zone)
         return zone

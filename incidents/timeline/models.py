@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from incidents.markdown import render_markdown
+
 
 class EntryKind(models.TextChoices):
     NOTE = "note", "Note"
@@ -90,8 +92,6 @@ class TimelineEntry(models.Model):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.body[:60]}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from incidents.markdown import render_markdown
-
         self.body_html = str(render_markdown(self.body))
         self.updated_at = timezone.now()
         if kwargs.get("update_fields") is not None:

@@ -10,6 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
+from accounts.models import SecurityEvent
+from accounts.security import security_event_record
 from incidents import permissions as perms
 from incidents.models import (
     POSTMORTEM_SECTIONS,
@@ -36,9 +38,6 @@ def _filename(incident: Incident, ext: str) -> str:
 
 def _record_export(request: HttpRequest, incident: Incident, ext: str) -> None:
     """Every download of a postmortem is a security event (who, what, when, from where)."""
-    from accounts.models import SecurityEvent
-    from accounts.security import security_event_record
-
     security_event_record(
         kind=SecurityEvent.Kind.EXPORT, actor=request.user, target=_filename(incident, ext), request=request
     )

@@ -1,0 +1,351 @@
+"""The dependency rule, checked on the source: what may import what (README "Architecture").
+
+Reads every module of the apps with `ast` (nothing is imported), and builds the graph of the imports that run
+when a module loads: module-level statements, `try`/`if` blocks included, `if TYPE_CHECKING:` blocks excluded.
+Run `python tests/test_architecture.py` for the whole report (edges by area, cycles, local imports).
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ("accounts", "config", "incidents")
+# Areas in dependency order: an area may call the services of the areas before it.
+ORDERED_AREAS = ("incident", "timeline", "review", "followup")
+# Every area may call notify; insights and audit only read.
+NOTIFY = "notify"
+READ_ONLY_AREAS = ("insights", "audit")
+AREAS = (*ORDERED_AREAS, NOTIFY, *READ_ONLY_AREAS)
+
+# Function-local imports that stay, each with its reason. A new one needs a reason here, or to move to the top.
+LOCAL_IMPORTS_ALLOWED: dict[tuple[str, str], str] = {
+    (
+        "accounts.apps",
+        "accounts.signals",
+    ): "AppConfig.ready connects the receivers once the app registry is ready",
+    (
+        "incidents.apps",
+        "incidents.notify.messages",
+    ): "AppConfig.ready connects the receivers (app registry ready)",
+    (
+        "incidents.apps",
+        "incidents.notify.webhooks",
+    ): "AppConfig.ready connects the receivers (app registry ready)",
+    (
+        "incidents.review.exports",
+        "weasyprint",
+    ): "optional: WeasyPrint needs system libraries; a PDF export says so",
+}
+# Modules being rewritten right now (issue 13), whose local imports move to the top when that change lands.
+# Not a place for new entries: shrink it as they land.
+LOCAL_IMPORTS_PENDING: dict[str, str] = {
+    "incidents.notify.": "notify: direct calls replace the bus; delivery -> tasks -> reminders -> delivery is a cycle",
+    "incidents.permissions": "authz: services authorize through permissions.py",
+    "incidents.incident.services": "authz: services authorize",
+    "incidents.api.errors": "authz: one error family with one API mapping",
+    "accounts.services": "authz: accounts becomes a leaf",
+    "incidents.followup.services.": "followup: one audit trail, shared item/finding code",
+    "incidents.review.services.": "review calls followup services (see UPWARD_PENDING)",
+    "incidents.audit.views": "helpers: _url_or is dead code",
+}
+# Imports against the dependency rule found when the rule was first checked; the list may only shrink.
+UPWARD_PENDING: dict[tuple[str, str], str] = {
+    (
+        "incidents.incident.services",
+        "incidents.timeline.services",
+    ): "incident services write system timeline entries",
+    (
+        "incidents.incident.views",
+        "incidents.timeline.services",
+    ): "the incident page adds notes through timeline",
+    (
+        "incidents.incident.api",
+        "incidents.review.services.postmortems",
+    ): "the incident API starts a postmortem",
+    (
+        "incidents.review.services.factors",
+        "incidents.followup.services.items",
+    ): "a recurring factor marks items",
+    (
+        "incidents.review.services.postmortems",
+        "incidents.followup.services.findings",
+    ): "publish opens a finding",
+    (
+        "incidents.review.views.factors",
+        "incidents.followup.services.items",
+    ): "the factor page marks recurrence",
+    ("incidents.audit.views", "incidents.incident.services"): "audit's delete and restore pages write",
+}
+
+
+@dataclass(frozen=True)
+class Import:
+    """One import statement: `importer` imports `target` (a module name) at `line`; `local` if in a function."""
+
+    importer: str
+    target: str
+    line: int
+    local: bool
+    function: str = ""
+
+
+def module_files() -> dict[str, Path]:
+    """Module name -> file, for every module of the apps (migrations included: they load too)."""
+    found = {}
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            found[".".join(parts)] = path
+    return found
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _targets(node: ast.Import | ast.ImportFrom, module: str, is_package: bool, known: set[str]) -> list[str]:
+    """The modules an import statement loads: `from a.b import c` is `a.b.c` when that is a module, else `a.b`."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if node.level:  # relative: resolve against the importer's package
+        package = module.split(".") if is_package else module.split(".")[:-1]
+        base = ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
+    else:
+        base = node.module or ""
+    names = [f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in known]
+    return names or [base]
+
+
+def imports_of(module: str, path: Path, known: set[str]) -> Iterator[Import]:
+    """Every import in `module`; those under `if TYPE_CHECKING:` are left out (they never run)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    is_package = path.name == "__init__.py"
+
+    def walk(nodes: list[ast.AST], function: str) -> Iterator[Import]:
+        for node in nodes:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                for target in _targets(node, module, is_package, known):
+                    yield Import(module, target, node.lineno, bool(function), function)
+            elif isinstance(node, ast.If) and _is_type_checking(node.test):
+                yield from walk(list(node.orelse), function)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                yield from walk(list(node.body), function or node.name)
+            else:  # a class body, `try`, `if`, `with`, `for`, `match` run their statements as the module loads
+                children = [
+                    c for f in ("body", "handlers", "orelse", "finalbody") for c in getattr(node, f, [])
+                ]
+                children += [c for case in getattr(node, "cases", []) for c in case.body]
+                yield from walk(children, function)
+
+    yield from walk(list(tree.body), "")
+
+
+def all_imports() -> list[Import]:
+    files = module_files()
+    known = set(files)
+    return [imp for module, path in files.items() for imp in imports_of(module, path, known)]
+
+
+def app_module(name: str, known: set[str]) -> str | None:
+    """The app module `name` refers to (itself, or the nearest enclosing package we have); None if outside."""
+    while name and name not in known:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def load_graph(imports: list[Import]) -> dict[str, set[str]]:
+    """Module -> the app modules it loads when it is imported (function-local imports left out)."""
+    known = set(module_files())
+    graph: dict[str, set[str]] = {m: set() for m in known}
+    for imp in imports:
+        target = app_module(imp.target, known)
+        if not imp.local and target and target != imp.importer:
+            graph[imp.importer].add(target)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for succ in sorted(graph.get(node, ())):
+            if succ not in index:
+                visit(succ)
+                low[node] = min(low[node], low[succ])
+            elif succ in on_stack:
+                low[node] = min(low[node], index[succ])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def area_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "incidents" and parts[1] in AREAS else None
+
+
+def is_services(module: str) -> bool:
+    """`incidents.<area>.services` or a module of that package."""
+    parts = module.split(".")
+    return len(parts) >= 3 and parts[0] == "incidents" and parts[1] in AREAS and parts[2] == "services"
+
+
+def upward_service_imports(imports: list[Import]) -> list[str]:
+    """Imports of another area's services that the dependency rule forbids (local imports count too)."""
+    wrong = []
+    for imp in imports:
+        here, there = area_of(imp.importer), area_of(imp.target)
+        if here is None or there is None or here == there or not is_services(imp.target):
+            continue
+        if there == NOTIFY:
+            continue  # every area may call notify
+        allowed = (
+            here in ORDERED_AREAS
+            and there in ORDERED_AREAS
+            and ORDERED_AREAS.index(there) < ORDERED_AREAS.index(here)
+        )
+        if not allowed and (imp.importer, imp.target) not in UPWARD_PENDING:
+            wrong.append(f"{imp.importer}:{imp.line} ({here}) imports {imp.target} ({there})")
+    return wrong
+
+
+def test_the_app_modules_import_each_other_without_a_cycle():
+    found = cycles(load_graph(all_imports()))
+    assert found == [], "import cycles (module-level imports):\n" + "\n".join(" <-> ".join(c) for c in found)
+
+
+def test_the_cycle_check_finds_a_cycle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"e"}}
+    assert cycles(graph) == [["a", "b", "c"]]
+
+
+def test_areas_call_only_the_services_of_the_areas_before_them():
+    wrong = upward_service_imports(all_imports())
+    assert wrong == [], "imports against the dependency rule:\n" + "\n".join(wrong)
+
+
+def test_the_rule_check_refuses_an_upward_call():
+    imports = [
+        Import(
+            "incidents.timeline.services", "incidents.review.services.factors", 3, local=True, function="f"
+        ),
+        Import("incidents.followup.views.items", "incidents.review.services.factors", 4, local=False),
+        Import("incidents.insights.views", "incidents.incident.services", 5, local=False),
+        Import("incidents.review.services.factors", "incidents.notify.services", 6, local=False),
+        Import("incidents.notify.tasks", "incidents.followup.services.items", 7, local=False),
+    ]
+    assert upward_service_imports(imports) == [
+        "incidents.timeline.services:3 (timeline) imports incidents.review.services.factors (review)",
+        "incidents.insights.views:5 (insights) imports incidents.incident.services (incident)",
+        "incidents.notify.tasks:7 (notify) imports incidents.followup.services.items (followup)",
+    ]
+
+
+@pytest.mark.xfail(strict=True, reason="accounts still imports incidents until the authz change lands")
+def test_accounts_imports_nothing_from_incidents():
+    wrong = [
+        f"{imp.importer}:{imp.line} imports {imp.target}"
+        for imp in all_imports()
+        if imp.importer.split(".")[0] == "accounts" and imp.target.split(".")[0] == "incidents"
+    ]
+    assert wrong == []
+
+
+def local_imports_not_allowed(imports: list[Import]) -> list[str]:
+    """Function-local imports of anything not on the allow-list (stdlib and libraries included)."""
+    return [
+        f"{imp.importer}:{imp.line} in {imp.function}() imports {imp.target}"
+        for imp in imports
+        if imp.local
+        and (imp.importer, imp.target) not in LOCAL_IMPORTS_ALLOWED
+        and not any(
+            imp.importer == p or (p.endswith(".") and imp.importer.startswith(p))
+            for p in LOCAL_IMPORTS_PENDING
+        )
+        and ".migrations." not in imp.importer  # generated
+    ]
+
+
+def test_imports_sit_at_the_top_of_the_module_unless_allowed_with_a_reason():
+    wrong = local_imports_not_allowed(all_imports())
+    assert wrong == [], "move these to the top, or allow them with a reason:\n" + "\n".join(wrong)
+
+
+def test_every_allowed_local_import_still_exists():
+    present = {(imp.importer, imp.target) for imp in all_imports() if imp.local}
+    assert sorted(set(LOCAL_IMPORTS_ALLOWED) - present) == []
+
+
+def test_the_import_reader_sees_local_and_type_checking_imports(tmp_path):
+    source = tmp_path / "mod.py"
+    source.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "import os\n"
+        "if TYPE_CHECKING:\n"
+        "    from incidents.models import Incident\n"
+        "try:\n"
+        "    import json\n"
+        "except ImportError:\n"
+        "    json = None\n"
+        "def f():\n"
+        "    from incidents.review import services\n"
+        "class C:\n"
+        "    import csv\n"
+    )
+    known = {"incidents.review.services"}
+    got = [(i.target, i.local, i.function) for i in imports_of("incidents.x", source, known)]
+    assert got == [
+        ("typing", False, ""),
+        ("os", False, ""),
+        ("json", False, ""),
+        ("incidents.review.services", True, "f"),
+        ("csv", False, ""),
+    ]
+
+
+if __name__ == "__main__":
+    found_imports = all_imports()
+    edges: dict[tuple[str, str], int] = defaultdict(int)
+    for imp in found_imports:
+        a, b = area_of(imp.importer), area_of(imp.target)
+        if a and b and a != b:
+            edges[(a, b)] += 1
+    print("area -> area imports:")
+    for (a, b), n in sorted(edges.items()):
+        print(f"  {a} -> {b}: {n}")
+    print("cycles:", *(" <-> ".join(c) for c in cycles(load_graph(found_imports))), sep="\n  ")
+    print("against the rule:", *upward_service_imports(found_imports), sep="\n  ")
+    print("local imports:", *local_imports_not_allowed(found_imports), sep="\n  ")
