@@ -9,7 +9,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -278,6 +278,8 @@ class MeView(APIView):
 
     @extend_schema(summary="Who am I", responses=incident_serializers.MeSerializer)
     def get(self, request: Request) -> Response:
+        if not isinstance(request.user, User):  # the default permission already refuses anonymous callers
+            raise NotAuthenticated
         user = User.objects.prefetch_related("memberships__team").get(pk=request.user.pk)
         return Response(incident_serializers.MeSerializer(user, context={"request": request}).data)
 

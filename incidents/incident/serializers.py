@@ -23,7 +23,9 @@ class IncidentSerializer(ReadModelSerializer):
     reference = serializers.CharField(read_only=True)
     summary_html = MarkdownHtmlField(source="summary")
     customer_impact_html = MarkdownHtmlField(source="customer_impact")
-    services = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    services: serializers.SlugRelatedField[Service] = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
     commander = UserBriefSerializer(read_only=True, allow_null=True)
     communications_lead = UserBriefSerializer(read_only=True, allow_null=True)
     scribe = UserBriefSerializer(read_only=True, allow_null=True)
@@ -121,7 +123,9 @@ class RolesSerializer(serializers.Serializer):
 
 
 class ServiceSerializer(ReadModelSerializer):
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    team: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
     description_html = MarkdownHtmlField(source="description")
 
     class Meta:

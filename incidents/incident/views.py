@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -25,7 +25,7 @@ from incidents.timeline.forms import NoteForm
 from incidents.timeline.views import timeline_context
 
 
-def _apply_errors(form, exc: ValidationError) -> None:  # type: ignore[no-untyped-def]
+def _apply_errors(form: forms.BaseForm, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errs in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errs)
@@ -58,7 +58,8 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         started_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     filters = Filters(request.GET or None)
-    filters.fields["service"].choices = [("", "Any service"), *Service.objects.values_list("slug", "name")]
+    service_field = cast(forms.ChoiceField, filters.fields["service"])
+    service_field.choices = [("", "Any service"), *Service.objects.values_list("slug", "name")]
     criteria = filters.cleaned_data if filters.is_valid() else {}
     qs = selectors.incident_list_for(request.user, **{k: v for k, v in criteria.items() if v})
     page = Paginator(qs, 25).get_page(request.GET.get("page"))

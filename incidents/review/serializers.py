@@ -11,16 +11,22 @@ from incidents.models import (
     POSTMORTEM_SECTIONS,
     ContributingFactor,
     FactorCategory,
+    Incident,
     Postmortem,
     PostmortemReview,
     TestType,
+    TimelineEntry,
 )
 
 
 class ContributingFactorSerializer(ReadModelSerializer):
-    incident = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    incident: serializers.SlugRelatedField[Incident] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True
+    )
     description_html = MarkdownHtmlField(source="description")
-    evidence_entries = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    evidence_entries: serializers.PrimaryKeyRelatedField[TimelineEntry] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
 
     class Meta:
         model = ContributingFactor
@@ -43,7 +49,9 @@ class PostmortemReviewSerializer(ReadModelSerializer):
 class PostmortemSerializer(ReadModelSerializer):
     """The postmortem; `sections` maps section keys to Markdown, `sections_html` to sanitised HTML."""
 
-    incident = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    incident: serializers.SlugRelatedField[Incident] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True
+    )
     reviews = serializers.SerializerMethodField()
     sections_html = serializers.SerializerMethodField()
     section_titles = serializers.SerializerMethodField()
@@ -67,7 +75,8 @@ class PostmortemSerializer(ReadModelSerializer):
 
     @extend_schema_field(PostmortemReviewSerializer(many=True))
     def get_reviews(self, obj: Postmortem) -> list[dict[str, Any]]:
-        return PostmortemReviewSerializer(obj.reviews.all(), many=True).data  # prefetched by the views
+        reviews = PostmortemReviewSerializer(obj.reviews.all(), many=True)  # prefetched by the views
+        return reviews.data  # type: ignore[return-value]  # many=True makes a ListSerializer; the stubs miss it
 
 
 class ContributingFactorWriteSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ from incidents.models import (
     ChangeEvent,
     EntryKind,
     EvidenceMarker,
+    Incident,
     Service,
     TimelineEntry,
 )
@@ -16,7 +17,9 @@ class TimelineEntrySerializer(ReadModelSerializer):
     """A timeline entry. `body_html` is the cached sanitised rendering; `removed` entries appear only
     in `since` feeds, so live clients can drop them."""
 
-    incident = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    incident: serializers.SlugRelatedField[Incident] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True
+    )
     author = UserBriefSerializer(read_only=True, allow_null=True)
     display_author = serializers.CharField(read_only=True)
     knew_then_html = MarkdownHtmlField(source="knew_then")
@@ -54,7 +57,9 @@ class TimelineEntryCreateSerializer(serializers.Serializer):
 
 
 class ChangeEventSerializer(ReadModelSerializer):
-    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    service: serializers.SlugRelatedField[Service] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
 
     class Meta:
         model = ChangeEvent

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -35,7 +35,14 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _filters(request: HttpRequest) -> dict[str, str]:
+class TimelineFilters(TypedDict):
+    """The kind and evidence-marker filters of the query string ("" when absent or unknown)."""
+
+    kind: str
+    marker: str
+
+
+def _filters(request: HttpRequest) -> TimelineFilters:
     kind = request.GET.get("kind", "")
     marker = request.GET.get("marker", "")
     return {
@@ -117,8 +124,9 @@ def quick_add(request: HttpRequest, number: int) -> HttpResponse:
     if not _is_htmx(request):
         if entry is not None:
             return redirect(reverse("incidents:detail", args=[incident.number]) + f"#entry-{entry.pk}")
-        for field, errs in form.errors.items():
-            messages.error(request, f"{'' if field == '__all__' else field + ': '}{' '.join(errs)}")
+        for field, field_errors in form.errors.items():
+            text = " ".join(str(e) for e in field_errors)
+            messages.error(request, f"{'' if field == '__all__' else field + ': '}{text}")
         return redirect("incidents:detail", number=incident.number)
     context = {
         **_entry_context(request, incident, editor=True),
