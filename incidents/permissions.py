@@ -166,13 +166,14 @@ def can_view_action_item(user: Any, item: ActionItem) -> bool:
     """Its owner (unless the incident is deleted), members for items without incident, else the incident's viewers."""
     if not _active(user):
         return False
-    if item.incident_id is not None and item.incident.deleted_at is not None:
+    incident = item.incident if item.incident_id is not None else None
+    if incident is not None and incident.deleted_at is not None:
         return is_admin(user)
     if item.owner_id == user.pk:
         return True
-    if item.incident_id is None:
+    if incident is None:
         return is_member(user)
-    return can_view_incident(user, item.incident)
+    return can_view_incident(user, incident)
 
 
 def can_edit_action_item(user: Any, item: ActionItem) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from accounts.models import Team, User
@@ -168,5 +170,7 @@ class ReassignForm(forms.Form):
         data = self.data
         # The choices are the posted ids; which of them the actor may touch is decided by the selectors.
         if hasattr(data, "getlist"):
-            self.fields["items"].choices = [(v, v) for v in data.getlist("items")]
-            self.fields["findings"].choices = [(v, v) for v in data.getlist("findings")]
+            for name in ("items", "findings"):
+                cast(forms.TypedMultipleChoiceField, self.fields[name]).choices = [
+                    (v, v) for v in data.getlist(name)
+                ]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from accounts.models import Team
 from incidents.api.fields import MarkdownHtmlField, ReadModelSerializer, UserBriefSerializer, _teams, _users
 from incidents.models import (
     ActionItem,
@@ -9,6 +10,7 @@ from incidents.models import (
     ActionItemType,
     FindingArea,
     FindingStatus,
+    Incident,
     PolicyFinding,
     Priority,
     Risk,
@@ -16,9 +18,13 @@ from incidents.models import (
 
 
 class ActionItemSerializer(ReadModelSerializer):
-    incident = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
+    incident: serializers.SlugRelatedField[Incident] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
+    )
     owner = UserBriefSerializer(read_only=True, allow_null=True)
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    team: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
     description_html = MarkdownHtmlField(source="description")
     is_overdue = serializers.BooleanField(read_only=True)
 
@@ -36,10 +42,14 @@ class ActionItemSerializer(ReadModelSerializer):
 class PolicyFindingSerializer(ReadModelSerializer):
     owner = UserBriefSerializer(read_only=True, allow_null=True)
     verifier = UserBriefSerializer(read_only=True, allow_null=True)
-    incidents = serializers.SlugRelatedField(slug_field="number", many=True, read_only=True)
+    incidents: serializers.SlugRelatedField[Incident] = serializers.SlugRelatedField(
+        slug_field="number", many=True, read_only=True
+    )
     verified_by = UserBriefSerializer(read_only=True, allow_null=True)
     risk_accepted_by = UserBriefSerializer(read_only=True, allow_null=True)
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    team: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
     description_html = MarkdownHtmlField(source="description")
     evidence_html = MarkdownHtmlField(source="evidence")
 

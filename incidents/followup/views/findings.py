@@ -146,8 +146,9 @@ def finding_edit(request: HttpRequest, finding_id: int) -> HttpResponse:
                 None,
                 f"{exc} Your changes are still in the form; the saved values are shown beside each field.",
             )
-            form.data = form.data.copy()
-            form.data["version"] = exc.current.version  # saving again means "over what is there now"
+            data = request.POST.copy()  # what the form was bound to
+            data["version"] = str(exc.current.version)  # saving again means "over what is there now"
+            form.data = data
             context = {"form": form, "finding": finding, "current": exc.current}
             return render(request, "incidents/followup/finding_form.html", context, status=409)
         else:
@@ -279,11 +280,11 @@ def finding_export(request: HttpRequest) -> HttpResponse:
         rows.append(
             (
                 f.pk, f.title, f.get_area_display(), f.get_status_display(), f.get_risk_display(),
-                f.owner.name if f.owner_id else "", f.owner.email if f.owner_id else "",
-                f.verifier.name if f.verifier_id else "", f.team.name if f.team_id else "", f.due_date,
+                f.owner.name if f.owner else "", f.owner.email if f.owner else "",
+                f.verifier.name if f.verifier else "", f.team.name if f.team else "", f.due_date,
                 f.is_overdue, " ".join(i.reference for i in f.incidents.all()), f.description, f.evidence,
-                f.verified_by.name if f.verified_by_id else "", f.verified_at, f.verification_evidence,
-                f.risk_accepted_by.name if f.risk_accepted_by_id else "", f.risk_accepted_until,
+                f.verified_by.name if f.verified_by else "", f.verified_at, f.verification_evidence,
+                f.risk_accepted_by.name if f.risk_accepted_by else "", f.risk_accepted_until,
                 f.risk_acceptance_reason, f.created_at, f.closed_at, f.version,
             )
         )  # fmt: skip

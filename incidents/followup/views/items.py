@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthenticatedRequest
 from accounts.models import SecurityEvent, Team, User
 from accounts.security import security_event_record
 from accounts.services import open_work_for
@@ -118,7 +119,7 @@ def _item_context(request: HttpRequest, item: ActionItem, **extra: Any) -> dict[
         "item": item,
         "events": list(item.events.select_related("actor")),
         "can_edit": can_edit,
-        "finding_visible": bool(item.finding_id and perms.can_view_finding(user, item.finding)),
+        "finding_visible": item.finding is not None and perms.can_view_finding(user, item.finding),
         "next_statuses": [
             (s, ActionItemStatus(s).label) for s in services_items.ITEM_TRANSITIONS[item.status]
         ]
@@ -162,8 +163,9 @@ def action_item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
                 None,
                 f"{exc} Your changes are still in the form; the saved values are shown beside each field.",
             )
-            form.data = form.data.copy()
-            form.data["version"] = exc.current.version  # saving again means "over what is there now"
+            data = request.POST.copy()  # what the form was bound to
+            data["version"] = str(exc.current.version)  # saving again means "over what is there now"
+            form.data = data
             context = {"form": form, "item": item, "current": exc.current}
             return render(request, "incidents/followup/action_item_form.html", context, status=409)
         else:
@@ -273,7 +275,7 @@ def _item_filters(request: HttpRequest) -> tuple[ItemFilters, dict[str, Any]]:
 
 
 @login_required
-def team_board(request: HttpRequest) -> HttpResponse:
+def team_board(request: AuthenticatedRequest) -> HttpResponse:
     """A team's items in status columns; `?team=<slug>` (default: the viewer's first team)."""
     user = request.user
     slug = request.GET.get("team")
@@ -306,13 +308,13 @@ def action_item_export(request: HttpRequest) -> HttpResponse:
     _, criteria = _item_filters(request)
     rows = []
     for i in sel.export_items_for(request.user, **criteria):
-        shown = i.incident_id and i.incident_visible
+        incident = i.incident if i.incident_id and getattr(i, "incident_visible", False) else None
         rows.append(
             (
                 i.pk, i.title, i.get_status_display(), i.priority, i.get_type_display(),
-                i.owner.name if i.owner_id else "", i.owner.email if i.owner_id else "",
-                i.team.name if i.team_id else "", i.due_date, i.is_overdue, i.breaches_target,
-                i.incident.reference if shown else "", i.incident.title if shown else "",
+                i.owner.name if i.owner else "", i.owner.email if i.owner else "",
+                i.team.name if i.team else "", i.due_date, i.is_overdue, i.breaches_target,
+                incident.reference if incident else "", incident.title if incident else "",
                 i.finding_id, i.description, i.completion_note, i.wont_do_reason, i.blocked_on,
                 i.success_criteria, i.recheck_date, i.get_recheck_outcome_display(),
                 i.did_not_prevent_recurrence, i.tracker_url, i.created_at, i.completed_at, i.version,
