@@ -13,22 +13,29 @@ from rest_framework.test import APIClient
 from incidents.integrations.services import alert_integration_create
 
 
+class IntakeClient(APIClient):
+    """An API client that knows the intake endpoint it posts to and the raw token it was given."""
+
+    url: str = ""
+    raw_token: str = ""
+
+
 @pytest.fixture
-def integration_for(admin_user, team) -> Callable[..., tuple[Any, APIClient]]:
+def integration_for(admin_user, team) -> Callable[..., tuple[Any, IntakeClient]]:
     """`integration_for(kind, **settings)` → (integration, client posting with its token to its endpoint)."""
 
-    def make(kind: str = "alertmanager", **extra: Any) -> tuple[Any, APIClient]:
+    def make(kind: str = "alertmanager", **extra: Any) -> tuple[Any, IntakeClient]:
         extra.setdefault("name", f"{kind}-{len(extra)}-{id(extra)}")
         integration, raw = alert_integration_create(actor=admin_user, kind=kind, team=team, **extra)
-        client = APIClient()
+        client = IntakeClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-        client.url = reverse(f"api:integration-{kind}")  # type: ignore[attr-defined]
-        client.raw_token = raw  # type: ignore[attr-defined]
+        client.url = reverse(f"api:integration-{kind}")
+        client.raw_token = raw
         return integration, client
 
     return make
 
 
-def post(client: APIClient, payload: Any, **headers: str) -> Any:
+def post(client: IntakeClient, payload: Any, **headers: Any) -> Any:
     body = payload if isinstance(payload, bytes | str) else json.dumps(payload)
-    return client.post(client.url, data=body, content_type="application/json", **headers)  # type: ignore[attr-defined]
+    return client.post(client.url, data=body, content_type="application/json", **headers)

@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from incidents.models import AlertGroup, EntryKind, Incident, IncidentStatus
-from tests.incidents.integrations.conftest import post
+from tests.incidents.integrations.conftest import IntakeClient, post
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +128,7 @@ def test_every_alert_resolved_marks_the_incident_mitigated_not_resolved(integrat
     assert done.json()["changes"] == ["mitigated"]
     incident = Incident.objects.get()
     assert incident.status == IncidentStatus.MONITORING
+    assert incident.mitigated_at is not None
     assert abs(incident.mitigated_at - end) < timedelta(seconds=1)
     assert incident.resolved_at is None
     resolved_entries = incident.timeline_entries.filter(kind=EntryKind.ALERT, body__startswith="**Resolved**")
@@ -153,6 +153,7 @@ def test_the_integration_may_resolve_when_every_alert_is_resolved(integration_fo
     post(client, payload("g1", alert("Disk", "resolved", start=start, end=end)))
     incident = Incident.objects.get()
     assert incident.status == IncidentStatus.RESOLVED
+    assert incident.resolved_at is not None
     assert abs(incident.resolved_at - end) < timedelta(seconds=1)
     # Firing again after a resolve opens a new incident for the group.
     post(client, payload("g1", alert("Disk", start=timezone.now() - timedelta(seconds=5))))
@@ -231,10 +232,10 @@ def test_a_body_that_is_not_a_json_object_gets_400(integration_for, body):
 def test_the_intake_needs_the_integrations_own_token(integration_for, api_for, commander, client_for):
     _, client = integration_for()
     body = payload("g1", alert("Disk"))
-    bare = APIClient()
+    bare = IntakeClient()
     bare.url = client.url
     assert post(bare, body).status_code == 401
-    wrong = APIClient()
+    wrong = IntakeClient()
     wrong.url = client.url
     wrong.credentials(HTTP_AUTHORIZATION="Bearer hsi_not-a-real-token")
     assert post(wrong, body).status_code == 401
