@@ -1,20 +1,35 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from incidents.models import Incident
-from incidents.permissions import incidents_visible_to
+from accounts.models import Membership, User
+from incidents.models import (
+    OPEN_FINDING_STATUSES,
+    OPEN_ITEM_STATUSES,
+    ActionItem,
+    ActionItemStatus,
+    FindingStatus,
+    Incident,
+    IncidentStatus,
+    PolicyFinding,
+    PostmortemReview,
+    PostmortemStatus,
+    ReviewDecision,
+)
+from incidents.permissions import action_items_visible_to, findings_visible_to, incidents_visible_to
+
+# One row of a `.values(...)` query: column name -> value, read-only.
+Row = Mapping[str, Any]
 
 # --- Reminders and digests (read by incidents/notify/reminders.py and digests.py) ----------------------
 
 
 def reminder_action_item_queryset(*, due_on_or_before: date, after_id: int = 0) -> QuerySet:
     """The query behind `reminder_action_item_rows` (exposed so the benchmark can EXPLAIN it)."""
-    from incidents.models import OPEN_ITEM_STATUSES, ActionItem
-
     return (
         ActionItem.objects.filter(
             status__in=OPEN_ITEM_STATUSES,
@@ -39,7 +54,7 @@ def reminder_action_item_queryset(*, due_on_or_before: date, after_id: int = 0) 
     )
 
 
-def reminder_action_item_rows(*, due_on_or_before: date, after_id: int = 0, limit: int = 2000) -> list[dict]:
+def reminder_action_item_rows(*, due_on_or_before: date, after_id: int = 0, limit: int = 2000) -> list[Row]:
     """Open action items with an active owner and a due date on or before `due_on_or_before`, as dicts
     (id, due_date, owner_id, owner__email, owner__time_zone, team_id, incident__commander_id,
     incident__commander__email), ordered by id, `limit` rows after `after_id` (keyset pages).
@@ -47,10 +62,8 @@ def reminder_action_item_rows(*, due_on_or_before: date, after_id: int = 0, limi
     return list(reminder_action_item_queryset(due_on_or_before=due_on_or_before, after_id=after_id)[:limit])
 
 
-def recheck_action_item_rows(*, recheck_on_or_before: date) -> list[dict]:
+def recheck_action_item_rows(*, recheck_on_or_before: date) -> list[Row]:
     """Done action items (not of a deleted incident) whose re-check date is on or before the date, unconfirmed."""
-    from incidents.models import ActionItem, ActionItemStatus
-
     return list(
         ActionItem.objects.filter(
             status=ActionItemStatus.DONE,
@@ -65,10 +78,8 @@ def recheck_action_item_rows(*, recheck_on_or_before: date) -> list[dict]:
     )
 
 
-def reminder_finding_rows(*, due_on_or_before: date) -> list[dict]:
+def reminder_finding_rows(*, due_on_or_before: date) -> list[Row]:
     """Open or remediating policy findings with an active owner and a due date on or before the date."""
-    from incidents.models import FindingStatus, PolicyFinding
-
     return list(
         PolicyFinding.objects.filter(
             status__in=[FindingStatus.OPEN, FindingStatus.REMEDIATING],
@@ -79,10 +90,8 @@ def reminder_finding_rows(*, due_on_or_before: date) -> list[dict]:
     )
 
 
-def expiring_acceptance_rows(*, until_on_or_before: date) -> list[dict]:
+def expiring_acceptance_rows(*, until_on_or_before: date) -> list[Row]:
     """Risk-accepted policy findings whose acceptance ends on or before the date."""
-    from incidents.models import FindingStatus, PolicyFinding
-
     return list(
         PolicyFinding.objects.filter(
             status=FindingStatus.RISK_ACCEPTED,
@@ -93,11 +102,9 @@ def expiring_acceptance_rows(*, until_on_or_before: date) -> list[dict]:
     )
 
 
-def unpublished_postmortem_rows(*, resolved_before: datetime, resolved_after: datetime) -> list[dict]:
+def unpublished_postmortem_rows(*, resolved_before: datetime, resolved_after: datetime) -> list[Row]:
     """Resolved (not closed, not deleted) incidents with a commander whose postmortem is not published,
     resolved in [resolved_after, resolved_before)."""
-    from incidents.models import IncidentStatus, PostmortemStatus
-
     return list(
         Incident.objects.filter(
             resolved_at__lt=resolved_before,
@@ -114,8 +121,6 @@ def unpublished_postmortem_rows(*, resolved_before: datetime, resolved_after: da
 
 def team_leads_by_team(team_ids: set[int] | None = None) -> dict[int, list[tuple[int, str]]]:
     """{team id: [(user id, email), ...]} of active team leads, in one query."""
-    from accounts.models import Membership
-
     qs = Membership.objects.filter(role=Membership.Role.LEAD, user__is_active=True)
     if team_ids is not None:
         qs = qs.filter(team_id__in=team_ids)
@@ -125,11 +130,9 @@ def team_leads_by_team(team_ids: set[int] | None = None) -> dict[int, list[tuple
     return leads
 
 
-def digest_due_user_rows(*, time_zone: str, weekday: int, hour: int) -> list[dict]:
+def digest_due_user_rows(*, time_zone: str, weekday: int, hour: int) -> list[Row]:
     """Active users with the digest on, in `time_zone`, whose digest weekday is `weekday` and whose
     digest hour is at or before `hour` (so a skipped daylight-saving hour still sends)."""
-    from accounts.models import User
-
     return list(
         User.objects.filter(
             is_active=True,
@@ -143,8 +146,6 @@ def digest_due_user_rows(*, time_zone: str, weekday: int, hour: int) -> list[dic
 
 def digest_time_zones() -> list[str]:
     """The distinct time zones of users who receive a digest."""
-    from accounts.models import User
-
     return list(
         User.objects.filter(is_active=True, digest_enabled=True)
         .values_list("time_zone", flat=True)
@@ -160,17 +161,6 @@ def digest_content_for(user: Any, *, today: date, window_start: datetime, window
     is the previous local week in UTC-aware datetimes. Returns lists: overdue, due_this_week, findings,
     to_verify_items, to_verify_findings, reviews, incidents. A constant number of queries per user.
     """
-    from incidents.models import (
-        OPEN_FINDING_STATUSES,
-        OPEN_ITEM_STATUSES,
-        ActionItemStatus,
-        FindingStatus,
-        PostmortemReview,
-        PostmortemStatus,
-        ReviewDecision,
-    )
-    from incidents.permissions import action_items_visible_to, findings_visible_to
-
     week_end = today + timedelta(days=6 - today.weekday())
     items = list(
         action_items_visible_to(user)
@@ -182,8 +172,10 @@ def digest_content_for(user: Any, *, today: date, window_start: datetime, window
         .select_related("incident")
         .order_by("due_date", "id")
     )
-    overdue = [i for i in items if i.status in OPEN_ITEM_STATUSES and i.due_date < today]
-    due_this_week = [i for i in items if i.status in OPEN_ITEM_STATUSES and i.due_date >= today]
+    # Open items all have a due date here: the query asked for `due_date <= week_end`.
+    open_items = [(i, i.due_date) for i in items if i.status in OPEN_ITEM_STATUSES and i.due_date is not None]
+    overdue = [i for i, due in open_items if due < today]
+    due_this_week = [i for i, due in open_items if due >= today]
     to_verify_items = [i for i in items if i.status == ActionItemStatus.DONE]
     findings = list(
         findings_visible_to(user)
@@ -233,9 +225,6 @@ def digest_content_for(user: Any, *, today: date, window_start: datetime, window
 
 def team_breach_items(team_id: int, viewer: Any) -> list:
     """Open action items of the team that breach their priority's due-date target, visible to `viewer`."""
-    from incidents.models import OPEN_ITEM_STATUSES
-    from incidents.permissions import action_items_visible_to
-
     items = (
         action_items_visible_to(viewer)
         .filter(team_id=team_id, status__in=OPEN_ITEM_STATUSES)
