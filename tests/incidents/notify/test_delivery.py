@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -177,6 +178,13 @@ def stalled_broker():
     server.close()
 
 
+def _use_broker(app: Any, url: str, options: dict[str, Any]) -> None:
+    """Point Celery at `url` and drop its pooled connections, so the next publish dials that broker."""
+    app.conf.update(broker_url=url, broker_transport_options=options)
+    app._pool = None  # Celery's private connection pool
+    app.amqp._producer_pool = None
+
+
 @pytest.mark.parametrize("broker", ["stopped", "stalled"])
 def test_with_the_broker_down_declaring_succeeds_within_2_seconds_and_the_sweep_sends_later(
     responder, team, settings, django_capture_on_commit_callbacks, broker, stalled_broker
@@ -193,14 +201,12 @@ def test_with_the_broker_down_declaring_succeeds_within_2_seconds_and_the_sweep_
         Subscription.objects.create(user=member, service=service)
     old_url, old_opts = app.conf.broker_url, app.conf.broker_transport_options
     # Stopped: nothing listens on port 1. Stalled: connections are accepted and never answered.
-    app.conf.broker_url = "redis://127.0.0.1:1/0" if broker == "stopped" else stalled_broker
-    app.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS | {
-        "socket_timeout": 2,
-        "socket_connect_timeout": 2,
-        "max_retries": 1,
-    }
-    app._pool = None
-    app.amqp._producer_pool = None
+    _use_broker(
+        app,
+        "redis://127.0.0.1:1/0" if broker == "stopped" else stalled_broker,
+        settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        | {"socket_timeout": 2, "socket_connect_timeout": 2, "max_retries": 1},
+    )
     notify._broker_down_until = 0.0
     try:
         started = time.monotonic()
@@ -210,9 +216,7 @@ def test_with_the_broker_down_declaring_succeeds_within_2_seconds_and_the_sweep_
             )
         elapsed = time.monotonic() - started
     finally:
-        app.conf.broker_url, app.conf.broker_transport_options = old_url, old_opts
-        app._pool = None
-        app.amqp._producer_pool = None
+        _use_broker(app, old_url, old_opts)
         notify._broker_down_until = 0.0
     assert incident.pk
     assert elapsed < 2.0
