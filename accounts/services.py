@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import SecurityEvent, User
+from accounts.models import Membership, SecurityEvent, Team, User
 
 
 @dataclass
@@ -48,3 +50,27 @@ def user_deactivate(*, user: User, actor: Any) -> OpenWork:
             kind=SecurityEvent.Kind.DEACTIVATION, actor=actor, target=f"user:{user.pk} {user.email}"
         )
     return open_work_for(user)
+
+
+@transaction.atomic
+def team_chat_webhook_set(*, actor: Any, team: Team, url: str) -> Team:
+    """Set (or clear, with an empty `url`) the team's Slack-compatible or Teams incoming webhook.
+
+    The team's leads and admins only (PermissionDenied). Raises ValidationError keyed `chat_webhook_url`
+    for anything but an https URL.
+    """
+    is_admin = actor.is_active and (actor.is_staff or actor.is_superuser)
+    leads = Membership.objects.filter(user=actor, team=team, role=Membership.Role.LEAD).exists()
+    if not (is_admin or (actor.is_active and leads)):
+        raise PermissionDenied("Only the team's leads and admins change its chat webhook.")
+    url = (url or "").strip()
+    if url:
+        try:
+            URLValidator(schemes=["https"])(url)
+        except ValidationError as exc:
+            raise ValidationError(
+                {"chat_webhook_url": "Paste the https URL of an incoming webhook."}
+            ) from exc
+    team.chat_webhook_url = url
+    team.save(update_fields=["chat_webhook_url"])
+    return team

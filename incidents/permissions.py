@@ -41,7 +41,7 @@ def is_admin(user: Any) -> bool:
 
 def permission_cache_clear(user: Any) -> None:
     """Forget the roles and visibility answers cached on `user` (after changing their memberships)."""
-    for attr in ("_hindsight_roles", "_hindsight_visible"):
+    for attr in ("_hindsight_roles", "_hindsight_visible", "_hindsight_lead_teams"):
         if hasattr(user, attr):
             delattr(user, attr)
 
@@ -333,3 +333,30 @@ def subscriptions_visible_to(user: Any, queryset: Any = None) -> Any:
     if not _active(user):
         return qs.none()
     return qs.filter(user=user).filter(Q(incident__isnull=True) | Q(incident__in=incidents_visible_to(user)))
+
+
+# --- Settings pages: services, tags, mailing lists, chat webhooks, alert integrations ---------------------
+
+
+def lead_team_ids(user: Any) -> set[int]:
+    """Ids of the teams `user` leads (empty for inactive users; admins are handled by the callers)."""
+    if not _active(user):
+        return set()
+    cache = getattr(user, "_hindsight_lead_teams", None)
+    if cache is None:
+        cache = set(user.memberships.filter(role="lead").values_list("team_id", flat=True))
+        user._hindsight_lead_teams = cache
+    return cache
+
+
+def can_manage_settings(user: Any) -> bool:
+    """Team leads and admins open the settings pages (services, tags, mailing lists, chat, integrations)."""
+    return is_lead(user)
+
+
+def can_manage_team(user: Any, team_id: int | None) -> bool:
+    """Admins, and the leads of team `team_id`, manage its services, chat webhook and alert integrations.
+
+    Things owned by no team (`team_id` None) are for admins only.
+    """
+    return is_admin(user) or (team_id is not None and team_id in lead_team_ids(user))

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("incidents.notify.urls")),
     path("", include("incidents.insights.urls")),
     path("", include("incidents.audit.urls")),
+    path("", include("incidents.integrations.urls")),
 ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
 from django import forms
 
+from accounts.models import Team
 from incidents.models import Incident, IncidentStatus, Service, Severity, Visibility
 
 
@@ -69,3 +71,22 @@ class SeverityForm(forms.Form):
 
 class ReopenForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class ServiceForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    slug = forms.SlugField(
+        max_length=100, required=False, help_text="Short name for URLs and the API; from the name if empty."
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, help_text="The team that owns it."
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = teams
+
+
+class TagForm(forms.Form):
+    name = forms.CharField(max_length=50)

@@ -10,16 +10,35 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from incidents.incident import selectors
+from accounts.models import Team
+from incidents.incident import directory, selectors
 from incidents.incident import services as incident_services
-from incidents.incident.forms import DeclareForm, IncidentEditForm, ReopenForm, SeverityForm, StatusForm
+from incidents.incident.forms import (
+    DeclareForm,
+    IncidentEditForm,
+    ReopenForm,
+    ServiceForm,
+    SeverityForm,
+    StatusForm,
+    TagForm,
+)
 from incidents.incident.services import TRANSITIONS, IncidentConflict
-from incidents.models import ACTIVE_STATUSES, IncidentStatus, Service, Severity
-from incidents.permissions import can_command, can_declare, can_record
+from incidents.models import ACTIVE_STATUSES, IncidentStatus, Service, Severity, Tag
+from incidents.permissions import (
+    can_command,
+    can_declare,
+    can_manage_settings,
+    can_manage_team,
+    can_record,
+    is_admin,
+    lead_team_ids,
+)
 from incidents.timeline import services as timeline_services
 from incidents.timeline.forms import NoteForm
 from incidents.timeline.views import timeline_context
@@ -265,3 +284,154 @@ def post_action(
         else:
             messages.success(request, success(form.cleaned_data) if callable(success) else success)
     return back if isinstance(back, HttpResponse) else redirect(back)
+
+
+# --- Settings: services and tags (team leads and admins) -------------------------------------------------
+
+
+def _settings_guard(request: HttpRequest) -> None:
+    if not can_manage_settings(request.user):
+        raise Http404("No such page.")
+
+
+@login_required
+def settings_index(request: HttpRequest) -> HttpResponse:
+    """The settings pages a team lead or admin may open."""
+    _settings_guard(request)
+    return render(request, "incidents/settings_index.html")
+
+
+def _lead_teams(user: Any) -> Any:
+    teams = Team.objects.order_by("name")
+    return teams if is_admin(user) else teams.filter(pk__in=lead_team_ids(user))
+
+
+def _service_page(request: HttpRequest, form: ServiceForm, status: int = 200) -> HttpResponse:
+    user = request.user
+    rows = [
+        {
+            "cells": [s.name, s.slug, s.team or "—"],
+            "edit_url": reverse("incidents:service_edit", args=[s.slug])
+            if can_manage_team(user, s.team_id)
+            else "",
+        }
+        for s in Service.objects.select_related("team").order_by("name")
+    ]
+    context = {"title": "Services", "intro": "What incidents affect, and the team that owns each. Leads edit their teams' services.",
+               "headers": ["Name", "Short name", "Owner team"], "rows": rows, "form": form,
+               "form_title": "Add a service", "submit": "Add service"}  # fmt: skip
+    return render(request, "incidents/settings_page.html", context, status=status)
+
+
+@login_required
+def service_list(request: HttpRequest) -> HttpResponse:
+    """GET: every service with its owner team. POST: add one (owned by a team the user leads)."""
+    _settings_guard(request)
+    form = ServiceForm(request.POST or None, teams=_lead_teams(request.user))
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                service = directory.service_create(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            except PermissionDenied:
+                form.add_error("team", "Choose a team you lead (services without a team are for admins).")
+            else:
+                messages.success(request, f"Service {service.name} added.")
+                return redirect("incidents:service_list")
+        return _service_page(request, form, status=400)
+    return _service_page(request, form)
+
+
+@login_required
+def service_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    """Edit a service of a team the user leads (admins: any)."""
+    _settings_guard(request)
+    service = Service.objects.filter(slug=slug).first()
+    if service is None or not can_manage_team(request.user, service.team_id):
+        raise Http404("No such service.")
+    initial = {
+        "name": service.name,
+        "slug": service.slug,
+        "team": service.team,
+        "description": service.description,
+    }
+    form = ServiceForm(request.POST or None, initial=initial, teams=_lead_teams(request.user))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                directory.service_update(actor=request.user, service=service, **form.cleaned_data)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            except PermissionDenied:
+                form.add_error("team", "Choose a team you lead.")
+            else:
+                messages.success(request, "Service saved.")
+                return redirect("incidents:service_list")
+        status = 400
+    context = {
+        "title": f"Service {service.name}",
+        "rows": None,
+        "form": form,
+        "form_title": "Edit",
+        "submit": "Save",
+    }
+    return render(request, "incidents/settings_page.html", context, status=status)
+
+
+def _tag_page(request: HttpRequest, form: TagForm, status: int = 200) -> HttpResponse:
+    rows = [
+        {"cells": [t.name, t.uses], "edit_url": reverse("incidents:tag_edit", args=[t.pk])}
+        for t in Tag.objects.annotate(uses=Count("incidents")).order_by("name")
+    ]
+    context = {"title": "Tags", "headers": ["Tag", "Incidents"], "rows": rows, "form": form,
+               "form_title": "Add a tag", "submit": "Add tag"}  # fmt: skip
+    return render(request, "incidents/settings_page.html", context, status=status)
+
+
+@login_required
+def tag_list(request: HttpRequest) -> HttpResponse:
+    """GET: every tag and how many incidents carry it. POST: add a tag."""
+    _settings_guard(request)
+    form = TagForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                directory.tag_create(actor=request.user, name=form.cleaned_data["name"])
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, "Tag added.")
+                return redirect("incidents:tag_list")
+        return _tag_page(request, form, status=400)
+    return _tag_page(request, form)
+
+
+@login_required
+def tag_edit(request: HttpRequest, tag_id: int) -> HttpResponse:
+    """Rename a tag (everywhere it is used)."""
+    _settings_guard(request)
+    tag = Tag.objects.filter(pk=tag_id).first()
+    if tag is None:
+        raise Http404("No such tag.")
+    form = TagForm(request.POST or None, initial={"name": tag.name})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                directory.tag_rename(actor=request.user, tag=tag, name=form.cleaned_data["name"])
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, "Tag renamed.")
+                return redirect("incidents:tag_list")
+        status = 400
+    context = {
+        "title": f"Tag {tag.name}",
+        "rows": None,
+        "form": form,
+        "form_title": "Rename",
+        "submit": "Save",
+    }
+    return render(request, "incidents/settings_page.html", context, status=status)

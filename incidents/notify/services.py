@@ -2,7 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
+
+from incidents.models import Severity, SeverityMailingList
+from incidents.permissions import can_manage_settings
 
 # --- Subscriptions -----------------------------------------------------------------------------------
 
@@ -27,3 +32,30 @@ def subscription_set(
         else:
             Subscription.objects.filter(user=actor, **targets).delete()
     return subscribed
+
+
+# --- Settings: severity mailing lists ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def severity_mailing_list_set(*, actor: Any, severity: str, addresses: str) -> list[str]:
+    """Set the addresses told about every new incident of `severity` (one per line; empty clears the list).
+
+    Team leads and admins only (PermissionDenied). Returns the stored addresses. Raises ValidationError keyed
+    `addresses` naming any address that is not an email address.
+    """
+    if not can_manage_settings(actor):
+        raise PermissionDenied("Only team leads and admins manage mailing lists.")
+    if severity not in Severity.values:
+        raise ValidationError({"severity": "Choose a severity from SEV1 to SEV4."})
+    wanted = [a.strip() for a in (addresses or "").replace(",", "\n").splitlines() if a.strip()]
+    bad = []
+    for address in wanted:
+        try:
+            validate_email(address)
+        except ValidationError:
+            bad.append(address)
+    if bad:
+        raise ValidationError({"addresses": f"Not an email address: {', '.join(bad)}."})
+    SeverityMailingList.objects.update_or_create(severity=severity, defaults={"addresses": "\n".join(wanted)})
+    return wanted

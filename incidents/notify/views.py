@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import Team
+from accounts.services import team_chat_webhook_set
 from incidents.incident import selectors
-from incidents.models import Service
-from incidents.notify.services import subscription_set
-from incidents.permissions import can_subscribe_broadly, subscriptions_visible_to
+from incidents.models import Service, Severity, SeverityMailingList
+from incidents.notify.forms import MailingListsForm, TeamChatForm
+from incidents.notify.services import severity_mailing_list_set, subscription_set
+from incidents.permissions import (
+    can_manage_settings,
+    can_manage_team,
+    can_subscribe_broadly,
+    is_admin,
+    lead_team_ids,
+    subscriptions_visible_to,
+)
 
 
 @login_required
@@ -65,3 +79,84 @@ def incident_subscribe(request: HttpRequest, number: int) -> HttpResponse:
     if request.POST.get("next") == "subscriptions":
         return redirect("incidents:subscriptions")
     return redirect("incidents:detail", number=number)
+
+
+# --- Settings: severity mailing lists and team chat webhooks -----------------------------------------------
+
+
+@login_required
+def mailing_lists(request: HttpRequest) -> HttpResponse:
+    """Team leads and admins set who is emailed about every new incident of each severity."""
+    if not can_manage_settings(request.user):
+        raise Http404("No such page.")
+    stored = {m.severity: m.addresses for m in SeverityMailingList.objects.all()}
+    form = MailingListsForm(request.POST or None, initial=stored)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    for severity in Severity.values:
+                        try:
+                            severity_mailing_list_set(actor=request.user, severity=severity,
+                                                      addresses=form.cleaned_data[severity])  # fmt: skip
+                        except ValidationError as exc:
+                            form.add_error(severity, exc.message_dict.get("addresses", exc.messages))
+                    if form.errors:
+                        raise ValidationError("")
+            except ValidationError:
+                pass
+            else:
+                messages.success(request, "Mailing lists saved.")
+                return redirect("incidents:mailing_lists")
+        status = 400
+    context = {"title": "Severity mailing lists", "intro": "These addresses hear about every new incident of the severity, "
+               "and when one is raised to it.", "rows": None, "form": form, "form_title": "Addresses", "submit": "Save"}  # fmt: skip
+    return render(request, "incidents/settings_page.html", context, status=status)
+
+
+def _chat_teams(user: Any) -> Any:
+    teams = Team.objects.order_by("name")
+    return teams if is_admin(user) else teams.filter(pk__in=lead_team_ids(user))
+
+
+@login_required
+def team_chat_list(request: HttpRequest) -> HttpResponse:
+    """The teams the user leads (admins: all) and whether each has a chat webhook."""
+    if not can_manage_settings(request.user):
+        raise Http404("No such page.")
+    rows = [
+        {
+            "cells": [t.name, "set" if t.chat_webhook_url else "—"],
+            "edit_url": reverse("incidents:team_chat_edit", args=[t.slug]),
+        }  # fmt: skip
+        for t in _chat_teams(request.user)
+    ]
+    context = {"title": "Team chat webhooks", "intro": "Incidents of a team's services are posted to its chat.",
+               "headers": ["Team", "Webhook"], "rows": rows}  # fmt: skip
+    return render(request, "incidents/settings_page.html", context)
+
+
+@login_required
+def team_chat_edit(request: HttpRequest, team_slug: str) -> HttpResponse:
+    """Set or clear one team's chat webhook (its leads and admins)."""
+    team = Team.objects.filter(slug=team_slug).first()
+    if team is None or not (can_manage_settings(request.user) and can_manage_team(request.user, team.pk)):
+        raise Http404("No such team.")
+    form = TeamChatForm(request.POST or None, initial={"chat_webhook_url": team.chat_webhook_url})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                team_chat_webhook_set(
+                    actor=request.user, team=team, url=form.cleaned_data["chat_webhook_url"]
+                )
+            except ValidationError as exc:
+                form.add_error("chat_webhook_url", exc.message_dict.get("chat_webhook_url", exc.messages))
+            else:
+                messages.success(request, f"Chat webhook of {team.name} saved.")
+                return redirect("incidents:team_chat_list")
+        status = 400
+    context = {"title": f"Chat webhook of {team.name}", "rows": None, "form": form, "form_title": "Webhook",
+               "submit": "Save"}  # fmt: skip
+    return render(request, "incidents/settings_page.html", context, status=status)

@@ -84,3 +84,11 @@ def attr_value(obj: object, name: str) -> object:
 def may_declare(user: object) -> bool:
     """Whether `user` may declare incidents (accounts.permissions.can_declare), for showing the button."""
     return can_declare(user)
+
+
+@register.filter
+def may_manage_settings(user: object) -> bool:
+    """Whether `user` may open the settings pages (team leads and admins), for showing the link."""
+    from incidents.permissions import can_manage_settings
+
+    return can_manage_settings(user)

@@ -117,6 +117,18 @@ ACCESS: dict[str, dict[str, str]] = {
     "incidents:postmortem_import": {"GET": "record", "POST": "record"},
     "incidents:factor_add": {"GET": "record", "POST": "record"},
     "incidents:factor_edit": {"GET": "record", "POST": "record"},
+    # Settings pages: team leads and admins (the matrix has no lead persona; leads are tested in their module).
+    "incidents:settings": {"GET": "admin", "POST": "admin"},
+    "incidents:service_list": {"GET": "admin", "POST": "admin"},
+    "incidents:service_edit": {"GET": "admin", "POST": "admin"},
+    "incidents:tag_list": {"GET": "admin", "POST": "admin"},
+    "incidents:tag_edit": {"GET": "admin", "POST": "admin"},
+    "incidents:mailing_lists": {"GET": "admin", "POST": "admin"},
+    "incidents:team_chat_list": {"GET": "admin", "POST": "admin"},
+    "incidents:team_chat_edit": {"GET": "admin", "POST": "admin"},
+    "incidents:integration_list": {"GET": "admin", "POST": "admin"},
+    "incidents:integration_edit": {"GET": "admin", "POST": "admin"},
+    "incidents:integration_rotate": {"POST": "admin"},
 }
 
 
@@ -179,6 +191,8 @@ PARAM_OBJECTS: dict[str, Resolver] = {
     "team_slug": Ref("team", "slug", shared=True),
     "team_id": Ref("team", shared=True),
     "format": Const("json"),
+    "tag_id": Ref("tag", shared=True),
+    "integration_id": Ref("integration", shared=True),
 }
 # (route name, parameter) -> value, for generic names such as `pk` on a plain Django view.
 ROUTE_PARAM_OBJECTS: dict[tuple[str, str], Resolver] = {
@@ -363,9 +377,21 @@ def _build_world() -> World:
     )
     webhook = m.WebhookEndpoint.objects.create(url="https://hooks.example.com/x", secret="s" * 32)
     change = m.ChangeEvent.objects.create(service=service, summary="Deploy 1.2.3")
+    tag = m.Tag.objects.create(name="database")
+    integration = m.AlertIntegration.objects.create(
+        name="prod-alertmanager", kind="alertmanager", team=team, key_hash="1" * 64, key_prefix="hsi_1111"
+    )
     w = World(
         users=users,
-        shared={"service": service, "team": other_team, "token": token, "webhook": webhook, "change": change},
+        shared={
+            "service": service,
+            "team": other_team,
+            "token": token,
+            "webhook": webhook,
+            "change": change,
+            "tag": tag,
+            "integration": integration,
+        },  # fmt: skip
     )
     for variant in INCIDENTS:
         mark = MARKERS[variant]

@@ -1,0 +1,91 @@
+"""Directory writes: services (owned by a team) and tags. Team leads manage their teams' services, admins all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from accounts.models import Team
+from incidents.models import Service, Tag
+from incidents.permissions import can_manage_settings, can_manage_team
+
+
+def _service_errors(name: str, slug: str, exclude: int | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    others = Service.objects.exclude(pk=exclude) if exclude else Service.objects.all()
+    if not name:
+        errors["name"] = "Name the service (for example checkout-api)."
+    elif others.filter(name__iexact=name).exists():
+        errors["name"] = "A service with this name exists already."
+    if not slug:
+        errors["slug"] = "Give a short name of letters, digits and hyphens."
+    elif others.filter(slug=slug).exists():
+        errors["slug"] = "Another service uses this short name."
+    return errors
+
+
+@transaction.atomic
+def service_create(
+    *, actor: Any, name: str, team: Team | None, slug: str = "", description: str = ""
+) -> Service:
+    """Create a service owned by `team`. Leads of that team and admins only (PermissionDenied; a service
+    without a team is for admins). The slug defaults to the slugified name. ValidationError keyed by field."""
+    if not can_manage_team(actor, team.pk if team else None):
+        raise PermissionDenied("Only the owner team's leads and admins add its services.")
+    name = (name or "").strip()
+    slug = slugify(slug or name)
+    errors = _service_errors(name, slug, None)
+    if errors:
+        raise ValidationError(errors)
+    return Service.objects.create(name=name, slug=slug, description=(description or "").strip(), team=team)
+
+
+@transaction.atomic
+def service_update(*, actor: Any, service: Service, name: str, team: Team | None, slug: str,
+                   description: str = "") -> Service:  # fmt: skip
+    """Edit a service; moving it to another team needs the right to manage both teams."""
+    current = Service.objects.select_for_update().get(pk=service.pk)
+    if not (can_manage_team(actor, current.team_id) and can_manage_team(actor, team.pk if team else None)):
+        raise PermissionDenied("Only the owner team's leads and admins edit its services.")
+    name = (name or "").strip()
+    slug = slugify(slug or name)
+    errors = _service_errors(name, slug, current.pk)
+    if errors:
+        raise ValidationError(errors)
+    current.name, current.slug, current.team = name, slug, team
+    current.description = (description or "").strip()
+    current.save()
+    return current
+
+
+def _tag_name(name: str, exclude: int | None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the tag a name."})
+    if len(name) > 50:
+        raise ValidationError({"name": "Keep a tag under 50 characters."})
+    others = Tag.objects.exclude(pk=exclude) if exclude else Tag.objects.all()
+    if others.filter(name__iexact=name).exists():
+        raise ValidationError({"name": "This tag exists already."})
+    return name
+
+
+@transaction.atomic
+def tag_create(*, actor: Any, name: str) -> Tag:
+    """Add a tag. Team leads and admins only (PermissionDenied); ValidationError keyed `name`."""
+    if not can_manage_settings(actor):
+        raise PermissionDenied("Only team leads and admins manage tags.")
+    return Tag.objects.create(name=_tag_name(name, None))
+
+
+@transaction.atomic
+def tag_rename(*, actor: Any, tag: Tag, name: str) -> Tag:
+    """Rename a tag everywhere it is used. Team leads and admins only."""
+    if not can_manage_settings(actor):
+        raise PermissionDenied("Only team leads and admins manage tags.")
+    tag.name = _tag_name(name, tag.pk)
+    tag.save(update_fields=["name"])
+    return tag

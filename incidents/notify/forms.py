@@ -1,0 +1,28 @@
+"""Forms of the notification settings pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from incidents.models import Severity
+
+
+class MailingListsForm(forms.Form):
+    """One textarea of addresses per severity."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for value, label in Severity.choices:
+            self.fields[value] = forms.CharField(
+                label=label, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="One email address per line.",
+            )  # fmt: skip
+
+
+class TeamChatForm(forms.Form):
+    chat_webhook_url = forms.CharField(
+        label="Incoming webhook URL", required=False, max_length=200,
+        help_text="Slack-compatible or Microsoft Teams incoming webhook (https). Empty: no chat messages.",
+    )  # fmt: skip
