@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from accounts.models import User
+from accounts.models import Membership, Team, User
 
 
 class SignInForm(AuthenticationForm):
@@ -44,3 +45,40 @@ class ApiTokenForm(forms.Form):
         initial="read",
         widget=forms.RadioSelect,
     )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code from your authenticator app",
+        max_length=10,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField()
+    team = forms.ModelChoiceField(queryset=Team.objects.none())
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.RESPONDER)
+
+    def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = teams
+
+
+class AcceptInvitationForm(forms.Form):
+    display_name = forms.CharField(max_length=150, required=False, label="Your name")
+    time_zone = forms.ChoiceField(choices=_zone_choices, initial="UTC")
+    password1 = forms.CharField(
+        label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label="Password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", "The two passwords differ.")
+        return data

@@ -77,10 +77,20 @@ class User(AbstractBaseUser, PermissionsMixin):
     deactivated_at = models.DateTimeField(null=True, blank=True)
     # Part of the session hash: bumping it ends every session of the user (accounts.security).
     session_generation = models.PositiveIntegerField(default=0, editable=False)
+    # Two-factor sign-in (accounts.totp): the base32 secret once confirmed, and the last time step used
+    # (a code is accepted once). An admin can require it for a local account.
+    totp_secret = models.CharField(max_length=64, blank=True, editable=False)
+    totp_enabled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    totp_last_step = models.BigIntegerField(default=0, editable=False)
+    totp_required = models.BooleanField(
+        default=False, help_text="The person must set up two-factor sign-in before using Hindsight."
+    )
 
     objects = UserManager()
     # Old password hashes must not pile up in the history table; sign-ins are security events instead.
-    history = HistoricalRecords(excluded_fields=["password", "last_login", "session_generation"])
+    history = HistoricalRecords(
+        excluded_fields=["password", "last_login", "session_generation", "totp_secret", "totp_last_step"]
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -112,6 +122,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         key_salt = "accounts.User.get_session_auth_hash"
         value = f"{self.password}:{self.session_generation}"
         return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
+
+    @property
+    def totp_enabled(self) -> bool:
+        return bool(self.totp_secret and self.totp_enabled_at)
 
     def get_session_auth_hash(self) -> str:
         """Django's session hash, over the password hash and `session_generation`.
@@ -197,6 +211,53 @@ class ApiToken(models.Model):
         return cls.PREFIX + secrets.token_urlsafe(32)
 
 
+class Invitation(models.Model):
+    """An invitation by email to join a team; only the SHA-256 of the link's token is stored."""
+
+    email = models.EmailField()
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=20, choices=Membership.Role.choices, default=Membership.Role.RESPONDER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.team}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class UserSession(models.Model):
+    """One sign-in (a browser or device), for the sessions list on the profile.
+
+    It is live while its Django session exists, has not expired, and was made in the user's current
+    `session_generation` (sign-out everywhere bumps it).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    generation = models.PositiveIntegerField(default=0)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class SecurityEvent(models.Model):
     """A security-relevant event (sign-in, denied access, role change, export, deletion). Kept at least a year."""
 
@@ -212,6 +273,9 @@ class SecurityEvent(models.Model):
         VISIBILITY_CHANGE = "visibility_change", "Visibility change"
         DEACTIVATION = "deactivation", "Deactivation"
         TOKEN = "token", "API token"
+        PASSWORD_RESET = "password_reset", "Password reset"
+        INVITATION = "invitation", "Invitation"
+        TWO_FACTOR = "two_factor", "Two-factor sign-in"
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

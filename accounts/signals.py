@@ -13,7 +13,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from accounts.models import SecurityEvent
-from accounts.security import security_event_record
+from accounts.security import security_event_record, user_session_ended, user_session_record
 
 
 @receiver(user_logged_in, dispatch_uid="hindsight_sign_in")
@@ -48,3 +48,15 @@ def _signed_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
         security_event_record(
             kind=SecurityEvent.Kind.SIGN_OUT, actor=user, target=f"user:{user.pk}", request=request
         )
+
+
+@receiver(user_logged_in, dispatch_uid="hindsight_session_record")
+def _session_started(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        user_session_record(user=user, request=request)
+
+
+@receiver(user_logged_out, dispatch_uid="hindsight_session_ended")
+def _session_ended(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        user_session_ended(session_key=request.session.session_key)

@@ -19,8 +19,10 @@ from accounts.security import (
     csv_rows,
     security_event_csv_rows,
     security_event_record,
+    user_sessions_live,
     user_sign_out_everywhere,
 )
+from accounts.selfservice import two_factor_start
 from accounts.tokens import api_token_create, api_token_revoke, tokens_for
 from incidents.permissions import is_admin
 
@@ -29,6 +31,13 @@ class SignInView(auth_views.LoginView):
     form_class = SignInForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: SignInForm) -> HttpResponse:  # type: ignore[override]
+        """A user with two-factor sign-in on gives the code next; everyone else is signed in now."""
+        user = form.get_user()
+        if user.totp_enabled:
+            return two_factor_start(self.request, user, user.backend, self.get_success_url())
+        return super().form_valid(form)
 
 
 @login_required
@@ -46,6 +55,8 @@ def _profile_context(request: AuthenticatedRequest, form: ProfileForm, **extra: 
         "form": form,
         "tokens": tokens_for(request.user),
         "token_form": ApiTokenForm(),
+        "sessions": user_sessions_live(request.user),
+        "current_session": request.session.session_key,
     }
     context.update(extra)
     return context

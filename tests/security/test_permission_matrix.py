@@ -25,6 +25,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -35,7 +36,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from accounts.models import ApiToken, Membership, Team
+from accounts.models import ApiToken, Invitation, Membership, Team
 from incidents import models as m
 from tests.factories import (
     ActionItemFactory,
@@ -77,6 +78,15 @@ CAPABLE: dict[str, set[str]] = {
 # Routes that anonymous visitors may reach.
 # The OpenAPI schema and its Swagger UI page describe endpoints and hold no data (Hindsight is open source).
 PUBLIC_ROUTES = {"accounts:login", "accounts:logout", "api:docs", "api:schema"}
+# Signed-out self-service: password reset, the two-factor code step and the invitation link.
+PUBLIC_ROUTES |= {
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+    "accounts:login_code",
+    "accounts:invitation_open",
+}
 # Namespaces with their own, separately tested guard (Django's admin requires is_staff).
 EXCLUDED_NAMESPACES = {"admin"}
 
@@ -129,6 +139,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "incidents:integration_list": {"GET": "admin", "POST": "admin"},
     "incidents:integration_edit": {"GET": "admin", "POST": "admin"},
     "incidents:integration_rotate": {"POST": "admin"},
+    "accounts:invitations": {"GET": "admin", "POST": "admin"},
+    "accounts:invitation_withdraw": {"POST": "admin"},
 }
 
 
@@ -198,6 +210,11 @@ PARAM_OBJECTS: dict[str, Resolver] = {
 ROUTE_PARAM_OBJECTS: dict[tuple[str, str], Resolver] = {
     ("accounts:token_revoke", "pk"): Ref("token", shared=True),
     ("incidents:insights_csv", "figure"): Const("incidents"),
+    ("accounts:password_reset_confirm", "uidb64"): Const("MQ"),
+    ("accounts:password_reset_confirm", "token"): Const("set-password"),
+    ("accounts:invitation_open", "token"): Const("no-such-invitation"),
+    ("accounts:invitation_withdraw", "pk"): Ref("invitation", shared=True),
+    ("accounts:session_end", "session_id"): Const(987654),
 }
 # Which world object a model's `pk`/lookup parameter means (DRF viewsets and Django generic views).
 MODEL_OBJECTS: dict[type, str] = {
@@ -378,6 +395,12 @@ def _build_world() -> World:
     webhook = m.WebhookEndpoint.objects.create(url="https://hooks.example.com/x", secret="s" * 32)
     change = m.ChangeEvent.objects.create(service=service, summary="Deploy 1.2.3")
     tag = m.Tag.objects.create(name="database")
+    invitation = Invitation.objects.create(
+        email="invitee@example.com",
+        team=other_team,
+        token_hash="2" * 64,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
     integration = m.AlertIntegration.objects.create(
         name="prod-alertmanager", kind="alertmanager", team=team, key_hash="1" * 64, key_prefix="hsi_1111"
     )
@@ -391,7 +414,8 @@ def _build_world() -> World:
             "change": change,
             "tag": tag,
             "integration": integration,
-        },  # fmt: skip
+            "invitation": invitation,
+        },
     )
     for variant in INCIDENTS:
         mark = MARKERS[variant]
