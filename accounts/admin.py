@@ -9,7 +9,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.http import AuthenticatedRequest
-from accounts.models import ApiToken, Membership, SecurityEvent, Team, User
+from accounts.models import ApiToken, Membership, SecurityEvent, SsoGroupMapping, Team, User
 from accounts.security import csv_rows, current_request, security_event_csv_rows, security_event_record
 from accounts.services import user_deactivate
 
@@ -67,6 +67,7 @@ class UserAdmin(MembershipAuditMixin, BaseUserAdmin, SimpleHistoryAdmin):
         ("Profile", {"fields": ("display_name", "time_zone")}),
         ("Digest", {"fields": ("digest_enabled", "digest_weekday", "digest_hour")}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Two-factor sign-in", {"fields": ("totp_required",)}),
         ("Dates", {"fields": ("last_login", "date_joined", "deactivated_at")}),
     )
     add_fieldsets = (
@@ -148,3 +149,12 @@ class SecurityEventAdmin(admin.ModelAdmin):
         )
         response["Content-Disposition"] = 'attachment; filename="security-events.csv"'
         return response
+
+
+@admin.register(SsoGroupMapping)
+class SsoGroupMappingAdmin(admin.ModelAdmin):
+    """The table that turns the identity provider's groups into team roles and admin rights."""
+
+    list_display = ["group", "team", "role", "grants_admin"]
+    list_filter = ["team", "grants_admin"]
+    search_fields = ["group"]

@@ -173,6 +173,8 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.RESPONDER)
+    # Made from the identity provider's groups (accounts.sso): removed when the groups no longer give it.
+    from_sso = models.BooleanField(default=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -209,6 +211,27 @@ class ApiToken(models.Model):
     @classmethod
     def generate_key(cls) -> str:
         return cls.PREFIX + secrets.token_urlsafe(32)
+
+
+class SsoGroupMapping(models.Model):
+    """What a group in the identity provider's `groups` claim gives at sign-in: a team role, admin, or both.
+
+    Edited by admins. At each single sign-on the user's memberships made from groups are set to what their
+    groups give now (a user removed from a group loses the team), and, when any row grants admin, the
+    user is an admin exactly when one of their groups grants it.
+    """
+
+    group = models.CharField(max_length=200, help_text="The group's name as the provider sends it.")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="sso_groups")
+    role = models.CharField(max_length=20, choices=Membership.Role.choices, default=Membership.Role.RESPONDER)
+    grants_admin = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["group"]
+        constraints = [models.UniqueConstraint(fields=["group", "team"], name="unique_sso_group_team")]
+
+    def __str__(self) -> str:
+        return f"{self.group} → {self.team or ''} {self.role if self.team else ''}{' admin' if self.grants_admin else ''}"
 
 
 class Invitation(models.Model):

@@ -160,7 +160,7 @@ def user_session_ended(*, session_key: str | None) -> None:
         )
 
 
-def user_sessions_live(user: User) -> list[Any]:
+def user_sessions_live(user: Any) -> list[Any]:
     """The user's sessions that still work, newest first (two queries)."""
     rows = list(
         UserSession.objects.filter(user=user, ended_at__isnull=True, generation=user.session_generation)

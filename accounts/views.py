@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -23,6 +25,7 @@ from accounts.security import (
     user_sign_out_everywhere,
 )
 from accounts.selfservice import two_factor_start
+from accounts.sso import sso_enabled
 from accounts.tokens import api_token_create, api_token_revoke, tokens_for
 from incidents.permissions import is_admin
 
@@ -31,6 +34,21 @@ class SignInView(auth_views.LoginView):
     form_class = SignInForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(
+            sso_enabled=sso_enabled(),
+            sso_name=settings.OIDC_PROVIDER_NAME,
+            local_sign_in=settings.LOCAL_SIGN_IN,
+            sso_failed=self.request.GET.get("sso") == "failed",
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.LOCAL_SIGN_IN:
+            return HttpResponseBadRequest("Sign-in with a password is switched off: use single sign-on.")
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: SignInForm) -> HttpResponse:  # type: ignore[override]
         """A user with two-factor sign-in on gives the code next; everyone else is signed in now."""

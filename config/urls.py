@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import sso
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("oidc/authenticate/", sso.sso_start, name="sso_start"),
+    path("oidc/callback/", sso.sso_callback, name="sso_callback"),
     path("api/", include("incidents.api.urls")),
     path("", include("incidents.urls")),
 ]

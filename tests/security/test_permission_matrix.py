@@ -86,6 +86,8 @@ PUBLIC_ROUTES |= {
     "accounts:password_reset_complete",
     "accounts:login_code",
     "accounts:invitation_open",
+    "sso_start",
+    "sso_callback",
 }
 # Namespaces with their own, separately tested guard (Django's admin requires is_staff).
 EXCLUDED_NAMESPACES = {"admin"}
