@@ -223,7 +223,8 @@ def _clamp(when: datetime | None, now: datetime) -> datetime:
 
 def _open_group(integration: AlertIntegration, key: str) -> AlertGroup | None:
     group = (
-        AlertGroup.objects.select_for_update()
+        # Lock the group row only: PostgreSQL refuses FOR UPDATE on the nullable side of the incident join.
+        AlertGroup.objects.select_for_update(of=("self",))
         .select_related("incident")
         .filter(integration=integration, group_key=key, is_open=True)
         .first()
