@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from incidents.markdown import render_markdown
-from incidents.permissions import can_declare
+from incidents.permissions import can_declare, can_manage_settings
 
 register = template.Library()
 
@@ -89,6 +89,4 @@ def may_declare(user: object) -> bool:
 @register.filter
 def may_manage_settings(user: object) -> bool:
     """Whether `user` may open the settings pages (team leads and admins), for showing the link."""
-    from incidents.permissions import can_manage_settings
-
     return can_manage_settings(user)
