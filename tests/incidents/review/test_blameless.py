@@ -1,97 +1,272 @@
-"""The blameless-language check on a labelled corpus: recall on blaming text, false positives on neutral text.
+"""The blameless-language check: each part on its own, then the labelled corpora.
 
-Run `pytest tests/incidents/test_blameless_corpus.py -s` to see the figures.
+`blameless_sentences.json` is split once into a tuning half and a validation half (by sha256 of the
+sentence); the rules were tuned on the tuning half only. The figures per half and per kind are printed by
+`pytest tests/incidents/review/test_blameless.py -s` (and by `make bench`); the validation half must give
+recall >= 90% and false positives <= 10%. The older corpus in `blameless_corpus.py` is a third set.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
+from collections import Counter
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from incidents.review.blameless import check_text, names_from_users
+from incidents.review.blameless.explain import LABELS
 from tests.incidents.review.blameless_corpus import BLAME, CORPUS, NAMES, NEUTRAL
 
 RECALL_AT_LEAST = 0.90
 FALSE_POSITIVES_AT_MOST = 0.10
 NAMES_IN_SYSTEM = names_from_users([SimpleNamespace(display_name=n) for n in NAMES])
+SENTENCES = json.loads((Path(__file__).parent / "blameless_sentences.json").read_text(encoding="utf-8"))[
+    "sentences"
+]
 
 
-def _figures(rows):
-    blaming = [s for s, label, _ in rows if label == BLAME]
-    neutral = [s for s, label, _ in rows if label == NEUTRAL]
+def rules(text: str, names: list[str] | None = None) -> set[str]:
+    return {f.rule for f in check_text(text, names=names or [])}
+
+
+def figures(rows: list[dict]) -> dict:
+    """Recall and false-positive rate over `rows`, overall and per kind, with the sentences it gets wrong."""
+    per: dict[str, list[int]] = {}
+    wrong: list[dict] = []
+    for row in rows:
+        flagged = bool(check_text(row["text"]))
+        tally = per.setdefault(("blaming " if row["blaming"] else "neutral ") + row["kind"], [0, 0])
+        tally[0] += 1
+        tally[1] += flagged == row["blaming"]
+        if flagged != row["blaming"]:
+            wrong.append(row)
+    blaming = [r for r in rows if r["blaming"]]
+    neutral = [r for r in rows if not r["blaming"]]
+    missed = [r for r in wrong if r["blaming"]]
+    false_pos = [r for r in wrong if not r["blaming"]]
+    return {
+        "recall": (len(blaming) - len(missed)) / len(blaming),
+        "false_positives": len(false_pos) / len(neutral),
+        "blaming": len(blaming),
+        "neutral": len(neutral),
+        "per_kind": per,
+        "wrong": wrong,
+    }
+
+
+def report(name: str, f: dict) -> str:
+    lines = [
+        f"{name}: recall {f['recall']:.1%} of {f['blaming']} blaming, "
+        f"false positives {f['false_positives']:.1%} of {f['neutral']} neutral"
+    ]
+    lines += [f"    {k:34} {ok}/{n} right" for k, (n, ok) in sorted(f["per_kind"].items())]
+    lines += [
+        f"    wrong ({'missed' if r['blaming'] else 'false positive'}): {r['text']}" for r in f["wrong"]
+    ]
+    return "\n".join(lines)
+
+
+# --- the corpus itself ------------------------------------------------------------------------------------
+
+
+def test_the_corpus_is_big_balanced_tagged_and_split_once_by_hash():
+    assert len(SENTENCES) >= 400
+    counts = Counter(r["blaming"] for r in SENTENCES)
+    assert abs(counts[True] - counts[False]) <= len(SENTENCES) * 0.02
+    assert all(r["kind"] for r in SENTENCES)
+    assert len({r["text"] for r in SENTENCES}) == len(SENTENCES)
+    for r in SENTENCES:  # nobody moved a sentence from one half to the other
+        expected = "tune" if int(hashlib.sha256(r["text"].encode()).hexdigest(), 16) % 2 == 0 else "validate"
+        assert r["half"] == expected, r["text"]
+
+
+def test_validation_half_meets_the_targets_and_both_halves_are_reported():
+    tune = figures([r for r in SENTENCES if r["half"] == "tune"])
+    validate = figures([r for r in SENTENCES if r["half"] == "validate"])
+    print("\n" + report("tuning half", tune) + "\n" + report("validation half", validate))
+    assert validate["recall"] >= RECALL_AT_LEAST
+    assert validate["false_positives"] <= FALSE_POSITIVES_AT_MOST
+
+
+def test_the_older_corpus_still_meets_the_thresholds():
+    blaming = [s for s, label, _ in CORPUS if label == BLAME]
+    neutral = [s for s, label, _ in CORPUS if label == NEUTRAL]
     caught = [s for s in blaming if check_text(s, names=NAMES_IN_SYSTEM)]
     flagged = [s for s in neutral if check_text(s, names=NAMES_IN_SYSTEM)]
-    return blaming, neutral, caught, flagged
-
-
-def test_corpus_is_big_enough_and_balanced():
-    blaming, neutral, _, _ = _figures(CORPUS)
-    assert len(CORPUS) >= 60
-    assert len(blaming) == len(neutral)
-    assert sum(1 for _, _, src in CORPUS if src and src != "held-out") >= 20
-
-
-def test_recall_and_false_positive_rate_meet_the_thresholds():
-    blaming, neutral, caught, flagged = _figures(CORPUS)
-    recall = len(caught) / len(blaming)
-    fp_rate = len(flagged) / len(neutral)
-    held = [row for row in CORPUS if row[2] == "held-out"]
-    hb, hn, hc, hf = _figures(held)
     print(
-        f"\nblameless check on {len(CORPUS)} sentences: recall {len(caught)}/{len(blaming)} = {recall:.1%}, "
-        f"false positives {len(flagged)}/{len(neutral)} = {fp_rate:.1%}"
-        f"\n  held-out subset: recall {len(hc)}/{len(hb)}, false positives {len(hf)}/{len(hn)}"
+        f"\nolder corpus: recall {len(caught)}/{len(blaming)}, false positives {len(flagged)}/{len(neutral)}"
     )
-    for s in sorted(set(blaming) - set(caught)):
-        print(f"  missed: {s}")
-    for s in flagged:
-        print(f"  false positive: {s}")
-    assert recall >= RECALL_AT_LEAST
-    assert fp_rate <= FALSE_POSITIVES_AT_MOST
+    assert len(caught) / len(blaming) >= RECALL_AT_LEAST
+    assert len(flagged) / len(neutral) <= FALSE_POSITIVES_AT_MOST
+
+
+def test_a_sentence_takes_well_under_20_ms():
+    check_text("warm up the name lists")
+    texts = [r["text"] for r in SENTENCES]
+    start = time.perf_counter()
+    for t in texts:
+        check_text(t)
+    assert (time.perf_counter() - start) / len(texts) < 0.020
+
+
+# --- person mentions -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Priya forgot to renew the certificate.",  # a given name from the names dataset
+        "Nguyen forgot to renew the certificate.",  # a surname
+        "The intern forgot to renew the certificate.",  # a role
+        "The on-call engineer forgot to renew the certificate.",
+        "The payments team forgot to renew the certificate.",  # a team
+        "QA forgot to renew the certificate.",
+        "She forgot to renew the certificate.",  # a pronoun
+        "Nobody bothered to renew the certificate.",
+        "Will forgot to renew the certificate.",  # a name that is also a word, as a subject
+    ],
+)
+def test_person_mentions_as_subject_of_a_failure(text):
+    assert "person_subject" in rules(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The renewal job forgot nothing: the certificate was renewed on time.",
+        "Will the renewal job renew the certificate in time?",  # "Will" as a verb
+        "Mark each renewal as done in the channel.",  # "Mark" as a verb
+        "In May the renewal job failed to renew the certificate.",  # "May" after a preposition
+        "The grant of admin rights broke nothing.",  # "grant" after a determiner
+        "Cassandra failed to compact the SSTables.",  # a product with a person's name
+        "Jenkins skipped the integration suite.",
+    ],
+)
+def test_names_that_are_words_or_products_need_the_structure(text):
+    assert "person_subject" not in rules(text)
+
+
+def test_a_product_name_is_a_person_when_only_a_person_could_have_done_it():
+    assert "person_subject" in rules("Ray forgot to remove the debug flag.")
+    assert "person_subject" not in rules("Ray failed to schedule the tasks on GPU nodes.")
+
+
+def test_users_of_the_installation_are_people_even_when_their_name_is_unusual():
+    names = ["Zorblat Quux"]
+    assert "person_subject" in rules("Zorblat deleted the production bucket.", names)
+    assert "person_subject" not in rules("Zorblat deleted the production bucket.")
+
+
+def test_possessives_make_the_owner_the_cause():
+    assert rules("Sam's mistake caused the outage.") & {"fault", "person_subject"}
+    assert "person_subject" in rules("Priya's change broke the login flow.")
+    assert "fault" in rules("His carelessness cost us four hours.") | rules("It was his fault.")
+    assert rules("One person's knowledge of the billing system was all we had.") == set()
+    assert rules("The tool's error messages did not name the environment.") == set()
+
+
+# --- failure predicates: active, omission, passive ------------------------------------------------------
+
+
+def test_failure_predicates_are_tied_to_the_person_in_the_same_clause():
+    assert "person_subject" in rules("Chen pushed the migration without testing it.")
+    assert "person_subject" in rules("Okafor did not escalate the page.")
+    assert "person_subject" in rules(
+        "Bob was tired and failed to follow the runbook."
+    )  # the subject carries over
+    # The failure belongs to the system in its own clause.
+    assert rules("The engineer ran the cleanup script, which deleted more rows than expected.") == set()
+    assert rules("Kenji restarted the worker because the health check failed to detect it.") == set()
+
+
+def test_passives_with_a_person_agent_and_passives_that_imply_one():
+    assert "passive_blame" in rules("The alert was ignored by the on-call engineer.")
+    assert "passive_blame" in rules("The runbook was not followed.")
+    assert rules("The alert was suppressed by the maintenance window.") == set()
+    assert rules("The migration step was skipped because the pipeline cached the result.") == set()
+
+
+def test_what_people_knew_at_the_time_is_not_an_omission():
+    assert rules("The responders did not know the flag was shared.") == set()
+    assert rules("We did not know that billing read this flag.") == set()
+
+
+# --- judgement, hindsight, counterfactuals, human error, trust, sarcasm ---------------------------------
 
 
 @pytest.mark.parametrize(
     ("text", "rule"),
     [
-        ("The intern forgot to renew the certificate.", "person_subject"),
-        ("The new engineer ignored the alert.", "person_subject"),
+        ("A careless change.", "judgement"),
+        ("That was negligent.", "judgement"),
+        ("The engineer was not paying attention.", "person_subject"),
         ("It was human error.", "human_error"),
-        ("A careless change.", "careless"),
-        ("That was negligent.", "negligent"),
-        ("We should have waited.", "should_have"),
-        ("They failed to page the DBA.", "failed_to"),
-        ("Obviously the disk was full.", "obviously"),
-        ("You simply restart it.", "simply"),
-        ("Just roll it back.", "just"),
+        ("The cause was operator error.", "human_error"),
+        ("Obviously the disk was full.", "hindsight"),
+        ("It was clear that the backups were broken.", "hindsight"),
+        ("We should have waited.", "counterfactual"),
+        ("The intern should have checked the replica lag.", "counterfactual"),
         ("If only we had a second replica.", "counterfactual"),
         ("Had they checked the prompt, nothing would be lost.", "counterfactual"),
-        ("It was clear that the backups were broken.", "hindsight"),
+        ("If the DBA had taken a backup, we would have lost nothing.", "counterfactual"),
+        ("Any competent engineer would have spotted the typo.", "counterfactual"),
+        ("You simply restart it.", "minimiser"),
+        ("Just roll it back.", "minimiser"),
+        ("We can no longer trust Dave with production access.", "trust"),
+        ("Kevin lacks the experience to deploy alone.", "trust"),
+        ("Nice work breaking prod on a Friday, Kevin.", "sarcasm"),
+        ("Apparently reading the runbook is optional.", "sarcasm"),
+        ("Why didn't Tom check the replica lag?", "person_subject"),
     ],
 )
-def test_each_rule_fires_on_its_phrase(text, rule):
-    assert rule in {f.rule for f in check_text(text)}
+def test_each_part_fires_on_its_pattern(text, rule):
+    assert rule in rules(text)
 
 
-def test_a_user_name_as_subject_is_flagged_but_not_as_an_actor():
-    names = ["Priya Nair", "Priya"]
-    assert [f.rule for f in check_text("Priya deleted the wrong directory.", names=names)] == [
-        "person_subject"
-    ]
-    assert check_text("Priya paged the database team at 22:00.", names=names) == []
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The validation step should have rejected the empty host list.",  # a counterfactual about a system
+        "If the deploy tool had required confirmation, the command would not have reached every region.",
+        "What would have helped the responder notice the lag sooner?",  # a review question
+        "Why did the pipeline let an untested migration through?",
+        "We learned that the runbook assumed a single region.",
+        "Human factors such as fatigue and alert noise made the signal hard to see.",
+        "The circuit breaker opened after five failures, as designed.",
+        "Thanks to the retry queue, no data was lost.",
+        "git blame showed the line was unchanged since 2019.",
+        "Just after 23:00 the replica stopped.",
+        "The backup job failed to upload its archive.",
+        "Priya paged the database team at 22:00.",
+    ],
+)
+def test_the_neutral_side_is_left_alone(text):
+    assert rules(text) == set()
 
 
-def test_finding_has_span_reason_and_suggestion():
+# --- findings that teach --------------------------------------------------------------------------------
+
+
+def test_a_finding_names_the_words_explains_in_plain_language_and_rewords_from_the_sentence():
     text = "After the deploy, the intern forgot to restart the worker."
     (finding,) = check_text(text)
     assert text[finding.start : finding.end] == finding.text == "the intern forgot"
-    assert finding.reason
-    assert "system" in finding.suggestion or "the " in finding.suggestion
+    assert all(text[a:b] in finding.text for a, b in finding.spans)
+    assert finding.label == LABELS[finding.rule]
+    assert finding.rule not in finding.reason
+    assert "_" not in finding.reason
+    assert "worker" in finding.suggestion
+    assert "intern" not in finding.suggestion
 
 
-def test_time_and_system_uses_are_not_flagged():
-    assert check_text("Just after 23:00 the replica stopped.") == []
-    assert check_text("The backup job failed to upload its archive.") == []
+def test_the_issue_example_is_reworded_toward_the_system():
+    findings = check_text("Sam's mistake caused the outage.")
+    assert any(f.suggestion.startswith('"What in the system let this change') for f in findings)
+    assert all("Sam" not in f.suggestion for f in findings)
 
 
 def test_ordinary_first_words_of_display_names_are_not_names():
@@ -102,3 +277,11 @@ def test_ordinary_first_words_of_display_names_are_not_names():
     assert "Mei" in names
     assert check_text("The deploy broke the login page.", names=names) == []
     assert [f.rule for f in check_text("Mei broke the login page.", names=names)] == ["person_subject"]
+
+
+def test_a_user_name_as_subject_is_flagged_but_not_as_an_actor():
+    names = ["Priya Nair", "Priya"]
+    assert [f.rule for f in check_text("Priya deleted the wrong directory.", names=names)] == [
+        "person_subject"
+    ]
+    assert check_text("Priya paged the database team at 22:00.", names=names) == []

@@ -115,7 +115,7 @@ def test_preview_renders_markdown_and_flags_blame(client_for, responder, pm, inc
     assert "<strong>Bold</strong>" in body
     assert "<script>" not in body
     assert "person_subject" in body
-    assert "the deploy tool allowed" in body
+    assert "what in the process would have prompted it" in body  # the rewording
 
 
 def test_preview_of_an_unknown_section_is_a_400(client_for, responder, pm, incident):

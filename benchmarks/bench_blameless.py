@@ -1,0 +1,67 @@
+"""The blameless check on its labelled corpus: recall and false positives on the tuning half and on the
+validation half (the issue's targets apply to the validation half: recall >= 90%, false positives <= 10%),
+per kind of sentence, and the time per sentence (target < 20 ms on one core).
+"""
+
+from __future__ import annotations
+
+import time
+
+
+def _rows() -> list[dict]:
+    from tests.incidents.review.test_blameless import SENTENCES, figures
+
+    rows: list[dict] = []
+    for half in ("tune", "validate"):
+        f = figures([r for r in SENTENCES if r["half"] == half])
+        graded = half == "validate"
+        rows.append(
+            {
+                "name": f"blameless recall, {half} half ({f['blaming']} blaming)",
+                "unit": "%",
+                "value": round(f["recall"] * 100, 1),
+                "target": ">= 90" if graded else None,
+                "ok": f["recall"] >= 0.9 if graded else None,
+            }
+        )
+        rows.append(
+            {
+                "name": f"blameless false positives, {half} half ({f['neutral']} neutral)",
+                "unit": "%",
+                "value": round(f["false_positives"] * 100, 1),
+                "target": "<= 10" if graded else None,
+                "ok": f["false_positives"] <= 0.1 if graded else None,
+            }
+        )
+        for kind, (n, right) in sorted(f["per_kind"].items()):
+            rows.append({"name": f"  {half}: {kind}", "unit": "right", "value": f"{right}/{n}"})
+        for r in f["wrong"]:
+            rows.append(
+                {
+                    "name": f"  {half} wrong: {r['text'][:70]}",
+                    "value": "missed" if r["blaming"] else "flagged",
+                }
+            )
+    return rows
+
+
+def _speed() -> dict:
+    from incidents.review.blameless import check_text
+    from tests.incidents.review.test_blameless import SENTENCES
+
+    check_text("warm up the name lists")
+    start = time.perf_counter()
+    for r in SENTENCES:
+        check_text(r["text"])
+    ms = (time.perf_counter() - start) / len(SENTENCES) * 1000
+    return {
+        "name": f"blameless check per sentence ({len(SENTENCES)} sentences)",
+        "unit": "ms",
+        "value": round(ms, 3),
+        "target": "< 20",
+        "ok": ms < 20,
+    }
+
+
+def run(ctx) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [*_rows(), _speed()]

@@ -1,0 +1,113 @@
+"""The blameless-language check: rules over sentence structure, no network, no model.
+
+A sentence blames when it makes a person the cause of the failure, or judges a person's attention,
+competence or choice with hindsight. The check finds the parts that say so (`parts.py`: person mentions in
+`parse.py` and `names.py`, failure predicates tied to that person in the same clause, passives, judgement,
+hindsight, counterfactuals, "human error", trust and competence, sarcasm; the vocabulary in `lexicon.py`) and
+turns each into a `Finding` that teaches (`explain.py`): the words, why they read as blame, and a rewording
+toward the system built from the sentence.
+
+Measured on `tests/incidents/review/blameless_sentences.json` (tuning and validation halves): run
+`pytest tests/incidents/review/test_blameless.py -s` or `make bench`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from incidents.review.blameless import explain, parts
+from incidents.review.blameless.names import NOT_NAMES, general_names, names_from_users, system_names
+from incidents.review.blameless.parse import Names
+
+__all__ = ["NOT_NAMES", "Finding", "check_sections", "check_text", "names_from_users", "system_names"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One flagged passage. `start`/`end` index into the checked text (Python slice, end exclusive).
+
+    `rule` is a stable key (used to remember dismissals); people see `label`, `reason` and `suggestion`.
+    `spans` are the words to highlight (the person and the predicate, say), inside start..end.
+    """
+
+    start: int
+    end: int
+    rule: str
+    text: str
+    reason: str
+    suggestion: str
+    section: str = ""
+    dismissed: bool = field(default=False, compare=False)
+    label: str = ""
+    spans: tuple[tuple[int, int], ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "rule": self.rule,
+            "label": self.label,
+            "text": self.text,
+            "reason": self.reason,
+            "suggestion": self.suggestion,
+            "section": self.section,
+            "dismissed": self.dismissed,
+            "spans": [list(s) for s in self.spans],
+        }
+
+
+def _names(names: Iterable[str]) -> Names:
+    users: set[str] = set()
+    for n in names:
+        n = (n or "").strip()
+        if len(n) >= 2 and n[0].isupper():
+            users.update(w.strip("(),.") for w in n.split() if w[:1].isupper() and w not in NOT_NAMES)
+    return Names(frozenset(users), general_names())
+
+
+def check_text(text: str, *, names: Iterable[str] = (), section: str = "") -> list[Finding]:
+    """Check `text` (Markdown) and return findings ordered by position.
+
+    `names` are the installation's users (display names); names in general are known already. One finding
+    per rule and passage: a rule matching overlapping words twice is reported once; different rules on the
+    same words are all kept, so the writer sees each reason. Deterministic.
+    """
+    if not text:
+        return []
+    hits = parts.find(text, _names(names))
+    out: list[Finding] = []
+    last_end: dict[str, int] = {}
+    for hit in hits:
+        if hit.start < last_end.get(hit.rule, -1):
+            continue
+        last_end[hit.rule] = hit.end
+        out.append(
+            Finding(
+                start=hit.start,
+                end=hit.end,
+                rule=hit.rule,
+                text=text[hit.start : hit.end],
+                reason=explain.reason(hit),
+                suggestion=explain.suggestion(hit),
+                section=section,
+                label=explain.LABELS[hit.rule],
+                spans=tuple(sorted(set(hit.spans))),
+            )
+        )
+    return out
+
+
+def check_sections(
+    sections: dict[str, str], *, names: Iterable[str] = (), dismissed: Iterable[tuple[str, str, str]] = ()
+) -> list[Finding]:
+    """Check every section. `dismissed` holds (section, rule, text lowercased) triples already dismissed."""
+    gone = {(s, r, t.lower()) for s, r, t in dismissed}
+    names = list(names)
+    out: list[Finding] = []
+    for key, body in sections.items():
+        for f in check_text(body or "", names=names, section=key):
+            if (key, f.rule, f.text.lower()) in gone:
+                f = Finding(**{**f.__dict__, "dismissed": True})
+            out.append(f)
+    return out

@@ -1,0 +1,360 @@
+"""Findings that teach: a plain-language reason for each part, and a system-focused rewording built from the
+sentence (its object, its verb), so the writer sees what to say instead and not only what to avoid.
+"""
+
+from __future__ import annotations
+
+import re
+
+from incidents.review.blameless.parts import Hit
+
+LABELS = {
+    "person_subject": "A person as the cause",
+    "passive_blame": "Blame without a name",
+    "fault": "Fault pinned on someone",
+    "judgement": "A judgement of a person",
+    "human_error": '"Human error" as the cause',
+    "hindsight": "Hindsight",
+    "counterfactual": "What someone should have done",
+    "minimiser": "A word that makes it sound trivial",
+    "trust": "A remark on trust or competence",
+    "sarcasm": "Sarcasm",
+}
+
+_IRREGULAR = {
+    "forgot": "forget",
+    "broke": "break",
+    "took": "take",
+    "ran": "run",
+    "made": "make",
+    "left": "leave",
+    "let": "let",
+    "lost": "lose",
+    "gave": "give",
+    "wrote": "write",
+    "sent": "send",
+    "put": "put",
+    "set": "set",
+    "kept": "keep",
+    "began": "begin",
+    "brought": "bring",
+    "caught": "catch",
+    "chose": "choose",
+    "misread": "misread",
+    "mistook": "mistake",
+    "overrode": "override",
+    "blew": "blow",
+    "slept": "sleep",
+    "did": "do",
+    "had": "have",
+    "was": "be",
+    "were": "be",
+    "went": "go",
+    "got": "get",
+    "read": "read",
+}
+_PARTICIPLE = {
+    "break": "broken",
+    "take": "taken",
+    "run": "run",
+    "make": "made",
+    "leave": "left",
+    "let": "let",
+    "lose": "lost",
+    "give": "given",
+    "write": "written",
+    "send": "sent",
+    "put": "put",
+    "set": "set",
+    "keep": "kept",
+    "begin": "begun",
+    "bring": "brought",
+    "catch": "caught",
+    "choose": "chosen",
+    "read": "read",
+    "forget": "forgotten",
+    "do": "done",
+    "have": "had",
+    "be": "been",
+    "go": "gone",
+    "get": "got",
+    "drive": "driven",
+    "see": "seen",
+    "know": "known",
+    "tell": "told",
+    "pay": "paid",
+}
+
+
+def base_form(verb: str) -> str:
+    """ "caused" -> "cause", "dropped" -> "drop", "broke" -> "break" (good enough for a suggestion)."""
+    v = verb.lower()
+    if v in _IRREGULAR:
+        return _IRREGULAR[v]
+    if v.endswith("ied"):
+        return v[:-3] + "y"
+    if v.endswith("ed"):
+        stem = v[:-2]
+        if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "ls":
+            return stem[:-1]
+        if (
+            stem.endswith(
+                (
+                    "at",
+                    "ut",
+                    "iz",
+                    "is",
+                    "ov",
+                    "ir",
+                    "ur",
+                    "ag",
+                    "ok",
+                    "as",
+                    "id",
+                    "ig",
+                    "in",
+                    "uc",
+                    "ip",
+                    "ap",
+                    "ys",
+                    "ur",
+                    "av",
+                )
+            )
+            or stem[-1] in "cv"
+        ):
+            return stem + "e"
+        if v.endswith(("ced", "sed", "zed", "ved", "ted", "ged", "ped", "ked", "red")) and not stem.endswith(
+            ("ck", "ss", "rt", "st", "ct", "nt", "lt", "pt", "ft", "xt", "rk", "sk", "lk", "nk", "rn")
+        ):
+            return stem + "e" if not stem.endswith(("ee", "ew")) else stem
+        return stem
+    if v.endswith("es") and v[:-2].endswith(("sh", "ch", "ss", "x")):
+        return v[:-2]
+    if v.endswith("s") and not v.endswith("ss"):
+        return v[:-1]
+    return v
+
+
+def participle(verb: str) -> str:
+    """ "check" -> "checked", "run" -> "run", "stop" -> "stopped" (regular -ed otherwise)."""
+    v = base_form(verb)
+    if v in _PARTICIPLE:
+        return _PARTICIPLE[v]
+    if v.endswith("e"):
+        return v + "d"
+    if v.endswith("y") and len(v) > 2 and v[-2] not in "aeiou":
+        return v[:-1] + "ied"
+    if len(v) <= 4 and len(v) >= 3 and v[-1] not in "aeiouwxy" and v[-2] in "aeiou" and v[-3] not in "aeiou":
+        return v + v[-1] + "ed"
+    return v + "ed"
+
+
+_LEAD = re.compile(r"^(?:to|not|never|even|just|simply|properly|actually|have|'ve|had|been|be)\s+", re.I)
+_TRAIL = re.compile(r"\s+(?:even|just|then|again|when|and|but|or|so|because|anyway)$", re.I)
+_ARTICLE = re.compile(r"^(?:a|an|the|our|their|his|her|my|that|this)\s+", re.I)
+
+
+def _clean(rest: str) -> str:
+    rest = rest.strip()
+    for _ in range(3):
+        rest = _LEAD.sub("", rest)
+    for _ in range(2):
+        rest = _TRAIL.sub("", rest)
+    return rest.strip(" ,.;:!?")
+
+
+def _verb_object(rest: str) -> tuple[str, str]:
+    """Split "renew the TLS certificate before it expired" into ("renew", "the TLS certificate before ...")."""
+    words = _clean(rest).split()
+    if not words:
+        return "", ""
+    return words[0], " ".join(words[1:])
+
+
+def _object_np(phrase: str) -> str:
+    """The noun phrase at the start of `phrase`: "the replica lag before promoting" -> "the replica lag"."""
+    out = []
+    for w in phrase.split():
+        if w.lower() in {
+            "before",
+            "after",
+            "when",
+            "while",
+            "because",
+            "during",
+            "for",
+            "on",
+            "in",
+            "at",
+            "to",
+            "by",
+            "with",
+            "without",
+            "from",
+            "into",
+            "until",
+            "and",
+            "but",
+            "so",
+            "again",
+            "anyway",
+        }:
+            break
+        out.append(w)
+    return " ".join(out).strip(" ,.;:")
+
+
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:] if s else s
+
+
+def _the(np: str) -> str:
+    np = _ARTICLE.sub("", np.strip())
+    return f"the {np}" if np else "the step"
+
+
+_OMITTING = re.compile(
+    r"^(?:forg\w+|neglect\w*|fail\w*|omit\w*|did not|didn't|never|does not|doesn't|had not|hadn't)", re.I
+)
+_UNSEEN = re.compile(
+    r"^(?:ignor\w+|overlook\w*|miss\w*|disregard\w*|slept through|sleep through|brush\w*)", re.I
+)
+
+
+def reason(hit: Hit) -> str:
+    """Why the words read as blame, in plain language."""
+    w = hit.words
+    if hit.rule == "person_subject":
+        if hit.extra.get("possessed"):
+            return (
+                f'"{w}" makes a person\'s action the cause. A blameless review asks what in the system let '
+                "that action have this effect."
+            )
+        return (
+            f'"{w}" makes a person the cause of the failure. The review looks for what in the system made '
+            "that step possible or easy to get wrong: people were doing what made sense to them at the time."
+        )
+    if hit.rule == "passive_blame":
+        return (
+            f'"{w}" implies that someone is at fault, even without a name. Say what the process or the tool '
+            "did, or did not do."
+        )
+    if hit.rule == "fault":
+        return f'"{w}" assigns fault to a person, which ends the inquiry before the system\'s part is understood.'
+    if hit.rule == "judgement":
+        return f'"{w}" judges a person\'s character or attention. It explains nothing about the system.'
+    if hit.rule == "human_error":
+        return (
+            f'"{w}" names a person as the cause. Human error is where an investigation starts, not where '
+            "it ends: what made the action possible and its effect so large?"
+        )
+    if hit.rule == "hindsight":
+        return (
+            f'"{w}" reads as hindsight: what is clear now, after the outcome, was not clear to the people '
+            "there at the time."
+        )
+    if hit.rule == "counterfactual":
+        return (
+            f'"{w}" judges a past choice with knowledge that was not available then, and describes a world '
+            "that did not happen instead of the one that did."
+        )
+    if hit.rule == "minimiser":
+        return f'"{w}" makes the step sound trivial, and the person foolish for not doing it.'
+    if hit.rule == "trust":
+        return (
+            f'"{w}" questions a person\'s trustworthiness or competence. A review asks which safeguard the '
+            "task needs, whoever does it."
+        )
+    return f'"{w}" reads as sarcasm, and sarcasm lands as blame: say plainly what happened.'
+
+
+def suggestion(hit: Hit, sentence: str = "") -> str:
+    """A system-focused rewording built from the flagged sentence."""
+    pred = hit.predicate.strip()
+    verb, obj = _verb_object(hit.rest)
+    _object_np(
+        obj
+        if not _OMITTING.match(pred)
+        and not pred.lower().startswith(("should", "ought", "must", "could", "had"))
+        else obj
+    )
+    if hit.rule == "person_subject" and hit.extra.get("possessed"):
+        thing = hit.extra["possessed"]
+        thing = (
+            "change"
+            if thing
+            in {
+                "mistake",
+                "mistakes",
+                "error",
+                "errors",
+                "fault",
+                "typo",
+                "oversight",
+                "blunder",
+                "slip",
+                "failure",
+                "misconfiguration",
+            }
+            else thing
+        )
+        first = pred.split()[0] if pred else ""
+        tail = " ".join([base_form(first), *pred.split()[1:]]) if first else ""
+        return f'"What in the system let this {thing} {tail} {hit.rest}?"'.replace("  ", " ").replace(
+            " ?", "?"
+        )
+    if hit.rule in ("person_subject", "counterfactual") and verb:
+        if _OMITTING.match(pred) or hit.rule == "counterfactual":
+            action_verb, action_obj = verb, _object_np(obj)
+            if action_verb.lower() == "to":
+                action_verb, _, action_obj = obj.partition(" ")
+                action_obj = _object_np(action_obj)
+            target = _the(action_obj) if action_obj else "the step"
+            return (
+                f'"{_cap(target)} was not {participle(action_verb)}: what in the process would have prompted '
+                f'it, or made it automatic?"'
+            )
+        if _UNSEEN.match(pred):
+            target = _the(_object_np(hit.rest))
+            return f'"{_cap(target)} went unnoticed: what made it easy to miss among the other signals?"'
+        if "wrong" in pred.lower() or "wrong" in hit.rest.lower():
+            target = (
+                _object_np(hit.rest.lower().split("wrong", 1)[1]) if "wrong" in hit.rest.lower() else verb
+            )
+            return f'"The action reached the wrong {target.strip()}: what made the two look alike?"'
+        target = _the(_object_np(hit.rest))
+        return (
+            f'"{_cap(target)} was {participle(pred.split()[0])}: what in the tooling let that happen without '
+            'a check or a warning?"'
+        )
+    if hit.rule == "passive_blame":
+        target = hit.rest or "The step"
+        return (
+            f'"{_cap(target)} did not happen as planned: what made it easy to skip, and what would catch it?"'
+        )
+    if hit.rule == "fault":
+        thing = hit.extra.get("possessed", "") or "change"
+        thing = (
+            "change"
+            if thing in {"mistake", "error", "fault", "typo", "oversight", "blunder", "slip"}
+            else thing
+        )
+        return f'"What in the system let this {thing} have this effect?"'
+    if hit.rule == "human_error":
+        return '"Which step, tool or missing check let the action through, and why was its effect so large?"'
+    if hit.rule == "hindsight":
+        return "Say what the people there could see at the time, and where it was shown."
+    if hit.rule == "counterfactual":
+        return "Describe what happened and why it made sense then; then ask what would make the safe step the easy one."
+    if hit.rule == "minimiser":
+        return f'Drop "{hit.words}" and describe what the step involved.'
+    if hit.rule == "trust":
+        return (
+            '"Which safeguard does this task need, whoever does it: a second reviewer, a dry run, a limit?"'
+        )
+    if hit.rule == "judgement":
+        return "Replace the judgement with what made the step easy to get wrong: a missing signal, an unclear step."
+    if hit.rule == "sarcasm":
+        return "Say plainly what happened and what made it possible."
+    return "Describe what the system did."

@@ -1,0 +1,119 @@
+"""People's names: the installation's users, and given names and surnames in general.
+
+General names come from Faker's person providers (given names and surnames of 80+ locales, shipped inside
+the package, MIT licence; Faker is maintained and already installed for the test factories). A surname that
+is also an ordinary English word ("Power", "Young", "Page") would turn a sentence-initial noun into a person,
+so such surnames count only when they are a user's name; the English words are Webster's Second (public
+domain) as shipped by the `english-words` package. Given names that are common words ("Will", "Mark",
+"Grant") stay: `parse.py` decides from the sentence structure whether they name a person (a name is a
+person only as the bare subject of a verb, never after a determiner or a preposition).
+
+Both lists load once per process, on first use (about a second), and nothing is fetched at run time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterable
+from functools import cache
+
+import faker.providers.person as person_providers
+from english_words import get_english_words_set
+
+# First words of display names that are ordinary English, never taken as a person's name on their own.
+NOT_NAMES = frozenset(
+    [
+        "The",
+        "A",
+        "An",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "It",
+        "Its",
+        "We",
+        "Our",
+        "Us",
+        "They",
+        "Their",
+        "He",
+        "She",
+        "His",
+        "Her",
+        "You",
+        "Your",
+        "I",
+        "My",
+        "Me",
+        "Admin",
+        "Administrator",
+        "Team",
+        "Support",
+        "Ops",
+        "On",
+        "Call",
+        "Demo",
+        "Test",
+        "User",
+        "Bot",
+        "System",
+        "Service",
+    ]
+)
+
+
+def _is_name_word(word: str) -> bool:
+    return len(word) >= 2 and word.isalpha() and word[0].isupper() and not word.isupper()
+
+
+@cache
+def _english_words() -> frozenset[str]:
+    return frozenset(w for w in get_english_words_set(["web2"], lower=False, alpha=True) if w.islower())
+
+
+@cache
+def general_names() -> frozenset[str]:
+    """Given names of every Faker locale, and its surnames that are not ordinary English words."""
+    person = person_providers  # one module per locale; each Provider holds its lists as class attributes
+    given: set[str] = set()
+    family: set[str] = set()
+    for module in pkgutil.iter_modules(person.__path__):
+        provider = getattr(importlib.import_module(f"{person.__name__}.{module.name}"), "Provider", None)
+        if provider is None:
+            continue
+        for attr, into in (
+            ("first_names", given),
+            ("first_names_male", given),
+            ("first_names_female", given),
+            ("first_names_nonbinary", given),
+            ("first_romanized_names", given),
+            ("last_names", family),
+            ("last_romanized_names", family),
+        ):
+            values = provider.__dict__.get(attr)
+            if isinstance(values, (dict, list, tuple, set, frozenset)):
+                into.update(v for v in values if isinstance(v, str) and _is_name_word(v))
+    words = _english_words()
+    return frozenset(given | {n for n in family if n.lower() not in words})
+
+
+def names_from_users(users: Iterable[object]) -> list[str]:
+    """Names to look for: each user's display name and its first word (unless an ordinary word, NOT_NAMES)."""
+    out: set[str] = set()
+    for user in users:
+        display = (getattr(user, "display_name", "") or "").strip()
+        if display:
+            out.add(display)
+            first = display.split()[0].strip("(),.")
+            if first not in NOT_NAMES:
+                out.add(first)
+    return sorted(out)
+
+
+def system_names() -> list[str]:
+    """Display names (and first names) of active users in this installation. One query."""
+    from accounts.models import User  # accounts is a leaf app; imported here so the check runs without Django
+
+    return names_from_users(User.objects.filter(is_active=True).only("display_name"))

@@ -1,0 +1,513 @@
+"""Sentence structure for the blameless check: sentences, clauses, and who each clause is about.
+
+No parser model: a clause is cut at punctuation, conjunctions, subordinators and relative pronouns, and its
+subject is the noun phrase before its first verb group. That is enough to tell "Chen rolled back" (a person
+doing an ordinary thing) from "Chen forgot" (a person as the cause), "The health check failed to" (a system)
+from "The on-call engineer failed to" (a person), and "Grant the group access" (a verb) from "Grant skipped
+the canary" (a name), which is what the check needs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from incidents.review.blameless import lexicon as lx
+
+TOKEN_RE = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*'?|\S")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9*_#-])|\n+")
+_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "mr.", "ms.", "mrs.", "dr.", "approx.", "no.", "cf.")
+_CONTRACTIONS = frozenset(
+    [
+        "he's",
+        "she's",
+        "it's",
+        "that's",
+        "there's",
+        "what's",
+        "who's",
+        "they're",
+        "we're",
+        "i'm",
+        "you're",
+        "he'd",
+        "she'd",
+        "they'd",
+        "i'd",
+        "we'd",
+    ]
+)
+_TITLES = frozenset({"mr", "ms", "mrs", "dr", "mr.", "ms.", "mrs.", "dr."})
+_PREDICATE_START = re.compile(
+    "|".join(f"(?:{p})" for p in (*lx.FAILURE_PERSON_ONLY, *lx.FAILURE_GENERAL, lx.NEGATED_INTENT, *lx.TRUST))
+)
+
+
+def normalise(text: str) -> str:
+    """Lower-case `text` with curly apostrophes made straight; same length, so offsets carry over."""
+    return text.replace("\u2019", "'").replace("\u2018", "'").lower()
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    low: str
+    start: int
+    end: int
+
+    @property
+    def is_word(self) -> bool:
+        return self.text[0].isalnum()
+
+    @property
+    def cap(self) -> bool:
+        return self.text[0].isupper()
+
+
+@dataclass
+class Subject:
+    """Who or what a clause is about. `kind` is one of PERSONISH, "negative", "product", "system", "none"."""
+
+    kind: str
+    start: int = 0
+    end: int = 0
+    text: str = ""
+    possessed: str = ""  # "mistake" in "Sam's mistake": the owned noun when the subject is a possessive
+    possessed_words: tuple[str, ...] = ()
+    inherited: bool = False
+
+
+PERSONISH = frozenset({"person", "self", "team", "universal"})
+
+
+@dataclass
+class Clause:
+    start: int
+    end: int
+    tokens: list[Token]
+    opener: str = ""
+    subject: Subject = field(default_factory=lambda: Subject("none"))
+    verb_start: int = 0  # character offset where the verb group begins (predicates are looked for from here)
+    inverted: bool = False  # "Why didn't Tom check ...", "Had the engineer checked ..."
+    negated_aux: bool = False  # the inverted auxiliary was negative ("didn't")
+    agent: Subject | None = None  # "... by the new hire"
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of `text` (lines are separate sentences, as in Markdown lists)."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        before = text[start : m.start()].rstrip()
+        if m.group(0).strip() == "" and "\n" not in m.group(0) and before.lower().endswith(_ABBREVIATIONS):
+            continue
+        if before.strip():
+            spans.append((start, m.start()))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return spans
+
+
+def tokenize(text: str, start: int, end: int, low: str) -> list[Token]:
+    return [
+        Token(text[m.start() : m.end()], m.group(0), m.start(), m.end())
+        for m in TOKEN_RE.finditer(low, start, end)
+    ]
+
+
+class Names:
+    """Which capitalised words are people's names: users of the installation first, then names in general."""
+
+    def __init__(self, users: frozenset[str], general: frozenset[str]) -> None:
+        self.users = users
+        self.general = general
+
+    def is_user(self, word: str) -> bool:
+        return word in self.users
+
+    def is_name(self, word: str) -> bool:
+        return word in self.users or word in self.general
+
+
+def _is_verbish(tokens: list[Token], j: int, np_start: int, low: str, names: Names) -> bool:
+    t = tokens[j]
+    if not t.is_word:
+        return False
+    w = t.low
+    if (
+        j == np_start
+        and t.cap
+        and j + 1 < len(tokens)
+        and w in lx.AUXILIARIES
+        and names.is_name(t.text)
+        and _verb_like(tokens[j + 1], low)
+    ):
+        return False  # "Will forgot", "May deployed": a name that is also an auxiliary, followed by a verb
+    if w in lx.AUXILIARIES or w in ("not", "never") or w in _CONTRACTIONS:
+        return True
+    if j == np_start:
+        return False
+    prev = tokens[j - 1].low
+    if prev in lx.DETERMINERS or prev.endswith("'s") or prev in lx.POSSESSIVE_PRONOUNS:
+        return False
+    if w in lx.IRREGULAR_PAST or w == "to":
+        return True
+    if len(w) > 3 and w.endswith("ed") and not t.cap:
+        return True
+    return bool(_PREDICATE_START.match(low, t.start))
+
+
+def _is_person_head(t: Token, names: Names) -> bool:
+    w = t.low
+    return (
+        w in lx.PERSON_PRONOUNS
+        or w in lx.ROLE_NOUNS
+        or w in lx.TEAM_NOUNS
+        or (t.cap and names.is_name(t.text))
+    )
+
+
+def _may_be_verb(t: Token) -> bool:
+    w = t.low
+    return (
+        t.is_word
+        and not t.cap
+        and w not in lx.PREPOSITIONS
+        and w not in lx.DETERMINERS
+        and not w.endswith("'s")
+    )
+
+
+def _verb_like(t: Token, low: str) -> bool:
+    w = t.low
+    return (
+        w in lx.AUXILIARIES
+        or w in ("not", "never")
+        or w in lx.IRREGULAR_PAST
+        or (len(w) > 3 and w.endswith("ed") and not t.cap)
+        or bool(_PREDICATE_START.match(low, t.start))
+    )
+
+
+def split_clauses(tokens: list[Token]) -> list[tuple[str, list[Token]]]:
+    """Cut a sentence's tokens into (opener, tokens) clauses."""
+    out: list[tuple[str, list[Token]]] = []
+    current: list[Token] = []
+    opener = ""
+
+    def flush(next_opener: str) -> None:
+        nonlocal current, opener
+        if current or opener:
+            out.append((opener, current))
+        current, opener = [], next_opener
+
+    for i, t in enumerate(tokens):
+        w = t.low
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if not t.is_word and w in ';:()[]\u2014\u2013,"':
+            flush("")
+        elif (
+            w in lx.COORDINATORS
+            and (w != "then" or not current)
+            and current
+            or w in lx.SUBORDINATORS - {"as", "once"}
+            or (w == "once" and nxt is not None and nxt.low != "again")
+        ):
+            flush(w)
+        elif w in {"who", "which", "whom", "whoever"} and current:
+            flush(w if w != "whoever" else "")
+            if w == "whoever":
+                current.append(t)
+        elif w == "that" and current and nxt is not None and _starts_clause_after_that(nxt):
+            flush("that")
+        elif (
+            w in _REPORTING
+            and current
+            and nxt is not None
+            and (nxt.low in lx.DETERMINERS or nxt.low in lx.PERSON_PRONOUNS)
+        ):
+            current.append(t)
+            flush("that")
+        else:
+            current.append(t)
+    flush("")
+    return out
+
+
+def _starts_clause_after_that(nxt: Token) -> bool:
+    w = nxt.low
+    return (
+        w in lx.DETERMINERS
+        or w in lx.PERSON_PRONOUNS
+        or w in ("it", "nothing", "none", "there")
+        or w in lx.AUXILIARIES
+        or w in ("not", "never")
+        or w in lx.IRREGULAR_PAST
+        or (w.endswith("ed") and len(w) > 3)
+        or nxt.cap
+    )
+
+
+# Verbs of knowing and saying, often followed by a clause without "that" ("we realised the runbook was old").
+_REPORTING = frozenset(
+    [
+        "realised",
+        "realized",
+        "knew",
+        "thought",
+        "believed",
+        "assumed",
+        "noticed",
+        "found",
+        "learned",
+        "learnt",
+        "saw",
+        "said",
+        "told",
+        "expected",
+        "hoped",
+        "understood",
+        "felt",
+        "suspected",
+        "discovered",
+        "confirmed",
+        "guessed",
+        "figured",
+        "decided",
+    ]
+)
+
+_LEADING_ADVERBS = frozenset(
+    [
+        "again",
+        "once",
+        "then",
+        "also",
+        "still",
+        "ultimately",
+        "frankly",
+        "honestly",
+        "apparently",
+        "clearly",
+        "surely",
+        "sadly",
+        "unfortunately",
+        "naturally",
+        "evidently",
+        "obviously",
+        "basically",
+        "really",
+        "yes",
+        "no",
+        "well",
+        "even",
+        "instead",
+        "meanwhile",
+    ]
+)
+
+
+def analyse(text: str, low: str, start: int, end: int, names: Names) -> list[Clause]:
+    """Clauses of the sentence text[start:end] with their subjects."""
+    clauses: list[Clause] = []
+    for opener, toks in split_clauses(tokenize(text, start, end, low)):
+        words = [t for t in toks if t.is_word or t.low == "'"]
+        if not words:
+            continue
+        clause = Clause(start=words[0].start, end=words[-1].end, tokens=words, opener=opener)
+        _find_subject(clause, low, names, clauses)
+        _find_agent(clause, low, names)
+        clauses.append(clause)
+    return clauses
+
+
+def _find_subject(clause: Clause, low: str, names: Names, before: list[Clause]) -> None:
+    toks = clause.tokens
+    i = 0
+    while i < len(toks) and (
+        toks[i].low in _LEADING_ADVERBS
+        or (toks[i].low.endswith("ly") and not names.is_name(toks[i].text) and len(toks[i].low) > 4)
+    ):
+        i += 1
+    if i + 1 < len(toks) and toks[i].low == "of" and toks[i + 1].low == "course":
+        i += 2
+    if i + 1 < len(toks) and toks[i].low in lx.WH_WORDS and toks[i + 1].low in lx.AUXILIARIES:
+        clause.inverted = True
+        clause.negated_aux = toks[i + 1].low.endswith("n't") or toks[i + 1].low == "cannot"
+        i += 2
+    elif i + 1 < len(toks) and i == 0 and toks[i].low in ("had", "should", "were") and not clause.opener:
+        clause.inverted = True
+        clause.opener = "if"
+        i += 1
+    elif i < len(toks) and toks[i].low in ("who", "whoever") and not clause.opener:
+        clause.subject = Subject("person", toks[i].start, toks[i].end, toks[i].text)
+        clause.verb_start = toks[i + 1].start if i + 1 < len(toks) else toks[i].end
+        return
+    j = i
+    if clause.opener and i < len(toks) and _verb_like(toks[i], low):
+        j = (
+            len(toks) + 1
+        )  # "..., and forgot to ...", "... a command that took down ...": the subject is elided
+    while j < len(toks) and j - i < 9 and not _is_verbish(toks, j, i, low, names):
+        if clause.inverted and j > i and _is_person_head(toks[j - 1], names) and _may_be_verb(toks[j]):
+            break  # "Why didn't Tom check ...": after an inverted auxiliary the verb is a bare form
+        j += 1
+    if j == len(toks) + 1:
+        clause.verb_start = toks[i].start
+        clause.subject = _implicit_subject(clause, before, names, low)
+        return
+    if j >= len(toks) or j - i >= 9:
+        clause.subject = Subject("none")
+        clause.verb_start = clause.end
+        return
+    if toks[j].low in _CONTRACTIONS and j == i:
+        pron = toks[j].low.split("'")[0]
+        kind = _pronoun_kind(pron)
+        clause.subject = Subject(kind or "system", toks[j].start, toks[j].start + len(pron), pron)
+        clause.verb_start = toks[j].start
+        return
+    clause.verb_start = toks[j].start
+    np = toks[i:j]
+    if not np:
+        clause.subject = _implicit_subject(clause, before, names, low)
+        return
+    clause.subject = classify_np(np, names)
+
+
+def _implicit_subject(clause: Clause, before: list[Clause], names: Names, low: str) -> Subject:
+    if not before:
+        return Subject("none")
+    prev = before[-1]
+    if clause.opener in lx.COORDINATORS or clause.opener == "":
+        s = prev.subject
+        return Subject(s.kind, s.start, s.end, s.text, s.possessed, s.possessed_words, inherited=True)
+    if clause.opener in ("who", "whom"):
+        return Subject("person", prev.start, prev.end, prev.tokens[-1].text if prev.tokens else "")
+    if clause.opener in ("that", "which"):
+        tail = _trailing_np(prev.tokens)
+        s = classify_np(tail, names) if tail else Subject("system")
+        if s.kind in PERSONISH:
+            return Subject(s.kind, s.start, s.end, s.text, inherited=True)
+        if (
+            clause.opener == "that"
+            and prev.subject.kind in PERSONISH
+            and "," not in low[prev.end : clause.start]
+        ):
+            # "The engineer issued a command that took down the backbone": a restrictive relative on the
+            # object of a person's action; its commission (not an omission) is the person's.
+            p = prev.subject
+            return Subject("via_object", p.start, p.end, p.text, inherited=True)
+        return Subject("system", s.start, s.end, s.text, inherited=True)
+    return Subject("none")
+
+
+def _trailing_np(tokens: list[Token]) -> list[Token]:
+    out: list[Token] = []
+    for t in reversed(tokens):
+        if t.low in lx.PREPOSITIONS or t.low in lx.AUXILIARIES or (t.low.endswith("ed") and out):
+            break
+        out.insert(0, t)
+        if t.low in lx.DETERMINERS:
+            break
+    return out
+
+
+def _pronoun_kind(w: str) -> str:
+    if w in ("nobody",):
+        return "negative"
+    if w in lx.SELF_PRONOUNS:
+        return "self"
+    if w in ("anyone", "anybody", "everyone", "everybody"):
+        return "universal"
+    if w in lx.PERSON_PRONOUNS:
+        return "person"
+    return ""
+
+
+def classify_np(np: list[Token], names: Names) -> Subject:
+    """What a noun phrase refers to: a person (name, role, pronoun), a team, a product or a system."""
+    span = (np[0].start, np[-1].end)
+    text = " ".join(t.text for t in np)
+    # "Sam's mistake", "the on-call engineer's slow response", "his carelessness"
+    for k, t in enumerate(np):
+        owner: list[Token] | None = None
+        if t.low.endswith(("'s", "s'")) and t.low not in _CONTRACTIONS and k + 1 < len(np):
+            owner = [
+                *np[:k],
+                Token(t.text[:-2] if t.low.endswith("'s") else t.text[:-1], t.low[:-2], t.start, t.end - 2),
+            ]
+        elif k == 0 and t.low in lx.POSSESSIVE_PRONOUNS and len(np) > 1:
+            owner = [t]
+        if owner is not None:
+            rest = [w.low for w in np[k + 1 :]]
+            who = (
+                classify_np(owner, names)
+                if owner[-1].low not in lx.POSSESSIVE_PRONOUNS
+                else Subject("person")
+            )
+            if who.kind in PERSONISH or who.kind == "negative":
+                head = next(
+                    (w for w in rest if w in lx.FAULT_NOUNS or w in lx.ACTION_NOUNS), rest[-1] if rest else ""
+                )
+                return Subject(who.kind, span[0], span[1], text, possessed=head, possessed_words=tuple(rest))
+            owned = classify_np(
+                np[k + 1 :], names
+            )  # "the audit tool's author": the owned noun may be a person
+            return Subject(owned.kind if owned.kind in PERSONISH else "system", *span, text)
+    head_i = 0
+    for k, t in enumerate(np):
+        nxt = np[k + 1].low if k + 1 < len(np) else ""
+        participle = (
+            k > 0 and t.low.endswith("ing") and (not nxt or nxt in lx.DETERMINERS or nxt in lx.PREPOSITIONS)
+        )
+        if t.low in lx.PREPOSITIONS or t.low in lx.RELATIVES or participle:
+            break
+        head_i = k
+    head = np[head_i]
+    w = head.low
+    first = np[0].low
+    if len(np) >= 2 and np[head_i - 1].low == "no" and w == "one" if head_i else False:
+        return Subject("negative", *span, text)
+    kind = _pronoun_kind(w) if head_i == 0 or np[0].low in lx.UNIVERSAL else ""
+    if kind:
+        return Subject(kind, *span, text)
+    if w in lx.ROLE_NOUNS:
+        core = {t.low for t in np[: head_i + 1]}
+        if first in lx.UNIVERSAL or "more" in core or "competent" in core or "careful" in core:
+            return Subject("universal", *span, text)
+        return Subject("person", *span, text)
+    if w in lx.TEAM_NOUNS and head_i > 0:
+        return Subject("team", *span, text)
+    if (
+        head_i == 0
+        and head.cap
+        and w in lx.TEAM_NAMES
+        and not head.text.isupper()
+        or (head_i == 0 and w == "qa")
+    ):
+        return Subject("team", *span, text)
+    name_part = [t for t in np[: head_i + 1] if t.low not in _TITLES]
+    if name_part and all(t.cap for t in name_part) and any(names.is_name(t.text) for t in name_part):
+        if any(names.is_user(t.text) for t in name_part):
+            return Subject("person", *span, text)
+        if any(t.low in lx.PRODUCTS for t in name_part):
+            return Subject("product", *span, text)
+        return Subject("person", *span, text)
+    return Subject("system", *span, text)
+
+
+def _find_agent(clause: Clause, low: str, names: Names) -> None:
+    toks = clause.tokens
+    for k, t in enumerate(toks):
+        if t.low == "by" and k + 1 < len(toks) and t.start >= clause.verb_start:
+            np: list[Token] = []
+            for u in toks[k + 1 :]:
+                if u.low in lx.PREPOSITIONS or u.low in lx.AUXILIARIES or (u.low.endswith("ing") and np):
+                    break
+                np.append(u)
+            if np:
+                s = classify_np(np, names)
+                if s.kind in PERSONISH or s.kind == "negative" or np[0].low == "whoever":
+                    clause.agent = s if s.kind in PERSONISH else Subject("person", s.start, s.end, s.text)
+                    return

@@ -1,0 +1,292 @@
+"""The parts of blaming language, each found on its own and combined per clause.
+
+A `Hit` is one reason a sentence reads as blame: its rule, the words to highlight (spans) and what the
+explanation and the rewording need (who, the predicate, the words after it). The parts:
+
+- person as the cause (`person_subject`): a person mention as the subject of a failure predicate in the same
+  clause ("Bob failed to follow", "The DBA forgot", "Sam's change broke"), or as the agent of a passive one
+  ("was ignored by the on-call engineer"); an omission by a person ("did not escalate", "never tested");
+- a passive that implies someone without naming them (`passive_blame`: "the runbook was not followed");
+- fault pinned on someone (`fault`: "Sam's mistake", "to blame", "at fault");
+- judgement of a person (`judgement`: "careless", "not paying attention");
+- "human error" as a cause (`human_error`);
+- hindsight (`hindsight`: "obviously", "it was clear that", "should have known");
+- counterfactuals about people (`counterfactual`: "should have checked", "if the DBA had taken a backup",
+  "any competent engineer would have");
+- minimising words (`minimiser`: "just", "simply", "all he had to do");
+- trust and competence remarks (`trust`), and sarcasm (`sarcasm`).
+
+The neutral side is what these leave alone: systems and products as subjects, people doing ordinary things,
+what people knew at the time, and questions about the system.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from incidents.review.blameless import lexicon as lx
+from incidents.review.blameless.parse import PERSONISH, Clause, Names, Subject, analyse, normalise, sentences
+
+
+def _alt(patterns: tuple[str, ...] | str) -> re.Pattern[str]:
+    body = patterns if isinstance(patterns, str) else "|".join(f"(?:{p})" for p in patterns)
+    return re.compile(rf"(?<![\w'-])(?:{body})(?![\w'])")
+
+
+PERSON_ONLY = _alt(lx.FAILURE_PERSON_ONLY)
+GENERAL = _alt(lx.FAILURE_GENERAL)
+OMISSION = _alt(lx.OMISSION)
+NEGATED_INTENT = _alt(lx.NEGATED_INTENT)
+PASSIVE = re.compile(
+    rf"(?<![\w'])({lx.PASSIVE_AUX})(?: (?:not|never|also|again|then|\w+ly))* ({lx.PASSIVE_PERSON_ONLY})(?![\w'])"
+)
+PASSIVE_ANY = re.compile(
+    rf"(?<![\w'])({lx.PASSIVE_AUX})(?: (?:not|never|\w+ly))* ([a-z]+(?:ed|en|wn|ne)|[a-z]+ up)\b"
+)
+JUDGEMENT = _alt(lx.JUDGEMENT)
+HUMAN_ERROR = _alt(lx.HUMAN_ERROR)
+FAULT = _alt(lx.FAULT)
+HINDSIGHT = _alt(lx.HINDSIGHT)
+HINDSIGHT_FRAMES = _alt(lx.HINDSIGHT_FRAMES)
+MODAL_PERFECT = _alt(lx.MODAL_PERFECT)
+MINIMISERS = _alt(lx.MINIMISERS)
+TRUST = _alt(lx.TRUST)
+PRAISE = _alt(lx.IRONIC_PRAISE)
+CHOICE_PRAISE = _alt(lx.CHOICE_PRAISE)
+NEGATIVE = _alt(lx.NEGATIVE_OUTCOME)
+SARCASM = _alt(lx.SARCASTIC_TURNS)
+IF_ONLY = _alt(lx.IF_ONLY)
+ACTION_FAILS = _alt(lx.ACTION_FAILS)
+POSSESSIVE = re.compile(r"(?<![\w'])([\w-]+)'s?\s+((?:[\w-]+\s+){0,2}?)([\w-]+)(?![\w'])")
+POSSESSIVE_PRONOUN = re.compile(
+    r"(?<![\w'])(his|her|their|my|your)\s+(?:own\s+)?((?:[\w-]+\s+){0,1}?)([\w-]+)(?![\w'])"
+)
+_WORD = re.compile(r"[\w'-]+")
+_KNOWING = r"(?!know|knew|have|had|be\b|been|realis|realiz|expect|see|saw|need|want|think|believe|receive|get|hear|seem)"
+_INVERTED_NEGATED = re.compile(rf"not {_KNOWING}[a-z]+")
+_INVERTED_VERB = re.compile(rf"{_KNOWING}[a-z]+")
+_MAKE_OBVIOUS = re.compile(r"(?:make|makes|made|making|more|less|become|becomes)(?: [\w'-]+){0,3} $")
+_VOCATIVE = re.compile(r",\s*([A-Z][\w'-]+)\s*[,.!?]")
+
+
+@dataclass
+class Hit:
+    rule: str
+    spans: list[tuple[int, int]]
+    who: str = ""
+    predicate: str = ""
+    rest: str = ""  # the words after the predicate, to build the rewording from
+    words: str = ""  # the flagged words, as written
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def start(self) -> int:
+        return min(s for s, _ in self.spans)
+
+    @property
+    def end(self) -> int:
+        return max(e for _, e in self.spans)
+
+
+def find(text: str, names: Names) -> list[Hit]:
+    """Every hit in `text`, in order of position."""
+    low = normalise(text)
+    hits: list[Hit] = []
+    for start, end in sentences(text):
+        hits.extend(_sentence(text, low, start, end, names))
+    hits.sort(key=lambda h: (h.start, h.end, h.rule))
+    return hits
+
+
+def _rest(text: str, clause: Clause, at: int) -> str:
+    return text[at : clause.end].strip(" ,.;:!?")
+
+
+def _sentence(text: str, low: str, start: int, end: int, names: Names) -> list[Hit]:
+    clauses = analyse(text, low, start, end, names)
+    hits: list[Hit] = []
+    for clause in clauses:
+        hits.extend(_clause(text, low, clause))
+    hits.extend(_anywhere(text, low, start, end, clauses, names))
+    return hits
+
+
+def _first(pattern: re.Pattern[str], low: str, start: int, end: int) -> re.Match[str] | None:
+    return pattern.search(low, start, end)
+
+
+def _clause(text: str, low: str, c: Clause) -> list[Hit]:
+    s = c.subject
+    out: list[Hit] = []
+    vs, ce = c.verb_start, c.end
+    subj_span = [(s.start, s.end)] if s.end > s.start and not s.inherited else []
+    conditional = c.opener == "if" or (c.inverted and c.opener == "if")
+    if s.kind in PERSONISH and not s.possessed:
+        m = _first(PERSON_ONLY, low, vs, ce) or _first(GENERAL, low, vs, ce) or _omission(low, c)
+        if m is None and c.inverted and c.opener != "if":
+            # "Why didn't Tom check ...", "How did the DBA not notice ...": the negation sits around the subject.
+            m = _INVERTED_NEGATED.match(low, vs) if not c.negated_aux else _INVERTED_VERB.match(low, vs)
+        if m is not None and not conditional:
+            out.append(_hit("person_subject", c, s, m, text, subj_span))
+        mp = _first(MODAL_PERFECT, low, vs, ce)
+        if mp is not None and (not mp.group(0).startswith(("would", "wouldn")) or s.kind == "universal"):
+            out.append(_hit("counterfactual", c, s, mp, text, subj_span))
+        elif conditional and re.search(r"(?<![\w'])(?:had|hadn't)(?![\w'])", low[vs:ce]) is not None:
+            mh = re.compile(r"(?:had|hadn't)(?: not)?(?: been)? [a-z-]+").search(low, vs, ce)
+            if mh is not None:
+                out.append(_hit("counterfactual", c, s, mh, text, subj_span))
+        elif conditional and c.inverted:
+            # "Had the on-call engineer been paying attention, ...": the auxiliary opened the clause.
+            out.append(
+                _hit(
+                    "counterfactual",
+                    c,
+                    s,
+                    _WORD.match(low, vs) or _WORD.search(low, c.start),
+                    text,
+                    subj_span,
+                )
+            )
+    elif s.kind == "negative":
+        m = _first(NEGATED_INTENT, low, vs, ce) or _first(PERSON_ONLY, low, vs, ce)
+        if m is not None:
+            out.append(_hit("person_subject", c, s, m, text, subj_span))
+    elif s.kind == "via_object":
+        m = _first(GENERAL, low, vs, ce)
+        if m is not None:
+            out.append(_hit("person_subject", c, s, m, text, [(s.start, s.end)]))
+    elif s.kind == "product":
+        m = _first(PERSON_ONLY, low, vs, ce)
+        if m is not None:
+            out.append(_hit("person_subject", c, s, m, text, subj_span))
+    elif s.possessed and (s.kind in PERSONISH):
+        m = _first(ACTION_FAILS, low, vs, ce) or _first(GENERAL, low, vs, ce)
+        if m is not None and s.possessed in lx.ACTION_NOUNS | lx.FAULT_NOUNS:
+            out.append(_hit("person_subject", c, s, m, text, subj_span))
+    # Passives: with a person as agent, any failure; without one, a predicate only people fill.
+    if c.agent is not None:
+        m = _first(PASSIVE_ANY, low, c.start, ce)
+        fails = m is not None and (
+            GENERAL.search(low, m.start(2), m.end(2)) or PERSON_ONLY.search(low, m.start(2), ce)
+        )
+        if m is not None and fails:
+            out.append(
+                Hit(
+                    "passive_blame",
+                    [(m.start(), m.end()), (c.agent.start, c.agent.end)],
+                    who=c.agent.text,
+                    predicate=text[m.start(2) : m.end(2)],
+                    rest=text[c.start : m.start()].strip(),
+                    words=text[m.start() : c.agent.end],
+                )
+            )
+            return out
+    if s.kind not in PERSONISH:
+        m = _first(PASSIVE, low, c.start, ce)
+        if m is not None:
+            out.append(
+                Hit(
+                    "passive_blame",
+                    [(m.start(), m.end())],
+                    predicate=text[m.start(2) : m.end(2)],
+                    rest=text[c.start : m.start()].strip(),
+                    words=text[m.start() : m.end()],
+                )
+            )
+    return out
+
+
+def _omission(low: str, c: Clause) -> re.Match[str] | None:
+    return OMISSION.search(low, c.verb_start, c.end)
+
+
+def _hit(
+    rule: str, c: Clause, s: Subject, m: re.Match[str], text: str, subj_span: list[tuple[int, int]]
+) -> Hit:
+    spans = [*subj_span, (m.start(), m.end())]
+    first = min(a for a, _ in spans)
+    return Hit(
+        rule,
+        spans,
+        who=s.text,
+        predicate=text[m.start() : m.end()],
+        rest=_rest(text, c, m.end()),
+        words=text[first : m.end()],
+        extra={"possessed": s.possessed, "kind": s.kind},
+    )
+
+
+def _mentions(clauses: list[Clause]) -> list[Subject]:
+    return [c.subject for c in clauses if c.subject.kind in PERSONISH or c.subject.kind == "negative"]
+
+
+def _span_hit(rule: str, m: re.Match[str], text: str, **extra: str) -> Hit:
+    return Hit(rule, [(m.start(), m.end())], words=text[m.start() : m.end()], extra=dict(extra))
+
+
+def _anywhere(text: str, low: str, start: int, end: int, clauses: list[Clause], names: Names) -> list[Hit]:
+    out: list[Hit] = []
+    for rule, pattern in (
+        ("judgement", JUDGEMENT),
+        ("human_error", HUMAN_ERROR),
+        ("fault", FAULT),
+        ("hindsight", HINDSIGHT),
+        ("minimiser", MINIMISERS),
+        ("trust", TRUST),
+        ("sarcasm", SARCASM),
+        ("sarcasm", CHOICE_PRAISE),
+        ("counterfactual", IF_ONLY),
+    ):
+        for m in pattern.finditer(low, start, end):
+            if rule == "human_error" and low[max(start, m.start() - 4) : m.start()].strip() in ("not", "no"):
+                continue
+            if (
+                rule == "hindsight"
+                and m.group(0) == "obvious"
+                and _MAKE_OBVIOUS.search(low, start, m.start())
+            ):
+                continue  # "make the host obvious": a design goal, not hindsight
+            out.append(_span_hit(rule, m, text))
+    mentions = _mentions(clauses)
+    frame = HINDSIGHT_FRAMES.search(low, start, end)
+    if frame is not None and mentions:
+        out.append(_span_hit("hindsight", frame, text))
+    praise = PRAISE.search(low, start, end)
+    if praise is not None:
+        vocative = any(names.is_name(v.group(1)) for v in _VOCATIVE.finditer(text, start, end))
+        if vocative or NEGATIVE.search(low, start, end):
+            out.append(_span_hit("sarcasm", praise, text))
+    for m in POSSESSIVE.finditer(text, start, end):
+        owner, adjs, noun = m.group(1), m.group(2).split(), m.group(3).lower()
+        who = _owner_kind(owner, names)
+        if who and (
+            noun in lx.FAULT_NOUNS
+            or (noun in lx.ACTION_NOUNS and set(map(str.lower, adjs)) & lx.BAD_ADJECTIVES)
+        ):
+            out.append(
+                Hit("fault", [(m.start(), m.end())], who=owner, words=m.group(0), extra={"possessed": noun})
+            )
+    for m in POSSESSIVE_PRONOUN.finditer(low, start, end):
+        noun = m.group(3)
+        adjs = set(m.group(2).split())
+        if noun in lx.FAULT_NOUNS or (noun in lx.ACTION_NOUNS and adjs & lx.BAD_ADJECTIVES):
+            out.append(
+                Hit(
+                    "fault",
+                    [(m.start(), m.end())],
+                    who=m.group(1),
+                    words=text[m.start() : m.end()],
+                    extra={"possessed": noun},
+                )
+            )
+    return out
+
+
+def _owner_kind(owner: str, names: Names) -> str:
+    w = owner.lower()
+    if w in lx.ROLE_NOUNS or w in lx.TEAM_NOUNS:
+        return "person"
+    if owner[:1].isupper() and names.is_name(owner) and (w not in lx.PRODUCTS or names.is_user(owner)):
+        return "person"
+    return ""
