@@ -241,8 +241,18 @@ class PostmortemViewSet(
     def request_changes(self, request: Request, pk: str | None = None) -> Response:
         return self._decide(request, "changes_requested")
 
-    @_schema("Publish an approved postmortem (commander or admin)", None, s.PostmortemSerializer)
+    @_schema(
+        "Publish an approved postmortem (commander or admin; refused while blameless findings are open)",
+        s.PublishSerializer,
+        s.PostmortemSerializer,
+    )
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str | None = None) -> Response:
         pm = self.get_object()
-        return self._render(services_postmortems.postmortem_publish(postmortem=pm, actor=request.user))
+        body = s.PublishSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._render(
+            services_postmortems.postmortem_publish(
+                postmortem=pm, actor=request.user, override_reason=body.validated_data["override_reason"]
+            )
+        )

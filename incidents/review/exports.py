@@ -22,6 +22,7 @@ from incidents.markdown import render_markdown
 from incidents.models import (
     Postmortem,
 )
+from incidents.review.blameless.explain import LABELS
 from incidents.review.documents import SECTION_KEYS, SECTION_LABELS, assemble, clean_source
 from incidents.templatetags.hindsight import format_duration
 
@@ -217,7 +218,8 @@ def export_json(postmortem: Postmortem) -> dict[str, Any]:
     """The complete postmortem as a JSON-ready dict with `schema_version`.
 
     Holds the incident's facts and milestones, every section (Markdown and sanitised HTML), the questions,
-    the meeting, reviewers and decisions, every version's sections, factors with evidence ids, missing test
+    the meeting, reviewers and decisions, the blameless findings dismissed (who, why, published over or
+    not), every version's sections, factors with evidence ids, missing test
     types and recurrence, action items, the timeline and linked policy findings. Times are ISO 8601 UTC,
     durations in seconds.
     """
@@ -226,6 +228,7 @@ def export_json(postmortem: Postmortem) -> dict[str, Any]:
     pm = postmortem
     versions = list(pm.versions.select_related("author").order_by("number"))
     reviews = list(pm.reviews.select_related("reviewer").order_by("id"))
+    dismissals = list(pm.blameless_dismissals.select_related("dismissed_by").order_by("created_at", "id"))
     return {
         "schema_version": SCHEMA_VERSION,
         "exported_at": _iso(timezone.now()),
@@ -270,6 +273,19 @@ def export_json(postmortem: Postmortem) -> dict[str, Any]:
                     "decided_at": _iso(r.decided_at),
                 }
                 for r in reviews
+            ],
+            "blameless_dismissals": [
+                {
+                    "section": d.section,
+                    "kind": d.rule,
+                    "label": LABELS.get(d.rule, "Wording"),
+                    "words": clean_source(d.text),
+                    "reason": clean_source(d.reason),
+                    "dismissed_by": str(d.dismissed_by) if d.dismissed_by_id else None,
+                    "dismissed_at": _iso(d.created_at),
+                    "published_over": d.overridden,
+                }
+                for d in dismissals
             ],
             "versions": [
                 {

@@ -215,7 +215,10 @@ class PostmortemReview(models.Model):
 
 
 class BlamelessDismissal(models.Model):
-    """A blameless-language finding that a person dismissed, with their reason."""
+    """A blameless-language finding that a person dismissed, with their reason.
+
+    `overridden` marks the commander publishing over an open finding (the reason says why).
+    """
 
     postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="blameless_dismissals")
     section = models.CharField(max_length=30)
@@ -226,6 +229,36 @@ class BlamelessDismissal(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    overridden = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"{self.rule}: {self.text}"
+
+
+class FindingResolution(models.TextChoices):
+    REWORDED = "reworded", "Reworded"
+    DISMISSED = "dismissed", "Dismissed"
+    OVERRIDDEN = "overridden", "Published over"
+
+
+class BlamelessRecord(models.Model):
+    """One blameless finding as it lived in a postmortem: raised, then reworded, dismissed or published over.
+
+    Written by `incidents.review.services.blameless.sync` whenever the text is checked by the workflow, so
+    Insights can count findings raised, reworded and dismissed per month. `text` is the flagged words,
+    lower-cased (the same key as `BlamelessDismissal`).
+    """
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="blameless_records")
+    section = models.CharField(max_length=30)
+    rule = models.CharField(max_length=50)
+    text = models.CharField(max_length=255)
+    raised_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=20, choices=FindingResolution.choices, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["raised_at"]), models.Index(fields=["resolved_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.text} ({self.resolution or 'open'})"

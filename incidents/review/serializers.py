@@ -126,6 +126,16 @@ class ReviewDecisionSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, required=False, help_text="The version you reviewed.")
 
 
+class PublishSerializer(serializers.Serializer):
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="The commander's reason to publish over open blameless findings (refused without one).",
+    )
+
+
 class RequestReviewResultSerializer(serializers.Serializer):
     postmortem = PostmortemSerializer()
     blameless_findings = serializers.ListField(

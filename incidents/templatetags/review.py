@@ -7,10 +7,25 @@ from typing import Any
 from django import template
 
 from incidents.models import ContributingFactor, Postmortem
+from incidents.review.blameless.explain import LABELS
 from incidents.review.documents import clean_source
+from incidents.review.models import POSTMORTEM_SECTIONS
 from incidents.review.services.factors import factors_seen_counts
 
 register = template.Library()
+_SECTION_NAMES = dict(POSTMORTEM_SECTIONS)
+
+
+@register.filter
+def finding_label(rule: str) -> str:
+    """`{{ dismissal.rule|finding_label }}`: the plain name of a kind of blameless finding (never its key)."""
+    return LABELS.get(rule, "Wording")
+
+
+@register.filter
+def section_name(key: str) -> str:
+    """`{{ finding.section|section_name }}`: a postmortem section's label ("Trigger"), else the key as given."""
+    return str(_SECTION_NAMES.get(key, key))
 
 
 @register.filter

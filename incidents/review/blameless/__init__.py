@@ -41,6 +41,7 @@ class Finding:
     dismissed: bool = field(default=False, compare=False)
     label: str = ""
     spans: tuple[tuple[int, int], ...] = ()
+    context: tuple[tuple[str, bool], ...] = ()  # the sentence, cut into (words, highlighted) pieces
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -54,6 +55,7 @@ class Finding:
             "section": self.section,
             "dismissed": self.dismissed,
             "spans": [list(s) for s in self.spans],
+            "context": [{"text": t, "highlight": h} for t, h in self.context],
         }
 
 
@@ -64,6 +66,26 @@ def _names(names: Iterable[str]) -> Names:
         if len(n) >= 2 and n[0].isupper():
             users.update(w.strip("(),.") for w in n.split() if w[:1].isupper() and w not in NOT_NAMES)
     return Names(frozenset(users), general_names())
+
+
+def _context(
+    text: str, sentence: tuple[int, int], spans: list[tuple[int, int]]
+) -> tuple[tuple[str, bool], ...]:
+    """The sentence around a finding as (words, highlighted) pieces, the flagged words highlighted."""
+    start, end = sentence
+    pieces: list[tuple[str, bool]] = []
+    at = start
+    for a, b in sorted(spans):
+        a, b = max(a, at), min(b, end)
+        if a >= b:
+            continue
+        if a > at:
+            pieces.append((text[at:a], False))
+        pieces.append((text[a:b], True))
+        at = b
+    if at < end:
+        pieces.append((text[at:end], False))
+    return tuple(pieces)
 
 
 def check_text(text: str, *, names: Iterable[str] = (), section: str = "") -> list[Finding]:
@@ -93,6 +115,7 @@ def check_text(text: str, *, names: Iterable[str] = (), section: str = "") -> li
                 section=section,
                 label=explain.LABELS[hit.rule],
                 spans=tuple(sorted(set(hit.spans))),
+                context=_context(text, hit.sentence, hit.spans),
             )
         )
     return out

@@ -79,6 +79,7 @@ class Hit:
     rest: str = ""  # the words after the predicate, to build the rewording from
     words: str = ""  # the flagged words, as written
     extra: dict[str, str] = field(default_factory=dict)
+    sentence: tuple[int, int] = (0, 0)  # the sentence the hit is in, to show it in context
 
     @property
     def start(self) -> int:
@@ -109,6 +110,8 @@ def _sentence(text: str, low: str, start: int, end: int, names: Names) -> list[H
     for clause in clauses:
         hits.extend(_clause(text, low, clause))
     hits.extend(_anywhere(text, low, start, end, clauses, names))
+    for h in hits:
+        h.sentence = (start, end)
     return hits
 
 

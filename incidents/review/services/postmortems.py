@@ -42,6 +42,7 @@ from incidents.models import (
 )
 from incidents.notify.events import emit
 from incidents.review import blameless
+from incidents.review.services import blameless as blameless_findings
 from incidents.timeline.services import system_entry
 
 SECTION_KEYS = [k for k, _ in POSTMORTEM_SECTIONS]
@@ -184,6 +185,7 @@ def postmortem_save(
         )
         emit("postmortem.approvals_reset", postmortem_id=pm.pk)
     emit("postmortem.saved", postmortem_id=pm.pk, version=pm.version)
+    blameless_findings.sync(pm)
     return pm
 
 
@@ -266,14 +268,9 @@ def postmortem_answer_questions(*, postmortem: Postmortem, actor: Any, **answers
     return pm
 
 
-def _blameless_summary(pm: Postmortem) -> list[blameless.Finding]:
-    dismissed = pm.blameless_dismissals.values_list("section", "rule", "text")
-    return blameless.check_sections(pm.sections, names=blameless.system_names(), dismissed=dismissed)
-
-
 def postmortem_blameless_findings(postmortem: Postmortem) -> list[blameless.Finding]:
-    """The blameless check over every section, with dismissed findings marked `dismissed`."""
-    return _blameless_summary(postmortem)
+    """The blameless check over every section, with dismissed findings marked `dismissed` (reads only)."""
+    return blameless_findings.findings(postmortem)
 
 
 @transaction.atomic
@@ -325,7 +322,7 @@ def postmortem_request_review(
             reviewer_ids=[u.pk for u in added],
             actor_id=getattr(actor, "pk", None),
         )
-    findings = [f for f in _blameless_summary(pm) if not f.dismissed]
+    findings = [f for f in blameless_findings.sync(pm) if not f.dismissed]
     return pm, findings
 
 
@@ -387,10 +384,12 @@ def postmortem_review_decide(
 
 
 @transaction.atomic
-def postmortem_publish(*, postmortem: Postmortem, actor: Any) -> Postmortem:
+def postmortem_publish(*, postmortem: Postmortem, actor: Any, override_reason: str = "") -> Postmortem:
     """Publish an approved postmortem and freeze its current text as a published version.
 
-    Only the incident's commander or an admin (`can_publish_postmortem`). Raises ValidationError otherwise.
+    Only the incident's commander or an admin (`can_publish_postmortem`). Refused while a blameless finding
+    is neither reworded nor dismissed, unless the commander gives `override_reason` (recorded as a
+    dismissal of each open finding). Raises ValidationError otherwise.
     """
     pm = _lock(postmortem)
     if pm.status == S.PUBLISHED:
@@ -399,6 +398,7 @@ def postmortem_publish(*, postmortem: Postmortem, actor: Any) -> Postmortem:
         raise ValidationError(
             {"status": "Only the commander or an admin can publish, and only an approved postmortem."}
         )
+    blameless_findings.guard_publish(postmortem=pm, actor=actor, override_reason=override_reason)
     now = timezone.now()
     pm.status = S.PUBLISHED
     pm.published_at = now
@@ -442,14 +442,9 @@ def blameless_dismiss(
         raise ValidationError({"reason": "Say why this wording is fine here."})
     if section not in SECTION_KEYS:
         raise ValidationError({"section": "Unknown postmortem section."})
-    dismissal, _ = BlamelessDismissal.objects.update_or_create(
-        postmortem=postmortem,
-        section=section,
-        rule=rule[:50],
-        text=text[:255].lower(),
-        defaults={"reason": reason, "dismissed_by": _user(actor)},
+    return blameless_findings.dismiss(
+        postmortem=postmortem, actor=_user(actor), section=section, rule=rule, text=text, reason=reason
     )
-    return dismissal
 
 
 @transaction.atomic

@@ -28,6 +28,7 @@ from incidents.models import (
 from incidents.review import blameless
 from incidents.review import documents as document
 from incidents.review import selectors as review_selectors
+from incidents.review.blameless.explain import LABELS
 from incidents.review.forms import (
     DecisionForm,
     DismissForm,
@@ -38,6 +39,7 @@ from incidents.review.forms import (
     ReasonForm,
     RequestReviewForm,
 )
+from incidents.review.services import blameless as blameless_findings
 from incidents.review.services import postmortems as svc
 
 
@@ -102,7 +104,7 @@ def postmortem_detail(request: HttpRequest, number: int) -> HttpResponse:
     allowed = _permissions(request.user, pm, current_author)
     findings = (
         [f for f in svc.postmortem_blameless_findings(pm) if not f.dismissed]
-        if allowed["can_edit"] or allowed["can_approve"]
+        if allowed["can_edit"] or allowed["can_approve"] or allowed["can_publish"]
         else []
     )
     context = {
@@ -115,6 +117,10 @@ def postmortem_detail(request: HttpRequest, number: int) -> HttpResponse:
         "versions": versions,
         "reviews": reviews,
         "findings": findings,
+        "dismissals": blameless_findings.dismissals(pm)
+        if allowed["can_edit"] or allowed["can_approve"] or allowed["can_publish"]
+        else [],
+        "is_commander": incident.commander_id == request.user.pk,
         "questions_form": QuestionsForm(initial=QuestionsForm.initial_for(pm)),
         "review_form": RequestReviewForm(exclude=pm.author_id),
         "decision_form": DecisionForm(initial={"version": pm.version}),
@@ -266,11 +272,12 @@ def postmortem_request_review(request: HttpRequest, number: int) -> HttpResponse
     else:
         messages.success(request, "Review requested.")
         if findings:
-            rules = sorted({f.rule for f in findings})
+            kinds = sorted({LABELS[f.rule].lower() for f in findings})
             messages.warning(
                 request,
-                f"The blameless check found {len(findings)} wording(s) to look at ({', '.join(rules)}). "
-                "They are listed on this page; rewrite them or dismiss each with a reason.",
+                f"The blameless check found {len(findings)} wording(s) to look at ({'; '.join(kinds)}). "
+                "They are listed on this page with a suggested rewording: reword them or dismiss each with a "
+                "reason. The postmortem cannot be published while any is open.",
             )
     return _back(number, "#review")
 
@@ -303,7 +310,9 @@ def postmortem_decide(request: HttpRequest, number: int) -> HttpResponse:
 def postmortem_publish(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
     try:
-        svc.postmortem_publish(postmortem=pm, actor=request.user)
+        svc.postmortem_publish(
+            postmortem=pm, actor=request.user, override_reason=request.POST.get("override_reason", "")[:2000]
+        )
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     else:

@@ -147,7 +147,14 @@ def test_workflow_through_the_web(client_for, responder, reviewer, commander, pm
     client_for(responder).post(url("postmortem_publish", incident))
     pm.refresh_from_db()
     assert pm.status == PostmortemStatus.APPROVED
-    client_for(commander).post(url("postmortem_publish", incident))
+    # "human error" is still open: publishing is refused until the commander says why they publish over it.
+    refused = client_for(commander).post(url("postmortem_publish", incident), follow=True).content.decode()
+    assert "neither reworded nor dismissed" in refused
+    pm.refresh_from_db()
+    assert pm.status == PostmortemStatus.APPROVED
+    client_for(commander).post(
+        url("postmortem_publish", incident), {"override_reason": "Quoting the vendor's report verbatim."}
+    )
     pm.refresh_from_db()
     assert pm.status == PostmortemStatus.PUBLISHED
     assert client_for(responder).get(url("postmortem_edit", incident)).status_code == 404
