@@ -2,12 +2,14 @@
 
 from django.urls import path
 
+from incidents.review.views import blameless as views_blameless
 from incidents.review.views import documents as views_documents
 from incidents.review.views import factors as views_factors
 from incidents.review.views import postmortems as views_postmortems
 
 P = "incidents/<int:number>/postmortem/"
 urlpatterns = [
+    path("blameless/hint/", views_blameless.blameless_hint, name="blameless_hint"),
     path(P, views_postmortems.postmortem_detail, name="postmortem"),
     path(P + "start/", views_postmortems.postmortem_start, name="postmortem_start"),
     path(P + "edit/", views_postmortems.postmortem_edit, name="postmortem_edit"),

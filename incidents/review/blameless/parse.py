@@ -326,7 +326,8 @@ def _find_subject(clause: Clause, low: str, names: Names, before: list[Clause]) 
     toks = clause.tokens
     i = 0
     while i < len(toks) and (
-        toks[i].low in _LEADING_ADVERBS
+        toks[i].low[:1].isdigit()  # a timestamp or a number before the sentence proper ("14:05 The DBA ...")
+        or toks[i].low in _LEADING_ADVERBS
         or (toks[i].low.endswith("ly") and not names.is_name(toks[i].text) and len(toks[i].low) > 4)
     ):
         i += 1
