@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import SecurityEvent
 from accounts.security import security_event_record
 from incidents.incident import selectors
-from incidents.insights import charts, metrics, search
+from incidents.insights import charts, metrics, registry, search
 from incidents.insights.forms import InsightsFilterForm
 
 
@@ -27,7 +27,7 @@ def insights(request: HttpRequest) -> HttpResponse:
             form.to_filters() if request.GET else metrics.MetricFilters(zone=timezone.get_current_timezone())
         )
         query = request.GET.urlencode()
-        for figure in metrics.figures_for(request.user, filters):
+        for figure in registry.figures_for(request.user, filters):
             figures.append({"figure": figure, "charts": charts.render_spec(figure.chart), "query": query})
     return render(
         request,
@@ -50,14 +50,14 @@ def _csv_safe(value: Any) -> Any:
 
 @login_required
 def insights_csv(request: HttpRequest, figure: str) -> HttpResponse:
-    if figure not in metrics.FIGURES:
+    if figure not in registry.FIGURES:
         raise Http404("No such figure.")
     slug = figure
     form = InsightsFilterForm(request.GET)
     if not form.is_valid():
         errors = "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
         return HttpResponse(f"Invalid filters: {errors}\n", status=400, content_type="text/plain")
-    data = metrics.figure_for(request.user, form.to_filters(), slug)
+    data = registry.figure_for(request.user, form.to_filters(), slug)
 
     security_event_record(
         kind=SecurityEvent.Kind.EXPORT,
