@@ -54,7 +54,10 @@ def test_blameless_warning_appears_while_typing_and_goes_when_reworded(
     # The HTMX preview runs the blameless check on the server as the writer types.
     warning = preview.locator(".blameless-findings .finding")
     expect(warning.first).to_be_visible(timeout=5000)
-    expect(warning.first.locator("mark")).to_have_text("should have")
+    expect(warning.first.locator("mark")).to_have_text(
+        ["The intern", "should have"]
+    )  # who, and the judgement
+    expect(warning.first.locator(".finding-suggestion")).to_contain_text("The host was not checked")
 
     trigger.fill(SYSTEM)
     expect(preview.locator(".blameless-clean")).to_be_visible(timeout=5000)
@@ -153,5 +156,87 @@ def test_review_requested_approved_by_a_second_person_then_published_and_frozen(
     # Frozen: the edit page is gone for everyone until the commander reopens it.
     assert reviewer.goto(url + "edit/").status == 404
     shot(author, "review-approve-publish")
+    author_ctx.close()
+    reviewer_ctx.close()
+
+
+TWO_BLAMES = "Dana forgot to renew the certificate. The outage was caused by human error."
+ONE_REWORDED = (
+    "The certificate was not renewed: renewal was a manual step with no reminder. "
+    "The outage was caused by human error."
+)
+
+
+def test_reviewer_sees_blame_highlighted_author_rewords_one_dismisses_one_and_only_then_it_publishes(
+    live_server, browser, sign_in, shot, commander, responder, started
+):
+    review_svc.postmortem_save(
+        postmortem=started,
+        actor=commander,
+        sections={"trigger": TWO_BLAMES},
+        expected_version=started.version,
+    )
+    review_svc.postmortem_request_review(
+        postmortem=Postmortem.objects.get(pk=started.pk), actor=commander, reviewers=[responder]
+    )
+    url = f"{live_server.url}/incidents/{started.incident.number}/postmortem/"
+    author_ctx, reviewer_ctx = browser.new_context(), browser.new_context()
+    author, reviewer = author_ctx.new_page(), reviewer_ctx.new_page()
+
+    # The reviewer sees the blaming words highlighted in their sentence, why, and a rewording.
+    sign_in(reviewer, responder)
+    reviewer.goto(url)
+    findings = reviewer.locator("#blameless .blameless-findings .finding")
+    expect(findings).to_have_count(2)
+    person = reviewer.locator('#blameless .finding[data-rule="person_subject"]')
+    expect(person.locator(".finding-label")).to_have_text("A person as the cause")
+    expect(person.locator("mark")).to_have_text(["Dana", "forgot"])
+    expect(person.locator(".finding-suggestion")).to_contain_text("The certificate was not renewed")
+    human = reviewer.locator('#blameless .finding[data-rule="human_error"]')
+    expect(human.locator(".finding-label")).to_have_text('"Human error" as the cause')
+    expect(human.locator("mark")).to_have_text(["human error"])
+    expect(reviewer.locator("#blameless")).not_to_contain_text("person_subject")  # no rule ids
+    shot(reviewer, "blameless-review-highlights")
+    reviewer.get_by_role("button", name="Approve version").click()
+    expect(reviewer.locator(".pm-status")).to_have_text("Approved")
+
+    def publish_refused(left: int) -> None:
+        author.goto(url)
+        author.once("dialog", lambda d: d.accept())
+        author.get_by_role("button", name="Publish").click()
+        expect(author.locator(".messages")).to_contain_text(
+            f"{left} blameless finding(s) are neither reworded"
+        )
+        expect(author.locator(".pm-status")).to_have_text("Approved")
+
+    sign_in(author, commander)
+    publish_refused(2)
+
+    # The author rewords one; the edit goes back to the reviewer, who approves again.
+    author.goto(url + "edit/")
+    author.get_by_role("textbox", name="Trigger", exact=True).fill(ONE_REWORDED)
+    author.get_by_role("button", name="Save as version").click()
+    expect(author.locator("#blameless .blameless-findings .finding")).to_have_count(1)
+    reviewer.reload()
+    reviewer.get_by_role("button", name="Approve version").click()
+    expect(reviewer.locator(".pm-status")).to_have_text("Approved")
+    publish_refused(1)
+
+    # The author dismisses the other with a reason; reviewers see who and why.
+    left = author.locator("#blameless .blameless-findings .finding")
+    left.get_by_label("Why this wording is fine here").fill("We quote the vendor's report word for word.")
+    left.get_by_role("button", name="Dismiss").click()
+    expect(author.locator("#blameless .blameless-clean")).to_be_visible()
+    reviewer.reload()
+    expect(reviewer.locator(".blameless-dismissals")).to_contain_text(
+        "We quote the vendor's report word for word."
+    )
+    expect(reviewer.locator(".blameless-dismissals")).to_contain_text(str(commander))
+
+    author.once("dialog", lambda d: d.accept())
+    author.get_by_role("button", name="Publish").click()
+    expect(author.locator(".pm-status")).to_have_text("Published")
+    assert Postmortem.objects.get(pk=started.pk).status == PostmortemStatus.PUBLISHED
+    shot(author, "blameless-reworded-dismissed-published")
     author_ctx.close()
     reviewer_ctx.close()

@@ -8,18 +8,20 @@ domain) as shipped by the `english-words` package. Given names that are common w
 "Grant") stay: `parse.py` decides from the sentence structure whether they name a person (a name is a
 person only as the bare subject of a verb, never after a determiner or a preposition).
 
-Both lists load once per process, on first use (about a second), and nothing is fetched at run time.
+The result is built once per installed version of both packages and cached in the var directory; nothing
+is fetched at run time.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
+import os
 import pkgutil
+import tempfile
 from collections.abc import Iterable
 from functools import cache
-
-import faker.providers.person as person_providers
-from english_words import get_english_words_set
+from pathlib import Path
 
 # First words of display names that are ordinary English, never taken as a person's name on their own.
 NOT_NAMES = frozenset(
@@ -70,13 +72,45 @@ def _is_name_word(word: str) -> bool:
 
 @cache
 def _english_words() -> frozenset[str]:
+    from english_words import get_english_words_set  # only to build the cache: not imported on every start
+
     return frozenset(w for w in get_english_words_set(["web2"], lower=False, alpha=True) if w.islower())
+
+
+def _cache_file() -> Path:
+    versions = "-".join(importlib.metadata.version(p) for p in ("Faker", "english-words"))
+    root = Path(os.environ.get("HINDSIGHT_VAR_DIR") or Path(__file__).resolve().parents[3] / "var")
+    return root / "cache" / f"blameless-names-{versions}.txt"
 
 
 @cache
 def general_names() -> frozenset[str]:
+    """Given names and surnames (see the module docstring), from a cache file once built.
+
+    Building takes a second or more (every Faker locale and a 236,000-word list); the result, about 39,000
+    names, is kept in `$HINDSIGHT_VAR_DIR/cache/` per version of both packages, so later processes load it
+    in milliseconds. A cache that cannot be written is not an error: the names are built again next time.
+    """
+    path = _cache_file()
+    try:
+        return frozenset(path.read_text(encoding="utf-8").split("\n")) - {""}
+    except OSError:
+        pass
+    names = _build_names()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False) as tmp:
+            tmp.write("\n".join(sorted(names)))
+        Path(tmp.name).replace(path)
+    except OSError:
+        pass
+    return names
+
+
+def _build_names() -> frozenset[str]:
     """Given names of every Faker locale, and its surnames that are not ordinary English words."""
-    person = person_providers  # one module per locale; each Provider holds its lists as class attributes
+    import faker.providers.person as person  # only to build the cache; one module per locale, lists as attributes
+
     given: set[str] = set()
     family: set[str] = set()
     for module in pkgutil.iter_modules(person.__path__):
