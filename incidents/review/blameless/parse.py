@@ -448,13 +448,12 @@ def classify_np(np: list[Token], names: Names) -> Subject:
                 else Subject("person")
             )
             if who.kind in PERSONISH or who.kind == "negative":
-                head = next(
+                owned_noun = next(
                     (w for w in rest if w in lx.FAULT_NOUNS or w in lx.ACTION_NOUNS), rest[-1] if rest else ""
                 )
-                return Subject(who.kind, span[0], span[1], text, possessed=head, possessed_words=tuple(rest))
-            owned = classify_np(
-                np[k + 1 :], names
-            )  # "the audit tool's author": the owned noun may be a person
+                return Subject(who.kind, *span, text, possessed=owned_noun, possessed_words=tuple(rest))
+            # "the audit tool's author": the owned noun may be a person
+            owned = classify_np(np[k + 1 :], names)
             return Subject(owned.kind if owned.kind in PERSONISH else "system", *span, text)
     head_i = 0
     for k, t in enumerate(np):

@@ -141,16 +141,9 @@ def _clause(text: str, low: str, c: Clause) -> list[Hit]:
                 out.append(_hit("counterfactual", c, s, mh, text, subj_span))
         elif conditional and c.inverted:
             # "Had the on-call engineer been paying attention, ...": the auxiliary opened the clause.
-            out.append(
-                _hit(
-                    "counterfactual",
-                    c,
-                    s,
-                    _WORD.match(low, vs) or _WORD.search(low, c.start),
-                    text,
-                    subj_span,
-                )
-            )
+            verb = _WORD.match(low, vs) or _WORD.search(low, c.start)
+            if verb is not None:
+                out.append(_hit("counterfactual", c, s, verb, text, subj_span))
     elif s.kind == "negative":
         m = _first(NEGATED_INTENT, low, vs, ce) or _first(PERSON_ONLY, low, vs, ce)
         if m is not None:
