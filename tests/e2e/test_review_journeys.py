@@ -240,3 +240,19 @@ def test_reviewer_sees_blame_highlighted_author_rewords_one_dismisses_one_and_on
     shot(author, "blameless-reworded-dismissed-published")
     author_ctx.close()
     reviewer_ctx.close()
+
+
+def test_a_quiet_hint_while_recording_the_timeline_never_blocks_capture(
+    live_server, page, sign_in, shot, commander, incident
+):
+    sign_in(page, commander)
+    page.goto(f"{live_server.url}/incidents/{incident.number}/")
+    box = page.locator("#qa-body")
+    box.fill("The DBA forgot to drain the node")
+    hint = page.locator("#quick-add .blameless-hint")
+    expect(hint.locator("mark")).to_have_text(["The DBA", "forgot"], timeout=5000)
+    expect(hint).to_contain_text("The node was not drained")
+    shot(page, "timeline-blameless-hint")
+    box.press("Enter")  # the hint is only a hint: the entry is recorded as written
+    expect(page.locator("#timeline").get_by_text("The DBA forgot to drain the node")).to_be_visible()
+    assert incident.timeline_entries.filter(body="The DBA forgot to drain the node").exists()

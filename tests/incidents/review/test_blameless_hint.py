@@ -19,6 +19,7 @@ def test_the_hint_names_the_words_the_reason_and_a_rewording(client_for, respond
     assert "<mark>The DBA</mark>" in body
     assert "<mark>forgot</mark>" in body
     assert "A person as the cause" in body
+    assert "makes a person the cause" in body  # why, on hover
     assert "The node was not drained" in body
     assert "person_subject" not in body  # no rule ids in the UI
 
