@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from incidents.review.blameless import lexicon as lx
 
@@ -48,20 +49,17 @@ def normalise(text: str) -> str:
     return text.replace("\u2019", "'").replace("\u2018", "'").lower()
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     text: str
     low: str
     start: int
     end: int
+    is_word: bool
+    cap: bool
 
-    @property
-    def is_word(self) -> bool:
-        return self.text[0].isalnum()
 
-    @property
-    def cap(self) -> bool:
-        return self.text[0].isupper()
+def _token(text: str, low: str, start: int, end: int) -> Token:
+    return Token(text, low, start, end, text[:1].isalnum(), text[:1].isupper())
 
 
 @dataclass
@@ -111,7 +109,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 def tokenize(text: str, start: int, end: int, low: str) -> list[Token]:
     return [
-        Token(text[m.start() : m.end()], m.group(0), m.start(), m.end())
+        _token(text[m.start() : m.end()], m.group(0), m.start(), m.end())
         for m in TOKEN_RE.finditer(low, start, end)
     ]
 
@@ -436,7 +434,7 @@ def classify_np(np: list[Token], names: Names) -> Subject:
         if t.low.endswith(("'s", "s'")) and t.low not in _CONTRACTIONS and k + 1 < len(np):
             owner = [
                 *np[:k],
-                Token(t.text[:-2] if t.low.endswith("'s") else t.text[:-1], t.low[:-2], t.start, t.end - 2),
+                _token(t.text[:-2] if t.low.endswith("'s") else t.text[:-1], t.low[:-2], t.start, t.end - 2),
             ]
         elif k == 0 and t.low in lx.POSSESSIVE_PRONOUNS and len(np) > 1:
             owner = [t]

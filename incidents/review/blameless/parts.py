@@ -22,6 +22,7 @@ what people knew at the time, and questions about the system.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -66,6 +67,17 @@ _WORD = re.compile(r"[\w'-]+")
 _KNOWING = r"(?!know|knew|have|had|be\b|been|realis|realiz|expect|see|saw|need|want|think|believe|receive|get|hear|seem)"
 _INVERTED_NEGATED = re.compile(rf"not {_KNOWING}[a-z]+")
 _INVERTED_VERB = re.compile(rf"{_KNOWING}[a-z]+")
+_ANYWHERE = (
+    ("judgement", JUDGEMENT),
+    ("human_error", HUMAN_ERROR),
+    ("fault", FAULT),
+    ("hindsight", HINDSIGHT),
+    ("minimiser", MINIMISERS),
+    ("trust", TRUST),
+    ("sarcasm", SARCASM),
+    ("sarcasm", CHOICE_PRAISE),
+    ("counterfactual", IF_ONLY),
+)
 _MAKE_OBVIOUS = re.compile(r"(?:make|makes|made|making|more|less|become|becomes)(?: [\w'-]+){0,3} $")
 _VOCATIVE = re.compile(r",\s*([A-Z][\w'-]+)\s*[,.!?]")
 
@@ -94,8 +106,17 @@ def find(text: str, names: Names) -> list[Hit]:
     """Every hit in `text`, in order of position."""
     low = normalise(text)
     hits: list[Hit] = []
-    for start, end in sentences(text):
-        hits.extend(_sentence(text, low, start, end, names))
+    # The sentence-wide parts are matched over the whole text once, then handed to their sentence.
+    spans = sentences(text)
+    starts = [s for s, _ in spans]
+    wide: list[list[tuple[str, re.Match[str]]]] = [[] for _ in spans]
+    for rule, pattern in _ANYWHERE:
+        for m in pattern.finditer(low):
+            k = bisect.bisect_right(starts, m.start()) - 1
+            if k >= 0 and m.end() <= spans[k][1]:
+                wide[k].append((rule, m))
+    for (start, end), matches in zip(spans, wide, strict=True):
+        hits.extend(_sentence(text, low, start, end, names, matches))
     hits.sort(key=lambda h: (h.start, h.end, h.rule))
     return hits
 
@@ -104,12 +125,14 @@ def _rest(text: str, clause: Clause, at: int) -> str:
     return text[at : clause.end].strip(" ,.;:!?")
 
 
-def _sentence(text: str, low: str, start: int, end: int, names: Names) -> list[Hit]:
+def _sentence(
+    text: str, low: str, start: int, end: int, names: Names, matches: list[tuple[str, re.Match[str]]]
+) -> list[Hit]:
     clauses = analyse(text, low, start, end, names)
     hits: list[Hit] = []
     for clause in clauses:
         hits.extend(_clause(text, low, clause))
-    hits.extend(_anywhere(text, low, start, end, clauses, names))
+    hits.extend(_anywhere(text, low, start, end, clauses, names, matches))
     for h in hits:
         h.sentence = (start, end)
     return hits
@@ -221,29 +244,22 @@ def _span_hit(rule: str, m: re.Match[str], text: str, **extra: str) -> Hit:
     return Hit(rule, [(m.start(), m.end())], words=text[m.start() : m.end()], extra=dict(extra))
 
 
-def _anywhere(text: str, low: str, start: int, end: int, clauses: list[Clause], names: Names) -> list[Hit]:
+def _anywhere(
+    text: str,
+    low: str,
+    start: int,
+    end: int,
+    clauses: list[Clause],
+    names: Names,
+    matches: list[tuple[str, re.Match[str]]],
+) -> list[Hit]:
     out: list[Hit] = []
-    for rule, pattern in (
-        ("judgement", JUDGEMENT),
-        ("human_error", HUMAN_ERROR),
-        ("fault", FAULT),
-        ("hindsight", HINDSIGHT),
-        ("minimiser", MINIMISERS),
-        ("trust", TRUST),
-        ("sarcasm", SARCASM),
-        ("sarcasm", CHOICE_PRAISE),
-        ("counterfactual", IF_ONLY),
-    ):
-        for m in pattern.finditer(low, start, end):
-            if rule == "human_error" and low[max(start, m.start() - 4) : m.start()].strip() in ("not", "no"):
-                continue
-            if (
-                rule == "hindsight"
-                and m.group(0) == "obvious"
-                and _MAKE_OBVIOUS.search(low, start, m.start())
-            ):
-                continue  # "make the host obvious": a design goal, not hindsight
-            out.append(_span_hit(rule, m, text))
+    for rule, m in matches:
+        if rule == "human_error" and low[max(start, m.start() - 4) : m.start()].strip() in ("not", "no"):
+            continue
+        if rule == "hindsight" and m.group(0) == "obvious" and _MAKE_OBVIOUS.search(low, start, m.start()):
+            continue  # "make the host obvious": a design goal, not hindsight
+        out.append(_span_hit(rule, m, text))
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
     if frame is not None and mentions:
