@@ -148,7 +148,7 @@ def test_a_clean_postmortem_publishes_without_any_reason(incident, responder, re
 def test_old_rule_names_of_kept_dismissals_are_migrated():
     from importlib import import_module
 
-    renamed = import_module("incidents.migrations.0007_blameless_records").RENAMED
+    renamed = import_module("incidents.migrations.0008_blameless_records").RENAMED
     from incidents.review.blameless.explain import LABELS
 
     assert set(renamed.values()) <= set(LABELS)

@@ -24,7 +24,7 @@ def rename_rules(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0006_seed_postmortem_templates"),
+        ("incidents", "0007_alert_integrations"),
     ]
 
     operations = [
