@@ -22,11 +22,13 @@ what people knew at the time, and questions about the system.
 
 from __future__ import annotations
 
-import bisect
+import dataclasses
+import functools
 import re
 from dataclasses import dataclass, field
 
 from incidents.review.blameless import lexicon as lx
+from incidents.review.blameless.names import general_names
 from incidents.review.blameless.parse import PERSONISH, Clause, Names, Subject, analyse, normalise, sentences
 
 
@@ -103,22 +105,34 @@ class Hit:
 
 
 def find(text: str, names: Names) -> list[Hit]:
-    """Every hit in `text`, in order of position."""
-    low = normalise(text)
+    """Every hit in `text`, in order of position.
+
+    Sentences are checked one by one and the answers kept (the last 4,096 sentences per set of user
+    names): the live preview re-checks a whole section on every pause, and most of its sentences have
+    not changed since the last time.
+    """
     hits: list[Hit] = []
-    # The sentence-wide parts are matched over the whole text once, then handed to their sentence.
-    spans = sentences(text)
-    starts = [s for s, _ in spans]
-    wide: list[list[tuple[str, re.Match[str]]]] = [[] for _ in spans]
-    for rule, pattern in _ANYWHERE:
-        for m in pattern.finditer(low):
-            k = bisect.bisect_right(starts, m.start()) - 1
-            if k >= 0 and m.end() <= spans[k][1]:
-                wide[k].append((rule, m))
-    for (start, end), matches in zip(spans, wide, strict=True):
-        hits.extend(_sentence(text, low, start, end, names, matches))
+    for start, end in sentences(text):
+        for h in _sentence_hits(text[start:end], names.users):
+            hits.append(
+                dataclasses.replace(
+                    h,
+                    spans=[(a + start, b + start) for a, b in h.spans],
+                    sentence=(h.sentence[0] + start, h.sentence[1] + start),
+                    extra=dict(h.extra),
+                )
+            )
     hits.sort(key=lambda h: (h.start, h.end, h.rule))
     return hits
+
+
+@functools.lru_cache(maxsize=4096)
+def _sentence_hits(sentence: str, users: frozenset[str]) -> tuple[Hit, ...]:
+    """The hits of one sentence, offsets relative to it (the cached objects are never changed)."""
+    names = Names(users, general_names())
+    low = normalise(sentence)
+    matches = [(rule, m) for rule, pattern in _ANYWHERE for m in pattern.finditer(low)]
+    return tuple(_sentence(sentence, low, 0, len(sentence), names, matches))
 
 
 def _rest(text: str, clause: Clause, at: int) -> str:
