@@ -72,7 +72,7 @@ def _is_name_word(word: str) -> bool:
 
 @cache
 def _english_words() -> frozenset[str]:
-    from english_words import get_english_words_set  # only to build the cache: not imported on every start
+    from english_words import get_english_words_set  # type: ignore[import-untyped]  # only to build the cache
 
     return frozenset(w for w in get_english_words_set(["web2"], lower=False, alpha=True) if w.islower())
 
