@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
+from accounts.models import User
+
 # First words of display names that are ordinary English, never taken as a person's name on their own.
 NOT_NAMES = frozenset(
     [
@@ -148,6 +150,4 @@ def names_from_users(users: Iterable[object]) -> list[str]:
 
 def system_names() -> list[str]:
     """Display names (and first names) of active users in this installation. One query."""
-    from accounts.models import User  # accounts is a leaf app; imported here so the check runs without Django
-
     return names_from_users(User.objects.filter(is_active=True).only("display_name"))
