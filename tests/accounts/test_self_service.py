@@ -16,6 +16,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from accounts.models import Invitation, Membership, User, UserSession
 from tests.factories import MembershipFactory, UserFactory
@@ -23,8 +24,8 @@ from tests.factories import MembershipFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def _link(message: str) -> str:
-    url = re.search(r"https?://\S+", message).group(0)
+def _link(message: str | Promise) -> str:
+    url = re.search(r"https?://\S+", str(message)).group(0)
     return urlsplit(url).path
 
 

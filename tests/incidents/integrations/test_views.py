@@ -10,7 +10,7 @@ from django.urls import reverse
 from accounts.models import Membership
 from incidents.models import AlertIntegration
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
-from tests.incidents.integrations.conftest import post
+from tests.incidents.integrations.conftest import IntakeClient, post
 
 pytestmark = pytest.mark.django_db
 
@@ -41,9 +41,7 @@ def test_a_lead_adds_an_integration_and_its_token_works_once_shown(client_for, l
     integration = AlertIntegration.objects.get(name="prod-am")
     assert integration.severity_map == {"page": "SEV1", "ticket": "SEV4"}
     assert token not in client.get(reverse("incidents:integration_list")).content.decode()
-    from rest_framework.test import APIClient
-
-    api = APIClient()
+    api = IntakeClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     api.url = reverse("api:integration-alertmanager")
     assert post(api, {"version": "4"}).status_code == 400  # authenticated: field messages, not 401
