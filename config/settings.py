@@ -101,6 +101,10 @@ MIDDLEWARE = [
     "incidents.errors.ErrorPageMiddleware",
 ]
 
+# simple-history is the audit trail of row changes; a change's reason (a status note, a deletion reason) can
+# be as long as the text it quotes, so it is stored as text rather than the default 100 characters.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 

@@ -15,8 +15,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from incidents.audit.forms import SoftDeleteForm
-from incidents.audit.selectors import history_for
 from incidents.followup import selectors as selectors_followup
+from incidents.history import history_for
 from incidents.incident import selectors
 from incidents.incident.services import incident_restore, incident_soft_delete
 from incidents.models import OPEN_ITEM_STATUSES, Incident, Postmortem

@@ -1,8 +1,15 @@
-"""Follow-through: action items and policy findings, tracked to verified closure."""
+"""Follow-through: action items and policy findings, tracked to verified closure.
+
+Both are follow-up work (`FollowupWork`): a titled row with an owner, a due date on the owner's calendar,
+a status and a `version` that grows on every save. Their one audit trail is simple-history
+(`history = HistoricalRecords()`): every save writes a snapshot with the actor and, where the changed
+fields do not say it all, a reason ("Status changed: the alert now pages the on-call").
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -34,12 +41,57 @@ class ActionItemStatus(models.TextChoices):
 OPEN_ITEM_STATUSES = (ActionItemStatus.OPEN, ActionItemStatus.IN_PROGRESS, ActionItemStatus.BLOCKED)
 
 
+class FollowupWork(models.Model):
+    """What an action item and a policy finding have in common (abstract).
+
+    A subclass defines `owner` (a User or None), `due_date` (a date on the owner's calendar, or None),
+    `status`, and `OPEN_STATUSES` (the statuses in which the work still waits on someone).
+    """
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    OPEN_STATUSES: tuple[str, ...] = ()
+    owner: Any
+    owner_id: int | None
+    due_date: Any
+    status: Any
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    def owner_today(self) -> date:
+        """Today's date in the owner's time zone (UTC when there is no owner)."""
+        now = timezone.now()
+        if self.owner_id and self.owner:
+            return now.astimezone(self.owner.tzinfo).date()
+        return now.date()
+
+    @property
+    def is_overdue(self) -> bool:
+        """True when open (for a finding: draft to remediated) and the owner's local date is after `due_date`."""
+        return bool(self.is_open and self.due_date and self.owner_today() > self.due_date)
+
+
 class RecheckOutcome(models.TextChoices):
     WORKED = "worked", "It worked"
     DID_NOT_WORK = "did_not_work", "It did not work"
 
 
-class ActionItem(models.Model):
+class ActionItem(FollowupWork):
     """A follow-up with an owner and a due date.
 
     `due_date` is a calendar date in the owner's time zone; an item is overdue once the owner's local
@@ -63,8 +115,6 @@ class ActionItem(models.Model):
         on_delete=models.SET_NULL,
         related_name="action_items",
     )
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True, help_text="Markdown.")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="action_items"
     )
@@ -93,37 +143,14 @@ class ActionItem(models.Model):
     recurrence_flagged_at = models.DateTimeField(null=True, blank=True)
     recurrence_reviewed_at = models.DateTimeField(null=True, blank=True)
     recurrence_review_note = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
-    version = models.PositiveIntegerField(default=1)
     history = HistoricalRecords()
+
+    OPEN_STATUSES = OPEN_ITEM_STATUSES
 
     class Meta:
         ordering = ["due_date", "id"]
         indexes = [models.Index(fields=["status", "due_date"]), models.Index(fields=["owner", "status"])]
-
-    def __str__(self) -> str:
-        return self.title
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_ITEM_STATUSES
-
-    def owner_today(self) -> date:
-        """Today's date in the owner's time zone (UTC when there is no owner)."""
-        now = timezone.now()
-        if self.owner_id and self.owner:
-            return now.astimezone(self.owner.tzinfo).date()
-        return now.date()
-
-    @property
-    def is_overdue(self) -> bool:
-        """True when open and the owner's local date is after `due_date`."""
-        return bool(self.is_open and self.due_date and self.owner_today() > self.due_date)
 
     @property
     def target_due_date(self) -> date:
@@ -190,7 +217,7 @@ OPEN_FINDING_STATUSES = (
 )
 
 
-class PolicyFinding(models.Model):
+class PolicyFinding(FollowupWork):
     """A policy gap (for example one person could change production alone), tracked to verified closure.
 
     Verification and risk acceptance must be done by someone other than `owner`. A risk acceptance
@@ -198,8 +225,6 @@ class PolicyFinding(models.Model):
     """
 
     area = models.CharField(max_length=20, choices=FindingArea.choices)
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True, help_text="Markdown.")
     risk = models.CharField(max_length=6, choices=Risk.choices, default=Risk.MEDIUM)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -236,101 +261,9 @@ class PolicyFinding(models.Model):
     risk_accepted_until = models.DateField(null=True, blank=True)
     risk_acceptance_reason = models.TextField(blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-    version = models.PositiveIntegerField(default=1)
     history = HistoricalRecords()
+
+    OPEN_STATUSES = OPEN_FINDING_STATUSES
 
     class Meta:
         ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return self.title
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_FINDING_STATUSES
-
-    def owner_today(self) -> date:
-        """Today's date in the owner's time zone (UTC when there is no owner)."""
-        now = timezone.now()
-        if self.owner_id and self.owner:
-            return now.astimezone(self.owner.tzinfo).date()
-        return now.date()
-
-    @property
-    def is_overdue(self) -> bool:
-        """True when still open (draft to remediated) and the owner's local date is after `due_date`."""
-        return bool(self.is_open and self.due_date and self.owner_today() > self.due_date)
-
-
-class ActionItemEvent(models.Model):
-    """One change in an action item's life (created, assigned, status, re-check, recurrence), with its note.
-
-    Kept for ever: the item page shows them as the item's history, newest last.
-    """
-
-    class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        EDITED = "edited", "Edited"
-        ASSIGNED = "assigned", "Assigned"
-        STATUS = "status", "Status changed"
-        RECHECK = "recheck", "Effect re-checked"
-        RECURRENCE = "recurrence", "Did not prevent recurrence"
-        RECURRENCE_REVIEWED = "recurrence_reviewed", "Recurrence reviewed"
-
-    item = models.ForeignKey(ActionItem, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12, blank=True)
-    note = models.TextField(blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.item_id} {self.kind}"
-
-
-class PolicyFindingEvent(models.Model):
-    """One change in a policy finding's life, with the evidence or reason given at the time.
-
-    This is the finding's evidence history: remediation evidence, verification evidence, risk
-    acceptances and their expiry, and the incidents in which the finding was seen again.
-    """
-
-    class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        EDITED = "edited", "Edited"
-        ASSIGNED = "assigned", "Assigned"
-        STATUS = "status", "Status changed"
-        VERIFIED = "verified", "Verified"
-        RISK_ACCEPTED = "risk_accepted", "Risk accepted"
-        RISK_EXPIRED = "risk_expired", "Risk acceptance expired"
-        SEEN_AGAIN = "seen_again", "Seen again"
-
-    finding = models.ForeignKey(PolicyFinding, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    from_status = models.CharField(max_length=15, blank=True)
-    to_status = models.CharField(max_length=15, blank=True)
-    note = models.TextField(blank=True)
-    incident = models.ForeignKey(
-        "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.finding_id} {self.kind}"

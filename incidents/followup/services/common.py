@@ -1,26 +1,60 @@
+"""What the writes of action items and policy findings share (`FollowupWork` rows).
+
+Both services modules (`items.py`, `findings.py`) lock a row with its version check (`lock_work`), apply
+field edits (`apply_edits`), check a status move (`is_status_change`, `require_transition`) and save through
+`save_work`, which bumps `version` and writes the row's one audit record: a simple-history snapshot whose
+user is the actor and whose reason says what the changed fields do not ("Status changed: <note>", built with
+`change_reason`). The audit pages and the item and finding pages show that history.
+
+`actor` is a User, or None (or an anonymous user) for the system: the demo loader and periodic tasks.
+Errors: `ValidationError` keyed by field for bad input; `PermissionDenied` (`_require`) when a signed-in
+actor may not do this; `FollowupConflict` when the row changed since the editor loaded it.
+"""
+
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Any, TypeVar
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from incidents.errors import ConflictError
-from incidents.models import (
-    ActionItem,
-    PolicyFinding,
-)
-from incidents.notify.events import emit
+from incidents.followup.models import FollowupWork
+
+W = TypeVar("W", bound=FollowupWork)
+STATUS_FIELD = "status"  # defined by each kind of work, with its own choices
 
 
 class FollowupConflict(ConflictError):
     """The item or finding changed since the editor loaded it. `current` is the stored row."""
 
-    def __init__(self, current: ActionItem | PolicyFinding) -> None:
+    def __init__(self, current: FollowupWork) -> None:
         super().__init__(
             current,
             f"“{current.title}” was changed by someone else (now version {current.version}). "
             "Nothing was saved.",
         )
+
+
+class Change(StrEnum):
+    """What happened to an item or finding, as its history reason starts (see `change_reason`)."""
+
+    STATUS = "Status changed"
+    RECHECK = "Effect re-checked"
+    RECURRENCE = "Did not prevent recurrence"
+    RECURRENCE_REVIEWED = "Recurrence reviewed"
+    VERIFIED = "Verified"
+    RISK_ACCEPTED = "Risk accepted"
+    RISK_EXPIRED = "Risk acceptance expired"
+    SEEN_AGAIN = "Seen again"
+
+
+def change_reason(change: Change, note: str = "") -> str:
+    """The history reason of a change: `"<change>: <note>"`, or the change alone without a note."""
+    return f"{change}: {note}" if note else str(change)
 
 
 def _user(actor: Any) -> Any:
@@ -41,13 +75,101 @@ def _check_owner(field: str, user: Any) -> None:
         raise ValidationError({field: f"{user} is deactivated; choose an active person."})
 
 
-def _emit_assigned(kind: str, obj: Any, previous_owner_id: int | None, actor: Any) -> None:
-    if obj.owner_id and obj.owner_id != previous_owner_id:
-        key = "item_id" if kind == "action_item" else "finding_id"
-        emit(
-            f"{kind}.assigned",
-            **{key: obj.pk},
-            owner_id=obj.owner_id,
-            previous_owner_id=previous_owner_id,
-            actor_id=_actor_id(actor),
-        )
+def refuse_unknown_fields(changes: Mapping[str, Any], editable: Iterable[str]) -> None:
+    """Raise ValidationError keyed by each field in `changes` that is not in `editable`."""
+    unknown = set(changes) - set(editable)
+    if unknown:
+        raise ValidationError({k: "This field cannot be edited here." for k in unknown})
+
+
+def lock_work(obj: W, expected_version: int | None) -> W:
+    """The stored row of `obj`, locked (SELECT ... FOR UPDATE) until the transaction ends, owner joined.
+
+    With `expected_version`, a row whose version moved on since raises FollowupConflict.
+    """
+    rows = type(obj)._default_manager
+    current = rows.select_for_update(of=("self",)).select_related("owner").get(pk=obj.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise FollowupConflict(current)
+    return current
+
+
+def apply_edits(current: FollowupWork, changes: Mapping[str, Any]) -> list[str]:
+    """Set on `current` the values in `changes` that differ from what is stored; return those field names.
+
+    A title is stripped first. Related rows compare by primary key. A changed person field (owner,
+    verifier) must be an active user (ValidationError keyed by the field). Nothing is saved.
+    """
+    changed = []
+    for name, value in changes.items():
+        if name == "title":
+            value = (value or "").strip()
+        field = current._meta.get_field(name)
+        stored = getattr(current, field.attname)  # type: ignore[union-attr]
+        if stored == (getattr(value, "pk", None) if field.is_relation else value):
+            continue
+        if field.is_relation and field.related_model is get_user_model():
+            _check_owner(name, value)
+        setattr(current, name, value)
+        changed.append(name)
+    return changed
+
+
+def _status_labels(work: FollowupWork) -> dict[str, str]:
+    """Status value → label, for `work`'s model (each subclass has its own statuses)."""
+    field: Any = work._meta.get_field(STATUS_FIELD)
+    return {str(value): str(label) for value, label in field.flatchoices}
+
+
+def is_status_change(current: FollowupWork, status: str) -> bool:
+    """False when `current` already has `status`; ValidationError keyed `status` for an unknown status."""
+    if status not in _status_labels(current):
+        raise ValidationError({"status": f"Unknown status {status!r}."})
+    return status != current.status
+
+
+def require_transition(
+    current: FollowupWork, status: str, transitions: Mapping[str, set[str]], noun: str
+) -> None:
+    """Raise ValidationError keyed `status` unless `transitions` allows `current` to move to `status`.
+
+    `noun` starts the message: "An item that is done cannot become blocked."
+    """
+    if status in transitions[current.status]:
+        return
+    labels = _status_labels(current)
+    raise ValidationError(
+        {"status": f"{noun} that is {labels[current.status].lower()} cannot become {labels[status].lower()}."}
+    )
+
+
+def required_note(note: str, message: str) -> str:
+    """`note` stripped; ValidationError keyed `note` with `message` when nothing is left."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": message})
+    return note
+
+
+def newly_assigned(obj: FollowupWork, previous_owner_id: int | None) -> bool:
+    """True when `obj` has an owner now who is not `previous_owner_id` (they are told of the work)."""
+    return bool(obj.owner_id and obj.owner_id != previous_owner_id)
+
+
+def create_work(obj: FollowupWork, *, actor: Any) -> None:
+    """Insert the new row `obj`; its first history record ("created") names the actor."""
+    obj._history_user = _user(actor)  # type: ignore[attr-defined]  # simple-history
+    obj.save()
+
+
+def save_work(obj: FollowupWork, fields: Iterable[str], *, actor: Any, reason: str = "") -> None:
+    """Save `fields` of `obj` with `version` + 1 and `updated_at` now, and write its history record.
+
+    The record's user is the actor (None for the system) and its reason is `reason` (empty where the
+    changed fields say it all). `fields` may be empty: the row is then only stamped, with the reason.
+    """
+    obj.version += 1
+    obj.updated_at = timezone.now()
+    obj._history_user = _user(actor)  # type: ignore[attr-defined]  # simple-history
+    obj._change_reason = reason  # type: ignore[attr-defined]  # simple-history
+    obj.save(update_fields=[*set(fields), "version", "updated_at"])

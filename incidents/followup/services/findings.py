@@ -1,3 +1,14 @@
+"""Policy finding writes: open, edit, move along the lifecycle, verify (someone else), accept the risk
+until a date, expire acceptances, and record a finding seen again.
+
+Same conventions as `items.py`: one transaction each, `actor=` (None for the system), one simple-history
+record per change through `save_work` (the evidence or reason is its reason), events emitted on commit:
+`policy_finding.created` [finding_id, actor_id], `policy_finding.assigned` [finding_id, owner_id,
+previous_owner_id, actor_id], `policy_finding.status_changed` [finding_id, old, new, actor_id],
+`policy_finding.verified`, `policy_finding.risk_accepted`, `policy_finding.risk_expired` [finding_id, ...],
+`policy_finding.reopened` [finding_id, reason, actor_id].
+"""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -10,19 +21,27 @@ from django.utils import timezone
 
 from incidents import permissions as perms
 from incidents.followup.services.common import (
-    FollowupConflict,
+    Change,
     _actor_id,
     _check_owner,
-    _emit_assigned,
     _require,
     _user,
+    apply_edits,
+    change_reason,
+    create_work,
+    is_status_change,
+    lock_work,
+    newly_assigned,
+    refuse_unknown_fields,
+    require_transition,
+    required_note,
+    save_work,
 )
 from incidents.models import (
     FindingArea,
     FindingStatus,
     Incident,
     PolicyFinding,
-    PolicyFindingEvent,
     Risk,
 )
 from incidents.notify.events import emit
@@ -42,43 +61,9 @@ FINDING_TRANSITIONS: dict[str, set[str]] = {
     F.RISK_ACCEPTED: {F.OPEN},
 }
 RISK_ACCEPTABLE_FROM = (F.OPEN, F.REMEDIATING, F.REMEDIATED)
+# Moving back to open or remediating from these needs a reason.
+REOPENABLE_FROM = (F.REMEDIATED, F.VERIFIED, F.CLOSED, F.RISK_ACCEPTED)
 MAX_RISK_ACCEPTANCE_DAYS = 365
-
-
-# --- Policy findings ---------------------------------------------------------------------------------
-
-
-def _finding_event(
-    finding: PolicyFinding,
-    actor: Any,
-    kind: str,
-    note: str = "",
-    old: str = "",
-    new: str = "",
-    incident: Incident | None = None,
-) -> None:
-    PolicyFindingEvent.objects.create(
-        finding=finding,
-        kind=kind,
-        actor=_user(actor),
-        note=note,
-        from_status=old,
-        to_status=new,
-        incident=incident,
-    )
-
-
-def _lock_finding(finding: PolicyFinding, expected_version: int | None) -> PolicyFinding:
-    current = PolicyFinding.objects.select_for_update(of=("self",)).select_related("owner").get(pk=finding.pk)
-    if expected_version is not None and current.version != expected_version:
-        raise FollowupConflict(current)
-    return current
-
-
-def _save_finding(finding: PolicyFinding, fields: Iterable[str]) -> None:
-    finding.version += 1
-    finding.updated_at = timezone.now()
-    finding.save(update_fields=[*set(fields), "version", "updated_at"])
 
 
 def _validate_finding(finding: PolicyFinding) -> None:
@@ -93,6 +78,17 @@ def _validate_finding(finding: PolicyFinding) -> None:
         errors["verifier"] = "The verifier must be someone other than the owner."
     if errors:
         raise ValidationError(errors)
+
+
+def _emit_assigned(finding: PolicyFinding, previous_owner_id: int | None, actor: Any) -> None:
+    if newly_assigned(finding, previous_owner_id):
+        emit(
+            "policy_finding.assigned",
+            finding_id=finding.pk,
+            owner_id=finding.owner_id,
+            previous_owner_id=previous_owner_id,
+            actor_id=_actor_id(actor),
+        )
 
 
 def _finding_set_status(
@@ -113,8 +109,7 @@ def _finding_set_status(
     if status == F.CLOSED:
         finding.closed_at = timezone.now()
         fields.append("closed_at")
-    _save_finding(finding, fields)
-    _finding_event(finding, actor, PolicyFindingEvent.Kind.STATUS, note=note, old=old, new=status)
+    save_work(finding, fields, actor=actor, reason=change_reason(Change.STATUS, note))
     emit(
         "policy_finding.status_changed", finding_id=finding.pk, old=old, new=status, actor_id=_actor_id(actor)
     )
@@ -163,13 +158,12 @@ def policy_finding_create(
         created_by=user,
     )
     _validate_finding(finding)
-    finding.save()
+    create_work(finding, actor=actor)
     incidents = list(incidents)
     if incidents:
         finding.incidents.add(*incidents)
-    _finding_event(finding, actor, PolicyFindingEvent.Kind.CREATED, new=status)
     emit("policy_finding.created", finding_id=finding.pk, actor_id=_actor_id(actor))
-    _emit_assigned("policy_finding", finding, None, actor)
+    _emit_assigned(finding, None, actor)
     return finding
 
 
@@ -178,39 +172,18 @@ def policy_finding_update(
     *, finding: PolicyFinding, actor: Any, expected_version: int | None = None, **changes: Any
 ) -> PolicyFinding:
     """Edit FINDING_EDITABLE_FIELDS. A stale `expected_version` raises FollowupConflict; nothing is saved."""
-    unknown = set(changes) - set(FINDING_EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError({k: "This field cannot be edited here." for k in unknown})
-    current = _lock_finding(finding, expected_version)
+    refuse_unknown_fields(changes, FINDING_EDITABLE_FIELDS)
+    current = lock_work(finding, expected_version)
     user = _user(actor)
     if user is not None:
         _require(perms.can_edit_finding(user, current), "You may not edit this finding.")
-    if "title" in changes:
-        changes["title"] = (changes["title"] or "").strip()
-    changed = []
-    for k, v in changes.items():
-        if k in ("owner", "verifier", "team"):
-            if getattr(current, f"{k}_id") != getattr(v, "pk", None):
-                changed.append(k)
-        elif getattr(current, k) != v:
-            changed.append(k)
+    previous_owner_id = current.owner_id
+    changed = apply_edits(current, changes)
     if not changed:
         return current
-    for k in ("owner", "verifier"):
-        if k in changed:
-            _check_owner(k, changes[k])
-    previous_owner_id = current.owner_id
-    for k in changed:
-        setattr(current, k, changes[k])
     _validate_finding(current)
-    _save_finding(current, changed)
-    labels = ", ".join(PolicyFinding._meta.get_field(k).verbose_name for k in changed)
-    _finding_event(current, actor, PolicyFindingEvent.Kind.EDITED, note=f"Changed {labels}.")
-    if "owner" in changed:
-        _finding_event(
-            current, actor, PolicyFindingEvent.Kind.ASSIGNED, note=f"Owner: {current.owner or 'nobody'}"
-        )
-        _emit_assigned("policy_finding", current, previous_owner_id, actor)
+    save_work(current, changed, actor=actor)
+    _emit_assigned(current, previous_owner_id, actor)
     return current
 
 
@@ -230,35 +203,25 @@ def policy_finding_transition(
     remediated and reopening need a reason. Verification and risk acceptance have their own services.
     Raises ValidationError (keyed `status` or `note`), PermissionDenied, FollowupConflict.
     """
-    current = _lock_finding(finding, expected_version)
+    current = lock_work(finding, expected_version)
     user = _user(actor)
     if user is not None:
         _require(perms.can_edit_finding(user, current), "You may not change this finding.")
-    if status not in F.values:
-        raise ValidationError({"status": f"Unknown status {status!r}."})
-    if status == current.status:
+    if not is_status_change(current, status):
         return current
     if status == F.VERIFIED:
         raise ValidationError({"status": "Verification needs evidence from someone other than the owner."})
     if status == F.RISK_ACCEPTED:
         raise ValidationError({"status": "Risk acceptance needs an approver and an expiry date."})
-    if status not in FINDING_TRANSITIONS[current.status]:
-        raise ValidationError(
-            {
-                "status": f"A finding that is {current.get_status_display().lower()} cannot become "
-                f"{F(status).label.lower()}."
-            }
-        )
-    note = (note or "").strip()
+    require_transition(current, status, FINDING_TRANSITIONS, "A finding")
     extra: list[str] = []
     if status == F.REMEDIATED:
-        if not note:
-            raise ValidationError({"note": "Give the evidence that the gap is fixed."})
-        current.evidence = note
+        current.evidence = note = required_note(note, "Give the evidence that the gap is fixed.")
         extra.append("evidence")
-    reopening = current.status in (F.REMEDIATED, F.VERIFIED, F.CLOSED, F.RISK_ACCEPTED)
-    if status in (F.OPEN, F.REMEDIATING) and reopening and not note:
-        raise ValidationError({"note": "Say why the finding is being reopened."})
+    elif status in (F.OPEN, F.REMEDIATING) and current.status in REOPENABLE_FROM:
+        note = required_note(note, "Say why the finding is being reopened.")
+    else:
+        note = (note or "").strip()
     return _finding_set_status(current, actor, status, note=note, extra_fields=extra)
 
 
@@ -270,7 +233,7 @@ def policy_finding_verify(
 
     Raises ValidationError (not remediated; no evidence; the owner verifying), PermissionDenied.
     """
-    current = _lock_finding(finding, expected_version)
+    current = lock_work(finding, expected_version)
     user = _user(actor)
     if user is None:
         raise ValidationError({"evidence": "A person must verify a finding."})
@@ -287,8 +250,12 @@ def policy_finding_verify(
     current.verified_by = user
     current.verified_at = timezone.now()
     current.verification_evidence = evidence
-    _save_finding(current, ["status", "verified_by", "verified_at", "verification_evidence"])
-    _finding_event(current, actor, PolicyFindingEvent.Kind.VERIFIED, note=evidence, old=old, new=F.VERIFIED)
+    save_work(
+        current,
+        ["status", "verified_by", "verified_at", "verification_evidence"],
+        actor=user,
+        reason=change_reason(Change.VERIFIED, evidence),
+    )
     emit("policy_finding.verified", finding_id=current.pk, actor_id=user.pk)
     emit("policy_finding.status_changed", finding_id=current.pk, old=old, new=F.VERIFIED, actor_id=user.pk)
     return current
@@ -309,7 +276,7 @@ def policy_finding_accept_risk(
     On the day after `until` (owner's date) `policy_finding_expire_acceptances` reopens the finding.
     Raises ValidationError, PermissionDenied.
     """
-    current = _lock_finding(finding, expected_version)
+    current = lock_work(finding, expected_version)
     user = _user(actor)
     if user is None:
         raise ValidationError({"reason": "A person must approve a risk acceptance."})
@@ -338,16 +305,12 @@ def policy_finding_accept_risk(
     current.risk_accepted_by = user
     current.risk_accepted_until = until
     current.risk_acceptance_reason = reason
-    old = current.status
     current.status = F.RISK_ACCEPTED
-    _save_finding(current, ["status", "risk_accepted_by", "risk_accepted_until", "risk_acceptance_reason"])
-    _finding_event(
+    save_work(
         current,
-        actor,
-        PolicyFindingEvent.Kind.RISK_ACCEPTED,
-        note=f"Accepted until {until:%Y-%m-%d}: {reason}",
-        old=old,
-        new=F.RISK_ACCEPTED,
+        ["status", "risk_accepted_by", "risk_accepted_until", "risk_acceptance_reason"],
+        actor=user,
+        reason=change_reason(Change.RISK_ACCEPTED, f"Accepted until {until:%Y-%m-%d}: {reason}"),
     )
     emit("policy_finding.risk_accepted", finding_id=current.pk, until=until.isoformat(), actor_id=user.pk)
     return current
@@ -383,14 +346,14 @@ def policy_finding_expire_acceptances(*, now: Any = None) -> list[int]:
             until = current.risk_accepted_until
             current.risk_accepted_by = None
             current.risk_accepted_until = None
-            _save_finding(current, ["risk_accepted_by", "risk_accepted_until"])
-            _finding_event(
+            save_work(
                 current,
-                None,
-                PolicyFindingEvent.Kind.RISK_EXPIRED,
-                note=f"The risk acceptance ended on {until:%Y-%m-%d}; the finding is open again.",
-                old=F.RISK_ACCEPTED,
-                new=F.OPEN,
+                ["risk_accepted_by", "risk_accepted_until"],
+                actor=None,
+                reason=change_reason(
+                    Change.RISK_EXPIRED,
+                    f"The risk acceptance ended on {until:%Y-%m-%d}; the finding is open again.",
+                ),
             )
             emit("policy_finding.risk_expired", finding_id=current.pk, until=until.isoformat())
             emit(
@@ -410,7 +373,7 @@ def policy_finding_seen_again(*, finding: PolicyFinding, incident: Incident, act
     Linking the same incident twice changes nothing. A risk-accepted finding stays accepted (the
     acceptance is the approver's decision) but the incident is linked and recorded.
     """
-    current = _lock_finding(finding, None)
+    current = lock_work(finding, None)
     user = _user(actor)
     if user is not None:
         _require(
@@ -420,14 +383,9 @@ def policy_finding_seen_again(*, finding: PolicyFinding, incident: Incident, act
     if current.incidents.filter(pk=incident.pk).exists():
         return current
     current.incidents.add(incident)
-    _finding_event(
-        current,
-        actor,
-        PolicyFindingEvent.Kind.SEEN_AGAIN,
-        note=f"Seen in {incident.reference}.",
-        incident=incident,
-    )
     if current.status in (F.VERIFIED, F.CLOSED):
         return _finding_set_status(current, actor, F.OPEN, note=f"Seen again in {incident.reference}.")
-    _save_finding(current, [])
+    save_work(
+        current, [], actor=actor, reason=change_reason(Change.SEEN_AGAIN, f"Seen in {incident.reference}.")
+    )
     return current

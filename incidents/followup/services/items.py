@@ -1,20 +1,17 @@
-"""Follow-through writes: action items and policy findings, tracked until someone else verified them closed.
+"""Action item writes: create, edit, status, the effect re-check, and the items captured from the review.
 
 Every function is one transaction, takes `actor=` (a User, or None for the system: demo loader, periodic
-tasks), writes its own history row (`ActionItemEvent` / `PolicyFindingEvent`) and emits its event on commit
-through `incidents.notify.events.emit`. Errors:
+tasks), saves through `save_work` (one simple-history record per change, with the actor and a reason) and
+emits its event on commit through `incidents.notify.events.emit`. Errors:
 
 - `django.core.exceptions.ValidationError`, keyed by field, for bad input and refused transitions;
 - `django.core.exceptions.PermissionDenied` when a signed-in actor may not do this (views turn it into 404);
 - `FollowupConflict` when the row changed since the editor loaded it (`expected_version`).
 
-Events emitted (payload keys in brackets):
-`action_item.created` [item_id, actor_id], `action_item.assigned` [item_id, owner_id, previous_owner_id,
-actor_id], `action_item.status_changed` [item_id, old, new, actor_id], `action_item.reopened` [item_id,
-reason, actor_id], `action_item.recurrence_flagged` [item_id, incident_id], `policy_finding.created`
-[finding_id, actor_id], `policy_finding.assigned` [finding_id, owner_id, previous_owner_id, actor_id],
-`policy_finding.status_changed` [finding_id, old, new, actor_id], `policy_finding.verified`,
-`policy_finding.risk_accepted`, `policy_finding.risk_expired`, `policy_finding.reopened` [finding_id, ...].
+Events emitted (payload keys in brackets): `action_item.created` [item_id, actor_id], `action_item.assigned`
+[item_id, owner_id, previous_owner_id, actor_id], `action_item.status_changed` [item_id, old, new, actor_id],
+`action_item.reopened` [item_id, reason, actor_id], `factor.action_items_linked` [factor_id, item_ids].
+Recurrence flags are in `recurrence.py`, policy findings in `findings.py`.
 """
 
 from __future__ import annotations
@@ -30,16 +27,24 @@ from django.utils import timezone
 
 from incidents import permissions as perms
 from incidents.followup.services.common import (
-    FollowupConflict,
+    Change,
     _actor_id,
     _check_owner,
-    _emit_assigned,
     _require,
     _user,
+    apply_edits,
+    change_reason,
+    create_work,
+    is_status_change,
+    lock_work,
+    newly_assigned,
+    refuse_unknown_fields,
+    require_transition,
+    required_note,
+    save_work,
 )
 from incidents.models import (
     ActionItem,
-    ActionItemEvent,
     ActionItemStatus,
     ActionItemType,
     ContributingFactor,
@@ -50,75 +55,6 @@ from incidents.models import (
 )
 from incidents.notify.events import emit
 from incidents.timeline.services import system_entry
-
-# --- Action items (until the follow-through services land) ------------------------------------------------
-
-
-@transaction.atomic
-def factor_link_action_items(
-    *, factor: ContributingFactor, actor: Any, items: Iterable[ActionItem]
-) -> list[ActionItem]:
-    """Link action items of the factor's incident to `factor` (the items the factor calls for).
-
-    Each linked item's `version` is bumped, so an editor holding an older copy of it gets a conflict.
-    Items already linked to this factor are left alone. Raises ValidationError for an item of another
-    incident. Returns the items linked now.
-    """
-    items = list(items)
-    if any(i.incident_id != factor.incident_id for i in items):
-        raise ValidationError({"action_items": "Action items must belong to the factor's incident."})
-    linked = []
-    now = timezone.now()
-    for item in ActionItem.objects.select_for_update().filter(pk__in=[i.pk for i in items]).order_by("id"):
-        if item.factor_id == factor.pk:
-            continue
-        item.factor = factor
-        item.version += 1
-        item.updated_at = now
-        item.save(update_fields=["factor", "version", "updated_at"])
-        linked.append(item)
-    if linked:
-        emit("factor.action_items_linked", factor_id=factor.pk, item_ids=[i.pk for i in linked])
-    return linked
-
-
-def action_item_quick_add(
-    *,
-    incident: Incident,
-    actor: Any,
-    title: str,
-    factor: ContributingFactor | None = None,
-    owner: Any = None,
-    due_date: Any = None,
-    type: str = ActionItemType.PREVENT,
-    priority: str = Priority.P2,
-) -> ActionItem:
-    """Capture an action item from the review (meeting mode, factor page) through the follow-through
-    service `action_item_create`, which owns action items (due date defaults, events, notifications).
-
-    Raises ValidationError for an empty title or a factor of another incident, PermissionDenied when
-    `actor` may not add items to the incident.
-    """
-    from incidents.followup.services.items import action_item_create
-
-    title = (title or "").strip()
-    if not title:
-        raise ValidationError({"title": "Say what should be done."})
-    if factor is not None and factor.incident_id != incident.pk:
-        raise ValidationError({"factor": "The factor belongs to another incident."})
-    item = action_item_create(
-        actor=actor,
-        incident=incident,
-        title=title,
-        factor=factor,
-        owner=owner,
-        due_date=due_date,
-        type=type,
-        priority=priority,
-    )
-    system_entry(incident=incident, actor=actor, body=f"Action item added in the review: {title}")
-    return item
-
 
 S = ActionItemStatus
 
@@ -144,30 +80,6 @@ def default_due_date(priority: str, owner: Any = None) -> date:
     return timezone.now().astimezone(zone).date() + timedelta(days=days)
 
 
-# --- Action items ----------------------------------------------------------------------------------------
-
-
-def _item_event(
-    item: ActionItem, actor: Any, kind: str, note: str = "", old: str = "", new: str = ""
-) -> None:
-    ActionItemEvent.objects.create(
-        item=item, kind=kind, actor=_user(actor), note=note, from_status=old, to_status=new
-    )
-
-
-def _lock_item(item: ActionItem, expected_version: int | None) -> ActionItem:
-    current = ActionItem.objects.select_for_update(of=("self",)).select_related("owner").get(pk=item.pk)
-    if expected_version is not None and current.version != expected_version:
-        raise FollowupConflict(current)
-    return current
-
-
-def _save_item(item: ActionItem, fields: Iterable[str]) -> None:
-    item.version += 1
-    item.updated_at = timezone.now()
-    item.save(update_fields=[*fields, "version", "updated_at"])
-
-
 def _validate_item(item: ActionItem) -> None:
     errors: dict[str, str] = {}
     if not item.title.strip():
@@ -183,6 +95,17 @@ def _validate_item(item: ActionItem) -> None:
     item.full_clean(
         exclude=["incident", "factor", "finding", "owner", "team", "created_by", "recurrence_incident"]
     )
+
+
+def _emit_assigned(item: ActionItem, previous_owner_id: int | None, actor: Any) -> None:
+    if newly_assigned(item, previous_owner_id):
+        emit(
+            "action_item.assigned",
+            item_id=item.pk,
+            owner_id=item.owner_id,
+            previous_owner_id=previous_owner_id,
+            actor_id=_actor_id(actor),
+        )
 
 
 @transaction.atomic
@@ -237,10 +160,9 @@ def action_item_create(
         created_by=user,
     )
     _validate_item(item)
-    item.save()
-    _item_event(item, actor, ActionItemEvent.Kind.CREATED, new=item.status)
+    create_work(item, actor=actor)
     emit("action_item.created", item_id=item.pk, actor_id=_actor_id(actor))
-    _emit_assigned("action_item", item, None, actor)
+    _emit_assigned(item, None, actor)
     return item
 
 
@@ -253,37 +175,28 @@ def action_item_update(
     With `expected_version`, an item changed since then raises FollowupConflict and nothing is saved.
     A new owner gets `action_item.assigned`. Returns the saved item (the same version if nothing changed).
     """
-    unknown = set(changes) - set(ITEM_EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError({k: "This field cannot be edited here." for k in unknown})
-    current = _lock_item(item, expected_version)
+    refuse_unknown_fields(changes, ITEM_EDITABLE_FIELDS)
+    current = lock_work(item, expected_version)
     user = _user(actor)
     if user is not None:
         _require(perms.can_edit_action_item(user, current), "You may not edit this action item.")
-    if "title" in changes:
-        changes["title"] = (changes["title"] or "").strip()
-    changed = []
-    for k, v in changes.items():
-        if k in ("owner", "team"):
-            if getattr(current, f"{k}_id") != getattr(v, "pk", None):
-                changed.append(k)
-        elif getattr(current, k) != v:
-            changed.append(k)
+    previous_owner_id = current.owner_id
+    changed = apply_edits(current, changes)
     if not changed:
         return current
-    if "owner" in changed:
-        _check_owner("owner", changes["owner"])
-    previous_owner_id = current.owner_id
-    for k in changed:
-        setattr(current, k, changes[k])
     _validate_item(current)
-    _save_item(current, changed)
-    labels = ", ".join(ActionItem._meta.get_field(k).verbose_name for k in changed)
-    _item_event(current, actor, ActionItemEvent.Kind.EDITED, note=f"Changed {labels}.")
-    if "owner" in changed:
-        _item_event(current, actor, ActionItemEvent.Kind.ASSIGNED, note=f"Owner: {current.owner or 'nobody'}")
-        _emit_assigned("action_item", current, previous_owner_id, actor)
+    save_work(current, changed, actor=actor)
+    _emit_assigned(current, previous_owner_id, actor)
     return current
+
+
+# What a status change needs in its note, and where the note is kept.
+ITEM_STATUS_NOTES: dict[str, tuple[str, str]] = {
+    S.DONE: ("Say what was done (the completion note).", "completion_note"),
+    S.WONT_DO: ("Say why this will not be done.", "wont_do_reason"),
+    S.BLOCKED: ("Say what the item is waiting on.", "blocked_on"),
+}
+CLOSED_ITEM_STATUSES = (S.DONE, S.WONT_DO)
 
 
 @transaction.atomic
@@ -299,56 +212,41 @@ def action_item_change_status(
 
     Done needs a completion note, won't do needs a reason, blocked needs what it waits on (all in `note`);
     reopening a done or won't-do item needs a reason too. Reopening clears the completion and the
-    re-check answer. Raises ValidationError (keyed `status` or `note`), PermissionDenied, FollowupConflict.
+    re-check answer. The note is the history record's reason. Raises ValidationError (keyed `status` or
+    `note`), PermissionDenied, FollowupConflict.
     """
-    current = _lock_item(item, expected_version)
+    current = lock_work(item, expected_version)
     user = _user(actor)
     if user is not None:
         _require(perms.can_edit_action_item(user, current), "You may not change this action item.")
-    if status not in S.values:
-        raise ValidationError({"status": f"Unknown status {status!r}."})
-    if status == current.status:
+    if not is_status_change(current, status):
         return current
-    if status not in ITEM_TRANSITIONS[current.status]:
-        raise ValidationError(
-            {
-                "status": f"An item that is {current.get_status_display().lower()} cannot become "
-                f"{S(status).label.lower()}."
-            }
-        )
-    note = (note or "").strip()
+    require_transition(current, status, ITEM_TRANSITIONS, "An item")
     old = current.status
-    required = {
-        S.DONE: "Say what was done (the completion note).",
-        S.WONT_DO: "Say why this will not be done.",
-        S.BLOCKED: "Say what the item is waiting on.",
-    }
-    if status in required and not note:
-        raise ValidationError({"note": required[status]})
-    if status == S.OPEN and old in (S.DONE, S.WONT_DO) and not note:
-        raise ValidationError({"note": "Say why the item is being reopened."})
-    fields = ["status"]
+    reopening = old in CLOSED_ITEM_STATUSES
+    if status in ITEM_STATUS_NOTES:
+        message, kept_in = ITEM_STATUS_NOTES[status]
+        note = required_note(note, message)
+        setattr(current, kept_in, note)
+        fields = ["status", kept_in]
+    elif reopening:
+        note = required_note(note, "Say why the item is being reopened.")
+        fields = ["status"]
+    else:
+        note = (note or "").strip()
+        fields = ["status"]
     current.status = status
-    if status == S.DONE:
-        current.completion_note = note
+    if status in CLOSED_ITEM_STATUSES:
         current.completed_at = timezone.now()
-        fields += ["completion_note", "completed_at"]
-    elif status == S.WONT_DO:
-        current.wont_do_reason = note
-        current.completed_at = timezone.now()
-        fields += ["wont_do_reason", "completed_at"]
-    elif status == S.BLOCKED:
-        current.blocked_on = note
-        fields.append("blocked_on")
-    if old in (S.DONE, S.WONT_DO):
+        fields.append("completed_at")
+    if reopening:
         current.completed_at = None
         current.recheck_confirmed_at = None
         current.recheck_outcome = ""
         fields += ["completed_at", "recheck_confirmed_at", "recheck_outcome"]
-    _save_item(current, set(fields))
-    _item_event(current, actor, ActionItemEvent.Kind.STATUS, note=note, old=old, new=status)
+    save_work(current, fields, actor=actor, reason=change_reason(Change.STATUS, note))
     emit("action_item.status_changed", item_id=current.pk, old=old, new=status, actor_id=_actor_id(actor))
-    if status == S.OPEN and old in (S.DONE, S.WONT_DO):
+    if reopening:
         emit("action_item.reopened", item_id=current.pk, reason=note, actor_id=_actor_id(actor))
     return current
 
@@ -362,150 +260,93 @@ def action_item_confirm_effect(
     `worked=True` records the confirmation. `worked=False` ("it did not work") reopens the item with
     `note` as the reason (required). Raises ValidationError when the item is not done.
     """
-    current = _lock_item(item, expected_version)
+    current = lock_work(item, expected_version)
     user = _user(actor)
     if user is not None:
         _require(perms.can_edit_action_item(user, current), "You may not re-check this action item.")
     if current.status != S.DONE:
         raise ValidationError({"status": "Only a done item can be re-checked."})
-    note = (note or "").strip()
-    if not worked and not note:
-        raise ValidationError({"note": "Say what showed it did not work."})
+    note = (note or "").strip() if worked else required_note(note, "Say what showed it did not work.")
     current.recheck_confirmed_at = timezone.now()
     current.recheck_note = note
+    fields = ["recheck_confirmed_at", "recheck_note", "recheck_outcome"]
     if worked:
         current.recheck_outcome = RecheckOutcome.WORKED
-        _save_item(current, ["recheck_confirmed_at", "recheck_note", "recheck_outcome"])
-        _item_event(current, actor, ActionItemEvent.Kind.RECHECK, note=note or "It worked.")
+        save_work(current, fields, actor=actor, reason=change_reason(Change.RECHECK, note or "It worked."))
         return current
     current.recheck_outcome = RecheckOutcome.DID_NOT_WORK
     current.status = S.OPEN
     current.completed_at = None
-    _save_item(current, ["recheck_confirmed_at", "recheck_note", "recheck_outcome", "status", "completed_at"])
-    _item_event(
-        current, actor, ActionItemEvent.Kind.RECHECK, note=f"It did not work: {note}", old=S.DONE, new=S.OPEN
+    save_work(
+        current,
+        [*fields, "status", "completed_at"],
+        actor=actor,
+        reason=change_reason(Change.RECHECK, f"It did not work: {note}"),
     )
     emit("action_item.status_changed", item_id=current.pk, old=S.DONE, new=S.OPEN, actor_id=_actor_id(actor))
     emit("action_item.reopened", item_id=current.pk, reason=note, actor_id=_actor_id(actor))
     return current
 
 
-def _earlier_occurrences(factor: ContributingFactor, limit: int = 50) -> list[ContributingFactor]:
-    """The factors `factor` recurs: its `recurrence_of` chain, plus the other recurrences of those factors
-    (the review marks every recurrence against the first occurrence), never `factor`'s own incident."""
-    seen: set[int] = {factor.pk}
-    chain: list[ContributingFactor] = []
-    current = factor.recurrence_of
-    while current is not None and current.pk not in seen and len(chain) < limit:
-        seen.add(current.pk)
-        chain.append(current)
-        current = current.recurrence_of
-    if chain:
-        siblings = (
-            ContributingFactor.objects.filter(recurrence_of__in=chain)
-            .exclude(pk__in=seen)
-            .exclude(incident_id=factor.incident_id)
-        )
-        chain += list(siblings[:limit])
-    return chain
+# --- Captured from the review ------------------------------------------------------------------------
 
 
 @transaction.atomic
-def action_items_flag_recurrence(*, factor: ContributingFactor, actor: Any = None) -> list[ActionItem]:
-    """Flag "did not prevent recurrence" on done items linked to the factor's earlier occurrences.
+def factor_link_action_items(
+    *, factor: ContributingFactor, actor: Any, items: Iterable[ActionItem]
+) -> list[ActionItem]:
+    """Link action items of the factor's incident to `factor` (the items the factor calls for).
 
-    Follows `recurrence_of` back through the chain of earlier occurrences. Already-flagged items are left
-    alone, so calling this twice flags nothing new. Returns the items flagged now.
+    Each linked item's `version` is bumped, so an editor holding an older copy of it gets a conflict.
+    Items already linked to this factor are left alone. Raises ValidationError for an item of another
+    incident. Returns the items linked now.
     """
-    earlier = _earlier_occurrences(factor)
-    if not earlier:
-        return []
-    items = list(
-        ActionItem.objects.select_for_update()
-        .filter(factor__in=earlier, status=S.DONE, did_not_prevent_recurrence=False)
-        .order_by("id")
-    )
-    now = timezone.now()
-    incident = factor.incident
-    for item in items:
-        item.did_not_prevent_recurrence = True
-        item.recurrence_incident = incident
-        item.recurrence_flagged_at = now
-        item.recurrence_reviewed_at = None
-        item.recurrence_review_note = ""
-        _save_item(
-            item,
-            [
-                "did_not_prevent_recurrence",
-                "recurrence_incident",
-                "recurrence_flagged_at",
-                "recurrence_reviewed_at",
-                "recurrence_review_note",
-            ],
-        )
-        _item_event(
-            item,
-            actor,
-            ActionItemEvent.Kind.RECURRENCE,
-            note=f"The factor it addressed was seen again in {incident.reference}.",
-        )
-        emit("action_item.recurrence_flagged", item_id=item.pk, incident_id=incident.pk)
-    return items
+    items = list(items)
+    if any(i.incident_id != factor.incident_id for i in items):
+        raise ValidationError({"action_items": "Action items must belong to the factor's incident."})
+    linked = []
+    for item in ActionItem.objects.select_for_update().filter(pk__in=[i.pk for i in items]).order_by("id"):
+        if item.factor_id == factor.pk:
+            continue
+        item.factor = factor
+        save_work(item, ["factor"], actor=actor)
+        linked.append(item)
+    if linked:
+        emit("factor.action_items_linked", factor_id=factor.pk, item_ids=[i.pk for i in linked])
+    return linked
 
 
-@transaction.atomic
-def action_item_review_recurrence(
-    *, item: ActionItem, actor: Any, note: str, reopen: bool = False
+def action_item_quick_add(
+    *,
+    incident: Incident,
+    actor: Any,
+    title: str,
+    factor: ContributingFactor | None = None,
+    owner: Any = None,
+    due_date: Any = None,
+    type: str = ActionItemType.PREVENT,
+    priority: str = Priority.P2,
 ) -> ActionItem:
-    """Record the review of a "did not prevent recurrence" flag; with `reopen`, the item opens again.
+    """Capture an action item from the review (meeting mode, factor page) through the follow-through
+    service `action_item_create`, which owns action items (due date defaults, events, notifications).
 
-    A note is required. Raises ValidationError when the item is not flagged.
+    Raises ValidationError for an empty title or a factor of another incident, PermissionDenied when
+    `actor` may not add items to the incident.
     """
-    current = _lock_item(item, None)
-    user = _user(actor)
-    if user is not None:
-        _require(perms.can_edit_action_item(user, current), "You may not review this action item.")
-    if not current.did_not_prevent_recurrence:
-        raise ValidationError({"note": "This item is not flagged as failing to prevent a recurrence."})
-    note = (note or "").strip()
-    if not note:
-        raise ValidationError({"note": "Say what the review concluded."})
-    current.recurrence_reviewed_at = timezone.now()
-    current.recurrence_review_note = note
-    _save_item(current, ["recurrence_reviewed_at", "recurrence_review_note"])
-    _item_event(current, actor, ActionItemEvent.Kind.RECURRENCE_REVIEWED, note=note)
-    if reopen and current.status == S.DONE:
-        return action_item_change_status(
-            item=current, actor=actor, status=S.OPEN, note=f"Did not prevent recurrence: {note}"
-        )
-    return current
-
-
-@transaction.atomic
-def contributing_factor_mark_recurrence(
-    *, factor: ContributingFactor, actor: Any, earlier: ContributingFactor | None
-) -> ContributingFactor:
-    """Mark `factor` as the same factor seen before in `earlier` (None clears it), then flag the done
-    action items of the earlier occurrences with `action_items_flag_recurrence`.
-
-    Raises ValidationError for the factor itself, a factor of the same incident, or a loop.
-    """
-    current = (
-        ContributingFactor.objects.select_for_update(of=("self",))
-        .select_related("incident")
-        .get(pk=factor.pk)
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": "Say what should be done."})
+    if factor is not None and factor.incident_id != incident.pk:
+        raise ValidationError({"factor": "The factor belongs to another incident."})
+    item = action_item_create(
+        actor=actor,
+        incident=incident,
+        title=title,
+        factor=factor,
+        owner=owner,
+        due_date=due_date,
+        type=type,
+        priority=priority,
     )
-    user = _user(actor)
-    if user is not None:
-        _require(perms.can_record(user, current.incident), "You may not edit this incident's factors.")
-    if earlier is not None:
-        earlier = ContributingFactor.objects.get(pk=earlier.pk)
-        if earlier.pk == current.pk or earlier.incident_id == current.incident_id:
-            raise ValidationError({"recurrence_of": "Choose a factor from an earlier, different incident."})
-        if current.pk in {f.pk for f in [earlier, *_earlier_occurrences(earlier)]}:
-            raise ValidationError({"recurrence_of": "That would make the recurrences go round in a loop."})
-    current.recurrence_of = earlier
-    current.save(update_fields=["recurrence_of"])
-    if earlier is not None:
-        action_items_flag_recurrence(factor=current, actor=actor)
-    return current
+    system_entry(incident=incident, actor=actor, body=f"Action item added in the review: {title}")
+    return item

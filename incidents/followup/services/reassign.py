@@ -1,3 +1,10 @@
+"""Bulk reassignment: a lead or admin gives someone's action items and policy findings to another person.
+
+Used when an owner leaves (the reassign page lists deactivated people who still own open work). Each change
+is an ordinary edit through `action_item_update` / `policy_finding_update`, so it has its history record,
+version bump and assignment notice; nothing is deleted.
+"""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -14,8 +21,6 @@ from incidents.models import (
     ActionItem,
     PolicyFinding,
 )
-
-# --- Reassignment --------------------------------------------------------------------------------------
 
 
 @transaction.atomic

@@ -23,7 +23,8 @@ from incidents.followup.forms import (
 )
 from incidents.followup.services import common as services_items
 from incidents.followup.services import findings as services_findings
-from incidents.followup.views.items import LIST_PAGE_SIZE, _apply_errors, _int, _record_export
+from incidents.followup.views.items import DETAIL_HISTORY, LIST_PAGE_SIZE, _apply_errors, _int, _record_export
+from incidents.history import history_for
 from incidents.incident import selectors
 from incidents.models import (
     FindingStatus,
@@ -95,7 +96,7 @@ def _finding_context(request: HttpRequest, finding: PolicyFinding, **extra: Any)
     )
     return {
         "finding": finding,
-        "events": list(finding.events.select_related("actor", "incident")),
+        "history": history_for(finding, limit=DETAIL_HISTORY),
         "items": list(
             sel.action_item_list_for(user).filter(finding=finding).order_by("status", "due_date", "id")
         ),

@@ -34,6 +34,7 @@ from incidents.followup.forms import (
 from incidents.followup.services import common as services_common
 from incidents.followup.services import items as services_items
 from incidents.followup.services import reassign as services_reassign
+from incidents.history import history_for
 from incidents.incident import selectors
 from incidents.incident.views import post_action
 from incidents.models import (
@@ -44,6 +45,7 @@ from incidents.models import (
 )
 
 LIST_PAGE_SIZE = 100
+DETAIL_HISTORY = 50  # changes shown on an item or finding page; its history page has the rest
 
 
 def _apply_errors(form: Any, exc: ValidationError) -> None:
@@ -117,7 +119,7 @@ def _item_context(request: HttpRequest, item: ActionItem, **extra: Any) -> dict[
     can_edit = perms.can_edit_action_item(user, item)
     return {
         "item": item,
-        "events": list(item.events.select_related("actor")),
+        "history": history_for(item, limit=DETAIL_HISTORY),
         "can_edit": can_edit,
         "finding_visible": item.finding is not None and perms.can_view_finding(user, item.finding),
         "next_statuses": [

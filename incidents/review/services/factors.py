@@ -53,7 +53,7 @@ def _mark_recurrence(
 ) -> ContributingFactor:
     """Point at the first occurrence through the follow-through service, which also flags the earlier
     occurrences' done action items as "did not prevent recurrence"."""
-    from incidents.followup.services.items import contributing_factor_mark_recurrence
+    from incidents.followup.services.recurrence import contributing_factor_mark_recurrence
 
     return contributing_factor_mark_recurrence(factor=factor, actor=actor, earlier=_root(earlier))
 

@@ -236,3 +236,9 @@ def test_the_django_admin_restores_selected_incidents(admin_user, incident):
     )
     assert response.status_code == 302
     assert Incident.objects.get(pk=incident.pk).deleted_at is None
+
+
+def test_a_long_deletion_reason_is_kept_whole_in_the_history(admin_user, incident):
+    reason = "Duplicate of INC-7, opened twice from two alerts; " * 9  # 450 characters
+    incident_soft_delete(incident=incident, actor=admin_user, reason=reason)
+    assert incident.history.first().history_change_reason == f"Deleted: {reason.strip()}"

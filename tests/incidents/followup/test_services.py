@@ -14,13 +14,12 @@ from incidents.followup.services import common as services_common
 from incidents.followup.services import findings as services_findings
 from incidents.followup.services import items as services_items
 from incidents.followup.services import reassign as services_reassign
+from incidents.followup.services import recurrence as services_recurrence
 from incidents.models import (
     ActionItem,
-    ActionItemEvent,
     ActionItemStatus,
     FindingStatus,
     PolicyFinding,
-    PolicyFindingEvent,
     Visibility,
 )
 from incidents.notify import events
@@ -125,8 +124,9 @@ def test_item_transition_allowed_with_its_note(responder, incident, old, new):
     result.refresh_from_db()
     assert result.status == new
     assert result.version == 2
-    event = result.events.get(kind=ActionItemEvent.Kind.STATUS)
-    assert (event.from_status, event.to_status, event.note) == (old, new, "because")
+    record = result.history.first()
+    assert (record.prev_record.status, record.status) == (old, new)
+    assert (record.history_user, record.history_change_reason) == (responder, "Status changed: because")
 
 
 @pytest.mark.parametrize(("old", "new"), ITEM_REFUSED)
@@ -286,7 +286,10 @@ def test_it_did_not_work_reopens_the_item(owner, incident, received, django_capt
     assert item.status == S.OPEN
     assert item.recheck_outcome == "did_not_work"
     assert not item.recheck_due
-    assert item.events.last().note == "It did not work: Empty backup went unnoticed again"
+    assert (
+        item.history.first().history_change_reason
+        == "Effect re-checked: It did not work: Empty backup went unnoticed again"
+    )
     assert ("action_item.reopened", {"item_id": item.pk, "reason": "Empty backup went unnoticed again",
                                      "actor_id": owner.pk}) in received  # fmt: skip
 
@@ -309,7 +312,7 @@ def test_a_recurring_factor_flags_done_items_of_the_earlier_occurrence(commander
     done = item_in(S.DONE, incident=first.incident, factor=first)
     still_open = ActionItemFactory(incident=first.incident, factor=first)
     again = ContributingFactorFactory(incident=incident)
-    services_items.contributing_factor_mark_recurrence(factor=again, actor=commander, earlier=first)
+    services_recurrence.contributing_factor_mark_recurrence(factor=again, actor=commander, earlier=first)
     done.refresh_from_db()
     still_open.refresh_from_db()
     assert done.did_not_prevent_recurrence
@@ -317,7 +320,7 @@ def test_a_recurring_factor_flags_done_items_of_the_earlier_occurrence(commander
     assert done.recurrence_incident == incident
     assert not still_open.did_not_prevent_recurrence
     # Calling again flags nothing new.
-    assert services_items.action_items_flag_recurrence(factor=again) == []
+    assert services_recurrence.action_items_flag_recurrence(factor=again) == []
 
 
 def test_recurrence_follows_the_chain_and_refuses_loops(commander):
@@ -325,21 +328,21 @@ def test_recurrence_follows_the_chain_and_refuses_loops(commander):
     b = ContributingFactorFactory()
     c = ContributingFactorFactory()
     old_item = item_in(S.DONE, incident=a.incident, factor=a)
-    services_items.contributing_factor_mark_recurrence(factor=b, actor=None, earlier=a)
-    services_items.contributing_factor_mark_recurrence(factor=c, actor=None, earlier=b)
+    services_recurrence.contributing_factor_mark_recurrence(factor=b, actor=None, earlier=a)
+    services_recurrence.contributing_factor_mark_recurrence(factor=c, actor=None, earlier=b)
     old_item.refresh_from_db()
     assert old_item.recurrence_incident == b.incident  # flagged at the first recurrence, kept
     with pytest.raises(ValidationError):
-        services_items.contributing_factor_mark_recurrence(factor=a, actor=None, earlier=c)
+        services_recurrence.contributing_factor_mark_recurrence(factor=a, actor=None, earlier=c)
 
 
 def test_a_third_occurrence_marked_against_the_first_flags_the_second_occurrences_items(commander):
     first = ContributingFactorFactory()
     second = ContributingFactorFactory()
     second_item = item_in(S.DONE, incident=second.incident, factor=second)
-    services_items.contributing_factor_mark_recurrence(factor=second, actor=None, earlier=first)
+    services_recurrence.contributing_factor_mark_recurrence(factor=second, actor=None, earlier=first)
     third = ContributingFactorFactory()
-    services_items.contributing_factor_mark_recurrence(factor=third, actor=None, earlier=first)
+    services_recurrence.contributing_factor_mark_recurrence(factor=third, actor=None, earlier=first)
     second_item.refresh_from_db()
     assert second_item.did_not_prevent_recurrence
     assert second_item.recurrence_incident == third.incident
@@ -348,10 +351,10 @@ def test_a_third_occurrence_marked_against_the_first_flags_the_second_occurrence
 def test_reviewing_a_recurrence_can_reopen_the_item(commander, incident):
     first = ContributingFactorFactory()
     item = item_in(S.DONE, incident=first.incident, factor=first)
-    services_items.contributing_factor_mark_recurrence(
+    services_recurrence.contributing_factor_mark_recurrence(
         factor=ContributingFactorFactory(incident=incident), actor=None, earlier=first
     )
-    services_items.action_item_review_recurrence(
+    services_recurrence.action_item_review_recurrence(
         item=item, actor=commander, note="Needs a second check", reopen=True
     )
     item.refresh_from_db()
@@ -398,8 +401,9 @@ def test_finding_transition_allowed(responder, old, new):
     )
     finding.refresh_from_db()
     assert finding.status == new
-    event = finding.events.get(kind=PolicyFindingEvent.Kind.STATUS)
-    assert (event.from_status, event.to_status) == (old, new)
+    record = finding.history.first()
+    assert (record.prev_record.status, record.status) == (old, new)
+    assert record.history_change_reason == "Status changed: evidence or reason"
 
 
 @pytest.mark.parametrize(("old", "new"), FINDING_REFUSED)
@@ -567,8 +571,11 @@ def test_acceptance_expiry_reopens_the_finding_on_the_owners_date(
     finding.refresh_from_db()
     assert finding.status == F.OPEN
     assert finding.risk_accepted_until is None
-    event = finding.events.get(kind=PolicyFindingEvent.Kind.RISK_EXPIRED)
-    assert "2026-06-30" in event.note
+    expired, accepted = finding.history.order_by("-history_id")[:2]  # the clock went back: newest by id
+    assert (accepted.status, expired.status, expired.history_user) == (F.RISK_ACCEPTED, F.OPEN, None)
+    record = expired
+    assert record.history_change_reason.startswith("Risk acceptance expired: ")
+    assert "2026-06-30" in record.history_change_reason
     assert [n for n, _ in received] == ["policy_finding.reopened"]
 
 
@@ -579,7 +586,10 @@ def test_a_closed_finding_seen_in_a_new_incident_reopens_and_links_it(commander,
     assert finding.status == F.OPEN
     assert finding.verified_by is None
     assert list(finding.incidents.all()) == [incident]
-    assert finding.events.filter(kind=PolicyFindingEvent.Kind.SEEN_AGAIN, incident=incident).exists()
+    assert (
+        finding.history.first().history_change_reason
+        == f"Status changed: Seen again in {incident.reference}."
+    )
     # Seen again in the same incident: nothing more happens.
     version = finding.version
     services_findings.policy_finding_seen_again(finding=finding, incident=incident, actor=commander)

@@ -541,3 +541,33 @@ def test_team_board_empty_team_means_every_team(client_for, lead, team, incident
     client = client_for(lead)
     assert "Payments item" not in client.get(reverse("incidents:team_board")).content.decode()
     assert "Payments item" in client.get(reverse("incidents:team_board") + "?team=").content.decode()
+
+
+def test_item_page_shows_the_items_history_with_who_and_the_note(client_for, commander, incident):
+    item = ActionItemFactory(incident=incident, owner=commander, title="Restore a backup every night")
+    client = client_for(commander)
+    client.post(
+        reverse("incidents:action_item_status", args=[item.pk]),
+        {"status": "done", "note": "Nightly restore job added", "version": 1},
+    )
+    page = client.get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
+    history = page[page.index('id="history"') :]
+    assert "Status changed: Nightly restore job added" in history
+    assert "Cora Commander" in history
+    assert reverse("incidents:action_item_history", args=[item.pk]) in history
+    # The history page is the same history.
+    full = client.get(reverse("incidents:action_item_history", args=[item.pk])).content.decode()
+    assert "Status changed: Nightly restore job added" in full
+
+
+def test_finding_page_shows_the_verification_evidence_in_its_history(client_for, commander, responder):
+    finding = PolicyFindingFactory(owner=responder, status=FindingStatus.REMEDIATED)
+    client = client_for(commander)
+    client.post(
+        reverse("incidents:finding_verify", args=[finding.pk]),
+        {"evidence": "Tried a write as an ordinary engineer: refused.", "version": finding.version},
+    )
+    page = client.get(reverse("incidents:finding_detail", args=[finding.pk])).content.decode()
+    history = page[page.index('id="history"') :]
+    assert "Verified: Tried a write as an ordinary engineer: refused." in history
+    assert "Cora Commander" in history

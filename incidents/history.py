@@ -1,8 +1,9 @@
-"""Audit-trail reads: the change history of an incident, postmortem, action item or policy finding.
+"""The change history of a row (an incident, a postmortem, an action item, a policy finding), as people read it.
 
 History comes from django-simple-history (`history = HistoricalRecords()` on every domain model), which
 stores a full row snapshot per save with the user and the change reason; `diff_against` compares two
-snapshots. Callers check permission first (`accounts.permissions`); these functions only read.
+snapshots. This is the one reader of it: the audit area's history pages and the action item and policy
+finding pages show what `history_for` returns. Callers check permission first (`incidents.permissions`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import models
+
+from incidents.templatetags.hindsight import local_time
 
 # Bookkeeping columns that change on every save and say nothing to a reader.
 HIDDEN_FIELDS = {"version", "updated_at", "body_html", "search_vector"}
@@ -46,6 +49,8 @@ class HistoryRecord:
 def _display(value: Any, f: models.Field | None, users: dict[int, str]) -> str:
     if value is None or value == "":
         return "—"
+    if isinstance(value, datetime):
+        return local_time(value)
     if isinstance(f, models.ForeignKey) and f.related_model is get_user_model():
         return users.get(value, f"user {value}")
     if isinstance(f, models.ForeignKey):
