@@ -300,7 +300,7 @@ def policy_finding_accept_risk(
     reason = (reason or "").strip()
     if not reason:
         errors["reason"] = "Say why the risk is acceptable until then."
-    if errors:
+    if errors or until is None:
         raise ValidationError(errors)
     current.risk_accepted_by = user
     current.risk_accepted_until = until
@@ -333,8 +333,8 @@ def policy_finding_expire_acceptances(*, now: Any = None) -> list[int]:
     )
     reopened: list[int] = []
     for finding in candidates:
-        zone = finding.owner.tzinfo if finding.owner_id else UTC
-        if now.astimezone(zone).date() <= finding.risk_accepted_until:
+        zone = finding.owner.tzinfo if finding.owner else UTC
+        if finding.risk_accepted_until is None or now.astimezone(zone).date() <= finding.risk_accepted_until:
             continue
         with transaction.atomic():
             claimed = PolicyFinding.objects.filter(
@@ -343,7 +343,7 @@ def policy_finding_expire_acceptances(*, now: Any = None) -> list[int]:
             if not claimed:
                 continue
             current = PolicyFinding.objects.select_for_update().get(pk=finding.pk)
-            until = current.risk_accepted_until
+            until = finding.risk_accepted_until  # the date the claim matched
             current.risk_accepted_by = None
             current.risk_accepted_until = None
             save_work(

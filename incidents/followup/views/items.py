@@ -34,6 +34,7 @@ from incidents.followup.forms import (
 from incidents.followup.services import common as services_common
 from incidents.followup.services import items as services_items
 from incidents.followup.services import reassign as services_reassign
+from incidents.followup.services import recurrence as services_recurrence
 from incidents.history import history_for
 from incidents.incident import selectors
 from incidents.incident.views import post_action
@@ -247,7 +248,7 @@ def action_item_recurrence(request: HttpRequest, item_id: int) -> HttpResponse:
     return post_action(
         request,
         RecurrenceReviewForm(request.POST),
-        lambda data: services_items.action_item_review_recurrence(
+        lambda data: services_recurrence.action_item_review_recurrence(
             item=item, actor=request.user, note=data["note"], reopen=data["reopen"]
         ),
         invalid="Say what the review concluded.",

@@ -571,3 +571,21 @@ def test_finding_page_shows_the_verification_evidence_in_its_history(client_for,
     history = page[page.index('id="history"') :]
     assert "Verified: Tried a write as an ordinary engineer: refused." in history
     assert "Cora Commander" in history
+
+
+def test_reviewing_a_recurrence_flag_on_the_item_page_can_reopen_it(client_for, responder, incident):
+    item = ActionItemFactory(
+        incident=incident, owner=responder, status=ActionItemStatus.DONE, did_not_prevent_recurrence=True
+    )
+    client = client_for(responder)
+    page = client.get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
+    assert "Did not prevent recurrence" in page
+    response = client.post(
+        reverse("incidents:action_item_recurrence", args=[item.pk]),
+        {"note": "The alert threshold was too high", "reopen": "on"},
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.status == ActionItemStatus.OPEN
+    assert item.recurrence_review_note == "The alert threshold was too high"
+    assert not item.needs_recurrence_review
