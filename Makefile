@@ -33,6 +33,7 @@ audit: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # mypy with django-stubs and the DRF stubs; what it checks and how strictly is in pyproject.toml ([tool.mypy]).
 typecheck: install

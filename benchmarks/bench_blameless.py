@@ -63,5 +63,5 @@ def _speed() -> dict:
     }
 
 
-def run(ctx) -> list[dict]:  # type: ignore[no-untyped-def]
+def run(ctx) -> list[dict]:
     return [*_rows(), _speed()]

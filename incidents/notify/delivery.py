@@ -254,7 +254,7 @@ def _publish_now(ids: list[int]) -> int:
     sent = 0
     for pk in ids:
         try:
-            send_notification.apply_async(args=[pk], retry=False)
+            send_notification.apply_async(args=(pk,), retry=False)
             sent += 1
         except Exception as exc:  # any broker failure: the committed row is the source of truth
             _broker_down_until = time.monotonic() + 30
@@ -366,7 +366,7 @@ def notification_deliver(*, notification_id: int) -> str:
     if message is None:
         _finish(row.pk, Status.SKIPPED, "Nothing to send any more (closed, no longer visible or empty).")
         return "skipped"
-    subject = message.subject if isinstance(message, EmailMultiAlternatives) else message.text[:255]
+    subject = str(message.subject) if isinstance(message, EmailMultiAlternatives) else message.text[:255]
     if isinstance(message, EmailMultiAlternatives):
         # One Message-ID per delivery record, the same on every attempt: if a worker dies after the mail
         # server accepted the message but before the row says so, the resend carries the same id and

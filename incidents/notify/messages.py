@@ -12,6 +12,7 @@ import logging
 from datetime import date
 from typing import Any
 
+from django.core.mail import EmailMultiAlternatives
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -74,7 +75,7 @@ def action_item_url(item: ActionItem) -> str:
     url = _reverse_first(("incidents:action_item_detail", "incidents:action_item"), item.pk)
     if url:
         return url
-    if item.incident_id:
+    if item.incident is not None:
         return incident_url(item.incident)
     return url_for("incidents:dashboard")
 
@@ -434,7 +435,7 @@ def build_weekly_digest(row: Notification) -> Outbound | None:
     return digest_email(user, now=timezone.now())
 
 
-def digest_email(user: User, *, now: Any) -> Outbound | None:
+def digest_email(user: User, *, now: Any) -> EmailMultiAlternatives | None:
     """The weekly digest email for `user` at `now`, or None when there is nothing to report."""
     context = digest_context(user, now=now)
     if context["is_empty"]:

@@ -15,6 +15,7 @@ then marks the delivery `failed`. Every attempt updates `attempts`, `response_co
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -26,6 +27,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -73,7 +75,9 @@ def _describe(event: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The `data` object: the event's payload plus what it is about (incident, action item, finding)."""
     from incidents.models import ActionItem, Incident, PolicyFinding, Postmortem
 
-    data = {k: v for k, v in payload.items() if isinstance(v, str | int | float | bool | type(None) | list)}
+    data: dict[str, Any] = {
+        k: v for k, v in payload.items() if isinstance(v, str | int | float | bool | type(None) | list)
+    }
     base = settings.SITE_URL
     postmortem_id = payload.get("postmortem_id")
     if postmortem_id and not payload.get("incident_id"):
@@ -144,7 +148,7 @@ def webhook_dispatch(event: str, **payload: Any) -> list[WebhookDelivery]:
         except IntegrityError:
             continue  # already recorded for this event: send nothing twice
         created.append(delivery)
-        transaction.on_commit(lambda pk=delivery.pk: _enqueue(pk))
+        transaction.on_commit(functools.partial(_enqueue, delivery.pk))
     return created
 
 
@@ -155,7 +159,7 @@ def _enqueue(delivery_id: int) -> None:
         logger.exception("could not queue webhook delivery %s", delivery_id)
 
 
-def _receiver(event: str):  # type: ignore[no-untyped-def]
+def _receiver(event: str) -> Callable[..., None]:
     def receive(**payload: Any) -> None:
         webhook_dispatch(event, **payload)
 
@@ -188,7 +192,7 @@ def webhooks_overdue_sweep(*, now: Any = None) -> int:
     count = 0
     for item in candidates.iterator():
         zone = item.owner.tzinfo if item.owner else UTC
-        if now.astimezone(zone).date() <= item.due_date:
+        if item.due_date is None or now.astimezone(zone).date() <= item.due_date:
             continue
         event_id = f"action_item.overdue:{item.pk}:{item.due_date.isoformat()}"
         count += len(webhook_dispatch("action_item.overdue", event_id=event_id, item_id=item.pk))
@@ -222,7 +226,7 @@ def webhook_target_refusal(url: str, *, resolve: bool) -> str | None:
             infos = socket.getaddrinfo(host, parsed.port or 443, proto=socket.IPPROTO_TCP)
         except OSError:
             return None  # unresolvable: the delivery fails and is logged like any unreachable receiver
-        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for address in addresses:
         if not address.is_global or address.is_multicast:
             return (
