@@ -342,8 +342,10 @@ REST_FRAMEWORK = {
 }
 # Requests per API token (per user for sessions), e.g. 600/min; see incidents/api/auth.py.
 HINDSIGHT_API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
-# Outbound webhooks to loopback, private and link-local addresses are refused unless this is on.
-WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+# Requests to URLs people type (webhooks, chat webhooks, PDF images) never go to loopback, private, link-local
+# or reserved addresses (incidents/outbound.py), except to these `host` or `host:port` targets, e.g.
+# OUTBOUND_ALLOWED_TARGETS=mattermost.corp.example,10.0.0.7:8065 for a chat server on the office network.
+OUTBOUND_ALLOWED_TARGETS = env.list("OUTBOUND_ALLOWED_TARGETS", default=[])
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hindsight API",
     "DESCRIPTION": "Incidents, timelines, postmortems, action items and policy findings.",

@@ -11,5 +11,5 @@ STORAGES = {
 }
 # Tests share one local-memory cache; throttle tests set their own rate (tests/incidents/api/test_tokens.py).
 HINDSIGHT_API_THROTTLE_RATE = "100000/min"
-# Test receivers listen on 127.0.0.1; tests of the refusal turn this off.
-WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+# No outbound exception by default: a test with a local receiver adds its host:port to
+# OUTBOUND_ALLOWED_TARGETS (the `outbound_allowed` fixture in tests/conftest.py).

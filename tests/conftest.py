@@ -193,3 +193,17 @@ def sweep_at(eager_celery, django_capture_on_commit_callbacks) -> Callable:
             return (fn or reminders_sweep)()
 
     return run
+
+
+@pytest.fixture
+def outbound_allowed(settings) -> Callable[[str], str]:
+    """Let outbound requests reach one local test receiver: `outbound_allowed(url)` adds its host:port to
+    OUTBOUND_ALLOWED_TARGETS for this test and returns the URL. Nothing local is reachable otherwise."""
+    import urllib.parse
+
+    def allow(url: str) -> str:
+        parts = urllib.parse.urlsplit(url)
+        settings.OUTBOUND_ALLOWED_TARGETS = [*settings.OUTBOUND_ALLOWED_TARGETS, parts.netloc.lower()]
+        return url
+
+    return allow

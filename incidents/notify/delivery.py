@@ -41,6 +41,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from incidents.models import Notification
+from incidents.outbound import OutboundRefused, open_guarded
 
 logger = logging.getLogger(__name__)
 
@@ -448,8 +449,10 @@ def _post_chat(message: ChatMessage) -> None:
         message.url, data=body, headers={"Content-Type": "application/json"}, method="POST"
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with open_guarded(request, timeout=10) as response:
             response.read(1024)
+    except OutboundRefused as exc:
+        raise PermanentSendError(f"Webhook refused: {exc}") from exc
     except urllib.error.HTTPError as exc:
         if exc.code == 429 or exc.code >= 500:
             raise TransientSendError(f"Webhook answered {exc.code}") from exc

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from incidents.models import Severity
+from incidents.outbound import OutboundRefused, guard_url
 
 
 class MailingListsForm(forms.Form):
@@ -26,3 +27,13 @@ class TeamChatForm(forms.Form):
         label="Incoming webhook URL", required=False, max_length=200,
         help_text="Slack-compatible or Microsoft Teams incoming webhook (https). Empty: no chat messages.",
     )  # fmt: skip
+
+    def clean_chat_webhook_url(self) -> str:
+        """Refuse loopback, private and reserved targets here; sending checks again after resolving the name."""
+        url = str(self.cleaned_data.get("chat_webhook_url") or "").strip()
+        if url:
+            try:
+                guard_url(url, resolve=False)
+            except OutboundRefused as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return url

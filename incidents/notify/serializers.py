@@ -7,6 +7,7 @@ from incidents.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from incidents.outbound import OutboundRefused, guard_url
 
 WEBHOOK_EVENTS = [
     ("incident.declared", "Incident declared"),
@@ -29,11 +30,10 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
     def validate_url(self, value: str) -> str:
-        from incidents.notify.webhooks import webhook_target_refusal
-
-        refusal = webhook_target_refusal(value, resolve=False)
-        if refusal:
-            raise serializers.ValidationError(refusal)
+        try:
+            guard_url(value, resolve=False)
+        except OutboundRefused as exc:
+            raise serializers.ValidationError(str(exc)) from exc
         return value
 
 

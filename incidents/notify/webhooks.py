@@ -18,13 +18,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import socket
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable
@@ -38,6 +35,7 @@ from django.utils import timezone
 
 from incidents.models import WebhookDelivery, WebhookEndpoint
 from incidents.notify.events import on_event
+from incidents.outbound import OutboundRefused, open_guarded
 
 logger = logging.getLogger(__name__)
 
@@ -205,46 +203,6 @@ def sweep_overdue_webhooks() -> int:
     return webhooks_overdue_sweep()
 
 
-def webhook_target_refusal(url: str, *, resolve: bool) -> str | None:
-    """Why `url` may not receive webhooks, or None. Loopback, private, link-local and reserved addresses are
-    refused (server-side request forgery) unless `WEBHOOK_ALLOW_PRIVATE_TARGETS` is on; with `resolve`,
-    host names are looked up and every address they resolve to is checked."""
-    if getattr(settings, "WEBHOOK_ALLOW_PRIVATE_TARGETS", False):
-        return None
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        return "Only http and https URLs with a host name can receive webhooks."
-    host = parsed.hostname.rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return "Webhooks cannot be sent to this machine (localhost)."
-    try:
-        addresses = [ipaddress.ip_address(host)]
-    except ValueError:
-        if not resolve:
-            return None
-        try:
-            infos = socket.getaddrinfo(host, parsed.port or 443, proto=socket.IPPROTO_TCP)
-        except OSError:
-            return None  # unresolvable: the delivery fails and is logged like any unreachable receiver
-        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-    for address in addresses:
-        if not address.is_global or address.is_multicast:
-            return (
-                f"Webhooks cannot be sent to {address} (a loopback, private, link-local or reserved address)."
-            )
-    return None
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect could lead a delivery to an address the target check refused: treat it as the answer."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 def attempt_delivery(delivery: WebhookDelivery) -> bool:
     """POST the delivery once; record the outcome on the row. True when the receiver answered 2xx."""
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
@@ -264,16 +222,13 @@ def attempt_delivery(delivery: WebhookDelivery) -> bool:
     )
     code: int | None = None
     error = ""
-    refusal = webhook_target_refusal(delivery.endpoint.url, resolve=True)
     try:
-        if refusal:
-            raise ValueError(refusal)
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+        with open_guarded(request, timeout=TIMEOUT_SECONDS) as response:
             code = response.status
     except urllib.error.HTTPError as exc:
         code = exc.code
         error = f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, OSError, OutboundRefused) as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
     ok = code is not None and 200 <= code < 300
     delivery.attempts += 1

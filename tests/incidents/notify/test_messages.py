@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def chat_server():
-    """A local incoming-webhook endpoint recording the JSON bodies it receives."""
+def chat_server(outbound_allowed):
+    """A local incoming-webhook endpoint recording the JSON bodies it receives (allowed as an outbound target)."""
     received: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -37,7 +37,7 @@ def chat_server():
     server = HTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hooks/abc", received
+    yield outbound_allowed(f"http://127.0.0.1:{server.server_port}/hooks/abc"), received
     server.shutdown()
 
 
@@ -75,6 +75,18 @@ def test_declaring_emails_subscribers_the_severity_list_and_posts_to_chat(
             f"https://hs.example.org/incidents/{incident.number}/"
         }
     ]
+
+
+def test_team_chat_never_posts_to_this_machine(
+    setup, responder, chat_server, eager_celery, django_capture_on_commit_callbacks, settings
+):
+    settings.OUTBOUND_ALLOWED_TARGETS = []  # the receiver on 127.0.0.1 is no longer allowed
+    with django_capture_on_commit_callbacks(execute=True):
+        _declare(responder, setup)
+    assert chat_server[1] == []
+    row = Notification.objects.get(recipient=chat_server[0])
+    assert row.status == "failed"
+    assert "127.0.0.1" in row.last_error
 
 
 def test_raising_severity_and_resolving_notify_again_but_each_event_once(

@@ -58,5 +58,24 @@ def test_a_lead_sets_their_teams_chat_webhook_only(client_for, lead, team):
     assert team.chat_webhook_url == url
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hooks/x",
+        "https://169.254.169.254/latest/",
+        "https://[::1]/x",
+        "https://localhost/x",
+    ],
+)
+def test_a_chat_webhook_to_this_machine_or_the_private_network_is_refused(client_for, lead, team, url):
+    response = client_for(lead).post(
+        reverse("incidents:team_chat_edit", args=[team.slug]), {"chat_webhook_url": url}
+    )
+    assert response.status_code == 400
+    assert "cannot be sent" in response.content.decode()
+    team.refresh_from_db()
+    assert team.chat_webhook_url == ""
+
+
 def test_a_responder_cannot_open_the_mailing_lists(client_for, responder):
     assert client_for(responder).get(reverse("incidents:mailing_lists")).status_code == 404

@@ -33,9 +33,12 @@ def readme_recipe():
 
 
 class Receiver:
-    """An HTTP server on 127.0.0.1 answering with `codes` in turn (then 200) and recording requests."""
+    """An HTTP server on 127.0.0.1 answering with `codes` in turn (then 200) and recording requests.
 
-    def __init__(self, codes: list[int]):
+    Outbound requests to it are refused like any loopback target unless the test allows it
+    (`allowed=outbound_allowed`, the fixture)."""
+
+    def __init__(self, codes: list[int], allowed=None):
         self.codes = list(codes)
         self.requests: list[tuple[dict, bytes]] = []
         receiver = self
@@ -52,6 +55,9 @@ class Receiver:
 
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+        if allowed is not None:
+            allowed(self.url)
 
     @property
     def url(self) -> str:
@@ -73,10 +79,10 @@ def eager(monkeypatch):
 
 
 def test_declared_incident_is_delivered_signed_and_retried_after_a_500(
-    api_for, admin_user, responder, eager, django_capture_on_commit_callbacks
+    api_for, admin_user, responder, eager, django_capture_on_commit_callbacks, outbound_allowed
 ):
     verify = readme_recipe()
-    with Receiver([500]) as receiver:
+    with Receiver([500], allowed=outbound_allowed) as receiver:
         registered = api_for(admin_user).post(
             "/api/v1/webhooks/",
             {"url": receiver.url, "events": ["incident.declared"], "secret": SECRET},
@@ -113,11 +119,13 @@ def test_old_timestamp_fails_the_documented_check():
     assert not verify(SECRET, headers, body)
 
 
-def test_a_receiver_that_keeps_failing_marks_the_delivery_failed(eager, django_capture_on_commit_callbacks):
+def test_a_receiver_that_keeps_failing_marks_the_delivery_failed(
+    eager, django_capture_on_commit_callbacks, outbound_allowed
+):
     from incidents.incident.services import incident_declare
 
     WebhookEndpoint.objects.create(url="http://127.0.0.1:9/", events=["incident.declared"], secret=SECRET)
-    with Receiver([500] * 10) as receiver:
+    with Receiver([500] * 10, allowed=outbound_allowed) as receiver:
         WebhookEndpoint.objects.update(url=receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
             incident_declare(actor=None, title="Disk full", severity="SEV3")
@@ -176,7 +184,6 @@ def test_overdue_sweep_records_each_item_once_per_due_date(responder, monkeypatc
 def test_webhooks_to_internal_addresses_are_refused(settings, api_for, admin_user, url):
     from incidents.models import WebhookEndpoint
 
-    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
     response = api_for(admin_user).post(
         "/api/v1/webhooks/", {"url": url, "events": ["incident.declared"]}, format="json"
     )
@@ -191,7 +198,6 @@ def test_delivery_to_a_name_resolving_to_an_internal_address_is_not_sent(setting
     from incidents.models import WebhookDelivery, WebhookEndpoint
     from incidents.notify import webhooks
 
-    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
     monkeypatch.setattr(
         socket,
         "getaddrinfo",
