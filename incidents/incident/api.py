@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -53,13 +53,31 @@ class IncidentFilter(filters.FilterSet):
         fields = ["status", "severity", "visibility", "service", "started_after", "started_before"]
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    description="Any string up to 100 characters. A declaration repeated with the key (the same caller) "
+    "returns the incident it declared with 200 instead of declaring another.",
+)  # fmt: skip
+
+
+def _idempotency_key(request: Request) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 100 or not key.isprintable():
+        raise ValidationError({"Idempotency-Key": ["Up to 100 printable characters."]})
+    return key
+
+
 @extend_schema_view(
     list=extend_schema(summary="Incidents you may see, newest first"),
     retrieve=extend_schema(summary="One incident, with an ETag"),
     create=extend_schema(
-        summary="Declare an incident",
+        summary="Declare an incident (idempotent with an Idempotency-Key header)",
         request=incident_serializers.IncidentDeclareSerializer,
-        responses={201: incident_serializers.IncidentSerializer, **ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: incident_serializers.IncidentSerializer,
+                   200: OpenApiResponse(incident_serializers.IncidentSerializer,
+                                        description="Declared before with this Idempotency-Key."),
+                   **ERRORS},  # fmt: skip
     ),
     update=extend_schema(
         summary="Edit an incident (If-Match or version guard the write)",
@@ -115,8 +133,12 @@ class IncidentViewSet(
         form = incident_serializers.IncidentDeclareSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
-        incident = services.incident_declare(actor=request.user, **data)
-        return self._render(incident, status.HTTP_201_CREATED)
+        key = _idempotency_key(request)
+        dedup_key = f"api-declare:{request.user.pk}:{key}" if key else None
+        incident, created = services.incident_declare_once(actor=request.user, dedup_key=dedup_key, **data)
+        if not created and not can_view_incident(request.user, incident):
+            raise Http404("No such incident.")
+        return self._render(incident, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incident = self._commandable()
@@ -302,13 +324,14 @@ class AlertView(APIView):
         form = incident_serializers.AlertSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
-        existed = Incident.objects.filter(dedup_key=data["dedup_key"]).exists()
-        incident = services.incident_declare(actor=request.user, detection_method="alert", **data)
+        incident, created = services.incident_declare_once(
+            actor=request.user, detection_method="alert", **data
+        )
         if not can_view_incident(request.user, incident):
             raise Http404("No such incident.")
         qs = selectors.incident_list_for(request.user).select_related("communications_lead", "scribe")
         out = incident_serializers.IncidentSerializer(
             qs.get(pk=incident.pk), context={"request": request}
         ).data
-        code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(out, status=code, headers={"ETag": etag_for(out)})

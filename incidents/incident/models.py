@@ -96,6 +96,20 @@ def implausible_time(value: datetime | None) -> str | None:
     return None
 
 
+class IncidentCounter(models.Model):
+    """The last incident number given out: one row, updated (and so row-locked) by each declaration.
+
+    Declarations queue on this row until the one ahead commits, so two can never take the same number,
+    on PostgreSQL or SQLite; a rolled-back declaration rolls its number back too (no gaps).
+    """
+
+    name = models.CharField(max_length=20, primary_key=True)
+    value = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.value}"
+
+
 MILESTONES = ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
 
 

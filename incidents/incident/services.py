@@ -13,11 +13,19 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from incidents.errors import ConflictError, TransitionError
-from incidents.models import ACTIVE_STATUSES, MILESTONES, Incident, IncidentStatus, Service, Severity
+from incidents.models import (
+    ACTIVE_STATUSES,
+    MILESTONES,
+    Incident,
+    IncidentCounter,
+    IncidentStatus,
+    Service,
+    Severity,
+)
 from incidents.notify.events import emit
 from incidents.timeline.services import system_entry
 
@@ -70,8 +78,28 @@ def _security_event(kind: str, actor: Any, target: str, detail: str) -> None:
     security_event_record(kind=SecurityEvent.Kind[kind], actor=actor, target=target, detail=detail)
 
 
-def _next_number() -> int:
-    return (Incident.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+def _allocate_number() -> int:
+    """Take the next incident number; the counter row stays locked until the caller's transaction ends.
+
+    The UPDATE comes first so that it is the statement that queues (a row lock on PostgreSQL, the write
+    lock on SQLite). Numbers given outside this allocator (imports, fixtures) are stepped over.
+    """
+    for _ in range(2):
+        if IncidentCounter.objects.filter(name="incident").update(value=F("value") + 1):
+            break
+        # The row is seeded by a migration; a flushed test database has lost it.
+        IncidentCounter.objects.bulk_create([IncidentCounter(name="incident")], ignore_conflicts=True)
+    counter = IncidentCounter.objects.get(name="incident")
+    highest = Incident.objects.aggregate(n=Max("number"))["n"] or 0
+    if counter.value <= highest:
+        counter.value = highest + 1
+        counter.save(update_fields=["value"])
+    return counter.value
+
+
+class _Duplicate(Exception):  # noqa: N818 - control flow: rolls back the number taken for a duplicate
+    def __init__(self, incident: Incident) -> None:
+        self.incident = incident
 
 
 def incident_declare(
@@ -88,16 +116,42 @@ def incident_declare(
     detected_at: datetime | None = None,
     detection_method: str = "",
 ) -> Incident:
-    """Declare an incident, write its first timeline entry and notify on commit.
+    """Declare an incident, write its first timeline entry and notify on commit; `incident_declare_once`
+    without the `created` flag. With `dedup_key`, declaring the same key again returns the existing incident.
+    """
+    return incident_declare_once(
+        actor=actor, title=title, severity=severity, started_at=started_at, summary=summary,
+        services=services, visibility=visibility, commander=commander, dedup_key=dedup_key,
+        detected_at=detected_at, detection_method=detection_method,
+    )[0]  # fmt: skip
 
-    `started_at` defaults to now (UTC-aware). With `dedup_key`, declaring the same key again returns the
-    existing incident unchanged (idempotent alert intake). Raises ValidationError for a missing title,
-    an unknown severity, a naive or future start.
+
+def incident_declare_once(
+    *,
+    actor: Any,
+    title: str,
+    severity: str,
+    started_at: datetime | None = None,
+    summary: str = "",
+    services: Iterable[Service] = (),
+    visibility: str = "internal",
+    commander: Any = None,
+    dedup_key: str | None = None,
+    detected_at: datetime | None = None,
+    detection_method: str = "",
+) -> tuple[Incident, bool]:
+    """Declare an incident and return `(incident, created)`.
+
+    `started_at` defaults to now (UTC-aware). With `dedup_key`, a declaration whose key was declared
+    before, or is being declared by a concurrent request, returns `(existing incident, False)` unchanged:
+    declarations queue on the number counter, and the key is looked up again once at the front.
+    Numbers are unique and gapless. Raises ValidationError for a missing title, an unknown severity,
+    a naive or implausible time.
     """
     if dedup_key:
         existing = Incident.objects.filter(dedup_key=dedup_key).first()
         if existing:
-            return existing
+            return existing, False
     title = (title or "").strip()
     errors: dict[str, str] = {}
     if not title:
@@ -109,44 +163,49 @@ def incident_declare(
     _check_aware({"started_at": started_at, "detected_at": detected_at})
     now = timezone.now()
     user = _user(actor)
-    for attempt in range(5):
-        try:
-            with transaction.atomic():
-                incident = Incident(
-                    number=_next_number(),
-                    title=title,
-                    severity=severity,
-                    started_at=started_at or now,
-                    detected_at=detected_at,
-                    detection_method=detection_method,
-                    summary=summary,
-                    visibility=visibility,
-                    commander=commander or user,
-                    declared_by=user,
-                    dedup_key=dedup_key or None,
-                )
-                incident.full_clean(exclude=["number"])
-                incident.save()
-                if services:
-                    incident.services.set(services)
-                if user:
-                    incident.participants.add(user)
-                system_entry(
-                    incident=incident,
-                    actor=user,
-                    body=f"Incident declared as {severity}: {title}",
-                    occurred_at=incident.started_at if started_at and started_at < now else now,
-                )
-                emit("incident.declared", incident_id=incident.pk, actor_id=getattr(user, "pk", None))
-                return incident
-        except IntegrityError:
+    try:
+        with transaction.atomic():
+            number = _allocate_number()
             if dedup_key:
                 existing = Incident.objects.filter(dedup_key=dedup_key).first()
                 if existing:
-                    return existing
-            if attempt == 4:
-                raise
-    raise RuntimeError("unreachable")  # pragma: no cover
+                    raise _Duplicate(existing)
+            incident = Incident(
+                number=number,
+                title=title,
+                severity=severity,
+                started_at=started_at or now,
+                detected_at=detected_at,
+                detection_method=detection_method,
+                summary=summary,
+                visibility=visibility,
+                commander=commander or user,
+                declared_by=user,
+                dedup_key=dedup_key or None,
+            )
+            # Uniqueness is the database's to decide (a duplicate key is answered with the incident).
+            incident.full_clean(exclude=["number", "dedup_key"])
+            incident.save()
+            if services:
+                incident.services.set(services)
+            if user:
+                incident.participants.add(user)
+            system_entry(
+                incident=incident,
+                actor=user,
+                body=f"Incident declared as {severity}: {title}",
+                occurred_at=incident.started_at if started_at and started_at < now else now,
+            )
+            emit("incident.declared", incident_id=incident.pk, actor_id=getattr(user, "pk", None))
+    except _Duplicate as duplicate:
+        return duplicate.incident, False
+    except IntegrityError:
+        # A key stored by a writer that does not take the counter (an import) committed first.
+        existing = Incident.objects.filter(dedup_key=dedup_key).first() if dedup_key else None
+        if existing is None:
+            raise
+        return existing, False
+    return incident, True
 
 
 def _lock(incident: Incident, expected_version: int | None) -> Incident:
