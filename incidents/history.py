@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import models
 
-from incidents.templatetags.hindsight import local_time
+from incidents.timefmt import format_time as local_time
 
 # Bookkeeping columns that change on every save and say nothing to a reader.
 HIDDEN_FIELDS = {"version", "updated_at", "body_html", "search_vector"}

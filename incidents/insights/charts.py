@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from incidents.templatetags.hindsight import format_duration
+from incidents.timefmt import format_duration
 
 WIDTH = 640
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 44
@@ -68,7 +68,7 @@ def _fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "unknown"
     if unit == "seconds":
-        return format_duration(round(value))
+        return format_duration(value)  # cut to the minute like every duration, never rounded up
     return f"{value:g}"
 
 

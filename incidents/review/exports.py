@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, tzinfo
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +24,8 @@ from incidents.models import (
 )
 from incidents.review.blameless.explain import LABELS
 from incidents.review.documents import SECTION_KEYS, SECTION_LABELS, assemble, clean_source
-from incidents.templatetags.hindsight import format_duration
+from incidents.timefmt import format_duration, format_time
+from incidents.timeparse import zone_name
 
 SCHEMA_VERSION = 1
 
@@ -67,8 +68,11 @@ def _questions(pm: Postmortem) -> dict[str, Any]:
     }
 
 
-def export_markdown(postmortem: Postmortem) -> str:
+def export_markdown(postmortem: Postmortem, zone: tzinfo = UTC) -> str:
     """The postmortem as one Markdown file that `import_markdown` reads back to the same sections.
+
+    Times are in `zone` (the exporter's, as on the print page and the PDF), each with its UTC offset
+    (`2017-02-01 00:27 CET, UTC+01:00`); durations follow `incidents.timefmt.format_duration`.
 
     Sections sit between `<!-- hindsight:section KEY -->` markers; the questions and meeting notes are in a
     JSON `hindsight:meta` comment; the assembled parts (milestones, timeline, factors, action items) follow
@@ -97,20 +101,19 @@ def export_markdown(postmortem: Postmortem) -> str:
         lines += [f"{_MARK}section {key} -->", f"## {SECTION_LABELS[key]}", ""]
         lines.append(_stuff(clean_source(postmortem.sections.get(key, ""))))
         lines += ["", f"{_MARK}end -->", ""]
-    lines += [f"{_MARK}generated -->", "## Milestones (UTC)", ""]
+    where = zone_name(zone)
+    lines += [f"{_MARK}generated -->", f"## Milestones (times in {where})", ""]
     lines += ["| Milestone | Time |", "| --- | --- |"]
     for label, value in doc.milestones:
-        lines.append(
-            f"| {label} | {value.astimezone(UTC).strftime('%Y-%m-%d %H:%M UTC') if value else 'unknown'} |"
-        )
+        lines.append(f"| {label} | {format_time(value, zone, offset=True)} |")
     lines += ["", "| Duration | Value |", "| --- | --- |"]
     for label, secs in doc.durations:
         lines.append(f"| {label} | {format_duration(secs)} |")
-    lines += ["", "## Timeline (UTC, key moments first)", ""]
+    lines += ["", f"## Timeline (times in {where}, key moments first)", ""]
     for e in [*doc.key_moments, *doc.timeline]:
         star = "**key moment** " if e in doc.key_moments else ""
         body = clean_source(e.body).replace("\n", " ")
-        lines.append(f"- {e.occurred_at.astimezone(UTC):%Y-%m-%d %H:%M} {star}{body}")
+        lines.append(f"- {format_time(e.occurred_at, zone, offset=True)} {star}{body}")
     lines += ["", "## Contributing factors", ""]
     for label, factors in doc.factor_groups:
         lines += [f"### {label}", ""]

@@ -21,6 +21,7 @@ from incidents.models import (
     TestType,
     TimelineEntry,
 )
+from incidents.timefmt import format_time
 
 TRI_STATE = [("", "Not answered"), ("yes", "Yes"), ("no", "No")]
 
@@ -229,6 +230,10 @@ class FactorForm(forms.Form):
         ).order_by("id")
         cast(Any, self.fields["recurrence_of"]).label_from_instance = lambda f: (
             f"{f.incident.reference}: {f.title}"
+        )
+        # Entries are labelled in the viewer's zone, like the timeline they come from.
+        cast(Any, self.fields["evidence_entries"]).label_from_instance = lambda e: (
+            f"{format_time(e.occurred_at)} {e.body[:60]}"
         )
 
 

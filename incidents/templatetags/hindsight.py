@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 
 from django import template
-from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from incidents.markdown import render_markdown
 from incidents.permissions import can_declare, can_manage_settings
+from incidents.timefmt import CLOCK, DATE_MINUTE, format_duration, format_time, time_html
 
 register = template.Library()
 
@@ -20,54 +20,45 @@ def markdown_filter(text: str | None) -> SafeString:
     return render_markdown(text)
 
 
-def local_time(value: datetime | None, tz: tzinfo | None = None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """Format an aware datetime in `tz` (default: the active zone) with the zone's label, e.g. `14:00 NZDT`."""
-    if value is None:
-        return "unknown"
-    if timezone.is_naive(value):
-        raise ValueError("naive datetime reached the template")
-    zone = tz or timezone.get_current_timezone()
-    try:
-        local = value.astimezone(zone)
-    except (OverflowError, ValueError):  # a stored time at the edge of the calendar: show it in UTC
-        local = value.astimezone(UTC)
-    return f"{local.strftime(fmt)} {local.tzname()}"
+def local_time(value: datetime | None, tz: tzinfo | None = None, fmt: str = DATE_MINUTE) -> str:
+    """Format an aware datetime in `tz` (default: the active zone) with the zone's label, e.g. `14:00 NZDT`
+    (`incidents.timefmt.format_time`)."""
+    return format_time(value, tz, fmt=fmt)
 
 
 @register.filter
-def localtime_label(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def localtime_label(value: datetime | None, fmt: str = DATE_MINUTE) -> str:
     """`{{ incident.started_at|localtime_label }}` gives `2017-02-01 12:27 NZDT` for a New Zealand viewer."""
-    return local_time(value, fmt=fmt)
+    return format_time(value, fmt=fmt)
+
+
+@register.filter
+def localtime_offset(value: datetime | None) -> str:
+    """With the UTC offset, for exports and plain text: `2017-02-01 12:27 NZDT, UTC+13:00`."""
+    return format_time(value, offset=True)
 
 
 @register.filter
 def clock_label(value: datetime | None) -> str:
     """Time of day with the zone label, `14:05 NZDT`."""
-    return local_time(value, fmt="%H:%M")
+    return format_time(value, fmt=CLOCK)
 
 
-def format_duration(seconds: int | None) -> str:
-    """Format seconds as `18 h 47 min`, `3 min`, `2 d 4 h`; None gives `unknown`."""
-    if seconds is None:
-        return "unknown"
-    negative = seconds < 0
-    seconds = abs(int(seconds))
-    days, rem = divmod(seconds, 86400)
-    hours, rem = divmod(rem, 3600)
-    minutes, secs = divmod(rem, 60)
-    if days:
-        text = f"{days} d {hours} h" if hours else f"{days} d"
-    elif hours:
-        text = f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    elif minutes:
-        text = f"{minutes} min"
-    else:
-        text = f"{secs} s"
-    return f"-{text}" if negative else text
+@register.filter
+def time_tag(value: datetime | None, fmt: str = DATE_MINUTE) -> SafeString | str:
+    """For pages: `<time>` with the `localtime_label` text and the UTC offset and UTC time on hover."""
+    return time_html(value, fmt=fmt)
+
+
+@register.filter
+def clock_tag(value: datetime | None) -> SafeString | str:
+    """For pages: `<time>` with the `clock_label` text and the UTC offset on hover."""
+    return time_html(value, fmt=CLOCK)
 
 
 @register.filter(name="duration")
 def duration_filter(seconds: int | None) -> str:
+    """`incidents.timefmt.format_duration`: `1 d 0 h 11 min`, `< 1 min`, `unknown`."""
     return format_duration(seconds)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from incidents.templatetags.hindsight import format_duration
+from incidents.timefmt import format_duration
 
 register = template.Library()
 

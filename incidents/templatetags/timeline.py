@@ -19,6 +19,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from incidents.models import EntryKind, EntrySource, EvidenceMarker
+from incidents.timefmt import format_time, time_html
 from incidents.timeline.selectors import TimelineRow
 
 register = template.Library()
@@ -29,8 +30,7 @@ _SOURCE_LABELS = {k: v.lower() for k, v in EntrySource.choices}
 
 
 def _label(value: datetime, zone: Any) -> str:
-    local = value.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    return format_time(value, zone)
 
 
 def _day_label(local: datetime) -> str:
@@ -107,7 +107,7 @@ def render_entry(
     return (
         f'<li id="entry-{pk}" data-at="{row.sort_micros}" data-id="{pk}" data-day="{local:%Y-%m-%d}" '
         f'data-day-label="{_day_label(local)}" class="{" ".join(classes)}">'
-        f'<div class="when"><time datetime="{local.isoformat()}">{local:%Y-%m-%d %H:%M} {local.tzname()}</time>'
+        f'<div class="when">{time_html(row.occurred_at, zone)}'
         f"{phase}</div>"
         f'<div class="what"><span class="kind">{escape(_KIND_LABELS.get(row.kind, row.kind))}</span>{badges}'
         f' · <span class="author">{escape(row.author_display)}</span>{source}{changed}'

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +11,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from incidents.markdown import render_markdown
+from incidents.timefmt import format_time
 
 
 class EntryKind(models.TextChoices):
@@ -89,7 +90,7 @@ class TimelineEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.body[:60]}"
+        return f"{format_time(self.occurred_at, UTC)} {self.body[:60]}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.body_html = str(render_markdown(self.body))

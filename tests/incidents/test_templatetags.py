@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.templatetags.hindsight import format_duration, local_time, localtime_label
+from incidents.templatetags.hindsight import local_time, localtime_label
 from tests.factories import IncidentFactory, UserFactory
 
 AUCKLAND = zoneinfo.ZoneInfo("Pacific/Auckland")
@@ -48,20 +48,3 @@ def test_a_new_zealand_user_sees_the_incident_in_local_time_with_the_label(clien
     incident = IncidentFactory(started_at=started)
     page = client_for(user).get(reverse("incidents:detail", args=[incident.number]))
     assert expected in page.content.decode()
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [
-        (None, "unknown"),
-        (0, "0 s"),
-        (45, "45 s"),
-        (180, "3 min"),
-        (3600, "1 h"),
-        (18 * 3600 + 47 * 60, "18 h 47 min"),
-        (2 * 86400 + 4 * 3600, "2 d 4 h"),
-        (3 * 86400, "3 d"),
-    ],
-)
-def test_durations_read_like_a_person_writes_them(seconds, text):
-    assert format_duration(seconds) == text

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from accounts.models import SecurityEvent
 from accounts.security import security_event_record
@@ -47,7 +48,10 @@ def _record_export(request: HttpRequest, incident: Incident, ext: str) -> None:
 def postmortem_export_markdown(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
     _record_export(request, incident, "md")
-    response = HttpResponse(review_exports.export_markdown(pm), content_type="text/markdown; charset=utf-8")
+    response = HttpResponse(
+        review_exports.export_markdown(pm, timezone.get_current_timezone()),
+        content_type="text/markdown; charset=utf-8",
+    )
     response["Content-Disposition"] = f'attachment; filename="{_filename(incident, "md")}"'
     return response
 

@@ -269,3 +269,33 @@ def test_import_refuses_a_file_over_the_limit(client_for, pm, responder, inciden
 
 def url_import(incident):
     return reverse("incidents:postmortem_import", args=[incident.number])
+
+
+def test_markdown_export_and_print_page_give_times_in_the_exporters_zone_with_the_offset(
+    pm, client_for, commander
+):
+    commander.time_zone = "Europe/Copenhagen"
+    commander.save()
+    incident = pm.incident
+    incident.started_at = incident.started_at.replace(year=2026, month=1, day=12, hour=9, minute=0, second=0)
+    incident.save()
+    TimelineEntryFactory(incident=incident, occurred_at=incident.started_at, body="Disk alarm")
+    client = client_for(commander)
+    md = client.get(reverse("incidents:postmortem_export_md", args=[incident.number])).content.decode()
+    assert "| Started | 2026-01-12 10:00 CET, UTC+01:00 |" in md
+    assert "- 2026-01-12 10:00 CET, UTC+01:00 Disk alarm" in md
+    assert "(times in Europe/Copenhagen" in md
+    printed = client.get(reverse("incidents:postmortem_print", args=[incident.number])).content.decode()
+    assert "2026-01-12 10:00 CET, UTC+01:00" in printed
+
+
+def test_the_factor_forms_evidence_list_labels_entries_in_the_viewers_zone(client_for, commander, incident):
+    commander.time_zone = "Europe/Copenhagen"
+    commander.save()
+    when = incident.started_at.replace(
+        year=2026, month=7, day=12, hour=13, minute=55, second=0, microsecond=0
+    )
+    TimelineEntryFactory(incident=incident, occurred_at=when, body="Failover started")
+    page = client_for(commander).get(reverse("incidents:factor_add", args=[incident.number])).content.decode()
+    assert "2026-07-12 15:55 CEST Failover started" in page
+    assert "+00:00" not in page

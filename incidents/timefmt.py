@@ -1,0 +1,139 @@
+"""How Hindsight shows a duration and an instant: one rule each, used by pages, emails, chat, exports and PDF.
+
+Durations (`format_duration`), the rule the pages state:
+
+| seconds | shown as |
+| --- | --- |
+| None | `unknown` |
+| 0 (or a negative value, which no derived duration produces) | `0 min` |
+| 1 to 59 | `< 1 min` |
+| under an hour | `47 min` |
+| under a day | `18 h 47 min`, `3 h 0 min` |
+| a day or more | `1 d 0 h 11 min`, `2 d 4 h 30 min` |
+
+Every unit from the largest down to minutes is always written, so no minute is ever dropped, and the value is
+cut, never rounded up (24 h 59 min 59 s is `1 d 0 h 59 min`). Seconds are not shown: the API carries them.
+
+Instants (`format_time`): the wall-clock time in the viewer's (or recipient's) zone with the zone's
+abbreviation, `2017-02-01 12:27 NZDT`; `offset=True` adds the UTC offset, `2017-02-01 12:27 NZDT, UTC+13:00`
+(exports, PDF, plain-text email); `time_html` gives a `<time>` element with the offset on hover. A zone
+whose abbreviation is only a number (`-03`) is written as its UTC offset, so the label never says the same
+thing twice. A naive datetime is a bug and raises ValueError.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+DURATION_RULE = (
+    "Durations are cut to whole minutes, never rounded up; every unit down to minutes is written "
+    "(1 d 0 h 11 min); under a minute is “< 1 min”."
+)
+
+DATE_MINUTE = "%Y-%m-%d %H:%M"
+CLOCK = "%H:%M"
+
+
+def format_duration(seconds: float | None) -> str:
+    """Seconds as `1 d 0 h 11 min`, `18 h 47 min`, `3 min`, `< 1 min`, `0 min`; None gives `unknown`.
+
+    The rule is the module docstring's: cut to the minute, every unit down to minutes written; a negative
+    value is shown as `0 min` (derived durations are never negative; see `incidents.incident.durations`).
+    """
+    if seconds is None:
+        return "unknown"
+    total = int(seconds)  # int() truncates toward zero: never rounded up
+    if total <= 0:
+        return "0 min"
+    if total < 60:
+        return "< 1 min"
+    days, rem = divmod(total, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes = rem // 60
+    if days:
+        return f"{days} d {hours} h {minutes} min"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+def offset_label(delta: timedelta | None) -> str:
+    """A UTC offset as `UTC+02:00`, `UTC-03:30`, `UTC+00:00`."""
+    minutes = int((delta or timedelta(0)).total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    h, m = divmod(abs(minutes), 60)
+    return f"UTC{sign}{h:02d}:{m:02d}"
+
+
+def to_zone(value: datetime, zone: tzinfo | None = None) -> datetime:
+    """`value` (aware) in `zone` (default: the active zone); UTC when the zone cannot show it (year 1 or 9999)."""
+    if timezone.is_naive(value):
+        raise ValueError("a naive datetime reached a formatter; times are stored aware (UTC)")
+    target = zone or timezone.get_current_timezone()
+    try:
+        return value.astimezone(target)
+    except (OverflowError, ValueError):
+        return value.astimezone(UTC)
+
+
+def zone_label(local: datetime) -> str:
+    """The abbreviation of `local`'s zone at that instant (`CEST`), or its offset when it has none (`UTC-03:00`)."""
+    name = local.tzname() or ""
+    if not name or name[0] in "+-" or name[0].isdigit():
+        return offset_label(local.utcoffset())
+    return name
+
+
+def format_time(
+    value: datetime | None,
+    zone: tzinfo | None = None,
+    *,
+    fmt: str = DATE_MINUTE,
+    offset: bool = False,
+    empty: str = "unknown",
+) -> str:
+    """`value` (aware) in `zone` (default: the active zone) as `2017-02-01 12:27 NZDT`.
+
+    `fmt` is a strftime pattern for the wall-clock part (`CLOCK` gives `12:27 NZDT`); `offset=True` appends
+    `, UTC+13:00`. None gives `empty`. Minutes are cut, never rounded (12:27:59 is 12:27).
+    """
+    if value is None:
+        return empty
+    local = to_zone(value, zone)
+    text = f"{local.strftime(fmt)} {zone_label(local)}"
+    if offset:
+        off = offset_label(local.utcoffset())
+        if off != zone_label(local):
+            text += f", {off}"
+    return text
+
+
+def time_html(
+    value: datetime | None, zone: tzinfo | None = None, *, fmt: str = DATE_MINUTE, empty: str = "unknown"
+) -> SafeString | str:
+    """A `<time>` element: the `format_time` label, the instant as ISO-8601 with the local offset in
+    `datetime` and the zone's UTC offset on hover
+    (`<time datetime="2026-07-12T15:55:00+02:00" title="UTC+02:00">15:55 CEST</time>`)."""
+    if value is None:
+        return empty
+    local = to_zone(value, zone)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        local.replace(microsecond=0).isoformat(),
+        offset_label(local.utcoffset()),
+        format_time(value, zone, fmt=fmt),
+    )
+
+
+def format_utc(value: datetime | None) -> str | None:
+    """An instant as the API writes it: ISO-8601 in UTC with `Z` (`2017-01-31T23:27:00Z`), microseconds kept
+    when present; None stays None."""
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        raise ValueError("a naive datetime reached a formatter; times are stored aware (UTC)")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

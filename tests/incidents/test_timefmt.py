@@ -1,0 +1,80 @@
+"""The one duration rule and the one time label (incidents/timefmt.py)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, datetime
+
+import pytest
+
+from incidents.timefmt import format_duration, format_time, format_utc, time_html
+
+COPENHAGEN = zoneinfo.ZoneInfo("Europe/Copenhagen")
+SAO_PAULO = zoneinfo.ZoneInfo("America/Sao_Paulo")
+H, D = 3600, 86400
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (None, "unknown"),
+        (0, "0 min"),
+        (-25 * 60, "0 min"),
+        (1, "< 1 min"),
+        (59, "< 1 min"),
+        (60, "1 min"),
+        (119, "1 min"),
+        (180, "3 min"),
+        (H, "1 h 0 min"),
+        (18 * H + 47 * 60, "18 h 47 min"),
+        (D, "1 d 0 h 0 min"),
+        (D + 11 * 60, "1 d 0 h 11 min"),
+        (D + 59 * 60, "1 d 0 h 59 min"),
+        (D + 59 * 60 + 59, "1 d 0 h 59 min"),
+        (2 * D + 4 * H + 30 * 60, "2 d 4 h 30 min"),
+        (3 * D, "3 d 0 h 0 min"),
+        (59.9, "< 1 min"),
+    ],
+)
+def test_durations_keep_their_minutes_and_are_never_rounded_up(seconds, text):
+    assert format_duration(seconds) == text
+
+
+def test_a_copenhagen_winter_time_is_labelled_cet_with_its_offset():
+    t = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
+    assert format_time(t, COPENHAGEN) == "2026-01-12 10:00 CET"
+    assert format_time(t, COPENHAGEN, offset=True) == "2026-01-12 10:00 CET, UTC+01:00"
+
+
+def test_summer_time_gets_the_summer_label_and_offset():
+    t = datetime(2026, 7, 12, 13, 55, 59, tzinfo=UTC)
+    assert format_time(t, COPENHAGEN, fmt="%H:%M", offset=True) == "15:55 CEST, UTC+02:00"
+
+
+def test_a_zone_without_an_abbreviation_is_labelled_by_its_offset_once():
+    t = datetime(2026, 7, 12, 12, 0, tzinfo=UTC)
+    assert format_time(t, SAO_PAULO) == "2026-07-12 09:00 UTC-03:00"
+    assert format_time(t, SAO_PAULO, offset=True) == "2026-07-12 09:00 UTC-03:00"
+
+
+def test_utc_is_labelled_utc():
+    assert format_time(datetime(2017, 1, 31, 23, 27, tzinfo=UTC), UTC, offset=True) == (
+        "2017-01-31 23:27 UTC, UTC+00:00"
+    )
+
+
+def test_the_page_element_carries_the_offset_on_hover():
+    html = time_html(datetime(2026, 7, 12, 13, 55, tzinfo=UTC), COPENHAGEN, fmt="%H:%M")
+    assert html == ('<time datetime="2026-07-12T15:55:00+02:00" title="UTC+02:00">15:55 CEST</time>')
+
+
+def test_a_naive_time_is_refused_and_a_missing_one_is_unknown():
+    assert format_time(None, COPENHAGEN) == "unknown"
+    with pytest.raises(ValueError, match="naive"):
+        format_time(datetime(2026, 1, 1), COPENHAGEN)
+
+
+def test_the_api_form_is_utc_with_z():
+    t = datetime(2026, 7, 12, 15, 55, tzinfo=COPENHAGEN)
+    assert format_utc(t) == "2026-07-12T13:55:00Z"
+    assert format_utc(None) is None
