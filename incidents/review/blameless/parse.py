@@ -18,26 +18,7 @@ from incidents.review.blameless import lexicon as lx
 TOKEN_RE = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*'?|\S")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9*_#-])|\n+")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "mr.", "ms.", "mrs.", "dr.", "approx.", "no.", "cf.")
-_CONTRACTIONS = frozenset(
-    [
-        "he's",
-        "she's",
-        "it's",
-        "that's",
-        "there's",
-        "what's",
-        "who's",
-        "they're",
-        "we're",
-        "i'm",
-        "you're",
-        "he'd",
-        "she'd",
-        "they'd",
-        "i'd",
-        "we'd",
-    ]
-)
+_CONTRACTIONS = lx.words("contractions")
 _TITLES = frozenset({"mr", "ms", "mrs", "dr", "mr.", "ms.", "mrs.", "dr."})
 _PREDICATE_START = re.compile(
     "|".join(f"(?:{p})" for p in (*lx.FAILURE_PERSON_ONLY, *lx.FAILURE_GENERAL, lx.NEGATED_INTENT, *lx.TRUST))
@@ -247,63 +228,9 @@ def _starts_clause_after_that(nxt: Token) -> bool:
     )
 
 
-# Verbs of knowing and saying, often followed by a clause without "that" ("we realised the runbook was old").
-_REPORTING = frozenset(
-    [
-        "realised",
-        "realized",
-        "knew",
-        "thought",
-        "believed",
-        "assumed",
-        "noticed",
-        "found",
-        "learned",
-        "learnt",
-        "saw",
-        "said",
-        "told",
-        "expected",
-        "hoped",
-        "understood",
-        "felt",
-        "suspected",
-        "discovered",
-        "confirmed",
-        "guessed",
-        "figured",
-        "decided",
-    ]
-)
+_REPORTING = lx.words("reporting")
 
-_LEADING_ADVERBS = frozenset(
-    [
-        "again",
-        "once",
-        "then",
-        "also",
-        "still",
-        "ultimately",
-        "frankly",
-        "honestly",
-        "apparently",
-        "clearly",
-        "surely",
-        "sadly",
-        "unfortunately",
-        "naturally",
-        "evidently",
-        "obviously",
-        "basically",
-        "really",
-        "yes",
-        "no",
-        "well",
-        "even",
-        "instead",
-        "meanwhile",
-    ]
-)
+_LEADING_ADVERBS = lx.words("leading_adverbs")
 
 
 def analyse(text: str, low: str, start: int, end: int, names: Names) -> list[Clause]:
