@@ -236,6 +236,43 @@ def action_items_with_incident_visibility(user: Any, queryset: QuerySet[ActionIt
     return queryset.annotate(incident_visible=Exists(visible))
 
 
+# --- Another person's work -------------------------------------------------------------------------------
+# One rule for every listing of someone else's action items and policy findings: the reassignment page,
+# team boards, digests and team digests, CSV exports, My work (a lead's "awaiting my verification"), the API.
+#   - An item is listed only when the viewer may see it (`action_items_visible_to`: its incident is visible
+#     to them, or it has no incident and they are a member); a finding only when `findings_visible_to` lets
+#     them (one of its incidents is visible to them, or it has none). Everything else of another person is
+#     left out, and is not counted.
+#   - An item's incident (reference, title, link) is shown only when `incident_visible` is annotated True;
+#     a finding's "seen in" lists only incidents the viewer may see (`finding_incidents_shown_to`).
+#   - Where a page must say that more exists (reassignment: the lead cannot give away what they cannot
+#     see), it says "work on incidents you cannot see", with no title, reference, link or count.
+
+
+def work_shown_to(
+    viewer: Any,
+    items: QuerySet[ActionItem],
+    findings: QuerySet[PolicyFinding],
+) -> tuple[QuerySet[ActionItem], QuerySet[PolicyFinding], bool]:
+    """Apply the rule above to another person's `items` and `findings`.
+
+    Returns (items `viewer` may see, annotated `incident_visible`; findings `viewer` may see; True when
+    some of the given rows were left out). The last value costs two EXISTS queries.
+    """
+    shown_items = action_items_with_incident_visibility(viewer, action_items_visible_to(viewer, items))
+    shown_findings = findings_visible_to(viewer, findings)
+    hidden = (
+        items.exclude(pk__in=shown_items.values("pk")).exists()
+        or findings.exclude(pk__in=shown_findings.values("pk")).exists()
+    )
+    return shown_items, shown_findings, hidden
+
+
+def finding_incidents_shown_to(viewer: Any) -> QuerySet[Incident]:
+    """The queryset to prefetch a finding's `incidents` with: only those `viewer` may see."""
+    return incidents_visible_to(viewer).only("id", "number", "title", "visibility")
+
+
 def can_create_finding(user: Any) -> bool:
     """Responders, leads and admins may open a policy finding."""
     return is_responder(user)

@@ -28,8 +28,9 @@ from incidents.models import (
 from incidents.permissions import (
     action_items_visible_to,
     action_items_with_incident_visibility,
+    finding_incidents_shown_to,
     findings_visible_to,
-    incidents_visible_to,
+    work_shown_to,
 )
 
 DUE_SOON_DAYS = 7  # "due this week": the owner's today and the six days after it
@@ -204,12 +205,7 @@ def _findings(user: Any) -> QuerySet[PolicyFinding]:
     return (
         findings_visible_to(user)
         .select_related("owner", "verifier", "team", "verified_by", "risk_accepted_by")
-        .prefetch_related(
-            Prefetch(
-                "incidents",
-                queryset=incidents_visible_to(user).only("id", "number", "title", "visibility"),
-            )
-        )
+        .prefetch_related(Prefetch("incidents", queryset=finding_incidents_shown_to(user)))
     )
 
 
@@ -264,7 +260,7 @@ def finding_get_for(user: Any, pk: int) -> PolicyFinding:
 
 
 def open_items_owned_by(user: User) -> QuerySet[ActionItem]:
-    """Every open action item `user` owns (no permission scope: for admins reassigning work)."""
+    """Every open action item `user` owns (no permission scope: callers scope it for a viewer)."""
     return (
         ActionItem.objects.filter(owner=user, status__in=OPEN_ITEM_STATUSES)
         .select_related("incident", "team", "owner")
@@ -273,7 +269,7 @@ def open_items_owned_by(user: User) -> QuerySet[ActionItem]:
 
 
 def open_findings_owned_by(user: User) -> QuerySet[PolicyFinding]:
-    """Every policy finding `user` owns that is not closed (risk-accepted ones included)."""
+    """Every policy finding `user` owns that is not closed (risk-accepted ones included); not scoped."""
     return (
         PolicyFinding.objects.filter(owner=user)
         .exclude(status=FindingStatus.CLOSED)
@@ -282,18 +278,45 @@ def open_findings_owned_by(user: User) -> QuerySet[PolicyFinding]:
     )
 
 
-def users_with_orphaned_work() -> QuerySet[User]:
-    """Deactivated users who still own open items or unclosed findings, with `open_items` and
-    `open_findings` counts annotated. One query."""
+@dataclass
+class OpenWorkShown:
+    """Another person's open work as `viewer` may see it (permissions.work_shown_to): `hidden` is True when
+    some of it is on incidents the viewer cannot see (left out, not counted)."""
+
+    items: list[ActionItem]
+    findings: list[PolicyFinding]
+    hidden: bool
+
+    def __bool__(self) -> bool:
+        return bool(self.items or self.findings or self.hidden)
+
+
+def open_work_shown_to(viewer: Any, person: User) -> OpenWorkShown:
+    """`person`'s open action items and unclosed findings that `viewer` may see (for reassignment); the
+    findings' "seen in" incidents only those `viewer` may see. Five queries whatever the numbers."""
+    items, findings, hidden = work_shown_to(
+        viewer, open_items_owned_by(person), open_findings_owned_by(person)
+    )
+    findings = findings.prefetch_related(Prefetch("incidents", queryset=finding_incidents_shown_to(viewer)))
+    return OpenWorkShown(items=list(items), findings=list(findings), hidden=hidden)
+
+
+def users_with_orphaned_work(viewer: Any) -> QuerySet[User]:
+    """Deactivated users who still own open items or unclosed findings that `viewer` may see, with
+    `open_items` and `open_findings` counts annotated (counted within the viewer's scope). One query."""
+    items = action_items_visible_to(viewer).values("id")
+    findings = findings_visible_to(viewer).values("id")
     return (
         User.objects.filter(is_active=False)
         .annotate(
             open_items=Count(
-                "action_items", filter=Q(action_items__status__in=OPEN_ITEM_STATUSES), distinct=True
+                "action_items",
+                filter=Q(action_items__status__in=OPEN_ITEM_STATUSES, action_items__in=items),
+                distinct=True,
             ),
             open_findings=Count(
                 "policy_findings",
-                filter=~Q(policy_findings__status=FindingStatus.CLOSED),
+                filter=~Q(policy_findings__status=FindingStatus.CLOSED) & Q(policy_findings__in=findings),
                 distinct=True,
             ),
         )

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 from accounts.http import AuthenticatedRequest
 from accounts.models import SecurityEvent, Team, User
 from accounts.security import security_event_record
-from accounts.services import open_work_for
 from incidents import permissions as perms
 from incidents.csv import csv_response
 from incidents.followup import selectors as sel
@@ -351,9 +350,9 @@ def reassign(request: HttpRequest) -> HttpResponse:
         person = User.objects.filter(pk=user_id).first()
         if person is None:
             raise Http404
-        work = open_work_for(person)
+        work = sel.open_work_shown_to(request.user, person)
     context = {
-        "orphans": list(sel.users_with_orphaned_work()),
+        "orphans": list(sel.users_with_orphaned_work(request.user)),
         "person": person,
         "work": work,
         "form": ReassignForm(initial={"next": request.get_full_path()}),

@@ -589,3 +589,78 @@ def test_reviewing_a_recurrence_flag_on_the_item_page_can_reopen_it(client_for, 
     assert item.status == ActionItemStatus.OPEN
     assert item.recurrence_review_note == "The alert threshold was too high"
     assert not item.needs_recurrence_review
+
+
+# --- Another person's work: one visibility rule (permissions.work_shown_to) ------------------------------
+
+
+@pytest.fixture
+def hidden_work(team, responder, incident):
+    """`responder` owns work on a restricted incident they take part in, and on `incident` (internal)."""
+    secret = IncidentFactory(number=4242, title="Secret merger outage", visibility=Visibility.RESTRICTED)
+    secret.participants.add(responder)
+    return {
+        "secret": secret,
+        "hidden_item": ActionItemFactory(incident=secret, owner=responder, title="Rotate the merger keys"),
+        "shown_item": ActionItemFactory(incident=incident, owner=responder, title="Add a disk alert"),
+        "hidden_finding": PolicyFindingFactory(owner=responder, title="Merger data room is world-readable"),
+        "mixed_finding": PolicyFindingFactory(owner=responder, title="Shared admin password"),
+    }
+
+
+def test_reassign_page_shows_a_lead_no_work_on_incidents_they_cannot_see(
+    client_for, responder, incident, hidden_work
+):
+    hidden_work["hidden_finding"].incidents.add(hidden_work["secret"])
+    hidden_work["mixed_finding"].incidents.add(hidden_work["secret"], incident)
+    other_lead = UserFactory(email="other-lead@example.com")
+    MembershipFactory(user=other_lead, team=TeamFactory(name="Payments"), role=Membership.Role.LEAD)
+    page = (
+        client_for(other_lead).get(reverse("incidents:reassign") + f"?user={responder.pk}").content.decode()
+    )
+    assert "Add a disk alert" in page
+    assert "Shared admin password" in page
+    assert incident.reference in page  # the mixed finding was seen in an incident the lead may see
+    for secret in ("Rotate the merger keys", "Merger data room", "Secret merger outage", "INC-4242"):
+        assert secret not in page
+    assert "also owns work on incidents you cannot see" in page
+
+
+def test_reassign_page_counts_a_leavers_work_within_the_leads_scope(
+    client_for, admin_user, responder, hidden_work
+):
+    lead = UserFactory(email="lead2@example.com", display_name="Lee Lead")
+    MembershipFactory(user=lead, team=TeamFactory(name="Payments"), role=Membership.Role.LEAD)
+    leaver = UserFactory(email="gone@example.com", display_name="Gil Gone")
+    ActionItemFactory(incident=hidden_work["secret"], owner=leaver, title="Hidden leaver item")
+    user_deactivate(user=leaver, actor=admin_user)
+    assert "Gil Gone" not in client_for(lead).get(reverse("incidents:reassign")).content.decode()
+    assert "Gil Gone" in client_for(admin_user).get(reverse("incidents:reassign")).content.decode()
+
+
+def test_a_lead_sees_no_other_persons_work_on_hidden_incidents_on_any_surface(
+    client_for, team, lead, responder, incident, hidden_work
+):
+    """Team board, CSV exports, My work (awaiting verification), the weekly and the team digest."""
+    from incidents.notify import selectors as notify_selectors
+    from incidents.notify.messages import digest_email
+
+    ActionItem.objects.filter(owner=responder).update(team=team, due_date=dt.date(2099, 1, 1))  # breaches
+    finding = hidden_work["hidden_finding"]
+    finding.incidents.add(hidden_work["secret"])
+    PolicyFinding.objects.filter(pk=finding.pk).update(team=team, status=FindingStatus.REMEDIATED)
+    client = client_for(lead)
+    surfaces = {
+        "board": client.get(reverse("incidents:team_board") + f"?team={team.slug}"),
+        "items csv": client.get(reverse("incidents:action_item_export") + f"?owner={responder.pk}"),
+        "findings csv": client.get(reverse("incidents:finding_export")),
+        "my work": client.get(reverse("incidents:my_work")),
+    }
+    texts = {name: r.content.decode() for name, r in surfaces.items()}
+    digest = digest_email(lead, now=dt.datetime.now(dt.UTC))
+    texts["weekly digest"] = digest.body if digest else ""
+    texts["team digest"] = " ".join(i.title for i in notify_selectors.team_breach_items(team.pk, lead))
+    assert "Add a disk alert" in texts["board"] + texts["items csv"] + texts["team digest"]
+    for name, text in texts.items():
+        for secret in ("Rotate the merger keys", "Merger data room", "Secret merger outage", "INC-4242"):
+            assert secret not in text, f"{secret!r} leaks on {name}"
