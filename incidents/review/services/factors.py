@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
+from incidents.followup.services.recurrence import contributing_factor_mark_recurrence
 from incidents.models import (
     ContributingFactor,
     FactorCategory,
@@ -53,7 +54,6 @@ def _mark_recurrence(
 ) -> ContributingFactor:
     """Point at the first occurrence through the follow-through service, which also flags the earlier
     occurrences' done action items as "did not prevent recurrence"."""
-    from incidents.followup.services.recurrence import contributing_factor_mark_recurrence
 
     return contributing_factor_mark_recurrence(factor=factor, actor=actor, earlier=_root(earlier))
 

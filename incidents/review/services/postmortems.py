@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from incidents import permissions
 from incidents.errors import ConflictError
+from incidents.followup.services.findings import policy_finding_create
 from incidents.models import (
     POSTMORTEM_SECTIONS,
     BlamelessDismissal,
@@ -205,7 +206,6 @@ def _open_access_finding(pm: Postmortem, actor: Any) -> PolicyFinding:
     """The incident's access-control finding: the one already linked to it if the follow-through opened
     one, otherwise a new draft through the follow-through service (which owns the finding's lifecycle). A person who may edit the review but not open findings (a commander who
     is not a responder) still gets it opened, recorded as proposed by the review."""
-    from incidents.followup.services.findings import policy_finding_create
 
     incident = pm.incident
     existing = (
