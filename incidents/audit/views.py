@@ -49,7 +49,7 @@ def postmortem_history(request: HttpRequest, number: int) -> HttpResponse:
 def action_item_history(request: HttpRequest, item_id: int) -> HttpResponse:
     item = selectors_followup.action_item_get_for(request.user, item_id)
     return _history(
-        request, item, f"Action item: {item.title}", _url_or("incidents:action_item_detail", item.pk)
+        request, item, f"Action item: {item.title}", reverse("incidents:action_item_detail", args=[item.pk])
     )
 
 
@@ -57,17 +57,11 @@ def action_item_history(request: HttpRequest, item_id: int) -> HttpResponse:
 def finding_history(request: HttpRequest, finding_id: int) -> HttpResponse:
     finding = selectors_followup.finding_get_for(request.user, finding_id)
     return _history(
-        request, finding, f"Policy finding: {finding.title}", _url_or("incidents:finding_detail", finding.pk)
+        request,
+        finding,
+        f"Policy finding: {finding.title}",
+        reverse("incidents:finding_detail", args=[finding.pk]),
     )
-
-
-def _url_or(name: str, pk: int) -> str:
-    from django.urls import NoReverseMatch
-
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return reverse("incidents:dashboard")
 
 
 def _admin_incident(request: HttpRequest, number: int) -> Incident:

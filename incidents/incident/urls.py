@@ -13,7 +13,6 @@ urlpatterns = [
     path("incidents/<int:number>/status/", views.incident_status, name="status"),
     path("incidents/<int:number>/severity/", views.incident_severity, name="severity"),
     path("incidents/<int:number>/reopen/", views.incident_reopen, name="reopen"),
-    path("incidents/<int:number>/timeline/add/", views.timeline_add, name="timeline_add"),
     path("settings/", views.settings_index, name="settings"),
     path("settings/services/", views.service_list, name="service_list"),
     path("settings/services/<slug:slug>/", views.service_edit, name="service_edit"),

@@ -39,8 +39,6 @@ from incidents.permissions import (
     is_admin,
     lead_team_ids,
 )
-from incidents.timeline import services as timeline_services
-from incidents.timeline.forms import NoteForm
 from incidents.timeline.views import timeline_context
 
 
@@ -234,28 +232,6 @@ def incident_reopen(request: HttpRequest, number: int) -> HttpResponse:
         success="Incident reopened.",
         back=redirect("incidents:detail", number=incident.number),
     )
-
-
-@login_required
-@require_POST
-def timeline_add(request: HttpRequest, number: int) -> HttpResponse:
-    incident = selectors.incident_get_for(request.user, number)
-    if not can_record(request.user, incident):
-        raise Http404
-    form = NoteForm(request.POST)
-    if form.is_valid():
-        try:
-            timeline_services.timeline_entry_add(
-                incident=incident,
-                actor=request.user,
-                body=form.cleaned_data["body"],
-                kind=form.cleaned_data["kind"],
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-    else:
-        messages.error(request, "Say what happened.")
-    return redirect("incidents:detail", number=incident.number)
 
 
 def post_action(

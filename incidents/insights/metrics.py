@@ -162,16 +162,6 @@ def _has_percentile_cont() -> bool:
     return connection.vendor == "postgresql"
 
 
-def interpolate(values: list[float], fraction: float) -> float | None:
-    """The `percentile_cont` formula on sorted `values` (see the module docstring); None for no values."""
-    if not values:
-        return None
-    h = fraction * (len(values) - 1)
-    lo = int(h)
-    hi = min(lo + 1, len(values) - 1) if h > lo else lo
-    return values[lo] + (h - lo) * (values[hi] - values[lo])
-
-
 # --- Filters and scope -------------------------------------------------------------------------------------
 
 

@@ -10,14 +10,6 @@ from incidents.models import EntryKind
 from incidents.timeline.models import EvidenceMarker
 from incidents.timeparse import DEFAULT_MAX_FUTURE, TimeParseError, parse_time
 
-
-class NoteForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2, "placeholder": "What happened?"}))
-    kind = forms.ChoiceField(
-        choices=[c for c in EntryKind.choices if c[0] != EntryKind.STATUS_CHANGE], initial=EntryKind.NOTE
-    )
-
-
 # --- Timeline (quick add, edit, import) -------------------------------------------------------------------
 
 _RECORDABLE_KINDS = [c for c in EntryKind.choices if c[0] != EntryKind.STATUS_CHANGE]

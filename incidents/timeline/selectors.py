@@ -12,14 +12,6 @@ from incidents.models import Incident, TimelineEntry
 from incidents.permissions import can_view_incident
 
 
-def timeline_for(incident: Incident, *, include_removed: bool = False) -> QuerySet[TimelineEntry]:
-    """The incident's timeline ordered by (occurred_at, id), authors joined."""
-    qs = TimelineEntry.objects.filter(incident=incident).select_related("author")
-    if not include_removed:
-        qs = qs.filter(removed_at__isnull=True)
-    return qs.order_by("occurred_at", "id")
-
-
 def incident_for_timeline(user: Any, number: int) -> Incident:
     """The incident `INC-number` without its joins (one query), for the timeline's partials and live poll,
     which every open page calls every two seconds. Raises Http404 when `user` may not see it."""

@@ -23,7 +23,7 @@ def test_responder_declares_with_title_and_severity_only(client_for, responder):
 def test_incident_page_shows_title_and_timeline(client_for, commander, incident):
     client = client_for(commander)
     client.post(
-        reverse("incidents:timeline_add", args=[incident.number]),
+        reverse("incidents:timeline_quick_add", args=[incident.number]),
         {"body": "Paged the DB team", "kind": "escalation"},
     )
     page = client.get(reverse("incidents:detail", args=[incident.number]))

@@ -177,7 +177,7 @@ def test_503_template_renders_alone():
 def test_csrf_is_enforced_on_session_form_writes(responder, incident):
     client = Client(enforce_csrf_checks=True)
     client.force_login(responder, backend="django.contrib.auth.backends.ModelBackend")
-    url = reverse("incidents:timeline_add", args=[incident.number])
+    url = reverse("incidents:timeline_quick_add", args=[incident.number])
     refused = client.post(url, {"body": "forged entry", "kind": "note"})
     assert refused.status_code == 403
     assert "This form has expired" in refused.content.decode()

@@ -100,7 +100,6 @@ ACCESS: dict[str, dict[str, str]] = {
     "incidents:status": {"POST": "command"},
     "incidents:severity": {"POST": "command"},
     "incidents:reopen": {"POST": "command"},
-    "incidents:timeline_add": {"POST": "record"},
     "incidents:timeline_quick_add": {"POST": "record"},
     "incidents:timeline_when": {"GET": "record"},
     "incidents:timeline_edit": {"GET": "record", "POST": "record"},

@@ -158,7 +158,8 @@ def test_declare_add_note_and_resolve_through_the_pages(client_for, responder):
     assert response.status_code == 302, response.context["form"].errors
     incident = Incident.objects.get(title="Search is slow")
     client.post(
-        reverse("incidents:timeline_add", args=[incident.number]), {"body": "Restarted", "kind": "action"}
+        reverse("incidents:timeline_quick_add", args=[incident.number]),
+        {"body": "Restarted", "kind": "action"},
     )
     client.post(reverse("incidents:status", args=[incident.number]), {"status": IncidentStatus.RESOLVED})
     incident.refresh_from_db()

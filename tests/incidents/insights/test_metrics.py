@@ -339,9 +339,3 @@ def test_outsider_sees_no_figure_from_incidents_they_cannot_see(world, outsider)
             continue  # findings not tied to an incident are not incident data
         else:
             assert figure.rows == [], figure.slug
-
-
-def test_interpolate_matches_percentile_cont():
-    assert metrics.interpolate([60, 120, 300], 0.9) == pytest.approx(264)
-    assert metrics.interpolate([5], 0.5) == 5
-    assert metrics.interpolate([], 0.5) is None
