@@ -6,6 +6,8 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self) -> None:
-        # Registers notification message builders and event receivers (claim-then-send).
-        from incidents.notify import messages as notifications  # noqa: F401
-        from incidents.notify import webhooks  # noqa: F401 - registers the outbound webhook receivers
+        # A worker must know every message builder and the webhook tasks before it takes a task.
+        from incidents.notify import (
+            messages,  # noqa: F401 - registers the message builders
+            webhooks,  # noqa: F401 - defines the webhook delivery tasks
+        )

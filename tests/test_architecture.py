@@ -40,11 +40,11 @@ LOCAL_IMPORTS_ALLOWED: dict[tuple[str, str], str] = {
     (
         "incidents.apps",
         "incidents.notify.messages",
-    ): "AppConfig.ready connects the receivers (app registry ready)",
+    ): "AppConfig.ready registers the message builders (app registry ready)",
     (
         "incidents.apps",
         "incidents.notify.webhooks",
-    ): "AppConfig.ready connects the receivers (app registry ready)",
+    ): "AppConfig.ready loads the webhook delivery tasks (app registry ready)",
     (
         "incidents.review.exports",
         "weasyprint",

@@ -1,7 +1,7 @@
 """Incident writes: declare, edit, status, severity, roles, resolve, reopen.
 
-Every function is one transaction, takes `actor=`, writes its own timeline entry and emits its event
-on commit. Errors are `django.core.exceptions.ValidationError` keyed by field, so forms and the API
+Every function is one transaction, takes `actor=`, writes its own timeline entry and tells `notify`
+(which sends on commit). Errors are `django.core.exceptions.ValidationError` keyed by field, so forms and the API
 show them beside the field.
 """
 
@@ -26,7 +26,7 @@ from incidents.models import (
     Service,
     Severity,
 )
-from incidents.notify.events import emit
+from incidents.notify import services as notify
 from incidents.timeline.services import system_entry
 
 S = IncidentStatus
@@ -196,7 +196,7 @@ def incident_declare_once(
                 body=f"Incident declared as {severity}: {title}",
                 occurred_at=incident.started_at if started_at and started_at < now else now,
             )
-            emit("incident.declared", incident_id=incident.pk, actor_id=getattr(user, "pk", None))
+            notify.incident_declared(incident, actor=user)
     except _Duplicate as duplicate:
         return duplicate.incident, False
     except IntegrityError:
@@ -259,8 +259,6 @@ def incident_update(
         _security_event(
             "VISIBILITY_CHANGE", actor, current.reference, f"{old_visibility} -> {current.visibility}"
         )
-        emit("incident.visibility_changed", incident_id=current.pk, actor_id=getattr(actor, "pk", None))
-    emit("incident.updated", incident_id=current.pk, fields=changed)
     return current
 
 
@@ -292,7 +290,8 @@ def incident_change_status(
         return incident_resolve(incident=current, actor=actor, at=at)
     _check_aware({"at": at})
     when = at or timezone.now()
-    old = current.get_status_display()
+    old = current.status
+    old_label = current.get_status_display()
     fields = ["status"]
     current.status = status
     if status == S.MONITORING and current.mitigated_at is None:
@@ -303,10 +302,10 @@ def incident_change_status(
     system_entry(
         incident=current,
         actor=actor,
-        body=f"Status changed from {old} to {current.get_status_display()}",
+        body=f"Status changed from {old_label} to {current.get_status_display()}",
         occurred_at=when,
     )
-    emit("incident.status_changed", incident_id=current.pk, old=old, new=status)
+    notify.incident_status_changed(current, old=old)
     return current
 
 
@@ -324,7 +323,7 @@ def incident_change_severity(*, incident: Incident, actor: Any, severity: str, r
     body = f"Severity changed from {old} to {severity}" + (f": {reason}" if reason else "")
     system_entry(incident=current, actor=actor, body=body)
     if SEVERITY_RANK[severity] < SEVERITY_RANK[old]:
-        emit("incident.severity_raised", incident_id=current.pk, old=old, new=severity)
+        notify.incident_severity_raised(current, old=old)
     return current
 
 
@@ -362,7 +361,6 @@ def incident_assign_roles(
         _security_event(
             "ROLE_CHANGE", actor, current.reference, f"{field}: {getattr(who, 'email', 'nobody')}"
         )
-    emit("incident.roles_changed", incident_id=current.pk, roles=changed)
     return current
 
 
@@ -383,6 +381,7 @@ def incident_resolve(
         )
     _check_aware({"resolved_at": at})
     when = at or timezone.now()
+    old = current.status
     current.status = S.RESOLVED
     current.resolved_at = when
     fields = ["status", "resolved_at"]
@@ -397,8 +396,7 @@ def incident_resolve(
         body="Incident resolved" + (f": {note}" if note else ""),
         occurred_at=when,
     )
-    emit("incident.resolved", incident_id=current.pk)
-    emit("incident.status_changed", incident_id=current.pk, old="active", new=S.RESOLVED)
+    notify.incident_status_changed(current, old=old)
     return current
 
 
@@ -414,11 +412,12 @@ def incident_reopen(*, incident: Incident, actor: Any, reason: str) -> Incident:
     current = _lock(incident, None)
     if current.status in ACTIVE_STATUSES:
         raise TransitionError({"status": "The incident is still active; there is nothing to reopen."})
+    old = current.status
     current.status = S.INVESTIGATING
     current.resolved_at = None
     _save(current, ["status", "resolved_at"])
     system_entry(incident=current, actor=actor, body=f"Incident reopened: {reason}")
-    emit("incident.status_changed", incident_id=current.pk, old="resolved", new=S.INVESTIGATING)
+    notify.incident_status_changed(current, old=old)
     return current
 
 
@@ -452,7 +451,6 @@ def incident_soft_delete(*, incident: Incident, actor: Any, reason: str) -> Inci
     security_event_record(
         kind=SecurityEvent.Kind.DELETION, actor=actor, target=current.reference, detail=reason
     )
-    emit("incident.deleted", incident_id=current.pk, actor_id=getattr(actor, "pk", None))
     return current
 
 
@@ -475,5 +473,4 @@ def incident_restore(*, incident: Incident, actor: Any) -> Incident:
     _save(current, ["deleted_at"])
     system_entry(incident=current, actor=actor, body="Incident restored by an admin")
     security_event_record(kind=SecurityEvent.Kind.RESTORE, actor=actor, target=current.reference)
-    emit("incident.restored", incident_id=current.pk, actor_id=getattr(actor, "pk", None))
     return current

@@ -2,8 +2,8 @@
 
 Message builders (registered with `register_kind`) load the current state at send time and return
 None when there is nothing left to say (item closed, owner changed, recipient can no longer see it).
-Event receivers (registered with `on_event`) run after the write commits: they claim one delivery row
-per recipient and publish the sends; they never fail the write that caused them.
+The `*_notify` functions run after the write commits (`incidents.notify.services` schedules them): they
+claim one delivery row per recipient and publish the sends.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from incidents.notify.delivery import (
     register_kind,
 )
 from incidents.notify.digests import digest_context, digest_window
-from incidents.notify.events import on_event
 from incidents.notify.reminders import local_date
 from incidents.permissions import can_view_action_item, can_view_finding, can_view_incident
 
@@ -309,86 +308,43 @@ def incident_notify(*, incident_id: int, event: str, period: str, actor_id: int 
     return ids
 
 
-@on_event("incident.declared")
-def on_incident_declared(*, incident_id: int, actor_id: int | None = None, **_: Any) -> None:
-    incident_notify(incident_id=incident_id, event="declared", period="declared", actor_id=actor_id)
-
-
-@on_event("incident.severity_raised")
-def on_severity_raised(*, incident_id: int, new: str = "", **_: Any) -> None:
-    version = Incident.objects.filter(pk=incident_id).values_list("version", flat=True).first()
-    incident_notify(incident_id=incident_id, event="severity_raised", period=f"severity:{new}:v{version}")
-
-
-@on_event("incident.resolved")
-def on_incident_resolved(*, incident_id: int, **_: Any) -> None:
-    resolved = Incident.objects.filter(pk=incident_id).values_list("resolved_at", flat=True).first()
-    stamp = resolved.strftime("%Y%m%dT%H%M%S") if resolved else "unknown"
-    incident_notify(incident_id=incident_id, event="resolved", period=f"resolved:{stamp}")
-
-
-@on_event("incident.status_changed")
-def on_status_changed(*, incident_id: int, new: str = "", **_: Any) -> None:
-    if new == "resolved":  # `incident.resolved` already told everyone
-        return
-    version = Incident.objects.filter(pk=incident_id).values_list("version", flat=True).first()
-    incident_notify(incident_id=incident_id, event="status_changed", period=f"status:{new}:v{version}")
-
-
 # --- Assignment -------------------------------------------------------------------------------------
 
 
-def _first(payload: dict[str, Any], *names: str) -> Any:
-    for name in names:
-        if payload.get(name) is not None:
-            return payload[name]
-    return None
-
-
-@on_event("action_item.assigned")
-def on_action_item_assigned(**payload: Any) -> None:
-    """Email the new owner of an action item (claim-then-send; the actor assigning to themselves is not told)."""
-    item_id = _first(payload, "action_item_id", "item_id", "id")
+def action_item_assigned_notify(*, item_id: int, actor_id: int | None) -> list[int]:
+    """Claim and publish the email telling an action item's owner it is theirs (not when they assigned it
+    to themselves; once per owner and item version). Returns the claimed row ids."""
     item = ActionItem.objects.select_related("owner").filter(pk=item_id).first()
-    if item is None or item.owner is None or not item.owner.is_active:
-        return
-    if item.owner_id == _first(payload, "actor_id"):
-        return
-    ids = notifications_claim_many(
-        [
-            Wanted(
-                item.owner.email,
-                "assigned.action_item",
-                f"action_item:{item.pk}",
-                f"owner:{item.owner_id}:v{item.version}",
-                item.owner_id,
-            )
-        ]
-    )
+    if item is None or item.owner is None or not item.owner.is_active or item.owner_id == actor_id:
+        return []
+    period = f"owner:{item.owner_id}:v{item.version}"
+    wanted = Wanted(item.owner.email, "assigned.action_item", f"action_item:{item.pk}", period, item.owner_id)
+    ids = notifications_claim_many([wanted])
     notifications_publish(ids)
+    return ids
 
 
-@on_event("policy_finding.assigned")
-def on_policy_finding_assigned(**payload: Any) -> None:
-    """Email the new owner of a policy finding."""
-    finding_id = _first(payload, "policy_finding_id", "finding_id", "id")
+def policy_finding_assigned_notify(*, finding_id: int, actor_id: int | None) -> list[int]:
+    """Claim and publish the email telling a policy finding's owner it is theirs (as for action items)."""
     finding = PolicyFinding.objects.select_related("owner").filter(pk=finding_id).first()
-    if finding is None or finding.owner is None or not finding.owner.is_active:
-        return
-    if finding.owner_id == _first(payload, "actor_id"):
-        return
-    ids = notifications_claim_many(
-        [
-            Wanted(
-                finding.owner.email,
-                "assigned.policy_finding",
-                f"policy_finding:{finding.pk}",
-                f"owner:{finding.owner_id}:v{finding.version}",
-                finding.owner_id,
-            )
-        ]
+    if (
+        finding is None
+        or finding.owner is None
+        or not finding.owner.is_active
+        or finding.owner_id == actor_id
+    ):
+        return []
+    period = f"owner:{finding.owner_id}:v{finding.version}"
+    wanted = Wanted(
+        finding.owner.email,
+        "assigned.policy_finding",
+        f"policy_finding:{finding.pk}",
+        period,
+        finding.owner_id,
     )
+    ids = notifications_claim_many([wanted])
     notifications_publish(ids)
+    return ids
 
 
 @register_kind("assigned.action_item")

@@ -7,15 +7,10 @@ from incidents.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from incidents.notify import payloads
 from incidents.outbound import OutboundRefused, guard_url
 
-WEBHOOK_EVENTS = [
-    ("incident.declared", "Incident declared"),
-    ("incident.status_changed", "Incident status changed"),
-    ("postmortem.published", "Postmortem published"),
-    ("action_item.overdue", "Action item overdue"),
-    ("finding.reopened", "Policy finding reopened"),
-]
+WEBHOOK_EVENTS = [(p.EVENT, p.TITLE) for p in payloads.PAYLOADS]
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):

@@ -1,13 +1,117 @@
+"""What other areas call when something happened that people or systems hear about.
+
+One function per thing that has an effect (`incident_declared`, `incident_status_changed`, ...). Each is
+called by the service that made the change, inside its transaction, and schedules its work with
+`transaction.on_commit`: nothing is sent for a rolled-back write, and a failure while sending is logged and
+never fails the write (`robust=True`). Emails and chat messages are claimed as delivery records and sent by
+Celery (`delivery.py`, `messages.py`); outbound webhooks get one typed payload each (`payloads.py`), built
+here from the change as it happened and recorded per endpoint (`webhooks.py`).
+
+Also here: subscriptions and the severity mailing lists (settings).
+"""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from incidents.models import Severity, SeverityMailingList
+from incidents.models import (
+    ActionItem,
+    Incident,
+    IncidentStatus,
+    PolicyFinding,
+    Postmortem,
+    Severity,
+    SeverityMailingList,
+    Subscription,
+)
+from incidents.notify import messages, payloads, webhooks
 from incidents.permissions import can_manage_settings
+
+
+def _after_commit(fn: Callable[[], Any]) -> None:
+    transaction.on_commit(fn, robust=True)
+
+
+def _pk(actor: Any) -> int | None:
+    return getattr(actor, "pk", None)
+
+
+# --- Incidents -----------------------------------------------------------------------------------------
+
+
+def incident_declared(incident: Incident, *, actor: Any) -> None:
+    """`incident` was declared by `actor` (a User, or None for an alert): email its subscribers (not the
+    actor) and the severity's mailing list, post to its teams' chat, send the `incident.declared` webhook."""
+    payload = payloads.IncidentDeclared.of(incident)
+    actor_id = _pk(actor)
+    _after_commit(
+        lambda: messages.incident_notify(
+            incident_id=incident.pk, event="declared", period="declared", actor_id=actor_id
+        )
+    )
+    _after_commit(lambda: webhooks.webhook_dispatch(payload))
+
+
+def incident_severity_raised(incident: Incident, *, old: str) -> None:
+    """`incident`'s severity went up from `old` (a code) to `incident.severity`: email subscribers and the
+    new severity's list, post to team chat. Lowering a severity tells no one."""
+    period = f"severity:{incident.severity}:v{incident.version}"
+    _after_commit(
+        lambda: messages.incident_notify(incident_id=incident.pk, event="severity_raised", period=period)
+    )
+
+
+def incident_status_changed(incident: Incident, *, old: str) -> None:
+    """`incident` moved from status `old` to `incident.status` (codes; resolving and reopening included).
+
+    Resolving tells everyone a declaration told (subscribers, severity list, team chat); any other move
+    tells only the incident's own subscribers. Every move sends the `incident.status_changed` webhook.
+    """
+    payload = payloads.IncidentStatusChanged.of(incident, old=old)
+    if incident.status == IncidentStatus.RESOLVED:
+        stamp = incident.resolved_at.strftime("%Y%m%dT%H%M%S") if incident.resolved_at else "unknown"
+        event, period = "resolved", f"resolved:{stamp}"
+    else:
+        event, period = "status_changed", f"status:{incident.status}:v{incident.version}"
+    _after_commit(lambda: messages.incident_notify(incident_id=incident.pk, event=event, period=period))
+    _after_commit(lambda: webhooks.webhook_dispatch(payload))
+
+
+# --- Reviews -------------------------------------------------------------------------------------------
+
+
+def postmortem_published(postmortem: Postmortem) -> None:
+    """`postmortem` was published: send the `postmortem.published` webhook."""
+    payload = payloads.PostmortemPublished.of(postmortem)
+    _after_commit(lambda: webhooks.webhook_dispatch(payload))
+
+
+# --- Follow-up -----------------------------------------------------------------------------------------
+
+
+def action_item_assigned(item: ActionItem, *, actor: Any) -> None:
+    """`item` has a new owner: email them, unless they assigned it to themselves."""
+    item_id, actor_id = item.pk, _pk(actor)
+    _after_commit(lambda: messages.action_item_assigned_notify(item_id=item_id, actor_id=actor_id))
+
+
+def policy_finding_assigned(finding: PolicyFinding, *, actor: Any) -> None:
+    """`finding` has a new owner: email them, unless they assigned it to themselves."""
+    finding_id, actor_id = finding.pk, _pk(actor)
+    _after_commit(lambda: messages.policy_finding_assigned_notify(finding_id=finding_id, actor_id=actor_id))
+
+
+def policy_finding_reopened(finding: PolicyFinding, *, reason: str) -> None:
+    """`finding` is open again (reopened, seen again, or its risk acceptance ended): send the
+    `finding.reopened` webhook with `reason`."""
+    payload = payloads.FindingReopened.of(finding, reason=reason)
+    _after_commit(lambda: webhooks.webhook_dispatch(payload))
+
 
 # --- Subscriptions -----------------------------------------------------------------------------------
 
@@ -18,9 +122,7 @@ def subscription_set(
     """Subscribe `actor` to exactly one of a service, a team or an incident (or unsubscribe with
     `subscribed=False`). Idempotent. Returns whether the actor is subscribed afterwards. Raises
     ValueError unless exactly one target is given. Callers check permission first
-    (accounts/permissions.py)."""
-    from incidents.models import Subscription
-
+    (incidents/permissions.py)."""
     targets = {
         k: v for k, v in {"service": service, "team": team, "incident": incident}.items() if v is not None
     }

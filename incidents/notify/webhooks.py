@@ -1,6 +1,6 @@
-"""Outbound webhooks: subscribe to service events, record a delivery, send it signed from Celery.
+"""Outbound webhooks: record a delivery per subscribed endpoint, send it signed from Celery.
 
-Each delivery is a JSON POST with these headers:
+The events and their bodies are in `payloads.py` (one dataclass each). Each delivery is a JSON POST with these headers:
 
 - `X-Hindsight-Event`: the event name (`incident.declared`, …);
 - `X-Hindsight-Delivery`: the event id (unique per event; a receiver can use it to drop duplicates);
@@ -23,36 +23,20 @@ import logging
 import time
 import urllib.error
 import urllib.request
-import uuid
-from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from incidents.models import WebhookDelivery, WebhookEndpoint
-from incidents.notify.events import on_event
+from incidents.models import OPEN_ITEM_STATUSES, ActionItem, WebhookDelivery, WebhookEndpoint
+from incidents.notify import payloads
 from incidents.outbound import OutboundRefused, open_guarded
 
 logger = logging.getLogger(__name__)
 
-EVENTS = (
-    "incident.declared",
-    "incident.status_changed",
-    "postmortem.published",
-    "action_item.overdue",
-    "finding.reopened",
-)
-# In-process service event → public webhook event. `action_item.overdue` comes from `webhooks_overdue_sweep`.
-ROUTES = {
-    "incident.declared": "incident.declared",
-    "incident.status_changed": "incident.status_changed",
-    "postmortem.published": "postmortem.published",
-    "policy_finding.reopened": "finding.reopened",
-}
+EVENTS = payloads.EVENTS
 MAX_ATTEMPTS = 6
 TIMEOUT_SECONDS = 10
 USER_AGENT = "Hindsight-Webhooks/1"
@@ -69,79 +53,24 @@ def backoff_seconds(attempts: int) -> int:
     return int(min(60, 5 * 2 ** max(0, attempts - 1)))
 
 
-def _describe(event: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """The `data` object: the event's payload plus what it is about (incident, action item, finding)."""
-    from incidents.models import ActionItem, Incident, PolicyFinding, Postmortem
-
-    data: dict[str, Any] = {
-        k: v for k, v in payload.items() if isinstance(v, str | int | float | bool | type(None) | list)
-    }
-    base = settings.SITE_URL
-    postmortem_id = payload.get("postmortem_id")
-    if postmortem_id and not payload.get("incident_id"):
-        payload["incident_id"] = (
-            Postmortem.objects.filter(pk=postmortem_id).values_list("incident_id", flat=True).first()
-        )
-    incident_id = payload.get("incident_id")
-    if incident_id:
-        incident = Incident.objects.filter(pk=incident_id).first()
-        if incident is not None:
-            data["incident"] = {
-                "number": incident.number,
-                "reference": incident.reference,
-                "title": incident.title,
-                "severity": incident.severity,
-                "status": incident.status,
-                "url": f"{base}/incidents/{incident.number}/",
-                "api_url": f"{base}/api/v1/incidents/{incident.number}/",
-            }
-    item_id = payload.get("item_id")
-    if item_id:
-        item = ActionItem.objects.select_related("owner").filter(pk=item_id).first()
-        if item is not None:
-            data["action_item"] = {
-                "id": item.pk,
-                "title": item.title,
-                "status": item.status,
-                "due_date": item.due_date.isoformat() if item.due_date else None,
-                "owner": item.owner.email if item.owner else None,
-                "api_url": f"{base}/api/v1/action-items/{item.pk}/",
-            }
-    finding_id = payload.get("finding_id")
-    if finding_id:
-        finding = PolicyFinding.objects.filter(pk=finding_id).first()
-        if finding is not None:
-            data["finding"] = {
-                "id": finding.pk,
-                "title": finding.title,
-                "area": finding.area,
-                "status": finding.status,
-                "api_url": f"{base}/api/v1/policy-findings/{finding.pk}/",
-            }
-    return data
-
-
-def webhook_dispatch(event: str, **payload: Any) -> list[WebhookDelivery]:
-    """Record one delivery per active endpoint subscribed to `event` and queue it (after commit).
+def webhook_dispatch(payload: payloads.Payload) -> list[WebhookDelivery]:
+    """Record one delivery of `payload` per active endpoint subscribed to its event, and queue each once
+    the current transaction commits. Returns the deliveries recorded (none twice for one event id).
 
     Restricted incidents go out like the others: endpoints are registered by admins, who see everything.
     """
-    endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if event in (e.events or [])]
+    endpoints = [
+        e for e in WebhookEndpoint.objects.filter(is_active=True) if payload.EVENT in (e.events or [])
+    ]
     if not endpoints:
         return []
-    event_id = payload.pop("event_id", None) or uuid.uuid4().hex
-    body = {
-        "id": event_id,
-        "event": event,
-        "created_at": timezone.now().isoformat(),
-        "data": _describe(event, payload),
-    }
+    body = payloads.webhook_body(payload, created_at=timezone.now())
     created = []
     for endpoint in endpoints:
         try:
             with transaction.atomic():
                 delivery = WebhookDelivery.objects.create(
-                    endpoint=endpoint, event=event, event_id=event_id, payload=body
+                    endpoint=endpoint, event=payload.EVENT, event_id=body["id"], payload=body
                 )
         except IntegrityError:
             continue  # already recorded for this event: send nothing twice
@@ -157,26 +86,12 @@ def _enqueue(delivery_id: int) -> None:
         logger.exception("could not queue webhook delivery %s", delivery_id)
 
 
-def _receiver(event: str) -> Callable[..., None]:
-    def receive(**payload: Any) -> None:
-        webhook_dispatch(event, **payload)
-
-    receive.__name__ = f"webhook_{event.replace('.', '_')}"
-    return receive
-
-
-for _internal, _public in ROUTES.items():
-    on_event(_internal)(_receiver(_public))
-
-
 def webhooks_overdue_sweep(*, now: Any = None) -> int:
     """Dispatch `action_item.overdue` once per open item and due date, by the owner's local date.
 
     Safe to run from several beats at once: a delivery is unique on (endpoint, event id), and the event id
     is `action_item.overdue:<item id>:<due date>`. Returns how many deliveries were recorded.
     """
-    from incidents.models import OPEN_ITEM_STATUSES, ActionItem
-
     if not any(
         "action_item.overdue" in (e.events or []) for e in WebhookEndpoint.objects.filter(is_active=True)
     ):
@@ -184,7 +99,7 @@ def webhooks_overdue_sweep(*, now: Any = None) -> int:
     now = now or timezone.now()
     # Every zone's today is within a day of UTC's: fetch candidates, then decide in the owner's zone.
     horizon = (now + timedelta(days=1)).date()
-    candidates = ActionItem.objects.select_related("owner").filter(
+    candidates = ActionItem.objects.select_related("owner", "incident").filter(
         status__in=OPEN_ITEM_STATUSES, due_date__lt=horizon
     )
     count = 0
@@ -192,8 +107,7 @@ def webhooks_overdue_sweep(*, now: Any = None) -> int:
         zone = item.owner.tzinfo if item.owner else UTC
         if item.due_date is None or now.astimezone(zone).date() <= item.due_date:
             continue
-        event_id = f"action_item.overdue:{item.pk}:{item.due_date.isoformat()}"
-        count += len(webhook_dispatch("action_item.overdue", event_id=event_id, item_id=item.pk))
+        count += len(webhook_dispatch(payloads.ActionItemOverdue.of(item)))
     return count
 
 

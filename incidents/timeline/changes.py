@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import ACTIVE_STATUSES, ChangeEvent, EntryKind, EntrySource, Incident, Service
-from incidents.notify.events import emit
 from incidents.timeline.services import timeline_entry_add
 
 
@@ -77,5 +76,4 @@ def change_event_record(
             source=EntrySource.API,
             author_name=author,
         )
-    emit("change.recorded", change_id=change.pk, incident_ids=[i.pk for i in incidents])
     return change, incidents

@@ -21,7 +21,6 @@ from incidents.errors import ConflictError
 from incidents.incident.models import implausible_time
 from incidents.markdown import render_markdown
 from incidents.models import EntryKind, EntrySource, EvidenceMarker, Incident, TimelineEntry
-from incidents.notify.events import emit
 
 # Fields a person may change on an entry they can record on; system entries keep their text, kind and time.
 EDITABLE_FIELDS = ("body", "kind", "occurred_at", "evidence", "knew_then", "is_key_moment")
@@ -94,7 +93,6 @@ def timeline_entry_add(
     entry.full_clean(exclude=["incident", "author", "removed_by"])
     entry._history_user = user  # type: ignore[attr-defined]
     entry.save()
-    emit("timeline.entry_added", incident_id=incident.pk, entry_id=entry.pk)
     return entry
 
 
@@ -167,7 +165,6 @@ def timeline_entry_edit(
     current.full_clean(exclude=["incident", "author", "removed_by"])
     current._history_user = _user(actor)  # type: ignore[attr-defined]
     current.save(update_fields=changed)
-    emit("timeline.entry_edited", incident_id=current.incident_id, entry_id=current.pk, fields=changed)
     return current
 
 
@@ -185,7 +182,6 @@ def timeline_entry_remove(*, entry: TimelineEntry, actor: Any) -> TimelineEntry:
     current.removed_by = _user(actor)
     current._history_user = _user(actor)  # type: ignore[attr-defined]
     current.save(update_fields=["removed_at", "removed_by"])
-    emit("timeline.entry_removed", incident_id=current.incident_id, entry_id=current.pk)
     return current
 
 
@@ -199,7 +195,6 @@ def timeline_entry_restore(*, entry: TimelineEntry, actor: Any) -> TimelineEntry
     current.removed_by = None
     current._history_user = _user(actor)  # type: ignore[attr-defined]
     current.save(update_fields=["removed_at", "removed_by"])
-    emit("timeline.entry_restored", incident_id=current.incident_id, entry_id=current.pk)
     return current
 
 
@@ -278,5 +273,4 @@ def timeline_import(
         created = list(
             TimelineEntry.objects.filter(incident=incident, source=EntrySource.IMPORT, recorded_at=now)
         )
-    emit("timeline.imported", incident_id=incident.pk, count=len(created))
     return created

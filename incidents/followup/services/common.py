@@ -61,10 +61,6 @@ def _user(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def _actor_id(actor: Any) -> int | None:
-    return getattr(_user(actor), "pk", None)
-
-
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDenied(message)

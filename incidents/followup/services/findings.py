@@ -2,11 +2,8 @@
 until a date, expire acceptances, and record a finding seen again.
 
 Same conventions as `items.py`: one transaction each, `actor=` (None for the system), one simple-history
-record per change through `save_work` (the evidence or reason is its reason), events emitted on commit:
-`policy_finding.created` [finding_id, actor_id], `policy_finding.assigned` [finding_id, owner_id,
-previous_owner_id, actor_id], `policy_finding.status_changed` [finding_id, old, new, actor_id],
-`policy_finding.verified`, `policy_finding.risk_accepted`, `policy_finding.risk_expired` [finding_id, ...],
-`policy_finding.reopened` [finding_id, reason, actor_id].
+record per change through `save_work` (the evidence or reason is its reason); a new owner is emailed and
+a reopened finding sends the `finding.reopened` webhook (`incidents.notify.services`, on commit).
 """
 
 from __future__ import annotations
@@ -22,7 +19,6 @@ from django.utils import timezone
 from incidents import permissions as perms
 from incidents.followup.services.common import (
     Change,
-    _actor_id,
     _check_owner,
     _require,
     _user,
@@ -44,7 +40,7 @@ from incidents.models import (
     PolicyFinding,
     Risk,
 )
-from incidents.notify.events import emit
+from incidents.notify import services as notify
 
 F = FindingStatus
 FINDING_EDITABLE_FIELDS = ("area", "title", "description", "risk", "owner", "verifier", "team", "due_date")
@@ -80,15 +76,9 @@ def _validate_finding(finding: PolicyFinding) -> None:
         raise ValidationError(errors)
 
 
-def _emit_assigned(finding: PolicyFinding, previous_owner_id: int | None, actor: Any) -> None:
+def _tell_assigned(finding: PolicyFinding, previous_owner_id: int | None, actor: Any) -> None:
     if newly_assigned(finding, previous_owner_id):
-        emit(
-            "policy_finding.assigned",
-            finding_id=finding.pk,
-            owner_id=finding.owner_id,
-            previous_owner_id=previous_owner_id,
-            actor_id=_actor_id(actor),
-        )
+        notify.policy_finding_assigned(finding, actor=actor)
 
 
 def _finding_set_status(
@@ -110,11 +100,8 @@ def _finding_set_status(
         finding.closed_at = timezone.now()
         fields.append("closed_at")
     save_work(finding, fields, actor=actor, reason=change_reason(Change.STATUS, note))
-    emit(
-        "policy_finding.status_changed", finding_id=finding.pk, old=old, new=status, actor_id=_actor_id(actor)
-    )
     if status == F.OPEN and old in (F.VERIFIED, F.CLOSED, F.RISK_ACCEPTED):
-        emit("policy_finding.reopened", finding_id=finding.pk, reason=note, actor_id=_actor_id(actor))
+        notify.policy_finding_reopened(finding, reason=note)
     return finding
 
 
@@ -162,8 +149,7 @@ def policy_finding_create(
     incidents = list(incidents)
     if incidents:
         finding.incidents.add(*incidents)
-    emit("policy_finding.created", finding_id=finding.pk, actor_id=_actor_id(actor))
-    _emit_assigned(finding, None, actor)
+    _tell_assigned(finding, None, actor)
     return finding
 
 
@@ -183,7 +169,7 @@ def policy_finding_update(
         return current
     _validate_finding(current)
     save_work(current, changed, actor=actor)
-    _emit_assigned(current, previous_owner_id, actor)
+    _tell_assigned(current, previous_owner_id, actor)
     return current
 
 
@@ -245,7 +231,6 @@ def policy_finding_verify(
     evidence = (evidence or "").strip()
     if not evidence:
         raise ValidationError({"evidence": "Give the evidence you checked."})
-    old = current.status
     current.status = F.VERIFIED
     current.verified_by = user
     current.verified_at = timezone.now()
@@ -256,8 +241,6 @@ def policy_finding_verify(
         actor=user,
         reason=change_reason(Change.VERIFIED, evidence),
     )
-    emit("policy_finding.verified", finding_id=current.pk, actor_id=user.pk)
-    emit("policy_finding.status_changed", finding_id=current.pk, old=old, new=F.VERIFIED, actor_id=user.pk)
     return current
 
 
@@ -312,7 +295,6 @@ def policy_finding_accept_risk(
         actor=user,
         reason=change_reason(Change.RISK_ACCEPTED, f"Accepted until {until:%Y-%m-%d}: {reason}"),
     )
-    emit("policy_finding.risk_accepted", finding_id=current.pk, until=until.isoformat(), actor_id=user.pk)
     return current
 
 
@@ -355,13 +337,7 @@ def policy_finding_expire_acceptances(*, now: Any = None) -> list[int]:
                     f"The risk acceptance ended on {until:%Y-%m-%d}; the finding is open again.",
                 ),
             )
-            emit("policy_finding.risk_expired", finding_id=current.pk, until=until.isoformat())
-            emit(
-                "policy_finding.reopened",
-                finding_id=current.pk,
-                reason="risk acceptance expired",
-                actor_id=None,
-            )
+            notify.policy_finding_reopened(current, reason="risk acceptance expired")
             reopened.append(current.pk)
     return reopened
 

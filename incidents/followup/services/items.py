@@ -2,15 +2,12 @@
 
 Every function is one transaction, takes `actor=` (a User, or None for the system: demo loader, periodic
 tasks), saves through `save_work` (one simple-history record per change, with the actor and a reason) and
-emits its event on commit through `incidents.notify.events.emit`. Errors:
+tells `incidents.notify.services` what people hear about (a new owner is emailed on commit). Errors:
 
 - `django.core.exceptions.ValidationError`, keyed by field, for bad input and refused transitions;
 - `django.core.exceptions.PermissionDenied` when a signed-in actor may not do this (views turn it into 404);
 - `FollowupConflict` when the row changed since the editor loaded it (`expected_version`).
 
-Events emitted (payload keys in brackets): `action_item.created` [item_id, actor_id], `action_item.assigned`
-[item_id, owner_id, previous_owner_id, actor_id], `action_item.status_changed` [item_id, old, new, actor_id],
-`action_item.reopened` [item_id, reason, actor_id], `factor.action_items_linked` [factor_id, item_ids].
 Recurrence flags are in `recurrence.py`, policy findings in `findings.py`.
 """
 
@@ -28,7 +25,6 @@ from django.utils import timezone
 from incidents import permissions as perms
 from incidents.followup.services.common import (
     Change,
-    _actor_id,
     _check_owner,
     _require,
     _user,
@@ -53,7 +49,7 @@ from incidents.models import (
     Priority,
     RecheckOutcome,
 )
-from incidents.notify.events import emit
+from incidents.notify import services as notify
 from incidents.timeline.services import system_entry
 
 S = ActionItemStatus
@@ -97,15 +93,9 @@ def _validate_item(item: ActionItem) -> None:
     )
 
 
-def _emit_assigned(item: ActionItem, previous_owner_id: int | None, actor: Any) -> None:
+def _tell_assigned(item: ActionItem, previous_owner_id: int | None, actor: Any) -> None:
     if newly_assigned(item, previous_owner_id):
-        emit(
-            "action_item.assigned",
-            item_id=item.pk,
-            owner_id=item.owner_id,
-            previous_owner_id=previous_owner_id,
-            actor_id=_actor_id(actor),
-        )
+        notify.action_item_assigned(item, actor=actor)
 
 
 @transaction.atomic
@@ -161,8 +151,7 @@ def action_item_create(
     )
     _validate_item(item)
     create_work(item, actor=actor)
-    emit("action_item.created", item_id=item.pk, actor_id=_actor_id(actor))
-    _emit_assigned(item, None, actor)
+    _tell_assigned(item, None, actor)
     return item
 
 
@@ -186,7 +175,7 @@ def action_item_update(
         return current
     _validate_item(current)
     save_work(current, changed, actor=actor)
-    _emit_assigned(current, previous_owner_id, actor)
+    _tell_assigned(current, previous_owner_id, actor)
     return current
 
 
@@ -245,9 +234,6 @@ def action_item_change_status(
         current.recheck_outcome = ""
         fields += ["completed_at", "recheck_confirmed_at", "recheck_outcome"]
     save_work(current, fields, actor=actor, reason=change_reason(Change.STATUS, note))
-    emit("action_item.status_changed", item_id=current.pk, old=old, new=status, actor_id=_actor_id(actor))
-    if reopening:
-        emit("action_item.reopened", item_id=current.pk, reason=note, actor_id=_actor_id(actor))
     return current
 
 
@@ -283,8 +269,6 @@ def action_item_confirm_effect(
         actor=actor,
         reason=change_reason(Change.RECHECK, f"It did not work: {note}"),
     )
-    emit("action_item.status_changed", item_id=current.pk, old=S.DONE, new=S.OPEN, actor_id=_actor_id(actor))
-    emit("action_item.reopened", item_id=current.pk, reason=note, actor_id=_actor_id(actor))
     return current
 
 
@@ -311,8 +295,6 @@ def factor_link_action_items(
         item.factor = factor
         save_work(item, ["factor"], actor=actor)
         linked.append(item)
-    if linked:
-        emit("factor.action_items_linked", factor_id=factor.pk, item_ids=[i.pk for i in linked])
     return linked
 
 

@@ -27,7 +27,6 @@ from incidents.followup.services.common import (
 )
 from incidents.followup.services.items import action_item_change_status
 from incidents.models import ActionItem, ActionItemStatus, ContributingFactor
-from incidents.notify.events import emit
 
 S = ActionItemStatus
 
@@ -89,7 +88,6 @@ def action_items_flag_recurrence(*, factor: ContributingFactor, actor: Any = Non
                 Change.RECURRENCE, f"The factor it addressed was seen again in {incident.reference}."
             ),
         )
-        emit("action_item.recurrence_flagged", item_id=item.pk, incident_id=incident.pk)
     return items
 
 

@@ -15,7 +15,6 @@ from incidents.models import (
     TestType,
     TimelineEntry,
 )
-from incidents.notify.events import emit
 from incidents.review.services.postmortems import _user
 from incidents.timeline.services import system_entry
 
@@ -111,7 +110,6 @@ def factor_create(
         actor=actor,
         body=f"Recorded a contributing factor ({factor.get_category_display().lower()}): {factor.title}",
     )
-    emit("factor.created", factor_id=factor.pk, incident_id=incident.pk)
     return factor
 
 
@@ -151,7 +149,6 @@ def factor_update(
     current.evidence_entries.set(entries)
     if (root.pk if root else None) != current.recurrence_of_id:
         current = _mark_recurrence(current, actor, root)
-    emit("factor.updated", factor_id=current.pk, incident_id=current.incident_id)
     return current
 
 

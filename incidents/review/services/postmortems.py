@@ -41,7 +41,7 @@ from incidents.models import (
     ReviewDecision,
     Risk,
 )
-from incidents.notify.events import emit
+from incidents.notify import services as notify
 from incidents.review import blameless
 from incidents.review.services import blameless as blameless_findings
 from incidents.timeline.services import system_entry
@@ -132,7 +132,6 @@ def postmortem_start(
     if user:
         incident.participants.add(user)
     system_entry(incident=incident, actor=actor, body="Postmortem started")
-    emit("postmortem.started", postmortem_id=pm.pk, incident_id=incident.pk)
     return pm
 
 
@@ -184,8 +183,6 @@ def postmortem_save(
             actor=actor,
             body=f"Postmortem edited after review (version {pm.version}): approvals must be given again",
         )
-        emit("postmortem.approvals_reset", postmortem_id=pm.pk)
-    emit("postmortem.saved", postmortem_id=pm.pk, version=pm.version)
     blameless_findings.sync(pm)
     return pm
 
@@ -264,7 +261,6 @@ def postmortem_answer_questions(*, postmortem: Postmortem, actor: Any, **answers
     if changed:
         pm.updated_at = timezone.now()
         pm.save(update_fields=[*changed, "updated_at"])
-        emit("postmortem.questions_answered", postmortem_id=pm.pk, fields=changed)
     return pm
 
 
@@ -315,12 +311,6 @@ def postmortem_request_review(
             incident=pm.incident,
             actor=actor,
             body="Postmortem review requested from " + ", ".join(str(u) for u in added),
-        )
-        emit(
-            "postmortem.review_requested",
-            postmortem_id=pm.pk,
-            reviewer_ids=[u.pk for u in added],
-            actor_id=getattr(actor, "pk", None),
         )
     findings = [f for f in blameless_findings.sync(pm) if not f.dismissed]
     return pm, findings
@@ -378,8 +368,6 @@ def postmortem_review_decide(
         pm.status = S.APPROVED
         pm.updated_at = timezone.now()
         pm.save(update_fields=["status", "updated_at"])
-        emit("postmortem.approved", postmortem_id=pm.pk)
-    emit("postmortem.review_decided", postmortem_id=pm.pk, review_id=review.pk, decision=decision)
     return review
 
 
@@ -411,7 +399,7 @@ def postmortem_publish(*, postmortem: Postmortem, actor: Any, override_reason: s
     else:  # pragma: no cover - every saved version is snapshotted
         _snapshot(pm, actor, "published", published=True)
     system_entry(incident=pm.incident, actor=actor, body=f"Postmortem published (version {pm.version})")
-    emit("postmortem.published", postmortem_id=pm.pk, incident_id=pm.incident_id)
+    notify.postmortem_published(pm)
     return pm
 
 

@@ -21,8 +21,10 @@ from incidents.models import (
     FindingStatus,
     PolicyFinding,
     Visibility,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
-from incidents.notify import events
+from incidents.notify import webhooks
 from tests.factories import (
     ActionItemFactory,
     ContributingFactorFactory,
@@ -59,27 +61,32 @@ def owner(team):
 
 
 @pytest.fixture
-def received():
-    """Events delivered to receivers on commit, as (name, payload) pairs."""
-    got: list[tuple[str, dict]] = []
-    names = [
-        "action_item.assigned",
-        "policy_finding.assigned",
-        "action_item.reopened",
-        "policy_finding.reopened",
-        "action_item.recurrence_flagged",
-    ]
-    fns = []
-    for name in names:
+def told(eager_celery, mailoutbox, django_capture_on_commit_callbacks):
+    """`told(fn)` runs `fn` and what it schedules on commit (Celery in-process); returns `fn`'s result and
+    the emails sent, as (recipient, subject) pairs."""
 
-        def fn(_name=name, **payload):
-            got.append((_name, payload))
+    def run(fn):
+        before = len(mailoutbox)
+        with django_capture_on_commit_callbacks(execute=True):
+            result = fn()
+        emails = [(m.to[0], m.subject) for m in mailoutbox[before:]]
+        return result, emails
 
-        events.on_event(name)(fn)
-        fns.append((name, fn))
-    yield got
-    for name, fn in fns:
-        events._receivers[name].remove(fn)
+    return run
+
+
+@pytest.fixture
+def webhook_sink(monkeypatch):
+    """An endpoint subscribed to every event; its deliveries are recorded, never sent."""
+    monkeypatch.setattr(webhooks, "_enqueue", lambda pk: None)
+    WebhookEndpoint.objects.create(
+        url="https://hooks.example.com/x", events=list(webhooks.EVENTS), secret="s" * 20
+    )
+
+    def deliveries():
+        return [(d.event, d.payload["data"]) for d in WebhookDelivery.objects.order_by("id")]
+
+    return deliveries
 
 
 def item_in(status, **kw):
@@ -225,29 +232,45 @@ def test_stale_item_edit_is_refused_and_nothing_is_saved(responder, commander, i
     assert item.title == "Commander's title"
 
 
-def test_creating_with_an_owner_emits_assigned_on_commit(
-    responder, owner, incident, received, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        item = services_items.action_item_create(
+def test_creating_with_an_owner_emails_the_owner_once_committed(responder, owner, incident, told):
+    _, emails = told(
+        lambda: services_items.action_item_create(
             actor=responder, incident=incident, title="Hourly snapshots", owner=owner
         )
-    assert ("action_item.assigned", {"item_id": item.pk, "owner_id": owner.pk, "previous_owner_id": None,
-                                     "actor_id": responder.pk}) in received  # fmt: skip
+    )
+    assert [to for to, _ in emails] == [owner.email]
+    assert "Hourly snapshots" in emails[0][1]
 
 
-def test_reassigning_emits_assigned_for_the_new_owner_only(
-    responder, owner, commander, incident, received, django_capture_on_commit_callbacks
-):
+def test_assigning_an_item_to_yourself_emails_no_one(responder, incident, told):
+    _, emails = told(
+        lambda: services_items.action_item_create(
+            actor=responder, incident=incident, title="x", owner=responder
+        )
+    )
+    assert emails == []
+
+
+def test_a_rolled_back_create_emails_no_one(responder, owner, incident, told, mailoutbox):
+    from django.db import transaction
+
+    def create_then_fail():
+        with transaction.atomic():
+            services_items.action_item_create(actor=responder, incident=incident, title="Gone", owner=owner)
+            raise RuntimeError("later step failed")
+
+    with pytest.raises(RuntimeError):
+        told(create_then_fail)
+    assert not ActionItem.objects.filter(title="Gone").exists()
+    assert mailoutbox == []
+
+
+def test_reassigning_emails_the_new_owner_only(responder, owner, commander, incident, told):
     item = ActionItemFactory(incident=incident, owner=owner)
-    with django_capture_on_commit_callbacks(execute=True):
-        services_items.action_item_update(item=item, actor=responder, title="Renamed")
-    assert received == []
-    with django_capture_on_commit_callbacks(execute=True):
-        services_items.action_item_update(item=item, actor=responder, owner=commander)
-    assert [(n, p["owner_id"], p["previous_owner_id"]) for n, p in received] == [
-        ("action_item.assigned", commander.pk, owner.pk)
-    ]
+    _, emails = told(lambda: services_items.action_item_update(item=item, actor=responder, title="Renamed"))
+    assert emails == []
+    _, emails = told(lambda: services_items.action_item_update(item=item, actor=responder, owner=commander))
+    assert [to for to, _ in emails] == [commander.email]
 
 
 def test_default_due_date_follows_the_priority_target(responder, incident, settings):
@@ -271,17 +294,16 @@ def test_due_date_past_the_target_is_shown_as_a_breach(responder, incident):
     assert not other.breaches_target
 
 
-def test_it_did_not_work_reopens_the_item(owner, incident, received, django_capture_on_commit_callbacks):
+def test_it_did_not_work_reopens_the_item(owner, incident):
     item = ActionItemFactory(incident=incident, owner=owner, recheck_date=utc_today())
     services_items.action_item_change_status(item=item, actor=owner, status=S.DONE, note="Alert added")
     item.refresh_from_db()
     assert item.recheck_due
     with pytest.raises(ValidationError):
         services_items.action_item_confirm_effect(item=item, actor=owner, worked=False, note="")
-    with django_capture_on_commit_callbacks(execute=True):
-        services_items.action_item_confirm_effect(
-            item=item, actor=owner, worked=False, note="Empty backup went unnoticed again"
-        )
+    services_items.action_item_confirm_effect(
+        item=item, actor=owner, worked=False, note="Empty backup went unnoticed again"
+    )
     item.refresh_from_db()
     assert item.status == S.OPEN
     assert item.recheck_outcome == "did_not_work"
@@ -290,8 +312,6 @@ def test_it_did_not_work_reopens_the_item(owner, incident, received, django_capt
         item.history.first().history_change_reason
         == "Effect re-checked: It did not work: Empty backup went unnoticed again"
     )
-    assert ("action_item.reopened", {"item_id": item.pk, "reason": "Empty backup went unnoticed again",
-                                     "actor_id": owner.pk}) in received  # fmt: skip
 
 
 def test_it_worked_keeps_the_item_done(owner, incident):
@@ -550,7 +570,7 @@ def test_risk_acceptance_needs_a_future_expiry_and_a_reason(lead):
 
 
 def test_acceptance_expiry_reopens_the_finding_on_the_owners_date(
-    lead, received, django_capture_on_commit_callbacks
+    lead, webhook_sink, django_capture_on_commit_callbacks
 ):
     auckland = UserFactory(time_zone="Pacific/Auckland")
     finding = finding_in(F.REMEDIATING, owner=auckland)
@@ -576,7 +596,11 @@ def test_acceptance_expiry_reopens_the_finding_on_the_owners_date(
     record = expired
     assert record.history_change_reason.startswith("Risk acceptance expired: ")
     assert "2026-06-30" in record.history_change_reason
-    assert [n for n, _ in received] == ["policy_finding.reopened"]
+    [(event, data)] = webhook_sink()
+    assert event == "finding.reopened"
+    assert data["finding"]["id"] == finding.pk
+    assert data["finding"]["status"] == F.OPEN
+    assert data["reason"] == "risk acceptance expired"
 
 
 def test_a_closed_finding_seen_in_a_new_incident_reopens_and_links_it(commander, incident):
@@ -627,11 +651,9 @@ def test_a_viewer_cannot_add_remediation_items(viewer):
         services_items.action_item_create(actor=viewer, finding=finding, title="x")
 
 
-def test_review_can_open_a_draft_finding_with_assignment_event(
-    responder, owner, incident, received, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        finding = services_findings.policy_finding_create(
+def test_review_can_open_a_draft_finding_and_its_owner_is_emailed(responder, owner, incident, told):
+    finding, emails = told(
+        lambda: services_findings.policy_finding_create(
             actor=None,
             area="access_control",
             title="One person could change production alone",
@@ -639,8 +661,10 @@ def test_review_can_open_a_draft_finding_with_assignment_event(
             incidents=[incident],
             status=F.DRAFT,
         )
+    )
     assert finding.status == F.DRAFT
-    assert [n for n, _ in received] == ["policy_finding.assigned"]
+    assert [to for to, _ in emails] == [owner.email]
+    assert "One person could change production alone" in emails[0][1]
 
 
 # --- Deactivation and reassignment --------------------------------------------------------------------

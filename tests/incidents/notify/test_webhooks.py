@@ -213,3 +213,150 @@ def test_delivery_to_a_name_resolving_to_an_internal_address_is_not_sent(setting
     delivery.refresh_from_db()
     assert "10.1.2.3" in delivery.last_error
     assert delivery.response_code is None
+
+
+# --- Typed payloads --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    """An endpoint subscribed to every event whose deliveries are recorded and not sent; returns the bodies."""
+    monkeypatch.setattr(webhooks, "_enqueue", lambda pk: None)
+    WebhookEndpoint.objects.create(
+        url="https://hooks.example.com/x", events=list(webhooks.EVENTS), secret=SECRET
+    )
+    return lambda: [d.payload for d in WebhookDelivery.objects.order_by("id")]
+
+
+def _status_moves(commander, incident):
+    from incidents.incident import services
+
+    services.incident_change_status(incident=incident, actor=commander, status="identified")
+    services.incident_change_status(incident=incident, actor=commander, status="monitoring")
+    services.incident_resolve(incident=incident, actor=commander)
+    services.incident_change_status(incident=incident, actor=commander, status="postmortem")
+    services.incident_reopen(incident=incident, actor=commander, reason="It came back")
+
+
+def test_status_changes_carry_old_and_new_as_codes_whoever_emits_them(
+    commander, incident, recorded, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _status_moves(commander, incident)
+    got = [
+        (b["event"], b["data"]["old"], b["data"]["new"], b["data"]["incident"]["status"]) for b in recorded()
+    ]
+    assert got == [
+        ("incident.status_changed", "investigating", "identified", "identified"),
+        ("incident.status_changed", "identified", "monitoring", "monitoring"),
+        ("incident.status_changed", "monitoring", "resolved", "resolved"),
+        ("incident.status_changed", "resolved", "postmortem", "postmortem"),
+        ("incident.status_changed", "postmortem", "investigating", "investigating"),
+    ]
+    resolved = recorded()[2]["data"]
+    assert resolved["resolved_at"] is not None
+    assert len({b["id"] for b in recorded()}) == 5
+
+
+def _published(incident, commander, responder):
+    from incidents.incident import services as incident_services
+    from incidents.review.services import postmortems
+
+    incident_services.incident_resolve(incident=incident, actor=commander)
+    pm = postmortems.postmortem_start(incident=incident, actor=commander)
+    pm = postmortems.postmortem_save(
+        postmortem=pm,
+        actor=commander,
+        sections={"trigger": "The renewal job had no alert."},
+        expected_version=pm.version,
+    )
+    pm, _ = postmortems.postmortem_request_review(postmortem=pm, actor=commander, reviewers=[responder])
+    postmortems.postmortem_review_decide(postmortem=pm, actor=responder, decision="approved")
+    pm.refresh_from_db()
+    return postmortems.postmortem_publish(postmortem=pm, actor=commander)
+
+
+def test_every_event_body_has_its_version_and_the_documented_fields(
+    commander, responder, incident, recorded, django_capture_on_commit_callbacks, settings
+):
+    settings.SITE_URL = "https://hindsight.example.com"
+    from incidents.followup.services import findings
+    from incidents.incident.services import incident_declare
+    from incidents.models import FindingStatus
+    from tests.factories import PolicyFindingFactory
+
+    with django_capture_on_commit_callbacks(execute=True):
+        declared = incident_declare(actor=commander, title="Checkout 502s", severity="SEV2")
+        _status_moves(commander, incident)
+        postmortem = _published(incident, commander, responder)
+        finding = PolicyFindingFactory(status=FindingStatus.CLOSED)
+        findings.policy_finding_seen_again(finding=finding, incident=incident, actor=commander)
+    item = ActionItemFactory(owner=commander, incident=incident, due_date=dt.date(2020, 1, 1))
+    webhooks.webhooks_overdue_sweep()
+    bodies = recorded()
+    assert {b["event"] for b in bodies} == set(webhooks.EVENTS)
+    documented = readme_schema()
+    for body in bodies:
+        assert set(body) == {"id", "event", "version", "created_at", "data"}
+        version, fields = documented[body["event"]]
+        assert body["version"] == version
+        assert list(body["data"]) == fields, body["event"]
+        for name in ("incident", "postmortem", "action_item", "finding"):
+            if body["data"].get(name) is not None:
+                assert list(body["data"][name]) == documented[name][1], name
+    by_event = {b["event"]: b["data"] for b in bodies}
+    assert by_event["incident.declared"]["incident"]["number"] == declared.number
+    assert by_event["incident.declared"]["declared_by"] == commander.email
+    assert by_event["postmortem.published"]["postmortem"]["id"] == postmortem.pk
+    assert by_event["postmortem.published"]["incident"]["status"] == "resolved"
+    assert by_event["postmortem.published"]["postmortem"]["url"] == (
+        f"https://hindsight.example.com/incidents/{incident.number}/postmortem/"
+    )
+    assert by_event["incident.declared"]["incident"]["api_url"] == (
+        f"https://hindsight.example.com/api/v1/incidents/{declared.number}/"
+    )
+    assert by_event["action_item.overdue"]["action_item"]["id"] == item.pk
+    assert by_event["action_item.overdue"]["incident"]["number"] == incident.number
+    assert by_event["finding.reopened"]["finding"] == {
+        "id": finding.pk,
+        "title": finding.title,
+        "area": finding.area,
+        "status": "open",
+        "api_url": f"https://hindsight.example.com/api/v1/policy-findings/{finding.pk}/",
+    }
+
+
+def readme_schema() -> dict[str, tuple[int | None, list[str]]]:
+    """The README's webhook tables: event -> (version, data fields) and object -> (None, fields)."""
+    text = README.read_text()
+    section = text[text.index("<!-- webhook-schema") : text.index("<!-- webhook-verify")]
+    found: dict[str, tuple[int | None, list[str]]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.startswith("| `"):
+            continue
+        name = cells[0].strip("`")
+        version = int(cells[1]) if len(cells) == 3 else None
+        fields = re.findall(r"(?:^|, )`(\w+)`", cells[-1])
+        found[name] = (version, fields)
+    return found
+
+
+def test_the_readme_documents_every_payload_class_with_its_fields():
+    import dataclasses
+
+    from incidents.notify import payloads
+
+    documented = readme_schema()
+    for cls in payloads.PAYLOADS:
+        version, fields = documented[cls.EVENT]
+        assert version == cls.VERSION, cls.EVENT
+        assert fields == [f.name for f in dataclasses.fields(cls)], cls.EVENT
+    for name, cls in {
+        "incident": payloads.IncidentRef,
+        "postmortem": payloads.PostmortemRef,
+        "action_item": payloads.ActionItemRef,
+        "finding": payloads.FindingRef,
+    }.items():
+        assert documented[name][1] == [f.name for f in dataclasses.fields(cls)], name
+    assert sorted(k for k, (v, _) in documented.items() if v is not None) == sorted(payloads.EVENTS)
