@@ -152,6 +152,12 @@ class Team(models.Model):
     chat_webhook_url = models.URLField(
         blank=True, help_text="Slack-compatible or Microsoft Teams incoming webhook."
     )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="IANA zone the team's chat messages give times in (with UTC beside them).",
+    )
     members = models.ManyToManyField(User, through="Membership", related_name="teams")
     history = HistoricalRecords()
 
@@ -160,6 +166,14 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        """The team's zone (`time_zone`), UTC when the stored name is no longer known."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
 
 
 class Membership(models.Model):

@@ -10,7 +10,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Membership, SecurityEvent, Team, User
+from accounts.models import Membership, SecurityEvent, Team, User, validate_time_zone
 
 
 @dataclass
@@ -53,11 +53,12 @@ def user_deactivate(*, user: User, actor: Any) -> OpenWork:
 
 
 @transaction.atomic
-def team_chat_webhook_set(*, actor: Any, team: Team, url: str) -> Team:
-    """Set (or clear, with an empty `url`) the team's Slack-compatible or Teams incoming webhook.
+def team_chat_webhook_set(*, actor: Any, team: Team, url: str, time_zone: str | None = None) -> Team:
+    """Set (or clear, with an empty `url`) the team's Slack-compatible or Teams incoming webhook, and the
+    IANA zone its chat messages give times in (`time_zone`; None keeps it).
 
     The team's leads and admins only (PermissionDenied). Raises ValidationError keyed `chat_webhook_url`
-    for anything but an https URL.
+    for anything but an https URL, keyed `time_zone` for a name that is not an IANA zone.
     """
     is_admin = actor.is_active and (actor.is_staff or actor.is_superuser)
     leads = Membership.objects.filter(user=actor, team=team, role=Membership.Role.LEAD).exists()
@@ -71,6 +72,14 @@ def team_chat_webhook_set(*, actor: Any, team: Team, url: str) -> Team:
             raise ValidationError(
                 {"chat_webhook_url": "Paste the https URL of an incoming webhook."}
             ) from exc
+    fields = ["chat_webhook_url"]
+    if time_zone is not None:
+        try:
+            validate_time_zone(time_zone)
+        except ValidationError as exc:
+            raise ValidationError({"time_zone": exc.messages}) from exc
+        team.time_zone = time_zone
+        fields.append("time_zone")
     team.chat_webhook_url = url
-    team.save(update_fields=["chat_webhook_url"])
+    team.save(update_fields=fields)
     return team

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django import forms
@@ -26,6 +27,11 @@ class TeamChatForm(forms.Form):
     chat_webhook_url = forms.CharField(
         label="Incoming webhook URL", required=False, max_length=200,
         help_text="Slack-compatible or Microsoft Teams incoming webhook (https). Empty: no chat messages.",
+    )  # fmt: skip
+    time_zone = forms.ChoiceField(
+        label="Time zone of chat messages", initial="UTC", required=False,
+        choices=lambda: [(z, z) for z in sorted(zoneinfo.available_timezones())],
+        help_text="Chat messages give times in this zone, with UTC beside them. Empty: unchanged.",
     )  # fmt: skip
 
     def clean_chat_webhook_url(self) -> str:

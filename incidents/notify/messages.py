@@ -9,14 +9,14 @@ claim one delivery row per recipient and publish the sends.
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Team, User
 from incidents.emails import absolute_url, render_email, url_for
 from incidents.models import (
     OPEN_ITEM_STATUSES,
@@ -42,6 +42,7 @@ from incidents.notify.delivery import (
 from incidents.notify.digests import digest_context, digest_window
 from incidents.notify.reminders import local_date
 from incidents.permissions import can_view_action_item, can_view_finding, can_view_incident
+from incidents.timefmt import CLOCK, DATE_MINUTE, format_time, to_zone, zone_label
 
 logger = logging.getLogger(__name__)
 
@@ -214,6 +215,7 @@ def build_incident_email(row: Notification) -> Outbound | None:
     )
     if incident is None:
         return None
+    user = None
     if row.user_id:
         user = _user_for(row)
         if user is None or not can_view_incident(user, incident):
@@ -222,8 +224,16 @@ def build_incident_email(row: Notification) -> Outbound | None:
         return None
     event = row.kind.split(".", 1)[1]
     what = EVENT_TEXT[event].format(severity=incident.severity, status=incident.get_status_display().lower())
-    context = {"incident": incident, "event": event, "what": what, "incident_url": incident_url(incident)}
-    return render_email("incident_event", context, [row.recipient])
+    context = {
+        "incident": incident,
+        "event": event,
+        "what": what,
+        "incident_url": incident_url(incident),
+        "service_names": ", ".join(s.name for s in incident.services.all()),
+    }
+    # A person reads times in their own zone; a list address (many readers) in UTC.
+    zone = user.time_zone if row.user_id and user is not None else "UTC"
+    return render_email("incident_event", context, [row.recipient], time_zone=zone)
 
 
 @register_kind("chat.incident")
@@ -236,8 +246,26 @@ def build_chat_message(row: Notification) -> Outbound | None:
     what = EVENT_TEXT.get(event, "updated").format(
         severity=incident.severity, status=incident.get_status_display().lower()
     )
-    text = f"[{incident.severity}] {incident.reference} {incident.title}: {what}. {incident_url(incident)}"
+    team = Team.objects.filter(chat_webhook_url=row.recipient).order_by("id").first()
+    when = chat_when(incident, event, row.created_at, team.tzinfo if team else UTC)
+    text = (
+        f"[{incident.severity}] {incident.reference} {incident.title}: {what}{when}. {incident_url(incident)}"
+    )
     return ChatMessage(url=row.recipient, text=text)
+
+
+def chat_when(incident: Incident, event: str, fallback: datetime, zone: tzinfo) -> str:
+    """` at 10:00 CET (09:00 UTC)`: the event's moment in the team's `zone` with UTC beside it (UTC alone
+    for a UTC team). Declared gives the start (`, started ...`), resolved the resolution time, other
+    events `fallback` (when the notification was queued). The date is written when it is not today in
+    the zone, so a message read the next morning still says which day."""
+    moment = {"declared": incident.started_at, "resolved": incident.resolved_at}.get(event) or fallback
+    local = to_zone(moment, zone)
+    fmt = CLOCK if local.date() == to_zone(timezone.now(), zone).date() else DATE_MINUTE
+    label = format_time(moment, zone, fmt=fmt)
+    if zone_label(local) != "UTC":
+        label += f" ({format_time(moment, UTC, fmt=fmt)})"
+    return f", started {label}" if event == "declared" else f" at {label}"
 
 
 def incident_audience(

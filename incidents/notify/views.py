@@ -127,13 +127,13 @@ def team_chat_list(request: HttpRequest) -> HttpResponse:
         raise Http404("No such page.")
     rows = [
         {
-            "cells": [t.name, "set" if t.chat_webhook_url else "—"],
+            "cells": [t.name, "set" if t.chat_webhook_url else "—", t.time_zone],
             "edit_url": reverse("incidents:team_chat_edit", args=[t.slug]),
         }  # fmt: skip
         for t in _chat_teams(request.user)
     ]
     context = {"title": "Team chat webhooks", "intro": "Incidents of a team's services are posted to its chat.",
-               "headers": ["Team", "Webhook"], "rows": rows}  # fmt: skip
+               "headers": ["Team", "Webhook", "Time zone"], "rows": rows}  # fmt: skip
     return render(request, "incidents/settings_page.html", context)
 
 
@@ -143,16 +143,22 @@ def team_chat_edit(request: HttpRequest, team_slug: str) -> HttpResponse:
     team = Team.objects.filter(slug=team_slug).first()
     if team is None or not (can_manage_settings(request.user) and can_manage_team(request.user, team.pk)):
         raise Http404("No such team.")
-    form = TeamChatForm(request.POST or None, initial={"chat_webhook_url": team.chat_webhook_url})
+    form = TeamChatForm(
+        request.POST or None, initial={"chat_webhook_url": team.chat_webhook_url, "time_zone": team.time_zone}
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
                 team_chat_webhook_set(
-                    actor=request.user, team=team, url=form.cleaned_data["chat_webhook_url"]
+                    actor=request.user,
+                    team=team,
+                    url=form.cleaned_data["chat_webhook_url"],
+                    time_zone=form.cleaned_data["time_zone"] or None,
                 )
             except ValidationError as exc:
-                form.add_error("chat_webhook_url", exc.message_dict.get("chat_webhook_url", exc.messages))
+                for name, errors in exc.message_dict.items():
+                    form.add_error(name if name in form.fields else "chat_webhook_url", errors)
             else:
                 messages.success(request, f"Chat webhook of {team.name} saved.")
                 return redirect("incidents:team_chat_list")

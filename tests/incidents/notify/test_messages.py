@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+import time_machine
 from django.core import mail
 
 from incidents.incident.services import incident_change_severity, incident_declare, incident_resolve
 from incidents.models import Notification, SeverityMailingList, Subscription
 from incidents.notify.delivery import chat_payload
+from incidents.timefmt import format_time
 from tests.factories import ServiceFactory, UserFactory
 from tests.mail import html_part
 
@@ -69,12 +72,66 @@ def test_declaring_emails_subscribers_the_severity_list_and_posts_to_chat(
     message = next(m for m in mail.outbox if m.to == [viewer.email])
     assert message.subject == f"[SEV1] {incident.reference} declared: Primary database deleted"
     assert f"/incidents/{incident.number}/" in html_part(message)
+    started = format_time(incident.started_at, dt.UTC, fmt="%H:%M")
     assert chat_server[1] == [
         {
-            "text": f"[SEV1] {incident.reference} Primary database deleted: declared. "
+            "text": f"[SEV1] {incident.reference} Primary database deleted: declared, started {started}. "
             f"https://hs.example.org/incidents/{incident.number}/"
         }
     ]
+
+
+def test_incident_emails_give_times_in_the_recipients_zone_and_the_list_in_utc(
+    setup, responder, viewer, eager_celery, django_capture_on_commit_callbacks
+):
+    viewer.time_zone = "Europe/Copenhagen"
+    viewer.save()
+    started = dt.datetime(2026, 1, 12, 9, 0, tzinfo=dt.UTC)
+    with (
+        time_machine.travel(started + dt.timedelta(minutes=20), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        _declare(responder, setup, started_at=started)
+    personal = next(m for m in mail.outbox if m.to == [viewer.email])
+    assert "Started: 2026-01-12 10:00 CET" in personal.body
+    assert "2026-01-12 10:00 CET" in html_part(personal)
+    assert "09:00 UTC" not in personal.body
+    listed = next(m for m in mail.outbox if m.to == ["oncall@example.com"])
+    assert "Started: 2026-01-12 09:00 UTC" in listed.body
+    # The services are named, in both parts.
+    assert "Services: Database\n" in personal.body
+    assert "QuerySet" not in personal.body + html_part(personal)
+    assert "<td>Database</td>" in html_part(personal)
+
+
+def test_chat_gives_the_time_in_the_teams_zone_with_utc_beside_it(
+    setup, team, responder, chat_server, eager_celery, django_capture_on_commit_callbacks
+):
+    team.time_zone = "Europe/Copenhagen"
+    team.save()
+    started = dt.datetime(2026, 7, 12, 13, 55, tzinfo=dt.UTC)
+    with time_machine.travel(started + dt.timedelta(hours=1), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            incident = _declare(responder, setup, started_at=started)
+        with django_capture_on_commit_callbacks(execute=True):
+            incident_resolve(incident=incident, actor=responder)
+    texts = [m["text"] for m in chat_server[1]]
+    assert "declared, started 15:55 CEST (13:55 UTC)." in texts[0]
+    assert "resolved at 16:55 CEST (14:55 UTC)." in texts[1]
+
+
+def test_chat_read_on_another_day_carries_the_date(
+    setup, team, responder, chat_server, eager_celery, django_capture_on_commit_callbacks
+):
+    team.time_zone = "Pacific/Auckland"
+    team.save()
+    started = dt.datetime(2017, 1, 31, 23, 27, tzinfo=dt.UTC)
+    with (
+        time_machine.travel(started + dt.timedelta(days=3), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        _declare(responder, setup, started_at=started)
+    assert "started 2017-02-01 12:27 NZDT (2017-01-31 23:27 UTC)." in chat_server[1][0]["text"]
 
 
 def test_team_chat_never_posts_to_this_machine(

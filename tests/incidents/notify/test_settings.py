@@ -56,6 +56,14 @@ def test_a_lead_sets_their_teams_chat_webhook_only(client_for, lead, team):
     )
     team.refresh_from_db()
     assert team.chat_webhook_url == url
+    assert team.time_zone == "UTC"
+    edit = reverse("incidents:team_chat_edit", args=[team.slug])
+    response = client.post(edit, {"chat_webhook_url": url, "time_zone": "Europe/Copenhagen"})
+    assert response.status_code == 302
+    team.refresh_from_db()
+    assert team.time_zone == "Europe/Copenhagen"
+    assert "Europe/Copenhagen" in client.get(reverse("incidents:team_chat_list")).content.decode()
+    assert client.post(edit, {"chat_webhook_url": url, "time_zone": "Mars/Olympus"}).status_code == 400
 
 
 @pytest.mark.parametrize(
