@@ -5,6 +5,8 @@
                                                # incidents declared meanwhile are emailed once after it returns
     python benchmarks/drill.py postgres        # the same, with a private PostgreSQL cluster restarted mid-run
     python benchmarks/drill.py worker          # a Celery worker SIGKILLed mid-sweep, restarted; each email once
+    python benchmarks/drill.py declare         # 50 parallel declarations, then 50 parallel alerts, half of each
+                                               # repeating 10 keys: all 201/200, unique numbers, one per key
 
 Each prints what was sent (acknowledged by the server), stored (counted in the database) and lost (acknowledged
 but not stored: must be zero), throughput, p50/p99 latency and server errors, and appends its figures to
@@ -309,6 +311,69 @@ def run_load(port: int, setup: dict, seconds: float, writers: int, pollers: int,
     }
 
 
+def run_declare_storm(port: int, setup: dict, count: int, keys: int) -> dict[str, Any]:
+    """`count` parallel declarations then `count` parallel alerts, all released at once by a barrier.
+
+    Half of each carry one of `keys` repeated keys (Idempotency-Key header / dedup_key), the other half are
+    distinct. Expected: every request 201 or 200, one incident per distinct key, unique numbers.
+    """
+
+    def storm(kind: str) -> dict[str, Any]:
+        barrier = threading.Barrier(count)
+        results: list[tuple[int, Any, float]] = [(0, None, 0.0)] * count
+
+        def one(i: int) -> None:
+            c = Client(port, setup["token"])
+            repeated = i % 2 == 1
+            key = f"{kind}-{setup['run']}-" + (f"k{i // 2 % keys}" if repeated else f"u{i}")
+            if kind == "declare":
+                path, body = "/api/v1/incidents/", {"title": f"Storm declaration {i}", "severity": "SEV3"}
+                if repeated:
+                    c.headers = {**c.headers, "Idempotency-Key": key}
+            else:
+                path, body = (
+                    "/api/v1/alerts/",
+                    {"dedup_key": key, "title": f"Storm alert {i}", "severity": "SEV2"},
+                )
+            barrier.wait(timeout=60)
+            results[i] = c.request("POST", path, body)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        elapsed = time.perf_counter() - t0
+        statuses: dict[int, int] = {}
+        for status, _, _ in results:
+            statuses[status] = statuses.get(status, 0) + 1
+        numbers = [p["number"] for s, p, _ in results if s in (200, 201) and p]
+        created = [p["number"] for s, p, _ in results if s == 201 and p]
+        distinct_keys = count - count // 2 + min(keys, count // 2)
+        lat = [lt for s, _, lt in results if s in (200, 201)]
+        return {
+            f"{kind}_requests": count,
+            f"{kind}_statuses": statuses,
+            f"{kind}_expected_201_200": [distinct_keys, count - distinct_keys],
+            f"{kind}_incidents_created": len(created),
+            f"{kind}_unique_numbers": len(set(created)) == len(created),
+            f"{kind}_repeats_answered_with_existing": len(set(numbers)) == distinct_keys,
+            f"{kind}_seconds": round(elapsed, 2),
+            f"{kind}_p50_ms": round(pct(lat, 0.5) * 1000, 1),
+            f"{kind}_max_ms": round(max(lat, default=0) * 1000, 1),
+            f"{kind}_ok": statuses == {201: distinct_keys, 200: count - distinct_keys}
+            and len(set(created)) == len(created) == distinct_keys
+            and len(set(numbers)) == distinct_keys,
+        }
+
+    figures = {**storm("declare"), **storm("alert")}
+    figures["server_errors"] = sum(
+        v for k in ("declare_statuses", "alert_statuses") for s, v in figures[k].items() if s >= 500 or s == 0
+    )
+    return figures
+
+
 def verify_stored(env: dict[str, str], acked: list[int], tag: str) -> dict[str, int]:
     Path(VAR / "acked.json").write_text(json.dumps(acked))
     code = f"""
@@ -356,7 +421,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("drill", choices=["load", "redis", "postgres", "worker"])
+    parser.add_argument("drill", choices=["load", "redis", "postgres", "worker", "declare"])
+    parser.add_argument("--count", type=int, default=50, help="declare: parallel requests per storm")
+    parser.add_argument("--keys", type=int, default=10, help="declare: keys the repeated half shares")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--writers", type=int, default=16)
     parser.add_argument("--pollers", type=int, default=8)
@@ -384,6 +451,17 @@ def main() -> int:
         procs.append(start_gunicorn(env, port))
         tag = f"{args.drill}-{int(time.time())}"
 
+        if args.drill == "declare":
+            setup["run"] = tag
+            figures = run_declare_storm(port, setup, args.count, args.keys)
+            figures["numbers_unique_in_database"] = count_rows(
+                env,
+                "import json; from incidents.models import Incident as I; "
+                "n = list(I.objects.values_list('number', flat=True)); print(json.dumps(len(n) == len(set(n))))",
+            )
+            report("declare", figures)
+            ok = figures["declare_ok"] and figures["alert_ok"] and figures["numbers_unique_in_database"]
+            return 0 if ok else 1
         if args.drill == "load":
             figures = run_load(port, setup, args.seconds, args.writers, args.pollers, tag=tag)
         elif args.drill == "postgres":
