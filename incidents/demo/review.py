@@ -206,14 +206,18 @@ def load_gitlab_review() -> None:
         postmortem=pm, actor=scribe, reviewers=[dba_lead, commander]
     )
     services_postmortems.postmortem_review_decide(
-        postmortem=pm, actor=dba_lead, decision=ReviewDecision.CHANGES_REQUESTED, comment=CHANGES_REQUESTED
+        postmortem=pm,
+        actor=dba_lead,
+        decision=ReviewDecision.CHANGES_REQUESTED,
+        comment=CHANGES_REQUESTED,
+        expected_version=pm.version,
     )
     pm = services_postmortems.postmortem_save(
         postmortem=pm, actor=scribe, sections={"trigger": TRIGGER_V3}, expected_version=pm.version
     )
     for reviewer in (dba_lead, commander):
         services_postmortems.postmortem_review_decide(
-            postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED
+            postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
         )
     pm.refresh_from_db()
     services_postmortems.postmortem_publish(postmortem=pm, actor=commander)

@@ -223,7 +223,7 @@ class PostmortemViewSet(
             actor=request.user,
             decision=decision,
             comment=form.validated_data["comment"],
-            expected_version=form.validated_data.get("version"),
+            expected_version=form.validated_data["version"],
         )
         return self._render(pm)
 

@@ -123,7 +123,11 @@ class RequestReviewSerializer(serializers.Serializer):
 
 class ReviewDecisionSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-    version = serializers.IntegerField(min_value=1, required=False, help_text="The version you reviewed.")
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="The version you reviewed (required): a decision on an older version is refused with 409.",
+    )
 
 
 class PublishSerializer(serializers.Serializer):

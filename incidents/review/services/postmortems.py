@@ -66,6 +66,17 @@ class PostmortemConflict(ConflictError):
         self.submitted = submitted
 
 
+class ReviewStale(ConflictError):
+    """A review decision on a version that is no longer the current one; `current` is the postmortem."""
+
+    def __init__(self, current: Postmortem, decided_on: int) -> None:
+        super().__init__(
+            current,
+            f"The postmortem changed since you read it: you reviewed version {decided_on}, it is now at "
+            f"version {current.version}. Read the current text and decide again.",
+        )
+
+
 class PostmortemFrozen(ValidationError):
     """A write to a published postmortem."""
 
@@ -135,16 +146,23 @@ def postmortem_start(
     return pm
 
 
-def _reset_approvals(pm: Postmortem) -> bool:
-    changed = (
-        PostmortemReview.objects.filter(postmortem=pm)
+def _reset_approvals(pm: Postmortem, reason: str) -> bool:
+    """Set every decided review back to pending, each with a history record saying `reason`; an approved
+    postmortem goes back to in review (the caller saves it). True when anything was reset."""
+    decided = list(
+        PostmortemReview.objects.select_for_update()
+        .filter(postmortem=pm)
         .exclude(decision=ReviewDecision.PENDING)
-        .update(decision=ReviewDecision.PENDING, decided_at=None)
     )
+    for review in decided:
+        review.decision = ReviewDecision.PENDING
+        review.decided_at = None
+        review._change_reason = reason  # type: ignore[attr-defined]  # simple-history
+        review.save(update_fields=["decision", "decided_at"])
     if pm.status == S.APPROVED:
         pm.status = S.IN_REVIEW
         return True
-    return bool(changed)
+    return bool(decided)
 
 
 @transaction.atomic
@@ -174,7 +192,7 @@ def postmortem_save(
     pm.sections = merged
     pm.version += 1
     pm.updated_at = timezone.now()
-    reset = _reset_approvals(pm)
+    reset = _reset_approvals(pm, f"Approval reset: the postmortem was edited (version {pm.version})")
     pm.save(update_fields=["sections", "version", "updated_at", "status"])
     _snapshot(pm, actor, note)
     if reset:
@@ -322,15 +340,16 @@ def postmortem_review_decide(
     postmortem: Postmortem,
     actor: Any,
     decision: str,
+    expected_version: int,
     comment: str = "",
-    expected_version: int | None = None,
 ) -> PostmortemReview:
-    """Record `actor`'s decision (approved or changes_requested) on the current version.
+    """Record `actor`'s decision (approved or changes_requested) on version `expected_version`, the text
+    they read; it must be the current version, or ReviewStale (a ConflictError, API 409) is raised.
 
-    Requesting changes needs a comment. When every requested reviewer has approved the current version,
-    the postmortem becomes approved. Raises ValidationError when `actor` may not decide (not a requested
-    reviewer, the author of the text, not in review) or when `expected_version` is stale (the reviewer
-    read an older text).
+    Requesting changes needs a comment. Deciding again the same way on the same version with the same
+    comment changes nothing (no history record, no timeline entry). When every requested reviewer has
+    approved the current version, the postmortem becomes approved. Raises ValidationError when `actor`
+    may not decide (not a requested reviewer, the author of the text, not in review).
     """
     if decision not in (ReviewDecision.APPROVED, ReviewDecision.CHANGES_REQUESTED):
         raise ValidationError({"decision": "Approve or request changes."})
@@ -338,6 +357,15 @@ def postmortem_review_decide(
     if decision == ReviewDecision.CHANGES_REQUESTED and not comment:
         raise ValidationError({"comment": "Say what should change."})
     pm = _lock(postmortem)
+    repeat = PostmortemReview.objects.filter(
+        postmortem=pm,
+        reviewer=_user(actor),
+        decision=decision,
+        version_reviewed=expected_version,
+        comment=comment,
+    ).first()
+    if repeat is not None and expected_version == pm.version:
+        return repeat  # the same decision on the same text again (a double click, a retried request)
     latest = pm.versions.order_by("-number").values_list("author_id", flat=True).first()
     if not permissions.can_approve_postmortem(actor, pm, current_author_id=latest):
         raise ValidationError(
@@ -345,12 +373,8 @@ def postmortem_review_decide(
                 "decision": "You cannot decide on this postmortem (not a requested reviewer, or you wrote this text)."
             }
         )
-    if expected_version is not None and expected_version != pm.version:
-        raise ValidationError(
-            {
-                "decision": f"The postmortem changed since you read it (now version {pm.version}). Read it again."
-            }
-        )
+    if expected_version != pm.version:
+        raise ReviewStale(pm, expected_version)
     review = PostmortemReview.objects.select_for_update().get(postmortem=pm, reviewer=actor)
     review.decision = decision
     review.comment = comment
@@ -415,7 +439,7 @@ def postmortem_reopen(*, postmortem: Postmortem, actor: Any, reason: str) -> Pos
     pm.status = S.DRAFT
     pm.updated_at = timezone.now()
     pm.save(update_fields=["status", "updated_at"])
-    PostmortemReview.objects.filter(postmortem=pm).update(decision=ReviewDecision.PENDING, decided_at=None)
+    _reset_approvals(pm, f"Approval reset: the postmortem was reopened: {reason}")
     system_entry(incident=pm.incident, actor=actor, body=f"Postmortem reopened: {reason}")
     return pm
 

@@ -298,6 +298,8 @@ def postmortem_decide(request: HttpRequest, number: int) -> HttpResponse:
             comment=form.cleaned_data["comment"],
             expected_version=form.cleaned_data["version"],
         )
+    except svc.ReviewStale as exc:
+        messages.error(request, str(exc))
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     else:

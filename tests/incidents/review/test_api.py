@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from incidents.models import ContributingFactor, PostmortemStatus
+from incidents.models import ContributingFactor, PostmortemReview, PostmortemStatus
 from tests.factories import TimelineEntryFactory
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +119,46 @@ def test_viewer_cannot_record_a_factor(api_for, viewer, incident):
         format="json",
     )
     assert response.status_code == 403
+
+
+@pytest.fixture
+def in_review(api_for, commander, responder, incident):
+    cmd = api_for(commander)
+    pm = cmd.post(f"/api/v1/incidents/{incident.number}/postmortem/", {}, format="json").json()
+    url = f"/api/v1/postmortems/{pm['id']}/"
+    asked = cmd.post(f"{url}request-review/", {"reviewers": [responder.pk]}, format="json")
+    assert asked.status_code == 200, asked.content
+    return url, asked.json()["postmortem"]["version"]
+
+
+@pytest.mark.parametrize("action", ["approve", "request-changes"])
+def test_a_decision_without_the_version_reviewed_is_refused(api_for, responder, in_review, action):
+    url, _ = in_review
+    response = api_for(responder).post(f"{url}{action}/", {"comment": "Impact needs numbers."}, format="json")
+    assert response.status_code == 400
+    assert "version" in response.json()
+    assert api_for(responder).get(url).json()["status"] == PostmortemStatus.IN_REVIEW
+
+
+def test_a_stale_approval_is_409_with_the_current_postmortem(api_for, commander, responder, in_review):
+    url, version = in_review
+    saved = api_for(commander).patch(
+        url, {"sections": {"impact": "Six hours"}, "version": version}, format="json"
+    )
+    assert saved.status_code == 200, saved.content
+    response = api_for(responder).post(f"{url}approve/", {"version": version}, format="json")
+    assert response.status_code == 409
+    assert response.json()["current"]["version"] == version + 1
+    assert response.json()["current"]["status"] == PostmortemStatus.IN_REVIEW
+
+
+def test_approving_twice_through_the_api_keeps_one_approval(api_for, responder, in_review, incident):
+    url, version = in_review
+    client = api_for(responder)
+    assert client.post(f"{url}approve/", {"version": version}, format="json").status_code == 200
+    again = client.post(f"{url}approve/", {"version": version}, format="json")
+    assert again.status_code == 200
+    assert again.json()["status"] == PostmortemStatus.APPROVED
+    review = PostmortemReview.objects.get()
+    assert review.history.filter(decision="approved").count() == 1
+    assert incident.timeline_entries.filter(body__contains="approved the postmortem").count() == 1

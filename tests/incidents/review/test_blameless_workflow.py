@@ -35,7 +35,9 @@ def _approved(incident, responder, reviewer, trigger):
     pm, findings = services_postmortems.postmortem_request_review(
         postmortem=pm, actor=responder, reviewers=[reviewer]
     )
-    services_postmortems.postmortem_review_decide(postmortem=pm, actor=reviewer, decision="approved")
+    services_postmortems.postmortem_review_decide(
+        postmortem=pm, actor=reviewer, decision="approved", expected_version=pm.version
+    )
     pm.refresh_from_db()
     assert pm.status == PostmortemStatus.APPROVED
     return pm, findings
@@ -64,7 +66,9 @@ def test_publishing_is_refused_until_each_finding_is_reworded_or_dismissed(
 
     # Reword one: the saved edit sends the postmortem back to review, approve again.
     pm = _reword(pm, responder, "The certificate was not renewed: renewal was manual. It was human error.")
-    services_postmortems.postmortem_review_decide(postmortem=pm, actor=reviewer, decision="approved")
+    services_postmortems.postmortem_review_decide(
+        postmortem=pm, actor=reviewer, decision="approved", expected_version=pm.version
+    )
     pm.refresh_from_db()
     with pytest.raises(ValidationError) as exc:
         services_postmortems.postmortem_publish(postmortem=pm, actor=commander)

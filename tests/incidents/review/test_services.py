@@ -82,7 +82,7 @@ def test_full_workflow_to_published(pm, responder, reviewer, commander):
     )
     assert pm.status == PostmortemStatus.IN_REVIEW
     services_postmortems.postmortem_review_decide(
-        postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED
+        postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
     )
     pm.refresh_from_db()
     assert pm.status == PostmortemStatus.APPROVED
@@ -99,12 +99,12 @@ def test_approved_only_when_every_reviewer_approved(pm, responder, reviewer, sec
         postmortem=pm, actor=responder, reviewers=[reviewer, second_reviewer]
     )
     services_postmortems.postmortem_review_decide(
-        postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED
+        postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
     )
     pm.refresh_from_db()
     assert pm.status == PostmortemStatus.IN_REVIEW
     services_postmortems.postmortem_review_decide(
-        postmortem=pm, actor=second_reviewer, decision=ReviewDecision.APPROVED
+        postmortem=pm, actor=second_reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
     )
     pm.refresh_from_db()
     assert pm.status == PostmortemStatus.APPROVED
@@ -116,7 +116,10 @@ def test_requesting_changes_needs_a_comment_and_blocks_approval(pm, responder, r
     )
     with pytest.raises(ValidationError) as exc:
         services_postmortems.postmortem_review_decide(
-            postmortem=pm, actor=reviewer, decision=ReviewDecision.CHANGES_REQUESTED
+            postmortem=pm,
+            actor=reviewer,
+            decision=ReviewDecision.CHANGES_REQUESTED,
+            expected_version=pm.version,
         )
     assert "comment" in exc.value.message_dict
     review = services_postmortems.postmortem_review_decide(
@@ -124,6 +127,7 @@ def test_requesting_changes_needs_a_comment_and_blocks_approval(pm, responder, r
         actor=reviewer,
         decision=ReviewDecision.CHANGES_REQUESTED,
         comment="Impact needs numbers.",
+        expected_version=pm.version,
     )
     pm.refresh_from_db()
     assert review.comment == "Impact needs numbers."
@@ -143,10 +147,10 @@ def test_a_reviewer_who_wrote_the_current_version_cannot_approve_it(pm, responde
     pm = _save(pm, reviewer, impact="About 5,000 projects lost six hours of changes.")
     with pytest.raises(ValidationError):
         services_postmortems.postmortem_review_decide(
-            postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED
+            postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
         )
     services_postmortems.postmortem_review_decide(
-        postmortem=pm, actor=second_reviewer, decision=ReviewDecision.APPROVED
+        postmortem=pm, actor=second_reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
     )
 
 
@@ -157,7 +161,7 @@ def test_only_requested_reviewers_may_decide(pm, personas, reviewer, who):
     )
     with pytest.raises(ValidationError):
         services_postmortems.postmortem_review_decide(
-            postmortem=pm, actor=personas[who], decision=ReviewDecision.APPROVED
+            postmortem=pm, actor=personas[who], decision=ReviewDecision.APPROVED, expected_version=pm.version
         )
     pm.refresh_from_db()
     assert pm.status == PostmortemStatus.IN_REVIEW
@@ -176,7 +180,7 @@ def test_publishing_is_for_commander_or_admin(pm, personas, reviewer, who, allow
         postmortem=pm, actor=personas["responder"], reviewers=[reviewer]
     )
     services_postmortems.postmortem_review_decide(
-        postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED
+        postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
     )
     pm.refresh_from_db()
     if allowed:
@@ -207,7 +211,7 @@ def test_edit_after_approval_asks_for_approval_again(pm, responder, reviewer, se
     )
     for r in (reviewer, second_reviewer):
         services_postmortems.postmortem_review_decide(
-            postmortem=pm, actor=r, decision=ReviewDecision.APPROVED
+            postmortem=pm, actor=r, decision=ReviewDecision.APPROVED, expected_version=pm.version
         )
     pm.refresh_from_db()
     assert pm.status == PostmortemStatus.APPROVED
@@ -222,7 +226,7 @@ def test_published_postmortem_is_frozen_until_reopened(pm, responder, reviewer, 
         postmortem=pm, actor=responder, reviewers=[reviewer]
     )
     services_postmortems.postmortem_review_decide(
-        postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED
+        postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
     )
     pm = services_postmortems.postmortem_publish(
         postmortem=pm.__class__.objects.get(pk=pm.pk), actor=commander
@@ -440,3 +444,67 @@ def test_linking_action_items_to_a_factor_bumps_their_version(incident, responde
         services_items.factor_link_action_items(
             factor=factor, actor=responder, items=[ActionItemFactory(incident=IncidentFactory())]
         )
+
+
+def _approvals(review):
+    return list(
+        review.history.filter(decision=ReviewDecision.APPROVED).values_list("version_reviewed", flat=True)
+    )
+
+
+def test_approving_the_same_version_twice_records_one_approval(pm, responder, reviewer):
+    pm, _ = services_postmortems.postmortem_request_review(
+        postmortem=pm, actor=responder, reviewers=[reviewer]
+    )
+    first = services_postmortems.postmortem_review_decide(
+        postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
+    )
+    again = services_postmortems.postmortem_review_decide(
+        postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
+    )
+    assert again.pk == first.pk
+    assert _approvals(again) == [pm.version]
+    assert pm.incident.timeline_entries.filter(body__contains="approved the postmortem").count() == 1
+
+
+def test_a_decision_on_an_older_version_is_a_conflict(pm, responder, reviewer):
+    pm, _ = services_postmortems.postmortem_request_review(
+        postmortem=pm, actor=responder, reviewers=[reviewer]
+    )
+    read = pm.version
+    pm = _save(pm, responder, impact="Six hours of changes lost.")
+    with pytest.raises(services_postmortems.ReviewStale) as exc:
+        services_postmortems.postmortem_review_decide(
+            postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=read
+        )
+    assert f"version {read}" in str(exc.value)
+    assert exc.value.current.version == pm.version
+    assert pm.reviews.get().decision == ReviewDecision.PENDING
+
+
+def test_every_approval_reset_is_in_the_reviews_history_with_its_reason(pm, responder, reviewer, commander):
+    pm, _ = services_postmortems.postmortem_request_review(
+        postmortem=pm, actor=responder, reviewers=[reviewer]
+    )
+    services_postmortems.postmortem_review_decide(
+        postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
+    )
+    pm = _save(pm, responder, lessons="- Test restores.")
+    review = pm.reviews.get()
+    latest = review.history.first()
+    assert (review.decision, latest.decision) == (ReviewDecision.PENDING, ReviewDecision.PENDING)
+    assert latest.history_change_reason == f"Approval reset: the postmortem was edited (version {pm.version})"
+
+    services_postmortems.postmortem_review_decide(
+        postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
+    )
+    pm = services_postmortems.postmortem_publish(
+        postmortem=pm.__class__.objects.get(pk=pm.pk), actor=commander
+    )
+    services_postmortems.postmortem_reopen(postmortem=pm, actor=commander, reason="A factor was missing.")
+    latest = review.history.first()
+    assert latest.decision == ReviewDecision.PENDING
+    assert (
+        latest.history_change_reason == "Approval reset: the postmortem was reopened: A factor was missing."
+    )
+    assert _approvals(review) == [pm.version, pm.version - 1]
