@@ -8,11 +8,12 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from incidents.api.base import ByIncidentFilter, EtagRetrieveMixin, VersionedWriteMixin, _schema
+from incidents.api.pagination import StableOrderingFilter
 from incidents.followup import serializers as s
 from incidents.followup.services import findings as services_findings
 from incidents.followup.services import items as services_items
@@ -57,7 +58,7 @@ class ActionItemViewSet(
     queryset = ActionItem.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.ActionItemSerializer
     filterset_class = ActionItemFilter
-    filter_backends = [filters.DjangoFilterBackend, SearchFilter, OrderingFilter]
+    filter_backends = [filters.DjangoFilterBackend, SearchFilter, StableOrderingFilter]
     search_fields = ["title", "description"]
     ordering_fields = ["due_date", "priority", "created_at"]
 
@@ -179,7 +180,7 @@ class PolicyFindingViewSet(
     queryset = PolicyFinding.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.PolicyFindingSerializer
     filterset_class = PolicyFindingFilter
-    filter_backends = [filters.DjangoFilterBackend, SearchFilter, OrderingFilter]
+    filter_backends = [filters.DjangoFilterBackend, SearchFilter, StableOrderingFilter]
     search_fields = ["title", "description"]
     ordering_fields = ["created_at", "due_date", "risk"]
 

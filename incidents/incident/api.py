@@ -10,7 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
-from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from accounts.models import Team, User
 from incidents.api.base import ERRORS, EtagRetrieveMixin, UtcDateTimeFilter, check_if_match, etag_for
 from incidents.api.errors import PreconditionFailed
-from incidents.api.pagination import PagePagination
+from incidents.api.pagination import PagePagination, StableOrderingFilter
 from incidents.incident import selectors, services
 from incidents.incident import serializers as incident_serializers
 from incidents.incident.services import IncidentConflict
@@ -107,7 +107,7 @@ class IncidentViewSet(
     lookup_field = "number"
     lookup_value_regex = r"\d+"
     filterset_class = IncidentFilter
-    filter_backends = [filters.DjangoFilterBackend, SearchFilter, OrderingFilter]
+    filter_backends = [filters.DjangoFilterBackend, SearchFilter, StableOrderingFilter]
     search_fields = ["title", "summary"]
     ordering_fields = ["started_at", "number", "severity", "status"]
     ordering = ["-started_at", "-id"]

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -17,6 +17,7 @@ from accounts.models import User
 from incidents import permissions as perms
 from incidents.api.base import ByIncidentFilter, EtagRetrieveMixin, _schema, check_if_match, etag_for
 from incidents.api.errors import PreconditionFailed, VersionConflict
+from incidents.api.pagination import StableOrderingFilter
 from incidents.models import (
     ContributingFactor,
     Incident,
@@ -57,7 +58,7 @@ class ContributingFactorViewSet(
     queryset = ContributingFactor.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.ContributingFactorSerializer
     filterset_class = ContributingFactorFilter
-    filter_backends = [filters.DjangoFilterBackend, SearchFilter, OrderingFilter]
+    filter_backends = [filters.DjangoFilterBackend, SearchFilter, StableOrderingFilter]
     search_fields = ["title", "description"]
     ordering_fields = ["created_at", "category"]
 
@@ -151,7 +152,7 @@ class PostmortemViewSet(
     queryset = Postmortem.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.PostmortemSerializer
     filterset_class = PostmortemFilter
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [filters.DjangoFilterBackend, StableOrderingFilter]
     ordering_fields = ["updated_at", "published_at"]
 
     def get_queryset(self) -> QuerySet[Postmortem]:

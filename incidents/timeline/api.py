@@ -1,18 +1,22 @@
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
-from incidents.api.base import ERRORS, EtagRetrieveMixin, UtcDateTimeFilter
+from incidents.api.base import ERRORS, EtagRetrieveMixin
 from incidents.api.pagination import TimelineCursorPagination
 from incidents.models import (
     ChangeEvent,
@@ -28,6 +32,7 @@ from incidents.permissions import (
 from incidents.timeline import serializers as s
 from incidents.timeline import services
 from incidents.timeline.changes import change_event_record
+from incidents.timeline.selectors import EPOCH, LIVE_BATCH, TimelineCursor, timeline_feed
 
 
 # --- Timeline ------------------------------------------------------------------------------------------
@@ -37,20 +42,52 @@ class TimelineEntryFilter(filters.FilterSet):
     )
     kind = filters.MultipleChoiceFilter(choices=TimelineEntry._meta.get_field("kind").choices)
     source = filters.ChoiceFilter(choices=TimelineEntry._meta.get_field("source").choices)
-    since = UtcDateTimeFilter(
-        field_name="updated_at",
-        lookup_expr="gt",
-        help_text="Only entries added, edited or removed after this time (for live clients); "
-        "removed entries are then included with `removed: true`.",
-    )
 
     class Meta:
         model = TimelineEntry
-        fields = ["incident", "kind", "source", "since"]
+        fields = ["incident", "kind", "source"]
+
+
+SINCE = OpenApiParameter(
+    "since",
+    str,
+    description="The change feed, for live clients: entries added, edited, removed or restored after this "
+    "point, in (updated_at, id) order, removed ones included with `removed: true`. Start with a time "
+    "(ISO 8601 with an offset) and then send the `since` of each answer (or follow `next`): it stays 10 s "
+    "behind the newest change, so an entry whose transaction commits late is sent again rather than "
+    "missed. Replace entries by id.",
+)
+
+
+def _feed_cursor(raw: str) -> TimelineCursor:
+    """`?since=` as a feed cursor: a cursor from a previous answer, or an aware ISO 8601 time."""
+    try:
+        return TimelineCursor.decode(raw)
+    except ValueError:
+        pass
+    try:
+        when = parse_datetime(raw.strip())
+    except ValueError:
+        when = None
+    if when is None:
+        raise DjangoValidationError(
+            {"since": "Send a time such as 2026-11-30T14:02:00Z, or the since of an answer."}
+        )
+    if timezone.is_naive(when):
+        when = when.replace(tzinfo=UTC)
+    try:
+        when = when.astimezone(UTC)
+    except OverflowError as exc:
+        raise DjangoValidationError({"since": "This time is out of range."}) from exc
+    # Strictly after the time, as `updated_at > since`: past every id at that instant.
+    return TimelineCursor(max(when, EPOCH), 10**18 - 1)
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Timeline entries in (occurred_at, id) order, cursor-paginated"),
+    list=extend_schema(
+        summary="Timeline entries in (occurred_at, id) order, cursor-paginated; with ?since= the change feed",
+        parameters=[SINCE],
+    ),
     retrieve=extend_schema(summary="One timeline entry"),
     create=extend_schema(
         summary="Add a timeline entry (inserts never conflict)",
@@ -79,6 +116,25 @@ class TimelineEntryViewSet(
         if self.action == "list" and not self.request.query_params.get("since"):
             qs = qs.filter(removed_at__isnull=True)
         return qs.order_by("occurred_at", "id")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raw = request.query_params.get("since")
+        if raw is None:
+            return super().list(request, *args, **kwargs)
+        cursor = _feed_cursor(raw)
+        limit = TimelineCursorPagination().get_page_size(request)
+        rows, nxt = timeline_feed(
+            self.filter_queryset(self.get_queryset()), cursor, limit=limit or LIVE_BATCH
+        )
+        since = nxt.encode()
+        return Response(
+            {
+                "next": replace_query_param(request.build_absolute_uri(), "since", since),
+                "previous": None,
+                "since": since,
+                "results": self.get_serializer(rows, many=True).data,
+            }
+        )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         form = s.TimelineEntryCreateSerializer(data=request.data)

@@ -28,6 +28,8 @@ LIVE_BATCH = 200  # most changes one live poll returns
 # A live poll re-sends what changed in the last LIVE_SETTLE so that a transaction that committed after a
 # later one (both stamped before commit) is never skipped by the cursor.
 LIVE_SETTLE = timedelta(seconds=10)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+LAST_MICROS = (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC) - EPOCH) // timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -39,17 +41,17 @@ class TimelineCursor:
 
     def encode(self) -> str:
         """`<microseconds since the epoch>.<id>`, safe in a URL."""
-        micros = int(self.updated_at.timestamp() * 1_000_000)
-        return f"{micros}.{self.entry_id}"
+        micros = (self.updated_at - EPOCH) // timedelta(microseconds=1)  # exact, unlike float seconds
+        return f"{max(micros, 0)}.{self.entry_id}"
 
     @classmethod
     def decode(cls, text: str) -> TimelineCursor:
-        """Parse `encode()`'s output; raises ValueError for anything else."""
+        """Parse `encode()`'s output (ASCII digits, a time up to year 9999); ValueError for anything else."""
         micros, _, entry_id = (text or "").partition(".")
-        if not micros.isdigit() or not entry_id.isdigit():
+        digits = micros.isascii() and micros.isdigit() and entry_id.isascii() and entry_id.isdigit()
+        if not digits or len(micros) > 18 or len(entry_id) > 18 or int(micros) > LAST_MICROS:
             raise ValueError(f"not a timeline cursor: {text!r}")
-        when = datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
-        return cls(when, int(entry_id))
+        return cls(EPOCH + timedelta(microseconds=int(micros)), int(entry_id))
 
     @classmethod
     def of(cls, entry: TimelineEntry | TimelineRow) -> TimelineCursor:
@@ -222,6 +224,26 @@ def timeline_window(
     return TimelineWindow(entries=rows, has_older=has_older, total=total)
 
 
+def _feed_after(qs: QuerySet[TimelineEntry], cursor: TimelineCursor) -> QuerySet[TimelineEntry]:
+    return qs.filter(
+        Q(updated_at__gt=cursor.updated_at) | Q(updated_at=cursor.updated_at, id__gt=cursor.entry_id)
+    ).order_by("updated_at", "id")
+
+
+def _feed_next(rows: list[Any], cursor: TimelineCursor, now: datetime | None, limit: int) -> TimelineCursor:
+    """Where the next poll starts: after the last row, but never past `now - LIVE_SETTLE` (and never back)."""
+    if not rows:
+        return cursor
+    last = TimelineCursor.of(rows[-1])
+    if len(rows) == limit:
+        return last
+    settle = TimelineCursor.start(now)
+    nxt = min((last, settle), key=lambda c: (c.updated_at, c.entry_id))
+    if (nxt.updated_at, nxt.entry_id) < (cursor.updated_at, cursor.entry_id):
+        nxt = cursor
+    return nxt
+
+
 def timeline_changes_since(
     incident: Incident, cursor: TimelineCursor, *, now: datetime | None = None, limit: int = LIVE_BATCH
 ) -> tuple[list[TimelineRow], TimelineCursor]:
@@ -231,22 +253,21 @@ def timeline_changes_since(
     to show or drop them). The next cursor never moves past `now - LIVE_SETTLE`, so changes stamped just
     before a slower concurrent commit are sent again rather than missed; callers replace entries by id.
     """
-    qs = (
-        TimelineEntry.objects.filter(incident=incident)
-        .filter(Q(updated_at__gt=cursor.updated_at) | Q(updated_at=cursor.updated_at, id__gt=cursor.entry_id))
-        .order_by("updated_at", "id")
-    )
-    rows = _rows(qs[:limit])
-    if not rows:
-        return rows, cursor
-    last = TimelineCursor.of(rows[-1])
-    if len(rows) == limit:
-        return rows, last
-    settle = TimelineCursor.start(now)
-    nxt = min((last, settle), key=lambda c: (c.updated_at, c.entry_id))
-    if (nxt.updated_at, nxt.entry_id) < (cursor.updated_at, cursor.entry_id):
-        nxt = cursor
-    return rows, nxt
+    rows = _rows(_feed_after(TimelineEntry.objects.filter(incident=incident), cursor)[:limit])
+    return rows, _feed_next(rows, cursor, now, limit)
+
+
+def timeline_feed(
+    entries: QuerySet[TimelineEntry],
+    cursor: TimelineCursor,
+    *,
+    now: datetime | None = None,
+    limit: int = LIVE_BATCH,
+) -> tuple[list[TimelineEntry], TimelineCursor]:
+    """The API's `?since=` feed: `timeline_changes_since` over any scoped queryset of entries (model
+    instances, for the serializer), with the same (updated_at, id) order, settle margin and next cursor."""
+    rows = list(_feed_after(entries, cursor)[:limit])
+    return rows, _feed_next(rows, cursor, now, limit)
 
 
 def timeline_flag_duplicates(incident: Incident, rows: list[Any]) -> int:
