@@ -333,3 +333,9 @@ def export_items_for(user: Any, **filters: Any) -> QuerySet[ActionItem]:
 def export_findings_for(user: Any, **filters: Any) -> QuerySet[PolicyFinding]:
     """The rows of the policy-finding CSV export: exactly what `finding_list_for` shows `user`."""
     return finding_list_for(user, **filters)
+
+
+def work_values_at(row: ActionItem | PolicyFinding, version: int, fields: tuple[str, ...]) -> dict[str, Any]:
+    """`fields` of an action item or finding as they were at `version` (its history); empty when not kept."""
+    record = row.history.filter(version=version).order_by("-history_id").first()
+    return {name: getattr(record, name) for name in fields} if record is not None else {}

@@ -16,12 +16,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Team, User
-from incidents.api.base import ERRORS, EtagRetrieveMixin, UtcDateTimeFilter, check_if_match, etag_for
-from incidents.api.errors import PreconditionFailed
+from incidents.api.base import ERRORS, EtagRetrieveMixin, UtcDateTimeFilter, VersionedWriteMixin, etag_for
 from incidents.api.pagination import PagePagination, StableOrderingFilter
 from incidents.incident import selectors, services
 from incidents.incident import serializers as incident_serializers
-from incidents.incident.services import IncidentConflict
 from incidents.models import (
     ChangeEvent,
     Incident,
@@ -93,6 +91,7 @@ def _idempotency_key(request: Request) -> str:
     ),
 )  # fmt: skip
 class IncidentViewSet(
+    VersionedWriteMixin,
     EtagRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -142,27 +141,16 @@ class IncidentViewSet(
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incident = self._commandable()
-        current = incident_serializers.IncidentSerializer(
-            incident, context=self.get_serializer_context()
-        ).data
-        guarded = check_if_match(request, current)
         form = incident_serializers.IncidentUpdateSerializer(data=request.data, partial=True)
         form.is_valid(raise_exception=True)
         changes = dict(form.validated_data)
-        expected = changes.pop("version", None)
-        if guarded and expected is None:
-            expected = incident.version
-        try:
-            updated = services.incident_update(
-                incident=incident, actor=request.user, expected_version=expected, **changes
-            )
-        except IncidentConflict as exc:
-            if not guarded or "version" in request.data:
-                raise
-            data = incident_serializers.IncidentSerializer(
-                exc.current, context=self.get_serializer_context()
-            ).data
-            raise PreconditionFailed(data, etag_for(data)) from exc
+        updated = self.guarded_write(
+            incident,
+            changes.pop("version", None),
+            lambda v: services.incident_update(
+                incident=incident, actor=request.user, expected_version=v, **changes
+            ),
+        )
         return self._render(updated)
 
     @extend_schema(summary="Change status", request=incident_serializers.StatusChangeSerializer,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -72,3 +73,9 @@ def incident_get_for(user: Any, number: int) -> Incident:
             )
         raise Http404("No such incident.")
     return incident
+
+
+def incident_values_at(incident: Incident, version: int, fields: Iterable[str]) -> dict[str, Any]:
+    """`fields` of `incident` as they were at `version` (from its history); empty when not kept."""
+    record = incident.history.filter(version=version).order_by("-history_id").first()
+    return {name: getattr(record, name) for name in fields} if record is not None else {}

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import Team
+from incidents import merge as merging
 from incidents.incident import directory, selectors
 from incidents.incident import services as incident_services
 from incidents.incident.forms import (
@@ -29,7 +30,8 @@ from incidents.incident.forms import (
     TagForm,
 )
 from incidents.incident.services import TRANSITIONS, IncidentConflict
-from incidents.models import ACTIVE_STATUSES, IncidentStatus, Service, Severity, Tag
+from incidents.merge import Merge
+from incidents.models import ACTIVE_STATUSES, Incident, IncidentStatus, Service, Severity, Tag
 from incidents.permissions import (
     can_command,
     can_declare,
@@ -130,6 +132,19 @@ def incident_detail(request: HttpRequest, number: int) -> HttpResponse:
     return render(request, "incidents/incident/detail.html", context)
 
 
+def _merge_page(
+    request: HttpRequest, number: int, current: Incident, merge: Merge, message: str
+) -> HttpResponse:
+    """The edit form again after a conflict, based on the current version (see incidents.merge)."""
+    fresh = selectors.incident_get_for(request.user, number)
+    form = IncidentEditForm(instance=fresh, initial={**merge.values, "version": current.version})
+    context = {
+        "form": form, "incident": current, "current": current, "differs": list(merge.conflicts),
+        "theirs": merge.theirs, "must_choose": ",".join(merge.conflicts), "conflict": message,
+    }  # fmt: skip
+    return render(request, "incidents/incident/edit.html", context, status=409)
+
+
 @login_required
 def incident_edit(request: HttpRequest, number: int) -> HttpResponse:
     """Edit form. A save based on an old version is refused with 409: the form comes back with the
@@ -141,39 +156,36 @@ def incident_edit(request: HttpRequest, number: int) -> HttpResponse:
         raise Http404
     form = IncidentEditForm(request.POST or None, instance=incident, initial={"version": incident.version})
     if request.method == "POST" and form.is_valid():
-        changes = {k: form.cleaned_data[k] for k in form.Meta.fields}
+        fields = form.Meta.fields
+        changes = {k: form.cleaned_data[k] for k in fields}
+        based_on = form.cleaned_data["version"]
+        shown = selectors.incident_values_at(incident, based_on, fields)
+        missing = merging.apply_choices(request.POST, changes, shown, fields)
+        if missing:
+            merge = Merge(values=changes, conflicts={k: (changes[k], shown.get(k)) for k in missing})
+            message = "Not saved: choose which value to keep for each field changed by both of you."
+            return _merge_page(request, number, incident, merge, message)
         try:
             incident_services.incident_update(
-                incident=incident,
-                actor=request.user,
-                expected_version=form.cleaned_data["version"],
-                **changes,
+                incident=incident, actor=request.user, expected_version=based_on, **changes
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
         except IncidentConflict as exc:
             current = exc.current
-            data = request.POST.copy()
-            data["version"] = str(current.version)
-            # A separate copy: the bound form writes the user's values onto its instance when validated.
-            form = IncidentEditForm(data, instance=selectors.incident_get_for(request.user, number))
-            form.is_valid()
-            form.add_error(
-                None,
-                f"{exc} Your changes are still in the form below; the current values are shown beside them. "
-                "Review and save again.",
+            merge = merging.three_way(
+                base=shown, mine=changes, current={k: getattr(current, k) for k in fields}
             )
-            changed = [
-                name
-                for name in form.Meta.fields
-                if name in form.cleaned_data and form.cleaned_data[name] != getattr(current, name)
-            ]
-            return render(
-                request,
-                "incidents/incident/edit.html",
-                {"form": form, "incident": current, "current": current, "differs": changed},
-                status=409,
+            both = (
+                f" {len(merge.conflicts)} field(s) were changed by both of you: choose which to keep."
+                if merge.conflicts
+                else ""
             )
+            message = (
+                f"{exc} Nothing was saved yet. Their changes are merged into the form and yours are kept;"
+                f"{both} Save again to keep both."
+            )
+            return _merge_page(request, number, current, merge, message)
         else:
             messages.success(request, "Incident saved.")
             return redirect("incidents:detail", number=incident.number)

@@ -15,8 +15,14 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from incidents import permissions as perms
-from incidents.api.base import ByIncidentFilter, EtagRetrieveMixin, _schema, check_if_match, etag_for
-from incidents.api.errors import PreconditionFailed, VersionConflict
+from incidents.api.base import (
+    ByIncidentFilter,
+    EtagRetrieveMixin,
+    VersionedWriteMixin,
+    _schema,
+    check_if_match,
+    etag_for,
+)
 from incidents.api.pagination import StableOrderingFilter
 from incidents.models import (
     ContributingFactor,
@@ -141,6 +147,7 @@ class PostmortemFilter(ByIncidentFilter):
     partial_update=_schema("Save sections (version or If-Match required)", s.PostmortemSaveSerializer, s.PostmortemSerializer),
 )  # fmt: skip
 class PostmortemViewSet(
+    VersionedWriteMixin,
     EtagRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -173,23 +180,19 @@ class PostmortemViewSet(
         pm = self.get_object()
         if not perms.can_edit_postmortem(request.user, pm):
             raise PermissionDenied("You may not edit this postmortem.")
-        current = self.get_serializer(pm).data
-        guarded = check_if_match(request, current)
         form = s.PostmortemSaveSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
         version = data.pop("version", None)
-        if version is None and not guarded:
+        if version is None and not request.headers.get("If-Match"):
             raise DjangoValidationError({"version": "Send the version you edited (or an If-Match header)."})
-        try:
-            saved = services_postmortems.postmortem_save(
-                postmortem=pm, actor=request.user, expected_version=version or pm.version, **data
-            )
-        except services_postmortems.PostmortemConflict as exc:
-            fresh = self.get_serializer(self.get_queryset().get(pk=pm.pk)).data
-            if version is None:
-                raise PreconditionFailed(fresh, etag_for(fresh)) from exc
-            raise VersionConflict(fresh, str(exc)) from exc
+        saved = self.guarded_write(
+            pm,
+            version,
+            lambda v: services_postmortems.postmortem_save(
+                postmortem=pm, actor=request.user, expected_version=v, **data
+            ),
+        )
         return self._render(saved)
 
     @_schema(

@@ -17,3 +17,11 @@ def postmortem_for(incident: Incident) -> Any:
 def postmortem_reviews_for(postmortem: Any) -> list[Any]:
     """Requested reviews with reviewers joined, oldest request first."""
     return list(postmortem.reviews.select_related("reviewer").order_by("requested_at", "id"))
+
+
+def postmortem_sections_at(postmortem: Any, version: int) -> dict[str, str]:
+    """The sections as they were at `version` (every saved version is kept); empty when unknown."""
+    from incidents.models import PostmortemVersion
+
+    kept = PostmortemVersion.objects.filter(postmortem=postmortem, number=version).first()
+    return dict(kept.sections) if kept else {}

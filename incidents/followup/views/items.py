@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.http import AuthenticatedRequest
 from accounts.models import SecurityEvent, Team, User
 from accounts.security import security_event_record
+from incidents import merge as merging
 from incidents import permissions as perms
 from incidents.csv import csv_response
 from incidents.followup import selectors as sel
@@ -37,6 +38,7 @@ from incidents.followup.services import recurrence as services_recurrence
 from incidents.history import history_for
 from incidents.incident import selectors
 from incidents.incident.views import post_action
+from incidents.merge import Merge
 from incidents.models import (
     OPEN_ITEM_STATUSES,
     ActionItem,
@@ -140,6 +142,19 @@ def action_item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     return render(request, "incidents/followup/action_item_detail.html", _item_context(request, item))
 
 
+def _item_merge_page(
+    request: HttpRequest, item: ActionItem, current: ActionItem, merge: Merge, message: str
+) -> HttpResponse:
+    """The edit form again after a conflict, based on the current version (see incidents.merge)."""
+    values = {k: getattr(v, "pk", v) for k, v in merge.values.items()}
+    form = ActionItemForm(initial={**values, "version": current.version})
+    context = {
+        "form": form, "item": item, "current": current, "differs": list(merge.conflicts),
+        "theirs": merge.theirs, "must_choose": ",".join(merge.conflicts), "conflict": message,
+    }  # fmt: skip
+    return render(request, "incidents/followup/action_item_form.html", context, status=409)
+
+
 @login_required
 def action_item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
     item = sel.action_item_get_for(request.user, item_id)
@@ -152,24 +167,36 @@ def action_item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
         changes = {k: form.cleaned_data[k] for k in ActionItemForm.FIELDS}
         if not changes["due_date"]:
             changes["due_date"] = item.due_date
+        based_on = form.cleaned_data["version"]
+        shown = sel.work_values_at(item, based_on, ActionItemForm.FIELDS)
+        missing = merging.apply_choices(request.POST, changes, shown, ActionItemForm.FIELDS)
+        if missing:
+            merge = Merge(values=changes, conflicts={k: (changes[k], shown.get(k)) for k in missing})
+            message = "Not saved: choose which value to keep for each field changed by both of you."
+            return _item_merge_page(request, item, item, merge, message)
         try:
             services_items.action_item_update(
-                item=item, actor=request.user, expected_version=form.cleaned_data["version"], **changes
+                item=item, actor=request.user, expected_version=based_on, **changes
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
         except PermissionDenied as exc:
             raise Http404 from exc
         except services_common.FollowupConflict as exc:
-            form.add_error(
-                None,
-                f"{exc} Your changes are still in the form; the saved values are shown beside each field.",
+            current = exc.current
+            merge = merging.three_way(
+                base=shown, mine=changes, current={k: getattr(current, k) for k in ActionItemForm.FIELDS}
             )
-            data = request.POST.copy()  # what the form was bound to
-            data["version"] = str(exc.current.version)  # saving again means "over what is there now"
-            form.data = data
-            context = {"form": form, "item": item, "current": exc.current}
-            return render(request, "incidents/followup/action_item_form.html", context, status=409)
+            both = (
+                f" {len(merge.conflicts)} field(s) were changed by both of you: choose which to keep."
+                if merge.conflicts
+                else ""
+            )
+            message = (
+                f"{exc} Nothing was saved yet. Their changes are merged into the form and yours are kept;"
+                f"{both} Save again to keep both."
+            )
+            return _item_merge_page(request, item, current, merge, message)
         else:
             messages.success(request, "Action item saved.")
             return redirect("incidents:action_item_detail", item_id=item.pk)

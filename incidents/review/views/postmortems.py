@@ -15,9 +15,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from incidents import merge as merging
 from incidents import permissions as perms
 from incidents.incident import selectors as incident_selectors
 from incidents.markdown import render_markdown
+from incidents.merge import Merge
 from incidents.models import (
     POSTMORTEM_SECTIONS,
     Incident,
@@ -151,6 +153,25 @@ def _edit_form(
     )
 
 
+def _merge_page(
+    request: HttpRequest, incident: Incident, number: int, current: Postmortem, merge: Merge, message: str
+) -> HttpResponse:
+    """The editor again after a conflict: based on the current version, fields merged (see incidents.merge),
+    the ones both changed side by side with a required choice."""
+    fresh = _edit_form(
+        request, number, initial={**current.sections, **merge.values, "version": current.version}
+    )
+    rows = [
+        (fresh[k], current.sections.get(k, ""), k in merge.conflicts, k in merge.theirs)
+        for k, _ in POSTMORTEM_SECTIONS
+    ]
+    context = {
+        "incident": incident, "pm": current, "form": fresh, "rows": rows, "conflict": message,
+        "must_choose": ",".join(merge.conflicts),
+    }  # fmt: skip
+    return render(request, "incidents/review/postmortem_edit.html", context, status=409)
+
+
 @login_required
 def postmortem_edit(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
@@ -159,30 +180,34 @@ def postmortem_edit(request: HttpRequest, number: int) -> HttpResponse:
     if request.method == "POST":
         form = _edit_form(request, number, request.POST)
         if form.is_valid():
+            based_on = form.cleaned_data["version"]
+            sections = form.sections()
+            shown = review_selectors.postmortem_sections_at(pm, based_on)
+            missing = merging.apply_choices(request.POST, sections, shown, svc.SECTION_KEYS)
+            if missing:
+                conflicts = {k: (sections[k], shown.get(k, "")) for k in missing}
+                merge = Merge(values=sections, conflicts=conflicts)
+                return _merge_page(
+                    request, incident, number, pm, merge,
+                    "Not saved: choose which text to keep for each section marked as changed by both of you.",
+                )  # fmt: skip
             try:
                 svc.postmortem_save(
-                    postmortem=pm,
-                    actor=request.user,
-                    sections=form.sections(),
-                    expected_version=form.cleaned_data["version"],
+                    postmortem=pm, actor=request.user, sections=sections, expected_version=based_on
                 )
             except svc.PostmortemConflict as exc:
                 current = exc.current
-                fresh = _edit_form(request, number, initial={**exc.submitted, "version": current.version})
-                rows = [
-                    (
-                        fresh[k],
-                        current.sections.get(k, ""),
-                        exc.submitted.get(k, "") != current.sections.get(k, ""),
-                    )
-                    for k, _ in POSTMORTEM_SECTIONS
-                ]
-                return render(
-                    request,
-                    "incidents/review/postmortem_edit.html",
-                    {"incident": incident, "pm": current, "form": fresh, "rows": rows, "conflict": str(exc)},
-                    status=409,
+                merge = merging.three_way(base=shown, mine=sections, current=current.sections)
+                both = (
+                    f" {len(merge.conflicts)} section(s) were changed by both of you: choose which to keep."
+                    if merge.conflicts
+                    else ""
                 )
+                message = (
+                    f"{exc} Nothing was saved yet. Their changes are merged into the form and yours are kept;"
+                    f"{both} Save again to keep both."
+                )
+                return _merge_page(request, incident, number, current, merge, message)
             except ValidationError as exc:
                 _apply(form, exc)
             else:
@@ -190,7 +215,7 @@ def postmortem_edit(request: HttpRequest, number: int) -> HttpResponse:
                 return _back(number)
     else:
         form = _edit_form(request, number, initial={**pm.sections, "version": pm.version})
-    rows = [(form[k], None, False) for k, _ in POSTMORTEM_SECTIONS]
+    rows = [(form[k], None, False, False) for k, _ in POSTMORTEM_SECTIONS]
     return render(
         request,
         "incidents/review/postmortem_edit.html",

@@ -271,7 +271,9 @@ def _published(incident, commander, responder):
         expected_version=pm.version,
     )
     pm, _ = postmortems.postmortem_request_review(postmortem=pm, actor=commander, reviewers=[responder])
-    postmortems.postmortem_review_decide(postmortem=pm, actor=responder, decision="approved")
+    postmortems.postmortem_review_decide(
+        postmortem=pm, actor=responder, decision="approved", expected_version=pm.version
+    )
     pm.refresh_from_db()
     return postmortems.postmortem_publish(postmortem=pm, actor=commander)
 

@@ -1,0 +1,82 @@
+"""Three-way merge for edit forms saved over a version someone else changed meanwhile.
+
+A form carries the version it was based on (`version`); the server keeps every version (postmortem
+versions, simple-history for incidents and action items), so on a conflict it knows three states per field:
+the base (what the editor loaded), theirs (what is stored now) and mine (what the editor submitted).
+
+- a field the editor did not change (mine == base) takes the current value: saving never reverts it;
+- a field only the editor changed (theirs == base, or both made the same change) keeps the editor's value;
+- a field both changed differently is a conflict: the form shows both side by side and the editor must
+  choose (`keep_<field>` = `mine` or `theirs`, listed in the hidden `must_choose`) before it saves.
+The re-shown form is based on the current version, so a third edit in between is caught again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model
+
+MUST_CHOOSE = "must_choose"
+KEEP = "keep_"
+
+
+def _same(a: Any, b: Any) -> bool:
+    def norm(v: Any) -> Any:
+        if isinstance(v, Model):
+            return v.pk
+        if v is None:
+            return ""
+        return v.replace("\r\n", "\n") if isinstance(v, str) else v
+
+    return bool(norm(a) == norm(b))
+
+
+@dataclass
+class Merge:
+    """`values`: what the re-shown form starts from, per field; `conflicts`: fields both changed, each
+    `(mine, theirs)`; `theirs`: fields someone else changed that the form now takes from them."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    conflicts: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    theirs: list[str] = field(default_factory=list)
+
+
+def three_way(*, base: Mapping[str, Any], mine: Mapping[str, Any], current: Mapping[str, Any]) -> Merge:
+    """Merge `mine` (every field the form submitted) with `current`, both descended from `base`."""
+    merge = Merge()
+    for name, value in mine.items():
+        was, now = base.get(name), current.get(name)
+        if _same(value, was):
+            merge.values[name] = now
+            if not _same(now, was):
+                merge.theirs.append(name)
+        elif _same(now, was) or _same(now, value):
+            merge.values[name] = value
+        else:
+            merge.values[name] = value
+            merge.conflicts[name] = (value, now)
+    return merge
+
+
+def must_choose(data: Mapping[str, Any], allowed: Iterable[str]) -> list[str]:
+    """The fields a re-shown form said must be chosen (the hidden `must_choose`), limited to `allowed`."""
+    names = set(allowed)
+    return [n for n in str(data.get(MUST_CHOOSE, "")).split(",") if n in names]
+
+
+def apply_choices(
+    data: Mapping[str, Any], mine: dict[str, Any], shown: Mapping[str, Any], fields: Iterable[str]
+) -> list[str]:
+    """Apply `keep_<field>` choices of a re-shown form to `mine` in place: `theirs` takes the value that was
+    shown as current (`shown`, the version the form is based on). Returns the fields still unchosen."""
+    missing = []
+    for name in must_choose(data, fields):
+        choice = data.get(KEEP + name)
+        if choice == "theirs":
+            mine[name] = shown.get(name)
+        elif choice != "mine":
+            missing.append(name)
+    return missing
