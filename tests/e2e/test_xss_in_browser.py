@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import Dialog, expect
 
 from incidents.review.services import postmortems as review_svc
-from tests.e2e.xss_payloads import PAYLOADS
 from tests.factories import ActionItemFactory, PolicyFindingFactory, TimelineEntryFactory
+from tests.security.xss_corpus import PAYLOADS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
