@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from incidents.models import Incident, Postmortem
+from incidents.models import Incident, Postmortem, PostmortemVersion
 
 
 def postmortem_for(incident: Incident) -> Any:
@@ -21,7 +21,5 @@ def postmortem_reviews_for(postmortem: Any) -> list[Any]:
 
 def postmortem_sections_at(postmortem: Any, version: int) -> dict[str, str]:
     """The sections as they were at `version` (every saved version is kept); empty when unknown."""
-    from incidents.models import PostmortemVersion
-
     kept = PostmortemVersion.objects.filter(postmortem=postmortem, number=version).first()
     return dict(kept.sections) if kept else {}
