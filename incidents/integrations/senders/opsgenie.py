@@ -1,8 +1,10 @@
 """Opsgenie's outgoing webhook integration.
 
 Each request is one action on one alert: `action` (`Create`, `Close`, `Acknowledge`, `AddNote`, ...) and
-`alert` (`alertId`, `alias`, `message`, `priority` P1-P5, `createdAt`/`updatedAt` in epoch milliseconds,
-`tags`, `details`). The alias (else the alert id) is the group. Opsgenie does not sign its webhooks: add
+`alert` (`alertId`, `alias`, `message`, `priority` P1-P5, `tags`, `details`, `createdAt`, `updatedAt`).
+Opsgenie's published samples give `createdAt` in epoch milliseconds and `updatedAt` in epoch nanoseconds
+(1420452191104 and 1420452193166002000); both fields take seconds, milliseconds, microseconds or
+nanoseconds, told apart by magnitude (`epoch_to_datetime`). The alias (else the alert id) is the group. Opsgenie does not sign its webhooks: add
 the integration token as a custom header (`Authorization: Bearer hsi_…`).
 """
 
@@ -24,13 +26,33 @@ FIRING = {"Create"}
 RESOLVED = {"Close"}
 
 
-class EpochMillis(serializers.IntegerField):
+EPOCH_UNITS = ((10**11, 1), (10**14, 10**3), (10**17, 10**6), (10**20, 10**9))
+"""(upper bound, units per second): below 10^11 seconds (to year 5138), then milliseconds, microseconds
+and nanoseconds; a time since 1973 in any unit falls in exactly one band."""
+
+
+def epoch_to_datetime(value: int) -> datetime:
+    """The UTC-aware instant of `value`, an epoch time in s, ms, µs or ns (by magnitude, `EPOCH_UNITS`).
+
+    Raises ValueError for a negative or zero value or one beyond every band.
+    """
+    if value <= 0:
+        raise ValueError("not after 1970")
+    for bound, per_second in EPOCH_UNITS:
+        if value < bound:
+            return datetime.fromtimestamp(value / per_second, tz=UTC)
+    raise ValueError("too large")
+
+
+class EpochTime(serializers.IntegerField):
     def to_internal_value(self, data: Any) -> datetime:  # type: ignore[override]
         value = super().to_internal_value(data)
         try:
-            return datetime.fromtimestamp(value / 1000, tz=UTC)
+            return epoch_to_datetime(value)
         except (OverflowError, OSError, ValueError) as exc:
-            raise serializers.ValidationError("Expected a time in epoch milliseconds.") from exc
+            raise serializers.ValidationError(
+                "Expected an epoch time after 1970 (seconds, milliseconds or nanoseconds)."
+            ) from exc
 
 
 class AlertSerializer(serializers.Serializer):
@@ -47,8 +69,8 @@ class AlertSerializer(serializers.Serializer):
     details = serializers.DictField(
         child=serializers.CharField(allow_blank=True), required=False, default=dict
     )
-    createdAt = EpochMillis(required=False, allow_null=True, default=None)  # noqa: N815
-    updatedAt = EpochMillis(required=False, allow_null=True, default=None)  # noqa: N815
+    createdAt = EpochTime(required=False, allow_null=True, default=None)  # noqa: N815
+    updatedAt = EpochTime(required=False, allow_null=True, default=None)  # noqa: N815
 
 
 class PayloadSerializer(serializers.Serializer):

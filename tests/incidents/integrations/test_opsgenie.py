@@ -68,3 +68,40 @@ def test_a_malformed_opsgenie_action_gets_field_messages(integration_for):
     assert response.status_code == 400
     assert "createdAt" in response.json()["alert"]
     assert "alert" in post(client, {"action": "Create"}).json()
+
+
+def test_opsgenie_published_units_are_read_createdat_ms_and_updatedat_ns(integration_for):
+    """Opsgenie's own sample sends createdAt in milliseconds and updatedAt in nanoseconds."""
+    _, client = integration_for("opsgenie")
+    payload = action("Create")
+    payload["alert"]["updatedAt"] = CREATED * 1_000_000 + 2246
+    response = post(client, payload)
+    assert response.status_code == 201, response.json()
+    incident = Incident.objects.get()
+    assert abs(incident.started_at.timestamp() * 1000 - CREATED) < 1000
+    close = action("Close")
+    close["alert"]["updatedAt"] = (CREATED + 120_000) * 1_000_000
+    assert post(client, close).status_code == 200
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.MONITORING
+
+
+def test_opsgenie_time_in_seconds_is_not_read_as_1970(integration_for):
+    _, client = integration_for("opsgenie")
+    payload = action("Create")
+    payload["alert"]["createdAt"] = CREATED // 1000
+    payload["alert"]["updatedAt"] = CREATED // 1000
+    assert post(client, payload).status_code == 201
+    assert abs(Incident.objects.get().started_at.timestamp() - CREATED / 1000) < 2
+
+
+@pytest.mark.parametrize("value", [-5, 0, 10**21, "soon"])
+def test_opsgenie_bad_time_is_refused_under_the_senders_field(integration_for, value):
+    _, client = integration_for("opsgenie")
+    payload = action("Create")
+    payload["alert"]["createdAt"] = value
+    response = post(client, payload)
+    assert response.status_code == 400
+    assert set(response.json()) == {"alert"}
+    assert set(response.json()["alert"]) == {"createdAt"}
+    assert not Incident.objects.exists()
