@@ -1,6 +1,8 @@
 """API authentication, token scopes and per-token throttling.
 
-Clients send `Authorization: Bearer hst_…` (the word `Token` is accepted too). A read-only token may
+Clients send `Authorization: Bearer hst_…` (the word `Token` is accepted too), or use the browser's session
+(`SessionAuthentication` here, the only session authenticator the API uses: a session whose account must
+still set up two-factor sign-in gets 403, as its pages send it to the set-up page). A read-only token may
 only use safe methods (GET, HEAD, OPTIONS); anything else gets 403. Requests are throttled per token
 (per user for a browser session, per address when anonymous) at `HINDSIGHT_API_THROTTLE_RATE`.
 """
@@ -16,6 +18,20 @@ from rest_framework.request import Request
 
 from accounts.models import ApiToken
 from accounts.tokens import api_token_authenticate
+from accounts.totp import totp_needed
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's session authentication (CSRF checked on unsafe methods), refusing a session whose account is
+    required to use two-factor sign-in and has not set it up (PermissionDenied, 403)."""
+
+    def authenticate(self, request: Request) -> tuple[Any, None] | None:
+        result = super().authenticate(request)
+        if result is not None and totp_needed(result[0]):
+            raise exceptions.PermissionDenied(
+                "Your account must use two-factor sign-in: set it up at /accounts/two-factor/ first."
+            )
+        return result
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):

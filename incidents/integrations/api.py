@@ -8,13 +8,12 @@ from typing import Any, ClassVar, cast
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.api.auth import ApiTokenAuthentication
+from incidents.api.auth import ApiTokenAuthentication, SessionAuthentication
 from incidents.integrations.auth import (
     IntegrationRateThrottle,
     IntegrationTokenAuthentication,
