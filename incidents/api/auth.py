@@ -98,3 +98,11 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "An API token from your profile page: `Authorization: Bearer hst_…`.",
         }
+
+
+class SessionScheme(OpenApiAuthenticationExtension):
+    target_class = "incidents.api.auth.SessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
