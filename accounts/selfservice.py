@@ -9,11 +9,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_lockout_response
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
@@ -101,8 +104,30 @@ def two_factor_start(request: HttpRequest, user: User, backend: str, next_url: s
     return redirect("accounts:login_code")
 
 
+def _code_lock_key(user_pk: int) -> str:
+    return f"totp:wrong-codes:user:{user_pk}"
+
+
+def two_factor_locked(user_pk: int) -> bool:
+    """True while the account has had `AXES_FAILURE_LIMIT` wrong codes (from any address) within the
+    cool-off; a right code clears the count."""
+    return int(cache.get(_code_lock_key(user_pk)) or 0) >= settings.AXES_FAILURE_LIMIT
+
+
+def two_factor_locked_out(request: HttpRequest, email: str) -> HttpResponse:
+    """The lock-out page password failures get (django-axes'); the pending sign-in is dropped."""
+    request.session.pop(PENDING, None)
+    return get_lockout_response(request, None, {"username": email})
+
+
 def login_code(request: HttpRequest) -> HttpResponse:
-    """The second sign-in step: the code from the authenticator app. Five wrong codes restart sign-in."""
+    """The second sign-in step: the code from the authenticator app. Five wrong codes restart sign-in.
+
+    Wrong codes count against the account across sign-ins, like wrong passwords: each is a failed sign-in
+    for django-axes (the same `AXES_FAILURE_LIMIT` per address and account, wrong passwords and codes
+    together), and the account also counts them from every address (`AXES_FAILURE_LIMIT` within
+    `AXES_COOLOFF_HOURS`). Over either limit the code step shows the lock-out page, even for a right code.
+    """
     pending = request.session.get(PENDING)
     if not pending or time.time() - pending["at"] > PENDING_SECONDS:
         request.session.pop(PENDING, None)
@@ -112,13 +137,23 @@ def login_code(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         user = User.objects.filter(pk=pending["user"], is_active=True).first()
+        email = getattr(user, "email", "")
+        credentials = {settings.AXES_USERNAME_FORM_FIELD: email}
+        if two_factor_locked(pending["user"]) or AxesProxyHandler.is_locked(request, credentials):
+            return two_factor_locked_out(request, email)
         if user is not None and totp_verify(user=user, code=form.cleaned_data["code"]):
             request.session.pop(PENDING, None)
+            cache.delete(_code_lock_key(user.pk))
             login(request, user, backend=pending["backend"])
             return redirect(pending["next"] or settings.LOGIN_REDIRECT_URL)
         pending["tries"] += 1
-        security_event_record(kind=SecurityEvent.Kind.SIGN_IN_FAILED, actor_email=getattr(user, "email", ""),
-                              target=getattr(user, "email", ""), detail="wrong two-factor code")  # fmt: skip
+        security_event_record(kind=SecurityEvent.Kind.SIGN_IN_FAILED, actor_email=email,
+                              target=email, detail="wrong two-factor code")  # fmt: skip
+        window = int(settings.AXES_COOLOFF_TIME * 3600)
+        _over_limit(_code_lock_key(pending["user"]), settings.AXES_FAILURE_LIMIT, window)
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        if getattr(request, "axes_locked_out", False) or two_factor_locked(pending["user"]):
+            return two_factor_locked_out(request, email)
         if pending["tries"] >= MAX_CODE_TRIES:
             request.session.pop(PENDING, None)
             messages.error(request, "Too many wrong codes: sign in again.")

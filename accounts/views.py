@@ -24,7 +24,7 @@ from accounts.security import (
     user_sessions_live,
     user_sign_out_everywhere,
 )
-from accounts.selfservice import two_factor_start
+from accounts.selfservice import two_factor_locked, two_factor_locked_out, two_factor_start
 from accounts.sso import sso_enabled
 from accounts.tokens import api_token_create, api_token_revoke, tokens_for
 from incidents.permissions import is_admin
@@ -54,6 +54,8 @@ class SignInView(auth_views.LoginView):
         """A user with two-factor sign-in on gives the code next; everyone else is signed in now."""
         user = form.get_user()
         if user.totp_enabled:
+            if two_factor_locked(user.pk):
+                return two_factor_locked_out(self.request, user.email)
             return two_factor_start(self.request, user, user.backend, self.get_success_url())
         return super().form_valid(form)
 

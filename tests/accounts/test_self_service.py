@@ -169,7 +169,7 @@ def test_with_two_factor_on_sign_in_needs_the_code(responder):
     later.stop()
 
 
-def test_five_wrong_codes_restart_sign_in(responder):
+def test_five_wrong_codes_end_the_sign_in_and_lock_it_out(responder):
     client = Client()
     _sign_in(client, "responder@example.com", "pw-for-tests-123")
     _enable_totp(client)
@@ -177,10 +177,49 @@ def test_five_wrong_codes_restart_sign_in(responder):
     _sign_in(other, "responder@example.com", "pw-for-tests-123")
     for _ in range(4):
         assert other.post(reverse("accounts:login_code"), {"code": "123456"}).status_code == 400
-    assert other.post(reverse("accounts:login_code"), {"code": "123456"})["Location"] == reverse(
-        "accounts:login"
-    )
+    assert other.post(reverse("accounts:login_code"), {"code": "123456"}).status_code == 429
     assert other.get(reverse("accounts:login_code"))["Location"] == reverse("accounts:login")
+
+
+def test_wrong_codes_count_across_sign_ins_and_lock_out_like_wrong_passwords(responder):
+    """Signing in again with the password does not give five more guesses."""
+    client = Client()
+    _sign_in(client, "responder@example.com", "pw-for-tests-123")
+    secret = _enable_totp(client)
+    for per_sign_in in (2, 2):
+        other = Client()
+        assert _sign_in(other, "responder@example.com", "pw-for-tests-123")["Location"] == reverse(
+            "accounts:login_code"
+        )
+        for _ in range(per_sign_in):
+            assert other.post(reverse("accounts:login_code"), {"code": "123456"}).status_code == 400
+    other = Client()
+    _sign_in(other, "responder@example.com", "pw-for-tests-123")
+    locked = other.post(reverse("accounts:login_code"), {"code": "123456"})
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins" in locked.content.decode()
+    # Locked like five wrong passwords: the password step and even the right code are refused.
+    again = Client()
+    assert _sign_in(again, "responder@example.com", "pw-for-tests-123").status_code == 429
+    right = other.post(reverse("accounts:login_code"), {"code": pyotp.TOTP(secret).now()})
+    assert right["Location"] == reverse("accounts:login")  # the locked sign-in was dropped
+    assert other.get(reverse("accounts:profile")).status_code == 302
+
+
+def test_wrong_codes_from_many_addresses_still_lock_the_account(responder):
+    client = Client()
+    _sign_in(client, "responder@example.com", "pw-for-tests-123")
+    secret = _enable_totp(client)
+    for n in range(5):
+        other = Client(REMOTE_ADDR=f"203.0.113.{n + 1}")
+        _sign_in(other, "responder@example.com", "pw-for-tests-123")
+        other.post(reverse("accounts:login_code"), {"code": "123456"})
+    fresh = Client(REMOTE_ADDR="203.0.113.99")
+    assert _sign_in(fresh, "responder@example.com", "pw-for-tests-123").status_code == 429
+    assert fresh.post(reverse("accounts:login_code"), {"code": pyotp.TOTP(secret).now()})["Location"] == (
+        reverse("accounts:login")
+    )
+    assert fresh.get(reverse("accounts:profile")).status_code == 302
 
 
 def test_an_admin_can_require_two_factor_and_pages_wait_for_the_set_up(responder):
