@@ -36,6 +36,7 @@ from incidents.permissions import is_lead
 from incidents.timeline.services import timeline_entry_add
 
 SEEN_EVENTS_KEPT = 200
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def can_manage_integrations(user: Any) -> bool:
@@ -270,6 +271,54 @@ def _declare(
     return group
 
 
+def _is_news(status: str, starts_at: datetime, alert: ParsedAlert) -> bool:
+    """Whether `alert` changes an alert recorded as (`status`, `starts_at`).
+
+    A repeat changes nothing, nor does a late report of an older occurrence: one that started before the
+    recorded start, or the firing of an occurrence already recorded as resolved (same start). Only a firing
+    with a later start is a re-firing (Alertmanager gives an alert that fires again a new `startsAt`).
+    """
+    if alert.starts_at != starts_at:
+        return alert.starts_at > starts_at
+    return status != alert.status and alert.status == AlertState.RESOLVED
+
+
+def _resolved_before(
+    integration: AlertIntegration, key: str, alerts: list[ParsedAlert]
+) -> dict[str, datetime]:
+    """The latest start of each alert (by fingerprint) already recorded as resolved in a closed group of `key`."""
+    rows = Alert.objects.filter(
+        group__integration=integration,
+        group__group_key=key,
+        group__is_open=False,
+        status=AlertState.RESOLVED,
+        fingerprint__in=[a.fingerprint for a in alerts],
+    ).values_list("fingerprint", "starts_at")
+    latest: dict[str, datetime] = {}
+    for fingerprint, starts_at in rows:
+        latest[fingerprint] = max(starts_at, latest.get(fingerprint, starts_at))
+    return latest
+
+
+def _remember_resolved(integration: AlertIntegration, key: str, alerts: list[ParsedAlert]) -> None:
+    """Keep resolved alerts that arrive with no open group (in a closed group without incident), so their
+    delayed firing does not declare an incident for an alert that is over."""
+    resolved = [a for a in alerts if a.status == AlertState.RESOLVED]
+    if not resolved:
+        return
+    group = AlertGroup.objects.filter(
+        integration=integration, group_key=key, is_open=False, incident__isnull=True
+    ).first() or AlertGroup.objects.create(integration=integration, group_key=key, is_open=False)
+    known = {a.fingerprint: a for a in group.alerts.all()}
+    for alert in resolved:
+        row = known.get(alert.fingerprint)
+        if row is not None and not _is_news(row.status, row.starts_at, alert):
+            continue
+        values = {"status": alert.status, "title": alert.title[:500], "starts_at": alert.starts_at,
+                  "ends_at": alert.ends_at, "url": alert.url[:2000]}  # fmt: skip
+        Alert.objects.update_or_create(group=group, fingerprint=alert.fingerprint, defaults=values)
+
+
 def _record_alerts(group: AlertGroup, integration: AlertIntegration, alerts: list[ParsedAlert],
                    now: datetime, first: bool) -> int:  # fmt: skip
     incident = group.incident
@@ -278,8 +327,7 @@ def _record_alerts(group: AlertGroup, integration: AlertIntegration, alerts: lis
     written = 0
     for alert in alerts:
         row = known.get(alert.fingerprint)
-        same = row is not None and row.status == alert.status and row.starts_at == alert.starts_at
-        if same:
+        if row is not None and not _is_news(row.status, row.starts_at, alert):
             continue
         values = {
             "status": alert.status,
@@ -373,7 +421,9 @@ def alert_notification_receive(*, integration: AlertIntegration, notification: N
     to the group's open incident. Each alert whose state or start changed writes one `alert` timeline entry
     (labels, annotations, times, source link); a repeat writes nothing. When every alert of the group is
     resolved the incident moves to monitoring (mitigated), or is resolved if the integration says so.
-    A resolved-only notification for a group without an open incident changes nothing.
+    A late report of an older occurrence changes nothing (`_is_news`): only a firing with a later start
+    moves a mitigated incident back to investigating. A resolved-only notification for a group without an
+    open incident declares nothing, but is kept: the delayed firing of the same occurrence is then ignored.
     Raises PermissionDenied for an inactive integration.
     """
     if not integration.is_active:
@@ -381,15 +431,22 @@ def alert_notification_receive(*, integration: AlertIntegration, notification: N
     now = timezone.now()
     if not notification.group_key or not (notification.alerts or notification.events):
         return IntakeResult(incident=None)
-    firing = [a for a in notification.alerts if a.status == AlertState.FIRING]
+    alerts = notification.alerts
+    firing = [a for a in alerts if a.status == AlertState.FIRING]
     group = _open_group(integration, notification.group_key)
     created = False
     if group is None:
+        over = _resolved_before(integration, notification.group_key, firing)
+        alerts = [
+            a for a in alerts if a.status != AlertState.FIRING or a.starts_at > over.get(a.fingerprint, EPOCH)
+        ]
+        firing = [a for a in alerts if a.status == AlertState.FIRING]
         if not firing:
+            _remember_resolved(integration, notification.group_key, alerts)
             return IntakeResult(incident=None)
         group = _declare(integration, notification, firing, now)
         created = group.incident is not None and not group.alerts.exists()
-    entries = _record_alerts(group, integration, notification.alerts, now, first=created)
+    entries = _record_alerts(group, integration, alerts, now, first=created)
     entries += _record_events(group, integration, notification, now)
     changes = _settle(group, integration, now)
     assert group.incident is not None

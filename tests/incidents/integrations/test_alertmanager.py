@@ -174,6 +174,53 @@ def test_firing_again_after_mitigation_reopens_the_investigation(integration_for
     assert Incident.objects.count() == 1
 
 
+def test_a_late_repeat_of_the_resolved_firing_does_not_reopen_the_investigation(integration_for):
+    """Only a firing with a new startsAt is a re-firing; the same occurrence again is an old report."""
+    _, client = integration_for()
+    start = timezone.now() - timedelta(minutes=10)
+    firing = payload("g1", alert("Disk", start=start))
+    assert post(client, firing).status_code == 201
+    resolved = payload(
+        "g1", alert("Disk", "resolved", start=start, end=timezone.now() - timedelta(minutes=3))
+    )
+    assert post(client, resolved).json()["status"] == IncidentStatus.MONITORING
+    for _ in range(3):
+        late = post(client, firing).json()
+        assert (late["status"], late["entries"], late["changes"]) == (IncidentStatus.MONITORING, 0, [])
+        post(client, resolved)
+    older = post(client, payload("g1", alert("Disk", start=start - timedelta(minutes=5)))).json()
+    assert (older["status"], older["entries"]) == (IncidentStatus.MONITORING, 0)
+    incident = Incident.objects.get()
+    bodies = list(incident.timeline_entries.filter(kind=EntryKind.ALERT).values_list("body", flat=True))
+    assert [b.split(":")[0] for b in bodies] == ["**Firing**", "**Resolved**"]
+
+
+def test_a_firing_delayed_behind_its_resolved_declares_nothing(integration_for):
+    _, client = integration_for()
+    start = timezone.now() - timedelta(minutes=10)
+    resolved = payload(
+        "g2", alert("Disk", "resolved", start=start, end=timezone.now() - timedelta(minutes=1))
+    )
+    assert post(client, resolved).json()["incident"] is None
+    late = post(client, payload("g2", alert("Disk", start=start)))
+    assert late.status_code == 200
+    assert late.json()["incident"] is None
+    assert not Incident.objects.exists()
+    # The alert firing again later (a new startsAt) is a new incident.
+    again = post(client, payload("g2", alert("Disk", start=timezone.now() - timedelta(seconds=30))))
+    assert again.status_code == 201
+
+
+def test_a_late_firing_after_the_incident_was_resolved_starts_nothing(integration_for):
+    _, client = integration_for(resolve_when_all_resolved=True)
+    start = timezone.now() - timedelta(minutes=10)
+    post(client, payload("g3", alert("Disk", start=start)))
+    post(client, payload("g3", alert("Disk", "resolved", start=start, end=timezone.now())))
+    assert Incident.objects.get().status == IncidentStatus.RESOLVED
+    assert post(client, payload("g3", alert("Disk", start=start))).json()["incident"] is None
+    assert Incident.objects.count() == 1
+
+
 def test_resolved_for_a_group_with_no_open_incident_changes_nothing(integration_for):
     _, client = integration_for()
     response = post(client, payload("g9", alert("Disk", "resolved", end=timezone.now())))
