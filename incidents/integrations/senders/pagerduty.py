@@ -1,8 +1,11 @@
 """PagerDuty v3 webhooks (a webhook subscription on a service or team).
 
 Each request carries one event: `event.event_type` (`incident.triggered`, `.acknowledged`, `.resolved`,
-`.reopened`, `.annotated`, ...), `event.occurred_at` and `event.data` (the PagerDuty incident). A PagerDuty
-incident is one alert group; it is the group's only alert. Signed: `X-PagerDuty-Signature` holds one or
+`.reopened`, `.annotated`, ...), `event.occurred_at` and `event.data`. For most incident events `data` is the
+PagerDuty incident (`type` "incident"); for the others it is another object that names its incident in
+`data.incident` (a reference: `id`, `summary`, `html_url`), such as `incident.annotated`'s note (`type`
+"incident_note", the text in `content`) or a responder request. A PagerDuty incident is one alert group;
+it is the group's only alert. Signed: `X-PagerDuty-Signature` holds one or
 more `v1=<hex HMAC-SHA256 of the raw body>` separated by commas (several during a secret rotation).
 """
 
@@ -31,6 +34,7 @@ DEFAULT_SEVERITY_MAP = {"P1": "SEV1", "P2": "SEV2", "P3": "SEV3", "P4": "SEV4", 
                         "high": "SEV2", "low": "SEV4"}  # fmt: skip
 FIRING = {"incident.triggered", "incident.reopened"}
 RESOLVED = {"incident.resolved"}
+NOTE_KEPT = 10_000
 
 
 class ReferenceSerializer(serializers.Serializer):
@@ -41,6 +45,7 @@ class ReferenceSerializer(serializers.Serializer):
 class IncidentSerializer(serializers.Serializer):
     id = serializers.CharField(max_length=100)
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+    summary = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="")
     status = serializers.CharField(required=False, allow_blank=True, default="")
     html_url = WebUrlField(allow_null=True)
     created_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
@@ -89,12 +94,24 @@ def parse(data: Any, integration: AlertIntegration) -> Notification:
         raise serializers.ValidationError(
             {"event": {"data": ["Expected the PagerDuty incident (an object)."]}}
         )
-    incident = IncidentSerializer(data=raw)
+    about = raw
+    if raw.get("type", "incident") != "incident":
+        about = raw.get("incident")
+        if not isinstance(about, dict):
+            raise serializers.ValidationError(
+                {
+                    "event": {
+                        "data": {"incident": ["Expected the PagerDuty incident this is about (an object)."]}
+                    }
+                }
+            )
+    incident = IncidentSerializer(data=about)
     if not incident.is_valid():
-        raise serializers.ValidationError({"event": {"data": incident.errors}})
+        errors = incident.errors if about is raw else {"incident": incident.errors}
+        raise serializers.ValidationError({"event": {"data": errors}})
     pd = incident.validated_data
     priority = (pd.get("priority") or {}).get("summary") or ""
-    title = pd["title"] or f"PagerDuty incident {pd['id']}"
+    title = pd["title"] or pd["summary"] or f"PagerDuty incident {pd['id']}"
     if pd.get("service") and pd["service"].get("summary"):
         title = f"{title} ({pd['service']['summary']})"
     who = (event.get("agent") or {}).get("summary") or "PagerDuty"
@@ -117,8 +134,12 @@ def parse(data: Any, integration: AlertIntegration) -> Notification:
                 severity_value=priority or pd.get("urgency") or "",
             )
         )
+    elif kind == "incident.annotated":
+        note = raw.get("content") if isinstance(raw.get("content"), str) else ""
+        body = f"PagerDuty: note by {who}" + (f": {note.strip()[:NOTE_KEPT]}" if note.strip() else "")
+        events.append(ParsedEvent(event_id=event["id"], occurred_at=event["occurred_at"], body=body))
     else:
-        label = kind.removeprefix("incident.").replace("_", " ")
+        label = kind.removeprefix("incident.").replace("_", " ").replace(".", " ")
         events.append(ParsedEvent(event_id=event["id"], occurred_at=event["occurred_at"],
                                   body=f"PagerDuty: incident {label} by {who}"))  # fmt: skip
     return Notification(group_key=pd["id"], title=title[:200], alerts=alerts, events=events)

@@ -115,3 +115,38 @@ def test_a_pagerduty_event_without_its_incident_gets_field_messages(integration_
     response = post(client, {"event": {"event_type": "incident.triggered"}})
     assert response.status_code == 400
     assert "occurred_at" in response.json()["event"]
+
+
+def test_a_pagerduty_note_as_pagerduty_sends_it_becomes_an_entry(integration_for):
+    """incident.annotated carries the note (type incident_note); its incident is data.incident."""
+    _, client = integration_for("pagerduty")
+    assert post(client, event("incident.triggered", "E1")).status_code == 201
+    note = event("incident.annotated", "E5")
+    note["event"]["data"] = {
+        "incident": {
+            "html_url": "https://acme.pagerduty.com/incidents/PGR0VU2",
+            "id": "PGR0VU2",
+            "self": "https://api.pagerduty.com/incidents/PGR0VU2",
+            "summary": "A little bump in the road",
+            "type": "incident_reference",
+        },
+        "id": "P8SNOTE",
+        "content": "Rolled back the 14:02 deploy.",
+        "trigger_log_entry_id": None,
+        "type": "incident_note",
+    }
+    response = post(client, note)
+    assert response.status_code == 200, response.content
+    assert response.json()["entries"] == 1
+    assert post(client, note).json()["entries"] == 0
+    bodies = list(Incident.objects.get().timeline_entries.filter(kind="alert").values_list("body", flat=True))
+    assert any("note by Tenex Engineer: Rolled back the 14:02 deploy." in b for b in bodies)
+
+
+def test_a_pagerduty_note_without_its_incident_gets_a_field_message(integration_for):
+    _, client = integration_for("pagerduty")
+    note = event("incident.annotated", "E5")
+    note["event"]["data"] = {"id": "P8SNOTE", "type": "incident_note", "content": "x"}
+    response = post(client, note)
+    assert response.status_code == 400
+    assert "incident" in response.json()["event"]["data"]
