@@ -33,9 +33,11 @@ from incidents.models import (
     Severity,
 )
 from incidents.permissions import is_lead
-from incidents.timeline.services import timeline_entry_add
+from incidents.timeline.services import MAX_BODY_CHARS, timeline_entry_add
 
 SEEN_EVENTS_KEPT = 200
+MAX_ALERT_ENTRIES = 100
+"""Alert entries written for one notification; the rest of a larger group is summed up in one entry."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -214,8 +216,13 @@ def alert_entry_body(alert: ParsedAlert) -> str:
         times += f", ended {_fmt(alert.ends_at)}"
     if alert.url:
         times += f" · [source]({_link(alert.url)})"
-    lines.append(times)
-    return "\n\n".join(lines)
+    body = "\n\n".join([*lines, times])
+    if len(body) <= MAX_BODY_CHARS:
+        return body
+    # Too long for one entry: cut the labels and annotations and say so, keeping the times and the link.
+    notice = f"_Shortened to fit one entry (the alert's text has {len(body):,} characters); see its source._"
+    keep = MAX_BODY_CHARS - len(times) - len(notice) - 8
+    return "\n\n".join(["\n\n".join(lines)[:keep].rstrip() + " …", notice, times])
 
 
 def _clamp(when: datetime | None, now: datetime) -> datetime:
@@ -314,7 +321,7 @@ def _remember_resolved(integration: AlertIntegration, key: str, alerts: list[Par
         row = known.get(alert.fingerprint)
         if row is not None and not _is_news(row.status, row.starts_at, alert):
             continue
-        values = {"status": alert.status, "title": alert.title[:500], "starts_at": alert.starts_at,
+        values: dict[str, Any] = {"status": alert.status, "title": alert.title[:500], "starts_at": alert.starts_at,
                   "ends_at": alert.ends_at, "url": alert.url[:2000]}  # fmt: skip
         Alert.objects.update_or_create(group=group, fingerprint=alert.fingerprint, defaults=values)
 
@@ -324,12 +331,12 @@ def _record_alerts(group: AlertGroup, integration: AlertIntegration, alerts: lis
     incident = group.incident
     assert incident is not None
     known = {a.fingerprint: a for a in group.alerts.all()}
-    written = 0
+    written = unwritten = 0
     for alert in alerts:
         row = known.get(alert.fingerprint)
         if row is not None and not _is_news(row.status, row.starts_at, alert):
             continue
-        values = {
+        values: dict[str, Any] = {
             "status": alert.status,
             "title": alert.title[:500],
             "labels": alert.labels,
@@ -345,6 +352,9 @@ def _record_alerts(group: AlertGroup, integration: AlertIntegration, alerts: lis
             for key, value in values.items():
                 setattr(row, key, value)
             row.save()
+        if written == MAX_ALERT_ENTRIES:
+            unwritten += 1
+            continue
         occurred = alert.starts_at if alert.status == AlertState.FIRING else (alert.ends_at or now)
         timeline_entry_add(
             incident=incident,
@@ -355,6 +365,18 @@ def _record_alerts(group: AlertGroup, integration: AlertIntegration, alerts: lis
             source=EntrySource.API,
             author_name=integration.name,
             evidence="detection" if first and written == 0 else "",
+        )
+        written += 1
+    if unwritten:
+        timeline_entry_add(
+            incident=incident,
+            actor=None,
+            body=f"{unwritten:,} more alerts of this notification changed state; entries are written for the "
+            f"first {MAX_ALERT_ENTRIES} of a notification.",
+            kind=EntryKind.ALERT,
+            occurred_at=now,
+            source=EntrySource.API,
+            author_name=integration.name,
         )
         written += 1
     return written
@@ -369,10 +391,16 @@ def _record_events(
         if event.event_id in seen:
             continue
         assert group.incident is not None
+        body = event.body
+        if len(body) > MAX_BODY_CHARS:
+            body = (
+                body[: MAX_BODY_CHARS - 80].rstrip()
+                + f" …\n\n_Shortened to fit one entry ({len(body):,} characters)._"
+            )
         timeline_entry_add(
             incident=group.incident,
             actor=None,
-            body=event.body,
+            body=body,
             kind=EntryKind.ALERT,
             occurred_at=_clamp(event.occurred_at, now),
             source=EntrySource.API,

@@ -55,7 +55,7 @@ class PayloadSerializer(serializers.Serializer):
     commonLabels = Labels()  # noqa: N815
     commonAnnotations = Labels()  # noqa: N815
     externalURL = serializers.CharField(required=False, allow_blank=True, default="")  # noqa: N815
-    alerts = serializers.ListField(child=AlertSerializer(), allow_empty=False, max_length=1000)
+    alerts = serializers.ListField(child=AlertSerializer(), allow_empty=False)
 
     def validate_version(self, value: str) -> str:
         if value != "4":

@@ -46,7 +46,7 @@ class PayloadSerializer(serializers.Serializer):
     groupLabels = Labels()  # noqa: N815
     commonLabels = Labels()  # noqa: N815
     commonAnnotations = Labels()  # noqa: N815
-    alerts = serializers.ListField(child=AlertSerializer(), allow_empty=False, max_length=1000)
+    alerts = serializers.ListField(child=AlertSerializer(), allow_empty=False)
 
 
 def verify(integration: AlertIntegration, body: bytes, headers: Mapping[str, str]) -> None:

@@ -94,7 +94,7 @@ def parse(data: Any, integration: AlertIntegration) -> Notification:
         raise serializers.ValidationError(
             {"event": {"data": ["Expected the PagerDuty incident (an object)."]}}
         )
-    about = raw
+    about: Any = raw
     if raw.get("type", "incident") != "incident":
         about = raw.get("incident")
         if not isinstance(about, dict):
@@ -135,7 +135,8 @@ def parse(data: Any, integration: AlertIntegration) -> Notification:
             )
         )
     elif kind == "incident.annotated":
-        note = raw.get("content") if isinstance(raw.get("content"), str) else ""
+        content = raw.get("content")
+        note = content if isinstance(content, str) else ""
         body = f"PagerDuty: note by {who}" + (f": {note.strip()[:NOTE_KEPT]}" if note.strip() else "")
         events.append(ParsedEvent(event_id=event["id"], occurred_at=event["occurred_at"], body=body))
     else:

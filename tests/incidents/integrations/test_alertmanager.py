@@ -221,6 +221,30 @@ def test_a_late_firing_after_the_incident_was_resolved_starts_nothing(integratio
     assert Incident.objects.count() == 1
 
 
+def test_an_alert_too_long_for_one_entry_is_shortened_and_says_so(integration_for):
+    _, client = integration_for()
+    big = alert("Disk")
+    big["annotations"] = {"summary": "s" * 9_000, "description": "d" * 9_000, "runbook": "r" * 5_000}
+    response = post(client, payload("g1", big))
+    assert response.status_code == 201, response.content
+    body = Incident.objects.get().timeline_entries.get(kind=EntryKind.ALERT).body
+    assert len(body) <= 20_000
+    assert "Shortened to fit one entry" in body
+    assert "[source](http://prometheus.example:9090/graph?g0.expr=Disk)" in body
+
+
+def test_a_group_of_thousands_of_alerts_is_taken_with_a_bounded_number_of_entries(integration_for):
+    _, client = integration_for()
+    alerts = [alert("Disk", pod=f"p{i}") for i in range(1_200)]
+    response = post(client, payload("g1", *alerts))
+    assert response.status_code == 201, response.content[:500]
+    incident = Incident.objects.get()
+    assert incident.alert_groups.get().alerts.count() == 1_200
+    entries = incident.timeline_entries.filter(kind=EntryKind.ALERT)
+    assert entries.count() == 101
+    assert entries.filter(body__startswith="1,100 more alerts").exists()
+
+
 def test_resolved_for_a_group_with_no_open_incident_changes_nothing(integration_for):
     _, client = integration_for()
     response = post(client, payload("g9", alert("Disk", "resolved", end=timezone.now())))
