@@ -13,11 +13,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.mail import account_mail_send
 from accounts.models import Invitation, Membership, SecurityEvent, Team, User
 from accounts.security import security_event_record
 
@@ -72,7 +72,7 @@ def invitation_create(
     context = {"invitation": invitation, "link": link, "inviter": actor, "days": INVITATION_DAYS}
     subject = f"{actor} invites you to {team.name} on Hindsight"
     body = render_to_string("accounts/emails/invitation.txt", context)
-    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    transaction.on_commit(lambda: account_mail_send(subject, body, email))
     security_event_record(
         kind=SecurityEvent.Kind.INVITATION, actor=actor, target=email, detail=f"to {team.name} as {role}"
     )

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,6 +34,7 @@ from accounts.invitations import (
     invitation_revoke,
     teams_for_inviter,
 )
+from accounts.mail import address_allowed
 from accounts.models import Invitation, SecurityEvent, User
 from accounts.security import client_ip, security_event_record, user_session_end
 from accounts.totp import totp_disable, totp_enable, totp_new_secret, totp_uri, totp_verify
@@ -53,8 +55,20 @@ def _over_limit(key: str, limit: int, window: int) -> bool:
         return False
 
 
+class AllowlistPasswordResetForm(PasswordResetForm):
+    """Django's reset form, mailing only addresses `accounts.mail.address_allowed` lets through."""
+
+    def send_mail(self, subject_template_name: str, email_template_name: str, context: dict[str, Any],
+                  from_email: str | None, to_email: str, html_email_template_name: str | None = None) -> None:  # fmt: skip
+        if address_allowed(to_email):
+            super().send_mail(subject_template_name, email_template_name, context, from_email, to_email,
+                              html_email_template_name)  # fmt: skip
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     """Ask for a reset link. Always answers with the same "check your email" page."""
+
+    form_class = AllowlistPasswordResetForm
 
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/emails/password_reset.txt"

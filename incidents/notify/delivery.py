@@ -20,7 +20,6 @@ the `sent` UPDATE, a few milliseconds.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import logging
 import smtplib
@@ -40,6 +39,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.mail import address_allowed
 from incidents.models import Notification
 from incidents.outbound import OutboundRefused, open_guarded
 
@@ -313,7 +313,7 @@ def recipient_allowed(recipient: str) -> bool:
         host = (urllib.parse.urlsplit(value).hostname or "").lower()
         if host in {"localhost", "127.0.0.1", "::1"}:
             return True
-    return any(fnmatch.fnmatchcase(value, p.strip().lower()) for p in settings.EMAIL_ALLOWLIST)
+    return address_allowed(value)
 
 
 def _take_lease(pk: int) -> bool:

@@ -115,6 +115,28 @@ def test_an_invitee_follows_the_link_sets_a_password_and_joins_the_team(
     assert Client().get(link).status_code == 404  # once only
 
 
+def test_invitations_and_reset_links_mail_only_the_allowlist_outside_production(
+    client_for, lead, team, settings, django_capture_on_commit_callbacks
+):
+    settings.HINDSIGHT_ENV = "development"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(lead).post(
+            reverse("accounts:invitations"), {"email": "outside@gmail.com", "team": team.pk, "role": "viewer"}
+        )
+    assert response.status_code == 302
+    assert Invitation.objects.filter(email="outside@gmail.com").exists()
+    UserFactory(email="someone@gmail.com")
+    Client().post(reverse("accounts:password_reset"), {"email": "someone@gmail.com"})
+    assert mail.outbox == []
+    settings.HINDSIGHT_ENV = "production"
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(lead).post(
+            reverse("accounts:invitations"), {"email": "other@gmail.com", "team": team.pk, "role": "viewer"}
+        )
+    Client().post(reverse("accounts:password_reset"), {"email": "someone@gmail.com"})
+    assert sorted(m.to[0] for m in mail.outbox) == ["other@gmail.com", "someone@gmail.com"]
+
+
 def test_only_leads_invite_and_not_existing_accounts(client_for, lead, responder, team):
     assert client_for(responder).get(reverse("accounts:invitations")).status_code == 404
     response = client_for(lead).post(
