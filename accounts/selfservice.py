@@ -186,6 +186,14 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     if user.totp_enabled:
+        if request.method == "POST":
+            # Only turning it off takes a code here (two_factor_disable); a code posted to this page changes nothing.
+            form = CodeForm(request.POST)
+            form.is_valid()
+            form.add_error(
+                None, "Two-factor sign-in is already on; to turn it off, use Turn off with a code."
+            )
+            return render(request, "accounts/two_factor.html", {"enabled": True, "form": form}, status=400)
         return render(request, "accounts/two_factor.html", {"enabled": True, "form": CodeForm()})
     secret = request.session.get(SETUP_KEY_SESSION) or totp_new_secret()
     request.session[SETUP_KEY_SESSION] = secret

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from accounts.models import ApiToken
 from accounts.tokens import api_token_authenticate
 from accounts.totp import totp_needed
+from incidents.integrations.models import AlertIntegration
 
 
 class SessionAuthentication(authentication.SessionAuthentication):
@@ -49,6 +50,11 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode()
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed("The token contains invalid characters.") from exc
+        if raw.startswith(AlertIntegration.TOKEN_PREFIX):
+            raise exceptions.PermissionDenied(
+                "This is an alert integration's token: it only posts alerts to its integration's endpoint "
+                "(/api/v1/integrations/<sender>/). Use a person's API token (hst_…) for the rest of the API."
+            )
         token = api_token_authenticate(raw)
         if token is None:
             raise exceptions.AuthenticationFailed("Unknown, revoked or deactivated token.")

@@ -283,3 +283,13 @@ def test_nobody_ends_someone_elses_session(responder, viewer):
     theirs = UserSession.objects.get(user=viewer)
     assert mine.post(reverse("accounts:session_end", args=[theirs.pk])).status_code == 404
     assert other.get(reverse("accounts:profile")).status_code == 200
+
+
+def test_turning_two_factor_off_needs_a_right_code(responder):
+    client = Client()
+    _sign_in(client, "responder@example.com", "pw-for-tests-123")
+    _enable_totp(client)
+    assert client.post(reverse("accounts:two_factor_disable"), {"code": "000000"}).status_code == 400
+    assert client.post(reverse("accounts:two_factor"), {"code": "000000"}).status_code == 400
+    responder.refresh_from_db()
+    assert responder.totp_enabled

@@ -121,3 +121,10 @@ def test_editing_switches_the_integration_off_and_keeps_the_secret(
 @pytest.mark.parametrize("persona", ["viewer", "responder", "outsider"])
 def test_people_who_lead_no_team_get_404(client_for, personas, persona):
     assert client_for(personas[persona]).get(reverse("incidents:integration_list")).status_code == 404
+
+
+def test_an_integration_token_elsewhere_in_the_api_is_told_what_it_is_for(integration_for):
+    _, client = integration_for()
+    response = client.get("/api/v1/incidents/")
+    assert response.status_code == 403
+    assert "only posts alerts" in response.json()["detail"]
