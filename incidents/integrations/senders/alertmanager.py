@@ -21,6 +21,7 @@ from incidents.integrations.senders.base import (
     Labels,
     Notification,
     ParsedAlert,
+    StrictCharField,
     WebUrlField,
     zero_time_to_none,
 )
@@ -45,10 +46,19 @@ class AlertSerializer(serializers.Serializer):
             raise serializers.ValidationError(reason)
         return value
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        ends = zero_time_to_none(attrs.get("endsAt"))
+        if ends is not None and ends < attrs["startsAt"]:
+            raise serializers.ValidationError(
+                {"endsAt": ["An alert cannot end before it starts (startsAt)."]}
+            )
+        return attrs
+
 
 class PayloadSerializer(serializers.Serializer):
     version = serializers.CharField()
-    groupKey = serializers.CharField(max_length=500)  # noqa: N815
+    groupKey = StrictCharField(max_length=500)  # noqa: N815
+    truncatedAlerts = serializers.IntegerField(required=False, min_value=0, default=0)  # noqa: N815
     status = serializers.ChoiceField(choices=["firing", "resolved"])
     receiver = serializers.CharField(required=False, allow_blank=True, default="")
     groupLabels = Labels()  # noqa: N815

@@ -81,12 +81,32 @@ def web_url(value: str) -> str:
 
 
 class Labels(serializers.DictField):
-    """A map of strings (label or annotation values); numbers and booleans are turned into text."""
+    """A map of strings (label or annotation values); numbers and booleans are turned into text. Keys are
+    at most 1,000 characters without NUL or other control characters (values are checked by CharField)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("default", dict)
         super().__init__(child=serializers.CharField(allow_blank=True, max_length=10_000), **kwargs)
+
+    def to_internal_value(self, data: Any) -> dict[str, str]:
+        value = super().to_internal_value(data)
+        for key in value:
+            if len(key) > 1000 or any(ord(c) < 32 or ord(c) == 127 for c in key):
+                raise serializers.ValidationError(
+                    f"Label and annotation names are at most 1,000 characters without control characters "
+                    f"({key[:40]!r} is not)."
+                )
+        return value
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that takes only JSON strings (DRF's turns numbers into text)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Expected a string.")
+        return super().to_internal_value(data)
 
 
 class WebUrlField(serializers.CharField):

@@ -21,6 +21,7 @@ from incidents.integrations.senders.base import (
     Labels,
     Notification,
     SignatureInvalid,
+    StrictCharField,
     WebUrlField,
     any_matches,
     hmac_hex,
@@ -40,7 +41,8 @@ class AlertSerializer(alertmanager.AlertSerializer):
 
 
 class PayloadSerializer(serializers.Serializer):
-    groupKey = serializers.CharField(max_length=500)  # noqa: N815
+    groupKey = StrictCharField(max_length=500)  # noqa: N815
+    truncatedAlerts = serializers.IntegerField(required=False, min_value=0, default=0)  # noqa: N815
     status = serializers.ChoiceField(choices=["firing", "resolved"])
     title = serializers.CharField(required=False, allow_blank=True, default="")
     groupLabels = Labels()  # noqa: N815

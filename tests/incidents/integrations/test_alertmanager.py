@@ -280,6 +280,11 @@ def test_groups_are_separate_incidents(integration_for):
         (lambda p: p["alerts"][0].update(status="exploded"), "alerts"),
         (lambda p: p["alerts"][0].update(generatorURL="javascript:alert(1)"), "alerts"),
         (lambda p: p["alerts"][0].update(labels=["not", "a", "map"]), "alerts"),
+        (lambda p: p["alerts"][0]["labels"].update({"pod\x00name": "a"}), "alerts"),
+        (lambda p: p["alerts"][0].update(endsAt=_iso(T0 - timedelta(minutes=1))), "alerts"),
+        (lambda p: p.update(truncatedAlerts="x"), "truncatedAlerts"),
+        (lambda p: p.update(truncatedAlerts=-1), "truncatedAlerts"),
+        (lambda p: p.update(groupKey=123), "groupKey"),
     ],
 )
 def test_a_malformed_notification_gets_400_with_field_messages(integration_for, mutate, field):
