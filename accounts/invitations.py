@@ -52,7 +52,8 @@ def invitation_create(
     """Invite `email` to `team` with `role` and email them the link (after commit).
 
     PermissionDenied unless `actor` leads the team or is an admin. ValidationError keyed `email` when the
-    address already has an account, keyed `role` for an unknown role.
+    address already has an account, keyed `role` for an unknown role. An open invitation of the same
+    address (in any letter case) to the same team is withdrawn: one open invitation per address and team.
     """
     if not can_invite(actor, team):
         raise PermissionDenied("Only the team's leads and admins invite people to it.")
@@ -63,6 +64,10 @@ def invitation_create(
         raise ValidationError(
             {"email": "This person already has an account; an admin adds them to the team."}
         )
+    # Inviting again replaces the open invitation to the same team: its link stops working.
+    Invitation.objects.filter(
+        email__iexact=email, team=team, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
     raw = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         email=email, team=team, role=role, token_hash=_hash(raw), invited_by=actor,
@@ -109,6 +114,10 @@ def invitation_accept(*, raw: str, password: str, display_name: str = "", time_z
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
+    # The account exists now: its other invitations (other teams) are no longer open.
+    Invitation.objects.filter(
+        email__iexact=invitation.email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
     security_event_record(
         kind=SecurityEvent.Kind.INVITATION, actor=user, target=user.email, detail="accepted"
     )

@@ -293,3 +293,25 @@ def test_turning_two_factor_off_needs_a_right_code(responder):
     assert client.post(reverse("accounts:two_factor"), {"code": "000000"}).status_code == 400
     responder.refresh_from_db()
     assert responder.totp_enabled
+
+
+def test_inviting_again_replaces_the_open_invitation_and_joining_closes_the_others(
+    client_for, lead, team, django_capture_on_commit_callbacks
+):
+    other_team = MembershipFactory(user=lead, role=Membership.Role.LEAD).team
+    with django_capture_on_commit_callbacks(execute=True):
+        for email in ("new.person@example.com", "New.Person@Example.com", "NEW.PERSON@EXAMPLE.COM"):
+            client_for(lead).post(
+                reverse("accounts:invitations"), {"email": email, "team": team.pk, "role": "viewer"}
+            )
+        client_for(lead).post(
+            reverse("accounts:invitations"),
+            {"email": "new.person@example.com", "team": other_team.pk, "role": "viewer"},
+        )
+    open_teams = sorted(i.team_id for i in Invitation.objects.all() if i.is_open)
+    assert open_teams == sorted([team.pk, other_team.pk])
+    assert Client().get(_link(mail.outbox[0].body)).status_code == 404  # replaced
+    joined = Client().post(_link(mail.outbox[2].body), {"display_name": "New Person", "password1": "long-enough-pass-9",
+                                                        "password2": "long-enough-pass-9", "time_zone": "UTC"})  # fmt: skip
+    assert joined.status_code == 302
+    assert not [i for i in Invitation.objects.all() if i.is_open]
