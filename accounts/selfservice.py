@@ -256,7 +256,11 @@ def invitations(request: HttpRequest) -> HttpResponse:
             except PermissionDenied:
                 form.add_error("team", "Choose a team you lead.")
             else:
-                messages.success(request, f"Invitation sent to {invitation.email}.")
+                if address_allowed(invitation.email):
+                    messages.success(request, f"Invitation sent to {invitation.email}.")
+                else:
+                    messages.warning(request, f"Invitation made, but not emailed: {invitation.email} is not on "
+                                              "EMAIL_ALLOWLIST and this is not production.")  # fmt: skip
                 return redirect("accounts:invitations")
         status = 400
     pending = [

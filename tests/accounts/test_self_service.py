@@ -119,11 +119,13 @@ def test_invitations_and_reset_links_mail_only_the_allowlist_outside_production(
     client_for, lead, team, settings, django_capture_on_commit_callbacks
 ):
     settings.HINDSIGHT_ENV = "development"
+    lead_client = client_for(lead)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(lead).post(
+        response = lead_client.post(
             reverse("accounts:invitations"), {"email": "outside@gmail.com", "team": team.pk, "role": "viewer"}
         )
     assert response.status_code == 302
+    assert "not emailed" in lead_client.get(response["Location"]).content.decode()
     assert Invitation.objects.filter(email="outside@gmail.com").exists()
     UserFactory(email="someone@gmail.com")
     Client().post(reverse("accounts:password_reset"), {"email": "someone@gmail.com"})
