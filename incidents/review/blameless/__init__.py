@@ -1,14 +1,16 @@
 """The blameless-language check: rules over sentence structure, no network, no model.
 
 A sentence blames when it makes a person the cause of the failure, or judges a person's attention,
-competence or choice with hindsight. The check finds the parts that say so (`parts.py`: person mentions in
-`parse.py` and `names.py`, failure predicates tied to that person in the same clause, passives, judgement,
-hindsight, counterfactuals, "human error", trust and competence, sarcasm; the vocabulary in `lexicon.py`) and
-turns each into a `Finding` that teaches (`explain.py`): the words, why they read as blame, and a rewording
-toward the system built from the sentence.
+competence or choice with hindsight. The check finds the parts that say so (`parts.py` per clause and
+`across.py` across a sentence: person mentions in `tokens.py`, `parse.py` and `names.py`, failure predicates
+tied to that person in the same clause, passives, a person named as the cause, judgement, hindsight,
+counterfactuals, "human error", trust and competence, sarcasm, calls to punish; the vocabulary in
+`data/`, loaded by `lexicon.py`) and turns each into a `Finding` that teaches (`explain.py`): the words, why
+they read as blame, and a rewording toward the system built from the sentence.
 
 Measured on `tests/incidents/review/blameless_sentences.json` (tuning and validation halves): run
-`pytest tests/incidents/review/test_blameless.py -s` or `make bench`.
+`pytest tests/incidents/review/test_blameless.py -s` or `make bench`; and on a corpus written independently of
+the rules, `pytest tests/incidents/review/test_blameless_independent.py -s`.
 """
 
 from __future__ import annotations

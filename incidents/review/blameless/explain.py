@@ -19,6 +19,7 @@ LABELS = {
     "minimiser": "A word that makes it sound trivial",
     "trust": "A remark on trust or competence",
     "sarcasm": "Sarcasm",
+    "sanction": "A call to punish someone",
 }
 
 _IRREGULAR = {
@@ -266,6 +267,11 @@ def reason(hit: Hit) -> str:
             f'"{w}" questions a person\'s trustworthiness or competence. A review asks which safeguard the '
             "task needs, whoever does it."
         )
+    if hit.rule == "sanction":
+        return (
+            f'"{w}" calls for someone to be punished or held to account. Where people expect that, they stop '
+            "telling the review what really happened, and the next incident is harder to learn from."
+        )
     return f'"{w}" reads as sarcasm, and sarcasm lands as blame: say plainly what happened.'
 
 
@@ -357,4 +363,6 @@ def suggestion(hit: Hit, sentence: str = "") -> str:
         return "Replace the judgement with what made the step easy to get wrong: a missing signal, an unclear step."
     if hit.rule == "sarcasm":
         return "Say plainly what happened and what made it possible."
+    if hit.rule == "sanction":
+        return '"Which safeguard, signal or practice would make this safe for whoever does it next?"'
     return "Describe what the system did."

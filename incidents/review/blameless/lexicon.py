@@ -65,6 +65,10 @@ NEGATED_INTENT = alternation("negated_intent")
 OMISSION = patterns("omission")
 PASSIVE_PERSON_ONLY = alternation("passive_person_only")
 PASSIVE_AUX = alternation("passive_aux")
+PERSON_PREDICATES = patterns("person_predicates")  # "is the weakest link", "can't read a diff"
+CAUSE_NOUNS = words("cause_nouns")  # "The root cause is <a person>"
+PERSON_AS_CAUSE = patterns("person_as_cause")  # "comes down to <a person>"
+PLANNED = patterns("planned")  # "as planned": an ordinary verb carrying out the plan
 
 # --- judgement, hindsight, counterfactuals, trust, sarcasm --------------------------------------------------
 JUDGEMENT = patterns("judgement")
@@ -79,7 +83,10 @@ IRONIC_PRAISE = patterns("ironic_praise")
 CHOICE_PRAISE = alternation("choice_praise")
 NEGATIVE_OUTCOME = alternation("negative_outcome")
 SARCASTIC_TURNS = patterns("sarcastic_turns")
+MOCK_PRAISE = patterns("mock_praise")  # sarcasm only with a person in the sentence
+SARCASTIC_FRAMES = patterns("sarcastic_frames")  # likewise
 IF_ONLY = alternation("if_only")
+SANCTION = patterns("sanction")  # calls to punish someone
 
 # --- what a person owns -------------------------------------------------------------------------------------
 FAULT_NOUNS = words("fault_nouns")

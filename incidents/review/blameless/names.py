@@ -1,6 +1,9 @@
 """People's names: the installation's users, and given names and surnames in general.
 
-General names come from Faker's person providers (given names and surnames of 80+ locales, shipped inside
+General names come from two sources. The given names of names-dataset (PyPI, Apache-2.0) that rank in the
+top 1,000 of some country and are not English words, about 41,000, kept in `data/names/given_names.txt`
+(built by `scripts/build_given_names.py`; the dataset itself is 55 MB and takes a gigabyte to load, so it is
+not a dependency). And Faker's person providers (given names and surnames of 80+ locales, shipped inside
 the package, MIT licence; Faker is maintained and already installed for the test factories). A surname that
 is also an ordinary English word ("Power", "Young", "Page") would turn a sentence-initial noun into a person,
 so such surnames count only when they are a user's name; the English words are Webster's Second (public
@@ -21,6 +24,7 @@ import pkgutil
 import tempfile
 from collections.abc import Iterable
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 from accounts.models import User
@@ -87,12 +91,23 @@ def _cache_file() -> Path:
 
 @cache
 def general_names() -> frozenset[str]:
-    """Given names and surnames (see the module docstring), from a cache file once built.
+    """Given names and surnames (see the module docstring): Faker's from a cache file once built, and the
+    given names of names-dataset shipped with the package.
 
     Building takes a second or more (every Faker locale and a 236,000-word list); the result, about 39,000
     names, is kept in `$HINDSIGHT_VAR_DIR/cache/` per version of both packages, so later processes load it
     in milliseconds. A cache that cannot be written is not an error: the names are built again next time.
     """
+    return _faker_names() | _dataset_names()
+
+
+def _dataset_names() -> frozenset[str]:
+    """Given names from names-dataset that Faker lacks, shipped in data/names (scripts/build_given_names.py)."""
+    text = (files(__package__) / "data" / "names" / "given_names.txt").read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def _faker_names() -> frozenset[str]:
     path = _cache_file()
     try:
         return frozenset(path.read_text(encoding="utf-8").split("\n")) - {""}

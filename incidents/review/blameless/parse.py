@@ -11,36 +11,68 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from incidents.review.blameless import lexicon as lx
+from incidents.review.blameless.tokens import (
+    CONTRACTIONS,
+    NOT_LOWER_NAMES,
+    Names,
+    Token,
+    make_token,
+    normalise,
+    sentences,
+    tokenize,
+)
 
-TOKEN_RE = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*'?|\S")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9*_#-])|\n+")
-_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "mr.", "ms.", "mrs.", "dr.", "approx.", "no.", "cf.")
-_CONTRACTIONS = lx.words("contractions")
+__all__ = ["NOT_LOWER_NAMES", "PERSONISH", "Clause", "Names", "Subject", "Token", "analyse", "classify_np"]
+__all__ += ["normalise", "sentences"]
+
+# Words in -ly that are nouns or adjectives inside a noun phrase, not adverbs opening a verb group.
+_LY_NOUNS = frozenset(
+    {
+        "supply",
+        "reply",
+        "apply",
+        "family",
+        "assembly",
+        "rally",
+        "ally",
+        "anomaly",
+        "monopoly",
+        "italy",
+        "july",
+    }
+)
+# Personal pronouns: a noun phrase of their own, so the next word starts the verb group ("We trust ...").
+_BARE_PRONOUNS = frozenset({"he", "she", "they", "we", "i", "you"})
+_CAUSE_ADJECTIVES = frozenset(
+    {
+        "root",
+        "main",
+        "primary",
+        "real",
+        "underlying",
+        "contributing",
+        "proximate",
+        "probable",
+        "likely",
+        "first",
+    }
+)
+_OBJECTS = lx.OBJECT_PRONOUNS | {"it"}
+_INTENSIFIERS = (
+    ("tf",),
+    ("wtf",),
+    ("the", "hell"),
+    ("the", "heck"),
+    ("on", "earth"),
+    ("in", "the", "world"),
+    ("in", "god's", "name"),
+)
 _TITLES = frozenset({"mr", "ms", "mrs", "dr", "mr.", "ms.", "mrs.", "dr."})
 _PREDICATE_START = re.compile(
     "|".join(f"(?:{p})" for p in (*lx.FAILURE_PERSON_ONLY, *lx.FAILURE_GENERAL, lx.NEGATED_INTENT, *lx.TRUST))
 )
-
-
-def normalise(text: str) -> str:
-    """Lower-case `text` with curly apostrophes made straight; same length, so offsets carry over."""
-    return text.replace("\u2019", "'").replace("\u2018", "'").lower()
-
-
-class Token(NamedTuple):
-    text: str
-    low: str
-    start: int
-    end: int
-    is_word: bool
-    cap: bool
-
-
-def _token(text: str, low: str, start: int, end: int) -> Token:
-    return Token(text, low, start, end, text[:1].isalnum(), text[:1].isupper())
 
 
 @dataclass
@@ -70,47 +102,13 @@ class Clause:
     inverted: bool = False  # "Why didn't Tom check ...", "Had the engineer checked ..."
     negated_aux: bool = False  # the inverted auxiliary was negative ("didn't")
     agent: Subject | None = None  # "... by the new hire"
-
-
-def sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of `text` (lines are separate sentences, as in Markdown lists)."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _SENTENCE_END.finditer(text):
-        before = text[start : m.start()].rstrip()
-        if m.group(0).strip() == "" and "\n" not in m.group(0) and before.lower().endswith(_ABBREVIATIONS):
-            continue
-        if before.strip():
-            spans.append((start, m.start()))
-        start = m.end()
-    if text[start:].strip():
-        spans.append((start, len(text)))
-    return spans
-
-
-def tokenize(text: str, start: int, end: int, low: str) -> list[Token]:
-    return [
-        _token(text[m.start() : m.end()], m.group(0), m.start(), m.end())
-        for m in TOKEN_RE.finditer(low, start, end)
-    ]
-
-
-class Names:
-    """Which capitalised words are people's names: users of the installation first, then names in general."""
-
-    def __init__(self, users: frozenset[str], general: frozenset[str]) -> None:
-        self.users = users
-        self.general = general
-
-    def is_user(self, word: str) -> bool:
-        return word in self.users
-
-    def is_name(self, word: str) -> bool:
-        return word in self.users or word in self.general
+    dangling: Subject | None = None  # a noun phrase with no verb ("Rajesh," before "once again, didn't ...")
 
 
 def _is_verbish(tokens: list[Token], j: int, np_start: int, low: str, names: Names) -> bool:
     t = tokens[j]
+    if t.low == "=" and j > np_start:
+        return True  # "root cause = ...": chat shorthand for "is"
     if not t.is_word:
         return False
     w = t.low
@@ -123,15 +121,28 @@ def _is_verbish(tokens: list[Token], j: int, np_start: int, low: str, names: Nam
         and _verb_like(tokens[j + 1], low)
     ):
         return False  # "Will forgot", "May deployed": a name that is also an auxiliary, followed by a verb
-    if w in lx.AUXILIARIES or w in ("not", "never") or w in _CONTRACTIONS:
+    if w in lx.AUXILIARIES or w in ("not", "never", "'s", "'re") or w in CONTRACTIONS:
         return True
     if j == np_start:
         return False
+    nxt = tokens[j + 1].low if j + 1 < len(tokens) else ""
+    if (
+        w.endswith("s")
+        and not w.endswith("ss")
+        and _is_person_head(tokens[j - 1], names)
+        and (nxt == "to" or nxt in lx.DETERMINERS or nxt in lx.OBJECT_PRONOUNS)
+    ):
+        return True  # "the on-call needs to ...", "Ana owns the": a present-tense verb after a person
     prev = tokens[j - 1].low
-    if prev in lx.DETERMINERS or prev.endswith("'s") or prev in lx.POSSESSIVE_PRONOUNS:
+    no_one = prev == "one" and j >= 2 and tokens[j - 2].low == "no"
+    if (prev in lx.DETERMINERS and not no_one) or prev.endswith("'s") or prev in lx.POSSESSIVE_PRONOUNS:
         return False
+    if w.startswith("cause") and prev in _CAUSE_ADJECTIVES:
+        return False  # "root cause", "the main causes": the noun, not the verb
     if w in lx.IRREGULAR_PAST or w == "to":
         return True
+    if (w in lx.VERB_ADVERBS or (len(w) > 4 and w.endswith("ly") and w not in _LY_NOUNS)) and not t.cap:
+        return True  # "They clearly rushed ...", "The DBA then dropped ...": an adverb opens the verb group
     if len(w) > 3 and w.endswith("ed") and not t.cap:
         return True
     return bool(_PREDICATE_START.match(low, t.start))
@@ -186,6 +197,8 @@ def split_clauses(tokens: list[Token]) -> list[tuple[str, list[Token]]]:
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         if not t.is_word and w in ';:()[]\u2014\u2013,"':
             flush("")
+        elif w in lx.COORDINATORS and not current and not opener and out:
+            opener = w  # ", but only after ...": a conjunction after a comma opens the next clause
         elif (
             w in lx.COORDINATORS
             and (w != "then" or not current)
@@ -204,7 +217,7 @@ def split_clauses(tokens: list[Token]) -> list[tuple[str, list[Token]]]:
             w in _REPORTING
             and current
             and nxt is not None
-            and (nxt.low in lx.DETERMINERS or nxt.low in lx.PERSON_PRONOUNS)
+            and (nxt.low in lx.DETERMINERS or nxt.low in lx.PERSON_PRONOUNS or nxt.low == "it")
         ):
             current.append(t)
             flush("that")
@@ -236,8 +249,8 @@ _LEADING_ADVERBS = lx.words("leading_adverbs")
 def analyse(text: str, low: str, start: int, end: int, names: Names) -> list[Clause]:
     """Clauses of the sentence text[start:end] with their subjects."""
     clauses: list[Clause] = []
-    for opener, toks in split_clauses(tokenize(text, start, end, low)):
-        words = [t for t in toks if t.is_word or t.low == "'"]
+    for opener, toks in split_clauses(tokenize(text, start, end, low, names)):
+        words = [t for t in toks if t.is_word or t.low in ("'", "=")]
         if not words:
             continue
         clause = Clause(start=words[0].start, end=words[-1].end, tokens=words, opener=opener)
@@ -247,17 +260,28 @@ def analyse(text: str, low: str, start: int, end: int, names: Names) -> list[Cla
     return clauses
 
 
+def _next_low(toks: list[Token], i: int) -> str:
+    return toks[i + 1].low if i + 1 < len(toks) else ""
+
+
 def _find_subject(clause: Clause, low: str, names: Names, before: list[Clause]) -> None:
     toks = clause.tokens
     i = 0
     while i < len(toks) and (
         toks[i].low[:1].isdigit()  # a timestamp or a number before the sentence proper ("14:05 The DBA ...")
-        or toks[i].low in _LEADING_ADVERBS
+        or (toks[i].low in _LEADING_ADVERBS and not (toks[i].low == "no" and _next_low(toks, i) == "one"))
         or (toks[i].low.endswith("ly") and not names.is_name(toks[i].text) and len(toks[i].low) > 4)
     ):
         i += 1
     if i + 1 < len(toks) and toks[i].low == "of" and toks[i + 1].low == "course":
         i += 2
+    if i + 1 < len(toks) and toks[i].low in lx.WH_WORDS:
+        for idiom in _INTENSIFIERS:  # "why tf did kev push ...", "why on earth did ..."
+            if [t.low for t in toks[i + 1 : i + 1 + len(idiom)]] == list(idiom) and i + 1 + len(idiom) < len(
+                toks
+            ):
+                del toks[i + 1 : i + 1 + len(idiom)]
+                break
     if i + 1 < len(toks) and toks[i].low in lx.WH_WORDS and toks[i + 1].low in lx.AUXILIARIES:
         clause.inverted = True
         clause.negated_aux = toks[i + 1].low.endswith("n't") or toks[i + 1].low == "cannot"
@@ -270,7 +294,21 @@ def _find_subject(clause: Clause, low: str, names: Names, before: list[Clause]) 
         clause.subject = Subject("person", toks[i].start, toks[i].end, toks[i].text)
         clause.verb_start = toks[i + 1].start if i + 1 < len(toks) else toks[i].end
         return
+    if (
+        i + 1 < len(toks)
+        and toks[i].low in ("what", "all")
+        and (toks[i + 1].low in _BARE_PRONOUNS or _is_person_head(toks[i + 1], names))
+    ):
+        i += 1  # "What he should have done was ...": a free relative whose subject is the person
     j = i
+    if (
+        i + 1 < len(toks)
+        and toks[i].low in _BARE_PRONOUNS
+        and toks[i + 1].low not in lx.PREPOSITIONS | {"all", "both"}
+    ):
+        clause.subject = Subject(_pronoun_kind(toks[i].low), toks[i].start, toks[i].end, toks[i].text)
+        clause.verb_start = toks[i + 1].start
+        return
     if clause.opener and i < len(toks) and _verb_like(toks[i], low):
         j = (
             len(toks) + 1
@@ -286,8 +324,10 @@ def _find_subject(clause: Clause, low: str, names: Names, before: list[Clause]) 
     if j >= len(toks) or j - i >= 9:
         clause.subject = Subject("none")
         clause.verb_start = clause.end
+        if j - i < 5 and i < len(toks):
+            clause.dangling = classify_np(toks[i:j], names)
         return
-    if toks[j].low in _CONTRACTIONS and j == i:
+    if toks[j].low in CONTRACTIONS and j == i:
         pron = toks[j].low.split("'")[0]
         kind = _pronoun_kind(pron)
         clause.subject = Subject(kind or "system", toks[j].start, toks[j].start + len(pron), pron)
@@ -307,9 +347,16 @@ def _implicit_subject(clause: Clause, before: list[Clause], names: Names, low: s
     prev = before[-1]
     if clause.opener in lx.COORDINATORS or clause.opener == "":
         s = prev.subject
+        if s.kind == "none" and clause.opener == "":
+            # "Rajesh, once again, didn't run the tests": the subject is the phrase left before the commas
+            s = next((b.dangling for b in reversed(before) if b.dangling is not None), s)
         return Subject(s.kind, s.start, s.end, s.text, s.possessed, s.possessed_words, inherited=True)
     if clause.opener in ("who", "whom"):
         return Subject("person", prev.start, prev.end, prev.tokens[-1].text if prev.tokens else "")
+    if clause.opener in lx.SUBORDINATORS and clause.tokens and clause.tokens[0].low.endswith("ing"):
+        # "..., but only after wasting forty minutes": a gerund's subject is the main clause's
+        s = next((b.subject for b in reversed(before) if b.subject.kind != "none"), Subject("none"))
+        return Subject(s.kind, s.start, s.end, s.text, s.possessed, s.possessed_words, inherited=True)
     if clause.opener in ("that", "which"):
         tail = _trailing_np(prev.tokens)
         s = classify_np(tail, names) if tail else Subject("system")
@@ -358,10 +405,12 @@ def classify_np(np: list[Token], names: Names) -> Subject:
     # "Sam's mistake", "the on-call engineer's slow response", "his carelessness"
     for k, t in enumerate(np):
         owner: list[Token] | None = None
-        if t.low.endswith(("'s", "s'")) and t.low not in _CONTRACTIONS and k + 1 < len(np):
+        if t.low.endswith(("'s", "s'")) and t.low not in CONTRACTIONS and k + 1 < len(np):
             owner = [
                 *np[:k],
-                _token(t.text[:-2] if t.low.endswith("'s") else t.text[:-1], t.low[:-2], t.start, t.end - 2),
+                make_token(
+                    t.text[:-2] if t.low.endswith("'s") else t.text[:-1], t.low[:-2], t.start, t.end - 2
+                ),
             ]
         elif k == 0 and t.low in lx.POSSESSIVE_PRONOUNS and len(np) > 1:
             owner = [t]
@@ -372,6 +421,9 @@ def classify_np(np: list[Token], names: Names) -> Subject:
                 if owner[-1].low not in lx.POSSESSIVE_PRONOUNS
                 else Subject("person")
             )
+            owned_person = classify_np(np[k + 1 :], names) if k + 1 < len(np) else Subject("none")
+            if owned_person.kind in PERSONISH and who.kind in PERSONISH:
+                return Subject(owned_person.kind, *span, text)  # "The vendor's support engineer misread ..."
             if who.kind in PERSONISH or who.kind == "negative":
                 owned_noun = next(
                     (w for w in rest if w in lx.FAULT_NOUNS or w in lx.ACTION_NOUNS), rest[-1] if rest else ""
@@ -384,7 +436,9 @@ def classify_np(np: list[Token], names: Names) -> Subject:
     for k, t in enumerate(np):
         nxt = np[k + 1].low if k + 1 < len(np) else ""
         participle = (
-            k > 0 and t.low.endswith("ing") and (not nxt or nxt in lx.DETERMINERS or nxt in lx.PREPOSITIONS)
+            k > 0
+            and t.low.endswith("ing")
+            and (not nxt or nxt in lx.DETERMINERS or nxt in lx.PREPOSITIONS or nxt in _OBJECTS)
         )
         if t.low in lx.PREPOSITIONS or t.low in lx.RELATIVES or participle:
             break
@@ -413,8 +467,12 @@ def classify_np(np: list[Token], names: Names) -> Subject:
     ):
         return Subject("team", *span, text)
     name_part = [t for t in np[: head_i + 1] if t.low not in _TITLES]
-    if name_part and all(t.cap for t in name_part) and any(names.is_name(t.text) for t in name_part):
-        if any(names.is_user(t.text) for t in name_part):
+    if (
+        name_part
+        and all(t.cap for t in name_part)
+        and any(names.is_name(t.text) or t.mention for t in name_part)
+    ):
+        if any(names.is_user(t.text) or t.mention for t in name_part):
             return Subject("person", *span, text)
         if any(t.low in lx.PRODUCTS for t in name_part):
             return Subject("product", *span, text)

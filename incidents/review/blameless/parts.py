@@ -25,11 +25,21 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from dataclasses import dataclass, field
 
+from incidents.review.blameless import across
 from incidents.review.blameless import lexicon as lx
+from incidents.review.blameless.hits import Hit
 from incidents.review.blameless.names import general_names
-from incidents.review.blameless.parse import PERSONISH, Clause, Names, Subject, analyse, normalise, sentences
+from incidents.review.blameless.parse import (
+    NOT_LOWER_NAMES,
+    PERSONISH,
+    Clause,
+    Names,
+    Subject,
+    analyse,
+    normalise,
+    sentences,
+)
 
 
 def _alt(patterns: tuple[str, ...] | str) -> re.Pattern[str]:
@@ -39,10 +49,12 @@ def _alt(patterns: tuple[str, ...] | str) -> re.Pattern[str]:
 
 PERSON_ONLY = _alt(lx.FAILURE_PERSON_ONLY)
 GENERAL = _alt(lx.FAILURE_GENERAL)
+PLANNED = _alt(lx.PLANNED)
+_EXPLAINING = frozenset({"because", "since", "as", "so"})
 OMISSION = _alt(lx.OMISSION)
 NEGATED_INTENT = _alt(lx.NEGATED_INTENT)
 PASSIVE = re.compile(
-    rf"(?<![\w'])({lx.PASSIVE_AUX})(?: (?:not|never|also|again|then|\w+ly))* ({lx.PASSIVE_PERSON_ONLY})(?![\w'])"
+    rf"(?<![\w'])({lx.PASSIVE_AUX})(?: (?:not|never|also|again|then|even|\w+ly))* ({lx.PASSIVE_PERSON_ONLY})(?![\w'])"
 )
 PASSIVE_ANY = re.compile(
     rf"(?<![\w'])({lx.PASSIVE_AUX})(?: (?:not|never|\w+ly))* ([a-z]+(?:ed|en|wn|ne)|[a-z]+ up)\b"
@@ -61,6 +73,68 @@ NEGATIVE = _alt(lx.NEGATIVE_OUTCOME)
 SARCASM = _alt(lx.SARCASTIC_TURNS)
 IF_ONLY = _alt(lx.IF_ONLY)
 ACTION_FAILS = _alt(lx.ACTION_FAILS)
+PERSON_PREDICATES = _alt(lx.PERSON_PREDICATES)
+SANCTION = _alt(lx.SANCTION)
+# Words before a judgement that report or deny it rather than make it ("avoid calling anyone careless",
+# "Nobody acted recklessly", "What looked like a careless edit was ...").
+DISTANCING = _alt(
+    r"(?:call|calls|calling|called|label\w*|describ\w+) (?:it|this|that|him|her|them|anyone|someone|people|the \w+)|"
+    r"avoid\w*|not|never|nobody|no one|none|\w+n't|rather than|"
+    r"instead of|look(?:s|ed|ing)? like|seem(?:s|ed|ing)?|appear(?:s|ed)?|tempting|resist\w*|accus\w+|"
+    r"blam\w+|(?:easy|tempting|unfair|wrong|misleading|lazy|simplistic) to (?:say|call|write|conclude|blame)"
+)
+# Words before "without ..." that grant a permission rather than report an omission ("We trust the on-call to
+# make judgement calls without waiting for approval").
+PERMISSION = _alt(
+    r"trust(?:s|ed)? (?:[\w'-]+ ){1,3}?to|allow(?:s|ed)? to|allowed|empower\w*|free to|encourag\w+|can|may|"
+    r"expected to|able to|permitted"
+)
+_COND_HAD = re.compile(
+    r"(?:(?<![\w'])(?:had|hadn't)|(?<=\w)'d)(?: not)?(?: been)?+ "
+    r"(?!(?:known|told|aware|realised|realized|understood|seen|had|given|shown|warned|informed)\b)"
+    r"(?!(?<=been )[a-z]+(?:ed|en|wn)\b)[a-z-]+"
+)
+_WOULD_BE = re.compile(r"(?:would|will|could)(?: have|'ve)? be(?:en)? (?:\w+ )?$")
+_PERCEIVED = re.compile(
+    r"seen|received|known|shown|told|informed|notified|paged|reached|given|asked|consulted|heard|read|sent|"
+    r"alerted|warned|aware|expected|needed|required|allowed|authori[sz]ed|trained"
+)
+_COMPOUND_HEADS = frozenset(
+    {"report", "reports", "correction", "check", "checks", "detection", "budget", "rate", "rates", "message"}
+    | {"messages", "log", "logs", "page", "count", "handler", "tracking", "tracker", "spike", "threshold"}
+)
+_SAME = re.compile(r"\b(?:the same|the very same|likewise|too|as well)\b")
+_ABLE = ("could", "would", "might", "couldn't", "wouldn't", "could've", "would've")
+_TO_ANYONE = re.compile(r" to (?:anyone|anybody|everyone|any |every )")
+
+
+_DENIABLE = frozenset({"judgement", "minimiser", "human_error", "hindsight", "sanction"})
+# After "human error": words that discuss the label instead of using it ("Human error was our first guess").
+_DISCUSSED = re.compile(
+    r"\s+(?:is|was|isn't|wasn't)\s+(?:never |not |only |just )?(?:our |the |a |an )?(?:first|initial|early|easy)?\s*"
+    r"(?:guess|assumption|instinct|theory|reaction|label|symptom|starting point|where|not an?|never an?)"
+)
+_QUOTES = frozenset({"'", '"', "\u2018", "\u2019", "\u201c", "\u201d", "`"})
+_AFTERWARDS = re.compile(r"\s+(?:only )?(?:afterwards|after the fact|in hindsight|in retrospect|later|now)\b")
+
+
+def _clause_of(clauses: list[Clause], at: int) -> Clause:
+    """The clause holding character `at` (the first if none does)."""
+    held = [c for c in clauses if c.start <= at]
+    return held[-1] if held else clauses[0] if clauses else Clause(0, 0, [])
+
+
+def _clause_start(clauses: list[Clause], at: int) -> int:
+    """Where the clause holding character `at` starts (the sentence start if none does)."""
+    held = [k for k, c in enumerate(clauses) if c.start <= at]
+    if not held:
+        return 0
+    k = held[-1]
+    if clauses[k].opener == "that" and k > 0:
+        k -= 1  # "It would be easy to say the engineer was sloppy": the frame is in the clause before
+    return clauses[k].start
+
+
 POSSESSIVE = re.compile(r"(?<![\w'])([\w-]+)'s?\s+((?:[\w-]+\s+){0,2}?)([\w-]+)(?![\w'])")
 POSSESSIVE_PRONOUN = re.compile(
     r"(?<![\w'])(his|her|their|my|your)\s+(?:own\s+)?((?:[\w-]+\s+){0,1}?)([\w-]+)(?![\w'])"
@@ -79,29 +153,10 @@ _ANYWHERE = (
     ("sarcasm", SARCASM),
     ("sarcasm", CHOICE_PRAISE),
     ("counterfactual", IF_ONLY),
+    ("sanction", SANCTION),
 )
 _MAKE_OBVIOUS = re.compile(r"(?:make|makes|made|making|more|less|become|becomes)(?: [\w'-]+){0,3} $")
 _VOCATIVE = re.compile(r",\s*([A-Z][\w'-]+)\s*[,.!?]")
-
-
-@dataclass
-class Hit:
-    rule: str
-    spans: list[tuple[int, int]]
-    who: str = ""
-    predicate: str = ""
-    rest: str = ""  # the words after the predicate, to build the rewording from
-    words: str = ""  # the flagged words, as written
-    extra: dict[str, str] = field(default_factory=dict)
-    sentence: tuple[int, int] = (0, 0)  # the sentence the hit is in, to show it in context
-
-    @property
-    def start(self) -> int:
-        return min(s for s, _ in self.spans)
-
-    @property
-    def end(self) -> int:
-        return max(e for _, e in self.spans)
 
 
 def find(text: str, names: Names) -> list[Hit]:
@@ -146,10 +201,42 @@ def _sentence(
     hits: list[Hit] = []
     for clause in clauses:
         hits.extend(_clause(text, low, clause))
+    hits = [h for h in hits if not _excused(h, clauses, low)]
+    if any(c.opener == "if" and c.subject.kind not in PERSONISH for c in clauses):
+        # "Had the alert included the hostname, the responder could have acted in minutes": what a better
+        # system would have let people do, not what they should have done
+        hits = [h for h in hits if h.rule != "counterfactual" or not h.predicate.lower().startswith(_ABLE)]
     hits.extend(_anywhere(text, low, start, end, clauses, names, matches))
     for h in hits:
         h.sentence = (start, end)
     return hits
+
+
+def _excused(hit: Hit, clauses: list[Clause], low: str) -> bool:
+    """Whether a person's ordinary-verb "failure" is the plan being carried out ("as planned", "during the
+    maintenance window"), or is explained by the system in a clause after it ("missed the page because the
+    carrier dropped SMS"). Person-only failures ("forgot") are never excused, and "the wrong ..." only by
+    the system ("ran on the wrong host because both hosts had the same prompt")."""
+    if hit.rule != "person_subject" or not hit.predicate:
+        return False
+    pred = hit.predicate.lower()
+    if PERSON_ONLY.fullmatch(pred) or GENERAL.fullmatch(pred) is None:
+        return False
+    wrong = "wrong" in f"{pred} {hit.rest.lower()}"
+    if not wrong and PLANNED.search(low) is not None:
+        return True
+    later = [c for c in clauses if c.start >= hit.end and c.opener in _EXPLAINING]
+    return any(
+        c.subject.kind in ("system", "product")
+        or (
+            not wrong
+            and c.subject.kind in PERSONISH
+            and re.match(r"(?:was|were|had been|is|are)\b(?! not| too)", low[c.verb_start :])
+        )
+        and not PERSON_ONLY.search(low, c.verb_start, c.end)
+        and not GENERAL.search(low, c.verb_start, c.end)
+        for c in later
+    )
 
 
 def _first(pattern: re.Pattern[str], low: str, start: int, end: int) -> re.Match[str] | None:
@@ -167,13 +254,25 @@ def _clause(text: str, low: str, c: Clause) -> list[Hit]:
         if m is None and c.inverted and c.opener != "if":
             # "Why didn't Tom check ...", "How did the DBA not notice ...": the negation sits around the subject.
             m = _INVERTED_NEGATED.match(low, vs) if not c.negated_aux else _INVERTED_VERB.match(low, vs)
+        if (
+            m is not None
+            and m.group(0).startswith(("without", "w/o"))
+            and PERMISSION.search(low, c.start, m.start())
+        ):
+            m = None  # "We trust the on-call to decide without waiting for approval": a permission
         if m is not None and not conditional:
             out.append(_hit("person_subject", c, s, m, text, subj_span))
+        mj = _first(PERSON_PREDICATES, low, vs, ce)
+        if mj is not None and not conditional and s.kind != "universal":
+            out.append(_hit("judgement", c, s, mj, text, subj_span))
         mp = _first(MODAL_PERFECT, low, vs, ce)
+        if mp is not None and s.kind == "universal" and _SAME.search(low, mp.end(), ce):
+            mp = None  # "Anyone following the runbook would have run the same command": the substitution test
         if mp is not None and (not mp.group(0).startswith(("would", "wouldn")) or s.kind == "universal"):
             out.append(_hit("counterfactual", c, s, mp, text, subj_span))
-        elif conditional and re.search(r"(?<![\w'])(?:had|hadn't)(?![\w'])", low[vs:ce]) is not None:
-            mh = re.compile(r"(?:had|hadn't)(?: not)?(?: been)? [a-z-]+").search(low, vs, ce)
+        elif conditional and re.search(r"(?:(?<![\w'])(?:had|hadn't)|(?<=\w)'d)(?![\w'])", low[vs:ce]):
+            # "If the DBA had taken a backup", "If she'd listened"; not what someone knew ("had known")
+            mh = _COND_HAD.search(low, vs, ce)
             if mh is not None:
                 out.append(_hit("counterfactual", c, s, mh, text, subj_span))
         elif conditional and c.inverted:
@@ -183,7 +282,7 @@ def _clause(text: str, low: str, c: Clause) -> list[Hit]:
                 out.append(_hit("counterfactual", c, s, verb, text, subj_span))
     elif s.kind == "negative":
         m = _first(NEGATED_INTENT, low, vs, ce) or _first(PERSON_ONLY, low, vs, ce)
-        if m is not None:
+        if m is not None and not m.group(0).endswith("ly"):  # "Nobody acted recklessly" denies a judgement
             out.append(_hit("person_subject", c, s, m, text, subj_span))
     elif s.kind == "via_object":
         m = _first(GENERAL, low, vs, ce)
@@ -201,7 +300,14 @@ def _clause(text: str, low: str, c: Clause) -> list[Hit]:
     if c.agent is not None:
         m = _first(PASSIVE_ANY, low, c.start, ce)
         fails = m is not None and (
-            GENERAL.search(low, m.start(2), m.end(2)) or PERSON_ONLY.search(low, m.start(2), ce)
+            GENERAL.search(low, m.start(2), m.end(2))
+            or PERSON_ONLY.search(low, m.start(2), ce)
+            or (
+                re.search(r"\b(?:not|never)\b", m.group(0))
+                is not None  # "were never verified by the ops team"
+                and _PERCEIVED.fullmatch(m.group(2))
+                is None  # not "was not seen by the on-call": what reached them
+            )
         )
         if m is not None and fails:
             out.append(
@@ -268,12 +374,39 @@ def _anywhere(
     matches: list[tuple[str, re.Match[str]]],
 ) -> list[Hit]:
     out: list[Hit] = []
+    person: bool | None = None
     for rule, m in matches:
         if rule == "human_error" and low[max(start, m.start() - 4) : m.start()].strip() in ("not", "no"):
             continue
-        if rule == "hindsight" and m.group(0) == "obvious" and _MAKE_OBVIOUS.search(low, start, m.start()):
-            continue  # "make the host obvious": a design goal, not hindsight
+        if rule == "human_error" and _DISCUSSED.match(low, m.end()):
+            continue  # "Human error was our first guess, but the logs showed ...": the label discussed
+        if rule == "hindsight" and m.group(0).startswith("obvious"):
+            if _MAKE_OBVIOUS.search(low, start, m.start()):
+                continue  # "make the host obvious": a design goal, not hindsight
+            if _WOULD_BE.search(low, start, m.start()) and not _TO_ANYONE.match(low, m.end()):
+                continue  # "the hot shard would have been obvious": what a better signal would show
+        if rule in _DENIABLE and DISTANCING.search(low, _clause_start(clauses, m.start()), m.start()):
+            continue  # "avoid calling anyone careless", "Nobody acted recklessly": the judgement is denied
+        if low[m.start() - 1 : m.start()] in _QUOTES and low[m.end() : m.end() + 1] in _QUOTES:
+            continue  # "the word 'obviously' came up": a word mentioned, not used
+        if (
+            rule == "minimiser"
+            and m.group(0) in ("just", "simply")
+            and _clause_of(clauses, m.start()).subject.kind in ("system", "product")
+        ):
+            continue  # "the checklist simply did not cover this case": about a thing, not a person
+        if rule == "hindsight" and _AFTERWARDS.match(low, m.end()):
+            continue  # "only obvious afterwards": naming hindsight, not using it
+        if rule == "sarcasm" and CHOICE_PRAISE.fullmatch(low, m.start(), m.end()):
+            if person is None:
+                person = across.mentions_person(clauses, names)
+            if not person and re.match(r"\s+(?:by|from)\s", low[m.end() :]):
+                continue  # "Genius move by the retry library": irony about a system
         out.append(_span_hit(rule, m, text))
+    out.extend(across.cause_is_person(text, low, clauses, names))
+    out.extend(across.person_failing(text, low, clauses, names))
+    out.extend(across.contrast(text, clauses))
+    out.extend(across.sarcasm(text, low, clauses, names))
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
     if frame is not None and mentions:
@@ -283,16 +416,28 @@ def _anywhere(
         vocative = any(names.is_name(v.group(1)) for v in _VOCATIVE.finditer(text, start, end))
         if vocative or NEGATIVE.search(low, start, end):
             out.append(_span_hit("sarcasm", praise, text))
+    chat = bool(clauses) and bool(clauses[0].tokens) and clauses[0].tokens[0].text[:1].islower()
     for m in POSSESSIVE.finditer(text, start, end):
-        owner, adjs, noun = m.group(1), m.group(2).split(), m.group(3).lower()
-        who = _owner_kind(owner, names)
-        if who and (
-            noun in lx.FAULT_NOUNS
-            or (noun in lx.ACTION_NOUNS and set(map(str.lower, adjs)) & lx.BAD_ADJECTIVES)
-        ):
-            out.append(
-                Hit("fault", [(m.start(), m.end())], who=owner, words=m.group(0), extra={"possessed": noun})
-            )
+        owner = m.group(1)
+        who = _owner_kind(owner, names, chat)
+        following = list(_WORD.finditer(text, m.start(2), end))[:3]
+        lows = [f.group(0).lower() for f in following]
+        for k, noun in enumerate(lows):
+            if noun in lx.FAULT_NOUNS or (noun in lx.ACTION_NOUNS and set(lows[:k]) & lx.BAD_ADJECTIVES):
+                if k + 1 < len(lows) and lows[k + 1] in lx.ACTION_NOUNS | _COMPOUND_HEADS:
+                    break  # "Kim's typo fix", "Sam's error budget": the fault noun modifies another noun
+                if who:
+                    last = following[k].end()
+                    out.append(
+                        Hit(
+                            "fault",
+                            [(m.start(), last)],
+                            who=owner,
+                            words=text[m.start() : last],
+                            extra={"possessed": noun},
+                        )
+                    )
+                break
     for m in POSSESSIVE_PRONOUN.finditer(low, start, end):
         noun = m.group(3)
         adjs = set(m.group(2).split())
@@ -309,10 +454,18 @@ def _anywhere(
     return out
 
 
-def _owner_kind(owner: str, names: Names) -> str:
+def _owner_kind(owner: str, names: Names, chat: bool = False) -> str:
     w = owner.lower()
     if w in lx.ROLE_NOUNS or w in lx.TEAM_NOUNS:
         return "person"
+    if (
+        chat
+        and owner.islower()
+        and w not in NOT_LOWER_NAMES
+        and w not in lx.PRODUCTS
+        and names.is_name(owner.title())
+    ):
+        return "person"  # "root cause = tom's fat finger": a name written in lower case in chat
     if owner[:1].isupper() and names.is_name(owner) and (w not in lx.PRODUCTS or names.is_user(owner)):
         return "person"
     return ""

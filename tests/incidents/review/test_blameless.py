@@ -285,3 +285,103 @@ def test_a_user_name_as_subject_is_flagged_but_not_as_an_actor():
         "person_subject"
     ]
     assert check_text("Priya paged the database team at 22:00.", names=names) == []
+
+
+# --- parts that span the sentence, chat-style text, and the neutral side they must leave alone ------------
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("The root cause is the release manager.", "fault"),  # a person as the complement of a cause
+        ("If you want the cause, it's Ingrid.", "fault"),
+        ("Honestly, this one is on the platform team.", "fault"),
+        ("It all comes down to Lukas.", "fault"),  # after a causal connective
+        ("The outage comes down to the DBA ignoring the alert.", "person_subject"),  # a person + -ing
+        ("Noor is the weakest link on the rotation.", "judgement"),  # a copular judgement of a person
+        ("Somebody can't follow a basic checklist.", "judgement"),  # competence
+        ("The release team needs to actually read the alerts.", "judgement"),  # a judgement as a remedy
+        ("She's a liability on call.", "judgement"),
+        ("Whoever merged this should be fired.", "sanction"),
+        ("Heads will roll for this.", "sanction"),
+        ("Another masterpiece from the mobile team.", "sarcasm"),  # mocking praise with a person named
+        ("Love how the reviewer 'checked' the diff.", "sarcasm"),
+        ("Nice of the on-call engineer to show up.", "sarcasm"),
+        ("Tariq again.", "sarcasm"),
+        ("The backups were never verified by the storage team.", "passive_blame"),  # negated, person agent
+        ("If she'd tested the restore, we wouldn't have lost data.", "counterfactual"),
+        ("What he should have done was escalate.", "counterfactual"),
+        ("They clearly rushed the release.", "person_subject"),  # an adverb between subject and verb
+        ("The vendor's support engineer misread the ticket.", "person_subject"),  # the owned noun is a person
+        ("Mark wasted an hour debugging, but only after insisting the code was fine.", "person_subject"),
+        ("Rajesh, once again, didn't run the tests.", "person_subject"),  # the subject before the commas
+        ("Terraform didn't destroy anything; Kim did.", "fault"),  # a system cleared, a person named
+        ("The script was fine, the person running it wasn't.", "fault"),
+        ("I don't trust Ben's judgement anymore.", "trust"),
+        ("She's not cut out for on-call.", "trust"),
+        ("Our so-called expert deleted the backups.", "sarcasm"),
+        ("The engineer responsible has been spoken to.", "sanction"),
+        ("The rollback plan was never even read.", "passive_blame"),
+        ("Ines's hasty rollback wiped the cache.", "fault"),
+        ("Dana deleted the wrong table because she was tired.", "person_subject"),  # "the wrong" stays
+    ],
+)
+def test_sentence_wide_parts_fire_on_their_pattern(text, rule):
+    assert rule in rules(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("tbh this is on sarah, she merged w/o review", "fault"),  # a lower-case name in chat-style text
+        ("lol @dk broke prod again", "person_subject"),  # an @mention is a person, whatever the handle
+        ("root cause = tom's fat finger on the delete command", "fault"),
+        ("whoever wrote the cleanup script shoudl have tested it", "counterfactual"),  # a swapped-letter typo
+    ],
+)
+def test_chat_style_text_is_read_like_prose(text, rule):
+    assert rule in rules(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It was Mateo who first noticed the spike in errors.",  # a cleft that says what someone did
+        "The cause was a race between two cron jobs.",
+        "Calling it carelessness would hide that both buttons looked the same.",  # a judgement denied
+        "Nobody acted recklessly; the deploy followed the documented process.",
+        "The word 'obviously' came up, and we agreed it was only obvious afterwards.",  # mentioned, not used
+        "If the graphs had shown per-shard latency, the hot shard would have been obvious.",
+        "Had the alert named the host, the responder could have acted in minutes.",  # what a better system allows
+        "Anyone following the runbook would have run the same command.",  # the substitution test
+        "If the engineer had known the script was not idempotent, would they have run it again?",
+        "We trust the on-call to make judgement calls without waiting for approval.",  # a permission
+        "Genius move by the retry library: retry forever, no jitter.",  # irony about a system
+        "Great, the pager went silent right when we needed it.",
+        "Of course the one node without monitoring is the one that filled up.",
+        "The checklist simply did not cover this case.",
+        "The alert was not seen by the on-call because it went to an old channel.",  # what reached people
+        "lena: seeing timeouts on payments-api, anyone else?",
+        "priya turned off the flapping alert at 03:10, per the known-issues doc",
+        "Thanks to Femi for writing the timeline so quickly.",  # a name only names-dataset knows
+        "Summer and Grace joined the bridge at 11:05.",  # given names that are English words
+        "Ana deleted the stale DNS records as planned.",  # an ordinary verb carrying out the plan
+        "The DBA dropped the unused index during the maintenance window.",
+        "The on-call engineer missed the page because the carrier dropped SMS delivery.",  # the system explains
+        "Bo broke the migration into three smaller changes.",
+        "Mina forgot nothing: the checklist had no step for the replica.",
+        "Her review caught the missing index before it shipped.",
+        "If Ana had been paged, she would have joined.",  # something done to the person
+        "Human error was our first guess, but the logs showed the tool picked the default region.",
+        "Kim's typo fix was merged at 11:00.",
+    ],
+)
+def test_the_neutral_side_of_the_sentence_wide_parts(text):
+    assert rules(text) == set()
+
+
+def test_a_call_to_punish_is_explained_and_reworded_without_its_rule_key():
+    (finding,) = [f for f in check_text("Whoever merged this should be fired.") if f.rule == "sanction"]
+    assert finding.label == LABELS["sanction"]
+    assert "sanction" not in finding.reason
+    assert "safeguard" in finding.suggestion

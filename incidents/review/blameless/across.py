@@ -1,0 +1,205 @@
+"""Parts of blaming language that span a sentence rather than one clause's subject and verb.
+
+- a person as the cause named after a copula ("The root cause is the on-call engineer", "it was Zoe",
+  "this is on her") or after a causal connective ("comes down to Anastasia", "because of Bob");
+- a person followed by a failure in -ing form, wherever it sits ("... down to Anastasia skipping the canary");
+- sarcasm aimed at a person: praise so large it mocks ("Another masterpiece from the backend team"), frames
+  such as "Love how ..." or "Nice of ... to", and a name alone with "again" ("Carlos again.");
+- who is mentioned at all, which the sarcasm parts need: irony about a system is not blame.
+
+Each returns `Hit`s like `parts.py` does, with the words to highlight.
+"""
+
+from __future__ import annotations
+
+import re
+
+from incidents.review.blameless import lexicon as lx
+from incidents.review.blameless.hits import Hit
+from incidents.review.blameless.parse import PERSONISH, Clause, Names, Subject, Token, classify_np
+
+
+def _alt(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    body = "|".join(f"(?:{p})" for p in patterns)
+    return re.compile(rf"(?<![\w'-])(?:{body})(?![\w'])")
+
+
+FAILURE = re.compile("|".join(f"(?:{p})" for p in (*lx.FAILURE_PERSON_ONLY, *lx.FAILURE_GENERAL)))
+MOCK_PRAISE = _alt(lx.MOCK_PRAISE)
+SARCASTIC_FRAMES = _alt(lx.SARCASTIC_FRAMES)
+PERSON_AS_CAUSE = _alt(lx.PERSON_AS_CAUSE)
+# After a cause noun or "it"/"this": a copula, and the words that may sit between it and the person named.
+COPULA = re.compile(
+    r"(?:(?:it|that|this|what)'s|'s|'re|is|was|are|were|=|has been|had been|will be|would be)"
+    r"((?:\s+(?:all|entirely|100%|totally|clearly|honestly|obviously|really|just|squarely|definitely|simply|"
+    r"probably|basically|on|down to))*)\s+"
+)
+_DEMONSTRATIVES = frozenset({"it", "this", "that", "this one", "that one", "which"})
+_OBJECT = frozenset({"him", "her", "them", "me", "us", "you"})
+_STOP = lx.PREPOSITIONS | lx.AUXILIARIES | lx.RELATIVES | lx.COORDINATORS | lx.SUBORDINATORS
+
+
+def _np_at(tokens: list[Token], at: int, names: Names) -> tuple[Subject, list[Token]] | None:
+    """The noun phrase starting at character offset `at`, classified; None if none starts there."""
+    np: list[Token] = []
+    for t in tokens:
+        if t.start < at:
+            continue
+        if np and (t.low in _STOP or t.low.endswith("ing") or t.low in ("again", "here", "now")):
+            break
+        if not np and t.low in _OBJECT:
+            return Subject("person", t.start, t.end, t.text), [t]
+        np.append(t)
+        if len(np) >= 5:
+            break
+    if not np:
+        return None
+    return classify_np(np, names), np
+
+
+def cause_is_person(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
+    """ "The root cause is the on-call engineer", "it's Gustavo.", "this is on sarah", "down to Bob"."""
+    out: list[Hit] = []
+    for c in clauses:
+        subj = c.subject.text.lower()
+        m = COPULA.match(low, c.verb_start)
+        if m is None or c.subject.kind in PERSONISH:
+            continue
+        cause = any(w in lx.CAUSE_NOUNS for w in subj.replace("-", " ").split())
+        pointing = subj in _DEMONSTRATIVES or (not subj and c.tokens and c.tokens[0].low.endswith("'s"))
+        if not (cause or pointing):
+            continue
+        found = _np_at(c.tokens, m.end(), names)
+        if found is None:
+            continue
+        who, np = found
+        on = " on" in f" {m.group(1)}" or low[m.end() - 3 : m.end()].strip() == "on"
+        ends = np[-1].end >= c.end or low[np[-1].end : c.end].strip(" .!'\"") in ("", "again", "here")
+        if ends and not cause and re.match(r"[\s,]*(?:who|that)\b", low[np[-1].end :]):
+            continue  # "It was Mateo who first noticed ...": a cleft; the clause after it says what they did
+        if who.kind in ("person", "team") and not who.possessed and (cause or on or ends):
+            out.append(
+                Hit(
+                    "fault",
+                    [(m.start(), np[-1].end)],
+                    who=who.text,
+                    words=text[m.start() : np[-1].end],
+                )
+            )
+    for m in PERSON_AS_CAUSE.finditer(low):
+        tokens = [t for c in clauses for t in c.tokens]
+        found = _np_at(tokens, m.end(), names)
+        if found is None:
+            continue
+        who, np = found
+        if who.kind in ("person", "team") and not who.possessed:
+            out.append(
+                Hit("fault", [(m.start(), np[-1].end)], who=who.text, words=text[m.start() : np[-1].end])
+            )
+    return out
+
+
+_ELLIPSIS = frozenset(
+    {"did", "was", "were", "does", "is", "had", "has", "didn't", "wasn't", "weren't", "hadn't"}
+)
+
+
+def contrast(text: str, clauses: list[Clause]) -> list[Hit]:
+    """ "Terraform didn't destroy anything; Kim did.", "The script was fine, the person running it wasn't.":
+    a system cleared and a person named in an elliptical clause, as the one who did it."""
+    out: list[Hit] = []
+    systems = [c for c in clauses if c.subject.kind in ("system", "product") and not c.subject.inherited]
+    for c in clauses:
+        rest = [t for t in c.tokens if t.start >= c.verb_start]
+        if (
+            c.subject.kind in ("person", "team")
+            and not c.subject.inherited
+            and len(rest) == 1
+            and rest[0].low in _ELLIPSIS
+            and any(s.start < c.start for s in systems)
+        ):
+            out.append(
+                Hit(
+                    "fault", [(c.subject.start, rest[0].end)], who=c.subject.text, words=text[c.start : c.end]
+                )
+            )
+    return out
+
+
+def person_failing(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
+    """A person mention followed by a failure in -ing form: "... down to Anastasia skipping the canary"."""
+    out: list[Hit] = []
+    tokens = [t for c in clauses for t in c.tokens]
+    for k in range(len(tokens) - 1):
+        t, nxt = tokens[k], tokens[k + 1]
+        if not nxt.low.endswith("ing") or FAILURE.match(low, nxt.start) is None:
+            continue
+        person = t.low in _OBJECT or t.low in lx.ROLE_NOUNS or (t.cap and names.is_name(t.text) and k > 0)
+        if person and t.low not in lx.PRODUCTS:
+            m = FAILURE.match(low, nxt.start)
+            assert m is not None
+            out.append(
+                Hit(
+                    "person_subject",
+                    [(t.start, t.end), (m.start(), m.end())],
+                    who=t.text,
+                    predicate=text[m.start() : m.end()],
+                    rest=text[m.end() : clauses[-1].end].strip(" ,.;:!?"),
+                    words=text[t.start : m.end()],
+                )
+            )
+    return out
+
+
+def mentions_person(clauses: list[Clause], names: Names) -> bool:
+    """Whether the sentence names or points at a person anywhere (subject, agent, object, "whoever")."""
+    for c in clauses:
+        if c.subject.kind in PERSONISH or c.subject.kind == "negative" or c.agent is not None:
+            return True
+        for k, t in enumerate(c.tokens):
+            w = t.low
+            if (
+                w in lx.ROLE_NOUNS
+                or w in _OBJECT
+                or w in ("whoever", "he", "she", "they", "someone", "somebody")
+            ):
+                return True
+            if w in lx.TEAM_NAMES and (
+                t.cap or (k > 0 and c.tokens[k - 1].low in ("in", "from", "on", "to"))
+            ):
+                return True
+            if w in lx.TEAM_NOUNS and k > 0:
+                return True
+            if t.cap and names.is_name(t.text) and w not in lx.PRODUCTS and k > 0:
+                return True
+            if t.mention:
+                return True
+    return False
+
+
+_VOCATIVE = re.compile(r",\s*([A-Z][\w'-]+)\s*[.!?]")
+
+
+def addressed(text: str) -> bool:
+    """Whether the sentence ends by addressing someone by name ("..., Vikram.")."""
+    return any(v.group(1).lower() not in lx.PRODUCTS for v in _VOCATIVE.finditer(text))
+
+
+def sarcasm(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
+    """Mocking praise, sarcastic frames and "<name> again." when a person is in the sentence."""
+    out: list[Hit] = []
+    person = None
+    for pattern in (MOCK_PRAISE, SARCASTIC_FRAMES):
+        for m in pattern.finditer(low):
+            if person is None:
+                person = mentions_person(clauses, names) or addressed(text)
+            if person:
+                out.append(Hit("sarcasm", [(m.start(), m.end())], words=text[m.start() : m.end()]))
+    words = [t for c in clauses for t in c.tokens]
+    if 2 <= len(words) <= 4 and words[-1].low == "again":
+        who = classify_np(words[:-1], names)
+        if who.kind == "person":
+            out.append(
+                Hit("sarcasm", [(words[0].start, words[-1].end)], words=text[words[0].start : words[-1].end])
+            )
+    return out
