@@ -2,11 +2,12 @@
 
 A sentence blames when it makes a person the cause of the failure, or judges a person's attention,
 competence or choice with hindsight. The check finds the parts that say so (`parts.py` per clause and
-`across.py` across a sentence: person mentions in `tokens.py`, `parse.py` and `names.py`, failure predicates
-tied to that person in the same clause, passives, a person named as the cause, judgement, hindsight,
-counterfactuals, "human error", trust and competence, sarcasm, calls to punish; the vocabulary in
-`data/`, loaded by `lexicon.py`) and turns each into a `Finding` that teaches (`explain.py`): the words, why
-they read as blame, and a rewording toward the system built from the sentence.
+`across.py` across a sentence, less what `neutral.py` shows is not blame: person mentions in `tokens.py`,
+`parse.py`, `nounphrase.py` and `names.py`, failure predicates tied to that person in the same clause,
+passives, a person named as the cause, judgement, hindsight, counterfactuals, "human error", trust and
+competence, sarcasm, remedies aimed at a person; the vocabulary in `data/`, loaded by `lexicon.py`) and turns
+each into a `Finding` that teaches (`explain.py`): the words, why they read as blame, and a rewording toward
+the system built from the sentence.
 
 Measured on `tests/incidents/review/blameless_sentences.json` (tuning and validation halves): run
 `pytest tests/incidents/review/test_blameless.py -s` or `make bench`; and on a corpus written independently of

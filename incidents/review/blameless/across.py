@@ -28,14 +28,22 @@ FAILURE = re.compile("|".join(f"(?:{p})" for p in (*lx.FAILURE_PERSON_ONLY, *lx.
 MOCK_PRAISE = _alt(lx.MOCK_PRAISE)
 SARCASTIC_FRAMES = _alt(lx.SARCASTIC_FRAMES)
 PERSON_AS_CAUSE = _alt(lx.PERSON_AS_CAUSE)
+PERSON_REMEDIES = _alt(lx.PERSON_REMEDIES)
+NEGATIVE = _alt(lx.NEGATIVE_OUTCOME_PATTERNS)
+_THANKS = re.compile(r"(?<![\w'])thanks to ")
+_SINGLED = re.compile(
+    r"(?<![\w'])(?:everyone|everybody|all of us|the rest of us|we all)(?![\w']).*?(?<![\w'])(?:except|but not|other than|apart from) "
+)
 # After a cause noun or "it"/"this": a copula, and the words that may sit between it and the person named.
 COPULA = re.compile(
     r"(?:(?:it|that|this|what)'s|'s|'re|is|was|are|were|=|has been|had been|will be|would be)"
     r"((?:\s+(?:all|entirely|100%|totally|clearly|honestly|obviously|really|just|squarely|definitely|simply|"
-    r"probably|basically|on|down to))*)\s+"
+    r"always|again|usually|invariably|"
+    r"probably|basically|on|down to))*)[\s,]+"
 )
 _DEMONSTRATIVES = frozenset({"it", "this", "that", "this one", "that one", "which"})
 _OBJECT = frozenset({"him", "her", "them", "me", "us", "you"})
+_NP_END = frozenset({"again", "here", "now", "not", "never", "to", "actually", "really"}) | lx.VERB_ADVERBS
 _STOP = lx.PREPOSITIONS | lx.AUXILIARIES | lx.RELATIVES | lx.COORDINATORS | lx.SUBORDINATORS
 
 
@@ -45,7 +53,12 @@ def _np_at(tokens: list[Token], at: int, names: Names) -> tuple[Subject, list[To
     for t in tokens:
         if t.start < at:
             continue
-        if np and (t.low in _STOP or t.low.endswith("ing") or t.low in ("again", "here", "now")):
+        if np and (
+            t.low in _STOP
+            or t.low.endswith(("ing", "ly"))
+            or t.low in _NP_END
+            or t.start > np[-1].end + 1  # punctuation between: "Thanks to Hakan, we lost ..."
+        ):
             break
         if not np and t.low in _OBJECT:
             return Subject("person", t.start, t.end, t.text), [t]
@@ -65,11 +78,20 @@ def cause_is_person(text: str, low: str, clauses: list[Clause], names: Names) ->
         m = COPULA.match(low, c.verb_start)
         if m is None or c.subject.kind in PERSONISH:
             continue
-        cause = any(w in lx.CAUSE_NOUNS for w in subj.replace("-", " ").split())
+        head = subj.replace("-", " ").split()[-1:] or [""]
+        cause = head[0] in lx.CAUSE_NOUNS
+        on_only = head[0] in lx.INCIDENT_NOUNS and " on" in f" {m.group(1)}"
         pointing = subj in _DEMONSTRATIVES or (not subj and c.tokens and c.tokens[0].low.endswith("'s"))
+        pointing = pointing or on_only
         if not (cause or pointing):
             continue
         found = _np_at(c.tokens, m.end(), names)
+        if found is None:
+            # "The culprit was, unsurprisingly, Ivo.": the complement is past clauses of adverbs only
+            later = [d for d in clauses if d.start > c.end]
+            while later and all(t.low.endswith("ly") or t.low in _NP_END for t in later[0].tokens):
+                later = later[1:]
+            found = _np_at(later[0].tokens, later[0].start, names) if later and cause else None
         if found is None:
             continue
         who, np = found
@@ -77,12 +99,47 @@ def cause_is_person(text: str, low: str, clauses: list[Clause], names: Names) ->
         ends = np[-1].end >= c.end or low[np[-1].end : c.end].strip(" .!'\"") in ("", "again", "here")
         if ends and not cause and re.match(r"[\s,]*(?:who|that)\b", low[np[-1].end :]):
             continue  # "It was Mateo who first noticed ...": a cleft; the clause after it says what they did
-        if who.kind in ("person", "team") and not who.possessed and (cause or on or ends):
+        habitual = re.search(r"\b(?:always|again|usually|invariably)\b", m.group(0)) is not None
+        if (
+            who.kind in ("person", "team")
+            and (not who.possessed or habitual)
+            and (cause or on or ends or habitual)
+        ):
             out.append(
                 Hit(
                     "fault",
                     [(m.start(), np[-1].end)],
                     who=who.text,
+                    words=text[m.start() : np[-1].end],
+                )
+            )
+    tokens = [t for c in clauses for t in c.tokens]
+    starts = {c.start for c in clauses}
+    for rule, pattern in (("sanction", PERSON_REMEDIES), ("fault", _SINGLED)):
+        for m in pattern.finditer(low):
+            if rule == "fault" and m.start() not in starts:
+                continue  # "Everyone saw it except Wendell"; not "asked everyone except the DBAs to leave"
+            found = _np_at(tokens, m.end() if rule == "fault" else m.end() + 1, names)
+            if found is not None and found[0].kind in ("person", "team"):
+                np = found[1]
+                out.append(
+                    Hit(
+                        rule, [(m.start(), np[-1].end)], who=found[0].text, words=text[m.start() : np[-1].end]
+                    )
+                )
+    for m in _THANKS.finditer(low):
+        found = _np_at(tokens, m.end(), names)
+        if (
+            found is not None
+            and found[0].kind in ("person", "team")
+            and NEGATIVE.search(low, found[1][-1].end)
+        ):
+            np = found[1]
+            out.append(
+                Hit(
+                    "sarcasm",
+                    [(m.start(), np[-1].end)],
+                    who=found[0].text,
                     words=text[m.start() : np[-1].end],
                 )
             )

@@ -19,7 +19,7 @@ LABELS = {
     "minimiser": "A word that makes it sound trivial",
     "trust": "A remark on trust or competence",
     "sarcasm": "Sarcasm",
-    "sanction": "A call to punish someone",
+    "sanction": "A remedy aimed at a person",
 }
 
 _IRREGULAR = {
@@ -130,6 +130,15 @@ def base_form(verb: str) -> str:
         ):
             return stem + "e" if not stem.endswith(("ee", "ew")) else stem
         return stem
+    if v.endswith("ing") and len(v) >= 5:
+        stem = v[:-3]
+        if stem[-1] == stem[-2] and stem[-1] not in "ls":
+            return stem[:-1]  # "skipping" -> "skip"
+        if stem[-1] in "cvz" or stem.endswith(
+            ("at", "ut", "iz", "ov", "ag", "ak", "ok", "id", "ur", "as", "os")
+        ):
+            return stem + "e"  # "making" -> "make", "using" -> "use"
+        return stem
     if v.endswith("es") and v[:-2].endswith(("sh", "ch", "ss", "x")):
         return v[:-2]
     if v.endswith("s") and not v.endswith("ss"):
@@ -211,6 +220,9 @@ def _cap(s: str) -> str:
 
 
 def _the(np: str) -> str:
+    first = np.strip().split(" ", 1)[0].lower()
+    if first in {"it", "them", "this", "that", "these", "those", "everything", "something", "anything"}:
+        return "the change"  # "rushed it out the door": the pronoun stands for the work
     np = _ARTICLE.sub("", np.strip())
     return f"the {np}" if np else "the step"
 
@@ -269,8 +281,9 @@ def reason(hit: Hit) -> str:
         )
     if hit.rule == "sanction":
         return (
-            f'"{w}" calls for someone to be punished or held to account. Where people expect that, they stop '
-            "telling the review what really happened, and the next incident is harder to learn from."
+            f'"{w}" aims the remedy at a person (punish, retrain, remind, watch) instead of the system. Where '
+            "people expect that, they stop telling the review what really happened, and the same trap waits for "
+            "the next person."
         )
     return f'"{w}" reads as sarcasm, and sarcasm lands as blame: say plainly what happened.'
 

@@ -68,6 +68,8 @@ PASSIVE_AUX = alternation("passive_aux")
 PERSON_PREDICATES = patterns("person_predicates")  # "is the weakest link", "can't read a diff"
 CAUSE_NOUNS = words("cause_nouns")  # "The root cause is <a person>"
 PERSON_AS_CAUSE = patterns("person_as_cause")  # "comes down to <a person>"
+INCIDENT_NOUNS = words("incident_nouns")  # "The whole outage is on <a person>"
+PERSON_REMEDIES = patterns("person_remedies")  # "retrain the on-call staff"
 PLANNED = patterns("planned")  # "as planned": an ordinary verb carrying out the plan
 
 # --- judgement, hindsight, counterfactuals, trust, sarcasm --------------------------------------------------
@@ -82,6 +84,7 @@ TRUST = patterns("trust")
 IRONIC_PRAISE = patterns("ironic_praise")
 CHOICE_PRAISE = alternation("choice_praise")
 NEGATIVE_OUTCOME = alternation("negative_outcome")
+NEGATIVE_OUTCOME_PATTERNS = patterns("negative_outcome")
 SARCASTIC_TURNS = patterns("sarcastic_turns")
 MOCK_PRAISE = patterns("mock_praise")  # sarcasm only with a person in the sentence
 SARCASTIC_FRAMES = patterns("sarcastic_frames")  # likewise

@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass, field
 
 from incidents.review.blameless import lexicon as lx
+from incidents.review.blameless.nounphrase import PERSONISH, Subject, classify_np, pronoun_kind, trailing_np
 from incidents.review.blameless.tokens import (
     CONTRACTIONS,
     NOT_LOWER_NAMES,
     Names,
     Token,
-    make_token,
     normalise,
     sentences,
     tokenize,
@@ -69,26 +69,10 @@ _INTENSIFIERS = (
     ("in", "the", "world"),
     ("in", "god's", "name"),
 )
-_TITLES = frozenset({"mr", "ms", "mrs", "dr", "mr.", "ms.", "mrs.", "dr."})
+_TIMEZONES = frozenset({"utc", "gmt", "pst", "pdt", "est", "edt", "cet", "cest", "bst", "ist", "jst", "aest"})
 _PREDICATE_START = re.compile(
     "|".join(f"(?:{p})" for p in (*lx.FAILURE_PERSON_ONLY, *lx.FAILURE_GENERAL, lx.NEGATED_INTENT, *lx.TRUST))
 )
-
-
-@dataclass
-class Subject:
-    """Who or what a clause is about. `kind` is one of PERSONISH, "negative", "product", "system", "none"."""
-
-    kind: str
-    start: int = 0
-    end: int = 0
-    text: str = ""
-    possessed: str = ""  # "mistake" in "Sam's mistake": the owned noun when the subject is a possessive
-    possessed_words: tuple[str, ...] = ()
-    inherited: bool = False
-
-
-PERSONISH = frozenset({"person", "self", "team", "universal"})
 
 
 @dataclass
@@ -130,7 +114,12 @@ def _is_verbish(tokens: list[Token], j: int, np_start: int, low: str, names: Nam
         w.endswith("s")
         and not w.endswith("ss")
         and _is_person_head(tokens[j - 1], names)
-        and (nxt == "to" or nxt in lx.DETERMINERS or nxt in lx.OBJECT_PRONOUNS)
+        and (
+            nxt in ("to", "more", "better", "closer", "extra")
+            or nxt.endswith("ing")
+            or nxt in lx.DETERMINERS
+            or nxt in lx.OBJECT_PRONOUNS
+        )
     ):
         return True  # "the on-call needs to ...", "Ana owns the": a present-tense verb after a person
     prev = tokens[j - 1].low
@@ -218,6 +207,7 @@ def split_clauses(tokens: list[Token]) -> list[tuple[str, list[Token]]]:
             and current
             and nxt is not None
             and (nxt.low in lx.DETERMINERS or nxt.low in lx.PERSON_PRONOUNS or nxt.low == "it")
+            and (i + 2 >= len(tokens) or tokens[i + 2].low not in ("through", "over", "twice", "up", "out"))
         ):
             current.append(t)
             flush("that")
@@ -269,6 +259,8 @@ def _find_subject(clause: Clause, low: str, names: Names, before: list[Clause]) 
     i = 0
     while i < len(toks) and (
         toks[i].low[:1].isdigit()  # a timestamp or a number before the sentence proper ("14:05 The DBA ...")
+        or (any(ch.isdigit() for ch in toks[i].low) and i + 1 < len(toks))  # a ticket id ("INC-88 ...")
+        or toks[i].low in _TIMEZONES
         or (toks[i].low in _LEADING_ADVERBS and not (toks[i].low == "no" and _next_low(toks, i) == "one"))
         or (toks[i].low.endswith("ly") and not names.is_name(toks[i].text) and len(toks[i].low) > 4)
     ):
@@ -306,7 +298,7 @@ def _find_subject(clause: Clause, low: str, names: Names, before: list[Clause]) 
         and toks[i].low in _BARE_PRONOUNS
         and toks[i + 1].low not in lx.PREPOSITIONS | {"all", "both"}
     ):
-        clause.subject = Subject(_pronoun_kind(toks[i].low), toks[i].start, toks[i].end, toks[i].text)
+        clause.subject = Subject(pronoun_kind(toks[i].low), toks[i].start, toks[i].end, toks[i].text)
         clause.verb_start = toks[i + 1].start
         return
     if clause.opener and i < len(toks) and _verb_like(toks[i], low):
@@ -329,7 +321,7 @@ def _find_subject(clause: Clause, low: str, names: Names, before: list[Clause]) 
         return
     if toks[j].low in CONTRACTIONS and j == i:
         pron = toks[j].low.split("'")[0]
-        kind = _pronoun_kind(pron)
+        kind = pronoun_kind(pron)
         clause.subject = Subject(kind or "system", toks[j].start, toks[j].start + len(pron), pron)
         clause.verb_start = toks[j].start
         return
@@ -358,7 +350,7 @@ def _implicit_subject(clause: Clause, before: list[Clause], names: Names, low: s
         s = next((b.subject for b in reversed(before) if b.subject.kind != "none"), Subject("none"))
         return Subject(s.kind, s.start, s.end, s.text, s.possessed, s.possessed_words, inherited=True)
     if clause.opener in ("that", "which"):
-        tail = _trailing_np(prev.tokens)
+        tail = trailing_np(prev.tokens)
         s = classify_np(tail, names) if tail else Subject("system")
         if s.kind in PERSONISH:
             return Subject(s.kind, s.start, s.end, s.text, inherited=True)
@@ -373,111 +365,6 @@ def _implicit_subject(clause: Clause, before: list[Clause], names: Names, low: s
             return Subject("via_object", p.start, p.end, p.text, inherited=True)
         return Subject("system", s.start, s.end, s.text, inherited=True)
     return Subject("none")
-
-
-def _trailing_np(tokens: list[Token]) -> list[Token]:
-    out: list[Token] = []
-    for t in reversed(tokens):
-        if t.low in lx.PREPOSITIONS or t.low in lx.AUXILIARIES or (t.low.endswith("ed") and out):
-            break
-        out.insert(0, t)
-        if t.low in lx.DETERMINERS:
-            break
-    return out
-
-
-def _pronoun_kind(w: str) -> str:
-    if w in ("nobody",):
-        return "negative"
-    if w in lx.SELF_PRONOUNS:
-        return "self"
-    if w in ("anyone", "anybody", "everyone", "everybody"):
-        return "universal"
-    if w in lx.PERSON_PRONOUNS:
-        return "person"
-    return ""
-
-
-def classify_np(np: list[Token], names: Names) -> Subject:
-    """What a noun phrase refers to: a person (name, role, pronoun), a team, a product or a system."""
-    span = (np[0].start, np[-1].end)
-    text = " ".join(t.text for t in np)
-    # "Sam's mistake", "the on-call engineer's slow response", "his carelessness"
-    for k, t in enumerate(np):
-        owner: list[Token] | None = None
-        if t.low.endswith(("'s", "s'")) and t.low not in CONTRACTIONS and k + 1 < len(np):
-            owner = [
-                *np[:k],
-                make_token(
-                    t.text[:-2] if t.low.endswith("'s") else t.text[:-1], t.low[:-2], t.start, t.end - 2
-                ),
-            ]
-        elif k == 0 and t.low in lx.POSSESSIVE_PRONOUNS and len(np) > 1:
-            owner = [t]
-        if owner is not None:
-            rest = [w.low for w in np[k + 1 :]]
-            who = (
-                classify_np(owner, names)
-                if owner[-1].low not in lx.POSSESSIVE_PRONOUNS
-                else Subject("person")
-            )
-            owned_person = classify_np(np[k + 1 :], names) if k + 1 < len(np) else Subject("none")
-            if owned_person.kind in PERSONISH and who.kind in PERSONISH:
-                return Subject(owned_person.kind, *span, text)  # "The vendor's support engineer misread ..."
-            if who.kind in PERSONISH or who.kind == "negative":
-                owned_noun = next(
-                    (w for w in rest if w in lx.FAULT_NOUNS or w in lx.ACTION_NOUNS), rest[-1] if rest else ""
-                )
-                return Subject(who.kind, *span, text, possessed=owned_noun, possessed_words=tuple(rest))
-            # "the audit tool's author": the owned noun may be a person
-            owned = classify_np(np[k + 1 :], names)
-            return Subject(owned.kind if owned.kind in PERSONISH else "system", *span, text)
-    head_i = 0
-    for k, t in enumerate(np):
-        nxt = np[k + 1].low if k + 1 < len(np) else ""
-        participle = (
-            k > 0
-            and t.low.endswith("ing")
-            and (not nxt or nxt in lx.DETERMINERS or nxt in lx.PREPOSITIONS or nxt in _OBJECTS)
-        )
-        if t.low in lx.PREPOSITIONS or t.low in lx.RELATIVES or participle:
-            break
-        head_i = k
-    head = np[head_i]
-    w = head.low
-    first = np[0].low
-    if len(np) >= 2 and np[head_i - 1].low == "no" and w == "one" if head_i else False:
-        return Subject("negative", *span, text)
-    kind = _pronoun_kind(w) if head_i == 0 or np[0].low in lx.UNIVERSAL else ""
-    if kind:
-        return Subject(kind, *span, text)
-    if w in lx.ROLE_NOUNS:
-        core = {t.low for t in np[: head_i + 1]}
-        if first in lx.UNIVERSAL or "more" in core or "competent" in core or "careful" in core:
-            return Subject("universal", *span, text)
-        return Subject("person", *span, text)
-    if w in lx.TEAM_NOUNS and head_i > 0:
-        return Subject("team", *span, text)
-    if (
-        head_i == 0
-        and head.cap
-        and w in lx.TEAM_NAMES
-        and not head.text.isupper()
-        or (head_i == 0 and w == "qa")
-    ):
-        return Subject("team", *span, text)
-    name_part = [t for t in np[: head_i + 1] if t.low not in _TITLES]
-    if (
-        name_part
-        and all(t.cap for t in name_part)
-        and any(names.is_name(t.text) or t.mention for t in name_part)
-    ):
-        if any(names.is_user(t.text) or t.mention for t in name_part):
-            return Subject("person", *span, text)
-        if any(t.low in lx.PRODUCTS for t in name_part):
-            return Subject("product", *span, text)
-        return Subject("person", *span, text)
-    return Subject("system", *span, text)
 
 
 def _find_agent(clause: Clause, low: str, names: Names) -> None:

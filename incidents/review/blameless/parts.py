@@ -26,10 +26,21 @@ import dataclasses
 import functools
 import re
 
-from incidents.review.blameless import across
+from incidents.review.blameless import across, neutral
 from incidents.review.blameless import lexicon as lx
 from incidents.review.blameless.hits import Hit
 from incidents.review.blameless.names import general_names
+from incidents.review.blameless.neutral import (
+    ABLE,
+    COMPOUND_HEADS,
+    COND_HAD,
+    COULD_NOT_KNOW,
+    DURING,
+    NEGATED_BEFORE,
+    PERCEIVED,
+    PERMISSION,
+    SAME,
+)
 from incidents.review.blameless.parse import (
     NOT_LOWER_NAMES,
     PERSONISH,
@@ -49,8 +60,6 @@ def _alt(patterns: tuple[str, ...] | str) -> re.Pattern[str]:
 
 PERSON_ONLY = _alt(lx.FAILURE_PERSON_ONLY)
 GENERAL = _alt(lx.FAILURE_GENERAL)
-PLANNED = _alt(lx.PLANNED)
-_EXPLAINING = frozenset({"because", "since", "as", "so"})
 OMISSION = _alt(lx.OMISSION)
 NEGATED_INTENT = _alt(lx.NEGATED_INTENT)
 PASSIVE = re.compile(
@@ -75,66 +84,6 @@ IF_ONLY = _alt(lx.IF_ONLY)
 ACTION_FAILS = _alt(lx.ACTION_FAILS)
 PERSON_PREDICATES = _alt(lx.PERSON_PREDICATES)
 SANCTION = _alt(lx.SANCTION)
-# Words before a judgement that report or deny it rather than make it ("avoid calling anyone careless",
-# "Nobody acted recklessly", "What looked like a careless edit was ...").
-DISTANCING = _alt(
-    r"(?:call|calls|calling|called|label\w*|describ\w+) (?:it|this|that|him|her|them|anyone|someone|people|the \w+)|"
-    r"avoid\w*|not|never|nobody|no one|none|\w+n't|rather than|"
-    r"instead of|look(?:s|ed|ing)? like|seem(?:s|ed|ing)?|appear(?:s|ed)?|tempting|resist\w*|accus\w+|"
-    r"blam\w+|(?:easy|tempting|unfair|wrong|misleading|lazy|simplistic) to (?:say|call|write|conclude|blame)"
-)
-# Words before "without ..." that grant a permission rather than report an omission ("We trust the on-call to
-# make judgement calls without waiting for approval").
-PERMISSION = _alt(
-    r"trust(?:s|ed)? (?:[\w'-]+ ){1,3}?to|allow(?:s|ed)? to|allowed|empower\w*|free to|encourag\w+|can|may|"
-    r"expected to|able to|permitted"
-)
-_COND_HAD = re.compile(
-    r"(?:(?<![\w'])(?:had|hadn't)|(?<=\w)'d)(?: not)?(?: been)?+ "
-    r"(?!(?:known|told|aware|realised|realized|understood|seen|had|given|shown|warned|informed)\b)"
-    r"(?!(?<=been )[a-z]+(?:ed|en|wn)\b)[a-z-]+"
-)
-_WOULD_BE = re.compile(r"(?:would|will|could)(?: have|'ve)? be(?:en)? (?:\w+ )?$")
-_PERCEIVED = re.compile(
-    r"seen|received|known|shown|told|informed|notified|paged|reached|given|asked|consulted|heard|read|sent|"
-    r"alerted|warned|aware|expected|needed|required|allowed|authori[sz]ed|trained"
-)
-_COMPOUND_HEADS = frozenset(
-    {"report", "reports", "correction", "check", "checks", "detection", "budget", "rate", "rates", "message"}
-    | {"messages", "log", "logs", "page", "count", "handler", "tracking", "tracker", "spike", "threshold"}
-)
-_SAME = re.compile(r"\b(?:the same|the very same|likewise|too|as well)\b")
-_ABLE = ("could", "would", "might", "couldn't", "wouldn't", "could've", "would've")
-_TO_ANYONE = re.compile(r" to (?:anyone|anybody|everyone|any |every )")
-
-
-_DENIABLE = frozenset({"judgement", "minimiser", "human_error", "hindsight", "sanction"})
-# After "human error": words that discuss the label instead of using it ("Human error was our first guess").
-_DISCUSSED = re.compile(
-    r"\s+(?:is|was|isn't|wasn't)\s+(?:never |not |only |just )?(?:our |the |a |an )?(?:first|initial|early|easy)?\s*"
-    r"(?:guess|assumption|instinct|theory|reaction|label|symptom|starting point|where|not an?|never an?)"
-)
-_QUOTES = frozenset({"'", '"', "\u2018", "\u2019", "\u201c", "\u201d", "`"})
-_AFTERWARDS = re.compile(r"\s+(?:only )?(?:afterwards|after the fact|in hindsight|in retrospect|later|now)\b")
-
-
-def _clause_of(clauses: list[Clause], at: int) -> Clause:
-    """The clause holding character `at` (the first if none does)."""
-    held = [c for c in clauses if c.start <= at]
-    return held[-1] if held else clauses[0] if clauses else Clause(0, 0, [])
-
-
-def _clause_start(clauses: list[Clause], at: int) -> int:
-    """Where the clause holding character `at` starts (the sentence start if none does)."""
-    held = [k for k, c in enumerate(clauses) if c.start <= at]
-    if not held:
-        return 0
-    k = held[-1]
-    if clauses[k].opener == "that" and k > 0:
-        k -= 1  # "It would be easy to say the engineer was sloppy": the frame is in the clause before
-    return clauses[k].start
-
-
 POSSESSIVE = re.compile(r"(?<![\w'])([\w-]+)'s?\s+((?:[\w-]+\s+){0,2}?)([\w-]+)(?![\w'])")
 POSSESSIVE_PRONOUN = re.compile(
     r"(?<![\w'])(his|her|their|my|your)\s+(?:own\s+)?((?:[\w-]+\s+){0,1}?)([\w-]+)(?![\w'])"
@@ -155,7 +104,6 @@ _ANYWHERE = (
     ("counterfactual", IF_ONLY),
     ("sanction", SANCTION),
 )
-_MAKE_OBVIOUS = re.compile(r"(?:make|makes|made|making|more|less|become|becomes)(?: [\w'-]+){0,3} $")
 _VOCATIVE = re.compile(r",\s*([A-Z][\w'-]+)\s*[,.!?]")
 
 
@@ -201,46 +149,24 @@ def _sentence(
     hits: list[Hit] = []
     for clause in clauses:
         hits.extend(_clause(text, low, clause))
-    hits = [h for h in hits if not _excused(h, clauses, low)]
+    hits.extend(_anywhere(text, low, start, end, clauses, names, matches))
+    hits = [h for h in hits if not neutral.excused(h, clauses, low)]
     if any(c.opener == "if" and c.subject.kind not in PERSONISH for c in clauses):
         # "Had the alert included the hostname, the responder could have acted in minutes": what a better
         # system would have let people do, not what they should have done
-        hits = [h for h in hits if h.rule != "counterfactual" or not h.predicate.lower().startswith(_ABLE)]
-    hits.extend(_anywhere(text, low, start, end, clauses, names, matches))
+        hits = [h for h in hits if h.rule != "counterfactual" or not h.predicate.lower().startswith(ABLE)]
     for h in hits:
         h.sentence = (start, end)
     return hits
 
 
-def _excused(hit: Hit, clauses: list[Clause], low: str) -> bool:
-    """Whether a person's ordinary-verb "failure" is the plan being carried out ("as planned", "during the
-    maintenance window"), or is explained by the system in a clause after it ("missed the page because the
-    carrier dropped SMS"). Person-only failures ("forgot") are never excused, and "the wrong ..." only by
-    the system ("ran on the wrong host because both hosts had the same prompt")."""
-    if hit.rule != "person_subject" or not hit.predicate:
-        return False
-    pred = hit.predicate.lower()
-    if PERSON_ONLY.fullmatch(pred) or GENERAL.fullmatch(pred) is None:
-        return False
-    wrong = "wrong" in f"{pred} {hit.rest.lower()}"
-    if not wrong and PLANNED.search(low) is not None:
-        return True
-    later = [c for c in clauses if c.start >= hit.end and c.opener in _EXPLAINING]
-    return any(
-        c.subject.kind in ("system", "product")
-        or (
-            not wrong
-            and c.subject.kind in PERSONISH
-            and re.match(r"(?:was|were|had been|is|are)\b(?! not| too)", low[c.verb_start :])
-        )
-        and not PERSON_ONLY.search(low, c.verb_start, c.end)
-        and not GENERAL.search(low, c.verb_start, c.end)
-        for c in later
-    )
-
-
 def _first(pattern: re.Pattern[str], low: str, start: int, end: int) -> re.Match[str] | None:
-    return pattern.search(low, start, end)
+    """The first match in low[start:end] that is not negated by the word before it ("without dropping a
+    single request", "avoided breaking"): a failure said not to have happened."""
+    for m in pattern.finditer(low, start, end):
+        if not NEGATED_BEFORE.search(low, max(start, m.start() - 12), m.start()):
+            return m
+    return None
 
 
 def _clause(text: str, low: str, c: Clause) -> list[Hit]:
@@ -266,13 +192,15 @@ def _clause(text: str, low: str, c: Clause) -> list[Hit]:
         if mj is not None and not conditional and s.kind != "universal":
             out.append(_hit("judgement", c, s, mj, text, subj_span))
         mp = _first(MODAL_PERFECT, low, vs, ce)
-        if mp is not None and s.kind == "universal" and _SAME.search(low, mp.end(), ce):
+        if mp is not None and COULD_NOT_KNOW.match(low, mp.start()):
+            mp = None  # "could not have known": what the person could see then, the opposite of hindsight
+        if mp is not None and s.kind == "universal" and SAME.search(low, mp.end()):
             mp = None  # "Anyone following the runbook would have run the same command": the substitution test
         if mp is not None and (not mp.group(0).startswith(("would", "wouldn")) or s.kind == "universal"):
             out.append(_hit("counterfactual", c, s, mp, text, subj_span))
         elif conditional and re.search(r"(?:(?<![\w'])(?:had|hadn't)|(?<=\w)'d)(?![\w'])", low[vs:ce]):
             # "If the DBA had taken a backup", "If she'd listened"; not what someone knew ("had known")
-            mh = _COND_HAD.search(low, vs, ce)
+            mh = COND_HAD.search(low, vs, ce)
             if mh is not None:
                 out.append(_hit("counterfactual", c, s, mh, text, subj_span))
         elif conditional and c.inverted:
@@ -305,7 +233,7 @@ def _clause(text: str, low: str, c: Clause) -> list[Hit]:
             or (
                 re.search(r"\b(?:not|never)\b", m.group(0))
                 is not None  # "were never verified by the ops team"
-                and _PERCEIVED.fullmatch(m.group(2))
+                and PERCEIVED.fullmatch(m.group(2))
                 is None  # not "was not seen by the on-call": what reached them
             )
         )
@@ -323,6 +251,8 @@ def _clause(text: str, low: str, c: Clause) -> list[Hit]:
             return out
     if s.kind not in PERSONISH:
         m = _first(PASSIVE, low, c.start, ce)
+        if m is not None and m.group(2).endswith(" by") and low[m.end() : ce].strip():
+            m = None  # "skipped by the pipeline": a system as the agent (a person agent was handled above)
         if m is not None:
             out.append(
                 Hit(
@@ -376,27 +306,8 @@ def _anywhere(
     out: list[Hit] = []
     person: bool | None = None
     for rule, m in matches:
-        if rule == "human_error" and low[max(start, m.start() - 4) : m.start()].strip() in ("not", "no"):
+        if neutral.denied(rule, m, low, start, clauses):
             continue
-        if rule == "human_error" and _DISCUSSED.match(low, m.end()):
-            continue  # "Human error was our first guess, but the logs showed ...": the label discussed
-        if rule == "hindsight" and m.group(0).startswith("obvious"):
-            if _MAKE_OBVIOUS.search(low, start, m.start()):
-                continue  # "make the host obvious": a design goal, not hindsight
-            if _WOULD_BE.search(low, start, m.start()) and not _TO_ANYONE.match(low, m.end()):
-                continue  # "the hot shard would have been obvious": what a better signal would show
-        if rule in _DENIABLE and DISTANCING.search(low, _clause_start(clauses, m.start()), m.start()):
-            continue  # "avoid calling anyone careless", "Nobody acted recklessly": the judgement is denied
-        if low[m.start() - 1 : m.start()] in _QUOTES and low[m.end() : m.end() + 1] in _QUOTES:
-            continue  # "the word 'obviously' came up": a word mentioned, not used
-        if (
-            rule == "minimiser"
-            and m.group(0) in ("just", "simply")
-            and _clause_of(clauses, m.start()).subject.kind in ("system", "product")
-        ):
-            continue  # "the checklist simply did not cover this case": about a thing, not a person
-        if rule == "hindsight" and _AFTERWARDS.match(low, m.end()):
-            continue  # "only obvious afterwards": naming hindsight, not using it
         if rule == "sarcasm" and CHOICE_PRAISE.fullmatch(low, m.start(), m.end()):
             if person is None:
                 person = across.mentions_person(clauses, names)
@@ -414,7 +325,8 @@ def _anywhere(
     praise = PRAISE.search(low, start, end)
     if praise is not None:
         vocative = any(names.is_name(v.group(1)) for v in _VOCATIVE.finditer(text, start, end))
-        if vocative or NEGATIVE.search(low, start, end):
+        negative = [n for n in NEGATIVE.finditer(low, start, end) if not DURING.search(low, start, n.start())]
+        if vocative or negative:
             out.append(_span_hit("sarcasm", praise, text))
     chat = bool(clauses) and bool(clauses[0].tokens) and clauses[0].tokens[0].text[:1].islower()
     for m in POSSESSIVE.finditer(text, start, end):
@@ -424,7 +336,7 @@ def _anywhere(
         lows = [f.group(0).lower() for f in following]
         for k, noun in enumerate(lows):
             if noun in lx.FAULT_NOUNS or (noun in lx.ACTION_NOUNS and set(lows[:k]) & lx.BAD_ADJECTIVES):
-                if k + 1 < len(lows) and lows[k + 1] in lx.ACTION_NOUNS | _COMPOUND_HEADS:
+                if k + 1 < len(lows) and lows[k + 1] in lx.ACTION_NOUNS | COMPOUND_HEADS:
                     break  # "Kim's typo fix", "Sam's error budget": the fault noun modifies another noun
                 if who:
                     last = following[k].end()

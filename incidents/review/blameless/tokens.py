@@ -117,7 +117,11 @@ def tokenize(text: str, start: int, end: int, low: str, names: Names | None = No
         mention = t.start > 0 and text[t.start - 1] == "@"
         word = t.text[:-2] if t.low.endswith("'s") else t.text
         if mention or (
-            chat and len(word) >= 3 and word.lower() not in NOT_LOWER_NAMES and names.is_name(word.title())
+            chat
+            and len(word) >= 2
+            and word.lower() not in NOT_LOWER_NAMES
+            and (names.is_name(word.title()) or word.lower() in lx.TEAM_NAMES)
+            and (len(word) >= 3 or word.lower() in lx.TEAM_NAMES)
         ):
             tokens[k] = t._replace(text=word.title() + t.text[len(word) :], cap=True, mention=mention)
     return tokens

@@ -324,6 +324,32 @@ def test_a_user_name_as_subject_is_flagged_but_not_as_an_actor():
         ("The rollback plan was never even read.", "passive_blame"),
         ("Ines's hasty rollback wiped the cache.", "fault"),
         ("Dana deleted the wrong table because she was tired.", "person_subject"),  # "the wrong" stays
+        ("Lesson learned: Tomas needs more supervision.", "judgement"),
+        ("Follow-up: make sure Priya actually reads the runbook.", "sanction"),  # a remedy aimed at a person
+        ("Action item: remind Luis not to deploy without approval.", "sanction"),
+        ("Thanks to Hakan, we lost a day of orders.", "sarcasm"),
+        ("The culprit was, unsurprisingly, Ivo.", "fault"),
+        ("The whole outage is on Farid.", "fault"),
+        ("Gosia should never have been given admin rights.", "trust"),
+        ("14:20 UTC - the deploy by @kwame broke auth", "person_subject"),  # an action with its person
+        ("re: INC-88 tbh alex should've known better", "hindsight"),  # a ticket id before the subject
+        ("ugh, ops forgot to renew the cert", "person_subject"),  # a team in lower case
+        ("There's no excuse for Olu not checking the replica first.", "fault"),
+        ("If it weren't for Theo, we'd have been fine.", "fault"),
+        ("Another day, another outage courtesy of the data team.", "fault"),
+        ("It's always Kevin's deploys that page us at night.", "fault"),  # habitual blame in a cleft
+        ("Tyler was warned twice and still pushed the change.", "judgement"),
+        ("The on-call had one job.", "judgement"),
+        ("They were too busy to look at the dashboards.", "person_subject"),
+        ("The team lead signed off without even opening the PR.", "person_subject"),
+        ("Nadia nuked the staging database.", "person_subject"),
+        ("The platform team keeps shipping broken releases.", "person_subject"),
+        ("Jakub should be kept away from the release process.", "trust"),
+        ("At this point I assume anything Ola touches will break.", "trust"),
+        ("Way to go, Hugo, prod is down again.", "sarcasm"),
+        ("Loved the part where Zainab deleted the only backup.", "sarcasm"),
+        ("Maybe next time Kaito could try reading the error message.", "sarcasm"),
+        ("I guess testing is for other people, right Dev?", "sarcasm"),
     ],
 )
 def test_sentence_wide_parts_fire_on_their_pattern(text, rule):
@@ -374,6 +400,28 @@ def test_chat_style_text_is_read_like_prose(text, rule):
         "If Ana had been paged, she would have joined.",  # something done to the person
         "Human error was our first guess, but the logs showed the tool picked the default region.",
         "Kim's typo fix was merged at 11:00.",
+        "The pager is on Farid this week.",
+        "The incident commander was Farid.",
+        "The culprit was a stale DNS cache on the resolvers.",
+        "Whoever wrote this query could not have known the table would grow.",  # local rationality
+        "We're going to talk to the vendor about the rate limits.",
+        "Make sure the on-call has the runbook link.",
+        "Bianca deleted the bucket after the retention review approved it.",
+        "We just rolled back the release and errors are dropping.",  # "just" as "a moment ago"
+        "The engineer could have used a safer command, but the tool offered no dry run.",
+        "Brilliant work by the support team keeping customers informed during the outage.",
+        "sev2 because the canary stage was skipped by the pipeline for docs-only changes",
+        "Any engineer on the rotation could have hit this, given the same runbook.",
+        "Obviously-named metrics would help; 'queue_depth_2' told nobody anything.",
+        "Mohammed rotated the leaked secret within ten minutes of the alert.",
+        "Kai drained the node without dropping a single request.",  # a failure said not to have happened
+        "The incident commander asked everyone except the database team to drop off the call.",
+        "She was left alone on the rotation because two people were sick.",
+        "If it weren't for the canary, the bad build would have reached every region.",
+        "Rich deleted the stale DNS zone after the migration was verified.",
+        "Way to go, team: the restore finished an hour ahead of plan.",
+        "Impressive work by Stefan restoring the cluster from scratch.",
+        "Maybe next time the alert text could include the error message.",
     ],
 )
 def test_the_neutral_side_of_the_sentence_wide_parts(text):

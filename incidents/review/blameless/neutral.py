@@ -1,0 +1,181 @@
+"""The neutral side of the blameless check: what looks like blame but is not.
+
+- a judgement denied, reported or discussed rather than made ("avoid calling anyone careless", "Nobody
+  acted recklessly", "Human error was our first guess"), a word mentioned in quotes ("the word 'obviously'");
+- hindsight words about a design goal or what a better signal would show ("would have been obvious");
+- "just" as "a moment ago", minimisers about a thing ("the checklist simply did not cover this");
+- a person's ordinary verb carrying out a plan ("as planned", "during the maintenance window"), or explained
+  by the system in the clause after it ("missed the page because the carrier dropped SMS");
+- what a person could do if the system had helped ("could have acted in minutes, but the tool ...").
+"""
+
+from __future__ import annotations
+
+import re
+
+from incidents.review.blameless import lexicon as lx
+from incidents.review.blameless.hits import Hit
+from incidents.review.blameless.parse import PERSONISH, Clause
+
+
+def _alt(patterns: tuple[str, ...] | str) -> re.Pattern[str]:
+    body = patterns if isinstance(patterns, str) else "|".join(f"(?:{p})" for p in patterns)
+    return re.compile(rf"(?<![\w'-])(?:{body})(?![\w'])")
+
+
+PERSON_ONLY = _alt(lx.FAILURE_PERSON_ONLY)
+GENERAL = _alt(lx.FAILURE_GENERAL)
+PLANNED = _alt(lx.PLANNED)
+_EXPLAINING = frozenset({"because", "since", "as", "so"})
+# Words before a judgement that report or deny it rather than make it ("avoid calling anyone careless",
+# "Nobody acted recklessly", "What looked like a careless edit was ...").
+DISTANCING = _alt(
+    r"(?:call|calls|calling|called|label\w*|describ\w+) (?:it|this|that|him|her|them|anyone|someone|people|the \w+)|"
+    r"avoid\w*|not|never|nobody|no one|none|\w+n't|rather than|the (?:term|phrase|word|words|label)|"
+    r"instead of|look(?:s|ed|ing)? like|seem(?:s|ed|ing)?|appear(?:s|ed)?|tempting|resist\w*|accus\w+|"
+    r"blam\w+|(?:easy|tempting|unfair|wrong|misleading|lazy|simplistic) to (?:say|call|write|conclude|blame)"
+)
+# Words before "without ..." that grant a permission rather than report an omission ("We trust the on-call to
+# make judgement calls without waiting for approval").
+PERMISSION = _alt(
+    r"trust(?:s|ed)? (?:[\w'-]+ ){1,3}?to|allow(?:s|ed)? to|allowed|empower\w*|free to|encourag\w+|can|may|"
+    r"expected to|able to|permitted"
+)
+COND_HAD = re.compile(
+    r"(?:(?<![\w'])(?:had|hadn't)|(?<=\w)'d)(?: not)?(?: been)?+ "
+    r"(?!(?:known|told|aware|realised|realized|understood|seen|had|given|shown|warned|informed)\b)"
+    r"(?!(?<=been )[a-z]+(?:ed|en|wn)\b)[a-z-]+"
+)
+_WOULD_BE = re.compile(r"(?:would|will|could)(?: have|'ve)? be(?:en)? (?:\w+ )?$")
+PERCEIVED = re.compile(
+    r"seen|received|known|shown|told|informed|notified|paged|reached|given|asked|consulted|heard|read|sent|"
+    r"alerted|warned|aware|expected|needed|required|allowed|authori[sz]ed|trained"
+)
+COMPOUND_HEADS = frozenset(
+    {"report", "reports", "correction", "check", "checks", "detection", "budget", "rate", "rates", "message"}
+    | {"messages", "log", "logs", "page", "count", "handler", "tracking", "tracker", "spike", "threshold"}
+)
+COULD_NOT_KNOW = re.compile(
+    r"(?:could not|couldn't|could never|would not|wouldn't|would never) (?:have|'ve) (?:known|seen|predicted|foreseen|"
+    r"anticipated|expected|realised|realized|guessed|noticed|spotted|told)\b"
+)
+DURING = re.compile(r"(?:during|throughout|after|through|in) (?:the|this|that|an?) $")  # "during the outage"
+_PAST = re.compile(r" (?:[a-z]+ed|" + "|".join(sorted(lx.IRREGULAR_PAST)) + r")\b")
+NEGATED_BEFORE = re.compile(r"(?:without|w/o|avoid|avoided|avoiding|no|never once|prevent\w*) $")
+SAME = re.compile(r"\b(?:the same|the very same|likewise|too|as well)\b")
+ABLE = ("could", "would", "might", "couldn't", "wouldn't", "could've", "would've")
+_TO_ANYONE = re.compile(r" to (?:anyone|anybody|everyone|any |every )")
+
+
+_DENIABLE = frozenset({"judgement", "minimiser", "human_error", "hindsight", "sanction", "fault"})
+# After "human error": words that discuss the label instead of using it ("Human error was our first guess").
+_DISCUSSED = re.compile(
+    r"\s+(?:is|was|isn't|wasn't)\s+(?:never |not |only |just )?(?:our |the |a |an )?(?:first|initial|early|easy)?\s*"
+    r"(?:guess|assumption|instinct|theory|reaction|label|symptom|starting point|where|not an?|never an?)"
+)
+_QUOTES = frozenset({"'", '"', "\u2018", "\u2019", "\u201c", "\u201d", "`"})
+_AFTERWARDS = re.compile(r"\s+(?:only )?(?:afterwards|after the fact|in hindsight|in retrospect|later|now)\b")
+
+
+def _clause_of(clauses: list[Clause], at: int) -> Clause:
+    """The clause holding character `at` (the first if none does)."""
+    held = [c for c in clauses if c.start <= at]
+    return held[-1] if held else clauses[0] if clauses else Clause(0, 0, [])
+
+
+def _clause_start(clauses: list[Clause], at: int) -> int:
+    """Where the clause holding character `at` starts (the sentence start if none does)."""
+    held = [k for k, c in enumerate(clauses) if c.start <= at]
+    if not held:
+        return 0
+    k = held[-1]
+    if clauses[k].opener == "that" and k > 0:
+        k -= 1  # "It would be easy to say the engineer was sloppy": the frame is in the clause before
+    return clauses[k].start
+
+
+_MAKE_OBVIOUS = re.compile(r"(?:make|makes|made|making|more|less|become|becomes)(?: [\w'-]+){0,3} $")
+
+
+def excused(hit: Hit, clauses: list[Clause], low: str) -> bool:
+    """Whether a person's ordinary-verb "failure" is the plan being carried out ("as planned", "during the
+    maintenance window"), or is explained by the system in a clause after it ("missed the page because the
+    carrier dropped SMS"). Person-only failures ("forgot") are never excused, and "the wrong ..." only by
+    the system ("ran on the wrong host because both hosts had the same prompt")."""
+    pred = hit.predicate.lower()
+    able = hit.rule == "counterfactual" and pred.startswith(ABLE)
+    if able or (hit.rule == "minimiser" and "would have" in hit.words.lower()):
+        # "The engineer could have used a safer command, but the tool offered no dry run": the system answers
+        later = [c for c in clauses if c.start >= hit.end and c.opener in ("but", "yet", "because", "since")]
+        return any(c.subject.kind in ("system", "product") for c in later)
+    if hit.rule != "person_subject" or not hit.predicate:
+        return False
+    if PERSON_ONLY.fullmatch(pred) or GENERAL.fullmatch(pred) is None:
+        return False
+    wrong = "wrong" in f"{pred} {hit.rest.lower()}"
+    if not wrong and PLANNED.search(low) is not None:
+        return True
+    later = [c for c in clauses if c.start >= hit.end and c.opener in _EXPLAINING]
+    return any(
+        c.subject.kind in ("system", "product")
+        or (
+            not wrong
+            and c.subject.kind in PERSONISH
+            and re.match(r"(?:was|were|had been|is|are)\b(?! not| too)", low[c.verb_start :])
+        )
+        and not PERSON_ONLY.search(low, c.verb_start, c.end)
+        and not GENERAL.search(low, c.verb_start, c.end)
+        for c in later
+    )
+
+
+def _answered_by_system(m: re.Match[str], clauses: list[Clause]) -> bool:
+    """A clause after the match, opened by "but", whose subject is a system: the sentence says what hid it."""
+    own = [c for c in clauses if c.start <= m.start()]
+    if own and own[-1].subject.kind in PERSONISH:
+        return False
+    return any(
+        c.start > m.end() and c.opener in ("but", "yet") and c.subject.kind in ("system", "product")
+        for c in clauses
+    )
+
+
+def denied(rule: str, m: re.Match[str], low: str, start: int, clauses: list[Clause]) -> bool:
+    """Whether a word-level match (judgement, hindsight, human error, a minimiser ...) is denied, reported,
+    mentioned or about a system rather than used against a person, so it is no finding."""
+    if rule == "human_error" and low[max(start, m.start() - 4) : m.start()].strip() in ("not", "no"):
+        return True
+    if rule == "hindsight" and _answered_by_system(m, clauses):
+        return True  # "It should have been obvious from the dashboard, but the panel was collapsed"
+    if rule == "human_error" and _DISCUSSED.match(low, m.end()):
+        return True  # "Human error was our first guess, but the logs showed ...": the label discussed
+    if rule == "hindsight" and m.group(0).startswith("obvious"):
+        if _MAKE_OBVIOUS.search(low, start, m.start()):
+            return True  # "make the host obvious": a design goal, not hindsight
+        if _WOULD_BE.search(low, start, m.start()) and not _TO_ANYONE.match(low, m.end()):
+            return True  # "the hot shard would have been obvious": what a better signal would show
+    if rule == "minimiser" and low[max(start, m.start() - 4) : m.start()] == "not ":
+        return True  # "not just the database": "not only"
+    if rule in _DENIABLE - {"minimiser"} and DISTANCING.search(
+        low, _clause_start(clauses, m.start()), m.start()
+    ):
+        return True  # "avoid calling anyone careless", "Nobody acted recklessly": the judgement is denied
+    if low[m.start() - 1 : m.start()] in _QUOTES and low[m.end() : m.end() + 1] in _QUOTES:
+        return True  # "the word 'obviously' came up": a word mentioned, not used
+    if (
+        rule == "minimiser"
+        and m.group(0) == "just"
+        and _PAST.match(low, m.end())
+        and _clause_of(clauses, m.start()).subject.kind == "self"
+    ):
+        return True  # "We just rolled back": "just" as "a moment ago"
+    if (
+        rule == "minimiser"
+        and m.group(0) in ("just", "simply")
+        and _clause_of(clauses, m.start()).subject.kind in ("system", "product")
+    ):
+        return True  # "the checklist simply did not cover this case": about a thing, not a person
+    if rule == "hindsight" and low[m.end() : m.end() + 1] == "-":
+        return True  # "obviously-named metrics": a compound adjective about a design
+    # "only obvious afterwards": naming hindsight, not using it
+    return rule == "hindsight" and _AFTERWARDS.match(low, m.end()) is not None
