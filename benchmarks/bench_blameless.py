@@ -1,6 +1,7 @@
 """The blameless check on its labelled corpus: recall and false positives on the tuning half and on the
 validation half (the issue's targets apply to the validation half: recall >= 90%, false positives <= 10%),
-per kind of sentence, and the time per sentence (target < 20 ms on one core).
+per kind of sentence; the same on the corpus written without sight of the rules; and the time per sentence
+(target < 20 ms on one core).
 """
 
 from __future__ import annotations
@@ -45,6 +46,31 @@ def _rows() -> list[dict]:
     return rows
 
 
+def _independent() -> list[dict]:
+    """The corpus written without sight of the rules (its tuning half; the validation half is held back)."""
+    from tests.incidents.review.test_blameless import figures
+    from tests.incidents.review.test_blameless_independent import ROWS
+
+    f = figures(ROWS)
+    rows: list[dict] = [
+        {
+            "name": f"blameless recall, independent corpus ({f['blaming']} blaming)",
+            "unit": "%",
+            "value": round(f["recall"] * 100, 1),
+        },
+        {
+            "name": f"blameless false positives, independent corpus ({f['neutral']} neutral)",
+            "unit": "%",
+            "value": round(f["false_positives"] * 100, 1),
+        },
+    ]
+    rows += [
+        {"name": f"  independent: {kind}", "unit": "right", "value": f"{right}/{n}"}
+        for kind, (n, right) in sorted(f["per_kind"].items())
+    ]
+    return rows
+
+
 def _speed() -> dict:
     from incidents.review.blameless import check_text
     from tests.incidents.review.test_blameless import SENTENCES
@@ -64,4 +90,4 @@ def _speed() -> dict:
 
 
 def run(ctx) -> list[dict]:
-    return [*_rows(), _speed()]
+    return [*_rows(), *_independent(), _speed()]

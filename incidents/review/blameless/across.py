@@ -29,6 +29,7 @@ MOCK_PRAISE = _alt(lx.MOCK_PRAISE)
 SARCASTIC_FRAMES = _alt(lx.SARCASTIC_FRAMES)
 PERSON_AS_CAUSE = _alt(lx.PERSON_AS_CAUSE)
 PERSON_REMEDIES = _alt(lx.PERSON_REMEDIES)
+PERSON_JABS = _alt(lx.PERSON_JABS)
 NEGATIVE = _alt(lx.NEGATIVE_OUTCOME_PATTERNS)
 _THANKS = re.compile(r"(?<![\w'])thanks to ")
 _SINGLED = re.compile(
@@ -97,7 +98,12 @@ def cause_is_person(text: str, low: str, clauses: list[Clause], names: Names) ->
         who, np = found
         on = " on" in f" {m.group(1)}" or low[m.end() - 3 : m.end()].strip() == "on"
         ends = np[-1].end >= c.end or low[np[-1].end : c.end].strip(" .!'\"") in ("", "again", "here")
-        if ends and not cause and re.match(r"[\s,]*(?:who|that)\b", low[np[-1].end :]):
+        cleared = any(
+            d.end < c.start
+            and re.match(r"(?:wasn't|isn't|was not|is not|weren't|wasnt|isnt)\b", low[d.verb_start :])
+            for d in clauses
+        )  # "It wasn't Kubernetes, it was the person who wrote the manifest": a system cleared first
+        if ends and not cause and not cleared and re.match(r"[\s,]*(?:who|that)\b", low[np[-1].end :]):
             continue  # "It was Mateo who first noticed ...": a cleft; the clause after it says what they did
         habitual = re.search(r"\b(?:always|again|usually|invariably)\b", m.group(0)) is not None
         if (
@@ -127,6 +133,18 @@ def cause_is_person(text: str, low: str, clauses: list[Clause], names: Names) ->
                         rule, [(m.start(), np[-1].end)], who=found[0].text, words=text[m.start() : np[-1].end]
                     )
                 )
+    for m in PERSON_JABS.finditer(low):
+        found = _np_at(tokens, m.end() + 1, names)
+        if found is not None and found[0].kind in ("person", "team") and not found[0].possessed:
+            np = found[1]
+            out.append(
+                Hit(
+                    "sarcasm",
+                    [(m.start(), np[-1].end)],
+                    who=found[0].text,
+                    words=text[m.start() : np[-1].end],
+                )
+            )
     for m in _THANKS.finditer(low):
         found = _np_at(tokens, m.end(), names)
         if (

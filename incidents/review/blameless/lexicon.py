@@ -88,6 +88,7 @@ NEGATIVE_OUTCOME_PATTERNS = patterns("negative_outcome")
 SARCASTIC_TURNS = patterns("sarcastic_turns")
 MOCK_PRAISE = patterns("mock_praise")  # sarcasm only with a person in the sentence
 SARCASTIC_FRAMES = patterns("sarcastic_frames")  # likewise
+PERSON_JABS = patterns("person_jabs")  # "Typical Jonas"
 IF_ONLY = alternation("if_only")
 SANCTION = patterns("sanction")  # calls to punish someone
 

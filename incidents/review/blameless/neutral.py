@@ -42,7 +42,7 @@ PERMISSION = _alt(
     r"expected to|able to|permitted"
 )
 COND_HAD = re.compile(
-    r"(?:(?<![\w'])(?:had|hadn't)|(?<=\w)'d)(?: not)?(?: been)?+ "
+    r"(?:(?<![\w'])(?<!had )(?:had|hadn't)|(?<=\w)'d)(?: not)?(?: been)?+ "
     r"(?!(?:known|told|aware|realised|realized|understood|seen|had|given|shown|warned|informed)\b)"
     r"(?!(?<=been )[a-z]+(?:ed|en|wn)\b)[a-z-]+"
 )

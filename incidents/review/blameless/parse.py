@@ -111,8 +111,7 @@ def _is_verbish(tokens: list[Token], j: int, np_start: int, low: str, names: Nam
         return False
     nxt = tokens[j + 1].low if j + 1 < len(tokens) else ""
     if (
-        w.endswith("s")
-        and not w.endswith("ss")
+        ((w.endswith("s") and not w.endswith("ss")) or (nxt.endswith("ing") and not w.endswith("ing")))
         and _is_person_head(tokens[j - 1], names)
         and (
             nxt in ("to", "more", "better", "closer", "extra")

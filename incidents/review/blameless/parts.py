@@ -88,6 +88,8 @@ POSSESSIVE = re.compile(r"(?<![\w'])([\w-]+)'s?\s+((?:[\w-]+\s+){0,2}?)([\w-]+)(
 POSSESSIVE_PRONOUN = re.compile(
     r"(?<![\w'])(his|her|their|my|your)\s+(?:own\s+)?((?:[\w-]+\s+){0,1}?)([\w-]+)(?![\w'])"
 )
+_ELIDED_PASSIVE = re.compile(r"((?:then|also|later|again|just|promptly) )*([a-z]+(?:ed|en|wn|ne))(?= by\b)")
+_BROKEN = frozenset({"broken", "overwritten", "undone", "taken down", "blown away", "wiped out", "torn down"})
 _WORD = re.compile(r"[\w'-]+")
 _KNOWING = r"(?!know|knew|have|had|be\b|been|realis|realiz|expect|see|saw|need|want|think|believe|receive|get|hear|seem)"
 _INVERTED_NEGATED = re.compile(rf"not {_KNOWING}[a-z]+")
@@ -227,8 +229,11 @@ def _clause(text: str, low: str, c: Clause) -> list[Hit]:
     # Passives: with a person as agent, any failure; without one, a predicate only people fill.
     if c.agent is not None:
         m = _first(PASSIVE_ANY, low, c.start, ce)
+        if m is None and s.inherited:
+            m = _ELIDED_PASSIVE.match(low, c.verb_start)  # "... was acknowledged and then ignored by Piet"
         fails = m is not None and (
             GENERAL.search(low, m.start(2), m.end(2))
+            or m.group(2) in _BROKEN
             or PERSON_ONLY.search(low, m.start(2), ce)
             or (
                 re.search(r"\b(?:not|never)\b", m.group(0))

@@ -350,6 +350,17 @@ def test_a_user_name_as_subject_is_flagged_but_not_as_an_actor():
         ("Loved the part where Zainab deleted the only backup.", "sarcasm"),
         ("Maybe next time Kaito could try reading the error message.", "sarcasm"),
         ("I guess testing is for other people, right Dev?", "sarcasm"),
+        ("Anyone paying attention would have caught it.", "counterfactual"),  # an indefinite with a modifier
+        ("Clearly, Goran didn't think it through.", "person_subject"),
+        ("You'd think a senior engineer would know not to do that.", "sarcasm"),
+        ("Our DBA's refusal to follow the change process caused the outage.", "person_subject"),
+        ("The contractor's shoddy work on the firewall exposed the database.", "fault"),
+        ("The release captain dropped the ball on the go/no-go check.", "person_subject"),
+        ("The interns keep breaking staging.", "person_subject"),
+        ("The alarm was acknowledged and then ignored by Piet.", "passive_blame"),  # an elided auxiliary
+        ("The freeze was broken by someone on the payments team.", "passive_blame"),
+        ("It wasn't Kubernetes, it was the person who wrote the manifest.", "fault"),  # system cleared
+        ("Going forward, Ines will double-check her work.", "judgement"),
     ],
 )
 def test_sentence_wide_parts_fire_on_their_pattern(text, rule):
@@ -422,6 +433,13 @@ def test_chat_style_text_is_read_like_prose(text, rule):
         "Way to go, team: the restore finished an hour ahead of plan.",
         "Impressive work by Stefan restoring the cluster from scratch.",
         "Maybe next time the alert text could include the error message.",
+        "It should have been obvious from the dashboard, but the panel was collapsed by default.",
+        "The signs were there in the metrics, but no alert watched that metric.",
+        "No one is to blame here: the system let a normal action have an outsized effect.",
+        "The term human error appears nowhere in our root-cause section, by design.",
+        "Our DBA's change request was approved through the normal process.",
+        "The freeze was lifted by the release manager at 09:00.",
+        "It wasn't Kubernetes; the manifest requested more memory than the node had.",
     ],
 )
 def test_the_neutral_side_of_the_sentence_wide_parts(text):
