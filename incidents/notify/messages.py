@@ -100,12 +100,21 @@ def _headline(kind: str, due: date | None, today: date) -> str:
     return REMINDER_HEADLINES[kind].format(days=days, plural="" if days == 1 else "s")
 
 
+def _on_deleted_incident(row: ActionItem | Incident | None) -> bool:
+    """True for an action item of a soft-deleted incident, or a soft-deleted incident: checked again when
+    the message is built, so whatever was queued before the deletion sends nothing."""
+    incident = row if isinstance(row, Incident) else getattr(row, "incident", None)
+    return incident is not None and incident.deleted_at is not None
+
+
 @register_kind("reminder.due_soon", "reminder.due_today", "reminder.overdue", "reminder.escalation")
 def build_action_item_reminder(row: Notification) -> Outbound | None:
     """Due soon / due today / overdue to the owner; escalation to the commander or team lead."""
     item = ActionItem.objects.select_related("owner", "incident", "team").filter(pk=_object_id(row)).first()
     user = _user_for(row)
     if item is None or item.status not in OPEN_ITEM_STATUSES or item.owner is None or user is None:
+        return None
+    if _on_deleted_incident(item):
         return None
     escalation = row.kind == "reminder.escalation"
     if escalation:
@@ -139,6 +148,7 @@ def build_recheck_reminder(row: Notification) -> Outbound | None:
         or item.owner_id != user.pk
         or item.status != ActionItemStatus.DONE
         or item.recheck_confirmed_at
+        or _on_deleted_incident(item)
     ):
         return None
     return render_email(
@@ -157,6 +167,8 @@ def build_finding_reminder(row: Notification) -> Outbound | None:
     today = local_date(timezone.now(), user.time_zone)
     if kind == "acceptance_expiring":
         if finding.status != FindingStatus.RISK_ACCEPTED or not finding.risk_accepted_until:
+            return None
+        if finding.risk_accepted_until < today:  # the acceptance has ended: nothing "ends on" a past date
             return None
         headline = f"risk acceptance ends on {finding.risk_accepted_until:%a %d %b %Y}"
     else:
@@ -178,6 +190,8 @@ def build_postmortem_reminder(row: Notification) -> Outbound | None:
     incident = Incident.objects.filter(pk=_object_id(row)).select_related("postmortem").first()
     user = _user_for(row)
     if incident is None or user is None or incident.commander_id != user.pk or incident.resolved_at is None:
+        return None
+    if _on_deleted_incident(incident):
         return None
     postmortem = getattr(incident, "postmortem", None)
     if postmortem is not None and postmortem.status == PostmortemStatus.PUBLISHED:
@@ -380,6 +394,8 @@ def build_item_assigned(row: Notification) -> Outbound | None:
     item = ActionItem.objects.select_related("owner", "incident").filter(pk=_object_id(row)).first()
     user = _user_for(row)
     if item is None or user is None or item.owner_id != user.pk or item.status not in OPEN_ITEM_STATUSES:
+        return None
+    if _on_deleted_incident(item):
         return None
     context = {
         "recipient": user,

@@ -140,7 +140,8 @@ def _finding_wanted(now: datetime, horizon: date) -> list[Wanted]:
         until_on_or_before=horizon + timedelta(days=ACCEPTANCE_WARNING_DAYS - DUE_SOON_DAYS)
     ):
         until = row["risk_accepted_until"]
-        if (until - local_date(now, row["owner__time_zone"])).days <= ACCEPTANCE_WARNING_DAYS:
+        # Only before the end date: after it the acceptance has ended and is judged so at read time.
+        if 0 <= (until - local_date(now, row["owner__time_zone"])).days <= ACCEPTANCE_WARNING_DAYS:
             wanted.append(
                 Wanted(
                     row["owner__email"],

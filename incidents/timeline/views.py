@@ -247,7 +247,9 @@ def entry_edit(request: HttpRequest, number: int, entry_id: int) -> HttpResponse
             changes = {k: data[k] for k in ("evidence", "knew_then", "is_key_moment")}
             if entry.source != "system":
                 changes.update(body=data["body"], kind=data["kind"] or entry.kind)
-                if data.get("occurred_at"):
+                # The form shows the time to the second: the same text back means the time was not
+                # edited, and must not drop the stored sub-second part (or move the entry at all).
+                if data.get("occurred_at") and data["when"] != initial["when"]:
                     changes["occurred_at"] = data["occurred_at"]
             try:
                 based_on = _based_on(form.cleaned_data.get("based_on"))

@@ -419,3 +419,17 @@ def test_two_people_editing_one_entry_the_second_save_is_refused_with_both_texts
     assert second.post(url, {**form, "based_on": current, "body": "Edit by Rory"}).status_code == 302
     entry.refresh_from_db()
     assert entry.body == "Edit by Rory"
+
+
+def test_editing_only_the_text_keeps_the_entry_time_to_the_microsecond(client_for, commander, incident):
+    client = client_for(commander)
+    entry = timeline_entry_add(incident=incident, actor=commander, body="Restarted db-1")
+    before = entry.occurred_at
+    form = client.get(url("timeline_edit", incident, entry.pk))
+    shown = form.context["form"]
+    data = {name: shown[name].value() or "" for name in shown.fields}
+    data.update(body="Restarted db-2", is_key_moment="")
+    assert client.post(url("timeline_edit", incident, entry.pk), data).status_code == 302
+    entry.refresh_from_db()
+    assert entry.body == "Restarted db-2"
+    assert entry.occurred_at == before
