@@ -11,13 +11,16 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from incidents.api.errors import PreconditionFailed
+from incidents.api.fields import NAIVE_MESSAGE
 from incidents.errors import ConflictError
 from incidents.permissions import (
     is_admin,
@@ -68,8 +71,23 @@ ERRORS = {
 
 
 # --- Incidents ---------------------------------------------------------------------------------------
+class _OffsetRequiredField(IsoDateTimeField):
+    """ISO 8601 with its UTC offset; a time without one is refused (it could mean any zone)."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and value.strip():
+            parsed = parse_datetime(value.strip())
+            if parsed is not None and parsed.tzinfo is None:
+                raise DjangoValidationError(NAIVE_MESSAGE, code="naive")
+        return super().to_python(value)
+
+
 class UtcDateTimeFilter(filters.IsoDateTimeFilter):
-    """An ISO 8601 date-time filter that queries in UTC (PostgreSQL refuses offsets such as -23:33)."""
+    """An ISO 8601 date-time filter that queries in UTC (PostgreSQL refuses offsets such as -23:33).
+
+    The value must carry its offset (`Z`, `+02:00`), like every date-time the API reads."""
+
+    field_class = _OffsetRequiredField
 
     def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
         if value is not None and value.tzinfo is not None:

@@ -7,15 +7,40 @@ endpoints stay flat in queries. Write serializers only parse input: the views ha
 from __future__ import annotations
 
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Team, User
 from incidents.markdown import render_markdown
+
+NAIVE_MESSAGE = (
+    "Give the time with its UTC offset, e.g. 2026-07-12T13:55:00Z or 2026-07-12T15:55:00+02:00; "
+    "a time without one could mean any zone."
+)
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    """The API's one date-time field: input must carry its UTC offset (`Z`, `+02:00`), else 400 naming the
+    field; output is always ISO 8601 in UTC with `Z` (`2017-01-31T23:27:00Z`), whoever asks and however
+    they signed in (token or browser session), so ETags and `?since=` values copied from a response agree.
+    """
+
+    default_error_messages = {"naive": NAIVE_MESSAGE}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("default_timezone", UTC)
+        super().__init__(*args, **kwargs)
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
 
 
 class MarkdownHtmlField(serializers.ReadOnlyField):
@@ -38,6 +63,7 @@ class ReadModelSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.URLField: serializers.CharField,
+        models.DateTimeField: UtcDateTimeField,
     }
 
     def include_extra_kwargs(

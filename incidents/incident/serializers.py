@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import ApiToken, Team, User
-from incidents.api.fields import MarkdownHtmlField, ReadModelSerializer, UserBriefSerializer
+from incidents.api.fields import MarkdownHtmlField, ReadModelSerializer, UserBriefSerializer, UtcDateTimeField
 from incidents.models import (
     DetectionMethod,
     Incident,
@@ -54,8 +54,8 @@ class IncidentDeclareSerializer(serializers.Serializer):
 
     title = serializers.CharField(max_length=200)
     severity = serializers.ChoiceField(choices=Severity.choices)
-    started_at = serializers.DateTimeField(required=False)
-    detected_at = serializers.DateTimeField(required=False)
+    started_at = UtcDateTimeField(required=False)
+    detected_at = UtcDateTimeField(required=False)
     detection_method = serializers.ChoiceField(choices=DetectionMethod.choices, required=False, default="")
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.INTERNAL)
@@ -81,17 +81,17 @@ class IncidentUpdateSerializer(serializers.Serializer):
     dashboard_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
     change_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
     feature_flag = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    started_at = serializers.DateTimeField(required=False)
-    detected_at = serializers.DateTimeField(required=False, allow_null=True)
-    acknowledged_at = serializers.DateTimeField(required=False, allow_null=True)
-    mitigated_at = serializers.DateTimeField(required=False, allow_null=True)
-    resolved_at = serializers.DateTimeField(required=False, allow_null=True)
+    started_at = UtcDateTimeField(required=False)
+    detected_at = UtcDateTimeField(required=False, allow_null=True)
+    acknowledged_at = UtcDateTimeField(required=False, allow_null=True)
+    mitigated_at = UtcDateTimeField(required=False, allow_null=True)
+    resolved_at = UtcDateTimeField(required=False, allow_null=True)
     version = serializers.IntegerField(required=False, min_value=1)
 
 
 class StatusChangeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=IncidentStatus.choices)
-    at = serializers.DateTimeField(required=False)
+    at = UtcDateTimeField(required=False)
 
 
 class SeverityChangeSerializer(serializers.Serializer):
@@ -100,7 +100,7 @@ class SeverityChangeSerializer(serializers.Serializer):
 
 
 class ResolveSerializer(serializers.Serializer):
-    at = serializers.DateTimeField(required=False)
+    at = UtcDateTimeField(required=False)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
@@ -187,4 +187,4 @@ class AlertSerializer(serializers.Serializer):
     services = serializers.SlugRelatedField(
         slug_field="slug", many=True, queryset=Service.objects.all(), required=False
     )
-    started_at = serializers.DateTimeField(required=False)
+    started_at = UtcDateTimeField(required=False)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from incidents.api.fields import ReadModelSerializer
+from incidents.api.fields import ReadModelSerializer, UtcDateTimeField
 from incidents.models import (
     WebhookDelivery,
     WebhookEndpoint,
@@ -18,6 +18,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
 
     events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENTS), allow_empty=False)
     secret = serializers.CharField(required=False, min_length=16, max_length=100)
+    created_at = UtcDateTimeField(read_only=True)
 
     class Meta:
         model = WebhookEndpoint

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from incidents.api.fields import MarkdownHtmlField, ReadModelSerializer, UserBriefSerializer
+from incidents.api.fields import MarkdownHtmlField, ReadModelSerializer, UserBriefSerializer, UtcDateTimeField
 from incidents.models import (
     ChangeEvent,
     EntryKind,
@@ -44,7 +44,7 @@ class TimelineEntryCreateSerializer(serializers.Serializer):
     incident = serializers.IntegerField(min_value=1, help_text="The incident number (42 for INC-42).")
     body = serializers.CharField(max_length=20000)
     kind = serializers.ChoiceField(choices=EntryKind.choices, default=EntryKind.NOTE)
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = UtcDateTimeField(required=False)
     evidence = serializers.ChoiceField(
         choices=[("", "None"), *EvidenceMarker.choices], required=False, default=""
     )
@@ -79,7 +79,7 @@ class ChangeEventCreateSerializer(serializers.Serializer):
     diff_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=200)
     feature_flag = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     author = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = UtcDateTimeField(required=False)
 
 
 class ChangeEventResultSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from incidents.api.fields import UtcDateTimeField
 from incidents.incident.models import implausible_time
 from incidents.integrations.models import AlertIntegration, IntegrationKind
 from incidents.integrations.senders.base import (
@@ -35,8 +36,8 @@ class AlertSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["firing", "resolved"])
     labels = Labels()
     annotations = Labels()
-    startsAt = serializers.DateTimeField()  # noqa: N815 - the sender's field names
-    endsAt = serializers.DateTimeField(required=False, allow_null=True, default=None)  # noqa: N815
+    startsAt = UtcDateTimeField()  # noqa: N815 - the sender's field names
+    endsAt = UtcDateTimeField(required=False, allow_null=True, default=None)  # noqa: N815
     generatorURL = WebUrlField()  # noqa: N815
     fingerprint = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from incidents.api.fields import UtcDateTimeField
 from incidents.integrations.models import AlertIntegration, IntegrationKind
 from incidents.integrations.senders.base import (
     Notification,
@@ -48,7 +49,7 @@ class IncidentSerializer(serializers.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="")
     status = serializers.CharField(required=False, allow_blank=True, default="")
     html_url = WebUrlField(allow_null=True)
-    created_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    created_at = UtcDateTimeField(required=False, allow_null=True, default=None)
     urgency = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="")
     priority = ReferenceSerializer(required=False, allow_null=True, default=None)
     service = ReferenceSerializer(required=False, allow_null=True, default=None)
@@ -59,7 +60,7 @@ class EventSerializer(serializers.Serializer):
     id = serializers.CharField(max_length=100)
     event_type = serializers.CharField(max_length=100)
     resource_type = serializers.CharField(required=False, allow_blank=True, default="")
-    occurred_at = serializers.DateTimeField()
+    occurred_at = UtcDateTimeField()
     agent = ReferenceSerializer(required=False, allow_null=True, default=None)
     # `data` (the incident) is read by IncidentSerializer: a field of that name would hide Serializer.data.
 
