@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -112,6 +113,31 @@ class IncidentCounter(models.Model):
 
 MILESTONES = ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
 
+#: Each derived duration as the pages state it: (property, label, from → to).
+DURATION_DEFINITIONS: tuple[tuple[str, str, str], ...] = (
+    ("time_to_detect", "Time to detect", "started → detected"),
+    ("time_to_acknowledge", "Time to acknowledge", "detected → acknowledged"),
+    ("time_to_mitigate", "Time to mitigate", "started → mitigated"),
+    ("time_to_resolve", "Time to resolve", "detected → resolved (0 if resolved before detection)"),
+    ("impact_duration", "Impact duration", "started → resolved"),
+)
+DURATION_NOTE = (
+    "Unknown when either time is missing; never measured to now, never negative. "
+    "Cut to whole minutes, never rounded up; every unit down to minutes is written (1 d 0 h 11 min)."
+)
+
+
+@dataclass(frozen=True)
+class DurationRow:
+    """One derived duration of an incident as a page shows it: label, seconds (None: unknown), its
+    definition, and a note saying why it is unknown or zero (empty when there is nothing to say)."""
+
+    name: str
+    label: str
+    seconds: int | None
+    definition: str
+    note: str
+
 
 class Incident(models.Model):
     """An incident: something broke and people responded.
@@ -133,6 +159,9 @@ class Incident(models.Model):
     detected_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     mitigated_at = models.DateTimeField(null=True, blank=True)
+    # True while `mitigated_at` is the value resolving filled in (nobody gave one): it then moves with
+    # `resolved_at` and is shown as automatic. Any mitigation time a person gives clears it.
+    mitigated_at_auto = models.BooleanField(default=False)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     detection_method = models.CharField(max_length=20, choices=DetectionMethod.choices, blank=True)
@@ -228,18 +257,20 @@ class Incident(models.Model):
 
     @staticmethod
     def _seconds(a: datetime | None, b: datetime | None) -> int | None:
+        """Whole seconds from `a` to `b`, cut toward zero; 0 when `b` is before `a` (never negative);
+        None when either is unknown."""
         if a is None or b is None:
             return None
-        return int((b - a).total_seconds())
+        return max(0, int((b - a).total_seconds()))
 
     @property
     def time_to_detect(self) -> int | None:
-        """Seconds from `started_at` (impact began) to `detected_at`; None if either is unknown."""
+        """Seconds from `started_at` (impact began) to `detected_at` (MTTD term); None if either is unknown."""
         return self._seconds(self.started_at, self.detected_at)
 
     @property
     def time_to_acknowledge(self) -> int | None:
-        """Seconds from `detected_at` to `acknowledged_at` (MTTA's per-incident term); None if unknown."""
+        """Seconds from `detected_at` to `acknowledged_at` (MTTA term); None if unknown."""
         return self._seconds(self.detected_at, self.acknowledged_at)
 
     @property
@@ -249,8 +280,41 @@ class Incident(models.Model):
 
     @property
     def time_to_resolve(self) -> int | None:
-        """Seconds from `detected_at` to `resolved_at` (MTTR's per-incident term); None if unknown."""
+        """Seconds from `detected_at` to `resolved_at` (MTTR term); None if either is unknown; 0 for an
+        incident resolved before it was detected (`resolved_before_detection`)."""
         return self._seconds(self.detected_at, self.resolved_at)
+
+    def duration_rows(self) -> list[DurationRow]:
+        """Every derived duration with its definition and, when unknown or zero, why."""
+        missing_label = {
+            "started_at": "start", "detected_at": "detection", "acknowledged_at": "acknowledgement",
+            "mitigated_at": "mitigation", "resolved_at": "resolution",
+        }  # fmt: skip
+        ends = {
+            "time_to_detect": ("started_at", "detected_at"),
+            "time_to_acknowledge": ("detected_at", "acknowledged_at"),
+            "time_to_mitigate": ("started_at", "mitigated_at"),
+            "time_to_resolve": ("detected_at", "resolved_at"),
+            "impact_duration": ("started_at", "resolved_at"),
+        }
+        rows = []
+        for name, label, definition in DURATION_DEFINITIONS:
+            seconds = getattr(self, name)
+            note = ""
+            if seconds is None:
+                gaps = [missing_label[f] for f in ends[name] if getattr(self, f) is None]
+                note = f"no {' or '.join(gaps)} time recorded"
+            elif name == "time_to_resolve" and self.resolved_before_detection:
+                note = "resolved before detection"
+            elif name == "time_to_mitigate" and self.mitigated_at_auto:
+                note = "mitigation time set automatically at resolution"
+            rows.append(DurationRow(name, label, seconds, definition, note))
+        return rows
+
+    @property
+    def resolved_before_detection(self) -> bool:
+        """Whether the recorded resolution is earlier than the recorded detection (time to resolve is 0)."""
+        return bool(self.detected_at and self.resolved_at and self.resolved_at < self.detected_at)
 
     @property
     def impact_duration(self) -> int | None:

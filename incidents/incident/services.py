@@ -8,7 +8,7 @@ show them beside the field.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -27,6 +27,7 @@ from incidents.models import (
     Severity,
 )
 from incidents.notify import services as notify
+from incidents.timefmt import format_time
 from incidents.timeline.services import system_entry
 
 S = IncidentStatus
@@ -208,6 +209,34 @@ def incident_declare_once(
     return incident, True
 
 
+MILESTONE_LABELS = {
+    "started_at": "started",
+    "detected_at": "detected",
+    "acknowledged_at": "acknowledged",
+    "mitigated_at": "mitigated",
+    "resolved_at": "resolved",
+}
+
+
+def _clean_sent(incident: Incident, sent: Iterable[str]) -> None:
+    """`full_clean` on the merged values of one save, with every error keyed by a field the caller sent:
+    an error on a field they did not touch is reported on the sent milestone it conflicts with."""
+    try:
+        incident.full_clean(exclude=["number"])
+    except ValidationError as exc:
+        sent_list = list(sent)
+        errors: dict[str, list[str]] = {}
+        for name, messages in exc.message_dict.items():
+            target = name
+            if name not in sent_list:
+                sent_milestones = [m for m in MILESTONES if m in sent_list]
+                target = sent_milestones[-1] if sent_milestones else name
+                label = MILESTONE_LABELS.get(name, name)
+                messages = [f"{m} (The {label} time is unchanged.)" for m in messages]
+            errors.setdefault(target, []).extend(messages)
+        raise ValidationError(errors) from None
+
+
 def _lock(incident: Incident, expected_version: int | None) -> Incident:
     current = Incident.objects.select_for_update().get(pk=incident.pk)
     if expected_version is not None and current.version != expected_version:
@@ -239,16 +268,33 @@ def incident_update(
     if not changed:
         return current
     old_visibility = current.visibility
+    before = {m: getattr(current, m) for m in MILESTONES}
     for k in changed:
         setattr(current, k, changes[k])
-    current.full_clean(exclude=["number"])
-    _save(current, changed)
-    milestones = [k for k in changed if k in MILESTONES]
+    saved = list(changed)
+    if "mitigated_at" in changed:
+        if current.mitigated_at_auto:
+            current.mitigated_at_auto = False
+            saved.append("mitigated_at_auto")
+    elif current.mitigated_at_auto and "resolved_at" in changed:
+        # The mitigation time resolving filled in follows the resolution it came from.
+        current.mitigated_at = current.resolved_at
+        current.mitigated_at_auto = current.resolved_at is not None
+        saved += ["mitigated_at", "mitigated_at_auto"]
+    _clean_sent(current, changed)
+    _save(current, saved)
+    milestones = [m for m in MILESTONES if m in saved]
     if milestones:
         system_entry(
             incident=current,
             actor=actor,
-            body="Milestones edited: " + ", ".join(m.replace("_at", "") for m in milestones),
+            body="Milestones edited: "
+            + "; ".join(
+                f"{MILESTONE_LABELS[m]} {format_time(before[m], UTC, empty='unset')} → "
+                f"{format_time(getattr(current, m), UTC, empty='unset')}"
+                + (" (automatic, with the resolution)" if m == "mitigated_at" and m not in changed else "")
+                for m in milestones
+            ),
         )
     if "visibility" in changed:
         system_entry(
@@ -387,7 +433,8 @@ def incident_resolve(
     fields = ["status", "resolved_at"]
     if current.mitigated_at is None:
         current.mitigated_at = when
-        fields.append("mitigated_at")
+        current.mitigated_at_auto = True
+        fields += ["mitigated_at", "mitigated_at_auto"]
     current.full_clean(exclude=["number"])
     _save(current, fields)
     system_entry(
@@ -415,7 +462,11 @@ def incident_reopen(*, incident: Incident, actor: Any, reason: str) -> Incident:
     old = current.status
     current.status = S.INVESTIGATING
     current.resolved_at = None
-    _save(current, ["status", "resolved_at"])
+    fields = ["status", "resolved_at"]
+    if current.mitigated_at_auto:  # it came from the resolution being undone
+        current.mitigated_at, current.mitigated_at_auto = None, False
+        fields += ["mitigated_at", "mitigated_at_auto"]
+    _save(current, fields)
     system_entry(incident=current, actor=actor, body=f"Incident reopened: {reason}")
     notify.incident_status_changed(current, old=old)
     return current

@@ -29,6 +29,7 @@ from incidents.incident.forms import (
     StatusForm,
     TagForm,
 )
+from incidents.incident.models import DURATION_NOTE
 from incidents.incident.services import TRANSITIONS, IncidentConflict
 from incidents.merge import Merge
 from incidents.models import ACTIVE_STATUSES, Incident, IncidentStatus, Service, Severity, Tag
@@ -128,6 +129,8 @@ def incident_detail(request: HttpRequest, number: int) -> HttpResponse:
         "next_statuses": [(s, IncidentStatus(s).label) for s in sorted(TRANSITIONS[incident.status])],
         "severity_form": SeverityForm(initial={"severity": incident.severity}),
         "reopen_form": ReopenForm(),
+        "duration_rows": incident.duration_rows(),
+        "duration_note": DURATION_NOTE,
     }
     return render(request, "incidents/incident/detail.html", context)
 

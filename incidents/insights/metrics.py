@@ -12,7 +12,7 @@ Durations (seconds; the same definitions as the `Incident` properties in `incide
 - time to detect (MTTD term): `started_at` → `detected_at`;
 - time to acknowledge (MTTA term): `detected_at` → `acknowledged_at`;
 - time to mitigate: `started_at` → `mitigated_at`;
-- time to resolve (MTTR term): `detected_at` → `resolved_at`.
+- time to resolve (MTTR term): `detected_at` → `resolved_at`, 0 for one resolved before it was detected.
 
 An incident missing either milestone of a duration is left out of that figure and counted as "unknown"
 for it; nothing is ever measured to now. Reopening clears `resolved_at`, so a reopened incident counts in
@@ -102,7 +102,8 @@ PERIODS = ("week", "month")
 
 
 class DurationSeconds(Func):
-    """Seconds from `start` to `end` as a float; NULL when either is NULL.
+    """Seconds from `start` to `end` as a float, 0 when `end` is before `start` (an incident resolved
+    before it was detected counts 0, never a negative value); NULL when either is NULL.
 
     PostgreSQL: `EXTRACT(EPOCH FROM end - start)`. SQLite (datetimes stored as ISO text):
     `(julianday(end) - julianday(start)) * 86400`, exact to well under a millisecond for recent dates.
@@ -134,13 +135,15 @@ class DurationSeconds(Func):
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
     ) -> tuple[str, tuple[Any, ...]]:
         start, end, params = self._parts(compiler)
-        return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS double precision)", params
+        seconds = f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS double precision)"
+        return f"(CASE WHEN {seconds} < 0 THEN 0.0 ELSE {seconds} END)", params + params
 
     def as_sqlite(
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
     ) -> tuple[str, tuple[Any, ...]]:
         start, end, params = self._parts(compiler)
-        return f"((julianday({end}) - julianday({start})) * 86400.0)", params
+        seconds = f"((julianday({end}) - julianday({start})) * 86400.0)"
+        return f"(CASE WHEN {seconds} < 0 THEN 0.0 ELSE {seconds} END)", params + params
 
 
 class PercentileCont(Aggregate):
@@ -432,7 +435,8 @@ DURATION_COLUMNS = ["Measured", "Unknown", "Mean", "Median", "90th percentile"]
 DURATION_KINDS = ["count", "count", "seconds", "seconds", "seconds"]
 DURATION_DEFINITION = (
     "Time to detect: started → detected. Time to acknowledge: detected → acknowledged. "
-    "Time to mitigate: started → mitigated. Time to resolve: detected → resolved. "
+    "Time to mitigate: started → mitigated. Time to resolve: detected → resolved (0 if resolved before "
+    "detection, never negative). "
     "An incident missing either milestone is left out and counted as unknown; nothing is measured to now. "
     "A reopened incident counts in time to resolve only once it is resolved again. "
     "Median and 90th percentile are interpolated (percentile_cont)."

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 
+from incidents.incident.models import DURATION_NOTE, DurationRow
 from incidents.models import (
     POSTMORTEM_SECTIONS,
     ActionItem,
@@ -112,6 +113,8 @@ class Assembled:
     postmortem: Postmortem
     milestones: list[tuple[str, Any]]
     durations: list[tuple[str, int | None]]
+    duration_rows: list[DurationRow]
+    duration_note: str
     key_moments: list[TimelineEntry]
     timeline: list[TimelineEntry]
     factor_groups: list[tuple[str, list[ContributingFactor]]]
@@ -150,6 +153,7 @@ def assemble(postmortem: Postmortem) -> Assembled:
         .select_related("owner", "factor")
         .order_by("due_date", "id")
     )
+    duration_rows = incident.duration_rows()
     return Assembled(
         incident=incident,
         postmortem=postmortem,
@@ -160,13 +164,9 @@ def assemble(postmortem: Postmortem) -> Assembled:
             ("Mitigated", incident.mitigated_at),
             ("Resolved", incident.resolved_at),
         ],
-        durations=[
-            ("Time to detect", incident.time_to_detect),
-            ("Time to acknowledge", incident.time_to_acknowledge),
-            ("Time to mitigate", incident.time_to_mitigate),
-            ("Time to resolve", incident.time_to_resolve),
-            ("Impact duration", incident.impact_duration),
-        ],
+        durations=[(row.label, row.seconds) for row in duration_rows],
+        duration_rows=duration_rows,
+        duration_note=DURATION_NOTE,
         key_moments=key,
         timeline=[e for e in entries if e not in key],
         factor_groups=ordered,

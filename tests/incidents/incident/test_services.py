@@ -204,10 +204,68 @@ def test_update_with_a_stale_version_is_refused_with_the_current_incident(comman
 
 def test_milestone_edits_write_a_timeline_entry(commander):
     incident = _at(S.INVESTIGATING, commander)
+    incident.started_at = datetime(2017, 1, 31, 23, 27, tzinfo=UTC)
+    incident.save()
     services.incident_update(
         incident=incident, actor=commander, detected_at=incident.started_at + timedelta(minutes=4)
     )
-    assert incident.timeline_entries.get().body == "Milestones edited: detected"
+    # The row says both values, so the timeline agrees with the milestone it describes.
+    assert incident.timeline_entries.get().body == (
+        "Milestones edited: detected unset → 2017-01-31 23:31 UTC"
+    )
+
+
+def test_resolving_fills_mitigation_as_automatic_and_it_moves_with_the_resolution(commander):
+    incident = _at(S.INVESTIGATING, commander)
+    start = incident.started_at
+    resolved = services.incident_resolve(incident=incident, actor=commander, at=start + timedelta(hours=3))
+    assert resolved.mitigated_at == start + timedelta(hours=3)
+    assert resolved.mitigated_at_auto
+    # One save moves start, detection and resolution earlier: the automatic mitigation follows,
+    # and nothing is refused on a field the editor never touched.
+    earlier = start - timedelta(days=1)
+    edited = services.incident_update(
+        incident=resolved,
+        actor=commander,
+        started_at=earlier,
+        detected_at=earlier + timedelta(minutes=5),
+        resolved_at=earlier + timedelta(hours=2),
+    )
+    assert edited.mitigated_at == earlier + timedelta(hours=2)
+    assert edited.mitigated_at_auto
+    assert edited.time_to_mitigate == 2 * 3600
+    # A mitigation time a person gives is theirs: it no longer moves.
+    edited = services.incident_update(
+        incident=edited, actor=commander, mitigated_at=earlier + timedelta(hours=1)
+    )
+    assert not edited.mitigated_at_auto
+    edited = services.incident_update(
+        incident=edited, actor=commander, resolved_at=earlier + timedelta(hours=4)
+    )
+    assert edited.mitigated_at == earlier + timedelta(hours=1)
+
+
+def test_a_conflict_with_an_untouched_milestone_is_reported_on_the_field_that_was_sent(commander):
+    incident = _at(S.INVESTIGATING, commander)
+    start = incident.started_at
+    incident = services.incident_update(
+        incident=incident, actor=commander, mitigated_at=start + timedelta(hours=2)
+    )
+    incident = services.incident_resolve(incident=incident, actor=commander, at=start + timedelta(hours=3))
+    with pytest.raises(ValidationError) as exc:
+        services.incident_update(incident=incident, actor=commander, resolved_at=start + timedelta(hours=1))
+    assert list(exc.value.message_dict) == ["resolved_at"]
+    assert "unchanged" in exc.value.message_dict["resolved_at"][0]
+
+
+def test_time_to_resolve_is_never_negative():
+    start = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    incident = Incident(
+        started_at=start, detected_at=start + timedelta(minutes=30), resolved_at=start + timedelta(minutes=5)
+    )
+    assert incident.time_to_resolve == 0
+    assert incident.resolved_before_detection
+    assert incident.impact_duration == 5 * 60
 
 
 def test_severity_and_roles_changes_are_recorded(commander, responder):

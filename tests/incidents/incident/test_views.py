@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -298,3 +298,26 @@ def test_incident_page_query_count_does_not_grow_with_timeline_entries(
     assert response.content.decode().count('class="when"') == min(500, TIMELINE_WINDOW)
     assert "Load older entries" in response.content.decode()
     assert _queries(client, url) == one
+
+
+def test_the_incident_page_states_each_duration_definition_and_why_one_is_unknown_or_zero(
+    client_for, commander
+):
+    start = datetime(2017, 1, 31, 23, 27, tzinfo=UTC)
+    resolved = IncidentFactory(
+        started_at=start,
+        detected_at=start + timedelta(hours=1),
+        resolved_at=start + timedelta(minutes=20),
+        status="resolved",
+    )
+    page = client_for(commander).get(reverse("incidents:detail", args=[resolved.number])).content.decode()
+    assert "Time to resolve: detected → resolved (0 if resolved before detection)." in page
+    assert "Impact duration: started → resolved." in page
+    assert "(resolved before detection)" in page
+    assert "-40 min" not in page
+    unknown = IncidentFactory(
+        started_at=start, resolved_at=start + timedelta(hours=18, minutes=47), status="resolved"
+    )
+    page = client_for(commander).get(reverse("incidents:detail", args=[unknown.number])).content.decode()
+    assert "(no detection time recorded)" in page
+    assert "18 h 47 min" in page

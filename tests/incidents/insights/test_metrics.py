@@ -339,3 +339,17 @@ def test_outsider_sees_no_figure_from_incidents_they_cannot_see(world, outsider)
             continue  # findings not tied to an incident are not incident data
         else:
             assert figure.rows == [], figure.slug
+
+
+def test_an_incident_resolved_before_detection_counts_zero_in_time_to_resolve_never_negative(viewer):
+    for detected, resolved in [(600, 3600), (3000, 1500)]:  # the second was resolved before detection
+        IncidentFactory(
+            severity="SEV4",
+            started_at=at(2, 1),
+            detected_at=at(2, 1, seconds=detected),
+            resolved_at=at(2, 1, seconds=resolved),
+            status=IncidentStatus.RESOLVED,
+        )
+    rows = _rows(metrics.durations_by_severity(viewer, metrics.MetricFilters()))
+    # 3000 and 0 (not -1500): mean 1500, median 1500.
+    assert rows[("SEV4", "Time to resolve")][:4] == [2, 0, 1500, 1500]
