@@ -28,6 +28,9 @@ class DeclareForm(forms.Form):
     )
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.SEV3)
     started_at = LocalDateTimeField(required=False, help_text="Leave empty for now. Your time zone.")
+    declared_at = LocalDateTimeField(
+        required=False, label="Declared at", help_text="For an incident recorded afterwards; empty for now."
+    )
     services = forms.ModelMultipleChoiceField(queryset=Service.objects.all(), required=False)
     visibility = forms.ChoiceField(choices=Visibility.choices, initial=Visibility.INTERNAL, required=False)
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="Markdown.")
@@ -60,17 +63,27 @@ class IncidentEditForm(forms.ModelForm):
         }
 
 
+WHEN_HELP = "When it happened, in your time zone; empty for now."
+
+
+def _when() -> LocalDateTimeField:
+    return LocalDateTimeField(required=False, label="When", help_text=WHEN_HELP)
+
+
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=IncidentStatus.choices)
+    when = _when()
 
 
 class SeverityForm(forms.Form):
     severity = forms.ChoiceField(choices=Severity.choices)
     reason = forms.CharField(required=False, max_length=500)
+    when = _when()
 
 
 class ReopenForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    when = _when()
 
 
 class ServiceForm(forms.Form):

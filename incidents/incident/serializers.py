@@ -56,6 +56,9 @@ class IncidentDeclareSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.choices)
     started_at = UtcDateTimeField(required=False)
     detected_at = UtcDateTimeField(required=False)
+    declared_at = UtcDateTimeField(
+        required=False, help_text="When it was declared (default now), for an incident recorded afterwards."
+    )
     detection_method = serializers.ChoiceField(choices=DetectionMethod.choices, required=False, default="")
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.INTERNAL)
@@ -97,6 +100,7 @@ class StatusChangeSerializer(serializers.Serializer):
 class SeverityChangeSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+    at = UtcDateTimeField(required=False, help_text="When it changed (default now).")
 
 
 class ResolveSerializer(serializers.Serializer):
@@ -106,6 +110,7 @@ class ResolveSerializer(serializers.Serializer):
 
 class ReopenSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
+    at = UtcDateTimeField(required=False, help_text="When it was reopened (default now).")
 
 
 class RolesSerializer(serializers.Serializer):

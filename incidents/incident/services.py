@@ -17,9 +17,11 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from incidents.errors import ConflictError, TransitionError
+from incidents.incident.models import implausible_time
 from incidents.models import (
     ACTIVE_STATUSES,
     MILESTONES,
+    EntrySource,
     Incident,
     IncidentCounter,
     IncidentStatus,
@@ -71,6 +73,22 @@ def _check_aware(values: dict[str, Any]) -> None:
         raise ValidationError(errors)
 
 
+def _check_when(at: datetime | None) -> None:
+    """Refuse a naive, pre-1970 or future `at` (ValidationError keyed `at`)."""
+    _check_aware({"at": at})
+    if at is not None and (reason := implausible_time(at)):
+        raise ValidationError({"at": reason})
+
+
+def _numbered(incident: Incident, text: str) -> str:
+    """`text`, or `text (2nd time)` when the incident's timeline already has system rows starting with it."""
+    n = incident.timeline_entries.filter(source=EntrySource.SYSTEM, body__startswith=text).count() + 1
+    if n == 1:
+        return text
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10 if n % 100 not in (11, 12, 13) else 0, "th")
+    return f"{text} ({n}{suffix} time)"
+
+
 def _security_event(kind: str, actor: Any, target: str, detail: str) -> None:
     """Record a visibility or role change as a security event (accounts.security)."""
     from accounts.models import SecurityEvent
@@ -116,6 +134,7 @@ def incident_declare(
     dedup_key: str | None = None,
     detected_at: datetime | None = None,
     detection_method: str = "",
+    declared_at: datetime | None = None,
 ) -> Incident:
     """Declare an incident, write its first timeline entry and notify on commit; `incident_declare_once`
     without the `created` flag. With `dedup_key`, declaring the same key again returns the existing incident.
@@ -123,7 +142,7 @@ def incident_declare(
     return incident_declare_once(
         actor=actor, title=title, severity=severity, started_at=started_at, summary=summary,
         services=services, visibility=visibility, commander=commander, dedup_key=dedup_key,
-        detected_at=detected_at, detection_method=detection_method,
+        detected_at=detected_at, detection_method=detection_method, declared_at=declared_at,
     )[0]  # fmt: skip
 
 
@@ -140,8 +159,13 @@ def incident_declare_once(
     dedup_key: str | None = None,
     detected_at: datetime | None = None,
     detection_method: str = "",
+    declared_at: datetime | None = None,
 ) -> tuple[Incident, bool]:
     """Declare an incident and return `(incident, created)`.
+
+    Timeline rows: "Impact started" at `started_at` when that is before the declaration, "Detected" at
+    `detected_at` when given, and "Incident declared" at `declared_at` (aware; default now), so a
+    backfilled incident reads as it happened.
 
     `started_at` defaults to now (UTC-aware). With `dedup_key`, a declaration whose key was declared
     before, or is being declared by a concurrent request, returns `(existing incident, False)` unchanged:
@@ -161,7 +185,9 @@ def incident_declare_once(
         errors["severity"] = "Choose a severity from SEV1 to SEV4."
     if errors:
         raise ValidationError(errors)
-    _check_aware({"started_at": started_at, "detected_at": detected_at})
+    _check_aware({"started_at": started_at, "detected_at": detected_at, "declared_at": declared_at})
+    if declared_at is not None and (late := implausible_time(declared_at)):
+        raise ValidationError({"declared_at": late})
     now = timezone.now()
     user = _user(actor)
     try:
@@ -191,11 +217,18 @@ def incident_declare_once(
                 incident.services.set(services)
             if user:
                 incident.participants.add(user)
+            declared = declared_at or now
+            if incident.started_at < declared:
+                system_entry(
+                    incident=incident, actor=user, body="Impact started", occurred_at=incident.started_at
+                )
+            if detected_at is not None:
+                system_entry(incident=incident, actor=user, body="Detected", occurred_at=detected_at)
             system_entry(
                 incident=incident,
                 actor=user,
                 body=f"Incident declared as {severity}: {title}",
-                occurred_at=incident.started_at if started_at and started_at < now else now,
+                occurred_at=declared,
             )
             notify.incident_declared(incident, actor=user)
     except _Duplicate as duplicate:
@@ -356,10 +389,15 @@ def incident_change_status(
 
 
 @transaction.atomic
-def incident_change_severity(*, incident: Incident, actor: Any, severity: str, reason: str = "") -> Incident:
-    """Change severity and record it. Raises ValidationError for an unknown severity."""
+def incident_change_severity(
+    *, incident: Incident, actor: Any, severity: str, reason: str = "", at: datetime | None = None
+) -> Incident:
+    """Change severity and record it at `at` (aware; default now, for a change recorded after the fact).
+
+    Raises ValidationError for an unknown severity or an implausible `at`."""
     if severity not in Severity.values:
         raise ValidationError({"severity": "Choose a severity from SEV1 to SEV4."})
+    _check_when(at)
     current = _lock(incident, None)
     if current.severity == severity:
         return current
@@ -367,7 +405,7 @@ def incident_change_severity(*, incident: Incident, actor: Any, severity: str, r
     current.severity = severity
     _save(current, ["severity"])
     body = f"Severity changed from {old} to {severity}" + (f": {reason}" if reason else "")
-    system_entry(incident=current, actor=actor, body=body)
+    system_entry(incident=current, actor=actor, body=body, occurred_at=at)
     if SEVERITY_RANK[severity] < SEVERITY_RANK[old]:
         notify.incident_severity_raised(current, old=old)
     return current
@@ -440,7 +478,7 @@ def incident_resolve(
     system_entry(
         incident=current,
         actor=actor,
-        body="Incident resolved" + (f": {note}" if note else ""),
+        body=_numbered(current, "Incident resolved") + (f": {note}" if note else ""),
         occurred_at=when,
     )
     notify.incident_status_changed(current, old=old)
@@ -448,8 +486,10 @@ def incident_resolve(
 
 
 @transaction.atomic
-def incident_reopen(*, incident: Incident, actor: Any, reason: str) -> Incident:
+def incident_reopen(*, incident: Incident, actor: Any, reason: str, at: datetime | None = None) -> Incident:
     """Reopen a resolved, postmortem or closed incident to investigating; a reason is required.
+
+    `at` (aware, default now) is when it was reopened; it may not be before the resolution it undoes.
 
     `resolved_at` is cleared, so a reopened incident counts in resolution metrics only once resolved again.
     """
@@ -459,6 +499,9 @@ def incident_reopen(*, incident: Incident, actor: Any, reason: str) -> Incident:
     current = _lock(incident, None)
     if current.status in ACTIVE_STATUSES:
         raise TransitionError({"status": "The incident is still active; there is nothing to reopen."})
+    _check_when(at)
+    if at is not None and current.resolved_at is not None and at < current.resolved_at:
+        raise ValidationError({"at": "An incident cannot be reopened before it was resolved."})
     old = current.status
     current.status = S.INVESTIGATING
     current.resolved_at = None
@@ -467,7 +510,12 @@ def incident_reopen(*, incident: Incident, actor: Any, reason: str) -> Incident:
         current.mitigated_at, current.mitigated_at_auto = None, False
         fields += ["mitigated_at", "mitigated_at_auto"]
     _save(current, fields)
-    system_entry(incident=current, actor=actor, body=f"Incident reopened: {reason}")
+    system_entry(
+        incident=current,
+        actor=actor,
+        body=f"{_numbered(current, 'Incident reopened')}: {reason}",
+        occurred_at=at,
+    )
     notify.incident_status_changed(current, old=old)
     return current
 

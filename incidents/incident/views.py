@@ -109,6 +109,7 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
                 visibility=data["visibility"],
                 summary=data["summary"],
                 dedup_key=f"web-declare:{data['submission']}" if data.get("submission") else None,
+                declared_at=data["declared_at"],
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -205,7 +206,7 @@ def incident_status(request: HttpRequest, number: int) -> HttpResponse:
         request,
         StatusForm(request.POST),
         lambda data: incident_services.incident_change_status(
-            incident=incident, actor=request.user, status=data["status"]
+            incident=incident, actor=request.user, status=data["status"], at=data["when"]
         ),
         invalid="Choose a valid status.",
         success="Status changed.",
@@ -223,7 +224,11 @@ def incident_severity(request: HttpRequest, number: int) -> HttpResponse:
         request,
         SeverityForm(request.POST),
         lambda data: incident_services.incident_change_severity(
-            incident=incident, actor=request.user, severity=data["severity"], reason=data["reason"]
+            incident=incident,
+            actor=request.user,
+            severity=data["severity"],
+            reason=data["reason"],
+            at=data["when"],
         ),
         invalid="Choose a severity from SEV1 to SEV4.",
         success="Severity changed.",
@@ -241,7 +246,7 @@ def incident_reopen(request: HttpRequest, number: int) -> HttpResponse:
         request,
         ReopenForm(request.POST),
         lambda data: incident_services.incident_reopen(
-            incident=incident, actor=request.user, reason=data["reason"]
+            incident=incident, actor=request.user, reason=data["reason"], at=data["when"]
         ),
         invalid="Say why the incident is being reopened.",
         success="Incident reopened.",
@@ -264,7 +269,9 @@ def post_action(
     PermissionDenied from the service is a 404, like everything a user may not touch.
     """
     if not form.is_valid():
-        messages.error(request, invalid)
+        # A bad "when" is said as such; anything else gets the action's own message.
+        when_errors = form.errors.get("when")
+        messages.error(request, f"When: {' '.join(when_errors)}" if when_errors else invalid)
     else:
         try:
             call(form.cleaned_data)
