@@ -271,7 +271,7 @@ def post_action(
     if not form.is_valid():
         # A bad "when" is said as such; anything else gets the action's own message.
         when_errors = form.errors.get("when")
-        messages.error(request, f"When: {' '.join(when_errors)}" if when_errors else invalid)
+        messages.error(request, f"When: {' '.join(str(e) for e in when_errors)}" if when_errors else invalid)
     else:
         try:
             call(form.cleaned_data)
