@@ -100,21 +100,30 @@ def localize(wall: datetime, zone: tzinfo) -> datetime:
     a, b = first.astimezone(UTC), second.astimezone(UTC)
     earlier, later = sorted([(a, first.utcoffset()), (b, second.utcoffset())], key=lambda p: p[0])
     wall_text = wall.strftime("%Y-%m-%d %H:%M" + (":%S" if wall.second else ""))
+
+    def hint(offset: timedelta | None) -> str:
+        return f'Add the offset you mean, for example "{wall_text} {_fmt_offset(offset)}".'
+
+    round_trip = a.astimezone(zone).replace(tzinfo=None)
+    if round_trip != wall:
+        # A skipped time read at each offset lands on a real instant with its own (other) label: say
+        # which offset gives which instant, never a label beside an offset it does not have.
+        readings = "; ".join(
+            f"with offset {_fmt_offset(offset)} it is {_fmt_local(instant, zone)} ({instant:%H:%M} UTC)"
+            for instant, offset in (earlier, later)
+        )
+        raise NonExistentTimeError(
+            f"{wall_text} does not exist in {zone_name(zone)}: the clocks jumped forward. "
+            f"{readings[0].upper()}{readings[1:]}. {hint(later[1])}",
+            (earlier[0], later[0]),
+        )
     options = " or ".join(
         f"{_fmt_local(instant, zone)} ({instant.strftime('%H:%M')} UTC, offset {_fmt_offset(offset)})"
         for instant, offset in (earlier, later)
     )
-    hint = f"Add the offset you mean, for example `{wall_text} {_fmt_offset(earlier[1])}`."
-    round_trip = a.astimezone(zone).replace(tzinfo=None)
-    if round_trip != wall:
-        raise NonExistentTimeError(
-            f"{wall_text} does not exist in {zone_name(zone)}: the clocks jumped forward. "
-            f"It could mean {options}. {hint}",
-            (earlier[0], later[0]),
-        )
     raise AmbiguousTimeError(
         f"{wall_text} happens twice in {zone_name(zone)}: the clocks went back. "
-        f"It could mean {options}. {hint}",
+        f"It could mean {options}. {hint(earlier[1])}",
         (earlier[0], later[0]),
     )
 

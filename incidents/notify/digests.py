@@ -10,7 +10,7 @@ permission scopes, so a restricted incident the user cannot see never appears, n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from django.utils import timezone
@@ -48,9 +48,27 @@ def digest_window(now: datetime, time_zone: str) -> DigestWindow:
     today = now.astimezone(zone).date()
     this_monday = today - timedelta(days=today.weekday())
     first = this_monday - timedelta(days=7)
-    start = datetime.combine(first, time.min, tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(this_monday, time.min, tzinfo=zone).astimezone(UTC)
-    return DigestWindow(today=today, first=first, last=this_monday - timedelta(days=1), start=start, end=end)
+    return DigestWindow(
+        today=today,
+        first=first,
+        last=this_monday - timedelta(days=1),
+        start=local_midnight(first, zone),
+        end=local_midnight(this_monday, zone),
+    )
+
+
+def local_midnight(day: date, zone: tzinfo) -> datetime:
+    """The first instant (UTC-aware) of local date `day` in `zone`: 00:00, or the first time after a
+    daylight-saving gap that swallows midnight (zoneinfo's fold=0 reads a skipped time at the old offset)."""
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
+def local_week(instant: datetime, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The local week (Monday to Sunday in `zone`) holding aware `instant`, as the half-open UTC range
+    `[Monday 00:00, next Monday 00:00)`. Consecutive weeks abut, so every instant is in exactly one."""
+    today = instant.astimezone(zone).date()
+    monday = today - timedelta(days=today.weekday())
+    return local_midnight(monday, zone), local_midnight(monday + timedelta(days=7), zone)
 
 
 def digests_due(*, now: datetime) -> list[Wanted]:

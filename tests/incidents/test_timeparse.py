@@ -112,8 +112,11 @@ def test_dst_gap_in_new_york_is_refused_naming_both_instants():
         read("2025-03-09 02:30")
     message = str(exc.value)
     assert "does not exist in America/New_York" in message
-    assert "01:30 EST (06:30 UTC" in message
-    assert "03:30 EDT (07:30 UTC" in message
+    assert "With offset -04:00 it is 2025-03-09 01:30 EST (06:30 UTC)" in message
+    assert "with offset -05:00 it is 2025-03-09 03:30 EDT (07:30 UTC)" in message
+    # No label beside an offset it does not have, and no Markdown backticks in a plain message.
+    assert "EST (06:30 UTC, offset -04:00)" not in message
+    assert "`" not in message
     assert exc.value.candidates == (utc(2025, 3, 9, 6, 30), utc(2025, 3, 9, 7, 30))
 
 
