@@ -22,14 +22,26 @@ from incidents.notify.reminders import _zone
 
 @dataclass(frozen=True)
 class DigestWindow:
-    """The week a digest reports: local dates `first`..`last` (Monday..Sunday) and the UTC-aware
-    half-open range `[start, end)`; `today` is the user's local date at send time."""
+    """What a digest covers, as the reader reads it (all local dates in the reader's zone):
+
+    - the recap: local dates `first`..`last` (Monday..Sunday of last week; for an on-demand digest, the
+      week in progress, Monday..today), the UTC-aware half-open range `[start, end)` (`end` is next
+      Monday 00:00, or now for the week in progress);
+    - the look ahead: overdue items (due before `today`) and items due `today`..`ahead_last` (the next
+      seven days, today included).
+    `today` is the reader's local date when the digest is built."""
 
     today: date
     first: date
     last: date
     start: datetime
     end: datetime
+    in_progress: bool = False
+
+    @property
+    def ahead_last(self) -> date:
+        """The last local date of the look ahead: today + 6 days."""
+        return self.today + timedelta(days=6)
 
     @property
     def period(self) -> str:
@@ -38,8 +50,9 @@ class DigestWindow:
         return f"{year}-W{week:02d}"
 
 
-def digest_window(now: datetime, time_zone: str) -> DigestWindow:
-    """The previous local week for a user in `time_zone` at instant `now`.
+def digest_window(now: datetime, time_zone: str, *, in_progress: bool = False) -> DigestWindow:
+    """The previous local week for a user in `time_zone` at instant `now` (`in_progress`: the week in
+    progress, Monday 00:00 to `now`, as an on-demand digest reports).
 
     Local midnight is resolved with zoneinfo (fold=0), so a Monday whose midnight is skipped or repeated
     by a daylight-saving change still gives a valid instant.
@@ -48,6 +61,15 @@ def digest_window(now: datetime, time_zone: str) -> DigestWindow:
     today = now.astimezone(zone).date()
     this_monday = today - timedelta(days=today.weekday())
     first = this_monday - timedelta(days=7)
+    if in_progress:
+        return DigestWindow(
+            today=today,
+            first=this_monday,
+            last=today,
+            start=local_midnight(this_monday, zone),
+            end=now.astimezone(UTC),
+            in_progress=True,
+        )
     return DigestWindow(
         today=today,
         first=first,
@@ -102,12 +124,16 @@ def digests_sweep(*, now: datetime | None = None) -> dict[str, int]:
     return {"claimed": len(ids)}
 
 
-def digest_context(user: Any, *, now: datetime) -> dict[str, Any]:
+def digest_context(user: Any, *, now: datetime, in_progress: bool = False) -> dict[str, Any]:
     """Everything the weekly digest template needs for `user` at `now` (permission-scoped), plus
-    `is_empty`. Use for sending and for `send_digests --dry-run`."""
-    window = digest_window(now, user.time_zone)
+    `is_empty`. Use for sending and for `send_digests --dry-run` (`in_progress`: the week so far)."""
+    window = digest_window(now, user.time_zone, in_progress=in_progress)
     content = selectors.digest_content_for(
-        user, today=window.today, window_start=window.start, window_end=window.end
+        user,
+        today=window.today,
+        window_start=window.start,
+        window_end=window.end,
+        ahead_last=window.ahead_last,
     )
     return {
         "user": user,

@@ -95,7 +95,17 @@ REMINDER_HEADLINES = {
 }
 
 
+def _kind_now(kind: str, due: date | None, today: date) -> str:
+    """The reminder kind the due date gives on the recipient's local `today` (at send time), so a
+    reminder claimed as "due soon" but delivered after the due date says it is overdue."""
+    if due is None:
+        return kind
+    delta = (due - today).days
+    return "due_soon" if delta > 0 else "due_today" if delta == 0 else "overdue"
+
+
 def _headline(kind: str, due: date | None, today: date) -> str:
+    kind = _kind_now(kind, due, today)
     days = abs((due - today).days) if due else 0
     return REMINDER_HEADLINES[kind].format(days=days, plural="" if days == 1 else "s")
 
@@ -123,7 +133,7 @@ def build_action_item_reminder(row: Notification) -> Outbound | None:
     elif item.owner_id != user.pk:
         return None
     today = local_date(timezone.now(), item.owner.time_zone)
-    kind = "overdue" if escalation else row.kind.split(".", 1)[1]
+    kind = "overdue" if escalation else _kind_now(row.kind.split(".", 1)[1], item.due_date, today)
     context = {
         "recipient": user,
         "item": item,
@@ -435,9 +445,10 @@ def build_weekly_digest(row: Notification) -> Outbound | None:
     return digest_email(user, now=timezone.now())
 
 
-def digest_email(user: User, *, now: Any) -> EmailMultiAlternatives | None:
-    """The weekly digest email for `user` at `now`, or None when there is nothing to report."""
-    context = digest_context(user, now=now)
+def digest_email(user: User, *, now: Any, in_progress: bool = False) -> EmailMultiAlternatives | None:
+    """The weekly digest email for `user` at `now`, or None when there is nothing to report
+    (`in_progress`: an on-demand digest, whose recap is the week in progress)."""
+    context = digest_context(user, now=now, in_progress=in_progress)
     if context["is_empty"]:
         return None
     for i in context["overdue"] + context["due_this_week"] + context["to_verify_items"]:

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Membership, User
 from incidents.models import (
@@ -154,14 +155,17 @@ def digest_time_zones() -> list[str]:
     )
 
 
-def digest_content_for(user: Any, *, today: date, window_start: datetime, window_end: datetime) -> dict:
+def digest_content_for(
+    user: Any, *, today: date, window_start: datetime, window_end: datetime, ahead_last: date | None = None
+) -> dict:
     """What the weekly digest shows `user`, every list scoped by accounts/permissions.py at call time.
 
-    `today` is the user's local date; the week runs to the Sunday after it. `[window_start, window_end)`
-    is the previous local week in UTC-aware datetimes. Returns lists: overdue, due_this_week, findings,
+    `today` is the user's local date; the look ahead lists items overdue and due `today`..`ahead_last`
+    (default today + 6 days: the next seven days). `[window_start, window_end)` is the recap range
+    (last local week, or the week in progress) in UTC-aware datetimes. Returns lists: overdue, due_this_week, findings,
     to_verify_items, to_verify_findings, reviews, incidents. A constant number of queries per user.
     """
-    week_end = today + timedelta(days=6 - today.weekday())
+    week_end = ahead_last or today + timedelta(days=6)
     items = list(
         action_items_visible_to(user)
         .filter(owner=user)
@@ -224,11 +228,13 @@ def digest_content_for(user: Any, *, today: date, window_start: datetime, window
 
 
 def team_breach_items(team_id: int, viewer: Any) -> list:
-    """Open action items of the team that breach their priority's due-date target, visible to `viewer`."""
+    """Open action items of the team that are overdue (due before the viewer's local today) or breach
+    their priority's due-date target, visible to `viewer`."""
     items = (
         action_items_visible_to(viewer)
         .filter(team_id=team_id, status__in=OPEN_ITEM_STATUSES)
         .select_related("owner")
         .order_by("due_date", "id")
     )
-    return [i for i in items if i.breaches_target]
+    today = timezone.localdate(timezone=viewer.tzinfo) if hasattr(viewer, "tzinfo") else timezone.localdate()
+    return [i for i in items if i.breaches_target or (i.due_date is not None and i.due_date < today)]

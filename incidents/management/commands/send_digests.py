@@ -36,7 +36,7 @@ class Command(BaseCommand):
         now = timezone.now()
         wanted = []
         for user in users:
-            message = digest_email(user, now=now)
+            message = digest_email(user, now=now, in_progress=True)
             if message is None:
                 self.stdout.write(f"{user.email}: nothing to report, no digest.")
                 continue

@@ -52,7 +52,7 @@ def test_two_concurrent_sweeps_and_digest_runs_send_each_email_once(requires_pos
     assert per_message
     assert max(per_message.values()) == 1
     reminders = [m for m in mail.outbox if m.subject.startswith("Action item")]
-    digests = [m for m in mail.outbox if m.subject.startswith("Your Hindsight week")]
+    digests = [m for m in mail.outbox if m.subject.startswith("Hindsight: last week")]
     assert len(reminders) == 30
     assert len(digests) == 30
     assert Notification.objects.filter(status="sent").count() == 60

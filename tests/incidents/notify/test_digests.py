@@ -61,7 +61,7 @@ def test_digest_lists_team_incidents_the_persona_may_see(
 ):
     message = _digest(personas[persona])
     html = html_part(message)
-    assert message.subject == "Your Hindsight week: Mon 8 Jun – Sun 14 Jun 2026"
+    assert message.subject == "Hindsight: last week (Mon 8 Jun – Sun 14 Jun) and the next seven days"
     for part in (message.body, html):
         assert f"Overdue for {persona}" in part
         assert ("Checkout errors" in part) is sees_internal
@@ -92,7 +92,7 @@ def test_send_digests_dry_run_prints_and_sends_nothing(world, personas, capsys):
         call_command("send_digests", "--dry-run", "--user", "viewer@example.com")
     out = capsys.readouterr().out
     assert "=== To: viewer@example.com" in out
-    assert "Subject: Your Hindsight week: Mon 8 Jun – Sun 14 Jun 2026" in out
+    assert "Subject: Hindsight: this week so far (Mon 15 Jun – Mon 15 Jun) and the next seven days" in out
     assert "Leaked credentials" not in out
     assert "Dry run: nothing was sent." in out
     assert mail.outbox == []
@@ -140,3 +140,44 @@ def test_team_digest_tells_leads_about_due_date_target_breaches(
 def test_sweep_reminders_command_reports_counts(db, capsys):
     call_command("sweep_reminders")
     assert "Claimed 0 new reminder(s)" in capsys.readouterr().out
+
+
+def test_an_on_demand_digest_on_sunday_evening_covers_the_week_in_progress_and_the_next_seven_days(
+    world, personas
+):
+    sunday_evening = dt.datetime(2026, 6, 14, 20, 0, tzinfo=dt.UTC)  # Sunday 14 June, the week of 8-14 June
+    ActionItemFactory(owner=personas["commander"], due_date=dt.date(2026, 6, 16), title="Tuesday item")
+    ActionItemFactory(owner=personas["commander"], due_date=dt.date(2026, 6, 21), title="Past the look ahead")
+    with time_machine.travel(sunday_evening, tick=False):
+        message = digest_email(personas["commander"], now=sunday_evening, in_progress=True)
+    assert message.subject == "Hindsight: this week so far (Mon 8 Jun – Sun 14 Jun) and the next seven days"
+    assert "This week so far in Hindsight, Mon 8 Jun to today Sun 14 Jun 2026" in message.body
+    assert "Checkout errors" in message.body  # started Wednesday 10 June, in the week in progress
+    assert "Old outage" not in message.body
+    ahead = message.body.split("Due in the next seven days", 1)[1]
+    assert "Tuesday item" in ahead
+    assert "Past the look ahead" not in message.body  # Sunday 21 June is the eighth day
+
+
+def test_team_digest_includes_items_overdue_but_inside_their_target(
+    team, eager_celery, django_capture_on_commit_callbacks
+):
+    from accounts.models import Membership
+    from incidents.notify.digests import digests_sweep
+    from tests.factories import MembershipFactory, UserFactory
+
+    lead = UserFactory(email="lead@example.com")
+    MembershipFactory(user=lead, team=team, role=Membership.Role.LEAD)
+    ActionItemFactory(
+        team=team,
+        owner=UserFactory(email="late@example.com"),
+        priority="P3",
+        due_date=dt.date(2026, 6, 12),  # overdue on 15 June, well inside a P3 target
+        created_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
+        title="Alert on empty backups",
+    )
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        digests_sweep()
+    team_mail = [m for m in mail.outbox if m.subject.startswith(team.name)]
+    assert len(team_mail) == 1
+    assert "Alert on empty backups" in team_mail[0].body

@@ -89,10 +89,10 @@ def test_one_digest_per_local_week_across_a_dst_change(
     window = digest_window(sent_at[0], zone)
     assert window.first == change_day - dt.timedelta(days=13)
     assert first.subject == (
-        f"Your Hindsight week: {window.first:%a} {window.first.day} {window.first:%b} – "
-        f"{window.last:%a} {window.last.day} {window.last:%b %Y}"
+        f"Hindsight: last week ({window.first:%a} {window.first.day} {window.first:%b} – "
+        f"{window.last:%a} {window.last.day} {window.last:%b}) and the next seven days"
     )
-    assert "Due this week" in first.body
+    assert "Due in the next seven days" in first.body
 
 
 @pytest.mark.parametrize(

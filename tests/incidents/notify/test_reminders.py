@@ -232,3 +232,19 @@ def test_beat_schedule_is_in_utc_with_expiry_and_no_long_intervals(settings):
     assert settings.CELERY_TIMEZONE == "UTC"
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         assert entry["options"]["expires"] < entry["schedule"], name
+
+
+def test_a_reminder_delivered_late_says_what_is_true_when_it_arrives(eager_celery):
+    from incidents.notify.delivery import notification_deliver
+    from incidents.notify.reminders import reminders_sweep
+
+    ActionItemFactory(owner=UserFactory(email="o@example.com"), due_date=D(2026, 6, 11), title="Test restores")
+    with time_machine.travel(at(2026, 6, 10), tick=False):
+        reminders_sweep()  # claimed as "due in 1 day"; the worker is down
+    row = Notification.objects.get()
+    assert row.kind == "reminder.due_soon"
+    with time_machine.travel(at(2026, 6, 12), tick=False):
+        assert notification_deliver(notification_id=row.pk) == "sent"
+    (message,) = mail.outbox
+    assert "overdue by 1 day" in message.subject + message.body
+    assert "due in 1 day" not in message.subject + message.body
