@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from incidents.api.base import ERRORS, EtagRetrieveMixin
+from incidents.api.fields import NAIVE_MESSAGE
 from incidents.api.pagination import TimelineCursorPagination
 from incidents.models import (
     ChangeEvent,
@@ -32,7 +33,13 @@ from incidents.permissions import (
 from incidents.timeline import serializers as s
 from incidents.timeline import services
 from incidents.timeline.changes import change_event_record
-from incidents.timeline.selectors import EPOCH, LIVE_BATCH, TimelineCursor, timeline_feed
+from incidents.timeline.selectors import (
+    EPOCH,
+    LIVE_BATCH,
+    TimelineCursor,
+    timeline_duplicate_of,
+    timeline_feed,
+)
 
 
 # --- Timeline ------------------------------------------------------------------------------------------
@@ -74,7 +81,7 @@ def _feed_cursor(raw: str) -> TimelineCursor:
             {"since": "Send a time such as 2026-11-30T14:02:00Z, or the since of an answer."}
         )
     if timezone.is_naive(when):
-        when = when.replace(tzinfo=UTC)
+        raise DjangoValidationError({"since": NAIVE_MESSAGE})
     try:
         when = when.astimezone(UTC)
     except OverflowError as exc:
@@ -148,7 +155,10 @@ class TimelineEntryViewSet(
         entry = services.timeline_entry_add(
             incident=incident, actor=request.user, source=EntrySource.API, **data
         )
-        out = s.TimelineEntrySerializer(entry, context=self.get_serializer_context()).data
+        out = dict(s.TimelineEntrySerializer(entry, context=self.get_serializer_context()).data)
+        twin = timeline_duplicate_of(entry)
+        # The same minute and text already recorded (any source): kept, and said, so the caller can drop it.
+        out["duplicate_of"] = twin.pk if twin is not None else None
         return Response(out, status=status.HTTP_201_CREATED)
 
 

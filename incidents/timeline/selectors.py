@@ -270,6 +270,25 @@ def timeline_feed(
     return rows, _feed_next(rows, cursor, now, limit)
 
 
+def timeline_duplicate_of(entry: TimelineEntry) -> TimelineEntry | None:
+    """The earliest other live entry of the same incident with the same minute and the same text (blanks
+    collapsed) as `entry`, from any source (web, API, import, chat), or None. One query."""
+    minute = entry.occurred_at.astimezone(UTC).replace(second=0, microsecond=0)
+    text = " ".join(entry.body.split())
+    candidates = (
+        TimelineEntry.objects.filter(
+            incident_id=entry.incident_id,
+            removed_at__isnull=True,
+            occurred_at__gte=minute,
+            occurred_at__lt=minute + timedelta(minutes=1),
+        )
+        .exclude(pk=entry.pk)
+        .select_related("author")
+        .order_by("occurred_at", "id")
+    )
+    return next((c for c in candidates if " ".join(c.body.split()) == text), None)
+
+
 def timeline_flag_duplicates(incident: Incident, rows: list[Any]) -> int:
     """Mark import rows (`occurred_at`, `text`, `duplicate`) that repeat an entry of `incident` or an
     earlier row: same minute and same text (blanks collapsed). Returns how many were flagged. One query.

@@ -27,7 +27,7 @@ from incidents.timeline import selectors
 from incidents.timeline import services as svc
 from incidents.timeline.forms import EntryEditForm, QuickAddForm, TimelineImportForm
 from incidents.timeline.imports import parse_csv, parse_slack, parse_transcript
-from incidents.timeline.selectors import TimelineCursor
+from incidents.timeline.selectors import TimelineCursor, timeline_duplicate_of
 from incidents.timeparse import TimeParseError, describe, parse_time
 
 
@@ -121,8 +121,16 @@ def quick_add(request: HttpRequest, number: int) -> HttpResponse:
         except ValidationError as exc:
             for field, errs in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errs)
+    twin = timeline_duplicate_of(entry) if entry is not None else None
     if not _is_htmx(request):
         if entry is not None:
+            if twin is not None:
+                messages.warning(
+                    request,
+                    f"The same text at the same minute was already recorded by {twin.display_author} "
+                    f"({twin.get_source_display().lower()}). Both are kept; remove the new one if it is "
+                    "the same event.",
+                )
             return redirect(reverse("incidents:detail", args=[incident.number]) + f"#entry-{entry.pk}")
         for field, field_errors in form.errors.items():
             text = " ".join(str(e) for e in field_errors)
@@ -132,6 +140,7 @@ def quick_add(request: HttpRequest, number: int) -> HttpResponse:
         **_entry_context(request, incident, editor=True),
         "quick_form": QuickAddForm(initial={"kind": EntryKind.NOTE}) if entry else form,
         "added": entry,
+        "duplicate_of": twin,
         "zone_label": timezone.localtime().tzname(),
     }
     return render(
