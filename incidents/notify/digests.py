@@ -27,7 +27,7 @@ class DigestWindow:
     - the recap: local dates `first`..`last` (Monday..Sunday of last week; for an on-demand digest, the
       week in progress, Monday..today), the UTC-aware half-open range `[start, end)` (`end` is next
       Monday 00:00, or now for the week in progress);
-    - the look ahead: overdue items (due before `today`) and items due `today`..`ahead_last` (the next
+    - the look ahead: overdue items (due before `today`) and items due `today`..`ahead_until` (the next
       seven days, today included).
     `today` is the reader's local date when the digest is built."""
 
@@ -39,7 +39,7 @@ class DigestWindow:
     in_progress: bool = False
 
     @property
-    def ahead_last(self) -> date:
+    def ahead_until(self) -> date:
         """The last local date of the look ahead: today + 6 days."""
         return self.today + timedelta(days=6)
 
@@ -133,7 +133,7 @@ def digest_context(user: Any, *, now: datetime, in_progress: bool = False) -> di
         today=window.today,
         window_start=window.start,
         window_end=window.end,
-        ahead_last=window.ahead_last,
+        ahead_until=window.ahead_until,
     )
     return {
         "user": user,

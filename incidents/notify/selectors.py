@@ -156,16 +156,16 @@ def digest_time_zones() -> list[str]:
 
 
 def digest_content_for(
-    user: Any, *, today: date, window_start: datetime, window_end: datetime, ahead_last: date | None = None
+    user: Any, *, today: date, window_start: datetime, window_end: datetime, ahead_until: date | None = None
 ) -> dict:
     """What the weekly digest shows `user`, every list scoped by accounts/permissions.py at call time.
 
-    `today` is the user's local date; the look ahead lists items overdue and due `today`..`ahead_last`
+    `today` is the user's local date; the look ahead lists items overdue and due `today`..`ahead_until`
     (default today + 6 days: the next seven days). `[window_start, window_end)` is the recap range
     (last local week, or the week in progress) in UTC-aware datetimes. Returns lists: overdue, due_this_week, findings,
     to_verify_items, to_verify_findings, reviews, incidents. A constant number of queries per user.
     """
-    week_end = ahead_last or today + timedelta(days=6)
+    week_end = ahead_until or today + timedelta(days=6)
     items = list(
         action_items_visible_to(user)
         .filter(owner=user)
