@@ -129,6 +129,17 @@ def can_record(user: Any, incident: Incident) -> bool:
     return incident.commander_id == user.pk or incident.scribe_id == user.pk
 
 
+def incidents_recordable_by(user: Any, queryset: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
+    """The not-deleted incidents for which `can_record(user, incident)` is True, as a scope (who may edit
+    the timeline, and so read removed entries). Kept equal to `can_record` by a test over every persona."""
+    qs = incidents_visible_to(user, queryset)
+    if is_responder(user):
+        return qs
+    if not _active(user):
+        return qs.none()
+    return qs.filter(Q(commander=user) | Q(scribe=user))
+
+
 def can_command(user: Any, incident: Incident) -> bool:
     """True if `user` may change status, severity, roles and visibility, resolve and reopen."""
     if not can_view_incident(user, incident):

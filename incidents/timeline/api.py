@@ -4,7 +4,7 @@ from datetime import UTC
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_filters import rest_framework as filters
@@ -27,6 +27,7 @@ from incidents.models import (
 from incidents.permissions import (
     can_record,
     can_view_incident,
+    incidents_recordable_by,
     incidents_visible_to,
     is_responder,
 )
@@ -90,6 +91,24 @@ def _feed_cursor(raw: str) -> TimelineCursor:
     return TimelineCursor(max(when, EPOCH), 10**18 - 1)
 
 
+def _removed_hidden_q(user: Any) -> Q:
+    """Removed entries on incidents `user` may not edit the timeline of: their text is not for `user`."""
+    return Q(removed_at__isnull=False) & ~Q(incident__in=incidents_recordable_by(user).values("id"))
+
+
+class TimelineSearchFilter(SearchFilter):
+    """`?search=` over the text of entries the caller may read: a removed entry's body is searched only for
+    those who may edit the timeline; for others a removed entry stays in a `since` feed (as `removed: true`,
+    without text) whatever the search, so live clients can drop it and the search reveals nothing of it."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        if not self.get_search_terms(request):
+            return queryset
+        hidden = _removed_hidden_q(request.user)
+        matched = super().filter_queryset(request, queryset.exclude(hidden), view)
+        return queryset.filter(Q(pk__in=matched.values("pk")) | hidden)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Timeline entries in (occurred_at, id) order, cursor-paginated; with ?since= the change feed",
@@ -113,15 +132,20 @@ class TimelineEntryViewSet(
     serializer_class = s.TimelineEntrySerializer
     pagination_class = TimelineCursorPagination
     filterset_class = TimelineEntryFilter
-    filter_backends = [filters.DjangoFilterBackend, SearchFilter]
+    filter_backends = [filters.DjangoFilterBackend, TimelineSearchFilter]
     search_fields = ["body"]
 
     def get_queryset(self) -> QuerySet[TimelineEntry]:
+        """Entries of incidents the caller may see. Removed entries: in `since` feeds for everyone (their
+        text only for those who may edit the timeline, see the serializer); on detail only for editors
+        (others get 404, as the page does)."""
         qs = TimelineEntry.objects.filter(
             incident__in=incidents_visible_to(self.request.user).values("id")
         ).select_related("author", "incident")
         if self.action == "list" and not self.request.query_params.get("since"):
             qs = qs.filter(removed_at__isnull=True)
+        elif self.action != "list":
+            qs = qs.exclude(_removed_hidden_q(self.request.user))
         return qs.order_by("occurred_at", "id")
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -142,6 +166,13 @@ class TimelineEntryViewSet(
                 "results": self.get_serializer(rows, many=True).data,
             }
         )
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())
+        context["recordable_ids"] = set(
+            incidents_recordable_by(self.request.user).values_list("id", flat=True)
+        )
+        return context
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         form = s.TimelineEntryCreateSerializer(data=request.data)

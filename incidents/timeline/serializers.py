@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from incidents.api.fields import MarkdownHtmlField, ReadModelSerializer, UserBriefSerializer, UtcDateTimeField
@@ -34,8 +36,22 @@ class TimelineEntrySerializer(ReadModelSerializer):
         ]  # fmt: skip
         read_only_fields = fields
 
+    # Emptied in a removed entry for a caller who may not edit the timeline (`recordable_ids` in context).
+    REMOVED_TEXT_FIELDS = ("body", "body_html", "knew_then", "knew_then_html", "author_name")
+
     def get_removed(self, obj: TimelineEntry) -> bool:
         return obj.removed_at is not None
+
+    def to_representation(self, instance: TimelineEntry) -> dict[str, Any]:
+        """A removed entry keeps its text only for those who may edit the timeline; without
+        `recordable_ids` in the context (ids of incidents the caller may record on) nobody is."""
+        data: dict[str, Any] = super().to_representation(instance)
+        if instance.removed_at is not None and instance.incident_id not in self.context.get(
+            "recordable_ids", ()
+        ):
+            for name in self.REMOVED_TEXT_FIELDS:
+                data[name] = ""
+        return data
 
 
 class TimelineEntryCreateSerializer(serializers.Serializer):
