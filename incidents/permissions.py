@@ -281,7 +281,7 @@ def work_shown_to(
 
 def finding_incidents_shown_to(viewer: Any) -> QuerySet[Incident]:
     """The queryset to prefetch a finding's `incidents` with: only those `viewer` may see."""
-    return incidents_visible_to(viewer).only("id", "number", "title", "visibility")
+    return incidents_visible_to(viewer).only("id", "number", "title", "visibility", "deleted_at")
 
 
 def can_create_finding(user: Any) -> bool:

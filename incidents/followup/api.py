@@ -20,18 +20,26 @@ from incidents.followup.services import items as services_items
 from incidents.models import (
     ActionItem,
     ContributingFactor,
-    Incident,
     PolicyFinding,
 )
 from incidents.permissions import (
     action_items_visible_to,
+    action_items_with_incident_visibility,
+    finding_incidents_shown_to,
     findings_visible_to,
     incidents_visible_to,
 )
 
 
 class ActionItemFilter(ByIncidentFilter):
+    # Only incidents the caller may see: an owner cannot learn their item's hidden incident by trying numbers.
+    incident = filters.NumberFilter(method="filter_incident", help_text="Incident number.")
     owner = filters.NumberFilter(field_name="owner_id")
+
+    def filter_incident(self, queryset: QuerySet[ActionItem], name: str, value: int) -> QuerySet[ActionItem]:
+        visible = incidents_visible_to(self.request.user if self.request else None).values("id")
+        return queryset.filter(incident__number=value, incident__in=visible)
+
     due_before = filters.DateFilter(field_name="due_date", lookup_expr="lt")
 
     class Meta:
@@ -63,11 +71,10 @@ class ActionItemViewSet(
     ordering_fields = ["due_date", "priority", "created_at"]
 
     def get_queryset(self) -> QuerySet[ActionItem]:
-        return (
-            action_items_visible_to(self.request.user)
-            .select_related("incident", "owner", "team")
-            .order_by("due_date", "id")
-        )
+        user = self.request.user
+        return action_items_with_incident_visibility(
+            user, action_items_visible_to(user).select_related("incident", "owner", "team")
+        ).order_by("due_date", "id")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         form = s.ActionItemWriteSerializer(data=request.data)
@@ -188,7 +195,7 @@ class PolicyFindingViewSet(
         return (
             findings_visible_to(self.request.user)
             .select_related("owner", "verifier", "verified_by", "risk_accepted_by", "team")
-            .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("id", "number")))
+            .prefetch_related(Prefetch("incidents", queryset=finding_incidents_shown_to(self.request.user)))
             .order_by("-created_at", "-id")
         )
 

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Team
@@ -15,6 +18,12 @@ from incidents.models import (
     Priority,
     Risk,
 )
+from incidents.permissions import can_view_incident
+
+
+def _viewer(serializer: serializers.BaseSerializer[Any]) -> Any:
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
 
 
 class ActionItemSerializer(ReadModelSerializer):
@@ -27,6 +36,21 @@ class ActionItemSerializer(ReadModelSerializer):
     )
     description_html = MarkdownHtmlField(source="description")
     is_overdue = serializers.BooleanField(read_only=True)
+
+    def to_representation(self, instance: ActionItem) -> dict[str, Any]:
+        """The owner of an item on an incident they may not see gets no incident number and no factor
+        (`incident_visible` as annotated by the scope, else asked of permissions; no request: hidden)."""
+        data: dict[str, Any] = super().to_representation(instance)
+        incident = instance.incident if instance.incident_id is not None else None
+        if incident is not None:
+            shown = getattr(instance, "incident_visible", None)
+            if shown is None:
+                viewer = _viewer(self)
+                shown = viewer is not None and can_view_incident(viewer, incident)
+            if not shown:
+                data["incident"] = None
+                data["factor"] = None
+        return data
 
     class Meta:
         model = ActionItem
@@ -42,8 +66,8 @@ class ActionItemSerializer(ReadModelSerializer):
 class PolicyFindingSerializer(ReadModelSerializer):
     owner = UserBriefSerializer(read_only=True, allow_null=True)
     verifier = UserBriefSerializer(read_only=True, allow_null=True)
-    incidents: serializers.SlugRelatedField[Incident] = serializers.SlugRelatedField(
-        slug_field="number", many=True, read_only=True
+    incidents = serializers.SerializerMethodField(
+        help_text="Numbers of the incidents it was seen in, of those you may see."
     )
     verified_by = UserBriefSerializer(read_only=True, allow_null=True)
     risk_accepted_by = UserBriefSerializer(read_only=True, allow_null=True)
@@ -62,6 +86,14 @@ class PolicyFindingSerializer(ReadModelSerializer):
             "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_incidents(self, obj: PolicyFinding) -> list[int]:
+        """Only incidents the caller may see: "seen in INC-n" of a hidden incident is left out."""
+        viewer = _viewer(self)
+        if viewer is None:
+            return []
+        return [i.number for i in obj.incidents.all() if can_view_incident(viewer, i)]
 
 
 class ActionItemWriteSerializer(serializers.Serializer):

@@ -58,7 +58,12 @@ from incidents.models import (
     Postmortem,
     TimelineEntry,
 )
-from incidents.permissions import action_items_visible_to, findings_visible_to, incidents_visible_to
+from incidents.permissions import (
+    action_items_visible_to,
+    action_items_with_incident_visibility,
+    findings_visible_to,
+    incidents_visible_to,
+)
 
 CONFIG = "english"
 PER_KIND_LIMIT = 20
@@ -176,7 +181,10 @@ def _scoped(kind: str, user: Any) -> QuerySet[Any]:
     if kind == "contributing factor":
         return ContributingFactor.objects.filter(incident__in=visible).select_related("incident")
     if kind == "action item":
-        return action_items_visible_to(user).select_related("incident")
+        # An owner's own item on an incident they may not see: found, but shown without the incident.
+        return action_items_with_incident_visibility(
+            user, action_items_visible_to(user).select_related("incident")
+        )
     if kind == "policy finding":
         return findings_visible_to(user)
     raise KeyError(kind)
@@ -207,6 +215,8 @@ def _describe(kind: str, obj: Any) -> tuple[str, str, str, datetime | None]:
     if kind == "contributing factor":
         return obj.title, _incident_url(incident, f"#factor-{obj.pk}"), ref, obj.created_at
     if kind == "action item":
+        if incident is not None and not getattr(obj, "incident_visible", False):
+            return obj.title, reverse("incidents:action_item_detail", args=[obj.pk]), "", obj.created_at
         return obj.title, _incident_url(incident, f"#action-item-{obj.pk}"), ref, obj.created_at
     return obj.title, "", "", obj.created_at
 

@@ -17,6 +17,7 @@ from incidents.models import (
     Postmortem,
     TimelineEntry,
 )
+from incidents.permissions import can_view_incident
 from incidents.review.services.factors import factors_seen_counts
 
 SECTION_LABELS = dict(POSTMORTEM_SECTIONS)
@@ -122,8 +123,11 @@ class Assembled:
     seen_counts: dict[int, int]
 
 
-def assemble(postmortem: Postmortem) -> Assembled:
-    """Gather milestones, durations, the timeline (key moments first), factors by category and action items.
+def assemble(postmortem: Postmortem, *, viewer: Any) -> Assembled:
+    """Gather milestones, durations, the timeline (key moments first), factors by category and action items,
+    as `viewer` (who may see the incident) is shown them: "seen in N incidents" counts only incidents they may
+    see, and a factor's `recurrence_shown` is False when the factor it recurs from is on an incident they
+    may not see (its reference is then left out everywhere).
 
     A fixed number of queries whatever the number of entries, factors or items.
     """
@@ -143,6 +147,10 @@ def assemble(postmortem: Postmortem) -> Assembled:
         )
         .order_by("category", "id")
     )
+    for f in factors:
+        f.recurrence_shown = f.recurrence_of is not None and can_view_incident(  # type: ignore[attr-defined]
+            viewer, f.recurrence_of.incident
+        )
     labels = dict(FactorCategory.choices)
     groups: dict[str, list[ContributingFactor]] = {}
     for f in factors:
@@ -171,7 +179,7 @@ def assemble(postmortem: Postmortem) -> Assembled:
         timeline=[e for e in entries if e not in key],
         factor_groups=ordered,
         action_items=items,
-        seen_counts=factors_seen_counts(factors),
+        seen_counts=factors_seen_counts(factors, viewer=viewer),
     )
 
 

@@ -68,7 +68,7 @@ def _questions(pm: Postmortem) -> dict[str, Any]:
     }
 
 
-def export_markdown(postmortem: Postmortem, zone: tzinfo = UTC) -> str:
+def export_markdown(postmortem: Postmortem, zone: tzinfo = UTC, *, viewer: Any) -> str:
     """The postmortem as one Markdown file that `import_markdown` reads back to the same sections.
 
     Times are in `zone` (the exporter's, as on the print page and the PDF), each with its UTC offset
@@ -76,9 +76,10 @@ def export_markdown(postmortem: Postmortem, zone: tzinfo = UTC) -> str:
 
     Sections sit between `<!-- hindsight:section KEY -->` markers; the questions and meeting notes are in a
     JSON `hindsight:meta` comment; the assembled parts (milestones, timeline, factors, action items) follow
-    in a generated block the importer skips. All text goes through `clean_source`.
+    in a generated block the importer skips. All text goes through `clean_source`. Recurrence counts are
+    those `viewer` (the exporter) may see (`assemble`).
     """
-    doc = assemble(postmortem)
+    doc = assemble(postmortem, viewer=viewer)
     inc = doc.incident
     meta = {
         "schema_version": SCHEMA_VERSION,
@@ -217,16 +218,17 @@ def _text(value: str | None) -> dict[str, str]:
     return {"markdown": source, "html": str(render_markdown(source))}
 
 
-def export_json(postmortem: Postmortem) -> dict[str, Any]:
+def export_json(postmortem: Postmortem, *, viewer: Any) -> dict[str, Any]:
     """The complete postmortem as a JSON-ready dict with `schema_version`.
 
     Holds the incident's facts and milestones, every section (Markdown and sanitised HTML), the questions,
     the meeting, reviewers and decisions, the blameless findings dismissed (who, why, published over or
     not), every version's sections, factors with evidence ids, missing test
     types and recurrence, action items, the timeline and linked policy findings. Times are ISO 8601 UTC,
-    durations in seconds.
+    durations in seconds. Recurrence (the incident a factor recurs from, "seen in" counts) only within what
+    `viewer` (the exporter) may see: a factor recurring from a hidden incident has `recurrence_of: null`.
     """
-    doc = assemble(postmortem)
+    doc = assemble(postmortem, viewer=viewer)
     inc = doc.incident
     pm = postmortem
     versions = list(pm.versions.select_related("author").order_by("number"))
@@ -312,7 +314,7 @@ def export_json(postmortem: Postmortem) -> dict[str, Any]:
                 "evidence_entry_ids": [e.pk for e in f.evidence_entries.all()],
                 "recurrence_of": (
                     {"incident": f.recurrence_of.incident.reference, "factor_id": f.recurrence_of_id}
-                    if f.recurrence_of is not None
+                    if f.recurrence_of is not None and getattr(f, "recurrence_shown", False)
                     else None
                 ),
                 "seen_in_incidents": doc.seen_counts.get(f.pk, 1),

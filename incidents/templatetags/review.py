@@ -44,7 +44,8 @@ def clean_md(text: str | None) -> str:
 def factors_summary(context: dict[str, Any], incident: Any) -> dict[str, Any]:
     """The incident page's postmortem and contributing-factor summary with "seen in N incidents". 3 queries."""
     factors = list(ContributingFactor.objects.filter(incident=incident).order_by("category", "id"))
-    counts = factors_seen_counts(factors)
+    viewer = context.get("user") or context["request"].user
+    counts = factors_seen_counts(factors, viewer=viewer)
     return {
         "incident": incident,
         "pm": Postmortem.objects.filter(incident=incident)

@@ -15,6 +15,7 @@ from incidents.models import (
     TestType,
     TimelineEntry,
 )
+from incidents.permissions import incidents_visible_to
 from incidents.review.services.postmortems import _user
 from incidents.timeline.services import system_entry
 
@@ -152,14 +153,16 @@ def factor_update(
     return current
 
 
-def factors_seen_counts(factors: Iterable[ContributingFactor]) -> dict[int, int]:
-    """For each factor id, in how many incidents the same factor was seen (itself included). One query."""
+def factors_seen_counts(factors: Iterable[ContributingFactor], *, viewer: Any) -> dict[int, int]:
+    """For each factor id, in how many incidents the same factor was seen (itself included), counting only
+    incidents `viewer` may see: a restricted incident outside their scope is not counted. One query."""
     factors = list(factors)
     roots = {f.pk: (f.recurrence_of_id or f.pk) for f in factors}
     if not roots:
         return {}
     rows = ContributingFactor.objects.filter(
-        Q(pk__in=set(roots.values())) | Q(recurrence_of__in=set(roots.values()))
+        Q(pk__in=set(roots.values())) | Q(recurrence_of__in=set(roots.values())),
+        incident__in=incidents_visible_to(viewer).values("id"),
     ).values_list("pk", "recurrence_of_id", "incident_id")
     by_root: dict[int, set[int]] = {}
     for pk, rec, inc in rows:

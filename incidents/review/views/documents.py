@@ -49,7 +49,7 @@ def postmortem_export_markdown(request: HttpRequest, number: int) -> HttpRespons
     incident, pm = _get(request, number)
     _record_export(request, incident, "md")
     response = HttpResponse(
-        review_exports.export_markdown(pm, timezone.get_current_timezone()),
+        review_exports.export_markdown(pm, timezone.get_current_timezone(), viewer=request.user),
         content_type="text/markdown; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{_filename(incident, "md")}"'
@@ -61,14 +61,15 @@ def postmortem_export_json(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
     _record_export(request, incident, "json")
     response = JsonResponse(
-        review_exports.export_json(pm), json_dumps_params={"ensure_ascii": False, "indent": 2}
+        review_exports.export_json(pm, viewer=request.user),
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
     )
     response["Content-Disposition"] = f'attachment; filename="{_filename(incident, "json")}"'
     return response
 
 
-def _print_context(pm: Postmortem) -> dict[str, Any]:
-    doc = review_documents.assemble(pm)
+def _print_context(pm: Postmortem, viewer: Any) -> dict[str, Any]:
+    doc = review_documents.assemble(pm, viewer=viewer)
     sections = [
         (k, label, review_documents.clean_source(pm.sections.get(k, "")))
         for k, label in POSTMORTEM_SECTIONS
@@ -80,14 +81,16 @@ def _print_context(pm: Postmortem) -> dict[str, Any]:
 @login_required
 def postmortem_print(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
-    return render(request, "incidents/review/postmortem_print.html", _print_context(pm))
+    return render(request, "incidents/review/postmortem_print.html", _print_context(pm, request.user))
 
 
 @login_required
 def postmortem_export_pdf(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
     html = render_to_string(
-        "incidents/review/postmortem_print.html", {**_print_context(pm), "pdf": True}, request=request
+        "incidents/review/postmortem_print.html",
+        {**_print_context(pm, request.user), "pdf": True},
+        request=request,
     )
     try:
         pdf = review_exports.render_pdf(html)

@@ -123,8 +123,8 @@ def factor_edit(request: HttpRequest, number: int, factor_id: int) -> HttpRespon
 # --- Meeting mode -------------------------------------------------------------------------------------
 
 
-def _meeting_parts(pm: Postmortem) -> dict[str, Any]:
-    doc = document.assemble(pm)
+def _meeting_parts(pm: Postmortem, viewer: Any) -> dict[str, Any]:
+    doc = document.assemble(pm, viewer=viewer)
     return {
         "doc": doc,
         "factor_form": QuickFactorForm(),
@@ -162,7 +162,13 @@ def meeting(request: HttpRequest, number: int) -> HttpResponse:
             else:
                 messages.success(request, "Meeting saved.")
                 return redirect("incidents:meeting", number=number)
-    context = {"incident": incident, "pm": pm, "form": form, "can_edit": can_edit, **_meeting_parts(pm)}
+    context = {
+        "incident": incident,
+        "pm": pm,
+        "form": form,
+        "can_edit": can_edit,
+        **_meeting_parts(pm, request.user),
+    }
     return render(request, "incidents/review/meeting.html", context, status=400 if form.errors else 200)
 
 
@@ -182,7 +188,7 @@ def meeting_factor(request: HttpRequest, number: int) -> HttpResponse:
             error = _errors(exc)
     else:
         error = "Choose a category and give the factor a title."
-    parts = _meeting_parts(pm)
+    parts = _meeting_parts(pm, request.user)
     status = 400 if error else 200
     if not request.headers.get("HX-Request"):
         if error:
@@ -220,7 +226,7 @@ def meeting_action(request: HttpRequest, number: int) -> HttpResponse:
             error = _errors(exc)
     else:
         error = "Say what should be done."
-    parts = _meeting_parts(pm)
+    parts = _meeting_parts(pm, request.user)
     if not request.headers.get("HX-Request"):
         if error:
             messages.error(request, error)

@@ -99,7 +99,7 @@ def postmortem_detail(request: HttpRequest, number: int) -> HttpResponse:
             {"incident": incident, "form": form, "can_start": can_start},
         )
     pm.incident = incident
-    doc = document.assemble(pm)
+    doc = document.assemble(pm, viewer=request.user)
     versions = list(pm.versions.select_related("author").order_by("-number"))
     current_author = versions[0].author_id if versions else None
     reviews = review_selectors.postmortem_reviews_for(pm)

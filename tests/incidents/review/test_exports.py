@@ -50,7 +50,7 @@ def test_markdown_round_trip_loses_nothing(pm, responder):
         postmortem=pm, actor=responder, should_have_caught="A restore test — nightly", unnoticed_seconds=3600
     )
     pm.refresh_from_db()
-    exported = review_exports.export_markdown(pm)
+    exported = review_exports.export_markdown(pm, viewer=responder)
     back = review_exports.import_markdown(exported)
     assert back.sections == pm.sections
     assert back.questions["should_have_caught"] == "A restore test — nightly"
@@ -61,7 +61,7 @@ def test_markdown_round_trip_loses_nothing(pm, responder):
 
 def test_json_round_trip_loses_nothing(pm, responder):
     pm = svc.postmortem_save(postmortem=pm, actor=responder, sections=RICH, expected_version=pm.version)
-    text = json.dumps(review_exports.export_json(pm), ensure_ascii=False)
+    text = json.dumps(review_exports.export_json(pm, viewer=responder), ensure_ascii=False)
     back = review_exports.import_json(json.loads(text))
     assert back.sections == pm.sections
     assert "数据库" in text
@@ -94,7 +94,7 @@ def test_json_is_complete(pm, responder, incident):
     )
     factor.evidence_entries.add(entry)
     ActionItemFactory(incident=incident, factor=factor, title="Test restores")
-    data = review_exports.export_json(pm)
+    data = review_exports.export_json(pm, viewer=responder)
     assert data["schema_version"] == 1
     assert data["timeline"][0]["id"] == entry.pk
     assert data["timeline"][0]["key_moment"] is True

@@ -400,10 +400,10 @@ def test_recurrence_points_at_the_first_occurrence_and_counts_incidents(incident
         recurrence_of=second,
     )
     assert third.recurrence_of == first
-    counts = services_factors.factors_seen_counts([first, second, third])
+    counts = services_factors.factors_seen_counts([first, second, third], viewer=responder)
     assert counts == {first.pk: 3, second.pk: 3, third.pk: 3}
     lonely = ContributingFactorFactory(incident=incident)
-    assert services_factors.factors_seen_counts([lonely]) == {lonely.pk: 1}
+    assert services_factors.factors_seen_counts([lonely], viewer=responder) == {lonely.pk: 1}
 
 
 def test_quick_action_item_links_to_a_factor(incident, responder):

@@ -1,0 +1,121 @@
+"""No reference of a restricted incident reaches someone outside it: counts, recurrence links, similar
+incidents, exports, search and API fields are counted and listed only within the caller's scope."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from incidents.models import Visibility
+from incidents.review.services import postmortems as review_services
+from tests.factories import (
+    ActionItemFactory,
+    ContributingFactorFactory,
+    IncidentFactory,
+    PolicyFindingFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+SECRETS = ("INC-4242", "Secret merger outage", "seen in 2 incidents")
+
+
+@pytest.fixture
+def secret(db):
+    """A restricted incident whose only participant is its commander, with one contributing factor."""
+    insider = UserFactory(email="insider@example.com")
+    inc = IncidentFactory(
+        number=4242, title="Secret merger outage", visibility=Visibility.RESTRICTED, commander=insider
+    )
+    inc.participants.add(insider)
+    inc.first_factor = ContributingFactorFactory(incident=inc, title="Config drift between regions")
+    return inc
+
+
+@pytest.fixture
+def recurring(incident, secret, responder):
+    """`incident` (internal) has a postmortem and a factor marked as a recurrence of the secret one's."""
+    ContributingFactorFactory(
+        incident=incident, title="Config drift again", recurrence_of=secret.first_factor
+    )
+    return review_services.postmortem_start(incident=incident, actor=responder)
+
+
+def _assert_clean(text: str, where: str) -> None:
+    for s in SECRETS:
+        assert s not in text, f"{s!r} leaks on {where}"
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["detail", "postmortem", "meeting", "postmortem_print", "postmortem_export_md", "postmortem_export_json"],
+)
+def test_a_recurrence_from_a_hidden_incident_is_neither_counted_nor_named(
+    client_for, responder, incident, recurring, page
+):
+    text = client_for(responder).get(reverse(f"incidents:{page}", args=[incident.number])).content.decode()
+    _assert_clean(text, page)
+
+
+def test_the_json_export_says_nothing_of_the_hidden_recurrence(client_for, responder, incident, recurring):
+    data = json.loads(
+        client_for(responder).get(reverse("incidents:postmortem_export_json", args=[incident.number])).content
+    )
+    (factor,) = data["contributing_factors"]
+    assert factor["recurrence_of"] is None
+    assert factor["seen_in_incidents"] == 1
+
+
+def test_an_admin_sees_the_recurrence_counted_and_named(client_for, admin_user, incident, recurring):
+    client = client_for(admin_user)
+    assert (
+        "seen in 2 incidents"
+        in client.get(reverse("incidents:detail", args=[incident.number])).content.decode()
+    )
+    data = json.loads(client.get(reverse("incidents:postmortem_export_json", args=[incident.number])).content)
+    assert data["contributing_factors"][0]["recurrence_of"]["incident"] == "INC-4242"
+    assert data["contributing_factors"][0]["seen_in_incidents"] == 2
+
+
+def test_findings_api_lists_only_the_incidents_the_caller_may_see(api_for, responder, incident, secret):
+    finding = PolicyFindingFactory(title="Shared admin password")
+    finding.incidents.add(incident, secret)
+    client = api_for(responder)
+    listed = client.get("/api/v1/policy-findings/").json()["results"]
+    assert [f["incidents"] for f in listed] == [[incident.number]]
+    assert client.get(f"/api/v1/policy-findings/{finding.pk}/").json()["incidents"] == [incident.number]
+
+
+def test_an_item_owner_outside_the_incident_gets_no_number_in_api_or_search(
+    api_for, client_for, viewer, secret
+):
+    item = ActionItemFactory(incident=secret, owner=viewer, title="Rotate the merger keys")
+    client = api_for(viewer)
+    detail = client.get(f"/api/v1/action-items/{item.pk}/").json()
+    assert detail["title"] == "Rotate the merger keys"
+    assert detail["incident"] is None
+    assert detail["factor"] is None
+    assert [r["incident"] for r in client.get("/api/v1/action-items/").json()["results"]] == [None]
+    assert client.get("/api/v1/action-items/", {"incident": 4242}).json()["results"] == []
+    page = client_for(viewer).get(reverse("incidents:search"), {"q": "merger keys"}).content.decode()
+    assert "Rotate the merger keys" in page
+    assert reverse("incidents:action_item_detail", args=[item.pk]) in page
+    _assert_clean(page, "search")
+    assert f"/incidents/{secret.number}/" not in page
+
+
+def test_a_written_item_answers_without_the_hidden_incident(api_for, viewer, secret):
+    item = ActionItemFactory(incident=secret, owner=viewer, title="Rotate the merger keys")
+    answer = api_for(viewer).patch(
+        f"/api/v1/action-items/{item.pk}/", {"title": "Rotate keys"}, format="json"
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["incident"] is None
+
+
+def test_similar_incidents_never_suggest_a_hidden_one(client_for, responder, incident, secret):
+    text = client_for(responder).get(reverse("incidents:similar_preview"), {"title": "Secret merger outage"})
+    _assert_clean(text.content.decode(), "similar preview")
