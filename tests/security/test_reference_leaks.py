@@ -25,22 +25,20 @@ SECRETS = ("INC-4242", "Secret merger outage", "seen in 2 incidents")
 
 @pytest.fixture
 def secret(db):
-    """A restricted incident whose only participant is its commander, with one contributing factor."""
+    """A restricted incident whose only participant is its commander."""
     insider = UserFactory(email="insider@example.com")
     inc = IncidentFactory(
         number=4242, title="Secret merger outage", visibility=Visibility.RESTRICTED, commander=insider
     )
     inc.participants.add(insider)
-    inc.first_factor = ContributingFactorFactory(incident=inc, title="Config drift between regions")
     return inc
 
 
 @pytest.fixture
 def recurring(incident, secret, responder):
     """`incident` (internal) has a postmortem and a factor marked as a recurrence of the secret one's."""
-    ContributingFactorFactory(
-        incident=incident, title="Config drift again", recurrence_of=secret.first_factor
-    )
+    first = ContributingFactorFactory(incident=secret, title="Config drift between regions")
+    ContributingFactorFactory(incident=incident, title="Config drift again", recurrence_of=first)
     return review_services.postmortem_start(incident=incident, actor=responder)
 
 
