@@ -11,6 +11,10 @@ Services raise the family in `incidents/errors.py` and Django's ValidationError 
   messages without a field);
 - everything else → DRF's handler (401/403/404/405/429 …). Unexpected exceptions are not swallowed here:
   they are bugs to fix, and the schemathesis run in CI looks for them.
+
+A 404 for an object that exists but is outside the signed-in caller's scope (any `/{lookup}/` route of any
+viewset, extra actions included) also writes a denied-access security event, as the incident page does; the
+response is the same 404 as for an id that does not exist.
 """
 
 from __future__ import annotations
@@ -18,15 +22,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DataError, models
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts.models import SecurityEvent
+from accounts.security import security_event_record
 from incidents.errors import AccessDenied, ConflictError
 from incidents.followup.serializers import ActionItemSerializer, PolicyFindingSerializer
 from incidents.incident.serializers import IncidentSerializer
@@ -71,8 +77,45 @@ def render_current(current: Any, request: Any) -> Any:
     return serializer(current, context={"request": request}).data
 
 
+def _hidden_object(context: dict[str, Any]) -> models.Model | None:
+    """The object a 404 was answered for when it exists but the caller's scope hides it, else None."""
+    view = context.get("view")
+    user = getattr(context.get("request"), "user", None)
+    field = getattr(view, "lookup_field", None)
+    value = (getattr(view, "kwargs", None) or {}).get(getattr(view, "lookup_url_kwarg", None) or field)
+    if view is None or not field or value is None or not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        scoped = view.get_queryset()
+        if scoped.filter(**{field: value}).exists():
+            return None  # visible: the 404 is about something else (e.g. no postmortem yet)
+        return scoped.model._default_manager.filter(**{field: value}).first()
+    except (ValueError, TypeError, DjangoValidationError, DataError, OverflowError):
+        return None
+
+
+def _record_hidden_lookup(context: dict[str, Any]) -> None:
+    obj = _hidden_object(context)
+    if obj is None:
+        return
+    request = context["request"]
+    target = getattr(obj, "reference", "") or f"{obj._meta.verbose_name} {obj.pk}"
+    reference = getattr(getattr(obj, "incident", None), "reference", "")
+    if reference and reference != target:
+        target += f" ({reference})"
+    security_event_record(
+        kind=SecurityEvent.Kind.ACCESS_DENIED,
+        actor=request.user,
+        target=target,
+        detail=f"API {request.method} {request.path}"[:2000],
+        request=request._request,
+    )
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF `EXCEPTION_HANDLER`: see the module docstring for the mapping."""
+    if isinstance(exc, Http404 | NotFound):
+        _record_hidden_lookup(context)
     if isinstance(exc, AccessDenied):
         if not exc.visible:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
