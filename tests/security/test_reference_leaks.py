@@ -117,3 +117,33 @@ def test_a_written_item_answers_without_the_hidden_incident(api_for, viewer, sec
 def test_similar_incidents_never_suggest_a_hidden_one(client_for, responder, incident, secret):
     text = client_for(responder).get(reverse("incidents:similar_preview"), {"title": "Secret merger outage"})
     _assert_clean(text.content.decode(), "similar preview")
+
+
+def test_history_never_names_the_hidden_incident_a_finding_or_factor_was_seen_again_in(
+    client_for, responder, incident, secret, team
+):
+    from accounts.models import Membership
+    from incidents.followup.services.findings import policy_finding_seen_again
+    from incidents.followup.services.recurrence import action_items_flag_recurrence
+    from incidents.models import ActionItemStatus
+    from tests.factories import MembershipFactory
+
+    insider = secret.commander
+    MembershipFactory(user=insider, team=team, role=Membership.Role.RESPONDER)
+    finding = PolicyFindingFactory(title="Shared admin password")
+    finding.incidents.add(incident)
+    policy_finding_seen_again(finding=finding, incident=secret, actor=insider)
+    addressed = ContributingFactorFactory(incident=incident, title="Config drift")
+    item = ActionItemFactory(incident=incident, factor=addressed, status=ActionItemStatus.DONE)
+    again = ContributingFactorFactory(incident=secret, title="Config drift", recurrence_of=addressed)
+    assert action_items_flag_recurrence(factor=again, actor=insider) == [item]
+    client = client_for(responder)
+    for name, arg in [
+        ("finding_detail", finding.pk),
+        ("finding_history", finding.pk),
+        ("action_item_detail", item.pk),
+        ("action_item_history", item.pk),
+    ]:
+        page = client.get(reverse(f"incidents:{name}", args=[arg]))
+        assert page.status_code == 200
+        _assert_clean(page.content.decode(), name)

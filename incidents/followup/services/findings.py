@@ -359,9 +359,9 @@ def policy_finding_seen_again(*, finding: PolicyFinding, incident: Incident, act
     if current.incidents.filter(pk=incident.pk).exists():
         return current
     current.incidents.add(incident)
+    # History text is shown to everyone who may see the finding: it never names the incident, which may be
+    # restricted; the finding's "seen in" list (scoped per viewer) says which.
     if current.status in (F.VERIFIED, F.CLOSED):
-        return _finding_set_status(current, actor, F.OPEN, note=f"Seen again in {incident.reference}.")
-    save_work(
-        current, [], actor=actor, reason=change_reason(Change.SEEN_AGAIN, f"Seen in {incident.reference}.")
-    )
+        return _finding_set_status(current, actor, F.OPEN, note="Seen again in another incident.")
+    save_work(current, [], actor=actor, reason=change_reason(Change.SEEN_AGAIN, "Seen in another incident."))
     return current

@@ -84,8 +84,9 @@ def action_items_flag_recurrence(*, factor: ContributingFactor, actor: Any = Non
                 "recurrence_review_note",
             ],
             actor=actor,
+            # Not the incident's reference: the item's history is read by people who may not see it.
             reason=change_reason(
-                Change.RECURRENCE, f"The factor it addressed was seen again in {incident.reference}."
+                Change.RECURRENCE, "The factor it addressed was seen again in a later incident."
             ),
         )
     return items

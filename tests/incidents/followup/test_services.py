@@ -610,10 +610,7 @@ def test_a_closed_finding_seen_in_a_new_incident_reopens_and_links_it(commander,
     assert finding.status == F.OPEN
     assert finding.verified_by is None
     assert list(finding.incidents.all()) == [incident]
-    assert (
-        finding.history.first().history_change_reason
-        == f"Status changed: Seen again in {incident.reference}."
-    )
+    assert finding.history.first().history_change_reason == "Status changed: Seen again in another incident."
     # Seen again in the same incident: nothing more happens.
     version = finding.version
     services_findings.policy_finding_seen_again(finding=finding, incident=incident, actor=commander)
