@@ -147,3 +147,12 @@ def test_history_never_names_the_hidden_incident_a_finding_or_factor_was_seen_ag
         page = client.get(reverse(f"incidents:{name}", args=[arg]))
         assert page.status_code == 200
         _assert_clean(page.content.decode(), name)
+
+
+def test_insights_never_show_the_title_of_a_hidden_factor_that_recurs(client_for, responder, secret):
+    first = ContributingFactorFactory(incident=secret, title="Merger data room left open")
+    for n in (1, 2):
+        ContributingFactorFactory(incident=IncidentFactory(), title=f"Open share {n}", recurrence_of=first)
+    csv_text = client_for(responder).get(reverse("incidents:insights_csv", args=["recurring-factors"]))
+    assert csv_text.status_code == 200
+    assert "Merger data room" not in csv_text.content.decode()

@@ -17,7 +17,7 @@ from django.db.models import (
     QuerySet,
     When,
 )
-from django.db.models.functions import Coalesce, Lower, TruncDate
+from django.db.models.functions import Lower, TruncDate
 from django.utils import timezone
 
 from incidents.insights.metrics.base import (
@@ -41,7 +41,7 @@ from incidents.models import (
     Risk,
     TestType,
 )
-from incidents.permissions import action_items_visible_to, findings_visible_to
+from incidents.permissions import action_items_visible_to, findings_visible_to, incidents_visible_to
 
 
 def _factors_in_scope(user: Any, filters: MetricFilters) -> QuerySet[ContributingFactor]:
@@ -89,12 +89,20 @@ def recurring_factors(user: Any, filters: MetricFilters, *, limit: int = 10) -> 
     marked as a recurrence of an earlier one takes that earlier factor's title.
     """
     labels = dict(FactorCategory.choices)
+    # The earlier factor's title only when its incident is one `user` may see: never a hidden factor's words.
+    earlier = Case(
+        When(
+            recurrence_of__incident__in=incidents_visible_to(user).values("id"),
+            then=F("recurrence_of__title"),
+        ),
+        default=F("title"),
+    )
     rows_qs = (
         _factors_in_scope(user, filters)
-        .values(c=F("category"), key=Lower(Coalesce("recurrence_of__title", "title")))
+        .values(c=F("category"), key=Lower(earlier))
         .annotate(
             incidents=Count("incident", distinct=True),
-            title_=Min(Coalesce("recurrence_of__title", "title")),
+            title_=Min(earlier),
         )
         .filter(incidents__gte=2)
         .order_by("-incidents", "c", "key")[:limit]
