@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -39,6 +39,7 @@ from incidents.permissions import (
     can_manage_settings,
     can_manage_team,
     can_record,
+    incidents_visible_to,
     is_admin,
     lead_team_ids,
 )
@@ -381,7 +382,10 @@ def service_edit(request: HttpRequest, slug: str) -> HttpResponse:
 def _tag_page(request: HttpRequest, form: TagForm, status: int = 200) -> HttpResponse:
     rows = [
         {"cells": [t.name, t.uses], "edit_url": reverse("incidents:tag_edit", args=[t.pk])}
-        for t in Tag.objects.annotate(uses=Count("incidents")).order_by("name")
+        # Counted within the viewer's scope: a lead learns nothing of restricted incidents outside it.
+        for t in Tag.objects.annotate(
+            uses=Count("incidents", filter=Q(incidents__in=incidents_visible_to(request.user).values("id")))
+        ).order_by("name")
     ]
     context = {"title": "Tags", "headers": ["Tag", "Incidents"], "rows": rows, "form": form,
                "form_title": "Add a tag", "submit": "Add tag"}  # fmt: skip

@@ -77,3 +77,17 @@ def test_the_settings_link_shows_for_leads_only(client_for, lead, responder):
         not in client_for(responder).get(reverse("incidents:dashboard")).content.decode()
     )
     assert client_for(responder).get(reverse("incidents:service_list")).status_code == 404
+
+
+def test_tag_counts_leave_out_restricted_incidents_the_lead_cannot_see(client_for, lead, admin_user):
+    from incidents.models import Visibility
+    from tests.factories import IncidentFactory
+
+    tag = Tag.objects.create(name="merger")
+    IncidentFactory(visibility=Visibility.RESTRICTED).tags.add(tag)
+    IncidentFactory().tags.add(tag)
+    assert client_for(lead).get(reverse("incidents:tag_list")).context["rows"][0]["cells"] == ["merger", 1]
+    assert client_for(admin_user).get(reverse("incidents:tag_list")).context["rows"][0]["cells"] == [
+        "merger",
+        2,
+    ]
