@@ -210,7 +210,7 @@ def test_every_surface_shows_the_same_times_and_durations_in_the_viewers_zone(
         assert text in printed
         assert text in markdown
     with timezone.override(tz):
-        assert export_markdown(incident.postmortem, tz) == markdown
+        assert export_markdown(incident.postmortem, tz, viewer=viewer) == markdown
     email = render_email(
         "incident_event",
         {
