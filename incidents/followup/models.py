@@ -267,3 +267,25 @@ class PolicyFinding(FollowupWork):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    @property
+    def risk_acceptance_ended(self) -> bool:
+        """True when the finding is risk accepted and the owner's local date is past `risk_accepted_until`:
+        judged now, at read time, so pages, emails, digests and the API agree before the hourly task
+        records the reopening."""
+        return bool(
+            self.status == FindingStatus.RISK_ACCEPTED
+            and self.risk_accepted_until
+            and self.owner_today() > self.risk_accepted_until
+        )
+
+    @property
+    def effective_status(self) -> str:
+        """`status`, except that an ended risk acceptance reads as open."""
+        return str(FindingStatus.OPEN if self.risk_acceptance_ended else self.status)
+
+    def get_status_display(self) -> str:  # type: ignore[no-redef]  # replaces the generated label
+        """The status label wherever it is shown; an ended acceptance reads as open, with its end date."""
+        if self.risk_acceptance_ended:
+            return f"Open (risk acceptance ended {self.risk_accepted_until:%Y-%m-%d})"
+        return str(FindingStatus(self.status).label)

@@ -76,6 +76,13 @@ class PolicyFindingSerializer(ReadModelSerializer):
     )
     description_html = MarkdownHtmlField(source="description")
     evidence_html = MarkdownHtmlField(source="evidence")
+    status = serializers.ChoiceField(
+        source="effective_status",
+        choices=FindingStatus.choices,
+        read_only=True,
+        help_text="Judged now: a risk acceptance past `risk_accepted_until` (the owner's date) reads `open`.",
+    )
+    risk_acceptance_ended = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = PolicyFinding
@@ -83,7 +90,7 @@ class PolicyFindingSerializer(ReadModelSerializer):
             "id", "area", "title", "description", "description_html", "risk", "owner", "verifier", "team",
             "due_date", "status", "incidents", "evidence", "evidence_html", "verified_by", "verified_at", "verification_evidence",
             "risk_accepted_by", "risk_accepted_until", "risk_acceptance_reason", "closed_at", "version",
-            "created_at", "updated_at",
+            "risk_acceptance_ended", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
