@@ -312,7 +312,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": 3000.0},
     },
     "sweep-overdue-webhooks": {
-        "task": "incidents.notify.webhooks.sweep_overdue_webhooks",
+        "task": "incidents.notify.tasks.sweep_overdue_webhooks",
         "schedule": 300.0,
         "options": {"expires": 270.0},
     },

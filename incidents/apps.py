@@ -9,5 +9,5 @@ class IncidentsConfig(AppConfig):
         # A worker must know every message builder and the webhook tasks before it takes a task.
         from incidents.notify import (
             messages,  # noqa: F401 - registers the message builders
-            webhooks,  # noqa: F401 - defines the webhook delivery tasks
+            webhooks,  # noqa: F401 - loads the delivery tasks
         )

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 
@@ -20,12 +20,10 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def url_for(name: str, *args: Any, fallback: str = "/") -> str:
-    """Absolute URL of the named route, or of `fallback` when that route does not exist (yet)."""
-    try:
-        return absolute_url(reverse(name, args=args))
-    except NoReverseMatch:
-        return absolute_url(fallback)
+def url_for(name: str, *args: Any) -> str:
+    """Absolute URL of the named route. Raises NoReverseMatch for a route that does not exist: a link is
+    never silently sent somewhere else (tests/incidents/test_routes.py checks every name used)."""
+    return absolute_url(reverse(name, args=args))
 
 
 def render_email(

@@ -27,6 +27,8 @@ from incidents.incident.models import (
 )
 from incidents.integrations.models import Alert, AlertGroup, AlertIntegration, AlertState, IntegrationKind
 from incidents.notify.models import (
+    DeliveryRecord,
+    DeliveryStatus,
     Notification,
     SeverityMailingList,
     Subscription,
@@ -76,6 +78,8 @@ __all__ = [
     "FactorCategory",
     "FindingArea",
     "FindingStatus",
+    "DeliveryRecord",
+    "DeliveryStatus",
     "Incident",
     "IncidentCounter",
     "IncidentStatus",

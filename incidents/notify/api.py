@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.db.models import QuerySet
@@ -28,8 +29,6 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
         return WebhookEndpoint.objects.order_by("id")
 
     def perform_create(self, serializer: Any) -> None:
-        import secrets
-
         serializer.save(secret=serializer.validated_data.get("secret") or secrets.token_urlsafe(32))
 
     def perform_destroy(self, instance: WebhookEndpoint) -> None:

@@ -1,38 +1,39 @@
-"""Claim-then-send: every email or chat message Hindsight sends goes through here, exactly once.
+"""Claim-then-send: every email, chat message and outbound webhook Hindsight sends goes through here, once.
 
-The flow, for reminders, digests and incident notifications alike:
+Two delivery records share one base (`DeliveryRecord`: status, attempts, lease, last error) and one
+lease-and-retry engine: `Notification` (email and chat, unique on recipient, kind, object and period) and
+`WebhookDelivery` (unique on endpoint and event id, recorded by `webhooks.webhook_dispatch`).
 
-1. `notification_claim` INSERTs a `Notification` row unique on (recipient, kind, object_key, period). A
-   conflict means someone (another sweep, a second beat, a retried task) already claimed it: nothing to do.
-2. `notifications_publish` schedules the thin Celery task `incidents.notify.tasks.send_notification(id)` once
-   the transaction commits. A broker that is down or stalled is logged, never raised: the row is already
-   committed, and the next sweep republishes pending rows older than `NOTIFY_REPUBLISH_AFTER_SECONDS`.
-3. `notification_deliver` (run by the task) takes a lease on the row with a conditional UPDATE
-   (`pending`, or `sending` with an expired lease), builds the message from the *current* database state
-   (permissions are checked here, at send time), sends it, and marks the row `sent`, `skipped` or
-   `failed`. Transient errors put the row back to `pending` and raise `TransientSendError` so the task
-   retries with backoff; permanent ones are recorded on the row (`last_error`) and shown to admins.
+1. A claim INSERTs the row; a conflict on its unique key means someone (another sweep, a second beat, a
+   retried task) already claimed it: nothing to do (`notification_claim`, `notifications_claim_many`).
+2. `records_publish` queues the thin Celery task for each row (`send_notification` or `deliver_webhook`)
+   once the transaction commits. A broker that is down or stalled is logged, never raised: the row is
+   already committed, and the sweep republishes pending rows older than `NOTIFY_REPUBLISH_AFTER_SECONDS`
+   and rows whose lease has expired (`deliveries_republish_stale`).
+3. The task takes a lease on the row with a conditional UPDATE (`pending`, or `sending` with an expired
+   lease), builds what to send from the *current* database state (permissions are checked here, at send
+   time), sends it once (`transports.py`) and marks the row `sent`, `skipped` or `failed`. A transient
+   error puts the row back to `pending` and the task retries after `backoff_seconds` (the one back-off);
+   after the kind's maximum attempts the row is `failed`, with the reason in `last_error`.
 
 A worker killed mid-send leaves the row `sending`; once its lease expires the sweep republishes it. The
-only window in which a message can be sent twice is between the SMTP server accepting the message and
-the `sent` UPDATE, a few milliseconds.
+only window in which a message can be sent twice is between the receiver accepting it and the `sent`
+UPDATE, a few milliseconds; emails carry one Message-ID per row and webhooks one event id, so receivers
+can drop that duplicate.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import smtplib
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from celery import Task, shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
@@ -40,31 +41,19 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.mail import address_allowed
-from incidents.models import Notification
-from incidents.outbound import OutboundRefused, open_guarded
+from config.celery import app
+from incidents.models import DeliveryRecord, DeliveryStatus, Notification, WebhookDelivery
+from incidents.notify import transports
+from incidents.notify.transports import ChatMessage, Outbound, PermanentSendError, TransientSendError
+
+__all__ = ["ChatMessage", "Outbound", "PermanentSendError", "TransientSendError"]
 
 logger = logging.getLogger(__name__)
 
-Status = Notification.Status
+Status = DeliveryStatus
+WEBHOOK_MAX_ATTEMPTS = 6
+WEBHOOK_RETRY_BASE_SECONDS = 5
 
-
-class TransientSendError(Exception):
-    """Sending failed in a way that may succeed later (connection refused, timeout, 4xx SMTP reply)."""
-
-
-class PermanentSendError(Exception):
-    """Sending can never succeed as is (address refused, 5xx reply, webhook answered 4xx)."""
-
-
-@dataclass(frozen=True)
-class ChatMessage:
-    """A message for a team's incoming webhook (Slack-compatible, Mattermost or Microsoft Teams)."""
-
-    url: str
-    text: str
-
-
-Outbound = EmailMultiAlternatives | ChatMessage
 # kind -> builder(notification) -> message, or None when there is nothing (left) to send.
 Builder = Callable[[Notification], Outbound | None]
 _builders: dict[str, Builder] = {}
@@ -96,17 +85,19 @@ def republish_after_seconds() -> float:
 
 
 def max_attempts() -> int:
-    """After this many delivery attempts a row is marked failed."""
+    """After this many attempts an email or chat message is marked failed (webhooks: WEBHOOK_MAX_ATTEMPTS)."""
     return int(_setting("NOTIFY_MAX_ATTEMPTS", 8))
 
 
-def backoff_seconds(retries: int) -> int:
-    """Exponential backoff for transient errors: base, 2×base, 4×base …, never more than 60 seconds.
+def backoff_seconds(retries: int, *, base: float | None = None) -> int:
+    """The one back-off for every delivery: base, 2×base, 4×base …, never more than 60 seconds.
 
-    `retries` is the number of retries so far (0 for the first). Capped at 60 s because on Redis a far-off
-    countdown can fire twice or never; anything longer is the sweep's job.
+    `retries` is the number of retries so far (0 before the first); `base` defaults to
+    `NOTIFY_RETRY_BASE_SECONDS` (10 s; webhooks use 5 s: 5, 10, 20, 40, 60). Capped at 60 s because on
+    Redis a far-off countdown can fire twice or never; anything longer is the sweep's job.
     """
-    base = _setting("NOTIFY_RETRY_BASE_SECONDS", 10)
+    if base is None:
+        base = _setting("NOTIFY_RETRY_BASE_SECONDS", 10)
     return int(min(60, base * (2 ** max(0, retries))))
 
 
@@ -215,52 +206,52 @@ def _insert_claims(rows: list[Wanted]) -> list[int]:
 # --- Publish ---------------------------------------------------------------------------------------
 
 _broker_down_until = 0.0
-
-
 PUBLISH_WAIT_SECONDS = 1.0
 
 
 def notifications_publish(ids: Iterable[int]) -> None:
-    """Queue `send_notification` for each id once the current transaction commits. Never raises, and
-    never holds the caller more than `PUBLISH_WAIT_SECONDS`: a dead or stalled broker can take longer
-    than that to fail (connect timeouts, client retries), so the publish runs in a background thread
-    that the caller waits for only that long. The committed rows are the source of truth either way."""
+    """Queue `send_notification` for each Notification id once the current transaction commits."""
+    records_publish(send_notification, ids)
+
+
+def records_publish(task: Task, ids: Iterable[int]) -> None:
+    """Queue `task` (a delivery task taking a row id) for each id once the current transaction commits.
+    Never raises, and never holds the caller more than `PUBLISH_WAIT_SECONDS`: a dead or stalled broker
+    can take longer than that to fail (connect timeouts, client retries), so the publish runs in a
+    background thread that the caller waits for only that long. The committed rows are the source of
+    truth either way."""
     ids = list(ids)
     if ids:
-        transaction.on_commit(lambda: _publish_bounded(ids))
+        transaction.on_commit(lambda: _publish_bounded(task, ids))
 
 
-def _publish_bounded(ids: list[int]) -> None:
-    from config.celery import app
-
+def _publish_bounded(task: Task, ids: list[int]) -> None:
     if app.conf.task_always_eager:
-        _publish_now(ids)
+        _publish_now(task, ids)
         return
-    thread = threading.Thread(target=_publish_now, args=(ids,), name="notify-publish", daemon=True)
+    thread = threading.Thread(target=_publish_now, args=(task, ids), name="notify-publish", daemon=True)
     thread.start()
     thread.join(timeout=PUBLISH_WAIT_SECONDS)
     if thread.is_alive():
-        logger.warning("broker slow; %d notifications publish in the background", len(ids))
+        logger.warning("broker slow; %d deliveries publish in the background", len(ids))
 
 
-def _publish_now(ids: list[int]) -> int:
+def _publish_now(task: Task, ids: list[int]) -> int:
     """Publish now; stop at the first broker failure (the sweep republishes). Returns how many went out."""
     global _broker_down_until
-    from config.celery import app
-    from incidents.notify.tasks import send_notification
-
     if time.monotonic() < _broker_down_until and not app.conf.task_always_eager:
-        logger.warning("broker marked down; %d notifications left for the next sweep", len(ids))
+        logger.warning("broker marked down; %d deliveries left for the next sweep", len(ids))
         return 0
     sent = 0
     for pk in ids:
         try:
-            send_notification.apply_async(args=(pk,), retry=False)
+            task.apply_async(args=(pk,), retry=False)
             sent += 1
         except Exception as exc:  # any broker failure: the committed row is the source of truth
             _broker_down_until = time.monotonic() + 30
             logger.warning(
-                "could not publish notification %s (%s); %d left for the next sweep",
+                "could not publish %s(%s) (%s); %d left for the next sweep",
+                task.name,
                 pk,
                 exc,
                 len(ids) - sent,
@@ -269,21 +260,23 @@ def _publish_now(ids: list[int]) -> int:
     return sent
 
 
-def notifications_republish_stale(*, now: Any = None, limit: int = 2000) -> int:
-    """Republish rows the broker may have lost: pending and older than the republish delay, or
-    `sending` with an expired lease (a killed worker). Returns how many were published."""
+def deliveries_republish_stale(*, now: Any = None, limit: int = 2000) -> int:
+    """Republish rows of every delivery record the broker may have lost: pending and older than the
+    republish delay, or `sending` with an expired lease (a killed worker). Returns how many were published."""
     now = now or timezone.now()
-    stale = list(
-        Notification.objects.filter(
-            Q(status=Status.PENDING, created_at__lt=now - timedelta(seconds=republish_after_seconds()))
-            | Q(status=Status.SENDING, locked_until__lt=now)
+    published = 0
+    for model, task in ((Notification, send_notification), (WebhookDelivery, deliver_webhook)):
+        stale = list(
+            model.objects.filter(
+                Q(status=Status.PENDING, created_at__lt=now - timedelta(seconds=republish_after_seconds()))
+                | Q(status=Status.SENDING, locked_until__lt=now)
+            )
+            .order_by("id")
+            .values_list("id", flat=True)[:limit]
         )
-        .order_by("id")
-        .values_list("id", flat=True)[:limit]
-    )
-    if not stale:
-        return 0
-    return _publish_now(stale)
+        if stale:
+            published += _publish_now(task, stale)
+    return published
 
 
 def notifications_retry(*, ids: list[int]) -> int:
@@ -300,7 +293,58 @@ def notifications_retry(*, ids: list[int]) -> int:
     return len(retry)
 
 
-# --- Deliver -----------------------------------------------------------------------------------------
+# --- Lease, send once, record ----------------------------------------------------------------------
+
+
+def _take_lease(model: type[DeliveryRecord], pk: int) -> bool:
+    now = timezone.now()
+    return bool(
+        model._default_manager.filter(pk=pk)
+        .filter(Q(status=Status.PENDING) | Q(status=Status.SENDING, locked_until__lt=now))
+        .update(
+            status=Status.SENDING,
+            locked_until=now + timedelta(seconds=lease_seconds()),
+            attempts=F("attempts") + 1,
+        )
+    )
+
+
+def _finish(model: type[DeliveryRecord], pk: int, status: str, error: str = "", **fields: Any) -> None:
+    fields.update(status=status, locked_until=None, last_error=error[:2000])
+    if status == Status.SENT:
+        fields["sent_at"] = timezone.now()
+    model._default_manager.filter(pk=pk).update(**fields)
+
+
+def _send_once(
+    model: type[DeliveryRecord],
+    pk: int,
+    send: Callable[[], dict[str, Any] | None],
+    *,
+    limit: int,
+    **record: Any,
+) -> str:
+    """Run `send` for the leased row `pk` and record the outcome (with `record`, and what the send or its
+    error reports). Returns `sent` or `failed`; raises TransientSendError after putting the row back to
+    `pending` while attempts remain below `limit`."""
+    try:
+        reported = send() or {}
+    except PermanentSendError as exc:
+        _finish(model, pk, Status.FAILED, str(exc), **record, **exc.record)
+        return "failed"
+    except TransientSendError as exc:
+        attempts = model._default_manager.filter(pk=pk).values_list("attempts", flat=True).first() or 0
+        if attempts >= limit:
+            _finish(
+                model, pk, Status.FAILED, f"Gave up after {attempts} attempts: {exc}", **record, **exc.record
+            )
+            return "failed"
+        _finish(
+            model, pk, Status.PENDING, f"Attempt {attempts} failed, will retry: {exc}", **record, **exc.record
+        )
+        raise
+    _finish(model, pk, Status.SENT, "", **record, **reported)
+    return "sent"
 
 
 def recipient_allowed(recipient: str) -> bool:
@@ -316,146 +360,108 @@ def recipient_allowed(recipient: str) -> bool:
     return address_allowed(value)
 
 
-def _take_lease(pk: int) -> bool:
-    now = timezone.now()
-    return bool(
-        Notification.objects.filter(pk=pk)
-        .filter(Q(status=Status.PENDING) | Q(status=Status.SENDING, locked_until__lt=now))
-        .update(
-            status=Status.SENDING,
-            locked_until=now + timedelta(seconds=lease_seconds()),
-            attempts=F("attempts") + 1,
-        )
-    )
-
-
-def _finish(pk: int, status: str, error: str = "", subject: str | None = None) -> None:
-    fields: dict[str, Any] = {"status": status, "locked_until": None, "last_error": error[:2000]}
-    if status == Status.SENT:
-        fields["sent_at"] = timezone.now()
-    if subject is not None:
-        fields["subject"] = subject[:255]
-    Notification.objects.filter(pk=pk).update(**fields)
-
-
 def notification_deliver(*, notification_id: int) -> str:
-    """Send one claimed notification at most once. Returns the outcome: `sent`, `skipped`, `failed`,
-    `busy` (another worker holds it, or it is already finished) or `gone` (no such row).
+    """Send one claimed email or chat message at most once. Returns the outcome: `sent`, `skipped`,
+    `failed`, `busy` (another worker holds it, or it is already finished) or `gone` (no such row).
 
     Raises TransientSendError after putting the row back to `pending` when a retry may succeed.
     """
     if not Notification.objects.filter(pk=notification_id).exists():
         return "gone"
-    if not _take_lease(notification_id):
+    if not _take_lease(Notification, notification_id):
         return "busy"
     row = Notification.objects.select_related("user").get(pk=notification_id)
     if not recipient_allowed(row.recipient):
         _finish(
-            row.pk, Status.SKIPPED, f"{row.recipient} is not on EMAIL_ALLOWLIST (HINDSIGHT_ENV≠production)"
+            Notification,
+            row.pk,
+            Status.SKIPPED,
+            f"{row.recipient} is not on EMAIL_ALLOWLIST (HINDSIGHT_ENV≠production)",
         )
         return "skipped"
     builder = _builders.get(row.kind)
     if builder is None:
-        _finish(row.pk, Status.FAILED, f"No message builder for kind {row.kind!r}.")
+        _finish(Notification, row.pk, Status.FAILED, f"No message builder for kind {row.kind!r}.")
         return "failed"
     try:
         message = builder(row)
     except Exception as exc:  # a bug in one builder must not wedge the row in `sending`
         logger.exception("building notification %s failed", row.pk)
-        _finish(row.pk, Status.FAILED, f"Could not build the message: {exc!r}")
+        _finish(Notification, row.pk, Status.FAILED, f"Could not build the message: {exc!r}")
         return "failed"
     if message is None:
-        _finish(row.pk, Status.SKIPPED, "Nothing to send any more (closed, no longer visible or empty).")
+        _finish(
+            Notification,
+            row.pk,
+            Status.SKIPPED,
+            "Nothing to send any more (closed, no longer visible or empty).",
+        )
         return "skipped"
-    subject = str(message.subject) if isinstance(message, EmailMultiAlternatives) else message.text[:255]
+    subject = message.subject if isinstance(message, EmailMultiAlternatives) else message.text
     if isinstance(message, EmailMultiAlternatives):
         # One Message-ID per delivery record, the same on every attempt: if a worker dies after the mail
         # server accepted the message but before the row says so, the resend carries the same id and
         # mail systems drop it as a duplicate (SMTP cannot tell the sender what happened in that gap).
         message.extra_headers["Message-ID"] = f"<notification-{row.pk}@{_message_id_domain()}>"
-    try:
-        _send(message)
-    except PermanentSendError as exc:
-        _finish(row.pk, Status.FAILED, str(exc), subject)
-        return "failed"
-    except TransientSendError as exc:
-        attempts = Notification.objects.filter(pk=row.pk).values_list("attempts", flat=True).first() or 0
-        if attempts >= max_attempts():
-            _finish(row.pk, Status.FAILED, f"Gave up after {attempts} attempts: {exc}", subject)
-            return "failed"
-        _finish(row.pk, Status.PENDING, f"Attempt {attempts} failed, will retry: {exc}", subject)
-        raise
-    _finish(row.pk, Status.SENT, "", subject)
-    return "sent"
+    return _send_once(
+        Notification,
+        row.pk,
+        lambda: transports.send(message),
+        limit=max_attempts(),
+        subject=str(subject)[:255],
+    )
+
+
+def webhook_deliver(*, delivery_id: int) -> str:
+    """POST one recorded webhook delivery at most once; the outcomes are those of `notification_deliver`
+    (`skipped` when the endpoint was switched off). Raises TransientSendError while a retry may succeed."""
+    if not WebhookDelivery.objects.filter(pk=delivery_id).exists():
+        return "gone"
+    if not _take_lease(WebhookDelivery, delivery_id):
+        return "busy"
+    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    if not delivery.endpoint.is_active:
+        _finish(WebhookDelivery, delivery.pk, Status.SKIPPED, "The endpoint is switched off.")
+        return "skipped"
+    return _send_once(
+        WebhookDelivery, delivery.pk, lambda: transports.post_webhook(delivery), limit=WEBHOOK_MAX_ATTEMPTS
+    )
 
 
 def _message_id_domain() -> str:
     return urllib.parse.urlsplit(getattr(settings, "SITE_URL", "") or "").hostname or "hindsight.invalid"
 
 
-def _send(message: Outbound) -> None:
-    if isinstance(message, ChatMessage):
-        _post_chat(message)
-        return
+# --- Tasks: thin, take a row id ----------------------------------------------------------------------
+# They live beside the records they send: publishing needs them, and the sweeps in tasks.py need the
+# publisher, so keeping them here keeps the import graph a line (tasks -> reminders -> delivery).
+
+
+def _deliver_or_retry(task: Any, deliver: Callable[..., str], pk: int, base: float | None) -> str:
     try:
-        message.send(fail_silently=False)
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _ in exc.recipients.values()]
-        if codes and all(400 <= c < 500 for c in codes):
-            raise TransientSendError(f"Recipient temporarily refused: {exc.recipients}") from exc
-        raise PermanentSendError(f"Recipient refused: {exc.recipients}") from exc
-    except smtplib.SMTPResponseException as exc:
-        if 400 <= exc.smtp_code < 500:
-            raise TransientSendError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
-        raise PermanentSendError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
-    except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as exc:
-        raise TransientSendError(f"Mail server unavailable: {exc!r}") from exc
-    except smtplib.SMTPException as exc:
-        raise PermanentSendError(f"SMTP error: {exc!r}") from exc
+        return deliver(pk)
+    except TransientSendError as exc:
+        if task.request.retries >= task.max_retries:
+            logger.warning("%s(%s) still failing; the sweep will retry it: %s", task.name, pk, exc)
+            return "pending"
+        raise task.retry(exc=exc, countdown=backoff_seconds(task.request.retries, base=base)) from exc
 
 
-def chat_payload(url: str, text: str) -> dict[str, Any]:
-    """The JSON body for an incoming webhook: Microsoft Teams gets a MessageCard (legacy connectors) or
-    an Adaptive Card (Workflows); everything else the Slack-compatible `{"text": ...}` that Slack and
-    Mattermost accept."""
-    host = (urllib.parse.urlsplit(url).hostname or "").lower()
-    if host.endswith("webhook.office.com") or host.endswith("outlook.office.com"):
-        return {
-            "@type": "MessageCard",
-            "@context": "https://schema.org/extensions",
-            "summary": text[:80],
-            "text": text,
-        }
-    if host.endswith("logic.azure.com") or "powerautomate" in host or "powerplatform" in host:
-        return {
-            "type": "message",
-            "attachments": [
-                {
-                    "contentType": "application/vnd.microsoft.card.adaptive",
-                    "content": {
-                        "type": "AdaptiveCard",
-                        "version": "1.4",
-                        "body": [{"type": "TextBlock", "text": text, "wrap": True}],
-                    },
-                }
-            ],
-        }
-    return {"text": text}
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5, ignore_result=True)
+def send_notification(self: Any, notification_id: int) -> str:
+    """Deliver one claimed email or chat message; retries transient failures with backoff (≤ 60 s)."""
+    return _deliver_or_retry(self, lambda pk: notification_deliver(notification_id=pk), notification_id, None)
 
 
-def _post_chat(message: ChatMessage) -> None:
-    body = json.dumps(chat_payload(message.url, message.text)).encode()
-    request = urllib.request.Request(  # noqa: S310 - admins configure http(s) webhook URLs only
-        message.url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=WEBHOOK_MAX_ATTEMPTS - 1,
+    ignore_result=True,
+)
+def deliver_webhook(self: Any, delivery_id: int) -> str:
+    """Deliver one outbound webhook; retries with backoff (5, 10, 20, 40, 60 s) up to WEBHOOK_MAX_ATTEMPTS."""
+    return _deliver_or_retry(
+        self, lambda pk: webhook_deliver(delivery_id=pk), delivery_id, WEBHOOK_RETRY_BASE_SECONDS
     )
-    try:
-        with open_guarded(request, timeout=10) as response:
-            response.read(1024)
-    except OutboundRefused as exc:
-        raise PermanentSendError(f"Webhook refused: {exc}") from exc
-    except urllib.error.HTTPError as exc:
-        if exc.code == 429 or exc.code >= 500:
-            raise TransientSendError(f"Webhook answered {exc.code}") from exc
-        raise PermanentSendError(f"Webhook answered {exc.code}") from exc
-    except (TimeoutError, urllib.error.URLError, OSError) as exc:
-        raise TransientSendError(f"Webhook unreachable: {exc!r}") from exc

@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
-from django.urls import NoReverseMatch, reverse
+from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Team, User
-from incidents.emails import absolute_url, render_email, url_for
+from accounts.models import Membership, Team, User
+from incidents.emails import render_email, url_for
 from incidents.models import (
     OPEN_ITEM_STATUSES,
     ActionItem,
@@ -31,6 +31,7 @@ from incidents.models import (
     Subscription,
     Visibility,
 )
+from incidents.notify import selectors
 from incidents.notify.delivery import (
     ChatMessage,
     Outbound,
@@ -58,34 +59,18 @@ def _user_for(row: Notification) -> User | None:
 
 
 def incident_url(incident: Incident) -> str:
-    return url_for("incidents:detail", incident.number, fallback=f"/incidents/{incident.number}/")
-
-
-def _reverse_first(names: tuple[str, ...], *args: Any) -> str | None:
-    for name in names:
-        try:
-            return absolute_url(reverse(name, args=args))
-        except NoReverseMatch:
-            continue
-    return None
+    """Absolute link to the incident's page."""
+    return url_for("incidents:detail", incident.number)
 
 
 def action_item_url(item: ActionItem) -> str:
-    """Link to the action item's page, or to its incident while there is no item page."""
-    url = _reverse_first(("incidents:action_item_detail", "incidents:action_item"), item.pk)
-    if url:
-        return url
-    if item.incident is not None:
-        return incident_url(item.incident)
-    return url_for("incidents:dashboard")
+    """Absolute link to the action item's page."""
+    return url_for("incidents:action_item_detail", item.pk)
 
 
 def finding_url(finding: PolicyFinding) -> str:
-    """Link to the policy finding's page (the dashboard while there is none)."""
-    url = _reverse_first(
-        ("incidents:finding_detail", "incidents:policy_finding_detail", "incidents:finding"), finding.pk
-    )
-    return url or url_for("incidents:dashboard")
+    """Absolute link to the policy finding's page."""
+    return url_for("incidents:finding_detail", finding.pk)
 
 
 REMINDER_HEADLINES = {
@@ -304,7 +289,7 @@ def incident_audience(
     service_ids = set(incident.services.values_list("id", flat=True))
     subs = (
         Subscription.objects.filter(user__is_active=True)
-        .filter(_q(incident=incident) | _q(service_id__in=service_ids) | _q(team_id__in=team_ids))
+        .filter(Q(incident=incident) | Q(service_id__in=service_ids) | Q(team_id__in=team_ids))
         .select_related("user")
     )
     users: dict[int, str] = {}
@@ -317,8 +302,6 @@ def incident_audience(
         mailing = SeverityMailingList.objects.filter(severity=incident.severity).first()
         if mailing:
             addresses = mailing.address_list
-        from accounts.models import Team
-
         hooks = sorted(
             set(
                 Team.objects.filter(id__in=team_ids)
@@ -327,12 +310,6 @@ def incident_audience(
             )
         )
     return sorted(users.items()), addresses, hooks
-
-
-def _q(**kwargs: Any) -> Any:
-    from django.db.models import Q
-
-    return Q(**kwargs)
 
 
 def incident_notify(*, incident_id: int, event: str, period: str, actor_id: int | None = None) -> list[int]:
@@ -465,9 +442,6 @@ def digest_email(user: User, *, now: Any, in_progress: bool = False) -> EmailMul
 @register_kind("digest.team")
 def build_team_digest(row: Notification) -> Outbound | None:
     """A team lead's weekly list of the team's due-date target breaches; nothing when there are none."""
-    from accounts.models import Membership, Team
-    from incidents.notify import selectors
-
     user = _user_for(row)
     team = Team.objects.filter(pk=_object_id(row)).first()
     if user is None or team is None:

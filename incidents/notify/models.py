@@ -7,19 +7,45 @@ from django.db import models
 from django.utils import timezone
 
 
-class Notification(models.Model):
-    """One delivery, claimed before it is sent. Unique on (recipient, kind, object, period).
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class DeliveryRecord(models.Model):
+    """What every delivery (an email, a chat message, an outbound webhook) records about its sending.
+
+    `delivery.py` moves it: claimed `pending`; a worker takes a lease (`sending` until `locked_until`);
+    then `sent`, `skipped` (nothing to send, or not allowed), `failed` (permanent, or out of attempts), or
+    back to `pending` for a retry. `attempts` counts leases taken; `last_error` says what went wrong.
+    """
+
+    Status = DeliveryStatus
+
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker is sending until then; after it, another may retry."
+    )
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Notification(DeliveryRecord):
+    """One email or chat message, claimed before it is sent. Unique on (recipient, kind, object, period).
 
     `period` names the window the delivery belongs to (a local date `2026-06-10`, an ISO week
     `2026-W24`, or an event id), so a second sweep, beat or retry finds the claim and sends nothing.
     """
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
 
     recipient = models.CharField(max_length=254, help_text="Email address or webhook URL.")
     user = models.ForeignKey(
@@ -33,14 +59,6 @@ class Notification(models.Model):
     object_key = models.CharField(max_length=100, help_text="For example action_item:12.")
     period = models.CharField(max_length=40)
     subject = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    locked_until = models.DateTimeField(
-        null=True, blank=True, help_text="A worker is sending until then; after it, another may retry."
-    )
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -111,17 +129,15 @@ class WebhookEndpoint(models.Model):
         return self.url
 
 
-class WebhookDelivery(models.Model):
+class WebhookDelivery(DeliveryRecord):
+    """One outbound webhook event for one endpoint (unique on endpoint and event id), with the exact body
+    POSTed and the receiver's last HTTP status."""
+
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=50)
     event_id = models.CharField(max_length=64)
     payload = models.JSONField()
-    status = models.CharField(max_length=10, default="pending")
     response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -27,9 +27,9 @@ from django.utils import timezone
 from incidents.notify import selectors
 from incidents.notify.delivery import (
     Wanted,
+    deliveries_republish_stale,
     notifications_claim_many,
     notifications_publish,
-    notifications_republish_stale,
 )
 
 DUE_SOON_DAYS = 3
@@ -184,7 +184,7 @@ def reminders_sweep(*, now: datetime | None = None, republish: bool = True) -> d
     unique delivery record makes each reminder go out once. Returns counts: `claimed`, `republished`.
     """
     now = now or timezone.now()
-    republished = notifications_republish_stale(now=now) if republish else 0
+    republished = deliveries_republish_stale(now=now) if republish else 0
     # The furthest local date anywhere is UTC + 14 h, so one day past the UTC date covers every owner.
     horizon = now.date() + timedelta(days=1 + DUE_SOON_DAYS)
     wanted = _action_item_wanted(now, horizon) + _finding_wanted(now, horizon) + _postmortem_wanted(now)

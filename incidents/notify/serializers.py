@@ -38,6 +38,6 @@ class WebhookDeliverySerializer(ReadModelSerializer):
         model = WebhookDelivery
         fields = [
             "id", "endpoint", "event", "event_id", "payload", "status", "response_code", "attempts",
-            "last_error", "created_at", "delivered_at",
+            "last_error", "created_at", "sent_at",
         ]  # fmt: skip
         read_only_fields = fields

@@ -78,7 +78,7 @@ def told(eager_celery, mailoutbox, django_capture_on_commit_callbacks):
 @pytest.fixture
 def webhook_sink(monkeypatch):
     """An endpoint subscribed to every event; its deliveries are recorded, never sent."""
-    monkeypatch.setattr(webhooks, "_enqueue", lambda pk: None)
+    monkeypatch.setattr(webhooks, "records_publish", lambda task, ids: None)
     WebhookEndpoint.objects.create(
         url="https://hooks.example.com/x", events=list(webhooks.EVENTS), secret="s" * 20
     )

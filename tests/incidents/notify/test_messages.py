@@ -13,7 +13,7 @@ from django.core import mail
 
 from incidents.incident.services import incident_change_severity, incident_declare, incident_resolve
 from incidents.models import Notification, SeverityMailingList, Subscription
-from incidents.notify.delivery import chat_payload
+from incidents.notify.transports import chat_payload
 from incidents.timefmt import format_time
 from tests.factories import ServiceFactory, UserFactory
 from tests.mail import html_part

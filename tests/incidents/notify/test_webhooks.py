@@ -13,7 +13,7 @@ import pytest
 import time_machine
 
 from incidents.models import WebhookDelivery, WebhookEndpoint
-from incidents.notify import webhooks
+from incidents.notify import delivery, transports, webhooks
 from tests.factories import ActionItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,9 +73,9 @@ class Receiver:
 
 
 @pytest.fixture
-def eager(monkeypatch):
+def eager(eager_celery):
     """Run queued deliveries inline, retries included (Celery's eager `apply` follows `retry`)."""
-    monkeypatch.setattr(webhooks, "_enqueue", lambda pk: webhooks.deliver_webhook.apply(args=(pk,)))
+    return eager_celery
 
 
 def test_declared_incident_is_delivered_signed_and_retried_after_a_500(
@@ -105,17 +105,18 @@ def test_declared_incident_is_delivered_signed_and_retried_after_a_500(
     assert payload["event"] == "incident.declared"
     assert payload["data"]["incident"]["number"] == declared.json()["number"]
     delivery = WebhookDelivery.objects.get()
-    assert (delivery.status, delivery.attempts, delivery.response_code) == ("delivered", 2, 200)
+    assert (delivery.status, delivery.attempts, delivery.response_code) == ("sent", 2, 200)
     assert receiver.requests[0][0]["X-Hindsight-Delivery"] == delivery.event_id
     log = api_for(admin_user).get(f"/api/v1/webhooks/{registered.json()['id']}/deliveries/").json()
-    assert log["results"][0]["status"] == "delivered"
+    assert log["results"][0]["status"] == "sent"
+    assert log["results"][0]["sent_at"] is not None
 
 
 def test_old_timestamp_fails_the_documented_check():
     verify = readme_recipe()
     body = b'{"id":"x"}'
     ts = "1000000000"
-    headers = {"X-Hindsight-Timestamp": ts, "X-Hindsight-Signature": webhooks.signature(SECRET, ts, body)}
+    headers = {"X-Hindsight-Timestamp": ts, "X-Hindsight-Signature": transports.signature(SECRET, ts, body)}
     assert not verify(SECRET, headers, body)
 
 
@@ -131,13 +132,13 @@ def test_a_receiver_that_keeps_failing_marks_the_delivery_failed(
             incident_declare(actor=None, title="Disk full", severity="SEV3")
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == "failed"
-    assert delivery.attempts == webhooks.MAX_ATTEMPTS
+    assert delivery.attempts == webhooks.WEBHOOK_MAX_ATTEMPTS
     assert delivery.response_code == 500
-    assert len(receiver.requests) == webhooks.MAX_ATTEMPTS
+    assert len(receiver.requests) == webhooks.WEBHOOK_MAX_ATTEMPTS
 
 
 def test_backoff_never_exceeds_sixty_seconds():
-    delays = [webhooks.backoff_seconds(n) for n in range(1, 12)]
+    delays = [delivery.backoff_seconds(n, base=delivery.WEBHOOK_RETRY_BASE_SECONDS) for n in range(12)]
     assert delays[:5] == [5, 10, 20, 40, 60]
     assert max(delays) == 60
 
@@ -152,7 +153,7 @@ def test_endpoint_not_subscribed_gets_nothing(django_capture_on_commit_callbacks
 
 
 def test_overdue_sweep_records_each_item_once_per_due_date(responder, monkeypatch):
-    monkeypatch.setattr(webhooks, "_enqueue", lambda pk: None)
+    monkeypatch.setattr(webhooks, "records_publish", lambda task, ids: None)
     WebhookEndpoint.objects.create(
         url="https://hooks.example.com/x", events=["action_item.overdue"], secret=SECRET
     )
@@ -195,9 +196,6 @@ def test_webhooks_to_internal_addresses_are_refused(settings, api_for, admin_use
 def test_delivery_to_a_name_resolving_to_an_internal_address_is_not_sent(settings, monkeypatch):
     import socket
 
-    from incidents.models import WebhookDelivery, WebhookEndpoint
-    from incidents.notify import webhooks
-
     monkeypatch.setattr(
         socket,
         "getaddrinfo",
@@ -206,13 +204,15 @@ def test_delivery_to_a_name_resolving_to_an_internal_address_is_not_sent(setting
     endpoint = WebhookEndpoint.objects.create(
         url="https://hooks.rebound.example/x", events=["incident.declared"], secret=SECRET
     )
-    delivery = WebhookDelivery.objects.create(
+    row = WebhookDelivery.objects.create(
         endpoint=endpoint, event="incident.declared", event_id="e1", payload={}
     )
-    assert webhooks.attempt_delivery(delivery) is False
-    delivery.refresh_from_db()
-    assert "10.1.2.3" in delivery.last_error
-    assert delivery.response_code is None
+    assert delivery.webhook_deliver(delivery_id=row.pk) == "failed"  # refused: never retried
+    row.refresh_from_db()
+    assert row.status == "failed"
+    assert "10.1.2.3" in row.last_error
+    assert row.response_code is None
+    assert row.attempts == 1
 
 
 # --- Typed payloads --------------------------------------------------------------------------------------
@@ -221,7 +221,7 @@ def test_delivery_to_a_name_resolving_to_an_internal_address_is_not_sent(setting
 @pytest.fixture
 def recorded(monkeypatch):
     """An endpoint subscribed to every event whose deliveries are recorded and not sent; returns the bodies."""
-    monkeypatch.setattr(webhooks, "_enqueue", lambda pk: None)
+    monkeypatch.setattr(webhooks, "records_publish", lambda task, ids: None)
     WebhookEndpoint.objects.create(
         url="https://hooks.example.com/x", events=list(webhooks.EVENTS), secret=SECRET
     )
@@ -363,3 +363,37 @@ def test_the_readme_documents_every_payload_class_with_its_fields():
     }.items():
         assert documented[name][1] == [f.name for f in dataclasses.fields(cls)], name
     assert sorted(k for k, (v, _) in documented.items() if v is not None) == sorted(payloads.EVENTS)
+
+
+# --- One delivery record: lease, sent once, republished when the broker lost it ------------------------
+
+
+def test_a_webhook_is_posted_once_however_often_its_task_runs(outbound_allowed):
+    with Receiver([]) as receiver:
+        endpoint = WebhookEndpoint.objects.create(
+            url=outbound_allowed(receiver.url), events=["incident.declared"], secret=SECRET
+        )
+        row = WebhookDelivery.objects.create(
+            endpoint=endpoint, event="incident.declared", event_id="e1", payload={}
+        )
+        assert delivery.webhook_deliver(delivery_id=row.pk) == "sent"
+        assert delivery.webhook_deliver(delivery_id=row.pk) == "busy"
+    assert len(receiver.requests) == 1
+
+
+def test_a_webhook_the_broker_lost_is_republished_by_the_sweep_and_sent_once(outbound_allowed, eager_celery):
+    with Receiver([]) as receiver:
+        endpoint = WebhookEndpoint.objects.create(
+            url=outbound_allowed(receiver.url), events=["incident.declared"], secret=SECRET
+        )
+        row = WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event="incident.declared",
+            event_id="lost",
+            payload={},
+            created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5),
+        )
+        assert delivery.deliveries_republish_stale() == 1
+        assert delivery.deliveries_republish_stale() == 0
+    row.refresh_from_db()
+    assert (row.status, row.attempts, len(receiver.requests)) == ("sent", 1, 1)
