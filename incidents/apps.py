@@ -6,8 +6,5 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self) -> None:
-        # A worker must know every message builder and the webhook tasks before it takes a task.
-        from incidents.notify import (
-            messages,  # noqa: F401 - registers the message builders
-            webhooks,  # noqa: F401 - loads the delivery tasks
-        )
+        # A worker must know every message builder before it takes a task: the notify services load them all.
+        from incidents.notify import services  # noqa: F401 - registers the message builders

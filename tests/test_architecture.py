@@ -39,12 +39,8 @@ LOCAL_IMPORTS_ALLOWED: dict[tuple[str, str], str] = {
     ): "AppConfig.ready connects the receivers once the app registry is ready",
     (
         "incidents.apps",
-        "incidents.notify.messages",
-    ): "AppConfig.ready registers the message builders (app registry ready)",
-    (
-        "incidents.apps",
-        "incidents.notify.webhooks",
-    ): "AppConfig.ready loads the delivery tasks (app registry ready)",
+        "incidents.notify.services",
+    ): "AppConfig.ready registers every message builder (app registry ready)",
     (
         "incidents.review.exports",
         "weasyprint",

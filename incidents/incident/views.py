@@ -43,6 +43,7 @@ from incidents.permissions import (
     is_admin,
     lead_team_ids,
 )
+from incidents.review import selectors as review_selectors
 from incidents.timeline.views import timeline_context
 
 
@@ -64,8 +65,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if user.pk in (i.commander_id, i.communications_lead_id, i.scribe_id, i.declared_by_id)
     ]
     recent = list(selectors.incident_list_for(request.user).exclude(status__in=ACTIVE_STATUSES)[:10])
+    reviews = review_selectors.reviews_waiting_for(user)
     return render(
-        request, "incidents/incident/dashboard.html", {"active": active, "mine": mine, "recent": recent}
+        request,
+        "incidents/incident/dashboard.html",
+        {"active": active, "mine": mine, "recent": recent, "reviews": reviews},
     )
 
 

@@ -25,11 +25,14 @@ from incidents.models import (
     IncidentStatus,
     PolicyFinding,
     Postmortem,
+    PostmortemReview,
+    ReviewDecision,
     Severity,
     SeverityMailingList,
     Subscription,
 )
 from incidents.notify import messages, payloads, webhooks
+from incidents.notify import reviews as reviews_notify
 from incidents.permissions import can_manage_settings
 
 
@@ -85,9 +88,33 @@ def incident_status_changed(incident: Incident, *, old: str) -> None:
 # --- Reviews -------------------------------------------------------------------------------------------
 
 
-def postmortem_published(postmortem: Postmortem) -> None:
-    """`postmortem` was published: send the `postmortem.published` webhook."""
+def postmortem_review_requested(postmortem: Postmortem, *, reviews: list[PostmortemReview]) -> None:
+    """`reviews` were just requested on `postmortem`: email each reviewer (once per request)."""
+    review_ids = [r.pk for r in reviews]
+    _after_commit(lambda: reviews_notify.review_requested_notify(review_ids=review_ids))
+
+
+def postmortem_review_decided(review: PostmortemReview) -> None:
+    """A reviewer decided: when they requested changes, email the postmortem's author."""
+    if review.decision == ReviewDecision.CHANGES_REQUESTED:
+        review_id = review.pk
+        _after_commit(lambda: reviews_notify.review_decided_notify(review_id=review_id))
+
+
+def postmortem_approved(postmortem: Postmortem) -> None:
+    """Every reviewer approved `postmortem`'s current version: email its author (once per version)."""
+    postmortem_id = postmortem.pk
+    _after_commit(lambda: reviews_notify.postmortem_approved_notify(postmortem_id=postmortem_id))
+
+
+def postmortem_published(postmortem: Postmortem, *, actor: Any) -> None:
+    """`postmortem` was published by `actor`: announce it (summary, impact, lessons) to the incident's
+    responders and subscribers who can see it, and send the `postmortem.published` webhook."""
     payload = payloads.PostmortemPublished.of(postmortem)
+    postmortem_id, actor_id = postmortem.pk, _pk(actor)
+    _after_commit(
+        lambda: reviews_notify.postmortem_published_notify(postmortem_id=postmortem_id, actor_id=actor_id)
+    )
     _after_commit(lambda: webhooks.webhook_dispatch(payload))
 
 

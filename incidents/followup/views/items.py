@@ -45,6 +45,7 @@ from incidents.models import (
     ActionItemStatus,
     ContributingFactor,
 )
+from incidents.review import selectors as review_selectors
 
 LIST_PAGE_SIZE = 100
 DETAIL_HISTORY = 50  # changes shown on an item or finding page; its history page has the rest
@@ -286,7 +287,8 @@ def action_item_recurrence(request: HttpRequest, item_id: int) -> HttpResponse:
 @login_required
 def my_work(request: HttpRequest) -> HttpResponse:
     work = sel.my_work_for(request.user)
-    return render(request, "incidents/followup/my_work.html", {"work": work})
+    reviews = review_selectors.reviews_waiting_for(request.user)
+    return render(request, "incidents/followup/my_work.html", {"work": work, "reviews": reviews})
 
 
 def _item_filters(request: HttpRequest) -> tuple[ItemFilters, dict[str, Any]]:

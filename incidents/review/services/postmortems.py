@@ -314,12 +314,14 @@ def postmortem_request_review(
         )
     now = timezone.now()
     added = []
+    requested = []
     for user in people:
-        _, created = PostmortemReview.objects.get_or_create(
+        review, created = PostmortemReview.objects.get_or_create(
             postmortem=pm, reviewer=user, defaults={"requested_at": now}
         )
         if created:
             added.append(user)
+            requested.append(review)
     if pm.status == S.DRAFT:
         pm.status = S.IN_REVIEW
         pm.updated_at = now
@@ -330,6 +332,7 @@ def postmortem_request_review(
             actor=actor,
             body="Postmortem review requested from " + ", ".join(str(u) for u in added),
         )
+        notify.postmortem_review_requested(pm, reviews=requested)
     findings = [f for f in blameless_findings.sync(pm) if not f.dismissed]
     return pm, findings
 
@@ -387,11 +390,13 @@ def postmortem_review_decide(
         actor=actor,
         body=f"{actor} {word} the postmortem (version {pm.version})" + (f": {comment}" if comment else ""),
     )
+    notify.postmortem_review_decided(review)
     decisions = set(pm.reviews.values_list("decision", flat=True))
     if decisions == {ReviewDecision.APPROVED}:
         pm.status = S.APPROVED
         pm.updated_at = timezone.now()
         pm.save(update_fields=["status", "updated_at"])
+        notify.postmortem_approved(pm)
     return review
 
 
@@ -423,7 +428,7 @@ def postmortem_publish(*, postmortem: Postmortem, actor: Any, override_reason: s
     else:  # pragma: no cover - every saved version is snapshotted
         _snapshot(pm, actor, "published", published=True)
     system_entry(incident=pm.incident, actor=actor, body=f"Postmortem published (version {pm.version})")
-    notify.postmortem_published(pm)
+    notify.postmortem_published(pm, actor=actor)
     return pm
 
 

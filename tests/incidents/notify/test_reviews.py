@@ -1,0 +1,267 @@
+"""Reviewers told: a requested reviewer gets one email and sees the review on My work and the dashboard; the
+author hears when changes are requested and when every reviewer approved; publishing announces the
+postmortem to the incident's responders and subscribers who can see it. Each once, in the recipient's zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+
+from accounts.models import Membership
+from incidents.models import Subscription, Visibility
+from incidents.review.services import postmortems
+from tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+WHEN = dt.datetime(2026, 3, 10, 1, 30, tzinfo=dt.UTC)  # 14:30 NZDT, 01:30 UTC
+
+
+@pytest.fixture
+def reviewers(team):
+    kiri = UserFactory(email="kiri@example.com", display_name="Kiri Reviewer", time_zone="Pacific/Auckland")
+    sam = UserFactory(email="sam@example.com", display_name="Sam Reviewer", time_zone="UTC")
+    for user in (kiri, sam):
+        MembershipFactory(user=user, team=team, role=Membership.Role.RESPONDER)
+    return kiri, sam
+
+
+@pytest.fixture
+def send(eager_celery, mailoutbox, django_capture_on_commit_callbacks):
+    """`send(fn)` runs `fn` with what it schedules on commit (Celery in-process) and returns the emails it
+    sent as {recipient: message}; two emails to one recipient fail the test."""
+
+    def run(fn):
+        before = len(mailoutbox)
+        with django_capture_on_commit_callbacks(execute=True):
+            fn()
+        sent = mailoutbox[before:]
+        by_recipient = {m.to[0]: m for m in sent}
+        assert len(by_recipient) == len(sent), [m.to for m in sent]
+        return by_recipient
+
+    return run
+
+
+def _in_review(incident, author, reviewers, send):
+    pm = postmortems.postmortem_start(incident=incident, actor=author)
+    pm = postmortems.postmortem_save(
+        postmortem=pm,
+        actor=author,
+        sections={
+            "summary": "Checkout returned **502s** for 40 minutes.",
+            "impact": "One in five orders failed.",
+            "lessons": "Alert on the renewal job, not only on the certificate.",
+            "trigger": "The renewal job had no alert when it failed.",
+        },
+        expected_version=pm.version,
+    )
+    with time_machine.travel(WHEN, tick=False):
+        emails = send(
+            lambda: postmortems.postmortem_request_review(postmortem=pm, actor=author, reviewers=reviewers)
+        )
+    pm.refresh_from_db()
+    return pm, emails
+
+
+def _html(message) -> str:
+    return message.alternatives[0][0]
+
+
+def test_each_requested_reviewer_gets_one_email_in_their_zone(incident, responder, reviewers, send):
+    kiri, sam = reviewers
+    pm, emails = _in_review(incident, responder, reviewers, send)
+    assert set(emails) == {kiri.email, sam.email}
+    to_kiri = emails[kiri.email]
+    assert to_kiri.subject == f"Review requested: the postmortem of {incident.reference} {incident.title}"
+    assert "Rory Responder asks for your review" in to_kiri.body
+    assert "2026-03-10 14:30 NZDT" in to_kiri.body
+    assert "2026-03-10 14:30 NZDT" in _html(to_kiri)
+    assert f"/incidents/{incident.number}/postmortem/" in _html(to_kiri)
+    assert "2026-03-10 01:30 UTC" in emails[sam.email].body
+    # Asking the same people again tells no one twice.
+    assert (
+        send(
+            lambda: postmortems.postmortem_request_review(postmortem=pm, actor=responder, reviewers=reviewers)
+        )
+        == {}
+    )
+
+
+def test_the_review_waits_on_my_work_and_the_dashboard_until_decided(
+    incident, responder, reviewers, send, client_for, django_assert_max_num_queries
+):
+    kiri, _ = reviewers
+    pm, _ = _in_review(incident, responder, reviewers, send)
+    client = client_for(kiri)
+    with django_assert_max_num_queries(25):
+        page = client.get("/my-work/").content.decode()
+    section = page[page.index('id="waiting-reviews"') :]
+    assert incident.reference in section[: section.index("</section>")]
+    dashboard = client.get("/").content.decode()
+    assert incident.reference in dashboard[dashboard.index('id="waiting-reviews"') :]
+    postmortems.postmortem_review_decide(
+        postmortem=pm, actor=kiri, decision="approved", expected_version=pm.version
+    )
+    page = client.get("/my-work/").content.decode()
+    assert "No postmortem waits for your review." in page
+    assert 'id="waiting-reviews"' not in client.get("/").content.decode()
+    # The author is not asked to review their own postmortem.
+    assert "No postmortem waits for your review." in client_for(responder).get("/my-work/").content.decode()
+
+
+def test_the_author_hears_of_requested_changes_and_of_the_approval_once(incident, responder, reviewers, send):
+    kiri, sam = reviewers
+    pm, _ = _in_review(incident, responder, reviewers, send)
+    emails = send(
+        lambda: postmortems.postmortem_review_decide(
+            postmortem=pm,
+            actor=kiri,
+            decision="changes_requested",
+            expected_version=pm.version,
+            comment="Say what the alert watches.",
+        )
+    )
+    assert list(emails) == [responder.email]
+    assert emails[responder.email].subject.startswith("Changes requested: the postmortem of")
+    assert "Say what the alert watches." in emails[responder.email].body
+    assert "Say what the alert watches." in _html(emails[responder.email])
+    pm = postmortems.postmortem_save(
+        postmortem=pm,
+        actor=responder,
+        sections={"detection": "The alert watches job exits."},
+        expected_version=pm.version,
+    )
+    assert (
+        send(
+            lambda: postmortems.postmortem_review_decide(
+                postmortem=pm, actor=kiri, decision="approved", expected_version=pm.version
+            )
+        )
+        == {}
+    )
+    emails = send(
+        lambda: postmortems.postmortem_review_decide(
+            postmortem=pm, actor=sam, decision="approved", expected_version=pm.version
+        )
+    )
+    assert list(emails) == [responder.email]
+    assert emails[responder.email].subject.startswith("Approved: the postmortem of")
+    assert "Kiri Reviewer, Sam Reviewer" in emails[responder.email].body
+
+
+def test_publishing_announces_once_to_responders_and_subscribers_who_can_see_it(
+    incident, responder, commander, reviewers, send, team, outsider, viewer
+):
+    kiri, sam = reviewers
+    pm, _ = _in_review(incident, responder, reviewers, send)
+    send(
+        lambda: postmortems.postmortem_review_decide(
+            postmortem=pm, actor=kiri, decision="approved", expected_version=pm.version
+        )
+    )
+    send(
+        lambda: postmortems.postmortem_review_decide(
+            postmortem=pm, actor=sam, decision="approved", expected_version=pm.version
+        )
+    )
+    incident.participants.add(responder)
+    Subscription.objects.create(user=viewer, team=team)
+    Subscription.objects.create(
+        user=outsider, incident=incident
+    )  # an outsider cannot see an internal incident
+    pm.refresh_from_db()
+    emails = send(lambda: postmortems.postmortem_publish(postmortem=pm, actor=commander))
+    assert set(emails) == {responder.email, viewer.email}  # not the publisher, not the outsider
+    announcement = emails[viewer.email]
+    assert announcement.subject == f"Postmortem published: {incident.reference} {incident.title}"
+    for text in ("Checkout returned **502s**", "One in five orders failed.", "Alert on the renewal job"):
+        assert text in announcement.body
+    assert "<strong>502s</strong>" in _html(announcement)
+    assert "One in five orders failed." in _html(announcement)
+
+
+def test_a_restricted_incident_is_announced_only_to_those_who_can_see_it(
+    incident, responder, commander, reviewers, send, team, viewer
+):
+    kiri, sam = reviewers
+    incident.participants.add(responder, kiri, sam)
+    pm, _ = _in_review(incident, responder, reviewers, send)
+    send(
+        lambda: postmortems.postmortem_review_decide(
+            postmortem=pm, actor=kiri, decision="approved", expected_version=pm.version
+        )
+    )
+    send(
+        lambda: postmortems.postmortem_review_decide(
+            postmortem=pm, actor=sam, decision="approved", expected_version=pm.version
+        )
+    )
+    Subscription.objects.create(user=viewer, team=team)
+    incident.visibility = Visibility.RESTRICTED
+    incident.save(update_fields=["visibility"])
+    pm.refresh_from_db()
+    emails = send(lambda: postmortems.postmortem_publish(postmortem=pm, actor=commander))
+    assert viewer.email not in emails
+    assert {responder.email, kiri.email, sam.email} <= set(emails)
+
+
+def _claim_then_send(fn, capture, between):
+    """Run `fn`; claim its deliveries on commit; run `between()`; then send what was claimed."""
+    with capture() as first:
+        fn()
+    with capture() as second:
+        for callback in first:
+            callback()
+    between()
+    with capture(execute=True):
+        for callback in second:
+            callback()
+
+
+def test_permission_and_state_are_checked_again_when_the_email_is_sent(
+    incident,
+    responder,
+    commander,
+    reviewers,
+    send,
+    team,
+    viewer,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    kiri, sam = reviewers
+    pm = postmortems.postmortem_start(incident=incident, actor=responder)
+    # Kiri decides after her request was claimed and before it is sent: she is not asked any more.
+    _claim_then_send(
+        lambda: postmortems.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[kiri, sam]),
+        django_capture_on_commit_callbacks,
+        lambda: postmortems.postmortem_review_decide(
+            postmortem=pm, actor=kiri, decision="approved", expected_version=pm.version
+        ),
+    )
+    assert [m.to for m in mailoutbox] == [[sam.email]]
+    send(
+        lambda: postmortems.postmortem_review_decide(
+            postmortem=pm, actor=sam, decision="approved", expected_version=pm.version
+        )
+    )
+    Subscription.objects.create(user=viewer, team=team)
+    pm.refresh_from_db()
+    mailoutbox.clear()
+
+    # The incident becomes restricted between the claim and the send: the viewer is not told.
+    def restrict():
+        incident.visibility = Visibility.RESTRICTED
+        incident.save(update_fields=["visibility"])
+
+    _claim_then_send(
+        lambda: postmortems.postmortem_publish(postmortem=pm, actor=commander),
+        django_capture_on_commit_callbacks,
+        restrict,
+    )
+    told = {m.to[0] for m in mailoutbox}
+    assert viewer.email not in told
+    assert responder.email in told
