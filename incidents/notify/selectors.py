@@ -17,11 +17,10 @@ from incidents.models import (
     Incident,
     IncidentStatus,
     PolicyFinding,
-    PostmortemReview,
     PostmortemStatus,
-    ReviewDecision,
 )
 from incidents.permissions import action_items_visible_to, findings_visible_to, incidents_visible_to
+from incidents.review.selectors import reviews_waiting_for
 
 # One row of a `.values(...)` query: column name -> value, read-only.
 Row = Mapping[str, Any]
@@ -197,16 +196,7 @@ def digest_content_for(
             .exclude(owner=user)
             .order_by("id")
         )
-    reviews = list(
-        PostmortemReview.objects.filter(
-            reviewer=user,
-            decision=ReviewDecision.PENDING,
-            postmortem__status=PostmortemStatus.IN_REVIEW,
-            postmortem__incident__in=incidents_visible_to(user),
-        )
-        .select_related("postmortem__incident")
-        .order_by("requested_at")
-    )
+    reviews = reviews_waiting_for(user)
     incidents = []
     if team_ids:
         incidents = list(
