@@ -21,13 +21,64 @@ most; `permission_cache_clear` empties it for code that changes memberships and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
+
+from incidents.errors import AccessDenied
+from incidents.models import ActionItem, Incident, PolicyFinding, Subscription, Visibility
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from incidents.models import ActionItem, Incident, PolicyFinding
+
+
+class SystemActor:
+    """Hindsight acting on its own: alert intake, the demo loader, periodic sweeps, data migrations.
+
+    Services let it through every check and record it as nobody (`actor_user` is None). Only code that runs
+    without a request passes it; a view passes `request.user`, so an anonymous caller is never the system.
+    """
+
+    pk = None
+    is_authenticated = False
+    is_active = False
+
+    def __str__(self) -> str:
+        return "Hindsight"
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = SystemActor()
+
+
+def actor_user(actor: Any) -> User | None:
+    """The signed-in person behind `actor`, or None (SYSTEM, an anonymous user, None): who a record names."""
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def authorize(
+    actor: Any,
+    allowed: Callable[[Any], bool],
+    *,
+    visible: Callable[[Any], bool] | bool = True,
+    message: str,
+) -> None:
+    """Let `actor` through if it is SYSTEM or `allowed(actor)`; otherwise raise AccessDenied.
+
+    `visible(actor)` (asked only on a refusal) says whether the actor may see the object at all: False is
+    answered as not found (404), True as 403 with `message`. Anyone not signed in (None, an anonymous
+    user, a deactivated user) is refused. Every write service calls this, or a `require_*` below, before
+    it touches a row.
+    """
+    if actor is SYSTEM:
+        return
+    if _active(actor) and allowed(actor):
+        return
+    seen = visible(actor) if callable(visible) and _active(actor) else bool(visible) and _active(actor)
+    raise AccessDenied(message, visible=seen)
 
 
 def _active(user: Any) -> bool:
@@ -83,8 +134,6 @@ def participant_q(user: User, prefix: str = "") -> Q:
 
 def incidents_visible_to(user: Any, queryset: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
     """Incidents `user` may see (never soft-deleted ones unless admin asks explicitly). Distinct rows."""
-    from incidents.models import Incident, Visibility
-
     qs = queryset if queryset is not None else Incident.objects.all()
     qs = qs.filter(deleted_at__isnull=True)
     if is_admin(user):
@@ -158,8 +207,6 @@ def can_declare(user: Any) -> bool:
 
 def action_items_visible_to(user: Any, queryset: QuerySet[ActionItem] | None = None) -> QuerySet[ActionItem]:
     """Action items on incidents `user` may see, items with no incident (for members), and their own items."""
-    from incidents.models import ActionItem
-
     qs = queryset if queryset is not None else ActionItem.objects.all()
     if not _active(user):
         return qs.none()
@@ -198,8 +245,6 @@ def findings_visible_to(
     user: Any, queryset: QuerySet[PolicyFinding] | None = None
 ) -> QuerySet[PolicyFinding]:
     """Policy findings visible to members; a finding only linked to restricted incidents they cannot see is hidden."""
-    from incidents.models import PolicyFinding
-
     qs = queryset if queryset is not None else PolicyFinding.objects.all()
     if not _active(user):
         return qs.none()
@@ -227,11 +272,17 @@ def can_edit_finding(user: Any, finding: PolicyFinding) -> bool:
 # --- Follow-through: action items and policy findings ----------------------------------------------------
 
 
-def can_create_action_item(user: Any, incident: Incident | None = None) -> bool:
-    """Who may create an action item: on an incident, those who may record on it; on its own, responders."""
-    if incident is not None:
-        return can_record(user, incident)
-    return is_responder(user)
+def can_create_action_item(
+    user: Any, incident: Incident | None = None, *, finding: PolicyFinding | None = None
+) -> bool:
+    """Who may create an action item: on an incident, those who may record on it; for a policy finding,
+    those who may edit the finding (and record on the incident, when the item is on one too); on its own,
+    responders. Owning a finding gives no right to write on any incident."""
+    if incident is not None and not can_record(user, incident):
+        return False
+    if finding is not None:
+        return can_edit_finding(user, finding)
+    return incident is not None or is_responder(user)
 
 
 def action_items_with_incident_visibility(user: Any, queryset: QuerySet[ActionItem]) -> QuerySet[ActionItem]:
@@ -239,8 +290,6 @@ def action_items_with_incident_visibility(user: Any, queryset: QuerySet[ActionIt
 
     An owner sees their own item on a restricted incident, but not the incident's reference or title.
     """
-    from django.db.models import BooleanField, Exists, OuterRef, Value
-
     if is_admin(user):
         return queryset.annotate(incident_visible=Value(True, output_field=BooleanField()))
     visible = incidents_visible_to(user).filter(pk=OuterRef("incident_id"))
@@ -320,8 +369,14 @@ def can_edit_postmortem(user: Any, postmortem: Any) -> bool:
     The postmortem's author and anyone who may record on the incident (responders, commander, scribe).
     A published postmortem is frozen: nobody edits it until it is reopened.
     """
-    if postmortem.status == "published":
-        return False
+    return postmortem.status != "published" and can_write_review(user, postmortem)
+
+
+def can_write_review(user: Any, postmortem: Any) -> bool:
+    """The postmortem's author and anyone who may record on the incident, whatever the status.
+
+    Write services check this and then refuse a published postmortem as frozen (a state, not a right).
+    """
     incident = postmortem.incident
     if not can_view_incident(user, incident):
         return False
@@ -340,32 +395,41 @@ def can_be_reviewer(user: Any, postmortem: Any) -> bool:
     return is_responder(user) and can_view_incident(user, postmortem.incident)
 
 
-def can_approve_postmortem(user: Any, postmortem: Any, *, current_author_id: int | None = None) -> bool:
-    """A requested reviewer may approve or request changes while the postmortem is in review.
-
-    Refused for the postmortem's author and for the author of the current version (`current_author_id`).
-    """
-    if postmortem.status != "in_review" or not _active(user):
-        return False
-    if user.pk in (postmortem.author_id, current_author_id):
+def can_decide_review(user: Any, postmortem: Any, *, current_author_id: int | None = None) -> bool:
+    """A requested reviewer who may see the incident and wrote neither the postmortem nor its current
+    version (`current_author_id`), whatever the status: the right to approve or request changes."""
+    if not _active(user) or user.pk in (postmortem.author_id, current_author_id):
         return False
     if not can_view_incident(user, postmortem.incident):
         return False
     return postmortem.reviews.filter(reviewer=user).exists()
 
 
-def can_publish_postmortem(user: Any, postmortem: Any) -> bool:
-    """The incident's commander or an admin publishes an approved postmortem."""
-    if postmortem.status != "approved" or not can_view_incident(user, postmortem.incident):
+def can_approve_postmortem(user: Any, postmortem: Any, *, current_author_id: int | None = None) -> bool:
+    """A requested reviewer may approve or request changes while the postmortem is in review.
+
+    Refused for the postmortem's author and for the author of the current version (`current_author_id`).
+    """
+    if postmortem.status != "in_review":
+        return False
+    return can_decide_review(user, postmortem, current_author_id=current_author_id)
+
+
+def can_conclude_review(user: Any, postmortem: Any) -> bool:
+    """The incident's commander or an admin, whatever the status: the right to publish and to reopen."""
+    if not can_view_incident(user, postmortem.incident):
         return False
     return is_admin(user) or postmortem.incident.commander_id == user.pk
+
+
+def can_publish_postmortem(user: Any, postmortem: Any) -> bool:
+    """The incident's commander or an admin publishes an approved postmortem."""
+    return postmortem.status == "approved" and can_conclude_review(user, postmortem)
 
 
 def can_reopen_postmortem(user: Any, postmortem: Any) -> bool:
     """The commander or an admin may reopen a published postmortem for edits (its versions stay)."""
-    if postmortem.status != "published" or not can_view_incident(user, postmortem.incident):
-        return False
-    return is_admin(user) or postmortem.incident.commander_id == user.pk
+    return postmortem.status == "published" and can_conclude_review(user, postmortem)
 
 
 def can_subscribe_broadly(user: Any) -> bool:
@@ -375,8 +439,6 @@ def can_subscribe_broadly(user: Any) -> bool:
 
 def subscriptions_visible_to(user: Any, queryset: Any = None) -> Any:
     """The user's own subscriptions, without those to incidents they can no longer see."""
-    from incidents.models import Subscription
-
     qs = queryset if queryset is not None else Subscription.objects.all()
     if not _active(user):
         return qs.none()
@@ -408,3 +470,73 @@ def can_manage_team(user: Any, team_id: int | None) -> bool:
     Things owned by no team (`team_id` None) are for admins only.
     """
     return is_admin(user) or (team_id is not None and team_id in lead_team_ids(user))
+
+
+# --- Checks for write services ------------------------------------------------------------------------
+# Each write service calls one of these (or `authorize`) with its actor before it touches a row. What the
+# actor may not see is refused as not found (404); what they see but may not do, as 403.
+
+
+def require_declare(actor: Any) -> None:
+    """Declaring an incident: responders, team leads and admins."""
+    authorize(actor, can_declare, message="Only responders, team leads and admins may declare incidents.")
+
+
+def require_record(actor: Any, incident: Incident) -> None:
+    """Recording on `incident`: timeline entries, contributing factors, starting its postmortem."""
+    authorize(
+        actor,
+        lambda u: can_record(u, incident),
+        visible=lambda u: can_view_incident(u, incident),
+        message="You may read this incident but not record on it.",
+    )
+
+
+def require_command(actor: Any, incident: Incident) -> None:
+    """Commanding `incident`: edit, status, severity, roles, resolve, reopen."""
+    authorize(
+        actor,
+        lambda u: can_command(u, incident),
+        visible=lambda u: can_view_incident(u, incident),
+        message="Only the incident's commander, a team lead or an admin may do this.",
+    )
+
+
+def require_admin(actor: Any, message: str, *, incident: Incident | None = None) -> None:
+    """Admins only; on an `incident` the actor cannot see, refused as not found."""
+    authorize(
+        actor,
+        is_admin,
+        visible=(lambda u: can_view_incident(u, incident)) if incident is not None else True,
+        message=message,
+    )
+
+
+def require_write_review(actor: Any, postmortem: Any) -> None:
+    """Editing the postmortem's text, questions, meeting, reviewers and blameless dismissals."""
+    authorize(
+        actor,
+        lambda u: can_write_review(u, postmortem),
+        visible=lambda u: can_view_incident(u, postmortem.incident),
+        message="You may read this postmortem but not edit it.",
+    )
+
+
+def require_edit_action_item(actor: Any, item: ActionItem) -> None:
+    """Editing, moving or re-checking an action item: its owner, responders who see it, admins."""
+    authorize(
+        actor,
+        lambda u: can_edit_action_item(u, item),
+        visible=lambda u: can_view_action_item(u, item),
+        message="You may read this action item but not change it.",
+    )
+
+
+def require_edit_finding(actor: Any, finding: PolicyFinding) -> None:
+    """Editing a policy finding: its owner, responders who see it, admins."""
+    authorize(
+        actor,
+        lambda u: can_edit_finding(u, finding),
+        visible=lambda u: can_view_finding(u, finding),
+        message="You may read this finding but not change it.",
+    )

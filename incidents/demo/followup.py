@@ -8,6 +8,7 @@ from incidents.demo.people import demo_team, demo_user
 from incidents.followup.services import findings as services_findings
 from incidents.followup.services import items as services_items
 from incidents.models import ActionItem, PolicyFinding
+from incidents.permissions import SYSTEM
 
 
 # --- Follow-through: the GitLab action items and the access-control finding (issue 5) ------------------------
@@ -115,7 +116,7 @@ def load_gitlab_followup() -> None:
     finding = PolicyFinding.objects.filter(title=GITLAB_FINDING_TITLE).first()
     if finding is None:
         finding = services_findings.policy_finding_create(
-            actor=None,
+            actor=SYSTEM,
             area="access_control",
             title=GITLAB_FINDING_TITLE,
             description=GITLAB_FINDING_DESCRIPTION,
@@ -132,7 +133,7 @@ def load_gitlab_followup() -> None:
         owner = demo_user(spec.owner)
         today = datetime.now(tz=owner.tzinfo).date()
         item = services_items.action_item_create(
-            actor=None,
+            actor=SYSTEM,
             incident=incident,
             finding=finding if spec.for_finding else None,
             title=spec.title,
@@ -148,5 +149,5 @@ def load_gitlab_followup() -> None:
         )
         if spec.status != "open":
             services_items.action_item_change_status(
-                item=item, actor=None, status=spec.status, note=spec.note
+                item=item, actor=SYSTEM, status=spec.status, note=spec.note
             )

@@ -9,7 +9,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,12 +28,7 @@ from incidents.models import (
     PostmortemTemplate,
     Service,
 )
-from incidents.permissions import (
-    can_command,
-    can_declare,
-    can_record,
-    can_view_incident,
-)
+from incidents.permissions import can_view_incident
 from incidents.review import serializers as review_serializers
 from incidents.review.services import postmortems as review
 from incidents.timeline import serializers as timeline_serializers
@@ -120,15 +115,7 @@ class IncidentViewSet(
         data = incident_serializers.IncidentSerializer(fresh, context=self.get_serializer_context()).data
         return Response(data, status=code, headers={"ETag": etag_for(data)})
 
-    def _commandable(self) -> Incident:
-        incident = self.get_object()
-        if not can_command(self.request.user, incident):
-            raise PermissionDenied("Only the incident's commander, a team lead or an admin may do this.")
-        return incident
-
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if not can_declare(request.user):
-            raise PermissionDenied("Only responders, team leads and admins may declare incidents.")
         form = incident_serializers.IncidentDeclareSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
@@ -140,7 +127,7 @@ class IncidentViewSet(
         return self._render(incident, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        incident = self._commandable()
+        incident = self.get_object()
         form = incident_serializers.IncidentUpdateSerializer(data=request.data, partial=True)
         form.is_valid(raise_exception=True)
         changes = dict(form.validated_data)
@@ -157,7 +144,7 @@ class IncidentViewSet(
                    responses={200: incident_serializers.IncidentSerializer, **ERRORS})  # fmt: skip
     @action(detail=True, methods=["post"])
     def status(self, request: Request, number: int | None = None) -> Response:
-        incident = self._commandable()
+        incident = self.get_object()
         form = incident_serializers.StatusChangeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         updated = services.incident_change_status(
@@ -169,7 +156,7 @@ class IncidentViewSet(
                    responses={200: incident_serializers.IncidentSerializer, **ERRORS})  # fmt: skip
     @action(detail=True, methods=["post"])
     def severity(self, request: Request, number: int | None = None) -> Response:
-        incident = self._commandable()
+        incident = self.get_object()
         form = incident_serializers.SeverityChangeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         updated = services.incident_change_severity(
@@ -181,7 +168,7 @@ class IncidentViewSet(
                    responses={200: incident_serializers.IncidentSerializer, **ERRORS})  # fmt: skip
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, number: int | None = None) -> Response:
-        incident = self._commandable()
+        incident = self.get_object()
         form = incident_serializers.ResolveSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         updated = services.incident_resolve(incident=incident, actor=request.user, **form.validated_data)
@@ -191,7 +178,7 @@ class IncidentViewSet(
                    responses={200: incident_serializers.IncidentSerializer, **ERRORS})  # fmt: skip
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, number: int | None = None) -> Response:
-        incident = self._commandable()
+        incident = self.get_object()
         form = incident_serializers.ReopenSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         updated = services.incident_reopen(incident=incident, actor=request.user, **form.validated_data)
@@ -201,7 +188,7 @@ class IncidentViewSet(
                    responses={200: incident_serializers.IncidentSerializer, **ERRORS})  # fmt: skip
     @action(detail=True, methods=["post"])
     def roles(self, request: Request, number: int | None = None) -> Response:
-        incident = self._commandable()
+        incident = self.get_object()
         form = incident_serializers.RolesSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         updated = services.incident_assign_roles(incident=incident, actor=request.user, **form.validated_data)
@@ -222,8 +209,6 @@ class IncidentViewSet(
     def postmortem(self, request: Request, number: int | None = None) -> Response:
         incident = self.get_object()
         if request.method == "POST":
-            if not can_record(request.user, incident):
-                raise PermissionDenied("You may read this incident but not record on it.")
             form = review_serializers.PostmortemStartSerializer(data=request.data)
             form.is_valid(raise_exception=True)
             template = None
@@ -307,8 +292,6 @@ class AlertView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        if not can_declare(request.user):
-            raise PermissionDenied("Only responders, team leads and admins may declare incidents.")
         form = incident_serializers.AlertSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)

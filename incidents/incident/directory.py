@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
 from accounts.models import Team
 from incidents.models import Service, Tag
-from incidents.permissions import can_manage_settings, can_manage_team
+from incidents.permissions import authorize, can_manage_settings, can_manage_team
 
 
 def _service_errors(name: str, slug: str, exclude: int | None) -> dict[str, str]:
@@ -31,10 +31,14 @@ def _service_errors(name: str, slug: str, exclude: int | None) -> dict[str, str]
 def service_create(
     *, actor: Any, name: str, team: Team | None, slug: str = "", description: str = ""
 ) -> Service:
-    """Create a service owned by `team`. Leads of that team and admins only (PermissionDenied; a service
+    """Create a service owned by `team`. Leads of that team and admins only (AccessDenied; a service
     without a team is for admins). The slug defaults to the slugified name. ValidationError keyed by field."""
-    if not can_manage_team(actor, team.pk if team else None):
-        raise PermissionDenied("Only the owner team's leads and admins add its services.")
+    authorize(
+        actor,
+        lambda u: can_manage_team(u, team.pk if team else None),
+        visible=can_manage_settings,
+        message="Only the owner team's leads and admins add its services.",
+    )
     name = (name or "").strip()
     slug = slugify(slug or name)
     errors = _service_errors(name, slug, None)
@@ -47,9 +51,15 @@ def service_create(
 def service_update(*, actor: Any, service: Service, name: str, team: Team | None, slug: str,
                    description: str = "") -> Service:  # fmt: skip
     """Edit a service; moving it to another team needs the right to manage both teams."""
+    authorize(
+        actor,
+        lambda u: can_manage_team(u, service.team_id) and can_manage_team(u, team.pk if team else None),
+        visible=can_manage_settings,
+        message="Only the owner team's leads and admins edit its services.",
+    )
     current = Service.objects.select_for_update().get(pk=service.pk)
-    if not (can_manage_team(actor, current.team_id) and can_manage_team(actor, team.pk if team else None)):
-        raise PermissionDenied("Only the owner team's leads and admins edit its services.")
+    if current.team_id != service.team_id and not can_manage_team(actor, current.team_id):
+        raise ValidationError({"team": "The service moved to another team meanwhile; reload the page."})
     name = (name or "").strip()
     slug = slugify(slug or name)
     errors = _service_errors(name, slug, current.pk)
@@ -75,17 +85,15 @@ def _tag_name(name: str, exclude: int | None) -> str:
 
 @transaction.atomic
 def tag_create(*, actor: Any, name: str) -> Tag:
-    """Add a tag. Team leads and admins only (PermissionDenied); ValidationError keyed `name`."""
-    if not can_manage_settings(actor):
-        raise PermissionDenied("Only team leads and admins manage tags.")
+    """Add a tag. Team leads and admins only (AccessDenied); ValidationError keyed `name`."""
+    authorize(actor, can_manage_settings, visible=False, message="Only team leads and admins manage tags.")
     return Tag.objects.create(name=_tag_name(name, None))
 
 
 @transaction.atomic
 def tag_rename(*, actor: Any, tag: Tag, name: str) -> Tag:
     """Rename a tag everywhere it is used. Team leads and admins only."""
-    if not can_manage_settings(actor):
-        raise PermissionDenied("Only team leads and admins manage tags.")
+    authorize(actor, can_manage_settings, visible=False, message="Only team leads and admins manage tags.")
     tag.name = _tag_name(name, tag.pk)
     tag.save(update_fields=["name"])
     return tag

@@ -1,8 +1,11 @@
 """Incident writes: declare, edit, status, severity, roles, resolve, reopen.
 
-Every function is one transaction, takes `actor=`, writes its own timeline entry and tells `notify`
-(which sends on commit). Errors are `django.core.exceptions.ValidationError` keyed by field, so forms and the API
-show them beside the field.
+Every function is one transaction, takes `actor=` and checks it (`incidents.permissions.require_*`:
+declaring needs a responder, everything else commands the incident, deleting and restoring are for
+admins) before it reads a row for writing, writes its own timeline entry and tells `notify` (which
+sends on commit). Errors: `AccessDenied` for an actor who may not (not found when they cannot see the
+incident); `django.core.exceptions.ValidationError` keyed by field, so forms and the API show it beside
+the field.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from accounts.models import SecurityEvent
+from accounts.security import security_event_record
 from incidents.errors import ConflictError, TransitionError
 from incidents.incident.models import implausible_time
 from incidents.models import (
@@ -29,6 +34,7 @@ from incidents.models import (
     Severity,
 )
 from incidents.notify import services as notify
+from incidents.permissions import actor_user, require_admin, require_command, require_declare
 from incidents.timefmt import format_time
 from incidents.timeline.services import system_entry
 
@@ -59,10 +65,6 @@ class IncidentConflict(ConflictError):
         )
 
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
 def _check_aware(values: dict[str, Any]) -> None:
     errors = {
         k: "The time needs a time zone."
@@ -91,9 +93,6 @@ def _numbered(incident: Incident, text: str) -> str:
 
 def _security_event(kind: str, actor: Any, target: str, detail: str) -> None:
     """Record a visibility or role change as a security event (accounts.security)."""
-    from accounts.models import SecurityEvent
-    from accounts.security import security_event_record
-
     security_event_record(kind=SecurityEvent.Kind[kind], actor=actor, target=target, detail=detail)
 
 
@@ -170,9 +169,10 @@ def incident_declare_once(
     `started_at` defaults to now (UTC-aware). With `dedup_key`, a declaration whose key was declared
     before, or is being declared by a concurrent request, returns `(existing incident, False)` unchanged:
     declarations queue on the number counter, and the key is looked up again once at the front.
-    Numbers are unique and gapless. Raises ValidationError for a missing title, an unknown severity,
-    a naive or implausible time.
+    Numbers are unique and gapless. Raises AccessDenied unless the actor may declare (`can_declare`),
+    ValidationError for a missing title, an unknown severity, a naive or implausible time.
     """
+    require_declare(actor)
     if dedup_key:
         existing = Incident.objects.filter(dedup_key=dedup_key).first()
         if existing:
@@ -189,7 +189,7 @@ def incident_declare_once(
     if declared_at is not None and (late := implausible_time(declared_at)):
         raise ValidationError({"declared_at": late})
     now = timezone.now()
-    user = _user(actor)
+    user = actor_user(actor)
     try:
         with transaction.atomic():
             number = _allocate_number()
@@ -292,6 +292,7 @@ def incident_update(
     Milestones are validated against each other (ValidationError keyed by field). With
     `expected_version`, an incident changed since then raises IncidentConflict. Returns the saved incident.
     """
+    require_command(actor, incident)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({k: "This field cannot be edited here." for k in unknown})
@@ -354,6 +355,7 @@ def incident_change_status(
 
     Reaching `identified` sets nothing; `monitoring` sets `mitigated_at` if unset. Raises TransitionError.
     """
+    require_command(actor, incident)
     current = _lock(incident, expected_version)
     if status == current.status:
         return current
@@ -394,7 +396,9 @@ def incident_change_severity(
 ) -> Incident:
     """Change severity and record it at `at` (aware; default now, for a change recorded after the fact).
 
-    Raises ValidationError for an unknown severity or an implausible `at`."""
+    Raises AccessDenied unless the actor commands the incident, ValidationError for an unknown severity
+    or an implausible `at`."""
+    require_command(actor, incident)
     if severity not in Severity.values:
         raise ValidationError({"severity": "Choose a severity from SEV1 to SEV4."})
     _check_when(at)
@@ -422,6 +426,7 @@ def incident_assign_roles(
 
     `at` (aware, default now) is when the change happened, for roles recorded after the fact.
     """
+    require_command(actor, incident)
     unknown = set(roles) - set(ROLE_FIELDS)
     if unknown:
         raise ValidationError({k: "Unknown role." for k in unknown})
@@ -456,6 +461,7 @@ def incident_resolve(
 
     Raises TransitionError when the incident is not active, ValidationError when `at` is before a milestone.
     """
+    require_command(actor, incident)
     current = _lock(incident, None)
     if current.status == S.RESOLVED:
         return current
@@ -493,6 +499,7 @@ def incident_reopen(*, incident: Incident, actor: Any, reason: str, at: datetime
 
     `resolved_at` is cleared, so a reopened incident counts in resolution metrics only once resolved again.
     """
+    require_command(actor, incident)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why the incident is being reopened."})
@@ -524,19 +531,12 @@ def incident_reopen(*, incident: Incident, actor: Any, reason: str, at: datetime
 def incident_soft_delete(*, incident: Incident, actor: Any, reason: str) -> Incident:
     """Hide an incident from everyone but admins; nothing is removed and `incident_restore` undoes it.
 
-    Admins only (PermissionDenied otherwise); a reason is required (ValidationError keyed `reason`).
+    Admins only (AccessDenied otherwise); a reason is required (ValidationError keyed `reason`).
     Reminders, digests and notifications stop because every sweep and scope skips deleted incidents.
     Writes a timeline entry, a history record with the reason, and a deletion security event.
     Deleting a deleted incident changes nothing.
     """
-    from django.core.exceptions import PermissionDenied
-
-    from accounts.models import SecurityEvent
-    from accounts.security import security_event_record
-    from incidents.permissions import is_admin
-
-    if not is_admin(actor):
-        raise PermissionDenied("Only admins can delete incidents.")
+    require_admin(actor, "Only admins can delete incidents.", incident=incident)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why the incident is being deleted."})
@@ -556,14 +556,7 @@ def incident_soft_delete(*, incident: Incident, actor: Any, reason: str) -> Inci
 @transaction.atomic
 def incident_restore(*, incident: Incident, actor: Any) -> Incident:
     """Bring back a soft-deleted incident exactly as it was. Admins only; restoring twice changes nothing."""
-    from django.core.exceptions import PermissionDenied
-
-    from accounts.models import SecurityEvent
-    from accounts.security import security_event_record
-    from incidents.permissions import is_admin
-
-    if not is_admin(actor):
-        raise PermissionDenied("Only admins can restore incidents.")
+    require_admin(actor, "Only admins can restore incidents.", incident=incident)
     current = _lock(incident, None)
     if current.deleted_at is None:
         return current

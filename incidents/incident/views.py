@@ -35,13 +35,14 @@ from incidents.merge import Merge
 from incidents.models import ACTIVE_STATUSES, Incident, IncidentStatus, Service, Severity, Tag
 from incidents.permissions import (
     can_command,
-    can_declare,
     can_manage_settings,
     can_manage_team,
     can_record,
     incidents_visible_to,
     is_admin,
     lead_team_ids,
+    require_command,
+    require_declare,
 )
 from incidents.review import selectors as review_selectors
 from incidents.timeline.views import timeline_context
@@ -99,8 +100,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def incident_declare(request: HttpRequest) -> HttpResponse:
-    if not can_declare(request.user):
-        raise Http404
+    require_declare(request.user)  # the form is for those who may declare (the service checks the post)
     form = DeclareForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -161,8 +161,7 @@ def incident_edit(request: HttpRequest, number: int) -> HttpResponse:
     reviewed form again goes through (and a third person's change in between is caught again).
     """
     incident = selectors.incident_get_for(request.user, number)
-    if not can_command(request.user, incident):
-        raise Http404
+    require_command(request.user, incident)  # the form is for those who may command
     form = IncidentEditForm(request.POST or None, instance=incident, initial={"version": incident.version})
     if request.method == "POST" and form.is_valid():
         fields = form.Meta.fields
@@ -205,8 +204,6 @@ def incident_edit(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def incident_status(request: HttpRequest, number: int) -> HttpResponse:
     incident = selectors.incident_get_for(request.user, number)
-    if not can_command(request.user, incident):
-        raise Http404
     return post_action(
         request,
         StatusForm(request.POST),
@@ -223,8 +220,6 @@ def incident_status(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def incident_severity(request: HttpRequest, number: int) -> HttpResponse:
     incident = selectors.incident_get_for(request.user, number)
-    if not can_command(request.user, incident):
-        raise Http404
     return post_action(
         request,
         SeverityForm(request.POST),
@@ -245,8 +240,6 @@ def incident_severity(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def incident_reopen(request: HttpRequest, number: int) -> HttpResponse:
     incident = selectors.incident_get_for(request.user, number)
-    if not can_command(request.user, incident):
-        raise Http404
     return post_action(
         request,
         ReopenForm(request.POST),
@@ -270,8 +263,8 @@ def post_action(
 ) -> HttpResponse:
     """Validate `form`, run `call(cleaned_data)` (one service), flash the outcome and redirect to `back`.
 
-    An invalid form flashes `invalid`; a ValidationError from the service flashes its messages; a
-    PermissionDenied from the service is a 404, like everything a user may not touch.
+    An invalid form flashes `invalid`; a ValidationError from the service flashes its messages; the
+    service's AccessDenied goes to the error pages (404 if the user cannot see the object, else 403).
     """
     if not form.is_valid():
         # A bad "when" is said as such; anything else gets the action's own message.
@@ -282,8 +275,6 @@ def post_action(
             call(form.cleaned_data)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-        except PermissionDenied as exc:
-            raise Http404 from exc
         else:
             messages.success(request, success(form.cleaned_data) if callable(success) else success)
     return back if isinstance(back, HttpResponse) else redirect(back)

@@ -1,6 +1,7 @@
 """Alert integration writes: create, rotate the token, edit, deactivate; and the intake of notifications.
 
-The intake (`alert_notification_receive`) acts for the integration (a service identity): incidents and
+The intake (`alert_notification_receive`) acts for the integration (a service identity, authenticated by
+its own token; its writes go through the incident and timeline services as `SYSTEM`): incidents and
 entries it writes have no human author (`author_name` says which integration wrote them), so the incident's
 commander is unset and any responder may take command.
 """
@@ -32,7 +33,7 @@ from incidents.models import (
     Service,
     Severity,
 )
-from incidents.permissions import is_lead
+from incidents.permissions import SYSTEM, actor_user, authorize, can_manage_settings, can_manage_team, is_lead
 from incidents.timeline.services import MAX_BODY_CHARS, timeline_entry_add
 
 SEEN_EVENTS_KEPT = 200
@@ -46,9 +47,14 @@ def can_manage_integrations(user: Any) -> bool:
     return is_lead(user)
 
 
-def _authorize(actor: Any) -> None:
-    if not can_manage_integrations(actor):
-        raise PermissionDenied("Only team leads and admins manage alert integrations.")
+def _authorize(actor: Any, *team_ids: int | None) -> None:
+    """Team leads of every team in `team_ids` (the integration's, and the one it moves to) and admins."""
+    authorize(
+        actor,
+        lambda u: can_manage_integrations(u) and all(can_manage_team(u, t) for t in team_ids),
+        visible=can_manage_settings,
+        message="Only the team's leads and admins manage its alert integrations.",
+    )
 
 
 def _check_settings(kind: str, name: str, severity_map: dict[str, str], default_severity: str) -> None:
@@ -84,10 +90,11 @@ def alert_integration_create(
 ) -> tuple[AlertIntegration, str]:
     """Create an integration and return `(integration, raw_token)`; the token (`hsi_…`) is shown once.
 
-    Team leads and admins only (PermissionDenied). `severity_map` defaults to the sender's usual values.
-    Raises ValidationError keyed by field for a missing or taken name, an unknown kind or severity.
+    The team's leads and admins only (AccessDenied; an integration of no team is for admins).
+    `severity_map` defaults to the sender's usual values. Raises ValidationError keyed by field for a
+    missing or taken name, an unknown kind or severity.
     """
-    _authorize(actor)
+    _authorize(actor, team.pk if team else None)
     if severity_map is None:
         severity_map = dict(SENDERS[kind].DEFAULT_SEVERITY_MAP) if kind in SENDERS else {}
     _check_settings(kind, name, severity_map, default_severity)
@@ -106,7 +113,7 @@ def alert_integration_create(
         signing_secret=(signing_secret or "").strip(),
         key_hash=AlertIntegration.hash_key(raw),
         key_prefix=raw[:12],
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=actor_user(actor),
     )
     integration.services.set(services)
     return integration, raw
@@ -118,9 +125,11 @@ def alert_integration_update(
 ) -> AlertIntegration:
     """Edit name, team, services, severity settings, resolve setting, signing secret or `is_active`.
 
-    Team leads and admins only. An empty `signing_secret` keeps the stored one unless `clear_secret=True`.
+    The leads of its team (and of the team it moves to) and admins only (AccessDenied). An empty
+    `signing_secret` keeps the stored one unless `clear_secret=True`.
     """
-    _authorize(actor)
+    new_team = changes.get("team", integration.team)
+    _authorize(actor, integration.team_id, new_team.pk if new_team else None)
     services = changes.pop("services", None)
     clear_secret = changes.pop("clear_secret", False)
     allowed = {"name", "team", "severity_label", "severity_map", "default_severity",
@@ -148,8 +157,10 @@ def alert_integration_update(
 def alert_integration_rotate_token(
     *, actor: Any, integration: AlertIntegration
 ) -> tuple[AlertIntegration, str]:
-    """Replace the integration's token (the old one stops working at once); return the new raw token."""
-    _authorize(actor)
+    """Replace the integration's token (the old one stops working at once); return the new raw token.
+
+    The leads of its team and admins only (AccessDenied)."""
+    _authorize(actor, integration.team_id)
     raw = AlertIntegration.generate_key()
     AlertIntegration.objects.filter(pk=integration.pk).update(
         key_hash=AlertIntegration.hash_key(raw), key_prefix=raw[:12]
@@ -263,7 +274,7 @@ def _declare(
     severities = [integration.severity_for(a.severity_value) for a in firing]
     started = min(_clamp(a.starts_at, now) for a in firing)
     incident = incident_declare(
-        actor=None,
+        actor=SYSTEM,
         title=(note.title or firing[0].title)[:200],
         severity=min(severities) if severities else integration.default_severity,
         started_at=started,
@@ -358,7 +369,7 @@ def _record_alerts(group: AlertGroup, integration: AlertIntegration, alerts: lis
         occurred = alert.starts_at if alert.status == AlertState.FIRING else (alert.ends_at or now)
         timeline_entry_add(
             incident=incident,
-            actor=None,
+            actor=SYSTEM,
             body=alert_entry_body(alert),
             kind=EntryKind.ALERT,
             occurred_at=_clamp(occurred, now),
@@ -399,7 +410,7 @@ def _record_events(
             )
         timeline_entry_add(
             incident=group.incident,
-            actor=None,
+            actor=SYSTEM,
             body=body,
             kind=EntryKind.ALERT,
             occurred_at=_clamp(event.occurred_at, now),
@@ -426,16 +437,16 @@ def _settle(group: AlertGroup, integration: AlertIntegration, now: datetime) -> 
         when = _clamp(max((e for _, e in states if e), default=now), now)
         when = max(when, incident.started_at)
         if integration.resolve_when_all_resolved:
-            incident_resolve(incident=incident, actor=None, at=when, note=reason)
+            incident_resolve(incident=incident, actor=SYSTEM, at=when, note=reason)
             group.is_open = False
             group.save(update_fields=["is_open", "updated_at"])
             return ["resolved"]
         if incident.status != IncidentStatus.MONITORING:
-            incident_change_status(incident=incident, actor=None, status=IncidentStatus.MONITORING, at=when)
+            incident_change_status(incident=incident, actor=SYSTEM, status=IncidentStatus.MONITORING, at=when)
             return ["mitigated"]
         return []
     if incident.status == IncidentStatus.MONITORING:
-        incident_change_status(incident=incident, actor=None, status=IncidentStatus.INVESTIGATING)
+        incident_change_status(incident=incident, actor=SYSTEM, status=IncidentStatus.INVESTIGATING)
         return ["firing again"]
     return []
 

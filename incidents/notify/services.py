@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
@@ -33,7 +33,7 @@ from incidents.models import (
 )
 from incidents.notify import messages, payloads, webhooks
 from incidents.notify import reviews as reviews_notify
-from incidents.permissions import can_manage_settings
+from incidents.permissions import authorize, can_manage_settings, can_subscribe_broadly, can_view_incident
 
 
 def _after_commit(fn: Callable[[], Any]) -> None:
@@ -148,13 +148,22 @@ def subscription_set(
 ) -> bool:
     """Subscribe `actor` to exactly one of a service, a team or an incident (or unsubscribe with
     `subscribed=False`). Idempotent. Returns whether the actor is subscribed afterwards. Raises
-    ValueError unless exactly one target is given. Callers check permission first
-    (incidents/permissions.py)."""
+    ValueError unless exactly one target is given; AccessDenied for an incident the actor cannot see
+    (as not found) and for a service or team unless they are a member (`can_subscribe_broadly`)."""
     targets = {
         k: v for k, v in {"service": service, "team": team, "incident": incident}.items() if v is not None
     }
     if len(targets) != 1:
         raise ValueError("Give exactly one of service, team or incident.")
+    if incident is not None:
+        authorize(
+            actor,
+            lambda u: can_view_incident(u, incident),
+            visible=False,
+            message="You cannot follow this incident.",
+        )
+    else:
+        authorize(actor, can_subscribe_broadly, message="Only team members follow services and teams.")
     with transaction.atomic():
         if subscribed:
             Subscription.objects.get_or_create(user=actor, **targets)
@@ -170,11 +179,12 @@ def subscription_set(
 def severity_mailing_list_set(*, actor: Any, severity: str, addresses: str) -> list[str]:
     """Set the addresses told about every new incident of `severity` (one per line; empty clears the list).
 
-    Team leads and admins only (PermissionDenied). Returns the stored addresses. Raises ValidationError keyed
+    Team leads and admins only (AccessDenied). Returns the stored addresses. Raises ValidationError keyed
     `addresses` naming any address that is not an email address.
     """
-    if not can_manage_settings(actor):
-        raise PermissionDenied("Only team leads and admins manage mailing lists.")
+    authorize(
+        actor, can_manage_settings, visible=False, message="Only team leads and admins manage mailing lists."
+    )
     if severity not in Severity.values:
         raise ValidationError({"severity": "Choose a severity from SEV1 to SEV4."})
     wanted = [a.strip() for a in (addresses or "").replace(",", "\n").splitlines() if a.strip()]

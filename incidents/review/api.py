@@ -8,13 +8,11 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from incidents import permissions as perms
 from incidents.api.base import (
     ByIncidentFilter,
     EtagRetrieveMixin,
@@ -31,10 +29,7 @@ from incidents.models import (
     PostmortemReview,
     TimelineEntry,
 )
-from incidents.permissions import (
-    can_record,
-    incidents_visible_to,
-)
+from incidents.permissions import incidents_visible_to
 from incidents.review import serializers as s
 from incidents.review.services import factors as services_factors
 from incidents.review.services import postmortems as services_postmortems
@@ -102,8 +97,6 @@ class ContributingFactorViewSet(
         incident = incidents_visible_to(request.user).filter(number=data.pop("incident")).first()
         if incident is None:
             raise DjangoValidationError({"incident": "No such incident, or you cannot see it."})
-        if not can_record(request.user, incident):
-            raise PermissionDenied("You may read this incident but not record on it.")
         factor = services_factors.factor_create(
             incident=incident, actor=request.user, **self._resolve(incident, data)
         )
@@ -112,8 +105,6 @@ class ContributingFactorViewSet(
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         factor = self.get_object()
-        if not can_record(request.user, factor.incident):
-            raise PermissionDenied("You may read this incident but not record on it.")
         check_if_match(request, self.get_serializer(factor).data)
         form = s.ContributingFactorWriteSerializer(data=request.data, partial=True)
         form.is_valid(raise_exception=True)
@@ -178,8 +169,6 @@ class PostmortemViewSet(
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         pm = self.get_object()
-        if not perms.can_edit_postmortem(request.user, pm):
-            raise PermissionDenied("You may not edit this postmortem.")
         form = s.PostmortemSaveSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
@@ -203,8 +192,6 @@ class PostmortemViewSet(
     @action(detail=True, methods=["post"], url_path="request-review")
     def request_review(self, request: Request, pk: str | None = None) -> Response:
         pm = self.get_object()
-        if not perms.can_request_review(request.user, pm):
-            raise PermissionDenied("You may not request a review of this postmortem.")
         form = s.RequestReviewSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         reviewers = list(User.objects.filter(pk__in=form.validated_data["reviewers"], is_active=True))

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import ACTIVE_STATUSES, ChangeEvent, EntryKind, EntrySource, Incident, Service
+from incidents.permissions import SYSTEM, authorize, can_record, is_responder
 from incidents.timeline.services import timeline_entry_add
 
 
@@ -38,11 +39,14 @@ def change_event_record(
     author: str = "",
     occurred_at: datetime | None = None,
 ) -> tuple[ChangeEvent, list[Incident]]:
-    """Log a deploy or change of `service` and add a `change` timeline entry to each of its active incidents.
+    """Log a deploy or change of `service` and add a `change` timeline entry to each of its active incidents
+    that `actor` may record on (every one for SYSTEM); the others get nothing, and are not named.
 
-    Returns `(change, incidents_touched)`. Raises ValidationError (keyed by field) for an empty summary,
-    a naive `occurred_at`, or when none of `commit_range`, `diff_url`, `feature_flag` says what changed.
+    Returns `(change, incidents that received the entry)`. Raises AccessDenied (403) unless the actor is a
+    responder, team lead or admin; ValidationError (keyed by field) for an empty summary, a naive
+    `occurred_at`, or when none of `commit_range`, `diff_url`, `feature_flag` says what changed.
     """
+    authorize(actor, is_responder, message="Only responders, team leads and admins may report changes.")
     summary = (summary or "").strip()
     errors: dict[str, str] = {}
     if not summary:
@@ -62,9 +66,8 @@ def change_event_record(
         author=author,
         occurred_at=occurred_at or timezone.now(),
     )
-    incidents = list(
-        Incident.objects.alive().filter(services=service, status__in=ACTIVE_STATUSES).order_by("number")
-    )
+    active = Incident.objects.alive().filter(services=service, status__in=ACTIVE_STATUSES).order_by("number")
+    incidents = [i for i in active if actor is SYSTEM or can_record(actor, i)]
     body = _describe(change)
     for incident in incidents:
         timeline_entry_add(

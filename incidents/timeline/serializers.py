@@ -100,4 +100,8 @@ class ChangeEventCreateSerializer(serializers.Serializer):
 
 class ChangeEventResultSerializer(serializers.Serializer):
     change = ChangeEventSerializer()
-    incidents = serializers.ListField(child=serializers.IntegerField(), help_text="Incident numbers.")
+    incidents = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Numbers of the incidents that received the change entry: the service's active incidents "
+        "you may record on (the others get nothing).",
+    )

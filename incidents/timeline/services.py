@@ -3,6 +3,10 @@
 Entries are inserts, so many writers never conflict. Every change bumps `updated_at` (the model's `save`),
 which is what the live cursor (`selectors.timeline_changes_since`) follows, and is kept in the entry's
 history (django-simple-history) with the actor as the history user.
+
+Every public write checks its actor may record on the incident (`incidents.permissions.require_record`)
+and raises `AccessDenied` otherwise (not found when the actor cannot see the incident). `system_entry` is
+the record another service writes of its own change, after that service checked its actor.
 """
 
 from __future__ import annotations
@@ -21,15 +25,12 @@ from incidents.errors import ConflictError
 from incidents.incident.models import implausible_time
 from incidents.markdown import render_markdown
 from incidents.models import EntryKind, EntrySource, EvidenceMarker, Incident, TimelineEntry
+from incidents.permissions import actor_user, require_record
 
 # Fields a person may change on an entry they can record on; system entries keep their text, kind and time.
 EDITABLE_FIELDS = ("body", "kind", "occurred_at", "evidence", "knew_then", "is_key_moment")
 SYSTEM_EDITABLE_FIELDS = ("evidence", "knew_then", "is_key_moment")
 MAX_BODY_CHARS = 20_000
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def _validate(values: dict[str, Any]) -> None:
@@ -72,12 +73,41 @@ def timeline_entry_add(
     """Insert a timeline entry and return it.
 
     `occurred_at` must be aware (UTC is stored); it defaults to now. Entries before the start (context) or
-    after resolution (follow-up) are accepted and change no duration. Raises ValidationError keyed by field
-    for an empty or over-long body, a naive time, an unknown kind or evidence marker.
+    after resolution (follow-up) are accepted and change no duration. Raises AccessDenied unless the actor
+    may record on the incident, ValidationError keyed by field for an empty or over-long body, a naive
+    time, an unknown kind or evidence marker.
     """
+    require_record(actor, incident)
+    return _insert(
+        incident=incident,
+        actor=actor,
+        body=body,
+        kind=kind,
+        occurred_at=occurred_at,
+        source=source,
+        evidence=evidence,
+        knew_then=knew_then,
+        is_key_moment=is_key_moment,
+        author_name=author_name,
+    )
+
+
+def _insert(
+    *,
+    incident: Incident,
+    actor: Any,
+    body: str,
+    kind: str,
+    occurred_at: datetime | None,
+    source: str,
+    evidence: str = "",
+    knew_then: str = "",
+    is_key_moment: bool = False,
+    author_name: str = "",
+) -> TimelineEntry:
     body = (body or "").strip()
     _validate({"body": body, "occurred_at": occurred_at, "kind": kind, "evidence": evidence})
-    user = _user(actor)
+    user = actor_user(actor)
     entry = TimelineEntry(
         incident=incident,
         occurred_at=occurred_at or timezone.now(),
@@ -99,8 +129,11 @@ def timeline_entry_add(
 def system_entry(
     *, incident: Incident, actor: Any, body: str, occurred_at: datetime | None = None
 ) -> TimelineEntry:
-    """Write a system entry (status, severity, role changes) at its own time, not pinned to the top."""
-    return timeline_entry_add(
+    """Write a system entry (status, severity, role changes) at its own time, not pinned to the top.
+
+    Not a check of its own: the calling service authorized `actor` for the change this entry records.
+    """
+    return _insert(
         incident=incident,
         actor=actor,
         body=body,
@@ -137,6 +170,7 @@ def timeline_entry_edit(
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({k: "This field cannot be edited." for k in sorted(unknown)})
+    require_record(actor, entry.incident)
     current = _locked(entry)
     if based_on is not None and current.updated_at != based_on:
         raise TimelineEntryConflict(current)
@@ -163,7 +197,7 @@ def timeline_entry_edit(
     for k in changed:
         setattr(current, k, changes[k])
     current.full_clean(exclude=["incident", "author", "removed_by"])
-    current._history_user = _user(actor)  # type: ignore[attr-defined]
+    current._history_user = actor_user(actor)  # type: ignore[attr-defined]
     current.save(update_fields=changed)
     return current
 
@@ -173,14 +207,15 @@ def timeline_entry_remove(*, entry: TimelineEntry, actor: Any) -> TimelineEntry:
     """Soft-remove `entry`: it leaves the timeline for viewers, stays visible (struck out) to editors and
     in its history, and can be restored. System entries cannot be removed. Removing twice changes nothing.
     """
+    require_record(actor, entry.incident)
     current = _locked(entry)
     if current.source == EntrySource.SYSTEM:
         raise ValidationError("Hindsight wrote this entry; it stays on the timeline.")
     if current.removed_at is not None:
         return current
     current.removed_at = timezone.now()
-    current.removed_by = _user(actor)
-    current._history_user = _user(actor)  # type: ignore[attr-defined]
+    current.removed_by = actor_user(actor)
+    current._history_user = actor_user(actor)  # type: ignore[attr-defined]
     current.save(update_fields=["removed_at", "removed_by"])
     return current
 
@@ -188,12 +223,13 @@ def timeline_entry_remove(*, entry: TimelineEntry, actor: Any) -> TimelineEntry:
 @transaction.atomic
 def timeline_entry_restore(*, entry: TimelineEntry, actor: Any) -> TimelineEntry:
     """Put a removed entry back on the timeline. Restoring an entry that is not removed changes nothing."""
+    require_record(actor, entry.incident)
     current = _locked(entry)
     if current.removed_at is None:
         return current
     current.removed_at = None
     current.removed_by = None
-    current._history_user = _user(actor)  # type: ignore[attr-defined]
+    current._history_user = actor_user(actor)  # type: ignore[attr-defined]
     current.save(update_fields=["removed_at", "removed_by"])
     return current
 
@@ -233,6 +269,7 @@ def timeline_import(
     `selectors.timeline_flag_duplicates`) are skipped unless `skip_duplicates` is False. Each entry keeps
     the name from the source in `author_name`. Returns the created entries in (occurred_at, line) order.
     """
+    require_record(actor, incident)
     rows = list(rows)
     if problems:
         raise ImportRejected(problems)
@@ -250,7 +287,7 @@ def timeline_import(
         raise ImportRejected(bad)
     if not rows:
         raise ValidationError("There is nothing to import.")
-    user = _user(actor)
+    user = actor_user(actor)
     now = timezone.now()
     entries = [
         TimelineEntry(

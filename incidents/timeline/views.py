@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents.models import EntryKind, EvidenceMarker, Incident, TimelineEntry
-from incidents.permissions import can_record
+from incidents.permissions import can_record, require_record
 from incidents.timeline import selectors
 from incidents.timeline import services as svc
 from incidents.timeline.forms import EntryEditForm, QuickAddForm, TimelineImportForm
@@ -60,9 +60,9 @@ def _entry_context(request: HttpRequest, incident: Incident, *, editor: bool) ->
 
 
 def _editor_incident(request: HttpRequest, number: int) -> Incident:
+    """The incident of a page that shows an editor's form (403 for a reader, 404 for anyone else)."""
     incident = selectors.incident_for_timeline(request.user, number)
-    if not can_record(request.user, incident):
-        raise Http404("No such incident.")
+    require_record(request.user, incident)
     return incident
 
 
@@ -106,7 +106,7 @@ def timeline_context(request: HttpRequest, incident: Incident) -> dict[str, Any]
 @require_POST
 def quick_add(request: HttpRequest, number: int) -> HttpResponse:
     """Add one entry. HTMX: answer a fresh, focused form plus the new entry (swapped into the list)."""
-    incident = _editor_incident(request, number)
+    incident = selectors.incident_for_timeline(request.user, number)
     form = QuickAddForm(request.POST)
     entry = None
     if form.is_valid():
@@ -303,7 +303,7 @@ def entry_edit(request: HttpRequest, number: int, entry_id: int) -> HttpResponse
 
 
 def _remove_or_restore(request: HttpRequest, number: int, entry_id: int, *, remove: bool) -> HttpResponse:
-    incident = _editor_incident(request, number)
+    incident = selectors.incident_for_timeline(request.user, number)
     entry = _entry(incident, entry_id)
     try:
         if remove:

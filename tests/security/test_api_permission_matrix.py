@@ -30,8 +30,9 @@ MATRIX = [
     ("restricted incident detail", "get", "/api/v1/incidents/{r}/", None, row(401, 404, 404, 404, 200, 200)),
     ("declare", "post", "/api/v1/incidents/", {"title": "Checkout failing", "severity": "SEV2"},
      row(401, 403, 403, 201, 201, 201)),
+    # The service decides who may declare, after the input is read: bad input is 400 for anyone signed in.
     ("declare with bad input", "post", "/api/v1/incidents/", {"title": "", "severity": "SEV9"},
-     row(401, 403, 403, 400, 400, 400)),
+     row(401, 400, 400, 400, 400, 400)),
     ("edit", "patch", "/api/v1/incidents/{n}/", {"title": "Renamed"}, row(401, 404, 403, 403, 200, 200)),
     ("replace", "put", "/api/v1/incidents/{n}/", {"title": "Renamed"}, row(401, 404, 403, 403, 200, 200)),
     ("edit restricted", "patch", "/api/v1/incidents/{r}/", {"title": "Renamed"},
@@ -58,8 +59,9 @@ MATRIX = [
     ("start postmortem", "post", "/api/v1/incidents/{n}/postmortem/", {}, row(401, 404, 403, 200, 200, 200)),
     ("save postmortem", "patch", "/api/v1/postmortems/{p}/", {"sections": {"summary": "x"}, "version": 1},
      row(401, 404, 403, 200, 200, 200)),
+    # Only the commander or an admin publishes (403 for others who see it); a draft is a conflict (409).
     ("publish a draft postmortem", "post", "/api/v1/postmortems/{p}/publish/", {},
-     row(401, 404, 400, 400, 400, 400)),
+     row(401, 404, 403, 403, 409, 409)),
     ("postmortem list", "get", "/api/v1/postmortems/", None, row(401, 200, 200, 200, 200, 200)),
     ("postmortem", "get", "/api/v1/postmortems/{p}/", None, row(401, 404, 200, 200, 200, 200)),
     ("action item list", "get", "/api/v1/action-items/", None, row(401, 200, 200, 200, 200, 200)),

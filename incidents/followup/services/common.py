@@ -6,9 +6,10 @@ field edits (`apply_edits`), check a status move (`is_status_change`, `require_t
 user is the actor and whose reason says what the changed fields do not ("Status changed: <note>", built with
 `change_reason`). The audit pages and the item and finding pages show that history.
 
-`actor` is a User, or None (or an anonymous user) for the system: the demo loader and periodic tasks.
-Errors: `ValidationError` keyed by field for bad input; `PermissionDenied` (`_require`) when a signed-in
-actor may not do this; `FollowupConflict` when the row changed since the editor loaded it.
+`actor` is a User, or `incidents.permissions.SYSTEM` for Hindsight itself (the demo loader, periodic tasks).
+Errors: `ValidationError` keyed by field for bad input; `AccessDenied` (`incidents.permissions`) when the
+actor may not do this (not found when they may not see the row); `FollowupConflict` when the row changed
+since the editor loaded it.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from incidents.errors import ConflictError
 from incidents.followup.models import FollowupWork
+from incidents.permissions import actor_user
 
 W = TypeVar("W", bound=FollowupWork)
 STATUS_FIELD = "status"  # defined by each kind of work, with its own choices
@@ -55,15 +57,6 @@ class Change(StrEnum):
 def change_reason(change: Change, note: str = "") -> str:
     """The history reason of a change: `"<change>: <note>"`, or the change alone without a note."""
     return f"{change}: {note}" if note else str(change)
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
 
 
 def _check_owner(field: str, user: Any) -> None:
@@ -154,7 +147,7 @@ def newly_assigned(obj: FollowupWork, previous_owner_id: int | None) -> bool:
 
 def create_work(obj: FollowupWork, *, actor: Any) -> None:
     """Insert the new row `obj`; its first history record ("created") names the actor."""
-    obj._history_user = _user(actor)  # type: ignore[attr-defined]  # simple-history
+    obj._history_user = actor_user(actor)  # type: ignore[attr-defined]  # simple-history
     obj.save()
 
 
@@ -166,6 +159,6 @@ def save_work(obj: FollowupWork, fields: Iterable[str], *, actor: Any, reason: s
     """
     obj.version += 1
     obj.updated_at = timezone.now()
-    obj._history_user = _user(actor)  # type: ignore[attr-defined]  # simple-history
+    obj._history_user = actor_user(actor)  # type: ignore[attr-defined]  # simple-history
     obj._change_reason = reason  # type: ignore[attr-defined]  # simple-history
     obj.save(update_fields=[*set(fields), "version", "updated_at"])

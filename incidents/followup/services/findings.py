@@ -1,9 +1,10 @@
 """Policy finding writes: open, edit, move along the lifecycle, verify (someone else), accept the risk
 until a date, expire acceptances, and record a finding seen again.
 
-Same conventions as `items.py`: one transaction each, `actor=` (None for the system), one simple-history
-record per change through `save_work` (the evidence or reason is its reason); a new owner is emailed and
-a reopened finding sends the `finding.reopened` webhook (`incidents.notify.services`, on commit).
+Same conventions as `items.py`: one transaction each, `actor=` (`SYSTEM` for Hindsight itself) checked
+first through `incidents.permissions` (AccessDenied), one simple-history record per change through
+`save_work` (the evidence or reason is its reason); a new owner is emailed and a reopened finding sends
+the `finding.reopened` webhook (`incidents.notify.services`, on commit).
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from incidents import permissions as perms
 from incidents.followup.services.common import (
     Change,
     _check_owner,
-    _require,
-    _user,
     apply_edits,
     change_reason,
     create_work,
@@ -41,6 +40,13 @@ from incidents.models import (
     Risk,
 )
 from incidents.notify import services as notify
+from incidents.permissions import (
+    SYSTEM,
+    actor_user,
+    authorize,
+    require_edit_finding,
+    require_record,
+)
 
 F = FindingStatus
 FINDING_EDITABLE_FIELDS = ("area", "title", "description", "risk", "owner", "verifier", "team", "due_date")
@@ -122,12 +128,18 @@ def policy_finding_create(
 ) -> PolicyFinding:
     """Open a policy finding (status `open`, or `draft` when proposed automatically by a review).
 
-    Emits `policy_finding.created` and `policy_finding.assigned` when it has an owner. Raises
-    ValidationError and PermissionDenied.
+    Responders, team leads and admins open findings, linked only to incidents they may record on
+    (AccessDenied otherwise). A new owner is told. Raises ValidationError for field errors.
     """
-    user = _user(actor)
-    if user is not None:
-        _require(perms.can_create_finding(user), "You may not open policy findings.")
+    incidents = list(incidents)
+    for incident in incidents:
+        require_record(actor, incident)
+    authorize(
+        actor,
+        perms.can_create_finding,
+        message="Only responders, team leads and admins open policy findings.",
+    )
+    user = actor_user(actor)
     if status not in (F.OPEN, F.DRAFT):
         raise ValidationError({"status": "A new finding starts as open or draft."})
     _check_owner("owner", owner)
@@ -146,7 +158,6 @@ def policy_finding_create(
     )
     _validate_finding(finding)
     create_work(finding, actor=actor)
-    incidents = list(incidents)
     if incidents:
         finding.incidents.add(*incidents)
     _tell_assigned(finding, None, actor)
@@ -159,10 +170,8 @@ def policy_finding_update(
 ) -> PolicyFinding:
     """Edit FINDING_EDITABLE_FIELDS. A stale `expected_version` raises FollowupConflict; nothing is saved."""
     refuse_unknown_fields(changes, FINDING_EDITABLE_FIELDS)
+    require_edit_finding(actor, finding)
     current = lock_work(finding, expected_version)
-    user = _user(actor)
-    if user is not None:
-        _require(perms.can_edit_finding(user, current), "You may not edit this finding.")
     previous_owner_id = current.owner_id
     changed = apply_edits(current, changes)
     if not changed:
@@ -187,12 +196,10 @@ def policy_finding_transition(
 
     Marking remediated needs evidence (`note`, stored as `evidence`); sending back to remediating from
     remediated and reopening need a reason. Verification and risk acceptance have their own services.
-    Raises ValidationError (keyed `status` or `note`), PermissionDenied, FollowupConflict.
+    Raises ValidationError (keyed `status` or `note`), AccessDenied, FollowupConflict.
     """
+    require_edit_finding(actor, finding)
     current = lock_work(finding, expected_version)
-    user = _user(actor)
-    if user is not None:
-        _require(perms.can_edit_finding(user, current), "You may not change this finding.")
     if not is_status_change(current, status):
         return current
     if status == F.VERIFIED:
@@ -217,15 +224,21 @@ def policy_finding_verify(
 ) -> PolicyFinding:
     """Verify a remediated finding: `actor` must be someone other than the owner, and give evidence.
 
-    Raises ValidationError (not remediated; no evidence; the owner verifying), PermissionDenied.
+    Raises AccessDenied unless the actor may verify (`can_verify_finding`), ValidationError (not
+    remediated; no evidence; the owner verifying; the system verifying).
     """
-    current = lock_work(finding, expected_version)
-    user = _user(actor)
+    user = actor_user(actor)
+    if user is not None and finding.owner_id == user.pk:
+        raise ValidationError({"evidence": "You own this finding; someone else must verify it."})
+    authorize(
+        actor,
+        lambda u: perms.can_verify_finding(u, finding),
+        visible=lambda u: perms.can_view_finding(u, finding),
+        message="You may not verify this finding.",
+    )
     if user is None:
         raise ValidationError({"evidence": "A person must verify a finding."})
-    if current.owner_id == user.pk:
-        raise ValidationError({"evidence": "You own this finding; someone else must verify it."})
-    _require(perms.can_verify_finding(user, current), "You may not verify this finding.")
+    current = lock_work(finding, expected_version)
     if current.status != F.REMEDIATED:
         raise ValidationError({"status": "Only a remediated finding can be verified."})
     evidence = (evidence or "").strip()
@@ -257,15 +270,20 @@ def policy_finding_accept_risk(
 
     The approver (`actor`) must be a team lead or admin other than the owner; a reason is required.
     On the day after `until` (owner's date) `policy_finding_expire_acceptances` reopens the finding.
-    Raises ValidationError, PermissionDenied.
+    Raises AccessDenied unless the actor may accept it (`can_accept_finding_risk`), ValidationError.
     """
-    current = lock_work(finding, expected_version)
-    user = _user(actor)
+    user = actor_user(actor)
+    if user is not None and finding.owner_id == user.pk:
+        raise ValidationError({"reason": "You own this finding; someone else must approve the risk."})
+    authorize(
+        actor,
+        lambda u: perms.can_accept_finding_risk(u, finding),
+        visible=lambda u: perms.can_view_finding(u, finding),
+        message="Only a team lead or admin may accept a risk.",
+    )
     if user is None:
         raise ValidationError({"reason": "A person must approve a risk acceptance."})
-    if current.owner_id == user.pk:
-        raise ValidationError({"reason": "You own this finding; someone else must approve the risk."})
-    _require(perms.can_accept_finding_risk(user, current), "Only a team lead or admin may accept a risk.")
+    current = lock_work(finding, expected_version)
     if current.status not in RISK_ACCEPTABLE_FROM:
         raise ValidationError(
             {
@@ -331,7 +349,7 @@ def policy_finding_expire_acceptances(*, now: Any = None) -> list[int]:
             save_work(
                 current,
                 ["risk_accepted_by", "risk_accepted_until"],
-                actor=None,
+                actor=SYSTEM,
                 reason=change_reason(
                     Change.RISK_EXPIRED,
                     f"The risk acceptance ended on {until:%Y-%m-%d}; the finding is open again.",
@@ -349,13 +367,13 @@ def policy_finding_seen_again(*, finding: PolicyFinding, incident: Incident, act
     Linking the same incident twice changes nothing. A risk-accepted finding stays accepted (the
     acceptance is the approver's decision) but the incident is linked and recorded.
     """
+    authorize(
+        actor,
+        lambda u: perms.can_view_finding(u, finding) and perms.can_record(u, incident),
+        visible=lambda u: perms.can_view_finding(u, finding) and perms.can_view_incident(u, incident),
+        message="You may not link this finding to that incident.",
+    )
     current = lock_work(finding, None)
-    user = _user(actor)
-    if user is not None:
-        _require(
-            perms.can_view_finding(user, current) and perms.can_record(user, incident),
-            "You may not link this finding to that incident.",
-        )
     if current.incidents.filter(pk=incident.pk).exists():
         return current
     current.incidents.add(incident)

@@ -1,11 +1,12 @@
 """Action item writes: create, edit, status, the effect re-check, and the items captured from the review.
 
-Every function is one transaction, takes `actor=` (a User, or None for the system: demo loader, periodic
-tasks), saves through `save_work` (one simple-history record per change, with the actor and a reason) and
-tells `incidents.notify.services` what people hear about (a new owner is emailed on commit). Errors:
+Every function is one transaction, takes `actor=` (a User, or `SYSTEM`: demo loader, periodic tasks) and
+checks it through `incidents.permissions` before it touches a row, saves through `save_work` (one
+simple-history record per change, with the actor and a reason) and tells `incidents.notify.services`
+what people hear about (a new owner is emailed on commit). Errors:
 
 - `django.core.exceptions.ValidationError`, keyed by field, for bad input and refused transitions;
-- `django.core.exceptions.PermissionDenied` when a signed-in actor may not do this (views turn it into 404);
+- `incidents.errors.AccessDenied` when the actor may not do this (not found when they may not see it);
 - `FollowupConflict` when the row changed since the editor loaded it (`expected_version`).
 
 Recurrence flags are in `recurrence.py`, policy findings in `findings.py`.
@@ -26,8 +27,6 @@ from incidents import permissions as perms
 from incidents.followup.services.common import (
     Change,
     _check_owner,
-    _require,
-    _user,
     apply_edits,
     change_reason,
     create_work,
@@ -50,6 +49,12 @@ from incidents.models import (
     RecheckOutcome,
 )
 from incidents.notify import services as notify
+from incidents.permissions import (
+    actor_user,
+    authorize,
+    require_edit_action_item,
+    require_record,
+)
 from incidents.timeline.services import system_entry
 
 S = ActionItemStatus
@@ -119,19 +124,26 @@ def action_item_create(
     """Create an action item from an incident, a contributing factor, a policy finding, or on its own.
 
     A factor implies its incident. `due_date` defaults to the priority's target from the owner's local
-    today. Emits `action_item.created`, and `action_item.assigned` when it has an owner. Raises
-    ValidationError (field errors) and PermissionDenied (actor may not create here).
+    today. Emits `action_item.created`, and `action_item.assigned` when it has an owner.
+
+    Who may create (AccessDenied otherwise): on an incident (or a factor's), whoever may record on it; for
+    a finding, whoever may edit the finding, and also record on the incident when one is given; on its
+    own, responders, team leads and admins. Raises ValidationError for field errors.
     """
     if factor is not None:
         if incident is not None and factor.incident_id != incident.pk:
             raise ValidationError({"factor": "That contributing factor belongs to another incident."})
         incident = factor.incident
-    user = _user(actor)
-    if user is not None:
-        if finding is not None:
-            _require(perms.can_edit_finding(user, finding), "You may not add items to this finding.")
-        else:
-            _require(perms.can_create_action_item(user, incident), "You may not add action items here.")
+    authorize(
+        actor,
+        lambda u: perms.can_create_action_item(u, incident, finding=finding),
+        visible=lambda u: (
+            (incident is None or perms.can_view_incident(u, incident))
+            and (finding is None or perms.can_view_finding(u, finding))
+        ),
+        message="You may not add action items here.",
+    )
+    user = actor_user(actor)
     _check_owner("owner", owner)
     item = ActionItem(
         incident=incident,
@@ -165,10 +177,8 @@ def action_item_update(
     A new owner gets `action_item.assigned`. Returns the saved item (the same version if nothing changed).
     """
     refuse_unknown_fields(changes, ITEM_EDITABLE_FIELDS)
+    require_edit_action_item(actor, item)
     current = lock_work(item, expected_version)
-    user = _user(actor)
-    if user is not None:
-        _require(perms.can_edit_action_item(user, current), "You may not edit this action item.")
     previous_owner_id = current.owner_id
     changed = apply_edits(current, changes)
     if not changed:
@@ -202,12 +212,10 @@ def action_item_change_status(
     Done needs a completion note, won't do needs a reason, blocked needs what it waits on (all in `note`);
     reopening a done or won't-do item needs a reason too. Reopening clears the completion and the
     re-check answer. The note is the history record's reason. Raises ValidationError (keyed `status` or
-    `note`), PermissionDenied, FollowupConflict.
+    `note`), AccessDenied, FollowupConflict.
     """
+    require_edit_action_item(actor, item)
     current = lock_work(item, expected_version)
-    user = _user(actor)
-    if user is not None:
-        _require(perms.can_edit_action_item(user, current), "You may not change this action item.")
     if not is_status_change(current, status):
         return current
     require_transition(current, status, ITEM_TRANSITIONS, "An item")
@@ -246,10 +254,8 @@ def action_item_confirm_effect(
     `worked=True` records the confirmation. `worked=False` ("it did not work") reopens the item with
     `note` as the reason (required). Raises ValidationError when the item is not done.
     """
+    require_edit_action_item(actor, item)
     current = lock_work(item, expected_version)
-    user = _user(actor)
-    if user is not None:
-        _require(perms.can_edit_action_item(user, current), "You may not re-check this action item.")
     if current.status != S.DONE:
         raise ValidationError({"status": "Only a done item can be re-checked."})
     note = (note or "").strip() if worked else required_note(note, "Say what showed it did not work.")
@@ -285,6 +291,7 @@ def factor_link_action_items(
     Items already linked to this factor are left alone. Raises ValidationError for an item of another
     incident. Returns the items linked now.
     """
+    require_record(actor, factor.incident)
     items = list(items)
     if any(i.incident_id != factor.incident_id for i in items):
         raise ValidationError({"action_items": "Action items must belong to the factor's incident."})
@@ -312,9 +319,10 @@ def action_item_quick_add(
     """Capture an action item from the review (meeting mode, factor page) through the follow-through
     service `action_item_create`, which owns action items (due date defaults, events, notifications).
 
-    Raises ValidationError for an empty title or a factor of another incident, PermissionDenied when
+    Raises ValidationError for an empty title or a factor of another incident, AccessDenied when
     `actor` may not add items to the incident.
     """
+    require_record(actor, incident)
     title = (title or "").strip()
     if not title:
         raise ValidationError({"title": "Say what should be done."})

@@ -3,8 +3,8 @@
 `contributing_factor_mark_recurrence` points a factor at its earlier occurrence and calls
 `action_items_flag_recurrence`, which marks "did not prevent recurrence" on the done items of the earlier
 occurrences; the owner reviews the flag with `action_item_review_recurrence` (and may reopen the item).
-Same conventions as `items.py`: one transaction each, `actor=` (None for the system), one history record
-per change through `save_work`. Emits `action_item.recurrence_flagged` [item_id, incident_id].
+Same conventions as `items.py`: one transaction each, `actor=` (`SYSTEM` for Hindsight itself) checked
+first (AccessDenied), one history record per change through `save_work`. Emits `action_item.recurrence_flagged` [item_id, incident_id].
 """
 
 from __future__ import annotations
@@ -15,11 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import permissions as perms
 from incidents.followup.services.common import (
     Change,
-    _require,
-    _user,
     change_reason,
     lock_work,
     required_note,
@@ -27,6 +24,7 @@ from incidents.followup.services.common import (
 )
 from incidents.followup.services.items import action_item_change_status
 from incidents.models import ActionItem, ActionItemStatus, ContributingFactor
+from incidents.permissions import require_edit_action_item, require_record
 
 S = ActionItemStatus
 
@@ -52,12 +50,14 @@ def _earlier_occurrences(factor: ContributingFactor, limit: int = 50) -> list[Co
 
 
 @transaction.atomic
-def action_items_flag_recurrence(*, factor: ContributingFactor, actor: Any = None) -> list[ActionItem]:
+def action_items_flag_recurrence(*, factor: ContributingFactor, actor: Any) -> list[ActionItem]:
     """Flag "did not prevent recurrence" on done items linked to the factor's earlier occurrences.
 
     Follows `recurrence_of` back through the chain of earlier occurrences. Already-flagged items are left
-    alone, so calling this twice flags nothing new. Returns the items flagged now.
+    alone, so calling this twice flags nothing new. Returns the items flagged now. The actor must be
+    able to record on the factor's incident.
     """
+    require_record(actor, factor.incident)
     earlier = _earlier_occurrences(factor)
     if not earlier:
         return []
@@ -100,10 +100,8 @@ def action_item_review_recurrence(
 
     A note is required. Raises ValidationError when the item is not flagged.
     """
+    require_edit_action_item(actor, item)
     current = lock_work(item, None)
-    user = _user(actor)
-    if user is not None:
-        _require(perms.can_edit_action_item(user, current), "You may not review this action item.")
     if not current.did_not_prevent_recurrence:
         raise ValidationError({"note": "This item is not flagged as failing to prevent a recurrence."})
     note = required_note(note, "Say what the review concluded.")
@@ -131,14 +129,12 @@ def contributing_factor_mark_recurrence(
 
     Raises ValidationError for the factor itself, a factor of the same incident, or a loop.
     """
+    require_record(actor, factor.incident)
     current = (
         ContributingFactor.objects.select_for_update(of=("self",))
         .select_related("incident")
         .get(pk=factor.pk)
     )
-    user = _user(actor)
-    if user is not None:
-        _require(perms.can_record(user, current.incident), "You may not edit this incident's factors.")
     if earlier is not None:
         earlier = ContributingFactor.objects.get(pk=earlier.pk)
         if earlier.pk == current.pk or earlier.incident_id == current.incident_id:

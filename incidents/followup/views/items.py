@@ -84,10 +84,8 @@ def action_item_new(request: HttpRequest) -> HttpResponse:
         incident = factor.incident
     if finding_id := _int(source.get("finding")):
         finding = sel.finding_get_for(user, finding_id)
-        if not perms.can_edit_finding(user, finding):
-            raise Http404
-    elif not perms.can_create_action_item(user, incident):
-        raise Http404
+    if not perms.can_create_action_item(user, incident, finding=finding):
+        raise Http404  # the form is for those who may create here (the service checks the post)
     initial: dict[str, Any] = {}
     if finding is not None:
         initial = {
@@ -104,8 +102,6 @@ def action_item_new(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
-        except PermissionDenied as exc:
-            raise Http404 from exc
         else:
             messages.success(
                 request,
@@ -181,8 +177,6 @@ def action_item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
-        except PermissionDenied as exc:
-            raise Http404 from exc
         except services_common.FollowupConflict as exc:
             current = exc.current
             merge = merging.three_way(
@@ -208,8 +202,6 @@ def action_item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
 @require_POST
 def action_item_status(request: HttpRequest, item_id: int) -> HttpResponse:
     item = sel.action_item_get_for(request.user, item_id)
-    if not perms.can_edit_action_item(request.user, item):
-        raise Http404
     form = ItemStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a valid status.")
@@ -240,8 +232,6 @@ def action_item_status(request: HttpRequest, item_id: int) -> HttpResponse:
             _item_context(request, current, status_form=form),
             status=400,
         )
-    except PermissionDenied as exc:
-        raise Http404 from exc
     messages.success(request, "Status changed.")
     return redirect("incidents:action_item_detail", item_id=item.pk)
 
@@ -250,8 +240,6 @@ def action_item_status(request: HttpRequest, item_id: int) -> HttpResponse:
 @require_POST
 def action_item_recheck(request: HttpRequest, item_id: int) -> HttpResponse:
     item = sel.action_item_get_for(request.user, item_id)
-    if not perms.can_edit_action_item(request.user, item):
-        raise Http404
     return post_action(
         request,
         RecheckForm(request.POST),
@@ -270,8 +258,6 @@ def action_item_recheck(request: HttpRequest, item_id: int) -> HttpResponse:
 @require_POST
 def action_item_recurrence(request: HttpRequest, item_id: int) -> HttpResponse:
     item = sel.action_item_get_for(request.user, item_id)
-    if not perms.can_edit_action_item(request.user, item):
-        raise Http404
     return post_action(
         request,
         RecurrenceReviewForm(request.POST),

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from incidents.errors import AccessDenied
 from incidents.models import BlamelessDismissal, BlamelessRecord, FindingResolution, Postmortem
 from incidents.review import blameless
 from incidents.review.blameless.explain import LABELS
@@ -119,8 +120,8 @@ def dismiss(
 def guard_publish(*, postmortem: Postmortem, actor: Any, override_reason: str = "") -> None:
     """Refuse to publish while a finding is open, unless the commander writes why they publish over it.
 
-    Raises ValidationError listing the open findings (`blameless`), or when someone other than the
-    incident's commander tries to publish over them (`override_reason`).
+    Raises ValidationError listing the open findings (`blameless`), AccessDenied (403) when someone other
+    than the incident's commander tries to publish over them. The caller checked who may publish.
     """
     sync(postmortem)
     still_open = open_findings(postmortem)
@@ -136,9 +137,7 @@ def guard_publish(*, postmortem: Postmortem, actor: Any, override_reason: str = 
             }
         )
     if postmortem.incident.commander_id != getattr(actor, "pk", None):
-        raise ValidationError(
-            {"override_reason": "Only the incident's commander can publish over open findings."}
-        )
+        raise AccessDenied("Only the incident's commander can publish over open findings.", visible=True)
     for f in still_open:
         dismiss(
             postmortem=postmortem,

@@ -15,8 +15,7 @@ from incidents.models import (
     TestType,
     TimelineEntry,
 )
-from incidents.permissions import incidents_visible_to
-from incidents.review.services.postmortems import _user
+from incidents.permissions import actor_user, incidents_visible_to, require_record
 from incidents.timeline.services import system_entry
 
 # --- Contributing factors -----------------------------------------------------------------------------
@@ -81,8 +80,9 @@ def factor_create(
 
     `missing_test_types` (TestType values) is only accepted for a testing gap. `recurrence_of` marks the
     same factor seen in an earlier incident; it is stored pointing at the first occurrence. Raises
-    ValidationError keyed by field.
+    ValidationError keyed by field, AccessDenied unless the actor may record on the incident.
     """
+    require_record(actor, incident)
     types = list(dict.fromkeys(missing_test_types))
     errors = _factor_errors(
         incident=incident,
@@ -100,7 +100,7 @@ def factor_create(
         title=title.strip(),
         description=description,
         missing_test_types=types,
-        created_by=_user(actor),
+        created_by=actor_user(actor),
     )
     if entries:
         factor.evidence_entries.set(entries)
@@ -127,6 +127,7 @@ def factor_update(
     recurrence_of: ContributingFactor | None = None,
 ) -> ContributingFactor:
     """Edit a factor with the same rules as `factor_create`. History keeps the previous values."""
+    require_record(actor, factor.incident)
     current = ContributingFactor.objects.select_for_update().get(pk=factor.pk)
     types = list(dict.fromkeys(missing_test_types))
     errors = _factor_errors(

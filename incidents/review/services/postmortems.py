@@ -1,7 +1,7 @@
 """Blameless review writes: contributing factors, the postmortem document, its review workflow and meeting.
 
 Workflow: `draft → in review → approved → published`.
-- An editor (`accounts.permissions.can_edit_postmortem`) requests reviewers: status becomes in review, each
+- An editor (`incidents.permissions.can_edit_postmortem`) requests reviewers: status becomes in review, each
   reviewer gets a pending review, and the blameless check's summary is returned for the requester to see.
 - Each reviewer approves or requests changes (a comment is required for changes). When every requested
   reviewer has approved the current version the postmortem is approved.
@@ -10,6 +10,12 @@ Workflow: `draft → in review → approved → published`.
 - The commander or an admin publishes an approved postmortem: the current sections are frozen as a
   published `PostmortemVersion`. A published postmortem is read-only until the commander reopens it.
 Every saved edit keeps a `PostmortemVersion`, so any two versions can be compared.
+
+Every write checks its actor first (`incidents.permissions`): AccessDenied, as not found for someone who
+cannot see the incident and 403 for someone who can but may not (a reader editing, a non-reviewer
+deciding, anyone but the commander or an admin publishing). A write the postmortem's state refuses is a
+ConflictError (409) carrying the stored postmortem: publishing one that is not approved, reopening one that
+is not published, editing a published one (`PostmortemFrozen`).
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from incidents.models import (
     Risk,
 )
 from incidents.notify import services as notify
+from incidents.permissions import actor_user, authorize, require_record, require_write_review
 from incidents.review import blameless
 from incidents.review.services import blameless as blameless_findings
 from incidents.timeline.services import system_entry
@@ -77,12 +84,11 @@ class ReviewStale(ConflictError):
         )
 
 
-class PostmortemFrozen(ValidationError):
-    """A write to a published postmortem."""
+class PostmortemFrozen(ConflictError):
+    """A write to a published postmortem (409; `current` is the stored postmortem): reopen it first."""
 
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
+    def __init__(self, current: Postmortem) -> None:
+        super().__init__(current, "This postmortem is published and frozen. Reopen it to edit.")
 
 
 def _lock(postmortem: Postmortem) -> Postmortem:
@@ -91,7 +97,7 @@ def _lock(postmortem: Postmortem) -> Postmortem:
 
 def _refuse_if_published(pm: Postmortem) -> None:
     if pm.status == S.PUBLISHED:
-        raise PostmortemFrozen("This postmortem is published and frozen. Reopen it to edit.")
+        raise PostmortemFrozen(pm)
 
 
 # --- The postmortem document ------------------------------------------------------------------------------
@@ -102,7 +108,7 @@ def _snapshot(pm: Postmortem, actor: Any, note: str, *, published: bool = False)
         postmortem=pm,
         number=pm.version,
         sections=dict(pm.sections),
-        author=_user(actor),
+        author=actor_user(actor),
         note=note,
         is_published=published,
     )
@@ -122,7 +128,9 @@ def postmortem_start(
     """Create the incident's postmortem from `template` (the "Full" template by default).
 
     Idempotent: an incident has one postmortem, and starting again returns it unchanged. Version 1 is kept.
+    Raises AccessDenied unless the actor may record on the incident.
     """
+    require_record(actor, incident)
     Incident.objects.select_for_update().filter(pk=incident.pk).first()
     existing = Postmortem.objects.filter(incident=incident).first()
     if existing:
@@ -131,7 +139,7 @@ def postmortem_start(
         template = PostmortemTemplate.objects.filter(name="Full").first()
     raw = dict(template.sections) if template else {}
     sections = {k: str(raw.get(k, "")) for k in SECTION_KEYS}
-    user = _user(actor)
+    user = actor_user(actor)
     pm = Postmortem.objects.create(
         incident=incident,
         template=template,
@@ -144,6 +152,11 @@ def postmortem_start(
         incident.participants.add(user)
     system_entry(incident=incident, actor=actor, body="Postmortem started")
     return pm
+
+
+def _current_author(postmortem: Postmortem) -> int | None:
+    """Who saved the postmortem's current version (they cannot approve it)."""
+    return postmortem.versions.order_by("-number").values_list("author_id", flat=True).first()
 
 
 def _reset_approvals(pm: Postmortem, reason: str) -> bool:
@@ -181,6 +194,7 @@ def postmortem_save(
     unknown section. An edit after any reviewer decision sets every decision back to pending, and an
     approved postmortem back to in review. Saving identical text changes nothing.
     """
+    require_write_review(actor, postmortem)
     cleaned = _clean_sections(sections)
     pm = _lock(postmortem)
     if pm.version != expected_version:
@@ -219,8 +233,9 @@ QUESTION_FIELDS = (
 
 def _open_access_finding(pm: Postmortem, actor: Any) -> PolicyFinding:
     """The incident's access-control finding: the one already linked to it if the follow-through opened
-    one, otherwise a new draft through the follow-through service (which owns the finding's lifecycle). A person who may edit the review but not open findings (a commander who
-    is not a responder) still gets it opened, recorded as proposed by the review."""
+    one, otherwise a new draft through the follow-through service (which owns the finding's lifecycle). A
+    person who may edit the review but not open findings (a commander who is not a responder) still gets
+    it opened, by Hindsight (SYSTEM), recorded as proposed by the review."""
 
     incident = pm.incident
     existing = (
@@ -231,7 +246,7 @@ def _open_access_finding(pm: Postmortem, actor: Any) -> PolicyFinding:
     if existing is not None:
         return existing
     finding = policy_finding_create(
-        actor=actor if permissions.can_create_finding(actor) else None,
+        actor=actor if permissions.can_create_finding(actor) else permissions.SYSTEM,
         area=FindingArea.ACCESS_CONTROL,
         title=f"One person could make the change alone ({incident.reference})",
         description=(
@@ -255,6 +270,7 @@ def postmortem_answer_questions(*, postmortem: Postmortem, actor: Any, **answers
     answering yes again reuses it).
     Raises ValidationError keyed by field, PostmortemFrozen when published.
     """
+    require_write_review(actor, postmortem)
     unknown = set(answers) - set(QUESTION_FIELDS)
     if unknown:
         raise ValidationError({k: "Unknown question." for k in sorted(unknown)})
@@ -298,6 +314,7 @@ def postmortem_request_review(
     the incident). Reviewers already asked keep their decision. Raises ValidationError when nobody valid
     is named or the postmortem is approved or published.
     """
+    require_write_review(actor, postmortem)
     pm = _lock(postmortem)
     _refuse_if_published(pm)
     if pm.status == S.APPROVED:
@@ -351,9 +368,16 @@ def postmortem_review_decide(
 
     Requesting changes needs a comment. Deciding again the same way on the same version with the same
     comment changes nothing (no history record, no timeline entry). When every requested reviewer has
-    approved the current version, the postmortem becomes approved. Raises ValidationError when `actor`
-    may not decide (not a requested reviewer, the author of the text, not in review).
+    approved the current version, the postmortem becomes approved. Raises AccessDenied when `actor` may
+    not decide (not a requested reviewer, or the author of the text), ValidationError when the postmortem
+    is not in review, ReviewStale when `expected_version` is not the current version.
     """
+    authorize(
+        actor,
+        lambda u: permissions.can_decide_review(u, postmortem, current_author_id=_current_author(postmortem)),
+        visible=lambda u: permissions.can_view_incident(u, postmortem.incident),
+        message="Only a requested reviewer who did not write this text may decide on it.",
+    )
     if decision not in (ReviewDecision.APPROVED, ReviewDecision.CHANGES_REQUESTED):
         raise ValidationError({"decision": "Approve or request changes."})
     comment = (comment or "").strip()
@@ -362,20 +386,15 @@ def postmortem_review_decide(
     pm = _lock(postmortem)
     repeat = PostmortemReview.objects.filter(
         postmortem=pm,
-        reviewer=_user(actor),
+        reviewer=actor_user(actor),
         decision=decision,
         version_reviewed=expected_version,
         comment=comment,
     ).first()
     if repeat is not None and expected_version == pm.version:
         return repeat  # the same decision on the same text again (a double click, a retried request)
-    latest = pm.versions.order_by("-number").values_list("author_id", flat=True).first()
-    if not permissions.can_approve_postmortem(actor, pm, current_author_id=latest):
-        raise ValidationError(
-            {
-                "decision": "You cannot decide on this postmortem (not a requested reviewer, or you wrote this text)."
-            }
-        )
+    if pm.status != S.IN_REVIEW:
+        raise ValidationError({"decision": "The postmortem is not in review."})
     if expected_version != pm.version:
         raise ReviewStale(pm, expected_version)
     review = PostmortemReview.objects.select_for_update().get(postmortem=pm, reviewer=actor)
@@ -400,20 +419,33 @@ def postmortem_review_decide(
     return review
 
 
+def _require_conclude(actor: Any, postmortem: Postmortem, message: str) -> None:
+    authorize(
+        actor,
+        lambda u: permissions.can_conclude_review(u, postmortem),
+        visible=lambda u: permissions.can_view_incident(u, postmortem.incident),
+        message=message,
+    )
+
+
 @transaction.atomic
 def postmortem_publish(*, postmortem: Postmortem, actor: Any, override_reason: str = "") -> Postmortem:
     """Publish an approved postmortem and freeze its current text as a published version.
 
-    Only the incident's commander or an admin (`can_publish_postmortem`). Refused while a blameless finding
-    is neither reworded nor dismissed, unless the commander gives `override_reason` (recorded as a
-    dismissal of each open finding). Raises ValidationError otherwise.
+    Only the incident's commander or an admin (`can_conclude_review`; AccessDenied, 403, for anyone else
+    who sees it), and only an approved postmortem (ConflictError, 409, with the stored postmortem;
+    publishing a published one changes nothing). Refused while a blameless finding is neither reworded
+    nor dismissed (ValidationError keyed `blameless`), unless the commander gives `override_reason`
+    (recorded as a dismissal of each open finding).
     """
+    _require_conclude(actor, postmortem, "Only the incident's commander or an admin can publish.")
     pm = _lock(postmortem)
     if pm.status == S.PUBLISHED:
         return pm
-    if not permissions.can_publish_postmortem(actor, pm):
-        raise ValidationError(
-            {"status": "Only the commander or an admin can publish, and only an approved postmortem."}
+    if pm.status != S.APPROVED:
+        raise ConflictError(
+            pm,
+            f"Only an approved postmortem can be published; this one is {pm.get_status_display().lower()}.",
         )
     blameless_findings.guard_publish(postmortem=pm, actor=actor, override_reason=override_reason)
     now = timezone.now()
@@ -434,13 +466,18 @@ def postmortem_publish(*, postmortem: Postmortem, actor: Any, override_reason: s
 
 @transaction.atomic
 def postmortem_reopen(*, postmortem: Postmortem, actor: Any, reason: str) -> Postmortem:
-    """Reopen a published postmortem as a draft (commander or admin); published versions stay frozen."""
+    """Reopen a published postmortem as a draft (commander or admin); published versions stay frozen.
+
+    Raises AccessDenied for anyone else, ConflictError (409) when it is not published, ValidationError
+    without a reason.
+    """
+    _require_conclude(actor, postmortem, "Only the incident's commander or an admin can reopen a postmortem.")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why the postmortem is reopened."})
     pm = _lock(postmortem)
-    if not permissions.can_reopen_postmortem(actor, pm):
-        raise ValidationError({"status": "Only the commander or an admin can reopen a published postmortem."})
+    if pm.status != S.PUBLISHED:
+        raise ConflictError(pm, "Only a published postmortem can be reopened.")
     pm.status = S.DRAFT
     pm.updated_at = timezone.now()
     pm.save(update_fields=["status", "updated_at"])
@@ -453,14 +490,24 @@ def postmortem_reopen(*, postmortem: Postmortem, actor: Any, reason: str) -> Pos
 def blameless_dismiss(
     *, postmortem: Postmortem, actor: Any, section: str, rule: str, text: str, reason: str
 ) -> BlamelessDismissal:
-    """Dismiss one blameless finding (section, rule, matched text) with a reason; it stops being reported."""
+    """Dismiss one blameless finding (section, rule, matched text) with a reason; it stops being reported.
+
+    Editors of the postmortem and its requested reviewers (AccessDenied otherwise); not once published.
+    """
+    authorize(
+        actor,
+        lambda u: permissions.can_write_review(u, postmortem) or permissions.can_decide_review(u, postmortem),
+        visible=lambda u: permissions.can_view_incident(u, postmortem.incident),
+        message="Only the postmortem's editors and reviewers dismiss blameless findings.",
+    )
+    _refuse_if_published(postmortem)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why this wording is fine here."})
     if section not in SECTION_KEYS:
         raise ValidationError({"section": "Unknown postmortem section."})
     return blameless_findings.dismiss(
-        postmortem=postmortem, actor=_user(actor), section=section, rule=rule, text=text, reason=reason
+        postmortem=postmortem, actor=actor_user(actor), section=section, rule=rule, text=text, reason=reason
     )
 
 
@@ -475,6 +522,7 @@ def postmortem_meeting_update(
     open_questions: str | None = None,
 ) -> Postmortem:
     """Update the meeting time, attendees, notes and open questions (only the arguments given)."""
+    require_write_review(actor, postmortem)
     if meeting_at is not None and timezone.is_naive(meeting_at):
         raise ValidationError({"meeting_at": "The time needs a time zone."})
     pm = _lock(postmortem)

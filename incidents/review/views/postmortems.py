@@ -1,6 +1,8 @@
 """Blameless review pages: the postmortem, its editor, review, versions, exports, factors and meeting mode.
 
-Views parse input, call one service or selector and render. Anything a user may not see is a 404.
+Views parse input, call one service or selector and render; the services decide who may write (their
+AccessDenied is a 404 for what the user may not see, else a 403). Pages that show an editor's form check
+the same rule from `incidents.permissions` before showing it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from incidents import merge as merging
 from incidents import permissions as perms
+from incidents.errors import ConflictError
 from incidents.incident import selectors as incident_selectors
 from incidents.markdown import render_markdown
 from incidents.merge import Merge
@@ -136,8 +139,6 @@ def postmortem_detail(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def postmortem_start(request: HttpRequest, number: int) -> HttpResponse:
     incident = incident_selectors.incident_get_for(request.user, number)
-    if not perms.can_record(request.user, incident):
-        raise Http404
     form = PostmortemStartForm(request.POST)
     template = form.cleaned_data["template"] if form.is_valid() else None
     svc.postmortem_start(incident=incident, actor=request.user, template=template)
@@ -253,8 +254,6 @@ def postmortem_preview(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def postmortem_questions(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
-    if not perms.can_edit_postmortem(request.user, pm):
-        raise Http404
     form = QuestionsForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -282,8 +281,6 @@ def postmortem_questions(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def postmortem_request_review(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
-    if not perms.can_request_review(request.user, pm):
-        raise Http404
     form = RequestReviewForm(request.POST, exclude=pm.author_id)
     if not form.is_valid():
         messages.error(request, "Choose at least one reviewer.")
@@ -342,6 +339,8 @@ def postmortem_publish(request: HttpRequest, number: int) -> HttpResponse:
         )
     except ValidationError as exc:
         messages.error(request, _errors(exc))
+    except ConflictError as exc:  # not approved (yet)
+        messages.error(request, str(exc))
     else:
         messages.success(request, "Postmortem published.")
     return _back(number)
@@ -359,6 +358,8 @@ def postmortem_reopen(request: HttpRequest, number: int) -> HttpResponse:
         svc.postmortem_reopen(postmortem=pm, actor=request.user, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
         messages.error(request, _errors(exc))
+    except ConflictError as exc:  # not published
+        messages.error(request, str(exc))
     else:
         messages.success(request, "Postmortem reopened as a draft.")
     return _back(number)
@@ -368,8 +369,6 @@ def postmortem_reopen(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def blameless_dismiss(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
-    if not (perms.can_edit_postmortem(request.user, pm) or perms.can_approve_postmortem(request.user, pm)):
-        raise Http404
     form = DismissForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give a reason to dismiss the finding.")

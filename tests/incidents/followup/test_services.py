@@ -25,6 +25,7 @@ from incidents.models import (
     WebhookEndpoint,
 )
 from incidents.notify import webhooks
+from incidents.permissions import SYSTEM
 from tests.factories import (
     ActionItemFactory,
     ContributingFactorFactory,
@@ -340,7 +341,7 @@ def test_a_recurring_factor_flags_done_items_of_the_earlier_occurrence(commander
     assert done.recurrence_incident == incident
     assert not still_open.did_not_prevent_recurrence
     # Calling again flags nothing new.
-    assert services_recurrence.action_items_flag_recurrence(factor=again) == []
+    assert services_recurrence.action_items_flag_recurrence(factor=again, actor=commander) == []
 
 
 def test_recurrence_follows_the_chain_and_refuses_loops(commander):
@@ -348,21 +349,21 @@ def test_recurrence_follows_the_chain_and_refuses_loops(commander):
     b = ContributingFactorFactory()
     c = ContributingFactorFactory()
     old_item = item_in(S.DONE, incident=a.incident, factor=a)
-    services_recurrence.contributing_factor_mark_recurrence(factor=b, actor=None, earlier=a)
-    services_recurrence.contributing_factor_mark_recurrence(factor=c, actor=None, earlier=b)
+    services_recurrence.contributing_factor_mark_recurrence(factor=b, actor=SYSTEM, earlier=a)
+    services_recurrence.contributing_factor_mark_recurrence(factor=c, actor=SYSTEM, earlier=b)
     old_item.refresh_from_db()
     assert old_item.recurrence_incident == b.incident  # flagged at the first recurrence, kept
     with pytest.raises(ValidationError):
-        services_recurrence.contributing_factor_mark_recurrence(factor=a, actor=None, earlier=c)
+        services_recurrence.contributing_factor_mark_recurrence(factor=a, actor=SYSTEM, earlier=c)
 
 
 def test_a_third_occurrence_marked_against_the_first_flags_the_second_occurrences_items(commander):
     first = ContributingFactorFactory()
     second = ContributingFactorFactory()
     second_item = item_in(S.DONE, incident=second.incident, factor=second)
-    services_recurrence.contributing_factor_mark_recurrence(factor=second, actor=None, earlier=first)
+    services_recurrence.contributing_factor_mark_recurrence(factor=second, actor=SYSTEM, earlier=first)
     third = ContributingFactorFactory()
-    services_recurrence.contributing_factor_mark_recurrence(factor=third, actor=None, earlier=first)
+    services_recurrence.contributing_factor_mark_recurrence(factor=third, actor=SYSTEM, earlier=first)
     second_item.refresh_from_db()
     assert second_item.did_not_prevent_recurrence
     assert second_item.recurrence_incident == third.incident
@@ -372,7 +373,7 @@ def test_reviewing_a_recurrence_can_reopen_the_item(commander, incident):
     first = ContributingFactorFactory()
     item = item_in(S.DONE, incident=first.incident, factor=first)
     services_recurrence.contributing_factor_mark_recurrence(
-        factor=ContributingFactorFactory(incident=incident), actor=None, earlier=first
+        factor=ContributingFactorFactory(incident=incident), actor=SYSTEM, earlier=first
     )
     services_recurrence.action_item_review_recurrence(
         item=item, actor=commander, note="Needs a second check", reopen=True
@@ -651,7 +652,7 @@ def test_a_viewer_cannot_add_remediation_items(viewer):
 def test_review_can_open_a_draft_finding_and_its_owner_is_emailed(responder, owner, incident, told):
     finding, emails = told(
         lambda: services_findings.policy_finding_create(
-            actor=None,
+            actor=SYSTEM,
             area="access_control",
             title="One person could change production alone",
             owner=owner,

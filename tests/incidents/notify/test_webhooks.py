@@ -14,6 +14,7 @@ import time_machine
 
 from incidents.models import WebhookDelivery, WebhookEndpoint
 from incidents.notify import delivery, transports, webhooks
+from incidents.permissions import SYSTEM
 from tests.factories import ActionItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +130,7 @@ def test_a_receiver_that_keeps_failing_marks_the_delivery_failed(
     with Receiver([500] * 10, allowed=outbound_allowed) as receiver:
         WebhookEndpoint.objects.update(url=receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
-            incident_declare(actor=None, title="Disk full", severity="SEV3")
+            incident_declare(actor=SYSTEM, title="Disk full", severity="SEV3")
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == "failed"
     assert delivery.attempts == webhooks.WEBHOOK_MAX_ATTEMPTS

@@ -36,7 +36,7 @@ def test_postmortem_from_start_to_published(api_for, commander, responder, incid
     assert approved.status_code == 200, approved.content
     assert approved.json()["status"] == PostmortemStatus.APPROVED
 
-    assert rev.post(f"{url}publish/", {}, format="json").status_code in (400, 403)
+    assert rev.post(f"{url}publish/", {}, format="json").status_code == 403
     published = cmd.post(f"{url}publish/", {}, format="json")
     assert published.status_code == 200, published.content
     assert published.json()["status"] == PostmortemStatus.PUBLISHED
@@ -45,7 +45,8 @@ def test_postmortem_from_start_to_published(api_for, commander, responder, incid
     frozen = cmd.patch(
         url, {"sections": {"summary": "x"}, "version": published.json()["version"]}, format="json"
     )
-    assert frozen.status_code == 403  # a published postmortem is frozen
+    assert frozen.status_code == 409  # a published postmortem is frozen: the answer carries it
+    assert frozen.json()["current"]["status"] == "published"
 
 
 def test_save_without_version_or_if_match_is_refused(api_for, commander, incident):

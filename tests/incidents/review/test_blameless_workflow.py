@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import Membership
+from incidents.errors import AccessDenied
 from incidents.models import BlamelessRecord, FindingResolution, PostmortemStatus
 from incidents.review import exports
 from incidents.review.services import blameless as blameless_findings
@@ -125,9 +126,10 @@ def test_only_the_commander_publishes_over_open_findings_and_only_by_saying_why(
     incident, responder, reviewer, commander, admin_user
 ):
     pm, _ = _approved(incident, responder, reviewer, BLAMING)
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(AccessDenied) as exc:
         services_postmortems.postmortem_publish(postmortem=pm, actor=admin_user, override_reason="Ship it.")
     assert "Only the incident's commander" in str(exc.value)
+    assert exc.value.visible
     pm = services_postmortems.postmortem_publish(
         postmortem=pm, actor=commander, override_reason="Legal asked for the wording of the report."
     )

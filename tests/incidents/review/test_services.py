@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import Membership
+from incidents.errors import AccessDenied, ConflictError
 from incidents.followup.services import items as services_items
 from incidents.models import (
     FactorCategory,
@@ -145,7 +146,7 @@ def test_a_reviewer_who_wrote_the_current_version_cannot_approve_it(pm, responde
         postmortem=pm, actor=responder, reviewers=[reviewer, second_reviewer]
     )
     pm = _save(pm, reviewer, impact="About 5,000 projects lost six hours of changes.")
-    with pytest.raises(ValidationError):
+    with pytest.raises(AccessDenied):
         services_postmortems.postmortem_review_decide(
             postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
         )
@@ -154,15 +155,18 @@ def test_a_reviewer_who_wrote_the_current_version_cannot_approve_it(pm, responde
     )
 
 
-@pytest.mark.parametrize("who", ["viewer", "outsider", "responder", "commander"])
-def test_only_requested_reviewers_may_decide(pm, personas, reviewer, who):
+@pytest.mark.parametrize(
+    ("who", "sees_it"), [("viewer", True), ("outsider", False), ("responder", True), ("commander", True)]
+)
+def test_only_requested_reviewers_may_decide(pm, personas, reviewer, who, sees_it):
     pm, _ = services_postmortems.postmortem_request_review(
         postmortem=pm, actor=personas["responder"], reviewers=[reviewer]
     )
-    with pytest.raises(ValidationError):
+    with pytest.raises(AccessDenied) as refused:
         services_postmortems.postmortem_review_decide(
             postmortem=pm, actor=personas[who], decision=ReviewDecision.APPROVED, expected_version=pm.version
         )
+    assert refused.value.visible is sees_it  # 403 for who sees the incident, else 404
     pm.refresh_from_db()
     assert pm.status == PostmortemStatus.IN_REVIEW
 
@@ -189,19 +193,21 @@ def test_publishing_is_for_commander_or_admin(pm, personas, reviewer, who, allow
             == PostmortemStatus.PUBLISHED
         )
     else:
-        with pytest.raises(ValidationError):
+        with pytest.raises(AccessDenied) as refused:
             services_postmortems.postmortem_publish(postmortem=pm, actor=personas[who])
+        assert refused.value.visible  # they see the incident: 403
         pm.refresh_from_db()
         assert pm.status == PostmortemStatus.APPROVED
 
 
 def test_draft_or_in_review_cannot_be_published(pm, commander, responder, reviewer):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ConflictError) as draft:  # 409 with the stored postmortem
         services_postmortems.postmortem_publish(postmortem=pm, actor=commander)
+    assert draft.value.current.status == PostmortemStatus.DRAFT
     pm, _ = services_postmortems.postmortem_request_review(
         postmortem=pm, actor=responder, reviewers=[reviewer]
     )
-    with pytest.raises(ValidationError):
+    with pytest.raises(ConflictError):
         services_postmortems.postmortem_publish(postmortem=pm, actor=commander)
 
 
@@ -233,7 +239,7 @@ def test_published_postmortem_is_frozen_until_reopened(pm, responder, reviewer, 
     )
     with pytest.raises(services_postmortems.PostmortemFrozen):
         _save(pm, responder, summary="late edit")
-    with pytest.raises(ValidationError):
+    with pytest.raises(AccessDenied):
         services_postmortems.postmortem_reopen(postmortem=pm, actor=responder, reason="typo")
     pm = services_postmortems.postmortem_reopen(
         postmortem=pm, actor=commander, reason="A factor was missing."

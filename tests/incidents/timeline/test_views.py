@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from incidents.markdown import render_markdown
 from incidents.models import TimelineEntry
+from incidents.permissions import SYSTEM
 from incidents.timeline import selectors
 from incidents.timeline.services import timeline_entry_add, timeline_entry_edit, timeline_entry_remove
 from tests.factories import IncidentFactory
@@ -135,7 +136,7 @@ def test_empty_quick_add_is_refused_with_a_message(client_for, commander, incide
 
 
 def test_viewer_cannot_quick_add(client_for, viewer, incident):
-    assert quick_add(client_for(viewer), incident, body="x").status_code == 404
+    assert quick_add(client_for(viewer), incident, body="x").status_code == 403
     assert not TimelineEntry.objects.exists()
 
 
@@ -163,7 +164,9 @@ def test_sydney_viewer_sees_early_morning_entry_under_local_date(client_for, vie
     viewer.time_zone = "Australia/Sydney"
     viewer.save()
     # 2025-03-09 19:30 UTC is 06:30 on Monday 10 March in Sydney (AEDT, UTC+11).
-    timeline_entry_add(incident=incident, actor=None, body="Early page", occurred_at=utc(2025, 3, 9, 19, 30))
+    timeline_entry_add(
+        incident=incident, actor=SYSTEM, body="Early page", occurred_at=utc(2025, 3, 9, 19, 30)
+    )
     html = client_for(viewer).get(url("detail", incident)).content.decode()
     assert "2025-03-10 06:30 AEDT" in html
     entry_li = html.split("Early page")[0].rsplit("<li", 1)[-1]
