@@ -5,12 +5,12 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import ApiToken, Membership, SecurityEvent, SsoGroupMapping, Team, User
-from accounts.security import csv_rows, current_request, security_event_csv_rows, security_event_record
+from accounts.security import current_request, security_event_record
 from accounts.services import user_deactivate
 
 
@@ -115,40 +115,6 @@ class TeamAdmin(MembershipAuditMixin, SimpleHistoryAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "key_prefix", "read_only", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["key_hash", "key_prefix"]
-
-
-@admin.register(SecurityEvent)
-class SecurityEventAdmin(admin.ModelAdmin):
-    """Read-only: events are written by Hindsight and deleted only by prune_security_events after a year."""
-
-    list_display = ["created_at", "kind", "actor_email", "target", "ip_address"]
-    list_filter = ["kind", "created_at"]
-    search_fields = ["actor_email", "target", "detail"]
-    date_hierarchy = "created_at"
-    actions = ["export_csv"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.action(description="Export selected events as CSV")
-    def export_csv(self, request: HttpRequest, queryset: QuerySet[SecurityEvent]) -> StreamingHttpResponse:
-        security_event_record(
-            kind=SecurityEvent.Kind.EXPORT,
-            actor=request.user,
-            target="security events",
-            detail=f"{queryset.count()} selected in admin",
-        )
-        response = StreamingHttpResponse(
-            csv_rows(security_event_csv_rows(queryset.order_by("created_at", "id"))), content_type="text/csv"
-        )
-        response["Content-Disposition"] = 'attachment; filename="security-events.csv"'
-        return response
 
 
 @admin.register(SsoGroupMapping)

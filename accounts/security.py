@@ -10,9 +10,7 @@ includes it, so every other session of the user fails verification on its next r
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from importlib import import_module
 from typing import Any
@@ -27,7 +25,6 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import SecurityEvent, User, UserSession
-from incidents.csv import safe_cell
 
 # A year and a day: the issue asks for at least a year; settings may raise it, never lower it.
 MIN_RETENTION_DAYS = 366
@@ -108,23 +105,11 @@ def security_events_prune(*, now: Any = None) -> int:
     return deleted
 
 
-def csv_rows(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    """Encode `rows` as CSV lines, every cell through the shared `incidents.csv.safe_cell` (formula cells
-    neutralised, UTC ISO times), one string per row for a StreamingHttpResponse."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate(0)
-
-
 SECURITY_EVENT_COLUMNS = ["time_utc", "kind", "actor", "target", "ip_address", "detail"]
 
 
 def security_event_csv_rows(events: QuerySet[SecurityEvent]) -> Iterator[list[Any]]:
-    """Header then one row per event, times in UTC ISO 8601."""
+    """Header then one row per event (times as aware datetimes); `incidents.csv.csv_stream` encodes them."""
     yield SECURITY_EVENT_COLUMNS
     for e in events.iterator(chunk_size=2000):
         yield [e.created_at, e.kind, e.actor_email, e.target, e.ip_address or "", e.detail]

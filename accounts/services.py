@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,36 +10,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, SecurityEvent, Team, User, validate_time_zone
-
-
-@dataclass
-class OpenWork:
-    """What a person still owns: open action items and open (or risk-accepted) policy findings."""
-
-    items: list[Any] = field(default_factory=list)
-    findings: list[Any] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.items or self.findings)
-
-
-def open_work_for(user: User) -> OpenWork:
-    """The open action items and unclosed policy findings `user` owns, for reassignment (two queries)."""
-    from incidents.followup.selectors import open_findings_owned_by, open_items_owned_by
-
-    return OpenWork(items=list(open_items_owned_by(user)), findings=list(open_findings_owned_by(user)))
+from accounts.roles import is_admin
+from accounts.security import security_event_record, user_sessions_end
 
 
 @transaction.atomic
-def user_deactivate(*, user: User, actor: Any) -> OpenWork:
+def user_deactivate(*, user: User, actor: Any) -> User:
     """Deactivate `user` (they can no longer sign in); every row they own stays as it is.
 
     Every session of the user ends (also if they are reactivated later). Records a security event and
-    returns their open work so an admin can reassign it (the reassignment page lists it too).
+    returns the user; the reassignment page (incidents/followup) lists the open work they leave behind.
     Deactivating twice changes nothing the second time.
     """
-    from accounts.security import security_event_record, user_sessions_end
-
     if user.is_active:
         user.is_active = False
         user.deactivated_at = timezone.now()
@@ -49,7 +30,7 @@ def user_deactivate(*, user: User, actor: Any) -> OpenWork:
         security_event_record(
             kind=SecurityEvent.Kind.DEACTIVATION, actor=actor, target=f"user:{user.pk} {user.email}"
         )
-    return open_work_for(user)
+    return user
 
 
 @transaction.atomic
@@ -60,9 +41,8 @@ def team_chat_webhook_set(*, actor: Any, team: Team, url: str, time_zone: str | 
     The team's leads and admins only (PermissionDenied). Raises ValidationError keyed `chat_webhook_url`
     for anything but an https URL, keyed `time_zone` for a name that is not an IANA zone.
     """
-    is_admin = actor.is_active and (actor.is_staff or actor.is_superuser)
     leads = Membership.objects.filter(user=actor, team=team, role=Membership.Role.LEAD).exists()
-    if not (is_admin or (actor.is_active and leads)):
+    if not (is_admin(actor) or (actor.is_active and leads)):
         raise PermissionDenied("Only the team's leads and admins change its chat webhook.")
     url = (url or "").strip()
     if url:

@@ -18,7 +18,6 @@ urlpatterns = [
         name="password_change",
     ),
     path("sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
-    path("security-events.csv", views.security_events_csv, name="security_events_csv"),
     path("password/reset/", selfservice.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password/reset/sent/",

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -8,26 +7,20 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.http.response import HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.forms import ApiTokenForm, ProfileForm, SignInForm
 from accounts.http import AuthenticatedRequest
-from accounts.models import ApiToken, SecurityEvent
+from accounts.models import ApiToken
 from accounts.security import (
-    csv_rows,
-    security_event_csv_rows,
-    security_event_record,
     user_sessions_live,
     user_sign_out_everywhere,
 )
 from accounts.selfservice import two_factor_locked, two_factor_locked_out, two_factor_start
 from accounts.sso import sso_enabled
 from accounts.tokens import api_token_create, api_token_revoke, tokens_for
-from incidents.permissions import is_admin
 
 
 class SignInView(auth_views.LoginView):
@@ -121,25 +114,3 @@ def sign_out_everywhere(request: AuthenticatedRequest) -> HttpResponse:
     user_sign_out_everywhere(user=request.user, request=request)
     messages.success(request, "You are signed out on every browser and device.")
     return redirect("accounts:login")
-
-
-@login_required
-def security_events_csv(request: AuthenticatedRequest) -> HttpResponseBase:
-    """Admins download security events as CSV (`?days=N`, default 365); anyone else gets 404."""
-    if not is_admin(request.user):
-        raise Http404
-    try:
-        days = max(1, min(int(request.GET.get("days", "365")), 3650))
-    except ValueError:
-        return HttpResponseBadRequest("days must be a whole number of days, for example ?days=30.")
-    since = timezone.now() - timedelta(days=days)
-    events = SecurityEvent.objects.filter(created_at__gte=since).order_by("created_at", "id")
-    security_event_record(
-        kind=SecurityEvent.Kind.EXPORT,
-        actor=request.user,
-        target="security events",
-        detail=f"last {days} days",
-    )
-    response = StreamingHttpResponse(csv_rows(security_event_csv_rows(events)), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="security-events-{timezone.now():%Y%m%d}.csv"'
-    return response

@@ -4,12 +4,15 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import redirect
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.http import AuthenticatedRequest
+from accounts.models import SecurityEvent
+from accounts.security import security_event_csv_rows, security_event_record
 from incidents import models as m
+from incidents.csv import csv_stream
 from incidents.incident.services import incident_restore
 from incidents.notify.delivery import notifications_retry
 
@@ -135,3 +138,41 @@ class AlertIntegrationAdmin(SimpleHistoryAdmin):
     list_filter = ["kind", "is_active"]
     exclude = ["key_hash"]
     readonly_fields = ["key_prefix", "last_used_at", "created_at", "created_by"]
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """Read-only: events are written by Hindsight and deleted only by prune_security_events after a year.
+
+    Registered here rather than in accounts/admin.py: its export writes CSV with `incidents.csv`, and
+    accounts imports nothing from incidents."""
+
+    list_display = ["created_at", "kind", "actor_email", "target", "ip_address"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["actor_email", "target", "detail"]
+    date_hierarchy = "created_at"
+    actions = ["export_csv"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Export selected events as CSV")
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[SecurityEvent]) -> StreamingHttpResponse:
+        security_event_record(
+            kind=SecurityEvent.Kind.EXPORT,
+            actor=request.user,
+            target="security events",
+            detail=f"{queryset.count()} selected in admin",
+        )
+        response = StreamingHttpResponse(
+            csv_stream(security_event_csv_rows(queryset.order_by("created_at", "id"))),
+            content_type="text/csv",
+        )
+        response["Content-Disposition"] = 'attachment; filename="security-events.csv"'
+        return response

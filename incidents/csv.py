@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -38,6 +38,18 @@ def safe_cell(value: Any) -> str:
     if text.startswith(FORMULA_STARTS):
         return "'" + text
     return text
+
+
+def csv_stream(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+    """The CSV lines of `rows` (the first is the header), one string per row for a StreamingHttpResponse,
+    every cell through `safe_cell`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    for row in rows:
+        writer.writerow([safe_cell(cell) for cell in row])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate(0)
 
 
 def write_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

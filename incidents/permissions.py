@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
+from accounts.roles import is_admin as account_is_admin
 from incidents.errors import AccessDenied
 from incidents.models import ActionItem, Incident, PolicyFinding, Subscription, Visibility
 
@@ -86,8 +87,8 @@ def _active(user: Any) -> bool:
 
 
 def is_admin(user: Any) -> bool:
-    """True for active staff or superusers."""
-    return _active(user) and bool(user.is_staff or user.is_superuser)
+    """True for active staff or superusers (what an admin account is, `accounts.roles.is_admin`)."""
+    return account_is_admin(user)
 
 
 def permission_cache_clear(user: Any) -> None:

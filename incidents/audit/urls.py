@@ -12,4 +12,5 @@ urlpatterns = [
     path("incidents/<int:number>/delete/", views.incident_delete, name="delete"),
     path("incidents/<int:number>/restore/", views.incident_restore_view, name="restore"),
     path("incidents/deleted/", views.deleted_list, name="deleted_list"),
+    path("security-events.csv", views.security_events_csv, name="security_events_csv"),
 ]

@@ -6,15 +6,21 @@ anything a user may not see is a 404.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts.models import SecurityEvent
+from accounts.security import security_event_csv_rows, security_event_record
 from incidents.audit.forms import SoftDeleteForm
+from incidents.csv import csv_stream
 from incidents.followup import selectors as selectors_followup
 from incidents.history import history_for
 from incidents.incident import selectors
@@ -117,3 +123,25 @@ def deleted_list(request: HttpRequest) -> HttpResponse:
     qs = Incident.objects.filter(deleted_at__isnull=False).order_by("-deleted_at", "-id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "incidents/audit/deleted_list.html", {"page": page})
+
+
+@login_required
+def security_events_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """Admins download security events as CSV (`?days=N`, default 365); anyone else gets 404."""
+    if not is_admin(request.user):
+        raise Http404
+    try:
+        days = max(1, min(int(request.GET.get("days", "365")), 3650))
+    except ValueError:
+        return HttpResponseBadRequest("days must be a whole number of days, for example ?days=30.")
+    since = timezone.now() - timedelta(days=days)
+    events = SecurityEvent.objects.filter(created_at__gte=since).order_by("created_at", "id")
+    security_event_record(
+        kind=SecurityEvent.Kind.EXPORT,
+        actor=request.user,
+        target="security events",
+        detail=f"last {days} days",
+    )
+    response = StreamingHttpResponse(csv_stream(security_event_csv_rows(events)), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="security-events-{timezone.now():%Y%m%d}.csv"'
+    return response

@@ -31,7 +31,7 @@ def test_admin_exports_security_events_as_csv_and_the_export_is_recorded(client_
     security_event_record(
         kind=SecurityEvent.Kind.ROLE_CHANGE, actor=admin_user, target=f"user:{responder.pk}"
     )
-    response = client_for(admin_user).get(reverse("accounts:security_events_csv"))
+    response = client_for(admin_user).get(reverse("incidents:security_events_csv"))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv"
     rows = _csv(response)
@@ -47,12 +47,12 @@ def test_admin_exports_security_events_as_csv_and_the_export_is_recorded(client_
 @pytest.mark.parametrize("persona", ["outsider", "viewer", "responder", "commander"])
 def test_only_admins_can_export_security_events(client_for, personas, persona):
     user = personas[persona]
-    assert client_for(user).get(reverse("accounts:security_events_csv")).status_code == 404
+    assert client_for(user).get(reverse("incidents:security_events_csv")).status_code == 404
     assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.EXPORT).exists()
 
 
 def test_a_bad_days_parameter_is_a_clear_400(client_for, admin_user):
-    response = client_for(admin_user).get(reverse("accounts:security_events_csv") + "?days=lots")
+    response = client_for(admin_user).get(reverse("incidents:security_events_csv") + "?days=lots")
     assert response.status_code == 400
     assert b"whole number of days" in response.content
 

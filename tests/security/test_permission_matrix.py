@@ -110,7 +110,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "incidents:delete": {"GET": "admin", "POST": "admin"},
     "incidents:restore": {"GET": "admin", "POST": "admin"},
     "incidents:deleted_list": {"GET": "admin", "POST": "admin"},
-    "accounts:security_events_csv": {"GET": "admin", "POST": "admin"},
+    "incidents:security_events_csv": {"GET": "admin", "POST": "admin"},
     "api:webhook-list": {"GET": "admin", "POST": "admin"},
     "api:integration-alertmanager": {"GET": "integration", "POST": "integration"},
     "api:integration-grafana": {"GET": "integration", "POST": "integration"},

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Membership
 from accounts.services import user_deactivate
+from incidents.followup.selectors import open_findings_owned_by, open_items_owned_by
 from incidents.followup.services import common as services_common
 from incidents.followup.services import findings as services_findings
 from incidents.followup.services import items as services_items
@@ -673,12 +674,12 @@ def test_deactivating_an_owner_keeps_every_item_and_lists_their_open_work(admin_
     done = item_in(S.DONE, incident=incident, owner=owner)
     finding = finding_in(F.REMEDIATING, owner=owner)
     closed = finding_in(F.CLOSED, owner=owner)
-    work = user_deactivate(user=owner, actor=admin_user)
+    user_deactivate(user=owner, actor=admin_user)
     owner.refresh_from_db()
     assert not owner.is_active
     assert owner.deactivated_at is not None
-    assert work.items == open_items
-    assert work.findings == [finding]
+    assert list(open_items_owned_by(owner)) == open_items
+    assert list(open_findings_owned_by(owner)) == [finding]
     assert ActionItem.objects.filter(owner=owner).count() == 4
     assert PolicyFinding.objects.filter(owner=owner).count() == 2
     done.refresh_from_db()
