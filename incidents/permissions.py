@@ -12,6 +12,16 @@ Visibility: an `internal` incident is seen by every member; a `restricted` one b
 admins only. An action-item owner who cannot see the incident still sees and can close their own item.
 A soft-deleted incident, and everything recorded on it, is seen by admins only.
 
+Capabilities (the README "Security" section has the same table): declare `can_declare`; record on an
+incident `can_record`; command it `can_command`; write the review `can_write_review`, decide on it
+`can_decide_review`, publish and reopen it `can_conclude_review`; create an action item
+`can_create_action_item` (on an incident only with the right to record there: owning a finding gives none),
+edit one `can_edit_action_item`; open a finding `can_create_finding`, edit it `can_edit_finding`, move it
+`can_move_finding` (owner, verifier, its team's lead, admin), verify it `can_verify_finding`, accept its
+risk `can_accept_finding_risk` (its team's lead or an admin, never the owner); reassign work
+`can_reassign_work`; settings `can_manage_settings` / `can_manage_team`. Write services apply them through
+`authorize` and the `require_*` helpers at the end of this module.
+
 Every answer is computed from the database state of the request it is asked in: nothing is granted by a
 subscription, a notification or an earlier visit, so making an incident restricted, removing a membership
 or deactivating a user takes effect on the next request. Answers are cached on the user object, which
@@ -347,10 +357,25 @@ def can_verify_finding(user: Any, finding: PolicyFinding) -> bool:
 
 
 def can_accept_finding_risk(user: Any, finding: PolicyFinding) -> bool:
-    """A team lead or admin other than the owner who may see the finding may accept its risk."""
+    """The lead of the finding's team, or an admin, who may see the finding; never its owner.
+
+    A finding of no team has its risk accepted by an admin only; a lead of another team never.
+    """
     if finding.owner_id is not None and finding.owner_id == getattr(user, "pk", None):
         return False
-    return is_lead(user) and can_view_finding(user, finding)
+    if not can_view_finding(user, finding):
+        return False
+    return is_admin(user) or (finding.team_id is not None and finding.team_id in lead_team_ids(user))
+
+
+def can_move_finding(user: Any, finding: PolicyFinding) -> bool:
+    """Moving a finding along its lifecycle (open, remediating, remediated, reopen, close): its owner, its
+    verifier, the lead of its team, or an admin, who may see it. Other responders may read and comment."""
+    if not can_view_finding(user, finding):
+        return False
+    if is_admin(user) or user.pk in (finding.owner_id, finding.verifier_id):
+        return True
+    return finding.team_id is not None and finding.team_id in lead_team_ids(user)
 
 
 def can_reassign_work(user: Any) -> bool:

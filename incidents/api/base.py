@@ -18,13 +18,35 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from incidents.api.auth import TokenScopePermission
 from incidents.api.errors import PreconditionFailed
 from incidents.api.fields import NAIVE_MESSAGE
 from incidents.errors import ConflictError
 from incidents.permissions import (
     is_admin,
 )
+
+
+# --- The one base of every API view ----------------------------------------------------------------------
+class ApiView(APIView):
+    """Every API view's base: it is where authentication and the token scope come from.
+
+    Put it first among the bases (`class FooViewSet(ApiView, mixins.ListModelMixin, viewsets.GenericViewSet)`).
+    `base_permission_classes` (signed in; a read-only token only reads) always apply; a view that needs more
+    sets `permission_classes`, which are added after them and can never replace them.
+    tests/security/test_api_token_scope.py walks every endpoint and checks every API view inherits this.
+    """
+
+    base_permission_classes: tuple[type[permissions.BasePermission], ...] = (
+        permissions.IsAuthenticated,
+        TokenScopePermission,
+    )
+    permission_classes: Any = ()
+
+    def get_permissions(self) -> list[permissions.BasePermission]:
+        return [p() for p in (*self.base_permission_classes, *self.permission_classes)]
 
 
 # --- Conditional requests ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from incidents.api.base import ByIncidentFilter, EtagRetrieveMixin, VersionedWriteMixin, _schema
+from incidents.api.base import ApiView, ByIncidentFilter, EtagRetrieveMixin, VersionedWriteMixin, _schema
 from incidents.api.pagination import StableOrderingFilter
 from incidents.followup import serializers as s
 from incidents.followup.services import findings as services_findings
@@ -53,6 +53,7 @@ class ActionItemFilter(ByIncidentFilter):
     partial_update=_schema("Edit some fields of an action item", s.ActionItemWriteSerializer, s.ActionItemSerializer),
 )  # fmt: skip
 class ActionItemViewSet(
+    ApiView,
     VersionedWriteMixin,
     EtagRetrieveMixin,
     mixins.ListModelMixin,
@@ -174,6 +175,7 @@ class PolicyFindingFilter(filters.FilterSet):
     partial_update=_schema("Edit some fields of a policy finding", s.PolicyFindingWriteSerializer, s.PolicyFindingSerializer),
 )  # fmt: skip
 class PolicyFindingViewSet(
+    ApiView,
     VersionedWriteMixin,
     EtagRetrieveMixin,
     mixins.ListModelMixin,

@@ -13,10 +13,16 @@ from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.models import Team, User
-from incidents.api.base import ERRORS, EtagRetrieveMixin, UtcDateTimeFilter, VersionedWriteMixin, etag_for
+from incidents.api.base import (
+    ERRORS,
+    ApiView,
+    EtagRetrieveMixin,
+    UtcDateTimeFilter,
+    VersionedWriteMixin,
+    etag_for,
+)
 from incidents.api.pagination import PagePagination, StableOrderingFilter
 from incidents.incident import selectors, services
 from incidents.incident import serializers as incident_serializers
@@ -86,6 +92,7 @@ def _idempotency_key(request: Request) -> str:
     ),
 )  # fmt: skip
 class IncidentViewSet(
+    ApiView,
     VersionedWriteMixin,
     EtagRetrieveMixin,
     mixins.ListModelMixin,
@@ -232,7 +239,7 @@ class IncidentViewSet(
 
 
 # --- Directory -------------------------------------------------------------------------------------------
-class ServiceViewSet(EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
+class ServiceViewSet(ApiView, EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Service.objects.none()  # get_queryset applies the permission scope
     serializer_class = incident_serializers.ServiceSerializer
     lookup_field = "slug"
@@ -260,7 +267,7 @@ class ServiceViewSet(EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response(data)
 
 
-class TeamViewSet(EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
+class TeamViewSet(ApiView, EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = incident_serializers.TeamSerializer
     lookup_field = "slug"
     filter_backends = [SearchFilter]
@@ -268,7 +275,7 @@ class TeamViewSet(EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Team.objects.order_by("name")
 
 
-class MeView(APIView):
+class MeView(ApiView):
     """The signed-in user (`/api/v1/users/me/`)."""
 
     @extend_schema(summary="Who am I", responses=incident_serializers.MeSerializer)
@@ -279,7 +286,7 @@ class MeView(APIView):
         return Response(incident_serializers.MeSerializer(user, context={"request": request}).data)
 
 
-class AlertView(APIView):
+class AlertView(ApiView):
     """Alert intake: declares an incident once per `dedup_key` (201), then returns it again (200)."""
 
     @extend_schema(

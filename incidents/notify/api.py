@@ -5,12 +5,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from incidents.api.base import IsAdmin
+from incidents.api.base import ApiView, IsAdmin
 from incidents.models import (
     WebhookDelivery,
     WebhookEndpoint,
@@ -18,12 +18,12 @@ from incidents.models import (
 from incidents.notify import serializers as s
 
 
-class WebhookEndpointViewSet(viewsets.ModelViewSet):
+class WebhookEndpointViewSet(ApiView, viewsets.ModelViewSet):
     """Outbound webhook endpoints per event. Deliveries are signed; see the README's API section."""
 
     queryset = WebhookEndpoint.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.WebhookEndpointSerializer
-    permission_classes = [permissions.IsAuthenticated, IsAdmin]
+    permission_classes = [IsAdmin]  # added to ApiView's: signed in, and the token's scope
 
     def get_queryset(self) -> QuerySet[WebhookEndpoint]:
         return WebhookEndpoint.objects.order_by("id")

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from incidents.api.base import (
+    ApiView,
     ByIncidentFilter,
     EtagRetrieveMixin,
     VersionedWriteMixin,
@@ -47,6 +48,7 @@ class ContributingFactorFilter(ByIncidentFilter):
     partial_update=_schema("Edit some fields of a contributing factor", s.ContributingFactorWriteSerializer, s.ContributingFactorSerializer),
 )  # fmt: skip
 class ContributingFactorViewSet(
+    ApiView,
     EtagRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -138,6 +140,7 @@ class PostmortemFilter(ByIncidentFilter):
     partial_update=_schema("Save sections (version or If-Match required)", s.PostmortemSaveSerializer, s.PostmortemSerializer),
 )  # fmt: skip
 class PostmortemViewSet(
+    ApiView,
     VersionedWriteMixin,
     EtagRetrieveMixin,
     mixins.ListModelMixin,

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from incidents.api.base import ERRORS, EtagRetrieveMixin
+from incidents.api.base import ERRORS, ApiView, EtagRetrieveMixin
 from incidents.api.fields import NAIVE_MESSAGE
 from incidents.api.pagination import TimelineCursorPagination
 from incidents.models import (
@@ -115,6 +115,7 @@ class TimelineSearchFilter(SearchFilter):
     ),
 )
 class TimelineEntryViewSet(
+    ApiView,
     EtagRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -185,7 +186,7 @@ class TimelineEntryViewSet(
 
 
 # --- Inbound -----------------------------------------------------------------------------------------------
-class ChangeEventViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class ChangeEventViewSet(ApiView, mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Deploys and changes from CI. Posting one adds a `change` entry to the service's active incidents."""
 
     queryset = ChangeEvent.objects.none()  # get_queryset applies the permission scope

@@ -198,7 +198,12 @@ def policy_finding_transition(
     remediated and reopening need a reason. Verification and risk acceptance have their own services.
     Raises ValidationError (keyed `status` or `note`), AccessDenied, FollowupConflict.
     """
-    require_edit_finding(actor, finding)
+    authorize(
+        actor,
+        lambda u: perms.can_move_finding(u, finding),
+        visible=lambda u: perms.can_view_finding(u, finding),
+        message="Only the finding's owner, its verifier, its team's lead or an admin may move it.",
+    )
     current = lock_work(finding, expected_version)
     if not is_status_change(current, status):
         return current

@@ -417,7 +417,7 @@ FINDING_REFUSED = [
 
 @pytest.mark.parametrize(("old", "new"), FINDING_ALLOWED)
 def test_finding_transition_allowed(responder, old, new):
-    finding = finding_in(old)
+    finding = finding_in(old, owner=responder)
     services_findings.policy_finding_transition(
         finding=finding, actor=responder, status=new, note="evidence or reason"
     )
@@ -430,7 +430,7 @@ def test_finding_transition_allowed(responder, old, new):
 
 @pytest.mark.parametrize(("old", "new"), FINDING_REFUSED)
 def test_finding_transition_refused(responder, old, new):
-    finding = finding_in(old)
+    finding = finding_in(old, owner=responder)
     with pytest.raises(ValidationError):
         services_findings.policy_finding_transition(finding=finding, actor=responder, status=new, note="x")
     finding.refresh_from_db()
@@ -438,18 +438,20 @@ def test_finding_transition_refused(responder, old, new):
 
 
 def test_remediated_needs_evidence_and_reopening_needs_a_reason(responder):
-    finding = finding_in(F.REMEDIATING)
+    finding = finding_in(F.REMEDIATING, owner=responder)
     with pytest.raises(ValidationError) as exc:
         services_findings.policy_finding_transition(finding=finding, actor=responder, status=F.REMEDIATED)
     assert "evidence" in exc.value.message_dict["note"][0]
-    closed = finding_in(F.CLOSED)
+    closed = finding_in(F.CLOSED, owner=responder)
     with pytest.raises(ValidationError):
         services_findings.policy_finding_transition(finding=closed, actor=responder, status=F.OPEN)
 
 
 @pytest.mark.parametrize(
     ("persona", "allowed"),
-    [("outsider", False), ("viewer", False), ("responder", True), ("commander", True), ("admin", True)],
+    # Moving a finding is for its owner, verifier, team lead or an admin (test_capabilities.py): a responder
+    # or commander with no part in this finding is refused.
+    [("outsider", False), ("viewer", False), ("responder", False), ("commander", False), ("admin", True)],
 )
 def test_finding_transition_by_persona(personas, persona, allowed):
     finding = finding_in(F.OPEN)
@@ -520,9 +522,9 @@ def test_verification_needs_evidence_and_a_remediated_finding(responder, command
         ("admin", True),
     ],
 )
-def test_risk_acceptance_by_persona_never_the_owner(personas, owner, lead, persona, allowed):
+def test_risk_acceptance_by_persona_never_the_owner(personas, owner, lead, team, persona, allowed):
     personas = {**personas, "owner": owner, "lead": lead}
-    finding = finding_in(F.OPEN, owner=owner)
+    finding = finding_in(F.OPEN, owner=owner, team=team)  # `lead` leads the finding's team
     until = utc_today() + dt.timedelta(days=30)
     actor = personas[persona]
     if allowed:
@@ -553,8 +555,8 @@ def test_lead_who_owns_the_finding_cannot_accept_its_risk(lead):
     assert "someone else" in exc.value.message_dict["reason"][0]
 
 
-def test_risk_acceptance_needs_a_future_expiry_and_a_reason(lead):
-    finding = finding_in(F.OPEN)
+def test_risk_acceptance_needs_a_future_expiry_and_a_reason(lead, team):
+    finding = finding_in(F.OPEN, team=team)
     with pytest.raises(ValidationError) as exc:
         services_findings.policy_finding_accept_risk(
             finding=finding, actor=lead, until=utc_today(), reason=""
@@ -572,10 +574,10 @@ def test_risk_acceptance_needs_a_future_expiry_and_a_reason(lead):
 
 
 def test_acceptance_expiry_reopens_the_finding_on_the_owners_date(
-    lead, webhook_sink, django_capture_on_commit_callbacks
+    lead, team, webhook_sink, django_capture_on_commit_callbacks
 ):
     auckland = UserFactory(time_zone="Pacific/Auckland")
-    finding = finding_in(F.REMEDIATING, owner=auckland)
+    finding = finding_in(F.REMEDIATING, owner=auckland, team=team)
     with time_machine.travel(dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC), tick=False):
         services_findings.policy_finding_accept_risk(
             finding=finding, actor=lead, until=dt.date(2026, 6, 30), reason="Vendor fix due in June"
