@@ -381,7 +381,7 @@ def _record_alerts(group: AlertGroup, integration: AlertIntegration, alerts: lis
     if unwritten:
         timeline_entry_add(
             incident=incident,
-            actor=None,
+            actor=SYSTEM,
             body=f"{unwritten:,} more alerts of this notification changed state; entries are written for the "
             f"first {MAX_ALERT_ENTRIES} of a notification.",
             kind=EntryKind.ALERT,
