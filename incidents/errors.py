@@ -21,9 +21,12 @@ The mappings, one for pages (`ErrorPageMiddleware`, below) and one for the API
 | AccessDenied, visible=True     | 403 with the refusal's message    | 403 `{"detail": message}`             |
 | ConflictError (view let it go) | 409 with the message              | 409 `{"detail", "current"}`           |
 | TransitionError, ValidationError | the view shows it on its form   | 400 `{field: [messages]}`             |
+| OverflowError, DataError       | 400 "out of range"                | 400 `{"non_field_errors": [...]}`     |
 
 Views that have a better answer (an edit form shown again with both texts on a conflict) catch the
-error themselves; the middleware is the answer for everything they let through.
+error themselves; the middleware is the answer for everything they let through. A number or time beyond
+what the database stores (a form's choice of id 10**30) is the request's fault, not the server's: 400.
+Forms show a service's ValidationError with `add_form_errors`, the one mapping from error to form.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template import loader
 
@@ -90,7 +95,25 @@ class ErrorPageMiddleware:
             return _page(request, "409.html", str(exception), 409)
         if isinstance(exception, ValidationError):
             return _page(request, "400.html", " ".join(exception.messages), 400)
+        if isinstance(exception, OverflowError | DataError):
+            return _page(request, "400.html", OUT_OF_RANGE, 400)
         return None
+
+
+OUT_OF_RANGE = "A number or time in the request is out of range."
+
+
+def add_form_errors(
+    form: forms.BaseForm, exc: ValidationError, *, rename: dict[str, str] | None = None
+) -> None:
+    """Show a service's ValidationError on `form`: each message beside its field (`rename` maps a service's
+    field name to the form's), messages for fields the form does not have, or without a field, at the top."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for name, messages in exc.message_dict.items():
+        name = (rename or {}).get(name, name)
+        form.add_error(name if name in form.fields else None, messages)
 
 
 def _page(request: HttpRequest, template: str, message: str, status: int) -> HttpResponse:

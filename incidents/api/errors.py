@@ -9,6 +9,9 @@ Services raise the family in `incidents/errors.py` and Django's ValidationError 
 - PreconditionFailed (stale `If-Match`) → 412 `{"detail": …, "current": <current representation>}`;
 - ValidationError (TransitionError included) → 400 `{field: [message, …]}` (`non_field_errors` for
   messages without a field);
+- OverflowError, DataError (a number or time beyond what the database stores) → 400; a body over
+  `DATA_UPLOAD_MAX_MEMORY_SIZE` → 413 `{"detail": …}` (also refused before any view by
+  `incidents.inputs.InputGuardMiddleware` when the request says its length);
 - everything else → DRF's handler (401/403/404/405/429 …). Unexpected exceptions are not swallowed here:
   they are bugs to fix, and the schemathesis run in CI looks for them.
 
@@ -21,6 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, models
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -33,7 +38,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.models import SecurityEvent
 from accounts.security import security_event_record
-from incidents.errors import AccessDenied, ConflictError
+from incidents.errors import OUT_OF_RANGE, AccessDenied, ConflictError
 from incidents.followup.serializers import ActionItemSerializer, PolicyFindingSerializer
 from incidents.incident.serializers import IncidentSerializer
 from incidents.models import ActionItem, Incident, PolicyFinding, Postmortem, TimelineEntry
@@ -133,9 +138,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(as_serializer_error(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, OverflowError | DataError):
         # A number or time beyond what the database stores (e.g. ?owner=99999999999999999999).
+        return Response({"non_field_errors": [OUT_OF_RANGE]}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
         return Response(
-            {"non_field_errors": ["A number or time in the request is out of range."]},
-            status=status.HTTP_400_BAD_REQUEST,
+            {"detail": f"The request body is larger than {limit // 1_000_000} MB."},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, RecursionError):
         return Response(

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Team
 from incidents import merge as merging
+from incidents.errors import add_form_errors
 from incidents.incident import directory, selectors
 from incidents.incident import services as incident_services
 from incidents.incident.forms import (
@@ -31,6 +32,7 @@ from incidents.incident.forms import (
 )
 from incidents.incident.models import DURATION_NOTE
 from incidents.incident.services import TRANSITIONS, IncidentConflict
+from incidents.inputs import BoundedDateField
 from incidents.merge import Merge
 from incidents.models import ACTIVE_STATUSES, Incident, IncidentStatus, Service, Severity, Tag
 from incidents.permissions import (
@@ -46,14 +48,6 @@ from incidents.permissions import (
 )
 from incidents.review import selectors as review_selectors
 from incidents.timeline.views import timeline_context
-
-
-def _apply_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errs in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -80,13 +74,14 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         status = forms.ChoiceField(choices=[("", "Any status"), *IncidentStatus.choices], required=False)
         severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
         service = forms.ChoiceField(required=False)
-        started_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-        started_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+        started_from = BoundedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+        started_to = BoundedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     filters = Filters(request.GET or None)
     service_field = cast(forms.ChoiceField, filters.fields["service"])
     service_field.choices = [("", "Any service"), *Service.objects.values_list("slug", "name")]
-    criteria = filters.cleaned_data if filters.is_valid() else {}
+    valid = filters.is_valid() if filters.is_bound else True
+    criteria = filters.cleaned_data if filters.is_bound and valid else {}
     qs = selectors.incident_list_for(request.user, **{k: v for k, v in criteria.items() if v})
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -95,6 +90,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         request,
         "incidents/incident/list.html",
         {"page": page, "filters": filters, "query": query.urlencode()},
+        status=200 if valid else 400,
     )
 
 
@@ -117,7 +113,7 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
                 declared_at=data["declared_at"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, f"{incident.reference} declared.")
             return redirect("incidents:detail", number=incident.number)
@@ -178,7 +174,7 @@ def incident_edit(request: HttpRequest, number: int) -> HttpResponse:
                 incident=incident, actor=request.user, expected_version=based_on, **changes
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_form_errors(form, exc)
         except IncidentConflict as exc:
             current = exc.current
             merge = merging.three_way(
@@ -327,7 +323,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
             try:
                 service = directory.service_create(actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_form_errors(form, exc)
             except PermissionDenied:
                 form.add_error("team", "Choose a team you lead (services without a team are for admins).")
             else:
@@ -357,7 +353,7 @@ def service_edit(request: HttpRequest, slug: str) -> HttpResponse:
             try:
                 directory.service_update(actor=request.user, service=service, **form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_form_errors(form, exc)
             except PermissionDenied:
                 form.add_error("team", "Choose a team you lead.")
             else:
@@ -397,7 +393,7 @@ def tag_list(request: HttpRequest) -> HttpResponse:
             try:
                 directory.tag_create(actor=request.user, name=form.cleaned_data["name"])
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_form_errors(form, exc)
             else:
                 messages.success(request, "Tag added.")
                 return redirect("incidents:tag_list")
@@ -419,7 +415,7 @@ def tag_edit(request: HttpRequest, tag_id: int) -> HttpResponse:
             try:
                 directory.tag_rename(actor=request.user, tag=tag, name=form.cleaned_data["name"])
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_form_errors(form, exc)
             else:
                 messages.success(request, "Tag renamed.")
                 return redirect("incidents:tag_list")

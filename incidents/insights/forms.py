@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Team
+from incidents.inputs import BoundedDateField
 from incidents.insights import metrics
 from incidents.models import Service, Severity
 
@@ -16,11 +17,11 @@ class InsightsFilterForm(forms.Form):
     team = forms.ChoiceField(required=False)
     service = forms.ChoiceField(required=False)
     severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
-    start = forms.DateField(
+    start = BoundedDateField(
         required=False, label="Started on or after", widget=forms.DateInput(attrs={"type": "date"})
     )
-    end = forms.DateField(
-        required=False, label="Started before", widget=forms.DateInput(attrs={"type": "date"})
+    end = BoundedDateField(
+        days_ahead=2, required=False, label="Started before", widget=forms.DateInput(attrs={"type": "date"})
     )
     period = forms.ChoiceField(choices=[("month", "Per month"), ("week", "Per week")], required=False)
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import SecurityEvent
 from accounts.security import security_event_record
 from incidents.incident import selectors
+from incidents.inputs import int_param
 from incidents.insights import charts, metrics, registry, search
 from incidents.insights.forms import InsightsFilterForm
 
@@ -124,7 +125,7 @@ def similar_for_incident(request: HttpRequest, number: int) -> HttpResponse:
 def similar_preview(request: HttpRequest) -> HttpResponse:
     """HTMX partial for the declare form: past incidents like the title being typed."""
     title = request.GET.get("title", "")
-    service_ids = [int(s) for s in request.GET.getlist("services") if s.isdigit()]
+    service_ids = [n for s in request.GET.getlist("services") if (n := int_param(s, low=1)) is not None]
     similar = (
         search.similar_incidents_for(request.user, title=title, service_ids=service_ids)
         if len(title.strip()) >= 3

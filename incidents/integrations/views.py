@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import Team
+from incidents.errors import add_form_errors
 from incidents.integrations.forms import IntegrationForm
 from incidents.integrations.models import AlertIntegration
 from incidents.integrations.services import (
@@ -31,11 +32,6 @@ def _teams_for(user: Any) -> Any:
 def _visible(user: Any) -> Any:
     qs = AlertIntegration.objects.select_related("team").order_by("name")
     return qs if is_admin(user) else qs.filter(team__in=lead_team_ids(user))
-
-
-def _apply(form: Any, exc: ValidationError) -> None:
-    for field, errs in getattr(exc, "message_dict", {None: exc.messages}).items():
-        form.add_error(field if field in form.fields else None, errs)
 
 
 def _page(request: HttpRequest, form: IntegrationForm, *, status: int = 200, **extra: Any) -> HttpResponse:
@@ -83,7 +79,7 @@ def integration_list(request: HttpRequest) -> HttpResponse:
         try:
             integration, raw = alert_integration_create(actor=request.user, **data)
         except ValidationError as exc:
-            _apply(form, exc)
+            add_form_errors(form, exc)
             return _page(request, form, status=400)
         except PermissionDenied:
             form.add_error("team", "Choose a team you lead.")
@@ -122,7 +118,7 @@ def integration_edit(request: HttpRequest, integration_id: int) -> HttpResponse:
             try:
                 alert_integration_update(actor=request.user, integration=integration, **data)
             except ValidationError as exc:
-                _apply(form, exc)
+                add_form_errors(form, exc)
             except PermissionDenied:
                 form.add_error("team", "Choose a team you lead.")
             else:

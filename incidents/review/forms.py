@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from incidents.incident.forms import LocalDateTimeField
+from incidents.inputs import BoundedIntegerField
 from incidents.models import (
     POSTMORTEM_SECTIONS,
     ActionItem,
@@ -23,6 +24,8 @@ from incidents.models import (
 )
 from incidents.timefmt import format_time
 
+# The longest duration the questions take: ten years, in minutes (stored in seconds, it fits any column).
+MAX_MINUTES = 10 * 366 * 24 * 60
 TRI_STATE = [("", "Not answered"), ("yes", "Yes"), ("no", "No")]
 
 
@@ -96,8 +99,8 @@ class QuestionsForm(forms.Form):
             ("chance", "By chance"),
         ],
     )
-    unnoticed_minutes = forms.IntegerField(
-        required=False, min_value=0, label="How long did it go unnoticed? (minutes)"
+    unnoticed_minutes = BoundedIntegerField(
+        max_value=MAX_MINUTES, required=False, label="How long did it go unnoticed? (minutes)"
     )
     should_have_caught = forms.CharField(
         required=False,
@@ -107,8 +110,8 @@ class QuestionsForm(forms.Form):
     behind_feature_flag = forms.ChoiceField(
         required=False, choices=TRI_STATE, label="Was the change behind a feature flag?"
     )
-    flag_off_minutes = forms.IntegerField(
-        required=False, min_value=0, label="How long did switching it off take? (minutes)"
+    flag_off_minutes = BoundedIntegerField(
+        max_value=MAX_MINUTES, required=False, label="How long did switching it off take? (minutes)"
     )
     staging_matched = forms.ChoiceField(
         required=False, choices=TRI_STATE, label="Did staging match production for what broke?"

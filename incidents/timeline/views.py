@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from incidents.errors import add_form_errors
 from incidents.models import EntryKind, EvidenceMarker, Incident, TimelineEntry
 from incidents.permissions import can_record, require_record
 from incidents.timeline import selectors
@@ -119,8 +120,7 @@ def quick_add(request: HttpRequest, number: int) -> HttpResponse:
                 occurred_at=form.cleaned_data["occurred_at"],
             )
         except ValidationError as exc:
-            for field, errs in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errs)
+            add_form_errors(form, exc)
     twin = timeline_duplicate_of(entry) if entry is not None else None
     if not _is_htmx(request):
         if entry is not None:
@@ -270,11 +270,7 @@ def entry_edit(request: HttpRequest, number: int, entry_id: int) -> HttpResponse
                 form = EntryEditForm(data, initial=initial)
                 form.is_valid()
             except ValidationError as exc:
-                if hasattr(exc, "error_dict"):
-                    for field, errs in exc.message_dict.items():
-                        form.add_error(field if field in form.fields else None, errs)
-                else:
-                    form.add_error(None, exc.messages)
+                add_form_errors(form, exc)
             else:
                 if not _is_htmx(request):
                     messages.success(request, "Entry saved.")

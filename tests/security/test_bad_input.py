@@ -81,3 +81,88 @@ def test_double_submitted_declare_form_makes_one_incident(client_for, responder)
     assert first.status_code == second.status_code == 302
     assert first["Location"] == second["Location"]
     assert Incident.objects.filter(title="Double click").count() == 1
+
+
+# --- Found by the generated hostile-input test (tests/security/test_hostile_input.py) ------------------
+
+
+def test_nul_in_a_search_is_refused_with_a_message(client_for, commander, api):
+    page = client_for(commander).get("/search/", {"q": "disk\x00full"})
+    assert page.status_code == 400
+    assert "control character" in page.content.decode()
+    response = api.get("/api/v1/incidents/", {"search": "disk\x00full"})
+    assert response.status_code == 400
+    assert "control character" in response.json()["detail"]
+
+
+def test_a_100_kb_search_is_refused_not_a_failing_like_pattern(api):
+    response = api.get("/api/v1/incidents/", {"search": "x" * 100_000})
+    assert response.status_code == 400
+    assert "longer than" in response.json()["detail"]
+
+
+def test_a_control_character_in_a_form_field_is_refused(client_for, responder):
+    response = client_for(responder).post(
+        reverse("incidents:declare"), {"title": "Disk \x1b[31mfull", "severity": "SEV3"}
+    )
+    assert response.status_code == 400
+    assert not Incident.objects.filter(title__startswith="Disk").exists()
+
+
+def test_an_oversized_api_body_is_json_413(api):
+    response = api.post(
+        "/api/v1/incidents/", '{"title": "' + "x" * 3_000_000 + '"}', content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert "larger than" in response.json()["detail"]
+
+
+def test_a_huge_service_id_in_the_declare_form_is_a_400_not_a_500(client_for, responder):
+    response = client_for(responder).post(
+        reverse("incidents:declare"),
+        {"title": "Huge id", "severity": "SEV3", "services": "99999999999999999999999999"},
+    )
+    assert response.status_code == 400
+    assert not Incident.objects.filter(title="Huge id").exists()
+
+
+def test_year_9999_in_the_incident_list_filter_is_a_form_error(client_for, commander, incident):
+    response = client_for(commander).get(reverse("incidents:list"), {"started_to": "9999-12-31"})
+    assert response.status_code == 400
+    assert "no later than" in response.content.decode()
+    response = client_for(commander).get(reverse("incidents:list"), {"started_from": "0001-01-01"})
+    assert response.status_code == 400
+    assert "1970 or later" in response.content.decode()
+
+
+def test_a_non_ascii_version_number_is_a_400(client_for, commander, incident):
+    client = client_for(commander)
+    client.post(reverse("incidents:postmortem_start", args=[incident.number]))
+    response = client.get(reverse("incidents:postmortem_version", args=[incident.number]), {"n": "²"})
+    assert response.status_code == 400
+
+
+def test_a_non_ascii_service_id_in_the_similar_preview_is_ignored(client_for, commander):
+    response = client_for(commander).get(
+        reverse("incidents:similar_preview"), {"title": "database", "services": ["²", "٣"]}
+    )
+    assert response.status_code == 200
+
+
+def test_a_huge_duration_in_the_postmortem_questions_is_a_form_error(client_for, commander, incident):
+    client = client_for(commander)
+    client.post(reverse("incidents:postmortem_start", args=[incident.number]))
+    response = client.post(
+        reverse("incidents:postmortem_questions", args=[incident.number]),
+        {"unnoticed_minutes": "99999999999999999999999999"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "unnoticed_minutes: Ensure this value is less than or equal to" in response.content.decode()
+
+
+def test_a_next_that_is_not_a_path_goes_back_to_the_reassign_page(client_for, admin_user):
+    response = client_for(admin_user).post(reverse("incidents:bulk_reassign"), {"next": "-1"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("incidents:reassign")

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from incidents import permissions as perms
 from incidents.csv import csv_response
+from incidents.errors import add_form_errors
 from incidents.followup import selectors as sel
 from incidents.followup.forms import (
     AcceptRiskForm,
@@ -23,7 +24,7 @@ from incidents.followup.forms import (
 )
 from incidents.followup.services import common as services_items
 from incidents.followup.services import findings as services_findings
-from incidents.followup.views.items import DETAIL_HISTORY, LIST_PAGE_SIZE, _apply_errors, _int, _record_export
+from incidents.followup.views.items import DETAIL_HISTORY, LIST_PAGE_SIZE, _int, _record_export
 from incidents.history import history_for
 from incidents.incident import selectors
 from incidents.models import (
@@ -79,7 +80,7 @@ def finding_new(request: HttpRequest) -> HttpResponse:
                 actor=user, incidents=[incident] if incident else [], **data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_form_errors(form, exc)
         except PermissionDenied as exc:
             raise Http404 from exc
         else:
@@ -139,7 +140,7 @@ def finding_edit(request: HttpRequest, finding_id: int) -> HttpResponse:
                 finding=finding, actor=request.user, expected_version=form.cleaned_data["version"], **changes
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_form_errors(form, exc)
         except PermissionDenied as exc:
             raise Http404 from exc
         except services_items.FollowupConflict as exc:
@@ -182,7 +183,7 @@ def _finding_action(
                 status=409,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, done)
             return redirect("incidents:finding_detail", finding_id=finding.pk)

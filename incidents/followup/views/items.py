@@ -22,6 +22,7 @@ from accounts.security import security_event_record
 from incidents import merge as merging
 from incidents import permissions as perms
 from incidents.csv import csv_response
+from incidents.errors import add_form_errors
 from incidents.followup import selectors as sel
 from incidents.followup.forms import (
     ActionItemForm,
@@ -49,14 +50,6 @@ from incidents.review import selectors as review_selectors
 
 LIST_PAGE_SIZE = 100
 DETAIL_HISTORY = 50  # changes shown on an item or finding page; its history page has the rest
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errs in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errs)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _int(value: str | None) -> int | None:
@@ -101,7 +94,7 @@ def action_item_new(request: HttpRequest) -> HttpResponse:
                 actor=user, incident=incident, factor=factor, finding=finding, **data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -176,7 +169,7 @@ def action_item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
                 item=item, actor=request.user, expected_version=based_on, **changes
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_form_errors(form, exc)
         except services_common.FollowupConflict as exc:
             current = exc.current
             merge = merging.three_way(
@@ -225,7 +218,7 @@ def action_item_status(request: HttpRequest, item_id: int) -> HttpResponse:
         )
     except ValidationError as exc:
         current = sel.action_item_get_for(request.user, item_id)
-        _apply_errors(form, exc)
+        add_form_errors(form, exc)
         return render(
             request,
             "incidents/followup/action_item_detail.html",
@@ -383,7 +376,10 @@ def bulk_reassign(request: HttpRequest) -> HttpResponse:
         raise Http404
     form = ReassignForm(request.POST)
     target = form.data.get("next") or ""
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    # Only a path on this site: `redirect()` would read anything else as a view name (or leave the site).
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
         target = ""
     target = target or reverse("incidents:reassign")
     if not form.is_valid():

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import SecurityEvent
 from accounts.security import security_event_record
 from incidents import permissions as perms
+from incidents.errors import add_form_errors
 from incidents.models import (
     POSTMORTEM_SECTIONS,
     Incident,
@@ -25,7 +26,7 @@ from incidents.review.forms import (
     ImportForm,
 )
 from incidents.review.services import postmortems as svc
-from incidents.review.views.postmortems import _apply, _back, _get
+from incidents.review.views.postmortems import _back, _get
 
 # --- Exports and import -------------------------------------------------------------------------------
 
@@ -146,7 +147,7 @@ def postmortem_import(request: HttpRequest, number: int) -> HttpResponse:
         except svc.PostmortemConflict as exc:
             form.add_error(None, str(exc))
         except ValidationError as exc:
-            _apply(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, "Postmortem imported as a new version.")
             return _back(number)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from incidents import permissions as perms
+from incidents.errors import add_form_errors
 from incidents.followup.services import items as services_items
 from incidents.incident import selectors as incident_selectors
 from incidents.models import (
@@ -28,7 +29,7 @@ from incidents.review.forms import (
 )
 from incidents.review.services import factors as services_factors
 from incidents.review.services import postmortems as services_postmortems
-from incidents.review.views.postmortems import _apply, _errors, _get
+from incidents.review.views.postmortems import _errors, _get
 
 # --- Contributing factors -----------------------------------------------------------------------------
 
@@ -71,7 +72,7 @@ def factor_add(request: HttpRequest, number: int) -> HttpResponse:
                 factor=factor, actor=request.user, items=form.cleaned_data["action_items"]
             )
         except ValidationError as exc:
-            _apply(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, "Contributing factor recorded.")
             if review_selectors.postmortem_for(incident) is None:
@@ -108,7 +109,7 @@ def factor_edit(request: HttpRequest, number: int, factor_id: int) -> HttpRespon
                 factor=factor, actor=request.user, items=form.cleaned_data["action_items"]
             )
         except ValidationError as exc:
-            _apply(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, "Contributing factor saved.")
             return redirect(reverse("incidents:postmortem", args=[number]) + "#factors")
@@ -158,7 +159,7 @@ def meeting(request: HttpRequest, number: int) -> HttpResponse:
                     open_questions=d["open_questions"],
                 )
             except ValidationError as exc:
-                _apply(form, exc)
+                add_form_errors(form, exc)
             else:
                 messages.success(request, "Meeting saved.")
                 return redirect("incidents:meeting", number=number)

@@ -19,8 +19,9 @@ from django.views.decorators.http import require_POST
 
 from incidents import merge as merging
 from incidents import permissions as perms
-from incidents.errors import ConflictError
+from incidents.errors import ConflictError, add_form_errors
 from incidents.incident import selectors as incident_selectors
+from incidents.inputs import int_param
 from incidents.markdown import render_markdown
 from incidents.merge import Merge
 from incidents.models import (
@@ -50,14 +51,6 @@ from incidents.review.services import postmortems as svc
 
 def _errors(exc: ValidationError) -> str:
     return " ".join(exc.messages)
-
-
-def _apply(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errs in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _get(request: HttpRequest, number: int) -> tuple[Incident, Postmortem]:
@@ -210,7 +203,7 @@ def postmortem_edit(request: HttpRequest, number: int) -> HttpResponse:
                 )
                 return _merge_page(request, incident, number, current, merge, message)
             except ValidationError as exc:
-                _apply(form, exc)
+                add_form_errors(form, exc)
             else:
                 messages.success(request, "Postmortem saved.")
                 return _back(number)
@@ -427,9 +420,10 @@ def postmortem_version(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
     versions = pm.versions.select_related("author")
     raw = request.GET.get("n", "")
-    if raw and not raw.isdigit():
+    wanted = int_param(raw, low=1)
+    if raw and wanted is None:
         return HttpResponse("Give a version number, for example ?n=3.", status=400)
-    v = get_object_or_404(versions, number=int(raw)) if raw else versions.order_by("-number").first()
+    v = get_object_or_404(versions, number=wanted) if wanted else versions.order_by("-number").first()
     sections = [
         (k, label, v.sections.get(k, "")) for k, label in POSTMORTEM_SECTIONS if v and v.sections.get(k)
     ]
