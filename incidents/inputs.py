@@ -11,12 +11,13 @@
 
 What is left for each route (bounds of a number or a date) is parsed by a form field that knows them:
 `BoundedIntegerField`, `BoundedDateField` (1970-01-01 .. tomorrow, for what has happened),
-`int_param` for a hand-read number, and `incidents.timeparse.EARLIEST` to
+`int_param` for a hand-read number, `load_json` for an import (depth-limited), and `incidents.timeparse.EARLIEST` to
 `latest_allowed()` for instants.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -143,3 +144,19 @@ class BoundedDateField(forms.DateField):
         if cleaned > latest:
             raise forms.ValidationError(f"Give a date no later than {latest.isoformat()}.", code="max_value")
         return cleaned
+
+
+class JsonTooDeep(json.JSONDecodeError):
+    """JSON nested deeper than the parser recurses: a `JSONDecodeError`, so callers report it as bad JSON."""
+
+    def __init__(self, doc: str) -> None:
+        super().__init__("nested too deeply (an export is a few levels deep)", doc[:0], 0)
+
+
+def load_json(text: str | bytes) -> Any:
+    """`json.loads` for what people upload or paste: a document nested beyond Python's recursion limit
+    raises `JsonTooDeep` (a `json.JSONDecodeError`) instead of a RecursionError."""
+    try:
+        return json.loads(text)
+    except RecursionError as exc:
+        raise JsonTooDeep(text if isinstance(text, str) else "") from exc

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from incidents.inputs import load_json
 from incidents.timeline.services import ImportRow
 from incidents.timeparse import TimeParseError, localize, parse_time
 
@@ -135,7 +136,7 @@ def parse_slack(text: str) -> ParsedImport:
     """
     result = ParsedImport()
     try:
-        data = json.loads(text)
+        data = load_json(text)
     except json.JSONDecodeError as exc:
         result.problems.append((exc.lineno, f"not valid JSON: {exc.msg}"))
         return result

@@ -166,3 +166,25 @@ def test_a_next_that_is_not_a_path_goes_back_to_the_reassign_page(client_for, ad
     response = client_for(admin_user).post(reverse("incidents:bulk_reassign"), {"next": "-1"})
     assert response.status_code == 302
     assert response["Location"] == reverse("incidents:reassign")
+
+
+def test_a_deeply_nested_slack_export_is_an_import_problem_not_a_500(client_for, commander, incident):
+    response = client_for(commander).post(
+        reverse("incidents:timeline_import", args=[incident.number]),
+        {"format": "slack", "content": "[" * 5000 + "]" * 5000, "zone": "UTC"},
+    )
+    assert response.status_code in (200, 400, 422)
+    assert "nested too deeply" in response.content.decode()
+
+
+def test_a_deeply_nested_postmortem_json_import_is_a_form_error(client_for, commander, incident):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for(commander)
+    client.post(reverse("incidents:postmortem_start", args=[incident.number]))
+    upload = SimpleUploadedFile("postmortem.json", b'{"a":' * 3000 + b"1" + b"}" * 3000)
+    response = client.post(
+        reverse("incidents:postmortem_import", args=[incident.number]), {"file": upload, "version": "1"}
+    )
+    assert response.status_code == 400
+    assert "nested too deeply" in response.content.decode()

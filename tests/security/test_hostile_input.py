@@ -22,6 +22,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -68,6 +69,19 @@ HOSTILE_JSON: dict[str, Any] = {
     "null": None,
     "true": True,
 }
+# What an import parses, beyond the corpus: JSON nested deeper than any parser recurses, a Slack export and a
+# CSV dated year 1 and 9999, a Slack export that is not a list of messages.
+IMPORT_PAYLOADS: dict[str, str] = {
+    "deep-json": DEEP_JSON,
+    "deep-object": '{"a":' * 3000 + "1" + "}" * 3000,
+    "slack-year-1": json.dumps([{"ts": "-62135596800.000", "user": "U1", "text": "x"}]),
+    "slack-year-9999": json.dumps([{"ts": "253402300799.000", "user": "U1", "text": "x"}]),
+    "slack-huge-ts": json.dumps([{"ts": "1" * 40, "user": "U1", "text": "x"}]),
+    "slack-wrong-shape": json.dumps({"messages": {"ts": None}, "users": "x"}),
+    "csv-year-1": "time,author,text\n0001-01-01 00:00,a,b\n",
+    "csv-year-9999": "time,author,text\n9999-12-31 23:59,a,b\n",
+    "transcript-year-9999": "[9999-12-31 23:59] alice: disk full\n",
+}
 # Parameters lists are known to read (sent to every GET, all at once per hostile value).
 KNOWN_PARAMS = (
     "cursor",
@@ -95,7 +109,7 @@ KNOWN_PARAMS = (
     "started_before",
 )
 # Keys that are framework plumbing, not input a route interprets.
-IGNORED_KEYS = {"csrfmiddlewaretoken", "_probe", "_probe_file", "format"}
+IGNORED_KEYS = {"csrfmiddlewaretoken", "_probe", "_probe_file"}
 # Routes whose POST ends the shared admin session (the world's session cookie would stop working).
 NO_POST = {"accounts:logout", "accounts:sign_out_everywhere"}
 
@@ -108,9 +122,54 @@ class Reads:
     post: set[str] = field(default_factory=set)
     files: set[str] = field(default_factory=set)
     json: set[str] = field(default_factory=set)
+    # What the route's own page would submit: the other fields' values while one field is hostile.
+    baseline: dict[str, str] = field(default_factory=dict)
+    # The page's short choice lists (an import's format) and its text areas (a pasted import).
+    choices: dict[str, list[str]] = field(default_factory=dict)
+    textareas: set[str] = field(default_factory=set)
 
 
 _recording: Reads | None = None
+
+
+class _FormValues(HTMLParser):
+    """The values a browser would submit from a page's forms (inputs, checked boxes, textareas, selects)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self.options: dict[str, list[str]] = {}
+        self.textareas: set[str] = set()
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        name = a.get("name", "")
+        if tag == "input" and name and a.get("type", "text") not in {"submit", "file", "button", "image"}:
+            if a.get("type") in {"checkbox", "radio"} and "checked" not in a:
+                return
+            self.values.setdefault(name, a.get("value", "on" if a.get("type") == "checkbox" else ""))
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.textareas.add(name)
+            self.values.setdefault(name, "")
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select:
+            self.options.setdefault(self._select, []).append(a.get("value", ""))
+            if self._select not in self.values or "selected" in a:
+                self.values[self._select] = a.get("value", "")
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea and not self.values[self._textarea]:
+            self.values[self._textarea] = data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
 
 
 class _RecordingQueryDict(QueryDict):
@@ -238,10 +297,17 @@ class _Rollback(Exception):
 class Outcome:
     status: int
     error: str = ""
+    body: str = ""
 
 
 def _send(
-    session: str, method: str, url: str, *, data: Any = None, content_type: str | None = None
+    session: str,
+    method: str,
+    url: str,
+    *,
+    data: Any = None,
+    content_type: str | None = None,
+    keep: bool = False,
 ) -> Outcome:
     client = Client(raise_request_exception=True)
     client.cookies[settings.SESSION_COOKIE_NAME] = session
@@ -257,6 +323,8 @@ def _send(
             if getattr(response, "streaming", False):
                 b"".join(response.streaming_content)  # type: ignore[attr-defined]
             outcome = Outcome(response.status_code)
+            if keep and not getattr(response, "streaming", False):
+                outcome.body = response.content.decode(errors="replace")
             raise _Rollback
     except _Rollback:
         pass
@@ -278,7 +346,7 @@ def discover(route: Route, session: str, url: str) -> Reads:
         if callback_cls is not None:
             callback_cls.parser_classes = parser_classes
         try:
-            _send(session, "GET", url, data={"_probe": "1"})
+            page = _send(session, "GET", url, data={"_probe": "1"}, keep=True)
             if route.name not in NO_POST:
                 if route.is_api:
                     _send(
@@ -297,6 +365,14 @@ def discover(route: Route, session: str, url: str) -> Reads:
                 callback_cls.parser_classes = saved
     for keys in (reads.get, reads.post, reads.files, reads.json):
         keys -= IGNORED_KEYS
+    if route.is_api:
+        reads.get.discard("format")
+    elif page.body:
+        parser = _FormValues()
+        parser.feed(page.body)
+        reads.baseline = {k: v for k, v in parser.values.items() if k in reads.post}
+        reads.choices = {k: v for k, v in parser.options.items() if k in reads.post and len(v) <= 10}
+        reads.textareas = parser.textareas & reads.post
     return reads
 
 
@@ -369,10 +445,31 @@ def attacks(route: Route, reads: Reads) -> Iterator[tuple[str, str, dict[str, An
     for key in form_keys:
         for name in ONE_AT_A_TIME:
             if name in HOSTILE:
-                yield f"POST {key}={name}", "POST", {"data": {key: HOSTILE[name]}}
+                yield f"POST {key}={name}", "POST", {"data": {**reads.baseline, key: HOSTILE[name]}}
     for key in sorted(reads.files):
+        # A file is what an import parses: every value alone, beside the page's own values for the rest,
+        # named .json (the JSON importers) and .md/.csv (the text ones).
+        for name, value in HOSTILE.items():
+            for suffix in ("json", "txt"):
+                upload = SimpleUploadedFile(f"hostile.{suffix}", value.encode())
+                yield f"POST file {key}={name}.{suffix}", "POST", {"data": {**reads.baseline, key: upload}}
         upload = SimpleUploadedFile("big.json", b"[" * 6_000_000)
-        yield f"POST file {key}=6 MB", "POST", {"data": {key: upload}}
+        yield f"POST file {key}=6 MB", "POST", {"data": {**reads.baseline, key: upload}}
+    if reads.files:
+        # An import: each payload, pasted and uploaded, in each of the page's short choices (its format).
+        variants = [{}] + [{k: option} for k, options in reads.choices.items() for option in options]
+        for variant in variants:
+            for name, payload in IMPORT_PAYLOADS.items():
+                for key in sorted(reads.textareas):
+                    data = {**reads.baseline, **variant, key: payload}
+                    yield f"POST {key}={name} {variant}", "POST", {"data": data}
+                for key in sorted(reads.files):
+                    data = {
+                        **reads.baseline,
+                        **variant,
+                        key: SimpleUploadedFile("import.json", payload.encode()),
+                    }
+                    yield f"POST file {key}={name} {variant}", "POST", {"data": data}
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=[r.name for r in ROUTES])

@@ -15,6 +15,7 @@ from accounts.models import SecurityEvent
 from accounts.security import security_event_record
 from incidents import permissions as perms
 from incidents.errors import add_form_errors
+from incidents.inputs import load_json
 from incidents.models import (
     POSTMORTEM_SECTIONS,
     Incident,
@@ -128,7 +129,7 @@ def postmortem_import(request: HttpRequest, number: int) -> HttpResponse:
             raw = upload.read().decode("utf-8")
             if upload.name.lower().endswith(".json"):
                 try:
-                    imported = review_exports.import_json(json.loads(raw))
+                    imported = review_exports.import_json(load_json(raw))
                 except json.JSONDecodeError as exc:
                     raise ValidationError(
                         {"file": f"Not valid JSON: {exc.msg} (line {exc.lineno})."}
