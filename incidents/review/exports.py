@@ -389,13 +389,31 @@ class PdfUnavailable(RuntimeError):
     """WeasyPrint or its system libraries (Pango) are not installed."""
 
 
-def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    # The PDF never fetches anything: no server-side requests to URLs written in a postmortem.
-    raise ValueError(f"external resources are not loaded in PDF exports: {url[:80]}")
+def _pdf_fetcher(weasyprint: Any) -> Any:
+    """WeasyPrint's URL fetcher for exports: inline `data:` images only, every other URL refused.
+
+    WeasyPrint (>= 66) calls its fetcher as a `URLFetcher` (it reads `_fail_on_errors` from it), so this
+    is a subclass, not a plain function. A refused URL is skipped with a warning and the PDF renders
+    without it. Remote images are refused because fetching a URL written in a postmortem from the server
+    is request forgery; `fetch_remote` is the one place that would send them through the shared
+    outbound guard (`incidents.outbound.guard_url`) if exports should ever show them.
+    """
+
+    class PdfFetcher(weasyprint.URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            return self.fetch_remote(url)
+
+        def fetch_remote(self, url: str) -> Any:
+            raise ValueError(f"remote resources are not loaded in PDF exports: {url[:80]}")
+
+    return PdfFetcher(allowed_protocols=("data",), allow_redirects=False, fail_on_errors=False)
 
 
 def render_pdf(html: str) -> bytes:
-    """Render the print page's HTML to PDF with WeasyPrint and the print stylesheet, loading nothing external.
+    """Render the print page's HTML to PDF with WeasyPrint and the print stylesheet, loading nothing external
+    (remote images are left out; see `_pdf_fetcher`).
 
     Raises PdfUnavailable when WeasyPrint or its system libraries cannot be imported.
     """
@@ -404,6 +422,7 @@ def render_pdf(html: str) -> bytes:
     except (ImportError, OSError) as exc:
         raise PdfUnavailable(str(exc)) from exc
     css = (settings.BASE_DIR / "static" / "css" / "postmortem-print.css").read_text(encoding="utf-8")
-    return weasyprint.HTML(string=html, url_fetcher=_no_fetch).write_pdf(
-        stylesheets=[weasyprint.CSS(string=css, url_fetcher=_no_fetch)]
+    fetcher = _pdf_fetcher(weasyprint)
+    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(
+        stylesheets=[weasyprint.CSS(string=css, url_fetcher=fetcher)]
     )

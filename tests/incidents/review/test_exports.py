@@ -299,3 +299,28 @@ def test_the_factor_forms_evidence_list_labels_entries_in_the_viewers_zone(clien
     page = client_for(commander).get(reverse("incidents:factor_add", args=[incident.number])).content.decode()
     assert "2026-07-12 15:55 CEST Failover started" in page
     assert "+00:00" not in page
+
+
+def test_pdf_of_a_postmortem_with_an_external_image_renders_without_fetching_it(
+    client_for, pm, responder, incident, monkeypatch
+):
+    pytest.importorskip("weasyprint")
+    import urllib.request
+
+    fetched: list[str] = []
+
+    def no_network(self, url, *args, **kwargs):
+        fetched.append(str(getattr(url, "full_url", url)))
+        raise AssertionError("the PDF export opened a URL")
+
+    monkeypatch.setattr(urllib.request.OpenerDirector, "open", no_network)
+    pm.sections = {
+        **pm.sections,
+        "summary": "The dashboard:\n\n![error rate](https://grafana.example.com/render/panel.png)\n\nAfter it.",
+    }
+    pm.save()
+    response = client_for(responder).get(reverse("incidents:postmortem_export_pdf", args=[incident.number]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert fetched == []
