@@ -6,6 +6,9 @@ Pages (through the `markdown` template filter), emails, exports and the API's `*
 
 from __future__ import annotations
 
+import re
+from html import escape
+
 import markdown as md
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -42,13 +45,36 @@ def sanitise_html(html: str) -> str:
     )
 
 
+# python-markdown looks for the end of a link at every `[`, so brackets nested thousands deep take time
+# quadratic in their number (5,000 deep: seconds per field; escaping them is quadratic too). A text nested
+# deeper than this is shown as plain text, paragraphs and line breaks kept.
+MAX_BRACKET_DEPTH = 32
+_BRACKETS = re.compile(r"[\[\]]")
+
+
+def _bracket_depth(text: str) -> int:
+    depth = peak = 0
+    for m in _BRACKETS.finditer(text):
+        if m.group() == "[":
+            depth += 1
+            peak = max(peak, depth)
+        elif depth:
+            depth -= 1
+    return peak
+
+
 def render_markdown(text: str | None) -> SafeString:
     """Render Markdown `text` to sanitised HTML, marked safe for templates.
 
     Raw HTML in the source is escaped by python-markdown's output being sanitised afterwards: script,
     event handlers, style and unsafe URLs never survive. Code spans and blocks keep their text literal.
+    A text with brackets nested deeper than `MAX_BRACKET_DEPTH` is shown as escaped plain text, so that
+    rendering stays linear in the text's length.
     """
     if not text:
         return mark_safe("")  # noqa: S308
+    if text.count("[") > MAX_BRACKET_DEPTH and _bracket_depth(text) > MAX_BRACKET_DEPTH:
+        paragraphs = (escape(p).replace("\n", "<br>") for p in re.split(r"\n\s*\n", text))
+        return mark_safe("".join(f"<p>{p}</p>" for p in paragraphs))  # noqa: S308 - escaped just above
     html = md.markdown(text, extensions=EXTENSIONS, output_format="html")
     return mark_safe(sanitise_html(html))  # noqa: S308 - sanitised by nh3 just above

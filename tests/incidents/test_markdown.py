@@ -82,3 +82,14 @@ def test_the_template_filter_uses_the_same_renderer():
 def test_empty_text_renders_nothing():
     assert render_markdown("") == ""
     assert render_markdown(None) == ""
+
+
+def test_brackets_nested_thousands_deep_render_as_text_in_linear_time():
+    import time
+
+    text = "[" * 50_000 + "<b>x</b>\n\nnext" + "]" * 50_000
+    start = time.perf_counter()
+    html = str(render_markdown(text))
+    assert time.perf_counter() - start < 1  # python-markdown alone: minutes
+    assert "&lt;b&gt;x&lt;/b&gt;</p><p>next" in html
+    assert "<b>" not in html
