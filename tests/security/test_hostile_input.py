@@ -457,7 +457,9 @@ def attacks(route: Route, reads: Reads) -> Iterator[tuple[str, str, dict[str, An
         yield f"POST file {key}=6 MB", "POST", {"data": {**reads.baseline, key: upload}}
     if reads.files:
         # An import: each payload, pasted and uploaded, in each of the page's short choices (its format).
-        variants = [{}] + [{k: option} for k, options in reads.choices.items() for option in options]
+        variants: list[dict[str, str]] = [{}] + [
+            {k: option} for k, options in reads.choices.items() for option in options
+        ]
         for variant in variants:
             for name, payload in IMPORT_PAYLOADS.items():
                 for key in sorted(reads.textareas):
