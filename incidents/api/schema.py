@@ -30,6 +30,8 @@ COMMON = {
     "415": "Unsupported request body type.",
     "429": "Throttled: retry after `Retry-After` seconds.",
 }
+# Answers only a request with a body can get (incidents.inputs.InputGuardMiddleware).
+WITH_BODY = {"413": "The request body is larger than the upload limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`)."}
 
 
 def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
@@ -41,9 +43,10 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
     for path, methods in result.get("paths", {}).items():
         if not path.startswith("/api/v1/"):
             continue
-        for operation in methods.values():
+        for method, operation in methods.items():
             responses = operation.setdefault("responses", {})
-            for code, description in COMMON.items():
+            answers = {**COMMON, **WITH_BODY} if method in {"post", "put", "patch"} else COMMON
+            for code, description in answers.items():
                 entry = responses.setdefault(code, {"description": description})
                 entry.setdefault("content", error_ref)
             for code in ("409", "412"):
