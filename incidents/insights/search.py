@@ -276,6 +276,8 @@ def _search_postgres(kind: str, user: Any, query: str, limit: int) -> list[Searc
         if kind in ("incident", "policy finding")
         else model.objects.select_related("incident")
     )
+    if kind == "action item":  # the outer query is unscoped: say again whether its incident may be named
+        outer = action_items_with_incident_visibility(user, outer)
     qs = (
         outer.filter(pk__in=candidates)
         .annotate(
