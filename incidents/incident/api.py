@@ -171,7 +171,7 @@ class IncidentViewSet(
         )
         return self._render(updated)
 
-    @extend_schema(summary="Resolve (resolving twice changes nothing)", request=incident_serializers.ResolveSerializer,
+    @extend_schema(summary="Resolve (already resolved: 400 on `status`, nothing changes)", request=incident_serializers.ResolveSerializer,
                    responses={200: incident_serializers.IncidentSerializer, **ERRORS})  # fmt: skip
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, number: int | None = None) -> Response:

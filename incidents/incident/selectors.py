@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import SecurityEvent
 from accounts.security import security_event_record
-from incidents.models import ACTIVE_STATUSES, Incident, Service
+from incidents.models import ACTIVE_STATUSES, EntrySource, Incident, Service, TimelineEntry
 from incidents.permissions import can_view_incident, incidents_visible_to
 
 
@@ -79,3 +79,23 @@ def incident_values_at(incident: Incident, version: int, fields: Iterable[str]) 
     """`fields` of `incident` as they were at `version` (from its history); empty when not kept."""
     record = incident.history.filter(version=version).order_by("-history_id").first()
     return {name: getattr(record, name) for name in fields} if record is not None else {}
+
+
+# The timeline rows that record a move along the lifecycle (their times must stay in order).
+LIFECYCLE_PREFIXES = ("Status changed", "Incident resolved", "Incident reopened")
+
+
+def last_lifecycle_row(incident: Incident) -> TimelineEntry | None:
+    """The latest status, resolve or reopen row of `incident` (not removed), or None."""
+    rows = incident.timeline_entries.filter(source=EntrySource.SYSTEM, removed_at__isnull=True)
+    match = Q()
+    for prefix in LIFECYCLE_PREFIXES:
+        match |= Q(body__startswith=prefix)
+    return rows.filter(match).order_by("-occurred_at", "-id").first()
+
+
+def lifecycle_floor(incident: Incident) -> datetime:
+    """The earliest time a new status change of `incident` may carry: its start, or its latest recorded
+    status, resolve or reopen row when that is later (aware, UTC)."""
+    last = last_lifecycle_row(incident)
+    return max(incident.started_at, last.occurred_at) if last is not None else incident.started_at

@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import SecurityEvent
 from accounts.security import security_event_record
 from incidents.errors import ConflictError, TransitionError
+from incidents.incident import selectors
 from incidents.incident.models import implausible_time
 from incidents.models import (
     ACTIVE_STATUSES,
@@ -80,6 +81,25 @@ def _check_when(at: datetime | None) -> None:
     _check_aware({"at": at})
     if at is not None and (reason := implausible_time(at)):
         raise ValidationError({"at": reason})
+
+
+def _check_lifecycle_time(incident: Incident, when: datetime, *, key: str = "at", what: str) -> None:
+    """Refuse a state change dated before the incident's start or before its latest recorded status
+    change (ValidationError keyed `key`): a backfilled change is checked against what is already recorded
+    after it, never accepted silently out of order. `what` names the change (`resolution`)."""
+    if when < incident.started_at:
+        raise ValidationError(
+            {key: f"The {what} time cannot be before the start time ({format_time(incident.started_at)})."}
+        )
+    last = selectors.last_lifecycle_row(incident)
+    if last is not None and when < last.occurred_at:
+        raise ValidationError(
+            {
+                key: f"The {what} time ({format_time(when)}) is before “{last.body}” at "
+                f"{format_time(last.occurred_at)}, which is already recorded; record changes in the order "
+                "they happened."
+            }
+        )
 
 
 def _numbered(incident: Incident, text: str) -> str:
@@ -358,7 +378,11 @@ def incident_change_status(
     require_command(actor, incident)
     current = _lock(incident, expected_version)
     if status == current.status:
-        return current
+        raise TransitionError(
+            {
+                "status": f"{current.reference} is already {current.get_status_display().lower()}; nothing changed."
+            }
+        )
     if status not in S.values:
         raise TransitionError({"status": f"Unknown status {status!r}."})
     if status not in TRANSITIONS[current.status]:
@@ -369,8 +393,9 @@ def incident_change_status(
         )
     if status == S.RESOLVED:
         return incident_resolve(incident=current, actor=actor, at=at)
-    _check_aware({"at": at})
+    _check_when(at)
     when = at or timezone.now()
+    _check_lifecycle_time(current, when, what="status change")
     old = current.status
     old_label = current.get_status_display()
     fields = ["status"]
@@ -405,6 +430,12 @@ def incident_change_severity(
     current = _lock(incident, None)
     if current.severity == severity:
         return current
+    if at is not None and at < current.started_at:
+        raise ValidationError(
+            {
+                "at": f"The severity change cannot be before the start time ({format_time(current.started_at)})."
+            }
+        )
     old = current.severity
     current.severity = severity
     _save(current, ["severity"])
@@ -457,20 +488,28 @@ def incident_assign_roles(
 def incident_resolve(
     *, incident: Incident, actor: Any, at: datetime | None = None, note: str = ""
 ) -> Incident:
-    """Resolve: set `resolved_at` (default now) and status resolved. Resolving twice changes nothing.
+    """Resolve: set `resolved_at` to `at` (aware; default now) and status resolved.
 
-    Raises TransitionError when the incident is not active, ValidationError when `at` is before a milestone.
+    Raises TransitionError (keyed `status`, nothing changed) when the incident is already resolved or is
+    not active; ValidationError keyed `at` when `at` is implausible, before the start, before a status
+    change already recorded after it, or before a recorded mitigation time.
     """
     require_command(actor, incident)
     current = _lock(incident, None)
     if current.status == S.RESOLVED:
-        return current
+        raise TransitionError(
+            {
+                "status": f"{current.reference} is already resolved (at {format_time(current.resolved_at)}); "
+                "nothing changed. Reopen it first to record a later resolution."
+            }
+        )
     if current.status not in ACTIVE_STATUSES:
         raise TransitionError(
             {"status": f"An incident that is {current.get_status_display().lower()} cannot be resolved."}
         )
-    _check_aware({"resolved_at": at})
+    _check_when(at)
     when = at or timezone.now()
+    _check_lifecycle_time(current, when, what="resolution")
     old = current.status
     current.status = S.RESOLVED
     current.resolved_at = when
@@ -479,7 +518,11 @@ def incident_resolve(
         current.mitigated_at = when
         current.mitigated_at_auto = True
         fields += ["mitigated_at", "mitigated_at_auto"]
-    current.full_clean(exclude=["number"])
+    try:
+        current.full_clean(exclude=["number"])
+    except ValidationError as exc:
+        # The caller gave one time, `at`: every milestone conflict is reported there.
+        raise ValidationError({"at": [m for ms in exc.message_dict.values() for m in ms]}) from None
     _save(current, fields)
     system_entry(
         incident=current,

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Team
+from incidents.incident.selectors import lifecycle_floor
 from incidents.incident.services import incident_change_status, incident_declare, incident_resolve
 from incidents.integrations.models import Alert, AlertGroup, AlertIntegration, AlertState, IntegrationKind
 from incidents.integrations.senders import SENDERS
@@ -433,9 +434,12 @@ def _settle(group: AlertGroup, integration: AlertIntegration, now: datetime) -> 
     if not states:
         return []
     reason = f"every alert of {integration.name} resolved"
+    if not incident.is_active:
+        return []  # resolved by a person already: the alerts change nothing of its recorded lifecycle
     if all(s == AlertState.RESOLVED for s, _ in states):
         when = _clamp(max((e for _, e in states if e), default=now), now)
-        when = max(when, incident.started_at)
+        # Never before the start or a status change already recorded (which the service would refuse).
+        when = max(when, lifecycle_floor(incident))
         if integration.resolve_when_all_resolved:
             incident_resolve(incident=incident, actor=SYSTEM, at=when, note=reason)
             group.is_open = False

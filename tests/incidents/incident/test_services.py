@@ -92,7 +92,7 @@ def test_monitoring_sets_mitigation_time_once(commander):
     assert incident.mitigated_at == at
 
 
-def test_resolving_sets_resolved_at_and_resolving_twice_changes_nothing(commander):
+def test_resolving_sets_resolved_at_and_resolving_twice_is_refused_changing_nothing(commander):
     incident = _at(S.IDENTIFIED, commander)
     with time_machine.travel(timezone.now(), tick=False):
         resolved = services.incident_resolve(incident=incident, actor=commander, note="rolled back")
@@ -101,8 +101,9 @@ def test_resolving_sets_resolved_at_and_resolving_twice_changes_nothing(commande
     assert resolved.resolved_at == now
     entries = resolved.timeline_entries.count()
     version = resolved.version
-    again = services.incident_resolve(incident=resolved, actor=commander)
-    again.refresh_from_db()
+    with pytest.raises(TransitionError, match="already resolved"):
+        services.incident_resolve(incident=resolved, actor=commander)
+    again = Incident.objects.get(pk=resolved.pk)
     assert again.resolved_at == now
     assert again.version == version
     assert again.timeline_entries.count() == entries
@@ -120,7 +121,7 @@ def test_resolving_before_the_start_is_a_field_error(commander):
         services.incident_resolve(
             incident=incident, actor=commander, at=incident.started_at - timedelta(minutes=1)
         )
-    assert "resolved_at" in exc.value.message_dict
+    assert "at" in exc.value.message_dict  # the time the caller gave
     incident.refresh_from_db()
     assert incident.status == S.INVESTIGATING
 

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.core import mail
 
+from incidents.errors import TransitionError
 from incidents.incident.services import incident_change_severity, incident_declare, incident_resolve
 from incidents.models import Notification, SeverityMailingList, Subscription
 from incidents.notify.transports import chat_payload
@@ -156,8 +157,8 @@ def test_raising_severity_and_resolving_notify_again_but_each_event_once(
         incident_change_severity(incident=incident, actor=responder, severity="SEV1")
     with django_capture_on_commit_callbacks(execute=True):
         incident_resolve(incident=incident, actor=responder)
-    with django_capture_on_commit_callbacks(execute=True):
-        incident_resolve(incident=incident, actor=responder)  # twice changes nothing
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(TransitionError):
+        incident_resolve(incident=incident, actor=responder)  # twice is refused, nothing sent
     subjects = [m.subject for m in mail.outbox if m.to == [viewer.email]]
     assert subjects == [
         f"[SEV3] {incident.reference} declared: Slow checkout",
