@@ -13,3 +13,15 @@ STORAGES = {
 HINDSIGHT_API_THROTTLE_RATE = "100000/min"
 # No outbound exception by default: a test with a local receiver adds its host:port to
 # OUTBOUND_ALLOWED_TARGETS (the `outbound_allowed` fixture in tests/conftest.py).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not SQLite's in-memory test database: for an in-memory database Django hands the test's one
+    # connection to every live-server request thread, so concurrent requests (Alertmanager notifying three
+    # groups at once) interleaved their transactions on it: 503 "database table is locked", and a request's
+    # rollback could undo another's acknowledged writes. With a file each thread has its own connection,
+    # WAL and IMMEDIATE transactions, as in production. One file per test process (parallel runs never share).
+    import os as _os
+    import tempfile as _tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": _os.path.join(_tempfile.gettempdir(), f"hindsight-test-{_os.getpid()}.sqlite3")
+    }

@@ -336,3 +336,26 @@ def test_a_switched_off_integration_is_refused(integration_for):
     integration.is_active = False
     integration.save()
     assert post(client, payload("g1", alert("Disk"))).status_code == 401
+
+
+def test_one_notification_resolving_two_alerts_writes_a_resolved_entry_for_each(integration_for):
+    """Alertmanager sends the resolution of a whole group at once: each alert gets its Resolved entry."""
+    _, client = integration_for()
+    start = timezone.now() - timedelta(minutes=10)
+    end = timezone.now() - timedelta(seconds=30)
+    post(client, payload("g1", alert("Disk", host="a", start=start), alert("Disk", host="b", start=start)))
+    done = post(
+        client,
+        payload(
+            "g1",
+            alert("Disk", "resolved", host="a", start=start, end=end),
+            alert("Disk", "resolved", host="b", start=start, end=end),
+        ),
+    ).json()
+    assert (done["status"], done["entries"], done["changes"]) == (IncidentStatus.MONITORING, 2, ["mitigated"])
+    bodies = (
+        Incident.objects.get().timeline_entries.filter(kind=EntryKind.ALERT).values_list("body", flat=True)
+    )
+    resolved = [b for b in bodies if b.startswith("**Resolved**")]
+    assert len(resolved) == 2
+    assert sorted("`host=b`" in b for b in resolved) == [False, True]
