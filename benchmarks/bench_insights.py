@@ -89,6 +89,12 @@ def run(ctx: Any) -> list[dict]:
     found = ctx.compare_page("search 'replication lag'", client, search_url, repeat=repeat)
     found["note"] = f"{big_search_queries} queries (was {small_search_queries} with {FIRST_BATCH} incidents)"
     rows.append(found)
+    common = ctx.compare_page(
+        "search 'database' (a common word)", client, "/search/?q=database", repeat=repeat
+    )
+    common["target"] = "<= 20x floor"
+    common["ok"] = common["ratio"] <= 20
+    rows.append(common)
     rows.append(
         {
             "name": f"search queries, {FIRST_BATCH} vs {INCIDENTS:,} incidents",

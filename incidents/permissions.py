@@ -38,7 +38,14 @@ from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
 from accounts.roles import is_admin as account_is_admin
 from incidents.errors import AccessDenied
-from incidents.models import ActionItem, Incident, PolicyFinding, Subscription, Visibility
+from incidents.models import (
+    ActionItem,
+    Incident,
+    PolicyFinding,
+    PostmortemReview,
+    Subscription,
+    Visibility,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -143,8 +150,27 @@ def participant_q(user: User, prefix: str = "") -> Q:
     )
 
 
+def _takes_part_q(user: Any) -> Q:
+    """Q on incidents in which `user` takes part (the rule of `participant_q`), without joins: the
+    participant and reviewer checks are correlated EXISTS, so the scope never multiplies rows and the
+    planner can test it per incident (or hash it) instead of joining every participant and review."""
+    participant = Incident.participants.through.objects.filter(incident_id=OuterRef("pk"), user_id=user.pk)
+    reviewer = PostmortemReview.objects.filter(postmortem__incident_id=OuterRef("pk"), reviewer_id=user.pk)
+    return (
+        Q(commander_id=user.pk)
+        | Q(communications_lead_id=user.pk)
+        | Q(scribe_id=user.pk)
+        | Q(declared_by_id=user.pk)
+        | Exists(participant)
+        | Exists(reviewer)
+    )
+
+
 def incidents_visible_to(user: Any, queryset: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
-    """Incidents `user` may see (never soft-deleted ones unless admin asks explicitly). Distinct rows."""
+    """Incidents `user` may see (never soft-deleted ones unless admin asks explicitly). Distinct rows.
+
+    One filter on the incident table (no join), so `incidents_visible_to(user).values("id")` is a scope
+    other tables can be semi-joined to."""
     qs = queryset if queryset is not None else Incident.objects.all()
     qs = qs.filter(deleted_at__isnull=True)
     if is_admin(user):
@@ -153,10 +179,8 @@ def incidents_visible_to(user: Any, queryset: QuerySet[Incident] | None = None) 
         if not _active(user):
             return qs.none()
         # Not a member of any team: only restricted incidents they take part in.
-        ids = Incident.objects.filter(participant_q(user)).values("id")
-        return qs.filter(id__in=ids)
-    ids = Incident.objects.filter(Q(visibility=Visibility.INTERNAL) | participant_q(user)).values("id")
-    return qs.filter(id__in=ids)
+        return qs.filter(_takes_part_q(user))
+    return qs.filter(Q(visibility=Visibility.INTERNAL) | _takes_part_q(user))
 
 
 def can_view_incident(user: Any, incident: Incident) -> bool:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from django import forms
@@ -7,8 +8,8 @@ from django.utils import timezone
 
 from accounts.models import Team
 from incidents.inputs import BoundedDateField
-from incidents.insights import metrics
-from incidents.models import Service, Severity
+from incidents.insights import metrics, search
+from incidents.models import IncidentStatus, Service, Severity
 
 
 class InsightsFilterForm(forms.Form):
@@ -55,4 +56,48 @@ class InsightsFilterForm(forms.Form):
             end=data.get("end"),
             period=data.get("period") or "month",
             zone=timezone.get_current_timezone(),
+        )
+
+
+class SearchForm(forms.Form):
+    """The search page's query and filters: kind, incident status, dates (the viewer's local dates, `to`
+    included) and page. Every bad value is a form error (the page answers 400 with the message)."""
+
+    q = forms.CharField(required=False, max_length=search.MAX_QUERY_LENGTH, label="Search")
+    kind = forms.ChoiceField(
+        choices=[("", "Everything"), *((k, spec.plural.capitalize()) for k, spec in search.KINDS.items())],
+        required=False,
+    )
+    status = forms.ChoiceField(choices=[("", "Any status"), *IncidentStatus.choices], required=False)
+    since = BoundedDateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = BoundedDateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    page = forms.IntegerField(required=False, min_value=1, max_value=1000)
+
+    def clean_q(self) -> str:
+        query = (self.cleaned_data.get("q") or "").strip()
+        if query and search.too_short(query):
+            raise forms.ValidationError(f"Type at least {search.MIN_QUERY_LENGTH} characters.")
+        return query
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end date must be on or after the start date.")
+        return data
+
+    def to_filters(self) -> search.SearchFilters:
+        """The filters as UTC instants: `since` from the start of its local day, `until` to the end of its."""
+        data = self.cleaned_data
+        zone = timezone.get_current_timezone()
+
+        def start_of(day: date) -> datetime:
+            return datetime.combine(day, time.min, tzinfo=zone)
+
+        since, until = data.get("since"), data.get("until")
+        return search.SearchFilters(
+            kind=data.get("kind") or "",
+            status=data.get("status") or "",
+            since=start_of(since) if since else None,
+            until=start_of(until + timedelta(days=1)) if until else None,
         )

@@ -15,7 +15,7 @@ from accounts.security import security_event_record
 from incidents.incident import selectors
 from incidents.inputs import int_param
 from incidents.insights import charts, metrics, registry, search
-from incidents.insights.forms import InsightsFilterForm
+from incidents.insights.forms import InsightsFilterForm, SearchForm
 
 
 @login_required
@@ -80,30 +80,42 @@ def insights_csv(request: HttpRequest, figure: str) -> HttpResponse:
 
 @login_required
 def search_page(request: HttpRequest) -> HttpResponse:
-    query = (request.GET.get("q") or "").strip()
-    error = ""
-    hits: list[search.SearchHit] = []
-    if query and len(query) < search.MIN_QUERY_LENGTH:
-        error = f"Type at least {search.MIN_QUERY_LENGTH} characters."
-    elif len(query) > search.MAX_QUERY_LENGTH:
-        error = f"Keep the search under {search.MAX_QUERY_LENGTH} characters."
-    elif query:
-        hits = search.search_for(request.user, query)
-    counts: dict[str, int] = {}
-    for hit in hits:
-        counts[hit.kind] = counts.get(hit.kind, 0) + 1
+    form = SearchForm(request.GET)
+    results: search.SearchResults | None = None
+    query = ""
+    valid = form.is_valid()
+    if valid:
+        query = form.cleaned_data["q"]
+        if query:
+            results = search.search(
+                request.user, query, filters=form.to_filters(), page=form.cleaned_data.get("page") or 1
+            )
+    params = request.GET.copy()
+    params.pop("page", None)
+    params.pop("kind", None)
+    kinds = (
+        [
+            {"kind": kind, "label": search.kind_label(kind, n), "more": kind in results.capped}
+            for kind, n in results.counts.items()
+        ]
+        if results
+        else []
+    )
     return render(
         request,
         "incidents/insights/search.html",
         {
+            "form": form,
             "query": query,
-            "hits": hits,
-            "counts": counts,
-            "error": error,
-            "limit": search.PER_KIND_LIMIT,
+            "results": results,
+            "kinds": kinds,
+            "kind": form.cleaned_data.get("kind", "") if valid else "",
+            "params": params.urlencode(),
+            "kind_params": (params.urlencode() + "&") if params else "",
             "full_text": search._is_postgres(),
+            "rank_candidates": search.RANK_CANDIDATES,
         },
-        status=400 if error else 200,
+        status=200 if valid else 400,
     )
 
 
