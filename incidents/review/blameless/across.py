@@ -31,6 +31,7 @@ PERSON_AS_CAUSE = _alt(lx.PERSON_AS_CAUSE)
 PERSON_REMEDIES = _alt(lx.PERSON_REMEDIES)
 PERSON_JABS = _alt(lx.PERSON_JABS)
 NEGATIVE = _alt(lx.NEGATIVE_OUTCOME_PATTERNS)
+_DENIED = re.compile(r"(?<![\w'])(?:no|not|never|without|\w+n'?t|avoid\w*|nobody)(?![\w'])")
 _THANKS = re.compile(r"(?<![\w'])thanks to ")
 _SINGLED = re.compile(
     r"(?<![\w'])(?:everyone|everybody|all of us|the rest of us|we all)(?![\w']).*?(?<![\w'])(?:except|but not|other than|apart from) "
@@ -162,6 +163,8 @@ def cause_is_person(text: str, low: str, clauses: list[Clause], names: Names) ->
                 )
             )
     for m in PERSON_AS_CAUSE.finditer(low):
+        if _DENIED.search(re.split(r"[,;:.!?]", low[max(0, m.start() - 30) : m.start()])[-1]):
+            continue  # "We don't blame individuals", "not about pointing the finger at Sam"
         tokens = [t for c in clauses for t in c.tokens]
         found = _np_at(tokens, m.end(), names)
         if found is None:

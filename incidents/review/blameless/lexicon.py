@@ -13,6 +13,7 @@ when this module is imported.
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
 
 _DATA = files(__package__) / "data"
@@ -24,13 +25,27 @@ def _lines(folder: str, name: str) -> list[str]:
 
 
 def words(name: str) -> frozenset[str]:
-    """The words of `data/words/<name>.txt`, lower case."""
-    return frozenset(w.lower() for w in _lines("words", name))
+    """The words of `data/words/<name>.txt`, lower case; a contraction also without its apostrophe, as chat
+    writes it ("didnt", "wasnt")."""
+    out = {w.lower() for w in _lines("words", name)}
+    return frozenset(out | {w.replace("n't", "nt") for w in out if w.endswith("n't")})
+
+
+def _apostrophe_optional(pattern: str) -> str:
+    """ "didn't" in a pattern also matches "didnt" (chat drops the apostrophe), except inside a look-behind,
+    which must keep a fixed width."""
+    loose = pattern.replace("n't", "n'?t")
+    try:
+        re.compile(loose)
+    except re.error:
+        return pattern
+    return loose
 
 
 def patterns(name: str) -> tuple[str, ...]:
-    """The regular expressions of `data/patterns/<name>.txt`, one alternative each."""
-    return tuple(_lines("patterns", name))
+    """The regular expressions of `data/patterns/<name>.txt`, one alternative each ("n't" also without its
+    apostrophe)."""
+    return tuple(_apostrophe_optional(p) for p in _lines("patterns", name))
 
 
 def alternation(name: str) -> str:
@@ -100,3 +115,14 @@ ACTION_FAILS = patterns("action_fails")
 
 # --- the neutral side: software whose names are people's names ----------------------------------------------
 PRODUCTS = words("products")
+
+# --- people's behaviour as the remedy, trust and readiness, a system cleared, exasperation (people.py) -----
+BEHAVIOUR_REMEDIES = alternation("behaviour_remedies")
+REMEDY_FRAMES = alternation("remedy_frames")
+SANCTION_NOUNS = patterns("sanction_nouns")
+READINESS = patterns("readiness")
+RELIANCE = patterns("reliance")
+LOST_TRUST = patterns("lost_trust")
+EXCUSE_STRONG = patterns("excuse_strong")
+EXCUSE_WEAK = patterns("excuse_weak")
+EXASPERATION = patterns("exasperation")

@@ -26,7 +26,7 @@ import dataclasses
 import functools
 import re
 
-from incidents.review.blameless import across, neutral
+from incidents.review.blameless import across, neutral, people
 from incidents.review.blameless import lexicon as lx
 from incidents.review.blameless.hits import Hit
 from incidents.review.blameless.names import general_names
@@ -323,6 +323,7 @@ def _anywhere(
     out.extend(across.person_failing(text, low, clauses, names))
     out.extend(across.contrast(text, clauses))
     out.extend(across.sarcasm(text, low, clauses, names))
+    out.extend(people.find(text, low, clauses, names))
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
     if frame is not None and mentions:

@@ -1,0 +1,216 @@
+"""Parts about what is asked of people, and about people set against a system that worked.
+
+- remedies aimed at a person's behaviour (`sanction`): a person or everyone as the subject of "must be more
+  careful", "to pay more attention", "needs to slow down" (the "be more careful" non-remedy of Dekker's Field
+  Guide), and formal sanctions named anywhere ("disciplinary review", "performance improvement plan");
+- trust and competence (`trust`): a person "not ready for" or "too junior to", "can't rely on" a person,
+  a team that "lost our confidence";
+- a system cleared and a person left as the cause (`fault`): "Kafka isn't to blame here; Olivia set retention
+  to one hour", "The alert fired on time; Raj simply didn't look at it", and "blame whoever wrote it";
+- exasperation aimed at a person in chat (`sarcasm`): "smh kev did it again", "given who was on call".
+
+Each needs a person in the sentence in the place the part says; the same words about a system are neutral.
+"""
+
+from __future__ import annotations
+
+import re
+
+from incidents.review.blameless import lexicon as lx
+from incidents.review.blameless.hits import Hit
+from incidents.review.blameless.parse import PERSONISH, Clause, Names, Subject, Token, classify_np
+
+
+def _alt(patterns: tuple[str, ...] | str) -> re.Pattern[str]:
+    body = patterns if isinstance(patterns, str) else "|".join(f"(?:{p})" for p in patterns)
+    return re.compile(rf"(?<![\w'-])(?:{body})(?![\w'])")
+
+
+BEHAVIOUR = re.compile(
+    rf"(?:{lx.REMEDY_FRAMES})(?: (?:\w+ly|really|just|all|now|also|always|then|both|each|each and every one of them))*"
+    rf" (?:{lx.BEHAVIOUR_REMEDIES})(?![\w'])"
+)
+SANCTION_NOUNS = _alt(lx.SANCTION_NOUNS)
+READINESS = _alt(lx.READINESS)
+RELIANCE = _alt(lx.RELIANCE)
+LOST_TRUST = _alt(lx.LOST_TRUST)
+EXCUSE_STRONG = _alt(lx.EXCUSE_STRONG)
+EXCUSE_WEAK = _alt(lx.EXCUSE_WEAK)
+EXASPERATION = _alt(lx.EXASPERATION)
+_COPULA = re.compile(
+    r"(?:is|are|was|were|'s|'re|be|been|being|seems?|seemed|looks?|looked|feels?|felt)(?:n'?t)?\b"
+)
+_NEGATED = re.compile(r"(?<![\w'])(?:not|never|\w+n'?t|no longer|hardly|barely|far from)(?![\w'])")
+_DOUBTING = re.compile(
+    r"(?<![\w'])(?:(?:don'?t|do not|doesn'?t|does not) (?:think|believe|feel)|doubt|not sure|not convinced|"
+    r"not confident|wonder if|wonder whether|question whether)(?![\w'])"
+)
+_DENIED = re.compile(r"(?<![\w'])(?:no|not|never|without|\w+n'?t|avoid\w*|nobody|none)(?![\w'])")
+_BLAME = re.compile(r"(?<![\w'])blam(?:e|es|ed|ing)(?: it)?(?: (?:all |squarely |entirely )?on)? ")
+_SOFT = re.compile(r"(?<![\w'])(?:just|simply|only|merely|never|not|\w+n'?t|instead|anyway)(?![\w'])")
+_PEOPLE = frozenset({"person", "team", "universal"})
+_OBJECT = frozenset({"him", "her", "them", "you", "u"})
+
+
+def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
+    """The hits of these parts in one sentence (offsets as in `low`)."""
+    out: list[Hit] = []
+    out.extend(_behaviour(text, low, clauses))
+    out.extend(_trust(text, low, clauses, names))
+    out.extend(_excuse(text, low, clauses, names))
+    out.extend(_exasperation(text, low, clauses, names))
+    for m in SANCTION_NOUNS.finditer(low):
+        if not _DENIED.search(low, max(0, m.start() - 30), m.start()):
+            out.append(_span("sanction", m, text))
+    return out
+
+
+def _span(rule: str, m: re.Match[str], text: str, who: str = "") -> Hit:
+    return Hit(rule, [(m.start(), m.end())], who=who, words=text[m.start() : m.end()])
+
+
+def _subject_span(c: Clause) -> list[tuple[int, int]]:
+    s = c.subject
+    return [(s.start, s.end)] if s.end > s.start and not s.inherited else []
+
+
+def _behaviour(text: str, low: str, clauses: list[Clause]) -> list[Hit]:
+    """ "Dave to be more careful", "Engineers must pay more attention", "We need to slow down"."""
+    out: list[Hit] = []
+    for c in clauses:
+        if c.subject.kind not in PERSONISH or c.opener == "if":
+            continue
+        m = BEHAVIOUR.search(low, c.verb_start, c.end)
+        if m is None or _NEGATED.search(low, c.verb_start, m.start()):
+            continue  # "nobody needs to be more careful": denied
+        spans = [*_subject_span(c), (m.start(), m.end())]
+        out.append(
+            Hit(
+                "sanction",
+                spans,
+                who=c.subject.text,
+                words=text[min(a for a, _ in spans) : m.end()],
+                extra={"kind": "behaviour"},
+            )
+        )
+    return out
+
+
+def _np_after(tokens: list[Token], at: int, names: Names) -> tuple[Subject, list[Token]] | None:
+    np: list[Token] = []
+    for t in tokens:
+        if t.start < at:
+            continue
+        if np and (t.low in lx.PREPOSITIONS or t.low in lx.AUXILIARIES or t.start > np[-1].end + 1):
+            break
+        if not np and t.low in _OBJECT:
+            return Subject("person", t.start, t.end, t.text), [t]
+        np.append(t)
+        if len(np) >= 4:
+            break
+    if not np:
+        return None
+    return classify_np(np, names), np
+
+
+def _person_np(tokens: list[Token], at: int, names: Names) -> tuple[Subject, list[Token]] | None:
+    found = _np_after(tokens, at, names)
+    if found is None:
+        return None
+    # the longest person phrase from `at`: "the offshore team for anything critical" -> "the offshore team"
+    who, np = found
+    while np and who.kind not in _PEOPLE:
+        np = np[:-1]
+        if np:
+            who = classify_np(np, names)
+    return (who, np) if np and who.kind in _PEOPLE else None
+
+
+def _trust(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
+    out: list[Hit] = []
+    doubting = _DOUBTING.search(low) is not None
+    for c in clauses:
+        if c.subject.kind not in ("person", "team"):
+            continue
+        for m in READINESS.finditer(low, c.verb_start, c.end):
+            before = low[c.verb_start : m.start()]
+            if not _COPULA.search(before) and not m.group(0).startswith(("a ", "an ", "the ")):
+                continue
+            too = m.group(0).startswith(("too", "way too", "far too"))
+            liability = m.group(0).startswith(("a ", "an ", "the "))
+            if too or liability or _NEGATED.search(before) or doubting:
+                spans = [*_subject_span(c), (m.start(), m.end())]
+                out.append(Hit("trust", spans, who=c.subject.text, words=text[m.start() : m.end()]))
+                break
+        lost = LOST_TRUST.search(low, c.verb_start, c.end)
+        if lost is not None:
+            out.append(
+                Hit("trust", [*_subject_span(c), lost.span()], who=c.subject.text, words=lost.group(0))
+            )
+    tokens = [t for c in clauses for t in c.tokens]
+    for d in _DOUBTING.finditer(low):
+        # "I don't think Marco is ready for on-call": the person is the subject of the doubted clause
+        at = re.match(r"\s*(?:that\s+)?", low[d.end() :])
+        found = _person_np(tokens, d.end() + (at.end() if at else 0), names)
+        ready = READINESS.search(low, d.end())
+        if found is not None and ready is not None and _COPULA.search(low, found[1][-1].end, ready.start()):
+            who, np = found
+            out.append(
+                Hit("trust", [(np[0].start, np[-1].end), ready.span()], who=who.text, words=ready.group(0))
+            )
+    for m in RELIANCE.finditer(low):
+        found = _person_np(tokens, m.end() + 1, names)
+        if found is not None:
+            who, np = found
+            out.append(
+                Hit("trust", [(m.start(), np[-1].end)], who=who.text, words=text[m.start() : np[-1].end])
+            )
+    return out
+
+
+def _excuse(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
+    """A system cleared, then a person in a later clause; "blame <person>"."""
+    out: list[Hit] = []
+    tokens = [t for c in clauses for t in c.tokens]
+    for m in _BLAME.finditer(low):
+        before = re.split(r"[,;:.!?]", low[max(0, m.start() - 30) : m.start()])[-1]
+        if _DENIED.search(before):
+            continue  # "we don't blame individuals", "not about blaming Sam"
+        found = _person_np(tokens, m.end(), names)
+        if found is not None and found[1][0].start == m.end():
+            who, np = found
+            out.append(
+                Hit("fault", [(m.start(), np[-1].end)], who=who.text, words=text[m.start() : np[-1].end])
+            )
+    for k, c in enumerate(clauses):
+        if c.subject.kind not in ("system", "product", "none") or c.subject.inherited:
+            continue
+        strong = EXCUSE_STRONG.search(low, c.verb_start, c.end) or (
+            EXCUSE_STRONG.search(low, c.start, c.end) if c.subject.kind == "none" else None
+        )
+        weak = None if strong else EXCUSE_WEAK.search(low, c.verb_start, c.end)
+        if strong is None and weak is None:
+            continue
+        for d in clauses[k + 1 :]:
+            if d.subject.kind not in ("person", "team") or d.opener in ("and", "then", "so", "because"):
+                continue
+            if weak is not None and not _SOFT.search(low, d.verb_start, d.end):
+                continue  # "The alert fired on time; Raj acknowledged it": the person acted
+            cleared = strong or weak
+            assert cleared is not None
+            spans = [(cleared.start(), cleared.end()), *_subject_span(d)]
+            out.append(Hit("fault", spans, who=d.subject.text, words=text[d.start : d.end]))
+            break
+    return out
+
+
+def _exasperation(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
+    out: list[Hit] = []
+    people = [c for c in clauses if c.subject.kind in ("person", "team") and not c.subject.inherited]
+    for m in EXASPERATION.finditer(low):
+        if m.group(0).startswith(("given", "considering", "what")):
+            out.append(_span("sarcasm", m, text))
+        elif people:
+            s = people[0].subject
+            out.append(Hit("sarcasm", [(m.start(), m.end()), (s.start, s.end)], who=s.text, words=m.group(0)))
+    return out
