@@ -1,7 +1,7 @@
 """The blameless check on its labelled corpus: recall and false positives on the tuning half and on the
 validation half (the issue's targets apply to the validation half: recall >= 90%, false positives <= 10%),
-per kind of sentence; the same on the corpus written without sight of the rules; and the time per sentence
-(target < 20 ms on one core).
+per kind of sentence; the same on the two corpora written without sight of the rules (one per writer); and
+the time per sentence (target < 20 ms on one core).
 """
 
 from __future__ import annotations
@@ -47,28 +47,38 @@ def _rows() -> list[dict]:
 
 
 def _independent() -> list[dict]:
-    """The corpus written without sight of the rules (its tuning half; the validation half is held back)."""
+    """The corpora written without sight of the rules, one per writer (their tuning halves; the lead holds the
+    validation halves and adds their figures)."""
     from tests.incidents.review.test_blameless import figures
-    from tests.incidents.review.test_blameless_independent import ROWS
+    from tests.incidents.review.test_blameless_independent import CORPORA, rows
 
-    f = figures(ROWS)
-    rows: list[dict] = [
-        {
-            "name": f"blameless recall, independent corpus ({f['blaming']} blaming)",
-            "unit": "%",
-            "value": round(f["recall"] * 100, 1),
-        },
-        {
-            "name": f"blameless false positives, independent corpus ({f['neutral']} neutral)",
-            "unit": "%",
-            "value": round(f["false_positives"] * 100, 1),
-        },
-    ]
-    rows += [
-        {"name": f"  independent: {kind}", "unit": "right", "value": f"{right}/{n}"}
-        for kind, (n, right) in sorted(f["per_kind"].items())
-    ]
-    return rows
+    out: list[dict] = []
+    for n, name in enumerate(sorted(CORPORA), start=1):
+        f = figures(rows(name))
+        out += [
+            {
+                "name": f"blameless recall, writer {n} tuning half ({f['blaming']} blaming)",
+                "unit": "%",
+                "value": round(f["recall"] * 100, 1),
+            },
+            {
+                "name": f"blameless false positives, writer {n} tuning half ({f['neutral']} neutral)",
+                "unit": "%",
+                "value": round(f["false_positives"] * 100, 1),
+            },
+        ]
+        out += [
+            {"name": f"  writer {n}: {kind}", "unit": "right", "value": f"{right}/{total}"}
+            for kind, (total, right) in sorted(f["per_kind"].items())
+        ]
+        out += [
+            {
+                "name": f"  writer {n} wrong: {r['text'][:70]}",
+                "value": "missed" if r["blaming"] else "flagged",
+            }
+            for r in f["wrong"]
+        ]
+    return out
 
 
 def _speed() -> dict:

@@ -31,7 +31,13 @@ PERSON_AS_CAUSE = _alt(lx.PERSON_AS_CAUSE)
 PERSON_REMEDIES = _alt(lx.PERSON_REMEDIES)
 PERSON_JABS = _alt(lx.PERSON_JABS)
 NEGATIVE = _alt(lx.NEGATIVE_OUTCOME_PATTERNS)
+CLEARED = _alt((*lx.EXCUSE_STRONG, *lx.EXCUSE_WEAK))  # "The Jenkins job is fine; it's Farid who ..."
 _DENIED = re.compile(r"(?<![\w'])(?:no|not|never|without|\w+n'?t|avoid\w*|nobody)(?![\w'])")
+# After "it was <person> who": finding or fixing, what a person does in a cleft that credits them.
+_DISCOVERED = re.compile(
+    r"[\s,]*(?:who|that)\s+(?:\w+ly\s+|first\s+|then\s+|quickly\s+)*(?:noticed|spotted|saw|found|caught|reported|raised|"
+    r"flagged|fixed|escalated|paged|diagnosed|discovered|identified|traced|rolled back|mitigated|asked)\b"
+)
 _THANKS = re.compile(r"(?<![\w'])thanks to ")
 _SINGLED = re.compile(
     r"(?<![\w'])(?:everyone|everybody|all of us|the rest of us|we all)(?![\w']).*?(?<![\w'])(?:except|but not|other than|apart from) "
@@ -72,6 +78,23 @@ def _np_at(tokens: list[Token], at: int, names: Names) -> tuple[Subject, list[To
     return classify_np(np, names), np
 
 
+def _is_subject(tokens: list[Token], start: int, end: int) -> bool:
+    """Whether the phrase text[start:end] opens its clause and a verb follows it."""
+    before = [t for t in tokens if t.end <= start]
+    if before and before[-1].end >= start - 2 and before[-1].low not in (":", "-"):
+        return False
+    after = [t for t in tokens if t.start >= end][:2]
+    if not after:
+        return False
+    first = after[0].low
+    second = after[1].low if len(after) > 1 else ""
+    return (
+        first in lx.AUXILIARIES
+        or first in ("now", "also", "already", "still")
+        or (first.endswith("s") and not first.endswith("ss") and (second in lx.DETERMINERS or not second))
+    )
+
+
 def cause_is_person(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
     """ "The root cause is the on-call engineer", "it's Gustavo.", "this is on sarah", "down to Bob"."""
     out: list[Hit] = []
@@ -101,7 +124,14 @@ def cause_is_person(text: str, low: str, clauses: list[Clause], names: Names) ->
         ends = np[-1].end >= c.end or low[np[-1].end : c.end].strip(" .!'\"") in ("", "again", "here")
         cleared = any(
             d.end < c.start
-            and re.match(r"(?:wasn't|isn't|was not|is not|weren't|wasnt|isnt)\b", low[d.verb_start :])
+            and (
+                re.match(r"(?:wasn't|isn't|was not|is not|weren't|wasnt|isnt)\b", low[d.verb_start :])
+                or (
+                    d.subject.kind in ("system", "product")
+                    and CLEARED.search(low, d.verb_start, d.end)
+                    and not _DISCOVERED.match(low[np[-1].end :])
+                )
+            )
             for d in clauses
         )  # "It wasn't Kubernetes, it was the person who wrote the manifest": a system cleared first
         if ends and not cause and not cleared and re.match(r"[\s,]*(?:who|that)\b", low[np[-1].end :]):
@@ -129,6 +159,8 @@ def cause_is_person(text: str, low: str, clauses: list[Clause], names: Names) ->
             found = _np_at(tokens, m.end() if rule == "fault" else m.end() + 1, names)
             if found is not None and found[0].kind in ("person", "team"):
                 np = found[1]
+                if rule == "sanction" and _is_subject(tokens, m.start(), np[-1].end):
+                    continue  # "Training for new on-call engineers now includes a game day": a subject
                 out.append(
                     Hit(
                         rule, [(m.start(), np[-1].end)], who=found[0].text, words=text[m.start() : np[-1].end]
@@ -148,6 +180,8 @@ def cause_is_person(text: str, low: str, clauses: list[Clause], names: Names) ->
             )
     for m in _THANKS.finditer(low):
         found = _np_at(tokens, m.end(), names)
+        if found is not None and re.match(r"\s+for\b", low[found[1][-1].end :]):
+            continue  # "Thanks to Kwame for staying on the bridge": gratitude, with its reason
         if (
             found is not None
             and found[0].kind in ("person", "team")

@@ -57,6 +57,7 @@ def alternation(name: str) -> str:
 ROLE_NOUNS = words("role_nouns")
 TEAM_NOUNS = words("team_nouns")
 TEAM_NAMES = words("team_names")
+SYSTEM_GROUPS = words("system_groups")  # "consumer group", "autoscaling group": software, not people
 PERSON_PRONOUNS = words("person_pronouns")
 SELF_PRONOUNS = words("self_pronouns")
 OBJECT_PRONOUNS = words("object_pronouns")
@@ -111,6 +112,7 @@ SANCTION = patterns("sanction")  # calls to punish someone
 FAULT_NOUNS = words("fault_nouns")
 ACTION_NOUNS = words("action_nouns")
 BAD_ADJECTIVES = words("bad_adjectives")
+JUDGING_ADJECTIVES = words("judging_adjectives")  # judge the work's care or skill, whatever the work
 ACTION_FAILS = patterns("action_fails")
 
 # --- the neutral side: software whose names are people's names ----------------------------------------------
@@ -126,3 +128,5 @@ LOST_TRUST = patterns("lost_trust")
 EXCUSE_STRONG = patterns("excuse_strong")
 EXCUSE_WEAK = patterns("excuse_weak")
 EXASPERATION = patterns("exasperation")
+KNEW = alternation("knew")
+PROCEEDED = alternation("proceeded")

@@ -92,7 +92,8 @@ def _cache_file() -> Path:
 @cache
 def general_names() -> frozenset[str]:
     """Given names and surnames (see the module docstring): Faker's from a cache file once built, and the
-    given names of names-dataset shipped with the package.
+    given names of names-dataset shipped with the package (`given_names.txt`, and `given_names_words.txt`: very
+    common given names that are also rare English words, such as "Raj").
 
     Building takes a second or more (every Faker locale and a 236,000-word list); the result, about 39,000
     names, is kept in `$HINDSIGHT_VAR_DIR/cache/` per version of both packages, so later processes load it
@@ -103,8 +104,11 @@ def general_names() -> frozenset[str]:
 
 def _dataset_names() -> frozenset[str]:
     """Given names from names-dataset that Faker lacks, shipped in data/names (scripts/build_given_names.py)."""
-    text = (files(__package__) / "data" / "names" / "given_names.txt").read_text(encoding="utf-8")
-    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+    out: set[str] = set()
+    for name in ("given_names.txt", "given_names_words.txt"):
+        text = (files(__package__) / "data" / "names" / name).read_text(encoding="utf-8")
+        out.update(line for line in text.splitlines() if line and not line.startswith("#"))
+    return frozenset(out)
 
 
 def _faker_names() -> frozenset[str]:

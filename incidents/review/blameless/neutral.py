@@ -97,6 +97,12 @@ def _clause_start(clauses: list[Clause], at: int) -> int:
 _MAKE_OBVIOUS = re.compile(r"(?:make|makes|made|making|more|less|become|becomes)(?: [\w'-]+){0,3} $")
 
 
+_PLANNED_AUX = re.compile(
+    r"(?:will|'ll|shall|is going to|are going to|am going to|plan(?:s)? to|intend(?:s)? to)\b(?! (?:to|more|worse))"
+)
+_WE_ARE_DOING = re.compile(r"(?:are|'re|am) (?:now |also )?[a-z]+ing\b")
+
+
 def excused(hit: Hit, clauses: list[Clause], low: str) -> bool:
     """Whether a person's ordinary-verb "failure" is the plan being carried out ("as planned", "during the
     maintenance window"), or is explained by the system in a clause after it ("missed the page because the
@@ -108,8 +114,18 @@ def excused(hit: Hit, clauses: list[Clause], low: str) -> bool:
         # "The engineer could have used a safer command, but the tool offered no dry run": the system answers
         later = [c for c in clauses if c.start >= hit.end and c.opener in ("but", "yet", "because", "since")]
         return any(c.subject.kind in ("system", "product") for c in later)
+    if hit.rule == "passive_blame" and not hit.who:
+        # "The rollout was rushed because the release calendar left one day": the system says why
+        later = [c for c in clauses if c.start >= hit.end and c.opener in _EXPLAINING]
+        return any(c.subject.kind in ("system", "product") and not c.subject.inherited for c in later)
     if hit.rule != "person_subject" or not hit.predicate:
         return False
+    own = _clause_of(clauses, hit.start)
+    planned = _PLANNED_AUX.match(low, own.verb_start) or (
+        own.subject.kind == "self" and _WE_ARE_DOING.match(low, own.verb_start)
+    )
+    if planned and not PERSON_ONLY.fullmatch(pred):
+        return True  # "we are deleting twelve of them", "Dave will drop the old index": a plan, not a failure
     if PERSON_ONLY.fullmatch(pred) or GENERAL.fullmatch(pred) is None:
         return False
     wrong = "wrong" in f"{pred} {hit.rest.lower()}"

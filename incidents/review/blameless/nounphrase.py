@@ -10,6 +10,10 @@ from incidents.review.blameless.tokens import CONTRACTIONS, Names, Token, make_t
 
 _TITLES = frozenset({"mr", "ms", "mrs", "dr", "mr.", "ms.", "mrs.", "dr."})
 _OBJECTS = lx.OBJECT_PRONOUNS | {"it"}
+_SHIFTS = frozenset(
+    {"night", "day", "morning", "evening", "afternoon", "late", "early", "next", "previous", "weekend"}
+    | {"graveyard", "overnight", "incoming", "outgoing", "weekday", "holiday"}
+)
 _INDEFINITE = frozenset({"anyone", "anybody", "everyone", "everybody", "someone", "somebody", "nobody"})
 
 
@@ -124,8 +128,10 @@ def classify_np(np: list[Token], names: Names) -> Subject:
         if first in lx.UNIVERSAL or "more" in core or "competent" in core or "careful" in core:
             return Subject("universal", *span, text)
         return Subject("person", *span, text)
-    if w in lx.TEAM_NOUNS and head_i > 0:
+    if w in lx.TEAM_NOUNS and head_i > 0 and np[head_i - 1].low not in lx.SYSTEM_GROUPS:
         return Subject("team", *span, text)
+    if w in ("shift", "shifts") and head_i > 0 and np[head_i - 1].low in _SHIFTS:
+        return Subject("team", *span, text)  # "the night shift": the people on it
     if (
         head_i == 0
         and head.cap

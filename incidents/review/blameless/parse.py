@@ -142,6 +142,7 @@ def _is_person_head(t: Token, names: Names) -> bool:
         w in lx.PERSON_PRONOUNS
         or w in lx.ROLE_NOUNS
         or w in lx.TEAM_NOUNS
+        or (w in lx.TEAM_NAMES and t.cap)
         or (t.cap and names.is_name(t.text))
     )
 
@@ -192,7 +193,12 @@ def split_clauses(tokens: list[Token]) -> list[tuple[str, list[Token]]]:
             and (w != "then" or not current)
             and current
             or w in lx.SUBORDINATORS - {"as", "once"}
-            or (w == "once" and nxt is not None and nxt.low != "again")
+            or (
+                w == "once"
+                and nxt is not None
+                and nxt.low != "again"
+                and (i == 0 or tokens[i - 1].low != "at")
+            )
         ):
             flush(w)
         elif w in {"who", "which", "whom", "whoever"} and current:
@@ -377,6 +383,8 @@ def _find_agent(clause: Clause, low: str, names: Names) -> None:
                 np.append(u)
             if np:
                 s = classify_np(np, names)
+                if len(np) == 1 and np[0].low in lx.TEAM_NAMES:
+                    s = Subject("team", np[0].start, np[0].end, np[0].text)  # "waved through by qa"
                 if s.kind in PERSONISH or s.kind == "negative" or np[0].low == "whoever":
                     clause.agent = s if s.kind in PERSONISH else Subject("person", s.start, s.end, s.text)
                     return

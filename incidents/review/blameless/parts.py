@@ -89,6 +89,9 @@ POSSESSIVE_PRONOUN = re.compile(
     r"(?<![\w'])(his|her|their|my|your)\s+(?:own\s+)?((?:[\w-]+\s+){0,1}?)([\w-]+)(?![\w'])"
 )
 _ELIDED_PASSIVE = re.compile(r"((?:then|also|later|again|just|promptly) )*([a-z]+(?:ed|en|wn|ne))(?= by\b)")
+_FAULTY_SUBJECT = re.compile(
+    r"(?<![\w'])(?:the wrong|mistakes?|errors?|blunders?|bad (?:call|decision)s?)(?![\w'])"
+)
 _BROKEN = frozenset({"broken", "overwritten", "undone", "taken down", "blown away", "wiped out", "torn down"})
 _WORD = re.compile(r"[\w'-]+")
 _KNOWING = r"(?!know|knew|have|had|be\b|been|realis|realiz|expect|see|saw|need|want|think|believe|receive|get|hear|seem)"
@@ -107,6 +110,12 @@ _ANYWHERE = (
     ("sanction", SANCTION),
 )
 _VOCATIVE = re.compile(r",\s*([A-Z][\w'-]+)\s*[,.!?]")
+# Hindsight named as such, or what is clear now (not what was clear then): learning about a system, unless a
+# person is judged in the same sentence.
+_NOW_FRAMED = re.compile(
+    r"(?<![\w'])(?:(?:with|in) hindsight|in retrospect|looking back|after the fact|(?:is|are) now|"
+    r"now (?:clear|obvious|visible|evident|apparent))(?![\w'])"
+)
 
 
 def find(text: str, names: Names) -> list[Hit]:
@@ -233,6 +242,9 @@ def _clause(text: str, low: str, c: Clause) -> list[Hit]:
             m = _ELIDED_PASSIVE.match(low, c.verb_start)  # "... was acknowledged and then ignored by Piet"
         fails = m is not None and (
             GENERAL.search(low, m.start(2), m.end(2))
+            or _FAULTY_SUBJECT.search(
+                low, c.start, m.start()
+            )  # "Mistakes were made by", "the wrong host was"
             or m.group(2) in _BROKEN
             or PERSON_ONLY.search(low, m.start(2), ce)
             or (
@@ -313,6 +325,11 @@ def _anywhere(
     for rule, m in matches:
         if neutral.denied(rule, m, low, start, clauses):
             continue
+        if rule == "hindsight" and _NOW_FRAMED.search(low, start, end):
+            if person is None:
+                person = across.mentions_person(clauses, names)
+            if not person:
+                continue  # "With hindsight, the signs are visible", "It is now clear that": learning, said as such
         if rule == "sarcasm" and CHOICE_PRAISE.fullmatch(low, m.start(), m.end()):
             if person is None:
                 person = across.mentions_person(clauses, names)
@@ -341,7 +358,14 @@ def _anywhere(
         following = list(_WORD.finditer(text, m.start(2), end))[:3]
         lows = [f.group(0).lower() for f in following]
         for k, noun in enumerate(lows):
-            if noun in lx.FAULT_NOUNS or (noun in lx.ACTION_NOUNS and set(lows[:k]) & lx.BAD_ADJECTIVES):
+            judged = k > 0 and bool(
+                set(lows[:k]) & lx.JUDGING_ADJECTIVES
+            )  # "the contractor's shoddy cabling"
+            if (
+                noun in lx.FAULT_NOUNS
+                or judged
+                or (noun in lx.ACTION_NOUNS and set(lows[:k]) & lx.BAD_ADJECTIVES)
+            ):
                 if k + 1 < len(lows) and lows[k + 1] in lx.ACTION_NOUNS | COMPOUND_HEADS:
                     break  # "Kim's typo fix", "Sam's error budget": the fault noun modifies another noun
                 if who:

@@ -37,6 +37,14 @@ LOST_TRUST = _alt(lx.LOST_TRUST)
 EXCUSE_STRONG = _alt(lx.EXCUSE_STRONG)
 EXCUSE_WEAK = _alt(lx.EXCUSE_WEAK)
 EXASPERATION = _alt(lx.EXASPERATION)
+KNEW = _alt(lx.KNEW)
+PROCEEDED = _alt(lx.PROCEEDED)
+# A behaviour remedy as an imperative with no subject ("Action: pay more attention during handovers"), and
+# "for <person> to <remedy>" ("The fix is for the release manager to stop cutting corners").
+IMPERATIVE = re.compile(rf"(?:(?:always|just|please|simply) )?(?:{lx.BEHAVIOUR_REMEDIES})(?![\w'])")
+FOR_TO = re.compile(r"(?<![\w'])for ")
+# Scare quotes round one or two words of a person's action ("Kevin "tested" it", "the DBA's "harmless" change")
+SCARE = re.compile(r"[\"\u201c]([\w'-]+(?: [\w'-]+)?)[\"\u201d]")
 _COPULA = re.compile(
     r"(?:is|are|was|were|'s|'re|be|been|being|seems?|seemed|looks?|looked|feels?|felt)(?:n'?t)?\b"
 )
@@ -56,9 +64,12 @@ def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
     """The hits of these parts in one sentence (offsets as in `low`)."""
     out: list[Hit] = []
     out.extend(_behaviour(text, low, clauses))
+    out.extend(_imperative(text, low, clauses, names))
     out.extend(_trust(text, low, clauses, names))
     out.extend(_excuse(text, low, clauses, names))
     out.extend(_exasperation(text, low, clauses, names))
+    out.extend(_knew(text, low, clauses))
+    out.extend(_scare_quotes(text, low, clauses, names))
     for m in SANCTION_NOUNS.finditer(low):
         if not _DENIED.search(low, max(0, m.start() - 30), m.start()):
             out.append(_span("sanction", m, text))
@@ -93,6 +104,72 @@ def _behaviour(text: str, low: str, clauses: list[Clause]) -> list[Hit]:
                 extra={"kind": "behaviour"},
             )
         )
+    return out
+
+
+def _imperative(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
+    out: list[Hit] = []
+    for c in clauses:
+        if c.subject.kind == "none" and not c.opener:
+            m = IMPERATIVE.match(low, c.start)
+            if m is not None and not _OBJECT_AFTER.match(low, m.end()):
+                out.append(Hit("sanction", [(m.start(), m.end())], words=text[m.start() : m.end()]))
+    tokens = [t for c in clauses for t in c.tokens]
+    for f in FOR_TO.finditer(low):
+        found = _person_np(tokens, f.end(), names)
+        if found is None or found[1][0].start != f.end():
+            continue
+        m = BEHAVIOUR.match(low, found[1][-1].end + 1)
+        if m is not None and m.group(0).startswith("to "):
+            out.append(
+                Hit("sanction", [(f.end(), m.end())], who=found[0].text, words=text[f.end() : m.end()])
+            )
+    return out
+
+
+_OBJECT_AFTER = re.compile(r" (?:the|a|an|our|this|that|these|those|all|rollouts?|deploys?|traffic|it)\b")
+
+
+def _knew(text: str, low: str, clauses: list[Clause]) -> list[Hit]:
+    """ "Mark knew the replica was lagging and deployed anyway", "She knew ... and said nothing"."""
+    for c in clauses:
+        if c.subject.kind not in ("person", "team") or c.subject.inherited:
+            continue
+        k = KNEW.match(low, c.verb_start)
+        if k is None:
+            continue
+        m = PROCEEDED.search(low, k.end())
+        if m is not None:
+            spans = [*_subject_span(c), (k.start(), k.end()), (m.start(), m.end())]
+            return [Hit("judgement", spans, who=c.subject.text, words=text[c.subject.start : m.end()])]
+    return []
+
+
+def _scare_quotes(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
+    """Scare quotes on a person's action: right after a person as subject, or inside a person's possessive."""
+    out: list[Hit] = []
+    for q in SCARE.finditer(text):
+        for c in clauses:
+            s = c.subject
+            if s.kind not in ("person", "team"):
+                continue
+            after_subject = not s.inherited and text[s.end : q.start()].strip() == "" and s.end <= q.start()
+            possessed = s.possessed and s.start <= q.start() <= s.end + 2
+            owner = re.search(r"(?:'s|s')\s*$", low[max(0, q.start() - 40) : q.start()])
+            if after_subject or possessed or (owner and s.start <= q.start() <= c.end):
+                out.append(
+                    Hit("sarcasm", [(q.start(), q.end())], who=s.text, words=text[q.start() : q.end()])
+                )
+                break
+        else:
+            # the word before the quote: a person, or a person's possessive ("Kevin "tested"", "the DBA's "harmless"")
+            m = re.search(r"([\w-]+?)(?:'s|s')?\s*$", text[max(0, q.start() - 40) : q.start()])
+            w = m.group(1) if m is not None else ""
+            if w and (
+                (w[:1].isupper() and names.is_name(w) and w.lower() not in lx.PRODUCTS)
+                or w.lower() in lx.ROLE_NOUNS | lx.TEAM_NOUNS | {"he", "she", "they"}
+            ):
+                out.append(Hit("sarcasm", [(q.start(), q.end())], words=text[q.start() : q.end()]))
     return out
 
 
@@ -191,6 +268,9 @@ def _excuse(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hi
         weak = None if strong else EXCUSE_WEAK.search(low, c.verb_start, c.end)
         if strong is None and weak is None:
             continue
+        if strong is not None and _names_person(tokens, strong, names):
+            out.append(Hit("fault", [strong.span()], words=text[strong.start() : strong.end()]))
+            continue
         for d in clauses[k + 1 :]:
             if d.subject.kind not in ("person", "team") or d.opener in ("and", "then", "so", "because"):
                 continue
@@ -202,6 +282,14 @@ def _excuse(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hi
             out.append(Hit("fault", spans, who=d.subject.text, words=text[d.start : d.end]))
             break
     return out
+
+
+def _names_person(tokens: list[Token], m: re.Match[str], names: Names) -> bool:
+    inside = [t for t in tokens if m.start() <= t.start and t.end <= m.end()]
+    return any(
+        (t.cap and names.is_name(t.text) and t.low not in lx.PRODUCTS) or t.low in lx.ROLE_NOUNS
+        for t in inside
+    )
 
 
 def _exasperation(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:

@@ -1,11 +1,13 @@
-"""The blameless check on a corpus written independently of its rules.
+"""The blameless check on corpora written independently of its rules, by two writers.
 
-`data/blameless_independent_tuning.json` was written by a writer who never saw the rules (given only the
-definition of blame and the list of patterns); it is the tuning half of that corpus, the validation half is
-held back by the project lead. The rules were generalised against it (not fitted to its sentences: no rule
-exists for one sentence), so its figures are a floor guard: they may not fall by more than 5 points from what
-was reached (recall 99.1%, false positives 0.0% when this test was written). Run with `-s` to see the
-figures per kind and the sentences it gets wrong.
+Each file in `data/` is the tuning half of one writer's corpus: the writer never saw the rules (given only the
+definition of blame and the list of patterns), and the validation halves are held back by the project lead.
+The rules were generalised against these halves (not fitted to their sentences: no rule exists for one
+sentence), so their figures are a floor guard: they may not fall by more than 5 points from what was
+reached. Run with `-s` to see the figures per kind and the sentences each gets wrong.
+
+Cross-writer figures (rules tuned on one writer, measured on the other before any tuning on it) are in
+`data/README.md`; they are the honest estimate of how the check does on a writer it has never seen.
 """
 
 from __future__ import annotations
@@ -14,25 +16,46 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.incidents.review.test_blameless import figures, report
 
-REACHED_RECALL = 0.991
-REACHED_FALSE_POSITIVES = 0.0
 SLACK = 0.05
-ROWS = json.loads((Path(__file__).parent / "data" / "blameless_independent_tuning.json").read_text("utf-8"))[
-    "sentences"
-]
+DATA = Path(__file__).parent / "data"
+CORPORA = {
+    # file: (sentences, blaming, recall reached, false positives reached)
+    "blameless_independent_tuning.json": (248, 113, 1.0, 0.0),
+    "blameless_independent_tuning2.json": (216, 109, 0.908, 0.009),
+}
 
 
-def test_the_independent_corpus_is_the_tuning_half_as_written():
-    assert len(ROWS) == 248
-    assert Counter(r["blaming"] for r in ROWS) == {True: 113, False: 135}
-    assert all(r["kind"] and r["text"].strip() for r in ROWS)
-    assert len({r["text"] for r in ROWS}) == len(ROWS)
+def rows(name: str) -> list[dict]:
+    return json.loads((DATA / name).read_text("utf-8"))["sentences"]
 
 
-def test_no_regression_on_the_independent_corpus():
-    f = figures(ROWS)
-    print("\n" + report("independent corpus, tuning half", f))
-    assert f["recall"] >= REACHED_RECALL - SLACK
-    assert f["false_positives"] <= REACHED_FALSE_POSITIVES + SLACK
+ROWS = rows("blameless_independent_tuning.json")  # the first writer's half, as benchmarks read it
+
+
+@pytest.mark.parametrize("name", sorted(CORPORA))
+def test_each_independent_corpus_is_a_tuning_half_as_written(name):
+    size, blaming, _, _ = CORPORA[name]
+    got = rows(name)
+    assert len(got) == size
+    assert Counter(r["blaming"] for r in got) == {True: blaming, False: size - blaming}
+    assert all(r["kind"] and r["text"].strip() for r in got)
+    assert len({r["text"] for r in got}) == len(got)
+
+
+def test_the_two_writers_wrote_their_own_sentences():
+    first, second = ({r["text"] for r in rows(n)} for n in sorted(CORPORA))
+    # one sentence is in both: the example of mock praise in the list of patterns both writers were given
+    assert first & second == {"Another masterpiece from the backend team."}
+
+
+@pytest.mark.parametrize("name", sorted(CORPORA))
+def test_no_regression_on_an_independent_corpus(name):
+    _, _, recall, false_positives = CORPORA[name]
+    f = figures(rows(name))
+    print("\n" + report(f"independent corpus {name}", f))
+    assert f["recall"] >= recall - SLACK
+    assert f["false_positives"] <= false_positives + SLACK

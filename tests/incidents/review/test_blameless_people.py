@@ -111,3 +111,67 @@ def test_exasperation_needs_a_person_in_the_sentence():
 def test_chat_without_apostrophes_reads_as_with_them():
     assert rules("welp, someone didnt read the runbook") == rules("welp, someone didn't read the runbook")
     assert rules("welp, someone didnt read the runbook")
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("Mark knew the replica was lagging and deployed anyway.", "judgement"),
+        ("She knew the backup hadn't run in a week and said nothing.", "judgement"),
+        ("Owner: Helen. Action: pay more attention during handovers.", "sanction"),
+        ("The fix is for the release manager to stop cutting corners.", "sanction"),
+        ("Jenkins did exactly what Mark told it to, unfortunately.", "fault"),
+        ("The Jenkins job is fine; it's Farid who keeps triggering it on the wrong branch.", "fault"),
+        ('Oh good, Kevin "tested" it again.', "sarcasm"),
+        ("The contractor's sloppy wiring caused the outage.", "fault"),
+    ],
+)
+def test_knowing_and_proceeding_imperative_remedies_clefts_and_scare_quotes(text, rule):
+    assert rule in rules(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mark knew the replica was lagging, so he paused the deploy.",
+        "Action: slow down the rollout to one region at a time.",
+        "The plan is for the release manager to add a canary stage.",
+        "The Jenkins job is fine; it was Farid who first noticed the wrong branch.",
+        'The bot posted "rolling back" in the channel.',
+        "Kevin's laptop was slow to boot.",
+    ],
+)
+def test_the_same_shapes_without_blame_are_left_alone(text):
+    assert not rules(text)
+
+
+def test_common_given_names_that_are_rare_english_words_are_names():
+    assert "person_subject" in rules("Raj ignored the alert for an hour.")
+    assert "person_subject" in rules("Shah deleted the production bucket.")
+
+
+def test_people_outside_software_and_shifts_are_people():
+    assert "person_subject" in rules("The night nurse neglected to chart the pump setting change.")
+    assert rules("The night shift ignored the alarms.")
+    assert not rules("The traffic shift dropped requests to the old region.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "With hindsight, the warning signs are visible in the metrics.",
+        "It is now clear that the two services shared a Redis instance.",
+        "The rollout was rushed because the release calendar left only one day.",
+        "Lesson: alerts that fire weekly train responders to ignore them, so we are deleting twelve of them.",
+        "Dave will drop the old index after the migration.",
+        "Thanks to Kwame for staying on the bridge until the failover completed.",
+        "Responders did not trust the dashboards because they had shown false positives.",
+    ],
+)
+def test_hindsight_about_systems_explained_passives_plans_and_gratitude_are_neutral(text):
+    assert not rules(text)
+
+
+def test_at_once_is_not_a_clause_and_hyphenated_objects_count():
+    assert rules("Sven rolled out the change to all regions at once against advice.")
+    assert rules("Hannah let the on-call rotation lapse over the holiday.")
