@@ -255,6 +255,11 @@ def reason(hit: Hit) -> str:
         )
     if hit.rule == "fault":
         return f'"{w}" assigns fault to a person, which ends the inquiry before the system\'s part is understood.'
+    if hit.rule == "judgement" and hit.extra.get("kind") == "knew":
+        return (
+            f'"{w}" judges a choice made knowing of a risk. Going ahead made sense to the person at the time; '
+            "the review asks why, rather than whether they should have."
+        )
     if hit.rule == "judgement":
         return f'"{w}" judges a person\'s character or attention. It explains nothing about the system.'
     if hit.rule == "human_error":
@@ -371,6 +376,11 @@ def suggestion(hit: Hit, sentence: str = "") -> str:
     if hit.rule == "trust":
         return (
             '"Which safeguard does this task need, whoever does it: a second reviewer, a dry run, a limit?"'
+        )
+    if hit.rule == "judgement" and hit.extra.get("kind") == "knew":
+        return (
+            "What made going ahead look reasonable at the time: was the risk shown as urgent, was there a "
+            "safe way to wait, what was the pressure to proceed?"
         )
     if hit.rule == "judgement":
         return "Replace the judgement with what made the step easy to get wrong: a missing signal, an unclear step."

@@ -141,7 +141,15 @@ def _knew(text: str, low: str, clauses: list[Clause]) -> list[Hit]:
         m = PROCEEDED.search(low, k.end())
         if m is not None:
             spans = [*_subject_span(c), (k.start(), k.end()), (m.start(), m.end())]
-            return [Hit("judgement", spans, who=c.subject.text, words=text[c.subject.start : m.end()])]
+            return [
+                Hit(
+                    "judgement",
+                    spans,
+                    who=c.subject.text,
+                    words=text[c.subject.start : m.end()],
+                    extra={"kind": "knew"},
+                )
+            ]
     return []
 
 

@@ -175,3 +175,9 @@ def test_hindsight_about_systems_explained_passives_plans_and_gratitude_are_neut
 def test_at_once_is_not_a_clause_and_hyphenated_objects_count():
     assert rules("Sven rolled out the change to all regions at once against advice.")
     assert rules("Hannah let the on-call rotation lapse over the holiday.")
+
+
+def test_knowing_and_going_ahead_is_explained_as_a_choice_not_a_character():
+    (f,) = check_text("Mark knew the replica was lagging and deployed anyway.")
+    assert "choice made knowing of a risk" in f.reason
+    assert "look reasonable at the time" in f.suggestion
