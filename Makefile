@@ -5,15 +5,27 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck bench migrate demo clean e2e audit
+.PHONY: run test install lock lint typecheck bench migrate demo clean e2e audit
 
-$(STAMP): pyproject.toml
+# Exactly the versions in requirements.lock, each checked against its hashes (a new upstream release changes
+# nothing until `make lock` takes it), then Hindsight itself as an editable install with no dependencies
+# (setuptools, its build backend, comes from the lock too, so nothing unpinned is fetched).
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Refresh requirements.lock to the newest releases pyproject.toml allows, for Python 3.11 on Linux x86_64
+# (the machines Hindsight is developed, tested and run on), with hashes. `make lock LOCK_UPGRADE=` keeps
+# every pin and only adds or drops what pyproject.toml changed. Run `make test` before committing the lock.
+LOCK_UPGRADE ?= --upgrade
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes $(LOCK_UPGRADE) \
+		--python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+		--custom-compile-command "make lock" --quiet -o requirements.lock
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
