@@ -3,23 +3,142 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from accounts.models import Team
 from incidents.models import Incident, IncidentStatus, Service, Severity, Visibility
+from incidents.timefmt import format_time
+from incidents.timeparse import NonExistentTimeError, TimeParseError, localize, zone_name
+
+PICKS = (("", "—"), ("earlier", "the earlier"), ("later", "the later"))
 
 
-class LocalDateTimeField(forms.DateTimeField):
-    """A datetime typed in the viewer's zone (Django's current zone); stored as UTC-aware.
+class LocalDateTimeInput(forms.DateTimeInput):
+    """A `datetime-local` input, and beside it (when `show_pick` is set) a choice between the two instants
+    a wall-clock time can mean on a daylight-saving change (`<name>_pick`: "", "earlier" or "later").
 
-    Django's form field makes naive input aware in the current zone; a time that does not exist or is
-    ambiguous on a daylight-saving change is refused with a message.
+    The input carries no offset, so the choice is how a form says which of the two a repeated hour means,
+    or which reading of a time the clocks skipped it takes. Its data is `(text, pick)`.
     """
 
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None, *, show_pick: bool = False) -> None:
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+        self.show_pick = show_pick
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> tuple[Any, str]:
+        return data.get(name), str(data.get(f"{name}_pick") or "")
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data and f"{name}_pick" not in data
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        pick = ""
+        if isinstance(value, (tuple, list)):
+            value, pick = value[0], value[1] if len(value) > 1 else ""
+        elif isinstance(value, datetime) and timezone.is_aware(value):
+            local = timezone.localtime(value)
+            if _readings(local.replace(tzinfo=None), local.tzinfo):  # a repeated hour: keep its instant
+                pick = "later" if local.fold else "earlier"
+                self.show_pick = True
+            value = local
+        html = super().render(name, value, attrs, renderer)
+        if not (self.show_pick or pick):
+            return html
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((v, " selected" if v == pick else "", label) for v, label in PICKS),
+        )
+        return format_html(
+            '{} <label class="dst-pick">if the clocks changed: <select name="{}_pick">{}</select></label>',
+            html,
+            name,
+            options,
+        )
+
+
+def _readings(wall: datetime, zone: Any) -> tuple[datetime, datetime] | None:
+    """The two instants (earlier first) a wall-clock time means in `zone` on a daylight-saving change, or
+    None when it means exactly one."""
+    try:
+        localize(wall, zone)
+    except TimeParseError as exc:
+        return exc.candidates[0], exc.candidates[1]
+    return None
+
+
+class LocalDateTimeField(forms.Field):
+    """A datetime typed in the viewer's zone (Django's current zone); cleaned to a UTC-aware datetime.
+
+    A wall-clock time the clocks skip (a daylight-saving gap) or repeat (an overlap) is refused with a
+    message that names the zone and both instants (in the zone, with their UTC offsets, and in UTC); the
+    widget then shows a choice beside the time ("the earlier" / "the later"), and saving again with a choice
+    takes that instant. A value already stored in a repeated hour is shown with its choice made, so saving
+    the form unchanged keeps it.
+    """
+
+    widget = LocalDateTimeInput
+    input_formats = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
+    default_error_messages = {"invalid": "Enter a date and time, e.g. 2026-03-10 14:05."}
+
+    def __init__(self, *, show_pick: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", LocalDateTimeInput(show_pick=show_pick))
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> datetime | None:
+        text, pick = value if isinstance(value, (tuple, list)) else (value, "")
+        if isinstance(text, datetime):
+            return text if timezone.is_aware(text) else localize(text, timezone.get_current_timezone())
+        text = str(text or "").strip()
+        if not text:
+            return None
+        for fmt in self.input_formats:
+            try:
+                wall = datetime.strptime(text, fmt)  # noqa: DTZ007 - a wall-clock time, placed in the zone below
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        zone = timezone.get_current_timezone()
+        try:
+            return localize(wall, zone)
+        except TimeParseError as exc:
+            earlier, later = exc.candidates
+            if pick in ("earlier", "later"):
+                return earlier if pick == "earlier" else later
+            cast(LocalDateTimeInput, self.widget).show_pick = True
+            both = (
+                f"the earlier is {format_time(earlier, zone, offset=True)} ({format_time(earlier, UTC)}), "
+                f"the later {format_time(later, zone, offset=True)} ({format_time(later, UTC)})"
+            )
+            wall_text = wall.strftime("%Y-%m-%d %H:%M")
+            if isinstance(exc, NonExistentTimeError):
+                message = (
+                    f"{wall_text} does not exist in {zone_name(zone)}: the clocks jumped forward. "
+                    f"Read at the offset before or after the change, {both}. Correct the time, or choose "
+                    "“the earlier” or “the later” beside it."
+                )
+            else:
+                message = (
+                    f"{wall_text} happens twice in {zone_name(zone)}: the clocks went back; {both}. "
+                    "Choose “the earlier” or “the later” beside the time."
+                )
+            raise ValidationError(message, code="dst") from None
+
+    def prepare_value(self, value: Any) -> Any:
+        return value
 
 
 class DeclareForm(forms.Form):
@@ -67,7 +186,9 @@ WHEN_HELP = "When it happened, in your time zone; empty for now."
 
 
 def _when() -> LocalDateTimeField:
-    return LocalDateTimeField(required=False, label="When", help_text=WHEN_HELP)
+    # The action forms answer with a redirect, so the choice for a clock change is always beside them.
+    widget = LocalDateTimeInput(attrs={"aria-label": "When (your time zone; empty for now)"}, show_pick=True)
+    return LocalDateTimeField(required=False, label="When", help_text=WHEN_HELP, widget=widget)
 
 
 class StatusForm(forms.Form):

@@ -74,8 +74,12 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         status = forms.ChoiceField(choices=[("", "Any status"), *IncidentStatus.choices], required=False)
         severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
         service = forms.ChoiceField(required=False)
-        started_from = BoundedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-        started_to = BoundedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+        started_from = BoundedDateField(
+            required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        )
+        started_to = BoundedDateField(
+            required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        )
 
     filters = Filters(request.GET or None)
     service_field = cast(forms.ChoiceField, filters.fields["service"])
@@ -129,6 +133,7 @@ def incident_detail(request: HttpRequest, number: int) -> HttpResponse:
         "can_record": can_record(request.user, incident),
         "can_command": can_command(request.user, incident),
         "next_statuses": [(s, IncidentStatus(s).label) for s in sorted(TRANSITIONS[incident.status])],
+        "status_form": StatusForm(),
         "severity_form": SeverityForm(initial={"severity": incident.severity}),
         "reopen_form": ReopenForm(),
         "duration_rows": incident.duration_rows(),
