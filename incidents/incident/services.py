@@ -11,8 +11,9 @@ the field.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -37,7 +38,7 @@ from incidents.models import (
 from incidents.notify import services as notify
 from incidents.permissions import actor_user, require_admin, require_command, require_declare
 from incidents.timefmt import format_time
-from incidents.timeline.services import system_entry
+from incidents.timeline.services import system_entry, system_entry_move
 
 S = IncidentStatus
 
@@ -303,6 +304,73 @@ def _save(incident: Incident, fields: Iterable[str]) -> None:
     # Keep the caller's object in step with the database.
 
 
+# The system row that records each milestone (the latest one, for a repeated resolution).
+MILESTONE_ROWS = {
+    "started_at": "Impact started",
+    "detected_at": "Detected",
+    "resolved_at": "Incident resolved",
+}
+
+
+def _actor_zone(actor: Any) -> tzinfo:
+    """The zone the actor reads times in (their profile's), else the active zone."""
+    name = getattr(actor_user(actor), "time_zone", "") or ""
+    try:
+        return ZoneInfo(name) if name else timezone.get_current_timezone()
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.get_current_timezone()
+
+
+def _check_resolution_move(incident: Incident, old: datetime) -> None:
+    """A resolution moved earlier may not pass a status change recorded before it (ValidationError keyed
+    `resolved_at`, naming that row)."""
+    assert incident.resolved_at is not None
+    earlier = (
+        incident.timeline_entries.filter(
+            source=EntrySource.SYSTEM,
+            removed_at__isnull=True,
+            occurred_at__lt=old,
+            occurred_at__gt=incident.resolved_at,
+            body__regex=r"^(" + "|".join(selectors.LIFECYCLE_PREFIXES) + ")",
+        )
+        .order_by("-occurred_at")
+        .first()
+    )
+    if earlier is not None:
+        raise ValidationError(
+            {
+                "resolved_at": f"The resolution time ({format_time(incident.resolved_at)}) would be before "
+                f"“{earlier.body}” at {format_time(earlier.occurred_at)}, which happened before the resolution."
+            }
+        )
+
+
+def _move_milestone_rows(
+    incident: Incident, actor: Any, before: dict[str, Any], milestones: Iterable[str]
+) -> dict[str, str]:
+    """Keep each edited milestone's system row at the milestone: the row at the old time moves to the new
+    one ("Impact started", "Detected", the latest "Incident resolved"); a cleared detection removes its row and
+    a detection given for the first time gets one. Returns {milestone: body of the row moved}."""
+    moved: dict[str, str] = {}
+    for name in milestones:
+        prefix = MILESTONE_ROWS.get(name)
+        old, new = before.get(name), getattr(incident, name)
+        if prefix is None or old == new:
+            continue
+        rows = incident.timeline_entries.filter(
+            source=EntrySource.SYSTEM, removed_at__isnull=True, body__startswith=prefix
+        )
+        if name != "resolved_at":
+            rows = rows.filter(body=prefix)
+        row = rows.filter(occurred_at=old).order_by("-id").first() if old is not None else None
+        if row is not None:
+            system_entry_move(entry=row, actor=actor, occurred_at=new)
+            moved[name] = row.body
+        elif name == "detected_at" and new is not None:
+            system_entry(incident=incident, actor=actor, body=prefix, occurred_at=new)
+    return moved
+
+
 @transaction.atomic
 def incident_update(
     *, incident: Incident, actor: Any, expected_version: int | None = None, **changes: Any
@@ -336,17 +404,22 @@ def incident_update(
         current.mitigated_at_auto = current.resolved_at is not None
         saved += ["mitigated_at", "mitigated_at_auto"]
     _clean_sent(current, changed)
+    if "resolved_at" in changed and current.resolved_at is not None and before["resolved_at"] is not None:
+        _check_resolution_move(current, before["resolved_at"])
     _save(current, saved)
     milestones = [m for m in MILESTONES if m in saved]
     if milestones:
+        moved = _move_milestone_rows(current, actor, before, milestones)
+        zone = _actor_zone(actor)
         system_entry(
             incident=current,
             actor=actor,
             body="Milestones edited: "
             + "; ".join(
-                f"{MILESTONE_LABELS[m]} {format_time(before[m], UTC, empty='unset')} → "
-                f"{format_time(getattr(current, m), UTC, empty='unset')}"
+                f"{MILESTONE_LABELS[m]} {format_time(before[m], zone, offset=True, empty='unset')} → "
+                f"{format_time(getattr(current, m), zone, offset=True, empty='unset')}"
                 + (" (automatic, with the resolution)" if m == "mitigated_at" and m not in changed else "")
+                + (f" (its “{moved[m]}” row moved with it)" if m in moved else "")
                 for m in milestones
             ),
         )

@@ -143,6 +143,21 @@ def system_entry(
     )
 
 
+def system_entry_move(*, entry: TimelineEntry, actor: Any, occurred_at: datetime | None) -> TimelineEntry:
+    """Move a system entry to `occurred_at` (aware), or remove it when `occurred_at` is None: the
+    incident service that edited the milestone it records keeps the two in agreement. Its history keeps the
+    old time. Not a check of its own: the calling service authorized `actor` for the milestone edit."""
+    user = actor_user(actor)
+    entry._history_user = user  # type: ignore[attr-defined]
+    if occurred_at is None:
+        entry.removed_at, entry.removed_by = timezone.now(), user
+        entry.save(update_fields=["removed_at", "removed_by"])
+    else:
+        entry.occurred_at = occurred_at
+        entry.save(update_fields=["occurred_at"])
+    return entry
+
+
 def _locked(entry: TimelineEntry) -> TimelineEntry:
     return TimelineEntry.objects.select_for_update().get(pk=entry.pk)
 

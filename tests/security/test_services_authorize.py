@@ -74,6 +74,7 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.followup.services.common.create_work": "the insert of action_item_create / policy_finding_create",
     "incidents.followup.services.common.save_work": "the save of every item and finding service",
     "incidents.timeline.services.system_entry": "the record a service writes of its own, authorized change",
+    "incidents.timeline.services.system_entry_move": "moves the record of a milestone its service edited",
     "incidents.review.services.blameless.dismiss": "the dismissal step of blameless_dismiss and postmortem_publish",
     "incidents.review.services.blameless.guard_publish": "the publish step of postmortem_publish",
     "incidents.review.services.blameless.sync": "keeps the check's records in step with text a service saved",
