@@ -6,7 +6,7 @@ endpoints stay flat in queries. Write serializers only parse input: the views ha
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +41,39 @@ class UtcDateTimeField(serializers.DateTimeField):
         if timezone.is_naive(value):
             self.fail("naive")
         return super().enforce_timezone(value)
+
+
+# Keys callers send by mistake for a time, and the names the endpoints use.
+TIME_NAMES = {"when", "time", "timestamp", "resolved", "occurred"}
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """A write serializer that refuses keys it does not know with 400 naming each (`{"when": ["Unknown
+    field; the time is `at`."]}`), instead of ignoring them: a time sent under the wrong name must never be
+    replaced by "now" in silence."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, Mapping) else []
+        time_field = next((f for f in ("at", "occurred_at") if f in self.fields), None)
+        known = ", ".join(sorted(self.fields))
+        errors: dict[str, Any] = {
+            key: [
+                f"Unknown field; the time is `{time_field}`."
+                if time_field and key in TIME_NAMES
+                else f"Unknown field; this endpoint takes {known}."
+            ]
+            for key in unknown
+        }
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            # Every field's own error too, so one answer names everything to fix.
+            if not errors or not isinstance(exc.detail, dict):
+                raise
+            raise serializers.ValidationError({**exc.detail, **errors}) from None
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
 
 class MarkdownHtmlField(serializers.ReadOnlyField):

@@ -6,7 +6,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import ApiToken, Team, User
-from incidents.api.fields import MarkdownHtmlField, ReadModelSerializer, UserBriefSerializer, UtcDateTimeField
+from incidents.api.fields import (
+    MarkdownHtmlField,
+    ReadModelSerializer,
+    StrictInputSerializer,
+    UserBriefSerializer,
+    UtcDateTimeField,
+)
 from incidents.models import (
     DetectionMethod,
     Incident,
@@ -49,8 +55,9 @@ class IncidentSerializer(ReadModelSerializer):
         read_only_fields = fields
 
 
-class IncidentDeclareSerializer(serializers.Serializer):
-    """Input of `POST /incidents/`: what `incident_declare` needs. `started_at` defaults to now."""
+class IncidentDeclareSerializer(StrictInputSerializer):
+    """Input of `POST /incidents/`: what `incident_declare` needs. `started_at` defaults to now. Unknown
+    fields are refused with 400 naming them."""
 
     title = serializers.CharField(max_length=200)
     severity = serializers.ChoiceField(choices=Severity.choices)
@@ -67,10 +74,11 @@ class IncidentDeclareSerializer(serializers.Serializer):
     )
 
 
-class IncidentUpdateSerializer(serializers.Serializer):
+class IncidentUpdateSerializer(StrictInputSerializer):
     """Input of `PUT`/`PATCH /incidents/{number}/`; every field is optional (a partial update).
 
-    `version`, when sent, must equal the stored version or the write is refused with 409.
+    `version`, when sent, must equal the stored version or the write is refused with 409. Unknown fields
+    are refused with 400 naming them.
     """
 
     title = serializers.CharField(max_length=200, required=False)
@@ -92,29 +100,40 @@ class IncidentUpdateSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1)
 
 
-class StatusChangeSerializer(serializers.Serializer):
+class StatusChangeSerializer(StrictInputSerializer):
+    """Input of `POST /incidents/{number}/status/`. The time of the change is `at`; unknown fields
+    (`when`) are refused with 400 naming them."""
+
     status = serializers.ChoiceField(choices=IncidentStatus.choices)
     at = UtcDateTimeField(required=False)
 
 
-class SeverityChangeSerializer(serializers.Serializer):
+class SeverityChangeSerializer(StrictInputSerializer):
+    """Input of `POST /incidents/{number}/severity/`; unknown fields are refused with 400 naming them."""
+
     severity = serializers.ChoiceField(choices=Severity.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
     at = UtcDateTimeField(required=False, help_text="When it changed (default now).")
 
 
-class ResolveSerializer(serializers.Serializer):
-    at = UtcDateTimeField(required=False)
+class ResolveSerializer(StrictInputSerializer):
+    """Input of `POST /incidents/{number}/resolve/`. The resolution time is `at` (default now); unknown
+    fields (`when`) are refused with 400 naming them."""
+
+    at = UtcDateTimeField(required=False, help_text="When it was resolved (default now).")
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class ReopenSerializer(serializers.Serializer):
+class ReopenSerializer(StrictInputSerializer):
+    """Input of `POST /incidents/{number}/reopen/`; unknown fields are refused with 400 naming them."""
+
     reason = serializers.CharField(max_length=2000)
     at = UtcDateTimeField(required=False, help_text="When it was reopened (default now).")
 
 
-class RolesSerializer(serializers.Serializer):
-    """Per-incident roles by user id; `null` clears a role, an omitted key leaves it unchanged."""
+class RolesSerializer(StrictInputSerializer):
+    """Per-incident roles by user id; `null` clears a role, an omitted key leaves it unchanged; an unknown
+    key is refused with 400 naming it."""
 
     commander = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True

@@ -18,12 +18,13 @@ from rest_framework.utils.urls import replace_query_param
 from incidents.api.base import ERRORS, ApiView, EtagRetrieveMixin
 from incidents.api.fields import NAIVE_MESSAGE
 from incidents.api.pagination import TimelineCursorPagination
+from incidents.incident.models import FUTURE_SKEW
 from incidents.models import (
     ChangeEvent,
     EntrySource,
     TimelineEntry,
 )
-from incidents.permissions import incidents_recordable_by, incidents_visible_to
+from incidents.permissions import can_record, incidents_recordable_by, incidents_visible_to
 from incidents.timeline import serializers as s
 from incidents.timeline import services
 from incidents.timeline.changes import change_event_record
@@ -63,9 +64,15 @@ SINCE = OpenApiParameter(
 def _feed_cursor(raw: str) -> TimelineCursor:
     """`?since=` as a feed cursor: a cursor from a previous answer, or an aware ISO 8601 time."""
     try:
-        return TimelineCursor.decode(raw)
+        cursor = TimelineCursor.decode(raw)
     except ValueError:
         pass
+    else:
+        if cursor.updated_at > timezone.now() + FUTURE_SKEW:
+            raise DjangoValidationError(
+                {"since": "This cursor is in the future; send the since of an answer."}
+            )
+        return cursor
     try:
         when = parse_datetime(raw.strip())
     except ValueError:
@@ -80,6 +87,11 @@ def _feed_cursor(raw: str) -> TimelineCursor:
         when = when.astimezone(UTC)
     except OverflowError as exc:
         raise DjangoValidationError({"since": "This time is out of range."}) from exc
+    if when > timezone.now() + FUTURE_SKEW:
+        # A cursor past now would wait for changes that are already behind it: the feed would stall.
+        raise DjangoValidationError(
+            {"since": "This time is in the future; send a past time, or the since of an answer."}
+        )
     # Strictly after the time, as `updated_at > since`: past every id at that instant.
     return TimelineCursor(max(when, EPOCH), 10**18 - 1)
 
@@ -111,7 +123,7 @@ class TimelineSearchFilter(SearchFilter):
     create=extend_schema(
         summary="Add a timeline entry (inserts never conflict)",
         request=s.TimelineEntryCreateSerializer,
-        responses={201: s.TimelineEntrySerializer, **ERRORS},
+        responses={201: s.TimelineEntryCreatedSerializer, 200: s.TimelineEntryCreatedSerializer, **ERRORS},
     ),
 )
 class TimelineEntryViewSet(
@@ -175,13 +187,22 @@ class TimelineEntryViewSet(
         incident = incidents_visible_to(request.user).filter(number=data.pop("incident")).first()
         if incident is None:
             raise DjangoValidationError({"incident": "No such incident, or you cannot see it."})
+        context = self.get_serializer_context()
+        if data.pop("on_duplicate", "keep") == "skip" and can_record(request.user, incident):
+            probe = TimelineEntry(
+                incident=incident, occurred_at=data.get("occurred_at") or timezone.now(), body=data["body"]
+            )
+            existing = timeline_duplicate_of(probe)
+            if existing is not None:
+                existing.duplicate_of = existing.pk  # type: ignore[attr-defined]
+                return Response(s.TimelineEntryCreatedSerializer(existing, context=context).data)
         entry = services.timeline_entry_add(
             incident=incident, actor=request.user, source=EntrySource.API, **data
         )
-        out = dict(s.TimelineEntrySerializer(entry, context=self.get_serializer_context()).data)
         twin = timeline_duplicate_of(entry)
         # The same minute and text already recorded (any source): kept, and said, so the caller can drop it.
-        out["duplicate_of"] = twin.pk if twin is not None else None
+        entry.duplicate_of = twin.pk if twin is not None else None  # type: ignore[attr-defined]
+        out = s.TimelineEntryCreatedSerializer(entry, context=context).data
         return Response(out, status=status.HTTP_201_CREATED)
 
 

@@ -4,7 +4,13 @@ from typing import Any
 
 from rest_framework import serializers
 
-from incidents.api.fields import MarkdownHtmlField, ReadModelSerializer, UserBriefSerializer, UtcDateTimeField
+from incidents.api.fields import (
+    MarkdownHtmlField,
+    ReadModelSerializer,
+    StrictInputSerializer,
+    UserBriefSerializer,
+    UtcDateTimeField,
+)
 from incidents.models import (
     ChangeEvent,
     EntryKind,
@@ -54,8 +60,26 @@ class TimelineEntrySerializer(ReadModelSerializer):
         return data
 
 
-class TimelineEntryCreateSerializer(serializers.Serializer):
-    """Input of `POST /timeline-entries/`. `occurred_at` defaults to now; `author_name` labels a bot."""
+class TimelineEntryCreatedSerializer(TimelineEntrySerializer):
+    """The answer to `POST /timeline-entries/`: the entry and `duplicate_of`."""
+
+    duplicate_of = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="The id of an entry with the same minute and text already recorded on the incident "
+        "(from any source: web, API, import, chat), or null. The new entry is kept unless "
+        "`on_duplicate` was `skip`.",
+    )
+
+    class Meta(TimelineEntrySerializer.Meta):
+        fields = [*TimelineEntrySerializer.Meta.fields, "duplicate_of"]
+        read_only_fields = fields
+
+
+class TimelineEntryCreateSerializer(StrictInputSerializer):
+    """Input of `POST /timeline-entries/`. `occurred_at` defaults to now; `author_name` labels a bot; unknown
+    fields (`when`) are refused with 400 naming them. The answer's `duplicate_of` is the id of an entry with
+    the same minute and text already recorded (from any source), or null."""
 
     incident = serializers.IntegerField(min_value=1, help_text="The incident number (42 for INC-42).")
     body = serializers.CharField(max_length=20000)
@@ -69,6 +93,12 @@ class TimelineEntryCreateSerializer(serializers.Serializer):
     author_name = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=150,
         help_text="Shown as the author, e.g. the chat user a bot relays for.",
+    )  # fmt: skip
+    on_duplicate = serializers.ChoiceField(
+        choices=[("keep", "keep"), ("skip", "skip")], default="keep", required=False,
+        help_text="What to do when an entry with the same minute and text is already recorded: `keep` "
+        "(default: store it too, and name the other in `duplicate_of`) or `skip` (store nothing; answer 200 "
+        "with the entry already there).",
     )  # fmt: skip
 
 
@@ -86,8 +116,9 @@ class ChangeEventSerializer(ReadModelSerializer):
         read_only_fields = fields
 
 
-class ChangeEventCreateSerializer(serializers.Serializer):
-    """A deploy or change from CI: at least one of `commit_range`, `diff_url`, `feature_flag`."""
+class ChangeEventCreateSerializer(StrictInputSerializer):
+    """A deploy or change from CI: at least one of `commit_range`, `diff_url`, `feature_flag`; unknown
+    fields are refused with 400 naming them."""
 
     service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all())
     summary = serializers.CharField(max_length=255)
