@@ -128,7 +128,9 @@ def localize(wall: datetime, zone: tzinfo) -> datetime:
     )
 
 
-def _offset(text: str | None) -> tzinfo | None:
+def parse_offset(text: str | None) -> tzinfo | None:
+    """A lower-case offset (`z`, `utc`, `gmt`, `+02:00`, `-0500`, `+02`) as a fixed zone; None for None.
+    Raises TimeParseError for an offset beyond 23:59."""
     if text is None:
         return None
     if text in {"z", "utc", "gmt"}:
@@ -232,7 +234,7 @@ def _parse_time(
             day = date.fromisoformat(m["date"])
         except ValueError:
             raise TimeParseError(f"{m['date']} is not a calendar date (YYYY-MM-DD).") from None
-        offset = _offset(m["offset"])
+        offset = parse_offset(m["offset"])
         result = _combine(day, _clock(m), offset, zone)
     else:
         m = _CLOCK_RE.match(lowered)
@@ -240,7 +242,7 @@ def _parse_time(
             raise TimeParseError(
                 f"Cannot read {raw!r} as a time. Use 14:05, -5m, yesterday 23:40 or 2025-03-10T14:05+02:00."
             )
-        offset = _offset(m["offset"])
+        offset = parse_offset(m["offset"])
         clock = _clock(m)
         reference = now.astimezone(offset or zone)
         day = reference.date()

@@ -19,10 +19,15 @@ class InsightsFilterForm(forms.Form):
     service = forms.ChoiceField(required=False)
     severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
     start = BoundedDateField(
-        required=False, label="Started on or after", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="Started on or after",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     end = BoundedDateField(
-        days_ahead=2, required=False, label="Started before", widget=forms.DateInput(attrs={"type": "date"})
+        days_ahead=2,
+        required=False,
+        label="Started before",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     period = forms.ChoiceField(choices=[("month", "Per month"), ("week", "Per week")], required=False)
 

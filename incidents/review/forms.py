@@ -260,7 +260,8 @@ class QuickActionForm(forms.Form):
         widget=forms.Select(attrs={"aria-label": "Action item type"}),
     )
     due_date = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date", "aria-label": "Due date"})
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "aria-label": "Due date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:

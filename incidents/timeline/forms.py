@@ -91,7 +91,7 @@ class TimelineImportForm(forms.Form):
     first_date = forms.DateField(
         required=False,
         label="Date for lines without one",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),  # ISO, as type=date needs
         help_text="Transcripts whose lines carry only a time start on this day.",
     )
     content = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), required=False, strip=False)

@@ -5,7 +5,8 @@ Each reader returns a `ParsedImport`: rows (`services.timeline.ImportRow`, UTC-a
 `selectors.timeline_flag_duplicates` and rows are saved, all or nothing, by `services.timeline_import`.
 
 Chat transcript lines look like `[2025-03-10 14:05] someone: text`, `[2025-03-10 14:05:33] someone: text`
-or `[14:05] someone: text`. A line without a date takes the date of the line before it (or the
+or `[14:05] someone: text`, with an optional UTC offset after the time (`[2026-10-25 02:30 +02:00]`,
+`[14:05Z]`), which then wins over the chosen zone (the way to say which of a repeated hour is meant). A line without a date takes the date of the line before it (or the
 `first_date` given), moving to the next day when the clock goes backwards by more than an hour
 (`[23:58]` then `[00:03]`). A line that does not start with `[` continues the message before it.
 """
@@ -21,14 +22,16 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from incidents.inputs import load_json
 from incidents.timeline.services import ImportRow
-from incidents.timeparse import TimeParseError, localize, parse_time
+from incidents.timeparse import TimeParseError, localize, parse_offset, parse_time
 
 FORMATS = {"transcript": "Chat transcript", "slack": "Slack export (JSON)", "csv": "CSV (time,author,text)"}
 MAX_ROWS = 5_000
 
 _LINE_RE = re.compile(r"^\[(?P<stamp>[^\]]*)\]\s*(?P<rest>.*)$")
 _STAMP_RE = re.compile(
-    r"^(?:(?P<date>\d{4}-\d{1,2}-\d{1,2})[ t])?(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?$", re.IGNORECASE
+    r"^(?:(?P<date>\d{4}-\d{1,2}-\d{1,2})[ t])?(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?"
+    r"\s*(?P<offset>z|utc|gmt|[+-]\d{2}(?::?\d{2})?)?$",
+    re.IGNORECASE,
 )
 _AUTHOR_RE = re.compile(r"^(?P<author>[^:\n]{1,80}?):(?:\s+(?P<text>.*))?$")
 _SLACK_SKIP = {"channel_join", "channel_leave", "channel_topic", "channel_purpose", "bot_add", "bot_remove"}
@@ -98,7 +101,11 @@ def parse_transcript(text: str, *, zone: tzinfo, first_date: date) -> ParsedImpo
             if not stamp["date"] and last_wall is not None and wall < last_wall - timedelta(hours=1):
                 day += timedelta(days=1)
                 wall += timedelta(days=1)
-            occurred = _local(day, h, mi, s, zone)
+            offset = parse_offset(stamp["offset"].lower()) if stamp["offset"] else None
+            if offset is not None:  # the form the DST messages suggest: `[2026-10-25 02:30 +02:00]`
+                occurred = wall.replace(tzinfo=offset).astimezone(UTC)
+            else:
+                occurred = _local(day, h, mi, s, zone)
         except TimeParseError as exc:
             result.problems.append((number, str(exc)))
             continue
@@ -112,6 +119,19 @@ def parse_transcript(text: str, *, zone: tzinfo, first_date: date) -> ParsedImpo
         row.text = row.text.strip()
     result._too_many()
     return result
+
+
+def refuse_future(parsed: ParsedImport, *, now: datetime, skew: timedelta = timedelta(minutes=5)) -> None:
+    """Move rows later than `now + skew` out of `parsed.rows` into its problems ("in the future"), so the
+    preview neither counts nor offers them (a timeline records what already happened)."""
+    keep = []
+    for row in parsed.rows:
+        if row.occurred_at > now + skew:
+            parsed.problems.append((row.line, "this time is in the future; check the date and the zone"))
+        else:
+            keep.append(row)
+    parsed.rows = keep
+    parsed.problems.sort(key=lambda p: p[0])
 
 
 def _slack_author(message: dict) -> str:

@@ -24,10 +24,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from incidents.errors import add_form_errors
 from incidents.models import EntryKind, EvidenceMarker, Incident, TimelineEntry
 from incidents.permissions import can_record, require_record
+from incidents.timefmt import to_zone, zone_label
 from incidents.timeline import selectors
 from incidents.timeline import services as svc
 from incidents.timeline.forms import EntryEditForm, QuickAddForm, TimelineImportForm
-from incidents.timeline.imports import parse_csv, parse_slack, parse_transcript
+from incidents.timeline.imports import parse_csv, parse_slack, parse_transcript, refuse_future
 from incidents.timeline.selectors import TimelineCursor, timeline_duplicate_of
 from incidents.timeparse import TimeParseError, describe, parse_time
 
@@ -99,8 +100,16 @@ def timeline_context(request: HttpRequest, incident: Incident) -> dict[str, Any]
         "quick_form": QuickAddForm(initial={"kind": EntryKind.NOTE}) if editor else None,
         "kind_choices": EntryKind.choices,
         "marker_choices": EvidenceMarker.choices,
-        "zone_label": timezone.localtime().tzname(),
+        "zone_label": zone_label(timezone.localtime()),
     }
+
+
+def _duplicate_warning(twin: Any, which: str) -> str:
+    """What the person adding or editing an entry is told when `twin` has the same minute and text."""
+    return (
+        f"The same text at the same minute was already recorded by {twin.display_author} "
+        f"({twin.get_source_display().lower()}). Both are kept; remove {which} if it is the same event."
+    )
 
 
 @login_required
@@ -125,12 +134,7 @@ def quick_add(request: HttpRequest, number: int) -> HttpResponse:
     if not _is_htmx(request):
         if entry is not None:
             if twin is not None:
-                messages.warning(
-                    request,
-                    f"The same text at the same minute was already recorded by {twin.display_author} "
-                    f"({twin.get_source_display().lower()}). Both are kept; remove the new one if it is "
-                    "the same event.",
-                )
+                messages.warning(request, _duplicate_warning(twin, "the new one"))
             return redirect(reverse("incidents:detail", args=[incident.number]) + f"#entry-{entry.pk}")
         for field, field_errors in form.errors.items():
             text = " ".join(str(e) for e in field_errors)
@@ -141,7 +145,7 @@ def quick_add(request: HttpRequest, number: int) -> HttpResponse:
         "quick_form": QuickAddForm(initial={"kind": EntryKind.NOTE}) if entry else form,
         "added": entry,
         "duplicate_of": twin,
-        "zone_label": timezone.localtime().tzname(),
+        "zone_label": zone_label(timezone.localtime()),
     }
     return render(
         request, "incidents/timeline/_timeline_quick_add.html", context, status=200 if entry else 422
@@ -272,13 +276,20 @@ def entry_edit(request: HttpRequest, number: int, entry_id: int) -> HttpResponse
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
+                twin = timeline_duplicate_of(entry) if entry.source != "system" else None
                 if not _is_htmx(request):
                     messages.success(request, "Entry saved.")
+                    if twin is not None:
+                        messages.warning(request, _duplicate_warning(twin, "this one"))
                     return redirect(
                         reverse("incidents:detail", args=[incident.number]) + f"#entry-{entry.pk}"
                     )
                 entry = _entry(incident, entry.pk)
-                context = {**_entry_context(request, incident, editor=True), "entry": entry}
+                context = {
+                    **_entry_context(request, incident, editor=True),
+                    "entry": entry,
+                    "edited_duplicate": _duplicate_warning(twin, "this one") if twin is not None else "",
+                }
                 return render(request, "incidents/timeline/_timeline_entry.html", context)
         # htmx swaps 422 answers in place (static/js/timeline.js); a plain form post gets the real 409.
         status = 409 if conflict is not None and not _is_htmx(request) else 422
@@ -288,7 +299,8 @@ def entry_edit(request: HttpRequest, number: int, entry_id: int) -> HttpResponse
         "conflict": conflict,
         "form": form,
         "is_system": entry.source == "system",
-        "zone_label": timezone.localtime().tzname(),
+        # The label of the entry's own time (CEST on a summer entry read in winter), not of now.
+        "zone_label": zone_label(to_zone(entry.occurred_at)),
     }
     template = (
         "incidents/timeline/_timeline_edit.html"
@@ -379,6 +391,7 @@ def timeline_import_view(request: HttpRequest, number: int) -> HttpResponse:
     else:
         first_date = data.get("first_date") or timezone.localdate(timezone=zone)
         parsed = parse_transcript(content, zone=zone, first_date=first_date)
+    refuse_future(parsed, now=timezone.now())
     duplicates = selectors.timeline_flag_duplicates(incident, parsed.rows)
     if "confirm" in request.POST and not parsed.problems:
         try:
