@@ -144,7 +144,8 @@ EXPECTED = {
             "Incident resolved",
             # Declared in Hindsight years later, when it was recorded: the row says so at that time.
             "Incident declared as SEV1: Fastly: global edge errors",
-            "Milestones edited: mitigated unset → 2021-06-08 10:36 UTC",  # the edit, at its own time
+            # The edit, at its own time, in the editor's zone (Los Angeles) with the offset.
+            "Milestones edited: mitigated unset → 2021-06-08 03:36 PDT, UTC-07:00",
             "Postmortem started",
         ],
     ),
