@@ -345,12 +345,20 @@ def _check_resolution_move(incident: Incident, old: datetime) -> None:
         )
 
 
+def _declared_after(incident: Incident, instant: datetime) -> bool:
+    """Whether the incident's "Incident declared" row is later than `instant`."""
+    return incident.timeline_entries.filter(
+        source=EntrySource.SYSTEM, body__startswith="Incident declared", occurred_at__gt=instant
+    ).exists()
+
+
 def _move_milestone_rows(
     incident: Incident, actor: Any, before: dict[str, Any], milestones: Iterable[str]
 ) -> dict[str, str]:
     """Keep each edited milestone's system row at the milestone: the row at the old time moves to the new
-    one ("Impact started", "Detected", the latest "Incident resolved"); a cleared detection removes its row and
-    a detection given for the first time gets one. Returns {milestone: body of the row moved}."""
+    one ("Impact started", "Detected", the latest "Incident resolved"); a cleared detection removes its row, a
+    detection given for the first time gets one, and so does a start moved before the declaration.
+    Returns {milestone: body of the row moved}."""
     moved: dict[str, str] = {}
     for name in milestones:
         prefix = MILESTONE_ROWS.get(name)
@@ -367,6 +375,10 @@ def _move_milestone_rows(
             system_entry_move(entry=row, actor=actor, occurred_at=new)
             moved[name] = row.body
         elif name == "detected_at" and new is not None:
+            system_entry(incident=incident, actor=actor, body=prefix, occurred_at=new)
+        elif name == "started_at" and new is not None and _declared_after(incident, new):
+            # Declaring writes "Impact started" only for a start before the declaration: an edit that moves
+            # the start before it gets the row the declaration would have written.
             system_entry(incident=incident, actor=actor, body=prefix, occurred_at=new)
     return moved
 

@@ -105,3 +105,16 @@ def test_a_detection_given_later_gets_its_row_and_a_resolution_cannot_pass_an_ea
     assert "Status changed from Investigating to Identified" in exc.value.message_dict["resolved_at"][0]
     incident.refresh_from_db()
     assert incident.resolved_at == datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_a_start_moved_before_the_declaration_gets_its_impact_started_row(commander):
+    incident = services.incident_declare(
+        actor=commander, title="Slow", severity="SEV3", started_at=datetime(2026, 11, 1, 10, 0, tzinfo=UTC),
+        declared_at=datetime(2026, 11, 1, 10, 0, tzinfo=UTC),
+    )  # fmt: skip
+    assert [b for _, b in _rows(incident)] == ["Incident declared as SEV3: Slow"]
+    services.incident_update(
+        incident=incident, actor=commander, started_at=datetime(2026, 11, 1, 9, 40, tzinfo=UTC)
+    )
+    assert _rows(incident)[0] == (datetime(2026, 11, 1, 9, 40, tzinfo=UTC), "Impact started")
