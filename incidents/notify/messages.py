@@ -24,6 +24,7 @@ from incidents.models import (
     ActionItemStatus,
     FindingStatus,
     Incident,
+    IncidentStatus,
     Notification,
     PolicyFinding,
     PostmortemStatus,
@@ -208,6 +209,8 @@ EVENT_TEXT = {
     "resolved": "resolved",
     "status_changed": "now {status}",
 }
+# The status an event leaves the incident in, when the event fixes it.
+STATUS_AT_EVENT = {"declared": IncidentStatus.INVESTIGATING, "resolved": IncidentStatus.RESOLVED}
 
 
 @register_kind(
@@ -233,10 +236,18 @@ def build_incident_email(row: Notification) -> Outbound | None:
         return None
     event = row.kind.split(".", 1)[1]
     what = EVENT_TEXT[event].format(severity=incident.severity, status=incident.get_status_display().lower())
+    # The email is built at send time: when the incident moved on since the event (declared, then resolved
+    # before the email went out), it says so instead of passing today's state off as the event's.
+    status_label = incident.get_status_display()
+    then = STATUS_AT_EVENT.get(event)
+    if then is not None and incident.status != then:
+        what += f" (now {incident.get_status_display().lower()})"
+        status_label += " (now; it changed after this event)"
     context = {
         "incident": incident,
         "event": event,
         "what": what,
+        "status_label": status_label,
         "incident_url": incident_url(incident),
         "service_names": ", ".join(s.name for s in incident.services.all()),
     }
