@@ -12,11 +12,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
+
+from incidents.timefmt import format_utc
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -29,7 +31,7 @@ def safe_cell(value: Any) -> str:
     if isinstance(value, datetime):
         if timezone.is_naive(value):
             raise ValueError("naive datetime in an export")
-        return value.astimezone(UTC).isoformat()
+        return format_utc(value) or ""  # `2017-01-31T23:27:00Z`, as the API writes it
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):

@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from incidents.emails import absolute_url
 from incidents.models import ActionItem, Incident, PolicyFinding, Postmortem
+from incidents.timefmt import format_utc
 
 
 def _url(name: str, *args: Any) -> str:
@@ -235,10 +236,10 @@ def webhook_body(payload: Payload, *, created_at: datetime) -> dict[str, Any]:
         "id": payload.event_id(),
         "event": payload.EVENT,
         "version": payload.VERSION,
-        "created_at": created_at.isoformat(),
+        "created_at": format_utc(created_at),
         "data": dataclasses.asdict(payload),
     }
 
 
 def _instant(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    return format_utc(value) if value else None

@@ -27,7 +27,7 @@ from incidents.models import (
 from incidents.outbound import open_guarded
 from incidents.review.blameless.explain import LABELS
 from incidents.review.documents import SECTION_KEYS, SECTION_LABELS, assemble, clean_source
-from incidents.timefmt import format_duration, format_time
+from incidents.timefmt import format_duration, format_time, format_utc
 from incidents.timeparse import zone_name
 
 SCHEMA_VERSION = 1
@@ -213,7 +213,8 @@ def import_markdown(text: str) -> Imported:
 
 
 def _iso(value: Any) -> str | None:
-    return value.astimezone(UTC).isoformat() if value else None
+    """An instant as the API writes it (UTC with `Z`, `incidents.timefmt.format_utc`), or None."""
+    return format_utc(value) if value else None
 
 
 def _text(value: str | None) -> dict[str, str]:
