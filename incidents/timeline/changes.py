@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from incidents.incident.models import implausible_time
 from incidents.models import ACTIVE_STATUSES, ChangeEvent, EntryKind, EntrySource, Incident, Service
 from incidents.permissions import SYSTEM, authorize, can_record, is_responder
 from incidents.timeline.services import timeline_entry_add
@@ -43,8 +44,8 @@ def change_event_record(
     that `actor` may record on (every one for SYSTEM); the others get nothing, and are not named.
 
     Returns `(change, incidents that received the entry)`. Raises AccessDenied (403) unless the actor is a
-    responder, team lead or admin; ValidationError (keyed by field) for an empty summary, a naive
-    `occurred_at`, or when none of `commit_range`, `diff_url`, `feature_flag` says what changed.
+    responder, team lead or admin; ValidationError (keyed by field) for an empty summary, a naive, pre-1970
+    or future `occurred_at` (with or without an active incident), or when none of `commit_range`, `diff_url`, `feature_flag` says what changed.
     """
     authorize(actor, is_responder, message="Only responders, team leads and admins may report changes.")
     summary = (summary or "").strip()
@@ -55,6 +56,10 @@ def change_event_record(
         errors["commit_range"] = "Give a commit range, a diff URL or a feature flag."
     if occurred_at is not None and timezone.is_naive(occurred_at):
         errors["occurred_at"] = "The time needs a time zone."
+    elif reason := implausible_time(occurred_at):
+        # Refused whether or not an incident is active now: a change logged in the future would reach the
+        # timeline of any incident that later shows the service's changes.
+        errors["occurred_at"] = reason
     if errors:
         raise ValidationError(errors)
     change = ChangeEvent.objects.create(

@@ -136,3 +136,20 @@ def test_time_filters_accept_odd_offsets_and_refuse_out_of_range(api_for, respon
     assert [i["number"] for i in odd.json()["results"]] == [incident.number]
     out = client.get("/api/v1/incidents/", {"started_after": "0001-01-01T00:00:00+23:59"})
     assert out.status_code == 400
+
+
+def test_a_change_in_the_future_is_refused_even_when_no_incident_is_active(api_for, responder):
+    ServiceFactory(slug="web")
+    response = api_for(responder).post(
+        "/api/v1/changes/",
+        {
+            "service": "web",
+            "summary": "deploy",
+            "commit_range": "a..b",
+            "occurred_at": "2099-01-01T00:00:00Z",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "in the future" in " ".join(response.json()["occurred_at"])
+    assert not ChangeEvent.objects.exists()
