@@ -15,20 +15,25 @@ Facts (UTC unless said), from the companies' public postmortems, in our own word
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import io
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pypdf
 import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Membership
 from incidents.emails import render_email
 from incidents.models import Incident
+from incidents.notify.digests import digest_window
+from incidents.notify.messages import digest_email
 from incidents.review.exports import export_markdown
 from incidents.review.services.postmortems import postmortem_start
-from incidents.timefmt import format_duration, format_time
-from tests.factories import UserFactory
+from incidents.timefmt import format_duration, format_time, format_utc
+from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -102,6 +107,14 @@ def entered(client_for, api_for, commander):
             incident.refresh_from_db()
     return {"roblox": roblox, "fastly": fastly, "s3": s3}
 
+
+DURATION_KEYS = {
+    "Time to detect": "time_to_detect",
+    "Time to acknowledge": "time_to_acknowledge",
+    "Time to mitigate": "time_to_mitigate",
+    "Time to resolve": "time_to_resolve",
+    "Impact duration": "impact_duration",
+}
 
 EXPECTED = {
     # incident: (milestones {field: UTC instant}, durations {label: text}, timeline rows in order)
@@ -212,6 +225,28 @@ def test_every_surface_shows_the_same_times_and_durations_in_the_viewers_zone(
         assert text in markdown
     with timezone.override(tz):
         assert export_markdown(incident.postmortem, tz, viewer=viewer) == markdown
+    # The JSON export is the machine's copy: the same instants in UTC with Z, whatever the viewer's zone,
+    # and the same durations in seconds.
+    exported = client.get(reverse("incidents:postmortem_export_json", args=[incident.number])).json()
+    for field, instant in milestones.items():
+        assert exported["incident"]["milestones"][field] == format_utc(instant), field
+    seconds = exported["incident"]["durations_seconds"]
+    for label, text in durations.items():
+        assert format_duration(seconds[DURATION_KEYS[label]]) == text, label
+    assert [e["occurred_at"] for e in exported["timeline"]] == sorted(
+        e["occurred_at"] for e in exported["timeline"]
+    )
+    assert all(e["occurred_at"].endswith("Z") for e in exported["timeline"])
+    # The PDF's own text (not the print page it is made from).
+    pdf = client.get(reverse("incidents:postmortem_export_pdf", args=[incident.number]))
+    assert pdf["Content-Type"] == "application/pdf"
+    pdf_text = " ".join(
+        " ".join(page.extract_text().split()) for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages
+    )
+    for field in milestones:
+        assert with_offset[field] in pdf_text, (field, with_offset[field])
+    for text in durations.values():
+        assert text in pdf_text, text
     email = render_email(
         "incident_event",
         {
@@ -234,3 +269,28 @@ def test_the_long_incident_crosses_copenhagens_change_to_winter_time(entered):
     assert format_time(roblox.started_at, cph) == "2021-10-28 22:37 CEST"
     assert format_time(roblox.resolved_at, cph) == "2021-11-01 00:45 CET"
     assert format_time(roblox.resolved_at, ZoneInfo("Pacific/Auckland")) == "2021-11-01 12:45 NZDT"
+
+
+@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize("name", ["roblox", "fastly", "s3"])
+def test_the_weekly_digest_after_the_incident_lists_it_at_its_start_in_the_readers_zone(
+    entered, team, name, zone
+):
+    incident = entered[name]
+    incident.teams.add(team)
+    reader = UserFactory(time_zone=zone)
+    MembershipFactory(user=reader, team=team, role=Membership.Role.RESPONDER)
+    tz = reader.tzinfo
+    started_local = incident.started_at.astimezone(tz).date()
+    monday = started_local + timedelta(days=7 - started_local.weekday())
+    now = datetime.combine(monday, time(9, 0), tzinfo=tz)  # the next Monday morning, the reader's time
+    email = digest_email(reader, now=now)
+    assert email is not None
+    assert f"started {format_time(incident.started_at, tz, offset=True)})" in email.body
+    window = digest_window(now, zone)
+    assert window.first <= started_local <= window.last
+    assert window.first.weekday() == 0
+    assert (window.last - window.first).days == 6
+    # The same week read a week later no longer lists it: windows are half-open and do not overlap.
+    later = digest_email(reader, now=now + timedelta(days=7))
+    assert later is None or incident.reference not in later.body
