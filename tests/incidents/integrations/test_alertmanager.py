@@ -359,3 +359,45 @@ def test_one_notification_resolving_two_alerts_writes_a_resolved_entry_for_each(
     resolved = [b for b in bodies if b.startswith("**Resolved**")]
     assert len(resolved) == 2
     assert sorted("`host=b`" in b for b in resolved) == [False, True]
+
+
+@pytest.mark.parametrize("resolve", [True, False])
+def test_alerts_resolving_after_a_person_resolved_the_incident_change_nothing(
+    integration_for, admin_user, resolve
+):
+    from incidents.incident.services import incident_resolve
+
+    _, client = integration_for(resolve_when_all_resolved=resolve)
+    start = timezone.now() - timedelta(minutes=10)
+    post(client, payload("g1", alert("Disk", start=start)))
+    incident = Incident.objects.get()
+    by_hand = timezone.now() - timedelta(minutes=5)
+    incident_resolve(incident=incident, actor=admin_user, at=by_hand)
+    rows = incident.timeline_entries.count()
+    answer = post(client, payload("g1", alert("Disk", "resolved", start=start, end=timezone.now())))
+    assert answer.status_code < 300
+    incident.refresh_from_db()
+    assert (incident.status, incident.resolved_at) == (IncidentStatus.RESOLVED, by_hand)
+    assert not incident.timeline_entries.filter(body__startswith="Incident resolved (2nd").exists()
+    assert incident.timeline_entries.count() >= rows
+
+
+def test_an_alert_resolution_dated_before_a_recorded_status_change_is_placed_after_it(
+    integration_for, admin_user
+):
+    from incidents.incident.services import incident_change_status
+
+    _, client = integration_for(resolve_when_all_resolved=True)
+    start = timezone.now() - timedelta(minutes=20)
+    post(client, payload("g1", alert("Disk", start=start)))
+    incident = Incident.objects.get()
+    identified = timezone.now() - timedelta(minutes=5)
+    incident_change_status(incident=incident, actor=admin_user, status="identified", at=identified)
+    # The alert ended before the person's status change: the resolution is not dated before that row.
+    post(
+        client,
+        payload("g1", alert("Disk", "resolved", start=start, end=timezone.now() - timedelta(minutes=10))),
+    )
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.RESOLVED
+    assert incident.resolved_at == identified
