@@ -78,3 +78,18 @@ def render_markdown(text: str | None) -> SafeString:
         return mark_safe("".join(f"<p>{p}</p>" for p in paragraphs))  # noqa: S308 - escaped just above
     html = md.markdown(text, extensions=EXTENSIONS, output_format="html")
     return mark_safe(sanitise_html(html))  # noqa: S308 - sanitised by nh3 just above
+
+
+_MARKDOWN_ACTIVE = re.compile(r"([\\`*\[\]])")
+
+
+def markdown_text(value: object) -> str:
+    """`value` as Markdown that renders as exactly its text, on one line: for names and titles people typed
+    that a system timeline entry quotes ("Incident declared as SEV2: <title>"), so `[x](http://evil)` or
+    `![](http://img)` shows as those characters, never as a link or a remote image.
+
+    Backslash-escapes what starts links, images, code and `*` emphasis; `<` becomes `&lt;` (no raw HTML or
+    autolink); line breaks become spaces (no heading, list or quote can start).
+    """
+    text = " ".join(str(value).splitlines())
+    return _MARKDOWN_ACTIVE.sub(r"\\\1", text).replace("<", "&lt;")

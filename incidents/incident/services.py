@@ -25,6 +25,7 @@ from accounts.security import security_event_record
 from incidents.errors import ConflictError, TransitionError
 from incidents.incident import selectors
 from incidents.incident.models import implausible_time
+from incidents.markdown import markdown_text
 from incidents.models import (
     ACTIVE_STATUSES,
     MILESTONES,
@@ -248,7 +249,7 @@ def incident_declare_once(
             system_entry(
                 incident=incident,
                 actor=user,
-                body=f"Incident declared as {severity}: {title}",
+                body=f"Incident declared as {severity}: {markdown_text(title)}",
                 occurred_at=declared,
             )
             notify.incident_declared(incident, actor=user)
@@ -561,7 +562,10 @@ def incident_assign_roles(
     for field in changed:
         who = getattr(current, field)
         system_entry(
-            incident=current, actor=actor, body=f"{ROLE_FIELDS[field]}: {who or 'nobody'}", occurred_at=at
+            incident=current,
+            actor=actor,
+            body=f"{ROLE_FIELDS[field]}: {markdown_text(who or 'nobody')}",
+            occurred_at=at,
         )
         _security_event(
             "ROLE_CHANGE", actor, current.reference, f"{field}: {getattr(who, 'email', 'nobody')}"

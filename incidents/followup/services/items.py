@@ -38,6 +38,7 @@ from incidents.followup.services.common import (
     required_note,
     save_work,
 )
+from incidents.markdown import markdown_text
 from incidents.models import (
     ActionItem,
     ActionItemStatus,
@@ -338,5 +339,7 @@ def action_item_quick_add(
         type=type,
         priority=priority,
     )
-    system_entry(incident=incident, actor=actor, body=f"Action item added in the review: {title}")
+    system_entry(
+        incident=incident, actor=actor, body=f"Action item added in the review: {markdown_text(title)}"
+    )
     return item

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from incidents.followup.services.recurrence import contributing_factor_mark_recurrence
+from incidents.markdown import markdown_text
 from incidents.models import (
     ContributingFactor,
     FactorCategory,
@@ -109,7 +110,7 @@ def factor_create(
     system_entry(
         incident=incident,
         actor=actor,
-        body=f"Recorded a contributing factor ({factor.get_category_display().lower()}): {factor.title}",
+        body=f"Recorded a contributing factor ({factor.get_category_display().lower()}): {markdown_text(factor.title)}",
     )
     return factor
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 from incidents import permissions
 from incidents.errors import ConflictError
 from incidents.followup.services.findings import policy_finding_create
+from incidents.markdown import markdown_text
 from incidents.models import (
     POSTMORTEM_SECTIONS,
     BlamelessDismissal,
@@ -257,7 +258,11 @@ def _open_access_finding(pm: Postmortem, actor: Any) -> PolicyFinding:
         incidents=[incident],
         status=FindingStatus.DRAFT,
     )
-    system_entry(incident=incident, actor=actor, body=f"Policy finding proposed (draft): {finding.title}")
+    system_entry(
+        incident=incident,
+        actor=actor,
+        body=f"Policy finding proposed (draft): {markdown_text(finding.title)}",
+    )
     return finding
 
 
@@ -347,7 +352,7 @@ def postmortem_request_review(
         system_entry(
             incident=pm.incident,
             actor=actor,
-            body="Postmortem review requested from " + ", ".join(str(u) for u in added),
+            body="Postmortem review requested from " + ", ".join(markdown_text(u) for u in added),
         )
         notify.postmortem_review_requested(pm, reviews=requested)
     findings = [f for f in blameless_findings.sync(pm) if not f.dismissed]
@@ -407,7 +412,8 @@ def postmortem_review_decide(
     system_entry(
         incident=pm.incident,
         actor=actor,
-        body=f"{actor} {word} the postmortem (version {pm.version})" + (f": {comment}" if comment else ""),
+        body=f"{markdown_text(actor)} {word} the postmortem (version {pm.version})"
+        + (f": {comment}" if comment else ""),
     )
     notify.postmortem_review_decided(review)
     decisions = set(pm.reviews.values_list("decision", flat=True))
