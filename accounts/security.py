@@ -68,6 +68,28 @@ def security_event_record(
     )
 
 
+def access_denied_record(
+    *, actor: Any, obj: Any, detail: str = "", request: HttpRequest | None = None
+) -> None:
+    """Record that signed-in `actor` asked for `obj`, which exists but is hidden from them (answered 404).
+
+    The one writer of denied-access events, for pages (incident, action item, finding) and the API alike.
+    The target names the object: its `reference` (`INC-42`) or `<verbose name> <pk>`, followed by the
+    reference of the incident it is recorded on, if any (`action item 7 (INC-42)`). Nothing is written
+    for anyone not signed in (they are sent to sign in before any lookup).
+    """
+    if not getattr(actor, "is_authenticated", False):
+        return
+    target = getattr(obj, "reference", "") or f"{obj._meta.verbose_name} {obj.pk}"
+    incident = getattr(obj, "incident", None)
+    reference = getattr(incident, "reference", "")
+    if reference and reference != target:
+        target += f" ({reference})"
+    security_event_record(
+        kind=SecurityEvent.Kind.ACCESS_DENIED, actor=actor, target=target, detail=detail, request=request
+    )
+
+
 def user_sessions_end(*, user: User) -> None:
     """End every session of `user` (all browsers and devices) on their next request.
 

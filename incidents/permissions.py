@@ -331,6 +331,16 @@ def action_items_with_incident_visibility(user: Any, queryset: QuerySet[ActionIt
     return queryset.annotate(incident_visible=Exists(visible))
 
 
+def factors_with_recurrence_visibility(user: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """Annotate contributing factors with `recurrence_visible` (bool): may `user` see the incident of the
+    factor each one recurs from? One subquery. A recurrence from a hidden incident is not named anywhere
+    (API `recurrence_of: null`, exports), and editing the factor keeps it as it is."""
+    if is_admin(user):
+        return queryset.annotate(recurrence_visible=Value(True, output_field=BooleanField()))
+    visible = incidents_visible_to(user).filter(pk=OuterRef("recurrence_of__incident_id"))
+    return queryset.annotate(recurrence_visible=Exists(visible))
+
+
 # --- Another person's work -------------------------------------------------------------------------------
 # One rule for every listing of someone else's action items and policy findings: the reassignment page,
 # team boards, digests and team digests, CSV exports, My work (a lead's "awaiting my verification"), the API.

@@ -36,8 +36,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from accounts.models import SecurityEvent
-from accounts.security import security_event_record
+from accounts.security import access_denied_record
 from incidents.errors import OUT_OF_RANGE, AccessDenied, ConflictError
 from incidents.followup.serializers import ActionItemSerializer, PolicyFindingSerializer
 from incidents.incident.serializers import IncidentSerializer
@@ -104,17 +103,8 @@ def _record_hidden_lookup(context: dict[str, Any]) -> None:
     if obj is None:
         return
     request = context["request"]
-    target = getattr(obj, "reference", "") or f"{obj._meta.verbose_name} {obj.pk}"
-    reference = getattr(getattr(obj, "incident", None), "reference", "")
-    if reference and reference != target:
-        target += f" ({reference})"
-    security_event_record(
-        kind=SecurityEvent.Kind.ACCESS_DENIED,
-        actor=request.user,
-        target=target,
-        detail=f"API {request.method} {request.path}"[:2000],
-        request=request._request,
-    )
+    detail = f"API {request.method} {request.path}"[:2000]
+    access_denied_record(actor=request.user, obj=obj, detail=detail, request=request._request)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

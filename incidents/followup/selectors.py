@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Team, User
+from accounts.security import access_denied_record
 from incidents.models import (
     OPEN_FINDING_STATUSES,
     OPEN_ITEM_STATUSES,
@@ -90,9 +91,13 @@ def action_item_list_for(
 
 
 def action_item_get_for(user: Any, pk: int) -> ActionItem:
-    """The action item if `user` may see it; Http404 otherwise (never 403)."""
+    """The action item if `user` may see it; Http404 otherwise (never 403), recording a denied-access
+    security event when the item exists."""
     item = _items(user).filter(pk=pk).first()
     if item is None:
+        hidden = ActionItem.objects.select_related("incident").filter(pk=pk).first()
+        if hidden is not None:
+            access_denied_record(actor=user, obj=hidden)
         raise Http404("No such action item.")
     return item
 
@@ -252,9 +257,13 @@ def finding_counts_for(user: Any, queryset: QuerySet[PolicyFinding] | None = Non
 
 
 def finding_get_for(user: Any, pk: int) -> PolicyFinding:
-    """The finding if `user` may see it; Http404 otherwise (never 403)."""
+    """The finding if `user` may see it; Http404 otherwise (never 403), recording a denied-access security
+    event when the finding exists."""
     finding = _findings(user).filter(pk=pk).first()
     if finding is None:
+        hidden = PolicyFinding.objects.filter(pk=pk).first()
+        if hidden is not None:
+            access_denied_record(actor=user, obj=hidden)
         raise Http404("No such policy finding.")
     return finding
 

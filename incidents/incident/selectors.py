@@ -10,8 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import SecurityEvent
-from accounts.security import security_event_record
+from accounts.security import access_denied_record
 from incidents.models import ACTIVE_STATUSES, EntrySource, Incident, Service, TimelineEntry
 from incidents.permissions import can_view_incident, incidents_visible_to
 
@@ -67,10 +66,7 @@ def incident_get_for(user: Any, number: int) -> Incident:
     if incident is None:
         raise Http404("No such incident.")
     if not can_view_incident(user, incident):
-        if getattr(user, "is_authenticated", False):
-            security_event_record(
-                kind=SecurityEvent.Kind.ACCESS_DENIED, actor=user, target=incident.reference
-            )
+        access_denied_record(actor=user, obj=incident)
         raise Http404("No such incident.")
     return incident
 

@@ -30,7 +30,7 @@ from incidents.models import (
     PostmortemReview,
     TimelineEntry,
 )
-from incidents.permissions import incidents_visible_to
+from incidents.permissions import factors_with_recurrence_visibility, incidents_visible_to
 from incidents.review import serializers as s
 from incidents.review.services import factors as services_factors
 from incidents.review.services import postmortems as services_postmortems
@@ -66,10 +66,10 @@ class ContributingFactorViewSet(
     ordering_fields = ["created_at", "category"]
 
     def get_queryset(self) -> QuerySet[ContributingFactor]:
+        user = self.request.user
+        factors = ContributingFactor.objects.filter(incident__in=incidents_visible_to(user).values("id"))
         return (
-            ContributingFactor.objects.filter(
-                incident__in=incidents_visible_to(self.request.user).values("id")
-            )
+            factors_with_recurrence_visibility(user, factors)
             .select_related("incident")
             .prefetch_related(Prefetch("evidence_entries", queryset=TimelineEntry.objects.only("id")))
             .order_by("category", "id")
@@ -119,12 +119,12 @@ class ContributingFactorViewSet(
             "description": factor.description,
             "evidence_entries": [e.pk for e in factor.evidence_entries.all()],
             "missing_test_types": list(factor.missing_test_types or []),
-            "recurrence_of": factor.recurrence_of_id,
             **data,
         }
-        updated = services_factors.factor_update(
-            factor=factor, actor=request.user, **self._resolve(factor.incident, merged)
-        )
+        resolved = self._resolve(factor.incident, merged)
+        if "recurrence_of" not in data:
+            resolved["recurrence_of"] = factor.recurrence_of  # kept, also when its incident is hidden
+        updated = services_factors.factor_update(factor=factor, actor=request.user, **resolved)
         out = self.get_serializer(self.get_queryset().get(pk=updated.pk)).data
         return Response(out, headers={"ETag": etag_for(out)})
 

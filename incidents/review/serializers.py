@@ -27,6 +27,9 @@ class ContributingFactorSerializer(ReadModelSerializer):
     evidence_entries: serializers.PrimaryKeyRelatedField[TimelineEntry] = serializers.PrimaryKeyRelatedField(
         many=True, read_only=True
     )
+    recurrence_of = serializers.SerializerMethodField(
+        help_text="The factor this one recurs from; null when none, or when its incident is one you cannot see."
+    )
 
     class Meta:
         model = ContributingFactor
@@ -35,6 +38,10 @@ class ContributingFactorSerializer(ReadModelSerializer):
             "evidence_entries", "recurrence_of", "created_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def get_recurrence_of(self, factor: ContributingFactor) -> int | None:
+        """The id, only when the queryset said the caller may see its incident (`recurrence_visible`)."""
+        return factor.recurrence_of_id if getattr(factor, "recurrence_visible", False) else None
 
 
 class PostmortemReviewSerializer(ReadModelSerializer):

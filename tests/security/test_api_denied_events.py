@@ -83,3 +83,40 @@ def test_a_404_about_something_else_of_a_visible_object_is_not_a_denial(api_for,
 def test_anonymous_callers_are_refused_before_any_lookup(client, secret):
     assert client.get(f"/api/v1/incidents/{secret.number}/").status_code in (401, 403)
     assert _denied() == []
+
+
+@pytest.mark.parametrize(
+    ("route", "kind", "target"),
+    [
+        ("incidents:detail", "incident", "INC-4242"),
+        ("incidents:action_item_detail", "item", "action item {pk} (INC-4242)"),
+        ("incidents:action_item_history", "item", "action item {pk} (INC-4242)"),
+        ("incidents:finding_detail", "finding", "policy finding {pk}"),
+        ("incidents:finding_history", "finding", "policy finding {pk}"),
+    ],
+)
+def test_a_page_for_a_hidden_object_records_the_same_denial_as_the_api(
+    client_for, responder, secret, route, kind, target
+):
+    """Pages of action items and findings write the denied-access event incident pages and the API write."""
+    from django.urls import reverse
+
+    finding = PolicyFindingFactory()
+    finding.incidents.add(secret)
+    objects = {"incident": secret, "item": ActionItemFactory(incident=secret), "finding": finding}
+    obj = objects[kind]
+    arg = obj.number if kind == "incident" else obj.pk
+    answer = client_for(responder).get(reverse(route, args=[arg]))
+    missing = client_for(responder).get(reverse(route, args=[999999]))
+    assert answer.status_code == missing.status_code == 404
+    assert _denied() == [(responder.email, target.format(pk=obj.pk))]
+
+
+def test_a_page_for_a_missing_item_or_finding_records_nothing(client_for, responder):
+    from django.urls import reverse
+
+    assert (
+        client_for(responder).get(reverse("incidents:action_item_detail", args=[999999])).status_code == 404
+    )
+    assert client_for(responder).get(reverse("incidents:finding_detail", args=[999999])).status_code == 404
+    assert _denied() == []

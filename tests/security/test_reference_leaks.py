@@ -156,3 +156,28 @@ def test_insights_never_show_the_title_of_a_hidden_factor_that_recurs(client_for
     csv_text = client_for(responder).get(reverse("incidents:insights_csv", args=["recurring-factors"]))
     assert csv_text.status_code == 200
     assert "Merger data room" not in csv_text.content.decode()
+
+
+def test_the_factor_api_omits_a_recurrence_from_a_hidden_incident(api_for, responder, incident, secret):
+    first = ContributingFactorFactory(incident=secret, title="Config drift between regions")
+    again = ContributingFactorFactory(incident=incident, title="Config drift again", recurrence_of=first)
+    client = api_for(responder)
+    detail = client.get(f"/api/v1/contributing-factors/{again.pk}/").json()
+    assert detail["recurrence_of"] is None
+    (listed,) = client.get(f"/api/v1/contributing-factors/?incident={incident.number}").json()["results"]
+    assert listed["recurrence_of"] is None
+    # Editing the factor keeps the recurrence the editor cannot see (no "no such factor" error).
+    edited = client.patch(f"/api/v1/contributing-factors/{again.pk}/", {"title": "Drift"}, format="json")
+    assert edited.status_code == 200, edited.content
+    assert edited.json()["recurrence_of"] is None
+    again.refresh_from_db()
+    assert again.recurrence_of_id == first.pk
+
+
+def test_the_factor_api_names_a_visible_recurrence(api_for, admin_user, incident, secret):
+    first = ContributingFactorFactory(incident=secret)
+    again = ContributingFactorFactory(incident=incident, recurrence_of=first)
+    assert (
+        api_for(admin_user).get(f"/api/v1/contributing-factors/{again.pk}/").json()["recurrence_of"]
+        == first.pk
+    )
