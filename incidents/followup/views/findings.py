@@ -92,8 +92,9 @@ def finding_new(request: HttpRequest) -> HttpResponse:
 def _finding_context(request: HttpRequest, finding: PolicyFinding, **extra: Any) -> dict[str, Any]:
     user = request.user
     can_edit = perms.can_edit_finding(user, finding)
+    can_move = perms.can_move_finding(user, finding)
     next_statuses = (
-        sorted(services_findings.FINDING_TRANSITIONS.get(finding.status, set())) if can_edit else []
+        sorted(services_findings.FINDING_TRANSITIONS.get(finding.status, set())) if can_move else []
     )
     return {
         "finding": finding,
@@ -163,14 +164,13 @@ def _finding_action(
     request: HttpRequest, finding_id: int, form_class: type, form_key: str, call: Any, done: str
 ) -> HttpResponse:
     """Shared POST handling: validate, call the service, re-render with errors (400) or the current state
-    (409, stale version), or redirect back with a message."""
+    (409, stale version), or redirect back with a message. A refusal (AccessDenied) is answered by the error
+    middleware: 403 for who sees the finding, 404 for who does not, as on every page."""
     finding = sel.finding_get_for(request.user, finding_id)
     form = form_class(request.POST)
     if form.is_valid():
         try:
             call(finding, form.cleaned_data)
-        except PermissionDenied as exc:
-            raise Http404 from exc
         except services_items.FollowupConflict as exc:
             form.add_error(
                 None, f"{exc} The current state is shown below; what you typed is kept in the form."
@@ -199,10 +199,6 @@ def _finding_action(
 @login_required
 @require_POST
 def finding_transition(request: HttpRequest, finding_id: int) -> HttpResponse:
-    finding = sel.finding_get_for(request.user, finding_id)
-    if not perms.can_edit_finding(request.user, finding):
-        raise Http404
-
     def call(f: PolicyFinding, data: dict[str, Any]) -> None:
         services_findings.policy_finding_transition(
             finding=f,
@@ -256,12 +252,8 @@ def finding_seen_again(request: HttpRequest, finding_id: int) -> HttpResponse:
     except Http404:
         messages.error(request, f"There is no incident INC-{form.cleaned_data['incident']} you can see.")
         return redirect("incidents:finding_detail", finding_id=finding.pk)
-    try:
-        services_findings.policy_finding_seen_again(finding=finding, incident=incident, actor=request.user)
-    except PermissionDenied:
-        messages.error(request, f"You may not record on {incident.reference}.")
-    else:
-        messages.success(request, f"Linked to {incident.reference}.")
+    services_findings.policy_finding_seen_again(finding=finding, incident=incident, actor=request.user)
+    messages.success(request, f"Linked to {incident.reference}.")
     return redirect("incidents:finding_detail", finding_id=finding.pk)
 
 
