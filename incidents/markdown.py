@@ -7,7 +7,10 @@ Pages (through the `markdown` template filter), emails, exports and the API's `*
 from __future__ import annotations
 
 import re
+import threading
+from functools import lru_cache
 from html import escape
+from typing import Any, ClassVar
 
 import markdown as md
 import nh3
@@ -76,8 +79,100 @@ def render_markdown(text: str | None) -> SafeString:
     if text.count("[") > MAX_BRACKET_DEPTH and _bracket_depth(text) > MAX_BRACKET_DEPTH:
         paragraphs = (escape(p).replace("\n", "<br>") for p in re.split(r"\n\s*\n", text))
         return mark_safe("".join(f"<p>{p}</p>" for p in paragraphs))  # noqa: S308 - escaped just above
-    html = md.markdown(text, extensions=EXTENSIONS, output_format="html")
-    return mark_safe(sanitise_html(html))  # noqa: S308 - sanitised by nh3 just above
+    return mark_safe(_render(text) if len(text) <= MEMO_MAX_CHARS else _render.__wrapped__(text))  # noqa: S308
+
+
+#: Bump when the renderer's output changes (extensions, allow-list, parser version), then run
+#: `manage.py rerender_markdown` so the HTML stored beside each Markdown field is rendered again.
+RENDERER_VERSION = 1
+#: Texts up to this long are memoised (per process, the most recent `MEMO_SIZE`).
+MEMO_MAX_CHARS, MEMO_SIZE = 5_000, 2048
+_local = threading.local()
+
+
+def _parser() -> md.Markdown:
+    """This thread's parser (building one costs more than rendering a paragraph; not thread-safe)."""
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = md.Markdown(extensions=EXTENSIONS, output_format="html")
+        _local.parser = parser
+    return parser
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _render(text: str) -> str:
+    html = _parser().reset().convert(text)
+    return sanitise_html(html)  # sanitised by nh3
+
+
+def render_value(value: Any) -> Any:
+    """`render_markdown` of a text as a `str`; of a dict of texts (postmortem sections), each value."""
+    if isinstance(value, dict):
+        return {k: str(render_markdown(v if isinstance(v, str) else "")) for k, v in value.items()}
+    return str(render_markdown(value if isinstance(value, str) else ""))
+
+
+class StoredHtml:
+    """Model mixin: the sanitised HTML of each Markdown field is stored beside it on every save.
+
+    `MARKDOWN_HTML` maps a Markdown field to its HTML field (`{"summary": "summary_html"}`); a save with
+    `update_fields` naming the source also writes its HTML. Pages and the API read the HTML field and never
+    render on read. Writes that bypass `save()` (bulk_create, `update()`) must set the HTML themselves.
+    """
+
+    MARKDOWN_HTML: ClassVar[dict[str, str]] = {}
+
+    def render_stored_html(self, update_fields: Any = None) -> set[str]:
+        """Render the HTML fields (those whose source is in `update_fields`, or all); return their names."""
+        written = set()
+        for source, target in self.MARKDOWN_HTML.items():
+            if update_fields is None or source in update_fields:
+                setattr(self, target, render_value(getattr(self, source)))
+                written.add(target)
+        return written
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        written = self.render_stored_html(kwargs.get("update_fields"))
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = set(kwargs["update_fields"]) | written
+        super().save(*args, **kwargs)  # type: ignore[misc]
+
+
+def rerender_stored_html(targets: Any, *, batch_size: int = 500) -> int:
+    """Render again the stored HTML of every row of each `(model, {markdown field: html field})` in
+    `targets` (what `manage.py rerender_markdown` and the migrations that add or change the renderer
+    run). Reads only the Markdown columns, writes in batches; returns the number of rows written."""
+    written = 0
+    for model, mapping in targets:
+        manager = model._base_manager
+        batch: list[Any] = []
+        for obj in manager.only("pk", *mapping).order_by("pk").iterator(chunk_size=batch_size):
+            for source, target in mapping.items():
+                setattr(obj, target, render_value(getattr(obj, source)))
+            batch.append(obj)
+            if len(batch) >= batch_size:
+                manager.bulk_update(batch, list(mapping.values()))
+                written += len(batch)
+                batch = []
+        if batch:
+            manager.bulk_update(batch, list(mapping.values()))
+            written += len(batch)
+    return written
+
+
+def stored_html(obj: Any, field: str, key: str | None = None) -> SafeString:
+    """The stored HTML of Markdown field `field` of `obj` (of its section `key`, for a dict field).
+
+    Falls back to rendering when nothing is stored for a non-empty text (a row written without `save()`).
+    """
+    text = getattr(obj, field, "")
+    html = getattr(obj, f"{field}_html", None)
+    if key is not None:
+        text = text.get(key, "") if isinstance(text, dict) else ""
+        html = html.get(key) if isinstance(html, dict) else None
+    if isinstance(html, str) and (html or not text):
+        return mark_safe(html)  # noqa: S308 - sanitised by render_markdown when saved
+    return render_markdown(text if isinstance(text, str) else "")
 
 
 _MARKDOWN_ACTIVE = re.compile(r"([\\`*\[\]])")

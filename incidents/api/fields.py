@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Team, User
-from incidents.markdown import render_markdown
+from incidents.markdown import render_markdown, stored_html
 
 NAIVE_MESSAGE = (
     "Give the time with its UTC offset, e.g. 2026-07-12T13:55:00Z or 2026-07-12T15:55:00+02:00; "
@@ -77,10 +77,17 @@ class StrictInputSerializer(serializers.Serializer):
 
 
 class MarkdownHtmlField(serializers.ReadOnlyField):
-    """The sanitised HTML of the Markdown in `source`, rendered by `incidents.markdown.render_markdown`."""
+    """The sanitised HTML of the Markdown in `source`, rendered by `incidents.markdown.render_markdown`:
+    the HTML stored beside it on save when the model keeps one (`<source>_html`), so a list renders
+    nothing per row."""
+
+    def get_attribute(self, instance: Any) -> Any:
+        if hasattr(instance, f"{self.source}_html"):
+            return str(stored_html(instance, str(self.source)))
+        return str(render_markdown(super().get_attribute(instance)))
 
     def to_representation(self, value: Any) -> str:
-        return str(render_markdown(value))
+        return str(value)
 
 
 extend_schema_field(OpenApiTypes.STR)(MarkdownHtmlField)

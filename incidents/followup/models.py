@@ -16,6 +16,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from incidents.markdown import StoredHtml
+
 
 class Priority(models.TextChoices):
     P1 = "P1", "P1 (urgent)"
@@ -41,7 +43,7 @@ class ActionItemStatus(models.TextChoices):
 OPEN_ITEM_STATUSES = (ActionItemStatus.OPEN, ActionItemStatus.IN_PROGRESS, ActionItemStatus.BLOCKED)
 
 
-class FollowupWork(models.Model):
+class FollowupWork(StoredHtml, models.Model):
     """What an action item and a policy finding have in common (abstract).
 
     A subclass defines `owner` (a User or None), `due_date` (a date on the owner's calendar, or None),
@@ -50,6 +52,7 @@ class FollowupWork(models.Model):
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="Markdown.")
+    description_html = models.TextField(blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -58,6 +61,7 @@ class FollowupWork(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     OPEN_STATUSES: tuple[str, ...] = ()
+    MARKDOWN_HTML = {"description": "description_html"}
     owner: Any
     owner_id: int | None
     due_date: Any
@@ -144,7 +148,7 @@ class ActionItem(FollowupWork):
     recurrence_reviewed_at = models.DateTimeField(null=True, blank=True)
     recurrence_review_note = models.TextField(blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["description_html"])
 
     OPEN_STATUSES = OPEN_ITEM_STATUSES
 
@@ -261,7 +265,7 @@ class PolicyFinding(FollowupWork):
     risk_accepted_until = models.DateField(null=True, blank=True)
     risk_acceptance_reason = models.TextField(blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["description_html"])
 
     OPEN_STATUSES = OPEN_FINDING_STATUSES
 

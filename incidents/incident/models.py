@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from incidents.markdown import StoredHtml
 from incidents.timeparse import EARLIEST_TIME
 
 
@@ -139,7 +140,7 @@ class DurationRow:
     note: str
 
 
-class Incident(models.Model):
+class Incident(StoredHtml, models.Model):
     """An incident: something broke and people responded.
 
     All milestone fields are UTC-aware datetimes. Durations are derived properties, in seconds,
@@ -149,6 +150,7 @@ class Incident(models.Model):
     number = models.PositiveIntegerField(unique=True, editable=False)
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True, help_text="Markdown.")
+    summary_html = models.TextField(blank=True, editable=False)
     severity = models.CharField(max_length=4, choices=Severity.choices, default=Severity.SEV3, db_index=True)
     status = models.CharField(
         max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING, db_index=True
@@ -166,6 +168,7 @@ class Incident(models.Model):
 
     detection_method = models.CharField(max_length=20, choices=DetectionMethod.choices, blank=True)
     customer_impact = models.TextField(blank=True, help_text="Markdown.")
+    customer_impact_html = models.TextField(blank=True, editable=False)
 
     services = models.ManyToManyField(Service, blank=True, related_name="incidents")
     teams = models.ManyToManyField("accounts.Team", blank=True, related_name="incidents")
@@ -207,7 +210,8 @@ class Incident(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     objects = IncidentQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "summary_html", "customer_impact_html"])
+    MARKDOWN_HTML = {"summary": "summary_html", "customer_impact": "customer_impact_html"}
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -55,7 +55,7 @@ from django.urls import reverse
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
-from incidents.markdown import render_markdown
+from incidents.markdown import render_markdown, stored_html
 from incidents.models import (
     ActionItem,
     ContributingFactor,
@@ -374,17 +374,35 @@ _ONLY = {
         "number",
         "title",
         "summary",
+        "summary_html",
         "customer_impact",
+        "customer_impact_html",
         "started_at",
         "commander_id",
         "communications_lead_id",
         "scribe_id",
     ),
     "timeline entry": ("id", "body", "body_html", "occurred_at", "incident_id", *_INCIDENT_COLUMNS),
-    "postmortem": ("id", "sections", "updated_at", "incident_id", *_INCIDENT_COLUMNS),
-    "contributing factor": ("id", "title", "description", "created_at", "incident_id", *_INCIDENT_COLUMNS),
-    "action item": ("id", "title", "description", "created_at", "incident_id", *_INCIDENT_COLUMNS),
-    "policy finding": ("id", "title", "description", "created_at"),
+    "postmortem": ("id", "sections", "sections_html", "updated_at", "incident_id", *_INCIDENT_COLUMNS),
+    "contributing factor": (
+        "id",
+        "title",
+        "description",
+        "description_html",
+        "created_at",
+        "incident_id",
+        *_INCIDENT_COLUMNS,
+    ),
+    "action item": (
+        "id",
+        "title",
+        "description",
+        "description_html",
+        "created_at",
+        "incident_id",
+        *_INCIDENT_COLUMNS,
+    ),
+    "policy finding": ("id", "title", "description", "description_html", "created_at"),
 }
 
 
@@ -453,12 +471,12 @@ def _texts(kind: str, obj: Any) -> list[str]:
     if kind == "timeline entry":
         return [plain_text(obj.body_html or str(render_markdown(obj.body)))]
     if kind == "postmortem":
-        return [plain_text(str(render_markdown(str(v)))) for v in (obj.sections or {}).values() if v]
-    if kind == "incident":
-        return [obj.title] + [
-            plain_text(str(render_markdown(getattr(obj, f) or ""))) for f in KINDS[kind].fields[1:]
+        return [
+            plain_text(str(stored_html(obj, "sections", k))) for k, v in (obj.sections or {}).items() if v
         ]
-    return [obj.title, plain_text(str(render_markdown(obj.description or "")))]
+    if kind == "incident":
+        return [obj.title] + [plain_text(str(stored_html(obj, f))) for f in KINDS[kind].fields[1:]]
+    return [obj.title, plain_text(str(stored_html(obj, "description")))]
 
 
 def _marked_words(query: str) -> list[str]:

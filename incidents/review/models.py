@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from incidents.markdown import StoredHtml
+
 
 class FactorCategory(models.TextChoices):
     CODE_CHANGE = "code_change", "Code change"
@@ -31,7 +33,7 @@ class TestType(models.TextChoices):
     USABILITY = "usability", "Usability"
 
 
-class ContributingFactor(models.Model):
+class ContributingFactor(StoredHtml, models.Model):
     """A condition in the system that made the failure possible. There is no root-cause or fault field.
 
     `missing_test_types` is a list of `TestType` values, used for testing gaps.
@@ -42,6 +44,7 @@ class ContributingFactor(models.Model):
     category = models.CharField(max_length=20, choices=FactorCategory.choices)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="Markdown.")
+    description_html = models.TextField(blank=True, editable=False)
     evidence_entries = models.ManyToManyField("incidents.TimelineEntry", blank=True, related_name="factors")
     missing_test_types = models.JSONField(default=list, blank=True)
     recurrence_of = models.ForeignKey(
@@ -51,7 +54,8 @@ class ContributingFactor(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["description_html"])
+    MARKDOWN_HTML = {"description": "description_html"}
 
     class Meta:
         ordering = ["category", "id"]
@@ -97,7 +101,7 @@ class PostmortemStatus(models.TextChoices):
     PUBLISHED = "published", "Published"
 
 
-class Postmortem(models.Model):
+class Postmortem(StoredHtml, models.Model):
     """One postmortem document per incident. `sections` maps section keys (POSTMORTEM_SECTIONS) to Markdown.
 
     `version` increases on every saved edit; a save based on an older version is refused.
@@ -108,6 +112,7 @@ class Postmortem(models.Model):
     template = models.ForeignKey(PostmortemTemplate, null=True, blank=True, on_delete=models.SET_NULL)
     status = models.CharField(max_length=12, choices=PostmortemStatus.choices, default=PostmortemStatus.DRAFT)
     sections = models.JSONField(default=dict)
+    sections_html = models.JSONField(default=dict, editable=False)  # section key -> sanitised HTML
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -154,7 +159,8 @@ class Postmortem(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["sections_html"])
+    MARKDOWN_HTML = {"sections": "sections_html"}
 
     def __str__(self) -> str:
         return f"Postmortem for {self.incident.reference}"

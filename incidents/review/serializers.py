@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.api.fields import MarkdownHtmlField, ReadModelSerializer, UserBriefSerializer
-from incidents.markdown import render_markdown
+from incidents.markdown import stored_html
 from incidents.models import (
     POSTMORTEM_SECTIONS,
     ContributingFactor,
@@ -75,7 +75,7 @@ class PostmortemSerializer(ReadModelSerializer):
 
     def get_sections_html(self, obj: Postmortem) -> dict[str, str]:
         sections = obj.sections if isinstance(obj.sections, dict) else {}
-        return {k: str(render_markdown(v if isinstance(v, str) else "")) for k, v in sections.items()}
+        return {k: str(stored_html(obj, "sections", k)) for k in sections}
 
     def get_section_titles(self, obj: Postmortem) -> dict[str, str]:
         return dict(POSTMORTEM_SECTIONS)

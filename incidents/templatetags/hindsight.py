@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 from django import template
 from django.utils.safestring import SafeString
 
-from incidents.markdown import render_markdown
+from incidents.markdown import render_markdown, stored_html
 from incidents.permissions import can_declare, can_manage_settings
 from incidents.timefmt import CLOCK, DATE_MINUTE, format_duration, format_time, time_html
 
@@ -18,6 +18,12 @@ register = template.Library()
 def markdown_filter(text: str | None) -> SafeString:
     """Render Markdown through the one sanitising renderer."""
     return render_markdown(text)
+
+
+@register.filter(name="html_of")
+def html_of_filter(obj: object, field: str) -> SafeString:
+    """`{{ incident|html_of:"summary" }}`: the HTML stored on save for a Markdown field (no rendering)."""
+    return stored_html(obj, field)
 
 
 def local_time(value: datetime | None, tz: tzinfo | None = None, fmt: str = DATE_MINUTE) -> str:

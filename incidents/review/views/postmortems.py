@@ -22,7 +22,7 @@ from incidents import permissions as perms
 from incidents.errors import ConflictError, add_form_errors
 from incidents.incident import selectors as incident_selectors
 from incidents.inputs import int_param
-from incidents.markdown import render_markdown
+from incidents.markdown import render_markdown, stored_html
 from incidents.merge import Merge
 from incidents.models import (
     POSTMORTEM_SECTIONS,
@@ -109,8 +109,10 @@ def postmortem_detail(request: HttpRequest, number: int) -> HttpResponse:
         "incident": incident,
         "pm": pm,
         "doc": doc,
-        "sections": [
-            (k, label, pm.sections.get(k, "")) for k, label in POSTMORTEM_SECTIONS if pm.sections.get(k)
+        "sections": [  # (key, label, the HTML stored on save)
+            (k, label, stored_html(pm, "sections", k))
+            for k, label in POSTMORTEM_SECTIONS
+            if pm.sections.get(k)
         ],
         "versions": versions,
         "reviews": reviews,
