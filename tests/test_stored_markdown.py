@@ -35,7 +35,9 @@ def test_each_markdown_field_stores_its_sanitised_html_on_save(incident):
     assert "<code>alert</code>" in ContributingFactor.objects.get(pk=factor.pk).description_html
     assert "<li>add the alert</li>" in ActionItem.objects.get(pk=item.pk).description_html
     assert "javascript:" not in PolicyFinding.objects.get(pk=finding.pk).description_html
-    assert Postmortem.objects.get(pk=pm.pk).sections_html == {"trigger": "<p>A <strong>migration</strong></p>"}
+    assert Postmortem.objects.get(pk=pm.pk).sections_html == {
+        "trigger": "<p>A <strong>migration</strong></p>"
+    }
 
 
 def test_a_save_of_some_fields_renders_theirs(incident):

@@ -122,9 +122,10 @@ class StoredVector(Expression):
 
     output_field = SearchVectorField()
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[str | int, ...]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
+        # A list of parameters, as Django's own expressions give: the @@ lookup concatenates them.
         alias = compiler.query.base_table
-        return f"{compiler.quote_name_unless_alias(alias)}.search_vector", ()
+        return f"{compiler.quote_name_unless_alias(alias)}.search_vector", []
 
 
 class Rank(Func):
