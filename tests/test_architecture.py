@@ -40,6 +40,10 @@ LOCAL_IMPORTS_ALLOWED: dict[tuple[str, str], str] = {
         "incidents.notify.services",
     ): "AppConfig.ready registers every message builder (app registry ready)",
     (
+        "incidents.apps",
+        "incidents.insights.metrics.cache",
+    ): "AppConfig.ready connects the receivers that drop cached Insights figures (app registry ready)",
+    (
         "incidents.review.exports",
         "weasyprint",
     ): "optional: WeasyPrint needs system libraries; a PDF export says so",

@@ -27,6 +27,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.html import escape
 
+from incidents.insights.metrics.cache import invalidate as invalidate_insights
 from incidents.markdown import render_markdown, render_value
 from incidents.models import (
     ActionItem,
@@ -324,6 +325,7 @@ def history_generate(
     ContributingFactor.objects.bulk_create(factors, batch_size=2000)
     ActionItem.objects.bulk_create(items, batch_size=2000)
     Postmortem.objects.bulk_create(postmortems, batch_size=2000)
+    invalidate_insights()  # bulk_create sends no signals: the Insights figures count these rows
     return GeneratedHistory(
         incidents=len(created),
         timeline_entries=len(entries),
