@@ -105,11 +105,16 @@ def test_every_old_event_survives_as_a_history_reason(migrate, people):
     )  # fmt: skip
 
     migrate(AFTER)
+    # The latest model reads a schema of the past: leave out the columns added after 0010.
 
     assert not {"incidents_actionitemevent", "incidents_policyfindingevent"} & set(
         connection.introspection.table_names()
     )
-    records = list(ActionItem.objects.get(pk=item.pk).history.order_by("history_date", "history_id"))
+    records = list(
+        ActionItem.objects.defer("description_html")
+        .get(pk=item.pk)
+        .history.order_by("history_date", "history_id")
+    )
     assert [(r.history_date - T0, r.history_user, r.history_change_reason) for r in records] == [
         (dt.timedelta(0), cora, "Created (Open)"),
         (HOUR, cora, "Status changed (Open → Done): Nightly restore job added"),
@@ -127,7 +132,7 @@ def test_every_old_event_survives_as_a_history_reason(migrate, people):
         ("open", cora.pk), ("done", cora.pk), ("done", cora.pk), ("done", rory.pk), ("done", rory.pk),
     ]  # fmt: skip
 
-    shown = history_for(ActionItem.objects.get(pk=item.pk))  # newest first
+    shown = history_for(ActionItem.objects.defer("description_html").get(pk=item.pk))  # newest first
     assert [(r.who, r.reason.split(":")[0]) for r in shown] == [
         ("Rory Responder", "Effect re-checked"),
         ("Cora Commander", "Edited"),
@@ -140,7 +145,11 @@ def test_every_old_event_survives_as_a_history_reason(migrate, people):
     assert shown[2].changes == []
     assert {c.name for c in shown[3].changes} == {"status", "completion_note"}
 
-    records = list(PolicyFinding.objects.get(pk=finding.pk).history.order_by("history_date", "history_id"))
+    records = list(
+        PolicyFinding.objects.defer("description_html")
+        .get(pk=finding.pk)
+        .history.order_by("history_date", "history_id")
+    )
     assert [(r.history_user, r.history_change_reason) for r in records] == [
         (None, None),
         (lee, f"Risk accepted (Open → Risk accepted): {long_reason}"),
