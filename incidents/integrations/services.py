@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Team
+from incidents.errors import TransitionError
 from incidents.incident.selectors import lifecycle_floor
 from incidents.incident.services import incident_change_status, incident_declare, incident_resolve
 from incidents.integrations.models import Alert, AlertGroup, AlertIntegration, AlertState, IntegrationKind
@@ -426,6 +427,26 @@ def _record_events(
     return written
 
 
+def _moved(incident: Incident, status: str, service: Any, **kwargs: Any) -> bool:
+    """Call the lifecycle `service` (incident_change_status or incident_resolve) as SYSTEM to reach `status`.
+
+    Returns False, changing nothing, when a concurrent notification of the same group got the incident there
+    first (the service, reading the locked row, refuses a move to the status it already has); any other
+    refusal is raised (TransitionError).
+    """
+    try:
+        if service is incident_resolve:
+            service(incident=incident, actor=SYSTEM, **kwargs)
+        else:
+            service(incident=incident, actor=SYSTEM, status=status, **kwargs)
+    except TransitionError:
+        incident.refresh_from_db()
+        if incident.status == status:
+            return False
+        raise
+    return True
+
+
 def _settle(group: AlertGroup, integration: AlertIntegration, now: datetime) -> list[str]:
     """Mitigate (or resolve) when every alert is resolved; back to investigating when one fires again."""
     incident = group.incident
@@ -441,16 +462,19 @@ def _settle(group: AlertGroup, integration: AlertIntegration, now: datetime) -> 
         # Never before the start or a status change already recorded (which the service would refuse).
         when = max(when, lifecycle_floor(incident))
         if integration.resolve_when_all_resolved:
-            incident_resolve(incident=incident, actor=SYSTEM, at=when, note=reason)
+            if not _moved(incident, IncidentStatus.RESOLVED, incident_resolve, at=when, note=reason):
+                return []
             group.is_open = False
             group.save(update_fields=["is_open", "updated_at"])
             return ["resolved"]
-        if incident.status != IncidentStatus.MONITORING:
-            incident_change_status(incident=incident, actor=SYSTEM, status=IncidentStatus.MONITORING, at=when)
+        if incident.status != IncidentStatus.MONITORING and _moved(
+            incident, IncidentStatus.MONITORING, incident_change_status, at=when
+        ):
             return ["mitigated"]
         return []
-    if incident.status == IncidentStatus.MONITORING:
-        incident_change_status(incident=incident, actor=SYSTEM, status=IncidentStatus.INVESTIGATING)
+    if incident.status == IncidentStatus.MONITORING and _moved(
+        incident, IncidentStatus.INVESTIGATING, incident_change_status
+    ):
         return ["firing again"]
     return []
 
