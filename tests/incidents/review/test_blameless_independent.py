@@ -1,4 +1,4 @@
-"""The blameless check on corpora written independently of its rules, by two writers.
+"""The blameless check on corpora written independently of its rules, by three writers.
 
 Each file in `data/` is the tuning half of one writer's corpus: the writer never saw the rules (given only the
 definition of blame and the list of patterns), and the validation halves are held back by the project lead.
@@ -26,6 +26,7 @@ CORPORA = {
     # file: (sentences, blaming, recall reached, false positives reached)
     "blameless_independent_tuning.json": (248, 113, 1.0, 0.0),
     "blameless_independent_tuning2.json": (216, 109, 0.908, 0.009),
+    "blameless_independent_tuning3.json": (216, 113, 0.673, 0.049),
 }
 
 
@@ -46,10 +47,12 @@ def test_each_independent_corpus_is_a_tuning_half_as_written(name):
     assert len({r["text"] for r in got}) == len(got)
 
 
-def test_the_two_writers_wrote_their_own_sentences():
-    first, second = ({r["text"] for r in rows(n)} for n in sorted(CORPORA))
-    # one sentence is in both: the example of mock praise in the list of patterns both writers were given
+def test_the_writers_wrote_their_own_sentences():
+    first, second, third = ({r["text"] for r in rows(n)} for n in sorted(CORPORA))
+    # one sentence is in the first two: the example of mock praise in the list of patterns they were given
     assert first & second == {"Another masterpiece from the backend team."}
+    assert not first & third
+    assert not second & third
 
 
 @pytest.mark.parametrize("name", sorted(CORPORA))
