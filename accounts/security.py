@@ -131,8 +131,8 @@ SECURITY_EVENT_COLUMNS = ["time_utc", "kind", "actor", "target", "ip_address", "
 
 
 def security_event_csv_rows(events: QuerySet[SecurityEvent]) -> Iterator[list[Any]]:
-    """Header then one row per event (times as aware datetimes); `incidents.csv.csv_stream` encodes them."""
-    yield SECURITY_EVENT_COLUMNS
+    """One row per event, in SECURITY_EVENT_COLUMNS order (times as aware datetimes); the CSV writer
+    (`incidents.csv.csv_download`) encodes them."""
     for e in events.iterator(chunk_size=2000):
         yield [e.created_at, e.kind, e.actor_email, e.target, e.ip_address or "", e.detail]
 

@@ -10,9 +10,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import SecurityEvent
-from accounts.security import security_event_csv_rows, security_event_record
+from accounts.security import SECURITY_EVENT_COLUMNS, security_event_csv_rows, security_event_record
 from incidents import models as m
-from incidents.csv import csv_stream
+from incidents.csv import csv_download
 from incidents.incident.services import incident_restore
 from incidents.notify.delivery import notifications_retry
 
@@ -170,9 +170,8 @@ class SecurityEventAdmin(admin.ModelAdmin):
             target="security events",
             detail=f"{queryset.count()} selected in admin",
         )
-        response = StreamingHttpResponse(
-            csv_stream(security_event_csv_rows(queryset.order_by("created_at", "id"))),
-            content_type="text/csv",
+        return csv_download(
+            "security-events.csv",
+            SECURITY_EVENT_COLUMNS,
+            security_event_csv_rows(queryset.order_by("created_at", "id")),
         )
-        response["Content-Disposition"] = 'attachment; filename="security-events.csv"'
-        return response

@@ -18,9 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import SecurityEvent
-from accounts.security import security_event_csv_rows, security_event_record
+from accounts.security import SECURITY_EVENT_COLUMNS, security_event_csv_rows, security_event_record
 from incidents.audit.forms import SoftDeleteForm
-from incidents.csv import csv_stream
+from incidents.csv import csv_download
 from incidents.followup import selectors as selectors_followup
 from incidents.history import history_for
 from incidents.incident import selectors
@@ -142,6 +142,8 @@ def security_events_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRes
         target="security events",
         detail=f"last {days} days",
     )
-    response = StreamingHttpResponse(csv_stream(security_event_csv_rows(events)), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="security-events-{timezone.now():%Y%m%d}.csv"'
-    return response
+    return csv_download(
+        f"security-events-{timezone.now():%Y%m%d}.csv",
+        SECURITY_EVENT_COLUMNS,
+        security_event_csv_rows(events),
+    )

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.models import SecurityEvent
 from accounts.security import security_event_record
+from incidents.csv import csv_download
 from incidents.incident import selectors
 from incidents.inputs import int_param
 from incidents.insights import charts, metrics, registry, search
@@ -38,19 +38,13 @@ def insights(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _csv_safe(value: Any) -> Any:
-    """Numbers as they are; text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+def _rounded(value: Any) -> Any:
+    """Fractions to 4 places (a percentage as 33.3333); everything else as the figure holds it."""
+    return round(value, 4) if isinstance(value, float) else value
 
 
 @login_required
-def insights_csv(request: HttpRequest, figure: str) -> HttpResponse:
+def insights_csv(request: HttpRequest, figure: str) -> HttpResponse | StreamingHttpResponse:
     if figure not in registry.FIGURES:
         raise Http404("No such figure.")
     slug = figure
@@ -67,15 +61,10 @@ def insights_csv(request: HttpRequest, figure: str) -> HttpResponse:
         detail=request.GET.urlencode()[:2000],
         request=request,
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="hindsight-{slug}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
-        [f"{c} (seconds)" if k == "seconds" else c for c, k in zip(data.columns, data.kinds, strict=False)]
-    )
-    for row in data.rows:
-        writer.writerow([_csv_safe(v) for v in row])
-    return response
+    header = [
+        f"{c} (seconds)" if k == "seconds" else c for c, k in zip(data.columns, data.kinds, strict=False)
+    ]
+    return csv_download(f"hindsight-{slug}.csv", header, ([_rounded(v) for v in row] for row in data.rows))
 
 
 @login_required

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -33,7 +34,7 @@ def test_admin_exports_security_events_as_csv_and_the_export_is_recorded(client_
     )
     response = client_for(admin_user).get(reverse("incidents:security_events_csv"))
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Type"] == "text/csv; charset=utf-8; header=present"
     rows = _csv(response)
     assert rows[0] == ["time_utc", "kind", "actor", "target", "ip_address", "detail"]
     kinds = [r[1] for r in rows[1:]]
@@ -68,6 +69,10 @@ def test_a_bad_days_parameter_is_a_clear_400(client_for, admin_user):
         ("plain text", "plain text"),
         ("a=b", "a=b"),
         (None, ""),
+        (-5, -5),  # a real number stays a number: a spreadsheet reads it as -5, not as text
+        (-0.25, -0.25),
+        (Decimal("-1.50"), Decimal("-1.50")),
+        (True, "yes"),
     ],
 )
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(value, cell):

@@ -155,7 +155,7 @@ def test_insights_never_show_the_title_of_a_hidden_factor_that_recurs(client_for
         ContributingFactorFactory(incident=IncidentFactory(), title=f"Open share {n}", recurrence_of=first)
     csv_text = client_for(responder).get(reverse("incidents:insights_csv", args=["recurring-factors"]))
     assert csv_text.status_code == 200
-    assert "Merger data room" not in csv_text.content.decode()
+    assert "Merger data room" not in csv_text.getvalue().decode()
 
 
 def test_the_factor_api_omits_a_recurrence_from_a_hidden_incident(api_for, responder, incident, secret):

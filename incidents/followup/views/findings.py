@@ -6,12 +6,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from incidents import permissions as perms
-from incidents.csv import csv_response
+from incidents.csv import csv_download
 from incidents.errors import add_form_errors
 from incidents.followup import selectors as sel
 from incidents.followup.forms import (
@@ -266,7 +266,7 @@ FINDING_CSV_HEADER = (
 
 
 @login_required
-def finding_export(request: HttpRequest) -> HttpResponse:
+def finding_export(request: HttpRequest) -> StreamingHttpResponse:
     """CSV of the findings the viewer may see, with the register's filters; only visible incidents listed."""
     _, criteria = _finding_filters(request)
     rows = []
@@ -283,4 +283,4 @@ def finding_export(request: HttpRequest) -> HttpResponse:
             )
         )  # fmt: skip
     _record_export(request, "policy_findings", len(rows))
-    return csv_response("policy-findings.csv", FINDING_CSV_HEADER, rows)
+    return csv_download("policy-findings.csv", FINDING_CSV_HEADER, rows)

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,7 +21,7 @@ from accounts.models import SecurityEvent, Team, User
 from accounts.security import security_event_record
 from incidents import merge as merging
 from incidents import permissions as perms
-from incidents.csv import csv_response
+from incidents.csv import csv_download
 from incidents.errors import add_form_errors
 from incidents.followup import selectors as sel
 from incidents.followup.forms import (
@@ -313,7 +313,7 @@ ITEM_CSV_HEADER = (
 
 
 @login_required
-def action_item_export(request: HttpRequest) -> HttpResponse:
+def action_item_export(request: HttpRequest) -> StreamingHttpResponse:
     """CSV of the action items the viewer may see, with the team-board filters (`?team=&owner=&status=...`)."""
     _, criteria = _item_filters(request)
     rows = []
@@ -331,7 +331,7 @@ def action_item_export(request: HttpRequest) -> HttpResponse:
             )
         )  # fmt: skip
     _record_export(request, "action_items", len(rows))
-    return csv_response("action-items.csv", ITEM_CSV_HEADER, rows)
+    return csv_download("action-items.csv", ITEM_CSV_HEADER, rows)
 
 
 def _record_export(request: HttpRequest, what: str, count: int) -> None:

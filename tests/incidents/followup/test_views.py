@@ -340,7 +340,7 @@ HOSTILE = [
 
 def _read_csv(response) -> list[dict[str, str]]:
     assert response["Content-Type"].startswith("text/csv; charset=utf-8")
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8"), newline="")))
+    return list(csv.DictReader(io.StringIO(response.getvalue().decode("utf-8"), newline="")))
 
 
 def test_action_item_csv_round_trips_hostile_text(client_for, responder, incident):
@@ -656,7 +656,7 @@ def test_a_lead_sees_no_other_persons_work_on_hidden_incidents_on_any_surface(
         "findings csv": client.get(reverse("incidents:finding_export")),
         "my work": client.get(reverse("incidents:my_work")),
     }
-    texts = {name: r.content.decode() for name, r in surfaces.items()}
+    texts = {name: r.getvalue().decode() for name, r in surfaces.items()}
     digest = digest_email(lead, now=dt.datetime.now(dt.UTC))
     texts["weekly digest"] = digest.body if digest else ""
     texts["team digest"] = " ".join(i.title for i in notify_selectors.team_breach_items(team.pk, lead))

@@ -63,5 +63,5 @@ def test_the_insights_page_and_csv_show_them(history, client_for, responder):
     page = client_for(responder).get(reverse("incidents:insights")).content.decode()
     assert "Blameless findings per month" in page
     assert "Quoting the vendor&#x27;s report." in page
-    csv = client_for(responder).get(reverse("incidents:insights_csv", args=["blameless"])).content.decode()
+    csv = client_for(responder).get(reverse("incidents:insights_csv", args=["blameless"])).getvalue().decode()
     assert "2026-04,0,1,1,0" in csv.replace("\r", "")

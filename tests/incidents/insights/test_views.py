@@ -93,7 +93,7 @@ def test_restricted_incidents_are_absent_for_those_outside_them(client_for, view
     assert "Zebra vault misconfigured" in admin_html
     assert "Zebra vault misconfigured" not in viewer_html
     viewer_csv = (
-        client_for(viewer).get(reverse("incidents:insights_csv", args=["incidents"])).content.decode()
+        client_for(viewer).get(reverse("incidents:insights_csv", args=["incidents"])).getvalue().decode()
     )
     assert list(csv.reader(io.StringIO(viewer_csv)))[1][-1] == "1"
 
@@ -104,7 +104,7 @@ def test_csv_download_has_numbers_in_seconds(client_for, viewer):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert rows[0] == ["Severity", "Duration", "Measured", "Unknown", "Mean (seconds)", "Median (seconds)",
                        "90th percentile (seconds)"]  # fmt: skip
     assert ["SEV1", "Time to detect", "1", "0", "300", "300", "300"] in rows
@@ -115,7 +115,10 @@ def test_csv_neutralises_spreadsheet_formulas(client_for, viewer):
         inc = IncidentFactory(started_at=START + dt.timedelta(days=i))
         ContributingFactorFactory(incident=inc, title='=HYPERLINK("http://evil")')
     body = (
-        client_for(viewer).get(reverse("incidents:insights_csv", args=["recurring-factors"])).content.decode()
+        client_for(viewer)
+        .get(reverse("incidents:insights_csv", args=["recurring-factors"]))
+        .getvalue()
+        .decode()
     )
     assert "'=HYPERLINK" in body
 
@@ -144,11 +147,11 @@ def test_filters_narrow_the_figures(client_for, viewer):
     _incident(1)
     client = client_for(viewer)
     url = reverse("incidents:insights_csv", args=["incidents"])
-    rows = list(csv.reader(io.StringIO(client.get(url + "?service=checkout").content.decode())))
+    rows = list(csv.reader(io.StringIO(client.get(url + "?service=checkout").getvalue().decode())))
     assert sum(int(r[-1]) for r in rows[1:]) == 1
     rows = list(
         csv.reader(
-            io.StringIO(client.get(url + "?start=2026-03-03&end=2026-03-04&period=week").content.decode())
+            io.StringIO(client.get(url + "?start=2026-03-03&end=2026-03-04&period=week").getvalue().decode())
         )
     )
     assert rows[0][0] == "Week"
