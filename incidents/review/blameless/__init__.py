@@ -7,13 +7,16 @@ competence or choice with hindsight. The check finds the parts that say so (`par
 passives, a person named as the cause, judgement, hindsight, counterfactuals, "human error", trust and
 competence, sarcasm, remedies aimed at a person, and in `people.py` behaviour asked of people ("be more
 careful"), readiness and reliance, a system cleared so a person is left as the cause, knowing and going on
-anyway, scare quotes; the vocabulary in `data/`, loaded by `lexicon.py`) and turns
+anyway, scare quotes; and in `context.py` blame carried by what surrounds an ordinary act: stepping away
+beside a duty, a duty shown broken, competence deficits, a disposition made the problem, a person as the
+hazard, a conversation as the remedy, irony aimed at a person; the vocabulary in `data/`, loaded by
+`lexicon.py`) and turns
 each into a `Finding` that teaches (`explain.py`): the words, why they read as blame, and a rewording toward
 the system built from the sentence.
 
 Measured on `tests/incidents/review/blameless_sentences.json` (tuning and validation halves): run
 `pytest tests/incidents/review/test_blameless.py -s` or `make bench`; and on a corpus written independently of
-the rules (two writers' tuning halves), `pytest tests/incidents/review/test_blameless_independent.py -s`.
+the rules (three writers' tuning halves), `pytest tests/incidents/review/test_blameless_independent.py -s`.
 """
 
 from __future__ import annotations

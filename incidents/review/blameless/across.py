@@ -40,7 +40,7 @@ _DISCOVERED = re.compile(
 )
 _THANKS = re.compile(r"(?<![\w'])thanks to ")
 _SINGLED = re.compile(
-    r"(?<![\w'])(?:everyone|everybody|all of us|the rest of us|we all)(?![\w']).*?(?<![\w'])(?:except|but not|other than|apart from) "
+    r"(?<![\w'])(?:everyone|everybody|all of us|the rest of us|we all|any of us|anyone|anybody|any one of us)(?![\w']).*?(?<![\w'])(?:except|but not|other than|apart from) "
 )
 # After a cause noun or "it"/"this": a copula, and the words that may sit between it and the person named.
 COPULA = re.compile(
@@ -274,7 +274,7 @@ def mentions_person(clauses: list[Clause], names: Names) -> bool:
                 w in lx.ROLE_NOUNS
                 or w in _OBJECT
                 or w in ("whoever", "he", "she", "they", "someone", "somebody")
-            ):
+            ) and not (w == "they" and c.subject.kind == "system" and c.subject.start == t.start):
                 return True
             if w in lx.TEAM_NAMES and (
                 t.cap or (k > 0 and c.tokens[k - 1].low in ("in", "from", "on", "to"))

@@ -20,6 +20,7 @@ LABELS = {
     "trust": "A remark on trust or competence",
     "sarcasm": "Sarcasm",
     "sanction": "A remedy aimed at a person",
+    "sequence": "Blame by what came next",
 }
 
 _IRREGULAR = {
@@ -279,6 +280,40 @@ def reason(hit: Hit) -> str:
         )
     if hit.rule == "minimiser":
         return f'"{w}" makes the step sound trivial, and the person foolish for not doing it.'
+    if hit.rule == "sequence":
+        return (
+            f'"{w}" is an ordinary act, but set beside "{hit.extra.get("duty", "the duty")}" it reads as '
+            "neglect: the sentence lets the reader conclude the person walked away from the work. Say what told "
+            "them it was safe to step away, and what would have called them back."
+        )
+    if hit.rule == "trust" and hit.extra.get("kind") == "let_down":
+        return (
+            f'"{w}" sets what a person was trusted or told to do against what they did, which reads as a '
+            "person who let the team down. A review asks why the step depended on one person remembering it, "
+            "and what would show it was missed."
+        )
+    if hit.rule == "trust" and hit.extra.get("kind") == "competence":
+        return (
+            f'"{w}" judges a person\'s knowledge or seriousness. What someone knew is a fact about the '
+            "training, documentation and tools they had: say what was missing from those."
+        )
+    if hit.rule == "judgement" and hit.extra.get("kind") == "disposition":
+        return (
+            f'"{w}" makes a person\'s character or habits the problem. Habits grow where the system allows '
+            "them: say what made the risky way the usual one."
+        )
+    if hit.rule == "judgement" and hit.extra.get("kind") == "competence":
+        return f'"{w}" calls the step a beginner\'s error, which judges the person, not what made it easy.'
+    if hit.rule == "fault" and hit.extra.get("kind") == "hazard":
+        return (
+            f'"{w}" casts a person as the danger a safeguard exists for. Safeguards protect the system from '
+            "ordinary mistakes anyone can make: name the mistake, not the person."
+        )
+    if hit.rule == "fault" and hit.extra.get("kind") == "result":
+        return (
+            f'"{w}" points from a person\'s act straight to the outcome, making the act the cause. Say what '
+            "else had to be true for that act to have this effect."
+        )
     if hit.rule == "trust":
         return (
             f'"{w}" questions a person\'s trustworthiness or competence. A review asks which safeguard the '
@@ -373,6 +408,17 @@ def suggestion(hit: Hit, sentence: str = "") -> str:
         return "Describe what happened and why it made sense then; then ask what would make the safe step the easy one."
     if hit.rule == "minimiser":
         return f'Drop "{hit.words}" and describe what the step involved.'
+    if hit.rule == "sequence":
+        return (
+            '"What told them the work could run unattended, and what would have called them back when it '
+            'did not?"'
+        )
+    if hit.rule == "trust" and hit.extra.get("kind") == "let_down":
+        return '"The step depended on one person remembering it: what would make it automatic, or show it was missed?"'
+    if hit.rule == "trust" and hit.extra.get("kind") == "competence":
+        return '"What did the documentation, training or tooling not show about how this works?"'
+    if hit.rule == "judgement" and hit.extra.get("kind") in ("disposition", "competence"):
+        return '"What in the process made this way of working the easy or usual one, and what would change that?"'
     if hit.rule == "trust":
         return (
             '"Which safeguard does this task need, whoever does it: a second reviewer, a dry run, a limit?"'

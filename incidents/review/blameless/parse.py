@@ -60,6 +60,25 @@ _CAUSE_ADJECTIVES = frozenset(
     }
 )
 _OBJECTS = lx.OBJECT_PRONOUNS | {"it"}
+# Linking verbs that open a verb group like a copula: "The retention settings look sensible".
+_LINKING = frozenset(
+    {"look", "looks", "seem", "seems", "appear", "appears", "sound", "sounds", "remain", "remains"}
+)
+_GRADING = frozenset({"more", "most", "less", "least", "very", "too", "so", "well", "poorly", "badly", "un"})
+# Hedges that open a chat sentence before its subject: "pretty sure bogdan broke it".
+_HEDGES = (
+    ("pretty", "sure"),
+    ("fairly", "sure"),
+    ("quite", "sure"),
+    ("im", "pretty", "sure"),
+    ("i'm", "pretty", "sure"),
+    ("im", "sure"),
+    ("i'm", "sure"),
+    ("i", "bet"),
+    ("i", "reckon"),
+    ("i", "guess"),
+    ("100%", "sure"),
+)
 _INTENSIFIERS = (
     ("tf",),
     ("wtf",),
@@ -125,9 +144,11 @@ def _is_verbish(tokens: list[Token], j: int, np_start: int, low: str, names: Nam
     no_one = prev == "one" and j >= 2 and tokens[j - 2].low == "no"
     if (prev in lx.DETERMINERS and not no_one) or prev.endswith("'s") or prev in lx.POSSESSIVE_PRONOUNS:
         return False
+    if prev in _GRADING and len(w) > 3 and w.endswith("ed"):
+        return False  # "a more experienced engineer": a participle as an adjective, graded
     if w.startswith("cause") and prev in _CAUSE_ADJECTIVES:
         return False  # "root cause", "the main causes": the noun, not the verb
-    if w in lx.IRREGULAR_PAST or w == "to":
+    if w in lx.IRREGULAR_PAST or w == "to" or (w in _LINKING and not t.cap):
         return True
     if (w in lx.VERB_ADVERBS or (len(w) > 4 and w.endswith("ly") and w not in _LY_NOUNS)) and not t.cap:
         return True  # "They clearly rushed ...", "The DBA then dropped ...": an adverb opens the verb group
@@ -272,6 +293,10 @@ def _find_subject(clause: Clause, low: str, names: Names, before: list[Clause]) 
         i += 1
     if i + 1 < len(toks) and toks[i].low == "of" and toks[i + 1].low == "course":
         i += 2
+    for hedge in _HEDGES:
+        if [t.low for t in toks[i : i + len(hedge)]] == list(hedge) and i + len(hedge) < len(toks):
+            i += len(hedge)
+            break
     if i + 1 < len(toks) and toks[i].low in lx.WH_WORDS:
         for idiom in _INTENSIFIERS:  # "why tf did kev push ...", "why on earth did ..."
             if [t.low for t in toks[i + 1 : i + 1 + len(idiom)]] == list(idiom) and i + 1 + len(idiom) < len(
@@ -303,10 +328,23 @@ def _find_subject(clause: Clause, low: str, names: Names, before: list[Clause]) 
         and toks[i].low in _BARE_PRONOUNS
         and toks[i + 1].low not in lx.PREPOSITIONS | {"all", "both"}
     ):
-        clause.subject = Subject(pronoun_kind(toks[i].low), toks[i].start, toks[i].end, toks[i].text)
+        kind = pronoun_kind(toks[i].low)
+        if toks[i].low == "they" and _things_before(before):
+            kind = "system"  # "the warning signs are visible, but they were buried": "they" are the signs
+        clause.subject = Subject(kind, toks[i].start, toks[i].end, toks[i].text)
         clause.verb_start = toks[i + 1].start
         return
-    if clause.opener and i < len(toks) and _verb_like(toks[i], low):
+    elided = (
+        not clause.opener
+        and before
+        and before[-1].subject.kind in PERSONISH
+        and i < len(toks)
+        and toks[i].low not in lx.AUXILIARIES
+        and toks[i].low not in ("not", "never")
+        and not toks[i].cap
+        and (toks[i].low in lx.IRREGULAR_PAST or (len(toks[i].low) > 3 and toks[i].low.endswith("ed")))
+    )  # "The release manager started the rollout, logged off and ...": the subject carries over the comma
+    if (clause.opener or elided) and i < len(toks) and _verb_like(toks[i], low):
         j = (
             len(toks) + 1
         )  # "..., and forgot to ...", "... a command that took down ...": the subject is elided
@@ -336,6 +374,20 @@ def _find_subject(clause: Clause, low: str, names: Names, before: list[Clause]) 
         clause.subject = _implicit_subject(clause, before, names, low)
         return
     clause.subject = classify_np(np, names)
+
+
+def _things_before(before: list[Clause]) -> bool:
+    """Whether "they" refers back to things: the nearest earlier subject is a plural system noun ("the
+    skipped steps") and no earlier clause is about people."""
+    if any(c.subject.kind in PERSONISH for c in before):
+        return False
+    prev = next((c.subject for c in reversed(before) if c.subject.kind != "none"), None)
+    if prev is None or prev.kind not in ("system", "product") or prev.inherited:
+        return False
+    words = [w.lower() for w in prev.text.split() if w.lower() not in lx.DETERMINERS]
+    return any(
+        w.endswith("s") and not w.endswith(("ss", "'s", "us", "is")) and w not in lx.TEAM_NAMES for w in words
+    )
 
 
 def _implicit_subject(clause: Clause, before: list[Clause], names: Names, low: str) -> Subject:
@@ -378,8 +430,11 @@ def _find_agent(clause: Clause, low: str, names: Names) -> None:
         if t.low == "by" and k + 1 < len(toks) and t.start >= clause.verb_start:
             np: list[Token] = []
             for u in toks[k + 1 :]:
-                if u.low in lx.PREPOSITIONS or u.low in lx.AUXILIARIES or (u.low.endswith("ing") and np):
+                nxt = toks[toks.index(u) + 1].low if toks.index(u) + 1 < len(toks) else ""
+                if u.low in lx.PREPOSITIONS or u.low in lx.AUXILIARIES:
                     break
+                if u.low.endswith("ing") and np and nxt not in lx.ROLE_NOUNS and nxt not in lx.TEAM_NOUNS:
+                    break  # "by the pipeline retrying"; not "by the deploying engineer"
                 np.append(u)
             if np:
                 s = classify_np(np, names)

@@ -26,7 +26,7 @@ import dataclasses
 import functools
 import re
 
-from incidents.review.blameless import across, neutral, people
+from incidents.review.blameless import across, context, neutral, people
 from incidents.review.blameless import lexicon as lx
 from incidents.review.blameless.hits import Hit
 from incidents.review.blameless.names import general_names
@@ -66,7 +66,7 @@ PASSIVE = re.compile(
     rf"(?<![\w'])({lx.PASSIVE_AUX})(?: (?:not|never|also|again|then|even|\w+ly))* ({lx.PASSIVE_PERSON_ONLY})(?![\w'])"
 )
 PASSIVE_ANY = re.compile(
-    rf"(?<![\w'])({lx.PASSIVE_AUX})(?: (?:not|never|\w+ly))* ([a-z]+(?:ed|en|wn|ne)|[a-z]+ up)\b"
+    rf"(?<![\w'])({lx.PASSIVE_AUX})(?: (?:not|never|\w+ly))* ([a-z]+(?:ed|en|wn|ne)|[a-z]+ up|made|done|left|set|put|sat on|cut|let|lost|sent|kept|held|built)\b"
 )
 JUDGEMENT = _alt(lx.JUDGEMENT)
 HUMAN_ERROR = _alt(lx.HUMAN_ERROR)
@@ -94,6 +94,12 @@ _FAULTY_SUBJECT = re.compile(
 )
 _BROKEN = frozenset({"broken", "overwritten", "undone", "taken down", "blown away", "wiped out", "torn down"})
 _WORD = re.compile(r"[\w'-]+")
+# A response held up by a person: "The escalation was delayed by an engineer", "The fix was held up by a reviewer"
+_DELAYS = frozenset({"delayed", "held up", "stalled", "slowed", "blocked", "sat on", "put off", "postponed"})
+_RESPONSES = re.compile(
+    r"(?<![\w'-])(?:fix|fixes|escalation|response|rollback|revert|page|ticket|recovery|mitigation|patch|hotfix|"
+    r"failover|restore|investigation|incident call|decision)(?![\w'])"
+)
 _KNOWING = r"(?!know|knew|have|had|be\b|been|realis|realiz|expect|see|saw|need|want|think|believe|receive|get|hear|seem)"
 _INVERTED_NEGATED = re.compile(rf"not {_KNOWING}[a-z]+")
 _INVERTED_VERB = re.compile(rf"{_KNOWING}[a-z]+")
@@ -246,6 +252,7 @@ def _clause(text: str, low: str, c: Clause) -> list[Hit]:
                 low, c.start, m.start()
             )  # "Mistakes were made by", "the wrong host was"
             or m.group(2) in _BROKEN
+            or (m.group(2) in _DELAYS and _RESPONSES.search(low, c.start, m.start()) is not None)
             or PERSON_ONLY.search(low, m.start(2), ce)
             or (
                 re.search(r"\b(?:not|never)\b", m.group(0))
@@ -341,6 +348,7 @@ def _anywhere(
     out.extend(across.contrast(text, clauses))
     out.extend(across.sarcasm(text, low, clauses, names))
     out.extend(people.find(text, low, clauses, names))
+    out.extend(context.find(text, low, clauses, names))
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
     if frame is not None and mentions:

@@ -57,6 +57,22 @@ _DENIED = re.compile(r"(?<![\w'])(?:no|not|never|without|\w+n'?t|avoid\w*|nobody
 _BLAME = re.compile(r"(?<![\w'])blam(?:e|es|ed|ing)(?: it)?(?: (?:all |squarely |entirely )?on)? ")
 _SOFT = re.compile(r"(?<![\w'])(?:just|simply|only|merely|never|not|\w+n'?t|instead|anyway)(?![\w'])")
 _PEOPLE = frozenset({"person", "team", "universal"})
+# "it's just that <person> ...": the person set apart as the cause after a system is cleared
+_SOFT_CLEFT = re.compile(
+    r"(?:it'?s|it is|it was|the (?:problem|issue|thing) is) (?:just |simply |only |really )?that\s*$"
+)
+# What a responder does: after a system is cleared, these are the person helping, not the cause.
+_RESPONDED = re.compile(
+    r"(?:noticed|spotted|saw|found|caught|reported|raised|flagged|fixed|escalated|paged|diagnosed|discovered|"
+    r"identified|traced|rolled|mitigated|restored|recovered|scaled|restarted|failed over|asked|confirmed|checked)\b"
+)
+
+
+def _after_adverbs(low: str, at: int) -> int:
+    m = re.match(r"(?:\w+ly |then |also |quickly |first )+", low[at:])
+    return at + (m.end() if m else 0)
+
+
 _OBJECT = frozenset({"him", "her", "them", "you", "u"})
 
 
@@ -116,7 +132,7 @@ def _imperative(text: str, low: str, clauses: list[Clause], names: Names) -> lis
                 out.append(Hit("sanction", [(m.start(), m.end())], words=text[m.start() : m.end()]))
     tokens = [t for c in clauses for t in c.tokens]
     for f in FOR_TO.finditer(low):
-        found = _person_np(tokens, f.end(), names)
+        found = person_np(tokens, f.end(), names)
         if found is None or found[1][0].start != f.end():
             continue
         m = BEHAVIOUR.match(low, found[1][-1].end + 1)
@@ -198,7 +214,8 @@ def _np_after(tokens: list[Token], at: int, names: Names) -> tuple[Subject, list
     return classify_np(np, names), np
 
 
-def _person_np(tokens: list[Token], at: int, names: Names) -> tuple[Subject, list[Token]] | None:
+def person_np(tokens: list[Token], at: int, names: Names) -> tuple[Subject, list[Token]] | None:
+    """The longest person phrase starting at character `at` (a person, team or everyone), with its tokens."""
     found = _np_after(tokens, at, names)
     if found is None:
         return None
@@ -236,7 +253,7 @@ def _trust(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit
     for d in _DOUBTING.finditer(low):
         # "I don't think Marco is ready for on-call": the person is the subject of the doubted clause
         at = re.match(r"\s*(?:that\s+)?", low[d.end() :])
-        found = _person_np(tokens, d.end() + (at.end() if at else 0), names)
+        found = person_np(tokens, d.end() + (at.end() if at else 0), names)
         ready = READINESS.search(low, d.end())
         if found is not None and ready is not None and _COPULA.search(low, found[1][-1].end, ready.start()):
             who, np = found
@@ -244,7 +261,7 @@ def _trust(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit
                 Hit("trust", [(np[0].start, np[-1].end), ready.span()], who=who.text, words=ready.group(0))
             )
     for m in RELIANCE.finditer(low):
-        found = _person_np(tokens, m.end() + 1, names)
+        found = person_np(tokens, m.end() + 1, names)
         if found is not None:
             who, np = found
             out.append(
@@ -261,7 +278,7 @@ def _excuse(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hi
         before = re.split(r"[,;:.!?]", low[max(0, m.start() - 30) : m.start()])[-1]
         if _DENIED.search(before):
             continue  # "we don't blame individuals", "not about blaming Sam"
-        found = _person_np(tokens, m.end(), names)
+        found = person_np(tokens, m.end(), names)
         if found is not None and found[1][0].start == m.end():
             who, np = found
             out.append(
@@ -282,8 +299,12 @@ def _excuse(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hi
         for d in clauses[k + 1 :]:
             if d.subject.kind not in ("person", "team") or d.opener in ("and", "then", "so", "because"):
                 continue
-            if weak is not None and not _SOFT.search(low, d.verb_start, d.end):
+            if weak is not None and not (
+                _SOFT.search(low, d.verb_start, d.end) or _SOFT_CLEFT.search(low, 0, d.start)
+            ):
                 continue  # "The alert fired on time; Raj acknowledged it": the person acted
+            if _RESPONDED.match(low, _after_adverbs(low, d.verb_start)):
+                continue  # "The queue didn't fail; Wen noticed the backlog and scaled it": a responder
             cleared = strong or weak
             assert cleared is not None
             spans = [(cleared.start(), cleared.end()), *_subject_span(d)]

@@ -159,4 +159,10 @@ class Names:
         return word in self.users
 
     def is_name(self, word: str) -> bool:
-        return word in self.users or word in self.general
+        if word in self.users or word in self.general:
+            return True
+        # "Soo-ah", "Jean-Luc", "Mary-Kate": a hyphenated given name, its first part a name
+        head, dash, tail = word.partition("-")
+        return (
+            bool(dash) and len(head) >= 2 and tail.isalpha() and (head in self.users or head in self.general)
+        )

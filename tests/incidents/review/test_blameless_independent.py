@@ -25,8 +25,8 @@ DATA = Path(__file__).parent / "data"
 CORPORA = {
     # file: (sentences, blaming, recall reached, false positives reached)
     "blameless_independent_tuning.json": (248, 113, 1.0, 0.0),
-    "blameless_independent_tuning2.json": (216, 109, 0.908, 0.009),
-    "blameless_independent_tuning3.json": (216, 113, 0.673, 0.049),
+    "blameless_independent_tuning2.json": (216, 109, 0.972, 0.0),
+    "blameless_independent_tuning3.json": (216, 113, 0.973, 0.010),
 }
 
 
