@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Team
 from incidents.inputs import BoundedDateField
-from incidents.insights import metrics, search
+from incidents.insights import metrics, search, search_kinds
 from incidents.models import IncidentStatus, Service, Severity
 
 
@@ -70,7 +70,7 @@ class SearchForm(forms.Form):
 
     q = forms.CharField(required=False, max_length=search.MAX_QUERY_LENGTH, label="Search")
     kind = forms.ChoiceField(
-        choices=[("", "Everything"), *((k, spec.plural.capitalize()) for k, spec in search.KINDS.items())],
+        choices=[("", "Everything"), *((k, spec.plural.capitalize()) for k, spec in search_kinds.KINDS.items())],
         required=False,
     )
     status = forms.ChoiceField(choices=[("", "Any status"), *IncidentStatus.choices], required=False)

@@ -14,8 +14,9 @@ from accounts.security import security_event_record
 from incidents.csv import csv_download
 from incidents.incident import selectors
 from incidents.inputs import int_param
-from incidents.insights import charts, metrics, registry, search
+from incidents.insights import charts, metrics, registry, search, search_kinds
 from incidents.insights.forms import InsightsFilterForm, SearchForm
+from incidents.insights.similar import similar_incidents_for
 
 
 @login_required
@@ -84,7 +85,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     params.pop("kind", None)
     kinds = (
         [
-            {"kind": kind, "label": search.kind_label(kind, n), "more": kind in results.capped}
+            {"kind": kind, "label": search_kinds.kind_label(kind, n), "more": kind in results.capped}
             for kind, n in results.counts.items()
         ]
         if results
@@ -101,7 +102,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             "kind": form.cleaned_data.get("kind", "") if valid else "",
             "params": params.urlencode(),
             "kind_params": (params.urlencode() + "&") if params else "",
-            "full_text": search._is_postgres(),
+            "full_text": search_kinds.is_postgres(),
             "rank_candidates": search.RANK_CANDIDATES,
         },
         status=200 if valid else 400,
@@ -112,7 +113,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
 def similar_for_incident(request: HttpRequest, number: int) -> HttpResponse:
     """HTMX partial for the incident page: incidents that look like this one."""
     incident = selectors.incident_get_for(request.user, number)
-    similar = search.similar_incidents_for(
+    similar = similar_incidents_for(
         request.user,
         title=incident.title,
         service_ids=[s.pk for s in incident.services.all()],
@@ -128,7 +129,7 @@ def similar_preview(request: HttpRequest) -> HttpResponse:
     title = request.GET.get("title", "")
     service_ids = [n for s in request.GET.getlist("services") if (n := int_param(s, low=1)) is not None]
     similar = (
-        search.similar_incidents_for(request.user, title=title, service_ids=service_ids)
+        similar_incidents_for(request.user, title=title, service_ids=service_ids)
         if len(title.strip()) >= 3
         else []
     )

@@ -4,7 +4,7 @@ Each searched table gets a generated column `search_vector tsvector GENERATED AL
 (title weighted A over the body's B) and a GIN index on it; the expression indexes of 0004 go (a search
 walking the primary key recomputed `to_tsvector` per row, and ranking recomputed it again). The column is
 not a model field: PostgreSQL keeps it current on every insert and update (bulk_create too), the ORM never
-reads or writes it, and `incidents.insights.search.StoredVector` is the one place that names it. Nothing
+reads or writes it, and `incidents.insights.search_kinds.StoredVector` is the one place that names it. Nothing
 happens on other databases (SQLite searches with LIKE).
 """
 

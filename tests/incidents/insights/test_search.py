@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from incidents.insights import search
+from incidents.insights import search, search_kinds, snippets
 from incidents.models import Postmortem, Visibility
 from tests.factories import (
     ActionItemFactory,
@@ -161,8 +161,8 @@ def test_gitlab_demo_incident_is_found_by_pg_basebackup(viewer):
 
 
 def test_fallback_words_and_highlight():
-    assert search.words_of('"pg_basebackup" OR -replica') == ["pg_basebackup", "replica"]
-    snippet = search.highlight("Ran PG_BASEBACKUP on <db>", ["pg_basebackup"])
+    assert search_kinds.words_of('"pg_basebackup" OR -replica') == ["pg_basebackup", "replica"]
+    snippet = snippets.highlight("Ran PG_BASEBACKUP on <db>", ["pg_basebackup"])
     assert snippet == "Ran <mark>PG_BASEBACKUP</mark> on &lt;db&gt;"
 
 
@@ -185,9 +185,9 @@ def test_postgres_search_uses_the_gin_indexes(requires_postgres):
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
     try:
-        for kind, spec in search.KINDS.items():
+        for kind, spec in search_kinds.KINDS.items():
             query = SearchQuery("pg_basebackup", search_type="websearch", config="english")
-            plan = spec.model.objects.alias(v=search.StoredVector()).filter(v=query).explain()
+            plan = spec.model.objects.alias(v=search_kinds.StoredVector()).filter(v=query).explain()
             assert "search_gin" in plan, kind
     finally:
         with connection.cursor() as cursor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from incidents.insights import search
+from incidents.insights import similar
 from incidents.models import FactorCategory, Visibility
 from tests.factories import ContributingFactorFactory, IncidentFactory, ServiceFactory
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_similar_title_is_suggested_and_unrelated_is_not(viewer):
     same = IncidentFactory(title="Database replication lag on primary")
     other = IncidentFactory(title="Marketing site typo")
-    found = search.similar_incidents_for(viewer, title="Replication lag on the database primary")
+    found = similar.similar_incidents_for(viewer, title="Replication lag on the database primary")
     numbers = [s.incident.number for s in found]
     assert same.number in numbers
     assert other.number not in numbers
@@ -27,7 +27,7 @@ def test_shared_services_and_factor_categories_raise_the_score(viewer):
     with_service = IncidentFactory(title="Replication lag alarm")
     with_service.services.add(db)
     ContributingFactorFactory(incident=with_service, category=FactorCategory.MONITORING_GAP)
-    found = search.similar_incidents_for(
+    found = similar.similar_incidents_for(
         viewer, title="Replication lag alarm", service_ids=[db.pk], factor_categories=["monitoring_gap"]
     )
     assert [s.incident.number for s in found][:2] == [with_service.number, plain.number]
@@ -40,7 +40,7 @@ def test_restricted_incidents_are_not_suggested_to_outsiders(personas):
     restricted.participants.add(personas["commander"])
     for name, user in personas.items():
         numbers = [
-            s.incident.number for s in search.similar_incidents_for(user, title="Payroll export leaked")
+            s.incident.number for s in similar.similar_incidents_for(user, title="Payroll export leaked")
         ]
         assert (restricted.number in numbers) == (name in ("commander", "admin")), name
 

@@ -1,0 +1,157 @@
+"""What search looks in, and what a query names besides words.
+
+`KINDS` lists the searched kinds (model, text fields, time field). On PostgreSQL each kind's table has a
+stored, generated `search_vector` column (title weighted A, body B) with a GIN index (migration 0014);
+`StoredVector` is the one place that names it and `Rank` ranks by it. A query can also name an incident
+(`INC-2`, `inc 2` or `2`), people in an incident's roles and services an incident affected (`named_in`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.postgres.search import SearchVectorField
+from django.db import connection
+from django.db.models import Case, Expression, FloatField, Func, Q, Value, When
+
+from incidents.models import (
+    ActionItem,
+    ContributingFactor,
+    Incident,
+    PolicyFinding,
+    Postmortem,
+    Service,
+    TimelineEntry,
+)
+
+CONFIG = "english"
+#: How many people and services a query may name (their incidents are then searched).
+NAMED_LIMIT = 20
+#: Rank added to an incident found by its reference, a person in one of its roles, one of its services.
+REFERENCE_RANK, PERSON_RANK, SERVICE_RANK = 10.0, 0.5, 0.3
+REFERENCE = re.compile(r"^\s*(?:inc[-\s#]*)?#?(\d{1,9})\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One searched kind: its model, text fields, plural label, time field and path to the incident status."""
+
+    model: type[Any]
+    fields: tuple[str, ...]
+    plural: str
+    when: str
+    status: str | None  # lookup of the incident's status; None: the kind has no one incident
+
+
+#: Kind → how it is searched. On PostgreSQL each model's table holds `search_vector` (migration 0014).
+KINDS: dict[str, Kind] = {
+    "incident": Kind(Incident, ("title", "summary", "customer_impact"), "incidents", "started_at", "status"),
+    "timeline entry": Kind(TimelineEntry, ("body",), "timeline entries", "occurred_at", "incident__status"),
+    "postmortem": Kind(Postmortem, ("sections",), "postmortems", "updated_at", "incident__status"),
+    "contributing factor": Kind(
+        ContributingFactor, ("title", "description"), "contributing factors", "created_at", "incident__status"
+    ),
+    "action item": Kind(
+        ActionItem, ("title", "description"), "action items", "created_at", "incident__status"
+    ),
+    "policy finding": Kind(PolicyFinding, ("title", "description"), "policy findings", "created_at", None),
+}
+
+
+def kind_label(kind: str, n: int) -> str:
+    """`1 timeline entry`, `4 timeline entries` (the kind's own plural)."""
+    return f"{n:,} {kind if n == 1 else KINDS[kind].plural}"
+
+
+class StoredVector(Expression):
+    """The stored `search_vector` column of the query's base table (PostgreSQL, migration 0014)."""
+
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
+        # A list of parameters, as Django's own expressions give: the @@ lookup concatenates them.
+        alias = compiler.query.base_table
+        return f"{compiler.quote_name_unless_alias(alias)}.search_vector", []
+
+
+class Rank(Func):
+    """`ts_rank(search_vector, query)`: weights A 1.0, B 0.4 (title over body)."""
+
+    function = "ts_rank"
+    output_field = FloatField()
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def words_of(query: str) -> list[str]:
+    """The words of a query for the fallback: quotes and websearch operators dropped, at most 8 words."""
+    cleaned = re.sub(r"[\"'()]", " ", query)
+    words = [w for w in cleaned.split() if w.lower() not in {"or", "and"} and w != "-"]
+    return [w.lstrip("-") for w in words if w.lstrip("-")][:8]
+
+
+@dataclass
+class Named:
+    """What a query names besides words: an incident number, people, services (ids → names)."""
+
+    number: int | None
+    people: dict[int, str]
+    services: dict[int, str]
+
+    @property
+    def any(self) -> bool:
+        return self.number is not None or bool(self.people) or bool(self.services)
+
+
+def named_in(query: str) -> Named:
+    """The incident number, people and services `query` names (two small queries; none for a number)."""
+    ref = REFERENCE.match(query)
+    if ref:
+        return Named(int(ref.group(1)), {}, {})
+    text = query.strip().strip("\"'")
+    if len(text) < 3:
+        return Named(None, {}, {})
+    User = get_user_model()
+    people = dict(
+        User.objects.filter(
+            Q(display_name__icontains=text) | Q(email__istartswith=text), is_active=True
+        ).values_list("pk", "display_name")[:NAMED_LIMIT]
+    )
+    services = dict(Service.objects.filter(name__icontains=text).values_list("pk", "name")[:NAMED_LIMIT])
+    return Named(None, people, services)
+
+
+def named_condition(named: Named) -> tuple[Q, Any]:
+    """(condition on incidents, rank bonus expression) for what the query names."""
+    cond = Q(pk__in=[])
+    bonus: Any = Value(0.0, output_field=FloatField())
+    if named.number is not None:
+        cond |= Q(number=named.number)
+        bonus = bonus + Case(
+            When(number=named.number, then=Value(REFERENCE_RANK)),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
+    if named.people:
+        ids = list(named.people)
+        in_role = Q(commander_id__in=ids) | Q(communications_lead_id__in=ids) | Q(scribe_id__in=ids)
+        cond |= in_role
+        bonus = bonus + Case(
+            When(in_role, then=Value(PERSON_RANK)), default=Value(0.0), output_field=FloatField()
+        )
+    if named.services:
+        affected = Q(
+            pk__in=Incident.services.through.objects.filter(service_id__in=list(named.services)).values(
+                "incident_id"
+            )
+        )
+        cond |= affected
+        bonus = bonus + Case(
+            When(affected, then=Value(SERVICE_RANK)), default=Value(0.0), output_field=FloatField()
+        )
+    return cond, bonus
