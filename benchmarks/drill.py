@@ -144,7 +144,7 @@ import json
 from accounts.models import Membership, Team, User
 from accounts.tokens import api_token_create
 from incidents.models import Service, Subscription
-from incidents.incident.services import incident_declare
+from incidents.incident.services.declare import incident_declare
 team, _ = Team.objects.get_or_create(slug="drill", defaults={"name": "Drill"})
 user, _ = User.objects.get_or_create(email="drill-commander@example.com", defaults={"display_name": "Drill"})
 Membership.objects.get_or_create(user=user, team=team, defaults={"role": "lead"})

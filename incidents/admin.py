@@ -13,7 +13,7 @@ from accounts.models import SecurityEvent
 from accounts.security import SECURITY_EVENT_COLUMNS, security_event_csv_rows, security_event_record
 from incidents import models as m
 from incidents.csv import csv_download
-from incidents.incident.services import incident_restore
+from incidents.incident.services.lifecycle import incident_restore
 from incidents.notify.delivery import notifications_retry
 
 

@@ -24,7 +24,7 @@ from incidents.csv import csv_download
 from incidents.followup import selectors as selectors_followup
 from incidents.history import history_for
 from incidents.incident import selectors
-from incidents.incident.services import incident_restore, incident_soft_delete
+from incidents.incident.services.lifecycle import incident_restore, incident_soft_delete
 from incidents.models import OPEN_ITEM_STATUSES, Incident, Postmortem
 from incidents.permissions import is_admin
 

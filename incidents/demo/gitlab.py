@@ -4,7 +4,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from incidents.demo.people import demo_service, demo_team, demo_user, utc
-from incidents.incident import services as incident_services
+from incidents.incident.services.declare import incident_declare
+from incidents.incident.services.edits import incident_assign_roles, incident_update
+from incidents.incident.services.lifecycle import incident_resolve
 from incidents.models import DetectionMethod, EntryKind, EntrySource, EvidenceMarker, Incident
 from incidents.timeline import services as timeline_services
 
@@ -237,7 +239,7 @@ def load_gitlab_incident() -> None:
     """
     commander = demo_user("commander")
     if not Incident.objects.filter(dedup_key=GITLAB_DEDUP_KEY).exists():
-        incident = incident_services.incident_declare(
+        incident = incident_declare(
             actor=commander,
             title=GITLAB_TITLE,
             severity="SEV1",
@@ -250,17 +252,15 @@ def load_gitlab_incident() -> None:
             dedup_key=GITLAB_DEDUP_KEY,
         )
         incident.teams.add(demo_team("platform"), demo_team("database"))
-        incident_services.incident_update(
-            incident=incident, actor=commander, customer_impact=GITLAB_CUSTOMER_IMPACT
-        )
-        incident_services.incident_assign_roles(
+        incident_update(incident=incident, actor=commander, customer_impact=GITLAB_CUSTOMER_IMPACT)
+        incident_assign_roles(
             incident=incident,
             actor=commander,
             communications_lead=demo_user("comms"),
             scribe=demo_user("scribe"),
             at=GITLAB_DETECTED_AT,
         )
-        incident_services.incident_resolve(
+        incident_resolve(
             incident=incident,
             actor=commander,
             at=GITLAB_RESOLVED_AT,

@@ -24,8 +24,9 @@ from incidents.api.base import (
     etag_for,
 )
 from incidents.api.pagination import PagePagination, StableOrderingFilter
-from incidents.incident import selectors, services
+from incidents.incident import selectors
 from incidents.incident import serializers as incident_serializers
+from incidents.incident.services import declare, edits, lifecycle
 from incidents.models import (
     ChangeEvent,
     Incident,
@@ -128,7 +129,7 @@ class IncidentViewSet(
         data = dict(form.validated_data)
         key = _idempotency_key(request)
         dedup_key = f"api-declare:{request.user.pk}:{key}" if key else None
-        incident, created = services.incident_declare_once(actor=request.user, dedup_key=dedup_key, **data)
+        incident, created = declare.incident_declare_once(actor=request.user, dedup_key=dedup_key, **data)
         if not created and not can_view_incident(request.user, incident):
             raise Http404("No such incident.")
         return self._render(incident, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -141,7 +142,7 @@ class IncidentViewSet(
         updated = self.guarded_write(
             incident,
             changes.pop("version", None),
-            lambda v: services.incident_update(
+            lambda v: edits.incident_update(
                 incident=incident, actor=request.user, expected_version=v, **changes
             ),
         )
@@ -154,7 +155,7 @@ class IncidentViewSet(
         incident = self.get_object()
         form = incident_serializers.StatusChangeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        updated = services.incident_change_status(
+        updated = lifecycle.incident_change_status(
             incident=incident, actor=request.user, **form.validated_data
         )
         return self._render(updated)
@@ -166,7 +167,7 @@ class IncidentViewSet(
         incident = self.get_object()
         form = incident_serializers.SeverityChangeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        updated = services.incident_change_severity(
+        updated = lifecycle.incident_change_severity(
             incident=incident, actor=request.user, **form.validated_data
         )
         return self._render(updated)
@@ -178,7 +179,7 @@ class IncidentViewSet(
         incident = self.get_object()
         form = incident_serializers.ResolveSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        updated = services.incident_resolve(incident=incident, actor=request.user, **form.validated_data)
+        updated = lifecycle.incident_resolve(incident=incident, actor=request.user, **form.validated_data)
         return self._render(updated)
 
     @extend_schema(summary="Reopen with a reason", request=incident_serializers.ReopenSerializer,
@@ -188,7 +189,7 @@ class IncidentViewSet(
         incident = self.get_object()
         form = incident_serializers.ReopenSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        updated = services.incident_reopen(incident=incident, actor=request.user, **form.validated_data)
+        updated = lifecycle.incident_reopen(incident=incident, actor=request.user, **form.validated_data)
         return self._render(updated)
 
     @extend_schema(summary="Assign commander, communications lead, scribe", request=incident_serializers.RolesSerializer,
@@ -198,7 +199,7 @@ class IncidentViewSet(
         incident = self.get_object()
         form = incident_serializers.RolesSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        updated = services.incident_assign_roles(incident=incident, actor=request.user, **form.validated_data)
+        updated = edits.incident_assign_roles(incident=incident, actor=request.user, **form.validated_data)
         return self._render(updated)
 
     @extend_schema(
@@ -302,7 +303,7 @@ class AlertView(ApiView):
         form = incident_serializers.AlertSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
-        incident, created = services.incident_declare_once(
+        incident, created = declare.incident_declare_once(
             actor=request.user, detection_method="alert", **data
         )
         if not can_view_incident(request.user, incident):

@@ -20,7 +20,6 @@ from accounts.models import Team
 from incidents import merge as merging
 from incidents.errors import add_form_errors
 from incidents.incident import directory, selectors
-from incidents.incident import services as incident_services
 from incidents.incident.forms import (
     DeclareForm,
     IncidentEditForm,
@@ -31,7 +30,9 @@ from incidents.incident.forms import (
     TagForm,
 )
 from incidents.incident.models import DURATION_NOTE
-from incidents.incident.services import TRANSITIONS, IncidentConflict
+from incidents.incident.services import declare, edits, lifecycle
+from incidents.incident.services.common import IncidentConflict
+from incidents.incident.services.lifecycle import TRANSITIONS
 from incidents.inputs import BoundedDateField
 from incidents.merge import Merge
 from incidents.models import ACTIVE_STATUSES, Incident, IncidentStatus, Service, Severity, Tag
@@ -105,7 +106,7 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            incident = incident_services.incident_declare(
+            incident = declare.incident_declare(
                 actor=request.user,
                 title=data["title"],
                 severity=data["severity"],
@@ -175,9 +176,7 @@ def incident_edit(request: HttpRequest, number: int) -> HttpResponse:
             message = "Not saved: choose which value to keep for each field changed by both of you."
             return _merge_page(request, number, incident, merge, message)
         try:
-            incident_services.incident_update(
-                incident=incident, actor=request.user, expected_version=based_on, **changes
-            )
+            edits.incident_update(incident=incident, actor=request.user, expected_version=based_on, **changes)
         except ValidationError as exc:
             add_form_errors(form, exc)
         except IncidentConflict as exc:
@@ -208,7 +207,7 @@ def incident_status(request: HttpRequest, number: int) -> HttpResponse:
     return post_action(
         request,
         StatusForm(request.POST),
-        lambda data: incident_services.incident_change_status(
+        lambda data: lifecycle.incident_change_status(
             incident=incident, actor=request.user, status=data["status"], at=data["when"]
         ),
         invalid="Choose a valid status.",
@@ -224,7 +223,7 @@ def incident_severity(request: HttpRequest, number: int) -> HttpResponse:
     return post_action(
         request,
         SeverityForm(request.POST),
-        lambda data: incident_services.incident_change_severity(
+        lambda data: lifecycle.incident_change_severity(
             incident=incident,
             actor=request.user,
             severity=data["severity"],
@@ -244,7 +243,7 @@ def incident_reopen(request: HttpRequest, number: int) -> HttpResponse:
     return post_action(
         request,
         ReopenForm(request.POST),
-        lambda data: incident_services.incident_reopen(
+        lambda data: lifecycle.incident_reopen(
             incident=incident, actor=request.user, reason=data["reason"], at=data["when"]
         ),
         invalid="Say why the incident is being reopened.",

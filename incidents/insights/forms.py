@@ -70,7 +70,10 @@ class SearchForm(forms.Form):
 
     q = forms.CharField(required=False, max_length=search.MAX_QUERY_LENGTH, label="Search")
     kind = forms.ChoiceField(
-        choices=[("", "Everything"), *((k, spec.plural.capitalize()) for k, spec in search_kinds.KINDS.items())],
+        choices=[
+            ("", "Everything"),
+            *((k, spec.plural.capitalize()) for k, spec in search_kinds.KINDS.items()),
+        ],
         required=False,
     )
     status = forms.ChoiceField(choices=[("", "Any status"), *IncidentStatus.choices], required=False)

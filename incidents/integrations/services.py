@@ -21,7 +21,8 @@ from django.utils import timezone
 from accounts.models import Team
 from incidents.errors import TransitionError
 from incidents.incident.selectors import lifecycle_floor
-from incidents.incident.services import incident_change_status, incident_declare, incident_resolve
+from incidents.incident.services.declare import incident_declare
+from incidents.incident.services.lifecycle import incident_change_status, incident_resolve
 from incidents.integrations.models import Alert, AlertGroup, AlertIntegration, AlertState, IntegrationKind
 from incidents.integrations.senders import SENDERS
 from incidents.integrations.senders.base import Notification, ParsedAlert

@@ -15,7 +15,7 @@ from config.urls import urlpatterns as base_urlpatterns
 from incidents.api.errors import VersionConflict
 from incidents.errors import AccessDenied, ConflictError, HindsightError, TransitionError
 from incidents.followup.services.common import FollowupConflict
-from incidents.incident.services import IncidentConflict
+from incidents.incident.services.common import IncidentConflict
 from incidents.models import Incident
 from incidents.review.services.postmortems import PostmortemConflict
 from incidents.timeline.services import TimelineEntryConflict

@@ -73,6 +73,11 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.followup.services.common.newly_assigned": "compares owners",
     "incidents.followup.services.common.create_work": "the insert of action_item_create / policy_finding_create",
     "incidents.followup.services.common.save_work": "the save of every item and finding service",
+    "incidents.incident.services.common.check_aware": "validates times",
+    "incidents.incident.services.common.check_when": "validates a time",
+    "incidents.incident.services.common.record_security_event": "the security event of a service that checked",
+    "incidents.incident.services.common.lock_incident": "locks a row for the calling service",
+    "incidents.incident.services.common.save_incident": "the save of every incident service",
     "incidents.timeline.services.system_entry": "the record a service writes of its own, authorized change",
     "incidents.timeline.services.system_entry_move": "moves the record of a milestone its service edited",
     "incidents.review.services.blameless.dismiss": "the dismissal step of blameless_dismiss and postmortem_publish",
@@ -245,9 +250,9 @@ ARGUMENTS: dict[str, Value] = {
 }
 # Arguments that differ for one function (a status is a status of that function's lifecycle).
 FUNCTION_ARGUMENTS: dict[str, dict[str, Value]] = {
-    "incidents.incident.services.incident_change_status": {"status": lambda w: "identified"},
-    "incidents.incident.services.incident_update": {"title": lambda w: "Renamed by an outsider"},
-    "incidents.incident.services.incident_assign_roles": {"commander": lambda w: w.outsider},
+    "incidents.incident.services.lifecycle.incident_change_status": {"status": lambda w: "identified"},
+    "incidents.incident.services.edits.incident_update": {"title": lambda w: "Renamed by an outsider"},
+    "incidents.incident.services.edits.incident_assign_roles": {"commander": lambda w: w.outsider},
     "incidents.followup.services.items.action_item_change_status": {"status": lambda w: "in_progress"},
     "incidents.followup.services.items.action_item_update": {"title": lambda w: "Renamed by an outsider"},
     "incidents.followup.services.findings.policy_finding_transition": {"status": lambda w: "remediating"},
@@ -316,7 +321,7 @@ def test_the_services_are_found():
     """The discovery reaches every area's services, the modules outside `services` that write, and no view."""
     names = set(FUNCTIONS)
     for expected in (
-        "incidents.incident.services.incident_declare",
+        "incidents.incident.services.declare.incident_declare",
         "incidents.timeline.services.timeline_entry_add",
         "incidents.timeline.changes.change_event_record",
         "incidents.review.services.factors.factor_create",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from incidents.incident import services
+from incidents.incident.services.edits import incident_update
+from incidents.incident.services.lifecycle import incident_change_severity
 from incidents.models import Notification, Subscription, Visibility
 from incidents.notify.messages import build_incident_email
 
@@ -37,7 +38,7 @@ def test_restricting_an_incident_hides_it_from_an_earlier_subscriber_everywhere(
         period="early",
     )
 
-    services.incident_update(incident=incident, actor=commander, visibility=Visibility.RESTRICTED)
+    incident_update(incident=incident, actor=commander, visibility=Visibility.RESTRICTED)
 
     assert client.get(reverse("incidents:detail", args=[incident.number])).status_code == 404
     assert client.get(f"/api/v1/incidents/{incident.number}/").status_code == 404
@@ -51,10 +52,10 @@ def test_restricting_an_incident_hides_it_from_an_earlier_subscriber_everywhere(
     # The already-claimed email is not sent, and a new event notifies nobody who cannot see it.
     assert build_incident_email(early) is None
     with django_capture_on_commit_callbacks(execute=True):
-        services.incident_change_severity(incident=incident, actor=commander, severity="SEV1")
+        incident_change_severity(incident=incident, actor=commander, severity="SEV1")
     assert not Notification.objects.filter(user=viewer).exclude(pk=early.pk).exists()
     # Once restricted it stays hidden, and making it internal again shows it at once.
-    services.incident_update(incident=incident, actor=commander, visibility=Visibility.INTERNAL)
+    incident_update(incident=incident, actor=commander, visibility=Visibility.INTERNAL)
     assert client.get(reverse("incidents:detail", args=[incident.number])).status_code == 200
 
 
@@ -62,7 +63,7 @@ def test_a_participant_keeps_access_when_the_incident_becomes_restricted(
     client_for, responder, commander, incident
 ):
     incident.participants.add(responder)
-    services.incident_update(incident=incident, actor=commander, visibility=Visibility.RESTRICTED)
+    incident_update(incident=incident, actor=commander, visibility=Visibility.RESTRICTED)
     assert client_for(responder).get(reverse("incidents:detail", args=[incident.number])).status_code == 200
 
 

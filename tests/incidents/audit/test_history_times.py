@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from incidents.followup.services.items import action_item_change_status, action_item_update
-from incidents.incident import services
+from incidents.incident.services.edits import incident_update
 from tests.factories import ActionItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def test_a_changed_milestone_is_shown_in_the_readers_zone(client_for, commander,
     commander.save()
     started = incident.started_at
     new = (started - dt.timedelta(minutes=30)).replace(microsecond=199943)
-    services.incident_update(incident=incident, actor=commander, started_at=new)
+    incident_update(incident=incident, actor=commander, started_at=new)
     text = client_for(commander).get(reverse("incidents:history", args=[incident.number])).content.decode()
     local = new.astimezone(zoneinfo.ZoneInfo("Europe/Copenhagen"))
     assert f"{local:%Y-%m-%d %H:%M} {local.tzname()}" in text

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from accounts.models import SecurityEvent
 from incidents.followup.services.items import action_item_update
-from incidents.incident import services
-from incidents.incident.services import incident_restore, incident_soft_delete
+from incidents.incident.services.edits import incident_assign_roles, incident_update
+from incidents.incident.services.lifecycle import incident_restore, incident_soft_delete
 from incidents.models import Incident, Notification, Postmortem, Visibility
 from incidents.notify.reminders import reminders_sweep
 from tests.factories import ActionItemFactory, PolicyFindingFactory
@@ -31,9 +31,9 @@ def _as(user) -> Client:
 def test_incident_history_shows_who_when_and_the_diff(client_for, commander, incident):
     when = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=3)
     with time_machine.travel(when, tick=False):
-        services.incident_update(incident=incident, actor=commander, summary="Disk **full** on db-1")
+        incident_update(incident=incident, actor=commander, summary="Disk **full** on db-1")
     incident.refresh_from_db()
-    services.incident_update(incident=incident, actor=commander, visibility=Visibility.RESTRICTED)
+    incident_update(incident=incident, actor=commander, visibility=Visibility.RESTRICTED)
     page = client_for(commander).get(reverse("incidents:history", args=[incident.number]))
     assert page.status_code == 200
     text = page.content.decode()
@@ -47,7 +47,7 @@ def test_incident_history_shows_who_when_and_the_diff(client_for, commander, inc
 
 
 def test_history_escapes_what_people_typed(client_for, commander, incident):
-    services.incident_update(incident=incident, actor=commander, title="<script>alert(1)</script>")
+    incident_update(incident=incident, actor=commander, title="<script>alert(1)</script>")
     text = client_for(commander).get(reverse("incidents:history", args=[incident.number])).content.decode()
     assert "<script>alert(1)" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
@@ -55,18 +55,16 @@ def test_history_escapes_what_people_typed(client_for, commander, incident):
 
 def test_long_text_changes_are_shown_as_a_line_diff(client_for, commander, incident):
     before = "\n".join(f"line {i}" for i in range(10))
-    services.incident_update(incident=incident, actor=commander, summary=before)
+    incident_update(incident=incident, actor=commander, summary=before)
     incident.refresh_from_db()
-    services.incident_update(
-        incident=incident, actor=commander, summary=before.replace("line 5", "line five")
-    )
+    incident_update(incident=incident, actor=commander, summary=before.replace("line 5", "line five"))
     text = client_for(commander).get(reverse("incidents:history", args=[incident.number])).content.decode()
     assert '<span class="removed">-line 5</span>' in text
     assert '<span class="added">+line five</span>' in text
 
 
 def test_role_changes_are_in_history_and_the_security_log(client_for, commander, responder, incident):
-    services.incident_assign_roles(incident=incident, actor=commander, scribe=responder)
+    incident_assign_roles(incident=incident, actor=commander, scribe=responder)
     text = client_for(commander).get(reverse("incidents:history", args=[incident.number])).content.decode()
     assert "Rory Responder" in text
     event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.ROLE_CHANGE)
@@ -75,7 +73,7 @@ def test_role_changes_are_in_history_and_the_security_log(client_for, commander,
 
 
 def test_visibility_change_is_a_security_event(commander, incident):
-    services.incident_update(incident=incident, actor=commander, visibility=Visibility.RESTRICTED)
+    incident_update(incident=incident, actor=commander, visibility=Visibility.RESTRICTED)
     event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.VISIBILITY_CHANGE)
     assert (event.actor, event.detail) == (commander, "internal -> restricted")
 
@@ -123,12 +121,12 @@ def test_history_page_query_count_does_not_grow_with_records(
 ):
     client = client_for(commander)
     url = reverse("incidents:history", args=[incident.number])
-    services.incident_update(incident=incident, actor=commander, summary="one")
+    incident_update(incident=incident, actor=commander, summary="one")
     with django_assert_max_num_queries(20) as few:
         client.get(url)
     for i in range(15):
         incident.refresh_from_db()
-        services.incident_update(incident=incident, actor=commander, summary=f"change {i}")
+        incident_update(incident=incident, actor=commander, summary=f"change {i}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(url)
 

@@ -14,7 +14,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.tokens import api_token_create
-from incidents.incident.services import incident_declare, incident_declare_once
+from incidents.incident.services.declare import incident_declare, incident_declare_once
 from incidents.models import Incident, IncidentCounter
 from tests.factories import IncidentFactory
 

@@ -10,7 +10,9 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from incidents.incident import services
+from incidents.incident.services.declare import incident_declare
+from incidents.incident.services.edits import incident_update
+from incidents.incident.services.lifecycle import incident_change_status, incident_resolve
 from incidents.models import Incident
 
 pytestmark = pytest.mark.django_db
@@ -89,17 +91,15 @@ def test_a_detection_given_later_gets_its_row_and_a_resolution_cannot_pass_an_ea
 ):
     incident.started_at = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
     incident.save()
-    services.incident_change_status(
+    incident_change_status(
         incident=incident, actor=commander, status="identified", at=datetime(2026, 11, 1, 11, 0, tzinfo=UTC)
     )
-    services.incident_resolve(incident=incident, actor=commander, at=datetime(2026, 11, 1, 12, 0, tzinfo=UTC))
+    incident_resolve(incident=incident, actor=commander, at=datetime(2026, 11, 1, 12, 0, tzinfo=UTC))
     incident.refresh_from_db()
-    services.incident_update(
-        incident=incident, actor=commander, detected_at=datetime(2026, 11, 1, 10, 20, tzinfo=UTC)
-    )
+    incident_update(incident=incident, actor=commander, detected_at=datetime(2026, 11, 1, 10, 20, tzinfo=UTC))
     assert (datetime(2026, 11, 1, 10, 20, tzinfo=UTC), "Detected") in _rows(incident)
     with pytest.raises(ValidationError) as exc:
-        services.incident_update(
+        incident_update(
             incident=incident, actor=commander, resolved_at=datetime(2026, 11, 1, 10, 30, tzinfo=UTC)
         )
     assert "Status changed from Investigating to Identified" in exc.value.message_dict["resolved_at"][0]
@@ -109,12 +109,10 @@ def test_a_detection_given_later_gets_its_row_and_a_resolution_cannot_pass_an_ea
 
 @time_machine.travel(TODAY, tick=False)
 def test_a_start_moved_before_the_declaration_gets_its_impact_started_row(commander):
-    incident = services.incident_declare(
+    incident = incident_declare(
         actor=commander, title="Slow", severity="SEV3", started_at=datetime(2026, 11, 1, 10, 0, tzinfo=UTC),
         declared_at=datetime(2026, 11, 1, 10, 0, tzinfo=UTC),
     )  # fmt: skip
     assert [b for _, b in _rows(incident)] == ["Incident declared as SEV3: Slow"]
-    services.incident_update(
-        incident=incident, actor=commander, started_at=datetime(2026, 11, 1, 9, 40, tzinfo=UTC)
-    )
+    incident_update(incident=incident, actor=commander, started_at=datetime(2026, 11, 1, 9, 40, tzinfo=UTC))
     assert _rows(incident)[0] == (datetime(2026, 11, 1, 9, 40, tzinfo=UTC), "Impact started")

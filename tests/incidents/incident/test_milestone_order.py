@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from incidents.incident import services
+from incidents.incident.services.lifecycle import incident_change_status
 from incidents.models import Incident
 
 pytestmark = pytest.mark.django_db
@@ -110,11 +111,11 @@ def test_a_status_or_severity_change_before_the_start_is_refused(api_for, comman
 def test_a_status_change_before_the_previous_one_is_refused(commander, incident):
     incident.started_at = TODAY - timedelta(days=1)
     incident.save()
-    services.incident_change_status(
+    incident_change_status(
         incident=incident, actor=commander, status="identified", at=incident.started_at + timedelta(hours=2)
     )
-    with pytest.raises(services.ValidationError) as exc:
-        services.incident_change_status(
+    with pytest.raises(ValidationError) as exc:
+        incident_change_status(
             incident=incident,
             actor=commander,
             status="monitoring",

@@ -7,8 +7,16 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from incidents.incident import services
-from incidents.incident.services import IncidentConflict, TransitionError
+from incidents.errors import TransitionError
+from incidents.incident.services.common import IncidentConflict
+from incidents.incident.services.declare import incident_declare
+from incidents.incident.services.edits import incident_assign_roles, incident_update
+from incidents.incident.services.lifecycle import (
+    incident_change_severity,
+    incident_change_status,
+    incident_reopen,
+    incident_resolve,
+)
 from incidents.models import EntrySource, Incident, IncidentStatus
 from tests.factories import IncidentFactory
 
@@ -54,7 +62,7 @@ def test_the_expected_lifecycle_names_every_status():
 def test_allowed_transitions_change_status_and_write_a_timeline_entry(old, new, commander):
     incident = _at(old, commander)
     before = incident.timeline_entries.count()
-    changed = services.incident_change_status(incident=incident, actor=commander, status=new)
+    changed = incident_change_status(incident=incident, actor=commander, status=new)
     changed.refresh_from_db()
     assert changed.status == new
     assert changed.version == incident.version + 1
@@ -68,7 +76,7 @@ def test_allowed_transitions_change_status_and_write_a_timeline_entry(old, new, 
 def test_refused_transitions_raise_and_change_nothing(old, new, commander):
     incident = _at(old, commander)
     with pytest.raises(TransitionError) as exc:
-        services.incident_change_status(incident=incident, actor=commander, status=new)
+        incident_change_status(incident=incident, actor=commander, status=new)
     assert "status" in exc.value.message_dict
     incident.refresh_from_db()
     assert incident.status == old
@@ -78,16 +86,16 @@ def test_refused_transitions_raise_and_change_nothing(old, new, commander):
 def test_an_unknown_status_is_a_field_error(commander):
     incident = _at(S.INVESTIGATING, commander)
     with pytest.raises(ValidationError) as exc:
-        services.incident_change_status(incident=incident, actor=commander, status="panicking")
+        incident_change_status(incident=incident, actor=commander, status="panicking")
     assert "status" in exc.value.message_dict
 
 
 def test_monitoring_sets_mitigation_time_once(commander):
     incident = _at(S.INVESTIGATING, commander)
     at = timezone.now() - timedelta(minutes=30)
-    services.incident_change_status(incident=incident, actor=commander, status=S.MONITORING, at=at)
-    services.incident_change_status(incident=incident, actor=commander, status=S.IDENTIFIED)
-    services.incident_change_status(incident=incident, actor=commander, status=S.MONITORING)
+    incident_change_status(incident=incident, actor=commander, status=S.MONITORING, at=at)
+    incident_change_status(incident=incident, actor=commander, status=S.IDENTIFIED)
+    incident_change_status(incident=incident, actor=commander, status=S.MONITORING)
     incident.refresh_from_db()
     assert incident.mitigated_at == at
 
@@ -95,14 +103,14 @@ def test_monitoring_sets_mitigation_time_once(commander):
 def test_resolving_sets_resolved_at_and_resolving_twice_is_refused_changing_nothing(commander):
     incident = _at(S.IDENTIFIED, commander)
     with time_machine.travel(timezone.now(), tick=False):
-        resolved = services.incident_resolve(incident=incident, actor=commander, note="rolled back")
+        resolved = incident_resolve(incident=incident, actor=commander, note="rolled back")
         now = timezone.now()
     assert resolved.status == S.RESOLVED
     assert resolved.resolved_at == now
     entries = resolved.timeline_entries.count()
     version = resolved.version
     with pytest.raises(TransitionError, match="already resolved"):
-        services.incident_resolve(incident=resolved, actor=commander)
+        incident_resolve(incident=resolved, actor=commander)
     again = Incident.objects.get(pk=resolved.pk)
     assert again.resolved_at == now
     assert again.version == version
@@ -112,15 +120,13 @@ def test_resolving_sets_resolved_at_and_resolving_twice_is_refused_changing_noth
 def test_a_closed_incident_cannot_be_resolved(commander):
     incident = _at(S.CLOSED, commander)
     with pytest.raises(TransitionError):
-        services.incident_resolve(incident=incident, actor=commander)
+        incident_resolve(incident=incident, actor=commander)
 
 
 def test_resolving_before_the_start_is_a_field_error(commander):
     incident = _at(S.INVESTIGATING, commander)
     with pytest.raises(ValidationError) as exc:
-        services.incident_resolve(
-            incident=incident, actor=commander, at=incident.started_at - timedelta(minutes=1)
-        )
+        incident_resolve(incident=incident, actor=commander, at=incident.started_at - timedelta(minutes=1))
     assert "at" in exc.value.message_dict  # the time the caller gave
     incident.refresh_from_db()
     assert incident.status == S.INVESTIGATING
@@ -130,9 +136,9 @@ def test_resolving_before_the_start_is_a_field_error(commander):
 def test_reopening_needs_a_reason_and_clears_resolution(old, commander):
     incident = _at(old, commander)
     with pytest.raises(ValidationError) as exc:
-        services.incident_reopen(incident=incident, actor=commander, reason="  ")
+        incident_reopen(incident=incident, actor=commander, reason="  ")
     assert "reason" in exc.value.message_dict
-    reopened = services.incident_reopen(incident=incident, actor=commander, reason="Errors are back")
+    reopened = incident_reopen(incident=incident, actor=commander, reason="Errors are back")
     reopened.refresh_from_db()
     assert reopened.status == S.INVESTIGATING
     assert reopened.resolved_at is None
@@ -143,12 +149,12 @@ def test_reopening_needs_a_reason_and_clears_resolution(old, commander):
 def test_an_active_incident_cannot_be_reopened(commander):
     incident = _at(S.MONITORING, commander)
     with pytest.raises(TransitionError):
-        services.incident_reopen(incident=incident, actor=commander, reason="why not")
+        incident_reopen(incident=incident, actor=commander, reason="why not")
 
 
 def test_declare_needs_only_title_and_severity_and_starts_now(responder):
     with time_machine.travel(datetime(2024, 3, 5, 10, 0, tzinfo=UTC), tick=False):
-        incident = services.incident_declare(actor=responder, title="  Checkout fails  ", severity="SEV2")
+        incident = incident_declare(actor=responder, title="  Checkout fails  ", severity="SEV2")
     assert incident.title == "Checkout fails"
     assert incident.started_at == datetime(2024, 3, 5, 10, 0, tzinfo=UTC)
     assert incident.commander == responder
@@ -158,21 +164,21 @@ def test_declare_needs_only_title_and_severity_and_starts_now(responder):
 
 def test_declare_refuses_a_missing_title_and_an_unknown_severity(responder):
     with pytest.raises(ValidationError) as exc:
-        services.incident_declare(actor=responder, title=" ", severity="SEV9")
+        incident_declare(actor=responder, title=" ", severity="SEV9")
     assert set(exc.value.message_dict) == {"title", "severity"}
     assert not Incident.objects.exists()
 
 
 def test_declare_numbers_incidents_in_sequence(responder):
-    first = services.incident_declare(actor=responder, title="One", severity="SEV3")
-    second = services.incident_declare(actor=responder, title="Two", severity="SEV3")
+    first = incident_declare(actor=responder, title="One", severity="SEV3")
+    second = incident_declare(actor=responder, title="Two", severity="SEV3")
     assert second.number == first.number + 1
 
 
 def test_update_validates_milestones_against_each_other_as_field_errors(commander):
     incident = _at(S.INVESTIGATING, commander)
     with pytest.raises(ValidationError) as exc:
-        services.incident_update(
+        incident_update(
             incident=incident,
             actor=commander,
             detected_at=incident.started_at + timedelta(minutes=20),
@@ -187,15 +193,15 @@ def test_update_validates_milestones_against_each_other_as_field_errors(commande
 def test_update_refuses_a_naive_time(commander):
     incident = _at(S.INVESTIGATING, commander)
     with pytest.raises(ValidationError) as exc:
-        services.incident_update(incident=incident, actor=commander, detected_at=datetime(2024, 1, 1, 12, 0))  # noqa: DTZ001
+        incident_update(incident=incident, actor=commander, detected_at=datetime(2024, 1, 1, 12, 0))  # noqa: DTZ001
     assert exc.value.message_dict == {"detected_at": ["The time needs a time zone."]}
 
 
 def test_update_with_a_stale_version_is_refused_with_the_current_incident(commander):
     incident = _at(S.INVESTIGATING, commander)
-    services.incident_update(incident=incident, actor=commander, title="First edit")
+    incident_update(incident=incident, actor=commander, title="First edit")
     with pytest.raises(IncidentConflict) as exc:
-        services.incident_update(
+        incident_update(
             incident=incident, actor=commander, expected_version=incident.version, title="Second edit"
         )
     assert exc.value.current.title == "First edit"
@@ -207,7 +213,7 @@ def test_milestone_edits_write_a_timeline_entry(commander):
     incident = _at(S.INVESTIGATING, commander)
     incident.started_at = datetime(2017, 1, 31, 23, 27, tzinfo=UTC)
     incident.save()
-    services.incident_update(
+    incident_update(
         incident=incident, actor=commander, detected_at=incident.started_at + timedelta(minutes=4)
     )
     # The detection gets its row, and the correction row says both values (in the editor's zone, with
@@ -220,13 +226,13 @@ def test_milestone_edits_write_a_timeline_entry(commander):
 def test_resolving_fills_mitigation_as_automatic_and_it_moves_with_the_resolution(commander):
     incident = _at(S.INVESTIGATING, commander)
     start = incident.started_at
-    resolved = services.incident_resolve(incident=incident, actor=commander, at=start + timedelta(hours=3))
+    resolved = incident_resolve(incident=incident, actor=commander, at=start + timedelta(hours=3))
     assert resolved.mitigated_at == start + timedelta(hours=3)
     assert resolved.mitigated_at_auto
     # One save moves start, detection and resolution earlier: the automatic mitigation follows,
     # and nothing is refused on a field the editor never touched.
     earlier = start - timedelta(days=1)
-    edited = services.incident_update(
+    edited = incident_update(
         incident=resolved,
         actor=commander,
         started_at=earlier,
@@ -237,25 +243,19 @@ def test_resolving_fills_mitigation_as_automatic_and_it_moves_with_the_resolutio
     assert edited.mitigated_at_auto
     assert edited.time_to_mitigate == 2 * 3600
     # A mitigation time a person gives is theirs: it no longer moves.
-    edited = services.incident_update(
-        incident=edited, actor=commander, mitigated_at=earlier + timedelta(hours=1)
-    )
+    edited = incident_update(incident=edited, actor=commander, mitigated_at=earlier + timedelta(hours=1))
     assert not edited.mitigated_at_auto
-    edited = services.incident_update(
-        incident=edited, actor=commander, resolved_at=earlier + timedelta(hours=4)
-    )
+    edited = incident_update(incident=edited, actor=commander, resolved_at=earlier + timedelta(hours=4))
     assert edited.mitigated_at == earlier + timedelta(hours=1)
 
 
 def test_a_conflict_with_an_untouched_milestone_is_reported_on_the_field_that_was_sent(commander):
     incident = _at(S.INVESTIGATING, commander)
     start = incident.started_at
-    incident = services.incident_update(
-        incident=incident, actor=commander, mitigated_at=start + timedelta(hours=2)
-    )
-    incident = services.incident_resolve(incident=incident, actor=commander, at=start + timedelta(hours=3))
+    incident = incident_update(incident=incident, actor=commander, mitigated_at=start + timedelta(hours=2))
+    incident = incident_resolve(incident=incident, actor=commander, at=start + timedelta(hours=3))
     with pytest.raises(ValidationError) as exc:
-        services.incident_update(incident=incident, actor=commander, resolved_at=start + timedelta(hours=1))
+        incident_update(incident=incident, actor=commander, resolved_at=start + timedelta(hours=1))
     assert list(exc.value.message_dict) == ["resolved_at"]
     assert "unchanged" in exc.value.message_dict["resolved_at"][0]
 
@@ -272,12 +272,12 @@ def test_time_to_resolve_is_never_negative():
 
 def test_severity_and_roles_changes_are_recorded(commander, responder):
     incident = _at(S.INVESTIGATING, commander)
-    services.incident_change_severity(incident=incident, actor=commander, severity="SEV1", reason="data loss")
-    services.incident_assign_roles(incident=incident, actor=commander, scribe=responder)
+    incident_change_severity(incident=incident, actor=commander, severity="SEV1", reason="data loss")
+    incident_assign_roles(incident=incident, actor=commander, scribe=responder)
     bodies = list(incident.timeline_entries.order_by("id").values_list("body", flat=True))
     assert bodies == ["Severity changed from SEV2 to SEV1: data loss", f"Scribe: {responder}"]
     incident.refresh_from_db()
     assert incident.severity == "SEV1"
     assert responder in incident.participants.all()
     with pytest.raises(ValidationError):
-        services.incident_change_severity(incident=incident, actor=commander, severity="SEV0")
+        incident_change_severity(incident=incident, actor=commander, severity="SEV0")

@@ -21,7 +21,7 @@ import zoneinfo
 import pytest
 import time_machine
 
-from incidents.incident import services
+from incidents.incident.services.lifecycle import incident_reopen
 from incidents.insights import metrics
 from incidents.models import ActionItemStatus, FactorCategory, FindingStatus, IncidentStatus, Visibility
 from tests.factories import (
@@ -87,7 +87,7 @@ def world(team, commander, viewer, admin_user):
     )
     d.services.set([api])
     with time_machine.travel(NOW, tick=False):
-        services.incident_reopen(incident=d, actor=commander, reason="The errors came back")
+        incident_reopen(incident=d, actor=commander, reason="The errors came back")
     e = IncidentFactory(
         severity="SEV1",
         visibility=Visibility.RESTRICTED,

@@ -365,7 +365,7 @@ def test_one_notification_resolving_two_alerts_writes_a_resolved_entry_for_each(
 def test_alerts_resolving_after_a_person_resolved_the_incident_change_nothing(
     integration_for, admin_user, resolve
 ):
-    from incidents.incident.services import incident_resolve
+    from incidents.incident.services.lifecycle import incident_resolve
 
     _, client = integration_for(resolve_when_all_resolved=resolve)
     start = timezone.now() - timedelta(minutes=10)
@@ -385,7 +385,7 @@ def test_alerts_resolving_after_a_person_resolved_the_incident_change_nothing(
 def test_an_alert_resolution_dated_before_a_recorded_status_change_is_placed_after_it(
     integration_for, admin_user
 ):
-    from incidents.incident.services import incident_change_status
+    from incidents.incident.services.lifecycle import incident_change_status
 
     _, client = integration_for(resolve_when_all_resolved=True)
     start = timezone.now() - timedelta(minutes=20)

@@ -191,7 +191,7 @@ def test_with_the_broker_down_declaring_succeeds_within_2_seconds_and_the_sweep_
     responder, team, settings, django_capture_on_commit_callbacks, broker, stalled_broker
 ):
     from config.celery import app
-    from incidents.incident.services import incident_declare
+    from incidents.incident.services.declare import incident_declare
     from incidents.models import Subscription
     from incidents.notify.reminders import reminders_sweep
     from tests.factories import MembershipFactory, ServiceFactory

@@ -9,7 +9,8 @@ import pytest
 import time_machine
 from django.core import mail
 
-from incidents.incident.services import incident_declare, incident_resolve
+from incidents.incident.services.declare import incident_declare
+from incidents.incident.services.lifecycle import incident_resolve
 from incidents.models import Subscription
 from tests.factories import ServiceFactory
 from tests.mail import html_part

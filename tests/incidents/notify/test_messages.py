@@ -12,7 +12,8 @@ import time_machine
 from django.core import mail
 
 from incidents.errors import TransitionError
-from incidents.incident.services import incident_change_severity, incident_declare, incident_resolve
+from incidents.incident.services.declare import incident_declare
+from incidents.incident.services.lifecycle import incident_change_severity, incident_resolve
 from incidents.models import Notification, SeverityMailingList, Subscription
 from incidents.notify.transports import chat_payload
 from incidents.timefmt import format_time
@@ -210,7 +211,7 @@ def test_chat_payload_is_slack_compatible_or_teams_shaped():
 def test_subscriber_to_one_incident_hears_status_changes(
     setup, responder, outsider, eager_celery, django_capture_on_commit_callbacks
 ):
-    from incidents.incident.services import incident_change_status
+    from incidents.incident.services.lifecycle import incident_change_status
 
     watcher = UserFactory(email="watcher@example.com")
     from accounts.models import Membership

@@ -10,7 +10,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from incidents.incident.services import incident_soft_delete
+from incidents.incident.services.lifecycle import incident_soft_delete
 from incidents.models import FindingStatus, Notification
 from incidents.notify.delivery import notification_claim, notification_deliver
 from tests.factories import ActionItemFactory, PolicyFindingFactory, UserFactory

@@ -124,7 +124,7 @@ def test_old_timestamp_fails_the_documented_check():
 def test_a_receiver_that_keeps_failing_marks_the_delivery_failed(
     eager, django_capture_on_commit_callbacks, outbound_allowed
 ):
-    from incidents.incident.services import incident_declare
+    from incidents.incident.services.declare import incident_declare
 
     WebhookEndpoint.objects.create(url="http://127.0.0.1:9/", events=["incident.declared"], secret=SECRET)
     with Receiver([500] * 10, allowed=outbound_allowed) as receiver:
@@ -230,13 +230,17 @@ def recorded(monkeypatch):
 
 
 def _status_moves(commander, incident):
-    from incidents.incident import services
+    from incidents.incident.services.lifecycle import (
+        incident_change_status,
+        incident_reopen,
+        incident_resolve,
+    )
 
-    services.incident_change_status(incident=incident, actor=commander, status="identified")
-    services.incident_change_status(incident=incident, actor=commander, status="monitoring")
-    services.incident_resolve(incident=incident, actor=commander)
-    services.incident_change_status(incident=incident, actor=commander, status="postmortem")
-    services.incident_reopen(incident=incident, actor=commander, reason="It came back")
+    incident_change_status(incident=incident, actor=commander, status="identified")
+    incident_change_status(incident=incident, actor=commander, status="monitoring")
+    incident_resolve(incident=incident, actor=commander)
+    incident_change_status(incident=incident, actor=commander, status="postmortem")
+    incident_reopen(incident=incident, actor=commander, reason="It came back")
 
 
 def test_status_changes_carry_old_and_new_as_codes_whoever_emits_them(
@@ -260,10 +264,10 @@ def test_status_changes_carry_old_and_new_as_codes_whoever_emits_them(
 
 
 def _published(incident, commander, responder):
-    from incidents.incident import services as incident_services
+    from incidents.incident.services.lifecycle import incident_resolve
     from incidents.review.services import postmortems
 
-    incident_services.incident_resolve(incident=incident, actor=commander)
+    incident_resolve(incident=incident, actor=commander)
     pm = postmortems.postmortem_start(incident=incident, actor=commander)
     pm = postmortems.postmortem_save(
         postmortem=pm,
@@ -284,7 +288,7 @@ def test_every_event_body_has_its_version_and_the_documented_fields(
 ):
     settings.SITE_URL = "https://hindsight.example.com"
     from incidents.followup.services import findings
-    from incidents.incident.services import incident_declare
+    from incidents.incident.services.declare import incident_declare
     from incidents.models import FindingStatus
     from tests.factories import PolicyFindingFactory
 

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from incidents.incident import services as incident_services
+from incidents.incident.services.lifecycle import incident_resolve
 from incidents.models import EntrySource, TimelineEntry
 from incidents.timeline import selectors
 from incidents.timeline import services as timeline_services
@@ -91,7 +91,7 @@ def test_add_keeps_its_keyword_signature_for_other_callers(incident, commander):
 def test_entries_before_start_and_after_resolution_change_no_duration(commander):
     start = utc(2025, 1, 1, 10, 0)
     incident = IncidentFactory(started_at=start, detected_at=start + timedelta(minutes=5))
-    incident_services.incident_resolve(incident=incident, actor=commander, at=start + timedelta(hours=2))
+    incident_resolve(incident=incident, actor=commander, at=start + timedelta(hours=2))
     incident.refresh_from_db()
     before = (incident.impact_duration, incident.time_to_detect, incident.time_to_resolve)
     timeline_entry_add(
@@ -115,7 +115,7 @@ def test_status_change_appears_at_its_own_time_not_on_top(commander):
     late = timeline_entry_add(
         incident=incident, actor=commander, body="Checked graphs", occurred_at=start + timedelta(hours=3)
     )
-    incident_services.incident_resolve(incident=incident, actor=commander, at=start + timedelta(hours=1))
+    incident_resolve(incident=incident, actor=commander, at=start + timedelta(hours=1))
     bodies = [e.body_html for e in selectors.timeline_window(incident).entries]
     system = [e for e in selectors.timeline_window(incident).entries if e.source == EntrySource.SYSTEM]
     assert len(system) == 1

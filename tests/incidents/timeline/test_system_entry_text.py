@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from incidents.incident.services import incident_assign_roles, incident_declare
+from incidents.incident.services.declare import incident_declare
+from incidents.incident.services.edits import incident_assign_roles
 from incidents.markdown import markdown_text, render_markdown
 from incidents.models import EntrySource, FactorCategory
 from incidents.review.services.factors import factor_create

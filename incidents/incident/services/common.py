@@ -1,0 +1,60 @@
+"""What every incident write shares: the conflict error, time checks, the row lock and the versioned save."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.models import SecurityEvent
+from accounts.security import security_event_record
+from incidents.errors import ConflictError
+from incidents.incident.models import implausible_time
+from incidents.models import Incident
+
+
+class IncidentConflict(ConflictError):
+    """The incident changed since the editor loaded it. `current` is the stored incident."""
+
+    def __init__(self, current: Incident) -> None:
+        super().__init__(
+            current, f"{current.reference} was changed by someone else (now version {current.version})."
+        )
+
+
+def check_aware(values: dict[str, Any]) -> None:
+    errors = {
+        k: "The time needs a time zone."
+        for k, v in values.items()
+        if isinstance(v, datetime) and timezone.is_naive(v)
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+def check_when(at: datetime | None) -> None:
+    """Refuse a naive, pre-1970 or future `at` (ValidationError keyed `at`)."""
+    check_aware({"at": at})
+    if at is not None and (reason := implausible_time(at)):
+        raise ValidationError({"at": reason})
+
+
+def record_security_event(kind: str, actor: Any, target: str, detail: str) -> None:
+    """Record a visibility or role change as a security event (accounts.security)."""
+    security_event_record(kind=SecurityEvent.Kind[kind], actor=actor, target=target, detail=detail)
+
+
+def lock_incident(incident: Incident, expected_version: int | None) -> Incident:
+    current = Incident.objects.select_for_update().get(pk=incident.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise IncidentConflict(current)
+    return current
+
+
+def save_incident(incident: Incident, fields: Iterable[str]) -> None:
+    incident.version += 1
+    incident.save(update_fields=[*fields, "version", "updated_at"])
+    # Keep the caller's object in step with the database.

@@ -1,0 +1,280 @@
+"""Incident lifecycle: status, severity, resolve, reopen, soft delete and restore.
+
+Every function is one transaction, takes `actor=` and checks it (`incidents.permissions.require_*`: the
+commander's rights, admins for deleting and restoring) before it reads a row for writing, writes its own
+timeline entry and tells `notify` (which sends on commit). Errors: `AccessDenied` for an actor who may not
+(not found when they cannot see the incident); `TransitionError` for a move the lifecycle refuses;
+`django.core.exceptions.ValidationError` keyed by field, so forms and the API show it beside the field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import SecurityEvent
+from accounts.security import security_event_record
+from incidents.errors import TransitionError
+from incidents.incident import selectors
+from incidents.incident.services.common import check_when, lock_incident, save_incident
+from incidents.models import ACTIVE_STATUSES, EntrySource, Incident, IncidentStatus, Severity
+from incidents.notify import services as notify
+from incidents.permissions import require_admin, require_command
+from incidents.timefmt import format_time
+from incidents.timeline.services import system_entry
+
+S = IncidentStatus
+
+# Allowed status changes. Reopening (resolved/postmortem/closed back to investigating) is `incident_reopen`.
+TRANSITIONS: dict[str, set[str]] = {
+    S.INVESTIGATING: {S.IDENTIFIED, S.MONITORING, S.RESOLVED},
+    S.IDENTIFIED: {S.INVESTIGATING, S.MONITORING, S.RESOLVED},
+    S.MONITORING: {S.INVESTIGATING, S.IDENTIFIED, S.RESOLVED},
+    S.RESOLVED: {S.POSTMORTEM, S.CLOSED},
+    S.POSTMORTEM: {S.CLOSED},
+    S.CLOSED: set(),
+}
+SEVERITY_RANK: dict[str, int] = {Severity.SEV1: 1, Severity.SEV2: 2, Severity.SEV3: 3, Severity.SEV4: 4}
+
+
+def _check_lifecycle_time(incident: Incident, when: datetime, *, key: str = "at", what: str) -> None:
+    """Refuse a state change dated before the incident's start or before its latest recorded status
+    change (ValidationError keyed `key`): a backfilled change is checked against what is already recorded
+    after it, never accepted silently out of order. `what` names the change (`resolution`)."""
+    if when < incident.started_at:
+        raise ValidationError(
+            {key: f"The {what} time cannot be before the start time ({format_time(incident.started_at)})."}
+        )
+    last = selectors.last_lifecycle_row(incident)
+    if last is not None and when < last.occurred_at:
+        raise ValidationError(
+            {
+                key: f"The {what} time ({format_time(when)}) is before “{last.body}” at "
+                f"{format_time(last.occurred_at)}, which is already recorded; record changes in the order "
+                "they happened."
+            }
+        )
+
+
+def _numbered(incident: Incident, text: str) -> str:
+    """`text`, or `text (2nd time)` when the incident's timeline already has system rows starting with it."""
+    n = incident.timeline_entries.filter(source=EntrySource.SYSTEM, body__startswith=text).count() + 1
+    if n == 1:
+        return text
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10 if n % 100 not in (11, 12, 13) else 0, "th")
+    return f"{text} ({n}{suffix} time)"
+
+
+@transaction.atomic
+def incident_change_status(
+    *,
+    incident: Incident,
+    actor: Any,
+    status: str,
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> Incident:
+    """Move the incident along its lifecycle (TRANSITIONS). Resolving goes through `incident_resolve`.
+
+    Reaching `identified` sets nothing; `monitoring` sets `mitigated_at` if unset. Raises TransitionError.
+    """
+    require_command(actor, incident)
+    current = lock_incident(incident, expected_version)
+    if status == current.status:
+        raise TransitionError(
+            {
+                "status": f"{current.reference} is already {current.get_status_display().lower()}; nothing changed."
+            }
+        )
+    if status not in S.values:
+        raise TransitionError({"status": f"Unknown status {status!r}."})
+    if status not in TRANSITIONS[current.status]:
+        raise TransitionError(
+            {
+                "status": f"An incident that is {current.get_status_display().lower()} cannot move to {S(status).label.lower()}."
+            }
+        )
+    if status == S.RESOLVED:
+        return incident_resolve(incident=current, actor=actor, at=at)
+    check_when(at)
+    when = at or timezone.now()
+    _check_lifecycle_time(current, when, what="status change")
+    old = current.status
+    old_label = current.get_status_display()
+    fields = ["status"]
+    current.status = status
+    if status == S.MONITORING and current.mitigated_at is None:
+        current.mitigated_at = when
+        fields.append("mitigated_at")
+    current.full_clean(exclude=["number"])
+    save_incident(current, fields)
+    system_entry(
+        incident=current,
+        actor=actor,
+        body=f"Status changed from {old_label} to {current.get_status_display()}",
+        occurred_at=when,
+    )
+    notify.incident_status_changed(current, old=old)
+    return current
+
+
+@transaction.atomic
+def incident_change_severity(
+    *, incident: Incident, actor: Any, severity: str, reason: str = "", at: datetime | None = None
+) -> Incident:
+    """Change severity and record it at `at` (aware; default now, for a change recorded after the fact).
+
+    Raises AccessDenied unless the actor commands the incident, ValidationError for an unknown severity
+    or an implausible `at`."""
+    require_command(actor, incident)
+    if severity not in Severity.values:
+        raise ValidationError({"severity": "Choose a severity from SEV1 to SEV4."})
+    check_when(at)
+    current = lock_incident(incident, None)
+    if current.severity == severity:
+        return current
+    if at is not None and at < current.started_at:
+        raise ValidationError(
+            {
+                "at": f"The severity change cannot be before the start time ({format_time(current.started_at)})."
+            }
+        )
+    old = current.severity
+    current.severity = severity
+    save_incident(current, ["severity"])
+    body = f"Severity changed from {old} to {severity}" + (f": {reason}" if reason else "")
+    system_entry(incident=current, actor=actor, body=body, occurred_at=at)
+    if SEVERITY_RANK[severity] < SEVERITY_RANK[old]:
+        notify.incident_severity_raised(current, old=old)
+    return current
+
+
+@transaction.atomic
+def incident_resolve(
+    *, incident: Incident, actor: Any, at: datetime | None = None, note: str = ""
+) -> Incident:
+    """Resolve: set `resolved_at` to `at` (aware; default now) and status resolved.
+
+    Raises TransitionError (keyed `status`, nothing changed) when the incident is already resolved or is
+    not active; ValidationError keyed `at` when `at` is implausible, before the start, before a status
+    change already recorded after it, or before a recorded mitigation time.
+    """
+    require_command(actor, incident)
+    current = lock_incident(incident, None)
+    if current.status == S.RESOLVED:
+        raise TransitionError(
+            {
+                "status": f"{current.reference} is already resolved (at {format_time(current.resolved_at)}); "
+                "nothing changed. Reopen it first to record a later resolution."
+            }
+        )
+    if current.status not in ACTIVE_STATUSES:
+        raise TransitionError(
+            {"status": f"An incident that is {current.get_status_display().lower()} cannot be resolved."}
+        )
+    check_when(at)
+    when = at or timezone.now()
+    _check_lifecycle_time(current, when, what="resolution")
+    old = current.status
+    current.status = S.RESOLVED
+    current.resolved_at = when
+    fields = ["status", "resolved_at"]
+    if current.mitigated_at is None:
+        current.mitigated_at = when
+        current.mitigated_at_auto = True
+        fields += ["mitigated_at", "mitigated_at_auto"]
+    try:
+        current.full_clean(exclude=["number"])
+    except ValidationError as exc:
+        # The caller gave one time, `at`: every milestone conflict is reported there.
+        raise ValidationError({"at": [m for ms in exc.message_dict.values() for m in ms]}) from None
+    save_incident(current, fields)
+    system_entry(
+        incident=current,
+        actor=actor,
+        body=_numbered(current, "Incident resolved") + (f": {note}" if note else ""),
+        occurred_at=when,
+    )
+    notify.incident_status_changed(current, old=old)
+    return current
+
+
+@transaction.atomic
+def incident_reopen(*, incident: Incident, actor: Any, reason: str, at: datetime | None = None) -> Incident:
+    """Reopen a resolved, postmortem or closed incident to investigating; a reason is required.
+
+    `at` (aware, default now) is when it was reopened; it may not be before the resolution it undoes.
+
+    `resolved_at` is cleared, so a reopened incident counts in resolution metrics only once resolved again.
+    """
+    require_command(actor, incident)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the incident is being reopened."})
+    current = lock_incident(incident, None)
+    if current.status in ACTIVE_STATUSES:
+        raise TransitionError({"status": "The incident is still active; there is nothing to reopen."})
+    check_when(at)
+    if at is not None and current.resolved_at is not None and at < current.resolved_at:
+        raise ValidationError({"at": "An incident cannot be reopened before it was resolved."})
+    old = current.status
+    current.status = S.INVESTIGATING
+    current.resolved_at = None
+    fields = ["status", "resolved_at"]
+    if current.mitigated_at_auto:  # it came from the resolution being undone
+        current.mitigated_at, current.mitigated_at_auto = None, False
+        fields += ["mitigated_at", "mitigated_at_auto"]
+    save_incident(current, fields)
+    system_entry(
+        incident=current,
+        actor=actor,
+        body=f"{_numbered(current, 'Incident reopened')}: {reason}",
+        occurred_at=at,
+    )
+    notify.incident_status_changed(current, old=old)
+    return current
+
+
+@transaction.atomic
+def incident_soft_delete(*, incident: Incident, actor: Any, reason: str) -> Incident:
+    """Hide an incident from everyone but admins; nothing is removed and `incident_restore` undoes it.
+
+    Admins only (AccessDenied otherwise); a reason is required (ValidationError keyed `reason`).
+    Reminders, digests and notifications stop because every sweep and scope skips deleted incidents.
+    Writes a timeline entry, a history record with the reason, and a deletion security event.
+    Deleting a deleted incident changes nothing.
+    """
+    require_admin(actor, "Only admins can delete incidents.", incident=incident)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the incident is being deleted."})
+    current = lock_incident(incident, None)
+    if current.deleted_at is not None:
+        return current
+    current.deleted_at = timezone.now()
+    current._change_reason = f"Deleted: {reason}"  # type: ignore[attr-defined]  # simple-history
+    save_incident(current, ["deleted_at"])
+    system_entry(incident=current, actor=actor, body=f"Incident deleted by an admin: {reason}")
+    security_event_record(
+        kind=SecurityEvent.Kind.DELETION, actor=actor, target=current.reference, detail=reason
+    )
+    return current
+
+
+@transaction.atomic
+def incident_restore(*, incident: Incident, actor: Any) -> Incident:
+    """Bring back a soft-deleted incident exactly as it was. Admins only; restoring twice changes nothing."""
+    require_admin(actor, "Only admins can restore incidents.", incident=incident)
+    current = lock_incident(incident, None)
+    if current.deleted_at is None:
+        return current
+    current.deleted_at = None
+    current._change_reason = "Restored"  # type: ignore[attr-defined]  # simple-history
+    save_incident(current, ["deleted_at"])
+    system_entry(incident=current, actor=actor, body="Incident restored by an admin")
+    security_event_record(kind=SecurityEvent.Kind.RESTORE, actor=actor, target=current.reference)
+    return current
