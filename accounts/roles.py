@@ -1,6 +1,6 @@
 """Account roles: the part of "who may do what" that belongs to an account itself.
 
-Hindsight's admin is an active staff user or superuser. `incidents.permissions.is_admin` asks this, so
+Hindsight's admin is an active staff user or superuser. `incidents.permissions.roles.is_admin` asks this, so
 accounts decides what an admin account is and incidents decides what an admin may do there.
 """
 

@@ -267,14 +267,25 @@ def test_the_rule_check_refuses_an_upward_call():
 
 # Modules beside the areas that wire them together (they may import anything).
 WIRING = ("incidents.admin", "incidents.apps", "incidents.urls")
+# Shared helpers that are packages (every module in them is a shared helper).
+SHARED_PACKAGES = ("permissions",)
+
+
+def is_shared_helper(module: str) -> bool:
+    """`incidents/<name>.py` beside the areas, or a module of a shared package (`incidents/permissions/`)."""
+    parts = module.split(".")
+    if parts[0] != "incidents" or len(parts) < 2 or parts[1] in AREAS or module in WIRING:
+        return False
+    return len(parts) == 2 or parts[1] in SHARED_PACKAGES
 
 
 def shared_helper_imports_of_areas(imports: list[Import]) -> list[str]:
-    """Imports from the shared helpers (`incidents/<name>.py`) into an area, other than its models."""
+    """Imports from the shared helpers (`incidents/<name>.py`, `incidents/permissions/`) into an area,
+    other than its models."""
     wrong = []
     for imp in imports:
-        parts, target = imp.importer.split("."), imp.target.split(".")
-        if parts[0] != "incidents" or len(parts) != 2 or parts[1] in AREAS or imp.importer in WIRING:
+        target = imp.target.split(".")
+        if not is_shared_helper(imp.importer):
             continue
         if target[0] == "incidents" and len(target) >= 2 and target[1] in AREAS and target[2:3] != ["models"]:
             wrong.append(f"{imp.importer}:{imp.line} imports {imp.target}")
@@ -282,7 +293,7 @@ def shared_helper_imports_of_areas(imports: list[Import]) -> list[str]:
 
 
 def test_the_shared_helpers_sit_below_every_area():
-    """models.py, permissions.py, markdown.py, csv.py ... import an area's models at most, nothing above."""
+    """models.py, permissions/, markdown.py, csv.py ... import an area's models at most, nothing above."""
     wrong = shared_helper_imports_of_areas(all_imports())
     assert wrong == [], "a shared helper reaches up into an area:\n" + "\n".join(wrong)
 
@@ -292,9 +303,11 @@ def test_the_shared_helper_check_refuses_a_helper_calling_a_service():
         Import("incidents.permissions", "incidents.followup.models", 1, local=False),
         Import("incidents.csv", "incidents.review.services.factors", 2, local=True, function="f"),
         Import("incidents.urls", "incidents.review.views", 3, local=False),
+        Import("incidents.permissions.followup", "incidents.followup.selectors", 4, local=False),
     ]
     assert shared_helper_imports_of_areas(imports) == [
-        "incidents.csv:2 imports incidents.review.services.factors"
+        "incidents.csv:2 imports incidents.review.services.factors",
+        "incidents.permissions.followup:4 imports incidents.followup.selectors",
     ]
 
 

@@ -24,9 +24,7 @@ from incidents.api.auth import TokenScopePermission
 from incidents.api.errors import PreconditionFailed
 from incidents.api.fields import NAIVE_MESSAGE
 from incidents.errors import ConflictError
-from incidents.permissions import (
-    is_admin,
-)
+from incidents.permissions.roles import is_admin
 
 
 # --- The one base of every API view ----------------------------------------------------------------------

@@ -26,7 +26,7 @@ from incidents.history import history_for
 from incidents.incident import selectors
 from incidents.incident.services.lifecycle import incident_restore, incident_soft_delete
 from incidents.models import OPEN_ITEM_STATUSES, Incident, Postmortem
-from incidents.permissions import is_admin
+from incidents.permissions.roles import is_admin
 
 
 def _history(request: HttpRequest, obj: object, title: str, back_url: str) -> HttpResponse:

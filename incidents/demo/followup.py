@@ -8,7 +8,7 @@ from incidents.demo.people import demo_team, demo_user
 from incidents.followup.services import findings as services_findings
 from incidents.followup.services import items as services_items
 from incidents.models import ActionItem, PolicyFinding
-from incidents.permissions import SYSTEM
+from incidents.permissions.checks import SYSTEM
 
 
 # --- Follow-through: the GitLab action items and the access-control finding (issue 5) ------------------------

@@ -22,13 +22,13 @@ from incidents.models import (
     ContributingFactor,
     PolicyFinding,
 )
-from incidents.permissions import (
+from incidents.permissions.followup import (
     action_items_visible_to,
     action_items_with_incident_visibility,
     finding_incidents_shown_to,
     findings_visible_to,
-    incidents_visible_to,
 )
+from incidents.permissions.incident import incidents_visible_to
 
 
 class ActionItemFilter(ByIncidentFilter):

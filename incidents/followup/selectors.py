@@ -26,7 +26,7 @@ from incidents.models import (
     Incident,
     PolicyFinding,
 )
-from incidents.permissions import (
+from incidents.permissions.followup import (
     action_items_visible_to,
     action_items_with_incident_visibility,
     finding_incidents_shown_to,

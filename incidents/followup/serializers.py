@@ -18,7 +18,7 @@ from incidents.models import (
     Priority,
     Risk,
 )
-from incidents.permissions import can_view_incident
+from incidents.permissions.incident import can_view_incident
 
 
 def _viewer(serializer: serializers.BaseSerializer[Any]) -> Any:

@@ -35,7 +35,7 @@ from incidents.models import (
     PostmortemTemplate,
     Service,
 )
-from incidents.permissions import can_view_incident
+from incidents.permissions.incident import can_view_incident
 from incidents.review import serializers as review_serializers
 from incidents.review.services import postmortems as review
 from incidents.timeline import serializers as timeline_serializers

@@ -10,7 +10,8 @@ from django.utils.text import slugify
 
 from accounts.models import Team
 from incidents.models import Service, Tag
-from incidents.permissions import authorize, can_manage_settings, can_manage_team
+from incidents.permissions.checks import authorize
+from incidents.permissions.roles import can_manage_settings, can_manage_team
 
 
 def _service_errors(name: str, slug: str, exclude: int | None) -> dict[str, str]:

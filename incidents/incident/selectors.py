@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.security import access_denied_record
 from incidents.models import ACTIVE_STATUSES, EntrySource, Incident, Service, TimelineEntry
-from incidents.permissions import can_view_incident, incidents_visible_to
+from incidents.permissions.incident import can_view_incident, incidents_visible_to
 
 
 def incident_list_for(

@@ -36,17 +36,9 @@ from incidents.incident.services.lifecycle import TRANSITIONS
 from incidents.inputs import BoundedDateField
 from incidents.merge import Merge
 from incidents.models import ACTIVE_STATUSES, Incident, IncidentStatus, Service, Severity, Tag
-from incidents.permissions import (
-    can_command,
-    can_manage_settings,
-    can_manage_team,
-    can_record,
-    incidents_visible_to,
-    is_admin,
-    lead_team_ids,
-    require_command,
-    require_declare,
-)
+from incidents.permissions.checks import require_command, require_declare
+from incidents.permissions.incident import can_command, can_record, incidents_visible_to
+from incidents.permissions.roles import can_manage_settings, can_manage_team, is_admin, lead_team_ids
 from incidents.review import selectors as review_selectors
 from incidents.timeline.views import timeline_context
 

@@ -13,7 +13,7 @@ query must appear (case-insensitive `LIKE`) in one of the object's text fields; 
 This module builds the queries and ranks; what is searched and what a query names are in `search_kinds.py`,
 what a hit shows (snippets, made for the page shown only) in `snippets.py`; similar incidents in `similar.py`.
 
-Every result goes through the permission scopes of `incidents/permissions.py`: what a viewer cannot see is
+Every result goes through the permission scopes of `incidents/permissions/`: what a viewer cannot see is
 not found, not counted and not hinted at.
 """
 
@@ -41,12 +41,12 @@ from incidents.insights.search_kinds import (
 )
 from incidents.insights.snippets import SearchHit, page_hits
 from incidents.models import ContributingFactor, Incident, PolicyFinding, Postmortem, TimelineEntry
-from incidents.permissions import (
+from incidents.permissions.followup import (
     action_items_visible_to,
     action_items_with_incident_visibility,
     findings_visible_to,
-    incidents_visible_to,
 )
+from incidents.permissions.incident import incidents_visible_to
 
 PER_KIND_LIMIT = 20
 PER_PAGE = 20
@@ -88,7 +88,7 @@ class SearchResults:
 
 
 def _scoped(kind: str, user: Any) -> QuerySet[Any]:
-    """The objects of `kind` that `user` may see (the scope of incidents/permissions.py, as a subquery)."""
+    """The objects of `kind` that `user` may see (the scopes of incidents/permissions/, as a subquery)."""
     visible = incidents_visible_to(user).values("id")
     if kind == "incident":
         return incidents_visible_to(user)

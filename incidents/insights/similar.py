@@ -14,7 +14,7 @@ from django.db.models.functions import Cast
 from incidents.insights.search import MAX_QUERY_LENGTH
 from incidents.insights.search_kinds import is_postgres
 from incidents.models import Incident
-from incidents.permissions import incidents_visible_to
+from incidents.permissions.incident import incidents_visible_to
 
 STOP_WORDS = frozenset(
     [

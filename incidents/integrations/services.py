@@ -36,7 +36,8 @@ from incidents.models import (
     Service,
     Severity,
 )
-from incidents.permissions import SYSTEM, actor_user, authorize, can_manage_settings, can_manage_team, is_lead
+from incidents.permissions.checks import SYSTEM, actor_user, authorize
+from incidents.permissions.roles import can_manage_settings, can_manage_team, is_lead
 from incidents.timeline.services import MAX_BODY_CHARS, timeline_entry_add
 
 SEEN_EVENTS_KEPT = 200

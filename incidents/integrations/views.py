@@ -21,7 +21,7 @@ from incidents.integrations.services import (
     alert_integration_rotate_token,
     alert_integration_update,
 )
-from incidents.permissions import can_manage_settings, can_manage_team, is_admin, lead_team_ids
+from incidents.permissions.roles import can_manage_settings, can_manage_team, is_admin, lead_team_ids
 
 
 def _teams_for(user: Any) -> Any:

@@ -43,7 +43,8 @@ from incidents.notify.delivery import (
 )
 from incidents.notify.digests import digest_context, digest_window
 from incidents.notify.reminders import local_date
-from incidents.permissions import can_view_action_item, can_view_finding, can_view_incident
+from incidents.permissions.followup import can_view_action_item, can_view_finding
+from incidents.permissions.incident import can_view_incident
 from incidents.timefmt import CLOCK, DATE_MINUTE, format_time, to_zone, zone_label
 
 logger = logging.getLogger(__name__)

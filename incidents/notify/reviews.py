@@ -33,7 +33,7 @@ from incidents.notify.delivery import (
     register_kind,
 )
 from incidents.notify.messages import incident_audience
-from incidents.permissions import can_view_incident
+from incidents.permissions.incident import can_view_incident
 
 REQUESTED = "review.requested"
 CHANGES = "review.changes_requested"

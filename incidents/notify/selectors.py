@@ -19,7 +19,8 @@ from incidents.models import (
     PolicyFinding,
     PostmortemStatus,
 )
-from incidents.permissions import action_items_visible_to, findings_visible_to, incidents_visible_to
+from incidents.permissions.followup import action_items_visible_to, findings_visible_to
+from incidents.permissions.incident import incidents_visible_to
 from incidents.review.selectors import reviews_waiting_for
 
 # One row of a `.values(...)` query: column name -> value, read-only.
@@ -157,7 +158,7 @@ def digest_time_zones() -> list[str]:
 def digest_content_for(
     user: Any, *, today: date, window_start: datetime, window_end: datetime, ahead_until: date | None = None
 ) -> dict:
-    """What the weekly digest shows `user`, every list scoped by accounts/permissions.py at call time.
+    """What the weekly digest shows `user`, every list scoped by incidents/permissions/ at call time.
 
     `today` is the user's local date; the look ahead lists items overdue and due `today`..`ahead_until`
     (default today + 6 days: the next seven days). `[window_start, window_end)` is the recap range

@@ -33,7 +33,9 @@ from incidents.models import (
 )
 from incidents.notify import messages, payloads, webhooks
 from incidents.notify import reviews as reviews_notify
-from incidents.permissions import authorize, can_manage_settings, can_subscribe_broadly, can_view_incident
+from incidents.permissions.checks import authorize
+from incidents.permissions.incident import can_subscribe_broadly, can_view_incident
+from incidents.permissions.roles import can_manage_settings
 
 
 def _after_commit(fn: Callable[[], Any]) -> None:

@@ -19,14 +19,8 @@ from incidents.incident import selectors
 from incidents.models import Service, Severity, SeverityMailingList
 from incidents.notify.forms import MailingListsForm, TeamChatForm
 from incidents.notify.services import severity_mailing_list_set, subscription_set
-from incidents.permissions import (
-    can_manage_settings,
-    can_manage_team,
-    can_subscribe_broadly,
-    is_admin,
-    lead_team_ids,
-    subscriptions_visible_to,
-)
+from incidents.permissions.incident import can_subscribe_broadly, subscriptions_visible_to
+from incidents.permissions.roles import can_manage_settings, can_manage_team, is_admin, lead_team_ids
 
 
 @login_required

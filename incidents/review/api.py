@@ -30,7 +30,8 @@ from incidents.models import (
     PostmortemReview,
     TimelineEntry,
 )
-from incidents.permissions import factors_with_recurrence_visibility, incidents_visible_to
+from incidents.permissions.incident import incidents_visible_to
+from incidents.permissions.review import factors_with_recurrence_visibility
 from incidents.review import serializers as s
 from incidents.review.services import factors as services_factors
 from incidents.review.services import postmortems as services_postmortems

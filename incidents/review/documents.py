@@ -17,7 +17,7 @@ from incidents.models import (
     Postmortem,
     TimelineEntry,
 )
-from incidents.permissions import can_view_incident
+from incidents.permissions.incident import can_view_incident
 from incidents.review.services.factors import factors_seen_counts
 
 SECTION_LABELS = dict(POSTMORTEM_SECTIONS)

@@ -10,7 +10,7 @@ from incidents.models import (
     PostmortemVersion,
     ReviewDecision,
 )
-from incidents.permissions import incidents_visible_to
+from incidents.permissions.incident import incidents_visible_to
 
 
 def postmortem_for(incident: Incident) -> Any:

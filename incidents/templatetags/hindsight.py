@@ -8,7 +8,8 @@ from django import template
 from django.utils.safestring import SafeString
 
 from incidents.markdown import render_markdown, stored_html
-from incidents.permissions import can_declare, can_manage_settings
+from incidents.permissions.incident import can_declare
+from incidents.permissions.roles import can_manage_settings
 from incidents.timefmt import CLOCK, DATE_MINUTE, format_duration, format_time, time_html
 
 register = template.Library()

@@ -24,7 +24,7 @@ from incidents.models import (
     EntrySource,
     TimelineEntry,
 )
-from incidents.permissions import can_record, incidents_recordable_by, incidents_visible_to
+from incidents.permissions.incident import can_record, incidents_recordable_by, incidents_visible_to
 from incidents.timeline import serializers as s
 from incidents.timeline import services
 from incidents.timeline.changes import change_event_record

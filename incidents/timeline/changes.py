@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from incidents.incident.models import implausible_time
 from incidents.models import ACTIVE_STATUSES, ChangeEvent, EntryKind, EntrySource, Incident, Service
-from incidents.permissions import SYSTEM, authorize, can_record, is_responder
+from incidents.permissions.checks import SYSTEM, authorize
+from incidents.permissions.incident import can_record
+from incidents.permissions.roles import is_responder
 from incidents.timeline.services import timeline_entry_add
 
 

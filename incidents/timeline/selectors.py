@@ -9,7 +9,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from incidents.models import Incident, TimelineEntry
-from incidents.permissions import can_view_incident
+from incidents.permissions.incident import can_view_incident
 
 
 def incident_for_timeline(user: Any, number: int) -> Incident:

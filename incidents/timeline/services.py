@@ -4,7 +4,7 @@ Entries are inserts, so many writers never conflict. Every change bumps `updated
 which is what the live cursor (`selectors.timeline_changes_since`) follows, and is kept in the entry's
 history (django-simple-history) with the actor as the history user.
 
-Every public write checks its actor may record on the incident (`incidents.permissions.require_record`)
+Every public write checks its actor may record on the incident (`incidents.permissions.checks.require_record`)
 and raises `AccessDenied` otherwise (not found when the actor cannot see the incident). `system_entry` is
 the record another service writes of its own change, after that service checked its actor.
 """
@@ -25,7 +25,7 @@ from incidents.errors import ConflictError
 from incidents.incident.models import implausible_time
 from incidents.markdown import render_markdown
 from incidents.models import EntryKind, EntrySource, EvidenceMarker, Incident, TimelineEntry
-from incidents.permissions import actor_user, require_record
+from incidents.permissions.checks import actor_user, require_record
 
 # Fields a person may change on an entry they can record on; system entries keep their text, kind and time.
 EDITABLE_FIELDS = ("body", "kind", "occurred_at", "evidence", "knew_then", "is_key_moment")

@@ -23,7 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from incidents.errors import add_form_errors
 from incidents.models import EntryKind, EvidenceMarker, Incident, TimelineEntry
-from incidents.permissions import can_record, require_record
+from incidents.permissions.checks import require_record
+from incidents.permissions.incident import can_record
 from incidents.timefmt import to_zone, zone_label
 from incidents.timeline import selectors
 from incidents.timeline import services as svc

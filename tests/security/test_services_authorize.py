@@ -1,7 +1,7 @@
 """Every public write service refuses an outsider before it touches a row: found by introspection, not listed.
 
 The services authorize (README "Permissions"): each one that writes takes the actor and checks it through
-`incidents/permissions.py`. This test finds them instead of trusting a list: every public function of the
+`incidents/permissions/`. This test finds them instead of trusting a list: every public function of the
 services modules (`incidents/<area>/services.py`, `incidents/<area>/services/*.py`) and every public
 function anywhere in `incidents` that takes an `actor`. Each is called by an outsider (an active user in
 no team and on no incident) against a restricted and an internal incident, and must raise AccessDenied
@@ -52,15 +52,15 @@ ROOT = Path(__file__).resolve().parents[2]
 # Public functions found below that are not a person's write, each with why it needs no check of its own.
 NOT_ACTOR_WRITES: dict[str, str] = {
     # The checks themselves and the actor helper.
-    "incidents.permissions.actor_user": "names the person behind an actor; writes nothing",
-    "incidents.permissions.authorize": "the check every service calls",
-    "incidents.permissions.require_declare": "a check",
-    "incidents.permissions.require_record": "a check",
-    "incidents.permissions.require_command": "a check",
-    "incidents.permissions.require_admin": "a check",
-    "incidents.permissions.require_write_review": "a check",
-    "incidents.permissions.require_edit_action_item": "a check",
-    "incidents.permissions.require_edit_finding": "a check",
+    "incidents.permissions.checks.actor_user": "names the person behind an actor; writes nothing",
+    "incidents.permissions.checks.authorize": "the check every service calls",
+    "incidents.permissions.checks.require_declare": "a check",
+    "incidents.permissions.checks.require_record": "a check",
+    "incidents.permissions.checks.require_command": "a check",
+    "incidents.permissions.checks.require_admin": "a check",
+    "incidents.permissions.checks.require_write_review": "a check",
+    "incidents.permissions.checks.require_edit_action_item": "a check",
+    "incidents.permissions.checks.require_edit_finding": "a check",
     "incidents.integrations.services.can_manage_integrations": "a predicate",
     # Steps the services share, called only by services that checked their actor first.
     "incidents.followup.services.common.change_reason": "formats a history reason",

@@ -6,7 +6,7 @@ field edits (`apply_edits`), check a status move (`is_status_change`, `require_t
 user is the actor and whose reason says what the changed fields do not ("Status changed: <note>", built with
 `change_reason`). The audit pages and the item and finding pages show that history.
 
-`actor` is a User, or `incidents.permissions.SYSTEM` for Hindsight itself (the demo loader, periodic tasks).
+`actor` is a User, or `incidents.permissions.checks.SYSTEM` for Hindsight itself (the demo loader, periodic tasks).
 Errors: `ValidationError` keyed by field for bad input; `AccessDenied` (`incidents.permissions`) when the
 actor may not do this (not found when they may not see the row); `FollowupConflict` when the row changed
 since the editor loaded it.
@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from incidents.errors import ConflictError
 from incidents.followup.models import FollowupWork
-from incidents.permissions import actor_user
+from incidents.permissions.checks import actor_user
 
 W = TypeVar("W", bound=FollowupWork)
 STATUS_FIELD = "status"  # defined by each kind of work, with its own choices

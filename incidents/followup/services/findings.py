@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import permissions as perms
 from incidents.followup.services.common import (
     Change,
     _check_owner,
@@ -40,13 +39,15 @@ from incidents.models import (
     Risk,
 )
 from incidents.notify import services as notify
-from incidents.permissions import (
-    SYSTEM,
-    actor_user,
-    authorize,
-    require_edit_finding,
-    require_record,
+from incidents.permissions.checks import SYSTEM, actor_user, authorize, require_edit_finding, require_record
+from incidents.permissions.followup import (
+    can_accept_finding_risk,
+    can_create_finding,
+    can_move_finding,
+    can_verify_finding,
+    can_view_finding,
 )
+from incidents.permissions.incident import can_record, can_view_incident
 
 F = FindingStatus
 FINDING_EDITABLE_FIELDS = ("area", "title", "description", "risk", "owner", "verifier", "team", "due_date")
@@ -136,7 +137,7 @@ def policy_finding_create(
         require_record(actor, incident)
     authorize(
         actor,
-        perms.can_create_finding,
+        can_create_finding,
         message="Only responders, team leads and admins open policy findings.",
     )
     user = actor_user(actor)
@@ -200,8 +201,8 @@ def policy_finding_transition(
     """
     authorize(
         actor,
-        lambda u: perms.can_move_finding(u, finding),
-        visible=lambda u: perms.can_view_finding(u, finding),
+        lambda u: can_move_finding(u, finding),
+        visible=lambda u: can_view_finding(u, finding),
         message="Only the finding's owner, its verifier, its team's lead or an admin may move it.",
     )
     current = lock_work(finding, expected_version)
@@ -237,8 +238,8 @@ def policy_finding_verify(
         raise ValidationError({"evidence": "You own this finding; someone else must verify it."})
     authorize(
         actor,
-        lambda u: perms.can_verify_finding(u, finding),
-        visible=lambda u: perms.can_view_finding(u, finding),
+        lambda u: can_verify_finding(u, finding),
+        visible=lambda u: can_view_finding(u, finding),
         message="You may not verify this finding.",
     )
     if user is None:
@@ -282,8 +283,8 @@ def policy_finding_accept_risk(
         raise ValidationError({"reason": "You own this finding; someone else must approve the risk."})
     authorize(
         actor,
-        lambda u: perms.can_accept_finding_risk(u, finding),
-        visible=lambda u: perms.can_view_finding(u, finding),
+        lambda u: can_accept_finding_risk(u, finding),
+        visible=lambda u: can_view_finding(u, finding),
         message="Only a team lead or admin may accept a risk.",
     )
     if user is None:
@@ -374,8 +375,8 @@ def policy_finding_seen_again(*, finding: PolicyFinding, incident: Incident, act
     """
     authorize(
         actor,
-        lambda u: perms.can_view_finding(u, finding) and perms.can_record(u, incident),
-        visible=lambda u: perms.can_view_finding(u, finding) and perms.can_view_incident(u, incident),
+        lambda u: can_view_finding(u, finding) and can_record(u, incident),
+        visible=lambda u: can_view_finding(u, finding) and can_view_incident(u, incident),
         message="You may not link this finding to that incident.",
     )
     current = lock_work(finding, None)

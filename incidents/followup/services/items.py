@@ -23,7 +23,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import permissions as perms
 from incidents.followup.services.common import (
     Change,
     _check_owner,
@@ -50,12 +49,9 @@ from incidents.models import (
     RecheckOutcome,
 )
 from incidents.notify import services as notify
-from incidents.permissions import (
-    actor_user,
-    authorize,
-    require_edit_action_item,
-    require_record,
-)
+from incidents.permissions.checks import actor_user, authorize, require_edit_action_item, require_record
+from incidents.permissions.followup import can_create_action_item, can_view_finding
+from incidents.permissions.incident import can_view_incident
 from incidents.timeline.services import system_entry
 
 S = ActionItemStatus
@@ -137,10 +133,10 @@ def action_item_create(
         incident = factor.incident
     authorize(
         actor,
-        lambda u: perms.can_create_action_item(u, incident, finding=finding),
+        lambda u: can_create_action_item(u, incident, finding=finding),
         visible=lambda u: (
-            (incident is None or perms.can_view_incident(u, incident))
-            and (finding is None or perms.can_view_finding(u, finding))
+            (incident is None or can_view_incident(u, incident))
+            and (finding is None or can_view_finding(u, finding))
         ),
         message="You may not add action items here.",
     )

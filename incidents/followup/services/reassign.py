@@ -14,14 +14,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from incidents import permissions as perms
 from incidents.followup.services.findings import policy_finding_update
 from incidents.followup.services.items import action_item_update
 from incidents.models import (
     ActionItem,
     PolicyFinding,
 )
-from incidents.permissions import authorize
+from incidents.permissions.checks import authorize
+from incidents.permissions.followup import can_reassign_work, can_view_action_item, can_view_finding
 
 
 @transaction.atomic
@@ -42,10 +42,10 @@ def followup_reassign(
     """
     items, findings = list(items), list(findings)
     for item in items:
-        authorize(actor, partial(perms.can_view_action_item, item=item), visible=False, message="")
+        authorize(actor, partial(can_view_action_item, item=item), visible=False, message="")
     for finding in findings:
-        authorize(actor, partial(perms.can_view_finding, finding=finding), visible=False, message="")
-    authorize(actor, perms.can_reassign_work, message="Only team leads and admins may reassign work in bulk.")
+        authorize(actor, partial(can_view_finding, finding=finding), visible=False, message="")
+    authorize(actor, can_reassign_work, message="Only team leads and admins may reassign work in bulk.")
     if new_owner is None or not new_owner.is_active:
         raise ValidationError({"new_owner": "Choose an active person to take the work over."})
     n_items = n_findings = 0

@@ -24,7 +24,7 @@ from incidents.followup.services.common import (
 )
 from incidents.followup.services.items import action_item_change_status
 from incidents.models import ActionItem, ActionItemStatus, ContributingFactor
-from incidents.permissions import require_edit_action_item, require_record
+from incidents.permissions.checks import require_edit_action_item, require_record
 
 S = ActionItemStatus
 

@@ -10,7 +10,6 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from incidents import permissions as perms
 from incidents.csv import csv_download
 from incidents.errors import add_form_errors
 from incidents.followup import selectors as sel
@@ -30,6 +29,13 @@ from incidents.incident import selectors
 from incidents.models import (
     FindingStatus,
     PolicyFinding,
+)
+from incidents.permissions.followup import (
+    can_accept_finding_risk,
+    can_create_finding,
+    can_edit_finding,
+    can_move_finding,
+    can_verify_finding,
 )
 
 # --- Policy findings -----------------------------------------------------------------------------------
@@ -58,7 +64,7 @@ def finding_list(request: HttpRequest) -> HttpResponse:
         "counts": counts,
         "status_counts": [(s, FindingStatus(s).label, counts[f"status_{s}"]) for s in FindingStatus.values],
         "query": query.urlencode(),
-        "can_create": perms.can_create_finding(request.user),
+        "can_create": can_create_finding(request.user),
     }
     return render(request, "incidents/followup/finding_list.html", context)
 
@@ -66,7 +72,7 @@ def finding_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def finding_new(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not perms.can_create_finding(user):
+    if not can_create_finding(user):
         raise Http404
     source = request.POST if request.method == "POST" else request.GET
     incident = None
@@ -91,8 +97,8 @@ def finding_new(request: HttpRequest) -> HttpResponse:
 
 def _finding_context(request: HttpRequest, finding: PolicyFinding, **extra: Any) -> dict[str, Any]:
     user = request.user
-    can_edit = perms.can_edit_finding(user, finding)
-    can_move = perms.can_move_finding(user, finding)
+    can_edit = can_edit_finding(user, finding)
+    can_move = can_move_finding(user, finding)
     next_statuses = (
         sorted(services_findings.FINDING_TRANSITIONS.get(finding.status, set())) if can_move else []
     )
@@ -103,10 +109,10 @@ def _finding_context(request: HttpRequest, finding: PolicyFinding, **extra: Any)
             sel.action_item_list_for(user).filter(finding=finding).order_by("status", "due_date", "id")
         ),
         "can_edit": can_edit,
-        "can_verify": finding.status == FindingStatus.REMEDIATED and perms.can_verify_finding(user, finding),
+        "can_verify": finding.status == FindingStatus.REMEDIATED and can_verify_finding(user, finding),
         "is_owner": finding.owner_id == user.pk,
         "can_accept_risk": finding.status in services_findings.RISK_ACCEPTABLE_FROM
-        and perms.can_accept_finding_risk(user, finding),
+        and can_accept_finding_risk(user, finding),
         "can_add_item": can_edit,
         "next_statuses": [(s, FindingStatus(s).label) for s in next_statuses],
         "transition_form": extra.pop("transition_form", None)
@@ -127,7 +133,7 @@ def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
 @login_required
 def finding_edit(request: HttpRequest, finding_id: int) -> HttpResponse:
     finding = sel.finding_get_for(request.user, finding_id)
-    if not perms.can_edit_finding(request.user, finding):
+    if not can_edit_finding(request.user, finding):
         raise Http404
     initial = {k: getattr(finding, k) for k in FindingForm.FIELDS}
     initial.update(

@@ -20,7 +20,6 @@ from accounts.http import AuthenticatedRequest
 from accounts.models import SecurityEvent, Team, User
 from accounts.security import security_event_record
 from incidents import merge as merging
-from incidents import permissions as perms
 from incidents.csv import csv_download
 from incidents.errors import add_form_errors
 from incidents.followup import selectors as sel
@@ -46,6 +45,13 @@ from incidents.models import (
     ActionItemStatus,
     ContributingFactor,
 )
+from incidents.permissions.followup import (
+    can_create_action_item,
+    can_edit_action_item,
+    can_reassign_work,
+    can_view_finding,
+)
+from incidents.permissions.incident import can_view_incident
 from incidents.review import selectors as review_selectors
 
 LIST_PAGE_SIZE = 100
@@ -72,12 +78,12 @@ def action_item_new(request: HttpRequest) -> HttpResponse:
         incident = selectors.incident_get_for(user, number)
     if factor_id := _int(source.get("factor")):
         factor = ContributingFactor.objects.select_related("incident").filter(pk=factor_id).first()
-        if factor is None or not perms.can_view_incident(user, factor.incident):
+        if factor is None or not can_view_incident(user, factor.incident):
             raise Http404
         incident = factor.incident
     if finding_id := _int(source.get("finding")):
         finding = sel.finding_get_for(user, finding_id)
-    if not perms.can_create_action_item(user, incident, finding=finding):
+    if not can_create_action_item(user, incident, finding=finding):
         raise Http404  # the form is for those who may create here (the service checks the post)
     initial: dict[str, Any] = {}
     if finding is not None:
@@ -108,12 +114,12 @@ def action_item_new(request: HttpRequest) -> HttpResponse:
 
 def _item_context(request: HttpRequest, item: ActionItem, **extra: Any) -> dict[str, Any]:
     user = request.user
-    can_edit = perms.can_edit_action_item(user, item)
+    can_edit = can_edit_action_item(user, item)
     return {
         "item": item,
         "history": history_for(item, limit=DETAIL_HISTORY),
         "can_edit": can_edit,
-        "finding_visible": item.finding is not None and perms.can_view_finding(user, item.finding),
+        "finding_visible": item.finding is not None and can_view_finding(user, item.finding),
         "next_statuses": [
             (s, ActionItemStatus(s).label) for s in services_items.ITEM_TRANSITIONS[item.status]
         ]
@@ -148,7 +154,7 @@ def _item_merge_page(
 @login_required
 def action_item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
     item = sel.action_item_get_for(request.user, item_id)
-    if not perms.can_edit_action_item(request.user, item):
+    if not can_edit_action_item(request.user, item):
         raise Http404
     initial = {k: getattr(item, k) for k in ActionItemForm.FIELDS}
     initial.update(owner=item.owner_id, team=item.team_id, version=item.version)
@@ -298,7 +304,7 @@ def team_board(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "board": board,
         "teams": teams,
-        "can_reassign": perms.can_reassign_work(user),
+        "can_reassign": can_reassign_work(user),
         "reassign_form": ReassignForm(),
     }
     return render(request, "incidents/followup/team_board.html", context)
@@ -350,7 +356,7 @@ def _record_export(request: HttpRequest, what: str, count: int) -> None:
 @login_required
 def reassign(request: HttpRequest) -> HttpResponse:
     """Leads and admins: deactivated people who still own open work, and (`?user=<id>`) that work."""
-    if not perms.can_reassign_work(request.user):
+    if not can_reassign_work(request.user):
         raise Http404
     person = None
     work = None
@@ -372,7 +378,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
 @require_POST
 def bulk_reassign(request: HttpRequest) -> HttpResponse:
     """Give the posted `items` and `findings` ids to `new_owner` (leads and admins only)."""
-    if not perms.can_reassign_work(request.user):
+    if not can_reassign_work(request.user):
         raise Http404
     form = ReassignForm(request.POST)
     target = form.data.get("next") or ""

@@ -20,7 +20,7 @@ from incidents.incident.services.common import check_aware
 from incidents.markdown import markdown_text
 from incidents.models import Incident, IncidentCounter, Service, Severity
 from incidents.notify import services as notify
-from incidents.permissions import actor_user, require_declare
+from incidents.permissions.checks import actor_user, require_declare
 from incidents.timeline.services import system_entry
 
 

@@ -25,7 +25,7 @@ from incidents.incident.services.common import (
 )
 from incidents.markdown import markdown_text
 from incidents.models import MILESTONES, EntrySource, Incident
-from incidents.permissions import actor_user, require_command
+from incidents.permissions.checks import actor_user, require_command
 from incidents.timefmt import format_time
 from incidents.timeline.services import system_entry, system_entry_move
 

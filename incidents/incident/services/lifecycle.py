@@ -1,6 +1,6 @@
 """Incident lifecycle: status, severity, resolve, reopen, soft delete and restore.
 
-Every function is one transaction, takes `actor=` and checks it (`incidents.permissions.require_*`: the
+Every function is one transaction, takes `actor=` and checks it (`incidents.permissions.checks.require_*`: the
 commander's rights, admins for deleting and restoring) before it reads a row for writing, writes its own
 timeline entry and tells `notify` (which sends on commit). Errors: `AccessDenied` for an actor who may not
 (not found when they cannot see the incident); `TransitionError` for a move the lifecycle refuses;
@@ -23,7 +23,7 @@ from incidents.incident import selectors
 from incidents.incident.services.common import check_when, lock_incident, save_incident
 from incidents.models import ACTIVE_STATUSES, EntrySource, Incident, IncidentStatus, Severity
 from incidents.notify import services as notify
-from incidents.permissions import require_admin, require_command
+from incidents.permissions.checks import require_admin, require_command
 from incidents.timefmt import format_time
 from incidents.timeline.services import system_entry
 

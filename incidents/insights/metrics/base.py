@@ -32,7 +32,7 @@ from incidents.models import (
     Incident,
     Severity,
 )
-from incidents.permissions import incidents_visible_to
+from incidents.permissions.incident import incidents_visible_to
 
 UNKNOWN = "unknown"
 

@@ -41,7 +41,8 @@ from incidents.models import (
     Risk,
     TestType,
 )
-from incidents.permissions import action_items_visible_to, findings_visible_to, incidents_visible_to
+from incidents.permissions.followup import action_items_visible_to, findings_visible_to
+from incidents.permissions.incident import incidents_visible_to
 
 
 def _factors_in_scope(user: Any, filters: MetricFilters) -> QuerySet[ContributingFactor]:

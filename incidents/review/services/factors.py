@@ -16,7 +16,8 @@ from incidents.models import (
     TestType,
     TimelineEntry,
 )
-from incidents.permissions import actor_user, incidents_visible_to, require_record
+from incidents.permissions.checks import actor_user, require_record
+from incidents.permissions.incident import incidents_visible_to
 from incidents.timeline.services import system_entry
 
 # --- Contributing factors -----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Blameless review writes: contributing factors, the postmortem document, its review workflow and meeting.
 
 Workflow: `draft → in review → approved → published`.
-- An editor (`incidents.permissions.can_edit_postmortem`) requests reviewers: status becomes in review, each
+- An editor (`incidents.permissions.review.can_edit_postmortem`) requests reviewers: status becomes in review, each
   reviewer gets a pending review, and the blameless check's summary is returned for the requester to see.
 - Each reviewer approves or requests changes (a comment is required for changes). When every requested
   reviewer has approved the current version the postmortem is approved.
@@ -28,7 +28,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import permissions
 from incidents.errors import ConflictError
 from incidents.followup.services.findings import policy_finding_create
 from incidents.markdown import markdown_text
@@ -49,7 +48,15 @@ from incidents.models import (
     Risk,
 )
 from incidents.notify import services as notify
-from incidents.permissions import actor_user, authorize, require_record, require_write_review
+from incidents.permissions.checks import SYSTEM, actor_user, authorize, require_record, require_write_review
+from incidents.permissions.followup import can_create_finding
+from incidents.permissions.incident import can_view_incident
+from incidents.permissions.review import (
+    can_be_reviewer,
+    can_conclude_review,
+    can_decide_review,
+    can_write_review,
+)
 from incidents.review import blameless
 from incidents.review.services import blameless as blameless_findings
 from incidents.timeline.services import system_entry
@@ -247,7 +254,7 @@ def _open_access_finding(pm: Postmortem, actor: Any) -> PolicyFinding:
     if existing is not None:
         return existing
     finding = policy_finding_create(
-        actor=actor if permissions.can_create_finding(actor) else permissions.SYSTEM,
+        actor=actor if can_create_finding(actor) else SYSTEM,
         area=FindingArea.ACCESS_CONTROL,
         title=f"One person could make the change alone ({incident.reference})",
         description=(
@@ -327,7 +334,7 @@ def postmortem_request_review(
     people = list({u.pk: u for u in reviewers}.values())
     if not people:
         raise ValidationError({"reviewers": "Choose at least one reviewer."})
-    refused = [str(u) for u in people if not permissions.can_be_reviewer(u, pm)]
+    refused = [str(u) for u in people if not can_be_reviewer(u, pm)]
     if refused:
         raise ValidationError(
             {
@@ -379,8 +386,8 @@ def postmortem_review_decide(
     """
     authorize(
         actor,
-        lambda u: permissions.can_decide_review(u, postmortem, current_author_id=_current_author(postmortem)),
-        visible=lambda u: permissions.can_view_incident(u, postmortem.incident),
+        lambda u: can_decide_review(u, postmortem, current_author_id=_current_author(postmortem)),
+        visible=lambda u: can_view_incident(u, postmortem.incident),
         message="Only a requested reviewer who did not write this text may decide on it.",
     )
     if decision not in (ReviewDecision.APPROVED, ReviewDecision.CHANGES_REQUESTED):
@@ -428,8 +435,8 @@ def postmortem_review_decide(
 def _require_conclude(actor: Any, postmortem: Postmortem, message: str) -> None:
     authorize(
         actor,
-        lambda u: permissions.can_conclude_review(u, postmortem),
-        visible=lambda u: permissions.can_view_incident(u, postmortem.incident),
+        lambda u: can_conclude_review(u, postmortem),
+        visible=lambda u: can_view_incident(u, postmortem.incident),
         message=message,
     )
 
@@ -502,8 +509,8 @@ def blameless_dismiss(
     """
     authorize(
         actor,
-        lambda u: permissions.can_write_review(u, postmortem) or permissions.can_decide_review(u, postmortem),
-        visible=lambda u: permissions.can_view_incident(u, postmortem.incident),
+        lambda u: can_write_review(u, postmortem) or can_decide_review(u, postmortem),
+        visible=lambda u: can_view_incident(u, postmortem.incident),
         message="Only the postmortem's editors and reviewers dismiss blameless findings.",
     )
     _refuse_if_published(postmortem)

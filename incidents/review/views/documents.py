@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from accounts.models import SecurityEvent
 from accounts.security import security_event_record
-from incidents import permissions as perms
 from incidents.errors import add_form_errors
 from incidents.inputs import load_json
 from incidents.models import (
@@ -21,6 +20,7 @@ from incidents.models import (
     Incident,
     Postmortem,
 )
+from incidents.permissions.review import can_edit_postmortem
 from incidents.review import documents as review_documents
 from incidents.review import exports as review_exports
 from incidents.review.forms import (
@@ -112,7 +112,7 @@ def postmortem_export_pdf(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 def postmortem_import(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
-    if not perms.can_edit_postmortem(request.user, pm):
+    if not can_edit_postmortem(request.user, pm):
         raise Http404
     form = ImportForm(request.POST or None, request.FILES or None, initial={"version": pm.version})
     if request.method == "POST" and form.is_valid():

@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from incidents import permissions as perms
 from incidents.errors import add_form_errors
 from incidents.followup.services import items as services_items
 from incidents.incident import selectors as incident_selectors
@@ -19,6 +18,8 @@ from incidents.models import (
     Incident,
     Postmortem,
 )
+from incidents.permissions.incident import can_record, incidents_visible_to
+from incidents.permissions.review import can_edit_postmortem
 from incidents.review import documents as document
 from incidents.review import selectors as review_selectors
 from incidents.review.forms import (
@@ -41,7 +42,7 @@ def _factor_form(
         data,
         initial=initial,
         incident=incident,
-        visible_incidents=perms.incidents_visible_to(request.user),
+        visible_incidents=incidents_visible_to(request.user),
     )
 
 
@@ -60,7 +61,7 @@ def _factor_kwargs(form: FactorForm) -> dict[str, Any]:
 @login_required
 def factor_add(request: HttpRequest, number: int) -> HttpResponse:
     incident = incident_selectors.incident_get_for(request.user, number)
-    if not perms.can_record(request.user, incident):
+    if not can_record(request.user, incident):
         raise Http404
     form = _factor_form(request, incident, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -89,7 +90,7 @@ def factor_add(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 def factor_edit(request: HttpRequest, number: int, factor_id: int) -> HttpResponse:
     incident = incident_selectors.incident_get_for(request.user, number)
-    if not perms.can_record(request.user, incident):
+    if not can_record(request.user, incident):
         raise Http404
     factor = get_object_or_404(ContributingFactor, pk=factor_id, incident=incident)
     initial = {
@@ -136,7 +137,7 @@ def _meeting_parts(pm: Postmortem, viewer: Any) -> dict[str, Any]:
 @login_required
 def meeting(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
-    can_edit = perms.can_edit_postmortem(request.user, pm)
+    can_edit = can_edit_postmortem(request.user, pm)
     initial = {
         "meeting_at": pm.meeting_at,
         "attendees": list(pm.meeting_attendees.values_list("pk", flat=True)),
@@ -178,7 +179,7 @@ def meeting(request: HttpRequest, number: int) -> HttpResponse:
 def meeting_factor(request: HttpRequest, number: int) -> HttpResponse:
     """HTMX quick capture of a contributing factor; returns the refreshed factor list."""
     incident, pm = _get(request, number)
-    if not perms.can_edit_postmortem(request.user, pm):
+    if not can_edit_postmortem(request.user, pm):
         raise Http404
     form = QuickFactorForm(request.POST)
     error = ""
@@ -208,7 +209,7 @@ def meeting_factor(request: HttpRequest, number: int) -> HttpResponse:
 def meeting_action(request: HttpRequest, number: int) -> HttpResponse:
     """HTMX quick capture of an action item (optionally linked to a factor); returns the refreshed lists."""
     incident, pm = _get(request, number)
-    if not perms.can_edit_postmortem(request.user, pm):
+    if not can_edit_postmortem(request.user, pm):
         raise Http404
     form = QuickActionForm(request.POST, incident=incident)
     error = ""

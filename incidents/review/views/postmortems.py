@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from incidents import merge as merging
-from incidents import permissions as perms
 from incidents.errors import ConflictError, add_form_errors
 from incidents.incident import selectors as incident_selectors
 from incidents.inputs import int_param
@@ -30,6 +29,14 @@ from incidents.models import (
     Postmortem,
     PostmortemTemplate,
     Severity,
+)
+from incidents.permissions.incident import can_record
+from incidents.permissions.review import (
+    can_approve_postmortem,
+    can_edit_postmortem,
+    can_publish_postmortem,
+    can_reopen_postmortem,
+    can_request_review,
 )
 from incidents.review import blameless
 from incidents.review import documents as document
@@ -68,11 +75,11 @@ def _back(number: int, anchor: str = "") -> HttpResponse:
 
 def _permissions(user: Any, pm: Postmortem, current_author_id: int | None) -> dict[str, bool]:
     return {
-        "can_edit": perms.can_edit_postmortem(user, pm),
-        "can_request_review": perms.can_request_review(user, pm),
-        "can_approve": perms.can_approve_postmortem(user, pm, current_author_id=current_author_id),
-        "can_publish": perms.can_publish_postmortem(user, pm),
-        "can_reopen": perms.can_reopen_postmortem(user, pm),
+        "can_edit": can_edit_postmortem(user, pm),
+        "can_request_review": can_request_review(user, pm),
+        "can_approve": can_approve_postmortem(user, pm, current_author_id=current_author_id),
+        "can_publish": can_publish_postmortem(user, pm),
+        "can_reopen": can_reopen_postmortem(user, pm),
     }
 
 
@@ -84,7 +91,7 @@ def postmortem_detail(request: HttpRequest, number: int) -> HttpResponse:
     incident = incident_selectors.incident_get_for(request.user, number)
     pm = review_selectors.postmortem_for(incident)
     if pm is None:
-        can_start = perms.can_record(request.user, incident)
+        can_start = can_record(request.user, incident)
         default = "Lightweight" if incident.severity in (Severity.SEV3, Severity.SEV4) else "Full"
         form = PostmortemStartForm(
             initial={"template": PostmortemTemplate.objects.filter(name=default).first()}
@@ -171,7 +178,7 @@ def _merge_page(
 @login_required
 def postmortem_edit(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
-    if not perms.can_edit_postmortem(request.user, pm):
+    if not can_edit_postmortem(request.user, pm):
         raise Http404
     if request.method == "POST":
         form = _edit_form(request, number, request.POST)
@@ -224,7 +231,7 @@ def postmortem_edit(request: HttpRequest, number: int) -> HttpResponse:
 def postmortem_preview(request: HttpRequest, number: int) -> HttpResponse:
     """HTMX: the section's Markdown rendered through `render_markdown`, with the blameless findings."""
     incident, pm = _get(request, number)
-    if not perms.can_edit_postmortem(request.user, pm):
+    if not can_edit_postmortem(request.user, pm):
         raise Http404
     form = PreviewForm(request.POST)
     if not form.is_valid():

@@ -26,7 +26,7 @@ from incidents.models import (
     WebhookEndpoint,
 )
 from incidents.notify import webhooks
-from incidents.permissions import SYSTEM
+from incidents.permissions.checks import SYSTEM
 from tests.factories import (
     ActionItemFactory,
     ContributingFactorFactory,
@@ -210,7 +210,8 @@ def test_viewer_who_owns_the_item_may_close_it(owner, incident):
 def test_owner_who_cannot_see_the_restricted_incident_still_closes_their_item(outsider, commander):
     incident = IncidentFactory(visibility=Visibility.RESTRICTED, commander=commander)
     item = ActionItemFactory(incident=incident, owner=outsider)
-    from incidents.permissions import action_items_visible_to, can_view_incident
+    from incidents.permissions.followup import action_items_visible_to
+    from incidents.permissions.incident import can_view_incident
 
     assert not can_view_incident(outsider, incident)
     assert list(action_items_visible_to(outsider)) == [item]

@@ -14,7 +14,7 @@ import time_machine
 
 from incidents.models import WebhookDelivery, WebhookEndpoint
 from incidents.notify import delivery, transports, webhooks
-from incidents.permissions import SYSTEM
+from incidents.permissions.checks import SYSTEM
 from tests.factories import ActionItemFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from incidents.models import Incident, Visibility
-from incidents.permissions import can_record, incidents_recordable_by
+from incidents.permissions.incident import can_record, incidents_recordable_by
 from incidents.timeline.services import timeline_entry_remove
 from tests.factories import IncidentFactory, TimelineEntryFactory, UserFactory
 

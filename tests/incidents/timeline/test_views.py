@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from incidents.markdown import render_markdown
 from incidents.models import TimelineEntry
-from incidents.permissions import SYSTEM
+from incidents.permissions.checks import SYSTEM
 from incidents.timeline import selectors
 from incidents.timeline.services import timeline_entry_add, timeline_entry_edit, timeline_entry_remove
 from tests.factories import IncidentFactory

@@ -1,0 +1,131 @@
+"""The checks write services make before they touch a row: who is acting, and `authorize`.
+
+Each write service calls `authorize` or one of the `require_*` checks with its actor. What the actor may
+not see is refused as not found (AccessDenied with `visible=False`: 404); what they see but may not do, as
+403 with the check's message. SYSTEM (Hindsight acting on its own) passes every check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from incidents.errors import AccessDenied
+from incidents.models import Incident
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+from incidents.permissions.followup import (
+    can_edit_action_item,
+    can_edit_finding,
+    can_view_action_item,
+    can_view_finding,
+)
+from incidents.permissions.incident import can_command, can_declare, can_record, can_view_incident
+from incidents.permissions.review import can_write_review
+from incidents.permissions.roles import is_active_user, is_admin
+
+T = TypeVar("T")
+
+
+class SystemActor:
+    """Hindsight acting on its own: alert intake, the demo loader, periodic sweeps, data migrations.
+
+    Services let it through every check and record it as nobody (`actor_user` is None). Only code that runs
+    without a request passes it; a view passes `request.user`, so an anonymous caller is never the system.
+    """
+
+    pk = None
+    is_authenticated = False
+    is_active = False
+
+    def __str__(self) -> str:
+        return "Hindsight"
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = SystemActor()
+
+
+def actor_user(actor: Any) -> User | None:
+    """The signed-in person behind `actor`, or None (SYSTEM, an anonymous user, None): who a record names."""
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def authorize(
+    actor: Any,
+    allowed: Callable[[Any], bool],
+    *,
+    visible: Callable[[Any], bool] | bool = True,
+    message: str,
+) -> None:
+    """Let `actor` through if it is SYSTEM or `allowed(actor)`; otherwise raise AccessDenied.
+
+    `visible(actor)` (asked only on a refusal) says whether the actor may see the object at all: False is
+    answered as not found (404), True as 403 with `message`. Anyone not signed in (None, an anonymous
+    user, a deactivated user) is refused. Every write service calls this, or a `require_*` below, before
+    it touches a row.
+    """
+    if actor is SYSTEM:
+        return
+    if is_active_user(actor) and allowed(actor):
+        return
+    seen = (
+        visible(actor)
+        if callable(visible) and is_active_user(actor)
+        else bool(visible) and is_active_user(actor)
+    )
+    raise AccessDenied(message, visible=seen)
+
+
+def require_declare(actor: Any) -> None:
+    """Declaring an incident: responders, team leads and admins."""
+    authorize(actor, can_declare, message="Only responders, team leads and admins may declare incidents.")
+
+
+def require_admin(actor: Any, message: str, *, incident: Incident | None = None) -> None:
+    """Admins only; on an `incident` the actor cannot see, refused as not found."""
+    authorize(
+        actor,
+        is_admin,
+        visible=(lambda u: can_view_incident(u, incident)) if incident is not None else True,
+        message=message,
+    )
+
+
+def object_check(
+    allowed: Callable[[Any, T], bool], visible: Callable[[Any, T], bool], message: str
+) -> Callable[[Any, T], None]:
+    """A check `(actor, obj)` for one kind of object: through if `allowed(actor, obj)`; else AccessDenied,
+    as not found unless `visible(actor, obj)`, otherwise 403 with `message`."""
+
+    def check(actor: Any, obj: T) -> None:
+        authorize(actor, lambda u: allowed(u, obj), visible=lambda u: visible(u, obj), message=message)
+
+    return check
+
+
+# (actor, object) checks. Recording on an incident: timeline entries, contributing factors, starting its
+# postmortem. Commanding it: edit, status, severity, roles, resolve, reopen. Writing the review: the
+# postmortem's text, questions, meeting, reviewers and blameless dismissals. Editing, moving or re-checking
+# an action item (its owner, responders who see it, admins); editing a policy finding (the same).
+require_record = object_check(
+    can_record, can_view_incident, "You may read this incident but not record on it."
+)
+require_command = object_check(
+    can_command, can_view_incident, "Only the incident's commander, a team lead or an admin may do this."
+)
+require_write_review: Callable[[Any, Any], None] = object_check(
+    can_write_review,
+    lambda u, pm: can_view_incident(u, pm.incident),
+    "You may read this postmortem but not edit it.",
+)
+require_edit_action_item = object_check(
+    can_edit_action_item, can_view_action_item, "You may read this action item but not change it."
+)
+require_edit_finding = object_check(
+    can_edit_finding, can_view_finding, "You may read this finding but not change it."
+)

@@ -1,0 +1,187 @@
+"""Action items and policy findings: who sees them, edits, verifies, moves and accepts the risk of a finding,
+and the one rule for showing another person's work."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
+
+from incidents.models import ActionItem, Incident, PolicyFinding
+
+if TYPE_CHECKING:
+    pass
+
+from incidents.permissions.incident import can_record, can_view_incident, incidents_visible_to
+from incidents.permissions.roles import (
+    is_active_user,
+    is_admin,
+    is_lead,
+    is_member,
+    is_responder,
+    lead_team_ids,
+)
+
+
+def action_items_visible_to(user: Any, queryset: QuerySet[ActionItem] | None = None) -> QuerySet[ActionItem]:
+    """Action items on incidents `user` may see, items with no incident (for members), and their own items."""
+    qs = queryset if queryset is not None else ActionItem.objects.all()
+    if not is_active_user(user):
+        return qs.none()
+    if is_admin(user):
+        return qs.filter(Q(incident__isnull=True) | Q(incident__deleted_at__isnull=True))
+    visible = incidents_visible_to(user).values("id")
+    cond = Q(owner=user) | Q(incident__in=visible)
+    if is_member(user):
+        cond |= Q(incident__isnull=True)
+    # An owner's own item goes with its incident when that is deleted.
+    return qs.filter(cond).filter(Q(incident__isnull=True) | Q(incident__deleted_at__isnull=True))
+
+
+def can_view_action_item(user: Any, item: ActionItem) -> bool:
+    """Its owner (unless the incident is deleted), members for items without incident, else the incident's viewers."""
+    if not is_active_user(user):
+        return False
+    incident = item.incident if item.incident_id is not None else None
+    if incident is not None and incident.deleted_at is not None:
+        return is_admin(user)
+    if item.owner_id == user.pk:
+        return True
+    if incident is None:
+        return is_member(user)
+    return can_view_incident(user, incident)
+
+
+def can_edit_action_item(user: Any, item: ActionItem) -> bool:
+    """The owner, responders who can see the incident, and admins may edit an item."""
+    if not can_view_action_item(user, item):
+        return False
+    return item.owner_id == user.pk or is_responder(user)
+
+
+def findings_visible_to(
+    user: Any, queryset: QuerySet[PolicyFinding] | None = None
+) -> QuerySet[PolicyFinding]:
+    """Policy findings visible to members; a finding only linked to restricted incidents they cannot see is hidden."""
+    qs = queryset if queryset is not None else PolicyFinding.objects.all()
+    if not is_active_user(user):
+        return qs.none()
+    if is_admin(user):
+        return qs
+    hidden = (
+        PolicyFinding.objects.filter(incidents__isnull=False)
+        .exclude(incidents__in=incidents_visible_to(user).values("id"))
+        .values("id")
+    )
+    cond = Q(owner=user)
+    if is_member(user):
+        cond |= ~Q(id__in=hidden)
+    return qs.filter(cond)
+
+
+def can_view_finding(user: Any, finding: PolicyFinding) -> bool:
+    return findings_visible_to(user).filter(pk=finding.pk).exists()
+
+
+def can_edit_finding(user: Any, finding: PolicyFinding) -> bool:
+    return can_view_finding(user, finding) and (finding.owner_id == user.pk or is_responder(user))
+
+
+def can_create_action_item(
+    user: Any, incident: Incident | None = None, *, finding: PolicyFinding | None = None
+) -> bool:
+    """Who may create an action item: on an incident, those who may record on it; for a policy finding,
+    those who may edit the finding (and record on the incident, when the item is on one too); on its own,
+    responders. Owning a finding gives no right to write on any incident."""
+    if incident is not None and not can_record(user, incident):
+        return False
+    if finding is not None:
+        return can_edit_finding(user, finding)
+    return incident is not None or is_responder(user)
+
+
+def action_items_with_incident_visibility(user: Any, queryset: QuerySet[ActionItem]) -> QuerySet[ActionItem]:
+    """Annotate `incident_visible` (bool): may `user` see the item's incident? One subquery, no extra rows.
+
+    An owner sees their own item on a restricted incident, but not the incident's reference or title.
+    """
+    if is_admin(user):
+        return queryset.annotate(incident_visible=Value(True, output_field=BooleanField()))
+    visible = incidents_visible_to(user).filter(pk=OuterRef("incident_id"))
+    return queryset.annotate(incident_visible=Exists(visible))
+
+
+# --- Another person's work -------------------------------------------------------------------------------
+# One rule for every listing of someone else's action items and policy findings: the reassignment page,
+# team boards, digests and team digests, CSV exports, My work (a lead's "awaiting my verification"), the API.
+#   - An item is listed only when the viewer may see it (`action_items_visible_to`: its incident is visible
+#     to them, or it has no incident and they are a member); a finding only when `findings_visible_to` lets
+#     them (one of its incidents is visible to them, or it has none). Everything else of another person is
+#     left out, and is not counted.
+#   - An item's incident (reference, title, link) is shown only when `incident_visible` is annotated True;
+#     a finding's "seen in" lists only incidents the viewer may see (`finding_incidents_shown_to`).
+#   - Where a page must say that more exists (reassignment: the lead cannot give away what they cannot
+#     see), it says "work on incidents you cannot see", with no title, reference, link or count.
+
+
+def work_shown_to(
+    viewer: Any,
+    items: QuerySet[ActionItem],
+    findings: QuerySet[PolicyFinding],
+) -> tuple[QuerySet[ActionItem], QuerySet[PolicyFinding], bool]:
+    """Apply the rule above to another person's `items` and `findings`.
+
+    Returns (items `viewer` may see, annotated `incident_visible`; findings `viewer` may see; True when
+    some of the given rows were left out). The last value costs two EXISTS queries.
+    """
+    shown_items = action_items_with_incident_visibility(viewer, action_items_visible_to(viewer, items))
+    shown_findings = findings_visible_to(viewer, findings)
+    hidden = (
+        items.exclude(pk__in=shown_items.values("pk")).exists()
+        or findings.exclude(pk__in=shown_findings.values("pk")).exists()
+    )
+    return shown_items, shown_findings, hidden
+
+
+def finding_incidents_shown_to(viewer: Any) -> QuerySet[Incident]:
+    """The queryset to prefetch a finding's `incidents` with: only those `viewer` may see."""
+    return incidents_visible_to(viewer).only("id", "number", "title", "visibility", "deleted_at")
+
+
+def can_create_finding(user: Any) -> bool:
+    """Responders, leads and admins may open a policy finding."""
+    return is_responder(user)
+
+
+def can_verify_finding(user: Any, finding: PolicyFinding) -> bool:
+    """Someone other than the owner who may see the finding and is a responder, lead or admin."""
+    if finding.owner_id is not None and finding.owner_id == getattr(user, "pk", None):
+        return False
+    return is_responder(user) and can_view_finding(user, finding)
+
+
+def can_accept_finding_risk(user: Any, finding: PolicyFinding) -> bool:
+    """The lead of the finding's team, or an admin, who may see the finding; never its owner.
+
+    A finding of no team has its risk accepted by an admin only; a lead of another team never.
+    """
+    if finding.owner_id is not None and finding.owner_id == getattr(user, "pk", None):
+        return False
+    if not can_view_finding(user, finding):
+        return False
+    return is_admin(user) or (finding.team_id is not None and finding.team_id in lead_team_ids(user))
+
+
+def can_move_finding(user: Any, finding: PolicyFinding) -> bool:
+    """Moving a finding along its lifecycle (open, remediating, remediated, reopen, close): its owner, its
+    verifier, the lead of its team, or an admin, who may see it. Other responders may read and comment."""
+    if not can_view_finding(user, finding):
+        return False
+    if is_admin(user) or user.pk in (finding.owner_id, finding.verifier_id):
+        return True
+    return finding.team_id is not None and finding.team_id in lead_team_ids(user)
+
+
+def can_reassign_work(user: Any) -> bool:
+    """Team leads and admins may reassign other people's action items and findings in bulk."""
+    return is_lead(user)

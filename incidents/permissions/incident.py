@@ -1,0 +1,131 @@
+"""Who sees an incident and everything recorded on it, who records on it, commands it, declares one, and
+which subscriptions a person still has."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from incidents.models import Incident, PostmortemReview, Subscription, Visibility
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+from incidents.permissions.roles import is_active_user, is_admin, is_lead, is_member, is_responder
+
+
+def participant_q(user: User, prefix: str = "") -> Q:
+    """Q matching incidents (through `prefix`, e.g. `incident__`) in which `user` takes part."""
+    p = prefix
+    return (
+        Q(**{f"{p}commander": user})
+        | Q(**{f"{p}communications_lead": user})
+        | Q(**{f"{p}scribe": user})
+        | Q(**{f"{p}declared_by": user})
+        | Q(**{f"{p}participants": user})
+        | Q(**{f"{p}postmortem__reviews__reviewer": user})
+    )
+
+
+def _takes_part_q(user: Any) -> Q:
+    """Q on incidents in which `user` takes part (the rule of `participant_q`), without joins: the
+    participant and reviewer checks are correlated EXISTS, so the scope never multiplies rows and the
+    planner can test it per incident (or hash it) instead of joining every participant and review."""
+    participant = Incident.participants.through.objects.filter(incident_id=OuterRef("pk"), user_id=user.pk)
+    reviewer = PostmortemReview.objects.filter(postmortem__incident_id=OuterRef("pk"), reviewer_id=user.pk)
+    return (
+        Q(commander_id=user.pk)
+        | Q(communications_lead_id=user.pk)
+        | Q(scribe_id=user.pk)
+        | Q(declared_by_id=user.pk)
+        | Exists(participant)
+        | Exists(reviewer)
+    )
+
+
+def incidents_visible_to(user: Any, queryset: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
+    """Incidents `user` may see (never soft-deleted ones unless admin asks explicitly). Distinct rows.
+
+    One filter on the incident table (no join), so `incidents_visible_to(user).values("id")` is a scope
+    other tables can be semi-joined to."""
+    qs = queryset if queryset is not None else Incident.objects.all()
+    qs = qs.filter(deleted_at__isnull=True)
+    if is_admin(user):
+        return qs
+    if not is_member(user):
+        if not is_active_user(user):
+            return qs.none()
+        # Not a member of any team: only restricted incidents they take part in.
+        return qs.filter(_takes_part_q(user))
+    return qs.filter(Q(visibility=Visibility.INTERNAL) | _takes_part_q(user))
+
+
+def can_view_incident(user: Any, incident: Incident) -> bool:
+    """True if `user` may see `incident` and everything recorded on it."""
+    if incident.deleted_at is not None:
+        return is_admin(user)
+    if is_admin(user):
+        return True
+    if not is_active_user(user):
+        return False
+    if incident.visibility == "internal" and is_member(user):
+        return True
+    # A participant check, cached per (incident, visibility) for the life of this user object (a request).
+    cache = getattr(user, "_hindsight_visible", None)
+    if cache is None:
+        cache = {}
+        user._hindsight_visible = cache
+    key = (incident.pk, incident.visibility)
+    if key not in cache:
+        cache[key] = incidents_visible_to(user).filter(pk=incident.pk).exists()
+    return cache[key]
+
+
+def can_record(user: Any, incident: Incident) -> bool:
+    """True if `user` may add and edit timeline entries, factors and the postmortem of `incident`."""
+    if not can_view_incident(user, incident):
+        return False
+    if is_responder(user):
+        return True
+    return incident.commander_id == user.pk or incident.scribe_id == user.pk
+
+
+def incidents_recordable_by(user: Any, queryset: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
+    """The not-deleted incidents for which `can_record(user, incident)` is True, as a scope (who may edit
+    the timeline, and so read removed entries). Kept equal to `can_record` by a test over every persona."""
+    qs = incidents_visible_to(user, queryset)
+    if is_responder(user):
+        return qs
+    if not is_active_user(user):
+        return qs.none()
+    return qs.filter(Q(commander=user) | Q(scribe=user))
+
+
+def can_command(user: Any, incident: Incident) -> bool:
+    """True if `user` may change status, severity, roles and visibility, resolve and reopen."""
+    if not can_view_incident(user, incident):
+        return False
+    if is_admin(user) or incident.commander_id == user.pk:
+        return True
+    if incident.commander_id is None and is_responder(user):
+        return True
+    return is_lead(user)
+
+
+def can_declare(user: Any) -> bool:
+    """Responders, leads and admins may declare incidents."""
+    return is_responder(user)
+
+
+def can_subscribe_broadly(user: Any) -> bool:
+    """Members (and admins) may subscribe to a service or a team; what each email shows is checked at send."""
+    return is_member(user)
+
+
+def subscriptions_visible_to(user: Any, queryset: Any = None) -> Any:
+    """The user's own subscriptions, without those to incidents they can no longer see."""
+    qs = queryset if queryset is not None else Subscription.objects.all()
+    if not is_active_user(user):
+        return qs.none()
+    return qs.filter(user=user).filter(Q(incident__isnull=True) | Q(incident__in=incidents_visible_to(user)))
