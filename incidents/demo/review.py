@@ -25,6 +25,7 @@ from incidents.models import (
 )
 from incidents.review.services import factors as services_factors
 from incidents.review.services import postmortems as services_postmortems
+from incidents.review.services import reviews
 
 SECTIONS_V2 = {
     "summary": (
@@ -202,10 +203,8 @@ def load_gitlab_review() -> None:
         notes=MEETING_NOTES,
         open_questions=OPEN_QUESTIONS,
     )
-    pm, _ = services_postmortems.postmortem_request_review(
-        postmortem=pm, actor=scribe, reviewers=[dba_lead, commander]
-    )
-    services_postmortems.postmortem_review_decide(
+    pm, _ = reviews.postmortem_request_review(postmortem=pm, actor=scribe, reviewers=[dba_lead, commander])
+    reviews.postmortem_review_decide(
         postmortem=pm,
         actor=dba_lead,
         decision=ReviewDecision.CHANGES_REQUESTED,
@@ -216,8 +215,8 @@ def load_gitlab_review() -> None:
         postmortem=pm, actor=scribe, sections={"trigger": TRIGGER_V3}, expected_version=pm.version
     )
     for reviewer in (dba_lead, commander):
-        services_postmortems.postmortem_review_decide(
+        reviews.postmortem_review_decide(
             postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
         )
     pm.refresh_from_db()
-    services_postmortems.postmortem_publish(postmortem=pm, actor=commander)
+    reviews.postmortem_publish(postmortem=pm, actor=commander)

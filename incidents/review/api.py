@@ -35,6 +35,7 @@ from incidents.permissions.review import factors_with_recurrence_visibility
 from incidents.review import serializers as s
 from incidents.review.services import factors as services_factors
 from incidents.review.services import postmortems as services_postmortems
+from incidents.review.services import reviews
 
 
 class ContributingFactorFilter(ByIncidentFilter):
@@ -199,7 +200,7 @@ class PostmortemViewSet(
         form = s.RequestReviewSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         reviewers = list(User.objects.filter(pk__in=form.validated_data["reviewers"], is_active=True))
-        pm, findings = services_postmortems.postmortem_request_review(
+        pm, findings = reviews.postmortem_request_review(
             postmortem=pm, actor=request.user, reviewers=reviewers
         )
         data = self.get_serializer(self.get_queryset().get(pk=pm.pk)).data
@@ -213,7 +214,7 @@ class PostmortemViewSet(
         pm = self.get_object()
         form = s.ReviewDecisionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        services_postmortems.postmortem_review_decide(
+        reviews.postmortem_review_decide(
             postmortem=pm,
             actor=request.user,
             decision=decision,
@@ -247,7 +248,7 @@ class PostmortemViewSet(
         body = s.PublishSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._render(
-            services_postmortems.postmortem_publish(
+            reviews.postmortem_publish(
                 postmortem=pm, actor=request.user, override_reason=body.validated_data["override_reason"]
             )
         )

@@ -17,6 +17,7 @@ from incidents.models import (
     PostmortemVersion,
 )
 from incidents.review.services import postmortems as review_svc
+from incidents.review.services import reviews
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -176,7 +177,7 @@ def test_reviewer_sees_blame_highlighted_author_rewords_one_dismisses_one_and_on
         sections={"trigger": TWO_BLAMES},
         expected_version=started.version,
     )
-    review_svc.postmortem_request_review(
+    reviews.postmortem_request_review(
         postmortem=Postmortem.objects.get(pk=started.pk), actor=commander, reviewers=[responder]
     )
     url = f"{live_server.url}/incidents/{started.incident.number}/postmortem/"

@@ -1,21 +1,14 @@
-"""Blameless review writes: contributing factors, the postmortem document, its review workflow and meeting.
+"""The postmortem document: start it, save its sections (every saved edit keeps a `PostmortemVersion`, so any
+two versions can be compared), answer its questions, dismiss blameless findings, run its meeting.
 
-Workflow: `draft → in review → approved → published`.
-- An editor (`incidents.permissions.review.can_edit_postmortem`) requests reviewers: status becomes in review, each
-  reviewer gets a pending review, and the blameless check's summary is returned for the requester to see.
-- Each reviewer approves or requests changes (a comment is required for changes). When every requested
-  reviewer has approved the current version the postmortem is approved.
-- Any saved edit after an approval sets every decision back to pending and an approved postmortem back to
-  in review: the text they approved is no longer the text that would be published.
-- The commander or an admin publishes an approved postmortem: the current sections are frozen as a
-  published `PostmortemVersion`. A published postmortem is read-only until the commander reopens it.
-Every saved edit keeps a `PostmortemVersion`, so any two versions can be compared.
+Any saved edit after an approval sets every decision back to pending and an approved postmortem back to
+in review: the text they approved is no longer the text that would be published. The review workflow
+(request, decide, publish, reopen) is in `reviews.py`.
 
 Every write checks its actor first (`incidents.permissions`): AccessDenied, as not found for someone who
-cannot see the incident and 403 for someone who can but may not (a reader editing, a non-reviewer
-deciding, anyone but the commander or an admin publishing). A write the postmortem's state refuses is a
-ConflictError (409) carrying the stored postmortem: publishing one that is not approved, reopening one that
-is not published, editing a published one (`PostmortemFrozen`).
+cannot see the incident and 403 for someone who can but may not (a reader editing). A write the
+postmortem's state refuses is a ConflictError (409) carrying the stored postmortem: editing a published one
+(`PostmortemFrozen`), saving over a newer version (`PostmortemConflict`).
 """
 
 from __future__ import annotations
@@ -47,16 +40,10 @@ from incidents.models import (
     ReviewDecision,
     Risk,
 )
-from incidents.notify import services as notify
 from incidents.permissions.checks import SYSTEM, actor_user, authorize, require_record, require_write_review
 from incidents.permissions.followup import can_create_finding
 from incidents.permissions.incident import can_view_incident
-from incidents.permissions.review import (
-    can_be_reviewer,
-    can_conclude_review,
-    can_decide_review,
-    can_write_review,
-)
+from incidents.permissions.review import can_decide_review, can_write_review
 from incidents.review import blameless
 from incidents.review.services import blameless as blameless_findings
 from incidents.timeline.services import system_entry
@@ -81,17 +68,6 @@ class PostmortemConflict(ConflictError):
         self.submitted = submitted
 
 
-class ReviewStale(ConflictError):
-    """A review decision on a version that is no longer the current one; `current` is the postmortem."""
-
-    def __init__(self, current: Postmortem, decided_on: int) -> None:
-        super().__init__(
-            current,
-            f"The postmortem changed since you read it: you reviewed version {decided_on}, it is now at "
-            f"version {current.version}. Read the current text and decide again.",
-        )
-
-
 class PostmortemFrozen(ConflictError):
     """A write to a published postmortem (409; `current` is the stored postmortem): reopen it first."""
 
@@ -99,11 +75,11 @@ class PostmortemFrozen(ConflictError):
         super().__init__(current, "This postmortem is published and frozen. Reopen it to edit.")
 
 
-def _lock(postmortem: Postmortem) -> Postmortem:
+def lock_postmortem(postmortem: Postmortem) -> Postmortem:
     return Postmortem.objects.select_for_update(of=("self",)).select_related("incident").get(pk=postmortem.pk)
 
 
-def _refuse_if_published(pm: Postmortem) -> None:
+def refuse_if_published(pm: Postmortem) -> None:
     if pm.status == S.PUBLISHED:
         raise PostmortemFrozen(pm)
 
@@ -111,7 +87,7 @@ def _refuse_if_published(pm: Postmortem) -> None:
 # --- The postmortem document ------------------------------------------------------------------------------
 
 
-def _snapshot(pm: Postmortem, actor: Any, note: str, *, published: bool = False) -> PostmortemVersion:
+def snapshot_version(pm: Postmortem, actor: Any, note: str, *, published: bool = False) -> PostmortemVersion:
     return PostmortemVersion.objects.create(
         postmortem=pm,
         number=pm.version,
@@ -155,19 +131,14 @@ def postmortem_start(
         author=user,
         detection_method=incident.detection_method or "",
     )
-    _snapshot(pm, actor, "started from template" + (f" {template.name}" if template else ""))
+    snapshot_version(pm, actor, "started from template" + (f" {template.name}" if template else ""))
     if user:
         incident.participants.add(user)
     system_entry(incident=incident, actor=actor, body="Postmortem started")
     return pm
 
 
-def _current_author(postmortem: Postmortem) -> int | None:
-    """Who saved the postmortem's current version (they cannot approve it)."""
-    return postmortem.versions.order_by("-number").values_list("author_id", flat=True).first()
-
-
-def _reset_approvals(pm: Postmortem, reason: str) -> bool:
+def reset_approvals(pm: Postmortem, reason: str) -> bool:
     """Set every decided review back to pending, each with a history record saying `reason`; an approved
     postmortem goes back to in review (the caller saves it). True when anything was reset."""
     decided = list(
@@ -204,19 +175,19 @@ def postmortem_save(
     """
     require_write_review(actor, postmortem)
     cleaned = _clean_sections(sections)
-    pm = _lock(postmortem)
+    pm = lock_postmortem(postmortem)
     if pm.version != expected_version:
         raise PostmortemConflict(pm, cleaned)
-    _refuse_if_published(pm)
+    refuse_if_published(pm)
     merged = {**pm.sections, **cleaned}
     if merged == pm.sections:
         return pm
     pm.sections = merged
     pm.version += 1
     pm.updated_at = timezone.now()
-    reset = _reset_approvals(pm, f"Approval reset: the postmortem was edited (version {pm.version})")
+    reset = reset_approvals(pm, f"Approval reset: the postmortem was edited (version {pm.version})")
     pm.save(update_fields=["sections", "version", "updated_at", "status"])
-    _snapshot(pm, actor, note)
+    snapshot_version(pm, actor, note)
     if reset:
         system_entry(
             incident=pm.incident,
@@ -296,8 +267,8 @@ def postmortem_answer_questions(*, postmortem: Postmortem, actor: Any, **answers
         errors["detection_method"] = "Choose alert, customer report, employee or by chance."
     if errors:
         raise ValidationError(errors)
-    pm = _lock(postmortem)
-    _refuse_if_published(pm)
+    pm = lock_postmortem(postmortem)
+    refuse_if_published(pm)
     changed = [k for k, v in answers.items() if getattr(pm, k) != v]
     for k in changed:
         setattr(pm, k, answers[k])
@@ -316,190 +287,6 @@ def postmortem_blameless_findings(postmortem: Postmortem) -> list[blameless.Find
 
 
 @transaction.atomic
-def postmortem_request_review(
-    *, postmortem: Postmortem, actor: Any, reviewers: Iterable[Any]
-) -> tuple[Postmortem, list[blameless.Finding]]:
-    """Ask `reviewers` to review; the postmortem moves to in review.
-
-    Returns the postmortem and the blameless check's open (undismissed) findings, shown to the requester.
-    Each reviewer must be allowed to review (`can_be_reviewer`: not the author, a responder who can see
-    the incident). Reviewers already asked keep their decision. Raises ValidationError when nobody valid
-    is named or the postmortem is approved or published.
-    """
-    require_write_review(actor, postmortem)
-    pm = _lock(postmortem)
-    _refuse_if_published(pm)
-    if pm.status == S.APPROVED:
-        raise ValidationError({"status": "The postmortem is already approved; publish it or edit it first."})
-    people = list({u.pk: u for u in reviewers}.values())
-    if not people:
-        raise ValidationError({"reviewers": "Choose at least one reviewer."})
-    refused = [str(u) for u in people if not can_be_reviewer(u, pm)]
-    if refused:
-        raise ValidationError(
-            {
-                "reviewers": f"Cannot review this postmortem: {', '.join(refused)} (authors cannot review their own text)."
-            }
-        )
-    now = timezone.now()
-    added = []
-    requested = []
-    for user in people:
-        review, created = PostmortemReview.objects.get_or_create(
-            postmortem=pm, reviewer=user, defaults={"requested_at": now}
-        )
-        if created:
-            added.append(user)
-            requested.append(review)
-    if pm.status == S.DRAFT:
-        pm.status = S.IN_REVIEW
-        pm.updated_at = now
-        pm.save(update_fields=["status", "updated_at"])
-    if added:
-        system_entry(
-            incident=pm.incident,
-            actor=actor,
-            body="Postmortem review requested from " + ", ".join(markdown_text(u) for u in added),
-        )
-        notify.postmortem_review_requested(pm, reviews=requested)
-    findings = [f for f in blameless_findings.sync(pm) if not f.dismissed]
-    return pm, findings
-
-
-@transaction.atomic
-def postmortem_review_decide(
-    *,
-    postmortem: Postmortem,
-    actor: Any,
-    decision: str,
-    expected_version: int,
-    comment: str = "",
-) -> PostmortemReview:
-    """Record `actor`'s decision (approved or changes_requested) on version `expected_version`, the text
-    they read; it must be the current version, or ReviewStale (a ConflictError, API 409) is raised.
-
-    Requesting changes needs a comment. Deciding again the same way on the same version with the same
-    comment changes nothing (no history record, no timeline entry). When every requested reviewer has
-    approved the current version, the postmortem becomes approved. Raises AccessDenied when `actor` may
-    not decide (not a requested reviewer, or the author of the text), ValidationError when the postmortem
-    is not in review, ReviewStale when `expected_version` is not the current version.
-    """
-    authorize(
-        actor,
-        lambda u: can_decide_review(u, postmortem, current_author_id=_current_author(postmortem)),
-        visible=lambda u: can_view_incident(u, postmortem.incident),
-        message="Only a requested reviewer who did not write this text may decide on it.",
-    )
-    if decision not in (ReviewDecision.APPROVED, ReviewDecision.CHANGES_REQUESTED):
-        raise ValidationError({"decision": "Approve or request changes."})
-    comment = (comment or "").strip()
-    if decision == ReviewDecision.CHANGES_REQUESTED and not comment:
-        raise ValidationError({"comment": "Say what should change."})
-    pm = _lock(postmortem)
-    repeat = PostmortemReview.objects.filter(
-        postmortem=pm,
-        reviewer=actor_user(actor),
-        decision=decision,
-        version_reviewed=expected_version,
-        comment=comment,
-    ).first()
-    if repeat is not None and expected_version == pm.version:
-        return repeat  # the same decision on the same text again (a double click, a retried request)
-    if pm.status != S.IN_REVIEW:
-        raise ValidationError({"decision": "The postmortem is not in review."})
-    if expected_version != pm.version:
-        raise ReviewStale(pm, expected_version)
-    review = PostmortemReview.objects.select_for_update().get(postmortem=pm, reviewer=actor)
-    review.decision = decision
-    review.comment = comment
-    review.version_reviewed = pm.version
-    review.decided_at = timezone.now()
-    review.save()
-    word = "approved" if decision == ReviewDecision.APPROVED else "requested changes to"
-    system_entry(
-        incident=pm.incident,
-        actor=actor,
-        body=f"{markdown_text(actor)} {word} the postmortem (version {pm.version})"
-        + (f": {comment}" if comment else ""),
-    )
-    notify.postmortem_review_decided(review)
-    decisions = set(pm.reviews.values_list("decision", flat=True))
-    if decisions == {ReviewDecision.APPROVED}:
-        pm.status = S.APPROVED
-        pm.updated_at = timezone.now()
-        pm.save(update_fields=["status", "updated_at"])
-        notify.postmortem_approved(pm)
-    return review
-
-
-def _require_conclude(actor: Any, postmortem: Postmortem, message: str) -> None:
-    authorize(
-        actor,
-        lambda u: can_conclude_review(u, postmortem),
-        visible=lambda u: can_view_incident(u, postmortem.incident),
-        message=message,
-    )
-
-
-@transaction.atomic
-def postmortem_publish(*, postmortem: Postmortem, actor: Any, override_reason: str = "") -> Postmortem:
-    """Publish an approved postmortem and freeze its current text as a published version.
-
-    Only the incident's commander or an admin (`can_conclude_review`; AccessDenied, 403, for anyone else
-    who sees it), and only an approved postmortem (ConflictError, 409, with the stored postmortem;
-    publishing a published one changes nothing). Refused while a blameless finding is neither reworded
-    nor dismissed (ValidationError keyed `blameless`), unless the commander gives `override_reason`
-    (recorded as a dismissal of each open finding).
-    """
-    _require_conclude(actor, postmortem, "Only the incident's commander or an admin can publish.")
-    pm = _lock(postmortem)
-    if pm.status == S.PUBLISHED:
-        return pm
-    if pm.status != S.APPROVED:
-        raise ConflictError(
-            pm,
-            f"Only an approved postmortem can be published; this one is {pm.get_status_display().lower()}.",
-        )
-    blameless_findings.guard_publish(postmortem=pm, actor=actor, override_reason=override_reason)
-    now = timezone.now()
-    pm.status = S.PUBLISHED
-    pm.published_at = now
-    pm.updated_at = now
-    pm.save(update_fields=["status", "published_at", "updated_at"])
-    version = pm.versions.filter(number=pm.version).first()
-    if version:
-        version.is_published = True
-        version.save(update_fields=["is_published"])
-    else:  # pragma: no cover - every saved version is snapshotted
-        _snapshot(pm, actor, "published", published=True)
-    system_entry(incident=pm.incident, actor=actor, body=f"Postmortem published (version {pm.version})")
-    notify.postmortem_published(pm, actor=actor)
-    return pm
-
-
-@transaction.atomic
-def postmortem_reopen(*, postmortem: Postmortem, actor: Any, reason: str) -> Postmortem:
-    """Reopen a published postmortem as a draft (commander or admin); published versions stay frozen.
-
-    Raises AccessDenied for anyone else, ConflictError (409) when it is not published, ValidationError
-    without a reason.
-    """
-    _require_conclude(actor, postmortem, "Only the incident's commander or an admin can reopen a postmortem.")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "Say why the postmortem is reopened."})
-    pm = _lock(postmortem)
-    if pm.status != S.PUBLISHED:
-        raise ConflictError(pm, "Only a published postmortem can be reopened.")
-    pm.status = S.DRAFT
-    pm.updated_at = timezone.now()
-    pm.save(update_fields=["status", "updated_at"])
-    _reset_approvals(pm, f"Approval reset: the postmortem was reopened: {reason}")
-    system_entry(incident=pm.incident, actor=actor, body=f"Postmortem reopened: {reason}")
-    return pm
-
-
-@transaction.atomic
 def blameless_dismiss(
     *, postmortem: Postmortem, actor: Any, section: str, rule: str, text: str, reason: str
 ) -> BlamelessDismissal:
@@ -513,7 +300,7 @@ def blameless_dismiss(
         visible=lambda u: can_view_incident(u, postmortem.incident),
         message="Only the postmortem's editors and reviewers dismiss blameless findings.",
     )
-    _refuse_if_published(postmortem)
+    refuse_if_published(postmortem)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why this wording is fine here."})
@@ -538,8 +325,8 @@ def postmortem_meeting_update(
     require_write_review(actor, postmortem)
     if meeting_at is not None and timezone.is_naive(meeting_at):
         raise ValidationError({"meeting_at": "The time needs a time zone."})
-    pm = _lock(postmortem)
-    _refuse_if_published(pm)
+    pm = lock_postmortem(postmortem)
+    refuse_if_published(pm)
     fields = []
     if meeting_at is not None:
         pm.meeting_at = meeting_at

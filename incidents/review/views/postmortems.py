@@ -54,6 +54,7 @@ from incidents.review.forms import (
 )
 from incidents.review.services import blameless as blameless_findings
 from incidents.review.services import postmortems as svc
+from incidents.review.services import reviews as review_flow
 
 
 def _errors(exc: ValidationError) -> str:
@@ -288,7 +289,7 @@ def postmortem_request_review(request: HttpRequest, number: int) -> HttpResponse
         messages.error(request, "Choose at least one reviewer.")
         return _back(number, "#review")
     try:
-        pm, findings = svc.postmortem_request_review(
+        pm, findings = review_flow.postmortem_request_review(
             postmortem=pm, actor=request.user, reviewers=form.cleaned_data["reviewers"]
         )
     except ValidationError as exc:
@@ -315,14 +316,14 @@ def postmortem_decide(request: HttpRequest, number: int) -> HttpResponse:
         messages.error(request, "Approve or request changes.")
         return _back(number, "#review")
     try:
-        svc.postmortem_review_decide(
+        review_flow.postmortem_review_decide(
             postmortem=pm,
             actor=request.user,
             decision=form.cleaned_data["decision"],
             comment=form.cleaned_data["comment"],
             expected_version=form.cleaned_data["version"],
         )
-    except svc.ReviewStale as exc:
+    except review_flow.ReviewStale as exc:
         messages.error(request, str(exc))
     except ValidationError as exc:
         messages.error(request, _errors(exc))
@@ -336,7 +337,7 @@ def postmortem_decide(request: HttpRequest, number: int) -> HttpResponse:
 def postmortem_publish(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
     try:
-        svc.postmortem_publish(
+        review_flow.postmortem_publish(
             postmortem=pm, actor=request.user, override_reason=request.POST.get("override_reason", "")[:2000]
         )
     except ValidationError as exc:
@@ -357,7 +358,7 @@ def postmortem_reopen(request: HttpRequest, number: int) -> HttpResponse:
         messages.error(request, "Say why the postmortem is reopened.")
         return _back(number)
     try:
-        svc.postmortem_reopen(postmortem=pm, actor=request.user, reason=form.cleaned_data["reason"])
+        review_flow.postmortem_reopen(postmortem=pm, actor=request.user, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     except ConflictError as exc:  # not published

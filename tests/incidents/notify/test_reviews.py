@@ -11,7 +11,7 @@ import time_machine
 
 from accounts.models import Membership
 from incidents.models import Subscription, Visibility
-from incidents.review.services import postmortems
+from incidents.review.services import postmortems, reviews
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,7 @@ def _in_review(incident, author, reviewers, send):
     )
     with time_machine.travel(WHEN, tick=False):
         emails = send(
-            lambda: postmortems.postmortem_request_review(postmortem=pm, actor=author, reviewers=reviewers)
+            lambda: reviews.postmortem_request_review(postmortem=pm, actor=author, reviewers=reviewers)
         )
     pm.refresh_from_db()
     return pm, emails
@@ -83,9 +83,7 @@ def test_each_requested_reviewer_gets_one_email_in_their_zone(incident, responde
     assert "2026-03-10 01:30 UTC" in emails[sam.email].body
     # Asking the same people again tells no one twice.
     assert (
-        send(
-            lambda: postmortems.postmortem_request_review(postmortem=pm, actor=responder, reviewers=reviewers)
-        )
+        send(lambda: reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=reviewers))
         == {}
     )
 
@@ -102,7 +100,7 @@ def test_the_review_waits_on_my_work_and_the_dashboard_until_decided(
     assert incident.reference in section[: section.index("</section>")]
     dashboard = client.get("/").content.decode()
     assert incident.reference in dashboard[dashboard.index('id="waiting-reviews"') :]
-    postmortems.postmortem_review_decide(
+    reviews.postmortem_review_decide(
         postmortem=pm, actor=kiri, decision="approved", expected_version=pm.version
     )
     page = client.get("/my-work/").content.decode()
@@ -116,7 +114,7 @@ def test_the_author_hears_of_requested_changes_and_of_the_approval_once(incident
     kiri, sam = reviewers
     pm, _ = _in_review(incident, responder, reviewers, send)
     emails = send(
-        lambda: postmortems.postmortem_review_decide(
+        lambda: reviews.postmortem_review_decide(
             postmortem=pm,
             actor=kiri,
             decision="changes_requested",
@@ -136,14 +134,14 @@ def test_the_author_hears_of_requested_changes_and_of_the_approval_once(incident
     )
     assert (
         send(
-            lambda: postmortems.postmortem_review_decide(
+            lambda: reviews.postmortem_review_decide(
                 postmortem=pm, actor=kiri, decision="approved", expected_version=pm.version
             )
         )
         == {}
     )
     emails = send(
-        lambda: postmortems.postmortem_review_decide(
+        lambda: reviews.postmortem_review_decide(
             postmortem=pm, actor=sam, decision="approved", expected_version=pm.version
         )
     )
@@ -158,12 +156,12 @@ def test_publishing_announces_once_to_responders_and_subscribers_who_can_see_it(
     kiri, sam = reviewers
     pm, _ = _in_review(incident, responder, reviewers, send)
     send(
-        lambda: postmortems.postmortem_review_decide(
+        lambda: reviews.postmortem_review_decide(
             postmortem=pm, actor=kiri, decision="approved", expected_version=pm.version
         )
     )
     send(
-        lambda: postmortems.postmortem_review_decide(
+        lambda: reviews.postmortem_review_decide(
             postmortem=pm, actor=sam, decision="approved", expected_version=pm.version
         )
     )
@@ -173,7 +171,7 @@ def test_publishing_announces_once_to_responders_and_subscribers_who_can_see_it(
         user=outsider, incident=incident
     )  # an outsider cannot see an internal incident
     pm.refresh_from_db()
-    emails = send(lambda: postmortems.postmortem_publish(postmortem=pm, actor=commander))
+    emails = send(lambda: reviews.postmortem_publish(postmortem=pm, actor=commander))
     assert set(emails) == {responder.email, viewer.email}  # not the publisher, not the outsider
     announcement = emails[viewer.email]
     assert announcement.subject == f"Postmortem published: {incident.reference} {incident.title}"
@@ -190,12 +188,12 @@ def test_a_restricted_incident_is_announced_only_to_those_who_can_see_it(
     incident.participants.add(responder, kiri, sam)
     pm, _ = _in_review(incident, responder, reviewers, send)
     send(
-        lambda: postmortems.postmortem_review_decide(
+        lambda: reviews.postmortem_review_decide(
             postmortem=pm, actor=kiri, decision="approved", expected_version=pm.version
         )
     )
     send(
-        lambda: postmortems.postmortem_review_decide(
+        lambda: reviews.postmortem_review_decide(
             postmortem=pm, actor=sam, decision="approved", expected_version=pm.version
         )
     )
@@ -203,7 +201,7 @@ def test_a_restricted_incident_is_announced_only_to_those_who_can_see_it(
     incident.visibility = Visibility.RESTRICTED
     incident.save(update_fields=["visibility"])
     pm.refresh_from_db()
-    emails = send(lambda: postmortems.postmortem_publish(postmortem=pm, actor=commander))
+    emails = send(lambda: reviews.postmortem_publish(postmortem=pm, actor=commander))
     assert viewer.email not in emails
     assert {responder.email, kiri.email, sam.email} <= set(emails)
 
@@ -236,15 +234,15 @@ def test_permission_and_state_are_checked_again_when_the_email_is_sent(
     pm = postmortems.postmortem_start(incident=incident, actor=responder)
     # Kiri decides after her request was claimed and before it is sent: she is not asked any more.
     _claim_then_send(
-        lambda: postmortems.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[kiri, sam]),
+        lambda: reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[kiri, sam]),
         django_capture_on_commit_callbacks,
-        lambda: postmortems.postmortem_review_decide(
+        lambda: reviews.postmortem_review_decide(
             postmortem=pm, actor=kiri, decision="approved", expected_version=pm.version
         ),
     )
     assert [m.to for m in mailoutbox] == [[sam.email]]
     send(
-        lambda: postmortems.postmortem_review_decide(
+        lambda: reviews.postmortem_review_decide(
             postmortem=pm, actor=sam, decision="approved", expected_version=pm.version
         )
     )
@@ -258,7 +256,7 @@ def test_permission_and_state_are_checked_again_when_the_email_is_sent(
         incident.save(update_fields=["visibility"])
 
     _claim_then_send(
-        lambda: postmortems.postmortem_publish(postmortem=pm, actor=commander),
+        lambda: reviews.postmortem_publish(postmortem=pm, actor=commander),
         django_capture_on_commit_callbacks,
         restrict,
     )

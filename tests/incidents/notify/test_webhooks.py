@@ -265,7 +265,7 @@ def test_status_changes_carry_old_and_new_as_codes_whoever_emits_them(
 
 def _published(incident, commander, responder):
     from incidents.incident.services.lifecycle import incident_resolve
-    from incidents.review.services import postmortems
+    from incidents.review.services import postmortems, reviews
 
     incident_resolve(incident=incident, actor=commander)
     pm = postmortems.postmortem_start(incident=incident, actor=commander)
@@ -275,12 +275,12 @@ def _published(incident, commander, responder):
         sections={"trigger": "The renewal job had no alert."},
         expected_version=pm.version,
     )
-    pm, _ = postmortems.postmortem_request_review(postmortem=pm, actor=commander, reviewers=[responder])
-    postmortems.postmortem_review_decide(
+    pm, _ = reviews.postmortem_request_review(postmortem=pm, actor=commander, reviewers=[responder])
+    reviews.postmortem_review_decide(
         postmortem=pm, actor=responder, decision="approved", expected_version=pm.version
     )
     pm.refresh_from_db()
-    return postmortems.postmortem_publish(postmortem=pm, actor=commander)
+    return reviews.postmortem_publish(postmortem=pm, actor=commander)
 
 
 def test_every_event_body_has_its_version_and_the_documented_fields(

@@ -14,6 +14,7 @@ from incidents.models import BlamelessRecord, FindingResolution, PostmortemStatu
 from incidents.review import exports
 from incidents.review.services import blameless as blameless_findings
 from incidents.review.services import postmortems as services_postmortems
+from incidents.review.services import reviews
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,10 +34,8 @@ def _approved(incident, responder, reviewer, trigger):
     pm = services_postmortems.postmortem_save(
         postmortem=pm, actor=responder, sections={"trigger": trigger}, expected_version=pm.version
     )
-    pm, findings = services_postmortems.postmortem_request_review(
-        postmortem=pm, actor=responder, reviewers=[reviewer]
-    )
-    services_postmortems.postmortem_review_decide(
+    pm, findings = reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
+    reviews.postmortem_review_decide(
         postmortem=pm, actor=reviewer, decision="approved", expected_version=pm.version
     )
     pm.refresh_from_db()
@@ -61,18 +60,18 @@ def test_publishing_is_refused_until_each_finding_is_reworded_or_dismissed(
 ):
     pm, findings = _approved(incident, responder, reviewer, BLAMING)
     with pytest.raises(ValidationError) as exc:
-        services_postmortems.postmortem_publish(postmortem=pm, actor=commander)
+        reviews.postmortem_publish(postmortem=pm, actor=commander)
     assert "2 blameless finding(s)" in str(exc.value)
     assert "human error" in str(exc.value)
 
     # Reword one: the saved edit sends the postmortem back to review, approve again.
     pm = _reword(pm, responder, "The certificate was not renewed: renewal was manual. It was human error.")
-    services_postmortems.postmortem_review_decide(
+    reviews.postmortem_review_decide(
         postmortem=pm, actor=reviewer, decision="approved", expected_version=pm.version
     )
     pm.refresh_from_db()
     with pytest.raises(ValidationError) as exc:
-        services_postmortems.postmortem_publish(postmortem=pm, actor=commander)
+        reviews.postmortem_publish(postmortem=pm, actor=commander)
     assert "1 blameless finding(s)" in str(exc.value)
 
     # Dismiss the other with a reason: now it publishes.
@@ -85,7 +84,7 @@ def test_publishing_is_refused_until_each_finding_is_reworded_or_dismissed(
         text=left.text,
         reason="The vendor's report says 'human error'; we quote it.",
     )
-    pm = services_postmortems.postmortem_publish(postmortem=pm, actor=commander)
+    pm = reviews.postmortem_publish(postmortem=pm, actor=commander)
     assert pm.status == PostmortemStatus.PUBLISHED
 
     records = {r.rule: r.resolution for r in BlamelessRecord.objects.filter(postmortem=pm)}
@@ -127,10 +126,10 @@ def test_only_the_commander_publishes_over_open_findings_and_only_by_saying_why(
 ):
     pm, _ = _approved(incident, responder, reviewer, BLAMING)
     with pytest.raises(AccessDenied) as exc:
-        services_postmortems.postmortem_publish(postmortem=pm, actor=admin_user, override_reason="Ship it.")
+        reviews.postmortem_publish(postmortem=pm, actor=admin_user, override_reason="Ship it.")
     assert "Only the incident's commander" in str(exc.value)
     assert exc.value.visible
-    pm = services_postmortems.postmortem_publish(
+    pm = reviews.postmortem_publish(
         postmortem=pm, actor=commander, override_reason="Legal asked for the wording of the report."
     )
     assert pm.status == PostmortemStatus.PUBLISHED
@@ -145,10 +144,7 @@ def test_only_the_commander_publishes_over_open_findings_and_only_by_saying_why(
 def test_a_clean_postmortem_publishes_without_any_reason(incident, responder, reviewer, commander):
     pm, findings = _approved(incident, responder, reviewer, "The renewal job had no alert when it failed.")
     assert findings == []
-    assert (
-        services_postmortems.postmortem_publish(postmortem=pm, actor=commander).status
-        == PostmortemStatus.PUBLISHED
-    )
+    assert reviews.postmortem_publish(postmortem=pm, actor=commander).status == PostmortemStatus.PUBLISHED
 
 
 def test_old_rule_names_of_kept_dismissals_are_migrated():

@@ -20,6 +20,7 @@ from incidents.models import (
 from incidents.review import documents as document
 from incidents.review.services import factors as services_factors
 from incidents.review.services import postmortems as services_postmortems
+from incidents.review.services import reviews
 from tests.factories import (
     ContributingFactorFactory,
     IncidentFactory,
@@ -78,16 +79,14 @@ def test_starting_twice_returns_the_same_postmortem(pm, incident, commander):
 
 def test_full_workflow_to_published(pm, responder, reviewer, commander):
     pm = _save(pm, responder, summary="The primary's data directory was removed.")
-    pm, _ = services_postmortems.postmortem_request_review(
-        postmortem=pm, actor=responder, reviewers=[reviewer]
-    )
+    pm, _ = reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
     assert pm.status == PostmortemStatus.IN_REVIEW
-    services_postmortems.postmortem_review_decide(
+    reviews.postmortem_review_decide(
         postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
     )
     pm.refresh_from_db()
     assert pm.status == PostmortemStatus.APPROVED
-    pm = services_postmortems.postmortem_publish(postmortem=pm, actor=commander)
+    pm = reviews.postmortem_publish(postmortem=pm, actor=commander)
     assert pm.status == PostmortemStatus.PUBLISHED
     assert pm.published_at is not None
     frozen = pm.versions.get(is_published=True)
@@ -96,15 +95,15 @@ def test_full_workflow_to_published(pm, responder, reviewer, commander):
 
 
 def test_approved_only_when_every_reviewer_approved(pm, responder, reviewer, second_reviewer):
-    pm, _ = services_postmortems.postmortem_request_review(
+    pm, _ = reviews.postmortem_request_review(
         postmortem=pm, actor=responder, reviewers=[reviewer, second_reviewer]
     )
-    services_postmortems.postmortem_review_decide(
+    reviews.postmortem_review_decide(
         postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
     )
     pm.refresh_from_db()
     assert pm.status == PostmortemStatus.IN_REVIEW
-    services_postmortems.postmortem_review_decide(
+    reviews.postmortem_review_decide(
         postmortem=pm, actor=second_reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
     )
     pm.refresh_from_db()
@@ -112,18 +111,16 @@ def test_approved_only_when_every_reviewer_approved(pm, responder, reviewer, sec
 
 
 def test_requesting_changes_needs_a_comment_and_blocks_approval(pm, responder, reviewer):
-    pm, _ = services_postmortems.postmortem_request_review(
-        postmortem=pm, actor=responder, reviewers=[reviewer]
-    )
+    pm, _ = reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
     with pytest.raises(ValidationError) as exc:
-        services_postmortems.postmortem_review_decide(
+        reviews.postmortem_review_decide(
             postmortem=pm,
             actor=reviewer,
             decision=ReviewDecision.CHANGES_REQUESTED,
             expected_version=pm.version,
         )
     assert "comment" in exc.value.message_dict
-    review = services_postmortems.postmortem_review_decide(
+    review = reviews.postmortem_review_decide(
         postmortem=pm,
         actor=reviewer,
         decision=ReviewDecision.CHANGES_REQUESTED,
@@ -137,20 +134,20 @@ def test_requesting_changes_needs_a_comment_and_blocks_approval(pm, responder, r
 
 def test_author_cannot_be_a_reviewer(pm, responder):
     with pytest.raises(ValidationError) as exc:
-        services_postmortems.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[responder])
+        reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[responder])
     assert "own text" in str(exc.value)
 
 
 def test_a_reviewer_who_wrote_the_current_version_cannot_approve_it(pm, responder, reviewer, second_reviewer):
-    pm, _ = services_postmortems.postmortem_request_review(
+    pm, _ = reviews.postmortem_request_review(
         postmortem=pm, actor=responder, reviewers=[reviewer, second_reviewer]
     )
     pm = _save(pm, reviewer, impact="About 5,000 projects lost six hours of changes.")
     with pytest.raises(AccessDenied):
-        services_postmortems.postmortem_review_decide(
+        reviews.postmortem_review_decide(
             postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
         )
-    services_postmortems.postmortem_review_decide(
+    reviews.postmortem_review_decide(
         postmortem=pm, actor=second_reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
     )
 
@@ -159,11 +156,11 @@ def test_a_reviewer_who_wrote_the_current_version_cannot_approve_it(pm, responde
     ("who", "sees_it"), [("viewer", True), ("outsider", False), ("responder", True), ("commander", True)]
 )
 def test_only_requested_reviewers_may_decide(pm, personas, reviewer, who, sees_it):
-    pm, _ = services_postmortems.postmortem_request_review(
+    pm, _ = reviews.postmortem_request_review(
         postmortem=pm, actor=personas["responder"], reviewers=[reviewer]
     )
     with pytest.raises(AccessDenied) as refused:
-        services_postmortems.postmortem_review_decide(
+        reviews.postmortem_review_decide(
             postmortem=pm, actor=personas[who], decision=ReviewDecision.APPROVED, expected_version=pm.version
         )
     assert refused.value.visible is sees_it  # 403 for who sees the incident, else 404
@@ -173,28 +170,28 @@ def test_only_requested_reviewers_may_decide(pm, personas, reviewer, who, sees_i
 
 def test_viewer_cannot_be_asked_to_review(pm, responder, viewer):
     with pytest.raises(ValidationError):
-        services_postmortems.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[viewer])
+        reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[viewer])
 
 
 @pytest.mark.parametrize(
     ("who", "allowed"), [("commander", True), ("admin", True), ("responder", False), ("viewer", False)]
 )
 def test_publishing_is_for_commander_or_admin(pm, personas, reviewer, who, allowed):
-    pm, _ = services_postmortems.postmortem_request_review(
+    pm, _ = reviews.postmortem_request_review(
         postmortem=pm, actor=personas["responder"], reviewers=[reviewer]
     )
-    services_postmortems.postmortem_review_decide(
+    reviews.postmortem_review_decide(
         postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
     )
     pm.refresh_from_db()
     if allowed:
         assert (
-            services_postmortems.postmortem_publish(postmortem=pm, actor=personas[who]).status
+            reviews.postmortem_publish(postmortem=pm, actor=personas[who]).status
             == PostmortemStatus.PUBLISHED
         )
     else:
         with pytest.raises(AccessDenied) as refused:
-            services_postmortems.postmortem_publish(postmortem=pm, actor=personas[who])
+            reviews.postmortem_publish(postmortem=pm, actor=personas[who])
         assert refused.value.visible  # they see the incident: 403
         pm.refresh_from_db()
         assert pm.status == PostmortemStatus.APPROVED
@@ -202,21 +199,19 @@ def test_publishing_is_for_commander_or_admin(pm, personas, reviewer, who, allow
 
 def test_draft_or_in_review_cannot_be_published(pm, commander, responder, reviewer):
     with pytest.raises(ConflictError) as draft:  # 409 with the stored postmortem
-        services_postmortems.postmortem_publish(postmortem=pm, actor=commander)
+        reviews.postmortem_publish(postmortem=pm, actor=commander)
     assert draft.value.current.status == PostmortemStatus.DRAFT
-    pm, _ = services_postmortems.postmortem_request_review(
-        postmortem=pm, actor=responder, reviewers=[reviewer]
-    )
+    pm, _ = reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
     with pytest.raises(ConflictError):
-        services_postmortems.postmortem_publish(postmortem=pm, actor=commander)
+        reviews.postmortem_publish(postmortem=pm, actor=commander)
 
 
 def test_edit_after_approval_asks_for_approval_again(pm, responder, reviewer, second_reviewer):
-    pm, _ = services_postmortems.postmortem_request_review(
+    pm, _ = reviews.postmortem_request_review(
         postmortem=pm, actor=responder, reviewers=[reviewer, second_reviewer]
     )
     for r in (reviewer, second_reviewer):
-        services_postmortems.postmortem_review_decide(
+        reviews.postmortem_review_decide(
             postmortem=pm, actor=r, decision=ReviewDecision.APPROVED, expected_version=pm.version
         )
     pm.refresh_from_db()
@@ -228,22 +223,16 @@ def test_edit_after_approval_asks_for_approval_again(pm, responder, reviewer, se
 
 
 def test_published_postmortem_is_frozen_until_reopened(pm, responder, reviewer, commander):
-    pm, _ = services_postmortems.postmortem_request_review(
-        postmortem=pm, actor=responder, reviewers=[reviewer]
-    )
-    services_postmortems.postmortem_review_decide(
+    pm, _ = reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
+    reviews.postmortem_review_decide(
         postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
     )
-    pm = services_postmortems.postmortem_publish(
-        postmortem=pm.__class__.objects.get(pk=pm.pk), actor=commander
-    )
+    pm = reviews.postmortem_publish(postmortem=pm.__class__.objects.get(pk=pm.pk), actor=commander)
     with pytest.raises(services_postmortems.PostmortemFrozen):
         _save(pm, responder, summary="late edit")
     with pytest.raises(AccessDenied):
-        services_postmortems.postmortem_reopen(postmortem=pm, actor=responder, reason="typo")
-    pm = services_postmortems.postmortem_reopen(
-        postmortem=pm, actor=commander, reason="A factor was missing."
-    )
+        reviews.postmortem_reopen(postmortem=pm, actor=responder, reason="typo")
+    pm = reviews.postmortem_reopen(postmortem=pm, actor=commander, reason="A factor was missing.")
     assert pm.status == PostmortemStatus.DRAFT
     assert pm.versions.filter(is_published=True).count() == 1
 
@@ -327,9 +316,7 @@ def test_negative_durations_are_refused(pm, responder):
 
 def test_request_review_returns_the_blameless_summary(pm, responder, reviewer):
     pm = _save(pm, responder, trigger="The intern forgot to check the host. It was human error.")
-    _, findings = services_postmortems.postmortem_request_review(
-        postmortem=pm, actor=responder, reviewers=[reviewer]
-    )
+    _, findings = reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
     assert {"person_subject", "human_error"} <= {f.rule for f in findings}
     services_postmortems.blameless_dismiss(
         postmortem=pm,
@@ -459,13 +446,11 @@ def _approvals(review):
 
 
 def test_approving_the_same_version_twice_records_one_approval(pm, responder, reviewer):
-    pm, _ = services_postmortems.postmortem_request_review(
-        postmortem=pm, actor=responder, reviewers=[reviewer]
-    )
-    first = services_postmortems.postmortem_review_decide(
+    pm, _ = reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
+    first = reviews.postmortem_review_decide(
         postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
     )
-    again = services_postmortems.postmortem_review_decide(
+    again = reviews.postmortem_review_decide(
         postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
     )
     assert again.pk == first.pk
@@ -474,13 +459,11 @@ def test_approving_the_same_version_twice_records_one_approval(pm, responder, re
 
 
 def test_a_decision_on_an_older_version_is_a_conflict(pm, responder, reviewer):
-    pm, _ = services_postmortems.postmortem_request_review(
-        postmortem=pm, actor=responder, reviewers=[reviewer]
-    )
+    pm, _ = reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
     read = pm.version
     pm = _save(pm, responder, impact="Six hours of changes lost.")
-    with pytest.raises(services_postmortems.ReviewStale) as exc:
-        services_postmortems.postmortem_review_decide(
+    with pytest.raises(reviews.ReviewStale) as exc:
+        reviews.postmortem_review_decide(
             postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=read
         )
     assert f"version {read}" in str(exc.value)
@@ -489,10 +472,8 @@ def test_a_decision_on_an_older_version_is_a_conflict(pm, responder, reviewer):
 
 
 def test_every_approval_reset_is_in_the_reviews_history_with_its_reason(pm, responder, reviewer, commander):
-    pm, _ = services_postmortems.postmortem_request_review(
-        postmortem=pm, actor=responder, reviewers=[reviewer]
-    )
-    services_postmortems.postmortem_review_decide(
+    pm, _ = reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
+    reviews.postmortem_review_decide(
         postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
     )
     pm = _save(pm, responder, lessons="- Test restores.")
@@ -501,13 +482,11 @@ def test_every_approval_reset_is_in_the_reviews_history_with_its_reason(pm, resp
     assert (review.decision, latest.decision) == (ReviewDecision.PENDING, ReviewDecision.PENDING)
     assert latest.history_change_reason == f"Approval reset: the postmortem was edited (version {pm.version})"
 
-    services_postmortems.postmortem_review_decide(
+    reviews.postmortem_review_decide(
         postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
     )
-    pm = services_postmortems.postmortem_publish(
-        postmortem=pm.__class__.objects.get(pk=pm.pk), actor=commander
-    )
-    services_postmortems.postmortem_reopen(postmortem=pm, actor=commander, reason="A factor was missing.")
+    pm = reviews.postmortem_publish(postmortem=pm.__class__.objects.get(pk=pm.pk), actor=commander)
+    reviews.postmortem_reopen(postmortem=pm, actor=commander, reason="A factor was missing.")
     latest = review.history.first()
     assert latest.decision == ReviewDecision.PENDING
     assert (

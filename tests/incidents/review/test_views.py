@@ -11,6 +11,7 @@ from accounts.models import Membership
 from incidents.models import ActionItem, ContributingFactor, FactorCategory, PostmortemStatus, ReviewDecision
 from incidents.review.services import factors as services_factors
 from incidents.review.services import postmortems as services_postmortems
+from incidents.review.services import reviews
 from tests.factories import (
     ActionItemFactory,
     ContributingFactorFactory,
@@ -161,9 +162,7 @@ def test_workflow_through_the_web(client_for, responder, reviewer, commander, pm
 
 
 def test_stale_review_decision_is_refused(client_for, responder, reviewer, pm, incident):
-    pm, _ = services_postmortems.postmortem_request_review(
-        postmortem=pm, actor=responder, reviewers=[reviewer]
-    )
+    pm, _ = reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
     read_version = pm.version
     services_postmortems.postmortem_save(
         postmortem=pm, actor=responder, sections={"impact": "new"}, expected_version=pm.version

@@ -1,0 +1,243 @@
+"""The postmortem's review workflow: `draft → in review → approved → published`.
+
+- An editor (`incidents.permissions.review.can_edit_postmortem`) requests reviewers: status becomes in review,
+  each reviewer gets a pending review, and the blameless check's summary is returned for the requester to see.
+- Each reviewer approves or requests changes (a comment is required for changes). When every requested
+  reviewer has approved the current version the postmortem is approved (an edit resets approvals:
+  `postmortems.reset_approvals`).
+- The commander or an admin publishes an approved postmortem: the current sections are frozen as a
+  published `PostmortemVersion`. A published postmortem is read-only until the commander reopens it.
+
+Every write checks its actor first: AccessDenied, as not found for someone who cannot see the incident and
+403 for someone who can but may not (a non-reviewer deciding, anyone but the commander or an admin
+publishing). A write the postmortem's state refuses is a ConflictError (409) carrying the stored
+postmortem: publishing one that is not approved, reopening one that is not published, deciding on a version
+that is no longer current (`ReviewStale`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.errors import ConflictError
+from incidents.markdown import markdown_text
+from incidents.models import Postmortem, PostmortemReview, ReviewDecision
+from incidents.notify import services as notify
+from incidents.permissions.checks import actor_user, authorize, require_write_review
+from incidents.permissions.incident import can_view_incident
+from incidents.permissions.review import can_be_reviewer, can_conclude_review, can_decide_review
+from incidents.review import blameless
+from incidents.review.services import blameless as blameless_findings
+from incidents.review.services.postmortems import (
+    S,
+    lock_postmortem,
+    refuse_if_published,
+    reset_approvals,
+    snapshot_version,
+)
+from incidents.timeline.services import system_entry
+
+
+class ReviewStale(ConflictError):
+    """A review decision on a version that is no longer the current one; `current` is the postmortem."""
+
+    def __init__(self, current: Postmortem, decided_on: int) -> None:
+        super().__init__(
+            current,
+            f"The postmortem changed since you read it: you reviewed version {decided_on}, it is now at "
+            f"version {current.version}. Read the current text and decide again.",
+        )
+
+
+def _current_author(postmortem: Postmortem) -> int | None:
+    """Who saved the postmortem's current version (they cannot approve it)."""
+    return postmortem.versions.order_by("-number").values_list("author_id", flat=True).first()
+
+
+@transaction.atomic
+def postmortem_request_review(
+    *, postmortem: Postmortem, actor: Any, reviewers: Iterable[Any]
+) -> tuple[Postmortem, list[blameless.Finding]]:
+    """Ask `reviewers` to review; the postmortem moves to in review.
+
+    Returns the postmortem and the blameless check's open (undismissed) findings, shown to the requester.
+    Each reviewer must be allowed to review (`can_be_reviewer`: not the author, a responder who can see
+    the incident). Reviewers already asked keep their decision. Raises ValidationError when nobody valid
+    is named or the postmortem is approved or published.
+    """
+    require_write_review(actor, postmortem)
+    pm = lock_postmortem(postmortem)
+    refuse_if_published(pm)
+    if pm.status == S.APPROVED:
+        raise ValidationError({"status": "The postmortem is already approved; publish it or edit it first."})
+    people = list({u.pk: u for u in reviewers}.values())
+    if not people:
+        raise ValidationError({"reviewers": "Choose at least one reviewer."})
+    refused = [str(u) for u in people if not can_be_reviewer(u, pm)]
+    if refused:
+        raise ValidationError(
+            {
+                "reviewers": f"Cannot review this postmortem: {', '.join(refused)} (authors cannot review their own text)."
+            }
+        )
+    now = timezone.now()
+    added = []
+    requested = []
+    for user in people:
+        review, created = PostmortemReview.objects.get_or_create(
+            postmortem=pm, reviewer=user, defaults={"requested_at": now}
+        )
+        if created:
+            added.append(user)
+            requested.append(review)
+    if pm.status == S.DRAFT:
+        pm.status = S.IN_REVIEW
+        pm.updated_at = now
+        pm.save(update_fields=["status", "updated_at"])
+    if added:
+        system_entry(
+            incident=pm.incident,
+            actor=actor,
+            body="Postmortem review requested from " + ", ".join(markdown_text(u) for u in added),
+        )
+        notify.postmortem_review_requested(pm, reviews=requested)
+    findings = [f for f in blameless_findings.sync(pm) if not f.dismissed]
+    return pm, findings
+
+
+@transaction.atomic
+def postmortem_review_decide(
+    *,
+    postmortem: Postmortem,
+    actor: Any,
+    decision: str,
+    expected_version: int,
+    comment: str = "",
+) -> PostmortemReview:
+    """Record `actor`'s decision (approved or changes_requested) on version `expected_version`, the text
+    they read; it must be the current version, or ReviewStale (a ConflictError, API 409) is raised.
+
+    Requesting changes needs a comment. Deciding again the same way on the same version with the same
+    comment changes nothing (no history record, no timeline entry). When every requested reviewer has
+    approved the current version, the postmortem becomes approved. Raises AccessDenied when `actor` may
+    not decide (not a requested reviewer, or the author of the text), ValidationError when the postmortem
+    is not in review, ReviewStale when `expected_version` is not the current version.
+    """
+    authorize(
+        actor,
+        lambda u: can_decide_review(u, postmortem, current_author_id=_current_author(postmortem)),
+        visible=lambda u: can_view_incident(u, postmortem.incident),
+        message="Only a requested reviewer who did not write this text may decide on it.",
+    )
+    if decision not in (ReviewDecision.APPROVED, ReviewDecision.CHANGES_REQUESTED):
+        raise ValidationError({"decision": "Approve or request changes."})
+    comment = (comment or "").strip()
+    if decision == ReviewDecision.CHANGES_REQUESTED and not comment:
+        raise ValidationError({"comment": "Say what should change."})
+    pm = lock_postmortem(postmortem)
+    repeat = PostmortemReview.objects.filter(
+        postmortem=pm,
+        reviewer=actor_user(actor),
+        decision=decision,
+        version_reviewed=expected_version,
+        comment=comment,
+    ).first()
+    if repeat is not None and expected_version == pm.version:
+        return repeat  # the same decision on the same text again (a double click, a retried request)
+    if pm.status != S.IN_REVIEW:
+        raise ValidationError({"decision": "The postmortem is not in review."})
+    if expected_version != pm.version:
+        raise ReviewStale(pm, expected_version)
+    review = PostmortemReview.objects.select_for_update().get(postmortem=pm, reviewer=actor)
+    review.decision = decision
+    review.comment = comment
+    review.version_reviewed = pm.version
+    review.decided_at = timezone.now()
+    review.save()
+    word = "approved" if decision == ReviewDecision.APPROVED else "requested changes to"
+    system_entry(
+        incident=pm.incident,
+        actor=actor,
+        body=f"{markdown_text(actor)} {word} the postmortem (version {pm.version})"
+        + (f": {comment}" if comment else ""),
+    )
+    notify.postmortem_review_decided(review)
+    decisions = set(pm.reviews.values_list("decision", flat=True))
+    if decisions == {ReviewDecision.APPROVED}:
+        pm.status = S.APPROVED
+        pm.updated_at = timezone.now()
+        pm.save(update_fields=["status", "updated_at"])
+        notify.postmortem_approved(pm)
+    return review
+
+
+def _require_conclude(actor: Any, postmortem: Postmortem, message: str) -> None:
+    authorize(
+        actor,
+        lambda u: can_conclude_review(u, postmortem),
+        visible=lambda u: can_view_incident(u, postmortem.incident),
+        message=message,
+    )
+
+
+@transaction.atomic
+def postmortem_publish(*, postmortem: Postmortem, actor: Any, override_reason: str = "") -> Postmortem:
+    """Publish an approved postmortem and freeze its current text as a published version.
+
+    Only the incident's commander or an admin (`can_conclude_review`; AccessDenied, 403, for anyone else
+    who sees it), and only an approved postmortem (ConflictError, 409, with the stored postmortem;
+    publishing a published one changes nothing). Refused while a blameless finding is neither reworded
+    nor dismissed (ValidationError keyed `blameless`), unless the commander gives `override_reason`
+    (recorded as a dismissal of each open finding).
+    """
+    _require_conclude(actor, postmortem, "Only the incident's commander or an admin can publish.")
+    pm = lock_postmortem(postmortem)
+    if pm.status == S.PUBLISHED:
+        return pm
+    if pm.status != S.APPROVED:
+        raise ConflictError(
+            pm,
+            f"Only an approved postmortem can be published; this one is {pm.get_status_display().lower()}.",
+        )
+    blameless_findings.guard_publish(postmortem=pm, actor=actor, override_reason=override_reason)
+    now = timezone.now()
+    pm.status = S.PUBLISHED
+    pm.published_at = now
+    pm.updated_at = now
+    pm.save(update_fields=["status", "published_at", "updated_at"])
+    version = pm.versions.filter(number=pm.version).first()
+    if version:
+        version.is_published = True
+        version.save(update_fields=["is_published"])
+    else:  # pragma: no cover - every saved version is snapshotted
+        snapshot_version(pm, actor, "published", published=True)
+    system_entry(incident=pm.incident, actor=actor, body=f"Postmortem published (version {pm.version})")
+    notify.postmortem_published(pm, actor=actor)
+    return pm
+
+
+@transaction.atomic
+def postmortem_reopen(*, postmortem: Postmortem, actor: Any, reason: str) -> Postmortem:
+    """Reopen a published postmortem as a draft (commander or admin); published versions stay frozen.
+
+    Raises AccessDenied for anyone else, ConflictError (409) when it is not published, ValidationError
+    without a reason.
+    """
+    _require_conclude(actor, postmortem, "Only the incident's commander or an admin can reopen a postmortem.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the postmortem is reopened."})
+    pm = lock_postmortem(postmortem)
+    if pm.status != S.PUBLISHED:
+        raise ConflictError(pm, "Only a published postmortem can be reopened.")
+    pm.status = S.DRAFT
+    pm.updated_at = timezone.now()
+    pm.save(update_fields=["status", "updated_at"])
+    reset_approvals(pm, f"Approval reset: the postmortem was reopened: {reason}")
+    system_entry(incident=pm.incident, actor=actor, body=f"Postmortem reopened: {reason}")
+    return pm
