@@ -22,7 +22,7 @@ from incidents.integrations.auth import (
 from incidents.integrations.models import AlertIntegration
 from incidents.integrations.senders import SENDERS
 from incidents.integrations.senders.base import SignatureInvalid
-from incidents.integrations.services import alert_notification_receive
+from incidents.integrations.services.intake import alert_notification_receive
 
 
 class RawParser(BaseParser):

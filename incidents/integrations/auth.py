@@ -15,7 +15,7 @@ from rest_framework import authentication, exceptions, permissions, throttling
 from rest_framework.request import Request
 
 from incidents.integrations.models import AlertIntegration
-from incidents.integrations.services import alert_integration_authenticate
+from incidents.integrations.services.configuration import alert_integration_authenticate
 
 
 class IntegrationTokenAuthentication(authentication.BaseAuthentication):

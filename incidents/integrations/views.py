@@ -16,7 +16,7 @@ from accounts.models import Team
 from incidents.errors import add_form_errors
 from incidents.integrations.forms import IntegrationForm
 from incidents.integrations.models import AlertIntegration
-from incidents.integrations.services import (
+from incidents.integrations.services.configuration import (
     alert_integration_create,
     alert_integration_rotate_token,
     alert_integration_update,

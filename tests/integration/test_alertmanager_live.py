@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from incidents.integrations.services import alert_integration_create
+from incidents.integrations.services.configuration import alert_integration_create
 from incidents.models import AlertGroup, EntryKind, Incident, IncidentStatus
 
 BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")

@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents.integrations.services import alert_integration_create
+from incidents.integrations.services.configuration import alert_integration_create
 from incidents.models import EntryKind, Incident, IncidentStatus
 from tests.incidents.integrations.test_alertmanager import alert, payload
 

@@ -61,7 +61,7 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.permissions.checks.require_write_review": "a check",
     "incidents.permissions.checks.require_edit_action_item": "a check",
     "incidents.permissions.checks.require_edit_finding": "a check",
-    "incidents.integrations.services.can_manage_integrations": "a predicate",
+    "incidents.integrations.services.configuration.can_manage_integrations": "a predicate",
     # Steps the services share, called only by services that checked their actor first.
     "incidents.followup.services.common.change_reason": "formats a history reason",
     "incidents.followup.services.common.refuse_unknown_fields": "validates field names",
@@ -105,11 +105,11 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.review.services.blameless.dismissals": "reads",
     "incidents.review.services.factors.factors_seen_counts": "reads",
     "incidents.review.services.postmortems.postmortem_blameless_findings": "reads",
-    "incidents.integrations.services.alert_integration_authenticate": "looks a token up",
-    "incidents.integrations.services.alert_entry_body": "formats text",
+    "incidents.integrations.services.configuration.alert_integration_authenticate": "looks a token up",
+    "incidents.integrations.services.intake.alert_entry_body": "formats text",
     # Hindsight acting on its own.
     "incidents.followup.services.findings.policy_finding_expire_acceptances": "the periodic sweep (SYSTEM)",
-    "incidents.integrations.services.alert_notification_receive": (
+    "incidents.integrations.services.intake.alert_notification_receive": (
         "acts for the integration its token authenticated; writes through the services as SYSTEM"
     ),
     "incidents.demo.history.history_generate": "the demo history generator (a management command)",
@@ -333,7 +333,7 @@ def test_the_services_are_found():
         "incidents.followup.services.items.action_item_create",
         "incidents.followup.services.findings.policy_finding_accept_risk",
         "incidents.incident.directory.service_create",
-        "incidents.integrations.services.alert_integration_create",
+        "incidents.integrations.services.configuration.alert_integration_create",
         "incidents.notify.services.subscription_set",
     ):
         assert expected in names

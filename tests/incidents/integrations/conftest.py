@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from incidents.integrations.services import alert_integration_create
+from incidents.integrations.services.configuration import alert_integration_create
 
 
 class IntakeClient(APIClient):

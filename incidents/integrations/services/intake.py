@@ -1,30 +1,26 @@
-"""Alert integration writes: create, rotate the token, edit, deactivate; and the intake of notifications.
+"""The intake of alert notifications (`alert_notification_receive`).
 
-The intake (`alert_notification_receive`) acts for the integration (a service identity, authenticated by
-its own token; its writes go through the incident and timeline services as `SYSTEM`): incidents and
-entries it writes have no human author (`author_name` says which integration wrote them), so the incident's
-commander is unset and any responder may take command.
+It acts for the integration (a service identity, authenticated by its own token; its writes go through the
+incident and timeline services as `SYSTEM`): incidents and entries it writes have no human author
+(`author_name` says which integration wrote them), so the incident's commander is unset and any responder
+may take command.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Team
 from incidents.errors import TransitionError
 from incidents.incident.selectors import lifecycle_floor
 from incidents.incident.services.declare import incident_declare
 from incidents.incident.services.lifecycle import incident_change_status, incident_resolve
-from incidents.integrations.models import Alert, AlertGroup, AlertIntegration, AlertState, IntegrationKind
-from incidents.integrations.senders import SENDERS
+from incidents.integrations.models import Alert, AlertGroup, AlertIntegration, AlertState
 from incidents.integrations.senders.base import Notification, ParsedAlert
 from incidents.models import (
     ACTIVE_STATUSES,
@@ -33,164 +29,14 @@ from incidents.models import (
     EntrySource,
     Incident,
     IncidentStatus,
-    Service,
-    Severity,
 )
-from incidents.permissions.checks import SYSTEM, actor_user, authorize
-from incidents.permissions.roles import can_manage_settings, can_manage_team, is_lead
+from incidents.permissions.checks import SYSTEM
 from incidents.timeline.services import MAX_BODY_CHARS, timeline_entry_add
 
 SEEN_EVENTS_KEPT = 200
 MAX_ALERT_ENTRIES = 100
 """Alert entries written for one notification; the rest of a larger group is summed up in one entry."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def can_manage_integrations(user: Any) -> bool:
-    """Team leads and admins manage alert integrations."""
-    return is_lead(user)
-
-
-def _authorize(actor: Any, *team_ids: int | None) -> None:
-    """Team leads of every team in `team_ids` (the integration's, and the one it moves to) and admins."""
-    authorize(
-        actor,
-        lambda u: can_manage_integrations(u) and all(can_manage_team(u, t) for t in team_ids),
-        visible=can_manage_settings,
-        message="Only the team's leads and admins manage its alert integrations.",
-    )
-
-
-def _check_settings(kind: str, name: str, severity_map: dict[str, str], default_severity: str) -> None:
-    errors: dict[str, str] = {}
-    if kind not in IntegrationKind.values:
-        errors["kind"] = "Choose Alertmanager, Grafana, PagerDuty or Opsgenie."
-    if not (name or "").strip():
-        errors["name"] = "Name the integration after what sends (for example prod-alertmanager)."
-    bad = sorted(str(k) for k, v in (severity_map or {}).items() if v not in Severity.values)
-    if not isinstance(severity_map, dict):
-        errors["severity_map"] = "Map each value to SEV1, SEV2, SEV3 or SEV4."
-    elif bad:
-        errors["severity_map"] = f"Map {', '.join(bad)} to SEV1, SEV2, SEV3 or SEV4."
-    if default_severity not in Severity.values:
-        errors["default_severity"] = "Choose a severity from SEV1 to SEV4."
-    if errors:
-        raise ValidationError(errors)
-
-
-@transaction.atomic
-def alert_integration_create(
-    *,
-    actor: Any,
-    name: str,
-    kind: str,
-    team: Team | None = None,
-    services: Iterable[Service] = (),
-    severity_label: str = "severity",
-    severity_map: dict[str, str] | None = None,
-    default_severity: str = Severity.SEV3,
-    resolve_when_all_resolved: bool = False,
-    signing_secret: str = "",
-) -> tuple[AlertIntegration, str]:
-    """Create an integration and return `(integration, raw_token)`; the token (`hsi_…`) is shown once.
-
-    The team's leads and admins only (AccessDenied; an integration of no team is for admins).
-    `severity_map` defaults to the sender's usual values. Raises ValidationError keyed by field for a
-    missing or taken name, an unknown kind or severity.
-    """
-    _authorize(actor, team.pk if team else None)
-    if severity_map is None:
-        severity_map = dict(SENDERS[kind].DEFAULT_SEVERITY_MAP) if kind in SENDERS else {}
-    _check_settings(kind, name, severity_map, default_severity)
-    name = name.strip()
-    if AlertIntegration.objects.filter(name__iexact=name).exists():
-        raise ValidationError({"name": "An integration with this name exists already."})
-    raw = AlertIntegration.generate_key()
-    integration = AlertIntegration.objects.create(
-        name=name,
-        kind=kind,
-        team=team,
-        severity_label=(severity_label or "severity").strip(),
-        severity_map=severity_map,
-        default_severity=default_severity,
-        resolve_when_all_resolved=resolve_when_all_resolved,
-        signing_secret=(signing_secret or "").strip(),
-        key_hash=AlertIntegration.hash_key(raw),
-        key_prefix=raw[:12],
-        created_by=actor_user(actor),
-    )
-    integration.services.set(services)
-    return integration, raw
-
-
-@transaction.atomic
-def alert_integration_update(
-    *, actor: Any, integration: AlertIntegration, **changes: Any
-) -> AlertIntegration:
-    """Edit name, team, services, severity settings, resolve setting, signing secret or `is_active`.
-
-    The leads of its team (and of the team it moves to) and admins only (AccessDenied). An empty
-    `signing_secret` keeps the stored one unless `clear_secret=True`.
-    """
-    new_team = changes.get("team", integration.team)
-    _authorize(actor, integration.team_id, new_team.pk if new_team else None)
-    services = changes.pop("services", None)
-    clear_secret = changes.pop("clear_secret", False)
-    allowed = {"name", "team", "severity_label", "severity_map", "default_severity",
-               "resolve_when_all_resolved", "signing_secret", "is_active"}  # fmt: skip
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationError({k: "This field cannot be edited." for k in unknown})
-    current = AlertIntegration.objects.select_for_update().get(pk=integration.pk)
-    if not changes.get("signing_secret"):
-        changes.pop("signing_secret", None)
-        if clear_secret:
-            changes["signing_secret"] = ""
-    for key, value in changes.items():
-        setattr(current, key, value.strip() if isinstance(value, str) else value)
-    _check_settings(current.kind, current.name, current.severity_map, current.default_severity)
-    if AlertIntegration.objects.filter(name__iexact=current.name).exclude(pk=current.pk).exists():
-        raise ValidationError({"name": "An integration with this name exists already."})
-    current.save()
-    if services is not None:
-        current.services.set(services)
-    return current
-
-
-@transaction.atomic
-def alert_integration_rotate_token(
-    *, actor: Any, integration: AlertIntegration
-) -> tuple[AlertIntegration, str]:
-    """Replace the integration's token (the old one stops working at once); return the new raw token.
-
-    The leads of its team and admins only (AccessDenied)."""
-    _authorize(actor, integration.team_id)
-    raw = AlertIntegration.generate_key()
-    AlertIntegration.objects.filter(pk=integration.pk).update(
-        key_hash=AlertIntegration.hash_key(raw), key_prefix=raw[:12]
-    )
-    integration.refresh_from_db()
-    return integration, raw
-
-
-def alert_integration_authenticate(raw: str) -> AlertIntegration | None:
-    """The active integration whose token is `raw`, or None. Marks it used at most once a minute."""
-    if not raw.startswith(AlertIntegration.TOKEN_PREFIX):
-        return None
-    integration = AlertIntegration.objects.filter(
-        key_hash=AlertIntegration.hash_key(raw), is_active=True
-    ).first()
-    if integration is None:
-        return None
-    now = timezone.now()
-    if integration.last_used_at is None or now - integration.last_used_at >= timedelta(seconds=60):
-        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(seconds=60))
-        AlertIntegration.objects.filter(stale, pk=integration.pk).update(last_used_at=now)
-        integration.last_used_at = now
-    return integration
-
-
-# --- Intake ----------------------------------------------------------------------------------------------
 
 
 @dataclass
