@@ -9,9 +9,9 @@ competence, sarcasm, remedies aimed at a person, and in `people.py` behaviour as
 careful"), readiness and reliance, a system cleared so a person is left as the cause, knowing and going on
 anyway, scare quotes; and in `context.py` blame carried by what surrounds an ordinary act: stepping away
 beside a duty, a duty shown broken, competence deficits, a disposition made the problem, a person as the
-hazard, a conversation as the remedy, irony aimed at a person; the vocabulary in `data/`, loaded by
-`lexicon.py`) and turns
-each into a `Finding` that teaches (`explain.py`): the words, why they read as blame, and a rewording toward
+hazard, a conversation as the remedy; in `placed.py` blame put on a person's shoulders or own call, a
+claim denied in the next sentence, irony aimed at a person; the vocabulary in `data/`, loaded by
+`lexicon.py`) and turns each into a `Finding` that teaches (`explain.py`): the words, why they read as blame, and a rewording toward
 the system built from the sentence.
 
 Measured on `tests/incidents/review/blameless_sentences.json` (tuning and validation halves): run

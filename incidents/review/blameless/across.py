@@ -140,7 +140,7 @@ def cause_is_person(text: str, low: str, clauses: list[Clause], names: Names) ->
         if (
             who.kind in ("person", "team")
             and (not who.possessed or habitual)
-            and (cause or on or ends or habitual)
+            and (cause or on or ends or habitual or cleared)
         ):
             out.append(
                 Hit(

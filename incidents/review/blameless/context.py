@@ -19,7 +19,9 @@ the sentence sets beside it:
   don't ...";
 - remedies aimed at a person without a remedy word (`sanction`): "spoke to the engineer involved and made it
   clear it won't happen again", "Takeaway for Ana: always test your changes";
-- a person's act pointed at as the cause (`fault`): "..., and this is the result", "and here we are".
+- a person's act pointed at as the cause (`fault`): "..., and this is the result", "and here we are";
+- and, in `placed.py`, where a sentence puts the blame: on a person's shoulders or watch, a person's own
+  call, a claim denied in the next sentence, irony aimed at a person.
 
 Each keeps the person's words and the context's words as spans, so the writer sees both.
 """
@@ -29,7 +31,7 @@ from __future__ import annotations
 import re
 
 from incidents.review.blameless import lexicon as lx
-from incidents.review.blameless.across import addressed, mentions_person
+from incidents.review.blameless import placed
 from incidents.review.blameless.hits import Hit
 from incidents.review.blameless.parse import PERSONISH, Clause, Names, Token
 from incidents.review.blameless.people import person_np
@@ -52,7 +54,8 @@ DISPOSITION = re.compile(
     rf"({lx.alternation('disposition')})(?![\w'])"
 )
 QUALITY_OF = re.compile(
-    r"(?<![\w'-])(?:quality|standard|state|level) of ([\w-]+(?:'s|s')|his|her|their) (?:\w+ )?(?:work|code|reviews|testing|changes)\b"
+    r"(?<![\w'-])(?:quality|standard|state|level|rigou?r) of (?:the |our |that )?(?:[\w-]+ )?([\w-]+(?:'s|s')|his|her|their) "
+    r"(?:\w+ )?(?:work|code|reviews|testing|changes|tests|runbooks|documentation)\b"
 )
 DISPOSITION_OUTCOME = _alt("disposition_outcome")
 HAZARD = _alt("hazard")
@@ -63,10 +66,6 @@ TAKEAWAY_BEHAVIOUR = re.compile(
     rf"[\s:,-]*(?:is |was |=)?[\s:,-]*(?:(?:{lx.BEHAVIOUR_REMEDIES})|(?:{lx.alternation('takeaway_behaviour')}))"
 )
 RESULT_POINTER = _alt("result_pointer")
-IRONY = _alt("irony")
-IRONY_MARKERS = re.compile(lx.alternation("irony_markers"))
-NEGATIVE = re.compile(rf"(?<![\w'-])(?:{lx.NEGATIVE_OUTCOME})(?![\w'])")
-_VOCATIVE = re.compile(r",\s*([A-Z][\w'-]+)\s*[,.!?]")
 BEHAVIOUR = re.compile(rf"(?:{lx.BEHAVIOUR_REMEDIES})")
 _DOUBTING = re.compile(
     r"(?<![\w'])(?:(?:don'?t|do not|doesn'?t|does not|didn'?t|did not) (?:think|believe|feel)|doubt|not sure|"
@@ -103,7 +102,7 @@ def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
     out.extend(_hazard(text, low, tokens, names))
     out.extend(_talked_to(text, low, clauses, tokens, names))
     out.extend(_result(text, low, clauses))
-    out.extend(_irony(text, low, clauses, names))
+    out.extend(placed.find(text, low, clauses, tokens, names))
     return out
 
 
@@ -184,6 +183,27 @@ def _duty_broken(text: str, low: str, clauses: list[Clause], tokens: list[Token]
                 frames.append(
                     (c.subject.start if not c.subject.inherited else d.start(), d.end(), c.subject.text)
                 )
+    for m in _OWNED_DUTY.finditer(low):
+        raw = text[m.start(1) : m.end(1)]
+        if m.group(1) in ("his", "her", "their") or _is_person_word(re.sub(r"(?:'s|s')$", "", raw), names):
+            frames.append((m.start(), m.end(), raw))  # "The cert renewal was Luca's job"
+    for m in _DELIVERED_TO.finditer(low):
+        found = _person_after(tokens, m.end() + 1, names)
+        if found is None:
+            continue
+        left = _LEFT_UNANSWERED.search(low, found[2])
+        if left is not None:  # "The page was sent to the right person and just sat there for an hour"
+            spans = [(m.start(), found[2]), left.span()]
+            out.append(
+                Hit(
+                    "passive_blame",
+                    spans,
+                    who=found[0],
+                    predicate=left.group(0),
+                    words=text[m.start() : left.end()],
+                )
+            )
+            return out
     for f_start, f_end, who in frames:
         later = [c for c in clauses if c.start >= f_end]
         for c in later:
@@ -227,7 +247,7 @@ def _duty_broken(text: str, low: str, clauses: list[Clause], tokens: list[Token]
                 Hit(
                     "passive_blame",
                     [e.span()],
-                    predicate=text[e.start(1) : e.end(1)],
+                    predicate=text[e.start(e.lastindex or 0) : e.end(e.lastindex or 0)],
                     rest=text[prev.start : prev.verb_start].strip(),
                     words=text[e.start() : e.end()],
                 )
@@ -235,17 +255,32 @@ def _duty_broken(text: str, low: str, clauses: list[Clause], tokens: list[Token]
     return out
 
 
+_OWNED_DUTY = re.compile(
+    r"(?<![\w'])(?:was|is|'s|were|are) (?:\w+ly )?(?:the )?(?:[\w-]+ )?((?:[\w-]+)(?:'s|s')|his|her|their) (?:own )?"
+    r"(?:job|responsibility|task|ticket|action item|area|duty|one job)(?![\w'])"
+)
+_DELIVERED_TO = re.compile(
+    r"(?<![\w'])(?:sent|routed|assigned|escalated|handed|given|delivered|forwarded|went|paged through) (?:\w+ )?(?:straight |directly )?to"
+)
+_LEFT_UNANSWERED = re.compile(
+    r"(?<![\w'])(?:(?:just|simply|then) )?(?:sat|sits|sitting) (?:there|untouched|unanswered|unread|idle|unacknowledged|for)\b|"
+    r"went (?:unanswered|unacknowledged|unread|ignored|nowhere)\b|(?:was|were) (?:never|not) (?:answered|acknowledged|read|opened|picked up)\b|"
+    r"nobody (?:answered|picked up|responded|looked)\b"
+)
 _BARE_NEG = re.compile(
     r"(?:(?:simply|just|then|still|clearly|obviously|never) )?(?:didn't|didnt|did not|never did|never)(?= *(?:[,.;:!?]|$|again|this time|either))"
 )
 _BARE_TAIL = re.compile(r"[\s,]*(?:again|either|at all|of course|this time)?[\s.!?]*")
 _ELIDED_DENIAL = re.compile(
-    r"(?:(?:then|simply|just|still|promptly|completely|largely|mostly) )*(?:not|never|n't) (?:even )?"
-    r"(followed|read|heeded|actioned|acted on|done|checked|tested|applied|used|opened|looked at|acknowledged|answered)\b"
+    r"(?:(?:then|simply|just|still|promptly|completely|largely|mostly|quietly|conveniently) )*(?:(?:not|never|n't) (?:even )?"
+    r"(followed|read|heeded|actioned|acted on|done|checked|tested|applied|used|opened|looked at|acknowledged|answered)|"
+    r"(ignored|disregarded|overlooked|skipped|dismissed|brushed aside|forgotten|neglected|waved away|shrugged off|left unread))\b"
 )
 _PASSIVE_GIVEN = re.compile(
     r"(?:was|were|had been|has been|have been) (?:\w+ly )?(?:given|written|issued|sent|provided|shared|raised|"
-    r"flagged|filed|documented|posted|explained|assigned|requested|agreed|handed over)\b"
+    r"flagged|filed|documented|posted|explained|assigned|requested|agreed|handed over|spelled out|spelt out|laid out|"
+    r"set out|written down|made clear|repeated|reported|escalated|announced|communicated|emailed|routed|delivered|"
+    r"acknowledged|acked|received|seen|noticed|read|opened|picked up|triaged|claimed)\b"
 )
 
 
@@ -257,10 +292,15 @@ def _skip_adverbs(low: str, at: int) -> int:
 def _competence(text: str, low: str, clauses: list[Clause], tokens: list[Token], names: Names) -> list[Hit]:
     """ "clearly had no idea how connection pooling works", "I don't think Irina takes production seriously"."""
     out: list[Hit] = []
-    for c in clauses:
+    for k, c in enumerate(clauses):
         if c.subject.kind not in _PEOPLE:
             continue
-        m = COMPETENCE.search(low, c.verb_start, c.end)
+        end = c.end  # "Noah is great at writing code and terrible at reading alerts": over the elided clauses
+        for d in clauses[k + 1 :]:
+            if d.subject.kind != "none" and not d.subject.inherited:
+                break
+            end = d.end
+        m = COMPETENCE.search(low, c.verb_start, end)
         if m is not None:
             spans = [*_subject_span(c), m.span()]
             out.append(
@@ -273,9 +313,9 @@ def _competence(text: str, low: str, clauses: list[Clause], tokens: list[Token],
                 )
             )
             break
-    for d in _DOUBTING.finditer(low):
-        at = re.match(r"\s*(?:that\s+)?", low[d.end() :])
-        found = person_np(tokens, d.end() + (at.end() if at else 0), names)
+    for dm in _DOUBTING.finditer(low):
+        at = re.match(r"\s*(?:that\s+)?", low[dm.end() :])
+        found = person_np(tokens, dm.end() + (at.end() if at else 0), names)
         if found is None:
             continue
         a = _ATTITUDE.match(low, _skip_adverbs(low, found[1][-1].end + 1))
@@ -283,9 +323,9 @@ def _competence(text: str, low: str, clauses: list[Clause], tokens: list[Token],
             out.append(
                 Hit(
                     "trust",
-                    [d.span(), (found[1][0].start, found[1][-1].end), a.span()],
+                    [dm.span(), (found[1][0].start, found[1][-1].end), a.span()],
                     who=found[0].text,
-                    words=text[d.start() : a.end()],
+                    words=text[dm.start() : a.end()],
                     extra={"kind": "competence"},
                 )
             )
@@ -386,35 +426,6 @@ def _result(text: str, low: str, clauses: list[Clause]) -> list[Hit]:
                     who=person.subject.text,
                     words=text[m.start() : m.end()],
                     extra={"kind": "result"},
-                )
-            ]
-    return []
-
-
-def _irony(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
-    """Thanks or praise whose object is a cost, aimed at a person ("Thanks, Leo, for the surprise weekend",
-    "only took him three tries"), and an ironic opener with a person and a bad outcome ("Wow, Rachel, ...
-    a whole region down")."""
-    person = mentions_person(clauses, names) or addressed(text) or bool(_VOCATIVE.search(text))
-    if not person:
-        return []
-    for m in IRONY.finditer(low):
-        named = m.group(1) if m.lastindex else None
-        if named is not None:
-            raw = text[m.start(1) : m.end(1)]
-            if not (raw[:1].isupper() and names.is_name(raw) and named not in lx.PRODUCTS):
-                continue  # "the famous Jepsen approach": a product, not a person
-        return [Hit("sarcasm", [m.span()], words=text[m.start() : m.end()], extra={"kind": "irony"})]
-    marker = IRONY_MARKERS.search(low)
-    if marker is not None and (NEGATIVE.search(low, marker.end()) or NEGATIVE.search(low, 0, marker.start())):
-        vocative = any(names.is_name(v.group(1)) for v in _VOCATIVE.finditer(text))
-        if vocative or marker.group(0).lstrip(" ,.").startswith(("well", "at least")):
-            return [
-                Hit(
-                    "sarcasm",
-                    [marker.span()],
-                    words=text[marker.start() : marker.end()],
-                    extra={"kind": "irony"},
                 )
             ]
     return []

@@ -306,8 +306,8 @@ def reason(hit: Hit) -> str:
         return f'"{w}" calls the step a beginner\'s error, which judges the person, not what made it easy.'
     if hit.rule == "fault" and hit.extra.get("kind") == "hazard":
         return (
-            f'"{w}" casts a person as the danger a safeguard exists for. Safeguards protect the system from '
-            "ordinary mistakes anyone can make: name the mistake, not the person."
+            f'"{w}" casts a person as the danger others must guard against or clean up after. Safeguards '
+            "protect the system from ordinary mistakes anyone can make: name the mistake, not the person."
         )
     if hit.rule == "fault" and hit.extra.get("kind") == "result":
         return (

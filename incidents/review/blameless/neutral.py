@@ -26,6 +26,10 @@ def _alt(patterns: tuple[str, ...] | str) -> re.Pattern[str]:
 PERSON_ONLY = _alt(lx.FAILURE_PERSON_ONLY)
 GENERAL = _alt(lx.FAILURE_GENERAL)
 PLANNED = _alt(lx.PLANNED)
+LOCAL_RATIONALITY = _alt(lx.patterns("local_rationality"))
+_CONCEDING = re.compile(
+    r"(?<![\w'])(?:even though|even if|although|though|despite|in spite of|regardless)(?![\w'])"
+)
 _EXPLAINING = frozenset({"because", "since", "as", "so"})
 # Words before a judgement that report or deny it rather than make it ("avoid calling anyone careless",
 # "Nobody acted recklessly", "What looked like a careless edit was ...").
@@ -128,9 +132,19 @@ def excused(hit: Hit, clauses: list[Clause], low: str) -> bool:
         return True  # "we are deleting twelve of them", "Dave will drop the old index": a plan, not a failure
     if PERSON_ONLY.fullmatch(pred) or GENERAL.fullmatch(pred) is None:
         return False
+    reason = LOCAL_RATIONALITY.search(low, hit.end)
+    if reason is not None and not _CONCEDING.search(low, hit.end, reason.start()):
+        return True  # "I made the wrong call, and the information I had at the time pointed that way"
     wrong = "wrong" in f"{pred} {hit.rest.lower()}"
-    if not wrong and PLANNED.search(low) is not None:
-        return True
+    planned_at = PLANNED.search(low)
+    if not wrong and planned_at is not None:
+        where = _clause_of(clauses, planned_at.start()).subject
+        if (
+            where.kind not in PERSONISH
+            or where.text == hit.who
+            or _clause_of(clauses, planned_at.start()) is own
+        ):
+            return True  # "as planned", "during the maintenance window": not "We gave Pavel one task for the migration"
     later = [c for c in clauses if c.start >= hit.end and c.opener in _EXPLAINING]
     return any(
         c.subject.kind in ("system", "product")

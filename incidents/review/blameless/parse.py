@@ -209,6 +209,8 @@ def split_clauses(tokens: list[Token]) -> list[tuple[str, list[Token]]]:
             flush("")
         elif w in lx.COORDINATORS and not current and not opener and out:
             opener = w  # ", but only after ...": a conjunction after a comma opens the next clause
+        elif w in {"who", "which", "whom"} and not current and not opener and out:
+            opener = w  # "the diff, which did not show ...": a relative after a comma
         elif (
             w in lx.COORDINATORS
             and (w != "then" or not current)
@@ -337,7 +339,7 @@ def _find_subject(clause: Clause, low: str, names: Names, before: list[Clause]) 
     elided = (
         not clause.opener
         and before
-        and before[-1].subject.kind in PERSONISH
+        and _last_subject(before).kind in PERSONISH
         and i < len(toks)
         and toks[i].low not in lx.AUXILIARIES
         and toks[i].low not in ("not", "never")
@@ -376,6 +378,14 @@ def _find_subject(clause: Clause, low: str, names: Names, before: list[Clause]) 
     clause.subject = classify_np(np, names)
 
 
+def _last_subject(before: list[Clause]) -> Subject:
+    """The subject of the nearest earlier clause that has one, skipping verbless pieces ("saw the alert,")."""
+    for c in reversed(before):
+        if c.subject.kind != "none" or c.verb_start < c.end:
+            return c.subject
+    return Subject("none")
+
+
 def _things_before(before: list[Clause]) -> bool:
     """Whether "they" refers back to things: the nearest earlier subject is a plural system noun ("the
     skipped steps") and no earlier clause is about people."""
@@ -395,7 +405,11 @@ def _implicit_subject(clause: Clause, before: list[Clause], names: Names, low: s
         return Subject("none")
     prev = before[-1]
     if clause.opener in lx.COORDINATORS or clause.opener == "":
-        s = prev.subject
+        s = (
+            prev.subject
+            if prev.subject.kind != "none" or prev.verb_start < prev.end
+            else _last_subject(before)
+        )
         if s.kind == "none" and clause.opener == "":
             # "Rajesh, once again, didn't run the tests": the subject is the phrase left before the commas
             s = next((b.dangling for b in reversed(before) if b.dangling is not None), s)

@@ -26,7 +26,7 @@ import dataclasses
 import functools
 import re
 
-from incidents.review.blameless import across, context, neutral, people
+from incidents.review.blameless import across, context, neutral, people, placed
 from incidents.review.blameless import lexicon as lx
 from incidents.review.blameless.hits import Hit
 from incidents.review.blameless.names import general_names
@@ -132,8 +132,16 @@ def find(text: str, names: Names) -> list[Hit]:
     not changed since the last time.
     """
     hits: list[Hit] = []
+    previous = ""
     for start, end in sentences(text):
-        for h in _sentence_hits(text[start:end], names.users):
+        sentence = text[start:end]
+        denied = placed.claim_denied(previous, sentence, names) if previous else None
+        previous = sentence
+        if denied is not None:  # "Bruno swore the plan had been rehearsed. It hadn't.": across two sentences
+            denied.spans = [(a + start, b + start) for a, b in denied.spans]
+            denied.sentence = (start, end)
+            hits.append(denied)
+        for h in _sentence_hits(sentence, names.users):
             hits.append(
                 dataclasses.replace(
                     h,
@@ -227,6 +235,10 @@ def _clause(text: str, low: str, c: Clause) -> list[Hit]:
                 out.append(_hit("counterfactual", c, s, verb, text, subj_span))
     elif s.kind == "negative":
         m = _first(NEGATED_INTENT, low, vs, ce) or _first(PERSON_ONLY, low, vs, ce)
+        if m is None and c.inverted and c.opener != "if" and low[c.start : c.start + 3] == "why":
+            m = _INVERTED_VERB.match(
+                low, vs
+            )  # "Why did nobody on the infra team notice ...": "why didn't you"
         if m is not None and not m.group(0).endswith("ly"):  # "Nobody acted recklessly" denies a judgement
             out.append(_hit("person_subject", c, s, m, text, subj_span))
     elif s.kind == "via_object":

@@ -299,8 +299,9 @@ def _excuse(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hi
         for d in clauses[k + 1 :]:
             if d.subject.kind not in ("person", "team") or d.opener in ("and", "then", "so", "because"):
                 continue
+            turning = d.opener in ("until", "till", "til")  # "The platform was fine until Reza started ..."
             if weak is not None and not (
-                _SOFT.search(low, d.verb_start, d.end) or _SOFT_CLEFT.search(low, 0, d.start)
+                turning or _SOFT.search(low, d.verb_start, d.end) or _SOFT_CLEFT.search(low, 0, d.start)
             ):
                 continue  # "The alert fired on time; Raj acknowledged it": the person acted
             if _RESPONDED.match(low, _after_adverbs(low, d.verb_start)):

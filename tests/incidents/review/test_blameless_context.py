@@ -379,3 +379,92 @@ def test_passives_names_hedges_and_chat_spellings_read_as_their_plain_forms(text
 )
 def test_graded_participles_cause_nouns_and_justified_acts_are_left_alone(text):
     assert not flagged(text), text
+
+
+# --- the cause placed on a person ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This outage is squarely on Bettina's shoulders.",
+        "Responsibility for the data loss rests with the night DBA.",
+        "The blame lies at the feet of the release team.",
+        "It all went wrong on Marek's watch.",
+    ],
+)
+def test_the_cause_placed_on_a_person_is_fault(text):
+    assert "fault" in rules(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ownership of the runbook sits with the platform team.",
+        "Responsibility for the on-call rota lies with the SRE lead.",
+        "The follow-up fix is on Bettina's plate for next sprint.",
+        "The problem lies with the resolver's negative cache.",
+    ],
+)
+def test_a_duty_assigned_or_a_cause_in_the_system_is_not_fault(text):
+    assert not flagged(text), text
+
+
+# --- more ways of stepping away, of breaking a duty, of judging competence -----------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Halfway through the failover, the operator fell asleep at his desk.",
+        "Joao started the backfill and stepped out for a coffee.",
+        "She was at the pub while her pager went off twice.",
+        "He ran the cleanup script and shut his laptop for the day.",
+    ],
+)
+def test_other_ways_of_stepping_away_beside_a_duty(text):
+    assert "sequence" in rules(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The operator was watching the dashboards during the failover.",
+        "Joao stepped out for a coffee after the backfill completed.",
+        "The on-call fell asleep after the handover to the day shift.",
+    ],
+)
+def test_watching_the_work_or_leaving_after_it_is_not_stepping_away(text):
+    assert "sequence" not in rules(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The vendor assured us the patch was tested; it turned out they hadn't.",
+        "Whoever owns the job doesn't even know what a cron expression is.",
+        "Kenji's tendency to skip the checklist was always going to end like this.",
+        "Somebody give Farah a medal for taking down staging and prod in one go.",
+        "Great timing, Oskar: a schema change ten minutes before the sale.",
+        "The engineer has been spoken to.",
+    ],
+)
+def test_other_words_for_the_same_classes(text):
+    assert flagged(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ana deleted the replica, and the dashboards she saw at the time showed it as unused.",
+        "I restarted the primary, which made sense given what we knew then.",
+    ],
+)
+def test_an_act_answered_by_what_the_person_could_see_at_the_time_is_local_rationality(text):
+    assert not flagged(text), text
+
+
+def test_local_rationality_conceded_does_not_excuse():
+    assert flagged(
+        "Ana made the wrong call, even though the information she had at the time pointed the other way."
+    )

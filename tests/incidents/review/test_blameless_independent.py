@@ -26,7 +26,7 @@ CORPORA = {
     # file: (sentences, blaming, recall reached, false positives reached)
     "blameless_independent_tuning.json": (248, 113, 1.0, 0.0),
     "blameless_independent_tuning2.json": (216, 109, 0.972, 0.0),
-    "blameless_independent_tuning3.json": (216, 113, 0.973, 0.010),
+    "blameless_independent_tuning3.json": (216, 113, 0.991, 0.0),
 }
 
 
