@@ -14,8 +14,9 @@ from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import permissions, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +24,7 @@ from rest_framework.views import APIView
 from incidents.api.auth import TokenScopePermission
 from incidents.api.errors import PreconditionFailed
 from incidents.api.fields import NAIVE_MESSAGE
+from incidents.api.pagination import StableOrderingFilter
 from incidents.errors import ConflictError
 from incidents.permissions.roles import is_admin
 
@@ -130,6 +132,16 @@ def _schema(summary: str, request: Any, response: Any, code: int = 200) -> Any:
     return extend_schema(summary=summary, request=request, responses={code: response, **VERSIONED_ERRORS})
 
 
+def record_schemas(noun: str, write: Any, read: Any, *, create: str) -> Any:
+    """The documented create (201), update and partial update of a record viewset: `{create} {noun}`,
+    `Edit {noun}`, `Edit some fields of {noun}` (`noun` with its article: "an action item")."""
+    return extend_schema_view(
+        create=_schema(f"{create} {noun}", write, read, 201),
+        update=_schema(f"Edit {noun}", write, read),
+        partial_update=_schema(f"Edit some fields of {noun}", write, read),
+    )
+
+
 class ByIncidentFilter(filters.FilterSet):
     incident = filters.NumberFilter(field_name="incident__number", help_text="Incident number.")
 
@@ -157,6 +169,51 @@ class VersionedWriteMixin:
                 data = self.get_serializer(self.fresh(exc.current)).data  # type: ignore[attr-defined]
                 raise PreconditionFailed(data, etag_for(data)) from exc
             raise
+
+
+class RecordViewSet(
+    ApiView,
+    EtagRetrieveMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A record people list, read (with an ETag), create and edit: incidents, contributing factors, action
+    items, policy findings. A subclass sets `get_queryset` (the permission scope), `filterset_class`,
+    `search_fields`, `ordering_fields`, and its `create`/`update`, which call one service."""
+
+    filter_backends = [filters.DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+
+
+class VersionedRecordViewSet(RecordViewSet, VersionedWriteMixin):
+    """A record with a version: writes go through `guarded_write` (If-Match → 412, body version → 409)."""
+
+    def versioned_action(self, form_class: Any, call: Any) -> Response:
+        """A POST action on the record: parse the body with `form_class`, then `call(obj, expected_version,
+        data)` guarded like every write; answers the record as it is now, with its ETag."""
+        obj = self.get_object()
+        form = form_class(data=self.request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        version = data.pop("version", None)
+        return self.render(self.guarded_write(obj, version, lambda v: call(obj, v, data)))
+
+    def versioned_update(
+        self, form_class: Any, call: Any, *, fixed: dict[str, str] | None = None
+    ) -> Response:
+        """PUT/PATCH: parse the body with `form_class` (partial), refuse any field of `fixed` (field →
+        message, a 400), then `call(obj, expected_version, changes)` guarded like every write."""
+        obj = self.get_object()
+        form = form_class(data=self.request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        changes = dict(form.validated_data)
+        version = changes.pop("version", None)
+        refused = {k: message for k, message in (fixed or {}).items() if k in changes}
+        if refused:
+            raise DjangoValidationError(refused)
+        return self.render(self.guarded_write(obj, version, lambda v: call(obj, v, changes)))
 
 
 # --- Outbound webhooks (admins) -------------------------------------------------------------------------

@@ -5,15 +5,12 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from incidents.api.base import ApiView, ByIncidentFilter, EtagRetrieveMixin, VersionedWriteMixin, _schema
-from incidents.api.pagination import StableOrderingFilter
+from incidents.api.base import ByIncidentFilter, VersionedRecordViewSet, _schema, record_schemas
 from incidents.followup import serializers as s
 from incidents.followup.services import findings as services_findings
 from incidents.followup.services import items as services_items
@@ -47,27 +44,13 @@ class ActionItemFilter(ByIncidentFilter):
         fields = ["incident", "status", "priority", "type", "owner", "due_before"]
 
 
-@extend_schema_view(
-    create=_schema("Create an action item", s.ActionItemWriteSerializer, s.ActionItemSerializer, 201),
-    update=_schema("Edit an action item", s.ActionItemWriteSerializer, s.ActionItemSerializer),
-    partial_update=_schema("Edit some fields of an action item", s.ActionItemWriteSerializer, s.ActionItemSerializer),
-)  # fmt: skip
-class ActionItemViewSet(
-    ApiView,
-    VersionedWriteMixin,
-    EtagRetrieveMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+@record_schemas("an action item", s.ActionItemWriteSerializer, s.ActionItemSerializer, create="Create")
+class ActionItemViewSet(VersionedRecordViewSet):
     """Action items; writes call `incidents.followup.services`."""
 
     queryset = ActionItem.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.ActionItemSerializer
     filterset_class = ActionItemFilter
-    filter_backends = [filters.DjangoFilterBackend, SearchFilter, StableOrderingFilter]
     search_fields = ["title", "description"]
     ordering_fields = ["due_date", "priority", "created_at"]
 
@@ -105,22 +88,13 @@ class ActionItemViewSet(
         return self.render(item, status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        item = self.get_object()
-        form = s.ActionItemWriteSerializer(data=request.data, partial=True)
-        form.is_valid(raise_exception=True)
-        changes = dict(form.validated_data)
-        version = changes.pop("version", None)
-        fixed = [k for k in ("incident", "factor", "finding") if k in changes]
-        if fixed:
-            raise DjangoValidationError({k: "This cannot change after creation." for k in fixed})
-        updated = self.guarded_write(
-            item,
-            version,
-            lambda v: services_items.action_item_update(
+        return self.versioned_update(
+            s.ActionItemWriteSerializer,
+            lambda item, v, changes: services_items.action_item_update(
                 item=item, actor=request.user, expected_version=v, **changes
             ),
+            fixed={k: "This cannot change after creation." for k in ("incident", "factor", "finding")},
         )
-        return self.render(updated)
 
     @_schema(
         "Change status (done needs a note, won't do a reason)",
@@ -129,36 +103,22 @@ class ActionItemViewSet(
     )
     @action(detail=True, methods=["post"])
     def status(self, request: Request, pk: str | None = None) -> Response:
-        item = self.get_object()
-        form = s.ActionItemStatusSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = dict(form.validated_data)
-        version = data.pop("version", None)
-        updated = self.guarded_write(
-            item,
-            version,
-            lambda v: services_items.action_item_change_status(
-                item=item, actor=request.user, expected_version=v, **data
+        return self.versioned_action(
+            s.ActionItemStatusSerializer,
+            lambda item, v, d: services_items.action_item_change_status(
+                item=item, actor=request.user, expected_version=v, **d
             ),
         )
-        return self.render(updated)
 
     @_schema('Answer "did it work?" for a done item', s.ConfirmEffectSerializer, s.ActionItemSerializer)
     @action(detail=True, methods=["post"], url_path="confirm-effect")
     def confirm_effect(self, request: Request, pk: str | None = None) -> Response:
-        item = self.get_object()
-        form = s.ConfirmEffectSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = dict(form.validated_data)
-        version = data.pop("version", None)
-        updated = self.guarded_write(
-            item,
-            version,
-            lambda v: services_items.action_item_confirm_effect(
-                item=item, actor=request.user, expected_version=v, **data
+        return self.versioned_action(
+            s.ConfirmEffectSerializer,
+            lambda item, v, d: services_items.action_item_confirm_effect(
+                item=item, actor=request.user, expected_version=v, **d
             ),
         )
-        return self.render(updated)
 
 
 class PolicyFindingFilter(filters.FilterSet):
@@ -169,27 +129,13 @@ class PolicyFindingFilter(filters.FilterSet):
         fields = ["incident", "status", "area", "risk"]
 
 
-@extend_schema_view(
-    create=_schema("Open a policy finding", s.PolicyFindingWriteSerializer, s.PolicyFindingSerializer, 201),
-    update=_schema("Edit a policy finding", s.PolicyFindingWriteSerializer, s.PolicyFindingSerializer),
-    partial_update=_schema("Edit some fields of a policy finding", s.PolicyFindingWriteSerializer, s.PolicyFindingSerializer),
-)  # fmt: skip
-class PolicyFindingViewSet(
-    ApiView,
-    VersionedWriteMixin,
-    EtagRetrieveMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+@record_schemas("a policy finding", s.PolicyFindingWriteSerializer, s.PolicyFindingSerializer, create="Open")
+class PolicyFindingViewSet(VersionedRecordViewSet):
     """Policy findings; writes call `incidents.followup.services` (verification by someone else)."""
 
     queryset = PolicyFinding.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.PolicyFindingSerializer
     filterset_class = PolicyFindingFilter
-    filter_backends = [filters.DjangoFilterBackend, SearchFilter, StableOrderingFilter]
     search_fields = ["title", "description"]
     ordering_fields = ["created_at", "due_date", "risk"]
 
@@ -213,30 +159,13 @@ class PolicyFindingViewSet(
         return self.render(finding, status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        finding = self.get_object()
-        form = s.PolicyFindingWriteSerializer(data=request.data, partial=True)
-        form.is_valid(raise_exception=True)
-        changes = dict(form.validated_data)
-        version = changes.pop("version", None)
-        if "incidents" in changes:
-            raise DjangoValidationError({"incidents": "Link incidents from the incident's review instead."})
-        updated = self.guarded_write(
-            finding,
-            version,
-            lambda v: services_findings.policy_finding_update(
+        return self.versioned_update(
+            s.PolicyFindingWriteSerializer,
+            lambda finding, v, changes: services_findings.policy_finding_update(
                 finding=finding, actor=request.user, expected_version=v, **changes
             ),
+            fixed={"incidents": "Link incidents from the incident's review instead."},
         )
-        return self.render(updated)
-
-    def _act(self, form_class: Any, call: Any) -> Response:
-        finding = self.get_object()
-        form = form_class(data=self.request.data)
-        form.is_valid(raise_exception=True)
-        data = dict(form.validated_data)
-        version = data.pop("version", None)
-        updated = self.guarded_write(finding, version, lambda v: call(finding, v, data))
-        return self.render(updated)
 
     @_schema(
         "Move along the lifecycle (remediated needs evidence in note)",
@@ -245,7 +174,7 @@ class PolicyFindingViewSet(
     )
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, pk: str | None = None) -> Response:
-        return self._act(
+        return self.versioned_action(
             s.FindingTransitionSerializer,
             lambda f, v, d: services_findings.policy_finding_transition(
                 finding=f, actor=request.user, expected_version=v, **d
@@ -257,7 +186,7 @@ class PolicyFindingViewSet(
     )
     @action(detail=True, methods=["post"])
     def verify(self, request: Request, pk: str | None = None) -> Response:
-        return self._act(
+        return self.versioned_action(
             s.FindingVerifySerializer,
             lambda f, v, d: services_findings.policy_finding_verify(
                 finding=f, actor=request.user, expected_version=v, **d
@@ -271,7 +200,7 @@ class PolicyFindingViewSet(
     )
     @action(detail=True, methods=["post"], url_path="accept-risk")
     def accept_risk(self, request: Request, pk: str | None = None) -> Response:
-        return self._act(
+        return self.versioned_action(
             s.FindingAcceptRiskSerializer,
             lambda f, v, d: services_findings.policy_finding_accept_risk(
                 finding=f, actor=request.user, expected_version=v, **d

@@ -7,7 +7,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.filters import SearchFilter
@@ -20,10 +20,10 @@ from incidents.api.base import (
     ApiView,
     EtagRetrieveMixin,
     UtcDateTimeFilter,
-    VersionedWriteMixin,
+    VersionedRecordViewSet,
     etag_for,
 )
-from incidents.api.pagination import PagePagination, StableOrderingFilter
+from incidents.api.pagination import PagePagination
 from incidents.incident import selectors
 from incidents.incident import serializers as incident_serializers
 from incidents.incident.services import declare, edits, lifecycle
@@ -92,16 +92,7 @@ def _idempotency_key(request: Request) -> str:
                    412: OpenApiResponse(description="Stale If-Match."), **ERRORS},
     ),
 )  # fmt: skip
-class IncidentViewSet(
-    ApiView,
-    VersionedWriteMixin,
-    EtagRetrieveMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class IncidentViewSet(VersionedRecordViewSet):
     """Incidents. State changes are actions that call the same services as the web forms."""
 
     queryset = Incident.objects.none()  # get_queryset applies the permission scope
@@ -109,7 +100,6 @@ class IncidentViewSet(
     lookup_field = "number"
     lookup_value_regex = r"\d+"
     filterset_class = IncidentFilter
-    filter_backends = [filters.DjangoFilterBackend, SearchFilter, StableOrderingFilter]
     search_fields = ["title", "summary"]
     ordering_fields = ["started_at", "number", "severity", "status"]
     ordering = ["-started_at", "-id"]

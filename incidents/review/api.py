@@ -8,7 +8,6 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -17,10 +16,12 @@ from incidents.api.base import (
     ApiView,
     ByIncidentFilter,
     EtagRetrieveMixin,
+    RecordViewSet,
     VersionedWriteMixin,
     _schema,
     check_if_match,
     etag_for,
+    record_schemas,
 )
 from incidents.api.pagination import StableOrderingFilter
 from incidents.models import (
@@ -44,26 +45,18 @@ class ContributingFactorFilter(ByIncidentFilter):
         fields = ["incident", "category"]
 
 
-@extend_schema_view(
-    create=_schema("Record a contributing factor", s.ContributingFactorWriteSerializer, s.ContributingFactorSerializer, 201),
-    update=_schema("Edit a contributing factor", s.ContributingFactorWriteSerializer, s.ContributingFactorSerializer),
-    partial_update=_schema("Edit some fields of a contributing factor", s.ContributingFactorWriteSerializer, s.ContributingFactorSerializer),
-)  # fmt: skip
-class ContributingFactorViewSet(
-    ApiView,
-    EtagRetrieveMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+@record_schemas(
+    "a contributing factor",
+    s.ContributingFactorWriteSerializer,
+    s.ContributingFactorSerializer,
+    create="Record",
+)
+class ContributingFactorViewSet(RecordViewSet):
     """Contributing factors; writes call `incidents.review.services.factors` (`factor_create`, `factor_update`)."""
 
     queryset = ContributingFactor.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.ContributingFactorSerializer
     filterset_class = ContributingFactorFilter
-    filter_backends = [filters.DjangoFilterBackend, SearchFilter, StableOrderingFilter]
     search_fields = ["title", "description"]
     ordering_fields = ["created_at", "category"]
 
