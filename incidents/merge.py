@@ -61,6 +61,30 @@ def three_way(*, base: Mapping[str, Any], mine: Mapping[str, Any], current: Mapp
     return merge
 
 
+def merged_after_conflict(
+    conflict: Exception,
+    *,
+    base: Mapping[str, Any],
+    mine: Mapping[str, Any],
+    current: Mapping[str, Any],
+    noun: str = "field(s)",
+) -> tuple[Merge, str]:
+    """A save refused as stale (`conflict`, whose text says so): the three-way merge of what the editor
+    loaded (`base`), submitted (`mine`) and what is stored now (`current`), and the message the re-shown
+    form leads with (how many `noun` both changed, when any)."""
+    merge = three_way(base=base, mine=mine, current=current)
+    both = (
+        f" {len(merge.conflicts)} {noun} were changed by both of you: choose which to keep."
+        if merge.conflicts
+        else ""
+    )
+    message = (
+        f"{conflict} Nothing was saved yet. Their changes are merged into the form and yours are kept;"
+        f"{both} Save again to keep both."
+    )
+    return merge, message
+
+
 def must_choose(data: Mapping[str, Any], allowed: Iterable[str]) -> list[str]:
     """The fields a re-shown form said must be chosen (the hidden `must_choose`), limited to `allowed`."""
     names = set(allowed)

@@ -173,17 +173,8 @@ def incident_edit(request: HttpRequest, number: int) -> HttpResponse:
             add_form_errors(form, exc)
         except IncidentConflict as exc:
             current = exc.current
-            merge = merging.three_way(
-                base=shown, mine=changes, current={k: getattr(current, k) for k in fields}
-            )
-            both = (
-                f" {len(merge.conflicts)} field(s) were changed by both of you: choose which to keep."
-                if merge.conflicts
-                else ""
-            )
-            message = (
-                f"{exc} Nothing was saved yet. Their changes are merged into the form and yours are kept;"
-                f"{both} Save again to keep both."
+            merge, message = merging.merged_after_conflict(
+                exc, base=shown, mine=changes, current={k: getattr(current, k) for k in fields}
             )
             return _merge_page(request, number, current, merge, message)
         else:

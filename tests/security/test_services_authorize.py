@@ -73,6 +73,7 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.followup.services.common.newly_assigned": "compares owners",
     "incidents.followup.services.common.create_work": "the insert of action_item_create / policy_finding_create",
     "incidents.followup.services.common.save_work": "the save of every item and finding service",
+    "incidents.followup.services.common.check_owner": "validates an owner",
     "incidents.incident.services.common.check_aware": "validates times",
     "incidents.incident.services.common.check_when": "validates a time",
     "incidents.incident.services.common.record_security_event": "the security event of a service that checked",

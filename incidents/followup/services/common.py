@@ -59,7 +59,7 @@ def change_reason(change: Change, note: str = "") -> str:
     return f"{change}: {note}" if note else str(change)
 
 
-def _check_owner(field: str, user: Any) -> None:
+def check_owner(field: str, user: Any) -> None:
     if user is not None and not user.is_active:
         raise ValidationError({field: f"{user} is deactivated; choose an active person."})
 
@@ -98,7 +98,7 @@ def apply_edits(current: FollowupWork, changes: Mapping[str, Any]) -> list[str]:
         if stored == (getattr(value, "pk", None) if field.is_relation else value):
             continue
         if field.is_relation and field.related_model is get_user_model():
-            _check_owner(name, value)
+            check_owner(name, value)
         setattr(current, name, value)
         changed.append(name)
     return changed

@@ -3,7 +3,7 @@ until a date, expire acceptances, and record a finding seen again.
 
 Same conventions as `items.py`: one transaction each, `actor=` (`SYSTEM` for Hindsight itself) checked
 first through `incidents.permissions` (AccessDenied), one simple-history record per change through
-`save_work` (the evidence or reason is its reason); a new owner is emailed and a reopened finding sends
+`common.save_work` (the evidence or reason is its reason); a new owner is emailed and a reopened finding sends
 the `finding.reopened` webhook (`incidents.notify.services`, on commit).
 """
 
@@ -17,20 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents.followup.services.common import (
-    Change,
-    _check_owner,
-    apply_edits,
-    change_reason,
-    create_work,
-    is_status_change,
-    lock_work,
-    newly_assigned,
-    refuse_unknown_fields,
-    require_transition,
-    required_note,
-    save_work,
-)
+from incidents.followup.services import common
 from incidents.models import (
     FindingArea,
     FindingStatus,
@@ -84,7 +71,7 @@ def _validate_finding(finding: PolicyFinding) -> None:
 
 
 def _tell_assigned(finding: PolicyFinding, previous_owner_id: int | None, actor: Any) -> None:
-    if newly_assigned(finding, previous_owner_id):
+    if common.newly_assigned(finding, previous_owner_id):
         notify.policy_finding_assigned(finding, actor=actor)
 
 
@@ -106,7 +93,7 @@ def _finding_set_status(
     if status == F.CLOSED:
         finding.closed_at = timezone.now()
         fields.append("closed_at")
-    save_work(finding, fields, actor=actor, reason=change_reason(Change.STATUS, note))
+    common.save_work(finding, fields, actor=actor, reason=common.change_reason(common.Change.STATUS, note))
     if status == F.OPEN and old in (F.VERIFIED, F.CLOSED, F.RISK_ACCEPTED):
         notify.policy_finding_reopened(finding, reason=note)
     return finding
@@ -143,8 +130,8 @@ def policy_finding_create(
     user = actor_user(actor)
     if status not in (F.OPEN, F.DRAFT):
         raise ValidationError({"status": "A new finding starts as open or draft."})
-    _check_owner("owner", owner)
-    _check_owner("verifier", verifier)
+    common.check_owner("owner", owner)
+    common.check_owner("verifier", verifier)
     finding = PolicyFinding(
         area=area,
         title=(title or "").strip(),
@@ -158,7 +145,7 @@ def policy_finding_create(
         created_by=user,
     )
     _validate_finding(finding)
-    create_work(finding, actor=actor)
+    common.create_work(finding, actor=actor)
     if incidents:
         finding.incidents.add(*incidents)
     _tell_assigned(finding, None, actor)
@@ -170,15 +157,15 @@ def policy_finding_update(
     *, finding: PolicyFinding, actor: Any, expected_version: int | None = None, **changes: Any
 ) -> PolicyFinding:
     """Edit FINDING_EDITABLE_FIELDS. A stale `expected_version` raises FollowupConflict; nothing is saved."""
-    refuse_unknown_fields(changes, FINDING_EDITABLE_FIELDS)
+    common.refuse_unknown_fields(changes, FINDING_EDITABLE_FIELDS)
     require_edit_finding(actor, finding)
-    current = lock_work(finding, expected_version)
+    current = common.lock_work(finding, expected_version)
     previous_owner_id = current.owner_id
-    changed = apply_edits(current, changes)
+    changed = common.apply_edits(current, changes)
     if not changed:
         return current
     _validate_finding(current)
-    save_work(current, changed, actor=actor)
+    common.save_work(current, changed, actor=actor)
     _tell_assigned(current, previous_owner_id, actor)
     return current
 
@@ -205,20 +192,20 @@ def policy_finding_transition(
         visible=lambda u: can_view_finding(u, finding),
         message="Only the finding's owner, its verifier, its team's lead or an admin may move it.",
     )
-    current = lock_work(finding, expected_version)
-    if not is_status_change(current, status):
+    current = common.lock_work(finding, expected_version)
+    if not common.is_status_change(current, status):
         return current
     if status == F.VERIFIED:
         raise ValidationError({"status": "Verification needs evidence from someone other than the owner."})
     if status == F.RISK_ACCEPTED:
         raise ValidationError({"status": "Risk acceptance needs an approver and an expiry date."})
-    require_transition(current, status, FINDING_TRANSITIONS, "A finding")
+    common.require_transition(current, status, FINDING_TRANSITIONS, "A finding")
     extra: list[str] = []
     if status == F.REMEDIATED:
-        current.evidence = note = required_note(note, "Give the evidence that the gap is fixed.")
+        current.evidence = note = common.required_note(note, "Give the evidence that the gap is fixed.")
         extra.append("evidence")
     elif status in (F.OPEN, F.REMEDIATING) and current.status in REOPENABLE_FROM:
-        note = required_note(note, "Say why the finding is being reopened.")
+        note = common.required_note(note, "Say why the finding is being reopened.")
     else:
         note = (note or "").strip()
     return _finding_set_status(current, actor, status, note=note, extra_fields=extra)
@@ -244,7 +231,7 @@ def policy_finding_verify(
     )
     if user is None:
         raise ValidationError({"evidence": "A person must verify a finding."})
-    current = lock_work(finding, expected_version)
+    current = common.lock_work(finding, expected_version)
     if current.status != F.REMEDIATED:
         raise ValidationError({"status": "Only a remediated finding can be verified."})
     evidence = (evidence or "").strip()
@@ -254,11 +241,11 @@ def policy_finding_verify(
     current.verified_by = user
     current.verified_at = timezone.now()
     current.verification_evidence = evidence
-    save_work(
+    common.save_work(
         current,
         ["status", "verified_by", "verified_at", "verification_evidence"],
         actor=user,
-        reason=change_reason(Change.VERIFIED, evidence),
+        reason=common.change_reason(common.Change.VERIFIED, evidence),
     )
     return current
 
@@ -289,7 +276,7 @@ def policy_finding_accept_risk(
     )
     if user is None:
         raise ValidationError({"reason": "A person must approve a risk acceptance."})
-    current = lock_work(finding, expected_version)
+    current = common.lock_work(finding, expected_version)
     if current.status not in RISK_ACCEPTABLE_FROM:
         raise ValidationError(
             {
@@ -313,11 +300,13 @@ def policy_finding_accept_risk(
     current.risk_accepted_until = until
     current.risk_acceptance_reason = reason
     current.status = F.RISK_ACCEPTED
-    save_work(
+    common.save_work(
         current,
         ["status", "risk_accepted_by", "risk_accepted_until", "risk_acceptance_reason"],
         actor=user,
-        reason=change_reason(Change.RISK_ACCEPTED, f"Accepted until {until:%Y-%m-%d}: {reason}"),
+        reason=common.change_reason(
+            common.Change.RISK_ACCEPTED, f"Accepted until {until:%Y-%m-%d}: {reason}"
+        ),
     )
     return current
 
@@ -352,12 +341,12 @@ def policy_finding_expire_acceptances(*, now: Any = None) -> list[int]:
             until = finding.risk_accepted_until  # the date the claim matched
             current.risk_accepted_by = None
             current.risk_accepted_until = None
-            save_work(
+            common.save_work(
                 current,
                 ["risk_accepted_by", "risk_accepted_until"],
                 actor=SYSTEM,
-                reason=change_reason(
-                    Change.RISK_EXPIRED,
+                reason=common.change_reason(
+                    common.Change.RISK_EXPIRED,
                     f"The risk acceptance ended on {until:%Y-%m-%d}; the finding is open again.",
                 ),
             )
@@ -379,7 +368,7 @@ def policy_finding_seen_again(*, finding: PolicyFinding, incident: Incident, act
         visible=lambda u: can_view_finding(u, finding) and can_view_incident(u, incident),
         message="You may not link this finding to that incident.",
     )
-    current = lock_work(finding, None)
+    current = common.lock_work(finding, None)
     if current.incidents.filter(pk=incident.pk).exists():
         return current
     current.incidents.add(incident)
@@ -387,5 +376,10 @@ def policy_finding_seen_again(*, finding: PolicyFinding, incident: Incident, act
     # restricted; the finding's "seen in" list (scoped per viewer) says which.
     if current.status in (F.VERIFIED, F.CLOSED):
         return _finding_set_status(current, actor, F.OPEN, note="Seen again in another incident.")
-    save_work(current, [], actor=actor, reason=change_reason(Change.SEEN_AGAIN, "Seen in another incident."))
+    common.save_work(
+        current,
+        [],
+        actor=actor,
+        reason=common.change_reason(common.Change.SEEN_AGAIN, "Seen in another incident."),
+    )
     return current

@@ -1,7 +1,7 @@
 """Action item writes: create, edit, status, the effect re-check, and the items captured from the review.
 
 Every function is one transaction, takes `actor=` (a User, or `SYSTEM`: demo loader, periodic tasks) and
-checks it through `incidents.permissions` before it touches a row, saves through `save_work` (one
+checks it through `incidents.permissions` before it touches a row, saves through `common.save_work` (one
 simple-history record per change, with the actor and a reason) and tells `incidents.notify.services`
 what people hear about (a new owner is emailed on commit). Errors:
 
@@ -23,20 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents.followup.services.common import (
-    Change,
-    _check_owner,
-    apply_edits,
-    change_reason,
-    create_work,
-    is_status_change,
-    lock_work,
-    newly_assigned,
-    refuse_unknown_fields,
-    require_transition,
-    required_note,
-    save_work,
-)
+from incidents.followup.services import common
 from incidents.markdown import markdown_text
 from incidents.models import (
     ActionItem,
@@ -96,7 +83,7 @@ def _validate_item(item: ActionItem) -> None:
 
 
 def _tell_assigned(item: ActionItem, previous_owner_id: int | None, actor: Any) -> None:
-    if newly_assigned(item, previous_owner_id):
+    if common.newly_assigned(item, previous_owner_id):
         notify.action_item_assigned(item, actor=actor)
 
 
@@ -141,7 +128,7 @@ def action_item_create(
         message="You may not add action items here.",
     )
     user = actor_user(actor)
-    _check_owner("owner", owner)
+    common.check_owner("owner", owner)
     item = ActionItem(
         incident=incident,
         factor=factor,
@@ -159,7 +146,7 @@ def action_item_create(
         created_by=user,
     )
     _validate_item(item)
-    create_work(item, actor=actor)
+    common.create_work(item, actor=actor)
     _tell_assigned(item, None, actor)
     return item
 
@@ -173,15 +160,15 @@ def action_item_update(
     With `expected_version`, an item changed since then raises FollowupConflict and nothing is saved.
     A new owner gets `action_item.assigned`. Returns the saved item (the same version if nothing changed).
     """
-    refuse_unknown_fields(changes, ITEM_EDITABLE_FIELDS)
+    common.refuse_unknown_fields(changes, ITEM_EDITABLE_FIELDS)
     require_edit_action_item(actor, item)
-    current = lock_work(item, expected_version)
+    current = common.lock_work(item, expected_version)
     previous_owner_id = current.owner_id
-    changed = apply_edits(current, changes)
+    changed = common.apply_edits(current, changes)
     if not changed:
         return current
     _validate_item(current)
-    save_work(current, changed, actor=actor)
+    common.save_work(current, changed, actor=actor)
     _tell_assigned(current, previous_owner_id, actor)
     return current
 
@@ -212,19 +199,19 @@ def action_item_change_status(
     `note`), AccessDenied, FollowupConflict.
     """
     require_edit_action_item(actor, item)
-    current = lock_work(item, expected_version)
-    if not is_status_change(current, status):
+    current = common.lock_work(item, expected_version)
+    if not common.is_status_change(current, status):
         return current
-    require_transition(current, status, ITEM_TRANSITIONS, "An item")
+    common.require_transition(current, status, ITEM_TRANSITIONS, "An item")
     old = current.status
     reopening = old in CLOSED_ITEM_STATUSES
     if status in ITEM_STATUS_NOTES:
         message, kept_in = ITEM_STATUS_NOTES[status]
-        note = required_note(note, message)
+        note = common.required_note(note, message)
         setattr(current, kept_in, note)
         fields = ["status", kept_in]
     elif reopening:
-        note = required_note(note, "Say why the item is being reopened.")
+        note = common.required_note(note, "Say why the item is being reopened.")
         fields = ["status"]
     else:
         note = (note or "").strip()
@@ -238,7 +225,7 @@ def action_item_change_status(
         current.recheck_confirmed_at = None
         current.recheck_outcome = ""
         fields += ["completed_at", "recheck_confirmed_at", "recheck_outcome"]
-    save_work(current, fields, actor=actor, reason=change_reason(Change.STATUS, note))
+    common.save_work(current, fields, actor=actor, reason=common.change_reason(common.Change.STATUS, note))
     return current
 
 
@@ -252,25 +239,30 @@ def action_item_confirm_effect(
     `note` as the reason (required). Raises ValidationError when the item is not done.
     """
     require_edit_action_item(actor, item)
-    current = lock_work(item, expected_version)
+    current = common.lock_work(item, expected_version)
     if current.status != S.DONE:
         raise ValidationError({"status": "Only a done item can be re-checked."})
-    note = (note or "").strip() if worked else required_note(note, "Say what showed it did not work.")
+    note = (note or "").strip() if worked else common.required_note(note, "Say what showed it did not work.")
     current.recheck_confirmed_at = timezone.now()
     current.recheck_note = note
     fields = ["recheck_confirmed_at", "recheck_note", "recheck_outcome"]
     if worked:
         current.recheck_outcome = RecheckOutcome.WORKED
-        save_work(current, fields, actor=actor, reason=change_reason(Change.RECHECK, note or "It worked."))
+        common.save_work(
+            current,
+            fields,
+            actor=actor,
+            reason=common.change_reason(common.Change.RECHECK, note or "It worked."),
+        )
         return current
     current.recheck_outcome = RecheckOutcome.DID_NOT_WORK
     current.status = S.OPEN
     current.completed_at = None
-    save_work(
+    common.save_work(
         current,
         [*fields, "status", "completed_at"],
         actor=actor,
-        reason=change_reason(Change.RECHECK, f"It did not work: {note}"),
+        reason=common.change_reason(common.Change.RECHECK, f"It did not work: {note}"),
     )
     return current
 
@@ -297,7 +289,7 @@ def factor_link_action_items(
         if item.factor_id == factor.pk:
             continue
         item.factor = factor
-        save_work(item, ["factor"], actor=actor)
+        common.save_work(item, ["factor"], actor=actor)
         linked.append(item)
     return linked
 

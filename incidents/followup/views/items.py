@@ -178,17 +178,8 @@ def action_item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
             add_form_errors(form, exc)
         except services_common.FollowupConflict as exc:
             current = exc.current
-            merge = merging.three_way(
-                base=shown, mine=changes, current={k: getattr(current, k) for k in ActionItemForm.FIELDS}
-            )
-            both = (
-                f" {len(merge.conflicts)} field(s) were changed by both of you: choose which to keep."
-                if merge.conflicts
-                else ""
-            )
-            message = (
-                f"{exc} Nothing was saved yet. Their changes are merged into the form and yours are kept;"
-                f"{both} Save again to keep both."
+            merge, message = merging.merged_after_conflict(
+                exc, base=shown, mine=changes, current={k: getattr(current, k) for k in ActionItemForm.FIELDS}
             )
             return _item_merge_page(request, item, current, merge, message)
         else:

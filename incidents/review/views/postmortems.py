@@ -201,15 +201,8 @@ def postmortem_edit(request: HttpRequest, number: int) -> HttpResponse:
                 )
             except svc.PostmortemConflict as exc:
                 current = exc.current
-                merge = merging.three_way(base=shown, mine=sections, current=current.sections)
-                both = (
-                    f" {len(merge.conflicts)} section(s) were changed by both of you: choose which to keep."
-                    if merge.conflicts
-                    else ""
-                )
-                message = (
-                    f"{exc} Nothing was saved yet. Their changes are merged into the form and yours are kept;"
-                    f"{both} Save again to keep both."
+                merge, message = merging.merged_after_conflict(
+                    exc, base=shown, mine=sections, current=current.sections, noun="section(s)"
                 )
                 return _merge_page(request, incident, number, current, merge, message)
             except ValidationError as exc:
