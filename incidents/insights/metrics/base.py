@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -344,3 +344,39 @@ class Figure:
 
 
 SEVERITY_ORDER = list(Severity.values)
+
+
+def stacked_per_period(
+    counted: Iterable[Mapping[str, Any]],
+    filters: MetricFilters,
+    keys: list[str],
+    labels: dict[str, str],
+    *,
+    slug: str,
+    title: str,
+    definition: str,
+) -> Figure:
+    """A count per period and key, drawn stacked: `counted` holds rows `{"p": period start, "k": key,
+    "n": count}` (a grouped `values()` query); the table has a row per period from the first to the last
+    with a count (periods with none are zeros), a column per key in `keys` order, headed by `labels`."""
+    counts: dict[dt.date, dict[str, int]] = defaultdict(dict)
+    for row in counted:
+        counts[_as_date(row["p"])][row["k"]] = row["n"]  # type: ignore[index]
+    periods = period_range(min(counts), max(counts), filters.period) if counts else []
+    rows = [[period_label(p, filters.period)] + [counts.get(p, {}).get(k, 0) for k in keys] for p in periods]
+    return Figure(
+        slug=slug,
+        title=title,
+        definition=definition,
+        columns=[filters.period.capitalize(), *[labels[k] for k in keys]],
+        kinds=["text"] + ["count"] * len(keys),
+        rows=rows,
+        chart={
+            "type": "stacked",
+            "labels": [r[0] for r in rows],
+            "series": [
+                {"name": labels[k], "css": f"series-{i}", "values": [r[i + 1] for r in rows]}
+                for i, k in enumerate(keys)
+            ],
+        },
+    )

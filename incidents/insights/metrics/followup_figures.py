@@ -24,12 +24,10 @@ from incidents.insights.metrics.base import (
     OVERDUE_BUCKETS,
     Figure,
     MetricFilters,
-    _as_date,
     _period_expr,
     duration_stats,
     incidents_in_scope,
-    period_label,
-    period_range,
+    stacked_per_period,
 )
 from incidents.models import (
     OPEN_FINDING_STATUSES,
@@ -51,35 +49,20 @@ def _factors_in_scope(user: Any, filters: MetricFilters) -> QuerySet[Contributin
 
 def factor_categories(user: Any, filters: MetricFilters) -> Figure:
     """Contributing factors per period (of their incident's start) by category (one query)."""
-    categories = list(FactorCategory.values)
-    labels = dict(FactorCategory.choices)
-    counts: dict[dt.date, dict[str, int]] = defaultdict(dict)
-    for row in (
+    counted = (
         _factors_in_scope(user, filters)
-        .values(p=_period_expr(filters, "incident__started_at"), c=F("category"))
+        .values(p=_period_expr(filters, "incident__started_at"), k=F("category"))
         .annotate(n=Count("id"))
         .order_by()
-    ):
-        counts[_as_date(row["p"])][row["c"]] = row["n"]  # type: ignore[index]
-    periods = period_range(min(counts), max(counts), filters.period) if counts else []
-    rows = [
-        [period_label(p, filters.period)] + [counts.get(p, {}).get(c, 0) for c in categories] for p in periods
-    ]
-    return Figure(
+    )
+    return stacked_per_period(
+        counted,
+        filters,
+        list(FactorCategory.values),
+        dict(FactorCategory.choices),
         slug="factor-categories",
         title=f"Contributing-factor categories per {filters.period}",
         definition="Contributing factors counted in the period their incident started.",
-        columns=[filters.period.capitalize(), *[labels[c] for c in categories]],
-        kinds=["text"] + ["count"] * len(categories),
-        rows=rows,
-        chart={
-            "type": "stacked",
-            "labels": [r[0] for r in rows],
-            "series": [
-                {"name": labels[c], "css": f"series-{i}", "values": [r[i + 1] for r in rows]}
-                for i, c in enumerate(categories)
-            ],
-        },
     )
 
 

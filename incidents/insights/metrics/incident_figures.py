@@ -25,6 +25,7 @@ from incidents.insights.metrics.base import (
     incidents_in_scope,
     period_label,
     period_range,
+    stacked_per_period,
 )
 from incidents.models import (
     DetectionMethod,
@@ -199,30 +200,19 @@ def durations_over_time(user: Any, filters: MetricFilters) -> Figure:
 
 def detection_methods(user: Any, filters: MetricFilters) -> Figure:
     """Incidents per period by how they were detected; an empty method is "unknown" (one query)."""
-    qs = incidents_in_scope(user, filters)
-    methods = [*DetectionMethod.values, ""]
-    labels = {**dict(DetectionMethod.choices), "": "Unknown"}
-    counts: dict[dt.date, dict[str, int]] = defaultdict(dict)
-    for row in qs.values(p=_period_expr(filters), m=F("detection_method")).annotate(n=Count("id")).order_by():
-        counts[_as_date(row["p"])][row["m"]] = row["n"]  # type: ignore[index]
-    periods = period_range(min(counts), max(counts), filters.period) if counts else []
-    rows = [
-        [period_label(p, filters.period)] + [counts.get(p, {}).get(m, 0) for m in methods] for p in periods
-    ]
-    return Figure(
+    counted = (
+        incidents_in_scope(user, filters)
+        .values(p=_period_expr(filters), k=F("detection_method"))
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return stacked_per_period(
+        counted,
+        filters,
+        [*DetectionMethod.values, ""],
+        {**dict(DetectionMethod.choices), "": "Unknown"},
         slug="detection",
         title=f"How incidents were detected, per {filters.period}",
         definition="The incident's detection method (alert, customer report, employee, by chance); "
         "incidents with none recorded are counted as unknown.",
-        columns=[filters.period.capitalize(), *[labels[m] for m in methods]],
-        kinds=["text"] + ["count"] * len(methods),
-        rows=rows,
-        chart={
-            "type": "stacked",
-            "labels": [r[0] for r in rows],
-            "series": [
-                {"name": labels[m], "css": f"series-{i}", "values": [r[i + 1] for r in rows]}
-                for i, m in enumerate(methods)
-            ],
-        },
     )
