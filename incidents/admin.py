@@ -10,9 +10,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import SecurityEvent
-from accounts.security import SECURITY_EVENT_COLUMNS, security_event_csv_rows, security_event_record
 from incidents import models as m
-from incidents.csv import csv_download
+from incidents.audit.views import security_events_download
 from incidents.incident.services.lifecycle import incident_restore
 from incidents.notify.delivery import notifications_retry
 
@@ -164,14 +163,5 @@ class SecurityEventAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export selected events as CSV")
     def export_csv(self, request: HttpRequest, queryset: QuerySet[SecurityEvent]) -> StreamingHttpResponse:
-        security_event_record(
-            kind=SecurityEvent.Kind.EXPORT,
-            actor=request.user,
-            target="security events",
-            detail=f"{queryset.count()} selected in admin",
-        )
-        return csv_download(
-            "security-events.csv",
-            SECURITY_EVENT_COLUMNS,
-            security_event_csv_rows(queryset.order_by("created_at", "id")),
-        )
+        detail = f"{queryset.count()} selected in admin"
+        return security_events_download(request, queryset, filename="security-events.csv", detail=detail)

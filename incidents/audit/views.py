@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -135,15 +136,19 @@ def security_events_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRes
     except ValueError:
         return HttpResponseBadRequest("days must be a whole number of days, for example ?days=30.")
     since = timezone.now() - timedelta(days=days)
-    events = SecurityEvent.objects.filter(created_at__gte=since).order_by("created_at", "id")
+    events = SecurityEvent.objects.filter(created_at__gte=since)
+    filename = f"security-events-{timezone.now():%Y%m%d}.csv"
+    return security_events_download(request, events, filename=filename, detail=f"last {days} days")
+
+
+def security_events_download(
+    request: HttpRequest, events: QuerySet[SecurityEvent], *, filename: str, detail: str
+) -> StreamingHttpResponse:
+    """`events` (oldest first) as the security-event CSV download `filename`, recorded as an export by
+    `request.user` with `detail` (what was chosen): the page above and the Django admin's export action."""
     security_event_record(
-        kind=SecurityEvent.Kind.EXPORT,
-        actor=request.user,
-        target="security events",
-        detail=f"last {days} days",
+        kind=SecurityEvent.Kind.EXPORT, actor=request.user, target="security events", detail=detail
     )
     return csv_download(
-        f"security-events-{timezone.now():%Y%m%d}.csv",
-        SECURITY_EVENT_COLUMNS,
-        security_event_csv_rows(events),
+        filename, SECURITY_EVENT_COLUMNS, security_event_csv_rows(events.order_by("created_at", "id"))
     )

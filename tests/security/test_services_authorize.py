@@ -74,6 +74,7 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.followup.services.common.create_work": "the insert of action_item_create / policy_finding_create",
     "incidents.followup.services.common.save_work": "the save of every item and finding service",
     "incidents.followup.services.common.check_owner": "validates an owner",
+    "incidents.followup.services.common.edit_work": "the edit of action_item_update / policy_finding_update",
     "incidents.incident.services.common.check_aware": "validates times",
     "incidents.incident.services.common.check_when": "validates a time",
     "incidents.incident.services.common.record_security_event": "the security event of a service that checked",

@@ -14,7 +14,7 @@ since the editor loaded it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -162,3 +162,31 @@ def save_work(obj: FollowupWork, fields: Iterable[str], *, actor: Any, reason: s
     obj._history_user = actor_user(actor)  # type: ignore[attr-defined]  # simple-history
     obj._change_reason = reason  # type: ignore[attr-defined]  # simple-history
     obj.save(update_fields=[*set(fields), "version", "updated_at"])
+
+
+def edit_work(
+    obj: W,
+    *,
+    actor: Any,
+    changes: Mapping[str, Any],
+    expected_version: int | None,
+    editable: Iterable[str],
+    require: Callable[[Any, W], None],
+    validate: Callable[[W], None],
+    assigned: Callable[[W, int | None, Any], None],
+) -> W:
+    """The edit of an item or a finding (`action_item_update`, `policy_finding_update`): refuse fields not
+    in `editable`, `require(actor, obj)` (AccessDenied), lock at `expected_version` (FollowupConflict),
+    apply `changes`, `validate` the result (ValidationError), save with history and tell a new owner
+    (`assigned(obj, previous owner id, actor)`). Returns the row as saved (unchanged: the same version)."""
+    refuse_unknown_fields(changes, editable)
+    require(actor, obj)
+    current = lock_work(obj, expected_version)
+    previous_owner_id = current.owner_id
+    changed = apply_edits(current, changes)
+    if not changed:
+        return current
+    validate(current)
+    save_work(current, changed, actor=actor)
+    assigned(current, previous_owner_id, actor)
+    return current

@@ -157,17 +157,16 @@ def policy_finding_update(
     *, finding: PolicyFinding, actor: Any, expected_version: int | None = None, **changes: Any
 ) -> PolicyFinding:
     """Edit FINDING_EDITABLE_FIELDS. A stale `expected_version` raises FollowupConflict; nothing is saved."""
-    common.refuse_unknown_fields(changes, FINDING_EDITABLE_FIELDS)
-    require_edit_finding(actor, finding)
-    current = common.lock_work(finding, expected_version)
-    previous_owner_id = current.owner_id
-    changed = common.apply_edits(current, changes)
-    if not changed:
-        return current
-    _validate_finding(current)
-    common.save_work(current, changed, actor=actor)
-    _tell_assigned(current, previous_owner_id, actor)
-    return current
+    return common.edit_work(
+        finding,
+        actor=actor,
+        changes=changes,
+        expected_version=expected_version,
+        editable=FINDING_EDITABLE_FIELDS,
+        require=require_edit_finding,
+        validate=_validate_finding,
+        assigned=_tell_assigned,
+    )
 
 
 @transaction.atomic

@@ -160,17 +160,16 @@ def action_item_update(
     With `expected_version`, an item changed since then raises FollowupConflict and nothing is saved.
     A new owner gets `action_item.assigned`. Returns the saved item (the same version if nothing changed).
     """
-    common.refuse_unknown_fields(changes, ITEM_EDITABLE_FIELDS)
-    require_edit_action_item(actor, item)
-    current = common.lock_work(item, expected_version)
-    previous_owner_id = current.owner_id
-    changed = common.apply_edits(current, changes)
-    if not changed:
-        return current
-    _validate_item(current)
-    common.save_work(current, changed, actor=actor)
-    _tell_assigned(current, previous_owner_id, actor)
-    return current
+    return common.edit_work(
+        item,
+        actor=actor,
+        changes=changes,
+        expected_version=expected_version,
+        editable=ITEM_EDITABLE_FIELDS,
+        require=require_edit_action_item,
+        validate=_validate_item,
+        assigned=_tell_assigned,
+    )
 
 
 # What a status change needs in its note, and where the note is kept.
