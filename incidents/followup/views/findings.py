@@ -23,6 +23,7 @@ from incidents.followup.forms import (
 )
 from incidents.followup.services import common as services_items
 from incidents.followup.services import findings as services_findings
+from incidents.followup.views.common import DetailPage, versioned_post
 from incidents.followup.views.items import DETAIL_HISTORY, LIST_PAGE_SIZE, _int, _record_export
 from incidents.history import history_for
 from incidents.incident import selectors
@@ -124,6 +125,15 @@ def _finding_context(request: HttpRequest, finding: PolicyFinding, **extra: Any)
     }
 
 
+FINDING_PAGE = DetailPage(
+    sel.finding_get_for,
+    "incidents/followup/finding_detail.html",
+    _finding_context,
+    "incidents:finding_detail",
+    "finding_id",
+)
+
+
 @login_required
 def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
     finding = sel.finding_get_for(request.user, finding_id)
@@ -166,42 +176,6 @@ def finding_edit(request: HttpRequest, finding_id: int) -> HttpResponse:
     return render(request, "incidents/followup/finding_form.html", {"form": form, "finding": finding})
 
 
-def _finding_action(
-    request: HttpRequest, finding_id: int, form_class: type, form_key: str, call: Any, done: str
-) -> HttpResponse:
-    """Shared POST handling: validate, call the service, re-render with errors (400) or the current state
-    (409, stale version), or redirect back with a message. A refusal (AccessDenied) is answered by the error
-    middleware: 403 for who sees the finding, 404 for who does not, as on every page."""
-    finding = sel.finding_get_for(request.user, finding_id)
-    form = form_class(request.POST)
-    if form.is_valid():
-        try:
-            call(finding, form.cleaned_data)
-        except services_items.FollowupConflict as exc:
-            form.add_error(
-                None, f"{exc} The current state is shown below; what you typed is kept in the form."
-            )
-            current = sel.finding_get_for(request.user, finding_id)
-            return render(
-                request,
-                "incidents/followup/finding_detail.html",
-                _finding_context(request, current, **{form_key: form}, conflict=True),
-                status=409,
-            )
-        except ValidationError as exc:
-            add_form_errors(form, exc)
-        else:
-            messages.success(request, done)
-            return redirect("incidents:finding_detail", finding_id=finding.pk)
-    current = sel.finding_get_for(request.user, finding_id)
-    return render(
-        request,
-        "incidents/followup/finding_detail.html",
-        _finding_context(request, current, **{form_key: form}),
-        status=400,
-    )
-
-
 @login_required
 @require_POST
 def finding_transition(request: HttpRequest, finding_id: int) -> HttpResponse:
@@ -214,8 +188,14 @@ def finding_transition(request: HttpRequest, finding_id: int) -> HttpResponse:
             expected_version=data["version"],
         )
 
-    return _finding_action(
-        request, finding_id, FindingTransitionForm, "transition_form", call, "Status changed."
+    return versioned_post(
+        request,
+        FINDING_PAGE,
+        finding_id,
+        FindingTransitionForm(request.POST),
+        "transition_form",
+        call,
+        done="Status changed.",
     )
 
 
@@ -227,7 +207,15 @@ def finding_verify(request: HttpRequest, finding_id: int) -> HttpResponse:
             finding=f, actor=request.user, evidence=data["evidence"], expected_version=data["version"]
         )
 
-    return _finding_action(request, finding_id, VerifyForm, "verify_form", call, "Finding verified.")
+    return versioned_post(
+        request,
+        FINDING_PAGE,
+        finding_id,
+        VerifyForm(request.POST),
+        "verify_form",
+        call,
+        done="Finding verified.",
+    )
 
 
 @login_required
@@ -242,7 +230,15 @@ def finding_accept_risk(request: HttpRequest, finding_id: int) -> HttpResponse:
             expected_version=data["version"],
         )
 
-    return _finding_action(request, finding_id, AcceptRiskForm, "risk_form", call, "Risk accepted.")
+    return versioned_post(
+        request,
+        FINDING_PAGE,
+        finding_id,
+        AcceptRiskForm(request.POST),
+        "risk_form",
+        call,
+        done="Risk accepted.",
+    )
 
 
 @login_required

@@ -35,6 +35,7 @@ from incidents.followup.services import common as services_common
 from incidents.followup.services import items as services_items
 from incidents.followup.services import reassign as services_reassign
 from incidents.followup.services import recurrence as services_recurrence
+from incidents.followup.views.common import DetailPage, versioned_post
 from incidents.history import history_for
 from incidents.incident import selectors
 from incidents.incident.views import post_action
@@ -132,6 +133,15 @@ def _item_context(request: HttpRequest, item: ActionItem, **extra: Any) -> dict[
     }
 
 
+ITEM_PAGE = DetailPage(
+    sel.action_item_get_for,
+    "incidents/followup/action_item_detail.html",
+    _item_context,
+    "incidents:action_item_detail",
+    "item_id",
+)
+
+
 @login_required
 def action_item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     item = sel.action_item_get_for(request.user, item_id)
@@ -191,39 +201,23 @@ def action_item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def action_item_status(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = sel.action_item_get_for(request.user, item_id)
-    form = ItemStatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose a valid status.")
-        return redirect("incidents:action_item_detail", item_id=item.pk)
-    try:
-        services_items.action_item_change_status(
+    return versioned_post(
+        request,
+        ITEM_PAGE,
+        item_id,
+        ItemStatusForm(request.POST),
+        "status_form",
+        lambda item, data: services_items.action_item_change_status(
             item=item,
             actor=request.user,
-            status=form.cleaned_data["status"],
-            note=form.cleaned_data["note"],
-            expected_version=form.cleaned_data["version"],
-        )
-    except services_common.FollowupConflict as exc:
-        current = sel.action_item_get_for(request.user, item_id)
-        form.add_error(None, f"{exc} The current state is shown below; your note is kept in the form.")
-        return render(
-            request,
-            "incidents/followup/action_item_detail.html",
-            _item_context(request, current, status_form=form, conflict=True),
-            status=409,
-        )
-    except ValidationError as exc:
-        current = sel.action_item_get_for(request.user, item_id)
-        add_form_errors(form, exc)
-        return render(
-            request,
-            "incidents/followup/action_item_detail.html",
-            _item_context(request, current, status_form=form),
-            status=400,
-        )
-    messages.success(request, "Status changed.")
-    return redirect("incidents:action_item_detail", item_id=item.pk)
+            status=data["status"],
+            note=data["note"],
+            expected_version=data["version"],
+        ),
+        done="Status changed.",
+        kept="your note",
+        invalid="Choose a valid status.",
+    )
 
 
 @login_required
