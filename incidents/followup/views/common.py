@@ -18,14 +18,26 @@ from incidents.followup.services.common import FollowupConflict
 
 @dataclass(frozen=True)
 class DetailPage:
-    """A follow-through object's detail page: `load(user, id)` (404 for what they may not see), its
-    template, `context(request, obj, **forms)`, and its route with the id's URL keyword."""
+    """A follow-through object's detail page `incidents:<name>_detail` (template
+    `incidents/followup/<name>_detail.html`, the id in URL keyword `kwarg`): `load(user, id)` (404 for what
+    they may not see) and `context(request, obj, **forms)`."""
 
-    load: Callable[[Any, int], Any]
-    template: str
-    context: Callable[..., dict[str, Any]]
-    route: str
+    name: str
     kwarg: str
+    load: Callable[[Any, int], Any]
+    context: Callable[..., dict[str, Any]]
+
+    @property
+    def template(self) -> str:
+        return f"incidents/followup/{self.name}_detail.html"
+
+    @property
+    def route(self) -> str:
+        return f"incidents:{self.name}_detail"
+
+    def show(self, request: HttpRequest, obj_id: int) -> HttpResponse:
+        """The page for the viewer."""
+        return render(request, self.template, self.context(request, self.load(request.user, obj_id)))
 
 
 def versioned_post(

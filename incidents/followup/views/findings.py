@@ -125,19 +125,12 @@ def _finding_context(request: HttpRequest, finding: PolicyFinding, **extra: Any)
     }
 
 
-FINDING_PAGE = DetailPage(
-    sel.finding_get_for,
-    "incidents/followup/finding_detail.html",
-    _finding_context,
-    "incidents:finding_detail",
-    "finding_id",
-)
+FINDING_PAGE = DetailPage("finding", "finding_id", sel.finding_get_for, _finding_context)
 
 
 @login_required
 def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
-    finding = sel.finding_get_for(request.user, finding_id)
-    return render(request, "incidents/followup/finding_detail.html", _finding_context(request, finding))
+    return FINDING_PAGE.show(request, finding_id)
 
 
 @login_required

@@ -133,19 +133,12 @@ def _item_context(request: HttpRequest, item: ActionItem, **extra: Any) -> dict[
     }
 
 
-ITEM_PAGE = DetailPage(
-    sel.action_item_get_for,
-    "incidents/followup/action_item_detail.html",
-    _item_context,
-    "incidents:action_item_detail",
-    "item_id",
-)
+ITEM_PAGE = DetailPage("action_item", "item_id", sel.action_item_get_for, _item_context)
 
 
 @login_required
 def action_item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = sel.action_item_get_for(request.user, item_id)
-    return render(request, "incidents/followup/action_item_detail.html", _item_context(request, item))
+    return ITEM_PAGE.show(request, item_id)
 
 
 def _item_merge_page(
