@@ -65,10 +65,21 @@ class ActionItemForm(forms.Form):
     )  # fmt: skip
 
 
-class ItemStatusForm(forms.Form):
-    status = forms.ChoiceField(choices=ActionItemStatus.choices)
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
-    version = forms.IntegerField(required=False)
+def lifecycle_move_form(statuses: list[tuple[str, str]], *, rows: int, max_length: int) -> type[forms.Form]:
+    """The form of a move along a lifecycle from a detail page: the new status (one of `statuses`), a note
+    (`rows` high, at most `max_length` characters) and the version the person read."""
+
+    class LifecycleMoveForm(forms.Form):
+        status = forms.ChoiceField(choices=statuses)
+        note = forms.CharField(
+            widget=forms.Textarea(attrs={"rows": rows}), required=False, max_length=max_length
+        )
+        version = forms.IntegerField(required=False)
+
+    return LifecycleMoveForm
+
+
+ItemStatusForm = lifecycle_move_form(ActionItemStatus.choices, rows=2, max_length=5000)
 
 
 class RecheckForm(forms.Form):
@@ -103,10 +114,7 @@ class FindingForm(forms.Form):
         self.fields["verifier"].help_text = "Who will verify the fix (someone other than the owner)."
 
 
-class FindingTransitionForm(forms.Form):
-    status = forms.ChoiceField(choices=FindingStatus.choices)
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10000)
-    version = forms.IntegerField(required=False)
+FindingTransitionForm = lifecycle_move_form(FindingStatus.choices, rows=3, max_length=10000)
 
 
 class VerifyForm(forms.Form):
