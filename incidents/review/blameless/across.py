@@ -110,6 +110,8 @@ def cause_is_person(text: str, low: str, clauses: list[Clause], names: Names) ->
         pointing = pointing or on_only
         if not (cause or pointing):
             continue
+        if low.startswith(("not ", "never ", "no ", "hardly "), m.end()):
+            continue  # "The problem was not the engineer but the missing guard": a person cleared
         found = _np_at(c.tokens, m.end(), names)
         if found is None:
             # "The culprit was, unsurprisingly, Ivo.": the complement is past clauses of adverbs only

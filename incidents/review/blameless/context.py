@@ -20,6 +20,8 @@ the sentence sets beside it:
 - remedies aimed at a person without a remedy word (`sanction`): "spoke to the engineer involved and made it
   clear it won't happen again", "Takeaway for Ana: always test your changes";
 - a person's act pointed at as the cause (`fault`): "..., and this is the result", "and here we are";
+- in `choices.py`, a choice set against what the person was told or what went on: going ahead despite
+  warnings, "rather than escalating", closing an incident while customers still saw errors;
 - and, in `placed.py`, where a sentence puts the blame: on a person's shoulders or watch, a person's own
   call, a claim denied in the next sentence, irony aimed at a person.
 
@@ -30,9 +32,12 @@ from __future__ import annotations
 
 import re
 
+from incidents.review.blameless import choices, placed
 from incidents.review.blameless import lexicon as lx
-from incidents.review.blameless import placed
+from incidents.review.blameless.choices import explained_by_system as _explained_by_system
+from incidents.review.blameless.choices import subject_span as _subject_span
 from incidents.review.blameless.hits import Hit
+from incidents.review.blameless.neutral import PLANNED
 from incidents.review.blameless.parse import PERSONISH, Clause, Names, Token
 from incidents.review.blameless.people import person_np
 
@@ -58,6 +63,10 @@ QUALITY_OF = re.compile(
     r"(?:\w+ )?(?:work|code|reviews|testing|changes|tests|runbooks|documentation)\b"
 )
 DISPOSITION_OUTCOME = _alt("disposition_outcome")
+_HAS_DISPOSITION = re.compile(
+    rf"(?:\w+ly )?(?:has|have|had|'s got|has got|'ve got)(?: \w+ly)? (?:a |an |this |that |the )?(?:real |long |bad |known )?"
+    rf"(?:{lx.alternation('disposition')})(?![\w'])"
+)
 HAZARD = _alt("hazard")
 TALKED_TO = _alt("talked_to")
 PREVENTION = _alt("prevention")
@@ -81,6 +90,14 @@ _FAILURE = re.compile(
     r"don't|doesn't|didn't|can't|won't|never|keep|keeps|stop|stops|quit)(?![\w'])"
 )
 _DENIED_BEFORE = re.compile(r"(?:not|never|no|n't|nt)(?: (?:an?|the|just|really))? $")
+# "The only thing that failed here was Arjun's judgement": the failure named before the disposition
+_FAILED_BEFORE = re.compile(
+    r"(?<![\w'])(?:that|which|what) (?:really |actually )?(?:failed|broke|went wrong|was missing|was lacking)\b"
+)
+# "They just assumed it would be fine": a person's reasoning made to sound careless
+_JUST_ASSUMED = re.compile(
+    r"(?:just|simply|blindly|naively|lazily) (?:assumed|figured|hoped|guessed|presumed|took it for granted)\b"
+)
 _EXPLAINING = frozenset({"because", "since", "as"})
 _PEOPLE = frozenset({"person", "team"})
 # Plural nouns that name people outside the team: a guard against them is the system's job, not blame.
@@ -96,9 +113,10 @@ def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
     tokens = [t for c in clauses for t in c.tokens]
     out: list[Hit] = []
     out.extend(_stepped_away(text, low, clauses))
+    out.extend(choices.find(text, low, clauses, tokens, names))
     out.extend(_duty_broken(text, low, clauses, tokens, names))
     out.extend(_competence(text, low, clauses, tokens, names))
-    out.extend(_disposition(text, low, names))
+    out.extend(_disposition(text, low, clauses, names))
     out.extend(_hazard(text, low, tokens, names))
     out.extend(_talked_to(text, low, clauses, tokens, names))
     out.extend(_result(text, low, clauses))
@@ -106,20 +124,10 @@ def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
     return out
 
 
-def _subject_span(c: Clause) -> list[tuple[int, int]]:
-    s = c.subject
-    return [(s.start, s.end)] if s.end > s.start and not s.inherited else []
-
-
-def _explained_by_system(c: Clause, clauses: list[Clause]) -> bool:
-    later = [d for d in clauses if d.start >= c.end and d.opener in _EXPLAINING]
-    return any(d.subject.kind in ("system", "product") and not d.subject.inherited for d in later)
-
-
 def _stepped_away(text: str, low: str, clauses: list[Clause]) -> list[Hit]:
     """A person stepping away in a sentence that also puts them on duty, with nothing saying it was done."""
     start, end = clauses[0].start, clauses[-1].end
-    if RELEASED.search(low, start, end):
+    if RELEASED.search(low, start, end) or PLANNED.search(low, start, end):
         return []  # "logged off after handing the pager over", "went back to sleep once the alert cleared"
     for c in clauses:
         if c.subject.kind not in _PEOPLE or c.opener == "if":
@@ -128,7 +136,11 @@ def _stepped_away(text: str, low: str, clauses: list[Clause]) -> list[Hit]:
         if m is None or _NEGATED.search(low, c.verb_start, m.start()):
             continue  # "never left the bridge": denied
         duty = next(
-            (d for d in DUTY.finditer(low, start, end) if not _denied_in_clause(low, clauses, d.start())),
+            (
+                d
+                for d in DUTY.finditer(low, start, end)
+                if not _denied_in_clause(low, clauses, d.start()) and _tied_to(c, clauses, d.start())
+            ),
             None,
         )
         if duty is None or _explained_by_system(c, clauses):
@@ -145,6 +157,25 @@ def _stepped_away(text: str, low: str, clauses: list[Clause]) -> list[Hit]:
             )
         ]
     return []
+
+
+_TIME_OPENERS = frozenset({"after", "before", "when", "once", "while", "during", "as", "until", "since"})
+
+
+def _tied_to(c: Clause, clauses: list[Clause], at: int) -> bool:
+    """Whether the duty at `at` is the person's: in their own clauses, in a time clause beside them, or in the
+    clause their act explains ("The migration ran unsupervised because Tobias went home"); not in another
+    subject's independent clause ("..., and the deploy was started the next morning by the pipeline")."""
+    own = [d for d in clauses if d.start <= at]
+    where = own[-1] if own else clauses[0]
+    if (
+        where is c
+        or where.subject.kind in PERSONISH
+        or where.opener in _TIME_OPENERS
+        or where.subject.kind == "none"
+    ):
+        return True
+    return c.opener in ("because", "since", "as", "so") and where.start < c.start
 
 
 def _denied_in_clause(low: str, clauses: list[Clause], at: int) -> bool:
@@ -300,7 +331,7 @@ def _competence(text: str, low: str, clauses: list[Clause], tokens: list[Token],
             if d.subject.kind != "none" and not d.subject.inherited:
                 break
             end = d.end
-        m = COMPETENCE.search(low, c.verb_start, end)
+        m = COMPETENCE.search(low, c.verb_start, end) or _JUST_ASSUMED.match(low, c.verb_start)
         if m is not None:
             spans = [*_subject_span(c), m.span()]
             out.append(
@@ -346,15 +377,22 @@ def _is_person_word(word: str, names: Names) -> bool:
     )
 
 
-def _disposition(text: str, low: str, names: Names) -> list[Hit]:
+def _disposition(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
     """A person's habit, attitude or the quality of their work made the problem or said to get worse."""
+    for c in clauses:  # "Zoe's team has a track record of shipping broken builds": the subject's own
+        had = _HAS_DISPOSITION.match(low, c.verb_start) if c.subject.kind in _PEOPLE else None
+        outcome = DISPOSITION_OUTCOME.search(low, had.end(), c.end) if had is not None else None
+        if had is not None and outcome is not None:
+            spans = [*_subject_span(c), (had.start(), outcome.end())]
+            words = text[had.start() : outcome.end()]
+            return [Hit("judgement", spans, who=c.subject.text, words=words, extra={"kind": "disposition"})]
     for m in (*DISPOSITION.finditer(low), *QUALITY_OF.finditer(low)):
         owner = m.group(1) or (m.group(2) if m.re is DISPOSITION else "")
         raw = text[m.start(1) : m.start(1) + len(owner)] if m.group(1) else owner
         raw = re.sub(r"(?:'s|s')$", "", raw)
         if not (owner in ("his", "her", "their") or _is_person_word(raw, names)):
             continue
-        outcome = DISPOSITION_OUTCOME.search(low, m.end())
+        outcome = DISPOSITION_OUTCOME.search(low, m.end()) or _FAILED_BEFORE.search(low, 0, m.start())
         if outcome is None or _NEGATED.search(low, m.end(), outcome.start()):
             continue
         return [

@@ -149,6 +149,8 @@ def base_form(verb: str) -> str:
 
 def participle(verb: str) -> str:
     """ "check" -> "checked", "run" -> "run", "stop" -> "stopped" (regular -ed otherwise)."""
+    if verb.lower() in _PARTICIPLE.values():
+        return verb.lower()  # "known", "taken": already a participle
     v = base_form(verb)
     if v in _PARTICIPLE:
         return _PARTICIPLE[v]
@@ -161,6 +163,9 @@ def participle(verb: str) -> str:
     return v + "ed"
 
 
+_NOT_VERBS = frozenset(
+    {"the", "a", "an", "this", "that", "his", "her", "their", "our", "its", "my", "your", "it", "so"}
+)
 _LEAD = re.compile(r"^(?:to|not|never|even|just|simply|properly|actually|have|'ve|had|been|be)\s+", re.I)
 _TRAIL = re.compile(r"\s+(?:even|just|then|again|when|and|but|or|so|because|anyway)$", re.I)
 _ARTICLE = re.compile(r"^(?:a|an|the|our|their|his|her|my|that|this)\s+", re.I)
@@ -280,6 +285,11 @@ def reason(hit: Hit) -> str:
         )
     if hit.rule == "minimiser":
         return f'"{w}" makes the step sound trivial, and the person foolish for not doing it.'
+    if hit.rule == "sequence" and hit.extra.get("kind") == "premature":
+        return (
+            f'"{w}" is set against "{hit.extra.get("duty", "what went on")}", which reads as a person who closed '
+            "too early. Say what the people closing it could see: which signal said it was over."
+        )
     if hit.rule == "sequence":
         return (
             f'"{w}" is an ordinary act, but set beside "{hit.extra.get("duty", "the duty")}" it reads as '
@@ -370,6 +380,11 @@ def suggestion(hit: Hit, sentence: str = "") -> str:
                 action_verb, _, action_obj = obj.partition(" ")
                 action_obj = _object_np(action_obj)
             target = _the(action_obj) if action_obj else "the step"
+            if action_verb.lower() in _NOT_VERBS:
+                return (
+                    "Describe what happened and why it made sense then; then ask what would make the safe step "
+                    "the easy one."
+                )
             return (
                 f'"{_cap(target)} was not {participle(action_verb)}: what in the process would have prompted '
                 f'it, or made it automatic?"'
@@ -408,6 +423,8 @@ def suggestion(hit: Hit, sentence: str = "") -> str:
         return "Describe what happened and why it made sense then; then ask what would make the safe step the easy one."
     if hit.rule == "minimiser":
         return f'Drop "{hit.words}" and describe what the step involved.'
+    if hit.rule == "sequence" and hit.extra.get("kind") == "premature":
+        return '"Which signal showed the incident as over while customers were still affected?"'
     if hit.rule == "sequence":
         return (
             '"What told them the work could run unattended, and what would have called them back when it '

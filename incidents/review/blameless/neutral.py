@@ -27,6 +27,7 @@ PERSON_ONLY = _alt(lx.FAILURE_PERSON_ONLY)
 GENERAL = _alt(lx.FAILURE_GENERAL)
 PLANNED = _alt(lx.PLANNED)
 LOCAL_RATIONALITY = _alt(lx.patterns("local_rationality"))
+__all__ = ["LOCAL_RATIONALITY", "PLANNED", "denied", "excused"]
 _CONCEDING = re.compile(
     r"(?<![\w'])(?:even though|even if|although|though|despite|in spite of|regardless)(?![\w'])"
 )

@@ -98,7 +98,7 @@ def classify_np(np: list[Token], names: Names) -> Subject:
             and t.low.endswith("ing")
             and (not nxt or nxt in lx.DETERMINERS or nxt in lx.PREPOSITIONS or nxt in _OBJECTS)
         )
-        if t.low in lx.PREPOSITIONS or t.low in lx.RELATIVES or participle:
+        if t.low in lx.PREPOSITIONS or t.low in lx.RELATIVES or participle or (t.low == "worth" and k > 0):
             break
         head_i = k
     head = np[head_i]
@@ -125,7 +125,8 @@ def classify_np(np: list[Token], names: Names) -> Subject:
         return Subject(kind, *span, text)
     if w in lx.ROLE_NOUNS:
         core = {t.low for t in np[: head_i + 1]}
-        if first in lx.UNIVERSAL or "more" in core or "competent" in core or "careful" in core:
+        worth = any(t.low == "worth" for t in np)  # "any engineer worth their salary"
+        if first in lx.UNIVERSAL or "more" in core or "competent" in core or "careful" in core or worth:
             return Subject("universal", *span, text)
         return Subject("person", *span, text)
     if w in lx.TEAM_NOUNS and head_i > 0 and np[head_i - 1].low not in lx.SYSTEM_GROUPS:

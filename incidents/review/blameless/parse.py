@@ -207,6 +207,8 @@ def split_clauses(tokens: list[Token]) -> list[tuple[str, list[Token]]]:
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         if not t.is_word and w in ';:()[]\u2014\u2013,"':
             flush("")
+        elif w == "that" and not current and opener == "that":
+            continue  # "it became clear that the operator ...": the reporting split already opened the clause
         elif w in lx.COORDINATORS and not current and not opener and out:
             opener = w  # ", but only after ...": a conjunction after a comma opens the next clause
         elif w in {"who", "which", "whom"} and not current and not opener and out:
@@ -378,6 +380,9 @@ def _find_subject(clause: Clause, low: str, names: Names, before: list[Clause]) 
     clause.subject = classify_np(np, names)
 
 
+_MODAL_START = re.compile(r"(?:could|would|might|should|will|can|was going to|were going to|'d)\b")
+
+
 def _last_subject(before: list[Clause]) -> Subject:
     """The subject of the nearest earlier clause that has one, skipping verbless pieces ("saw the alert,")."""
     for c in reversed(before):
@@ -404,6 +409,17 @@ def _implicit_subject(clause: Clause, before: list[Clause], names: Names, low: s
     if not before:
         return Subject("none")
     prev = before[-1]
+    if (
+        clause.opener in lx.COORDINATORS
+        and prev.opener == "that"
+        and len(before) >= 2
+        and before[-2].subject.kind in PERSONISH
+        and _MODAL_START.match(low, prev.verb_start)
+    ):
+        # "The on-call decided the page could wait and turned over": the reported thought has a modal; the
+        # act after "and" is the thinker's
+        s = before[-2].subject
+        return Subject(s.kind, s.start, s.end, s.text, s.possessed, s.possessed_words, inherited=True)
     if clause.opener in lx.COORDINATORS or clause.opener == "":
         s = (
             prev.subject

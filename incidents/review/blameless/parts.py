@@ -116,6 +116,13 @@ _ANYWHERE = (
     ("sanction", SANCTION),
 )
 _VOCATIVE = re.compile(r",\s*([A-Z][\w'-]+)\s*[,.!?]")
+_FAIR_CALLS = re.compile(
+    r"(?<![\w'])(?:reasonable|sensible|right|good|correct|understandable|defensible) (?:calls?|decisions?|choices?|judge?ments?)"
+)
+# People on the receiving end of what the system did ("new engineers received production credentials by default")
+_RECEIVED = re.compile(
+    r"(?:\w+ly )?(?:received|receive|got|get|were given|was given|are given|were granted|inherited|had)\b"
+)
 # Hindsight named as such, or what is clear now (not what was clear then): learning about a system, unless a
 # person is judged in the same sentence.
 _NOW_FRAMED = re.compile(
@@ -135,7 +142,12 @@ def find(text: str, names: Names) -> list[Hit]:
     previous = ""
     for start, end in sentences(text):
         sentence = text[start:end]
-        denied = placed.claim_denied(previous, sentence, names) if previous else None
+        denied = (
+            placed.claim_denied(previous, sentence, names)
+            or placed.cleared_then_person(previous, sentence, names)
+            if previous
+            else None
+        )
         previous = sentence
         if denied is not None:  # "Bruno swore the plan had been rehearsed. It hadn't.": across two sentences
             denied.spans = [(a + start, b + start) for a, b in denied.spans]
@@ -249,6 +261,15 @@ def _clause(text: str, low: str, c: Clause) -> list[Hit]:
         m = _first(PERSON_ONLY, low, vs, ce)
         if m is not None:
             out.append(_hit("person_subject", c, s, m, text, subj_span))
+    elif s.kind == "system" and _unknown_name(s) and not s.inherited:
+        # "Priyesh was more concerned with ... than ...": a capitalised word missing from the names list, with a
+        # predicate only people take, is a person
+        m = _first(PERSON_ONLY, low, vs, ce) or _first(NEGATED_INTENT, low, vs, ce)
+        if m is not None:
+            out.append(_hit("person_subject", c, s, m, text, subj_span))
+        mj = _first(PERSON_PREDICATES, low, vs, ce)
+        if mj is not None:
+            out.append(_hit("judgement", c, s, mj, text, subj_span))
     elif s.possessed and (s.kind in PERSONISH):
         m = _first(ACTION_FAILS, low, vs, ce) or _first(GENERAL, low, vs, ce)
         if m is not None and s.possessed in lx.ACTION_NOUNS | lx.FAULT_NOUNS:
@@ -300,6 +321,18 @@ def _clause(text: str, low: str, c: Clause) -> list[Hit]:
                 )
             )
     return out
+
+
+def _unknown_name(s: Subject) -> bool:
+    words = s.text.split()
+    return (
+        len(words) == 1
+        and words[0][:1].isupper()
+        and not words[0].isupper()
+        and words[0].isalpha()
+        and words[0].lower() not in lx.PRODUCTS
+        and words[0].lower() not in NOT_LOWER_NAMES
+    )
 
 
 def _omission(low: str, c: Clause) -> re.Match[str] | None:
@@ -363,7 +396,16 @@ def _anywhere(
     out.extend(context.find(text, low, clauses, names))
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
-    if frame is not None and mentions:
+    actors = [c for c in clauses if c.subject.kind in PERSONISH and not _RECEIVED.match(low, c.verb_start)]
+    fair = neutral.LOCAL_RATIONALITY.search(low) or _FAIR_CALLS.search(
+        low
+    )  # "made reasonable calls with the data"
+    if (
+        frame is not None
+        and mentions
+        and not fair
+        and (actors or any(c.subject.kind == "negative" for c in clauses))
+    ):
         out.append(_span_hit("hindsight", frame, text))
     praise = PRAISE.search(low, start, end)
     if praise is not None:

@@ -57,6 +57,13 @@ _DENIED = re.compile(r"(?<![\w'])(?:no|not|never|without|\w+n'?t|avoid\w*|nobody
 _BLAME = re.compile(r"(?<![\w'])blam(?:e|es|ed|ing)(?: it)?(?: (?:all |squarely |entirely )?on)? ")
 _SOFT = re.compile(r"(?<![\w'])(?:just|simply|only|merely|never|not|\w+n'?t|instead|anyway)(?![\w'])")
 _PEOPLE = frozenset({"person", "team", "universal"})
+# "decided to", "tried to": an intention before a quoted verb ("Ingrid decided to "improve" the retry logic")
+_INTENDED_TO = re.compile(
+    r"(?:decided|decides|chose|chooses|tried|tries|wanted|attempted|offered|opted|volunteered|set out|managed|went on) to\s*$"
+)
+_VALUES = frozenset(
+    {"true", "false", "on", "off", "yes", "no", "null", "none", "enabled", "disabled", "default"}
+)
 # "it's just that <person> ...": the person set apart as the cause after a system is cleared
 _SOFT_CLEFT = re.compile(
     r"(?:it'?s|it is|it was|the (?:problem|issue|thing) is) (?:just |simply |only |really )?that\s*$"
@@ -180,7 +187,13 @@ def _scare_quotes(text: str, low: str, clauses: list[Clause], names: Names) -> l
             after_subject = not s.inherited and text[s.end : q.start()].strip() == "" and s.end <= q.start()
             possessed = s.possessed and s.start <= q.start() <= s.end + 2
             owner = re.search(r"(?:'s|s')\s*$", low[max(0, q.start() - 40) : q.start()])
-            if after_subject or possessed or (owner and s.start <= q.start() <= c.end):
+            infinitive = (
+                c.verb_start <= q.start() <= c.end + 2
+                and _INTENDED_TO.search(low, max(0, q.start() - 30), q.start()) is not None
+                and q.group(1)[:1].islower()
+                and q.group(1).lower() not in _VALUES
+            )  # "Ingrid decided to "improve" the retry logic": not "set the flag to "true""
+            if after_subject or possessed or infinitive or (owner and s.start <= q.start() <= c.end):
                 out.append(
                     Hit("sarcasm", [(q.start(), q.end())], who=s.text, words=text[q.start() : q.end()])
                 )

@@ -46,6 +46,10 @@ _BLAME_SUBJECTS = (
 )
 IRONY_MARKERS = re.compile(lx.alternation("irony_markers"))
 NEGATIVE = re.compile(rf"(?<![\w'-])(?:{lx.NEGATIVE_OUTCOME})(?![\w'])")
+# An ironic measure of slowness: "six hours to notice a full disk"
+_SLOW = re.compile(
+    r"(?<![\w'])(?:hours|minutes|days|weeks) to (?:notice|spot|respond|react|ack|acknowledge|escalate|find|answer|reply)\b"
+)
 _VOCATIVE = re.compile(r",\s*([A-Z][\w'-]+)\s*[,.!?:;]")
 
 
@@ -71,9 +75,10 @@ def _irony(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit
                 continue  # "the famous Jepsen approach": a product, not a person
         return [Hit("sarcasm", [m.span()], words=text[m.start() : m.end()], extra={"kind": "irony"})]
     marker = IRONY_MARKERS.search(low)
-    if marker is not None and (NEGATIVE.search(low, marker.end()) or NEGATIVE.search(low, 0, marker.start())):
+    bad = NEGATIVE.search(low) or _SLOW.search(low)
+    if marker is not None and bad is not None:
         vocative = any(names.is_name(v.group(1)) for v in _VOCATIVE.finditer(text))
-        if vocative or marker.group(0).lstrip(" ,.").startswith(("well", "at least")):
+        if vocative or marker.group(0).lstrip(" ,.").startswith(("well", "at least", "what")):
             return [
                 Hit(
                     "sarcasm",
@@ -198,9 +203,55 @@ def _owned_choice(text: str, low: str, names: Names) -> list[Hit]:
     return []
 
 
+# "Root cause: a developer who thinks ...": a cause named as a label, then a person after the colon
+_CAUSE_LABEL = re.compile(
+    r"\W*(?:the )?(?:real |actual |true |main )?(?:root cause|cause|rca|culprit|reason|problem|verdict|diagnosis|"
+    r"explanation|trigger)s?\s*(?:[:=]|-+|\u2014)\s*"
+)
+# A system cleared in the sentence before a person's act ("The CDN did what it was told. Yusuf told it to ...")
+_CLEARED = re.compile(rf"(?:{'|'.join(f'(?:{p})' for p in (*lx.EXCUSE_STRONG, *lx.EXCUSE_WEAK))})")
+_RESPONDER = re.compile(
+    r"\s*(?:\w+ly |then |quickly |also )*(?:noticed|spotted|saw|found|caught|reported|raised|flagged|fixed|escalated|"
+    r"paged|diagnosed|discovered|identified|traced|rolled|mitigated|restored|recovered|scaled|restarted|asked|confirmed)\b"
+)
+
+
+def _cause_label(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]:
+    m = _CAUSE_LABEL.match(low)
+    if m is None or m.end() >= len(low):
+        return []
+    found = person_np(tokens, m.end(), names)
+    if found is None or found[1][0].start != m.end():
+        return []
+    who, np = found
+    return [Hit("fault", [(m.start(), np[-1].end)], who=who.text, words=text[m.start() : np[-1].end].strip())]
+
+
+def cleared_then_person(previous: str, sentence: str, names: Names) -> Hit | None:
+    """A sentence opening with a person's act right after one that cleared a system ("The CDN did what it was
+    told. Yusuf told it to cache everything for a year."): the person left as the cause. Offsets relative
+    to `sentence`."""
+    if not _CLEARED.search(previous.lower()):
+        return None
+    words = sentence.split()
+    if len(words) < 2:
+        return None
+    first = words[0].strip(",.:")
+    person = (first[:1].isupper() and names.is_name(first) and first.lower() not in lx.PRODUCTS) or (
+        first.lower() in ("the", "our") and words[1].strip(",.").lower() in lx.ROLE_NOUNS | lx.TEAM_NOUNS
+    )
+    if not person or _RESPONDER.match(
+        sentence.lower(), len(first) if first[:1].isupper() else len(words[0]) + len(words[1]) + 1
+    ):
+        return None
+    end = len(first) if first[:1].isupper() else len(words[0]) + 1 + len(words[1].strip(",."))
+    return Hit("fault", [(0, end)], who=sentence[:end], words=sentence[:end])
+
+
 def find(text: str, low: str, clauses: list[Clause], tokens: list[Token], names: Names) -> list[Hit]:
     """The hits of these parts in one sentence (offsets as in `low`)."""
     return [
+        *_cause_label(text, low, tokens, names),
         *_irony(text, low, clauses, names),
         *_placed_on(text, low, clauses, tokens, names),
         *_owned_choice(text, low, names),
