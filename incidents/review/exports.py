@@ -13,7 +13,7 @@ import re
 import time
 import urllib.request
 from dataclasses import dataclass
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from django.conf import settings
@@ -111,12 +111,13 @@ def export_markdown(postmortem: Postmortem, zone: tzinfo = UTC, *, viewer: Any) 
     for label, value in doc.milestones:
         lines.append(f"| {label} | {format_time(value, zone, offset=True)} |")
     lines += ["", "| Duration | Value |", "| --- | --- |"]
-    for label, secs in doc.durations:
-        lines.append(f"| {label} | {format_duration(secs)} |")
+    for row in doc.duration_rows:
+        note = f" ({row.note})" if row.note else ""
+        lines.append(f"| {row.label} | {format_duration(row.seconds)}{note} |")
     lines += ["", f"## Timeline (times in {where}, key moments first)", ""]
     for e in [*doc.key_moments, *doc.timeline]:
         star = "**key moment** " if e in doc.key_moments else ""
-        body = clean_source(e.body).replace("\n", " ")
+        body = clean_source(e.text_in(zone)).replace("\n", " ")
         lines.append(f"- {format_time(e.occurred_at, zone, offset=True)} {star}{body}")
     lines += ["", "## Contributing factors", ""]
     for label, factors in doc.factor_groups:
@@ -215,6 +216,11 @@ def import_markdown(text: str) -> Imported:
 def _iso(value: Any) -> str | None:
     """An instant as the API writes it (UTC with `Z`, `incidents.timefmt.format_utc`), or None."""
     return format_utc(value) if value else None
+
+
+def _iso_text(value: str | None) -> str | None:
+    """A stored ISO-8601 instant (a "Milestones edited" row's) as the API writes it, or None."""
+    return _iso(datetime.fromisoformat(value)) if value else None
 
 
 def _text(value: str | None) -> dict[str, str]:
@@ -348,6 +354,10 @@ def export_json(postmortem: Postmortem, *, viewer: Any) -> dict[str, Any]:
                 "key_moment": e in doc.key_moments,
                 "author": e.display_author,
                 "body": _text(e.body),
+                "milestone_changes": [
+                    {"milestone": c["milestone"], "old": _iso_text(c["old"]), "new": _iso_text(c["new"])}
+                    for c in e.milestone_changes
+                ],
             }
             for e in [*doc.key_moments, *doc.timeline]
         ],

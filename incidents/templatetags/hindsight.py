@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from django import template
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from incidents.markdown import render_markdown, stored_html
 from incidents.permissions.incident import can_declare
@@ -25,6 +25,13 @@ def markdown_filter(text: str | None) -> SafeString:
 def html_of_filter(obj: object, field: str) -> SafeString:
     """`{{ incident|html_of:"summary" }}`: the HTML stored on save for a Markdown field (no rendering)."""
     return stored_html(obj, field)
+
+
+@register.filter(name="entry_html")
+def entry_html_filter(entry: object) -> SafeString:
+    """`{{ entry|entry_html }}`: a timeline entry's sanitised HTML as the viewer reads it (a "Milestones
+    edited" row in the viewer's zone; `TimelineEntry.html_in`)."""
+    return mark_safe(entry.html_in())  # type: ignore[attr-defined]  # noqa: S308 - sanitised by render_markdown
 
 
 def local_time(value: datetime | None, tz: tzinfo | None = None, fmt: str = DATE_MINUTE) -> str:

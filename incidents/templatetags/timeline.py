@@ -111,7 +111,7 @@ def render_entry(
         f"{phase}</div>"
         f'<div class="what"><span class="kind">{escape(_KIND_LABELS.get(row.kind, row.kind))}</span>{badges}'
         f' · <span class="author">{escape(row.author_display)}</span>{source}{changed}'
-        f'<div class="body">{row.body_html}</div>{extra}{actions}</div></li>'
+        f'<div class="body">{row.html_in(zone)}</div>{extra}{actions}</div></li>'
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from django.conf import settings
@@ -41,6 +41,23 @@ class EvidenceMarker(models.TextChoices):
     KEY_MOMENT = "key_moment", "Key moment"
 
 
+def milestone_changes_text(changes: list[dict[str, Any]], zone: tzinfo | None = None) -> str:
+    """The text of a "Milestones edited" row with both values of each milestone in `zone` (default: the
+    active zone, which is the reader's), each with its UTC offset:
+    `Milestones edited: detected 2026-11-01 11:07 CET, UTC+01:00 → 2026-11-01 11:05 CET, UTC+01:00`.
+
+    `changes` is the row's `milestone_changes`: dicts with `label` (`detected`), `old` and `new` (ISO-8601
+    instants, or None for unset) and `note` (text appended as is, may be empty)."""
+
+    def when(iso: str | None) -> str:
+        value = datetime.fromisoformat(iso) if iso else None
+        return format_time(value, zone, offset=True, empty="unset")
+
+    return "Milestones edited: " + "; ".join(
+        f"{c['label']} {when(c.get('old'))} → {when(c.get('new'))}{c.get('note', '')}" for c in changes
+    )
+
+
 class TimelineEntryQuerySet(models.QuerySet["TimelineEntry"]):
     def visible(self) -> TimelineEntryQuerySet:
         return self.filter(removed_at__isnull=True)
@@ -74,6 +91,9 @@ class TimelineEntry(models.Model):
     knew_then = models.TextField(blank=True, help_text="What we knew then.")
     is_key_moment = models.BooleanField(default=False)
     removed_at = models.DateTimeField(null=True, blank=True)
+    # For a "Milestones edited" row: each milestone's old and new instant (see `milestone_changes_text`),
+    # so every reader sees both in their own zone; `body` holds the same text in UTC. Empty otherwise.
+    milestone_changes = models.JSONField(default=list, blank=True, editable=False)
     removed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -103,6 +123,19 @@ class TimelineEntry(models.Model):
     def sort_micros(self) -> int:
         """`occurred_at` as integer microseconds since the epoch: the page sorts live entries by it."""
         return int(self.occurred_at.timestamp() * 1_000_000)
+
+    def text_in(self, zone: tzinfo | None = None) -> str:
+        """The entry's Markdown as a reader in `zone` (default: the active zone) reads it: `body`, except
+        that a "Milestones edited" row states its instants in that zone."""
+        if self.milestone_changes:
+            return milestone_changes_text(self.milestone_changes, zone)
+        return self.body
+
+    def html_in(self, zone: tzinfo | None = None) -> str:
+        """`text_in(zone)` rendered and sanitised (the cached `body_html` when nothing depends on the zone)."""
+        if self.milestone_changes:
+            return str(render_markdown(self.text_in(zone)))
+        return self.body_html
 
     @property
     def was_edited(self) -> bool:

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from incidents.markdown import render_markdown
 from incidents.models import Incident, TimelineEntry
 from incidents.permissions.incident import can_view_incident
+from incidents.timeline.models import milestone_changes_text
 
 
 def incident_for_timeline(user: Any, number: int) -> Incident:
@@ -94,7 +96,7 @@ def entry_matches(
 _ROW_FIELDS = (
     "id", "occurred_at", "recorded_at", "updated_at", "kind", "body_html", "source", "evidence", "knew_then",
     "is_key_moment", "removed_at", "author_id", "author_name", "author__display_name", "author__email",
-    "removed_by__display_name", "removed_by__email",
+    "removed_by__display_name", "removed_by__email", "milestone_changes",
 )  # fmt: skip
 
 
@@ -118,10 +120,17 @@ class TimelineRow:
     removed_at: datetime | None
     author_display: str
     removed_by_name: str
+    milestone_changes: list[dict[str, Any]]
 
     @property
     def sort_micros(self) -> int:
         return int(self.occurred_at.timestamp() * 1_000_000)
+
+    def html_in(self, zone: tzinfo | None = None) -> str:
+        """The body as a reader in `zone` reads it (`TimelineEntry.html_in`)."""
+        if self.milestone_changes:
+            return str(render_markdown(milestone_changes_text(self.milestone_changes, zone)))
+        return self.body_html
 
     @property
     def was_edited(self) -> bool:
@@ -149,6 +158,7 @@ class TimelineRow:
             removed_by_name=(v["removed_by__display_name"] or v["removed_by__email"] or "")
             if v["removed_at"]
             else "",
+            milestone_changes=v["milestone_changes"] or [],
         )
 
     @classmethod
@@ -168,6 +178,7 @@ class TimelineRow:
             removed_at=e.removed_at,
             author_display=e.display_author,
             removed_by_name=str(removed_by) if removed_by else "",
+            milestone_changes=e.milestone_changes or [],
         )
 
 

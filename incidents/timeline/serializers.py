@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.api.fields import (
@@ -19,6 +22,7 @@ from incidents.models import (
     Service,
     TimelineEntry,
 )
+from incidents.timefmt import format_utc
 
 
 class TimelineEntrySerializer(ReadModelSerializer):
@@ -32,13 +36,18 @@ class TimelineEntrySerializer(ReadModelSerializer):
     display_author = serializers.CharField(read_only=True)
     knew_then_html = MarkdownHtmlField(source="knew_then")
     removed = serializers.SerializerMethodField()
+    milestone_changes = serializers.SerializerMethodField(
+        help_text="For a “Milestones edited” row, each milestone edited with its old and new instant "
+        "(UTC, `Z`; null for unset); `body` and `body_html` state them in the caller's profile zone. "
+        "Empty for every other entry."
+    )
 
     class Meta:
         model = TimelineEntry
         fields = [
             "id", "incident", "occurred_at", "recorded_at", "updated_at", "author", "author_name",
             "display_author", "kind", "body", "body_html", "source", "evidence", "knew_then",
-            "knew_then_html", "is_key_moment", "removed",
+            "knew_then_html", "is_key_moment", "removed", "milestone_changes",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -48,10 +57,44 @@ class TimelineEntrySerializer(ReadModelSerializer):
     def get_removed(self, obj: TimelineEntry) -> bool:
         return obj.removed_at is not None
 
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "milestone": {"type": "string"},
+                    "old": {"type": "string", "format": "date-time", "nullable": True},
+                    "new": {"type": "string", "format": "date-time", "nullable": True},
+                },
+            },
+        }
+    )
+    def get_milestone_changes(self, obj: TimelineEntry) -> list[dict[str, str | None]]:
+        def utc(value: str | None) -> str | None:
+            return format_utc(datetime.fromisoformat(value)) if value else None
+
+        return [
+            {"milestone": c.get("milestone", ""), "old": utc(c.get("old")), "new": utc(c.get("new"))}
+            for c in obj.milestone_changes
+        ]
+
+    def _reader_zone(self) -> tzinfo:
+        """The caller's profile zone (the same for a session and a token), else UTC."""
+        request = self.context.get("request")
+        name = getattr(getattr(request, "user", None), "time_zone", "") or ""
+        try:
+            return ZoneInfo(name) if name else UTC
+        except (ZoneInfoNotFoundError, ValueError):
+            return UTC
+
     def to_representation(self, instance: TimelineEntry) -> dict[str, Any]:
         """A removed entry keeps its text only for those who may edit the timeline; without
         `recordable_ids` in the context (ids of incidents the caller may record on) nobody is."""
         data: dict[str, Any] = super().to_representation(instance)
+        if instance.milestone_changes:
+            zone = self._reader_zone()
+            data["body"], data["body_html"] = instance.text_in(zone), instance.html_in(zone)
         if instance.removed_at is not None and instance.incident_id not in self.context.get(
             "recordable_ids", ()
         ):

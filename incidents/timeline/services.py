@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -26,6 +26,7 @@ from incidents.incident.models import implausible_time
 from incidents.markdown import render_markdown
 from incidents.models import EntryKind, EntrySource, EvidenceMarker, Incident, TimelineEntry
 from incidents.permissions.checks import actor_user, require_record
+from incidents.timeline.models import milestone_changes_text
 
 # Fields a person may change on an entry they can record on; system entries keep their text, kind and time.
 EDITABLE_FIELDS = ("body", "kind", "occurred_at", "evidence", "knew_then", "is_key_moment")
@@ -104,6 +105,7 @@ def _insert(
     knew_then: str = "",
     is_key_moment: bool = False,
     author_name: str = "",
+    milestone_changes: list[dict[str, Any]] | None = None,
 ) -> TimelineEntry:
     body = (body or "").strip()
     _validate({"body": body, "occurred_at": occurred_at, "kind": kind, "evidence": evidence})
@@ -119,6 +121,7 @@ def _insert(
         evidence=evidence,
         knew_then=(knew_then or "").strip(),
         is_key_moment=is_key_moment,
+        milestone_changes=milestone_changes or [],
     )
     entry.full_clean(exclude=["incident", "author", "removed_by"])
     entry._history_user = user  # type: ignore[attr-defined]
@@ -127,12 +130,23 @@ def _insert(
 
 
 def system_entry(
-    *, incident: Incident, actor: Any, body: str, occurred_at: datetime | None = None
+    *,
+    incident: Incident,
+    actor: Any,
+    body: str,
+    occurred_at: datetime | None = None,
+    milestone_changes: list[dict[str, Any]] | None = None,
 ) -> TimelineEntry:
     """Write a system entry (status, severity, role changes) at its own time, not pinned to the top.
 
+    With `milestone_changes` (see `incidents.timeline.models.milestone_changes_text`) the entry is a
+    "Milestones edited" row: `body` is ignored and its text is written from them in UTC, and every reader
+    sees the instants in their own zone (`TimelineEntry.text_in`).
+
     Not a check of its own: the calling service authorized `actor` for the change this entry records.
     """
+    if milestone_changes:
+        body = milestone_changes_text(milestone_changes, UTC)
     return _insert(
         incident=incident,
         actor=actor,
@@ -140,6 +154,7 @@ def system_entry(
         kind=EntryKind.STATUS_CHANGE,
         occurred_at=occurred_at,
         source=EntrySource.SYSTEM,
+        milestone_changes=milestone_changes,
     )
 
 

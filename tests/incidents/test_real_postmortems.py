@@ -154,11 +154,13 @@ EXPECTED = {
             "Detected",
             "Status page published",
             "Customer configuration identified as the trigger",
+            # The mitigation given by the edit has its own row at the mitigation time.
+            "Mitigated",
             "Incident resolved",
             # Declared in Hindsight years later, when it was recorded: the row says so at that time.
             "Incident declared as SEV1: Fastly: global edge errors",
-            # The edit, at its own time, in the editor's zone (Los Angeles) with the offset.
-            "Milestones edited: mitigated unset → 2021-06-08 03:36 PDT, UTC-07:00",
+            # The edit, at its own time; stored in UTC, read in each reader's zone (see below).
+            "Milestones edited: mitigated unset → 2021-06-08 10:36 UTC, UTC+00:00",
             "Postmortem started",
         ],
     ),
@@ -172,6 +174,7 @@ EXPECTED = {
         [
             "Impact started",
             "Status changed from Investigating to Monitoring",
+            "Mitigated",
             "Incident resolved",
             "Incident declared as SEV1: Amazon S3 us-east-1 unavailable",
             "Postmortem started",
@@ -261,6 +264,40 @@ def test_every_surface_shows_the_same_times_and_durations_in_the_viewers_zone(
     )
     assert f"Started: {labels['started_at']}" in email.body
     assert f"Resolved: {labels['resolved_at']}" in email.body
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_the_milestone_correction_reads_in_each_viewers_zone_on_every_surface(
+    entered, client_for, api_for, zone
+):
+    fastly = entered["fastly"]
+    viewer = UserFactory(time_zone=zone, is_staff=True)
+    client = client_for(viewer)
+    mitigated = format_time(fastly.mitigated_at, viewer.tzinfo, offset=True)
+    expected = f"Milestones edited: mitigated unset → {mitigated}"
+    editor_zone = "2021-06-08 03:36 PDT"  # what the editor (Los Angeles) read
+    pages = {
+        "page": client.get(reverse("incidents:detail", args=[fastly.number])).content.decode(),
+        "print": client.get(reverse("incidents:postmortem_print", args=[fastly.number])).content.decode(),
+        "markdown": client.get(
+            reverse("incidents:postmortem_export_md", args=[fastly.number])
+        ).content.decode(),
+    }
+    for surface, text in pages.items():
+        assert expected in text.replace("&nbsp;", " "), surface
+        assert editor_zone not in text, surface
+    entries = api_for(viewer).get(f"/api/v1/timeline-entries/?incident={fastly.number}").json()["results"]
+    (row,) = [e for e in entries if e["body"].startswith("Milestones edited")]
+    assert row["body"] == expected
+    assert mitigated in row["body_html"]
+    assert row["milestone_changes"] == [
+        {"milestone": "mitigated_at", "old": None, "new": "2021-06-08T10:36:00Z"}
+    ]
+    exported = client.get(reverse("incidents:postmortem_export_json", args=[fastly.number])).json()
+    (row,) = [e for e in exported["timeline"] if e["milestone_changes"]]
+    assert row["milestone_changes"] == [
+        {"milestone": "mitigated_at", "old": None, "new": "2021-06-08T10:36:00Z"}
+    ]
 
 
 def test_the_long_incident_crosses_copenhagens_change_to_winter_time(entered):

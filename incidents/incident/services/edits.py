@@ -8,13 +8,11 @@ for writing and writes its own timeline entry. Errors: `AccessDenied`; `Incident
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from incidents.incident import selectors
 from incidents.incident.services.common import (
@@ -24,8 +22,8 @@ from incidents.incident.services.common import (
     save_incident,
 )
 from incidents.markdown import markdown_text
-from incidents.models import MILESTONES, EntrySource, Incident
-from incidents.permissions.checks import actor_user, require_command
+from incidents.models import ACTIVE_STATUSES, MILESTONES, EntrySource, Incident, IncidentStatus
+from incidents.permissions.checks import require_command
 from incidents.timefmt import format_time
 from incidents.timeline.services import system_entry, system_entry_move
 
@@ -62,21 +60,60 @@ def _clean_sent(incident: Incident, sent: Iterable[str]) -> None:
         raise ValidationError(errors) from None
 
 
+def _status_contradictions(incident: Incident, edited: Iterable[str]) -> dict[str, str]:
+    """Where a milestone edit would contradict the status: {milestone: message saying what to do instead},
+    empty when it agrees. The rule, for the merged values of one save:
+
+    - a resolved, postmortem or closed incident keeps a resolution time: it may be moved, not cleared
+      (Reopen undoes a resolution);
+    - an active incident has no resolution time: one is given only by Resolve (which takes its time);
+    - a monitoring, resolved, postmortem or closed incident keeps a mitigation time (monitoring and
+      resolving fill one in): it may be moved, not cleared.
+
+    Start, detection and acknowledgement go with every status (the start is required by the model)."""
+    edited = set(edited)
+    status = incident.get_status_display().lower()
+    resolved = incident.status not in ACTIVE_STATUSES
+    errors: dict[str, str] = {}
+    if "resolved_at" in edited:
+        if resolved and incident.resolved_at is None:
+            errors["resolved_at"] = (
+                f"{incident.reference} is {status}, so it keeps its resolution time: you can change the "
+                "time but not clear it. To make it unresolved, reopen it (Reopen, with a reason)."
+            )
+        elif not resolved and incident.resolved_at is not None:
+            errors["resolved_at"] = (
+                f"{incident.reference} is {status}, not resolved: a resolution time comes only with "
+                "resolving it. Use Resolve, which takes the time it was resolved."
+            )
+    if (
+        "mitigated_at" in edited
+        and incident.mitigated_at is None
+        and (resolved or incident.status == IncidentStatus.MONITORING)
+    ):
+        then = "reopen it" if resolved else "change its status back to Investigating"
+        errors["mitigated_at"] = (
+            f"{incident.reference} is {status}, so it keeps a mitigation time: you can change the time "
+            f"but not clear it. To record it as not mitigated, {then} first."
+        )
+    return errors
+
+
 # The system row that records each milestone (the latest one, for a repeated resolution).
 MILESTONE_ROWS = {
     "started_at": "Impact started",
     "detected_at": "Detected",
+    "acknowledged_at": "Acknowledged",
+    "mitigated_at": "Mitigated",
     "resolved_at": "Incident resolved",
 }
+# Milestones that may be unset: their row is written when a time is first given and removed when cleared.
+_OPTIONAL_ROWS = ("detected_at", "acknowledged_at", "mitigated_at")
 
 
-def _actor_zone(actor: Any) -> tzinfo:
-    """The zone the actor reads times in (their profile's), else the active zone."""
-    name = getattr(actor_user(actor), "time_zone", "") or ""
-    try:
-        return ZoneInfo(name) if name else timezone.get_current_timezone()
-    except (ZoneInfoNotFoundError, ValueError):
-        return timezone.get_current_timezone()
+def _iso(value: datetime | None) -> str | None:
+    """An instant as ISO-8601 in UTC for a structured timeline record; None stays None."""
+    return value.astimezone(UTC).isoformat() if value is not None else None
 
 
 def _check_resolution_move(incident: Incident, old: datetime) -> None:
@@ -114,14 +151,16 @@ def _move_milestone_rows(
     incident: Incident, actor: Any, before: dict[str, Any], milestones: Iterable[str]
 ) -> dict[str, str]:
     """Keep each edited milestone's system row at the milestone: the row at the old time moves to the new
-    one ("Impact started", "Detected", the latest "Incident resolved"); a cleared detection removes its row, a
-    detection given for the first time gets one, and so does a start moved before the declaration.
-    Returns {milestone: body of the row moved}."""
+    one ("Impact started", "Detected", "Acknowledged", "Mitigated", the latest "Incident resolved"); a
+    cleared detection, acknowledgement or mitigation removes its row, one given for the first time gets
+    one, and so does a start moved before the declaration. A mitigation time set automatically at
+    resolution has no row of its own (the resolution's row is its record). Returns {milestone: body of the
+    row moved}."""
     moved: dict[str, str] = {}
     for name in milestones:
         prefix = MILESTONE_ROWS.get(name)
         old, new = before.get(name), getattr(incident, name)
-        if prefix is None or old == new:
+        if prefix is None or old == new or (name == "mitigated_at" and incident.mitigated_at_auto):
             continue
         rows = incident.timeline_entries.filter(
             source=EntrySource.SYSTEM, removed_at__isnull=True, body__startswith=prefix
@@ -132,7 +171,7 @@ def _move_milestone_rows(
         if row is not None:
             system_entry_move(entry=row, actor=actor, occurred_at=new)
             moved[name] = row.body
-        elif name == "detected_at" and new is not None:
+        elif name in _OPTIONAL_ROWS and new is not None:
             system_entry(incident=incident, actor=actor, body=prefix, occurred_at=new)
         elif name == "started_at" and new is not None and _declared_after(incident, new):
             # Declaring writes "Impact started" only for a start before the declaration: an edit that moves
@@ -147,7 +186,8 @@ def incident_update(
 ) -> Incident:
     """Edit title, summary, milestones, links, visibility and detection method.
 
-    Milestones are validated against each other (ValidationError keyed by field). With
+    Milestones are validated against each other and against the status (`_status_contradictions`: a
+    resolution time is cleared only by Reopen and given only by Resolve; ValidationError keyed by field). With
     `expected_version`, an incident changed since then raises IncidentConflict. Returns the saved incident.
     """
     require_command(actor, incident)
@@ -173,25 +213,41 @@ def incident_update(
         current.mitigated_at = current.resolved_at
         current.mitigated_at_auto = current.resolved_at is not None
         saved += ["mitigated_at", "mitigated_at_auto"]
-    _clean_sent(current, changed)
+    contradictions = _status_contradictions(current, changed)
+    try:
+        _clean_sent(current, changed)
+    except ValidationError as exc:
+        errors = exc.message_dict
+        for field, message in contradictions.items():
+            errors[field] = [message, *errors.get(field, [])]
+        raise ValidationError(errors) from None
+    if contradictions:
+        raise ValidationError(contradictions)
     if "resolved_at" in changed and current.resolved_at is not None and before["resolved_at"] is not None:
         _check_resolution_move(current, before["resolved_at"])
     save_incident(current, saved)
     milestones = [m for m in MILESTONES if m in saved]
     if milestones:
         moved = _move_milestone_rows(current, actor, before, milestones)
-        zone = _actor_zone(actor)
         system_entry(
             incident=current,
             actor=actor,
-            body="Milestones edited: "
-            + "; ".join(
-                f"{MILESTONE_LABELS[m]} {format_time(before[m], zone, offset=True, empty='unset')} → "
-                f"{format_time(getattr(current, m), zone, offset=True, empty='unset')}"
-                + (" (automatic, with the resolution)" if m == "mitigated_at" and m not in changed else "")
-                + (f" (its “{moved[m]}” row moved with it)" if m in moved else "")
+            body="Milestones edited",
+            milestone_changes=[
+                {
+                    "milestone": m,
+                    "label": MILESTONE_LABELS[m],
+                    "old": _iso(before[m]),
+                    "new": _iso(getattr(current, m)),
+                    "note": (
+                        " (automatic, with the resolution)"
+                        if m == "mitigated_at" and m not in changed
+                        else ""
+                    )
+                    + (f" (its “{moved[m]}” row moved with it)" if m in moved else ""),
+                }
                 for m in milestones
-            ),
+            ],
         )
     if "visibility" in changed:
         system_entry(

@@ -80,7 +80,8 @@ def incident_change_status(
 ) -> Incident:
     """Move the incident along its lifecycle (TRANSITIONS). Resolving goes through `incident_resolve`.
 
-    Reaching `identified` sets nothing; `monitoring` sets `mitigated_at` if unset. Raises TransitionError.
+    Reaching `identified` sets nothing; `monitoring` sets `mitigated_at` if unset, with its “Mitigated”
+    row. Raises TransitionError.
     """
     require_command(actor, incident)
     current = lock_incident(incident, expected_version)
@@ -118,6 +119,8 @@ def incident_change_status(
         body=f"Status changed from {old_label} to {current.get_status_display()}",
         occurred_at=when,
     )
+    if "mitigated_at" in fields:
+        system_entry(incident=current, actor=actor, body="Mitigated", occurred_at=when)
     notify.incident_status_changed(current, old=old)
     return current
 

@@ -1,9 +1,10 @@
 """Editing a milestone keeps the timeline in agreement: the milestone's own row moves with it, and the
-correction row states both values in the editor's zone with their UTC offsets (never bare UTC)."""
+correction row states both values in each reader's zone with their UTC offsets (stored in UTC)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -14,6 +15,7 @@ from incidents.incident.services.declare import incident_declare
 from incidents.incident.services.edits import incident_update
 from incidents.incident.services.lifecycle import incident_change_status, incident_resolve
 from incidents.models import Incident
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +29,7 @@ def _rows(incident: Incident) -> list[tuple[datetime, str]]:
 
 
 @time_machine.travel(TODAY, tick=False)
-def test_editing_milestones_moves_their_rows_and_states_both_values_in_the_editors_zone(
+def test_editing_milestones_moves_their_rows_and_states_both_values_in_each_readers_zone(
     client_for, api_for, commander
 ):
     commander.time_zone = "Europe/Copenhagen"
@@ -59,7 +61,7 @@ def test_editing_milestones_moves_their_rows_and_states_both_values_in_the_edito
             "started_at": "2026-11-01T10:55",  # CET: 09:55 UTC
             "detected_at": "2026-11-01T11:05",
             "acknowledged_at": "",
-            "mitigated_at": "",
+            "mitigated_at": "2026-11-01T13:00",  # the automatic one the form shows, left as it is
             "resolved_at": "2026-11-01T13:30",
             "chat_channel_url": "",
             "dashboard_url": "",
@@ -77,12 +79,20 @@ def test_editing_milestones_moves_their_rows_and_states_both_values_in_the_edito
         (datetime(2026, 11, 1, 10, 12, tzinfo=UTC), "Incident declared as SEV2: Queue stalled"),
         (datetime(2026, 11, 1, 12, 30, tzinfo=UTC), "Incident resolved"),
     ]
-    correction = rows[4][1]
-    assert correction.startswith("Milestones edited: ")
+    entry = incident.timeline_entries.get(body__startswith="Milestones edited")
+    correction = entry.text_in(ZoneInfo("Europe/Copenhagen"))
     assert "started 2026-11-01 11:00 CET, UTC+01:00 → 2026-11-01 10:55 CET, UTC+01:00" in correction
     assert "resolved 2026-11-01 13:00 CET, UTC+01:00 → 2026-11-01 13:30 CET, UTC+01:00" in correction
-    assert " UTC →" not in correction
-    assert "UTC " not in correction.replace("UTC+", "")
+    assert (
+        "mitigated 2026-11-01 13:00 CET, UTC+01:00 → 2026-11-01 13:30 CET, UTC+01:00 (automatic" in correction
+    )
+    # A reader in Auckland reads the same row in their own zone, on the page too.
+    auckland = entry.text_in(ZoneInfo("Pacific/Auckland"))
+    assert "started 2026-11-01 23:00 NZDT, UTC+13:00 → 2026-11-01 22:55 NZDT, UTC+13:00" in auckland
+    reader = UserFactory(time_zone="Pacific/Auckland", is_staff=True)
+    page = client_for(reader).get(reverse("incidents:detail", args=[number])).content.decode()
+    assert "started 2026-11-01 23:00 NZDT, UTC+13:00 → 2026-11-01 22:55 NZDT, UTC+13:00" in page
+    assert "CET" not in page
 
 
 @time_machine.travel(TODAY, tick=False)

@@ -98,6 +98,9 @@ def test_a_time_that_does_not_exist_in_the_users_zone_is_refused(client_for, com
 def test_editing_milestones_in_the_users_zone_stores_utc(client_for, commander, incident):
     commander.time_zone = "Pacific/Auckland"
     commander.save()
+    # A resolution time is edited on a resolved incident (an open one gets it only from Resolve).
+    incident.status, incident.resolved_at = "resolved", incident.started_at + timedelta(hours=1)
+    incident.save()
     response = client_for(commander).post(
         reverse("incidents:edit", args=[incident.number]),
         _edit_data(incident, started_at="2017-02-01T12:27", resolved_at="2017-02-02T07:14"),
