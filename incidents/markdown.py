@@ -33,7 +33,11 @@ ALLOWED_ATTRIBUTES = {
 }
 # Links only to these schemes; relative URLs are kept. `data:`, `javascript:`, `vbscript:` are dropped.
 URL_SCHEMES = {"http", "https", "mailto"}
-EXTENSIONS = ["fenced_code", "tables", "sane_lists", "nl2br"]
+# SuperFences (pymdown-extensions) reads a fenced code block inside a list item or a block quote as code (a
+# runbook step with a command); python-markdown's own fenced_code only sees fences at the top level. The
+# code is left for the browser to show as is (no Pygments markup): `<pre><code class="language-bash">`.
+EXTENSIONS = ["pymdownx.highlight", "pymdownx.superfences", "tables", "sane_lists", "nl2br"]
+EXTENSION_CONFIGS: dict[str, dict[str, Any]] = {"pymdownx.highlight": {"use_pygments": False}}
 
 
 def sanitise_html(html: str) -> str:
@@ -84,7 +88,7 @@ def render_markdown(text: str | None) -> SafeString:
 
 #: Bump when the renderer's output changes (extensions, allow-list, parser version), then run
 #: `manage.py rerender_markdown` so the HTML stored beside each Markdown field is rendered again.
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2  # 2: SuperFences (fenced code in lists and quotes)
 #: Texts up to this long are memoised (per process, the most recent `MEMO_SIZE`).
 MEMO_MAX_CHARS, MEMO_SIZE = 5_000, 2048
 _local = threading.local()
@@ -94,7 +98,7 @@ def _parser() -> md.Markdown:
     """This thread's parser (building one costs more than rendering a paragraph; not thread-safe)."""
     parser = getattr(_local, "parser", None)
     if parser is None:
-        parser = md.Markdown(extensions=EXTENSIONS, output_format="html")
+        parser = md.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
         _local.parser = parser
     return parser
 

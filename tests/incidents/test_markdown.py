@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -68,6 +69,60 @@ def test_fenced_code_block_keeps_html_literal():
     html = render_markdown("```\n<img src=x onerror=alert(1)>\n```")
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<img" not in html
+
+
+RUNBOOK = """1. Restart the worker:
+
+    ```bash
+    systemctl restart <worker>
+    ```
+
+2. Check the queue drains.
+
+> ```sql
+> select count(*) from jobs;
+> ```
+"""
+
+
+def test_a_fenced_command_inside_a_list_step_or_a_quote_renders_as_code_and_keeps_the_list():
+    html = str(render_markdown(RUNBOOK))
+    step = re.search(r"<li>\s*<p>Restart the worker:</p>\s*<pre>(.*?)</pre>\s*</li>", html, re.S)
+    assert step is not None, html
+    assert step[1] == '<code class="language-bash">systemctl restart &lt;worker&gt;</code>'
+    assert html.count("<ol>") == 1  # the second step stays in the same list
+    assert "<p>Check the queue drains.</p>" in html
+    quote = re.search(r"<blockquote>\s*<pre>(.*?)</pre>\s*</blockquote>", html, re.S)
+    assert quote is not None, html
+    assert quote[1] == '<code class="language-sql">select count(*) from jobs;</code>'
+    assert "bash\n" not in html  # the language is not leaked into the code
+    assert "sql\n" not in html
+
+
+def test_the_renderer_change_is_versioned_and_the_allow_list_is_unchanged():
+    from incidents import markdown
+
+    assert markdown.RENDERER_VERSION == 2
+    assert "pre" in markdown.ALLOWED_TAGS
+    assert "pre" not in markdown.ALLOWED_ATTRIBUTES
+    assert markdown.ALLOWED_ATTRIBUTES["code"] == {"class"}
+
+
+@pytest.mark.django_db
+def test_rerender_markdown_renders_stored_html_of_old_entries_again(commander):
+    from django.core.management import call_command
+
+    from incidents.models import TimelineEntry
+    from incidents.timeline.services import timeline_entry_add
+    from tests.factories import IncidentFactory
+
+    incident = IncidentFactory(commander=commander)
+    incident.participants.add(commander)
+    entry = timeline_entry_add(incident=incident, actor=commander, body=RUNBOOK)
+    TimelineEntry.objects.filter(pk=entry.pk).update(body_html="<p>old rendering</p>")
+    call_command("rerender_markdown", stdout=io.StringIO())
+    entry.refresh_from_db()
+    assert '<code class="language-bash">systemctl restart &lt;worker&gt;</code>' in entry.body_html
 
 
 def test_the_template_filter_uses_the_same_renderer():
