@@ -10,4 +10,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("hindsight")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["incidents.notify", "incidents.followup"])
+app.autodiscover_tasks(["incidents.notify", "incidents.followup", "incidents.integrations.trackers"])

@@ -297,6 +297,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Sweeps, not ETAs: beat publishes these in UTC; each expires before the next one so a backlog never
 # piles up. Two beats at once are harmless: every delivery is claimed by a unique database row.
 NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=300.0)
+# Issue trackers: the sweep that reads linked issues for missed webhooks (and opens P1 items' issues).
+TRACKER_RECONCILE_SECONDS = env.float("TRACKER_RECONCILE_SECONDS", default=900.0)
 CELERY_BEAT_SCHEDULE: dict = {
     "sweep-reminders": {
         "task": "incidents.notify.tasks.sweep_reminders",
@@ -317,6 +319,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "incidents.notify.tasks.sweep_overdue_webhooks",
         "schedule": 300.0,
         "options": {"expires": 270.0},
+    },
+    "reconcile-trackers": {
+        "task": "incidents.integrations.trackers.tasks.reconcile_trackers",
+        "schedule": TRACKER_RECONCILE_SECONDS,
+        "options": {"expires": TRACKER_RECONCILE_SECONDS * 0.9},
     },
 }
 # Delivery of claimed notifications (incidents/notify/delivery.py).
@@ -348,6 +355,8 @@ HINDSIGHT_API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
 # or reserved addresses (incidents/outbound.py), except to these `host` or `host:port` targets, e.g.
 # OUTBOUND_ALLOWED_TARGETS=mattermost.corp.example,10.0.0.7:8065 for a chat server on the office network.
 OUTBOUND_ALLOWED_TARGETS = env.list("OUTBOUND_ALLOWED_TARGETS", default=[])
+# Tracker tokens and webhook secrets are encrypted with this Fernet key (else one derived from SECRET_KEY).
+CREDENTIALS_KEY = env.str("CREDENTIALS_KEY", default="")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hindsight API",
     "DESCRIPTION": "Incidents, timelines, postmortems, action items and policy findings.",

@@ -25,7 +25,17 @@ from incidents.incident.models import (
     Tag,
     Visibility,
 )
-from incidents.integrations.models import Alert, AlertGroup, AlertIntegration, AlertState, IntegrationKind
+from incidents.integrations.models import (
+    Alert,
+    AlertGroup,
+    AlertIntegration,
+    AlertState,
+    IntegrationKind,
+    TrackerConnection,
+    TrackerDelivery,
+    TrackerIssue,
+    TrackerKind,
+)
 from incidents.notify.models import (
     DeliveryRecord,
     DeliveryStatus,
@@ -53,6 +63,10 @@ from incidents.review.models import (
 from incidents.timeline.models import ChangeEvent, EntryKind, EntrySource, EvidenceMarker, TimelineEntry
 
 __all__ = [
+    "TrackerConnection",
+    "TrackerDelivery",
+    "TrackerIssue",
+    "TrackerKind",
     "ACTIVE_STATUSES",
     "MILESTONES",
     "OPEN_FINDING_STATUSES",

@@ -9,6 +9,7 @@ from incidents.followup import api as followup_api
 from incidents.incident import api as incident_api
 from incidents.integrations.api import intake_view
 from incidents.integrations.senders import SENDERS
+from incidents.integrations.trackers.api import ActionItemTrackerView
 from incidents.notify import api as notify_api
 from incidents.review import api as review_api
 from incidents.timeline import api as timeline_api
@@ -30,6 +31,11 @@ urlpatterns = [
     path("v1/users/me/", incident_api.MeView.as_view(), name="me"),
     path("v1/alerts/", incident_api.AlertView.as_view(), name="alerts"),
     *[path(f"v1/integrations/{kind}/", intake_view(kind), name=f"integration-{kind}") for kind in SENDERS],
+    path(
+        "v1/action-items/<int:action_item_id>/tracker/",
+        ActionItemTrackerView.as_view(),
+        name="action-item-tracker",
+    ),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI sets inline styles; scripts stay 'self' only (the init script is served by the view).

@@ -1,4 +1,5 @@
-"""Alert integrations (a service identity with its own token), the alert groups they report, and their alerts."""
+"""Alert integrations (a service identity with its own token), the alert groups they report, and their alerts;
+the issue trackers' models (`trackers/models.py`) are re-exported here."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from incidents.incident.models import Severity
+from incidents.integrations.trackers.models import TrackerConnection as TrackerConnection
+from incidents.integrations.trackers.models import TrackerDelivery as TrackerDelivery
+from incidents.integrations.trackers.models import TrackerIssue as TrackerIssue
+from incidents.integrations.trackers.models import TrackerKind as TrackerKind
 
 
 class IntegrationKind(models.TextChoices):

@@ -1,6 +1,6 @@
 """Alert integration pages (the intake endpoints are in the API router's urls)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from incidents.integrations import views
 
@@ -12,4 +12,5 @@ urlpatterns = [
         views.integration_rotate,
         name="integration_rotate",
     ),
+    path("", include("incidents.integrations.trackers.urls")),
 ]

@@ -19,12 +19,13 @@ if TYPE_CHECKING:
 from incidents.permissions.followup import (
     can_edit_action_item,
     can_edit_finding,
+    can_send_action_item_to_tracker,
     can_view_action_item,
     can_view_finding,
 )
 from incidents.permissions.incident import can_command, can_declare, can_record, can_view_incident
 from incidents.permissions.review import can_write_review
-from incidents.permissions.roles import is_active_user, is_admin
+from incidents.permissions.roles import can_manage_team, is_active_user, is_admin
 
 T = TypeVar("T")
 
@@ -129,3 +130,14 @@ require_edit_action_item = object_check(
 require_edit_finding = object_check(
     can_edit_finding, can_view_finding, "You may read this finding but not change it."
 )
+require_send_action_item_to_tracker = object_check(
+    can_send_action_item_to_tracker,
+    can_view_action_item,
+    "This action item cannot go to a tracker: it is on a restricted incident, whose readers a tracker does "
+    "not know, or you may not change it.",
+)
+
+
+def require_manage_team(actor: Any, team_id: int | None, message: str) -> None:
+    """Team settings (a team's tracker): its leads and admins (`can_manage_team`)."""
+    authorize(actor, lambda u: can_manage_team(u, team_id), message=message)

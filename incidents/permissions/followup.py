@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
-from incidents.models import ActionItem, Incident, PolicyFinding
+from incidents.models import ActionItem, Incident, PolicyFinding, Visibility
 
 if TYPE_CHECKING:
     pass
@@ -57,6 +57,15 @@ def can_edit_action_item(user: Any, item: ActionItem) -> bool:
     if not can_view_action_item(user, item):
         return False
     return item.owner_id == user.pk or is_responder(user)
+
+
+def can_send_action_item_to_tracker(user: Any, item: ActionItem) -> bool:
+    """Who may open an item's issue in its team's tracker: whoever may edit the item, and only for an item
+    that is not on a restricted incident (a tracker's readers are outside Hindsight's visibility rules)."""
+    if not can_edit_action_item(user, item):
+        return False
+    incident = item.incident if item.incident_id is not None else None
+    return incident is None or incident.visibility != Visibility.RESTRICTED
 
 
 def findings_visible_to(

@@ -66,7 +66,9 @@ ENDPOINTS = unsafe_endpoints()
 def _url(name: str, pattern: URLPattern) -> str:
     kwargs = {}
     for param in pattern.pattern.regex.groupindex:
-        kwargs[param] = "json" if param == "format" else 1 if param in {"pk", "number"} else "x"
+        kwargs[param] = (
+            "json" if param == "format" else 1 if param in {"pk", "number"} or param.endswith("_id") else "x"
+        )
     try:
         return reverse(name, kwargs=kwargs)
     except Exception:  # a slug-only parameter

@@ -90,6 +90,8 @@ PUBLIC_ROUTES |= {
     "sso_start",
     "sso_callback",
 }
+# A tracker's webhook is authenticated by the tracker's signature, not a session (401 without one).
+PUBLIC_ROUTES |= {"incidents:tracker_webhook"}
 # Namespaces with their own, separately tested guard (Django's admin requires is_staff).
 EXCLUDED_NAMESPACES = {"admin"}
 
@@ -141,6 +143,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "incidents:integration_list": {"GET": "admin", "POST": "admin"},
     "incidents:integration_edit": {"GET": "admin", "POST": "admin"},
     "incidents:integration_rotate": {"POST": "admin"},
+    "incidents:tracker_list": {"GET": "admin", "POST": "admin"},
+    "incidents:tracker_edit": {"GET": "admin", "POST": "admin"},
     "accounts:invitations": {"GET": "admin", "POST": "admin"},
     "accounts:invitation_withdraw": {"POST": "admin"},
 }
@@ -218,6 +222,7 @@ PARAM_OBJECTS: dict[str, Resolver] = {
     "format": Const("json"),
     "tag_id": Ref("tag", shared=True),
     "integration_id": Ref("integration", shared=True),
+    "tracker_id": Ref("tracker", shared=True),
 }
 # (route name, parameter) -> value, for generic names such as `pk` on a plain Django view.
 ROUTE_PARAM_OBJECTS: dict[tuple[str, str], Resolver] = {
@@ -417,6 +422,10 @@ def _build_world() -> World:
     integration = m.AlertIntegration.objects.create(
         name="prod-alertmanager", kind="alertmanager", team=team, key_hash="1" * 64, key_prefix="hsi_1111"
     )
+    # Switched off, so "Create in tracker" answers without a network call (its service is tested on its own).
+    tracker = m.TrackerConnection.objects.create(
+        team=team, kind="github", site_url="https://api.github.com", project="acme/web", is_active=False
+    )
     w = World(
         users=users,
         shared={
@@ -428,6 +437,7 @@ def _build_world() -> World:
             "tag": tag,
             "integration": integration,
             "invitation": invitation,
+            "tracker": tracker,
         },
     )
     for variant in INCIDENTS:

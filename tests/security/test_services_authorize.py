@@ -61,6 +61,8 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.permissions.checks.require_write_review": "a check",
     "incidents.permissions.checks.require_edit_action_item": "a check",
     "incidents.permissions.checks.require_edit_finding": "a check",
+    "incidents.permissions.checks.require_send_action_item_to_tracker": "a check",
+    "incidents.permissions.checks.require_manage_team": "a check",
     "incidents.integrations.services.configuration.can_manage_integrations": "a predicate",
     # Steps the services share, called only by services that checked their actor first.
     "incidents.followup.services.common.change_reason": "formats a history reason",
@@ -271,6 +273,10 @@ FUNCTION_ARGUMENTS: dict[str, dict[str, Value]] = {
     "incidents.review.services.postmortems.postmortem_meeting_update": {"notes": lambda w: "Outsider notes"},
     "incidents.notify.services.subscription_set": {},
     "incidents.timeline.services.timeline_entry_edit": {"body": lambda w: "Rewritten by an outsider"},
+    "incidents.integrations.trackers.services.tracker_conflict_resolve": {
+        "field": lambda w: "status",
+        "keep": lambda w: "tracker",
+    },
 }
 # Whether the outsider's refusal must be "not found": True where the call names something on the incident.
 INCIDENT_BOUND = {

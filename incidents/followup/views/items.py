@@ -39,6 +39,7 @@ from incidents.followup.views.common import DetailPage, versioned_post
 from incidents.history import history_for
 from incidents.incident import selectors
 from incidents.incident.views import post_action
+from incidents.integrations.trackers.selectors import tracker_panel_for
 from incidents.merge import Merge
 from incidents.models import (
     OPEN_ITEM_STATUSES,
@@ -129,6 +130,7 @@ def _item_context(request: HttpRequest, item: ActionItem, **extra: Any) -> dict[
         "status_form": extra.pop("status_form", None) or ItemStatusForm(initial={"version": item.version}),
         "recheck_form": RecheckForm(),
         "recurrence_form": RecurrenceReviewForm(),
+        "tracker_panel": tracker_panel_for(user, item),
         **extra,
     }
 

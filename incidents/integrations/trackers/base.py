@@ -1,0 +1,169 @@
+"""The one interface every tracker adapter implements, and the guarded JSON request they share.
+
+An adapter (`github.GitHubTracker`, `jira.JiraTracker`) knows its tracker's REST shapes and webhook
+format and nothing of Hindsight's rules: `create_issue` sends one request and returns the new issue,
+`fetch_state` reads an issue's state, `verify` checks a webhook's signature over the raw body, and
+`parse_webhook` turns a payload into the issue's state plus the fields the event changed. The services
+(`services.py`) compare that state with what Hindsight has and decide what moves.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar
+
+from incidents.outbound import OutboundRefused, open_guarded
+
+TIMEOUT_SECONDS = 10.0
+MAX_RESPONSE_BYTES = 1_000_000
+
+
+class TrackerError(Exception):
+    """The tracker refused or could not be reached; the message says so for the person who asked."""
+
+
+class SignatureInvalid(Exception):
+    """A webhook without a valid signature (nothing is stored)."""
+
+
+@dataclass(frozen=True)
+class NewIssue:
+    """What an item's issue is called in its tracker (`key`: `owner/repo#12`, `OPS-7`)."""
+
+    key: str
+    external_id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class IssueDraft:
+    """What Hindsight asks the tracker to open: title, Markdown description (with the link back),
+    the owner's tracker identity (or ''), and the due date (a date, or None)."""
+
+    title: str
+    description: str
+    link: str
+    assignee: str = ""
+    due_date: date | None = None
+
+
+@dataclass(frozen=True)
+class IssueState:
+    """An issue as the tracker has it: closed or not, status name, assignee identity and email (either
+    may be '' when unknown), due date (None where the tracker has none)."""
+
+    key: str
+    closed: bool
+    status: str
+    assignee: str = ""
+    assignee_email: str = ""
+    due_date: date | None = None
+
+
+@dataclass(frozen=True)
+class WebhookUpdate:
+    """One webhook event: the issue's state after it, and which of `status`, `owner`, `due_date` it changed."""
+
+    state: IssueState
+    changed: frozenset[str] = field(default_factory=frozenset)
+
+
+class Tracker:
+    """Base of the adapters. `kind` matches `TrackerKind`; subclasses implement the four methods."""
+
+    kind: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    delivery_header: ClassVar[str] = ""
+
+    def __init__(self, *, site_url: str, project: str, token: str, username: str = "", issue_type: str = ""):
+        self.site_url = site_url.rstrip("/")
+        self.project = project
+        self.token = token
+        self.username = username
+        self.issue_type = issue_type or "Task"
+
+    def create_issue(self, draft: IssueDraft) -> NewIssue:
+        raise NotImplementedError
+
+    def fetch_state(self, key: str, external_id: str) -> IssueState:
+        raise NotImplementedError
+
+    @staticmethod
+    def verify(secret: str, headers: Mapping[str, str], body: bytes) -> None:
+        raise NotImplementedError
+
+    def parse_webhook(self, headers: Mapping[str, str], payload: Any) -> list[WebhookUpdate]:
+        raise NotImplementedError
+
+    def delivery_id(self, headers: Mapping[str, str]) -> str:
+        return str(headers.get(self.delivery_header, "") or "")[:200]
+
+    # --- shared helpers ---------------------------------------------------------------------------
+    def headers(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def send(self, method: str, url: str, body: Any = None) -> Any:
+        """Send one JSON request through the outbound guard; return the decoded JSON answer.
+
+        Raises TrackerError for a refused target, an error status (with the tracker's own message) or an
+        unreachable tracker; never follows redirects.
+        """
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(  # noqa: S310 - sent through open_guarded: http(s) only
+            url, data=data, method=method, headers=self.headers()
+        )
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with open_guarded(request, timeout=TIMEOUT_SECONDS) as response:
+                raw = response.read(MAX_RESPONSE_BYTES)
+        except OutboundRefused as exc:
+            raise TrackerError(str(exc)) from exc
+        except urllib.error.HTTPError as exc:
+            raise TrackerError(f"{self.label} answered {exc.code}: {_error_text(exc)}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise TrackerError(f"{self.label} could not be reached: {exc}") from exc
+        try:
+            return json.loads(raw or b"null")
+        except ValueError as exc:
+            raise TrackerError(f"{self.label} answered something that is not JSON.") from exc
+
+
+def _error_text(exc: urllib.error.HTTPError) -> str:
+    try:
+        data = json.loads(exc.read(20_000) or b"{}")
+    except (ValueError, OSError):
+        return exc.reason or "error"
+    if isinstance(data, dict):
+        messages = [str(data.get("message") or "")] + [str(m) for m in data.get("errorMessages") or []]
+        messages += (
+            [f"{k}: {v}" for k, v in (data.get("errors") or {}).items()]
+            if isinstance(data.get("errors"), dict)
+            else []
+        )
+        text = "; ".join(m for m in messages if m)
+        if text:
+            return text[:300]
+    return str(exc.reason or "error")
+
+
+def hmac_sha256_matches(secret: str, body: bytes, sent: str) -> bool:
+    """True when `sent` is `sha256=` + the hex HMAC-SHA256 of `body` keyed with `secret` (constant time)."""
+    expected = "sha256=" + hmac.new(secret.encode(), body, "sha256").hexdigest()
+    return bool(sent) and hmac.compare_digest(expected.encode(), str(sent).strip().encode())
+
+
+def parse_date(value: Any) -> date | None:
+    """An ISO date (`2026-12-15`) from a payload, or None for anything else."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None

@@ -1,0 +1,102 @@
+"""GitHub Issues (REST API `2022-11-28`): create an issue, read its state, the `issues` webhook.
+
+Requests: `POST /repos/{owner}/{repo}/issues` with `title`, `body`, `assignees`; `GET
+/repos/{owner}/{repo}/issues/{number}`; headers `Accept: application/vnd.github+json`,
+`Authorization: Bearer <token>`, `X-GitHub-Api-Version: 2022-11-28`. GitHub has no due date: it is
+written in the issue's body. Webhooks: `X-GitHub-Event: issues` with `action` closed / reopened /
+assigned / unassigned, `X-GitHub-Delivery` (a GUID per delivery), `X-Hub-Signature-256`
+(`sha256=` + hex HMAC-SHA256 of the raw body keyed with the webhook's secret).
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any
+
+from incidents.integrations.trackers.base import (
+    IssueDraft,
+    IssueState,
+    NewIssue,
+    SignatureInvalid,
+    Tracker,
+    TrackerError,
+    WebhookUpdate,
+    hmac_sha256_matches,
+)
+
+API_VERSION = "2022-11-28"
+CHANGES = {"closed": "status", "reopened": "status", "assigned": "owner", "unassigned": "owner"}
+
+
+class GitHubTracker(Tracker):
+    kind = "github"
+    label = "GitHub"
+    delivery_header = "X-GitHub-Delivery"
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "Accept": "application/vnd.github+json",
+            "Authorization": f"Bearer {self.token}",
+            "X-GitHub-Api-Version": API_VERSION,
+            "User-Agent": "Hindsight",
+        }
+
+    def _repo_url(self) -> str:
+        owner, _, repo = self.project.partition("/")
+        return f"{self.site_url}/repos/{urllib.parse.quote(owner)}/{urllib.parse.quote(repo)}"
+
+    def create_issue(self, draft: IssueDraft) -> NewIssue:
+        body = draft.description.strip()
+        extra = [f"Action item in Hindsight: {draft.link}"]
+        if draft.due_date:
+            extra.append(f"Due: {draft.due_date.isoformat()}")
+        request: dict[str, Any] = {
+            "title": draft.title,
+            "body": (body + "\n\n---\n" if body else "") + "\n".join(extra),
+        }
+        if draft.assignee:
+            request["assignees"] = [draft.assignee]
+        answer = self.send("POST", f"{self._repo_url()}/issues", request)
+        if not isinstance(answer, dict) or "number" not in answer:
+            raise TrackerError("GitHub's answer has no issue number.")
+        return NewIssue(
+            key=f"{self.project}#{answer['number']}",
+            external_id=str(answer["number"]),
+            url=str(answer.get("html_url") or ""),
+        )
+
+    def fetch_state(self, key: str, external_id: str) -> IssueState:
+        answer = self.send("GET", f"{self._repo_url()}/issues/{urllib.parse.quote(external_id)}")
+        if not isinstance(answer, dict):
+            raise TrackerError("GitHub's answer is not an issue.")
+        return self._state(key, answer)
+
+    @staticmethod
+    def _state(key: str, issue: Mapping[str, Any]) -> IssueState:
+        assignee = issue.get("assignee") or {}
+        state = str(issue.get("state") or "")
+        return IssueState(
+            key=key,
+            closed=state == "closed",
+            status=state,
+            assignee=str(assignee.get("login") or "") if isinstance(assignee, dict) else "",
+        )
+
+    @staticmethod
+    def verify(secret: str, headers: Mapping[str, str], body: bytes) -> None:
+        if not hmac_sha256_matches(secret, body, headers.get("X-Hub-Signature-256", "")):
+            raise SignatureInvalid("X-Hub-Signature-256 is missing or does not match the webhook secret.")
+
+    def parse_webhook(self, headers: Mapping[str, str], payload: Any) -> list[WebhookUpdate]:
+        if headers.get("X-GitHub-Event") != "issues" or not isinstance(payload, dict):
+            return []
+        changed = CHANGES.get(str(payload.get("action")))
+        issue = payload.get("issue")
+        repo = payload.get("repository") or {}
+        if changed is None or not isinstance(issue, dict) or not isinstance(repo, dict):
+            return []
+        if str(repo.get("full_name") or "").lower() != self.project.lower():
+            return []
+        key = f"{self.project}#{issue.get('number')}"
+        return [WebhookUpdate(state=self._state(key, issue), changed=frozenset({changed}))]

@@ -1,0 +1,127 @@
+"""Jira Cloud (REST API v3): create an issue, read its state, the `jira:issue_updated` webhook.
+
+Requests: `POST /rest/api/3/issue` with `fields` (`project.key`, `summary`, `issuetype.name`,
+`description` in Atlassian Document Format, `duedate` `YYYY-MM-DD`, `assignee.accountId`); `GET
+/rest/api/3/issue/{key}?fields=status,assignee,duedate`; basic authentication with the account's email
+and an API token. An issue is closed when its status is in the `done` status category. Admin webhooks
+with a secret send `X-Hub-Signature` (`sha256=` + hex HMAC-SHA256 of the raw body) and
+`X-Atlassian-Webhook-Identifier` (the same on every retry of one delivery).
+"""
+
+from __future__ import annotations
+
+import base64
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any
+
+from incidents.integrations.trackers.base import (
+    IssueDraft,
+    IssueState,
+    NewIssue,
+    SignatureInvalid,
+    Tracker,
+    TrackerError,
+    WebhookUpdate,
+    hmac_sha256_matches,
+    parse_date,
+)
+
+CHANGES = {"status": "status", "resolution": "status", "assignee": "owner", "duedate": "due_date"}
+
+
+def adf(*paragraphs: str, link: str = "") -> dict[str, Any]:
+    """An Atlassian Document Format document: one paragraph per text, then the link back (as a link mark)."""
+    content: list[dict[str, Any]] = [
+        {"type": "paragraph", "content": [{"type": "text", "text": p}]} for p in paragraphs if p.strip()
+    ]
+    if link:
+        content.append(
+            {
+                "type": "paragraph",
+                "content": [
+                    {"type": "text", "text": "Action item in Hindsight: "},
+                    {"type": "text", "text": link, "marks": [{"type": "link", "attrs": {"href": link}}]},
+                ],
+            }
+        )
+    return {"type": "doc", "version": 1, "content": content}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+class JiraTracker(Tracker):
+    kind = "jira"
+    label = "Jira"
+    delivery_header = "X-Atlassian-Webhook-Identifier"
+
+    def headers(self) -> dict[str, str]:
+        basic = base64.b64encode(f"{self.username}:{self.token}".encode()).decode()
+        return {"Accept": "application/json", "Authorization": f"Basic {basic}", "User-Agent": "Hindsight"}
+
+    def create_issue(self, draft: IssueDraft) -> NewIssue:
+        fields: dict[str, Any] = {
+            "project": {"key": self.project},
+            "summary": draft.title[:255],
+            "issuetype": {"name": self.issue_type},
+            "description": adf(draft.description, link=draft.link),
+        }
+        if draft.due_date:
+            fields["duedate"] = draft.due_date.isoformat()
+        if draft.assignee:
+            fields["assignee"] = {"accountId": draft.assignee}
+        answer = self.send("POST", f"{self.site_url}/rest/api/3/issue", {"fields": fields})
+        if not isinstance(answer, dict) or not answer.get("key"):
+            raise TrackerError("Jira's answer has no issue key.")
+        key = str(answer["key"])
+        return NewIssue(
+            key=key, external_id=str(answer.get("id") or key), url=f"{self.site_url}/browse/{key}"
+        )
+
+    def fetch_state(self, key: str, external_id: str) -> IssueState:
+        url = f"{self.site_url}/rest/api/3/issue/{urllib.parse.quote(key)}?fields=status,assignee,duedate"
+        answer = self.send("GET", url)
+        if not isinstance(answer, dict):
+            raise TrackerError("Jira's answer is not an issue.")
+        return self._state(key, answer)
+
+    @staticmethod
+    def _state(key: str, issue: Mapping[str, Any]) -> IssueState:
+        fields = _dict(issue.get("fields"))
+        status = _dict(fields.get("status"))
+        category = _dict(status.get("statusCategory"))
+        assignee = _dict(fields.get("assignee"))
+        return IssueState(
+            key=key,
+            closed=category.get("key") == "done",
+            status=str(status.get("name") or ""),
+            assignee=str(assignee.get("accountId") or ""),
+            assignee_email=str(assignee.get("emailAddress") or ""),
+            due_date=parse_date(fields.get("duedate")),
+        )
+
+    @staticmethod
+    def verify(secret: str, headers: Mapping[str, str], body: bytes) -> None:
+        if not hmac_sha256_matches(secret, body, headers.get("X-Hub-Signature", "")):
+            raise SignatureInvalid("X-Hub-Signature is missing or does not match the webhook secret.")
+
+    def parse_webhook(self, headers: Mapping[str, str], payload: Any) -> list[WebhookUpdate]:
+        if not isinstance(payload, dict) or payload.get("webhookEvent") != "jira:issue_updated":
+            return []
+        issue = payload.get("issue")
+        changelog = payload.get("changelog")
+        if not isinstance(issue, dict) or not isinstance(changelog, dict) or not issue.get("key"):
+            return []
+        items = changelog.get("items")
+        if not isinstance(items, list):
+            return []
+        changed = {
+            CHANGES[str(i.get("field") or i.get("fieldId"))]
+            for i in items
+            if isinstance(i, dict) and str(i.get("field") or i.get("fieldId")) in CHANGES
+        }
+        if not changed:
+            return []
+        return [WebhookUpdate(state=self._state(str(issue["key"]), issue), changed=frozenset(changed))]

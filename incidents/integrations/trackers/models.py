@@ -1,0 +1,99 @@
+"""Tracker connections (per team, credentials encrypted), the issues linked to action items, deliveries seen."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+class TrackerKind(models.TextChoices):
+    GITHUB = "github", "GitHub Issues"
+    JIRA = "jira", "Jira Cloud"
+
+
+class TrackerConnection(models.Model):
+    """One team's issue tracker: where "Create in tracker" opens issues and whose webhooks move items.
+
+    `site_url` is the API root (`https://api.github.com`) or the Jira site (`https://acme.atlassian.net`);
+    `project` is `owner/repo` (GitHub) or a project key (`OPS`, Jira). `token_encrypted` and
+    `webhook_secret_encrypted` are Fernet tokens (`credentials.py`), never shown again once saved.
+    `user_map` maps a tracker identity (GitHub login, Jira accountId) to a Hindsight email address.
+    With `auto_create_p1`, the reconcile sweep opens an issue for every open P1 item of the team.
+    """
+
+    team = models.OneToOneField("accounts.Team", on_delete=models.CASCADE, related_name="tracker")
+    kind = models.CharField(max_length=10, choices=TrackerKind.choices)
+    site_url = models.URLField(max_length=300)
+    project = models.CharField(max_length=200)
+    username = models.CharField(max_length=200, blank=True, help_text="Jira: the account's email.")
+    issue_type = models.CharField(max_length=100, default="Task", blank=True)
+    token_encrypted = models.TextField(blank=True)
+    webhook_secret_encrypted = models.TextField(blank=True)
+    user_map = models.JSONField(default=dict, blank=True)
+    auto_create_p1 = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords(excluded_fields=["token_encrypted", "webhook_secret_encrypted"])
+
+    class Meta:
+        ordering = ["team__name"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.project}"
+
+
+class TrackerIssue(models.Model):
+    """The tracker issue of one action item, and what the two sides last agreed on.
+
+    `seen` holds the tracker's values as last observed, `agreed` Hindsight's values at the last sync
+    (keys `status` "open"/"closed", `owner` a user id or None, `due_date` ISO date or None). A field
+    changed on both sides since then lands in `conflicts` ({field: {"tracker": value, "label": text}})
+    and is shown on the item until someone chooses; nothing is applied silently.
+    """
+
+    action_item = models.OneToOneField(
+        "incidents.ActionItem", on_delete=models.CASCADE, related_name="tracker_issue"
+    )
+    connection = models.ForeignKey(TrackerConnection, on_delete=models.PROTECT, related_name="issues")
+    key = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=100)
+    url = models.URLField(max_length=500)
+    remote_status = models.CharField(max_length=100, blank=True)
+    remote_closed = models.BooleanField(default=False)
+    remote_assignee = models.CharField(max_length=200, blank=True)
+    remote_due_date = models.DateField(null=True, blank=True)
+    seen = models.JSONField(default=dict, blank=True)
+    agreed = models.JSONField(default=dict, blank=True)
+    conflicts = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "key"], name="one_item_per_tracker_issue")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class TrackerDelivery(models.Model):
+    """A webhook delivery already applied (GitHub's X-GitHub-Delivery, Jira's webhook identifier)."""
+
+    connection = models.ForeignKey(TrackerConnection, on_delete=models.CASCADE, related_name="deliveries")
+    delivery_id = models.CharField(max_length=200)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "delivery_id"], name="one_tracker_delivery")
+        ]
+
+    def __str__(self) -> str:
+        return self.delivery_id

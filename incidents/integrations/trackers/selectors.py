@@ -1,0 +1,66 @@
+"""Reads of the tracker sync shared by the action item page and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from incidents.integrations.trackers.models import TrackerConnection, TrackerIssue
+from incidents.integrations.trackers.services import ADAPTERS, FIELD_LABELS, connection_for
+from incidents.models import ActionItem, Visibility
+from incidents.permissions.followup import can_edit_action_item, can_send_action_item_to_tracker
+
+
+@dataclass
+class TrackerPanel:
+    """What the item page shows about its tracker issue.
+
+    `issue` (or None), `tracker` (the label: GitHub, Jira), `conflicts` as (field, label, Hindsight's
+    value, the tracker's value), `can_create` (a "Create in tracker" button), `can_settle` (the choice
+    buttons), `why_not` (why there is no button, for those who may edit the item)."""
+
+    issue: TrackerIssue | None = None
+    tracker: str = ""
+    conflicts: list[tuple[str, str, str, str]] = field(default_factory=list)
+    can_create: bool = False
+    can_settle: bool = False
+    why_not: str = ""
+
+
+def _hindsight_label(item: ActionItem, name: str) -> str:
+    if name == "owner":
+        return str(item.owner) if item.owner_id else "nobody"
+    if name == "status":
+        return item.get_status_display()
+    return item.due_date.isoformat() if item.due_date else "no due date"
+
+
+def tracker_panel_for(user: Any, item: ActionItem) -> TrackerPanel:
+    """The tracker panel of `item` for `user` (who can see the item: the caller checked)."""
+    issue = TrackerIssue.objects.select_related("connection").filter(action_item=item).first()
+    can_edit = can_edit_action_item(user, item)
+    if issue is not None:
+        return TrackerPanel(
+            issue=issue,
+            tracker=ADAPTERS[issue.connection.kind].label,
+            conflicts=[
+                (name, FIELD_LABELS.get(name, name), _hindsight_label(item, name), str(c.get("label", "")))
+                for name, c in sorted((issue.conflicts or {}).items())
+            ],
+            can_settle=can_edit,
+        )
+    if not can_edit:
+        return TrackerPanel()
+    connection: TrackerConnection | None = connection_for(item)
+    if connection is None:
+        return TrackerPanel(why_not="No team of this item has an issue tracker (Settings → Issue trackers).")
+    restricted = item.incident is not None and item.incident.visibility == Visibility.RESTRICTED
+    if restricted:
+        return TrackerPanel(
+            tracker=ADAPTERS[connection.kind].label,
+            why_not="Items of a restricted incident are not sent to a tracker: its readers are not the incident's.",
+        )
+    return TrackerPanel(
+        tracker=ADAPTERS[connection.kind].label,
+        can_create=can_send_action_item_to_tracker(user, item),
+    )

@@ -1,0 +1,416 @@
+"""Tracker sync writes: a team's tracker settings, "Create in tracker", webhooks, the reconcile sweep,
+and the choice on a field changed on both sides.
+
+How a change moves: the tracker's state (from a webhook or a read) is compared field by field
+(`status` open/closed, `owner` a user id, `due_date` ISO) with `TrackerIssue.seen`, the tracker's values
+last observed. A field the tracker did not change is left alone (so a repeated delivery or a sweep that
+finds nothing new changes nothing). A changed field is applied to the item through the follow-through
+services, as Hindsight (SYSTEM), with one timeline entry, when Hindsight's value is still the one both
+sides `agreed` on; when someone changed it in Hindsight too, the field goes to `conflicts` and the item
+page asks which to keep. Errors: ValidationError keyed by field, AccessDenied (incidents.permissions),
+TrackerError (the tracker refused or is unreachable), SignatureInvalid for an unsigned webhook.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.followup.services.items import (
+    CLOSED_ITEM_STATUSES,
+    action_item_change_status,
+    action_item_update,
+)
+from incidents.integrations.trackers.base import (
+    IssueDraft,
+    IssueState,
+    SignatureInvalid,
+    TrackerError,
+)
+from incidents.integrations.trackers.configuration import ADAPTERS, adapter_for
+from incidents.integrations.trackers.credentials import CredentialUnreadable, decrypt
+from incidents.integrations.trackers.models import (
+    TrackerConnection,
+    TrackerDelivery,
+    TrackerIssue,
+    TrackerKind,
+)
+from incidents.markdown import markdown_text
+from incidents.models import OPEN_ITEM_STATUSES, ActionItem, ActionItemStatus, Priority, Visibility
+from incidents.permissions.checks import (
+    SYSTEM,
+    require_edit_action_item,
+    require_send_action_item_to_tracker,
+)
+from incidents.timeline.services import system_entry
+
+log = logging.getLogger(__name__)
+
+FIELDS = ("status", "owner", "due_date")
+FIELD_LABELS = {"status": "Status", "owner": "Owner", "due_date": "Due date"}
+_SKIP = object()
+
+
+class TrackerNotFound(Exception):
+    """No active tracker with that id (the webhook answers 404)."""
+
+
+class PayloadInvalid(ValueError):
+    """A signed webhook whose body is not a JSON object."""
+
+
+# --- Create in tracker ---------------------------------------------------------------------------------
+
+
+def connection_for(item: ActionItem) -> TrackerConnection | None:
+    """The active tracker of the item's team, else of the first of its incident's teams (by name)."""
+    active = TrackerConnection.objects.filter(is_active=True)
+    if item.team_id is not None and (found := active.filter(team_id=item.team_id).first()):
+        return found
+    if item.incident_id is not None:
+        return active.filter(team__incidents=item.incident_id).order_by("team__name").first()
+    return None
+
+
+def _identity_for(connection: TrackerConnection, user: Any) -> str:
+    """The tracker identity mapped to `user`'s email, or '' (the issue is then left unassigned)."""
+    if user is None:
+        return ""
+    email = user.email.lower()
+    return next((i for i, e in (connection.user_map or {}).items() if e.lower() == email), "")
+
+
+def _hindsight_values(item: ActionItem) -> dict[str, Any]:
+    return {
+        "status": "closed" if item.status in CLOSED_ITEM_STATUSES else "open",
+        "owner": item.owner_id,
+        "due_date": item.due_date.isoformat() if item.due_date else None,
+    }
+
+
+def item_link(item: ActionItem) -> str:
+    """The action item's page, absolute (`SITE_URL`)."""
+    return settings.SITE_URL.rstrip("/") + reverse("incidents:action_item_detail", args=[item.pk])
+
+
+def _create(item: ActionItem, connection: TrackerConnection, actor: Any) -> TrackerIssue:
+    adapter = adapter_for(connection)
+    assignee = _identity_for(connection, item.owner)
+    draft = IssueDraft(
+        title=item.title,
+        description=item.description,
+        link=item_link(item),
+        assignee=assignee,
+        due_date=item.due_date,
+    )
+    new = adapter.create_issue(draft)  # outside the transaction: a slow tracker holds no lock
+    with transaction.atomic():
+        current = ActionItem.objects.select_for_update().get(pk=item.pk)
+        if TrackerIssue.objects.filter(action_item=current).exists():
+            raise ValidationError({"tracker": "This action item was sent to the tracker meanwhile."})
+        values = _hindsight_values(current)
+        seen = {
+            "status": "open",
+            "owner": current.owner_id if assignee else None,
+            "due_date": values["due_date"] if connection.kind == TrackerKind.JIRA else None,
+        }
+        issue = TrackerIssue.objects.create(
+            action_item=current, connection=connection, key=new.key, external_id=new.external_id,
+            url=new.url, remote_status="open", remote_assignee=assignee,
+            remote_due_date=current.due_date if connection.kind == TrackerKind.JIRA else None,
+            seen=seen, agreed=values,
+        )  # fmt: skip
+        if not current.tracker_url and new.url:
+            action_item_update(item=current, actor=actor, tracker_url=new.url)
+        if current.incident is not None:
+            system_entry(
+                incident=current.incident,
+                actor=actor,
+                body=f"Action item {markdown_text(current.title)} opened in "
+                f"{adapter.label} as {markdown_text(new.key)}.",
+            )
+    return issue
+
+
+def tracker_issue_create(*, actor: Any, item: ActionItem) -> TrackerIssue:
+    """Open an issue for `item` in its team's tracker (title, description, link back, owner, due date).
+
+    Whoever may edit the item, never for an item on a restricted incident (AccessDenied). ValidationError
+    keyed `tracker` when no team of the item has a tracker, when it has an issue already, or when the
+    tracker refuses (its own message) or cannot be reached; nothing is stored then.
+    """
+    require_send_action_item_to_tracker(actor, item)
+    connection = connection_for(item)
+    if connection is None:
+        raise ValidationError({"tracker": "No team of this action item has an issue tracker set up."})
+    if TrackerIssue.objects.filter(action_item=item).exists():
+        raise ValidationError({"tracker": "This action item is in the tracker already."})
+    try:
+        return _create(item, connection, actor)
+    except (TrackerError, CredentialUnreadable) as exc:
+        raise ValidationError({"tracker": str(exc)}) from exc
+
+
+# --- Inbound: webhooks and the sweep --------------------------------------------------------------------
+
+
+def _tracker_values(connection: TrackerConnection, state: IssueState) -> dict[str, Any]:
+    """The tracker's state in Hindsight's terms; `_SKIP` for what cannot be mapped (no such field, an
+    assignee with no Hindsight account by verified email or mapping)."""
+    values: dict[str, Any] = {
+        "status": "closed" if state.closed else "open",
+        "owner": _SKIP,
+        "due_date": _SKIP,
+    }
+    email = (state.assignee_email or (connection.user_map or {}).get(state.assignee, "")).lower()
+    if state.assignee and email:
+        user = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
+        if user is not None:
+            values["owner"] = user.pk
+    if connection.kind == TrackerKind.JIRA:
+        values["due_date"] = state.due_date.isoformat() if state.due_date else None
+    return values
+
+
+def _label(name: str, value: Any) -> str:
+    if name == "owner":
+        user = get_user_model().objects.filter(pk=value).first() if value else None
+        return str(user) if user else "nobody"
+    if name == "status":
+        return "closed (done)" if value == "closed" else "open"
+    return str(value or "no due date")
+
+
+def _apply(issue: TrackerIssue, name: str, value: Any, actor: Any) -> str:
+    """Set field `name` of the issue's item to the tracker's `value` through the follow-through services;
+    return the timeline text. ValidationError when the item refuses the value."""
+    item = ActionItem.objects.select_related("incident").get(pk=issue.action_item_id)
+    label = ADAPTERS[issue.connection.kind].label
+    title = markdown_text(item.title)
+    key = markdown_text(issue.key)
+    if name == "status" and value == "closed":
+        action_item_change_status(
+            item=item, actor=actor, status=ActionItemStatus.DONE,
+            note=f"Closed in {label} as {issue.key}: {issue.url}",
+        )  # fmt: skip
+        return f"Action item {title} done: its issue {key} was closed in {label}."
+    if name == "status":
+        action_item_change_status(
+            item=item, actor=actor, status=ActionItemStatus.OPEN,
+            note=f"Reopened in {label} ({issue.key}): {issue.url}",
+        )  # fmt: skip
+        return f"Action item {title} reopened: its issue {key} was reopened in {label}."
+    if name == "owner":
+        owner = get_user_model().objects.get(pk=value)
+        action_item_update(item=item, actor=actor, owner=owner)
+        return f"Action item {title} assigned to {markdown_text(owner)} in {label} ({key})."
+    due = date.fromisoformat(value) if value else None
+    action_item_update(item=item, actor=actor, due_date=due)
+    return f"Action item {title} due {value or 'no date'}: changed in {label} ({key})."
+
+
+def _sync(issue: TrackerIssue, state: IssueState, changed: frozenset[str] | None) -> list[str]:
+    """Compare the tracker's `state` with the locked `issue` for the fields in `changed` (None: every
+    field), apply what only the tracker changed, record what both changed as a conflict. Returns the
+    names of the fields applied."""
+    issue.remote_status, issue.remote_closed = state.status[:100], state.closed
+    issue.remote_assignee = (state.assignee_email or state.assignee)[:200]
+    if issue.connection.kind == TrackerKind.JIRA:
+        issue.remote_due_date = state.due_date
+    theirs = _tracker_values(issue.connection, state)
+    applied: list[str] = []
+    for name in FIELDS:
+        value = theirs[name]
+        if value is _SKIP or (changed is not None and name not in changed):
+            continue
+        if name in issue.seen and issue.seen[name] == value:
+            continue  # the tracker did not change it: a repeat, or a sweep that finds nothing new
+        issue.seen[name] = value
+        item = ActionItem.objects.select_related("incident").get(pk=issue.action_item_id)
+        mine = _hindsight_values(item)[name]
+        if mine == value:
+            issue.agreed[name] = value
+            issue.conflicts.pop(name, None)
+        elif mine == issue.agreed.get(name, mine):
+            try:
+                text = _apply(issue, name, value, SYSTEM)
+            except ValidationError as exc:
+                issue.conflicts[name] = {"tracker": value, "label": _label(name, value), "error": _first(exc)}
+                continue
+            issue.agreed[name] = value
+            issue.conflicts.pop(name, None)
+            applied.append(name)
+            if item.incident is not None:
+                system_entry(incident=item.incident, actor=SYSTEM, body=text)
+        else:
+            issue.conflicts[name] = {"tracker": value, "label": _label(name, value)}
+    issue.synced_at = timezone.now()
+    issue.save()
+    return applied
+
+
+def _first(exc: ValidationError) -> str:
+    messages = exc.messages
+    return messages[0] if messages else "refused"
+
+
+@dataclass
+class WebhookResult:
+    """What one webhook did: `duplicate` (a delivery id already applied: nothing changed), the fields
+    applied per issue key, and the keys Hindsight has no item for (ignored)."""
+
+    duplicate: bool = False
+    applied: dict[str, list[str]] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+
+
+def tracker_webhook_receive(*, tracker_id: int, headers: Mapping[str, str], body: bytes) -> WebhookResult:
+    """Verify and apply one webhook delivery of tracker `tracker_id` (the tracker's own authentication:
+    its signature over the raw `body`, constant-time compared).
+
+    Raises TrackerNotFound (no active tracker), SignatureInvalid (no secret set, no or a wrong signature;
+    nothing is stored), PayloadInvalid (signed but not a JSON object). A delivery id seen before
+    (`X-GitHub-Delivery`, `X-Atlassian-Webhook-Identifier`; else the body's SHA-256) changes nothing.
+    """
+    connection = TrackerConnection.objects.filter(pk=tracker_id, is_active=True).first()
+    if connection is None:
+        raise TrackerNotFound
+    try:
+        secret = decrypt(connection.webhook_secret_encrypted)
+    except CredentialUnreadable as exc:
+        raise SignatureInvalid(str(exc)) from exc
+    if not secret:
+        raise SignatureInvalid("This tracker has no webhook secret: set one in Settings → Issue trackers.")
+    adapter = ADAPTERS[connection.kind](site_url=connection.site_url, project=connection.project, token="")
+    adapter.verify(secret, headers, body)
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadInvalid("The body is not JSON.") from exc
+    if not isinstance(payload, dict):
+        raise PayloadInvalid("Expected a JSON object.")
+    updates = adapter.parse_webhook(headers, payload)
+    delivery = adapter.delivery_id(headers) or "sha256:" + hashlib.sha256(body).hexdigest()
+    result = WebhookResult()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                TrackerDelivery.objects.create(connection=connection, delivery_id=delivery)
+        except IntegrityError:
+            return WebhookResult(duplicate=True)
+        for update in updates:
+            issue = (
+                TrackerIssue.objects.select_for_update()
+                .select_related("connection")
+                .filter(connection=connection, key=update.state.key)
+                .first()
+            )
+            if issue is None:
+                result.unknown.append(update.state.key)
+                continue
+            result.applied[issue.key] = _sync(issue, update.state, update.changed)
+    return result
+
+
+@dataclass
+class ReconcileResult:
+    """One sweep: issues read, fields applied, issues created for P1 items, trackers that failed."""
+
+    checked: int = 0
+    applied: int = 0
+    created: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def tracker_reconcile(*, limit: int = 500) -> ReconcileResult:
+    """The periodic sweep (Hindsight acting on its own): read the state of up to `limit` linked issues,
+    oldest sync first, and apply it as a webhook would (so a missed webhook is caught; a sweep that finds
+    nothing new changes nothing); open issues for open P1 items of trackers with `auto_create_p1`
+    (never for items on restricted incidents). A tracker that fails is logged and skipped."""
+    result = ReconcileResult()
+    for connection in TrackerConnection.objects.filter(is_active=True, auto_create_p1=True):
+        items = (
+            ActionItem.objects.filter(
+                team=connection.team, priority=Priority.P1, status__in=OPEN_ITEM_STATUSES,
+                tracker_issue__isnull=True,
+            )
+            .exclude(incident__visibility=Visibility.RESTRICTED)
+            .exclude(incident__deleted_at__isnull=False)
+            .order_by("id")[:50]
+        )  # fmt: skip
+        for item in items:
+            try:
+                _create(item, connection, SYSTEM)
+                result.created += 1
+            except (TrackerError, CredentialUnreadable, ValidationError) as exc:
+                log.warning(
+                    "tracker %s: creating an issue for item %s failed: %s", connection.pk, item.pk, exc
+                )
+                result.errors.append(f"{connection}: {exc}")
+                break
+    ids = list(
+        TrackerIssue.objects.filter(connection__is_active=True)
+        .order_by("synced_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    failed: set[int] = set()
+    for issue_id in ids:
+        issue = TrackerIssue.objects.select_related("connection").get(pk=issue_id)
+        if issue.connection_id in failed:
+            continue
+        try:
+            state = adapter_for(issue.connection).fetch_state(issue.key, issue.external_id)
+        except (TrackerError, CredentialUnreadable) as exc:
+            log.warning("tracker %s: reading %s failed: %s", issue.connection_id, issue.key, exc)
+            result.errors.append(f"{issue.connection}: {exc}")
+            failed.add(issue.connection_id)
+            continue
+        with transaction.atomic():
+            locked = TrackerIssue.objects.select_for_update().select_related("connection").get(pk=issue_id)
+            result.applied += len(_sync(locked, state, None))
+        result.checked += 1
+    return result
+
+
+# --- A field changed on both sides -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def tracker_conflict_resolve(*, actor: Any, item: ActionItem, field: str, keep: str) -> TrackerIssue:
+    """Settle field `field` changed both in Hindsight and in the tracker: `keep="hindsight"` keeps the
+    item as it is (the tracker's value is no longer proposed), `keep="tracker"` applies the tracker's value
+    as `actor`, with its timeline entry. Whoever may edit the item (AccessDenied); ValidationError keyed
+    `field` when there is no such conflict, `keep` for anything but the two choices."""
+    require_edit_action_item(actor, item)
+    issue = (
+        TrackerIssue.objects.select_for_update().select_related("connection").filter(action_item=item).first()
+    )
+    if issue is None or field not in (issue.conflicts or {}):
+        raise ValidationError({"field": "There is no such difference with the tracker to settle."})
+    if keep not in ("hindsight", "tracker"):
+        raise ValidationError({"keep": "Choose Hindsight's value or the tracker's."})
+    value = issue.conflicts[field]["tracker"]
+    if keep == "tracker":
+        text = _apply(issue, field, value, actor)
+        issue.agreed[field] = value
+        current = ActionItem.objects.select_related("incident").get(pk=item.pk)
+        if current.incident is not None:
+            system_entry(incident=current.incident, actor=actor, body=text)
+    else:
+        current = ActionItem.objects.get(pk=item.pk)
+        issue.agreed[field] = _hindsight_values(current)[field]
+    issue.conflicts.pop(field)
+    issue.save(update_fields=["agreed", "conflicts"])
+    return issue

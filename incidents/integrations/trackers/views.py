@@ -1,0 +1,172 @@
+"""Tracker pages: Settings → Issue trackers (team leads and admins), "Create in tracker" and the choice on
+a field changed on both sides (action item page), and the trackers' webhook endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, RawPostDataException
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from accounts.models import Team
+from incidents.errors import add_form_errors
+from incidents.followup import selectors as followup_selectors
+from incidents.integrations.trackers.base import SignatureInvalid
+from incidents.integrations.trackers.configuration import tracker_connection_save
+from incidents.integrations.trackers.forms import TrackerForm
+from incidents.integrations.trackers.models import TrackerConnection
+from incidents.integrations.trackers.services import (
+    PayloadInvalid,
+    TrackerNotFound,
+    tracker_conflict_resolve,
+    tracker_issue_create,
+    tracker_webhook_receive,
+)
+from incidents.permissions.roles import can_manage_settings, can_manage_team, is_admin, lead_team_ids
+
+MAX_WEBHOOK_BYTES = 5_000_000
+
+
+def _teams_for(user: Any) -> Any:
+    teams = Team.objects.order_by("name")
+    return teams if is_admin(user) else teams.filter(pk__in=lead_team_ids(user))
+
+
+def _page(request: HttpRequest, form: TrackerForm, *, status: int = 200, **extra: Any) -> HttpResponse:
+    trackers = TrackerConnection.objects.select_related("team").order_by("team__name")
+    if not is_admin(request.user):
+        trackers = trackers.filter(team__in=lead_team_ids(request.user))
+    rows = [
+        {
+            "cells": [
+                t.team,
+                t.get_kind_display(),
+                t.project,
+                "active" if t.is_active else "off",
+                "P1 items" if t.auto_create_p1 else "by hand",
+                request.build_absolute_uri(reverse("incidents:tracker_webhook", args=[t.pk])),
+            ],
+            "edit_url": reverse("incidents:tracker_edit", args=[t.pk]),
+        }  # fmt: skip
+        for t in trackers
+    ]
+    context = {
+        "title": "Issue trackers",
+        "intro": "One tracker per team: “Create in tracker” on an action item opens an issue there, and the "
+        "tracker's webhook (the address in the last column) moves the item. The README shows each tracker's setup.",
+        "headers": ["Team", "Tracker", "Project", "State", "Issues opened", "Webhook address"],
+        "rows": rows, "form": form, "form_title": "Set a team's tracker", "submit": "Save tracker",
+        **extra,
+    }  # fmt: skip
+    response = render(request, "incidents/settings_page.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _save(request: HttpRequest, form: TrackerForm) -> HttpResponse:
+    if not form.is_valid():
+        return _page(request, form, status=400)
+    data = dict(form.cleaned_data)
+    try:
+        connection, secret = tracker_connection_save(actor=request.user, **data)
+    except ValidationError as exc:
+        add_form_errors(form, exc)
+        return _page(request, form, status=400)
+    if secret:
+        endpoint = request.build_absolute_uri(reverse("incidents:tracker_webhook", args=[connection.pk]))
+        return _page(
+            request, TrackerForm(teams=_teams_for(request.user)), new_secret=secret, endpoint=endpoint,
+            secret_label="webhook secret",  # noqa: S106 - a label, not a secret
+        )  # fmt: skip
+    messages.success(request, f"Tracker of {connection.team} saved.")
+    return redirect("incidents:tracker_list")
+
+
+@login_required
+def tracker_list(request: HttpRequest) -> HttpResponse:
+    """GET: the trackers of the teams the user leads and a form. POST: set a team's tracker."""
+    if not can_manage_settings(request.user):
+        raise Http404("No such page.")
+    form = TrackerForm(request.POST or None, teams=_teams_for(request.user))
+    if request.method == "POST":
+        return _save(request, form)
+    return _page(request, form)
+
+
+@login_required
+def tracker_edit(request: HttpRequest, tracker_id: int) -> HttpResponse:
+    """The form filled with a tracker's settings (tokens are never shown again)."""
+    connection = get_object_or_404(TrackerConnection, pk=tracker_id)
+    if not (can_manage_settings(request.user) and can_manage_team(request.user, connection.team_id)):
+        raise Http404("No such tracker.")
+    initial = {
+        "team": connection.team, "kind": connection.kind, "site_url": connection.site_url,
+        "project": connection.project, "username": connection.username, "issue_type": connection.issue_type,
+        "user_map": connection.user_map, "auto_create_p1": connection.auto_create_p1,
+        "is_active": connection.is_active,
+    }  # fmt: skip
+    form = TrackerForm(request.POST or None, initial=initial, teams=_teams_for(request.user))
+    if request.method == "POST":
+        return _save(request, form)
+    return _page(request, form)
+
+
+@login_required
+@require_POST
+def action_item_tracker(request: HttpRequest, item_id: int) -> HttpResponse:
+    """ "Create in tracker": open the item's issue in its team's tracker, then back to the item."""
+    item = followup_selectors.action_item_get_for(request.user, item_id)
+    try:
+        issue = tracker_issue_create(actor=request.user, item=item)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Opened {issue.key} in the tracker.")
+    return redirect("incidents:action_item_detail", item_id=item.pk)
+
+
+@login_required
+@require_POST
+def action_item_tracker_conflict(request: HttpRequest, item_id: int) -> HttpResponse:
+    """ "Keep Hindsight's" / "Take the tracker's" for one field changed on both sides."""
+    item = followup_selectors.action_item_get_for(request.user, item_id)
+    try:
+        tracker_conflict_resolve(
+            actor=request.user,
+            item=item,
+            field=request.POST.get("field", ""),
+            keep=request.POST.get("keep", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Settled.")
+    return redirect("incidents:action_item_detail", item_id=item.pk)
+
+
+@csrf_exempt
+@require_POST
+def tracker_webhook(request: HttpRequest, tracker_id: int) -> HttpResponse:
+    """A tracker's webhook: authenticated by its signature (no session, no CSRF token). 401 without a valid
+    signature, 404 for no such tracker, 400 for a body that is not JSON, 200 otherwise (a repeat too)."""
+    try:
+        body = request.body
+    except RawPostDataException:  # a form upload, already parsed: trackers send JSON
+        return JsonResponse({"detail": "Send the webhook's JSON body (application/json)."}, status=400)
+    if len(body) > MAX_WEBHOOK_BYTES:
+        return JsonResponse({"detail": "The body is too large."}, status=413)
+    try:
+        result = tracker_webhook_receive(tracker_id=tracker_id, headers=request.headers, body=body)
+    except TrackerNotFound:
+        return JsonResponse({"detail": "No such tracker."}, status=404)
+    except SignatureInvalid as exc:
+        return JsonResponse({"detail": str(exc)}, status=401)
+    except PayloadInvalid as exc:
+        return JsonResponse({"detail": str(exc)}, status=400)
+    return JsonResponse({"duplicate": result.duplicate, "applied": result.applied, "unknown": result.unknown})

@@ -1,0 +1,456 @@
+"""Issue-tracker sync, by contract: GitHub Issues and Jira Cloud.
+
+A recording server on loopback stands in for each tracker's REST API; the requests Hindsight sends are
+checked against the shapes of GitHub's "Create an issue" (REST 2022-11-28) and Jira's "Create issue"
+(REST v3). Webhook payloads follow each tracker's documented `issues` / `jira:issue_updated` payloads and
+are signed as the trackers sign them (HMAC-SHA256 of the raw body, `sha256=<hex>`). Each test drives an
+action item as a user sees it: the item page, its status and owner, and the incident's timeline.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+
+import pytest
+from django.urls import reverse
+
+from incidents.integrations.trackers.base import hmac_sha256_matches
+from incidents.integrations.trackers.configuration import tracker_connection_save
+from incidents.integrations.trackers.credentials import decrypt
+from incidents.integrations.trackers.services import tracker_reconcile
+from incidents.models import (
+    ActionItem,
+    ActionItemStatus,
+    TimelineEntry,
+    TrackerDelivery,
+    TrackerIssue,
+    Visibility,
+)
+from tests.factories import ActionItemFactory, IncidentFactory, UserFactory
+from tests.recording_server import RecordingServer
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "whsec-tracker-0123456789"
+TOKEN = "ghp_test_token_0123456789"
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_the_signature_is_githubs_documented_example():
+    # docs.github.com "Validating webhook deliveries", "Testing the webhook payload validation".
+    expected = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+    assert hmac_sha256_matches("It's a Secret to Everybody", b"Hello, World!", expected)
+    assert not hmac_sha256_matches("It's a Secret to Everybody", b"Hello, World?", expected)
+    assert not hmac_sha256_matches("It's a Secret to Everybody", b"Hello, World!", "")
+
+
+@pytest.fixture
+def lead(team):
+    from accounts.models import Membership
+    from tests.factories import MembershipFactory
+
+    user = UserFactory(email="lead@example.com", display_name="Lee Lead")
+    MembershipFactory(user=user, team=team, role=Membership.Role.LEAD)
+    return user
+
+
+@pytest.fixture
+def tracker_server(outbound_allowed):
+    with RecordingServer() as server:
+        outbound_allowed(server.url)
+        yield server
+
+
+def _github(team, lead, server, **extra):
+    connection, _ = tracker_connection_save(
+        actor=lead, team=team, kind="github", site_url=server.url, project="acme/web", token=TOKEN,
+        webhook_secret=SECRET, user_map={"octocat": "responder@example.com", "cora-gh": "commander@example.com"},
+        **extra,
+    )  # fmt: skip
+    return connection
+
+
+def _jira(team, lead, server, **extra):
+    connection, _ = tracker_connection_save(
+        actor=lead, team=team, kind="jira", site_url=server.url, project="OPS", username="bot@example.com",
+        token="jira-api-token", webhook_secret=SECRET, **extra,
+    )  # fmt: skip
+    return connection
+
+
+def _entries(incident) -> list[str]:
+    return list(TimelineEntry.objects.filter(incident=incident).order_by("id").values_list("body", flat=True))
+
+
+def _github_hook(client, connection, action, number, *, state, assignee=None, delivery="d-1", secret=SECRET):
+    # The `issues` event payload (docs.github.com "Webhook events and payloads": issues), trimmed.
+    payload = {
+        "action": action,
+        "issue": {
+            "url": f"https://api.github.com/repos/acme/web/issues/{number}",
+            "html_url": f"https://github.com/acme/web/issues/{number}",
+            "number": number,
+            "state": state,
+            "title": "Add a second check before destructive commands",
+            "assignee": {"login": assignee, "id": 1, "type": "User"} if assignee else None,
+            "assignees": [{"login": assignee, "id": 1, "type": "User"}] if assignee else [],
+        },
+        "repository": {"id": 1296269, "name": "web", "full_name": "acme/web"},
+        "sender": {"login": "octocat", "id": 1},
+    }
+    if action == "assigned":
+        payload["assignee"] = payload["issue"]["assignee"]
+    body = json.dumps(payload).encode()
+    return client.post(
+        reverse("incidents:tracker_webhook", args=[connection.pk]), data=body, content_type="application/json",
+        HTTP_X_GITHUB_EVENT="issues", HTTP_X_GITHUB_DELIVERY=delivery, HTTP_X_HUB_SIGNATURE_256=sign(body, secret),
+    )  # fmt: skip
+
+
+def _jira_issue(key, *, category="new", status="To Do", assignee=None, due=None):
+    return {
+        "id": "10002",
+        "self": "https://acme.atlassian.net/rest/api/3/issue/10002",
+        "key": key,
+        "fields": {
+            "status": {"name": status, "statusCategory": {"key": category, "name": status}},
+            "assignee": assignee,
+            "duedate": due,
+            "summary": "Add a second check before destructive commands",
+        },
+    }
+
+
+def _jira_hook(client, connection, key, items, *, delivery="j-1", **issue):
+    # The issue-updated payload (developer.atlassian.com "Webhooks": jira:issue_updated with a changelog).
+    payload = {
+        "timestamp": 1764620000000,
+        "webhookEvent": "jira:issue_updated",
+        "issue_event_type_name": "issue_generic",
+        "user": {"accountId": "5b10a2844c20165700ede21g", "displayName": "Mia Krystof"},
+        "issue": _jira_issue(key, **issue),
+        "changelog": {"id": "10100", "items": items},
+    }
+    body = json.dumps(payload).encode()
+    return client.post(
+        reverse("incidents:tracker_webhook", args=[connection.pk]), data=body, content_type="application/json",
+        HTTP_X_ATLASSIAN_WEBHOOK_IDENTIFIER=delivery, HTTP_X_HUB_SIGNATURE=sign(body),
+    )  # fmt: skip
+
+
+def test_github_create_close_reopen_and_assign_each_land_once(
+    client_for, team, lead, commander, responder, incident, tracker_server
+):
+    connection = _github(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team, owner=commander, title="Add a second check",
+                             description="Before `rm -rf` on a database host.")  # fmt: skip
+    tracker_server.answers[("POST", "/repos/acme/web/issues")] = (
+        201, {"id": 1, "number": 12, "html_url": "https://github.com/acme/web/issues/12", "state": "open"},
+    )  # fmt: skip
+    web = client_for(commander)
+    page = web.get(reverse("incidents:action_item_detail", args=[item.pk]))
+    assert "Create in tracker" in page.content.decode()
+    web.post(reverse("incidents:action_item_tracker", args=[item.pk]))
+
+    sent = tracker_server.requests[-1]
+    assert (sent.method, sent.path) == ("POST", "/repos/acme/web/issues")
+    assert sent.headers["Accept"] == "application/vnd.github+json"
+    assert sent.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert sent.headers["X-GitHub-Api-Version"] == "2022-11-28"
+    assert set(sent.json) <= {"title", "body", "assignee", "milestone", "labels", "assignees"}  # the schema's
+    assert sent.json["title"] == "Add a second check"
+    assert sent.json["assignees"] == ["cora-gh"]
+    assert f"/action-items/{item.pk}/" in sent.json["body"]
+    assert item.due_date.isoformat() in sent.json["body"]
+    page = web.get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
+    assert "acme/web#12" in page
+    assert "Create in tracker" not in page
+    assert _entries(incident)[-1].endswith("opened in GitHub as acme/web#12.")
+    before = len(_entries(incident))
+
+    hook = client_for(None)
+    assert _github_hook(hook, connection, "closed", 12, state="closed", delivery="d-close").status_code == 200
+    assert _github_hook(hook, connection, "closed", 12, state="closed", delivery="d-close").json()[
+        "duplicate"
+    ]
+    item.refresh_from_db()
+    assert item.status == ActionItemStatus.DONE
+    assert "https://github.com/acme/web/issues/12" in item.completion_note  # the issue is the evidence
+    assert len(_entries(incident)) == before + 1
+
+    _github_hook(hook, connection, "reopened", 12, state="open", delivery="d-reopen")
+    item.refresh_from_db()
+    assert item.status == ActionItemStatus.OPEN
+    _github_hook(hook, connection, "assigned", 12, state="open", assignee="octocat", delivery="d-assign")
+    item.refresh_from_db()
+    assert item.owner == responder  # by the mapping octocat = responder@example.com
+    entries = _entries(incident)
+    assert len(entries) == before + 3
+    assert "reopened" in entries[-2]
+    assert "assigned to Rory Responder" in entries[-1]
+    # A late redelivery of the close (same delivery id) changes nothing.
+    _github_hook(hook, connection, "closed", 12, state="closed", delivery="d-close")
+    item.refresh_from_db()
+    assert item.status == ActionItemStatus.OPEN
+    assert len(_entries(incident)) == before + 3
+
+
+def test_a_bad_or_missing_signature_is_refused_and_nothing_is_stored(
+    client_for, team, lead, incident, tracker_server
+):
+    connection = _github(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team)
+    TrackerIssue.objects.create(action_item=item, connection=connection, key="acme/web#3", external_id="3",
+                                url="https://github.com/acme/web/issues/3", seen={"status": "open"},
+                                agreed={"status": "open", "owner": None, "due_date": None})  # fmt: skip
+    hook = client_for(None)
+    bad = _github_hook(hook, connection, "closed", 3, state="closed", secret="not-the-secret")
+    assert bad.status_code == 401
+    unsigned = hook.post(reverse("incidents:tracker_webhook", args=[connection.pk]), data=b"{}",
+                         content_type="application/json", HTTP_X_GITHUB_EVENT="issues")  # fmt: skip
+    assert unsigned.status_code == 401
+    item.refresh_from_db()
+    assert item.status == ActionItemStatus.OPEN
+    assert not TrackerDelivery.objects.exists()
+    assert hook.post(reverse("incidents:tracker_webhook", args=[987654]), data=b"{}",
+                     content_type="application/json").status_code == 404  # fmt: skip
+
+
+def test_jira_create_close_reopen_assignee_and_due_date(
+    client_for, api_for, team, lead, commander, responder, incident, tracker_server
+):
+    connection = _jira(team, lead, tracker_server)
+    item = ActionItemFactory(
+        incident=incident, team=team, owner=commander, title="Page the DBA on replication lag"
+    )
+    tracker_server.answers[("POST", "/rest/api/3/issue")] = (
+        201, {"id": "10002", "key": "OPS-7", "self": f"{tracker_server.url}/rest/api/3/issue/10002"},
+    )  # fmt: skip
+    created = api_for(commander).post(reverse("api:action-item-tracker", args=[item.pk]), {}, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["key"] == "OPS-7"
+    assert created.json()["tracker"] == "Jira"
+    assert created.json()["synced_at"].endswith("Z")
+
+    sent = tracker_server.requests[-1]
+    assert (sent.method, sent.path) == ("POST", "/rest/api/3/issue")
+    assert (
+        sent.headers["Authorization"]
+        == "Basic " + base64.b64encode(b"bot@example.com:jira-api-token").decode()
+    )
+    fields = sent.json["fields"]
+    assert fields["project"] == {"key": "OPS"}
+    assert fields["issuetype"] == {"name": "Task"}
+    assert fields["summary"] == "Page the DBA on replication lag"
+    assert fields["duedate"] == item.due_date.isoformat()
+    assert fields["description"]["type"] == "doc"
+    assert fields["description"]["version"] == 1
+    link = fields["description"]["content"][-1]["content"][-1]
+    assert link["marks"][0]["attrs"]["href"].endswith(f"/action-items/{item.pk}/")
+    assert api_for(commander).get(reverse("api:action-item-tracker", args=[item.pk])).json()["key"] == "OPS-7"
+
+    hook = client_for(None)
+    before = len(_entries(incident))
+    done = [
+        {
+            "field": "status",
+            "fieldtype": "jira",
+            "from": "10000",
+            "fromString": "To Do",
+            "to": "10001",
+            "toString": "Done",
+        }
+    ]
+    assert (
+        _jira_hook(
+            hook, connection, "OPS-7", done, delivery="j-done", category="done", status="Done"
+        ).status_code
+        == 200
+    )
+    item.refresh_from_db()
+    assert item.status == ActionItemStatus.DONE
+    assert "/browse/OPS-7" in item.completion_note
+    back = [
+        {
+            "field": "status",
+            "fieldtype": "jira",
+            "from": "10001",
+            "fromString": "Done",
+            "to": "10000",
+            "toString": "To Do",
+        }
+    ]
+    _jira_hook(hook, connection, "OPS-7", back, delivery="j-back")
+    item.refresh_from_db()
+    assert item.status == ActionItemStatus.OPEN
+    person = {
+        "accountId": "5b10ac8d82e05b22cc7d4ef5",
+        "emailAddress": "responder@example.com",
+        "displayName": "Rory",
+    }
+    assign = [
+        {
+            "field": "assignee",
+            "fieldtype": "jira",
+            "fieldId": "assignee",
+            "from": None,
+            "to": person["accountId"],
+        }
+    ]
+    _jira_hook(hook, connection, "OPS-7", assign, delivery="j-assign", assignee=person)
+    assert item.due_date is not None
+    new_due = (item.due_date + dt.timedelta(days=7)).isoformat()
+    due = [{"field": "duedate", "fieldtype": "jira", "fieldId": "duedate", "from": None, "to": new_due}]
+    _jira_hook(hook, connection, "OPS-7", due, delivery="j-due", assignee=person, due=new_due)
+    _jira_hook(hook, connection, "OPS-7", due, delivery="j-due", assignee=person, due=new_due)  # a retry
+    item.refresh_from_db()
+    assert item.owner == responder
+    assert item.due_date.isoformat() == new_due
+    assert len(_entries(incident)) == before + 4
+
+
+def test_a_field_changed_on_both_sides_is_shown_and_never_applied_silently(
+    client_for, team, lead, commander, incident, tracker_server
+):
+    connection = _jira(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team, owner=commander)
+    tracker_server.answers[("POST", "/rest/api/3/issue")] = (201, {"id": "10003", "key": "OPS-8"})
+    web = client_for(commander)
+    web.post(reverse("incidents:action_item_tracker", args=[item.pk]))
+    assert item.due_date is not None
+    ours = item.due_date + dt.timedelta(days=3)
+    web.post(reverse("incidents:action_item_edit", args=[item.pk]), {
+        "title": item.title, "owner": commander.pk, "due_date": ours.isoformat(), "priority": item.priority,
+        "type": item.type, "version": ActionItem.objects.get(pk=item.pk).version,
+    })  # fmt: skip
+    item.refresh_from_db()
+    assert item.due_date == ours
+    theirs = (item.due_date + dt.timedelta(days=10)).isoformat()
+    due = [{"field": "duedate", "fieldtype": "jira", "from": None, "to": theirs}]
+    hooked = _jira_hook(client_for(None), connection, "OPS-8", due, delivery="j-both", due=theirs)
+    assert hooked.status_code == 200, hooked.content
+    assert hooked.json()["applied"] == {"OPS-8": []}
+    item.refresh_from_db()
+    assert item.due_date == ours  # not applied
+    page = web.get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
+    assert "Due date changed on both sides" in page
+    assert "Keep Hindsight's" in page
+    assert theirs in page
+    web.post(
+        reverse("incidents:action_item_tracker_conflict", args=[item.pk]),
+        {"field": "due_date", "keep": "tracker"},
+    )
+    item.refresh_from_db()
+    assert item.due_date.isoformat() == theirs
+    assert (
+        "changed on both sides"
+        not in web.get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
+    )
+
+
+def test_the_sweep_catches_a_missed_webhook_once(team, lead, commander, incident, tracker_server):
+    connection = _github(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team, owner=commander)
+    TrackerIssue.objects.create(action_item=item, connection=connection, key="acme/web#5", external_id="5",
+                                url="https://github.com/acme/web/issues/5", seen={"status": "open"},
+                                agreed={"status": "open", "owner": commander.pk, "due_date": None})  # fmt: skip
+    tracker_server.answers[("GET", "/repos/acme/web/issues/5")] = (
+        200,
+        {"number": 5, "state": "closed", "assignee": None},
+    )
+    assert tracker_reconcile().applied == 1
+    item.refresh_from_db()
+    assert item.status == ActionItemStatus.DONE
+    entries = len(_entries(incident))
+    assert tracker_reconcile().applied == 0  # nothing new: nothing changes
+    assert len(_entries(incident)) == entries
+    assert tracker_server.requests[-1].headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_the_sweep_opens_issues_for_p1_items_but_not_on_restricted_incidents(
+    team, lead, commander, incident, tracker_server
+):
+    _github(team, lead, tracker_server, auto_create_p1=True)
+    p1 = ActionItemFactory(incident=incident, team=team, priority="P1")
+    ActionItemFactory(incident=incident, team=team, priority="P2")
+    secret_incident = IncidentFactory(title="Hidden", visibility=Visibility.RESTRICTED)
+    ActionItemFactory(incident=secret_incident, team=team, priority="P1")
+    tracker_server.answers[("POST", "/repos/acme/web/issues")] = (
+        201,
+        {"number": 40, "html_url": "https://github.com/acme/web/issues/40"},
+    )
+    tracker_server.answers[("GET", "/repos/acme/web/issues/40")] = (200, {"number": 40, "state": "open"})
+    assert tracker_reconcile().created == 1
+    assert list(TrackerIssue.objects.values_list("action_item_id", flat=True)) == [p1.pk]
+
+
+def test_items_on_a_restricted_incident_never_go_to_a_tracker(
+    api_for, client_for, team, lead, commander, incident, tracker_server
+):
+    _github(team, lead, tracker_server)
+    incident.visibility = Visibility.RESTRICTED
+    incident.save()
+    item = ActionItemFactory(incident=incident, team=team, owner=commander)
+    answer = api_for(commander).post(reverse("api:action-item-tracker", args=[item.pk]), {}, format="json")
+    assert answer.status_code == 403
+    page = client_for(commander).get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
+    assert "Create in tracker" not in page
+    assert "restricted incident" in page
+    assert tracker_server.requests == []
+    assert not TrackerIssue.objects.exists()
+
+
+def test_a_tracker_error_is_said_and_nothing_is_stored(
+    api_for, team, lead, commander, incident, tracker_server
+):
+    _github(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team)
+    tracker_server.answers[("POST", "/repos/acme/web/issues")] = (401, {"message": "Bad credentials"})
+    answer = api_for(commander).post(reverse("api:action-item-tracker", args=[item.pk]), {}, format="json")
+    assert answer.status_code == 400
+    assert "Bad credentials" in answer.json()["tracker"][0]
+    assert not TrackerIssue.objects.exists()
+
+
+def test_a_loopback_tracker_is_refused_without_the_test_setting(team, lead):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        tracker_connection_save(
+            actor=lead, team=team, kind="github", site_url="http://127.0.0.1:9/", project="a/b", token="x"
+        )
+    assert "site_url" in refused.value.message_dict
+
+
+def test_settings_page_stores_credentials_encrypted_and_shows_the_secret_once(client_for, team, lead, viewer):
+    url = reverse("incidents:tracker_list")
+    assert client_for(viewer).get(url).status_code == 404
+    web = client_for(lead)
+    answer = web.post(url, {
+        "team": team.pk, "kind": "jira", "site_url": "https://acme.atlassian.net", "project": "OPS",
+        "username": "bot@example.com", "issue_type": "Task", "token": "jira-secret-token",
+        "user_map": "5b10ac8d = responder@example.com", "is_active": "on",
+    })  # fmt: skip
+    assert answer.status_code == 200
+    connection = team.tracker
+    shown = answer.content.decode()
+    secret = decrypt(connection.webhook_secret_encrypted)
+    assert secret in shown
+    assert reverse("incidents:tracker_webhook", args=[connection.pk]) in shown
+    assert "jira-secret-token" not in connection.token_encrypted
+    assert decrypt(connection.token_encrypted) == "jira-secret-token"
+    assert connection.user_map == {"5b10ac8d": "responder@example.com"}
+    edit = web.get(reverse("incidents:tracker_edit", args=[connection.pk])).content.decode()
+    assert "jira-secret-token" not in edit
+    assert secret not in edit
+    bad = web.post(url, {"team": team.pk, "kind": "github", "site_url": "https://api.github.com", "project": "no slash",
+                         "user_map": "just-a-login", "is_active": "on"})  # fmt: skip
+    assert bad.status_code == 400
+    assert "Line 1" in bad.content.decode()
