@@ -357,6 +357,13 @@ HINDSIGHT_API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
 OUTBOUND_ALLOWED_TARGETS = env.list("OUTBOUND_ALLOWED_TARGETS", default=[])
 # Tracker tokens and webhook secrets are encrypted with this Fernet key (else one derived from SECRET_KEY).
 CREDENTIALS_KEY = env.str("CREDENTIALS_KEY", default="")
+# Chat capture (README "Chat: Slack and Mattermost"). Empty secrets switch the endpoints off (401).
+SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
+SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
+SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api")
+MATTERMOST_URL = env.str("MATTERMOST_URL", default="")
+MATTERMOST_COMMAND_TOKEN = env.str("MATTERMOST_COMMAND_TOKEN", default="")
+MATTERMOST_BOT_TOKEN = env.str("MATTERMOST_BOT_TOKEN", default="")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hindsight API",
     "DESCRIPTION": "Incidents, timelines, postmortems, action items and policy findings.",

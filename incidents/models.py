@@ -30,6 +30,9 @@ from incidents.integrations.models import (
     AlertGroup,
     AlertIntegration,
     AlertState,
+    ChatCapture,
+    ChatChannel,
+    ChatProvider,
     IntegrationKind,
     TrackerConnection,
     TrackerDelivery,
@@ -63,6 +66,9 @@ from incidents.review.models import (
 from incidents.timeline.models import ChangeEvent, EntryKind, EntrySource, EvidenceMarker, TimelineEntry
 
 __all__ = [
+    "ChatCapture",
+    "ChatChannel",
+    "ChatProvider",
     "TrackerConnection",
     "TrackerDelivery",
     "TrackerIssue",

@@ -1,7 +1,8 @@
 """A recording HTTP server on 127.0.0.1 that stands in for a third-party API (GitHub, Jira, Slack's Web API).
 
 `RecordingServer(answers)` answers `(METHOD, path)` (path without the query) with `(status, json)` from
-`answers` (a dict, changeable while it runs; 404 otherwise) and records every request as a `Recorded`
+`answers` (a dict, changeable while it runs; a value may be a function of the `Recorded` request; 404
+otherwise) and records every request as a `Recorded`
 (method, path with query, headers, raw body, decoded JSON). Loopback is refused by the outbound guard
 unless the test allows the server's host:port (the `outbound_allowed` fixture).
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.parse
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -39,10 +41,15 @@ class Recorded:
     def json(self) -> Any:
         return json.loads(self.body or b"null")
 
+    @property
+    def form(self) -> dict[str, str]:
+        """The url-encoded body as a dict (one value per field)."""
+        return dict(urllib.parse.parse_qsl(self.body.decode()))
+
 
 class RecordingServer:
-    def __init__(self, answers: dict[tuple[str, str], tuple[int, Any]] | None = None) -> None:
-        self.answers: dict[tuple[str, str], tuple[int, Any]] = dict(answers or {})
+    def __init__(self, answers: dict[tuple[str, str], Any] | None = None) -> None:
+        self.answers: dict[tuple[str, str], Any] = dict(answers or {})
         self.requests: list[Recorded] = []
         server = self
 
@@ -50,10 +57,12 @@ class RecordingServer:
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                server.requests.append(Recorded(self.command, self.path, Headers(self.headers.items()), body))
-                status, data = server.answers.get(
+                recorded = Recorded(self.command, self.path, Headers(self.headers.items()), body)
+                server.requests.append(recorded)
+                answer = server.answers.get(
                     (self.command, self.path.split("?")[0]), (404, {"message": "Not Found"})
                 )
+                status, data = answer(recorded) if callable(answer) else answer
                 raw = json.dumps(data).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

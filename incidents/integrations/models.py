@@ -13,6 +13,9 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from incidents.incident.models import Severity
+from incidents.integrations.chat.models import ChatCapture as ChatCapture
+from incidents.integrations.chat.models import ChatChannel as ChatChannel
+from incidents.integrations.chat.models import ChatProvider as ChatProvider
 from incidents.integrations.trackers.models import TrackerConnection as TrackerConnection
 from incidents.integrations.trackers.models import TrackerDelivery as TrackerDelivery
 from incidents.integrations.trackers.models import TrackerIssue as TrackerIssue

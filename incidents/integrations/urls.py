@@ -13,4 +13,5 @@ urlpatterns = [
         name="integration_rotate",
     ),
     path("", include("incidents.integrations.trackers.urls")),
+    path("", include("incidents.integrations.chat.urls")),
 ]

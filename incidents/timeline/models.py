@@ -32,6 +32,7 @@ class EntrySource(models.TextChoices):
     API = "api", "API"
     IMPORT = "import", "Import"
     SYSTEM = "system", "System"
+    CHAT = "chat", "Chat"
 
 
 class EvidenceMarker(models.TextChoices):

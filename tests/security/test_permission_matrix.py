@@ -92,6 +92,8 @@ PUBLIC_ROUTES |= {
 }
 # A tracker's webhook is authenticated by the tracker's signature, not a session (401 without one).
 PUBLIC_ROUTES |= {"incidents:tracker_webhook"}
+# Slack's and Mattermost's requests are authenticated by Slack's signature or Mattermost's token (401 without).
+PUBLIC_ROUTES |= {"incidents:slack_command", "incidents:slack_interactivity", "incidents:mattermost_command"}
 # Namespaces with their own, separately tested guard (Django's admin requires is_staff).
 EXCLUDED_NAMESPACES = {"admin"}
 

@@ -1,0 +1,161 @@
+"""The few chat API calls Hindsight makes, through the outbound guard (`incidents.outbound.open_guarded`).
+
+Slack's Web API (`SLACK_API_URL`, default https://slack.com/api): `users.info` (a person's email, and
+whether Slack confirmed it), `chat.getPermalink`, `chat.postMessage`, `chat.postEphemeral`, form-encoded
+with the bot token as `Authorization: Bearer`. Mattermost's API v4 (`MATTERMOST_URL`): `GET
+/api/v4/users/{id}` and `POST /api/v4/posts`. A test points either at a recording server on loopback and
+allows it with `OUTBOUND_ALLOWED_TARGETS`; nothing local is reachable otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from incidents.outbound import OutboundRefused, open_guarded
+
+TIMEOUT_SECONDS = 5.0
+
+
+class ChatError(Exception):
+    """The chat API refused or could not be reached."""
+
+
+@dataclass(frozen=True)
+class ChatPerson:
+    """A chat user with the email their chat server confirmed ('' when it has none confirmed)."""
+
+    user_id: str
+    email: str
+    name: str
+
+
+def _send(request: urllib.request.Request) -> Any:
+    try:
+        with open_guarded(request, timeout=TIMEOUT_SECONDS) as response:
+            return json.loads(response.read(1_000_000) or b"null")
+    except OutboundRefused as exc:
+        raise ChatError(str(exc)) from exc
+    except urllib.error.HTTPError as exc:
+        raise ChatError(f"answered {exc.code}") from exc
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise ChatError(f"could not be reached: {exc}") from exc
+
+
+class SlackClient:
+    """Slack's Web API with the bot token (`SLACK_BOT_TOKEN`)."""
+
+    label = "Slack"
+
+    def __init__(self, workspace: str = "") -> None:
+        self.base = str(getattr(settings, "SLACK_API_URL", "https://slack.com/api")).rstrip("/")
+        self.token = str(getattr(settings, "SLACK_BOT_TOKEN", "") or "")
+        self.workspace = workspace
+
+    def call(self, method: str, **params: str) -> dict[str, Any]:
+        """POST `method` with form-encoded `params`; the answer's JSON. ChatError unless `ok` is true."""
+        request = urllib.request.Request(  # noqa: S310 - sent through open_guarded: http(s) only
+            f"{self.base}/{method}",
+            data=urllib.parse.urlencode(params).encode(),
+            method="POST",
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        answer = _send(request)
+        if not isinstance(answer, dict) or not answer.get("ok"):
+            error = answer.get("error") if isinstance(answer, dict) else "not JSON"
+            raise ChatError(f"Slack {method}: {error}")
+        return answer
+
+    def person(self, user_id: str) -> ChatPerson | None:
+        """The Slack user `user_id` with their email if Slack confirmed it; None for bots, deleted users
+        and anyone Slack cannot tell us about."""
+        try:
+            user = self.call("users.info", user=user_id).get("user") or {}
+        except ChatError:
+            return None
+        if not isinstance(user, dict) or user.get("deleted") or user.get("is_bot"):
+            return None
+        profile: dict[str, Any] = user["profile"] if isinstance(user.get("profile"), dict) else {}
+        confirmed = user.get("is_email_confirmed", True) is not False
+        email = str(profile.get("email") or "") if confirmed else ""
+        name = str(profile.get("real_name") or user.get("real_name") or user.get("name") or user_id)
+        return ChatPerson(user_id=user_id, email=email, name=name)
+
+    def permalink(self, channel: str, ts: str) -> str:
+        try:
+            return str(self.call("chat.getPermalink", channel=channel, message_ts=ts).get("permalink") or "")
+        except ChatError:
+            return ""
+
+    def post(self, channel: str, text: str) -> None:
+        self.call("chat.postMessage", channel=channel, text=text)
+
+    def tell(self, channel: str, user_id: str, text: str) -> None:
+        """A message only `user_id` sees (chat.postEphemeral)."""
+        self.call("chat.postEphemeral", channel=channel, user=user_id, text=text)
+
+    def channel_url(self, channel: str, channel_name: str = "", team_name: str = "") -> str:
+        query = urllib.parse.urlencode({"team": self.workspace, "channel": channel})
+        return f"https://slack.com/app_redirect?{query}"
+
+
+class MattermostClient:
+    """Mattermost's API v4 with a bot's personal access token (`MATTERMOST_BOT_TOKEN`)."""
+
+    label = "Mattermost"
+
+    def __init__(self, workspace: str = "") -> None:
+        self.base = str(getattr(settings, "MATTERMOST_URL", "") or "").rstrip("/")
+        self.token = str(getattr(settings, "MATTERMOST_BOT_TOKEN", "") or "")
+        self.workspace = workspace
+
+    def _request(self, method: str, path: str, body: Any = None) -> Any:
+        if not self.base:
+            raise ChatError("MATTERMOST_URL is not set.")
+        request = urllib.request.Request(  # noqa: S310 - sent through open_guarded: http(s) only
+            f"{self.base}{path}",
+            data=json.dumps(body).encode() if body is not None else None,
+            method=method,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
+        return _send(request)
+
+    def person(self, user_id: str) -> ChatPerson | None:
+        try:
+            user = self._request("GET", f"/api/v4/users/{urllib.parse.quote(user_id)}")
+        except ChatError:
+            return None
+        if not isinstance(user, dict) or user.get("delete_at") or user.get("is_bot"):
+            return None
+        email = str(user.get("email") or "") if user.get("email_verified") else ""
+        name = " ".join(p for p in (user.get("first_name"), user.get("last_name")) if p) or str(
+            user.get("username") or user_id
+        )
+        return ChatPerson(user_id=user_id, email=email, name=name)
+
+    def permalink(self, channel: str, ts: str) -> str:
+        return ""
+
+    def post(self, channel: str, text: str) -> None:
+        self._request("POST", "/api/v4/posts", {"channel_id": channel, "message": text})
+
+    def tell(self, channel: str, user_id: str, text: str) -> None:
+        self._request(
+            "POST",
+            "/api/v4/posts/ephemeral",
+            {"user_id": user_id, "post": {"channel_id": channel, "message": text}},
+        )
+
+    def channel_url(self, channel: str, channel_name: str = "", team_name: str = "") -> str:
+        if self.base and team_name and channel_name:
+            return f"{self.base}/{urllib.parse.quote(team_name)}/channels/{urllib.parse.quote(channel_name)}"
+        return ""

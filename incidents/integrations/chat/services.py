@@ -1,0 +1,245 @@
+"""Chat capture: what `/incident …` and "Add to timeline" do, once the request is verified (views.py).
+
+Every change is made as the person who typed it, mapped by the email their chat server confirmed (no
+confirmed email, or no active Hindsight account with it: nothing is done and they are told), through the
+incident and timeline services, which check that person's rights as the web pages do. A restricted
+incident is never linked to a channel and nothing about it is posted there: answers about it go only to
+the person who asked (ephemeral).
+
+Commands: `declare <title> [SEV1-4]` (declares, links the channel, posts the incident with its link),
+`note <text>`, `status <status>`, `severity <SEV> [reason]`, `resolve [note]`, `link INC-42`, `help`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from incidents.errors import AccessDenied
+from incidents.incident.services.declare import incident_declare
+from incidents.incident.services.edits import incident_update
+from incidents.incident.services.lifecycle import (
+    incident_change_severity,
+    incident_change_status,
+    incident_resolve,
+)
+from incidents.integrations.chat.clients import ChatError, ChatPerson
+from incidents.integrations.chat.models import ChatCapture, ChatChannel
+from incidents.models import ACTIVE_STATUSES, EntrySource, Incident, Severity, Visibility
+from incidents.permissions.incident import can_record, incidents_visible_to
+from incidents.timeline.services import timeline_entry_add
+
+HELP = (
+    "`/incident declare <title> [SEV1-SEV4]` · `/incident note <text>` · `/incident status <status>` · "
+    "`/incident severity <SEV> [reason]` · `/incident resolve [note]` · `/incident link INC-42`"
+)
+NUMBER = re.compile(r"^(?:INC-)?(\d{1,9})$", re.I)
+
+
+class ChatClient(Protocol):
+    label: str
+
+    def person(self, user_id: str) -> ChatPerson | None: ...
+    def permalink(self, channel: str, ts: str) -> str: ...
+    def post(self, channel: str, text: str) -> None: ...
+    def channel_url(self, channel: str, channel_name: str = "", team_name: str = "") -> str: ...
+
+
+@dataclass(frozen=True)
+class ChatContext:
+    """Where a verified request came from: provider (`slack`, `mattermost`), workspace (team id), channel
+    id and name, the team's domain or name (for links), the user id who typed, and the API client."""
+
+    provider: str
+    workspace: str
+    channel_id: str
+    channel_name: str
+    team_name: str
+    user_id: str
+    client: ChatClient
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the person sees: `text`, to the whole channel when `public` (never about a restricted incident)."""
+
+    text: str
+    public: bool = False
+
+
+def chat_person_user(context: ChatContext, user_id: str) -> Any:
+    """The active Hindsight user whose email is the chat user's confirmed email, or None."""
+    person = context.client.person(user_id)
+    if person is None or not person.email:
+        return None
+    return get_user_model().objects.filter(email__iexact=person.email, is_active=True).first()
+
+
+def _incident_url(incident: Incident) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("incidents:detail", args=[incident.number])
+
+
+def _channel_incident(context: ChatContext) -> Incident | None:
+    link = (
+        ChatChannel.objects.select_related("incident")
+        .filter(provider=context.provider, workspace=context.workspace, channel_id=context.channel_id)
+        .first()
+    )
+    if link is None or link.incident.deleted_at is not None:
+        return None
+    return link.incident
+
+
+def _link(context: ChatContext, incident: Incident, user: Any) -> str:
+    """Link the channel to `incident` (never a restricted one) and put the channel on its page."""
+    if incident.visibility == Visibility.RESTRICTED:
+        raise ValidationError(f"{incident.reference} is restricted: it is never linked to a chat channel.")
+    current = _channel_incident(context)
+    if current is not None and current.pk != incident.pk and current.status in ACTIVE_STATUSES:
+        raise ValidationError(f"This channel belongs to {current.reference}, which is still active.")
+    url = context.client.channel_url(context.channel_id, context.channel_name, context.team_name)
+    with transaction.atomic():
+        if url and incident.chat_channel_url != url:
+            incident_update(incident=incident, actor=user, chat_channel_url=url)
+        ChatChannel.objects.update_or_create(
+            provider=context.provider, workspace=context.workspace, channel_id=context.channel_id,
+            defaults={"incident": incident, "channel_name": context.channel_name[:200], "linked_by": user},
+        )  # fmt: skip
+    return url
+
+
+def _declare(context: ChatContext, user: Any, rest: str) -> Reply:
+    words = rest.split()
+    severity: str = Severity.SEV3
+    if words and words[-1].upper() in Severity.values:
+        severity = words.pop().upper()
+    title = " ".join(words).strip()
+    if not title:
+        return Reply("Give the incident a title: `/incident declare Checkout returns 502 SEV2`.")
+    where = f"#{context.channel_name}" if context.channel_name else "a channel"
+    incident = incident_declare(
+        actor=user, title=title, severity=severity, summary=f"Declared in {context.client.label} ({where})."
+    )
+    linked = ""
+    try:
+        _link(context, incident, user)
+    except ValidationError as exc:
+        linked = " " + " ".join(exc.messages)
+    text = f"{incident.reference} declared ({incident.severity}): {title} {_incident_url(incident)}"
+    try:
+        context.client.post(context.channel_id, text)
+    except ChatError:
+        return Reply(text + " (posting it to the channel failed)" + linked)
+    return Reply(f"Declared {incident.reference}." + linked)
+
+
+def _in_channel(context: ChatContext, user: Any) -> Incident:
+    incident = _channel_incident(context)
+    if incident is None or not incidents_visible_to(user).filter(pk=incident.pk).exists():
+        raise ValidationError("This channel is not linked to an incident: `/incident link INC-42` links it.")
+    return incident
+
+
+def _command(context: ChatContext, user: Any, verb: str, rest: str) -> Reply:
+    if verb == "declare":
+        return _declare(context, user, rest)
+    if verb == "link":
+        match = NUMBER.match(rest.strip())
+        incident = incidents_visible_to(user).filter(number=int(match[1])).first() if match else None
+        if incident is None:
+            return Reply("No such incident, or you cannot see it: `/incident link INC-42`.")
+        _link(context, incident, user)
+        return Reply(f"This channel is now {incident.reference}'s: {_incident_url(incident)}", public=True)
+    incident = _in_channel(context, user)
+    reference = incident.reference
+    if verb == "note":
+        if not rest.strip():
+            return Reply("Write the note after the command: `/incident note restarted the primary`.")
+        timeline_entry_add(incident=incident, actor=user, body=rest, source=EntrySource.CHAT)
+        return Reply(f"Added to {reference}'s timeline.")
+    if verb == "status":
+        incident_change_status(incident=incident, actor=user, status=rest.strip().lower())
+        return Reply(f"{reference} is now {rest.strip().lower()}.", public=_public(incident))
+    if verb == "severity":
+        severity, _, reason = rest.strip().partition(" ")
+        incident_change_severity(
+            incident=incident, actor=user, severity=severity.upper(), reason=reason.strip()
+        )
+        return Reply(f"{reference} is now {severity.upper()}.", public=_public(incident))
+    if verb == "resolve":
+        incident_resolve(incident=incident, actor=user, note=rest.strip())
+        return Reply(f"{reference} resolved.", public=_public(incident))
+    return Reply(HELP)
+
+
+def _public(incident: Incident) -> bool:
+    return incident.visibility != Visibility.RESTRICTED
+
+
+def chat_command(*, context: ChatContext, text: str) -> Reply:
+    """Run one `/incident …` command typed by `context.user_id` (see the module docstring). Every refusal
+    and input error comes back as the reply's text; nothing is changed then."""
+    user = chat_person_user(context, context.user_id)
+    if user is None:
+        return Reply(
+            f"Hindsight knows no one by the email {context.client.label} confirmed for you; "
+            "ask an admin to invite that address."
+        )
+    verb, _, rest = (text or "").strip().partition(" ")
+    try:
+        return _command(context, user, verb.lower(), rest)
+    except AccessDenied as exc:
+        return Reply(str(exc) if exc.visible else "No such incident, or you cannot see it.")
+    except ValidationError as exc:
+        return Reply(" ".join(exc.messages))
+
+
+def chat_message_capture(*, context: ChatContext, author_id: str, message_ts: str, text: str) -> Reply:
+    """ "Add to timeline": the message (by `author_id`, sent at `message_ts`, Unix seconds as Slack writes
+    them) becomes a timeline entry of the channel's incident, at its own time, by its author (mapped by
+    confirmed email), with a link back; once per message. The person asking must be able to record on
+    the incident, and so must the author."""
+    user = chat_person_user(context, context.user_id)
+    if user is None:
+        return Reply(f"Hindsight knows no one by the email {context.client.label} confirmed for you.")
+    try:
+        incident = _in_channel(context, user)
+        if not can_record(user, incident):
+            return Reply("You may read this incident but not record on it.")
+        author = chat_person_user(context, author_id)
+        if author is None:
+            return Reply("The message's author has no Hindsight account with the email their chat confirmed.")
+        try:
+            when = datetime.fromtimestamp(float(message_ts), tz=UTC)
+        except (ValueError, OverflowError, OSError):
+            return Reply("This message has no readable time.")
+        if ChatCapture.objects.filter(
+            provider=context.provider, workspace=context.workspace, channel_id=context.channel_id,
+            message_ts=message_ts,
+        ).exists():  # fmt: skip
+            return Reply(f"This message is on {incident.reference}'s timeline already.")
+        link = context.client.permalink(context.channel_id, message_ts)
+        body = (text or "").strip() + (f"\n\n[Message in {context.client.label}]({link})" if link else "")
+        with transaction.atomic():
+            entry = timeline_entry_add(
+                incident=incident, actor=author, body=body, occurred_at=when, source=EntrySource.CHAT
+            )
+            ChatCapture.objects.create(
+                provider=context.provider, workspace=context.workspace, channel_id=context.channel_id,
+                message_ts=message_ts[:40], entry=entry,
+            )  # fmt: skip
+    except IntegrityError:
+        return Reply("This message is on the timeline already.")
+    except AccessDenied as exc:
+        return Reply(str(exc) if exc.visible else "No such incident, or you cannot see it.")
+    except ValidationError as exc:
+        return Reply(" ".join(exc.messages))
+    return Reply(f"Added to {incident.reference}'s timeline.")

@@ -1,0 +1,131 @@
+"""Chat endpoints: Slack's slash command and interactivity (message shortcut) requests, Mattermost's slash
+command. Each is authenticated by the chat server's own proof (no session, no CSRF token): Slack's
+`X-Slack-Signature` over `v0:<timestamp>:<body>` with the signing secret, checked by `slack_sdk`'s
+SignatureVerifier, which also refuses a timestamp more than five minutes away (replays); Mattermost's
+command token. A refused request gets 401 and nothing is stored."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict, RawPostDataException
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from slack_sdk.signature import SignatureVerifier
+
+from incidents.integrations.chat.clients import ChatError, MattermostClient, SlackClient
+from incidents.integrations.chat.models import ChatProvider
+from incidents.integrations.chat.services import ChatContext, Reply, chat_command, chat_message_capture
+
+MAX_BODY_BYTES = 200_000
+SHORTCUT = "add_to_timeline"
+
+
+def _body(request: HttpRequest) -> bytes | None:
+    try:
+        body = request.body
+    except RawPostDataException:  # a multipart upload, already read: chat servers send url-encoded forms
+        return None
+    return body if len(body) <= MAX_BODY_BYTES else None
+
+
+def _slack_verified(request: HttpRequest, body: bytes) -> bool:
+    secret = str(getattr(settings, "SLACK_SIGNING_SECRET", "") or "")
+    if not secret:
+        return False
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    signature = request.headers.get("X-Slack-Signature", "")
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+        return False
+    return SignatureVerifier(secret).is_valid(body=body, timestamp=timestamp, signature=signature)
+
+
+def _refused() -> JsonResponse:
+    return JsonResponse({"detail": "The request's signature or timestamp is not valid."}, status=401)
+
+
+def _answer(reply: Reply) -> JsonResponse:
+    return JsonResponse({"response_type": "in_channel" if reply.public else "ephemeral", "text": reply.text})
+
+
+def _form(body: bytes) -> QueryDict:
+    return QueryDict(body.decode("utf-8", errors="replace"))
+
+
+@csrf_exempt
+@require_POST
+def slack_command(request: HttpRequest) -> HttpResponse:
+    """Slack's `/incident` slash command (url-encoded form: team_id, channel_id, user_id, text, ...)."""
+    body = _body(request)
+    if body is None or not _slack_verified(request, body):
+        return _refused()
+    form = _form(body)
+    workspace = form.get("team_id", "")[:100]
+    context = ChatContext(
+        provider=ChatProvider.SLACK, workspace=workspace, channel_id=form.get("channel_id", "")[:100],
+        channel_name=form.get("channel_name", "")[:200], team_name=form.get("team_domain", "")[:100],
+        user_id=form.get("user_id", "")[:100], client=SlackClient(workspace),
+    )  # fmt: skip
+    return _answer(chat_command(context=context, text=form.get("text", "")[:4000]))
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+@csrf_exempt
+@require_POST
+def slack_interactivity(request: HttpRequest) -> HttpResponse:
+    """Slack's interactivity requests: the "Add to timeline" message shortcut (`message_action`)."""
+    body = _body(request)
+    if body is None or not _slack_verified(request, body):
+        return _refused()
+    try:
+        payload = json.loads(_form(body).get("payload", ""))
+    except ValueError:
+        return JsonResponse({"detail": "Expected a `payload` field with JSON."}, status=400)
+    payload = _dict(payload)
+    if payload.get("type") != "message_action" or payload.get("callback_id") != SHORTCUT:
+        return HttpResponse(status=200)
+    team, channel, user, message = (_dict(payload.get(k)) for k in ("team", "channel", "user", "message"))
+    workspace = str(team.get("id") or "")[:100]
+    client = SlackClient(workspace)
+    context = ChatContext(
+        provider=ChatProvider.SLACK, workspace=workspace, channel_id=str(channel.get("id") or "")[:100],
+        channel_name=str(channel.get("name") or "")[:200], team_name=str(team.get("domain") or "")[:100],
+        user_id=str(user.get("id") or "")[:100], client=client,
+    )  # fmt: skip
+    reply = chat_message_capture(
+        context=context, author_id=str(message.get("user") or "")[:100],
+        message_ts=str(message.get("ts") or "")[:40], text=str(message.get("text") or "")[:20_000],
+    )  # fmt: skip
+    # The entry is recorded either way; Slack shows no answer to a shortcut without this message.
+    with contextlib.suppress(ChatError):
+        client.tell(context.channel_id, context.user_id, reply.text)
+    return HttpResponse(status=200)
+
+
+@csrf_exempt
+@require_POST
+def mattermost_command(request: HttpRequest) -> HttpResponse:
+    """Mattermost's slash command, authenticated by its token (`MATTERMOST_COMMAND_TOKEN`, compared in
+    constant time)."""
+    body = _body(request)
+    expected = str(getattr(settings, "MATTERMOST_COMMAND_TOKEN", "") or "")
+    if body is None or not expected:
+        return _refused()
+    form = _form(body)
+    sent = form.get("token", "") or request.headers.get("Authorization", "").removeprefix("Token ").strip()
+    if not hmac.compare_digest(sent.encode(), expected.encode()):
+        return _refused()
+    workspace = form.get("team_id", "")[:100]
+    context = ChatContext(
+        provider=ChatProvider.MATTERMOST, workspace=workspace, channel_id=form.get("channel_id", "")[:100],
+        channel_name=form.get("channel_name", "")[:200], team_name=form.get("team_domain", "")[:100],
+        user_id=form.get("user_id", "")[:100], client=MattermostClient(workspace),
+    )  # fmt: skip
+    return _answer(chat_command(context=context, text=form.get("text", "")[:4000]))

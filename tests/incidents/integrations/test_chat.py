@@ -1,0 +1,276 @@
+"""Chat capture from Slack and Mattermost, driven as Slack drives it.
+
+Requests are signed exactly as Slack signs them (`v0=` + hex HMAC-SHA256 of `v0:<timestamp>:<raw body>`
+with the signing secret, headers `X-Slack-Signature` and `X-Slack-Request-Timestamp`); slash-command
+and interactivity bodies are the url-encoded forms Slack posts. A recording server on loopback stands in
+for Slack's Web API (`users.info`, `chat.postMessage`, `chat.getPermalink`, `chat.postEphemeral`) and
+Mattermost's API v4; the outbound guard lets it through only because the test allows it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import urllib.parse
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+
+from incidents.models import ChatCapture, ChatChannel, Incident, TimelineEntry, Visibility
+from incidents.timefmt import format_time
+from tests.recording_server import RecordingServer
+
+pytestmark = pytest.mark.django_db
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the shape of Slack's example secret
+PEOPLE = {
+    "U0CORA": ("commander@example.com", "Cora Commander"),
+    "U0RORY": ("responder@example.com", "Rory Responder"),
+    "U0STRANGER": ("stranger@elsewhere.example", "Stan Stranger"),
+}
+
+
+def slack_signature(body: bytes, timestamp: int, secret: str = SIGNING_SECRET) -> str:
+    base = b"v0:" + str(timestamp).encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def _users_info(request):
+    user_id = request.form.get("user", "")
+    if user_id not in PEOPLE:
+        return 200, {"ok": False, "error": "user_not_found"}
+    email, name = PEOPLE[user_id]
+    return 200, {
+        "ok": True,
+        "user": {
+            "id": user_id, "team_id": "T0ACME", "name": name.split()[0].lower(), "deleted": False,
+            "is_bot": False, "is_email_confirmed": True, "profile": {"real_name": name, "email": email},
+        },
+    }  # fmt: skip
+
+
+@pytest.fixture
+def slack(settings, outbound_allowed):
+    with RecordingServer() as server:
+        outbound_allowed(server.url)
+        settings.SLACK_SIGNING_SECRET = SIGNING_SECRET
+        settings.SLACK_BOT_TOKEN = "xoxb-test-token"
+        settings.SLACK_API_URL = server.url + "/api"
+        server.answers[("POST", "/api/users.info")] = _users_info
+        server.answers[("POST", "/api/chat.postMessage")] = (200, {"ok": True, "ts": "1764600000.000100"})
+        server.answers[("POST", "/api/chat.postEphemeral")] = (200, {"ok": True})
+        server.answers[("POST", "/api/chat.getPermalink")] = lambda r: (200, {
+            "ok": True, "channel": r.form["channel"],
+            "permalink": f"https://acme.slack.com/archives/{r.form['channel']}/p{r.form['message_ts'].replace('.', '')}",
+        })  # fmt: skip
+        yield server
+
+
+def _post(client, url, fields, *, timestamp=None, secret=SIGNING_SECRET):
+    body = urllib.parse.urlencode(fields).encode()
+    ts = int(time.time()) if timestamp is None else timestamp
+    return client.post(
+        url, data=body, content_type="application/x-www-form-urlencoded",
+        HTTP_X_SLACK_REQUEST_TIMESTAMP=str(ts), HTTP_X_SLACK_SIGNATURE=slack_signature(body, ts, secret),
+    )  # fmt: skip
+
+
+def command(client, user_id, text, *, channel="C0INC", **signing):
+    fields = {
+        "token": "gIkuvaNzQIHg97ATvDxqgjtO", "team_id": "T0ACME", "team_domain": "acme", "channel_id": channel,
+        "channel_name": "inc-checkout", "user_id": user_id, "user_name": user_id.lower(), "command": "/incident",
+        "text": text, "api_app_id": "A0HINDSIGHT", "response_url": "https://hooks.slack.com/commands/1/2/3",
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+    }  # fmt: skip
+    return _post(client, reverse("incidents:slack_command"), fields, **signing)
+
+
+def shortcut(client, user_id, author_id, ts, text, *, channel="C0INC"):
+    payload = {
+        "type": "message_action", "callback_id": "add_to_timeline", "trigger_id": "13345224609.8534564800",
+        "response_url": "https://hooks.slack.com/app-actions/T0ACME/1/2", "team": {"id": "T0ACME", "domain": "acme"},
+        "channel": {"id": channel, "name": "inc-checkout"}, "user": {"id": user_id, "name": "x"},
+        "message": {"type": "message", "user": author_id, "ts": ts, "text": text},
+    }  # fmt: skip
+    return _post(client, reverse("incidents:slack_interactivity"), {"payload": json.dumps(payload)})
+
+
+def test_declare_three_notes_and_a_shortcut_show_on_the_incident_page(
+    client_for, slack, commander, responder, team
+):
+    hook = client_for(None)
+    declared = command(hook, "U0CORA", "declare Checkout returns 502 SEV2")
+    assert declared.status_code == 200, declared.content
+    incident = Incident.objects.get()
+    assert (incident.title, incident.severity, incident.declared_by) == (
+        "Checkout returns 502",
+        "SEV2",
+        commander,
+    )
+    posted = [r for r in slack.requests if r.path == "/api/chat.postMessage"][-1]
+    assert posted.headers["Authorization"] == "Bearer xoxb-test-token"
+    assert posted.form["channel"] == "C0INC"
+    assert incident.reference in posted.form["text"]
+    assert reverse("incidents:detail", args=[incident.number]) in posted.form["text"]
+
+    started = datetime.now(UTC).replace(microsecond=0)
+    for user_id, text in [
+        ("U0CORA", "note Rolled back deploy 2026.12.01-3"),
+        ("U0RORY", "note Error rate back under 1%"),
+        ("U0CORA", "note Keeping it in monitoring for an hour"),
+    ]:
+        answer = command(hook, user_id, text)
+        assert answer.status_code == 200
+        assert answer.json()["response_type"] == "ephemeral"
+        assert "Added to" in answer.json()["text"]
+    sent_at = datetime(2026, 12, 1, 9, 41, 7, tzinfo=UTC)
+    ts = f"{sent_at.timestamp():.6f}"
+    assert shortcut(hook, "U0RORY", "U0CORA", ts, "Primary DB is at 100% CPU").status_code == 200
+    assert shortcut(hook, "U0RORY", "U0CORA", ts, "Primary DB is at 100% CPU").status_code == 200  # again
+
+    notes = list(TimelineEntry.objects.filter(incident=incident, source="chat").order_by("id"))
+    assert [(e.body.split("\n")[0], e.author) for e in notes] == [
+        ("Rolled back deploy 2026.12.01-3", commander),
+        ("Error rate back under 1%", responder),
+        ("Keeping it in monitoring for an hour", commander),
+        ("Primary DB is at 100% CPU", commander),  # the message's author, not who clicked
+    ]
+    assert all(started <= e.occurred_at <= datetime.now(UTC) for e in notes[:3])
+    assert notes[3].occurred_at == sent_at  # the message's own time
+    assert "https://acme.slack.com/archives/C0INC/p" in notes[3].body
+    assert ChatCapture.objects.count() == 1
+
+    page = client_for(responder).get(reverse("incidents:detail", args=[incident.number])).content.decode()
+    for text in (
+        "Rolled back deploy",
+        "Error rate back under 1%",
+        "Keeping it in monitoring",
+        "Primary DB is at 100% CPU",
+    ):
+        assert text in page
+    assert "Cora Commander" in page
+    assert "Rory Responder" in page
+    assert format_time(sent_at, responder.tzinfo, fmt="%H:%M") in page
+    assert "slack.com/app_redirect?team=T0ACME&amp;channel=C0INC" in page  # the channel on the page
+    told = [r.form for r in slack.requests if r.path == "/api/chat.postEphemeral"]
+    assert "already" in told[-1]["text"]
+
+
+def test_a_bad_signature_or_an_old_timestamp_is_refused_and_nothing_is_stored(client_for, slack, commander):
+    hook = client_for(None)
+    assert command(hook, "U0CORA", "declare Forged SEV1", secret="not-the-secret").status_code == 401
+    assert (
+        command(hook, "U0CORA", "declare Replayed SEV1", timestamp=int(time.time()) - 6 * 60).status_code
+        == 401
+    )
+    unsigned = hook.post(
+        reverse("incidents:slack_command"),
+        data="text=declare+x",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert unsigned.status_code == 401
+    assert not Incident.objects.exists()
+    assert not TimelineEntry.objects.exists()
+    assert slack.requests == []  # not even a user lookup
+
+
+def test_people_are_mapped_by_confirmed_email_only(client_for, slack, commander):
+    hook = client_for(None)
+    answer = command(hook, "U0STRANGER", "declare Someone else's outage")
+    assert "knows no one" in answer.json()["text"]
+    PEOPLE["U0UNCONFIRMED"] = ("commander@example.com", "Cora Again")
+    slack.answers[("POST", "/api/users.info")] = lambda r: (
+        _users_info(r)[0],
+        {**_users_info(r)[1], "user": {**_users_info(r)[1]["user"], "is_email_confirmed": False}},
+    )
+    try:
+        assert "knows no one" in command(hook, "U0UNCONFIRMED", "declare Pretending").json()["text"]
+    finally:
+        del PEOPLE["U0UNCONFIRMED"]
+    assert not Incident.objects.exists()
+
+
+def test_a_restricted_incident_is_never_linked_to_a_channel(client_for, slack, commander, incident):
+    incident.visibility = Visibility.RESTRICTED
+    incident.save()
+    answer = command(client_for(None), "U0CORA", f"link {incident.reference}")
+    assert "restricted" in answer.json()["text"]
+    assert answer.json()["response_type"] == "ephemeral"
+    assert not ChatChannel.objects.exists()
+    incident.refresh_from_db()
+    assert incident.chat_channel_url == ""
+    assert not [r for r in slack.requests if r.path == "/api/chat.postMessage"]
+
+
+def test_commander_commands_and_a_viewer_is_refused(client_for, slack, commander, responder, incident):
+    hook = client_for(None)
+    command(hook, "U0CORA", f"link {incident.number}")
+    assert command(hook, "U0CORA", "severity SEV1 all regions").json()["text"].endswith("is now SEV1.")
+    assert command(hook, "U0CORA", "status identified").json()["response_type"] == "in_channel"
+    refused = command(hook, "U0RORY", "resolve")
+    assert "commander" in refused.json()["text"]
+    assert "resolved" in command(hook, "U0CORA", "resolve fixed by rollback").json()["text"]
+    incident.refresh_from_db()
+    assert (incident.severity, incident.status) == ("SEV1", "resolved")
+    assert "declare" in command(hook, "U0CORA", "what").json()["text"]  # help
+
+
+@pytest.fixture
+def mattermost(settings, outbound_allowed):
+    with RecordingServer() as server:
+        outbound_allowed(server.url)
+        settings.MATTERMOST_URL = server.url
+        settings.MATTERMOST_COMMAND_TOKEN = "xr3j5x3p4pfjpe8e6k3mc3adhc"
+        settings.MATTERMOST_BOT_TOKEN = "mm-bot-token"
+        server.answers[("GET", "/api/v4/users/rory8id")] = (200, {
+            "id": "rory8id", "username": "rory", "email": "responder@example.com", "email_verified": True,
+            "first_name": "Rory", "last_name": "Responder", "delete_at": 0,
+        })  # fmt: skip
+        yield server
+
+
+def test_a_mattermost_slash_command_is_checked_by_its_token(client_for, mattermost, responder, incident):
+    ChatChannel.objects.create(
+        provider="mattermost", workspace="mmteam", channel_id="mmchan", incident=incident
+    )
+    fields = {
+        "channel_id": "mmchan", "channel_name": "inc", "command": "/incident", "team_domain": "acme",
+        "team_id": "mmteam", "text": "note Failover finished", "token": "xr3j5x3p4pfjpe8e6k3mc3adhc",
+        "user_id": "rory8id", "user_name": "rory", "response_url": "https://mm.example.com/hooks/commands/x",
+    }  # fmt: skip
+    hook = client_for(None)
+    url = reverse("incidents:mattermost_command")
+    wrong = hook.post(
+        url,
+        data=urllib.parse.urlencode({**fields, "token": "guess"}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert wrong.status_code == 401
+    assert not TimelineEntry.objects.filter(source="chat").exists()
+    answer = hook.post(
+        url, data=urllib.parse.urlencode(fields), content_type="application/x-www-form-urlencoded"
+    )
+    assert answer.status_code == 200
+    assert "Added to" in answer.json()["text"]
+    entry = TimelineEntry.objects.get(source="chat")
+    assert (entry.body, entry.author) == ("Failover finished", responder)
+    assert mattermost.requests[-1].headers["Authorization"] == "Bearer mm-bot-token"
+
+
+def test_the_slack_app_manifest_points_at_these_endpoints():
+    from pathlib import Path
+
+    from incidents.integrations.chat.views import SHORTCUT
+
+    manifest = json.loads((Path(__file__).resolve().parents[3] / "slack-app-manifest.json").read_text())
+    command_url = manifest["features"]["slash_commands"][0]["url"]
+    assert urllib.parse.urlsplit(command_url).path == reverse("incidents:slack_command")
+    interactivity = manifest["settings"]["interactivity"]["request_url"]
+    assert urllib.parse.urlsplit(interactivity).path == reverse("incidents:slack_interactivity")
+    assert [s["callback_id"] for s in manifest["features"]["shortcuts"]] == [SHORTCUT]
+    assert {"commands", "chat:write", "users:read", "users:read.email"} <= set(
+        manifest["oauth_config"]["scopes"]["bot"]
+    )
