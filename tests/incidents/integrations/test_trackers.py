@@ -454,3 +454,22 @@ def test_settings_page_stores_credentials_encrypted_and_shows_the_secret_once(cl
                          "user_map": "just-a-login", "is_active": "on"})  # fmt: skip
     assert bad.status_code == 400
     assert "Line 1" in bad.content.decode()
+
+
+def test_the_item_page_with_its_tracker_issue_stays_within_its_query_budget(
+    client_for, django_assert_max_num_queries, team, lead, commander, incident, tracker_server
+):
+    connection = _github(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team, owner=commander)
+    TrackerIssue.objects.create(
+        action_item=item, connection=connection, key="acme/web#9", external_id="9",
+        url="https://github.com/acme/web/issues/9", remote_status="open",
+        conflicts={"owner": {"tracker": None, "label": "nobody"}, "status": {"tracker": "closed", "label": "closed"}},
+    )  # fmt: skip
+    web = client_for(commander)
+    url = reverse("incidents:action_item_detail", args=[item.pk])
+    web.get(url)
+    with django_assert_max_num_queries(8):
+        page = web.get(url).content.decode()
+    assert "acme/web#9" in page
+    assert page.count("changed on both sides") == 2
