@@ -21,6 +21,7 @@ from django.conf import settings
 from incidents.outbound import OutboundRefused, open_guarded
 
 TIMEOUT_SECONDS = 5.0
+DECLARE_CALLBACK = "declare"
 
 
 class ChatError(Exception):
@@ -107,6 +108,43 @@ class SlackClient:
         query = urllib.parse.urlencode({"team": self.workspace, "channel": channel})
         return f"https://slack.com/app_redirect?{query}"
 
+    def open_declare_dialog(self, trigger_id: str, channel_id: str, channel_name: str) -> bool:
+        """Open the declare modal (`views.open`, callback `declare`; the channel in `private_metadata`)."""
+        severities = [
+            {"text": {"type": "plain_text", "text": s}, "value": s} for s in ("SEV1", "SEV2", "SEV3", "SEV4")
+        ]
+        view = {
+            "type": "modal",
+            "callback_id": DECLARE_CALLBACK,
+            "private_metadata": json.dumps({"channel_id": channel_id, "channel_name": channel_name}),
+            "title": {"type": "plain_text", "text": "Declare an incident"},
+            "submit": {"type": "plain_text", "text": "Declare"},
+            "blocks": [
+                {
+                    "type": "input",
+                    "block_id": "title",
+                    "label": {"type": "plain_text", "text": "What is happening?"},
+                    "element": {"type": "plain_text_input", "action_id": "title", "max_length": 200},
+                },
+                {
+                    "type": "input",
+                    "block_id": "severity",
+                    "label": {"type": "plain_text", "text": "Severity"},
+                    "element": {
+                        "type": "static_select",
+                        "action_id": "severity",
+                        "options": severities,
+                        "initial_option": severities[2],
+                    },
+                },
+            ],
+        }
+        try:
+            self.call("views.open", trigger_id=trigger_id, view=json.dumps(view))
+        except ChatError:
+            return False
+        return True
+
 
 class MattermostClient:
     """Mattermost's API v4 with a bot's personal access token (`MATTERMOST_BOT_TOKEN`)."""
@@ -154,6 +192,9 @@ class MattermostClient:
             "/api/v4/posts/ephemeral",
             {"user_id": user_id, "post": {"channel_id": channel, "message": text}},
         )
+
+    def open_declare_dialog(self, trigger_id: str, channel_id: str, channel_name: str) -> bool:
+        return False  # Mattermost's interactive dialogs need a callback URL of their own; not done
 
     def channel_url(self, channel: str, channel_name: str = "", team_name: str = "") -> str:
         if self.base and team_name and channel_name:

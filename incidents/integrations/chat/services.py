@@ -51,6 +51,7 @@ class ChatClient(Protocol):
     def permalink(self, channel: str, ts: str) -> str: ...
     def post(self, channel: str, text: str) -> None: ...
     def channel_url(self, channel: str, channel_name: str = "", team_name: str = "") -> str: ...
+    def open_declare_dialog(self, trigger_id: str, channel_id: str, channel_name: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class ChatContext:
     team_name: str
     user_id: str
     client: ChatClient
+    trigger_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,15 @@ def _declare(context: ChatContext, user: Any, rest: str) -> Reply:
         severity = words.pop().upper()
     title = " ".join(words).strip()
     if not title:
+        if context.trigger_id and context.client.open_declare_dialog(
+            context.trigger_id, context.channel_id, context.channel_name
+        ):
+            return Reply("Fill in the form to declare the incident.")
         return Reply("Give the incident a title: `/incident declare Checkout returns 502 SEV2`.")
+    return _declare_incident(context, user, title, severity)
+
+
+def _declare_incident(context: ChatContext, user: Any, title: str, severity: str) -> Reply:
     where = f"#{context.channel_name}" if context.channel_name else "a channel"
     incident = incident_declare(
         actor=user, title=title, severity=severity, summary=f"Declared in {context.client.label} ({where})."
@@ -243,3 +253,24 @@ def chat_message_capture(*, context: ChatContext, author_id: str, message_ts: st
     except ValidationError as exc:
         return Reply(" ".join(exc.messages))
     return Reply(f"Added to {incident.reference}'s timeline.")
+
+
+def chat_dialog_declare(*, context: ChatContext, title: str, severity: str) -> dict[str, str]:
+    """The declare dialog's submission: declare as the person who filled it in (mapped by confirmed
+    email), link the channel it was opened in and post the incident there. Returns field errors for the
+    dialog (`title`, `severity`); empty when the incident was declared (or the person was told why not)."""
+    title = (title or "").strip()
+    if not title:
+        return {"title": "Give the incident a title."}
+    if severity not in Severity.values:
+        return {"severity": "Choose a severity from SEV1 to SEV4."}
+    user = chat_person_user(context, context.user_id)
+    if user is None:
+        return {"title": f"Hindsight knows no one by the email {context.client.label} confirmed for you."}
+    try:
+        _declare_incident(context, user, title, severity)
+    except AccessDenied as exc:
+        return {"title": str(exc)}
+    except ValidationError as exc:
+        return {"title": " ".join(exc.messages)}
+    return {}

@@ -17,9 +17,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from slack_sdk.signature import SignatureVerifier
 
-from incidents.integrations.chat.clients import ChatError, MattermostClient, SlackClient
+from incidents.integrations.chat.clients import DECLARE_CALLBACK, ChatError, MattermostClient, SlackClient
 from incidents.integrations.chat.models import ChatProvider
-from incidents.integrations.chat.services import ChatContext, Reply, chat_command, chat_message_capture
+from incidents.integrations.chat.services import (
+    ChatContext,
+    Reply,
+    chat_command,
+    chat_dialog_declare,
+    chat_message_capture,
+)
 
 MAX_BODY_BYTES = 200_000
 SHORTCUT = "add_to_timeline"
@@ -69,6 +75,7 @@ def slack_command(request: HttpRequest) -> HttpResponse:
         provider=ChatProvider.SLACK, workspace=workspace, channel_id=form.get("channel_id", "")[:100],
         channel_name=form.get("channel_name", "")[:200], team_name=form.get("team_domain", "")[:100],
         user_id=form.get("user_id", "")[:100], client=SlackClient(workspace),
+        trigger_id=form.get("trigger_id", "")[:200],
     )  # fmt: skip
     return _answer(chat_command(context=context, text=form.get("text", "")[:4000]))
 
@@ -89,6 +96,8 @@ def slack_interactivity(request: HttpRequest) -> HttpResponse:
     except ValueError:
         return JsonResponse({"detail": "Expected a `payload` field with JSON."}, status=400)
     payload = _dict(payload)
+    if payload.get("type") == "view_submission":
+        return _declare_submitted(payload)
     if payload.get("type") != "message_action" or payload.get("callback_id") != SHORTCUT:
         return HttpResponse(status=200)
     team, channel, user, message = (_dict(payload.get(k)) for k in ("team", "channel", "user", "message"))
@@ -106,6 +115,33 @@ def slack_interactivity(request: HttpRequest) -> HttpResponse:
     # The entry is recorded either way; Slack shows no answer to a shortcut without this message.
     with contextlib.suppress(ChatError):
         client.tell(context.channel_id, context.user_id, reply.text)
+    return HttpResponse(status=200)
+
+
+def _declare_submitted(payload: dict[str, Any]) -> HttpResponse:
+    """The declare modal's submission: 200 closes it; `response_action: errors` shows field errors."""
+    view = _dict(payload.get("view"))
+    if view.get("callback_id") != DECLARE_CALLBACK:
+        return HttpResponse(status=200)
+    try:
+        where = _dict(json.loads(str(view.get("private_metadata") or "{}")))
+    except ValueError:
+        where = {}
+    values = _dict(_dict(view.get("state")).get("values"))
+    title = _dict(_dict(values.get("title")).get("title")).get("value")
+    option = _dict(_dict(_dict(values.get("severity")).get("severity")).get("selected_option"))
+    team, user = _dict(payload.get("team")), _dict(payload.get("user"))
+    workspace = str(team.get("id") or "")[:100]
+    context = ChatContext(
+        provider=ChatProvider.SLACK, workspace=workspace, channel_id=str(where.get("channel_id") or "")[:100],
+        channel_name=str(where.get("channel_name") or "")[:200], team_name=str(team.get("domain") or "")[:100],
+        user_id=str(user.get("id") or "")[:100], client=SlackClient(workspace),
+    )  # fmt: skip
+    errors = chat_dialog_declare(
+        context=context, title=str(title or "")[:200], severity=str(option.get("value") or "")
+    )
+    if errors:
+        return JsonResponse({"response_action": "errors", "errors": errors})
     return HttpResponse(status=200)
 
 

@@ -274,3 +274,46 @@ def test_the_slack_app_manifest_points_at_these_endpoints():
     assert {"commands", "chat:write", "users:read", "users:read.email"} <= set(
         manifest["oauth_config"]["scopes"]["bot"]
     )
+
+
+def test_declare_without_a_title_opens_the_dialog_and_its_submission_declares(client_for, slack, commander):
+    slack.answers[("POST", "/api/views.open")] = (200, {"ok": True, "view": {"id": "V0DECLARE"}})
+    hook = client_for(None)
+    answer = command(hook, "U0CORA", "declare")
+    assert "form" in answer.json()["text"]
+    opened = [r for r in slack.requests if r.path == "/api/views.open"][-1]
+    assert opened.form["trigger_id"] == "13345224609.738474920.8088930838d88f008e0"
+    view = json.loads(opened.form["view"])
+    assert (view["type"], view["callback_id"]) == ("modal", "declare")
+    assert json.loads(view["private_metadata"])["channel_id"] == "C0INC"
+
+    def submit(title, severity="SEV2"):
+        payload = {
+            "type": "view_submission", "team": {"id": "T0ACME", "domain": "acme"},
+            "user": {"id": "U0CORA", "username": "cora"}, "trigger_id": "1.2.3",
+            "view": {
+                "id": "V0DECLARE", "type": "modal", "callback_id": "declare",
+                "private_metadata": view["private_metadata"],
+                "state": {"values": {
+                    "title": {"title": {"type": "plain_text_input", "value": title}},
+                    "severity": {"severity": {"type": "static_select", "selected_option": {
+                        "text": {"type": "plain_text", "text": severity}, "value": severity}}},
+                }},
+            },
+        }  # fmt: skip
+        return _post(hook, reverse("incidents:slack_interactivity"), {"payload": json.dumps(payload)})
+
+    empty = submit("  ")
+    assert empty.json() == {"response_action": "errors", "errors": {"title": "Give the incident a title."}}
+    assert not Incident.objects.exists()
+    assert submit("Search is timing out").status_code == 200
+    incident = Incident.objects.get()
+    assert (incident.title, incident.severity, incident.commander) == (
+        "Search is timing out",
+        "SEV2",
+        commander,
+    )
+    assert ChatChannel.objects.get().incident == incident
+    posted = [r for r in slack.requests if r.path == "/api/chat.postMessage"][-1]
+    assert posted.form["channel"] == "C0INC"
+    assert incident.reference in posted.form["text"]
