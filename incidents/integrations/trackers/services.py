@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -116,6 +116,8 @@ def _create(item: ActionItem, connection: TrackerConnection, actor: Any) -> Trac
         due_date=item.due_date,
     )
     new = adapter.create_issue(draft)  # outside the transaction: a slow tracker holds no lock
+    if not new.url.startswith(("https://", "http://")):
+        new = replace(new, url="")  # only a web address is ever linked (never javascript: and the like)
     with transaction.atomic():
         current = ActionItem.objects.select_for_update().get(pk=item.pk)
         if TrackerIssue.objects.filter(action_item=current).exists():

@@ -473,3 +473,23 @@ def test_the_item_page_with_its_tracker_issue_stays_within_its_query_budget(
         page = web.get(url).content.decode()
     assert "acme/web#9" in page
     assert page.count("changed on both sides") == 2
+
+
+def test_an_issue_address_that_is_not_a_web_address_is_never_linked(
+    api_for, team, lead, commander, incident, tracker_server
+):
+    _github(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team)
+    tracker_server.answers[("POST", "/repos/acme/web/issues")] = (
+        201,
+        {"number": 13, "html_url": "javascript:alert(1)"},
+    )
+    assert (
+        api_for(commander)
+        .post(reverse("api:action-item-tracker", args=[item.pk]), {}, format="json")
+        .status_code
+        == 201
+    )
+    assert TrackerIssue.objects.get().url == ""
+    item.refresh_from_db()
+    assert item.tracker_url == ""
