@@ -228,6 +228,7 @@ def contrast(text: str, clauses: list[Clause]) -> list[Hit]:
         if (
             c.subject.kind in ("person", "team")
             and not c.subject.inherited
+            and c.opener != "that"  # "the runbook assumed she had": a reported complement, not a contrast
             and len(rest) == 1
             and rest[0].low in _ELLIPSIS
             and any(s.start < c.start for s in systems)

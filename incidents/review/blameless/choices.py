@@ -56,7 +56,7 @@ _HAD_PERSON = re.compile(
 def _despite(text: str, low: str, clauses: list[Clause], tokens: list[Token], names: Names) -> list[Hit]:
     """Going ahead despite warnings, doing other things rather than the duty, and a conditional "had <person>"."""
     concession = _CONCESSION.search(low)
-    if concession is not None:
+    if concession is not None and not PLANNED.search(low):
         for c in clauses:
             if c.subject.kind in _PEOPLE and c.start > concession.start():
                 m = _WENT_AHEAD.match(low, c.verb_start)

@@ -211,6 +211,8 @@ def split_clauses(tokens: list[Token]) -> list[tuple[str, list[Token]]]:
             continue  # "it became clear that the operator ...": the reporting split already opened the clause
         elif w in lx.COORDINATORS and not current and not opener and out:
             opener = w  # ", but only after ...": a conjunction after a comma opens the next clause
+        elif w in _EMBEDDED_WH and current and current[-1].low in _ASKING:
+            flush(w)  # "Priya asked why the alert had not fired": the question is its own clause
         elif w in {"who", "which", "whom"} and not current and not opener and out:
             opener = w  # "the diff, which did not show ...": a relative after a comma
         elif (
@@ -238,6 +240,7 @@ def split_clauses(tokens: list[Token]) -> list[tuple[str, list[Token]]]:
             and nxt is not None
             and (nxt.low in lx.DETERMINERS or nxt.low in lx.PERSON_PRONOUNS or nxt.low == "it")
             and (i + 2 >= len(tokens) or tokens[i + 2].low not in ("through", "over", "twice", "up", "out"))
+            and not (w in _INSTRUCTING and any(u.low == "to" for u in tokens[i + 2 : i + 6]))
         ):
             current.append(t)
             flush("that")
@@ -262,6 +265,24 @@ def _starts_clause_after_that(nxt: Token) -> bool:
 
 
 _REPORTING = lx.words("reporting")
+_EMBEDDED_WH = frozenset({"why", "whether", "how", "what", "when", "where", "if"})
+_ASKING = frozenset(
+    {"asked", "ask", "asks", "asking", "wondered", "wonder", "queried", "questioned", "checked", "explained"}
+    | {
+        "investigated",
+        "understand",
+        "understood",
+        "know",
+        "knew",
+        "see",
+        "saw",
+        "showed",
+        "examined",
+        "traced",
+    }
+)
+# "told the CDN to cache everything": an instruction with an object and "to", not a report
+_INSTRUCTING = frozenset({"told", "tell", "tells", "asked", "ask", "asks", "warned", "reminded", "expected"})
 
 _LEADING_ADVERBS = lx.words("leading_adverbs")
 

@@ -55,7 +55,7 @@ from incidents.review.blameless.parse import (
 
 def _alt(patterns: tuple[str, ...] | str) -> re.Pattern[str]:
     body = patterns if isinstance(patterns, str) else "|".join(f"(?:{p})" for p in patterns)
-    return re.compile(rf"(?<![\w'-])(?:{body})(?![\w'])")
+    return re.compile(rf"(?<![\w'-])(?:{body})(?![\w']|-[a-z])")  # not "break-glass", "drop-down"
 
 
 PERSON_ONLY = _alt(lx.FAILURE_PERSON_ONLY)
@@ -336,7 +336,26 @@ def _unknown_name(s: Subject) -> bool:
 
 
 def _omission(low: str, c: Clause) -> re.Match[str] | None:
-    return OMISSION.search(low, c.verb_start, c.end)
+    m = OMISSION.search(low, c.verb_start, c.end)
+    if m is not None and m.group(0).startswith(_NOT_YET) and _BEFORE_END.match(low, c.end):
+        return (
+            None  # "The new DBA had not run a failover on this cluster before": experience, not an omission
+        )
+    return m
+
+
+_NOT_YET = (
+    "had not",
+    "hadn't",
+    "had never",
+    "has not",
+    "hasn't",
+    "has never",
+    "have not",
+    "haven't",
+    "have never",
+)
+_BEFORE_END = re.compile(r"\s*(?:before|previously|until then|until now|yet)\s*(?:[,.;:!?]|$)")
 
 
 def _hit(

@@ -7,6 +7,7 @@
   "..., and a bad one"; "Rolling back was Ines's call, and the right one" is not;
 - a person's claim denied in the next sentence (`trust`): "Bruno swore the plan had been rehearsed. It
   hadn't."; a question answered ("We checked whether it was verified. It hadn't been.") is not;
+- trust in a person named as the error (`trust`): "Giving the intern admin rights was a mistake";
 - irony aimed at a person (`sarcasm`): thanks for a cost ("Thanks, Leo, for the surprise weekend"), a choice
   of the worst moment, "only took him three tries", an eponymous method, mock rewards and timing, and an
   ironic opener with a person and a bad outcome ("Wow, Rachel, ... a whole region down").
@@ -210,6 +211,13 @@ _CAUSE_LABEL = re.compile(
 )
 # A system cleared in the sentence before a person's act ("The CDN did what it was told. Yusuf told it to ...")
 _CLEARED = re.compile(rf"(?:{'|'.join(f'(?:{p})' for p in (*lx.EXCUSE_STRONG, *lx.EXCUSE_WEAK))})")
+# What makes the person's act the cause after a system is cleared: telling it what to do, or a failure
+_INSTRUCTED = re.compile(
+    r"(?<![\w'])(?:told|configured|set|instructed|asked|pointed|wired) (?:it|them|the [\w-]+) (?:to|up to)\b"
+)
+_FAILED = re.compile(
+    rf"(?<![\w'-])(?:{'|'.join(f'(?:{p})' for p in (*lx.FAILURE_PERSON_ONLY, *lx.FAILURE_GENERAL))})(?![\w'])"
+)
 _RESPONDER = re.compile(
     r"\s*(?:\w+ly |then |quickly |also )*(?:noticed|spotted|saw|found|caught|reported|raised|flagged|fixed|escalated|"
     r"paged|diagnosed|discovered|identified|traced|rolled|mitigated|restored|recovered|scaled|restarted|asked|confirmed)\b"
@@ -240,6 +248,9 @@ def cleared_then_person(previous: str, sentence: str, names: Names) -> Hit | Non
     person = (first[:1].isupper() and names.is_name(first) and first.lower() not in lx.PRODUCTS) or (
         first.lower() in ("the", "our") and words[1].strip(",.").lower() in lx.ROLE_NOUNS | lx.TEAM_NOUNS
     )
+    rest = sentence.lower()
+    if not _INSTRUCTED.search(rest) and not _FAILED.search(rest):
+        return None  # "Andrei changed its configuration the next day to add a retry": an ordinary change
     if not person or _RESPONDER.match(
         sentence.lower(), len(first) if first[:1].isupper() else len(words[0]) + len(words[1]) + 1
     ):
@@ -248,10 +259,35 @@ def cleared_then_person(previous: str, sentence: str, names: Names) -> Hit | Non
     return Hit("fault", [(0, end)], who=sentence[:end], words=sentence[:end])
 
 
+# "Giving Rolf admin rights was a mistake": trust in a person named as the error
+_TRUSTED_PERSON = re.compile(
+    r"(?<![\w'])(?:giving|letting|trusting|allowing|hiring|putting|leaving|handing) "
+)
+_WAS_MISTAKE = re.compile(
+    r"(?:was|is|has been|proved|turned out to be) (?:\w+ly )?(?:a |the |our |an )?(?:big |huge |real |costly |serious )?"
+    r"(?:mistake|error|bad idea|bad call|risk|gamble|liability)\b"
+)
+
+
+def _regretted_trust(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]:
+    for m in _TRUSTED_PERSON.finditer(low):
+        found = person_np(tokens, m.end(), names)
+        if found is None or found[1][0].start != m.end() or found[0].possessed:
+            continue
+        end = found[1][-1].end
+        bad = _WAS_MISTAKE.search(low, end, end + 60)
+        if bad is not None:
+            spans = [(m.start(), end), bad.span()]
+            words = text[m.start() : bad.end()]
+            return [Hit("trust", spans, who=found[0].text, words=words, extra={"kind": "let_down"})]
+    return []
+
+
 def find(text: str, low: str, clauses: list[Clause], tokens: list[Token], names: Names) -> list[Hit]:
     """The hits of these parts in one sentence (offsets as in `low`)."""
     return [
         *_cause_label(text, low, tokens, names),
+        *_regretted_trust(text, low, tokens, names),
         *_irony(text, low, clauses, names),
         *_placed_on(text, low, clauses, tokens, names),
         *_owned_choice(text, low, names),
