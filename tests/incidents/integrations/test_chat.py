@@ -317,3 +317,16 @@ def test_declare_without_a_title_opens_the_dialog_and_its_submission_declares(cl
     posted = [r for r in slack.requests if r.path == "/api/chat.postMessage"][-1]
     assert posted.form["channel"] == "C0INC"
     assert incident.reference in posted.form["text"]
+
+
+def test_without_the_setting_the_outbound_guard_keeps_hindsight_off_a_loopback_slack(
+    client_for, settings, commander
+):
+    with RecordingServer() as server:  # not allowed: OUTBOUND_ALLOWED_TARGETS stays empty
+        settings.SLACK_SIGNING_SECRET = SIGNING_SECRET
+        settings.SLACK_API_URL = server.url + "/api"
+        server.answers[("POST", "/api/users.info")] = _users_info
+        answer = command(client_for(None), "U0CORA", "declare Checkout returns 502")
+        assert "knows no one" in answer.json()["text"]  # the lookup was refused, so nobody is mapped
+        assert server.requests == []
+    assert not Incident.objects.exists()
