@@ -1,6 +1,7 @@
 """Conflict forms merge three ways and never revert the other editor (incidents/merge.py): postmortem,
-incident edit and action item. Fields the submitter did not change take the current value; fields both
-changed must be chosen; saving the re-shown form keeps both people's edits."""
+incident edit, action item and policy finding. Fields the submitter did not change take the current value; fields both
+changed must be chosen; saving the re-shown form keeps both people's edits. The policy finding's edit page
+is the action item's (followup.views.common.edit_page), so it merges the same way."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.merge import three_way
-from incidents.models import ActionItem, Incident
+from incidents.models import ActionItem, Incident, PolicyFinding, Risk
 from incidents.review.services import postmortems as services_postmortems
-from tests.factories import ActionItemFactory
+from tests.factories import ActionItemFactory, PolicyFindingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +134,46 @@ def test_action_item_conflict_does_not_revert_the_other_editors_owner_field(
     assert client_for(responder).post(url, again).status_code == 302
     item = ActionItem.objects.get(pk=item.pk)
     assert (item.title, item.description) == ("Snapshots every hour", "Every database, every hour.")
+
+
+def test_two_people_editing_different_fields_of_a_finding_both_keep_their_change(
+    client_for, commander, responder
+):
+    finding = PolicyFindingFactory(title="Shared admin password", description="", risk=Risk.MEDIUM)
+    url = reverse("incidents:finding_edit", args=[finding.pk])
+    mine = _resubmit(client_for(responder).get(url))
+    theirs = {**_resubmit(client_for(commander).get(url)), "risk": Risk.HIGH}
+    assert client_for(commander).post(url, theirs).status_code == 302
+
+    conflict = client_for(responder).post(url, {**mine, "description": "One login for every admin."})
+    assert conflict.status_code == 409
+    assert "Updated by someone else" in conflict.content.decode()
+    again = _resubmit(conflict)
+    assert again["risk"] == Risk.HIGH  # theirs, not my stale copy
+    assert again["description"] == "One login for every admin."
+    assert client_for(responder).post(url, again).status_code == 302
+    finding = PolicyFinding.objects.get(pk=finding.pk)
+    assert (finding.risk, finding.description) == (Risk.HIGH, "One login for every admin.")
+
+
+def test_both_changing_a_findings_title_shows_the_loser_the_current_title_and_asks_which_to_keep(
+    client_for, commander, responder
+):
+    finding = PolicyFindingFactory(title="Shared admin password")
+    url = reverse("incidents:finding_edit", args=[finding.pk])
+    mine = _resubmit(client_for(responder).get(url))
+    assert client_for(commander).post(url, {**mine, "title": "Shared root password"}).status_code == 302
+
+    conflict = client_for(responder).post(url, {**mine, "title": "Admin password in the wiki"})
+    assert conflict.status_code == 409
+    body = conflict.content.decode()
+    assert "changed by both of you" in body
+    assert "Saved now: Shared root password" in body
+    assert conflict.context["must_choose"] == "title"
+    assert PolicyFinding.objects.get(pk=finding.pk).title == "Shared root password"
+
+    unchosen = client_for(responder).post(url, _resubmit(conflict))
+    assert unchosen.status_code == 409
+    assert PolicyFinding.objects.get(pk=finding.pk).title == "Shared root password"
+    assert client_for(responder).post(url, _resubmit(conflict, title="mine")).status_code == 302
+    assert PolicyFinding.objects.get(pk=finding.pk).title == "Admin password in the wiki"

@@ -1,4 +1,6 @@
-"""What the action-item and policy-finding pages share: answering a versioned POST from the detail page."""
+"""What the action-item and policy-finding pages share: the detail page (`DetailPage`), answering a
+versioned POST from it (`versioned_post`) and the edit page with its three-way merge on a conflict
+(`EditPage`, `edit_page`)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from incidents import merge as merging
 from incidents.errors import add_form_errors
+from incidents.followup import selectors as sel
 from incidents.followup.services.common import FollowupConflict
 
 
@@ -80,3 +84,78 @@ def versioned_post(
         return again(400)
     messages.success(request, done)
     return redirect(page.route, **{page.kwarg: obj.pk})
+
+
+@dataclass(frozen=True)
+class EditPage:
+    """The edit page of a follow-through object (template `incidents/followup/<page.name>_form.html`, the
+    object in its context as `key`): `form` edits `fields` plus the hidden `version` the editor loaded;
+    `may_edit(user, obj)` (404 otherwise); `save(obj, actor, expected_version, changes)` is the service
+    (FollowupConflict when stale, ValidationError by field); `done` is the message after saving; a field
+    in `keep_if_empty` submitted empty keeps its stored value."""
+
+    page: DetailPage
+    key: str
+    form: type[forms.Form]
+    fields: tuple[str, ...]
+    may_edit: Callable[[Any, Any], bool]
+    save: Callable[[Any, Any, int | None, dict[str, Any]], Any]
+    done: str
+    keep_if_empty: tuple[str, ...] = ()
+
+    @property
+    def template(self) -> str:
+        return f"incidents/followup/{self.page.name}_form.html"
+
+
+def _merge_page(
+    request: HttpRequest, edit: EditPage, obj: Any, current: Any, merge: merging.Merge, message: str
+) -> HttpResponse:
+    """The edit form again after a conflict (409), based on `current`'s version (see incidents.merge)."""
+    values = {k: getattr(v, "pk", v) for k, v in merge.values.items()}
+    form = edit.form(initial={**values, "version": current.version})
+    context = {
+        "form": form, edit.key: obj, "current": current, "differs": list(merge.conflicts),
+        "theirs": merge.theirs, "must_choose": ",".join(merge.conflicts), "conflict": message,
+    }  # fmt: skip
+    return render(request, edit.template, context, status=409)
+
+
+def edit_page(request: HttpRequest, edit: EditPage, obj_id: int) -> HttpResponse:
+    """GET: the form with the stored values. POST: save what changed at the version the form was based on.
+
+    Saved over a version someone changed meanwhile, the form comes back (409) merged three ways with what
+    is stored now: fields this editor did not change take the current value (a second editor's change is
+    never reverted), fields both changed must be chosen (`keep_<field>`) before it saves. A ValidationError
+    is the form again with the errors by field."""
+    obj = edit.page.load(request.user, obj_id)
+    if not edit.may_edit(request.user, obj):
+        raise Http404
+    initial = {k: getattr(obj, obj._meta.get_field(k).attname) for k in edit.fields}
+    form = edit.form(request.POST or None, initial={**initial, "version": obj.version})
+    if request.method == "POST" and form.is_valid():
+        changes = {k: form.cleaned_data[k] for k in edit.fields}
+        for name in edit.keep_if_empty:
+            if not changes[name]:
+                changes[name] = getattr(obj, name)
+        based_on = form.cleaned_data["version"]
+        shown = sel.work_values_at(obj, based_on, edit.fields)
+        missing = merging.apply_choices(request.POST, changes, shown, edit.fields)
+        if missing:
+            merge = merging.Merge(values=changes, conflicts={k: (changes[k], shown.get(k)) for k in missing})
+            message = "Not saved: choose which value to keep for each field changed by both of you."
+            return _merge_page(request, edit, obj, obj, merge, message)
+        try:
+            edit.save(obj, request.user, based_on, changes)
+        except ValidationError as exc:
+            add_form_errors(form, exc)
+        except FollowupConflict as exc:
+            current = exc.current
+            merge, message = merging.merged_after_conflict(
+                exc, base=shown, mine=changes, current={k: getattr(current, k) for k in edit.fields}
+            )
+            return _merge_page(request, edit, obj, current, merge, message)
+        else:
+            messages.success(request, edit.done)
+            return redirect(edit.page.route, **{edit.page.kwarg: obj.pk})
+    return render(request, edit.template, {"form": form, edit.key: obj})

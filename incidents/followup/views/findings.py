@@ -21,9 +21,8 @@ from incidents.followup.forms import (
     SeenAgainForm,
     VerifyForm,
 )
-from incidents.followup.services import common as services_items
 from incidents.followup.services import findings as services_findings
-from incidents.followup.views.common import DetailPage, versioned_post
+from incidents.followup.views.common import DetailPage, EditPage, edit_page, versioned_post
 from incidents.followup.views.items import DETAIL_HISTORY, LIST_PAGE_SIZE, _int, _record_export
 from incidents.history import history_for
 from incidents.incident import selectors
@@ -133,40 +132,22 @@ def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
     return FINDING_PAGE.show(request, finding_id)
 
 
+FINDING_EDIT = EditPage(
+    FINDING_PAGE,
+    "finding",
+    FindingForm,
+    FindingForm.FIELDS,
+    can_edit_finding,
+    lambda finding, actor, version, changes: services_findings.policy_finding_update(
+        finding=finding, actor=actor, expected_version=version, **changes
+    ),
+    done="Finding saved.",
+)
+
+
 @login_required
 def finding_edit(request: HttpRequest, finding_id: int) -> HttpResponse:
-    finding = sel.finding_get_for(request.user, finding_id)
-    if not can_edit_finding(request.user, finding):
-        raise Http404
-    initial = {k: getattr(finding, k) for k in FindingForm.FIELDS}
-    initial.update(
-        owner=finding.owner_id, verifier=finding.verifier_id, team=finding.team_id, version=finding.version
-    )
-    form = FindingForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        changes = {k: form.cleaned_data[k] for k in FindingForm.FIELDS}
-        try:
-            services_findings.policy_finding_update(
-                finding=finding, actor=request.user, expected_version=form.cleaned_data["version"], **changes
-            )
-        except ValidationError as exc:
-            add_form_errors(form, exc)
-        except PermissionDenied as exc:
-            raise Http404 from exc
-        except services_items.FollowupConflict as exc:
-            form.add_error(
-                None,
-                f"{exc} Your changes are still in the form; the saved values are shown beside each field.",
-            )
-            data = request.POST.copy()  # what the form was bound to
-            data["version"] = str(exc.current.version)  # saving again means "over what is there now"
-            form.data = data
-            context = {"form": form, "finding": finding, "current": exc.current}
-            return render(request, "incidents/followup/finding_form.html", context, status=409)
-        else:
-            messages.success(request, "Finding saved.")
-            return redirect("incidents:finding_detail", finding_id=finding.pk)
-    return render(request, "incidents/followup/finding_form.html", {"form": form, "finding": finding})
+    return edit_page(request, FINDING_EDIT, finding_id)
 
 
 @login_required

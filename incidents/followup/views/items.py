@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 from accounts.http import AuthenticatedRequest
 from accounts.models import SecurityEvent, Team, User
 from accounts.security import security_event_record
-from incidents import merge as merging
 from incidents.csv import csv_download
 from incidents.errors import add_form_errors
 from incidents.followup import selectors as sel
@@ -31,16 +30,14 @@ from incidents.followup.forms import (
     RecheckForm,
     RecurrenceReviewForm,
 )
-from incidents.followup.services import common as services_common
 from incidents.followup.services import items as services_items
 from incidents.followup.services import reassign as services_reassign
 from incidents.followup.services import recurrence as services_recurrence
-from incidents.followup.views.common import DetailPage, versioned_post
+from incidents.followup.views.common import DetailPage, EditPage, edit_page, versioned_post
 from incidents.history import history_for
 from incidents.incident import selectors
 from incidents.incident.views import post_action
 from incidents.integrations.trackers.selectors import tracker_panel_for
-from incidents.merge import Merge
 from incidents.models import (
     OPEN_ITEM_STATUSES,
     ActionItem,
@@ -143,54 +140,23 @@ def action_item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     return ITEM_PAGE.show(request, item_id)
 
 
-def _item_merge_page(
-    request: HttpRequest, item: ActionItem, current: ActionItem, merge: Merge, message: str
-) -> HttpResponse:
-    """The edit form again after a conflict, based on the current version (see incidents.merge)."""
-    values = {k: getattr(v, "pk", v) for k, v in merge.values.items()}
-    form = ActionItemForm(initial={**values, "version": current.version})
-    context = {
-        "form": form, "item": item, "current": current, "differs": list(merge.conflicts),
-        "theirs": merge.theirs, "must_choose": ",".join(merge.conflicts), "conflict": message,
-    }  # fmt: skip
-    return render(request, "incidents/followup/action_item_form.html", context, status=409)
+ITEM_EDIT = EditPage(
+    ITEM_PAGE,
+    "item",
+    ActionItemForm,
+    ActionItemForm.FIELDS,
+    can_edit_action_item,
+    lambda item, actor, version, changes: services_items.action_item_update(
+        item=item, actor=actor, expected_version=version, **changes
+    ),
+    done="Action item saved.",
+    keep_if_empty=("due_date",),  # empty: the date it has (the priority's target when created)
+)
 
 
 @login_required
 def action_item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = sel.action_item_get_for(request.user, item_id)
-    if not can_edit_action_item(request.user, item):
-        raise Http404
-    initial = {k: getattr(item, k) for k in ActionItemForm.FIELDS}
-    initial.update(owner=item.owner_id, team=item.team_id, version=item.version)
-    form = ActionItemForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        changes = {k: form.cleaned_data[k] for k in ActionItemForm.FIELDS}
-        if not changes["due_date"]:
-            changes["due_date"] = item.due_date
-        based_on = form.cleaned_data["version"]
-        shown = sel.work_values_at(item, based_on, ActionItemForm.FIELDS)
-        missing = merging.apply_choices(request.POST, changes, shown, ActionItemForm.FIELDS)
-        if missing:
-            merge = Merge(values=changes, conflicts={k: (changes[k], shown.get(k)) for k in missing})
-            message = "Not saved: choose which value to keep for each field changed by both of you."
-            return _item_merge_page(request, item, item, merge, message)
-        try:
-            services_items.action_item_update(
-                item=item, actor=request.user, expected_version=based_on, **changes
-            )
-        except ValidationError as exc:
-            add_form_errors(form, exc)
-        except services_common.FollowupConflict as exc:
-            current = exc.current
-            merge, message = merging.merged_after_conflict(
-                exc, base=shown, mine=changes, current={k: getattr(current, k) for k in ActionItemForm.FIELDS}
-            )
-            return _item_merge_page(request, item, current, merge, message)
-        else:
-            messages.success(request, "Action item saved.")
-            return redirect("incidents:action_item_detail", item_id=item.pk)
-    return render(request, "incidents/followup/action_item_form.html", {"form": form, "item": item})
+    return edit_page(request, ITEM_EDIT, item_id)
 
 
 @login_required
