@@ -32,7 +32,13 @@ def active_users() -> forms.ModelChoiceField:
     )
 
 
-class ActionItemForm(forms.Form):
+class WorkForm(forms.Form):
+    """The edit form of an action item or a finding: `FIELDS` are the fields it edits (besides `version`)."""
+
+    FIELDS: tuple[str, ...] = ()
+
+
+class ActionItemForm(WorkForm):
     """Create or edit an action item. `version` is the version the editor loaded (stale edits are refused)."""
 
     title = forms.CharField(max_length=200)
@@ -94,7 +100,7 @@ class RecurrenceReviewForm(forms.Form):
     reopen = forms.BooleanField(required=False, label="Reopen the item")
 
 
-class FindingForm(forms.Form):
+class FindingForm(WorkForm):
     area = forms.ChoiceField(choices=FindingArea.choices)
     title = forms.CharField(max_length=200)
     description = forms.CharField(

@@ -1,38 +1,57 @@
 """Follow-through routes (included from incidents/urls.py, so names are `incidents:<name>`)."""
 
-from django.urls import path
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import ModuleType
+
+from django.urls import URLPattern, path
 
 from incidents.followup.views import findings as views_findings
 from incidents.followup.views import items as views_items
 
+
+def work_routes(
+    prefix: str, kwarg: str, views: ModuleType, name: str, *, board: str, actions: Mapping[str, str]
+) -> list[URLPattern]:
+    """The routes of one kind of follow-through work, each named as its view in `views` (a view that is
+    missing fails at import): `<prefix>/` → `board`; `<prefix>/new/`, `<prefix>/export.csv`,
+    `<prefix>/<int:kwarg>/` and `.../edit/` → `<name>_new`, `_export`, `_detail`, `_edit`; and for each
+    `segment: action` of `actions`, `<prefix>/<int:kwarg>/<segment>/` → `<name>_<action>`."""
+    one = f"{prefix}/<int:{kwarg}>/"
+    routes = {
+        f"{prefix}/": board,
+        f"{prefix}/new/": f"{name}_new",
+        f"{prefix}/export.csv": f"{name}_export",
+        one: f"{name}_detail",
+        f"{one}edit/": f"{name}_edit",
+        **{f"{one}{segment}/": f"{name}_{action}" for segment, action in actions.items()},
+    }
+    return [path(route, getattr(views, view), name=view) for route, view in routes.items()]
+
+
 urlpatterns = [
     path("my-work/", views_items.my_work, name="my_work"),
-    path("action-items/", views_items.team_board, name="team_board"),
-    path("action-items/new/", views_items.action_item_new, name="action_item_new"),
-    path("action-items/export.csv", views_items.action_item_export, name="action_item_export"),
-    path("action-items/<int:item_id>/", views_items.action_item_detail, name="action_item_detail"),
-    path("action-items/<int:item_id>/edit/", views_items.action_item_edit, name="action_item_edit"),
-    path("action-items/<int:item_id>/status/", views_items.action_item_status, name="action_item_status"),
-    path("action-items/<int:item_id>/recheck/", views_items.action_item_recheck, name="action_item_recheck"),
-    path(
-        "action-items/<int:item_id>/recurrence/",
-        views_items.action_item_recurrence,
-        name="action_item_recurrence",
+    *work_routes(
+        "action-items",
+        "item_id",
+        views_items,
+        "action_item",
+        board="team_board",
+        actions={"status": "status", "recheck": "recheck", "recurrence": "recurrence"},
     ),
-    path("findings/", views_findings.finding_list, name="finding_list"),
-    path("findings/new/", views_findings.finding_new, name="finding_new"),
-    path("findings/export.csv", views_findings.finding_export, name="finding_export"),
-    path("findings/<int:finding_id>/", views_findings.finding_detail, name="finding_detail"),
-    path("findings/<int:finding_id>/edit/", views_findings.finding_edit, name="finding_edit"),
-    path("findings/<int:finding_id>/status/", views_findings.finding_transition, name="finding_transition"),
-    path("findings/<int:finding_id>/verify/", views_findings.finding_verify, name="finding_verify"),
-    path(
-        "findings/<int:finding_id>/accept-risk/",
-        views_findings.finding_accept_risk,
-        name="finding_accept_risk",
-    ),
-    path(
-        "findings/<int:finding_id>/seen-again/", views_findings.finding_seen_again, name="finding_seen_again"
+    *work_routes(
+        "findings",
+        "finding_id",
+        views_findings,
+        "finding",
+        board="finding_list",
+        actions={
+            "status": "transition",
+            "verify": "verify",
+            "accept-risk": "accept_risk",
+            "seen-again": "seen_again",
+        },
     ),
     path("reassign/", views_items.reassign, name="reassign"),
     path("reassign/bulk/", views_items.bulk_reassign, name="bulk_reassign"),

@@ -9,7 +9,7 @@ the `finding.reopened` webhook (`incidents.notify.services`, on commit).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, timedelta
 from typing import Any
 
@@ -210,6 +210,35 @@ def policy_finding_transition(
     return _finding_set_status(current, actor, status, note=note, extra_fields=extra)
 
 
+def _second_person(
+    finding: PolicyFinding,
+    actor: Any,
+    expected_version: int | None,
+    *,
+    may: Callable[[Any, PolicyFinding], bool],
+    field: str,
+    owner: str,
+    refused: str,
+    system: str,
+) -> tuple[Any, PolicyFinding]:
+    """The check of a step someone other than the owner must take (verifying, accepting the risk):
+    ValidationError keyed `field` with `owner` when the actor owns the finding and with `system` when
+    the actor is Hindsight itself; AccessDenied with `refused` unless `may(user, finding)`. Returns the
+    acting user and the finding locked at `expected_version` (FollowupConflict when stale)."""
+    user = actor_user(actor)
+    if user is not None and finding.owner_id == user.pk:
+        raise ValidationError({field: owner})
+    authorize(
+        actor,
+        lambda u: may(u, finding),
+        visible=lambda u: can_view_finding(u, finding),
+        message=refused,
+    )
+    if user is None:
+        raise ValidationError({field: system})
+    return user, common.lock_work(finding, expected_version)
+
+
 @transaction.atomic
 def policy_finding_verify(
     *, finding: PolicyFinding, actor: Any, evidence: str, expected_version: int | None = None
@@ -219,18 +248,16 @@ def policy_finding_verify(
     Raises AccessDenied unless the actor may verify (`can_verify_finding`), ValidationError (not
     remediated; no evidence; the owner verifying; the system verifying).
     """
-    user = actor_user(actor)
-    if user is not None and finding.owner_id == user.pk:
-        raise ValidationError({"evidence": "You own this finding; someone else must verify it."})
-    authorize(
+    user, current = _second_person(
+        finding,
         actor,
-        lambda u: can_verify_finding(u, finding),
-        visible=lambda u: can_view_finding(u, finding),
-        message="You may not verify this finding.",
+        expected_version,
+        may=can_verify_finding,
+        field="evidence",
+        owner="You own this finding; someone else must verify it.",
+        refused="You may not verify this finding.",
+        system="A person must verify a finding.",
     )
-    if user is None:
-        raise ValidationError({"evidence": "A person must verify a finding."})
-    current = common.lock_work(finding, expected_version)
     if current.status != F.REMEDIATED:
         raise ValidationError({"status": "Only a remediated finding can be verified."})
     evidence = (evidence or "").strip()
@@ -264,18 +291,16 @@ def policy_finding_accept_risk(
     On the day after `until` (owner's date) `policy_finding_expire_acceptances` reopens the finding.
     Raises AccessDenied unless the actor may accept it (`can_accept_finding_risk`), ValidationError.
     """
-    user = actor_user(actor)
-    if user is not None and finding.owner_id == user.pk:
-        raise ValidationError({"reason": "You own this finding; someone else must approve the risk."})
-    authorize(
+    user, current = _second_person(
+        finding,
         actor,
-        lambda u: can_accept_finding_risk(u, finding),
-        visible=lambda u: can_view_finding(u, finding),
-        message="Only a team lead or admin may accept a risk.",
+        expected_version,
+        may=can_accept_finding_risk,
+        field="reason",
+        owner="You own this finding; someone else must approve the risk.",
+        refused="Only a team lead or admin may accept a risk.",
+        system="A person must approve a risk acceptance.",
     )
-    if user is None:
-        raise ValidationError({"reason": "A person must approve a risk acceptance."})
-    current = common.lock_work(finding, expected_version)
     if current.status not in RISK_ACCEPTABLE_FROM:
         raise ValidationError(
             {

@@ -10,13 +10,16 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from incidents import merge as merging
 from incidents.errors import add_form_errors
 from incidents.followup import selectors as sel
+from incidents.followup.forms import WorkForm
 from incidents.followup.services.common import FollowupConflict
 
 
@@ -42,6 +45,42 @@ class DetailPage:
     def show(self, request: HttpRequest, obj_id: int) -> HttpResponse:
         """The page for the viewer."""
         return render(request, self.template, self.context(request, self.load(request.user, obj_id)))
+
+
+def service_call(
+    service: Callable[..., Any], key: str, actor: Any, fields: tuple[str, ...]
+) -> Callable[[Any, dict[str, Any]], Any]:
+    """The `call` of `versioned_post` for a service that takes the object as keyword `key`, the actor,
+    `fields` of the form and the version the form was based on (`expected_version`)."""
+
+    def call(obj: Any, data: dict[str, Any]) -> Any:
+        values = {name: data[name] for name in fields}
+        return service(**{key: obj}, actor=actor, expected_version=data["version"], **values)
+
+    return call
+
+
+def versioned_view(
+    page: DetailPage,
+    form: type[forms.Form],
+    form_key: str,
+    service: Callable[..., Any],
+    key: str,
+    fields: tuple[str, ...],
+    **answer: Any,
+) -> Callable[..., HttpResponse]:
+    """The view of a POST from `page` (signed-in people, POST only): `form` (shown on the page as
+    `form_key`) is answered by `versioned_post` (`answer`: its `done`, `kept`, `invalid`), calling
+    `service(<key>=obj, actor=, expected_version=, <fields of the form>)`."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, **kwargs: int) -> HttpResponse:
+        call = service_call(service, key, request.user, fields)
+        obj_id = kwargs[page.kwarg]
+        return versioned_post(request, page, obj_id, form(request.POST), form_key, call, **answer)
+
+    return view
 
 
 def versioned_post(
@@ -89,23 +128,35 @@ def versioned_post(
 @dataclass(frozen=True)
 class EditPage:
     """The edit page of a follow-through object (template `incidents/followup/<page.name>_form.html`, the
-    object in its context as `key`): `form` edits `fields` plus the hidden `version` the editor loaded;
-    `may_edit(user, obj)` (404 otherwise); `save(obj, actor, expected_version, changes)` is the service
-    (FollowupConflict when stale, ValidationError by field); `done` is the message after saving; a field
-    in `keep_if_empty` submitted empty keeps its stored value."""
+    object in its context and in the call of `service` as keyword `key`): `form` edits its `FIELDS` plus
+    the hidden `version` the editor loaded; `may_edit(user, obj)` (404 otherwise); `service(<key>=obj,
+    actor=, expected_version=, **changes)` saves (FollowupConflict when stale, ValidationError by field);
+    `done` is the message after saving; a field in `keep_if_empty` submitted empty keeps its stored value."""
 
     page: DetailPage
     key: str
-    form: type[forms.Form]
-    fields: tuple[str, ...]
+    form: type[WorkForm]
     may_edit: Callable[[Any, Any], bool]
-    save: Callable[[Any, Any, int | None, dict[str, Any]], Any]
+    service: Callable[..., Any]
     done: str
     keep_if_empty: tuple[str, ...] = ()
 
     @property
     def template(self) -> str:
         return f"incidents/followup/{self.page.name}_form.html"
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self.form.FIELDS
+
+    def view(self) -> Callable[..., HttpResponse]:
+        """The page's view (signed-in people; the object's id is the URL's `page.kwarg`)."""
+
+        @login_required
+        def view(request: HttpRequest, **kwargs: int) -> HttpResponse:
+            return edit_page(request, self, kwargs[self.page.kwarg])
+
+        return view
 
 
 def _merge_page(
@@ -146,7 +197,7 @@ def edit_page(request: HttpRequest, edit: EditPage, obj_id: int) -> HttpResponse
             message = "Not saved: choose which value to keep for each field changed by both of you."
             return _merge_page(request, edit, obj, obj, merge, message)
         try:
-            edit.save(obj, request.user, based_on, changes)
+            edit.service(**{edit.key: obj}, actor=request.user, expected_version=based_on, **changes)
         except ValidationError as exc:
             add_form_errors(form, exc)
         except FollowupConflict as exc:

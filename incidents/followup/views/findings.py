@@ -22,7 +22,7 @@ from incidents.followup.forms import (
     VerifyForm,
 )
 from incidents.followup.services import findings as services_findings
-from incidents.followup.views.common import DetailPage, EditPage, edit_page, versioned_post
+from incidents.followup.views.common import DetailPage, EditPage, versioned_view
 from incidents.followup.views.items import DETAIL_HISTORY, LIST_PAGE_SIZE, _int, _record_export
 from incidents.history import history_for
 from incidents.incident import selectors
@@ -132,87 +132,26 @@ def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
     return FINDING_PAGE.show(request, finding_id)
 
 
-FINDING_EDIT = EditPage(
+finding_edit = EditPage(
     FINDING_PAGE,
     "finding",
     FindingForm,
-    FindingForm.FIELDS,
     can_edit_finding,
-    lambda finding, actor, version, changes: services_findings.policy_finding_update(
-        finding=finding, actor=actor, expected_version=version, **changes
-    ),
-    done="Finding saved.",
-)
-
-
-@login_required
-def finding_edit(request: HttpRequest, finding_id: int) -> HttpResponse:
-    return edit_page(request, FINDING_EDIT, finding_id)
-
-
-@login_required
-@require_POST
-def finding_transition(request: HttpRequest, finding_id: int) -> HttpResponse:
-    def call(f: PolicyFinding, data: dict[str, Any]) -> None:
-        services_findings.policy_finding_transition(
-            finding=f,
-            actor=request.user,
-            status=data["status"],
-            note=data["note"],
-            expected_version=data["version"],
-        )
-
-    return versioned_post(
-        request,
-        FINDING_PAGE,
-        finding_id,
-        FindingTransitionForm(request.POST),
-        "transition_form",
-        call,
-        done="Status changed.",
-    )
-
-
-@login_required
-@require_POST
-def finding_verify(request: HttpRequest, finding_id: int) -> HttpResponse:
-    def call(f: PolicyFinding, data: dict[str, Any]) -> None:
-        services_findings.policy_finding_verify(
-            finding=f, actor=request.user, evidence=data["evidence"], expected_version=data["version"]
-        )
-
-    return versioned_post(
-        request,
-        FINDING_PAGE,
-        finding_id,
-        VerifyForm(request.POST),
-        "verify_form",
-        call,
-        done="Finding verified.",
-    )
-
-
-@login_required
-@require_POST
-def finding_accept_risk(request: HttpRequest, finding_id: int) -> HttpResponse:
-    def call(f: PolicyFinding, data: dict[str, Any]) -> None:
-        services_findings.policy_finding_accept_risk(
-            finding=f,
-            actor=request.user,
-            until=data["until"],
-            reason=data["reason"],
-            expected_version=data["version"],
-        )
-
-    return versioned_post(
-        request,
-        FINDING_PAGE,
-        finding_id,
-        AcceptRiskForm(request.POST),
-        "risk_form",
-        call,
-        done="Risk accepted.",
-    )
+    services_findings.policy_finding_update,
+    "Finding saved.",
+).view()
+finding_transition = versioned_view(
+    FINDING_PAGE, FindingTransitionForm, "transition_form", services_findings.policy_finding_transition,
+    "finding", ("status", "note"), done="Status changed.",
+)  # fmt: skip
+finding_verify = versioned_view(
+    FINDING_PAGE, VerifyForm, "verify_form", services_findings.policy_finding_verify, "finding",
+    ("evidence",), done="Finding verified.",
+)  # fmt: skip
+finding_accept_risk = versioned_view(
+    FINDING_PAGE, AcceptRiskForm, "risk_form", services_findings.policy_finding_accept_risk, "finding",
+    ("until", "reason"), done="Risk accepted.",
+)  # fmt: skip
 
 
 @login_required

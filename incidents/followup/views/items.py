@@ -33,7 +33,7 @@ from incidents.followup.forms import (
 from incidents.followup.services import items as services_items
 from incidents.followup.services import reassign as services_reassign
 from incidents.followup.services import recurrence as services_recurrence
-from incidents.followup.views.common import DetailPage, EditPage, edit_page, versioned_post
+from incidents.followup.views.common import DetailPage, EditPage, versioned_view
 from incidents.history import history_for
 from incidents.incident import selectors
 from incidents.incident.views import post_action
@@ -140,78 +140,60 @@ def action_item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     return ITEM_PAGE.show(request, item_id)
 
 
-ITEM_EDIT = EditPage(
-    ITEM_PAGE,
-    "item",
-    ActionItemForm,
-    ActionItemForm.FIELDS,
-    can_edit_action_item,
-    lambda item, actor, version, changes: services_items.action_item_update(
-        item=item, actor=actor, expected_version=version, **changes
-    ),
-    done="Action item saved.",
-    keep_if_empty=("due_date",),  # empty: the date it has (the priority's target when created)
-)
+action_item_edit = EditPage(
+    ITEM_PAGE, "item", ActionItemForm, can_edit_action_item, services_items.action_item_update,
+    "Action item saved.", keep_if_empty=("due_date",),  # empty: the date it has (the priority's target)
+).view()  # fmt: skip
+action_item_status = versioned_view(
+    ITEM_PAGE, ItemStatusForm, "status_form", services_items.action_item_change_status, "item",
+    ("status", "note"), done="Status changed.", kept="your note", invalid="Choose a valid status.",
+)  # fmt: skip
 
 
-@login_required
-def action_item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
-    return edit_page(request, ITEM_EDIT, item_id)
-
-
-@login_required
-@require_POST
-def action_item_status(request: HttpRequest, item_id: int) -> HttpResponse:
-    return versioned_post(
+def _item_action(
+    request: HttpRequest, item_id: int, form: Any, service: Any, fields: tuple[str, ...], **answer: Any
+) -> HttpResponse:
+    """A POST from the item page: `service(item=, actor=, <fields of the form>)` through `post_action`
+    (`answer`: its `invalid` and `success` messages), then back to the item page."""
+    item = sel.action_item_get_for(request.user, item_id)
+    return post_action(
         request,
-        ITEM_PAGE,
-        item_id,
-        ItemStatusForm(request.POST),
-        "status_form",
-        lambda item, data: services_items.action_item_change_status(
-            item=item,
-            actor=request.user,
-            status=data["status"],
-            note=data["note"],
-            expected_version=data["version"],
-        ),
-        done="Status changed.",
-        kept="your note",
-        invalid="Choose a valid status.",
+        form,
+        lambda data: service(item=item, actor=request.user, **{name: data[name] for name in fields}),
+        back=redirect("incidents:action_item_detail", item_id=item.pk),
+        **answer,
     )
 
 
 @login_required
 @require_POST
 def action_item_recheck(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = sel.action_item_get_for(request.user, item_id)
-    return post_action(
+    return _item_action(
         request,
+        item_id,
         RecheckForm(request.POST),
-        lambda data: services_items.action_item_confirm_effect(
-            item=item, actor=request.user, worked=data["worked"], note=data["note"]
-        ),
+        services_items.action_item_confirm_effect,
+        ("worked", "note"),
         invalid="Say whether it worked.",
         success=lambda data: (
             "Thanks: recorded that it worked." if data["worked"] else "The item is open again."
         ),
-        back=redirect("incidents:action_item_detail", item_id=item.pk),
     )
 
 
 @login_required
 @require_POST
 def action_item_recurrence(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = sel.action_item_get_for(request.user, item_id)
-    return post_action(
+    form = RecurrenceReviewForm(request.POST)
+    service = services_recurrence.action_item_review_recurrence
+    return _item_action(
         request,
-        RecurrenceReviewForm(request.POST),
-        lambda data: services_recurrence.action_item_review_recurrence(
-            item=item, actor=request.user, note=data["note"], reopen=data["reopen"]
-        ),
+        item_id,
+        form,
+        service,
+        ("note", "reopen"),
         invalid="Say what the review concluded.",
         success="Review recorded.",
-        back=redirect("incidents:action_item_detail", item_id=item.pk),
     )
 
 
