@@ -47,15 +47,15 @@ class DetailPage:
         return render(request, self.template, self.context(request, self.load(request.user, obj_id)))
 
 
-def service_call(
-    service: Callable[..., Any], key: str, actor: Any, fields: tuple[str, ...]
+def _service_call(
+    service: Callable[..., Any], key: str, user: Any, fields: tuple[str, ...]
 ) -> Callable[[Any, dict[str, Any]], Any]:
-    """The `call` of `versioned_post` for a service that takes the object as keyword `key`, the actor,
-    `fields` of the form and the version the form was based on (`expected_version`)."""
+    """The `call` of `versioned_post` for a service that takes the object as keyword `key`, the acting
+    `user`, `fields` of the form and the version the form was based on (`expected_version`)."""
 
     def call(obj: Any, data: dict[str, Any]) -> Any:
         values = {name: data[name] for name in fields}
-        return service(**{key: obj}, actor=actor, expected_version=data["version"], **values)
+        return service(**{key: obj}, actor=user, expected_version=data["version"], **values)
 
     return call
 
@@ -76,7 +76,7 @@ def versioned_view(
     @login_required
     @require_POST
     def view(request: HttpRequest, **kwargs: int) -> HttpResponse:
-        call = service_call(service, key, request.user, fields)
+        call = _service_call(service, key, request.user, fields)
         obj_id = kwargs[page.kwarg]
         return versioned_post(request, page, obj_id, form(request.POST), form_key, call, **answer)
 
