@@ -12,6 +12,8 @@ from incidents.followup.models import (
     Priority,
     RecheckOutcome,
     Risk,
+    acceptance_lapsed_q,
+    status_now,
 )
 from incidents.incident.models import (
     ACTIVE_STATUSES,
@@ -73,6 +75,8 @@ __all__ = [
     "TrackerDelivery",
     "TrackerIssue",
     "TrackerKind",
+    "acceptance_lapsed_q",
+    "status_now",
     "ACTIVE_STATUSES",
     "MILESTONES",
     "OPEN_FINDING_STATUSES",

@@ -17,7 +17,9 @@ from incidents.followup.services import items as services_items
 from incidents.models import (
     ActionItem,
     ContributingFactor,
+    FindingStatus,
     PolicyFinding,
+    status_now,
 )
 from incidents.permissions.followup import (
     action_items_visible_to,
@@ -123,6 +125,8 @@ class ActionItemViewSet(VersionedRecordViewSet):
 
 class PolicyFindingFilter(filters.FilterSet):
     incident = filters.NumberFilter(field_name="incidents__number", distinct=True)
+    # Judged now: a risk acceptance past its end date is `open` (the queryset's `status_now`).
+    status = filters.ChoiceFilter(choices=FindingStatus.choices, field_name="status_now")
 
     class Meta:
         model = PolicyFinding
@@ -142,6 +146,7 @@ class PolicyFindingViewSet(VersionedRecordViewSet):
     def get_queryset(self) -> QuerySet[PolicyFinding]:
         return (
             findings_visible_to(self.request.user)
+            .annotate(status_now=status_now())
             .select_related("owner", "verifier", "verified_by", "risk_accepted_by", "team")
             .prefetch_related(Prefetch("incidents", queryset=finding_incidents_shown_to(self.request.user)))
             .order_by("-created_at", "-id")

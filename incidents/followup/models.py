@@ -8,10 +8,11 @@ fields do not say it all, a reason ("Status changed: the alert now pages the on-
 
 from __future__ import annotations
 
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -221,6 +222,43 @@ OPEN_FINDING_STATUSES = (
 )
 
 
+def acceptance_lapsed_q(now: datetime | None = None, prefix: str = "") -> models.Q:
+    """Q for findings whose risk acceptance has ended: `risk_accepted` with `risk_accepted_until` before
+    the owner's local today (ownerless: UTC), the database-side twin of `PolicyFinding.risk_acceptance_ended`.
+
+    One query reads the time zones in use; the Q has one branch per zone, so the database decides per row
+    on the owner's date, before the hourly task has recorded the reopening."""
+    user_model = get_user_model()
+    now = now or timezone.now()
+    dates = {"": now.astimezone(UTC).date()}
+    for name in set(user_model.objects.values_list("time_zone", flat=True).distinct()):
+        dates[name] = now.astimezone(user_model(time_zone=name).tzinfo).date()
+    accepted = models.Q(**{f"{prefix}status": FindingStatus.RISK_ACCEPTED})
+    when = models.Q(**{f"{prefix}owner__isnull": True, f"{prefix}risk_accepted_until__lt": dates[""]})
+    for name, today in dates.items():
+        if name:
+            when |= models.Q(**{f"{prefix}owner__time_zone": name, f"{prefix}risk_accepted_until__lt": today})
+    return accepted & when
+
+
+def status_now(now: datetime | None = None) -> models.Case:
+    """The status as people read it, as a database expression: `open` for an ended risk acceptance
+    (`acceptance_lapsed_q`), else the stored status. `PolicyFinding.objects.with_status_now()` annotates it
+    as `status_now`; every status filter and count uses it (API `?status=`, the register's filters and
+    counts, dashboards, Insights, reminders and digests)."""
+    return models.Case(
+        models.When(acceptance_lapsed_q(now), then=models.Value(FindingStatus.OPEN.value)),
+        default=models.F("status"),
+        output_field=models.CharField(),
+    )
+
+
+class PolicyFindingQuerySet(models.QuerySet["PolicyFinding"]):
+    def with_status_now(self, now: datetime | None = None) -> PolicyFindingQuerySet:
+        """Annotate `status_now` (`status_now()`): filter and count on it, never on `status`."""
+        return self.annotate(status_now=status_now(now))
+
+
 class PolicyFinding(FollowupWork):
     """A policy gap (for example one person could change production alone), tracked to verified closure.
 
@@ -267,6 +305,7 @@ class PolicyFinding(FollowupWork):
     closed_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords(excluded_fields=["description_html"])
 
+    objects = PolicyFindingQuerySet.as_manager()
     OPEN_STATUSES = OPEN_FINDING_STATUSES
 
     class Meta:

@@ -25,6 +25,7 @@ from incidents.models import (
     FindingStatus,
     Incident,
     PolicyFinding,
+    status_now,
 )
 from incidents.permissions.followup import (
     action_items_visible_to,
@@ -225,33 +226,35 @@ def finding_list_for(
 ) -> QuerySet[PolicyFinding]:
     """Policy findings `user` may see, filtered; linked incidents prefetched (only those `user` may see).
 
-    `status="unclosed"` means every status except closed.
+    `status="unclosed"` means every status except closed. Statuses are judged now (`status_now`): an
+    ended risk acceptance is listed as open, not as risk accepted.
     """
-    qs = _findings(user)
+    qs = _findings(user).annotate(status_now=status_now())
     if area:
         qs = qs.filter(area=area)
     if status == "unclosed":
         qs = qs.exclude(status=FindingStatus.CLOSED)
     elif status:
-        qs = qs.filter(status=status)
+        qs = qs.filter(status_now=status)
     if risk:
         qs = qs.filter(risk=risk)
     if owner is not None:
         qs = qs.filter(owner=owner)
     if overdue:
-        qs = qs.filter(status__in=OPEN_FINDING_STATUSES).filter(overdue_q())
-    return qs.order_by("status", "due_date", "-id")
+        qs = qs.filter(status_now__in=OPEN_FINDING_STATUSES).filter(overdue_q())
+    return qs.order_by("status_now", "due_date", "-id")
 
 
 def finding_counts_for(user: Any, queryset: QuerySet[PolicyFinding] | None = None) -> dict[str, int]:
     """Counts per status, per risk among unclosed findings, and overdue, over `queryset` (default: all
-    findings `user` may see). One aggregate query (plus the zone lookup for overdue)."""
-    qs = queryset if queryset is not None else findings_visible_to(user)
-    aggregates = {f"status_{s}": Count("id", filter=Q(status=s)) for s in FindingStatus.values}
-    unclosed = ~Q(status__in=[FindingStatus.CLOSED, FindingStatus.VERIFIED, FindingStatus.RISK_ACCEPTED])
+    findings `user` may see). Statuses are judged now (`status_now`: an ended risk acceptance counts as
+    open). One aggregate query (plus the zone lookups)."""
+    qs = (queryset if queryset is not None else findings_visible_to(user)).annotate(status_now=status_now())
+    aggregates = {f"status_{s}": Count("id", filter=Q(status_now=s)) for s in FindingStatus.values}
+    unclosed = ~Q(status_now__in=[FindingStatus.CLOSED, FindingStatus.VERIFIED, FindingStatus.RISK_ACCEPTED])
     for r in ("high", "medium", "low"):
         aggregates[f"risk_{r}"] = Count("id", filter=Q(risk=r) & unclosed)
-    aggregates["overdue"] = Count("id", filter=Q(status__in=OPEN_FINDING_STATUSES) & overdue_q())
+    aggregates["overdue"] = Count("id", filter=Q(status_now__in=OPEN_FINDING_STATUSES) & overdue_q())
     aggregates["total"] = Count("id")
     return qs.order_by().aggregate(**aggregates)
 

@@ -18,6 +18,7 @@ from incidents.models import (
     IncidentStatus,
     PolicyFinding,
     PostmortemStatus,
+    status_now,
 )
 from incidents.permissions.followup import action_items_visible_to, findings_visible_to
 from incidents.permissions.incident import incidents_visible_to
@@ -80,14 +81,17 @@ def recheck_action_item_rows(*, recheck_on_or_before: date) -> list[Row]:
 
 
 def reminder_finding_rows(*, due_on_or_before: date) -> list[Row]:
-    """Open or remediating policy findings with an active owner and a due date on or before the date."""
+    """Open or remediating policy findings (an ended risk acceptance is open) with an active owner and a
+    due date on or before the date."""
     return list(
-        PolicyFinding.objects.filter(
-            status__in=[FindingStatus.OPEN, FindingStatus.REMEDIATING],
+        PolicyFinding.objects.annotate(status_now=status_now())
+        .filter(
+            status_now__in=[FindingStatus.OPEN, FindingStatus.REMEDIATING],
             due_date__lte=due_on_or_before,
             owner__isnull=False,
             owner__is_active=True,
-        ).values("id", "due_date", "owner_id", "owner__email", "owner__time_zone")
+        )
+        .values("id", "due_date", "owner_id", "owner__email", "owner__time_zone")
     )
 
 

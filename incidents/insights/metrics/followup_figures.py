@@ -38,6 +38,7 @@ from incidents.models import (
     FindingArea,
     Risk,
     TestType,
+    status_now,
 )
 from incidents.permissions.followup import action_items_visible_to, findings_visible_to
 from incidents.permissions.incident import incidents_visible_to
@@ -226,7 +227,8 @@ def findings_open(user: Any, filters: MetricFilters) -> Figure:
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for row in (
         _findings_in_scope(user, filters)
-        .filter(status__in=OPEN_FINDING_STATUSES)
+        .annotate(status_now=status_now())  # an ended risk acceptance counts as open
+        .filter(status_now__in=OPEN_FINDING_STATUSES)
         .values("area", "risk")
         .annotate(n=Count("id"))
         .order_by()
