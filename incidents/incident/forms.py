@@ -161,7 +161,32 @@ class DeclareForm(forms.Form):
         return self.cleaned_data.get("visibility") or Visibility.INTERNAL
 
 
-class IncidentEditForm(forms.ModelForm):
+class KeepsStoredSecondsMixin:
+    """For a form editing stored times: a `LocalDateTimeField` shows minutes, so a time sent back in the
+    same minute as the stored instant (the form saved without touching it) keeps the stored instant, seconds
+    included. Without this, saving an incident's form to fix its title cut every milestone that came from
+    the API, an alert or a backfill to the minute, and changed its durations."""
+
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+
+    def clean(self) -> dict[str, Any]:
+        data = cast(dict[str, Any], super().clean())  # type: ignore[misc]
+        for name, field in self.fields.items():
+            if not isinstance(field, LocalDateTimeField):
+                continue
+            stored = self.get_initial_for_field(field, name)  # type: ignore[attr-defined]
+            sent = data.get(name)
+            if (
+                isinstance(stored, datetime)
+                and isinstance(sent, datetime)
+                and sent == stored.replace(second=0, microsecond=0)
+            ):
+                data[name] = stored
+        return data
+
+
+class IncidentEditForm(KeepsStoredSecondsMixin, forms.ModelForm):
     started_at = LocalDateTimeField()
     detected_at = LocalDateTimeField(required=False)
     acknowledged_at = LocalDateTimeField(required=False)

@@ -324,3 +324,38 @@ def test_the_incident_page_states_each_duration_definition_and_why_one_is_unknow
     page = client_for(commander).get(reverse("incidents:detail", args=[unknown.number])).content.decode()
     assert "(no detection time recorded)" in page
     assert "18 h 47 min" in page
+
+
+def test_saving_the_edit_form_unchanged_keeps_every_milestone_to_the_second(client_for, commander, incident):
+    """The form shows minutes; a milestone stored with seconds (API, alerts, backfill) is not cut to the
+    minute by a save that changes only the title, and no "Milestones edited" row appears."""
+    start = datetime(2026, 11, 1, 4, 10, 30, tzinfo=UTC)
+    incident.started_at = start
+    incident.detected_at = start + timedelta(minutes=49, seconds=20)
+    incident.acknowledged_at = datetime(2026, 11, 1, 5, 20, 0, tzinfo=UTC)
+    incident.status, incident.resolved_at = "resolved", datetime(2026, 11, 2, 4, 10, 30, tzinfo=UTC)
+    incident.mitigated_at, incident.mitigated_at_auto = incident.resolved_at, True
+    incident.save()
+    before = Incident.objects.get(pk=incident.pk)
+    response = client_for(commander).post(
+        reverse("incidents:edit", args=[incident.number]), _edit_data(before, title="A clearer title")
+    )
+    assert response.status_code == 302
+    after = Incident.objects.get(pk=incident.pk)
+    assert after.title == "A clearer title"
+    for name in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at"):
+        assert getattr(after, name) == getattr(before, name), name
+    assert after.time_to_detect == 49 * 60 + 20
+    assert after.mitigated_at_auto is True
+    assert not after.timeline_entries.filter(body__startswith="Milestones edited").exists()
+
+
+def test_a_milestone_moved_in_the_edit_form_takes_the_minute_typed(client_for, commander, incident):
+    incident.started_at = datetime(2026, 11, 1, 4, 10, 30, tzinfo=UTC)
+    incident.save()
+    before = Incident.objects.get(pk=incident.pk)
+    response = client_for(commander).post(
+        reverse("incidents:edit", args=[incident.number]), _edit_data(before, started_at="2026-11-01T04:05")
+    )
+    assert response.status_code == 302
+    assert Incident.objects.get(pk=incident.pk).started_at == datetime(2026, 11, 1, 4, 5, tzinfo=UTC)
