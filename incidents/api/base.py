@@ -26,6 +26,7 @@ from incidents.api.errors import PreconditionFailed
 from incidents.api.fields import NAIVE_MESSAGE
 from incidents.api.pagination import StableOrderingFilter
 from incidents.errors import ConflictError
+from incidents.permissions.incident import incidents_visible_to
 from incidents.permissions.roles import is_admin
 
 
@@ -132,18 +133,40 @@ def _schema(summary: str, request: Any, response: Any, code: int = 200) -> Any:
     return extend_schema(summary=summary, request=request, responses={code: response, **VERSIONED_ERRORS})
 
 
-def record_schemas(noun: str, write: Any, read: Any, *, create: str) -> Any:
+def record_schemas(noun: str, write: Any, read: Any, *, create: str, create_write: Any = None) -> Any:
     """The documented create (201), update and partial update of a record viewset: `{create} {noun}`,
-    `Edit {noun}`, `Edit some fields of {noun}` (`noun` with its article: "an action item")."""
+    `Edit {noun}`, `Edit some fields of {noun}` (`noun` with its article: "an action item"); the create
+    takes `create_write` when it differs from the edits' `write`."""
     return extend_schema_view(
-        create=_schema(f"{create} {noun}", write, read, 201),
+        create=_schema(f"{create} {noun}", create_write or write, read, 201),
         update=_schema(f"Edit {noun}", write, read),
         partial_update=_schema(f"Edit some fields of {noun}", write, read),
     )
 
 
+class IncidentNumberFilter(filters.NumberFilter):
+    """`?incident=N` within the caller's incident scope: rows of incident number N only when the caller may
+    see incident N, so a hidden N answers exactly as a number that does not exist (no count, no link).
+
+    `field_name` is the relation to the incident (`incident`, or `incidents` for a many-to-many, which
+    also needs `distinct=True`). Every list endpoint's `?incident=` is one of these
+    (tests/security/test_attack_findings.py walks the router to check it)."""
+
+    def __init__(self, *args: Any, field_name: str = "incident", **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", "Incident number.")
+        super().__init__(*args, field_name=field_name, **kwargs)
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        if value in ([], (), {}, "", None):
+            return qs
+        request = getattr(self.parent, "request", None)
+        visible = incidents_visible_to(getattr(request, "user", None)).filter(number=value).values("id")
+        qs = qs.filter(**{f"{self.field_name}__in": visible})
+        return qs.distinct() if self.distinct else qs
+
+
 class ByIncidentFilter(filters.FilterSet):
-    incident = filters.NumberFilter(field_name="incident__number", help_text="Incident number.")
+    incident = IncidentNumberFilter()
 
 
 class VersionedWriteMixin:

@@ -10,7 +10,13 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from incidents.api.base import ByIncidentFilter, VersionedRecordViewSet, _schema, record_schemas
+from incidents.api.base import (
+    ByIncidentFilter,
+    IncidentNumberFilter,
+    VersionedRecordViewSet,
+    _schema,
+    record_schemas,
+)
 from incidents.followup import serializers as s
 from incidents.followup.services import findings as services_findings
 from incidents.followup.services import items as services_items
@@ -32,13 +38,7 @@ from incidents.permissions.incident import incidents_visible_to
 
 class ActionItemFilter(ByIncidentFilter):
     # Only incidents the caller may see: an owner cannot learn their item's hidden incident by trying numbers.
-    incident = filters.NumberFilter(method="filter_incident", help_text="Incident number.")
     owner = filters.NumberFilter(field_name="owner_id")
-
-    def filter_incident(self, queryset: QuerySet[ActionItem], name: str, value: int) -> QuerySet[ActionItem]:
-        visible = incidents_visible_to(self.request.user if self.request else None).values("id")
-        return queryset.filter(incident__number=value, incident__in=visible)
-
     due_before = filters.DateFilter(field_name="due_date", lookup_expr="lt")
 
     class Meta:
@@ -46,7 +46,13 @@ class ActionItemFilter(ByIncidentFilter):
         fields = ["incident", "status", "priority", "type", "owner", "due_before"]
 
 
-@record_schemas("an action item", s.ActionItemWriteSerializer, s.ActionItemSerializer, create="Create")
+@record_schemas(
+    "an action item",
+    s.ActionItemWriteSerializer,
+    s.ActionItemSerializer,
+    create="Create",
+    create_write=s.ActionItemCreateSerializer,
+)
 class ActionItemViewSet(VersionedRecordViewSet):
     """Action items; writes call `incidents.followup.services`."""
 
@@ -63,9 +69,9 @@ class ActionItemViewSet(VersionedRecordViewSet):
         ).order_by("due_date", "id")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        form = s.ActionItemWriteSerializer(data=request.data)
+        form = s.ActionItemCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        data = {k: v for k, v in form.validated_data.items() if k != "version"}
+        data = dict(form.validated_data)
         user = request.user
         errors: dict[str, str] = {}
         if data.get("incident") is not None:
@@ -124,7 +130,7 @@ class ActionItemViewSet(VersionedRecordViewSet):
 
 
 class PolicyFindingFilter(filters.FilterSet):
-    incident = filters.NumberFilter(field_name="incidents__number", distinct=True)
+    incident = IncidentNumberFilter(field_name="incidents", distinct=True)
     # Judged now: a risk acceptance past its end date is `open` (the queryset's `status_now`).
     status = filters.ChoiceFilter(choices=FindingStatus.choices, field_name="status_now")
 
@@ -133,7 +139,13 @@ class PolicyFindingFilter(filters.FilterSet):
         fields = ["incident", "status", "area", "risk"]
 
 
-@record_schemas("a policy finding", s.PolicyFindingWriteSerializer, s.PolicyFindingSerializer, create="Open")
+@record_schemas(
+    "a policy finding",
+    s.PolicyFindingWriteSerializer,
+    s.PolicyFindingSerializer,
+    create="Open",
+    create_write=s.PolicyFindingCreateSerializer,
+)
 class PolicyFindingViewSet(VersionedRecordViewSet):
     """Policy findings; writes call `incidents.followup.services` (verification by someone else)."""
 
@@ -153,9 +165,9 @@ class PolicyFindingViewSet(VersionedRecordViewSet):
         )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        form = s.PolicyFindingWriteSerializer(data=request.data)
+        form = s.PolicyFindingCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        data = {k: v for k, v in form.validated_data.items() if k != "version"}
+        data = dict(form.validated_data)
         numbers = set(data.pop("incidents", []))
         incidents = list(incidents_visible_to(request.user).filter(number__in=numbers))
         if len(incidents) != len(numbers):

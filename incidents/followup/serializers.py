@@ -6,7 +6,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Team
-from incidents.api.fields import MarkdownHtmlField, ReadModelSerializer, UserBriefSerializer, _teams, _users
+from incidents.api.fields import (
+    MarkdownHtmlField,
+    ReadModelSerializer,
+    StrictInputSerializer,
+    UserBriefSerializer,
+    _teams,
+    _users,
+)
 from incidents.models import (
     ActionItem,
     ActionItemStatus,
@@ -18,6 +25,7 @@ from incidents.models import (
     Priority,
     Risk,
 )
+from incidents.permissions.followup import action_item_finding_shown
 from incidents.permissions.incident import can_view_incident
 
 
@@ -38,8 +46,9 @@ class ActionItemSerializer(ReadModelSerializer):
     is_overdue = serializers.BooleanField(read_only=True)
 
     def to_representation(self, instance: ActionItem) -> dict[str, Any]:
-        """The owner of an item on an incident they may not see gets no incident number and no factor
-        (`incident_visible` as annotated by the scope, else asked of permissions; no request: hidden)."""
+        """The owner of an item on an incident they may not see gets no incident number and no factor, and of
+        an item from a finding they may not see no finding id (`incident_visible` and `finding_visible` as
+        annotated by the scope, else asked of permissions; no request: hidden)."""
         data: dict[str, Any] = super().to_representation(instance)
         incident = instance.incident if instance.incident_id is not None else None
         if incident is not None:
@@ -50,6 +59,13 @@ class ActionItemSerializer(ReadModelSerializer):
             if not shown:
                 data["incident"] = None
                 data["factor"] = None
+        if instance.finding_id is not None:
+            finding_shown = getattr(instance, "finding_visible", None)
+            if finding_shown is None:
+                viewer = _viewer(self)
+                finding_shown = viewer is not None and action_item_finding_shown(viewer, instance)
+            if not finding_shown:
+                data["finding"] = None
         return data
 
     class Meta:
@@ -103,11 +119,12 @@ class PolicyFindingSerializer(ReadModelSerializer):
         return [i.number for i in obj.incidents.all() if can_view_incident(viewer, i)]
 
 
-class ActionItemWriteSerializer(serializers.Serializer):
+class ActionItemWriteSerializer(StrictInputSerializer):
     """Input of `POST /action-items/` and `PUT`/`PATCH /action-items/{id}/` (partial on update).
 
     `incident` is an incident number; `owner` a user id; `team` a team slug. On update, `incident`,
     `factor` and `finding` cannot change, and a `version` older than the stored one is refused with 409.
+    Unknown fields (`status`: it changes through `status/`) are refused with 400 naming each.
     """
 
     title = serializers.CharField(max_length=200)
@@ -126,7 +143,14 @@ class ActionItemWriteSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1)
 
 
-class ActionItemStatusSerializer(serializers.Serializer):
+class ActionItemCreateSerializer(ActionItemWriteSerializer):
+    """Input of `POST /action-items/`: as `ActionItemWriteSerializer`, without `version` (a new item is
+    version 1), so a `version` or `status` sent is refused with 400 instead of dropped in silence."""
+
+    version = None  # type: ignore[assignment]
+
+
+class ActionItemStatusSerializer(StrictInputSerializer):
     status = serializers.ChoiceField(choices=ActionItemStatus.choices)
     note = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=5000,
@@ -135,13 +159,13 @@ class ActionItemStatusSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1)
 
 
-class ConfirmEffectSerializer(serializers.Serializer):
+class ConfirmEffectSerializer(StrictInputSerializer):
     worked = serializers.BooleanField()
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     version = serializers.IntegerField(required=False, min_value=1)
 
 
-class PolicyFindingWriteSerializer(serializers.Serializer):
+class PolicyFindingWriteSerializer(StrictInputSerializer):
     """Input of `POST /policy-findings/` and `PUT`/`PATCH /policy-findings/{id}/` (partial on update)."""
 
     area = serializers.ChoiceField(choices=FindingArea.choices)
@@ -158,7 +182,13 @@ class PolicyFindingWriteSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1)
 
 
-class FindingTransitionSerializer(serializers.Serializer):
+class PolicyFindingCreateSerializer(PolicyFindingWriteSerializer):
+    """Input of `POST /policy-findings/`: without `version`; unknown fields are refused with 400."""
+
+    version = None  # type: ignore[assignment]
+
+
+class FindingTransitionSerializer(StrictInputSerializer):
     status = serializers.ChoiceField(
         choices=[c for c in FindingStatus.choices if c[0] not in ("verified", "risk_accepted")]
     )
@@ -166,12 +196,12 @@ class FindingTransitionSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1)
 
 
-class FindingVerifySerializer(serializers.Serializer):
+class FindingVerifySerializer(StrictInputSerializer):
     evidence = serializers.CharField(max_length=5000)
     version = serializers.IntegerField(required=False, min_value=1)
 
 
-class FindingAcceptRiskSerializer(serializers.Serializer):
+class FindingAcceptRiskSerializer(StrictInputSerializer):
     until = serializers.DateField()
     reason = serializers.CharField(max_length=5000)
     version = serializers.IntegerField(required=False, min_value=1)

@@ -278,7 +278,8 @@ class MeView(ApiView):
 
 
 class AlertView(ApiView):
-    """Alert intake: declares an incident once per `dedup_key` (201), then returns it again (200)."""
+    """Alert intake: declares an incident once per `dedup_key` (201), then returns it again (200); 202
+    `{"accepted": true, "incident": null}` when the key's incident is one the caller may not see."""
 
     @extend_schema(
         summary="Declare an incident from an alert, idempotently by dedup_key",
@@ -286,6 +287,7 @@ class AlertView(ApiView):
         responses={
             201: incident_serializers.IncidentSerializer,
             200: incident_serializers.IncidentSerializer,
+            202: OpenApiResponse(description="Accepted; the key's incident is not one you may see."),
             **ERRORS,
         },
     )
@@ -297,7 +299,12 @@ class AlertView(ApiView):
             actor=request.user, detection_method="alert", **data
         )
         if not can_view_incident(request.user, incident):
-            raise Http404("No such incident.")
+            # The key belongs to an incident the caller may not see: no duplicate is declared, and the
+            # answer says nothing of it (no number, title, status), only that the alert was taken.
+            return Response(
+                {"accepted": True, "incident": None, "detail": "Alert accepted."},
+                status=status.HTTP_202_ACCEPTED,
+            )
         qs = selectors.incident_list_for(request.user).select_related("communications_lead", "scribe")
         out = incident_serializers.IncidentSerializer(
             qs.get(pk=incident.pk), context={"request": request}

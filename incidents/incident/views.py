@@ -38,7 +38,13 @@ from incidents.merge import Merge
 from incidents.models import ACTIVE_STATUSES, Incident, IncidentStatus, Service, Severity, Tag
 from incidents.permissions.checks import require_command, require_declare
 from incidents.permissions.incident import can_command, can_record, incidents_visible_to
-from incidents.permissions.roles import can_manage_settings, can_manage_team, is_admin, lead_team_ids
+from incidents.permissions.roles import (
+    can_manage_mailing_lists,
+    can_manage_settings,
+    can_manage_team,
+    is_admin,
+    lead_team_ids,
+)
 from incidents.review import selectors as review_selectors
 from incidents.timeline.views import timeline_context
 
@@ -275,7 +281,8 @@ def _settings_guard(request: HttpRequest) -> None:
 def settings_index(request: HttpRequest) -> HttpResponse:
     """The settings pages a team lead or admin may open."""
     _settings_guard(request)
-    return render(request, "incidents/settings_index.html")
+    context = {"can_manage_mailing_lists": can_manage_mailing_lists(request.user)}
+    return render(request, "incidents/settings_index.html", context)
 
 
 def _lead_teams(user: Any) -> Any:

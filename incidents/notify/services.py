@@ -35,7 +35,7 @@ from incidents.notify import messages, payloads, webhooks
 from incidents.notify import reviews as reviews_notify
 from incidents.permissions.checks import authorize
 from incidents.permissions.incident import can_subscribe_broadly, can_view_incident
-from incidents.permissions.roles import can_manage_settings
+from incidents.permissions.roles import can_manage_mailing_lists
 
 
 def _after_commit(fn: Callable[[], Any]) -> None:
@@ -181,12 +181,10 @@ def subscription_set(
 def severity_mailing_list_set(*, actor: Any, severity: str, addresses: str) -> list[str]:
     """Set the addresses told about every new incident of `severity` (one per line; empty clears the list).
 
-    Team leads and admins only (AccessDenied). Returns the stored addresses. Raises ValidationError keyed
-    `addresses` naming any address that is not an email address.
+    Admins only, as the lists cover every team (AccessDenied). Returns the stored addresses. Raises
+    ValidationError keyed `addresses` naming any address that is not an email address.
     """
-    authorize(
-        actor, can_manage_settings, visible=False, message="Only team leads and admins manage mailing lists."
-    )
+    authorize(actor, can_manage_mailing_lists, visible=False, message="Only admins manage mailing lists.")
     if severity not in Severity.values:
         raise ValidationError({"severity": "Choose a severity from SEV1 to SEV4."})
     wanted = [a.strip() for a in (addresses or "").replace(",", "\n").splitlines() if a.strip()]

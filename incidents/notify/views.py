@@ -20,7 +20,13 @@ from incidents.models import Service, Severity, SeverityMailingList
 from incidents.notify.forms import MailingListsForm, TeamChatForm
 from incidents.notify.services import severity_mailing_list_set, subscription_set
 from incidents.permissions.incident import can_subscribe_broadly, subscriptions_visible_to
-from incidents.permissions.roles import can_manage_settings, can_manage_team, is_admin, lead_team_ids
+from incidents.permissions.roles import (
+    can_manage_mailing_lists,
+    can_manage_settings,
+    can_manage_team,
+    is_admin,
+    lead_team_ids,
+)
 
 
 @login_required
@@ -80,8 +86,8 @@ def incident_subscribe(request: HttpRequest, number: int) -> HttpResponse:
 
 @login_required
 def mailing_lists(request: HttpRequest) -> HttpResponse:
-    """Team leads and admins set who is emailed about every new incident of each severity."""
-    if not can_manage_settings(request.user):
+    """Admins set who is emailed about every new incident of each severity (every team's: not for leads)."""
+    if not can_manage_mailing_lists(request.user):
         raise Http404("No such page.")
     stored = {m.severity: m.addresses for m in SeverityMailingList.objects.all()}
     form = MailingListsForm(request.POST or None, initial=stored)

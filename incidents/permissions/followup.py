@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 
 from incidents.models import ActionItem, Incident, PolicyFinding, Visibility
 
@@ -24,7 +24,12 @@ from incidents.permissions.roles import (
 
 
 def action_items_visible_to(user: Any, queryset: QuerySet[ActionItem] | None = None) -> QuerySet[ActionItem]:
-    """Action items on incidents `user` may see, items with no incident (for members), and their own items."""
+    """Action items `user` may see: an item follows what it hangs on.
+
+    On an incident: that incident's viewers; from a policy finding (no incident): the finding's viewers
+    (`findings_visible_to`, which follows the finding's incidents); on neither: members. The owner always
+    sees their own item, unless its incident is deleted (admins only).
+    """
     qs = queryset if queryset is not None else ActionItem.objects.all()
     if not is_active_user(user):
         return qs.none()
@@ -32,14 +37,18 @@ def action_items_visible_to(user: Any, queryset: QuerySet[ActionItem] | None = N
         return qs.filter(Q(incident__isnull=True) | Q(incident__deleted_at__isnull=True))
     visible = incidents_visible_to(user).values("id")
     cond = Q(owner=user) | Q(incident__in=visible)
+    cond |= Q(
+        incident__isnull=True, finding__isnull=False, finding__in=findings_visible_to(user).values("id")
+    )
     if is_member(user):
-        cond |= Q(incident__isnull=True)
+        cond |= Q(incident__isnull=True, finding__isnull=True)
     # An owner's own item goes with its incident when that is deleted.
     return qs.filter(cond).filter(Q(incident__isnull=True) | Q(incident__deleted_at__isnull=True))
 
 
 def can_view_action_item(user: Any, item: ActionItem) -> bool:
-    """Its owner (unless the incident is deleted), members for items without incident, else the incident's viewers."""
+    """Its owner (unless the incident is deleted); else the incident's viewers, or for an item from a
+    policy finding without incident the finding's viewers, or members for an item on neither."""
     if not is_active_user(user):
         return False
     incident = item.incident if item.incident_id is not None else None
@@ -47,13 +56,15 @@ def can_view_action_item(user: Any, item: ActionItem) -> bool:
         return is_admin(user)
     if item.owner_id == user.pk:
         return True
-    if incident is None:
-        return is_member(user)
-    return can_view_incident(user, incident)
+    if incident is not None:
+        return can_view_incident(user, incident)
+    if item.finding_id is not None:
+        return findings_visible_to(user).filter(pk=item.finding_id).exists()
+    return is_member(user)
 
 
 def can_edit_action_item(user: Any, item: ActionItem) -> bool:
-    """The owner, responders who can see the incident, and admins may edit an item."""
+    """The owner, responders who can see the item (its incident, else its finding), and admins."""
     if not can_view_action_item(user, item):
         return False
     return item.owner_id == user.pk or is_responder(user)
@@ -66,6 +77,12 @@ def can_send_action_item_to_tracker(user: Any, item: ActionItem) -> bool:
         return False
     incident = item.incident if item.incident_id is not None else None
     return incident is None or incident.visibility != Visibility.RESTRICTED
+
+
+def action_item_finding_shown(user: Any, item: ActionItem) -> bool:
+    """May `user` see the policy finding `item` remediates? (False when it has none.) The owner of an item
+    whose finding they cannot see gets no finding id, as they get no hidden incident's number."""
+    return item.finding_id is not None and findings_visible_to(user).filter(pk=item.finding_id).exists()
 
 
 def findings_visible_to(
@@ -110,14 +127,20 @@ def can_create_action_item(
 
 
 def action_items_with_incident_visibility(user: Any, queryset: QuerySet[ActionItem]) -> QuerySet[ActionItem]:
-    """Annotate `incident_visible` (bool): may `user` see the item's incident? One subquery, no extra rows.
+    """Annotate `incident_visible` and `finding_visible` (bools): may `user` see the item's incident, and
+    its policy finding (False when it has none)? One subquery each, no extra rows.
 
-    An owner sees their own item on a restricted incident, but not the incident's reference or title.
+    An owner sees their own item on a restricted incident, but not the incident's reference or title, nor
+    the id of a finding they cannot see.
     """
     if is_admin(user):
-        return queryset.annotate(incident_visible=Value(True, output_field=BooleanField()))
+        return queryset.annotate(
+            incident_visible=Value(True, output_field=BooleanField()),
+            finding_visible=ExpressionWrapper(Q(finding__isnull=False), output_field=BooleanField()),
+        )
     visible = incidents_visible_to(user).filter(pk=OuterRef("incident_id"))
-    return queryset.annotate(incident_visible=Exists(visible))
+    finding = findings_visible_to(user).filter(pk=OuterRef("finding_id"))
+    return queryset.annotate(incident_visible=Exists(visible), finding_visible=Exists(finding))
 
 
 # --- Another person's work -------------------------------------------------------------------------------

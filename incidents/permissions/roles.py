@@ -72,6 +72,12 @@ def can_manage_settings(user: Any) -> bool:
     return is_lead(user)
 
 
+def can_manage_mailing_lists(user: Any) -> bool:
+    """The severity mailing lists hear about every team's incidents, so only admins set them (a team
+    lead manages their own team's settings, not everyone's)."""
+    return is_admin(user)
+
+
 def can_manage_team(user: Any, team_id: int | None) -> bool:
     """Admins, and the leads of team `team_id`, manage its services, chat webhook and alert integrations.
 

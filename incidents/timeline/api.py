@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from incidents.api.base import ERRORS, ApiView, EtagRetrieveMixin
+from incidents.api.base import ERRORS, ApiView, EtagRetrieveMixin, IncidentNumberFilter
 from incidents.api.fields import NAIVE_MESSAGE
 from incidents.api.pagination import TimelineCursorPagination
 from incidents.incident.models import FUTURE_SKEW
@@ -39,9 +39,7 @@ from incidents.timeline.selectors import (
 
 # --- Timeline ------------------------------------------------------------------------------------------
 class TimelineEntryFilter(filters.FilterSet):
-    incident = filters.NumberFilter(
-        field_name="incident__number", help_text="Incident number (42 for INC-42)."
-    )
+    incident = IncidentNumberFilter(help_text="Incident number (42 for INC-42).")
     kind = filters.MultipleChoiceFilter(choices=TimelineEntry._meta.get_field("kind").choices)
     source = filters.ChoiceFilter(choices=TimelineEntry._meta.get_field("source").choices)
 

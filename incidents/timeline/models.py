@@ -27,6 +27,10 @@ class EntryKind(models.TextChoices):
     STATUS_CHANGE = "status_change", "Status change"
 
 
+# Kinds only Hindsight writes (a status change records a command): never taken from a person.
+SYSTEM_KINDS = frozenset({EntryKind.STATUS_CHANGE})
+
+
 class EntrySource(models.TextChoices):
     WEB = "web", "Web"
     API = "api", "API"

@@ -26,7 +26,7 @@ from incidents.incident.models import implausible_time
 from incidents.markdown import render_markdown
 from incidents.models import EntryKind, EntrySource, EvidenceMarker, Incident, TimelineEntry
 from incidents.permissions.checks import actor_user, require_record
-from incidents.timeline.models import milestone_changes_text
+from incidents.timeline.models import SYSTEM_KINDS, milestone_changes_text
 
 # Fields a person may change on an entry they can record on; system entries keep their text, kind and time.
 EDITABLE_FIELDS = ("body", "kind", "occurred_at", "evidence", "knew_then", "is_key_moment")
@@ -57,6 +57,12 @@ def _validate(values: dict[str, Any]) -> None:
         raise ValidationError(errors)
 
 
+def _refuse_system_kind(kind: str) -> None:
+    """ValidationError keyed `kind` for a kind only Hindsight writes (`SYSTEM_KINDS`), sent by a person."""
+    if kind in SYSTEM_KINDS:
+        raise ValidationError({"kind": f"Only Hindsight records {kind!r} entries; choose another kind."})
+
+
 @transaction.atomic
 def timeline_entry_add(
     *,
@@ -76,9 +82,10 @@ def timeline_entry_add(
     `occurred_at` must be aware (UTC is stored); it defaults to now. Entries before the start (context) or
     after resolution (follow-up) are accepted and change no duration. Raises AccessDenied unless the actor
     may record on the incident, ValidationError keyed by field for an empty or over-long body, a naive
-    time, an unknown kind or evidence marker.
+    time, an unknown kind, a kind only Hindsight writes (`SYSTEM_KINDS`) or an unknown evidence marker.
     """
     require_record(actor, incident)
+    _refuse_system_kind(kind)
     return _insert(
         incident=incident,
         actor=actor,
@@ -214,6 +221,8 @@ def timeline_entry_edit(
             raise ValidationError(
                 {k: "Hindsight wrote this entry; its text, kind and time cannot be changed." for k in locked}
             )
+    if changes.get("kind", current.kind) != current.kind:
+        _refuse_system_kind(changes["kind"])
     if "body" in changes:
         changes["body"] = (changes["body"] or "").strip()
     if "knew_then" in changes:

@@ -525,10 +525,14 @@ def test_an_item_page_never_names_a_finding_its_viewer_cannot_see(client_for, vi
     hidden = IncidentFactory(visibility=Visibility.RESTRICTED, commander=commander)
     finding = PolicyFindingFactory(title="Hidden finding title")
     finding.incidents.add(hidden)
-    item = ActionItemFactory(incident=None, finding=finding, title="Standalone item")
+    item = ActionItemFactory(incident=None, finding=finding, title="Standalone item", owner=viewer)
+    # Its owner sees the item (the item follows its finding, and its owner), never the hidden finding.
     page = client_for(viewer).get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
     assert "Standalone item" in page
     assert "Hidden finding title" not in page
+    item.owner = None
+    item.save()
+    assert client_for(viewer).get(reverse("incidents:action_item_detail", args=[item.pk])).status_code == 404
     assert (
         "Hidden finding title"
         in client_for(commander).get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()

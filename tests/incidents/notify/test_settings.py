@@ -19,8 +19,8 @@ def lead(team):
     return user
 
 
-def test_a_lead_sets_the_sev1_list_and_a_bad_address_saves_nothing(client_for, lead):
-    client = client_for(lead)
+def test_an_admin_sets_the_sev1_list_and_a_bad_address_saves_nothing(client_for, admin_user):
+    client = client_for(admin_user)
     url = reverse("incidents:mailing_lists")
     assert client.post(url, {"SEV1": "oncall@example.com\nsre@example.com", "SEV2": ""}).status_code == 302
     assert SeverityMailingList.objects.get(severity="SEV1").address_list == [
