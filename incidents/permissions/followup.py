@@ -70,13 +70,36 @@ def can_edit_action_item(user: Any, item: ActionItem) -> bool:
     return item.owner_id == user.pk or is_responder(user)
 
 
+def restricted_action_items_q() -> Q:
+    """The items a tracker or a chat channel must never receive (a filter on ActionItem): those on a
+    restricted incident, and those whose policy finding is linked to a restricted incident (an item made
+    from a finding carries the finding's incidents' secrecy, as it carries their visibility)."""
+    return Q(incident__visibility=Visibility.RESTRICTED) | Q(
+        finding__in=PolicyFinding.objects.filter(incidents__visibility=Visibility.RESTRICTED).values("id")
+    )
+
+
+def action_item_is_restricted(item: ActionItem) -> bool:
+    """True when `item` is on a restricted incident or remediates a policy finding linked to one."""
+    incident = item.incident if item.incident_id is not None else None
+    if incident is not None and incident.visibility == Visibility.RESTRICTED:
+        return True
+    return (
+        item.finding_id is not None
+        and Incident.objects.filter(
+            policy_findings=item.finding_id, visibility=Visibility.RESTRICTED
+        ).exists()
+    )
+
+
 def can_send_action_item_to_tracker(user: Any, item: ActionItem) -> bool:
-    """Who may open an item's issue in its team's tracker: whoever may edit the item, and only for an item
-    that is not on a restricted incident (a tracker's readers are outside Hindsight's visibility rules)."""
+    """Who may open an item's issue in its team's tracker: whoever may edit the item (so, for an item made
+    from a policy finding, only the finding's viewers and the item's owner), and only for an item that is
+    not restricted (`action_item_is_restricted`: a tracker's readers are outside Hindsight's visibility
+    rules)."""
     if not can_edit_action_item(user, item):
         return False
-    incident = item.incident if item.incident_id is not None else None
-    return incident is None or incident.visibility != Visibility.RESTRICTED
+    return not action_item_is_restricted(item)
 
 
 def action_item_finding_shown(user: Any, item: ActionItem) -> bool:

@@ -7,8 +7,12 @@ from typing import Any
 
 from incidents.integrations.trackers.models import TrackerConnection, TrackerIssue
 from incidents.integrations.trackers.services import ADAPTERS, FIELD_LABELS, connection_for
-from incidents.models import ActionItem, Visibility
-from incidents.permissions.followup import can_edit_action_item, can_send_action_item_to_tracker
+from incidents.models import ActionItem
+from incidents.permissions.followup import (
+    action_item_is_restricted,
+    can_edit_action_item,
+    can_send_action_item_to_tracker,
+)
 
 
 @dataclass
@@ -54,11 +58,11 @@ def tracker_panel_for(user: Any, item: ActionItem) -> TrackerPanel:
     connection: TrackerConnection | None = connection_for(item)
     if connection is None:
         return TrackerPanel(why_not="No team of this item has an issue tracker (Settings → Issue trackers).")
-    restricted = item.incident is not None and item.incident.visibility == Visibility.RESTRICTED
-    if restricted:
+    if action_item_is_restricted(item):
         return TrackerPanel(
             tracker=ADAPTERS[connection.kind].label,
-            why_not="Items of a restricted incident are not sent to a tracker: its readers are not the incident's.",
+            why_not="Items of a restricted incident (or of a policy finding on one) are not sent to a tracker: "
+            "its readers are not the incident's.",
         )
     return TrackerPanel(
         tracker=ADAPTERS[connection.kind].label,

@@ -48,12 +48,13 @@ from incidents.integrations.trackers.models import (
     TrackerKind,
 )
 from incidents.markdown import markdown_text
-from incidents.models import OPEN_ITEM_STATUSES, ActionItem, ActionItemStatus, Priority, Visibility
+from incidents.models import OPEN_ITEM_STATUSES, ActionItem, ActionItemStatus, Priority
 from incidents.permissions.checks import (
     SYSTEM,
     require_edit_action_item,
     require_send_action_item_to_tracker,
 )
+from incidents.permissions.followup import restricted_action_items_q
 from incidents.timeline.services import system_entry
 
 log = logging.getLogger(__name__)
@@ -348,7 +349,7 @@ def tracker_reconcile(*, limit: int = 500) -> ReconcileResult:
                 team=connection.team, priority=Priority.P1, status__in=OPEN_ITEM_STATUSES,
                 tracker_issue__isnull=True,
             )
-            .exclude(incident__visibility=Visibility.RESTRICTED)
+            .exclude(restricted_action_items_q())
             .exclude(incident__deleted_at__isnull=False)
             .order_by("id")[:50]
         )  # fmt: skip

@@ -493,3 +493,26 @@ def test_an_issue_address_that_is_not_a_web_address_is_never_linked(
     assert TrackerIssue.objects.get().url == ""
     item.refresh_from_db()
     assert item.tracker_url == ""
+
+
+def test_an_item_from_a_policy_finding_on_a_restricted_incident_never_goes_to_a_tracker(
+    api_for, client_for, team, lead, commander, responder, tracker_server
+):
+    from tests.factories import PolicyFindingFactory
+
+    _github(team, lead, tracker_server, auto_create_p1=True)
+    secret_incident = IncidentFactory(title="Hidden", visibility=Visibility.RESTRICTED)
+    finding = PolicyFindingFactory(title="One person can drop production", owner=commander, team=team)
+    finding.incidents.add(secret_incident)
+    item = ActionItemFactory(incident=None, finding=finding, team=team, owner=commander, priority="P1")
+    # The item's owner may change it, but not send it out; a responder outside the incident sees nothing.
+    answer = api_for(commander).post(reverse("api:action-item-tracker", args=[item.pk]), {}, format="json")
+    assert answer.status_code == 403
+    page = client_for(commander).get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
+    assert "Create in tracker" not in page
+    assert "restricted incident" in page
+    outside = api_for(responder).post(reverse("api:action-item-tracker", args=[item.pk]), {}, format="json")
+    assert outside.status_code == 404
+    assert tracker_reconcile().created == 0  # nor automatically, as a P1 item
+    assert tracker_server.requests == []
+    assert not TrackerIssue.objects.exists()
