@@ -64,12 +64,15 @@ def totp_enable(*, user: User, secret: str, code: str) -> User:
 
 @transaction.atomic
 def totp_disable(*, user: User, actor: Any, code: str = "") -> User:
-    """Turn two-factor sign-in off: the user with a current code, or an admin (a lost phone) without one.
+    """Turn two-factor sign-in off: the user with a current code, or an admin for another person (a lost
+    phone) without one. An admin turning off their own needs a current code like anyone else.
 
-    Refused (ValidationError keyed `code`) while the account is required to use it, unless an admin asks.
+    Refused (ValidationError keyed `code`) while the account is required to use it, unless an admin asks
+    for someone else.
     """
     is_admin = bool(getattr(actor, "is_staff", False) or getattr(actor, "is_superuser", False))
-    if not is_admin:
+    resetting_another = is_admin and getattr(actor, "pk", None) != user.pk
+    if not resetting_another:
         if user.totp_required:
             raise ValidationError({"code": "Your account must use two-factor sign-in; ask an admin."})
         if not totp_verify(user=user, code=code):

@@ -12,7 +12,7 @@ from incidents.models import Incident, PostmortemReview, Subscription, Visibilit
 if TYPE_CHECKING:
     from accounts.models import User
 
-from incidents.permissions.roles import is_active_user, is_admin, is_lead, is_member, is_responder
+from incidents.permissions.roles import is_active_user, is_admin, is_member, is_responder, lead_team_ids
 
 
 def participant_q(user: User, prefix: str = "") -> Q:
@@ -103,14 +103,19 @@ def incidents_recordable_by(user: Any, queryset: QuerySet[Incident] | None = Non
 
 
 def can_command(user: Any, incident: Incident) -> bool:
-    """True if `user` may change status, severity, roles and visibility, resolve and reopen."""
+    """True if `user` may change status, severity, roles and visibility, resolve and reopen.
+
+    Admins; the incident's commander; any responder while it has no commander; and the leads of the teams
+    the incident concerns (`incident.teams`). A lead of another team does not command it.
+    """
     if not can_view_incident(user, incident):
         return False
     if is_admin(user) or incident.commander_id == user.pk:
         return True
     if incident.commander_id is None and is_responder(user):
         return True
-    return is_lead(user)
+    leads = lead_team_ids(user)
+    return bool(leads) and incident.teams.filter(pk__in=leads).exists()
 
 
 def can_declare(user: Any) -> bool:

@@ -297,6 +297,20 @@ def test_turning_two_factor_off_needs_a_right_code(responder):
     assert responder.totp_enabled
 
 
+def test_an_admin_turning_their_own_two_factor_off_needs_a_right_code(admin_user):
+    client = Client()
+    _sign_in(client, "admin@example.com", "pw-for-tests-123")
+    secret = _enable_totp(client)
+    assert client.post(reverse("accounts:two_factor_disable"), {"code": "000000"}).status_code == 400
+    admin_user.refresh_from_db()
+    assert admin_user.totp_enabled
+    with time_machine.travel(timezone.now() + timedelta(seconds=31), tick=False):
+        code = pyotp.TOTP(secret).now()
+        assert client.post(reverse("accounts:two_factor_disable"), {"code": code}).status_code == 302
+    admin_user.refresh_from_db()
+    assert not admin_user.totp_enabled
+
+
 def test_inviting_again_replaces_the_open_invitation_and_joining_closes_the_others(
     client_for, lead, team, django_capture_on_commit_callbacks
 ):

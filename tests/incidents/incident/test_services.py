@@ -283,3 +283,23 @@ def test_severity_and_roles_changes_are_recorded(commander, responder):
     assert responder in incident.participants.all()
     with pytest.raises(ValidationError):
         incident_change_severity(incident=incident, actor=commander, severity="SEV0")
+
+
+def test_only_leads_of_the_incidents_teams_command_it_not_leads_of_another_team(commander, team):
+    from accounts.models import Membership
+    from incidents.errors import AccessDenied
+    from tests.factories import MembershipFactory, TeamFactory, UserFactory
+
+    incident = IncidentFactory(commander=commander)
+    incident.teams.add(team)
+    own_lead, other_lead = UserFactory(), UserFactory()
+    MembershipFactory(user=own_lead, team=team, role=Membership.Role.LEAD)
+    MembershipFactory(user=other_lead, team=TeamFactory(), role=Membership.Role.LEAD)
+    with pytest.raises(AccessDenied) as refused:
+        incident_change_severity(incident=incident, actor=other_lead, severity="SEV1")
+    assert refused.value.visible  # an internal incident they see: 403, not 404
+    incident.refresh_from_db()
+    assert incident.severity != "SEV1"
+    incident_change_severity(incident=incident, actor=own_lead, severity="SEV1")
+    incident.refresh_from_db()
+    assert incident.severity == "SEV1"
