@@ -117,7 +117,9 @@ require_record = object_check(
     can_record, can_view_incident, "You may read this incident but not record on it."
 )
 require_command = object_check(
-    can_command, can_view_incident, "Only the incident's commander, a lead of its team or an admin may do this."
+    can_command,
+    can_view_incident,
+    "Only the incident's commander, a lead of its team or an admin may do this.",
 )
 require_write_review: Callable[[Any, Any], None] = object_check(
     can_write_review,
