@@ -1,4 +1,4 @@
-"""The blameless check on corpora written independently of its rules, by three writers.
+"""The blameless check on corpora written independently of its rules, by four writers.
 
 Each file in `data/` is the tuning half of one writer's corpus: the writer never saw the rules (given only the
 definition of blame and the list of patterns), and the validation halves are held back by the project lead.
@@ -27,6 +27,7 @@ CORPORA = {
     "blameless_independent_tuning.json": (248, 113, 1.0, 0.0),
     "blameless_independent_tuning2.json": (216, 109, 0.972, 0.0),
     "blameless_independent_tuning3.json": (216, 113, 0.991, 0.0),
+    "blameless_independent_tuning4.json": (283, 132, 0.788, 0.106),
 }
 
 
@@ -48,11 +49,12 @@ def test_each_independent_corpus_is_a_tuning_half_as_written(name):
 
 
 def test_the_writers_wrote_their_own_sentences():
-    first, second, third = ({r["text"] for r in rows(n)} for n in sorted(CORPORA))
+    first, second, third, fourth = ({r["text"] for r in rows(n)} for n in sorted(CORPORA))
     # one sentence is in the first two: the example of mock praise in the list of patterns they were given
     assert first & second == {"Another masterpiece from the backend team."}
     assert not first & third
     assert not second & third
+    assert not fourth & (first | second | third)
 
 
 @pytest.mark.parametrize("name", sorted(CORPORA))
