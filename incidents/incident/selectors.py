@@ -90,6 +90,20 @@ def last_lifecycle_row(incident: Incident) -> TimelineEntry | None:
     return rows.filter(match).order_by("-occurred_at", "-id").first()
 
 
+# The timeline rows that set the severity: the declaration ("Incident declared as SEV2: ...") and each change.
+SEVERITY_PREFIXES = ("Incident declared", "Severity changed")
+
+
+def last_severity_row(incident: Incident) -> TimelineEntry | None:
+    """The latest declaration or severity change row of `incident` (system, not removed), or None: the row
+    whose severity is the incident's current one."""
+    rows = incident.timeline_entries.filter(source=EntrySource.SYSTEM, removed_at__isnull=True)
+    match = Q()
+    for prefix in SEVERITY_PREFIXES:
+        match |= Q(body__startswith=prefix)
+    return rows.filter(match).order_by("-occurred_at", "-id").first()
+
+
 def lifecycle_floor(incident: Incident) -> datetime:
     """The earliest time a new status change of `incident` may carry: its start, or its latest recorded
     status, resolve or reopen row when that is later (aware, UTC)."""

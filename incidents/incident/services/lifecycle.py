@@ -9,7 +9,7 @@ timeline entry and tells `notify` (which sends on commit). Errors: `AccessDenied
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -23,7 +23,7 @@ from incidents.incident import selectors
 from incidents.incident.services.common import check_when, lock_incident, save_incident
 from incidents.models import ACTIVE_STATUSES, EntrySource, Incident, IncidentStatus, Severity
 from incidents.notify import services as notify
-from incidents.permissions.checks import require_admin, require_command
+from incidents.permissions.checks import actor_user, require_admin, require_command
 from incidents.timefmt import format_time
 from incidents.timeline.services import system_entry
 
@@ -56,6 +56,38 @@ def _check_lifecycle_time(incident: Incident, when: datetime, *, key: str = "at"
                 key: f"The {what} time ({format_time(when)}) is before “{last.body}” at "
                 f"{format_time(last.occurred_at)}, which is already recorded; record changes in the order "
                 "they happened."
+            }
+        )
+
+
+def _zone_of(actor: Any) -> tzinfo | None:
+    """The actor's own zone for an error message (a token caller has no active zone), else the active one."""
+    user = actor_user(actor)
+    return user.tzinfo if user is not None else None
+
+
+def _check_severity_time(incident: Incident, when: datetime, *, zone: tzinfo | None) -> None:
+    """Refuse a severity change dated before the incident started, or before the declaration or severity
+    change already recorded latest (ValidationError keyed `at`, both instants in `zone`).
+
+    The rule that keeps every "from X to Y" true: changes are recorded in the order they happened, so the
+    latest severity row always states the incident's current severity, and the timeline, the incident,
+    Insights and the exports agree. A change that happened earlier has to be recorded before later ones."""
+    if when < incident.started_at:
+        raise ValidationError(
+            {
+                "at": f"The severity change ({format_time(when, zone)}) cannot be before the start time "
+                f"({format_time(incident.started_at, zone)})."
+            }
+        )
+    last = selectors.last_severity_row(incident)
+    if last is not None and when < last.occurred_at:
+        what = last.body.split(":", 1)[0]  # "Incident declared as SEV2", "Severity changed from SEV2 to SEV1"
+        raise ValidationError(
+            {
+                "at": f"The severity change ({format_time(when, zone)}) is before “{what}” at "
+                f"{format_time(last.occurred_at, zone)}, which is already recorded; record severity "
+                f"changes in the order they happened."
             }
         )
 
@@ -132,7 +164,9 @@ def incident_change_severity(
     """Change severity and record it at `at` (aware; default now, for a change recorded after the fact).
 
     Raises AccessDenied unless the actor commands the incident, ValidationError for an unknown severity
-    or an implausible `at`."""
+    or an implausible `at`, and (keyed `at`) for a change dated before the start or before the declaration
+    or severity change recorded latest (`_check_severity_time`: the error names both instants in the
+    actor's zone)."""
     require_command(actor, incident)
     if severity not in Severity.values:
         raise ValidationError({"severity": "Choose a severity from SEV1 to SEV4."})
@@ -140,12 +174,7 @@ def incident_change_severity(
     current = lock_incident(incident, None)
     if current.severity == severity:
         return current
-    if at is not None and at < current.started_at:
-        raise ValidationError(
-            {
-                "at": f"The severity change cannot be before the start time ({format_time(current.started_at)})."
-            }
-        )
+    _check_severity_time(current, at or timezone.now(), zone=_zone_of(actor))
     old = current.severity
     current.severity = severity
     save_incident(current, ["severity"])
