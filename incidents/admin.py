@@ -89,12 +89,20 @@ configuration: tuple[type[Model], ...] = (
     m.PostmortemReview,
     m.Subscription,
     m.SeverityMailingList,
-    m.WebhookEndpoint,
     m.WebhookDelivery,
     m.ChangeEvent,
 )
 for model in configuration:
     admin.site.register(model, SimpleHistoryAdmin if hasattr(model, "history") else admin.ModelAdmin)
+
+
+@admin.register(m.WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Outbound webhooks (admins only, as the whole admin): whether each carries restricted incidents is
+    in the list and on the form."""
+
+    list_display = ("url", "events", "is_active", "include_restricted", "created_at")
+    list_filter = ("is_active", "include_restricted")
 
 
 @admin.register(m.Notification)

@@ -123,6 +123,12 @@ class WebhookEndpoint(models.Model):
     events = models.JSONField(default=list, help_text="Event names such as incident.declared.")
     secret = models.CharField(max_length=100)
     is_active = models.BooleanField(default=True)
+    include_restricted = models.BooleanField(
+        "Include restricted incidents",
+        default=False,
+        help_text="Also send events about restricted incidents (their items and findings) to this endpoint. "
+        "Its readers are outside Hindsight's visibility rules: tick only for a receiver that keeps them secret.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -230,6 +230,40 @@ PAYLOADS: tuple[type[Payload], ...] = (
 EVENTS: tuple[str, ...] = tuple(p.EVENT for p in PAYLOADS)
 
 
+@dataclass(frozen=True)
+class Subjects:
+    """What a payload is about: incidents by number, action items and policy findings by id."""
+
+    incident_numbers: frozenset[int] = frozenset()
+    action_item_ids: frozenset[int] = frozenset()
+    finding_ids: frozenset[int] = frozenset()
+
+
+def subjects_of(payload: Payload) -> Subjects:
+    """Every incident, action item and policy finding `payload` names, read from its fields.
+
+    A postmortem is about its incident, which its event names too. Raises TypeError for a field holding
+    an object of a kind this function does not know, so a new event kind cannot name something without
+    saying what it is about (`webhook_dispatch` filters restricted incidents by these subjects).
+    """
+    numbers: set[int] = set()
+    items: set[int] = set()
+    findings: set[int] = set()
+    for f in dataclasses.fields(payload):
+        value = getattr(payload, f.name)
+        if isinstance(value, IncidentRef):
+            numbers.add(value.number)
+        elif isinstance(value, ActionItemRef):
+            items.add(value.id)
+        elif isinstance(value, FindingRef):
+            findings.add(value.id)
+        elif value is None or isinstance(value, str | int | bool | PostmortemRef):
+            continue
+        else:
+            raise TypeError(f"{payload.EVENT}: say what field {f.name!r} ({type(value).__name__}) is about.")
+    return Subjects(frozenset(numbers), frozenset(items), frozenset(findings))
+
+
 def webhook_body(payload: Payload, *, created_at: datetime) -> dict[str, Any]:
     """The JSON object POSTed for `payload`: `{"id", "event", "version", "created_at", "data"}`."""
     return {

@@ -14,7 +14,8 @@ WEBHOOK_EVENTS = [(p.EVENT, p.TITLE) for p in payloads.PAYLOADS]
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
-    """An outbound webhook. `secret` is generated when omitted and is the HMAC key for signatures."""
+    """An outbound webhook. `secret` is generated when omitted and is the HMAC key for signatures;
+    `include_restricted` (default false) also sends events about restricted incidents."""
 
     events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENTS), allow_empty=False)
     secret = serializers.CharField(required=False, min_length=16, max_length=100)
@@ -22,7 +23,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ["id", "url", "events", "secret", "is_active", "created_at"]
+        fields = ["id", "url", "events", "secret", "is_active", "include_restricted", "created_at"]
         read_only_fields = ["id", "created_at"]
 
     def validate_url(self, value: str) -> str:

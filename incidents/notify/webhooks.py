@@ -26,6 +26,7 @@ from django.utils import timezone
 from incidents.models import OPEN_ITEM_STATUSES, ActionItem, WebhookDelivery, WebhookEndpoint
 from incidents.notify import payloads
 from incidents.notify.delivery import WEBHOOK_MAX_ATTEMPTS, deliver_webhook, records_publish
+from incidents.permissions.outbound import any_restricted, webhook_may_carry
 
 __all__ = ["EVENTS", "WEBHOOK_MAX_ATTEMPTS", "webhook_dispatch", "webhooks_overdue_sweep"]
 
@@ -36,13 +37,27 @@ def webhook_dispatch(payload: payloads.Payload) -> list[WebhookDelivery]:
     """Record one delivery of `payload` per active endpoint subscribed to its event, and queue each once
     the current transaction commits. Returns the deliveries recorded (none twice for one event id).
 
-    Restricted incidents go out like the others: endpoints are registered by admins, who see everything.
+    Every outbound webhook event goes through here, and here only is it decided whether it may go: an
+    event about a restricted incident (the incident, an item on it, a finding linked to it, an item of
+    such a finding: `payloads.subjects_of`) goes only to endpoints with `include_restricted`, which only
+    an admin sets (`permissions.outbound`). The question is asked of the database as it is now.
     """
     endpoints = [
         e for e in WebhookEndpoint.objects.filter(is_active=True) if payload.EVENT in (e.events or [])
     ]
     if not endpoints:
         return []
+    subjects = payloads.subjects_of(payload)
+    restricted = any_restricted(
+        incident_numbers=subjects.incident_numbers,
+        action_item_ids=subjects.action_item_ids,
+        finding_ids=subjects.finding_ids,
+    )
+    endpoints = [
+        e
+        for e in endpoints
+        if webhook_may_carry(include_restricted=e.include_restricted, restricted=restricted)
+    ]
     body = payloads.webhook_body(payload, created_at=timezone.now())
     created = []
     for endpoint in endpoints:

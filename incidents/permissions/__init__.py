@@ -30,5 +30,6 @@ most; `permission_cache_clear` empties it for code that changes memberships and 
 
 Modules: `roles.py` (admin, member, responder, lead; settings pages), `incident.py` (incidents and what is
 recorded on them, subscriptions), `followup.py` (action items, policy findings, another person's work),
-`review.py` (postmortems, factors' recurrences), `checks.py` (SYSTEM, `actor_user`, `authorize`, `require_*`).
+`review.py` (postmortems, factors' recurrences), `outbound.py` (what may leave Hindsight: webhooks, trackers,
+chat channels), `checks.py` (SYSTEM, `actor_user`, `authorize`, `require_*`).
 """

@@ -402,3 +402,90 @@ def test_a_webhook_the_broker_lost_is_republished_by_the_sweep_and_sent_once(out
         assert delivery.deliveries_republish_stale() == 0
     row.refresh_from_db()
     assert (row.status, row.attempts, len(receiver.requests)) == ("sent", 1, 1)
+
+
+# --- Restricted incidents: only to endpoints an admin opened to them ---------------------------------------
+
+
+def test_no_event_kind_carries_a_restricted_incident_unless_the_endpoint_includes_them(
+    commander, responder, incident, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Walk every event kind on a restricted incident (and an item and finding of one): the endpoint left at
+    the default gets none of them, the one with "Include restricted incidents" gets every kind."""
+    from incidents.followup.services import findings
+    from incidents.incident.services.declare import incident_declare
+    from incidents.models import FindingStatus, Visibility
+    from tests.factories import PolicyFindingFactory
+
+    monkeypatch.setattr(webhooks, "records_publish", lambda task, ids: None)
+    default = WebhookEndpoint.objects.create(
+        url="https://a.example.com/x", events=list(webhooks.EVENTS), secret=SECRET
+    )
+    opened = WebhookEndpoint.objects.create(
+        url="https://b.example.com/x", events=list(webhooks.EVENTS), secret=SECRET, include_restricted=True
+    )
+    incident.visibility = Visibility.RESTRICTED
+    incident.save()
+    incident.participants.add(responder)
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_declare(
+            actor=commander, title="Leaked keys", severity="SEV1", visibility=Visibility.RESTRICTED
+        )
+        _status_moves(commander, incident)
+        _published(incident, commander, responder)
+        finding = PolicyFindingFactory(status=FindingStatus.CLOSED)
+        findings.policy_finding_seen_again(finding=finding, incident=incident, actor=commander)
+    ActionItemFactory(owner=commander, incident=incident, due_date=dt.date(2020, 1, 1))
+    ActionItemFactory(owner=commander, incident=None, finding=finding, due_date=dt.date(2020, 1, 2))
+    webhooks.webhooks_overdue_sweep()
+
+    sent = list(WebhookDelivery.objects.filter(endpoint=opened).values_list("event", flat=True))
+    assert set(sent) == set(webhooks.EVENTS)  # every kind was walked
+    assert sent.count("action_item.overdue") == 2  # the item on the incident and the finding's item
+    assert not WebhookDelivery.objects.filter(endpoint=default).exists()
+
+
+def test_an_event_naming_something_of_unknown_kind_cannot_be_dispatched():
+    import dataclasses
+    from typing import ClassVar
+
+    from incidents.notify import payloads
+
+    @dataclasses.dataclass(frozen=True)
+    class Mystery:
+        id: int
+
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class NewEvent:
+        EVENT: ClassVar[str] = "mystery.happened"
+        thing: Mystery
+
+    with pytest.raises(TypeError, match="thing"):
+        payloads.subjects_of(NewEvent(thing=Mystery(id=1)))  # type: ignore[arg-type]
+
+
+def test_only_admins_set_include_restricted_and_the_api_shows_it(api_for, admin_user, commander):
+    created = api_for(admin_user).post(
+        "/api/v1/webhooks/",
+        {"url": "https://hooks.example.com/y", "events": ["incident.declared"]},
+        format="json",
+    )
+    assert created.status_code == 201
+    assert created.json()["include_restricted"] is False  # off unless chosen
+    url = f"/api/v1/webhooks/{created.json()['id']}/"
+    assert api_for(commander).patch(url, {"include_restricted": True}, format="json").status_code in (
+        403,
+        404,
+    )
+    assert (
+        api_for(admin_user, read_only=True)
+        .patch(url, {"include_restricted": True}, format="json")
+        .status_code
+        == 403
+    )
+    assert (
+        api_for(admin_user)
+        .patch(url, {"include_restricted": True}, format="json")
+        .json()["include_restricted"]
+    )
+    assert WebhookEndpoint.objects.get().include_restricted
