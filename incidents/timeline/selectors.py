@@ -325,3 +325,30 @@ def timeline_flag_duplicates(incident: Incident, rows: list[Any]) -> int:
         flagged += row.duplicate
         seen.add(k)
     return flagged
+
+
+# The edit form's fields, as the three-way merge compares them (`when`: the time as the form shows it).
+ENTRY_FORM_FIELDS = ("body", "kind", "when", "evidence", "knew_then", "is_key_moment")
+SYSTEM_ENTRY_FORM_FIELDS = ("evidence", "knew_then", "is_key_moment")
+
+
+def entry_form_values(entry: Any, zone: tzinfo) -> dict[str, Any]:
+    """The edit form's values for `entry` (a TimelineEntry or one of its history records): the stored
+    fields, with `when` the time in `zone` to the second with its offset, as the form shows it."""
+    return {
+        "body": entry.body,
+        "kind": entry.kind,
+        "when": entry.occurred_at.astimezone(zone).isoformat(timespec="seconds"),
+        "evidence": entry.evidence,
+        "knew_then": entry.knew_then,
+        "is_key_moment": entry.is_key_moment,
+    }
+
+
+def entry_values_at(entry: TimelineEntry, based_on: datetime, zone: tzinfo) -> dict[str, Any]:
+    """The edit form's values of `entry` as they were when its `updated_at` was `based_on` (from its
+    history; see `entry_form_values`); empty when that version is not kept (an entry imported in bulk)."""
+    if entry.updated_at == based_on:
+        return entry_form_values(entry, zone)
+    record = entry.history.filter(updated_at=based_on).order_by("-history_id").first()
+    return entry_form_values(record, zone) if record is not None else {}

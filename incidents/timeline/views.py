@@ -21,7 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from incidents import merge as merging
 from incidents.errors import add_form_errors
+from incidents.merge import Merge
 from incidents.models import EntryKind, EvidenceMarker, Incident, TimelineEntry
 from incidents.permissions.checks import require_record
 from incidents.permissions.incident import can_record
@@ -236,79 +238,118 @@ def _based_on(value: str | None) -> datetime | None:
         raise ValidationError("This form is out of date: reload the page and edit again.") from None
 
 
+def _entry_changes(entry: TimelineEntry, mine: dict[str, Any], shown: dict[str, Any], data: dict) -> dict:
+    """The service's changes from the merged form values `mine`: the time only when its text differs
+    from the version the form was based on (`shown`), so an untouched time keeps its sub-second part."""
+    changes = {k: mine[k] for k in ("evidence", "knew_then", "is_key_moment")}
+    if entry.source != "system":
+        changes.update(body=mine["body"], kind=mine["kind"])
+        if data.get("occurred_at") and mine["when"] != shown.get("when"):
+            changes["occurred_at"] = data["occurred_at"]
+    return changes
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def entry_edit(request: HttpRequest, number: int, entry_id: int) -> HttpResponse:
-    """Edit form in place of the entry (HTMX), or a small page without JavaScript."""
+    """Edit form in place of the entry (HTMX), or a small page without JavaScript.
+
+    Saved over a version someone changed meanwhile, the form comes back (409; 422 to htmx, which swaps
+    it in place) merged three ways with what is stored now (incidents.merge): fields this editor did not
+    change take the current value, so saving again never reverts the other edit; a field both changed
+    must be chosen (`keep_<field>`) before it saves."""
     incident = _editor_incident(request, number)
     entry = _entry(incident, entry_id)
     zone = timezone.get_current_timezone()
-    initial = {
-        "body": entry.body,
-        "kind": entry.kind,
-        "when": entry.occurred_at.astimezone(zone).isoformat(timespec="seconds"),
-        "evidence": entry.evidence,
-        "knew_then": entry.knew_then,
-        "is_key_moment": entry.is_key_moment,
-        "based_on": entry.updated_at.isoformat(),
-    }
+    initial = {**selectors.entry_form_values(entry, zone), "based_on": entry.updated_at.isoformat()}
     form = EntryEditForm(request.POST or None, initial=initial)
-    status = 200
-    conflict = None
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            changes = {k: data[k] for k in ("evidence", "knew_then", "is_key_moment")}
-            if entry.source != "system":
-                changes.update(body=data["body"], kind=data["kind"] or entry.kind)
-                # The form shows the time to the second: the same text back means the time was not
-                # edited, and must not drop the stored sub-second part (or move the entry at all).
-                if data.get("occurred_at") and data["when"] != initial["when"]:
-                    changes["occurred_at"] = data["occurred_at"]
-            try:
-                based_on = _based_on(form.cleaned_data.get("based_on"))
-                entry = svc.timeline_entry_edit(entry=entry, actor=request.user, based_on=based_on, **changes)
-            except svc.TimelineEntryConflict as exc:
-                conflict = exc.current
-                data = request.POST.copy()
-                data["based_on"] = conflict.updated_at.isoformat()
-                form = EntryEditForm(data, initial=initial)
-                form.is_valid()
-            except ValidationError as exc:
-                add_form_errors(form, exc)
+    merge: Merge | None = None
+    message = ""
+    current = entry
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        fields = (
+            selectors.SYSTEM_ENTRY_FORM_FIELDS if entry.source == "system" else selectors.ENTRY_FORM_FIELDS
+        )
+        try:
+            based_on = _based_on(data.get("based_on"))
+        except ValidationError as exc:
+            add_form_errors(form, exc)
+        else:
+            shown = selectors.entry_values_at(entry, based_on, zone) if based_on else dict(initial)
+            mine = {k: data[k] for k in fields}
+            if "when" in mine and not mine["when"]:
+                mine["when"] = shown.get("when", initial["when"])  # an emptied time is not a new time
+            if "kind" in mine and not mine["kind"]:
+                mine["kind"] = shown.get("kind", entry.kind)
+            missing = merging.apply_choices(request.POST, mine, shown, fields)
+            if missing:
+                merge = Merge(values=mine, conflicts={k: (mine[k], shown.get(k)) for k in missing})
+                message = "Not saved: choose which value to keep for each field changed by both of you."
             else:
-                twin = timeline_duplicate_of(entry) if entry.source != "system" else None
-                if not _is_htmx(request):
-                    messages.success(request, "Entry saved.")
-                    if twin is not None:
-                        messages.warning(request, _duplicate_warning(twin, "this one"))
-                    return redirect(
-                        reverse("incidents:detail", args=[incident.number]) + f"#entry-{entry.pk}"
+                try:
+                    entry = svc.timeline_entry_edit(
+                        entry=entry,
+                        actor=request.user,
+                        based_on=based_on,
+                        **_entry_changes(entry, mine, shown, data),
                     )
-                entry = _entry(incident, entry.pk)
-                context = {
-                    **_entry_context(request, incident, editor=True),
-                    "entry": entry,
-                    "edited_duplicate": _duplicate_warning(twin, "this one") if twin is not None else "",
-                }
-                return render(request, "incidents/timeline/_timeline_entry.html", context)
+                except svc.TimelineEntryConflict as exc:
+                    current = exc.current
+                    merge, message = merging.merged_after_conflict(
+                        exc,
+                        base=shown,
+                        mine=mine,
+                        current=selectors.entry_form_values(current, zone),
+                    )
+                except ValidationError as exc:
+                    add_form_errors(form, exc)
+                else:
+                    return _entry_saved(request, incident, entry)
+    status = 200 if request.method == "GET" else 422
+    if merge is not None:
+        form = EntryEditForm(initial={**merge.values, "based_on": current.updated_at.isoformat()})
         # htmx swaps 422 answers in place (static/js/timeline.js); a plain form post gets the real 409.
-        status = 409 if conflict is not None and not _is_htmx(request) else 422
+        status = 422 if _is_htmx(request) else 409
     context = {
         **_entry_context(request, incident, editor=True),
         "entry": entry,
-        "conflict": conflict,
         "form": form,
         "is_system": entry.source == "system",
         # The label of the entry's own time (CEST on a summer entry read in winter), not of now.
         "zone_label": zone_label(to_zone(entry.occurred_at)),
     }
+    if merge is not None:
+        context.update(
+            current=current,
+            conflict=message,
+            differs=list(merge.conflicts),
+            theirs=merge.theirs,
+            must_choose=",".join(merge.conflicts),
+        )
     template = (
         "incidents/timeline/_timeline_edit.html"
         if _is_htmx(request)
         else "incidents/timeline/timeline_edit.html"
     )
     return render(request, template, context, status=status)
+
+
+def _entry_saved(request: HttpRequest, incident: Incident, entry: TimelineEntry) -> HttpResponse:
+    """After a save: back to the incident page (plain post), or the entry in place (htmx)."""
+    twin = timeline_duplicate_of(entry) if entry.source != "system" else None
+    if not _is_htmx(request):
+        messages.success(request, "Entry saved.")
+        if twin is not None:
+            messages.warning(request, _duplicate_warning(twin, "this one"))
+        return redirect(reverse("incidents:detail", args=[incident.number]) + f"#entry-{entry.pk}")
+    entry = _entry(incident, entry.pk)
+    context = {
+        **_entry_context(request, incident, editor=True),
+        "entry": entry,
+        "edited_duplicate": _duplicate_warning(twin, "this one") if twin is not None else "",
+    }
+    return render(request, "incidents/timeline/_timeline_entry.html", context)
 
 
 def _remove_or_restore(request: HttpRequest, number: int, entry_id: int, *, remove: bool) -> HttpResponse:
