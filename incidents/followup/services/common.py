@@ -52,6 +52,7 @@ class Change(StrEnum):
     RISK_ACCEPTED = "Risk accepted"
     RISK_EXPIRED = "Risk acceptance expired"
     SEEN_AGAIN = "Seen again"
+    TRACKER = "Set in the tracker"
 
 
 def change_reason(change: Change, note: str = "") -> str:

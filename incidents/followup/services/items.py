@@ -172,6 +172,17 @@ def action_item_update(
     )
 
 
+@transaction.atomic
+def action_item_record_elsewhere(*, item: ActionItem, actor: Any, note: str) -> ActionItem:
+    """Write one history record on the item that changes none of its fields: what was done about it
+    outside Hindsight (`note`, such as Hindsight's due date set on its tracker issue). The record names the
+    actor; the item's version moves on. Whoever may edit the item (AccessDenied)."""
+    require_edit_action_item(actor, item)
+    current = common.lock_work(item, None)
+    common.save_work(current, [], actor=actor, reason=common.change_reason(common.Change.TRACKER, note))
+    return current
+
+
 # What a status change needs in its note, and where the note is kept.
 ITEM_STATUS_NOTES: dict[str, tuple[str, str]] = {
     S.DONE: ("Say what was done (the completion note).", "completion_note"),

@@ -67,6 +67,17 @@ class IssueState:
 
 
 @dataclass(frozen=True)
+class IssueChange:
+    """One field to set on a tracker issue: `status` (`closed` True/False), `owner` (`assignee`, the
+    tracker identity; '' for nobody) or `due_date` (`due_date`, a date or None)."""
+
+    field: str
+    closed: bool = False
+    assignee: str = ""
+    due_date: date | None = None
+
+
+@dataclass(frozen=True)
 class WebhookUpdate:
     """One webhook event: the issue's state after it, and which of `status`, `owner`, `due_date` it changed."""
 
@@ -92,6 +103,11 @@ class Tracker:
         raise NotImplementedError
 
     def fetch_state(self, key: str, external_id: str) -> IssueState:
+        raise NotImplementedError
+
+    def update_issue(self, key: str, external_id: str, change: IssueChange) -> None:
+        """Set one field of the issue in the tracker (pushing Hindsight's value back). TrackerError when
+        the tracker refuses, cannot be reached, or has no such field (GitHub: no due date)."""
         raise NotImplementedError
 
     @staticmethod

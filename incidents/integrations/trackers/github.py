@@ -1,7 +1,8 @@
 """GitHub Issues (REST API `2022-11-28`): create an issue, read its state, the `issues` webhook.
 
 Requests: `POST /repos/{owner}/{repo}/issues` with `title`, `body`, `assignees`; `GET
-/repos/{owner}/{repo}/issues/{number}`; headers `Accept: application/vnd.github+json`,
+/repos/{owner}/{repo}/issues/{number}`; `PATCH /repos/{owner}/{repo}/issues/{number}` with `state` and
+`state_reason` (`completed`, `reopened`) or `assignees` ("Update an issue"); headers `Accept: application/vnd.github+json`,
 `Authorization: Bearer <token>`, `X-GitHub-Api-Version: 2022-11-28`. GitHub has no due date: it is
 written in the issue's body. Webhooks: `X-GitHub-Event: issues` with `action` closed / reopened /
 assigned / unassigned, `X-GitHub-Delivery` (a GUID per delivery), `X-Hub-Signature-256`
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from incidents.integrations.trackers.base import (
+    IssueChange,
     IssueDraft,
     IssueState,
     NewIssue,
@@ -71,6 +73,19 @@ class GitHubTracker(Tracker):
         if not isinstance(answer, dict):
             raise TrackerError("GitHub's answer is not an issue.")
         return self._state(key, answer)
+
+    def update_issue(self, key: str, external_id: str, change: IssueChange) -> None:
+        if change.field == "status":
+            body: dict[str, Any] = (
+                {"state": "closed", "state_reason": "completed"}
+                if change.closed
+                else {"state": "open", "state_reason": "reopened"}
+            )
+        elif change.field == "owner":
+            body = {"assignees": [change.assignee] if change.assignee else []}
+        else:
+            raise TrackerError("GitHub issues have no due date.")
+        self.send("PATCH", f"{self._repo_url()}/issues/{urllib.parse.quote(external_id)}", body)
 
     @staticmethod
     def _state(key: str, issue: Mapping[str, Any]) -> IssueState:

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from incidents.integrations.trackers.base import (
+    IssueChange,
     IssueDraft,
     IssueState,
     NewIssue,
@@ -86,6 +87,37 @@ class JiraTracker(Tracker):
         if not isinstance(answer, dict):
             raise TrackerError("Jira's answer is not an issue.")
         return self._state(key, answer)
+
+    def update_issue(self, key: str, external_id: str, change: IssueChange) -> None:
+        issue_url = f"{self.site_url}/rest/api/3/issue/{urllib.parse.quote(key)}"
+        if change.field == "owner":
+            self.send("PUT", f"{issue_url}/assignee", {"accountId": change.assignee or None})
+        elif change.field == "due_date":
+            due = change.due_date.isoformat() if change.due_date else None
+            self.send("PUT", issue_url, {"fields": {"duedate": due}})
+        else:
+            self.send(
+                "POST",
+                f"{issue_url}/transitions",
+                {"transition": {"id": self._transition(key, change.closed)}},
+            )
+
+    def _transition(self, key: str, closed: bool) -> str:
+        """The id of a transition the issue offers now into the `done` status category (`closed`) or out of
+        it (to `new` first, else `indeterminate`). TrackerError when the workflow offers none."""
+        answer = self.send("GET", f"{self.site_url}/rest/api/3/issue/{urllib.parse.quote(key)}/transitions")
+        offered = [t for t in _dict(answer).get("transitions") or [] if isinstance(t, dict) and t.get("id")]
+
+        def category(t: dict[str, Any]) -> str:
+            return str(_dict(_dict(t.get("to")).get("statusCategory")).get("key") or "")
+
+        wanted = ["done"] if closed else ["new", "indeterminate"]
+        for name in wanted:
+            for t in offered:
+                if category(t) == name:
+                    return str(t["id"])
+        goal = "a done status" if closed else "an open status"
+        raise TrackerError(f"Jira's workflow offers no transition of {key} to {goal}.")
 
     @staticmethod
     def _state(key: str, issue: Mapping[str, Any]) -> IssueState:

@@ -31,9 +31,11 @@ from django.utils import timezone
 from incidents.followup.services.items import (
     CLOSED_ITEM_STATUSES,
     action_item_change_status,
+    action_item_record_elsewhere,
     action_item_update,
 )
 from incidents.integrations.trackers.base import (
+    IssueChange,
     IssueDraft,
     IssueState,
     SignatureInvalid,
@@ -54,7 +56,7 @@ from incidents.permissions.checks import (
     require_edit_action_item,
     require_send_action_item_to_tracker,
 )
-from incidents.permissions.followup import restricted_action_items_q
+from incidents.permissions.followup import action_item_is_restricted, restricted_action_items_q
 from incidents.timeline.services import system_entry
 
 log = logging.getLogger(__name__)
@@ -390,30 +392,96 @@ def tracker_reconcile(*, limit: int = 500) -> ReconcileResult:
 # --- A field changed on both sides -----------------------------------------------------------------------
 
 
-@transaction.atomic
 def tracker_conflict_resolve(*, actor: Any, item: ActionItem, field: str, keep: str) -> TrackerIssue:
-    """Settle field `field` changed both in Hindsight and in the tracker: `keep="hindsight"` keeps the
-    item as it is (the tracker's value is no longer proposed), `keep="tracker"` applies the tracker's value
-    as `actor`, with its timeline entry. Whoever may edit the item (AccessDenied); ValidationError keyed
-    `field` when there is no such conflict, `keep` for anything but the two choices."""
+    """Settle field `field` changed both in Hindsight and in the tracker.
+
+    `keep="hindsight"` keeps the item as it is and sets Hindsight's value on the tracker issue through its
+    adapter (status: closed or reopened; owner: the owner's tracker identity, or nobody; due date where the
+    tracker has one), recorded in the item's history. It is not sent for an item that is restricted now
+    (`action_item_is_restricted`), nor for an owner with no tracker identity; the history says so.
+    `keep="tracker"` applies the tracker's value as `actor`, with its timeline entry.
+
+    Whoever may edit the item (AccessDenied); ValidationError keyed `field` when there is no such conflict
+    (or it was settled meanwhile), `keep` for anything but the two choices, `tracker` when the tracker
+    refuses or cannot be reached (the conflict then stays, nothing is stored).
+    """
     require_edit_action_item(actor, item)
-    issue = (
-        TrackerIssue.objects.select_for_update().select_related("connection").filter(action_item=item).first()
-    )
-    if issue is None or field not in (issue.conflicts or {}):
-        raise ValidationError({"field": "There is no such difference with the tracker to settle."})
     if keep not in ("hindsight", "tracker"):
         raise ValidationError({"keep": "Choose Hindsight's value or the tracker's."})
-    value = issue.conflicts[field]["tracker"]
+    issue = TrackerIssue.objects.select_related("connection").filter(action_item=item).first()
+    if issue is None or field not in (issue.conflicts or {}):
+        raise ValidationError({"field": "There is no such difference with the tracker to settle."})
     if keep == "tracker":
-        text = _apply(issue, field, value, actor)
-        issue.agreed[field] = value
-        current = ActionItem.objects.select_related("incident").get(pk=item.pk)
-        if current.incident is not None:
-            system_entry(incident=current.incident, actor=actor, body=text)
+        return _take_trackers(actor, item, field)
+    current = ActionItem.objects.select_related("incident", "owner").get(pk=item.pk)
+    mine = _hindsight_values(current)[field]
+    label = ADAPTERS[issue.connection.kind].label
+    change, why_not = _change_for(issue, current, field)
+    if change is not None:
+        try:
+            adapter_for(issue.connection).update_issue(issue.key, issue.external_id, change)
+        except (TrackerError, CredentialUnreadable) as exc:
+            raise ValidationError({"tracker": f"{label} was not changed: {exc}"}) from exc
+    with transaction.atomic():
+        locked = TrackerIssue.objects.select_for_update().select_related("connection").get(pk=issue.pk)
+        if field not in (locked.conflicts or {}):
+            raise ValidationError({"field": "This difference was settled meanwhile."})
+        locked.agreed[field] = mine
+        if change is not None:
+            locked.seen[field] = mine  # the tracker has Hindsight's value now: its echo changes nothing
+            _remember_remote(locked, change)
+        locked.conflicts.pop(field)
+        locked.save()
+        shown = _label(field, mine)
+        note = (
+            f"Kept Hindsight's {FIELD_LABELS[field].lower()} ({shown}) and set it in {label} on {issue.key}."
+            if change is not None
+            else f"Kept Hindsight's {FIELD_LABELS[field].lower()} ({shown}); not set in {label} on "
+            f"{issue.key}: {why_not}"
+        )
+        action_item_record_elsewhere(item=current, actor=actor, note=note)
+    return locked
+
+
+def _change_for(issue: TrackerIssue, item: ActionItem, field: str) -> tuple[IssueChange | None, str]:
+    """What to set on the tracker issue for Hindsight's value of `field`, or (None, why not)."""
+    if action_item_is_restricted(item):
+        return None, "the item is on a restricted incident now, whose readers a tracker does not know."
+    if field == "status":
+        return IssueChange(field="status", closed=item.status in CLOSED_ITEM_STATUSES), ""
+    if field == "owner":
+        assignee = _identity_for(issue.connection, item.owner)
+        if item.owner is not None and not assignee:
+            return (
+                None,
+                f"{item.owner} has no {ADAPTERS[issue.connection.kind].label} identity in the user map.",
+            )
+        return IssueChange(field="owner", assignee=assignee), ""
+    return IssueChange(field="due_date", due_date=item.due_date), ""
+
+
+def _remember_remote(issue: TrackerIssue, change: IssueChange) -> None:
+    """Show the value just set as the tracker's, until the next read says otherwise."""
+    if change.field == "status":
+        issue.remote_closed = change.closed
+        issue.remote_status = "closed" if change.closed else "open"
+    elif change.field == "owner":
+        issue.remote_assignee = change.assignee
     else:
-        current = ActionItem.objects.get(pk=item.pk)
-        issue.agreed[field] = _hindsight_values(current)[field]
+        issue.remote_due_date = change.due_date
+
+
+@transaction.atomic
+def _take_trackers(actor: Any, item: ActionItem, field: str) -> TrackerIssue:
+    issue = TrackerIssue.objects.select_for_update().select_related("connection").get(action_item=item)
+    if field not in (issue.conflicts or {}):
+        raise ValidationError({"field": "This difference was settled meanwhile."})
+    value = issue.conflicts[field]["tracker"]
+    text = _apply(issue, field, value, actor)
+    issue.agreed[field] = value
+    current = ActionItem.objects.select_related("incident").get(pk=item.pk)
+    if current.incident is not None:
+        system_entry(incident=current.incident, actor=actor, body=text)
     issue.conflicts.pop(field)
     issue.save(update_fields=["agreed", "conflicts"])
     return issue

@@ -516,3 +516,165 @@ def test_an_item_from_a_policy_finding_on_a_restricted_incident_never_goes_to_a_
     assert tracker_reconcile().created == 0  # nor automatically, as a P1 item
     assert tracker_server.requests == []
     assert not TrackerIssue.objects.exists()
+
+
+def _history_reasons(item) -> list[str]:
+    from incidents.history import history_for
+
+    return [r.reason for r in history_for(ActionItem.objects.get(pk=item.pk))]
+
+
+def test_keeping_hindsights_due_date_sets_it_on_the_jira_issue_and_in_the_items_history(
+    client_for, team, lead, commander, incident, tracker_server
+):
+    connection = _jira(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team, owner=commander)
+    tracker_server.answers[("POST", "/rest/api/3/issue")] = (201, {"id": "10004", "key": "OPS-9"})
+    tracker_server.answers[("PUT", "/rest/api/3/issue/OPS-9")] = (204, None)  # Jira's "Edit issue"
+    web = client_for(commander)
+    web.post(reverse("incidents:action_item_tracker", args=[item.pk]))
+    assert item.due_date is not None
+    ours = item.due_date + dt.timedelta(days=3)
+    web.post(reverse("incidents:action_item_edit", args=[item.pk]), {
+        "title": item.title, "owner": commander.pk, "due_date": ours.isoformat(), "priority": item.priority,
+        "type": item.type, "version": ActionItem.objects.get(pk=item.pk).version,
+    })  # fmt: skip
+    theirs = (item.due_date + dt.timedelta(days=10)).isoformat()
+    due = [{"field": "duedate", "fieldtype": "jira", "from": None, "to": theirs}]
+    _jira_hook(client_for(None), connection, "OPS-9", due, delivery="j-both", due=theirs)
+    entries = len(_entries(incident))
+
+    web.post(
+        reverse("incidents:action_item_tracker_conflict", args=[item.pk]),
+        {"field": "due_date", "keep": "hindsight"},
+    )
+    sent = tracker_server.requests[-1]
+    assert (sent.method, sent.path) == ("PUT", "/rest/api/3/issue/OPS-9")
+    assert sent.json == {"fields": {"duedate": ours.isoformat()}}
+    assert sent.headers["Authorization"].startswith("Basic ")
+    item.refresh_from_db()
+    assert item.due_date == ours
+    page = web.get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
+    assert "changed on both sides" not in page
+    assert f"due {ours.isoformat()}" in page  # the issue as Hindsight left it
+    assert any(
+        f"Kept Hindsight's due date ({ours.isoformat()}) and set it in Jira on OPS-9" in r
+        for r in _history_reasons(item)
+    )
+    # Jira's webhook for the change Hindsight made changes nothing and raises no new conflict.
+    echo = [{"field": "duedate", "fieldtype": "jira", "from": theirs, "to": ours.isoformat()}]
+    _jira_hook(client_for(None), connection, "OPS-9", echo, delivery="j-echo", due=ours.isoformat())
+    assert TrackerIssue.objects.get().conflicts == {}
+    assert len(_entries(incident)) == entries
+
+
+def test_keeping_hindsights_status_moves_the_jira_issue_through_its_workflow(
+    client_for, team, lead, commander, incident, tracker_server
+):
+    connection = _jira(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team, owner=commander, status=ActionItemStatus.DONE)
+    TrackerIssue.objects.create(action_item=item, connection=connection, key="OPS-10", external_id="10010",
+                                url=f"{tracker_server.url}/browse/OPS-10", seen={"status": "closed"},
+                                agreed={"status": "open", "owner": commander.pk, "due_date": None},
+                                conflicts={"status": {"tracker": "open", "label": "open"}})  # fmt: skip
+    # Jira's "Get transitions" answer: the ids are the workflow's own.
+    tracker_server.answers[("GET", "/rest/api/3/issue/OPS-10/transitions")] = (200, {"transitions": [
+        {"id": "11", "name": "Start", "to": {"name": "In Progress", "statusCategory": {"key": "indeterminate"}}},
+        {"id": "31", "name": "Finish", "to": {"name": "Done", "statusCategory": {"key": "done"}}},
+    ]})  # fmt: skip
+    tracker_server.answers[("POST", "/rest/api/3/issue/OPS-10/transitions")] = (204, None)
+    web = client_for(commander)
+    web.post(
+        reverse("incidents:action_item_tracker_conflict", args=[item.pk]),
+        {"field": "status", "keep": "hindsight"},
+    )
+    sent = tracker_server.requests[-1]
+    assert (sent.method, sent.path, sent.json) == (
+        "POST", "/rest/api/3/issue/OPS-10/transitions", {"transition": {"id": "31"}},
+    )  # fmt: skip
+    issue = TrackerIssue.objects.get()
+    assert issue.conflicts == {}
+    assert issue.remote_closed
+
+
+def test_keeping_hindsights_owner_and_status_updates_the_github_issue(
+    client_for, team, lead, commander, responder, incident, tracker_server
+):
+    connection = _github(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team, owner=responder)
+    TrackerIssue.objects.create(action_item=item, connection=connection, key="acme/web#21", external_id="21",
+                                url="https://github.com/acme/web/issues/21", seen={"status": "closed", "owner": None},
+                                agreed={"status": "closed", "owner": commander.pk, "due_date": None},
+                                conflicts={"owner": {"tracker": None, "label": "nobody"},
+                                           "status": {"tracker": "closed", "label": "closed (done)"}})  # fmt: skip
+    tracker_server.answers[("PATCH", "/repos/acme/web/issues/21")] = (200, {"number": 21, "state": "open"})
+    web = client_for(commander)
+    url = reverse("incidents:action_item_tracker_conflict", args=[item.pk])
+    web.post(url, {"field": "owner", "keep": "hindsight"})
+    web.post(url, {"field": "status", "keep": "hindsight"})
+    patches = [r for r in tracker_server.requests if r.method == "PATCH"]
+    assert [r.path for r in patches] == ["/repos/acme/web/issues/21"] * 2
+    # GitHub's "Update an issue" body: only fields of its schema.
+    assert patches[0].json == {"assignees": ["octocat"]}  # responder@example.com's login in the user map
+    assert patches[1].json == {"state": "open", "state_reason": "reopened"}
+    for r in patches:
+        assert set(r.json) <= {
+            "title",
+            "body",
+            "assignee",
+            "state",
+            "state_reason",
+            "milestone",
+            "labels",
+            "assignees",
+        }
+        assert r.headers["X-GitHub-Api-Version"] == "2022-11-28"
+    reasons = _history_reasons(item)
+    assert any(
+        "Kept Hindsight's owner (Rory Responder) and set it in GitHub on acme/web#21" in r for r in reasons
+    )
+    assert any("Kept Hindsight's status (open) and set it in GitHub" in r for r in reasons)
+
+
+def test_a_tracker_that_refuses_the_push_back_leaves_the_conflict_shown(
+    client_for, team, lead, commander, incident, tracker_server
+):
+    connection = _github(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team, owner=commander)
+    TrackerIssue.objects.create(action_item=item, connection=connection, key="acme/web#22", external_id="22",
+                                url="https://github.com/acme/web/issues/22", seen={"status": "closed"},
+                                agreed={"status": "closed", "owner": commander.pk, "due_date": None},
+                                conflicts={"status": {"tracker": "closed", "label": "closed (done)"}})  # fmt: skip
+    tracker_server.answers[("PATCH", "/repos/acme/web/issues/22")] = (
+        403,
+        {"message": "Resource not accessible"},
+    )
+    web = client_for(commander)
+    answer = web.post(
+        reverse("incidents:action_item_tracker_conflict", args=[item.pk]),
+        {"field": "status", "keep": "hindsight"},
+        follow=True,
+    )
+    assert "Resource not accessible" in answer.content.decode()
+    assert "Status changed on both sides" in answer.content.decode()
+    assert TrackerIssue.objects.get().conflicts.keys() == {"status"}
+
+
+def test_keeping_hindsights_value_of_an_item_restricted_since_sends_nothing(
+    client_for, team, lead, commander, incident, tracker_server
+):
+    connection = _github(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team, owner=commander)
+    TrackerIssue.objects.create(action_item=item, connection=connection, key="acme/web#23", external_id="23",
+                                url="https://github.com/acme/web/issues/23", seen={"status": "closed"},
+                                agreed={"status": "closed", "owner": commander.pk, "due_date": None},
+                                conflicts={"status": {"tracker": "closed", "label": "closed (done)"}})  # fmt: skip
+    incident.visibility = Visibility.RESTRICTED
+    incident.save()
+    client_for(commander).post(
+        reverse("incidents:action_item_tracker_conflict", args=[item.pk]),
+        {"field": "status", "keep": "hindsight"},
+    )
+    assert tracker_server.requests == []
+    assert TrackerIssue.objects.get().conflicts == {}
+    assert any("not set in GitHub" in r and "restricted" in r for r in _history_reasons(item))
