@@ -36,8 +36,13 @@ URL_SCHEMES = {"http", "https", "mailto"}
 # SuperFences (pymdown-extensions) reads a fenced code block inside a list item or a block quote as code (a
 # runbook step with a command); python-markdown's own fenced_code only sees fences at the top level. The
 # code is left for the browser to show as is (no Pygments markup): `<pre><code class="language-bash">`.
-EXTENSIONS = ["pymdownx.highlight", "pymdownx.superfences", "tables", "sane_lists", "nl2br"]
-EXTENSION_CONFIGS: dict[str, dict[str, Any]] = {"pymdownx.highlight": {"use_pygments": False}}
+# Tilde reads `~~struck~~` as <del> (Slack's `~strike~` arrives as it, incidents/timeline/mrkdwn.py); a single
+# `~` stays a tilde (no subscript: `~5 minutes`).
+EXTENSIONS = ["pymdownx.highlight", "pymdownx.superfences", "pymdownx.tilde", "tables", "sane_lists", "nl2br"]
+EXTENSION_CONFIGS: dict[str, dict[str, Any]] = {
+    "pymdownx.highlight": {"use_pygments": False},
+    "pymdownx.tilde": {"subscript": False, "smart_delete": True},
+}
 
 
 def sanitise_html(html: str) -> str:
@@ -88,7 +93,7 @@ def render_markdown(text: str | None) -> SafeString:
 
 #: Bump when the renderer's output changes (extensions, allow-list, parser version), then run
 #: `manage.py rerender_markdown` so the HTML stored beside each Markdown field is rendered again.
-RENDERER_VERSION = 2  # 2: SuperFences (fenced code in lists and quotes)
+RENDERER_VERSION = 3  # 2: SuperFences (fenced code in lists and quotes); 3: ~~strikethrough~~
 #: Texts up to this long are memoised (per process, the most recent `MEMO_SIZE`).
 MEMO_MAX_CHARS, MEMO_SIZE = 5_000, 2048
 _local = threading.local()

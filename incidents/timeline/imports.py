@@ -19,8 +19,10 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
 
 from incidents.inputs import load_json
+from incidents.timeline.mrkdwn import slack_to_markdown
 from incidents.timeline.services import ImportRow
 from incidents.timeparse import TimeParseError, localize, parse_offset, parse_time
 
@@ -134,11 +136,12 @@ def refuse_future(parsed: ParsedImport, *, now: datetime, skew: timedelta = time
     parsed.problems.sort(key=lambda p: p[0])
 
 
-def _slack_author(message: dict) -> str:
+def _slack_author(message: dict, names: dict[str, str]) -> str:
     profile = message.get("user_profile") or {}
     for name in (
         profile.get("display_name"),
         profile.get("real_name"),
+        names.get(str(message.get("user"))),
         message.get("user_name"),
         message.get("username"),
         message.get("user"),
@@ -148,8 +151,34 @@ def _slack_author(message: dict) -> str:
     return ""
 
 
+def _slack_names(users: Any, messages: list[Any]) -> dict[str, str]:
+    """Slack user id -> the name to show for a mention: from the export's `users` (its users.json) and
+    the `user_profile` each message carries."""
+    names: dict[str, str] = {}
+    people = [u for u in users if isinstance(u, dict)] if isinstance(users, list) else []
+    for message in messages:
+        if isinstance(message, dict) and isinstance(message.get("user_profile"), dict):
+            people.append({"id": message.get("user"), "profile": message["user_profile"]})
+    for person in people:
+        profile = person.get("profile")
+        if not isinstance(profile, dict):
+            profile = {}
+        for name in (
+            profile.get("display_name"),
+            profile.get("real_name"),
+            person.get("real_name"),
+            person.get("name"),
+        ):
+            if name and isinstance(person.get("id"), str):
+                names.setdefault(person["id"], str(name))
+                break
+    return names
+
+
 def parse_slack(text: str) -> ParsedImport:
-    """Read a Slack channel export: a JSON list of messages with `ts` (epoch seconds) and `text`.
+    """Read a Slack channel export: a JSON list of messages with `ts` (epoch seconds) and `text`, or an
+    object with `messages` and the export's `users`. Each text is converted from Slack's mrkdwn to
+    Markdown (`incidents.timeline.mrkdwn`), mentions named from the users the export carries.
 
     Numbers in problems are message positions (1-based). Join, leave, topic and bot notices are skipped.
     Slack times are absolute, so no zone is needed.
@@ -160,11 +189,14 @@ def parse_slack(text: str) -> ParsedImport:
     except json.JSONDecodeError as exc:
         result.problems.append((exc.lineno, f"not valid JSON: {exc.msg}"))
         return result
+    users: Any = []
     if isinstance(data, dict) and isinstance(data.get("messages"), list):
+        users = data.get("users")
         data = data["messages"]
     if not isinstance(data, list):
         result.problems.append((1, "a Slack export is a JSON list of messages"))
         return result
+    names = _slack_names(users, data)
     for number, message in enumerate(data, start=1):
         if not isinstance(message, dict):
             result.problems.append((number, "not a message object"))
@@ -178,12 +210,12 @@ def parse_slack(text: str) -> ParsedImport:
         except (KeyError, TypeError, ValueError, OverflowError, OSError):
             result.problems.append((number, "no readable `ts` time"))
             continue
-        body = str(message.get("text") or "").strip()
+        body = slack_to_markdown(str(message.get("text") or ""), names.get)
         if not body:
             result.problems.append((number, "the message has no text"))
             continue
         result.rows.append(
-            ImportRow(line=number, occurred_at=occurred, author=_slack_author(message), text=body)
+            ImportRow(line=number, occurred_at=occurred, author=_slack_author(message, names), text=body)
         )
     result._too_many()
     return result

@@ -102,7 +102,7 @@ def test_a_fenced_command_inside_a_list_step_or_a_quote_renders_as_code_and_keep
 def test_the_renderer_change_is_versioned_and_the_allow_list_is_unchanged():
     from incidents import markdown
 
-    assert markdown.RENDERER_VERSION == 2
+    assert markdown.RENDERER_VERSION == 3
     assert "pre" in markdown.ALLOWED_TAGS
     assert "pre" not in markdown.ALLOWED_ATTRIBUTES
     assert markdown.ALLOWED_ATTRIBUTES["code"] == {"class"}

@@ -35,6 +35,7 @@ from incidents.integrations.chat.clients import ChatError, ChatPerson
 from incidents.integrations.chat.models import ChatCapture, ChatChannel
 from incidents.models import ACTIVE_STATUSES, EntrySource, Incident, Severity, Visibility
 from incidents.permissions.incident import can_record, incidents_visible_to
+from incidents.timeline.mrkdwn import slack_to_markdown
 from incidents.timeline.services import timeline_entry_add
 
 HELP = (
@@ -83,6 +84,23 @@ def chat_person_user(context: ChatContext, user_id: str) -> Any:
     if person is None or not person.email:
         return None
     return get_user_model().objects.filter(email__iexact=person.email, is_active=True).first()
+
+
+def chat_text_markdown(context: ChatContext, text: str) -> str:
+    """The Markdown of `text` typed in chat: Slack's mrkdwn converted (incidents.timeline.mrkdwn), each
+    mention named by the Hindsight user the person's confirmed email maps to (`@unknown` when none);
+    Mattermost's text is Markdown already."""
+    if context.provider != "slack":
+        return text
+    names: dict[str, str | None] = {}
+
+    def name(user_id: str) -> str | None:
+        if user_id not in names:
+            user = chat_person_user(context, user_id)
+            names[user_id] = str(user) if user is not None else None
+        return names[user_id]
+
+    return slack_to_markdown(text, name)
 
 
 def _incident_url(incident: Incident) -> str:
@@ -173,7 +191,8 @@ def _command(context: ChatContext, user: Any, verb: str, rest: str) -> Reply:
     if verb == "note":
         if not rest.strip():
             return Reply("Write the note after the command: `/incident note restarted the primary`.")
-        timeline_entry_add(incident=incident, actor=user, body=rest, source=EntrySource.CHAT)
+        body = chat_text_markdown(context, rest)
+        timeline_entry_add(incident=incident, actor=user, body=body, source=EntrySource.CHAT)
         return Reply(f"Added to {reference}'s timeline.")
     if verb == "status":
         incident_change_status(incident=incident, actor=user, status=rest.strip().lower())
@@ -185,7 +204,7 @@ def _command(context: ChatContext, user: Any, verb: str, rest: str) -> Reply:
         )
         return Reply(f"{reference} is now {severity.upper()}.", public=_public(incident))
     if verb == "resolve":
-        incident_resolve(incident=incident, actor=user, note=rest.strip())
+        incident_resolve(incident=incident, actor=user, note=chat_text_markdown(context, rest.strip()))
         return Reply(f"{reference} resolved.", public=_public(incident))
     return Reply(HELP)
 
@@ -237,7 +256,8 @@ def chat_message_capture(*, context: ChatContext, author_id: str, message_ts: st
         ).exists():  # fmt: skip
             return Reply(f"This message is on {incident.reference}'s timeline already.")
         link = context.client.permalink(context.channel_id, message_ts)
-        body = (text or "").strip() + (f"\n\n[Message in {context.client.label}]({link})" if link else "")
+        body = chat_text_markdown(context, (text or "").strip())
+        body += f"\n\n[Message in {context.client.label}]({link})" if link else ""
         with transaction.atomic():
             entry = timeline_entry_add(
                 incident=incident, actor=author, body=body, occurred_at=when, source=EntrySource.CHAT
