@@ -113,6 +113,7 @@ FAULT_NOUNS = words("fault_nouns")
 ACTION_NOUNS = words("action_nouns")
 BAD_ADJECTIVES = words("bad_adjectives")
 JUDGING_ADJECTIVES = words("judging_adjectives")  # judge the work's care or skill, whatever the work
+JUDGED_ACTS = words("judged_acts")  # "careless handling": a judgement adjective on what a person did
 ACTION_FAILS = patterns("action_fails")
 
 # --- the neutral side: software whose names are people's names ----------------------------------------------

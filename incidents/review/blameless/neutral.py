@@ -15,7 +15,8 @@ import re
 
 from incidents.review.blameless import lexicon as lx
 from incidents.review.blameless.hits import Hit
-from incidents.review.blameless.parse import PERSONISH, Clause
+from incidents.review.blameless.names import general_names
+from incidents.review.blameless.parse import PERSONISH, Clause, Token
 
 
 def _alt(patterns: tuple[str, ...] | str) -> re.Pattern[str]:
@@ -171,6 +172,82 @@ def _answered_by_system(m: re.Match[str], clauses: list[Clause]) -> bool:
     )
 
 
+_PERSON_WORDS = (
+    lx.ROLE_NOUNS | lx.TEAM_NOUNS | lx.PERSON_PRONOUNS | lx.OBJECT_PRONOUNS | lx.SELF_PRONOUNS
+) | {"whoever", "someone", "somebody", "anyone", "anybody", "everyone", "nobody", "his", "her", "their", "my"}
+# Between a judgement adjective and its noun: more adjectives ("a sloppy, untested pin"), grading words
+_BEFORE_HEAD = frozenset({"and", "or", ",", "very", "really", "quite", "so", "too", "utterly", "totally"})
+
+
+def _person_word(t: Token) -> bool:
+    w = t.low[:-2] if t.low.endswith("'s") else t.low
+    if w in _PERSON_WORDS or t.mention:
+        return True
+    name = t.text[:-2] if t.low.endswith("'s") else t.text
+    return t.cap and w not in lx.PRODUCTS and name in general_names()
+
+
+def _judges_a_thing(m: re.Match[str], low: str, clauses: list[Clause]) -> bool:
+    """Whether a judgement adjective ("lazy", "sloppy", "reckless") is aimed at a thing, not a person.
+
+    Judgement words apply to people only when what they describe is a person or a person's act: the noun
+    they modify ("an inattentive reviewer", "careless handling" stay blame; "a reckless default", "a sloppy
+    dependency pin" do not), or, used after a verb, the subject of the clause ("that contractor is
+    incompetent" stays; "The health check is lazy" does not). A person named anywhere before the word in its
+    clause keeps it blame ("the way Greg handled the rollback was careless"), and so does a noun that names an
+    act ("the rollback was sloppy").
+    """
+    if m.group(0) not in lx.JUDGING_ADJECTIVES:
+        return False  # "carelessly", "sloppiness", "asleep at the wheel": about how someone acted
+    own = _clause_of(clauses, m.start())
+    s = own.subject
+    # a person before the word, outside the subject's modifiers ("the vendor SDK" is a thing)
+    before = [
+        t
+        for t in own.tokens
+        if t.start < m.start()
+        and (
+            not (s.start <= t.start and t.end < s.end)
+            or t.low.endswith("'s")
+            or t.low in lx.POSSESSIVE_PRONOUNS
+        )
+    ]
+    if any(_person_word(t) for t in before):
+        return False
+    after = [t for t in own.tokens if t.start >= m.end()]
+    k = 0
+    while k < len(after) and (after[k].low in _BEFORE_HEAD or after[k].low in lx.JUDGING_ADJECTIVES):
+        k += 1
+    run: list[Token] = []
+    for t in after[k:]:
+        if (
+            not t.is_word
+            or t.low in lx.PREPOSITIONS
+            or t.low in lx.AUXILIARIES
+            or t.low in lx.DETERMINERS
+            or t.low in lx.COORDINATORS
+            or t.low in lx.RELATIVES
+            or t.low in lx.SUBORDINATORS
+        ):
+            break
+        run.append(t)
+    if run and m.end() < run[0].start <= m.end() + 12:
+        head = run[-1]  # attributive: "a reckless default", "an inattentive reviewer"
+        if _person_word(head) or head.low in lx.JUDGED_ACTS:
+            return False
+        return not any(_person_word(t) for t in run)
+    # after a verb: "The health check is lazy", "that contractor is incompetent"
+    ours = s.text.lower().startswith(
+        ("our ", "my ")
+    )  # "our staging data": a thing of ours, not a person's act
+    if s.kind not in ("system", "product") and not ours or s.inherited or s.possessed and not ours:
+        return False
+    words = s.text.lower().split()
+    if not words or words[-1] in ("it", "this", "that", "which", "what"):
+        return False  # "It was negligent of the ops lead to ...": the judged act is said after the word
+    return words[-1] not in lx.JUDGED_ACTS
+
+
 def denied(rule: str, m: re.Match[str], low: str, start: int, clauses: list[Clause]) -> bool:
     """Whether a word-level match (judgement, hindsight, human error, a minimiser ...) is denied, reported,
     mentioned or about a system rather than used against a person, so it is no finding."""
@@ -206,6 +283,8 @@ def denied(rule: str, m: re.Match[str], low: str, start: int, clauses: list[Clau
         and _clause_of(clauses, m.start()).subject.kind in ("system", "product")
     ):
         return True  # "the checklist simply did not cover this case": about a thing, not a person
+    if rule == "judgement" and _judges_a_thing(m, low, clauses):
+        return True  # "The health check is lazy", "a sloppy dependency pin": the words describe a thing
     if rule == "hindsight" and low[m.end() : m.end() + 1] == "-":
         return True  # "obviously-named metrics": a compound adjective about a design
     # "only obvious afterwards": naming hindsight, not using it
