@@ -23,6 +23,7 @@ router.register("action-items", followup_api.ActionItemViewSet, basename="action
 router.register("policy-findings", followup_api.PolicyFindingViewSet, basename="policy-finding")
 router.register("services", incident_api.ServiceViewSet, basename="service")
 router.register("teams", incident_api.TeamViewSet, basename="team")
+router.register("users", incident_api.UserViewSet, basename="user")
 router.register("changes", timeline_api.ChangeEventViewSet, basename="change")
 router.register("webhooks", notify_api.WebhookEndpointViewSet, basename="webhook")
 

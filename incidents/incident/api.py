@@ -7,7 +7,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.filters import SearchFilter
@@ -23,6 +23,7 @@ from incidents.api.base import (
     VersionedRecordViewSet,
     etag_for,
 )
+from incidents.api.fields import UserBriefSerializer
 from incidents.api.pagination import PagePagination
 from incidents.incident import selectors
 from incidents.incident import serializers as incident_serializers
@@ -194,6 +195,55 @@ class IncidentViewSet(VersionedRecordViewSet):
 
     @extend_schema(
         methods=["GET"],
+        summary="The incident's participants (everyone taking part), by name",
+        responses={200: UserBriefSerializer(many=True), 404: ERRORS[404]},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Add a participant (201; 200 if they already take part). On a restricted incident this "
+        "grants access: only those who may command it",
+        request=incident_serializers.ParticipantSerializer,
+        responses={201: UserBriefSerializer(many=True), 200: UserBriefSerializer(many=True), **ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def participants(self, request: Request, number: int | None = None) -> Response:
+        incident = self.get_object()
+        code: int = status.HTTP_200_OK
+        if request.method == "POST":
+            form = incident_serializers.ParticipantSerializer(data=request.data)
+            form.is_valid(raise_exception=True)
+            added = edits.incident_participant_add(
+                incident=incident, actor=request.user, person=form.validated_data["user"]
+            )
+            code = status.HTTP_201_CREATED if added else status.HTTP_200_OK
+        people = selectors.incident_participants(incident)
+        return Response(UserBriefSerializer(people, many=True).data, status=code)
+
+    @extend_schema(
+        summary="Remove a participant (204; 404 if they are not one). Someone holding a role is refused "
+        "with 400: give the role to someone else first",
+        request=None,
+        responses={204: None, **ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"participants/(?P<user_id>\d+)",
+        url_name="participant",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def participant(self, request: Request, number: int | None = None, user_id: str = "") -> Response:
+        incident = self.get_object()
+        person = User.objects.filter(pk=int(user_id)).first()
+        if person is None or not edits.incident_participant_remove(
+            incident=incident, actor=request.user, person=person
+        ):
+            raise Http404("No such participant.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        methods=["GET"],
         summary="The incident's postmortem",
         responses={200: review_serializers.PostmortemSerializer, 404: ERRORS[404]},
     )
@@ -264,6 +314,35 @@ class TeamViewSet(ApiView, EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
     filter_backends = [SearchFilter]
     search_fields = ["name"]
     queryset = Team.objects.order_by("name")
+
+
+INCIDENT_PARAM = OpenApiParameter(
+    "incident", int, OpenApiParameter.QUERY, required=False,
+    description="Incident number: also offer the people taking part in it (when you may see it).",
+)  # fmt: skip
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="People you may pick (members of your teams, yourself, an incident's participants; "
+        "admins: everyone active), by name; `?search=` matches name or email",
+        parameters=[INCIDENT_PARAM],
+    )
+)
+class UserViewSet(ApiView, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The people picker's source: active users scoped by `users_visible_to`, paginated."""
+
+    queryset = User.objects.none()  # get_queryset applies the permission scope
+    serializer_class = UserBriefSerializer
+    pagination_class = PagePagination
+    filter_backends = [SearchFilter]
+    search_fields = ["display_name", "email"]
+
+    def get_queryset(self) -> QuerySet[User]:
+        raw = self.request.query_params.get("incident", "").strip()
+        if raw and not (raw.isascii() and raw.isdigit() and len(raw) < 10):
+            raise ValidationError({"incident": ["An incident number."]})
+        return selectors.people_to_pick(self.request.user, int(raw) if raw else None)
 
 
 class MeView(ApiView):

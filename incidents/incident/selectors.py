@@ -10,9 +10,11 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.security import access_denied_record
 from incidents.models import ACTIVE_STATUSES, EntrySource, Incident, Service, TimelineEntry
 from incidents.permissions.incident import can_view_incident, incidents_visible_to
+from incidents.permissions.people import users_visible_to
 
 
 def incident_list_for(
@@ -109,3 +111,23 @@ def lifecycle_floor(incident: Incident) -> datetime:
     status, resolve or reopen row when that is later (aware, UTC)."""
     last = last_lifecycle_row(incident)
     return max(incident.started_at, last.occurred_at) if last is not None else incident.started_at
+
+
+def incident_participants(incident: Incident) -> list[User]:
+    """Everyone taking part in `incident` (its participants, and its commander, communications lead and
+    scribe if not among them), by name then email; deactivated people included (they took part). One query."""
+    role_ids = [i for i in (incident.commander_id, incident.communications_lead_id, incident.scribe_id) if i]
+    return list(
+        User.objects.filter(Q(participated_incidents=incident) | Q(pk__in=role_ids))
+        .distinct()
+        .order_by("display_name", "email")
+    )
+
+
+def people_to_pick(user: Any, incident_number: int | None = None) -> QuerySet[User]:
+    """The people `user` may pick (`users_visible_to`), with those taking part in incident
+    `incident_number` when `user` may see it (a hidden or unknown number adds nobody)."""
+    incident = None
+    if incident_number is not None:
+        incident = incidents_visible_to(user).filter(number=incident_number).first()
+    return users_visible_to(user, incident)

@@ -146,6 +146,12 @@ class RolesSerializer(StrictInputSerializer):
     )
 
 
+class ParticipantSerializer(StrictInputSerializer):
+    """`{"user": id}`: the person to add as a participant (an active user)."""
+
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+
+
 class ServiceSerializer(ReadModelSerializer):
     team: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True

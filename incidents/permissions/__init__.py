@@ -19,7 +19,8 @@ incident `can_record`; command it `can_command`; write the review `can_write_rev
 edit one `can_edit_action_item`; open a finding `can_create_finding`, edit it `can_edit_finding`, move it
 `can_move_finding` (owner, verifier, its team's lead, admin), verify it `can_verify_finding`, accept its
 risk `can_accept_finding_risk` (its team's lead or an admin, never the owner); reassign work
-`can_reassign_work`; settings `can_manage_settings` / `can_manage_team`. Write services apply them through
+`can_reassign_work`; pick a person `can_choose_person` (`users_visible_to`), add or remove participants
+`can_manage_participants`; settings `can_manage_settings` / `can_manage_team`. Write services apply them through
 `authorize` and the `require_*` checks.
 
 Every answer is computed from the database state of the request it is asked in: nothing is granted by a
@@ -31,5 +32,6 @@ most; `permission_cache_clear` empties it for code that changes memberships and 
 Modules: `roles.py` (admin, member, responder, lead; settings pages), `incident.py` (incidents and what is
 recorded on them, subscriptions), `followup.py` (action items, policy findings, another person's work),
 `review.py` (postmortems, factors' recurrences), `outbound.py` (what may leave Hindsight: webhooks, trackers,
-chat channels), `checks.py` (SYSTEM, `actor_user`, `authorize`, `require_*`).
+chat channels), `people.py` (whom a person may pick for a role, as a participant or owner; who may record
+on an incident, as user querysets), `checks.py` (SYSTEM, `actor_user`, `authorize`, `require_*`).
 """

@@ -235,6 +235,7 @@ ROUTE_PARAM_OBJECTS: dict[tuple[str, str], Resolver] = {
     ("accounts:invitation_open", "token"): Const("no-such-invitation"),
     ("accounts:invitation_withdraw", "pk"): Ref("invitation", shared=True),
     ("accounts:session_end", "session_id"): Const(987654),
+    ("api:incident-participant", "user_id"): Ref("incident", "commander_id"),
 }
 # Which world object a model's `pk`/lookup parameter means (DRF viewsets and Django generic views).
 MODEL_OBJECTS: dict[type, str] = {

@@ -230,6 +230,7 @@ ARGUMENTS: dict[str, Value] = {
     "integration": lambda w: w.integration,
     "tag": lambda w: w.tag,
     "new_owner": lambda w: w.outsider,
+    "person": lambda w: w.outsider,
     "reviewers": lambda w: [w.responder],
     "title": lambda w: "Written by an outsider",
     "body": lambda w: "Written by an outsider",

@@ -23,7 +23,9 @@ from incidents.incident.services.common import (
 )
 from incidents.markdown import markdown_text
 from incidents.models import ACTIVE_STATUSES, MILESTONES, EntrySource, Incident, IncidentStatus
-from incidents.permissions.checks import require_command
+from incidents.permissions.checks import SYSTEM, authorize, require_command
+from incidents.permissions.incident import can_view_incident
+from incidents.permissions.people import can_choose_person, can_manage_participants
 from incidents.timefmt import format_time
 from incidents.timeline.services import system_entry, system_entry_move
 
@@ -266,25 +268,33 @@ ROLE_FIELDS = {"commander": "Commander", "communications_lead": "Communications 
 
 @transaction.atomic
 def incident_assign_roles(
-    *, incident: Incident, actor: Any, at: datetime | None = None, **roles: Any
+    *,
+    incident: Incident,
+    actor: Any,
+    at: datetime | None = None,
+    expected_version: int | None = None,
+    **roles: Any,
 ) -> Incident:
-    """Assign commander, communications lead and scribe (a User or None). Each change is a system entry.
+    """Assign commander, communications lead and scribe (a User or None). Each change is one system entry;
+    an unchanged role writes nothing. The person given a role becomes a participant.
 
-    `at` (aware, default now) is when the change happened, for roles recorded after the fact.
+    `at` (aware, default now) is when the change happened, for roles recorded after the fact. A person the
+    actor may not pick (`can_choose_person`: deactivated, or outside their teams and the incident) is
+    refused with ValidationError keyed by the role; a stale `expected_version` raises IncidentConflict.
     """
     require_command(actor, incident)
     unknown = set(roles) - set(ROLE_FIELDS)
     if unknown:
         raise ValidationError({k: "Unknown role." for k in unknown})
     check_aware({"at": at})
-    current = lock_incident(incident, None)
-    changed = []
-    for field, user in roles.items():
-        if getattr(current, f"{field}_id") != getattr(user, "pk", None):
-            setattr(current, field, user)
-            changed.append(field)
-            if user is not None:
-                current.participants.add(user)
+    current = lock_incident(incident, expected_version)
+    changes = {f: u for f, u in roles.items() if getattr(current, f"{f}_id") != getattr(u, "pk", None)}
+    _check_choosable(actor, current, changes)
+    changed = list(changes)
+    for field, user in changes.items():
+        setattr(current, field, user)
+        if user is not None:
+            current.participants.add(user)
     if not changed:
         return current
     save_incident(current, changed)
@@ -300,3 +310,74 @@ def incident_assign_roles(
             "ROLE_CHANGE", actor, current.reference, f"{field}: {getattr(who, 'email', 'nobody')}"
         )
     return current
+
+
+NOT_CHOOSABLE = "Choose an active person from your teams or from this incident."
+
+
+def _check_choosable(actor: Any, incident: Incident, people: dict[str, Any]) -> None:
+    """ValidationError keyed by field for each person (not None) the actor may not pick on `incident`."""
+    if actor is SYSTEM:
+        return
+    errors = {
+        field: NOT_CHOOSABLE
+        for field, person in people.items()
+        if person is not None and not can_choose_person(actor, person, incident)
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+def _require_manage_participants(actor: Any, incident: Incident) -> None:
+    authorize(
+        actor,
+        lambda u: can_manage_participants(u, incident),
+        visible=lambda u: can_view_incident(u, incident),
+        message="Only those who may command a restricted incident add or remove its participants "
+        "(taking part is what lets a person see it).",
+    )
+
+
+@transaction.atomic
+def incident_participant_add(*, incident: Incident, actor: Any, person: Any) -> bool:
+    """Make `person` a participant of `incident`, with one system entry "Participant added: <name>".
+
+    Returns False (and writes nothing) when they already take part as a participant. On a restricted
+    incident this grants them access, so only those who may command it may do it (a security event records
+    it); on an internal one, anyone who may record. Raises AccessDenied, or ValidationError keyed `person`
+    for someone the actor may not pick."""
+    _require_manage_participants(actor, incident)
+    current = lock_incident(incident, None)
+    _check_choosable(actor, current, {"person": person})
+    if current.participants.filter(pk=person.pk).exists():
+        return False
+    current.participants.add(person)
+    save_incident(current, [])
+    system_entry(incident=current, actor=actor, body=f"Participant added: {markdown_text(person)}")
+    record_security_event("ROLE_CHANGE", actor, current.reference, f"participant added: {person.email}")
+    return True
+
+
+@transaction.atomic
+def incident_participant_remove(*, incident: Incident, actor: Any, person: Any) -> bool:
+    """Remove `person` from the participants of `incident`, with one system entry "Participant removed:
+    <name>". Returns False (and writes nothing) when they are not a participant.
+
+    Someone holding a role (commander, communications lead, scribe) is refused with ValidationError keyed
+    `person`: the role goes to someone else first. The same people as for adding may remove; on a
+    restricted incident this takes away their access (a security event records it)."""
+    _require_manage_participants(actor, incident)
+    current = lock_incident(incident, None)
+    for field, label in ROLE_FIELDS.items():
+        if getattr(current, f"{field}_id") == person.pk:
+            raise ValidationError(
+                {"person": f"{person} is the {label.lower()} of {current.reference}: give the role to "
+                 "someone else first."}
+            )  # fmt: skip
+    if not current.participants.filter(pk=person.pk).exists():
+        return False
+    current.participants.remove(person)
+    save_incident(current, [])
+    system_entry(incident=current, actor=actor, body=f"Participant removed: {markdown_text(person)}")
+    record_security_event("ROLE_CHANGE", actor, current.reference, f"participant removed: {person.email}")
+    return True

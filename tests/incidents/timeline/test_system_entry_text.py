@@ -9,7 +9,7 @@ from incidents.incident.services.edits import incident_assign_roles
 from incidents.markdown import markdown_text, render_markdown
 from incidents.models import EntrySource, FactorCategory
 from incidents.review.services.factors import factor_create
-from tests.factories import UserFactory
+from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,9 +40,10 @@ def test_a_hostile_title_shows_as_text_in_the_declared_and_factor_entries(comman
     _assert_text(_system_html(incident, "Recorded a contributing factor"))
 
 
-def test_a_hostile_display_name_shows_as_text_in_a_role_entry(commander):
+def test_a_hostile_display_name_shows_as_text_in_a_role_entry(commander, team):
     incident = incident_declare(actor=commander, title="Database down", severity="SEV2")
     scribe = UserFactory(display_name="[x](http://evil.example) ![](http://img.example/p.png)")
+    MembershipFactory(user=scribe, team=team)
     incident_assign_roles(incident=incident, actor=commander, scribe=scribe)
     html = _system_html(incident, "Scribe")
     for tag in ("<a", "<img"):

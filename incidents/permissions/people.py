@@ -1,0 +1,105 @@
+"""Whom a person may pick (for a role, as a participant, as an action-item owner) and who may record on an
+incident, as user querysets.
+
+- `users_visible_to(user, incident)`: the active people `user` may pick: the members of their own teams,
+  themselves, and the people taking part in `incident` (its participants and role holders) when they may
+  see it; on an internal incident (which every member sees) any member. Admins pick any active user. Nobody else is offered, so a picker never lists the whole company
+  to a member of one team, and a deactivated person is never offered.
+- `can_choose_person(user, person, incident)`: the same rule for one person (what services check).
+- `users_who_may_record(incident)`: the active users for whom `can_record(u, incident)` is True (kept
+  equal to it by a test over every persona): action-item owners come from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Membership, User
+from incidents.models import Incident, PostmortemReview, Visibility
+from incidents.permissions.incident import can_command, can_record, can_view_incident
+from incidents.permissions.roles import is_active_user, is_admin
+
+RESPONDER_ROLES = ("responder", "lead")
+
+
+def _users() -> QuerySet[User]:
+    return User.objects.filter(is_active=True)
+
+
+def _takes_part_q(incident: Incident) -> Q:
+    """Q on users taking part in `incident` (participants, role holders, declarer, postmortem reviewers:
+    the rule of `permissions.incident.participant_q`), as semi-joins that never multiply rows."""
+    role_ids = [
+        v
+        for v in (
+            incident.commander_id,
+            incident.communications_lead_id,
+            incident.scribe_id,
+            incident.declared_by_id,
+        )
+        if v is not None
+    ]
+    participants = Incident.participants.through.objects.filter(incident_id=incident.pk).values("user_id")
+    reviewers = PostmortemReview.objects.filter(postmortem__incident_id=incident.pk).values("reviewer_id")
+    return Q(pk__in=participants) | Q(pk__in=reviewers) | Q(pk__in=role_ids)
+
+
+def users_visible_to(user: Any, incident: Incident | None = None) -> QuerySet[User]:
+    """The active users `user` may pick, ordered by name then email (a queryset; empty for anyone not
+    signed in or deactivated).
+
+    Admins: every active user. Others: members of the teams `user` belongs to (any role), `user` themself,
+    and, with an `incident` that `user` may see, the people taking part in it and, when it is internal
+    (seen by every member), every member of any team."""
+    qs = _users().order_by("display_name", "email")
+    if is_admin(user):
+        return qs
+    if not is_active_user(user):
+        return qs.none()
+    team_ids = Membership.objects.filter(user_id=user.pk).values("team_id")
+    mates = Membership.objects.filter(team_id__in=team_ids).values("user_id")
+    match = Q(pk=user.pk) | Q(pk__in=mates)
+    if incident is not None and can_view_incident(user, incident):
+        match |= _takes_part_q(incident)
+        if incident.visibility == Visibility.INTERNAL:
+            # Every member sees an internal incident already, and people are pulled in across teams
+            # (the comms lead from support, a DBA): any member may be picked there.
+            match |= Q(pk__in=Membership.objects.values("user_id"))
+    return qs.filter(match)
+
+
+def can_choose_person(user: Any, person: Any, incident: Incident | None = None) -> bool:
+    """True if `user` may pick `person` (an active user among `users_visible_to(user, incident)`)."""
+    if person is None or not getattr(person, "is_active", False) or not getattr(person, "pk", None):
+        return False
+    if is_admin(user):
+        return True
+    return users_visible_to(user, incident).filter(pk=person.pk).exists()
+
+
+def users_who_may_record(incident: Incident) -> QuerySet[User]:
+    """The active users who may record on `incident` (`can_record`), by name then email.
+
+    Admins always; on an internal incident every responder or lead of any team; on a restricted one the
+    responders and leads taking part in it; and on either, its commander and scribe (who record whatever
+    their team role, and who take part in it). Nobody on a soft-deleted incident but admins."""
+    qs = _users().order_by("display_name", "email")
+    admins = Q(is_staff=True) | Q(is_superuser=True)
+    if incident.deleted_at is not None:
+        return qs.filter(admins)
+    responders = Q(pk__in=Membership.objects.filter(role__in=RESPONDER_ROLES).values("user_id"))
+    role_holders = Q(pk__in=[v for v in (incident.commander_id, incident.scribe_id) if v is not None])
+    if incident.visibility == Visibility.INTERNAL:
+        return qs.filter(admins | responders | role_holders)
+    return qs.filter(admins | (responders & _takes_part_q(incident)) | role_holders)
+
+
+def can_manage_participants(user: Any, incident: Incident) -> bool:
+    """True if `user` may add and remove participants of `incident`: on a restricted incident taking part
+    is what grants access, so those who may command it (`can_command`); on an internal one, anyone who may
+    record on it (`can_record`)."""
+    if incident.visibility == Visibility.RESTRICTED:
+        return can_command(user, incident)
+    return can_record(user, incident)
