@@ -18,7 +18,7 @@ re-checks the state at send time.
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -154,6 +154,16 @@ def _finding_wanted(now: datetime, horizon: date) -> list[Wanted]:
     return wanted
 
 
+def postmortem_reminder_period(resolution: int | None, resolved_at: datetime) -> str:
+    """The delivery period of the "postmortem not published" reminder: one per resolution, so moving the
+    resolution time (its timeline row moves, keeping its id) sends nothing again, while a reopen and a new
+    resolve start a new one. `resolution:<row id>`; an incident resolved without a row (older data) is
+    keyed on its resolution time, `<YYYYmmddTHHMMSS>` in UTC, as every reminder was before."""
+    if resolution is not None:
+        return f"resolution:{resolution}"
+    return resolved_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+
+
 def _postmortem_wanted(now: datetime) -> list[Wanted]:
     wanted: list[Wanted] = []
     rows = selectors.unpublished_postmortem_rows(
@@ -169,7 +179,7 @@ def _postmortem_wanted(now: datetime) -> list[Wanted]:
                     row["commander__email"],
                     "postmortem.unpublished",
                     f"incident:{row['id']}",
-                    row["resolved_at"].strftime("%Y%m%dT%H%M%S"),
+                    postmortem_reminder_period(row["resolution"], row["resolved_at"]),
                     row["commander_id"],
                 )
             )

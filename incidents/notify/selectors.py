@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Membership, User
@@ -13,11 +13,13 @@ from incidents.models import (
     OPEN_ITEM_STATUSES,
     ActionItem,
     ActionItemStatus,
+    EntrySource,
     FindingStatus,
     Incident,
     IncidentStatus,
     PolicyFinding,
     PostmortemStatus,
+    TimelineEntry,
     status_now,
 )
 from incidents.permissions.followup import action_items_visible_to, findings_visible_to
@@ -107,9 +109,24 @@ def expiring_acceptance_rows(*, until_on_or_before: date) -> list[Row]:
     )
 
 
+def resolution_row_id(incident_ref: Any = None) -> Subquery:
+    """The id of the incident's latest "Incident resolved" timeline row (system, not removed), or NULL: as a
+    subquery on `OuterRef("pk")` of an incident queryset (`incident_ref` to point it elsewhere).
+
+    One resolution keeps its row when its time is edited (the row moves), and a reopen and a new resolve
+    write a new one, so the id names one resolution whatever its `resolved_at` becomes."""
+    rows = TimelineEntry.objects.filter(
+        incident=incident_ref if incident_ref is not None else OuterRef("pk"),
+        source=EntrySource.SYSTEM,
+        body__startswith="Incident resolved",
+        removed_at__isnull=True,
+    ).order_by("-occurred_at", "-id")
+    return Subquery(rows.values("id")[:1])
+
+
 def unpublished_postmortem_rows(*, resolved_before: datetime, resolved_after: datetime) -> list[Row]:
     """Resolved (not closed, not deleted) incidents with a commander whose postmortem is not published,
-    resolved in [resolved_after, resolved_before)."""
+    resolved in [resolved_after, resolved_before), each with `resolution` (`resolution_row_id`)."""
     return list(
         Incident.objects.filter(
             resolved_at__lt=resolved_before,
@@ -120,7 +137,8 @@ def unpublished_postmortem_rows(*, resolved_before: datetime, resolved_after: da
         )
         .exclude(status=IncidentStatus.CLOSED)
         .exclude(postmortem__status=PostmortemStatus.PUBLISHED)
-        .values("id", "resolved_at", "commander_id", "commander__email", "commander__time_zone")
+        .annotate(resolution=resolution_row_id())
+        .values("id", "resolved_at", "resolution", "commander_id", "commander__email", "commander__time_zone")
     )
 
 
