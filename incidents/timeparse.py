@@ -24,9 +24,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
+from incidents.timefmt import format_time, offset_label
+
 DEFAULT_MAX_FUTURE = timedelta(minutes=5)
 
-_OFFSET = r"(?P<offset>z|utc|gmt|[+-]\d{2}(?::?\d{2})?)"
+# `UTC+13:45` (how every label writes an offset) reads back as well as `+13:45`.
+_OFFSET = r"(?P<offset>z|(?:utc|gmt)?[+-]\d{2}(?::?\d{2})?|utc|gmt)"
 _CLOCK = r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,6}))?)?"
 _CLOCK_RE = re.compile(rf"^(?:(?P<day>today|yesterday)\s+)?{_CLOCK}\s*{_OFFSET}?$")
 _ISO_RE = re.compile(rf"^(?P<date>\d{{4}}-\d{{2}}-\d{{2}})(?:t|\s+){_CLOCK}\s*{_OFFSET}?$")
@@ -66,17 +69,15 @@ class ParsedTime:
 
 
 def _fmt_local(value: datetime, zone: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    local = value.astimezone(zone)
-    if local.second:
+    """`format_time`'s label (`2026-11-02 00:45 UTC+13:45`), with the seconds when the instant has them."""
+    if value.astimezone(zone).second:
         fmt = fmt.replace("%H:%M", "%H:%M:%S")
-    return f"{local.strftime(fmt)} {local.tzname()}"
+    return format_time(value, zone, fmt=fmt)
 
 
 def _fmt_offset(delta: timedelta | None) -> str:
-    minutes = int((delta or timedelta(0)).total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    h, m = divmod(abs(minutes), 60)
-    return f"{sign}{h:02d}:{m:02d}"
+    """An offset as typed after a time (`+13:45`): `offset_label` without its `UTC`."""
+    return offset_label(delta).removeprefix("UTC")
 
 
 def zone_name(zone: tzinfo) -> str:
@@ -135,6 +136,7 @@ def parse_offset(text: str | None) -> tzinfo | None:
         return None
     if text in {"z", "utc", "gmt"}:
         return UTC
+    text = text.removeprefix("utc").removeprefix("gmt")
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     hours = int(digits[:2])
