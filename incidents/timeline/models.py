@@ -47,20 +47,31 @@ class EvidenceMarker(models.TextChoices):
 
 
 def milestone_changes_text(changes: list[dict[str, Any]], zone: tzinfo | None = None) -> str:
-    """The text of a "Milestones edited" row with both values of each milestone in `zone` (default: the
-    active zone, which is the reader's), each with its UTC offset:
-    `Milestones edited: detected 2026-11-01 11:07 CET, UTC+01:00 → 2026-11-01 11:05 CET, UTC+01:00`.
+    """The text of a "Milestones edited" row with the values of each milestone in `zone` (default: the
+    active zone, which is the reader's), each with its UTC offset, saying what happened to it:
+
+    - moved: `detected 2026-11-01 11:07 CET, UTC+01:00 → 2026-11-01 11:05 CET, UTC+01:00`
+    - removed: `detected removed (was 2026-11-01 11:07 CET, UTC+01:00)`
+    - set where it was empty: `detected set to 2026-11-01 11:05 CET, UTC+01:00`
 
     `changes` is the row's `milestone_changes`: dicts with `label` (`detected`), `old` and `new` (ISO-8601
-    instants, or None for unset) and `note` (text appended as is, may be empty)."""
+    instants, or None for unset) and `note` (text appended as is, may be empty; a row stored before the
+    wording was fixed said its system row "moved" when it was removed, and is read as "removed")."""
 
     def when(iso: str | None) -> str:
         value = datetime.fromisoformat(iso) if iso else None
         return format_time(value, zone, offset=True, empty="unset")
 
-    return "Milestones edited: " + "; ".join(
-        f"{c['label']} {when(c.get('old'))} → {when(c.get('new'))}{c.get('note', '')}" for c in changes
-    )
+    def part(change: dict[str, Any]) -> str:
+        old, new, note = change.get("old"), change.get("new"), change.get("note", "")
+        label = change["label"]
+        if old and not new:
+            return f"{label} removed (was {when(old)}){note.replace(' row moved with it)', ' row removed with it)')}"
+        if new and not old:
+            return f"{label} set to {when(new)}{note}"
+        return f"{label} {when(old)} → {when(new)}{note}"
+
+    return "Milestones edited: " + "; ".join(part(c) for c in changes)
 
 
 class TimelineEntryQuerySet(models.QuerySet["TimelineEntry"]):

@@ -160,7 +160,7 @@ EXPECTED = {
             # Declared in Hindsight years later, when it was recorded: the row says so at that time.
             "Incident declared as SEV1: Fastly: global edge errors",
             # The edit, at its own time; stored in UTC, read in each reader's zone (see below).
-            "Milestones edited: mitigated unset → 2021-06-08 10:36 UTC, UTC+00:00",
+            "Milestones edited: mitigated set to 2021-06-08 10:36 UTC, UTC+00:00 (its “Mitigated” row added)",
             "Postmortem started",
         ],
     ),
@@ -274,7 +274,7 @@ def test_the_milestone_correction_reads_in_each_viewers_zone_on_every_surface(
     viewer = UserFactory(time_zone=zone, is_staff=True)
     client = client_for(viewer)
     mitigated = format_time(fastly.mitigated_at, viewer.tzinfo, offset=True)
-    expected = f"Milestones edited: mitigated unset → {mitigated}"
+    expected = f"Milestones edited: mitigated set to {mitigated} (its “Mitigated” row added)"
     editor_zone = "2021-06-08 03:36 PDT"  # what the editor (Los Angeles) read
     pages = {
         "page": client.get(reverse("incidents:detail", args=[fastly.number])).content.decode(),

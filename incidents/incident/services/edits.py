@@ -156,8 +156,9 @@ def _move_milestone_rows(
     one ("Impact started", "Detected", "Acknowledged", "Mitigated", the latest "Incident resolved"); a
     cleared detection, acknowledgement or mitigation removes its row, one given for the first time gets
     one, and so does a start moved before the declaration. A mitigation time set automatically at
-    resolution has no row of its own (the resolution's row is its record). Returns {milestone: body of the
-    row moved}."""
+    resolution has no row of its own (the resolution's row is its record). Returns {milestone: what
+    happened to its row}, as the correction states it (`its “Detected” row moved with it`, `… removed with
+    it`, `its “Detected” row added`)."""
     moved: dict[str, str] = {}
     for name in milestones:
         prefix = MILESTONE_ROWS.get(name)
@@ -172,13 +173,15 @@ def _move_milestone_rows(
         row = rows.filter(occurred_at=old).order_by("-id").first() if old is not None else None
         if row is not None:
             system_entry_move(entry=row, actor=actor, occurred_at=new)
-            moved[name] = row.body
+            moved[name] = f"its “{row.body}” row {'moved' if new is not None else 'removed'} with it"
         elif name in _OPTIONAL_ROWS and new is not None:
             system_entry(incident=incident, actor=actor, body=prefix, occurred_at=new)
+            moved[name] = f"its “{prefix}” row added"
         elif name == "started_at" and new is not None and _declared_after(incident, new):
             # Declaring writes "Impact started" only for a start before the declaration: an edit that moves
             # the start before it gets the row the declaration would have written.
             system_entry(incident=incident, actor=actor, body=prefix, occurred_at=new)
+            moved[name] = f"its “{prefix}” row added"
     return moved
 
 
@@ -246,7 +249,7 @@ def incident_update(
                         if m == "mitigated_at" and m not in changed
                         else ""
                     )
-                    + (f" (its “{moved[m]}” row moved with it)" if m in moved else ""),
+                    + (f" ({moved[m]})" if m in moved else ""),
                 }
                 for m in milestones
             ],
