@@ -28,8 +28,12 @@ def main() -> int:
     # Links in emails point at this server unless SITE_URL says otherwise.
     env.setdefault("SITE_URL", f"http://127.0.0.1:{args.port}")
     commands = {
-        # --insecure: serve static files without DEBUG (a local development server only).
-        "web server": [py, "manage.py", "runserver", f"127.0.0.1:{args.port}", "--noreload", "--insecure"],
+        # gunicorn with threads (see config/wsgi_local.py for why not runserver); static files served too.
+        "web server": [
+            py, "-m", "gunicorn", "config.wsgi_local:application", "--bind", f"127.0.0.1:{args.port}",
+            "--workers", "1", "--worker-class", "gthread", "--threads", "8", "--timeout", "300",
+            "--access-logfile", "-",
+        ],
         "worker": [
             py, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=2", "--pool=threads",
         ],
