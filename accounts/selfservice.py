@@ -243,7 +243,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
     """Team leads and admins invite people to their teams and see the open invitations."""
     teams = teams_for_inviter(request.user)
     if not teams.exists():
-        raise Http404("No such page.")
+        raise PermissionDenied("Only team leads and admins invite people.")
     form = InvitationForm(request.POST or None, teams=teams)
     status = 200
     if request.method == "POST":

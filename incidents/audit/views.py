@@ -27,6 +27,7 @@ from incidents.history import history_for
 from incidents.incident import selectors
 from incidents.incident.services.lifecycle import incident_restore, incident_soft_delete
 from incidents.models import OPEN_ITEM_STATUSES, Incident, Postmortem
+from incidents.permissions.checks import require_page
 from incidents.permissions.roles import is_admin
 
 
@@ -72,9 +73,10 @@ def finding_history(request: HttpRequest, finding_id: int) -> HttpResponse:
 
 
 def _admin_incident(request: HttpRequest, number: int) -> Incident:
-    if not is_admin(request.user):
-        raise Http404("No such incident.")
-    return selectors.incident_get_for(request.user, number)
+    """The incident (404 for one the user cannot see); 403 for anyone but an admin."""
+    incident = selectors.incident_get_for(request.user, number)
+    require_page(is_admin(request.user), "Only admins delete and restore incidents.")
+    return incident
 
 
 @login_required
@@ -119,8 +121,7 @@ def incident_restore_view(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 def deleted_list(request: HttpRequest) -> HttpResponse:
     """Admins: soft-deleted incidents, most recently deleted first, with restore buttons."""
-    if not is_admin(request.user):
-        raise Http404
+    require_page(is_admin(request.user), "Only admins see deleted incidents.")
     qs = Incident.objects.filter(deleted_at__isnull=False).order_by("-deleted_at", "-id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "incidents/audit/deleted_list.html", {"page": page})
@@ -128,9 +129,8 @@ def deleted_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def security_events_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    """Admins download security events as CSV (`?days=N`, default 365); anyone else gets 404."""
-    if not is_admin(request.user):
-        raise Http404
+    """Admins download security events as CSV (`?days=N`, default 365); anyone else gets 403."""
+    require_page(is_admin(request.user), "Only admins export security events.")
     try:
         days = max(1, min(int(request.GET.get("days", "365")), 3650))
     except ValueError:

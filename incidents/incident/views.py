@@ -36,7 +36,7 @@ from incidents.incident.services.lifecycle import TRANSITIONS
 from incidents.inputs import BoundedDateField
 from incidents.merge import Merge
 from incidents.models import ACTIVE_STATUSES, Incident, IncidentStatus, Service, Severity, Tag
-from incidents.permissions.checks import require_command, require_declare
+from incidents.permissions.checks import require_command, require_declare, require_page
 from incidents.permissions.incident import can_command, can_record, incidents_visible_to
 from incidents.permissions.roles import (
     can_manage_mailing_lists,
@@ -273,8 +273,7 @@ def post_action(
 
 
 def _settings_guard(request: HttpRequest) -> None:
-    if not can_manage_settings(request.user):
-        raise Http404("No such page.")
+    require_page(can_manage_settings(request.user), "Only team leads and admins change settings.")
 
 
 @login_required
@@ -332,8 +331,12 @@ def service_edit(request: HttpRequest, slug: str) -> HttpResponse:
     """Edit a service of a team the user leads (admins: any)."""
     _settings_guard(request)
     service = Service.objects.filter(slug=slug).first()
-    if service is None or not can_manage_team(request.user, service.team_id):
+    if service is None:
         raise Http404("No such service.")
+    require_page(
+        can_manage_team(request.user, service.team_id),
+        "Only the team's leads and admins change its settings.",
+    )
     initial = {
         "name": service.name,
         "slug": service.slug,

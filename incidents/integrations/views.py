@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -21,6 +21,7 @@ from incidents.integrations.services.configuration import (
     alert_integration_rotate_token,
     alert_integration_update,
 )
+from incidents.permissions.checks import require_page
 from incidents.permissions.roles import can_manage_settings, can_manage_team, is_admin, lead_team_ids
 
 
@@ -67,8 +68,7 @@ def _page(request: HttpRequest, form: IntegrationForm, *, status: int = 200, **e
 @login_required
 def integration_list(request: HttpRequest) -> HttpResponse:
     """GET: the integrations the user manages and a form to add one. POST: add it and show its token once."""
-    if not can_manage_settings(request.user):
-        raise Http404("No such page.")
+    require_page(can_manage_settings(request.user), "Only team leads and admins change settings.")
     teams = _teams_for(request.user)
     form = IntegrationForm(request.POST or None, teams=teams)
     if request.method == "POST":
@@ -91,8 +91,10 @@ def integration_list(request: HttpRequest) -> HttpResponse:
 
 def _managed(request: HttpRequest, integration_id: int) -> AlertIntegration:
     integration = get_object_or_404(AlertIntegration, pk=integration_id)
-    if not (can_manage_settings(request.user) and can_manage_team(request.user, integration.team_id)):
-        raise Http404("No such integration.")
+    require_page(
+        can_manage_settings(request.user) and can_manage_team(request.user, integration.team_id),
+        "Only the team's leads and admins change its settings.",
+    )
     return integration
 
 

@@ -19,6 +19,7 @@ from incidents.incident import selectors
 from incidents.models import Service, Severity, SeverityMailingList
 from incidents.notify.forms import MailingListsForm, TeamChatForm
 from incidents.notify.services import severity_mailing_list_set, subscription_set
+from incidents.permissions.checks import require_page
 from incidents.permissions.incident import can_subscribe_broadly, subscriptions_visible_to
 from incidents.permissions.roles import (
     can_manage_mailing_lists,
@@ -39,8 +40,7 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
         action = request.POST.get("action")
         kind = "service" if "service" in request.POST else "team" if "team" in request.POST else None
         if action not in {"subscribe", "unsubscribe"} or kind is None or not broad:
-            if not broad:
-                raise Http404("No such page.")
+            require_page(broad, "Only team members follow a service or a team.")
             return HttpResponse("Say subscribe or unsubscribe, and which service or team.", status=400)
         model = Service if kind == "service" else Team
         try:
@@ -87,8 +87,7 @@ def incident_subscribe(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 def mailing_lists(request: HttpRequest) -> HttpResponse:
     """Admins set who is emailed about every new incident of each severity (every team's: not for leads)."""
-    if not can_manage_mailing_lists(request.user):
-        raise Http404("No such page.")
+    require_page(can_manage_mailing_lists(request.user), "Only admins set the severity mailing lists.")
     stored = {m.severity: m.addresses for m in SeverityMailingList.objects.all()}
     form = MailingListsForm(request.POST or None, initial=stored)
     status = 200
@@ -123,8 +122,7 @@ def _chat_teams(user: Any) -> Any:
 @login_required
 def team_chat_list(request: HttpRequest) -> HttpResponse:
     """The teams the user leads (admins: all) and whether each has a chat webhook."""
-    if not can_manage_settings(request.user):
-        raise Http404("No such page.")
+    require_page(can_manage_settings(request.user), "Only team leads and admins change settings.")
     rows = [
         {
             "cells": [t.name, "set" if t.chat_webhook_url else "—", t.time_zone],
@@ -141,8 +139,12 @@ def team_chat_list(request: HttpRequest) -> HttpResponse:
 def team_chat_edit(request: HttpRequest, team_slug: str) -> HttpResponse:
     """Set or clear one team's chat webhook (its leads and admins)."""
     team = Team.objects.filter(slug=team_slug).first()
-    if team is None or not (can_manage_settings(request.user) and can_manage_team(request.user, team.pk)):
+    if team is None:
         raise Http404("No such team.")
+    require_page(
+        can_manage_settings(request.user) and can_manage_team(request.user, team.pk),
+        "Only the team's leads and admins change its settings.",
+    )
     form = TeamChatForm(
         request.POST or None, initial={"chat_webhook_url": team.chat_webhook_url, "time_zone": team.time_zone}
     )

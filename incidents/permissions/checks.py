@@ -143,3 +143,11 @@ require_send_action_item_to_tracker = object_check(
 def require_manage_team(actor: Any, team_id: int | None, message: str) -> None:
     """Team settings (a team's tracker): its leads and admins (`can_manage_team`)."""
     authorize(actor, lambda u: can_manage_team(u, team_id), message=message)
+
+
+def require_page(allowed: bool, message: str) -> None:
+    """A page or form about something the actor may see (or about no object: a settings page): 403 with
+    `message` unless `allowed`. What the actor may not see is refused before this, by the selector that
+    loads it, as not found (404); so a person who sees a thing but may not change it is told so."""
+    if not allowed:
+        raise AccessDenied(message, visible=True)

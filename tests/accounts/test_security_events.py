@@ -48,7 +48,7 @@ def test_admin_exports_security_events_as_csv_and_the_export_is_recorded(client_
 @pytest.mark.parametrize("persona", ["outsider", "viewer", "responder", "commander"])
 def test_only_admins_can_export_security_events(client_for, personas, persona):
     user = personas[persona]
-    assert client_for(user).get(reverse("incidents:security_events_csv")).status_code == 404
+    assert client_for(user).get(reverse("incidents:security_events_csv")).status_code == 403
     assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.EXPORT).exists()
 
 

@@ -140,7 +140,7 @@ def test_invitations_and_reset_links_mail_only_the_allowlist_outside_production(
 
 
 def test_only_leads_invite_and_not_existing_accounts(client_for, lead, responder, team):
-    assert client_for(responder).get(reverse("accounts:invitations")).status_code == 404
+    assert client_for(responder).get(reverse("accounts:invitations")).status_code == 403
     response = client_for(lead).post(
         reverse("accounts:invitations"), {"email": "responder@example.com", "team": team.pk, "role": "viewer"}
     )

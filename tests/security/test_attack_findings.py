@@ -207,8 +207,8 @@ def test_a_team_lead_cannot_change_the_global_mailing_lists(client_for, lead):
 
     client = client_for(lead)
     url = reverse("incidents:mailing_lists")
-    assert client.get(url).status_code == 404
-    assert client.post(url, {"SEV1": "attacker@example.net"}).status_code == 404
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"SEV1": "attacker@example.net"}).status_code == 403
     assert not SeverityMailingList.objects.filter(addresses__contains="attacker").exists()
     assert "Severity mailing lists" not in client.get(reverse("incidents:settings")).content.decode()
 

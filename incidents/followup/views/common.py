@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -21,6 +21,7 @@ from incidents.errors import add_form_errors
 from incidents.followup import selectors as sel
 from incidents.followup.forms import WorkForm
 from incidents.followup.services.common import FollowupConflict
+from incidents.permissions.checks import require_page
 
 
 @dataclass(frozen=True)
@@ -180,8 +181,7 @@ def edit_page(request: HttpRequest, edit: EditPage, obj_id: int) -> HttpResponse
     never reverted), fields both changed must be chosen (`keep_<field>`) before it saves. A ValidationError
     is the form again with the errors by field."""
     obj = edit.page.load(request.user, obj_id)
-    if not edit.may_edit(request.user, obj):
-        raise Http404
+    require_page(edit.may_edit(request.user, obj), "You may read this but not change it.")
     initial = {k: getattr(obj, obj._meta.get_field(k).attname) for k in edit.fields}
     form = edit.form(request.POST or None, initial={**initial, "version": obj.version})
     if request.method == "POST" and form.is_valid():

@@ -30,6 +30,7 @@ from incidents.models import (
     FindingStatus,
     PolicyFinding,
 )
+from incidents.permissions.checks import require_page
 from incidents.permissions.followup import (
     can_accept_finding_risk,
     can_create_finding,
@@ -72,8 +73,7 @@ def finding_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def finding_new(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not can_create_finding(user):
-        raise Http404
+    require_page(can_create_finding(user), "Only responders, team leads and admins open policy findings.")
     source = request.POST if request.method == "POST" else request.GET
     incident = None
     if number := _int(source.get("incident")):

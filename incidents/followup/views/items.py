@@ -44,6 +44,7 @@ from incidents.models import (
     ActionItemStatus,
     ContributingFactor,
 )
+from incidents.permissions.checks import require_page
 from incidents.permissions.followup import (
     can_create_action_item,
     can_edit_action_item,
@@ -82,8 +83,10 @@ def action_item_new(request: HttpRequest) -> HttpResponse:
         incident = factor.incident
     if finding_id := _int(source.get("finding")):
         finding = sel.finding_get_for(user, finding_id)
-    if not can_create_action_item(user, incident, finding=finding):
-        raise Http404  # the form is for those who may create here (the service checks the post)
+    require_page(
+        can_create_action_item(user, incident, finding=finding),
+        "Only people who may record on the incident (or change the finding) create action items here.",
+    )
     initial: dict[str, Any] = {}
     if finding is not None:
         initial = {
@@ -284,8 +287,7 @@ def _record_export(request: HttpRequest, what: str, count: int) -> None:
 @login_required
 def reassign(request: HttpRequest) -> HttpResponse:
     """Leads and admins: deactivated people who still own open work, and (`?user=<id>`) that work."""
-    if not can_reassign_work(request.user):
-        raise Http404
+    require_page(can_reassign_work(request.user), "Only team leads and admins reassign work.")
     person = None
     work = None
     if user_id := _int(request.GET.get("user")):
@@ -306,8 +308,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
 @require_POST
 def bulk_reassign(request: HttpRequest) -> HttpResponse:
     """Give the posted `items` and `findings` ids to `new_owner` (leads and admins only)."""
-    if not can_reassign_work(request.user):
-        raise Http404
+    require_page(can_reassign_work(request.user), "Only team leads and admins reassign work.")
     form = ReassignForm(request.POST)
     target = form.data.get("next") or ""
     # Only a path on this site: `redirect()` would read anything else as a view name (or leave the site).

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, RawPostDataException
+from django.http import HttpRequest, HttpResponse, JsonResponse, RawPostDataException
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -28,6 +28,7 @@ from incidents.integrations.trackers.services import (
     tracker_issue_create,
     tracker_webhook_receive,
 )
+from incidents.permissions.checks import require_page
 from incidents.permissions.roles import can_manage_settings, can_manage_team, is_admin, lead_team_ids
 
 MAX_WEBHOOK_BYTES = 5_000_000
@@ -91,8 +92,7 @@ def _save(request: HttpRequest, form: TrackerForm) -> HttpResponse:
 @login_required
 def tracker_list(request: HttpRequest) -> HttpResponse:
     """GET: the trackers of the teams the user leads and a form. POST: set a team's tracker."""
-    if not can_manage_settings(request.user):
-        raise Http404("No such page.")
+    require_page(can_manage_settings(request.user), "Only team leads and admins change settings.")
     form = TrackerForm(request.POST or None, teams=_teams_for(request.user))
     if request.method == "POST":
         return _save(request, form)
@@ -103,8 +103,10 @@ def tracker_list(request: HttpRequest) -> HttpResponse:
 def tracker_edit(request: HttpRequest, tracker_id: int) -> HttpResponse:
     """The form filled with a tracker's settings (tokens are never shown again)."""
     connection = get_object_or_404(TrackerConnection, pk=tracker_id)
-    if not (can_manage_settings(request.user) and can_manage_team(request.user, connection.team_id)):
-        raise Http404("No such tracker.")
+    require_page(
+        can_manage_settings(request.user) and can_manage_team(request.user, connection.team_id),
+        "Only the team's leads and admins change its settings.",
+    )
     initial = {
         "team": connection.team, "kind": connection.kind, "site_url": connection.site_url,
         "project": connection.project, "username": connection.username, "issue_type": connection.issue_type,

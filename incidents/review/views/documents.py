@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -20,6 +20,7 @@ from incidents.models import (
     Incident,
     Postmortem,
 )
+from incidents.permissions.checks import require_page
 from incidents.permissions.review import can_edit_postmortem
 from incidents.review import documents as review_documents
 from incidents.review import exports as review_exports
@@ -112,8 +113,7 @@ def postmortem_export_pdf(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 def postmortem_import(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
-    if not can_edit_postmortem(request.user, pm):
-        raise Http404
+    require_page(can_edit_postmortem(request.user, pm), "You may read this postmortem but not edit it.")
     form = ImportForm(request.POST or None, request.FILES or None, initial={"version": pm.version})
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -18,6 +18,7 @@ from incidents.models import (
     Incident,
     Postmortem,
 )
+from incidents.permissions.checks import require_page
 from incidents.permissions.incident import can_record, incidents_visible_to
 from incidents.permissions.review import can_edit_postmortem
 from incidents.review import documents as document
@@ -61,8 +62,7 @@ def _factor_kwargs(form: FactorForm) -> dict[str, Any]:
 @login_required
 def factor_add(request: HttpRequest, number: int) -> HttpResponse:
     incident = incident_selectors.incident_get_for(request.user, number)
-    if not can_record(request.user, incident):
-        raise Http404
+    require_page(can_record(request.user, incident), "You may read this incident but not record on it.")
     form = _factor_form(request, incident, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -90,8 +90,7 @@ def factor_add(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 def factor_edit(request: HttpRequest, number: int, factor_id: int) -> HttpResponse:
     incident = incident_selectors.incident_get_for(request.user, number)
-    if not can_record(request.user, incident):
-        raise Http404
+    require_page(can_record(request.user, incident), "You may read this incident but not record on it.")
     factor = get_object_or_404(ContributingFactor, pk=factor_id, incident=incident)
     initial = {
         "category": factor.category,
@@ -146,8 +145,7 @@ def meeting(request: HttpRequest, number: int) -> HttpResponse:
     }
     form = MeetingForm(request.POST or None, initial=initial)
     if request.method == "POST":
-        if not can_edit:
-            raise Http404
+        require_page(can_edit, "You may read this postmortem but not edit it.")
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -179,8 +177,7 @@ def meeting(request: HttpRequest, number: int) -> HttpResponse:
 def meeting_factor(request: HttpRequest, number: int) -> HttpResponse:
     """HTMX quick capture of a contributing factor; returns the refreshed factor list."""
     incident, pm = _get(request, number)
-    if not can_edit_postmortem(request.user, pm):
-        raise Http404
+    require_page(can_edit_postmortem(request.user, pm), "You may read this postmortem but not edit it.")
     form = QuickFactorForm(request.POST)
     error = ""
     if form.is_valid():
@@ -209,8 +206,7 @@ def meeting_factor(request: HttpRequest, number: int) -> HttpResponse:
 def meeting_action(request: HttpRequest, number: int) -> HttpResponse:
     """HTMX quick capture of an action item (optionally linked to a factor); returns the refreshed lists."""
     incident, pm = _get(request, number)
-    if not can_edit_postmortem(request.user, pm):
-        raise Http404
+    require_page(can_edit_postmortem(request.user, pm), "You may read this postmortem but not edit it.")
     form = QuickActionForm(request.POST, incident=incident)
     error = ""
     if form.is_valid():

@@ -30,6 +30,7 @@ from incidents.models import (
     PostmortemTemplate,
     Severity,
 )
+from incidents.permissions.checks import require_page
 from incidents.permissions.incident import can_record
 from incidents.permissions.review import (
     can_approve_postmortem,
@@ -179,8 +180,7 @@ def _merge_page(
 @login_required
 def postmortem_edit(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
-    if not can_edit_postmortem(request.user, pm):
-        raise Http404
+    require_page(can_edit_postmortem(request.user, pm), "You may read this postmortem but not edit it.")
     if request.method == "POST":
         form = _edit_form(request, number, request.POST)
         if form.is_valid():
@@ -225,8 +225,7 @@ def postmortem_edit(request: HttpRequest, number: int) -> HttpResponse:
 def postmortem_preview(request: HttpRequest, number: int) -> HttpResponse:
     """HTMX: the section's Markdown rendered through `render_markdown`, with the blameless findings."""
     incident, pm = _get(request, number)
-    if not can_edit_postmortem(request.user, pm):
-        raise Http404
+    require_page(can_edit_postmortem(request.user, pm), "You may read this postmortem but not edit it.")
     form = PreviewForm(request.POST)
     if not form.is_valid():
         return HttpResponse("Unknown section.", status=400)

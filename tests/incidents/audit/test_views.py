@@ -176,9 +176,9 @@ def test_admin_deletes_after_a_confirmation_page_and_restores(admin_user, comman
 @pytest.mark.parametrize("persona", ["viewer", "responder", "commander"])
 def test_only_admins_may_delete(personas, persona, incident):
     client = _as(personas[persona])
-    assert client.get(reverse("incidents:delete", args=[incident.number])).status_code == 404
+    assert client.get(reverse("incidents:delete", args=[incident.number])).status_code == 403
     assert (
-        client.post(reverse("incidents:delete", args=[incident.number]), {"reason": "x"}).status_code == 404
+        client.post(reverse("incidents:delete", args=[incident.number]), {"reason": "x"}).status_code == 403
     )
     assert Incident.objects.get(pk=incident.pk).deleted_at is None
     with pytest.raises(PermissionDenied):

@@ -229,7 +229,7 @@ def test_item_page_by_persona(client_for, personas, incident, persona, status):
 
 @pytest.mark.parametrize(
     ("persona", "status"),
-    [("outsider", 404), ("viewer", 404), ("responder", 200), ("commander", 200), ("admin", 200)],
+    [("outsider", 404), ("viewer", 403), ("responder", 200), ("commander", 200), ("admin", 200)],
 )
 def test_item_edit_page_by_persona(client_for, personas, incident, persona, status):
     item = ActionItemFactory(incident=incident)
@@ -240,7 +240,7 @@ def test_item_edit_page_by_persona(client_for, personas, incident, persona, stat
 
 
 @pytest.mark.parametrize(
-    ("persona", "status"), [("viewer", 404), ("responder", 404), ("lead", 200), ("admin", 200)]
+    ("persona", "status"), [("viewer", 403), ("responder", 403), ("lead", 200), ("admin", 200)]
 )
 def test_reassign_page_is_for_leads_and_admins(client_for, personas, lead, persona, status):
     user = {**personas, "lead": lead}[persona]

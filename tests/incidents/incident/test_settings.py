@@ -48,7 +48,7 @@ def test_a_lead_edits_their_teams_service_but_not_others(client_for, lead, team)
     mine = ServiceFactory(name="Search", slug="search", team=team)
     theirs = ServiceFactory(name="Ledger", slug="ledger", team=TeamFactory(name="Payments", slug="payments"))
     client = client_for(lead)
-    assert client.get(reverse("incidents:service_edit", args=[theirs.slug])).status_code == 404
+    assert client.get(reverse("incidents:service_edit", args=[theirs.slug])).status_code == 403
     response = client.post(
         reverse("incidents:service_edit", args=[mine.slug]),
         {"name": "Search", "slug": "search", "team": team.pk, "description": "Full-text search"},
@@ -76,7 +76,7 @@ def test_the_settings_link_shows_for_leads_only(client_for, lead, responder):
         reverse("incidents:settings")
         not in client_for(responder).get(reverse("incidents:dashboard")).content.decode()
     )
-    assert client_for(responder).get(reverse("incidents:service_list")).status_code == 404
+    assert client_for(responder).get(reverse("incidents:service_list")).status_code == 403
 
 
 def test_tag_counts_leave_out_restricted_incidents_the_lead_cannot_see(client_for, lead, admin_user):

@@ -431,7 +431,7 @@ def test_a_loopback_tracker_is_refused_without_the_test_setting(team, lead):
 
 def test_settings_page_stores_credentials_encrypted_and_shows_the_secret_once(client_for, team, lead, viewer):
     url = reverse("incidents:tracker_list")
-    assert client_for(viewer).get(url).status_code == 404
+    assert client_for(viewer).get(url).status_code == 403
     web = client_for(lead)
     answer = web.post(url, {
         "team": team.pk, "kind": "jira", "site_url": "https://acme.atlassian.net", "project": "OPS",

@@ -71,8 +71,8 @@ def test_a_lead_cannot_see_or_edit_another_teams_integration(client_for, lead, a
     integration.save()
     client = client_for(lead)
     assert "payments-og" not in client.get(reverse("incidents:integration_list")).content.decode()
-    assert client.get(reverse("incidents:integration_edit", args=[integration.pk])).status_code == 404
-    assert client.post(reverse("incidents:integration_rotate", args=[integration.pk])).status_code == 404
+    assert client.get(reverse("incidents:integration_edit", args=[integration.pk])).status_code == 403
+    assert client.post(reverse("incidents:integration_rotate", args=[integration.pk])).status_code == 403
     refused = client.post(
         reverse("incidents:integration_list"),
         {
@@ -119,8 +119,8 @@ def test_editing_switches_the_integration_off_and_keeps_the_secret(
 
 
 @pytest.mark.parametrize("persona", ["viewer", "responder", "outsider"])
-def test_people_who_lead_no_team_get_404(client_for, personas, persona):
-    assert client_for(personas[persona]).get(reverse("incidents:integration_list")).status_code == 404
+def test_people_who_lead_no_team_are_refused(client_for, personas, persona):
+    assert client_for(personas[persona]).get(reverse("incidents:integration_list")).status_code == 403
 
 
 def test_an_integration_token_elsewhere_in_the_api_is_told_what_it_is_for(integration_for):

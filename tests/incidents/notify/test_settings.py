@@ -42,7 +42,7 @@ def test_a_lead_sets_their_teams_chat_webhook_only(client_for, lead, team):
     page = client.get(reverse("incidents:team_chat_list")).content.decode()
     assert "Platform" in page
     assert "Payments" not in page
-    assert client.get(reverse("incidents:team_chat_edit", args=[other.slug])).status_code == 404
+    assert client.get(reverse("incidents:team_chat_edit", args=[other.slug])).status_code == 403
     bad = client.post(
         reverse("incidents:team_chat_edit", args=[team.slug]), {"chat_webhook_url": "http://hooks.example/x"}
     )
@@ -85,5 +85,5 @@ def test_a_chat_webhook_to_this_machine_or_the_private_network_is_refused(client
     assert team.chat_webhook_url == ""
 
 
-def test_a_responder_cannot_open_the_mailing_lists(client_for, responder):
-    assert client_for(responder).get(reverse("incidents:mailing_lists")).status_code == 404
+def test_a_responder_is_refused_the_mailing_lists(client_for, responder):
+    assert client_for(responder).get(reverse("incidents:mailing_lists")).status_code == 403

@@ -76,7 +76,7 @@ def test_an_outsider_cannot_follow_services_and_sees_no_hidden_incident(outsider
     assert page.status_code == 200
     assert b"Secret thing" not in page.content
     assert b"Follow service" not in page.content
-    assert client.post(url, {"action": "subscribe", "service": ServiceFactory().pk}).status_code == 404
+    assert client.post(url, {"action": "subscribe", "service": ServiceFactory().pk}).status_code == 403
 
 
 def test_subscriptions_page_query_count_is_flat(viewer, team, client_for, django_assert_max_num_queries):

@@ -43,7 +43,7 @@ def url(name, incident):
     ("who", "page", "edit"),
     [
         ("outsider", 404, 404),
-        ("viewer", 200, 404),
+        ("viewer", 200, 403),
         ("responder", 200, 200),
         ("commander", 200, 200),
         ("admin", 200, 200),
@@ -60,7 +60,7 @@ def test_viewer_cannot_save_sections(client_for, viewer, pm, incident):
     response = client_for(viewer).post(
         url("postmortem_edit", incident), {"version": pm.version, "summary": "x"}
     )
-    assert response.status_code == 404
+    assert response.status_code == 403
     pm.refresh_from_db()
     assert pm.sections["summary"] != "x"
 
@@ -158,7 +158,7 @@ def test_workflow_through_the_web(client_for, responder, reviewer, commander, pm
     )
     pm.refresh_from_db()
     assert pm.status == PostmortemStatus.PUBLISHED
-    assert client_for(responder).get(url("postmortem_edit", incident)).status_code == 404
+    assert client_for(responder).get(url("postmortem_edit", incident)).status_code == 403
 
 
 def test_stale_review_decision_is_refused(client_for, responder, reviewer, pm, incident):

@@ -1,0 +1,182 @@
+"""Who may do what, written once by hand: the policy the capability matrix (`test_capability_matrix.py`)
+checks every route and method against, and the table the README's access-control section shows
+(`python -m tests.security.capability_policy` prints it; a test compares it with README.md).
+
+The matrix does not ask the permission module what to expect: a reviewer reads the policy here.
+
+Personas (columns), in a world of two teams, Platform (the incidents' team) and Payments:
+- `anon`: not signed in; `gone`: the old session of a since-deactivated Platform lead who took part in the
+  restricted incident; `lone`: signed in, member of no team;
+- `other`: a responder of Payments (another team); `viewer`, `resp`: a viewer and a responder of Platform;
+- `owner`: owns the incidents' action items, member of no team (so sees neither incident);
+- `fown`: a Platform viewer who owns the incidents' policy findings;
+- `verif`: a Platform responder who verifies the findings, requested reviewer of the postmortems and a
+  participant of the restricted incident;
+- `lead2`: a lead of Payments; `lead`: a lead of Platform (not a participant of the restricted incident);
+- `cmdr`: a Platform responder, commander of both incidents; `admin`: staff;
+- `ro`, `rw`: a read-only and a read-write API token of the commander (API rows only).
+
+Cells: `ok` answered (2xx, a redirect other than to sign-in, or 400/409/422 for the request's own input);
+`login` must sign in first (a redirect to the sign-in page, 401 from the API); `403` refused though the persona
+sees the object; `404` not found (the same status and body as an id that does not exist); other numbers
+are that status. `ok/404` is the answer for the internal / the restricted incident on rows about an
+incident (or an action item or finding on it); one word is the answer for both.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+PERSONAS = (
+    "anon", "gone", "lone", "other", "viewer", "resp", "owner", "fown", "verif", "lead2", "lead", "cmdr",
+    "admin", "ro", "rw",
+)  # fmt: skip
+TOKENS = ("ro", "rw")
+
+# Who may see each object, by hand (the invariants: a persona who cannot see it gets 404, never 403, and
+# never its text). An action item is also seen by its owner, a policy finding by its owner.
+SEES = {
+    "internal": {"other", "viewer", "resp", "fown", "verif", "lead2", "lead", "cmdr", "admin", "ro", "rw"},
+    "restricted": {"verif", "cmdr", "admin", "ro", "rw"},
+}
+SEES_ALSO = {"incident": set(), "item": {"owner"}, "finding": {"fown"}}
+
+
+def sees(persona: str, kind: str, variant: str) -> bool:
+    """May `persona` see the `kind` ('incident', 'item', 'finding') of the `variant` incident?"""
+    return persona in SEES[variant] | SEES_ALSO[kind]
+
+
+# The policy. One row per rule; `-` where a persona does not apply (API tokens on pages).
+RULES = """
+rule                                             | anon  | gone  | lone | other  | viewer  | resp   | owner | fown    | verif | lead2   | lead    | cmdr | admin | ro  | rw
+public pages: sign-in, password reset, API docs  | ok    | ok    | ok   | ok     | ok      | ok     | ok    | ok      | ok    | ok      | ok      | ok   | ok    | ok  | ok
+a link that needs a secret, given a wrong one    | 404   | 404   | 404  | 404    | 404     | 404    | 404   | 404     | 404   | 404     | 404     | 404  | 404   | -   | -
+the sign-in code step, with no sign-in under way | login | login | login| login  | login   | login  | login | login   | login | login   | login   | login| login | -   | -
+one's own pages, lists, search, insights         | login | login | ok   | ok     | ok      | ok     | ok    | ok      | ok    | ok      | ok      | ok   | ok    | ok  | ok
+see an incident and what is recorded on it       | login | login | 404  | ok/404 | ok/404  | ok/404 | 404   | ok/404  | ok    | ok/404  | ok/404  | ok   | ok    | ok  | ok
+see an action item                               | login | login | 404  | ok/404 | ok/404  | ok/404 | ok    | ok/404  | ok    | ok/404  | ok/404  | ok   | ok    | ok  | ok
+see a policy finding                             | login | login | 404  | ok/404 | ok/404  | ok/404 | 404   | ok      | ok    | ok/404  | ok/404  | ok   | ok    | ok  | ok
+open the editor of an incident's record          | login | login | 404  | ok/404 | 403/404 | ok/404 | 404   | 403/404 | ok    | ok/404  | ok/404  | ok   | ok    | -   | -
+open the editor of an incident                   | login | login | 404  | 403/404| 403/404 | 403/404| 404   | 403/404 | 403   | 403/404 | ok/404  | ok   | ok    | -   | -
+open the editor of an action item                | login | login | 404  | ok/404 | 403/404 | ok/404 | ok    | 403/404 | ok    | ok/404  | ok/404  | ok   | ok    | -   | -
+open the editor of a policy finding              | login | login | 404  | ok/404 | 403/404 | ok/404 | 404   | ok      | ok    | ok/404  | ok/404  | ok   | ok    | -   | -
+declare an incident, open an item or finding     | login | login | 403  | ok     | 403     | ok     | 403   | 403     | ok    | ok      | ok      | ok   | ok    | -   | -
+delete or restore an incident                    | login | login | 404  | 403/404| 403/404 | 403/404| 404   | 403/404 | 403   | 403/404 | 403/404 | 403  | ok    | -   | -
+admin pages: deleted incidents, security events  | login | login | 403  | 403    | 403     | 403    | 403   | 403     | 403   | 403     | 403     | 403  | ok    | -   | -
+outbound webhooks (API)                          | login | login | 403  | 403    | 403     | 403    | 403   | 403     | 403   | 403     | 403     | 403  | ok    | 403 | 403
+settings, reassignment and invitations           | login | login | 403  | 403    | 403     | 403    | 403   | 403     | 403   | ok      | ok      | 403  | ok    | -   | -
+a team's settings (Platform's)                   | login | login | 403  | 403    | 403     | 403    | 403   | 403     | 403   | 403     | ok      | 403  | ok    | -   | -
+"""
+
+# Which rows each rule governs: `route` (every method) or `route METHOD`; `*` matches any characters.
+# Every route x method of the URL configuration must be governed by exactly one rule.
+RULE_ROUTES: dict[str, tuple[str, ...]] = {
+    "public pages: sign-in, password reset, API docs": (
+        "accounts:login GET", "accounts:password_reset GET", "accounts:password_reset_done GET",
+        "accounts:password_reset_confirm GET", "accounts:password_reset_complete GET",
+        "api:docs GET", "api:schema GET",
+    ),
+    "a link that needs a secret, given a wrong one": (
+        "accounts:invitation_open GET", "sso_start GET", "sso_callback GET",
+    ),
+    "the sign-in code step, with no sign-in under way": ("accounts:login_code GET",),
+    "one's own pages, lists, search, insights": (
+        "accounts:profile GET", "accounts:password_change GET", "accounts:two_factor GET",
+        "incidents:dashboard GET", "incidents:list GET", "incidents:search GET", "incidents:insights GET",
+        "incidents:insights_csv GET", "incidents:my_work GET", "incidents:team_board GET",
+        "incidents:finding_list GET", "incidents:action_item_export GET", "incidents:finding_export GET",
+        "incidents:subscriptions GET", "incidents:similar_preview GET",
+        "api:api-root GET", "api:me GET", "api:incident-list GET", "api:timeline-entry-list GET",
+        "api:contributing-factor-list GET", "api:postmortem-list GET", "api:action-item-list GET",
+        "api:policy-finding-list GET", "api:change-list GET", "api:service-list GET", "api:team-list GET",
+        "api:service-detail GET",
+        "api:service-changes GET", "api:team-detail GET",
+    ),
+    "see an incident and what is recorded on it": (
+        "incidents:detail GET", "incidents:history GET", "incidents:similar GET", "incidents:meeting GET",
+        "incidents:timeline_entry GET", "incidents:timeline_history GET", "incidents:timeline_changes GET",
+        "incidents:timeline_older GET", "incidents:postmortem GET", "incidents:postmortem_diff GET",
+        "incidents:postmortem_export_* GET", "incidents:postmortem_history GET",
+        "incidents:postmortem_print GET", "incidents:postmortem_version GET",
+        "api:incident-detail GET", "api:incident-postmortem GET", "api:timeline-entry-detail GET",
+        "api:contributing-factor-detail GET", "api:postmortem-detail GET",
+    ),
+    "see an action item": (
+        "incidents:action_item_detail GET", "incidents:action_item_history GET",
+        "api:action-item-detail GET", "api:action-item-tracker GET",
+    ),
+    "see a policy finding": (
+        "incidents:finding_detail GET", "incidents:finding_history GET", "api:policy-finding-detail GET",
+    ),
+    "open the editor of an incident's record": (
+        "incidents:timeline_when GET", "incidents:timeline_edit GET", "incidents:timeline_import GET",
+        "incidents:factor_add GET", "incidents:factor_edit GET", "incidents:postmortem_edit GET",
+        "incidents:postmortem_import GET",
+    ),
+    "open the editor of an incident": ("incidents:edit GET",),
+    "open the editor of an action item": ("incidents:action_item_edit GET",),
+    "open the editor of a policy finding": ("incidents:finding_edit GET",),
+    "declare an incident, open an item or finding": (
+        "incidents:declare GET", "incidents:action_item_new GET", "incidents:finding_new GET",
+    ),
+    "delete or restore an incident": ("incidents:delete GET", "incidents:restore GET"),
+    "admin pages: deleted incidents, security events": (
+        "incidents:deleted_list GET", "incidents:security_events_csv GET", "incidents:mailing_lists GET",
+    ),
+    "outbound webhooks (API)": ("api:webhook-* GET",),
+    "settings, reassignment and invitations": (
+        "incidents:settings GET", "incidents:service_list GET", "incidents:tag_list GET",
+        "incidents:tag_edit GET", "incidents:team_chat_list GET", "incidents:integration_list GET",
+        "incidents:tracker_list GET", "incidents:reassign GET", "accounts:invitations GET",
+    ),
+    "a team's settings (Platform's)": (
+        "incidents:service_edit GET", "incidents:team_chat_edit GET", "incidents:integration_edit GET",
+        "incidents:tracker_edit GET",
+    ),
+}  # fmt: skip
+
+
+def _parse(text: str) -> dict[str, dict[str, str]]:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    header = [c.strip() for c in lines[0].split("|")]
+    assert tuple(header[1:]) == PERSONAS, f"the RULES columns must be {PERSONAS}"
+    table = {}
+    for line in lines[1:]:
+        cells = [c.strip() for c in line.split("|")]
+        assert len(cells) == len(header), f"rule {cells[0]!r} has {len(cells) - 1} cells, not {len(PERSONAS)}"
+        table[cells[0]] = dict(zip(PERSONAS, cells[1:], strict=True))
+    return table
+
+
+POLICY = _parse(RULES)
+
+
+def _matches(entry: str, route: str, method: str) -> bool:
+    name, _, entry_method = entry.partition(" ")
+    return fnmatchcase(route, name) and (not entry_method or entry_method == method)
+
+
+def rules_for(route: str, method: str) -> list[str]:
+    """The rules governing `route method` (exactly one, for a well-formed policy)."""
+    return [rule for rule, entries in RULE_ROUTES.items() if any(_matches(e, route, method) for e in entries)]
+
+
+def expected(rule: str, persona: str, *, scoped: bool) -> str:
+    """The cell of `persona` in `rule`; on a row about no incident, an `a/b` cell must read the same twice."""
+    cell = POLICY[rule][persona]
+    if not scoped and "/" in cell:
+        raise AssertionError(f"rule {rule!r} says {cell} for {persona} on a route about no incident")
+    return cell
+
+
+def readme_table() -> str:
+    """The README's access-control table: the policy in Markdown."""
+    out = ["| who may | " + " | ".join(PERSONAS) + " |", "| --- |" + " --- |" * len(PERSONAS)]
+    for rule, cells in POLICY.items():
+        out.append(f"| {rule} | " + " | ".join(cells[p] for p in PERSONAS) + " |")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(readme_table())
