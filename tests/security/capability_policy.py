@@ -90,6 +90,7 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "api:api-root GET", "api:me GET", "api:incident-list GET", "api:timeline-entry-list GET",
         "api:contributing-factor-list GET", "api:postmortem-list GET", "api:action-item-list GET",
         "api:policy-finding-list GET", "api:change-list GET", "api:service-list GET", "api:team-list GET",
+        "api:user-list GET",
         "api:service-detail GET",
         "api:service-changes GET", "api:team-detail GET",
     ),
@@ -99,7 +100,7 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "incidents:timeline_older GET", "incidents:postmortem GET", "incidents:postmortem_diff GET",
         "incidents:postmortem_export_* GET", "incidents:postmortem_history GET",
         "incidents:postmortem_print GET", "incidents:postmortem_version GET",
-        "api:incident-detail GET", "api:incident-postmortem GET", "api:timeline-entry-detail GET",
+        "api:incident-detail GET", "api:incident-postmortem GET", "api:incident-participants GET", "api:timeline-entry-detail GET",
         "api:contributing-factor-detail GET", "api:postmortem-detail GET",
     ),
     "see an action item": (
