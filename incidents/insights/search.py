@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
@@ -182,7 +182,15 @@ _ONLY = {
         "communications_lead_id",
         "scribe_id",
     ),
-    "timeline entry": ("id", "body", "body_html", "occurred_at", "incident_id", *_INCIDENT_COLUMNS),
+    "timeline entry": (
+        "id",
+        "body",
+        "body_html",
+        "milestone_changes",
+        "occurred_at",
+        "incident_id",
+        *_INCIDENT_COLUMNS,
+    ),
     "postmortem": ("id", "sections", "sections_html", "updated_at", "incident_id", *_INCIDENT_COLUMNS),
     "contributing factor": (
         "id",
@@ -274,8 +282,13 @@ def search(
     pages = math.ceil(shown_total / per_page) if shown_total else 0
     ranked.sort(key=lambda kr: (-float(kr[1].hs_rank), -_when(kr[0], kr[1])))
     shown = ranked[(page - 1) * per_page : page * per_page]
-    hits = page_hits(shown, query, named)
+    hits = page_hits(shown, query, named, _zone(user))
     return SearchResults(hits=hits, counts=counts, capped=capped, page=page, pages=pages)
+
+
+def _zone(user: Any) -> tzinfo | None:
+    """The reader's zone for the snippets (their profile's), else the active one."""
+    return getattr(user, "tzinfo", None) if getattr(user, "is_authenticated", False) else None
 
 
 def _when(kind: str, obj: Any) -> float:
@@ -295,4 +308,4 @@ def search_for(user: Any, query: str, *, limit: int = PER_KIND_LIMIT) -> list[Se
     filters = SearchFilters()
     ranked = [(kind, r) for kind in KINDS for r in _ranked(kind, user, query, filters, named, limit)[0]]
     ranked.sort(key=lambda kr: (-float(kr[1].hs_rank), -_when(kr[0], kr[1])))
-    return page_hits(ranked, query, named)
+    return page_hits(ranked, query, named, _zone(user))

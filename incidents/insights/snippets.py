@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.db import connection
@@ -109,9 +109,12 @@ def _describe(kind: str, obj: Any) -> tuple[str, str, str, datetime | None]:
     return obj.title, "", "", obj.created_at
 
 
-def _texts(kind: str, obj: Any) -> list[str]:
-    """The object's searchable texts as plain text (Markdown rendered and its tags dropped)."""
+def _texts(kind: str, obj: Any, zone: tzinfo | None) -> list[str]:
+    """The object's searchable texts as plain text (Markdown rendered and its tags dropped); a timeline
+    entry's as a reader in `zone` reads it (a milestone correction states its instants there)."""
     if kind == "timeline entry":
+        if obj.milestone_changes:
+            return [plain_text(obj.html_in(zone))]
         return [plain_text(obj.body_html or str(render_markdown(obj.body)))]
     if kind == "postmortem":
         return [
@@ -151,7 +154,7 @@ def _why(obj: Incident, named: Named) -> str:
     return f"Service: {', '.join(services)}" if services else ""
 
 
-def _hits(kind: str, rows: list[Any], words: list[str], named: Named) -> list[SearchHit]:
+def _hits(kind: str, rows: list[Any], words: list[str], named: Named, zone: tzinfo | None) -> list[SearchHit]:
     """Search hits with snippets for the objects of `kind` shown on the page."""
     if kind == "incident" and named.services and rows:
         through = Incident.services.through.objects.filter(
@@ -166,7 +169,7 @@ def _hits(kind: str, rows: list[Any], words: list[str], named: Named) -> list[Se
     hits = []
     for obj in rows:
         title, url, ref, when = _describe(kind, obj)
-        texts = [t for t in _texts(kind, obj) if t]
+        texts = [t for t in _texts(kind, obj, zone) if t]
         lowered = [t.lower() for t in texts]
         text = next(
             (t for t, low in zip(texts, lowered, strict=True) if any(w and w in low for w in pattern)),
@@ -177,12 +180,15 @@ def _hits(kind: str, rows: list[Any], words: list[str], named: Named) -> list[Se
     return hits
 
 
-def page_hits(shown: list[tuple[str, Any]], query: str, named: Named) -> list[SearchHit]:
-    """Hits with snippets for `shown` ((kind, object) pairs, in the order given)."""
+def page_hits(
+    shown: list[tuple[str, Any]], query: str, named: Named, zone: tzinfo | None = None
+) -> list[SearchHit]:
+    """Hits with snippets for `shown` ((kind, object) pairs, in the order given), times in the snippets in
+    `zone` (the reader's; default the active zone)."""
     words = marked_words(query) if shown else []
     by_row: dict[int, SearchHit] = {}
     for kind in KINDS:
         rows = [r for k, r in shown if k == kind]
-        for row, hit in zip(rows, _hits(kind, rows, words, named), strict=True):
+        for row, hit in zip(rows, _hits(kind, rows, words, named, zone), strict=True):
             by_row[id(row)] = hit
     return [by_row[id(r)] for _k, r in shown]

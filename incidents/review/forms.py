@@ -236,7 +236,7 @@ class FactorForm(forms.Form):
         )
         # Entries are labelled in the viewer's zone, like the timeline they come from.
         cast(Any, self.fields["evidence_entries"]).label_from_instance = lambda e: (
-            f"{format_time(e.occurred_at)} {e.body[:60]}"
+            f"{format_time(e.occurred_at)} {e.text_in()[:60]}"
         )
 
 

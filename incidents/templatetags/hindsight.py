@@ -11,6 +11,7 @@ from incidents.markdown import render_markdown, stored_html
 from incidents.permissions.incident import can_declare
 from incidents.permissions.roles import can_manage_settings
 from incidents.timefmt import CLOCK, DATE_MINUTE, format_duration, format_time, time_html
+from incidents.timeline.models import milestone_changes_text
 
 register = template.Library()
 
@@ -30,8 +31,14 @@ def html_of_filter(obj: object, field: str) -> SafeString:
 @register.filter(name="entry_html")
 def entry_html_filter(entry: object) -> SafeString:
     """`{{ entry|entry_html }}`: a timeline entry's sanitised HTML as the viewer reads it (a "Milestones
-    edited" row in the viewer's zone; `TimelineEntry.html_in`)."""
-    return mark_safe(entry.html_in())  # type: ignore[attr-defined]  # noqa: S308 - sanitised by render_markdown
+    edited" row in the viewer's zone; `TimelineEntry.html_in`). Also for a version from the entry's history
+    (which keeps `body` and `milestone_changes`, not the cached HTML)."""
+    if hasattr(entry, "html_in"):
+        return mark_safe(entry.html_in())  # noqa: S308 - sanitised by render_markdown
+    changes = getattr(entry, "milestone_changes", None)
+    if changes:
+        return render_markdown(milestone_changes_text(changes))
+    return render_markdown(getattr(entry, "body", ""))
 
 
 def local_time(value: datetime | None, tz: tzinfo | None = None, fmt: str = DATE_MINUTE) -> str:
