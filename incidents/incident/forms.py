@@ -29,6 +29,9 @@ class LocalDateTimeInput(forms.DateTimeInput):
     """
 
     input_type = "datetime-local"
+    # The form's initial value keeps its microseconds (Django drops them for a widget without), so the
+    # field can tell the stored instant from its minute; the input still shows minutes (`format`).
+    supports_microseconds = True
 
     def __init__(self, attrs: dict[str, Any] | None = None, *, show_pick: bool = False) -> None:
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
@@ -78,6 +81,18 @@ def _readings(wall: datetime, zone: Any) -> tuple[datetime, datetime] | None:
     return None
 
 
+def keep_stored_instant(sent: datetime | None, stored: Any) -> datetime | None:
+    """`stored` when `sent` is its minute (what a minute-precision input shows of it), else `sent`."""
+    if (
+        isinstance(stored, datetime)
+        and isinstance(sent, datetime)
+        and timezone.is_aware(stored)
+        and sent == stored.replace(second=0, microsecond=0)
+    ):
+        return stored
+    return sent
+
+
 class LocalDateTimeField(forms.Field):
     """A datetime typed in the viewer's zone (Django's current zone); cleaned to a UTC-aware datetime.
 
@@ -86,6 +101,11 @@ class LocalDateTimeField(forms.Field):
     widget then shows a choice beside the time ("the earlier" / "the later"), and saving again with a choice
     takes that instant. A value already stored in a repeated hour is shown with its choice made, so saving
     the form unchanged keeps it.
+
+    The input shows minutes, so a time sent back in the same minute as the form's initial value (the stored
+    instant: the form was saved without touching it) cleans to that instant, seconds and microseconds
+    included, in every form with such a field. Without it, saving an incident's form to fix its title cut
+    every milestone that came from the API, an alert or a backfill to the minute and changed its durations.
     """
 
     widget = LocalDateTimeInput
@@ -140,6 +160,12 @@ class LocalDateTimeField(forms.Field):
     def prepare_value(self, value: Any) -> Any:
         return value
 
+    def _clean_bound_field(self, bf: forms.BoundField) -> datetime | None:
+        # Django's hook for a field that needs its form's initial value when cleaning (FileField uses it
+        # so): the cleaned value is compared with the stored instant it was shown from.
+        cleaned = self.clean(bf.initial if self.disabled else bf.data)
+        return keep_stored_instant(cleaned, bf.initial)
+
 
 class DeclareForm(forms.Form):
     title = forms.CharField(
@@ -161,32 +187,7 @@ class DeclareForm(forms.Form):
         return self.cleaned_data.get("visibility") or Visibility.INTERNAL
 
 
-class KeepsStoredSecondsMixin:
-    """For a form editing stored times: a `LocalDateTimeField` shows minutes, so a time sent back in the
-    same minute as the stored instant (the form saved without touching it) keeps the stored instant, seconds
-    included. Without this, saving an incident's form to fix its title cut every milestone that came from
-    the API, an alert or a backfill to the minute, and changed its durations."""
-
-    fields: dict[str, forms.Field]
-    cleaned_data: dict[str, Any]
-
-    def clean(self) -> dict[str, Any]:
-        data = cast(dict[str, Any], super().clean())  # type: ignore[misc]
-        for name, field in self.fields.items():
-            if not isinstance(field, LocalDateTimeField):
-                continue
-            stored = self.get_initial_for_field(field, name)  # type: ignore[attr-defined]
-            sent = data.get(name)
-            if (
-                isinstance(stored, datetime)
-                and isinstance(sent, datetime)
-                and sent == stored.replace(second=0, microsecond=0)
-            ):
-                data[name] = stored
-        return data
-
-
-class IncidentEditForm(KeepsStoredSecondsMixin, forms.ModelForm):
+class IncidentEditForm(forms.ModelForm):
     started_at = LocalDateTimeField()
     detected_at = LocalDateTimeField(required=False)
     acknowledged_at = LocalDateTimeField(required=False)
