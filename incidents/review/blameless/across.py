@@ -112,6 +112,10 @@ def cause_is_person(text: str, low: str, clauses: list[Clause], names: Names) ->
             continue
         if low.startswith(("not ", "never ", "no ", "hardly "), m.end()):
             continue  # "The problem was not the engineer but the missing guard": a person cleared
+        if low.startswith("that ", m.end()) and any(
+            d.opener == "that" and d.start > c.start for d in clauses
+        ):
+            continue  # "The root cause is that the on-call had no way to see ...": a clause, read in framed.py
         found = _np_at(c.tokens, m.end(), names)
         if found is None:
             # "The culprit was, unsurprisingly, Ivo.": the complement is past clauses of adverbs only
@@ -141,7 +145,9 @@ def cause_is_person(text: str, low: str, clauses: list[Clause], names: Names) ->
         habitual = re.search(r"\b(?:always|again|usually|invariably)\b", m.group(0)) is not None
         if (
             who.kind in ("person", "team")
-            and (not who.possessed or habitual)
+            and (
+                not who.possessed or habitual or (cause and who.possessed in lx.ACTION_NOUNS | lx.FAULT_NOUNS)
+            )
             and (cause or on or ends or habitual or cleared)
         ):
             out.append(

@@ -259,6 +259,11 @@ def reason(hit: Hit) -> str:
             f'"{w}" implies that someone is at fault, even without a name. Say what the process or the tool '
             "did, or did not do."
         )
+    if hit.rule == "fault" and hit.extra.get("kind") == "framed":
+        return (
+            f'"{w}" frames what a person did as the cause. The act was ordinary; a root cause that stops at a '
+            "person stops before the conditions that gave the act its effect."
+        )
     if hit.rule == "fault":
         return f'"{w}" assigns fault to a person, which ends the inquiry before the system\'s part is understood.'
     if hit.rule == "judgement" and hit.extra.get("kind") == "knew":
@@ -407,6 +412,8 @@ def suggestion(hit: Hit, sentence: str = "") -> str:
         return (
             f'"{_cap(target)} did not happen as planned: what made it easy to skip, and what would catch it?"'
         )
+    if hit.rule == "fault" and hit.extra.get("kind") == "framed":
+        return '"What else had to be true for this step to take the service down, and what would have caught it?"'
     if hit.rule == "fault":
         thing = hit.extra.get("possessed", "") or "change"
         thing = (

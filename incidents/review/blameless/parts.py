@@ -26,7 +26,7 @@ import dataclasses
 import functools
 import re
 
-from incidents.review.blameless import across, context, neutral, people, placed
+from incidents.review.blameless import across, context, framed, neutral, people, placed
 from incidents.review.blameless import lexicon as lx
 from incidents.review.blameless.hits import Hit
 from incidents.review.blameless.names import general_names
@@ -413,6 +413,7 @@ def _anywhere(
     out.extend(across.sarcasm(text, low, clauses, names))
     out.extend(people.find(text, low, clauses, names))
     out.extend(context.find(text, low, clauses, names))
+    out.extend(framed.find(text, low, clauses, names))
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
     actors = [c for c in clauses if c.subject.kind in PERSONISH and not _RECEIVED.match(low, c.verb_start)]
