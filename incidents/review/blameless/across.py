@@ -190,6 +190,12 @@ def cause_is_person(text: str, low: str, clauses: list[Clause], names: Names) ->
         found = _np_at(tokens, m.end(), names)
         if found is not None and re.match(r"\s+for\b", low[found[1][-1].end :]):
             continue  # "Thanks to Kwame for staying on the bridge": gratitude, with its reason
+        if found is not None and re.match(r"[\s,]+who\b", low[found[1][-1].end :]):
+            who_end = next(
+                (c.end for c in clauses if c.opener == "who" and c.start >= found[1][-1].end), len(low)
+            )
+            if FAILURE.search(low, found[1][-1].end, who_end) is None:
+                continue  # "Thanks to the contractor who joined at 2am to explain ...": gratitude for what they did
         if (
             found is not None
             and found[0].kind in ("person", "team")

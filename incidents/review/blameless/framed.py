@@ -66,10 +66,12 @@ def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
     """The hits of these frames in one sentence (offsets as in `low`)."""
     if not clauses:
         return []
-    tokens = [t for c in clauses for t in c.tokens]
-    out = [*_subject_made_cause(text, low, clauses, names), *_cause_is_that(text, low, clauses)]
-    out += [*_pointed(text, low, clauses), *_labelled(text, low, tokens, names)]
-    return out[:1]
+    return (
+        _subject_made_cause(text, low, clauses, names)
+        or _cause_is_that(text, low, clauses)
+        or _pointed(text, low, clauses)
+        or _labelled(text, low, [t for c in clauses for t in c.tokens], names)
+    )
 
 
 def _actor(c: Clause, names: Names) -> Subject | None:

@@ -122,6 +122,7 @@ PRODUCTS = words("products")
 # --- people's behaviour as the remedy, trust and readiness, a system cleared, exasperation (people.py) -----
 BEHAVIOUR_REMEDIES = alternation("behaviour_remedies")
 REMEDY_FRAMES = alternation("remedy_frames")
+LEARNING_REMEDIES = alternation("learning_remedies")  # "needs to learn how ...", a person as the subject
 SANCTION_NOUNS = patterns("sanction_nouns")
 READINESS = patterns("readiness")
 RELIANCE = patterns("reliance")

@@ -187,6 +187,40 @@ def _person_word(t: Token) -> bool:
     return t.cap and w not in lx.PRODUCTS and name in general_names()
 
 
+_LABEL_AFTER = re.compile(
+    r"[\s-]+(?:category|categories|label|labels|tag|tags|bucket|buckets|classification|taxonomy|box|field|"
+    r"code|codes|checkbox|option|column|heading)\b"
+)
+
+
+def _trusts_a_thing(m: re.Match[str], clauses: list[Clause]) -> bool:
+    """Whether "can't trust" is about a thing: its object ("can't trust the replica lag metric") or, passive,
+    its subject ("The lag metric can't be trusted") is a thing, with no person named in the clause."""
+    if not m.group(0).endswith(("trust", "trusted")):
+        return False
+    own = _clause_of(clauses, m.start())
+    if any(_person_word(t) for t in own.tokens if t.start < m.start() and t.low not in ("we", "i", "you")):
+        return False
+    if m.group(0).endswith("trusted"):
+        s = own.subject
+        return (
+            s.kind in ("system", "product")
+            and not s.possessed
+            and s.text.lower() not in ("it", "this", "that")
+        )
+    run: list[Token] = []
+    for t in own.tokens:
+        if t.start < m.end():
+            continue
+        if t.low in lx.PREPOSITIONS or t.low in lx.AUXILIARIES or t.low in lx.COORDINATORS:
+            break
+        if t.low in lx.RELATIVES or t.low in lx.SUBORDINATORS:
+            break
+        run.append(t)
+    words = [t for t in run if t.low not in lx.DETERMINERS or t.low in ("his", "her", "their", "my")]
+    return bool(words) and not any(_person_word(t) or t.low.endswith("'s") for t in words)
+
+
 def _judges_a_thing(m: re.Match[str], low: str, clauses: list[Clause]) -> bool:
     """Whether a judgement adjective ("lazy", "sloppy", "reckless") is aimed at a thing, not a person.
 
@@ -283,6 +317,16 @@ def denied(rule: str, m: re.Match[str], low: str, start: int, clauses: list[Clau
         and _clause_of(clauses, m.start()).subject.kind in ("system", "product")
     ):
         return True  # "the checklist simply did not cover this case": about a thing, not a person
+    if rule == "trust" and _trusts_a_thing(m, clauses):
+        return True  # "We can't trust the replica lag metric during failover": a signal, not a person
+    if rule == "human_error" and _LABEL_AFTER.match(low, m.end()):
+        return True  # "an operator-error category", "the human error label": the label discussed
+    if (
+        rule == "human_error"
+        and low[m.start() - 1 : m.start()] in _QUOTES
+        and low[m.end() : m.end() + 2].lstrip(",.;:!?")[:1] in _QUOTES
+    ):
+        return True  # 'past reports said "operator error,"': the words quoted, not used
     if rule == "judgement" and _judges_a_thing(m, low, clauses):
         return True  # "The health check is lazy", "a sloppy dependency pin": the words describe a thing
     if rule == "hindsight" and low[m.end() : m.end() + 1] == "-":

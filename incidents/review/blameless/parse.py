@@ -236,7 +236,7 @@ def split_clauses(tokens: list[Token]) -> list[tuple[str, list[Token]]]:
             flush("that")
         elif (
             w in _REPORTING
-            and current
+            and (current or opener)
             and nxt is not None
             and (nxt.low in lx.DETERMINERS or nxt.low in lx.PERSON_PRONOUNS or nxt.low == "it")
             and (i + 2 >= len(tokens) or tokens[i + 2].low not in ("through", "over", "twice", "up", "out"))
@@ -369,7 +369,10 @@ def _find_subject(clause: Clause, low: str, names: Names, before: list[Clause]) 
         and not toks[i].cap
         and (toks[i].low in lx.IRREGULAR_PAST or (len(toks[i].low) > 3 and toks[i].low.endswith("ed")))
     )  # "The release manager started the rollout, logged off and ...": the subject carries over the comma
-    if (clause.opener or elided) and i < len(toks) and _verb_like(toks[i], low):
+    named = (
+        i + 1 < len(toks) and toks[i].cap and names.is_name(toks[i].text) and _verb_like(toks[i + 1], low)
+    )  # "... because Rose forgot to renew it": a name that is also a verb, followed by a verb
+    if (clause.opener or elided) and i < len(toks) and _verb_like(toks[i], low) and not named:
         j = (
             len(toks) + 1
         )  # "..., and forgot to ...", "... a command that took down ...": the subject is elided

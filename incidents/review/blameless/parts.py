@@ -115,6 +115,10 @@ _ANYWHERE = (
     ("counterfactual", IF_ONLY),
     ("sanction", SANCTION),
 )
+# Praise with its reason: "for" or "on" and what the person did ("..., on getting the rollback out")
+_SINCERE = re.compile(
+    r"(?<![\w'])(?:for|on) (?:\w+ly )?(?:[a-z]+ing|the (?:quick|fast|calm|clear|careful))\b"
+)
 _VOCATIVE = re.compile(r",\s*([A-Z][\w'-]+)\s*[,.!?]")
 _FAIR_CALLS = re.compile(
     r"(?<![\w'])(?:reasonable|sensible|right|good|correct|understandable|defensible) (?:calls?|decisions?|choices?|judge?ments?)"
@@ -431,6 +435,11 @@ def _anywhere(
     if praise is not None:
         vocative = any(names.is_name(v.group(1)) for v in _VOCATIVE.finditer(text, start, end))
         negative = [n for n in NEGATIVE.finditer(low, start, end) if not DURING.search(low, start, n.start())]
+        sincere = _SINCERE.search(low, praise.end(), end)
+        if sincere and (not negative or framed.GOOD_OUTCOME.search(low, sincere.end(), end)):
+            # "Great job, Kyle, on getting the rollback out in five minutes", "..., for keeping the bridge
+            # calm at 3am": praise with its reason and a good outcome, whatever the hour
+            vocative, negative = False, []
         if vocative or negative:
             out.append(_span_hit("sarcasm", praise, text))
     chat = bool(clauses) and bool(clauses[0].tokens) and clauses[0].tokens[0].text[:1].islower()

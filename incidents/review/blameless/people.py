@@ -30,6 +30,14 @@ BEHAVIOUR = re.compile(
     rf"(?:{lx.REMEDY_FRAMES})(?: (?:\w+ly|really|just|all|now|also|always|then|both|each|each and every one of them))*"
     rf" (?:{lx.BEHAVIOUR_REMEDIES})(?![\w'])"
 )
+LEARNING = re.compile(
+    rf"(?:{lx.REMEDY_FRAMES})(?: (?:\w+ly|really|just|all|now|also|still|first))* (?:{lx.LEARNING_REMEDIES})(?![\w'])"
+)
+REMEDY_BARE = re.compile(rf"(?:{lx.BEHAVIOUR_REMEDIES})(?![\w'])")
+# "We recommend that the responsible developer attend a refresher": a remedy in the subjunctive
+RECOMMEND_THAT = re.compile(
+    r"(?<![\w'])(?:recommend|suggest|propose|ask|require|request|insist|advise|agreed)(?:s|ed)? (?:that )"
+)
 SANCTION_NOUNS = _alt(lx.SANCTION_NOUNS)
 READINESS = _alt(lx.READINESS)
 RELIANCE = _alt(lx.RELIANCE)
@@ -127,7 +135,29 @@ def _behaviour(text: str, low: str, clauses: list[Clause]) -> list[Hit]:
                 extra={"kind": "behaviour"},
             )
         )
+    out.extend(_learning(text, low, clauses))
     return out
+
+
+_EMBEDDED = frozenset({"that", "how", "what", "when", "why", "where", "whether", "which"})
+
+
+def _learning(text: str, low: str, clauses: list[Clause]) -> list[Hit]:
+    """ "She has to learn that ...", "the ops folks need to learn how kubernetes works": a person taught."""
+    for k, c in enumerate(clauses):
+        if c.subject.kind not in ("person", "team") or c.opener == "if":
+            continue
+        nxt = clauses[k + 1] if k + 1 < len(clauses) else None
+        end = nxt.end if nxt is not None and nxt.opener in _EMBEDDED else c.end
+        m = LEARNING.search(low[:end], c.verb_start)
+        if m is None or (m.group(0).endswith("learn") and end == c.end):
+            continue  # a bare "learn" only before "that ...", "how ...": "the team wants to learn" is not one
+        if _NEGATED.search(low, c.verb_start, m.start()):
+            continue
+        spans = [*_subject_span(c), (m.start(), m.end())]
+        words = text[min(a for a, _ in spans) : m.end()]
+        return [Hit("sanction", spans, who=c.subject.text, words=words, extra={"kind": "behaviour"})]
+    return []
 
 
 def _imperative(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
@@ -138,6 +168,14 @@ def _imperative(text: str, low: str, clauses: list[Clause], names: Names) -> lis
             if m is not None and not _OBJECT_AFTER.match(low, m.end()):
                 out.append(Hit("sanction", [(m.start(), m.end())], words=text[m.start() : m.end()]))
     tokens = [t for c in clauses for t in c.tokens]
+    for r in RECOMMEND_THAT.finditer(low):
+        found = person_np(tokens, r.end(), names)
+        if found is None or found[1][0].start != r.end() or found[0].possessed:
+            continue
+        m = REMEDY_BARE.match(low, found[1][-1].end + 1)
+        if m is not None:
+            words = text[r.end() : m.end()]
+            out.append(Hit("sanction", [(r.end(), m.end())], who=found[0].text, words=words))
     for f in FOR_TO.finditer(low):
         found = person_np(tokens, f.end(), names)
         if found is None or found[1][0].start != f.end():

@@ -113,3 +113,129 @@ def test_the_framed_cause_finding_explains_the_frame_and_asks_what_else_had_to_b
     ]
     assert "frames what a person did as the cause" in f.reason
     assert "What else had to be true" in f.suggestion
+
+
+# --- learning asked of a person -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Priyanka needs to learn how connection pooling works before she touches the proxy again.",
+        "The night shift has to learn that you never fail over both zones at once.",
+        "Our QA team must learn what a smoke test is for.",
+        "He should learn when to ask for a second pair of eyes.",
+        "We suggest that the new SRE complete the Terraform training again.",
+        "The management recommends that the on-call engineer attend a refresher on paging etiquette.",
+        "The offending developer should be sent back to onboarding.",
+        "Action: the DBA to redo the induction course.",
+    ],
+)
+def test_learning_asked_of_a_person_is_a_sanction(text):
+    assert "sanction" in rules(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We need to learn how the scheduler orders jobs under contention.",
+        "The team wants to learn Go this quarter.",
+        "Onboarding now includes a failover drill for every new engineer.",
+        "We recommend that the alert include the hostname and the runbook link.",
+        "New hires are sent through onboarding in their first week.",
+        "What the on-call learned that night went into the runbook.",
+        "She did not need to learn anything new: the tool explained itself.",
+    ],
+)
+def test_learning_about_the_system_or_onboarding_as_a_process_is_left_alone(text):
+    assert "sanction" not in rules(text), text
+
+
+# --- trust and "human error": aimed at a person, or a thing and a label ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We can't trust the queue depth gauge while the broker is rebalancing.",
+        "The disk usage graph can't be trusted after a volume resize.",
+        "Nobody should trust a cached health status older than a minute.",
+        'Earlier write-ups filed this under "human error," which told us nothing.',
+        "The old form had a human-error checkbox, which we removed.",
+        "We dropped the operator error tag from the incident template.",
+    ],
+)
+def test_distrust_of_a_signal_or_the_human_error_label_discussed_is_not_blame(text):
+    assert not rules(text) & {"trust", "human_error"}, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We can't trust Ilse with the deploy keys.",
+        "We can no longer trust the vendor's engineers.",
+        "The new contractor can't be trusted near the billing database.",
+        "Honestly we can't trust his reviews.",
+        "Cause: human error by the operator on shift.",
+    ],
+)
+def test_distrust_of_a_person_and_human_error_used_as_a_cause_stay_blame(text):
+    assert rules(text) & {"trust", "human_error"}, text
+
+
+# --- praise: sincere with its reason, mock when the praised act is the damage -----------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nice work, Bea, on catching the bad migration in review.",
+        "Great job, Tomas, for keeping the bridge calm at 3am.",
+        "Thanks to the SRE who stayed on at midnight to walk us through the failover.",
+        "Kudos, Farah, on writing the cleanup script that saved the weekend.",
+    ],
+)
+def test_praise_with_its_reason_is_not_sarcasm(text):
+    assert "sarcasm" not in rules(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Congratulations to the payments team on crashing checkout twice in one week.",
+        "Kudos to the platform team for the crash loop on every node.",
+        "Must be nice to ship without running the tests.",
+        "Must have been nice to approve it without opening the diff.",
+        "Thanks to Ravi, who skipped the canary at 2am, we were down till dawn.",
+    ],
+)
+def test_praise_for_the_damage_is_sarcasm(text):
+    assert "sarcasm" in rules(text), text
+
+
+# --- names that are also words, and what a person reported --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The backup never ran because Rose forgot to re-enable the timer.",
+        "Checkout broke after Will skipped the canary.",
+        "The queue filled up since Hope ignored the disk alert.",
+    ],
+)
+def test_a_name_that_is_also_a_word_is_a_person_when_a_verb_follows(text):
+    assert "person_subject" in rules(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ngozi opened the dashboard and confirmed the error rate had doubled.",
+        "The on-call paged the DBA and reported the replica had fallen behind.",
+        "Prices rose after the cache was cleared.",
+        "The error rate rose because the retry budget was exhausted.",
+    ],
+)
+def test_what_a_person_reported_and_a_verb_that_is_also_a_name_are_not_blame(text):
+    assert not flagged(text), text
