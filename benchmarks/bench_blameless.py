@@ -1,6 +1,6 @@
 """The blameless check on its labelled corpus: recall and false positives on the tuning half and on the
 validation half (the issue's targets apply to the validation half: recall >= 90%, false positives <= 10%),
-per kind of sentence; the same on the two corpora written without sight of the rules (one per writer); and
+per kind of sentence; the same on the corpora written without sight of the rules (one per writer); and
 the time per sentence (target < 20 ms on one core).
 """
 

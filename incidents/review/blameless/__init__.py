@@ -10,13 +10,14 @@ careful"), readiness and reliance, a system cleared so a person is left as the c
 anyway, scare quotes; and in `context.py` blame carried by what surrounds an ordinary act: stepping away
 beside a duty, a duty shown broken, competence deficits, a disposition made the problem, a person as the
 hazard, a conversation as the remedy; in `placed.py` blame put on a person's shoulders or own call, a
-claim denied in the next sentence, irony aimed at a person; the vocabulary in `data/`, loaded by
+claim denied in the next sentence, irony aimed at a person; in `framed.py` an ordinary act framed as THE
+cause ("is the reason", "the root cause is that <person> ..."); the vocabulary in `data/`, loaded by
 `lexicon.py`) and turns each into a `Finding` that teaches (`explain.py`): the words, why they read as blame, and a rewording toward
 the system built from the sentence.
 
 Measured on `tests/incidents/review/blameless_sentences.json` (tuning and validation halves): run
 `pytest tests/incidents/review/test_blameless.py -s` or `make bench`; and on a corpus written independently of
-the rules (three writers' tuning halves), `pytest tests/incidents/review/test_blameless_independent.py -s`.
+the rules (four writers' tuning halves), `pytest tests/incidents/review/test_blameless_independent.py -s`.
 """
 
 from __future__ import annotations

@@ -26,13 +26,12 @@ import dataclasses
 import functools
 import re
 
-from incidents.review.blameless import across, context, framed, neutral, people, placed
+from incidents.review.blameless import across, context, framed, neutral, people, placed, possessive
 from incidents.review.blameless import lexicon as lx
 from incidents.review.blameless.hits import Hit
 from incidents.review.blameless.names import general_names
 from incidents.review.blameless.neutral import (
     ABLE,
-    COMPOUND_HEADS,
     COND_HAD,
     COULD_NOT_KNOW,
     DURING,
@@ -84,10 +83,6 @@ IF_ONLY = _alt(lx.IF_ONLY)
 ACTION_FAILS = _alt(lx.ACTION_FAILS)
 PERSON_PREDICATES = _alt(lx.PERSON_PREDICATES)
 SANCTION = _alt(lx.SANCTION)
-POSSESSIVE = re.compile(r"(?<![\w'])([\w-]+)'s?\s+((?:[\w-]+\s+){0,2}?)([\w-]+)(?![\w'])")
-POSSESSIVE_PRONOUN = re.compile(
-    r"(?<![\w'])(his|her|their|my|your)\s+(?:own\s+)?((?:[\w-]+\s+){0,1}?)([\w-]+)(?![\w'])"
-)
 _ELIDED_PASSIVE = re.compile(r"((?:then|also|later|again|just|promptly) )*([a-z]+(?:ed|en|wn|ne))(?= by\b)")
 _FAULTY_SUBJECT = re.compile(
     r"(?<![\w'])(?:the wrong|mistakes?|errors?|blunders?|bad (?:call|decision)s?)(?![\w'])"
@@ -442,63 +437,5 @@ def _anywhere(
             vocative, negative = False, []
         if vocative or negative:
             out.append(_span_hit("sarcasm", praise, text))
-    chat = bool(clauses) and bool(clauses[0].tokens) and clauses[0].tokens[0].text[:1].islower()
-    for m in POSSESSIVE.finditer(text, start, end):
-        owner = m.group(1)
-        who = _owner_kind(owner, names, chat)
-        following = list(_WORD.finditer(text, m.start(2), end))[:3]
-        lows = [f.group(0).lower() for f in following]
-        for k, noun in enumerate(lows):
-            judged = k > 0 and bool(
-                set(lows[:k]) & lx.JUDGING_ADJECTIVES
-            )  # "the contractor's shoddy cabling"
-            if (
-                noun in lx.FAULT_NOUNS
-                or judged
-                or (noun in lx.ACTION_NOUNS and set(lows[:k]) & lx.BAD_ADJECTIVES)
-            ):
-                if k + 1 < len(lows) and lows[k + 1] in lx.ACTION_NOUNS | COMPOUND_HEADS:
-                    break  # "Kim's typo fix", "Sam's error budget": the fault noun modifies another noun
-                if who:
-                    last = following[k].end()
-                    out.append(
-                        Hit(
-                            "fault",
-                            [(m.start(), last)],
-                            who=owner,
-                            words=text[m.start() : last],
-                            extra={"possessed": noun},
-                        )
-                    )
-                break
-    for m in POSSESSIVE_PRONOUN.finditer(low, start, end):
-        noun = m.group(3)
-        adjs = set(m.group(2).split())
-        if noun in lx.FAULT_NOUNS or (noun in lx.ACTION_NOUNS and adjs & lx.BAD_ADJECTIVES):
-            out.append(
-                Hit(
-                    "fault",
-                    [(m.start(), m.end())],
-                    who=m.group(1),
-                    words=text[m.start() : m.end()],
-                    extra={"possessed": noun},
-                )
-            )
+    out.extend(possessive.find(text, low, start, end, clauses, names))
     return out
-
-
-def _owner_kind(owner: str, names: Names, chat: bool = False) -> str:
-    w = owner.lower()
-    if w in lx.ROLE_NOUNS or w in lx.TEAM_NOUNS:
-        return "person"
-    if (
-        chat
-        and owner.islower()
-        and w not in NOT_LOWER_NAMES
-        and w not in lx.PRODUCTS
-        and names.is_name(owner.title())
-    ):
-        return "person"  # "root cause = tom's fat finger": a name written in lower case in chat
-    if owner[:1].isupper() and names.is_name(owner) and (w not in lx.PRODUCTS or names.is_user(owner)):
-        return "person"
-    return ""

@@ -27,7 +27,7 @@ CORPORA = {
     "blameless_independent_tuning.json": (248, 113, 1.0, 0.0),
     "blameless_independent_tuning2.json": (216, 109, 0.972, 0.0),
     "blameless_independent_tuning3.json": (216, 113, 0.991, 0.0),
-    "blameless_independent_tuning4.json": (283, 132, 0.788, 0.106),
+    "blameless_independent_tuning4.json": (283, 132, 0.955, 0.02),
 }
 
 

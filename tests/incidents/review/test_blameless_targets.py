@@ -239,3 +239,37 @@ def test_a_name_that_is_also_a_word_is_a_person_when_a_verb_follows(text):
 )
 def test_what_a_person_reported_and_a_verb_that_is_also_a_name_are_not_blame(text):
     assert not flagged(text), text
+
+
+# --- a field of knowledge a person lacks, a possessive's fault, "should never have" ----------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The outage happened because the contractor didn't understand DNS.",
+        "The plan was applied by someone who doesn't know Terraform.",
+        "Clearly the new hire did not grasp replication.",
+        "The incident traces back to her rushed rollback.",
+        "Their sloppy, untested cutover took the region down.",
+        "He should never have touched the primary.",
+        "She can't handle the pressure of being on call.",
+    ],
+)
+def test_knowledge_lacked_a_pronouns_fault_and_should_never_have_are_blame(text):
+    assert flagged(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The on-call didn't understand the alert text, which named an internal service id.",
+        "She didn't know yet that the replica had been promoted.",
+        "We did not know Kafka would rebalance on that setting.",
+        "His rollback plan was reviewed by two people.",
+        "Her notes from the drill were the most useful document.",
+        "The connection pool can't handle the load of a full failover.",
+    ],
+)
+def test_what_a_person_did_not_know_then_and_a_pronouns_ordinary_things_are_not_blame(text):
+    assert not flagged(text), text
