@@ -348,10 +348,13 @@ def _send_once(
 
 
 def recipient_allowed(recipient: str) -> bool:
-    """True in production; elsewhere only addresses (or chat URLs) matching `EMAIL_ALLOWLIST` patterns
-    and local webhook URLs, so tests and demos never reach real people."""
+    """True in production; elsewhere only addresses (or chat URLs) matching `EMAIL_ALLOWLIST` patterns,
+    local webhook URLs and linked chat channels (`slack:…`, `mattermost:…`: posted only through the chat
+    server set in `SLACK_API_URL` / `MATTERMOST_URL`), so tests and demos never reach real people."""
     if settings.HINDSIGHT_ENV == "production":
         return True
+    if recipient.startswith(("slack:", "mattermost:")):
+        return True  # a linked channel, reached only through the chat server the admin configured
     value = recipient.strip().lower()
     if value.startswith(("http://", "https://")):
         host = (urllib.parse.urlsplit(value).hostname or "").lower()

@@ -30,8 +30,9 @@ from incidents.models import (
     Severity,
     SeverityMailingList,
     Subscription,
+    TimelineEntry,
 )
-from incidents.notify import messages, payloads, webhooks
+from incidents.notify import messages, mirror, payloads, webhooks
 from incidents.notify import reviews as reviews_notify
 from incidents.permissions.checks import authorize
 from incidents.permissions.incident import can_subscribe_broadly, can_view_incident
@@ -85,6 +86,26 @@ def incident_status_changed(incident: Incident, *, old: str) -> None:
         event, period = "status_changed", f"status:{incident.status}:v{incident.version}"
     _after_commit(lambda: messages.incident_notify(incident_id=incident.pk, event=event, period=period))
     _after_commit(lambda: webhooks.webhook_dispatch(payload))
+    _mirror(incident.pk, f"incident:{incident.pk}", f"status:{incident.status}:v{incident.version}")
+
+
+def incident_severity_changed(incident: Incident, *, old: str) -> None:
+    """`incident`'s severity changed from `old` to `incident.severity` (up or down): post it to the
+    incident's linked chat channels."""
+    _mirror(incident.pk, f"incident:{incident.pk}", f"severity:{old}>{incident.severity}:v{incident.version}")
+
+
+def timeline_entry_added(entry: TimelineEntry) -> None:
+    """A timeline entry was written: one a person wrote in Hindsight (web or API, not from chat, not an
+    import) is posted to the incident's linked chat channels."""
+    if mirror.entry_is_mirrored(entry):
+        _mirror(entry.incident_id, f"timeline_entry:{entry.pk}", "entry")
+
+
+def _mirror(incident_id: int, object_key: str, period: str) -> None:
+    """After commit, claim the posts into the incident's linked chat channels (`mirror.mirror_claim`:
+    never for a restricted incident) and hand them to Celery."""
+    _after_commit(lambda: mirror.mirror_claim(incident_id=incident_id, object_key=object_key, period=period))
 
 
 # --- Reviews -------------------------------------------------------------------------------------------

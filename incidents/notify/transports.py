@@ -1,5 +1,5 @@
-"""How each delivery leaves the building: SMTP for email, an incoming webhook for chat, a signed POST for an
-outbound webhook. Each sends once and raises `TransientSendError` (may work later: connection refused, a
+"""How each delivery leaves the building: SMTP for email, an incoming webhook for chat, the chat server's API
+for a post into an incident's linked channel, a signed POST for an outbound webhook. Each sends once and raises `TransientSendError` (may work later: connection refused, a
 timeout, SMTP 4xx, HTTP 429 or 5xx) or `PermanentSendError` (never will as is: SMTP 5xx, a refused
 address); `delivery.py` records the outcome and decides on a retry. Chat and webhook requests go through
 the outbound guard (`incidents/outbound.py`).
@@ -20,6 +20,7 @@ from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
 
+from incidents.integrations.chat.clients import ChatError, chat_client
 from incidents.models import WebhookDelivery
 from incidents.outbound import OutboundRefused, open_guarded
 
@@ -51,13 +52,28 @@ class ChatMessage:
     text: str
 
 
-Outbound = EmailMultiAlternatives | ChatMessage
+@dataclass(frozen=True)
+class ChannelPost:
+    """A message for a chat channel linked to an incident, posted with the bot's token through the chat
+    server's API (`incidents.integrations.chat.clients`): `provider` (`slack`, `mattermost`), `workspace`
+    (team id), `channel` (channel id), `text` (already escaped for that chat)."""
+
+    provider: str
+    workspace: str
+    channel: str
+    text: str
+
+
+Outbound = EmailMultiAlternatives | ChatMessage | ChannelPost
 
 
 def send(message: Outbound) -> None:
     """Send an email or a chat message once (raises TransientSendError or PermanentSendError)."""
     if isinstance(message, ChatMessage):
         _post_chat(message)
+        return
+    if isinstance(message, ChannelPost):
+        _post_channel(message)
         return
     try:
         message.send(fail_silently=False)
@@ -121,6 +137,15 @@ def _post_chat(message: ChatMessage) -> None:
         raise PermanentSendError(f"Webhook answered {exc.code}") from exc
     except (TimeoutError, urllib.error.URLError, OSError) as exc:
         raise TransientSendError(f"Webhook unreachable: {exc!r}") from exc
+
+
+def _post_channel(message: ChannelPost) -> None:
+    try:
+        chat_client(message.provider, message.workspace).post(message.channel, message.text)
+    except ChatError as exc:
+        if exc.transient:
+            raise TransientSendError(f"{message.provider}: {exc}") from exc
+        raise PermanentSendError(f"{message.provider}: {exc}") from exc
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:

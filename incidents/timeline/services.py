@@ -25,6 +25,7 @@ from incidents.errors import ConflictError
 from incidents.incident.models import implausible_time
 from incidents.markdown import render_markdown
 from incidents.models import EntryKind, EntrySource, EvidenceMarker, Incident, TimelineEntry
+from incidents.notify import services as notify
 from incidents.permissions.checks import actor_user, require_record
 from incidents.timeline.models import SYSTEM_KINDS, milestone_changes_text
 
@@ -77,7 +78,8 @@ def timeline_entry_add(
     is_key_moment: bool = False,
     author_name: str = "",
 ) -> TimelineEntry:
-    """Insert a timeline entry and return it.
+    """Insert a timeline entry and return it; one written on the web or through the API is posted to the
+    incident's linked chat channels after commit (`notify.timeline_entry_added`).
 
     `occurred_at` must be aware (UTC is stored); it defaults to now. Entries before the start (context) or
     after resolution (follow-up) are accepted and change no duration. Raises AccessDenied unless the actor
@@ -86,7 +88,7 @@ def timeline_entry_add(
     """
     require_record(actor, incident)
     _refuse_system_kind(kind)
-    return _insert(
+    entry = _insert(
         incident=incident,
         actor=actor,
         body=body,
@@ -98,6 +100,8 @@ def timeline_entry_add(
         is_key_moment=is_key_moment,
         author_name=author_name,
     )
+    notify.timeline_entry_added(entry)
+    return entry
 
 
 def _insert(

@@ -22,7 +22,15 @@ from incidents.incident.services.common import (
     save_incident,
 )
 from incidents.markdown import markdown_text
-from incidents.models import ACTIVE_STATUSES, MILESTONES, EntrySource, Incident, IncidentStatus
+from incidents.models import (
+    ACTIVE_STATUSES,
+    MILESTONES,
+    ChatChannel,
+    EntrySource,
+    Incident,
+    IncidentStatus,
+    Visibility,
+)
 from incidents.permissions.checks import SYSTEM, authorize, require_command
 from incidents.permissions.incident import can_view_incident
 from incidents.permissions.people import can_choose_person, can_manage_participants
@@ -186,6 +194,19 @@ def _move_milestone_rows(
 
 
 @transaction.atomic
+def _unlink_chat_channels(incident: Incident) -> str:
+    """A restricted incident keeps no chat channel: its links are dropped (nothing more is posted there
+    or taken from there). Returns the timeline's note about it ('' when nothing was linked)."""
+    if incident.visibility != Visibility.RESTRICTED:
+        return ""
+    links = ChatChannel.objects.filter(incident=incident)
+    names = sorted(str(c) for c in links)
+    if not names:
+        return ""
+    links.delete()
+    return f"; chat channel {', '.join(names)} unlinked: a restricted incident is never posted to a channel"
+
+
 def incident_update(
     *, incident: Incident, actor: Any, expected_version: int | None = None, **changes: Any
 ) -> Incident:
@@ -255,10 +276,11 @@ def incident_update(
             ],
         )
     if "visibility" in changed:
+        unlinked = _unlink_chat_channels(current)
         system_entry(
             incident=current,
             actor=actor,
-            body=f"Visibility changed from {old_visibility} to {current.visibility}",
+            body=f"Visibility changed from {old_visibility} to {current.visibility}" + unlinked,
         )
         record_security_event(
             "VISIBILITY_CHANGE", actor, current.reference, f"{old_visibility} -> {current.visibility}"

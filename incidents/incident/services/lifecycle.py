@@ -182,6 +182,7 @@ def incident_change_severity(
     system_entry(incident=current, actor=actor, body=body, occurred_at=at)
     if SEVERITY_RANK[severity] < SEVERITY_RANK[old]:
         notify.incident_severity_raised(current, old=old)
+    notify.incident_severity_changed(current, old=old)
     return current
 
 

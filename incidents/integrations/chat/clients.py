@@ -25,7 +25,12 @@ DECLARE_CALLBACK = "declare"
 
 
 class ChatError(Exception):
-    """The chat API refused or could not be reached."""
+    """The chat API refused or could not be reached; `transient` when trying again later may work (no
+    answer, HTTP 429 or 5xx, Slack's `ratelimited`)."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -44,9 +49,11 @@ def _send(request: urllib.request.Request) -> Any:
     except OutboundRefused as exc:
         raise ChatError(str(exc)) from exc
     except urllib.error.HTTPError as exc:
-        raise ChatError(f"answered {exc.code}") from exc
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise ChatError(f"could not be reached: {exc}") from exc
+        raise ChatError(f"answered {exc.code}", transient=exc.code == 429 or exc.code >= 500) from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise ChatError(f"could not be reached: {exc}", transient=True) from exc
+    except ValueError as exc:
+        raise ChatError(f"answered something that is not JSON: {exc}") from exc
 
 
 class SlackClient:
@@ -73,7 +80,7 @@ class SlackClient:
         answer = _send(request)
         if not isinstance(answer, dict) or not answer.get("ok"):
             error = answer.get("error") if isinstance(answer, dict) else "not JSON"
-            raise ChatError(f"Slack {method}: {error}")
+            raise ChatError(f"Slack {method}: {error}", transient=error == "ratelimited")
         return answer
 
     def person(self, user_id: str) -> ChatPerson | None:
@@ -200,3 +207,12 @@ class MattermostClient:
         if self.base and team_name and channel_name:
             return f"{self.base}/{urllib.parse.quote(team_name)}/channels/{urllib.parse.quote(channel_name)}"
         return ""
+
+
+def chat_client(provider: str, workspace: str = "") -> SlackClient | MattermostClient:
+    """The API client of `provider` (`slack` or `mattermost`) for `workspace`. ValueError for another."""
+    if provider == "slack":
+        return SlackClient(workspace)
+    if provider == "mattermost":
+        return MattermostClient(workspace)
+    raise ValueError(f"No chat provider {provider!r}.")

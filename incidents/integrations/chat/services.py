@@ -4,7 +4,9 @@ Every change is made as the person who typed it, mapped by the email their chat 
 confirmed email, or no active Hindsight account with it: nothing is done and they are told), through the
 incident and timeline services, which check that person's rights as the web pages do. A restricted
 incident is never linked to a channel and nothing about it is posted there: answers about it go only to
-the person who asked (ephemeral).
+the person who asked (ephemeral); a link left from before it became restricted is not used (the incident
+service drops it). What is written elsewhere reaches the channel through `notify.mirror`, so the answers
+to `status`, `severity` and `resolve` go to the person who typed them and the channel hears the change once.
 
 Commands: `declare <title> [SEV1-4]` (declares, links the channel, posts the incident with its link),
 `note <text>`, `status <status>`, `severity <SEV> [reason]`, `resolve [note]`, `link INC-42`, `help`.
@@ -115,6 +117,8 @@ def _channel_incident(context: ChatContext) -> Incident | None:
     )
     if link is None or link.incident.deleted_at is not None:
         return None
+    if link.incident.visibility == Visibility.RESTRICTED:
+        return None  # a link left from before the incident became restricted is not used
     return link.incident
 
 
@@ -196,21 +200,23 @@ def _command(context: ChatContext, user: Any, verb: str, rest: str) -> Reply:
         return Reply(f"Added to {reference}'s timeline.")
     if verb == "status":
         incident_change_status(incident=incident, actor=user, status=rest.strip().lower())
-        return Reply(f"{reference} is now {rest.strip().lower()}.", public=_public(incident))
+        return Reply(f"{reference} is now {rest.strip().lower()}.{_mirrored(incident)}")
     if verb == "severity":
         severity, _, reason = rest.strip().partition(" ")
         incident_change_severity(
             incident=incident, actor=user, severity=severity.upper(), reason=reason.strip()
         )
-        return Reply(f"{reference} is now {severity.upper()}.", public=_public(incident))
+        return Reply(f"{reference} is now {severity.upper()}.{_mirrored(incident)}")
     if verb == "resolve":
         incident_resolve(incident=incident, actor=user, note=chat_text_markdown(context, rest.strip()))
-        return Reply(f"{reference} resolved.", public=_public(incident))
+        return Reply(f"{reference} resolved.{_mirrored(incident)}")
     return Reply(HELP)
 
 
-def _public(incident: Incident) -> bool:
-    return incident.visibility != Visibility.RESTRICTED
+def _mirrored(incident: Incident) -> str:
+    # The change reaches the channel as Hindsight's own post (notify.mirror), once; the answer is for the
+    # person who typed the command.
+    return " Hindsight posts it to the channel." if incident.visibility == Visibility.INTERNAL else ""
 
 
 def chat_command(*, context: ChatContext, text: str) -> Reply:

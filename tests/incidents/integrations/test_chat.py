@@ -208,8 +208,10 @@ def test_a_restricted_incident_is_never_linked_to_a_channel(client_for, slack, c
 def test_commander_commands_and_a_viewer_is_refused(client_for, slack, commander, responder, incident):
     hook = client_for(None)
     command(hook, "U0CORA", f"link {incident.number}")
-    assert command(hook, "U0CORA", "severity SEV1 all regions").json()["text"].endswith("is now SEV1.")
-    assert command(hook, "U0CORA", "status identified").json()["response_type"] == "in_channel"
+    assert "is now SEV1." in command(hook, "U0CORA", "severity SEV1 all regions").json()["text"]
+    moved = command(hook, "U0CORA", "status identified").json()
+    assert moved["response_type"] == "ephemeral"  # the channel hears it once, from Hindsight's mirror
+    assert "Hindsight posts it to the channel" in moved["text"]
     refused = command(hook, "U0RORY", "resolve")
     assert "commander" in refused.json()["text"]
     assert "resolved" in command(hook, "U0CORA", "resolve fixed by rollback").json()["text"]
@@ -330,3 +332,99 @@ def test_without_the_setting_the_outbound_guard_keeps_hindsight_off_a_loopback_s
         assert "knows no one" in answer.json()["text"]  # the lookup was refused, so nobody is mapped
         assert server.requests == []
     assert not Incident.objects.exists()
+
+
+# --- Mirroring into the linked channel -----------------------------------------------------------------
+
+
+def _posts(server, path="/api/chat.postMessage"):
+    return [r for r in server.requests if r.path == path]
+
+
+def test_web_entries_status_and_severity_changes_are_posted_once_to_the_linked_channel(
+    client_for, api_for, slack, commander, incident, eager_celery, django_capture_on_commit_callbacks
+):
+    ChatChannel.objects.create(provider="slack", workspace="T0ACME", channel_id="C0INC", incident=incident)
+    answers = iter([(500, {"ok": False}), (200, {"ok": False, "error": "ratelimited"})])
+    slack.answers[("POST", "/api/chat.postMessage")] = lambda r: next(
+        answers, (200, {"ok": True, "ts": "1.2"})
+    )
+    web = client_for(commander)
+    with django_capture_on_commit_callbacks(execute=True):
+        web.post(reverse("incidents:timeline_quick_add", args=[incident.number]),
+                 {"body": "Failed over to the replica <!channel> & paged the DBA", "kind": "action"})  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        web.post(reverse("incidents:status", args=[incident.number]), {"status": "identified"})
+    with django_capture_on_commit_callbacks(execute=True):
+        web.post(
+            reverse("incidents:severity", args=[incident.number]),
+            {"severity": "SEV1", "reason": "all regions"},
+        )
+    with django_capture_on_commit_callbacks(execute=True):  # a note typed in the channel is not posted back
+        command(client_for(None), "U0CORA", "note rolled back the deploy")
+
+    posts = _posts(slack)
+    sent = [p.form["text"] for p in posts][2:]  # the first two attempts failed (a 500, then rate-limited)
+    assert len(sent) == 3, sent
+    assert all(p.form["channel"] == "C0INC" for p in posts)
+    assert posts[0].headers["Authorization"] == "Bearer xoxb-test-token"
+    assert sent[0].startswith(f"{incident.reference} {incident.title} · Cora Commander, ")
+    assert (
+        "Failed over to the replica &lt;!channel&gt; &amp; paged the DBA" in sent[0]
+    )  # no mention, no markup
+    assert f"/incidents/{incident.number}/" in sent[0]
+    assert "status is now identified" in sent[1]
+    assert "severity changed from SEV2 to SEV1" in sent[2]
+    assert not any("rolled back" in t for t in sent)
+    assert TimelineEntry.objects.filter(body="rolled back the deploy").exists()
+
+
+def test_making_the_incident_restricted_unlinks_its_channel_and_posts_nothing_more(
+    client_for, api_for, slack, commander, incident, monkeypatch, django_capture_on_commit_callbacks
+):
+    from incidents.models import Notification
+    from incidents.notify import delivery
+
+    ChatChannel.objects.create(provider="slack", workspace="T0ACME", channel_id="C0INC", incident=incident,
+                               channel_name="inc-checkout")  # fmt: skip
+    monkeypatch.setattr(delivery, "notifications_publish", lambda ids: None)  # the broker holds it for now
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(commander).post(reverse("incidents:timeline_quick_add", args=[incident.number]),
+                                   {"body": "Customer data may be exposed", "kind": "observation"})  # fmt: skip
+    queued = Notification.objects.get(kind="chat.mirror")
+    changed = api_for(commander).patch(
+        f"/api/v1/incidents/{incident.number}/", {"visibility": "restricted"}, format="json"
+    )
+    assert changed.status_code == 200, changed.content
+    assert not ChatChannel.objects.exists()
+    page = client_for(commander).get(reverse("incidents:detail", args=[incident.number])).content.decode()
+    assert "#inc-checkout (Slack) unlinked" in page
+    assert delivery.notification_deliver(notification_id=queued.pk) == "skipped"  # queued before: not sent
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(commander).post(reverse("incidents:timeline_quick_add", args=[incident.number]),
+                                   {"body": "Rotated the keys", "kind": "action"})  # fmt: skip
+        client_for(commander).post(
+            reverse("incidents:status", args=[incident.number]), {"status": "identified"}
+        )
+    assert Notification.objects.filter(kind="chat.mirror").count() == 1
+    assert _posts(slack) == []
+    # The channel's commands no longer reach it either.
+    answer = command(client_for(None), "U0CORA", "note anything")
+    assert "not linked" in answer.json()["text"]
+
+
+def test_a_mattermost_channel_gets_the_post_through_the_posts_api(
+    client_for, mattermost, commander, incident, eager_celery, django_capture_on_commit_callbacks
+):
+    ChatChannel.objects.create(
+        provider="mattermost", workspace="mmteam", channel_id="mmchan", incident=incident
+    )
+    mattermost.answers[("POST", "/api/v4/posts")] = (201, {"id": "post1", "channel_id": "mmchan"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(commander).post(reverse("incidents:timeline_quick_add", args=[incident.number]),
+                                   {"body": "Told @channel to stop deploys", "kind": "communication"})  # fmt: skip
+    (post,) = [r for r in mattermost.requests if r.path == "/api/v4/posts"]
+    assert set(post.json) == {"channel_id", "message"}  # Mattermost's "Create a post"
+    assert post.json["channel_id"] == "mmchan"
+    assert "Told @\u200bchannel to stop deploys" in post.json["message"]
+    assert post.headers["Authorization"] == "Bearer mm-bot-token"
