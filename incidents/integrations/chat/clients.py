@@ -3,7 +3,7 @@
 Slack's Web API (`SLACK_API_URL`, default https://slack.com/api): `users.info` (a person's email, and
 whether Slack confirmed it), `chat.getPermalink`, `chat.postMessage`, `chat.postEphemeral`, form-encoded
 with the bot token as `Authorization: Bearer`. Mattermost's API v4 (`MATTERMOST_URL`): `GET
-/api/v4/users/{id}` and `POST /api/v4/posts`. A test points either at a recording server on loopback and
+/api/v4/users/{id}`, `POST /api/v4/posts` and `POST /api/v4/actions/dialogs/open`. A test points either at a recording server on loopback and
 allows it with `OUTBOUND_ALLOWED_TARGETS`; nothing local is reachable otherwise.
 """
 
@@ -17,11 +17,36 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
+from django.urls import reverse
 
 from incidents.outbound import OutboundRefused, open_guarded
 
 TIMEOUT_SECONDS = 5.0
 DECLARE_CALLBACK = "declare"
+DIALOG_SALT = "hindsight.chat.mattermost-dialog"
+DIALOG_MAX_AGE_SECONDS = 3600
+
+
+def dialog_state(
+    *, user_id: str, team_id: str, channel_id: str, channel_name: str, team_name: str = ""
+) -> str:
+    """The `state` of a Mattermost dialog: who opened it in which team and channel, signed with
+    `SECRET_KEY` (Mattermost does not sign dialog submissions; this state is what proves one came from a
+    dialog Hindsight opened, for that person, there)."""
+    data = {"u": user_id, "t": team_id, "c": channel_id, "n": channel_name, "d": team_name}
+    return signing.dumps(data, salt=DIALOG_SALT, compress=True)
+
+
+def dialog_state_read(state: str) -> dict[str, str] | None:
+    """The data of a `dialog_state` signed here less than `DIALOG_MAX_AGE_SECONDS` ago, else None."""
+    try:
+        data = signing.loads(state, salt=DIALOG_SALT, max_age=DIALOG_MAX_AGE_SECONDS)
+    except signing.BadSignature:  # SignatureExpired is one
+        return None
+    if not isinstance(data, dict):
+        return None
+    return {k: str(data.get(k) or "") for k in ("u", "t", "c", "n", "d")}
 
 
 class ChatError(Exception):
@@ -115,7 +140,9 @@ class SlackClient:
         query = urllib.parse.urlencode({"team": self.workspace, "channel": channel})
         return f"https://slack.com/app_redirect?{query}"
 
-    def open_declare_dialog(self, trigger_id: str, channel_id: str, channel_name: str) -> bool:
+    def open_declare_dialog(
+        self, trigger_id: str, channel_id: str, channel_name: str, user_id: str = "", team_name: str = ""
+    ) -> bool:
         """Open the declare modal (`views.open`, callback `declare`; the channel in `private_metadata`)."""
         severities = [
             {"text": {"type": "plain_text", "text": s}, "value": s} for s in ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -200,8 +227,39 @@ class MattermostClient:
             {"user_id": user_id, "post": {"channel_id": channel, "message": text}},
         )
 
-    def open_declare_dialog(self, trigger_id: str, channel_id: str, channel_name: str) -> bool:
-        return False  # Mattermost's interactive dialogs need a callback URL of their own; not done
+    def open_declare_dialog(
+        self, trigger_id: str, channel_id: str, channel_name: str, user_id: str = "", team_name: str = ""
+    ) -> bool:
+        """Open the declare dialog (`POST /api/v4/actions/dialogs/open`, Mattermost's interactive dialog):
+        a title and a severity, submitted to `mattermost_dialog` with a signed `state` that names who
+        opened it where (`dialog_state`). False when Mattermost refuses or cannot be reached."""
+        severities = [{"text": s, "value": s} for s in ("SEV1", "SEV2", "SEV3", "SEV4")]
+        request = {
+            "trigger_id": trigger_id,
+            "url": settings.SITE_URL.rstrip("/") + reverse("incidents:mattermost_dialog"),
+            "dialog": {
+                "callback_id": DECLARE_CALLBACK,
+                "title": "Declare an incident",
+                "submit_label": "Declare",
+                "notify_on_cancel": False,
+                "state": dialog_state(
+                    user_id=user_id, team_id=self.workspace, channel_id=channel_id, channel_name=channel_name,
+                    team_name=team_name,
+                ),
+                "elements": [
+                    {"display_name": "What is happening?", "name": "title", "type": "text", "max_length": 200},
+                    {
+                        "display_name": "Severity", "name": "severity", "type": "select", "default": "SEV3",
+                        "options": severities,
+                    },
+                ],
+            },
+        }  # fmt: skip
+        try:
+            self._request("POST", "/api/v4/actions/dialogs/open", request)
+        except ChatError:
+            return False
+        return True
 
     def channel_url(self, channel: str, channel_name: str = "", team_name: str = "") -> str:
         if self.base and team_name and channel_name:

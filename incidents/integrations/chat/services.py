@@ -54,7 +54,9 @@ class ChatClient(Protocol):
     def permalink(self, channel: str, ts: str) -> str: ...
     def post(self, channel: str, text: str) -> None: ...
     def channel_url(self, channel: str, channel_name: str = "", team_name: str = "") -> str: ...
-    def open_declare_dialog(self, trigger_id: str, channel_id: str, channel_name: str) -> bool: ...
+    def open_declare_dialog(
+        self, trigger_id: str, channel_id: str, channel_name: str, user_id: str = "", team_name: str = ""
+    ) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ def _declare(context: ChatContext, user: Any, rest: str) -> Reply:
     title = " ".join(words).strip()
     if not title:
         if context.trigger_id and context.client.open_declare_dialog(
-            context.trigger_id, context.channel_id, context.channel_name
+            context.trigger_id, context.channel_id, context.channel_name, context.user_id, context.team_name
         ):
             return Reply("Fill in the form to declare the incident.")
         return Reply("Give the incident a title: `/incident declare Checkout returns 502 SEV2`.")

@@ -8,4 +8,5 @@ urlpatterns = [
     path("hooks/slack/commands/", views.slack_command, name="slack_command"),
     path("hooks/slack/interactivity/", views.slack_interactivity, name="slack_interactivity"),
     path("hooks/mattermost/command/", views.mattermost_command, name="mattermost_command"),
+    path("hooks/mattermost/dialog/", views.mattermost_dialog, name="mattermost_dialog"),
 ]

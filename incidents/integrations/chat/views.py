@@ -1,8 +1,9 @@
 """Chat endpoints: Slack's slash command and interactivity (message shortcut) requests, Mattermost's slash
-command. Each is authenticated by the chat server's own proof (no session, no CSRF token): Slack's
+command and its declare dialog. Each is authenticated by the chat server's own proof (no session, no CSRF token): Slack's
 `X-Slack-Signature` over `v0:<timestamp>:<body>` with the signing secret, checked by `slack_sdk`'s
 SignatureVerifier, which also refuses a timestamp more than five minutes away (replays); Mattermost's
-command token. A refused request gets 401 and nothing is stored."""
+command token; for Mattermost's dialog submission (which Mattermost does not sign) the `state` Hindsight
+signed when it opened the dialog. A refused request gets 401 and nothing is stored."""
 
 from __future__ import annotations
 
@@ -17,7 +18,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from slack_sdk.signature import SignatureVerifier
 
-from incidents.integrations.chat.clients import DECLARE_CALLBACK, ChatError, MattermostClient, SlackClient
+from incidents.integrations.chat.clients import (
+    DECLARE_CALLBACK,
+    ChatError,
+    MattermostClient,
+    SlackClient,
+    dialog_state_read,
+)
 from incidents.integrations.chat.models import ChatProvider
 from incidents.integrations.chat.services import (
     ChatContext,
@@ -163,5 +170,44 @@ def mattermost_command(request: HttpRequest) -> HttpResponse:
         provider=ChatProvider.MATTERMOST, workspace=workspace, channel_id=form.get("channel_id", "")[:100],
         channel_name=form.get("channel_name", "")[:200], team_name=form.get("team_domain", "")[:100],
         user_id=form.get("user_id", "")[:100], client=MattermostClient(workspace),
+        trigger_id=form.get("trigger_id", "")[:200],
     )  # fmt: skip
     return _answer(chat_command(context=context, text=form.get("text", "")[:4000]))
+
+
+@csrf_exempt
+@require_POST
+def mattermost_dialog(request: HttpRequest) -> HttpResponse:
+    """The declare dialog's submission (Mattermost's `SubmitDialogRequest`, JSON). Mattermost signs
+    nothing here: the dialog's `state`, signed by Hindsight when it opened the dialog, must be valid, less
+    than an hour old and name the same person, team and channel as the submission, else 401 and nothing
+    is stored. Answers `{"errors": {field: message}}` to show field errors, `{}` to close the dialog."""
+    body = _body(request)
+    try:
+        payload = _dict(json.loads(body or b""))
+    except ValueError:
+        return JsonResponse({"detail": "Expected a JSON dialog submission."}, status=400)
+    if payload.get("cancelled"):
+        return JsonResponse({})
+    where = dialog_state_read(str(payload.get("state") or ""))
+    who = (
+        str(payload.get("user_id") or ""),
+        str(payload.get("team_id") or ""),
+        str(payload.get("channel_id") or ""),
+    )
+    if where is None or not where["u"] or (where["u"], where["t"], where["c"]) != who:
+        return _refused()
+    if payload.get("callback_id") != DECLARE_CALLBACK:
+        return JsonResponse({})
+    submission = _dict(payload.get("submission"))
+    context = ChatContext(
+        provider=ChatProvider.MATTERMOST, workspace=where["t"][:100], channel_id=where["c"][:100],
+        channel_name=where["n"][:200], team_name=where["d"][:100], user_id=where["u"][:100],
+        client=MattermostClient(where["t"][:100]),
+    )  # fmt: skip
+    errors = chat_dialog_declare(
+        context=context,
+        title=str(submission.get("title") or "")[:200],
+        severity=str(submission.get("severity") or ""),
+    )
+    return JsonResponse({"errors": errors} if errors else {})

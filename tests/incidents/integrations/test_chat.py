@@ -428,3 +428,95 @@ def test_a_mattermost_channel_gets_the_post_through_the_posts_api(
     assert post.json["channel_id"] == "mmchan"
     assert "Told @\u200bchannel to stop deploys" in post.json["message"]
     assert post.headers["Authorization"] == "Bearer mm-bot-token"
+
+
+# --- Mattermost's declare dialog ---------------------------------------------------------------------------
+
+
+def test_mattermost_declare_without_a_title_opens_the_dialog_and_its_submission_declares(
+    client_for, mattermost, commander, settings
+):
+    settings.SITE_URL = "https://hindsight.example.com"
+    mattermost.answers[("GET", "/api/v4/users/cora8id")] = (200, {
+        "id": "cora8id", "username": "cora", "email": "commander@example.com", "email_verified": True,
+        "first_name": "Cora", "last_name": "Commander", "delete_at": 0,
+    })  # fmt: skip
+    mattermost.answers[("POST", "/api/v4/actions/dialogs/open")] = (200, {"status": "OK"})
+    mattermost.answers[("POST", "/api/v4/posts")] = (201, {"id": "p1"})
+    hook = client_for(None)
+    # Mattermost's slash-command request (form-encoded), with the trigger id a dialog needs.
+    fields = {
+        "channel_id": "mmchan", "channel_name": "inc-search", "command": "/incident", "team_domain": "acme",
+        "team_id": "mmteam", "text": "declare", "token": "xr3j5x3p4pfjpe8e6k3mc3adhc", "user_id": "cora8id",
+        "user_name": "cora", "trigger_id": "dHJpZ2dlci1pZA==", "response_url": "https://mm.example.com/hooks/commands/x",
+    }  # fmt: skip
+    answer = hook.post(
+        reverse("incidents:mattermost_command"),
+        data=urllib.parse.urlencode(fields),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert "form" in answer.json()["text"]
+    (opened,) = [r for r in mattermost.requests if r.path == "/api/v4/actions/dialogs/open"]
+    # OpenDialogRequest: trigger_id, url, dialog (title of at most 24 characters, elements).
+    assert set(opened.json) == {"trigger_id", "url", "dialog"}
+    assert opened.json["trigger_id"] == "dHJpZ2dlci1pZA=="
+    assert opened.json["url"] == "https://hindsight.example.com" + reverse("incidents:mattermost_dialog")
+    dialog = opened.json["dialog"]
+    assert set(dialog) <= {"callback_id", "title", "introduction_text", "icon_url", "elements", "submit_label",
+                           "notify_on_cancel", "state"}  # fmt: skip
+    assert len(dialog["title"]) <= 24
+    elements = {e["name"]: e for e in dialog["elements"]}
+    assert elements["title"]["type"] == "text"
+    assert elements["severity"]["type"] == "select"
+    assert [o["value"] for o in elements["severity"]["options"]] == ["SEV1", "SEV2", "SEV3", "SEV4"]
+    assert opened.headers["Authorization"] == "Bearer mm-bot-token"
+
+    def submit(title, *, state=dialog["state"], user_id="cora8id", channel_id="mmchan", cancelled=False):
+        # SubmitDialogRequest, as Mattermost posts it to the dialog's url.
+        payload = {
+            "type": "dialog_submission", "callback_id": "declare", "state": state, "user_id": user_id,
+            "channel_id": channel_id, "team_id": "mmteam", "cancelled": cancelled,
+            "submission": {"title": title, "severity": "SEV2"},
+        }  # fmt: skip
+        return hook.post(
+            reverse("incidents:mattermost_dialog"), data=json.dumps(payload), content_type="application/json"
+        )
+
+    assert submit("  ").json() == {"errors": {"title": "Give the incident a title."}}  # SubmitDialogResponse
+    # Mattermost signs nothing: a submission whose state Hindsight did not sign, or for someone else or
+    # another channel, is refused and declares nothing.
+    assert submit("Forged", state="made-up").status_code == 401
+    assert submit("Forged", user_id="rory8id").status_code == 401
+    assert submit("Forged", channel_id="otherchan").status_code == 401
+    assert submit("Cancelled", cancelled=True).json() == {}
+    assert not Incident.objects.exists()
+
+    done = submit("Search is timing out")
+    assert (done.status_code, done.json()) == (200, {})
+    incident = Incident.objects.get()
+    assert (incident.title, incident.severity, incident.commander) == (
+        "Search is timing out",
+        "SEV2",
+        commander,
+    )
+    assert ChatChannel.objects.get().incident == incident
+    posted = [r for r in mattermost.requests if r.path == "/api/v4/posts"][-1]
+    assert posted.json["channel_id"] == "mmchan"
+    assert incident.reference in posted.json["message"]
+
+
+def test_an_old_mattermost_dialog_state_is_refused(client_for, commander):
+    import time_machine
+
+    from incidents.integrations.chat.clients import dialog_state
+
+    with time_machine.travel("2026-12-01 10:00:00+00:00"):
+        state = dialog_state(user_id="cora8id", team_id="mmteam", channel_id="mmchan", channel_name="inc")
+    with time_machine.travel("2026-12-01 11:01:00+00:00"):
+        payload = {"type": "dialog_submission", "callback_id": "declare", "state": state, "user_id": "cora8id",
+                   "channel_id": "mmchan", "team_id": "mmteam", "submission": {"title": "Late", "severity": "SEV3"}}  # fmt: skip
+        late = client_for(None).post(
+            reverse("incidents:mattermost_dialog"), data=json.dumps(payload), content_type="application/json"
+        )
+    assert late.status_code == 401
+    assert not Incident.objects.exists()
