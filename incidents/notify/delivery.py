@@ -43,8 +43,9 @@ from django.utils import timezone
 from accounts.mail import address_allowed
 from config.celery import app
 from incidents.models import DeliveryRecord, DeliveryStatus, Notification, WebhookDelivery
-from incidents.notify import transports
+from incidents.notify import payloads, transports
 from incidents.notify.transports import ChatMessage, Outbound, PermanentSendError, TransientSendError
+from incidents.permissions.outbound import any_restricted, webhook_may_carry
 
 __all__ = ["ChatMessage", "Outbound", "PermanentSendError", "TransientSendError"]
 
@@ -426,9 +427,30 @@ def webhook_deliver(*, delivery_id: int) -> str:
     if not delivery.endpoint.is_active:
         _finish(WebhookDelivery, delivery.pk, Status.SKIPPED, "The endpoint is switched off.")
         return "skipped"
+    if not _may_still_carry(delivery):
+        _finish(WebhookDelivery, delivery.pk, Status.SKIPPED, "The incident is restricted now.")
+        return "skipped"
     return _send_once(
         WebhookDelivery, delivery.pk, lambda: transports.post_webhook(delivery), limit=WEBHOOK_MAX_ATTEMPTS
     )
+
+
+def _may_still_carry(delivery: WebhookDelivery) -> bool:
+    """The dispatch rule (`webhooks.webhook_dispatch`) asked again at send time, of the recorded body: an
+    incident made restricted after its event was recorded (a retry can come minutes later) is not sent to
+    an endpoint that does not include restricted incidents."""
+    if delivery.endpoint.include_restricted:
+        return True
+    payload = delivery.payload if isinstance(delivery.payload, dict) else {}
+    subjects = payloads.subjects_of_body(payload.get("data"))
+    if subjects is None:
+        return False
+    restricted = any_restricted(
+        incident_numbers=subjects.incident_numbers,
+        action_item_ids=subjects.action_item_ids,
+        finding_ids=subjects.finding_ids,
+    )
+    return webhook_may_carry(include_restricted=False, restricted=restricted)
 
 
 def _message_id_domain() -> str:

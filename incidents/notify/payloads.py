@@ -264,6 +264,36 @@ def subjects_of(payload: Payload) -> Subjects:
     return Subjects(frozenset(numbers), frozenset(items), frozenset(findings))
 
 
+# The objects a body's `data` may name, by key, and the field that identifies each (`postmortem` is about
+# the incident its event names too).
+_BODY_REFS = {"incident": "number", "action_item": "id", "finding": "id", "postmortem": None}
+
+
+def subjects_of_body(data: Any) -> Subjects | None:
+    """`subjects_of` for a stored body's `data` (a recorded delivery, read again when it is sent); None
+    when `data` names an object of a kind not in `_BODY_REFS` or is not an object (treated as restricted:
+    such a delivery goes only to endpoints that include restricted incidents)."""
+    if data is None:
+        return Subjects()  # a body without data names nothing
+    if not isinstance(data, dict):
+        return None
+    found: dict[str, set[int]] = {"incident": set(), "action_item": set(), "finding": set()}
+    for key, value in data.items():
+        if not isinstance(value, dict):
+            continue
+        if key not in _BODY_REFS:
+            return None
+        id_field = _BODY_REFS[key]
+        if id_field is not None:
+            ref = value.get(id_field)
+            if not isinstance(ref, int):
+                return None
+            found[key].add(ref)
+    return Subjects(
+        frozenset(found["incident"]), frozenset(found["action_item"]), frozenset(found["finding"])
+    )
+
+
 def webhook_body(payload: Payload, *, created_at: datetime) -> dict[str, Any]:
     """The JSON object POSTed for `payload`: `{"id", "event", "version", "created_at", "data"}`."""
     return {

@@ -489,3 +489,36 @@ def test_only_admins_set_include_restricted_and_the_api_shows_it(api_for, admin_
         .json()["include_restricted"]
     )
     assert WebhookEndpoint.objects.get().include_restricted
+
+
+def test_a_delivery_recorded_before_the_incident_became_restricted_is_not_sent(
+    commander, incident, monkeypatch, outbound_allowed
+):
+    from incidents.models import Visibility
+    from incidents.notify import payloads
+
+    monkeypatch.setattr(webhooks, "records_publish", lambda task, ids: None)  # the broker holds them for now
+    with Receiver([], allowed=outbound_allowed) as receiver:
+        default = WebhookEndpoint.objects.create(
+            url=receiver.url, events=["incident.declared"], secret=SECRET
+        )
+        opened = WebhookEndpoint.objects.create(
+            url=receiver.url, events=["incident.declared"], secret=SECRET, include_restricted=True
+        )
+        webhooks.webhook_dispatch(payloads.IncidentDeclared.of(incident))
+        incident.visibility = Visibility.RESTRICTED
+        incident.save()
+        held = WebhookDelivery.objects.get(endpoint=default)
+        assert delivery.webhook_deliver(delivery_id=held.pk) == "skipped"
+        assert delivery.webhook_deliver(delivery_id=WebhookDelivery.objects.get(endpoint=opened).pk) == "sent"
+    assert len(receiver.requests) == 1
+    held.refresh_from_db()
+    assert "restricted" in held.last_error
+
+
+def test_a_stored_body_naming_an_unknown_kind_of_object_counts_as_restricted():
+    from incidents.notify import payloads
+
+    assert payloads.subjects_of_body({"incident": {"number": 4}, "reason": "x"}).incident_numbers == {4}
+    assert payloads.subjects_of_body({"runbook": {"id": 1}}) is None
+    assert payloads.subjects_of_body("not an object") is None
