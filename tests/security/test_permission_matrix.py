@@ -94,6 +94,7 @@ PUBLIC_ROUTES |= {
 PUBLIC_ROUTES |= {"incidents:tracker_webhook"}
 # Slack's and Mattermost's requests are authenticated by Slack's signature or Mattermost's token (401 without).
 PUBLIC_ROUTES |= {"incidents:slack_command", "incidents:slack_interactivity", "incidents:mattermost_command"}
+PUBLIC_ROUTES |= {"incidents:mattermost_dialog"}  # authenticated by the dialog state Hindsight signed
 # Namespaces with their own, separately tested guard (Django's admin requires is_staff).
 EXCLUDED_NAMESPACES = {"admin"}
 

@@ -95,6 +95,8 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.notify.services.incident_declared": "tells people of a declaration incident_declare authorized",
     "incidents.notify.services.incident_severity_raised": "tells people of a change its service authorized",
     "incidents.notify.services.incident_status_changed": "tells people of a change its service authorized",
+    "incidents.notify.services.incident_severity_changed": "posts to linked channels a change its service authorized",
+    "incidents.notify.services.timeline_entry_added": "posts to linked channels an entry its service authorized",
     "incidents.notify.services.postmortem_published": "tells people of a change its service authorized",
     "incidents.notify.services.action_item_assigned": "tells the new owner of a change its service authorized",
     "incidents.notify.services.policy_finding_assigned": "tells the new owner of a change its service authorized",
