@@ -35,6 +35,7 @@ from incidents.integrations.models import (
     ChatCapture,
     ChatChannel,
     ChatProvider,
+    ChatRequestSeen,
     IntegrationKind,
     TrackerConnection,
     TrackerDelivery,
@@ -70,6 +71,7 @@ from incidents.timeline.models import ChangeEvent, EntryKind, EntrySource, Evide
 __all__ = [
     "ChatCapture",
     "ChatChannel",
+    "ChatRequestSeen",
     "ChatProvider",
     "TrackerConnection",
     "TrackerDelivery",

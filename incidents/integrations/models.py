@@ -16,6 +16,7 @@ from incidents.incident.models import Severity
 from incidents.integrations.chat.models import ChatCapture as ChatCapture
 from incidents.integrations.chat.models import ChatChannel as ChatChannel
 from incidents.integrations.chat.models import ChatProvider as ChatProvider
+from incidents.integrations.chat.models import ChatRequestSeen as ChatRequestSeen
 from incidents.integrations.trackers.models import TrackerConnection as TrackerConnection
 from incidents.integrations.trackers.models import TrackerDelivery as TrackerDelivery
 from incidents.integrations.trackers.models import TrackerIssue as TrackerIssue

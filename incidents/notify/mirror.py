@@ -11,10 +11,10 @@ restricted (or before the channel was unlinked, or the entry removed) sends noth
 
 from __future__ import annotations
 
-import re
 from datetime import UTC
 
 from incidents.emails import url_for
+from incidents.integrations.chat.clients import chat_escape
 from incidents.models import (
     ChatChannel,
     EntryKind,
@@ -33,7 +33,6 @@ KIND = "chat.mirror"
 # Entries people wrote in Hindsight; chat's own (CHAT), imports and Hindsight's system rows are not posted.
 MIRRORED_SOURCES = frozenset({EntrySource.WEB, EntrySource.API})
 MAX_TEXT = 3000
-MENTION = re.compile(r"@(channel|all|here)\b", re.I)
 
 
 def channel_address(channel: ChatChannel) -> str:
@@ -61,14 +60,6 @@ def mirror_claim(*, incident_id: int, object_key: str, period: str) -> list[int]
     ids = notifications_claim_many(wanted)
     notifications_publish(ids)
     return ids
-
-
-def escape(provider: str, text: str) -> str:
-    """`text` safe to post as is: Slack's control characters (`&`, `<`, `>`) escaped, so a typed
-    `<!channel>` or link markup stays text; Mattermost's `@channel`, `@all`, `@here` defused."""
-    if provider == "slack":
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return MENTION.sub(lambda m: "@\u200b" + m.group(1), text)
 
 
 def _linked(row: Notification, incident: Incident) -> tuple[str, str, str] | None:
@@ -113,5 +104,5 @@ def build_mirror_post(row: Notification) -> ChannelPost | None:
     else:
         old, _, new = row.period.split(":")[1].partition(">")
         text = f"{head}: severity changed from {old} to {new}."
-    text = escape(provider, text[:MAX_TEXT]) + f"\n{url_for('incidents:detail', incident.number)}"
+    text = chat_escape(provider, text[:MAX_TEXT]) + f"\n{url_for('incidents:detail', incident.number)}"
     return ChannelPost(provider=provider, workspace=where[1], channel=where[2], text=text)

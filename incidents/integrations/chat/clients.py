@@ -10,6 +10,7 @@ allows it with `OUTBOUND_ALLOWED_TARGETS`; nothing local is reachable otherwise.
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,6 +27,19 @@ TIMEOUT_SECONDS = 5.0
 DECLARE_CALLBACK = "declare"
 DIALOG_SALT = "hindsight.chat.mattermost-dialog"
 DIALOG_MAX_AGE_SECONDS = 3600
+
+
+MENTION = re.compile(r"@(channel|all|here)\b", re.I)
+
+
+def chat_escape(provider: str, text: str) -> str:
+    """Text people typed, safe to post into a channel as is. Slack: `&`, `<`, `>` escaped as Slack asks,
+    so `<!channel>`, `<@U123>` or `<http://evil|click>` stay text. Mattermost: `@channel`, `@all`,
+    `@here` defused and Markdown link brackets escaped, so nothing pings the channel or disguises a link."""
+    if provider == "slack":
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = MENTION.sub(lambda m: "@\u200b" + m.group(1), text)
+    return text.replace("[", "\\[").replace("]", "\\]")
 
 
 def dialog_state(

@@ -55,3 +55,14 @@ class ChatCapture(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id}/{self.message_ts}"
+
+
+class ChatRequestSeen(models.Model):
+    """A signed chat request already taken (its signature's SHA-256), so the same request sent again
+    within the five minutes its timestamp is valid is refused (a replay). Rows older than that are pruned."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return self.digest

@@ -14,9 +14,10 @@ Commands: `declare <title> [SEV1-4]` (declares, links the channel, posts the inc
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from incidents.errors import AccessDenied
 from incidents.incident.services.declare import incident_declare
@@ -33,8 +35,8 @@ from incidents.incident.services.lifecycle import (
     incident_change_status,
     incident_resolve,
 )
-from incidents.integrations.chat.clients import ChatError, ChatPerson
-from incidents.integrations.chat.models import ChatCapture, ChatChannel
+from incidents.integrations.chat.clients import ChatError, ChatPerson, chat_escape
+from incidents.integrations.chat.models import ChatCapture, ChatChannel, ChatRequestSeen
 from incidents.models import ACTIVE_STATUSES, EntrySource, Incident, Severity, Visibility
 from incidents.permissions.incident import can_record, incidents_visible_to
 from incidents.timeline.mrkdwn import slack_to_markdown
@@ -80,6 +82,23 @@ class Reply:
 
     text: str
     public: bool = False
+
+
+REPLAY_WINDOW = timedelta(minutes=6)  # Slack's timestamps are valid five minutes either side
+
+
+def chat_request_first_time(*, signature: str) -> bool:
+    """Record a verified request's signature; False when it was taken before (a replay: the same signed
+    request sent again while its timestamp is still valid). Prunes records older than the window."""
+    now = timezone.now()
+    ChatRequestSeen.objects.filter(seen_at__lt=now - REPLAY_WINDOW).delete()
+    digest = hashlib.sha256(signature.encode()).hexdigest()
+    try:
+        with transaction.atomic():
+            ChatRequestSeen.objects.create(digest=digest, seen_at=now)
+    except IntegrityError:
+        return False
+    return True
 
 
 def chat_person_user(context: ChatContext, user_id: str) -> Any:
@@ -167,7 +186,10 @@ def _declare_incident(context: ChatContext, user: Any, title: str, severity: str
         _link(context, incident, user)
     except ValidationError as exc:
         linked = " " + " ".join(exc.messages)
-    text = f"{incident.reference} declared ({incident.severity}): {title} {_incident_url(incident)}"
+    text = (
+        f"{incident.reference} declared ({incident.severity}): {chat_escape(context.provider, title)} "
+        f"{_incident_url(incident)}"
+    )
     try:
         context.client.post(context.channel_id, text)
     except ChatError:

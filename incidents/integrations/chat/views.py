@@ -1,7 +1,8 @@
 """Chat endpoints: Slack's slash command and interactivity (message shortcut) requests, Mattermost's slash
 command and its declare dialog. Each is authenticated by the chat server's own proof (no session, no CSRF token): Slack's
 `X-Slack-Signature` over `v0:<timestamp>:<body>` with the signing secret, checked by `slack_sdk`'s
-SignatureVerifier, which also refuses a timestamp more than five minutes away (replays); Mattermost's
+SignatureVerifier, which also refuses a timestamp more than five minutes away, and a request whose
+signature was taken before (replays within those minutes); Mattermost's
 command token; for Mattermost's dialog submission (which Mattermost does not sign) the `state` Hindsight
 signed when it opened the dialog. A refused request gets 401 and nothing is stored."""
 
@@ -32,6 +33,7 @@ from incidents.integrations.chat.services import (
     chat_command,
     chat_dialog_declare,
     chat_message_capture,
+    chat_request_first_time,
 )
 
 MAX_BODY_BYTES = 200_000
@@ -54,7 +56,9 @@ def _slack_verified(request: HttpRequest, body: bytes) -> bool:
     signature = request.headers.get("X-Slack-Signature", "")
     if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
         return False
-    return SignatureVerifier(secret).is_valid(body=body, timestamp=timestamp, signature=signature)
+    if not SignatureVerifier(secret).is_valid(body=body, timestamp=timestamp, signature=signature):
+        return False
+    return chat_request_first_time(signature=signature)  # the same signed request twice: a replay
 
 
 def _refused() -> JsonResponse:

@@ -88,9 +88,9 @@ def command(client, user_id, text, *, channel="C0INC", **signing):
     return _post(client, reverse("incidents:slack_command"), fields, **signing)
 
 
-def shortcut(client, user_id, author_id, ts, text, *, channel="C0INC"):
+def shortcut(client, user_id, author_id, ts, text, *, channel="C0INC", trigger="13345224609.8534564800"):
     payload = {
-        "type": "message_action", "callback_id": "add_to_timeline", "trigger_id": "13345224609.8534564800",
+        "type": "message_action", "callback_id": "add_to_timeline", "trigger_id": trigger,
         "response_url": "https://hooks.slack.com/app-actions/T0ACME/1/2", "team": {"id": "T0ACME", "domain": "acme"},
         "channel": {"id": channel, "name": "inc-checkout"}, "user": {"id": user_id, "name": "x"},
         "message": {"type": "message", "user": author_id, "ts": ts, "text": text},
@@ -129,7 +129,11 @@ def test_declare_three_notes_and_a_shortcut_show_on_the_incident_page(
     sent_at = datetime(2026, 12, 1, 9, 41, 7, tzinfo=UTC)
     ts = f"{sent_at.timestamp():.6f}"
     assert shortcut(hook, "U0RORY", "U0CORA", ts, "Primary DB is at 100% CPU").status_code == 200
-    assert shortcut(hook, "U0RORY", "U0CORA", ts, "Primary DB is at 100% CPU").status_code == 200  # again
+    # Pressed again (Slack sends a new trigger id): the message is on the timeline once.
+    again = shortcut(
+        hook, "U0RORY", "U0CORA", ts, "Primary DB is at 100% CPU", trigger="13345224609.8534564801"
+    )
+    assert again.status_code == 200
 
     notes = list(TimelineEntry.objects.filter(incident=incident, source="chat").order_by("id"))
     assert [(e.body.split("\n")[0], e.author) for e in notes] == [
@@ -520,3 +524,36 @@ def test_an_old_mattermost_dialog_state_is_refused(client_for, commander):
         )
     assert late.status_code == 401
     assert not Incident.objects.exists()
+
+
+def test_a_declared_title_cannot_ping_the_channel_or_disguise_a_link(client_for, slack, commander):
+    command(client_for(None), "U0CORA", "declare <!channel> <@U123> <http://evil.test|click> & co SEV2")
+    posted = _posts(slack)[-1].form["text"]
+    assert "&lt;!channel&gt; &lt;@U123&gt; &lt;http://evil.test|click&gt; &amp; co" in posted
+    assert "<!channel>" not in posted
+    assert "<http://evil.test" not in posted
+    assert (
+        Incident.objects.get().title == "<!channel> <@U123> <http://evil.test|click> & co"
+    )  # stored as typed
+
+
+def test_a_mattermost_post_defuses_mentions_and_link_markup():
+    from incidents.integrations.chat.clients import chat_escape
+
+    assert (
+        chat_escape("mattermost", "@all see [docs](http://evil.test)")
+        == "@\u200ball see \\[docs\\](http://evil.test)"
+    )
+
+
+def test_the_same_signed_slack_request_sent_again_is_refused_as_a_replay(
+    client_for, slack, commander, incident
+):
+    ChatChannel.objects.create(provider="slack", workspace="T0ACME", channel_id="C0INC", incident=incident)
+    hook = client_for(None)
+    ts = int(time.time())
+    first = command(hook, "U0CORA", "note primary is back", timestamp=ts)
+    again = command(hook, "U0CORA", "note primary is back", timestamp=ts)  # byte for byte the same request
+    assert first.status_code == 200
+    assert again.status_code == 401
+    assert TimelineEntry.objects.filter(body="primary is back").count() == 1
