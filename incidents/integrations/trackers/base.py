@@ -25,7 +25,12 @@ MAX_RESPONSE_BYTES = 1_000_000
 
 
 class TrackerError(Exception):
-    """The tracker refused or could not be reached; the message says so for the person who asked."""
+    """The tracker refused or could not be reached; the message says so for the person who asked.
+    `status` is the tracker's HTTP status when it answered with an error (404: no such issue)."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class SignatureInvalid(Exception):
@@ -142,7 +147,9 @@ class Tracker:
         except OutboundRefused as exc:
             raise TrackerError(str(exc)) from exc
         except urllib.error.HTTPError as exc:
-            raise TrackerError(f"{self.label} answered {exc.code}: {_error_text(exc)}") from exc
+            raise TrackerError(
+                f"{self.label} answered {exc.code}: {_error_text(exc)}", status=exc.code
+            ) from exc
         except (urllib.error.URLError, OSError) as exc:
             raise TrackerError(f"{self.label} could not be reached: {exc}") from exc
         try:

@@ -22,8 +22,9 @@ from incidents.outbound import OutboundRefused, guard_url
 from incidents.permissions.checks import actor_user, require_manage_team
 
 ADAPTERS: dict[str, type[Tracker]] = {TrackerKind.GITHUB: GitHubTracker, TrackerKind.JIRA: JiraTracker}
-GITHUB_PROJECT = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-JIRA_PROJECT = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
+# owner/name as GitHub allows them, never "." or ".." (a path, not a repository); matched whole (fullmatch).
+GITHUB_PROJECT = re.compile(r"(?!\.{1,2}/)[A-Za-z0-9_.-]{1,100}/(?!\.{1,2}\Z)[A-Za-z0-9_.-]{1,100}")
+JIRA_PROJECT = re.compile(r"[A-Z][A-Z0-9_]{0,49}")
 
 
 def adapter_for(connection: TrackerConnection) -> Tracker:
@@ -53,10 +54,10 @@ def _validate_connection(kind: str, site_url: str, project: str, username: str) 
         allowed = {str(t).lower() for t in getattr(settings, "OUTBOUND_ALLOWED_TARGETS", ())}
         if parts.scheme != "https" and parts.netloc.lower() not in allowed:
             errors["site_url"] = "Use an https:// address."
-    if kind == TrackerKind.GITHUB and not GITHUB_PROJECT.match(project):
+    if kind == TrackerKind.GITHUB and not GITHUB_PROJECT.fullmatch(project):
         errors["project"] = "Write the repository as owner/name."
     if kind == TrackerKind.JIRA:
-        if not JIRA_PROJECT.match(project):
+        if not JIRA_PROJECT.fullmatch(project):
             errors["project"] = "Write the Jira project key (capitals and digits, for example OPS)."
         if "@" not in username:
             errors["username"] = "Jira needs the email of the account the API token belongs to."
@@ -97,7 +98,8 @@ def tracker_connection_save(
     """Set `team`'s tracker (one per team); return `(connection, new_webhook_secret)`.
 
     The team's leads and admins only (AccessDenied). An empty `token` or `webhook_secret` keeps the
-    stored one; a new connection needs a token, and gets a generated webhook secret when none is given:
+    stored one, except that changing the API address or the kind needs the token again (ValidationError
+    keyed `token`: a stored token is never sent to a host it was not given for); a new connection needs a token, and gets a generated webhook secret when none is given:
     it is returned once (else ''), to be pasted into the tracker's webhook. Both are stored encrypted.
     ValidationError keyed by field for an unknown kind, a URL the outbound guard refuses, a malformed
     repository or project key.
@@ -108,6 +110,16 @@ def tracker_connection_save(
     connection = TrackerConnection.objects.select_for_update().filter(team=team).first()
     if connection is None and not token:
         raise ValidationError({"token": "Give the API token Hindsight uses to open issues."})
+    moved = connection is not None and (
+        connection.kind != kind or connection.site_url.rstrip("/").lower() != site_url.rstrip("/").lower()
+    )
+    if moved and not token:
+        # The stored token was given for the old address: it is never sent to a new one.
+        raise ValidationError(
+            {
+                "token": "A new API address or tracker needs its API token entered again (the stored one stays with the old)."
+            }
+        )
     shown = ""
     if connection is None and not webhook_secret:
         webhook_secret = shown = secrets.token_urlsafe(32)

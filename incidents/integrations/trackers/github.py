@@ -44,9 +44,17 @@ class GitHubTracker(Tracker):
             "User-Agent": "Hindsight",
         }
 
-    def _repo_url(self) -> str:
-        owner, _, repo = self.project.partition("/")
-        return f"{self.site_url}/repos/{urllib.parse.quote(owner)}/{urllib.parse.quote(repo)}"
+    def _repo_url(self, project: str = "") -> str:
+        owner, _, repo = (project or self.project).partition("/")
+        return (
+            f"{self.site_url}/repos/{urllib.parse.quote(owner, safe='')}/{urllib.parse.quote(repo, safe='')}"
+        )
+
+    def _issue_url(self, key: str, external_id: str) -> str:
+        """The issue's address from its stored key (`owner/repo#12`: the repository it was opened in, even
+        if the team's repository changed since) and number."""
+        repo = key.rpartition("#")[0] or self.project
+        return f"{self._repo_url(repo)}/issues/{urllib.parse.quote(external_id, safe='')}"
 
     def create_issue(self, draft: IssueDraft) -> NewIssue:
         body = draft.description.strip()
@@ -60,16 +68,17 @@ class GitHubTracker(Tracker):
         if draft.assignee:
             request["assignees"] = [draft.assignee]
         answer = self.send("POST", f"{self._repo_url()}/issues", request)
-        if not isinstance(answer, dict) or "number" not in answer:
+        number = answer.get("number") if isinstance(answer, dict) else None
+        if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
             raise TrackerError("GitHub's answer has no issue number.")
         return NewIssue(
-            key=f"{self.project}#{answer['number']}",
-            external_id=str(answer["number"]),
+            key=f"{self.project}#{number}",
+            external_id=str(number),
             url=str(answer.get("html_url") or ""),
         )
 
     def fetch_state(self, key: str, external_id: str) -> IssueState:
-        answer = self.send("GET", f"{self._repo_url()}/issues/{urllib.parse.quote(external_id)}")
+        answer = self.send("GET", self._issue_url(key, external_id))
         if not isinstance(answer, dict):
             raise TrackerError("GitHub's answer is not an issue.")
         return self._state(key, answer)
@@ -85,7 +94,7 @@ class GitHubTracker(Tracker):
             body = {"assignees": [change.assignee] if change.assignee else []}
         else:
             raise TrackerError("GitHub issues have no due date.")
-        self.send("PATCH", f"{self._repo_url()}/issues/{urllib.parse.quote(external_id)}", body)
+        self.send("PATCH", self._issue_url(key, external_id), body)
 
     @staticmethod
     def _state(key: str, issue: Mapping[str, Any]) -> IssueState:

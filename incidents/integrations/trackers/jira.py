@@ -11,6 +11,7 @@ with a secret send `X-Hub-Signature` (`sha256=` + hex HMAC-SHA256 of the raw bod
 from __future__ import annotations
 
 import base64
+import re
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
@@ -28,6 +29,7 @@ from incidents.integrations.trackers.base import (
     parse_date,
 )
 
+ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,49}-[1-9][0-9]{0,17}")
 CHANGES = {"status": "status", "resolution": "status", "assignee": "owner", "duedate": "due_date"}
 
 
@@ -74,22 +76,22 @@ class JiraTracker(Tracker):
         if draft.assignee:
             fields["assignee"] = {"accountId": draft.assignee}
         answer = self.send("POST", f"{self.site_url}/rest/api/3/issue", {"fields": fields})
-        if not isinstance(answer, dict) or not answer.get("key"):
+        key = str(answer.get("key") or "") if isinstance(answer, dict) else ""
+        if not ISSUE_KEY.fullmatch(key):
             raise TrackerError("Jira's answer has no issue key.")
-        key = str(answer["key"])
         return NewIssue(
             key=key, external_id=str(answer.get("id") or key), url=f"{self.site_url}/browse/{key}"
         )
 
     def fetch_state(self, key: str, external_id: str) -> IssueState:
-        url = f"{self.site_url}/rest/api/3/issue/{urllib.parse.quote(key)}?fields=status,assignee,duedate"
+        url = f"{self.site_url}/rest/api/3/issue/{urllib.parse.quote(key, safe='')}?fields=status,assignee,duedate"
         answer = self.send("GET", url)
         if not isinstance(answer, dict):
             raise TrackerError("Jira's answer is not an issue.")
         return self._state(key, answer)
 
     def update_issue(self, key: str, external_id: str, change: IssueChange) -> None:
-        issue_url = f"{self.site_url}/rest/api/3/issue/{urllib.parse.quote(key)}"
+        issue_url = f"{self.site_url}/rest/api/3/issue/{urllib.parse.quote(key, safe='')}"
         if change.field == "owner":
             self.send("PUT", f"{issue_url}/assignee", {"accountId": change.assignee or None})
         elif change.field == "due_date":
@@ -105,7 +107,9 @@ class JiraTracker(Tracker):
     def _transition(self, key: str, closed: bool) -> str:
         """The id of a transition the issue offers now into the `done` status category (`closed`) or out of
         it (to `new` first, else `indeterminate`). TrackerError when the workflow offers none."""
-        answer = self.send("GET", f"{self.site_url}/rest/api/3/issue/{urllib.parse.quote(key)}/transitions")
+        answer = self.send(
+            "GET", f"{self.site_url}/rest/api/3/issue/{urllib.parse.quote(key, safe='')}/transitions"
+        )
         offered = [t for t in _dict(answer).get("transitions") or [] if isinstance(t, dict) and t.get("id")]
 
         def category(t: dict[str, Any]) -> str:

@@ -56,7 +56,11 @@ from incidents.permissions.checks import (
     require_edit_action_item,
     require_send_action_item_to_tracker,
 )
-from incidents.permissions.followup import action_item_is_restricted, restricted_action_items_q
+from incidents.permissions.followup import (
+    action_item_is_restricted,
+    can_view_action_item,
+    restricted_action_items_q,
+)
 from incidents.timeline.services import system_entry
 
 log = logging.getLogger(__name__)
@@ -219,6 +223,8 @@ def _apply(issue: TrackerIssue, name: str, value: Any, actor: Any) -> str:
         return f"Action item {title} reopened: its issue {key} was reopened in {label}."
     if name == "owner":
         owner = get_user_model().objects.get(pk=value)
+        if not can_view_action_item(owner, item):  # never hand an item to someone outside its incident
+            raise ValidationError({"owner": f"{owner} may not see this action item: it keeps its owner."})
         action_item_update(item=item, actor=actor, owner=owner)
         return f"Action item {title} assigned to {markdown_text(owner)} in {label} ({key})."
     due = date.fromisoformat(value) if value else None
@@ -379,8 +385,11 @@ def tracker_reconcile(*, limit: int = 500) -> ReconcileResult:
             state = adapter_for(issue.connection).fetch_state(issue.key, issue.external_id)
         except (TrackerError, CredentialUnreadable) as exc:
             log.warning("tracker %s: reading %s failed: %s", issue.connection_id, issue.key, exc)
-            result.errors.append(f"{issue.connection}: {exc}")
-            failed.add(issue.connection_id)
+            result.errors.append(f"{issue.connection} ({issue.key}): {exc}")
+            if getattr(exc, "status", None) not in (404, 410):  # one missing issue stops nothing else
+                failed.add(issue.connection_id)
+            else:
+                TrackerIssue.objects.filter(pk=issue_id).update(synced_at=timezone.now())  # to the back
             continue
         with transaction.atomic():
             locked = TrackerIssue.objects.select_for_update().select_related("connection").get(pk=issue_id)

@@ -678,3 +678,91 @@ def test_keeping_hindsights_value_of_an_item_restricted_since_sends_nothing(
     assert tracker_server.requests == []
     assert TrackerIssue.objects.get().conflicts == {}
     assert any("not set in GitHub" in r and "restricted" in r for r in _history_reasons(item))
+
+
+def test_moving_a_tracker_to_another_address_needs_the_token_again(client_for, team, lead, tracker_server):
+    from django.core.exceptions import ValidationError
+
+    connection = _github(team, lead, tracker_server)
+    with pytest.raises(ValidationError) as refused:
+        tracker_connection_save(actor=lead, team=team, kind="github", site_url="https://github.example.com/api/v3",
+                                project="acme/web", token="")  # fmt: skip
+    assert "token" in refused.value.message_dict
+    with pytest.raises(ValidationError):
+        tracker_connection_save(actor=lead, team=team, kind="jira", site_url=tracker_server.url, project="OPS",
+                                username="bot@example.com", token="")  # fmt: skip
+    connection.refresh_from_db()
+    assert decrypt(connection.token_encrypted) == TOKEN  # the stored token stays with its address
+    # The same address with the token left empty keeps it.
+    tracker_connection_save(actor=lead, team=team, kind="github", site_url=tracker_server.url + "/",
+                            project="acme/web", token="")  # fmt: skip
+    moved, _ = tracker_connection_save(actor=lead, team=team, kind="github",
+                                       site_url="https://github.example.com/api/v3", project="acme/web", token="ghp_new")  # fmt: skip
+    assert decrypt(moved.token_encrypted) == "ghp_new"
+
+
+def test_a_tracker_never_hands_an_item_to_someone_who_may_not_see_it(
+    client_for, team, lead, commander, responder, incident, tracker_server
+):
+    connection = _github(team, lead, tracker_server)
+    incident.visibility = Visibility.RESTRICTED  # restricted after the issue was opened
+    incident.save()
+    item = ActionItemFactory(incident=incident, team=team, owner=commander)
+    TrackerIssue.objects.create(action_item=item, connection=connection, key="acme/web#30", external_id="30",
+                                url="https://github.com/acme/web/issues/30", seen={"status": "open", "owner": commander.pk},
+                                agreed={"status": "open", "owner": commander.pk, "due_date": None})  # fmt: skip
+    # octocat is responder@example.com, who is not in the restricted incident.
+    hooked = _github_hook(client_for(None), connection, "assigned", 30, state="open", assignee="octocat")
+    assert hooked.status_code == 200
+    assert hooked.json()["applied"] == {"acme/web#30": []}
+    item.refresh_from_db()
+    assert item.owner == commander
+    assert "may not see" in TrackerIssue.objects.get().conflicts["owner"]["error"]
+    assert (
+        client_for(responder).get(reverse("incidents:action_item_detail", args=[item.pk])).status_code == 404
+    )
+
+
+@pytest.mark.parametrize("project", ["../..", "acme/..", "./web", "acme/web/x"])
+def test_a_repository_that_is_a_path_is_refused(team, lead, project):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        tracker_connection_save(
+            actor=lead,
+            team=team,
+            kind="github",
+            site_url="https://api.github.com",
+            project=project,
+            token="x",
+        )
+    assert "project" in refused.value.message_dict
+
+
+def test_an_issue_number_that_is_not_a_number_is_refused_and_nothing_stored(
+    api_for, team, lead, commander, incident, tracker_server
+):
+    _github(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team)
+    tracker_server.answers[("POST", "/repos/acme/web/issues")] = (201, {"number": "201/../../../evil"})
+    answer = api_for(commander).post(reverse("api:action-item-tracker", args=[item.pk]), {}, format="json")
+    assert answer.status_code == 400
+    assert not TrackerIssue.objects.exists()
+
+
+def test_one_missing_issue_does_not_stop_the_sweep_for_the_others(
+    team, lead, commander, incident, tracker_server
+):
+    connection = _github(team, lead, tracker_server)
+    gone = ActionItemFactory(incident=incident, team=team, owner=commander)
+    kept = ActionItemFactory(incident=incident, team=team, owner=commander)
+    for item, number in ((gone, 7), (kept, 8)):
+        TrackerIssue.objects.create(action_item=item, connection=connection, key=f"acme/web#{number}",
+                                    external_id=str(number), url=f"https://github.com/acme/web/issues/{number}",
+                                    seen={"status": "open"}, agreed={"status": "open", "owner": commander.pk, "due_date": None})  # fmt: skip
+    tracker_server.answers[("GET", "/repos/acme/web/issues/8")] = (200, {"number": 8, "state": "closed"})
+    result = tracker_reconcile()  # issue 7 answers 404
+    assert result.applied == 1
+    assert any("acme/web#7" in e for e in result.errors)
+    kept.refresh_from_db()
+    assert kept.status == ActionItemStatus.DONE
