@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0020_postmortem_reminder_per_resolution'),
+        ('incidents', '0021_active_incidents_without_resolution'),
     ]
 
     operations = [
