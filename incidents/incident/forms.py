@@ -250,3 +250,44 @@ class ServiceForm(forms.Form):
 
 class TagForm(forms.Form):
     name = forms.CharField(max_length=50)
+
+
+ROLE_CHOICES = (("commander", "Commander"), ("communications_lead", "Comms lead"), ("scribe", "Scribe"))
+NOT_PICKABLE = "Choose a person from the suggestions (people in your teams or taking part in this incident)."
+
+
+class PersonField(forms.ModelChoiceField):
+    """A person by id among `queryset` (the people the user may pick), with one clear message."""
+
+    default_error_messages = {"invalid_choice": NOT_PICKABLE}
+
+
+class RoleForm(forms.Form):
+    """Give a role (commander, comms lead, scribe) to a person among `people`, or clear it (`clear`)."""
+
+    role = forms.ChoiceField(choices=ROLE_CHOICES)
+    person = PersonField(queryset=Team.objects.none(), required=False)
+    clear = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(PersonField, self.fields["person"]).queryset = people
+
+    def clean(self) -> dict[str, Any]:
+        # Enter in the search box without picking anyone must not clear the role: clearing is its own button.
+        data = super().clean() or {}
+        if not data.get("person") and not data.get("clear") and "person" not in self.errors:
+            self.add_error("person", NOT_PICKABLE)
+        return data
+
+
+class ParticipantForm(forms.Form):
+    """Add or remove a participant: `action` "add" or "remove" and the person (`people`: whom the user may
+    add, or the current participants for a removal)."""
+
+    action = forms.ChoiceField(choices=(("add", "Add"), ("remove", "Remove")))
+    person = PersonField(queryset=Team.objects.none(), error_messages={"required": NOT_PICKABLE})
+
+    def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(PersonField, self.fields["person"]).queryset = people

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from incidents.incident import views
+from incidents.incident import people, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -13,6 +13,9 @@ urlpatterns = [
     path("incidents/<int:number>/status/", views.incident_status, name="status"),
     path("incidents/<int:number>/severity/", views.incident_severity, name="severity"),
     path("incidents/<int:number>/reopen/", views.incident_reopen, name="reopen"),
+    path("incidents/<int:number>/roles/", people.incident_role, name="role"),
+    path("incidents/<int:number>/participants/", people.incident_participant, name="participant"),
+    path("incidents/<int:number>/people/", people.people_suggestions, name="people_suggestions"),
     path("settings/", views.settings_index, name="settings"),
     path("settings/services/", views.service_list, name="service_list"),
     path("settings/services/<slug:slug>/", views.service_edit, name="service_edit"),

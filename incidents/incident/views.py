@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Team
 from incidents import merge as merging
 from incidents.errors import add_form_errors
-from incidents.incident import directory, selectors
+from incidents.incident import directory, people, selectors
 from incidents.incident.forms import (
     DeclareForm,
     IncidentEditForm,
@@ -137,6 +137,7 @@ def incident_detail(request: HttpRequest, number: int) -> HttpResponse:
         "reopen_form": ReopenForm(),
         "duration_rows": incident.duration_rows(),
         "duration_note": DURATION_NOTE,
+        **people.people_context(request, incident),
     }
     return render(request, "incidents/incident/detail.html", context)
 

@@ -24,6 +24,7 @@ from incidents.permissions.followup import (
     can_view_finding,
 )
 from incidents.permissions.incident import can_command, can_declare, can_record, can_view_incident
+from incidents.permissions.people import can_manage_participants
 from incidents.permissions.review import can_write_review
 from incidents.permissions.roles import can_manage_team, is_active_user, is_admin
 
@@ -120,6 +121,12 @@ require_command = object_check(
     can_command,
     can_view_incident,
     "Only the incident's commander, a lead of its team or an admin may do this.",
+)
+require_manage_participants = object_check(
+    can_manage_participants,
+    can_view_incident,
+    "Only those who may command a restricted incident add or remove its participants (taking part is what "
+    "lets a person see it).",
 )
 require_write_review: Callable[[Any, Any], None] = object_check(
     can_write_review,

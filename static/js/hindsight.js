@@ -6,3 +6,43 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// People pickers ([data-picker]): type to get suggestions (HTMX), Down/Up move through them, Enter in the
+// box picks the first one (never submits an empty pick), Escape closes the list and returns to the box.
+(function () {
+  "use strict";
+  function options(picker) { return Array.prototype.slice.call(picker.querySelectorAll("[data-option]")); }
+  function expanded(picker) {
+    var input = picker.querySelector("[data-picker-input]");
+    if (input) input.setAttribute("aria-expanded", options(picker).length ? "true" : "false");
+  }
+  document.addEventListener("keydown", function (ev) {
+    var el = ev.target;
+    if (!el || !el.closest) return;
+    var picker = el.closest("[data-picker]");
+    if (!picker) return;
+    var input = picker.querySelector("[data-picker-input]");
+    var opts = options(picker);
+    var i = opts.indexOf(el);
+    if (ev.key === "ArrowDown" && opts.length) {
+      ev.preventDefault();
+      (opts[i + 1] || opts[0]).focus();
+    } else if (ev.key === "ArrowUp" && (i >= 0)) {
+      ev.preventDefault();
+      if (i === 0) input.focus(); else opts[i - 1].focus();
+    } else if (ev.key === "Escape") {
+      var list = picker.querySelector(".suggestions");
+      if (list) list.innerHTML = "";
+      expanded(picker);
+      if (input) input.focus();
+    } else if (ev.key === "Enter" && el === input) {
+      ev.preventDefault();
+      if (opts.length) opts[0].click();
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    var target = ev.detail && ev.detail.target;
+    var picker = target && target.closest && target.closest("[data-picker]");
+    if (picker) expanded(picker);
+  });
+})();

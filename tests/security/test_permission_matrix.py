@@ -106,6 +106,11 @@ ACCESS: dict[str, dict[str, str]] = {
     "incidents:status": {"POST": "command"},
     "incidents:severity": {"POST": "command"},
     "incidents:reopen": {"POST": "command"},
+    # The People card: roles need command; participants and the picker need record (on a restricted
+    # incident only those who may command add people, and every persona who sees one here may).
+    "incidents:role": {"POST": "command"},
+    "incidents:participant": {"POST": "record"},
+    "incidents:people_suggestions": {"GET": "record"},
     "incidents:timeline_quick_add": {"POST": "record"},
     "incidents:timeline_when": {"GET": "record"},
     "incidents:timeline_edit": {"GET": "record", "POST": "record"},

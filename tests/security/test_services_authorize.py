@@ -63,6 +63,7 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.permissions.checks.require_edit_finding": "a check",
     "incidents.permissions.checks.require_send_action_item_to_tracker": "a check",
     "incidents.permissions.checks.require_manage_team": "a check",
+    "incidents.permissions.checks.require_manage_participants": "a check",
     "incidents.integrations.services.configuration.can_manage_integrations": "a predicate",
     # Steps the services share, called only by services that checked their actor first.
     "incidents.followup.services.common.change_reason": "formats a history reason",

@@ -1,0 +1,154 @@
+"""The incident page's People card: give a role, hand over command, add or remove a participant, and the
+people picker's suggestions. Views parse input, call one service and render.
+
+An HTMX request gets the card again (200, or 422 with the form's errors, which static/js/timeline.js
+swaps in); a plain form post is redirected to the incident page with the outcome as a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from incidents.errors import add_form_errors
+from incidents.incident import selectors
+from incidents.incident.forms import ROLE_CHOICES, ParticipantForm, RoleForm
+from incidents.incident.services import edits
+from incidents.models import Incident
+from incidents.permissions.checks import require_command, require_manage_participants
+from incidents.permissions.incident import can_command
+from incidents.permissions.people import can_manage_participants, users_visible_to
+
+MAX_SUGGESTIONS = 8
+# What a picker fills in: a role's form or the add-participant form (the ids of their suggestion lists).
+TARGETS = ("commander", "communications_lead", "scribe", "participant")
+ROLE_LABELS = dict(ROLE_CHOICES)
+
+
+def people_context(
+    request: HttpRequest,
+    incident: Incident,
+    *,
+    form: Any = None,
+    target: str = "",
+    message: str = "",
+) -> dict[str, Any]:
+    """What the People card shows: the role holders, the participants (one query), what the viewer may
+    change, and after a post its outcome (`message`), or the `form` with errors for picker `target` (a
+    role field or "participant"), which also gets the focus back."""
+    user = request.user
+    roles = [
+        {"field": field, "label": ROLE_LABELS[field], "person": getattr(incident, field),
+         "form": form if target == field else None}
+        for field in ("commander", "communications_lead", "scribe")
+    ]  # fmt: skip
+    return {
+        "incident": incident,
+        "people_roles": roles,
+        "participants": selectors.incident_participants(incident),
+        "may_assign_roles": can_command(user, incident),
+        "may_manage_participants": can_manage_participants(user, incident),
+        "participant_form": form if target == "participant" else None,
+        "people_message": message,
+        "focus": target,
+    }
+
+
+def _respond(
+    request: HttpRequest, incident: Incident, *, target: str, message: str = "", form: Any = None
+) -> HttpResponse:
+    """The card again for HTMX (200, or 422 with `form`'s errors); otherwise back to the incident page
+    with the outcome as a message."""
+    if request.headers.get("HX-Request"):
+        fresh = selectors.incident_get_for(request.user, incident.number)
+        context = people_context(request, fresh, form=form, target=target, message=message)
+        return render(request, "incidents/incident/_people.html", context, status=422 if form else 200)
+    if form is not None:
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+        messages.error(request, " ".join(errors) or "Not saved.")
+    else:
+        messages.success(request, message)
+    return redirect("incidents:detail", number=incident.number)
+
+
+@login_required
+@require_POST
+def incident_role(request: HttpRequest, number: int) -> HttpResponse:
+    """Give `role` to `person` (empty: nobody). One timeline entry when it changes."""
+    incident = selectors.incident_get_for(request.user, number)
+    require_command(request.user, incident)  # the form is for those who may command (the service checks)
+    form = RoleForm(request.POST, people=users_visible_to(request.user, incident))
+    if form.is_valid():
+        role, person = form.cleaned_data["role"], form.cleaned_data["person"]
+        try:
+            edits.incident_assign_roles(incident=incident, actor=request.user, **{role: person})
+        except ValidationError as exc:
+            add_form_errors(form, ValidationError({"person": exc.messages}))
+        else:
+            who = person or "nobody"
+            label = ROLE_LABELS[role]
+            text = f"Command handed over to {who}." if role == "commander" else f"{label}: {who}."
+            return _respond(request, incident, target=role, message=text)
+    role = request.POST.get("role", "")
+    return _respond(request, incident, target=role if role in TARGETS else "", form=form)
+
+
+@login_required
+@require_POST
+def incident_participant(request: HttpRequest, number: int) -> HttpResponse:
+    """Add (`action=add`) or remove (`action=remove`) a participant. One timeline entry when it changes."""
+    incident = selectors.incident_get_for(request.user, number)
+    require_manage_participants(request.user, incident)  # the form is theirs only (the service checks)
+    if request.POST.get("action") == "remove":
+        people = User.objects.filter(participated_incidents=incident)
+    else:
+        people = users_visible_to(request.user, incident)
+    form = ParticipantForm(request.POST, people=people)
+    if form.is_valid():
+        person, action = form.cleaned_data["person"], form.cleaned_data["action"]
+        service = edits.incident_participant_add if action == "add" else edits.incident_participant_remove
+        try:
+            changed = service(incident=incident, actor=request.user, person=person)
+        except ValidationError as exc:
+            add_form_errors(form, ValidationError({"person": exc.messages}))
+        else:
+            if action == "add":
+                text = f"{person} added as a participant." if changed else f"{person} already takes part."
+            else:
+                text = f"{person} removed from the participants." if changed else f"{person} was not one."
+            return _respond(request, incident, target="participant", message=text)
+    return _respond(request, incident, target="participant", form=form)
+
+
+@login_required
+@require_GET
+def people_suggestions(request: HttpRequest, number: int) -> HttpResponse:
+    """Up to 8 people the viewer may pick whose name or email contains `q` (by name), as picker options
+    (`for`: the picker they belong to, a role or "participant")."""
+    incident = selectors.incident_get_for(request.user, number)
+    if not (can_command(request.user, incident) or can_manage_participants(request.user, incident)):
+        raise PermissionDenied("Only those who may change the incident's people pick them.")
+    query = request.GET.get("q", "").strip()[:100]
+    people = users_visible_to(request.user, incident)
+    if query:
+        people = people.filter(Q(display_name__icontains=query) | Q(email__icontains=query))
+    found = list(people[: MAX_SUGGESTIONS + 1])
+    target = request.GET.get("for", "")
+    if target not in TARGETS:
+        target = "participant"
+    context = {
+        "incident": incident,
+        "suggestions": found[:MAX_SUGGESTIONS],
+        "more": len(found) > MAX_SUGGESTIONS,
+        "query": query,
+        "target": target,
+    }
+    return render(request, "incidents/incident/_people_suggestions.html", context)
