@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 
@@ -12,9 +12,11 @@ from incidents.models import (
     ActionItemType,
     FindingArea,
     FindingStatus,
+    Incident,
     Priority,
     Risk,
 )
+from incidents.permissions.people import users_who_may_record
 
 
 class DateInput(forms.DateInput):
@@ -39,7 +41,11 @@ class WorkForm(forms.Form):
 
 
 class ActionItemForm(WorkForm):
-    """Create or edit an action item. `version` is the version the editor loaded (stale edits are refused)."""
+    """Create or edit an action item. `version` is the version the editor loaded (stale edits are refused).
+
+    With `incident`, the owner is chosen among the people who may record on it (`users_who_may_record`: no
+    read-only viewers, nobody who cannot see it); `keep_owner_id`, the owner the item has, stays a choice
+    even if they lost that right, until someone changes it."""
 
     title = forms.CharField(max_length=200)
     description = forms.CharField(
@@ -69,6 +75,18 @@ class ActionItemForm(WorkForm):
         "title", "description", "owner", "team", "priority", "type", "due_date", "tracker_url",
         "success_criteria", "recheck_date",
     )  # fmt: skip
+
+    def __init__(
+        self, *args: Any, incident: Incident | None = None, keep_owner_id: int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if incident is not None:
+            owners = users_who_may_record(incident)
+            if keep_owner_id is not None:
+                owners = owners | User.objects.filter(pk=keep_owner_id)
+            owner = cast(forms.ModelChoiceField, self.fields["owner"])
+            owner.queryset = owners.order_by("display_name", "email")
+            owner.help_text = f"Someone who may record on {incident.reference}."
 
 
 def lifecycle_move_form(statuses: list[tuple[str, str]], *, rows: int, max_length: int) -> type[forms.Form]:
