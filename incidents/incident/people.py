@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from incidents.errors import add_form_errors
-from incidents.incident import selectors
-from incidents.incident.forms import ROLE_CHOICES, ParticipantForm, RoleForm
+from incidents.incident import live, selectors
+from incidents.incident.forms import ParticipantForm, RoleForm
 from incidents.incident.services import edits
 from incidents.models import Incident
 from incidents.permissions.checks import require_command, require_manage_participants
@@ -30,36 +30,7 @@ from incidents.permissions.people import can_manage_participants, users_visible_
 MAX_SUGGESTIONS = 8
 # What a picker fills in: a role's form or the add-participant form (the ids of their suggestion lists).
 TARGETS = ("commander", "communications_lead", "scribe", "participant")
-ROLE_LABELS = dict(ROLE_CHOICES)
-
-
-def people_context(
-    request: HttpRequest,
-    incident: Incident,
-    *,
-    form: Any = None,
-    target: str = "",
-    message: str = "",
-) -> dict[str, Any]:
-    """What the People card shows: the role holders, the participants (one query), what the viewer may
-    change, and after a post its outcome (`message`), or the `form` with errors for picker `target` (a
-    role field or "participant"), which also gets the focus back."""
-    user = request.user
-    roles = [
-        {"field": field, "label": ROLE_LABELS[field], "person": getattr(incident, field),
-         "form": form if target == field else None}
-        for field in ("commander", "communications_lead", "scribe")
-    ]  # fmt: skip
-    return {
-        "incident": incident,
-        "people_roles": roles,
-        "participants": selectors.incident_participants(incident),
-        "may_assign_roles": can_command(user, incident),
-        "may_manage_participants": can_manage_participants(user, incident),
-        "participant_form": form if target == "participant" else None,
-        "people_message": message,
-        "focus": target,
-    }
+ROLE_LABELS = live.ROLE_LABELS
 
 
 def _respond(
@@ -68,9 +39,16 @@ def _respond(
     """The card again for HTMX (200, or 422 with `form`'s errors); otherwise back to the incident page
     with the outcome as a message."""
     if request.headers.get("HX-Request"):
+        # The card, and the header out of band at the new version (so the live poll does not redo it).
         fresh = selectors.incident_get_for(request.user, incident.number)
-        context = people_context(request, fresh, form=form, target=target, message=message)
-        return render(request, "incidents/incident/_people.html", context, status=422 if form else 200)
+        context = {
+            **live.live_context(request, fresh),
+            **live.people_context(request, fresh, form=form, target=target, message=message),
+            "live_oob": True,
+        }
+        return render(
+            request, "incidents/incident/_people_changed.html", context, status=422 if form else 200
+        )
     if form is not None:
         errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
         messages.error(request, " ".join(errors) or "Not saved.")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from incidents.incident import people, views
+from incidents.incident import live, people, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("incidents/declare/", views.incident_declare, name="declare"),
     path("incidents/<int:number>/", views.incident_detail, name="detail"),
     path("incidents/<int:number>/edit/", views.incident_edit, name="edit"),
+    path("incidents/<int:number>/header/", live.incident_header, name="header"),
     path("incidents/<int:number>/status/", views.incident_status, name="status"),
     path("incidents/<int:number>/severity/", views.incident_severity, name="severity"),
     path("incidents/<int:number>/reopen/", views.incident_reopen, name="reopen"),

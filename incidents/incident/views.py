@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Team
 from incidents import merge as merging
 from incidents.errors import add_form_errors
-from incidents.incident import directory, people, selectors
+from incidents.incident import directory, live, selectors
 from incidents.incident.forms import (
     DeclareForm,
     IncidentEditForm,
@@ -29,15 +29,13 @@ from incidents.incident.forms import (
     StatusForm,
     TagForm,
 )
-from incidents.incident.models import DURATION_NOTE
 from incidents.incident.services import declare, edits, lifecycle
 from incidents.incident.services.common import IncidentConflict
-from incidents.incident.services.lifecycle import TRANSITIONS
 from incidents.inputs import BoundedDateField
 from incidents.merge import Merge
 from incidents.models import ACTIVE_STATUSES, Incident, IncidentStatus, Service, Severity, Tag
 from incidents.permissions.checks import require_command, require_declare, require_page
-from incidents.permissions.incident import can_command, can_record, incidents_visible_to
+from incidents.permissions.incident import incidents_visible_to
 from incidents.permissions.roles import (
     can_manage_mailing_lists,
     can_manage_settings,
@@ -127,17 +125,10 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
 def incident_detail(request: HttpRequest, number: int) -> HttpResponse:
     incident = selectors.incident_get_for(request.user, number)
     context = {
-        "incident": incident,
+        **live.live_context(request, incident),
         **timeline_context(request, incident),
-        "can_record": can_record(request.user, incident),
-        "can_command": can_command(request.user, incident),
-        "next_statuses": [(s, IncidentStatus(s).label) for s in sorted(TRANSITIONS[incident.status])],
-        "status_form": StatusForm(),
         "severity_form": SeverityForm(initial={"severity": incident.severity}),
         "reopen_form": ReopenForm(),
-        "duration_rows": incident.duration_rows(),
-        "duration_note": DURATION_NOTE,
-        **people.people_context(request, incident),
     }
     return render(request, "incidents/incident/detail.html", context)
 

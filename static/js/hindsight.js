@@ -46,3 +46,13 @@ document.addEventListener("DOMContentLoaded", function () {
     if (picker) expanded(picker);
   });
 })();
+
+// The live header (templates/incidents/incident/_header.html) skips a refresh while someone is typing in
+// it or in the facts grid below (a people picker, the status time): the next poll catches up.
+document.addEventListener("htmx:beforeRequest", function (ev) {
+  var elt = ev.detail && ev.detail.elt;
+  if (!elt || elt.id !== "incident-head") return;
+  var active = document.activeElement;
+  if (active && active.matches && active.matches("input, textarea, select") &&
+      active.closest("#incident-head, #incident-facts")) ev.preventDefault();
+});
