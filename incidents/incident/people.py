@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,9 +23,8 @@ from incidents.incident import live, selectors
 from incidents.incident.forms import ParticipantForm, RoleForm
 from incidents.incident.services import edits
 from incidents.models import Incident
-from incidents.permissions.checks import require_command, require_manage_participants
-from incidents.permissions.incident import can_command
-from incidents.permissions.people import can_manage_participants, users_visible_to
+from incidents.permissions.checks import require_command, require_manage_participants, require_record
+from incidents.permissions.people import users_visible_to
 
 MAX_SUGGESTIONS = 8
 # What a picker fills in: a role's form or the add-participant form (the ids of their suggestion lists).
@@ -112,8 +111,7 @@ def people_suggestions(request: HttpRequest, number: int) -> HttpResponse:
     """Up to 8 people the viewer may pick whose name or email contains `q` (by name), as picker options
     (`for`: the picker they belong to, a role or "participant")."""
     incident = selectors.incident_get_for(request.user, number)
-    if not (can_command(request.user, incident) or can_manage_participants(request.user, incident)):
-        raise PermissionDenied("Only those who may change the incident's people pick them.")
+    require_record(request.user, incident)  # suggestions are for those who work on it
     query = request.GET.get("q", "").strip()[:100]
     people = users_visible_to(request.user, incident)
     if query:

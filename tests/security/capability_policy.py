@@ -101,6 +101,7 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "incidents:postmortem_export_* GET", "incidents:postmortem_history GET",
         "incidents:postmortem_print GET", "incidents:postmortem_version GET",
         "api:incident-detail GET", "api:incident-postmortem GET", "api:incident-participants GET", "api:timeline-entry-detail GET",
+        "incidents:header GET",
         "api:contributing-factor-detail GET", "api:postmortem-detail GET",
     ),
     "see an action item": (
@@ -113,7 +114,7 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
     "open the editor of an incident's record": (
         "incidents:timeline_when GET", "incidents:timeline_edit GET", "incidents:timeline_import GET",
         "incidents:factor_add GET", "incidents:factor_edit GET", "incidents:postmortem_edit GET",
-        "incidents:postmortem_import GET",
+        "incidents:postmortem_import GET", "incidents:people_suggestions GET",
     ),
     "open the editor of an incident": ("incidents:edit GET",),
     "open the editor of an action item": ("incidents:action_item_edit GET",),
