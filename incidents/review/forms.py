@@ -22,6 +22,7 @@ from incidents.models import (
     TestType,
     TimelineEntry,
 )
+from incidents.permissions.people import users_who_may_record
 from incidents.timefmt import format_time
 
 # The longest duration the questions take: ten years, in minutes (stored in seconds, it fits any column).
@@ -263,10 +264,22 @@ class QuickActionForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date", "aria-label": "Due date"}, format="%Y-%m-%d"),
     )
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="— no owner yet —",
+        widget=forms.Select(attrs={"aria-label": "Owner"}),
+    )
 
-    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, incident: Incident, facilitator: Any = None, **kwargs: Any) -> None:
+        """`facilitator` (the person running the meeting) is the owner proposed, when they may record;
+        owners are chosen among the people who may record on `incident`."""
         super().__init__(*args, **kwargs)
         cast(Any, self.fields["factor"]).queryset = ContributingFactor.objects.filter(incident=incident)
+        owners = users_who_may_record(incident)
+        cast(Any, self.fields["owner"]).queryset = owners
+        if facilitator is not None and getattr(facilitator, "pk", None):
+            self.fields["owner"].initial = facilitator.pk
 
 
 class MeetingForm(forms.Form):

@@ -56,3 +56,21 @@ document.addEventListener("htmx:beforeRequest", function (ev) {
   if (active && active.matches && active.matches("input, textarea, select") &&
       active.closest("#incident-head, #incident-facts")) ev.preventDefault();
 });
+
+// A success banner ("Meeting saved.") is about the last full page load: it goes once something else is
+// done on the page in place (an HTMX post, not a live poll) or after 10 seconds. Errors stay.
+(function () {
+  "use strict";
+  function clearSuccess() {
+    document.querySelectorAll(".messages li.success").forEach(function (li) {
+      var list = li.parentNode;
+      li.remove();
+      if (list && !list.children.length) list.remove();
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { window.setTimeout(clearSuccess, 10000); });
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    var config = ev.detail && ev.detail.requestConfig;
+    if (config && String(config.verb).toLowerCase() === "post") clearSuccess();
+  });
+})();

@@ -105,6 +105,9 @@ def test_meeting_mode_captures_factors_and_an_action_item_without_leaving_the_pa
     items = page.locator("#meeting-items")
     expect(items.get_by_text("Require a second person for destructive commands")).to_be_visible()
     expect(page.locator("#meeting-factors").get_by_text("(1 action item)")).to_be_visible()
+    # Focus is back in the box for the next capture, and the item is owned by the facilitator by default.
+    expect(capture.get_by_role("textbox", name="Action item")).to_be_focused()
+    expect(items).to_contain_text(str(commander))
 
     assert page.url == url  # captured through HTMX: no navigation, no reload
     assert loads == []
@@ -112,7 +115,25 @@ def test_meeting_mode_captures_factors_and_an_action_item_without_leaving_the_pa
     assert sorted(factors.values_list("category", flat=True)) == ["access_control", "configuration"]
     item = ActionItem.objects.get(incident=incident)
     assert item.factor == factors.get(category="access_control")
+    assert item.owner == commander
     shot(page, "meeting-quick-capture")
+
+
+def test_the_meeting_saved_banner_goes_when_the_meeting_goes_on(
+    live_server, page, sign_in, commander, started
+):
+    sign_in(page, commander)
+    page.goto(f"{live_server.url}/incidents/{started.incident.number}/postmortem/meeting/")
+    page.get_by_role("button", name="Save meeting").click()
+    expect(page.locator(".messages")).to_contain_text("Meeting saved.")
+    capture = page.locator("#capture")
+    capture.get_by_role("textbox", name="Contributing factor").fill("Backups were never restored in a test")
+    capture.get_by_role("button", name="Add factor").click()
+    expect(
+        page.locator("#meeting-factors").get_by_text("Backups were never restored in a test")
+    ).to_be_visible()
+    expect(page.locator(".messages")).to_have_count(0)
+    expect(capture.get_by_role("textbox", name="Contributing factor")).to_be_focused()
 
 
 def test_review_requested_approved_by_a_second_person_then_published_and_frozen(

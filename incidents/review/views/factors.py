@@ -124,12 +124,18 @@ def factor_edit(request: HttpRequest, number: int, factor_id: int) -> HttpRespon
 # --- Meeting mode -------------------------------------------------------------------------------------
 
 
+def _form_errors(form: Any) -> str:
+    return " ".join(
+        f"{form.fields[k].widget.attrs.get('aria-label', k)}: {' '.join(v)}" for k, v in form.errors.items()
+    )
+
+
 def _meeting_parts(pm: Postmortem, viewer: Any) -> dict[str, Any]:
     doc = document.assemble(pm, viewer=viewer)
     return {
         "doc": doc,
         "factor_form": QuickFactorForm(),
-        "action_form": QuickActionForm(incident=pm.incident),
+        "action_form": QuickActionForm(incident=pm.incident, facilitator=viewer),
     }
 
 
@@ -196,7 +202,7 @@ def meeting_factor(request: HttpRequest, number: int) -> HttpResponse:
     return render(
         request,
         "incidents/review/_meeting_capture.html",
-        {"incident": incident, "pm": pm, "error": error, "can_edit": True, **parts},
+        {"incident": incident, "pm": pm, "error": error, "can_edit": True, "focus": "factor", **parts},
         status=status,
     )
 
@@ -207,7 +213,7 @@ def meeting_action(request: HttpRequest, number: int) -> HttpResponse:
     """HTMX quick capture of an action item (optionally linked to a factor); returns the refreshed lists."""
     incident, pm = _get(request, number)
     require_page(can_edit_postmortem(request.user, pm), "You may read this postmortem but not edit it.")
-    form = QuickActionForm(request.POST, incident=incident)
+    form = QuickActionForm(request.POST, incident=incident, facilitator=request.user)
     error = ""
     if form.is_valid():
         d = form.cleaned_data
@@ -219,11 +225,12 @@ def meeting_action(request: HttpRequest, number: int) -> HttpResponse:
                 factor=d["factor"],
                 type=d["type"],
                 due_date=d["due_date"],
+                owner=d["owner"],
             )
         except ValidationError as exc:
             error = _errors(exc)
     else:
-        error = "Say what should be done."
+        error = "Say what should be done." if "title" in form.errors else _form_errors(form)
     parts = _meeting_parts(pm, request.user)
     if not request.headers.get("HX-Request"):
         if error:
@@ -232,6 +239,6 @@ def meeting_action(request: HttpRequest, number: int) -> HttpResponse:
     return render(
         request,
         "incidents/review/_meeting_capture.html",
-        {"incident": incident, "pm": pm, "error": error, "can_edit": True, **parts},
+        {"incident": incident, "pm": pm, "error": error, "can_edit": True, "focus": "action", **parts},
         status=400 if error else 200,
     )

@@ -296,3 +296,29 @@ def test_postmortem_page_shows_the_timeline_key_moments_first(client_for, comman
     section = html[html.index('id="pm-timeline"') :]
     assert "Replication lag alert fired" in section
     assert section.index("Wrong data directory removed") < section.index("Replication lag alert fired")
+
+
+def test_meeting_capture_offers_owners_who_may_record_and_proposes_the_facilitator(
+    client_for, responder, viewer, pm, incident
+):
+    client = client_for(responder)
+    page = client.get(url("meeting", incident)).content.decode()
+    assert f'<option value="{responder.pk}" selected>' in page
+    assert f'<option value="{viewer.pk}"' not in page
+    response = client.post(
+        url("meeting_action", incident),
+        {"title": "Restore a backup every week", "type": "detect", "owner": responder.pk},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert ActionItem.objects.get(title="Restore a backup every week").owner == responder
+    assert 'id="capture-action-title"' in response.content.decode()
+    assert "autofocus" in response.content.decode()
+    refused = client.post(
+        url("meeting_action", incident),
+        {"title": "Owned by a viewer", "type": "detect", "owner": viewer.pk},
+        HTTP_HX_REQUEST="true",
+    )
+    assert refused.status_code == 400
+    assert "Owner:" in refused.content.decode()
+    assert not ActionItem.objects.filter(title="Owned by a viewer").exists()
