@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString, mark_safe
 from incidents.markdown import render_markdown, stored_html
 from incidents.permissions.incident import can_declare
 from incidents.permissions.roles import can_manage_settings
+from incidents.plural import counted
 from incidents.timefmt import CLOCK, DATE_MINUTE, format_duration, format_time, time_html
 from incidents.timeline.models import milestone_changes_text
 
@@ -75,6 +76,15 @@ def time_tag(value: datetime | None, fmt: str = DATE_MINUTE) -> SafeString | str
 def clock_tag(value: datetime | None) -> SafeString | str:
     """For pages: `<time>` with the `clock_label` text and the UTC offset on hover."""
     return time_html(value, fmt=CLOCK)
+
+
+@register.filter(name="counted")
+def counted_filter(count: object, noun: str) -> str:
+    """`{{ n|counted:"timeline entry" }}` → "4 timeline entries" (incidents.plural.counted); `count` may be
+    a number or a collection (its length)."""
+    if not isinstance(count, int | float | str | type(None)):
+        count = len(count)  # type: ignore[arg-type]
+    return counted(int(count or 0), noun)
 
 
 @register.filter(name="duration")
