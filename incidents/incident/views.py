@@ -127,8 +127,9 @@ def incident_detail(request: HttpRequest, number: int) -> HttpResponse:
     context = {
         **live.live_context(request, incident),
         **timeline_context(request, incident),
-        "severity_form": SeverityForm(initial={"severity": incident.severity}),
-        "reopen_form": ReopenForm(),
+        # Each form its own ids: both have a reason and a time, and one page holds both.
+        "severity_form": SeverityForm(initial={"severity": incident.severity}, auto_id="severity_%s"),
+        "reopen_form": ReopenForm(auto_id="reopen_%s"),
     }
     return render(request, "incidents/incident/detail.html", context)
 

@@ -72,7 +72,7 @@ def render_entry(
             f' <span class="badge marker marker-{escape(row.evidence)}">'
             f"{escape(_MARKER_LABELS.get(row.evidence, row.evidence))}</span>"
         )
-    if row.is_key_moment:
+    if row.is_key_moment and row.evidence != "key_moment":  # the marker already says it: one badge
         badges += ' <span class="badge key">Key moment</span>'
     source = ""
     if row.source != EntrySource.WEB:

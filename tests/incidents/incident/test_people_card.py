@@ -176,3 +176,19 @@ def test_the_people_card_keeps_the_page_query_count_flat(
         page = client.get(url).content.decode()
     assert page.count("from the participants") == 20
     assert _count(client, url) == one
+
+
+def test_the_incident_page_has_unique_ids_and_labelled_severity_and_reopen_boxes(
+    client_for, commander, incident
+):
+    import re
+    from collections import Counter
+
+    incident.status = "resolved"
+    incident.resolved_at = incident.started_at
+    incident.save()
+    page = client_for(commander).get(reverse("incidents:detail", args=[incident.number])).content.decode()
+    ids = Counter(re.findall(r'\sid="([^"]+)"', page))
+    assert [i for i, n in ids.items() if n > 1] == []
+    for control in ("severity_reason", "severity_severity", "reopen_reason"):
+        assert f'<label for="{control}">' in page

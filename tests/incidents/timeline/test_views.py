@@ -436,3 +436,11 @@ def test_editing_only_the_text_keeps_the_entry_time_to_the_microsecond(client_fo
     entry.refresh_from_db()
     assert entry.body == "Restarted db-2"
     assert entry.occurred_at == before
+
+
+def test_a_key_moment_marked_both_ways_shows_one_badge(client_for, commander, incident):
+    from tests.factories import TimelineEntryFactory as _Entry
+
+    _Entry(incident=incident, body="Replica deleted", evidence="key_moment", is_key_moment=True)
+    page = client_for(commander).get(f"/incidents/{incident.number}/").content.decode()
+    assert page.count(">Key moment</span>") == 1
