@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -21,12 +23,17 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from incidents.markdown import render_markdown
-from incidents.models import (
-    Postmortem,
-)
+from incidents.models import Postmortem, TimelineEntry
 from incidents.outbound import open_guarded
 from incidents.review.blameless.explain import LABELS
-from incidents.review.documents import SECTION_KEYS, SECTION_LABELS, assemble, clean_source
+from incidents.review.documents import (
+    SECTION_KEYS,
+    SECTION_LABELS,
+    TIMELINE_CHUNK,
+    assemble,
+    clean_source,
+    timeline_in_order,
+)
 from incidents.timefmt import format_duration, format_time, format_utc
 from incidents.timeparse import zone_name
 
@@ -72,7 +79,14 @@ def _questions(pm: Postmortem) -> dict[str, Any]:
 
 
 def export_markdown(postmortem: Postmortem, zone: tzinfo = UTC, *, viewer: Any) -> str:
-    """The postmortem as one Markdown file that `import_markdown` reads back to the same sections.
+    """`export_markdown_chunks` joined: the whole file as one string."""
+    return "".join(export_markdown_chunks(postmortem, zone, viewer=viewer))
+
+
+def export_markdown_chunks(postmortem: Postmortem, zone: tzinfo = UTC, *, viewer: Any) -> Iterator[str]:
+    """The postmortem as one Markdown file that `import_markdown` reads back to the same sections, in
+    pieces for a streamed response: the timeline is read in chunks (`documents.timeline_in_order`), so
+    memory stays flat however many entries it has.
 
     Times are in `zone` (the exporter's, as on the print page and the PDF), each with its UTC offset
     (`2017-02-01 00:27 CET, UTC+01:00`); durations follow `incidents.timefmt.format_duration`.
@@ -82,7 +96,7 @@ def export_markdown(postmortem: Postmortem, zone: tzinfo = UTC, *, viewer: Any) 
     in a generated block the importer skips. All text goes through `clean_source`. Recurrence counts are
     those `viewer` (the exporter) may see (`assemble`).
     """
-    doc = assemble(postmortem, viewer=viewer)
+    doc = assemble(postmortem, viewer=viewer, timeline=False)
     inc = doc.incident
     meta = {
         "schema_version": SCHEMA_VERSION,
@@ -115,11 +129,17 @@ def export_markdown(postmortem: Postmortem, zone: tzinfo = UTC, *, viewer: Any) 
         note = f" ({row.note})" if row.note else ""
         lines.append(f"| {row.label} | {format_duration(row.seconds)}{note} |")
     lines += ["", f"## Timeline (times in {where}, key moments first)", ""]
-    for e in [*doc.key_moments, *doc.timeline]:
-        star = "**key moment** " if e in doc.key_moments else ""
+    yield "\n".join(lines) + "\n"
+    batch: list[str] = []
+    for e, is_key in timeline_in_order(inc):
+        star = "**key moment** " if is_key else ""
         body = clean_source(e.text_in(zone)).replace("\n", " ")
-        lines.append(f"- {format_time(e.occurred_at, zone, offset=True)} {star}{body}")
-    lines += ["", "## Contributing factors", ""]
+        batch.append(f"- {format_time(e.occurred_at, zone, offset=True)} {star}{body}\n")
+        if len(batch) >= TIMELINE_CHUNK:
+            yield "".join(batch)
+            batch = []
+    yield "".join(batch)
+    lines = ["", "## Contributing factors", ""]
     for label, factors in doc.factor_groups:
         lines += [f"### {label}", ""]
         for f in factors:
@@ -143,7 +163,7 @@ def export_markdown(postmortem: Postmortem, zone: tzinfo = UTC, *, viewer: Any) 
             f"- [{'x' if item.status == 'done' else ' '}] {clean_source(item.title)} ({item.get_status_display()}, {item.owner or 'no owner'}, {due})"
         )
     lines += ["", f"{_MARK}end-generated -->", ""]
-    return "\n".join(lines)
+    yield "\n".join(lines)
 
 
 @dataclass
@@ -228,8 +248,64 @@ def _text(value: str | None) -> dict[str, str]:
     return {"markdown": source, "html": str(render_markdown(source))}
 
 
+def _entry_text(entry: TimelineEntry) -> dict[str, str]:
+    """`_text` of an entry's body, reusing the HTML stored beside it (rendered by the same renderer on save)
+    when the body needs no cleaning: 5,000 entries are not rendered again on every export."""
+    source = clean_source(entry.body)
+    if source == entry.body and entry.body_html:
+        return {"markdown": source, "html": entry.body_html}
+    return {"markdown": source, "html": str(render_markdown(source))}
+
+
+def _timeline_json(entry: TimelineEntry, key: bool) -> dict[str, Any]:
+    return {
+        "id": entry.pk,
+        "occurred_at": _iso(entry.occurred_at),
+        "kind": entry.kind,
+        "key_moment": key,
+        "author": entry.display_author,
+        "body": _entry_text(entry),
+        "milestone_changes": [
+            {"milestone": c["milestone"], "old": _iso_text(c["old"]), "new": _iso_text(c["new"])}
+            for c in entry.milestone_changes
+        ],
+    }
+
+
+# Stands in for the timeline in the document's head (`export_json_chunks`); JSON writes NUL as \u0000, which
+# no text a person typed becomes (theirs is written \\u0000).
+_TIMELINE_SLOT = "\x00timeline\x00"
+
+
 def export_json(postmortem: Postmortem, *, viewer: Any) -> dict[str, Any]:
-    """The complete postmortem as a JSON-ready dict with `schema_version`.
+    """`_export_json_head` with its timeline: the whole document as one dict (see `export_json_chunks`)."""
+    data = _export_json_head(postmortem, viewer=viewer)
+    data["timeline"] = [_timeline_json(e, key) for e, key in timeline_in_order(postmortem.incident)]
+    return data
+
+
+def export_json_chunks(postmortem: Postmortem, *, viewer: Any) -> Iterator[str]:
+    """The JSON export as text (indented by 2), in pieces for a streamed response: the timeline is read
+    and written in chunks of `TIMELINE_CHUNK` entries, so memory stays flat however many it has. The same
+    document as `json.dumps(export_json(...), ensure_ascii=False, indent=2)`, key for key."""
+    head = _export_json_head(postmortem, viewer=viewer)
+    head["timeline"] = _TIMELINE_SLOT
+    before, after = json.dumps(head, ensure_ascii=False, indent=2).split(json.dumps(_TIMELINE_SLOT), 1)
+    yield before + "["
+    batch: list[str] = []
+    first = True
+    for entry, key in timeline_in_order(postmortem.incident):
+        text = json.dumps(_timeline_json(entry, key), ensure_ascii=False, indent=2)
+        batch.append(("\n" if first else ",\n") + textwrap.indent(text, "    "))
+        first = False
+        if len(batch) >= TIMELINE_CHUNK:
+            yield "".join(batch)
+            batch = []
+    yield "".join(batch) + ("]" if first else "\n  ]") + after
+
+
+def _export_json_head(postmortem: Postmortem, *, viewer: Any) -> dict[str, Any]:
+    """The complete postmortem but its timeline, as a JSON-ready dict with `schema_version`.
 
     Holds the incident's facts and milestones, every section (Markdown and sanitised HTML), the questions,
     the meeting, reviewers and decisions, the blameless findings dismissed (who, why, published over or
@@ -238,7 +314,7 @@ def export_json(postmortem: Postmortem, *, viewer: Any) -> dict[str, Any]:
     durations in seconds. Recurrence (the incident a factor recurs from, "seen in" counts) only within what
     `viewer` (the exporter) may see: a factor recurring from a hidden incident has `recurrence_of: null`.
     """
-    doc = assemble(postmortem, viewer=viewer)
+    doc = assemble(postmortem, viewer=viewer, timeline=False)
     inc = doc.incident
     pm = postmortem
     versions = list(pm.versions.select_related("author").order_by("number"))
@@ -346,21 +422,7 @@ def export_json(postmortem: Postmortem, *, viewer: Any) -> dict[str, Any]:
             }
             for a in doc.action_items
         ],
-        "timeline": [
-            {
-                "id": e.pk,
-                "occurred_at": _iso(e.occurred_at),
-                "kind": e.kind,
-                "key_moment": e in doc.key_moments,
-                "author": e.display_author,
-                "body": _text(e.body),
-                "milestone_changes": [
-                    {"milestone": c["milestone"], "old": _iso_text(c["old"]), "new": _iso_text(c["new"])}
-                    for c in e.milestone_changes
-                ],
-            }
-            for e in [*doc.key_moments, *doc.timeline]
-        ],
+        "timeline": [],  # export_json and export_json_chunks add it
         "policy_findings": [
             {"id": f.pk, "area": f.area, "title": clean_source(f.title), "status": f.status}
             for f in inc.policy_findings.order_by("id")

@@ -54,13 +54,15 @@ def _assert_clean(text: str, where: str) -> None:
 def test_a_recurrence_from_a_hidden_incident_is_neither_counted_nor_named(
     client_for, responder, incident, recurring, page
 ):
-    text = client_for(responder).get(reverse(f"incidents:{page}", args=[incident.number])).content.decode()
+    text = client_for(responder).get(reverse(f"incidents:{page}", args=[incident.number])).getvalue().decode()
     _assert_clean(text, page)
 
 
 def test_the_json_export_says_nothing_of_the_hidden_recurrence(client_for, responder, incident, recurring):
     data = json.loads(
-        client_for(responder).get(reverse("incidents:postmortem_export_json", args=[incident.number])).content
+        client_for(responder)
+        .get(reverse("incidents:postmortem_export_json", args=[incident.number]))
+        .getvalue()
     )
     (factor,) = data["contributing_factors"]
     assert factor["recurrence_of"] is None
@@ -73,7 +75,9 @@ def test_an_admin_sees_the_recurrence_counted_and_named(client_for, admin_user, 
         "seen in 2 incidents"
         in client.get(reverse("incidents:detail", args=[incident.number])).content.decode()
     )
-    data = json.loads(client.get(reverse("incidents:postmortem_export_json", args=[incident.number])).content)
+    data = json.loads(
+        client.get(reverse("incidents:postmortem_export_json", args=[incident.number])).getvalue()
+    )
     assert data["contributing_factors"][0]["recurrence_of"]["incident"] == "INC-4242"
     assert data["contributing_factors"][0]["seen_in_incidents"] == 2
 

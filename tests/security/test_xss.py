@@ -150,7 +150,7 @@ def test_exports_carry_the_corpus_only_as_inert_text(client_for, commander, stor
     assert markdown["Content-Type"].startswith("text/markdown")
     exported = client.get(reverse("incidents:postmortem_export_json", args=[n]))
     assert exported["Content-Type"].startswith("application/json")
-    for where, html in _html_fields(json.loads(exported.content)):
+    for where, html in _html_fields(json.loads(exported.getvalue())):
         assert executable_content(html) == [], where
     for url in (reverse("incidents:action_item_export"), reverse("incidents:finding_export")):
         response = client.get(url)

@@ -70,7 +70,7 @@ def test_json_round_trip_loses_nothing(pm, responder):
 def test_reimporting_an_export_through_the_web_saves_the_same_sections(client_for, pm, responder, incident):
     pm = svc.postmortem_save(postmortem=pm, actor=responder, sections=RICH, expected_version=pm.version)
     client = client_for(responder)
-    md = client.get(reverse("incidents:postmortem_export_md", args=[incident.number])).content
+    md = client.get(reverse("incidents:postmortem_export_md", args=[incident.number])).getvalue()
     svc.postmortem_save(
         postmortem=pm, actor=responder, sections={"summary": "changed"}, expected_version=pm.version
     )
@@ -180,7 +180,7 @@ def test_xss_payloads_are_absent_from_every_export(client_for, pm, responder, in
     def get(name):
         response = client.get(reverse(f"incidents:{name}", args=[incident.number]))
         assert response.status_code == 200, name
-        return response.content.decode()
+        return response.getvalue().decode()  # a streamed download
 
     md = get("postmortem_export_md")
     assert _markdown_is_inert(md) == []
@@ -281,7 +281,7 @@ def test_markdown_export_and_print_page_give_times_in_the_exporters_zone_with_th
     incident.save()
     TimelineEntryFactory(incident=incident, occurred_at=incident.started_at, body="Disk alarm")
     client = client_for(commander)
-    md = client.get(reverse("incidents:postmortem_export_md", args=[incident.number])).content.decode()
+    md = client.get(reverse("incidents:postmortem_export_md", args=[incident.number])).getvalue().decode()
     assert "| Started | 2026-01-12 10:00 CET, UTC+01:00 |" in md
     assert "- 2026-01-12 10:00 CET, UTC+01:00 Disk alarm" in md
     assert "(times in Europe/Copenhagen" in md
