@@ -44,7 +44,7 @@ LOCAL_IMPORTS_ALLOWED: dict[tuple[str, str], str] = {
         "incidents.insights.metrics.cache",
     ): "AppConfig.ready connects the receivers that drop cached Insights figures (app registry ready)",
     (
-        "incidents.review.exports",
+        "incidents.review.pdf",
         "weasyprint",
     ): "optional: WeasyPrint needs system libraries; a PDF export says so",
     (

@@ -26,6 +26,7 @@ from incidents.permissions.checks import require_page
 from incidents.permissions.review import can_edit_postmortem
 from incidents.review import documents as review_documents
 from incidents.review import exports as review_exports
+from incidents.review import pdf as review_pdf
 from incidents.review.forms import (
     ImportForm,
 )
@@ -105,8 +106,8 @@ def postmortem_export_pdf(request: HttpRequest, number: int) -> HttpResponse:
         request=request,
     )
     try:
-        pdf = review_exports.render_pdf(html)
-    except review_exports.PdfUnavailable as exc:
+        pdf = review_pdf.render_pdf(html)
+    except review_pdf.PdfUnavailable as exc:
         return render(
             request,
             "incidents/review/postmortem_pdf_error.html",

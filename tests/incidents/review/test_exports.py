@@ -13,6 +13,7 @@ from django.urls import reverse
 from incidents.models import FactorCategory
 from incidents.review import documents as review_documents
 from incidents.review import exports as review_exports
+from incidents.review import pdf as review_pdf
 from incidents.review.services import postmortems as svc
 from tests.factories import ActionItemFactory, ContributingFactorFactory, TimelineEntryFactory
 
@@ -233,9 +234,9 @@ def test_xss_payloads_absent_from_the_pdf(client_for, pm, responder, incident):
 
 def test_pdf_view_explains_missing_libraries(client_for, pm, responder, incident, monkeypatch):
     def unavailable(html):
-        raise review_exports.PdfUnavailable("cannot load library 'libpango-1.0-0'")
+        raise review_pdf.PdfUnavailable("cannot load library 'libpango-1.0-0'")
 
-    monkeypatch.setattr(review_exports, "render_pdf", unavailable)
+    monkeypatch.setattr(review_pdf, "render_pdf", unavailable)
     response = client_for(responder).get(reverse("incidents:postmortem_export_pdf", args=[incident.number]))
     assert response.status_code == 503
     assert "libpango" in response.content.decode()

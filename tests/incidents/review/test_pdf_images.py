@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.urls import reverse
 
-from incidents.review import exports as review_exports
+from incidents.review import pdf as review_pdf
 from incidents.review.services import postmortems as svc
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +111,7 @@ def test_redirects_pages_oversized_and_missing_images_are_left_out(
 ):
     base, requested = image_server
     outbound_allowed(base)
-    monkeypatch.setattr(review_exports, "PDF_IMAGE_MAX_BYTES", 2000)
+    monkeypatch.setattr(review_pdf, "PDF_IMAGE_MAX_BYTES", 2000)
     urls = [f"{base}/moved", f"{base}/page.html", f"{base}/huge.png", f"{base}/missing", "file:///etc/passwd"]
     pdf = _pdf(client_for(responder), pm, incident, *urls)
     assert sorted(requested) == ["/huge.png", "/missing", "/moved", "/page.html"]  # the redirect not followed
@@ -123,7 +123,7 @@ def test_at_most_the_limit_of_remote_images_is_fetched_for_one_pdf(
 ):
     base, requested = image_server
     outbound_allowed(base)
-    monkeypatch.setattr(review_exports, "PDF_REMOTE_IMAGES_MAX", 2)
+    monkeypatch.setattr(review_pdf, "PDF_REMOTE_IMAGES_MAX", 2)
     pdf = _pdf(client_for(responder), pm, incident, *(f"{base}/panel.png?n={n}" for n in range(4)))
     assert len(requested) == 2
     assert _embedded_images(pdf) == 2
