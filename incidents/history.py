@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import models
 
+from incidents.permissions.incident import incidents_visible_to
 from incidents.timefmt import format_time as local_time
 
 # Bookkeeping columns that change on every save and say nothing to a reader.
@@ -44,6 +45,12 @@ class HistoryRecord:
     kind: str  # "created", "changed", "deleted"
     reason: str
     changes: list[FieldChange]
+    # A policy finding's "Seen again" row: "INC-n" when the reader may see that incident, else
+    # "an incident you cannot see" (its `seen_in_incident` marker); "" on every other row.
+    seen_in: str = ""
+
+
+HIDDEN_INCIDENT = "an incident you cannot see"
 
 
 def _display(value: Any, f: models.Field | None, users: dict[int, str]) -> str:
@@ -69,11 +76,26 @@ def _line_diff(old: str, new: str) -> list[str]:
     return [line for line in lines if not line.startswith(("---", "+++"))]
 
 
-def history_for(obj: models.Model, *, limit: int = 200) -> list[HistoryRecord]:
+def _seen_in(records: list[Any], viewer: Any) -> dict[int, str]:
+    """Incident id -> what `viewer` reads for the `seen_in_incident` markers of `records` (one query)."""
+    ids = {pk for r in records if (pk := getattr(r, "seen_in_incident_id", None)) is not None}
+    if not ids:
+        return {}
+    shown = (
+        {}
+        if viewer is None
+        else dict(incidents_visible_to(viewer).filter(pk__in=ids).values_list("pk", "number"))
+    )
+    return {pk: f"INC-{shown[pk]}" if pk in shown else HIDDEN_INCIDENT for pk in ids}
+
+
+def history_for(obj: models.Model, *, limit: int = 200, viewer: Any = None) -> list[HistoryRecord]:
     """The newest `limit` saved changes of `obj`, newest first, each with its field-by-field diff.
 
     Field values are shown as the reader would see them (choice labels, user names). JSON fields such as the
-    postmortem's sections are shown key by key. Three queries whatever the number of records.
+    postmortem's sections are shown key by key. A row marking an incident (`seen_in_incident`, a policy
+    finding seen again) names it only when `viewer` may see it (`HIDDEN_INCIDENT` otherwise, and without a
+    viewer). Three queries whatever the number of records (four with such rows).
     """
     history = obj.history  # type: ignore[attr-defined]  # simple-history adds the manager; it has no stubs
     records = list(
@@ -88,6 +110,7 @@ def history_for(obj: models.Model, *, limit: int = 200) -> list[HistoryRecord]:
     ]
     user_ids = {pk for r in records for n in user_fk if (pk := getattr(r, f"{n}_id", None)) is not None}
     users = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=user_ids)}
+    seen_in = _seen_in(records[:limit], viewer)
     result: list[HistoryRecord] = []
     for i, record in enumerate(records[:limit]):
         previous = records[i + 1] if i + 1 < len(records) else None
@@ -116,6 +139,7 @@ def history_for(obj: models.Model, *, limit: int = 200) -> list[HistoryRecord]:
                 kind=kind,
                 reason=record.history_change_reason or "",
                 changes=changes,
+                seen_in=seen_in.get(getattr(record, "seen_in_incident_id", None) or 0, ""),
             )
         )
     return result

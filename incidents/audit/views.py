@@ -32,7 +32,7 @@ from incidents.permissions.roles import is_admin
 
 
 def _history(request: HttpRequest, obj: object, title: str, back_url: str) -> HttpResponse:
-    context = {"records": history_for(obj), "title": title, "back_url": back_url}  # type: ignore[arg-type]
+    context = {"records": history_for(obj, viewer=request.user), "title": title, "back_url": back_url}  # type: ignore[arg-type]
     return render(request, "incidents/audit/history.html", context)
 
 

@@ -259,6 +259,26 @@ class PolicyFindingQuerySet(models.QuerySet["PolicyFinding"]):
         return self.annotate(status_now=status_now(now))
 
 
+class SeenInMarker(models.Model):
+    """The extra column of a policy finding's history rows: the incident a "Seen again" row is about.
+
+    The row's reason never names it (the incident may be restricted); `incidents.history.history_for`
+    shows "seen in INC-n" only to a reader who may see that incident, "an incident you cannot see" to others.
+    """
+
+    seen_in_incident = models.ForeignKey(
+        "incidents.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
 class PolicyFinding(FollowupWork):
     """A policy gap (for example one person could change production alone), tracked to verified closure.
 
@@ -303,7 +323,7 @@ class PolicyFinding(FollowupWork):
     risk_accepted_until = models.DateField(null=True, blank=True)
     risk_acceptance_reason = models.TextField(blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords(excluded_fields=["description_html"])
+    history = HistoricalRecords(excluded_fields=["description_html"], bases=[SeenInMarker])
 
     objects = PolicyFindingQuerySet.as_manager()
     OPEN_STATUSES = OPEN_FINDING_STATUSES

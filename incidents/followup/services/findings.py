@@ -397,13 +397,17 @@ def policy_finding_seen_again(*, finding: PolicyFinding, incident: Incident, act
         return current
     current.incidents.add(incident)
     # History text is shown to everyone who may see the finding: it never names the incident, which may be
-    # restricted; the finding's "seen in" list (scoped per viewer) says which.
+    # restricted. The history row carries the incident in `seen_in_incident`, which `history_for` shows as
+    # "seen in INC-n" only to those who may see it.
     if current.status in (F.VERIFIED, F.CLOSED):
-        return _finding_set_status(current, actor, F.OPEN, note="Seen again in another incident.")
-    common.save_work(
-        current,
-        [],
-        actor=actor,
-        reason=common.change_reason(common.Change.SEEN_AGAIN, "Seen in another incident."),
-    )
+        current = _finding_set_status(current, actor, F.OPEN, note="Seen again in another incident.")
+    else:
+        common.save_work(
+            current,
+            [],
+            actor=actor,
+            reason=common.change_reason(common.Change.SEEN_AGAIN, "Seen in another incident."),
+        )
+    written = current.history.order_by("-history_id").values_list("pk", flat=True).first()
+    current.history.filter(pk=written).update(seen_in_incident=incident)
     return current

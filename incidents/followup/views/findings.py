@@ -104,7 +104,7 @@ def _finding_context(request: HttpRequest, finding: PolicyFinding, **extra: Any)
     )
     return {
         "finding": finding,
-        "history": history_for(finding, limit=DETAIL_HISTORY),
+        "history": history_for(finding, limit=DETAIL_HISTORY, viewer=request.user),
         "items": list(
             sel.action_item_list_for(user).filter(finding=finding).order_by("status", "due_date", "id")
         ),

@@ -148,10 +148,19 @@ def test_every_old_event_survives_as_a_history_reason(migrate, people):
     records = list(
         PolicyFinding.objects.defer("description_html")
         .get(pk=finding.pk)
-        .history.order_by("history_date", "history_id")
+        .history.defer("seen_in_incident")  # added in 0021
+        .order_by("history_date", "history_id")
     )
     assert [(r.history_user, r.history_change_reason) for r in records] == [
         (None, None),
         (lee, f"Risk accepted (Open → Risk accepted): {long_reason}"),
         (rory, "Seen again (INC-77)"),
     ]
+
+    # 0021 moves the reference out of the text (everyone who sees the finding reads it) into the marker,
+    # which the page names only to those who may see INC-77.
+    migrate([("incidents", "0021_finding_history_seen_in")])
+    newest = (
+        PolicyFinding.objects.defer("description_html").get(pk=finding.pk).history.order_by("-history_id")[0]
+    )
+    assert (newest.history_change_reason, newest.seen_in_incident_id) == ("Seen again", incident.pk)
