@@ -148,7 +148,7 @@ def test_every_old_event_survives_as_a_history_reason(migrate, people):
     records = list(
         PolicyFinding.objects.defer("description_html")
         .get(pk=finding.pk)
-        .history.defer("seen_in_incident")  # added in 0022
+        .history.defer("seen_in_incident")  # added in 0023
         .order_by("history_date", "history_id")
     )
     assert [(r.history_user, r.history_change_reason) for r in records] == [
@@ -157,9 +157,9 @@ def test_every_old_event_survives_as_a_history_reason(migrate, people):
         (rory, "Seen again (INC-77)"),
     ]
 
-    # 0022 moves the reference out of the text (everyone who sees the finding reads it) into the marker,
+    # 0023 moves the reference out of the text (everyone who sees the finding reads it) into the marker,
     # which the page names only to those who may see INC-77.
-    migrate([("incidents", "0022_finding_history_seen_in")])
+    migrate([("incidents", "0023_finding_history_seen_in")])
     newest = (
         PolicyFinding.objects.defer("description_html").get(pk=finding.pk).history.order_by("-history_id")[0]
     )

@@ -39,7 +39,7 @@ def name_marked_incidents(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0021_active_incidents_without_resolution"),
+        ("incidents", "0022_chat_request_seen"),
     ]
 
     operations = [
