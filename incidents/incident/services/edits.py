@@ -193,7 +193,6 @@ def _move_milestone_rows(
     return moved
 
 
-@transaction.atomic
 def _unlink_chat_channels(incident: Incident) -> str:
     """A restricted incident keeps no chat channel: its links are dropped (nothing more is posted there
     or taken from there). Returns the timeline's note about it ('' when nothing was linked)."""
@@ -207,6 +206,7 @@ def _unlink_chat_channels(incident: Incident) -> str:
     return f"; chat channel {', '.join(names)} unlinked: a restricted incident is never posted to a channel"
 
 
+@transaction.atomic
 def incident_update(
     *, incident: Incident, actor: Any, expected_version: int | None = None, **changes: Any
 ) -> Incident:
