@@ -104,7 +104,7 @@ def slack_interactivity(request: HttpRequest) -> HttpResponse:
         return _refused()
     try:
         payload = json.loads(_form(body).get("payload", ""))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         return JsonResponse({"detail": "Expected a `payload` field with JSON."}, status=400)
     payload = _dict(payload)
     if payload.get("type") == "view_submission":
@@ -136,7 +136,7 @@ def _declare_submitted(payload: dict[str, Any]) -> HttpResponse:
         return HttpResponse(status=200)
     try:
         where = _dict(json.loads(str(view.get("private_metadata") or "{}")))
-    except ValueError:
+    except (ValueError, RecursionError):
         where = {}
     values = _dict(_dict(view.get("state")).get("values"))
     title = _dict(_dict(values.get("title")).get("title")).get("value")
@@ -189,7 +189,7 @@ def mattermost_dialog(request: HttpRequest) -> HttpResponse:
     body = _body(request)
     try:
         payload = _dict(json.loads(body or b""))
-    except ValueError:
+    except (ValueError, RecursionError):
         return JsonResponse({"detail": "Expected a JSON dialog submission."}, status=400)
     if payload.get("cancelled"):
         return JsonResponse({})

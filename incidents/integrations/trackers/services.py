@@ -308,7 +308,7 @@ def tracker_webhook_receive(*, tracker_id: int, headers: Mapping[str, str], body
     adapter.verify(secret, headers, body)
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested thousands deep
         raise PayloadInvalid("The body is not JSON.") from exc
     if not isinstance(payload, dict):
         raise PayloadInvalid("Expected a JSON object.")

@@ -766,3 +766,15 @@ def test_one_missing_issue_does_not_stop_the_sweep_for_the_others(
     assert any("acme/web#7" in e for e in result.errors)
     kept.refresh_from_db()
     assert kept.status == ActionItemStatus.DONE
+
+
+def test_a_signed_body_nested_thousands_deep_is_refused_with_400(client_for, team, lead, tracker_server):
+    # Found by an outside tester: a correctly signed body of 5,000 nested objects answered 500.
+    connection = _github(team, lead, tracker_server)
+    body = b'{"a":' * 5000 + b"1" + b"}" * 5000
+    answer = client_for(None).post(
+        reverse("incidents:tracker_webhook", args=[connection.pk]), data=body, content_type="application/json",
+        HTTP_X_GITHUB_EVENT="issues", HTTP_X_GITHUB_DELIVERY="nested-1", HTTP_X_HUB_SIGNATURE_256=sign(body),
+    )  # fmt: skip
+    assert answer.status_code == 400
+    assert not TrackerDelivery.objects.exists()
