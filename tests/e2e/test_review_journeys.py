@@ -175,8 +175,8 @@ def test_review_requested_approved_by_a_second_person_then_published_and_frozen(
     assert pm.status == PostmortemStatus.PUBLISHED
     frozen = PostmortemVersion.objects.get(postmortem=pm, is_published=True)
     assert frozen.sections["summary"] == SYSTEM
-    # Frozen: the edit page is gone for everyone until the commander reopens it.
-    assert reviewer.goto(url + "edit/").status == 404
+    # Frozen: the reviewer sees the postmortem but may not change it until the commander reopens it (403).
+    assert reviewer.goto(url + "edit/").status == 403
     shot(author, "review-approve-publish")
     author_ctx.close()
     reviewer_ctx.close()
