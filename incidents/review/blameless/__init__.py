@@ -17,7 +17,7 @@ the system built from the sentence.
 
 Measured on `tests/incidents/review/blameless_sentences.json` (tuning and validation halves): run
 `pytest tests/incidents/review/test_blameless.py -s` or `make bench`; and on a corpus written independently of
-the rules (four writers' tuning halves), `pytest tests/incidents/review/test_blameless_independent.py -s`.
+the rules (five writers' tuning halves), `pytest tests/incidents/review/test_blameless_independent.py -s`.
 """
 
 from __future__ import annotations
