@@ -126,7 +126,13 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------------------
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'hindsight.sqlite3'}")}
+# A blank DATABASE_URL (a variable emptied in a shell or a CI step) means the default, as if unset: read as a
+# URL it would be a database with no engine, and every command would stop with a KeyError.
+DATABASES = {
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'hindsight.sqlite3'}"
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several responders write at once: WAL lets readers run beside a writer, IMMEDIATE takes the write
     # lock at BEGIN (no lock upgrade deadlock), and the timeout makes writers queue instead of failing.

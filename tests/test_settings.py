@@ -49,6 +49,29 @@ def test_a_mistyped_boolean_stops_start_up(value, ok, tmp_path):
         assert "DEBUG must be true or false" in result.stderr
 
 
+def test_a_blank_database_url_means_the_default_database(tmp_path):
+    # DATABASE_URL= (emptied in a shell or a CI step) used to stop every command with KeyError: 'ENGINE'
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.DATABASES['default']['ENGINE'])",
+        ],
+        cwd=ROOT,
+        env={
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": "",
+            "HINDSIGHT_VAR_DIR": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django.db.backends.sqlite3"
+
+
 def test_sqlite_runs_with_wal_immediate_transactions_and_a_busy_timeout(tmp_path):
     # A real file database (the test database is in memory): several writers must queue, not fail.
     script = (
