@@ -18,7 +18,7 @@ incident `can_record`; command it `can_command`; write the review `can_write_rev
 `can_create_action_item` (on an incident only with the right to record there: owning a finding gives none),
 edit one `can_edit_action_item`; open a finding `can_create_finding`, edit it `can_edit_finding`, move it
 `can_move_finding` (owner, verifier, its team's lead, admin), verify it `can_verify_finding`, accept its
-risk `can_accept_finding_risk` (its team's lead or an admin, never the owner); reassign work
+risk `can_accept_finding_risk` (its team's lead or an admin, never anyone who owned it: `has_owned_finding`); reassign work
 `can_reassign_work`; pick a person `can_choose_person` (`users_visible_to`), add or remove participants
 `can_manage_participants`; settings `can_manage_settings` / `can_manage_team`. Write services apply them through
 `authorize` and the `require_*` checks.

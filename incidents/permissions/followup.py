@@ -208,19 +208,36 @@ def can_create_finding(user: Any) -> bool:
     return is_responder(user)
 
 
+def has_owned_finding(user: Any, finding: PolicyFinding) -> bool:
+    """True when `user` owns `finding` now or owned it at any time before (its simple-history rows).
+
+    Segregation of duties: whoever was ever responsible for the fix may not verify it nor accept its risk,
+    so handing the finding to someone else first does not let the former owner sign it off. One query
+    (none for the current owner); False for anyone not signed in.
+    """
+    pk = getattr(user, "pk", None)
+    if pk is None:
+        return False
+    if finding.owner_id == pk:
+        return True
+    return finding.history.filter(owner_id=pk).exists()
+
+
 def can_verify_finding(user: Any, finding: PolicyFinding) -> bool:
-    """Someone other than the owner who may see the finding and is a responder, lead or admin."""
-    if finding.owner_id is not None and finding.owner_id == getattr(user, "pk", None):
+    """Someone who never owned the finding (`has_owned_finding`), may see it and is a responder, lead or
+    admin."""
+    if has_owned_finding(user, finding):
         return False
     return is_responder(user) and can_view_finding(user, finding)
 
 
 def can_accept_finding_risk(user: Any, finding: PolicyFinding) -> bool:
-    """The lead of the finding's team, or an admin, who may see the finding; never its owner.
+    """The lead of the finding's team, or an admin, who may see the finding; never anyone who owns or ever
+    owned it (`has_owned_finding`).
 
     A finding of no team has its risk accepted by an admin only; a lead of another team never.
     """
-    if finding.owner_id is not None and finding.owner_id == getattr(user, "pk", None):
+    if has_owned_finding(user, finding):
         return False
     if not can_view_finding(user, finding):
         return False

@@ -33,6 +33,7 @@ from incidents.permissions.followup import (
     can_move_finding,
     can_verify_finding,
     can_view_finding,
+    has_owned_finding,
 )
 from incidents.permissions.incident import can_record, can_view_incident
 
@@ -221,18 +222,19 @@ def _second_person(
     refused: str,
     system: str,
 ) -> tuple[Any, PolicyFinding]:
-    """The check of a step someone other than the owner must take (verifying, accepting the risk):
-    ValidationError keyed `field` with `owner` when the actor owns the finding and with `system` when
-    the actor is Hindsight itself; AccessDenied with `refused` unless `may(user, finding)`. Returns the
-    acting user and the finding locked at `expected_version` (FollowupConflict when stale)."""
+    """The check of a step someone other than the owner must take (verifying, accepting the risk).
+
+    Who acts is a permission, never input: AccessDenied (403, or 404 when the actor cannot see the
+    finding) with `owner` when the actor owns or ever owned the finding (`has_owned_finding`: handing it
+    away first changes nothing), with `refused` unless `may(user, finding)`; ValidationError keyed `field`
+    with `system` when the actor is Hindsight itself. Returns the acting user and the finding locked at
+    `expected_version` (FollowupConflict when stale)."""
     user = actor_user(actor)
-    if user is not None and finding.owner_id == user.pk:
-        raise ValidationError({field: owner})
     authorize(
         actor,
         lambda u: may(u, finding),
         visible=lambda u: can_view_finding(u, finding),
-        message=refused,
+        message=owner if user is not None and has_owned_finding(user, finding) else refused,
     )
     if user is None:
         raise ValidationError({field: system})
@@ -245,8 +247,8 @@ def policy_finding_verify(
 ) -> PolicyFinding:
     """Verify a remediated finding: `actor` must be someone other than the owner, and give evidence.
 
-    Raises AccessDenied unless the actor may verify (`can_verify_finding`), ValidationError (not
-    remediated; no evidence; the owner verifying; the system verifying).
+    Raises AccessDenied unless the actor may verify (`can_verify_finding`: never anyone who owns or owned
+    it), ValidationError (not remediated; no evidence; the system verifying).
     """
     user, current = _second_person(
         finding,

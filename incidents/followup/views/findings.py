@@ -37,6 +37,7 @@ from incidents.permissions.followup import (
     can_edit_finding,
     can_move_finding,
     can_verify_finding,
+    has_owned_finding,
 )
 
 # --- Policy findings -----------------------------------------------------------------------------------
@@ -110,7 +111,7 @@ def _finding_context(request: HttpRequest, finding: PolicyFinding, **extra: Any)
         ),
         "can_edit": can_edit,
         "can_verify": finding.status == FindingStatus.REMEDIATED and can_verify_finding(user, finding),
-        "is_owner": finding.owner_id == user.pk,
+        "is_owner": has_owned_finding(user, finding),
         "can_accept_risk": finding.status in services_findings.RISK_ACCEPTABLE_FROM
         and can_accept_finding_risk(user, finding),
         "can_add_item": can_edit,

@@ -57,7 +57,7 @@ def test_demo_finding_is_driven_to_verified_and_closed_by_two_demo_users():
         ).status_code
         == 302
     )
-    assert owner.post(verify, {"evidence": "mine", "version": finding.version + 2}).status_code == 400
+    assert owner.post(verify, {"evidence": "mine", "version": finding.version + 2}).status_code == 403
     assert (
         verifier.post(
             verify, {"evidence": "Tried rm as one person: refused.", "version": finding.version + 2}

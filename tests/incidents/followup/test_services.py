@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Membership
 from accounts.services import user_deactivate
+from incidents.errors import AccessDenied
 from incidents.followup.selectors import open_findings_owned_by, open_items_owned_by
 from incidents.followup.services import common as services_common
 from incidents.followup.services import findings as services_findings
@@ -496,11 +497,12 @@ def test_verification_by_persona_never_the_owner(personas, owner, persona, allow
 
 def test_owner_who_is_a_responder_still_cannot_verify(responder):
     finding = finding_in(F.REMEDIATED, owner=responder)
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(AccessDenied) as exc:
         services_findings.policy_finding_verify(
             finding=finding, actor=responder, evidence="I checked my own work"
         )
-    assert "someone else" in exc.value.message_dict["evidence"][0]
+    assert exc.value.visible  # a permission (403), not a field error
+    assert "someone else" in str(exc.value)
 
 
 def test_verification_needs_evidence_and_a_remediated_finding(responder, commander):
@@ -549,11 +551,12 @@ def test_risk_acceptance_by_persona_never_the_owner(personas, owner, lead, team,
 
 def test_lead_who_owns_the_finding_cannot_accept_its_risk(lead):
     finding = finding_in(F.OPEN, owner=lead)
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(AccessDenied) as exc:
         services_findings.policy_finding_accept_risk(
             finding=finding, actor=lead, until=utc_today() + dt.timedelta(days=3), reason="r"
         )
-    assert "someone else" in exc.value.message_dict["reason"][0]
+    assert exc.value.visible  # a permission (403), not a field error
+    assert "someone else" in str(exc.value)
 
 
 def test_risk_acceptance_needs_a_future_expiry_and_a_reason(lead, team):

@@ -92,7 +92,7 @@ def test_two_new_users_drive_a_finding_from_open_to_verified_and_closed(client_f
     # The owner cannot verify their own fix; the page tells them someone else must.
     assert "someone else must verify it" in alice.get(detail).content.decode()
     own = alice.post(verify, {"evidence": "I checked it myself", "version": 3})
-    assert own.status_code == 400
+    assert own.status_code == 403
     finding.refresh_from_db()
     assert finding.status == FindingStatus.REMEDIATED
 
