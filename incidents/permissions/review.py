@@ -9,6 +9,7 @@ from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Value
 if TYPE_CHECKING:
     pass
 
+from incidents.models import Postmortem, PostmortemStatus
 from incidents.permissions.incident import can_record, can_view_incident, incidents_visible_to
 from incidents.permissions.roles import is_active_user, is_admin, is_responder
 
@@ -95,3 +96,11 @@ def factors_with_recurrence_visibility(user: Any, queryset: QuerySet[Any]) -> Qu
         return queryset.annotate(recurrence_visible=Value(True, output_field=BooleanField()))
     visible = incidents_visible_to(user).filter(pk=OuterRef("recurrence_of__incident_id"))
     return queryset.annotate(recurrence_visible=Exists(visible))
+
+
+def published_postmortems_visible_to(user: Any, queryset: QuerySet[Any] | None = None) -> QuerySet[Any]:
+    """Published postmortems of the incidents `user` may see (the library's scope): a restricted incident's
+    only for those inside it and admins, none of a soft-deleted incident, none for an anonymous or inactive
+    user. One semi-join on `incidents_visible_to`, so it never multiplies rows."""
+    qs = queryset if queryset is not None else Postmortem.objects.all()
+    return qs.filter(status=PostmortemStatus.PUBLISHED, incident__in=incidents_visible_to(user).values("id"))

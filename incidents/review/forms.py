@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any, cast
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Team, User
 from incidents.incident.forms import LocalDateTimeField
-from incidents.inputs import BoundedIntegerField
+from incidents.inputs import BoundedDateField, BoundedIntegerField
 from incidents.models import (
     POSTMORTEM_SECTIONS,
     ActionItem,
@@ -19,10 +21,14 @@ from incidents.models import (
     Incident,
     PostmortemTemplate,
     ReviewDecision,
+    Service,
+    Severity,
+    Tag,
     TestType,
     TimelineEntry,
 )
 from incidents.permissions.people import users_who_may_record
+from incidents.review.library import LibraryFilters
 from incidents.timefmt import format_time
 
 # The longest duration the questions take: ten years, in minutes (stored in seconds, it fits any column).
@@ -296,3 +302,57 @@ class MeetingForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(help_text="A Hindsight Markdown (.md) or JSON (.json) export.")
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class LibraryFilterForm(forms.Form):
+    """The postmortem library's search and filters. Dates are the viewer's local dates of publication,
+    both included; every bad value is a form error (the page answers 400 with the message)."""
+
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    service = forms.ChoiceField(required=False)
+    team = forms.ChoiceField(required=False)
+    severity = forms.ChoiceField(required=False)
+    category = forms.ChoiceField(
+        choices=[("", "Any factor"), *FactorCategory.choices], required=False, label="Factor category"
+    )
+    tag = forms.ChoiceField(required=False)
+    since = BoundedDateField(
+        required=False, label="Published from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = BoundedDateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
+    page = forms.IntegerField(required=False, min_value=1, max_value=10000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = {
+            "service": [("", "Any service"), *Service.objects.values_list("slug", "name")],
+            "team": [("", "Any team"), *Team.objects.values_list("slug", "name")],
+            "severity": [("", "Any severity"), *Severity.choices],
+            "tag": [("", "Any tag"), *((n, n) for n in Tag.objects.values_list("name", flat=True))],
+        }
+        for name, values in choices.items():
+            cast(forms.ChoiceField, self.fields[name]).choices = values
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end date must be on or after the start date.")
+        return data
+
+    def to_filters(self) -> LibraryFilters:
+        """The cleaned values as `LibraryFilters`: `since` from the start of its local day, `until` to the
+        end of its (UTC-aware instants in the active zone)."""
+        data = self.cleaned_data
+        zone = timezone.get_current_timezone()
+        since, until = data.get("since"), data.get("until")
+        return LibraryFilters(
+            q=data.get("q") or "",
+            service=data.get("service") or "",
+            team=data.get("team") or "",
+            severity=data.get("severity") or "",
+            category=data.get("category") or "",
+            tag=data.get("tag") or "",
+            since=datetime.combine(since, time.min, tzinfo=zone) if since else None,
+            until=datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone) if until else None,
+        )

@@ -268,3 +268,18 @@ class BlamelessRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule}: {self.text} ({self.resolution or 'open'})"
+
+
+class PostmortemRead(models.Model):
+    """A read receipt: `user` opened the published postmortem (first at `read_at`). One row per person and
+    postmortem (a unique constraint); written once, never updated, so a team can see whether lessons travel."""
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["postmortem", "user"], name="unique_postmortem_read")]
+
+    def __str__(self) -> str:
+        return f"{self.user} read {self.postmortem}"

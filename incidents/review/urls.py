@@ -5,10 +5,13 @@ from django.urls import path
 from incidents.review.views import blameless as views_blameless
 from incidents.review.views import documents as views_documents
 from incidents.review.views import factors as views_factors
+from incidents.review.views import library as views_library
 from incidents.review.views import postmortems as views_postmortems
 
 P = "incidents/<int:number>/postmortem/"
 urlpatterns = [
+    path("postmortems/", views_library.postmortem_library, name="postmortem_library"),
+    path("postmortems/lessons/", views_library.postmortem_lessons, name="postmortem_lessons"),
     path("blameless/hint/", views_blameless.blameless_hint, name="blameless_hint"),
     path(P, views_postmortems.postmortem_detail, name="postmortem"),
     path(P + "start/", views_postmortems.postmortem_start, name="postmortem_start"),

@@ -29,6 +29,12 @@ def html_of_filter(obj: object, field: str) -> SafeString:
     return stored_html(obj, field)
 
 
+@register.filter(name="section_html")
+def section_html_filter(postmortem: object, key: str) -> SafeString:
+    """`{{ pm|section_html:"lessons" }}`: the HTML stored on save for one postmortem section ("" if empty)."""
+    return stored_html(postmortem, "sections", key)
+
+
 @register.filter(name="entry_html")
 def entry_html_filter(entry: object) -> SafeString:
     """`{{ entry|entry_html }}`: a timeline entry's sanitised HTML as the viewer reads it (a "Milestones

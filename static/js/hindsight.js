@@ -74,3 +74,18 @@ document.addEventListener("htmx:beforeRequest", function (ev) {
     if (config && String(config.verb).toLowerCase() === "post") clearSuccess();
   });
 })();
+
+// On a narrow screen the main navigation is a menu: the Menu button opens and closes it (Escape closes).
+document.addEventListener("DOMContentLoaded", function () {
+  var button = document.querySelector("[data-nav-toggle]");
+  var header = document.querySelector("header.top");
+  if (!button || !header) return;
+  function set(open) {
+    header.classList.toggle("nav-open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  button.addEventListener("click", function () { set(!header.classList.contains("nav-open")); });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape" && header.classList.contains("nav-open")) { set(false); button.focus(); }
+  });
+});

@@ -13,8 +13,10 @@ from incidents.models import (
     ContributingFactor,
     IncidentStatus,
     Postmortem,
+    PostmortemRead,
     PostmortemStatus,
     PostmortemVersion,
+    Subscription,
 )
 from incidents.review.services import postmortems as review_svc
 from incidents.review.services import reviews
@@ -137,7 +139,7 @@ def test_the_meeting_saved_banner_goes_when_the_meeting_goes_on(
 
 
 def test_review_requested_approved_by_a_second_person_then_published_and_frozen(
-    live_server, browser, sign_in, shot, commander, responder, started
+    live_server, browser, sign_in, shot, commander, responder, viewer, outsider, team, started
 ):
     incident = started.incident
     review_svc.postmortem_save(
@@ -178,8 +180,29 @@ def test_review_requested_approved_by_a_second_person_then_published_and_frozen(
     # Frozen: the reviewer sees the postmortem but may not change it until the commander reopens it (403).
     assert reviewer.goto(url + "edit/").status == 403
     shot(author, "review-approve-publish")
-    author_ctx.close()
-    reviewer_ctx.close()
+
+    # The published postmortem is in the library for a subscriber of its team, with its summary, and
+    # opening it counts them as a reader; an outsider finds neither the card nor the page.
+    Subscription.objects.create(user=viewer, team=team)
+    subscriber_ctx, outsider_ctx = browser.new_context(), browser.new_context()
+    subscriber, stranger = subscriber_ctx.new_page(), outsider_ctx.new_page()
+    sign_in(subscriber, viewer)
+    subscriber.get_by_role("link", name="Library").click()
+    card = subscriber.locator(f"#library-{incident.number}")
+    expect(card).to_contain_text("the tool accepted a command")
+    card.get_by_role("link", name=incident.title).click()
+    expect(subscriber.locator(".read-receipts")).to_contain_text("engineers on the team (Platform) read it")
+    shot(subscriber, "library-subscriber-reads-postmortem")
+    sign_in(stranger, outsider)
+    stranger.goto(f"{live_server.url}/postmortems/")
+    expect(stranger.locator(".library-count")).to_have_text("0 published postmortems.")
+    expect(stranger.get_by_text(incident.title)).to_have_count(0)
+    assert stranger.goto(url).status == 404
+    assert (
+        PostmortemRead.objects.filter(postmortem=pm).count() == 1 + 1
+    )  # the author's visit, the subscriber's
+    for ctx in (author_ctx, reviewer_ctx, subscriber_ctx, outsider_ctx):
+        ctx.close()
 
 
 TWO_BLAMES = "Dana forgot to renew the certificate. The outage was caused by human error."

@@ -87,6 +87,7 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "incidents:insights_csv GET", "incidents:my_work GET", "incidents:team_board GET",
         "incidents:finding_list GET", "incidents:action_item_export GET", "incidents:finding_export GET",
         "incidents:subscriptions GET", "incidents:similar_preview GET",
+        "incidents:postmortem_library GET", "incidents:postmortem_lessons GET",
         "api:api-root GET", "api:me GET", "api:incident-list GET", "api:timeline-entry-list GET",
         "api:contributing-factor-list GET", "api:postmortem-list GET", "api:action-item-list GET",
         "api:policy-finding-list GET", "api:change-list GET", "api:service-list GET", "api:team-list GET",

@@ -27,6 +27,7 @@ from incidents.models import (
     POSTMORTEM_SECTIONS,
     Incident,
     Postmortem,
+    PostmortemStatus,
     PostmortemTemplate,
     Severity,
 )
@@ -39,7 +40,7 @@ from incidents.permissions.review import (
     can_reopen_postmortem,
     can_request_review,
 )
-from incidents.review import blameless
+from incidents.review import blameless, library
 from incidents.review import documents as document
 from incidents.review import selectors as review_selectors
 from incidents.review.blameless.explain import LABELS
@@ -55,6 +56,7 @@ from incidents.review.forms import (
 )
 from incidents.review.services import blameless as blameless_findings
 from incidents.review.services import postmortems as svc
+from incidents.review.services import reads as read_svc
 from incidents.review.services import reviews as review_flow
 
 
@@ -85,6 +87,18 @@ def _permissions(user: Any, pm: Postmortem, current_author_id: int | None) -> di
     }
 
 
+def _read_receipts(request: HttpRequest, pm: Postmortem) -> library.ReadStats | None:
+    """A published postmortem's read receipts, the viewer's own recorded on their first visit (later
+    visits only read: no write); None while it is not published."""
+    if pm.status != PostmortemStatus.PUBLISHED:
+        return None
+    receipts = library.postmortem_read_stats(pm, request.user)
+    if not receipts.viewer_read:
+        read_svc.postmortem_read_record(postmortem=pm, actor=request.user)
+        receipts = library.postmortem_read_stats(pm, request.user)
+    return receipts
+
+
 # --- The document -------------------------------------------------------------------------------------
 
 
@@ -104,6 +118,7 @@ def postmortem_detail(request: HttpRequest, number: int) -> HttpResponse:
             {"incident": incident, "form": form, "can_start": can_start},
         )
     pm.incident = incident
+    receipts = _read_receipts(request, pm)
     doc = document.assemble(pm, viewer=request.user)
     versions = list(pm.versions.select_related("author").order_by("-number"))
     current_author = versions[0].author_id if versions else None
@@ -130,6 +145,7 @@ def postmortem_detail(request: HttpRequest, number: int) -> HttpResponse:
         if allowed["can_edit"] or allowed["can_approve"] or allowed["can_publish"]
         else [],
         "is_commander": incident.commander_id == request.user.pk,
+        "receipts": receipts,
         "questions_form": QuestionsForm(initial=QuestionsForm.initial_for(pm)),
         "review_form": RequestReviewForm(exclude=pm.author_id),
         "decision_form": DecisionForm(initial={"version": pm.version}),
