@@ -18,6 +18,7 @@ from incidents.timefmt import format_time
 from incidents.timeparse import NonExistentTimeError, TimeParseError, localize, zone_name
 
 PICKS = (("", "—"), ("earlier", "the earlier"), ("later", "the later"))
+PICK_VALUES = frozenset(v for v, _ in PICKS)
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -25,7 +26,11 @@ class LocalDateTimeInput(forms.DateTimeInput):
     a wall-clock time can mean on a daylight-saving change (`<name>_pick`: "", "earlier" or "later").
 
     The input carries no offset, so the choice is how a form says which of the two a repeated hour means,
-    or which reading of a time the clocks skipped it takes. Its data is `(text, pick)`.
+    or which reading of a time the clocks skipped it takes.
+
+    The input shows minutes; beside it a hidden `<name>_exact` carries the exact instant the form showed
+    (ISO-8601 in UTC, seconds and microseconds kept), so a stale form sent back still says which instant
+    its minute stood for (see `LocalDateTimeField`). Its data is `(text, pick, exact)`.
     """
 
     input_type = "datetime-local"
@@ -37,25 +42,28 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
         self.show_pick = show_pick
 
-    def value_from_datadict(self, data: Any, files: Any, name: str) -> tuple[Any, str]:
-        return data.get(name), str(data.get(f"{name}_pick") or "")
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> tuple[Any, str, str]:
+        return data.get(name), str(data.get(f"{name}_pick") or ""), str(data.get(f"{name}_exact") or "")
 
     def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
-        return name not in data and f"{name}_pick" not in data
+        return all(n not in data for n in (name, f"{name}_pick", f"{name}_exact"))
 
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
-        pick = ""
+        pick = exact = ""
         if isinstance(value, (tuple, list)):
-            value, pick = value[0], value[1] if len(value) > 1 else ""
+            value, pick, exact = (*value, "", "")[:3]
         elif isinstance(value, datetime) and timezone.is_aware(value):
+            exact = value.astimezone(UTC).isoformat()
             local = timezone.localtime(value)
             if _readings(local.replace(tzinfo=None), local.tzinfo):  # a repeated hour: keep its instant
                 pick = "later" if local.fold else "earlier"
                 self.show_pick = True
             value = local
         html = super().render(name, value, attrs, renderer)
+        if exact_instant(exact) is not None:
+            html = format_html('{}<input type="hidden" name="{}_exact" value="{}">', html, name, exact)
         if not (self.show_pick or pick):
             return html
         options = format_html_join(
@@ -81,6 +89,18 @@ def _readings(wall: datetime, zone: Any) -> tuple[datetime, datetime] | None:
     return None
 
 
+def exact_instant(text: Any) -> datetime | None:
+    """The aware instant a form's hidden `<name>_exact` carries (ISO-8601 with an offset), or None when it
+    is empty, unreadable or has no offset (then the form's initial value stands in for it)."""
+    if isinstance(text, datetime):
+        return text if timezone.is_aware(text) else None
+    try:
+        value = datetime.fromisoformat(str(text or ""))
+    except ValueError:
+        return None
+    return value if timezone.is_aware(value) else None
+
+
 def keep_stored_instant(sent: datetime | None, stored: Any) -> datetime | None:
     """`stored` when `sent` is its minute (what a minute-precision input shows of it), else `sent`."""
     if (
@@ -100,24 +120,32 @@ class LocalDateTimeField(forms.Field):
     message that names the zone and both instants (in the zone, with their UTC offsets, and in UTC); the
     widget then shows a choice beside the time ("the earlier" / "the later"), and saving again with a choice
     takes that instant. A value already stored in a repeated hour is shown with its choice made, so saving
-    the form unchanged keeps it.
+    the form unchanged keeps it. A choice other than "", "earlier" or "later" is a form error, never ignored.
 
-    The input shows minutes, so a time sent back in the same minute as the form's initial value (the stored
-    instant: the form was saved without touching it) cleans to that instant, seconds and microseconds
-    included, in every form with such a field. Without it, saving an incident's form to fix its title cut
-    every milestone that came from the API, an alert or a backfill to the minute and changed its durations.
+    The input shows minutes, so a time sent back in the same minute as the instant the form showed cleans
+    to that instant, seconds and microseconds included, in every form with such a field. The instant shown
+    is the one the form carried (its hidden `<name>_exact`), else the form's initial value (what is stored
+    now). Without it, saving an incident's form to fix its title cut every milestone that came from the
+    API, an alert or a backfill to the minute; and a stale form, sent back after someone else moved that
+    milestone, sent a minute that differed from the version it was based on, so an untouched milestone was
+    reported as changed by both, and keeping "mine" undid the other person's edit.
     """
 
     widget = LocalDateTimeInput
     input_formats = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
-    default_error_messages = {"invalid": "Enter a date and time, e.g. 2026-03-10 14:05."}
+    default_error_messages = {
+        "invalid": "Enter a date and time, e.g. 2026-03-10 14:05.",
+        "pick": "If the clocks changed, choose “the earlier” or “the later” (or leave the choice empty).",
+    }
 
     def __init__(self, *, show_pick: bool = False, **kwargs: Any) -> None:
         kwargs.setdefault("widget", LocalDateTimeInput(show_pick=show_pick))
         super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> datetime | None:
-        text, pick = value if isinstance(value, (tuple, list)) else (value, "")
+        text, pick = (*value, "")[:2] if isinstance(value, (tuple, list)) else (value, "")
+        if pick not in PICK_VALUES:
+            raise ValidationError(self.error_messages["pick"], code="pick")
         if isinstance(text, datetime):
             return text if timezone.is_aware(text) else localize(text, timezone.get_current_timezone())
         text = str(text or "").strip()
@@ -163,8 +191,11 @@ class LocalDateTimeField(forms.Field):
     def _clean_bound_field(self, bf: forms.BoundField) -> datetime | None:
         # Django's hook for a field that needs its form's initial value when cleaning (FileField uses it
         # so): the cleaned value is compared with the stored instant it was shown from.
-        cleaned = self.clean(bf.initial if self.disabled else bf.data)
-        return keep_stored_instant(cleaned, bf.initial)
+        # The instant the form showed is the one it carried, when it carried one.
+        data = bf.initial if self.disabled else bf.data
+        cleaned = self.clean(data)
+        shown = exact_instant(data[2]) if isinstance(data, (tuple, list)) and len(data) > 2 else None
+        return keep_stored_instant(cleaned, shown or bf.initial)
 
 
 class DeclareForm(forms.Form):
