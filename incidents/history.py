@@ -18,6 +18,7 @@ from django.db import models
 
 from incidents.permissions.incident import incidents_visible_to
 from incidents.timefmt import format_time as local_time
+from incidents.timefmt import format_times
 
 # Bookkeeping columns that change on every save and say nothing to a reader.
 HIDDEN_FIELDS = {"version", "updated_at", "body_html", "search_vector"}
@@ -124,6 +125,8 @@ def history_for(obj: models.Model, *, limit: int = 200, viewer: Any = None) -> l
                 f = fields.get(change.field)
                 old = _display(change.old, f, users)
                 new = _display(change.new, f, users)
+                if isinstance(change.old, datetime) and isinstance(change.new, datetime):
+                    old, new = format_times(change.old, change.new)  # a move within a minute shows seconds
                 diff = (
                     _line_diff(old, new) if max(len(old), len(new)) > LONG_TEXT or "\n" in old + new else []
                 )

@@ -6,7 +6,7 @@ Durations (`format_duration`), the rule the pages state:
 | --- | --- |
 | None | `unknown` |
 | 0 (or a negative value, which no derived duration produces) | `0 min` |
-| 1 to 59 | `< 1 min` |
+| more than 0 and under 60 (0.001 as well as 59.9) | `< 1 min` |
 | under an hour | `47 min` |
 | under a day | `18 h 47 min`, `3 h 0 min` |
 | a day or more | `1 d 0 h 11 min`, `2 d 4 h 30 min` |
@@ -17,8 +17,14 @@ cut, never rounded up (24 h 59 min 59 s is `1 d 0 h 59 min`). Seconds are not sh
 Instants (`format_time`): the wall-clock time in the viewer's (or recipient's) zone with the zone's
 abbreviation, `2017-02-01 12:27 NZDT`; `offset=True` adds the UTC offset, `2017-02-01 12:27 NZDT, UTC+13:00`
 (exports, PDF, plain-text email); `time_html` gives a `<time>` element with the offset on hover. A zone
-whose abbreviation is only a number (`-03`) is written as its UTC offset, so the label never says the same
-thing twice. A naive datetime is a bug and raises ValueError.
+whose abbreviation is only a number (`-03`) is written as its UTC offset, and UTC itself is written `UTC`
+alone (not `UTC, UTC+00:00`), so the label never says the same thing twice. A naive datetime is a bug and
+raises ValueError.
+
+Two instants side by side (`format_times`, for every "old → new"): each as `format_time` writes it, except
+that when both would read the same (they differ within one minute) both get their seconds
+(`03:35:10 NPT → 03:35:50 NPT`), and their microseconds when they differ within one second, so a change
+never reads as no change.
 """
 
 from __future__ import annotations
@@ -46,11 +52,11 @@ def format_duration(seconds: float | None) -> str:
     """
     if seconds is None:
         return "unknown"
-    total = int(seconds)  # int() truncates toward zero: never rounded up
-    if total <= 0:
+    if seconds <= 0:
         return "0 min"
-    if total < 60:
+    if seconds < 60:  # anything above zero and under a minute, 0.001 s as well as 59.9 s
         return "< 1 min"
+    total = int(seconds)  # int() truncates toward zero: never rounded up
     days, rem = divmod(total, 86400)
     hours, rem = divmod(rem, 3600)
     minutes = rem // 60
@@ -104,12 +110,41 @@ def format_time(
     if value is None:
         return empty
     local = to_zone(value, zone)
-    text = f"{local.strftime(fmt)} {zone_label(local)}"
+    label = zone_label(local)
+    text = f"{local.strftime(fmt)} {label}"
     if offset:
         off = offset_label(local.utcoffset())
-        if off != zone_label(local):
+        # The label already says it: an offset label (`UTC-03:00`), or UTC itself.
+        if off != label and not (label == "UTC" and off == "UTC+00:00"):
             text += f", {off}"
     return text
+
+
+def format_times(
+    a: datetime | None,
+    b: datetime | None,
+    zone: tzinfo | None = None,
+    *,
+    fmt: str = DATE_MINUTE,
+    offset: bool = False,
+    empty: str = "unknown",
+) -> tuple[str, str]:
+    """`a` and `b` as `format_time` writes them, to be read side by side (`old → new`): when the two labels
+    would be the same although the instants differ (one minute holds both), both carry their seconds
+    (`2026-11-01 03:35:10 NPT`), and their microseconds when one second holds both. Same arguments as
+    `format_time`; `fmt` must contain `%M`."""
+    pair = (format_time(a, zone, fmt=fmt, offset=offset, empty=empty),
+            format_time(b, zone, fmt=fmt, offset=offset, empty=empty))  # fmt: skip
+    if a is None or b is None or a == b or pair[0] != pair[1]:
+        return pair
+    for finer in (fmt.replace("%M", "%M:%S"), fmt.replace("%M", "%M:%S.%f")):
+        pair = (
+            format_time(a, zone, fmt=finer, offset=offset),
+            format_time(b, zone, fmt=finer, offset=offset),
+        )
+        if pair[0] != pair[1]:
+            break
+    return pair
 
 
 def time_html(

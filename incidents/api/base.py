@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from incidents.api.auth import TokenScopePermission
 from incidents.api.errors import PreconditionFailed
-from incidents.api.fields import NAIVE_MESSAGE
+from incidents.api.fields import NAIVE_MESSAGE, plus_sent_as_space
 from incidents.api.pagination import StableOrderingFilter
 from incidents.errors import ConflictError
 from incidents.permissions.incident import incidents_visible_to
@@ -99,6 +99,9 @@ class _OffsetRequiredField(IsoDateTimeField):
 
     def to_python(self, value: Any) -> Any:
         if isinstance(value, str) and value.strip():
+            if message := plus_sent_as_space(value):
+                # As a parameter: the message's `%2B` is not a format directive.
+                raise DjangoValidationError("%(message)s", code="plus", params={"message": message})
             parsed = parse_datetime(value.strip())
             if parsed is not None and parsed.tzinfo is None:
                 raise DjangoValidationError(NAIVE_MESSAGE, code="naive")

@@ -244,23 +244,25 @@ def _text(value: str | None) -> dict[str, str]:
     return {"markdown": source, "html": str(render_markdown(source))}
 
 
-def _entry_text(entry: TimelineEntry) -> dict[str, str]:
-    """`_text` of an entry's body, reusing the HTML stored beside it (rendered by the same renderer on save)
-    when the body needs no cleaning: 5,000 entries are not rendered again on every export."""
-    source = clean_source(entry.body)
-    if source == entry.body and entry.body_html:
+def _entry_text(entry: TimelineEntry, zone: tzinfo) -> dict[str, str]:
+    """`_text` of an entry's text as a reader in `zone` reads it (`TimelineEntry.text_in`: a "Milestones
+    edited" row states its instants there, as on the page and in the API), reusing the HTML stored beside
+    it (rendered by the same renderer on save) when the body needs no cleaning and depends on no zone:
+    5,000 entries are not rendered again on every export."""
+    source = clean_source(entry.text_in(zone))
+    if not entry.milestone_changes and source == entry.body and entry.body_html:
         return {"markdown": source, "html": entry.body_html}
     return {"markdown": source, "html": str(render_markdown(source))}
 
 
-def _timeline_json(entry: TimelineEntry, key: bool) -> dict[str, Any]:
+def _timeline_json(entry: TimelineEntry, key: bool, zone: tzinfo) -> dict[str, Any]:
     return {
         "id": entry.pk,
         "occurred_at": _iso(entry.occurred_at),
         "kind": entry.kind,
         "key_moment": key,
         "author": entry.display_author,
-        "body": _entry_text(entry),
+        "body": _entry_text(entry, zone),
         "milestone_changes": [
             {"milestone": c["milestone"], "old": _iso_text(c["old"]), "new": _iso_text(c["new"])}
             for c in entry.milestone_changes
@@ -273,25 +275,30 @@ def _timeline_json(entry: TimelineEntry, key: bool) -> dict[str, Any]:
 _TIMELINE_SLOT = "\x00timeline\x00"
 
 
-def export_json(postmortem: Postmortem, *, viewer: Any) -> dict[str, Any]:
+def export_json(postmortem: Postmortem, zone: tzinfo | None = None, *, viewer: Any) -> dict[str, Any]:
     """`_export_json_head` with its timeline: the whole document as one dict (see `export_json_chunks`)."""
-    data = _export_json_head(postmortem, viewer=viewer)
-    data["timeline"] = [_timeline_json(e, key) for e, key in timeline_in_order(postmortem.incident)]
+    zone = zone or timezone.get_current_timezone()
+    data = _export_json_head(postmortem, zone, viewer=viewer)
+    data["timeline"] = [_timeline_json(e, key, zone) for e, key in timeline_in_order(postmortem.incident)]
     return data
 
 
-def export_json_chunks(postmortem: Postmortem, *, viewer: Any) -> Iterator[str]:
+def export_json_chunks(postmortem: Postmortem, zone: tzinfo | None = None, *, viewer: Any) -> Iterator[str]:
     """The JSON export as text (indented by 2), in pieces for a streamed response: the timeline is read
     and written in chunks of `TIMELINE_CHUNK` entries, so memory stays flat however many it has. The same
-    document as `json.dumps(export_json(...), ensure_ascii=False, indent=2)`, key for key."""
-    head = _export_json_head(postmortem, viewer=viewer)
+    document as `json.dumps(export_json(...), ensure_ascii=False, indent=2)`, key for key.
+
+    Instants are UTC with `Z`; text that states a time (a "Milestones edited" row's body) states it in
+    `zone` (default: the active zone, the exporter's), named in `text_time_zone`, as every surface does."""
+    zone = zone or timezone.get_current_timezone()
+    head = _export_json_head(postmortem, zone, viewer=viewer)
     head["timeline"] = _TIMELINE_SLOT
     before, after = json.dumps(head, ensure_ascii=False, indent=2).split(json.dumps(_TIMELINE_SLOT), 1)
     yield before + "["
     batch: list[str] = []
     first = True
     for entry, key in timeline_in_order(postmortem.incident):
-        text = json.dumps(_timeline_json(entry, key), ensure_ascii=False, indent=2)
+        text = json.dumps(_timeline_json(entry, key, zone), ensure_ascii=False, indent=2)
         batch.append(("\n" if first else ",\n") + textwrap.indent(text, "    "))
         first = False
         if len(batch) >= TIMELINE_CHUNK:
@@ -300,14 +307,14 @@ def export_json_chunks(postmortem: Postmortem, *, viewer: Any) -> Iterator[str]:
     yield "".join(batch) + ("]" if first else "\n  ]") + after
 
 
-def _export_json_head(postmortem: Postmortem, *, viewer: Any) -> dict[str, Any]:
+def _export_json_head(postmortem: Postmortem, zone: tzinfo, *, viewer: Any) -> dict[str, Any]:
     """The complete postmortem but its timeline, as a JSON-ready dict with `schema_version`.
 
     Holds the incident's facts and milestones, every section (Markdown and sanitised HTML), the questions,
     the meeting, reviewers and decisions, the blameless findings dismissed (who, why, published over or
     not), every version's sections, factors with evidence ids, missing test
-    types and recurrence, action items, the timeline and linked policy findings. Times are ISO 8601 UTC,
-    durations in seconds. Recurrence (the incident a factor recurs from, "seen in" counts) only within what
+    types and recurrence, action items, the timeline and linked policy findings. Times are ISO 8601 UTC
+    (text that states a time states it in `zone`, named in `text_time_zone`), durations in seconds. Recurrence (the incident a factor recurs from, "seen in" counts) only within what
     `viewer` (the exporter) may see: a factor recurring from a hidden incident has `recurrence_of: null`.
     """
     doc = assemble(postmortem, viewer=viewer, timeline=False)
@@ -319,6 +326,7 @@ def _export_json_head(postmortem: Postmortem, *, viewer: Any) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "exported_at": _iso(timezone.now()),
+        "text_time_zone": zone_name(zone),
         "incident": {
             "reference": inc.reference,
             "title": clean_source(inc.title),

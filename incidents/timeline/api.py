@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from incidents.api.base import ERRORS, ApiView, EtagRetrieveMixin, IncidentNumberFilter
-from incidents.api.fields import NAIVE_MESSAGE
+from incidents.api.fields import NAIVE_MESSAGE, plus_sent_as_space
 from incidents.api.pagination import TimelineCursorPagination
 from incidents.incident.models import FUTURE_SKEW
 from incidents.models import (
@@ -77,7 +77,10 @@ def _feed_cursor(raw: str) -> TimelineCursor:
         when = None
     if when is None:
         raise DjangoValidationError(
-            {"since": "Send a time such as 2026-11-30T14:02:00Z, or the since of an answer."}
+            {
+                "since": plus_sent_as_space(raw)
+                or "Send a time such as 2026-11-30T14:02:00Z, or the since of an answer."
+            }
         )
     if timezone.is_naive(when):
         raise DjangoValidationError({"since": NAIVE_MESSAGE})

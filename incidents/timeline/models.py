@@ -11,7 +11,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from incidents.markdown import render_markdown
-from incidents.timefmt import format_time
+from incidents.timefmt import format_time, format_times
 
 
 class EntryKind(models.TextChoices):
@@ -56,20 +56,26 @@ def milestone_changes_text(changes: list[dict[str, Any]], zone: tzinfo | None = 
 
     `changes` is the row's `milestone_changes`: dicts with `label` (`detected`), `old` and `new` (ISO-8601
     instants, or None for unset) and `note` (text appended as is, may be empty; a row stored before the
-    wording was fixed said its system row "moved" when it was removed, and is read as "removed")."""
-
-    def when(iso: str | None) -> str:
-        value = datetime.fromisoformat(iso) if iso else None
-        return format_time(value, zone, offset=True, empty="unset")
+    wording was fixed said its system row "moved" when it was removed, and is read as "removed"). A move
+    within one minute shows seconds (`incidents.timefmt.format_times`), so it never reads `03:35 → 03:35`."""
 
     def part(change: dict[str, Any]) -> str:
         old, new, note = change.get("old"), change.get("new"), change.get("note", "")
         label = change["label"]
+        was, now = format_times(
+            datetime.fromisoformat(old) if old else None,
+            datetime.fromisoformat(new) if new else None,
+            zone,
+            offset=True,
+            empty="unset",
+        )
         if old and not new:
-            return f"{label} removed (was {when(old)}){note.replace(' row moved with it)', ' row removed with it)')}"
+            return (
+                f"{label} removed (was {was}){note.replace(' row moved with it)', ' row removed with it)')}"
+            )
         if new and not old:
-            return f"{label} set to {when(new)}{note}"
-        return f"{label} {when(old)} → {when(new)}{note}"
+            return f"{label} set to {now}{note}"
+        return f"{label} {was} → {now}{note}"
 
     return "Milestones edited: " + "; ".join(part(c) for c in changes)
 

@@ -161,7 +161,7 @@ EXPECTED = {
             # Declared in Hindsight years later, when it was recorded: the row says so at that time.
             "Incident declared as SEV1: Fastly: global edge errors",
             # The edit, at its own time; stored in UTC, read in each reader's zone (see below).
-            "Milestones edited: mitigated set to 2021-06-08 10:36 UTC, UTC+00:00 (its “Mitigated” row added)",
+            "Milestones edited: mitigated set to 2021-06-08 10:36 UTC (its “Mitigated” row added)",
             "Postmortem started",
         ],
     ),

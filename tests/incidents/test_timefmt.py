@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from incidents.timefmt import format_duration, format_time, format_utc, time_html
+from incidents.timefmt import format_duration, format_time, format_times, format_utc, time_html
 
 COPENHAGEN = zoneinfo.ZoneInfo("Europe/Copenhagen")
 SAO_PAULO = zoneinfo.ZoneInfo("America/Sao_Paulo")
@@ -34,6 +34,9 @@ H, D = 3600, 86400
         (2 * D + 4 * H + 30 * 60, "2 d 4 h 30 min"),
         (3 * D, "3 d 0 h 0 min"),
         (59.9, "< 1 min"),
+        (0.001, "< 1 min"),  # anything above zero and under a minute (was "0 min": outside tester)
+        (0.5, "< 1 min"),
+        (-0.001, "0 min"),
     ],
 )
 def test_durations_keep_their_minutes_and_are_never_rounded_up(seconds, text):
@@ -57,10 +60,37 @@ def test_a_zone_without_an_abbreviation_is_labelled_by_its_offset_once():
     assert format_time(t, SAO_PAULO, offset=True) == "2026-07-12 09:00 UTC-03:00"
 
 
-def test_utc_is_labelled_utc():
-    assert format_time(datetime(2017, 1, 31, 23, 27, tzinfo=UTC), UTC, offset=True) == (
-        "2017-01-31 23:27 UTC, UTC+00:00"
+@pytest.mark.parametrize("zone", [UTC, zoneinfo.ZoneInfo("UTC"), zoneinfo.ZoneInfo("Etc/UTC")])
+def test_utc_is_labelled_utc_once(zone):
+    # A UTC reader got "UTC, UTC+00:00": the label said the same thing twice (outside tester).
+    assert format_time(datetime(2017, 1, 31, 23, 27, tzinfo=UTC), zone, offset=True) == "2017-01-31 23:27 UTC"
+
+
+def test_london_in_winter_keeps_its_name_and_offset():
+    london = zoneinfo.ZoneInfo("Europe/London")
+    assert format_time(datetime(2017, 1, 31, 23, 27, tzinfo=UTC), london, offset=True) == (
+        "2017-01-31 23:27 GMT, UTC+00:00"
     )
+
+
+KATHMANDU = zoneinfo.ZoneInfo("Asia/Kathmandu")
+
+
+def test_two_instants_in_one_minute_are_told_apart_by_their_seconds():
+    # A sub-minute milestone move read "03:35 → 03:35" (outside tester).
+    a = datetime(2026, 11, 1, 21, 50, 10, tzinfo=UTC)  # 03:35:10 in Kathmandu (UTC+05:45)
+    b = datetime(2026, 11, 1, 21, 50, 50, tzinfo=UTC)
+    assert format_times(a, b, KATHMANDU, fmt="%H:%M") == ("03:35:10 UTC+05:45", "03:35:50 UTC+05:45")
+    assert format_times(a, b, KATHMANDU, offset=True) == (
+        "2026-11-02 03:35:10 UTC+05:45",
+        "2026-11-02 03:35:50 UTC+05:45",
+    )
+    # Within one second, the microseconds; in different minutes, minutes as always; unset stays unset.
+    c = a.replace(microsecond=250000)
+    assert format_times(a, c, UTC) == ("2026-11-01 21:50:10.000000 UTC", "2026-11-01 21:50:10.250000 UTC")
+    assert format_times(a, a.replace(minute=51), UTC) == ("2026-11-01 21:50 UTC", "2026-11-01 21:51 UTC")
+    assert format_times(None, a, UTC, empty="unset") == ("unset", "2026-11-01 21:50 UTC")
+    assert format_times(a, a, UTC) == ("2026-11-01 21:50 UTC", "2026-11-01 21:50 UTC")
 
 
 def test_the_page_element_carries_the_offset_on_hover():

@@ -77,7 +77,7 @@ def postmortem_export_json(request: HttpRequest, number: int) -> HttpResponse | 
     """The postmortem as JSON (`review_exports.export_json_chunks`), streamed."""
     incident, pm = _get(request, number)
     _record_export(request, incident, "json")
-    chunks = review_exports.export_json_chunks(pm, viewer=request.user)
+    chunks = review_exports.export_json_chunks(pm, timezone.get_current_timezone(), viewer=request.user)
     return _streamed(chunks, "application/json", _filename(incident, "json"))
 
 

@@ -80,10 +80,10 @@ def test_setting_an_empty_milestone_says_set_and_moving_one_keeps_both_times(api
     assert api.patch(path, {"acknowledged_at": "2026-11-01T10:15:00Z"}, format="json").status_code == 200
     first, second = (row.text_in(UTC) for row in _corrections(backfilled))
     assert first == (
-        "Milestones edited: acknowledged set to 2026-11-01 10:12 UTC, UTC+00:00 (its “Acknowledged” row added)"
+        "Milestones edited: acknowledged set to 2026-11-01 10:12 UTC (its “Acknowledged” row added)"
     )
     assert second == (
-        "Milestones edited: acknowledged 2026-11-01 10:12 UTC, UTC+00:00 → 2026-11-01 10:15 UTC, UTC+00:00"
+        "Milestones edited: acknowledged 2026-11-01 10:12 UTC → 2026-11-01 10:15 UTC"
         " (its “Acknowledged” row moved with it)"
     )
 
@@ -99,5 +99,5 @@ def test_a_removal_stored_with_the_old_wording_reads_as_removed():
         }
     ]
     assert milestone_changes_text(stored, UTC) == (
-        "Milestones edited: detected removed (was 2026-11-01 10:07 UTC, UTC+00:00) (its “Detected” row removed with it)"
+        "Milestones edited: detected removed (was 2026-11-01 10:07 UTC) (its “Detected” row removed with it)"
     )
