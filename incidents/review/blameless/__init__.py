@@ -11,7 +11,9 @@ anyway, scare quotes; and in `context.py` blame carried by what surrounds an ord
 beside a duty, a duty shown broken, competence deficits, a disposition made the problem, a person as the
 hazard, a conversation as the remedy; in `placed.py` blame put on a person's shoulders or own call, a
 claim denied in the next sentence, irony aimed at a person; in `framed.py` an ordinary act framed as THE
-cause ("is the reason", "the root cause is that <person> ..."); the vocabulary in `data/`, loaded by
+cause ("is the reason", "the root cause is that <person> ..."); in `supervised.py` trust, access
+and supervision of ONE person (rights taken away, someone set to watch over them, no confidence left, a
+demotion as a consequence), where the same change for everyone or for a role is policy; the vocabulary in `data/`, loaded by
 `lexicon.py`) and turns each into a `Finding` that teaches (`explain.py`): the words, why they read as blame, and a rewording toward
 the system built from the sentence.
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from incidents.review.blameless import supervised
 from incidents.review.blameless.parts import Hit
 
 LABELS = {
@@ -241,9 +242,16 @@ _UNSEEN = re.compile(
 )
 
 
+# Why, and what to say instead, for the parts that carry their own explanation: (reason after the quoted
+# words, rewording) per `kind`
+_ABOUT_ONE_PERSON = {**supervised.EXPLAINED}
+
+
 def reason(hit: Hit) -> str:
     """Why the words read as blame, in plain language."""
     w = hit.words
+    if hit.extra.get("kind") in _ABOUT_ONE_PERSON:
+        return f'"{w}" {_ABOUT_ONE_PERSON[hit.extra["kind"]][0]}.'
     if hit.rule == "person_subject":
         if hit.extra.get("possessed"):
             return (
@@ -345,6 +353,8 @@ def reason(hit: Hit) -> str:
 
 def suggestion(hit: Hit, sentence: str = "") -> str:
     """A system-focused rewording built from the flagged sentence."""
+    if hit.extra.get("kind") in _ABOUT_ONE_PERSON:
+        return _ABOUT_ONE_PERSON[hit.extra["kind"]][1]
     pred = hit.predicate.strip()
     verb, obj = _verb_object(hit.rest)
     _object_np(

@@ -26,7 +26,16 @@ import dataclasses
 import functools
 import re
 
-from incidents.review.blameless import across, context, framed, neutral, people, placed, possessive
+from incidents.review.blameless import (
+    across,
+    context,
+    framed,
+    neutral,
+    people,
+    placed,
+    possessive,
+    supervised,
+)
 from incidents.review.blameless import lexicon as lx
 from incidents.review.blameless.hits import Hit
 from incidents.review.blameless.names import general_names
@@ -413,6 +422,7 @@ def _anywhere(
     out.extend(people.find(text, low, clauses, names))
     out.extend(context.find(text, low, clauses, names))
     out.extend(framed.find(text, low, clauses, names))
+    out.extend(supervised.find(text, low, clauses, names))
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
     actors = [c for c in clauses if c.subject.kind in PERSONISH and not _RECEIVED.match(low, c.verb_start)]
