@@ -42,7 +42,7 @@ def run(ctx: Any) -> list[dict]:
 
     user = _member(ctx)
     client = ctx.client(user)
-    page = "/insights/"
+    page = "/insights/?start="  # all time (the page opens on the last 90 days)
     search_url = "/search/?q=replication+lag"
 
     history_generate(

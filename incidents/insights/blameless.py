@@ -20,8 +20,7 @@ from incidents.insights.metrics import (
     MetricFilters,
     _as_date,
     incidents_in_scope,
-    period_label,
-    period_range,
+    shown_periods,
 )
 from incidents.models import BlamelessDismissal, BlamelessRecord, FindingResolution
 from incidents.review.blameless.explain import LABELS
@@ -52,9 +51,11 @@ def findings_over_time(user: Any, filters: MetricFilters) -> Figure:
         .annotate(n=Count("id"))
     ):
         counts[_as_date(row["p"])][row["resolution"]] = row["n"]
-    periods = period_range(min(counts), max(counts), filters.period) if counts else []
     keys = ["raised", FindingResolution.REWORDED, FindingResolution.DISMISSED, FindingResolution.OVERRIDDEN]
-    rows = [[period_label(p, filters.period), *[counts.get(p, {}).get(k, 0) for k in keys]] for p in periods]
+    rows = [
+        [label, *[counts.get(p, {}).get(k, 0) for k in keys]]
+        for p, label in shown_periods(counts, filters.period)
+    ]
     return Figure(
         slug="blameless",
         title=f"Blameless findings per {filters.period}",

@@ -4,12 +4,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 
 from accounts.models import Team
 from incidents.inputs import BoundedDateField
 from incidents.insights import metrics, search, search_kinds
 from incidents.models import IncidentStatus, Service, Severity
+
+#: Insights opens on this many days back (in the viewer's zone) when no filter is given.
+DEFAULT_DAYS = 90
 
 
 class InsightsFilterForm(forms.Form):
@@ -41,6 +45,14 @@ class InsightsFilterForm(forms.Form):
             ("", "Any service"),
             *Service.objects.values_list("slug", "name"),
         ]
+
+    @classmethod
+    def default_data(cls) -> QueryDict:
+        """What the page opens on without filters: the last `DEFAULT_DAYS` days, from the viewer's local
+        date (the active zone) that many days ago, with no end."""
+        data = QueryDict(mutable=True)
+        data["start"] = (timezone.localdate() - timedelta(days=DEFAULT_DAYS)).isoformat()
+        return data
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

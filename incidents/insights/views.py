@@ -14,27 +14,34 @@ from accounts.security import security_event_record
 from incidents.csv import csv_download
 from incidents.incident import selectors
 from incidents.inputs import int_param
-from incidents.insights import charts, metrics, registry, search, search_kinds
-from incidents.insights.forms import InsightsFilterForm, SearchForm
+from incidents.insights import charts, registry, search, search_kinds
+from incidents.insights.forms import DEFAULT_DAYS, InsightsFilterForm, SearchForm
 from incidents.insights.similar import similar_incidents_for
 
 
 @login_required
 def insights(request: HttpRequest) -> HttpResponse:
-    form = InsightsFilterForm(request.GET or None)
+    # Without filters the page opens on the last 90 days in the viewer's zone, which the form then shows.
+    data = request.GET if request.GET else InsightsFilterForm.default_data()
+    form = InsightsFilterForm(data)
     figures: list[dict[str, Any]] = []
-    valid = form.is_valid() if request.GET else True
+    valid = form.is_valid()
     if valid:
-        filters = (
-            form.to_filters() if request.GET else metrics.MetricFilters(zone=timezone.get_current_timezone())
-        )
-        query = request.GET.urlencode()
+        filters = form.to_filters()
+        query = data.urlencode()
         for figure in registry.figures_for(request.user, filters):
             figures.append({"figure": figure, "charts": charts.render_spec(figure.chart), "query": query})
     return render(
         request,
         "incidents/insights/insights.html",
-        {"form": form, "figures": figures, "valid": valid, "zone": timezone.get_current_timezone_name()},
+        {
+            "form": form,
+            "figures": figures,
+            "valid": valid,
+            "zone": timezone.get_current_timezone_name(),
+            "default_range": not request.GET,
+            "default_days": DEFAULT_DAYS,
+        },
         status=200 if valid else 400,
     )
 

@@ -55,6 +55,7 @@ from incidents.insights.metrics.base import (
     incidents_in_scope,
     period_label,
     period_range,
+    shown_periods,
 )
 from incidents.insights.metrics.followup_figures import (
     _factors_in_scope,
@@ -93,6 +94,7 @@ __all__ = [
     "_period_expr",
     "_as_date",
     "period_range",
+    "shown_periods",
     "period_label",
     "DurationStats",
     "_round",

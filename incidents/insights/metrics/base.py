@@ -198,6 +198,38 @@ def period_range(first: dt.date, last: dt.date, period: str) -> list[dt.date]:
     return out
 
 
+#: A run of at least this many periods with nothing in them is shown as one row.
+COLLAPSE_EMPTY = 2
+
+
+def shown_periods(present: Iterable[dt.date], period: str) -> list[tuple[dt.date, str]]:
+    """The periods a per-period table shows, as (period start, label), from the first period in `present`
+    to the last: each period with data, a lone empty period as itself, and every run of `COLLAPSE_EMPTY`
+    or more empty periods as one row labelled with its first and last period ("2017-03 – 2019-05 (none)"),
+    keyed by the run's first start, which has no data, so the row reads as zeros. Empty for no data."""
+    have = set(present)
+    if not have:
+        return []
+    out: list[tuple[dt.date, str]] = []
+    run: list[dt.date] = []
+
+    def flush() -> None:
+        if len(run) >= COLLAPSE_EMPTY:
+            out.append((run[0], f"{period_label(run[0], period)} – {period_label(run[-1], period)} (none)"))
+        else:
+            out.extend((p, period_label(p, period)) for p in run)
+        run.clear()
+
+    for p in period_range(min(have), max(have), period):
+        if p in have:
+            flush()
+            out.append((p, period_label(p, period)))
+        else:
+            run.append(p)
+    flush()
+    return out
+
+
 def period_label(start: dt.date, period: str) -> str:
     if period == "week":
         return f"{start.isocalendar().year}-W{start.isocalendar().week:02d}"
@@ -358,12 +390,12 @@ def stacked_per_period(
 ) -> Figure:
     """A count per period and key, drawn stacked: `counted` holds rows `{"p": period start, "k": key,
     "n": count}` (a grouped `values()` query); the table has a row per period from the first to the last
-    with a count (periods with none are zeros), a column per key in `keys` order, headed by `labels`."""
+    with a count (`shown_periods`: runs of empty periods collapsed into one row of zeros), a column per key in `keys` order, headed by `labels`."""
     counts: dict[dt.date, dict[str, int]] = defaultdict(dict)
     for row in counted:
         counts[_as_date(row["p"])][row["k"]] = row["n"]  # type: ignore[index]
-    periods = period_range(min(counts), max(counts), filters.period) if counts else []
-    rows = [[period_label(p, filters.period)] + [counts.get(p, {}).get(k, 0) for k in keys] for p in periods]
+    periods = shown_periods(counts, filters.period)
+    rows = [[label] + [counts.get(p, {}).get(k, 0) for k in keys] for p, label in periods]
     return Figure(
         slug=slug,
         title=title,

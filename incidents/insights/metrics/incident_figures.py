@@ -23,8 +23,7 @@ from incidents.insights.metrics.base import (
     _round,
     duration_stats,
     incidents_in_scope,
-    period_label,
-    period_range,
+    shown_periods,
     stacked_per_period,
 )
 from incidents.models import (
@@ -38,12 +37,9 @@ def incident_counts(user: Any, filters: MetricFilters) -> Figure:
     counts: dict[dt.date, dict[str, int]] = defaultdict(dict)
     for row in qs.values(p=_period_expr(filters), severity_=F("severity")).annotate(n=Count("id")).order_by():
         counts[_as_date(row["p"])][row["severity_"]] = row["n"]  # type: ignore[index]
-    periods = period_range(min(counts), max(counts), filters.period) if counts else []
     rows = [
-        [period_label(p, filters.period)]
-        + [counts.get(p, {}).get(s, 0) for s in SEVERITY_ORDER]
-        + [sum(counts.get(p, {}).values())]
-        for p in periods
+        [label] + [counts.get(p, {}).get(s, 0) for s in SEVERITY_ORDER] + [sum(counts.get(p, {}).values())]
+        for p, label in shown_periods(counts, filters.period)
     ]
     return Figure(
         slug="incidents",
@@ -150,10 +146,9 @@ def durations_over_time(user: Any, filters: MetricFilters) -> Figure:
     qs = incidents_in_scope(user, filters)
     wanted = {k: DURATIONS[k][1:] for k in ("time_to_detect", "time_to_resolve")}
     by_period = duration_stats(qs, durations=wanted, group=_period_expr(filters), normalize=_as_date)
-    periods = period_range(min(by_period), max(by_period), filters.period) if by_period else []
     rows = []
-    for p in periods:
-        row: list[Any] = [period_label(p, filters.period)]
+    for p, label in shown_periods(by_period, filters.period):
+        row: list[Any] = [label]
         for name in wanted:
             s = by_period.get(p, {}).get(name, DurationStats())
             row += [s.measured, s.unknown, _round(s.median), _round(s.p90)]
