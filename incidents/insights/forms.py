@@ -11,6 +11,7 @@ from accounts.models import Team
 from incidents.inputs import BoundedDateField
 from incidents.insights import metrics, search, search_kinds
 from incidents.models import IncidentStatus, Service, Severity
+from incidents.plural import plural
 
 #: Insights opens on this many days back (in the viewer's zone) when no filter is given.
 DEFAULT_DAYS = 90
@@ -84,7 +85,7 @@ class SearchForm(forms.Form):
     kind = forms.ChoiceField(
         choices=[
             ("", "Everything"),
-            *((k, spec.plural.capitalize()) for k, spec in search_kinds.KINDS.items()),
+            *((k, plural(k).capitalize()) for k in search_kinds.KINDS),
         ],
         required=False,
     )

@@ -26,6 +26,7 @@ from incidents.models import (
     Service,
     TimelineEntry,
 )
+from incidents.plural import counted
 
 CONFIG = "english"
 #: How many people and services a query may name (their incidents are then searched).
@@ -37,33 +38,35 @@ REFERENCE = re.compile(r"^\s*(?:inc[-\s#]*)?#?(\d{1,9})\s*$", re.I)
 
 @dataclass(frozen=True)
 class Kind:
-    """One searched kind: its model, text fields, plural label, time field and path to the incident status."""
+    """One searched kind: its model, text fields, time field and path to the incident status. Its label is
+    the kind's name ("timeline entry"), made plural by `incidents.plural` like every other count."""
 
     model: type[Any]
     fields: tuple[str, ...]
-    plural: str
     when: str
     status: str | None  # lookup of the incident's status; None: the kind has no one incident
 
 
 #: Kind → how it is searched. On PostgreSQL each model's table holds `search_vector` (migration 0014).
 KINDS: dict[str, Kind] = {
-    "incident": Kind(Incident, ("title", "summary", "customer_impact"), "incidents", "started_at", "status"),
-    "timeline entry": Kind(TimelineEntry, ("body",), "timeline entries", "occurred_at", "incident__status"),
-    "postmortem": Kind(Postmortem, ("sections",), "postmortems", "updated_at", "incident__status"),
+    "incident": Kind(Incident, ("title", "summary", "customer_impact"), "started_at", "status"),
+    "timeline entry": Kind(TimelineEntry, ("body",), "occurred_at", "incident__status"),
+    "postmortem": Kind(Postmortem, ("sections",), "updated_at", "incident__status"),
     "contributing factor": Kind(
-        ContributingFactor, ("title", "description"), "contributing factors", "created_at", "incident__status"
+        ContributingFactor, ("title", "description"), "created_at", "incident__status"
     ),
-    "action item": Kind(
-        ActionItem, ("title", "description"), "action items", "created_at", "incident__status"
-    ),
-    "policy finding": Kind(PolicyFinding, ("title", "description"), "policy findings", "created_at", None),
+    "action item": Kind(ActionItem, ("title", "description"), "created_at", "incident__status"),
+    "policy finding": Kind(PolicyFinding, ("title", "description"), "created_at", None),
 }
 
 
 def kind_label(kind: str, n: int) -> str:
-    """`1 timeline entry`, `4 timeline entries` (the kind's own plural)."""
-    return f"{n:,} {kind if n == 1 else KINDS[kind].plural}"
+    """`1 timeline entry`, `4 timeline entries`: the count of a kind through the one plural helper
+    (`incidents.plural.counted`; counts stop at the 300 ranked candidates, so no thousands separator).
+    KeyError for an unknown kind."""
+    if kind not in KINDS:
+        raise KeyError(kind)
+    return counted(n, kind)
 
 
 class StoredVector(Expression):

@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.insights import search
+from incidents.insights.search_kinds import KINDS, kind_label
 from incidents.models import IncidentStatus, Visibility
+from incidents.plural import counted
 from tests.factories import (
     IncidentFactory,
     ServiceFactory,
@@ -143,3 +145,12 @@ def test_search_page_shows_why_an_incident_matched(client_for, viewer):
     html = _page(client_for(viewer), q="Ada Lovelace")
     assert "Engine stalled" in html
     assert "Commander: Ada Lovelace" in html
+
+
+def test_every_kind_is_counted_through_the_one_plural_helper():
+    assert kind_label("policy finding", 1) == "1 policy finding"
+    assert kind_label("timeline entry", 4) == "4 timeline entries"
+    for kind in KINDS:
+        assert kind_label(kind, 2) == counted(2, kind)
+    with pytest.raises(KeyError):
+        kind_label("recurrence", 2)
