@@ -36,8 +36,11 @@ demo: migrate
 run: demo
 	$(BIN)/python scripts/run_all.py --port $(PORT)
 
+# One pytest-xdist worker per core (PYTEST_WORKERS=0 runs in one process); a test module stays on one worker,
+# so module-scoped set-up is built once.
+PYTEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 audit: install
 	$(BIN)/python scripts/audit_dependencies.py --strict

@@ -1,6 +1,17 @@
 """Test overrides: fast hashing, local memory email, eager nothing."""
 
-from config.settings import *  # noqa: F403
+import os as _os
+
+# Under pytest-xdist (`make test` runs one worker per core) each worker keeps its files (filesystem broker,
+# mail, static files) in its own folder; pytest-django gives each its own test database (test_<name>_gw0...).
+if _os.environ.get("PYTEST_XDIST_WORKER"):
+    _os.environ["HINDSIGHT_VAR_DIR"] = _os.path.join(
+        _os.environ.get("HINDSIGHT_VAR_DIR")
+        or _os.path.join(_os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))), "var"),
+        _os.environ["PYTEST_XDIST_WORKER"],
+    )
+
+from config.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -19,7 +30,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # groups at once) interleaved their transactions on it: 503 "database table is locked", and a request's
     # rollback could undo another's acknowledged writes. With a file each thread has its own connection,
     # WAL and IMMEDIATE transactions, as in production. One file per test process (parallel runs never share).
-    import os as _os
     import tempfile as _tempfile
 
     DATABASES["default"]["TEST"] = {  # noqa: F405
