@@ -205,7 +205,8 @@ def action_item_change_status(
 
     Done needs a completion note, won't do needs a reason, blocked needs what it waits on (all in `note`);
     reopening a done or won't-do item needs a reason too. Reopening clears the completion and the
-    re-check answer. The note is the history record's reason. Raises ValidationError (keyed `status` or
+    re-check answer; leaving a status clears its note (a reopened item shows no completion note, an
+    unblocked one no "waiting on"); the history keeps them. The note is the history record's reason. Raises ValidationError (keyed `status` or
     `note`), AccessDenied, FollowupConflict.
     """
     require_edit_action_item(actor, item)
@@ -226,6 +227,9 @@ def action_item_change_status(
     else:
         note = (note or "").strip()
         fields = ["status"]
+    if old in ITEM_STATUS_NOTES and old != status:  # the note of the status left no longer holds
+        setattr(current, ITEM_STATUS_NOTES[old][1], "")
+        fields.append(ITEM_STATUS_NOTES[old][1])
     current.status = status
     if status in CLOSED_ITEM_STATUSES:
         current.completed_at = timezone.now()

@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from incidents.outbound import OutboundRefused, open_guarded
@@ -58,10 +58,19 @@ class IssueDraft:
     due_date: date | None = None
 
 
+CLOSE_REASONS = frozenset({"not_planned", "duplicate"})
+
+
 @dataclass(frozen=True)
 class IssueState:
     """An issue as the tracker has it: closed or not, status name, assignee identity and email (either
-    may be '' when unknown), due date (None where the tracker has none)."""
+    may be '' when unknown), due date (None where the tracker has none).
+
+    `close_reason` is '' for an open issue or one closed as completed, else `not_planned` or `duplicate`
+    (GitHub's `state_reason`; Jira's resolution "Won't Do", "Duplicate", ...): the work was not done.
+    `due_date_invalid` is the tracker's due date as sent when it is not a date (`2026-02-30`), else ''.
+    `updated_at` is when the tracker last changed the issue (UTC-aware; None when the answer has no
+    such time): a state older than one already applied is ignored."""
 
     key: str
     closed: bool
@@ -69,17 +78,22 @@ class IssueState:
     assignee: str = ""
     assignee_email: str = ""
     due_date: date | None = None
+    close_reason: str = ""
+    due_date_invalid: str = ""
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class IssueChange:
     """One field to set on a tracker issue: `status` (`closed` True/False), `owner` (`assignee`, the
-    tracker identity; '' for nobody) or `due_date` (`due_date`, a date or None)."""
+    tracker identity; '' for nobody) or `due_date` (`due_date`, a date or None). `not_planned` with
+    `closed`: the item will not be done (Hindsight's "Won't do")."""
 
     field: str
     closed: bool = False
     assignee: str = ""
     due_date: date | None = None
+    not_planned: bool = False  # closed because the work will not be done (GitHub: `not_planned`)
 
 
 @dataclass(frozen=True)
@@ -190,3 +204,28 @@ def parse_date(value: Any) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError:
         return None
+
+
+def parse_due_date(value: Any) -> tuple[date | None, str]:
+    """A payload's due date (`YYYY-MM-DD`) as (the date, ''); (None, '') when there is none (null or
+    empty); (None, the value as sent, at most 40 characters) when it is not a date (`2026-02-30`)."""
+    if value is None or value == "":
+        return None, ""
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value), ""
+        except ValueError:
+            pass
+    return None, str(value)[:40]
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 time from a payload (`2026-12-01T10:00:00Z`, Jira's `2026-12-01T10:00:00.000+0000`)
+    as a UTC-aware datetime; None for anything else (a time without a zone is not trusted)."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo is not None else None

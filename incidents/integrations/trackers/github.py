@@ -2,11 +2,13 @@
 
 Requests: `POST /repos/{owner}/{repo}/issues` with `title`, `body`, `assignees`; `GET
 /repos/{owner}/{repo}/issues/{number}`; `PATCH /repos/{owner}/{repo}/issues/{number}` with `state` and
-`state_reason` (`completed`, `reopened`) or `assignees` ("Update an issue"); headers `Accept: application/vnd.github+json`,
+`state_reason` (`completed`, `not_planned`, `reopened`) or `assignees` ("Update an issue"); headers `Accept: application/vnd.github+json`,
 `Authorization: Bearer <token>`, `X-GitHub-Api-Version: 2022-11-28`. GitHub has no due date: it is
 written in the issue's body. Webhooks: `X-GitHub-Event: issues` with `action` closed / reopened /
 assigned / unassigned, `X-GitHub-Delivery` (a GUID per delivery), `X-Hub-Signature-256`
-(`sha256=` + hex HMAC-SHA256 of the raw body keyed with the webhook's secret).
+(`sha256=` + hex HMAC-SHA256 of the raw body keyed with the webhook's secret). An issue's
+`state_reason` `not_planned` or `duplicate` means closed without the work done; its `updated_at` orders
+the states read (a late webhook or an old read is ignored).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from incidents.integrations.trackers.base import (
+    CLOSE_REASONS,
     IssueChange,
     IssueDraft,
     IssueState,
@@ -25,6 +28,7 @@ from incidents.integrations.trackers.base import (
     TrackerError,
     WebhookUpdate,
     hmac_sha256_matches,
+    parse_time,
 )
 
 API_VERSION = "2022-11-28"
@@ -86,7 +90,7 @@ class GitHubTracker(Tracker):
     def update_issue(self, key: str, external_id: str, change: IssueChange) -> None:
         if change.field == "status":
             body: dict[str, Any] = (
-                {"state": "closed", "state_reason": "completed"}
+                {"state": "closed", "state_reason": "not_planned" if change.not_planned else "completed"}
                 if change.closed
                 else {"state": "open", "state_reason": "reopened"}
             )
@@ -100,11 +104,15 @@ class GitHubTracker(Tracker):
     def _state(key: str, issue: Mapping[str, Any]) -> IssueState:
         assignee = issue.get("assignee") or {}
         state = str(issue.get("state") or "")
+        reason = str(issue.get("state_reason") or "")
+        closed = state == "closed"
         return IssueState(
             key=key,
-            closed=state == "closed",
-            status=state,
+            closed=closed,
+            status=f"closed as {reason.replace('_', ' ')}" if closed and reason in CLOSE_REASONS else state,
             assignee=str(assignee.get("login") or "") if isinstance(assignee, dict) else "",
+            close_reason=reason if closed and reason in CLOSE_REASONS else "",
+            updated_at=parse_time(issue.get("updated_at")),
         )
 
     @staticmethod

@@ -2,10 +2,11 @@
 
 Requests: `POST /rest/api/3/issue` with `fields` (`project.key`, `summary`, `issuetype.name`,
 `description` in Atlassian Document Format, `duedate` `YYYY-MM-DD`, `assignee.accountId`); `GET
-/rest/api/3/issue/{key}?fields=status,assignee,duedate`; basic authentication with the account's email
+/rest/api/3/issue/{key}?fields=status,assignee,duedate,resolution,updated`; basic authentication with the account's email
 and an API token. An issue is closed when its status is in the `done` status category. Admin webhooks
 with a secret send `X-Hub-Signature` (`sha256=` + hex HMAC-SHA256 of the raw body) and
-`X-Atlassian-Webhook-Identifier` (the same on every retry of one delivery).
+`X-Atlassian-Webhook-Identifier` (the same on every retry of one delivery). The issue's `updated`
+orders the states read; a resolution such as "Won't Do" or "Duplicate" closes it without the work done.
 """
 
 from __future__ import annotations
@@ -26,10 +27,15 @@ from incidents.integrations.trackers.base import (
     TrackerError,
     WebhookUpdate,
     hmac_sha256_matches,
-    parse_date,
+    parse_due_date,
+    parse_time,
 )
 
 ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,49}-[1-9][0-9]{0,17}")
+# Resolutions of Jira's default schemes that close an issue without the work done.
+NOT_DONE = {"won't do": "not_planned", "won't fix": "not_planned", "cannot reproduce": "not_planned",
+            "duplicate": "duplicate"}  # fmt: skip
+READ_FIELDS = "status,assignee,duedate,resolution,updated"
 CHANGES = {"status": "status", "resolution": "status", "assignee": "owner", "duedate": "due_date"}
 
 
@@ -84,7 +90,7 @@ class JiraTracker(Tracker):
         )
 
     def fetch_state(self, key: str, external_id: str) -> IssueState:
-        url = f"{self.site_url}/rest/api/3/issue/{urllib.parse.quote(key, safe='')}?fields=status,assignee,duedate"
+        url = f"{self.site_url}/rest/api/3/issue/{urllib.parse.quote(key, safe='')}?fields={READ_FIELDS}"
         answer = self.send("GET", url)
         if not isinstance(answer, dict):
             raise TrackerError("Jira's answer is not an issue.")
@@ -129,13 +135,19 @@ class JiraTracker(Tracker):
         status = _dict(fields.get("status"))
         category = _dict(status.get("statusCategory"))
         assignee = _dict(fields.get("assignee"))
+        closed = category.get("key") == "done"
+        due, invalid = parse_due_date(fields.get("duedate"))
+        resolution = str(_dict(fields.get("resolution")).get("name") or "").lower()
         return IssueState(
             key=key,
-            closed=category.get("key") == "done",
+            closed=closed,
             status=str(status.get("name") or ""),
             assignee=str(assignee.get("accountId") or ""),
             assignee_email=str(assignee.get("emailAddress") or ""),
-            due_date=parse_date(fields.get("duedate")),
+            due_date=due,
+            close_reason=NOT_DONE.get(resolution, "") if closed else "",
+            due_date_invalid=invalid,
+            updated_at=parse_time(fields.get("updated")),
         )
 
     @staticmethod

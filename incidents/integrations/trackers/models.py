@@ -53,7 +53,10 @@ class TrackerIssue(models.Model):
     `seen` holds the tracker's values as last observed, `agreed` Hindsight's values at the last sync
     (keys `status` "open"/"closed", `owner` a user id or None, `due_date` ISO date or None). A field
     changed on both sides since then lands in `conflicts` ({field: {"tracker": value, "label": text}})
-    and is shown on the item until someone chooses; nothing is applied silently.
+    and is shown on the item until someone chooses; nothing is applied silently. `warnings` ({field:
+    text}) says what the tracker sent that Hindsight did not take (a due date that is not a date), until
+    the tracker sends a value it can take. `remote_updated_at` is the tracker's own time of the last
+    state applied (its `updated_at`): a webhook or a read of an older state is ignored.
     """
 
     action_item = models.OneToOneField(
@@ -70,6 +73,8 @@ class TrackerIssue(models.Model):
     seen = models.JSONField(default=dict, blank=True)
     agreed = models.JSONField(default=dict, blank=True)
     conflicts = models.JSONField(default=dict, blank=True)
+    warnings = models.JSONField(default=dict, blank=True)
+    remote_updated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     synced_at = models.DateTimeField(default=timezone.now)
 

@@ -21,7 +21,8 @@ class TrackerPanel:
 
     `issue` (or None), `tracker` (the label: GitHub, Jira), `conflicts` as (field, label, Hindsight's
     value, the tracker's value), `can_create` (a "Create in tracker" button), `can_settle` (the choice
-    buttons), `why_not` (why there is no button, for those who may edit the item)."""
+    buttons), `why_not` (why there is no button, for those who may edit the item), `warnings` (what the
+    tracker sent that Hindsight did not take, as sentences)."""
 
     issue: TrackerIssue | None = None
     tracker: str = ""
@@ -29,6 +30,7 @@ class TrackerPanel:
     can_create: bool = False
     can_settle: bool = False
     why_not: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 def _hindsight_label(item: ActionItem, name: str) -> str:
@@ -52,6 +54,7 @@ def tracker_panel_for(user: Any, item: ActionItem) -> TrackerPanel:
                 for name, c in sorted((issue.conflicts or {}).items())
             ],
             can_settle=can_edit,
+            warnings=[str(text) for _, text in sorted((issue.warnings or {}).items())],
         )
     if not can_edit:
         return TrackerPanel()

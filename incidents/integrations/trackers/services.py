@@ -1,13 +1,9 @@
 """Tracker sync writes: a team's tracker settings, "Create in tracker", webhooks, the reconcile sweep,
 and the choice on a field changed on both sides.
 
-How a change moves: the tracker's state (from a webhook or a read) is compared field by field
-(`status` open/closed, `owner` a user id, `due_date` ISO) with `TrackerIssue.seen`, the tracker's values
-last observed. A field the tracker did not change is left alone (so a repeated delivery or a sweep that
-finds nothing new changes nothing). A changed field is applied to the item through the follow-through
-services, as Hindsight (SYSTEM), with one timeline entry, when Hindsight's value is still the one both
-sides `agreed` on; when someone changed it in Hindsight too, the field goes to `conflicts` and the item
-page asks which to keep. Errors: ValidationError keyed by field, AccessDenied (incidents.permissions),
+How the tracker's state (from a webhook or a read) moves an item: `inbound.py` (ordered by the tracker's
+`updated_at`, compared field by field with what was last seen and agreed; a field changed on both sides
+is a conflict the item page asks about, never resolved silently). Errors: ValidationError keyed by field, AccessDenied (incidents.permissions),
 TrackerError (the tracker refused or is unreachable), SignatureInvalid for an unsigned webhook.
 """
 
@@ -18,11 +14,9 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -30,19 +24,24 @@ from django.utils import timezone
 
 from incidents.followup.services.items import (
     CLOSED_ITEM_STATUSES,
-    action_item_change_status,
     action_item_record_elsewhere,
     action_item_update,
 )
 from incidents.integrations.trackers.base import (
     IssueChange,
     IssueDraft,
-    IssueState,
     SignatureInvalid,
     TrackerError,
 )
 from incidents.integrations.trackers.configuration import ADAPTERS, adapter_for
 from incidents.integrations.trackers.credentials import CredentialUnreadable, decrypt
+from incidents.integrations.trackers.inbound import (
+    FIELD_LABELS,
+    apply_field,
+    field_label,
+    hindsight_values,
+    sync_issue,
+)
 from incidents.integrations.trackers.models import (
     TrackerConnection,
     TrackerDelivery,
@@ -58,16 +57,11 @@ from incidents.permissions.checks import (
 )
 from incidents.permissions.followup import (
     action_item_is_restricted,
-    can_view_action_item,
     restricted_action_items_q,
 )
 from incidents.timeline.services import system_entry
 
 log = logging.getLogger(__name__)
-
-FIELDS = ("status", "owner", "due_date")
-FIELD_LABELS = {"status": "Status", "owner": "Owner", "due_date": "Due date"}
-_SKIP = object()
 
 
 class TrackerNotFound(Exception):
@@ -99,14 +93,6 @@ def _identity_for(connection: TrackerConnection, user: Any) -> str:
     return next((i for i, e in (connection.user_map or {}).items() if e.lower() == email), "")
 
 
-def _hindsight_values(item: ActionItem) -> dict[str, Any]:
-    return {
-        "status": "closed" if item.status in CLOSED_ITEM_STATUSES else "open",
-        "owner": item.owner_id,
-        "due_date": item.due_date.isoformat() if item.due_date else None,
-    }
-
-
 def item_link(item: ActionItem) -> str:
     """The action item's page, absolute (`SITE_URL`)."""
     return settings.SITE_URL.rstrip("/") + reverse("incidents:action_item_detail", args=[item.pk])
@@ -129,7 +115,7 @@ def _create(item: ActionItem, connection: TrackerConnection, actor: Any) -> Trac
         current = ActionItem.objects.select_for_update().get(pk=item.pk)
         if TrackerIssue.objects.filter(action_item=current).exists():
             raise ValidationError({"tracker": "This action item was sent to the tracker meanwhile."})
-        values = _hindsight_values(current)
+        values = hindsight_values(current)
         seen = {
             "status": "open",
             "owner": current.owner_id if assignee else None,
@@ -173,108 +159,6 @@ def tracker_issue_create(*, actor: Any, item: ActionItem) -> TrackerIssue:
 
 
 # --- Inbound: webhooks and the sweep --------------------------------------------------------------------
-
-
-def _tracker_values(connection: TrackerConnection, state: IssueState) -> dict[str, Any]:
-    """The tracker's state in Hindsight's terms; `_SKIP` for what cannot be mapped (no such field, an
-    assignee with no Hindsight account by verified email or mapping)."""
-    values: dict[str, Any] = {
-        "status": "closed" if state.closed else "open",
-        "owner": _SKIP,
-        "due_date": _SKIP,
-    }
-    email = (state.assignee_email or (connection.user_map or {}).get(state.assignee, "")).lower()
-    if state.assignee and email:
-        user = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
-        if user is not None:
-            values["owner"] = user.pk
-    if connection.kind == TrackerKind.JIRA:
-        values["due_date"] = state.due_date.isoformat() if state.due_date else None
-    return values
-
-
-def _label(name: str, value: Any) -> str:
-    if name == "owner":
-        user = get_user_model().objects.filter(pk=value).first() if value else None
-        return str(user) if user else "nobody"
-    if name == "status":
-        return "closed (done)" if value == "closed" else "open"
-    return str(value or "no due date")
-
-
-def _apply(issue: TrackerIssue, name: str, value: Any, actor: Any) -> str:
-    """Set field `name` of the issue's item to the tracker's `value` through the follow-through services;
-    return the timeline text. ValidationError when the item refuses the value."""
-    item = ActionItem.objects.select_related("incident").get(pk=issue.action_item_id)
-    label = ADAPTERS[issue.connection.kind].label
-    title = markdown_text(item.title)
-    key = markdown_text(issue.key)
-    if name == "status" and value == "closed":
-        action_item_change_status(
-            item=item, actor=actor, status=ActionItemStatus.DONE,
-            note=f"Closed in {label} as {issue.key}: {issue.url}",
-        )  # fmt: skip
-        return f"Action item {title} done: its issue {key} was closed in {label}."
-    if name == "status":
-        action_item_change_status(
-            item=item, actor=actor, status=ActionItemStatus.OPEN,
-            note=f"Reopened in {label} ({issue.key}): {issue.url}",
-        )  # fmt: skip
-        return f"Action item {title} reopened: its issue {key} was reopened in {label}."
-    if name == "owner":
-        owner = get_user_model().objects.get(pk=value)
-        if not can_view_action_item(owner, item):  # never hand an item to someone outside its incident
-            raise ValidationError({"owner": f"{owner} may not see this action item: it keeps its owner."})
-        action_item_update(item=item, actor=actor, owner=owner)
-        return f"Action item {title} assigned to {markdown_text(owner)} in {label} ({key})."
-    due = date.fromisoformat(value) if value else None
-    action_item_update(item=item, actor=actor, due_date=due)
-    return f"Action item {title} due {value or 'no date'}: changed in {label} ({key})."
-
-
-def _sync(issue: TrackerIssue, state: IssueState, changed: frozenset[str] | None) -> list[str]:
-    """Compare the tracker's `state` with the locked `issue` for the fields in `changed` (None: every
-    field), apply what only the tracker changed, record what both changed as a conflict. Returns the
-    names of the fields applied."""
-    issue.remote_status, issue.remote_closed = state.status[:100], state.closed
-    issue.remote_assignee = (state.assignee_email or state.assignee)[:200]
-    if issue.connection.kind == TrackerKind.JIRA:
-        issue.remote_due_date = state.due_date
-    theirs = _tracker_values(issue.connection, state)
-    applied: list[str] = []
-    for name in FIELDS:
-        value = theirs[name]
-        if value is _SKIP or (changed is not None and name not in changed):
-            continue
-        if name in issue.seen and issue.seen[name] == value:
-            continue  # the tracker did not change it: a repeat, or a sweep that finds nothing new
-        issue.seen[name] = value
-        item = ActionItem.objects.select_related("incident").get(pk=issue.action_item_id)
-        mine = _hindsight_values(item)[name]
-        if mine == value:
-            issue.agreed[name] = value
-            issue.conflicts.pop(name, None)
-        elif mine == issue.agreed.get(name, mine):
-            try:
-                text = _apply(issue, name, value, SYSTEM)
-            except ValidationError as exc:
-                issue.conflicts[name] = {"tracker": value, "label": _label(name, value), "error": _first(exc)}
-                continue
-            issue.agreed[name] = value
-            issue.conflicts.pop(name, None)
-            applied.append(name)
-            if item.incident is not None:
-                system_entry(incident=item.incident, actor=SYSTEM, body=text)
-        else:
-            issue.conflicts[name] = {"tracker": value, "label": _label(name, value)}
-    issue.synced_at = timezone.now()
-    issue.save()
-    return applied
-
-
-def _first(exc: ValidationError) -> str:
-    messages = exc.messages
-    return messages[0] if messages else "refused"
 
 
 @dataclass
@@ -331,7 +215,7 @@ def tracker_webhook_receive(*, tracker_id: int, headers: Mapping[str, str], body
             if issue is None:
                 result.unknown.append(update.state.key)
                 continue
-            result.applied[issue.key] = _sync(issue, update.state, update.changed)
+            result.applied[issue.key] = sync_issue(issue, update.state, update.changed)
     return result
 
 
@@ -393,7 +277,7 @@ def tracker_reconcile(*, limit: int = 500) -> ReconcileResult:
             continue
         with transaction.atomic():
             locked = TrackerIssue.objects.select_for_update().select_related("connection").get(pk=issue_id)
-            result.applied += len(_sync(locked, state, None))
+            result.applied += len(sync_issue(locked, state, None))
         result.checked += 1
     return result
 
@@ -423,7 +307,7 @@ def tracker_conflict_resolve(*, actor: Any, item: ActionItem, field: str, keep: 
     if keep == "tracker":
         return _take_trackers(actor, item, field)
     current = ActionItem.objects.select_related("incident", "owner").get(pk=item.pk)
-    mine = _hindsight_values(current)[field]
+    mine = hindsight_values(current)[field]
     label = ADAPTERS[issue.connection.kind].label
     change, why_not = _change_for(issue, current, field)
     if change is not None:
@@ -441,7 +325,7 @@ def tracker_conflict_resolve(*, actor: Any, item: ActionItem, field: str, keep: 
             _remember_remote(locked, change)
         locked.conflicts.pop(field)
         locked.save()
-        shown = _label(field, mine)
+        shown = field_label(field, mine)
         note = (
             f"Kept Hindsight's {FIELD_LABELS[field].lower()} ({shown}) and set it in {label} on {issue.key}."
             if change is not None
@@ -457,7 +341,11 @@ def _change_for(issue: TrackerIssue, item: ActionItem, field: str) -> tuple[Issu
     if action_item_is_restricted(item):
         return None, "the item is on a restricted incident now, whose readers a tracker does not know."
     if field == "status":
-        return IssueChange(field="status", closed=item.status in CLOSED_ITEM_STATUSES), ""
+        return IssueChange(
+            field="status",
+            closed=item.status in CLOSED_ITEM_STATUSES,
+            not_planned=item.status == ActionItemStatus.WONT_DO,
+        ), ""
     if field == "owner":
         assignee = _identity_for(issue.connection, item.owner)
         if item.owner is not None and not assignee:
@@ -486,7 +374,7 @@ def _take_trackers(actor: Any, item: ActionItem, field: str) -> TrackerIssue:
     if field not in (issue.conflicts or {}):
         raise ValidationError({"field": "This difference was settled meanwhile."})
     value = issue.conflicts[field]["tracker"]
-    text = _apply(issue, field, value, actor)
+    text = apply_field(issue, field, value, actor, str(issue.conflicts[field].get("reason") or ""))
     issue.agreed[field] = value
     current = ActionItem.objects.select_related("incident").get(pk=item.pk)
     if current.incident is not None:
