@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,6 +25,10 @@ from django.urls import reverse
 from incidents.outbound import OutboundRefused, open_guarded
 
 TIMEOUT_SECONDS = 5.0
+# Slack wants an answer within 3 s: every API call made while answering one request shares this budget
+# (`answer_deadline`), so the answer goes out in time even when Slack's API is slow; a lookup that would
+# pass it fails (ChatError) and the person is told it failed.
+ANSWER_BUDGET_SECONDS = 2.0
 DECLARE_CALLBACK = "declare"
 DIALOG_SALT = "hindsight.chat.mattermost-dialog"
 DIALOG_MAX_AGE_SECONDS = 3600
@@ -81,9 +86,27 @@ class ChatPerson:
     name: str
 
 
-def _send(request: urllib.request.Request) -> Any:
+def answer_deadline() -> float:
+    """The `time.monotonic()` by which the API calls of one chat request must be done
+    (`ANSWER_BUDGET_SECONDS` from now)."""
+    return time.monotonic() + ANSWER_BUDGET_SECONDS
+
+
+def _timeout(deadline: float | None) -> float:
+    """Seconds left for one call: `TIMEOUT_SECONDS`, or less when a `deadline` (monotonic) is near.
+    ChatError (transient) when it has passed."""
+    if deadline is None:
+        return TIMEOUT_SECONDS
+    left = deadline - time.monotonic()
+    if left < 0.05:
+        raise ChatError("did not answer in time", transient=True)
+    return min(TIMEOUT_SECONDS, left)
+
+
+def _send(request: urllib.request.Request, deadline: float | None = None) -> Any:
+    timeout = _timeout(deadline)
     try:
-        with open_guarded(request, timeout=TIMEOUT_SECONDS) as response:
+        with open_guarded(request, timeout=timeout) as response:
             return json.loads(response.read(1_000_000) or b"null")
     except OutboundRefused as exc:
         raise ChatError(str(exc)) from exc
@@ -95,15 +118,20 @@ def _send(request: urllib.request.Request) -> Any:
         raise ChatError(f"answered something that is not JSON: {exc}") from exc
 
 
+NOT_FOUND = ": user_not_found"
+
+
 class SlackClient:
-    """Slack's Web API with the bot token (`SLACK_BOT_TOKEN`)."""
+    """Slack's Web API with the bot token (`SLACK_BOT_TOKEN`). With a `deadline` (`time.monotonic()`, see
+    `answer_deadline`) every call ends by then: while answering a request Slack waits 3 s for."""
 
     label = "Slack"
 
-    def __init__(self, workspace: str = "") -> None:
+    def __init__(self, workspace: str = "", *, deadline: float | None = None) -> None:
         self.base = str(getattr(settings, "SLACK_API_URL", "https://slack.com/api")).rstrip("/")
         self.token = str(getattr(settings, "SLACK_BOT_TOKEN", "") or "")
         self.workspace = workspace
+        self.deadline = deadline
 
     def call(self, method: str, **params: str) -> dict[str, Any]:
         """POST `method` with form-encoded `params`; the answer's JSON. ChatError unless `ok` is true."""
@@ -116,7 +144,7 @@ class SlackClient:
                 "Content-Type": "application/x-www-form-urlencoded",
             },
         )
-        answer = _send(request)
+        answer = _send(request, self.deadline)
         if not isinstance(answer, dict) or not answer.get("ok"):
             error = answer.get("error") if isinstance(answer, dict) else "not JSON"
             raise ChatError(f"Slack {method}: {error}", transient=error == "ratelimited")
@@ -124,11 +152,14 @@ class SlackClient:
 
     def person(self, user_id: str) -> ChatPerson | None:
         """The Slack user `user_id` with their email if Slack confirmed it; None for bots, deleted users
-        and anyone Slack cannot tell us about."""
+        and users Slack does not know (`user_not_found`). ChatError when the lookup itself failed (Slack
+        unreachable, slow past the deadline, or any other error): nobody was found or not found."""
         try:
             user = self.call("users.info", user=user_id).get("user") or {}
-        except ChatError:
-            return None
+        except ChatError as exc:
+            if str(exc).endswith(NOT_FOUND):
+                return None
+            raise
         if not isinstance(user, dict) or user.get("deleted") or user.get("is_bot"):
             return None
         profile: dict[str, Any] = user["profile"] if isinstance(user.get("profile"), dict) else {}
@@ -150,6 +181,26 @@ class SlackClient:
         """A message only `user_id` sees (chat.postEphemeral)."""
         self.call("chat.postEphemeral", channel=channel, user=user_id, text=text)
 
+    def respond(self, response_url: str, text: str) -> None:
+        """A message only the person who acted sees, through the interaction's `response_url` (what Slack
+        offers for a shortcut where the bot cannot post, e.g. a channel it is not in). Only Slack's own
+        `https://hooks.slack.com/` (or the `SLACK_API_URL` server, in tests); ChatError otherwise."""
+        origin = urllib.parse.urlsplit(self.base)
+        allowed = ("https://hooks.slack.com/", f"{origin.scheme}://{origin.netloc}/")
+        if not response_url.startswith(allowed):
+            raise ChatError("The response_url is not Slack's.")
+        body = json.dumps({"response_type": "ephemeral", "replace_original": False, "text": text})
+        request = urllib.request.Request(  # noqa: S310 - sent through open_guarded: http(s) only
+            response_url, data=body.encode(), method="POST", headers={"Content-Type": "application/json"}
+        )
+        try:
+            with open_guarded(request, timeout=_timeout(self.deadline)) as response:
+                response.read(10_000)
+        except OutboundRefused as exc:
+            raise ChatError(str(exc)) from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise ChatError(f"Slack's response_url: {exc}", transient=True) from exc
+
     def channel_url(self, channel: str, channel_name: str = "", team_name: str = "") -> str:
         query = urllib.parse.urlencode({"team": self.workspace, "channel": channel})
         return f"https://slack.com/app_redirect?{query}"
@@ -157,14 +208,21 @@ class SlackClient:
     def open_declare_dialog(
         self, trigger_id: str, channel_id: str, channel_name: str, user_id: str = "", team_name: str = ""
     ) -> bool:
-        """Open the declare modal (`views.open`, callback `declare`; the channel in `private_metadata`)."""
+        """Open the declare modal (`views.open`, callback `declare`); its `private_metadata` is the signed
+        `dialog_state` of who opened it in which workspace and channel, checked on submission."""
         severities = [
             {"text": {"type": "plain_text", "text": s}, "value": s} for s in ("SEV1", "SEV2", "SEV3", "SEV4")
         ]
         view = {
             "type": "modal",
             "callback_id": DECLARE_CALLBACK,
-            "private_metadata": json.dumps({"channel_id": channel_id, "channel_name": channel_name}),
+            "private_metadata": dialog_state(
+                user_id=user_id,
+                team_id=self.workspace,
+                channel_id=channel_id,
+                channel_name=channel_name,
+                team_name=team_name,
+            ),
             "title": {"type": "plain_text", "text": "Declare an incident"},
             "submit": {"type": "plain_text", "text": "Declare"},
             "blocks": [
@@ -199,10 +257,11 @@ class MattermostClient:
 
     label = "Mattermost"
 
-    def __init__(self, workspace: str = "") -> None:
+    def __init__(self, workspace: str = "", *, deadline: float | None = None) -> None:
         self.base = str(getattr(settings, "MATTERMOST_URL", "") or "").rstrip("/")
         self.token = str(getattr(settings, "MATTERMOST_BOT_TOKEN", "") or "")
         self.workspace = workspace
+        self.deadline = deadline
 
     def _request(self, method: str, path: str, body: Any = None) -> Any:
         if not self.base:
@@ -213,13 +272,17 @@ class MattermostClient:
             method=method,
             headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
         )
-        return _send(request)
+        return _send(request, self.deadline)
 
     def person(self, user_id: str) -> ChatPerson | None:
+        """The Mattermost user `user_id` with their email if verified; None for bots, deactivated users
+        and users Mattermost does not know (404). ChatError when the lookup itself failed."""
         try:
             user = self._request("GET", f"/api/v4/users/{urllib.parse.quote(user_id)}")
-        except ChatError:
-            return None
+        except ChatError as exc:
+            if str(exc) == "answered 404":
+                return None
+            raise
         if not isinstance(user, dict) or user.get("delete_at") or user.get("is_bot"):
             return None
         email = str(user.get("email") or "") if user.get("email_verified") else ""

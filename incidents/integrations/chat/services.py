@@ -9,11 +9,13 @@ service drops it). What is written elsewhere reaches the channel through `notify
 to `status`, `severity` and `resolve` go to the person who typed them and the channel hears the change once.
 
 Commands: `declare <title> [SEV1-4]` (declares, links the channel, posts the incident with its link),
-`note <text>`, `status <status>`, `severity <SEV> [reason]`, `resolve [note]`, `link INC-42`, `help`.
+`note <text>`, `status <status>`, `severity <SEV> [reason]`, `resolve [note]`, `link INC-42 [move]` (`move`:
+take a channel from another, inactive incident; never silently), `help`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ from incidents.incident.services.lifecycle import (
 )
 from incidents.integrations.chat.clients import ChatError, ChatPerson, chat_escape
 from incidents.integrations.chat.models import ChatCapture, ChatChannel, ChatRequestSeen
+from incidents.markdown import markdown_text
 from incidents.models import ACTIVE_STATUSES, EntrySource, Incident, Severity, Visibility
 from incidents.permissions.incident import can_record, incidents_visible_to
 from incidents.timeline.mrkdwn import slack_to_markdown
@@ -44,7 +47,7 @@ from incidents.timeline.services import timeline_entry_add
 
 HELP = (
     "`/incident declare <title> [SEV1-SEV4]` · `/incident note <text>` · `/incident status <status>` · "
-    "`/incident severity <SEV> [reason]` · `/incident resolve [note]` · `/incident link INC-42`"
+    "`/incident severity <SEV> [reason]` · `/incident resolve [note]` · `/incident link INC-42 [move]`"
 )
 NUMBER = re.compile(r"^(?:INC-)?(\d{1,9})$", re.I)
 
@@ -53,6 +56,7 @@ class ChatClient(Protocol):
     label: str
 
     def person(self, user_id: str) -> ChatPerson | None: ...
+    def tell(self, channel: str, user_id: str, text: str) -> None: ...
     def permalink(self, channel: str, ts: str) -> str: ...
     def post(self, channel: str, text: str) -> None: ...
     def channel_url(self, channel: str, channel_name: str = "", team_name: str = "") -> str: ...
@@ -78,10 +82,12 @@ class ChatContext:
 
 @dataclass(frozen=True)
 class Reply:
-    """What the person sees: `text`, to the whole channel when `public` (never about a restricted incident)."""
+    """What the person sees: `text`, to the whole channel when `public` (never about a restricted incident);
+    `news` False for a plain confirmation (a dialog that closes says it already)."""
 
     text: str
     public: bool = False
+    news: bool = True  # False: a plain confirmation, not worth a message of its own where none is expected
 
 
 REPLAY_WINDOW = timedelta(minutes=6)  # Slack's timestamps are valid five minutes either side
@@ -102,7 +108,8 @@ def chat_request_first_time(*, signature: str) -> bool:
 
 
 def chat_person_user(context: ChatContext, user_id: str) -> Any:
-    """The active Hindsight user whose email is the chat user's confirmed email, or None."""
+    """The active Hindsight user whose email is the chat user's confirmed email, or None. ChatError when
+    the chat server could not be asked (the caller says the lookup failed, never "no such person")."""
     person = context.client.person(user_id)
     if person is None or not person.email:
         return None
@@ -119,11 +126,22 @@ def chat_text_markdown(context: ChatContext, text: str) -> str:
 
     def name(user_id: str) -> str | None:
         if user_id not in names:
-            user = chat_person_user(context, user_id)
+            try:
+                user = chat_person_user(context, user_id)
+            except ChatError:  # a mention whose lookup failed reads `@unknown`; the note is kept
+                user = None
             names[user_id] = str(user) if user is not None else None
         return names[user_id]
 
     return slack_to_markdown(text, name)
+
+
+def lookup_failed(context: ChatContext, exc: ChatError, whom: str = "you") -> str:
+    """What the person is told when their chat server could not be asked who `whom` is."""
+    return (
+        f"Hindsight could not ask {context.client.label} who {whom} {'are' if whom == 'you' else 'is'} "
+        f"({exc}): nothing was done. Try again in a moment."
+    )
 
 
 def _incident_url(incident: Incident) -> str:
@@ -143,13 +161,21 @@ def _channel_incident(context: ChatContext) -> Incident | None:
     return link.incident
 
 
-def _link(context: ChatContext, incident: Incident, user: Any) -> str:
-    """Link the channel to `incident` (never a restricted one) and put the channel on its page."""
+def _link(context: ChatContext, incident: Incident, user: Any, *, move: bool = False) -> str:
+    """Link the channel to `incident` (never a restricted one) and put the channel on its page. A channel
+    linked to another incident is never moved silently: refused while that one is active, and otherwise
+    only with `move` (the person typed `/incident link INC-42 move`). ValidationError says which."""
     if incident.visibility == Visibility.RESTRICTED:
         raise ValidationError(f"{incident.reference} is restricted: it is never linked to a chat channel.")
     current = _channel_incident(context)
-    if current is not None and current.pk != incident.pk and current.status in ACTIVE_STATUSES:
-        raise ValidationError(f"This channel belongs to {current.reference}, which is still active.")
+    if current is not None and current.pk != incident.pk:
+        if current.status in ACTIVE_STATUSES:
+            raise ValidationError(f"This channel belongs to {current.reference}, which is still active.")
+        if not move:
+            raise ValidationError(
+                f"This channel belongs to {current.reference}; it stays linked to it. "
+                f"`/incident link {incident.reference} move` moves it to {incident.reference}."
+            )
     url = context.client.channel_url(context.channel_id, context.channel_name, context.team_name)
     with transaction.atomic():
         if url and incident.chat_channel_url != url:
@@ -177,6 +203,7 @@ def _declare(context: ChatContext, user: Any, rest: str) -> Reply:
 
 
 def _declare_incident(context: ChatContext, user: Any, title: str, severity: str) -> Reply:
+    """Declare, link the channel (the reply says why not when it is not linked), post it there."""
     where = f"#{context.channel_name}" if context.channel_name else "a channel"
     incident = incident_declare(
         actor=user, title=title, severity=severity, summary=f"Declared in {context.client.label} ({where})."
@@ -194,7 +221,7 @@ def _declare_incident(context: ChatContext, user: Any, title: str, severity: str
         context.client.post(context.channel_id, text)
     except ChatError:
         return Reply(text + " (posting it to the channel failed)" + linked)
-    return Reply(f"Declared {incident.reference}." + linked)
+    return Reply(f"Declared {incident.reference}." + linked, news=bool(linked))
 
 
 def _in_channel(context: ChatContext, user: Any) -> Incident:
@@ -208,11 +235,12 @@ def _command(context: ChatContext, user: Any, verb: str, rest: str) -> Reply:
     if verb == "declare":
         return _declare(context, user, rest)
     if verb == "link":
-        match = NUMBER.match(rest.strip())
+        number, _, then = rest.strip().partition(" ")
+        match = NUMBER.match(number)
         incident = incidents_visible_to(user).filter(number=int(match[1])).first() if match else None
         if incident is None:
             return Reply("No such incident, or you cannot see it: `/incident link INC-42`.")
-        _link(context, incident, user)
+        _link(context, incident, user, move=then.strip().lower() == "move")
         return Reply(f"This channel is now {incident.reference}'s: {_incident_url(incident)}", public=True)
     incident = _in_channel(context, user)
     reference = incident.reference
@@ -246,7 +274,10 @@ def _mirrored(incident: Incident) -> str:
 def chat_command(*, context: ChatContext, text: str) -> Reply:
     """Run one `/incident …` command typed by `context.user_id` (see the module docstring). Every refusal
     and input error comes back as the reply's text; nothing is changed then."""
-    user = chat_person_user(context, context.user_id)
+    try:
+        user = chat_person_user(context, context.user_id)
+    except ChatError as exc:
+        return Reply(lookup_failed(context, exc))
     if user is None:
         return Reply(
             f"Hindsight knows no one by the email {context.client.label} confirmed for you; "
@@ -261,25 +292,48 @@ def chat_command(*, context: ChatContext, text: str) -> Reply:
         return Reply(" ".join(exc.messages))
 
 
+EARLIEST_MESSAGE = datetime(2013, 8, 1, tzinfo=UTC)  # Slack opened to the public in August 2013
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+def _message_time(message_ts: str, label: str) -> tuple[datetime, str]:
+    """The time of a message (`message_ts`, Unix seconds) and '' ; or now and a note saying the message's
+    own time could not be used (missing, `0`, before `EARLIEST_MESSAGE` or in the future)."""
+    now = timezone.now()
+    when: datetime | None
+    try:
+        when = datetime.fromtimestamp(float(message_ts), tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        when = None
+    if when is not None and EARLIEST_MESSAGE <= when <= now + FUTURE_SLACK:
+        return when, ""
+    shown = markdown_text(message_ts[:40]) or "none"
+    return now, f"_{label} gave this message no usable time ({shown}): recorded at the time it was added._"
+
+
 def chat_message_capture(*, context: ChatContext, author_id: str, message_ts: str, text: str) -> Reply:
     """ "Add to timeline": the message (by `author_id`, sent at `message_ts`, Unix seconds as Slack writes
     them) becomes a timeline entry of the channel's incident, at its own time, by its author (mapped by
     confirmed email), with a link back; once per message. The person asking must be able to record on
-    the incident, and so must the author."""
-    user = chat_person_user(context, context.user_id)
+    the incident, and so must the author. A message time that cannot be a chat message's (`0`, before
+    `EARLIEST_MESSAGE`, or later than now) is not used: the entry gets the time it was added, and says so."""
+    try:
+        user = chat_person_user(context, context.user_id)
+    except ChatError as exc:
+        return Reply(lookup_failed(context, exc))
     if user is None:
         return Reply(f"Hindsight knows no one by the email {context.client.label} confirmed for you.")
     try:
         incident = _in_channel(context, user)
         if not can_record(user, incident):
             return Reply("You may read this incident but not record on it.")
-        author = chat_person_user(context, author_id)
+        try:
+            author = chat_person_user(context, author_id)
+        except ChatError as exc:
+            return Reply(lookup_failed(context, exc, "wrote this message"))
         if author is None:
             return Reply("The message's author has no Hindsight account with the email their chat confirmed.")
-        try:
-            when = datetime.fromtimestamp(float(message_ts), tz=UTC)
-        except (ValueError, OverflowError, OSError):
-            return Reply("This message has no readable time.")
+        when, note = _message_time(message_ts, context.client.label)
         if ChatCapture.objects.filter(
             provider=context.provider, workspace=context.workspace, channel_id=context.channel_id,
             message_ts=message_ts,
@@ -288,6 +342,7 @@ def chat_message_capture(*, context: ChatContext, author_id: str, message_ts: st
         link = context.client.permalink(context.channel_id, message_ts)
         body = chat_text_markdown(context, (text or "").strip())
         body += f"\n\n[Message in {context.client.label}]({link})" if link else ""
+        body += f"\n\n{note}" if note else ""
         with transaction.atomic():
             entry = timeline_entry_add(
                 incident=incident, actor=author, body=body, occurred_at=when, source=EntrySource.CHAT
@@ -305,22 +360,45 @@ def chat_message_capture(*, context: ChatContext, author_id: str, message_ts: st
     return Reply(f"Added to {incident.reference}'s timeline.")
 
 
-def chat_dialog_declare(*, context: ChatContext, title: str, severity: str) -> dict[str, str]:
-    """The declare dialog's submission: declare as the person who filled it in (mapped by confirmed
-    email), link the channel it was opened in and post the incident there. Returns field errors for the
-    dialog (`title`, `severity`); empty when the incident was declared (or the person was told why not)."""
-    title = (title or "").strip()
-    if not title:
-        return {"title": "Give the incident a title."}
-    if severity not in Severity.values:
+TITLE_MAX = 200  # Incident.title
+
+
+def dialog_title_error(title: Any) -> str:
+    """Why a dialog's `title` (as the chat server sent it) cannot be an incident's title, or ''."""
+    if title is not None and not isinstance(title, str):
+        return "Type the title as text."
+    text = (title or "").strip()
+    if not text:
+        return "Give the incident a title."
+    if len(text) > TITLE_MAX:
+        return f"Keep the title to {TITLE_MAX} characters (this one has {len(text)})."
+    return ""
+
+
+def chat_dialog_declare(*, context: ChatContext, title: Any, severity: Any) -> dict[str, str]:
+    """The declare dialog's submission (`title`, `severity` as the chat server sent them: anything):
+    declare as the person who filled it in (mapped by confirmed email), link the channel it was opened
+    in and post the incident there. Returns field errors for the dialog (`title`: not text, empty, over
+    `TITLE_MAX` characters, or the person unknown; `severity`: not SEV1-4), nothing cut or converted
+    silently; empty when the incident was declared. What the person should know beyond that (the channel
+    was not linked) is told to them alone (ephemeral)."""
+    if error := dialog_title_error(title):
+        return {"title": error}
+    if not isinstance(severity, str) or severity not in Severity.values:
         return {"severity": "Choose a severity from SEV1 to SEV4."}
-    user = chat_person_user(context, context.user_id)
+    try:
+        user = chat_person_user(context, context.user_id)
+    except ChatError as exc:
+        return {"title": lookup_failed(context, exc)}
     if user is None:
         return {"title": f"Hindsight knows no one by the email {context.client.label} confirmed for you."}
     try:
-        _declare_incident(context, user, title, severity)
+        reply = _declare_incident(context, user, str(title).strip(), severity)
     except AccessDenied as exc:
         return {"title": str(exc)}
     except ValidationError as exc:
         return {"title": " ".join(exc.messages)}
+    if reply.news:
+        with contextlib.suppress(ChatError):
+            context.client.tell(context.channel_id, context.user_id, reply.text)
     return {}

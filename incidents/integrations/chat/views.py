@@ -3,14 +3,20 @@ command and its declare dialog. Each is authenticated by the chat server's own p
 `X-Slack-Signature` over `v0:<timestamp>:<body>` with the signing secret, checked by `slack_sdk`'s
 SignatureVerifier, which also refuses a timestamp more than five minutes away, and a request whose
 signature was taken before (replays within those minutes); Mattermost's
-command token; for Mattermost's dialog submission (which Mattermost does not sign) the `state` Hindsight
-signed when it opened the dialog. A refused request gets 401 and nothing is stored."""
+command token, plus its `trigger_id` (which carries the user and the time Mattermost made it: a trigger
+more than five minutes old, for someone else, or seen before is a replay); for Mattermost's dialog submission (which Mattermost does not sign) the `state` Hindsight
+signed when it opened the dialog (Slack's modal carries the same in `private_metadata`). A refused
+request gets 401 and nothing is stored. Every chat API call made while answering shares one budget well
+under Slack's 3 s (`clients.answer_deadline`)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import hmac
 import json
+import time
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +30,7 @@ from incidents.integrations.chat.clients import (
     ChatError,
     MattermostClient,
     SlackClient,
+    answer_deadline,
     dialog_state_read,
 )
 from incidents.integrations.chat.models import ChatProvider
@@ -85,7 +92,7 @@ def slack_command(request: HttpRequest) -> HttpResponse:
     context = ChatContext(
         provider=ChatProvider.SLACK, workspace=workspace, channel_id=form.get("channel_id", "")[:100],
         channel_name=form.get("channel_name", "")[:200], team_name=form.get("team_domain", "")[:100],
-        user_id=form.get("user_id", "")[:100], client=SlackClient(workspace),
+        user_id=form.get("user_id", "")[:100], client=SlackClient(workspace, deadline=answer_deadline()),
         trigger_id=form.get("trigger_id", "")[:200],
     )  # fmt: skip
     return _answer(chat_command(context=context, text=form.get("text", "")[:4000]))
@@ -95,10 +102,23 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _told(client: SlackClient, payload: dict[str, Any], channel: str, user: str, text: str) -> JsonResponse:
+    """Tell the person who used a shortcut `text`, ephemeral: through chat.postEphemeral, else (the bot
+    is not in that channel, Slack refused) the interaction's `response_url`. The answer itself carries
+    the text too. Every path of a shortcut ends here, so nobody is left without an answer."""
+    try:
+        client.tell(channel, user, text)
+    except ChatError:
+        with contextlib.suppress(ChatError):
+            client.respond(str(payload.get("response_url") or ""), text)
+    return JsonResponse({"response_type": "ephemeral", "text": text})
+
+
 @csrf_exempt
 @require_POST
 def slack_interactivity(request: HttpRequest) -> HttpResponse:
-    """Slack's interactivity requests: the "Add to timeline" message shortcut (`message_action`)."""
+    """Slack's interactivity requests: the "Add to timeline" message shortcut (`message_action`), the
+    declare modal's submission (`view_submission`). A shortcut always gets an answer the person sees."""
     body = _body(request)
     if body is None or not _slack_verified(request, body):
         return _refused()
@@ -109,58 +129,77 @@ def slack_interactivity(request: HttpRequest) -> HttpResponse:
     payload = _dict(payload)
     if payload.get("type") == "view_submission":
         return _declare_submitted(payload)
-    if payload.get("type") != "message_action" or payload.get("callback_id") != SHORTCUT:
-        return HttpResponse(status=200)
     team, channel, user, message = (_dict(payload.get(k)) for k in ("team", "channel", "user", "message"))
     workspace = str(team.get("id") or "")[:100]
-    client = SlackClient(workspace)
+    client = SlackClient(workspace, deadline=answer_deadline())
+    channel_id, user_id = str(channel.get("id") or "")[:100], str(user.get("id") or "")[:100]
+    if payload.get("type") != "message_action" or payload.get("callback_id") != SHORTCUT:
+        return _told(client, payload, channel_id, user_id, "Hindsight does not know this action.")
     context = ChatContext(
-        provider=ChatProvider.SLACK, workspace=workspace, channel_id=str(channel.get("id") or "")[:100],
+        provider=ChatProvider.SLACK, workspace=workspace, channel_id=channel_id,
         channel_name=str(channel.get("name") or "")[:200], team_name=str(team.get("domain") or "")[:100],
-        user_id=str(user.get("id") or "")[:100], client=client,
+        user_id=user_id, client=client,
     )  # fmt: skip
     reply = chat_message_capture(
         context=context, author_id=str(message.get("user") or "")[:100],
         message_ts=str(message.get("ts") or "")[:40], text=str(message.get("text") or "")[:20_000],
     )  # fmt: skip
-    # The entry is recorded either way; Slack shows no answer to a shortcut without this message.
-    with contextlib.suppress(ChatError):
-        client.tell(context.channel_id, context.user_id, reply.text)
-    return HttpResponse(status=200)
+    return _told(client, payload, channel_id, user_id, reply.text)
 
 
 def _declare_submitted(payload: dict[str, Any]) -> HttpResponse:
-    """The declare modal's submission: 200 closes it; `response_action: errors` shows field errors."""
+    """The declare modal's submission: 200 closes it; `response_action: errors` shows field errors.
+    `private_metadata` must be the state Hindsight signed when it opened the modal, for this person in
+    this workspace, less than an hour ago; else the modal says so and nothing is declared."""
     view = _dict(payload.get("view"))
     if view.get("callback_id") != DECLARE_CALLBACK:
         return HttpResponse(status=200)
-    try:
-        where = _dict(json.loads(str(view.get("private_metadata") or "{}")))
-    except (ValueError, RecursionError):
-        where = {}
+    team, user = _dict(payload.get("team")), _dict(payload.get("user"))
+    workspace = str(team.get("id") or "")[:100]
+    where = dialog_state_read(str(view.get("private_metadata") or ""))
+    if where is None or not where["u"] or (where["u"], where["t"]) != (str(user.get("id") or ""), workspace):
+        return _field_errors({"title": "This form was not opened by Hindsight for you here: "
+                                       "type `/incident declare` again."})  # fmt: skip
     values = _dict(_dict(view.get("state")).get("values"))
     title = _dict(_dict(values.get("title")).get("title")).get("value")
     option = _dict(_dict(_dict(values.get("severity")).get("severity")).get("selected_option"))
-    team, user = _dict(payload.get("team")), _dict(payload.get("user"))
-    workspace = str(team.get("id") or "")[:100]
     context = ChatContext(
-        provider=ChatProvider.SLACK, workspace=workspace, channel_id=str(where.get("channel_id") or "")[:100],
-        channel_name=str(where.get("channel_name") or "")[:200], team_name=str(team.get("domain") or "")[:100],
-        user_id=str(user.get("id") or "")[:100], client=SlackClient(workspace),
+        provider=ChatProvider.SLACK, workspace=workspace, channel_id=where["c"][:100],
+        channel_name=where["n"][:200], team_name=where["d"][:100] or str(team.get("domain") or "")[:100],
+        user_id=where["u"][:100], client=SlackClient(workspace, deadline=answer_deadline()),
     )  # fmt: skip
-    errors = chat_dialog_declare(
-        context=context, title=str(title or "")[:200], severity=str(option.get("value") or "")
-    )
-    if errors:
-        return JsonResponse({"response_action": "errors", "errors": errors})
-    return HttpResponse(status=200)
+    errors = chat_dialog_declare(context=context, title=title, severity=option.get("value"))
+    return _field_errors(errors) if errors else HttpResponse(status=200)
+
+
+def _field_errors(errors: dict[str, str]) -> JsonResponse:
+    """Slack's answer that keeps a modal open with a message under each field (`block_id`: text)."""
+    return JsonResponse({"response_action": "errors", "errors": errors})
+
+
+TRIGGER_MAX_AGE_MS = 5 * 60 * 1000
+
+
+def _mattermost_trigger_fresh(trigger_id: str, user_id: str) -> bool:
+    """True for a Mattermost `trigger_id` made for `user_id` within five minutes either side of now, and
+    not seen before (recorded now). Mattermost makes it as base64 of `<id>:<user id>:<Unix ms>:<its
+    signature>` (model.GenerateTriggerId); its token is fixed, so this is what stops a replay."""
+    try:
+        parts = base64.b64decode(trigger_id, validate=True).decode().split(":", 3)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    if len(parts) != 4 or not user_id or parts[1] != user_id or not parts[2].isdigit():
+        return False
+    if abs(time.time() * 1000 - int(parts[2][:15])) > TRIGGER_MAX_AGE_MS:
+        return False
+    return chat_request_first_time(signature="mattermost:" + trigger_id)
 
 
 @csrf_exempt
 @require_POST
 def mattermost_command(request: HttpRequest) -> HttpResponse:
     """Mattermost's slash command, authenticated by its token (`MATTERMOST_COMMAND_TOKEN`, compared in
-    constant time)."""
+    constant time) and guarded against replays by its `trigger_id` (`_mattermost_trigger_fresh`)."""
     body = _body(request)
     expected = str(getattr(settings, "MATTERMOST_COMMAND_TOKEN", "") or "")
     if body is None or not expected:
@@ -169,12 +208,14 @@ def mattermost_command(request: HttpRequest) -> HttpResponse:
     sent = form.get("token", "") or request.headers.get("Authorization", "").removeprefix("Token ").strip()
     if not hmac.compare_digest(sent.encode(), expected.encode()):
         return _refused()
+    if not _mattermost_trigger_fresh(form.get("trigger_id", "")[:500], form.get("user_id", "")[:100]):
+        return _refused()
     workspace = form.get("team_id", "")[:100]
     context = ChatContext(
         provider=ChatProvider.MATTERMOST, workspace=workspace, channel_id=form.get("channel_id", "")[:100],
         channel_name=form.get("channel_name", "")[:200], team_name=form.get("team_domain", "")[:100],
-        user_id=form.get("user_id", "")[:100], client=MattermostClient(workspace),
-        trigger_id=form.get("trigger_id", "")[:200],
+        user_id=form.get("user_id", "")[:100], client=MattermostClient(workspace, deadline=answer_deadline()),
+        trigger_id=form.get("trigger_id", "")[:500],
     )  # fmt: skip
     return _answer(chat_command(context=context, text=form.get("text", "")[:4000]))
 
@@ -207,11 +248,9 @@ def mattermost_dialog(request: HttpRequest) -> HttpResponse:
     context = ChatContext(
         provider=ChatProvider.MATTERMOST, workspace=where["t"][:100], channel_id=where["c"][:100],
         channel_name=where["n"][:200], team_name=where["d"][:100], user_id=where["u"][:100],
-        client=MattermostClient(where["t"][:100]),
+        client=MattermostClient(where["t"][:100], deadline=answer_deadline()),
     )  # fmt: skip
     errors = chat_dialog_declare(
-        context=context,
-        title=str(submission.get("title") or "")[:200],
-        severity=str(submission.get("severity") or ""),
+        context=context, title=submission.get("title"), severity=submission.get("severity")
     )
     return JsonResponse({"errors": errors} if errors else {})
