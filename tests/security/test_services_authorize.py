@@ -78,6 +78,9 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.followup.services.common.save_work": "the save of every item and finding service",
     "incidents.followup.services.common.check_owner": "validates an owner",
     "incidents.followup.services.common.edit_work": "the edit of action_item_update / policy_finding_update",
+    "incidents.integrations.trackers.inbound.apply_field": "applies a tracker's value through "
+    "action_item_change_status / action_item_update (which check the actor), for sync_issue as Hindsight "
+    "and for tracker_conflict_resolve after its own check",
     "incidents.incident.services.common.check_aware": "validates times",
     "incidents.incident.services.common.check_when": "validates a time",
     "incidents.incident.services.common.record_security_event": "the security event of a service that checked",
