@@ -13,7 +13,10 @@ hazard, a conversation as the remedy; in `placed.py` blame put on a person's sho
 claim denied in the next sentence, irony aimed at a person; in `framed.py` an ordinary act framed as THE
 cause ("is the reason", "the root cause is that <person> ..."); in `supervised.py` trust, access
 and supervision of ONE person (rights taken away, someone set to watch over them, no confidence left, a
-demotion as a consequence), where the same change for everyone or for a role is policy; the vocabulary in `data/`, loaded by
+demotion as a consequence), where the same change for everyone or for a role is policy; in `mocked.py`
+praise or thanks whose object is damage (and quoted sarcasm reported, which no part flags); in `pinned.py` a
+system failure pinned on a person's act ("... because the on-call went to bed", "a direct result of Amara's
+decision", "is responsible for this outage", "the reason DNS failed was ..."); the vocabulary in `data/`, loaded by
 `lexicon.py`) and turns each into a `Finding` that teaches (`explain.py`): the words, why they read as blame, and a rewording toward
 the system built from the sentence.
 

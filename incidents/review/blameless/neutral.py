@@ -188,6 +188,7 @@ def _person_word(t: Token) -> bool:
 
 
 _LABEL_AFTER = re.compile(
+    r"(?:\s+as\s+an?\s+(?:root\s+|possible\s+|valid\s+)?(?:cause|causes|answer|finding))?"
     r"[\s-]+(?:category|categories|label|labels|tag|tags|bucket|buckets|classification|taxonomy|box|field|"
     r"code|codes|checkbox|option|column|heading)\b"
 )

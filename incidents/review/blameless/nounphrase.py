@@ -14,6 +14,41 @@ _SHIFTS = frozenset(
     {"night", "day", "morning", "evening", "afternoon", "late", "early", "next", "previous", "weekend"}
     | {"graveyard", "overnight", "incoming", "outgoing", "weekday", "holiday"}
 )
+# Role nouns that also name software, and the words that make them software ("the Postgres operator",
+# "the CI runner", "the cluster autoscaler agent")
+_SOFTWARE_ROLES = frozenset(
+    {"operator", "operators", "agent", "agents", "worker", "workers", "runner", "runners"}
+)
+_TECH = frozenset(
+    {
+        "k8s",
+        "kubernetes",
+        "postgres",
+        "mysql",
+        "kafka",
+        "redis",
+        "helm",
+        "cluster",
+        "database",
+        "db",
+        "ci",
+        "cd",
+    }
+    | {
+        "backup",
+        "ingress",
+        "dns",
+        "node",
+        "pod",
+        "storage",
+        "queue",
+        "build",
+        "job",
+        "sync",
+        "metrics",
+        "log",
+    }
+)
 _INDEFINITE = frozenset({"anyone", "anybody", "everyone", "everybody", "someone", "somebody", "nobody"})
 
 
@@ -123,6 +158,8 @@ def classify_np(np: list[Token], names: Names) -> Subject:
     kind = pronoun_kind(w) if head_i == 0 or np[0].low in lx.UNIVERSAL else ""
     if kind:
         return Subject(kind, *span, text)
+    if w in _SOFTWARE_ROLES and any(t.low in lx.PRODUCTS or t.low in _TECH for t in np[:head_i]):
+        return Subject("system", *span, text)  # "the Kubernetes Postgres operator": software, not a person
     if w in lx.ROLE_NOUNS:
         core = {t.low for t in np[: head_i + 1]}
         worth = any(t.low == "worth" for t in np)  # "any engineer worth their salary"

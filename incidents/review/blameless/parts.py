@@ -30,8 +30,10 @@ from incidents.review.blameless import (
     across,
     context,
     framed,
+    mocked,
     neutral,
     people,
+    pinned,
     placed,
     possessive,
     supervised,
@@ -92,6 +94,24 @@ IF_ONLY = _alt(lx.IF_ONLY)
 ACTION_FAILS = _alt(lx.ACTION_FAILS)
 PERSON_PREDICATES = _alt(lx.PERSON_PREDICATES)
 SANCTION = _alt(lx.SANCTION)
+# Participles of damage: with a person as the agent of the passive, the person is the cause ("got mangled
+# by the network team", "was left open by the analytics team", "was taken down by Gregor")
+DAMAGED = re.compile(
+    r"(?:wreck|mangl|trash|nuk|clobber|botch|hos|bork|fri|corrupt|trampl|butcher|expos|leak|wip|overwr|"
+    r"truncat|brick|torch|screw|mess)\w*|(?:taken|brought|knocked|blown|shut|pulled) (?:down|over|out|away|offline)|"
+    r"left (?:open|exposed|unlocked|public|unpatched|unprotected|unencrypted|world-readable|running|broken)"
+)
+DAMAGED_PASSIVE = re.compile(
+    rf"(?<![\w'])({lx.PASSIVE_AUX})(?: (?:\w+ly|all|completely))* ({DAMAGED.pattern})"
+)
+# The plan carried out: a routine act on stale things, or as part of planned work
+_ROUTINE = re.compile(
+    r"(?<![\w'])(?:stale|unused|obsolete|expired|orphaned|retired|leftover|temporary|duplicate)(?![\w'])"
+)
+_AS_PLANNED = re.compile(
+    r"(?<![\w'])(?:as planned|as part of the (?:clean-?up|plan|migration|decommission\w*)|as agreed|as intended|"
+    r"for the (?:planned|scheduled) (?:maintenance|work|migration))(?![\w'])"
+)
 _ELIDED_PASSIVE = re.compile(r"((?:then|also|later|again|just|promptly) )*([a-z]+(?:ed|en|wn|ne))(?= by\b)")
 _FAULTY_SUBJECT = re.compile(
     r"(?<![\w'])(?:the wrong|mistakes?|errors?|blunders?|bad (?:call|decision)s?)(?![\w'])"
@@ -196,6 +216,9 @@ def _sentence(
         hits.extend(_clause(text, low, clause))
     hits.extend(_anywhere(text, low, start, end, clauses, names, matches))
     hits = [h for h in hits if not neutral.excused(h, clauses, low)]
+    quoted = mocked.reported_quotes(text[start:end]) if "'" in low or '"' in low or "\u201c" in low else []
+    if quoted:  # "'Great job, whoever broke it' was posted and ...": blame quoted and discussed, not made
+        hits = [h for h in hits if not any(a <= h.start - start and h.end - start <= b for a, b in quoted)]
     if any(c.opener == "if" and c.subject.kind not in PERSONISH for c in clauses):
         # "Had the alert included the hostname, the responder could have acted in minutes": what a better
         # system would have let people do, not what they should have done
@@ -284,11 +307,19 @@ def _clause(text: str, low: str, c: Clause) -> list[Hit]:
             out.append(_hit("person_subject", c, s, m, text, subj_span))
     # Passives: with a person as agent, any failure; without one, a predicate only people fill.
     if c.agent is not None:
-        m = _first(PASSIVE_ANY, low, c.start, ce)
+        m = _first(PASSIVE_ANY, low, c.start, ce) or _first(DAMAGED_PASSIVE, low, c.start, ce)
         if m is None and s.inherited:
             m = _ELIDED_PASSIVE.match(low, c.verb_start)  # "... was acknowledged and then ignored by Piet"
+        damaged = m is not None and DAMAGED.match(low, m.start(2)) is not None
+        if (
+            m is not None
+            and (_ROUTINE.search(low, c.start, m.start()) or _AS_PLANNED.search(low, m.end(), ce))
+            and not PERSON_ONLY.search(low, m.start(2), ce)
+        ):
+            m = None  # "The stale branches were deleted by Hanne as part of the cleanup": the plan carried out
         fails = m is not None and (
-            GENERAL.search(low, m.start(2), m.end(2))
+            damaged
+            or GENERAL.search(low, m.start(2), m.end(2))
             or _FAULTY_SUBJECT.search(
                 low, c.start, m.start()
             )  # "Mistakes were made by", "the wrong host was"
@@ -423,6 +454,8 @@ def _anywhere(
     out.extend(context.find(text, low, clauses, names))
     out.extend(framed.find(text, low, clauses, names))
     out.extend(supervised.find(text, low, clauses, names))
+    out.extend(mocked.find(text, low, clauses, names))
+    out.extend(pinned.find(text, low, clauses, names))
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
     actors = [c for c in clauses if c.subject.kind in PERSONISH and not _RECEIVED.match(low, c.verb_start)]
@@ -437,7 +470,7 @@ def _anywhere(
     ):
         out.append(_span_hit("hindsight", frame, text))
     praise = PRAISE.search(low, start, end)
-    if praise is not None:
+    if praise is not None and not mocked.aimed_at_system(low, praise, clauses, names):
         vocative = any(names.is_name(v.group(1)) for v in _VOCATIVE.finditer(text, start, end))
         negative = [n for n in NEGATIVE.finditer(low, start, end) if not DURING.search(low, start, n.start())]
         sincere = _SINCERE.search(low, praise.end(), end)

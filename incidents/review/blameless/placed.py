@@ -113,7 +113,11 @@ def _placed_on(text: str, low: str, clauses: list[Clause], tokens: list[Token], 
         head_word = head_words[-1] if head_words else ""
         if head_word not in _BLAME_SUBJECTS:
             continue
-        if of and not (set(of.split()) & (lx.INCIDENT_NOUNS | {"this", "that", "it", "data"})):
+        if (
+            of
+            and head_word != "blame"
+            and not (set(of.split()) & (lx.INCIDENT_NOUNS | {"this", "that", "it", "data"}))
+        ):
             continue  # "Responsibility for the rota lies with the SRE lead": a duty assigned, not blame
         found = person_np(tokens, placed.end(), names)
         if found is None or found[1][0].start != placed.end():

@@ -116,10 +116,13 @@ def tokenize(text: str, start: int, end: int, low: str, names: Names | None = No
             continue
         mention = t.start > 0 and text[t.start - 1] == "@"
         word = t.text[:-2] if t.low.endswith("'s") else t.text
+        nxt = tokens[k + 1].low if k + 1 < len(tokens) else ""
+        # "pretty sure will deleted the wrong bucket": an auxiliary never takes a past form, so it is a name
+        past_after = word.lower() in lx.AUXILIARIES and len(nxt) > 3 and nxt.endswith("ed") and nxt != "need"
         if mention or (
             chat
             and len(word) >= 2
-            and word.lower() not in NOT_LOWER_NAMES
+            and (word.lower() not in NOT_LOWER_NAMES or past_after)
             and (names.is_name(word.title()) or word.lower() in lx.TEAM_NAMES)
             and (len(word) >= 3 or word.lower() in lx.TEAM_NAMES)
         ):
