@@ -16,7 +16,8 @@ and supervision of ONE person (rights taken away, someone set to watch over them
 demotion as a consequence), where the same change for everyone or for a role is policy; in `mocked.py`
 praise or thanks whose object is damage (and quoted sarcasm reported, which no part flags); in `pinned.py` a
 system failure pinned on a person's act ("... because the on-call went to bed", "a direct result of Amara's
-decision", "is responsible for this outage", "the reason DNS failed was ..."); the vocabulary in `data/`, loaded by
+decision", "is responsible for this outage", "the reason DNS failed was ..."); in `taught.py` learning
+asked of one person as the remedy ("needs more training", "send Piotr back through onboarding"); the vocabulary in `data/`, loaded by
 `lexicon.py`) and turns each into a `Finding` that teaches (`explain.py`): the words, why they read as blame, and a rewording toward
 the system built from the sentence.
 

@@ -111,7 +111,7 @@ def aimed_at_system(low: str, praise: re.Match[str], clauses: list[Clause], name
 def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
     """Mock praise in one sentence (offsets as in `low`)."""
     for praise in PRAISE.finditer(low):
-        damage = [d for d in DAMAGE.finditer(low) if _real_damage(low, d) and not _inside(d.start(), praise)]
+        damage = [d for d in DAMAGE.finditer(low) if real_damage(low, d) and not _inside(d.start(), praise)]
         if not damage:
             continue
         target = _FOR.match(low, praise.end())
@@ -138,7 +138,9 @@ def _inside(at: int, m: re.Match[str]) -> bool:
     return m.start() <= at < m.end()
 
 
-def _real_damage(low: str, d: re.Match[str]) -> bool:
+def real_damage(low: str, d: re.Match[str]) -> bool:
+    """Whether damage matched at `d` is real: not denied ("zero downtime"), not measured as small ("only four
+    minutes of downtime"), not only the setting of the work ("through the outage")."""
     before = low[max(0, d.start() - 30) : d.start()]
     return not (_NEGATED.search(before) or _SMALL.search(before) or _SETTING.search(before))
 

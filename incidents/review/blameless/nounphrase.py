@@ -19,36 +19,7 @@ _SHIFTS = frozenset(
 _SOFTWARE_ROLES = frozenset(
     {"operator", "operators", "agent", "agents", "worker", "workers", "runner", "runners"}
 )
-_TECH = frozenset(
-    {
-        "k8s",
-        "kubernetes",
-        "postgres",
-        "mysql",
-        "kafka",
-        "redis",
-        "helm",
-        "cluster",
-        "database",
-        "db",
-        "ci",
-        "cd",
-    }
-    | {
-        "backup",
-        "ingress",
-        "dns",
-        "node",
-        "pod",
-        "storage",
-        "queue",
-        "build",
-        "job",
-        "sync",
-        "metrics",
-        "log",
-    }
-)
+_TECH = lx.words("software_modifiers")
 _INDEFINITE = frozenset({"anyone", "anybody", "everyone", "everybody", "someone", "somebody", "nobody"})
 
 

@@ -37,6 +37,7 @@ from incidents.review.blameless import (
     placed,
     possessive,
     supervised,
+    taught,
 )
 from incidents.review.blameless import lexicon as lx
 from incidents.review.blameless.hits import Hit
@@ -456,6 +457,7 @@ def _anywhere(
     out.extend(supervised.find(text, low, clauses, names))
     out.extend(mocked.find(text, low, clauses, names))
     out.extend(pinned.find(text, low, clauses, names))
+    out.extend(taught.find(text, low, clauses, names))
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
     actors = [c for c in clauses if c.subject.kind in PERSONISH and not _RECEIVED.match(low, c.verb_start)]
@@ -473,6 +475,7 @@ def _anywhere(
     if praise is not None and not mocked.aimed_at_system(low, praise, clauses, names):
         vocative = any(names.is_name(v.group(1)) for v in _VOCATIVE.finditer(text, start, end))
         negative = [n for n in NEGATIVE.finditer(low, start, end) if not DURING.search(low, start, n.start())]
+        negative = [n for n in negative if mocked.real_damage(low, n)]  # not "... through the outage"
         sincere = _SINCERE.search(low, praise.end(), end)
         if sincere and (not negative or framed.GOOD_OUTCOME.search(low, sincere.end(), end)):
             # "Great job, Kyle, on getting the rollback out in five minutes", "..., for keeping the bridge

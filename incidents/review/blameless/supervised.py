@@ -45,9 +45,9 @@ _REMOVE = re.compile(
     r"(?<![\w'])(?:revok|pull|suspend|strip|remov|yank|cut|disabl|freez|restrict|downgrad|kill|"
     r"tak(?=e|es|en|ing)|took|lock|clawback|claw back)\w*(?: (?:away|back|off|down))?(?: (?:all|of|every))? "
 )
-_REL = r"(?:(?:who|that) (?:[\w'-]+ ){1,8}?|(?:from|on|in|at|of) (?:[\w'-]+ ){1,3}?)?"  # "The SRE who ran the script should be locked out"
+REL = r"(?:(?:who|that) (?:[\w'-]+ ){1,8}?|(?:from|on|in|at|of) (?:[\w'-]+ ){1,3}?)?"  # "The SRE who ran the script should be locked out"
 _LOSE = re.compile(
-    rf"{_REL}(?:(?:should|must|needs? to|has to|ought to|will|is going to|deserves? to|gets? to|could|might|"
+    rf"{REL}(?:(?:should|must|needs? to|has to|ought to|will|is going to|deserves? to|gets? to|could|might|"
     r"can|may)(?: \w+ly| just| really)? )?(?:lose|loses|losing|lost|forfeit\w*)(?: (?:all|any))? "
 )
 _MODAL = re.compile(
@@ -73,17 +73,17 @@ _DOUBT_KEEP = re.compile(
 )
 _ACCESS_RE = re.compile(rf"(?<![\w'-])(?:{_ACCESS}|locked out)(?![\w'])")
 _DENIED_ACCESS = re.compile(
-    rf"{_REL}"
+    rf"{REL}"
     r"(?:no longer (?:gets?|has|have|keeps?|holds?)|(?:shouldn'?t|should not|mustn'?t|must not|won'?t|will not) "
     rf"(?:get|have|keep|hold|be given|be allowed)|(?:gets?|has|have) no) (?:[\w-]+ ){{0,2}}?(?:{_ACCESS})(?![\w'])"
 )
 # "should have his sudo taken away": the rights named, then taken
 _TAKEN = re.compile(
-    rf"{_REL}(?:should|must|needs? to|has to|ought to|deserves? to|will|is going to)(?: \w+ly)? (?:have|get) "
+    rf"{REL}(?:should|must|needs? to|has to|ought to|deserves? to|will|is going to)(?: \w+ly)? (?:have|get) "
     rf"(?:his|her|their) (?:[\w-]+ ){{0,2}}?(?:{_ACCESS}) (?:taken|revoked|pulled|removed|suspended|stripped|yanked|cut)"
 )
 _LOCKED_OUT = re.compile(
-    rf"{_REL}"
+    rf"{REL}"
     r"(?:should|must|needs? to|has to|ought to|will|deserves? to|gets?|got|was|were)(?: \w+ly)? (?:be |get |been )?"
     r"(?:locked|shut|kept|cut) (?:out|off)(?![\w'])"
 )
@@ -97,7 +97,7 @@ _NOT_ALLOWED = re.compile(
     r"(?:allowed|let|permitted|trusted|left|given|deploying|touching|running|doing|pushing|working|making)"
 )
 _NEEDS = re.compile(
-    rf"{_REL}(?:needs?|requires?|should (?:get|have)|must (?:get|have)|has to (?:get|have)|have to (?:get|have)|"
+    rf"{REL}(?:needs?|requires?|should (?:get|have)|must (?:get|have)|has to (?:get|have)|have to (?:get|have)|"
     r"gets?|got|is getting|will need|deserves?|could use|is on|is in|stays? on|should be on|needs to be on)"
     r"(?: (?:a lot of|some|more|much more|serious|proper|real))? "
 )
@@ -126,7 +126,7 @@ _GONE = re.compile(
 _NOT_TRUST = re.compile(
     r"(?<![\w'])(?:don'?t|do not|doesn'?t|does not|didn'?t|did not|can'?t|cannot|won'?t|wouldn'?t|would not|"
     r"never|no longer|not|stop|stopped|hardly|barely|(?:nobody|no one)(?: (?:on|in|from|at) (?:the |our |this )?[\w-]+)?|how can (?:we|i|anyone)|why would (?:we|i|anyone)|"
-    r"can (?:we|i|anyone) (?:really |honestly |ever )?)(?: (?:\w+ly|really|fully|quite|even|ever|still))* "
+    r"can (?:we|i|anyone)(?: really| honestly| ever)?)(?: (?:\w+ly|really|fully|quite|even|ever|still))* "
     r"trusts? "
 )
 _CREDIBILITY = re.compile(
@@ -163,7 +163,7 @@ def specific(who: Subject, np: list[Token]) -> bool:
     return not (head.endswith("s") and not head.endswith("ss"))  # "contractors get read-only access": a role
 
 
-def _person_at(tokens: list[Token], at: int, names: Names) -> tuple[Subject, list[Token]] | None:
+def person_at(tokens: list[Token], at: int, names: Names) -> tuple[Subject, list[Token]] | None:
     """A specific person phrase starting at character `at` (skipping "the rest of"), or None."""
     found = person_np(tokens, at, names)
     if found is None or not 0 <= found[1][0].start - at <= 1 or not specific(*found):
@@ -194,7 +194,7 @@ def people(tokens: list[Token], names: Names) -> list[tuple[Subject, list[Token]
             continue
         if not (t.cap or t.mention or t.low in _OPENS_NP or t.low in lx.ROLE_NOUNS or t.low in lx.TEAM_NAMES):
             continue
-        found = _person_at(tokens, t.start, names)
+        found = person_at(tokens, t.start, names)
         if found is not None:
             out.append(found)
             after = found[1][-1].end
@@ -207,10 +207,11 @@ def _owner_is_person(text: str, low: str, m: re.Match[str], tokens: list[Token],
         return True
     if owner == "their":
         return False  # "their" may be a role's by policy ("contractors lose their access when they leave")
-    return _person_at(tokens, m.start("owner"), names) is not None
+    return person_at(tokens, m.start("owner"), names) is not None
 
 
-def _after_adverbs(low: str, at: int) -> int:
+def after_adverbs(low: str, at: int) -> int:
+    """`at` moved past adverbs ("still", "clearly", "honestly") in `low`."""
     m = re.match(r"(?:(?:\w+ly|still|now|also|then|just|really|honestly|basically) )+", low[at:])
     return at + (m.end() if m else 0)
 
@@ -226,7 +227,7 @@ def _access(text: str, low: str, clauses: list[Clause], tokens: list[Token], nam
         owned = _OWNED_ACCESS.match(low, m.end())
         of = None
         if owned is None:  # "strip the data team of their admin role", "lock the SRE out of the cluster"
-            of = _person_at(tokens, m.end(), names)
+            of = person_at(tokens, m.end(), names)
             if of is None:
                 continue
             rest = low[of[1][-1].end : of[1][-1].end + 60]
@@ -240,7 +241,7 @@ def _access(text: str, low: str, clauses: list[Clause], tokens: list[Token], nam
         return [_hit("trust", [(m.start(), end)], text, "access")]
     for who, np in people(tokens, names) if _ACCESS_RE.search(low) else ():
         at = np[-1].end + 1
-        lose = _LOSE.match(low, _after_adverbs(low, at))
+        lose = _LOSE.match(low, after_adverbs(low, at))
         if lose is not None:
             owned = _OWNED_ACCESS.match(low, lose.end())
             bare = re.match(rf"(?:[\w-]+ ){{0,2}}(?:{_ACCESS})(?![\w'])", low[lose.end() :])
@@ -255,14 +256,14 @@ def _access(text: str, low: str, clauses: list[Clause], tokens: list[Token], nam
                 return [
                     _hit("trust", [(np[0].start, np[-1].end), (lose.start(), end)], text, "access", who.text)
                 ]
-        denied = _DENIED_ACCESS.match(low, _after_adverbs(low, at))
+        denied = _DENIED_ACCESS.match(low, after_adverbs(low, at))
         if denied is not None:
             return [_hit("trust", [(np[0].start, np[-1].end), denied.span()], text, "access", who.text)]
-        locked = _LOCKED_OUT.match(low, _after_adverbs(low, at)) or _TAKEN.match(low, _after_adverbs(low, at))
+        locked = _LOCKED_OUT.match(low, after_adverbs(low, at)) or _TAKEN.match(low, after_adverbs(low, at))
         if locked is not None:
             return [_hit("trust", [(np[0].start, np[-1].end), locked.span()], text, "access", who.text)]
     for q in _DOUBT_KEEP.finditer(low):
-        found = _person_at(tokens, q.end(), names)
+        found = person_at(tokens, q.end(), names)
         if found is None:
             continue
         keep = _KEEP.match(low, found[1][-1].end + 1)
@@ -274,7 +275,7 @@ def _access(text: str, low: str, clauses: list[Clause], tokens: list[Token], nam
 def _supervision(text: str, low: str, clauses: list[Clause], tokens: list[Token], names: Names) -> list[Hit]:
     """Someone set to watch over one person, or a person not to be let work alone."""
     for who, np in people(tokens, names):
-        at = _after_adverbs(low, np[-1].end + 1)
+        at = after_adverbs(low, np[-1].end + 1)
         needs = _NEEDS.match(low, at)
         if needs is not None and not low.startswith("if", max(0, np[0].start - 3)):
             supervision = SUPERVISION.match(low, needs.end())
@@ -287,7 +288,7 @@ def _supervision(text: str, low: str, clauses: list[Clause], tokens: list[Token]
             spans = [(np[0].start, np[-1].end), barred.span(), solo.span()]
             return [_hit("trust", spans, text, "supervision", who.text)]
     for m in _SUPERVISE.finditer(low):
-        found = _person_at(tokens, m.end(), names)
+        found = person_at(tokens, m.end(), names)
         if found is not None and not (
             m.group(0).startswith(("look", "watch"))
             and not found[0].possessed
@@ -295,14 +296,14 @@ def _supervision(text: str, low: str, clauses: list[Clause], tokens: list[Token]
         ):
             return [_hit("trust", [(m.start(), found[1][-1].end)], text, "supervision", found[0].text)]
     for m in _ALL_WORK.finditer(low):
-        found = _person_at(tokens, m.end(), names) or _person_at(tokens, m.start(m.lastindex or 0), names)
+        found = person_at(tokens, m.end(), names) or person_at(tokens, m.start(m.lastindex or 0), names)
         if found is None or found[0].possessed:
             continue
         verb = _WORK_VERB.match(low, found[1][-1].end + 1)
         if verb is not None and (_CHECKED.search(low) or SUPERVISION.search(low)):
             return [_hit("trust", [(m.start(), verb.end())], text, "supervision", found[0].text)]
     leash = _LEASH.search(low)
-    if leash is not None and any(_person_at(tokens, t.start, names) for t in tokens):
+    if leash is not None and any(person_at(tokens, t.start, names) for t in tokens):
         return [_hit("trust", [leash.span()], text, "supervision")]
     return []
 
@@ -311,11 +312,11 @@ def _confidence(text: str, low: str, clauses: list[Clause], tokens: list[Token],
     """No confidence or trust left in one person: "zero confidence in the release team", "I don't trust Bo"."""
     for pattern in (_NO_CONFIDENCE, _NOT_TRUST):
         for m in pattern.finditer(low):
-            found = _person_at(tokens, m.end(), names)
+            found = person_at(tokens, m.end(), names)
             if found is not None and (not found[0].possessed or found[0].possessed in _JUDGED):
                 return [_hit("trust", [(m.start(), found[1][-1].end)], text, "confidence", found[0].text)]
     for m in _CONFIDENCE_IN.finditer(low):
-        found = _person_at(tokens, m.end(), names)
+        found = person_at(tokens, m.end(), names)
         gone = _GONE.match(low, found[1][-1].end) if found is not None else None
         if found is not None and gone is not None:
             return [_hit("trust", [(m.start(), gone.end())], text, "confidence", found[0].text)]
@@ -352,7 +353,7 @@ def _demotion(text: str, low: str, clauses: list[Clause], tokens: list[Token], n
         duty = _DUTY.match(low, m.end())
         who = None
         if duty is None:  # "kick the web team off the deploy rota": the person first, then the duty
-            found = _person_at(tokens, m.end(), names)
+            found = person_at(tokens, m.end(), names)
             duty = _DUTY.match(low, found[1][-1].end + 1) if found is not None else None
             who = found[0] if found is not None and duty is not None else None
         else:  # "Karim was demoted off the primary rotation": the subject of the passive
@@ -367,11 +368,11 @@ def _demotion(text: str, low: str, clauses: list[Clause], tokens: list[Token], n
         if who is not None and duty is not None:
             return [_hit("sanction", [(m.start(), duty.end())], text, "demotion", who.text)]
     for m in _NO_MORE.finditer(low):
-        found = _person_at(tokens, m.end(), names)
+        found = person_at(tokens, m.end(), names)
         if found is not None:
             return [_hit("sanction", [(m.start(), found[1][-1].end)], text, "demotion", found[0].text)]
     p = PUNISHMENT.search(low)
-    if p is not None and any(_person_at(tokens, t.start, names) for t in tokens):
+    if p is not None and any(person_at(tokens, t.start, names) for t in tokens):
         return [_hit("sanction", [p.span()], text, "demotion")]
     return []
 
