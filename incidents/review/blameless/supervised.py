@@ -274,9 +274,10 @@ def _access(text: str, low: str, clauses: list[Clause], tokens: list[Token], nam
 
 def _supervision(text: str, low: str, clauses: list[Clause], tokens: list[Token], names: Names) -> list[Hit]:
     """Someone set to watch over one person, or a person not to be let work alone."""
-    for who, np in people(tokens, names):
+    supervised = SUPERVISION.search(low) is not None
+    for who, np in people(tokens, names) if supervised or SOLO.search(low) else ():
         at = after_adverbs(low, np[-1].end + 1)
-        needs = _NEEDS.match(low, at)
+        needs = _NEEDS.match(low, at) if supervised else None
         if needs is not None and not low.startswith("if", max(0, np[0].start - 3)):
             supervision = SUPERVISION.match(low, needs.end())
             if supervision is not None:

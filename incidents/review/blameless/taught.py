@@ -32,6 +32,7 @@ NEEDS_LEARNING = re.compile(
     rf"{REL}{_NEED}(?: (?:\w+ly|really|just|also|still|now|all|both|first|actually|seriously|definitely))*"
     rf" (?:(?:to |be )?(?:{_TAUGHT}))(?![\w'])"
 )
+_TAUGHT_ANYWHERE = re.compile(rf"(?<![\w'-])(?:{_TAUGHT})(?![\w'])")  # a cheap test before looking for people
 # "send Piotr back through onboarding", "sign the backend team up for a course": a person sent to be taught
 _SEND = re.compile(
     r"(?<![\w'])(?:send|sending|sent|sign|signing|signed|enrol|enroll|enrolling|enrolled|put|putting|drag|"
@@ -62,7 +63,7 @@ def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
     if not clauses:
         return []
     tokens = [t for c in clauses for t in c.tokens]
-    for who, np in people(tokens, names):
+    for who, np in people(tokens, names) if _TAUGHT_ANYWHERE.search(low) else ():
         m = NEEDS_LEARNING.match(low, after_adverbs(low, np[-1].end + 1))
         if m is not None and not low.startswith("if", max(0, np[0].start - 3)):
             return [_hit([(np[0].start, np[-1].end), m.span()], text, who.text)]
