@@ -6,18 +6,18 @@
   DRF's own CursorPagination keeps only the first field plus an offset, and its `previous` link skips a
   block when a page holds nothing but equal timestamps (encode/django-rest-framework#7709).
 - `StableOrderingFilter`: every `?ordering=` ends with the primary key, so rows with equal values keep one
-  order from page to page (PostgreSQL returns ties in any order otherwise).
+  order from page to page (PostgreSQL returns ties in any order otherwise); an unknown key is a 400.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from django.db.models import Model, Q, QuerySet
 from rest_framework import pagination
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,8 +31,36 @@ class PagePagination(pagination.PageNumberPagination):
 
 
 class StableOrderingFilter(OrderingFilter):
-    """`?ordering=` as DRF reads it, with the primary key appended as the last key (in the direction of
-    the first key) unless the caller already sorts by it."""
+    """The API's one `?ordering=` filter (every viewset that sorts uses it; tests/security/test_ordering.py
+    checks each): a comma-separated list of the view's `ordering_fields`, each optionally led by `-`.
+
+    - An unknown key (a typo, a field that is not offered, an empty item) is a 400
+      `{"ordering": ["Unknown ordering “x”; use one of: created_at, -created_at, ..."]}` instead of DRF's
+      silent fall-back to the default order, so a caller never reads a list in an order they did not ask for.
+    - The primary key is appended as the last key (in the direction of the first key) unless the caller
+      already sorts by it, so rows with equal values keep one order from page to page (PostgreSQL returns
+      ties in any order otherwise).
+    """
+
+    def allowed(self, queryset: QuerySet[Any], view: APIView, request: Request) -> list[str]:
+        """The keys `?ordering=` takes on `view`, in the order the view lists them (without the `-` forms)."""
+        return [str(item[0]) for item in self.get_valid_fields(queryset, view, {"request": request})]
+
+    def remove_invalid_fields(
+        self, queryset: QuerySet[Any], fields: Iterable[str], view: APIView, request: Request
+    ) -> list[str]:
+        """`fields` as given when every one is an allowed key (or its `-` form); else ValidationError
+        (400) `{"ordering": ["Unknown ordering “…”; use one of: …"]}`."""
+        fields = list(fields)
+        allowed = self.allowed(queryset, view, request)
+        unknown = [term for term in fields if term.removeprefix("-") not in allowed]
+        if unknown:
+            choices = ", ".join(f"{key}, -{key}" for key in allowed) or "(none: this list has one order)"
+            shown = unknown[0][:40]
+            raise ValidationError(
+                {self.ordering_param: [f"Unknown ordering “{shown}”; use one of: {choices}."]}
+            )
+        return list(fields)
 
     def get_ordering(self, request: Request, queryset: QuerySet[Any], view: APIView) -> Sequence[str] | None:
         ordering = super().get_ordering(request, queryset, view)

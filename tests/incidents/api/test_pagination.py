@@ -92,6 +92,33 @@ def test_every_ordering_of_every_list_ends_with_the_primary_key():
     assert checked >= 20  # incidents, action items, findings, factors, postmortems, both directions
 
 
+ORDERED = list(_ordered_viewsets())
+
+
+@pytest.mark.parametrize(("prefix", "viewset"), ORDERED, ids=[prefix for prefix, _ in ORDERED])
+def test_an_unknown_ordering_is_a_400_naming_the_allowed_values(api_for, admin_user, prefix, viewset):
+    """DRF drops an unknown `?ordering=` key in silence and sorts by the default: a caller reading
+    `?ordering=-severty` believed the list sorted. Every list that sorts answers 400 instead, naming
+    what it takes; each allowed key still sorts."""
+    IncidentFactory()
+    api = api_for(admin_user)
+    allowed = ", ".join(f"{f}, -{f}" for f in viewset.ordering_fields)
+    for bad in ("bogus", "-bogus", f"{viewset.ordering_fields[0]},bogus", "--id", "password", ","):
+        response = api.get(f"/api/v1/{prefix}/", {"ordering": bad})
+        assert response.status_code == 400, (prefix, bad, response.content[:200])
+        (message,) = response.json()["ordering"]
+        assert message.endswith(f"use one of: {allowed}."), message
+    for field in viewset.ordering_fields:
+        for key in (field, f"-{field}"):
+            assert api.get(f"/api/v1/{prefix}/", {"ordering": key}).status_code == 200, (prefix, key)
+
+
+def test_every_list_that_sorts_is_found():
+    assert {prefix for prefix, _ in ORDERED} >= {
+        "incidents", "action-items", "policy-findings", "contributing-factors", "postmortems",
+    }  # fmt: skip
+
+
 @pytest.mark.services
 def test_incidents_sorted_by_severity_page_without_duplicates_on_postgresql(
     requires_postgres, api_for, admin_user
