@@ -11,8 +11,9 @@
 
 What is left for each route (bounds of a number or a date) is parsed by a form field that knows them:
 `BoundedIntegerField`, `BoundedDateField` (1970-01-01 .. tomorrow, for what has happened),
-`int_param` for a hand-read number, `load_json` for an import (depth-limited), and `incidents.timeparse.EARLIEST` to
-`latest_allowed()` for instants.
+`int_param` for a hand-read number, `load_json` for an import (depth-limited), `AwareDateTimeField` /
+`parse_aware_datetime` for every date-time query parameter (API filters, `?since=`), and
+`incidents.timeparse.EARLIEST` to `latest_allowed()` for instants.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.db import models
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.template import loader
 from django.utils import timezone
@@ -160,3 +162,148 @@ def load_json(text: str | bytes) -> Any:
         return json.loads(text)
     except RecursionError as exc:
         raise JsonTooDeep(text if isinstance(text, str) else "") from exc
+
+
+NAIVE_MESSAGE = (
+    "Give the time with its UTC offset, e.g. 2026-07-12T13:55:00Z or 2026-07-12T15:55:00+02:00; "
+    "a time without one could mean any zone."
+)
+# The instants a date-time query parameter may name, in UTC: 1970 (nothing in Hindsight is older) to a day
+# before the calendar ends, so no later conversion to a zone or `+ 1 day` can overflow.
+EARLIEST_QUERY_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_QUERY_TIME = datetime(9999, 12, 30, 23, 59, 59, tzinfo=UTC)
+_ISO_DATETIME = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[T ](?P<clock>[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?)"
+    r"(?P<offset>Z|z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+)
+EXAMPLE_TIME = "2026-11-30T14:02:00Z"
+# The UTC offsets in use anywhere (Baker Island -12:00 to Kiribati +14:00), in minutes.
+MIN_OFFSET_MINUTES = -12 * 60
+MAX_OFFSET_MINUTES = 14 * 60
+
+
+# A date-time whose offset's `+` arrived as a space: `+` in a query string means a space unless encoded.
+_PLUS_AS_SPACE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)? \d{2}(?::?\d{2})?$")
+
+
+def plus_sent_as_space(raw: str) -> str | None:
+    """The message for a query-string date-time whose offset's `+` arrived as a space
+    (`?since=2026-11-30T14:02:00+13:00` unencoded reads `2026-11-30T14:02:00 13:00`), else None."""
+    text = (raw or "").strip()
+    if not _PLUS_AS_SPACE.match(text):
+        return None
+    head, _, offset = text.rpartition(" ")
+    return (
+        f"The offset's + arrived as a space ({text!r}): in a query string a + must be sent as %2B "
+        f"({head}%2B{offset}), or give the time in UTC with Z."
+    )
+
+
+def parse_aware_datetime(raw: str) -> datetime:
+    """A date-time query parameter (`?started_after=`, `?since=`): ISO 8601 in ASCII digits with its UTC
+    offset (`Z`, `+02:00`, `-0500`), returned as an aware datetime in UTC within
+    `EARLIEST_QUERY_TIME` .. `LATEST_QUERY_TIME`.
+
+    Raises `forms.ValidationError` with a message for a person (code `invalid`, `naive`, `offset` or
+    `range`, `plus`) for anything else: an offset whose `+` arrived as a space (`plus_sent_as_space`), another shape, Unicode digits, a day or hour that does not exist, an offset
+    no place on Earth uses (outside `-12:00` .. `+14:00`, such as `+25:00` or `+15:00`; the same rule as the
+    times people type), no offset, or an instant outside the range (also one that only leaves the
+    calendar once converted to UTC, such as `9999-12-31T23:00:00-14:00`). Never raises anything else.
+    """
+    text = raw.strip() if isinstance(raw, str) else ""
+    m = _ISO_DATETIME.fullmatch(text)
+    if m is None and (message := plus_sent_as_space(text)):
+        # As a parameter: the message's `%2B` is not a format directive.
+        raise forms.ValidationError("%(message)s", code="plus", params={"message": message})
+    if m is None:
+        raise forms.ValidationError(
+            f"Give a date and time in ISO 8601 with its offset, such as {EXAMPLE_TIME}.", code="invalid"
+        )
+    if m["offset"] is None:
+        raise forms.ValidationError(NAIVE_MESSAGE, code="naive")
+    offset = m["offset"].upper()
+    if offset != "Z":
+        digits = offset[1:].replace(":", "")
+        hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+        signed = (hours * 60 + minutes) * (-1 if offset[0] == "-" else 1)
+        if minutes > 59 or not MIN_OFFSET_MINUTES <= signed <= MAX_OFFSET_MINUTES:
+            raise forms.ValidationError(
+                f"{m['offset']} is not a UTC offset in use: offsets lie between -12:00 and +14:00.",
+                code="offset",
+            )
+        offset = f"{offset[0]}{hours:02d}:{minutes:02d}"
+    clock = m["clock"].replace(",", ".")
+    if "." in clock:
+        whole, fraction = clock.split(".")
+        clock = f"{whole}.{fraction[:6].ljust(6, '0')}"
+    try:
+        value = datetime.fromisoformat(f"{m['date']}T{clock}{'+00:00' if offset == 'Z' else offset}")
+    except ValueError:
+        raise forms.ValidationError(
+            f"{text[:40]} is not a date and time that exists (check the month, day and hour).", code="invalid"
+        ) from None
+    try:
+        utc: datetime | None = value.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST_QUERY_TIME <= utc <= LATEST_QUERY_TIME:
+        raise forms.ValidationError(
+            "This time is out of range: give one from 1970-01-01T00:00:00Z to 9999-12-30T23:59:59Z.",
+            code="range",
+        )
+    return utc
+
+
+class AwareDateTimeField(forms.Field):
+    """The form field of every date-time query parameter: `parse_aware_datetime` (a form error with a
+    message for any bad value, never an exception), empty is None."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value
+        return parse_aware_datetime(str(value))
+
+
+class QueryDateField(forms.DateField):
+    """The form field of every date query parameter (`?due_before=`): `YYYY-MM-DD` in ASCII digits from
+    1970-01-01 to 9999-12-30 (a later `+ 1 day` cannot overflow), else a form error with a message."""
+
+    def to_python(self, value: Any) -> date | None:
+        if (
+            isinstance(value, str)
+            and value.strip()
+            and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip())
+        ):
+            raise forms.ValidationError("Give a date as YYYY-MM-DD, such as 2026-11-30.", code="invalid")
+        cleaned: date | None = super().to_python(value)
+        if cleaned is not None and not EARLIEST_DATE <= cleaned <= LATEST_QUERY_TIME.date():
+            raise forms.ValidationError("Give a date from 1970-01-01 to 9999-12-30.", code="range")
+        return cleaned
+
+
+def normalise_newlines(text: str) -> str:
+    """`text` with every CRLF and lone CR turned into LF: how Hindsight stores line breaks, whatever sent
+    them (browsers submit a textarea with CRLF, scripts usually LF)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class TextField(forms.CharField):
+    """Every text field of every form (`forms.CharField` with the same arguments): line breaks are stored
+    as LF (`normalise_newlines`), so saving a form that only changed the title never rewrites a description
+    the browser sent back with CRLF, and a stale form's untouched text compares equal to what it was based
+    on. tests/security/test_line_endings.py checks every text field of every form normalises."""
+
+    def to_python(self, value: Any) -> str | None:
+        text = super().to_python(value)
+        return normalise_newlines(text) if isinstance(text, str) else text
+
+
+def text_formfield(db_field: Any, **kwargs: Any) -> forms.Field | None:
+    """A ModelForm's `formfield_callback`: the model's text columns (CharField, TextField without choices)
+    become `TextField`, every other column its usual form field."""
+    if isinstance(db_field, models.CharField | models.TextField) and not db_field.choices:
+        kwargs.setdefault("form_class", TextField)
+    field: forms.Field | None = db_field.formfield(**kwargs)
+    return field

@@ -6,7 +6,6 @@ endpoints stay flat in queries. Write serializers only parse input: the views ha
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
@@ -18,29 +17,16 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Team, User
+from incidents.inputs import NAIVE_MESSAGE, normalise_newlines, plus_sent_as_space  # noqa: F401 - re-exported
 from incidents.markdown import render_markdown, stored_html
 
-NAIVE_MESSAGE = (
-    "Give the time with its UTC offset, e.g. 2026-07-12T13:55:00Z or 2026-07-12T15:55:00+02:00; "
-    "a time without one could mean any zone."
-)
 
+class TextField(serializers.CharField):
+    """Every text field of every API serializer (`serializers.CharField` with the same arguments): line
+    breaks are stored as LF (`incidents.inputs.normalise_newlines`), as the forms store them."""
 
-# A date-time whose offset's `+` arrived as a space: `+` in a query string means a space unless encoded.
-_PLUS_AS_SPACE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)? \d{2}(?::?\d{2})?$")
-
-
-def plus_sent_as_space(raw: str) -> str | None:
-    """The message for a query-string date-time whose offset's `+` arrived as a space
-    (`?since=2026-11-30T14:02:00+13:00` unencoded reads `2026-11-30T14:02:00 13:00`), else None."""
-    text = (raw or "").strip()
-    if not _PLUS_AS_SPACE.match(text):
-        return None
-    head, _, offset = text.rpartition(" ")
-    return (
-        f"The offset's + arrived as a space ({text!r}): in a query string a + must be sent as %2B "
-        f"({head}%2B{offset}), or give the time in UTC with Z."
-    )
+    def to_internal_value(self, data: Any) -> str:
+        return normalise_newlines(super().to_internal_value(data))
 
 
 class UtcDateTimeField(serializers.DateTimeField):
@@ -120,7 +106,9 @@ class ReadModelSerializer(serializers.ModelSerializer):
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
-        models.URLField: serializers.CharField,
+        models.URLField: TextField,
+        models.CharField: TextField,
+        models.TextField: TextField,
         models.DateTimeField: UtcDateTimeField,
     }
 

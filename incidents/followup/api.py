@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from incidents.api.base import (
     ByIncidentFilter,
     IncidentNumberFilter,
+    QueryDateFilter,
     VersionedRecordViewSet,
     _schema,
     record_schemas,
@@ -39,7 +40,7 @@ from incidents.permissions.incident import incidents_visible_to
 class ActionItemFilter(ByIncidentFilter):
     # Only incidents the caller may see: an owner cannot learn their item's hidden incident by trying numbers.
     owner = filters.NumberFilter(field_name="owner_id")
-    due_before = filters.DateFilter(field_name="due_date", lookup_expr="lt")
+    due_before = QueryDateFilter(field_name="due_date", lookup_expr="lt")
 
     class Meta:
         model = ActionItem

@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 
 from accounts.models import Team, User
+from incidents.inputs import TextField
 from incidents.models import (
     ActionItemStatus,
     ActionItemType,
@@ -47,10 +48,8 @@ class ActionItemForm(WorkForm):
     read-only viewers, nobody who cannot see it); `keep_owner_id`, the owner the item has, stays a choice
     even if they lost that right, until someone changes it."""
 
-    title = forms.CharField(max_length=200)
-    description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), required=False, help_text="Markdown."
-    )
+    title = TextField(max_length=200)
+    description = TextField(widget=forms.Textarea(attrs={"rows": 4}), required=False, help_text="Markdown.")
     owner = active_users()
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
     priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.P2)
@@ -61,7 +60,7 @@ class ActionItemForm(WorkForm):
         help_text="The owner's local date. Empty: the priority's target (P1 14 days, P2 30, P3 90).",
     )
     tracker_url = forms.URLField(required=False, label="Tracker URL")
-    success_criteria = forms.CharField(
+    success_criteria = TextField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, label="How we will know it worked"
     )
     recheck_date = forms.DateField(
@@ -95,9 +94,7 @@ def lifecycle_move_form(statuses: list[tuple[str, str]], *, rows: int, max_lengt
 
     class LifecycleMoveForm(forms.Form):
         status = forms.ChoiceField(choices=statuses)
-        note = forms.CharField(
-            widget=forms.Textarea(attrs={"rows": rows}), required=False, max_length=max_length
-        )
+        note = TextField(widget=forms.Textarea(attrs={"rows": rows}), required=False, max_length=max_length)
         version = forms.IntegerField(required=False)
 
     return LifecycleMoveForm
@@ -110,20 +107,18 @@ class RecheckForm(forms.Form):
     worked = forms.TypedChoiceField(
         choices=[("yes", "It worked"), ("no", "It did not work")], coerce=lambda v: v == "yes"
     )
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
+    note = TextField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
 
 
 class RecurrenceReviewForm(forms.Form):
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+    note = TextField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
     reopen = forms.BooleanField(required=False, label="Reopen the item")
 
 
 class FindingForm(WorkForm):
     area = forms.ChoiceField(choices=FindingArea.choices)
-    title = forms.CharField(max_length=200)
-    description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 5}), required=False, help_text="Markdown."
-    )
+    title = TextField(max_length=200)
+    description = TextField(widget=forms.Textarea(attrs={"rows": 5}), required=False, help_text="Markdown.")
     risk = forms.ChoiceField(choices=Risk.choices, initial=Risk.MEDIUM)
     owner = active_users()
     verifier = active_users()
@@ -142,7 +137,7 @@ FindingTransitionForm = lifecycle_move_form(FindingStatus.choices, rows=3, max_l
 
 
 class VerifyForm(forms.Form):
-    evidence = forms.CharField(
+    evidence = TextField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=10000,
@@ -153,7 +148,7 @@ class VerifyForm(forms.Form):
 
 class AcceptRiskForm(forms.Form):
     until = forms.DateField(widget=DateInput(), required=False, label="Accepted until")
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
+    reason = TextField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
     version = forms.IntegerField(required=False)
 
 
@@ -195,7 +190,7 @@ class ReassignForm(forms.Form):
     )
     items = forms.TypedMultipleChoiceField(coerce=int, required=False)
     findings = forms.TypedMultipleChoiceField(coerce=int, required=False)
-    next = forms.CharField(required=False)
+    next = TextField(required=False)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

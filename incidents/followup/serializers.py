@@ -10,6 +10,7 @@ from incidents.api.fields import (
     MarkdownHtmlField,
     ReadModelSerializer,
     StrictInputSerializer,
+    TextField,
     UserBriefSerializer,
     _teams,
     _users,
@@ -127,18 +128,18 @@ class ActionItemWriteSerializer(StrictInputSerializer):
     Unknown fields (`status`: it changes through `status/`) are refused with 400 naming each.
     """
 
-    title = serializers.CharField(max_length=200)
+    title = TextField(max_length=200)
     incident = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     factor = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     finding = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    description = TextField(required=False, allow_blank=True, max_length=20000)
     owner = serializers.PrimaryKeyRelatedField(queryset=_users, required=False, allow_null=True)
     team = serializers.SlugRelatedField(slug_field="slug", queryset=_teams, required=False, allow_null=True)
     due_date = serializers.DateField(required=False, allow_null=True)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     type = serializers.ChoiceField(choices=ActionItemType.choices, required=False)
     tracker_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
-    success_criteria = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    success_criteria = TextField(required=False, allow_blank=True, max_length=5000)
     recheck_date = serializers.DateField(required=False, allow_null=True)
     version = serializers.IntegerField(required=False, min_value=1)
 
@@ -152,7 +153,7 @@ class ActionItemCreateSerializer(ActionItemWriteSerializer):
 
 class ActionItemStatusSerializer(StrictInputSerializer):
     status = serializers.ChoiceField(choices=ActionItemStatus.choices)
-    note = serializers.CharField(
+    note = TextField(
         required=False, allow_blank=True, default="", max_length=5000,
         help_text="Completion note (done), reason (won't do, reopen) or what it waits on (blocked).",
     )  # fmt: skip
@@ -161,7 +162,7 @@ class ActionItemStatusSerializer(StrictInputSerializer):
 
 class ConfirmEffectSerializer(StrictInputSerializer):
     worked = serializers.BooleanField()
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    note = TextField(required=False, allow_blank=True, default="", max_length=5000)
     version = serializers.IntegerField(required=False, min_value=1)
 
 
@@ -169,8 +170,8 @@ class PolicyFindingWriteSerializer(StrictInputSerializer):
     """Input of `POST /policy-findings/` and `PUT`/`PATCH /policy-findings/{id}/` (partial on update)."""
 
     area = serializers.ChoiceField(choices=FindingArea.choices)
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    title = TextField(max_length=200)
+    description = TextField(required=False, allow_blank=True, max_length=20000)
     risk = serializers.ChoiceField(choices=Risk.choices, required=False)
     owner = serializers.PrimaryKeyRelatedField(queryset=_users, required=False, allow_null=True)
     verifier = serializers.PrimaryKeyRelatedField(queryset=_users, required=False, allow_null=True)
@@ -192,16 +193,16 @@ class FindingTransitionSerializer(StrictInputSerializer):
     status = serializers.ChoiceField(
         choices=[c for c in FindingStatus.choices if c[0] not in ("verified", "risk_accepted")]
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    note = TextField(required=False, allow_blank=True, default="", max_length=5000)
     version = serializers.IntegerField(required=False, min_value=1)
 
 
 class FindingVerifySerializer(StrictInputSerializer):
-    evidence = serializers.CharField(max_length=5000)
+    evidence = TextField(max_length=5000)
     version = serializers.IntegerField(required=False, min_value=1)
 
 
 class FindingAcceptRiskSerializer(StrictInputSerializer):
     until = serializers.DateField()
-    reason = serializers.CharField(max_length=5000)
+    reason = TextField(max_length=5000)
     version = serializers.IntegerField(required=False, min_value=1)

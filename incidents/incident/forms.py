@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from accounts.models import Team
+from incidents.inputs import TextField, text_formfield
 from incidents.models import Incident, IncidentStatus, Service, Severity, Visibility
 from incidents.timefmt import format_time
 from incidents.timeparse import NonExistentTimeError, TimeParseError, localize, zone_name
@@ -199,7 +200,7 @@ class LocalDateTimeField(forms.Field):
 
 
 class DeclareForm(forms.Form):
-    title = forms.CharField(
+    title = TextField(
         max_length=200, widget=forms.TextInput(attrs={"autofocus": True, "placeholder": "What is broken?"})
     )
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.SEV3)
@@ -209,7 +210,7 @@ class DeclareForm(forms.Form):
     )
     services = forms.ModelMultipleChoiceField(queryset=Service.objects.all(), required=False)
     visibility = forms.ChoiceField(choices=Visibility.choices, initial=Visibility.INTERNAL, required=False)
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="Markdown.")
+    summary = TextField(widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="Markdown.")
     # One id per rendered form: a double click or a resubmitted page declares one incident, not two.
     submission = forms.UUIDField(widget=forms.HiddenInput, required=False, initial=uuid.uuid4)
 
@@ -228,6 +229,7 @@ class IncidentEditForm(forms.ModelForm):
 
     class Meta:
         model = Incident
+        formfield_callback = text_formfield
         fields = [
             "title", "summary", "customer_impact", "detection_method", "visibility",
             "started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at",
@@ -255,24 +257,24 @@ class StatusForm(forms.Form):
 
 class SeverityForm(forms.Form):
     severity = forms.ChoiceField(choices=Severity.choices)
-    reason = forms.CharField(required=False, max_length=500)
+    reason = TextField(required=False, max_length=500)
     when = _when()
 
 
 class ReopenForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    reason = TextField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     when = _when()
 
 
 class ServiceForm(forms.Form):
-    name = forms.CharField(max_length=100)
+    name = TextField(max_length=100)
     slug = forms.SlugField(
         max_length=100, required=False, help_text="Short name for URLs and the API; from the name if empty."
     )
     team = forms.ModelChoiceField(
         queryset=Team.objects.none(), required=False, help_text="The team that owns it."
     )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = TextField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -280,7 +282,7 @@ class ServiceForm(forms.Form):
 
 
 class TagForm(forms.Form):
-    name = forms.CharField(max_length=50)
+    name = TextField(max_length=50)
 
 
 ROLE_CHOICES = (("commander", "Commander"), ("communications_lead", "Comms lead"), ("scribe", "Scribe"))

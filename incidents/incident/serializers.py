@@ -10,6 +10,7 @@ from incidents.api.fields import (
     MarkdownHtmlField,
     ReadModelSerializer,
     StrictInputSerializer,
+    TextField,
     UserBriefSerializer,
     UtcDateTimeField,
 )
@@ -26,7 +27,7 @@ from incidents.models import (
 class IncidentSerializer(ReadModelSerializer):
     """An incident as the API shows it. Durations are seconds, `null` when a milestone is unknown."""
 
-    reference = serializers.CharField(read_only=True)
+    reference = TextField(read_only=True)
     summary_html = MarkdownHtmlField(source="summary")
     customer_impact_html = MarkdownHtmlField(source="customer_impact")
     services: serializers.SlugRelatedField[Service] = serializers.SlugRelatedField(
@@ -59,7 +60,7 @@ class IncidentDeclareSerializer(StrictInputSerializer):
     """Input of `POST /incidents/`: what `incident_declare` needs. `started_at` defaults to now. Unknown
     fields are refused with 400 naming them."""
 
-    title = serializers.CharField(max_length=200)
+    title = TextField(max_length=200)
     severity = serializers.ChoiceField(choices=Severity.choices)
     started_at = UtcDateTimeField(required=False)
     detected_at = UtcDateTimeField(required=False)
@@ -67,7 +68,7 @@ class IncidentDeclareSerializer(StrictInputSerializer):
         required=False, help_text="When it was declared (default now), for an incident recorded afterwards."
     )
     detection_method = serializers.ChoiceField(choices=DetectionMethod.choices, required=False, default="")
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    summary = TextField(required=False, allow_blank=True, default="")
     visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.INTERNAL)
     services = serializers.SlugRelatedField(
         slug_field="slug", many=True, queryset=Service.objects.all(), required=False
@@ -81,9 +82,9 @@ class IncidentUpdateSerializer(StrictInputSerializer):
     are refused with 400 naming them.
     """
 
-    title = serializers.CharField(max_length=200, required=False)
-    summary = serializers.CharField(required=False, allow_blank=True)
-    customer_impact = serializers.CharField(required=False, allow_blank=True)
+    title = TextField(max_length=200, required=False)
+    summary = TextField(required=False, allow_blank=True)
+    customer_impact = TextField(required=False, allow_blank=True)
     detection_method = serializers.ChoiceField(
         choices=[("", "Unknown"), *DetectionMethod.choices], required=False
     )
@@ -91,7 +92,7 @@ class IncidentUpdateSerializer(StrictInputSerializer):
     chat_channel_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
     dashboard_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
     change_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
-    feature_flag = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    feature_flag = TextField(required=False, allow_blank=True, max_length=200)
     started_at = UtcDateTimeField(required=False)
     detected_at = UtcDateTimeField(required=False, allow_null=True)
     acknowledged_at = UtcDateTimeField(required=False, allow_null=True)
@@ -112,7 +113,7 @@ class SeverityChangeSerializer(StrictInputSerializer):
     """Input of `POST /incidents/{number}/severity/`; unknown fields are refused with 400 naming them."""
 
     severity = serializers.ChoiceField(choices=Severity.choices)
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+    reason = TextField(required=False, allow_blank=True, default="", max_length=1000)
     at = UtcDateTimeField(required=False, help_text="When it changed (default now).")
 
 
@@ -121,13 +122,13 @@ class ResolveSerializer(StrictInputSerializer):
     fields (`when`) are refused with 400 naming them."""
 
     at = UtcDateTimeField(required=False, help_text="When it was resolved (default now).")
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    note = TextField(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class ReopenSerializer(StrictInputSerializer):
     """Input of `POST /incidents/{number}/reopen/`; unknown fields are refused with 400 naming them."""
 
-    reason = serializers.CharField(max_length=2000)
+    reason = TextField(max_length=2000)
     at = UtcDateTimeField(required=False, help_text="When it was reopened (default now).")
 
 
@@ -174,8 +175,8 @@ class TeamSerializer(ReadModelSerializer):
 
 
 class MembershipBriefSerializer(serializers.Serializer):
-    team = serializers.CharField(source="team.slug")
-    role = serializers.CharField()
+    team = TextField(source="team.slug")
+    role = TextField()
 
 
 class TokenBriefSerializer(ReadModelSerializer):
@@ -210,10 +211,10 @@ class MeSerializer(ReadModelSerializer):
 class AlertSerializer(serializers.Serializer):
     """An alert from monitoring. The same `dedup_key` twice gives one incident."""
 
-    dedup_key = serializers.CharField(max_length=200)
-    title = serializers.CharField(max_length=200)
+    dedup_key = TextField(max_length=200)
+    title = TextField(max_length=200)
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.SEV3)
-    summary = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+    summary = TextField(required=False, allow_blank=True, default="", max_length=20000)
     services = serializers.SlugRelatedField(
         slug_field="slug", many=True, queryset=Service.objects.all(), required=False
     )

@@ -8,7 +8,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from accounts.models import Team
-from incidents.inputs import BoundedDateField
+from incidents.inputs import BoundedDateField, TextField
 from incidents.insights import metrics, search, search_kinds
 from incidents.models import IncidentStatus, Service, Severity
 from incidents.plural import plural
@@ -81,7 +81,7 @@ class SearchForm(forms.Form):
     """The search page's query and filters: kind, incident status, dates (the viewer's local dates, `to`
     included) and page. Every bad value is a form error (the page answers 400 with the message)."""
 
-    q = forms.CharField(required=False, max_length=search.MAX_QUERY_LENGTH, label="Search")
+    q = TextField(required=False, max_length=search.MAX_QUERY_LENGTH, label="Search")
     kind = forms.ChoiceField(
         choices=[
             ("", "Everything"),

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.api.auth import ApiTokenAuthentication, SessionAuthentication
+from incidents.api.fields import TextField
 from incidents.integrations.auth import (
     IntegrationRateThrottle,
     IntegrationTokenAuthentication,
@@ -35,12 +36,12 @@ class RawParser(BaseParser):
 
 
 class IntakeResultSerializer(serializers.Serializer):
-    incident = serializers.CharField(allow_null=True, help_text="INC-42, or null when nothing was open.")
+    incident = TextField(allow_null=True, help_text="INC-42, or null when nothing was open.")
     number = serializers.IntegerField(allow_null=True)
     created = serializers.BooleanField()
     entries = serializers.IntegerField(help_text="Timeline entries written (0 for a repeat).")
-    status = serializers.CharField(allow_null=True)
-    changes = serializers.ListField(child=serializers.CharField())
+    status = TextField(allow_null=True)
+    changes = serializers.ListField(child=TextField())
 
 
 class AlertIntakeView(APIView):

@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 
 from accounts.models import Team
+from incidents.inputs import TextField
 from incidents.integrations.models import AlertIntegration, IntegrationKind
 from incidents.models import Service, Severity
 
@@ -38,11 +39,11 @@ class SeverityMapField(forms.Field):
 
 
 class IntegrationForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="What sends, for example prod-alertmanager.")
+    name = TextField(max_length=100, help_text="What sends, for example prod-alertmanager.")
     kind = forms.ChoiceField(choices=IntegrationKind.choices)
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, help_text="Owner team.")
     services = forms.ModelMultipleChoiceField(queryset=Service.objects.order_by("name"), required=False)
-    severity_label = forms.CharField(
+    severity_label = TextField(
         max_length=100,
         initial="severity",
         help_text="Alertmanager and Grafana: the label that holds the severity.",
@@ -54,7 +55,7 @@ class IntegrationForm(forms.Form):
     resolve_when_all_resolved = forms.BooleanField(
         required=False, label="Resolve (not only mitigate) when every alert is resolved"
     )
-    signing_secret = forms.CharField(
+    signing_secret = TextField(
         required=False,
         max_length=200,
         widget=forms.PasswordInput(render_value=False),

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from incidents.inputs import TextField
 from incidents.models import Severity
 from incidents.outbound import OutboundRefused, guard_url
 
@@ -17,14 +18,14 @@ class MailingListsForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for value, label in Severity.choices:
-            self.fields[value] = forms.CharField(
+            self.fields[value] = TextField(
                 label=label, required=False, widget=forms.Textarea(attrs={"rows": 2}),
                 help_text="One email address per line.",
             )  # fmt: skip
 
 
 class TeamChatForm(forms.Form):
-    chat_webhook_url = forms.CharField(
+    chat_webhook_url = TextField(
         label="Incoming webhook URL", required=False, max_length=200,
         help_text="Slack-compatible or Microsoft Teams incoming webhook (https). Empty: no chat messages.",
     )  # fmt: skip

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from incidents.api.fields import ReadModelSerializer, UtcDateTimeField
+from incidents.api.fields import ReadModelSerializer, TextField, UtcDateTimeField
 from incidents.models import (
     WebhookDelivery,
     WebhookEndpoint,
@@ -18,7 +18,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
     `include_restricted` (default false) also sends events about restricted incidents."""
 
     events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENTS), allow_empty=False)
-    secret = serializers.CharField(required=False, min_length=16, max_length=100)
+    secret = TextField(required=False, min_length=16, max_length=100)
     created_at = UtcDateTimeField(read_only=True)
 
     class Meta:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from incidents.incident.forms import LocalDateTimeField
-from incidents.inputs import BoundedDateField, BoundedIntegerField
+from incidents.inputs import BoundedDateField, BoundedIntegerField, TextField
 from incidents.models import (
     POSTMORTEM_SECTIONS,
     ActionItem,
@@ -66,7 +66,7 @@ class PostmortemEditForm(forms.Form):
     def __init__(self, *args: Any, preview_url: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for key, label in POSTMORTEM_SECTIONS:
-            self.fields[key] = forms.CharField(
+            self.fields[key] = TextField(
                 label=label,
                 required=False,
                 strip=False,
@@ -109,7 +109,7 @@ class QuestionsForm(forms.Form):
     unnoticed_minutes = BoundedIntegerField(
         max_value=MAX_MINUTES, required=False, label="How long did it go unnoticed? (minutes)"
     )
-    should_have_caught = forms.CharField(
+    should_have_caught = TextField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         label="Which test or alert should have caught it?",
@@ -123,9 +123,7 @@ class QuestionsForm(forms.Form):
     staging_matched = forms.ChoiceField(
         required=False, choices=TRI_STATE, label="Did staging match production for what broke?"
     )
-    staging_notes = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Staging notes"
-    )
+    staging_notes = TextField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Staging notes")
     single_person_change = forms.ChoiceField(
         required=False,
         choices=TRI_STATE,
@@ -177,27 +175,25 @@ class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
         choices=[(ReviewDecision.APPROVED, "Approve"), (ReviewDecision.CHANGES_REQUESTED, "Request changes")]
     )
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = TextField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    reason = TextField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
 
 class DismissForm(forms.Form):
     section = forms.ChoiceField(choices=POSTMORTEM_SECTIONS)
-    rule = forms.CharField(max_length=50)
-    text = forms.CharField(max_length=255)
-    reason = forms.CharField(max_length=2000)
+    rule = TextField(max_length=50)
+    text = TextField(max_length=255)
+    reason = TextField(max_length=2000)
 
 
 class FactorForm(forms.Form):
     category = forms.ChoiceField(choices=FactorCategory.choices)
-    title = forms.CharField(max_length=200)
-    description = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 5}), help_text="Markdown."
-    )
+    title = TextField(max_length=200)
+    description = TextField(required=False, widget=forms.Textarea(attrs={"rows": 5}), help_text="Markdown.")
     evidence_entries = forms.ModelMultipleChoiceField(
         queryset=TimelineEntry.objects.none(),
         required=False,
@@ -251,11 +247,11 @@ class QuickFactorForm(forms.Form):
     category = forms.ChoiceField(
         choices=FactorCategory.choices, widget=forms.Select(attrs={"aria-label": "Factor category"})
     )
-    title = forms.CharField(max_length=200)
+    title = TextField(max_length=200)
 
 
 class QuickActionForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = TextField(max_length=200)
     factor = forms.ModelChoiceField(
         queryset=ContributingFactor.objects.none(),
         required=False,
@@ -293,10 +289,10 @@ class MeetingForm(forms.Form):
     attendees = forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(is_active=True), required=False, widget=forms.CheckboxSelectMultiple
     )
-    open_questions = forms.CharField(
+    open_questions = TextField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Markdown."
     )
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8}), help_text="Markdown.")
+    notes = TextField(required=False, widget=forms.Textarea(attrs={"rows": 8}), help_text="Markdown.")
 
 
 class ImportForm(forms.Form):
@@ -308,7 +304,7 @@ class LibraryFilterForm(forms.Form):
     """The postmortem library's search and filters. Dates are the viewer's local dates of publication,
     both included; every bad value is a form error (the page answers 400 with the message)."""
 
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = TextField(required=False, max_length=200, label="Search")
     service = forms.ChoiceField(required=False)
     team = forms.ChoiceField(required=False)
     severity = forms.ChoiceField(required=False)

@@ -5,7 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incidents.api.fields import MarkdownHtmlField, ReadModelSerializer, UserBriefSerializer
+from incidents.api.fields import MarkdownHtmlField, ReadModelSerializer, TextField, UserBriefSerializer
 from incidents.markdown import stored_html
 from incidents.models import (
     POSTMORTEM_SECTIONS,
@@ -95,8 +95,8 @@ class ContributingFactorWriteSerializer(serializers.Serializer):
 
     incident = serializers.IntegerField(min_value=1, help_text="Incident number (on create only).")
     category = serializers.ChoiceField(choices=FactorCategory.choices)
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+    title = TextField(max_length=200)
+    description = TextField(required=False, allow_blank=True, default="", max_length=20000)
     evidence_entries = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
     missing_test_types = serializers.ListField(
         child=serializers.ChoiceField(choices=TestType.choices), required=False
@@ -111,11 +111,11 @@ class PostmortemSaveSerializer(serializers.Serializer):
     """
 
     sections = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, max_length=100000),
+        child=TextField(allow_blank=True, max_length=100000),
         help_text="Section key (see `section_titles`) to Markdown.",
     )
     version = serializers.IntegerField(min_value=1, required=False)
-    note = serializers.CharField(required=False, default="edit", max_length=200)
+    note = TextField(required=False, default="edit", max_length=200)
 
 
 class PostmortemStartSerializer(serializers.Serializer):
@@ -129,7 +129,7 @@ class RequestReviewSerializer(serializers.Serializer):
 
 
 class ReviewDecisionSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    comment = TextField(required=False, allow_blank=True, default="", max_length=5000)
     version = serializers.IntegerField(
         min_value=1,
         max_value=2**31 - 1,
@@ -138,7 +138,7 @@ class ReviewDecisionSerializer(serializers.Serializer):
 
 
 class PublishSerializer(serializers.Serializer):
-    override_reason = serializers.CharField(
+    override_reason = TextField(
         required=False,
         allow_blank=True,
         default="",

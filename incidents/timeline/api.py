@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -16,9 +14,9 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from incidents.api.base import ERRORS, ApiView, EtagRetrieveMixin, IncidentNumberFilter
-from incidents.api.fields import NAIVE_MESSAGE, plus_sent_as_space
 from incidents.api.pagination import TimelineCursorPagination
 from incidents.incident.models import FUTURE_SKEW
+from incidents.inputs import parse_aware_datetime
 from incidents.models import (
     ChangeEvent,
     EntrySource,
@@ -72,22 +70,9 @@ def _feed_cursor(raw: str) -> TimelineCursor:
             )
         return cursor
     try:
-        when = parse_datetime(raw.strip())
-    except ValueError:
-        when = None
-    if when is None:
-        raise DjangoValidationError(
-            {
-                "since": plus_sent_as_space(raw)
-                or "Send a time such as 2026-11-30T14:02:00Z, or the since of an answer."
-            }
-        )
-    if timezone.is_naive(when):
-        raise DjangoValidationError({"since": NAIVE_MESSAGE})
-    try:
-        when = when.astimezone(UTC)
-    except OverflowError as exc:
-        raise DjangoValidationError({"since": "This time is out of range."}) from exc
+        when = parse_aware_datetime(raw)
+    except DjangoValidationError as exc:
+        raise DjangoValidationError({"since": f"{exc.messages[0]} Or send the since of an answer."}) from None
     if when > timezone.now() + FUTURE_SKEW:
         # A cursor past now would wait for changes that are already behind it: the feed would stall.
         raise DjangoValidationError(

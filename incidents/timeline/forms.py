@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import validate_time_zone
+from incidents.inputs import TextField
 from incidents.models import EntryKind
 from incidents.timeline.models import EvidenceMarker
 from incidents.timeparse import DEFAULT_MAX_FUTURE, TimeParseError, parse_time
@@ -34,9 +35,9 @@ class QuickAddForm(forms.Form):
     `cleaned_data["occurred_at"]` is the UTC instant (now when the time is left empty).
     """
 
-    body = forms.CharField(max_length=20_000, strip=True)
+    body = TextField(max_length=20_000, strip=True)
     kind = forms.ChoiceField(choices=_RECORDABLE_KINDS, initial=EntryKind.NOTE, required=False)
-    when = forms.CharField(max_length=80, required=False, strip=True)
+    when = TextField(max_length=80, required=False, strip=True)
 
     def clean_kind(self) -> str:
         return self.cleaned_data.get("kind") or EntryKind.NOTE
@@ -54,18 +55,16 @@ class QuickAddForm(forms.Form):
 class EntryEditForm(forms.Form):
     """Edit a timeline entry; the time is shown with its offset so it is never ambiguous."""
 
-    body = forms.CharField(
-        max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}), required=False, strip=True
-    )
+    body = TextField(max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}), required=False, strip=True)
     kind = forms.ChoiceField(choices=EntryKind.choices, required=False)
-    when = forms.CharField(max_length=80, required=False, strip=True, label="Time")
+    when = TextField(max_length=80, required=False, strip=True, label="Time")
     evidence = forms.ChoiceField(choices=[("", "No marker"), *EvidenceMarker.choices], required=False)
-    knew_then = forms.CharField(
+    knew_then = TextField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, label="What we knew then", max_length=5000
     )
     is_key_moment = forms.BooleanField(required=False, label="Key moment")
     # The entry's `updated_at` when the form was opened: a save based on an older one is refused.
-    based_on = forms.CharField(required=False, widget=forms.HiddenInput)
+    based_on = TextField(required=False, widget=forms.HiddenInput)
 
     def clean(self) -> dict:
         data = super().clean() or {}
@@ -87,14 +86,14 @@ class TimelineImportForm(forms.Form):
             ("csv", "CSV (time,author,text)"),
         ]
     )
-    zone = forms.CharField(max_length=64, label="Times are in zone")
+    zone = TextField(max_length=64, label="Times are in zone")
     first_date = forms.DateField(
         required=False,
         label="Date for lines without one",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),  # ISO, as type=date needs
         help_text="Transcripts whose lines carry only a time start on this day.",
     )
-    content = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), required=False, strip=False)
+    content = TextField(widget=forms.Textarea(attrs={"rows": 12}), required=False, strip=False)
     upload = forms.FileField(required=False, label="…or a file")
     include_duplicates = forms.BooleanField(required=False, label="Import duplicates too")
 

@@ -11,6 +11,7 @@ from incidents.api.fields import (
     MarkdownHtmlField,
     ReadModelSerializer,
     StrictInputSerializer,
+    TextField,
     UserBriefSerializer,
     UtcDateTimeField,
 )
@@ -33,7 +34,7 @@ class TimelineEntrySerializer(ReadModelSerializer):
         slug_field="number", read_only=True
     )
     author = UserBriefSerializer(read_only=True, allow_null=True)
-    display_author = serializers.CharField(read_only=True)
+    display_author = TextField(read_only=True)
     knew_then_html = MarkdownHtmlField(source="knew_then")
     removed = serializers.SerializerMethodField()
     milestone_changes = serializers.SerializerMethodField(
@@ -125,15 +126,15 @@ class TimelineEntryCreateSerializer(StrictInputSerializer):
     the same minute and text already recorded (from any source), or null."""
 
     incident = serializers.IntegerField(min_value=1, help_text="The incident number (42 for INC-42).")
-    body = serializers.CharField(max_length=20000)
+    body = TextField(max_length=20000)
     kind = serializers.ChoiceField(choices=EntryKind.choices, default=EntryKind.NOTE)
     occurred_at = UtcDateTimeField(required=False)
     evidence = serializers.ChoiceField(
         choices=[("", "None"), *EvidenceMarker.choices], required=False, default=""
     )
-    knew_then = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    knew_then = TextField(required=False, allow_blank=True, default="", max_length=5000)
     is_key_moment = serializers.BooleanField(required=False, default=False)
-    author_name = serializers.CharField(
+    author_name = TextField(
         required=False, allow_blank=True, default="", max_length=150,
         help_text="Shown as the author, e.g. the chat user a bot relays for.",
     )  # fmt: skip
@@ -164,11 +165,11 @@ class ChangeEventCreateSerializer(StrictInputSerializer):
     fields are refused with 400 naming them."""
 
     service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all())
-    summary = serializers.CharField(max_length=255)
-    commit_range = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    summary = TextField(max_length=255)
+    commit_range = TextField(required=False, allow_blank=True, default="", max_length=200)
     diff_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=200)
-    feature_flag = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    author = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
+    feature_flag = TextField(required=False, allow_blank=True, default="", max_length=200)
+    author = TextField(required=False, allow_blank=True, default="", max_length=150)
     occurred_at = UtcDateTimeField(required=False)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from incidents.api.fields import UtcDateTimeField
+from incidents.api.fields import TextField, UtcDateTimeField
 from incidents.incident.models import implausible_time
 from incidents.integrations.models import AlertIntegration, IntegrationKind
 from incidents.integrations.senders.base import (
@@ -39,7 +39,7 @@ class AlertSerializer(serializers.Serializer):
     startsAt = UtcDateTimeField()  # noqa: N815 - the sender's field names
     endsAt = UtcDateTimeField(required=False, allow_null=True, default=None)  # noqa: N815
     generatorURL = WebUrlField()  # noqa: N815
-    fingerprint = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    fingerprint = TextField(required=False, allow_blank=True, max_length=200, default="")
 
     def validate_startsAt(self, value: datetime) -> datetime:  # noqa: N802 - DRF's validate_<field>
         reason = implausible_time(value)
@@ -57,15 +57,15 @@ class AlertSerializer(serializers.Serializer):
 
 
 class PayloadSerializer(serializers.Serializer):
-    version = serializers.CharField()
+    version = TextField()
     groupKey = StrictCharField(max_length=500)  # noqa: N815
     truncatedAlerts = serializers.IntegerField(required=False, min_value=0, default=0)  # noqa: N815
     status = serializers.ChoiceField(choices=["firing", "resolved"])
-    receiver = serializers.CharField(required=False, allow_blank=True, default="")
+    receiver = TextField(required=False, allow_blank=True, default="")
     groupLabels = Labels()  # noqa: N815
     commonLabels = Labels()  # noqa: N815
     commonAnnotations = Labels()  # noqa: N815
-    externalURL = serializers.CharField(required=False, allow_blank=True, default="")  # noqa: N815
+    externalURL = TextField(required=False, allow_blank=True, default="")  # noqa: N815
     alerts = serializers.ListField(child=AlertSerializer(), allow_empty=False)
 
     def validate_version(self, value: str) -> str:

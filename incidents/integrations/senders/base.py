@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 from rest_framework import serializers
 
+from incidents.api.fields import TextField
+
 
 class SignatureInvalid(Exception):
     """The request is not signed with the integration's secret (or the signature is stale)."""
@@ -87,7 +89,7 @@ class Labels(serializers.DictField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("default", dict)
-        super().__init__(child=serializers.CharField(allow_blank=True, max_length=10_000), **kwargs)
+        super().__init__(child=TextField(allow_blank=True, max_length=10_000), **kwargs)
 
     def to_internal_value(self, data: Any) -> dict[str, str]:
         value = super().to_internal_value(data)
@@ -100,7 +102,7 @@ class Labels(serializers.DictField):
         return value
 
 
-class StrictCharField(serializers.CharField):
+class StrictCharField(TextField):
     """A CharField that takes only JSON strings (DRF's turns numbers into text)."""
 
     def to_internal_value(self, data: Any) -> str:
@@ -109,7 +111,7 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class WebUrlField(serializers.CharField):
+class WebUrlField(TextField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("allow_blank", True)

@@ -15,6 +15,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from incidents.api.fields import TextField
 from incidents.integrations.models import AlertIntegration, IntegrationKind
 from incidents.integrations.senders import alertmanager
 from incidents.integrations.senders.base import (
@@ -44,7 +45,7 @@ class PayloadSerializer(serializers.Serializer):
     groupKey = StrictCharField(max_length=500)  # noqa: N815
     truncatedAlerts = serializers.IntegerField(required=False, min_value=0, default=0)  # noqa: N815
     status = serializers.ChoiceField(choices=["firing", "resolved"])
-    title = serializers.CharField(required=False, allow_blank=True, default="")
+    title = TextField(required=False, allow_blank=True, default="")
     groupLabels = Labels()  # noqa: N815
     commonLabels = Labels()  # noqa: N815
     commonAnnotations = Labels()  # noqa: N815

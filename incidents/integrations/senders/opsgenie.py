@@ -16,6 +16,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from incidents.api.fields import TextField
 from incidents.integrations.models import AlertIntegration, IntegrationKind
 from incidents.integrations.senders.base import Notification, ParsedAlert, ParsedEvent
 
@@ -56,27 +57,25 @@ class EpochTime(serializers.IntegerField):
 
 
 class AlertSerializer(serializers.Serializer):
-    alertId = serializers.CharField(max_length=200)  # noqa: N815
-    alias = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
-    message = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    priority = serializers.CharField(required=False, allow_blank=True, default="")
-    source = serializers.CharField(required=False, allow_blank=True, default="")  # type: ignore[assignment]  # Opsgenie's field name
-    entity = serializers.CharField(required=False, allow_blank=True, default="")
-    username = serializers.CharField(required=False, allow_blank=True, default="")
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-    tags = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False, default=list)
-    details = serializers.DictField(
-        child=serializers.CharField(allow_blank=True), required=False, default=dict
-    )
+    alertId = TextField(max_length=200)  # noqa: N815
+    alias = TextField(required=False, allow_blank=True, max_length=500, default="")
+    message = TextField(required=False, allow_blank=True, max_length=1000, default="")
+    description = TextField(required=False, allow_blank=True, default="")
+    priority = TextField(required=False, allow_blank=True, default="")
+    source = TextField(required=False, allow_blank=True, default="")  # type: ignore[assignment]  # Opsgenie's field name
+    entity = TextField(required=False, allow_blank=True, default="")
+    username = TextField(required=False, allow_blank=True, default="")
+    note = TextField(required=False, allow_blank=True, default="")
+    tags = serializers.ListField(child=TextField(allow_blank=True), required=False, default=list)
+    details = serializers.DictField(child=TextField(allow_blank=True), required=False, default=dict)
     createdAt = EpochTime(required=False, allow_null=True, default=None)  # noqa: N815
     updatedAt = EpochTime(required=False, allow_null=True, default=None)  # noqa: N815
 
 
 class PayloadSerializer(serializers.Serializer):
-    action = serializers.CharField(max_length=100)
+    action = TextField(max_length=100)
     alert = AlertSerializer()
-    integrationName = serializers.CharField(required=False, allow_blank=True, default="")  # noqa: N815
+    integrationName = TextField(required=False, allow_blank=True, default="")  # noqa: N815
 
 
 def verify(integration: AlertIntegration, body: bytes, headers: Mapping[str, str]) -> None:

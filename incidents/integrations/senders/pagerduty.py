@@ -16,7 +16,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from incidents.api.fields import UtcDateTimeField
+from incidents.api.fields import TextField, UtcDateTimeField
 from incidents.integrations.models import AlertIntegration, IntegrationKind
 from incidents.integrations.senders.base import (
     Notification,
@@ -39,27 +39,27 @@ NOTE_KEPT = 10_000
 
 
 class ReferenceSerializer(serializers.Serializer):
-    summary = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="")
+    summary = TextField(required=False, allow_blank=True, allow_null=True, default="")
     html_url = WebUrlField(allow_null=True)
 
 
 class IncidentSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=100)
-    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
-    summary = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="")
-    status = serializers.CharField(required=False, allow_blank=True, default="")
+    id = TextField(max_length=100)
+    title = TextField(required=False, allow_blank=True, default="", max_length=1000)
+    summary = TextField(required=False, allow_blank=True, allow_null=True, default="")
+    status = TextField(required=False, allow_blank=True, default="")
     html_url = WebUrlField(allow_null=True)
     created_at = UtcDateTimeField(required=False, allow_null=True, default=None)
-    urgency = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="")
+    urgency = TextField(required=False, allow_blank=True, allow_null=True, default="")
     priority = ReferenceSerializer(required=False, allow_null=True, default=None)
     service = ReferenceSerializer(required=False, allow_null=True, default=None)
     number = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
 class EventSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=100)
-    event_type = serializers.CharField(max_length=100)
-    resource_type = serializers.CharField(required=False, allow_blank=True, default="")
+    id = TextField(max_length=100)
+    event_type = TextField(max_length=100)
+    resource_type = TextField(required=False, allow_blank=True, default="")
     occurred_at = UtcDateTimeField()
     agent = ReferenceSerializer(required=False, allow_null=True, default=None)
     # `data` (the incident) is read by IncidentSerializer: a field of that name would hide Serializer.data.

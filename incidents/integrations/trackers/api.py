@@ -11,19 +11,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.api.base import ERRORS, ApiView
-from incidents.api.fields import UtcDateTimeField
+from incidents.api.fields import TextField, UtcDateTimeField
 from incidents.followup import selectors as followup_selectors
 from incidents.integrations.trackers.models import TrackerIssue
 from incidents.integrations.trackers.services import ADAPTERS, tracker_issue_create
 
 
 class TrackerIssueSerializer(serializers.Serializer):
-    tracker = serializers.CharField(allow_null=True, help_text="GitHub or Jira; null when not in a tracker.")
-    key = serializers.CharField(allow_null=True, help_text="owner/repo#12 or OPS-7.")
-    url = serializers.CharField(allow_null=True)
-    status = serializers.CharField(allow_null=True, help_text="The tracker's status name, as last seen.")
+    tracker = TextField(allow_null=True, help_text="GitHub or Jira; null when not in a tracker.")
+    key = TextField(allow_null=True, help_text="owner/repo#12 or OPS-7.")
+    url = TextField(allow_null=True)
+    status = TextField(allow_null=True, help_text="The tracker's status name, as last seen.")
     closed = serializers.BooleanField(allow_null=True)
-    assignee = serializers.CharField(allow_null=True, help_text="The tracker's assignee (login, email).")
+    assignee = TextField(allow_null=True, help_text="The tracker's assignee (login, email).")
     due_date = serializers.DateField(allow_null=True, help_text="Jira's due date (null for GitHub).")
     synced_at = UtcDateTimeField(allow_null=True, help_text="When the state was last read (UTC).")
     conflicts = serializers.DictField(

@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import Team
+from incidents.inputs import TextField
 from incidents.integrations.trackers.configuration import parse_user_map
 from incidents.integrations.trackers.models import TrackerKind
 
@@ -38,23 +39,17 @@ class TrackerForm(forms.Form):
         label="API address",
         help_text="GitHub: https://api.github.com · Jira: your site, https://acme.atlassian.net",
     )
-    project = forms.CharField(
-        max_length=200, help_text="GitHub: owner/repository · Jira: the project key (OPS)."
-    )
-    username = forms.CharField(
-        max_length=200, required=False, help_text="Jira: the email of the token's account."
-    )
-    issue_type = forms.CharField(
-        max_length=100, required=False, initial="Task", help_text="Jira: the issue type."
-    )
-    token = forms.CharField(
+    project = TextField(max_length=200, help_text="GitHub: owner/repository · Jira: the project key (OPS).")
+    username = TextField(max_length=200, required=False, help_text="Jira: the email of the token's account.")
+    issue_type = TextField(max_length=100, required=False, initial="Task", help_text="Jira: the issue type.")
+    token = TextField(
         max_length=500,
         required=False,
         widget=forms.PasswordInput(render_value=False),
         help_text="GitHub: a fine-grained token with Issues read and write · Jira: an API token. "
         "Stored encrypted; leave empty to keep the stored one.",
     )
-    webhook_secret = forms.CharField(
+    webhook_secret = TextField(
         max_length=200,
         required=False,
         widget=forms.PasswordInput(render_value=False),
