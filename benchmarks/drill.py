@@ -5,8 +5,10 @@
                                                # incidents declared meanwhile are emailed once after it returns
     python benchmarks/drill.py postgres        # the same, with a private PostgreSQL cluster restarted mid-run
     python benchmarks/drill.py worker          # a Celery worker SIGKILLed mid-sweep, restarted; each email once
-    python benchmarks/drill.py declare         # 50 parallel declarations, then 50 parallel alerts, half of each
-                                               # repeating 10 keys: all 201/200, unique numbers, one per key
+    python benchmarks/drill.py declare         # served as `make run` serves (gunicorn, config.wsgi_local, 1 worker
+                                               # x 8 threads): 50 parallel declarations, then 50 parallel alerts,
+                                               # half of each repeating 10 keys, then 50 alerts all of one key:
+                                               # all 201/200, unique numbers, each stored exactly once
 
 Each prints what was sent (acknowledged by the server), stored (counted in the database) and lost (acknowledged
 but not stored: must be zero), throughput, p50/p99 latency and server errors, and appends its figures to
@@ -166,10 +168,16 @@ def count_rows(env: dict[str, str], code: str) -> Any:
     return json.loads(out)
 
 
-def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen:
+def start_gunicorn(env: dict[str, str], port: int, *, like_make_run: bool = False) -> subprocess.Popen:
+    """gunicorn on `port`: 3 workers x 8 threads on config.wsgi (a team's deployment), or with `like_make_run`
+    the command scripts/run_all.py runs (config.wsgi_local, 1 worker x 8 threads)."""
+    if like_make_run:
+        serving = ["config.wsgi_local:application", "--workers", "1", "--threads", "8", "--timeout", "300"]
+    else:
+        serving = ["config.wsgi:application", "--workers", "3", "--threads", "8", "--timeout", "30"]
     proc = subprocess.Popen(
-        [PY, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "3",
-         "--threads", "8", "--worker-class", "gthread", "--timeout", "30", "--log-level", "warning"],
+        [PY, "-m", "gunicorn", *serving, "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
+         "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=open(VAR / "gunicorn.log", "a"), stderr=subprocess.STDOUT,  # noqa: SIM115
     )  # fmt: skip
     for _ in range(100):
@@ -312,28 +320,31 @@ def run_load(port: int, setup: dict, seconds: float, writers: int, pollers: int,
 
 
 def run_declare_storm(port: int, setup: dict, count: int, keys: int) -> dict[str, Any]:
-    """`count` parallel declarations then `count` parallel alerts, all released at once by a barrier.
+    """`count` parallel declarations, then `count` parallel alerts, then `count` parallel alerts of one key,
+    each storm released at once by a barrier.
 
-    Half of each carry one of `keys` repeated keys (Idempotency-Key header / dedup_key), the other half are
-    distinct. Expected: every request 201 or 200, one incident per distinct key, unique numbers.
+    In the first two, half carry one of `keys` repeated keys (Idempotency-Key header / dedup_key), the other
+    half are distinct; in the third every alert carries the same key. Expected: every request 201 or 200
+    (201 once per distinct key), unique numbers, every repeat answered with the incident of its key.
     """
 
-    def storm(kind: str) -> dict[str, Any]:
+    def storm(kind: str, keys: int) -> dict[str, Any]:
         barrier = threading.Barrier(count)
         results: list[tuple[int, Any, float]] = [(0, None, 0.0)] * count
+        same = kind == "alert_same_key"
 
         def one(i: int) -> None:
             c = Client(port, setup["token"])
-            repeated = i % 2 == 1
+            repeated = same or i % 2 == 1
             key = f"{kind}-{setup['run']}-" + (f"k{i // 2 % keys}" if repeated else f"u{i}")
             if kind == "declare":
-                path, body = "/api/v1/incidents/", {"title": f"Storm declaration {i}", "severity": "SEV3"}
+                path, body = "/api/v1/incidents/", {"title": f"{setup['run']} {kind} {i}", "severity": "SEV3"}
                 if repeated:
                     c.headers = {**c.headers, "Idempotency-Key": key}
             else:
                 path, body = (
                     "/api/v1/alerts/",
-                    {"dedup_key": key, "title": f"Storm alert {i}", "severity": "SEV2"},
+                    {"dedup_key": key, "title": f"{setup['run']} {kind} {i}", "severity": "SEV2"},
                 )
             barrier.wait(timeout=60)
             results[i] = c.request("POST", path, body)
@@ -350,7 +361,7 @@ def run_declare_storm(port: int, setup: dict, count: int, keys: int) -> dict[str
             statuses[status] = statuses.get(status, 0) + 1
         numbers = [p["number"] for s, p, _ in results if s in (200, 201) and p]
         created = [p["number"] for s, p, _ in results if s == 201 and p]
-        distinct_keys = count - count // 2 + min(keys, count // 2)
+        distinct_keys = 1 if same else count - count // 2 + min(keys, count // 2)
         lat = [lt for s, _, lt in results if s in (200, 201)]
         return {
             f"{kind}_requests": count,
@@ -365,11 +376,15 @@ def run_declare_storm(port: int, setup: dict, count: int, keys: int) -> dict[str
             f"{kind}_ok": statuses == {201: distinct_keys, 200: count - distinct_keys}
             and len(set(created)) == len(created) == distinct_keys
             and len(set(numbers)) == distinct_keys,
+            f"{kind}_expected_stored": distinct_keys,
         }
 
-    figures = {**storm("declare"), **storm("alert")}
+    figures = {**storm("declare", keys), **storm("alert", keys), **storm("alert_same_key", 1)}
     figures["server_errors"] = sum(
-        v for k in ("declare_statuses", "alert_statuses") for s, v in figures[k].items() if s >= 500 or s == 0
+        v
+        for k in ("declare_statuses", "alert_statuses", "alert_same_key_statuses")
+        for s, v in figures[k].items()
+        if s >= 500 or s == 0
     )
     return figures
 
@@ -448,7 +463,7 @@ def main() -> int:
         env = app_env(db_url, redis.url if redis else "")
         setup = setup_app(env)
         port = free_port()
-        procs.append(start_gunicorn(env, port))
+        procs.append(start_gunicorn(env, port, like_make_run=args.drill == "declare"))
         tag = f"{args.drill}-{int(time.time())}"
 
         if args.drill == "declare":
@@ -459,8 +474,20 @@ def main() -> int:
                 "import json; from incidents.models import Incident as I; "
                 "n = list(I.objects.values_list('number', flat=True)); print(json.dumps(len(n) == len(set(n))))",
             )
+            stored = count_rows(
+                env,
+                "import json; from incidents.models import Incident as I; "
+                f"print(json.dumps({{k: I.objects.filter(title__startswith='{tag} ' + k + ' ').count() "
+                "for k in ('declare', 'alert', 'alert_same_key')}))",
+            )
+            storms = ("declare", "alert", "alert_same_key")
+            for kind in storms:
+                figures[f"{kind}_stored_in_database"] = stored[kind]
+            ok = figures["numbers_unique_in_database"] and all(
+                figures[f"{k}_ok"] and stored[k] == figures[f"{k}_expected_stored"] for k in storms
+            )
+            figures["all_stored_exactly_once"] = ok
             report("declare", figures)
-            ok = figures["declare_ok"] and figures["alert_ok"] and figures["numbers_unique_in_database"]
             return 0 if ok else 1
         if args.drill == "load":
             figures = run_load(port, setup, args.seconds, args.writers, args.pollers, tag=tag)

@@ -20,6 +20,10 @@ class PdfUnavailable(RuntimeError):
 PDF_IMAGE_MAX_BYTES = 5 * 1024 * 1024
 PDF_IMAGE_TIMEOUT_SECONDS = 5.0
 PDF_REMOTE_IMAGES_MAX = 20
+# A PDF's timeline keeps each entry's formatting (bold, code, links, lists) up to this many entries; a longer
+# one lists entries as plain text: WeasyPrint lays out every formatted span as a box of its own, and 3,000
+# formatted entries took over a minute (plain: seconds).
+PDF_RICH_TIMELINE_MAX = 500
 
 
 def _pdf_fetcher(weasyprint: Any) -> Any:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from django import template
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.safestring import SafeString
 
+from incidents.markdown import render_markdown, stored_html
 from incidents.models import ContributingFactor, Postmortem
 from incidents.review.blameless.explain import LABELS
 from incidents.review.documents import clean_source
@@ -32,6 +37,23 @@ def section_name(key: str) -> str:
 def get_item(mapping: dict[Any, Any] | None, key: Any) -> Any:
     """`{{ counts|get_item:factor.pk }}`: a dict lookup by a variable key (None when absent)."""
     return (mapping or {}).get(key)
+
+
+@register.filter
+def entry_html(entry: Any) -> SafeString:
+    """`{{ e|entry_html }}`: a timeline entry's sanitised HTML as the reader sees it, the HTML stored with
+    the entry when it was saved (`stored_html`: nothing rendered per entry, which made the PDF export of a
+    long timeline slow), rendered in the active zone only for a "Milestones edited" entry."""
+    if entry.milestone_changes:
+        return render_markdown(entry.text_in(timezone.get_current_timezone()))
+    return stored_html(entry, "body")
+
+
+@register.filter
+def entry_text(entry: Any) -> str:
+    """`{{ e|entry_text }}`: a timeline entry as one line of plain text (its sanitised HTML without tags,
+    entities decoded, white space collapsed; the template escapes it again), for a long timeline in a PDF."""
+    return " ".join(html.unescape(strip_tags(entry_html(entry))).split())
 
 
 @register.filter

@@ -99,10 +99,15 @@ def postmortem_print(request: HttpRequest, number: int) -> HttpResponse:
 
 @login_required
 def postmortem_export_pdf(request: HttpRequest, number: int) -> HttpResponse:
+    """The postmortem as a PDF (the print page through WeasyPrint, `review_pdf.render_pdf`); a timeline of
+    more than PDF_RICH_TIMELINE_MAX entries is listed as plain text so a long one renders in seconds. 503
+    with an explanation when WeasyPrint's libraries are missing."""
     incident, pm = _get(request, number)
+    context = _print_context(pm, request.user)
+    plain = len(context["doc"].timeline) > review_pdf.PDF_RICH_TIMELINE_MAX
     html = render_to_string(
         "incidents/review/postmortem_print.html",
-        {**_print_context(pm, request.user), "pdf": True},
+        {**context, "pdf": True, "plain_timeline": plain},
         request=request,
     )
     try:
