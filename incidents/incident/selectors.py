@@ -81,35 +81,36 @@ def incident_values_at(incident: Incident, version: int, fields: Iterable[str]) 
 
 # The timeline rows that record a move along the lifecycle (their times must stay in order).
 LIFECYCLE_PREFIXES = ("Status changed", "Incident resolved", "Incident reopened")
+DECLARED_PREFIX = "Incident declared"
+# The rows that change each state of an incident. Every state change is dated at or after the latest of
+# them (`state_change_floor`); the declaration is not among them (it names the state the incident started
+# with, and a backfilled incident records its changes at their real times, before its declaration row).
+STATE_ROWS: dict[str, tuple[str, ...]] = {
+    "status": LIFECYCLE_PREFIXES,
+    "severity": ("Severity changed",),
+}
 
 
-def last_lifecycle_row(incident: Incident) -> TimelineEntry | None:
-    """The latest status, resolve or reopen row of `incident` (not removed), or None."""
+def last_state_row(incident: Incident, state: str) -> TimelineEntry | None:
+    """The latest row (system, not removed) that changed `state` ("status" or "severity") of `incident`,
+    by (occurred_at, id); None when there is none (KeyError for another `state`)."""
     rows = incident.timeline_entries.filter(source=EntrySource.SYSTEM, removed_at__isnull=True)
     match = Q()
-    for prefix in LIFECYCLE_PREFIXES:
+    for prefix in STATE_ROWS[state]:
         match |= Q(body__startswith=prefix)
     return rows.filter(match).order_by("-occurred_at", "-id").first()
 
 
-# The timeline rows that set the severity: the declaration ("Incident declared as SEV2: ...") and each change.
-SEVERITY_PREFIXES = ("Incident declared", "Severity changed")
-
-
-def last_severity_row(incident: Incident) -> TimelineEntry | None:
-    """The latest declaration or severity change row of `incident` (system, not removed), or None: the row
-    whose severity is the incident's current one."""
+def declaration_row(incident: Incident) -> TimelineEntry | None:
+    """The incident's "Incident declared" row (system, not removed), or None (incidents stored directly)."""
     rows = incident.timeline_entries.filter(source=EntrySource.SYSTEM, removed_at__isnull=True)
-    match = Q()
-    for prefix in SEVERITY_PREFIXES:
-        match |= Q(body__startswith=prefix)
-    return rows.filter(match).order_by("-occurred_at", "-id").first()
+    return rows.filter(body__startswith=DECLARED_PREFIX).order_by("occurred_at", "id").first()
 
 
-def lifecycle_floor(incident: Incident) -> datetime:
-    """The earliest time a new status change of `incident` may carry: its start, or its latest recorded
-    status, resolve or reopen row when that is later (aware, UTC)."""
-    last = last_lifecycle_row(incident)
+def state_change_floor(incident: Incident, state: str = "status") -> datetime:
+    """The earliest time a new change of `state` ("status" or "severity") may carry (aware, UTC): the start
+    of impact, or the latest row that changed that state when that is later."""
+    last = last_state_row(incident, state)
     return max(incident.started_at, last.occurred_at) if last is not None else incident.started_at
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,6 +14,7 @@ from accounts.security import security_event_record
 from incidents.errors import ConflictError
 from incidents.incident.models import implausible_time
 from incidents.models import Incident
+from incidents.timefmt import format_time
 
 
 class IncidentConflict(ConflictError):
@@ -40,6 +41,28 @@ def check_when(at: datetime | None) -> None:
     check_aware({"at": at})
     if at is not None and (reason := implausible_time(at)):
         raise ValidationError({"at": reason})
+
+
+DECLARATION_RULE = (
+    "An incident is declared at or after the start of its impact, as incident tools count it (the start "
+    "is the incident's first moment: detection, every milestone and every state change come at or after "
+    "it); an incident declared ahead of any impact starts at its declaration."
+)
+
+
+def check_declared_after_start(
+    started_at: datetime, declared_at: datetime, *, key: str, zone: tzinfo | None = None
+) -> None:
+    """The one rule between the start of impact and the declaration, for declaring (`key="declared_at"`)
+    and for moving the start later (`key="started_at"`): ValidationError keyed `key`, both instants in
+    `zone` (default: the active zone), when `declared_at` is before `started_at` (`DECLARATION_RULE`)."""
+    if declared_at < started_at:
+        raise ValidationError(
+            {
+                key: f"The declaration ({format_time(declared_at, zone)}) cannot be before the start of "
+                f"impact ({format_time(started_at, zone)}). {DECLARATION_RULE}"
+            }
+        )
 
 
 def record_security_event(kind: str, actor: Any, target: str, detail: str) -> None:

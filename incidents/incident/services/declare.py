@@ -16,7 +16,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from incidents.incident.models import implausible_time
-from incidents.incident.services.common import check_aware
+from incidents.incident.services.common import check_aware, check_declared_after_start
 from incidents.markdown import markdown_text
 from incidents.models import Incident, IncidentCounter, Service, Severity
 from incidents.notify import services as notify
@@ -90,9 +90,10 @@ def incident_declare_once(
 ) -> tuple[Incident, bool]:
     """Declare an incident and return `(incident, created)`.
 
-    Timeline rows: "Impact started" at `started_at` when that is before the declaration, "Detected" at
-    `detected_at` when given, and "Incident declared" at `declared_at` (aware; default now), so a
-    backfilled incident reads as it happened.
+    Timeline rows: "Impact started" at `started_at`, "Detected" at `detected_at` when given, and
+    "Incident declared" at `declared_at` (aware; default now, or the start when the start is a few
+    minutes ahead of this server's clock), so a backfilled incident reads as it happened. A declaration
+    before the start is refused (`check_declared_after_start`, keyed `declared_at`).
 
     `started_at` defaults to now (UTC-aware). With `dedup_key`, a declaration whose key was declared
     before, or is being declared by a concurrent request, returns `(existing incident, False)` unchanged:
@@ -118,6 +119,13 @@ def incident_declare_once(
         raise ValidationError({"declared_at": late})
     now = timezone.now()
     user = actor_user(actor)
+    declared = declared_at or max(now, started_at or now)
+    check_declared_after_start(
+        started_at or now,
+        declared,
+        key="declared_at" if declared_at is not None else "started_at",
+        zone=user.tzinfo if user is not None else None,
+    )
     try:
         with transaction.atomic():
             number = _allocate_number()
@@ -145,11 +153,9 @@ def incident_declare_once(
                 incident.services.set(services)
             if user:
                 incident.participants.add(user)
-            declared = declared_at or now
-            if incident.started_at < declared:
-                system_entry(
-                    incident=incident, actor=user, body="Impact started", occurred_at=incident.started_at
-                )
+            system_entry(
+                incident=incident, actor=user, body="Impact started", occurred_at=incident.started_at
+            )
             if detected_at is not None:
                 system_entry(incident=incident, actor=user, body="Detected", occurred_at=detected_at)
             system_entry(

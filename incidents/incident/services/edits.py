@@ -17,6 +17,7 @@ from django.db import transaction
 from incidents.incident import selectors
 from incidents.incident.services.common import (
     check_aware,
+    check_declared_after_start,
     lock_incident,
     record_security_event,
     save_incident,
@@ -31,7 +32,7 @@ from incidents.models import (
     IncidentStatus,
     Visibility,
 )
-from incidents.permissions.checks import SYSTEM, authorize, require_command
+from incidents.permissions.checks import SYSTEM, actor_user, authorize, require_command
 from incidents.permissions.incident import can_view_incident
 from incidents.permissions.people import can_choose_person, can_manage_participants
 from incidents.timefmt import format_time
@@ -150,20 +151,13 @@ def _check_resolution_move(incident: Incident, old: datetime) -> None:
         )
 
 
-def _declared_after(incident: Incident, instant: datetime) -> bool:
-    """Whether the incident's "Incident declared" row is later than `instant`."""
-    return incident.timeline_entries.filter(
-        source=EntrySource.SYSTEM, body__startswith="Incident declared", occurred_at__gt=instant
-    ).exists()
-
-
 def _move_milestone_rows(
     incident: Incident, actor: Any, before: dict[str, Any], milestones: Iterable[str]
 ) -> dict[str, str]:
     """Keep each edited milestone's system row at the milestone: the row at the old time moves to the new
     one ("Impact started", "Detected", "Acknowledged", "Mitigated", the latest "Incident resolved"); a
     cleared detection, acknowledgement or mitigation removes its row, one given for the first time gets
-    one, and so does a start moved before the declaration. A mitigation time set automatically at
+    one, and so does a start whose row is missing (an incident declared before every start had one). A mitigation time set automatically at
     resolution has no row of its own (the resolution's row is its record). Returns {milestone: what
     happened to its row}, as the correction states it (`its “Detected” row moved with it`, `… removed with
     it`, `its “Detected” row added`)."""
@@ -185,9 +179,8 @@ def _move_milestone_rows(
         elif name in _OPTIONAL_ROWS and new is not None:
             system_entry(incident=incident, actor=actor, body=prefix, occurred_at=new)
             moved[name] = f"its “{prefix}” row added"
-        elif name == "started_at" and new is not None and _declared_after(incident, new):
-            # Declaring writes "Impact started" only for a start before the declaration: an edit that moves
-            # the start before it gets the row the declaration would have written.
+        elif name == "started_at" and new is not None:
+            # Every incident has its "Impact started" row; one declared before the rule gets it now.
             system_entry(incident=incident, actor=actor, body=prefix, occurred_at=new)
             moved[name] = f"its “{prefix}” row added"
     return moved
@@ -251,6 +244,14 @@ def incident_update(
         raise ValidationError(contradictions)
     if "resolved_at" in changed and current.resolved_at is not None and before["resolved_at"] is not None:
         _check_resolution_move(current, before["resolved_at"])
+    if "started_at" in changed and (declared := selectors.declaration_row(current)) is not None:
+        user = actor_user(actor)
+        check_declared_after_start(
+            current.started_at,
+            declared.occurred_at,
+            key="started_at",
+            zone=user.tzinfo if user is not None else None,
+        )
     save_incident(current, saved)
     milestones = [m for m in MILESTONES if m in saved]
     if milestones:

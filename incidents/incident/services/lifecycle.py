@@ -41,53 +41,43 @@ TRANSITIONS: dict[str, set[str]] = {
 SEVERITY_RANK: dict[str, int] = {Severity.SEV1: 1, Severity.SEV2: 2, Severity.SEV3: 3, Severity.SEV4: 4}
 
 
-def _check_lifecycle_time(incident: Incident, when: datetime, *, key: str = "at", what: str) -> None:
-    """Refuse a state change dated before the incident's start or before its latest recorded status
-    change (ValidationError keyed `key`): a backfilled change is checked against what is already recorded
-    after it, never accepted silently out of order. `what` names the change (`resolution`)."""
-    if when < incident.started_at:
-        raise ValidationError(
-            {key: f"The {what} time cannot be before the start time ({format_time(incident.started_at)})."}
-        )
-    last = selectors.last_lifecycle_row(incident)
-    if last is not None and when < last.occurred_at:
-        raise ValidationError(
-            {
-                key: f"The {what} time ({format_time(when)}) is before “{last.body}” at "
-                f"{format_time(last.occurred_at)}, which is already recorded; record changes in the order "
-                "they happened."
-            }
-        )
-
-
 def _zone_of(actor: Any) -> tzinfo | None:
     """The actor's own zone for an error message (a token caller has no active zone), else the active one."""
     user = actor_user(actor)
     return user.tzinfo if user is not None else None
 
 
-def _check_severity_time(incident: Incident, when: datetime, *, zone: tzinfo | None) -> None:
-    """Refuse a severity change dated before the incident started, or before the declaration or severity
-    change already recorded latest (ValidationError keyed `at`, both instants in `zone`).
+def check_state_change_time(
+    incident: Incident, when: datetime, *, state: str, what: str, zone: tzinfo | None, key: str = "at"
+) -> None:
+    """The one rule for the time of every state change: a status change, a resolution, a reopening
+    (`state="status"`) and a severity change (`state="severity"`). Raises ValidationError keyed `key`, both
+    instants in `zone`, when `when` is
 
-    The rule that keeps every "from X to Y" true: changes are recorded in the order they happened, so the
-    latest severity row always states the incident's current severity, and the timeline, the incident,
-    Insights and the exports agree. A change that happened earlier has to be recorded before later ones."""
+    - before the start of impact, or
+    - before the latest recorded change of the same state (`selectors.last_state_row`: status, resolve
+      and reopen rows for the status; severity rows for the severity).
+
+    Changes of a state are so recorded in the order they happened: every "from X to Y" row follows the one
+    before it and the latest states the incident's current state. The declaration is no bound, for a
+    status as for a severity: an incident recorded in Hindsight after it happened (a backfill) records
+    its changes at their real times, before its declaration row, whose "declared as SEV2" names the
+    severity it started with. `what` names the change ("severity change", "resolution")."""
     if when < incident.started_at:
         raise ValidationError(
             {
-                "at": f"The severity change ({format_time(when, zone)}) cannot be before the start time "
+                key: f"The {what} ({format_time(when, zone)}) cannot be before the start time "
                 f"({format_time(incident.started_at, zone)})."
             }
         )
-    last = selectors.last_severity_row(incident)
+    last = selectors.last_state_row(incident, state)
     if last is not None and when < last.occurred_at:
-        what = last.body.split(":", 1)[0]  # "Incident declared as SEV2", "Severity changed from SEV2 to SEV1"
+        name = last.body.split(":", 1)[0]  # "Severity changed from SEV2 to SEV1", "Incident resolved"
         raise ValidationError(
             {
-                "at": f"The severity change ({format_time(when, zone)}) is before “{what}” at "
-                f"{format_time(last.occurred_at, zone)}, which is already recorded; record severity "
-                f"changes in the order they happened."
+                key: f"The {what} ({format_time(when, zone)}) is before “{name}” at "
+                f"{format_time(last.occurred_at, zone)}, which is already recorded; record changes in "
+                "the order they happened."
             }
         )
 
@@ -135,7 +125,7 @@ def incident_change_status(
         return incident_resolve(incident=current, actor=actor, at=at)
     check_when(at)
     when = at or timezone.now()
-    _check_lifecycle_time(current, when, what="status change")
+    check_state_change_time(current, when, state="status", what="status change", zone=_zone_of(actor))
     old = current.status
     old_label = current.get_status_display()
     fields = ["status"]
@@ -165,7 +155,7 @@ def incident_change_severity(
 
     Raises AccessDenied unless the actor commands the incident, ValidationError for an unknown severity
     or an implausible `at`, and (keyed `at`) for a change dated before the start or before the declaration
-    or severity change recorded latest (`_check_severity_time`: the error names both instants in the
+    or severity change recorded latest (`check_state_change_time`: the error names both instants in the
     actor's zone)."""
     require_command(actor, incident)
     if severity not in Severity.values:
@@ -174,12 +164,13 @@ def incident_change_severity(
     current = lock_incident(incident, None)
     if current.severity == severity:
         return current
-    _check_severity_time(current, at or timezone.now(), zone=_zone_of(actor))
+    when = at or timezone.now()
+    check_state_change_time(current, when, state="severity", what="severity change", zone=_zone_of(actor))
     old = current.severity
     current.severity = severity
     save_incident(current, ["severity"])
     body = f"Severity changed from {old} to {severity}" + (f": {reason}" if reason else "")
-    system_entry(incident=current, actor=actor, body=body, occurred_at=at)
+    system_entry(incident=current, actor=actor, body=body, occurred_at=when)
     if SEVERITY_RANK[severity] < SEVERITY_RANK[old]:
         notify.incident_severity_raised(current, old=old)
     notify.incident_severity_changed(current, old=old)
@@ -211,7 +202,7 @@ def incident_resolve(
         )
     check_when(at)
     when = at or timezone.now()
-    _check_lifecycle_time(current, when, what="resolution")
+    check_state_change_time(current, when, state="status", what="resolution", zone=_zone_of(actor))
     old = current.status
     current.status = S.RESOLVED
     current.resolved_at = when
@@ -240,9 +231,13 @@ def incident_resolve(
 def incident_reopen(*, incident: Incident, actor: Any, reason: str, at: datetime | None = None) -> Incident:
     """Reopen a resolved, postmortem or closed incident to investigating; a reason is required.
 
-    `at` (aware, default now) is when it was reopened; it may not be before the resolution it undoes.
+    `at` (aware, default now) is when it was reopened; the one rule for state-change times applies
+    (`check_state_change_time`: not before the start, the declaration or the resolution it undoes).
 
-    `resolved_at` is cleared, so a reopened incident counts in resolution metrics only once resolved again.
+    `resolved_at` and `mitigated_at` are cleared: a reopened incident is not mitigated (the fix did not
+    hold), so it counts in resolution and mitigation metrics only once mitigated and resolved again. The
+    cleared values stay in the incident's history, and their timeline rows ("Mitigated", "Incident
+    resolved") stay where they happened.
     """
     require_command(actor, incident)
     reason = (reason or "").strip()
@@ -252,21 +247,22 @@ def incident_reopen(*, incident: Incident, actor: Any, reason: str, at: datetime
     if current.status in ACTIVE_STATUSES:
         raise TransitionError({"status": "The incident is still active; there is nothing to reopen."})
     check_when(at)
-    if at is not None and current.resolved_at is not None and at < current.resolved_at:
-        raise ValidationError({"at": "An incident cannot be reopened before it was resolved."})
+    when = at or timezone.now()
+    check_state_change_time(current, when, state="status", what="reopening", zone=_zone_of(actor))
     old = current.status
     current.status = S.INVESTIGATING
     current.resolved_at = None
     fields = ["status", "resolved_at"]
-    if current.mitigated_at_auto:  # it came from the resolution being undone
+    if current.mitigated_at is not None or current.mitigated_at_auto:
         current.mitigated_at, current.mitigated_at_auto = None, False
         fields += ["mitigated_at", "mitigated_at_auto"]
+    current._change_reason = f"Reopened: {reason}"  # type: ignore[attr-defined]  # simple-history
     save_incident(current, fields)
     system_entry(
         incident=current,
         actor=actor,
         body=f"{_numbered(current, 'Incident reopened')}: {reason}",
-        occurred_at=at,
+        occurred_at=when,
     )
     notify.incident_status_changed(current, old=old)
     return current

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from incidents.errors import TransitionError
-from incidents.incident.selectors import lifecycle_floor
+from incidents.incident.selectors import state_change_floor
 from incidents.incident.services.declare import incident_declare
 from incidents.incident.services.lifecycle import incident_change_status, incident_resolve
 from incidents.integrations.models import Alert, AlertGroup, AlertIntegration, AlertState
@@ -308,7 +308,7 @@ def _settle(group: AlertGroup, integration: AlertIntegration, now: datetime) -> 
     if all(s == AlertState.RESOLVED for s, _ in states):
         when = _clamp(max((e for _, e in states if e), default=now), now)
         # Never before the start or a status change already recorded (which the service would refuse).
-        when = max(when, lifecycle_floor(incident))
+        when = max(when, state_change_floor(incident))
         if integration.resolve_when_all_resolved:
             if not _moved(incident, IncidentStatus.RESOLVED, incident_resolve, at=when, note=reason):
                 return []

@@ -161,7 +161,11 @@ def test_declare_needs_only_title_and_severity_and_starts_now(responder):
     assert incident.started_at == datetime(2024, 3, 5, 10, 0, tzinfo=UTC)
     assert incident.commander == responder
     assert incident.reference == f"INC-{incident.number}"
-    assert incident.timeline_entries.get().body == "Incident declared as SEV2: Checkout fails"
+    rows = [(e.occurred_at, e.body) for e in incident.timeline_entries.order_by("occurred_at", "id")]
+    assert rows == [
+        (datetime(2024, 3, 5, 10, 0, tzinfo=UTC), "Impact started"),  # every start has its row
+        (datetime(2024, 3, 5, 10, 0, tzinfo=UTC), "Incident declared as SEV2: Checkout fails"),
+    ]
 
 
 def test_declare_refuses_a_missing_title_and_an_unknown_severity(responder):
