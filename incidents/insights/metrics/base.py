@@ -254,7 +254,11 @@ class DurationStats:
 
 
 def _round(value: float | None) -> int | None:
-    return None if value is None else round(value)
+    """A duration figure (seconds, never negative) as whole seconds, cut toward zero and never rounded up,
+    as the API and every other surface give durations (59.999 s is 59, so "< 1 min"); None stays None."""
+    # To the millisecond first: seconds computed by the database (SQLite's julianday is a double of days)
+    # come back as 6839.9999 for 6840; below a millisecond that is noise, not time.
+    return None if value is None else int(round(value, 3))
 
 
 def duration_stats(

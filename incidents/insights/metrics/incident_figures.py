@@ -78,7 +78,8 @@ DURATION_DEFINITION = (
     "detection, never negative). "
     "An incident missing either milestone is left out and counted as unknown; nothing is measured to now. "
     "A reopened incident counts in time to resolve only once it is resolved again. "
-    "Median and 90th percentile are interpolated (percentile_cont)."
+    "Median and 90th percentile are interpolated (percentile_cont). "
+    "Every figure is cut to whole seconds (CSV) and whole minutes (page), never rounded up."
 )
 
 

@@ -6,7 +6,7 @@ Incidents (times UTC, 2026), as the viewer sees them (E is restricted and the vi
 | A   | SEV1 | api      | Jan 5 10:00  | +60 s  | +120 | 600      | det + 3,600    | alert       |
 | B   | SEV1 | api, db  | Jan 20 10:00 | +300 s | +60  | 1,200    | det + 7,200    | customer    |
 | C   | SEV2 | db       | Feb 3 10:00  | unknown| —    | 900      | (no detection) | —           |
-| D   | SEV2 | api      | Feb 10 10:00 | +120 s | +60  | 300      | reopened       | —           |
+| D   | SEV2 | api      | Feb 10 10:00 | +120 s | +60  | (reopen) | reopened       | —           |
 | E   | SEV1 | api      | Jan 10 10:00 | +6,000 | —    | —        | —              | alert (restricted) |
 
 Durations: detect and mitigate from the start; acknowledge from detection; resolve from detection.
@@ -182,7 +182,8 @@ def test_durations_by_severity_hand_computed(world, viewer):
     # C has no detection time: unknown for detect, acknowledge and resolve, never measured to now.
     assert rows[("SEV2", "Time to detect")] == [1, 1, 120, 120, 120]
     assert rows[("SEV2", "Time to acknowledge")] == [1, 1, 60, 60, 60]
-    assert rows[("SEV2", "Time to mitigate")] == [2, 0, 600, 600, 840]
+    # D's mitigation (300 s) was cleared by its reopening (the fix did not hold): only C's 900 s counts.
+    assert rows[("SEV2", "Time to mitigate")] == [1, 1, 900, 900, 900]
     # D was reopened (resolution cleared) and C has no detection: both unknown.
     assert rows[("SEV2", "Time to resolve")] == [0, 2, None, None, None]
 
@@ -353,3 +354,28 @@ def test_an_incident_resolved_before_detection_counts_zero_in_time_to_resolve_ne
     rows = _rows(metrics.durations_by_severity(viewer, metrics.MetricFilters()))
     # 3000 and 0 (not -1500): mean 1500, median 1500.
     assert rows[("SEV4", "Time to resolve")][:4] == [2, 0, 1500, 1500]
+
+
+def test_sub_second_durations_are_cut_never_rounded_up_like_every_other_surface(viewer):
+    # Found by an outside tester: 59.999 s showed "1 min" on Insights and 60 in its CSV, while the incident
+    # page, exports and the API said "< 1 min" / 59; aggregates rounded up too (mean 2999.75 s read 50 min).
+    from incidents.timefmt import format_duration
+
+    start = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
+    for detect, resolve in ((59.999, 3599.5), (59.999, 2400.0)):
+        IncidentFactory(
+            severity="SEV1",
+            started_at=start,
+            detected_at=start + dt.timedelta(seconds=detect),
+            resolved_at=start + dt.timedelta(seconds=detect + resolve),
+            status=IncidentStatus.RESOLVED,
+        )
+    rows = _rows(metrics.durations_by_severity(viewer, metrics.MetricFilters()))
+    measured, unknown, mean, median, p90 = rows[("SEV1", "Time to detect")]
+    assert (mean, median, p90) == (59, 59, 59)
+    assert format_duration(mean) == "< 1 min"
+    _m, _u, mean, median, p90 = rows[("SEV1", "Time to resolve")]
+    assert mean == 2999  # 2999.75 s: 49 min, not 50
+    assert format_duration(mean) == "49 min"
+    assert p90 == 3479  # 3479.55 s: 57 min, not 58
+    assert format_duration(p90) == "57 min"
