@@ -14,6 +14,7 @@ from accounts.security import security_event_record
 from incidents.errors import ConflictError
 from incidents.incident.models import implausible_time
 from incidents.models import Incident
+from incidents.permissions.checks import actor_user
 from incidents.timefmt import format_time
 
 
@@ -50,12 +51,13 @@ DECLARATION_RULE = (
 )
 
 
-def check_declared_after_start(
-    started_at: datetime, declared_at: datetime, *, key: str, zone: tzinfo | None = None
-) -> None:
+def check_declared_after_start(started_at: datetime, declared_at: datetime, *, key: str, actor: Any) -> None:
     """The one rule between the start of impact and the declaration, for declaring (`key="declared_at"`)
-    and for moving the start later (`key="started_at"`): ValidationError keyed `key`, both instants in
-    `zone` (default: the active zone), when `declared_at` is before `started_at` (`DECLARATION_RULE`)."""
+    and for moving the start later (`key="started_at"`): ValidationError keyed `key`, both instants in the
+    zone of `actor` (the active zone for SYSTEM or a caller without one), when `declared_at` is before
+    `started_at` (`DECLARATION_RULE`)."""
+    user = actor_user(actor)
+    zone: tzinfo | None = user.tzinfo if user is not None else None
     if declared_at < started_at:
         raise ValidationError(
             {

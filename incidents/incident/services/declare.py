@@ -124,7 +124,7 @@ def incident_declare_once(
         started_at or now,
         declared,
         key="declared_at" if declared_at is not None else "started_at",
-        zone=user.tzinfo if user is not None else None,
+        actor=actor,
     )
     try:
         with transaction.atomic():

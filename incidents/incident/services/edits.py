@@ -32,7 +32,7 @@ from incidents.models import (
     IncidentStatus,
     Visibility,
 )
-from incidents.permissions.checks import SYSTEM, actor_user, authorize, require_command
+from incidents.permissions.checks import SYSTEM, authorize, require_command
 from incidents.permissions.incident import can_view_incident
 from incidents.permissions.people import can_choose_person, can_manage_participants
 from incidents.timefmt import format_time
@@ -245,13 +245,7 @@ def incident_update(
     if "resolved_at" in changed and current.resolved_at is not None and before["resolved_at"] is not None:
         _check_resolution_move(current, before["resolved_at"])
     if "started_at" in changed and (declared := selectors.declaration_row(current)) is not None:
-        user = actor_user(actor)
-        check_declared_after_start(
-            current.started_at,
-            declared.occurred_at,
-            key="started_at",
-            zone=user.tzinfo if user is not None else None,
-        )
+        check_declared_after_start(current.started_at, declared.occurred_at, key="started_at", actor=actor)
     save_incident(current, saved)
     milestones = [m for m in MILESTONES if m in saved]
     if milestones:
