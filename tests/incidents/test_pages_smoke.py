@@ -17,7 +17,7 @@ def test_responder_declares_with_title_and_severity_only(client_for, responder):
     assert response.status_code == 302
     assert response["Location"] == reverse("incidents:detail", args=[incident.number])
     assert incident.status == IncidentStatus.INVESTIGATING
-    assert incident.timeline_entries.count() == 1
+    assert incident.timeline_entries.count() == 2  # "Impact started" and "Incident declared"
 
 
 def test_incident_page_shows_title_and_timeline(client_for, commander, incident):

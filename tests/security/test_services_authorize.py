@@ -66,6 +66,10 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.permissions.checks.require_manage_participants": "a check",
     "incidents.integrations.services.configuration.can_manage_integrations": "a predicate",
     # Steps the services share, called only by services that checked their actor first.
+    "incidents.incident.services.common.check_declared_after_start": "validates two instants; writes nothing",
+    "incidents.incident.services.lifecycle.check_state_change_time": "validates a time; writes nothing",
+    "incidents.incident.services.repairs.timeline_findings": "an operator command's read; writes nothing",
+    "incidents.incident.services.repairs.timeline_findings_repair": "an operator command's repair (manage.py)",
     "incidents.followup.services.common.change_reason": "formats a history reason",
     "incidents.followup.services.common.refuse_unknown_fields": "validates field names",
     "incidents.followup.services.common.lock_work": "locks a row for the calling service",
