@@ -37,6 +37,7 @@ from incidents.incident.services.lifecycle import (
     incident_change_status,
     incident_resolve,
 )
+from incidents.inputs import CONTROL_CHARACTERS
 from incidents.integrations.chat.clients import ChatError, ChatPerson, chat_escape
 from incidents.integrations.chat.models import ChatCapture, ChatChannel, ChatRequestSeen
 from incidents.markdown import markdown_text
@@ -105,6 +106,16 @@ def chat_request_first_time(*, signature: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def chat_text_refusal(text: Any) -> str:
+    """Why `text` from a chat server cannot be stored, as the API would refuse it: not text (a list, a
+    number), or a control character such as NUL (`incidents.inputs.CONTROL_CHARACTERS`); else ''."""
+    if text is not None and not isinstance(text, str):
+        return "Type it as text."
+    if CONTROL_CHARACTERS.search(text or ""):
+        return "It contains a control character (such as NUL): remove it and try again."
+    return ""
 
 
 def chat_person_user(context: ChatContext, user_id: str) -> Any:
@@ -283,6 +294,8 @@ def chat_command(*, context: ChatContext, text: str) -> Reply:
             f"Hindsight knows no one by the email {context.client.label} confirmed for you; "
             "ask an admin to invite that address."
         )
+    if refusal := chat_text_refusal(text):
+        return Reply(refusal)
     verb, _, rest = (text or "").strip().partition(" ")
     try:
         return _command(context, user, verb.lower(), rest)
@@ -311,12 +324,14 @@ def _message_time(message_ts: str, label: str) -> tuple[datetime, str]:
     return now, f"_{label} gave this message no usable time ({shown}): recorded at the time it was added._"
 
 
-def chat_message_capture(*, context: ChatContext, author_id: str, message_ts: str, text: str) -> Reply:
+def chat_message_capture(*, context: ChatContext, author_id: str, message_ts: str, text: Any) -> Reply:
     """ "Add to timeline": the message (by `author_id`, sent at `message_ts`, Unix seconds as Slack writes
     them) becomes a timeline entry of the channel's incident, at its own time, by its author (mapped by
     confirmed email), with a link back; once per message. The person asking must be able to record on
     the incident, and so must the author. A message time that cannot be a chat message's (`0`, before
     `EARLIEST_MESSAGE`, or later than now) is not used: the entry gets the time it was added, and says so."""
+    if refusal := chat_text_refusal(text):
+        return Reply(f"This message was not added: {refusal[0].lower()}{refusal[1:]}")
     try:
         user = chat_person_user(context, context.user_id)
     except ChatError as exc:
@@ -367,6 +382,8 @@ def dialog_title_error(title: Any) -> str:
     """Why a dialog's `title` (as the chat server sent it) cannot be an incident's title, or ''."""
     if title is not None and not isinstance(title, str):
         return "Type the title as text."
+    if refusal := chat_text_refusal(title):
+        return refusal
     text = (title or "").strip()
     if not text:
         return "Give the incident a title."

@@ -98,6 +98,13 @@ def slack_command(request: HttpRequest) -> HttpResponse:
     return _answer(chat_command(context=context, text=form.get("text", "")[:4000]))
 
 
+def _text(value: Any, limit: int) -> Any:
+    """A text field as sent: a string cut to `limit`, None as '', anything else passed on to be refused."""
+    if value is None:
+        return ""
+    return value[:limit] if isinstance(value, str) else value
+
+
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -142,7 +149,7 @@ def slack_interactivity(request: HttpRequest) -> HttpResponse:
     )  # fmt: skip
     reply = chat_message_capture(
         context=context, author_id=str(message.get("user") or "")[:100],
-        message_ts=str(message.get("ts") or "")[:40], text=str(message.get("text") or "")[:20_000],
+        message_ts=str(message.get("ts") or "")[:40], text=_text(message.get("text"), 20_000),
     )  # fmt: skip
     return _told(client, payload, channel_id, user_id, reply.text)
 

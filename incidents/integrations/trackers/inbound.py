@@ -60,7 +60,8 @@ def _tracker_values(connection: TrackerConnection, state: IssueState) -> dict[st
         "owner": _SKIP,
         "due_date": _SKIP,
     }
-    email = (state.assignee_email or (connection.user_map or {}).get(state.assignee, "")).lower()
+    mapped = {str(k).lower(): v for k, v in (connection.user_map or {}).items()}  # logins ignore case
+    email = (state.assignee_email or mapped.get(state.assignee.lower(), "")).lower()
     if state.assignee and email:
         user = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
         if user is not None:

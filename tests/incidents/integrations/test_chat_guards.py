@@ -285,3 +285,21 @@ def test_a_mirror_post_queued_before_the_incident_became_restricted_is_not_sent(
     Notification.objects.filter(pk=queued.pk).update(status="pending")
     assert delivery.notification_deliver(notification_id=queued.pk) == "sent"
     assert "Customer data may be exposed" in chat._posts(slack)[-1].form["text"]
+
+
+@pytest.mark.parametrize("text", ["Failover\x00started", ["Failover", "started"]])
+def test_a_captured_message_with_a_nul_or_that_is_not_text_is_refused(
+    client_for, slack, commander, responder, incident, text
+):
+    ChatChannel.objects.create(provider="slack", workspace="T0ACME", channel_id="C0INC", incident=incident)
+    ts = f"{(timezone.now() - timedelta(minutes=1)).timestamp():.6f}"
+    answer = chat.shortcut(client_for(None), "U0RORY", "U0CORA", ts, text)
+    assert "This message was not added" in answer.json()["text"]
+    assert not TimelineEntry.objects.filter(source="chat").exists()
+
+
+def test_a_dialog_title_with_a_nul_is_refused(client_for, slack, commander):
+    # (A NUL typed in a slash command arrives in the form itself, which the input guard refuses first.)
+    answer = _submit(client_for(None), title="Checkout\x00down")  # JSON inside the form: "\u0000"
+    assert "control character" in answer.json()["errors"]["title"]
+    assert not Incident.objects.exists()

@@ -238,3 +238,23 @@ def test_keeping_hindsights_wont_do_closes_the_github_issue_as_not_planned(
         {"field": "status", "keep": "hindsight"},
     )
     assert tracker_server.requests[-1].json == {"state": "closed", "state_reason": "not_planned"}
+
+
+def test_a_github_login_is_mapped_whatever_its_case(
+    client_for, team, lead, commander, responder, incident, tracker_server
+):
+    connection = _github(team, lead, tracker_server)  # maps "octocat" to responder@example.com
+    item = ActionItemFactory(incident=incident, team=team, owner=commander)
+    _linked(connection, item, 30)
+    _hook(
+        client_for(None),
+        connection,
+        "assigned",
+        30,
+        state="open",
+        updated_at=LATE,
+        assignee="OctoCat",
+        delivery="o",
+    )
+    item.refresh_from_db()
+    assert item.owner == responder
