@@ -3,6 +3,12 @@
 The live server runs on the test database (PostgreSQL in CI). Chromium is `/usr/bin/chromium`
 (`apt-get install chromium`; `.ci/run` installs it); Playwright's own browser download cannot work here.
 Each journey saves a screenshot of its last page under `test-artifacts/e2e/`.
+
+Every journey fails on an error in the browser's console (a Content-Security-Policy violation, a missing
+favicon or script, an uncaught exception), in any browser context it opens (screenshots keep the caret,
+`caret="initial"`: hiding it injects a style the CSP refuses, which is Playwright's error, not the page's); a journey that provokes one on
+purpose says so with `@pytest.mark.console_errors_allowed(reason)`. The page a journey navigates to may
+answer an error status (a 403 or 404 it expects): that load is not a console error of the page.
 """
 
 from __future__ import annotations
@@ -63,6 +69,54 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+def watch_console(context, errors: list[str]) -> None:
+    """Collect into `errors` every console error and uncaught exception of the pages of `context`, except
+    Chromium's "Failed to load resource" for a page's own navigation (an error status the journey asked
+    for); a sub-resource that fails (a favicon, a script) is kept."""
+    navigations: set[str] = set()
+
+    def on_request(request) -> None:
+        if request.is_navigation_request():
+            navigations.add(request.url)
+
+    def on_console(message) -> None:
+        if message.type != "error":
+            return
+        where = (message.location or {}).get("url", "")
+        if message.text.startswith("Failed to load resource") and where in navigations:
+            return
+        page = message.page.url if message.page else ""
+        errors.append(f"{message.text} (from {where}, on {page})")
+
+    context.on("request", on_request)
+    context.on("console", on_console)
+    context.on("weberror", lambda error: errors.append(f"uncaught: {error.error}"))
+
+
+@pytest.fixture(autouse=True)
+def _no_console_errors(request):
+    """Fails a browser journey whose pages logged a console error (see the module docstring)."""
+    if "browser" not in request.fixturenames and "page" not in request.fixturenames:
+        yield
+        return
+    browser = request.getfixturevalue("browser")
+    errors: list[str] = []
+    original = browser.new_context
+
+    def new_context(*args, **kwargs):
+        context = original(*args, **kwargs)
+        watch_console(context, errors)
+        return context
+
+    browser.new_context = new_context
+    try:
+        yield errors
+    finally:
+        del browser.new_context
+    if errors and request.node.get_closest_marker("console_errors_allowed") is None:
+        pytest.fail("console errors in the browser:\n" + "\n".join(errors), pytrace=False)
+
+
 @pytest.fixture
 def shot():
     """`shot(page, name)` saves a full-page screenshot as a test artifact and returns its path."""
@@ -70,7 +124,7 @@ def shot():
 
     def take(page, name: str) -> Path:
         path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=True, caret="initial")
         return path
 
     return take

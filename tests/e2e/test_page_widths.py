@@ -1,0 +1,150 @@
+"""Every main page fits a 390 px phone and a 1280 px laptop: nothing overflows sideways.
+
+The demo (the GitLab.com outage, its timeline, postmortem, action items and findings) is loaded, and each
+main page is opened as a responder and as an admin at both widths. On each, the document must not scroll
+sideways (`scrollWidth <= clientWidth`); a failure names the elements that stick out. At 1280 px the main
+navigation must sit on one line; at 390 px it is a menu behind a button. A full-page screenshot of every
+page at both widths (its first 5,000 px) is kept under `test-artifacts/e2e/widths/` (the path is printed).
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from incidents.demo import load_demo
+from incidents.demo.people import demo_user
+from incidents.models import Incident
+from tests.e2e.conftest import ARTIFACTS, PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WIDTHS = (390, 1280)
+SHOTS = ARTIFACTS / "widths"
+MAX_SHOT = 5000
+
+# What sticks out: elements whose right edge passes the viewport, innermost first, at most 5.
+OVERFLOWING = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const box = el.getBoundingClientRect();
+    if (box.width && box.right > width + 1 && !el.closest(".visually-hidden")) {
+      const inner = [...el.children].some((c) => c.getBoundingClientRect().right > width + 1);
+      if (!inner) out.push(`${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}` +
+        `${el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : ""}` +
+        ` right=${Math.round(box.right)}`);
+    }
+  }
+  return out.slice(0, 5);
+}"""
+
+
+def _pages(number: int, admin: bool) -> dict[str, str]:
+    pages = {
+        "dashboard": "/",
+        "incident-list": "/incidents/",
+        "incident": f"/incidents/{number}/",
+        "postmortem": f"/incidents/{number}/postmortem/",
+        "library": "/postmortems/",
+        "lessons": "/postmortems/lessons/",
+        "my-work": "/my-work/",
+        "board": "/action-items/",
+        "findings": "/findings/",
+        "insights": "/insights/",
+        "search": "/search/?q=database",
+        "profile": "/accounts/profile/",
+    }
+    if admin:
+        pages["settings"] = "/settings/"
+    return pages
+
+
+@pytest.fixture
+def demo(db):
+    load_demo()
+    for key in ("dba", "admin"):
+        user = demo_user(key)
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
+    return Incident.objects.get(number=1)
+
+
+def _screenshot(page, path, width: int) -> None:
+    """The page from the top, at most `MAX_SHOT` px long (the demo's timeline runs to 20,000 px), keeping
+    the caret (hiding it injects a style the CSP refuses: a console error of Playwright's own)."""
+    height = min(page.evaluate("() => document.documentElement.scrollHeight"), MAX_SHOT)
+    clip = {"x": 0, "y": 0, "width": width, "height": height}
+    page.screenshot(path=str(path), full_page=True, clip=clip, caret="initial", timeout=60_000)
+
+
+def _sign_in(page, base: str, email: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
+
+
+@pytest.mark.parametrize("persona", ["dba", "admin"])
+def test_every_main_page_fits_a_phone_and_a_laptop(live_server, browser, demo, persona):
+    user = demo_user(persona)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    _sign_in(page, live_server.url, user.email)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    print(f"screenshots in {SHOTS}")
+    overflow: dict[str, list[str]] = {}
+    for name, path in _pages(demo.number, admin=user.is_staff).items():
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            response = page.goto(f"{live_server.url}{path}")
+            assert response is not None
+            assert response.status == 200, f"{path} answered {response.status} to {persona}"
+            _screenshot(page, SHOTS / f"{persona}-{name}-{width}.png", width)
+            sizes = page.evaluate(
+                "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
+            if sizes[0] > sizes[1]:
+                overflow[f"{name} at {width}px ({sizes[0]} > {sizes[1]})"] = page.evaluate(OVERFLOWING)
+    context.close()
+    assert not overflow, "pages overflow sideways:\n" + "\n".join(f"{k}: {v}" for k, v in overflow.items())
+
+
+def test_the_nav_is_one_line_at_1280_and_a_menu_on_a_phone(live_server, page, demo):
+    _sign_in(page, live_server.url, demo_user("admin").email)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/")
+    nav = page.locator("nav.main-nav")
+    tops = nav.locator("a").evaluate_all(
+        "links => links.map((a) => Math.round(a.getBoundingClientRect().top))"
+    )
+    assert len(set(tops)) == 1, f"the nav wraps at 1280 px: link tops {tops}"
+    heights = nav.locator("a").evaluate_all("links => links.map((a) => a.getClientRects().length)")
+    assert set(heights) == {1}, "a nav link breaks over two lines at 1280 px"
+    edges = page.evaluate(
+        """() => {
+          const links = [...document.querySelectorAll("nav.main-nav a")].map((a) => a.getBoundingClientRect());
+          const mine = document.querySelector(".user-nav").getBoundingClientRect();
+          const h = document.querySelector("header.top");
+          const overlaps = links.some((r) => r.right > mine.left && r.left < mine.right &&
+                                              r.bottom > mine.top && r.top < mine.bottom);
+          return {overlaps, right: Math.max(...links.map((r) => r.right)), width: h.clientWidth,
+                  scroll: h.scrollWidth};
+        }"""
+    )
+    assert not edges["overlaps"], "a nav link sits under the user's own links at 1280 px"
+    assert edges["right"] <= edges["width"], f"the nav runs off the header at 1280 px: {edges}"
+    assert edges["scroll"] <= edges["width"], f"the header sticks out sideways at 1280 px: {edges}"
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{live_server.url}/")
+    menu = page.get_by_role("button", name="Menu")
+    expect(menu).to_be_visible()
+    expect(nav.get_by_role("link", name="Library")).to_be_hidden()
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    nav.get_by_role("link", name="Library").click()
+    page.wait_for_url(f"{live_server.url}/postmortems/")
+    expect(page.get_by_role("heading", name="Postmortem library")).to_be_visible()
