@@ -7,13 +7,17 @@ Each journey saves a screenshot of its last page under `test-artifacts/e2e/`.
 Every journey fails on an error in the browser's console (a Content-Security-Policy violation, a missing
 favicon or script, an uncaught exception), in any browser context it opens (screenshots keep the caret,
 `caret="initial"`: hiding it injects a style the CSP refuses, which is Playwright's error, not the page's); a journey that provokes one on
-purpose says so with `@pytest.mark.console_errors_allowed(reason)`. The page a journey navigates to may
+purpose says so with `@pytest.mark.console_errors_allowed(reason)` (all of them) or
+`console_errors_allowed(reason, matching=regex)` (those matching). htmx's own report of a request it
+aborted (a newer one replaced it) is not an error of the page; a failed request still is, through
+Chromium's "Failed to load resource". The page a journey navigates to may
 answer an error status (a 403 or 404 it expects): that load is not a console error of the page.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -22,6 +26,8 @@ import pytest
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 PASSWORD = "pw-for-tests-123"  # tests.factories.UserFactory's password
+# htmx logs these with console.error when a request is aborted (hx-sync replaced it, or its element went).
+HTMX_ABORTED = ("htmx:sendAbort", "htmx:afterRequest")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -85,6 +91,8 @@ def watch_console(context, errors: list[str]) -> None:
         where = (message.location or {}).get("url", "")
         if message.text.startswith("Failed to load resource") and where in navigations:
             return
+        if message.text.startswith(HTMX_ABORTED) and where.endswith("/htmx.min.js"):
+            return
         page = message.page.url if message.page else ""
         errors.append(f"{message.text} (from {where}, on {page})")
 
@@ -113,7 +121,11 @@ def _no_console_errors(request):
         yield errors
     finally:
         del browser.new_context
-    if errors and request.node.get_closest_marker("console_errors_allowed") is None:
+    allowed = request.node.get_closest_marker("console_errors_allowed")
+    if allowed is not None:
+        matching = allowed.kwargs.get("matching")
+        errors = [e for e in errors if matching and not re.search(matching, e)]
+    if errors:
         pytest.fail("console errors in the browser:\n" + "\n".join(errors), pytrace=False)
 
 
