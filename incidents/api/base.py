@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -45,6 +48,21 @@ class ApiView(APIView):
 
     def get_permissions(self) -> list[permissions.BasePermission]:
         return [p() for p in (*self.base_permission_classes, *self.permission_classes)]
+
+
+@contextmanager
+def errors_keyed(**names: str) -> Iterator[None]:
+    """Re-raise a service's `django.core.exceptions.ValidationError` keyed by the request's field names
+    instead of the service's argument names (`errors_keyed(person="user")`: `{"person": [...]}` becomes
+    `{"user": [...]}`), so a 400 always names the field the caller sent."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise DjangoValidationError(
+            {names.get(key, key): errors for key, errors in exc.error_dict.items()}
+        ) from exc
 
 
 # --- Conditional requests ------------------------------------------------------------------------------

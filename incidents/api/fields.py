@@ -19,6 +19,7 @@ from rest_framework import serializers
 from accounts.models import Team, User
 from incidents.inputs import NAIVE_MESSAGE, normalise_newlines, plus_sent_as_space  # noqa: F401 - re-exported
 from incidents.markdown import render_markdown, stored_html
+from incidents.permissions.people import NOT_CHOOSABLE
 
 
 class TextField(serializers.CharField):
@@ -129,5 +130,29 @@ class UserBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-_users = User.objects.filter(is_active=True)
+class PersonField(serializers.PrimaryKeyRelatedField):
+    """The API's one field for a person, by user id: a JSON whole number (not `"3"`, `3.5` or `true`: 400
+    "Give the person's user id as a whole number") naming an active user.
+
+    An id that names nobody, or a deactivated person, is refused with `NOT_CHOOSABLE`, the very message
+    the services give for a person the caller may not pick, so no answer tells an existing id from a
+    made-up one. Every user field of a write serializer is one of these (tests/security/
+    test_person_fields.py walks them)."""
+
+    default_error_messages = {
+        "required": "This field is required.",
+        "does_not_exist": NOT_CHOOSABLE,
+        "incorrect_type": "Give the person's user id as a whole number (e.g. 7).",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", User.objects.filter(is_active=True))
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
 _teams = Team.objects.all()

@@ -17,7 +17,7 @@ from incidents.models import (
     Priority,
     Risk,
 )
-from incidents.permissions.people import users_who_may_record
+from incidents.permissions.people import users_who_may_own
 
 
 class DateInput(forms.DateInput):
@@ -44,8 +44,8 @@ class WorkForm(forms.Form):
 class ActionItemForm(WorkForm):
     """Create or edit an action item. `version` is the version the editor loaded (stale edits are refused).
 
-    With `incident`, the owner is chosen among the people who may record on it (`users_who_may_record`: no
-    read-only viewers, nobody who cannot see it); `keep_owner_id`, the owner the item has, stays a choice
+    The owner is chosen among `users_who_may_own(incident)` (on an incident, those who may record on it:
+    no read-only viewers, nobody who cannot see it; on none, members); `keep_owner_id`, the owner the item has, stays a choice
     even if they lost that right, until someone changes it."""
 
     title = TextField(max_length=200)
@@ -79,12 +79,12 @@ class ActionItemForm(WorkForm):
         self, *args: Any, incident: Incident | None = None, keep_owner_id: int | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        owners = users_who_may_own(incident)  # what the service accepts (`check_item_owner`)
+        if keep_owner_id is not None:
+            owners = owners | User.objects.filter(pk=keep_owner_id)
+        owner = cast(forms.ModelChoiceField, self.fields["owner"])
+        owner.queryset = owners.order_by("display_name", "email")
         if incident is not None:
-            owners = users_who_may_record(incident)
-            if keep_owner_id is not None:
-                owners = owners | User.objects.filter(pk=keep_owner_id)
-            owner = cast(forms.ModelChoiceField, self.fields["owner"])
-            owner.queryset = owners.order_by("display_name", "email")
             owner.help_text = f"Someone who may record on {incident.reference}."
 
 

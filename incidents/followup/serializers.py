@@ -8,12 +8,12 @@ from rest_framework import serializers
 from accounts.models import Team
 from incidents.api.fields import (
     MarkdownHtmlField,
+    PersonField,
     ReadModelSerializer,
     StrictInputSerializer,
     TextField,
     UserBriefSerializer,
     _teams,
-    _users,
 )
 from incidents.models import (
     ActionItem,
@@ -133,7 +133,7 @@ class ActionItemWriteSerializer(StrictInputSerializer):
     factor = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     finding = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     description = TextField(required=False, allow_blank=True, max_length=20000)
-    owner = serializers.PrimaryKeyRelatedField(queryset=_users, required=False, allow_null=True)
+    owner = PersonField(required=False, allow_null=True)
     team = serializers.SlugRelatedField(slug_field="slug", queryset=_teams, required=False, allow_null=True)
     due_date = serializers.DateField(required=False, allow_null=True)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
@@ -173,8 +173,8 @@ class PolicyFindingWriteSerializer(StrictInputSerializer):
     title = TextField(max_length=200)
     description = TextField(required=False, allow_blank=True, max_length=20000)
     risk = serializers.ChoiceField(choices=Risk.choices, required=False)
-    owner = serializers.PrimaryKeyRelatedField(queryset=_users, required=False, allow_null=True)
-    verifier = serializers.PrimaryKeyRelatedField(queryset=_users, required=False, allow_null=True)
+    owner = PersonField(required=False, allow_null=True)
+    verifier = PersonField(required=False, allow_null=True)
     team = serializers.SlugRelatedField(slug_field="slug", queryset=_teams, required=False, allow_null=True)
     due_date = serializers.DateField(required=False, allow_null=True)
     incidents = serializers.ListField(

@@ -17,10 +17,12 @@ from rest_framework.response import Response
 from accounts.models import Team, User
 from incidents.api.base import (
     ERRORS,
+    VERSIONED_ERRORS,
     ApiView,
     EtagRetrieveMixin,
     UtcDateTimeFilter,
     VersionedRecordViewSet,
+    errors_keyed,
     etag_for,
 )
 from incidents.api.fields import UserBriefSerializer
@@ -183,14 +185,22 @@ class IncidentViewSet(VersionedRecordViewSet):
         updated = lifecycle.incident_reopen(incident=incident, actor=request.user, **form.validated_data)
         return self._render(updated)
 
-    @extend_schema(summary="Assign commander, communications lead, scribe", request=incident_serializers.RolesSerializer,
-                   responses={200: incident_serializers.IncidentSerializer, **ERRORS})  # fmt: skip
+    @extend_schema(summary="Assign commander, communications lead, scribe (If-Match or version guard it)",
+                   request=incident_serializers.RolesSerializer,
+                   responses={200: incident_serializers.IncidentSerializer, **VERSIONED_ERRORS})  # fmt: skip
     @action(detail=True, methods=["post"])
     def roles(self, request: Request, number: int | None = None) -> Response:
         incident = self.get_object()
         form = incident_serializers.RolesSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        updated = edits.incident_assign_roles(incident=incident, actor=request.user, **form.validated_data)
+        roles = dict(form.validated_data)
+        updated = self.guarded_write(
+            incident,
+            roles.pop("version", None),
+            lambda v: edits.incident_assign_roles(
+                incident=incident, actor=request.user, expected_version=v, **roles
+            ),
+        )
         return self._render(updated)
 
     @extend_schema(
@@ -212,9 +222,10 @@ class IncidentViewSet(VersionedRecordViewSet):
         if request.method == "POST":
             form = incident_serializers.ParticipantSerializer(data=request.data)
             form.is_valid(raise_exception=True)
-            added = edits.incident_participant_add(
-                incident=incident, actor=request.user, person=form.validated_data["user"]
-            )
+            with errors_keyed(person="user"):
+                added = edits.incident_participant_add(
+                    incident=incident, actor=request.user, person=form.validated_data["user"]
+                )
             code = status.HTTP_201_CREATED if added else status.HTTP_200_OK
         people = selectors.incident_participants(incident)
         return Response(UserBriefSerializer(people, many=True).data, status=code)
@@ -236,9 +247,11 @@ class IncidentViewSet(VersionedRecordViewSet):
     def participant(self, request: Request, number: int | None = None, user_id: str = "") -> Response:
         incident = self.get_object()
         person = User.objects.filter(pk=int(user_id)).first()
-        if person is None or not edits.incident_participant_remove(
-            incident=incident, actor=request.user, person=person
-        ):
+        with errors_keyed(person="user"):
+            removed = person is not None and edits.incident_participant_remove(
+                incident=incident, actor=request.user, person=person
+            )
+        if not removed:
             raise Http404("No such participant.")
         return Response(status=status.HTTP_204_NO_CONTENT)
 

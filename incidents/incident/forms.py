@@ -296,11 +296,13 @@ class PersonField(forms.ModelChoiceField):
 
 
 class RoleForm(forms.Form):
-    """Give a role (commander, comms lead, scribe) to a person among `people`, or clear it (`clear`)."""
+    """Give a role (commander, comms lead, scribe) to a person among `people`, or clear it (`clear`), at
+    the incident `version` the page showed (optional: without it the change is not checked for staleness)."""
 
     role = forms.ChoiceField(choices=ROLE_CHOICES)
     person = PersonField(queryset=Team.objects.none(), required=False)
     clear = forms.BooleanField(required=False)
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

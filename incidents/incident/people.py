@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,14 +22,28 @@ from incidents.errors import add_form_errors
 from incidents.incident import live, selectors
 from incidents.incident.forms import ParticipantForm, RoleForm
 from incidents.incident.services import edits
+from incidents.incident.services.common import IncidentConflict
 from incidents.models import Incident
 from incidents.permissions.checks import require_command, require_manage_participants, require_record
-from incidents.permissions.people import users_visible_to
+from incidents.permissions.people import users_visible_to, users_who_may_take_role
 
 MAX_SUGGESTIONS = 8
 # What a picker fills in: a role's form or the add-participant form (the ids of their suggestion lists).
 TARGETS = ("commander", "communications_lead", "scribe", "participant")
 ROLE_LABELS = live.ROLE_LABELS
+STALE_ROLES = (
+    "Someone changed this incident since you loaded it; the card now shows who holds each role. Pick again."
+)
+
+
+def pickable(user: Any, incident: Incident, target: str) -> Any:
+    """Whom `user` may pick in picker `target` (one of TARGETS): for a role, the people they may pick who
+    may also take a role (`users_who_may_take_role`: no read-only viewer); for a participant, anyone they
+    may pick (`users_visible_to`). What the suggestions offer and what the form accepts."""
+    people = users_visible_to(user, incident)
+    if target != "participant":
+        people = people.filter(pk__in=users_who_may_take_role(incident).values("pk"))
+    return people
 
 
 def _respond(
@@ -59,16 +73,24 @@ def _respond(
 @login_required
 @require_POST
 def incident_role(request: HttpRequest, number: int) -> HttpResponse:
-    """Give `role` to `person` (empty: nobody). One timeline entry when it changes."""
+    """Give `role` to `person` (empty with `clear`: nobody), at the incident `version` the page showed
+    (stale: the card again with the current roles and an error). One timeline entry when it changes."""
     incident = selectors.incident_get_for(request.user, number)
     require_command(request.user, incident)  # the form is for those who may command (the service checks)
-    form = RoleForm(request.POST, people=users_visible_to(request.user, incident))
+    form = RoleForm(request.POST, people=pickable(request.user, incident, "commander"))
     if form.is_valid():
         role, person = form.cleaned_data["role"], form.cleaned_data["person"]
         try:
-            edits.incident_assign_roles(incident=incident, actor=request.user, **{role: person})
+            edits.incident_assign_roles(
+                incident=incident,
+                actor=request.user,
+                expected_version=form.cleaned_data["version"],
+                **{role: person},
+            )
         except ValidationError as exc:
             add_form_errors(form, ValidationError({"person": exc.messages}))
+        except IncidentConflict:
+            add_form_errors(form, ValidationError({"person": STALE_ROLES}))
         else:
             who = person or "nobody"
             label = ROLE_LABELS[role]
@@ -109,17 +131,20 @@ def incident_participant(request: HttpRequest, number: int) -> HttpResponse:
 @require_GET
 def people_suggestions(request: HttpRequest, number: int) -> HttpResponse:
     """Up to 8 people the viewer may pick whose name or email contains `q` (by name), as picker options
-    (`for`: the picker they belong to, a role or "participant")."""
+    (`for`: the picker they belong to, a role or "participant", default "participant"; a role's picker
+    offers only who may take a role). An unknown `for` is 400."""
     incident = selectors.incident_get_for(request.user, number)
     require_record(request.user, incident)  # suggestions are for those who work on it
+    target = request.GET.get("for", "participant")
+    if target not in TARGETS:
+        return HttpResponseBadRequest(
+            f"Unknown picker {target[:40]!r}: for= is one of {', '.join(TARGETS)}.", content_type="text/plain"
+        )
     query = request.GET.get("q", "").strip()[:100]
-    people = users_visible_to(request.user, incident)
+    people = pickable(request.user, incident, target)
     if query:
         people = people.filter(Q(display_name__icontains=query) | Q(email__icontains=query))
     found = list(people[: MAX_SUGGESTIONS + 1])
-    target = request.GET.get("for", "")
-    if target not in TARGETS:
-        target = "participant"
     context = {
         "incident": incident,
         "suggestions": found[:MAX_SUGGESTIONS],

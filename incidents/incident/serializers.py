@@ -8,6 +8,7 @@ from rest_framework import serializers
 from accounts.models import ApiToken, Team, User
 from incidents.api.fields import (
     MarkdownHtmlField,
+    PersonField,
     ReadModelSerializer,
     StrictInputSerializer,
     TextField,
@@ -133,24 +134,21 @@ class ReopenSerializer(StrictInputSerializer):
 
 
 class RolesSerializer(StrictInputSerializer):
-    """Per-incident roles by user id; `null` clears a role, an omitted key leaves it unchanged; an unknown
-    key is refused with 400 naming it."""
+    """Per-incident roles by user id (only people who may record on the incident take one); `null` clears
+    the communications lead or the scribe (the commander is handed over, never cleared), an omitted key
+    leaves it unchanged; an unknown key is refused with 400 naming it. `version` (or `If-Match`) guards the
+    change like every edit: stale → 409 (412)."""
 
-    commander = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
-    )
-    communications_lead = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
-    )
-    scribe = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
-    )
+    commander = PersonField(required=False, allow_null=True, help_text="Hand over command (null: 400).")
+    communications_lead = PersonField(required=False, allow_null=True)
+    scribe = PersonField(required=False, allow_null=True)
+    version = serializers.IntegerField(required=False, min_value=1)
 
 
 class ParticipantSerializer(StrictInputSerializer):
     """`{"user": id}`: the person to add as a participant (an active user)."""
 
-    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    user = PersonField()
 
 
 class ServiceSerializer(ReadModelSerializer):

@@ -122,12 +122,26 @@ require_command = object_check(
     can_view_incident,
     "Only the incident's commander, a lead of its team or an admin may do this.",
 )
-require_manage_participants = object_check(
-    can_manage_participants,
-    can_view_incident,
-    "Only those who may command a restricted incident add or remove its participants (taking part is what "
-    "lets a person see it).",
-)
+MANAGE_PARTICIPANTS_REFUSED = {
+    "restricted": "Only those who may command a restricted incident add or remove its participants (taking "
+    "part is what lets a person see it).",
+    "internal": "You may read this incident but not add or remove its participants (that needs someone who "
+    "may record on it).",
+}
+
+
+def require_manage_participants(actor: Any, incident: Incident) -> None:
+    """Adding or removing participants (`can_manage_participants`): AccessDenied, as not found for those
+    who cannot see `incident`, else 403 with the reason for its visibility (`MANAGE_PARTICIPANTS_REFUSED`:
+    on a restricted incident only those who may command it; on an internal one those who may record)."""
+    authorize(
+        actor,
+        lambda u: can_manage_participants(u, incident),
+        visible=lambda u: can_view_incident(u, incident),
+        message=MANAGE_PARTICIPANTS_REFUSED[str(incident.visibility)],
+    )
+
+
 require_write_review: Callable[[Any, Any], None] = object_check(
     can_write_review,
     lambda u, pm: can_view_incident(u, pm.incident),

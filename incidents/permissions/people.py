@@ -7,7 +7,15 @@ incident, as user querysets.
   to a member of one team, and a deactivated person is never offered.
 - `can_choose_person(user, person, incident)`: the same rule for one person (what services check).
 - `users_who_may_record(incident)`: the active users for whom `can_record(u, incident)` is True (kept
-  equal to it by a test over every persona): action-item owners come from here.
+  equal to it by a test over every persona).
+- `users_who_may_take_role(incident)` / `can_take_role(person, incident)`: who may be given a role
+  (commander, communications lead, scribe): those who may record on it by their own standing once they
+  take part, not because of the role, so a role never turns a read-only viewer into a writer.
+- `users_who_may_own(incident)` / `can_own_action_item(person, incident=, finding=)`: action-item owners:
+  on an incident, those who may record on it; on none, members (and, for a policy finding's item, who
+  may see the finding).
+- `NOT_CHOOSABLE`: the one refusal for a person the actor may not pick, an inactive one, or an id that
+  names nobody (the API's person fields say the same), so a refusal never tells ids apart.
 """
 
 from __future__ import annotations
@@ -18,10 +26,13 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Membership, User
 from incidents.models import Incident, PostmortemReview, Visibility
+from incidents.permissions.followup import can_view_finding
 from incidents.permissions.incident import can_command, can_record, can_view_incident
 from incidents.permissions.roles import is_active_user, is_admin
 
 RESPONDER_ROLES = ("responder", "lead")
+
+NOT_CHOOSABLE = "Choose an active person from your teams or from this incident."
 
 
 def _users() -> QuerySet[User]:
@@ -94,6 +105,52 @@ def users_who_may_record(incident: Incident) -> QuerySet[User]:
     if incident.visibility == Visibility.INTERNAL:
         return qs.filter(admins | responders | role_holders)
     return qs.filter(admins | (responders & _takes_part_q(incident)) | role_holders)
+
+
+def users_who_may_take_role(incident: Incident) -> QuerySet[User]:
+    """The active users who may be given a role on `incident` (commander, communications lead, scribe),
+    by name then email: those who may record on it by their own standing once they take part (which the
+    role makes them): admins, and responders and leads of any team; only admins on a soft-deleted one.
+
+    So a read-only viewer never takes a role, and a role never lets anyone write who could not write as a
+    participant. (`users_who_may_record` also counts the role holders themselves; this does not.)"""
+    qs = _users().order_by("display_name", "email")
+    admins = Q(is_staff=True) | Q(is_superuser=True)
+    if incident.deleted_at is not None:
+        return qs.filter(admins)
+    responders = Q(pk__in=Membership.objects.filter(role__in=RESPONDER_ROLES).values("user_id"))
+    return qs.filter(admins | responders)
+
+
+def can_take_role(person: Any, incident: Incident) -> bool:
+    """True if `person` (an active user) is among `users_who_may_take_role(incident)`."""
+    if person is None or not getattr(person, "is_active", False) or not getattr(person, "pk", None):
+        return False
+    return users_who_may_take_role(incident).filter(pk=person.pk).exists()
+
+
+def users_who_may_own(incident: Incident | None) -> QuerySet[User]:
+    """The active users who may own an action item, by name then email: on `incident`, those who may
+    record on it (`users_who_may_record`: no read-only viewer, nobody who cannot see it); on no incident,
+    members of a team and admins."""
+    if incident is not None:
+        return users_who_may_record(incident)
+    members = Q(pk__in=Membership.objects.values("user_id"))
+    return (
+        _users().filter(members | Q(is_staff=True) | Q(is_superuser=True)).order_by("display_name", "email")
+    )
+
+
+def can_own_action_item(person: Any, *, incident: Incident | None, finding: Any = None) -> bool:
+    """True if `person` may own an action item on `incident` (or on none): one of `users_who_may_own`,
+    and for an item of a policy finding without incident, someone who may see the finding."""
+    if person is None or not getattr(person, "is_active", False) or not getattr(person, "pk", None):
+        return False
+    if not users_who_may_own(incident).filter(pk=person.pk).exists():
+        return False
+    if incident is None and finding is not None:
+        return can_view_finding(person, finding)
+    return True
 
 
 def can_manage_participants(user: Any, incident: Incident) -> bool:

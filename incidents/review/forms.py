@@ -27,7 +27,7 @@ from incidents.models import (
     TestType,
     TimelineEntry,
 )
-from incidents.permissions.people import users_who_may_record
+from incidents.permissions.people import users_who_may_own
 from incidents.review.library import LibraryFilters
 from incidents.timefmt import format_time
 
@@ -278,7 +278,7 @@ class QuickActionForm(forms.Form):
         owners are chosen among the people who may record on `incident`."""
         super().__init__(*args, **kwargs)
         cast(Any, self.fields["factor"]).queryset = ContributingFactor.objects.filter(incident=incident)
-        owners = users_who_may_record(incident)
+        owners = users_who_may_own(incident)
         cast(Any, self.fields["owner"]).queryset = owners
         if facilitator is not None and getattr(facilitator, "pk", None):
             self.fields["owner"].initial = facilitator.pk

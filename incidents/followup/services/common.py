@@ -175,11 +175,14 @@ def edit_work(
     require: Callable[[Any, W], None],
     validate: Callable[[W], None],
     assigned: Callable[[W, int | None, Any], None],
+    check_people: Callable[[Any, W, list[str]], None] | None = None,
 ) -> W:
     """The edit of an item or a finding (`action_item_update`, `policy_finding_update`): refuse fields not
     in `editable`, `require(actor, obj)` (AccessDenied), lock at `expected_version` (FollowupConflict),
     apply `changes`, `validate` the result (ValidationError), save with history and tell a new owner
-    (`assigned(obj, previous owner id, actor)`). Returns the row as saved (unchanged: the same version)."""
+    (`assigned(obj, previous owner id, actor)`). `check_people(actor, obj, changed fields)` refuses a
+    person field set to someone who may not hold it (ValidationError); a person already stored is never
+    asked about again. Returns the row as saved (unchanged: the same version)."""
     refuse_unknown_fields(changes, editable)
     require(actor, obj)
     current = lock_work(obj, expected_version)
@@ -188,6 +191,8 @@ def edit_work(
     if not changed:
         return current
     validate(current)
+    if check_people is not None:
+        check_people(actor, current, changed)
     save_work(current, changed, actor=actor)
     assigned(current, previous_owner_id, actor)
     return current

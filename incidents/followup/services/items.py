@@ -36,9 +36,16 @@ from incidents.models import (
     RecheckOutcome,
 )
 from incidents.notify import services as notify
-from incidents.permissions.checks import actor_user, authorize, require_edit_action_item, require_record
+from incidents.permissions.checks import (
+    SYSTEM,
+    actor_user,
+    authorize,
+    require_edit_action_item,
+    require_record,
+)
 from incidents.permissions.followup import can_create_action_item, can_view_finding
 from incidents.permissions.incident import can_view_incident
+from incidents.permissions.people import NOT_CHOOSABLE, can_choose_person, can_own_action_item
 from incidents.timeline.services import system_entry
 
 S = ActionItemStatus
@@ -80,6 +87,28 @@ def _validate_item(item: ActionItem) -> None:
     item.full_clean(
         exclude=["incident", "factor", "finding", "owner", "team", "created_by", "recurrence_incident"]
     )
+
+
+def check_item_owner(actor: Any, item: ActionItem, changed: Iterable[str] = ("owner",)) -> None:
+    """Refuse `item.owner` when it is being set (`"owner"` in `changed`) and may not own the item
+    (`can_own_action_item`: on an incident, only those who may record on it): ValidationError keyed
+    `owner`. Every path that sets an owner (the API, the forms, meeting capture, tracker sync, bulk
+    reassignment) comes through `action_item_create` or `action_item_update`, which call this; an owner
+    already stored stays until someone changes it.
+
+    The message names the person only when `actor` may pick them (`can_choose_person`); otherwise it is
+    `NOT_CHOOSABLE`, what an id that names nobody gets too, so ids cannot be probed."""
+    owner = item.owner if "owner" in changed and item.owner_id is not None else None
+    if owner is None or can_own_action_item(owner, incident=item.incident, finding=item.finding):
+        return
+    incident = item.incident
+    if not owner.is_active or not (actor is SYSTEM or can_choose_person(actor, owner, incident)):
+        raise ValidationError({"owner": NOT_CHOOSABLE})
+    if incident is not None:
+        message = f"{owner} may not record on {incident.reference}: choose someone who may."
+    else:
+        message = f"{owner} may not see this action item: choose someone who may."
+    raise ValidationError({"owner": message})
 
 
 def _tell_assigned(item: ActionItem, previous_owner_id: int | None, actor: Any) -> None:
@@ -146,6 +175,7 @@ def action_item_create(
         created_by=user,
     )
     _validate_item(item)
+    check_item_owner(actor, item)
     common.create_work(item, actor=actor)
     _tell_assigned(item, None, actor)
     return item
@@ -169,6 +199,7 @@ def action_item_update(
         require=require_edit_action_item,
         validate=_validate_item,
         assigned=_tell_assigned,
+        check_people=check_item_owner,
     )
 
 

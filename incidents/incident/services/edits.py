@@ -32,9 +32,12 @@ from incidents.models import (
     IncidentStatus,
     Visibility,
 )
-from incidents.permissions.checks import SYSTEM, authorize, require_command
-from incidents.permissions.incident import can_view_incident
-from incidents.permissions.people import can_choose_person, can_manage_participants
+from incidents.permissions.checks import SYSTEM, require_command, require_manage_participants
+from incidents.permissions.people import (
+    NOT_CHOOSABLE,
+    can_choose_person,
+    can_take_role,
+)
 from incidents.timefmt import format_time
 from incidents.timeline.services import system_entry, system_entry_move
 
@@ -295,12 +298,15 @@ def incident_assign_roles(
     expected_version: int | None = None,
     **roles: Any,
 ) -> Incident:
-    """Assign commander, communications lead and scribe (a User or None). Each change is one system entry;
-    an unchanged role writes nothing. The person given a role becomes a participant.
+    """Assign commander, communications lead and scribe (a User; None clears the communications lead or
+    the scribe). Each change is one system entry; an unchanged role writes nothing. The person given a
+    role becomes a participant.
 
-    `at` (aware, default now) is when the change happened, for roles recorded after the fact. A person the
-    actor may not pick (`can_choose_person`: deactivated, or outside their teams and the incident) is
-    refused with ValidationError keyed by the role; a stale `expected_version` raises IncidentConflict.
+    `at` (aware, default now) is when the change happened, for roles recorded after the fact. Refused with
+    ValidationError keyed by the role: clearing the commander (command is handed over, never dropped); a
+    person the actor may not pick (`can_choose_person`: deactivated, or outside their teams and the
+    incident; `NOT_CHOOSABLE`); a person who may not take a role (`can_take_role`: a read-only viewer).
+    A stale `expected_version` raises IncidentConflict. Nothing is saved on a refusal.
     """
     require_command(actor, incident)
     unknown = set(roles) - set(ROLE_FIELDS)
@@ -309,7 +315,10 @@ def incident_assign_roles(
     check_aware({"at": at})
     current = lock_incident(incident, expected_version)
     changes = {f: u for f, u in roles.items() if getattr(current, f"{f}_id") != getattr(u, "pk", None)}
+    if "commander" in changes and changes["commander"] is None:
+        raise ValidationError({"commander": COMMANDER_KEPT})
     _check_choosable(actor, current, changes)
+    _check_may_take_role(current, changes)
     changed = list(changes)
     for field, user in changes.items():
         setattr(current, field, user)
@@ -332,11 +341,14 @@ def incident_assign_roles(
     return current
 
 
-NOT_CHOOSABLE = "Choose an active person from your teams or from this incident."
+COMMANDER_KEPT = (
+    "An incident always has a commander: hand over command instead (give the role to someone else)."
+)
 
 
 def _check_choosable(actor: Any, incident: Incident, people: dict[str, Any]) -> None:
-    """ValidationError keyed by field for each person (not None) the actor may not pick on `incident`."""
+    """ValidationError keyed by field for each person (not None) the actor may not pick on `incident`,
+    all with the one message `NOT_CHOOSABLE` (the API's person fields answer an unknown id with it too)."""
     if actor is SYSTEM:
         return
     errors = {
@@ -348,14 +360,16 @@ def _check_choosable(actor: Any, incident: Incident, people: dict[str, Any]) -> 
         raise ValidationError(errors)
 
 
-def _require_manage_participants(actor: Any, incident: Incident) -> None:
-    authorize(
-        actor,
-        lambda u: can_manage_participants(u, incident),
-        visible=lambda u: can_view_incident(u, incident),
-        message="Only those who may command a restricted incident add or remove its participants "
-        "(taking part is what lets a person see it).",
-    )
+def _check_may_take_role(incident: Incident, people: dict[str, Any]) -> None:
+    """ValidationError keyed by role for each person (not None) who may not take a role on `incident`
+    (`can_take_role`). Only people the actor may pick get here, so naming them tells nothing new."""
+    errors = {
+        field: f"{person} may only read {incident.reference}: a role goes to someone who may record on it."
+        for field, person in people.items()
+        if person is not None and not can_take_role(person, incident)
+    }
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -366,7 +380,7 @@ def incident_participant_add(*, incident: Incident, actor: Any, person: Any) -> 
     incident this grants them access, so only those who may command it may do it (a security event records
     it); on an internal one, anyone who may record. Raises AccessDenied, or ValidationError keyed `person`
     for someone the actor may not pick."""
-    _require_manage_participants(actor, incident)
+    require_manage_participants(actor, incident)
     current = lock_incident(incident, None)
     _check_choosable(actor, current, {"person": person})
     if current.participants.filter(pk=person.pk).exists():
@@ -386,7 +400,7 @@ def incident_participant_remove(*, incident: Incident, actor: Any, person: Any) 
     Someone holding a role (commander, communications lead, scribe) is refused with ValidationError keyed
     `person`: the role goes to someone else first. The same people as for adding may remove; on a
     restricted incident this takes away their access (a security event records it)."""
-    _require_manage_participants(actor, incident)
+    require_manage_participants(actor, incident)
     current = lock_incident(incident, None)
     for field, label in ROLE_FIELDS.items():
         if getattr(current, f"{field}_id") == person.pk:

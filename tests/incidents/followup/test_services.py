@@ -57,9 +57,10 @@ def lead(team):
 
 @pytest.fixture
 def owner(team):
-    """An item and finding owner who is only a viewer in Platform."""
+    """An item and finding owner: a responder in Platform (an action item's owner must be someone who may
+    record on its incident)."""
     user = UserFactory(email="owner@example.com", display_name="Owen Owner")
-    MembershipFactory(user=user, team=team, role=Membership.Role.VIEWER)
+    MembershipFactory(user=user, team=team, role=Membership.Role.RESPONDER)
     return user
 
 
