@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.utils import timezone
 
 from accounts.models import Team, User
 from incidents.inputs import TextField
@@ -69,11 +70,35 @@ class ActionItemForm(WorkForm):
         help_text="On this date the owner is asked to confirm the effect.",
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Shown (as a checkbox) only once a past due date was entered: see `clean`.
+    confirm_past_due = forms.BooleanField(
+        required=False, widget=forms.HiddenInput, label="Yes, keep this due date in the past"
+    )
 
     FIELDS = (
         "title", "description", "owner", "team", "priority", "type", "due_date", "tracker_url",
         "success_criteria", "recheck_date",
     )  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        """A due date before the owner's today (the viewer's when there is no owner), newly entered, is a
+        warning on `due_date` and nothing is saved until `confirm_past_due` (then a checkbox) is ticked:
+        such an item is overdue the moment it is saved. A past date the item already had needs nothing."""
+        data = super().clean() or {}
+        due = data.get("due_date")
+        if due is None or due == self.initial.get("due_date") or data.get("confirm_past_due"):
+            return data
+        owner = data.get("owner")
+        zone = owner.tzinfo if owner is not None else timezone.get_current_timezone()
+        today = timezone.now().astimezone(zone).date()
+        if due < today:
+            self.fields["confirm_past_due"].widget = forms.CheckboxInput()
+            self.add_error(
+                "due_date",
+                f"{due:%-d %B %Y} is in the past (today is {today:%-d %B %Y} for the owner): the item "
+                "would be overdue at once. Tick “Yes, keep this due date in the past” to save it anyway.",
+            )
+        return data
 
     def __init__(
         self, *args: Any, incident: Incident | None = None, keep_owner_id: int | None = None, **kwargs: Any
@@ -133,7 +158,12 @@ class FindingForm(WorkForm):
         self.fields["verifier"].help_text = "Who will verify the fix (someone other than the owner)."
 
 
-FindingTransitionForm = lifecycle_move_form(FindingStatus.choices, rows=3, max_length=10000)
+class FindingTransitionForm(lifecycle_move_form(FindingStatus.choices, rows=3, max_length=10000)):  # type: ignore[misc]
+    """A finding's move, with the confirmation that closing it with open remediation items is meant."""
+
+    close_with_open_items = forms.BooleanField(
+        required=False, label="Close it with its remediation items still open"
+    )
 
 
 class VerifyForm(forms.Form):

@@ -351,3 +351,17 @@ def work_values_at(row: ActionItem | PolicyFinding, version: int, fields: tuple[
     """`fields` of an action item or finding as they were at `version` (its history); empty when not kept."""
     record = row.history.filter(version=version).order_by("-history_id").first()
     return {name: getattr(record, name) for name in fields} if record is not None else {}
+
+
+# The team a person's board opens on: the one they lead before one they respond in before one they view.
+_ROLE_RANK = {"lead": 0, "responder": 1, "viewer": 2}
+
+
+def board_home_team(user: Any) -> Team | None:
+    """The team `user`'s board opens on (no `?team=`): a team they lead, else one they respond in, else
+    one they view, by team name within each; None for someone in no team (the board then shows every
+    team). One query."""
+    memberships = list(user.memberships.select_related("team").order_by("team__name"))
+    if not memberships:
+        return None
+    return min(memberships, key=lambda m: _ROLE_RANK.get(m.role, 3)).team

@@ -194,6 +194,11 @@ class FindingTransitionSerializer(StrictInputSerializer):
         choices=[c for c in FindingStatus.choices if c[0] not in ("verified", "risk_accepted")]
     )
     note = TextField(required=False, allow_blank=True, default="", max_length=5000)
+    close_with_open_items = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Confirm closing while remediation items are open (else 400).",
+    )
     version = serializers.IntegerField(required=False, min_value=1)
 
 

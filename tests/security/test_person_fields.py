@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import Any
 
 from rest_framework import serializers
 
@@ -19,7 +20,7 @@ def _write_serializers() -> list[type[serializers.Serializer]]:
         if module.name.endswith(("serializers", "api")) or ".api." in module.name:
             importlib.import_module(module.name)
     found: list[type[serializers.Serializer]] = []
-    stack = [serializers.Serializer]
+    stack: list[Any] = [serializers.Serializer]
     while stack:
         cls = stack.pop()
         for sub in cls.__subclasses__():

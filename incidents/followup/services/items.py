@@ -236,8 +236,9 @@ def action_item_change_status(
 
     Done needs a completion note, won't do needs a reason, blocked needs what it waits on (all in `note`);
     reopening a done or won't-do item needs a reason too. Reopening clears the completion and the
-    re-check answer; leaving a status clears its note (a reopened item shows no completion note, an
-    unblocked one no "waiting on"); the history keeps them. The note is the history record's reason. Raises ValidationError (keyed `status` or
+    re-check answer, and gives an item whose due date has passed a new one (`_due_again`); leaving a
+    status clears its note (a reopened item shows no completion note, an unblocked one no "waiting on");
+    the history keeps them. The note is the history record's reason. Raises ValidationError (keyed `status` or
     `note`), AccessDenied, FollowupConflict.
     """
     require_edit_action_item(actor, item)
@@ -265,13 +266,38 @@ def action_item_change_status(
     if status in CLOSED_ITEM_STATUSES:
         current.completed_at = timezone.now()
         fields.append("completed_at")
+    due_note = ""
     if reopening:
         current.completed_at = None
         current.recheck_confirmed_at = None
         current.recheck_outcome = ""
         fields += ["completed_at", "recheck_confirmed_at", "recheck_outcome"]
-    common.save_work(current, fields, actor=actor, reason=common.change_reason(common.Change.STATUS, note))
+        due_fields, due_note = _due_again(current)
+        fields += due_fields
+    common.save_work(
+        current, fields, actor=actor, reason=common.change_reason(common.Change.STATUS, note + due_note)
+    )
     return current
+
+
+def _due_again(current: ActionItem) -> tuple[list[str], str]:
+    """On reopening `current` (by a status change, a failed re-check, a recurrence): when its due date has
+    passed in the owner's zone (or it has none), give it the priority's target from today
+    (`default_due_date`) and move its re-check date by as much, so a reopened item is not overdue at
+    once. Returns (fields changed, a note for the history reason: "New due date 2026-12-16." or "")."""
+    owner = current.owner if current.owner_id is not None else None
+    zone = owner.tzinfo if owner is not None else timezone.get_current_timezone()
+    today = timezone.now().astimezone(zone).date()
+    if current.due_date is not None and current.due_date >= today:
+        return [], ""
+    new_due = default_due_date(current.priority, owner)
+    fields = ["due_date"]
+    if current.recheck_date is not None:
+        current.recheck_date += new_due - (current.due_date or today)
+        current.recheck_date = max(current.recheck_date, new_due)
+        fields.append("recheck_date")
+    current.due_date = new_due
+    return fields, f" New due date {new_due.isoformat()}."
 
 
 @transaction.atomic
@@ -281,7 +307,7 @@ def action_item_confirm_effect(
     """Record the answer to "did it work?" for a done item (asked on its re-check date).
 
     `worked=True` records the confirmation. `worked=False` ("it did not work") reopens the item with
-    `note` as the reason (required). Raises ValidationError when the item is not done.
+    `note` as the reason (required) and, when its due date has passed, a new one (`_due_again`). Raises ValidationError when the item is not done.
     """
     require_edit_action_item(actor, item)
     current = common.lock_work(item, expected_version)
@@ -303,11 +329,12 @@ def action_item_confirm_effect(
     current.recheck_outcome = RecheckOutcome.DID_NOT_WORK
     current.status = S.OPEN
     current.completed_at = None
+    due_fields, due_note = _due_again(current)
     common.save_work(
         current,
-        [*fields, "status", "completed_at"],
+        [*fields, "status", "completed_at", *due_fields],
         actor=actor,
-        reason=common.change_reason(common.Change.RECHECK, f"It did not work: {note}"),
+        reason=common.change_reason(common.Change.RECHECK, f"It did not work: {note}{due_note}"),
     )
     return current
 

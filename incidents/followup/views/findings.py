@@ -121,6 +121,9 @@ def _finding_context(request: HttpRequest, finding: PolicyFinding, **extra: Any)
         "verify_form": extra.pop("verify_form", None) or VerifyForm(initial={"version": finding.version}),
         "risk_form": extra.pop("risk_form", None) or AcceptRiskForm(initial={"version": finding.version}),
         "seen_form": SeenAgainForm(),
+        "open_items_warning": services_findings.open_items_warning(user, finding)
+        if FindingStatus.CLOSED in next_statuses
+        else "",
         **extra,
     }
 
@@ -143,7 +146,7 @@ finding_edit = EditPage(
 ).view()
 finding_transition = versioned_view(
     FINDING_PAGE, FindingTransitionForm, "transition_form", services_findings.policy_finding_transition,
-    "finding", ("status", "note"), done="Status changed.",
+    "finding", ("status", "note", "close_with_open_items"), done="Status changed.",
 )  # fmt: skip
 finding_verify = versioned_view(
     FINDING_PAGE, VerifyForm, "verify_form", services_findings.policy_finding_verify, "finding",

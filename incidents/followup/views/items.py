@@ -224,14 +224,14 @@ def _item_filters(request: HttpRequest) -> tuple[ItemFilters, dict[str, Any]]:
 
 @login_required
 def team_board(request: AuthenticatedRequest) -> HttpResponse:
-    """A team's items in status columns; `?team=<slug>` (default: the viewer's first team)."""
+    """A team's items in status columns; `?team=<slug>` (default: the viewer's own team,
+    `sel.board_home_team`: one they lead, else respond in, else view)."""
     user = request.user
     slug = request.GET.get("team")
     teams = list(Team.objects.order_by("name"))
     team = next((t for t in teams if t.slug == slug), None)
     if team is None and slug is None:  # `?team=` (empty) means every team
-        mine = set(user.memberships.values_list("team_id", flat=True))
-        team = next((t for t in teams if t.pk in mine), None)
+        team = sel.board_home_team(user)
     board = sel.team_board_for(user, team)
     context = {
         "board": board,
