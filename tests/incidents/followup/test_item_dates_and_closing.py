@@ -106,6 +106,7 @@ def test_an_item_reopened_by_hand_gets_a_new_due_date_only_when_it_has_passed(fr
     for item in (late, later):
         services_items.action_item_change_status(item=item, actor=commander, status="open", note="Not fixed")
         item.refresh_from_db()
+    assert late.due_date is not None
     assert late.due_date > TODAY
     assert later.due_date == dt.date(2026, 7, 1)
 
