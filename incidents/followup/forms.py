@@ -36,6 +36,13 @@ def active_users() -> forms.ModelChoiceField:
     )
 
 
+def past_due_field() -> forms.BooleanField:
+    """The confirmation a past due date needs (`warn_past_due`): hidden until one is entered."""
+    return forms.BooleanField(
+        required=False, widget=forms.HiddenInput, label="Yes, keep this due date in the past"
+    )
+
+
 class WorkForm(forms.Form):
     """The edit form of an action item or a finding: `FIELDS` are the fields it edits (besides `version`)."""
 
@@ -70,35 +77,12 @@ class ActionItemForm(WorkForm):
         help_text="On this date the owner is asked to confirm the effect.",
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    # Shown (as a checkbox) only once a past due date was entered: see `clean`.
-    confirm_past_due = forms.BooleanField(
-        required=False, widget=forms.HiddenInput, label="Yes, keep this due date in the past"
-    )
+    confirm_past_due = past_due_field()  # shown (a checkbox) once a past due date is entered
 
     FIELDS = (
         "title", "description", "owner", "team", "priority", "type", "due_date", "tracker_url",
         "success_criteria", "recheck_date",
     )  # fmt: skip
-
-    def clean(self) -> dict[str, Any]:
-        """A due date before the owner's today (the viewer's when there is no owner), newly entered, is a
-        warning on `due_date` and nothing is saved until `confirm_past_due` (then a checkbox) is ticked:
-        such an item is overdue the moment it is saved. A past date the item already had needs nothing."""
-        data = super().clean() or {}
-        due = data.get("due_date")
-        if due is None or due == self.initial.get("due_date") or data.get("confirm_past_due"):
-            return data
-        owner = data.get("owner")
-        zone = owner.tzinfo if owner is not None else timezone.get_current_timezone()
-        today = timezone.now().astimezone(zone).date()
-        if due < today:
-            self.fields["confirm_past_due"].widget = forms.CheckboxInput()
-            self.add_error(
-                "due_date",
-                f"{due:%-d %B %Y} is in the past (today is {today:%-d %B %Y} for the owner): the item "
-                "would be overdue at once. Tick “Yes, keep this due date in the past” to save it anyway.",
-            )
-        return data
 
     def __init__(
         self, *args: Any, incident: Incident | None = None, keep_owner_id: int | None = None, **kwargs: Any
@@ -111,6 +95,31 @@ class ActionItemForm(WorkForm):
         owner.queryset = owners.order_by("display_name", "email")
         if incident is not None:
             owner.help_text = f"Someone who may record on {incident.reference}."
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        warn_past_due(self, data)
+        return data
+
+
+def warn_past_due(form: forms.Form, data: dict[str, Any]) -> None:
+    """A `due_date` before the owner's today (the viewer's when there is no `owner`), newly entered, is a
+    warning on `due_date` (so nothing is saved) until the form's `confirm_past_due` field, then shown as a
+    checkbox, is ticked: such an item is overdue the moment it is saved. A past date the item already had
+    (`form.initial`) needs nothing. Every action-item form with a due date calls this from `clean`."""
+    due = data.get("due_date")
+    if due is None or due == form.initial.get("due_date") or data.get("confirm_past_due"):
+        return
+    owner = data.get("owner")
+    zone = owner.tzinfo if owner is not None else timezone.get_current_timezone()
+    today = timezone.now().astimezone(zone).date()
+    if due < today:
+        form.fields["confirm_past_due"].widget = forms.CheckboxInput()
+        form.add_error(
+            "due_date",
+            f"{due:%-d %B %Y} is in the past (today is {today:%-d %B %Y} for the owner): the item would be "
+            "overdue at once. Tick “Yes, keep this due date in the past” to save it anyway.",
+        )
 
 
 def lifecycle_move_form(statuses: list[tuple[str, str]], *, rows: int, max_length: int) -> type[forms.Form]:

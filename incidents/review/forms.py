@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Team, User
+from incidents.followup.forms import past_due_field, warn_past_due
 from incidents.incident.forms import LocalDateTimeField
 from incidents.inputs import BoundedDateField, BoundedIntegerField, TextField
 from incidents.models import (
@@ -272,6 +273,7 @@ class QuickActionForm(forms.Form):
         empty_label="— no owner yet —",
         widget=forms.Select(attrs={"aria-label": "Owner"}),
     )
+    confirm_past_due = past_due_field()
 
     def __init__(self, *args: Any, incident: Incident, facilitator: Any = None, **kwargs: Any) -> None:
         """`facilitator` (the person running the meeting) is the owner proposed, when they may record;
@@ -282,6 +284,12 @@ class QuickActionForm(forms.Form):
         cast(Any, self.fields["owner"]).queryset = owners
         if facilitator is not None and getattr(facilitator, "pk", None):
             self.fields["owner"].initial = facilitator.pk
+
+    def clean(self) -> dict[str, Any]:
+        """A past due date is a warning until confirmed (`warn_past_due`), as on the action-item form."""
+        data = super().clean() or {}
+        warn_past_due(self, data)
+        return data
 
 
 class MeetingForm(forms.Form):

@@ -232,6 +232,8 @@ def meeting_action(request: HttpRequest, number: int) -> HttpResponse:
     else:
         error = "Say what should be done." if "title" in form.errors else _form_errors(form)
     parts = _meeting_parts(pm, request.user)
+    if error:
+        parts["action_form"] = form  # as typed, with the past-due confirmation when one is asked
     if not request.headers.get("HX-Request"):
         if error:
             messages.error(request, error)

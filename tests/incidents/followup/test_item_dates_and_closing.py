@@ -178,3 +178,29 @@ def test_the_board_opens_on_the_team_the_viewer_leads(client_for, team):
     MembershipFactory(user=lead, team=team, role=Membership.Role.LEAD)
     board = client_for(lead).get(reverse("incidents:team_board")).context["board"]
     assert board.team == team
+
+
+def test_meeting_capture_warns_of_a_past_due_date_keeps_what_was_typed_and_takes_the_confirmation(
+    frozen, client_for, responder, incident
+):
+    from incidents.review.services import postmortems
+
+    postmortems.postmortem_start(incident=incident, actor=responder)
+    client = client_for(responder)
+    capture = reverse("incidents:meeting_action", args=[incident.number])
+    typed = {
+        "title": "Restore a backup weekly",
+        "type": "detect",
+        "owner": responder.pk,
+        "due_date": "2026-06-01",
+    }
+    refused = client.post(capture, typed, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 400
+    body = refused.content.decode()
+    assert "1 June 2026 is in the past" in body
+    assert 'type="checkbox" name="confirm_past_due"' in body
+    assert 'value="Restore a backup weekly"' in body
+    assert not ActionItem.objects.exists()
+    done = client.post(capture, {**typed, "confirm_past_due": "on"}, HTTP_HX_REQUEST="true")
+    assert done.status_code == 200
+    assert ActionItem.objects.get().due_date == dt.date(2026, 6, 1)
