@@ -88,7 +88,7 @@ class ActionItemForm(WorkForm):
         self, *args: Any, incident: Incident | None = None, keep_owner_id: int | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        owners = users_who_may_own(incident)  # what the service accepts (`check_item_owner`)
+        owners = users_who_may_own(incident)  # what the service accepts (`items._check_item_owner`)
         if keep_owner_id is not None:
             owners = owners | User.objects.filter(pk=keep_owner_id)
         owner = cast(forms.ModelChoiceField, self.fields["owner"])

@@ -27,6 +27,7 @@ from incidents.models import (
     PolicyFinding,
     status_now,
 )
+from incidents.permissions.checks import SYSTEM
 from incidents.permissions.followup import (
     action_items_visible_to,
     action_items_with_incident_visibility,
@@ -34,6 +35,7 @@ from incidents.permissions.followup import (
     findings_visible_to,
     work_shown_to,
 )
+from incidents.plural import counted
 
 DUE_SOON_DAYS = 7  # "due this week": the owner's today and the six days after it
 
@@ -365,3 +367,17 @@ def board_home_team(user: Any) -> Team | None:
     if not memberships:
         return None
     return min(memberships, key=lambda m: _ROLE_RANK.get(m.role, 3)).team
+
+
+def finding_open_items_warning(viewer: Any, finding: PolicyFinding) -> str:
+    """What to say before `finding` is closed while remediation items are open ("" when none is): how
+    many of those `viewer` may see are open, and only that others exist for those they may not."""
+    open_items = finding.action_items.filter(status__in=OPEN_ITEM_STATUSES)
+    total = open_items.count()
+    if not total:
+        return ""
+    shown = total if viewer is SYSTEM else action_items_visible_to(viewer, open_items).count()
+    what = counted(shown, "remediation item") + (" and others you cannot see" if total > shown else "")
+    if not shown:
+        what = "Remediation items you cannot see"
+    return f"{what} still open: finish them first, or confirm that the finding closes with them open."

@@ -17,9 +17,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from incidents.followup.selectors import finding_open_items_warning
 from incidents.followup.services import common
 from incidents.models import (
-    ActionItemStatus,
     FindingArea,
     FindingStatus,
     Incident,
@@ -29,7 +29,6 @@ from incidents.models import (
 from incidents.notify import services as notify
 from incidents.permissions.checks import SYSTEM, actor_user, authorize, require_edit_finding, require_record
 from incidents.permissions.followup import (
-    action_items_visible_to,
     can_accept_finding_risk,
     can_create_finding,
     can_move_finding,
@@ -38,7 +37,6 @@ from incidents.permissions.followup import (
     has_owned_finding,
 )
 from incidents.permissions.incident import can_record, can_view_incident
-from incidents.plural import counted
 
 F = FindingStatus
 FINDING_EDITABLE_FIELDS = ("area", "title", "description", "risk", "owner", "verifier", "team", "due_date")
@@ -188,7 +186,7 @@ def policy_finding_transition(
 
     Marking remediated needs evidence (`note`, stored as `evidence`); sending back to remediating from
     remediated and reopening need a reason. Closing a finding whose remediation items are not all done or
-    won't do is refused with a warning keyed `close_with_open_items` (`open_items_warning`) unless
+    won't do is refused with a warning keyed `close_with_open_items` (`finding_open_items_warning`) unless
     `close_with_open_items` confirms it. Verification and risk acceptance have their own services.
     Raises ValidationError (keyed `status`, `note` or `close_with_open_items`), AccessDenied,
     FollowupConflict.
@@ -216,24 +214,10 @@ def policy_finding_transition(
     else:
         note = (note or "").strip()
     if status == F.CLOSED and not close_with_open_items:
-        warning = open_items_warning(actor, current)
+        warning = finding_open_items_warning(actor, current)
         if warning:
             raise ValidationError({"close_with_open_items": warning})
     return _finding_set_status(current, actor, status, note=note, extra_fields=extra)
-
-
-def open_items_warning(viewer: Any, finding: PolicyFinding) -> str:
-    """What to say before `finding` is closed while remediation items are open ("" when none is): how
-    many of those `viewer` may see are open, and only that others exist for those they may not."""
-    open_items = finding.action_items.exclude(status__in=(ActionItemStatus.DONE, ActionItemStatus.WONT_DO))
-    total = open_items.count()
-    if not total:
-        return ""
-    shown = total if viewer is SYSTEM else action_items_visible_to(viewer, open_items).count()
-    what = counted(shown, "remediation item") + (" and others you cannot see" if total > shown else "")
-    if not shown:
-        what = "Remediation items you cannot see"
-    return f"{what} still open: finish them first, or confirm that the finding closes with them open."
 
 
 def _second_person(

@@ -89,7 +89,7 @@ def _validate_item(item: ActionItem) -> None:
     )
 
 
-def check_item_owner(actor: Any, item: ActionItem, changed: Iterable[str] = ("owner",)) -> None:
+def _check_item_owner(actor: Any, item: ActionItem, changed: Iterable[str] = ("owner",)) -> None:
     """Refuse `item.owner` when it is being set (`"owner"` in `changed`) and may not own the item
     (`can_own_action_item`: on an incident, only those who may record on it): ValidationError keyed
     `owner`. Every path that sets an owner (the API, the forms, meeting capture, tracker sync, bulk
@@ -175,7 +175,7 @@ def action_item_create(
         created_by=user,
     )
     _validate_item(item)
-    check_item_owner(actor, item)
+    _check_item_owner(actor, item)
     common.create_work(item, actor=actor)
     _tell_assigned(item, None, actor)
     return item
@@ -199,7 +199,7 @@ def action_item_update(
         require=require_edit_action_item,
         validate=_validate_item,
         assigned=_tell_assigned,
-        check_people=check_item_owner,
+        check_people=_check_item_owner,
     )
 
 

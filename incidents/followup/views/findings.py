@@ -121,7 +121,7 @@ def _finding_context(request: HttpRequest, finding: PolicyFinding, **extra: Any)
         "verify_form": extra.pop("verify_form", None) or VerifyForm(initial={"version": finding.version}),
         "risk_form": extra.pop("risk_form", None) or AcceptRiskForm(initial={"version": finding.version}),
         "seen_form": SeenAgainForm(),
-        "open_items_warning": services_findings.open_items_warning(user, finding)
+        "open_items_warning": sel.finding_open_items_warning(user, finding)
         if FindingStatus.CLOSED in next_statuses
         else "",
         **extra,

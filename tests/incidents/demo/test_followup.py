@@ -64,7 +64,10 @@ def test_demo_finding_is_driven_to_verified_and_closed_by_two_demo_users():
         ).status_code
         == 302
     )
-    assert verifier.post(move, {"status": "closed", "version": finding.version + 3}).status_code == 302
+    # Its remediation item is still open: closing says so, and closes once that is confirmed.
+    assert verifier.post(move, {"status": "closed", "version": finding.version + 3}).status_code == 400
+    closed = {"status": "closed", "version": finding.version + 3, "close_with_open_items": "on"}
+    assert verifier.post(move, closed).status_code == 302
     finding.refresh_from_db()
     assert finding.status == FindingStatus.CLOSED
     assert finding.verified_by.email == "commander@example.com"
