@@ -16,6 +16,7 @@ answer an error status (a 403 or 404 it expects): that load is not a console err
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -39,7 +40,14 @@ def pytest_runtest_setup(item):
 
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item, nextitem):
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    """Take the allowance back once no event loop runs in this thread. Playwright's loop outlives a journey
+    (its browser is session-scoped), and under pytest-xdist a worker may run other modules after a journey:
+    while that loop runs, Django would refuse every ORM call of theirs, so the allowance stays exactly as
+    long as the loop does (Django's check looks at the same running loop)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.hookimpl(trylast=True)
