@@ -63,24 +63,31 @@ CLOSE_REASONS = frozenset({"not_planned", "duplicate"})
 
 @dataclass(frozen=True)
 class IssueState:
-    """An issue as the tracker has it: closed or not, status name, assignee identity and email (either
-    may be '' when unknown), due date (None where the tracker has none).
+    """An issue as the tracker's answer describes it, read by the adapter's typed reader.
+
+    Every field the answer did not carry, or carried with the wrong type, is "no information", never a
+    value: `closed` is True/False only when the tracker's state said so (GitHub's `state` "open" or
+    "closed"; Jira's status category `new`/`indeterminate`/`done`), else None; `assignee` is the
+    tracker identity, '' for nobody (an explicit null), None when not known; `due_date` counts only when
+    `due_date_known` (Jira sent `duedate`: a date, or null for none). `status` is the status name ('' when
+    not known), `assignee_email` the assignee's email ('' when not sent).
 
     `close_reason` is '' for an open issue or one closed as completed, else `not_planned` or `duplicate`
     (GitHub's `state_reason`; Jira's resolution "Won't Do", "Duplicate", ...): the work was not done.
-    `due_date_invalid` is the tracker's due date as sent when it is not a date (`2026-02-30`), else ''.
-    `updated_at` is when the tracker last changed the issue (UTC-aware; None when the answer has no
-    such time): a state older than one already applied is ignored."""
+    `due_date_invalid` is the tracker's due date as sent when it is not a date (`2026-02-30`, a number),
+    else ''. `updated_at` is when the tracker last changed the issue (UTC-aware; None when the answer has
+    no such time): a state older than one already applied is ignored."""
 
     key: str
-    closed: bool
-    status: str
-    assignee: str = ""
+    closed: bool | None
+    status: str = ""
+    assignee: str | None = None
     assignee_email: str = ""
     due_date: date | None = None
     close_reason: str = ""
     due_date_invalid: str = ""
     updated_at: datetime | None = None
+    due_date_known: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,6 +201,26 @@ def hmac_sha256_matches(secret: str, body: bytes, sent: str) -> bool:
     """True when `sent` is `sha256=` + the hex HMAC-SHA256 of `body` keyed with `secret` (constant time)."""
     expected = "sha256=" + hmac.new(secret.encode(), body, "sha256").hexdigest()
     return bool(sent) and hmac.compare_digest(expected.encode(), str(sent).strip().encode())
+
+
+def text_or_none(value: Any) -> str | None:
+    """`value` when it is a string, else None (absent or of the wrong type: no information)."""
+    return value if isinstance(value, str) else None
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """`value` when it is a JSON object, else an empty one (so every field read from it is absent)."""
+    return value if isinstance(value, dict) else {}
+
+
+def identity(value: Any, key: str) -> str | None:
+    """A person field of a payload (`{"login": ...}`, `{"accountId": ...}`): the identity under `key`;
+    '' for an explicit null (nobody); None when the field is of the wrong type or has no such string."""
+    if value is None:
+        return ""
+    if isinstance(value, dict) and isinstance(value.get(key), str):
+        return str(value[key])
+    return None
 
 
 def parse_date(value: Any) -> date | None:

@@ -28,7 +28,9 @@ from incidents.integrations.trackers.base import (
     TrackerError,
     WebhookUpdate,
     hmac_sha256_matches,
+    identity,
     parse_time,
+    text_or_none,
 )
 
 API_VERSION = "2022-11-28"
@@ -102,16 +104,21 @@ class GitHubTracker(Tracker):
 
     @staticmethod
     def _state(key: str, issue: Mapping[str, Any]) -> IssueState:
-        assignee = issue.get("assignee") or {}
-        state = str(issue.get("state") or "")
-        reason = str(issue.get("state_reason") or "")
-        closed = state == "closed"
+        """The typed reader of GitHub's issue object ("Get an issue", the `issues` webhook's `issue`): a
+        `state` that is missing or not "open"/"closed" says nothing (`closed` None), an `assignee` that
+        is missing or not a user object says nothing (None), null is nobody."""
+        state = text_or_none(issue.get("state"))
+        closed = {"open": False, "closed": True}.get(state or "")
+        reason = text_or_none(issue.get("state_reason")) or ""
+        reason = reason if closed and reason in CLOSE_REASONS else ""
         return IssueState(
             key=key,
             closed=closed,
-            status=f"closed as {reason.replace('_', ' ')}" if closed and reason in CLOSE_REASONS else state,
-            assignee=str(assignee.get("login") or "") if isinstance(assignee, dict) else "",
-            close_reason=reason if closed and reason in CLOSE_REASONS else "",
+            status=(f"closed as {reason.replace('_', ' ')}" if reason else str(state))
+            if closed is not None
+            else "",
+            assignee=identity(issue["assignee"], "login") if "assignee" in issue else None,
+            close_reason=reason,
             updated_at=parse_time(issue.get("updated_at")),
         )
 

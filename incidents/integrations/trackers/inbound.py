@@ -53,20 +53,22 @@ def hindsight_values(item: ActionItem) -> dict[str, Any]:
 
 
 def _tracker_values(connection: TrackerConnection, state: IssueState) -> dict[str, Any]:
-    """The tracker's state in Hindsight's terms; `_SKIP` for what cannot be mapped (no such field, an
-    assignee with no Hindsight account by verified email or mapping, a due date that is not a date)."""
+    """The tracker's state in Hindsight's terms; `_SKIP` for what the answer says nothing about (a
+    field missing or of the wrong type: never read as "open" or "no due date") and for what cannot be
+    mapped (no such field, an assignee with no Hindsight account by verified email or mapping, a due
+    date that is not a date)."""
     values: dict[str, Any] = {
-        "status": "closed" if state.closed else "open",
+        "status": _SKIP if state.closed is None else ("closed" if state.closed else "open"),
         "owner": _SKIP,
         "due_date": _SKIP,
     }
     mapped = {str(k).lower(): v for k, v in (connection.user_map or {}).items()}  # logins ignore case
-    email = (state.assignee_email or mapped.get(state.assignee.lower(), "")).lower()
-    if state.assignee and email:
-        user = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
+    if state.assignee:
+        email = (state.assignee_email or mapped.get(state.assignee.lower(), "")).lower()
+        user = get_user_model().objects.filter(email__iexact=email, is_active=True).first() if email else None
         if user is not None:
             values["owner"] = user.pk
-    if connection.kind == TrackerKind.JIRA and not state.due_date_invalid:
+    if connection.kind == TrackerKind.JIRA and state.due_date_known:
         values["due_date"] = state.due_date.isoformat() if state.due_date else None
     return values
 
@@ -140,9 +142,12 @@ def sync_issue(issue: TrackerIssue, state: IssueState, changed: frozenset[str] |
         return []  # a late webhook, or a sweep's read from before a newer webhook: never undo it
     if state.updated_at is not None:
         issue.remote_updated_at = state.updated_at
-    issue.remote_status, issue.remote_closed = state.status[:100], state.closed
-    issue.remote_assignee = (state.assignee_email or state.assignee)[:200]
-    if issue.connection.kind == TrackerKind.JIRA and not state.due_date_invalid:
+    if state.closed is not None:
+        issue.remote_closed = state.closed
+        issue.remote_status = state.status[:100] or issue.remote_status
+    if state.assignee is not None:
+        issue.remote_assignee = (state.assignee_email or state.assignee)[:200]
+    if issue.connection.kind == TrackerKind.JIRA and state.due_date_known:
         issue.remote_due_date = state.due_date
     _warn(issue, state, changed)
     theirs = _tracker_values(issue.connection, state)
@@ -190,7 +195,7 @@ def _warn(issue: TrackerIssue, state: IssueState, changed: frozenset[str] | None
         issue.warnings["due_date"] = (
             f"{label}'s due date “{state.due_date_invalid}” is not a date: Hindsight keeps its own."
         )
-    else:
+    elif state.due_date_known:  # a date (or none) taken: the warning is over; silence says nothing
         issue.warnings.pop("due_date", None)
 
 

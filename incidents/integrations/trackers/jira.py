@@ -27,9 +27,14 @@ from incidents.integrations.trackers.base import (
     TrackerError,
     WebhookUpdate,
     hmac_sha256_matches,
+    identity,
+    mapping,
     parse_due_date,
     parse_time,
+    text_or_none,
 )
+
+_ABSENT = object()
 
 ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,49}-[1-9][0-9]{0,17}")
 # Resolutions of Jira's default schemes that close an issue without the work done.
@@ -131,23 +136,29 @@ class JiraTracker(Tracker):
 
     @staticmethod
     def _state(key: str, issue: Mapping[str, Any]) -> IssueState:
-        fields = _dict(issue.get("fields"))
-        status = _dict(fields.get("status"))
-        category = _dict(status.get("statusCategory"))
-        assignee = _dict(fields.get("assignee"))
-        closed = category.get("key") == "done"
+        """The typed reader of Jira's issue object ("Get issue", the webhook's `issue`): `closed` from the
+        status category (`new`, `indeterminate`: open; `done`: closed; missing, another key or the wrong
+        type: None, no information); the due date only when `fields.duedate` is sent (null: none; a string
+        that is not a date, or another type: a warning, Hindsight keeps its own); the assignee only when
+        `fields.assignee` is a person object (null: nobody)."""
+        fields = mapping(issue.get("fields"))
+        status = mapping(fields.get("status"))
+        category = text_or_none(mapping(status.get("statusCategory")).get("key"))
+        closed = {"new": False, "indeterminate": False, "done": True}.get(category or "")
         due, invalid = parse_due_date(fields.get("duedate"))
-        resolution = str(_dict(fields.get("resolution")).get("name") or "").lower()
+        assignee = fields.get("assignee", _ABSENT)
+        resolution = (text_or_none(mapping(fields.get("resolution")).get("name")) or "").lower()
         return IssueState(
             key=key,
             closed=closed,
-            status=str(status.get("name") or ""),
-            assignee=str(assignee.get("accountId") or ""),
-            assignee_email=str(assignee.get("emailAddress") or ""),
+            status=(text_or_none(status.get("name")) or "") if closed is not None else "",
+            assignee=None if assignee is _ABSENT else identity(assignee, "accountId"),
+            assignee_email=text_or_none(mapping(assignee).get("emailAddress")) or "",
             due_date=due,
             close_reason=NOT_DONE.get(resolution, "") if closed else "",
             due_date_invalid=invalid,
             updated_at=parse_time(fields.get("updated")),
+            due_date_known="duedate" in fields and not invalid,
         )
 
     @staticmethod

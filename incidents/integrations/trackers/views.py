@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse, RawPostDataException
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,7 +32,8 @@ from incidents.integrations.trackers.services import (
 from incidents.permissions.checks import require_page
 from incidents.permissions.roles import can_manage_settings, can_manage_team, is_admin, lead_team_ids
 
-MAX_WEBHOOK_BYTES = 5_000_000
+MAX_WEBHOOK_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2_621_440  # Django's limit (2.5 MB) is the first
+TOO_LARGE = f"The body is larger than a tracker's webhook ({MAX_WEBHOOK_BYTES // 1_000_000} MB at most)."
 
 
 def _teams_for(user: Any) -> Any:
@@ -156,13 +158,16 @@ def action_item_tracker_conflict(request: HttpRequest, item_id: int) -> HttpResp
 @require_POST
 def tracker_webhook(request: HttpRequest, tracker_id: int) -> HttpResponse:
     """A tracker's webhook: authenticated by its signature (no session, no CSRF token). 401 without a valid
-    signature, 404 for no such tracker, 400 for a body that is not JSON, 200 otherwise (a repeat too)."""
+    signature, 404 for no such tracker, 400 for a body that is not JSON, 413 (JSON) for a body over
+    MAX_WEBHOOK_BYTES, 200 otherwise (a repeat too)."""
     try:
         body = request.body
     except RawPostDataException:  # a form upload, already parsed: trackers send JSON
         return JsonResponse({"detail": "Send the webhook's JSON body (application/json)."}, status=400)
+    except RequestDataTooBig:  # over DATA_UPLOAD_MAX_MEMORY_SIZE: JSON, not Django's HTML 400
+        return JsonResponse({"detail": TOO_LARGE}, status=413)
     if len(body) > MAX_WEBHOOK_BYTES:
-        return JsonResponse({"detail": "The body is too large."}, status=413)
+        return JsonResponse({"detail": TOO_LARGE}, status=413)
     try:
         result = tracker_webhook_receive(tracker_id=tracker_id, headers=request.headers, body=body)
     except TrackerNotFound:
