@@ -59,10 +59,12 @@ class ChatCapture(models.Model):
 
 class ChatRequestSeen(models.Model):
     """A signed chat request already taken (its signature's SHA-256), so the same request sent again
-    within the five minutes its timestamp is valid is refused (a replay). Rows older than that are pruned."""
+    within the five minutes its timestamp is valid is refused (a replay). Rows older than that are pruned,
+    or after `kept_until` when set (a Mattermost dialog's signed state, refused for as long as it is valid)."""
 
     digest = models.CharField(max_length=64, unique=True)
     seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+    kept_until = models.DateTimeField(null=True, blank=True, db_index=True)
 
     def __str__(self) -> str:
         return self.digest

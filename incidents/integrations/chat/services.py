@@ -26,6 +26,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -94,18 +95,29 @@ class Reply:
 REPLAY_WINDOW = timedelta(minutes=6)  # Slack's timestamps are valid five minutes either side
 
 
-def chat_request_first_time(*, signature: str) -> bool:
+def chat_request_first_time(*, signature: str, keep: timedelta | None = None) -> bool:
     """Record a verified request's signature; False when it was taken before (a replay: the same signed
-    request sent again while its timestamp is still valid). Prunes records older than the window."""
+    request sent again while its timestamp is still valid). `keep`: how long to refuse it again when
+    longer than the five-minute window (a dialog state valid for an hour). Prunes expired records."""
     now = timezone.now()
-    ChatRequestSeen.objects.filter(seen_at__lt=now - REPLAY_WINDOW).delete()
+    ChatRequestSeen.objects.filter(
+        Q(kept_until__isnull=True, seen_at__lt=now - REPLAY_WINDOW) | Q(kept_until__lt=now)
+    ).delete()
     digest = hashlib.sha256(signature.encode()).hexdigest()
     try:
         with transaction.atomic():
-            ChatRequestSeen.objects.create(digest=digest, seen_at=now)
+            ChatRequestSeen.objects.create(
+                digest=digest, seen_at=now, kept_until=now + keep if keep is not None else None
+            )
     except IntegrityError:
         return False
     return True
+
+
+def chat_request_forget(*, signature: str) -> None:
+    """Drop the record of `signature` (a dialog submission that was refused with field errors: the person
+    corrects the form and sends the same dialog again)."""
+    ChatRequestSeen.objects.filter(digest=hashlib.sha256(signature.encode()).hexdigest()).delete()
 
 
 def chat_text_refusal(text: Any) -> str:

@@ -14,12 +14,16 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import hmac
 import json
 import time
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict, RawPostDataException
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -27,6 +31,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from incidents.integrations.chat.clients import (
     DECLARE_CALLBACK,
+    DIALOG_MAX_AGE_SECONDS,
     ChatError,
     MattermostClient,
     SlackClient,
@@ -41,18 +46,50 @@ from incidents.integrations.chat.services import (
     chat_dialog_declare,
     chat_message_capture,
     chat_request_first_time,
+    chat_request_forget,
 )
 
 MAX_BODY_BYTES = 200_000
 SHORTCUT = "add_to_timeline"
 
 
+TOO_LARGE = f"The request is larger than Hindsight takes from a chat server ({MAX_BODY_BYTES // 1000} KB)."
+
+
+class BodyTooLarge(Exception):
+    """A body over MAX_BODY_BYTES (or over Django's DATA_UPLOAD_MAX_MEMORY_SIZE, which would otherwise
+    answer an HTML 400 the chat server cannot show): each endpoint answers 413 in its own protocol."""
+
+
 def _body(request: HttpRequest) -> bytes | None:
+    """The raw body; None for a multipart upload (already read: chat servers send url-encoded forms or
+    JSON). BodyTooLarge over MAX_BODY_BYTES."""
     try:
         body = request.body
-    except RawPostDataException:  # a multipart upload, already read: chat servers send url-encoded forms
+    except RawPostDataException:
         return None
-    return body if len(body) <= MAX_BODY_BYTES else None
+    except RequestDataTooBig as exc:
+        raise BodyTooLarge from exc
+    if len(body) > MAX_BODY_BYTES:
+        raise BodyTooLarge
+    return body
+
+
+def _too_large(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """Answer a BodyTooLarge in the chat server's protocol: the message as the command's ephemeral text
+    (Slack and Mattermost show `text`), and Mattermost's dialog `error`."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest) -> HttpResponse:
+        try:
+            return view(request)
+        except BodyTooLarge:
+            return JsonResponse(
+                {"response_type": "ephemeral", "text": TOO_LARGE, "error": TOO_LARGE, "detail": TOO_LARGE},
+                status=413,
+            )
+
+    return wrapped
 
 
 def _slack_verified(request: HttpRequest, body: bytes) -> bool:
@@ -82,6 +119,7 @@ def _form(body: bytes) -> QueryDict:
 
 @csrf_exempt
 @require_POST
+@_too_large
 def slack_command(request: HttpRequest) -> HttpResponse:
     """Slack's `/incident` slash command (url-encoded form: team_id, channel_id, user_id, text, ...)."""
     body = _body(request)
@@ -123,6 +161,7 @@ def _told(client: SlackClient, payload: dict[str, Any], channel: str, user: str,
 
 @csrf_exempt
 @require_POST
+@_too_large
 def slack_interactivity(request: HttpRequest) -> HttpResponse:
     """Slack's interactivity requests: the "Add to timeline" message shortcut (`message_action`), the
     declare modal's submission (`view_submission`). A shortcut always gets an answer the person sees."""
@@ -204,6 +243,7 @@ def _mattermost_trigger_fresh(trigger_id: str, user_id: str) -> bool:
 
 @csrf_exempt
 @require_POST
+@_too_large
 def mattermost_command(request: HttpRequest) -> HttpResponse:
     """Mattermost's slash command, authenticated by its token (`MATTERMOST_COMMAND_TOKEN`, compared in
     constant time) and guarded against replays by its `trigger_id` (`_mattermost_trigger_fresh`)."""
@@ -229,6 +269,7 @@ def mattermost_command(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+@_too_large
 def mattermost_dialog(request: HttpRequest) -> HttpResponse:
     """The declare dialog's submission (Mattermost's `SubmitDialogRequest`, JSON). Mattermost signs
     nothing here: the dialog's `state`, signed by Hindsight when it opened the dialog, must be valid, less
@@ -251,6 +292,11 @@ def mattermost_dialog(request: HttpRequest) -> HttpResponse:
         return _refused()
     if payload.get("callback_id") != DECLARE_CALLBACK:
         return JsonResponse({})
+    # Claimed before anything is declared, so a replay (or two at once) declares nothing a second time;
+    # released when the dialog answers field errors, as the person then sends it again corrected.
+    fingerprint = "mattermost-dialog:" + str(payload.get("state"))
+    if not chat_request_first_time(signature=fingerprint, keep=timedelta(seconds=DIALOG_MAX_AGE_SECONDS)):
+        return JsonResponse({"error": SUBMITTED, "detail": SUBMITTED}, status=409)
     submission = _dict(payload.get("submission"))
     context = ChatContext(
         provider=ChatProvider.MATTERMOST, workspace=where["t"][:100], channel_id=where["c"][:100],
@@ -260,4 +306,11 @@ def mattermost_dialog(request: HttpRequest) -> HttpResponse:
     errors = chat_dialog_declare(
         context=context, title=submission.get("title"), severity=submission.get("severity")
     )
+    if errors:
+        chat_request_forget(signature=fingerprint)
     return JsonResponse({"errors": errors} if errors else {})
+
+
+SUBMITTED = (
+    "This dialog was submitted already: nothing was declared again. Type `/incident declare` for another."
+)

@@ -303,3 +303,65 @@ def test_a_dialog_title_with_a_nul_is_refused(client_for, slack, commander):
     answer = _submit(client_for(None), title="Checkout\x00down")  # JSON inside the form: "\u0000"
     assert "control character" in answer.json()["errors"]["title"]
     assert not Incident.objects.exists()
+
+
+def test_a_replayed_mattermost_dialog_submission_declares_nothing_again(client_for, mattermost, commander):
+    # Found by an outside tester: Mattermost signs nothing in a dialog submission, and the same body sent
+    # again (within the hour its signed state is valid) declared a second incident.
+    mattermost.answers[("GET", "/api/v4/users/cora8id")] = (200, {
+        "id": "cora8id", "username": "cora", "email": "commander@example.com", "email_verified": True,
+    })  # fmt: skip
+    mattermost.answers[("POST", "/api/v4/posts")] = (201, {"id": "p1"})
+    state = dialog_state(user_id="cora8id", team_id="mmteam", channel_id="mmchan", channel_name="inc")
+    hook = client_for(None)
+
+    def submit(title):
+        payload = {"type": "dialog_submission", "callback_id": "declare", "state": state, "user_id": "cora8id",
+                   "channel_id": "mmchan", "team_id": "mmteam", "submission": {"title": title, "severity": "SEV2"}}  # fmt: skip
+        return hook.post(
+            reverse("incidents:mattermost_dialog"), data=json.dumps(payload), content_type="application/json"
+        )
+
+    assert "errors" in submit(" ").json()  # a field error: the person corrects it and sends it again
+    assert submit("Search is timing out").json() == {}
+    later = timezone.now() + timedelta(minutes=30)
+    import time_machine
+
+    with time_machine.travel(later):
+        replayed = submit("Search is timing out")
+    assert replayed.status_code == 409
+    assert "submitted already" in replayed.json()["error"]  # SubmitDialogResponse's general error
+    assert Incident.objects.count() == 1
+
+
+BIG = 2_700_000  # over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), which answered an HTML 400
+
+
+@pytest.mark.parametrize(
+    ("url", "content_type", "key"),
+    [
+        ("incidents:slack_command", "application/x-www-form-urlencoded", "text"),
+        ("incidents:slack_interactivity", "application/x-www-form-urlencoded", "text"),
+        ("incidents:mattermost_command", "application/x-www-form-urlencoded", "text"),
+        ("incidents:mattermost_dialog", "application/json", "error"),
+    ],
+)
+def test_a_body_too_large_gets_an_answer_the_chat_server_shows(client_for, slack, url, content_type, key):
+    for size in (250_000, BIG):  # over Hindsight's own limit, and over Django's
+        answer = client_for(None).post(reverse(url), data=b"x" * size, content_type=content_type)
+        assert answer.status_code == 413
+        assert answer["Content-Type"] == "application/json"
+        assert "larger than Hindsight takes" in answer.json()[key]
+
+
+def test_a_tracker_webhook_too_large_gets_json(client_for, admin_user, team):
+    from incidents.integrations.trackers.models import TrackerConnection
+
+    connection = TrackerConnection.objects.create(team=team, kind="github", project="acme/web",
+                                                  site_url="https://api.github.com")  # fmt: skip
+    answer = client_for(None).post(
+        reverse("incidents:tracker_webhook", args=[connection.pk]), data=b"x" * BIG,
+        content_type="application/json", HTTP_X_GITHUB_EVENT="issues",
+    )  # fmt: skip
+    assert answer.status_code == 413
+    assert "larger than a tracker's webhook" in answer.json()["detail"]
