@@ -63,7 +63,8 @@ def users_visible_to(user: Any, incident: Incident | None = None) -> QuerySet[Us
 
     Admins: every active user. Others: members of the teams `user` belongs to (any role), `user` themself,
     and, with an `incident` that `user` may see, the people taking part in it and, when it is internal
-    (seen by every member), every member of any team."""
+    (seen by every member) or `user` may command it (on a restricted one, adding a participant is the
+    only way in), every member of any team."""
     qs = _users().order_by("display_name", "email")
     if is_admin(user):
         return qs
@@ -74,9 +75,10 @@ def users_visible_to(user: Any, incident: Incident | None = None) -> QuerySet[Us
     match = Q(pk=user.pk) | Q(pk__in=mates)
     if incident is not None and can_view_incident(user, incident):
         match |= _takes_part_q(incident)
-        if incident.visibility == Visibility.INTERNAL:
+        if incident.visibility == Visibility.INTERNAL or can_command(user, incident):
             # Every member sees an internal incident already, and people are pulled in across teams
-            # (the comms lead from support, a DBA): any member may be picked there.
+            # (the comms lead from support, a DBA): any member may be picked there. On a restricted one
+            # those who command it bring people in (taking part is the only way in), from any team.
             match |= Q(pk__in=Membership.objects.values("user_id"))
     return qs.filter(match)
 

@@ -14,7 +14,7 @@ from incidents.followup.services.reassign import followup_reassign
 from incidents.models import ActionItem, Visibility
 from incidents.permissions.checks import SYSTEM
 from incidents.permissions.people import NOT_CHOOSABLE, can_own_action_item, users_who_may_own
-from tests.factories import ActionItemFactory, IncidentFactory, MembershipFactory, TeamFactory, UserFactory
+from tests.factories import ActionItemFactory, IncidentFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,8 +47,8 @@ def test_someone_who_cannot_see_the_restricted_incident_is_refused_without_being
     commander, responder, restricted
 ):
     # Rory is a team-mate (pickable) but does not take part: he cannot see it, so he cannot own its work.
+    # Sam is in no team: not even its commander may pick him.
     stranger = UserFactory(display_name="Sam Stranger")
-    MembershipFactory(user=stranger, team=TeamFactory(), role=Membership.Role.RESPONDER)
     with pytest.raises(ValidationError) as exc:
         services_items.action_item_create(actor=commander, incident=restricted, title="x", owner=stranger)
     assert exc.value.message_dict == {"owner": [NOT_CHOOSABLE]}

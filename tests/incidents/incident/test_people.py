@@ -59,10 +59,18 @@ def test_a_restricted_incidents_participants_are_offered_with_it(responder, inci
     assert not can_choose_person(responder, stranger)
 
 
-def test_on_a_restricted_incident_other_teams_are_not_offered(responder, commander, incident, stranger):
+def test_on_a_restricted_incident_its_commander_brings_in_another_team_and_a_participant_does_not(
+    responder, commander, incident, stranger
+):
     incident.visibility = Visibility.RESTRICTED
     incident.save()
-    assert not can_choose_person(commander, stranger, incident)
+    incident.participants.add(responder)
+    assert can_choose_person(commander, stranger, incident)
+    assert not can_choose_person(responder, stranger, incident)
+    assert not can_choose_person(commander, UserFactory(display_name="Lou Loner"), incident)
+    assert incident_participant_add(incident=incident, actor=commander, person=stranger)
+    assert entries(incident)[-1] == "Participant added: Sam Stranger"
+    assert can_record(stranger, incident)
 
 
 def test_on_an_internal_incident_any_member_is_offered_not_a_teamless_user(responder, incident, stranger):
@@ -122,11 +130,12 @@ def test_who_may_record_is_exactly_can_record(personas, stranger, lead, incident
 
 
 # --- Services: roles and participants ---------------------------------------------------------------------
-def test_giving_a_role_to_someone_you_may_not_pick_is_refused(commander, incident, stranger):
+def test_giving_a_role_to_someone_you_may_not_pick_is_refused(commander, incident):
     incident.visibility = Visibility.RESTRICTED
     incident.save()
+    loner = UserFactory(display_name="Lou Loner")  # in no team: nobody but an admin picks them
     with pytest.raises(ValidationError) as exc:
-        incident_assign_roles(incident=incident, actor=commander, scribe=stranger)
+        incident_assign_roles(incident=incident, actor=commander, scribe=loner)
     assert "scribe" in exc.value.message_dict
     incident.refresh_from_db()
     assert incident.scribe is None
@@ -249,11 +258,12 @@ def test_a_hidden_incidents_participants_are_not_found(api_for, outsider, incide
     assert api_for(outsider).get(f"/api/v1/incidents/{incident.number}/participants/").status_code == 404
 
 
-def test_the_roles_endpoint_refuses_someone_you_may_not_pick(api_for, commander, incident, stranger):
+def test_the_roles_endpoint_refuses_someone_you_may_not_pick(api_for, commander, incident):
     incident.visibility = Visibility.RESTRICTED
     incident.save()
+    loner = UserFactory(display_name="Lou Loner")  # in no team
     response = api_for(commander).post(
-        f"/api/v1/incidents/{incident.number}/roles/", {"scribe": stranger.pk}, format="json"
+        f"/api/v1/incidents/{incident.number}/roles/", {"scribe": loner.pk}, format="json"
     )
     assert response.status_code == 400
     assert "scribe" in response.json()

@@ -15,7 +15,7 @@ from incidents.incident.services.edits import incident_assign_roles, incident_pa
 from incidents.models import Incident, TimelineEntry, Visibility
 from incidents.permissions.checks import MANAGE_PARTICIPANTS_REFUSED
 from incidents.permissions.people import NOT_CHOOSABLE, can_take_role
-from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -157,9 +157,9 @@ def restricted(commander, team):
 
 @pytest.fixture
 def stranger(db):
-    user = UserFactory(display_name="Sam Stranger")
-    MembershipFactory(user=user, team=TeamFactory(), role=Membership.Role.RESPONDER)
-    return user
+    """Someone a commander may not pick: in no team and not taking part (a commander of a restricted
+    incident picks any member, to bring them in)."""
+    return UserFactory(display_name="Sam Stranger")
 
 
 def person_requests(incident: Incident, item_id: int):
