@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,6 +14,9 @@ from simple_history.models import HistoricalRecords
 
 from incidents.markdown import StoredHtml
 from incidents.timeparse import EARLIEST_TIME
+
+#: What a person types for an incident: `INC-2`, `inc 2`, `#2` or `2` (group 1: the number).
+REFERENCE = re.compile(r"^\s*(?:inc[-\s#]*)?#?(\d{1,9})\s*$", re.I)
 
 
 class Service(models.Model):

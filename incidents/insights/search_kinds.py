@@ -17,6 +17,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import connection
 from django.db.models import Case, Expression, FloatField, Func, Q, Value, When
 
+from incidents.incident.models import REFERENCE
 from incidents.models import (
     ActionItem,
     ContributingFactor,
@@ -33,7 +34,6 @@ CONFIG = "english"
 NAMED_LIMIT = 20
 #: Rank added to an incident found by its reference, a person in one of its roles, one of its services.
 REFERENCE_RANK, PERSON_RANK, SERVICE_RANK = 10.0, 0.5, 0.3
-REFERENCE = re.compile(r"^\s*(?:inc[-\s#]*)?#?(\d{1,9})\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,8 @@ def words_of(query: str) -> list[str]:
 
 @dataclass
 class Named:
-    """What a query names besides words: an incident number, people, services (ids → names)."""
+    """What a query names besides words: an incident number, people, services by name or slug (ids →
+    names)."""
 
     number: int | None
     people: dict[int, str]
@@ -125,7 +126,11 @@ def named_in(query: str) -> Named:
             Q(display_name__icontains=text) | Q(email__istartswith=text), is_active=True
         ).values_list("pk", "display_name")[:NAMED_LIMIT]
     )
-    services = dict(Service.objects.filter(name__icontains=text).values_list("pk", "name")[:NAMED_LIMIT])
+    services = dict(
+        Service.objects.filter(Q(name__icontains=text) | Q(slug__icontains=text)).values_list("pk", "name")[
+            :NAMED_LIMIT
+        ]
+    )
     return Named(None, people, services)
 
 

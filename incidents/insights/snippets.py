@@ -46,8 +46,24 @@ def plain_text(markup: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def _word_window(text: str, first: int, last: int, width: int) -> tuple[int, int]:
+    """`[start, end)` of about `width * 2` characters of `text` from `width // 2` before the match
+    `[first, last)`, moved to word boundaries: it starts at the beginning of a word and ends at the end of
+    one (a word longer than the window is cut only when no boundary is near)."""
+    start = max(0, first - width // 2)
+    end = min(len(text), max(start + width * 2, last))
+    if start > 0 and not text[start - 1].isspace():
+        space = text.find(" ", start, first)
+        start = space + 1 if space >= 0 else (text.rfind(" ", 0, start) + 1)
+    if end < len(text) and not text[end].isspace():
+        space = text.rfind(" ", max(start, last), end)
+        end = space if space >= 0 else end
+    return start, end
+
+
 def highlight(text: str, words: Iterable[str], *, width: int = SNIPPET_CHARS) -> SafeString:
-    """An escaped snippet of `text` around the first match of any of `words`, each match in `<mark>`.
+    """An escaped snippet of `text` around the first match of any of `words`, each match in `<mark>`,
+    starting and ending on word boundaries, with "… " / " …" where text was left out.
 
     A word ending in `*` matches as a prefix (a stem: `databas*` marks `databases`)."""
     alternatives = []
@@ -57,11 +73,10 @@ def highlight(text: str, words: Iterable[str], *, width: int = SNIPPET_CHARS) ->
         return mark_safe("")  # noqa: S308
     pattern = re.compile("|".join(alternatives), re.I) if alternatives else None
     match = pattern.search(text) if pattern else None
-    start = max(0, (match.start() if match else 0) - width // 2)
-    end = min(len(text), start + width * 2)
+    start, end = _word_window(text, match.start() if match else 0, match.end() if match else 0, width)
     piece = text[start:end]
-    prefix = "…" if start > 0 else ""
-    suffix = "…" if end < len(text) else ""
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(text) else ""
     if pattern is None:
         return mark_safe(escape(prefix + piece + suffix))  # noqa: S308
     out = []

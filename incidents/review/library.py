@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Membership, Team
+from incidents.incident.models import REFERENCE
 from incidents.models import ContributingFactor, Incident, Postmortem, PostmortemRead
 from incidents.permissions.review import published_postmortems_visible_to
 
@@ -30,7 +31,7 @@ MAX_WORDS = 8
 class LibraryFilters:
     """What the library is narrowed to. Slugs for service and team, a severity value, a factor category
     value, a tag name, `q` (words that must each appear in the incident's title or a section, or a part
-    of the name of a service the incident affected), and
+    of the name or slug of a service the incident affected, or the incident's reference: `INC-2`), and
     published times as UTC-aware instants, half-open `[since, until)`."""
 
     q: str = ""
@@ -77,8 +78,14 @@ def library_postmortems(user: Any, filters: LibraryFilters | None = None) -> Que
         for word in words:
             text &= Q(incident__title__icontains=word) | Q(sections__icontains=word)
         phrase = " ".join(words)
-        by_service = Incident.objects.filter(services__name__icontains=phrase).values("id")
-        qs = qs.filter(text | Q(incident__in=by_service))
+        by_service = Incident.objects.filter(
+            Q(services__name__icontains=phrase) | Q(services__slug__icontains=phrase)
+        ).values("id")
+        text |= Q(incident__in=by_service)
+        reference = REFERENCE.match(f.q)
+        if reference:
+            text |= Q(incident__number=int(reference.group(1)))
+        qs = qs.filter(text)
     return (
         qs.select_related("incident")
         .prefetch_related("incident__services", "incident__teams", "incident__tags")

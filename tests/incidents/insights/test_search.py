@@ -192,3 +192,22 @@ def test_postgres_search_uses_the_gin_indexes(requires_postgres):
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SET enable_seqscan = on")
+
+
+def test_a_snippet_starts_and_ends_on_word_boundaries_with_an_ellipsis():
+    text = (
+        " ".join(f"word{i:03d}" for i in range(60))
+        + " the replica lagged "
+        + " ".join(f"tail{i:03d}" for i in range(60))
+    )
+    snippet = str(snippets.highlight(text, ["replica"]))
+    assert snippet.startswith("… word")
+    assert snippet.endswith(" …")
+    first, last = snippet[2:].split()[0], snippet[:-2].split()[-1]
+    assert first in text.split(), first
+    assert last in text.split(), last
+    assert "<mark>replica</mark> lagged" in snippet
+
+
+def test_a_short_text_is_its_own_snippet_without_ellipsis():
+    assert str(snippets.highlight("The replica lagged", ["replica"])) == "The <mark>replica</mark> lagged"

@@ -49,6 +49,19 @@ def test_a_service_name_finds_its_incidents(viewer):
     assert hits[0].why == "Service: Payments gateway"
 
 
+def test_a_service_slug_finds_its_incidents(client_for, viewer):
+    web = ServiceFactory(name="GitLab.com web application", slug="gitlab-web")
+    affected = IncidentFactory(title="Pages time out")
+    affected.services.add(web)
+    IncidentFactory(title="Unrelated disk alarm")
+    hits = [h for h in search.search_for(viewer, "gitlab-web") if h.kind == "incident"]
+    assert [h.reference for h in hits] == [affected.reference]
+    assert hits[0].why == "Service: GitLab.com web application"
+    page = _page(client_for(viewer), q="gitlab-web")
+    assert "Pages time out" in page
+    assert "Unrelated disk alarm" not in page
+
+
 def test_a_person_finds_the_incidents_they_commanded(viewer):
     grace = UserFactory(display_name="Grace Hopper", email="grace@example.com")
     led = IncidentFactory(title="Compiler outage", commander=grace)

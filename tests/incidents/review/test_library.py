@@ -101,6 +101,9 @@ def test_a_card_shows_summary_impact_and_lessons_as_sanitised_html(client_for, v
         ("q=declines", "Card declines"),
         ("q=backup+weekly", "Replica lag"),  # every word, in any section
         ("q=Payments+API", "Card declines"),  # a service's name
+        ("q=payments-api", "Card declines"),  # a service's slug
+        ("q=INC-{cards}", "Card declines"),  # the incident's reference
+        ("q={lag}", "Replica lag"),  # its number
     ],
 )
 def test_filters_and_search_narrow_the_library(client_for, admin_user, query, finds):
@@ -113,6 +116,7 @@ def test_filters_and_search_narrow_the_library(client_for, admin_user, query, fi
     lag.tags.add(Tag.objects.create(name="database"))
     publish(cards, summary="Declines at checkout.")
     publish(lag, summary="Lag.", lessons="Restore a backup weekly.")
+    query = query.format(cards=cards.number, lag=lag.number)
     page = client_for(admin_user).get(f"{LIBRARY}?{query}").content.decode()
     other = {"Card declines", "Replica lag"} - {finds}
     assert finds in page
