@@ -2,6 +2,8 @@
 
 - review requested: each newly requested reviewer, once per request (`postmortem_review:<id>`);
 - changes requested: the postmortem's author, once per decision (`postmortem_review:<id>`, per version);
+- ready again: a reviewer who requested changes, once the author saved a new version (once per changes
+  request: `postmortem_review:<id>`, per version they reviewed);
 - approved (every reviewer approved the current version): the author, once per version;
 - published: the incident's responders (commander, roles, participants) and the subscribers of the incident,
   its services and its teams, once per published version, with the summary, impact and lessons.
@@ -37,6 +39,7 @@ from incidents.permissions.incident import can_view_incident
 
 REQUESTED = "review.requested"
 CHANGES = "review.changes_requested"
+READY_AGAIN = "review.ready_again"
 APPROVED = "review.approved"
 PUBLISHED = "postmortem.published"
 
@@ -84,6 +87,26 @@ def review_decided_notify(*, review_id: int) -> list[int]:
         return []
     period = f"changes:v{review.version_reviewed}"
     return _claim([Wanted(author.email, CHANGES, f"postmortem_review:{review.pk}", period, author.pk)])
+
+
+def review_ready_again_notify(*, review_ids: list[int]) -> list[int]:
+    """Claim and publish one email per reviewer of `review_ids` (who requested changes) that a new
+    version waits for their review, once per version they requested changes on. Returns the row ids."""
+    reviews = PostmortemReview.objects.filter(pk__in=review_ids, reviewer__is_active=True).select_related(
+        "reviewer"
+    )
+    return _claim(
+        [
+            Wanted(
+                r.reviewer.email,
+                READY_AGAIN,
+                f"postmortem_review:{r.pk}",
+                f"again:v{r.version_reviewed}",
+                r.reviewer_id,
+            )
+            for r in reviews
+        ]
+    )
 
 
 def postmortem_approved_notify(*, postmortem_id: int) -> list[int]:
@@ -178,6 +201,24 @@ def build_changes_requested(row: Notification) -> Outbound | None:
     if not can_view_incident(user, review.postmortem.incident):
         return None
     return render_email("review_changes", _context(user, review.postmortem, review=review), [row.recipient])
+
+
+@register_kind(READY_AGAIN)
+def build_review_ready_again(row: Notification) -> Outbound | None:
+    """To a reviewer who requested changes: a new version waits for them, while their review is pending
+    again, the postmortem in review and the incident visible to them."""
+    review, user = _review(row), _recipient(row)
+    if review is None or user is None or review.reviewer_id != user.pk:
+        return None
+    pm = review.postmortem
+    if review.decision != ReviewDecision.PENDING or pm.status != PostmortemStatus.IN_REVIEW:
+        return None
+    if not can_view_incident(user, pm.incident):
+        return None
+    author = _author(pm)
+    return render_email(
+        "review_ready_again", _context(user, pm, review=review, author=author), [row.recipient]
+    )
 
 
 @register_kind(APPROVED)

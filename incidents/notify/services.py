@@ -124,6 +124,13 @@ def postmortem_review_decided(review: PostmortemReview) -> None:
         _after_commit(lambda: reviews_notify.review_decided_notify(review_id=review_id))
 
 
+def postmortem_review_ready_again(postmortem: Postmortem, *, review_ids: list[int]) -> None:
+    """`postmortem` got a new version after the reviews `review_ids` requested changes: email each of
+    those reviewers that it waits for them again (once per changes request)."""
+    ids = list(review_ids)
+    _after_commit(lambda: reviews_notify.review_ready_again_notify(review_ids=ids))
+
+
 def postmortem_approved(postmortem: Postmortem) -> None:
     """Every reviewer approved `postmortem`'s current version: email its author (once per version)."""
     postmortem_id = postmortem.pk

@@ -40,6 +40,7 @@ from incidents.models import (
     ReviewDecision,
     Risk,
 )
+from incidents.notify import services as notify
 from incidents.permissions.checks import SYSTEM, actor_user, authorize, require_record, require_write_review
 from incidents.permissions.followup import can_create_finding
 from incidents.permissions.incident import can_view_incident
@@ -185,6 +186,12 @@ def postmortem_save(
     pm.sections = merged
     pm.version += 1
     pm.updated_at = timezone.now()
+    # Who asked for changes hears once that a new version waits for them (their review goes back to pending).
+    asked = list(
+        PostmortemReview.objects.filter(postmortem=pm, decision=ReviewDecision.CHANGES_REQUESTED).values_list(
+            "pk", flat=True
+        )
+    )
     reset = reset_approvals(pm, f"Approval reset: the postmortem was edited (version {pm.version})")
     pm.save(update_fields=["sections", "version", "updated_at", "status"])
     snapshot_version(pm, actor, note)
@@ -194,6 +201,8 @@ def postmortem_save(
             actor=actor,
             body=f"Postmortem edited after review (version {pm.version}): approvals must be given again",
         )
+    if asked:
+        notify.postmortem_review_ready_again(pm, review_ids=asked)
     blameless_findings.sync(pm)
     return pm
 

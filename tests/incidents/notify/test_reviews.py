@@ -150,6 +150,73 @@ def test_the_author_hears_of_requested_changes_and_of_the_approval_once(incident
     assert "Kiri Reviewer, Sam Reviewer" in emails[responder.email].body
 
 
+def test_a_reviewer_who_requested_changes_hears_once_that_a_new_version_waits(
+    incident, responder, reviewers, send, client_for
+):
+    kiri, sam = reviewers
+    pm, _ = _in_review(incident, responder, reviewers, send)
+    send(
+        lambda: reviews.postmortem_review_decide(
+            postmortem=pm,
+            actor=kiri,
+            decision="changes_requested",
+            expected_version=pm.version,
+            comment="Say what the alert watches.",
+        )
+    )
+    asked_on = pm.version
+
+    def edit(text: str):
+        nonlocal pm
+        pm = postmortems.postmortem_save(
+            postmortem=pm, actor=responder, sections={"detection": text}, expected_version=pm.version
+        )
+
+    with time_machine.travel(WHEN, tick=False):
+        emails = send(lambda: edit("The alert watches job exits."))
+    assert list(emails) == [kiri.email]  # not Sam, who had not decided; not the author
+    to_kiri = emails[kiri.email]
+    assert to_kiri.subject == (
+        f"Ready for your review again: the postmortem of {incident.reference} {incident.title}"
+    )
+    assert f"You requested changes to the postmortem of {incident.reference}" in to_kiri.body
+    assert f"(version {asked_on})" in to_kiri.body
+    assert f"version {pm.version} (2026-03-10 14:30 NZDT, UTC+13:00)" in to_kiri.body
+    assert "2026-03-10 14:30 NZDT" in _html(to_kiri)
+    assert f"/incidents/{incident.number}/postmortem/" in _html(to_kiri)
+    # A second edit before Kiri decides tells no one again.
+    assert send(lambda: edit("The alert watches job exits and the certificate's expiry.")) == {}
+    assert incident.reference in client_for(kiri).get("/my-work/").content.decode()
+
+
+def test_the_ready_again_email_is_checked_at_send(incident, responder, reviewers, send):
+    from incidents.models import Notification
+    from incidents.notify import reviews as reviews_notify
+
+    kiri, _ = reviewers
+    pm, _ = _in_review(incident, responder, reviewers, send)
+    send(
+        lambda: reviews.postmortem_review_decide(
+            postmortem=pm,
+            actor=kiri,
+            decision="changes_requested",
+            expected_version=pm.version,
+            comment="More.",
+        )
+    )
+    send(
+        lambda: postmortems.postmortem_save(
+            postmortem=pm, actor=responder, sections={"detection": "Edited."}, expected_version=pm.version
+        )
+    )
+    row = Notification.objects.get(kind=reviews_notify.READY_AGAIN)
+    assert reviews_notify.build_review_ready_again(row) is not None
+    kiri.is_active = False  # deactivated before the send: nothing goes out
+    kiri.save()
+    row.refresh_from_db()
+    assert reviews_notify.build_review_ready_again(row) is None
+
+
 def test_publishing_announces_once_to_responders_and_subscribers_who_can_see_it(
     incident, responder, commander, reviewers, send, team, outsider, viewer
 ):
