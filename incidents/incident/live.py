@@ -57,7 +57,7 @@ def live_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
         "can_record": can_record(request.user, incident),
         "can_command": can_command(request.user, incident),
         "next_statuses": [(s, IncidentStatus(s).label) for s in sorted(TRANSITIONS[incident.status])],
-        "status_form": StatusForm(),
+        "status_form": StatusForm(auto_id="status_%s"),
         "duration_rows": incident.duration_rows(),
         "duration_note": DURATION_NOTE,
         **people_context(request, incident),

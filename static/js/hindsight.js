@@ -57,6 +57,58 @@ document.addEventListener("htmx:beforeRequest", function (ev) {
       active.closest("#incident-head, #incident-facts")) ev.preventDefault();
 });
 
+// The incident page follows its live header: the tab's title after a change of title, and when its polls
+// answer 404 (the incident was made restricted to others, or deleted: not found and not allowed look the
+// same) a notice, and every poll of the page stops instead of asking again every few seconds.
+(function () {
+  "use strict";
+  var POLLS = ["incident-head", "timeline-live"];
+  document.addEventListener("htmx:afterSettle", function () {
+    var head = document.getElementById("incident-head");
+    if (head && head.dataset.title && document.title !== head.dataset.title) document.title = head.dataset.title;
+  });
+  function stopPolls() {
+    POLLS.forEach(function (id) {
+      var el = document.getElementById(id);
+      if (!el) return;
+      // A copy htmx never processed: the poll ends with the original (htmx polls only what is in the page).
+      var still = el.cloneNode(true);
+      ["hx-get", "hx-trigger", "hx-swap-oob"].forEach(function (name) { still.removeAttribute(name); });
+      el.replaceWith(still);
+    });
+  }
+  function showGone(listUrl) {
+    if (document.getElementById("incident-gone")) return;
+    var main = document.querySelector("main");
+    if (!main) return;
+    var notice = document.createElement("div");
+    notice.id = "incident-gone";
+    notice.className = "card gone-notice";
+    notice.setAttribute("role", "alert");
+    var text = document.createElement("p");
+    text.textContent = "This incident is no longer visible to you: it was made restricted, or deleted. " +
+      "This page has stopped updating.";
+    var link = document.createElement("a");
+    link.href = listUrl || "/";
+    link.textContent = "Back to the incidents you may see";
+    notice.appendChild(text);
+    notice.appendChild(link);
+    main.prepend(notice);
+  }
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var d = ev.detail || {};
+    var asker = (d.requestConfig && d.requestConfig.elt) || d.elt;  // `elt` is the swap's target
+    if (!d.xhr || d.xhr.status !== 404 || !asker || POLLS.indexOf(asker.id) < 0) return;
+    d.shouldSwap = false;
+    d.isError = false;
+    var head = document.getElementById("incident-head");
+    var listUrl = head && head.dataset.listUrl;
+    stopPolls();
+    showGone(listUrl);
+    document.title = "No longer visible · Hindsight";
+  });
+})();
+
 // A success banner ("Meeting saved.") is about the last full page load: it goes once something else is
 // done on the page in place (an HTMX post, not a live poll) or after 10 seconds. Errors stay.
 (function () {

@@ -1,8 +1,12 @@
 """Every main page fits a 390 px phone and a 1280 px laptop: nothing overflows sideways.
 
-The demo (the GitLab.com outage, its timeline, postmortem, action items and findings) is loaded, and each
-main page is opened as a responder and as an admin at both widths. On each, the document must not scroll
-sideways (`scrollWidth <= clientWidth`); a failure names the elements that stick out. At 1280 px the main
+The demo (the GitLab.com outage, its timeline, postmortem, action items and findings) is loaded, with the
+incident's title, an action item's and a finding's title, a timeline entry and a lesson made one unbroken
+200-character word each (what a pasted URL or log line does), and each main page is opened as a responder
+and as an admin at both widths. On each, the document must not scroll sideways (`scrollWidth <=
+clientWidth`); a failure names the elements that stick out. On the incident page nothing is cut off
+either: no element that hides its overflow (or ends it with an ellipsis) holds more than it shows, no
+placeholder is wider than its box, and no short word is broken over two lines ("unkn / own"). At 1280 px the main
 navigation must sit on one line; at 390 px it is a menu behind a button. A full-page screenshot of every
 page at both widths (its first 5,000 px) is kept under `test-artifacts/e2e/widths/` (the path is printed).
 """
@@ -14,7 +18,7 @@ from playwright.sync_api import expect
 
 from incidents.demo import load_demo
 from incidents.demo.people import demo_user
-from incidents.models import Incident
+from incidents.models import ActionItem, Incident, PolicyFinding, Postmortem, TimelineEntry
 from tests.e2e.conftest import ARTIFACTS, PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,6 +42,45 @@ OVERFLOWING = """() => {
   }
   return out.slice(0, 5);
 }"""
+
+
+# What is cut off: an element that hides its overflow holding more than it shows, a placeholder wider than
+# its box, a word of at most 20 letters broken over two lines (a column squeezed to a few letters).
+CLIPPED = """() => {
+  const out = [];
+  const measure = document.createElement("canvas").getContext("2d");
+  const shown = (el) => el.getClientRects().length && !el.closest(".visually-hidden, [hidden]");
+  for (const el of document.querySelectorAll("main *")) {
+    if (!shown(el)) continue;
+    const cs = getComputedStyle(el);
+    const name = `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}`;
+    const hides = ["hidden", "clip"].includes(cs.overflowX) || cs.textOverflow === "ellipsis";
+    if (hides && el.clientWidth && el.scrollWidth > el.clientWidth + 1 && !el.matches("textarea, select")) {
+      out.push(`${name} cuts off "${(el.textContent || "").trim().slice(0, 30)}" (${el.scrollWidth} > ${el.clientWidth})`);
+    }
+    if (el.matches("input[placeholder]")) {
+      measure.font = cs.font;
+      const room = el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+      const text = measure.measureText(el.placeholder).width;
+      if (text > room + 1) out.push(`${name} cuts off its placeholder "${el.placeholder}" (${Math.round(text)} > ${room})`);
+    }
+  }
+  const walker = document.createTreeWalker(document.querySelector("main"), NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.parentElement || !shown(node.parentElement)) continue;
+    for (const m of node.data.matchAll(/(?<![\\p{L}\\p{N}_])[\\p{L}\\p{N}_]{2,20}(?![\\p{L}\\p{N}_])/gu)) {
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const lines = new Set([...range.getClientRects()].filter((r) => r.width).map((r) => Math.round(r.top)));
+      if (lines.size > 1) out.push(`"${m[0]}" broken over ${lines.size} lines in ${node.parentElement.tagName.toLowerCase()}`);
+    }
+  }
+  return [...new Set(out)].slice(0, 8);
+}"""
+# One unbroken word of 200 characters: a pasted URL, a log line, a hash.
+LONG = "gitlab-database-replication-lag-" + "x" * 168
+CLIPPED_CHECKED = {"incident"}
 
 
 def _pages(number: int, admin: bool) -> dict[str, str]:
@@ -67,7 +110,19 @@ def demo(db):
         user = demo_user(key)
         user.set_password(PASSWORD)
         user.save(update_fields=["password"])
-    return Incident.objects.get(number=1)
+    incident = Incident.objects.get(number=1)
+    Incident.objects.filter(pk=incident.pk).update(title=LONG)
+    ActionItem.objects.filter(pk=ActionItem.objects.filter(incident=incident).order_by("pk")[0].pk).update(
+        title=LONG
+    )
+    PolicyFinding.objects.filter(pk=PolicyFinding.objects.order_by("pk")[0].pk).update(title=LONG)
+    entry = TimelineEntry.objects.filter(incident=incident).order_by("occurred_at", "pk")[0]
+    entry.body = LONG
+    entry.save()
+    postmortem = Postmortem.objects.get(incident=incident)
+    postmortem.sections = {**postmortem.sections, "lessons": LONG}
+    postmortem.save()
+    return incident
 
 
 def _screenshot(page, path, width: int) -> None:
@@ -95,6 +150,7 @@ def test_every_main_page_fits_a_phone_and_a_laptop(live_server, browser, demo, p
     SHOTS.mkdir(parents=True, exist_ok=True)
     print(f"screenshots in {SHOTS}")
     overflow: dict[str, list[str]] = {}
+    clipped: dict[str, list[str]] = {}
     for name, path in _pages(demo.number, admin=user.is_staff).items():
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
@@ -107,8 +163,11 @@ def test_every_main_page_fits_a_phone_and_a_laptop(live_server, browser, demo, p
             )
             if sizes[0] > sizes[1]:
                 overflow[f"{name} at {width}px ({sizes[0]} > {sizes[1]})"] = page.evaluate(OVERFLOWING)
+            if name in CLIPPED_CHECKED and (cut := page.evaluate(CLIPPED)):
+                clipped[f"{name} at {width}px"] = cut
     context.close()
     assert not overflow, "pages overflow sideways:\n" + "\n".join(f"{k}: {v}" for k, v in overflow.items())
+    assert not clipped, "pages cut text off:\n" + "\n".join(f"{k}: {v}" for k, v in clipped.items())
 
 
 def test_the_nav_is_one_line_at_1280_and_a_menu_on_a_phone(live_server, page, demo):
