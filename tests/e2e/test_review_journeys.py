@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from accounts.models import Membership
 from incidents.models import (
     ActionItem,
     ContributingFactor,
@@ -20,6 +21,7 @@ from incidents.models import (
 )
 from incidents.review.services import postmortems as review_svc
 from incidents.review.services import reviews
+from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -202,6 +204,99 @@ def test_review_requested_approved_by_a_second_person_then_published_and_frozen(
         PostmortemRead.objects.filter(postmortem=pm).count() == 1 + 1
     )  # the author's visit, the subscriber's
     for ctx in (author_ctx, reviewer_ctx, subscriber_ctx, outsider_ctx):
+        ctx.close()
+
+
+def test_two_reviewers_are_told_one_asks_for_changes_the_author_edits_both_approve_and_it_is_announced(
+    live_server,
+    browser,
+    sign_in,
+    shot,
+    commander,
+    responder,
+    viewer,
+    outsider,
+    team,
+    started,
+    eager_celery,
+    mailoutbox,
+):
+    """Issue 18's review journey, each step as its people see it, with every email counted."""
+    incident = started.incident
+    kiri = UserFactory(email="kiri@example.com", display_name="Kiri Reviewer", time_zone="Pacific/Auckland")
+    MembershipFactory(user=kiri, team=team, role=Membership.Role.RESPONDER)
+    Subscription.objects.create(user=viewer, team=team)
+    Subscription.objects.create(user=outsider, incident=incident)  # cannot see it: told nothing
+    review_svc.postmortem_save(
+        postmortem=started, actor=commander, sections={"summary": SYSTEM}, expected_version=started.version
+    )
+    url = f"{live_server.url}/incidents/{incident.number}/postmortem/"
+
+    def mails(kind: str) -> dict[str, int]:
+        sent: dict[str, int] = {}
+        for m in mailoutbox:
+            if m.subject.startswith(kind):
+                sent[m.to[0]] = sent.get(m.to[0], 0) + 1
+        return sent
+
+    contexts = [browser.new_context() for _ in range(3)]
+    author, rory, kiri_page = (c.new_page() for c in contexts)
+    sign_in(author, commander)
+    author.goto(url)
+    author.locator("#review").get_by_label(str(responder)).check()
+    author.locator("#review").get_by_label(str(kiri)).check()
+    author.locator("#review").get_by_role("button", name="Request review").click()
+    expect(author.locator(".pm-status")).to_have_text("In review")
+    assert mails("Review requested") == {responder.email: 1, kiri.email: 1}
+
+    # Each reviewer finds it on My work.
+    for page, user in ((rory, responder), (kiri_page, kiri)):
+        sign_in(page, user)
+        page.goto(f"{live_server.url}/my-work/")
+        expect(page.locator("#waiting-reviews")).to_contain_text(incident.reference)
+
+    # Rory asks for changes; the author is told (once).
+    rory.goto(url)
+    rory.locator("#review").get_by_label("Comment").fill("Say which prompt was missing.")
+    rory.get_by_role("button", name="Request changes").click()
+    expect(rory.locator("#review")).to_contain_text("Say which prompt was missing.")
+    assert mails("Changes requested") == {commander.email: 1}
+
+    # The author edits; Rory hears once that it waits for him again.
+    author.goto(url + "edit/")
+    author.get_by_role("textbox", name="Detection", exact=True).fill("The confirmation prompt for the host.")
+    author.get_by_role("button", name="Save as version").click()
+    expect(author.locator(".pm-status")).to_have_text("In review")
+    assert mails("Ready for your review again") == {responder.email: 1}
+
+    # Both approve the new version; the author is told once, when the last one approves.
+    for page in (rory, kiri_page):
+        page.goto(url)
+        page.get_by_role("button", name="Approve version").click()
+    expect(kiri_page.locator(".pm-status")).to_have_text("Approved")
+    assert mails("Approved") == {commander.email: 1}
+
+    author.reload()
+    author.once("dialog", lambda d: d.accept())
+    author.get_by_role("button", name="Publish").click()
+    expect(author.locator(".pm-status")).to_have_text("Published")
+    announced = mails("Postmortem published")
+    assert announced.get(viewer.email) == 1
+    assert outsider.email not in announced
+    assert commander.email not in announced  # the publisher
+    assert all(n == 1 for n in announced.values()), announced
+
+    # In the library for the subscriber, not for the outsider.
+    subscriber_ctx, outsider_ctx = browser.new_context(), browser.new_context()
+    subscriber, stranger = subscriber_ctx.new_page(), outsider_ctx.new_page()
+    sign_in(subscriber, viewer)
+    subscriber.goto(f"{live_server.url}/postmortems/")
+    expect(subscriber.locator(f"#library-{incident.number}")).to_contain_text("the tool accepted a command")
+    sign_in(stranger, outsider)
+    stranger.goto(f"{live_server.url}/postmortems/")
+    expect(stranger.get_by_text(incident.title)).to_have_count(0)
+    shot(subscriber, "review-two-reviewers-library")
+    for ctx in (*contexts, subscriber_ctx, outsider_ctx):
         ctx.close()
 
 
