@@ -177,9 +177,9 @@ def _context(user: User, postmortem: Postmortem, **extra: Any) -> dict[str, Any]
     }
 
 
-@register_kind(REQUESTED)
-def build_review_requested(row: Notification) -> Outbound | None:
-    """To a reviewer: the review is theirs, while it is still pending and the postmortem in review."""
+def _to_pending_reviewer(row: Notification, template: str) -> Outbound | None:
+    """The email `template` to the review's own reviewer, or None once the review is no longer pending,
+    the postmortem no longer in review, or the incident no longer visible to them (checked at send)."""
     review, user = _review(row), _recipient(row)
     if review is None or user is None or review.reviewer_id != user.pk:
         return None
@@ -188,8 +188,13 @@ def build_review_requested(row: Notification) -> Outbound | None:
         return None
     if not can_view_incident(user, pm.incident):
         return None
-    author = _author(pm)
-    return render_email("review_requested", _context(user, pm, review=review, author=author), [row.recipient])
+    return render_email(template, _context(user, pm, review=review, author=_author(pm)), [row.recipient])
+
+
+@register_kind(REQUESTED)
+def build_review_requested(row: Notification) -> Outbound | None:
+    """To a reviewer: the review is theirs, while it is still pending and the postmortem in review."""
+    return _to_pending_reviewer(row, "review_requested")
 
 
 @register_kind(CHANGES)
@@ -207,18 +212,7 @@ def build_changes_requested(row: Notification) -> Outbound | None:
 def build_review_ready_again(row: Notification) -> Outbound | None:
     """To a reviewer who requested changes: a new version waits for them, while their review is pending
     again, the postmortem in review and the incident visible to them."""
-    review, user = _review(row), _recipient(row)
-    if review is None or user is None or review.reviewer_id != user.pk:
-        return None
-    pm = review.postmortem
-    if review.decision != ReviewDecision.PENDING or pm.status != PostmortemStatus.IN_REVIEW:
-        return None
-    if not can_view_incident(user, pm.incident):
-        return None
-    author = _author(pm)
-    return render_email(
-        "review_ready_again", _context(user, pm, review=review, author=author), [row.recipient]
-    )
+    return _to_pending_reviewer(row, "review_ready_again")
 
 
 @register_kind(APPROVED)
