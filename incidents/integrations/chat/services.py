@@ -336,11 +336,25 @@ def _message_time(message_ts: str, label: str) -> tuple[datetime, str]:
     return now, f"_{label} gave this message no usable time ({shown}): recorded at the time it was added._"
 
 
+def _message_author(context: ChatContext, author_id: str) -> str:
+    """How a captured message names its author, as Markdown: the Hindsight name of the person their
+    chat server's confirmed email maps to; else the chat's own name, marked as no account (a chat name
+    proves nothing); else 'someone'. ChatError when the lookup failed."""
+    person = context.client.person(author_id) if author_id else None
+    if person is None:
+        return f"someone {context.client.label} could not name"
+    user = chat_person_user(context, author_id) if person.email else None
+    if user is not None:
+        return markdown_text(str(user))
+    return f"{markdown_text(person.name)} (no Hindsight account)"
+
+
 def chat_message_capture(*, context: ChatContext, author_id: str, message_ts: str, text: Any) -> Reply:
     """ "Add to timeline": the message (by `author_id`, sent at `message_ts`, Unix seconds as Slack writes
-    them) becomes a timeline entry of the channel's incident, at its own time, by its author (mapped by
-    confirmed email), with a link back; once per message. The person asking must be able to record on
-    the incident, and so must the author. A message time that cannot be a chat message's (`0`, before
+    them) becomes a timeline entry of the channel's incident, at its own time, added by the person who
+    asked (mapped by confirmed email; they must be able to record on the incident), ending with "Message
+    by <author> in Slack" linked back to it (`_message_author`: the author may be a viewer or have no
+    account); once per message. A message time that cannot be a chat message's (`0`, before
     `EARLIEST_MESSAGE`, or later than now) is not used: the entry gets the time it was added, and says so."""
     if refusal := chat_text_refusal(text):
         return Reply(f"This message was not added: {refusal[0].lower()}{refusal[1:]}")
@@ -354,25 +368,24 @@ def chat_message_capture(*, context: ChatContext, author_id: str, message_ts: st
         incident = _in_channel(context, user)
         if not can_record(user, incident):
             return Reply("You may read this incident but not record on it.")
-        try:
-            author = chat_person_user(context, author_id)
-        except ChatError as exc:
-            return Reply(lookup_failed(context, exc, "wrote this message"))
-        if author is None:
-            return Reply("The message's author has no Hindsight account with the email their chat confirmed.")
-        when, note = _message_time(message_ts, context.client.label)
         if ChatCapture.objects.filter(
             provider=context.provider, workspace=context.workspace, channel_id=context.channel_id,
             message_ts=message_ts,
         ).exists():  # fmt: skip
             return Reply(f"This message is on {incident.reference}'s timeline already.")
+        try:
+            author = _message_author(context, author_id)
+        except ChatError as exc:
+            return Reply(lookup_failed(context, exc, "wrote this message"))
+        when, note = _message_time(message_ts, context.client.label)
         link = context.client.permalink(context.channel_id, message_ts)
+        by = f"Message by {author} in {context.client.label}"
         body = chat_text_markdown(context, (text or "").strip())
-        body += f"\n\n[Message in {context.client.label}]({link})" if link else ""
+        body += f"\n\n[{by}]({link})" if link else f"\n\n{by}"
         body += f"\n\n{note}" if note else ""
         with transaction.atomic():
             entry = timeline_entry_add(
-                incident=incident, actor=author, body=body, occurred_at=when, source=EntrySource.CHAT
+                incident=incident, actor=user, body=body, occurred_at=when, source=EntrySource.CHAT
             )
             ChatCapture.objects.create(
                 provider=context.provider, workspace=context.workspace, channel_id=context.channel_id,

@@ -150,11 +150,11 @@ def test_declare_three_notes_and_a_shortcut_show_on_the_incident_page(
         ("Rolled back deploy 2026.12.01-3", commander),
         ("Error rate back under 1%", responder),
         ("Keeping it in monitoring for an hour", commander),
-        ("Primary DB is at 100% CPU", commander),  # the message's author, not who clicked
+        ("Primary DB is at 100% CPU", responder),  # who clicked; the body names the message's author
     ]
     assert all(started <= e.occurred_at <= datetime.now(UTC) for e in notes[:3])
     assert notes[3].occurred_at == sent_at  # the message's own time
-    assert "https://acme.slack.com/archives/C0INC/p" in notes[3].body
+    assert "[Message by Cora Commander in Slack](https://acme.slack.com/archives/C0INC/p" in notes[3].body
     assert ChatCapture.objects.count() == 1
 
     page = client_for(responder).get(reverse("incidents:detail", args=[incident.number])).content.decode()
