@@ -40,6 +40,7 @@ from incidents.integrations.models import (
     TrackerConnection,
     TrackerDelivery,
     TrackerIssue,
+    TrackerIssueClaim,
     TrackerKind,
 )
 from incidents.notify.models import (
@@ -77,6 +78,7 @@ __all__ = [
     "TrackerConnection",
     "TrackerDelivery",
     "TrackerIssue",
+    "TrackerIssueClaim",
     "TrackerKind",
     "acceptance_lapsed_q",
     "status_now",

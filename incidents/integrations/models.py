@@ -20,6 +20,7 @@ from incidents.integrations.chat.models import ChatRequestSeen as ChatRequestSee
 from incidents.integrations.trackers.models import TrackerConnection as TrackerConnection
 from incidents.integrations.trackers.models import TrackerDelivery as TrackerDelivery
 from incidents.integrations.trackers.models import TrackerIssue as TrackerIssue
+from incidents.integrations.trackers.models import TrackerIssueClaim as TrackerIssueClaim
 from incidents.integrations.trackers.models import TrackerKind as TrackerKind
 
 

@@ -1,4 +1,5 @@
-"""Tracker connections (per team, credentials encrypted), the issues linked to action items, deliveries seen."""
+"""Tracker connections (per team, credentials encrypted), the issues linked to action items (and the claim
+taken before one is opened), deliveries seen."""
 
 from __future__ import annotations
 
@@ -86,6 +87,27 @@ class TrackerIssue(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class TrackerIssueClaim(models.Model):
+    """The claim to open the one tracker issue of an action item, taken (and committed) before the tracker
+    is called, so two "Create in tracker" at once (two people, a double click, the P1 sweep) open one issue.
+    Kept once the issue exists; dropped when the tracker refused, so it can be tried again. A claim older
+    than `CLAIM_SECONDS` with no issue (the process died while calling the tracker) may be taken over."""
+
+    action_item = models.OneToOneField(
+        "incidents.ActionItem", on_delete=models.CASCADE, related_name="tracker_claim"
+    )
+    connection = models.ForeignKey(TrackerConnection, on_delete=models.CASCADE, related_name="+")
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claimed_at = models.DateTimeField(default=timezone.now)
+
+    CLAIM_SECONDS = 300  # well over the tracker client's timeouts
+
+    def __str__(self) -> str:
+        return f"claim on item {self.action_item_id}"
 
 
 class TrackerDelivery(models.Model):

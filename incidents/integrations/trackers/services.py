@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -46,12 +47,14 @@ from incidents.integrations.trackers.models import (
     TrackerConnection,
     TrackerDelivery,
     TrackerIssue,
+    TrackerIssueClaim,
     TrackerKind,
 )
 from incidents.markdown import markdown_text
 from incidents.models import OPEN_ITEM_STATUSES, ActionItem, ActionItemStatus, Priority
 from incidents.permissions.checks import (
     SYSTEM,
+    actor_user,
     require_edit_action_item,
     require_send_action_item_to_tracker,
 )
@@ -98,6 +101,36 @@ def item_link(item: ActionItem) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("incidents:action_item_detail", args=[item.pk])
 
 
+ALREADY_SENT = "This action item is in the tracker already."
+BEING_SENT = (
+    "Someone is opening this action item's issue in the tracker right now: nothing else was opened. "
+    "Reload the page in a moment to see it."
+)
+
+
+def _claim(item: ActionItem, connection: TrackerConnection, actor: Any) -> datetime:
+    """Take the item's claim to open its issue, committed before the tracker is called (so a second
+    "Create in tracker" at once sees it), and return its time. ValidationError keyed `tracker` when the
+    item has its issue, or another request holds a claim younger than `CLAIM_SECONDS`."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            TrackerIssueClaim.objects.create(
+                action_item_id=item.pk, connection=connection, claimed_by=actor_user(actor), claimed_at=now
+            )
+    except IntegrityError:
+        if TrackerIssue.objects.filter(action_item_id=item.pk).exists():
+            raise ValidationError({"tracker": ALREADY_SENT}) from None
+        stale = now - timedelta(seconds=TrackerIssueClaim.CLAIM_SECONDS)
+        # A conditional update: of two takeovers at once, one matches (the other sees the new time).
+        taken = TrackerIssueClaim.objects.filter(action_item_id=item.pk, claimed_at__lt=stale).update(
+            claimed_at=now, claimed_by=actor_user(actor), connection=connection
+        )
+        if not taken:
+            raise ValidationError({"tracker": BEING_SENT}) from None
+    return now
+
+
 def _create(item: ActionItem, connection: TrackerConnection, actor: Any) -> TrackerIssue:
     adapter = adapter_for(connection)
     assignee = _identity_for(connection, item.owner)
@@ -108,13 +141,19 @@ def _create(item: ActionItem, connection: TrackerConnection, actor: Any) -> Trac
         assignee=assignee,
         due_date=item.due_date,
     )
-    new = adapter.create_issue(draft)  # outside the transaction: a slow tracker holds no lock
+    claimed_at = _claim(item, connection, actor)
+    try:
+        new = adapter.create_issue(draft)  # outside the transaction: a slow tracker holds no lock
+    except BaseException:
+        # Not opened: drop this claim (never one another request took over), so it can be tried again.
+        TrackerIssueClaim.objects.filter(action_item_id=item.pk, claimed_at=claimed_at).delete()
+        raise
     if not new.url.startswith(("https://", "http://")):
         new = replace(new, url="")  # only a web address is ever linked (never javascript: and the like)
     with transaction.atomic():
         current = ActionItem.objects.select_for_update().get(pk=item.pk)
         if TrackerIssue.objects.filter(action_item=current).exists():
-            raise ValidationError({"tracker": "This action item was sent to the tracker meanwhile."})
+            raise ValidationError({"tracker": ALREADY_SENT})
         values = hindsight_values(current)
         seen = {
             "status": "open",
@@ -143,15 +182,17 @@ def tracker_issue_create(*, actor: Any, item: ActionItem) -> TrackerIssue:
     """Open an issue for `item` in its team's tracker (title, description, link back, owner, due date).
 
     Whoever may edit the item, never for an item on a restricted incident (AccessDenied). ValidationError
-    keyed `tracker` when no team of the item has a tracker, when it has an issue already, or when the
-    tracker refuses (its own message) or cannot be reached; nothing is stored then.
+    keyed `tracker` when no team of the item has a tracker, when it has an issue already or another
+    request is opening it right now (the item is claimed first: `TrackerIssueClaim`, so two clicks at
+    once open one issue), or when the tracker refuses (its own message) or cannot be reached; nothing is
+    stored then.
     """
     require_send_action_item_to_tracker(actor, item)
     connection = connection_for(item)
     if connection is None:
         raise ValidationError({"tracker": "No team of this action item has an issue tracker set up."})
     if TrackerIssue.objects.filter(action_item=item).exists():
-        raise ValidationError({"tracker": "This action item is in the tracker already."})
+        raise ValidationError({"tracker": ALREADY_SENT})
     try:
         return _create(item, connection, actor)
     except (TrackerError, CredentialUnreadable) as exc:
