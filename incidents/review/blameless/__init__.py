@@ -17,7 +17,9 @@ demotion as a consequence), where the same change for everyone or for a role is 
 praise or thanks whose object is damage (and quoted sarcasm reported, which no part flags); in `pinned.py` a
 system failure pinned on a person's act ("... because the on-call went to bed", "a direct result of Amara's
 decision", "is responsible for this outage", "the reason DNS failed was ..."); in `taught.py` learning
-asked of one person as the remedy ("needs more training", "send Piotr back through onboarding"); the vocabulary in `data/`, loaded by
+asked of one person as the remedy ("needs more training", "send Piotr back through onboarding"); in `caused.py`
+what a person's act set off ("..., which wiped the routes", "went wrong when Kasia changed the TTL") and a
+mistake with its author ("a typo by Gianni"); the vocabulary in `data/`, loaded by
 `lexicon.py`) and turns each into a `Finding` that teaches (`explain.py`): the words, why they read as blame, and a rewording toward
 the system built from the sentence.
 

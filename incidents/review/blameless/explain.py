@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from incidents.review.blameless import mocked, pinned, supervised, taught
+from incidents.review.blameless import caused, mocked, pinned, supervised, taught
 from incidents.review.blameless.parts import Hit
 
 LABELS = {
@@ -244,7 +244,13 @@ _UNSEEN = re.compile(
 
 # Why, and what to say instead, for the parts that carry their own explanation: (reason after the quoted
 # words, rewording) per `kind`
-_ABOUT_ONE_PERSON = {**supervised.EXPLAINED, **mocked.EXPLAINED, **pinned.EXPLAINED, **taught.EXPLAINED}
+_ABOUT_ONE_PERSON = {
+    **caused.EXPLAINED,
+    **supervised.EXPLAINED,
+    **mocked.EXPLAINED,
+    **pinned.EXPLAINED,
+    **taught.EXPLAINED,
+}
 
 
 def reason(hit: Hit) -> str:

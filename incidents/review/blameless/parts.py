@@ -28,6 +28,7 @@ import re
 
 from incidents.review.blameless import (
     across,
+    caused,
     context,
     framed,
     mocked,
@@ -458,6 +459,7 @@ def _anywhere(
     out.extend(mocked.find(text, low, clauses, names))
     out.extend(pinned.find(text, low, clauses, names))
     out.extend(taught.find(text, low, clauses, names))
+    out.extend(caused.find(text, low, clauses, names))
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
     actors = [c for c in clauses if c.subject.kind in PERSONISH and not _RECEIVED.match(low, c.verb_start)]

@@ -1,0 +1,212 @@
+"""What a person's act set off, and a mistake with its author (issue 17's sixth pass). The act is ordinary;
+what blames is the sentence tying the failure to it and stopping there (Dekker's Field Guide: the search for
+causes ends at a person). Three frames (`fault`):
+
+- the act, then what it did: "Rohan applied the config, which wiped the routes", "Quinn approved the PR and
+  it broke billing", "Mateo turned the flag on for everyone, causing the spike", "Paolo rebooted the router,
+  and that's what took the office offline";
+- the failure, then the moment a person acted: "The outage started the moment Tariq restarted the primary",
+  "It all went wrong when Kasia changed the DNS TTL", "The migration failed after Sven kicked it off";
+- a mistake and who made it: "a typo by Gianni", "a fat finger from the network engineer", "a mistake made
+  by the support team", "a careless slip by the release manager".
+
+The neutral side: what the act fixed or did as planned ("restarted the pods, which cleared the stuck
+connections", "as planned"); a person who only saw, was paged or reported ("The incident began when the
+on-call saw the alert"); we and I telling what we did; a mistake by a tool ("an error from the parser"), or
+denied ("not a mistake by the on-call").
+"""
+
+from __future__ import annotations
+
+import re
+
+from incidents.review.blameless.hits import Hit
+from incidents.review.blameless.parse import Clause, Names, Token
+from incidents.review.blameless.pinned import GOOD, WENT_WRONG, _acted, _person
+
+# After an act: what it did next ("which", "and it", "causing", "and that's what")
+_THEN = re.compile(
+    r"(?:,\s*|\s+)(?:(?:which|and (?:that|this|it|that's what|this is what|that is what)|(?:and )?that's what|"
+    r"(?:and )?that is what|and (?:that|this|it) (?:then|promptly|immediately|instantly))"
+    r"(?: (?:then|promptly|immediately|instantly|in turn|of course|predictably|quickly))?\s+"
+    r"|(?:causing|triggering|taking|knocking|bringing|breaking|wiping|killing|crashing|sending|leaving|"
+    r"resulting in|leading to|which caused|which triggered|which led to|which meant)\s+)"
+)
+# What the act did, when it is the failure (the verb right after, or the thing a cause verb names)
+_FAILED = re.compile(
+    r"(?:(?:\w+ ){0,1}?)(?:broke|wiped|deleted|dropped|destroyed|corrupted|crashed|took|knocked|brought|"
+    r"killed|caused|triggered|led to|resulted in|sent|left|meant|flooded|overloaded|locked|filled|blew|"
+    r"emptied|erased|overwrote|truncated|stalled|froze|tanked)\b"
+)
+_NEEDS_OBJECT = (
+    "causing",
+    "triggering",
+    "resulting",
+    "leading",
+    "which caused",
+    "which triggered",
+    "which led",
+    "taking",
+    "knocking",
+    "bringing",
+    "sending",
+    "leaving",
+    "which meant",
+)
+_VAGUE = frozenset(
+    {
+        "took",
+        "knocked",
+        "brought",
+        "sent",
+        "left",
+        "meant",
+        "filled",
+        "locked",
+        "caused",
+        "triggered",
+        "to",
+        "in",
+    }
+)
+_FIXED = re.compile(
+    r"(?:\w+ ){0,2}?(?:cleared|fixed|resolved|stopped|ended|restored|recovered|reduced|cut|halted|drained|"
+    r"calmed|mitigated|prevented|avoided|saved|freed|unblocked|unstuck|brought (?:\w+ )?back|took (?:\w+ )?off)\b"
+)
+_EXPECTED = re.compile(
+    r"(?<![\w'])(?:as (?:planned|expected|intended|agreed|announced|scheduled)|planned|scheduled|maintenance window)"
+    r"(?![\w'])"
+)
+# "... than expected": what the act did surprised the people doing it, which is the review's question
+_SURPRISE = re.compile(
+    r"(?<![\w'])(?:than (?:\w+ )?(?:expected|intended|planned|anticipated|anyone (?:expected|knew))|unexpectedly|"
+    r"to (?:everyone's|our|his|her|their) surprise)(?![\w'])"
+)
+# Before ", which": a noun that "which" names (the script, the job), not the act (", which" after "it",
+# "at once", "by hand")
+_OF_A_THING = re.compile(
+    r"(?<![\w'])(?!(?:it|them|this|that|once|anyway|hand|again|too|minutes|seconds|today|tonight|\w+ly)\b)"
+    r"[a-z][\w-]*$"
+)
+# A failure that began at a person's act: the onset, then "when", "the moment", "after"
+_ONSET = re.compile(
+    r"(?<![\w'])(?:started|began|begun|kicked off|went (?:wrong|sideways|south|bad|down|dark|offline|pear-shaped)|"
+    r"broke|failed|crashed|fell over|fell apart|blew up|died|froze|stopped working|locked up|spiked)"
+    r"(?: (?:[\w'-]+ ){0,4}?)??\s*,?\s*"
+    r"(?:the (?:moment|minute|second|instant)|as soon as|right after|just after|shortly after|soon after|"
+    r"(?:minutes|seconds|moments) after|after|when|once)\s+"
+)
+# Acts that only saw, reported or answered a failure: not its start
+_SAW = re.compile(
+    r"(?:\w+ly )?(?:saw|noticed|spotted|found|detected|discovered|reported|raised|declared|opened|joined|"
+    r"acked|acknowledged|escalated|got|received|looked|checked|called|asked|logged in|woke|arrived|came|"
+    r"started (?:the |an )?(?:incident|call|bridge|investigat\w*|doc)|tried|attempted|began (?:to )?investigat\w*)\b"
+)
+# What a host or an agent did to itself ("when the agent ran out of disk"): a state, not a person's act
+_SYSTEM_STATE = re.compile(
+    r"(?:ran out|run out|timed out|crashed|hung|froze|died|rebooted itself|restarted itself)\b"
+)
+# A mistake and its author
+_MISTAKE_BY = re.compile(
+    r"(?<![\w'-])(?:mistakes?|errors?|typos?|slips?|slip-?ups?|blunders?|fat[- ]?fingers?|fat-?fingering|goofs?|"
+    r"screw-?ups?|cock-?ups?|mess-?ups?|oversights?|lapses?|missteps?|fumbles?|gaffes?|bungles?|"
+    r"miscalculations?|misjudge?ments?|brain-?farts?)"
+    r"(?: (?:made|committed|introduced))? (?:by|from|on the part of) "
+)
+_DENIED = re.compile(
+    r"(?<![\w'])(?:not|no|never|nobody|wasn't|isn't|weren't|n't|rather than|instead of)(?![\w'])"
+)
+
+
+def _people(clauses: list[Clause]) -> list[Clause]:
+    return [
+        c
+        for c in clauses
+        if c.subject.kind in ("person", "team") and not c.subject.possessed and not c.inverted
+    ]
+
+
+def _set_off(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
+    """A person's act, then what it did: "..., which wiped the routes"."""
+    if _EXPECTED.search(low) or _SURPRISE.search(low):
+        return []
+    for c in _people(clauses):
+        act = _acted(low, c.verb_start)
+        if act is None:
+            continue
+        for then in _THEN.finditer(low, act.end()):
+            if _FIXED.match(low, then.end()) or GOOD.search(low, then.end(), then.end() + 40):
+                break  # "..., which cleared the stuck connections": what the act fixed
+            said = then.group(0).strip(" ,")
+            if said.startswith("which") and _OF_A_THING.search(low, 0, then.start()):
+                break  # "ran the cleanup script, which deleted ...": the script did it, told as such
+            if said.startswith(_NEEDS_OBJECT):
+                bad = WENT_WRONG.search(low, then.end(), then.end() + 40)  # "causing the spike"
+            else:
+                bad = _FAILED.match(low, then.end())
+                if bad is not None and bad.group(0).split()[-1] in _VAGUE:
+                    bad = WENT_WRONG.search(low, then.end(), then.end() + 60)  # "which sent checkout dark"
+            if bad is not None:
+                spans = [(c.subject.start, act.end()), (then.start() + 1, bad.end())]
+                return [_hit(spans, text, c.subject.text)]
+    return []
+
+
+def _onset(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]:
+    """A failure, then the moment a person acted: "The outage started the moment Tariq restarted ..."."""
+    for m in _ONSET.finditer(low):
+        before = low[: m.start()]
+        if GOOD.search(before) or (
+            m.group(0).startswith(("started", "began", "begun", "kicked")) and not WENT_WRONG.search(before)
+        ):
+            continue  # "Things improved when ...", "The call started when ...": no failure begins
+        found = _person(tokens, m.end(), names)
+        if found is None or found[0].possessed:
+            continue
+        after = found[1][-1].end + 1
+        if _SAW.match(low, after) or _SYSTEM_STATE.match(low, after):
+            continue  # "The incident began when the on-call saw the alert": the failure seen, not started
+        act = _acted(low, after)
+        if act is not None:
+            return [_hit([(m.start(), act.end())], text, found[0].text)]
+    return []
+
+
+def _mistake_by(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]:
+    """A mistake and its author: "a typo by Gianni", "a fat finger from the network engineer"."""
+    for m in _MISTAKE_BY.finditer(low):
+        found = _person(tokens, m.end(), names)
+        if found is None or found[0].possessed:
+            continue
+        clause_start = max(low.rfind(p, 0, m.start()) for p in (",", ";", ":", "."))
+        if _DENIED.search(low, clause_start + 1, m.start()):
+            continue  # "It was not a mistake by the on-call", "rather than an error by Sam"
+        return [_hit([(m.start(), found[1][-1].end)], text, found[0].text)]
+    return []
+
+
+def _hit(spans: list[tuple[int, int]], text: str, who: str) -> Hit:
+    a, b = min(s for s, _ in spans), max(e for _, e in spans)
+    return Hit("fault", spans, who=who, words=text[a:b], extra={"kind": "caused"})
+
+
+def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
+    """The hits of these frames in one sentence (offsets as in `low`)."""
+    if not clauses:
+        return []
+    tokens = [t for c in clauses for t in c.tokens]
+    out = _set_off(text, low, clauses, names)
+    if not out and WENT_WRONG.search(low):
+        out = _onset(text, low, tokens, names)
+    if not out and (" by " in low or " from " in low or "part of" in low):
+        out = _mistake_by(text, low, tokens, names)
+    return out
+
+
+EXPLAINED = {
+    "caused": (
+        "ties the failure to what a person did and stops there. The act was ordinary; the review asks what "
+        "else had to be true for it to have this effect",
+        '"What made this step look safe at the time, and what would have caught its effect?"',
+    ),
+}
