@@ -29,7 +29,8 @@ never reads as no change.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, tzinfo
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from django.utils import timezone
 from django.utils.html import format_html
@@ -73,6 +74,43 @@ def offset_label(delta: timedelta | None) -> str:
     sign = "+" if minutes >= 0 else "-"
     h, m = divmod(abs(minutes), 60)
     return f"UTC{sign}{h:02d}:{m:02d}"
+
+
+def zone_name(zone: tzinfo) -> str:
+    """The IANA name of `zone` when it has one (`America/New_York`), else its `str()`."""
+    return getattr(zone, "key", None) or str(zone)
+
+
+def _day(day: date, today: date) -> str:
+    return f"{day.day} {day:%b}" + ("" if day.year == today.year else f" {day.year}")
+
+
+def typed_times_label(zone: tzinfo, days: Sequence[date], *, today: date) -> str:
+    """What a time box says about the times typed into it: the zone, the UTC offset of each day a bare
+    clock time is read on (at local noon) and those days, `times in Europe/Copenhagen, UTC+01:00, on 3 Mar`
+    (`today (3 Mar)` when the only day is `today`; the year when it is not `today`'s; several days as
+    `on 3 Mar to 4 Mar, the first day the time falls within the incident`, split by offset where a
+    daylight-saving change lies between them). `days` is in order and not empty."""
+    runs: list[tuple[str, list[date]]] = []
+    for day in days:
+        label = offset_label(datetime.combine(day, time(12), tzinfo=zone).utcoffset())
+        if runs and runs[-1][0] == label:
+            runs[-1][1].append(day)
+        else:
+            runs.append((label, [day]))
+
+    def on(run: list[date]) -> str:
+        if len(run) == 1 and run[0] == today:
+            return f"today ({_day(today, today)})"
+        if len(run) == 1:
+            return f"on {_day(run[0], today)}"
+        return f"on {_day(run[0], today)} to {_day(run[-1], today)}"
+
+    where = ", ".join(f"{label} {on(run)}" if len(runs) > 1 else f"{label}, {on(run)}" for label, run in runs)
+    text = f"times in {zone_name(zone)}, {where}"
+    if len(days) > 1:
+        text += ", the first day the time falls within the incident"
+    return text
 
 
 def to_zone(value: datetime, zone: tzinfo | None = None) -> datetime:

@@ -12,10 +12,18 @@ Accepted forms (case-insensitive, surrounding blanks ignored):
 | --- | --- |
 | empty, `now` | now |
 | `-5m`, `-90s`, `-1h30m`, `-2d`, `5 min ago`, `1h ago` | that long before now |
-| `14:05`, `14:05:30`, `9:05` | today at that time; if that is more than `max_future` ahead, yesterday |
+| `14:05`, `14:05:30`, `9:05` | today at that time; if that is more than `max_future` ahead, yesterday (with `bare_clock`: see below) |
 | `today 09:00`, `yesterday 23:40` | that day (in the user's zone) at that time |
 | `2025-03-10 14:05`, `2025-03-10T14:05:30` | that wall-clock time in the user's zone |
 | any of the clock forms followed by `Z`, `UTC`, `+02:00`, `-0500`, `+02` | that time at that offset |
+
+A bare clock time (no `today`, `yesterday` or date) given with `bare_clock=(first, last)` (two aware instants)
+is read on one of the local days from `first`'s to `last`'s instead of today, at that day's own UTC offset:
+the first of those days on which the time falls between `first` and `last` (inclusive); when it falls
+inside on none, the day whose reading lies nearest the span (the earlier on a tie). The timeline edit form
+passes the entry's own instant twice (its day), quick add on a resolved incident its start and resolution
+(`incidents.timeline.selectors.bare_clock_span`). A reading more than `max_future` ahead is never chosen;
+when every day's is, the rule above (today, else yesterday) applies.
 """
 
 from __future__ import annotations
@@ -24,7 +32,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
-from incidents.timefmt import format_time, offset_label
+from incidents.timefmt import format_time, offset_label, zone_name
+
+# A span of two aware instants (`first`, `last`) whose local days a bare clock time is read on.
+BareClock = tuple[datetime, datetime]
+# Beyond this many days a span's bare clock times are read on its first and last days only.
+MAX_BARE_CLOCK_DAYS = 400
 
 DEFAULT_MAX_FUTURE = timedelta(minutes=5)
 
@@ -78,11 +91,6 @@ def _fmt_local(value: datetime, zone: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> st
 def _fmt_offset(delta: timedelta | None) -> str:
     """An offset as typed after a time (`+13:45`): `offset_label` without its `UTC`."""
     return offset_label(delta).removeprefix("UTC")
-
-
-def zone_name(zone: tzinfo) -> str:
-    """The IANA name of `zone` when it has one (`America/New_York`), else its `str()`."""
-    return getattr(zone, "key", None) or str(zone)
 
 
 def localize(wall: datetime, zone: tzinfo) -> datetime:
@@ -189,15 +197,18 @@ def parse_time(
     zone: tzinfo,
     now: datetime,
     max_future: timedelta | None = DEFAULT_MAX_FUTURE,
+    bare_clock: BareClock | None = None,
 ) -> ParsedTime:
     """Read `text` as a time for a user in `zone` at `now` (aware). Returns a ParsedTime in UTC.
 
     `max_future` bounds how far ahead of `now` the result may be (None: no bound); a bare clock time
-    that would be further ahead is read as yesterday's. Times before 1970 are refused. Raises
-    TimeParseError (or its DST subclasses) with a message meant for the user, never anything else.
+    that would be further ahead is read as yesterday's. `bare_clock` (two aware instants) reads a bare
+    clock time on the days of that span instead (the module docstring's rule). Times before 1970 are
+    refused. Raises TimeParseError (or its DST subclasses) with a message meant for the user, never
+    anything else.
     """
     try:
-        parsed = _parse_time(text, zone=zone, now=now, max_future=max_future)
+        parsed = _parse_time(text, zone=zone, now=now, max_future=max_future, bare_clock=bare_clock)
     except (OverflowError, ArithmeticError):
         raise TimeParseError(f"{(text or '').strip()!r} is too far from now to be a time.") from None
     if parsed.instant < EARLIEST_TIME:
@@ -211,13 +222,9 @@ def _parse_time(
     zone: tzinfo,
     now: datetime,
     max_future: timedelta | None = DEFAULT_MAX_FUTURE,
+    bare_clock: BareClock | None = None,
 ) -> ParsedTime:
-    """Read `text` as a time for a user in `zone` at `now` (aware). Returns a ParsedTime in UTC.
-
-    `max_future` bounds how far ahead of `now` the result may be (None: no bound); a bare clock time
-    that would be further ahead is read as yesterday's. Raises TimeParseError (or its DST subclasses)
-    with a message meant for the user.
-    """
+    """`parse_time` without its range checks (same arguments and errors)."""
     if now.tzinfo is None:
         raise ValueError("now must be aware")
     raw = (text or "").strip()
@@ -246,18 +253,71 @@ def _parse_time(
             )
         offset = parse_offset(m["offset"])
         clock = _clock(m)
-        reference = now.astimezone(offset or zone)
-        day = reference.date()
-        if m["day"] == "yesterday":
-            day -= timedelta(days=1)
-        result = _combine(day, clock, offset, zone)
-        if m["day"] is None and max_future is not None and result > now + max_future:
-            result = _combine(day - timedelta(days=1), clock, offset, zone)
+        limit = None if max_future is None else now + max_future
+        on_span = None
+        if m["day"] is None and bare_clock is not None:
+            on_span = _on_span_days(clock, offset, zone, bare_clock, limit)
+        if on_span is not None:
+            result = on_span
+        else:
+            day = now.astimezone(offset or zone).date()
+            if m["day"] == "yesterday":
+                day -= timedelta(days=1)
+            result = _combine(day, clock, offset, zone)
+            if m["day"] is None and limit is not None and result > limit:
+                result = _combine(day - timedelta(days=1), clock, offset, zone)
     if max_future is not None and result > now + max_future:
         raise TimeParseError(
             f"{_fmt_local(result, zone)} is in the future; timeline entries record what already happened."
         )
     return ParsedTime(result, explicit_offset=m["offset"] is not None)
+
+
+def bare_clock_days(span: BareClock, zone: tzinfo) -> list[date]:
+    """The local days (in `zone`) a bare clock time is read on for `span`: `first`'s day to `last`'s, in
+    order; only those two when the span covers more than `MAX_BARE_CLOCK_DAYS`."""
+    first, last = (value.astimezone(zone).date() for value in span)
+    if last < first:
+        first, last = last, first
+    count = (last - first).days + 1
+    if count > MAX_BARE_CLOCK_DAYS:
+        return [first, last]
+    return [first + timedelta(days=n) for n in range(count)]
+
+
+def _distance(instant: datetime, span: BareClock) -> timedelta:
+    first, last = min(span), max(span)
+    if instant < first:
+        return first - instant
+    return max(instant - last, timedelta(0))
+
+
+def _on_span_days(
+    clock: time, offset: tzinfo | None, zone: tzinfo, span: BareClock, limit: datetime | None
+) -> datetime | None:
+    """`clock` on the first day of `span` whose reading falls inside it, else on the day whose reading is
+    nearest; None when every day's reading is after `limit`. A day on which the wall-clock time does not
+    exist or happens twice raises its DST error when it is the day chosen."""
+    first, last = min(span), max(span)
+    readings: list[tuple[datetime, TimeParseError | None]] = []
+    for day in bare_clock_days(span, offset or zone):
+        try:
+            instant, error = _combine(day, clock, offset, zone), None
+        except TimeParseError as exc:
+            instant, error = exc.candidates[0], exc
+            if any(first <= c <= last for c in exc.candidates):
+                raise
+        if limit is not None and instant > limit:
+            continue
+        if error is None and first <= instant <= last:
+            return instant
+        readings.append((instant, error))
+    if not readings:
+        return None
+    instant, error = min(readings, key=lambda r: _distance(r[0], span))  # min keeps the earlier on a tie
+    if error is not None:
+        raise error
+    return instant
 
 
 def describe(instant: datetime, zone: tzinfo) -> str:

@@ -23,6 +23,15 @@ def incident_for_timeline(user: Any, number: int) -> Incident:
     return incident
 
 
+def bare_clock_span(incident: Incident) -> tuple[datetime, datetime] | None:
+    """The span a bare clock time typed in quick add is read on (`incidents.timeparse`'s `bare_clock`):
+    a resolved incident's start and resolution (UTC-aware), so `14:05` typed while backfilling one lands
+    on the incident's day, not today's; None for an active incident (its bare times are today's)."""
+    if incident.is_active or incident.resolved_at is None:
+        return None
+    return incident.started_at, incident.resolved_at
+
+
 # --- Timeline: the incident page's window, older pages, the live cursor, duplicates -----------------------
 
 TIMELINE_WINDOW = 50  # entries on the incident page (a screenful or two); older ones load on demand

@@ -27,13 +27,13 @@ from incidents.merge import Merge
 from incidents.models import EntryKind, EvidenceMarker, Incident, TimelineEntry
 from incidents.permissions.checks import require_record
 from incidents.permissions.incident import can_record
-from incidents.timefmt import to_zone, zone_label
+from incidents.timefmt import typed_times_label, zone_label
 from incidents.timeline import selectors
 from incidents.timeline import services as svc
 from incidents.timeline.forms import EntryEditForm, QuickAddForm, TimelineImportForm
 from incidents.timeline.imports import parse_csv, parse_slack, parse_transcript, refuse_future
 from incidents.timeline.selectors import TimelineCursor, timeline_duplicate_of
-from incidents.timeparse import TimeParseError, describe, parse_time
+from incidents.timeparse import BareClock, TimeParseError, bare_clock_days, describe, parse_time
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -84,6 +84,13 @@ def _older_key(text: str) -> tuple[datetime, int] | None:
     return datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC), int(entry_id)
 
 
+def _when_label(span: BareClock | None) -> str:
+    """The time box's label: `times in Europe/Copenhagen, UTC+01:00, on 3 Mar` (the days a bare time is
+    read on: `span`'s, else today)."""
+    zone, today = timezone.get_current_timezone(), timezone.localdate()
+    return typed_times_label(zone, bare_clock_days(span, zone) if span else [today], today=today)
+
+
 def timeline_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     """What the incident page needs for its timeline section (a fixed number of queries).
 
@@ -104,6 +111,7 @@ def timeline_context(request: HttpRequest, incident: Incident) -> dict[str, Any]
         "kind_choices": EntryKind.choices,
         "marker_choices": EvidenceMarker.choices,
         "zone_label": zone_label(timezone.localtime()),
+        "when_label": _when_label(selectors.bare_clock_span(incident)) if editor else "",
     }
 
 
@@ -120,7 +128,8 @@ def _duplicate_warning(twin: Any, which: str) -> str:
 def quick_add(request: HttpRequest, number: int) -> HttpResponse:
     """Add one entry. HTMX: answer a fresh, focused form plus the new entry (swapped into the list)."""
     incident = selectors.incident_for_timeline(request.user, number)
-    form = QuickAddForm(request.POST)
+    span = selectors.bare_clock_span(incident)
+    form = QuickAddForm(request.POST, bare_clock=span)
     entry = None
     if form.is_valid():
         try:
@@ -149,6 +158,7 @@ def quick_add(request: HttpRequest, number: int) -> HttpResponse:
         "added": entry,
         "duplicate_of": twin,
         "zone_label": zone_label(timezone.localtime()),
+        "when_label": _when_label(span),
     }
     return render(
         request, "incidents/timeline/_timeline_quick_add.html", context, status=200 if entry else 422
@@ -160,11 +170,12 @@ def quick_add(request: HttpRequest, number: int) -> HttpResponse:
 def when_preview(request: HttpRequest, number: int) -> HttpResponse:
     """Show how a typed time reads (`2025-03-10 14:05 NZDT`) or why it cannot be read, before saving."""
     incident = _editor_incident(request, number)
-    del incident
     text = request.GET.get("when", "")
     zone = timezone.get_current_timezone()
     try:
-        parsed = parse_time(text, zone=zone, now=timezone.now())
+        parsed = parse_time(
+            text, zone=zone, now=timezone.now(), bare_clock=selectors.bare_clock_span(incident)
+        )
     except TimeParseError as exc:
         return render(request, "incidents/timeline/_timeline_when.html", {"error": str(exc)})
     label = "now" if not text.strip() or text.strip().lower() == "now" else describe(parsed.instant, zone)
@@ -262,7 +273,7 @@ def entry_edit(request: HttpRequest, number: int, entry_id: int) -> HttpResponse
     entry = _entry(incident, entry_id)
     zone = timezone.get_current_timezone()
     initial = {**selectors.entry_form_values(entry, zone), "based_on": entry.updated_at.isoformat()}
-    form = EntryEditForm(request.POST or None, initial=initial)
+    form = EntryEditForm(request.POST or None, initial=initial, occurred_at=entry.occurred_at)
     merge: Merge | None = None
     message = ""
     current = entry
@@ -308,7 +319,10 @@ def entry_edit(request: HttpRequest, number: int, entry_id: int) -> HttpResponse
                     return _entry_saved(request, incident, entry)
     status = 200 if request.method == "GET" else 422
     if merge is not None:
-        form = EntryEditForm(initial={**merge.values, "based_on": current.updated_at.isoformat()})
+        form = EntryEditForm(
+            initial={**merge.values, "based_on": current.updated_at.isoformat()},
+            occurred_at=current.occurred_at,
+        )
         # htmx swaps 422 answers in place (static/js/timeline.js); a plain form post gets the real 409.
         status = 422 if _is_htmx(request) else 409
     context = {
@@ -316,8 +330,8 @@ def entry_edit(request: HttpRequest, number: int, entry_id: int) -> HttpResponse
         "entry": entry,
         "form": form,
         "is_system": entry.source == "system",
-        # The label of the entry's own time (CEST on a summer entry read in winter), not of now.
-        "zone_label": zone_label(to_zone(entry.occurred_at)),
+        # The entry's own day and its offset (CEST on a summer entry read in winter), not today's.
+        "when_label": _when_label((entry.occurred_at, entry.occurred_at)),
     }
     if merge is not None:
         context.update(

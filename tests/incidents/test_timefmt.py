@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from incidents.timefmt import format_duration, format_time, format_times, format_utc, time_html
+from incidents.timefmt import (
+    format_duration,
+    format_time,
+    format_times,
+    format_utc,
+    time_html,
+    typed_times_label,
+)
 
 COPENHAGEN = zoneinfo.ZoneInfo("Europe/Copenhagen")
 SAO_PAULO = zoneinfo.ZoneInfo("America/Sao_Paulo")
@@ -108,3 +116,22 @@ def test_the_api_form_is_utc_with_z():
     t = datetime(2026, 7, 12, 15, 55, tzinfo=COPENHAGEN)
     assert format_utc(t) == "2026-07-12T13:55:00Z"
     assert format_utc(None) is None
+
+
+# --- typed_times_label: what a time box says about what is typed in it (issue 16) ---------------------------
+
+
+def test_a_time_box_label_names_the_zone_the_offset_of_its_day_and_the_day():
+    cph = ZoneInfo("Europe/Copenhagen")
+    today = date(2026, 11, 30)
+    assert (
+        typed_times_label(cph, [today], today=today)
+        == "times in Europe/Copenhagen, UTC+01:00, today (30 Nov)"
+    )
+    assert typed_times_label(cph, [date(2026, 7, 12)], today=today) == (
+        "times in Europe/Copenhagen, UTC+02:00, on 12 Jul"
+    )
+    assert typed_times_label(cph, [date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30)], today=today) == (
+        "times in Europe/Copenhagen, UTC+01:00 on 28 Mar, UTC+02:00 on 29 Mar to 30 Mar, "
+        "the first day the time falls within the incident"
+    )

@@ -186,3 +186,45 @@ def test_localize_keeps_unambiguous_times():
 def test_describe_shows_the_zone_label():
     assert describe(utc(2025, 3, 10, 1, 5), AKL) == "2025-03-10 14:05 NZDT"
     assert describe(utc(2025, 3, 9, 19, 5), SYD) == "2025-03-10 06:05 AEDT"
+
+
+# --- bare_clock: a bare time on the days of a span (issue 16) ---------------------------------------------
+
+CPH = ZoneInfo("Europe/Copenhagen")
+SPAN = (datetime(2019, 3, 3, 22, 10, tzinfo=UTC), datetime(2019, 3, 4, 1, 40, tzinfo=UTC))
+LATER = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("23:30", datetime(2019, 3, 3, 22, 30, tzinfo=UTC)),
+        ("00:05", datetime(2019, 3, 3, 23, 5, tzinfo=UTC)),
+        ("02:40", datetime(2019, 3, 4, 1, 40, tzinfo=UTC)),  # the resolution itself is inside
+        ("22:00", datetime(2019, 3, 3, 21, 0, tzinfo=UTC)),  # before the start: nearest, 3 Mar
+        ("12:00", datetime(2019, 3, 4, 11, 0, tzinfo=UTC)),  # 9 h 20 min after beats 12 h 10 min before
+        ("23:30 +00:00", datetime(2019, 3, 3, 23, 30, tzinfo=UTC)),  # an offset's own day
+        ("yesterday 10:00", datetime(2026, 11, 29, 9, 0, tzinfo=UTC)),  # a day word keeps its meaning
+    ],
+)
+def test_a_bare_clock_time_is_read_on_the_span_day_it_falls_in(text, expected):
+    assert parse_time(text, zone=CPH, now=LATER, bare_clock=SPAN).instant == expected
+
+
+def test_a_bare_clock_time_uses_the_offset_of_the_day_it_is_read_on():
+    summer = datetime(2026, 7, 12, 13, 55, tzinfo=UTC)
+    got = parse_time("14:05", zone=CPH, now=LATER, bare_clock=(summer, summer)).instant
+    assert got == datetime(2026, 7, 12, 12, 5, tzinfo=UTC)  # CEST, UTC+02:00
+
+
+def test_a_bare_clock_time_in_the_gap_of_the_span_day_is_refused():
+    night = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # 01:30 CET, the night the clocks jump
+    with pytest.raises(NonExistentTimeError):
+        parse_time("02:30", zone=CPH, now=LATER, bare_clock=(night, night + timedelta(hours=3)))
+
+
+def test_a_span_reading_in_the_future_falls_back_to_today_or_yesterday():
+    now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # 10:00 CET
+    span = (now - timedelta(hours=1), now)
+    got = parse_time("11:00", zone=CPH, now=now, bare_clock=span).instant
+    assert got == datetime(2026, 11, 29, 10, 0, tzinfo=UTC)  # as without a span

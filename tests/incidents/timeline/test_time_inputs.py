@@ -130,5 +130,5 @@ def test_the_edit_form_labels_a_summer_entry_with_its_own_zone_label_in_winter(
     )
     page = client_for(commander).get(reverse("incidents:timeline_edit", args=[incident.number, entry.pk]))
     text = page.content.decode()
-    assert "(CEST;" in text
-    assert "(CET;" not in text
+    assert "times in Europe/Copenhagen, UTC+02:00, on 12 Jul;" in text
+    assert "times in Europe/Copenhagen, UTC+01:00" not in text
