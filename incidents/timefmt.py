@@ -90,7 +90,8 @@ def typed_times_label(zone: tzinfo, days: Sequence[date], *, today: date) -> str
     clock time is read on (at local noon) and those days, `times in Europe/Copenhagen, UTC+01:00, on 3 Mar`
     (`today (3 Mar)` when the only day is `today`; the year when it is not `today`'s; several days as
     `on 3 Mar to 4 Mar, the first day the time falls within the incident`, split by offset where a
-    daylight-saving change lies between them). `days` is in order and not empty."""
+    daylight-saving change lies between them; UTC itself without its offset, `times in UTC, today (30 Nov)`).
+    `days` is in order and not empty."""
     runs: list[tuple[str, list[date]]] = []
     for day in days:
         label = offset_label(datetime.combine(day, time(12), tzinfo=zone).utcoffset())
@@ -106,8 +107,14 @@ def typed_times_label(zone: tzinfo, days: Sequence[date], *, today: date) -> str
             return f"on {_day(run[0], today)}"
         return f"on {_day(run[0], today)} to {_day(run[-1], today)}"
 
-    where = ", ".join(f"{label} {on(run)}" if len(runs) > 1 else f"{label}, {on(run)}" for label, run in runs)
-    text = f"times in {zone_name(zone)}, {where}"
+    name = zone_name(zone)
+    if len(runs) == 1 and runs[0][0] == "UTC+00:00" and name in {"UTC", "Etc/UTC"}:
+        where = on(runs[0][1])  # `times in UTC, today`: not `UTC, UTC+00:00`
+    else:
+        where = ", ".join(
+            f"{label} {on(run)}" if len(runs) > 1 else f"{label}, {on(run)}" for label, run in runs
+        )
+    text = f"times in {name}, {where}"
     if len(days) > 1:
         text += ", the first day the time falls within the incident"
     return text

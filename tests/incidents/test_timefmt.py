@@ -135,3 +135,4 @@ def test_a_time_box_label_names_the_zone_the_offset_of_its_day_and_the_day():
         "times in Europe/Copenhagen, UTC+01:00 on 28 Mar, UTC+02:00 on 29 Mar to 30 Mar, "
         "the first day the time falls within the incident"
     )
+    assert typed_times_label(UTC, [today], today=today) == "times in UTC, today (30 Nov)"
