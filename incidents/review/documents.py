@@ -20,6 +20,7 @@ from incidents.models import (
 )
 from incidents.permissions.incident import can_view_incident
 from incidents.review.services.factors import factors_seen_counts
+from incidents.timefmt import format_duration
 
 SECTION_LABELS = dict(POSTMORTEM_SECTIONS)
 SECTION_KEYS = [k for k, _ in POSTMORTEM_SECTIONS]
@@ -104,6 +105,62 @@ def clean_source(text: str | None) -> str:
     return "\n".join(out)
 
 
+# --- How long it went unnoticed ------------------------------------------------------------------------
+
+#: An answer to "how long did it go unnoticed?" may differ from the milestones' time to detect by less.
+UNNOTICED_TOLERANCE_SECONDS = 60
+UNNOTICED_FROM_MILESTONES = "milestones"
+UNNOTICED_FROM_ANSWER = "answer"
+
+
+@dataclass(frozen=True)
+class Unnoticed:
+    """How long an incident went unnoticed, as every surface states it: `seconds` (None: unknown) and
+    where the figure comes from, `source`: `"milestones"` (time to detect, started → detected), `"answer"`
+    (the review's answer; no detection time recorded) or `""` (neither)."""
+
+    seconds: int | None
+    source: str
+
+    @property
+    def text(self) -> str:
+        """`2 h 5 min (time to detect: started → detected)`, `40 min (as answered: no detection time
+        recorded)` or `unknown (no detection time recorded, no answer given)`."""
+        figure = format_duration(self.seconds)
+        if self.source == UNNOTICED_FROM_MILESTONES:
+            return f"{figure} (time to detect: started → detected)"
+        if self.source == UNNOTICED_FROM_ANSWER:
+            return f"{figure} (as answered: no detection time recorded)"
+        return "unknown (no detection time recorded, no answer given)"
+
+
+def unnoticed_for(postmortem: Postmortem) -> Unnoticed:
+    """The postmortem's "unnoticed for": the incident's time to detect (seconds from `started_at` to
+    `detected_at`) when it has a detection time, else the answer typed in the review
+    (`unnoticed_seconds`), else unknown. The one figure the postmortem page, print page, PDF, Markdown and
+    JSON exports and the API show; reads `postmortem.incident` (join it in lists)."""
+    incident = postmortem.incident
+    if incident.detected_at is not None and incident.time_to_detect is not None:
+        return Unnoticed(incident.time_to_detect, UNNOTICED_FROM_MILESTONES)
+    if postmortem.unnoticed_seconds is not None:
+        return Unnoticed(postmortem.unnoticed_seconds, UNNOTICED_FROM_ANSWER)
+    return Unnoticed(None, "")
+
+
+def unnoticed_refusal(incident: Incident, answer: int | None) -> str | None:
+    """Why `answer` (seconds) cannot be the "unnoticed for" of `incident`, or None: when the incident has a
+    detection time, an answer differing from its time to detect by `UNNOTICED_TOLERANCE_SECONDS` or more
+    is refused, naming both figures."""
+    derived = incident.time_to_detect if incident.detected_at is not None else None
+    if answer is None or derived is None or abs(answer - derived) < UNNOTICED_TOLERANCE_SECONDS:
+        return None
+    return (
+        f"The milestones say it went unnoticed for {format_duration(derived)} (time to detect: started → "
+        f"detected); the answer given is {format_duration(answer)}. Leave the answer empty, give the same "
+        "figure, or correct the start or detection time on the incident."
+    )
+
+
 # --- The assembled document ---------------------------------------------------------------------------
 
 
@@ -122,6 +179,7 @@ class Assembled:
     factor_groups: list[tuple[str, list[ContributingFactor]]]
     action_items: list[ActionItem]
     seen_counts: dict[int, int]
+    unnoticed: Unnoticed
 
 
 # The timeline entries a postmortem shows first.
@@ -200,6 +258,7 @@ def assemble(postmortem: Postmortem, *, viewer: Any, timeline: bool = True) -> A
         factor_groups=ordered,
         action_items=items,
         seen_counts=factors_seen_counts(factors, viewer=viewer),
+        unnoticed=unnoticed_for(postmortem),
     )
 
 

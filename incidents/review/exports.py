@@ -29,6 +29,7 @@ from incidents.review.documents import (
     assemble,
     clean_source,
     timeline_in_order,
+    unnoticed_for,
 )
 from incidents.timefmt import format_duration, format_time, format_utc
 from incidents.timeparse import zone_name
@@ -62,9 +63,11 @@ def _json_comment(data: dict[str, Any]) -> str:
 
 
 def _questions(pm: Postmortem) -> dict[str, Any]:
+    unnoticed = unnoticed_for(pm)
     return {
         "detection_method": pm.detection_method,
-        "unnoticed_seconds": pm.unnoticed_seconds,
+        "unnoticed_seconds": unnoticed.seconds,
+        "unnoticed_from": unnoticed.source or None,
         "should_have_caught": clean_source(pm.should_have_caught),
         "behind_feature_flag": pm.behind_feature_flag,
         "flag_off_seconds": pm.flag_off_seconds,
@@ -124,6 +127,7 @@ def export_markdown_chunks(postmortem: Postmortem, zone: tzinfo = UTC, *, viewer
     for row in doc.duration_rows:
         note = f" ({row.note})" if row.note else ""
         lines.append(f"| {row.label} | {format_duration(row.seconds)}{note} |")
+    lines.append(f"| Unnoticed for | {doc.unnoticed.text} |")
     lines += ["", f"## Timeline (times in {where}, key moments first)", ""]
     yield "\n".join(lines) + "\n"
     batch: list[str] = []

@@ -29,6 +29,7 @@ from incidents.models import (
     TimelineEntry,
 )
 from incidents.permissions.people import users_who_may_own
+from incidents.review.documents import UNNOTICED_FROM_MILESTONES, Unnoticed, unnoticed_for
 from incidents.review.library import LibraryFilters
 from incidents.timefmt import format_time
 
@@ -132,11 +133,23 @@ class QuestionsForm(forms.Form):
         help_text="Yes opens an access-control policy finding linked to the incident.",
     )
 
+    def __init__(self, *args: Any, unnoticed: Unnoticed | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if unnoticed is not None and unnoticed.source == UNNOTICED_FROM_MILESTONES:
+            self.fields[
+                "unnoticed_minutes"
+            ].help_text = (
+                f"From the milestones: {unnoticed.text}. An answer must be the same to within a minute."
+            )
+
     @classmethod
     def initial_for(cls, pm: Any) -> dict[str, Any]:
+        """The form's values for `pm`; "unnoticed" is `documents.unnoticed_for` (the milestones' figure
+        when the incident has a detection time), in whole minutes."""
+        unnoticed = unnoticed_for(pm).seconds
         return {
             "detection_method": pm.detection_method,
-            "unnoticed_minutes": None if pm.unnoticed_seconds is None else pm.unnoticed_seconds // 60,
+            "unnoticed_minutes": None if unnoticed is None else unnoticed // 60,
             "should_have_caught": pm.should_have_caught,
             "behind_feature_flag": _tri(pm.behind_feature_flag),
             "flag_off_minutes": None if pm.flag_off_seconds is None else pm.flag_off_seconds // 60,

@@ -17,6 +17,7 @@ from incidents.models import (
     TestType,
     TimelineEntry,
 )
+from incidents.review.documents import unnoticed_for
 
 
 class ContributingFactorSerializer(ReadModelSerializer):
@@ -62,16 +63,29 @@ class PostmortemSerializer(ReadModelSerializer):
     reviews = serializers.SerializerMethodField()
     sections_html = serializers.SerializerMethodField()
     section_titles = serializers.SerializerMethodField()
+    unnoticed_seconds = serializers.SerializerMethodField(
+        help_text="How long it went unnoticed, in seconds (review.documents.unnoticed_for): the incident's "
+        "time to detect when it has a detection time, else the review's answer; null when neither."
+    )
+    unnoticed_from = serializers.SerializerMethodField(
+        help_text='Where `unnoticed_seconds` comes from: "milestones", "answer", or null.'
+    )
 
     class Meta:
         model = Postmortem
         fields = [
             "id", "incident", "status", "version", "sections", "sections_html", "section_titles", "reviews",
-            "unnoticed_seconds", "should_have_caught", "behind_feature_flag", "flag_off_seconds",
+            "unnoticed_seconds", "unnoticed_from", "should_have_caught", "behind_feature_flag", "flag_off_seconds",
             "staging_matched", "staging_notes", "single_person_change", "meeting_at", "meeting_notes",
             "created_at", "updated_at", "published_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def get_unnoticed_seconds(self, obj: Postmortem) -> int | None:
+        return unnoticed_for(obj).seconds
+
+    def get_unnoticed_from(self, obj: Postmortem) -> str | None:
+        return unnoticed_for(obj).source or None
 
     def get_sections_html(self, obj: Postmortem) -> dict[str, str]:
         sections = obj.sections if isinstance(obj.sections, dict) else {}

@@ -46,6 +46,7 @@ from incidents.permissions.followup import can_create_finding
 from incidents.permissions.incident import can_view_incident
 from incidents.permissions.review import can_decide_review, can_write_review
 from incidents.review import blameless
+from incidents.review.documents import unnoticed_refusal
 from incidents.review.services import blameless as blameless_findings
 from incidents.timeline.services import system_entry
 
@@ -257,7 +258,8 @@ def _open_access_finding(pm: Postmortem, actor: Any) -> PolicyFinding:
 def postmortem_answer_questions(*, postmortem: Postmortem, actor: Any, **answers: Any) -> Postmortem:
     """Record the detection and change questions (any subset of QUESTION_FIELDS).
 
-    Seconds must be zero or more. Answering yes to "could one person make this change alone?" links the
+    Seconds must be zero or more; when the incident has a detection time, `unnoticed_seconds` must be its
+    time to detect to within a minute (`documents.unnoticed_refusal`: the message names both figures). Answering yes to "could one person make this change alone?" links the
     incident's access-control `PolicyFinding`, opening a draft one when the incident has none (once:
     answering yes again reuses it).
     Raises ValidationError keyed by field, PostmortemFrozen when published.
@@ -271,6 +273,10 @@ def postmortem_answer_questions(*, postmortem: Postmortem, actor: Any, **answers
         value = answers.get(key)
         if value is not None and (not isinstance(value, int) or value < 0):
             errors[key] = "Give a duration of zero seconds or more."
+    if "unnoticed_seconds" not in errors and (
+        why := unnoticed_refusal(postmortem.incident, answers.get("unnoticed_seconds"))
+    ):
+        errors["unnoticed_seconds"] = why
     method = answers.get("detection_method")
     if method and method not in DetectionMethod.values:
         errors["detection_method"] = "Choose alert, customer report, employee or by chance."

@@ -146,7 +146,7 @@ def postmortem_detail(request: HttpRequest, number: int) -> HttpResponse:
         else [],
         "is_commander": incident.commander_id == request.user.pk,
         "receipts": receipts,
-        "questions_form": QuestionsForm(initial=QuestionsForm.initial_for(pm)),
+        "questions_form": QuestionsForm(initial=QuestionsForm.initial_for(pm), unnoticed=doc.unnoticed),
         "review_form": RequestReviewForm(exclude=pm.author_id),
         "decision_form": DecisionForm(initial={"version": pm.version}),
         "reason_form": ReasonForm(),
