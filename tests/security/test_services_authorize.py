@@ -285,9 +285,11 @@ FUNCTION_ARGUMENTS: dict[str, dict[str, Value]] = {
     "incidents.review.services.postmortems.postmortem_meeting_update": {"notes": lambda w: "Outsider notes"},
     "incidents.notify.services.subscription_set": {},
     "incidents.timeline.services.timeline_entry_edit": {"body": lambda w: "Rewritten by an outsider"},
-    "incidents.integrations.trackers.services.tracker_conflict_resolve": {
+    "incidents.integrations.trackers.conflicts.tracker_conflict_resolve": {
         "field": lambda w: "status",
         "keep": lambda w: "tracker",
+        "version": lambda w: 1,
+        "shown": lambda w: '["closed", ""]',
     },
 }
 # Whether the outsider's refusal must be "not found": True where the call names something on the incident.

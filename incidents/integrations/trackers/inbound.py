@@ -9,7 +9,8 @@ compared field by field (`status` open/closed, `owner` a user id, `due_date` ISO
 (a repeated delivery or a sweep that finds nothing new changes nothing). A changed field is applied to the
 item through the follow-through services, as Hindsight (SYSTEM), with one timeline entry, when
 Hindsight's value is still the one both sides `agreed` on; when someone changed it in Hindsight too, the
-field goes to `conflicts` and the item page asks which to keep. What cannot be taken (a due date that is
+field goes to `conflicts` and the item page asks which to keep. A close of a blocked item is always such a
+conflict: the item waits on something, and is never made done without someone choosing. What cannot be taken (a due date that is
 not a date) leaves Hindsight's value and goes to `warnings`, shown on the item.
 """
 
@@ -71,6 +72,15 @@ def _tracker_values(connection: TrackerConnection, state: IssueState) -> dict[st
     if connection.kind == TrackerKind.JIRA and state.due_date_known:
         values["due_date"] = state.due_date.isoformat() if state.due_date else None
     return values
+
+
+def hindsight_label(item: ActionItem, name: str) -> str:
+    """How the item's own value of field `name` reads on its page."""
+    if name == "owner":
+        return str(item.owner) if item.owner_id else "nobody"
+    if name == "status":
+        return item.get_status_display()
+    return item.due_date.isoformat() if item.due_date else "no due date"
 
 
 def field_label(name: str, value: Any, reason: str = "") -> str:
@@ -165,10 +175,12 @@ def sync_issue(issue: TrackerIssue, state: IssueState, changed: frozenset[str] |
         conflict = {"tracker": value, "label": field_label(name, value, reason)}
         if reason:
             conflict["reason"] = reason
+        # A blocked item waits on something: a close in the tracker is a question, never "done" unasked.
+        blocked = name == "status" and value == "closed" and item.status == ActionItemStatus.BLOCKED
         if mine == value:
             issue.agreed[name] = value
             issue.conflicts.pop(name, None)
-        elif mine == issue.agreed.get(name, mine):
+        elif mine == issue.agreed.get(name, mine) and not blocked:
             try:
                 text = apply_field(issue, name, value, SYSTEM, reason)
             except ValidationError as exc:

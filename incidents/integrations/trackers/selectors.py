@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from incidents.integrations.trackers.conflicts import conflict_token
+from incidents.integrations.trackers.inbound import FIELD_LABELS, hindsight_label
 from incidents.integrations.trackers.models import TrackerConnection, TrackerIssue
-from incidents.integrations.trackers.services import ADAPTERS, FIELD_LABELS, connection_for
+from incidents.integrations.trackers.services import ADAPTERS, connection_for
 from incidents.models import ActionItem
 from incidents.permissions.followup import (
     action_item_is_restricted,
@@ -20,25 +22,19 @@ class TrackerPanel:
     """What the item page shows about its tracker issue.
 
     `issue` (or None), `tracker` (the label: GitHub, Jira), `conflicts` as (field, label, Hindsight's
-    value, the tracker's value), `can_create` (a "Create in tracker" button), `can_settle` (the choice
+    value, the tracker's value, that value as the settle form carries it: `conflict_token`), `version`
+    (the item's, which the settle form carries too), `can_create` (a "Create in tracker" button), `can_settle` (the choice
     buttons), `why_not` (why there is no button, for those who may edit the item), `warnings` (what the
     tracker sent that Hindsight did not take, as sentences)."""
 
     issue: TrackerIssue | None = None
     tracker: str = ""
-    conflicts: list[tuple[str, str, str, str]] = field(default_factory=list)
+    conflicts: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    version: int = 0
     can_create: bool = False
     can_settle: bool = False
     why_not: str = ""
     warnings: list[str] = field(default_factory=list)
-
-
-def _hindsight_label(item: ActionItem, name: str) -> str:
-    if name == "owner":
-        return str(item.owner) if item.owner_id else "nobody"
-    if name == "status":
-        return item.get_status_display()
-    return item.due_date.isoformat() if item.due_date else "no due date"
 
 
 def tracker_panel_for(user: Any, item: ActionItem) -> TrackerPanel:
@@ -50,9 +46,16 @@ def tracker_panel_for(user: Any, item: ActionItem) -> TrackerPanel:
             issue=issue,
             tracker=ADAPTERS[issue.connection.kind].label,
             conflicts=[
-                (name, FIELD_LABELS.get(name, name), _hindsight_label(item, name), str(c.get("label", "")))
+                (
+                    name,
+                    FIELD_LABELS.get(name, name),
+                    hindsight_label(item, name),
+                    str(c.get("label", "")),
+                    conflict_token(c),
+                )
                 for name, c in sorted((issue.conflicts or {}).items())
-            ],
+            ],  # fmt: skip
+            version=item.version,
             can_settle=can_edit,
             warnings=[str(text) for _, text in sorted((issue.warnings or {}).items())],
         )

@@ -1,5 +1,5 @@
-"""Tracker sync writes: a team's tracker settings, "Create in tracker", webhooks, the reconcile sweep,
-and the choice on a field changed on both sides.
+"""Tracker sync writes: "Create in tracker", webhooks and the reconcile sweep (a team's tracker settings:
+configuration.py; the choice on a field changed on both sides: conflicts.py).
 
 How the tracker's state (from a webhook or a read) moves an item: `inbound.py` (ordered by the tracker's
 `updated_at`, compared field by field with what was last seen and agreed; a field changed on both sides
@@ -24,12 +24,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.followup.services.items import (
-    CLOSED_ITEM_STATUSES,
-    action_item_record_elsewhere,
     action_item_update,
 )
 from incidents.integrations.trackers.base import (
-    IssueChange,
     IssueDraft,
     SignatureInvalid,
     TrackerError,
@@ -37,9 +34,6 @@ from incidents.integrations.trackers.base import (
 from incidents.integrations.trackers.configuration import ADAPTERS, adapter_for
 from incidents.integrations.trackers.credentials import CredentialUnreadable, decrypt
 from incidents.integrations.trackers.inbound import (
-    FIELD_LABELS,
-    apply_field,
-    field_label,
     hindsight_values,
     sync_issue,
 )
@@ -51,15 +45,13 @@ from incidents.integrations.trackers.models import (
     TrackerKind,
 )
 from incidents.markdown import markdown_text
-from incidents.models import OPEN_ITEM_STATUSES, ActionItem, ActionItemStatus, Priority
+from incidents.models import OPEN_ITEM_STATUSES, ActionItem, Priority
 from incidents.permissions.checks import (
     SYSTEM,
     actor_user,
-    require_edit_action_item,
     require_send_action_item_to_tracker,
 )
 from incidents.permissions.followup import (
-    action_item_is_restricted,
     restricted_action_items_q,
 )
 from incidents.timeline.services import system_entry
@@ -88,7 +80,7 @@ def connection_for(item: ActionItem) -> TrackerConnection | None:
     return None
 
 
-def _identity_for(connection: TrackerConnection, user: Any) -> str:
+def identity_for(connection: TrackerConnection, user: Any) -> str:
     """The tracker identity mapped to `user`'s email, or '' (the issue is then left unassigned)."""
     if user is None:
         return ""
@@ -133,7 +125,7 @@ def _claim(item: ActionItem, connection: TrackerConnection, actor: Any) -> datet
 
 def _create(item: ActionItem, connection: TrackerConnection, actor: Any) -> TrackerIssue:
     adapter = adapter_for(connection)
-    assignee = _identity_for(connection, item.owner)
+    assignee = identity_for(connection, item.owner)
     draft = IssueDraft(
         title=item.title,
         description=item.description,
@@ -321,105 +313,3 @@ def tracker_reconcile(*, limit: int = 500) -> ReconcileResult:
             result.applied += len(sync_issue(locked, state, None))
         result.checked += 1
     return result
-
-
-# --- A field changed on both sides -----------------------------------------------------------------------
-
-
-def tracker_conflict_resolve(*, actor: Any, item: ActionItem, field: str, keep: str) -> TrackerIssue:
-    """Settle field `field` changed both in Hindsight and in the tracker.
-
-    `keep="hindsight"` keeps the item as it is and sets Hindsight's value on the tracker issue through its
-    adapter (status: closed or reopened; owner: the owner's tracker identity, or nobody; due date where the
-    tracker has one), recorded in the item's history. It is not sent for an item that is restricted now
-    (`action_item_is_restricted`), nor for an owner with no tracker identity; the history says so.
-    `keep="tracker"` applies the tracker's value as `actor`, with its timeline entry.
-
-    Whoever may edit the item (AccessDenied); ValidationError keyed `field` when there is no such conflict
-    (or it was settled meanwhile), `keep` for anything but the two choices, `tracker` when the tracker
-    refuses or cannot be reached (the conflict then stays, nothing is stored).
-    """
-    require_edit_action_item(actor, item)
-    if keep not in ("hindsight", "tracker"):
-        raise ValidationError({"keep": "Choose Hindsight's value or the tracker's."})
-    issue = TrackerIssue.objects.select_related("connection").filter(action_item=item).first()
-    if issue is None or field not in (issue.conflicts or {}):
-        raise ValidationError({"field": "There is no such difference with the tracker to settle."})
-    if keep == "tracker":
-        return _take_trackers(actor, item, field)
-    current = ActionItem.objects.select_related("incident", "owner").get(pk=item.pk)
-    mine = hindsight_values(current)[field]
-    label = ADAPTERS[issue.connection.kind].label
-    change, why_not = _change_for(issue, current, field)
-    if change is not None:
-        try:
-            adapter_for(issue.connection).update_issue(issue.key, issue.external_id, change)
-        except (TrackerError, CredentialUnreadable) as exc:
-            raise ValidationError({"tracker": f"{label} was not changed: {exc}"}) from exc
-    with transaction.atomic():
-        locked = TrackerIssue.objects.select_for_update().select_related("connection").get(pk=issue.pk)
-        if field not in (locked.conflicts or {}):
-            raise ValidationError({"field": "This difference was settled meanwhile."})
-        locked.agreed[field] = mine
-        if change is not None:
-            locked.seen[field] = mine  # the tracker has Hindsight's value now: its echo changes nothing
-            _remember_remote(locked, change)
-        locked.conflicts.pop(field)
-        locked.save()
-        shown = field_label(field, mine)
-        note = (
-            f"Kept Hindsight's {FIELD_LABELS[field].lower()} ({shown}) and set it in {label} on {issue.key}."
-            if change is not None
-            else f"Kept Hindsight's {FIELD_LABELS[field].lower()} ({shown}); not set in {label} on "
-            f"{issue.key}: {why_not}"
-        )
-        action_item_record_elsewhere(item=current, actor=actor, note=note)
-    return locked
-
-
-def _change_for(issue: TrackerIssue, item: ActionItem, field: str) -> tuple[IssueChange | None, str]:
-    """What to set on the tracker issue for Hindsight's value of `field`, or (None, why not)."""
-    if action_item_is_restricted(item):
-        return None, "the item is on a restricted incident now, whose readers a tracker does not know."
-    if field == "status":
-        return IssueChange(
-            field="status",
-            closed=item.status in CLOSED_ITEM_STATUSES,
-            not_planned=item.status == ActionItemStatus.WONT_DO,
-        ), ""
-    if field == "owner":
-        assignee = _identity_for(issue.connection, item.owner)
-        if item.owner is not None and not assignee:
-            return (
-                None,
-                f"{item.owner} has no {ADAPTERS[issue.connection.kind].label} identity in the user map.",
-            )
-        return IssueChange(field="owner", assignee=assignee), ""
-    return IssueChange(field="due_date", due_date=item.due_date), ""
-
-
-def _remember_remote(issue: TrackerIssue, change: IssueChange) -> None:
-    """Show the value just set as the tracker's, until the next read says otherwise."""
-    if change.field == "status":
-        issue.remote_closed = change.closed
-        issue.remote_status = "closed" if change.closed else "open"
-    elif change.field == "owner":
-        issue.remote_assignee = change.assignee
-    else:
-        issue.remote_due_date = change.due_date
-
-
-@transaction.atomic
-def _take_trackers(actor: Any, item: ActionItem, field: str) -> TrackerIssue:
-    issue = TrackerIssue.objects.select_for_update().select_related("connection").get(action_item=item)
-    if field not in (issue.conflicts or {}):
-        raise ValidationError({"field": "This difference was settled meanwhile."})
-    value = issue.conflicts[field]["tracker"]
-    text = apply_field(issue, field, value, actor, str(issue.conflicts[field].get("reason") or ""))
-    issue.agreed[field] = value
-    current = ActionItem.objects.select_related("incident").get(pk=item.pk)
-    if current.incident is not None:
-        system_entry(incident=current.incident, actor=actor, body=text)
-    issue.conflicts.pop(field)
-    issue.save(update_fields=["agreed", "conflicts"])
-    return issue

@@ -18,14 +18,15 @@ from django.views.decorators.http import require_POST
 from accounts.models import Team
 from incidents.errors import add_form_errors
 from incidents.followup import selectors as followup_selectors
+from incidents.followup.views.items import ITEM_PAGE
 from incidents.integrations.trackers.base import SignatureInvalid
 from incidents.integrations.trackers.configuration import tracker_connection_save
-from incidents.integrations.trackers.forms import TrackerForm
+from incidents.integrations.trackers.conflicts import TrackerConflictMoved, tracker_conflict_resolve
+from incidents.integrations.trackers.forms import TrackerForm, TrackerSettleForm
 from incidents.integrations.trackers.models import TrackerConnection
 from incidents.integrations.trackers.services import (
     PayloadInvalid,
     TrackerNotFound,
-    tracker_conflict_resolve,
     tracker_issue_create,
     tracker_webhook_receive,
 )
@@ -138,20 +139,33 @@ def action_item_tracker(request: HttpRequest, item_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def action_item_tracker_conflict(request: HttpRequest, item_id: int) -> HttpResponse:
-    """ "Keep Hindsight's" / "Take the tracker's" for one field changed on both sides."""
+    """ "Keep Hindsight's" / "Take the tracker's" for one field changed on both sides, on what the page
+    showed: if the item or the tracker's value moved since, the page again with what changed (409)."""
     item = followup_selectors.action_item_get_for(request.user, item_id)
+    form = TrackerSettleForm(request.POST)
+    if not form.is_valid():
+        form.add_error(None, "Reload the page and choose again: the choice did not say what you saw.")
+        return _item_page(request, item, form, 400)
+    data = form.cleaned_data
     try:
         tracker_conflict_resolve(
-            actor=request.user,
-            item=item,
-            field=request.POST.get("field", ""),
-            keep=request.POST.get("keep", ""),
-        )
+            actor=request.user, item=item, field=data["field"], keep=data["keep"],
+            version=data["version"], shown=data["shown"],
+        )  # fmt: skip
+    except TrackerConflictMoved as exc:
+        form.add_error(None, str(exc))
+        return _item_page(request, item, form, 409)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, "Settled.")
     return redirect("incidents:action_item_detail", item_id=item.pk)
+
+
+def _item_page(request: HttpRequest, item: Any, form: TrackerSettleForm, status: int) -> HttpResponse:
+    current = followup_selectors.action_item_get_for(request.user, item.pk)
+    context = ITEM_PAGE.context(request, current, tracker_form=form)
+    return render(request, ITEM_PAGE.template, context, status=status)
 
 
 @csrf_exempt

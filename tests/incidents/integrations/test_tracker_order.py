@@ -18,7 +18,7 @@ from django.urls import reverse
 from incidents.integrations.trackers.services import tracker_reconcile
 from incidents.models import ActionItemStatus, TrackerIssue
 from tests.factories import ActionItemFactory, MembershipFactory, UserFactory
-from tests.incidents.integrations.test_trackers import _entries, _github, _jira, sign
+from tests.incidents.integrations.test_trackers import _entries, _github, _jira, settle, sign
 from tests.recording_server import RecordingServer
 
 pytestmark = pytest.mark.django_db
@@ -233,10 +233,7 @@ def test_keeping_hindsights_wont_do_closes_the_github_issue_as_not_planned(
                              wont_do_reason="Replaced by the new runbook")  # fmt: skip
     _linked(connection, item, 22, conflicts={"status": {"tracker": "open", "label": "open"}})
     tracker_server.answers[("PATCH", "/repos/acme/web/issues/22")] = (200, {"number": 22, "state": "closed"})
-    client_for(commander).post(
-        reverse("incidents:action_item_tracker_conflict", args=[item.pk]),
-        {"field": "status", "keep": "hindsight"},
-    )
+    settle(client_for(commander), item, "status", "hindsight")
     assert tracker_server.requests[-1].json == {"state": "closed", "state_reason": "not_planned"}
 
 

@@ -13,7 +13,9 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import html
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -41,6 +43,17 @@ TOKEN = "ghp_test_token_0123456789"
 
 def sign(body: bytes, secret: str = SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def settle(web, item, field, keep, **kwargs):
+    """Choose on the item page as a person does: the settle form's hidden fields as the page shows them."""
+    page = web.get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
+    block = page.split(f'id="tracker-conflict-{field}"', 1)[1].split("</form>", 1)[0]
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', block))
+    data = {k: html.unescape(v) for k, v in hidden.items()}
+    return web.post(
+        reverse("incidents:action_item_tracker_conflict", args=[item.pk]), {**data, "keep": keep}, **kwargs
+    )
 
 
 def test_the_signature_is_githubs_documented_example():
@@ -343,10 +356,7 @@ def test_a_field_changed_on_both_sides_is_shown_and_never_applied_silently(
     assert "Due date changed on both sides" in page
     assert "Keep Hindsight's" in page
     assert theirs in page
-    web.post(
-        reverse("incidents:action_item_tracker_conflict", args=[item.pk]),
-        {"field": "due_date", "keep": "tracker"},
-    )
+    settle(web, item, "due_date", "tracker")
     item.refresh_from_db()
     assert item.due_date.isoformat() == theirs
     assert (
@@ -544,10 +554,7 @@ def test_keeping_hindsights_due_date_sets_it_on_the_jira_issue_and_in_the_items_
     _jira_hook(client_for(None), connection, "OPS-9", due, delivery="j-both", due=theirs)
     entries = len(_entries(incident))
 
-    web.post(
-        reverse("incidents:action_item_tracker_conflict", args=[item.pk]),
-        {"field": "due_date", "keep": "hindsight"},
-    )
+    settle(web, item, "due_date", "hindsight")
     sent = tracker_server.requests[-1]
     assert (sent.method, sent.path) == ("PUT", "/rest/api/3/issue/OPS-9")
     assert sent.json == {"fields": {"duedate": ours.isoformat()}}
@@ -584,10 +591,7 @@ def test_keeping_hindsights_status_moves_the_jira_issue_through_its_workflow(
     ]})  # fmt: skip
     tracker_server.answers[("POST", "/rest/api/3/issue/OPS-10/transitions")] = (204, None)
     web = client_for(commander)
-    web.post(
-        reverse("incidents:action_item_tracker_conflict", args=[item.pk]),
-        {"field": "status", "keep": "hindsight"},
-    )
+    settle(web, item, "status", "hindsight")
     sent = tracker_server.requests[-1]
     assert (sent.method, sent.path, sent.json) == (
         "POST", "/rest/api/3/issue/OPS-10/transitions", {"transition": {"id": "31"}},
@@ -609,9 +613,8 @@ def test_keeping_hindsights_owner_and_status_updates_the_github_issue(
                                            "status": {"tracker": "closed", "label": "closed (done)"}})  # fmt: skip
     tracker_server.answers[("PATCH", "/repos/acme/web/issues/21")] = (200, {"number": 21, "state": "open"})
     web = client_for(commander)
-    url = reverse("incidents:action_item_tracker_conflict", args=[item.pk])
-    web.post(url, {"field": "owner", "keep": "hindsight"})
-    web.post(url, {"field": "status", "keep": "hindsight"})
+    settle(web, item, "owner", "hindsight")
+    settle(web, item, "status", "hindsight")
     patches = [r for r in tracker_server.requests if r.method == "PATCH"]
     assert [r.path for r in patches] == ["/repos/acme/web/issues/21"] * 2
     # GitHub's "Update an issue" body: only fields of its schema.
@@ -650,11 +653,7 @@ def test_a_tracker_that_refuses_the_push_back_leaves_the_conflict_shown(
         {"message": "Resource not accessible"},
     )
     web = client_for(commander)
-    answer = web.post(
-        reverse("incidents:action_item_tracker_conflict", args=[item.pk]),
-        {"field": "status", "keep": "hindsight"},
-        follow=True,
-    )
+    answer = settle(web, item, "status", "hindsight", follow=True)
     assert "Resource not accessible" in answer.content.decode()
     assert "Status changed on both sides" in answer.content.decode()
     assert TrackerIssue.objects.get().conflicts.keys() == {"status"}
@@ -671,10 +670,7 @@ def test_keeping_hindsights_value_of_an_item_restricted_since_sends_nothing(
                                 conflicts={"status": {"tracker": "closed", "label": "closed (done)"}})  # fmt: skip
     incident.visibility = Visibility.RESTRICTED
     incident.save()
-    client_for(commander).post(
-        reverse("incidents:action_item_tracker_conflict", args=[item.pk]),
-        {"field": "status", "keep": "hindsight"},
-    )
+    settle(client_for(commander), item, "status", "hindsight")
     assert tracker_server.requests == []
     assert TrackerIssue.objects.get().conflicts == {}
     assert any("not set in GitHub" in r and "restricted" in r for r in _history_reasons(item))
