@@ -28,6 +28,8 @@ LOCKING_HELPERS = {
     "integrations/services/intake.py:_open_group": "finds the open alert group inside the intake's transaction",
     "integrations/services/intake.py:_declare": "declares inside the intake's transaction",
     "timeline/services.py:_locked": "locks a timeline entry for the edit or removal that calls it",
+    "integrations/trackers/conflicts.py:_locked": "locks an item and its tracker issue for the atomic "
+    "_claim and _take_trackers that call it",
 }
 
 

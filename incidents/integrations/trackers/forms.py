@@ -75,4 +75,4 @@ class TrackerSettleForm(forms.Form):
     field = forms.ChoiceField(choices=[(f, f) for f in ("status", "owner", "due_date")])
     keep = forms.ChoiceField(choices=[("hindsight", "Hindsight's"), ("tracker", "The tracker's")])
     version = forms.IntegerField(min_value=0, max_value=2**31 - 1)
-    shown = forms.CharField(max_length=1000, required=False, strip=False)
+    shown = TextField(max_length=1000, required=False, strip=False)
