@@ -53,7 +53,10 @@ def _independent() -> list[dict]:
     from tests.incidents.review.test_blameless_independent import CORPORA, rows
 
     out: list[dict] = []
-    for n, name in enumerate(sorted(CORPORA), start=1):
+    for name in sorted(CORPORA):
+        n = (
+            name.removesuffix(".json").removeprefix("blameless_independent_tuning") or "1"
+        )  # the writer's number
         f = figures(rows(name))
         out += [
             {

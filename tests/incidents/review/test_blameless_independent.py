@@ -1,4 +1,4 @@
-"""The blameless check on corpora written independently of its rules, by five writers.
+"""The blameless check on corpora written independently of its rules, by six writers.
 
 Each file in `data/` is the tuning half of one writer's corpus: the writer never saw the rules (given only the
 definition of blame and the list of patterns), and the validation halves are held back by the project lead.
@@ -29,6 +29,7 @@ CORPORA = {
     "blameless_independent_tuning3.json": (216, 113, 0.991, 0.0),
     "blameless_independent_tuning4.json": (283, 132, 0.955, 0.02),
     "blameless_independent_tuning5.json": (304, 161, 0.814, 0.049),
+    "blameless_independent_tuning7.json": (371, 184, 0.832, 0.059),
 }
 
 
@@ -50,13 +51,17 @@ def test_each_independent_corpus_is_a_tuning_half_as_written(name):
 
 
 def test_the_writers_wrote_their_own_sentences():
-    first, second, third, fourth, fifth = ({r["text"] for r in rows(n)} for n in sorted(CORPORA))
+    first, second, third, fourth, fifth, seventh = ({r["text"] for r in rows(n)} for n in sorted(CORPORA))
     # one sentence is in the first two: the example of mock praise in the list of patterns they were given
     assert first & second == {"Another masterpiece from the backend team."}
     assert not first & third
     assert not second & third
     assert not fourth & (first | second | third)
     assert not fifth & (first | second | third | fourth)
+    # the sixth writer's half is not committed; the seventh wrote the same example of mock praise
+    assert seventh & (first | second | third | fourth | fifth) == {
+        "Another masterpiece from the backend team."
+    }
 
 
 @pytest.mark.parametrize("name", sorted(CORPORA))
