@@ -19,13 +19,15 @@ system failure pinned on a person's act ("... because the on-call went to bed", 
 decision", "is responsible for this outage", "the reason DNS failed was ..."); in `taught.py` learning
 asked of one person as the remedy ("needs more training", "send Piotr back through onboarding"); in `caused.py`
 what a person's act set off ("..., which wiped the routes", "went wrong when Kasia changed the TTL") and a
-mistake with its author ("a typo by Gianni"); the vocabulary in `data/`, loaded by
+mistake with its author ("a typo by Gianni"), judged work as the agent, owning the failure; in `remarks.py`
+remarks about a person with no failure verb (a person's record, reliance and rights, regret of trust,
+disbelief, feelings as the reason, sarcasm at a person, lines as punishment); the vocabulary in `data/`, loaded by
 `lexicon.py`) and turns each into a `Finding` that teaches (`explain.py`): the words, why they read as blame, and a rewording toward
 the system built from the sentence.
 
 Measured on `tests/incidents/review/blameless_sentences.json` (tuning and validation halves): run
 `pytest tests/incidents/review/test_blameless.py -s` or `make bench`; and on a corpus written independently of
-the rules (five writers' tuning halves), `pytest tests/incidents/review/test_blameless_independent.py -s`.
+the rules (six writers' tuning halves), `pytest tests/incidents/review/test_blameless_independent.py -s`.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import re
 
 from incidents.review.blameless import lexicon as lx
 from incidents.review.blameless.hits import Hit
+from incidents.review.blameless.nounphrase import _SOFTWARE_ROLES, _TECH
 from incidents.review.blameless.parse import PERSONISH, Clause, Names, Subject, Token, classify_np
 
 
@@ -285,8 +286,11 @@ def mentions_person(clauses: list[Clause], names: Names) -> bool:
             return True
         for k, t in enumerate(c.tokens):
             w = t.low
+            software = (
+                k > 0 and w in _SOFTWARE_ROLES and c.tokens[k - 1].low in _TECH
+            )  # "the traffic manager"
             if (
-                w in lx.ROLE_NOUNS
+                (w in lx.ROLE_NOUNS and not software)
                 or w in _OBJECT
                 or w in ("whoever", "he", "she", "they", "someone", "somebody")
             ) and not (w == "they" and c.subject.kind == "system" and c.subject.start == t.start):
@@ -312,12 +316,34 @@ def addressed(text: str) -> bool:
     return any(v.group(1).lower() not in lx.PRODUCTS for v in _VOCATIVE.finditer(text))
 
 
+# Praise with its reason and what went well: "to the platform team for the upgrade automation; it handled the
+# rollover without a single page"
+_SINCERE = re.compile(r"\s+(?:to|for) (?:[\w'-]+ ){1,4}?for (?:the|their|his|her|a|an|all|this) [\w-]+")
+_WENT_WELL = re.compile(
+    r"(?<![\w'])(?:without (?:a single|any|one) (?:page|alert|error|incident|blip|hiccup|complaint|drop)|"
+    r"(?:no|zero) (?:downtime|pages|errors|customer impact|data loss)|handled|saved|kept|caught)(?![\w'])"
+)
+
+
+# After "kind of <person> to": an act of help, unless lateness or a favour nobody wanted says otherwise ("Nice
+# of the on-call to join us eventually", "to test in production for us")
+_HELPED = re.compile(
+    r"\s*(?:stay|post|share|write|document|help|cover|step|take over|bring|check in|warn|flag|explain|offer|"
+    r"volunteer|send|walk|pair|jump|hop|lend)\w*\b"
+)
+_LATE = re.compile(r"(?<![\w'])(?:eventually|finally|only|after|for us|in prod\w*|bother\w*)(?![\w'])")
+
+
 def sarcasm(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
     """Mocking praise, sarcastic frames and "<name> again." when a person is in the sentence."""
     out: list[Hit] = []
     person = None
     for pattern in (MOCK_PRAISE, SARCASTIC_FRAMES):
         for m in pattern.finditer(low):
+            if pattern is MOCK_PRAISE and _SINCERE.match(low, m.end()) and _WENT_WELL.search(low, m.end()):
+                continue  # "Bravo to the platform team for the upgrade automation; it handled ... without a page"
+            if m.group(0).endswith(" to") and _HELPED.match(low, m.end()) and not _LATE.search(low, m.end()):
+                continue  # "It was thoughtful of the DBA to post the plan before starting": thanks for help
             if person is None:
                 person = mentions_person(clauses, names) or addressed(text)
             if person:

@@ -20,17 +20,19 @@ from __future__ import annotations
 
 import re
 
+from incidents.review.blameless import lexicon as lx
 from incidents.review.blameless.hits import Hit
 from incidents.review.blameless.parse import Clause, Names, Token
-from incidents.review.blameless.pinned import GOOD, WENT_WRONG, _acted, _person
+from incidents.review.blameless.pinned import _RESULT, GOOD, RESCUE_ACTS, WENT_WRONG, _acted, _person
 
 # After an act: what it did next ("which", "and it", "causing", "and that's what")
 _THEN = re.compile(
-    r"(?:,\s*|\s+)(?:(?:which|and (?:that|this|it|that's what|this is what|that is what)|(?:and )?that's what|"
+    r"(?:,\s*|\s+)(?:(?:causing|triggering|taking|knocking|bringing|breaking|wiping|killing|crashing|sending|"
+    r"leaving|resulting in|leading to|which caused|which triggered|which led to|which meant|"
+    r"which (?:is|was) (?:why|what|how)|(?:and )?that(?:'s| is| was) (?:why|how))\s+"
+    r"|(?:which|and (?:that|this|it|that's what|this is what|that is what)|(?:and )?that's what|"
     r"(?:and )?that is what|and (?:that|this|it) (?:then|promptly|immediately|instantly))"
-    r"(?: (?:then|promptly|immediately|instantly|in turn|of course|predictably|quickly))?\s+"
-    r"|(?:causing|triggering|taking|knocking|bringing|breaking|wiping|killing|crashing|sending|leaving|"
-    r"resulting in|leading to|which caused|which triggered|which led to|which meant)\s+)"
+    r"(?: (?:then|promptly|immediately|instantly|in turn|of course|predictably|quickly))?\s+)"
 )
 # What the act did, when it is the failure (the verb right after, or the thing a cause verb names)
 _FAILED = re.compile(
@@ -38,20 +40,20 @@ _FAILED = re.compile(
     r"killed|caused|triggered|led to|resulted in|sent|left|meant|flooded|overloaded|locked|filled|blew|"
     r"emptied|erased|overwrote|truncated|stalled|froze|tanked)\b"
 )
-_NEEDS_OBJECT = (
-    "causing",
-    "triggering",
-    "resulting",
-    "leading",
-    "which caused",
-    "which triggered",
-    "which led",
-    "taking",
-    "knocking",
-    "bringing",
-    "sending",
-    "leaving",
-    "which meant",
+_NEEDS_OBJECT = (  # a pointer or a cause verb: the failure is named after it
+    *(
+        "causing",
+        "triggering",
+        "resulting",
+        "leading",
+        "taking",
+        "knocking",
+        "bringing",
+        "sending",
+        "leaving",
+    ),
+    *("which caused", "which triggered", "which led", "which meant", "which is", "which was"),
+    *("that's", "that is", "that was", "and that"),
 )
 _VAGUE = frozenset(
     {
@@ -138,7 +140,7 @@ def _set_off(text: str, low: str, clauses: list[Clause], names: Names) -> list[H
             if _FIXED.match(low, then.end()) or GOOD.search(low, then.end(), then.end() + 40):
                 break  # "..., which cleared the stuck connections": what the act fixed
             said = then.group(0).strip(" ,")
-            if said.startswith("which") and _OF_A_THING.search(low, 0, then.start()):
+            if said in ("which",) and _OF_A_THING.search(low, 0, then.start()):
                 break  # "ran the cleanup script, which deleted ...": the script did it, told as such
             if said.startswith(_NEEDS_OBJECT):
                 bad = WENT_WRONG.search(low, then.end(), then.end() + 40)  # "causing the spike"
@@ -185,6 +187,101 @@ def _mistake_by(text: str, low: str, tokens: list[Token], names: Names) -> list[
     return []
 
 
+# A sentence that opens with the person's act: "Because the SRE drained the node, the payment pods died"
+_FRONTED = re.compile(
+    r"\W*(?:(?:only|just|all) )?(?:because|since|'cause|cause|bc|after|once|when|as soon as|the moment)\s+"
+)
+_ONSET_AFTER = re.compile(
+    r"(?:\w+ ){0,4}?(?:started|began|went (?:wrong|sideways|south|down|dark|offline)|broke|failed|crashed|died|"
+    r"fell over|fell apart|blew up|froze|locked up|spiked|stopped working)\b"
+)
+
+
+def _fronted(text: str, low: str, clauses: list[Clause], tokens: list[Token], names: Names) -> list[Hit]:
+    m = _FRONTED.match(low)
+    good = GOOD.search(low) if m is not None else None
+    if m is None or (good is not None and not WENT_WRONG.match(low, good.end() + 1)):
+        return []  # "Because Luis rolled back quickly, the errors stopped"; not "came back empty"
+    found = _person(tokens, m.end(), names)
+    if found is None or found[0].possessed:
+        return []
+    act = _acted(low, found[1][-1].end + 1)
+    comma = low.find(",", act.end() if act else 0)
+    if act is None or comma < 0 or _SAW.match(low, act.start()) or _SYSTEM_STATE.match(low, act.start()):
+        return []
+    causal = not m.group(0).strip().endswith(("after", "once", "when", "soon as", "moment"))
+    main = low[comma + 1 :].lstrip()
+    at = comma + 1 + len(low[comma + 1 :]) - len(main)
+    bad = (WENT_WRONG.search(low, at) if causal else None) or _ONSET_AFTER.match(low, at)
+    if bad is None:
+        return []
+    return [_hit([(m.start(), act.end()), bad.span()], text, found[0].text)]
+
+
+# What did the damage, as a judged piece of work or judged decisions ("caused by shoddy work from the
+# contractor", "made far worse by poor decisions on the bridge")
+_JUDGED = "|".join(sorted(lx.JUDGING_ADJECTIVES))
+_BAD_AGENT = re.compile(
+    r"(?<![\w'])(?:caused|triggered|made (?:\w+ )?worse|worsened|prolonged|compounded|dragged out|extended|"
+    r"brought on|driven|made possible) by (?:a |an |the |some |several |a (?:series|string|couple) of )?"
+    rf"(?:(?:{_JUDGED})(?: [\w-]+)?|(?:poor|bad|questionable|terrible|hasty|rash|dubious|lousy|awful)(?: [\w-]+)? "
+    r"(?:decisions?|calls?|choices?|judge?ments?|work|handling|planning|coordination|communication|leadership))\b"
+)
+_JUDGED_WORK_BY = re.compile(
+    rf"(?<![\w'-])(?:{_JUDGED}) (?:[\w-]+ )?(?:work|job|change|changes|config|configuration|handling|code|review|"
+    r"testing|planning|fix|patch|migration|rollout|script|cabling|wiring) (?:by|from) "
+)
+# A person said to own the failure itself: "so he owns the outage"
+_OWNS = re.compile(
+    r"(?<![\w'])(?:owns|owned|own|is on the hook for|are on the hook for|answers for|has to answer for|wears) "
+    r"(?:this|that|the|all of (?:this|that|the)|every bit of (?:this|that|the))? ?(?:whole |entire )?"
+    r"(?:outage|incident|failure|mess|downtime|breakage|disaster|fallout|damage|data loss)(?! (?:review|follow|report|"
+    r"doc|retro|postmortem|ticket|channel|comms|timeline|response|process|action))\b"
+)
+
+
+def _judged_agent(text: str, low: str, clauses: list[Clause], tokens: list[Token], names: Names) -> list[Hit]:
+    m = _BAD_AGENT.search(low)
+    if m is not None and not _DENIED.search(low, max(0, m.start() - 12), m.start()):
+        return [Hit("judgement", [m.span()], words=text[m.start() : m.end()])]
+    for m in _JUDGED_WORK_BY.finditer(low):
+        found = _person(tokens, m.end(), names)
+        if found is not None and not found[0].possessed:
+            return [
+                Hit(
+                    "judgement",
+                    [(m.start(), found[1][-1].end)],
+                    who=found[0].text,
+                    words=text[m.start() : found[1][-1].end],
+                )
+            ]
+    for c in _people(clauses):
+        o = _OWNS.search(low, c.verb_start, c.end)
+        if o is not None and not _DENIED.search(low, c.verb_start, o.start()):
+            return [_hit([(c.subject.start, c.subject.end), o.span()], text, c.subject.text)]
+    return []
+
+
+def _result_act(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]:
+    """A failure "due to", "thanks to", "triggered by" a person doing something ("thanks to whoever drained
+    every node at once", "triggered by Sipho running the cleanup script")."""
+    if not WENT_WRONG.search(low) or GOOD.search(low):
+        return []
+    for m in _RESULT.finditer(low):
+        found = _person(tokens, m.end(), names)
+        if found is None or found[0].possessed:
+            continue
+        after = found[1][-1].end + 1
+        act = _acted(low, after) or _GERUND.match(low, after)
+        if act is None or RESCUE_ACTS.match(low, act.start()) or _SAW.match(low, act.start()):
+            continue
+        return [_hit([(m.start(), act.end())], text, found[0].text)]
+    return []
+
+
+_GERUND = re.compile(r"(?:\w+ly )?(?!being|having|getting)[a-z]+ing\b")
+
+
 def _hit(spans: list[tuple[int, int]], text: str, who: str) -> Hit:
     a, b = min(s for s, _ in spans), max(e for _, e in spans)
     return Hit("fault", spans, who=who, words=text[a:b], extra={"kind": "caused"})
@@ -195,9 +292,11 @@ def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
     if not clauses:
         return []
     tokens = [t for c in clauses for t in c.tokens]
-    out = _set_off(text, low, clauses, names)
+    out = _set_off(text, low, clauses, names) or _fronted(text, low, clauses, tokens, names)
     if not out and WENT_WRONG.search(low):
-        out = _onset(text, low, tokens, names)
+        out = _onset(text, low, tokens, names) or _result_act(text, low, tokens, names)
+    if not out and (" by " in low or " from " in low or "own" in low or "answer" in low or "hook" in low):
+        out = _judged_agent(text, low, clauses, tokens, names)
     if not out and (" by " in low or " from " in low or "part of" in low):
         out = _mistake_by(text, low, tokens, names)
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from incidents.review.blameless import caused, mocked, pinned, supervised, taught
+from incidents.review.blameless import caused, mocked, pinned, remarks, supervised, taught
 from incidents.review.blameless.parts import Hit
 
 LABELS = {
@@ -246,6 +246,7 @@ _UNSEEN = re.compile(
 # words, rewording) per `kind`
 _ABOUT_ONE_PERSON = {
     **caused.EXPLAINED,
+    **remarks.EXPLAINED,
     **supervised.EXPLAINED,
     **mocked.EXPLAINED,
     **pinned.EXPLAINED,

@@ -99,6 +99,11 @@ def aimed_at_system(low: str, praise: re.Match[str], clauses: list[Clause], name
         at = praise.end() + after.end()
         if person_np(tokens, at, names) is None and not low.startswith(("whoever", "everyone", "you"), at):
             return True
+    how = re.match(r"\s*how (?:\w+ly |fast |well |much |smoothly )?", low[praise.end() :])
+    if how is not None:  # "Impressive how quickly the traffic manager moved load": what a system did
+        at = praise.end() + how.end()
+        if any(c.start <= at <= c.end and c.subject.kind in ("system", "product") for c in clauses):
+            return person_np(tokens, at, names) is None
     for c in clauses:
         s = c.subject
         if c.start <= praise.start() <= c.end and s.kind in ("system", "product") and s.end <= praise.start():
@@ -142,7 +147,15 @@ def real_damage(low: str, d: re.Match[str]) -> bool:
     """Whether damage matched at `d` is real: not denied ("zero downtime"), not measured as small ("only four
     minutes of downtime"), not only the setting of the work ("through the outage")."""
     before = low[max(0, d.start() - 30) : d.start()]
+    if d.group(0) in ("without", "w/o") and _NONE_OF.match(low, d.end()):
+        return False  # "it handled the rollover without a single page": none of the damage happened
     return not (_NEGATED.search(before) or _SMALL.search(before) or _SETTING.search(before))
+
+
+_NONE_OF = re.compile(
+    r"\s+(?:a single|any|one|a|an) (?:\w+ )?(?:pages?|alerts?|errors?|incidents?|drops?|blips?|hiccups?|issues?|"
+    r"problems?|complaints?|downtime|outages?|loss|failures?|rollbacks?|interruptions?|customer impact|impact)\b"
+)
 
 
 EXPLAINED = {

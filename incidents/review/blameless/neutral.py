@@ -78,6 +78,8 @@ _DENIABLE = frozenset({"judgement", "minimiser", "human_error", "hindsight", "sa
 _DISCUSSED = re.compile(
     r"\s+(?:is|was|isn't|wasn't)\s+(?:never |not |only |just )?(?:our |the |a |an )?(?:first|initial|early|easy)?\s*"
     r"(?:guess|assumption|instinct|theory|reaction|label|symptom|starting point|where|not an?|never an?)"
+    r"|\s+(?:isn't|wasn't|is not|was not|is never|was never|can't be|cannot be|is no)\s+(?:an? |the |our )?(?:root )?"
+    r"(?:cause|explanation|answer|finding|conclusion|reason|diagnosis)"
 )
 _QUOTES = frozenset({"'", '"', "\u2018", "\u2019", "\u201c", "\u201d", "`"})
 _AFTERWARDS = re.compile(r"\s+(?:only )?(?:afterwards|after the fact|in hindsight|in retrospect|later|now)\b")
@@ -100,13 +102,21 @@ def _clause_start(clauses: list[Clause], at: int) -> int:
     return clauses[k].start
 
 
-_MAKE_OBVIOUS = re.compile(r"(?:make|makes|made|making|more|less|become|becomes)(?: [\w'-]+){0,3} $")
+_MAKE_OBVIOUS = re.compile(r"(?:make|makes|made|making|more|less|become|becomes)(?: [\w'-]+){0,4} $")
+# After "obvious": what a system must do or what we want, a design need ("It's obvious the tool should reject
+# a wildcard", "Obviously we want to catch this earlier"), not what a person should have done
+_NEED = re.compile(
+    r"(?:should|must|needs? to|wants? to|has to|have to|ought to|shouldn't|can't|cannot)\b(?! have\b)"
+)
 
 
 _PLANNED_AUX = re.compile(
     r"(?:will|'ll|shall|is going to|are going to|am going to|plan(?:s)? to|intend(?:s)? to)\b(?! (?:to|more|worse))"
 )
 _WE_ARE_DOING = re.compile(r"(?:are|'re|am) (?:now |also )?[a-z]+ing\b")
+
+
+_A_TERM = re.compile(r"""(?:['"\u2018\u201c`]|the (?:term|word|words|phrase|label|expression)\b)""")
 
 
 def excused(hit: Hit, clauses: list[Clause], low: str) -> bool:
@@ -126,6 +136,8 @@ def excused(hit: Hit, clauses: list[Clause], low: str) -> bool:
         return any(c.subject.kind in ("system", "product") and not c.subject.inherited for c in later)
     if hit.rule != "person_subject" or not hit.predicate:
         return False
+    if _A_TERM.match(hit.rest.lower()):
+        return True  # "the SRE team does not use 'human error' as a category": a word not used, not a step
     own = _clause_of(clauses, hit.start)
     planned = _PLANNED_AUX.match(low, own.verb_start) or (
         own.subject.kind == "self" and _WE_ARE_DOING.match(low, own.verb_start)
@@ -190,7 +202,8 @@ def _person_word(t: Token) -> bool:
 _LABEL_AFTER = re.compile(
     r"(?:\s+as\s+an?\s+(?:root\s+|possible\s+|valid\s+)?(?:cause|causes|answer|finding))?"
     r"[\s-]+(?:category|categories|label|labels|tag|tags|bucket|buckets|classification|taxonomy|box|field|"
-    r"code|codes|checkbox|option|column|heading)\b"
+    r"code|codes|checkbox|option|column|heading|reports?|counts?|rates?|tickets?|stat(?:istic)?s|metrics?|jokes?|"
+    r"memes?|pages?|messages?|screens?|dialogs?|banners?|framing|narrative|language|wording|talk)\b"
 )
 
 
@@ -222,6 +235,9 @@ def _trusts_a_thing(m: re.Match[str], clauses: list[Clause]) -> bool:
     return bool(words) and not any(_person_word(t) or t.low.endswith("'s") for t in words)
 
 
+_COPULA_A = re.compile(r"\s+(?:is|was|are|were|seems|seemed)(?: \w+ly)? (?:a|an|the)\s+")
+
+
 def _judges_a_thing(m: re.Match[str], low: str, clauses: list[Clause]) -> bool:
     """Whether a judgement adjective ("lazy", "sloppy", "reckless") is aimed at a thing, not a person.
 
@@ -236,6 +252,9 @@ def _judges_a_thing(m: re.Match[str], low: str, clauses: list[Clause]) -> bool:
         return False  # "carelessly", "sloppiness", "asleep at the wheel": about how someone acted
     own = _clause_of(clauses, m.start())
     s = own.subject
+    of = [t for t in own.tokens if t.start > m.end()][:4]
+    if of and of[0].low == "of" and any(_person_word(t) for t in of[1:]):
+        return False  # "Irresponsible of the team to ship on a Friday": the person is named after the word
     # a person before the word, outside the subject's modifiers ("the vendor SDK" is a thing)
     before = [
         t
@@ -268,6 +287,12 @@ def _judges_a_thing(m: re.Match[str], low: str, clauses: list[Clause]) -> bool:
         run.append(t)
     if run and m.end() < run[0].start <= m.end() + 12:
         head = run[-1]  # attributive: "a reckless default", "an inattentive reviewer"
+        thing = s.kind in ("system", "product") and not s.possessed and s.end <= m.start()
+        thing = thing and not s.text.split()[0].lower().endswith("ing")  # not "Skipping the canary was a ..."
+        thing = thing and s.text.lower().split()[-1] not in ("it", "this", "that", "which", "what")
+        thing = thing and not any(_person_word(t) for t in after)  # not "... a reckless decision by the DBA"
+        if head.low in lx.JUDGED_ACTS and thing and _COPULA_A.fullmatch(low, s.end, m.start()):
+            return True  # "The default timeout was a reckless choice": a thing said to be the act
         if _person_word(head) or head.low in lx.JUDGED_ACTS:
             return False
         return not any(_person_word(t) for t in run)
@@ -293,8 +318,15 @@ def denied(rule: str, m: re.Match[str], low: str, start: int, clauses: list[Clau
     if rule == "human_error" and _DISCUSSED.match(low, m.end()):
         return True  # "Human error was our first guess, but the logs showed ...": the label discussed
     if rule == "hindsight" and m.group(0).startswith("obvious"):
-        if _MAKE_OBVIOUS.search(low, start, m.start()):
-            return True  # "make the host obvious": a design goal, not hindsight
+        if _MAKE_OBVIOUS.search(low, start, m.start()) or "hindsight bias" in low:
+            return True  # "make the host obvious": a design goal, not hindsight; hindsight bias named
+        need = next((c for c in clauses if c.end > m.end() and c.verb_start >= m.end()), None)
+        if (
+            need is not None
+            and need.subject.kind in ("system", "product", "self")
+            and _NEED.match(low, need.verb_start)
+        ):
+            return True  # "It's obvious the tool should reject a wildcard": a design need, not hindsight
         if _WOULD_BE.search(low, start, m.start()) and not _TO_ANYONE.match(low, m.end()):
             return True  # "the hot shard would have been obvious": what a better signal would show
     if rule == "minimiser" and low[max(start, m.start() - 4) : m.start()] == "not ":

@@ -17,7 +17,18 @@ _SHIFTS = frozenset(
 # Role nouns that also name software, and the words that make them software ("the Postgres operator",
 # "the CI runner", "the cluster autoscaler agent")
 _SOFTWARE_ROLES = frozenset(
-    {"operator", "operators", "agent", "agents", "worker", "workers", "runner", "runners"}
+    {
+        "operator",
+        "operators",
+        "agent",
+        "agents",
+        "worker",
+        "workers",
+        "runner",
+        "runners",
+        "manager",
+        "managers",
+    }
 )
 _TECH = lx.words("software_modifiers")
 _INDEFINITE = frozenset({"anyone", "anybody", "everyone", "everybody", "someone", "somebody", "nobody"})
@@ -161,3 +172,29 @@ def classify_np(np: list[Token], names: Names) -> Subject:
             return Subject("product", *span, text)
         return Subject("person", *span, text)
     return Subject("system", *span, text)
+
+
+_AFTER_HEAD = frozenset({"responsible", "involved", "concerned", "assigned", "present", "available", "named"})
+
+
+def agent_of(toks: list[Token], verb_start: int, names: Names) -> Subject | None:
+    """The person after "by" in a clause's verb group ("was ignored by the on-call engineer"), if any."""
+    for k, t in enumerate(toks):
+        if t.low == "by" and k + 1 < len(toks) and t.start >= verb_start:
+            np: list[Token] = []
+            for u in toks[k + 1 :]:
+                nxt = toks[toks.index(u) + 1].low if toks.index(u) + 1 < len(toks) else ""
+                if u.low in lx.PREPOSITIONS or u.low in lx.AUXILIARIES:
+                    break
+                if u.low.endswith("ing") and np and nxt not in lx.ROLE_NOUNS and nxt not in lx.TEAM_NOUNS:
+                    break  # "by the pipeline retrying"; not "by the deploying engineer"
+                np.append(u)
+            while len(np) > 1 and np[-1].low in _AFTER_HEAD:
+                np = np[:-1]  # "by the people responsible for it"
+            if np:
+                s = classify_np(np, names)
+                if len(np) == 1 and np[0].low in lx.TEAM_NAMES:
+                    s = Subject("team", np[0].start, np[0].end, np[0].text)  # "waved through by qa"
+                if s.kind in PERSONISH or s.kind == "negative" or np[0].low == "whoever":
+                    return s if s.kind in PERSONISH else Subject("person", s.start, s.end, s.text)
+    return None

@@ -13,7 +13,14 @@ import re
 from dataclasses import dataclass, field
 
 from incidents.review.blameless import lexicon as lx
-from incidents.review.blameless.nounphrase import PERSONISH, Subject, classify_np, pronoun_kind, trailing_np
+from incidents.review.blameless.nounphrase import (
+    PERSONISH,
+    Subject,
+    agent_of,
+    classify_np,
+    pronoun_kind,
+    trailing_np,
+)
 from incidents.review.blameless.tokens import (
     CONTRACTIONS,
     NOT_LOWER_NAMES,
@@ -29,36 +36,13 @@ __all__ += ["normalise", "sentences"]
 
 # Words in -ly that are nouns or adjectives inside a noun phrase, not adverbs opening a verb group.
 _LY_NOUNS = frozenset(
-    {
-        "supply",
-        "reply",
-        "apply",
-        "family",
-        "assembly",
-        "rally",
-        "ally",
-        "anomaly",
-        "monopoly",
-        "italy",
-        "july",
-    }
+    {"supply", "reply", "apply", "family", "assembly", "rally", "ally", "anomaly", "monopoly"}
 )
+_LY_NOUNS |= {"italy", "july"}
 # Personal pronouns: a noun phrase of their own, so the next word starts the verb group ("We trust ...").
 _BARE_PRONOUNS = frozenset({"he", "she", "they", "we", "i", "you"})
-_CAUSE_ADJECTIVES = frozenset(
-    {
-        "root",
-        "main",
-        "primary",
-        "real",
-        "underlying",
-        "contributing",
-        "proximate",
-        "probable",
-        "likely",
-        "first",
-    }
-)
+_CAUSE_ADJECTIVES = frozenset({"root", "main", "primary", "real", "underlying", "contributing", "proximate"})
+_CAUSE_ADJECTIVES |= {"probable", "likely", "first"}
 _OBJECTS = lx.OBJECT_PRONOUNS | {"it"}
 # Linking verbs that open a verb group like a copula: "The retention settings look sensible".
 _LINKING = frozenset(
@@ -137,9 +121,18 @@ def _is_verbish(tokens: list[Token], j: int, np_start: int, low: str, names: Nam
             or nxt.endswith("ing")
             or nxt in lx.DETERMINERS
             or nxt in lx.OBJECT_PRONOUNS
+            or (nxt in _PARTICLES and w.endswith("s"))
         )
     ):
-        return True  # "the on-call needs to ...", "Ana owns the": a present-tense verb after a person
+        return (
+            True  # "the on-call needs to ...", "Ana owns the", "the QA lead signs off": a verb after a person
+        )
+    if (
+        w in _SAME_FORM_PAST
+        and _is_person_head(tokens[j - 1], names)
+        and (tokens[j + 1].low if j + 1 < len(tokens) else "") in lx.DETERMINERS | lx.OBJECT_PRONOUNS
+    ):
+        return True  # "The release engineer cut the release", "the DBA set the limit": a past verb
     prev = tokens[j - 1].low
     no_one = prev == "one" and j >= 2 and tokens[j - 2].low == "no"
     if (prev in lx.DETERMINERS and not no_one) or prev.endswith("'s") or prev in lx.POSSESSIVE_PRONOUNS:
@@ -155,6 +148,10 @@ def _is_verbish(tokens: list[Token], j: int, np_start: int, low: str, names: Nam
     if len(w) > 3 and w.endswith("ed") and not t.cap:
         return True
     return bool(_PREDICATE_START.match(low, t.start))
+
+
+_PARTICLES = frozenset({"off", "up", "out", "down", "over", "back", "without"})
+_SAME_FORM_PAST = frozenset({"cut", "set", "put", "hit", "let", "shut", "quit", "reset", "spread", "upset"})
 
 
 def _is_person_head(t: Token, names: Names) -> bool:
@@ -235,6 +232,15 @@ def split_clauses(tokens: list[Token]) -> list[tuple[str, list[Token]]]:
         elif w == "that" and current and nxt is not None and _starts_clause_after_that(nxt):
             flush("that")
         elif (
+            w == "out"
+            and current
+            and current[-1].low in ("turned", "turns")
+            and nxt
+            and (nxt.low in _AFTER_OUT or nxt.cap)
+        ):
+            current.append(t)  # "turned out the config loader ignored the new key": what was found
+            flush("that")
+        elif (
             w in _REPORTING
             and (current or opener)
             and nxt is not None
@@ -285,6 +291,7 @@ _ASKING = frozenset(
 _INSTRUCTING = frozenset({"told", "tell", "tells", "asked", "ask", "asks", "warned", "reminded", "expected"})
 
 _LEADING_ADVERBS = lx.words("leading_adverbs")
+_AFTER_OUT = lx.DETERMINERS | lx.PERSON_PRONOUNS | {"it", "that"}
 
 
 def analyse(text: str, low: str, start: int, end: int, names: Names) -> list[Clause]:
@@ -296,7 +303,11 @@ def analyse(text: str, low: str, start: int, end: int, names: Names) -> list[Cla
             continue
         clause = Clause(start=words[0].start, end=words[-1].end, tokens=words, opener=opener)
         _find_subject(clause, low, names, clauses)
-        _find_agent(clause, low, names)
+        clause.agent = agent_of(clause.tokens, clause.verb_start, names)
+        if clauses and clause.tokens[0].low == "whoever" and clauses[-1].tokens[-1].low == "by":
+            clauses[-1].agent = Subject(
+                "person", words[0].start, words[0].end, "whoever"
+            )  # "by whoever was on"
         clauses.append(clause)
     return clauses
 
@@ -476,24 +487,3 @@ def _implicit_subject(clause: Clause, before: list[Clause], names: Names, low: s
             return Subject("via_object", p.start, p.end, p.text, inherited=True)
         return Subject("system", s.start, s.end, s.text, inherited=True)
     return Subject("none")
-
-
-def _find_agent(clause: Clause, low: str, names: Names) -> None:
-    toks = clause.tokens
-    for k, t in enumerate(toks):
-        if t.low == "by" and k + 1 < len(toks) and t.start >= clause.verb_start:
-            np: list[Token] = []
-            for u in toks[k + 1 :]:
-                nxt = toks[toks.index(u) + 1].low if toks.index(u) + 1 < len(toks) else ""
-                if u.low in lx.PREPOSITIONS or u.low in lx.AUXILIARIES:
-                    break
-                if u.low.endswith("ing") and np and nxt not in lx.ROLE_NOUNS and nxt not in lx.TEAM_NOUNS:
-                    break  # "by the pipeline retrying"; not "by the deploying engineer"
-                np.append(u)
-            if np:
-                s = classify_np(np, names)
-                if len(np) == 1 and np[0].low in lx.TEAM_NAMES:
-                    s = Subject("team", np[0].start, np[0].end, np[0].text)  # "waved through by qa"
-                if s.kind in PERSONISH or s.kind == "negative" or np[0].low == "whoever":
-                    clause.agent = s if s.kind in PERSONISH else Subject("person", s.start, s.end, s.text)
-                    return

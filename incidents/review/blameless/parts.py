@@ -37,6 +37,7 @@ from incidents.review.blameless import (
     pinned,
     placed,
     possessive,
+    remarks,
     supervised,
     taught,
 )
@@ -117,6 +118,10 @@ _AS_PLANNED = re.compile(
 _ELIDED_PASSIVE = re.compile(r"((?:then|also|later|again|just|promptly) )*([a-z]+(?:ed|en|wn|ne))(?= by\b)")
 _FAULTY_SUBJECT = re.compile(
     r"(?<![\w'])(?:the wrong|mistakes?|errors?|blunders?|bad (?:call|decision)s?)(?![\w'])"
+)
+_CARELESSLY = re.compile(
+    r"\s+to (?:expire|lapse|slip|rot|fill up|run out|die|drift|go stale)\b|(?<![\w'])(?:without|w/o) (?:any |a |so much as a )?"
+    r"(?:review|testing|tests|asking|telling anyone|checking|approval|second thought|thought|warning|looking|reading)\b"
 )
 _BROKEN = frozenset({"broken", "overwritten", "undone", "taken down", "blown away", "wiped out", "torn down"})
 _WORD = re.compile(r"[\w'-]+")
@@ -326,6 +331,7 @@ def _clause(text: str, low: str, c: Clause) -> list[Hit]:
                 low, c.start, m.start()
             )  # "Mistakes were made by", "the wrong host was"
             or m.group(2) in _BROKEN
+            or _CARELESSLY.search(low, m.end(), ce)  # "was pushed by Tariq without any review"
             or (m.group(2) in _DELAYS and _RESPONSES.search(low, c.start, m.start()) is not None)
             or PERSON_ONLY.search(low, m.start(2), ce)
             or (
@@ -460,6 +466,7 @@ def _anywhere(
     out.extend(pinned.find(text, low, clauses, names))
     out.extend(taught.find(text, low, clauses, names))
     out.extend(caused.find(text, low, clauses, names))
+    out.extend(remarks.find(text, low, clauses, names))
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
     actors = [c for c in clauses if c.subject.kind in PERSONISH and not _RECEIVED.match(low, c.verb_start)]

@@ -110,7 +110,7 @@ _WORK_VERB = re.compile(
     r"(?:makes|pushes|ships|touches|writes|merges|deploys|does|changes|submits|proposes|commits|runs|releases)\b"
 )
 _CHECKED = re.compile(
-    r"(?<![\w'])(?:review\w*|sign-?off|signed off|approv\w+|check\w*|double-check\w*|second pair of eyes|"
+    r"(?<![\w'])(?:review\w*|sign[- ]?off|signed off|approv\w+|check\w*|double-check\w*|second pair of eyes|"
     r"looked at|look at|vett\w+|vet)(?![\w'])"
 )
 # No confidence: "zero confidence in", "no faith left in", "lost all trust in"
@@ -166,6 +166,8 @@ def specific(who: Subject, np: list[Token]) -> bool:
 def person_at(tokens: list[Token], at: int, names: Names) -> tuple[Subject, list[Token]] | None:
     """A specific person phrase starting at character `at` (skipping "the rest of"), or None."""
     found = person_np(tokens, at, names)
+    if found is not None and found[1][0].low == "whoever" and 0 <= found[1][0].start - at <= 1:
+        return _whoever_did(tokens, found[1][0])
     if found is None or not 0 <= found[1][0].start - at <= 1 or not specific(*found):
         return None
     who, np = found
@@ -180,6 +182,21 @@ def person_at(tokens: list[Token], at: int, names: Names) -> tuple[Subject, list
             np = np[:k]
             return Subject(who.kind, np[0].start, np[-1].end, " ".join(u.text for u in np), who.possessed), np
     return found
+
+
+def _whoever_did(tokens: list[Token], first: Token) -> tuple[Subject, list[Token]] | None:
+    """ "whoever did this", "whoever pushed that change": one person, known by what they did (not "whoever is
+    on call", a role)."""
+    k = tokens.index(first)
+    rest = tokens[k + 1 : k + 6]
+    past = bool(rest) and (rest[0].low in lx.IRREGULAR_PAST | {"did"} or rest[0].low.endswith("ed"))
+    if not past or rest[0].low in ("was", "were"):
+        return None
+    end = next((j for j, t in enumerate(rest) if j and (t.low in lx.AUXILIARIES or not t.is_word)), None)
+    if end is None or end < 1:
+        return None
+    np = [first, *rest[:end]]
+    return Subject("person", first.start, np[-1].end, " ".join(t.text for t in np)), np
 
 
 _OPENS_NP = lx.DETERMINERS | lx.POSSESSIVE_PRONOUNS | lx.OBJECT_PRONOUNS | lx.PERSON_PRONOUNS

@@ -119,9 +119,13 @@ def tokenize(text: str, start: int, end: int, low: str, names: Names | None = No
         nxt = tokens[k + 1].low if k + 1 < len(tokens) else ""
         # "pretty sure will deleted the wrong bucket": an auxiliary never takes a past form, so it is a name
         past_after = word.lower() in lx.AUXILIARIES and len(nxt) > 3 and nxt.endswith("ed") and nxt != "need"
+        # "what made the wrong cluster look right": a past verb, unless a verb follows it ("bc rose hammered")
+        verb_next = (len(nxt) > 3 and nxt.endswith("ed")) or nxt in lx.IRREGULAR_PAST or nxt in lx.AUXILIARIES
+        verb = word.lower() in lx.IRREGULAR_PAST and not (verb_next or nxt in CONTRACTIONS)
         if mention or (
             chat
             and len(word) >= 2
+            and not verb
             and (word.lower() not in NOT_LOWER_NAMES or past_after)
             and (names.is_name(word.title()) or word.lower() in lx.TEAM_NAMES)
             and (len(word) >= 3 or word.lower() in lx.TEAM_NAMES)

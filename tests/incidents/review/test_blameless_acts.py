@@ -111,8 +111,6 @@ SYSTEM_NEUTRAL = [
 
 KNOWN_MISSES = {  # still wrong after the classes were generalised
     "Jenkins built exactly what Callum pushed, broken tests and all.",
-    "Nothing was wrong with Kafka, the consumer lag came from Dev's hand-edited offsets.",
-    "The cluster went down, thanks to whoever drained every node at once.",
     "The developer skipped the canary because the pipeline marks hotfixes as canary-exempt.",
 }
 

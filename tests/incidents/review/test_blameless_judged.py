@@ -153,16 +153,7 @@ JUDGEMENT_NEUTRAL = [
 ]
 
 KNOWN_MISSES = {  # still wrong after the classes were generalised
-    "Ana's admin rights should be reviewed, given her track record.",
-    "Frankly the QA team can't be relied on to catch anything.",
-    "From now on someone senior has to sign off on everything Jonas does.",
-    "Karim has lost the right to approve his own changes.",
     "Keep an eye on Mo's next few deploys.",
-    "Nobody on the team trusts Diego's estimates anymore.",
-    "The default timeout was a reckless choice for a payment call.",
-    "The user error page now explains what to try next.",
-    "Trusting the junior dev with the migration was our first mistake.",
-    "We gave the interns prod access and this is what we got.",
     "What Hugo did was inexcusable.",
 }
 
