@@ -137,21 +137,54 @@ def localize(wall: datetime, zone: tzinfo) -> datetime:
     )
 
 
+# The UTC offsets in use anywhere: Baker Island's -12:00 to Kiribati's +14:00 (whole minutes).
+MIN_OFFSET = timedelta(hours=-12)
+MAX_OFFSET = timedelta(hours=14)
+_OFFSET_TEXT = re.compile(r"^(?:utc|gmt)?(?P<sign>[+-])(?P<hours>\d{2})(?::?(?P<minutes>\d{2}))?$", re.I)
+
+
+def offset_refusal(offset: timedelta | str | None) -> str | None:
+    """Why `offset` cannot be the UTC offset of a time given to Hindsight, or None when it can: the one
+    offset rule of every time input (query parameters, API bodies, quick add, the edit form, imports,
+    typed boxes). An offset lies between -12:00 and +14:00 in whole minutes; `offset` is a timedelta (an
+    aware datetime's `utcoffset()`) or the text after a time (`Z`, `UTC`, `+02:00`, `-0500`, `+02`,
+    `UTC+05:45`; case-insensitive). None is no offset, which this rule does not judge."""
+    if offset is None:
+        return None
+    typed: str | None = None
+    if isinstance(offset, str):
+        typed = offset.strip()
+        if typed.lower() in {"z", "utc", "gmt"}:
+            return None
+        m = _OFFSET_TEXT.match(typed)
+        if m is None:
+            return f"{typed[:20]} is not a UTC offset (use e.g. +02:00 or -05:00)."
+        hours, minutes = int(m["hours"]), int(m["minutes"] or 0)
+        if minutes > 59:
+            return f"{typed} is not a UTC offset: its minutes go up to 59 (use e.g. +05:45)."
+        delta = (-1 if m["sign"] == "-" else 1) * timedelta(hours=hours, minutes=minutes)
+    else:
+        delta = offset
+    if delta % timedelta(minutes=1) or not MIN_OFFSET <= delta <= MAX_OFFSET:
+        shown = typed or offset_label(delta)
+        return f"{shown} is not a UTC offset in use: offsets lie between -12:00 and +14:00."
+    return None
+
+
 def parse_offset(text: str | None) -> tzinfo | None:
     """A lower-case offset (`z`, `utc`, `gmt`, `+02:00`, `-0500`, `+02`) as a fixed zone; None for None.
-    Raises TimeParseError for an offset beyond 23:59."""
+    Raises TimeParseError for an offset `offset_refusal` refuses (outside -12:00 .. +14:00)."""
     if text is None:
         return None
     if text in {"z", "utc", "gmt"}:
         return UTC
+    why = offset_refusal(text)
+    if why is not None:
+        raise TimeParseError(why)
     text = text.removeprefix("utc").removeprefix("gmt")
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
-    hours = int(digits[:2])
-    minutes = int(digits[2:4] or 0)
-    if hours > 23 or minutes > 59:
-        raise TimeParseError(f"{text} is not a valid UTC offset (use e.g. +02:00 or -05:00).")
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0)))
 
 
 def _clock(match: re.Match[str]) -> time:

@@ -6,6 +6,7 @@ endpoints stay flat in queries. Write serializers only parse input: the views ha
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from accounts.models import Team, User
 from incidents.inputs import NAIVE_MESSAGE, normalise_newlines, plus_sent_as_space  # noqa: F401 - re-exported
 from incidents.markdown import render_markdown, stored_html
 from incidents.permissions.people import NOT_CHOOSABLE
+from incidents.timeparse import offset_refusal
 
 
 class TextField(serializers.CharField):
@@ -30,21 +32,35 @@ class TextField(serializers.CharField):
         return normalise_newlines(super().to_internal_value(data))
 
 
+# The offset after an ISO 8601 time of day, as sent (`+02:00`, `-0500`, `+25:00`, `+05:30:15`).
+_SENT_OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?P<offset>[+-][\d:.]+)$")
+
+
 class UtcDateTimeField(serializers.DateTimeField):
     """The API's one date-time field: input must carry its UTC offset (`Z`, `+02:00`), else 400 naming the
-    field; output is always ISO 8601 in UTC with `Z` (`2017-01-31T23:27:00Z`), whoever asks and however
+    field, and the offset must be one in use (`incidents.timeparse.offset_refusal`: -12:00 .. +14:00 in
+    whole minutes, else 400 naming the field and the rule); output is always ISO 8601 in UTC with `Z` (`2017-01-31T23:27:00Z`), whoever asks and however
     they signed in (token or browser session), so ETags and `?since=` values copied from a response agree.
     """
 
-    default_error_messages = {"naive": NAIVE_MESSAGE}
+    default_error_messages = {"naive": NAIVE_MESSAGE, "offset": "{why}"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("default_timezone", UTC)
         super().__init__(*args, **kwargs)
 
+    def to_internal_value(self, value: Any) -> datetime:
+        # The offset as sent, judged before parsing: `+25:00` would otherwise be only "wrong format".
+        m = _SENT_OFFSET.search(value.strip()) if isinstance(value, str) else None
+        if m is not None and (why := offset_refusal(m["offset"])):
+            self.fail("offset", why=why)
+        return super().to_internal_value(value)
+
     def enforce_timezone(self, value: datetime) -> datetime:
         if timezone.is_naive(value):
             self.fail("naive")
+        if why := offset_refusal(value.utcoffset()):
+            self.fail("offset", why=why)
         return super().enforce_timezone(value)
 
 

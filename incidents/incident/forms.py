@@ -16,7 +16,7 @@ from accounts.models import Team
 from incidents.inputs import TextField, text_formfield
 from incidents.models import Incident, IncidentStatus, Service, Severity, Visibility
 from incidents.timefmt import format_time
-from incidents.timeparse import NonExistentTimeError, TimeParseError, localize, zone_name
+from incidents.timeparse import NonExistentTimeError, TimeParseError, localize, offset_refusal, zone_name
 
 PICKS = (("", "—"), ("earlier", "the earlier"), ("later", "the later"))
 PICK_VALUES = frozenset(v for v, _ in PICKS)
@@ -92,14 +92,16 @@ def _readings(wall: datetime, zone: Any) -> tuple[datetime, datetime] | None:
 
 def exact_instant(text: Any) -> datetime | None:
     """The aware instant a form's hidden `<name>_exact` carries (ISO-8601 with an offset), or None when it
-    is empty, unreadable or has no offset (then the form's initial value stands in for it)."""
+    is empty, unreadable, has no offset or one no place uses (`offset_refusal`; then the form's initial value stands in for it)."""
     if isinstance(text, datetime):
         return text if timezone.is_aware(text) else None
     try:
         value = datetime.fromisoformat(str(text or ""))
     except ValueError:
         return None
-    return value if timezone.is_aware(value) else None
+    if not timezone.is_aware(value) or offset_refusal(value.utcoffset()):
+        return None
+    return value
 
 
 def keep_stored_instant(sent: datetime | None, stored: Any) -> datetime | None:

@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import validate_time_zone
-from incidents.inputs import TextField
+from incidents.inputs import TextField, TypedTimeField
 from incidents.models import EntryKind
 from incidents.timeline.models import EvidenceMarker
 from incidents.timeparse import DEFAULT_MAX_FUTURE, BareClock, TimeParseError, parse_time
@@ -43,7 +43,7 @@ class QuickAddForm(forms.Form):
 
     body = TextField(max_length=20_000, strip=True)
     kind = forms.ChoiceField(choices=_RECORDABLE_KINDS, initial=EntryKind.NOTE, required=False)
-    when = TextField(max_length=80, required=False, strip=True)
+    when = TypedTimeField(max_length=80, required=False, strip=True)
 
     def __init__(self, *args: Any, bare_clock: BareClock | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -69,7 +69,7 @@ class EntryEditForm(forms.Form):
 
     body = TextField(max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}), required=False, strip=True)
     kind = forms.ChoiceField(choices=EntryKind.choices, required=False)
-    when = TextField(max_length=80, required=False, strip=True, label="Time")
+    when = TypedTimeField(max_length=80, required=False, strip=True, label="Time")
     evidence = forms.ChoiceField(choices=[("", "No marker"), *EvidenceMarker.choices], required=False)
     knew_then = TextField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, label="What we knew then", max_length=5000

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from incidents.outbound import OutboundRefused, open_guarded
+from incidents.timeparse import offset_refusal
 
 TIMEOUT_SECONDS = 10.0
 MAX_RESPONSE_BYTES = 1_000_000
@@ -248,11 +249,14 @@ def parse_due_date(value: Any) -> tuple[date | None, str]:
 
 def parse_time(value: Any) -> datetime | None:
     """An ISO 8601 time from a payload (`2026-12-01T10:00:00Z`, Jira's `2026-12-01T10:00:00.000+0000`)
-    as a UTC-aware datetime; None for anything else (a time without a zone is not trusted)."""
+    as a UTC-aware datetime; None for anything else (a time without a zone, or with an offset no place
+    uses, `incidents.timeparse.offset_refusal`, is not trusted)."""
     if not isinstance(value, str) or len(value) > 40:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+    if parsed.tzinfo is None or offset_refusal(parsed.utcoffset()):
+        return None
+    return parsed.astimezone(UTC)
