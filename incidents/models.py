@@ -42,6 +42,7 @@ from incidents.integrations.models import (
     TrackerIssue,
     TrackerIssueClaim,
     TrackerKind,
+    TrackerPush,
 )
 from incidents.notify.models import (
     DeliveryRecord,
@@ -80,6 +81,7 @@ __all__ = [
     "TrackerIssue",
     "TrackerIssueClaim",
     "TrackerKind",
+    "TrackerPush",
     "acceptance_lapsed_q",
     "status_now",
     "ACTIVE_STATUSES",

@@ -22,6 +22,7 @@ from incidents.integrations.trackers.models import TrackerDelivery as TrackerDel
 from incidents.integrations.trackers.models import TrackerIssue as TrackerIssue
 from incidents.integrations.trackers.models import TrackerIssueClaim as TrackerIssueClaim
 from incidents.integrations.trackers.models import TrackerKind as TrackerKind
+from incidents.integrations.trackers.models import TrackerPush as TrackerPush
 
 
 class IntegrationKind(models.TextChoices):

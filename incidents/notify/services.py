@@ -12,13 +12,15 @@ Also here: subscriptions and the severity mailing lists (settings).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from config.celery import app as celery_app
 from incidents.models import (
     ActionItem,
     Incident,
@@ -31,12 +33,16 @@ from incidents.models import (
     SeverityMailingList,
     Subscription,
     TimelineEntry,
+    TrackerIssue,
+    TrackerPush,
 )
 from incidents.notify import messages, mirror, payloads, webhooks
 from incidents.notify import reviews as reviews_notify
 from incidents.permissions.checks import authorize
 from incidents.permissions.incident import can_subscribe_broadly, can_view_incident
 from incidents.permissions.roles import can_manage_mailing_lists
+
+logger = logging.getLogger(__name__)
 
 
 def _after_commit(fn: Callable[[], Any]) -> None:
@@ -155,6 +161,34 @@ def action_item_assigned(item: ActionItem, *, actor: Any) -> None:
     """`item` has a new owner: email them, unless they assigned it to themselves."""
     item_id, actor_id = item.pk, _pk(actor)
     _after_commit(lambda: messages.action_item_assigned_notify(item_id=item_id, actor_id=actor_id))
+
+
+TRACKER_FIELDS = frozenset({"title", "status", "owner", "due_date"})  # what a tracker issue carries
+PUSH_TASK = "incidents.integrations.trackers.tasks.push_to_tracker"
+
+
+def action_item_changed(item: ActionItem, *, fields: Iterable[str]) -> None:
+    """`item` was saved (at its current version) with `fields` changed: when it has a tracker issue and
+    one of them is its title, status, owner or due date, record one `TrackerPush` (unique on the issue
+    and the version) and queue `push_to_tracker` (by name: the tracker sync sits above notify) after
+    commit. A broker that is down is logged; the tracker sweep sends pending pushes."""
+    changed = sorted(TRACKER_FIELDS & set(fields))
+    if not changed:
+        return
+    issue_id = TrackerIssue.objects.filter(action_item_id=item.pk).values_list("pk", flat=True).first()
+    if issue_id is None:
+        return
+    push, _ = TrackerPush.objects.get_or_create(
+        issue_id=issue_id, item_version=item.version, defaults={"fields": changed}
+    )
+    _after_commit(lambda: _publish_push(push.pk))
+
+
+def _publish_push(push_id: int) -> None:
+    try:
+        celery_app.signature(PUSH_TASK, args=(push_id,)).apply_async()
+    except Exception:  # the push is recorded; the tracker sweep sends it
+        logger.warning("queueing tracker push %s failed; the tracker sweep sends it", push_id, exc_info=True)
 
 
 def policy_finding_assigned(finding: PolicyFinding, *, actor: Any) -> None:

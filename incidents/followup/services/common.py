@@ -23,7 +23,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from incidents.errors import ConflictError
-from incidents.followup.models import FollowupWork
+from incidents.followup.models import ActionItem, FollowupWork
+from incidents.notify import services as notify
 from incidents.permissions.checks import actor_user
 
 W = TypeVar("W", bound=FollowupWork)
@@ -157,12 +158,16 @@ def save_work(obj: FollowupWork, fields: Iterable[str], *, actor: Any, reason: s
 
     The record's user is the actor (None for the system) and its reason is `reason` (empty where the
     changed fields say it all). `fields` may be empty: the row is then only stamped, with the reason.
+    An action item's title, status, owner or due date go to its tracker issue (`notify.action_item_changed`).
     """
+    fields = list(fields)
     obj.version += 1
     obj.updated_at = timezone.now()
     obj._history_user = actor_user(actor)  # type: ignore[attr-defined]  # simple-history
     obj._change_reason = reason  # type: ignore[attr-defined]  # simple-history
     obj.save(update_fields=[*set(fields), "version", "updated_at"])
+    if isinstance(obj, ActionItem):
+        notify.action_item_changed(obj, fields=fields)  # its tracker issue gets what it carries
 
 
 def edit_work(

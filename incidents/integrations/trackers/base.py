@@ -77,7 +77,8 @@ class IssueState:
     (GitHub's `state_reason`; Jira's resolution "Won't Do", "Duplicate", ...): the work was not done.
     `due_date_invalid` is the tracker's due date as sent when it is not a date (`2026-02-30`, a number),
     else ''. `updated_at` is when the tracker last changed the issue (UTC-aware; None when the answer has
-    no such time): a state older than one already applied is ignored."""
+    no such time): a state older than one already applied is ignored. `title` is the issue's title,
+    None when the answer had none as text."""
 
     key: str
     closed: bool | None
@@ -89,15 +90,17 @@ class IssueState:
     due_date_invalid: str = ""
     updated_at: datetime | None = None
     due_date_known: bool = False
+    title: str | None = None  # the issue's title (GitHub `title`, Jira `summary`); None when not sent
 
 
 @dataclass(frozen=True)
 class IssueChange:
     """One field to set on a tracker issue: `status` (`closed` True/False), `owner` (`assignee`, the
-    tracker identity; '' for nobody) or `due_date` (`due_date`, a date or None). `not_planned` with
-    `closed`: the item will not be done (Hindsight's "Won't do")."""
+    tracker identity; '' for nobody), `due_date` (`due_date`, a date or None) or `title` (`title`).
+    `not_planned` with `closed`: the item will not be done (Hindsight's "Won't do")."""
 
     field: str
+    title: str = ""
     closed: bool = False
     assignee: str = ""
     due_date: date | None = None

@@ -74,7 +74,7 @@ def tracker_conflict_resolve(
     if keep == "tracker":
         return _take_trackers(actor, item, field, version, shown)
     issue, current, mark = _claim(item, field, version, shown)
-    mine = hindsight_values(current)[field]
+    mine = current.title if field == "title" else hindsight_values(current)[field]
     label = ADAPTERS[issue.connection.kind].label
     change, why_not = change_for(issue, current, field)
     if change is not None:
@@ -183,6 +183,8 @@ def change_for(issue: TrackerIssue, item: ActionItem, field: str) -> tuple[Issue
                 f"{item.owner} has no {ADAPTERS[issue.connection.kind].label} identity in the user map.",
             )
         return IssueChange(field="owner", assignee=assignee), ""
+    if field == "title":
+        return IssueChange(field="title", title=item.title), ""
     return IssueChange(field="due_date", due_date=item.due_date), ""
 
 
@@ -193,7 +195,7 @@ def remember_remote(issue: TrackerIssue, change: IssueChange) -> None:
         issue.remote_status = "closed" if change.closed else "open"
     elif change.field == "owner":
         issue.remote_assignee = change.assignee
-    else:
+    elif change.field == "due_date":
         issue.remote_due_date = change.due_date
 
 

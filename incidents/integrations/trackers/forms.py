@@ -72,7 +72,7 @@ class TrackerSettleForm(forms.Form):
     """ "Keep Hindsight's" / "Take the tracker's" on the item page: the field, the choice, and what the
     person saw (the item's `version` and the tracker's value `shown`, as `conflict_token` writes it)."""
 
-    field = forms.ChoiceField(choices=[(f, f) for f in ("status", "owner", "due_date")])
+    field = forms.ChoiceField(choices=[(f, f) for f in ("title", "status", "owner", "due_date")])
     keep = forms.ChoiceField(choices=[("hindsight", "Hindsight's"), ("tracker", "The tracker's")])
     version = forms.IntegerField(min_value=0, max_value=2**31 - 1)
     shown = TextField(max_length=1000, required=False, strip=False)

@@ -2,7 +2,7 @@
 
 Requests: `POST /repos/{owner}/{repo}/issues` with `title`, `body`, `assignees`; `GET
 /repos/{owner}/{repo}/issues/{number}`; `PATCH /repos/{owner}/{repo}/issues/{number}` with `state` and
-`state_reason` (`completed`, `not_planned`, `reopened`) or `assignees` ("Update an issue"); headers `Accept: application/vnd.github+json`,
+`state_reason` (`completed`, `not_planned`, `reopened`), `assignees` or `title` ("Update an issue"); headers `Accept: application/vnd.github+json`,
 `Authorization: Bearer <token>`, `X-GitHub-Api-Version: 2022-11-28`. GitHub has no due date: it is
 written in the issue's body. Webhooks: `X-GitHub-Event: issues` with `action` closed / reopened /
 assigned / unassigned, `X-GitHub-Delivery` (a GUID per delivery), `X-Hub-Signature-256`
@@ -98,6 +98,8 @@ class GitHubTracker(Tracker):
             )
         elif change.field == "owner":
             body = {"assignees": [change.assignee] if change.assignee else []}
+        elif change.field == "title":
+            body = {"title": change.title}
         else:
             raise TrackerError("GitHub issues have no due date.")
         self.send("PATCH", self._issue_url(key, external_id), body)
@@ -120,6 +122,7 @@ class GitHubTracker(Tracker):
             assignee=identity(issue["assignee"], "login") if "assignee" in issue else None,
             close_reason=reason,
             updated_at=parse_time(issue.get("updated_at")),
+            title=text_or_none(issue.get("title")),
         )
 
     @staticmethod

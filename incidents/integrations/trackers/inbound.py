@@ -38,7 +38,7 @@ from incidents.permissions.followup import can_view_action_item
 from incidents.timeline.services import system_entry
 
 FIELDS = ("status", "owner", "due_date")
-FIELD_LABELS = {"status": "Status", "owner": "Owner", "due_date": "Due date"}
+FIELD_LABELS = {"status": "Status", "owner": "Owner", "due_date": "Due date", "title": "Title"}
 CLOSE_REASON_TEXT = {"not_planned": "closed as not planned", "duplicate": "closed as a duplicate"}
 _SKIP = object()
 
@@ -80,6 +80,8 @@ def hindsight_label(item: ActionItem, name: str) -> str:
         return str(item.owner) if item.owner_id else "nobody"
     if name == "status":
         return item.get_status_display()
+    if name == "title":
+        return item.title
     return item.due_date.isoformat() if item.due_date else "no due date"
 
 
@@ -92,6 +94,8 @@ def field_label(name: str, value: Any, reason: str = "") -> str:
         if value == "closed":
             return CLOSE_REASON_TEXT.get(reason, "closed (done)")
         return "open"
+    if name == "title":
+        return str(value)
     return str(value or "no due date")
 
 
@@ -123,6 +127,9 @@ def apply_field(issue: TrackerIssue, name: str, value: Any, actor: Any, reason: 
             note=f"Reopened in {label} ({issue.key}): {issue.url}",
         )  # fmt: skip
         return f"Action item {title} reopened: its issue {key} was reopened in {label}."
+    if name == "title":
+        action_item_update(item=item, actor=actor, title=str(value))
+        return f"Action item {markdown_text(value)} renamed as in {label} ({key}); it was {title}."
     if name == "owner":
         owner = get_user_model().objects.get(pk=value)
         if not can_view_action_item(owner, item):  # never hand an item to someone outside its incident

@@ -2,7 +2,8 @@
 
 Requests: `POST /rest/api/3/issue` with `fields` (`project.key`, `summary`, `issuetype.name`,
 `description` in Atlassian Document Format, `duedate` `YYYY-MM-DD`, `assignee.accountId`); `GET
-/rest/api/3/issue/{key}?fields=status,assignee,duedate,resolution,updated`; basic authentication with the account's email
+/rest/api/3/issue/{key}?fields=status,assignee,duedate,resolution,updated,summary`; `PUT
+/rest/api/3/issue/{key}` with `fields.duedate` or `fields.summary`; basic authentication with the account's email
 and an API token. An issue is closed when its status is in the `done` status category. Admin webhooks
 with a secret send `X-Hub-Signature` (`sha256=` + hex HMAC-SHA256 of the raw body) and
 `X-Atlassian-Webhook-Identifier` (the same on every retry of one delivery). The issue's `updated`
@@ -40,7 +41,7 @@ ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,49}-[1-9][0-9]{0,17}")
 # Resolutions of Jira's default schemes that close an issue without the work done.
 NOT_DONE = {"won't do": "not_planned", "won't fix": "not_planned", "cannot reproduce": "not_planned",
             "duplicate": "duplicate"}  # fmt: skip
-READ_FIELDS = "status,assignee,duedate,resolution,updated"
+READ_FIELDS = "status,assignee,duedate,resolution,updated,summary"
 CHANGES = {"status": "status", "resolution": "status", "assignee": "owner", "duedate": "due_date"}
 
 
@@ -108,6 +109,8 @@ class JiraTracker(Tracker):
         elif change.field == "due_date":
             due = change.due_date.isoformat() if change.due_date else None
             self.send("PUT", issue_url, {"fields": {"duedate": due}})
+        elif change.field == "title":
+            self.send("PUT", issue_url, {"fields": {"summary": change.title[:255]}})
         else:
             self.send(
                 "POST",
@@ -159,6 +162,7 @@ class JiraTracker(Tracker):
             due_date_invalid=invalid,
             updated_at=parse_time(fields.get("updated")),
             due_date_known="duedate" in fields and not invalid,
+            title=text_or_none(fields.get("summary")),
         )
 
     @staticmethod

@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from incidents.notify.models import DeliveryRecord
+
 
 class TrackerKind(models.TextChoices):
     GITHUB = "github", "GitHub Issues"
@@ -108,6 +110,29 @@ class TrackerIssueClaim(models.Model):
 
     def __str__(self) -> str:
         return f"claim on item {self.action_item_id}"
+
+
+class TrackerPush(DeliveryRecord):
+    """Hindsight's own change of an action item (title, status, owner, due date) to be set on its tracker
+    issue: one per issue and saved item version (`item_version`), recorded by the save and sent once by
+    the `push_to_tracker` task (outbound.py), which reads the issue first. `fields` are the item's
+    fields that changed; `pushed` what was set on the issue, `conflicts` the fields found changed in the
+    tracker too (shown on the item, never overwritten)."""
+
+    issue = models.ForeignKey(TrackerIssue, on_delete=models.CASCADE, related_name="pushes")
+    item_version = models.PositiveIntegerField()
+    fields = models.JSONField(default=list)
+    pushed = models.JSONField(default=list, blank=True)
+    conflicts = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "item_version"], name="one_push_per_item_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issue} v{self.item_version}: {', '.join(self.fields)}"
 
 
 class TrackerDelivery(models.Model):

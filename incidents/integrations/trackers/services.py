@@ -146,8 +146,9 @@ def _create(item: ActionItem, connection: TrackerConnection, actor: Any) -> Trac
         current = ActionItem.objects.select_for_update().get(pk=item.pk)
         if TrackerIssue.objects.filter(action_item=current).exists():
             raise ValidationError({"tracker": ALREADY_SENT})
-        values = hindsight_values(current)
+        values = {**hindsight_values(current), "title": current.title}
         seen = {
+            "title": current.title,
             "status": "open",
             "owner": current.owner_id if assignee else None,
             "due_date": values["due_date"] if connection.kind == TrackerKind.JIRA else None,
