@@ -69,8 +69,8 @@ def _np_at(tokens: list[Token], at: int, names: Names) -> tuple[Subject, list[To
             or t.start > np[-1].end + 1  # punctuation between: "Thanks to Hakan, we lost ..."
         ):
             break
-        if not np and t.low in _OBJECT:
-            return Subject("person", t.start, t.end, t.text), [t]
+        if not np and (t.low in _OBJECT or t.low == "whoever"):
+            return Subject("person", t.start, t.end, t.text), [t]  # "him", "whoever pushed that zone file"
         np.append(t)
         if len(np) >= 5:
             break
@@ -214,6 +214,8 @@ def cause_is_person(text: str, low: str, clauses: list[Clause], names: Names) ->
     for m in PERSON_AS_CAUSE.finditer(low):
         if _DENIED.search(re.split(r"[,;:.!?]", low[max(0, m.start() - 30) : m.start()])[-1]):
             continue  # "We don't blame individuals", "not about pointing the finger at Sam"
+        if _KEPT_UP.search(low, 0, m.start()):
+            continue  # "The cluster stayed up because of Beatriz": credit
         tokens = [t for c in clauses for t in c.tokens]
         found = _np_at(tokens, m.end(), names)
         if found is None:
@@ -226,6 +228,10 @@ def cause_is_person(text: str, low: str, clauses: list[Clause], names: Names) ->
     return out
 
 
+_KEPT_UP = re.compile(
+    r"(?<![\w'])(?:stay(?:ed|s)? (?:up|online|healthy|available)|recovered|survived|kept (?:\w+ )?(?:up|running|serving|"
+    r"working|going)|was saved|were saved|came back)(?![\w'])"
+)
 _ELLIPSIS = frozenset(
     {"did", "was", "were", "does", "is", "had", "has", "didn't", "wasn't", "weren't", "hadn't"}
 )

@@ -262,6 +262,43 @@ def _judged_agent(text: str, low: str, clauses: list[Clause], tokens: list[Token
     return []
 
 
+# "The engineer who ran the script is the reason the table is gone": a person, a relative clause, then the
+# person named as the cause
+_WHO = re.compile(r"\s*,?\s*(?:who|that)\s+")
+_IS_THE_CAUSE = re.compile(
+    r",?\s(?:is|was|'s)(?: \w+ly)? (?:the |our )?(?:(?:real|root|main|whole|actual|only|true|primary|biggest) )*"
+    r"(?:cause|reason|culprit|problem|issue)\b"
+)
+
+
+def _who_is_the_cause(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]:
+    found = _person(tokens, tokens[0].start, names) if tokens else None
+    who = _WHO.match(low, found[1][-1].end) if found is not None else None
+    if found is None or found[0].possessed or who is None:
+        return []
+    cause = _IS_THE_CAUSE.search(low, who.end(), who.end() + 90)
+    if cause is None or _DENIED.search(low, who.end(), cause.start()):
+        return []
+    if RESCUE_ACTS.match(low, who.end()) or GOOD.search(low, cause.end()):
+        return []  # "The engineer who caught the bug is the reason we recovered": credit
+    return [_hit([(found[1][0].start, found[1][-1].end), cause.span()], text, found[0].text)]
+
+
+# A failure "because of" a person, nothing after them: "The Kafka cluster went down because of Beatriz"
+_BECAUSE_OF = re.compile(r"(?<![\w'])(?:because of|due to|owing to|all down to|on account of) ")
+_CLAUSE_END = re.compile(r"\s*(?:[.;:!?,]|$|again\b|(?:and|but|so) )")
+
+
+def _because_of(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]:
+    for m in _BECAUSE_OF.finditer(low):
+        found = _person(tokens, m.end(), names)
+        if found is None or found[0].possessed or not WENT_WRONG.search(low, 0, m.start()):
+            continue
+        if _CLAUSE_END.match(low, found[1][-1].end) and not GOOD.search(low, 0, m.start()):
+            return [_hit([(m.start(), found[1][-1].end)], text, found[0].text)]
+    return []
+
+
 def _result_act(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]:
     """A failure "due to", "thanks to", "triggered by" a person doing something ("thanks to whoever drained
     every node at once", "triggered by Sipho running the cleanup script")."""
@@ -293,8 +330,14 @@ def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
         return []
     tokens = [t for c in clauses for t in c.tokens]
     out = _set_off(text, low, clauses, names) or _fronted(text, low, clauses, tokens, names)
+    if not out and (" who " in low or " that " in low):
+        out = _who_is_the_cause(text, low, tokens, names)
     if not out and WENT_WRONG.search(low):
-        out = _onset(text, low, tokens, names) or _result_act(text, low, tokens, names)
+        out = (
+            _onset(text, low, tokens, names)
+            or _result_act(text, low, tokens, names)
+            or _because_of(text, low, tokens, names)
+        )
     if not out and (" by " in low or " from " in low or "own" in low or "answer" in low or "hook" in low):
         out = _judged_agent(text, low, clauses, tokens, names)
     if not out and (" by " in low or " from " in low or "part of" in low):

@@ -31,7 +31,7 @@ from incidents.review.blameless.people import person_np
 
 
 def _alt(name: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w'-])(?:{lx.alternation(name)})(?![\w'])")
+    return re.compile(rf"(?<![\w'-])(?:{lx.alternation(name)})(?![\w']|-[a-z])")  # not "break-glass"
 
 
 PRAISE = _alt("praise")
@@ -46,7 +46,8 @@ RESCUE = re.compile(
     r"heads-?up|help|patience|support|thinking|coordination|communication|postmortem|analysis|investigation|"
     r"summary|timeline|notes|updates?|explanation|recovery|restore)(?![\w'])|"
     r"(?<![\w'])who (?:\w+ly )?(?:restored|fixed|kept|caught|spotted|rolled|found|noticed|flagged|stayed|jumped|"
-    r"handled|recovered|saved|helped|brought|got|wrote|led|coordinated)(?![\w'])"
+    r"handled|recovered|saved|helped|brought(?! (?:[\w-]+ ){0,3}?(?:to (?:its|their) knees|down|offline))|got|wrote|led|"
+    r"coordinated)(?![\w'])"
 )
 # "for nuking", "for the surprise wipe": what the praise is for, right after it (past a name in commas)
 _FOR = re.compile(r"(?:[\s,]+(?:[\w@'-]+,? ){0,3}?)?[\s,:-]*(?:for|on) (?:the |your |our )?")

@@ -207,6 +207,17 @@ _LABEL_AFTER = re.compile(
 )
 
 
+_ABLE_THING = re.compile(
+    r"(?:can't|cannot|can not|couldn't|could not|unable to|isn't able|wasn't able|not able)\b"
+)
+_THINGS = ("system", "product")
+
+
+def _names_someone(c: Clause) -> bool:
+    """Whether a clause's subject has a person's word in it ("They've proven they"), whatever its kind."""
+    return any(_person_word(t) for t in c.tokens if c.subject.start <= t.start < c.subject.end)
+
+
 def _trusts_a_thing(m: re.Match[str], clauses: list[Clause]) -> bool:
     """Whether "can't trust" is about a thing: its object ("can't trust the replica lag metric") or, passive,
     its subject ("The lag metric can't be trusted") is a thing, with no person named in the clause."""
@@ -352,6 +363,13 @@ def denied(rule: str, m: re.Match[str], low: str, start: int, clauses: list[Clau
         return True  # "the checklist simply did not cover this case": about a thing, not a person
     if rule == "trust" and _trusts_a_thing(m, clauses):
         return True  # "We can't trust the replica lag metric during failover": a signal, not a person
+    if (
+        rule == "trust"
+        and _ABLE_THING.match(m.group(0))
+        and _clause_of(clauses, m.start()).subject.kind in _THINGS
+        and not _names_someone(_clause_of(clauses, m.start()))
+    ):
+        return True  # "The parser can't handle a trailing comma": what a thing cannot do
     if rule == "human_error" and _LABEL_AFTER.match(low, m.end()):
         return True  # "an operator-error category", "the human error label": the label discussed
     if (

@@ -100,7 +100,7 @@ SANCTION = _alt(lx.SANCTION)
 # Participles of damage: with a person as the agent of the passive, the person is the cause ("got mangled
 # by the network team", "was left open by the analytics team", "was taken down by Gregor")
 DAMAGED = re.compile(
-    r"(?:wreck|mangl|trash|nuk|clobber|botch|hos|bork|fri|corrupt|trampl|butcher|expos|leak|wip|overwr|"
+    r"(?:wreck|mangl|trash|nuk|clobber|botch|hos|bork|fri|corrupt|trampl|butcher|expos|leak|wip|overwr|fumbl|bungl|flubb|"
     r"truncat|brick|torch|screw|mess)\w*|(?:taken|brought|knocked|blown|shut|pulled) (?:down|over|out|away|offline)|"
     r"left (?:open|exposed|unlocked|public|unpatched|unprotected|unencrypted|world-readable|running|broken)"
 )
@@ -150,6 +150,9 @@ _ANYWHERE = (
 _SINCERE = re.compile(
     r"(?<![\w'])(?:for|on) (?:\w+ly )?(?:[a-z]+ing|the (?:quick|fast|calm|clear|careful))\b"
 )
+_SINCERE_THING = re.compile(
+    r"(?<![\w'])(?:for|on) (?:the|that|this|your|their|his|her) [\w-]+"
+)  # on the procedure
 _VOCATIVE = re.compile(r",\s*([A-Z][\w'-]+)\s*[,.!?]")
 _FAIR_CALLS = re.compile(
     r"(?<![\w'])(?:reasonable|sensible|right|good|correct|understandable|defensible) (?:calls?|decisions?|choices?|judge?ments?)"
@@ -485,7 +488,7 @@ def _anywhere(
         vocative = any(names.is_name(v.group(1)) for v in _VOCATIVE.finditer(text, start, end))
         negative = [n for n in NEGATIVE.finditer(low, start, end) if not DURING.search(low, start, n.start())]
         negative = [n for n in negative if mocked.real_damage(low, n)]  # not "... through the outage"
-        sincere = _SINCERE.search(low, praise.end(), end)
+        sincere = _SINCERE.search(low, praise.end(), end) or _SINCERE_THING.search(low, praise.end(), end)
         if sincere and (not negative or framed.GOOD_OUTCOME.search(low, sincere.end(), end)):
             # "Great job, Kyle, on getting the rollback out in five minutes", "..., for keeping the bridge
             # calm at 3am": praise with its reason and a good outcome, whatever the hour

@@ -30,7 +30,7 @@ from incidents.review.blameless.people import person_np
 
 
 def _alt(name: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w'-])(?:{lx.alternation(name)})(?![\w'])")
+    return re.compile(rf"(?<![\w'-])(?:{lx.alternation(name)})(?![\w']|-[a-z])")  # not "break-glass"
 
 
 WENT_WRONG = _alt("went_wrong")

@@ -81,20 +81,23 @@ _PRAISE_OF = re.compile(
 )
 _PRAISED = re.compile(
     r"(?<![\w'-])(?:thanks|thank you|cheers|kudos|bravo|congrats|congratulations|props|shout-?out|hats off|"
-    r"(?:the )?(?:award|prize|trophy|medal|gold star|oscar)s? for (?:[\w'-]+ ){1,5}?goes to)(?![\w'])"
+    r"(?:the )?(?:award|prize|trophy|medal|gold star|oscar)s? for (?:[\w'-]+ ){1,5}?goes to|well done|nice one|"
+    r"(?:great|brilliant|excellent|stellar|amazing|fantastic|superb|top-notch|genius|inspired) (?:planning|thinking|"
+    r"call|decision|idea|foresight|move|judge?ment))(?![\w'])"
 )
 # A practice a review knows as risky: "pushed to prod on a Friday night", "editing prod by hand"
 _BAD_PRACTICE = re.compile(
     r"(?<![\w'])(?:(?:on|late on) a friday|friday (?:night|evening|afternoon)|by hand|straight (?:in)?to (?:prod|production|"
     r"main|master)|directly (?:on|in|to|into) (?:prod|production)|without (?:a |any )?(?:review|testing|tests|asking|"
     r"telling anyone|ticket|approval|reading|backup)|at 5 ?pm on|before (?:a|the) (?:holiday|long weekend)|"
-    r"during (?:the )?(?:freeze|peak|black friday))(?![\w'])"
+    r"during (?:the )?(?:freeze|peak|black friday)|(?:didn't|did not|doesn't|does not|wouldn't) need (?:a |an |any )?"
+    r"(?:[\w-]+ )?(?:test|tests|testing|review|backup|canary|rollback plan))(?![\w'])"
 )
 # The practice done with a change ("pushed to prod on a Friday night", "editing prod by hand"), not a person
 # staying late on a Friday or keeping a line running by hand
 _RISKY = re.compile(
     r"(?<![\w'])(?:push|deploy|merg|ship|edit|chang|patch|releas|hot-?fix|migrat|appl|restart|drop|delet|upgrad|"
-    rf"rotat|roll|fiddl|tweak|hack|touch)\w* (?:[\w'-]+ ){{0,4}}?(?:{_BAD_PRACTICE.pattern})"
+    rf"rotat|roll|fiddl|tweak|hack|touch|schedul|decid|plann)\w* (?:[\w'-]+ ){{0,4}}?(?:{_BAD_PRACTICE.pattern})"
 )
 _LINES = re.compile(
     r"(?<![\w'])(?:write|writes|wrote|written|writing|copy|copies) (?:out )?(?:['\"\u2018\u201c].{1,70}?['\"\u2019\u201d]|"

@@ -48,7 +48,7 @@ _REMOVE = re.compile(
 REL = r"(?:(?:who|that) (?:[\w'-]+ ){1,8}?|(?:from|on|in|at|of) (?:[\w'-]+ ){1,3}?)?"  # "The SRE who ran the script should be locked out"
 _LOSE = re.compile(
     rf"{REL}(?:(?:should|must|needs? to|has to|ought to|will|is going to|deserves? to|gets? to|could|might|"
-    r"can|may)(?: \w+ly| just| really)? )?(?:lose|loses|losing|lost|forfeit\w*)(?: (?:all|any))? "
+    r"can|may|has|have|had)(?: \w+ly| just| really| now)? )?(?:lose|loses|losing|lost|forfeit\w*)(?: (?:all|any))? "
 )
 _MODAL = re.compile(
     r"(?<![\w'])(?:should|must|needs? to|has to|have to|ought to|deserves? to|it'?s time|time (?:for|that)|will|"

@@ -53,6 +53,13 @@ _STUDY = re.compile(
     r"playbook|wiki|basics|course|training|onboarding|tutorial|checklist|procedure)\b"
 )
 _WALK = re.compile(r"(?<![\w'])(?:walk|take|talk|run) ")
+# "Someone needs to teach Bill how feature flags work": a person to be taught, asked for (a person teaching
+# others, "Ravi taught the new hires how ...", is not)
+_TEACH = re.compile(
+    r"(?<![\w'])(?:needs? to|should|must|has to|have to|ought to|got to|gotta|will have to|please|let's|can someone)"
+    r"(?: \w+ly| really| just)? (?:teach|show|school|educate) "
+)
+_HOW = re.compile(r"\s*(?:how|what|why|the basics|about|the difference)\b")
 _AGAIN = re.compile(
     r"\s*through (?:\w+ ){1,5}?(?:again|one more time|once more|slowly|step by step|from the (?:start|top|beginning))\b"
 )
@@ -67,7 +74,7 @@ def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
         m = NEEDS_LEARNING.match(low, after_adverbs(low, np[-1].end + 1))
         if m is not None and not low.startswith("if", max(0, np[0].start - 3)):
             return [_hit([(np[0].start, np[-1].end), m.span()], text, who.text)]
-    for verb, then in ((_SEND, _TO_TRAINING), (_MAKE, _STUDY), (_WALK, _AGAIN)):
+    for verb, then in ((_SEND, _TO_TRAINING), (_MAKE, _STUDY), (_WALK, _AGAIN), (_TEACH, _HOW)):
         for v in verb.finditer(low):
             found = person_at(tokens, v.end(), names)
             if found is None:
