@@ -21,7 +21,8 @@ asked of one person as the remedy ("needs more training", "send Piotr back throu
 what a person's act set off ("..., which wiped the routes", "went wrong when Kasia changed the TTL") and a
 mistake with its author ("a typo by Gianni"), judged work as the agent, owning the failure; in `remarks.py`
 remarks about a person with no failure verb (a person's record, reliance and rights, regret of trust,
-disbelief, feelings as the reason, sarcasm at a person, lines as punishment); the vocabulary in `data/`, loaded by
+disbelief, feelings as the reason, sarcasm at a person, lines as punishment); in `passives.py` the
+passives that blame; the vocabulary in `data/`, loaded by
 `lexicon.py`) and turns each into a `Finding` that teaches (`explain.py`): the words, why they read as blame, and a rewording toward
 the system built from the sentence.
 

@@ -22,7 +22,7 @@ import re
 
 from incidents.review.blameless import lexicon as lx
 from incidents.review.blameless.hits import Hit
-from incidents.review.blameless.parse import Clause, Names, Token
+from incidents.review.blameless.parse import Clause, Names, Subject, Token
 from incidents.review.blameless.pinned import _RESULT, GOOD, RESCUE_ACTS, WENT_WRONG, _acted, _person
 
 # After an act: what it did next ("which", "and it", "causing", "and that's what")
@@ -93,10 +93,16 @@ _OF_A_THING = re.compile(
 # A failure that began at a person's act: the onset, then "when", "the moment", "after"
 _ONSET = re.compile(
     r"(?<![\w'])(?:started|began|begun|kicked off|went (?:wrong|sideways|south|bad|down|dark|offline|pear-shaped)|"
-    r"broke|failed|crashed|fell over|fell apart|blew up|died|froze|stopped working|locked up|spiked)"
+    r"broke|failed|crashed|fell over|fell apart|blew up|died|froze|stopped working|locked up|spiked|"
+    r"(?P<now>appears?|starts?|begins?|spikes?|breaks?|fails?))"
     r"(?: (?:[\w'-]+ ){0,4}?)??\s*,?\s*"
     r"(?:the (?:moment|minute|second|instant)|as soon as|right after|just after|shortly after|soon after|"
     r"(?:minutes|seconds|moments) after|after|when|once)\s+"
+)
+# A timeline in the present: "the first errors appear the minute Aditi pushes her config change"
+_NOW_ACT = re.compile(
+    r"(?:\w+ly )?(?:push|deploy|merg|run|restart|reboot|chang|edit|appl|flip|toggl|drop|delet|rotat|scal|drain|kill|"
+    r"disabl|enabl|roll|ship|releas|truncat|flush|purg)\w*s\b"
 )
 # Acts that only saw, reported or answered a failure: not its start
 _SAW = re.compile(
@@ -113,7 +119,7 @@ _MISTAKE_BY = re.compile(
     r"(?<![\w'-])(?:mistakes?|errors?|typos?|slips?|slip-?ups?|blunders?|fat[- ]?fingers?|fat-?fingering|goofs?|"
     r"screw-?ups?|cock-?ups?|mess-?ups?|oversights?|lapses?|missteps?|fumbles?|gaffes?|bungles?|"
     r"miscalculations?|misjudge?ments?|brain-?farts?)"
-    r"(?: (?:made|committed|introduced))? (?:by|from|on the part of) "
+    r"(?: (?:made|committed|introduced))? (?:by|from|on the part of|on) "
 )
 _DENIED = re.compile(
     r"(?<![\w'])(?:not|no|never|nobody|wasn't|isn't|weren't|n't|rather than|instead of)(?![\w'])"
@@ -151,7 +157,40 @@ def _set_off(text: str, low: str, clauses: list[Clause], names: Names) -> list[H
             if bad is not None:
                 spans = [(c.subject.start, act.end()), (then.start() + 1, bad.end())]
                 return [_hit(spans, text, c.subject.text)]
+        after = _failed_next(low, clauses, c, act.end()) if act.group(0) not in _EXPECTING else None
+        if after is not None:
+            return [_hit([(c.subject.start, act.end()), after], text, c.subject.text)]
     return []
+
+
+# The next clause, a system failing: "... ran the reindex on prod at lunch and search died", "...; the weekend
+# pages followed"; not when a later clause says what in the system made it fail ("and it failed when the
+# lock timeout was hit")
+_AND_FAILED = re.compile(
+    r"(?:\w+ly )?(?:died|went (?:down|dark|offline|read-only|sideways)|broke|failed|crashed|fell over|fell apart|"
+    r"stalled|froze|locked up|stopped (?:working|responding|serving)|started (?:failing|erroring|timing out|"
+    r"returning \w+|throwing)|followed|timed out|blew up|melted down|ground to a halt)\b"
+)
+
+
+def _failed_next(low: str, clauses: list[Clause], c: Clause, at: int) -> tuple[int, int] | None:
+    later = [d for d in clauses if d.start >= at]
+    for k, d in enumerate(later[:2]):
+        if d.opener not in ("and", "") or d.subject.kind not in ("system", "product") or d.subject.inherited:
+            continue
+        failed = _AND_FAILED.match(low, d.verb_start)
+        explained = any(e.opener in _WHY for e in later[k + 1 :])
+        if failed is not None and not explained and not GOOD.search(low, failed.end(), d.end):
+            return d.subject.start, failed.end()
+    return None
+
+
+# Verbs of expecting or telling: "The team trusted Olu to renew the certificate, and the renewal job failed"
+_EXPECTING = frozenset(
+    {"trusted", "expected", "assumed", "asked", "told", "believed", "thought", "hoped", "wanted", "planned"}
+    | {"scheduled", "said", "knew", "warned", "reminded", "assigned", "relied", "counted", "paged", "called"}
+)
+_WHY = frozenset({"when", "because", "as", "since", "after", "once", "until"})
 
 
 def _onset(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]:
@@ -159,7 +198,8 @@ def _onset(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]:
     for m in _ONSET.finditer(low):
         before = low[: m.start()]
         if GOOD.search(before) or (
-            m.group(0).startswith(("started", "began", "begun", "kicked")) and not WENT_WRONG.search(before)
+            m.group(0).startswith(("started", "began", "begun", "kicked", "start", "begin", "appear"))
+            and not WENT_WRONG.search(before)
         ):
             continue  # "Things improved when ...", "The call started when ...": no failure begins
         found = _person(tokens, m.end(), names)
@@ -168,17 +208,28 @@ def _onset(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]:
         after = found[1][-1].end + 1
         if _SAW.match(low, after) or _SYSTEM_STATE.match(low, after):
             continue  # "The incident began when the on-call saw the alert": the failure seen, not started
-        act = _acted(low, after)
+        act = _acted(low, after) or (_NOW_ACT.match(low, after) if m.group("now") else None)
         if act is not None:
             return [_hit([(m.start(), act.end())], text, found[0].text)]
     return []
 
 
+def _team_word(tokens: list[Token], at: int) -> tuple[Subject, list[Token]] | None:
+    """A team named by one lower-case word ("from ops", "by qa")."""
+    t = next((t for t in tokens if t.start == at), None)
+    if t is None or t.low not in lx.TEAM_NAMES:
+        return None
+    return Subject("team", t.start, t.end, t.text), [t]
+
+
 def _mistake_by(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]:
     """A mistake and its author: "a typo by Gianni", "a fat finger from the network engineer"."""
     for m in _MISTAKE_BY.finditer(low):
-        found = _person(tokens, m.end(), names)
-        if found is None or found[0].possessed:
+        found = _person(tokens, m.end(), names) or _team_word(tokens, m.end())
+        part = found is not None and (
+            found[0].possessed == "part" or re.match(r"\s+part\b", low[found[1][-1].end :]) is not None
+        )
+        if found is None or (found[0].possessed and not part) or (m.group(0).endswith(" on ") and not part):
             continue
         clause_start = max(low.rfind(p, 0, m.start()) for p in (",", ";", ":", "."))
         if _DENIED.search(low, clause_start + 1, m.start()):
@@ -189,7 +240,8 @@ def _mistake_by(text: str, low: str, tokens: list[Token], names: Names) -> list[
 
 # A sentence that opens with the person's act: "Because the SRE drained the node, the payment pods died"
 _FRONTED = re.compile(
-    r"\W*(?:(?:only|just|all) )?(?:because|since|'cause|cause|bc|after|once|when|as soon as|the moment)\s+"
+    r"\W*(?:(?:only|just|all|right|minutes|seconds|moments|shortly|soon) )?(?:because|since|'cause|cause|bc|after|once|"
+    r"when|as soon as|the (?:moment|minute|second|instant))\s+"
 )
 _ONSET_AFTER = re.compile(
     r"(?:\w+ ){0,4}?(?:started|began|went (?:wrong|sideways|south|down|dark|offline)|broke|failed|crashed|died|"
@@ -209,7 +261,11 @@ def _fronted(text: str, low: str, clauses: list[Clause], tokens: list[Token], na
     comma = low.find(",", act.end() if act else 0)
     if act is None or comma < 0 or _SAW.match(low, act.start()) or _SYSTEM_STATE.match(low, act.start()):
         return []
-    causal = not m.group(0).strip().endswith(("after", "once", "when", "soon as", "moment"))
+    causal = (
+        not m.group(0)
+        .strip()
+        .endswith(("after", "once", "when", "soon as", "moment", "minute", "second", "instant"))
+    )
     main = low[comma + 1 :].lstrip()
     at = comma + 1 + len(low[comma + 1 :]) - len(main)
     bad = (WENT_WRONG.search(low, at) if causal else None) or _ONSET_AFTER.match(low, at)
@@ -299,6 +355,53 @@ def _because_of(text: str, low: str, tokens: list[Token], names: Names) -> list[
     return []
 
 
+# A fault said to be a person's: "The error was Greta's", "the blame is Rose's", "the mistake was his"
+_THEIRS = re.compile(
+    r"(?<![\w'])(?:the |this |that )?(?:error|mistake|fault|blame|blunder|slip|typo|screw-?up|mess-?up|oversight)s? "
+    r"(?:was|is|were|are)(?: all| entirely| solely| 100%)? (?P<who>his|hers|theirs|[\w-]+'s)(?![\w'])"
+)
+
+
+def _theirs(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]:
+    m = _THEIRS.search(low)
+    if m is None or _DENIED.search(low, max(0, m.start() - 15), m.start("who")):
+        return []
+    who = m.group("who")
+    owner = text[m.start("who") : m.end("who") - 2]
+    person = names.is_name(owner) or owner.lower() in lx.ROLE_NOUNS | lx.TEAM_NOUNS
+    if who not in ("his", "hers", "theirs") and not person:
+        return []  # "The error was the parser's"
+    return [_hit([m.span()], text, who)]
+
+
+# A system that did what a person gave it: "Jenkins built exactly what Callum pushed, broken tests and all",
+# "GitHub Actions ran what Rowan committed: a workflow that deleted the cache bucket"
+_DID_WHAT = re.compile(
+    r"(?<![\w'])(?:ran|built|deployed|executed|applied|did|shipped|released|served|synced)(?: exactly| precisely| just| only)? "
+    r"what "
+)
+_GIVEN = re.compile(
+    r"\s*(?:committed|pushed|wrote|merged|told it|asked (?:it )?for|configured|gave it|set|typed|entered)\b"
+)
+_BROKEN_THING = re.compile(
+    r"(?<![\w'-])(?:broken|untested|deleted|wiped|dropped|destroyed|corrupt\w*)(?![\w'])"
+)
+
+
+def _did_what(text: str, low: str, clauses: list[Clause], tokens: list[Token], names: Names) -> list[Hit]:
+    for m in _DID_WHAT.finditer(low):
+        own = next((c for c in clauses if c.start <= m.start() <= c.end), None)
+        found = _person(tokens, m.end(), names)
+        if own is None or own.subject.kind not in ("system", "product") or found is None:
+            continue
+        given = _GIVEN.match(low, found[1][-1].end)
+        if given is not None and (
+            WENT_WRONG.search(low, given.end()) or _BROKEN_THING.search(low, given.end())
+        ):
+            return [_hit([(m.start(), given.end())], text, found[0].text)]
+    return []
+
+
 def _result_act(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]:
     """A failure "due to", "thanks to", "triggered by" a person doing something ("thanks to whoever drained
     every node at once", "triggered by Sipho running the cleanup script")."""
@@ -330,6 +433,8 @@ def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
         return []
     tokens = [t for c in clauses for t in c.tokens]
     out = _set_off(text, low, clauses, names) or _fronted(text, low, clauses, tokens, names)
+    if not out and " what " in low:
+        out = _did_what(text, low, clauses, tokens, names)
     if not out and (" who " in low or " that " in low):
         out = _who_is_the_cause(text, low, tokens, names)
     if not out and WENT_WRONG.search(low):
@@ -340,6 +445,8 @@ def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
         )
     if not out and (" by " in low or " from " in low or "own" in low or "answer" in low or "hook" in low):
         out = _judged_agent(text, low, clauses, tokens, names)
+    if not out and "'s" in low or " his" in low or "theirs" in low or "hers" in low:
+        out = out or _theirs(text, low, tokens, names)
     if not out and (" by " in low or " from " in low or "part of" in low):
         out = _mistake_by(text, low, tokens, names)
     return out

@@ -27,6 +27,7 @@ def _alt(patterns: tuple[str, ...] | str) -> re.Pattern[str]:
 PERSON_ONLY = _alt(lx.FAILURE_PERSON_ONLY)
 GENERAL = _alt(lx.FAILURE_GENERAL)
 PLANNED = _alt(lx.PLANNED)
+ACTION_FAILS = _alt(lx.ACTION_FAILS)  # "Ruben's migration locked the orders table because the tool ..."
 LOCAL_RATIONALITY = _alt(lx.patterns("local_rationality"))
 __all__ = ["LOCAL_RATIONALITY", "PLANNED", "denied", "excused"]
 _CONCEDING = re.compile(
@@ -144,7 +145,9 @@ def excused(hit: Hit, clauses: list[Clause], low: str) -> bool:
     )
     if planned and not PERSON_ONLY.fullmatch(pred):
         return True  # "we are deleting twelve of them", "Dave will drop the old index": a plan, not a failure
-    if PERSON_ONLY.fullmatch(pred) or GENERAL.fullmatch(pred) is None:
+    if PERSON_ONLY.fullmatch(pred) or (
+        GENERAL.fullmatch(pred) is None and ACTION_FAILS.fullmatch(pred) is None
+    ):
         return False
     reason = LOCAL_RATIONALITY.search(low, hit.end)
     if reason is not None and not _CONCEDING.search(low, hit.end, reason.start()):
@@ -203,7 +206,8 @@ _LABEL_AFTER = re.compile(
     r"(?:\s+as\s+an?\s+(?:root\s+|possible\s+|valid\s+)?(?:cause|causes|answer|finding))?"
     r"[\s-]+(?:category|categories|label|labels|tag|tags|bucket|buckets|classification|taxonomy|box|field|"
     r"code|codes|checkbox|option|column|heading|reports?|counts?|rates?|tickets?|stat(?:istic)?s|metrics?|jokes?|"
-    r"memes?|pages?|messages?|screens?|dialogs?|banners?|framing|narrative|language|wording|talk)\b"
+    r"memes?|pages?|messages?|screens?|dialogs?|banners?|framing|narrative|language|wording|talk|dashboards?|panels?|"
+    r"graphs?|charts?|widgets?|filters?|quer(?:y|ies))\b"
 )
 
 
@@ -218,12 +222,22 @@ def _names_someone(c: Clause) -> bool:
     return any(_person_word(t) for t in c.tokens if c.subject.start <= t.start < c.subject.end)
 
 
+_THEIR_WORK = frozenset(
+    {"word", "work", "reviews", "estimates", "numbers", "calls", "skills", "testing", "promises"}
+)
+
+
 def _trusts_a_thing(m: re.Match[str], clauses: list[Clause]) -> bool:
     """Whether "can't trust" is about a thing: its object ("can't trust the replica lag metric") or, passive,
     its subject ("The lag metric can't be trusted") is a thing, with no person named in the clause."""
     if not m.group(0).endswith(("trust", "trusted")):
         return False
     own = _clause_of(clauses, m.start())
+    head = own.subject.text.lower().split()[-1:] or [""]
+    owned = own.subject.possessed
+    if m.group(0).endswith("trusted") and owned and head[0] not in _PERSON_WORDS:
+        # "The vendor's API can't be trusted": a thing of theirs; not "Ana's judgement", "his estimates"
+        return owned not in lx.ACTION_NOUNS | lx.FAULT_NOUNS | _THEIR_WORK
     if any(_person_word(t) for t in own.tokens if t.start < m.start() and t.low not in ("we", "i", "you")):
         return False
     if m.group(0).endswith("trusted"):
@@ -298,6 +312,9 @@ def _judges_a_thing(m: re.Match[str], low: str, clauses: list[Clause]) -> bool:
         run.append(t)
     if run and m.end() < run[0].start <= m.end() + 12:
         head = run[-1]  # attributive: "a reckless default", "an inattentive reviewer"
+        rest = [t for t in after if t.start > head.end][:3]
+        if rest and rest[0].low in ("for", "of", "by", "from") and any(_person_word(t) for t in rest[1:]):
+            return False  # "That was a careless thing for Ruben to do": the person named after the noun
         thing = s.kind in ("system", "product") and not s.possessed and s.end <= m.start()
         thing = thing and not s.text.split()[0].lower().endswith("ing")  # not "Skipping the canary was a ..."
         thing = thing and s.text.lower().split()[-1] not in ("it", "this", "that", "which", "what")

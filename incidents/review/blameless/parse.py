@@ -62,6 +62,7 @@ _HEDGES = (
     ("i", "reckon"),
     ("i", "guess"),
     ("100%", "sure"),
+    ("at", "the", "end", "of", "the", "day"),
 )
 _INTENSIFIERS = (
     ("tf",),
@@ -128,6 +129,14 @@ def _is_verbish(tokens: list[Token], j: int, np_start: int, low: str, names: Nam
             True  # "the on-call needs to ...", "Ana owns the", "the QA lead signs off": a verb after a person
         )
     if (
+        w.endswith("s")
+        and not w.endswith("ss")
+        and j >= 2
+        and tokens[j - 2].low in lx.DETERMINERS
+        and nxt in _DET
+    ):
+        return True  # "because the tool takes an exclusive lock": a present verb after "the <noun>"
+    if (
         w in _SAME_FORM_PAST
         and _is_person_head(tokens[j - 1], names)
         and (tokens[j + 1].low if j + 1 < len(tokens) else "") in lx.DETERMINERS | lx.OBJECT_PRONOUNS
@@ -150,6 +159,7 @@ def _is_verbish(tokens: list[Token], j: int, np_start: int, low: str, names: Nam
     return bool(_PREDICATE_START.match(low, t.start))
 
 
+_DET = lx.DETERMINERS - {"this", "that", "these", "those", "no", "all", "each", "every", "any", "some"}
 _PARTICLES = frozenset({"off", "up", "out", "down", "over", "back", "without"})
 _SAME_FORM_PAST = frozenset({"cut", "set", "put", "hit", "let", "shut", "quit", "reset", "spread", "upset"})
 

@@ -60,7 +60,7 @@ _RESULT = re.compile(
     r"(?<![\w'])(?:(?:as )?(?:a|the) (?:direct |immediate |predictable |obvious |inevitable |natural )?"
     r"(?:result|consequence|product|fallout|outcome|side effect)s? of|due to|owing to|thanks to|courtesy of|"
     r"traceable to|attributable to|stem(?:s|med)? from|caused by|triggered by|brought on by|came from|comes from|"
-    r"(?:comes|came|boils|boiled|is|was|were|all) down to|traced (?:\w+ )?(?:back )?to) "
+    r"(?:comes|came|boils|boiled|is|was|were|all) down to|trac(?:ed|es|e) (?:\w+ )?(?:back )?to) "
 )
 _RESPONSIBLE = re.compile(
     r"(?:is|are|was|were|'s|'re|will be|should be|must be)(?: (?:\w+ly|100%|all|the one|the ones|alone))* "

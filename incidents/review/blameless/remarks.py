@@ -104,6 +104,17 @@ _LINES = re.compile(
     r"lines|it|that|this)(?: out)?(?: on (?:the|a) (?:board|whiteboard|wall))? (?:a hundred|100|a thousand|1000|fifty|50|"
     r"twenty|20|ten|10) times\b"
 )
+# "Is the night shift even capable of handling a failover?": a person's competence put as a question
+_ASKED_ABLE = re.compile(r"\W*(?:is|are|was|were)\s+")
+_ABLE = re.compile(
+    r"\s*(?:even |really |actually |honestly |truly |remotely )?(?:capable|competent|qualified|able|ready|fit|"
+    r"experienced enough|senior enough|trustworthy|up to)\b"
+)
+# "A bit of common sense from the DBA would have prevented this": care a person lacked, as the remedy
+_SENSE = re.compile(
+    r"(?<![\w'])(?:(?:a (?:bit|little|modicum|shred|grain|ounce) of|some|basic|any|more) )?(?:common sense|sense|"
+    r"thought|care|diligence|attention|caution|thinking|forethought) (?:from|by|on the part of) "
+)
 _SELF = frozenset({"we", "i", "us", "me", "our", "my"})
 
 
@@ -165,7 +176,18 @@ def _disbelief(text: str, low: str, tokens: list[Token], names: Names) -> list[H
         ):
             return [_hit("hindsight", [(m.start(), missed.end())], text, found[0])]
     even = _EVEN_A.search(low)
-    return [_hit("hindsight", [even.span()], text)] if even is not None else []
+    if even is not None:
+        return [_hit("hindsight", [even.span()], text)]
+    asked = _ASKED_ABLE.match(low)
+    found = _person_after(tokens, asked.end(), names) if asked is not None else None
+    able = _ABLE.match(low, found[1]) if found is not None else None
+    if able is not None and found is not None:
+        return [_hit("trust", [(asked.end(), able.end())], text, found[0])]  # type: ignore[union-attr]
+    for m in _SENSE.finditer(low):
+        found = _person_after(tokens, m.end(), names)
+        if found is not None and re.match(r" would(?: have|'ve)\b", low[found[1] :]):
+            return [_hit("judgement", [(m.start(), found[1])], text, found[0])]
+    return []
 
 
 def _sarcasm(text: str, low: str, clauses: list[Clause], tokens: list[Token], names: Names) -> list[Hit]:

@@ -110,7 +110,6 @@ SYSTEM_NEUTRAL = [
 ]
 
 KNOWN_MISSES = {  # still wrong after the classes were generalised
-    "Jenkins built exactly what Callum pushed, broken tests and all.",
     "The developer skipped the canary because the pipeline marks hotfixes as canary-exempt.",
 }
 
