@@ -6,21 +6,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.api.auth import TokenScopePermission
+from incidents.api.checks import WriteCheck
 from incidents.api.errors import PreconditionFailed
 from incidents.api.pagination import StableOrderingFilter
 from incidents.errors import ConflictError
@@ -44,9 +45,32 @@ class ApiView(APIView):
         TokenScopePermission,
     )
     permission_classes: Any = ()
+    # Unsafe action (viewset action name, or lower-case method of a plain view) -> its check
+    # (`incidents.api.checks`), run before the handler reads the body. An unsafe action without one is 403.
+    write_checks: ClassVar[Mapping[str, WriteCheck]] = {}
 
     def get_permissions(self) -> list[permissions.BasePermission]:
         return [p() for p in (*self.base_permission_classes, *self.permission_classes)]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """Authentication, the token scope and throttles (DRF's), then the action's write check; an
+        unsafe action with no entry in `write_checks` is refused (403) and its handler never runs."""
+        super().initial(request, *args, **kwargs)
+        method = (request.method or "").lower()
+        if request.method in permissions.SAFE_METHODS or not hasattr(self, method):
+            return  # reads; and a method the view does not answer stays DRF's 405
+        name = getattr(self, "action", None) or method
+        check = self.write_checks.get(name)
+        if check is None:
+            raise exceptions.PermissionDenied(f"No permission check is declared for {name!r}: refused.")
+        check(self, request)
+
+    def get_object(self) -> Any:
+        """The object the write check loaded for this request (once), else the view's scoped lookup."""
+        checked = self.__dict__.get("checked_object")
+        if checked is not None:
+            return checked
+        return super().get_object()  # type: ignore[misc]
 
 
 @contextmanager

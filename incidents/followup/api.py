@@ -18,6 +18,7 @@ from incidents.api.base import (
     _schema,
     record_schemas,
 )
+from incidents.api.checks import actor, body_action_item_create, on_object
 from incidents.followup import serializers as s
 from incidents.followup.services import findings as services_findings
 from incidents.followup.services import items as services_items
@@ -27,6 +28,14 @@ from incidents.models import (
     FindingStatus,
     PolicyFinding,
     status_now,
+)
+from incidents.permissions.checks import (
+    require_accept_finding_risk,
+    require_create_finding,
+    require_edit_action_item,
+    require_edit_finding,
+    require_move_finding,
+    require_verify_finding,
 )
 from incidents.permissions.followup import (
     action_items_visible_to,
@@ -62,6 +71,12 @@ class ActionItemViewSet(VersionedRecordViewSet):
     filterset_class = ActionItemFilter
     search_fields = ["title", "description"]
     ordering_fields = ["due_date", "priority", "created_at"]
+    write_checks = {
+        "create": body_action_item_create,
+        **dict.fromkeys(
+            ("update", "partial_update", "status", "confirm_effect"), on_object(require_edit_action_item)
+        ),
+    }
 
     def get_queryset(self) -> QuerySet[ActionItem]:
         user = self.request.user
@@ -155,6 +170,13 @@ class PolicyFindingViewSet(VersionedRecordViewSet):
     filterset_class = PolicyFindingFilter
     search_fields = ["title", "description"]
     ordering_fields = ["created_at", "due_date", "risk"]
+    write_checks = {
+        "create": actor(require_create_finding),
+        **dict.fromkeys(("update", "partial_update"), on_object(require_edit_finding)),
+        "transition": on_object(require_move_finding),
+        "verify": on_object(require_verify_finding),
+        "accept_risk": on_object(require_accept_finding_risk),
+    }
 
     def get_queryset(self) -> QuerySet[PolicyFinding]:
         return (

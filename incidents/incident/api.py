@@ -25,6 +25,7 @@ from incidents.api.base import (
     errors_keyed,
     etag_for,
 )
+from incidents.api.checks import actor, on_object
 from incidents.api.fields import UserBriefSerializer
 from incidents.api.pagination import PagePagination
 from incidents.incident import selectors
@@ -37,6 +38,12 @@ from incidents.models import (
     PostmortemReview,
     PostmortemTemplate,
     Service,
+)
+from incidents.permissions.checks import (
+    require_command,
+    require_declare,
+    require_manage_participants,
+    require_record,
 )
 from incidents.permissions.incident import can_view_incident
 from incidents.review import serializers as review_serializers
@@ -106,6 +113,16 @@ class IncidentViewSet(VersionedRecordViewSet):
     search_fields = ["title", "summary"]
     ordering_fields = ["started_at", "number", "severity", "status"]
     ordering = ["-started_at", "-id"]
+    write_checks = {
+        "create": actor(require_declare),
+        **dict.fromkeys(
+            ("update", "partial_update", "status", "severity", "resolve", "reopen", "roles"),
+            on_object(require_command),
+        ),
+        "participants": on_object(require_manage_participants),
+        "participant": on_object(require_manage_participants),
+        "postmortem": on_object(require_record),
+    }
 
     def get_queryset(self) -> QuerySet[Incident]:
         # The selector joins the commander and prefetches services; the API also shows the other roles.
@@ -372,6 +389,8 @@ class MeView(ApiView):
 class AlertView(ApiView):
     """Alert intake: declares an incident once per `dedup_key` (201), then returns it again (200); 202
     `{"accepted": true, "incident": null}` when the key's incident is one the caller may not see."""
+
+    write_checks = {"post": actor(require_declare)}
 
     @extend_schema(
         summary="Declare an incident from an alert, idempotently by dedup_key",

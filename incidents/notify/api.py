@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import partial
 from typing import Any
 
 from django.db.models import QuerySet
@@ -11,11 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from incidents.api.base import ApiView, IsAdmin
+from incidents.api.checks import actor
 from incidents.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
 from incidents.notify import serializers as s
+from incidents.permissions.checks import require_admin
 
 
 class WebhookEndpointViewSet(ApiView, viewsets.ModelViewSet):
@@ -24,6 +27,10 @@ class WebhookEndpointViewSet(ApiView, viewsets.ModelViewSet):
     queryset = WebhookEndpoint.objects.none()  # get_queryset applies the permission scope
     serializer_class = s.WebhookEndpointSerializer
     permission_classes = [IsAdmin]  # added to ApiView's: signed in, and the token's scope
+    write_checks = dict.fromkeys(
+        ("create", "update", "partial_update", "destroy"),
+        actor(partial(require_admin, message=IsAdmin.message)),
+    )
 
     def get_queryset(self) -> QuerySet[WebhookEndpoint]:
         return WebhookEndpoint.objects.order_by("id")

@@ -17,16 +17,22 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 from incidents.permissions.followup import (
+    can_accept_finding_risk,
+    can_create_action_item,
+    can_create_finding,
     can_edit_action_item,
     can_edit_finding,
+    can_move_finding,
     can_send_action_item_to_tracker,
+    can_verify_finding,
     can_view_action_item,
     can_view_finding,
+    has_owned_finding,
 )
 from incidents.permissions.incident import can_command, can_declare, can_record, can_view_incident
 from incidents.permissions.people import can_manage_participants
-from incidents.permissions.review import can_write_review
-from incidents.permissions.roles import can_manage_team, is_active_user, is_admin
+from incidents.permissions.review import can_conclude_review, can_decide_review, can_write_review
+from incidents.permissions.roles import can_manage_team, is_active_user, is_admin, is_responder
 
 T = TypeVar("T")
 
@@ -86,6 +92,32 @@ def authorize(
 def require_declare(actor: Any) -> None:
     """Declaring an incident: responders, team leads and admins."""
     authorize(actor, can_declare, message="Only responders, team leads and admins may declare incidents.")
+
+
+def require_report_change(actor: Any) -> None:
+    """Reporting a deploy or change (`POST /api/v1/changes/`): responders, team leads and admins."""
+    authorize(actor, is_responder, message="Only responders, team leads and admins may report changes.")
+
+
+def require_create_finding(actor: Any) -> None:
+    """Opening a policy finding (`can_create_finding`): responders, team leads and admins."""
+    authorize(
+        actor, can_create_finding, message="Only responders, team leads and admins open policy findings."
+    )
+
+
+def require_create_action_item(actor: Any, incident: Incident | None, finding: Any = None) -> None:
+    """Creating an action item (`can_create_action_item`) on `incident` and/or for `finding` (either may be
+    None: on its own, responders only). As not found when the actor cannot see one of them, else 403."""
+    authorize(
+        actor,
+        lambda u: can_create_action_item(u, incident, finding=finding),
+        visible=lambda u: (
+            (incident is None or can_view_incident(u, incident))
+            and (finding is None or can_view_finding(u, finding))
+        ),
+        message="You may not add action items here.",
+    )
 
 
 def require_admin(actor: Any, message: str, *, incident: Incident | None = None) -> None:
@@ -159,6 +191,74 @@ require_send_action_item_to_tracker = object_check(
     "This action item cannot go to a tracker: it is on a restricted incident, whose readers a tracker does "
     "not know, or you may not change it.",
 )
+
+
+require_move_finding = object_check(
+    can_move_finding,
+    can_view_finding,
+    "Only the finding's owner, its verifier, its team's lead or an admin may move it.",
+)
+
+
+def _second_person_check(
+    allowed: Callable[[Any, Any], bool], owner: str, refused: str
+) -> Callable[[Any, Any], None]:
+    """A step someone other than the owner must take: 403 with `owner` for whoever owns or ever owned the
+    finding (`has_owned_finding`), with `refused` for others who see it; not found for those who do not."""
+
+    def check(actor: Any, finding: Any) -> None:
+        owned = actor_user(actor) is not None and has_owned_finding(actor, finding)
+        authorize(
+            actor,
+            lambda u: allowed(u, finding),
+            visible=lambda u: can_view_finding(u, finding),
+            message=owner if owned else refused,
+        )
+
+    return check
+
+
+require_verify_finding = _second_person_check(
+    can_verify_finding,
+    "You own this finding; someone else must verify it.",
+    "You may not verify this finding.",
+)
+require_accept_finding_risk = _second_person_check(
+    can_accept_finding_risk,
+    "You own this finding; someone else must approve the risk.",
+    "Only a team lead or admin may accept a risk.",
+)
+
+
+def require_decide_review(actor: Any, postmortem: Any) -> None:
+    """Approving or requesting changes (`can_decide_review`): a requested reviewer who wrote neither the
+    postmortem nor its current version (one query reads who saved it); not found for those who cannot see
+    it."""
+
+    def allowed(u: Any) -> bool:
+        current = postmortem.versions.order_by("-number").values_list("author_id", flat=True).first()
+        return can_decide_review(u, postmortem, current_author_id=current)
+
+    authorize(
+        actor,
+        allowed,
+        visible=lambda u: can_view_incident(u, postmortem.incident),
+        message="Only a requested reviewer who did not write this text may decide on it.",
+    )
+
+
+def require_conclude_review(
+    actor: Any,
+    postmortem: Any,
+    message: str = "Only the incident's commander or an admin can publish or reopen a postmortem.",
+) -> None:
+    """Publishing or reopening a postmortem (`can_conclude_review`): the commander or an admin."""
+    authorize(
+        actor,
+        lambda u: can_conclude_review(u, postmortem),
+        visible=lambda u: can_view_incident(u, postmortem.incident),
+        message=message,
+    )
 
 
 def require_manage_team(actor: Any, team_id: int | None, message: str) -> None:

@@ -23,6 +23,7 @@ from incidents.api.base import (
     etag_for,
     record_schemas,
 )
+from incidents.api.checks import body_incident_record, on_object
 from incidents.api.pagination import StableOrderingFilter
 from incidents.models import (
     ContributingFactor,
@@ -30,6 +31,12 @@ from incidents.models import (
     Postmortem,
     PostmortemReview,
     TimelineEntry,
+)
+from incidents.permissions.checks import (
+    require_conclude_review,
+    require_decide_review,
+    require_record,
+    require_write_review,
 )
 from incidents.permissions.incident import incidents_visible_to
 from incidents.permissions.review import factors_with_recurrence_visibility
@@ -59,6 +66,10 @@ class ContributingFactorViewSet(RecordViewSet):
     filterset_class = ContributingFactorFilter
     search_fields = ["title", "description"]
     ordering_fields = ["created_at", "category"]
+    write_checks = {
+        "create": body_incident_record,
+        **dict.fromkeys(("update", "partial_update"), on_object(require_record, via=lambda f: f.incident)),
+    }
 
     def get_queryset(self) -> QuerySet[ContributingFactor]:
         user = self.request.user
@@ -150,6 +161,11 @@ class PostmortemViewSet(
     filterset_class = PostmortemFilter
     filter_backends = [filters.DjangoFilterBackend, StableOrderingFilter]
     ordering_fields = ["updated_at", "published_at"]
+    write_checks = {
+        **dict.fromkeys(("update", "partial_update", "request_review"), on_object(require_write_review)),
+        **dict.fromkeys(("approve", "request_changes"), on_object(require_decide_review)),
+        "publish": on_object(require_conclude_review),
+    }
 
     def get_queryset(self) -> QuerySet[Postmortem]:
         return (

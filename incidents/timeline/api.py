@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from incidents.api.base import ERRORS, ApiView, EtagRetrieveMixin, IncidentNumberFilter
+from incidents.api.checks import actor, body_incident_record
 from incidents.api.pagination import TimelineCursorPagination
 from incidents.incident.models import FUTURE_SKEW
 from incidents.inputs import parse_aware_datetime
@@ -22,6 +23,7 @@ from incidents.models import (
     EntrySource,
     TimelineEntry,
 )
+from incidents.permissions.checks import require_report_change
 from incidents.permissions.incident import can_record, incidents_recordable_by, incidents_visible_to
 from incidents.timeline import serializers as s
 from incidents.timeline import services
@@ -126,6 +128,7 @@ class TimelineEntryViewSet(
     filterset_class = TimelineEntryFilter
     filter_backends = [filters.DjangoFilterBackend, TimelineSearchFilter]
     search_fields = ["body"]
+    write_checks = {"create": body_incident_record}
 
     def get_queryset(self) -> QuerySet[TimelineEntry]:
         """Entries of incidents the caller may see. Removed entries: in `since` feeds for everyone (their
@@ -200,6 +203,7 @@ class ChangeEventViewSet(ApiView, mixins.ListModelMixin, mixins.CreateModelMixin
     serializer_class = s.ChangeEventSerializer
     filter_backends = [filters.DjangoFilterBackend]
     filterset_fields = ["service__slug"]
+    write_checks = {"create": actor(require_report_change)}
 
     def get_queryset(self) -> QuerySet[ChangeEvent]:
         return ChangeEvent.objects.select_related("service").order_by("-occurred_at", "-id")

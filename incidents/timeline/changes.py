@@ -11,9 +11,8 @@ from django.utils import timezone
 
 from incidents.incident.models import implausible_time
 from incidents.models import ACTIVE_STATUSES, ChangeEvent, EntryKind, EntrySource, Incident, Service
-from incidents.permissions.checks import SYSTEM, authorize
+from incidents.permissions.checks import SYSTEM, require_report_change
 from incidents.permissions.incident import can_record
-from incidents.permissions.roles import is_responder
 from incidents.timeline.services import timeline_entry_add
 
 
@@ -49,7 +48,7 @@ def change_event_record(
     responder, team lead or admin; ValidationError (keyed by field) for an empty summary, a naive, pre-1970
     or future `occurred_at` (with or without an active incident), or when none of `commit_range`, `diff_url`, `feature_flag` says what changed.
     """
-    authorize(actor, is_responder, message="Only responders, team leads and admins may report changes.")
+    require_report_change(actor)
     summary = (summary or "").strip()
     errors: dict[str, str] = {}
     if not summary:

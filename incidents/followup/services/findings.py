@@ -27,14 +27,19 @@ from incidents.models import (
     Risk,
 )
 from incidents.notify import services as notify
-from incidents.permissions.checks import SYSTEM, actor_user, authorize, require_edit_finding, require_record
+from incidents.permissions.checks import (
+    SYSTEM,
+    actor_user,
+    authorize,
+    require_accept_finding_risk,
+    require_create_finding,
+    require_edit_finding,
+    require_move_finding,
+    require_record,
+    require_verify_finding,
+)
 from incidents.permissions.followup import (
-    can_accept_finding_risk,
-    can_create_finding,
-    can_move_finding,
-    can_verify_finding,
     can_view_finding,
-    has_owned_finding,
 )
 from incidents.permissions.incident import can_record, can_view_incident
 
@@ -124,11 +129,7 @@ def policy_finding_create(
     incidents = list(incidents)
     for incident in incidents:
         require_record(actor, incident)
-    authorize(
-        actor,
-        can_create_finding,
-        message="Only responders, team leads and admins open policy findings.",
-    )
+    require_create_finding(actor)
     user = actor_user(actor)
     if status not in (F.OPEN, F.DRAFT):
         raise ValidationError({"status": "A new finding starts as open or draft."})
@@ -191,12 +192,7 @@ def policy_finding_transition(
     Raises ValidationError (keyed `status`, `note` or `close_with_open_items`), AccessDenied,
     FollowupConflict.
     """
-    authorize(
-        actor,
-        lambda u: can_move_finding(u, finding),
-        visible=lambda u: can_view_finding(u, finding),
-        message="Only the finding's owner, its verifier, its team's lead or an admin may move it.",
-    )
+    require_move_finding(actor, finding)
     current = common.lock_work(finding, expected_version)
     if not common.is_status_change(current, status):
         return current
@@ -225,26 +221,18 @@ def _second_person(
     actor: Any,
     expected_version: int | None,
     *,
-    may: Callable[[Any, PolicyFinding], bool],
+    check: Callable[[Any, PolicyFinding], None],
     field: str,
-    owner: str,
-    refused: str,
     system: str,
 ) -> tuple[Any, PolicyFinding]:
     """The check of a step someone other than the owner must take (verifying, accepting the risk).
 
-    Who acts is a permission, never input: AccessDenied (403, or 404 when the actor cannot see the
-    finding) with `owner` when the actor owns or ever owned the finding (`has_owned_finding`: handing it
-    away first changes nothing), with `refused` unless `may(user, finding)`; ValidationError keyed `field`
-    with `system` when the actor is Hindsight itself. Returns the acting user and the finding locked at
-    `expected_version` (FollowupConflict when stale)."""
+    Who acts is a permission, never input: `check` (`require_verify_finding`, `require_accept_finding_risk`:
+    AccessDenied, 403 or 404, with the owner's message for anyone who owns or ever owned the finding);
+    ValidationError keyed `field` with `system` when the actor is Hindsight itself. Returns the acting
+    user and the finding locked at `expected_version` (FollowupConflict when stale)."""
     user = actor_user(actor)
-    authorize(
-        actor,
-        lambda u: may(u, finding),
-        visible=lambda u: can_view_finding(u, finding),
-        message=owner if user is not None and has_owned_finding(user, finding) else refused,
-    )
+    check(actor, finding)
     if user is None:
         raise ValidationError({field: system})
     return user, common.lock_work(finding, expected_version)
@@ -263,10 +251,8 @@ def policy_finding_verify(
         finding,
         actor,
         expected_version,
-        may=can_verify_finding,
+        check=require_verify_finding,
         field="evidence",
-        owner="You own this finding; someone else must verify it.",
-        refused="You may not verify this finding.",
         system="A person must verify a finding.",
     )
     if current.status != F.REMEDIATED:
@@ -306,10 +292,8 @@ def policy_finding_accept_risk(
         finding,
         actor,
         expected_version,
-        may=can_accept_finding_risk,
+        check=require_accept_finding_risk,
         field="reason",
-        owner="You own this finding; someone else must approve the risk.",
-        refused="Only a team lead or admin may accept a risk.",
         system="A person must approve a risk acceptance.",
     )
     if current.status not in RISK_ACCEPTABLE_FROM:

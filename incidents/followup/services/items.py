@@ -39,12 +39,10 @@ from incidents.notify import services as notify
 from incidents.permissions.checks import (
     SYSTEM,
     actor_user,
-    authorize,
+    require_create_action_item,
     require_edit_action_item,
     require_record,
 )
-from incidents.permissions.followup import can_create_action_item, can_view_finding
-from incidents.permissions.incident import can_view_incident
 from incidents.permissions.people import NOT_CHOOSABLE, can_choose_person, can_own_action_item
 from incidents.timeline.services import system_entry
 
@@ -147,15 +145,7 @@ def action_item_create(
         if incident is not None and factor.incident_id != incident.pk:
             raise ValidationError({"factor": "That contributing factor belongs to another incident."})
         incident = factor.incident
-    authorize(
-        actor,
-        lambda u: can_create_action_item(u, incident, finding=finding),
-        visible=lambda u: (
-            (incident is None or can_view_incident(u, incident))
-            and (finding is None or can_view_finding(u, finding))
-        ),
-        message="You may not add action items here.",
-    )
+    require_create_action_item(actor, incident, finding)
     user = actor_user(actor)
     common.check_owner("owner", owner)
     item = ActionItem(

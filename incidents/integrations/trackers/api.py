@@ -11,10 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.api.base import ERRORS, ApiView
+from incidents.api.checks import on_loaded
 from incidents.api.fields import TextField, UtcDateTimeField
 from incidents.followup import selectors as followup_selectors
 from incidents.integrations.trackers.models import TrackerIssue
 from incidents.integrations.trackers.services import ADAPTERS, tracker_issue_create
+from incidents.permissions.checks import require_send_action_item_to_tracker
 
 
 class TrackerIssueSerializer(serializers.Serializer):
@@ -50,6 +52,15 @@ def _data(issue: TrackerIssue | None) -> dict[str, Any]:
 
 class ActionItemTrackerView(ApiView, APIView):
     """The item's tracker issue (GET) and "Create in tracker" (POST, no body)."""
+
+    write_checks = {
+        "post": on_loaded(
+            lambda view, request: followup_selectors.action_item_get_for(
+                request.user, view.kwargs["action_item_id"]
+            ),
+            require_send_action_item_to_tracker,
+        )
+    }
 
     @extend_schema(
         summary="An action item's tracker issue", responses={200: TrackerIssueSerializer, **ERRORS}

@@ -28,9 +28,13 @@ from incidents.errors import ConflictError
 from incidents.markdown import markdown_text
 from incidents.models import Postmortem, PostmortemReview, ReviewDecision
 from incidents.notify import services as notify
-from incidents.permissions.checks import actor_user, authorize, require_write_review
-from incidents.permissions.incident import can_view_incident
-from incidents.permissions.review import can_be_reviewer, can_conclude_review, can_decide_review
+from incidents.permissions.checks import (
+    actor_user,
+    require_conclude_review,
+    require_decide_review,
+    require_write_review,
+)
+from incidents.permissions.review import can_be_reviewer
 from incidents.review import blameless
 from incidents.review.services import blameless as blameless_findings
 from incidents.review.services.postmortems import (
@@ -52,11 +56,6 @@ class ReviewStale(ConflictError):
             f"The postmortem changed since you read it: you reviewed version {decided_on}, it is now at "
             f"version {current.version}. Read the current text and decide again.",
         )
-
-
-def _current_author(postmortem: Postmortem) -> int | None:
-    """Who saved the postmortem's current version (they cannot approve it)."""
-    return postmortem.versions.order_by("-number").values_list("author_id", flat=True).first()
 
 
 @transaction.atomic
@@ -128,12 +127,7 @@ def postmortem_review_decide(
     not decide (not a requested reviewer, or the author of the text), ValidationError when the postmortem
     is not in review, ReviewStale when `expected_version` is not the current version.
     """
-    authorize(
-        actor,
-        lambda u: can_decide_review(u, postmortem, current_author_id=_current_author(postmortem)),
-        visible=lambda u: can_view_incident(u, postmortem.incident),
-        message="Only a requested reviewer who did not write this text may decide on it.",
-    )
+    require_decide_review(actor, postmortem)
     if decision not in (ReviewDecision.APPROVED, ReviewDecision.CHANGES_REQUESTED):
         raise ValidationError({"decision": "Approve or request changes."})
     comment = (comment or "").strip()
@@ -176,15 +170,6 @@ def postmortem_review_decide(
     return review
 
 
-def _require_conclude(actor: Any, postmortem: Postmortem, message: str) -> None:
-    authorize(
-        actor,
-        lambda u: can_conclude_review(u, postmortem),
-        visible=lambda u: can_view_incident(u, postmortem.incident),
-        message=message,
-    )
-
-
 @transaction.atomic
 def postmortem_publish(*, postmortem: Postmortem, actor: Any, override_reason: str = "") -> Postmortem:
     """Publish an approved postmortem and freeze its current text as a published version.
@@ -195,7 +180,7 @@ def postmortem_publish(*, postmortem: Postmortem, actor: Any, override_reason: s
     nor dismissed (ValidationError keyed `blameless`), unless the commander gives `override_reason`
     (recorded as a dismissal of each open finding).
     """
-    _require_conclude(actor, postmortem, "Only the incident's commander or an admin can publish.")
+    require_conclude_review(actor, postmortem, "Only the incident's commander or an admin can publish.")
     pm = lock_postmortem(postmortem)
     if pm.status == S.PUBLISHED:
         return pm
@@ -228,7 +213,9 @@ def postmortem_reopen(*, postmortem: Postmortem, actor: Any, reason: str) -> Pos
     Raises AccessDenied for anyone else, ConflictError (409) when it is not published, ValidationError
     without a reason.
     """
-    _require_conclude(actor, postmortem, "Only the incident's commander or an admin can reopen a postmortem.")
+    require_conclude_review(
+        actor, postmortem, "Only the incident's commander or an admin can reopen a postmortem."
+    )
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why the postmortem is reopened."})
