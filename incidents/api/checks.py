@@ -119,18 +119,19 @@ def body_action_item_create(view: Any, request: Request) -> None:
     raw_finding, _ = _body_value(request, "finding")
     incident = _visible_incident(user, _number(raw))
     factor = None
-    if _number(raw_factor) is not None:
+    factor_id, finding_id = _number(raw_factor), _number(raw_finding)
+    if factor_id is not None:
         visible = incidents_visible_to(user).values("id")
         factor = (
-            ContributingFactor.objects.filter(pk=_number(raw_factor), incident__in=visible)
+            ContributingFactor.objects.filter(pk=factor_id, incident__in=visible)
             .select_related("incident")
             .first()
         )
     if incident is None and raw in (None, "") and factor is not None:
         incident = factor.incident
     finding = None
-    if _number(raw_finding) is not None:
-        finding = findings_visible_to(user).filter(pk=_number(raw_finding)).first()
+    if finding_id is not None:
+        finding = findings_visible_to(user).filter(pk=finding_id).first()
     unresolved = (
         (raw not in (None, "") and incident is None)
         or (raw_factor not in (None, "") and factor is None)

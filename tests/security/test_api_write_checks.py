@@ -11,7 +11,8 @@ see, 404 on what they may not, never a 400 with field errors, which would tell t
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import pytest
 from django.conf import settings
@@ -75,7 +76,7 @@ class _Unchecked(ApiView, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     queryset = Incident.objects.all()
     lookup_field = "number"
-    write_checks: Any = {}
+    write_checks: ClassVar[Mapping[str, Any]] = {}
     ran: list[str] = []
 
     @action(detail=True, methods=["post"])
