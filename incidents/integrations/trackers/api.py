@@ -20,7 +20,7 @@ from incidents.permissions.checks import require_send_action_item_to_tracker
 
 
 class TrackerIssueSerializer(serializers.Serializer):
-    tracker = TextField(allow_null=True, help_text="GitHub or Jira; null when not in a tracker.")
+    tracker = TextField(allow_null=True, help_text="GitHub, Jira or Redmine; null when not in a tracker.")
     key = TextField(allow_null=True, help_text="owner/repo#12 or OPS-7.")
     url = TextField(allow_null=True)
     status = TextField(allow_null=True, help_text="The tracker's status name, as last seen.")

@@ -121,6 +121,7 @@ class Tracker:
     kind: ClassVar[str] = ""
     label: ClassVar[str] = ""
     delivery_header: ClassVar[str] = ""
+    has_due_date: ClassVar[bool] = False  # the issue has a due date field of its own (Jira, Redmine)
 
     def __init__(self, *, site_url: str, project: str, token: str, username: str = "", issue_type: str = ""):
         self.site_url = site_url.rstrip("/")
@@ -190,6 +191,9 @@ def _error_text(exc: urllib.error.HTTPError) -> str:
         return exc.reason or "error"
     if isinstance(data, dict):
         messages = [str(data.get("message") or "")] + [str(m) for m in data.get("errorMessages") or []]
+        messages += (
+            [str(m) for m in data["errors"]] if isinstance(data.get("errors"), list) else []
+        )  # Redmine
         messages += (
             [f"{k}: {v}" for k, v in (data.get("errors") or {}).items()]
             if isinstance(data.get("errors"), dict)

@@ -18,10 +18,16 @@ from incidents.integrations.trackers.credentials import decrypt, encrypt
 from incidents.integrations.trackers.github import GitHubTracker
 from incidents.integrations.trackers.jira import JiraTracker
 from incidents.integrations.trackers.models import TrackerConnection, TrackerKind
+from incidents.integrations.trackers.redmine import PROJECT as REDMINE_PROJECT
+from incidents.integrations.trackers.redmine import RedmineTracker
 from incidents.outbound import OutboundRefused, guard_url
 from incidents.permissions.checks import actor_user, require_manage_team
 
-ADAPTERS: dict[str, type[Tracker]] = {TrackerKind.GITHUB: GitHubTracker, TrackerKind.JIRA: JiraTracker}
+ADAPTERS: dict[str, type[Tracker]] = {
+    TrackerKind.GITHUB: GitHubTracker,
+    TrackerKind.JIRA: JiraTracker,
+    TrackerKind.REDMINE: RedmineTracker,
+}
 # owner/name as GitHub allows them, never "." or ".." (a path, not a repository); matched whole (fullmatch).
 GITHUB_PROJECT = re.compile(r"(?!\.{1,2}/)[A-Za-z0-9_.-]{1,100}/(?!\.{1,2}\Z)[A-Za-z0-9_.-]{1,100}")
 JIRA_PROJECT = re.compile(r"[A-Z][A-Z0-9_]{0,49}")
@@ -44,7 +50,7 @@ def adapter_for(connection: TrackerConnection) -> Tracker:
 def _validate_connection(kind: str, site_url: str, project: str, username: str) -> None:
     errors: dict[str, str] = {}
     if kind not in ADAPTERS:
-        errors["kind"] = "Choose GitHub Issues or Jira Cloud."
+        errors["kind"] = "Choose GitHub Issues, Jira Cloud or Redmine."
     try:
         guard_url(site_url, resolve=False)
     except OutboundRefused as exc:
@@ -56,6 +62,8 @@ def _validate_connection(kind: str, site_url: str, project: str, username: str) 
             errors["site_url"] = "Use an https:// address."
     if kind == TrackerKind.GITHUB and not GITHUB_PROJECT.fullmatch(project):
         errors["project"] = "Write the repository as owner/name."
+    if kind == TrackerKind.REDMINE and not REDMINE_PROJECT.fullmatch(project):
+        errors["project"] = "Write the Redmine project's identifier (small letters, digits, - and _)."
     if kind == TrackerKind.JIRA:
         if not JIRA_PROJECT.fullmatch(project):
             errors["project"] = "Write the Jira project key (capitals and digits, for example OPS)."

@@ -37,16 +37,21 @@ class TrackerForm(forms.Form):
         max_length=300,
         initial="https://api.github.com",
         label="API address",
-        help_text="GitHub: https://api.github.com · Jira: your site, https://acme.atlassian.net",
+        help_text="GitHub: https://api.github.com · Jira: your site, https://acme.atlassian.net · Redmine: "
+        "its address, https://redmine.example.com",
     )
-    project = TextField(max_length=200, help_text="GitHub: owner/repository · Jira: the project key (OPS).")
+    project = TextField(
+        max_length=200,
+        help_text="GitHub: owner/repository · Jira: the project key (OPS) · Redmine: the project's identifier (ops).",
+    )
     username = TextField(max_length=200, required=False, help_text="Jira: the email of the token's account.")
     issue_type = TextField(max_length=100, required=False, initial="Task", help_text="Jira: the issue type.")
     token = TextField(
         max_length=500,
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="GitHub: a fine-grained token with Issues read and write · Jira: an API token. "
+        help_text="GitHub: a fine-grained token with Issues read and write · Jira: an API token · Redmine: "
+        "an API key (My account → API access key). "
         "Stored encrypted; leave empty to keep the stored one.",
     )
     webhook_secret = TextField(
@@ -58,7 +63,7 @@ class TrackerForm(forms.Form):
     user_map = UserMapField(
         required=False,
         label="People",
-        help_text="One `login = person@example.com` per line: GitHub logins (or Jira accountIds) to Hindsight emails.",
+        help_text="One `login = person@example.com` per line: GitHub logins (or Jira accountIds, Redmine user ids) to Hindsight emails.",
     )
     auto_create_p1 = forms.BooleanField(required=False, label="Open an issue for every P1 action item")
     is_active = forms.BooleanField(required=False, initial=True, label="Active")

@@ -30,7 +30,7 @@ from incidents.followup.services.items import (
 )
 from incidents.integrations.trackers.base import IssueState
 from incidents.integrations.trackers.configuration import ADAPTERS
-from incidents.integrations.trackers.models import TrackerConnection, TrackerIssue, TrackerKind
+from incidents.integrations.trackers.models import TrackerConnection, TrackerIssue
 from incidents.markdown import markdown_text
 from incidents.models import ActionItem, ActionItemStatus
 from incidents.permissions.checks import SYSTEM
@@ -69,7 +69,7 @@ def _tracker_values(connection: TrackerConnection, state: IssueState) -> dict[st
         user = get_user_model().objects.filter(email__iexact=email, is_active=True).first() if email else None
         if user is not None:
             values["owner"] = user.pk
-    if connection.kind == TrackerKind.JIRA and state.due_date_known:
+    if ADAPTERS[connection.kind].has_due_date and state.due_date_known:
         values["due_date"] = state.due_date.isoformat() if state.due_date else None
     return values
 
@@ -164,7 +164,7 @@ def sync_issue(issue: TrackerIssue, state: IssueState, changed: frozenset[str] |
         issue.remote_status = state.status[:100] or issue.remote_status
     if state.assignee is not None:
         issue.remote_assignee = (state.assignee_email or state.assignee)[:200]
-    if issue.connection.kind == TrackerKind.JIRA and state.due_date_known:
+    if ADAPTERS[issue.connection.kind].has_due_date and state.due_date_known:
         issue.remote_due_date = state.due_date
     _warn(issue, state, changed)
     theirs = _tracker_values(issue.connection, state)
@@ -207,7 +207,9 @@ def sync_issue(issue: TrackerIssue, state: IssueState, changed: frozenset[str] |
 
 def _warn(issue: TrackerIssue, state: IssueState, changed: frozenset[str] | None) -> None:
     """Record (or clear) what the tracker sent that cannot be taken: a due date that is not a date."""
-    if issue.connection.kind != TrackerKind.JIRA or (changed is not None and "due_date" not in changed):
+    if not ADAPTERS[issue.connection.kind].has_due_date or (
+        changed is not None and "due_date" not in changed
+    ):
         return
     if state.due_date_invalid:
         label = ADAPTERS[issue.connection.kind].label

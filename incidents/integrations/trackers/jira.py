@@ -70,6 +70,7 @@ def _dict(value: Any) -> dict[str, Any]:
 class JiraTracker(Tracker):
     kind = "jira"
     label = "Jira"
+    has_due_date = True
     delivery_header = "X-Atlassian-Webhook-Identifier"
 
     def headers(self) -> dict[str, str]:

@@ -14,6 +14,7 @@ from incidents.notify.models import DeliveryRecord
 class TrackerKind(models.TextChoices):
     GITHUB = "github", "GitHub Issues"
     JIRA = "jira", "Jira Cloud"
+    REDMINE = "redmine", "Redmine"
 
 
 class TrackerConnection(models.Model):

@@ -22,11 +22,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from incidents.integrations.trackers.base import IssueChange, IssueState, TrackerError
-from incidents.integrations.trackers.configuration import adapter_for
+from incidents.integrations.trackers.configuration import ADAPTERS, adapter_for
 from incidents.integrations.trackers.conflicts import change_for, remember_remote
 from incidents.integrations.trackers.credentials import CredentialUnreadable
 from incidents.integrations.trackers.inbound import hindsight_values, sync_issue
-from incidents.integrations.trackers.models import TrackerIssue, TrackerKind, TrackerPush
+from incidents.integrations.trackers.models import TrackerIssue, TrackerPush
 from incidents.integrations.trackers.services import tracker_reconcile
 from incidents.models import ActionItem, DeliveryStatus
 from incidents.permissions.followup import action_item_is_restricted
@@ -156,7 +156,7 @@ def _plan(issue_id: int, state: IssueState, wanted: list[str]) -> tuple[list[Any
             continue  # agreed meanwhile (the tracker's value was taken, or Hindsight changed back)
         elif name in locked.seen and locked.seen[name] == mine:
             locked.agreed[name] = mine  # the tracker has it already
-        elif name == "due_date" and locked.connection.kind != TrackerKind.JIRA:
+        elif name == "due_date" and not ADAPTERS[locked.connection.kind].has_due_date:
             continue  # GitHub has no due date (it is written in the issue's body when opened)
         else:
             change, why_not = change_for(locked, item, name)

@@ -42,7 +42,6 @@ from incidents.integrations.trackers.models import (
     TrackerDelivery,
     TrackerIssue,
     TrackerIssueClaim,
-    TrackerKind,
 )
 from incidents.markdown import markdown_text
 from incidents.models import OPEN_ITEM_STATUSES, ActionItem, Priority
@@ -151,12 +150,12 @@ def _create(item: ActionItem, connection: TrackerConnection, actor: Any) -> Trac
             "title": current.title,
             "status": "open",
             "owner": current.owner_id if assignee else None,
-            "due_date": values["due_date"] if connection.kind == TrackerKind.JIRA else None,
+            "due_date": values["due_date"] if adapter.has_due_date else None,
         }
         issue = TrackerIssue.objects.create(
             action_item=current, connection=connection, key=new.key, external_id=new.external_id,
             url=new.url, remote_status="open", remote_assignee=assignee,
-            remote_due_date=current.due_date if connection.kind == TrackerKind.JIRA else None,
+            remote_due_date=current.due_date if adapter.has_due_date else None,
             seen=seen, agreed=values,
         )  # fmt: skip
         if not current.tracker_url and new.url:
