@@ -34,6 +34,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Task, shared_task
+from celery.canvas import Signature
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
@@ -215,8 +216,9 @@ def notifications_publish(ids: Iterable[int]) -> None:
     records_publish(send_notification, ids)
 
 
-def records_publish(task: Task, ids: Iterable[int]) -> None:
-    """Queue `task` (a delivery task taking a row id) for each id once the current transaction commits.
+def records_publish(task: Task | Signature, ids: Iterable[int]) -> None:
+    """Queue `task` (a delivery task taking a row id, or a signature naming one) for each id once the
+    current transaction commits.
     Never raises, and never holds the caller more than `PUBLISH_WAIT_SECONDS`: a dead or stalled broker
     can take longer than that to fail (connect timeouts, client retries), so the publish runs in a
     background thread that the caller waits for only that long. The committed rows are the source of
@@ -226,7 +228,7 @@ def records_publish(task: Task, ids: Iterable[int]) -> None:
         transaction.on_commit(lambda: _publish_bounded(task, ids))
 
 
-def _publish_bounded(task: Task, ids: list[int]) -> None:
+def _publish_bounded(task: Task | Signature, ids: list[int]) -> None:
     if app.conf.task_always_eager:
         _publish_now(task, ids)
         return
@@ -237,7 +239,7 @@ def _publish_bounded(task: Task, ids: list[int]) -> None:
         logger.warning("broker slow; %d deliveries publish in the background", len(ids))
 
 
-def _publish_now(task: Task, ids: list[int]) -> int:
+def _publish_now(task: Task | Signature, ids: list[int]) -> int:
     """Publish now; stop at the first broker failure (the sweep republishes). Returns how many went out."""
     global _broker_down_until
     if time.monotonic() < _broker_down_until and not app.conf.task_always_eager:

@@ -12,7 +12,6 @@ Also here: subscriptions and the severity mailing lists (settings).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -36,13 +35,11 @@ from incidents.models import (
     TrackerIssue,
     TrackerPush,
 )
-from incidents.notify import messages, mirror, payloads, webhooks
+from incidents.notify import delivery, messages, mirror, payloads, webhooks
 from incidents.notify import reviews as reviews_notify
 from incidents.permissions.checks import authorize
 from incidents.permissions.incident import can_subscribe_broadly, can_view_incident
 from incidents.permissions.roles import can_manage_mailing_lists
-
-logger = logging.getLogger(__name__)
 
 
 def _after_commit(fn: Callable[[], Any]) -> None:
@@ -171,7 +168,8 @@ def action_item_changed(item: ActionItem, *, fields: Iterable[str]) -> None:
     """`item` was saved (at its current version) with `fields` changed: when it has a tracker issue and
     one of them is its title, status, owner or due date, record one `TrackerPush` (unique on the issue
     and the version) and queue `push_to_tracker` (by name: the tracker sync sits above notify) after
-    commit. A broker that is down is logged; the tracker sweep sends pending pushes."""
+    commit (`delivery.records_publish`: never raises, never holds the save long). A broker that is down
+    is logged; the tracker sweep sends pending pushes."""
     changed = sorted(TRACKER_FIELDS & set(fields))
     if not changed:
         return
@@ -181,14 +179,7 @@ def action_item_changed(item: ActionItem, *, fields: Iterable[str]) -> None:
     push, _ = TrackerPush.objects.get_or_create(
         issue_id=issue_id, item_version=item.version, defaults={"fields": changed}
     )
-    _after_commit(lambda: _publish_push(push.pk))
-
-
-def _publish_push(push_id: int) -> None:
-    try:
-        celery_app.signature(PUSH_TASK, args=(push_id,)).apply_async()
-    except Exception:  # the push is recorded; the tracker sweep sends it
-        logger.warning("queueing tracker push %s failed; the tracker sweep sends it", push_id, exc_info=True)
+    delivery.records_publish(celery_app.signature(PUSH_TASK), [push.pk])
 
 
 def policy_finding_assigned(finding: PolicyFinding, *, actor: Any) -> None:
