@@ -192,6 +192,20 @@ def format_times(
     return pair
 
 
+def format_chat_time(value: datetime, zone: tzinfo, *, now: datetime | None = None) -> str:
+    """An instant as every chat message writes it: in `zone` (the team's) with UTC beside it,
+    `14:02 CET (13:02 UTC)`; the date when it is not today in `zone` (`2026-11-29 14:02 CET (13:02 UTC)`)
+    and on the UTC side when UTC's date differs (`00:30 CET (2026-11-29 23:30 UTC)`); a UTC zone gives
+    `13:02 UTC` alone. `now` (default: now) says which day is today."""
+    local = to_zone(value, zone)
+    today = to_zone(now or timezone.now(), zone).date()
+    label = format_time(value, zone, fmt=CLOCK if local.date() == today else DATE_MINUTE)
+    if zone_label(local) == "UTC":
+        return label
+    utc = value.astimezone(UTC)
+    return f"{label} ({format_time(value, UTC, fmt=CLOCK if utc.date() == local.date() else DATE_MINUTE)})"
+
+
 def time_html(
     value: datetime | None, zone: tzinfo | None = None, *, fmt: str = DATE_MINUTE, empty: str = "unknown"
 ) -> SafeString | str:

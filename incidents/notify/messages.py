@@ -45,7 +45,7 @@ from incidents.notify.digests import digest_context, digest_window
 from incidents.notify.reminders import local_date
 from incidents.permissions.followup import can_view_action_item, can_view_finding
 from incidents.permissions.incident import can_view_incident
-from incidents.timefmt import CLOCK, DATE_MINUTE, format_time, to_zone, zone_label
+from incidents.timefmt import format_chat_time
 
 logger = logging.getLogger(__name__)
 
@@ -278,14 +278,10 @@ def build_chat_message(row: Notification) -> Outbound | None:
 def chat_when(incident: Incident, event: str, fallback: datetime, zone: tzinfo) -> str:
     """` at 10:00 CET (09:00 UTC)`: the event's moment in the team's `zone` with UTC beside it (UTC alone
     for a UTC team). Declared gives the start (`, started ...`), resolved the resolution time, other
-    events `fallback` (when the notification was queued). The date is written when it is not today in
-    the zone, so a message read the next morning still says which day."""
+    events `fallback` (when the notification was queued), written by `timefmt.format_chat_time` (the date
+    when it is not today in the zone, so a message read the next morning still says which day)."""
     moment = {"declared": incident.started_at, "resolved": incident.resolved_at}.get(event) or fallback
-    local = to_zone(moment, zone)
-    fmt = CLOCK if local.date() == to_zone(timezone.now(), zone).date() else DATE_MINUTE
-    label = format_time(moment, zone, fmt=fmt)
-    if zone_label(local) != "UTC":
-        label += f" ({format_time(moment, UTC, fmt=fmt)})"
+    label = format_chat_time(moment, zone)
     return f", started {label}" if event == "declared" else f" at {label}"
 
 

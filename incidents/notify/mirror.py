@@ -11,7 +11,7 @@ restricted (or before the channel was unlinked, or the entry removed) sends noth
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime, tzinfo
 
 from incidents.emails import url_for
 from incidents.integrations.chat.clients import chat_escape
@@ -27,12 +27,37 @@ from incidents.models import (
 )
 from incidents.notify.delivery import Wanted, notifications_claim_many, notifications_publish, register_kind
 from incidents.notify.transports import ChannelPost
-from incidents.timefmt import format_time
+from incidents.timefmt import format_chat_time
 
 KIND = "chat.mirror"
 # Entries people wrote in Hindsight; chat's own (CHAT), imports and Hindsight's system rows are not posted.
 MIRRORED_SOURCES = frozenset({EntrySource.WEB, EntrySource.API})
 MAX_TEXT = 3000
+
+
+def period_stamp(at: datetime) -> str:
+    """`at` (aware) as the end of a status or severity post's `period`: whole seconds since the epoch
+    (`1795957320`; short, as the period column is), so the post states when the change happened, also
+    for a change backfilled at its real time."""
+    return str(int(at.timestamp()))
+
+
+def _period_time(period: str) -> datetime | None:
+    """The instant `period_stamp` wrote at the end of `period`; None for a period written without one."""
+    stamp = period.rsplit(":", 1)[-1]
+    if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 11:
+        return None
+    return datetime.fromtimestamp(int(stamp), tz=UTC)
+
+
+def chat_zone(incident: Incident) -> tzinfo:
+    """The zone an incident's chat posts state times in: its first team's (by id), else the first team
+    owning one of its services, else UTC."""
+    team = incident.teams.order_by("id").first()
+    if team is None:
+        service = incident.services.filter(team__isnull=False).select_related("team").order_by("id").first()
+        team = service.team if service is not None else None
+    return team.tzinfo if team is not None else UTC
 
 
 def channel_address(channel: ChatChannel) -> str:
@@ -74,7 +99,10 @@ def _linked(row: Notification, incident: Incident) -> tuple[str, str, str] | Non
 @register_kind(KIND)
 def build_mirror_post(row: Notification) -> ChannelPost | None:
     """The post for one mirror row, from the database as it is now; None (skipped) when the incident is
-    gone or restricted, the channel no longer linked to it, or the entry removed."""
+    gone or restricted, the channel no longer linked to it, or the entry removed. Times are in the
+    incident's team zone with UTC beside them (`timefmt.format_chat_time`: `14:02 CET (13:02 UTC)`): an
+    entry's own time, a status or severity change's time from its period (when the row was queued for
+    one queued before periods carried it)."""
     what, _, pk = row.object_key.partition(":")
     entry = None
     if what == "timeline_entry":
@@ -94,15 +122,18 @@ def build_mirror_post(row: Notification) -> ChannelPost | None:
         return None
     provider = where[0]
     head = f"{incident.reference} {incident.title}"
+    zone = chat_zone(incident)
     if entry is not None:
-        when = format_time(entry.occurred_at, UTC)
+        when = format_chat_time(entry.occurred_at, zone)
         text = f"{head} · {entry.display_author}, {when}: {entry.body}"
-    elif row.period.startswith("status:"):
-        status = row.period.split(":")[1]
-        label = dict(IncidentStatus.choices).get(status, status).lower()
-        text = f"{head}: status is now {label}."
     else:
-        old, _, new = row.period.split(":")[1].partition(">")
-        text = f"{head}: severity changed from {old} to {new}."
+        when = format_chat_time(_period_time(row.period) or row.created_at, zone)
+        if row.period.startswith("status:"):
+            status = row.period.split(":")[1]
+            label = dict(IncidentStatus.choices).get(status, status).lower()
+            text = f"{head}: status is now {label} at {when}."
+        else:
+            old, _, new = row.period.split(":")[1].partition(">")
+            text = f"{head}: severity changed from {old} to {new} at {when}."
     text = chat_escape(provider, text[:MAX_TEXT]) + f"\n{url_for('incidents:detail', incident.number)}"
     return ChannelPost(provider=provider, workspace=where[1], channel=where[2], text=text)

@@ -13,11 +13,13 @@ Also here: subscriptions and the severity mailing lists (settings).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 
 from config.celery import app as celery_app
 from incidents.models import (
@@ -75,8 +77,9 @@ def incident_severity_raised(incident: Incident, *, old: str) -> None:
     )
 
 
-def incident_status_changed(incident: Incident, *, old: str) -> None:
-    """`incident` moved from status `old` to `incident.status` (codes; resolving and reopening included).
+def incident_status_changed(incident: Incident, *, old: str, at: datetime | None = None) -> None:
+    """`incident` moved from status `old` to `incident.status` (codes; resolving and reopening included)
+    at `at` (aware; when it happened, which a backfill gives; default now).
 
     Resolving tells everyone a declaration told (subscribers, severity list, team chat); any other move
     tells only the incident's own subscribers. Every move sends the `incident.status_changed` webhook.
@@ -89,13 +92,22 @@ def incident_status_changed(incident: Incident, *, old: str) -> None:
         event, period = "status_changed", f"status:{incident.status}:v{incident.version}"
     _after_commit(lambda: messages.incident_notify(incident_id=incident.pk, event=event, period=period))
     _after_commit(lambda: webhooks.webhook_dispatch(payload))
-    _mirror(incident.pk, f"incident:{incident.pk}", f"status:{incident.status}:v{incident.version}")
+    _mirror(
+        incident.pk,
+        f"incident:{incident.pk}",
+        f"status:{incident.status}:v{incident.version}:{mirror.period_stamp(at or timezone.now())}",
+    )
 
 
-def incident_severity_changed(incident: Incident, *, old: str) -> None:
-    """`incident`'s severity changed from `old` to `incident.severity` (up or down): post it to the
-    incident's linked chat channels."""
-    _mirror(incident.pk, f"incident:{incident.pk}", f"severity:{old}>{incident.severity}:v{incident.version}")
+def incident_severity_changed(incident: Incident, *, old: str, at: datetime | None = None) -> None:
+    """`incident`'s severity changed from `old` to `incident.severity` (up or down) at `at` (aware; default
+    now): post it, with its time, to the incident's linked chat channels."""
+    stamp = mirror.period_stamp(at or timezone.now())
+    _mirror(
+        incident.pk,
+        f"incident:{incident.pk}",
+        f"severity:{old}>{incident.severity}:v{incident.version}:{stamp}",
+    )
 
 
 def timeline_entry_added(entry: TimelineEntry) -> None:

@@ -143,7 +143,7 @@ def incident_change_status(
     )
     if "mitigated_at" in fields:
         system_entry(incident=current, actor=actor, body="Mitigated", occurred_at=when)
-    notify.incident_status_changed(current, old=old)
+    notify.incident_status_changed(current, old=old, at=when)
     return current
 
 
@@ -173,7 +173,7 @@ def incident_change_severity(
     system_entry(incident=current, actor=actor, body=body, occurred_at=when)
     if SEVERITY_RANK[severity] < SEVERITY_RANK[old]:
         notify.incident_severity_raised(current, old=old)
-    notify.incident_severity_changed(current, old=old)
+    notify.incident_severity_changed(current, old=old, at=when)
     return current
 
 
@@ -223,7 +223,7 @@ def incident_resolve(
         body=_numbered(current, "Incident resolved") + (f": {note}" if note else ""),
         occurred_at=when,
     )
-    notify.incident_status_changed(current, old=old)
+    notify.incident_status_changed(current, old=old, at=when)
     return current
 
 
@@ -264,7 +264,7 @@ def incident_reopen(*, incident: Incident, actor: Any, reason: str, at: datetime
         body=f"{_numbered(current, 'Incident reopened')}: {reason}",
         occurred_at=when,
     )
-    notify.incident_status_changed(current, old=old)
+    notify.incident_status_changed(current, old=old, at=when)
     return current
 
 
