@@ -9,8 +9,9 @@ Facts (UTC unless said), from the companies' public postmortems, in our own word
   Entered through the API with times typed in two zones (UTC and a responder in San Francisco, -07:00).
 - Amazon S3 us-east-1, 28 February 2017: a mistyped command removed more capacity than intended at
   09:37 PST; the index subsystem served GET, LIST and DELETE again from 12:26 PST; PUT recovered when
-  the placement subsystem finished at 13:54 PST. Backfilled years later through the web forms, each
-  state change at its real time.
+  the placement subsystem finished at 13:54 PST; the index subsystem was fully recovered at 13:18 PST.
+  Backfilled years later through the web forms, each state change at its real time, the timeline with a
+  bare time typed in quick add (read on the incident's day).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from incidents.emails import render_email
 from incidents.models import Incident
 from incidents.notify.digests import digest_window
 from incidents.notify.messages import digest_email
+from incidents.review.documents import unnoticed_for
 from incidents.review.exports import export_markdown
 from incidents.review.services.postmortems import postmortem_start
 from incidents.timefmt import format_duration, format_time, format_utc
@@ -103,6 +105,13 @@ def entered(client_for, api_for, commander):
         )
         _post(web, "status", s3, {"status": "monitoring", "when": "2017-02-28T12:26"})
         _post(web, "status", s3, {"status": "resolved", "when": "2017-02-28T13:54"})
+        # Backfilling its timeline: a bare time typed in quick add is read on the incident's day (28 February
+        # 2017, at that day's offset, PST), not today.
+        added = web.post(
+            reverse("incidents:timeline_quick_add", args=[s3.number]),
+            {"body": "Index subsystem fully recovered: GET, LIST and DELETE back to normal", "when": "13:18"},
+        )
+        assert added.status_code == 302
         for incident in (roblox, fastly, s3):
             postmortem_start(incident=incident, actor=commander)
             incident.refresh_from_db()
@@ -176,6 +185,7 @@ EXPECTED = {
             "Impact started",
             "Status changed from Investigating to Monitoring",
             "Mitigated",
+            "Index subsystem fully recovered: GET, LIST and DELETE back to normal",
             "Incident resolved",
             "Incident declared as SEV1: Amazon S3 us-east-1 unavailable",
             "Postmortem started",
@@ -199,6 +209,9 @@ def test_milestones_durations_and_timeline_rows_as_stored(entered, name):
     by_body = {e.body: e.occurred_at for e in incident.timeline_entries.all()}
     assert by_body["Impact started"] == incident.started_at
     assert by_body["Incident resolved"] == incident.resolved_at
+    if name == "s3":
+        index_back = by_body["Index subsystem fully recovered: GET, LIST and DELETE back to normal"]
+        assert index_back == datetime(2017, 2, 28, 21, 18, tzinfo=UTC)  # 13:18 PST that day
 
 
 @pytest.mark.parametrize("zone", ZONES)
@@ -229,6 +242,11 @@ def test_every_surface_shows_the_same_times_and_durations_in_the_viewers_zone(
         assert text in postmortem
         assert text in printed
         assert text in markdown
+    # How long it went unnoticed: one figure (the milestones' time to detect when there is a detection
+    # time) on the postmortem, print page, Markdown, JSON export and PDF.
+    unnoticed = unnoticed_for(incident.postmortem)
+    for surface in (postmortem, printed, markdown):
+        assert unnoticed.text in surface
     with timezone.override(tz):
         assert export_markdown(incident.postmortem, tz, viewer=viewer) == markdown
     # The JSON export is the machine's copy: the same instants in UTC with Z, whatever the viewer's zone,
@@ -238,6 +256,7 @@ def test_every_surface_shows_the_same_times_and_durations_in_the_viewers_zone(
     )
     for field, instant in milestones.items():
         assert exported["incident"]["milestones"][field] == format_utc(instant), field
+    assert exported["postmortem"]["questions"]["unnoticed_seconds"] == unnoticed.seconds
     seconds = exported["incident"]["durations_seconds"]
     for label, text in durations.items():
         assert format_duration(seconds[DURATION_KEYS[label]]) == text, label
@@ -255,6 +274,7 @@ def test_every_surface_shows_the_same_times_and_durations_in_the_viewers_zone(
         assert with_offset[field] in pdf_text, (field, with_offset[field])
     for text in durations.values():
         assert text in pdf_text, text
+    assert f"Unnoticed for: {unnoticed.text}" in pdf_text
     email = render_email(
         "incident_event",
         {
@@ -338,3 +358,14 @@ def test_the_weekly_digest_after_the_incident_lists_it_at_its_start_in_the_reade
     # The same week read a week later no longer lists it: windows are half-open and do not overlap.
     later = digest_email(reader, now=now + timedelta(days=7))
     assert later is None or incident.reference not in later.body
+
+
+def test_the_backfilled_incidents_time_box_names_the_day_and_offset_a_bare_time_is_read_on(
+    entered, client_for, commander
+):
+    page = (
+        client_for(commander).get(reverse("incidents:detail", args=[entered["s3"].number])).content.decode()
+    )
+    assert "times in America/Los_Angeles, UTC-08:00, on 28 Feb 2017" in page
+    fastly = client_for(commander).get(reverse("incidents:postmortem", args=[entered["fastly"].number]))
+    assert "1 min (time to detect: started → detected)" in fastly.content.decode()
