@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 from incidents.incident.models import Incident
 from incidents.notify.digests import local_week
 from incidents.timefmt import format_duration, format_time
-from incidents.timeparse import AmbiguousTimeError, NonExistentTimeError, parse_time
+from incidents.timeparse import (
+    AmbiguousTimeError,
+    NonExistentTimeError,
+    bare_clock_days,
+    localize,
+    offset_refusal,
+    parse_time,
+)
 
 ZONES = sorted(zoneinfo.available_timezones())
 START, END = datetime(2000, 1, 1, tzinfo=UTC), datetime(2040, 12, 31, tzinfo=UTC)
@@ -128,3 +135,44 @@ def test_local_weeks_are_half_open_and_cover_every_instant_exactly_once(pair):
     assert local_week(start - timedelta(microseconds=1), zone)[1] == start  # and the previous ends here
     assert start.astimezone(zone).weekday() == 0
     assert timedelta(days=5) < end - start < timedelta(days=8)
+
+
+@SETTINGS
+@given(st.integers(min_value=-(24 * 60 - 1), max_value=24 * 60 - 1))
+def test_one_offset_rule_accepts_exactly_minus_twelve_to_plus_fourteen(minutes):
+    inside = -12 * 60 <= minutes <= 14 * 60
+    hours, rest = divmod(abs(minutes), 60)
+    text = f"{'-' if minutes < 0 else '+'}{hours:02d}:{rest:02d}"
+    assert (offset_refusal(timedelta(minutes=minutes)) is None) == inside
+    assert (offset_refusal(text) is None) == inside
+    assert (offset_refusal(f"UTC{text.replace(':', '')}") is None) == inside
+
+
+@SETTINGS
+@given(
+    zone_and_instant(),
+    st.integers(min_value=0, max_value=5 * 24 * 60),
+    st.integers(min_value=0, max_value=23),
+    st.integers(min_value=0, max_value=59),
+)
+def test_a_bare_time_lands_on_a_day_of_the_span_at_that_days_offset(pair, span_minutes, hour, minute):
+    zone, start = pair
+    span = (start, start + timedelta(minutes=span_minutes))
+    try:
+        got = parse_time(f"{hour:02d}:{minute:02d}", zone=zone, now=FAR_NOW, max_future=None, bare_clock=span)
+    except (AmbiguousTimeError, NonExistentTimeError):
+        return  # a wall-clock time the clocks skip or repeat on the day chosen: refused, as everywhere
+    local = got.instant.astimezone(zone)
+    assert (local.hour, local.minute) == (hour, minute)  # the typed clock, at that day's own offset
+    days = bare_clock_days(span, zone)
+    assert local.date() in days
+    inside = []
+    for day in days:
+        try:
+            reading = localize(datetime.combine(day, time(hour, minute)), zone)
+        except (AmbiguousTimeError, NonExistentTimeError):
+            continue
+        if span[0] <= reading <= span[1]:
+            inside.append(reading)
+    if inside:  # the first day on which the time falls within the span wins
+        assert got.instant == inside[0]
