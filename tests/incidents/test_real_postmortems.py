@@ -242,6 +242,13 @@ def test_every_surface_shows_the_same_times_and_durations_in_the_viewers_zone(
         assert text in postmortem
         assert text in printed
         assert text in markdown
+    # Every timeline row at its own time, in the viewer's zone (with its offset where the surface writes one).
+    entries = list(incident.timeline_entries.filter(removed_at__isnull=True).order_by("occurred_at", "id"))
+    for entry in entries:
+        assert format_time(entry.occurred_at, tz) in page, entry.body
+        assert format_time(entry.occurred_at, tz) in postmortem, entry.body
+        assert format_time(entry.occurred_at, tz, offset=True) in printed, entry.body
+        assert format_time(entry.occurred_at, tz, offset=True) in markdown, entry.body
     # How long it went unnoticed: one figure (the milestones' time to detect when there is a detection
     # time) on the postmortem, print page, Markdown, JSON export and PDF.
     unnoticed = unnoticed_for(incident.postmortem)
@@ -264,6 +271,9 @@ def test_every_surface_shows_the_same_times_and_durations_in_the_viewers_zone(
         e["occurred_at"] for e in exported["timeline"]
     )
     assert all(e["occurred_at"].endswith("Z") for e in exported["timeline"])
+    assert sorted(e["occurred_at"] for e in exported["timeline"]) == [
+        format_utc(e.occurred_at) for e in entries
+    ]
     # The PDF's own text (not the print page it is made from).
     pdf = client.get(reverse("incidents:postmortem_export_pdf", args=[incident.number]))
     assert pdf["Content-Type"] == "application/pdf"
@@ -275,6 +285,8 @@ def test_every_surface_shows_the_same_times_and_durations_in_the_viewers_zone(
     for text in durations.values():
         assert text in pdf_text, text
     assert f"Unnoticed for: {unnoticed.text}" in pdf_text
+    for entry in entries:
+        assert format_time(entry.occurred_at, tz, offset=True) in pdf_text, entry.body
     email = render_email(
         "incident_event",
         {
