@@ -550,7 +550,7 @@ def main() -> int:
 import json
 from django.db import transaction
 from accounts.models import User
-from incidents.notify.delivery import notification_claim
+from incidents.notify.claims import notification_claim
 from incidents.models import Notification
 n = 0
 with transaction.atomic():

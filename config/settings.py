@@ -326,6 +326,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 300.0,
         "options": {"expires": 270.0},
     },
+    "prune-deliveries": {
+        "task": "incidents.notify.tasks.prune_deliveries",
+        "schedule": 86400.0,
+        "options": {"expires": 3000.0},
+    },
     "reconcile-trackers": {
         "task": "incidents.integrations.trackers.tasks.reconcile_trackers",
         "schedule": TRACKER_RECONCILE_SECONDS,
@@ -337,6 +342,11 @@ NOTIFY_LEASE_SECONDS = env.float("NOTIFY_LEASE_SECONDS", default=120.0)
 NOTIFY_REPUBLISH_AFTER_SECONDS = env.float("NOTIFY_REPUBLISH_AFTER_SECONDS", default=60.0)
 NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=10.0)
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
+# Finished delivery records older than this are pruned daily (incidents/notify/retention.py), except those a
+# sweep still needs to send nothing twice. At least 120 days: the longest reminder window is 90 days.
+NOTIFY_RETENTION_DAYS = env.int("NOTIFY_RETENTION_DAYS", default=400)
+if NOTIFY_RETENTION_DAYS < 120:
+    raise ImproperlyConfigured(f"NOTIFY_RETENTION_DAYS must be at least 120, not {NOTIFY_RETENTION_DAYS}.")
 
 # --- REST framework -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

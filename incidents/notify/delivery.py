@@ -5,7 +5,8 @@ lease-and-retry engine: `Notification` (email and chat, unique on recipient, kin
 `WebhookDelivery` (unique on endpoint and event id, recorded by `webhooks.webhook_dispatch`).
 
 1. A claim INSERTs the row; a conflict on its unique key means someone (another sweep, a second beat, a
-   retried task) already claimed it: nothing to do (`notification_claim`, `notifications_claim_many`).
+   retried task) already claimed it: nothing to do (`claims.py`: `notification_claim`,
+   `notifications_claim_many`).
 2. `records_publish` queues the thin Celery task for each row (`send_notification` or `deliver_webhook`)
    once the transaction commits. A broker that is down or stalled is logged, never raised: the row is
    already committed, and the sweep republishes pending rows older than `NOTIFY_REPUBLISH_AFTER_SECONDS`
@@ -29,7 +30,6 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -37,7 +37,7 @@ from celery import Task, shared_task
 from celery.canvas import Signature
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -101,108 +101,6 @@ def backoff_seconds(retries: int, *, base: float | None = None) -> int:
     if base is None:
         base = _setting("NOTIFY_RETRY_BASE_SECONDS", 10)
     return int(min(60, base * (2 ** max(0, retries))))
-
-
-# --- Claim ---------------------------------------------------------------------------------------
-
-
-def notification_claim(
-    *,
-    recipient: str,
-    kind: str,
-    object_key: str,
-    period: str,
-    user: Any = None,
-    user_id: int | None = None,
-    subject: str = "",
-) -> Notification | None:
-    """Claim one delivery by INSERTing its row; None when it was already claimed.
-
-    The unique constraint (recipient, kind, object_key, period) decides: on PostgreSQL a concurrent
-    claimer blocks until the first commits and then gets the conflict, so exactly one wins.
-    """
-    try:
-        with transaction.atomic():
-            return Notification.objects.create(
-                recipient=recipient[:254],
-                user_id=getattr(user, "pk", None) or user_id,
-                kind=kind,
-                object_key=object_key[:100],
-                period=period[:40],
-                subject=subject[:255],
-            )
-    except IntegrityError:
-        return None
-
-
-@dataclass(frozen=True)
-class Wanted:
-    """A delivery a sweep would like to make."""
-
-    recipient: str
-    kind: str
-    object_key: str
-    period: str
-    user_id: int | None = None
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.recipient, self.kind, self.object_key, self.period)
-
-
-def notifications_claim_many(wanted: Iterable[Wanted]) -> list[int]:
-    """Claim each wanted delivery not yet claimed; returns the ids of the rows this call inserted.
-
-    Per 500 wanted rows: one SELECT skips those already claimed (the common case for a sweep that runs
-    every few minutes), then one `INSERT ... ON CONFLICT DO NOTHING RETURNING id` claims the rest; only
-    rows this statement inserted come back, so a concurrent claimer (which waits on PostgreSQL for the
-    first to commit) gets nothing for them. Rows are inserted in key order so two claimers never
-    deadlock.
-    """
-    wanted = sorted({w.key: w for w in wanted}.values(), key=lambda w: w.key)
-    ids: list[int] = []
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        existing = set(
-            Notification.objects.filter(
-                object_key__in={w.object_key for w in chunk}, kind__in={w.kind for w in chunk}
-            ).values_list("recipient", "kind", "object_key", "period")
-        )
-        missing = [w for w in chunk if w.key not in existing]
-        if missing:
-            ids += _insert_claims(missing)
-    return ids
-
-
-def _insert_claims(rows: list[Wanted]) -> list[int]:
-    table = Notification._meta.db_table
-    columns = (
-        "recipient", "user_id", "kind", "object_key", "period", "subject", "status", "attempts",
-        "last_error", "created_at",
-    )  # fmt: skip
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    params: list[Any] = []
-    for w in rows:
-        params += [
-            w.recipient[:254],
-            w.user_id,
-            w.kind,
-            w.object_key[:100],
-            w.period[:40],
-            "",
-            Status.PENDING,
-            0,
-            "",
-            now,
-        ]
-    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {placeholders} "  # noqa: S608 - fixed names
-        "ON CONFLICT (recipient, kind, object_key, period) DO NOTHING RETURNING id"
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
 
 
 # --- Publish ---------------------------------------------------------------------------------------

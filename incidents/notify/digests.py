@@ -16,7 +16,8 @@ from typing import Any
 from django.utils import timezone
 
 from incidents.notify import selectors
-from incidents.notify.delivery import Wanted, notifications_claim_many, notifications_publish
+from incidents.notify.claims import Wanted, notifications_claim_many
+from incidents.notify.delivery import notifications_publish
 from incidents.notify.reminders import _zone
 
 

@@ -33,11 +33,10 @@ from incidents.models import (
     Visibility,
 )
 from incidents.notify import selectors
+from incidents.notify.claims import Wanted, notifications_claim_many
 from incidents.notify.delivery import (
     ChatMessage,
     Outbound,
-    Wanted,
-    notifications_claim_many,
     notifications_publish,
     register_kind,
 )

@@ -25,7 +25,8 @@ from incidents.models import (
     TimelineEntry,
     Visibility,
 )
-from incidents.notify.delivery import Wanted, notifications_claim_many, notifications_publish, register_kind
+from incidents.notify.claims import Wanted, notifications_claim_many
+from incidents.notify.delivery import notifications_publish, register_kind
 from incidents.notify.transports import ChannelPost
 from incidents.timefmt import format_chat_time
 

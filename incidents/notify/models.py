@@ -150,6 +150,7 @@ class WebhookDelivery(DeliveryRecord):
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event_id"], name="unique_webhook_delivery")
         ]
+        indexes = [models.Index(fields=["status", "created_at"], name="webhook_status_created")]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint}"

@@ -25,12 +25,8 @@ from typing import Any
 from django.utils import timezone
 
 from incidents.notify import selectors
-from incidents.notify.delivery import (
-    Wanted,
-    deliveries_republish_stale,
-    notifications_claim_many,
-    notifications_publish,
-)
+from incidents.notify.claims import Wanted, notifications_claim_many
+from incidents.notify.delivery import deliveries_republish_stale, notifications_publish
 
 DUE_SOON_DAYS = 3
 ESCALATE_AFTER_DAYS = 14

@@ -27,13 +27,8 @@ from incidents.models import (
     PostmortemStatus,
     ReviewDecision,
 )
-from incidents.notify.delivery import (
-    Outbound,
-    Wanted,
-    notifications_claim_many,
-    notifications_publish,
-    register_kind,
-)
+from incidents.notify.claims import Wanted, notifications_claim_many
+from incidents.notify.delivery import Outbound, notifications_publish, register_kind
 from incidents.notify.messages import incident_audience
 from incidents.permissions.incident import can_view_incident
 

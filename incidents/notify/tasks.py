@@ -11,6 +11,7 @@ from celery import shared_task
 
 from incidents.notify.digests import digests_sweep
 from incidents.notify.reminders import reminders_sweep
+from incidents.notify.retention import deliveries_prune
 from incidents.notify.webhooks import webhooks_overdue_sweep
 
 
@@ -30,3 +31,9 @@ def sweep_digests() -> dict:
 def sweep_overdue_webhooks() -> int:
     """Record `action_item.overdue` webhooks for items that became overdue (see `webhooks_overdue_sweep`)."""
     return webhooks_overdue_sweep()
+
+
+@shared_task(expires=3000)
+def prune_deliveries() -> dict:
+    """Delete finished delivery records past `NOTIFY_RETENTION_DAYS` that no sweep can want again."""
+    return deliveries_prune()

@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts.models import User
-from incidents.notify.delivery import Wanted, notifications_claim_many, notifications_publish
+from incidents.notify.claims import Wanted, notifications_claim_many
+from incidents.notify.delivery import notifications_publish
 from incidents.notify.digests import digest_window
 from incidents.notify.messages import digest_email
 

@@ -18,12 +18,8 @@ from django.urls import reverse
 
 from incidents.models import Notification
 from incidents.notify import delivery as notify
-from incidents.notify.delivery import (
-    TransientSendError,
-    backoff_seconds,
-    notification_claim,
-    notification_deliver,
-)
+from incidents.notify.claims import notification_claim
+from incidents.notify.delivery import TransientSendError, backoff_seconds, notification_deliver
 from tests.factories import ActionItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

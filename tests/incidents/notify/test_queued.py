@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from incidents.incident.services.lifecycle import incident_soft_delete
 from incidents.models import FindingStatus, Notification
-from incidents.notify.delivery import notification_claim, notification_deliver
+from incidents.notify.claims import notification_claim
+from incidents.notify.delivery import notification_deliver
 from tests.factories import ActionItemFactory, PolicyFindingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
