@@ -94,10 +94,11 @@ _OF_A_THING = re.compile(
 _ONSET = re.compile(
     r"(?<![\w'])(?:started|began|begun|kicked off|went (?:wrong|sideways|south|bad|down|dark|offline|pear-shaped)|"
     r"broke|failed|crashed|fell over|fell apart|blew up|died|froze|stopped working|locked up|spiked|"
+    r"(?:was|were) (?:gone|lost|wiped)|vanished|disappeared|went missing|"
     r"(?P<now>appears?|starts?|begins?|spikes?|breaks?|fails?))"
     r"(?: (?:[\w'-]+ ){0,4}?)??\s*,?\s*"
     r"(?:the (?:moment|minute|second|instant)|as soon as|right after|just after|shortly after|soon after|"
-    r"(?:minutes|seconds|moments) after|after|when|once)\s+"
+    r"(?:minutes|seconds|moments) after|after|when|once|(?P<with>with))\s+"
 )
 # A timeline in the present: "the first errors appear the minute Aditi pushes her config change"
 _NOW_ACT = re.compile(
@@ -169,14 +170,21 @@ def _set_off(text: str, low: str, clauses: list[Clause], names: Names) -> list[H
 _AND_FAILED = re.compile(
     r"(?:\w+ly )?(?:died|went (?:down|dark|offline|read-only|sideways)|broke|failed|crashed|fell over|fell apart|"
     r"stalled|froze|locked up|stopped (?:working|responding|serving)|started (?:failing|erroring|timing out|"
-    r"returning \w+|throwing)|followed|timed out|blew up|melted down|ground to a halt)\b"
+    r"returning \w+|throwing)|followed|timed out|blew up|melted down|ground to a halt|crash-?loop\w*|"
+    r"(?:has|have) (?:\w+ )?(?:failed|broken|been (?:failing|down|broken|erroring))|(?:was|were) (?:down|broken|gone))\b"
 )
 
 
 def _failed_next(low: str, clauses: list[Clause], c: Clause, at: int) -> tuple[int, int] | None:
     later = [d for d in clauses if d.start >= at]
     for k, d in enumerate(later[:2]):
-        if d.opener not in ("and", "") or d.subject.kind not in ("system", "product") or d.subject.inherited:
+        if d.opener in ("and", "so") and d.subject.kind == "self" and _WE_LOST.match(low, d.verb_start):
+            return d.subject.start, d.end  # "... by hand and we lost the audit trail"
+        if (
+            d.opener not in ("and", "", "so")
+            or d.subject.kind not in ("system", "product")
+            or d.subject.inherited
+        ):
             continue
         failed = _AND_FAILED.match(low, d.verb_start)
         explained = any(e.opener in _WHY for e in later[k + 1 :])
@@ -189,6 +197,10 @@ def _failed_next(low: str, clauses: list[Clause], c: Clause, at: int) -> tuple[i
 _EXPECTING = frozenset(
     {"trusted", "expected", "assumed", "asked", "told", "believed", "thought", "hoped", "wanted", "planned"}
     | {"scheduled", "said", "knew", "warned", "reminded", "assigned", "relied", "counted", "paged", "called"}
+)
+_WE_LOST = re.compile(
+    r"(?:\w+ly )?lost (?:the |all |our |some |every |a )?(?:[\w-]+ )?(?:data|audit|logs?|orders|records|messages|trail|"
+    r"history|backups?|events|rows|writes|emails|payments|uploads)\b"
 )
 _WHY = frozenset({"when", "because", "as", "since", "after", "once", "until"})
 
@@ -209,6 +221,9 @@ def _onset(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]:
         if _SAW.match(low, after) or _SYSTEM_STATE.match(low, after):
             continue  # "The incident began when the on-call saw the alert": the failure seen, not started
         act = _acted(low, after) or (_NOW_ACT.match(low, after) if m.group("now") else None)
+        if m.group("with"):  # "The incident started with Olga restarting the wrong pod"
+            onset = m.group(0).startswith(("started", "began", "begun", "kicked"))
+            act = _GERUND.match(low, after) if onset else None
         if act is not None:
             return [_hit([(m.start(), act.end())], text, found[0].text)]
     return []
@@ -384,7 +399,7 @@ _GIVEN = re.compile(
     r"\s*(?:committed|pushed|wrote|merged|told it|asked (?:it )?for|configured|gave it|set|typed|entered)\b"
 )
 _BROKEN_THING = re.compile(
-    r"(?<![\w'-])(?:broken|untested|deleted|wiped|dropped|destroyed|corrupt\w*)(?![\w'])"
+    r"(?<![\w'-])(?:broken|untested|deleted|wiped|dropped|destroyed|corrupt\w*|nothing|empty|blank|garbage)(?![\w'])"
 )
 
 

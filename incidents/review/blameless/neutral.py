@@ -27,6 +27,9 @@ def _alt(patterns: tuple[str, ...] | str) -> re.Pattern[str]:
 PERSON_ONLY = _alt(lx.FAILURE_PERSON_ONLY)
 GENERAL = _alt(lx.FAILURE_GENERAL)
 PLANNED = _alt(lx.PLANNED)
+_OMITS = _alt(lx.OMISSION)  # "The on-call didn't look because the alert went to the wrong channel"
+_ALLOWED = re.compile(r"(?:\w+ly )?(?:allow|permit|let|enable)\w*\b")
+_AFFORDANCE = re.compile(r"(?:easy|easier|hard|harder|likely|possible|simple|trivial|natural|tempting) to $")
 ACTION_FAILS = _alt(lx.ACTION_FAILS)  # "Ruben's migration locked the orders table because the tool ..."
 LOCAL_RATIONALITY = _alt(lx.patterns("local_rationality"))
 __all__ = ["LOCAL_RATIONALITY", "PLANNED", "denied", "excused"]
@@ -145,9 +148,10 @@ def excused(hit: Hit, clauses: list[Clause], low: str) -> bool:
     )
     if planned and not PERSON_ONLY.fullmatch(pred):
         return True  # "we are deleting twelve of them", "Dave will drop the old index": a plan, not a failure
-    if PERSON_ONLY.fullmatch(pred) or (
-        GENERAL.fullmatch(pred) is None and ACTION_FAILS.fullmatch(pred) is None
-    ):
+    if _AFFORDANCE.search(low, max(0, hit.spans[-1][0] - 14), hit.spans[-1][0]):
+        return True  # "what made the command easy to mistype": what the system made easy, not an act
+    excusable = GENERAL.fullmatch(pred) or ACTION_FAILS.fullmatch(pred) or _OMITS.fullmatch(pred)
+    if PERSON_ONLY.fullmatch(pred) or not excusable:
         return False
     reason = LOCAL_RATIONALITY.search(low, hit.end)
     if reason is not None and not _CONCEDING.search(low, hit.end, reason.start()):
@@ -162,8 +166,17 @@ def excused(hit: Hit, clauses: list[Clause], low: str) -> bool:
             or _clause_of(clauses, planned_at.start()) is own
         ):
             return True  # "as planned", "during the maintenance window": not "We gave Pavel one task for the migration"
-    later = [c for c in clauses if c.start >= hit.end and c.opener in _EXPLAINING]
-    return any(
+    omitted = _OMITS.fullmatch(pred) and not GENERAL.fullmatch(pred)
+    why = _EXPLAINING - {"so"} if omitted else _EXPLAINING  # "never picked up, so the primary was left alone"
+    later = [c for c in clauses if c.start >= hit.end and c.opener in why]
+    allowed = any(
+        c.start >= hit.end
+        and c.subject.kind in ("system", "product")
+        and not c.subject.inherited
+        and _ALLOWED.match(low, c.verb_start)
+        for c in clauses
+    )  # "approved her own change, which the repository settings allowed for hotfixes"
+    return allowed or any(
         c.subject.kind in ("system", "product")
         or (
             not wrong
@@ -190,6 +203,7 @@ def _answered_by_system(m: re.Match[str], clauses: list[Clause]) -> bool:
 _PERSON_WORDS = (
     lx.ROLE_NOUNS | lx.TEAM_NOUNS | lx.PERSON_PRONOUNS | lx.OBJECT_PRONOUNS | lx.SELF_PRONOUNS
 ) | {"whoever", "someone", "somebody", "anyone", "anybody", "everyone", "nobody", "his", "her", "their", "my"}
+_PERSON_WORDS |= {"shift", "shifts"}  # "the day shift": the people on it
 # Between a judgement adjective and its noun: more adjectives ("a sloppy, untested pin"), grading words
 _BEFORE_HEAD = frozenset({"and", "or", ",", "very", "really", "quite", "so", "too", "utterly", "totally"})
 

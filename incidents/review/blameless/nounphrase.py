@@ -31,6 +31,7 @@ _SOFTWARE_ROLES = frozenset(
     }
 )
 _TECH = lx.words("software_modifiers")
+_GROUPS = frozenset({"group", "groups"})  # "consumer group" is software; "the consumer team" is people
 _INDEFINITE = frozenset({"anyone", "anybody", "everyone", "everybody", "someone", "somebody", "nobody"})
 
 
@@ -148,7 +149,7 @@ def classify_np(np: list[Token], names: Names) -> Subject:
         if first in lx.UNIVERSAL or "more" in core or "competent" in core or "careful" in core or worth:
             return Subject("universal", *span, text)
         return Subject("person", *span, text)
-    if w in lx.TEAM_NOUNS and head_i > 0 and np[head_i - 1].low not in lx.SYSTEM_GROUPS:
+    if w in lx.TEAM_NOUNS and head_i > 0 and (np[head_i - 1].low not in lx.SYSTEM_GROUPS or w not in _GROUPS):
         return Subject("team", *span, text)
     if w in ("shift", "shifts") and head_i > 0 and np[head_i - 1].low in _SHIFTS:
         return Subject("team", *span, text)  # "the night shift": the people on it
