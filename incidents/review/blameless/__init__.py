@@ -19,7 +19,8 @@ system failure pinned on a person's act ("... because the on-call went to bed", 
 decision", "is responsible for this outage", "the reason DNS failed was ..."); in `taught.py` learning
 asked of one person as the remedy ("needs more training", "send Piotr back through onboarding"); in `caused.py`
 what a person's act set off ("..., which wiped the routes", "went wrong when Kasia changed the TTL") and a
-mistake with its author ("a typo by Gianni"), judged work as the agent, owning the failure; in `remarks.py`
+mistake with its author ("a typo by Gianni"); in `named.py` clefts and other frames that name a person or
+their act or work as the cause ("It was Hector's restart that set it off", "The error was Greta's"); in `remarks.py`
 remarks about a person with no failure verb (a person's record, reliance and rights, regret of trust,
 disbelief, feelings as the reason, sarcasm at a person, lines as punishment); in `passives.py` the
 passives that blame; the vocabulary in `data/`, loaded by

@@ -28,6 +28,10 @@ PERSON_ONLY = _alt(lx.FAILURE_PERSON_ONLY)
 GENERAL = _alt(lx.FAILURE_GENERAL)
 PLANNED = _alt(lx.PLANNED)
 _OMITS = _alt(lx.OMISSION)  # "The on-call didn't look because the alert went to the wrong channel"
+_CHECKED_FIRST = re.compile(
+    r"(?<![\w'])(?:after|once|having) (?:first )?(?:confirm|check|verif|validat|test|double-check|mak)\w* "
+    r"(?:that |with |the |sure )"
+)
 _ALLOWED = re.compile(r"(?:\w+ly )?(?:allow|permit|let|enable)\w*\b")
 _AFFORDANCE = re.compile(r"(?:easy|easier|hard|harder|likely|possible|simple|trivial|natural|tempting) to $")
 ACTION_FAILS = _alt(lx.ACTION_FAILS)  # "Ruben's migration locked the orders table because the tool ..."
@@ -148,6 +152,8 @@ def excused(hit: Hit, clauses: list[Clause], low: str) -> bool:
     )
     if planned and not PERSON_ONLY.fullmatch(pred):
         return True  # "we are deleting twelve of them", "Dave will drop the old index": a plan, not a failure
+    if _CHECKED_FIRST.search(low, hit.end):
+        return True  # "Marek deleted the old bucket after confirming the backups had moved": checked first
     if _AFFORDANCE.search(low, max(0, hit.spans[-1][0] - 14), hit.spans[-1][0]):
         return True  # "what made the command easy to mistype": what the system made easy, not an act
     excusable = GENERAL.fullmatch(pred) or ACTION_FAILS.fullmatch(pred) or _OMITS.fullmatch(pred)

@@ -32,6 +32,7 @@ from incidents.review.blameless import (
     context,
     framed,
     mocked,
+    named,
     neutral,
     passives,
     people,
@@ -367,6 +368,7 @@ def _anywhere(
     out.extend(pinned.find(text, low, clauses, names))
     out.extend(taught.find(text, low, clauses, names))
     out.extend(caused.find(text, low, clauses, names))
+    out.extend(named.find(text, low, clauses, names))
     out.extend(remarks.find(text, low, clauses, names))
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
