@@ -204,6 +204,12 @@ def _responsible(text: str, low: str, tokens: list[Token], names: Names) -> list
     return []
 
 
+_UNABLE = re.compile(
+    r"\s*(?:can't|cannot|couldn't|can not|doesn't know how to|don't know how to|didn't know how to) "
+    r"(?:configure|manage|handle|write|use|set up|run|operate|read|test|deploy)\b"
+)
+
+
 def _reason(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]:
     m = _REASON.match(low)
     if m is None or not WENT_WRONG.search(m.group("what")) or GOOD.search(m.group("what")):
@@ -214,10 +220,12 @@ def _reason(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]
     who, np = found
     if not who.possessed:
         rest = low[np[-1].end : np[-1].end + 30]
+        unable = _UNABLE.match(rest)  # "... is that the frontend team can't configure a CDN"
         if (
             rest.strip(" .!")
             and not re.match(r"\s*[a-z]+ing\b", rest)
             and _acted(low, np[-1].end + 1) is None
+            and unable is None
         ):
             return []  # "The reason we page the primary first is that they hold the context"
     if who.possessed in _THANKED:

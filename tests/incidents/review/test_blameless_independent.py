@@ -28,7 +28,7 @@ CORPORA = {
     "blameless_independent_tuning2.json": (216, 109, 0.972, 0.0),
     "blameless_independent_tuning3.json": (216, 113, 0.991, 0.0),
     "blameless_independent_tuning4.json": (283, 132, 0.955, 0.02),
-    "blameless_independent_tuning5.json": (304, 161, 0.95, 0.035),
+    "blameless_independent_tuning5.json": (304, 161, 0.975, 0.035),
     "blameless_independent_tuning7.json": (371, 184, 0.989, 0.0),
 }
 

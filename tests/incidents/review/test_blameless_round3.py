@@ -36,6 +36,12 @@ BLAMING = [
     "The queue backed up because of Leopold.",
     "Brilliant thinking by the release team, deploying during the freeze.",
     "Well done to whoever decided the migration didn't need a backup.",
+    # added after the round, with the classes that followed it
+    "The reason the import failed is that the data team can't write a schema.",
+    "The reason we had no alerting is the platform team.",
+    "The duty SRE is responsible for the two hours of silence on the bridge.",
+    "The release slipped because the PM was too disorganised to book the window.",
+    "Our release manager never reads the rollout checklist.",
 ]
 
 NEUTRAL = [
@@ -60,6 +66,11 @@ NEUTRAL = [
     "The queue stayed healthy because of Leopold's early rollback.",
     "Brilliant thinking by the release team, deploying before the freeze with a tested rollback.",
     "Great work on the backup procedure, Fenna; it restored everything in twenty minutes.",
+    "The reason we page the primary first is that they hold the most context.",
+    "The reason we had no alerting is that the exporter was never deployed to that region.",
+    "The duty SRE is responsible for the bridge and the status page.",
+    "The release slipped because the change window was booked by another team.",
+    "The rollout tool never reads the checklist; it only checks the version.",
 ]
 
 
