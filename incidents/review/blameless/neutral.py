@@ -250,6 +250,10 @@ _THEIR_WORK = frozenset(
 def _trusts_a_thing(m: re.Match[str], clauses: list[Clause]) -> bool:
     """Whether "can't trust" is about a thing: its object ("can't trust the replica lag metric") or, passive,
     its subject ("The lag metric can't be trusted") is a thing, with no person named in the clause."""
+    if m.group(0).endswith(" with") and m.group(0).startswith("trust"):
+        last = m.group(0).split()[-2]  # "We trusted the vendor's API with retries": a thing trusted with work
+        person = last in _PERSON_WORDS or last in lx.TEAM_NAMES or last.title() in general_names()
+        return not person and not last.endswith("'s")
     if not m.group(0).endswith(("trust", "trusted")):
         return False
     own = _clause_of(clauses, m.start())
