@@ -178,7 +178,12 @@ _AND_FAILED = re.compile(
 
 def _failed_next(low: str, clauses: list[Clause], c: Clause, at: int) -> tuple[int, int] | None:
     later = [d for d in clauses if d.start >= at]
-    for k, d in enumerate(later[:2]):
+    if re.search(
+        r"(?<![\w'])(?:saw|noticed|spotted|found|realised|realized|reported|confirmed)(?![\w'])",
+        low[at : c.end],
+    ):
+        return None  # "The person who ran the command saw ... that the directory was empty and the site was down"
+    for k, d in enumerate(later[:1]):
         if d.opener in ("and", "so") and d.subject.kind == "self" and _WE_LOST.match(low, d.verb_start):
             return d.subject.start, d.end  # "... by hand and we lost the audit trail"
         if (

@@ -48,6 +48,8 @@ NEUTRAL = [
     "Per the logs, the consumer's retry loop is what emptied the queue.",
     "Everything was green until the dependency bump reached production through the nightly build.",
     "The moment the primary restarted on its own, replication broke.",
+    # what a person saw, told beside the failure (the demo postmortem's wording)
+    "The engineer who ran the command saw within a minute that the disk was empty and the site was down.",
 ]
 
 
