@@ -186,6 +186,7 @@ def incident_edit(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def incident_status(request: HttpRequest, number: int) -> HttpResponse:
     incident = selectors.incident_get_for(request.user, number)
+    require_command(request.user, incident)  # before the form: a reader learns nothing from its errors
     return post_action(
         request,
         StatusForm(request.POST),
@@ -202,6 +203,7 @@ def incident_status(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def incident_severity(request: HttpRequest, number: int) -> HttpResponse:
     incident = selectors.incident_get_for(request.user, number)
+    require_command(request.user, incident)  # before the form: a reader learns nothing from its errors
     return post_action(
         request,
         SeverityForm(request.POST),
@@ -222,6 +224,7 @@ def incident_severity(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def incident_reopen(request: HttpRequest, number: int) -> HttpResponse:
     incident = selectors.incident_get_for(request.user, number)
+    require_command(request.user, incident)  # before the form: a reader learns nothing from its errors
     return post_action(
         request,
         ReopenForm(request.POST),

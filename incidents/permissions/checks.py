@@ -31,7 +31,12 @@ from incidents.permissions.followup import (
 )
 from incidents.permissions.incident import can_command, can_declare, can_record, can_view_incident
 from incidents.permissions.people import can_manage_participants
-from incidents.permissions.review import can_conclude_review, can_decide_review, can_write_review
+from incidents.permissions.review import (
+    can_conclude_review,
+    can_decide_review,
+    can_edit_postmortem,
+    can_write_review,
+)
 from incidents.permissions.roles import can_manage_team, is_active_user, is_admin, is_responder
 
 T = TypeVar("T")
@@ -178,6 +183,16 @@ require_write_review: Callable[[Any, Any], None] = object_check(
     can_write_review,
     lambda u, pm: can_view_incident(u, pm.incident),
     "You may read this postmortem but not edit it.",
+)
+require_edit_postmortem: Callable[[Any, Any], None] = object_check(
+    can_edit_postmortem,
+    lambda u, pm: can_view_incident(u, pm.incident),
+    "You may read this postmortem but not edit it.",
+)
+require_dismiss_blameless: Callable[[Any, Any], None] = object_check(
+    lambda u, pm: can_write_review(u, pm) or can_decide_review(u, pm),
+    lambda u, pm: can_view_incident(u, pm.incident),
+    "Only the postmortem's editors and reviewers dismiss blameless findings.",
 )
 require_edit_action_item = object_check(
     can_edit_action_item, can_view_action_item, "You may read this action item but not change it."

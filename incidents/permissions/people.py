@@ -14,6 +14,9 @@ incident, as user querysets.
 - `users_who_may_own(incident)` / `can_own_action_item(person, incident=, finding=)`: action-item owners:
   on an incident, those who may record on it; on none, members (and, for a policy finding's item, who
   may see the finding).
+- `users_who_may_review(postmortem)`: whom a postmortem's review may be asked of (`can_be_reviewer`):
+  admins, and responders and leads who may see its incident (on a restricted one, those taking part in
+  it), never its author; asking never lets anyone in.
 - `NOT_CHOOSABLE`: the one refusal for a person the actor may not pick, an inactive one, or an id that
   names nobody (the API's person fields say the same), so a refusal never tells ids apart.
 """
@@ -107,6 +110,23 @@ def users_who_may_record(incident: Incident) -> QuerySet[User]:
     if incident.visibility == Visibility.INTERNAL:
         return qs.filter(admins | responders | role_holders)
     return qs.filter(admins | (responders & _takes_part_q(incident)) | role_holders)
+
+
+def users_who_may_review(postmortem: Any) -> QuerySet[User]:
+    """The active users who may be asked to review `postmortem` (`can_be_reviewer`), by name then email:
+    admins; responders and leads of any team on an internal incident, on a restricted one only those
+    taking part in it; never the postmortem's author; only admins on a soft-deleted incident."""
+    incident = postmortem.incident
+    qs = _users().order_by("display_name", "email")
+    if postmortem.author_id is not None:
+        qs = qs.exclude(pk=postmortem.author_id)
+    admins = Q(is_staff=True) | Q(is_superuser=True)
+    if incident.deleted_at is not None:
+        return qs.filter(admins)
+    responders = Q(pk__in=Membership.objects.filter(role__in=RESPONDER_ROLES).values("user_id"))
+    if incident.visibility == Visibility.INTERNAL:
+        return qs.filter(admins | responders)
+    return qs.filter(admins | (responders & _takes_part_q(incident)))
 
 
 def users_who_may_take_role(incident: Incident) -> QuerySet[User]:

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from typing import Any, cast
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -28,7 +28,7 @@ from incidents.models import (
     TestType,
     TimelineEntry,
 )
-from incidents.permissions.people import users_who_may_own
+from incidents.permissions.people import users_who_may_own, users_who_may_review
 from incidents.review.documents import UNNOTICED_FROM_MILESTONES, Unnoticed, unnoticed_for
 from incidents.review.library import LibraryFilters
 from incidents.timefmt import format_time
@@ -44,16 +44,6 @@ def _tri(value: bool | None) -> str:
 
 def _untri(value: str) -> bool | None:
     return {"yes": True, "no": False}.get(value)
-
-
-def responders() -> QuerySet[User]:
-    """Active users who may be asked to review: responders, leads and admins."""
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(memberships__role__in=["responder", "lead"]) | Q(is_staff=True) | Q(is_superuser=True))
-        .distinct()
-        .order_by("display_name", "email")
-    )
 
 
 class PostmortemStartForm(forms.Form):
@@ -177,12 +167,10 @@ class RequestReviewForm(forms.Form):
         queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args: Any, exclude: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, postmortem: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        qs = responders()
-        if exclude is not None:
-            qs = qs.exclude(pk=exclude)
-        cast(Any, self.fields["reviewers"]).queryset = qs
+        # Only whom the review may be asked of: on a restricted incident, responders taking part in it.
+        cast(Any, self.fields["reviewers"]).queryset = users_who_may_review(postmortem)
 
 
 class DecisionForm(forms.Form):

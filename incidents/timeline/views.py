@@ -127,7 +127,7 @@ def _duplicate_warning(twin: Any, which: str) -> str:
 @require_POST
 def quick_add(request: HttpRequest, number: int) -> HttpResponse:
     """Add one entry. HTMX: answer a fresh, focused form plus the new entry (swapped into the list)."""
-    incident = selectors.incident_for_timeline(request.user, number)
+    incident = _editor_incident(request, number)  # permission first: a reader's form is never read
     span = selectors.bare_clock_span(incident)
     form = QuickAddForm(request.POST, bare_clock=span)
     entry = None

@@ -72,6 +72,8 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.permissions.checks.require_accept_finding_risk": "a check",
     "incidents.permissions.checks.require_decide_review": "a check",
     "incidents.permissions.checks.require_conclude_review": "a check",
+    "incidents.permissions.checks.require_edit_postmortem": "a check",
+    "incidents.permissions.checks.require_dismiss_blameless": "a check",
     "incidents.integrations.services.configuration.can_manage_integrations": "a predicate",
     # Steps the services share, called only by services that checked their actor first.
     "incidents.incident.services.common.check_declared_after_start": "validates two instants; writes nothing",

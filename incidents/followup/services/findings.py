@@ -39,6 +39,7 @@ from incidents.permissions.checks import (
     require_verify_finding,
 )
 from incidents.permissions.followup import (
+    can_edit_finding,
     can_view_finding,
 )
 from incidents.permissions.incident import can_record, can_view_incident
@@ -378,12 +379,13 @@ def policy_finding_expire_acceptances(*, now: Any = None) -> list[int]:
 def policy_finding_seen_again(*, finding: PolicyFinding, incident: Incident, actor: Any) -> PolicyFinding:
     """Record that the finding was seen in `incident`: link it, and reopen a verified or closed finding.
 
+    Those who may edit the finding (`can_edit_finding`) and record on `incident` (AccessDenied otherwise).
     Linking the same incident twice changes nothing. A risk-accepted finding stays accepted (the
     acceptance is the approver's decision) but the incident is linked and recorded.
     """
     authorize(
         actor,
-        lambda u: can_view_finding(u, finding) and can_record(u, incident),
+        lambda u: can_edit_finding(u, finding) and can_record(u, incident),
         visible=lambda u: can_view_finding(u, finding) and can_view_incident(u, incident),
         message="You may not link this finding to that incident.",
     )

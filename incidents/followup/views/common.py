@@ -68,10 +68,13 @@ def versioned_view(
     service: Callable[..., Any],
     key: str,
     fields: tuple[str, ...],
+    *,
+    check: Callable[[Any, Any], None],
     **answer: Any,
 ) -> Callable[..., HttpResponse]:
-    """The view of a POST from `page` (signed-in people, POST only): `form` (shown on the page as
-    `form_key`) is answered by `versioned_post` (`answer`: its `done`, `kept`, `invalid`), calling
+    """The view of a POST from `page` (signed-in people, POST only): `check(user, obj)` (the service's
+    `require_*` check) first, then `form` (shown on the page as `form_key`) is answered by
+    `versioned_post` (`answer`: its `done`, `kept`, `invalid`), calling
     `service(<key>=obj, actor=, expected_version=, <fields of the form>)`."""
 
     @login_required
@@ -79,7 +82,9 @@ def versioned_view(
     def view(request: HttpRequest, **kwargs: int) -> HttpResponse:
         call = _service_call(service, key, request.user, fields)
         obj_id = kwargs[page.kwarg]
-        return versioned_post(request, page, obj_id, form(request.POST), form_key, call, **answer)
+        return versioned_post(
+            request, page, obj_id, form(request.POST), form_key, call, check=check, **answer
+        )
 
     return view
 
@@ -92,16 +97,19 @@ def versioned_post(
     form_key: str,
     call: Callable[[Any, dict[str, Any]], Any],
     *,
+    check: Callable[[Any, Any], None],
     done: str,
     kept: str = "what you typed",
     invalid: str | None = None,
 ) -> HttpResponse:
-    """A POST from the detail page: validate `form`, `call(obj, cleaned_data)`, then redirect back with
+    """A POST from the detail page: `check(user, obj)` before anything of the form is read (AccessDenied:
+    403, or 404 for what the user may not see), then validate `form`, `call(obj, cleaned_data)`, then redirect back with
     `done`. An invalid form is the page again with its errors (400), or, with `invalid`, a redirect
     with that message; a stale version is the page with the current state and the form as typed (409,
     `kept` names what is kept); a ValidationError is the page with the errors by field (400). A refusal
     (AccessDenied) is answered by the error middleware: 403 for who sees the object, 404 for who does not."""
     obj = page.load(request.user, obj_id)
+    check(request.user, obj)
 
     def again(status: int, **extra: Any) -> HttpResponse:
         current = page.load(request.user, obj_id)

@@ -30,7 +30,13 @@ from incidents.models import (
     FindingStatus,
     PolicyFinding,
 )
-from incidents.permissions.checks import require_page
+from incidents.permissions.checks import (
+    require_accept_finding_risk,
+    require_edit_finding,
+    require_move_finding,
+    require_page,
+    require_verify_finding,
+)
 from incidents.permissions.followup import (
     can_accept_finding_risk,
     can_create_finding,
@@ -146,15 +152,15 @@ finding_edit = EditPage(
 ).view()
 finding_transition = versioned_view(
     FINDING_PAGE, FindingTransitionForm, "transition_form", services_findings.policy_finding_transition,
-    "finding", ("status", "note", "close_with_open_items"), done="Status changed.",
+    "finding", ("status", "note", "close_with_open_items"), check=require_move_finding, done="Status changed.",
 )  # fmt: skip
 finding_verify = versioned_view(
     FINDING_PAGE, VerifyForm, "verify_form", services_findings.policy_finding_verify, "finding",
-    ("evidence",), done="Finding verified.",
+    ("evidence",), check=require_verify_finding, done="Finding verified.",
 )  # fmt: skip
 finding_accept_risk = versioned_view(
     FINDING_PAGE, AcceptRiskForm, "risk_form", services_findings.policy_finding_accept_risk, "finding",
-    ("until", "reason"), done="Risk accepted.",
+    ("until", "reason"), check=require_accept_finding_risk, done="Risk accepted.",
 )  # fmt: skip
 
 
@@ -162,6 +168,7 @@ finding_accept_risk = versioned_view(
 @require_POST
 def finding_seen_again(request: HttpRequest, finding_id: int) -> HttpResponse:
     finding = sel.finding_get_for(request.user, finding_id)
+    require_edit_finding(request.user, finding)  # linking an incident changes the finding: its editors only
     form = SeenAgainForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Type the incident's number (for INC-42, 42).")

@@ -44,7 +44,7 @@ from incidents.models import (
     ActionItemStatus,
     ContributingFactor,
 )
-from incidents.permissions.checks import require_page
+from incidents.permissions.checks import require_edit_action_item, require_page
 from incidents.permissions.followup import (
     can_create_action_item,
     can_edit_action_item,
@@ -150,7 +150,7 @@ action_item_edit = EditPage(
 ).view()  # fmt: skip
 action_item_status = versioned_view(
     ITEM_PAGE, ItemStatusForm, "status_form", services_items.action_item_change_status, "item",
-    ("status", "note"), done="Status changed.", kept="your note", invalid="Choose a valid status.",
+    ("status", "note"), check=require_edit_action_item, done="Status changed.", kept="your note", invalid="Choose a valid status.",
 )  # fmt: skip
 
 
@@ -160,6 +160,7 @@ def _item_action(
     """A POST from the item page: `service(item=, actor=, <fields of the form>)` through `post_action`
     (`answer`: its `invalid` and `success` messages), then back to the item page."""
     item = sel.action_item_get_for(request.user, item_id)
+    require_edit_action_item(request.user, item)  # before the form (the service checks again)
     return post_action(
         request,
         form,

@@ -274,14 +274,12 @@ def mattermost_dialog(request: HttpRequest) -> HttpResponse:
     """The declare dialog's submission (Mattermost's `SubmitDialogRequest`, JSON). Mattermost signs
     nothing here: the dialog's `state`, signed by Hindsight when it opened the dialog, must be valid, less
     than an hour old and name the same person, team and channel as the submission, else 401 and nothing
-    is stored. Answers `{"errors": {field: message}}` to show field errors, `{}` to close the dialog."""
+    is stored (a body that is not JSON, or a cancellation without that state, is 401 too). Answers `{"errors": {field: message}}` to show field errors, `{}` to close the dialog."""
     body = _body(request)
     try:
         payload = _dict(json.loads(body or b""))
     except (ValueError, RecursionError):
-        return JsonResponse({"detail": "Expected a JSON dialog submission."}, status=400)
-    if payload.get("cancelled"):
-        return JsonResponse({})
+        return _refused()  # not a submission Hindsight signed: refused as unsigned, nothing said of it
     where = dialog_state_read(str(payload.get("state") or ""))
     who = (
         str(payload.get("user_id") or ""),
@@ -290,6 +288,8 @@ def mattermost_dialog(request: HttpRequest) -> HttpResponse:
     )
     if where is None or not where["u"] or (where["u"], where["t"], where["c"]) != who:
         return _refused()
+    if payload.get("cancelled"):
+        return JsonResponse({})
     if payload.get("callback_id") != DECLARE_CALLBACK:
         return JsonResponse({})
     # Claimed before anything is declared, so a replay (or two at once) declares nothing a second time;

@@ -41,10 +41,14 @@ from incidents.models import (
     Risk,
 )
 from incidents.notify import services as notify
-from incidents.permissions.checks import SYSTEM, actor_user, authorize, require_record, require_write_review
+from incidents.permissions.checks import (
+    SYSTEM,
+    actor_user,
+    require_dismiss_blameless,
+    require_record,
+    require_write_review,
+)
 from incidents.permissions.followup import can_create_finding
-from incidents.permissions.incident import can_view_incident
-from incidents.permissions.review import can_decide_review, can_write_review
 from incidents.review import blameless
 from incidents.review.documents import unnoticed_refusal
 from incidents.review.services import blameless as blameless_findings
@@ -309,12 +313,7 @@ def blameless_dismiss(
 
     Editors of the postmortem and its requested reviewers (AccessDenied otherwise); not once published.
     """
-    authorize(
-        actor,
-        lambda u: can_write_review(u, postmortem) or can_decide_review(u, postmortem),
-        visible=lambda u: can_view_incident(u, postmortem.incident),
-        message="Only the postmortem's editors and reviewers dismiss blameless findings.",
-    )
+    require_dismiss_blameless(actor, postmortem)
     refuse_if_published(postmortem)
     reason = (reason or "").strip()
     if not reason:

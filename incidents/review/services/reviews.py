@@ -34,6 +34,7 @@ from incidents.permissions.checks import (
     require_decide_review,
     require_write_review,
 )
+from incidents.permissions.incident import can_view_incident
 from incidents.permissions.review import can_be_reviewer
 from incidents.review import blameless
 from incidents.review.services import blameless as blameless_findings
@@ -58,6 +59,16 @@ class ReviewStale(ConflictError):
         )
 
 
+def _why_not_reviewer(person: Any, pm: Postmortem) -> str:
+    """Why `person` may not review `pm` (`can_be_reviewer` said no): never more than that they cannot
+    see the incident, so asking says nothing else of it."""
+    if person.pk == pm.author_id:
+        return f"{person} wrote it (authors cannot review their own text)"
+    if not can_view_incident(person, pm.incident):
+        return f"{person} cannot see this incident"
+    return f"{person} is not a responder or team lead"
+
+
 @transaction.atomic
 def postmortem_request_review(
     *, postmortem: Postmortem, actor: Any, reviewers: Iterable[Any]
@@ -77,13 +88,9 @@ def postmortem_request_review(
     people = list({u.pk: u for u in reviewers}.values())
     if not people:
         raise ValidationError({"reviewers": "Choose at least one reviewer."})
-    refused = [str(u) for u in people if not can_be_reviewer(u, pm)]
+    refused = [_why_not_reviewer(u, pm) for u in people if not can_be_reviewer(u, pm)]
     if refused:
-        raise ValidationError(
-            {
-                "reviewers": f"Cannot review this postmortem: {', '.join(refused)} (authors cannot review their own text)."
-            }
-        )
+        raise ValidationError({"reviewers": "Cannot review this postmortem: " + "; ".join(refused) + "."})
     now = timezone.now()
     added = []
     requested = []

@@ -7,6 +7,7 @@ the same rule from `incidents.permissions` before showing it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -15,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from incidents import merge as merging
 from incidents.errors import ConflictError, add_form_errors
@@ -31,7 +32,14 @@ from incidents.models import (
     PostmortemTemplate,
     Severity,
 )
-from incidents.permissions.checks import require_page
+from incidents.permissions.checks import (
+    require_conclude_review,
+    require_decide_review,
+    require_dismiss_blameless,
+    require_edit_postmortem,
+    require_record,
+    require_write_review,
+)
 from incidents.permissions.incident import can_record
 from incidents.permissions.review import (
     can_approve_postmortem,
@@ -73,6 +81,17 @@ def _get(request: HttpRequest, number: int) -> tuple[Incident, Postmortem]:
     return incident, pm
 
 
+def _get_to_change(
+    request: HttpRequest, number: int, check: Callable[[Any, Postmortem], None]
+) -> tuple[Incident, Postmortem]:
+    """The incident and postmortem a page changes, once `check(user, postmortem)` (a `require_*` of
+    `incidents.permissions.checks`) let the user through: asked before any form is read, so someone who
+    may not act gets 403 (404 for what they may not see), never the form's errors."""
+    incident, pm = _get(request, number)
+    check(request.user, pm)
+    return incident, pm
+
+
 def _back(number: int, anchor: str = "") -> HttpResponse:
     return redirect(reverse("incidents:postmortem", args=[number]) + anchor)
 
@@ -103,6 +122,7 @@ def _read_receipts(request: HttpRequest, pm: Postmortem) -> library.ReadStats | 
 
 
 @login_required
+@require_safe
 def postmortem_detail(request: HttpRequest, number: int) -> HttpResponse:
     incident = incident_selectors.incident_get_for(request.user, number)
     pm = review_selectors.postmortem_for(incident)
@@ -147,7 +167,7 @@ def postmortem_detail(request: HttpRequest, number: int) -> HttpResponse:
         "is_commander": incident.commander_id == request.user.pk,
         "receipts": receipts,
         "questions_form": QuestionsForm(initial=QuestionsForm.initial_for(pm), unnoticed=doc.unnoticed),
-        "review_form": RequestReviewForm(exclude=pm.author_id),
+        "review_form": RequestReviewForm(postmortem=pm),
         "decision_form": DecisionForm(initial={"version": pm.version}),
         "reason_form": ReasonForm(),
         **allowed,
@@ -159,6 +179,7 @@ def postmortem_detail(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def postmortem_start(request: HttpRequest, number: int) -> HttpResponse:
     incident = incident_selectors.incident_get_for(request.user, number)
+    require_record(request.user, incident)  # before the form (the service checks again)
     form = PostmortemStartForm(request.POST)
     template = form.cleaned_data["template"] if form.is_valid() else None
     svc.postmortem_start(incident=incident, actor=request.user, template=template)
@@ -195,8 +216,7 @@ def _merge_page(
 
 @login_required
 def postmortem_edit(request: HttpRequest, number: int) -> HttpResponse:
-    incident, pm = _get(request, number)
-    require_page(can_edit_postmortem(request.user, pm), "You may read this postmortem but not edit it.")
+    incident, pm = _get_to_change(request, number, require_edit_postmortem)
     if request.method == "POST":
         form = _edit_form(request, number, request.POST)
         if form.is_valid():
@@ -240,8 +260,7 @@ def postmortem_edit(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def postmortem_preview(request: HttpRequest, number: int) -> HttpResponse:
     """HTMX: the section's Markdown rendered through `render_markdown`, with the blameless findings."""
-    incident, pm = _get(request, number)
-    require_page(can_edit_postmortem(request.user, pm), "You may read this postmortem but not edit it.")
+    incident, pm = _get_to_change(request, number, require_edit_postmortem)
     form = PreviewForm(request.POST)
     if not form.is_valid():
         return HttpResponse("Unknown section.", status=400)
@@ -264,7 +283,7 @@ def postmortem_preview(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 @require_POST
 def postmortem_questions(request: HttpRequest, number: int) -> HttpResponse:
-    incident, pm = _get(request, number)
+    incident, pm = _get_to_change(request, number, require_write_review)
     form = QuestionsForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -291,8 +310,8 @@ def postmortem_questions(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 @require_POST
 def postmortem_request_review(request: HttpRequest, number: int) -> HttpResponse:
-    incident, pm = _get(request, number)
-    form = RequestReviewForm(request.POST, exclude=pm.author_id)
+    incident, pm = _get_to_change(request, number, require_write_review)
+    form = RequestReviewForm(request.POST, postmortem=pm)
     if not form.is_valid():
         messages.error(request, "Choose at least one reviewer.")
         return _back(number, "#review")
@@ -318,7 +337,7 @@ def postmortem_request_review(request: HttpRequest, number: int) -> HttpResponse
 @login_required
 @require_POST
 def postmortem_decide(request: HttpRequest, number: int) -> HttpResponse:
-    incident, pm = _get(request, number)
+    incident, pm = _get_to_change(request, number, require_decide_review)
     form = DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Approve or request changes.")
@@ -343,7 +362,7 @@ def postmortem_decide(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 @require_POST
 def postmortem_publish(request: HttpRequest, number: int) -> HttpResponse:
-    incident, pm = _get(request, number)
+    incident, pm = _get_to_change(request, number, require_conclude_review)
     try:
         review_flow.postmortem_publish(
             postmortem=pm, actor=request.user, override_reason=request.POST.get("override_reason", "")[:2000]
@@ -360,7 +379,7 @@ def postmortem_publish(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 @require_POST
 def postmortem_reopen(request: HttpRequest, number: int) -> HttpResponse:
-    incident, pm = _get(request, number)
+    incident, pm = _get_to_change(request, number, require_conclude_review)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say why the postmortem is reopened.")
@@ -379,7 +398,7 @@ def postmortem_reopen(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 @require_POST
 def blameless_dismiss(request: HttpRequest, number: int) -> HttpResponse:
-    incident, pm = _get(request, number)
+    incident, pm = _get_to_change(request, number, require_dismiss_blameless)
     form = DismissForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give a reason to dismiss the finding.")
@@ -433,6 +452,7 @@ def postmortem_diff(request: HttpRequest, number: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def postmortem_version(request: HttpRequest, number: int) -> HttpResponse:
     """One kept version (`?n=3`; the latest when `n` is missing). An unknown number is a 404."""
     incident, pm = _get(request, number)
