@@ -6,8 +6,10 @@ communications of an incident (those are incident hits, saying why they matched)
 
 PostgreSQL: each searched table has a stored, generated `search_vector` column (title weighted A, body B)
 with a GIN index (migration 0014); `StoredVector` names it. Of each kind, the newest `RANK_CANDIDATES`
-matches are the candidates (a bounded cost however common the words are), ranked with `ts_rank` on the
-stored vector, so no vector is computed while searching. SQLite (and any other database): every word of the
+matches are the candidates (a bounded cost however common or rare the words are: `_newest_matches` looks
+at the newest rows first and asks the GIN index for older matches only when they are too few), fetched as
+a list of pks; one more query ranks those rows with `ts_rank` on the stored vector, so no vector is
+computed while searching. SQLite (and any other database): every word of the
 query must appear (case-insensitive `LIKE`) in one of the object's text fields; newest first.
 
 This module builds the queries and ranks; what is searched and what a query names are in `search_kinds.py`,
@@ -25,7 +27,8 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
-from django.db.models import Count, FloatField, Q, QuerySet, Value, Window
+from django.db import connection
+from django.db.models import FloatField, Q, QuerySet, Value
 
 from incidents.insights.search_kinds import (
     CONFIG,
@@ -40,7 +43,7 @@ from incidents.insights.search_kinds import (
     words_of,
 )
 from incidents.insights.snippets import SearchHit, page_hits
-from incidents.models import ContributingFactor, Incident, PolicyFinding, Postmortem, TimelineEntry
+from incidents.models import ContributingFactor, PolicyFinding, Postmortem, TimelineEntry
 from incidents.permissions.followup import (
     action_items_visible_to,
     action_items_with_incident_visibility,
@@ -51,6 +54,8 @@ from incidents.permissions.incident import incidents_visible_to
 PER_KIND_LIMIT = 20
 PER_PAGE = 20
 RANK_CANDIDATES = 300
+#: The newest rows of a table looked at first for the newest matches (`_newest_matches`).
+RECENT_WINDOW = 5000
 MIN_QUERY_LENGTH = 2
 MAX_QUERY_LENGTH = 200
 
@@ -142,21 +147,52 @@ def _text_match(kind: str, query: str) -> tuple[Q | None, Any, Any]:
     return cond, None, Value(0.0, output_field=FloatField())
 
 
-def _candidates(kind: str, user: Any, query: str, filters: SearchFilters, named: Named) -> QuerySet[Any]:
-    """The pks of the newest `RANK_CANDIDATES + 1` matches of `kind` within the viewer's scope."""
+def _candidates(kind: str, user: Any, query: str, filters: SearchFilters, named: Named) -> list[int]:
+    """The pks of the newest `RANK_CANDIDATES + 1` matches of `kind` within the viewer's scope, newest
+    first (for an incident, plus as many found by what the query names)."""
     base = _filtered(kind, _scoped(kind, user), filters)
     cond, sq, _rank = _text_match(kind, query)
+    limit = RANK_CANDIDATES + 1
+    matched: list[int] = []
     if sq is not None:
-        words = base.alias(hs_vector=StoredVector()).filter(hs_vector=sq)
+        matched = _newest_matches(base, sq, limit)
     elif cond is not None and words_of(query):
-        words = base.filter(cond)
-    else:
-        words = base.none()
-    matched = words.order_by("-pk").values("pk")[: RANK_CANDIDATES + 1]
+        matched = list(base.filter(cond).order_by("-pk").values_list("pk", flat=True)[:limit])
     if kind == "incident" and named.any:
-        by_name = base.filter(named_condition(named)[0]).order_by("-pk").values("pk")[: RANK_CANDIDATES + 1]
-        return Incident.objects.filter(Q(pk__in=matched) | Q(pk__in=by_name)).values("pk")
+        by_name = base.filter(named_condition(named)[0]).order_by("-pk").values_list("pk", flat=True)[:limit]
+        matched = sorted({*matched, *by_name}, reverse=True)
     return matched
+
+
+def _newest_matches(base: QuerySet[Any], sq: SearchQuery, limit: int) -> list[int]:
+    """The pks of the newest `limit` rows of `base` whose stored vector matches `sq` (PostgreSQL), newest first.
+
+    Walking the primary key backward until `limit` matches turn up is quick for a common word and reads
+    the whole table for a rare one; reading every match from the GIN index is quick for a rare word and
+    slow for a common one. So: first the newest `RECENT_WINDOW` rows of the table (a bounded walk, or the
+    GIN index and the key range, as the planner likes); only when they hold fewer than `limit` matches,
+    the older matches, from the GIN index alone (a MATERIALIZED CTE the planner cannot turn into a walk),
+    newest first. Together they are exactly the newest `limit` matches.
+    """
+    words = base.alias(hs_vector=StoredVector()).filter(hs_vector=sq)
+    edge = list(
+        base.model._default_manager.order_by("-pk").values_list("pk", flat=True)[
+            RECENT_WINDOW - 1 : RECENT_WINDOW
+        ]
+    )
+    if not edge:  # a small table: any plan is bounded
+        return list(words.order_by("-pk").values_list("pk", flat=True)[:limit])
+    recent = list(words.filter(pk__gte=edge[0]).order_by("-pk").values_list("pk", flat=True)[:limit])
+    if len(recent) >= limit:
+        return recent
+    older = words.filter(pk__lt=edge[0]).order_by().values_list("pk", flat=True)
+    sql, params = older.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH older AS MATERIALIZED ({sql}) SELECT * FROM older ORDER BY 1 DESC LIMIT %s",  # noqa: S608
+            [*params, limit - len(recent)],
+        )
+        return recent + [row[0] for row in cursor.fetchall()]
 
 
 _RELATED = {
@@ -217,26 +253,26 @@ _ONLY = {
 def _ranked(
     kind: str, user: Any, query: str, filters: SearchFilters, named: Named, n: int
 ) -> tuple[list[Any], int]:
-    """(the best `n` objects of `kind`, best first, with `hs_rank`; how many candidates) in one query."""
+    """(the best `n` objects of `kind`, best first, with `hs_rank`; how many candidates): the candidates'
+    pks first (`_candidates`), then one query ranks those rows only."""
     spec = KINDS[kind]
     _cond, _sq, rank = _text_match(kind, query)
     if kind == "incident" and named.any:
         rank = rank + named_condition(named)[1]
-    qs = spec.model.objects.filter(pk__in=_candidates(kind, user, query, filters, named))
+    candidates = _candidates(kind, user, query, filters, named)
+    if not candidates:
+        return [], 0
+    qs = spec.model.objects.filter(pk__in=candidates)
     if _RELATED[kind]:
         qs = qs.select_related(*_RELATED[kind])
     if kind == "action item":  # the outer query is unscoped: say again whether its incident may be named
         qs = action_items_with_incident_visibility(user, qs)
-    rows = list(
-        qs.only(*_ONLY[kind])
-        .annotate(hs_rank=rank, hs_total=Window(Count("pk")))
-        .order_by("-hs_rank", f"-{spec.when}", "-pk")[:n]
-    )
-    return rows, (rows[0].hs_total if rows else 0)
+    rows = list(qs.only(*_ONLY[kind]).annotate(hs_rank=rank).order_by("-hs_rank", f"-{spec.when}", "-pk")[:n])
+    return rows, len(candidates)
 
 
 def _count(kind: str, user: Any, query: str, filters: SearchFilters, named: Named) -> int:
-    return _candidates(kind, user, query, filters, named).count()
+    return len(_candidates(kind, user, query, filters, named))
 
 
 def _clean(query: str) -> str:
@@ -254,10 +290,10 @@ def search(
 ) -> SearchResults:
     """Page `page` (from 1) of what `user` may see matching `query`, best first, with counts per kind.
 
-    One query per kind (its best `page × per_page`, with the number of candidates), plus a count per
-    kind left out by `filters.kind`, the people and services the query names (two), the stems to mark
-    (PostgreSQL, one) and the services of the incidents shown (when the query names a service). Snippets
-    are made for the hits of the page only. An empty or one-letter query finds nothing (a one-digit incident number finds it).
+    Per kind, two to four small queries (its candidates' pks, then its best `page × per_page` of them),
+    or for a kind left out by `filters.kind` only its candidates, counted; then the people and services
+    the query names (two), the stems to mark (PostgreSQL, one) and the services of the incidents shown
+    (when the query names a service). Snippets are made for the hits of the page only. An empty or one-letter query finds nothing (a one-digit incident number finds it).
     """
     filters = filters or SearchFilters()
     query = _clean(query)
@@ -299,7 +335,7 @@ def _when(kind: str, obj: Any) -> float:
 def search_for(user: Any, query: str, *, limit: int = PER_KIND_LIMIT) -> list[SearchHit]:
     """Objects of every kind matching `query` that `user` may see, best first: at most `limit` of each.
 
-    One query per kind (see `search`). PostgreSQL ranks by `ts_rank`; the fallback lists newest first.
+    A few queries per kind (see `search`). PostgreSQL ranks by `ts_rank`; the fallback lists newest first.
     """
     query = _clean(query)
     if too_short(query):

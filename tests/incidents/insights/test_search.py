@@ -211,3 +211,22 @@ def test_a_snippet_starts_and_ends_on_word_boundaries_with_an_ellipsis():
 
 def test_a_short_text_is_its_own_snippet_without_ellipsis():
     assert str(snippets.highlight("The replica lagged", ["replica"])) == "The <mark>replica</mark> lagged"
+
+
+def test_postgres_candidates_are_the_newest_matches_across_the_recent_window(
+    requires_postgres, viewer, monkeypatch
+):
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 2)
+    monkeypatch.setattr(search, "RECENT_WINDOW", 3)
+    incident = IncidentFactory(title="Queue stalled")
+    entries = [
+        TimelineEntryFactory(incident=incident, body="pg_basebackup hung" if i in (0, 1, 6) else f"note {i}")
+        for i in range(8)
+    ]
+    named = search_kinds.named_in("pg_basebackup")
+    candidates = search._candidates("timeline entry", viewer, "pg_basebackup", search.SearchFilters(), named)
+    # The newest three matches: one in the newest three rows, two older ones from the GIN index.
+    assert candidates == [entries[6].pk, entries[1].pk, entries[0].pk]
+    results = search.search(viewer, "pg_basebackup", filters=search.SearchFilters(kind="timeline entry"))
+    assert results.counts == {"timeline entry": 2}
+    assert results.capped == {"timeline entry"}
