@@ -77,6 +77,20 @@ def _idempotency_key(request: Request) -> str:
     return key
 
 
+_PEOPLE = ("commander", "communications_lead", "scribe")
+#: What the incident list reads: the representation's own columns (the stored HTML beside its Markdown among
+#: them) and the brief columns of the people in its roles (not their password hashes, preferences or time zones).
+LIST_COLUMNS = (
+    *(
+        f
+        for f in incident_serializers.IncidentSerializer.Meta.fields
+        if f in {fl.name for fl in Incident._meta.concrete_fields}
+    ),
+    "id",
+    *(f"{person}__{column}" for person in _PEOPLE for column in ("id", "email", "display_name")),
+)
+
+
 @extend_schema_view(
     list=extend_schema(summary="Incidents you may see, newest first"),
     retrieve=extend_schema(summary="One incident, with an ETag"),
@@ -126,7 +140,10 @@ class IncidentViewSet(VersionedRecordViewSet):
 
     def get_queryset(self) -> QuerySet[Incident]:
         # The selector joins the commander and prefetches services; the API also shows the other roles.
-        return selectors.incident_list_for(self.request.user).select_related("communications_lead", "scribe")
+        qs = selectors.incident_list_for(self.request.user).select_related("communications_lead", "scribe")
+        if self.action == "list":  # only the columns the representation shows (and the people's brief ones)
+            qs = qs.only(*LIST_COLUMNS)
+        return qs
 
     def _render(self, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=incident.pk)

@@ -99,3 +99,18 @@ def test_list_is_flat_in_queries_for_1_and_100_rows(
         many, body = count(client, url)
     assert len(body["results"]) >= 100
     assert many == one, f"{url}: {one} queries for 1 row, {many} for 100"
+
+
+def test_the_incident_list_reads_only_the_columns_it_shows(api_for, responder):
+    owner = UserFactory(display_name="Cora Commander")
+    IncidentFactory(commander=owner, scribe=owner, summary="**Disk** full")
+    with CaptureQueriesContext(connection) as ctx:
+        body = api_for(responder).get("/api/v1/incidents/").json()
+    (row,) = body["results"]
+    assert row["commander"]["display_name"] == "Cora Commander"
+    assert row["summary_html"] == "<p><strong>Disk</strong> full</p>"
+    listing = next(
+        q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "incidents_incident"."id"')
+    )
+    assert '"password"' not in listing  # the people in roles come with their id, email and name only
+    assert '"dedup_key"' not in listing
