@@ -192,7 +192,7 @@ def incident_resolve(
     if current.status == S.RESOLVED:
         raise TransitionError(
             {
-                "status": f"{current.reference} is already resolved (at {format_time(current.resolved_at)}); "
+                "status": f"{current.reference} is already resolved (at {format_time(current.resolved_at, _zone_of(actor))}); "
                 "nothing changed. Reopen it first to record a later resolution."
             }
         )

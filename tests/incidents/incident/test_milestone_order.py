@@ -122,3 +122,17 @@ def test_a_status_change_before_the_previous_one_is_refused(commander, incident)
             at=incident.started_at + timedelta(hours=1),
         )
     assert "Status changed from Investigating to Identified" in exc.value.message_dict["at"][0]
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_resolving_twice_names_the_resolution_in_the_users_zone(api_for, commander):
+    commander.time_zone = "Australia/Adelaide"  # UTC+10:30 in November
+    commander.save()
+    api = api_for(commander)
+    number = _declare(api)
+    base = f"/api/v1/incidents/{number}/"
+    assert api.post(base + "resolve/", {"at": "2026-11-01T12:00:00Z"}, format="json").status_code == 200
+    again = api.post(base + "resolve/", {}, format="json")
+    assert again.status_code == 400
+    message = " ".join(again.json()["status"])
+    assert "already resolved (at 2026-11-01 22:30 ACDT)" in message, message
