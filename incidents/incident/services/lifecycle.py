@@ -154,7 +154,8 @@ def incident_change_severity(
     """Change severity and record it at `at` (aware; default now, for a change recorded after the fact).
 
     Raises AccessDenied unless the actor commands the incident, ValidationError for an unknown severity
-    or an implausible `at`, and (keyed `at`) for a change dated before the start or before the declaration
+    or an implausible `at`, TransitionError (keyed `severity`, nothing changed) when the incident already
+    has `severity`, and (keyed `at`) for a change dated before the start or before the declaration
     or severity change recorded latest (`check_state_change_time`: the error names both instants in the
     actor's zone)."""
     require_command(actor, incident)
@@ -163,7 +164,7 @@ def incident_change_severity(
     check_when(at)
     current = lock_incident(incident, None)
     if current.severity == severity:
-        return current
+        raise TransitionError({"severity": f"{current.reference} is already {severity}; nothing changed."})
     when = at or timezone.now()
     check_state_change_time(current, when, state="severity", what="severity change", zone=_zone_of(actor))
     old = current.severity

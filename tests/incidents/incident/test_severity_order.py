@@ -110,3 +110,26 @@ def test_the_incident_timeline_and_export_agree_on_the_severity_after_backfilled
     page = client_for(commander).get(reverse("incidents:detail", args=[number])).content.decode()
     assert "from SEV2 to SEV3" not in page
     assert "from SEV1 to SEV3" not in page
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_setting_the_severity_it_already_has_is_refused_and_stores_nothing(client_for, api_for, commander):
+    api = api_for(commander)
+    number = _declare(api)
+    incident = Incident.objects.get(number=number)
+    version, rows = incident.version, incident.timeline_entries.count()
+
+    again = api.post(f"/api/v1/incidents/{number}/severity/", {"severity": "SEV2"}, format="json")
+    assert again.status_code == 400
+    assert again.json()["severity"] == [f"{incident.reference} is already SEV2; nothing changed."]
+
+    page = client_for(commander).post(
+        reverse("incidents:severity", args=[number]),
+        {"severity": "SEV2", "reason": "", "when": ""},
+        follow=True,
+    )
+    text = page.content.decode()
+    assert "is already SEV2; nothing changed." in text
+    assert "Severity changed." not in text
+    incident.refresh_from_db()
+    assert (incident.severity, incident.version, incident.timeline_entries.count()) == ("SEV2", version, rows)
