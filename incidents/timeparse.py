@@ -46,6 +46,11 @@ _OFFSET = r"(?P<offset>z|(?:utc|gmt)?[+-]\d{2}(?::?\d{2})?|utc|gmt)"
 _CLOCK = r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,6}))?)?"
 _CLOCK_RE = re.compile(rf"^(?:(?P<day>today|yesterday)\s+)?{_CLOCK}\s*{_OFFSET}?$")
 _ISO_RE = re.compile(rf"^(?P<date>\d{{4}}-\d{{2}}-\d{{2}})(?:t|\s+){_CLOCK}\s*{_OFFSET}?$")
+# A date or clock followed by something offset-like that `_OFFSET` does not take (`+05:30:15`): its refusal
+# is the one offset rule's (`offset_refusal`), not "cannot read".
+_BAD_OFFSET_RE = re.compile(
+    rf"^(?:\d{{4}}-\d{{2}}-\d{{2}}(?:t|\s+)|(?:today|yesterday)\s+)?{_CLOCK}\s*(?P<tail>(?:utc|gmt)?[+-]\S*)$"
+)
 _REL_PART = re.compile(
     r"(?P<n>\d+)\s*(?P<unit>d|days?|h|hrs?|hours?|m|mins?|minutes?|s|secs?|seconds?)(?=\d|\s|$)"
 )
@@ -281,6 +286,10 @@ def _parse_time(
     else:
         m = _CLOCK_RE.match(lowered)
         if not m:
+            bad = _BAD_OFFSET_RE.match(lowered)
+            why = offset_refusal(raw[raw.lower().rindex(bad["tail"]) :]) if bad else None
+            if why is not None:
+                raise TimeParseError(why)
             raise TimeParseError(
                 f"Cannot read {raw!r} as a time. Use 14:05, -5m, yesterday 23:40 or 2025-03-10T14:05+02:00."
             )

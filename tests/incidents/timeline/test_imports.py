@@ -229,3 +229,9 @@ def test_viewer_cannot_import(client_for, viewer, incident):
     )
     assert response.status_code == 403  # a reader sees the incident, so the refusal is not a 404
     assert not TimelineEntry.objects.exists()
+
+
+def test_a_csv_time_with_a_seconds_offset_names_the_offset():
+    parsed = parse_csv("2025-03-10T14:05+05:30:15,ana,Paged\n", zone=UTC)
+    assert parsed.rows == []
+    assert parsed.problems == [(1, "+05:30:15 is not a UTC offset (use e.g. +02:00 or -05:00).")]

@@ -444,3 +444,20 @@ def test_a_key_moment_marked_both_ways_shows_one_badge(client_for, commander, in
     _Entry(incident=incident, body="Replica deleted", evidence="key_moment", is_key_moment=True)
     page = client_for(commander).get(f"/incidents/{incident.number}/").content.decode()
     assert page.count(">Key moment</span>") == 1
+
+
+def test_a_time_with_a_seconds_offset_is_refused_by_the_one_offset_rule(client_for, commander, incident):
+    entry = timeline_entry_add(incident=incident, actor=commander, body="x")
+    client = client_for(commander)
+    added = quick_add(client, incident, body="Paged", when="14:05 +05:30:15")
+    edited = client.post(
+        url("timeline_edit", incident, entry.pk),
+        {"body": "y", "kind": "note", "when": "2025-03-10T14:05+05:30:15"},
+        headers=HX,
+    )
+    for response in (added, edited):
+        assert response.status_code == 422
+        text = response.content.decode()
+        assert "+05:30:15 is not a UTC offset" in text
+        assert "Cannot read" not in text
+    assert [e.body for e in TimelineEntry.objects.filter(incident=incident)] == ["x"]
