@@ -140,15 +140,15 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
-def _parse(text: str) -> dict[str, dict[str, str]]:
+def _parse(text: str, personas: tuple[str, ...] = PERSONAS) -> dict[str, dict[str, str]]:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     header = [c.strip() for c in lines[0].split("|")]
-    assert tuple(header[1:]) == PERSONAS, f"the RULES columns must be {PERSONAS}"
+    assert tuple(header[1:]) == personas, f"the columns must be {personas}"
     table = {}
     for line in lines[1:]:
         cells = [c.strip() for c in line.split("|")]
-        assert len(cells) == len(header), f"rule {cells[0]!r} has {len(cells) - 1} cells, not {len(PERSONAS)}"
-        table[cells[0]] = dict(zip(PERSONAS, cells[1:], strict=True))
+        assert len(cells) == len(header), f"rule {cells[0]!r} has {len(cells) - 1} cells, not {len(personas)}"
+        table[cells[0]] = dict(zip(personas, cells[1:], strict=True))
     return table
 
 
@@ -170,6 +170,137 @@ def expected(rule: str, persona: str, *, scoped: bool) -> str:
     cell = POLICY[rule][persona]
     if not scoped and "/" in cell:
         raise AssertionError(f"rule {rule!r} says {cell} for {persona} on a route about no incident")
+    return cell
+
+
+# --- Writes -------------------------------------------------------------------------------------------------
+# Every unsafe route x method, sent an empty body (`test_capability_matrix_writes.py`), by the personas that
+# stand for the others (the GET matrix's 15 cost too much for every write): `anon`, `lone` (no team),
+# `viewer`, `resp`, `lead` (of Platform, not taking part in the restricted incident), `cmdr` (commander of
+# both, participant of the restricted one), `admin`, and the commander's tokens `ro` and `rw`.
+# Cells as above: `ok` means the request reached its input (a 400 with field errors, a redirect with a
+# message): the persona may act. Anything else must have changed nothing.
+WRITE_PERSONAS = ("anon", "lone", "viewer", "resp", "lead", "cmdr", "admin", "ro", "rw")
+
+WRITE_RULES = """
+rule                                                  | anon  | lone  | viewer  | resp    | lead    | cmdr   | admin  | ro  | rw
+sign in, reset a password                             | ok    | ok    | ok      | ok      | ok      | ok     | ok     | -   | -
+a tracker's webhook (signed; an empty body is a 400)  | ok    | ok    | ok      | ok      | ok      | ok     | ok     | -   | -
+open an invitation, given a wrong secret              | 404   | 404   | 404     | 404     | 404     | 404    | 404    | -   | -
+the sign-in code step with none under way; sign out  | login | login | login   | login   | login   | login  | login  | -   | -
+chat servers' commands and dialogs, unsigned          | 401   | 401   | 401     | 401     | 401     | 401    | 401    | -   | -
+one's own account: password, profile, tokens, 2FA    | login | ok    | ok      | ok      | ok      | ok     | ok     | -   | -
+end a session of someone else                         | login | 404   | 404     | 404     | 404     | 404    | 404    | -   | -
+revoke an API token (the commander's: its owner only) | login | 404   | 404     | 404     | 404     | ok     | 404    | -   | -
+withdraw an invitation                                | login | 404   | 404     | 404     | ok      | 404    | ok     | -   | -
+settings, reassignment and invitations                | login | 403   | 403     | 403     | ok      | 403    | ok     | -   | -
+the severity mailing lists                            | login | 403   | 403     | 403     | 403     | 403    | ok     | -   | -
+outbound webhooks (API)                               | login | 403   | 403     | 403     | 403     | 403    | ok     | 403 | 403
+alert intake (integration tokens only)                | login | 403   | 403     | 403     | 403     | 403    | 403    | 403 | 403
+declare, open an item or finding, report a change     | login | 403   | 403     | ok      | ok      | ok     | ok     | 403 | ok
+follow services and teams                             | login | 403   | ok      | ok      | ok      | ok     | ok     | -   | -
+follow an incident                                    | login | 404   | ok/404  | ok/404  | ok/404  | ok     | ok     | -   | -
+record on an incident: timeline, factors, postmortem  | login | 404   | 403/404 | ok/404  | ok/404  | ok     | ok     | 403 | ok
+command an incident: edit, status, severity, roles    | login | 404   | 403/404 | 403/404 | ok/404  | ok     | ok     | 403 | ok
+publish or reopen a postmortem                        | login | 404   | 403/404 | 403/404 | 403/404 | ok     | ok     | 403 | ok
+approve or request changes (a requested reviewer)     | login | 404   | 403/404 | 403/404 | 403/404 | 403    | 403    | 403 | 403
+delete or restore an incident                         | login | 404   | 403/404 | 403/404 | 403/404 | 403    | ok     | -   | -
+change an action item                                 | login | 404   | 403/404 | ok/404  | ok/404  | ok     | ok     | 403 | ok
+send an action item to a tracker (not a restricted)   | login | 404   | 403/404 | ok/404  | ok/404  | ok/403 | ok/403 | 403 | ok/403
+edit or verify a finding, link it to an incident      | login | 404   | 403/404 | ok/404  | ok/404  | ok     | ok     | 403 | ok
+move a finding, accept its risk                       | login | 404   | 403/404 | 403/404 | ok/404  | 403    | ok     | 403 | 403
+"""
+
+# Which unsafe rows each write rule governs (`route METHOD`, or `route` for all its unsafe methods; `*`
+# matches any characters in the route).
+WRITE_RULE_ROUTES: dict[str, tuple[str, ...]] = {
+    "sign in, reset a password": (
+        "accounts:login", "accounts:password_reset", "accounts:password_reset_confirm",
+    ),
+    "a tracker's webhook (signed; an empty body is a 400)": ("incidents:tracker_webhook POST",),
+    "open an invitation, given a wrong secret": ("accounts:invitation_open POST",),
+    "the sign-in code step with none under way; sign out": (
+        "accounts:login_code POST", "accounts:logout POST", "accounts:sign_out_everywhere POST",
+    ),
+    "chat servers' commands and dialogs, unsigned": (
+        "incidents:mattermost_* POST", "incidents:slack_* POST",
+    ),
+    "one's own account: password, profile, tokens, 2FA": (
+        "accounts:password_change", "accounts:profile POST", "accounts:token_create POST",
+        "accounts:two_factor POST", "accounts:two_factor_disable POST", "incidents:blameless_hint POST",
+    ),
+    "end a session of someone else": ("accounts:session_end POST",),
+    "revoke an API token (the commander's: its owner only)": ("accounts:token_revoke POST",),
+    "withdraw an invitation": ("accounts:invitation_withdraw POST",),
+    "settings, reassignment and invitations": (
+        "accounts:invitations POST", "incidents:bulk_reassign POST", "incidents:integration_* POST",
+        "incidents:service_* POST", "incidents:tag_* POST", "incidents:team_chat_edit POST",
+        "incidents:tracker_edit POST", "incidents:tracker_list POST",
+    ),
+    "the severity mailing lists": ("incidents:mailing_lists POST",),
+    "outbound webhooks (API)": ("api:webhook-*",),
+    "alert intake (integration tokens only)": ("api:integration-* POST",),
+    "declare, open an item or finding, report a change": (
+        "api:incident-list POST", "api:action-item-list POST", "api:policy-finding-list POST",
+        "api:timeline-entry-list POST", "api:contributing-factor-list POST", "api:change-list POST",
+        "api:alerts POST", "incidents:declare POST", "incidents:action_item_new POST",
+        "incidents:finding_new POST",
+    ),
+    "follow services and teams": ("incidents:subscriptions POST",),
+    "follow an incident": ("incidents:subscribe POST",),
+    "record on an incident: timeline, factors, postmortem": (
+        "api:contributing-factor-detail", "api:incident-participant DELETE",
+        "api:incident-participants POST", "api:incident-postmortem POST", "api:postmortem-detail",
+        "api:postmortem-request-review POST", "incidents:blameless_dismiss POST", "incidents:factor_* POST",
+        "incidents:meeting* POST", "incidents:participant POST", "incidents:postmortem_edit POST",
+        "incidents:postmortem_import POST", "incidents:postmortem_preview POST",
+        "incidents:postmortem_questions POST", "incidents:postmortem_request_review POST",
+        "incidents:postmortem_start POST", "incidents:timeline_* POST",
+    ),
+    "command an incident: edit, status, severity, roles": (
+        "api:incident-detail", "api:incident-reopen POST", "api:incident-resolve POST",
+        "api:incident-roles POST", "api:incident-severity POST", "api:incident-status POST",
+        "incidents:edit POST", "incidents:reopen POST", "incidents:role POST", "incidents:severity POST",
+        "incidents:status POST",
+    ),
+    "publish or reopen a postmortem": (
+        "api:postmortem-publish POST", "incidents:postmortem_publish POST", "incidents:postmortem_reopen POST",
+    ),
+    "approve or request changes (a requested reviewer)": (
+        "api:postmortem-approve POST", "api:postmortem-request-changes POST", "incidents:postmortem_decide POST",
+    ),
+    "delete or restore an incident": ("incidents:delete POST", "incidents:restore POST"),
+    "change an action item": (
+        "api:action-item-confirm-effect POST", "api:action-item-detail", "api:action-item-status POST",
+        "incidents:action_item_recheck POST", "incidents:action_item_recurrence POST",
+        "incidents:action_item_status POST", "incidents:action_item_tracker_conflict POST",
+    ),
+    "send an action item to a tracker (not a restricted)": (
+        "api:action-item-tracker POST", "incidents:action_item_tracker POST",
+    ),
+    "edit or verify a finding, link it to an incident": (
+        "api:policy-finding-detail", "api:policy-finding-verify POST", "incidents:finding_verify POST",
+        "incidents:finding_seen_again POST",
+    ),
+    "move a finding, accept its risk": (
+        "api:policy-finding-accept-risk POST", "api:policy-finding-transition POST",
+        "incidents:finding_accept_risk POST", "incidents:finding_transition POST",
+    ),
+}  # fmt: skip
+
+WRITE_POLICY = _parse(WRITE_RULES, WRITE_PERSONAS)
+
+
+def write_rules_for(route: str, method: str) -> list[str]:
+    """The write rules governing `route method` (exactly one, for a well-formed policy)."""
+    return [r for r, entries in WRITE_RULE_ROUTES.items() if any(_matches(e, route, method) for e in entries)]
+
+
+def write_expected(rule: str, persona: str, *, scoped: bool) -> str:
+    """The cell of `persona` in write rule `rule` (an `a/b` cell only on a row about an incident)."""
+    cell = WRITE_POLICY[rule][persona]
+    if not scoped and "/" in cell:
+        raise AssertionError(f"write rule {rule!r} says {cell} for {persona} on a route about no incident")
     return cell
 
 

@@ -30,7 +30,7 @@ from incidents.integrations.trackers.services import (
     tracker_issue_create,
     tracker_webhook_receive,
 )
-from incidents.permissions.checks import require_page
+from incidents.permissions.checks import require_edit_action_item, require_page
 from incidents.permissions.roles import can_manage_settings, can_manage_team, is_admin, lead_team_ids
 
 MAX_WEBHOOK_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2_621_440  # Django's limit (2.5 MB) is the first
@@ -142,6 +142,7 @@ def action_item_tracker_conflict(request: HttpRequest, item_id: int) -> HttpResp
     """ "Keep Hindsight's" / "Take the tracker's" for one field changed on both sides, on what the page
     showed: if the item or the tracker's value moved since, the page again with what changed (409)."""
     item = followup_selectors.action_item_get_for(request.user, item_id)
+    require_edit_action_item(request.user, item)  # before the form: a reader learns nothing from it
     form = TrackerSettleForm(request.POST)
     if not form.is_valid():
         form.add_error(None, "Reload the page and choose again: the choice did not say what you saw.")
