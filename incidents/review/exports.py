@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from incidents.incident.models import DURATION_DEFINITIONS
 from incidents.markdown import render_markdown
 from incidents.models import Postmortem, TimelineEntry
 from incidents.review.blameless.explain import LABELS
@@ -128,6 +129,11 @@ def export_markdown_chunks(postmortem: Postmortem, zone: tzinfo = UTC, *, viewer
         note = f" ({row.note})" if row.note else ""
         lines.append(f"| {row.label} | {format_duration(row.seconds)}{note} |")
     lines.append(f"| Unnoticed for | {doc.unnoticed.text} |")
+    # The definitions the page, the print view and the PDF state beside the same figures.
+    lines += [
+        "",
+        "".join(f"{row.label}: {row.definition}. " for row in doc.duration_rows) + doc.duration_note,
+    ]
     lines += ["", f"## Timeline (times in {where}, key moments first)", ""]
     yield "\n".join(lines) + "\n"
     batch: list[str] = []
@@ -348,6 +354,7 @@ def _export_json_head(postmortem: Postmortem, zone: tzinfo, *, viewer: Any) -> d
                 "time_to_resolve": inc.time_to_resolve,
                 "impact_duration": inc.impact_duration,
             },
+            "duration_definitions": {name: definition for name, _label, definition in DURATION_DEFINITIONS},
         },
         "postmortem": {
             "status": pm.status,
