@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from incidents.models import Incident, PostmortemReview, Subscription, Visibility
+from incidents.models import Incident, Subscription, Visibility
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -24,23 +24,22 @@ def participant_q(user: User, prefix: str = "") -> Q:
         | Q(**{f"{p}scribe": user})
         | Q(**{f"{p}declared_by": user})
         | Q(**{f"{p}participants": user})
-        | Q(**{f"{p}postmortem__reviews__reviewer": user})
     )
 
 
 def _takes_part_q(user: Any) -> Q:
     """Q on incidents in which `user` takes part (the rule of `participant_q`), without joins: the
-    participant and reviewer checks are correlated EXISTS, so the scope never multiplies rows and the
-    planner can test it per incident (or hash it) instead of joining every participant and review."""
+    participant check is a correlated EXISTS, so the scope never multiplies rows and the planner can test
+    it per incident (or hash it) instead of joining every participant. Being asked to review grants
+    nothing: a restricted postmortem's reviewers are chosen among those taking part
+    (`users_who_may_review`), so removing a participant takes their access away at once."""
     participant = Incident.participants.through.objects.filter(incident_id=OuterRef("pk"), user_id=user.pk)
-    reviewer = PostmortemReview.objects.filter(postmortem__incident_id=OuterRef("pk"), reviewer_id=user.pk)
     return (
         Q(commander_id=user.pk)
         | Q(communications_lead_id=user.pk)
         | Q(scribe_id=user.pk)
         | Q(declared_by_id=user.pk)
-        | Exists(participant)
-        | Exists(reviewer)
+        | Q(Exists(participant))
     )
 
 

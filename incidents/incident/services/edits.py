@@ -30,6 +30,8 @@ from incidents.models import (
     EntrySource,
     Incident,
     IncidentStatus,
+    PostmortemReview,
+    ReviewDecision,
     Visibility,
 )
 from incidents.permissions.checks import SYSTEM, require_command, require_manage_participants
@@ -399,7 +401,8 @@ def incident_participant_remove(*, incident: Incident, actor: Any, person: Any) 
 
     Someone holding a role (commander, communications lead, scribe) is refused with ValidationError keyed
     `person`: the role goes to someone else first. The same people as for adding may remove; on a
-    restricted incident this takes away their access (a security event records it)."""
+    restricted incident this takes away their access (a security event records it) and withdraws any review
+    of its postmortem still pending from them (reviews they gave stay on record)."""
     require_manage_participants(actor, incident)
     current = lock_incident(incident, None)
     for field, label in ROLE_FIELDS.items():
@@ -412,6 +415,15 @@ def incident_participant_remove(*, incident: Incident, actor: Any, person: Any) 
         return False
     current.participants.remove(person)
     save_incident(current, [])
-    system_entry(incident=current, actor=actor, body=f"Participant removed: {markdown_text(person)}")
+    body = f"Participant removed: {markdown_text(person)}"
+    if current.visibility == Visibility.RESTRICTED:
+        # They no longer see it, so a review still asked of them could never be given: withdrawn.
+        # Reviews they already gave stay on record.
+        withdrawn, _ = PostmortemReview.objects.filter(
+            postmortem__incident=current, reviewer=person, decision=ReviewDecision.PENDING
+        ).delete()
+        if withdrawn:
+            body += " (their pending review request is withdrawn)"
+    system_entry(incident=current, actor=actor, body=body)
     record_security_event("ROLE_CHANGE", actor, current.reference, f"participant removed: {person.email}")
     return True

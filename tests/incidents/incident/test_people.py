@@ -267,3 +267,27 @@ def test_the_roles_endpoint_refuses_someone_you_may_not_pick(api_for, commander,
     )
     assert response.status_code == 400
     assert "scribe" in response.json()
+
+
+def test_removing_a_reviewer_from_a_restricted_incident_takes_its_access_away_and_withdraws_the_request(
+    commander, responder, incident
+):
+    from incidents.models import PostmortemReview
+    from incidents.permissions.incident import can_view_incident, incidents_visible_to
+    from incidents.review.services import postmortems, reviews
+
+    incident.visibility = Visibility.RESTRICTED
+    incident.save()
+    assert incident_participant_add(incident=incident, actor=commander, person=responder)
+    pm = postmortems.postmortem_start(incident=incident, actor=commander)
+    reviews.postmortem_request_review(postmortem=pm, actor=commander, reviewers=[responder])
+    assert can_view_incident(responder, incident)
+
+    assert incident_participant_remove(incident=incident, actor=commander, person=responder)
+    responder = type(responder).objects.get(pk=responder.pk)  # a new request: no cached answer
+    assert not can_view_incident(responder, incident)
+    assert not incidents_visible_to(responder).filter(pk=incident.pk).exists()
+    assert not PostmortemReview.objects.filter(postmortem=pm, reviewer=responder).exists()
+    assert "Participant removed: Rory Responder (their pending review request is withdrawn)" in entries(
+        incident
+    )
