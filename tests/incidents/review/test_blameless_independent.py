@@ -30,6 +30,8 @@ CORPORA = {
     "blameless_independent_tuning4.json": (283, 132, 0.955, 0.02),
     "blameless_independent_tuning5.json": (304, 161, 0.975, 0.035),
     "blameless_independent_tuning7.json": (371, 184, 0.989, 0.0),
+    # the seventh writer's validation half, held back through its tuning pass and measured once at its end
+    "blameless_independent_validation7.json": (349, 176, 0.881, 0.046),
 }
 
 
@@ -51,7 +53,9 @@ def test_each_independent_corpus_is_a_tuning_half_as_written(name):
 
 
 def test_the_writers_wrote_their_own_sentences():
-    first, second, third, fourth, fifth, seventh = ({r["text"] for r in rows(n)} for n in sorted(CORPORA))
+    first, second, third, fourth, fifth, seventh, seventh_held = (
+        {r["text"] for r in rows(n)} for n in sorted(CORPORA)
+    )
     # one sentence is in the first two: the example of mock praise in the list of patterns they were given
     assert first & second == {"Another masterpiece from the backend team."}
     assert not first & third
@@ -62,6 +66,7 @@ def test_the_writers_wrote_their_own_sentences():
     assert seventh & (first | second | third | fourth | fifth) == {
         "Another masterpiece from the backend team."
     }
+    assert not seventh_held & (first | second | third | fourth | fifth | seventh)
 
 
 @pytest.mark.parametrize("name", sorted(CORPORA))
