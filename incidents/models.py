@@ -18,10 +18,15 @@ from incidents.followup.models import (
 from incidents.incident.models import (
     ACTIVE_STATUSES,
     MILESTONES,
+    OPTION_KINDS,
+    CustomField,
+    CustomFieldKind,
+    CustomFieldValue,
     DetectionMethod,
     Incident,
     IncidentCounter,
     IncidentStatus,
+    IncidentType,
     Service,
     Severity,
     Tag,
@@ -72,6 +77,11 @@ from incidents.review.models import (
 from incidents.timeline.models import ChangeEvent, EntryKind, EntrySource, EvidenceMarker, TimelineEntry
 
 __all__ = [
+    "OPTION_KINDS",
+    "CustomField",
+    "CustomFieldKind",
+    "CustomFieldValue",
+    "IncidentType",
     "ChatCapture",
     "ChatChannel",
     "ChatRequestSeen",

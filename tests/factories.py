@@ -109,3 +109,22 @@ class PolicyFindingFactory(ModelFactory[m.PolicyFinding]):
 
     area = m.FindingArea.ACCESS_CONTROL
     title = factory.Sequence(lambda n: f"Finding {n}")
+
+
+class IncidentTypeFactory(ModelFactory[m.IncidentType]):
+    class Meta:
+        model = m.IncidentType
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Type {n}")
+    slug = factory.Sequence(lambda n: f"type-{n}")
+
+
+class CustomFieldFactory(ModelFactory[m.CustomField]):
+    class Meta:
+        model = m.CustomField
+
+    incident_type = factory.SubFactory(IncidentTypeFactory)
+    label = factory.Sequence(lambda n: f"Field {n}")
+    key = factory.Sequence(lambda n: f"field_{n}")
+    kind = m.CustomFieldKind.TEXT

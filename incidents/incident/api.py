@@ -55,12 +55,13 @@ class IncidentFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=Incident._meta.get_field("status").choices)
     severity = filters.MultipleChoiceFilter(choices=Incident._meta.get_field("severity").choices)
     service = filters.CharFilter(field_name="services__slug", distinct=True)
+    type = filters.CharFilter(field_name="incident_type__slug", help_text="An incident type's short name.")
     started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = UtcDateTimeFilter(field_name="started_at", lookup_expr="lt")
 
     class Meta:
         model = Incident
-        fields = ["status", "severity", "visibility", "service", "started_after", "started_before"]
+        fields = ["status", "severity", "visibility", "service", "type", "started_after", "started_before"]
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -153,7 +154,7 @@ class IncidentViewSet(VersionedRecordViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         form = incident_serializers.IncidentDeclareSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        data = dict(form.validated_data)
+        data = {"severity": "", **form.validated_data}
         key = _idempotency_key(request)
         dedup_key = f"api-declare:{request.user.pk}:{key}" if key else None
         incident, created = declare.incident_declare_once(actor=request.user, dedup_key=dedup_key, **data)

@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString
 
 from accounts.models import Team
 from incidents.inputs import TextField, text_formfield
-from incidents.models import Incident, IncidentStatus, Service, Severity, Visibility
+from incidents.models import Incident, IncidentStatus, IncidentType, Service, Severity, Visibility
 from incidents.timefmt import format_time
 from incidents.timeparse import NonExistentTimeError, TimeParseError, localize, offset_refusal, zone_name
 
@@ -201,9 +201,27 @@ class LocalDateTimeField(forms.Field):
         return keep_stored_instant(cleaned, shown or bf.initial)
 
 
+class IncidentTypeChoiceField(forms.ModelChoiceField):
+    """An incident type, each labelled with the defaults it applies ("Security (SEV2, restricted)")."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        restricted = ", restricted" if obj.restricted_by_default else ""
+        return f"{obj.name} ({obj.default_severity}{restricted})"
+
+
+TYPE_DEFAULT = "The type's default"
+
+
 class DeclareForm(forms.Form):
     title = TextField(
         max_length=200, widget=forms.TextInput(attrs={"autofocus": True, "placeholder": "What is broken?"})
+    )
+    incident_type = IncidentTypeChoiceField(
+        queryset=IncidentType.objects.filter(archived=False),
+        required=False,
+        label="Type",
+        empty_label="No type",
+        help_text="Its severity, visibility and postmortem template apply unless you choose others.",
     )
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.SEV3)
     started_at = LocalDateTimeField(required=False, help_text="Leave empty for now. Your time zone.")
@@ -216,9 +234,26 @@ class DeclareForm(forms.Form):
     # One id per rendered form: a double click or a resubmitted page declares one incident, not two.
     submission = forms.UUIDField(widget=forms.HiddenInput, required=False, initial=uuid.uuid4)
 
-    def clean_visibility(self) -> str:
-        """Only a title and a severity are required: a missing visibility means internal."""
-        return self.cleaned_data.get("visibility") or Visibility.INTERNAL
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not IncidentType.objects.filter(archived=False).exists():
+            del self.fields["incident_type"]  # nothing to choose: the form stays as short as it was
+            return
+        # With types, an empty severity or visibility is the chosen type's (SEV3 and internal without one).
+        severity = cast(forms.ChoiceField, self.fields["severity"])
+        severity.choices = [("", TYPE_DEFAULT), *Severity.choices]
+        severity.required, severity.initial = False, ""
+        visibility = cast(forms.ChoiceField, self.fields["visibility"])
+        visibility.choices = [("", TYPE_DEFAULT), *Visibility.choices]
+        visibility.initial = ""
+
+    def clean(self) -> dict[str, Any]:
+        """Only a title is required: without a type, an empty severity is SEV3 and visibility internal."""
+        data = super().clean() or {}
+        if not data.get("incident_type"):
+            data["severity"] = data.get("severity") or Severity.SEV3
+            data["visibility"] = data.get("visibility") or Visibility.INTERNAL
+        return data
 
 
 class IncidentEditForm(forms.ModelForm):

@@ -1,4 +1,4 @@
-"""Services, incidents and their derived durations."""
+"""Services, incidents and their derived durations; incident types and their custom fields."""
 
 from __future__ import annotations
 
@@ -160,6 +160,9 @@ class Incident(StoredHtml, models.Model):
         max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING, db_index=True
     )
     visibility = models.CharField(max_length=12, choices=Visibility.choices, default=Visibility.INTERNAL)
+    incident_type = models.ForeignKey(
+        "incidents.IncidentType", null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
 
     started_at = models.DateTimeField(db_index=True)
     detected_at = models.DateTimeField(null=True, blank=True)
@@ -328,3 +331,95 @@ class Incident(StoredHtml, models.Model):
     def impact_duration(self) -> int | None:
         """Seconds from `started_at` to `resolved_at`: how long users were affected; None if unresolved."""
         return self._seconds(self.started_at, self.resolved_at)
+
+
+# --- Incident types and their custom fields ---------------------------------------------------------------
+# An `IncidentType` (outage, security, data ...) carries the defaults a declaration takes (severity, restricted
+# or not, the postmortem template) and the `CustomField`s it asks for. A `CustomFieldValue` is one stored value
+# of a field on an incident: one row per value (a multi select keeps one row per option), in the typed column
+# of its kind, so the list filters with a plain indexed lookup on SQLite and PostgreSQL alike. Values are read
+# only through the incident (its selectors apply the visibility scope).
+class IncidentType(models.Model):
+    """A kind of incident with its declaration defaults and its custom fields (`fields`)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    default_severity = models.CharField(max_length=4, choices=Severity.choices, default=Severity.SEV3)
+    restricted_by_default = models.BooleanField(
+        default=False, help_text="Declared restricted (participants and admins only) unless chosen otherwise."
+    )
+    postmortem_template = models.ForeignKey(
+        "incidents.PostmortemTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    archived = models.BooleanField(default=False, help_text="No longer offered when declaring.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomFieldKind(models.TextChoices):
+    TEXT = "text", "Text"
+    NUMBER = "number", "Number"
+    SELECT = "select", "Single select"
+    MULTI_SELECT = "multi_select", "Multi select"
+    USER = "user", "Person"
+    LINK = "link", "Link"
+    DATE = "date", "Date"
+
+
+#: Kinds whose values are one of the field's options.
+OPTION_KINDS = (CustomFieldKind.SELECT, CustomFieldKind.MULTI_SELECT)
+
+
+class CustomField(models.Model):
+    """A field an incident type asks for. `key` names it in the API and exports (unique within the type);
+    `options` are the choices of a select (strings, in order)."""
+
+    incident_type = models.ForeignKey(IncidentType, on_delete=models.CASCADE, related_name="fields")
+    label = models.CharField(max_length=100)
+    key = models.SlugField(max_length=50)
+    kind = models.CharField(max_length=20, choices=CustomFieldKind.choices)
+    options = models.JSONField(default=list, blank=True)
+    required = models.BooleanField(default=False)
+    help_text = models.CharField(max_length=200, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident_type", "key"], name="custom_field_key_per_type"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class CustomFieldValue(models.Model):
+    """One value of `field` on `incident`, in the column of the field's kind (`text` holds text, a link
+    or an option)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="custom_values")
+    field = models.ForeignKey(CustomField, on_delete=models.CASCADE, related_name="values")
+    text = models.CharField(max_length=2000, blank=True)
+    number = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
+    date = models.DateField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["field__position", "field_id", "id"]
+        indexes = [
+            models.Index(fields=["field", "text"]),
+            models.Index(fields=["field", "number"]),
+            models.Index(fields=["field", "date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field_id}: {self.text or self.number or self.date or self.user_id}"

@@ -23,16 +23,17 @@ def incident_list_for(
     status: str | list[str] | None = None,
     severity: str | None = None,
     service: str | None = None,
+    incident_type: str | None = None,
     started_from: date | None = None,
     started_to: date | None = None,
 ) -> QuerySet[Incident]:
     """Incidents `user` may see, newest first, with what the list shows joined in (flat query count).
 
-    Date bounds are the viewer's local dates, half-open: `[started_from 00:00, started_to + 1 day 00:00)`.
+    `incident_type` is a type's slug. Date bounds are the viewer's local dates, half-open: `[started_from 00:00, started_to + 1 day 00:00)`.
     """
     qs = (
         incidents_visible_to(user)
-        .select_related("commander")
+        .select_related("commander", "incident_type")
         .prefetch_related(Prefetch("services", queryset=Service.objects.only("id", "name", "slug")))
     )
     if status:
@@ -41,6 +42,8 @@ def incident_list_for(
         qs = qs.filter(severity=severity)
     if service:
         qs = qs.filter(services__slug=service)
+    if incident_type:
+        qs = qs.filter(incident_type__slug=incident_type)
     zone = timezone.get_current_timezone()
     if started_from:
         qs = qs.filter(started_at__gte=datetime.combine(started_from, time.min, tzinfo=zone))
@@ -60,7 +63,9 @@ def incident_get_for(user: Any, number: int) -> Incident:
     security event (the response is the same 404 as for a number that does not exist).
     """
     incident = (
-        Incident.objects.select_related("commander", "communications_lead", "scribe", "declared_by")
+        Incident.objects.select_related(
+            "commander", "communications_lead", "scribe", "declared_by", "incident_type"
+        )
         .prefetch_related("services")
         .filter(number=number)
         .first()

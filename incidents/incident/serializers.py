@@ -19,6 +19,7 @@ from incidents.models import (
     DetectionMethod,
     Incident,
     IncidentStatus,
+    IncidentType,
     Service,
     Severity,
     Visibility,
@@ -34,6 +35,9 @@ class IncidentSerializer(ReadModelSerializer):
     services: serializers.SlugRelatedField[Service] = serializers.SlugRelatedField(
         slug_field="slug", many=True, read_only=True
     )
+    incident_type: serializers.SlugRelatedField[IncidentType] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="The incident type's short name."
+    )
     commander = UserBriefSerializer(read_only=True, allow_null=True)
     communications_lead = UserBriefSerializer(read_only=True, allow_null=True)
     scribe = UserBriefSerializer(read_only=True, allow_null=True)
@@ -48,7 +52,7 @@ class IncidentSerializer(ReadModelSerializer):
         model = Incident
         fields = [
             "url", "number", "reference", "title", "summary", "summary_html", "severity", "status",
-            "visibility", "started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at",
+            "visibility", "incident_type", "started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at",
             "detection_method", "customer_impact", "customer_impact_html", "services", "commander",
             "communications_lead", "scribe", "chat_channel_url", "dashboard_url", "change_url",
             "feature_flag", "time_to_detect", "time_to_acknowledge", "time_to_mitigate", "time_to_resolve",
@@ -62,7 +66,16 @@ class IncidentDeclareSerializer(StrictInputSerializer):
     fields are refused with 400 naming them."""
 
     title = TextField(max_length=200)
-    severity = serializers.ChoiceField(choices=Severity.choices)
+    incident_type = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=IncidentType.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="An incident type's short name: its default severity and visibility apply when not sent.",
+    )
+    severity = serializers.ChoiceField(
+        choices=Severity.choices, required=False, help_text="Required unless `incident_type` gives one."
+    )
     started_at = UtcDateTimeField(required=False)
     detected_at = UtcDateTimeField(required=False)
     declared_at = UtcDateTimeField(
@@ -70,10 +83,21 @@ class IncidentDeclareSerializer(StrictInputSerializer):
     )
     detection_method = serializers.ChoiceField(choices=DetectionMethod.choices, required=False, default="")
     summary = TextField(required=False, allow_blank=True, default="")
-    visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.INTERNAL)
+    visibility = serializers.ChoiceField(
+        choices=Visibility.choices,
+        required=False,
+        help_text="Default: restricted when the type is restricted by default, else internal.",
+    )
     services = serializers.SlugRelatedField(
         slug_field="slug", many=True, queryset=Service.objects.all(), required=False
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("severity") and not attrs.get("incident_type"):
+            raise serializers.ValidationError(
+                {"severity": ["This field is required (or send an incident_type)."]}
+            )
+        return attrs
 
 
 class IncidentUpdateSerializer(StrictInputSerializer):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from incidents.incident import live, people, views
+from incidents.incident import live, people, type_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -20,6 +20,13 @@ urlpatterns = [
     path("settings/", views.settings_index, name="settings"),
     path("settings/services/", views.service_list, name="service_list"),
     path("settings/services/<slug:slug>/", views.service_edit, name="service_edit"),
+    path("settings/types/", type_views.incident_type_list, name="incident_type_list"),
+    path("settings/types/<slug:type_slug>/", type_views.incident_type_edit, name="incident_type_edit"),
+    path(
+        "settings/types/<slug:type_slug>/fields/<int:field_id>/",
+        type_views.custom_field_edit,
+        name="custom_field_edit",
+    ),
     path("settings/tags/", views.tag_list, name="tag_list"),
     path("settings/tags/<int:tag_id>/", views.tag_edit, name="tag_edit"),
 ]

@@ -33,10 +33,19 @@ from incidents.incident.services import declare, edits, lifecycle
 from incidents.incident.services.common import IncidentConflict
 from incidents.inputs import BoundedDateField
 from incidents.merge import Merge
-from incidents.models import ACTIVE_STATUSES, Incident, IncidentStatus, Service, Severity, Tag
+from incidents.models import (
+    ACTIVE_STATUSES,
+    Incident,
+    IncidentStatus,
+    IncidentType,
+    Service,
+    Severity,
+    Tag,
+)
 from incidents.permissions.checks import require_command, require_declare, require_page
 from incidents.permissions.incident import incidents_visible_to
 from incidents.permissions.roles import (
+    can_manage_incident_types,
     can_manage_mailing_lists,
     can_manage_settings,
     can_manage_team,
@@ -71,6 +80,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         status = forms.ChoiceField(choices=[("", "Any status"), *IncidentStatus.choices], required=False)
         severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
         service = forms.ChoiceField(required=False)
+        incident_type = forms.ChoiceField(required=False, label="Type")
         started_from = BoundedDateField(
             required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
         )
@@ -81,6 +91,8 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     filters = Filters(request.GET or None)
     service_field = cast(forms.ChoiceField, filters.fields["service"])
     service_field.choices = [("", "Any service"), *Service.objects.values_list("slug", "name")]
+    type_field = cast(forms.ChoiceField, filters.fields["incident_type"])
+    type_field.choices = [("", "Any type"), *IncidentType.objects.values_list("slug", "name")]
     valid = filters.is_valid() if filters.is_bound else True
     criteria = filters.cleaned_data if filters.is_bound and valid else {}
     qs = selectors.incident_list_for(request.user, **{k: v for k, v in criteria.items() if v})
@@ -109,6 +121,7 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
                 started_at=data["started_at"],
                 services=data["services"],
                 visibility=data["visibility"],
+                incident_type=data.get("incident_type"),
                 summary=data["summary"],
                 dedup_key=f"web-declare:{data['submission']}" if data.get("submission") else None,
                 declared_at=data["declared_at"],
@@ -276,7 +289,10 @@ def _settings_guard(request: HttpRequest) -> None:
 def settings_index(request: HttpRequest) -> HttpResponse:
     """The settings pages a team lead or admin may open."""
     _settings_guard(request)
-    context = {"can_manage_mailing_lists": can_manage_mailing_lists(request.user)}
+    context = {
+        "can_manage_mailing_lists": can_manage_mailing_lists(request.user),
+        "can_manage_incident_types": can_manage_incident_types(request.user),
+    }
     return render(request, "incidents/settings_index.html", context)
 
 

@@ -78,6 +78,11 @@ def can_manage_mailing_lists(user: Any) -> bool:
     return is_admin(user)
 
 
+def can_manage_incident_types(user: Any) -> bool:
+    """Incident types and their custom fields shape every team's declarations, so only admins define them."""
+    return is_admin(user)
+
+
 def can_manage_team(user: Any, team_id: int | None) -> bool:
     """Admins, and the leads of team `team_id`, manage its services, chat webhook and alert integrations.
 

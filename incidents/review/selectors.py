@@ -7,6 +7,7 @@ from incidents.models import (
     Postmortem,
     PostmortemReview,
     PostmortemStatus,
+    PostmortemTemplate,
     PostmortemVersion,
     ReviewDecision,
 )
@@ -20,6 +21,14 @@ def postmortem_for(incident: Incident) -> Any:
         .filter(incident=incident)
         .first()
     )
+
+
+def postmortem_type_template(incident: Incident) -> PostmortemTemplate | None:
+    """The postmortem template of the incident's type, or None (no type, or a type without one)."""
+    kind = incident.incident_type
+    if kind is None or kind.postmortem_template_id is None:
+        return None
+    return PostmortemTemplate.objects.filter(pk=kind.postmortem_template_id).first()
 
 
 def postmortem_reviews_for(postmortem: Any) -> list[Any]:

@@ -144,6 +144,9 @@ ACCESS: dict[str, dict[str, str]] = {
     "incidents:service_list": {"GET": "admin", "POST": "admin"},
     "incidents:service_edit": {"GET": "admin", "POST": "admin"},
     "incidents:tag_list": {"GET": "admin", "POST": "admin"},
+    "incidents:incident_type_list": {"GET": "admin", "POST": "admin"},
+    "incidents:incident_type_edit": {"GET": "admin", "POST": "admin"},
+    "incidents:custom_field_edit": {"GET": "admin", "POST": "admin"},
     "incidents:tag_edit": {"GET": "admin", "POST": "admin"},
     "incidents:mailing_lists": {"GET": "admin", "POST": "admin"},
     "incidents:team_chat_list": {"GET": "admin", "POST": "admin"},
@@ -231,6 +234,8 @@ PARAM_OBJECTS: dict[str, Resolver] = {
     "tag_id": Ref("tag", shared=True),
     "integration_id": Ref("integration", shared=True),
     "tracker_id": Ref("tracker", shared=True),
+    "type_slug": Ref("incident_type", "slug", shared=True),
+    "field_id": Ref("custom_field", shared=True),
 }
 # (route name, parameter) -> value, for generic names such as `pk` on a plain Django view.
 ROUTE_PARAM_OBJECTS: dict[tuple[str, str], Resolver] = {
@@ -435,9 +440,15 @@ def _build_world() -> World:
     tracker = m.TrackerConnection.objects.create(
         team=team, kind="github", site_url="https://api.github.com", project="acme/web", is_active=False
     )
+    incident_type = m.IncidentType.objects.create(name="Security", slug="security")
+    custom_field = m.CustomField.objects.create(
+        incident_type=incident_type, label="Customer ticket", key="ticket", kind=m.CustomFieldKind.TEXT
+    )
     w = World(
         users=users,
         shared={
+            "incident_type": incident_type,
+            "custom_field": custom_field,
             "service": service,
             "team": other_team,
             "token": token,

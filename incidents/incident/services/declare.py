@@ -6,7 +6,7 @@ on commit. Errors: `AccessDenied`; `django.core.exceptions.ValidationError` keye
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from incidents.incident.models import implausible_time
 from incidents.incident.services.common import check_aware, check_declared_after_start
+from incidents.incident.services.custom_values import clean_custom_values, store_custom_values
 from incidents.markdown import markdown_text
-from incidents.models import Incident, IncidentCounter, Service, Severity
+from incidents.models import Incident, IncidentCounter, IncidentType, Service, Severity, Visibility
 from incidents.notify import services as notify
 from incidents.permissions.checks import actor_user, require_declare
 from incidents.timeline.services import system_entry
@@ -56,7 +57,9 @@ def incident_declare(
     started_at: datetime | None = None,
     summary: str = "",
     services: Iterable[Service] = (),
-    visibility: str = "internal",
+    visibility: str = "",
+    incident_type: IncidentType | None = None,
+    custom_fields: Mapping[str, Any] | None = None,
     commander: Any = None,
     dedup_key: str | None = None,
     detected_at: datetime | None = None,
@@ -68,7 +71,7 @@ def incident_declare(
     """
     return incident_declare_once(
         actor=actor, title=title, severity=severity, started_at=started_at, summary=summary,
-        services=services, visibility=visibility, commander=commander, dedup_key=dedup_key,
+        services=services, visibility=visibility, incident_type=incident_type, custom_fields=custom_fields, commander=commander, dedup_key=dedup_key,
         detected_at=detected_at, detection_method=detection_method, declared_at=declared_at,
     )[0]  # fmt: skip
 
@@ -81,7 +84,9 @@ def incident_declare_once(
     started_at: datetime | None = None,
     summary: str = "",
     services: Iterable[Service] = (),
-    visibility: str = "internal",
+    visibility: str = "",
+    incident_type: IncidentType | None = None,
+    custom_fields: Mapping[str, Any] | None = None,
     commander: Any = None,
     dedup_key: str | None = None,
     detected_at: datetime | None = None,
@@ -98,6 +103,11 @@ def incident_declare_once(
     `started_at` defaults to now (UTC-aware). With `dedup_key`, a declaration whose key was declared
     before, or is being declared by a concurrent request, returns `(existing incident, False)` unchanged:
     declarations queue on the number counter, and the key is looked up again once at the front.
+    With `incident_type`, an empty `severity` is the type's default severity and an empty `visibility` is
+    restricted when the type is restricted by default (without a type: internal); an archived type is
+    refused (keyed `incident_type`). `custom_fields` (key -> value) are the type's custom field values,
+    validated as `clean_custom_values` does (a required field left out is an error, keyed `cf_<key>`).
+
     Numbers are unique and gapless. Raises AccessDenied unless the actor may declare (`can_declare`),
     ValidationError for a missing title, an unknown severity, a naive or implausible time.
     """
@@ -108,10 +118,21 @@ def incident_declare_once(
             return existing, False
     title = (title or "").strip()
     errors: dict[str, str] = {}
+    if incident_type is not None:
+        if incident_type.archived:
+            errors["incident_type"] = "This type is archived; choose another."
+        severity = severity or incident_type.default_severity
+        if not visibility:
+            visibility = Visibility.RESTRICTED if incident_type.restricted_by_default else Visibility.INTERNAL
+    visibility = visibility or Visibility.INTERNAL
     if not title:
         errors["title"] = "Give the incident a title."
     if severity not in Severity.values:
         errors["severity"] = "Choose a severity from SEV1 to SEV4."
+    try:
+        cleaned = clean_custom_values(actor=actor, incident_type=incident_type, values=custom_fields or {})
+    except ValidationError as exc:
+        errors.update({k: " ".join(v) for k, v in exc.message_dict.items()})
     if errors:
         raise ValidationError(errors)
     check_aware({"started_at": started_at, "detected_at": detected_at, "declared_at": declared_at})
@@ -142,6 +163,7 @@ def incident_declare_once(
                 detection_method=detection_method,
                 summary=summary,
                 visibility=visibility,
+                incident_type=incident_type,
                 commander=commander or user,
                 declared_by=user,
                 dedup_key=dedup_key or None,
@@ -151,17 +173,19 @@ def incident_declare_once(
             incident.save()
             if services:
                 incident.services.set(services)
+            store_custom_values(incident, cleaned)
             if user:
                 incident.participants.add(user)
             system_entry(
                 incident=incident, actor=user, body="Impact started", occurred_at=incident.started_at
             )
+            kind = f" ({markdown_text(incident_type.name)})" if incident_type is not None else ""
             if detected_at is not None:
                 system_entry(incident=incident, actor=user, body="Detected", occurred_at=detected_at)
             system_entry(
                 incident=incident,
                 actor=user,
-                body=f"Incident declared as {severity}: {markdown_text(title)}",
+                body=f"Incident declared as {severity}{kind}: {markdown_text(title)}",
                 occurred_at=declared,
             )
             notify.incident_declared(incident, actor=user)

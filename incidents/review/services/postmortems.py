@@ -51,6 +51,7 @@ from incidents.permissions.checks import (
 from incidents.permissions.followup import can_create_finding
 from incidents.review import blameless
 from incidents.review.documents import unnoticed_refusal
+from incidents.review.selectors import postmortem_type_template
 from incidents.review.services import blameless as blameless_findings
 from incidents.timeline.services import system_entry
 
@@ -115,7 +116,7 @@ def _clean_sections(sections: dict[str, Any]) -> dict[str, str]:
 def postmortem_start(
     *, incident: Incident, actor: Any, template: PostmortemTemplate | None = None
 ) -> Postmortem:
-    """Create the incident's postmortem from `template` (the "Full" template by default).
+    """Create the incident's postmortem from `template` (by default its type's template, else "Full").
 
     Idempotent: an incident has one postmortem, and starting again returns it unchanged. Version 1 is kept.
     Raises AccessDenied unless the actor may record on the incident.
@@ -125,6 +126,8 @@ def postmortem_start(
     existing = Postmortem.objects.filter(incident=incident).first()
     if existing:
         return existing
+    if template is None:
+        template = postmortem_type_template(incident)
     if template is None:
         template = PostmortemTemplate.objects.filter(name="Full").first()
     raw = dict(template.sections) if template else {}

@@ -129,8 +129,9 @@ def postmortem_detail(request: HttpRequest, number: int) -> HttpResponse:
     if pm is None:
         can_start = can_record(request.user, incident)
         default = "Lightweight" if incident.severity in (Severity.SEV3, Severity.SEV4) else "Full"
+        template = review_selectors.postmortem_type_template(incident)
         form = PostmortemStartForm(
-            initial={"template": PostmortemTemplate.objects.filter(name=default).first()}
+            initial={"template": template or PostmortemTemplate.objects.filter(name=default).first()}
         )
         return render(
             request,
