@@ -405,6 +405,9 @@ SPECTACULAR_SETTINGS = {
         "ActionItemStatusEnum": "incidents.models.ActionItemStatus",
         "FindingStatusEnum": "incidents.models.FindingStatus",
         "PostmortemStatusEnum": "incidents.models.PostmortemStatus",
+        "CustomFieldKindEnum": "incidents.models.CustomFieldKind",
+        # The timeline entry's kind keeps its name beside the custom field's kind.
+        "KindEnum": "incidents.models.EntryKind",
     },
 }
 

@@ -30,6 +30,8 @@ from incidents.api.fields import UserBriefSerializer
 from incidents.api.pagination import PagePagination
 from incidents.incident import selectors
 from incidents.incident import serializers as incident_serializers
+from incidents.incident.custom_api import custom_errors_keyed, filter_custom_fields
+from incidents.incident.services import custom_values as custom_services
 from incidents.incident.services import declare, edits, lifecycle
 from incidents.models import (
     ChangeEvent,
@@ -56,12 +58,23 @@ class IncidentFilter(filters.FilterSet):
     severity = filters.MultipleChoiceFilter(choices=Incident._meta.get_field("severity").choices)
     service = filters.CharFilter(field_name="services__slug", distinct=True)
     type = filters.CharFilter(field_name="incident_type__slug", help_text="An incident type's short name.")
+    custom_field = filters.CharFilter(
+        method="filter_custom_field",
+        help_text="`key:value`: incidents whose custom field `key` holds `value` (text and links contain it, "
+        "any case; options, numbers, dates and people, by id or email, match exactly). Repeat to combine.",
+    )
     started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = UtcDateTimeFilter(field_name="started_at", lookup_expr="lt")
 
     class Meta:
         model = Incident
-        fields = ["status", "severity", "visibility", "service", "type", "started_after", "started_before"]
+        fields = [
+            "status", "severity", "visibility", "service", "type", "custom_field", "started_after",
+            "started_before",
+        ]  # fmt: skip
+
+    def filter_custom_field(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
+        return filter_custom_fields(queryset, self.data)
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -125,7 +138,7 @@ class IncidentViewSet(VersionedRecordViewSet):
     lookup_field = "number"
     lookup_value_regex = r"\d+"
     filterset_class = IncidentFilter
-    search_fields = ["title", "summary"]
+    search_fields = ["title", "summary", "custom_values__text"]
     ordering_fields = ["started_at", "number", "severity", "status"]
     ordering = ["-started_at", "-id"]
     write_checks = {
@@ -137,6 +150,7 @@ class IncidentViewSet(VersionedRecordViewSet):
         "participants": on_object(require_manage_participants),
         "participant": on_object(require_manage_participants),
         "postmortem": on_object(require_record),
+        "custom_fields": on_object(require_record),
     }
 
     def get_queryset(self) -> QuerySet[Incident]:
@@ -157,7 +171,8 @@ class IncidentViewSet(VersionedRecordViewSet):
         data = {"severity": "", **form.validated_data}
         key = _idempotency_key(request)
         dedup_key = f"api-declare:{request.user.pk}:{key}" if key else None
-        incident, created = declare.incident_declare_once(actor=request.user, dedup_key=dedup_key, **data)
+        with custom_errors_keyed():
+            incident, created = declare.incident_declare_once(actor=request.user, dedup_key=dedup_key, **data)
         if not created and not can_view_incident(request.user, incident):
             raise Http404("No such incident.")
         return self._render(incident, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -236,6 +251,30 @@ class IncidentViewSet(VersionedRecordViewSet):
                 incident=incident, actor=request.user, expected_version=v, **roles
             ),
         )
+        return self._render(updated)
+
+    @extend_schema(
+        summary="Set custom field values of the incident's type (keys not sent stay; If-Match or version "
+        'guard it). Errors: 400 `{"custom_fields": {key: [...]}}`',
+        request=incident_serializers.CustomFieldsSerializer,
+        responses={200: incident_serializers.IncidentSerializer, **VERSIONED_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="custom-fields", url_name="custom-fields")
+    def custom_fields(self, request: Request, number: int | None = None) -> Response:
+        incident = self.get_object()
+        form = incident_serializers.CustomFieldsSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        with custom_errors_keyed():
+            updated = self.guarded_write(
+                incident,
+                form.validated_data.get("version"),
+                lambda v: custom_services.incident_custom_fields_set(
+                    incident=incident,
+                    actor=request.user,
+                    values=form.validated_data["values"],
+                    expected_version=v,
+                ),
+            )
         return self._render(updated)
 
     @extend_schema(

@@ -16,10 +16,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User
-from incidents.models import CustomField, CustomFieldKind, CustomFieldValue, Incident
+from incidents.models import OPTION_KINDS, CustomField, CustomFieldKind, CustomFieldValue, Incident
 from incidents.permissions.people import NOT_CHOOSABLE
 
 MAX_TEXT = 2000
@@ -203,12 +203,68 @@ def typed_value(field: CustomField, rows: list[CustomFieldValue]) -> Any:
 def field_values(incident: Incident) -> list[FieldValue]:
     """Every custom field of the incident's type, in order, with its value; empty without a type.
 
-    Reads `incident.incident_type.fields` and `incident.custom_values` as prefetched by the incident
-    selectors (with them, no query)."""
+    Reads `incident.incident_type.fields` and `incident.custom_values` as `incident_list_for` prefetches
+    them (no query); otherwise two queries, and none for an incident without a type."""
     kind = incident.incident_type
     if kind is None:
         return []
+    prefetched = getattr(incident, "_prefetched_objects_cache", {})
+    rows = (
+        incident.custom_values.all()
+        if "custom_values" in prefetched
+        else CustomFieldValue.objects.filter(incident=incident).select_related("user")
+    )
     by_field: dict[int, list[CustomFieldValue]] = {}
-    for row in incident.custom_values.all():
+    for row in rows:
         by_field.setdefault(row.field_id, []).append(row)
     return [FieldValue(f, typed_value(f, by_field.get(f.pk, []))) for f in kind.fields.all()]
+
+
+def _match(field: CustomField, raw: str) -> Q:
+    """The stored rows of `field` that a filter for `raw` finds (text and links: contains, any case;
+    options: equal, any case; numbers, dates: equal; a person: by id or email)."""
+    kind = field.kind
+    if kind in (CustomFieldKind.TEXT, CustomFieldKind.LINK):
+        return Q(text__icontains=raw)
+    if kind in OPTION_KINDS:
+        return Q(text__iexact=raw)
+    if kind == CustomFieldKind.NUMBER:
+        return Q(number=_number(raw))
+    if kind == CustomFieldKind.DATE:
+        return Q(date=_date(raw))
+    if raw.isascii() and raw.isdigit():
+        return Q(user_id=int(raw)) if int(raw) < 2**63 else Q(pk__in=[])
+    return Q(user__email__iexact=raw)
+
+
+def custom_filter_q(key: str, raw: str, *, incident_type: str | None = None) -> Q:
+    """A filter on incidents whose custom field `key` (of any type, or of the type with slug
+    `incident_type`) holds `raw`. It names no incident: the caller applies it to a visibility-scoped
+    queryset. ValidationError keyed `cf_<key>` for a key no type has, or a value no such field can hold."""
+    fields = CustomField.objects.filter(key=key)
+    if incident_type:
+        fields = fields.filter(incident_type__slug=incident_type)
+    raw = raw.strip()
+    match = Q(pk__in=[])
+    reasons: list[str] = []
+    found = False
+    for field in fields:
+        found = True
+        try:
+            match |= Q(field=field) & _match(field, raw)
+        except ValidationError as exc:
+            reasons.extend(exc.messages)
+    if not found:
+        raise ValidationError({form_key(key): f"No incident type has a field “{key}”."})
+    if reasons and match == Q(pk__in=[]):
+        raise ValidationError({form_key(key): reasons[0]})
+    return Q(Exists(CustomFieldValue.objects.filter(match, incident=OuterRef("pk"))))
+
+
+def custom_fields_json(incident: Incident) -> list[dict[str, Any]]:
+    """The incident's custom fields as the API and the JSON export give them: `key`, `label`, `kind` and
+    the typed `value` (`FieldValue.json`), in the type's order."""
+    return [
+        {"key": fv.field.key, "label": fv.field.label, "kind": fv.field.kind, "value": fv.json()}
+        for fv in field_values(incident)
+    ]

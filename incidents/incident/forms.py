@@ -13,8 +13,18 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from accounts.models import Team
-from incidents.inputs import TextField, text_formfield
-from incidents.models import Incident, IncidentStatus, IncidentType, Service, Severity, Visibility
+from incidents.incident.custom_values import form_key
+from incidents.incident.type_forms import custom_formfields
+from incidents.inputs import BoundedDateField, TextField, text_formfield
+from incidents.models import (
+    CustomField,
+    Incident,
+    IncidentStatus,
+    IncidentType,
+    Service,
+    Severity,
+    Visibility,
+)
 from incidents.timefmt import format_time
 from incidents.timeparse import NonExistentTimeError, TimeParseError, localize, offset_refusal, zone_name
 
@@ -234,11 +244,19 @@ class DeclareForm(forms.Form):
     # One id per rendered form: a double click or a resubmitted page declares one incident, not two.
     submission = forms.UUIDField(widget=forms.HiddenInput, required=False, initial=uuid.uuid4)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, people: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not IncidentType.objects.filter(archived=False).exists():
+        self.custom_fields: list[CustomField] = []
+        types = IncidentType.objects.filter(archived=False)
+        if not types.exists():
             del self.fields["incident_type"]  # nothing to choose: the form stays as short as it was
             return
+        # The chosen type's custom fields follow the type select (the page swaps them in on a change).
+        chosen = self.data.get("incident_type") if self.is_bound else self.initial.get("incident_type")
+        chosen_type = types.filter(pk=int(str(chosen))).first() if str(chosen or "").isdigit() else None
+        if chosen_type is not None:
+            self.custom_fields = list(chosen_type.fields.all())
+            self.fields.update(custom_formfields(self.custom_fields, people))
         # With types, an empty severity or visibility is the chosen type's (SEV3 and internal without one).
         severity = cast(forms.ChoiceField, self.fields["severity"])
         severity.choices = [("", TYPE_DEFAULT), *Severity.choices]
@@ -247,6 +265,14 @@ class DeclareForm(forms.Form):
         visibility.choices = [("", TYPE_DEFAULT), *Visibility.choices]
         visibility.initial = ""
 
+    def standard_fields(self) -> list[forms.BoundField]:
+        """The visible fields other than the chosen type's custom fields."""
+        return [f for f in self.visible_fields() if not f.name.startswith("cf_")]
+
+    def type_fields(self) -> list[forms.BoundField]:
+        """The chosen type's custom fields (`cf_<key>`), in the type's order."""
+        return [self[form_key(f.key)] for f in self.custom_fields]
+
     def clean(self) -> dict[str, Any]:
         """Only a title is required: without a type, an empty severity is SEV3 and visibility internal."""
         data = super().clean() or {}
@@ -254,6 +280,47 @@ class DeclareForm(forms.Form):
             data["severity"] = data.get("severity") or Severity.SEV3
             data["visibility"] = data.get("visibility") or Visibility.INTERNAL
         return data
+
+
+class IncidentFilterForm(forms.Form):
+    """The incident list's filters; with a type chosen, one more for each of its custom fields
+    (`cf_<key>`: text and links match a part, options, numbers, dates and people match exactly)."""
+
+    status = forms.ChoiceField(choices=[("", "Any status"), *IncidentStatus.choices], required=False)
+    severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
+    service = forms.ChoiceField(required=False)
+    incident_type = forms.ChoiceField(required=False, label="Type")
+    started_from = BoundedDateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    started_to = BoundedDateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        service = cast(forms.ChoiceField, self.fields["service"])
+        service.choices = [("", "Any service"), *Service.objects.values_list("slug", "name")]
+        kind = cast(forms.ChoiceField, self.fields["incident_type"])
+        kind.choices = [("", "Any type"), *IncidentType.objects.values_list("slug", "name")]
+        chosen = IncidentType.objects.filter(slug=str(self.data.get("incident_type") or "")).first()
+        self.custom_fields = list(chosen.fields.all()) if chosen else []
+        for field in self.custom_fields:
+            choices = [("", "Any"), *((o, o) for o in field.options)] if field.options else None
+            self.fields[form_key(field.key)] = (
+                forms.ChoiceField(label=field.label, choices=choices, required=False)
+                if choices
+                else forms.CharField(label=field.label, required=False, max_length=200)
+            )
+
+    def criteria(self) -> dict[str, Any]:
+        """The cleaned filters as `incident_list_for` takes them (empty ones left out)."""
+        data = self.cleaned_data
+        out = {k: data[k] for k in self.base_fields if data.get(k)}
+        custom = {f.key: data.get(form_key(f.key)) for f in self.custom_fields}
+        if any(custom.values()):
+            out["custom"] = {k: v for k, v in custom.items() if v}
+        return out
 
 
 class IncidentEditForm(forms.ModelForm):

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from incidents.incident import selectors
+from incidents.incident.custom_values import field_values
 from incidents.incident.forms import ROLE_CHOICES, StatusForm
 from incidents.incident.models import DURATION_NOTE
 from incidents.incident.services.lifecycle import TRANSITIONS
@@ -60,6 +61,7 @@ def live_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
         "status_form": StatusForm(auto_id="status_%s"),
         "duration_rows": incident.duration_rows(),
         "duration_note": DURATION_NOTE,
+        "custom_values": field_values(incident),
         **people_context(request, incident),
     }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -12,9 +12,16 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.security import access_denied_record
-from incidents.models import ACTIVE_STATUSES, EntrySource, Incident, Service, TimelineEntry
+from incidents.incident.custom_values import custom_filter_q
+from incidents.models import ACTIVE_STATUSES, CustomFieldValue, EntrySource, Incident, Service, TimelineEntry
 from incidents.permissions.incident import can_view_incident, incidents_visible_to
 from incidents.permissions.people import users_visible_to
+
+# An incident's type's fields and its stored values, for `custom_values.field_values` (no query per row).
+CUSTOM_PREFETCH = (
+    "incident_type__fields",
+    Prefetch("custom_values", queryset=CustomFieldValue.objects.select_related("user")),
+)
 
 
 def incident_list_for(
@@ -26,15 +33,20 @@ def incident_list_for(
     incident_type: str | None = None,
     started_from: date | None = None,
     started_to: date | None = None,
+    custom: Mapping[str, str] | None = None,
 ) -> QuerySet[Incident]:
-    """Incidents `user` may see, newest first, with what the list shows joined in (flat query count).
+    """Incidents `user` may see, newest first, with what the list shows joined in (flat query count: the
+    custom field values of every row come in two queries).
 
-    `incident_type` is a type's slug. Date bounds are the viewer's local dates, half-open: `[started_from 00:00, started_to + 1 day 00:00)`.
+    `incident_type` is a type's slug; `custom` maps a custom field key to the value it must hold
+    (`custom_filter_q`; ValidationError keyed `cf_<key>`). Date bounds are the viewer's local dates, half-open: `[started_from 00:00, started_to + 1 day 00:00)`.
     """
     qs = (
         incidents_visible_to(user)
         .select_related("commander", "incident_type")
-        .prefetch_related(Prefetch("services", queryset=Service.objects.only("id", "name", "slug")))
+        .prefetch_related(
+            Prefetch("services", queryset=Service.objects.only("id", "name", "slug")), *CUSTOM_PREFETCH
+        )
     )
     if status:
         qs = qs.filter(status__in=[status] if isinstance(status, str) else status)
@@ -44,6 +56,9 @@ def incident_list_for(
         qs = qs.filter(services__slug=service)
     if incident_type:
         qs = qs.filter(incident_type__slug=incident_type)
+    for key, raw in (custom or {}).items():
+        if raw:
+            qs = qs.filter(custom_filter_q(key, raw, incident_type=incident_type))
     zone = timezone.get_current_timezone()
     if started_from:
         qs = qs.filter(started_at__gte=datetime.combine(started_from, time.min, tzinfo=zone))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from accounts.models import ApiToken, Team, User
@@ -15,7 +15,9 @@ from incidents.api.fields import (
     UserBriefSerializer,
     UtcDateTimeField,
 )
+from incidents.incident.custom_values import custom_fields_json
 from incidents.models import (
+    CustomFieldKind,
     DetectionMethod,
     Incident,
     IncidentStatus,
@@ -23,6 +25,44 @@ from incidents.models import (
     Service,
     Severity,
     Visibility,
+)
+
+CUSTOM_VALUE_SCHEMA: dict[str, Any] = {
+    "nullable": True,
+    "description": "By `kind`: text and link a string, number a number, select a string (one of the "
+    "field's options), multi_select a list of them, date `YYYY-MM-DD`, user {id, email, display_name}; "
+    "null when empty.",
+    "oneOf": [
+        {"type": "string"},
+        {"type": "number"},
+        {"type": "array", "items": {"type": "string"}},
+        {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "email": {"type": "string"},
+                "display_name": {"type": "string"},
+            },
+            "required": ["id", "email", "display_name"],
+        },
+    ],
+}
+
+
+@extend_schema_field(CUSTOM_VALUE_SCHEMA)
+class CustomValueField(serializers.JSONField):
+    """A custom field's typed value (the schema says which JSON type each kind takes)."""
+
+
+CUSTOM_FIELD_SCHEMA = inline_serializer(
+    name="CustomFieldValue",
+    fields={
+        "key": TextField(help_text="Names the field in the API and exports (unique within the type)."),
+        "label": TextField(),
+        "kind": serializers.ChoiceField(choices=CustomFieldKind.choices),
+        "value": CustomValueField(allow_null=True),
+    },
+    many=True,
 )
 
 
@@ -38,6 +78,9 @@ class IncidentSerializer(ReadModelSerializer):
     incident_type: serializers.SlugRelatedField[IncidentType] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True, help_text="The incident type's short name."
     )
+    custom_fields = serializers.SerializerMethodField(
+        help_text="Every custom field of the incident's type, in order, with its value (null when empty)."
+    )
     commander = UserBriefSerializer(read_only=True, allow_null=True)
     communications_lead = UserBriefSerializer(read_only=True, allow_null=True)
     scribe = UserBriefSerializer(read_only=True, allow_null=True)
@@ -52,13 +95,24 @@ class IncidentSerializer(ReadModelSerializer):
         model = Incident
         fields = [
             "url", "number", "reference", "title", "summary", "summary_html", "severity", "status",
-            "visibility", "incident_type", "started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at",
+            "visibility", "incident_type", "custom_fields", "started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at",
             "detection_method", "customer_impact", "customer_impact_html", "services", "commander",
             "communications_lead", "scribe", "chat_channel_url", "dashboard_url", "change_url",
             "feature_flag", "time_to_detect", "time_to_acknowledge", "time_to_mitigate", "time_to_resolve",
             "impact_duration", "version", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(CUSTOM_FIELD_SCHEMA)
+    def get_custom_fields(self, obj: Incident) -> list[dict[str, Any]]:
+        return custom_fields_json(obj)
+
+
+CUSTOM_INPUT_HELP = (
+    "Custom field key -> value, for the fields of the incident's type: text and link a string, number a "
+    "number, select one option, multi_select a list of options, user a user id, date `YYYY-MM-DD`; null "
+    "or empty clears. Errors come under `custom_fields`, keyed by field."
+)
 
 
 class IncidentDeclareSerializer(StrictInputSerializer):
@@ -92,6 +146,10 @@ class IncidentDeclareSerializer(StrictInputSerializer):
         slug_field="slug", many=True, queryset=Service.objects.all(), required=False
     )
 
+    custom_fields = serializers.DictField(
+        child=serializers.JSONField(allow_null=True), required=False, help_text=CUSTOM_INPUT_HELP
+    )
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("severity") and not attrs.get("incident_type"):
             raise serializers.ValidationError(
@@ -123,6 +181,14 @@ class IncidentUpdateSerializer(StrictInputSerializer):
     acknowledged_at = UtcDateTimeField(required=False, allow_null=True)
     mitigated_at = UtcDateTimeField(required=False, allow_null=True)
     resolved_at = UtcDateTimeField(required=False, allow_null=True)
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class CustomFieldsSerializer(StrictInputSerializer):
+    """Input of `POST /incidents/{number}/custom-fields/`: the values to set (keys not sent stay), guarded
+    by `version` (or `If-Match`) like every edit."""
+
+    values = serializers.DictField(child=serializers.JSONField(allow_null=True), help_text=CUSTOM_INPUT_HELP)
     version = serializers.IntegerField(required=False, min_value=1)
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
 
+from accounts.models import User
+from incidents.incident.custom_values import MAX_TEXT, FieldValue, form_key
 from incidents.inputs import TextField
-from incidents.models import CustomFieldKind, PostmortemTemplate, Severity
+from incidents.models import CustomField, CustomFieldKind, PostmortemTemplate, Severity
 
 
 class IncidentTypeForm(forms.Form):
@@ -45,3 +50,76 @@ class CustomFieldForm(forms.Form):
     required = forms.BooleanField(required=False, help_text="Asked when declaring and editing.")
     help_text = TextField(max_length=200, required=False, label="Help text")
     position = forms.IntegerField(min_value=0, max_value=10000, required=False, initial=0)
+
+
+class _AnyChoice(forms.ChoiceField):
+    """A select whose value the service checks (with the message that names the options)."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
+class _AnyChoices(forms.MultipleChoiceField):
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
+def custom_formfields(fields: Iterable[CustomField], people: Iterable[User]) -> dict[str, forms.Field]:
+    """A web form field for each custom field, named `cf_<key>`. They only carry the input (the services
+    validate it, the required ones included), so each is optional here and says when it is required."""
+    out: dict[str, forms.Field] = {}
+    people = list(people)
+    for field in fields:
+        help_text = " ".join(t for t in (field.help_text, "Required." if field.required else "") if t)
+        common: dict[str, Any] = {"label": field.label, "required": False, "help_text": help_text}
+        kind = field.kind
+        formfield: forms.Field
+        if kind == CustomFieldKind.SELECT:
+            formfield = _AnyChoice(choices=[("", "—"), *((o, o) for o in field.options)], **common)
+        elif kind == CustomFieldKind.MULTI_SELECT:
+            formfield = _AnyChoices(
+                choices=[(o, o) for o in field.options], widget=forms.CheckboxSelectMultiple, **common
+            )
+        elif kind == CustomFieldKind.USER:
+            choices = [("", "—"), *((str(p.pk), p.display_name or p.email) for p in people)]
+            formfield = _AnyChoice(choices=choices, **common)
+        elif kind == CustomFieldKind.NUMBER:
+            formfield = forms.CharField(widget=forms.NumberInput(attrs={"step": "any"}), **common)
+        elif kind == CustomFieldKind.DATE:
+            formfield = forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        elif kind == CustomFieldKind.LINK:
+            formfield = forms.CharField(widget=forms.URLInput(attrs={"placeholder": "https://"}), **common)
+        else:
+            formfield = forms.CharField(max_length=MAX_TEXT, **common)
+        out[form_key(field.key)] = formfield
+    return out
+
+
+def custom_form_values(fields: Iterable[CustomField], data: dict[str, Any]) -> dict[str, Any]:
+    """The raw custom field values of a cleaned form (key -> value), for the services."""
+    return {f.key: data.get(form_key(f.key)) for f in fields}
+
+
+def custom_form_initial(values: Iterable[FieldValue]) -> dict[str, Any]:
+    """A custom fields form's initial values (field name -> what the widget shows) from typed values."""
+    initial: dict[str, Any] = {}
+    for fv in values:
+        value = fv.value
+        if isinstance(value, User):
+            value = str(value.pk)
+        elif value is not None and not isinstance(value, list | str):
+            value = fv.text
+        initial[form_key(fv.field.key)] = value
+    return initial
+
+
+class CustomFieldsForm(forms.Form):
+    """Edit an incident's custom field values (`fields`, its type's) at the incident `version` the page
+    showed."""
+
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, fields: list[CustomField], people: Iterable[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.custom_fields = fields
+        self.fields.update(custom_formfields(fields, people))

@@ -14,10 +14,21 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from incidents.errors import add_form_errors
+from incidents.incident import selectors
+from incidents.incident.custom_values import field_values
+from incidents.incident.services import custom_values as custom_services
 from incidents.incident.services import types as type_services
-from incidents.incident.type_forms import CustomFieldForm, IncidentTypeForm
-from incidents.models import CustomField, IncidentType
+from incidents.incident.services.common import IncidentConflict
+from incidents.incident.type_forms import (
+    CustomFieldForm,
+    CustomFieldsForm,
+    IncidentTypeForm,
+    custom_form_initial,
+    custom_form_values,
+)
+from incidents.models import CustomField, Incident, IncidentType
 from incidents.permissions.checks import require_page
+from incidents.permissions.incident import can_record
 from incidents.permissions.roles import can_manage_incident_types, can_manage_settings
 
 
@@ -158,3 +169,47 @@ def custom_field_edit(request: HttpRequest, type_slug: str, field_id: int) -> Ht
         "form_title": "Edit", "submit": "Save",
     }  # fmt: skip
     return render(request, "incidents/settings_page.html", context, status=status)
+
+
+# --- An incident's custom field values (those who may record on it) ------------------------------------
+
+
+@login_required
+def incident_custom_fields(request: HttpRequest, number: int) -> HttpResponse:
+    """Edit the custom field values of an incident's type, at the version the form showed: a save over
+    someone else's change answers 409 with the form as typed and the current values beside it."""
+    incident = selectors.incident_get_for(request.user, number)
+    require_page(can_record(request.user, incident), "Only people who may record on the incident edit it.")
+    values = field_values(incident)
+    if incident.incident_type is None:
+        raise Http404("This incident has no type, so it has no custom fields.")
+    fields = [fv.field for fv in values]
+    people = selectors.people_to_pick(request.user, incident.number)
+    initial = {**custom_form_initial(values), "version": incident.version}
+    form = CustomFieldsForm(request.POST or None, initial=initial, fields=fields, people=people)
+    status, current = 200, None
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                custom_services.incident_custom_fields_set(
+                    incident=incident,
+                    actor=request.user,
+                    values=custom_form_values(fields, form.cleaned_data),
+                    expected_version=form.cleaned_data["version"],
+                )
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+            except IncidentConflict:
+                status = 409
+                current = field_values(selectors.incident_get_for(request.user, number))
+                form.add_error(None, "Not saved: someone changed this incident meanwhile. Their values are "
+                               "beside yours; save again to keep yours.")  # fmt: skip
+                data = request.POST.copy()
+                data["version"] = str(Incident.objects.get(pk=incident.pk).version)
+                form.data = data
+            else:
+                messages.success(request, "Fields saved.")
+                return redirect("incidents:detail", number=incident.number)
+    context = {"incident": incident, "form": form, "current": current}
+    return render(request, "incidents/incident/custom_fields.html", context, status=status)

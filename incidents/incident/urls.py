@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from incidents.incident import live, people, type_views, views
+from incidents.incident import exports, live, people, type_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("incidents/", views.incident_list, name="list"),
     path("incidents/declare/", views.incident_declare, name="declare"),
+    path("incidents/export.csv", exports.incident_export, name="export_csv"),
     path("incidents/<int:number>/", views.incident_detail, name="detail"),
     path("incidents/<int:number>/edit/", views.incident_edit, name="edit"),
     path("incidents/<int:number>/header/", live.incident_header, name="header"),
@@ -15,6 +16,7 @@ urlpatterns = [
     path("incidents/<int:number>/severity/", views.incident_severity, name="severity"),
     path("incidents/<int:number>/reopen/", views.incident_reopen, name="reopen"),
     path("incidents/<int:number>/roles/", people.incident_role, name="role"),
+    path("incidents/<int:number>/fields/", type_views.incident_custom_fields, name="custom_fields"),
     path("incidents/<int:number>/participants/", people.incident_participant, name="participant"),
     path("incidents/<int:number>/people/", people.people_suggestions, name="people_suggestions"),
     path("settings/", views.settings_index, name="settings"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -23,6 +23,7 @@ from incidents.incident import directory, live, selectors
 from incidents.incident.forms import (
     DeclareForm,
     IncidentEditForm,
+    IncidentFilterForm,
     ReopenForm,
     ServiceForm,
     SeverityForm,
@@ -31,15 +32,12 @@ from incidents.incident.forms import (
 )
 from incidents.incident.services import declare, edits, lifecycle
 from incidents.incident.services.common import IncidentConflict
-from incidents.inputs import BoundedDateField
+from incidents.incident.type_forms import custom_form_values
 from incidents.merge import Merge
 from incidents.models import (
     ACTIVE_STATUSES,
     Incident,
-    IncidentStatus,
-    IncidentType,
     Service,
-    Severity,
     Tag,
 )
 from incidents.permissions.checks import require_command, require_declare, require_page
@@ -76,26 +74,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def incident_list(request: HttpRequest) -> HttpResponse:
-    class Filters(forms.Form):
-        status = forms.ChoiceField(choices=[("", "Any status"), *IncidentStatus.choices], required=False)
-        severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
-        service = forms.ChoiceField(required=False)
-        incident_type = forms.ChoiceField(required=False, label="Type")
-        started_from = BoundedDateField(
-            required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-        )
-        started_to = BoundedDateField(
-            required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-        )
-
-    filters = Filters(request.GET or None)
-    service_field = cast(forms.ChoiceField, filters.fields["service"])
-    service_field.choices = [("", "Any service"), *Service.objects.values_list("slug", "name")]
-    type_field = cast(forms.ChoiceField, filters.fields["incident_type"])
-    type_field.choices = [("", "Any type"), *IncidentType.objects.values_list("slug", "name")]
+    filters = IncidentFilterForm(request.GET or None)
     valid = filters.is_valid() if filters.is_bound else True
-    criteria = filters.cleaned_data if filters.is_bound and valid else {}
-    qs = selectors.incident_list_for(request.user, **{k: v for k, v in criteria.items() if v})
+    criteria = filters.criteria() if filters.is_bound and valid else {}
+    try:
+        qs = selectors.incident_list_for(request.user, **criteria)
+    except ValidationError as exc:
+        add_form_errors(filters, exc)
+        valid, qs = False, selectors.incident_list_for(request.user).none()
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -110,7 +96,9 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def incident_declare(request: HttpRequest) -> HttpResponse:
     require_declare(request.user)  # the form is for those who may declare (the service checks the post)
-    form = DeclareForm(request.POST or None)
+    chosen = {"incident_type": request.GET.get("incident_type")} if request.method != "POST" else {}
+    people = selectors.people_to_pick(request.user)
+    form = DeclareForm(request.POST or None, initial=chosen, people=people)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -122,6 +110,7 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
                 services=data["services"],
                 visibility=data["visibility"],
                 incident_type=data.get("incident_type"),
+                custom_fields=custom_form_values(form.custom_fields, data),
                 summary=data["summary"],
                 dedup_key=f"web-declare:{data['submission']}" if data.get("submission") else None,
                 declared_at=data["declared_at"],

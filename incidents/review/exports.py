@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from incidents.incident.models import DURATION_DEFINITIONS
+from incidents.incident.custom_values import FieldValue, custom_fields_json, field_values
 from incidents.markdown import render_markdown
 from incidents.models import Postmortem, TimelineEntry
 from incidents.review.blameless.explain import LABELS
@@ -78,6 +79,11 @@ def _questions(pm: Postmortem) -> dict[str, Any]:
     }
 
 
+def _field_row(fv: FieldValue) -> str:
+    cells = (clean_source(fv.field.label), clean_source(fv.text) or "—")
+    return "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+
+
 def export_markdown(postmortem: Postmortem, zone: tzinfo = UTC, *, viewer: Any) -> str:
     """`export_markdown_chunks` joined: the whole file as one string."""
     return "".join(export_markdown_chunks(postmortem, zone, viewer=viewer))
@@ -134,6 +140,9 @@ def export_markdown_chunks(postmortem: Postmortem, zone: tzinfo = UTC, *, viewer
         "",
         "".join(f"{row.label}: {row.definition}. " for row in doc.duration_rows) + doc.duration_note,
     ]
+    if values := field_values(inc):
+        lines += ["", f"## {clean_source(inc.incident_type.name if inc.incident_type else '')} fields", ""]
+        lines += ["| Field | Value |", "| --- | --- |"] + [_field_row(fv) for fv in values]
     lines += ["", f"## Timeline (times in {where}, key moments first)", ""]
     yield "\n".join(lines) + "\n"
     batch: list[str] = []
@@ -342,6 +351,8 @@ def _export_json_head(postmortem: Postmortem, zone: tzinfo, *, viewer: Any) -> d
             "title": clean_source(inc.title),
             "severity": inc.severity,
             "status": inc.status,
+            "incident_type": inc.incident_type.slug if inc.incident_type else None,
+            "custom_fields": custom_fields_json(inc),
             "summary": _text(inc.summary),
             "milestones": {
                 k: _iso(getattr(inc, k))

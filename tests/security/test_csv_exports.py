@@ -63,6 +63,10 @@ FINDING_HEADER = [
     "created_at", "closed_at", "version",
 ]  # fmt: skip
 SECURITY_HEADER = ["time_utc", "kind", "actor", "target", "ip_address", "detail"]
+INCIDENT_HEADER = [
+    "reference", "title", "type", "severity", "status", "visibility", "started_at", "detected_at",
+    "resolved_at", "impact_duration_seconds", "services", "commander", "Security: Customer ticket",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,11 @@ def _insights(world: World, monkeypatch: Any) -> list[Case]:
     return cases
 
 
+def _incidents(world: World, monkeypatch: Any) -> list[Case]:
+    # No number column can hold a negative number (the impact duration is never negative).
+    return [Case(reverse("incidents:export_csv"), "incidents.csv", INCIDENT_HEADER, negative=False)]
+
+
 def _admin_security_events(world: World, monkeypatch: Any) -> list[Case]:
     """The admin's "Export selected events as CSV" action: a POST, so discovery does not find it."""
     ids = [str(pk) for pk in SecurityEvent.objects.values_list("pk", flat=True)]
@@ -145,6 +154,7 @@ CSV_EXPORTS: dict[str, Cases] = {
     "incidents:finding_export": _findings,
     "incidents:security_events_csv": _security_events,
     "incidents:insights_csv": _insights,
+    "incidents:export_csv": _incidents,
 }
 OTHER_CSV_RESPONSES: dict[str, Cases] = {
     "admin: security events export action": _admin_security_events,
@@ -180,6 +190,10 @@ def _plant(world: World) -> None:
             title=first, description=second, evidence=third, verification_evidence=text
         )
         m.ContributingFactor.objects.filter(pk=variant["factor"].pk).update(title=first, description=second)
+    # The incident list: each incident's title and its custom field value.
+    for variant, (title, value) in zip(world.objects.values(), ((first, second), (third, text)), strict=True):
+        m.Incident.objects.filter(pk=variant["incident"].pk).update(title=title)
+        m.CustomFieldValue.objects.filter(incident=variant["incident"]).update(text=value)
     security_event_record(
         kind=SecurityEvent.Kind.SIGN_IN_FAILED, actor_email=first, target=second, detail=third
     )

@@ -111,6 +111,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "incidents:role": {"POST": "command"},
     "incidents:participant": {"POST": "record"},
     "incidents:people_suggestions": {"GET": "record"},
+    # Custom field values: those who may record on the incident.
+    "incidents:custom_fields": {"GET": "record", "POST": "record"},
     "incidents:timeline_quick_add": {"POST": "record"},
     "incidents:timeline_when": {"GET": "record"},
     "incidents:timeline_edit": {"GET": "record", "POST": "record"},
@@ -471,7 +473,9 @@ def _build_world() -> World:
             declared_by=users["commander"],
             status=m.IncidentStatus.RESOLVED,
             resolved_at=timezone.now(),
+            incident_type=incident_type,
         )
+        m.CustomFieldValue.objects.create(incident=incident, field=custom_field, text=f"Ticket {mark}")
         incident.teams.add(team)
         incident.services.add(service)
         incident.participants.add(users["commander"])
