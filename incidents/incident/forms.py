@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -253,7 +254,9 @@ class DeclareForm(forms.Form):
             return
         # The chosen type's custom fields follow the type select (the page swaps them in on a change).
         chosen = self.data.get("incident_type") if self.is_bound else self.initial.get("incident_type")
-        chosen_type = types.filter(pk=int(str(chosen))).first() if str(chosen or "").isdigit() else None
+        text = str(chosen or "")
+        number = text.isascii() and text.isdigit() and len(text) < 10
+        chosen_type = types.filter(pk=int(text)).first() if number else None
         if chosen_type is not None:
             self.custom_fields = list(chosen_type.fields.all())
             self.fields.update(custom_formfields(self.custom_fields, people))
@@ -335,7 +338,7 @@ class IncidentEditForm(forms.ModelForm):
         model = Incident
         formfield_callback = text_formfield
         fields = [
-            "title", "summary", "customer_impact", "detection_method", "visibility",
+            "title", "summary", "customer_impact", "detection_method", "visibility", "incident_type",
             "started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at",
             "chat_channel_url", "dashboard_url", "change_url", "feature_flag",
         ]  # fmt: skip
@@ -343,6 +346,15 @@ class IncidentEditForm(forms.ModelForm):
             "summary": forms.Textarea(attrs={"rows": 5}),
             "customer_impact": forms.Textarea(attrs={"rows": 3}),
         }
+        labels = {"incident_type": "Type"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Archived types are not offered, except the one the incident has.
+        current = self.instance.incident_type_id if self.instance else None
+        kind = cast(forms.ModelChoiceField, self.fields["incident_type"])
+        kind.queryset = IncidentType.objects.filter(Q(archived=False) | Q(pk=current))
+        kind.empty_label = "No type"
 
 
 WHEN_HELP = "When it happened, in your time zone; empty for now."

@@ -172,6 +172,13 @@ class IncidentUpdateSerializer(StrictInputSerializer):
         choices=[("", "Unknown"), *DetectionMethod.choices], required=False
     )
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    incident_type = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=IncidentType.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The incident type's short name (null: no type); its fields' values stay stored.",
+    )
     chat_channel_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
     dashboard_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
     change_url = serializers.URLField(required=False, allow_blank=True, max_length=200)

@@ -116,6 +116,7 @@ def export_markdown_chunks(postmortem: Postmortem, zone: tzinfo = UTC, *, viewer
     lines = [
         f"# Postmortem: {inc.reference} {clean_source(inc.title)}",
         "",
+        *([f"Type: {clean_source(inc.incident_type.name)}", ""] if inc.incident_type else []),
         f"{_MARK}meta {_json_comment(meta)} -->",
         "",
     ]

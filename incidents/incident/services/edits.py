@@ -44,8 +44,8 @@ from incidents.timefmt import format_time
 from incidents.timeline.services import system_entry, system_entry_move
 
 EDITABLE_FIELDS = (
-    "title", "summary", "customer_impact", "detection_method", "visibility", "chat_channel_url",
-    "dashboard_url", "change_url", "feature_flag", *MILESTONES,
+    "title", "summary", "customer_impact", "detection_method", "visibility", "incident_type",
+    "chat_channel_url", "dashboard_url", "change_url", "feature_flag", *MILESTONES,
 )  # fmt: skip
 
 MILESTONE_LABELS = {
@@ -208,7 +208,7 @@ def _unlink_chat_channels(incident: Incident) -> str:
 def incident_update(
     *, incident: Incident, actor: Any, expected_version: int | None = None, **changes: Any
 ) -> Incident:
-    """Edit title, summary, milestones, links, visibility and detection method.
+    """Edit title, summary, milestones, links, visibility, type and detection method.
 
     Milestones are validated against each other and against the status (`_status_contradictions`: a
     resolution time is cleared only by Reopen and given only by Resolve; ValidationError keyed by field). With
@@ -223,7 +223,7 @@ def incident_update(
     changed = [k for k, v in changes.items() if getattr(current, k) != v]
     if not changed:
         return current
-    old_visibility = current.visibility
+    old_visibility, old_type = current.visibility, current.incident_type
     before = {m: getattr(current, m) for m in MILESTONES}
     for k in changed:
         setattr(current, k, changes[k])
@@ -275,6 +275,10 @@ def incident_update(
                 for m in milestones
             ],
         )
+    if "incident_type" in changed:
+        names = [markdown_text(t.name) if t else "no type" for t in (old_type, current.incident_type)]
+        # The values of the old type's fields stay stored (and come back with that type).
+        system_entry(incident=current, actor=actor, body=f"Type changed from {names[0]} to {names[1]}")
     if "visibility" in changed:
         unlinked = _unlink_chat_channels(current)
         system_entry(

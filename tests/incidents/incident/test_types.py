@@ -165,3 +165,32 @@ def test_the_api_needs_a_severity_or_a_type(api_for, responder):
     response = api_for(responder).post("/api/v1/incidents/", {"title": "No severity"}, format="json")
     assert response.status_code == 400
     assert "severity" in response.json()
+
+
+def test_the_commander_changes_the_type_on_the_edit_page(client_for, commander, security):
+    incident = IncidentFactory(commander=commander, title="Odd logins")
+    incident.participants.add(commander)
+    client = client_for(commander)
+    form = client.get(reverse("incidents:edit", args=[incident.number])).content.decode()
+    assert "Security (SEV2" not in form  # the edit page offers the type by name
+    assert ">Security</option>" in form
+    data = {
+        "title": "Odd logins", "visibility": "internal", "incident_type": security.pk,
+        "started_at": incident.started_at.strftime("%Y-%m-%dT%H:%M"),
+        "started_at_exact": incident.started_at.isoformat(), "version": incident.version,
+    }  # fmt: skip
+    response = client.post(reverse("incidents:edit", args=[incident.number]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    incident.refresh_from_db()
+    assert incident.incident_type == security
+    assert incident.timeline_entries.filter(body="Type changed from no type to Security").exists()
+
+
+def test_the_api_changes_the_type(api_for, commander, security):
+    incident = IncidentFactory(commander=commander)
+    incident.participants.add(commander)
+    response = api_for(commander).patch(
+        f"/api/v1/incidents/{incident.number}/", {"incident_type": "security"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["incident_type"] == "security"
