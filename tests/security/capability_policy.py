@@ -67,6 +67,7 @@ admin pages: deleted incidents, security events  | login | login | 403  | 403   
 outbound webhooks (API)                          | login | login | 403  | 403    | 403     | 403    | 403   | 403     | 403   | 403     | 403     | 403  | ok    | 403 | 403
 settings, reassignment and invitations           | login | login | 403  | 403    | 403     | 403    | 403   | 403     | 403   | ok      | ok      | 403  | ok    | -   | -
 a team's settings (Platform's)                   | login | login | 403  | 403    | 403     | 403    | 403   | 403     | 403   | 403     | ok      | 403  | ok    | -   | -
+incident types and their custom fields           | login | login | 403  | 403    | 403     | 403    | 403   | 403     | 403   | 403     | 403     | 403  | ok    | -   | -
 """
 
 # Which rows each rule governs: `route` (every method) or `route METHOD`; `*` matches any characters.
@@ -86,7 +87,7 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "incidents:dashboard GET", "incidents:list GET", "incidents:search GET", "incidents:insights GET",
         "incidents:insights_csv GET", "incidents:my_work GET", "incidents:team_board GET",
         "incidents:finding_list GET", "incidents:action_item_export GET", "incidents:finding_export GET",
-        "incidents:subscriptions GET", "incidents:similar_preview GET",
+        "incidents:subscriptions GET", "incidents:similar_preview GET", "incidents:export_csv GET",
         "incidents:postmortem_library GET", "incidents:postmortem_lessons GET",
         "api:api-root GET", "api:me GET", "api:incident-list GET", "api:timeline-entry-list GET",
         "api:contributing-factor-list GET", "api:postmortem-list GET", "api:action-item-list GET",
@@ -115,7 +116,7 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
     "open the editor of an incident's record": (
         "incidents:timeline_when GET", "incidents:timeline_edit GET", "incidents:timeline_import GET",
         "incidents:factor_add GET", "incidents:factor_edit GET", "incidents:postmortem_edit GET",
-        "incidents:postmortem_import GET", "incidents:people_suggestions GET",
+        "incidents:postmortem_import GET", "incidents:people_suggestions GET", "incidents:custom_fields GET",
     ),
     "open the editor of an incident": ("incidents:edit GET",),
     "open the editor of an action item": ("incidents:action_item_edit GET",),
@@ -136,6 +137,9 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
     "a team's settings (Platform's)": (
         "incidents:service_edit GET", "incidents:team_chat_edit GET", "incidents:integration_edit GET",
         "incidents:tracker_edit GET",
+    ),
+    "incident types and their custom fields": (
+        "incidents:incident_type_list GET", "incidents:incident_type_edit GET", "incidents:custom_field_edit GET",
     ),
 }  # fmt: skip
 

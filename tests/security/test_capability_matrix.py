@@ -211,9 +211,15 @@ def _build_world() -> World:
     token = ApiToken.objects.create(
         user=users["cmdr"], name="deploy-bot", key_hash="0" * 64, key_prefix="hst_0000"
     )
+    incident_type = m.IncidentType.objects.create(name="Security", slug="security")
+    custom_field = m.CustomField.objects.create(
+        incident_type=incident_type, label="Customer ticket", key="ticket", kind=m.CustomFieldKind.TEXT
+    )
     w = World(
         users=users,
         shared={
+            "incident_type": incident_type,
+            "custom_field": custom_field,
             "service": service,
             "team": team,
             "token": token,
@@ -254,6 +260,10 @@ def _build_world() -> World:
             declared_by=users["cmdr"],
             status=m.IncidentStatus.RESOLVED,
             resolved_at=timezone.now(),
+            incident_type=incident_type,
+        )
+        m.CustomFieldValue.objects.create(
+            incident=incident, field=custom_field, text=f"Ticket {mark['incident']}"
         )
         incident.teams.add(team)
         incident.services.add(service)

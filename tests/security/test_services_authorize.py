@@ -51,6 +51,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Public functions found below that are not a person's write, each with why it needs no check of its own.
 NOT_ACTOR_WRITES: dict[str, str] = {
+    "incidents.incident.services.custom_values.clean_custom_values": "validates values; writes nothing",
+    "incidents.incident.services.custom_values.store_custom_values": (
+        "stores values for incident_declare_once and incident_custom_fields_set, after they authorize"
+    ),
+    "incidents.incident.services.types.clean_options": "cleans a select's options; writes nothing",
     # The checks themselves and the actor helper.
     "incidents.permissions.checks.actor_user": "names the person behind an actor; writes nothing",
     "incidents.permissions.checks.authorize": "the check every service calls",
@@ -281,6 +286,14 @@ ARGUMENTS: dict[str, Value] = {
 }
 # Arguments that differ for one function (a status is a status of that function's lifecycle).
 FUNCTION_ARGUMENTS: dict[str, dict[str, Value]] = {
+    "incidents.incident.services.custom_values.incident_custom_fields_set": {
+        "values": lambda w: {"ticket": "Written by an outsider"}
+    },
+    "incidents.incident.services.types.custom_field_save": {
+        "incident_type": lambda w: m.IncidentType.objects.get_or_create(name="Security", slug="security")[0],
+        "label": lambda w: "Outsider field",
+        "kind": lambda w: "text",
+    },
     "incidents.incident.services.lifecycle.incident_change_status": {"status": lambda w: "identified"},
     "incidents.incident.services.edits.incident_update": {"title": lambda w: "Renamed by an outsider"},
     "incidents.incident.services.edits.incident_assign_roles": {"commander": lambda w: w.outsider},
