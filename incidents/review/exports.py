@@ -19,8 +19,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from incidents.incident.models import DURATION_DEFINITIONS
 from incidents.incident.custom_values import FieldValue, custom_fields_json, field_values
+from incidents.incident.models import DURATION_DEFINITIONS
 from incidents.markdown import render_markdown
 from incidents.models import Postmortem, TimelineEntry
 from incidents.review.blameless.explain import LABELS

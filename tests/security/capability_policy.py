@@ -213,6 +213,7 @@ change an action item                                 | login | 404   | 403/404 
 send an action item to a tracker (not a restricted)   | login | 404   | 403/404 | ok/404  | ok/404  | ok/403 | ok/403 | 403 | ok/403
 edit or verify a finding, link it to an incident      | login | 404   | 403/404 | ok/404  | ok/404  | ok     | ok     | 403 | ok
 move a finding, accept its risk                       | login | 404   | 403/404 | 403/404 | ok/404  | 403    | ok     | 403 | 403
+incident types and their custom fields                | login | 403   | 403     | 403     | 403     | 403    | ok     | -   | -
 """
 
 # Which unsafe rows each write rule governs (`route METHOD`, or `route` for all its unsafe methods; `*`
@@ -259,7 +260,8 @@ WRITE_RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "incidents:meeting* POST", "incidents:participant POST", "incidents:postmortem_edit POST",
         "incidents:postmortem_import POST", "incidents:postmortem_preview POST",
         "incidents:postmortem_questions POST", "incidents:postmortem_request_review POST",
-        "incidents:postmortem_start POST", "incidents:timeline_* POST",
+        "incidents:postmortem_start POST", "incidents:timeline_* POST", "incidents:custom_fields POST",
+        "api:incident-custom-fields POST",
     ),
     "command an incident: edit, status, severity, roles": (
         "api:incident-detail", "api:incident-reopen POST", "api:incident-resolve POST",
@@ -289,6 +291,10 @@ WRITE_RULE_ROUTES: dict[str, tuple[str, ...]] = {
     "move a finding, accept its risk": (
         "api:policy-finding-accept-risk POST", "api:policy-finding-transition POST",
         "incidents:finding_accept_risk POST", "incidents:finding_transition POST",
+    ),
+    "incident types and their custom fields": (
+        "incidents:incident_type_list POST", "incidents:incident_type_edit POST",
+        "incidents:custom_field_edit POST",
     ),
 }  # fmt: skip
 
