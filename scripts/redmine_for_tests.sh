@@ -34,10 +34,11 @@ end
 puts "REDMINE_API_KEY=#{User.find_by_login('admin').api_key}"
 puts "REDMINE_USERS=#{ids.join(',')}"
 RUBY
-VARS=$(bin/rails runner -e production "$SETUP" | grep '^REDMINE_')
+# Redmine keeps its own SQLite database: Rails would take Hindsight's DATABASE_URL (set by .ci/run) as its own.
+VARS=$(env -u DATABASE_URL -u REDIS_URL bin/rails runner -e production "$SETUP" | grep '^REDMINE_')
 rm -f "$SETUP"
 if ! curl -fs -o /dev/null "http://127.0.0.1:$PORT/"; then
-  nohup bin/rails server -u webrick -e production -b 127.0.0.1 -p "$PORT" > /tmp/redmine-test-server.log 2>&1 &
+  nohup env -u DATABASE_URL -u REDIS_URL bin/rails server -u webrick -e production -b 127.0.0.1 -p "$PORT" > /tmp/redmine-test-server.log 2>&1 &
   for _ in $(seq 1 120); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 1; done
   curl -fs -o /dev/null "http://127.0.0.1:$PORT/" || { tail -20 /tmp/redmine-test-server.log >&2; exit 1; }
 fi
