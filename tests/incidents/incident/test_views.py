@@ -237,6 +237,14 @@ def test_list_paginates(client_for, admin_user):
     second = client.get(reverse("incidents:list"), {"page": 2})
     assert len(first.context["page"].object_list) == 25
     assert len(second.context["page"].object_list) == 5
+    assert "Page 1 of 2 · 30 incidents" in first.content.decode()
+
+
+def test_the_list_counts_one_incident_in_the_singular(client_for, admin_user):
+    IncidentFactory()
+    assert (
+        "Page 1 of 1 · 1 incident<" in client_for(admin_user).get(reverse("incidents:list")).content.decode()
+    )
 
 
 # --- Query counts: the page costs the same for 1 row as for many ---------------------------------------------

@@ -121,7 +121,7 @@ def test_filters_and_search_narrow_the_library(client_for, admin_user, query, fi
     other = {"Card declines", "Replica lag"} - {finds}
     assert finds in page
     assert other.pop() not in page
-    assert "1 published postmortem match these filters." in page
+    assert "1 published postmortem matches these filters." in page
 
 
 def test_the_date_filter_is_the_readers_local_days_of_publication(client_for, admin_user):
