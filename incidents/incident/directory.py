@@ -14,18 +14,26 @@ from incidents.permissions.checks import authorize
 from incidents.permissions.roles import can_manage_settings, can_manage_team
 
 
-def _service_errors(name: str, slug: str, exclude: int | None) -> dict[str, str]:
+def name_and_slug_errors(
+    model: Any, name: str, slug: str, exclude: int | None, *, noun: str, example: str
+) -> dict[str, str]:
+    """Field errors (`name`, `slug`) for a named row of `model` (a service, an incident type): both given,
+    the name unique ignoring case and the slug unique among the other rows (all but pk `exclude`)."""
     errors: dict[str, str] = {}
-    others = Service.objects.exclude(pk=exclude) if exclude else Service.objects.all()
+    others = model.objects.exclude(pk=exclude) if exclude else model.objects.all()
     if not name:
-        errors["name"] = "Name the service (for example checkout-api)."
+        errors["name"] = f"Name the {noun} (for example {example})."
     elif others.filter(name__iexact=name).exists():
-        errors["name"] = "A service with this name exists already."
+        errors["name"] = f"A {noun} with this name exists already."
     if not slug:
         errors["slug"] = "Give a short name of letters, digits and hyphens."
     elif others.filter(slug=slug).exists():
-        errors["slug"] = "Another service uses this short name."
+        errors["slug"] = f"Another {noun} uses this short name."
     return errors
+
+
+def _service_errors(name: str, slug: str, exclude: int | None) -> dict[str, str]:
+    return name_and_slug_errors(Service, name, slug, exclude, noun="service", example="checkout-api")
 
 
 @transaction.atomic

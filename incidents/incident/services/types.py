@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from incidents.incident.directory import name_and_slug_errors
 from incidents.models import (
     OPTION_KINDS,
     CustomField,
@@ -32,16 +33,7 @@ def _authorize(actor: Any) -> None:
 
 
 def _type_errors(name: str, slug: str, severity: str, exclude: int | None) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    others = IncidentType.objects.exclude(pk=exclude) if exclude else IncidentType.objects.all()
-    if not name:
-        errors["name"] = "Name the type (for example Security)."
-    elif others.filter(name__iexact=name).exists():
-        errors["name"] = "A type with this name exists already."
-    if not slug:
-        errors["slug"] = "Give a short name of letters, digits and hyphens."
-    elif others.filter(slug=slug).exists():
-        errors["slug"] = "Another type uses this short name."
+    errors = name_and_slug_errors(IncidentType, name, slug, exclude, noun="type", example="Security")
     if severity not in Severity.values:
         errors["default_severity"] = "Choose a severity from SEV1 to SEV4."
     return errors
