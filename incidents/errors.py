@@ -26,15 +26,17 @@ The mappings, one for pages (`ErrorPageMiddleware`, below) and one for the API
 Views that have a better answer (an edit form shown again with both texts on a conflict) catch the
 error themselves; the middleware is the answer for everything they let through. A number or time beyond
 what the database stores (a form's choice of id 10**30) is the request's fault, not the server's: 400.
-Forms show a service's ValidationError with `add_form_errors`, the one mapping from error to form.
+Forms show a service's ValidationError with `add_form_errors`, the one mapping from error to form;
+`save_form` is the settings pages' round of it (validate, save through one service, flash, redirect).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -111,9 +113,42 @@ def add_form_errors(
     if not hasattr(exc, "error_dict"):
         form.add_error(None, exc.messages)
         return
-    for name, messages in exc.message_dict.items():
+    for name, texts in exc.message_dict.items():
         name = (rename or {}).get(name, name)
-        form.add_error(name if name in form.fields else None, messages)
+        form.add_error(name if name in form.fields else None, texts)
+
+
+T = TypeVar("T")
+
+
+def save_form(
+    request: HttpRequest,
+    form: forms.BaseForm,
+    save: Callable[[dict[str, Any]], T],
+    *,
+    success: str | Callable[[T], str],
+    then: Callable[[T], HttpResponse],
+    denied: tuple[str | None, str] | None = None,
+) -> HttpResponse | None:
+    """Validate `form`, run `save(cleaned_data)` (one service), flash `success` and answer `then(saved)`
+    (a redirect). None when the form is invalid or the service refused its values: their messages are
+    on `form` (`add_form_errors`), and the caller renders the form again (400). `denied` is the
+    `(field, message)` shown when the service raises PermissionDenied (a choice the actor may not make);
+    without it PermissionDenied goes to the error pages."""
+    if not form.is_valid():
+        return None
+    try:
+        saved = save(form.cleaned_data)
+    except ValidationError as exc:
+        add_form_errors(form, exc)
+        return None
+    except PermissionDenied:
+        if denied is None:
+            raise
+        form.add_error(*denied)
+        return None
+    messages.success(request, success(saved) if callable(success) else success)
+    return then(saved)
 
 
 def _page(request: HttpRequest, template: str, message: str, status: int) -> HttpResponse:

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from incidents.errors import add_form_errors
+from incidents.errors import add_form_errors, save_form
 from incidents.incident import selectors
 from incidents.incident.custom_values import field_values
 from incidents.incident.services import custom_values as custom_services
@@ -80,15 +80,14 @@ def incident_type_list(request: HttpRequest) -> HttpResponse:
     _guard(request)
     form = IncidentTypeForm(request.POST or None)
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                row = type_services.incident_type_save(actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, f"Type {row.name} added; now add the fields it asks for.")
-                return redirect("incidents:incident_type_edit", type_slug=row.slug)
-        return _list_page(request, form, status=400)
+        saved = save_form(
+            request,
+            form,
+            lambda data: type_services.incident_type_save(actor=request.user, **data),
+            success=lambda row: f"Type {row.name} added; now add the fields it asks for.",
+            then=lambda row: redirect("incidents:incident_type_edit", type_slug=row.slug),
+        )
+        return saved or _list_page(request, form, status=400)
     return _list_page(request, form)
 
 
@@ -115,27 +114,23 @@ def incident_type_edit(request: HttpRequest, type_slug: str) -> HttpResponse:
     field_form = CustomFieldForm(posted if posted is not None and not editing else None)
     if posted is None:
         return _type_page(request, row, form, field_form, 200)
-    if editing and form.is_valid():
-        try:
-            saved = type_services.incident_type_save(
-                actor=request.user, incident_type=row, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            add_form_errors(form, exc)
-        else:
-            messages.success(request, f"Type {saved.name} saved.")
-            return redirect("incidents:incident_type_edit", type_slug=saved.slug)
-    elif not editing and field_form.is_valid():
-        try:
-            field = type_services.custom_field_save(
-                actor=request.user, incident_type=row, **field_form.cleaned_data
-            )
-        except ValidationError as exc:
-            add_form_errors(field_form, exc)
-        else:
-            messages.success(request, f"Field {field.label} added.")
-            return redirect("incidents:incident_type_edit", type_slug=row.slug)
-    return _type_page(request, row, form, field_form, 400)
+    if editing:
+        saved = save_form(
+            request,
+            form,
+            lambda data: type_services.incident_type_save(actor=request.user, incident_type=row, **data),
+            success=lambda kind: f"Type {kind.name} saved.",
+            then=lambda kind: redirect("incidents:incident_type_edit", type_slug=kind.slug),
+        )
+    else:
+        saved = save_form(
+            request,
+            field_form,
+            lambda data: type_services.custom_field_save(actor=request.user, incident_type=row, **data),
+            success=lambda field: f"Field {field.label} added.",
+            then=lambda _: redirect("incidents:incident_type_edit", type_slug=row.slug),
+        )
+    return saved or _type_page(request, row, form, field_form, 400)
 
 
 @login_required
@@ -153,16 +148,17 @@ def custom_field_edit(request: HttpRequest, type_slug: str, field_id: int) -> Ht
     form = CustomFieldForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                type_services.custom_field_save(
-                    actor=request.user, incident_type=row, field=field, **form.cleaned_data
-                )
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, "Field saved.")
-                return redirect("incidents:incident_type_edit", type_slug=row.slug)
+        saved = save_form(
+            request,
+            form,
+            lambda data: type_services.custom_field_save(
+                actor=request.user, incident_type=row, field=field, **data
+            ),
+            success="Field saved.",
+            then=lambda _: redirect("incidents:incident_type_edit", type_slug=row.slug),
+        )
+        if saved:
+            return saved
         status = 400
     context = {
         "title": f"{row.name}: field {field.label}", "rows": None, "form": form,

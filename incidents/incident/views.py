@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Team
 from incidents import merge as merging
-from incidents.errors import add_form_errors
+from incidents.errors import add_form_errors, save_form
 from incidents.incident import directory, live, selectors
 from incidents.incident.forms import (
     DeclareForm,
@@ -313,17 +313,15 @@ def service_list(request: HttpRequest) -> HttpResponse:
     _settings_guard(request)
     form = ServiceForm(request.POST or None, teams=_lead_teams(request.user))
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                service = directory.service_create(actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            except PermissionDenied:
-                form.add_error("team", "Choose a team you lead (services without a team are for admins).")
-            else:
-                messages.success(request, f"Service {service.name} added.")
-                return redirect("incidents:service_list")
-        return _service_page(request, form, status=400)
+        saved = save_form(
+            request,
+            form,
+            lambda data: directory.service_create(actor=request.user, **data),
+            success=lambda service: f"Service {service.name} added.",
+            then=lambda _: redirect("incidents:service_list"),
+            denied=("team", "Choose a team you lead (services without a team are for admins)."),
+        )
+        return saved or _service_page(request, form, status=400)
     return _service_page(request, form)
 
 
@@ -347,16 +345,16 @@ def service_edit(request: HttpRequest, slug: str) -> HttpResponse:
     form = ServiceForm(request.POST or None, initial=initial, teams=_lead_teams(request.user))
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                directory.service_update(actor=request.user, service=service, **form.cleaned_data)
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            except PermissionDenied:
-                form.add_error("team", "Choose a team you lead.")
-            else:
-                messages.success(request, "Service saved.")
-                return redirect("incidents:service_list")
+        saved = save_form(
+            request,
+            form,
+            lambda data: directory.service_update(actor=request.user, service=service, **data),
+            success="Service saved.",
+            then=lambda _: redirect("incidents:service_list"),
+            denied=("team", "Choose a team you lead."),
+        )
+        if saved:
+            return saved
         status = 400
     context = {
         "title": f"Service {service.name}",
@@ -387,15 +385,14 @@ def tag_list(request: HttpRequest) -> HttpResponse:
     _settings_guard(request)
     form = TagForm(request.POST or None)
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                directory.tag_create(actor=request.user, name=form.cleaned_data["name"])
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, "Tag added.")
-                return redirect("incidents:tag_list")
-        return _tag_page(request, form, status=400)
+        saved = save_form(
+            request,
+            form,
+            lambda data: directory.tag_create(actor=request.user, name=data["name"]),
+            success="Tag added.",
+            then=lambda _: redirect("incidents:tag_list"),
+        )
+        return saved or _tag_page(request, form, status=400)
     return _tag_page(request, form)
 
 
@@ -409,14 +406,15 @@ def tag_edit(request: HttpRequest, tag_id: int) -> HttpResponse:
     form = TagForm(request.POST or None, initial={"name": tag.name})
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                directory.tag_rename(actor=request.user, tag=tag, name=form.cleaned_data["name"])
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, "Tag renamed.")
-                return redirect("incidents:tag_list")
+        saved = save_form(
+            request,
+            form,
+            lambda data: directory.tag_rename(actor=request.user, tag=tag, name=data["name"]),
+            success="Tag renamed.",
+            then=lambda _: redirect("incidents:tag_list"),
+        )
+        if saved:
+            return saved
         status = 400
     context = {
         "title": f"Tag {tag.name}",

@@ -34,6 +34,8 @@ def test_a_lead_cannot_add_a_service_for_another_team_or_no_team(client_for, lea
     for team in (other.pk, ""):
         response = client.post(reverse("incidents:service_list"), {"name": "Ledger", "team": team})
         assert response.status_code == 400
+    # No team: the form accepts it, the service refuses it, and the page says why beside the field.
+    assert "services without a team are for admins" in response.content.decode()
     assert not Service.objects.exists()
 
 
