@@ -171,4 +171,30 @@ class PersonField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
-_teams = Team.objects.all()
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}], "example": "database"})
+class TeamField(serializers.Field):
+    """A team by its id (a JSON whole number, `7`) or by its slug (`"database"`): the one team field of the
+    write serializers. Anything else, or a team that does not exist, is refused with 400 saying which
+    (teams are visible to every member, so naming an unknown one tells nothing)."""
+
+    default_error_messages = {
+        "no_id": "No team with id {value}.",
+        "no_slug": "No team with slug “{value}”.",
+        "incorrect_type": "Give the team as its id (7) or its slug (“database”).",
+    }
+
+    def to_internal_value(self, data: Any) -> Team:
+        if isinstance(data, int) and not isinstance(data, bool):
+            found = Team.objects.filter(pk=data).first()
+            if found is None:
+                self.fail("no_id", value=data)
+        elif isinstance(data, str) and data.strip():
+            found = Team.objects.filter(slug=data.strip()).first()
+            if found is None:
+                self.fail("no_slug", value=data.strip()[:100])
+        else:
+            self.fail("incorrect_type")
+        return found
+
+    def to_representation(self, value: Any) -> Any:
+        return value.slug

@@ -59,7 +59,11 @@ class ActionItemForm(WorkForm):
     title = TextField(max_length=200)
     description = TextField(widget=forms.Textarea(attrs={"rows": 4}), required=False, help_text="Markdown.")
     owner = active_users()
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(),
+        required=False,
+        help_text="Empty: the incident's team (or its service's).",
+    )
     priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.P2)
     type = forms.ChoiceField(choices=ActionItemType.choices, initial=ActionItemType.PREVENT)
     due_date = forms.DateField(

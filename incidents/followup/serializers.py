@@ -11,9 +11,9 @@ from incidents.api.fields import (
     PersonField,
     ReadModelSerializer,
     StrictInputSerializer,
+    TeamField,
     TextField,
     UserBriefSerializer,
-    _teams,
 )
 from incidents.models import (
     ActionItem,
@@ -123,7 +123,7 @@ class PolicyFindingSerializer(ReadModelSerializer):
 class ActionItemWriteSerializer(StrictInputSerializer):
     """Input of `POST /action-items/` and `PUT`/`PATCH /action-items/{id}/` (partial on update).
 
-    `incident` is an incident number; `owner` a user id; `team` a team slug. On update, `incident`,
+    `incident` is an incident number; `owner` a user id; `team` a team id or slug (`TeamField`). On update, `incident`,
     `factor` and `finding` cannot change, and a `version` older than the stored one is refused with 409.
     Unknown fields (`status`: it changes through `status/`) are refused with 400 naming each.
     """
@@ -134,7 +134,7 @@ class ActionItemWriteSerializer(StrictInputSerializer):
     finding = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     description = TextField(required=False, allow_blank=True, max_length=20000)
     owner = PersonField(required=False, allow_null=True)
-    team = serializers.SlugRelatedField(slug_field="slug", queryset=_teams, required=False, allow_null=True)
+    team = TeamField(required=False, allow_null=True)
     due_date = serializers.DateField(required=False, allow_null=True)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     type = serializers.ChoiceField(choices=ActionItemType.choices, required=False)
@@ -175,7 +175,7 @@ class PolicyFindingWriteSerializer(StrictInputSerializer):
     risk = serializers.ChoiceField(choices=Risk.choices, required=False)
     owner = PersonField(required=False, allow_null=True)
     verifier = PersonField(required=False, allow_null=True)
-    team = serializers.SlugRelatedField(slug_field="slug", queryset=_teams, required=False, allow_null=True)
+    team = TeamField(required=False, allow_null=True)
     due_date = serializers.DateField(required=False, allow_null=True)
     incidents = serializers.ListField(
         child=serializers.IntegerField(min_value=1), required=False, help_text="Incident numbers (on create)."

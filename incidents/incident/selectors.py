@@ -10,7 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Team, User
 from accounts.security import access_denied_record
 from incidents.incident.custom_values import custom_filter_q
 from incidents.models import ACTIVE_STATUSES, CustomFieldValue, EntrySource, Incident, Service, TimelineEntry
@@ -65,6 +65,16 @@ def incident_list_for(
     if started_to:
         qs = qs.filter(started_at__lt=datetime.combine(started_to + timedelta(days=1), time.min, tzinfo=zone))
     return qs.order_by("-started_at", "-id")
+
+
+def incident_owning_team(incident: Incident) -> Team | None:
+    """The team an incident belongs to: the first of its teams (by id), else the team owning the first of
+    its services (by id) that has one; None when neither has a team."""
+    team = incident.teams.order_by("id").first()
+    if team is not None:
+        return team
+    service = incident.services.filter(team__isnull=False).select_related("team").order_by("id").first()
+    return service.team if service is not None else None
 
 
 def active_incidents_for(user: Any) -> QuerySet[Incident]:

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.followup.services import common
+from incidents.incident.selectors import incident_owning_team
 from incidents.markdown import markdown_text
 from incidents.models import (
     ActionItem,
@@ -134,7 +135,8 @@ def action_item_create(
 ) -> ActionItem:
     """Create an action item from an incident, a contributing factor, a policy finding, or on its own.
 
-    A factor implies its incident. `due_date` defaults to the priority's target from the owner's local
+    A factor implies its incident. `team` defaults to the incident's (`incident_owning_team`: its first
+    team, else its first service's), so the item finds its team's tracker however it was made. `due_date` defaults to the priority's target from the owner's local
     today. Emits `action_item.created`, and `action_item.assigned` when it has an owner.
 
     Who may create (AccessDenied otherwise): on an incident (or a factor's), whoever may record on it; for
@@ -148,6 +150,8 @@ def action_item_create(
     require_create_action_item(actor, incident, finding)
     user = actor_user(actor)
     common.check_owner("owner", owner)
+    if team is None and incident is not None:
+        team = incident_owning_team(incident)
     item = ActionItem(
         incident=incident,
         factor=factor,

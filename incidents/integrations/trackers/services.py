@@ -70,13 +70,15 @@ class PayloadInvalid(ValueError):
 
 
 def connection_for(item: ActionItem) -> TrackerConnection | None:
-    """The active tracker of the item's team, else of the first of its incident's teams (by name)."""
+    """The active tracker of the item's team, else of the first of its incident's teams (by name), else
+    of the first team (by name) owning one of the incident's services."""
     active = TrackerConnection.objects.filter(is_active=True)
     if item.team_id is not None and (found := active.filter(team_id=item.team_id).first()):
         return found
-    if item.incident_id is not None:
-        return active.filter(team__incidents=item.incident_id).order_by("team__name").first()
-    return None
+    if item.incident_id is None:
+        return None
+    found = active.filter(team__incidents=item.incident_id).order_by("team__name").first()
+    return found or active.filter(team__services__incidents=item.incident_id).order_by("team__name").first()
 
 
 def identity_for(connection: TrackerConnection, user: Any) -> str:
