@@ -1,4 +1,4 @@
-"""The blameless check on corpora written independently of its rules, by six writers.
+"""The blameless check on corpora written independently of its rules, by seven writers.
 
 Each file in `data/` is the tuning half of one writer's corpus: the writer never saw the rules (given only the
 definition of blame and the list of patterns), and the validation halves are held back by the project lead.
@@ -30,6 +30,8 @@ CORPORA = {
     "blameless_independent_tuning4.json": (283, 132, 0.955, 0.02),
     "blameless_independent_tuning5.json": (304, 161, 0.975, 0.035),
     "blameless_independent_tuning7.json": (371, 184, 0.989, 0.0),
+    # committed before any rule was changed while looking at it: the figures of main at 6ebbb61
+    "blameless_independent_tuning8.json": (404, 201, 0.841, 0.084),
     # the seventh writer's validation half, held back through its tuning pass and measured once at its end
     "blameless_independent_validation7.json": (349, 176, 0.881, 0.046),
 }
@@ -53,7 +55,7 @@ def test_each_independent_corpus_is_a_tuning_half_as_written(name):
 
 
 def test_the_writers_wrote_their_own_sentences():
-    first, second, third, fourth, fifth, seventh, seventh_held = (
+    first, second, third, fourth, fifth, seventh, eighth, seventh_held = (
         {r["text"] for r in rows(n)} for n in sorted(CORPORA)
     )
     # one sentence is in the first two: the example of mock praise in the list of patterns they were given
@@ -67,6 +69,10 @@ def test_the_writers_wrote_their_own_sentences():
         "Another masterpiece from the backend team."
     }
     assert not seventh_held & (first | second | third | fourth | fifth | seventh)
+    # the eighth writer happened on one sentence of the first writer's
+    assert eighth & (first | second | third | fourth | fifth | seventh | seventh_held) == {
+        "The contractor's incompetence is the root cause here."
+    }
 
 
 @pytest.mark.parametrize("name", sorted(CORPORA))
