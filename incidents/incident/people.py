@@ -38,12 +38,20 @@ STALE_ROLES = (
 
 def pickable(user: Any, incident: Incident, target: str) -> Any:
     """Whom `user` may pick in picker `target` (one of TARGETS): for a role, the people they may pick who
-    may also take a role (`users_who_may_take_role`: no read-only viewer); for a participant, anyone they
-    may pick (`users_visible_to`). What the suggestions offer and what the form accepts."""
-    people = users_visible_to(user, incident)
-    if target != "participant":
-        people = people.filter(pk__in=users_who_may_take_role(incident).values("pk"))
-    return people
+    may also take a role (`users_who_may_take_role`: no read-only viewer, and on a restricted incident
+    only those taking part), without the one who holds it now (handing command to the commander changes
+    nothing); for a participant, anyone they may pick (`users_visible_to`). What the suggestions offer."""
+    if target == "participant":
+        return users_visible_to(user, incident)
+    people = role_people(user, incident)
+    holder = getattr(incident, f"{target}_id", None)
+    return people if holder is None else people.exclude(pk=holder)
+
+
+def role_people(user: Any, incident: Incident) -> Any:
+    """Whom `user` may give a role on `incident`: people they may pick (`users_visible_to`) who may take
+    a role (`users_who_may_take_role`). What the role form accepts (the current holder too: no change)."""
+    return users_visible_to(user, incident).filter(pk__in=users_who_may_take_role(incident).values("pk"))
 
 
 def _respond(
@@ -77,7 +85,7 @@ def incident_role(request: HttpRequest, number: int) -> HttpResponse:
     (stale: the card again with the current roles and an error). One timeline entry when it changes."""
     incident = selectors.incident_get_for(request.user, number)
     require_command(request.user, incident)  # the form is for those who may command (the service checks)
-    form = RoleForm(request.POST, people=pickable(request.user, incident, "commander"))
+    form = RoleForm(request.POST, people=role_people(request.user, incident))
     if form.is_valid():
         role, person = form.cleaned_data["role"], form.cleaned_data["person"]
         try:

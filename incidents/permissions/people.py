@@ -8,15 +8,16 @@ incident, as user querysets.
 - `can_choose_person(user, person, incident)`: the same rule for one person (what services check).
 - `users_who_may_record(incident)`: the active users for whom `can_record(u, incident)` is True (kept
   equal to it by a test over every persona).
-- `users_who_may_take_role(incident)` / `can_take_role(person, incident)`: who may be given a role
-  (commander, communications lead, scribe): those who may record on it by their own standing once they
-  take part, not because of the role, so a role never turns a read-only viewer into a writer.
+- `users_who_may_take_role(incident)` / `can_take_role(person, incident)`: the one rule for who may be
+  given work on an incident (a role: commander, communications lead, scribe; and a review of its
+  postmortem): admins, and responders and leads who may already see it (any of them on an internal
+  incident, on a restricted one only those taking part in it). So a role never turns a read-only viewer
+  into a writer, and giving one never lets anyone into a restricted incident (adding a participant does).
 - `users_who_may_own(incident)` / `can_own_action_item(person, incident=, finding=)`: action-item owners:
   on an incident, those who may record on it; on none, members (and, for a policy finding's item, who
   may see the finding).
 - `users_who_may_review(postmortem)`: whom a postmortem's review may be asked of (`can_be_reviewer`):
-  admins, and responders and leads who may see its incident (on a restricted one, those taking part in
-  it), never its author; asking never lets anyone in.
+  `users_who_may_take_role(its incident)`, never its author; asking never lets anyone in.
 - `NOT_CHOOSABLE`: the one refusal for a person the actor may not pick, an inactive one, or an id that
   names nobody (the API's person fields say the same), so a refusal never tells ids apart.
 """
@@ -42,9 +43,11 @@ def _users() -> QuerySet[User]:
     return User.objects.filter(is_active=True)
 
 
-def _takes_part_q(incident: Incident) -> Q:
-    """Q on users taking part in `incident` (participants, role holders, declarer, postmortem reviewers:
-    the rule of `permissions.incident.participant_q`), as semi-joins that never multiply rows."""
+def _takes_part_q(incident: Incident, *, reviewers: bool = True) -> Q:
+    """Q on users taking part in `incident` (participants, role holders, declarer: the rule of
+    `permissions.incident.participant_q`; with `reviewers`, also its postmortem's reviewers, whom a picker
+    may bring back in, though being asked to review grants no sight), as semi-joins that never multiply
+    rows."""
     role_ids = [
         v
         for v in (
@@ -56,8 +59,11 @@ def _takes_part_q(incident: Incident) -> Q:
         if v is not None
     ]
     participants = Incident.participants.through.objects.filter(incident_id=incident.pk).values("user_id")
-    reviewers = PostmortemReview.objects.filter(postmortem__incident_id=incident.pk).values("reviewer_id")
-    return Q(pk__in=participants) | Q(pk__in=reviewers) | Q(pk__in=role_ids)
+    match = Q(pk__in=participants) | Q(pk__in=role_ids)
+    if reviewers:
+        asked = PostmortemReview.objects.filter(postmortem__incident_id=incident.pk).values("reviewer_id")
+        match |= Q(pk__in=asked)
+    return match
 
 
 def users_visible_to(user: Any, incident: Incident | None = None) -> QuerySet[User]:
@@ -109,30 +115,24 @@ def users_who_may_record(incident: Incident) -> QuerySet[User]:
     role_holders = Q(pk__in=[v for v in (incident.commander_id, incident.scribe_id) if v is not None])
     if incident.visibility == Visibility.INTERNAL:
         return qs.filter(admins | responders | role_holders)
-    return qs.filter(admins | (responders & _takes_part_q(incident)) | role_holders)
+    return qs.filter(admins | (responders & _takes_part_q(incident, reviewers=False)) | role_holders)
 
 
 def users_who_may_review(postmortem: Any) -> QuerySet[User]:
     """The active users who may be asked to review `postmortem` (`can_be_reviewer`), by name then email:
-    admins; responders and leads of any team on an internal incident, on a restricted one only those
-    taking part in it; never the postmortem's author; only admins on a soft-deleted incident."""
-    incident = postmortem.incident
-    qs = _users().order_by("display_name", "email")
+    `users_who_may_take_role(postmortem.incident)` (the one rule for who may be given work on an
+    incident) without the postmortem's author."""
+    qs = users_who_may_take_role(postmortem.incident)
     if postmortem.author_id is not None:
         qs = qs.exclude(pk=postmortem.author_id)
-    admins = Q(is_staff=True) | Q(is_superuser=True)
-    if incident.deleted_at is not None:
-        return qs.filter(admins)
-    responders = Q(pk__in=Membership.objects.filter(role__in=RESPONDER_ROLES).values("user_id"))
-    if incident.visibility == Visibility.INTERNAL:
-        return qs.filter(admins | responders)
-    return qs.filter(admins | (responders & _takes_part_q(incident)))
+    return qs
 
 
 def users_who_may_take_role(incident: Incident) -> QuerySet[User]:
-    """The active users who may be given a role on `incident` (commander, communications lead, scribe),
-    by name then email: those who may record on it by their own standing once they take part (which the
-    role makes them): admins, and responders and leads of any team; only admins on a soft-deleted one.
+    """The active users who may be given work on `incident` (a role: commander, communications lead,
+    scribe; a review of its postmortem), by name then email: admins; responders and leads of any team
+    on an internal incident, on a restricted one only those taking part in it (so giving work never lets
+    anyone in: adding a participant does); only admins on a soft-deleted one.
 
     So a read-only viewer never takes a role, and a role never lets anyone write who could not write as a
     participant. (`users_who_may_record` also counts the role holders themselves; this does not.)"""
@@ -141,7 +141,9 @@ def users_who_may_take_role(incident: Incident) -> QuerySet[User]:
     if incident.deleted_at is not None:
         return qs.filter(admins)
     responders = Q(pk__in=Membership.objects.filter(role__in=RESPONDER_ROLES).values("user_id"))
-    return qs.filter(admins | responders)
+    if incident.visibility == Visibility.INTERNAL:
+        return qs.filter(admins | responders)
+    return qs.filter(admins | (responders & _takes_part_q(incident, reviewers=False)))
 
 
 def can_take_role(person: Any, incident: Incident) -> bool:

@@ -40,6 +40,7 @@ from incidents.permissions.people import (
     can_choose_person,
     can_take_role,
 )
+from incidents.permissions.roles import is_responder
 from incidents.timefmt import format_time
 from incidents.timeline.services import system_entry, system_entry_move
 
@@ -370,12 +371,23 @@ def _check_may_take_role(incident: Incident, people: dict[str, Any]) -> None:
     """ValidationError keyed by role for each person (not None) who may not take a role on `incident`
     (`can_take_role`). Only people the actor may pick get here, so naming them tells nothing new."""
     errors = {
-        field: f"{person} may only read {incident.reference}: a role goes to someone who may record on it."
+        field: _role_refusal(person, incident)
         for field, person in people.items()
         if person is not None and not can_take_role(person, incident)
     }
     if errors:
         raise ValidationError(errors)
+
+
+def _role_refusal(person: Any, incident: Incident) -> str:
+    """Why `person` may not take a role on `incident`: not taking part in a restricted one (a role never
+    lets anyone in), or may only read."""
+    if incident.visibility == Visibility.RESTRICTED and is_responder(person):
+        return (
+            f"{person} does not take part in {incident.reference}, which is restricted: "
+            "add them as a participant first."
+        )
+    return f"{person} may only read {incident.reference}: a role goes to someone who may record on it."
 
 
 @transaction.atomic

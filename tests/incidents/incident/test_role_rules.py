@@ -241,3 +241,74 @@ def test_an_unknown_picker_is_400(client_for, commander, incident):
     assert client.get(url, {"for": "bogus"}).status_code == 400
     assert client.get(url, {"for": "scribe"}).status_code == 200
     assert client.get(url).status_code == 200
+
+
+# --- Who may be given a role: one rule with the review picker (issue 18, outsider's second pass) ---------
+def _suggested(client, incident: Incident, target: str, q: str = "") -> str:
+    url = reverse("incidents:people_suggestions", args=[incident.number])
+    return client.get(url, {"for": target, "q": q}).content.decode()
+
+
+@pytest.mark.parametrize("role", ["commander", "communications_lead", "scribe"])
+def test_on_a_restricted_incident_the_role_pickers_offer_only_people_taking_part(
+    client_for, commander, responder, team, restricted, role
+):
+    restricted.teams.add(team)
+    insider = UserFactory(display_name="Ivy Insider")
+    MembershipFactory(user=insider, team=team, role=Membership.Role.RESPONDER)
+    restricted.participants.add(insider)
+    client = client_for(commander)
+    offered = _suggested(client, restricted, role)
+    assert "Ivy Insider" in offered
+    assert "Rory Responder" not in offered  # a team mate who does not take part: would be let in
+    assert "Rory Responder" in _suggested(client, restricted, "participant")  # bring them in first
+
+
+def test_on_a_restricted_incident_a_role_for_someone_not_taking_part_says_to_add_them_first(
+    api_for, commander, responder, restricted
+):
+    response = api_for(commander).post(roles_url(restricted), {"scribe": responder.pk}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "scribe": [
+            f"Rory Responder does not take part in {restricted.reference}, which is restricted: "
+            "add them as a participant first."
+        ]
+    }
+    restricted.refresh_from_db()
+    assert restricted.scribe is None
+    assert not restricted.participants.filter(pk=responder.pk).exists()  # nobody was let in
+
+
+def test_once_added_as_a_participant_they_may_take_a_role(commander, responder, restricted):
+    incident_participant_add(incident=restricted, actor=commander, person=responder)
+    incident_assign_roles(incident=restricted, actor=commander, scribe=responder)
+    restricted.refresh_from_db()
+    assert restricted.scribe == responder
+
+
+def test_the_role_rule_and_the_review_rule_are_one(personas, restricted, incident):
+    from incidents.models import Postmortem
+    from incidents.permissions.people import users_who_may_review, users_who_may_take_role
+
+    for inc in (incident, restricted):
+        pm = Postmortem.objects.create(incident=inc)
+        assert set(users_who_may_review(pm)) == set(users_who_may_take_role(inc))
+
+
+def test_hand_over_does_not_offer_the_commander_and_each_role_not_its_holder(
+    client_for, commander, responder, incident
+):
+    incident_assign_roles(incident=incident, actor=commander, scribe=responder)
+    client = client_for(commander)
+    assert "Cora Commander" not in _suggested(client, incident, "commander")
+    assert "Rory Responder" in _suggested(client, incident, "commander")
+    assert "Rory Responder" not in _suggested(client, incident, "scribe")
+    assert "Cora Commander" in _suggested(client, incident, "scribe")  # the commander may also scribe
+
+
+def test_the_people_card_of_a_restricted_incident_says_roles_go_to_participants(
+    client_for, commander, restricted
+):
+    page = client_for(commander).get(reverse("incidents:detail", args=[restricted.number])).content.decode()
+    assert "Roles go to people taking part in this restricted incident" in page
