@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Team
 from incidents import merge as merging
 from incidents.errors import add_form_errors, save_form
-from incidents.incident import directory, live, selectors
+from incidents.incident import directory, pages, selectors
 from incidents.incident.forms import (
     DeclareForm,
     IncidentEditForm,
@@ -51,7 +51,6 @@ from incidents.permissions.roles import (
     lead_team_ids,
 )
 from incidents.review import selectors as review_selectors
-from incidents.timeline.views import timeline_context
 
 
 @login_required
@@ -125,15 +124,7 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def incident_detail(request: HttpRequest, number: int) -> HttpResponse:
-    incident = selectors.incident_get_for(request.user, number)
-    context = {
-        **live.live_context(request, incident),
-        **timeline_context(request, incident),
-        # Each form its own ids: both have a reason and a time, and one page holds both.
-        "severity_form": SeverityForm(initial={"severity": incident.severity}, auto_id="severity_%s"),
-        "reopen_form": ReopenForm(auto_id="reopen_%s"),
-    }
-    return render(request, "incidents/incident/detail.html", context)
+    return pages.incident_page(request, number)
 
 
 def _merge_page(

@@ -1,7 +1,8 @@
 """Timeline pages and HTMX partials: quick add, live changes, older entries, edit, remove, import.
 
 HTMX requests (header `HX-Request`) get fragments; plain form posts (no JavaScript) get a redirect back to
-the incident page with a message, so the page works with the keyboard and without scripts.
+the incident page with a message, so the page works with the keyboard and without scripts; a quick add
+refused there renders the incident page with the form as posted and its errors.
 Form errors in fragments answer 422 (static/js/timeline.js lets htmx swap them in).
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import UTC, datetime
-from typing import Any, TypedDict
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -23,45 +24,27 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from incidents import merge as merging
 from incidents.errors import add_form_errors
+from incidents.incident.pages import incident_page
 from incidents.merge import Merge
-from incidents.models import EntryKind, EvidenceMarker, Incident, TimelineEntry
+from incidents.models import EntryKind, Incident, TimelineEntry
 from incidents.permissions.checks import require_record
 from incidents.permissions.incident import can_record
-from incidents.timefmt import typed_times_label, zone_label
+from incidents.timefmt import zone_label
 from incidents.timeline import selectors
 from incidents.timeline import services as svc
 from incidents.timeline.forms import EntryEditForm, QuickAddForm, TimelineImportForm
 from incidents.timeline.imports import parse_csv, parse_slack, parse_transcript, refuse_future
+from incidents.timeline.page import timeline_base, timeline_filters, when_label
 from incidents.timeline.selectors import TimelineCursor, timeline_duplicate_of
-from incidents.timeparse import BareClock, TimeParseError, bare_clock_days, describe, parse_time
+from incidents.timeparse import TimeParseError, describe, parse_time
 
 
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-class TimelineFilters(TypedDict):
-    """The kind and evidence-marker filters of the query string ("" when absent or unknown)."""
-
-    kind: str
-    marker: str
-
-
-def _filters(request: HttpRequest) -> TimelineFilters:
-    kind = request.GET.get("kind", "")
-    marker = request.GET.get("marker", "")
-    return {
-        "kind": kind if kind in EntryKind.values else "",
-        "marker": marker if marker in EvidenceMarker.values else "",
-    }
-
-
-def _base(incident: Incident) -> str:
-    return reverse("incidents:detail", args=[incident.number]) + "timeline/"
-
-
 def _entry_context(request: HttpRequest, incident: Incident, *, editor: bool) -> dict[str, Any]:
-    return {"incident": incident, "can_record": editor, "timeline_base": _base(incident)}
+    return {"incident": incident, "can_record": editor, "timeline_base": timeline_base(incident)}
 
 
 def _editor_incident(request: HttpRequest, number: int) -> Incident:
@@ -84,37 +67,6 @@ def _older_key(text: str) -> tuple[datetime, int] | None:
     return datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC), int(entry_id)
 
 
-def _when_label(span: BareClock | None) -> str:
-    """The time box's label: `times in Europe/Copenhagen, UTC+01:00, on 3 Mar` (the days a bare time is
-    read on: `span`'s, else today)."""
-    zone, today = timezone.get_current_timezone(), timezone.localdate()
-    return typed_times_label(zone, bare_clock_days(span, zone) if span else [today], today=today)
-
-
-def timeline_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
-    """What the incident page needs for its timeline section (a fixed number of queries).
-
-    Renders the newest `selectors.TIMELINE_WINDOW` entries matching the kind/marker filters in the query
-    string; editors also see removed entries. Keys: `timeline`, `timeline_filters`, `timeline_query`,
-    `timeline_cursor`, `timeline_base`, `quick_form`, `kind_choices`, `marker_choices`.
-    """
-    editor = can_record(request.user, incident)
-    filters = _filters(request)
-    window = selectors.timeline_window(incident, include_removed=editor, **filters)
-    return {
-        "timeline": window,
-        "timeline_filters": filters,
-        "timeline_query": urlencode({k: v for k, v in filters.items() if v}),
-        "timeline_cursor": TimelineCursor.start().encode(),
-        "timeline_base": _base(incident),
-        "quick_form": QuickAddForm(initial={"kind": EntryKind.NOTE}) if editor else None,
-        "kind_choices": EntryKind.choices,
-        "marker_choices": EvidenceMarker.choices,
-        "zone_label": zone_label(timezone.localtime()),
-        "when_label": _when_label(selectors.bare_clock_span(incident)) if editor else "",
-    }
-
-
 def _duplicate_warning(twin: Any, which: str) -> str:
     """What the person adding or editing an entry is told when `twin` has the same minute and text."""
     return (
@@ -126,7 +78,10 @@ def _duplicate_warning(twin: Any, which: str) -> str:
 @login_required
 @require_POST
 def quick_add(request: HttpRequest, number: int) -> HttpResponse:
-    """Add one entry. HTMX: answer a fresh, focused form plus the new entry (swapped into the list)."""
+    """Add one entry. HTMX: answer a fresh, focused form plus the new entry (swapped into the list); a
+    refused one answers the form with its errors (422). A plain form post (no JavaScript): back to the
+    incident page at the new entry, or a refused one renders the incident page with the form as posted
+    and its errors (422), so nothing typed is lost."""
     incident = _editor_incident(request, number)  # permission first: a reader's form is never read
     span = selectors.bare_clock_span(incident)
     form = QuickAddForm(request.POST, bare_clock=span)
@@ -148,17 +103,15 @@ def quick_add(request: HttpRequest, number: int) -> HttpResponse:
             if twin is not None:
                 messages.warning(request, _duplicate_warning(twin, "the new one"))
             return redirect(reverse("incidents:detail", args=[incident.number]) + f"#entry-{entry.pk}")
-        for field, field_errors in form.errors.items():
-            text = " ".join(str(e) for e in field_errors)
-            messages.error(request, f"{'' if field == '__all__' else field + ': '}{text}")
-        return redirect("incidents:detail", number=incident.number)
+        # The page again, with what was typed and beside it what is wrong (as htmx swaps in the form).
+        return incident_page(request, incident.number, quick_form=form, status=422)
     context = {
         **_entry_context(request, incident, editor=True),
         "quick_form": QuickAddForm(initial={"kind": EntryKind.NOTE}) if entry else form,
         "added": entry,
         "duplicate_of": twin,
         "zone_label": zone_label(timezone.localtime()),
-        "when_label": _when_label(span),
+        "when_label": when_label(span),
     }
     return render(
         request, "incidents/timeline/_timeline_quick_add.html", context, status=200 if entry else 422
@@ -196,7 +149,7 @@ def changes(request: HttpRequest, number: int) -> HttpResponse:
     except ValueError:
         return HttpResponseBadRequest("cursor: not a timeline cursor (reload the page).")
     editor = can_record(request.user, incident)
-    filters = _filters(request)
+    filters = timeline_filters(request)
     rows, nxt = selectors.timeline_changes_since(incident, cursor)
     items = [(e, selectors.entry_matches(e, include_removed=editor, **filters)) for e in rows]
     context = {
@@ -216,7 +169,7 @@ def older(request: HttpRequest, number: int) -> HttpResponse:
     if before is None:
         return HttpResponseBadRequest("before: expected <microseconds>.<id>.")
     editor = can_record(request.user, incident)
-    filters = _filters(request)
+    filters = timeline_filters(request)
     window = selectors.timeline_window(incident, include_removed=editor, before=before, **filters)
     context = {
         **_entry_context(request, incident, editor=editor),
@@ -331,7 +284,7 @@ def entry_edit(request: HttpRequest, number: int, entry_id: int) -> HttpResponse
         "form": form,
         "is_system": entry.source == "system",
         # The entry's own day and its offset (CEST on a summer entry read in winter), not today's.
-        "when_label": _when_label((entry.occurred_at, entry.occurred_at)),
+        "when_label": when_label((entry.occurred_at, entry.occurred_at)),
     }
     if merge is not None:
         context.update(

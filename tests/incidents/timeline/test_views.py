@@ -124,8 +124,29 @@ def test_quick_add_without_javascript_redirects_back(client_for, commander, inci
     entry = TimelineEntry.objects.get(incident=incident)
     assert response.status_code == 302
     assert response["Location"].endswith(f"#entry-{entry.pk}")
-    bad = client_for(commander).post(url("timeline_quick_add", incident), {"body": ""}, follow=True)
-    assert "body: This field is required." in bad.content.decode()
+    bad = client_for(commander).post(url("timeline_quick_add", incident), {"body": ""})
+    assert bad.status_code == 422
+    assert "This field is required." in bad.content.decode()
+
+
+def test_quick_add_without_javascript_refused_keeps_what_was_typed_beside_the_error(
+    client_for, commander, incident
+):
+    commander.time_zone = "America/New_York"
+    commander.save()
+    typed = {"body": "Failover to the **replica**", "kind": "action", "when": "02:30"}
+    with time_machine.travel(utc(2025, 3, 9, 18, 0), tick=False):
+        response = client_for(commander).post(url("timeline_quick_add", incident), typed)
+    # The incident page itself, not a redirect that would lose the text.
+    assert response.status_code == 422
+    assert response.templates[0].name == "incidents/incident/detail.html"
+    html = response.content.decode()
+    assert ">Failover to the **replica**</textarea>" in html
+    assert '<option value="action" selected>' in html
+    assert re.search(r'<input id="qa-when" name="when"[^>]*value="02:30"', html)
+    assert "does not exist in America/New_York" in html
+    assert html.index('id="quick-add"') < html.index("does not exist") < html.index("Milestones")
+    assert not TimelineEntry.objects.filter(incident=incident).exists()
 
 
 def test_empty_quick_add_is_refused_with_a_message(client_for, commander, incident):
