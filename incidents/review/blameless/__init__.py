@@ -22,14 +22,15 @@ what a person's act set off ("..., which wiped the routes", "went wrong when Kas
 mistake with its author ("a typo by Gianni"); in `named.py` clefts and other frames that name a person or
 their act or work as the cause ("It was Hector's restart that set it off", "The error was Greta's"); in `remarks.py`
 remarks about a person with no failure verb (a person's record, reliance and rights, regret of trust,
-disbelief, feelings as the reason, sarcasm at a person, lines as punishment); in `passives.py` the
-passives that blame; the vocabulary in `data/`, loaded by
+disbelief, feelings as the reason, sarcasm at a person, lines as punishment); in `standing.py` a person's
+or a team's state judged ("asleep at the wheel", "their overreaction") and their credibility ("has no
+credibility left", "nobody believes the security team"); in `passives.py` the passives that blame; the vocabulary in `data/`, loaded by
 `lexicon.py`) and turns each into a `Finding` that teaches (`explain.py`): the words, why they read as blame, and a rewording toward
 the system built from the sentence.
 
 Measured on `tests/incidents/review/blameless_sentences.json` (tuning and validation halves): run
 `pytest tests/incidents/review/test_blameless.py -s` or `make bench`; and on a corpus written independently of
-the rules (six writers' tuning halves), `pytest tests/incidents/review/test_blameless_independent.py -s`.
+the rules (seven writers' tuning halves), `pytest tests/incidents/review/test_blameless_independent.py -s`.
 """
 
 from __future__ import annotations

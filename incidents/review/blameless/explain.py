@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from incidents.review.blameless import caused, mocked, pinned, remarks, supervised, taught
+from incidents.review.blameless import caused, mocked, pinned, remarks, standing, supervised, taught
 from incidents.review.blameless.parts import Hit
 
 LABELS = {
@@ -251,6 +251,7 @@ _ABOUT_ONE_PERSON = {
     **mocked.EXPLAINED,
     **pinned.EXPLAINED,
     **taught.EXPLAINED,
+    **standing.EXPLAINED,
 }
 
 

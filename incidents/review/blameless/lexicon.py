@@ -42,10 +42,19 @@ def _apostrophe_optional(pattern: str) -> str:
     return loose
 
 
+# "(?<!a )miss..." in a pattern means "not after the word 'a'": tied to a word start, so "the DBA caused" or
+# "Sasha missed" is not read as "a caused"
+_WORD_BEHIND = re.compile(r"\(\?<!([a-z]+) \)")
+
+
+def _whole_word_behind(pattern: str) -> str:
+    return _WORD_BEHIND.sub(lambda m: rf"(?<!\b{m.group(1)} )", pattern)
+
+
 def patterns(name: str) -> tuple[str, ...]:
     """The regular expressions of `data/patterns/<name>.txt`, one alternative each ("n't" also without its
-    apostrophe)."""
-    return tuple(_apostrophe_optional(p) for p in _lines("patterns", name))
+    apostrophe; a look-behind for a word matches that whole word only)."""
+    return tuple(_apostrophe_optional(_whole_word_behind(p)) for p in _lines("patterns", name))
 
 
 def alternation(name: str) -> str:
@@ -54,7 +63,8 @@ def alternation(name: str) -> str:
 
 
 # --- person mentions ----------------------------------------------------------------------------------------
-ROLE_NOUNS = words("role_nouns")
+# people's roles: the check's own list and the occupations of Faker's job titles (scripts/build_role_nouns.py)
+ROLE_NOUNS = words("role_nouns") | words("occupations")
 TEAM_NOUNS = words("team_nouns")
 TEAM_NAMES = words("team_names")
 SYSTEM_GROUPS = words("system_groups")  # "consumer group", "autoscaling group": software, not people

@@ -29,6 +29,8 @@ from incidents.review.blameless.hits import Hit
 from incidents.review.blameless.parse import Clause, Names
 from incidents.review.blameless.people import person_np
 
+GOOD_OUTCOME = re.compile(rf"(?<![\w'-])(?:{lx.alternation('good_outcome')})(?![\w'])")
+
 
 def _alt(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w'-])(?:{lx.alternation(name)})(?![\w']|-[a-z])")  # not "break-glass"
@@ -62,6 +64,7 @@ _SMALL = re.compile(
 # An ironic measure of the damage: "only two regions dark", "another corrupted export", "a full day of ..."
 _IRONIC = re.compile(
     r"(?<![\w'])(?:only|just|merely|a mere|another|yet another|again|a full|a whole|the whole|three|four|five|six|"
+    r"(?:our |the |a |their )?(?:second|third|fourth|fifth|sixth|umpteenth|nth)|"
     r"\d+)(?: [\w-]+){0,3}\s*$"
 )
 # The setting of the work, not its product: "informed customers through the outage"
@@ -114,8 +117,81 @@ def aimed_at_system(low: str, praise: re.Match[str], clauses: list[Clause], name
     return False
 
 
+# Thanks or praise aimed at a person for a failing act: "thanks to the platform team for shipping a release
+# that never started", "hats off to Jonas for his bold reinterpretation of the freeze". The praise opens, a
+# person is named before "for" or "on", and what follows is a failure, damage or an ironic quality.
+_OPENER = re.compile(
+    rf"(?<![\w'-])(?:(?:special|huge|big|massive|warm|heartfelt) thanks|a (?:big |huge )?(?:hand|round of applause)|"
+    rf"props|hats off|shout-?outs?|{lx.alternation('praise')})(?![\w']|-[a-z])"
+)
+_FOR_OBJECT = re.compile(r"[^.;:!?]{0,60}?(?<![\w'])(?:for|on) ")
+_OBJECT_FAILS = re.compile(
+    rf"(?<![\w'-])(?:{lx.alternation('failure_general')}|{lx.alternation('failure_person_only')}|"
+    r"fail(?:s|ed|ing)?\b|(?:never|didn't|did not|wouldn't|won't|couldn't) (?:\w+ )?(?:start|started|compile|compiled|"
+    r"work|worked|boot|booted|build|built|pass|passed|run|ran|load|loaded)\b)"
+)
+_IRONIC_QUALITY = re.compile(
+    r"(?<![\w'])(?:creative|bold|innovative|novel|interesting|unique|imaginative|liberal|flexible|"
+    r"unconventional|original|relaxed|casual|daring|brave|artistic|free-?form) (?:re-?)?(?:interpretation|reading|"
+    r"take|approach|attitude|spin|understanding|use|application|handling|idea)s? (?:of|on|to|towards?)\b"
+)
+_RECORD_TIME = re.compile(r"(?<![\w'])(?:in )?record time\b")
+# Thanks for standing against the failure: "for pushing back on skipping staging", "for refusing to merge it"
+_OPPOSED = re.compile(
+    r"(?:\w+ly )?(?:push(?:ing)? back|stopping|blocking|preventing|refusing|questioning|objecting|challenging|"
+    r"arguing|vetoing|calling out|insisting|speaking up|warning|pausing|halting|reverting|undoing)\b"
+)
+
+
+def thanked_for_failure(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
+    """Thanks or praise aimed at a person or a team, for a failure (offsets as in `low`). Not thanks for a
+    rescue or with a good outcome ("Thanks, Priya, for restoring the config within minutes")."""
+    tokens = [t for c in clauses for t in c.tokens]
+    for opener in _OPENER.finditer(low):
+        fo = _FOR_OBJECT.match(low, opener.end())
+        if fo is None:
+            continue
+        between = [t for t in tokens if opener.end() <= t.start < fo.end() - 4]
+        person = next(
+            (
+                p
+                for t in between
+                if (p := person_np(tokens, t.start, names)) is not None and p[1][0].low not in ("we", "us")
+            ),
+            None,
+        )
+        if person is None:
+            continue
+        end = len(low)
+        obj = low[fo.end() : end]
+        if RESCUE.match(low, fo.end()) or _OPPOSED.match(low, fo.end()):
+            continue
+        failing = _OBJECT_FAILS.search(obj) or _IRONIC_QUALITY.search(obj)
+        damage = next((d for d in DAMAGE.finditer(low, fo.end()) if real_damage(low, d)), None)
+        if damage is None and failing is not None and GOOD_OUTCOME.search(low, fo.end() + failing.end()):
+            continue  # "..., for pushing the fix; that check caught the second bug": thanks with an outcome
+        record = _RECORD_TIME.search(obj)
+        if failing is None and damage is None:
+            continue
+        if failing is None and damage is not None and not (record or damage.start() - fo.end() < 40):
+            continue
+        return [
+            Hit(
+                "sarcasm",
+                [opener.span(), (fo.end(), (failing.end() + fo.end()) if failing else damage.end())],  # type: ignore[union-attr]
+                who=person[0].text,
+                words=text[opener.start() : opener.end()],
+                extra={"kind": "mock_praise"},
+            )
+        ]
+    return []
+
+
 def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
     """Mock praise in one sentence (offsets as in `low`)."""
+    thanked = thanked_for_failure(text, low, clauses, names)
+    if thanked:
+        return thanked
     for praise in PRAISE.finditer(low):
         damage = [d for d in DAMAGE.finditer(low) if real_damage(low, d) and not _inside(d.start(), praise)]
         if not damage:

@@ -195,6 +195,19 @@ def excused(hit: Hit, clauses: list[Clause], low: str) -> bool:
     )
 
 
+# What a system showed, after the outcome: "obvious from the dashboard", "clear in the logs afterwards"
+_SHOWN_BY = re.compile(
+    r"\s+(?:(?:only |afterwards |later |now )?(?:from|in|on|by) (?:the |our |its |their |these |those )?(?:[\w-]+ ){0,2}?"
+    r"(?:dashboards?|graphs?|logs?|metrics|charts?|panels?|traces?|data|timelines?|alerts?|traffic|numbers|"
+    r"readings?|samples?|profiles?|heatmaps?|histograms?|events|output|diff|replay|recordings?))(?![\w'])"
+)
+
+
+def _person_after(m: re.Match[str], clauses: list[Clause]) -> bool:
+    """Whether a clause after the match has a person as its subject ("... that the DBA had ignored it")."""
+    return any(c.start > m.end() and c.subject.kind in PERSONISH and not c.subject.inherited for c in clauses)
+
+
 def _answered_by_system(m: re.Match[str], clauses: list[Clause]) -> bool:
     """A clause after the match, opened by "but", whose subject is a system: the sentence says what hid it."""
     own = [c for c in clauses if c.start <= m.start()]
@@ -367,6 +380,10 @@ def denied(rule: str, m: re.Match[str], low: str, start: int, clauses: list[Clau
         return True
     if rule == "hindsight" and _answered_by_system(m, clauses):
         return True  # "It should have been obvious from the dashboard, but the panel was collapsed"
+    if rule == "hindsight" and _SHOWN_BY.match(low, m.end()) and not _person_after(m, clauses):
+        return (
+            True  # "It was obvious from the graphs afterwards that the replica lagged": what a system showed
+        )
     if rule == "human_error" and _DISCUSSED.match(low, m.end()):
         return True  # "Human error was our first guess, but the logs showed ...": the label discussed
     if rule == "hindsight" and m.group(0).startswith("obvious"):

@@ -40,6 +40,7 @@ from incidents.review.blameless import (
     placed,
     possessive,
     remarks,
+    standing,
     supervised,
     taught,
 )
@@ -370,6 +371,7 @@ def _anywhere(
     out.extend(caused.find(text, low, clauses, names))
     out.extend(named.find(text, low, clauses, names))
     out.extend(remarks.find(text, low, clauses, names))
+    out.extend(standing.find(text, low, clauses, names))
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
     actors = [c for c in clauses if c.subject.kind in PERSONISH and not _RECEIVED.match(low, c.verb_start)]

@@ -31,7 +31,7 @@ CORPORA = {
     "blameless_independent_tuning5.json": (304, 161, 0.975, 0.035),
     "blameless_independent_tuning7.json": (371, 184, 0.989, 0.0),
     # committed before any rule was changed while looking at it: the figures of main at 6ebbb61
-    "blameless_independent_tuning8.json": (404, 201, 0.841, 0.084),
+    "blameless_independent_tuning8.json": (404, 201, 0.861, 0.084),
     # the seventh writer's validation half, held back through its tuning pass and measured once at its end
     "blameless_independent_validation7.json": (349, 176, 0.881, 0.046),
 }
