@@ -45,7 +45,8 @@ class CustomFieldForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=20000,
-        help_text="For a select: one option a line.",
+        help_text="For a select: one option a line. To rename an option, edit it on its line: incidents "
+        "holding it then hold the new name.",
     )
     required = forms.BooleanField(required=False, help_text="Asked when declaring and editing.")
     help_text = TextField(max_length=200, required=False, label="Help text")

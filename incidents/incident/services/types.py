@@ -18,6 +18,7 @@ from incidents.models import (
     OPTION_KINDS,
     CustomField,
     CustomFieldKind,
+    CustomFieldValue,
     IncidentType,
     PostmortemTemplate,
     Severity,
@@ -91,6 +92,23 @@ def clean_options(kind: str, options: Any) -> list[str]:
     return cleaned
 
 
+def option_renames(old: list[str], new: list[str]) -> dict[str, str]:
+    """The options of `old` that `new` renames: an option edited on its own line. At a position both lists
+    have, the old option is renamed when the new line is the same option in other letter case, or when
+    neither list holds the other's option any more (the old one is gone, the new one is new). A removed,
+    added or moved option renames nothing. Returns old label -> new label."""
+    old_lower, new_lower = {o.lower() for o in old}, {o.lower() for o in new}
+    return {
+        before: after
+        for before, after in zip(old, new, strict=False)
+        if before != after
+        and (
+            before.lower() == after.lower()
+            or (before.lower() not in new_lower and after.lower() not in old_lower)
+        )
+    }
+
+
 @transaction.atomic
 def custom_field_save(
     *,
@@ -107,8 +125,10 @@ def custom_field_save(
 ) -> CustomField:
     """Add a custom field to `incident_type` (`field` None) or edit one of its fields. `key` (default: the
     label, slugified with underscores) names it in the API and exports and is unique within the type. A
-    field's kind cannot change once it holds values (they were validated for the old kind). Admins only
-    (AccessDenied); ValidationError keyed by field."""
+    field's kind cannot change once it holds values (they were validated for the old kind). An option of a
+    select edited on its line is renamed (`option_renames`): every incident holding it holds the new one,
+    in the same transaction, so the list, filters, search, Insights, the API and exports show the new
+    name. Admins only (AccessDenied); ValidationError keyed by field."""
     _authorize(actor)
     label = (label or "").strip()
     key = slugify(key or label).replace("-", "_")
@@ -129,11 +149,19 @@ def custom_field_save(
         errors["kind"] = "Incidents hold values of this field: its kind stays."
     if errors:
         raise ValidationError(errors)
-    row = CustomField(incident_type=incident_type) if field is None else field
     if field is not None and field.incident_type_id != incident_type.pk:
         raise ValidationError({"field": "This field belongs to another type."})
+    # Locked, so two admins renaming the same option cannot leave values under a name no longer offered.
+    row = (
+        CustomField(incident_type=incident_type)
+        if field is None
+        else CustomField.objects.select_for_update().get(pk=field.pk)
+    )
+    old_options = list(row.options) if field is not None and row.kind == kind else []
     row.label, row.key, row.kind = label, key, kind
     row.options = clean_options(kind, options)
     row.required, row.help_text, row.position = bool(required), (help_text or "").strip(), int(position or 0)
     row.save()
+    for before, after in option_renames(old_options, row.options).items():
+        CustomFieldValue.objects.filter(field=row, text=before).update(text=after)
     return row
