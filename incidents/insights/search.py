@@ -37,6 +37,7 @@ from incidents.insights.search_kinds import (
     Named,
     Rank,
     StoredVector,
+    custom_value_why,
     is_postgres,
     named_condition,
     named_in,
@@ -267,6 +268,8 @@ def _ranked(
         qs = qs.select_related(*_RELATED[kind])
     if kind == "action item":  # the outer query is unscoped: say again whether its incident may be named
         qs = action_items_with_incident_visibility(user, qs)
+    if kind == "incident" and named.custom:
+        qs = qs.annotate(hs_custom=custom_value_why(named))
     rows = list(qs.only(*_ONLY[kind]).annotate(hs_rank=rank).order_by("-hs_rank", f"-{spec.when}", "-pk")[:n])
     return rows, len(candidates)
 

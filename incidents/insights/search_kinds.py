@@ -3,7 +3,8 @@
 `KINDS` lists the searched kinds (model, text fields, time field). On PostgreSQL each kind's table has a
 stored, generated `search_vector` column (title weighted A, body B) with a GIN index (migration 0014);
 `StoredVector` is the one place that names it and `Rank` ranks by it. A query can also name an incident
-(`INC-2`, `inc 2` or `2`), people in an incident's roles and services an incident affected (`named_in`).
+(`INC-2`, `inc 2` or `2`), people in an incident's roles, services an incident affected and the value
+of a custom field of an incident's type: its text, link or select option (`named_in`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,28 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchVectorField
 from django.db import connection
-from django.db.models import Case, Expression, FloatField, Func, Q, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    Expression,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Concat
 
 from incidents.incident.models import REFERENCE
 from incidents.models import (
+    OPTION_KINDS,
     ActionItem,
     ContributingFactor,
+    CustomFieldKind,
+    CustomFieldValue,
     Incident,
     PolicyFinding,
     Postmortem,
@@ -32,8 +49,13 @@ from incidents.plural import counted
 CONFIG = "english"
 #: How many people and services a query may name (their incidents are then searched).
 NAMED_LIMIT = 20
-#: Rank added to an incident found by its reference, a person in one of its roles, one of its services.
-REFERENCE_RANK, PERSON_RANK, SERVICE_RANK = 10.0, 0.5, 0.3
+#: Rank added to an incident found by its reference, a person in one of its roles, one of its services,
+#: a custom field value.
+REFERENCE_RANK, PERSON_RANK, SERVICE_RANK, CUSTOM_RANK = 10.0, 0.5, 0.3, 0.4
+#: Custom field kinds whose values search reads (numbers, dates and people are filters, not words).
+TEXT_VALUE_KINDS = (CustomFieldKind.TEXT, CustomFieldKind.LINK, *OPTION_KINDS)
+#: Shorter than this, a query finds a custom value only when it is the whole value ("EU").
+CUSTOM_CONTAINS_MIN = 3
 
 
 @dataclass(frozen=True)
@@ -106,10 +128,19 @@ class Named:
     number: int | None
     people: dict[int, str]
     services: dict[int, str]
+    custom: str = ""  # the text a custom field value is matched against ("" : none)
 
     @property
     def any(self) -> bool:
-        return self.number is not None or bool(self.people) or bool(self.services)
+        return self.number is not None or bool(self.people) or bool(self.services) or bool(self.custom)
+
+
+def custom_value_match(text: str) -> Q:
+    """The stored custom field values `text` finds: of a text, link or select field, containing it (any
+    case), or for a query shorter than `CUSTOM_CONTAINS_MIN` equal to it. Names no incident: callers
+    apply it to values of incidents already in the viewer's scope."""
+    found = Q(text__icontains=text) if len(text) >= CUSTOM_CONTAINS_MIN else Q(text__iexact=text)
+    return found & Q(field__kind__in=TEXT_VALUE_KINDS) & ~Q(text="")
 
 
 def named_in(query: str) -> Named:
@@ -119,7 +150,7 @@ def named_in(query: str) -> Named:
         return Named(int(ref.group(1)), {}, {})
     text = query.strip().strip("\"'")
     if len(text) < 3:
-        return Named(None, {}, {})
+        return Named(None, {}, {}, custom=text)
     User = get_user_model()
     people = dict(
         User.objects.filter(
@@ -131,7 +162,19 @@ def named_in(query: str) -> Named:
             :NAMED_LIMIT
         ]
     )
-    return Named(None, people, services)
+    return Named(None, people, services, custom=text)
+
+
+def custom_value_why(named: Named) -> Subquery:
+    """For an incident row: "Label: value" of its first custom field value `named.custom` finds (NULL for
+    none), so a hit says why it matched without a query of its own."""
+    found = (
+        CustomFieldValue.objects.filter(custom_value_match(named.custom), incident=OuterRef("pk"))
+        .order_by("field__position", "field_id", "id")
+        .annotate(hs_why=Concat("field__label", Value(": "), "text", output_field=CharField()))
+        .values("hs_why")[:1]
+    )
+    return Subquery(found, output_field=CharField())
 
 
 def named_condition(named: Named) -> tuple[Q, Any]:
@@ -161,5 +204,13 @@ def named_condition(named: Named) -> tuple[Q, Any]:
         cond |= affected
         bonus = bonus + Case(
             When(affected, then=Value(SERVICE_RANK)), default=Value(0.0), output_field=FloatField()
+        )
+    if named.custom:
+        valued = Q(
+            Exists(CustomFieldValue.objects.filter(custom_value_match(named.custom), incident=OuterRef("pk")))
+        )
+        cond |= valued
+        bonus = bonus + Case(
+            When(valued, then=Value(CUSTOM_RANK)), default=Value(0.0), output_field=FloatField()
         )
     return cond, bonus

@@ -37,7 +37,7 @@ class SearchHit:
     rank: float
     when: datetime | None
     reference: str = ""
-    why: str = ""  # for an incident found by a reference, a person or a service: how it matched
+    why: str = ""  # for an incident found by a reference, a person, a service or a custom value: how
 
 
 def plain_text(markup: str) -> str:
@@ -166,7 +166,9 @@ def _why(obj: Incident, named: Named) -> str:
     if named_roles:
         return "; ".join(named_roles)
     services = [name for pk, name in named.services.items() if pk in getattr(obj, "hs_service_ids", ())]
-    return f"Service: {', '.join(services)}" if services else ""
+    if services:
+        return f"Service: {', '.join(services)}"
+    return getattr(obj, "hs_custom", None) or ""
 
 
 def _hits(kind: str, rows: list[Any], words: list[str], named: Named, zone: tzinfo | None) -> list[SearchHit]:
