@@ -142,6 +142,23 @@ def value_rows(incident: Incident, field: CustomField, value: Any) -> list[Custo
     return [CustomFieldValue(incident=incident, field=field, text=value)]
 
 
+def option_renames(old: list[str], new: list[str]) -> dict[str, str]:
+    """The options of `old` that `new` renames: an option edited on its own line. At a position both lists
+    have, the old option is renamed when the new line is the same option in other letter case, or when
+    neither list holds the other's option any more (the old one is gone, the new one is new). A removed,
+    added or moved option renames nothing. Returns old label -> new label."""
+    old_lower, new_lower = {o.lower() for o in old}, {o.lower() for o in new}
+    return {
+        before: after
+        for before, after in zip(old, new, strict=False)
+        if before != after
+        and (
+            before.lower() == after.lower()
+            or (before.lower() not in new_lower and after.lower() not in old_lower)
+        )
+    }
+
+
 def plain_number(value: Decimal) -> int | float:
     """A stored number as JSON writes it: a whole number without a point, else a float."""
     return int(value) if value == value.to_integral_value() else float(value)

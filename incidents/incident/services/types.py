@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from incidents.incident.custom_values import option_renames
 from incidents.incident.directory import name_and_slug_errors
 from incidents.models import (
     OPTION_KINDS,
@@ -90,23 +91,6 @@ def clean_options(kind: str, options: Any) -> list[str]:
     if any(len(o) > 200 for o in cleaned):
         raise ValidationError({"options": "Keep each option under 200 characters."})
     return cleaned
-
-
-def option_renames(old: list[str], new: list[str]) -> dict[str, str]:
-    """The options of `old` that `new` renames: an option edited on its own line. At a position both lists
-    have, the old option is renamed when the new line is the same option in other letter case, or when
-    neither list holds the other's option any more (the old one is gone, the new one is new). A removed,
-    added or moved option renames nothing. Returns old label -> new label."""
-    old_lower, new_lower = {o.lower() for o in old}, {o.lower() for o in new}
-    return {
-        before: after
-        for before, after in zip(old, new, strict=False)
-        if before != after
-        and (
-            before.lower() == after.lower()
-            or (before.lower() not in new_lower and after.lower() not in old_lower)
-        )
-    }
 
 
 @transaction.atomic

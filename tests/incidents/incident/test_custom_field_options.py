@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from incidents.incident.custom_values import option_renames
 from incidents.incident.services.custom_values import incident_custom_fields_set
-from incidents.incident.services.types import option_renames
+from incidents.incident.services.types import custom_field_save
 from incidents.models import CustomFieldKind, CustomFieldValue
 from incidents.permissions.checks import SYSTEM
 from tests.factories import CustomFieldFactory, IncidentFactory, IncidentTypeFactory
@@ -59,8 +60,6 @@ def test_renaming_an_option_renames_what_incidents_hold(client_for, admin_user, 
 
 
 def test_renaming_a_multi_select_option_keeps_the_others(admin_user, commander):
-    from incidents.incident.services.types import custom_field_save
-
     kind = IncidentTypeFactory(name="Data", slug="data")
     field = CustomFieldFactory(
         incident_type=kind,
