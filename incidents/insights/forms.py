@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Team
 from incidents.inputs import BoundedDateField, TextField
 from incidents.insights import metrics, search, search_kinds
-from incidents.models import IncidentStatus, Service, Severity
+from incidents.models import OPTION_KINDS, CustomField, IncidentStatus, Service, Severity
 from incidents.plural import plural
 
 #: Insights opens on this many days back (in the viewer's zone) when no filter is given.
@@ -35,9 +35,30 @@ class InsightsFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     period = forms.ChoiceField(choices=[("month", "Per month"), ("week", "Per week")], required=False)
+    custom_field = forms.ChoiceField(
+        required=False,
+        label="Group by field",
+        help_text="A select field of an incident type: response times per option.",
+    )
+    custom_value = TextField(
+        required=False,
+        max_length=200,
+        label="Field value",
+        help_text="Only incidents holding this option of the field (every figure).",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.select_fields = {
+            f"{f.incident_type.slug}.{f.key}": f
+            for f in CustomField.objects.select_related("incident_type")
+            .filter(kind__in=OPTION_KINDS)
+            .order_by("incident_type__name", "position", "id")
+        }
+        cast(forms.ChoiceField, self.fields["custom_field"]).choices = [
+            ("", "None"),
+            *((ref, f"{f.incident_type.name}: {f.label}") for ref, f in self.select_fields.items()),
+        ]
         cast(forms.ChoiceField, self.fields["team"]).choices = [
             ("", "Any team"),
             *Team.objects.values_list("slug", "name"),
@@ -62,6 +83,17 @@ class InsightsFilterForm(forms.Form):
             self.add_error(
                 "end", "The end date must be after the start date (the range excludes the end date)."
             )
+        value = (data.get("custom_value") or "").strip()
+        ref = data.get("custom_field") or ""
+        if value and not ref and "custom_field" not in self.errors:
+            self.add_error("custom_value", "Choose the field this value is an option of.")
+        elif value and ref:
+            options = self.select_fields[ref].options
+            chosen = next((o for o in options if o.lower() == value.lower()), None)
+            if chosen is None:
+                self.add_error("custom_value", f"Choose one of: {', '.join(options)}.")
+            else:
+                data["custom_value"] = chosen
         return data
 
     def to_filters(self) -> metrics.MetricFilters:
@@ -74,6 +106,8 @@ class InsightsFilterForm(forms.Form):
             end=data.get("end"),
             period=data.get("period") or "month",
             zone=timezone.get_current_timezone(),
+            custom_field=data.get("custom_field") or "",
+            custom_value=data.get("custom_value") or "",
         )
 
 

@@ -17,10 +17,12 @@ from django.db.models import (
     Avg,
     Count,
     DateTimeField,
+    Exists,
     Expression,
     F,
     FloatField,
     Func,
+    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -29,6 +31,8 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from django.db.models.sql.compiler import SQLCompiler
 
 from incidents.models import (
+    OPTION_KINDS,
+    CustomFieldValue,
     Incident,
     Severity,
 )
@@ -136,10 +140,19 @@ class MetricFilters:
     end: dt.date | None = None
     period: str = "month"
     zone: dt.tzinfo = field(default_factory=lambda: zoneinfo.ZoneInfo("UTC"))
+    #: A select field of an incident type, as `<type slug>.<key>` (the "by custom field" figure groups by
+    #: it) and, with `custom_value`, one of its options: only incidents holding it (any letter case).
+    custom_field: str = ""
+    custom_value: str = ""
 
     @property
     def narrows_incidents(self) -> bool:
-        return bool(self.team or self.service or self.severity or self.start or self.end)
+        return bool(self.team or self.service or self.severity or self.start or self.end or self.custom_value)
+
+    def custom_field_parts(self) -> tuple[str, str]:
+        """(type slug, field key) of `custom_field`; ("", "") without one."""
+        slug, _dot, key = self.custom_field.partition(".")
+        return (slug, key) if key else ("", "")
 
     def window(self) -> tuple[dt.datetime | None, dt.datetime | None]:
         """The half-open UTC-aware window `[start 00:00, end 00:00)` in the viewer's zone."""
@@ -161,6 +174,16 @@ def incidents_in_scope(user: Any, filters: MetricFilters) -> QuerySet[Incident]:
                 Q(teams__slug=filters.team) | Q(services__team__slug=filters.team)
             ).values("id")
         )
+    slug, key = filters.custom_field_parts()
+    if key and filters.custom_value:
+        holding = CustomFieldValue.objects.filter(
+            field__incident_type__slug=slug,
+            field__key=key,
+            field__kind__in=OPTION_KINDS,
+            text__iexact=filters.custom_value,
+            incident=OuterRef("pk"),
+        )
+        qs = qs.filter(Exists(holding))
     lo, hi = filters.window()
     if lo:
         qs = qs.filter(started_at__gte=lo)

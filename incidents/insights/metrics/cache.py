@@ -2,7 +2,7 @@
 
 Every figure is scoped to its viewer (restricted incidents, an owner's own items), so the key is the
 viewer's id with the filters; the value is the list of `Figure`s. A write to anything a figure counts
-(incidents and their services, participants and reviews, factors, action items, findings, postmortems,
+(incidents and their services, custom field definitions (an option renamed), participants and reviews, factors, action items, findings, postmortems,
 memberships, blameless records and dismissals) bumps a generation number that is part of every key, so the next page computes afresh. The
 cache is Django's default cache: with several processes and no shared cache backend, another process's
 figures may lag a write by at most `INSIGHTS_CACHE_SECONDS`.
@@ -24,6 +24,7 @@ from incidents.models import (
     BlamelessDismissal,
     BlamelessRecord,
     ContributingFactor,
+    CustomField,
     Incident,
     PolicyFinding,
     Postmortem,
@@ -65,6 +66,8 @@ def _key(user: Any, filters: MetricFilters, what: str) -> str:
             filters.end,
             filters.period,
             getattr(filters.zone, "key", str(filters.zone)),
+            filters.custom_field,
+            filters.custom_value.lower(),
         )
     )
     return f"insights:{generation()}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
@@ -86,6 +89,7 @@ def connect() -> None:
     """Drop the cached figures on every write they count (called once from the app's `ready`)."""
     for model in (
         Incident,
+        CustomField,
         ContributingFactor,
         ActionItem,
         PolicyFinding,
