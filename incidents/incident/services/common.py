@@ -13,7 +13,7 @@ from accounts.models import SecurityEvent
 from accounts.security import security_event_record
 from incidents.errors import ConflictError
 from incidents.incident.models import implausible_time
-from incidents.models import Incident
+from incidents.models import EntrySource, Incident
 from incidents.permissions.checks import actor_user
 from incidents.timefmt import format_time
 
@@ -83,3 +83,13 @@ def save_incident(incident: Incident, fields: Iterable[str]) -> None:
     incident.version += 1
     incident.save(update_fields=[*fields, "version", "updated_at"])
     # Keep the caller's object in step with the database.
+
+
+def numbered(incident: Incident, text: str) -> str:
+    """`text`, or `text (2nd time)` when the incident's timeline already has system rows starting with it:
+    the name of a row for a change that can happen again (resolved, reopened, mitigated after a reopening)."""
+    n = incident.timeline_entries.filter(source=EntrySource.SYSTEM, body__startswith=text).count() + 1
+    if n == 1:
+        return text
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10 if n % 100 not in (11, 12, 13) else 0, "th")
+    return f"{text} ({n}{suffix} time)"

@@ -19,6 +19,7 @@ from incidents.incident.services.common import (
     check_aware,
     check_declared_after_start,
     lock_incident,
+    numbered,
     record_security_event,
     save_incident,
 )
@@ -126,6 +127,9 @@ MILESTONE_ROWS = {
 }
 # Milestones that may be unset: their row is written when a time is first given and removed when cleared.
 _OPTIONAL_ROWS = ("detected_at", "acknowledged_at", "mitigated_at")
+# Milestones that may come again after a reopening, each time with a numbered row ("Mitigated (2nd time)"):
+# the row at the milestone's old time is the one that moves.
+_NUMBERED_ROWS = ("mitigated_at", "resolved_at")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -163,28 +167,33 @@ def _move_milestone_rows(
     """Keep each edited milestone's system row at the milestone: the row at the old time moves to the new
     one ("Impact started", "Detected", "Acknowledged", "Mitigated", the latest "Incident resolved"); a
     cleared detection, acknowledgement or mitigation removes its row, one given for the first time gets
-    one, and so does a start whose row is missing (an incident declared before every start had one). A mitigation time set automatically at
-    resolution has no row of its own (the resolution's row is its record). Returns {milestone: what
+    one, and so does a start whose row is missing (an incident declared before every start had one). A
+    mitigation time set automatically at resolution has no row of its own (the resolution's row is its
+    record) unless it came after a reopening (“Mitigated (2nd time)”, which then moves with it); after a
+    reopening the numbered row at the old time is the one that moves, and an added one is numbered. Returns {milestone: what
     happened to its row}, as the correction states it (`its “Detected” row moved with it`, `… removed with
     it`, `its “Detected” row added`)."""
     moved: dict[str, str] = {}
     for name in milestones:
         prefix = MILESTONE_ROWS.get(name)
         old, new = before.get(name), getattr(incident, name)
-        if prefix is None or old == new or (name == "mitigated_at" and incident.mitigated_at_auto):
+        if prefix is None or old == new:
             continue
         rows = incident.timeline_entries.filter(
             source=EntrySource.SYSTEM, removed_at__isnull=True, body__startswith=prefix
         )
-        if name != "resolved_at":
+        if name not in _NUMBERED_ROWS:
             rows = rows.filter(body=prefix)
         row = rows.filter(occurred_at=old).order_by("-id").first() if old is not None else None
         if row is not None:
             system_entry_move(entry=row, actor=actor, occurred_at=new)
             moved[name] = f"its “{row.body}” row {'moved' if new is not None else 'removed'} with it"
+        elif name == "mitigated_at" and incident.mitigated_at_auto:
+            continue  # an automatic mitigation without a row of its own: the resolution's row records it
         elif name in _OPTIONAL_ROWS and new is not None:
-            system_entry(incident=incident, actor=actor, body=prefix, occurred_at=new)
-            moved[name] = f"its “{prefix}” row added"
+            body = numbered(incident, prefix) if name in _NUMBERED_ROWS else prefix
+            system_entry(incident=incident, actor=actor, body=body, occurred_at=new)
+            moved[name] = f"its “{body}” row added"
         elif name == "started_at" and new is not None:
             # Every incident has its "Impact started" row; one declared before the rule gets it now.
             system_entry(incident=incident, actor=actor, body=prefix, occurred_at=new)

@@ -20,8 +20,8 @@ from accounts.models import SecurityEvent
 from accounts.security import security_event_record
 from incidents.errors import TransitionError
 from incidents.incident import selectors
-from incidents.incident.services.common import check_when, lock_incident, save_incident
-from incidents.models import ACTIVE_STATUSES, EntrySource, Incident, IncidentStatus, Severity
+from incidents.incident.services.common import check_when, lock_incident, numbered, save_incident
+from incidents.models import ACTIVE_STATUSES, Incident, IncidentStatus, Severity
 from incidents.notify import services as notify
 from incidents.permissions.checks import actor_user, require_admin, require_command
 from incidents.timefmt import format_time
@@ -38,6 +38,7 @@ TRANSITIONS: dict[str, set[str]] = {
     S.POSTMORTEM: {S.CLOSED},
     S.CLOSED: set(),
 }
+MITIGATED = "Mitigated"  # the row of a mitigation; numbered when it comes again after a reopening
 SEVERITY_RANK: dict[str, int] = {Severity.SEV1: 1, Severity.SEV2: 2, Severity.SEV3: 3, Severity.SEV4: 4}
 
 
@@ -82,15 +83,6 @@ def check_state_change_time(
         )
 
 
-def _numbered(incident: Incident, text: str) -> str:
-    """`text`, or `text (2nd time)` when the incident's timeline already has system rows starting with it."""
-    n = incident.timeline_entries.filter(source=EntrySource.SYSTEM, body__startswith=text).count() + 1
-    if n == 1:
-        return text
-    suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10 if n % 100 not in (11, 12, 13) else 0, "th")
-    return f"{text} ({n}{suffix} time)"
-
-
 @transaction.atomic
 def incident_change_status(
     *,
@@ -103,7 +95,8 @@ def incident_change_status(
     """Move the incident along its lifecycle (TRANSITIONS). Resolving goes through `incident_resolve`.
 
     Reaching `identified` sets nothing; `monitoring` sets `mitigated_at` if unset, with its “Mitigated”
-    row. Raises TransitionError.
+    row (“Mitigated (2nd time)” after a reopening: the first row stays where it happened). Raises
+    TransitionError.
     """
     require_command(actor, incident)
     current = lock_incident(incident, expected_version)
@@ -142,7 +135,7 @@ def incident_change_status(
         occurred_at=when,
     )
     if "mitigated_at" in fields:
-        system_entry(incident=current, actor=actor, body="Mitigated", occurred_at=when)
+        system_entry(incident=current, actor=actor, body=numbered(current, MITIGATED), occurred_at=when)
     notify.incident_status_changed(current, old=old, at=when)
     return current
 
@@ -184,6 +177,11 @@ def incident_resolve(
 ) -> Incident:
     """Resolve: set `resolved_at` to `at` (aware; default now) and status resolved.
 
+    Without a recorded mitigation, `mitigated_at` is set to the same time, marked automatic. Such a
+    mitigation has no row of its own (the resolution's row records it), except after a reopening whose
+    earlier mitigation kept its “Mitigated” row: then it gets “Mitigated (2nd time)” at its time, so the
+    timeline's latest mitigation row is always the incident's mitigation (and moves with it).
+
     Raises TransitionError (keyed `status`, nothing changed) when the incident is already resolved or is
     not active; ValidationError keyed `at` when `at` is implausible, before the start, before a status
     change already recorded after it, or before a recorded mitigation time.
@@ -221,9 +219,11 @@ def incident_resolve(
     system_entry(
         incident=current,
         actor=actor,
-        body=_numbered(current, "Incident resolved") + (f": {note}" if note else ""),
+        body=numbered(current, "Incident resolved") + (f": {note}" if note else ""),
         occurred_at=when,
     )
+    if current.mitigated_at_auto and selectors.mitigation_rows(current).exists():
+        system_entry(incident=current, actor=actor, body=numbered(current, MITIGATED), occurred_at=when)
     notify.incident_status_changed(current, old=old, at=when)
     return current
 
@@ -238,7 +238,8 @@ def incident_reopen(*, incident: Incident, actor: Any, reason: str, at: datetime
     `resolved_at` and `mitigated_at` are cleared: a reopened incident is not mitigated (the fix did not
     hold), so it counts in resolution and mitigation metrics only once mitigated and resolved again. The
     cleared values stay in the incident's history, and their timeline rows ("Mitigated", "Incident
-    resolved") stay where they happened.
+    resolved") stay where they happened; the next mitigation and resolution get numbered rows of their own
+    ("Mitigated (2nd time)", "Incident resolved (2nd time)").
     """
     require_command(actor, incident)
     reason = (reason or "").strip()
@@ -262,7 +263,7 @@ def incident_reopen(*, incident: Incident, actor: Any, reason: str, at: datetime
     system_entry(
         incident=current,
         actor=actor,
-        body=f"{_numbered(current, 'Incident reopened')}: {reason}",
+        body=f"{numbered(current, 'Incident reopened')}: {reason}",
         occurred_at=when,
     )
     notify.incident_status_changed(current, old=old, at=when)

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from incidents.incident.services.declare import incident_declare
 from incidents.incident.services.edits import incident_update
-from incidents.incident.services.lifecycle import incident_change_status, incident_resolve
+from incidents.incident.services.lifecycle import incident_change_status, incident_reopen, incident_resolve
 from incidents.models import ACTIVE_STATUSES, Incident, IncidentStatus
 from incidents.review.exports import export_markdown
 from incidents.review.services.postmortems import postmortem_start
@@ -249,3 +249,65 @@ def test_the_markdown_export_says_the_mitigation_time_was_set_automatically(comm
     postmortem = postmortem_start(incident=incident, actor=commander)
     text = export_markdown(postmortem, UTC, viewer=commander)
     assert "| Time to mitigate | 1 h 15 min (mitigation time set automatically at resolution) |" in text
+
+
+def _mitigation_rows(incident: Incident) -> list[tuple[datetime, str]]:
+    return [r for r in _rows(incident) if r[1].startswith("Mitigated")]
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_a_mitigation_after_a_reopening_gets_its_own_numbered_row_that_follows_the_milestone(commander):
+    incident = _backfilled(commander, S.RESOLVED)  # monitoring (mitigated) at 60, resolved at 120
+    incident_reopen(incident=incident, actor=commander, reason="errors again", at=_minutes(150))
+    incident_resolve(incident=incident, actor=commander, at=_minutes(200))
+    incident.refresh_from_db()
+    assert (incident.mitigated_at, incident.mitigated_at_auto) == (_minutes(200), True)
+    # The first mitigation's row stays where it happened; the mitigation that stands has its own row.
+    assert _mitigation_rows(incident) == [
+        (_minutes(60), "Mitigated"),
+        (_minutes(200), "Mitigated (2nd time)"),
+    ]
+    # The automatic mitigation follows its resolution, and its row follows it.
+    incident = incident_update(incident=incident, actor=commander, resolved_at=_minutes(210))
+    assert (incident.mitigated_at, incident.mitigated_at_auto) == (_minutes(210), True)
+    assert _mitigation_rows(incident)[-1] == (_minutes(210), "Mitigated (2nd time)")
+    # Set by hand, it is no longer automatic; its row moves with it, the first one stays.
+    incident = incident_update(incident=incident, actor=commander, mitigated_at=_minutes(190))
+    assert (incident.mitigated_at, incident.mitigated_at_auto) == (_minutes(190), False)
+    assert _mitigation_rows(incident) == [
+        (_minutes(60), "Mitigated"),
+        (_minutes(190), "Mitigated (2nd time)"),
+    ]
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_monitoring_again_after_a_reopening_numbers_its_row_and_an_edit_moves_that_one(commander):
+    incident = _backfilled(commander, S.RESOLVED)
+    incident_reopen(incident=incident, actor=commander, reason="errors again", at=_minutes(150))
+    incident_change_status(incident=incident, actor=commander, status=S.MONITORING, at=_minutes(170))
+    incident.refresh_from_db()
+    assert _mitigation_rows(incident) == [
+        (_minutes(60), "Mitigated"),
+        (_minutes(170), "Mitigated (2nd time)"),
+    ]
+    incident = incident_update(incident=incident, actor=commander, mitigated_at=_minutes(175))
+    assert _mitigation_rows(incident) == [
+        (_minutes(60), "Mitigated"),
+        (_minutes(175), "Mitigated (2nd time)"),
+    ]
+    # Resolved again: the mitigation was recorded (not automatic), so no further row.
+    incident_resolve(incident=incident, actor=commander, at=_minutes(200))
+    incident.refresh_from_db()
+    assert (incident.mitigated_at, incident.mitigated_at_auto) == (_minutes(175), False)
+    assert len(_mitigation_rows(incident)) == 2
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_the_incident_page_shows_the_standing_mitigation_at_its_time(client_for, commander):
+    incident = _backfilled(commander, S.RESOLVED)
+    incident_reopen(incident=incident, actor=commander, reason="errors again", at=_minutes(150))
+    incident_resolve(incident=incident, actor=commander, at=_minutes(200))
+    commander.time_zone = "UTC"
+    commander.save()
+    html = client_for(commander).get(reverse("incidents:detail", args=[incident.number])).content.decode()
+    assert "Mitigated (2nd time)" in html
