@@ -11,7 +11,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -27,6 +26,7 @@ from incidents.history import history_for
 from incidents.incident import selectors
 from incidents.incident.services.lifecycle import incident_restore, incident_soft_delete
 from incidents.models import OPEN_ITEM_STATUSES, Incident, Postmortem
+from incidents.paging import page_of
 from incidents.permissions.checks import require_page
 from incidents.permissions.roles import is_admin
 
@@ -123,7 +123,7 @@ def deleted_list(request: HttpRequest) -> HttpResponse:
     """Admins: soft-deleted incidents, most recently deleted first, with restore buttons."""
     require_page(is_admin(request.user), "Only admins see deleted incidents.")
     qs = Incident.objects.filter(deleted_at__isnull=False).order_by("-deleted_at", "-id")
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = page_of(qs, 50, request.GET.get("page"))
     return render(request, "incidents/audit/deleted_list.html", {"page": page})
 
 

@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -40,6 +39,7 @@ from incidents.models import (
     Service,
     Tag,
 )
+from incidents.paging import page_of
 from incidents.permissions.checks import require_command, require_declare, require_page
 from incidents.permissions.incident import incidents_visible_to
 from incidents.permissions.roles import (
@@ -81,7 +81,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         add_form_errors(filters, exc)
         valid, qs = False, selectors.incident_list_for(request.user).none()
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page = page_of(qs, 25, request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

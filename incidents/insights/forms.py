@@ -113,7 +113,8 @@ class InsightsFilterForm(forms.Form):
 
 class SearchForm(forms.Form):
     """The search page's query and filters: kind, incident status, dates (the viewer's local dates, `to`
-    included) and page. Every bad value is a form error (the page answers 400 with the message)."""
+    included). Every bad value is a form error (the page answers 400 with the message); the page number
+    is read by `incidents.paging` (a bad one shows the first page and says so), as on every list."""
 
     q = TextField(required=False, max_length=search.MAX_QUERY_LENGTH, label="Search")
     kind = forms.ChoiceField(
@@ -126,7 +127,6 @@ class SearchForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *IncidentStatus.choices], required=False)
     since = BoundedDateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     until = BoundedDateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
-    page = forms.IntegerField(required=False, min_value=1, max_value=1000)
 
     def clean_q(self) -> str:
         query = (self.cleaned_data.get("q") or "").strip()

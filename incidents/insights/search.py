@@ -291,7 +291,8 @@ def too_short(query: str) -> bool:
 def search(
     user: Any, query: str, *, filters: SearchFilters | None = None, page: int = 1, per_page: int = PER_PAGE
 ) -> SearchResults:
-    """Page `page` (from 1) of what `user` may see matching `query`, best first, with counts per kind.
+    """Page `page` (from 1; one past the last gives the last) of what `user` may see matching `query`,
+    best first, with counts per kind.
 
     Per kind, two to four small queries (its candidates' pks, then its best `page × per_page` of them),
     or for a kind left out by `filters.kind` only its candidates, counted; then the people and services
@@ -320,6 +321,7 @@ def search(
     shown_total = counts.get(filters.kind, 0) if filters.kind else sum(counts.values())
     pages = math.ceil(shown_total / per_page) if shown_total else 0
     ranked.sort(key=lambda kr: (-float(kr[1].hs_rank), -_when(kr[0], kr[1])))
+    page = min(page, max(pages, 1))  # past the end: the last page (`incidents.paging`'s rule)
     shown = ranked[(page - 1) * per_page : page * per_page]
     hits = page_hits(shown, query, named, _zone(user))
     return SearchResults(hits=hits, counts=counts, capped=capped, page=page, pages=pages)

@@ -17,6 +17,7 @@ from incidents.inputs import int_param
 from incidents.insights import charts, registry, search, search_kinds
 from incidents.insights.forms import DEFAULT_DAYS, InsightsFilterForm, SearchForm
 from incidents.insights.similar import similar_incidents_for
+from incidents.paging import page_notice, page_number
 
 
 @login_required
@@ -79,14 +80,15 @@ def insights_csv(request: HttpRequest, figure: str) -> HttpResponse | StreamingH
 def search_page(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     results: search.SearchResults | None = None
-    query = ""
+    query, notice, asked = "", "", request.GET.get("page")
     valid = form.is_valid()
     if valid:
         query = form.cleaned_data["q"]
         if query:
             results = search.search(
-                request.user, query, filters=form.to_filters(), page=form.cleaned_data.get("page") or 1
+                request.user, query, filters=form.to_filters(), page=page_number(asked)[0]
             )
+            notice = page_notice(asked, results.page, results.pages)
     params = request.GET.copy()
     params.pop("page", None)
     params.pop("kind", None)
@@ -105,6 +107,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             "form": form,
             "query": query,
             "results": results,
+            "page_notice": notice,
             "kinds": kinds,
             "kind": form.cleaned_data.get("kind", "") if valid else "",
             "params": params.urlencode(),

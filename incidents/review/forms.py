@@ -325,7 +325,6 @@ class LibraryFilterForm(forms.Form):
         required=False, label="Published from", widget=forms.DateInput(attrs={"type": "date"})
     )
     until = BoundedDateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
-    page = forms.IntegerField(required=False, min_value=1, max_value=10000)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

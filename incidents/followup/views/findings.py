@@ -5,7 +5,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -30,6 +29,7 @@ from incidents.models import (
     FindingStatus,
     PolicyFinding,
 )
+from incidents.paging import page_of
 from incidents.permissions.checks import (
     require_accept_finding_risk,
     require_edit_finding,
@@ -63,7 +63,7 @@ def finding_list(request: HttpRequest) -> HttpResponse:
     filters, criteria = _finding_filters(request)
     qs = sel.finding_list_for(request.user, **criteria)
     counts = sel.finding_counts_for(request.user, qs)
-    page = Paginator(qs, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(qs, LIST_PAGE_SIZE, request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {

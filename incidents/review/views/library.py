@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from incidents.paging import page_of
 from incidents.review import library
 from incidents.review.forms import LibraryFilterForm
 
@@ -17,7 +17,7 @@ def _page(request: HttpRequest, template: str, lessons: bool) -> HttpResponse:
     filters = form.to_filters() if valid else library.LibraryFilters()
     select = library.library_lessons if lessons else library.library_postmortems
     rows = select(request.user, filters) if valid else select(request.user).none()
-    page = Paginator(rows, library.PER_PAGE).get_page(form.cleaned_data.get("page") if valid else 1)
+    page = page_of(rows, library.PER_PAGE, request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     filtered = any(v for k, v in params.items() if k != "page")
