@@ -82,6 +82,7 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.integrations.services.configuration.can_manage_integrations": "a predicate",
     # Steps the services share, called only by services that checked their actor first.
     "incidents.incident.services.common.check_declared_after_start": "validates two instants; writes nothing",
+    "incidents.incident.services.common.numbered": "names a repeatable system row; reads the timeline, writes nothing",
     "incidents.incident.services.lifecycle.check_state_change_time": "validates a time; writes nothing",
     "incidents.incident.services.repairs.timeline_findings": "an operator command's read; writes nothing",
     "incidents.incident.services.repairs.timeline_findings_repair": "an operator command's repair (manage.py)",
