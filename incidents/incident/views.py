@@ -64,10 +64,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     ]
     recent = list(selectors.incident_list_for(request.user).exclude(status__in=ACTIVE_STATUSES)[:10])
     reviews = review_selectors.reviews_waiting_for(user)
+    changes = review_selectors.changes_requested_of(user)
     return render(
         request,
         "incidents/incident/dashboard.html",
-        {"active": active, "mine": mine, "recent": recent, "reviews": reviews},
+        {"active": active, "mine": mine, "recent": recent, "reviews": reviews, "changes_requested": changes},
     )
 
 

@@ -4,6 +4,8 @@
 - changes requested: the postmortem's author, once per decision (`postmortem_review:<id>`, per version);
 - ready again: a reviewer who requested changes, once the author saved a new version (once per changes
   request: `postmortem_review:<id>`, per version they reviewed);
+- approval reset: a reviewer who approved an earlier version, once the author saved a new one (their
+  review is pending again; once per version they approved: `postmortem_review:<id>`, `reset:v<n>`);
 - approved (every reviewer approved the current version): the author, once per version;
 - published: the incident's responders (commander, roles, participants) and the subscribers of the incident,
   its services and its teams, once per published version, with the summary, impact and lessons.
@@ -35,6 +37,7 @@ from incidents.permissions.incident import can_view_incident
 REQUESTED = "review.requested"
 CHANGES = "review.changes_requested"
 READY_AGAIN = "review.ready_again"
+APPROVAL_RESET = "review.approval_reset"
 APPROVED = "review.approved"
 PUBLISHED = "postmortem.published"
 
@@ -97,6 +100,29 @@ def review_ready_again_notify(*, review_ids: list[int]) -> list[int]:
                 READY_AGAIN,
                 f"postmortem_review:{r.pk}",
                 f"again:v{r.version_reviewed}",
+                r.reviewer_id,
+            )
+            for r in reviews
+        ]
+    )
+
+
+def review_approval_reset_notify(*, review_ids: list[int], actor_id: int | None) -> list[int]:
+    """Claim and publish one email per reviewer of `review_ids` (who approved an earlier version) that a
+    new version reset their approval and waits for their review, once per version they approved; never
+    to `actor_id` (who saved it). Returns the claimed row ids."""
+    reviews = (
+        PostmortemReview.objects.filter(pk__in=review_ids, reviewer__is_active=True)
+        .exclude(reviewer_id=actor_id)
+        .select_related("reviewer")
+    )
+    return _claim(
+        [
+            Wanted(
+                r.reviewer.email,
+                APPROVAL_RESET,
+                f"postmortem_review:{r.pk}",
+                f"reset:v{r.version_reviewed}",
                 r.reviewer_id,
             )
             for r in reviews
@@ -208,6 +234,13 @@ def build_review_ready_again(row: Notification) -> Outbound | None:
     """To a reviewer who requested changes: a new version waits for them, while their review is pending
     again, the postmortem in review and the incident visible to them."""
     return _to_pending_reviewer(row, "review_ready_again")
+
+
+@register_kind(APPROVAL_RESET)
+def build_approval_reset(row: Notification) -> Outbound | None:
+    """To a reviewer who approved an earlier version: the new version reset their approval and waits for
+    them, while their review is pending, the postmortem in review and the incident visible to them."""
+    return _to_pending_reviewer(row, "review_approval_reset")
 
 
 @register_kind(APPROVED)

@@ -146,6 +146,14 @@ def postmortem_review_ready_again(postmortem: Postmortem, *, review_ids: list[in
     _after_commit(lambda: reviews_notify.review_ready_again_notify(review_ids=ids))
 
 
+def postmortem_approval_reset(postmortem: Postmortem, *, review_ids: list[int], actor: Any) -> None:
+    """`postmortem` got a new version after the reviews `review_ids` approved an earlier one: email each
+    of those reviewers (not `actor`, who saved it) that their approval was reset and the new version waits
+    for them (once per version they approved)."""
+    ids, actor_id = list(review_ids), _pk(actor)
+    _after_commit(lambda: reviews_notify.review_approval_reset_notify(review_ids=ids, actor_id=actor_id))
+
+
 def postmortem_approved(postmortem: Postmortem) -> None:
     """Every reviewer approved `postmortem`'s current version: email its author (once per version)."""
     postmortem_id = postmortem.pk

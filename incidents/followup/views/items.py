@@ -205,8 +205,12 @@ def action_item_recurrence(request: HttpRequest, item_id: int) -> HttpResponse:
 @login_required
 def my_work(request: HttpRequest) -> HttpResponse:
     work = sel.my_work_for(request.user)
-    reviews = review_selectors.reviews_waiting_for(request.user)
-    return render(request, "incidents/followup/my_work.html", {"work": work, "reviews": reviews})
+    context = {
+        "work": work,
+        "reviews": review_selectors.reviews_waiting_for(request.user),
+        "changes_requested": review_selectors.changes_requested_of(request.user),
+    }
+    return render(request, "incidents/followup/my_work.html", context)
 
 
 def _item_filters(request: HttpRequest) -> tuple[ItemFilters, dict[str, Any]]:

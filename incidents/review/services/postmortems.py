@@ -194,12 +194,16 @@ def postmortem_save(
     pm.sections = merged
     pm.version += 1
     pm.updated_at = timezone.now()
-    # Who asked for changes hears once that a new version waits for them (their review goes back to pending).
-    asked = list(
-        PostmortemReview.objects.filter(postmortem=pm, decision=ReviewDecision.CHANGES_REQUESTED).values_list(
-            "pk", flat=True
-        )
+    # Who asked for changes hears once that a new version waits for them (their review goes back to
+    # pending); who approved an earlier version that their approval was reset. Each once per version
+    # they decided on.
+    decided = dict(
+        PostmortemReview.objects.filter(postmortem=pm)
+        .exclude(decision=ReviewDecision.PENDING)
+        .values_list("pk", "decision")
     )
+    asked = [pk for pk, d in decided.items() if d == ReviewDecision.CHANGES_REQUESTED]
+    approved = [pk for pk, d in decided.items() if d == ReviewDecision.APPROVED]
     reset = reset_approvals(pm, f"Approval reset: the postmortem was edited (version {pm.version})")
     pm.save(update_fields=["sections", "version", "updated_at", "status"])
     snapshot_version(pm, actor, note)
@@ -211,6 +215,8 @@ def postmortem_save(
         )
     if asked:
         notify.postmortem_review_ready_again(pm, review_ids=asked)
+    if approved:
+        notify.postmortem_approval_reset(pm, review_ids=approved, actor=actor)
     blameless_findings.sync(pm)
     return pm
 

@@ -330,3 +330,123 @@ def test_permission_and_state_are_checked_again_when_the_email_is_sent(
     told = {m.to[0] for m in mailoutbox}
     assert viewer.email not in told
     assert responder.email in told
+
+
+# --- A reset approval is told, and shown as being about an earlier version (issue 18, second pass) -------
+def _decide(pm, who, decision="approved", comment=""):
+    return reviews.postmortem_review_decide(
+        postmortem=pm, actor=who, decision=decision, expected_version=pm.version, comment=comment
+    )
+
+
+def _edit(pm, author, text):
+    return postmortems.postmortem_save(
+        postmortem=pm, actor=author, sections={"detection": text}, expected_version=pm.version
+    )
+
+
+def test_a_reviewer_whose_approval_a_new_version_resets_gets_one_email(incident, responder, reviewers, send):
+    kiri, sam = reviewers
+    pm, _ = _in_review(incident, responder, reviewers, send)
+    send(lambda: _decide(pm, kiri, comment="Clear and blameless."))
+    approved_on = pm.version
+    with time_machine.travel(WHEN, tick=False):
+        emails = send(lambda: _edit(pm, responder, "The alert watches job exits."))
+    assert list(emails) == [kiri.email]  # not Sam, who had not decided; not the author
+    to_kiri = emails[kiri.email]
+    assert to_kiri.subject == (
+        f"Your approval was reset: the postmortem of {incident.reference} {incident.title} changed"
+    )
+    assert f"You approved version {approved_on} of the postmortem of {incident.reference}" in to_kiri.body
+    assert f"version {approved_on + 1} (2026-03-10 14:30 NZDT, UTC+13:00), so your approval was reset" in (
+        to_kiri.body
+    )
+    assert "so your approval was reset" in _html(to_kiri)
+    assert f"/incidents/{incident.number}/postmortem/" in _html(to_kiri)
+    pm.refresh_from_db()
+    # Another edit before Kiri decides again tells no one twice.
+    assert send(lambda: _edit(pm, responder, "The alert watches job exits and expiry.")) == {}
+
+
+def test_a_reset_approval_is_marked_on_my_work_and_beside_the_old_comment(
+    incident, responder, reviewers, send, client_for
+):
+    kiri, _ = reviewers
+    pm, _ = _in_review(incident, responder, reviewers, send)
+    send(lambda: _decide(pm, kiri, comment="Clear and blameless."))
+    approved_on = pm.version
+    send(lambda: _edit(pm, responder, "The alert watches job exits."))
+    work = client_for(kiri).get("/my-work/").content.decode()
+    section = work[work.index('id="waiting-reviews"') :]
+    section = section[: section.index("</section>")]
+    assert incident.reference in section
+    assert f"You approved version {approved_on}, reset since" in section
+    page = client_for(kiri).get(f"/incidents/{incident.number}/postmortem/").content.decode()
+    row = page[page.index("Kiri Reviewer</td>") :]
+    row = row[: row.index("</tr>")]
+    assert f'Pending <small class="muted review-reset">(approved version {approved_on}, reset since)' in row
+    assert f"On version {approved_on}:</small> Clear and blameless." in row
+
+
+def test_the_author_sees_requested_changes_on_my_work_and_the_dashboard_until_a_new_version(
+    incident, responder, reviewers, send, client_for
+):
+    kiri, _ = reviewers
+    pm, _ = _in_review(incident, responder, reviewers, send)
+    client = client_for(responder)
+    assert "No reviewer asks for changes to your postmortems." in client.get("/my-work/").content.decode()
+    assert 'id="changes-requested"' not in client.get("/").content.decode()
+    send(lambda: _decide(pm, kiri, "changes_requested", "Say what the alert watches."))
+    for url in ("/my-work/", "/"):
+        page = client.get(url).content.decode()
+        section = page[page.index('id="changes-requested"') :]
+        assert incident.reference in section, url
+        assert f"Kiri Reviewer requested changes to version {pm.version}" in section, url
+        assert "Say what the alert watches." in section, url
+    # The reviewer does not see it as theirs.
+    assert (
+        incident.reference
+        not in client_for(kiri)
+        .get("/my-work/")
+        .content.decode()
+        .split('id="changes-requested"')[1]
+        .split("</section>")[0]
+    )
+    send(lambda: _edit(pm, responder, "The alert watches job exits."))
+    assert "No reviewer asks for changes to your postmortems." in client.get("/my-work/").content.decode()
+
+
+def test_my_work_stays_flat_with_many_reviews_and_changes(
+    team, responder, send, client_for, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import IncidentFactory
+
+    kiri = UserFactory(email="kiri@example.com", display_name="Kiri Reviewer")
+    MembershipFactory(user=kiri, team=team, role=Membership.Role.RESPONDER)
+
+    def one_more():
+        inc = IncidentFactory(commander=responder, declared_by=responder)
+        inc.teams.add(team)
+        pm, _ = _in_review(inc, responder, [kiri], send)
+        send(lambda: _decide(pm, kiri, "changes_requested", "More."))
+        _edit(pm, responder, "Edited.")  # Kiri's review pending again, decided on an earlier version
+        inc2 = IncidentFactory(commander=responder, declared_by=responder)
+        inc2.teams.add(team)
+        pm2, _ = _in_review(inc2, responder, [kiri], send)
+        send(lambda: _decide(pm2, kiri, "changes_requested", "Also."))
+
+    def count(user) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            client_for(user).get("/my-work/")
+        return len(ctx.captured_queries)
+
+    one_more()
+    few = {u.pk: count(u) for u in (kiri, responder)}
+    for _ in range(4):
+        one_more()
+    for user in (kiri, responder):
+        with django_assert_max_num_queries(few[user.pk]):
+            client_for(user).get("/my-work/")
