@@ -14,7 +14,7 @@ from typing import Any
 from incidents.timefmt import format_duration
 
 WIDTH = 640
-LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 44
+LEFT, RIGHT, TOP, BOTTOM = 72, 12, 12, 44  # LEFT holds the widest tick ("1 h 30 min") at 11 px
 MAX_X_LABELS = 12
 
 
@@ -72,6 +72,27 @@ def _fmt(value: float | None, unit: str) -> str:
     return f"{value:g}"
 
 
+_TICK_UNITS = ((86400, "d"), (3600, "h"), (60, "min"), (1, "s"))
+
+
+def tick_label(value: float, unit: str) -> str:
+    """An axis tick: a count as `12`, `2.5`; a duration compact and exact to the second, its two largest
+    non-zero units (`0`, `15 s`, `1 min 30 s`, `2 h`, `1 d 12 h`), so neighbouring ticks never read the
+    same (`format_duration` cuts to the minute: three ticks of `< 1 min`) and every label fits the
+    `LEFT` margin."""
+    if unit != "seconds":
+        return f"{value:g}"
+    rest = int(round(value))
+    if rest <= 0:
+        return "0"
+    parts: list[str] = []
+    for size, name in _TICK_UNITS:
+        n, rest = divmod(rest, size)
+        if n:
+            parts.append(f"{n} {name}")
+    return " ".join(parts[:2])
+
+
 def _text(x: float, y: float, text: str, css: str = "") -> dict[str, Any]:
     return {"kind": "text", "x": round(x, 1), "y": round(y, 1), "text": text, "css": css}
 
@@ -91,7 +112,7 @@ def _y_axis(height: int, top: float, plot_h: float, ymax: float, unit: str) -> l
                 "css": "grid",
             }
         )
-        out.append(_text(LEFT - 6, y + 4, _fmt(value, unit), "tick end"))
+        out.append(_text(LEFT - 6, y + 4, tick_label(value, unit), "tick end"))
     return out
 
 
@@ -246,7 +267,7 @@ def hbars(spec: dict[str, Any]) -> dict[str, Any]:
         items.append(_text(end_x + 6, y + 15, shown, "value"))
     items.append({"kind": "line", "x1": label_w, "y1": TOP, "x2": label_w, "y2": height - 28, "css": "axis"})
     items.append(_text(label_w, height - 10, "0", "tick middle"))
-    items.append(_text(label_w + plot_w, height - 10, _fmt(xmax, unit), "tick middle"))
+    items.append(_text(label_w + plot_w, height - 10, tick_label(xmax, unit), "tick middle"))
     legend = _legend(spec["series"]) if "series" in spec else []
     return {"width": WIDTH, "height": height, "items": items, "legend": legend}
 

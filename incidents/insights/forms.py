@@ -69,11 +69,14 @@ class InsightsFilterForm(forms.Form):
         ]
 
     @classmethod
-    def default_data(cls) -> QueryDict:
-        """What the page opens on without filters: the last `DEFAULT_DAYS` days, from the viewer's local
-        date (the active zone) that many days ago, with no end."""
+    def default_data(cls, opening: metrics.OpeningRange) -> QueryDict:
+        """What the page opens on without filters: the dates of `opening` (`metrics.opening_range`: the
+        last `DEFAULT_DAYS` days in the viewer's zone, or the `DEFAULT_DAYS` up to the latest incident
+        when those hold none)."""
         data = QueryDict(mutable=True)
-        data["start"] = (timezone.localdate() - timedelta(days=DEFAULT_DAYS)).isoformat()
+        data["start"] = opening.start.isoformat()
+        if opening.end is not None:
+            data["end"] = opening.end.isoformat()
         return data
 
     def clean(self) -> dict[str, Any]:

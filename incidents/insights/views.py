@@ -14,7 +14,7 @@ from accounts.security import security_event_record
 from incidents.csv import csv_download
 from incidents.incident import selectors
 from incidents.inputs import int_param
-from incidents.insights import charts, registry, search, search_kinds
+from incidents.insights import charts, metrics, registry, search, search_kinds
 from incidents.insights.forms import DEFAULT_DAYS, InsightsFilterForm, SearchForm
 from incidents.insights.similar import similar_incidents_for
 from incidents.paging import page_notice, page_number
@@ -22,8 +22,17 @@ from incidents.paging import page_notice, page_number
 
 @login_required
 def insights(request: HttpRequest) -> HttpResponse:
-    # Without filters the page opens on the last 90 days in the viewer's zone, which the form then shows.
-    data = request.GET if request.GET else InsightsFilterForm.default_data()
+    # Without filters the page opens on the last 90 days in the viewer's zone (or, when they hold no
+    # incident, on the 90 days up to the latest one), which the form then shows.
+    opening = None
+    if not request.GET:
+        opening = metrics.opening_range(
+            request.user,
+            today=timezone.localdate(),
+            zone=timezone.get_current_timezone(),
+            days=DEFAULT_DAYS,
+        )
+    data = request.GET if opening is None else InsightsFilterForm.default_data(opening)
     form = InsightsFilterForm(data)
     figures: list[dict[str, Any]] = []
     valid = form.is_valid()
@@ -40,7 +49,8 @@ def insights(request: HttpRequest) -> HttpResponse:
             "figures": figures,
             "valid": valid,
             "zone": timezone.get_current_timezone_name(),
-            "default_range": not request.GET,
+            "default_range": opening is not None,
+            "opening": opening,
             "default_days": DEFAULT_DAYS,
         },
         status=200 if valid else 400,

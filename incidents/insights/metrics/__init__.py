@@ -32,7 +32,9 @@ viewer's time zone. The date range filter is half-open in the viewer's zone: sta
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from incidents.insights.metrics.base import (
@@ -154,3 +156,35 @@ def figures_for(user: Any, filters: MetricFilters) -> list[Figure]:
 def figure_for(user: Any, filters: MetricFilters, slug: str) -> Figure:
     """One figure by slug; raises KeyError for an unknown slug."""
     return FIGURES[slug](user, filters)
+
+
+@dataclass(frozen=True)
+class OpeningRange:
+    """The range Insights opens on without filters: local dates `[start, end)` (`end` None: open-ended),
+    and `latest`, the local date of the most recent incident when the range was moved to it (the last
+    `days` held none), else None."""
+
+    start: dt.date
+    end: dt.date | None
+    latest: dt.date | None = None
+
+
+def opening_range(user: Any, *, today: dt.date, zone: dt.tzinfo, days: int) -> OpeningRange:
+    """The last `days` days up to `today` (the viewer's local date in `zone`) when an incident `user` may
+    see started in them; otherwise the `days` days ending with the local day the most recent such incident
+    started (so a quiet team, or the demo's 2017 outage, opens on its latest incidents, not on an empty
+    page); the last `days` days when `user` may see no incident at all. Two small queries at most."""
+    start = today - dt.timedelta(days=days)
+    if incidents_in_scope(user, MetricFilters(start=start, zone=zone)).exists():
+        return OpeningRange(start=start, end=None)
+    latest = (
+        incidents_in_scope(user, MetricFilters(zone=zone))
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    if latest is None:
+        return OpeningRange(start=start, end=None)
+    local = latest.astimezone(zone).date()
+    end = local + dt.timedelta(days=1)
+    return OpeningRange(start=end - dt.timedelta(days=days), end=end, latest=local)

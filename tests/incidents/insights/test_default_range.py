@@ -52,3 +52,65 @@ def test_shown_periods_collapse_runs_of_empty_periods_only():
     monday = dt.date(2026, 1, 5)
     weeks = shown_periods([monday, monday + dt.timedelta(weeks=3)], "week")
     assert [label for _p, label in weeks] == ["2026-W02", "2026-W03 – 2026-W04 (none)", "2026-W05"]
+
+
+# --- Issue 18, outsider's second pass: readable duration ticks; an empty default range moves -----------
+def _ticks(chart) -> list[str]:
+    return [it["text"] for it in chart["items"] if it["kind"] == "text" and "end" in it["css"]]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([20, 40], ["0", "15 s", "30 s", "45 s", "1 min"]),
+        ([150000], ["0", "12 h", "1 d", "1 d 12 h", "2 d"]),
+        ([5000], ["0", "30 min", "1 h", "1 h 30 min", "2 h"]),
+    ],
+)
+def test_duration_ticks_never_repeat_and_fit_the_margin(values, expected):
+    from incidents.insights import charts
+
+    chart = charts.lines(
+        {"labels": [f"2026-0{i + 1}" for i in range(len(values))], "unit": "seconds",
+         "series": [{"name": "median", "css": "series-0", "values": values}]}
+    )  # fmt: skip
+    ticks = _ticks(chart)
+    assert ticks == expected
+    # 11 px sans-serif is about 6 px a character: every label, the top one too, fits left of the axis.
+    assert all(len(t) * 6 <= charts.LEFT - 6 for t in ticks), ticks
+
+
+@time_machine.travel(dt.datetime(2026, 12, 2, 18, 0, tzinfo=dt.UTC), tick=False)
+def test_when_the_last_90_days_hold_nothing_insights_opens_on_the_latest_incidents_and_says_so(
+    client_for, viewer
+):
+    IncidentFactory(title="GitLab.com database", started_at=dt.datetime(2017, 1, 31, 23, 27, tzinfo=dt.UTC))
+    IncidentFactory(title="Older", started_at=dt.datetime(2016, 12, 1, tzinfo=dt.UTC))
+    page = client_for(viewer).get("/insights/").content.decode()
+    assert 'name="start" value="2016-11-03"' in page  # the 90 days up to 31 January 2017 (UTC viewer)
+    assert 'name="end" value="2017-02-01"' in page
+    assert (
+        "Nothing you may see started in the last 90 days, so this shows the 90 days up to the most "
+        "recent incident (31 January 2017)."
+    ) in page
+    incidents = page[page.index('id="incidents"') :]
+    incidents = incidents[: incidents.index("</section>")]
+    assert "2017-01" in incidents
+    assert "2016-12" in incidents
+
+
+@time_machine.travel(dt.datetime(2026, 12, 2, 18, 0, tzinfo=dt.UTC), tick=False)
+def test_a_restricted_incident_one_may_not_see_does_not_move_the_range(client_for, viewer, commander):
+    from incidents.models import Visibility
+
+    IncidentFactory(started_at=dt.datetime(2017, 1, 31, tzinfo=dt.UTC))
+    IncidentFactory(started_at=dt.datetime(2026, 11, 30, tzinfo=dt.UTC), visibility=Visibility.RESTRICTED)
+    page = client_for(viewer).get("/insights/").content.decode()
+    assert 'name="end" value="2017-02-01"' in page  # the restricted one (recent) is not theirs to see
+    page = client_for(None).get("/insights/")
+    assert page.status_code == 302
+
+
+def test_with_no_incident_at_all_insights_opens_on_the_last_90_days(client_for, viewer):
+    page = client_for(viewer).get("/insights/").content.decode()
+    assert "Showing the last 90 days." in page
