@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import Membership, Team
 from incidents.incident.models import REFERENCE
-from incidents.models import ContributingFactor, Incident, Postmortem, PostmortemRead
+from incidents.models import ContributingFactor, Incident, Postmortem, PostmortemRead, Service
 from incidents.permissions.review import published_postmortems_visible_to
 
 #: Postmortems per library page.
@@ -50,7 +50,7 @@ def _words(query: str) -> list[str]:
 
 def library_postmortems(user: Any, filters: LibraryFilters | None = None) -> QuerySet[Postmortem]:
     """Published postmortems `user` may see matching `filters`, newest publication first, with the incident
-    joined, its services, teams and tags prefetched and `read_count` (people who opened it) annotated.
+    joined, its services (with their team), teams and tags prefetched and `read_count` (people who opened it) annotated.
 
     Query cost of a page: the page's rows (one query, the count annotated) and one per prefetch (three),
     whatever the number of rows; a paginator adds one count."""
@@ -88,10 +88,26 @@ def library_postmortems(user: Any, filters: LibraryFilters | None = None) -> Que
         qs = qs.filter(text)
     return (
         qs.select_related("incident")
-        .prefetch_related("incident__services", "incident__teams", "incident__tags")
+        .prefetch_related(
+            Prefetch("incident__services", queryset=Service.objects.select_related("team").order_by("name")),
+            Prefetch("incident__teams", queryset=Team.objects.order_by("name")),
+            "incident__tags",
+        )
         .annotate(read_count=Count("reads", distinct=True))
         .order_by("-published_at", "-pk")
     )
+
+
+def postmortem_teams(postmortem: Postmortem) -> list[Team]:
+    """The teams a published postmortem belongs to, by name: its incident's teams and the teams owning
+    the services it affected (what the library's team filter matches). Reads what `library_postmortems`
+    prefetched: no query."""
+    incident = postmortem.incident
+    teams = {t.pk: t for t in incident.teams.all()}
+    for service in incident.services.all():
+        if service.team is not None:
+            teams.setdefault(service.team.pk, service.team)
+    return sorted(teams.values(), key=lambda t: (t.name.lower(), t.pk))
 
 
 def library_lessons(user: Any, filters: LibraryFilters | None = None) -> QuerySet[Postmortem]:

@@ -14,10 +14,19 @@ from incidents.markdown import render_markdown, stored_html
 from incidents.models import ContributingFactor, Postmortem
 from incidents.review.blameless.explain import LABELS
 from incidents.review.documents import clean_source
+from incidents.review.library import postmortem_teams
 from incidents.review.models import POSTMORTEM_SECTIONS
 from incidents.review.services.factors import factors_seen_counts
 
 register = template.Library()
+
+
+@register.filter
+def library_teams(postmortem: Postmortem) -> list[Any]:
+    """`{{ pm|library_teams }}`: the teams a library postmortem belongs to (`library.postmortem_teams`)."""
+    return postmortem_teams(postmortem)
+
+
 _SECTION_NAMES = dict(POSTMORTEM_SECTIONS)
 
 

@@ -90,3 +90,8 @@ def test_subscriptions_page_query_count_is_flat(viewer, team, client_for, django
         Subscription.objects.create(user=viewer, incident=IncidentFactory())
     with django_assert_max_num_queries(12):
         assert client.get(url).status_code == 200
+
+
+def test_the_subscriptions_page_says_publishing_a_postmortem_is_emailed(viewer, client_for):
+    page = client_for(viewer).get("/subscriptions/").content.decode()
+    assert "when its postmortem is published, with\nthe summary, impact and lessons" in page

@@ -241,3 +241,39 @@ def test_recording_twice_keeps_one_receipt(viewer, incident):
 def test_the_nav_links_the_library(client_for, viewer):
     page = client_for(viewer).get("/").content.decode()
     assert f'href="{LIBRARY}"' in page
+
+
+# --- The team chip (issue 18, outsider's second pass) --------------------------------------------------
+def test_each_card_shows_its_teams_as_chips_that_filter_the_library(client_for, viewer, team):
+    database = TeamFactory(name="Database", slug="database")
+    owned = IncidentFactory(title="Replica lag")
+    owned.services.add(ServiceFactory(name="PostgreSQL", slug="postgresql", team=database))
+    publish(owned)  # its team comes from the service it affected
+    direct = IncidentFactory(title="Deploy froze")
+    direct.teams.add(team)
+    publish(direct)
+    client = client_for(viewer)
+    page = client.get(LIBRARY).content.decode()
+    card = page[page.index(f'id="library-{owned.number}"') :]
+    card = card[: card.index("</li>")]
+    assert '<a class="badge team-chip" href="?team=database"' in card
+    assert ">Team Database</a>" in card
+    assert "Team Platform" not in card
+    assert ">Team Platform</a>" in page[page.index(f'id="library-{direct.number}"') :]
+    only = client.get(LIBRARY, {"team": "database"}).content.decode()
+    assert "Replica lag" in only
+    assert "Deploy froze" not in only
+    lessons = client.get(LESSONS).content.decode()
+    assert ">Team Database</a>" in lessons
+
+
+def test_team_chips_keep_the_library_query_count_flat(
+    client_for, viewer, team, django_assert_max_num_queries
+):
+    _library_with(25, team)
+    for inc in Incident.objects.all():
+        inc.services.add(ServiceFactory(team=TeamFactory()))
+    client = client_for(viewer)
+    with django_assert_max_num_queries(11):
+        page = client.get(LIBRARY).content.decode()
+    assert page.count("team-chip") == 40  # 20 cards, each its own team and its service's team
