@@ -161,12 +161,12 @@ def figure_for(user: Any, filters: MetricFilters, slug: str) -> Figure:
 @dataclass(frozen=True)
 class OpeningRange:
     """The range Insights opens on without filters: local dates `[start, end)` (`end` None: open-ended),
-    and `latest`, the local date of the most recent incident when the range was moved to it (the last
+    and `latest_day`, the local date of the most recent incident when the range was moved to it (the last
     `days` held none), else None."""
 
     start: dt.date
     end: dt.date | None
-    latest: dt.date | None = None
+    latest_day: dt.date | None = None
 
 
 def opening_range(user: Any, *, today: dt.date, zone: dt.tzinfo, days: int) -> OpeningRange:
@@ -187,4 +187,4 @@ def opening_range(user: Any, *, today: dt.date, zone: dt.tzinfo, days: int) -> O
         return OpeningRange(start=start, end=None)
     local = latest.astimezone(zone).date()
     end = local + dt.timedelta(days=1)
-    return OpeningRange(start=end - dt.timedelta(days=days), end=end, latest=local)
+    return OpeningRange(start=end - dt.timedelta(days=days), end=end, latest_day=local)
