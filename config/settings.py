@@ -418,6 +418,8 @@ ACTION_ITEM_DUE_TARGET_DAYS = {
     "P2": env.int("ACTION_ITEM_P2_DAYS", default=30),
     "P3": env.int("ACTION_ITEM_P3_DAYS", default=90),
 }
+# Business days after the resolution a required postmortem is due published, where no process rule says otherwise.
+POSTMORTEM_DUE_DAYS = env.int("POSTMORTEM_DUE_DAYS", default=5)
 
 LOGGING = {
     "version": 1,

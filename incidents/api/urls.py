@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from incidents.followup import api as followup_api
 from incidents.incident import api as incident_api
+from incidents.incident import process_api
 from incidents.integrations.api import intake_view
 from incidents.integrations.senders import SENDERS
 from incidents.integrations.trackers.api import ActionItemTrackerView
@@ -36,6 +37,16 @@ urlpatterns = [
         "v1/action-items/<int:action_item_id>/tracker/",
         ActionItemTrackerView.as_view(),
         name="action-item-tracker",
+    ),
+    path(
+        "v1/incidents/<int:number>/process/",
+        process_api.IncidentProcessView.as_view(),
+        name="incident-process",
+    ),
+    path(
+        "v1/incidents/<int:number>/process/waiver/",
+        process_api.IncidentWaiverView.as_view(),
+        name="incident-process-waiver",
     ),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -211,6 +211,12 @@ class Incident(StoredHtml, models.Model):
         on_delete=models.SET_NULL,
         related_name="declared_incidents",
     )
+    # A postmortem the process rule requires, waived (so the incident may close without it).
+    postmortem_waived_at = models.DateTimeField(null=True, blank=True)
+    postmortem_waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    postmortem_waiver_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -423,3 +429,45 @@ class CustomFieldValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field_id}: {self.text or self.number or self.date or self.user_id}"
+
+
+# --- Process rules ------------------------------------------------------------------------------------------
+# What an incident must go through after it is resolved, per type and severity (`incidents/incident/process.py`
+# reads them, with its defaults where no row applies): a postmortem required and due N days after the
+# resolution, sections and the detection and change questions answered before review, and no closing until
+# the postmortem is published or waived (who may waive: `permissions.review.can_waive_postmortem`).
+class ProcessRule(models.Model):
+    """The rule for incidents of `incident_type` (None: every incident whose type has no rule of its own,
+    incidents without a type included) at `severity`."""
+
+    incident_type = models.ForeignKey(
+        IncidentType, null=True, blank=True, on_delete=models.CASCADE, related_name="rules"
+    )
+    severity = models.CharField(max_length=4, choices=Severity.choices)
+    postmortem_required = models.BooleanField(default=True)
+    postmortem_due_days = models.PositiveSmallIntegerField(
+        default=5, help_text="Business days after the resolution the postmortem is due published."
+    )
+    required_sections = models.JSONField(default=list, blank=True, help_text="Section keys.")
+    questions_required = models.BooleanField(
+        default=False, help_text="The detection and change questions are answered before review."
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["incident_type__name", "severity"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident_type", "severity"],
+                condition=models.Q(incident_type__isnull=False),
+                name="process_rule_per_type_and_severity",
+            ),
+            models.UniqueConstraint(
+                fields=["severity"],
+                condition=models.Q(incident_type__isnull=True),
+                name="process_rule_default_per_severity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_type or 'Any type'} {self.severity}"

@@ -3,11 +3,16 @@ back with its errors (the timeline's quick add), so the page shows what was type
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from incidents.incident import live, selectors
+from incidents.incident import live, process, selectors
 from incidents.incident.forms import ReopenForm, SeverityForm
+from incidents.incident.type_forms import WaiverForm
+from incidents.models import Incident
+from incidents.permissions.review import can_waive_postmortem
 from incidents.timeline.forms import QuickAddForm
 from incidents.timeline.page import timeline_context
 
@@ -25,5 +30,18 @@ def incident_page(
         # Each form its own ids: both have a reason and a time, and one page holds both.
         "severity_form": SeverityForm(initial={"severity": incident.severity}, auto_id="severity_%s"),
         "reopen_form": ReopenForm(auto_id="reopen_%s"),
+        **process_context(request, incident),
     }
     return render(request, "incidents/incident/detail.html", context, status=status)
+
+
+def process_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    """The process checklist card: the rule's steps, and the waiver form for those who may waive a
+    postmortem still open."""
+    steps = process.incident_checklist(incident)
+    open_postmortem = any(s.key == "postmortem" and not s.done for s in steps)
+    may_waive = open_postmortem and can_waive_postmortem(request.user, incident)
+    return {
+        "process_steps": steps,
+        "waiver_form": WaiverForm(auto_id="waiver_%s") if may_waive else None,
+    }

@@ -89,7 +89,12 @@ def incident_get_for(user: Any, number: int) -> Incident:
     """
     incident = (
         Incident.objects.select_related(
-            "commander", "communications_lead", "scribe", "declared_by", "incident_type"
+            "commander",
+            "communications_lead",
+            "scribe",
+            "declared_by",
+            "incident_type",
+            "postmortem_waived_by",
         )
         .prefetch_related("services")
         .filter(number=number)

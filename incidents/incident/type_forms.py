@@ -10,7 +10,7 @@ from django import forms
 from accounts.models import User
 from incidents.incident.custom_values import MAX_TEXT, FieldValue, form_key
 from incidents.inputs import TextField
-from incidents.models import CustomField, CustomFieldKind, PostmortemTemplate, Severity
+from incidents.models import POSTMORTEM_SECTIONS, CustomField, CustomFieldKind, PostmortemTemplate, Severity
 
 
 class IncidentTypeForm(forms.Form):
@@ -124,3 +124,29 @@ class CustomFieldsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.custom_fields = fields
         self.fields.update(custom_formfields(fields, people))
+
+
+class ProcessRuleForm(forms.Form):
+    """A process rule for a type and severity (the service validates and saves)."""
+
+    postmortem_required = forms.BooleanField(
+        required=False, help_text="The incident cannot close until it is published or waived."
+    )
+    postmortem_due_days = forms.IntegerField(
+        min_value=0, max_value=365, initial=5, label="Postmortem due (business days after resolve)"
+    )
+    required_sections = forms.MultipleChoiceField(
+        choices=POSTMORTEM_SECTIONS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Sections written before review",
+    )
+    questions_required = forms.BooleanField(
+        required=False, label="Detection and change questions answered before review"
+    )
+
+
+class WaiverForm(forms.Form):
+    """Why an incident needs no postmortem."""
+
+    reason = TextField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from incidents.incident import exports, live, people, type_views, views
+from incidents.incident import exports, live, people, process_views, type_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -17,6 +17,11 @@ urlpatterns = [
     path("incidents/<int:number>/reopen/", views.incident_reopen, name="reopen"),
     path("incidents/<int:number>/roles/", people.incident_role, name="role"),
     path("incidents/<int:number>/fields/", type_views.incident_custom_fields, name="custom_fields"),
+    path(
+        "incidents/<int:number>/postmortem-waiver/",
+        process_views.incident_postmortem_waive,
+        name="postmortem_waiver",
+    ),
     path("incidents/<int:number>/participants/", people.incident_participant, name="participant"),
     path("incidents/<int:number>/people/", people.people_suggestions, name="people_suggestions"),
     path("settings/", views.settings_index, name="settings"),
@@ -28,6 +33,12 @@ urlpatterns = [
         "settings/types/<slug:type_slug>/fields/<int:field_id>/",
         type_views.custom_field_edit,
         name="custom_field_edit",
+    ),
+    path("settings/process-rules/", process_views.process_rule_list, name="process_rule_list"),
+    path(
+        "settings/process-rules/<slug:type_slug>/<str:severity>/",
+        process_views.process_rule_edit,
+        name="process_rule_edit",
     ),
     path("settings/tags/", views.tag_list, name="tag_list"),
     path("settings/tags/<int:tag_id>/", views.tag_edit, name="tag_edit"),

@@ -35,6 +35,7 @@ from incidents.permissions.review import (
     can_conclude_review,
     can_decide_review,
     can_edit_postmortem,
+    can_waive_postmortem,
     can_write_review,
 )
 from incidents.permissions.roles import can_manage_team, is_active_user, is_admin, is_responder
@@ -274,6 +275,13 @@ def require_conclude_review(
         visible=lambda u: can_view_incident(u, postmortem.incident),
         message=message,
     )
+
+
+require_waive_postmortem = object_check(
+    can_waive_postmortem,
+    can_view_incident,
+    "Only an admin or a lead of the incident's team may waive its postmortem.",
+)
 
 
 def require_manage_team(actor: Any, team_id: int | None, message: str) -> None:

@@ -1,4 +1,5 @@
-"""Postmortems and contributing factors: who edits, requests and decides reviews, publishes and reopens."""
+"""Postmortems and contributing factors: who edits, requests and decides reviews, publishes and reopens,
+and who waives a postmortem the process rule requires."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ if TYPE_CHECKING:
 
 from incidents.models import Postmortem, PostmortemStatus
 from incidents.permissions.incident import can_record, can_view_incident, incidents_visible_to
-from incidents.permissions.roles import is_active_user, is_admin, is_responder
+from incidents.permissions.roles import is_active_user, is_admin, is_lead, is_responder, lead_team_ids
 
 # --- Postmortems ----------------------------------------------------------------------------------------
 # Authors and responders edit; requested reviewers approve, but never text they wrote themselves (the
@@ -86,6 +87,20 @@ def can_publish_postmortem(user: Any, postmortem: Any) -> bool:
 def can_reopen_postmortem(user: Any, postmortem: Any) -> bool:
     """The commander or an admin may reopen a published postmortem for edits (its versions stay)."""
     return postmortem.status == "published" and can_conclude_review(user, postmortem)
+
+
+def can_waive_postmortem(user: Any, incident: Any) -> bool:
+    """Admins and the leads of the teams the incident concerns (`incident.teams`) may waive a postmortem
+    its process rule requires (with a reason). Not its commander or responders by that alone: skipping
+    the review is decided by someone answerable for the team's process, not by those it would review."""
+    if not can_view_incident(user, incident):
+        return False
+    if is_admin(user):
+        return True
+    if not is_lead(user):  # the roles already read for this request: no query for most people
+        return False
+    leads = lead_team_ids(user)
+    return bool(leads) and incident.teams.filter(pk__in=leads).exists()
 
 
 def factors_with_recurrence_visibility(user: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:

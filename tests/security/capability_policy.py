@@ -103,6 +103,7 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "incidents:postmortem_export_* GET", "incidents:postmortem_history GET",
         "incidents:postmortem_print GET", "incidents:postmortem_version GET",
         "api:incident-detail GET", "api:incident-postmortem GET", "api:incident-participants GET", "api:timeline-entry-detail GET",
+        "api:incident-process GET",
         "incidents:header GET",
         "api:contributing-factor-detail GET", "api:postmortem-detail GET",
     ),
@@ -140,6 +141,7 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
     ),
     "incident types and their custom fields": (
         "incidents:incident_type_list GET", "incidents:incident_type_edit GET", "incidents:custom_field_edit GET",
+        "incidents:process_rule_list GET", "incidents:process_rule_edit GET",
     ),
 }  # fmt: skip
 
@@ -214,6 +216,7 @@ send an action item to a tracker (not a restricted)   | login | 404   | 403/404 
 edit or verify a finding, link it to an incident      | login | 404   | 403/404 | ok/404  | ok/404  | ok     | ok     | 403 | ok
 move a finding, accept its risk                       | login | 404   | 403/404 | 403/404 | ok/404  | 403    | ok     | 403 | 403
 incident types and their custom fields                | login | 403   | 403     | 403     | 403     | 403    | ok     | -   | -
+waive a postmortem the process rule requires          | login | 404   | 403/404 | 403/404 | ok/404  | 403    | ok     | 403 | 403
 """
 
 # Which unsafe rows each write rule governs (`route METHOD`, or `route` for all its unsafe methods; `*`
@@ -294,7 +297,10 @@ WRITE_RULE_ROUTES: dict[str, tuple[str, ...]] = {
     ),
     "incident types and their custom fields": (
         "incidents:incident_type_list POST", "incidents:incident_type_edit POST",
-        "incidents:custom_field_edit POST",
+        "incidents:custom_field_edit POST", "incidents:process_rule_* POST",
+    ),
+    "waive a postmortem the process rule requires": (
+        "incidents:postmortem_waiver POST", "api:incident-process-waiver POST",
     ),
 }  # fmt: skip
 

@@ -149,6 +149,12 @@ ACCESS: dict[str, dict[str, str]] = {
     "incidents:incident_type_list": {"GET": "admin", "POST": "admin"},
     "incidents:incident_type_edit": {"GET": "admin", "POST": "admin"},
     "incidents:custom_field_edit": {"GET": "admin", "POST": "admin"},
+    "incidents:process_rule_list": {"GET": "admin", "POST": "admin"},
+    "incidents:process_rule_edit": {"GET": "admin", "POST": "admin"},
+    # Waiving a required postmortem: admins and leads of the incident's teams (no lead persona here;
+    # leads are tested in tests/incidents/incident/test_process_rules.py).
+    "incidents:postmortem_waiver": {"POST": "admin"},
+    "api:incident-process-waiver": {"POST": "admin"},
     "incidents:tag_edit": {"GET": "admin", "POST": "admin"},
     "incidents:mailing_lists": {"GET": "admin", "POST": "admin"},
     "incidents:team_chat_list": {"GET": "admin", "POST": "admin"},
@@ -169,6 +175,8 @@ POST_BODIES: dict[str, dict[str, str]] = {
     "incidents:status": {"status": "closed"},
     "incidents:severity": {"severity": "SEV1", "reason": "spreading"},
     "incidents:reopen": {"reason": "errors are back"},
+    "incidents:postmortem_waiver": {"reason": "reviewed with INC-3"},
+    "api:incident-process-waiver": {"reason": "reviewed with INC-3"},
     "incidents:timeline_add": {"body": "Restarted the primary", "kind": "note"},
     "incidents:timeline_quick_add": {"body": "Restarted the primary", "kind": "note", "when": "now"},
 }
@@ -233,6 +241,7 @@ PARAM_OBJECTS: dict[str, Resolver] = {
     "team_slug": Ref("team", "slug", shared=True),
     "team_id": Ref("team", shared=True),
     "format": Const("json"),
+    "severity": Const("SEV2"),
     "tag_id": Ref("tag", shared=True),
     "integration_id": Ref("integration", shared=True),
     "tracker_id": Ref("tracker", shared=True),

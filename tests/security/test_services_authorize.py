@@ -79,6 +79,7 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.permissions.checks.require_conclude_review": "a check",
     "incidents.permissions.checks.require_edit_postmortem": "a check",
     "incidents.permissions.checks.require_dismiss_blameless": "a check",
+    "incidents.permissions.checks.require_waive_postmortem": "a check",
     "incidents.integrations.services.configuration.can_manage_integrations": "a predicate",
     # Steps the services share, called only by services that checked their actor first.
     "incidents.incident.services.common.check_declared_after_start": "validates two instants; writes nothing",
@@ -296,6 +297,13 @@ FUNCTION_ARGUMENTS: dict[str, dict[str, Value]] = {
         "label": lambda w: "Outsider field",
         "kind": lambda w: "text",
     },
+    "incidents.incident.services.process.process_rule_save": {
+        "incident_type": lambda w: None,
+        "severity": lambda w: "SEV3",
+        "postmortem_required": lambda w: True,
+        "postmortem_due_days": lambda w: 3,
+    },
+    "incidents.incident.services.process.incident_postmortem_waive": {"reason": lambda w: "Outsider says no"},
     "incidents.incident.services.lifecycle.incident_change_status": {"status": lambda w: "identified"},
     "incidents.incident.services.edits.incident_update": {"title": lambda w: "Renamed by an outsider"},
     "incidents.incident.services.edits.incident_assign_roles": {"commander": lambda w: w.outsider},

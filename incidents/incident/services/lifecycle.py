@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import SecurityEvent
 from accounts.security import security_event_record
 from incidents.errors import TransitionError
-from incidents.incident import selectors
+from incidents.incident import process, selectors
 from incidents.incident.services.common import check_when, lock_incident, numbered, save_incident
 from incidents.models import ACTIVE_STATUSES, Incident, IncidentStatus, Severity
 from incidents.notify import services as notify
@@ -92,7 +92,9 @@ def incident_change_status(
     at: datetime | None = None,
     expected_version: int | None = None,
 ) -> Incident:
-    """Move the incident along its lifecycle (TRANSITIONS). Resolving goes through `incident_resolve`.
+    """Move the incident along its lifecycle (TRANSITIONS). Resolving goes through `incident_resolve`;
+    closing is refused (TransitionError) while its process rule requires a postmortem that is neither
+    published nor waived (`process.close_blocker`).
 
     Reaching `identified` sets nothing; `monitoring` sets `mitigated_at` if unset, with its “Mitigated”
     row (“Mitigated (2nd time)” after a reopening: the first row stays where it happened). Raises
@@ -116,6 +118,10 @@ def incident_change_status(
         )
     if status == S.RESOLVED:
         return incident_resolve(incident=current, actor=actor, at=at)
+    if status == S.CLOSED:
+        blocker = process.close_blocker(current, process.rule_for(current))
+        if blocker:
+            raise TransitionError({"status": blocker})
     check_when(at)
     when = at or timezone.now()
     check_state_change_time(current, when, state="status", what="status change", zone=_zone_of(actor))

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.errors import ConflictError
+from incidents.incident import process
 from incidents.markdown import markdown_text
 from incidents.models import Postmortem, PostmortemReview, ReviewDecision
 from incidents.notify import services as notify
@@ -78,13 +79,17 @@ def postmortem_request_review(
     Returns the postmortem and the blameless check's open (undismissed) findings, shown to the requester.
     Each reviewer must be allowed to review (`can_be_reviewer`: not the author, a responder who can see
     the incident). Reviewers already asked keep their decision. Raises ValidationError when nobody valid
-    is named or the postmortem is approved or published.
+    is named, the postmortem is approved or published, or its process rule's required sections or
+    questions are not answered yet (`process.review_blockers`).
     """
     require_write_review(actor, postmortem)
     pm = lock_postmortem(postmortem)
     refuse_if_published(pm)
     if pm.status == S.APPROVED:
         raise ValidationError({"status": "The postmortem is already approved; publish it or edit it first."})
+    blockers = process.review_blockers(process.rule_for(pm.incident), pm)
+    if blockers:
+        raise ValidationError("Not ready for review: " + "; ".join(blockers) + ".")
     people = list({u.pk: u for u in reviewers}.values())
     if not people:
         raise ValidationError({"reviewers": "Choose at least one reviewer."})
