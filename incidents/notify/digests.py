@@ -135,6 +135,7 @@ def digest_context(user: Any, *, now: datetime, in_progress: bool = False) -> di
         window_start=window.start,
         window_end=window.end,
         ahead_until=window.ahead_until,
+        now=now,
     )
     return {
         "user": user,

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Team, User
 from incidents.emails import render_email, url_for
+from incidents.incident import process
 from incidents.models import (
     OPEN_ITEM_STATUSES,
     ActionItem,
@@ -182,21 +183,26 @@ def build_finding_reminder(row: Notification) -> Outbound | None:
 
 @register_kind("postmortem.unpublished")
 def build_postmortem_reminder(row: Notification) -> Outbound | None:
-    """The postmortem is still unpublished 5 business days after the resolve, to the commander."""
-    incident = Incident.objects.filter(pk=_object_id(row)).select_related("postmortem").first()
+    """The postmortem is still unpublished on its due date (its process rule's; else 5 business days
+    after the resolve), to the commander; nothing once it is published or waived."""
+    incident = Incident.objects.filter(pk=_object_id(row)).select_related("postmortem", "commander").first()
     user = _user_for(row)
     if incident is None or user is None or incident.commander_id != user.pk or incident.resolved_at is None:
         return None
-    if _on_deleted_incident(incident):
+    if _on_deleted_incident(incident) or incident.postmortem_waived_at is not None:
         return None
     postmortem = getattr(incident, "postmortem", None)
     if postmortem is not None and postmortem.status == PostmortemStatus.PUBLISHED:
         return None
+    rule = process.rule_for(incident)
     context = {
         "recipient": user,
         "incident": incident,
         "postmortem": postmortem,
         "incident_url": incident_url(incident),
+        "required": rule.postmortem_required,
+        "days": rule.postmortem_due_days if rule.postmortem_required else 5,
+        "due": process.postmortem_due(incident, rule),
     }
     return render_email("postmortem_unpublished", context, [row.recipient])
 
@@ -443,6 +449,8 @@ def digest_email(user: User, *, now: Any, in_progress: bool = False) -> EmailMul
         i.link = incident_url(i)
     for r in context["reviews"]:
         r.link = incident_url(r.postmortem.incident)
+    for i in context["postmortems_overdue"]:
+        i.link = incident_url(i)
     return render_email("digest", context, [user.email], time_zone=user.time_zone)
 
 

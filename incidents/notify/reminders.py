@@ -9,8 +9,10 @@ Rules (D = due date, T = the owner's local date today):
 - re-check: a done item whose re-check date has been reached and not confirmed, once per re-check date;
 - policy findings: the same due rules for open or remediating findings; a risk acceptance ending
   within 7 days, once per acceptance end date;
-- postmortem: still unpublished 5 business days (Mon-Fri in the commander's zone) after the resolve
-  date, once per resolve, to the commander.
+- postmortem: one its process rule requires (`incidents.incident.process`), on its due date (N business
+  days, Mon-Fri in the commander's zone, after the resolve date); one not required but started, still
+  unpublished 5 business days after the resolve date; once per resolve, to the commander; none once
+  published or waived.
 Done and won't-do items and closed findings get nothing: they are not selected, and the message builder
 re-checks the state at send time.
 """
@@ -24,6 +26,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from incidents.incident import process
 from incidents.notify import selectors
 from incidents.notify.claims import Wanted, notifications_claim_many
 from incidents.notify.delivery import deliveries_republish_stale, notifications_publish
@@ -160,16 +163,30 @@ def postmortem_reminder_period(resolution: int | None, resolved_at: datetime) ->
     return resolved_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
 
 
+#: How far back a required postmortem's reminder is looked for (a rule's due date is at most a year out).
+POSTMORTEM_LOOKBACK_DAYS = 400
+
+
 def _postmortem_wanted(now: datetime) -> list[Wanted]:
     wanted: list[Wanted] = []
     rows = selectors.unpublished_postmortem_rows(
-        resolved_before=now - timedelta(days=POSTMORTEM_BUSINESS_DAYS),
-        resolved_after=now - timedelta(days=90),
+        resolved_before=now, resolved_after=now - timedelta(days=POSTMORTEM_LOOKBACK_DAYS)
     )
+    rules = process.rules_for((row["incident_type_id"], row["severity"]) for row in rows)
     for row in rows:
         tz = row["commander__time_zone"]
         resolved_on = local_date(row["resolved_at"], tz)
-        if business_days_between(resolved_on, local_date(now, tz)) >= POSTMORTEM_BUSINESS_DAYS:
+        today = local_date(now, tz)
+        rule = rules[(row["incident_type_id"], row["severity"])]
+        if rule.postmortem_required:
+            due_now = today >= process.add_business_days(resolved_on, rule.postmortem_due_days)
+        else:
+            due_now = (
+                row["postmortem__id"] is not None
+                and row["resolved_at"] >= now - timedelta(days=90)
+                and business_days_between(resolved_on, today) >= POSTMORTEM_BUSINESS_DAYS
+            )
+        if due_now:
             wanted.append(
                 Wanted(
                     row["commander__email"],

@@ -8,6 +8,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Membership, User
+from incidents.incident import process
 from incidents.models import (
     OPEN_FINDING_STATUSES,
     OPEN_ITEM_STATUSES,
@@ -125,8 +126,10 @@ def resolution_row_id(incident_ref: Any = None) -> Subquery:
 
 
 def unpublished_postmortem_rows(*, resolved_before: datetime, resolved_after: datetime) -> list[Row]:
-    """Resolved (not closed, not deleted) incidents with a commander whose postmortem is not published,
-    resolved in [resolved_after, resolved_before), each with `resolution` (`resolution_row_id`)."""
+    """Resolved (not closed, not deleted) incidents with a commander whose postmortem is neither published
+    nor waived, resolved in [resolved_after, resolved_before), each with `resolution`
+    (`resolution_row_id`), its type and severity (for its process rule) and `postmortem_id` (None: not
+    started)."""
     return list(
         Incident.objects.filter(
             resolved_at__lt=resolved_before,
@@ -134,12 +137,45 @@ def unpublished_postmortem_rows(*, resolved_before: datetime, resolved_after: da
             deleted_at__isnull=True,
             commander__isnull=False,
             commander__is_active=True,
+            postmortem_waived_at__isnull=True,
         )
         .exclude(status=IncidentStatus.CLOSED)
         .exclude(postmortem__status=PostmortemStatus.PUBLISHED)
         .annotate(resolution=resolution_row_id())
-        .values("id", "resolved_at", "resolution", "commander_id", "commander__email", "commander__time_zone")
+        .values(
+            "id",
+            "resolved_at",
+            "resolution",
+            "commander_id",
+            "commander__email",
+            "commander__time_zone",
+            "incident_type_id",
+            "severity",
+            "postmortem__id",
+        )  # fmt: skip
     )
+
+
+def overdue_postmortems_for(user: Any, *, now: datetime) -> list[Incident]:
+    """Incidents `user` commands (and may see) whose postmortem their process rule requires and whose
+    due date (`process.postmortem_due`, the commander's local date) has passed, neither published nor
+    waived nor closed; oldest resolution first, each with `postmortem_due`. Two queries."""
+    incidents = list(
+        incidents_visible_to(user)
+        .filter(commander=user, resolved_at__isnull=False, postmortem_waived_at__isnull=True)
+        .exclude(status=IncidentStatus.CLOSED)
+        .exclude(postmortem__status=PostmortemStatus.PUBLISHED)
+        .select_related("commander")
+        .order_by("resolved_at", "id")
+    )
+    rules = process.rules_for((i.incident_type_id, i.severity) for i in incidents)
+    overdue = []
+    for incident in incidents:
+        due = process.postmortem_due(incident, rules[(incident.incident_type_id, incident.severity)])
+        if process.is_overdue(incident, due, now):
+            incident.postmortem_due = due  # type: ignore[attr-defined]
+            overdue.append(incident)
+    return overdue
 
 
 def team_leads_by_team(team_ids: set[int] | None = None) -> dict[int, list[tuple[int, str]]]:
@@ -178,14 +214,21 @@ def digest_time_zones() -> list[str]:
 
 
 def digest_content_for(
-    user: Any, *, today: date, window_start: datetime, window_end: datetime, ahead_until: date | None = None
+    user: Any,
+    *,
+    today: date,
+    window_start: datetime,
+    window_end: datetime,
+    ahead_until: date | None = None,
+    now: datetime | None = None,
 ) -> dict:
     """What the weekly digest shows `user`, every list scoped by incidents/permissions/ at call time.
 
     `today` is the user's local date; the look ahead lists items overdue and due `today`..`ahead_until`
     (default today + 6 days: the next seven days). `[window_start, window_end)` is the recap range
     (last local week, or the week in progress) in UTC-aware datetimes. Returns lists: overdue, due_this_week, findings,
-    to_verify_items, to_verify_findings, reviews, incidents. A constant number of queries per user.
+    to_verify_items, to_verify_findings, reviews, postmortems_overdue (the incidents the user commands
+    whose required postmortem is overdue at `now`), incidents. A constant number of queries per user.
     """
     week_end = ahead_until or today + timedelta(days=6)
     items = list(
@@ -220,6 +263,7 @@ def digest_content_for(
             .order_by("id")
         )
     reviews = reviews_waiting_for(user)
+    postmortems_overdue = overdue_postmortems_for(user, now=now or timezone.now())
     incidents = []
     if team_ids:
         incidents = list(
@@ -236,6 +280,7 @@ def digest_content_for(
         "to_verify_items": to_verify_items,
         "to_verify_findings": to_verify_findings,
         "reviews": reviews,
+        "postmortems_overdue": postmortems_overdue,
         "incidents": incidents,
     }
 
