@@ -200,14 +200,14 @@ def close_blocker(incident: Incident, rule: ProcessRule) -> str:
 @dataclass
 class Step:
     """One step of an incident's checklist. `state`: done, waived, open, overdue or blocked; `owner` a
-    User or None; `due` the owner's local date or None; `detail` says what is missing or how it was waived."""
+    User or None; `due_date` the owner's local date or None; `detail` says what is missing or how it was waived."""
 
     key: str
     label: str
     state: str
     owner: Any = None
     owner_role: str = ""
-    due: date | None = None
+    due_date: date | None = None
     detail: str = ""
     missing: list[str] = field(default_factory=list)
 

@@ -28,7 +28,9 @@ class ProcessStepSerializer(serializers.Serializer):
     owner = UserBriefSerializer(allow_null=True, help_text="Who the step waits for (null: nobody yet).")
     owner_role = serializers.ChoiceField(choices=["commander", "author"])
     due = serializers.DateField(
-        allow_null=True, help_text="The commander's local date the postmortem is due published by."
+        source="due_date",
+        allow_null=True,
+        help_text="The commander's local date the postmortem is due published by.",
     )
     detail = TextField(help_text="What is missing, or who waived it and why.")
     missing = serializers.ListField(child=TextField(), help_text="Sections or questions not answered yet.")

@@ -202,7 +202,7 @@ def build_postmortem_reminder(row: Notification) -> Outbound | None:
         "incident_url": incident_url(incident),
         "required": rule.postmortem_required,
         "days": rule.postmortem_due_days if rule.postmortem_required else 5,
-        "due": process.postmortem_due(incident, rule),
+        "due_date": process.postmortem_due(incident, rule),
     }
     return render_email("postmortem_unpublished", context, [row.recipient])
 

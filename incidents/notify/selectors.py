@@ -159,7 +159,7 @@ def unpublished_postmortem_rows(*, resolved_before: datetime, resolved_after: da
 def overdue_postmortems_for(user: Any, *, now: datetime) -> list[Incident]:
     """Incidents `user` commands (and may see) whose postmortem their process rule requires and whose
     due date (`process.postmortem_due`, the commander's local date) has passed, neither published nor
-    waived nor closed; oldest resolution first, each with `postmortem_due`. Two queries."""
+    waived nor closed; oldest resolution first, each with `postmortem_due_date`. Two queries."""
     incidents = list(
         incidents_visible_to(user)
         .filter(commander=user, resolved_at__isnull=False, postmortem_waived_at__isnull=True)
@@ -173,7 +173,7 @@ def overdue_postmortems_for(user: Any, *, now: datetime) -> list[Incident]:
     for incident in incidents:
         due = process.postmortem_due(incident, rules[(incident.incident_type_id, incident.severity)])
         if process.is_overdue(incident, due, now):
-            incident.postmortem_due = due  # type: ignore[attr-defined]
+            incident.postmortem_due_date = due  # type: ignore[attr-defined]
             overdue.append(incident)
     return overdue
 

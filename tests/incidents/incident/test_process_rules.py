@@ -149,7 +149,7 @@ def test_the_checklist_shows_each_step_with_its_owner_and_the_overdue_postmortem
     # Five business days after Friday 6 March: Friday 13 March, the commander's (UTC) date.
     steps = process.incident_checklist(incident, now=dt.datetime(2026, 3, 13, 23, 0, tzinfo=dt.UTC))
     assert [(s.key, s.state) for s in steps] == [("postmortem", "open"), ("close", "blocked")]
-    assert steps[0].due == dt.date(2026, 3, 13)
+    assert steps[0].due_date == dt.date(2026, 3, 13)
     assert steps[0].owner == commander
     late = process.incident_checklist(incident, now=dt.datetime(2026, 3, 14, 0, 0, tzinfo=dt.UTC))
     assert late[0].state == "overdue"
@@ -195,7 +195,7 @@ def test_a_types_rule_asks_sections_and_questions_before_review(
     assert [(s.key, s.state) for s in steps] == [
         ("postmortem", "open"), ("sections", "done"), ("questions", "done"), ("close", "blocked"),
     ]  # fmt: skip
-    assert steps[0].due == process.add_business_days(incident.resolved_at.date(), 10)
+    assert steps[0].due_date == process.add_business_days(incident.resolved_at.date(), 10)
 
 
 def test_the_any_type_rule_applies_where_a_type_has_none(admin_user, commander, security):
