@@ -33,6 +33,7 @@ from incidents.incident.models import (
     Tag,
     Visibility,
 )
+from incidents.incident.models.tasks import IncidentTask
 from incidents.integrations.models import (
     Alert,
     AlertGroup,
@@ -84,6 +85,7 @@ __all__ = [
     "CustomFieldValue",
     "IncidentType",
     "ProcessRule",
+    "IncidentTask",
     "ChatCapture",
     "ChatChannel",
     "ChatRequestSeen",

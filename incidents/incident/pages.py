@@ -10,8 +10,10 @@ from django.shortcuts import render
 
 from incidents.incident import live, process, selectors
 from incidents.incident.forms import ReopenForm, SeverityForm
-from incidents.incident.type_forms import WaiverForm
+from incidents.incident.type_forms import TaskForm, WaiverForm
 from incidents.models import Incident
+from incidents.permissions.incident import can_record
+from incidents.permissions.people import users_visible_to
 from incidents.permissions.review import can_waive_postmortem
 from incidents.timeline.forms import QuickAddForm
 from incidents.timeline.page import timeline_context
@@ -31,6 +33,7 @@ def incident_page(
         "severity_form": SeverityForm(initial={"severity": incident.severity}, auto_id="severity_%s"),
         "reopen_form": ReopenForm(auto_id="reopen_%s"),
         **process_context(request, incident),
+        **tasks_context(request, incident),
     }
     return render(request, "incidents/incident/detail.html", context, status=status)
 
@@ -44,4 +47,15 @@ def process_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     return {
         "process_steps": steps,
         "waiver_form": WaiverForm(auto_id="waiver_%s") if may_waive else None,
+    }
+
+
+def tasks_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    """The tasks card: the incident's tasks with owners (one query), and the add form (its owner choices
+    one query more) for those who may record on it."""
+    may_record = can_record(request.user, incident)
+    people = users_visible_to(request.user, incident) if may_record else None
+    return {
+        "tasks": list(incident.tasks.select_related("owner", "done_by")),
+        "task_form": TaskForm(people=people, auto_id="task_%s") if may_record else None,
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -33,6 +33,13 @@ class IncidentTypeForm(forms.Form):
         help_text="The template its postmortems start from.",
     )
     archived = forms.BooleanField(required=False, help_text="No longer offered when declaring.")
+    runbook_tasks = TextField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=20000,
+        label="Runbook tasks",
+        help_text="Tasks each incident of this type starts with, one a line.",
+    )
 
 
 class CustomFieldForm(forms.Form):
@@ -150,3 +157,17 @@ class WaiverForm(forms.Form):
     """Why an incident needs no postmortem."""
 
     reason = TextField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class TaskForm(forms.Form):
+    """Add a task (`title`, optional `owner` among `people`), or mark one done or not (`task`, `done`)."""
+
+    title = TextField(max_length=200, required=False, label="New task")
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Anyone")
+    task = forms.IntegerField(min_value=1, max_value=2**62, required=False, widget=forms.HiddenInput)
+    done = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, people: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if people is not None:
+            cast(forms.ModelChoiceField, self.fields["owner"]).queryset = people

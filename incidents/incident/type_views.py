@@ -49,6 +49,7 @@ def _type_initial(row: IncidentType) -> dict[str, Any]:
         "name": row.name, "slug": row.slug, "description": row.description,
         "default_severity": row.default_severity, "restricted_by_default": row.restricted_by_default,
         "postmortem_template": row.postmortem_template, "archived": row.archived,
+        "runbook_tasks": row.runbook_tasks,
     }  # fmt: skip
 
 

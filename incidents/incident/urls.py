@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from incidents.incident import exports, live, people, process_views, type_views, views
+from incidents.incident import exports, live, people, process_views, task_views, type_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -22,6 +22,7 @@ urlpatterns = [
         process_views.incident_postmortem_waive,
         name="postmortem_waiver",
     ),
+    path("incidents/<int:number>/tasks/", task_views.incident_tasks, name="tasks"),
     path("incidents/<int:number>/participants/", people.incident_participant, name="participant"),
     path("incidents/<int:number>/people/", people.people_suggestions, name="people_suggestions"),
     path("settings/", views.settings_index, name="settings"),

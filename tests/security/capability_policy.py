@@ -264,7 +264,7 @@ WRITE_RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "incidents:postmortem_import POST", "incidents:postmortem_preview POST",
         "incidents:postmortem_questions POST", "incidents:postmortem_request_review POST",
         "incidents:postmortem_start POST", "incidents:timeline_* POST", "incidents:custom_fields POST",
-        "api:incident-custom-fields POST",
+        "api:incident-custom-fields POST", "incidents:tasks POST",
     ),
     "command an incident: edit, status, severity, roles": (
         "api:incident-detail", "api:incident-reopen POST", "api:incident-resolve POST",

@@ -113,6 +113,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "incidents:people_suggestions": {"GET": "record"},
     # Custom field values: those who may record on the incident.
     "incidents:custom_fields": {"GET": "record", "POST": "record"},
+    "incidents:tasks": {"POST": "record"},
     "incidents:timeline_quick_add": {"POST": "record"},
     "incidents:timeline_when": {"GET": "record"},
     "incidents:timeline_edit": {"GET": "record", "POST": "record"},
@@ -176,6 +177,7 @@ POST_BODIES: dict[str, dict[str, str]] = {
     "incidents:severity": {"severity": "SEV1", "reason": "spreading"},
     "incidents:reopen": {"reason": "errors are back"},
     "incidents:postmortem_waiver": {"reason": "reviewed with INC-3"},
+    "incidents:tasks": {"title": "Page the DBA"},
     "api:incident-process-waiver": {"reason": "reviewed with INC-3"},
     "incidents:timeline_add": {"body": "Restarted the primary", "kind": "note"},
     "incidents:timeline_quick_add": {"body": "Restarted the primary", "kind": "note", "when": "now"},

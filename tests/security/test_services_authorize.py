@@ -80,6 +80,10 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.permissions.checks.require_edit_postmortem": "a check",
     "incidents.permissions.checks.require_dismiss_blameless": "a check",
     "incidents.permissions.checks.require_waive_postmortem": "a check",
+    "incidents.incident.services.checklist.runbook_titles": "reads a type's runbook",
+    "incidents.incident.services.checklist.add_runbook_tasks": (
+        "the runbook step of incident_declare_once, after it authorizes"
+    ),
     "incidents.integrations.services.configuration.can_manage_integrations": "a predicate",
     # Steps the services share, called only by services that checked their actor first.
     "incidents.incident.services.common.check_declared_after_start": "validates two instants; writes nothing",
@@ -304,6 +308,10 @@ FUNCTION_ARGUMENTS: dict[str, dict[str, Value]] = {
         "postmortem_due_days": lambda w: 3,
     },
     "incidents.incident.services.process.incident_postmortem_waive": {"reason": lambda w: "Outsider says no"},
+    "incidents.incident.services.checklist.incident_task_set_done": {
+        "task": lambda w: m.IncidentTask.objects.create(incident=w.incident, title="Page the DBA"),
+        "done": lambda w: True,
+    },
     "incidents.incident.services.lifecycle.incident_change_status": {"status": lambda w: "identified"},
     "incidents.incident.services.edits.incident_update": {"title": lambda w: "Renamed by an outsider"},
     "incidents.incident.services.edits.incident_assign_roles": {"commander": lambda w: w.outsider},
@@ -329,6 +337,7 @@ FUNCTION_ARGUMENTS: dict[str, dict[str, Value]] = {
 # Whether the outsider's refusal must be "not found": True where the call names something on the incident.
 INCIDENT_BOUND = {
     "incident",
+    "task",
     "entry",
     "factor",
     "postmortem",

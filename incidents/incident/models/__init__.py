@@ -359,6 +359,9 @@ class IncidentType(models.Model):
         "incidents.PostmortemTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     archived = models.BooleanField(default=False, help_text="No longer offered when declaring.")
+    runbook_tasks = models.TextField(
+        blank=True, help_text="Tasks every incident of the type starts with, one a line."
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -16,6 +16,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from incidents.incident.models import implausible_time
+from incidents.incident.services.checklist import add_runbook_tasks
 from incidents.incident.services.common import check_aware, check_declared_after_start
 from incidents.incident.services.custom_values import clean_custom_values, store_custom_values
 from incidents.markdown import markdown_text
@@ -188,6 +189,7 @@ def incident_declare_once(
                 body=f"Incident declared as {severity}{kind}: {markdown_text(title)}",
                 occurred_at=declared,
             )
+            add_runbook_tasks(incident, user, at=declared)
             notify.incident_declared(incident, actor=user)
     except _Duplicate as duplicate:
         return duplicate.incident, False

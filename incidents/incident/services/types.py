@@ -53,10 +53,11 @@ def incident_type_save(
     restricted_by_default: bool = False,
     postmortem_template: PostmortemTemplate | None = None,
     archived: bool = False,
+    runbook_tasks: str = "",
 ) -> IncidentType:
     """Create an incident type (`incident_type` None) or edit it. The slug defaults to the slugified
-    name. Declarations of the type take its default severity, visibility and postmortem template; editing a
-    type changes no incident declared before. Admins only (AccessDenied); ValidationError keyed by field."""
+    name. Declarations of the type take its default severity, visibility and postmortem template, and start
+    with its `runbook_tasks` (one a line) as tasks; editing a type changes no incident declared before. Admins only (AccessDenied); ValidationError keyed by field."""
     _authorize(actor)
     name = (name or "").strip()
     slug = slugify(slug or name)
@@ -71,6 +72,10 @@ def incident_type_save(
     row.name, row.slug, row.description = name, slug, (description or "").strip()
     row.default_severity, row.restricted_by_default = default_severity, bool(restricted_by_default)
     row.postmortem_template, row.archived = postmortem_template, bool(archived)
+    tasks = [line.strip() for line in (runbook_tasks or "").splitlines() if line.strip()]
+    if any(len(t) > 200 for t in tasks):
+        raise ValidationError({"runbook_tasks": "Keep each task under 200 characters."})
+    row.runbook_tasks = "\n".join(tasks)
     row.save()
     return row
 
