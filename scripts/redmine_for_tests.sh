@@ -35,6 +35,9 @@ puts "REDMINE_API_KEY=#{User.find_by_login('admin').api_key}"
 puts "REDMINE_USERS=#{ids.join(',')}"
 RUBY
 # Redmine keeps its own SQLite database: Rails would take Hindsight's DATABASE_URL (set by .ci/run) as its own.
+# Debian's postinst migrates that database only when dbconfig-common runs; a machine where it did not (CI once
+# failed with "Could not find table 'issue_statuses'") gets it here. Idempotent: 2 s when nothing is pending.
+env -u DATABASE_URL -u REDIS_URL bin/rails db:migrate RAILS_ENV=production >&2
 VARS=$(env -u DATABASE_URL -u REDIS_URL bin/rails runner -e production "$SETUP" | grep '^REDMINE_')
 rm -f "$SETUP"
 if ! curl -fs -o /dev/null "http://127.0.0.1:$PORT/"; then
