@@ -34,6 +34,7 @@ from incidents.incident.models import (
     Visibility,
 )
 from incidents.incident.models.tasks import IncidentTask
+from incidents.incident.models.updates import StakeholderUpdate, UpdateStatus
 from incidents.integrations.models import (
     Alert,
     AlertGroup,
@@ -86,6 +87,8 @@ __all__ = [
     "IncidentType",
     "ProcessRule",
     "IncidentTask",
+    "StakeholderUpdate",
+    "UpdateStatus",
     "ChatCapture",
     "ChatChannel",
     "ChatRequestSeen",

@@ -81,6 +81,7 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.permissions.checks.require_dismiss_blameless": "a check",
     "incidents.permissions.checks.require_waive_postmortem": "a check",
     "incidents.incident.services.checklist.runbook_titles": "reads a type's runbook",
+    "incidents.incident.services.updates.update_timeline_text": "formats an update's timeline text",
     "incidents.incident.services.checklist.add_runbook_tasks": (
         "the runbook step of incident_declare_once, after it authorizes"
     ),
@@ -311,6 +312,12 @@ FUNCTION_ARGUMENTS: dict[str, dict[str, Value]] = {
     "incidents.incident.services.checklist.incident_task_set_done": {
         "task": lambda w: m.IncidentTask.objects.create(incident=w.incident, title="Page the DBA"),
         "done": lambda w: True,
+    },
+    "incidents.incident.services.updates.stakeholder_update_post": {
+        "status": lambda w: "identified",
+        "customer_impact": lambda w: "Written by an outsider",
+        "doing": lambda w: "Written by an outsider",
+        "next_update_at": lambda w: timezone.now() + timedelta(hours=1),
     },
     "incidents.incident.services.lifecycle.incident_change_status": {"status": lambda w: "identified"},
     "incidents.incident.services.edits.incident_update": {"title": lambda w: "Renamed by an outsider"},
