@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lock lint typecheck bench migrate demo clean e2e audit
+.PHONY: run test install lock lint typecheck bench bench-load migrate demo clean e2e audit
 
 # Exactly the versions in requirements.lock, each checked against its hashes (a new upstream release changes
 # nothing until `make lock` takes it), then Hindsight itself as an editable install with no dependencies
@@ -56,6 +56,11 @@ typecheck: install
 
 bench: migrate
 	$(BIN)/python benchmarks/run.py
+
+# A page and its floor under concurrent load, gunicorn on PostgreSQL (see benchmarks/load.py; LOAD_ARGS to choose).
+LOAD_ARGS ?= --path '/insights/?start=' --path /insights/ --users 16
+bench-load: install
+	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -76,7 +76,7 @@ def run(ctx: Any) -> list[dict]:
         f"{INCIDENTS * ITEMS_PER_INCIDENT:,} action items; {big_queries} queries; "
         f"data generated in {generated_in:.1f} s ({result.incidents:,} incidents in the second batch)"
     )
-    insights["note"] += "; figures from the per-viewer cache (a write drops it)"
+    insights["note"] += "; figures from the per-scope cache (a write drops it)"
     rows.append(insights)
 
     from incidents.insights.metrics.cache import invalidate

@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import gc
 import itertools
+import os
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.test import Client
 
 FLOOR_PAGES: dict[str, bytes] = {}
@@ -35,6 +37,21 @@ _floor_keys = itertools.count(1)
 def floor_view(request: HttpRequest, key: str) -> HttpResponse:
     """The floor: return a pre-rendered body through the same middleware, session and user loading."""
     _ = request.user.is_authenticated  # the real pages load the session and user; so does the floor
+    return HttpResponse(FLOOR_PAGES[key], content_type="text/html; charset=utf-8")
+
+
+def file_floor_view(request: HttpRequest, key: str) -> HttpResponse:
+    """The floor under gunicorn (`benchmarks/load.py`): the body stored in `$BENCH_FLOOR_DIR/<key>.html`,
+    read once per process, through the same middleware, session and user loading as the page."""
+    _ = request.user.is_authenticated
+    if key not in FLOOR_PAGES:
+        if not key.isalnum():
+            raise Http404("No such floor.")
+        path = Path(os.environ.get("BENCH_FLOOR_DIR", "var/load/floor")) / f"{key}.html"
+        try:
+            FLOOR_PAGES[key] = path.read_bytes()
+        except OSError as exc:
+            raise Http404("No such floor.") from exc
     return HttpResponse(FLOOR_PAGES[key], content_type="text/html; charset=utf-8")
 
 

@@ -264,8 +264,30 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Hindsight <hindsight
 # Outside production, mail goes only to these addresses (fnmatch patterns); tests and demos never email people.
 EMAIL_ALLOWLIST = env.list("EMAIL_ALLOWLIST", default=["*@example.com", "*@example.org", "*@localhost"])
 
-# --- Celery -----------------------------------------------------------------------------------------------
+# --- Cache ------------------------------------------------------------------------------------------------
+# One cache for every process (web workers, the Celery worker and beat): Insights' figures and the version
+# that writes replace (incidents/insights/metrics/cache.py), sign-in and reset rate limits, the API throttle.
+# Redis when REDIS_URL is set; else files under var/cache, which the processes of `make run` share (a
+# local-memory cache would be one per process: a write in one would not drop another's figures).
 REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "hindsight",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
+
+# --- Celery -----------------------------------------------------------------------------------------------
 _FS_BROKER = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):

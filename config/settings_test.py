@@ -20,7 +20,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# Tests share one local-memory cache; throttle tests set their own rate (tests/incidents/api/test_tokens.py).
+# Tests share one local-memory cache per process (whatever REDIS_URL says); throttle tests set their own rate
+# (tests/incidents/api/test_tokens.py).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hindsight-tests"}
+}
 HINDSIGHT_API_THROTTLE_RATE = "100000/min"
 # No outbound exception by default: a test with a local receiver adds its host:port to
 # OUTBOUND_ALLOWED_TARGETS (the `outbound_allowed` fixture in tests/conftest.py).

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from incidents.insights import blameless, metrics
-from incidents.insights.metrics.cache import cached_figures
 
 FIGURES: dict[str, Callable[[Any, metrics.MetricFilters], metrics.Figure]] = {
     **metrics.FIGURES,
@@ -15,9 +14,9 @@ FIGURES: dict[str, Callable[[Any, metrics.MetricFilters], metrics.Figure]] = {
 
 
 def figures_for(user: Any, filters: metrics.MetricFilters) -> list[metrics.Figure]:
-    """Every figure, in order, scoped to what `user` may see (kept a short time per viewer and filters,
-    dropped by any write they count: `incidents.insights.metrics.cache`)."""
-    return cached_figures(user, filters, lambda: [build(user, filters) for build in FIGURES.values()])
+    """Every figure, in order, scoped to what `user` may see, computed now (the page keeps each figure's
+    HTML a short time: `incidents.insights.metrics.cache`)."""
+    return [build(user, filters) for build in FIGURES.values()]
 
 
 def figure_for(user: Any, filters: metrics.MetricFilters, slug: str) -> metrics.Figure:

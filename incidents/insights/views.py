@@ -7,7 +7,9 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from accounts.models import SecurityEvent
 from accounts.security import security_event_record
@@ -16,31 +18,53 @@ from incidents.incident import selectors
 from incidents.inputs import int_param
 from incidents.insights import charts, metrics, registry, search, search_kinds
 from incidents.insights.forms import DEFAULT_DAYS, InsightsFilterForm, SearchForm
+from incidents.insights.metrics import cache as insights_cache
 from incidents.insights.similar import similar_incidents_for
 from incidents.paging import page_notice, page_number
 
 
+def _figure_html(user: Any, filters: metrics.MetricFilters, slug: str, query: str) -> str:
+    figure = registry.figure_for(user, filters, slug)
+    context = {"figure": figure, "charts": charts.render_spec(figure.chart), "query": query}
+    return render_to_string("incidents/insights/_figure.html", context)
+
+
 @login_required
 def insights(request: HttpRequest) -> HttpResponse:
+    # Each figure's HTML is kept a short time per viewer scope and filters, and dropped by any write it
+    # counts (incidents/insights/metrics/cache.py): viewers who see the same incidents share it.
+    user = request.user
+    scope = insights_cache.viewer_scope(user)
+    zone = timezone.get_current_timezone()
     # Without filters the page opens on the last 90 days in the viewer's zone (or, when they hold no
     # incident, on the 90 days up to the latest one), which the form then shows.
     opening = None
     if not request.GET:
-        opening = metrics.opening_range(
-            request.user,
-            today=timezone.localdate(),
-            zone=timezone.get_current_timezone(),
-            days=DEFAULT_DAYS,
+        today = timezone.localdate()
+        opening = insights_cache.cached_one(
+            scope,
+            metrics.MetricFilters(zone=zone),
+            "opening",
+            lambda: metrics.opening_range(user, today=today, zone=zone, days=DEFAULT_DAYS),
+            extra=f"{today}|{DEFAULT_DAYS}",
         )
     data = request.GET if opening is None else InsightsFilterForm.default_data(opening)
     form = InsightsFilterForm(data)
-    figures: list[dict[str, Any]] = []
+    figures: list[str] = []
     valid = form.is_valid()
     if valid:
         filters = form.to_filters()
         query = data.urlencode()
-        for figure in registry.figures_for(request.user, filters):
-            figures.append({"figure": figure, "charts": charts.render_spec(figure.chart), "query": query})
+        figures = [
+            mark_safe(html)  # noqa: S308 - rendered by _figure_html from our template, escaped there
+            for html in insights_cache.cached_many(
+                scope,
+                filters,
+                [f"figure:{slug}" for slug in registry.FIGURES],
+                lambda name: _figure_html(user, filters, name.removeprefix("figure:"), query),
+                extra=query,
+            )
+        ]
     return render(
         request,
         "incidents/insights/insights.html",

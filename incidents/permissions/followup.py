@@ -3,6 +3,7 @@ and the one rule for showing another person's work."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
@@ -12,7 +13,12 @@ from incidents.models import ActionItem, Incident, PolicyFinding, Visibility
 if TYPE_CHECKING:
     pass
 
-from incidents.permissions.incident import can_record, can_view_incident, incidents_visible_to
+from incidents.permissions.incident import (
+    can_record,
+    can_view_incident,
+    incident_ids_taken_part_in,
+    incidents_visible_to,
+)
 from incidents.permissions.roles import (
     is_active_user,
     is_admin,
@@ -126,6 +132,37 @@ def findings_visible_to(
     if is_member(user):
         cond |= ~Q(id__in=hidden)
     return qs.filter(cond)
+
+
+def counted_scope_signature(user: Any) -> str:
+    """A short text equal for two users who see the same incidents and the same policy findings (and so
+    the same factors, postmortems and action items on those incidents): what a figure computed for one
+    may be shown to the other under (Insights keeps figures per signature, not per person).
+
+    "none" for anyone not signed in or deactivated, "admin" for admins; otherwise a hash of whether they
+    are a member, the not-deleted incidents they take part in that a member does not see anyway (every
+    one for a non-member, restricted ones for a member), and the findings they see only as their owner
+    (for a member: owned findings linked only to incidents hidden from them; for a non-member: every
+    owned finding). The rules are those of `incidents_visible_to` and `findings_visible_to`, read now:
+    taking part in an incident, or a new membership, changes the signature at the next request. Two
+    index lookups, a third for a member who owns findings (none for admins and the signed-out).
+    """
+    if not is_active_user(user):
+        return "none"
+    if is_admin(user):
+        return "admin"
+    member = is_member(user)
+    incident_ids = sorted(incident_ids_taken_part_in(user, beyond_internal=member))
+    finding_ids = sorted(PolicyFinding.objects.filter(owner_id=user.pk).values_list("id", flat=True))
+    if member and finding_ids:  # only those a member sees because they own them
+        hidden = (
+            PolicyFinding.objects.filter(id__in=finding_ids, incidents__isnull=False)
+            .exclude(incidents__in=incidents_visible_to(user).values("id"))
+            .values_list("id", flat=True)
+        )
+        finding_ids = sorted(set(hidden))
+    raw = f"{'member' if member else 'outsider'}|{incident_ids}|{finding_ids}"
+    return "scope-" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 def can_view_finding(user: Any, finding: PolicyFinding) -> bool:

@@ -43,6 +43,25 @@ def _takes_part_q(user: Any) -> Q:
     )
 
 
+def incident_ids_taken_part_in(user: Any, *, beyond_internal: bool) -> set[int]:
+    """Ids of the not-deleted incidents `user` takes part in (the rule of `_takes_part_q`); with
+    `beyond_internal` only those that are not internal (what a member sees only by taking part). One query,
+    a UNION of one index lookup per role, so it costs the same with 100 incidents as with 100,000."""
+    live = Incident.objects.filter(deleted_at__isnull=True)
+    if beyond_internal:
+        live = live.exclude(visibility=Visibility.INTERNAL)
+    branches = [
+        live.filter(**{field: user.pk}).order_by().values_list("id", flat=True)
+        for field in ("commander_id", "communications_lead_id", "scribe_id", "declared_by_id")
+    ]
+    participant = (
+        Incident.participants.through.objects.filter(user_id=user.pk, incident__in=live.values("id"))
+        .order_by()
+        .values_list("incident_id", flat=True)
+    )
+    return set(branches[0].union(*branches[1:], participant))
+
+
 def incidents_visible_to(user: Any, queryset: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
     """Incidents `user` may see (never soft-deleted ones unless admin asks explicitly). Distinct rows.
 
