@@ -7,10 +7,12 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from incidents.incident import live, process, selectors
 from incidents.incident.forms import ReopenForm, SeverityForm
 from incidents.incident.type_forms import TaskForm, WaiverForm
+from incidents.incident.update_forms import StakeholderUpdateForm
 from incidents.models import Incident
 from incidents.permissions.incident import can_record
 from incidents.permissions.people import users_visible_to
@@ -20,11 +22,17 @@ from incidents.timeline.page import timeline_context
 
 
 def incident_page(
-    request: HttpRequest, number: int, *, quick_form: QuickAddForm | None = None, status: int = 200
+    request: HttpRequest,
+    number: int,
+    *,
+    quick_form: QuickAddForm | None = None,
+    update_form: StakeholderUpdateForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     """The incident page of INC-`number` for `request.user` (404 when they cannot see it), answered with
     `status`. `quick_form`: a refused quick add, shown with the text, kind and time as posted and its
-    errors (422 from the quick add view); None gives the empty form."""
+    errors (422 from the quick add view); None gives the empty form. `update_form`: a refused stakeholder
+    update, shown so with its errors."""
     incident = selectors.incident_get_for(request.user, number)
     context = {
         **live.live_context(request, incident),
@@ -34,6 +42,7 @@ def incident_page(
         "reopen_form": ReopenForm(auto_id="reopen_%s"),
         **process_context(request, incident),
         **tasks_context(request, incident),
+        **updates_context(request, incident, update_form),
     }
     return render(request, "incidents/incident/detail.html", context, status=status)
 
@@ -58,4 +67,21 @@ def tasks_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     return {
         "tasks": list(incident.tasks.select_related("owner", "done_by")),
         "task_form": TaskForm(people=people, auto_id="task_%s") if may_record else None,
+    }
+
+
+def updates_context(
+    request: HttpRequest, incident: Incident, form: StakeholderUpdateForm | None
+) -> dict[str, Any]:
+    """The stakeholder updates card: the incident's updates, newest first (one query), whether the latest
+    one's promised next update is late, and the post form for those who may record on it."""
+    updates = list(selectors.stakeholder_updates_of(incident))
+    promised = updates[0].next_update_at if updates else None
+    may_record = can_record(request.user, incident)
+    if form is None and may_record:
+        form = StakeholderUpdateForm(incident=incident, auto_id="update_%s")
+    return {
+        "stakeholder_updates": updates,
+        "update_late": bool(incident.is_active and promised and promised < timezone.now()),
+        "update_form": form if may_record else None,
     }

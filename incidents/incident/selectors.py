@@ -6,14 +6,22 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Team, User
 from accounts.security import access_denied_record
 from incidents.incident.custom_values import custom_filter_q
-from incidents.models import ACTIVE_STATUSES, CustomFieldValue, EntrySource, Incident, Service, TimelineEntry
+from incidents.models import (
+    ACTIVE_STATUSES,
+    CustomFieldValue,
+    EntrySource,
+    Incident,
+    Service,
+    StakeholderUpdate,
+    TimelineEntry,
+)
 from incidents.permissions.incident import can_view_incident, incidents_visible_to
 from incidents.permissions.people import users_visible_to
 
@@ -177,3 +185,42 @@ def people_to_pick(user: Any, incident_number: int | None = None) -> QuerySet[Us
     if incident_number is not None:
         incident = incidents_visible_to(user).filter(number=incident_number).first()
     return users_visible_to(user, incident)
+
+
+# --- Stakeholder updates -------------------------------------------------------------------------------------
+
+
+def stakeholder_updates_of(incident: Incident) -> QuerySet[StakeholderUpdate]:
+    """The stakeholder updates of `incident` (one the caller may see), newest first, with who posted each
+    (one query)."""
+    return incident.stakeholder_updates.select_related("posted_by").order_by("-posted_at", "-id")
+
+
+def _latest_update_id() -> Subquery:
+    latest = StakeholderUpdate.objects.filter(incident=OuterRef("pk")).order_by("-posted_at", "-id")
+    return Subquery(latest.values("pk")[:1])
+
+
+def status_page_incidents(user: Any) -> list[Incident]:
+    """The open (investigating, identified, monitoring) incidents `user` may see, SEV1 first and then the
+    latest started, each with `latest_update` (its newest `StakeholderUpdate`, or None) and `update_late`
+    (True when the update promised a next one by a time that has passed). Three queries however many
+    (the incidents with their latest update's id, their services, those updates)."""
+    incidents: list[Incident] = list(
+        incidents_visible_to(user)
+        .filter(status__in=ACTIVE_STATUSES)
+        .select_related("commander", "communications_lead")
+        .prefetch_related(Prefetch("services", queryset=Service.objects.only("id", "name", "slug")))
+        .annotate(latest_update_id=_latest_update_id())
+        .order_by("severity", "-started_at", "-id")
+    )
+    wanted = [getattr(i, "latest_update_id", None) for i in incidents]
+    ids = [pk for pk in wanted if pk]
+    updates = StakeholderUpdate.objects.select_related("posted_by").in_bulk(ids) if ids else {}
+    now = timezone.now()
+    for incident, pk in zip(incidents, wanted, strict=True):
+        latest = updates.get(pk) if pk else None
+        incident.latest_update = latest  # type: ignore[attr-defined]
+        promised = latest.next_update_at if latest is not None else None
+        incident.update_late = promised is not None and promised < now  # type: ignore[attr-defined]
+    return incidents

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from incidents.incident import exports, live, people, process_views, task_views, type_views, views
+from incidents.incident import (
+    exports,
+    live,
+    people,
+    process_views,
+    task_views,
+    type_views,
+    update_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -23,6 +32,8 @@ urlpatterns = [
         name="postmortem_waiver",
     ),
     path("incidents/<int:number>/tasks/", task_views.incident_tasks, name="tasks"),
+    path("incidents/<int:number>/updates/", update_views.incident_update_post, name="stakeholder_update"),
+    path("status/", update_views.status_page, name="status_page"),
     path("incidents/<int:number>/participants/", people.incident_participant, name="participant"),
     path("incidents/<int:number>/people/", people.people_suggestions, name="people_suggestions"),
     path("settings/", views.settings_index, name="settings"),

@@ -88,7 +88,7 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "incidents:insights_csv GET", "incidents:my_work GET", "incidents:team_board GET",
         "incidents:finding_list GET", "incidents:action_item_export GET", "incidents:finding_export GET",
         "incidents:subscriptions GET", "incidents:similar_preview GET", "incidents:export_csv GET",
-        "incidents:postmortem_library GET", "incidents:postmortem_lessons GET",
+        "incidents:postmortem_library GET", "incidents:postmortem_lessons GET", "incidents:status_page GET",
         "api:api-root GET", "api:me GET", "api:incident-list GET", "api:timeline-entry-list GET",
         "api:contributing-factor-list GET", "api:postmortem-list GET", "api:action-item-list GET",
         "api:policy-finding-list GET", "api:change-list GET", "api:service-list GET", "api:team-list GET",
@@ -264,7 +264,7 @@ WRITE_RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "incidents:postmortem_import POST", "incidents:postmortem_preview POST",
         "incidents:postmortem_questions POST", "incidents:postmortem_request_review POST",
         "incidents:postmortem_start POST", "incidents:timeline_* POST", "incidents:custom_fields POST",
-        "api:incident-custom-fields POST", "incidents:tasks POST",
+        "api:incident-custom-fields POST", "incidents:tasks POST", "incidents:stakeholder_update POST",
     ),
     "command an incident: edit, status, severity, roles": (
         "api:incident-detail", "api:incident-reopen POST", "api:incident-resolve POST",

@@ -114,6 +114,7 @@ ACCESS: dict[str, dict[str, str]] = {
     # Custom field values: those who may record on the incident.
     "incidents:custom_fields": {"GET": "record", "POST": "record"},
     "incidents:tasks": {"POST": "record"},
+    "incidents:stakeholder_update": {"POST": "record"},
     "incidents:timeline_quick_add": {"POST": "record"},
     "incidents:timeline_when": {"GET": "record"},
     "incidents:timeline_edit": {"GET": "record", "POST": "record"},
@@ -178,6 +179,11 @@ POST_BODIES: dict[str, dict[str, str]] = {
     "incidents:reopen": {"reason": "errors are back"},
     "incidents:postmortem_waiver": {"reason": "reviewed with INC-3"},
     "incidents:tasks": {"title": "Page the DBA"},
+    "incidents:stakeholder_update": {
+        "status": "identified",
+        "customer_impact": "Slow",
+        "doing": "Rolling back",
+    },
     "api:incident-process-waiver": {"reason": "reviewed with INC-3"},
     "incidents:timeline_add": {"body": "Restarted the primary", "kind": "note"},
     "incidents:timeline_quick_add": {"body": "Restarted the primary", "kind": "note", "when": "now"},
