@@ -32,12 +32,13 @@ from incidents.models import (
     ReviewDecision,
     Severity,
     SeverityMailingList,
+    StakeholderUpdate,
     Subscription,
     TimelineEntry,
     TrackerIssue,
     TrackerPush,
 )
-from incidents.notify import delivery, messages, mirror, payloads, webhooks
+from incidents.notify import delivery, messages, mirror, payloads, updates, webhooks
 from incidents.notify import reviews as reviews_notify
 from incidents.permissions.checks import authorize
 from incidents.permissions.incident import can_subscribe_broadly, can_view_incident
@@ -108,6 +109,14 @@ def incident_severity_changed(incident: Incident, *, old: str, at: datetime | No
         f"incident:{incident.pk}",
         f"severity:{old}>{incident.severity}:v{incident.version}:{stamp}",
     )
+
+
+def stakeholder_update_posted(update: StakeholderUpdate, *, actor: Any) -> None:
+    """`update` was posted on its incident by `actor`: after commit, email it once to the incident's
+    subscribers (incident, services, teams) who may see it, not the actor, and for an internal incident
+    to its severity's mailing list (`updates.stakeholder_update_notify`)."""
+    update_id, actor_id = update.pk, _pk(actor)
+    _after_commit(lambda: updates.stakeholder_update_notify(update_id=update_id, actor_id=actor_id))
 
 
 def timeline_entry_added(entry: TimelineEntry) -> None:

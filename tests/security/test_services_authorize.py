@@ -127,6 +127,7 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.notify.services.incident_status_changed": "tells people of a change its service authorized",
     "incidents.notify.services.incident_severity_changed": "posts to linked channels a change its service authorized",
     "incidents.notify.services.timeline_entry_added": "posts to linked channels an entry its service authorized",
+    "incidents.notify.services.stakeholder_update_posted": "emails an update its service authorized",
     "incidents.notify.services.postmortem_published": "tells people of a change its service authorized",
     "incidents.notify.services.action_item_assigned": "tells the new owner of a change its service authorized",
     "incidents.notify.services.action_item_changed": "records the tracker push of a save its service authorized",

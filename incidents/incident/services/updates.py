@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from incidents.inputs import normalise_newlines
 from incidents.models import EntryKind, EntrySource, Incident, StakeholderUpdate, UpdateStatus
+from incidents.notify import services as notify
 from incidents.permissions.checks import actor_user, require_record
 from incidents.timefmt import format_time
 from incidents.timeline.services import timeline_entry_add
@@ -77,7 +78,9 @@ def stakeholder_update_post(
     `status`: an `UpdateStatus` code (what stakeholders are told; the incident's own status is the
     commander's). `customer_impact`, `doing`: Markdown, required, at most 5,000 characters each.
     `next_update_at`: aware, after now and within 7 days; required unless `status` is resolved (a final
-    update). Writes one `communication` timeline entry. AccessDenied unless the actor may record on the incident;
+    update). Writes one `communication` timeline entry and, after commit, emails the update once to the
+    incident's subscribers who may see it and (internal incidents only) its severity's mailing list
+    (`notify.stakeholder_update_posted`). AccessDenied unless the actor may record on the incident;
     ValidationError keyed `status`, `customer_impact`, `doing` or `next_update_at`.
     """
     require_record(actor, incident)
@@ -111,4 +114,5 @@ def stakeholder_update_post(
         occurred_at=now,
         source=source if source in (EntrySource.WEB, EntrySource.API) else EntrySource.WEB,
     )
+    notify.stakeholder_update_posted(update, actor=actor)
     return update
