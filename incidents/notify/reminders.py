@@ -12,7 +12,9 @@ Rules (D = due date, T = the owner's local date today):
 - postmortem: one its process rule requires (`incidents.incident.process`), on its due date (N business
   days, Mon-Fri in the commander's zone, after the resolve date); one not required but started, still
   unpublished 5 business days after the resolve date; once per resolve, to the commander; none once
-  published or waived.
+  published or waived;
+- stakeholder update: an open incident whose latest update promised the next one by now, once per
+  promise (the latest update), to the communications lead, else the commander (`notify.updates`).
 Done and won't-do items and closed findings get nothing: they are not selected, and the message builder
 re-checks the state at send time.
 """
@@ -199,6 +201,23 @@ def _postmortem_wanted(now: datetime) -> list[Wanted]:
     return wanted
 
 
+def update_due_wanted(rows: list[Any]) -> list[Wanted]:
+    """The reminders the sweep claims for `rows` (`notify.selectors.update_due_rows`: open incidents whose
+    latest update's promised next update has come): to the active communications lead, else the active
+    commander; nobody without either."""
+    wanted = []
+    for row in rows:
+        if row["communications_lead_id"] and row["communications_lead__is_active"]:
+            target = (row["communications_lead_id"], row["communications_lead__email"])
+        elif row["commander_id"] and row["commander__is_active"]:
+            target = (row["commander_id"], row["commander__email"])
+        else:
+            continue
+        period = f"update:{row['latest_update_id']}"
+        wanted.append(Wanted(target[1], "update.due", f"incident:{row['id']}", period, target[0]))
+    return wanted
+
+
 def reminders_sweep(*, now: datetime | None = None, republish: bool = True) -> dict[str, Any]:
     """Run one reminder sweep at instant `now` (default: the current time).
 
@@ -211,6 +230,7 @@ def reminders_sweep(*, now: datetime | None = None, republish: bool = True) -> d
     # The furthest local date anywhere is UTC + 14 h, so one day past the UTC date covers every owner.
     horizon = now.date() + timedelta(days=1 + DUE_SOON_DAYS)
     wanted = _action_item_wanted(now, horizon) + _finding_wanted(now, horizon) + _postmortem_wanted(now)
+    wanted += update_due_wanted(selectors.update_due_rows(now=now))
     ids = notifications_claim_many(wanted)
     notifications_publish(ids)
     return {"claimed": len(ids), "republished": republished, "considered": len(wanted)}

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import Membership, User
 from incidents.incident import process
 from incidents.models import (
+    ACTIVE_STATUSES,
     OPEN_FINDING_STATUSES,
     OPEN_ITEM_STATUSES,
     ActionItem,
@@ -20,6 +21,7 @@ from incidents.models import (
     IncidentStatus,
     PolicyFinding,
     PostmortemStatus,
+    StakeholderUpdate,
     TimelineEntry,
     status_now,
 )
@@ -176,6 +178,37 @@ def overdue_postmortems_for(user: Any, *, now: datetime) -> list[Incident]:
             incident.postmortem_due_date = due  # type: ignore[attr-defined]
             overdue.append(incident)
     return overdue
+
+
+#: How long after a promised stakeholder update its reminder is still sent (the sweep runs every few minutes).
+UPDATE_DUE_LOOKBACK = timedelta(days=30)
+
+
+def update_due_rows(*, now: datetime) -> list[Row]:
+    """Open (active, not deleted) incidents whose latest stakeholder update promised the next one by `now`
+    or earlier, and at most `UPDATE_DUE_LOOKBACK` ago (so a pruned delivery record, kept at least 120 days,
+    is never wanted again): `id`, `latest_update_id`, and the communications lead's and commander's id,
+    email and whether they are active. One query (the latest update per incident is a correlated subquery)."""
+    latest = StakeholderUpdate.objects.filter(incident=OuterRef("pk")).order_by("-posted_at", "-id")
+    return list(
+        Incident.objects.filter(deleted_at__isnull=True, status__in=ACTIVE_STATUSES)
+        .annotate(
+            latest_update_id=Subquery(latest.values("pk")[:1]),
+            latest_next_at=Subquery(latest.values("next_update_at")[:1]),
+        )
+        .filter(latest_next_at__lte=now, latest_next_at__gt=now - UPDATE_DUE_LOOKBACK)
+        .order_by("id")
+        .values(
+            "id",
+            "latest_update_id",
+            "communications_lead_id",
+            "communications_lead__email",
+            "communications_lead__is_active",
+            "commander_id",
+            "commander__email",
+            "commander__is_active",
+        )
+    )
 
 
 def team_leads_by_team(team_ids: set[int] | None = None) -> dict[int, list[tuple[int, str]]]:

@@ -1,5 +1,6 @@
 """Stakeholder updates by email: once to each subscriber who may see the incident and to its severity's list
-(internal only), in each reader's zone."""
+(internal only), in each reader's zone; and the reminder to the communications lead (else the commander)
+when the promised next update is due and none was posted."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from incidents.incident.services.updates import stakeholder_update_post
 from incidents.models import Notification, SeverityMailingList, Subscription, Visibility
 from incidents.notify.delivery import send_notification
 from incidents.notify.updates import stakeholder_update_notify
-from tests.factories import ServiceFactory
+from tests.factories import ServiceFactory, UserFactory
 from tests.mail import html_part
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +93,55 @@ def test_an_incident_restricted_after_the_claim_sends_nothing_outside_it(
     for row in Notification.objects.filter(kind="incident.update"):
         send_notification.apply(args=(row.pk,))
     assert mail.outbox == []
+
+
+def test_the_comms_lead_is_reminded_once_when_the_promised_update_is_due(
+    commander, responder, incident, sweep_at
+):
+    incident.communications_lead = responder
+    incident.save()
+    with time_machine.travel(NOW, tick=False):
+        _post(incident, commander, minutes=30)
+    sweep_at(NOW + timedelta(minutes=29))
+    assert mail.outbox == []
+    sweep_at(NOW + timedelta(minutes=31))
+    sweep_at(NOW + timedelta(minutes=36))  # a second sweep sends nothing twice
+    due = [m for m in mail.outbox if "next stakeholder update is due" in m.subject]
+    assert [m.to for m in due] == [[responder.email]]
+    assert "You are its communications lead." in due[0].body
+    assert "13:30 UTC" in due[0].body
+    assert "13:30 UTC" in html_part(due[0])
+
+
+def test_a_new_update_stops_the_reminder_and_the_commander_is_reminded_without_a_comms_lead(
+    commander, incident, sweep_at
+):
+    with time_machine.travel(NOW, tick=False):
+        _post(incident, commander, minutes=30)
+    with time_machine.travel(NOW + timedelta(minutes=20), tick=False):
+        _post(incident, commander, minutes=60)  # posted in time: the next promise is 14:20
+    sweep_at(NOW + timedelta(minutes=40))
+    assert mail.outbox == []
+    sweep_at(NOW + timedelta(minutes=81))
+    assert [m.to for m in mail.outbox] == [[commander.email]]
+
+
+def test_a_final_update_or_a_resolved_incident_is_never_reminded(commander, incident, sweep_at):
+    with time_machine.travel(NOW, tick=False):
+        _post(incident, commander, minutes=30)
+    incident.status = "resolved"
+    incident.resolved_at = NOW + timedelta(minutes=10)
+    incident.save()
+    sweep_at(NOW + timedelta(hours=1))
+    assert not Notification.objects.filter(kind="update.due").exists()
+
+
+def test_a_deactivated_comms_lead_hands_the_reminder_to_the_commander(commander, incident, sweep_at):
+    lead = UserFactory(email="gone@example.com", is_active=False)
+    incident.communications_lead = lead
+    incident.save()
+    with time_machine.travel(NOW, tick=False):
+        _post(incident, commander, minutes=30)
+    sweep_at(NOW + timedelta(minutes=31))
+    assert [m.to for m in mail.outbox] == [[commander.email]]
+    assert "You are its commander." in mail.outbox[0].body
