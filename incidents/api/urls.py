@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from incidents.followup import api as followup_api
 from incidents.incident import api as incident_api
-from incidents.incident import process_api
+from incidents.incident import process_api, update_api
 from incidents.integrations.api import intake_view
 from incidents.integrations.senders import SENDERS
 from incidents.integrations.trackers.api import ActionItemTrackerView
@@ -47,6 +47,11 @@ urlpatterns = [
         "v1/incidents/<int:number>/process/waiver/",
         process_api.IncidentWaiverView.as_view(),
         name="incident-process-waiver",
+    ),
+    path(
+        "v1/incidents/<int:number>/updates/",
+        update_api.IncidentUpdatesView.as_view(),
+        name="incident-updates",
     ),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
