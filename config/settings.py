@@ -428,6 +428,7 @@ SPECTACULAR_SETTINGS = {
         "FindingStatusEnum": "incidents.models.FindingStatus",
         "PostmortemStatusEnum": "incidents.models.PostmortemStatus",
         "CustomFieldKindEnum": "incidents.models.CustomFieldKind",
+        "UpdateStatusEnum": "incidents.models.UpdateStatus",
         # The timeline entry's kind keeps its name beside the custom field's kind.
         "KindEnum": "incidents.models.EntryKind",
     },
