@@ -18,7 +18,11 @@ from incidents.models import (
     Priority,
     Risk,
 )
-from incidents.permissions.people import users_who_may_own
+from incidents.permissions.people import (
+    ITEM_OWNER_KEPT,
+    item_owners_offered,
+    may_choose_item_owner,
+)
 
 
 class DateInput(forms.DateInput):
@@ -52,9 +56,11 @@ class WorkForm(forms.Form):
 class ActionItemForm(WorkForm):
     """Create or edit an action item. `version` is the version the editor loaded (stale edits are refused).
 
-    The owner is chosen among `users_who_may_own(incident)` (on an incident, those who may record on it:
-    no read-only viewers, nobody who cannot see it; on none, members); `keep_owner_id`, the owner the item has, stays a choice
-    even if they lost that right, until someone changes it."""
+    The owner is chosen among `item_owners_offered(user, ...)` (on an incident, those who may record on
+    it: no read-only viewers, nobody who cannot see it; on none, members); `keep_owner_id`, the owner the
+    item has, stays a choice even if they lost that right, until someone changes it. An editor who may not
+    choose the owner (`may_choose_item_owner`: they cannot see the item's incident) sees only the owner it
+    has, the field disabled, and no incident named."""
 
     title = TextField(max_length=200)
     description = TextField(widget=forms.Textarea(attrs={"rows": 4}), required=False, help_text="Markdown.")
@@ -89,15 +95,24 @@ class ActionItemForm(WorkForm):
     )  # fmt: skip
 
     def __init__(
-        self, *args: Any, incident: Incident | None = None, keep_owner_id: int | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        user: Any,
+        incident: Incident | None = None,
+        finding: Any = None,
+        keep_owner_id: int | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        owners = users_who_may_own(incident)  # what the service accepts (`items._check_item_owner`)
-        if keep_owner_id is not None:
-            owners = owners | User.objects.filter(pk=keep_owner_id)
         owner = cast(forms.ModelChoiceField, self.fields["owner"])
-        owner.queryset = owners.order_by("display_name", "email")
-        if incident is not None:
+        # What the service accepts (`items._check_item_owner`).
+        owner.queryset = item_owners_offered(
+            user, incident=incident, finding=finding, keep_owner_id=keep_owner_id
+        )
+        if not may_choose_item_owner(user, incident=incident, finding=finding):
+            owner.disabled = True  # the owner it has is kept, whatever is posted
+            owner.help_text = ITEM_OWNER_KEPT
+        elif incident is not None:
             owner.help_text = f"Someone who may record on {incident.reference}."
 
     def clean(self) -> dict[str, Any]:

@@ -16,6 +16,11 @@ incident, as user querysets.
 - `users_who_may_own(incident)` / `can_own_action_item(person, incident=, finding=)`: action-item owners:
   on an incident, those who may record on it; on none, members (and, for a policy finding's item, who
   may see the finding).
+- `may_choose_item_owner(user, incident=, finding=)` / `item_owners_offered(user, ...)`: who may give an
+  action item to someone, and whom its owner picker offers them: only someone who sees what the item hangs
+  on (its incident, else its policy finding) chooses among `users_who_may_own`; the owner of an item on an
+  incident they cannot see keeps it (the picker offers only them), since the people who may own it are that
+  incident's own (on a restricted one, its participants) and a picker or a refusal would name them.
 - `users_who_may_review(postmortem)`: whom a postmortem's review may be asked of (`can_be_reviewer`):
   `users_who_may_take_role(its incident)`, never its author; asking never lets anyone in.
 - `NOT_CHOOSABLE`: the one refusal for a person the actor may not pick, an inactive one, or an id that
@@ -175,6 +180,38 @@ def can_own_action_item(person: Any, *, incident: Incident | None, finding: Any 
     if incident is None and finding is not None:
         return can_view_finding(person, finding)
     return True
+
+
+ITEM_OWNER_KEPT = (
+    "Only people who may see what this action item is on give it to someone else: ask one of them."
+)
+
+
+def may_choose_item_owner(user: Any, *, incident: Incident | None, finding: Any = None) -> bool:
+    """True if `user` may set the owner of an action item on `incident` (or, with none, from `finding`):
+    only someone who may see what the item hangs on (an item on neither: anyone who edits it).
+
+    The owner of an item on an incident they cannot see edits and closes it but never hands it on: whom
+    they could hand it to are the incident's people, and the answer (accepted, or refused naming the
+    incident) would tell them who takes part."""
+    if incident is not None:
+        return can_view_incident(user, incident)
+    if finding is not None:
+        return can_view_finding(user, finding)
+    return True
+
+
+def item_owners_offered(
+    user: Any, *, incident: Incident | None, finding: Any = None, keep_owner_id: int | None = None
+) -> QuerySet[User]:
+    """The people an action item's owner picker offers `user`, by name then email: those who may own it
+    (`users_who_may_own(incident)`) when `user` may choose its owner (`may_choose_item_owner`), plus the
+    owner it has (`keep_owner_id`, who stays a choice after losing the right until someone changes it);
+    otherwise only that owner."""
+    kept = User.objects.filter(pk=keep_owner_id) if keep_owner_id is not None else User.objects.none()
+    if not may_choose_item_owner(user, incident=incident, finding=finding):
+        return kept.order_by("display_name", "email")
+    return (users_who_may_own(incident) | kept).order_by("display_name", "email")
 
 
 def can_manage_participants(user: Any, incident: Incident) -> bool:

@@ -44,7 +44,13 @@ from incidents.permissions.checks import (
     require_edit_action_item,
     require_record,
 )
-from incidents.permissions.people import NOT_CHOOSABLE, can_choose_person, can_own_action_item
+from incidents.permissions.people import (
+    ITEM_OWNER_KEPT,
+    NOT_CHOOSABLE,
+    can_choose_person,
+    can_own_action_item,
+    may_choose_item_owner,
+)
 from incidents.timeline.services import system_entry
 
 S = ActionItemStatus
@@ -96,7 +102,14 @@ def _check_item_owner(actor: Any, item: ActionItem, changed: Iterable[str] = ("o
     already stored stays until someone changes it.
 
     The message names the person only when `actor` may pick them (`can_choose_person`); otherwise it is
-    `NOT_CHOOSABLE`, what an id that names nobody gets too, so ids cannot be probed."""
+    `NOT_CHOOSABLE`, what an id that names nobody gets too, so ids cannot be probed. An actor who may not
+    choose the owner at all (`may_choose_item_owner`: the owner of an item on an incident they cannot
+    see) gets `ITEM_OWNER_KEPT` for any change, to anyone or to nobody, so the answer never tells who
+    takes part in the incident."""
+    if "owner" in changed and not (
+        actor is SYSTEM or may_choose_item_owner(actor, incident=item.incident, finding=item.finding)
+    ):
+        raise ValidationError({"owner": ITEM_OWNER_KEPT})
     owner = item.owner if "owner" in changed and item.owner_id is not None else None
     if owner is None or can_own_action_item(owner, incident=item.incident, finding=item.finding):
         return

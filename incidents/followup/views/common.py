@@ -141,7 +141,8 @@ class EditPage:
     the hidden `version` the editor loaded; `may_edit(user, obj)` (404 otherwise); `service(<key>=obj,
     actor=, expected_version=, **changes)` saves (FollowupConflict when stale, ValidationError by field);
     `done` is the message after saving; a field in `keep_if_empty` submitted empty keeps its stored value;
-    `form_kwargs(obj)` are the form's extra keyword arguments (the item's incident and owner)."""
+    `form_kwargs(user, obj)` are the form's extra keyword arguments (the editor, the item's incident and
+    owner)."""
 
     page: DetailPage
     key: str
@@ -150,7 +151,7 @@ class EditPage:
     service: Callable[..., Any]
     done: str
     keep_if_empty: tuple[str, ...] = ()
-    form_kwargs: Callable[[Any], dict[str, Any]] = lambda obj: {}
+    form_kwargs: Callable[[Any, Any], dict[str, Any]] = lambda user, obj: {}
 
     @property
     def template(self) -> str:
@@ -175,7 +176,9 @@ def _merge_page(
 ) -> HttpResponse:
     """The edit form again after a conflict (409), based on `current`'s version (see incidents.merge)."""
     values = {k: getattr(v, "pk", v) for k, v in merge.values.items()}
-    form = edit.form(initial={**values, "version": current.version}, **edit.form_kwargs(current))
+    form = edit.form(
+        initial={**values, "version": current.version}, **edit.form_kwargs(request.user, current)
+    )
     context = {
         "form": form, edit.key: obj, "current": current, "differs": list(merge.conflicts),
         "theirs": merge.theirs, "must_choose": ",".join(merge.conflicts), "conflict": message,
@@ -194,7 +197,9 @@ def edit_page(request: HttpRequest, edit: EditPage, obj_id: int) -> HttpResponse
     require_page(edit.may_edit(request.user, obj), "You may read this but not change it.")
     initial = {k: getattr(obj, obj._meta.get_field(k).attname) for k in edit.fields}
     form = edit.form(
-        request.POST or None, initial={**initial, "version": obj.version}, **edit.form_kwargs(obj)
+        request.POST or None,
+        initial={**initial, "version": obj.version},
+        **edit.form_kwargs(request.user, obj),
     )
     if request.method == "POST" and form.is_valid():
         changes = {k: form.cleaned_data[k] for k in edit.fields}

@@ -94,7 +94,9 @@ def action_item_new(request: HttpRequest) -> HttpResponse:
             "team": finding.team_id,
             "priority": "P1" if finding.risk == "high" else "P2",
         }
-    form = ActionItemForm(request.POST or None, initial=initial, incident=incident)
+    form = ActionItemForm(
+        request.POST or None, initial=initial, user=user, incident=incident, finding=finding
+    )
     if request.method == "POST" and form.is_valid():
         data = {k: form.cleaned_data[k] for k in ActionItemForm.FIELDS}
         try:
@@ -146,7 +148,9 @@ def action_item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
 action_item_edit = EditPage(
     ITEM_PAGE, "item", ActionItemForm, can_edit_action_item, services_items.action_item_update,
     "Action item saved.", keep_if_empty=("due_date",),  # empty: the date it has (the priority's target)
-    form_kwargs=lambda item: {"incident": item.incident, "keep_owner_id": item.owner_id},
+    form_kwargs=lambda user, item: {
+        "user": user, "incident": item.incident, "finding": item.finding, "keep_owner_id": item.owner_id,
+    },
 ).view()  # fmt: skip
 action_item_status = versioned_view(
     ITEM_PAGE, ItemStatusForm, "status_form", services_items.action_item_change_status, "item",
