@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
@@ -15,13 +16,17 @@ from incidents.models import (
     FindingArea,
     FindingStatus,
     Incident,
+    PolicyFinding,
     Priority,
     Risk,
 )
 from incidents.permissions.people import (
+    FINDING_PEOPLE_KEPT,
     ITEM_OWNER_KEPT,
     item_owners_offered,
+    may_choose_finding_people,
     may_choose_item_owner,
+    users_who_may_hold_finding,
 )
 
 
@@ -181,9 +186,32 @@ class FindingForm(WorkForm):
 
     FIELDS = ("area", "title", "description", "risk", "owner", "verifier", "team", "due_date")
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["verifier"].help_text = "Who will verify the fix (someone other than the owner)."
+    def __init__(
+        self,
+        *args: Any,
+        user: Any,
+        finding: PolicyFinding | None = None,
+        incidents: Iterable[Incident] = (),
+        **kwargs: Any,
+    ) -> None:
+        """`finding` when editing one (else `incidents`, those the new one is seen in): the owner and
+        verifier are chosen among `users_who_may_hold_finding` (who may see every one of its incidents),
+        plus the ones it has; an editor who may not choose them (`may_choose_finding_people`) sees them
+        disabled."""
+        super().__init__(*args, **kwargs)
+        linked = list(finding.incidents.all()) if finding is not None else list(incidents)
+        may_choose = finding is None or may_choose_finding_people(user, finding)
+        holders = users_who_may_hold_finding(linked) if may_choose else User.objects.none()
+        for name in ("owner", "verifier"):
+            field = cast(forms.ModelChoiceField, self.fields[name])
+            kept: int | None = getattr(finding, f"{name}_id", None)
+            also = User.objects.filter(pk=kept) if kept is not None else User.objects.none()
+            field.queryset = (holders | also).order_by("display_name", "email")
+            if not may_choose:
+                field.disabled = True
+                field.help_text = FINDING_PEOPLE_KEPT
+        if may_choose:
+            self.fields["verifier"].help_text = "Who will verify the fix (someone other than the owner)."
 
 
 class FindingTransitionForm(lifecycle_move_form(FindingStatus.choices, rows=3, max_length=10000)):  # type: ignore[misc]

@@ -16,7 +16,8 @@ Capabilities (the README "Security" section has the same table): declare `can_de
 incident `can_record`; command it `can_command`; write the review `can_write_review`, decide on it
 `can_decide_review`, publish and reopen it `can_conclude_review`; create an action item
 `can_create_action_item` (on an incident only with the right to record there: owning a finding gives none),
-edit one `can_edit_action_item`, give one to someone `may_choose_item_owner` (only who sees its incident); open a finding `can_create_finding`, edit it `can_edit_finding`, move it
+edit one `can_edit_action_item`, give one to someone `may_choose_item_owner` (only who sees its incident); open a finding `can_create_finding`, edit it `can_edit_finding`, own or verify it `can_hold_finding` (who
+sees every incident it is seen in; chosen by who sees them all: `may_choose_finding_people`), move it
 `can_move_finding` (owner, verifier, its team's lead, admin), verify it `can_verify_finding`, accept its
 risk `can_accept_finding_risk` (its team's lead or an admin, never anyone who owned it: `has_owned_finding`); reassign work
 `can_reassign_work`; pick a person `can_choose_person` (`users_visible_to`), add or remove participants

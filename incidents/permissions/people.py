@@ -21,6 +21,12 @@ incident, as user querysets.
   on (its incident, else its policy finding) chooses among `users_who_may_own`; the owner of an item on an
   incident they cannot see keeps it (the picker offers only them), since the people who may own it are that
   incident's own (on a restricted one, its participants) and a picker or a refusal would name them.
+- `users_who_may_see(incident)`: the active users for whom `can_view_incident(u, incident)` is True.
+- `users_who_may_hold_finding(incidents)` / `can_hold_finding(person, incidents)`: who may own or verify
+  a policy finding seen in `incidents`: someone who may see every one of them (on none, anyone active),
+  so handing a finding on never lets anyone read what a restricted incident taught.
+  `may_choose_finding_people(user, finding)`: only someone who sees every incident of the finding changes
+  its owner or verifier (else the answer would tell who takes part in one they cannot see).
 - `users_who_may_review(postmortem)`: whom a postmortem's review may be asked of (`can_be_reviewer`):
   `users_who_may_take_role(its incident)`, never its author; asking never lets anyone in.
 - `NOT_CHOOSABLE`: the one refusal for a person the actor may not pick, an inactive one, or an id that
@@ -29,6 +35,7 @@ incident, as user querysets.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -121,6 +128,52 @@ def users_who_may_record(incident: Incident) -> QuerySet[User]:
     if incident.visibility == Visibility.INTERNAL:
         return qs.filter(admins | responders | role_holders)
     return qs.filter(admins | (responders & _takes_part_q(incident, reviewers=False)) | role_holders)
+
+
+def users_who_may_see(incident: Incident) -> QuerySet[User]:
+    """The active users who may see `incident` (`can_view_incident`), by name then email: admins; on an
+    internal one every member; on either, those taking part in it (participants, role holders, its
+    declarer); on a soft-deleted one admins only."""
+    qs = _users().order_by("display_name", "email")
+    admins = Q(is_staff=True) | Q(is_superuser=True)
+    if incident.deleted_at is not None:
+        return qs.filter(admins)
+    match = admins | _takes_part_q(incident, reviewers=False)
+    if incident.visibility == Visibility.INTERNAL:
+        match |= Q(pk__in=Membership.objects.values("user_id"))
+    return qs.filter(match)
+
+
+def users_who_may_hold_finding(incidents: Iterable[Incident]) -> QuerySet[User]:
+    """The active users who may own or verify a policy finding seen in `incidents`: those who may see
+    every one of them (`users_who_may_see`); with none, every active user. By name then email."""
+    qs = _users().order_by("display_name", "email")
+    for incident in incidents:
+        qs = qs.filter(pk__in=users_who_may_see(incident).values("pk"))
+    return qs
+
+
+def can_hold_finding(person: Any, incidents: Iterable[Incident]) -> bool:
+    """True if `person` (an active user) may own or verify a finding seen in `incidents`: they may see
+    each of them (`can_view_incident`)."""
+    if person is None or not getattr(person, "is_active", False) or not getattr(person, "pk", None):
+        return False
+    return all(can_view_incident(person, incident) for incident in incidents)
+
+
+def may_choose_finding_people(user: Any, finding: Any) -> bool:
+    """True if `user` may set the owner or verifier of `finding`: they see every incident it was seen in
+    (admins always). Someone who sees the finding through one incident but not another could otherwise
+    learn, from what is accepted, who takes part in the hidden one."""
+    if is_admin(user):
+        return True
+    return all(can_view_incident(user, incident) for incident in finding.incidents.all())
+
+
+FINDING_PEOPLE_KEPT = (
+    "Only people who see every incident this finding was seen in choose its owner and verifier: "
+    "ask one of them."
+)
 
 
 def users_who_may_review(postmortem: Any) -> QuerySet[User]:

@@ -115,3 +115,113 @@ def test_someone_who_sees_the_incident_still_picks_among_its_participants(
     assert r.status_code == 200, r.content
     item.refresh_from_db()
     assert item.owner == partner
+
+
+# --- 2. Whoever owns or verifies a finding linked to a restricted incident may see that incident ---------
+@pytest.fixture
+def secret_finding(secret, partner):
+    from tests.factories import PolicyFindingFactory
+
+    f = PolicyFindingFactory(title="Vault keys shared across tenants", owner=partner)
+    f.incidents.add(secret)
+    return f
+
+
+def _option(person) -> str:
+    return f">{person.display_name}</option>"
+
+
+@pytest.mark.parametrize("field", ["owner", "verifier"])
+def test_a_finding_on_a_restricted_incident_cannot_be_opened_for_someone_outside_it(
+    api_for, insider, partner, responder, secret, field
+):
+    from incidents.models import PolicyFinding
+
+    body = {
+        "area": "access_control",
+        "title": "Keys shared",
+        "incidents": [secret.number],
+        field: responder.pk,
+    }
+    if field == "verifier":
+        body["owner"] = partner.pk
+    r = api_for(insider).post("/api/v1/policy-findings/", body, format="json")
+    assert r.status_code == 400, r.content
+    assert list(r.json()) == [field]
+    assert not PolicyFinding.objects.exists()
+    body[field] = insider.pk
+    assert api_for(insider).post("/api/v1/policy-findings/", body, format="json").status_code == 201
+
+
+@pytest.mark.parametrize("field", ["owner", "verifier"])
+def test_a_finding_on_a_restricted_incident_cannot_be_handed_to_someone_outside_it(
+    api_for, client_for, insider, responder, secret_finding, field
+):
+    r = api_for(insider).patch(
+        f"/api/v1/policy-findings/{secret_finding.pk}/", {field: responder.pk}, format="json"
+    )
+    assert r.status_code == 400, r.content
+    assert list(r.json()) == [field]
+    secret_finding.refresh_from_db()
+    assert getattr(secret_finding, f"{field}_id") != responder.pk
+    assert api_for(responder).get(f"/api/v1/policy-findings/{secret_finding.pk}/").status_code == 404
+
+
+def test_the_finding_form_offers_and_takes_only_people_who_see_its_incident(
+    client_for, insider, partner, responder, secret_finding
+):
+    url = reverse("incidents:finding_edit", args=[secret_finding.pk])
+    client = client_for(insider)
+    html = client.get(url).content.decode()
+    assert _option(partner) in html
+    assert _option(responder) not in html
+    data = {
+        "area": secret_finding.area, "title": secret_finding.title, "risk": secret_finding.risk,
+        "owner": responder.pk, "version": secret_finding.version,
+    }  # fmt: skip
+    answer = client.post(url, data)
+    assert answer.status_code == 200
+    assert "owner" in answer.context["form"].errors
+    secret_finding.refresh_from_db()
+    assert secret_finding.owner == partner
+
+
+def test_the_new_finding_form_of_a_restricted_incident_offers_only_its_people(
+    client_for, insider, partner, responder, secret
+):
+    html = client_for(insider).get(reverse("incidents:finding_new"), {"incident": secret.number})
+    assert _option(partner) in html.content.decode()
+    assert _option(responder) not in html.content.decode()
+
+
+def test_an_editor_who_cannot_see_every_incident_of_a_finding_cannot_hand_it_on(
+    api_for, responder, insider, viewer, secret_finding, incident
+):
+    """The finding is seen in an internal incident too, so `responder` sees and edits it: accepting a
+    participant of the hidden one but refusing anyone else would tell who takes part."""
+    secret_finding.incidents.add(incident)
+
+    def answer(person):
+        r = api_for(responder).patch(
+            f"/api/v1/policy-findings/{secret_finding.pk}/", {"owner": person.pk}, format="json"
+        )
+        return r.status_code, r.json()
+
+    assert answer(insider) == answer(viewer)
+    assert answer(insider)[0] == 400
+    assert "owner" in answer(insider)[1]
+    assert str(secret_finding.incidents.get(visibility="restricted").number) not in str(answer(viewer))
+
+
+def test_a_finding_is_not_linked_to_a_restricted_incident_its_owner_cannot_see(
+    client_for, insider, responder, secret
+):
+    from tests.factories import PolicyFindingFactory
+
+    finding = PolicyFindingFactory(title="Shared admin password", owner=responder)
+    url = reverse("incidents:finding_seen_again", args=[finding.pk])
+    page = client_for(insider).post(url, {"incident": secret.number}, follow=True)
+    assert page.status_code == 200
+    assert "Rory Responder" in page.content.decode()
+    assert not finding.incidents.exists()
+

@@ -43,6 +43,11 @@ from incidents.permissions.followup import (
     can_view_finding,
 )
 from incidents.permissions.incident import can_record, can_view_incident
+from incidents.permissions.people import (
+    FINDING_PEOPLE_KEPT,
+    can_hold_finding,
+    may_choose_finding_people,
+)
 
 F = FindingStatus
 FINDING_EDITABLE_FIELDS = ("area", "title", "description", "risk", "owner", "verifier", "team", "due_date")
@@ -74,6 +79,34 @@ def _validate_finding(finding: PolicyFinding) -> None:
         errors["risk"] = "Choose high, medium or low risk."
     if finding.verifier_id and finding.verifier_id == finding.owner_id:
         errors["verifier"] = "The verifier must be someone other than the owner."
+    if errors:
+        raise ValidationError(errors)
+
+
+FINDING_PEOPLE = ("owner", "verifier")
+
+
+def _check_finding_people(
+    actor: Any, finding: PolicyFinding, changed: Iterable[str], incidents: Iterable[Incident] | None = None
+) -> None:
+    """Refuse an owner or verifier being set (in `changed`) who may not hold the finding
+    (`can_hold_finding`: someone who may see every incident it is seen in, `incidents`, by default its
+    linked ones): ValidationError keyed by the field, naming the incident (the actor sees it). An actor who
+    may not choose them at all (`may_choose_finding_people`: they do not see every incident of the
+    finding) gets `FINDING_PEOPLE_KEPT` for any change, so the answer never tells who takes part."""
+    fields = [f for f in FINDING_PEOPLE if f in changed]
+    if not fields:
+        return
+    linked = list(finding.incidents.all()) if incidents is None else list(incidents)
+    if incidents is None and not (actor is SYSTEM or may_choose_finding_people(actor, finding)):
+        raise ValidationError(dict.fromkeys(fields, FINDING_PEOPLE_KEPT))
+    errors: dict[str, str] = {}
+    for field in fields:
+        person = getattr(finding, field)
+        if person is None or can_hold_finding(person, linked):
+            continue
+        hidden = next(i for i in linked if not can_view_incident(person, i))
+        errors[field] = f"{person} may not see {hidden.reference}: choose someone who may."
     if errors:
         raise ValidationError(errors)
 
@@ -149,6 +182,7 @@ def policy_finding_create(
         created_by=user,
     )
     _validate_finding(finding)
+    _check_finding_people(actor, finding, FINDING_PEOPLE, incidents)
     common.create_work(finding, actor=actor)
     if incidents:
         finding.incidents.add(*incidents)
@@ -160,7 +194,9 @@ def policy_finding_create(
 def policy_finding_update(
     *, finding: PolicyFinding, actor: Any, expected_version: int | None = None, **changes: Any
 ) -> PolicyFinding:
-    """Edit FINDING_EDITABLE_FIELDS. A stale `expected_version` raises FollowupConflict; nothing is saved."""
+    """Edit FINDING_EDITABLE_FIELDS. A stale `expected_version` raises FollowupConflict; nothing is saved.
+    A new owner or verifier must see every incident the finding is seen in, and only someone who sees
+    them all chooses them (`_check_finding_people`: ValidationError keyed by the field)."""
     return common.edit_work(
         finding,
         actor=actor,
@@ -170,6 +206,7 @@ def policy_finding_update(
         require=require_edit_finding,
         validate=_validate_finding,
         assigned=_tell_assigned,
+        check_people=_check_finding_people,
     )
 
 
@@ -381,7 +418,9 @@ def policy_finding_seen_again(*, finding: PolicyFinding, incident: Incident, act
 
     Those who may edit the finding (`can_edit_finding`) and record on `incident` (AccessDenied otherwise).
     Linking the same incident twice changes nothing. A risk-accepted finding stays accepted (the
-    acceptance is the approver's decision) but the incident is linked and recorded.
+    acceptance is the approver's decision) but the incident is linked and recorded. An owner or verifier
+    who may not see `incident` refuses the link (ValidationError keyed `incident`, naming them: hand the
+    finding on first), since they would read what it teaches.
     """
     authorize(
         actor,
@@ -392,6 +431,14 @@ def policy_finding_seen_again(*, finding: PolicyFinding, incident: Incident, act
     current = common.lock_work(finding, None)
     if current.incidents.filter(pk=incident.pk).exists():
         return current
+    for person in (current.owner, current.verifier):
+        if person is not None and not can_view_incident(person, incident):
+            raise ValidationError(
+                {
+                    "incident": f"{person} may not see {incident.reference} and takes part in this "
+                    "finding: hand it to someone who may first."
+                }
+            )
     current.incidents.add(incident)
     # History text is shown to everyone who may see the finding: it never names the incident, which may be
     # restricted. The history row carries the incident in `seen_in_incident`, which `history_for` shows as

@@ -85,7 +85,7 @@ def finding_new(request: HttpRequest) -> HttpResponse:
     incident = None
     if number := _int(source.get("incident")):
         incident = selectors.incident_get_for(user, number)
-    form = FindingForm(request.POST or None)
+    form = FindingForm(request.POST or None, user=user, incidents=[incident] if incident else [])
     if request.method == "POST" and form.is_valid():
         data = {k: form.cleaned_data[k] for k in FindingForm.FIELDS}
         try:
@@ -149,6 +149,7 @@ finding_edit = EditPage(
     can_edit_finding,
     services_findings.policy_finding_update,
     "Finding saved.",
+    form_kwargs=lambda user, finding: {"user": user, "finding": finding},
 ).view()
 finding_transition = versioned_view(
     FINDING_PAGE, FindingTransitionForm, "transition_form", services_findings.policy_finding_transition,
@@ -178,7 +179,11 @@ def finding_seen_again(request: HttpRequest, finding_id: int) -> HttpResponse:
     except Http404:
         messages.error(request, f"There is no incident INC-{form.cleaned_data['incident']} you can see.")
         return redirect("incidents:finding_detail", finding_id=finding.pk)
-    services_findings.policy_finding_seen_again(finding=finding, incident=incident, actor=request.user)
+    try:
+        services_findings.policy_finding_seen_again(finding=finding, incident=incident, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("incidents:finding_detail", finding_id=finding.pk)
     messages.success(request, f"Linked to {incident.reference}.")
     return redirect("incidents:finding_detail", finding_id=finding.pk)
 

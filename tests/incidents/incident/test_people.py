@@ -129,6 +129,27 @@ def test_who_may_record_is_exactly_can_record(personas, stranger, lead, incident
     assert expected  # never vacuous: at least admins
 
 
+@pytest.mark.parametrize("visibility", [Visibility.INTERNAL, Visibility.RESTRICTED])
+@pytest.mark.parametrize("deleted", [False, True])
+def test_who_may_see_is_exactly_can_view_incident(personas, stranger, lead, incident, visibility, deleted):
+    from django.utils import timezone
+
+    from incidents.permissions.incident import can_view_incident
+    from incidents.permissions.people import users_who_may_see
+
+    lone = UserFactory(display_name="Lou Lone")  # a member of no team, taking part
+    incident.visibility = visibility
+    incident.deleted_at = timezone.now() if deleted else None
+    incident.save()
+    incident.participants.add(stranger, lone)
+    inactive = UserFactory(display_name="Ina Inactive", is_active=False)
+    MembershipFactory(user=inactive, team=TeamFactory(), role=Membership.Role.RESPONDER)
+    everyone = [*personas.values(), stranger, lead, lone, inactive]
+    expected = {u.display_name for u in everyone if can_view_incident(u, incident)}
+    assert set(names(users_who_may_see(incident))) == expected
+    assert expected
+
+
 # --- Services: roles and participants ---------------------------------------------------------------------
 def test_giving_a_role_to_someone_you_may_not_pick_is_refused(commander, incident):
     incident.visibility = Visibility.RESTRICTED
