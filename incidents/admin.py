@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.contrib import admin, messages
@@ -103,6 +104,16 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     list_display = ("url", "events", "is_active", "include_restricted", "created_at")
     list_filter = ("is_active", "include_restricted")
+    exclude = ("secret",)  # shown once, by the API that creates or rotates it; never on a page
+
+    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
+        """An endpoint added here gets a generated secret, shown once in the message after saving."""
+        generated = not obj.secret
+        if generated:
+            obj.secret = secrets.token_urlsafe(32)
+        super().save_model(request, obj, form, change)
+        if generated:
+            messages.warning(request, f"Copy this signing secret now, it is shown this once: {obj.secret}")
 
 
 @admin.register(m.Notification)

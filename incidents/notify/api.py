@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,15 +28,35 @@ class WebhookEndpointViewSet(ApiView, viewsets.ModelViewSet):
     serializer_class = s.WebhookEndpointSerializer
     permission_classes = [IsAdmin]  # added to ApiView's: signed in, and the token's scope
     write_checks = dict.fromkeys(
-        ("create", "update", "partial_update", "destroy"),
+        ("create", "update", "partial_update", "destroy", "rotate_secret"),
         actor(partial(require_admin, message=IsAdmin.message)),
     )
 
     def get_queryset(self) -> QuerySet[WebhookEndpoint]:
         return WebhookEndpoint.objects.order_by("id")
 
-    def perform_create(self, serializer: Any) -> None:
-        serializer.save(secret=serializer.validated_data.get("secret") or secrets.token_urlsafe(32))
+    @extend_schema(
+        summary="Register an endpoint (the answer carries its secret, this once)",
+        request=s.WebhookEndpointSerializer,
+        responses={201: s.WebhookSecretShownSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        form = self.get_serializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        endpoint = form.save(secret=form.validated_data.get("secret") or secrets.token_urlsafe(32))
+        return Response(s.WebhookSecretShownSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Replace the endpoint's secret with a new one (shown in the answer, this once)",
+        request=None,
+        responses=s.WebhookSecretShownSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret", filter_backends=[])
+    def rotate_secret(self, request: Request, pk: str | None = None) -> Response:
+        endpoint = self.get_object()
+        endpoint.secret = secrets.token_urlsafe(32)
+        endpoint.save(update_fields=["secret"])
+        return Response(s.WebhookSecretShownSerializer(endpoint).data)
 
     def perform_destroy(self, instance: WebhookEndpoint) -> None:
         # Deliveries are the log: keep them, stop sending.

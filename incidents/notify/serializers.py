@@ -14,11 +14,13 @@ WEBHOOK_EVENTS = [(p.EVENT, p.TITLE) for p in payloads.PAYLOADS]
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
-    """An outbound webhook. `secret` is generated when omitted and is the HMAC key for signatures;
-    `include_restricted` (default false) also sends events about restricted incidents."""
+    """An outbound webhook. `secret` is generated when omitted and is the HMAC key for signatures: it is
+    written, never read back (only the answer to creating the endpoint or rotating its secret carries it,
+    `WebhookSecretShownSerializer`); `include_restricted` (default false) also sends events about
+    restricted incidents."""
 
     events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENTS), allow_empty=False)
-    secret = TextField(required=False, min_length=16, max_length=100)
+    secret = TextField(required=False, min_length=16, max_length=100, write_only=True)
     created_at = UtcDateTimeField(read_only=True)
 
     class Meta:
@@ -32,6 +34,13 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         except OutboundRefused as exc:
             raise serializers.ValidationError(str(exc)) from exc
         return value
+
+
+class WebhookSecretShownSerializer(WebhookEndpointSerializer):
+    """The endpoint with its `secret`: only the answer to creating it or rotating its secret (shown once,
+    copy it then)."""
+
+    secret = TextField(read_only=True, help_text="Shown this once: copy it now.")
 
 
 class WebhookDeliverySerializer(ReadModelSerializer):

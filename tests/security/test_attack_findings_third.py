@@ -225,3 +225,48 @@ def test_a_finding_is_not_linked_to_a_restricted_incident_its_owner_cannot_see(
     assert "Rory Responder" in page.content.decode()
     assert not finding.incidents.exists()
 
+
+# --- 3. An outbound webhook's secret is shown once: at creation and on rotation --------------------------
+WEBHOOK = {"url": "https://hooks.example.com/h", "events": ["incident.declared"]}
+
+
+def test_a_webhook_secret_is_shown_once_then_never_listed(api_for, admin_user):
+    created = api_for(admin_user).post("/api/v1/webhooks/", WEBHOOK, format="json")
+    assert created.status_code == 201, created.content
+    secret = created.json()["secret"]
+    assert len(secret) >= 32
+    hook = created.json()["id"]
+    for api in (api_for(admin_user), api_for(admin_user, read_only=True)):
+        for url in ("/api/v1/webhooks/", f"/api/v1/webhooks/{hook}/"):
+            r = api.get(url)
+            assert r.status_code == 200
+            assert secret not in r.content.decode()
+            assert "secret" not in (r.json()["results"][0] if "results" in r.json() else r.json())
+    edited = api_for(admin_user).patch(f"/api/v1/webhooks/{hook}/", {"is_active": False}, format="json")
+    assert edited.status_code == 200
+    assert secret not in edited.content.decode()
+
+
+def test_rotating_a_webhook_secret_shows_the_new_one_once(api_for, admin_user):
+    from incidents.models import WebhookEndpoint
+
+    hook = WebhookEndpoint.objects.create(**WEBHOOK, secret="old-secret-" + "x" * 24)
+    assert (
+        api_for(admin_user, read_only=True).post(f"/api/v1/webhooks/{hook.pk}/rotate-secret/").status_code
+        == 403
+    )
+    r = api_for(admin_user).post(f"/api/v1/webhooks/{hook.pk}/rotate-secret/")
+    assert r.status_code == 200, r.content
+    hook.refresh_from_db()
+    assert r.json()["secret"] == hook.secret != "old-secret-" + "x" * 24
+    assert hook.secret not in api_for(admin_user).get(f"/api/v1/webhooks/{hook.pk}/").content.decode()
+
+
+def test_the_admin_site_does_not_show_a_webhook_secret(client_for, admin_user):
+    from incidents.models import WebhookEndpoint
+
+    hook = WebhookEndpoint.objects.create(**WEBHOOK, secret="admin-page-secret-" + "y" * 20)
+    page = client_for(admin_user).get(reverse("admin:incidents_webhookendpoint_change", args=[hook.pk]))
+    assert page.status_code == 200
+    assert hook.secret not in page.content.decode()
+

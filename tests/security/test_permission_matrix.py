@@ -133,6 +133,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "api:integration-opsgenie": {"GET": "integration", "POST": "integration"},
     "api:webhook-detail": {"GET": "admin", "POST": "admin"},
     "api:webhook-deliveries": {"GET": "admin", "POST": "admin"},
+    "api:webhook-rotate-secret": {"GET": "admin", "POST": "admin"},
     # Follow-through: creating needs a responder; editing needs "record" (the owner, a commander here, too).
     "incidents:action_item_new": {"GET": "declare", "POST": "declare"},
     "incidents:action_item_edit": {"GET": "record", "POST": "record"},
