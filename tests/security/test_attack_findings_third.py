@@ -270,3 +270,23 @@ def test_the_admin_site_does_not_show_a_webhook_secret(client_for, admin_user):
     assert page.status_code == 200
     assert hook.secret not in page.content.decode()
 
+
+# --- 4. The action-item CSV names no finding the viewer cannot see ---------------------------------------
+def _export(client) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    response = client.get(reverse("incidents:action_item_export"))
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_the_item_export_gives_no_id_of_a_finding_the_viewer_cannot_see(
+    client_for, responder, insider, secret_finding
+):
+    """`responder` owns an item made from a finding seen only in the hidden incident."""
+    item = ActionItemFactory(incident=None, finding=secret_finding, owner=responder, title="Rotate keys")
+    rows = _export(client_for(responder))
+    assert [(r["id"], r["finding_id"]) for r in rows] == [(str(item.pk), "")]
+    assert [(r["id"], r["finding_id"]) for r in _export(client_for(insider))] == [
+        (str(item.pk), str(secret_finding.pk))
+    ]

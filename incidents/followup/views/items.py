@@ -261,7 +261,9 @@ ITEM_CSV_HEADER = (
 
 @login_required
 def action_item_export(request: HttpRequest) -> StreamingHttpResponse:
-    """CSV of the action items the viewer may see, with the team-board filters (`?team=&owner=&status=...`)."""
+    """CSV of the action items the viewer may see, with the team-board filters (`?team=&owner=&status=...`).
+    An item's incident and finding are named only when the viewer may see them (`incident_visible`,
+    `finding_visible`): the owner of an item from a hidden finding gets an empty `finding_id`."""
     _, criteria = _item_filters(request)
     rows = []
     for i in sel.export_items_for(request.user, **criteria):
@@ -272,7 +274,7 @@ def action_item_export(request: HttpRequest) -> StreamingHttpResponse:
                 i.owner.name if i.owner else "", i.owner.email if i.owner else "",
                 i.team.name if i.team else "", i.due_date, i.is_overdue, i.breaches_target,
                 incident.reference if incident else "", incident.title if incident else "",
-                i.finding_id, i.description, i.completion_note, i.wont_do_reason, i.blocked_on,
+                i.finding_id if getattr(i, "finding_visible", False) else "", i.description, i.completion_note, i.wont_do_reason, i.blocked_on,
                 i.success_criteria, i.recheck_date, i.get_recheck_outcome_display(),
                 i.did_not_prevent_recurrence, i.tracker_url, i.created_at, i.completed_at, i.version,
             )
