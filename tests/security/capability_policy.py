@@ -1,6 +1,7 @@
 """Who may do what, written once by hand: the policy the capability matrix (`test_capability_matrix.py`)
 checks every route and method against, and the table the README's access-control section shows
-(`python -m tests.security.capability_policy` prints it; a test compares it with README.md).
+(`python -m tests.security.capability_policy` prints it and the write rules' table, `--write-readme` writes
+both into README.md; a test compares each with README.md).
 
 The matrix does not ask the permission module what to expect: a reviewer reads the policy here.
 
@@ -321,13 +322,51 @@ def write_expected(rule: str, persona: str, *, scoped: bool) -> str:
     return cell
 
 
-def readme_table() -> str:
-    """The README's access-control table: the policy in Markdown."""
-    out = ["| who may | " + " | ".join(PERSONAS) + " |", "| --- |" + " --- |" * len(PERSONAS)]
-    for rule, cells in POLICY.items():
-        out.append(f"| {rule} | " + " | ".join(cells[p] for p in PERSONAS) + " |")
+def _markdown(policy: dict[str, dict[str, str]], personas: tuple[str, ...], first: str = "who may") -> str:
+    out = [f"| {first} | " + " | ".join(personas) + " |", "| --- |" + " --- |" * len(personas)]
+    for rule, cells in policy.items():
+        out.append(f"| {rule} | " + " | ".join(cells[p] for p in personas) + " |")
     return "\n".join(out)
 
 
+def readme_table() -> str:
+    """The README's access-control table: the policy in Markdown."""
+    return _markdown(POLICY, PERSONAS)
+
+
+def readme_write_table() -> str:
+    """The README's table of who may write: WRITE_RULES in Markdown."""
+    return _markdown(WRITE_POLICY, WRITE_PERSONAS, "who may (writes)")
+
+
+README_TABLES = {
+    "capability-matrix": readme_table,
+    "capability-matrix-writes": readme_write_table,
+}
+
+
+def readme_with_tables(readme: str) -> str:
+    """`readme` with each table of README_TABLES written between its `<!-- name:start -->` and
+    `<!-- name:end -->` markers (which must be there)."""
+    for name, table in README_TABLES.items():
+        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+        assert start in readme, f"README.md needs {start}"
+        assert end in readme.partition(start)[2], f"README.md needs {end} after {start}"
+        before, _, rest = readme.partition(start)
+        _, _, after = rest.partition(end)
+        readme = f"{before}{start}\n{table()}\n{end}{after}"
+    return readme
+
+
 if __name__ == "__main__":
-    print(readme_table())
+    import sys
+
+    if sys.argv[1:] == ["--write-readme"]:
+        from pathlib import Path
+
+        path = Path(__file__).resolve().parents[2] / "README.md"
+        path.write_text(readme_with_tables(path.read_text()))
+    else:
+        print(readme_table())
+        print()
+        print(readme_write_table())

@@ -105,6 +105,20 @@ def test_every_unsafe_route_has_one_write_rule():
             assert any(policy._matches(entry, *k) for k in keys), f"{rule!r}: {entry!r} matches no route"
 
 
+def test_the_readme_shows_the_write_policy():
+    """README.md's writes table is WRITE_RULES, cell for cell, so neither can drift from the other."""
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    start, end = "<!-- capability-matrix-writes:start -->", "<!-- capability-matrix-writes:end -->"
+    assert start in readme, f"README.md needs the writes table between {start} and {end}"
+    assert end in readme, f"README.md needs the writes table between {start} and {end}"
+    shown = readme.split(start)[1].split(end)[0].strip()
+    assert shown == policy.readme_write_table(), (
+        "README.md's writes table differs from WRITE_RULES in tests/security/capability_policy.py: run "
+        "`python -m tests.security.capability_policy --write-readme`"
+    )
+    assert policy.readme_with_tables(readme) == readme
+
+
 def test_the_walk_finds_the_unsafe_routes_of_pages_and_the_api():
     keys = {row.key for row in WRITE_ROWS}
     for key in ("incidents:status POST", "api:incident-status POST", "api:webhook-detail DELETE"):
