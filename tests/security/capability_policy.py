@@ -181,43 +181,52 @@ def expected(rule: str, persona: str, *, scoped: bool) -> str:
 
 
 # --- Writes -------------------------------------------------------------------------------------------------
-# Every unsafe route x method, sent an empty body (`test_capability_matrix_writes.py`), by the personas that
-# stand for the others (the GET matrix's 15 cost too much for every write): `anon`, `lone` (no team),
-# `viewer`, `resp`, `lead` (of Platform, not taking part in the restricted incident), `cmdr` (commander of
-# both, participant of the restricted one), `admin`, and the commander's tokens `ro` and `rw`.
+# Every unsafe route x method, sent an empty body (`test_capability_matrix_writes.py`), by the GET matrix's
+# personas but `other` (a Payments responder answers as `lead2` does on these rows, a lead's rights aside):
+# `anon`, `gone` (a since-deactivated lead's session), `lone` (no team), `viewer`, `resp`, `owner` (of the
+# items, seeing neither incident), `fown` (a viewer owning the findings), `verif` (their verifier, in the
+# restricted incident), `lead2` (of Payments), `lead` (of Platform, not taking part in the restricted
+# incident), `cmdr` (commander of both), `admin`, and the commander's tokens `ro` and `rw`.
 # Cells as above: `ok` means the request reached its input (a 400 with field errors, a redirect with a
 # message): the persona may act. Anything else must have changed nothing.
-WRITE_PERSONAS = ("anon", "lone", "viewer", "resp", "lead", "cmdr", "admin", "ro", "rw")
+WRITE_PERSONAS = (
+    "anon", "gone", "lone", "viewer", "resp", "owner", "fown", "verif", "lead2", "lead", "cmdr", "admin",
+    "ro", "rw",
+)  # fmt: skip
 
 WRITE_RULES = """
-rule                                                  | anon  | lone  | viewer  | resp    | lead    | cmdr   | admin  | ro  | rw
-sign in, reset a password                             | ok    | ok    | ok      | ok      | ok      | ok     | ok     | -   | -
-a tracker's webhook (signed; an empty body is a 400)  | ok    | ok    | ok      | ok      | ok      | ok     | ok     | -   | -
-open an invitation, given a wrong secret              | 404   | 404   | 404     | 404     | 404     | 404    | 404    | -   | -
-the sign-in code step with none under way; sign out  | login | login | login   | login   | login   | login  | login  | -   | -
-chat servers' commands and dialogs, unsigned          | 401   | 401   | 401     | 401     | 401     | 401    | 401    | -   | -
-one's own account: password, profile, tokens, 2FA    | login | ok    | ok      | ok      | ok      | ok     | ok     | -   | -
-end a session of someone else                         | login | 404   | 404     | 404     | 404     | 404    | 404    | -   | -
-revoke an API token (the commander's: its owner only) | login | 404   | 404     | 404     | 404     | ok     | 404    | -   | -
-withdraw an invitation                                | login | 404   | 404     | 404     | ok      | 404    | ok     | -   | -
-settings, reassignment and invitations                | login | 403   | 403     | 403     | ok      | 403    | ok     | -   | -
-the severity mailing lists                            | login | 403   | 403     | 403     | 403     | 403    | ok     | -   | -
-outbound webhooks (API)                               | login | 403   | 403     | 403     | 403     | 403    | ok     | 403 | 403
-alert intake (integration tokens only)                | login | 403   | 403     | 403     | 403     | 403    | 403    | 403 | 403
-declare, open an item or finding, report a change     | login | 403   | 403     | ok      | ok      | ok     | ok     | 403 | ok
-follow services and teams                             | login | 403   | ok      | ok      | ok      | ok     | ok     | -   | -
-follow an incident                                    | login | 404   | ok/404  | ok/404  | ok/404  | ok     | ok     | -   | -
-record on an incident: timeline, factors, postmortem  | login | 404   | 403/404 | ok/404  | ok/404  | ok     | ok     | 403 | ok
-command an incident: edit, status, severity, roles    | login | 404   | 403/404 | 403/404 | ok/404  | ok     | ok     | 403 | ok
-publish or reopen a postmortem                        | login | 404   | 403/404 | 403/404 | 403/404 | ok     | ok     | 403 | ok
-approve or request changes (a requested reviewer)     | login | 404   | 403/404 | 403/404 | 403/404 | 403    | 403    | 403 | 403
-delete or restore an incident                         | login | 404   | 403/404 | 403/404 | 403/404 | 403    | ok     | -   | -
-change an action item                                 | login | 404   | 403/404 | ok/404  | ok/404  | ok     | ok     | 403 | ok
-send an action item to a tracker (not a restricted)   | login | 404   | 403/404 | ok/404  | ok/404  | ok/403 | ok/403 | 403 | ok/403
-edit or verify a finding, link it to an incident      | login | 404   | 403/404 | ok/404  | ok/404  | ok     | ok     | 403 | ok
-move a finding, accept its risk                       | login | 404   | 403/404 | 403/404 | ok/404  | 403    | ok     | 403 | 403
-incident types and their custom fields                | login | 403   | 403     | 403     | 403     | 403    | ok     | -   | -
-waive a postmortem the process rule requires          | login | 404   | 403/404 | 403/404 | ok/404  | 403    | ok     | 403 | 403
+rule                                                  | anon  | gone  | lone  | viewer  | resp    | owner  | fown    | verif  | lead2   | lead    | cmdr   | admin  | ro  | rw
+sign in, reset a password                             | ok    | ok    | ok    | ok      | ok      | ok     | ok      | ok     | ok      | ok      | ok     | ok     | -   | -
+a tracker's webhook (signed; an empty body is a 400)  | ok    | ok    | ok    | ok      | ok      | ok     | ok      | ok     | ok      | ok      | ok     | ok     | -   | -
+open an invitation, given a wrong secret              | 404   | 404   | 404   | 404     | 404     | 404    | 404     | 404    | 404     | 404     | 404    | 404    | -   | -
+the sign-in code step with none under way; sign out   | login | login | login | login   | login   | login  | login   | login  | login   | login   | login  | login  | -   | -
+chat servers' commands and dialogs, unsigned          | 401   | 401   | 401   | 401     | 401     | 401    | 401     | 401    | 401     | 401     | 401    | 401    | -   | -
+one's own account: password, profile, tokens, 2FA     | login | login | ok    | ok      | ok      | ok     | ok      | ok     | ok      | ok      | ok     | ok     | -   | -
+end a session of someone else                         | login | login | 404   | 404     | 404     | 404    | 404     | 404    | 404     | 404     | 404    | 404    | -   | -
+revoke an API token (the commander's: its owner only) | login | login | 404   | 404     | 404     | 404    | 404     | 404    | 404     | 404     | ok     | 404    | -   | -
+withdraw an invitation                                | login | login | 404   | 404     | 404     | 404    | 404     | 404    | 404     | ok      | 404    | ok     | -   | -
+settings, reassignment and invitations                | login | login | 403   | 403     | 403     | 403    | 403     | 403    | ok      | ok      | 403    | ok     | -   | -
+a Platform integration, service, chat or tracker      | login | login | 403   | 403     | 403     | 403    | 403     | 403    | 403     | ok      | 403    | ok     | -   | -
+the severity mailing lists                            | login | login | 403   | 403     | 403     | 403    | 403     | 403    | 403     | 403     | 403    | ok     | -   | -
+outbound webhooks (API)                               | login | login | 403   | 403     | 403     | 403    | 403     | 403    | 403     | 403     | 403    | ok     | 403 | 403
+alert intake (integration tokens only)                | login | login | 403   | 403     | 403     | 403    | 403     | 403    | 403     | 403     | 403    | 403    | 403 | 403
+declare, open an item or finding, report a change     | login | login | 403   | 403     | ok      | 403    | 403     | ok     | ok      | ok      | ok     | ok     | 403 | ok
+follow services and teams                             | login | login | 403   | ok      | ok      | 403    | ok      | ok     | ok      | ok      | ok     | ok     | -   | -
+follow an incident                                    | login | login | 404   | ok/404  | ok/404  | 404    | ok/404  | ok     | ok/404  | ok/404  | ok     | ok     | -   | -
+record on an incident: timeline, factors, postmortem  | login | login | 404   | 403/404 | ok/404  | 404    | 403/404 | ok     | ok/404  | ok/404  | ok     | ok     | 403 | ok
+command an incident: edit, status, severity, roles    | login | login | 404   | 403/404 | 403/404 | 404    | 403/404 | 403    | 403/404 | ok/404  | ok     | ok     | 403 | ok
+add or remove participants                            | login | login | 404   | 403/404 | ok/404  | 404    | 403/404 | ok/403 | ok/404  | ok/404  | ok     | ok     | 403 | ok
+publish or reopen a postmortem                        | login | login | 404   | 403/404 | 403/404 | 404    | 403/404 | 403    | 403/404 | 403/404 | ok     | ok     | 403 | ok
+approve or request changes (a requested reviewer)     | login | login | 404   | 403/404 | 403/404 | 404    | 403/404 | ok     | 403/404 | 403/404 | 403    | 403    | 403 | 403
+delete or restore an incident                         | login | login | 404   | 403/404 | 403/404 | 404    | 403/404 | 403    | 403/404 | 403/404 | 403    | ok     | -   | -
+change an action item                                 | login | login | 404   | 403/404 | ok/404  | ok     | 403/404 | ok     | ok/404  | ok/404  | ok     | ok     | 403 | ok
+send an action item to a tracker (not a restricted)   | login | login | 404   | 403/404 | ok/404  | ok/403 | 403/404 | ok/403 | ok/404  | ok/404  | ok/403 | ok/403 | 403 | ok/403
+edit a finding, link it to an incident                | login | login | 404   | 403/404 | ok/404  | 404    | ok      | ok     | ok/404  | ok/404  | ok     | ok     | 403 | ok
+verify a finding                                      | login | login | 404   | 403/404 | ok/404  | 404    | 403     | ok     | ok/404  | ok/404  | ok     | ok     | 403 | ok
+move a finding                                        | login | login | 404   | 403/404 | 403/404 | 404    | ok      | ok     | 403/404 | ok/404  | 403    | ok     | 403 | 403
+accept a finding's risk                               | login | login | 404   | 403/404 | 403/404 | 404    | 403     | 403    | 403/404 | ok/404  | 403    | ok     | 403 | 403
+incident types and their custom fields                | login | login | 403   | 403     | 403     | 403    | 403     | 403    | 403     | 403     | 403    | ok     | -   | -
+waive a postmortem the process rule requires          | login | login | 404   | 403/404 | 403/404 | 404    | 403/404 | 403    | 403/404 | ok/404  | 403    | ok     | 403 | 403
 """
 
 # Which unsafe rows each write rule governs (`route METHOD`, or `route` for all its unsafe methods; `*`
@@ -242,9 +251,12 @@ WRITE_RULE_ROUTES: dict[str, tuple[str, ...]] = {
     "revoke an API token (the commander's: its owner only)": ("accounts:token_revoke POST",),
     "withdraw an invitation": ("accounts:invitation_withdraw POST",),
     "settings, reassignment and invitations": (
-        "accounts:invitations POST", "incidents:bulk_reassign POST", "incidents:integration_* POST",
-        "incidents:service_* POST", "incidents:tag_* POST", "incidents:team_chat_edit POST",
-        "incidents:tracker_edit POST", "incidents:tracker_list POST",
+        "accounts:invitations POST", "incidents:bulk_reassign POST", "incidents:integration_list POST",
+        "incidents:service_list POST", "incidents:tag_* POST", "incidents:tracker_list POST",
+    ),
+    "a Platform integration, service, chat or tracker": (
+        "incidents:integration_edit POST", "incidents:integration_rotate POST", "incidents:service_edit POST",
+        "incidents:team_chat_edit POST", "incidents:tracker_edit POST",
     ),
     "the severity mailing lists": ("incidents:mailing_lists POST",),
     "outbound webhooks (API)": ("api:webhook-*",),
@@ -258,10 +270,9 @@ WRITE_RULE_ROUTES: dict[str, tuple[str, ...]] = {
     "follow services and teams": ("incidents:subscriptions POST",),
     "follow an incident": ("incidents:subscribe POST",),
     "record on an incident: timeline, factors, postmortem": (
-        "api:contributing-factor-detail", "api:incident-participant DELETE",
-        "api:incident-participants POST", "api:incident-postmortem POST", "api:postmortem-detail",
+        "api:contributing-factor-detail", "api:incident-postmortem POST", "api:postmortem-detail",
         "api:postmortem-request-review POST", "incidents:blameless_dismiss POST", "incidents:factor_* POST",
-        "incidents:meeting* POST", "incidents:participant POST", "incidents:postmortem_edit POST",
+        "incidents:meeting* POST", "incidents:postmortem_edit POST",
         "incidents:postmortem_import POST", "incidents:postmortem_preview POST",
         "incidents:postmortem_questions POST", "incidents:postmortem_request_review POST",
         "incidents:postmortem_start POST", "incidents:timeline_* POST", "incidents:custom_fields POST",
@@ -273,6 +284,9 @@ WRITE_RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "api:incident-roles POST", "api:incident-severity POST", "api:incident-status POST",
         "incidents:edit POST", "incidents:reopen POST", "incidents:role POST", "incidents:severity POST",
         "incidents:status POST",
+    ),
+    "add or remove participants": (
+        "api:incident-participant DELETE", "api:incident-participants POST", "incidents:participant POST",
     ),
     "publish or reopen a postmortem": (
         "api:postmortem-publish POST", "incidents:postmortem_publish POST", "incidents:postmortem_reopen POST",
@@ -289,14 +303,10 @@ WRITE_RULE_ROUTES: dict[str, tuple[str, ...]] = {
     "send an action item to a tracker (not a restricted)": (
         "api:action-item-tracker POST", "incidents:action_item_tracker POST",
     ),
-    "edit or verify a finding, link it to an incident": (
-        "api:policy-finding-detail", "api:policy-finding-verify POST", "incidents:finding_verify POST",
-        "incidents:finding_seen_again POST",
-    ),
-    "move a finding, accept its risk": (
-        "api:policy-finding-accept-risk POST", "api:policy-finding-transition POST",
-        "incidents:finding_accept_risk POST", "incidents:finding_transition POST",
-    ),
+    "edit a finding, link it to an incident": ("api:policy-finding-detail", "incidents:finding_seen_again POST"),
+    "verify a finding": ("api:policy-finding-verify POST", "incidents:finding_verify POST"),
+    "move a finding": ("api:policy-finding-transition POST", "incidents:finding_transition POST"),
+    "accept a finding's risk": ("api:policy-finding-accept-risk POST", "incidents:finding_accept_risk POST"),
     "incident types and their custom fields": (
         "incidents:incident_type_list POST", "incidents:incident_type_edit POST",
         "incidents:custom_field_edit POST", "incidents:process_rule_* POST",

@@ -12,9 +12,10 @@ the refusal), sessions, sign-in attempts (django-axes) and an API token's last-u
 A route x method without a write rule is a failing test (`test_every_unsafe_route_has_one_write_rule`).
 
 Budget: it shares the GET matrix's world (`test_capability_matrix.world`: built once per module, one
-savepoint per request, rolled back) and asks WRITE_PERSONAS (9 of the GET matrix's 15): anonymous, a user
-of no team, a Platform viewer, responder and lead, the commander, an admin, and the commander's read-only
-and read-write API tokens (API rows only); the others' answers follow from these (the GET matrix asks all).
+savepoint per request, rolled back) and asks WRITE_PERSONAS (14 of the GET matrix's 15, all but `other`):
+anonymous, a deactivated lead's session, a user of no team, a Platform viewer and responder, an item owner
+who sees neither incident, a finding owner, its verifier, a lead of Payments and of Platform, the
+commander, an admin, and the commander's read-only and read-write API tokens (API rows only).
 """
 
 from __future__ import annotations
