@@ -1,4 +1,4 @@
-"""The blameless check on corpora written independently of its rules, by seven writers.
+"""The blameless check on corpora written independently of its rules, by eight writers.
 
 Each file in `data/` is the tuning half of one writer's corpus: the writer never saw the rules (given only the
 definition of blame and the list of patterns), and the validation halves are held back by the project lead.
@@ -32,6 +32,8 @@ CORPORA = {
     "blameless_independent_tuning7.json": (371, 184, 0.989, 0.0),
     # committed before any rule was changed while looking at it: the figures of main at 6ebbb61
     "blameless_independent_tuning8.json": (404, 201, 0.861, 0.084),
+    # committed unchanged before any rule was changed while looking at it: the figures of main at 64a3da8
+    "blameless_independent_tuning9.json": (410, 206, 0.786, 0.029),
     # the seventh writer's validation half, held back through its tuning pass and measured once at its end
     "blameless_independent_validation7.json": (349, 176, 0.881, 0.046),
 }
@@ -55,7 +57,7 @@ def test_each_independent_corpus_is_a_tuning_half_as_written(name):
 
 
 def test_the_writers_wrote_their_own_sentences():
-    first, second, third, fourth, fifth, seventh, eighth, seventh_held = (
+    first, second, third, fourth, fifth, seventh, eighth, ninth, seventh_held = (
         {r["text"] for r in rows(n)} for n in sorted(CORPORA)
     )
     # one sentence is in the first two: the example of mock praise in the list of patterns they were given
@@ -72,6 +74,10 @@ def test_the_writers_wrote_their_own_sentences():
     # the eighth writer happened on one sentence of the first writer's
     assert eighth & (first | second | third | fourth | fifth | seventh | seventh_held) == {
         "The contractor's incompetence is the root cause here."
+    }
+    # the ninth writer happened on one sentence of the eighth writer's
+    assert ninth & (first | second | third | fourth | fifth | seventh | seventh_held | eighth) == {
+        "He should have known better."
     }
 
 
