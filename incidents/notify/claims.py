@@ -9,7 +9,8 @@ depends on how many deliveries a sweep wants, not on how many were ever sent.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -51,13 +52,16 @@ def notification_claim(
 
 @dataclass(frozen=True)
 class Wanted:
-    """A delivery a sweep would like to make."""
+    """A delivery a sweep would like to make; `snapshot` and `event_at` (aware) are stored on the row
+    as they are (an incident event's state: `event_state.py`), not part of its key."""
 
     recipient: str
     kind: str
     object_key: str
     period: str
     user_id: int | None = None
+    snapshot: dict[str, Any] | None = field(default=None, compare=False, hash=False)
+    event_at: datetime | None = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -110,13 +114,17 @@ def _insert_claims(rows: list[Wanted]) -> list[int]:
     table = Notification._meta.db_table
     columns = (
         "recipient", "user_id", "kind", "object_key", "period", "subject", "status", "attempts",
-        "last_error", "created_at",
+        "last_error", "created_at", "snapshot", "event_at",
     )  # fmt: skip
     now = connection.ops.adapt_datetimefield_value(timezone.now())
+    snapshot_field = Notification._meta.get_field("snapshot")
     params: list[Any] = []
     for w in rows:
         recipient, kind, object_key, period = w.key
+        snapshot = snapshot_field.get_db_prep_save(w.snapshot or {}, connection)
+        event_at = connection.ops.adapt_datetimefield_value(w.event_at)
         params += [recipient, w.user_id, kind, object_key, period, "", DeliveryStatus.PENDING, 0, "", now]
+        params += [snapshot, event_at]
     placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
     sql = (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES {placeholders} "  # noqa: S608 - fixed names

@@ -1,7 +1,9 @@
 """What each notification kind says, and who hears about incident events.
 
 Message builders (registered with `register_kind`) load the current state at send time and return
-None when there is nothing left to say (item closed, owner changed, recipient can no longer see it).
+None when there is nothing left to say (item closed, owner changed, recipient can no longer see it);
+incident events are told as the event left the incident, from the snapshot each row keeps
+(`event_state.py`).
 The `*_notify` functions run after the write commits (`incidents.notify.services` schedules them): they
 claim one delivery row per recipient and publish the sends.
 """
@@ -9,7 +11,7 @@ claim one delivery row per recipient and publish the sends.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
@@ -25,7 +27,6 @@ from incidents.models import (
     ActionItemStatus,
     FindingStatus,
     Incident,
-    IncidentStatus,
     Notification,
     PolicyFinding,
     PostmortemStatus,
@@ -42,10 +43,10 @@ from incidents.notify.delivery import (
     register_kind,
 )
 from incidents.notify.digests import digest_context, digest_window
+from incidents.notify.event_state import EVENT_TIME_LABEL, EventState, chat_when, event_what
 from incidents.notify.reminders import local_date
 from incidents.permissions.followup import can_view_action_item, can_view_finding
 from incidents.permissions.incident import can_view_incident
-from incidents.timefmt import format_chat_time
 
 logger = logging.getLogger(__name__)
 
@@ -209,22 +210,39 @@ def build_postmortem_reminder(row: Notification) -> Outbound | None:
 
 # --- Incident events --------------------------------------------------------------------------------
 
-EVENT_TEXT = {
-    "declared": "declared",
-    "severity_raised": "raised to {severity}",
-    "resolved": "resolved",
-    "status_changed": "now {status}",
-}
-# The status an event leaves the incident in, when the event fixes it.
-STATUS_AT_EVENT = {"declared": IncidentStatus.INVESTIGATING, "resolved": IncidentStatus.RESOLVED}
+
+def event_email_context(state: EventState, incident: Incident) -> dict[str, Any]:
+    """The context of the `incident_event` email for `state` (the event's snapshot) about `incident`
+    (as it is now: only its reference and link are read from it, plus a "Now" line when its status or
+    severity moved on since the event)."""
+    now = [incident.severity] if incident.severity != state.severity else []
+    if incident.status != state.status:
+        now.append(incident.get_status_display())
+    return {
+        "incident": incident,
+        "state": state,
+        "event": state.event,
+        "what": event_what(state),
+        "event_time_label": EVENT_TIME_LABEL.get(state.event, ""),
+        "now_label": ", ".join(now),
+        "incident_url": incident_url(incident),
+    }
+
+
+def _state_of(row: Notification, incident: Incident, event: str) -> EventState:
+    """The state `row` stored when it was claimed; for a row claimed before snapshots were kept, the
+    incident as it is now at the row's claim time."""
+    stored = EventState.from_row(row.snapshot, row.event_at)
+    return stored or EventState.of(incident, event=event, at=row.created_at)
 
 
 @register_kind(
     "incident.declared", "incident.severity_raised", "incident.resolved", "incident.status_changed"
 )
 def build_incident_email(row: Notification) -> Outbound | None:
-    """Tell a subscriber or a severity list about an incident event. A restricted incident is only
-    told to users who can see it, never to list addresses."""
+    """Tell a subscriber or a severity list about an incident event, as the event left the incident
+    (the row's snapshot: `event_state.py`), times in the recipient's zone. A restricted incident is only
+    told to users who can see it now, never to list addresses."""
     incident = (
         Incident.objects.filter(pk=_object_id(row), deleted_at__isnull=True)
         .select_related("commander")
@@ -240,54 +258,26 @@ def build_incident_email(row: Notification) -> Outbound | None:
             return None
     elif incident.visibility != Visibility.INTERNAL:
         return None
-    event = row.kind.split(".", 1)[1]
-    what = EVENT_TEXT[event].format(severity=incident.severity, status=incident.get_status_display().lower())
-    # The email is built at send time: when the incident moved on since the event (declared, then resolved
-    # before the email went out), it says so instead of passing today's state off as the event's.
-    status_label = incident.get_status_display()
-    then = STATUS_AT_EVENT.get(event)
-    if then is not None and incident.status != then:
-        what += f" (now {incident.get_status_display().lower()})"
-        status_label += " (now; it changed after this event)"
-    context = {
-        "incident": incident,
-        "event": event,
-        "what": what,
-        "status_label": status_label,
-        "incident_url": incident_url(incident),
-        "service_names": ", ".join(s.name for s in incident.services.all()),
-    }
+    state = _state_of(row, incident, row.kind.split(".", 1)[1])
     # A person reads times in their own zone; a list address (many readers) in UTC.
     zone = user.time_zone if row.user_id and user is not None else "UTC"
-    return render_email("incident_event", context, [row.recipient], time_zone=zone)
+    return render_email(
+        "incident_event", event_email_context(state, incident), [row.recipient], time_zone=zone
+    )
 
 
 @register_kind("chat.incident")
 def build_chat_message(row: Notification) -> Outbound | None:
-    """One line for a team's chat channel; internal incidents only (a channel is not a permission)."""
+    """One line for a team's chat channel, as the event left the incident (the row's snapshot), its time
+    in the team's zone; internal incidents only (a channel is not a permission)."""
     incident = Incident.objects.filter(pk=_object_id(row), deleted_at__isnull=True).first()
     if incident is None or incident.visibility != Visibility.INTERNAL:
         return None
-    event = row.period.split(":", 1)[0]
-    what = EVENT_TEXT.get(event, "updated").format(
-        severity=incident.severity, status=incident.get_status_display().lower()
-    )
+    state = _state_of(row, incident, row.period.split(":", 1)[0])
     team = Team.objects.filter(chat_webhook_url=row.recipient).order_by("id").first()
-    when = chat_when(incident, event, row.created_at, team.tzinfo if team else UTC)
-    text = (
-        f"[{incident.severity}] {incident.reference} {incident.title}: {what}{when}. {incident_url(incident)}"
-    )
+    when = chat_when(state, team.tzinfo if team else UTC)
+    text = f"[{state.severity}] {incident.reference} {state.title}: {event_what(state)}{when}. {incident_url(incident)}"
     return ChatMessage(url=row.recipient, text=text)
-
-
-def chat_when(incident: Incident, event: str, fallback: datetime, zone: tzinfo) -> str:
-    """` at 10:00 CET (09:00 UTC)`: the event's moment in the team's `zone` with UTC beside it (UTC alone
-    for a UTC team). Declared gives the start (`, started ...`), resolved the resolution time, other
-    events `fallback` (when the notification was queued), written by `timefmt.format_chat_time` (the date
-    when it is not today in the zone, so a message read the next morning still says which day)."""
-    moment = {"declared": incident.started_at, "resolved": incident.resolved_at}.get(event) or fallback
-    label = format_chat_time(moment, zone)
-    return f", started {label}" if event == "declared" else f" at {label}"
 
 
 def incident_audience(
@@ -325,8 +315,11 @@ def incident_audience(
     return sorted(users.items()), addresses, hooks
 
 
-def incident_notify(*, incident_id: int, event: str, period: str, actor_id: int | None = None) -> list[int]:
-    """Claim and publish the notifications for one incident event. Returns the claimed row ids.
+def incident_notify(
+    *, incident_id: int, event: str, period: str, state: EventState, actor_id: int | None = None
+) -> list[int]:
+    """Claim and publish the notifications for one incident event, each row keeping `state` (the
+    incident as the event left it, which the message is rendered from). Returns the claimed row ids.
 
     `period` names the event (e.g. `declared`, `severity:SEV1:v4`), so re-running it for the same event
     sends nothing new. Declared, severity raised and resolved reach subscribers, the severity list and
@@ -342,9 +335,15 @@ def incident_notify(*, incident_id: int, event: str, period: str, actor_id: int 
         users = [u for u in users if u[0] in subscribed]
     key = f"incident:{incident.pk}"
     kind = f"incident.{event}"
-    wanted = [Wanted(email, kind, key, period, user_id) for user_id, email in users if user_id != actor_id]
-    wanted += [Wanted(address, kind, key, period) for address in addresses]
-    wanted += [Wanted(url, "chat.incident", key, f"{event}:{period}"[:40]) for url in hooks]
+    snap, at = state.to_json(), state.at
+    wanted = [
+        Wanted(email, kind, key, period, user_id, snapshot=snap, event_at=at)
+        for user_id, email in users
+        if user_id != actor_id
+    ]
+    wanted += [Wanted(address, kind, key, period, snapshot=snap, event_at=at) for address in addresses]
+    chat_period = f"{event}:{period}"[:40]
+    wanted += [Wanted(url, "chat.incident", key, chat_period, snapshot=snap, event_at=at) for url in hooks]
     ids = notifications_claim_many(wanted)
     notifications_publish(ids)
     return ids

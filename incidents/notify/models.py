@@ -45,6 +45,8 @@ class Notification(DeliveryRecord):
 
     `period` names the window the delivery belongs to (a local date `2026-06-10`, an ISO week
     `2026-W24`, or an event id), so a second sweep, beat or retry finds the claim and sends nothing.
+    An incident event's row keeps what the event changed and the incident's state then (`snapshot`,
+    `event_at`), which its message is rendered from.
     """
 
     recipient = models.CharField(max_length=254, help_text="Email address or webhook URL.")
@@ -59,6 +61,14 @@ class Notification(DeliveryRecord):
     object_key = models.CharField(max_length=100, help_text="For example action_item:12.")
     period = models.CharField(max_length=40)
     subject = models.CharField(max_length=255, blank=True)
+    snapshot = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="An incident event's state when it happened (incidents/notify/event_state.py); {} otherwise.",
+    )
+    event_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the incident event happened (UTC)."
+    )
 
     class Meta:
         ordering = ["-created_at"]

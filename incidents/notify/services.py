@@ -40,6 +40,7 @@ from incidents.models import (
 )
 from incidents.notify import delivery, messages, mirror, payloads, updates, webhooks
 from incidents.notify import reviews as reviews_notify
+from incidents.notify.event_state import EventState
 from incidents.permissions.checks import authorize
 from incidents.permissions.incident import can_subscribe_broadly, can_view_incident
 from incidents.permissions.roles import can_manage_mailing_lists
@@ -56,25 +57,31 @@ def _pk(actor: Any) -> int | None:
 # --- Incidents -----------------------------------------------------------------------------------------
 
 
-def incident_declared(incident: Incident, *, actor: Any) -> None:
-    """`incident` was declared by `actor` (a User, or None for an alert): email its subscribers (not the
-    actor) and the severity's mailing list, post to its teams' chat, send the `incident.declared` webhook."""
+def incident_declared(incident: Incident, *, actor: Any, at: datetime | None = None) -> None:
+    """`incident` was declared by `actor` (a User, or None for an alert) at `at` (aware; the declaration
+    time, default now): email its subscribers (not the actor) and the severity's mailing list, post to its
+    teams' chat, send the `incident.declared` webhook. The messages tell the incident as declared."""
     payload = payloads.IncidentDeclared.of(incident)
     actor_id = _pk(actor)
+    state = EventState.of(incident, event="declared", at=at)
     _after_commit(
         lambda: messages.incident_notify(
-            incident_id=incident.pk, event="declared", period="declared", actor_id=actor_id
+            incident_id=incident.pk, event="declared", period="declared", state=state, actor_id=actor_id
         )
     )
     _after_commit(lambda: webhooks.webhook_dispatch(payload))
 
 
-def incident_severity_raised(incident: Incident, *, old: str) -> None:
-    """`incident`'s severity went up from `old` (a code) to `incident.severity`: email subscribers and the
-    new severity's list, post to team chat. Lowering a severity tells no one."""
+def incident_severity_raised(incident: Incident, *, old: str, at: datetime | None = None) -> None:
+    """`incident`'s severity went up from `old` (a code) to `incident.severity` at `at` (aware; default
+    now): email subscribers and the new severity's list, post to team chat, each telling the incident as
+    that change left it. Lowering a severity tells no one."""
     period = f"severity:{incident.severity}:v{incident.version}"
+    state = EventState.of(incident, event="severity_raised", at=at, old_severity=old)
     _after_commit(
-        lambda: messages.incident_notify(incident_id=incident.pk, event="severity_raised", period=period)
+        lambda: messages.incident_notify(
+            incident_id=incident.pk, event="severity_raised", period=period, state=state
+        )
     )
 
 
@@ -83,7 +90,8 @@ def incident_status_changed(incident: Incident, *, old: str, at: datetime | None
     at `at` (aware; when it happened, which a backfill gives; default now).
 
     Resolving tells everyone a declaration told (subscribers, severity list, team chat); any other move
-    tells only the incident's own subscribers. Every move sends the `incident.status_changed` webhook.
+    tells only the incident's own subscribers, each message telling the incident as this move left it.
+    Every move sends the `incident.status_changed` webhook.
     """
     payload = payloads.IncidentStatusChanged.of(incident, old=old)
     if incident.status == IncidentStatus.RESOLVED:
@@ -91,7 +99,10 @@ def incident_status_changed(incident: Incident, *, old: str, at: datetime | None
         event, period = "resolved", f"resolved:{stamp}"
     else:
         event, period = "status_changed", f"status:{incident.status}:v{incident.version}"
-    _after_commit(lambda: messages.incident_notify(incident_id=incident.pk, event=event, period=period))
+    state = EventState.of(incident, event=event, at=at, old_status=old)
+    _after_commit(
+        lambda: messages.incident_notify(incident_id=incident.pk, event=event, period=period, state=state)
+    )
     _after_commit(lambda: webhooks.webhook_dispatch(payload))
     _mirror(
         incident.pk,

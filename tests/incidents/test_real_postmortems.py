@@ -31,7 +31,8 @@ from accounts.models import Membership
 from incidents.emails import render_email
 from incidents.models import Incident
 from incidents.notify.digests import digest_window
-from incidents.notify.messages import digest_email
+from incidents.notify.event_state import EventState
+from incidents.notify.messages import digest_email, event_email_context
 from incidents.review.documents import unnoticed_for
 from incidents.review.exports import export_markdown
 from incidents.review.services.postmortems import postmortem_start
@@ -287,17 +288,9 @@ def test_every_surface_shows_the_same_times_and_durations_in_the_viewers_zone(
     assert f"Unnoticed for: {unnoticed.text}" in pdf_text
     for entry in entries:
         assert format_time(entry.occurred_at, tz, offset=True) in pdf_text, entry.body
+    state = EventState.of(incident, event="resolved", at=incident.resolved_at)
     email = render_email(
-        "incident_event",
-        {
-            "incident": incident,
-            "event": "resolved",
-            "what": "resolved",
-            "incident_url": "x",
-            "service_names": "",
-        },
-        [viewer.email],
-        time_zone=zone,
+        "incident_event", event_email_context(state, incident), [viewer.email], time_zone=zone
     )
     assert f"Started: {labels['started_at']}" in email.body
     assert f"Resolved: {labels['resolved_at']}" in email.body

@@ -10,6 +10,8 @@ from django.urls import reverse
 from incidents import models as m
 from incidents.emails import render_email
 from incidents.markdown import render_markdown
+from incidents.notify.event_state import EventState
+from incidents.notify.messages import event_email_context
 from tests.factories import (
     ActionItemFactory,
     ContributingFactorFactory,
@@ -161,11 +163,8 @@ def test_exports_carry_the_corpus_only_as_inert_text(client_for, commander, stor
 def test_email_html_shows_titles_escaped(commander, stored):
     incident = stored["incident"]
     incident.title = PAYLOADS[0]
-    message = render_email(
-        "incident_event",
-        {"incident": incident, "event": "declared", "what": "declared", "incident_url": "https://h.example/"},
-        ["commander@example.com"],
-    )
+    state = EventState.of(incident, event="declared")
+    message = render_email("incident_event", event_email_context(state, incident), ["commander@example.com"])
     html = html_part(message)
     assert executable_content(html, script_prefix="\x00", allow_style=True) == []
     assert "&lt;script&gt;" in html

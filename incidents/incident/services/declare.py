@@ -190,7 +190,7 @@ def incident_declare_once(
                 occurred_at=declared,
             )
             add_runbook_tasks(incident, user, at=declared)
-            notify.incident_declared(incident, actor=user)
+            notify.incident_declared(incident, actor=user, at=declared)
     except _Duplicate as duplicate:
         return duplicate.incident, False
     except IntegrityError:

@@ -172,7 +172,7 @@ def incident_change_severity(
     body = f"Severity changed from {old} to {severity}" + (f": {reason}" if reason else "")
     system_entry(incident=current, actor=actor, body=body, occurred_at=when)
     if SEVERITY_RANK[severity] < SEVERITY_RANK[old]:
-        notify.incident_severity_raised(current, old=old)
+        notify.incident_severity_raised(current, old=old, at=when)
     notify.incident_severity_changed(current, old=old, at=when)
     return current
 

@@ -1,5 +1,5 @@
 """Incident emails carry the recipient's zone label with its UTC offset in both parts, and an email built
-after the incident moved on says so instead of passing today's state off as the event's."""
+after the incident moved on tells the event as it was and says what changed since."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def test_an_incident_email_gives_the_zone_label_with_its_offset_in_both_parts(
     assert "2026-01-12 10:00 CET, UTC+01:00" in html_part(message)
 
 
-def test_a_declared_email_sent_after_the_resolution_says_it_is_now_resolved(
+def test_a_declared_email_sent_after_the_resolution_tells_the_declaration_and_says_it_is_now_resolved(
     subscribed, responder, viewer, eager_celery, django_capture_on_commit_callbacks
 ):
     with time_machine.travel(STARTED + dt.timedelta(minutes=20), tick=False):
@@ -57,5 +57,8 @@ def test_a_declared_email_sent_after_the_resolution_says_it_is_now_resolved(
             for callback in declared:
                 callback()
     message = next(m for m in mail.outbox if m.to == [viewer.email])
-    assert message.subject == f"[SEV2] {incident.reference} declared (now resolved): Disk full"
-    assert "Status: Resolved (now; it changed after this event)" in message.body
+    assert message.subject == f"[SEV2] {incident.reference} declared: Disk full"
+    assert "Status: Investigating\n" in message.body
+    assert "Declared: 2026-01-12 10:20 CET, UTC+01:00\n" in message.body
+    assert "Resolved:" not in message.body
+    assert "Now: Resolved (changed after this event)\n" in message.body
