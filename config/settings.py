@@ -64,6 +64,8 @@ else:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# True when neither the environment nor .env sets SITE_URL: commands that write links say so.
+SITE_URL_IS_DEFAULT = not env.str("SITE_URL", default="").strip()
 
 INSTALLED_APPS = [
     "django.contrib.admin",

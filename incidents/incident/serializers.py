@@ -89,6 +89,12 @@ class IncidentSerializer(ReadModelSerializer):
     time_to_mitigate = serializers.IntegerField(read_only=True, allow_null=True)
     time_to_resolve = serializers.IntegerField(read_only=True, allow_null=True)
     impact_duration = serializers.IntegerField(read_only=True, allow_null=True)
+    milestone_notes = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="What the milestones say out of the usual order but accepted (detected after the "
+        "resolution: time to resolve is 0; mitigated before detection); empty otherwise.",
+    )
     url = serializers.HyperlinkedIdentityField(view_name="api:incident-detail", lookup_field="number")
 
     class Meta:
@@ -99,7 +105,7 @@ class IncidentSerializer(ReadModelSerializer):
             "detection_method", "customer_impact", "customer_impact_html", "services", "commander",
             "communications_lead", "scribe", "chat_channel_url", "dashboard_url", "change_url",
             "feature_flag", "time_to_detect", "time_to_acknowledge", "time_to_mitigate", "time_to_resolve",
-            "impact_duration", "version", "created_at", "updated_at",
+            "impact_duration", "milestone_notes", "version", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -161,7 +161,9 @@ def incident_edit(request: HttpRequest, number: int) -> HttpResponse:
             message = "Not saved: choose which value to keep for each field changed by both of you."
             return _merge_page(request, number, incident, merge, message)
         try:
-            edits.incident_update(incident=incident, actor=request.user, expected_version=based_on, **changes)
+            saved = edits.incident_update(
+                incident=incident, actor=request.user, expected_version=based_on, **changes
+            )
         except ValidationError as exc:
             add_form_errors(form, exc)
         except IncidentConflict as exc:
@@ -171,7 +173,7 @@ def incident_edit(request: HttpRequest, number: int) -> HttpResponse:
             )
             return _merge_page(request, number, current, merge, message)
         else:
-            messages.success(request, "Incident saved.")
+            messages.success(request, " ".join(["Incident saved.", *saved.milestone_notes]))
             return redirect("incidents:detail", number=incident.number)
     return render(request, "incidents/incident/edit.html", {"form": form, "incident": incident})
 
@@ -242,7 +244,8 @@ def post_action(
 ) -> HttpResponse:
     """Validate `form`, run `call(cleaned_data)` (one service), flash the outcome and redirect to `back`.
 
-    An invalid form flashes `invalid`; a ValidationError from the service flashes its messages; the
+    An invalid form flashes `invalid`; a ValidationError from the service flashes its messages; an
+    incident the service returns adds its `milestone_notes` to `success`; the
     service's AccessDenied goes to the error pages (404 if the user cannot see the object, else 403).
     """
     if not form.is_valid():
@@ -251,11 +254,14 @@ def post_action(
         messages.error(request, f"When: {' '.join(str(e) for e in when_errors)}" if when_errors else invalid)
     else:
         try:
-            call(form.cleaned_data)
+            result = call(form.cleaned_data)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, success(form.cleaned_data) if callable(success) else success)
+            said = success(form.cleaned_data) if callable(success) else success
+            # An incident left with milestones out of the usual order says so (`Incident.milestone_notes`).
+            notes = result.milestone_notes if isinstance(result, Incident) else []
+            messages.success(request, " ".join([said, *notes]))
     return back if isinstance(back, HttpResponse) else redirect(back)
 
 

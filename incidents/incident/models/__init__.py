@@ -325,8 +325,31 @@ class Incident(StoredHtml, models.Model):
                 note = "resolved before detection"
             elif name == "time_to_mitigate" and self.mitigated_at_auto:
                 note = "mitigation time set automatically at resolution"
+            elif name == "time_to_mitigate" and self.mitigated_before_detection:
+                note = "mitigated before detection"
             rows.append(DurationRow(name, label, seconds, definition, note))
         return rows
+
+    @property
+    def milestone_notes(self) -> list[str]:
+        """What the milestones say that is out of the usual order (start, detection, acknowledgement,
+        mitigation, resolution) but accepted: an incident may be mitigated or even over before anyone
+        detected it (found later, in logs or an audit). Empty when the order is the usual one. The edit
+        form shows these on save and the API returns them (`milestone_notes`), so it is never silent."""
+        notes = []
+        if self.resolved_before_detection:
+            notes.append(
+                "Detected after it was resolved: the impact ended before anyone noticed, so time to "
+                "resolve counts 0 (resolved before detection)."
+            )
+        elif self.mitigated_before_detection:
+            notes.append("Mitigated before it was detected: time to mitigate runs from the start, as always.")
+        return notes
+
+    @property
+    def mitigated_before_detection(self) -> bool:
+        """Whether the recorded mitigation is earlier than the recorded detection."""
+        return bool(self.detected_at and self.mitigated_at and self.mitigated_at < self.detected_at)
 
     @property
     def resolved_before_detection(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -34,6 +35,13 @@ class Command(BaseCommand):
                 raise CommandError(f"No active user with the email {email!r}.")
         else:
             users = users.filter(digest_enabled=True)
+        if getattr(settings, "SITE_URL_IS_DEFAULT", False):
+            self.stderr.write(
+                f"Note: links in the digests go to {settings.SITE_URL}, the default, because SITE_URL is "
+                "not set. Set SITE_URL (in the environment or .env) to the address people open Hindsight at."
+            )
+        else:
+            self.stdout.write(f"Links go to {settings.SITE_URL} (SITE_URL).")
         now = timezone.now()
         wanted = []
         for user in users:

@@ -98,6 +98,23 @@ def test_send_digests_dry_run_prints_and_sends_nothing(world, personas, capsys):
     assert mail.outbox == []
 
 
+def test_send_digests_says_where_its_links_go_and_when_that_is_only_the_default(
+    world, personas, capsys, settings
+):
+    settings.SITE_URL, settings.SITE_URL_IS_DEFAULT = "http://127.0.0.1:8000", True
+    with time_machine.travel(NOW, tick=False):
+        call_command("send_digests", "--dry-run", "--user", "viewer@example.com")
+    err = capsys.readouterr().err
+    assert "links in the digests go to http://127.0.0.1:8000, the default, because SITE_URL is not set" in err
+    settings.SITE_URL, settings.SITE_URL_IS_DEFAULT = "https://hindsight.example.org", False
+    with time_machine.travel(NOW, tick=False):
+        call_command("send_digests", "--dry-run", "--user", "viewer@example.com")
+    captured = capsys.readouterr()
+    assert "Links go to https://hindsight.example.org (SITE_URL)." in captured.out
+    assert "https://hindsight.example.org/" in captured.out.split("=== To:", 1)[1]
+    assert "127.0.0.1:8000" not in captured.out + captured.err
+
+
 def test_send_digests_for_an_unknown_user_is_an_error(db):
     with pytest.raises(CommandError, match="No active user"):
         call_command("send_digests", "--dry-run", "--user", "nobody@example.com")
