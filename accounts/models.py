@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import zoneinfo
 from collections.abc import Iterator
+from datetime import UTC
 from typing import Any
 
 from django.conf import settings
@@ -292,7 +293,7 @@ class UserSession(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.user} since {self.created_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 class SecurityEvent(models.Model):

@@ -42,6 +42,7 @@ DURATION_RULE = (
 )
 
 DATE_MINUTE = "%Y-%m-%d %H:%M"
+DATE_SECOND = "%Y-%m-%d %H:%M:%S"
 CLOCK = "%H:%M"
 
 

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
-from incidents.timefmt import format_time, offset_label, zone_name
+from incidents.timefmt import CLOCK, format_time, offset_label, zone_name
 
 # A span of two aware instants (`first`, `last`) whose local days a bare clock time is read on.
 BareClock = tuple[datetime, datetime]
@@ -123,7 +123,7 @@ def localize(wall: datetime, zone: tzinfo) -> datetime:
         # A skipped time read at each offset lands on a real instant with its own (other) label: say
         # which offset gives which instant, never a label beside an offset it does not have.
         readings = "; ".join(
-            f"with offset {_fmt_offset(offset)} it is {_fmt_local(instant, zone)} ({instant:%H:%M} UTC)"
+            f"with offset {_fmt_offset(offset)} it is {_fmt_local(instant, zone)} ({format_time(instant, UTC, fmt=CLOCK)})"
             for instant, offset in (earlier, later)
         )
         raise NonExistentTimeError(
@@ -132,7 +132,7 @@ def localize(wall: datetime, zone: tzinfo) -> datetime:
             (earlier[0], later[0]),
         )
     options = " or ".join(
-        f"{_fmt_local(instant, zone)} ({instant.strftime('%H:%M')} UTC, offset {_fmt_offset(offset)})"
+        f"{_fmt_local(instant, zone)} ({format_time(instant, UTC, fmt=CLOCK)}, offset {_fmt_offset(offset)})"
         for instant, offset in (earlier, later)
     )
     raise AmbiguousTimeError(

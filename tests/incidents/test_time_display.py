@@ -1,4 +1,5 @@
-"""Every template shows instants through the shared filters (incidents/timefmt.py), never by itself.
+"""Every template shows instants through the shared filters (incidents/timefmt.py), never by itself, and
+no Python module writes a clock time itself (`%H` in a format) but the formatter.
 
 A datetime written as `{{ x.started_at }}`, `{{ x|date:"..." }}` or `{{ x|time }}` is shown in whatever
 zone and format Django picks, without the zone label: that is how "07:56:48+00:00" reached a page headed
@@ -18,7 +19,7 @@ OUR_FILTERS = {"localtime_label", "localtime_offset", "clock_label", "time_tag",
 # Variables holding a calendar date (datetime.date), which `|date` may format.
 DATE_NAMES = re.compile(r"(_date|_until|(^|\.)today|(^|\.)first|(^|\.)last|_day)$")
 # Variables holding an instant (datetime.datetime) by the project's naming.
-INSTANT_NAMES = re.compile(r"(_at|history_date|(^|\.)when|(^|\.)now)$")
+INSTANT_NAMES = re.compile(r"(_at|history_date|(^|\.)at|(^|\.)when|(^|\.)now)$")
 FORM_FIELD = re.compile(r"^\w*form\.")  # a bound form field renders its own widget
 VARIABLE = re.compile(r"\{\{\s*(.*?)\s*\}\}")
 
@@ -57,3 +58,35 @@ def test_the_scan_catches_each_way_of_formatting_an_instant(tmp_path):
         assert [p.split(":")[1] for p in _problems(bad)] == ["1", "2", "3", "4"]
     finally:
         TEMPLATES = saved
+
+
+SOURCES = [Path(settings.BASE_DIR) / "incidents", Path(settings.BASE_DIR) / "accounts"]
+CLOCK_FORMAT = re.compile(r"%-?H")
+# Where a clock-time pattern is not an instant shown to someone, and why.
+CLOCK_ALLOWED = {
+    "incidents/timefmt.py": "the one formatter",
+    "incidents/timeparse.py": "echoes the wall-clock time as typed (a naive time, no zone to show)",
+    "incidents/incident/forms.py": "the datetime-local widget's value and input formats; the time as typed",
+    "incidents/notify/services.py": "a delivery period key (20261130T140200), never shown",
+    "incidents/notify/reminders.py": "a delivery period key (20261130T140200), never shown",
+    "accounts/models.py": "a session's name in the admin, in UTC with its label (accounts imports no incidents)",
+}
+
+
+def test_no_module_but_the_formatter_writes_a_clock_time_itself():
+    base = Path(settings.BASE_DIR)
+    problems = []
+    for root in SOURCES:
+        for path in sorted(root.rglob("*.py")):
+            name = path.relative_to(base).as_posix()
+            if "/migrations/" in name or name in CLOCK_ALLOWED:
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if CLOCK_FORMAT.search(line):
+                    problems.append(f"{name}:{number}: {line.strip()} (use incidents.timefmt.format_time)")
+    assert problems == []
+
+
+def test_the_allowed_modules_still_exist():
+    base = Path(settings.BASE_DIR)
+    assert [name for name in CLOCK_ALLOWED if not (base / name).exists()] == []

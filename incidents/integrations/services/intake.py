@@ -31,6 +31,7 @@ from incidents.models import (
     IncidentStatus,
 )
 from incidents.permissions.checks import SYSTEM
+from incidents.timefmt import DATE_SECOND, format_time
 from incidents.timeline.services import MAX_BODY_CHARS, timeline_entry_add
 
 SEEN_EVENTS_KEPT = 200
@@ -59,7 +60,9 @@ def _link(url: str) -> str:
 
 
 def _fmt(when: datetime | None) -> str:
-    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if when else ""
+    """An alert's time as its stored entry states it, `2026-11-30 14:02:05 UTC` (stored text, read in
+    every zone: UTC, with the alert's seconds)."""
+    return format_time(when, UTC, fmt=DATE_SECOND, empty="")
 
 
 def alert_entry_body(alert: ParsedAlert) -> str:
