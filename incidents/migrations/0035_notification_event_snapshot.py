@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0033_incident_tasks'),
+        ('incidents', '0034_stakeholder_updates'),
     ]
 
     operations = [
