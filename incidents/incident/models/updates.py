@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from incidents.markdown import StoredHtml
+from incidents.timefmt import format_time
 
 
 class UpdateStatus(models.TextChoices):
@@ -43,4 +46,4 @@ class StakeholderUpdate(StoredHtml, models.Model):
         indexes = [models.Index(fields=["incident", "-posted_at", "-id"], name="update_incident_latest")]
 
     def __str__(self) -> str:
-        return f"Update on {self.incident_id} at {self.posted_at:%Y-%m-%d %H:%M} UTC"
+        return f"Update on {self.incident_id} at {format_time(self.posted_at, UTC)}"
