@@ -71,16 +71,19 @@ def entry_is_mirrored(entry: TimelineEntry) -> bool:
     return entry.source in MIRRORED_SOURCES and entry.kind != EntryKind.STATUS_CHANGE
 
 
-def mirror_claim(*, incident_id: int, object_key: str, period: str) -> list[int]:
+def mirror_claim(*, incident_id: int, object_key: str, period: str, title: str = "") -> list[int]:
     """Claim one `chat.mirror` post per channel linked to the incident and publish them; none for a
     restricted or deleted incident. `object_key` is `timeline_entry:<id>` or `incident:<id>`; `period`
     names the event (`entry`, `status:<code>:v<version>`, `severity:<old>><new>:v<version>`), so claiming
-    the same event again posts nothing. Returns the claimed row ids."""
+    the same event again posts nothing. `title` (the incident's when a status or severity changed) is kept
+    on each row (`snapshot`), so the post names the incident as it was called then. Returns the claimed
+    row ids."""
     incident = Incident.objects.filter(pk=incident_id, deleted_at__isnull=True).first()
     if incident is None or incident.visibility != Visibility.INTERNAL:
         return []
+    snapshot = {"title": title} if title else None
     wanted = [
-        Wanted(channel_address(c), KIND, object_key, period)
+        Wanted(channel_address(c), KIND, object_key, period, snapshot=snapshot)
         for c in ChatChannel.objects.filter(incident=incident)
     ]
     ids = notifications_claim_many(wanted)
@@ -122,7 +125,7 @@ def build_mirror_post(row: Notification) -> ChannelPost | None:
     if where is None:
         return None
     provider = where[0]
-    head = f"{incident.reference} {incident.title}"
+    head = f"{incident.reference} {(row.snapshot or {}).get('title') or incident.title}"
     zone = chat_zone(incident)
     if entry is not None:
         when = format_chat_time(entry.occurred_at, zone)

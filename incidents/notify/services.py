@@ -108,6 +108,7 @@ def incident_status_changed(incident: Incident, *, old: str, at: datetime | None
         incident.pk,
         f"incident:{incident.pk}",
         f"status:{incident.status}:v{incident.version}:{mirror.period_stamp(at or timezone.now())}",
+        title=incident.title,
     )
 
 
@@ -119,6 +120,7 @@ def incident_severity_changed(incident: Incident, *, old: str, at: datetime | No
         incident.pk,
         f"incident:{incident.pk}",
         f"severity:{old}>{incident.severity}:v{incident.version}:{stamp}",
+        title=incident.title,
     )
 
 
@@ -137,10 +139,14 @@ def timeline_entry_added(entry: TimelineEntry) -> None:
         _mirror(entry.incident_id, f"timeline_entry:{entry.pk}", "entry")
 
 
-def _mirror(incident_id: int, object_key: str, period: str) -> None:
+def _mirror(incident_id: int, object_key: str, period: str, *, title: str = "") -> None:
     """After commit, claim the posts into the incident's linked chat channels (`mirror.mirror_claim`:
-    never for a restricted incident) and hand them to Celery."""
-    _after_commit(lambda: mirror.mirror_claim(incident_id=incident_id, object_key=object_key, period=period))
+    never for a restricted incident) and hand them to Celery; `title` is the incident's at the change."""
+    _after_commit(
+        lambda: mirror.mirror_claim(
+            incident_id=incident_id, object_key=object_key, period=period, title=title
+        )
+    )
 
 
 # --- Reviews -------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from incidents.incident.services.lifecycle import (
     incident_reopen,
     incident_resolve,
 )
-from incidents.models import Notification, Subscription
+from incidents.models import Incident, Notification, Subscription
 from incidents.notify import messages
 from incidents.notify.delivery import notification_deliver
 from tests.factories import MembershipFactory, ServiceFactory, UserFactory
@@ -171,3 +171,20 @@ def test_the_team_chat_post_tells_the_severity_change_as_it_was(
     assert post.text.startswith(
         f"[SEV2] {incident.reference} Replica lag: raised to SEV2 at 20:00 UTC+10:30 (09:30 UTC)."
     )
+
+
+def test_a_channel_post_of_a_status_change_names_the_incident_as_it_was_called_then(
+    commander, incident, django_capture_on_commit_callbacks
+):
+    from incidents.incident.services.lifecycle import incident_change_status
+    from incidents.models import ChatChannel
+    from incidents.notify.mirror import KIND, build_mirror_post
+
+    ChatChannel.objects.create(provider="slack", workspace="T0ACME", channel_id="C0INC", incident=incident)
+    title = incident.title
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_change_status(incident=incident, actor=commander, status="identified")
+    Incident.objects.filter(pk=incident.pk).update(title="Renamed later")
+    post = build_mirror_post(Notification.objects.get(kind=KIND))
+    assert post is not None
+    assert post.text.startswith(f"{incident.reference} {title}: status is now identified at ")
