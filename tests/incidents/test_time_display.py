@@ -1,5 +1,5 @@
 """Every template shows instants through the shared filters (incidents/timefmt.py), never by itself, and
-no Python module writes a clock time itself (`%H` in a format) but the formatter.
+no Python module writes a clock time itself (`%H:%M` in a format) but the formatter.
 
 A datetime written as `{{ x.started_at }}`, `{{ x|date:"..." }}` or `{{ x|time }}` is shown in whatever
 zone and format Django picks, without the zone label: that is how "07:56:48+00:00" reached a page headed
@@ -61,14 +61,13 @@ def test_the_scan_catches_each_way_of_formatting_an_instant(tmp_path):
 
 
 SOURCES = [Path(settings.BASE_DIR) / "incidents", Path(settings.BASE_DIR) / "accounts"]
-CLOCK_FORMAT = re.compile(r"%-?H")
+# A clock time as people read it (`%H:%M`, `%I:%M`); compact keys such as `%Y%m%dT%H%M%S` are not shown.
+CLOCK_FORMAT = re.compile(r"%-?[HI]:%M")
 # Where a clock-time pattern is not an instant shown to someone, and why.
 CLOCK_ALLOWED = {
     "incidents/timefmt.py": "the one formatter",
     "incidents/timeparse.py": "echoes the wall-clock time as typed (a naive time, no zone to show)",
     "incidents/incident/forms.py": "the datetime-local widget's value and input formats; the time as typed",
-    "incidents/notify/services.py": "a delivery period key (20261130T140200), never shown",
-    "incidents/notify/reminders.py": "a delivery period key (20261130T140200), never shown",
     "accounts/models.py": "a session's name in the admin, in UTC with its label (accounts imports no incidents)",
 }
 
