@@ -4,13 +4,15 @@ choice "Take the tracker's" (services.py calls it with the issue row locked).
 How a change moves: the tracker's state is first ordered by the tracker's own time (`updated_at`): a
 state older than the last one applied (`TrackerIssue.remote_updated_at`) is ignored whole, so a late
 webhook or a sweep that read the issue before a newer webhook arrived never undoes it. Then it is
-compared field by field (`status` open/closed, `owner` a user id, `due_date` ISO) with
+compared field by field (`status` open/closed/wont_do, `owner` a user id, `due_date` ISO) with
 `TrackerIssue.seen`, the tracker's values last observed. A field the tracker did not change is left alone
 (a repeated delivery or a sweep that finds nothing new changes nothing). A changed field is applied to the
 item through the follow-through services, as Hindsight (SYSTEM), with one timeline entry, when
 Hindsight's value is still the one both sides `agreed` on; when someone changed it in Hindsight too, the
 field goes to `conflicts` and the item page asks which to keep. A close of a blocked item is always such a
-conflict: the item waits on something, and is never made done without someone choosing. What cannot be taken (a due date that is
+conflict: the item waits on something, and is never made done without someone choosing. So is a close that
+says the other thing about the work than the item does (closed as completed on a "Won't do" item, closed as
+not planned on a done one): whether the work was done is a person's answer. What cannot be taken (a due date that is
 not a date) leaves Hindsight's value and goes to `warnings`, shown on the item.
 """
 
@@ -38,16 +40,21 @@ from incidents.permissions.followup import can_view_action_item
 from incidents.timeline.services import system_entry
 
 FIELDS = ("status", "owner", "due_date")
+CLOSED_VALUES = ("closed", "wont_do")  # the sync's `status` of a closed item: done, or not done
 FIELD_LABELS = {"status": "Status", "owner": "Owner", "due_date": "Due date", "title": "Title"}
 CLOSE_REASON_TEXT = {"not_planned": "closed as not planned", "duplicate": "closed as a duplicate"}
 _SKIP = object()
 
 
 def hindsight_values(item: ActionItem) -> dict[str, Any]:
-    """The item's values in the sync's terms: `status` "open"/"closed", `owner` a user id or None,
-    `due_date` ISO or None."""
+    """The item's values in the sync's terms: `status` "open", "closed" (done) or "wont_do", `owner` a
+    user id or None, `due_date` ISO or None."""
+    if item.status == ActionItemStatus.WONT_DO:
+        status = "wont_do"
+    else:
+        status = "closed" if item.status in CLOSED_ITEM_STATUSES else "open"
     return {
-        "status": "closed" if item.status in CLOSED_ITEM_STATUSES else "open",
+        "status": status,
         "owner": item.owner_id,
         "due_date": item.due_date.isoformat() if item.due_date else None,
     }
@@ -58,8 +65,14 @@ def _tracker_values(connection: TrackerConnection, state: IssueState) -> dict[st
     field missing or of the wrong type: never read as "open" or "no due date") and for what cannot be
     mapped (no such field, an assignee with no Hindsight account by verified email or mapping, a due
     date that is not a date)."""
+    if state.closed is None:
+        status: Any = _SKIP
+    elif state.closed:
+        status = "wont_do" if state.close_reason in CLOSE_REASON_TEXT else "closed"
+    else:
+        status = "open"
     values: dict[str, Any] = {
-        "status": _SKIP if state.closed is None else ("closed" if state.closed else "open"),
+        "status": status,
         "owner": _SKIP,
         "due_date": _SKIP,
     }
@@ -91,6 +104,8 @@ def field_label(name: str, value: Any, reason: str = "") -> str:
         user = get_user_model().objects.filter(pk=value).first() if value else None
         return str(user) if user else "nobody"
     if name == "status":
+        if value == "wont_do":
+            return CLOSE_REASON_TEXT.get(reason, CLOSE_REASON_TEXT["not_planned"])
         if value == "closed":
             return CLOSE_REASON_TEXT.get(reason, "closed (done)")
         return "open"
@@ -101,15 +116,15 @@ def field_label(name: str, value: Any, reason: str = "") -> str:
 
 def apply_field(issue: TrackerIssue, name: str, value: Any, actor: Any, reason: str = "") -> str:
     """Set field `name` of the issue's item to the tracker's `value` through the follow-through services;
-    return the timeline text. A close with `reason` `not_planned` or `duplicate` makes the item "Won't
-    do" (the work was not done), any other close "Done" with the issue as evidence; a reopen clears the
-    closing note. ValidationError when the item refuses the value."""
+    return the timeline text. `wont_do` (or, as stored before, `closed` with `reason` `not_planned` or
+    `duplicate`) makes the item "Won't do" (the work was not done), `closed` "Done" with the issue as
+    evidence; a reopen clears the closing note. ValidationError when the item refuses the value."""
     item = ActionItem.objects.select_related("incident").get(pk=issue.action_item_id)
     label = ADAPTERS[issue.connection.kind].label
     title = markdown_text(item.title)
     key = markdown_text(issue.key)
-    if name == "status" and value == "closed" and reason in CLOSE_REASON_TEXT:
-        how = CLOSE_REASON_TEXT[reason]
+    if name == "status" and (value == "wont_do" or (value == "closed" and reason in CLOSE_REASON_TEXT)):
+        how = CLOSE_REASON_TEXT.get(reason, CLOSE_REASON_TEXT["not_planned"])
         action_item_change_status(
             item=item, actor=actor, status=ActionItemStatus.WONT_DO,
             note=f"{how.capitalize()} in {label} ({issue.key}): {issue.url}",
@@ -182,8 +197,13 @@ def sync_issue(issue: TrackerIssue, state: IssueState, changed: frozenset[str] |
         conflict = {"tracker": value, "label": field_label(name, value, reason)}
         if reason:
             conflict["reason"] = reason
-        # A blocked item waits on something: a close in the tracker is a question, never "done" unasked.
-        blocked = name == "status" and value == "closed" and item.status == ActionItemStatus.BLOCKED
+        # A blocked item waits on something, and done and won't do are two answers to whether the work
+        # was done: a close in the tracker on such an item is a question, never taken unasked.
+        blocked = (
+            name == "status"
+            and value in CLOSED_VALUES
+            and (item.status == ActionItemStatus.BLOCKED or mine in CLOSED_VALUES)
+        )
         if mine == value:
             issue.agreed[name] = value
             issue.conflicts.pop(name, None)

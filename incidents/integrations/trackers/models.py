@@ -55,7 +55,7 @@ class TrackerIssue(models.Model):
     """The tracker issue of one action item, and what the two sides last agreed on.
 
     `seen` holds the tracker's values as last observed, `agreed` Hindsight's values at the last sync
-    (keys `status` "open"/"closed", `owner` a user id or None, `due_date` ISO date or None). A field
+    (keys `status` "open"/"closed"/"wont_do", `owner` a user id or None, `due_date` ISO date or None). A field
     changed on both sides since then lands in `conflicts` ({field: {"tracker": value, "label": text}})
     and is shown on the item until someone chooses; nothing is applied silently. `warnings` ({field:
     text}) says what the tracker sent that Hindsight did not take (a due date that is not a date), until

@@ -190,3 +190,33 @@ def test_two_people_keeping_hindsights_value_at_once_change_the_tracker_once(
     assert "status" not in TrackerIssue.objects.get(action_item=item).conflicts
     history = ActionItem.objects.get(pk=item.pk).history.filter(history_change_reason__contains="Kept")
     assert history.count() == 1
+
+
+def _page(web, item) -> str:
+    """The item page's text as a person reads it (tags dropped, spaces collapsed)."""
+    page = web.get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("agreed", ["open", "wont_do"])
+def test_closed_as_completed_in_github_on_a_wont_do_item_is_a_difference_shown_not_ignored(
+    client_for, team, lead, commander, incident, tracker_server, agreed
+):
+    connection = trackers._github(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team, owner=commander, status=ActionItemStatus.WONT_DO,
+                             wont_do_reason="Replaced by the new runbook")  # fmt: skip
+    issue = order._linked(connection, item, 21)
+    issue.agreed["status"] = issue.seen["status"] = agreed
+    issue.save()
+    entries = TimelineEntry.objects.filter(incident=incident).count()
+
+    order._hook(client_for(None), connection, "closed", 21, state="closed", reason="completed",
+                updated_at=order.LATE, delivery="done")  # fmt: skip
+
+    item.refresh_from_db()
+    assert (item.status, item.wont_do_reason) == (ActionItemStatus.WONT_DO, "Replaced by the new runbook")
+    assert TimelineEntry.objects.filter(incident=incident).count() == entries
+    page = _page(client_for(commander), item)
+    assert "Status changed on both sides. Hindsight: Won't do · GitHub: closed (done)" in page
+    assert "Take the tracker's" in page
