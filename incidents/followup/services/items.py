@@ -238,8 +238,10 @@ def action_item_change_status(
     status: str,
     note: str = "",
     expected_version: int | None = None,
+    reclose: bool = False,
 ) -> ActionItem:
-    """Move the item along ITEM_TRANSITIONS.
+    """Move the item along ITEM_TRANSITIONS; with `reclose`, also straight from done to won't do or back
+    (a tracker's close taken: the work was, or was not, done after all), which is no reopening.
 
     Done needs a completion note, won't do needs a reason, blocked needs what it waits on (all in `note`);
     reopening a done or won't-do item needs a reason too. Reopening clears the completion and the
@@ -252,9 +254,11 @@ def action_item_change_status(
     current = common.lock_work(item, expected_version)
     if not common.is_status_change(current, status):
         return current
-    common.require_transition(current, status, ITEM_TRANSITIONS, "An item")
     old = current.status
-    reopening = old in CLOSED_ITEM_STATUSES
+    switching = reclose and old in CLOSED_ITEM_STATUSES and status in CLOSED_ITEM_STATUSES
+    if not switching:
+        common.require_transition(current, status, ITEM_TRANSITIONS, "An item")
+    reopening = old in CLOSED_ITEM_STATUSES and not switching
     if status in ITEM_STATUS_NOTES:
         message, kept_in = ITEM_STATUS_NOTES[status]
         note = common.required_note(note, message)

@@ -118,7 +118,8 @@ def apply_field(issue: TrackerIssue, name: str, value: Any, actor: Any, reason: 
     """Set field `name` of the issue's item to the tracker's `value` through the follow-through services;
     return the timeline text. `wont_do` (or, as stored before, `closed` with `reason` `not_planned` or
     `duplicate`) makes the item "Won't do" (the work was not done), `closed` "Done" with the issue as
-    evidence; a reopen clears the closing note. ValidationError when the item refuses the value."""
+    evidence, also straight from the other closed status (never through open); a reopen clears the
+    closing note. ValidationError when the item refuses the value."""
     item = ActionItem.objects.select_related("incident").get(pk=issue.action_item_id)
     label = ADAPTERS[issue.connection.kind].label
     title = markdown_text(item.title)
@@ -127,13 +128,13 @@ def apply_field(issue: TrackerIssue, name: str, value: Any, actor: Any, reason: 
         how = CLOSE_REASON_TEXT.get(reason, CLOSE_REASON_TEXT["not_planned"])
         action_item_change_status(
             item=item, actor=actor, status=ActionItemStatus.WONT_DO,
-            note=f"{how.capitalize()} in {label} ({issue.key}): {issue.url}",
+            note=f"{how.capitalize()} in {label} ({issue.key}): {issue.url}", reclose=True,
         )  # fmt: skip
         return f"Action item {title} won't be done: its issue {key} was {how} in {label}."
     if name == "status" and value == "closed":
         action_item_change_status(
             item=item, actor=actor, status=ActionItemStatus.DONE,
-            note=f"Closed in {label} as {issue.key}: {issue.url}",
+            note=f"Closed in {label} as {issue.key}: {issue.url}", reclose=True,
         )  # fmt: skip
         return f"Action item {title} done: its issue {key} was closed in {label}."
     if name == "status":

@@ -220,3 +220,52 @@ def test_closed_as_completed_in_github_on_a_wont_do_item_is_a_difference_shown_n
     page = _page(client_for(commander), item)
     assert "Status changed on both sides. Hindsight: Won't do · GitHub: closed (done)" in page
     assert "Take the tracker's" in page
+
+
+@pytest.mark.django_db
+def test_taking_githubs_done_over_hindsights_wont_do_makes_the_item_done_with_the_issue_as_evidence(
+    client_for, team, lead, commander, incident, tracker_server
+):
+    connection = trackers._github(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team, owner=commander, status=ActionItemStatus.WONT_DO,
+                             wont_do_reason="Replaced by the new runbook")  # fmt: skip
+    order._linked(connection, item, 21)
+    order._hook(client_for(None), connection, "closed", 21, state="closed", reason="completed",
+                updated_at=order.LATE, delivery="done")  # fmt: skip
+    web = client_for(commander)
+
+    answer = _post(web, item, _settle_form(web, item, "status"), "tracker")
+
+    assert answer.status_code == 302
+    item.refresh_from_db()
+    assert item.status == ActionItemStatus.DONE
+    assert "https://github.com/acme/web/issues/21" in item.completion_note
+    assert item.wont_do_reason == ""
+    assert "Settled." in _page(web, item)
+    assert "changed on both sides" not in _page(web, item)
+    last = TimelineEntry.objects.filter(incident=incident).latest("id").body
+    assert last.endswith("done: its issue acme/web#21 was closed in GitHub.")
+
+
+@pytest.mark.django_db
+def test_taking_githubs_not_planned_over_hindsights_done_makes_the_item_wont_do(
+    client_for, team, lead, commander, incident, tracker_server
+):
+    connection = trackers._github(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team, owner=commander, status=ActionItemStatus.DONE,
+                             completion_note="Runbook updated")  # fmt: skip
+    order._linked(connection, item, 21)
+    order._hook(client_for(None), connection, "closed", 21, state="closed", reason="not_planned",
+                updated_at=order.LATE, delivery="np")  # fmt: skip
+    web = client_for(commander)
+    assert "Hindsight: Done · GitHub: closed as not planned" in _page(web, item)
+    assert ActionItem.objects.get(pk=item.pk).status == ActionItemStatus.DONE
+
+    _post(web, item, _settle_form(web, item, "status"), "tracker")
+
+    item.refresh_from_db()
+    assert item.status == ActionItemStatus.WONT_DO
+    assert "Closed as not planned in GitHub (acme/web#21)" in item.wont_do_reason
+    assert item.completion_note == ""
+    last = TimelineEntry.objects.filter(incident=incident).latest("id").body
+    assert last.endswith("won't be done: its issue acme/web#21 was closed as not planned in GitHub.")
