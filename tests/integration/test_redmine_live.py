@@ -106,6 +106,18 @@ def test_the_sync_loop_against_a_real_redmine(
     item.refresh_from_db()
     assert item.owner == responder
     assert TimelineEntry.objects.filter(incident=incident).count() == entries + 3
+    _in_redmine(issue.external_id, assigned_to_id="")  # unassigned: Redmine then leaves out assigned_to
+    tracker_reconcile()
+    tracker_reconcile()
+    item.refresh_from_db()
+    assert item.owner is None
+    last = TimelineEntry.objects.filter(incident=incident).latest("id").body
+    assert last.endswith(f"has no owner now: its issue {issue.key} was unassigned in Redmine.")
+    assert TimelineEntry.objects.filter(incident=incident).count() == entries + 4
+    _in_redmine(issue.external_id, assigned_to_id=int(USERS["rory"]))
+    tracker_reconcile()
+    item.refresh_from_db()
+    assert item.owner == responder
 
     later = item.due_date + dt.timedelta(days=7)
     with django_capture_on_commit_callbacks(execute=True):

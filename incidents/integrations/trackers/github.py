@@ -108,7 +108,8 @@ class GitHubTracker(Tracker):
     def _state(key: str, issue: Mapping[str, Any]) -> IssueState:
         """The typed reader of GitHub's issue object ("Get an issue", the `issues` webhook's `issue`): a
         `state` that is missing or not "open"/"closed" says nothing (`closed` None), an `assignee` that
-        is missing or not a user object says nothing (None), null is nobody."""
+        is missing or not a user object says nothing (None), null is nobody; without `assignee`, the
+        first of `assignees` (`[]`: nobody)."""
         state = text_or_none(issue.get("state"))
         closed = {"open": False, "closed": True}.get(state or "")
         reason = text_or_none(issue.get("state_reason")) or ""
@@ -119,7 +120,7 @@ class GitHubTracker(Tracker):
             status=(f"closed as {reason.replace('_', ' ')}" if reason else str(state))
             if closed is not None
             else "",
-            assignee=identity(issue["assignee"], "login") if "assignee" in issue else None,
+            assignee=identity(issue["assignee"], "login") if "assignee" in issue else _first(issue),
             close_reason=reason,
             updated_at=parse_time(issue.get("updated_at")),
             title=text_or_none(issue.get("title")),
@@ -142,3 +143,14 @@ class GitHubTracker(Tracker):
             return []
         key = f"{self.project}#{issue.get('number')}"
         return [WebhookUpdate(state=self._state(key, issue), changed=frozenset({changed}))]
+
+
+def _first(issue: Mapping[str, Any]) -> str | None:
+    """The first login of the issue's `assignees` list ('' for an empty list: nobody), None when the
+    list is missing or not a list of user objects."""
+    assignees = issue.get("assignees")
+    if not isinstance(assignees, list):
+        return None
+    if not assignees:
+        return ""
+    return identity(assignees[0], "login") if isinstance(assignees[0], dict) else None

@@ -64,7 +64,7 @@ def _tracker_values(connection: TrackerConnection, state: IssueState) -> dict[st
     """The tracker's state in Hindsight's terms; `_SKIP` for what the answer says nothing about (a
     field missing or of the wrong type: never read as "open" or "no due date") and for what cannot be
     mapped (no such field, an assignee with no Hindsight account by verified email or mapping, a due
-    date that is not a date)."""
+    date that is not a date). An issue assigned to nobody is `owner` None: the item's owner is cleared."""
     if state.closed is None:
         status: Any = _SKIP
     elif state.closed:
@@ -77,7 +77,9 @@ def _tracker_values(connection: TrackerConnection, state: IssueState) -> dict[st
         "due_date": _SKIP,
     }
     mapped = {str(k).lower(): v for k, v in (connection.user_map or {}).items()}  # logins ignore case
-    if state.assignee:
+    if state.assignee == "":
+        values["owner"] = None  # unassigned in the tracker (GitHub `assignees: []`, Jira null, Redmine none)
+    elif state.assignee:
         email = (state.assignee_email or mapped.get(state.assignee.lower(), "")).lower()
         user = get_user_model().objects.filter(email__iexact=email, is_active=True).first() if email else None
         if user is not None:
@@ -146,6 +148,9 @@ def apply_field(issue: TrackerIssue, name: str, value: Any, actor: Any, reason: 
     if name == "title":
         action_item_update(item=item, actor=actor, title=str(value))
         return f"Action item {markdown_text(value)} renamed as in {label} ({key}); it was {title}."
+    if name == "owner" and value is None:
+        action_item_update(item=item, actor=actor, owner=None)
+        return f"Action item {title} has no owner now: its issue {key} was unassigned in {label}."
     if name == "owner":
         owner = get_user_model().objects.get(pk=value)
         if not can_view_action_item(owner, item):  # never hand an item to someone outside its incident

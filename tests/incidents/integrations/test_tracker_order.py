@@ -41,6 +41,7 @@ def tracker_server(outbound_allowed):
 
 
 EARLY = "2026-12-01T10:00:00Z"
+CORA = {"login": "cora-gh", "id": 2, "type": "User"}  # the commander's GitHub login (test_trackers.py)
 LATE = "2026-12-01T10:05:00Z"
 
 
@@ -103,14 +104,14 @@ def test_the_sweep_reading_an_older_state_does_not_undo_a_newer_webhook(
     assert item.status == ActionItemStatus.DONE
     # A read served from before the close (a cache, a replica that lags): open, at 10:00.
     tracker_server.answers[("GET", "/repos/acme/web/issues/14")] = (
-        200, {"number": 14, "state": "open", "assignee": None, "updated_at": EARLY},
+        200, {"number": 14, "state": "open", "assignee": CORA, "updated_at": EARLY},
     )  # fmt: skip
     assert tracker_reconcile().applied == 0
     item.refresh_from_db()
     assert item.status == ActionItemStatus.DONE
     # A newer read is applied as before.
     tracker_server.answers[("GET", "/repos/acme/web/issues/14")] = (
-        200, {"number": 14, "state": "open", "assignee": None, "updated_at": "2026-12-01T11:00:00Z"},
+        200, {"number": 14, "state": "open", "assignee": CORA, "updated_at": "2026-12-01T11:00:00Z"},
     )  # fmt: skip
     assert tracker_reconcile().applied == 1
     item.refresh_from_db()

@@ -373,7 +373,7 @@ def test_the_sweep_catches_a_missed_webhook_once(team, lead, commander, incident
                                 agreed={"status": "open", "owner": commander.pk, "due_date": None})  # fmt: skip
     tracker_server.answers[("GET", "/repos/acme/web/issues/5")] = (
         200,
-        {"number": 5, "state": "closed", "assignee": None},
+        {"number": 5, "state": "closed", "assignee": {"login": "cora-gh", "id": 2, "type": "User"}},
     )
     assert tracker_reconcile().applied == 1
     item.refresh_from_db()
