@@ -110,6 +110,7 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
     ),
     "see an action item": (
         "incidents:action_item_detail GET", "incidents:action_item_history GET",
+        "incidents:action_item_tracker_panel GET",
         "api:action-item-detail GET", "api:action-item-tracker GET",
     ),
     "see a policy finding": (

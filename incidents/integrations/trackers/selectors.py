@@ -8,7 +8,7 @@ from typing import Any
 from incidents.integrations.trackers.conflicts import conflict_token
 from incidents.integrations.trackers.inbound import FIELD_LABELS, hindsight_label
 from incidents.integrations.trackers.models import TrackerConnection, TrackerIssue
-from incidents.integrations.trackers.services import ADAPTERS, connection_for
+from incidents.integrations.trackers.services import ADAPTERS, claim_holder, connection_for
 from incidents.models import ActionItem
 from incidents.permissions.followup import (
     action_item_is_restricted,
@@ -25,7 +25,8 @@ class TrackerPanel:
     value, the tracker's value, that value as the settle form carries it: `conflict_token`), `version`
     (the item's, which the settle form carries too), `can_create` (a "Create in tracker" button), `can_settle` (the choice
     buttons), `why_not` (why there is no button, for those who may edit the item), `warnings` (what the
-    tracker sent that Hindsight did not take, as sentences)."""
+    tracker sent that Hindsight did not take, as sentences), `opening_by` (who is opening the issue right
+    now, before it exists: the panel then reloads itself until it does)."""
 
     issue: TrackerIssue | None = None
     tracker: str = ""
@@ -35,6 +36,7 @@ class TrackerPanel:
     can_settle: bool = False
     why_not: str = ""
     warnings: list[str] = field(default_factory=list)
+    opening_by: str = ""
 
 
 def tracker_panel_for(user: Any, item: ActionItem) -> TrackerPanel:
@@ -64,6 +66,9 @@ def tracker_panel_for(user: Any, item: ActionItem) -> TrackerPanel:
     connection: TrackerConnection | None = connection_for(item)
     if connection is None:
         return TrackerPanel(why_not="No team of this item has an issue tracker (Settings → Issue trackers).")
+    who = claim_holder(item.pk)
+    if who is not None:
+        return TrackerPanel(tracker=ADAPTERS[connection.kind].label, opening_by=who)
     if action_item_is_restricted(item):
         return TrackerPanel(
             tracker=ADAPTERS[connection.kind].label,

@@ -96,15 +96,31 @@ def item_link(item: ActionItem) -> str:
 
 ALREADY_SENT = "This action item is in the tracker already."
 BEING_SENT = (
-    "Someone is opening this action item's issue in the tracker right now: nothing else was opened. "
-    "Reload the page in a moment to see it."
+    "{who} is opening it in the tracker right now: nothing else was opened. The item's tracker panel "
+    "shows the issue as soon as it is open."
 )
+
+
+def claim_holder(item_id: int) -> str | None:
+    """Who is opening the item's issue right now: the name of the person holding its claim (younger
+    than `CLAIM_SECONDS`, with no issue yet), "Hindsight" for the P1 sweep (or a since-deleted user);
+    None when nobody is."""
+    fresh = timezone.now() - timedelta(seconds=TrackerIssueClaim.CLAIM_SECONDS)
+    claim = (
+        TrackerIssueClaim.objects.select_related("claimed_by")
+        .filter(action_item_id=item_id, claimed_at__gte=fresh, action_item__tracker_issue__isnull=True)
+        .first()
+    )
+    if claim is None:
+        return None
+    return str(claim.claimed_by) if claim.claimed_by is not None else "Hindsight"
 
 
 def _claim(item: ActionItem, connection: TrackerConnection, actor: Any) -> datetime:
     """Take the item's claim to open its issue, committed before the tracker is called (so a second
     "Create in tracker" at once sees it), and return its time. ValidationError keyed `tracker` when the
-    item has its issue, or another request holds a claim younger than `CLAIM_SECONDS`."""
+    item has its issue, or another request holds a claim younger than `CLAIM_SECONDS` (naming who:
+    "Cora Commander is opening it in the tracker right now ...")."""
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -120,7 +136,8 @@ def _claim(item: ActionItem, connection: TrackerConnection, actor: Any) -> datet
             claimed_at=now, claimed_by=actor_user(actor), connection=connection
         )
         if not taken:
-            raise ValidationError({"tracker": BEING_SENT}) from None
+            who = claim_holder(item.pk) or "Someone"
+            raise ValidationError({"tracker": BEING_SENT.format(who=who)}) from None
     return now
 
 

@@ -9,6 +9,11 @@ urlpatterns = [
     path("settings/trackers/<int:tracker_id>/", views.tracker_edit, name="tracker_edit"),
     path("action-items/<int:item_id>/tracker/", views.action_item_tracker, name="action_item_tracker"),
     path(
+        "action-items/<int:item_id>/tracker/panel/",
+        views.action_item_tracker_panel,
+        name="action_item_tracker_panel",
+    ),
+    path(
         "action-items/<int:item_id>/tracker/settle/",
         views.action_item_tracker_conflict,
         name="action_item_tracker_conflict",

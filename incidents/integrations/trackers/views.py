@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, RawPostDataExce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Team
 from incidents.errors import add_form_errors
@@ -24,6 +24,7 @@ from incidents.integrations.trackers.configuration import tracker_connection_sav
 from incidents.integrations.trackers.conflicts import TrackerConflictMoved, tracker_conflict_resolve
 from incidents.integrations.trackers.forms import TrackerForm, TrackerSettleForm
 from incidents.integrations.trackers.models import TrackerConnection
+from incidents.integrations.trackers.selectors import tracker_panel_for
 from incidents.integrations.trackers.services import (
     PayloadInvalid,
     TrackerNotFound,
@@ -134,6 +135,18 @@ def action_item_tracker(request: HttpRequest, item_id: int) -> HttpResponse:
     else:
         messages.success(request, f"Opened {issue.key} in the tracker.")
     return redirect("incidents:action_item_detail", item_id=item.pk)
+
+
+@login_required
+@require_GET
+def action_item_tracker_panel(request: HttpRequest, item_id: int) -> HttpResponse:
+    """The item's tracker panel alone (HTMX): while someone is opening the issue it asks again every 2 s,
+    and stops once it shows the issue's key."""
+    item = followup_selectors.action_item_get_for(request.user, item_id)
+    context = {"item": item, "tracker_panel": tracker_panel_for(request.user, item)}
+    response = render(request, "incidents/integrations/_tracker_panel.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -7,6 +7,8 @@ A recording server on loopback stands in for GitHub's REST API (test_trackers.py
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 import time
 from datetime import timedelta
@@ -128,3 +130,67 @@ def test_a_tracker_refusal_releases_the_claim_so_it_can_be_tried_again(
     page = web.post(reverse("incidents:action_item_tracker", args=[item.pk]), follow=True)
     assert "Opened acme/web#12 in the tracker." in page.content.decode()
     assert TrackerIssue.objects.filter(action_item=item).count() == 1
+
+
+def _text(page) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.content.decode())).split())
+
+
+@pytest.mark.django_db
+def test_the_second_and_third_click_while_the_first_is_opening_the_issue_say_who_is_opening_it(
+    client_for, team, lead, commander, responder, incident, tracker_server
+):
+    connection = _github(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team, owner=commander)
+    tracker_server.answers[CREATE] = (201, OPENED)
+    TrackerIssueClaim.objects.create(action_item=item, connection=connection, claimed_by=commander)  # click 1
+    url = reverse("incidents:action_item_tracker", args=[item.pk])
+
+    for person in (responder, lead):  # clicks 2 and 3, while GitHub is still answering the first
+        said = _text(client_for(person).post(url, follow=True))
+        assert "Cora Commander is opening it in the tracker right now: nothing else was opened." in said
+        assert "in the tracker already" not in said
+        assert "Cora Commander is opening it in GitHub right now" in said  # the panel, reloading itself
+    assert _creates(tracker_server) == 0
+
+
+@pytest.mark.django_db
+def test_the_tracker_panel_reloads_itself_every_2_s_until_the_key_appears(
+    client_for, team, lead, commander, responder, incident, tracker_server
+):
+    connection = _github(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team, owner=commander)
+    TrackerIssueClaim.objects.create(action_item=item, connection=connection, claimed_by=commander)
+    web = client_for(responder)
+    panel_url = reverse("incidents:action_item_tracker_panel", args=[item.pk])
+    page = web.get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
+    section = page.split('id="tracker"', 1)[1].split(">", 1)[0]
+    assert f'hx-get="{panel_url}"' in section
+    assert 'hx-trigger="every 2s"' in section
+    assert 'hx-swap="outerHTML"' in section
+    assert "Create in tracker" not in page
+
+    panel = web.get(panel_url)
+    assert panel.status_code == 200
+    assert 'hx-trigger="every 2s"' in panel.content.decode()
+    assert "Cora Commander is opening it in GitHub right now" in _text(panel)
+
+    TrackerIssue.objects.create(
+        action_item=item, connection=connection, key="acme/web#12", external_id="12",
+        url="https://github.com/acme/web/issues/12", seen={"status": "open"}, agreed={"status": "open"},
+    )  # fmt: skip  # the first click's issue is open now
+    panel = web.get(panel_url).content.decode()
+    assert 'id="tracker-key">acme/web#12</a>' in panel
+    assert "hx-trigger" not in panel  # found: it stops asking
+    assert "is opening it" not in panel
+
+
+@pytest.mark.django_db
+def test_the_tracker_panel_of_an_item_one_cannot_see_is_not_found(
+    client_for, team, lead, incident, tracker_server
+):
+    from tests.factories import UserFactory
+
+    item = ActionItemFactory(incident=incident, team=team)
+    answer = client_for(UserFactory()).get(reverse("incidents:action_item_tracker_panel", args=[item.pk]))
+    assert answer.status_code == 404
