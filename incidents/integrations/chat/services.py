@@ -44,6 +44,7 @@ from incidents.integrations.chat.models import ChatCapture, ChatChannel, ChatReq
 from incidents.markdown import markdown_text
 from incidents.models import ACTIVE_STATUSES, EntrySource, Incident, Severity, Visibility
 from incidents.permissions.incident import can_record, incidents_visible_to
+from incidents.timefmt import format_chat_time
 from incidents.timeline.mrkdwn import slack_to_markdown
 from incidents.timeline.services import timeline_entry_add
 
@@ -271,8 +272,8 @@ def _command(context: ChatContext, user: Any, verb: str, rest: str) -> Reply:
         if not rest.strip():
             return Reply("Write the note after the command: `/incident note restarted the primary`.")
         body = chat_text_markdown(context, rest)
-        timeline_entry_add(incident=incident, actor=user, body=body, source=EntrySource.CHAT)
-        return Reply(f"Added to {reference}'s timeline.")
+        entry = timeline_entry_add(incident=incident, actor=user, body=body, source=EntrySource.CHAT)
+        return Reply(added_reply(incident, entry.occurred_at, user))
     if verb == "status":
         incident_change_status(incident=incident, actor=user, status=rest.strip().lower())
         return Reply(f"{reference} is now {rest.strip().lower()}.{_mirrored(incident)}")
@@ -286,6 +287,20 @@ def _command(context: ChatContext, user: Any, verb: str, rest: str) -> Reply:
         incident_resolve(incident=incident, actor=user, note=chat_text_markdown(context, rest.strip()))
         return Reply(f"{reference} resolved.{_mirrored(incident)}")
     return Reply(HELP)
+
+
+def added_reply(incident: Incident, occurred_at: datetime, user: Any) -> str:
+    """What the person is told about an entry added at `occurred_at`: "Added to INC-7's timeline."; an
+    entry before the incident's start keeps its own time and is context, and the reply says so, with both
+    times in the person's zone and UTC (`timefmt.format_chat_time`)."""
+    added = f"Added to {incident.reference}'s timeline"
+    if occurred_at >= incident.started_at:
+        return f"{added}."
+    zone = user.tzinfo
+    return (
+        f"{added} as context before the start, at its own time {format_chat_time(occurred_at, zone)}: "
+        f"{incident.reference} started at {format_chat_time(incident.started_at, zone)}."
+    )
 
 
 def _mirrored(incident: Incident) -> str:
@@ -355,7 +370,9 @@ def chat_message_capture(*, context: ChatContext, author_id: str, message_ts: st
     asked (mapped by confirmed email; they must be able to record on the incident), ending with "Message
     by <author> in Slack" linked back to it (`_message_author`: the author may be a viewer or have no
     account); once per message. A message time that cannot be a chat message's (`0`, before
-    `EARLIEST_MESSAGE`, or later than now) is not used: the entry gets the time it was added, and says so."""
+    `EARLIEST_MESSAGE`, or later than now) is not used: the entry gets the time it was added, and says so.
+    A message from before the incident's start keeps its time: the reply says it is context before the
+    start (`added_reply`)."""
     if refusal := chat_text_refusal(text):
         return Reply(f"This message was not added: {refusal[0].lower()}{refusal[1:]}")
     try:
@@ -397,7 +414,7 @@ def chat_message_capture(*, context: ChatContext, author_id: str, message_ts: st
         return Reply(str(exc) if exc.visible else "No such incident, or you cannot see it.")
     except ValidationError as exc:
         return Reply(" ".join(exc.messages))
-    return Reply(f"Added to {incident.reference}'s timeline.")
+    return Reply(added_reply(incident, when, user))
 
 
 TITLE_MAX = 200  # Incident.title

@@ -7,10 +7,11 @@ Requests are signed and shaped as Slack sends them (test_chat.py); a recording s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from incidents.models import ChatCapture, ChatChannel, TimelineEntry
 from tests.incidents.integrations import test_chat as chat
@@ -75,3 +76,45 @@ def test_a_viewer_clicking_adds_nothing(client_for, slack, people, viewer, comma
     assert "not record" in answer.json()["text"]
     assert not TimelineEntry.objects.filter(source="chat").exists()
     assert not ChatCapture.objects.exists()
+
+
+def test_a_message_from_before_the_start_keeps_its_time_and_the_reply_says_it_is_context(
+    client_for, slack, commander, responder, linked
+):
+    linked.started_at = SENT + timedelta(hours=1)  # the incident started an hour after the message
+    linked.save()
+    responder.time_zone = "Europe/Amsterdam"
+    responder.save()
+
+    said = chat.shortcut(client_for(None), "U0RORY", "U0CORA", TS, "Replication lag alert fired").json()[
+        "text"
+    ]
+
+    entry = TimelineEntry.objects.get(source="chat")
+    assert entry.occurred_at == SENT  # not moved to the start
+    assert said == (
+        f"Added to {linked.reference}'s timeline as context before the start, at its own time "
+        f"2026-12-01 10:41 CET (09:41 UTC): {linked.reference} started at 2026-12-01 11:41 CET (10:41 UTC)."
+    )
+
+
+def test_a_message_after_the_start_is_simply_added(client_for, slack, commander, responder, linked):
+    linked.started_at = SENT - timedelta(minutes=5)
+    linked.save()
+    said = chat.shortcut(client_for(None), "U0RORY", "U0CORA", TS, "Failing over").json()["text"]
+    assert said == f"Added to {linked.reference}'s timeline."
+
+
+def test_a_note_on_an_incident_starting_later_says_it_is_context_before_the_start(
+    client_for, slack, commander, linked
+):
+    start = timezone.now() + timedelta(hours=2)  # declared ahead: a planned migration's window
+    type(linked).objects.filter(pk=linked.pk).update(started_at=start)
+
+    said = chat.command(client_for(None), "U0CORA", "note Freezing deploys before the window").json()["text"]
+
+    entry = TimelineEntry.objects.get(source="chat")
+    assert entry.occurred_at < start
+    assert said.startswith(
+        f"Added to {linked.reference}'s timeline as context before the start, at its own time"
+    )
