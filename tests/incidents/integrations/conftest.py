@@ -1,4 +1,5 @@
-"""Integrations and a client that posts as one."""
+"""Integrations and a client that posts as one; a team lead and a recording tracker server (the tracker
+tests' set-up beside them: tracker_setup.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from accounts.models import Membership
 from incidents.integrations.services.configuration import alert_integration_create
+from tests.factories import MembershipFactory, UserFactory
+from tests.recording_server import RecordingServer
 
 
 class IntakeClient(APIClient):
@@ -39,3 +43,19 @@ def integration_for(admin_user, team) -> Callable[..., tuple[Any, IntakeClient]]
 def post(client: IntakeClient, payload: Any, **headers: Any) -> Any:
     body = payload if isinstance(payload, bytes | str) else json.dumps(payload)
     return client.post(client.url, data=body, content_type="application/json", **headers)
+
+
+@pytest.fixture
+def lead(team):
+    """Lee Lead, a lead of `team` (who sets its tracker)."""
+    user = UserFactory(email="lead@example.com", display_name="Lee Lead")
+    MembershipFactory(user=user, team=team, role=Membership.Role.LEAD)
+    return user
+
+
+@pytest.fixture
+def tracker_server(outbound_allowed):
+    """A recording server on loopback standing in for a tracker's REST API (outbound requests allowed)."""
+    with RecordingServer() as server:
+        outbound_allowed(server.url)
+        yield server

@@ -2,13 +2,11 @@
 item): two clicks at once open exactly one tracker issue. The race itself runs on PostgreSQL with two
 real threads; the claim's rules (held, stale, released after a refusal) on any database.
 
-A recording server on loopback stands in for GitHub's REST API (test_trackers.py).
+A recording server on loopback stands in for GitHub's REST API (tracker_setup.py).
 """
 
 from __future__ import annotations
 
-import html
-import re
 import threading
 import time
 from datetime import timedelta
@@ -21,11 +19,7 @@ from django.utils import timezone
 
 from incidents.models import TimelineEntry, TrackerIssue, TrackerIssueClaim
 from tests.factories import ActionItemFactory
-from tests.incidents.integrations import test_trackers as trackers
-
-lead = trackers.lead  # the fixtures of test_trackers.py: a team lead, the recording tracker server
-tracker_server = trackers.tracker_server
-_github = trackers._github
+from tests.incidents.integrations import tracker_setup as setup
 
 CREATE = ("POST", "/repos/acme/web/issues")
 OPENED = {"id": 1, "number": 12, "html_url": "https://github.com/acme/web/issues/12", "state": "open"}
@@ -49,7 +43,7 @@ def _slow(seconds: float):
 def test_two_clicks_at_once_on_postgres_open_exactly_one_issue(
     requires_postgres, team, lead, commander, incident, tracker_server, rounds
 ):
-    _github(team, lead, tracker_server)
+    setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
     tracker_server.answers[CREATE] = _slow(0.5)
     url = reverse("incidents:action_item_tracker", args=[item.pk])
@@ -90,7 +84,7 @@ def test_two_clicks_at_once_on_postgres_open_exactly_one_issue(
 def test_a_click_while_another_is_opening_the_issue_opens_nothing(
     client_for, team, lead, commander, incident, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
     tracker_server.answers[CREATE] = (201, OPENED)
     TrackerIssueClaim.objects.create(action_item=item, connection=connection)  # another click, just now
@@ -104,7 +98,7 @@ def test_a_click_while_another_is_opening_the_issue_opens_nothing(
 def test_a_claim_left_by_a_process_that_died_is_taken_over_after_five_minutes(
     client_for, team, lead, commander, incident, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
     tracker_server.answers[CREATE] = (201, OPENED)
     TrackerIssueClaim.objects.create(
@@ -120,7 +114,7 @@ def test_a_claim_left_by_a_process_that_died_is_taken_over_after_five_minutes(
 def test_a_tracker_refusal_releases_the_claim_so_it_can_be_tried_again(
     client_for, team, lead, commander, incident, tracker_server
 ):
-    _github(team, lead, tracker_server)
+    setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
     tracker_server.answers[CREATE] = (503, {"message": "Service unavailable"})
     web = client_for(commander)
@@ -132,22 +126,18 @@ def test_a_tracker_refusal_releases_the_claim_so_it_can_be_tried_again(
     assert TrackerIssue.objects.filter(action_item=item).count() == 1
 
 
-def _text(page) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.content.decode())).split())
-
-
 @pytest.mark.django_db
 def test_the_second_and_third_click_while_the_first_is_opening_the_issue_say_who_is_opening_it(
     client_for, team, lead, commander, responder, incident, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
     tracker_server.answers[CREATE] = (201, OPENED)
     TrackerIssueClaim.objects.create(action_item=item, connection=connection, claimed_by=commander)  # click 1
     url = reverse("incidents:action_item_tracker", args=[item.pk])
 
     for person in (responder, lead):  # clicks 2 and 3, while GitHub is still answering the first
-        said = _text(client_for(person).post(url, follow=True))
+        said = setup.page_text(client_for(person).post(url, follow=True))
         assert "Cora Commander is opening it in the tracker right now: nothing else was opened." in said
         assert "in the tracker already" not in said
         assert "Cora Commander is opening it in GitHub right now" in said  # the panel, reloading itself
@@ -158,7 +148,7 @@ def test_the_second_and_third_click_while_the_first_is_opening_the_issue_say_who
 def test_the_tracker_panel_reloads_itself_every_2_s_until_the_key_appears(
     client_for, team, lead, commander, responder, incident, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
     TrackerIssueClaim.objects.create(action_item=item, connection=connection, claimed_by=commander)
     web = client_for(responder)
@@ -173,7 +163,7 @@ def test_the_tracker_panel_reloads_itself_every_2_s_until_the_key_appears(
     panel = web.get(panel_url)
     assert panel.status_code == 200
     assert 'hx-trigger="every 2s"' in panel.content.decode()
-    assert "Cora Commander is opening it in GitHub right now" in _text(panel)
+    assert "Cora Commander is opening it in GitHub right now" in setup.page_text(panel)
 
     TrackerIssue.objects.create(
         action_item=item, connection=connection, key="acme/web#12", external_id="12",

@@ -10,101 +10,79 @@ trackers' documented shapes (GitHub `issues` event with `state_reason`; Jira `ji
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 from django.urls import reverse
 
 from incidents.integrations.trackers.services import tracker_reconcile
 from incidents.models import ActionItemStatus, TrackerIssue
-from tests.factories import ActionItemFactory, MembershipFactory, UserFactory
-from tests.incidents.integrations.test_trackers import _entries, _github, _jira, settle, sign
-from tests.recording_server import RecordingServer
+from tests.factories import ActionItemFactory
+from tests.incidents.integrations import tracker_setup as setup
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def lead(team):
-    from accounts.models import Membership
-
-    user = UserFactory(email="lead@example.com", display_name="Lee Lead")
-    MembershipFactory(user=user, team=team, role=Membership.Role.LEAD)
-    return user
-
-
-@pytest.fixture
-def tracker_server(outbound_allowed):
-    with RecordingServer() as server:
-        outbound_allowed(server.url)
-        yield server
-
-
-EARLY = "2026-12-01T10:00:00Z"
-CORA = {"login": "cora-gh", "id": 2, "type": "User"}  # the commander's GitHub login (test_trackers.py)
-LATE = "2026-12-01T10:05:00Z"
-
-
-def _hook(client, connection, action, number, *, state, updated_at, reason=None, assignee=None, delivery):
-    # GitHub's `issues` event (docs.github.com "Webhook events and payloads"), trimmed.
-    issue = {
-        "number": number, "state": state, "state_reason": reason, "updated_at": updated_at,
-        "html_url": f"https://github.com/acme/web/issues/{number}", "title": "Add a second check",
-        "assignee": {"login": assignee, "id": 1, "type": "User"} if assignee else None,
-    }  # fmt: skip
-    payload = {"action": action, "issue": issue, "repository": {"full_name": "acme/web"},
-               "sender": {"login": "octocat"}}  # fmt: skip
-    body = json.dumps(payload).encode()
-    return client.post(
-        reverse("incidents:tracker_webhook", args=[connection.pk]), data=body, content_type="application/json",
-        HTTP_X_GITHUB_EVENT="issues", HTTP_X_GITHUB_DELIVERY=delivery, HTTP_X_HUB_SIGNATURE_256=sign(body),
-    )  # fmt: skip
-
-
-def _linked(connection, item, number, **extra):
-    return TrackerIssue.objects.create(
-        action_item=item, connection=connection, key=f"acme/web#{number}", external_id=str(number),
-        url=f"https://github.com/acme/web/issues/{number}", seen={"status": "open", "owner": item.owner_id},
-        agreed={"status": "open", "owner": item.owner_id, "due_date": None}, **extra,
-    )  # fmt: skip
+CORA = {"login": "cora-gh", "id": 2, "type": "User"}  # the commander's GitHub login (tracker_setup.py)
 
 
 def test_an_older_github_delivery_arriving_last_changes_nothing(
     client_for, team, lead, commander, responder, incident, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
-    _linked(connection, item, 12)
+    setup.linked(connection, item, 12)
     hook = client_for(None)
     # In GitHub: closed at 10:00, reopened at 10:05. The reopen is delivered first, the close last.
     assert (
-        _hook(hook, connection, "reopened", 12, state="open", updated_at=LATE, delivery="b").status_code
+        setup.github_hook(
+            hook, connection, "reopened", 12, state="open", updated_at=setup.LATE, delivery="b"
+        ).status_code
         == 200
     )
-    _hook(hook, connection, "closed", 12, state="closed", updated_at=EARLY, delivery="a")
+    setup.github_hook(hook, connection, "closed", 12, state="closed", updated_at=setup.EARLY, delivery="a")
     item.refresh_from_db()
     assert item.status == ActionItemStatus.OPEN
     # Assigned to Rory at 10:05 (delivered first), to Cora at 10:00 (delivered last): Rory keeps it.
-    _hook(hook, connection, "assigned", 12, state="open", updated_at=LATE, assignee="octocat", delivery="c")
-    _hook(hook, connection, "assigned", 12, state="open", updated_at=EARLY, assignee="cora-gh", delivery="d")
+    setup.github_hook(
+        hook,
+        connection,
+        "assigned",
+        12,
+        state="open",
+        updated_at=setup.LATE,
+        assignee="octocat",
+        delivery="c",
+    )
+    setup.github_hook(
+        hook,
+        connection,
+        "assigned",
+        12,
+        state="open",
+        updated_at=setup.EARLY,
+        assignee="cora-gh",
+        delivery="d",
+    )
     item.refresh_from_db()
     assert item.owner == responder
     assert TrackerIssue.objects.get().remote_updated_at == dt.datetime(2026, 12, 1, 10, 5, tzinfo=dt.UTC)
-    assert not [e for e in _entries(incident) if "done" in e]
+    assert not [e for e in setup.entries(incident) if "done" in e]
 
 
 def test_the_sweep_reading_an_older_state_does_not_undo_a_newer_webhook(
     client_for, team, lead, commander, incident, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
-    _linked(connection, item, 14)
-    _hook(client_for(None), connection, "closed", 14, state="closed", updated_at=LATE, delivery="x")
+    setup.linked(connection, item, 14)
+    setup.github_hook(
+        client_for(None), connection, "closed", 14, state="closed", updated_at=setup.LATE, delivery="x"
+    )
     item.refresh_from_db()
     assert item.status == ActionItemStatus.DONE
     # A read served from before the close (a cache, a replica that lags): open, at 10:00.
     tracker_server.answers[("GET", "/repos/acme/web/issues/14")] = (
-        200, {"number": 14, "state": "open", "assignee": CORA, "updated_at": EARLY},
+        200, {"number": 14, "state": "open", "assignee": CORA, "updated_at": setup.EARLY},
     )  # fmt: skip
     assert tracker_reconcile().applied == 0
     item.refresh_from_db()
@@ -118,36 +96,20 @@ def test_the_sweep_reading_an_older_state_does_not_undo_a_newer_webhook(
     assert item.status == ActionItemStatus.OPEN
 
 
-def _jira_hook(client, connection, key, items, *, updated, due=None, delivery):
-    payload = {
-        "timestamp": 1764620000000, "webhookEvent": "jira:issue_updated",
-        "issue": {"id": "10002", "key": key, "fields": {
-            "status": {"name": "To Do", "statusCategory": {"key": "new"}}, "assignee": None,
-            "duedate": due, "updated": updated, "summary": "x",
-        }},
-        "changelog": {"id": "1", "items": items},
-    }  # fmt: skip
-    body = json.dumps(payload).encode()
-    return client.post(
-        reverse("incidents:tracker_webhook", args=[connection.pk]), data=body, content_type="application/json",
-        HTTP_X_ATLASSIAN_WEBHOOK_IDENTIFIER=delivery, HTTP_X_HUB_SIGNATURE=sign(body),
-    )  # fmt: skip
-
-
 def test_jira_deliveries_in_reverse_order_keep_the_newer_due_date(
     client_for, team, lead, commander, incident, tracker_server
 ):
-    connection = _jira(team, lead, tracker_server)
+    connection = setup.jira(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander, due_date=dt.date(2026, 12, 10))
     TrackerIssue.objects.create(action_item=item, connection=connection, key="OPS-7", external_id="10002",
                                 url="https://acme.atlassian.net/browse/OPS-7", seen={"due_date": "2026-12-10"},
                                 agreed={"status": "open", "owner": commander.pk, "due_date": "2026-12-10"})  # fmt: skip
     hook = client_for(None)
     due = [{"field": "duedate", "fieldtype": "jira", "from": None, "to": "x"}]
-    _jira_hook(
+    setup.jira_hook(
         hook, connection, "OPS-7", due, updated="2026-12-01T10:05:00.000+0000", due="2026-12-20", delivery="2"
     )
-    _jira_hook(
+    setup.jira_hook(
         hook, connection, "OPS-7", due, updated="2026-12-01T10:00:00.000+0000", due="2026-12-15", delivery="1"
     )
     item.refresh_from_db()
@@ -157,15 +119,15 @@ def test_jira_deliveries_in_reverse_order_keep_the_newer_due_date(
 def test_a_jira_due_date_that_is_not_a_date_keeps_ours_and_says_so(
     client_for, team, lead, commander, incident, tracker_server
 ):
-    connection = _jira(team, lead, tracker_server)
+    connection = setup.jira(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander, due_date=dt.date(2026, 12, 10))
     TrackerIssue.objects.create(action_item=item, connection=connection, key="OPS-8", external_id="10003",
                                 url="https://acme.atlassian.net/browse/OPS-8", seen={"due_date": "2026-12-10"},
                                 remote_due_date=dt.date(2026, 12, 10),
                                 agreed={"status": "open", "owner": commander.pk, "due_date": "2026-12-10"})  # fmt: skip
     due = [{"field": "duedate", "fieldtype": "jira", "from": "2026-12-10", "to": "2026-02-30"}]
-    hooked = _jira_hook(
-        client_for(None), connection, "OPS-8", due, updated=LATE, due="2026-02-30", delivery="bad"
+    hooked = setup.jira_hook(
+        client_for(None), connection, "OPS-8", due, updated=setup.LATE, due="2026-02-30", delivery="bad"
     )
     assert hooked.status_code == 200
     item.refresh_from_db()
@@ -175,7 +137,7 @@ def test_a_jira_due_date_that_is_not_a_date_keeps_ours_and_says_so(
     assert "due date “2026-02-30” is not a date: Hindsight keeps its own" in page
     # A real date later is taken, and the warning goes.
     fixed = [{"field": "duedate", "fieldtype": "jira", "from": "2026-02-30", "to": "2026-12-28"}]
-    _jira_hook(client_for(None), connection, "OPS-8", fixed, updated="2026-12-01T11:00:00Z", due="2026-12-28",
+    setup.jira_hook(client_for(None), connection, "OPS-8", fixed, updated="2026-12-01T11:00:00Z", due="2026-12-28",
                delivery="good")  # fmt: skip
     item.refresh_from_db()
     assert item.due_date == dt.date(2026, 12, 28)
@@ -186,24 +148,24 @@ def test_a_jira_due_date_that_is_not_a_date_keeps_ours_and_says_so(
 def test_a_github_issue_closed_as_not_planned_is_not_done(
     client_for, team, lead, commander, incident, tracker_server, reason, said
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
-    _linked(connection, item, 20)
-    _hook(
+    setup.linked(connection, item, 20)
+    setup.github_hook(
         client_for(None),
         connection,
         "closed",
         20,
         state="closed",
         reason=reason,
-        updated_at=LATE,
+        updated_at=setup.LATE,
         delivery="n",
     )
     item.refresh_from_db()
     assert item.status == ActionItemStatus.WONT_DO
     assert item.completion_note == ""
     assert f"Closed as {said} in GitHub" in item.wont_do_reason
-    assert f"was closed as {said} in GitHub" in _entries(incident)[-1]
+    assert f"was closed as {said} in GitHub" in setup.entries(incident)[-1]
     page = client_for(commander).get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
     assert f"closed as {said.removeprefix('a ')}" in page  # the issue's state as GitHub has it
 
@@ -211,14 +173,25 @@ def test_a_github_issue_closed_as_not_planned_is_not_done(
 def test_a_reopen_clears_the_closed_in_github_note(
     client_for, team, lead, commander, incident, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
-    _linked(connection, item, 21)
+    setup.linked(connection, item, 21)
     hook = client_for(None)
-    _hook(hook, connection, "closed", 21, state="closed", reason="completed", updated_at=EARLY, delivery="c")
+    setup.github_hook(
+        hook,
+        connection,
+        "closed",
+        21,
+        state="closed",
+        reason="completed",
+        updated_at=setup.EARLY,
+        delivery="c",
+    )
     item.refresh_from_db()
     assert "Closed in GitHub" in item.completion_note
-    _hook(hook, connection, "reopened", 21, state="open", reason="reopened", updated_at=LATE, delivery="r")
+    setup.github_hook(
+        hook, connection, "reopened", 21, state="open", reason="reopened", updated_at=setup.LATE, delivery="r"
+    )
     item.refresh_from_db()
     assert item.status == ActionItemStatus.OPEN
     assert item.completion_note == ""
@@ -229,28 +202,28 @@ def test_a_reopen_clears_the_closed_in_github_note(
 def test_keeping_hindsights_wont_do_closes_the_github_issue_as_not_planned(
     client_for, team, lead, commander, incident, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander, status=ActionItemStatus.WONT_DO,
                              wont_do_reason="Replaced by the new runbook")  # fmt: skip
-    _linked(connection, item, 22, conflicts={"status": {"tracker": "open", "label": "open"}})
+    setup.linked(connection, item, 22, conflicts={"status": {"tracker": "open", "label": "open"}})
     tracker_server.answers[("PATCH", "/repos/acme/web/issues/22")] = (200, {"number": 22, "state": "closed"})
-    settle(client_for(commander), item, "status", "hindsight")
+    setup.settle(client_for(commander), item, "status", "hindsight")
     assert tracker_server.requests[-1].json == {"state": "closed", "state_reason": "not_planned"}
 
 
 def test_a_github_login_is_mapped_whatever_its_case(
     client_for, team, lead, commander, responder, incident, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)  # maps "octocat" to responder@example.com
+    connection = setup.github(team, lead, tracker_server)  # maps "octocat" to responder@example.com
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
-    _linked(connection, item, 30)
-    _hook(
+    setup.linked(connection, item, 30)
+    setup.github_hook(
         client_for(None),
         connection,
         "assigned",
         30,
         state="open",
-        updated_at=LATE,
+        updated_at=setup.LATE,
         assignee="OctoCat",
         delivery="o",
     )

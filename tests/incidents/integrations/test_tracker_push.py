@@ -3,7 +3,7 @@ save: one delivery record (`TrackerPush`) per saved version, sent once by a Cele
 issue first. A field changed in the tracker too since the last sync becomes a conflict shown on the item,
 and is sent to neither side.
 
-A recording server on loopback stands in for GitHub's and Jira's REST APIs (test_trackers.py); the
+A recording server on loopback stands in for GitHub's and Jira's REST APIs (tracker_setup.py); the
 requests are checked against "Get an issue" / "Update an issue" (GitHub) and "Get issue" / "Edit issue"
 (Jira v3).
 """
@@ -21,12 +21,10 @@ from incidents.integrations.trackers import tasks  # registers push_to_tracker w
 from incidents.integrations.trackers.outbound import tracker_sync_sweep
 from incidents.models import ActionItem, TrackerIssue, TrackerPush
 from tests.factories import ActionItemFactory
-from tests.incidents.integrations import test_trackers as trackers
+from tests.incidents.integrations import tracker_setup as setup
 
 pytestmark = pytest.mark.django_db
 
-lead = trackers.lead  # the fixtures of test_trackers.py: a team lead, the recording tracker server
-tracker_server = trackers.tracker_server
 
 ISSUE = "/repos/acme/web/issues/12"
 
@@ -43,7 +41,7 @@ def _github_issue(title, *, state="open", assignee="cora-gh"):
 @pytest.fixture
 def in_github(client_for, team, lead, commander, incident, tracker_server):
     """An item of the commander's, opened in GitHub as acme/web#12 through "Create in tracker"."""
-    trackers._github(team, lead, tracker_server)
+    setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander, title="Add a second check")
     tracker_server.answers[("POST", "/repos/acme/web/issues")] = (
         201, {"id": 1, "number": 12, "html_url": "https://github.com/acme/web/issues/12", "state": "open"},
@@ -125,7 +123,7 @@ def test_a_title_renamed_in_github_too_is_a_conflict_on_the_item_and_sent_nowher
     assert "Title changed on both sides." in page
     assert "GitHub: Add a two-person rule" in page
     with django_capture_on_commit_callbacks(execute=True):
-        trackers.settle(web, in_github, "title", "hindsight")
+        setup.settle(web, in_github, "title", "hindsight")
     assert _sent(tracker_server)[-1] == ("PATCH", ISSUE, {"title": "Add a second check before rm -rf"})
 
 
@@ -139,7 +137,7 @@ def test_a_jira_due_date_changed_on_both_sides_is_a_conflict_not_a_put(
     incident,
     tracker_server,
 ):
-    connection = trackers._jira(team, lead, tracker_server)
+    connection = setup.jira(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
     assert item.due_date is not None
     due = item.due_date.isoformat()
@@ -149,7 +147,7 @@ def test_a_jira_due_date_changed_on_both_sides_is_a_conflict_not_a_put(
         agreed={"status": "open", "owner": commander.pk, "due_date": due, "title": item.title},
     )  # fmt: skip
     theirs = (item.due_date + dt.timedelta(days=10)).isoformat()
-    issue = trackers._jira_issue("OPS-9", due=theirs)
+    issue = setup.jira_issue("OPS-9", due=theirs)
     issue["fields"]["summary"] = item.title
     tracker_server.answers[("GET", "/rest/api/3/issue/OPS-9")] = (200, issue)
     ours = item.due_date + dt.timedelta(days=3)

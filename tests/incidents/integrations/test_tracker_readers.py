@@ -23,9 +23,8 @@ from django.urls import reverse
 
 from incidents.integrations.trackers.services import tracker_reconcile
 from incidents.models import ActionItem, ActionItemStatus, TimelineEntry, TrackerIssue
-from tests.factories import ActionItemFactory, MembershipFactory, UserFactory
-from tests.incidents.integrations.test_trackers import _github, _jira, sign
-from tests.recording_server import RecordingServer
+from tests.factories import ActionItemFactory
+from tests.incidents.integrations import tracker_setup as setup
 
 pytestmark = pytest.mark.django_db
 
@@ -153,22 +152,6 @@ def _with(root: Any, path: tuple[str, ...], value: Any) -> Any:
 
 
 @pytest.fixture
-def lead(team):
-    from accounts.models import Membership
-
-    user = UserFactory(email="lead@example.com", display_name="Lee Lead")
-    MembershipFactory(user=user, team=team, role=Membership.Role.LEAD)
-    return user
-
-
-@pytest.fixture
-def tracker_server(outbound_allowed):
-    with RecordingServer() as server:
-        outbound_allowed(server.url)
-        yield server
-
-
-@pytest.fixture
 def done_item(team, incident, commander):
     return ActionItemFactory(
         incident=incident, team=team, owner=commander, status=ActionItemStatus.DONE, due_date=DUE,
@@ -211,7 +194,7 @@ def _post_github(client, connection, payload):
     return client.post(
         reverse("incidents:tracker_webhook", args=[connection.pk]), data=body, content_type="application/json",
         HTTP_X_GITHUB_EVENT="issues", HTTP_X_GITHUB_DELIVERY=f"g-{next(_deliveries)}",
-        HTTP_X_HUB_SIGNATURE_256=sign(body),
+        HTTP_X_HUB_SIGNATURE_256=setup.sign(body),
     )  # fmt: skip
 
 
@@ -219,14 +202,14 @@ def _post_jira(client, connection, payload):
     body = json.dumps(payload).encode()
     return client.post(
         reverse("incidents:tracker_webhook", args=[connection.pk]), data=body, content_type="application/json",
-        HTTP_X_ATLASSIAN_WEBHOOK_IDENTIFIER=f"j-{next(_deliveries)}", HTTP_X_HUB_SIGNATURE=sign(body),
+        HTTP_X_ATLASSIAN_WEBHOOK_IDENTIFIER=f"j-{next(_deliveries)}", HTTP_X_HUB_SIGNATURE=setup.sign(body),
     )  # fmt: skip
 
 
 def test_a_github_webhook_missing_or_mistyping_any_field_never_reopens_or_reassigns(
     client_for, team, lead, commander, done_item, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     _linked(connection, done_item, "acme/web#12", "12")
     entries = TimelineEntry.objects.filter(incident=done_item.incident).count()
     hook = client_for(None)
@@ -254,7 +237,7 @@ def test_a_github_webhook_missing_or_mistyping_any_field_never_reopens_or_reassi
 def test_a_jira_webhook_missing_or_mistyping_any_field_never_reopens_or_clears_the_due_date(
     client_for, team, lead, commander, done_item, tracker_server
 ):
-    connection = _jira(team, lead, tracker_server)
+    connection = setup.jira(team, lead, tracker_server)
     _linked(connection, done_item, "OPS-7", "10002")
     entries = TimelineEntry.objects.filter(incident=done_item.incident).count()
     hook = client_for(None)
@@ -280,11 +263,11 @@ def test_the_sweep_reading_an_issue_missing_or_mistyping_any_field_changes_nothi
 ):
     answer: dict[str, Any]
     if kind == "github":
-        connection = _github(team, lead, tracker_server)
+        connection = setup.github(team, lead, tracker_server)
         _linked(connection, done_item, "acme/web#12", "12")
         route, answer = ("GET", "/repos/acme/web/issues/12"), GITHUB_ISSUE
     else:
-        connection = _jira(team, lead, tracker_server)
+        connection = setup.jira(team, lead, tracker_server)
         _linked(connection, done_item, "OPS-7", "10002")
         route, answer = ("GET", "/rest/api/3/issue/OPS-7"), JIRA_ISSUE
     entries = TimelineEntry.objects.filter(incident=done_item.incident).count()

@@ -15,53 +15,21 @@ from incidents.integrations.trackers.configuration import tracker_connection_sav
 from incidents.integrations.trackers.services import tracker_reconcile
 from incidents.models import ActionItem, ActionItemStatus, TimelineEntry, TrackerIssue
 from tests.factories import ActionItemFactory
-from tests.incidents.integrations import test_trackers as trackers
+from tests.incidents.integrations import tracker_setup as setup
 
 pytestmark = pytest.mark.django_db
-
-lead = trackers.lead
-tracker_server = trackers.tracker_server
-
-KEY = "redmine-api-key-0123456789abcdef"
-STATUSES = {"issue_statuses": [
-    {"id": 1, "name": "New", "is_closed": False}, {"id": 2, "name": "In Progress", "is_closed": False},
-    {"id": 3, "name": "Resolved", "is_closed": False}, {"id": 5, "name": "Closed", "is_closed": True},
-    {"id": 6, "name": "Rejected", "is_closed": True},
-]}  # fmt: skip
-NAMES = {s["id"]: s["name"] for s in STATUSES["issue_statuses"]}
-
-
-def _redmine(team, lead, server):
-    connection, _ = tracker_connection_save(
-        actor=lead, team=team, kind="redmine", site_url=server.url, project="ops", token=KEY,
-        user_map={"5": "responder@example.com", "7": "commander@example.com"},
-    )  # fmt: skip
-    return connection
-
-
-def _issue(status_id=1, *, assignee=None, due=None, updated="2026-12-01T10:00:00Z", subject="Add a check"):
-    # GET /issues/12.json as Redmine 5.0 answers it (trimmed).
-    issue = {
-        "id": 12, "project": {"id": 1, "name": "Ops"}, "tracker": {"id": 1, "name": "Bug"},
-        "status": {"id": status_id, "name": NAMES[status_id]}, "priority": {"id": 2, "name": "Normal"},
-        "subject": subject, "description": "", "start_date": "2026-12-01", "due_date": due,
-        "done_ratio": 0, "created_on": "2026-12-01T09:00:00Z", "updated_on": updated,
-    }  # fmt: skip
-    if assignee:
-        issue["assigned_to"] = {"id": assignee, "name": "Someone"}
-    return {"issue": issue}
 
 
 def test_create_a_sweep_close_reopen_and_reassign_each_land_once(
     client_for, team, lead, commander, responder, incident, tracker_server
 ):
-    _redmine(team, lead, tracker_server)
+    setup.redmine(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander, title="Add a check")
     tracker_server.answers[("POST", "/issues.json")] = (201, {"issue": {"id": 12, "subject": "Add a check"}})
     client_for(commander).post(reverse("incidents:action_item_tracker", args=[item.pk]))
 
     sent = tracker_server.requests[-1]
-    assert sent.headers["X-Redmine-API-Key"] == KEY
+    assert sent.headers["X-Redmine-API-Key"] == setup.REDMINE_KEY
     fields = sent.json["issue"]
     assert set(fields) <= {"project_id", "subject", "description", "assigned_to_id", "due_date", "tracker_id"}
     assert (fields["project_id"], fields["subject"], fields["assigned_to_id"]) == ("ops", "Add a check", 7)
@@ -71,10 +39,10 @@ def test_create_a_sweep_close_reopen_and_reassign_each_land_once(
     assert (issue.key, issue.url) == ("ops#12", f"{tracker_server.url}/issues/12")
     before = TimelineEntry.objects.filter(incident=incident).count()
 
-    tracker_server.answers[("GET", "/issue_statuses.json")] = (200, STATUSES)
+    tracker_server.answers[("GET", "/issue_statuses.json")] = (200, setup.REDMINE_STATUSES)
     due = item.due_date.isoformat()
     for status, assignee, updated in [(5, 7, "T10:05"), (1, 7, "T10:10"), (1, 5, "T10:15")]:
-        answer = _issue(status, assignee=assignee, due=due, updated=f"2026-12-01{updated}:00Z")
+        answer = setup.redmine_issue(status, assignee=assignee, due=due, updated=f"2026-12-01{updated}:00Z")
         tracker_server.answers[("GET", "/issues/12.json")] = (200, answer)
         tracker_reconcile()
         tracker_reconcile()  # a second sweep that finds nothing new changes nothing
@@ -89,14 +57,14 @@ def test_create_a_sweep_close_reopen_and_reassign_each_land_once(
 
 
 def test_rejected_in_redmine_is_wont_do(team, lead, commander, incident, tracker_server):
-    connection = _redmine(team, lead, tracker_server)
+    connection = setup.redmine(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
     TrackerIssue.objects.create(
         action_item=item, connection=connection, key="ops#12", external_id="12", url="https://r.example/issues/12",
         seen={"status": "open"}, agreed={"status": "open", "owner": commander.pk, "due_date": None},
     )  # fmt: skip
-    tracker_server.answers[("GET", "/issue_statuses.json")] = (200, STATUSES)
-    tracker_server.answers[("GET", "/issues/12.json")] = (200, _issue(6, assignee=7))
+    tracker_server.answers[("GET", "/issue_statuses.json")] = (200, setup.REDMINE_STATUSES)
+    tracker_server.answers[("GET", "/issues/12.json")] = (200, setup.redmine_issue(6, assignee=7))
     tracker_reconcile()
     assert ActionItem.objects.get(pk=item.pk).status == ActionItemStatus.WONT_DO
 
@@ -105,7 +73,7 @@ def test_hindsights_changes_are_put_to_redmine(
     client_for, eager_celery, django_capture_on_commit_callbacks, team, lead, commander, responder, incident,
     tracker_server,
 ):  # fmt: skip
-    connection = _redmine(team, lead, tracker_server)
+    connection = setup.redmine(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander, title="Add a check")
     due = item.due_date.isoformat()
     TrackerIssue.objects.create(
@@ -113,8 +81,8 @@ def test_hindsights_changes_are_put_to_redmine(
         seen={"status": "open", "owner": commander.pk, "due_date": due, "title": "Add a check"},
         agreed={"status": "open", "owner": commander.pk, "due_date": due, "title": "Add a check"},
     )  # fmt: skip
-    tracker_server.answers[("GET", "/issue_statuses.json")] = (200, STATUSES)
-    tracker_server.answers[("GET", "/issues/12.json")] = (200, _issue(1, assignee=7, due=due))
+    tracker_server.answers[("GET", "/issue_statuses.json")] = (200, setup.REDMINE_STATUSES)
+    tracker_server.answers[("GET", "/issues/12.json")] = (200, setup.redmine_issue(1, assignee=7, due=due))
     tracker_server.answers[("PUT", "/issues/12.json")] = (204, None)
     with django_capture_on_commit_callbacks(execute=True):
         client_for(commander).post(reverse("incidents:action_item_edit", args=[item.pk]), {
@@ -131,7 +99,7 @@ def test_hindsights_changes_are_put_to_redmine(
 
 
 def test_a_redmine_webhook_is_refused_and_changes_nothing(client_for, team, lead, tracker_server):
-    connection = _redmine(team, lead, tracker_server)
+    connection = setup.redmine(team, lead, tracker_server)
     answer = client_for(None).post(
         reverse("incidents:tracker_webhook", args=[connection.pk]),
         data=b"{}",
@@ -145,6 +113,11 @@ def test_a_redmine_project_must_be_an_identifier(team, lead, tracker_server):
 
     with pytest.raises(ValidationError) as refused:
         tracker_connection_save(
-            actor=lead, team=team, kind="redmine", site_url=tracker_server.url, project="Ops Team", token=KEY
+            actor=lead,
+            team=team,
+            kind="redmine",
+            site_url=tracker_server.url,
+            project="Ops Team",
+            token=setup.REDMINE_KEY,
         )
     assert "identifier" in str(refused.value)

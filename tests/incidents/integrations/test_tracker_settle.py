@@ -3,14 +3,12 @@ version and the tracker's value shown; if either moved, nothing is settled and t
 changed. Two choices at once send one change to the tracker (PostgreSQL, two threads). A blocked item
 closed in the tracker is such a conflict, never made done unasked.
 
-A recording server on loopback stands in for GitHub's and Jira's REST APIs (test_trackers.py).
+A recording server on loopback stands in for GitHub's and Jira's REST APIs (tracker_setup.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 import threading
 import time
 
@@ -22,21 +20,9 @@ from django.urls import reverse
 from incidents.followup.services.items import action_item_update
 from incidents.models import ActionItem, ActionItemStatus, TimelineEntry, TrackerIssue
 from tests.factories import ActionItemFactory
-from tests.incidents.integrations import test_tracker_order as order
-from tests.incidents.integrations import test_trackers as trackers
-
-lead = trackers.lead  # the fixtures of test_trackers.py: a team lead, the recording tracker server
-tracker_server = trackers.tracker_server
+from tests.incidents.integrations import tracker_setup as setup
 
 PATCH_21 = ("PATCH", "/repos/acme/web/issues/21")
-
-
-def _settle_form(web, item, field):
-    """The hidden fields of the settle form for `field` as the page shows them now."""
-    page = web.get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
-    block = page.split(f'id="tracker-conflict-{field}"', 1)[1].split("</form>", 1)[0]
-    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', block))
-    return {k: html.unescape(v) for k, v in hidden.items()}
 
 
 def _post(web, item, form, keep):
@@ -46,12 +32,12 @@ def _post(web, item, form, keep):
 @pytest.fixture
 def status_conflict(team, lead, commander, incident, tracker_server):
     """An item done in Hindsight whose GitHub issue was reopened meanwhile: a status conflict."""
-    connection = trackers._github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(
         incident=incident, team=team, owner=commander, status=ActionItemStatus.DONE,
         completion_note="Runbook updated",
     )  # fmt: skip
-    order._linked(connection, item, 21, conflicts={"status": {"tracker": "open", "label": "open"}})
+    setup.linked(connection, item, 21, conflicts={"status": {"tracker": "open", "label": "open"}})
     tracker_server.answers[PATCH_21] = (200, {"number": 21, "state": "closed"})
     return item
 
@@ -62,7 +48,7 @@ def test_a_choice_made_before_the_item_changed_settles_nothing_and_says_what_cha
 ):
     item = status_conflict
     web = client_for(commander)
-    form = _settle_form(web, item, "status")
+    form = setup.settle_form(web, item, "status")
     action_item_update(item=item, actor=responder, title="Update the runbook and drill it")  # meanwhile
 
     answer = _post(web, item, form, "hindsight")
@@ -74,7 +60,7 @@ def test_a_choice_made_before_the_item_changed_settles_nothing_and_says_what_cha
     assert "Status changed on both sides" in page  # the choice is still there, on the current item
     assert not [r for r in tracker_server.requests if r.method == "PATCH"]
     assert "status" in TrackerIssue.objects.get(action_item=item).conflicts
-    again = _post(web, item, _settle_form(web, item, "status"), "hindsight")  # on what is shown now
+    again = _post(web, item, setup.settle_form(web, item, "status"), "hindsight")  # on what is shown now
     assert again.status_code == 302
     assert "status" not in TrackerIssue.objects.get(action_item=item).conflicts
 
@@ -83,7 +69,7 @@ def test_a_choice_made_before_the_item_changed_settles_nothing_and_says_what_cha
 def test_a_choice_on_a_tracker_value_that_moved_since_settles_nothing_and_names_the_new_value(
     client_for, team, lead, commander, incident, tracker_server
 ):
-    connection = trackers._jira(team, lead, tracker_server)
+    connection = setup.jira(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
     assert item.due_date is not None
     base = item.due_date
@@ -98,11 +84,11 @@ def test_a_choice_on_a_tracker_value_that_moved_since_settles_nothing_and_names_
     first, second = (base + dt.timedelta(days=d) for d in (10, 12))
     hook = client_for(None)
     due = [{"field": "duedate", "fieldtype": "jira", "from": None, "to": first.isoformat()}]
-    trackers._jira_hook(hook, connection, "OPS-9", due, delivery="j-1", due=first.isoformat())
+    setup.jira_hook(hook, connection, "OPS-9", due, delivery="j-1", due=first.isoformat())
     web = client_for(commander)
-    form = _settle_form(web, item, "due_date")
+    form = setup.settle_form(web, item, "due_date")
     due = [{"field": "duedate", "fieldtype": "jira", "from": None, "to": second.isoformat()}]
-    trackers._jira_hook(hook, connection, "OPS-9", due, delivery="j-2", due=second.isoformat())
+    setup.jira_hook(hook, connection, "OPS-9", due, delivery="j-2", due=second.isoformat())
 
     answer = _post(web, item, form, "tracker")
 
@@ -128,15 +114,15 @@ def test_a_settle_form_without_what_was_shown_is_refused(client_for, commander, 
 def test_a_blocked_item_closed_in_the_tracker_is_a_conflict_not_done(
     client_for, team, lead, commander, incident, tracker_server
 ):
-    connection = trackers._github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(
         incident=incident, team=team, owner=commander, status=ActionItemStatus.BLOCKED,
         blocked_on="Waiting on the vendor's fix",
     )  # fmt: skip
-    order._linked(connection, item, 21)
+    setup.linked(connection, item, 21)
     entries = TimelineEntry.objects.filter(incident=incident).count()
 
-    order._hook(client_for(None), connection, "closed", 21, state="closed", updated_at=order.LATE,
+    setup.github_hook(client_for(None), connection, "closed", 21, state="closed", updated_at=setup.LATE,
                 delivery="close")  # fmt: skip
 
     assert ActionItem.objects.get(pk=item.pk).status == ActionItemStatus.BLOCKED
@@ -145,7 +131,7 @@ def test_a_blocked_item_closed_in_the_tracker_is_a_conflict_not_done(
     page = web.get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
     assert "Status changed on both sides." in page
     assert "Hindsight: Blocked" in page
-    _post(web, item, _settle_form(web, item, "status"), "tracker")
+    _post(web, item, setup.settle_form(web, item, "status"), "tracker")
     assert ActionItem.objects.get(pk=item.pk).status == ActionItemStatus.DONE
 
 
@@ -163,7 +149,7 @@ def test_two_people_keeping_hindsights_value_at_once_change_the_tracker_once(
     tracker_server.answers[PATCH_21] = slow
     web = Client()
     web.force_login(commander, backend="django.contrib.auth.backends.ModelBackend")
-    form = _settle_form(web, item, "status")
+    form = setup.settle_form(web, item, "status")
     barrier = threading.Barrier(2)
     codes: list[int] = []
     errors: list[BaseException] = []
@@ -192,32 +178,26 @@ def test_two_people_keeping_hindsights_value_at_once_change_the_tracker_once(
     assert history.count() == 1
 
 
-def _page(web, item) -> str:
-    """The item page's text as a person reads it (tags dropped, spaces collapsed)."""
-    page = web.get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("agreed", ["open", "wont_do"])
 def test_closed_as_completed_in_github_on_a_wont_do_item_is_a_difference_shown_not_ignored(
     client_for, team, lead, commander, incident, tracker_server, agreed
 ):
-    connection = trackers._github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander, status=ActionItemStatus.WONT_DO,
                              wont_do_reason="Replaced by the new runbook")  # fmt: skip
-    issue = order._linked(connection, item, 21)
+    issue = setup.linked(connection, item, 21)
     issue.agreed["status"] = issue.seen["status"] = agreed
     issue.save()
     entries = TimelineEntry.objects.filter(incident=incident).count()
 
-    order._hook(client_for(None), connection, "closed", 21, state="closed", reason="completed",
-                updated_at=order.LATE, delivery="done")  # fmt: skip
+    setup.github_hook(client_for(None), connection, "closed", 21, state="closed", reason="completed",
+                updated_at=setup.LATE, delivery="done")  # fmt: skip
 
     item.refresh_from_db()
     assert (item.status, item.wont_do_reason) == (ActionItemStatus.WONT_DO, "Replaced by the new runbook")
     assert TimelineEntry.objects.filter(incident=incident).count() == entries
-    page = _page(client_for(commander), item)
+    page = setup.item_page_text(client_for(commander), item)
     assert "Status changed on both sides. Hindsight: Won't do · GitHub: closed (done)" in page
     assert "Take the tracker's" in page
 
@@ -226,23 +206,23 @@ def test_closed_as_completed_in_github_on_a_wont_do_item_is_a_difference_shown_n
 def test_taking_githubs_done_over_hindsights_wont_do_makes_the_item_done_with_the_issue_as_evidence(
     client_for, team, lead, commander, incident, tracker_server
 ):
-    connection = trackers._github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander, status=ActionItemStatus.WONT_DO,
                              wont_do_reason="Replaced by the new runbook")  # fmt: skip
-    order._linked(connection, item, 21)
-    order._hook(client_for(None), connection, "closed", 21, state="closed", reason="completed",
-                updated_at=order.LATE, delivery="done")  # fmt: skip
+    setup.linked(connection, item, 21)
+    setup.github_hook(client_for(None), connection, "closed", 21, state="closed", reason="completed",
+                updated_at=setup.LATE, delivery="done")  # fmt: skip
     web = client_for(commander)
 
-    answer = _post(web, item, _settle_form(web, item, "status"), "tracker")
+    answer = _post(web, item, setup.settle_form(web, item, "status"), "tracker")
 
     assert answer.status_code == 302
     item.refresh_from_db()
     assert item.status == ActionItemStatus.DONE
     assert "https://github.com/acme/web/issues/21" in item.completion_note
     assert item.wont_do_reason == ""
-    assert "Settled." in _page(web, item)
-    assert "changed on both sides" not in _page(web, item)
+    assert "Settled." in setup.item_page_text(web, item)
+    assert "changed on both sides" not in setup.item_page_text(web, item)
     last = TimelineEntry.objects.filter(incident=incident).latest("id").body
     assert last.endswith("done: its issue acme/web#21 was closed in GitHub.")
 
@@ -251,17 +231,17 @@ def test_taking_githubs_done_over_hindsights_wont_do_makes_the_item_done_with_th
 def test_taking_githubs_not_planned_over_hindsights_done_makes_the_item_wont_do(
     client_for, team, lead, commander, incident, tracker_server
 ):
-    connection = trackers._github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander, status=ActionItemStatus.DONE,
                              completion_note="Runbook updated")  # fmt: skip
-    order._linked(connection, item, 21)
-    order._hook(client_for(None), connection, "closed", 21, state="closed", reason="not_planned",
-                updated_at=order.LATE, delivery="np")  # fmt: skip
+    setup.linked(connection, item, 21)
+    setup.github_hook(client_for(None), connection, "closed", 21, state="closed", reason="not_planned",
+                updated_at=setup.LATE, delivery="np")  # fmt: skip
     web = client_for(commander)
-    assert "Hindsight: Done · GitHub: closed as not planned" in _page(web, item)
+    assert "Hindsight: Done · GitHub: closed as not planned" in setup.item_page_text(web, item)
     assert ActionItem.objects.get(pk=item.pk).status == ActionItemStatus.DONE
 
-    _post(web, item, _settle_form(web, item, "status"), "tracker")
+    _post(web, item, setup.settle_form(web, item, "status"), "tracker")
 
     item.refresh_from_db()
     assert item.status == ActionItemStatus.WONT_DO

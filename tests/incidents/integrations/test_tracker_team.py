@@ -1,7 +1,7 @@
 """An action item made without a team (over the API, from a review) goes to the tracker of the incident's
 team: the item takes the incident's team when it is made, and "Create in tracker" finds it.
 
-A recording server on loopback stands in for GitHub's REST API (test_trackers.py).
+A recording server on loopback stands in for GitHub's REST API (tracker_setup.py).
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ from django.urls import reverse
 
 from incidents.models import ActionItem, TrackerIssue
 from tests.factories import ActionItemFactory, IncidentFactory, ServiceFactory
-from tests.incidents.integrations import test_trackers as trackers
+from tests.incidents.integrations import tracker_setup as setup
 
 pytestmark = pytest.mark.django_db
 
-lead = trackers.lead  # the fixtures of test_trackers.py: a team lead, the recording tracker server
-tracker_server = trackers.tracker_server
 
 OPENED = {"id": 1, "number": 12, "html_url": "https://github.com/acme/web/issues/12", "state": "open"}
 
@@ -24,7 +22,7 @@ OPENED = {"id": 1, "number": 12, "html_url": "https://github.com/acme/web/issues
 def test_an_item_made_over_the_api_on_a_service_incident_opens_in_the_services_teams_tracker(
     api_for, client_for, team, lead, commander, tracker_server
 ):
-    trackers._github(team, lead, tracker_server)
+    setup.github(team, lead, tracker_server)
     incident = IncidentFactory(commander=commander, declared_by=commander)  # no team of its own
     incident.services.add(ServiceFactory(name="Checkout", slug="checkout", team=team))
     incident.participants.add(commander)
@@ -46,7 +44,7 @@ def test_an_item_made_over_the_api_on_a_service_incident_opens_in_the_services_t
 def test_an_item_left_without_a_team_finds_the_tracker_of_its_incidents_service_team(
     client_for, team, lead, commander, tracker_server
 ):
-    trackers._github(team, lead, tracker_server)
+    setup.github(team, lead, tracker_server)
     incident = IncidentFactory(commander=commander, declared_by=commander)
     incident.services.add(ServiceFactory(name="Checkout", slug="checkout", team=team))
     incident.participants.add(commander)

@@ -3,28 +3,21 @@ webhook (`assignee: null`, `assignees: []`), Jira's `jira:issue_updated` with th
 and Redmine's issue read by the sweep without `assigned_to`. Where Hindsight's owner changed too since
 they last agreed, the item page shows the difference instead.
 
-A recording server on loopback stands in for each tracker's REST API (test_trackers.py).
+A recording server on loopback stands in for each tracker's REST API (tracker_setup.py).
 """
 
 from __future__ import annotations
 
-import html
-import re
-
 import pytest
-from django.urls import reverse
 
 from incidents.followup.services.items import action_item_update
 from incidents.integrations.trackers.services import tracker_reconcile
 from incidents.models import ActionItem, TrackerIssue
 from tests.factories import ActionItemFactory
-from tests.incidents.integrations import test_tracker_redmine as redmine
-from tests.incidents.integrations import test_trackers as trackers
+from tests.incidents.integrations import tracker_setup as setup
 
 pytestmark = pytest.mark.django_db
 
-lead = trackers.lead  # the fixtures of test_trackers.py: a team lead, the recording tracker server
-tracker_server = trackers.tracker_server
 
 UNASSIGN_JIRA = [{"field": "assignee", "fieldtype": "jira", "fieldId": "assignee",
                   "from": "5b10a2844c20165700ede21g", "to": None}]  # fmt: skip
@@ -41,26 +34,24 @@ def _linked(connection, item, key, external_id):
 def _unassign(kind, client, connection, server, item):
     """Unassign the item's issue as `kind` does it: a webhook, or (Redmine) an issue the sweep reads."""
     if kind == "github":
-        trackers._github_hook(client, connection, "unassigned", 12, state="open", delivery="d-un")
+        setup.github_hook(client, connection, "unassigned", 12, state="open", delivery="d-un")
     elif kind == "jira":
-        trackers._jira_hook(client, connection, "OPS-7", UNASSIGN_JIRA, delivery="j-un", assignee=None)
+        setup.jira_hook(client, connection, "OPS-7", UNASSIGN_JIRA, delivery="j-un", assignee=None)
     else:
-        server.answers[("GET", "/issue_statuses.json")] = (200, redmine.STATUSES)
-        server.answers[("GET", "/issues/12.json")] = (200, redmine._issue(1, due=item.due_date.isoformat()))
+        server.answers[("GET", "/issue_statuses.json")] = (200, setup.REDMINE_STATUSES)
+        server.answers[("GET", "/issues/12.json")] = (
+            200,
+            setup.redmine_issue(1, due=item.due_date.isoformat()),
+        )
         tracker_reconcile()
 
 
 def _connect(kind, team, lead, server):
     if kind == "github":
-        return trackers._github(team, lead, server), "acme/web#12", "12", "GitHub"
+        return setup.github(team, lead, server), "acme/web#12", "12", "GitHub"
     if kind == "jira":
-        return trackers._jira(team, lead, server), "OPS-7", "10002", "Jira"
-    return redmine._redmine(team, lead, server), "ops#12", "12", "Redmine"
-
-
-def _page_text(web, item) -> str:
-    page = web.get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+        return setup.jira(team, lead, server), "OPS-7", "10002", "Jira"
+    return setup.redmine(team, lead, server), "ops#12", "12", "Redmine"
 
 
 @pytest.mark.parametrize("kind", ["github", "jira", "redmine"])
@@ -70,18 +61,18 @@ def test_unassigning_in_the_tracker_clears_the_owner_with_a_timeline_entry(
     connection, key, external_id, label = _connect(kind, team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander, title="Add a check")
     _linked(connection, item, key, external_id)
-    before = len(trackers._entries(incident))
+    before = len(setup.entries(incident))
 
     _unassign(kind, client_for(None), connection, tracker_server, item)
     _unassign(kind, client_for(None), connection, tracker_server, item)  # a redelivery or a second sweep
 
     item.refresh_from_db()
     assert item.owner is None
-    entries = trackers._entries(incident)
+    entries = setup.entries(incident)
     assert entries[before:] == [
         f"Action item Add a check has no owner now: its issue {key} was unassigned in {label}."
     ]
-    page = _page_text(client_for(commander), item)
+    page = setup.item_page_text(client_for(commander), item)
     assert "changed on both sides" not in page
 
 
@@ -93,16 +84,17 @@ def test_unassigning_in_the_tracker_while_hindsights_owner_changed_too_is_shown_
     item = ActionItemFactory(incident=incident, team=team, owner=commander, title="Add a check")
     _linked(connection, item, key, external_id)
     action_item_update(item=item, actor=commander, owner=responder)  # not yet in the tracker
-    before = len(trackers._entries(incident))
+    before = len(setup.entries(incident))
 
     _unassign(kind, client_for(None), connection, tracker_server, item)
 
     assert ActionItem.objects.get(pk=item.pk).owner == responder
-    assert len(trackers._entries(incident)) == before
+    assert len(setup.entries(incident)) == before
     web = client_for(commander)
-    assert f"Owner changed on both sides. Hindsight: Rory Responder · {label}: nobody" in _page_text(
-        web, item
+    assert (
+        f"Owner changed on both sides. Hindsight: Rory Responder · {label}: nobody"
+        in setup.item_page_text(web, item)
     )
-    trackers.settle(web, item, "owner", "tracker")
+    setup.settle(web, item, "owner", "tracker")
     assert ActionItem.objects.get(pk=item.pk).owner is None
-    assert trackers._entries(incident)[-1].endswith(f"was unassigned in {label}.")
+    assert setup.entries(incident)[-1].endswith(f"was unassigned in {label}.")

@@ -11,11 +11,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
-import hmac
-import html
-import json
-import re
 
 import pytest
 from django.urls import reverse
@@ -27,33 +22,14 @@ from incidents.integrations.trackers.services import tracker_reconcile
 from incidents.models import (
     ActionItem,
     ActionItemStatus,
-    TimelineEntry,
     TrackerDelivery,
     TrackerIssue,
     Visibility,
 )
-from tests.factories import ActionItemFactory, IncidentFactory, UserFactory
-from tests.recording_server import RecordingServer
+from tests.factories import ActionItemFactory, IncidentFactory
+from tests.incidents.integrations import tracker_setup as setup
 
 pytestmark = pytest.mark.django_db
-
-SECRET = "whsec-tracker-0123456789"
-TOKEN = "ghp_test_token_0123456789"
-
-
-def sign(body: bytes, secret: str = SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def settle(web, item, field, keep, **kwargs):
-    """Choose on the item page as a person does: the settle form's hidden fields as the page shows them."""
-    page = web.get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
-    block = page.split(f'id="tracker-conflict-{field}"', 1)[1].split("</form>", 1)[0]
-    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', block))
-    data = {k: html.unescape(v) for k, v in hidden.items()}
-    return web.post(
-        reverse("incidents:action_item_tracker_conflict", args=[item.pk]), {**data, "keep": keep}, **kwargs
-    )
 
 
 def test_the_signature_is_githubs_documented_example():
@@ -64,104 +40,10 @@ def test_the_signature_is_githubs_documented_example():
     assert not hmac_sha256_matches("It's a Secret to Everybody", b"Hello, World!", "")
 
 
-@pytest.fixture
-def lead(team):
-    from accounts.models import Membership
-    from tests.factories import MembershipFactory
-
-    user = UserFactory(email="lead@example.com", display_name="Lee Lead")
-    MembershipFactory(user=user, team=team, role=Membership.Role.LEAD)
-    return user
-
-
-@pytest.fixture
-def tracker_server(outbound_allowed):
-    with RecordingServer() as server:
-        outbound_allowed(server.url)
-        yield server
-
-
-def _github(team, lead, server, **extra):
-    connection, _ = tracker_connection_save(
-        actor=lead, team=team, kind="github", site_url=server.url, project="acme/web", token=TOKEN,
-        webhook_secret=SECRET, user_map={"octocat": "responder@example.com", "cora-gh": "commander@example.com"},
-        **extra,
-    )  # fmt: skip
-    return connection
-
-
-def _jira(team, lead, server, **extra):
-    connection, _ = tracker_connection_save(
-        actor=lead, team=team, kind="jira", site_url=server.url, project="OPS", username="bot@example.com",
-        token="jira-api-token", webhook_secret=SECRET, **extra,
-    )  # fmt: skip
-    return connection
-
-
-def _entries(incident) -> list[str]:
-    return list(TimelineEntry.objects.filter(incident=incident).order_by("id").values_list("body", flat=True))
-
-
-def _github_hook(client, connection, action, number, *, state, assignee=None, delivery="d-1", secret=SECRET):
-    # The `issues` event payload (docs.github.com "Webhook events and payloads": issues), trimmed.
-    payload = {
-        "action": action,
-        "issue": {
-            "url": f"https://api.github.com/repos/acme/web/issues/{number}",
-            "html_url": f"https://github.com/acme/web/issues/{number}",
-            "number": number,
-            "state": state,
-            "title": "Add a second check before destructive commands",
-            "assignee": {"login": assignee, "id": 1, "type": "User"} if assignee else None,
-            "assignees": [{"login": assignee, "id": 1, "type": "User"}] if assignee else [],
-        },
-        "repository": {"id": 1296269, "name": "web", "full_name": "acme/web"},
-        "sender": {"login": "octocat", "id": 1},
-    }
-    if action == "assigned":
-        payload["assignee"] = payload["issue"]["assignee"]
-    body = json.dumps(payload).encode()
-    return client.post(
-        reverse("incidents:tracker_webhook", args=[connection.pk]), data=body, content_type="application/json",
-        HTTP_X_GITHUB_EVENT="issues", HTTP_X_GITHUB_DELIVERY=delivery, HTTP_X_HUB_SIGNATURE_256=sign(body, secret),
-    )  # fmt: skip
-
-
-def _jira_issue(key, *, category="new", status="To Do", assignee=None, due=None):
-    return {
-        "id": "10002",
-        "self": "https://acme.atlassian.net/rest/api/3/issue/10002",
-        "key": key,
-        "fields": {
-            "status": {"name": status, "statusCategory": {"key": category, "name": status}},
-            "assignee": assignee,
-            "duedate": due,
-            "summary": "Add a second check before destructive commands",
-        },
-    }
-
-
-def _jira_hook(client, connection, key, items, *, delivery="j-1", **issue):
-    # The issue-updated payload (developer.atlassian.com "Webhooks": jira:issue_updated with a changelog).
-    payload = {
-        "timestamp": 1764620000000,
-        "webhookEvent": "jira:issue_updated",
-        "issue_event_type_name": "issue_generic",
-        "user": {"accountId": "5b10a2844c20165700ede21g", "displayName": "Mia Krystof"},
-        "issue": _jira_issue(key, **issue),
-        "changelog": {"id": "10100", "items": items},
-    }
-    body = json.dumps(payload).encode()
-    return client.post(
-        reverse("incidents:tracker_webhook", args=[connection.pk]), data=body, content_type="application/json",
-        HTTP_X_ATLASSIAN_WEBHOOK_IDENTIFIER=delivery, HTTP_X_HUB_SIGNATURE=sign(body),
-    )  # fmt: skip
-
-
 def test_github_create_close_reopen_and_assign_each_land_once(
     client_for, team, lead, commander, responder, incident, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander, title="Add a second check",
                              description="Before `rm -rf` on a database host.")  # fmt: skip
     tracker_server.answers[("POST", "/repos/acme/web/issues")] = (
@@ -175,7 +57,7 @@ def test_github_create_close_reopen_and_assign_each_land_once(
     sent = tracker_server.requests[-1]
     assert (sent.method, sent.path) == ("POST", "/repos/acme/web/issues")
     assert sent.headers["Accept"] == "application/vnd.github+json"
-    assert sent.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert sent.headers["Authorization"] == f"Bearer {setup.TOKEN}"
     assert sent.headers["X-GitHub-Api-Version"] == "2022-11-28"
     assert set(sent.json) <= {"title", "body", "assignee", "milestone", "labels", "assignees"}  # the schema's
     assert sent.json["title"] == "Add a second check"
@@ -185,46 +67,49 @@ def test_github_create_close_reopen_and_assign_each_land_once(
     page = web.get(reverse("incidents:action_item_detail", args=[item.pk])).content.decode()
     assert "acme/web#12" in page
     assert "Create in tracker" not in page
-    assert _entries(incident)[-1].endswith("opened in GitHub as acme/web#12.")
-    before = len(_entries(incident))
+    assert setup.entries(incident)[-1].endswith("opened in GitHub as acme/web#12.")
+    before = len(setup.entries(incident))
 
     hook = client_for(None)
-    assert _github_hook(hook, connection, "closed", 12, state="closed", delivery="d-close").status_code == 200
-    assert _github_hook(hook, connection, "closed", 12, state="closed", delivery="d-close").json()[
+    assert (
+        setup.github_hook(hook, connection, "closed", 12, state="closed", delivery="d-close").status_code
+        == 200
+    )
+    assert setup.github_hook(hook, connection, "closed", 12, state="closed", delivery="d-close").json()[
         "duplicate"
     ]
     item.refresh_from_db()
     assert item.status == ActionItemStatus.DONE
     assert "https://github.com/acme/web/issues/12" in item.completion_note  # the issue is the evidence
-    assert len(_entries(incident)) == before + 1
+    assert len(setup.entries(incident)) == before + 1
 
-    _github_hook(hook, connection, "reopened", 12, state="open", delivery="d-reopen")
+    setup.github_hook(hook, connection, "reopened", 12, state="open", delivery="d-reopen")
     item.refresh_from_db()
     assert item.status == ActionItemStatus.OPEN
-    _github_hook(hook, connection, "assigned", 12, state="open", assignee="octocat", delivery="d-assign")
+    setup.github_hook(hook, connection, "assigned", 12, state="open", assignee="octocat", delivery="d-assign")
     item.refresh_from_db()
     assert item.owner == responder  # by the mapping octocat = responder@example.com
-    entries = _entries(incident)
+    entries = setup.entries(incident)
     assert len(entries) == before + 3
     assert "reopened" in entries[-2]
     assert "assigned to Rory Responder" in entries[-1]
     # A late redelivery of the close (same delivery id) changes nothing.
-    _github_hook(hook, connection, "closed", 12, state="closed", delivery="d-close")
+    setup.github_hook(hook, connection, "closed", 12, state="closed", delivery="d-close")
     item.refresh_from_db()
     assert item.status == ActionItemStatus.OPEN
-    assert len(_entries(incident)) == before + 3
+    assert len(setup.entries(incident)) == before + 3
 
 
 def test_a_bad_or_missing_signature_is_refused_and_nothing_is_stored(
     client_for, team, lead, incident, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team)
     TrackerIssue.objects.create(action_item=item, connection=connection, key="acme/web#3", external_id="3",
                                 url="https://github.com/acme/web/issues/3", seen={"status": "open"},
                                 agreed={"status": "open", "owner": None, "due_date": None})  # fmt: skip
     hook = client_for(None)
-    bad = _github_hook(hook, connection, "closed", 3, state="closed", secret="not-the-secret")
+    bad = setup.github_hook(hook, connection, "closed", 3, state="closed", secret="not-the-secret")
     assert bad.status_code == 401
     unsigned = hook.post(reverse("incidents:tracker_webhook", args=[connection.pk]), data=b"{}",
                          content_type="application/json", HTTP_X_GITHUB_EVENT="issues")  # fmt: skip
@@ -239,7 +124,7 @@ def test_a_bad_or_missing_signature_is_refused_and_nothing_is_stored(
 def test_jira_create_close_reopen_assignee_and_due_date(
     client_for, api_for, team, lead, commander, responder, incident, tracker_server
 ):
-    connection = _jira(team, lead, tracker_server)
+    connection = setup.jira(team, lead, tracker_server)
     item = ActionItemFactory(
         incident=incident, team=team, owner=commander, title="Page the DBA on replication lag"
     )
@@ -270,7 +155,7 @@ def test_jira_create_close_reopen_assignee_and_due_date(
     assert api_for(commander).get(reverse("api:action-item-tracker", args=[item.pk])).json()["key"] == "OPS-7"
 
     hook = client_for(None)
-    before = len(_entries(incident))
+    before = len(setup.entries(incident))
     done = [
         {
             "field": "status",
@@ -282,7 +167,7 @@ def test_jira_create_close_reopen_assignee_and_due_date(
         }
     ]
     assert (
-        _jira_hook(
+        setup.jira_hook(
             hook, connection, "OPS-7", done, delivery="j-done", category="done", status="Done"
         ).status_code
         == 200
@@ -300,7 +185,7 @@ def test_jira_create_close_reopen_assignee_and_due_date(
             "toString": "To Do",
         }
     ]
-    _jira_hook(hook, connection, "OPS-7", back, delivery="j-back")
+    setup.jira_hook(hook, connection, "OPS-7", back, delivery="j-back")
     item.refresh_from_db()
     assert item.status == ActionItemStatus.OPEN
     person = {
@@ -317,22 +202,22 @@ def test_jira_create_close_reopen_assignee_and_due_date(
             "to": person["accountId"],
         }
     ]
-    _jira_hook(hook, connection, "OPS-7", assign, delivery="j-assign", assignee=person)
+    setup.jira_hook(hook, connection, "OPS-7", assign, delivery="j-assign", assignee=person)
     assert item.due_date is not None
     new_due = (item.due_date + dt.timedelta(days=7)).isoformat()
     due = [{"field": "duedate", "fieldtype": "jira", "fieldId": "duedate", "from": None, "to": new_due}]
-    _jira_hook(hook, connection, "OPS-7", due, delivery="j-due", assignee=person, due=new_due)
-    _jira_hook(hook, connection, "OPS-7", due, delivery="j-due", assignee=person, due=new_due)  # a retry
+    setup.jira_hook(hook, connection, "OPS-7", due, delivery="j-due", assignee=person, due=new_due)
+    setup.jira_hook(hook, connection, "OPS-7", due, delivery="j-due", assignee=person, due=new_due)  # a retry
     item.refresh_from_db()
     assert item.owner == responder
     assert item.due_date.isoformat() == new_due
-    assert len(_entries(incident)) == before + 4
+    assert len(setup.entries(incident)) == before + 4
 
 
 def test_a_field_changed_on_both_sides_is_shown_and_never_applied_silently(
     client_for, team, lead, commander, incident, tracker_server
 ):
-    connection = _jira(team, lead, tracker_server)
+    connection = setup.jira(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
     tracker_server.answers[("POST", "/rest/api/3/issue")] = (201, {"id": "10003", "key": "OPS-8"})
     web = client_for(commander)
@@ -347,7 +232,7 @@ def test_a_field_changed_on_both_sides_is_shown_and_never_applied_silently(
     assert item.due_date == ours
     theirs = (item.due_date + dt.timedelta(days=10)).isoformat()
     due = [{"field": "duedate", "fieldtype": "jira", "from": None, "to": theirs}]
-    hooked = _jira_hook(client_for(None), connection, "OPS-8", due, delivery="j-both", due=theirs)
+    hooked = setup.jira_hook(client_for(None), connection, "OPS-8", due, delivery="j-both", due=theirs)
     assert hooked.status_code == 200, hooked.content
     assert hooked.json()["applied"] == {"OPS-8": []}
     item.refresh_from_db()
@@ -356,7 +241,7 @@ def test_a_field_changed_on_both_sides_is_shown_and_never_applied_silently(
     assert "Due date changed on both sides" in page
     assert "Keep Hindsight's" in page
     assert theirs in page
-    settle(web, item, "due_date", "tracker")
+    setup.settle(web, item, "due_date", "tracker")
     item.refresh_from_db()
     assert item.due_date.isoformat() == theirs
     assert (
@@ -366,7 +251,7 @@ def test_a_field_changed_on_both_sides_is_shown_and_never_applied_silently(
 
 
 def test_the_sweep_catches_a_missed_webhook_once(team, lead, commander, incident, tracker_server):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
     TrackerIssue.objects.create(action_item=item, connection=connection, key="acme/web#5", external_id="5",
                                 url="https://github.com/acme/web/issues/5", seen={"status": "open"},
@@ -378,16 +263,16 @@ def test_the_sweep_catches_a_missed_webhook_once(team, lead, commander, incident
     assert tracker_reconcile().applied == 1
     item.refresh_from_db()
     assert item.status == ActionItemStatus.DONE
-    entries = len(_entries(incident))
+    entries = len(setup.entries(incident))
     assert tracker_reconcile().applied == 0  # nothing new: nothing changes
-    assert len(_entries(incident)) == entries
-    assert tracker_server.requests[-1].headers["Authorization"] == f"Bearer {TOKEN}"
+    assert len(setup.entries(incident)) == entries
+    assert tracker_server.requests[-1].headers["Authorization"] == f"Bearer {setup.TOKEN}"
 
 
 def test_the_sweep_opens_issues_for_p1_items_but_not_on_restricted_incidents(
     team, lead, commander, incident, tracker_server
 ):
-    _github(team, lead, tracker_server, auto_create_p1=True)
+    setup.github(team, lead, tracker_server, auto_create_p1=True)
     p1 = ActionItemFactory(incident=incident, team=team, priority="P1")
     ActionItemFactory(incident=incident, team=team, priority="P2")
     secret_incident = IncidentFactory(title="Hidden", visibility=Visibility.RESTRICTED)
@@ -404,7 +289,7 @@ def test_the_sweep_opens_issues_for_p1_items_but_not_on_restricted_incidents(
 def test_items_on_a_restricted_incident_never_go_to_a_tracker(
     api_for, client_for, team, lead, commander, incident, tracker_server
 ):
-    _github(team, lead, tracker_server)
+    setup.github(team, lead, tracker_server)
     incident.visibility = Visibility.RESTRICTED
     incident.save()
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
@@ -420,7 +305,7 @@ def test_items_on_a_restricted_incident_never_go_to_a_tracker(
 def test_a_tracker_error_is_said_and_nothing_is_stored(
     api_for, team, lead, commander, incident, tracker_server
 ):
-    _github(team, lead, tracker_server)
+    setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team)
     tracker_server.answers[("POST", "/repos/acme/web/issues")] = (401, {"message": "Bad credentials"})
     answer = api_for(commander).post(reverse("api:action-item-tracker", args=[item.pk]), {}, format="json")
@@ -469,7 +354,7 @@ def test_settings_page_stores_credentials_encrypted_and_shows_the_secret_once(cl
 def test_the_item_page_with_its_tracker_issue_stays_within_its_query_budget(
     client_for, django_assert_max_num_queries, team, lead, commander, incident, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
     TrackerIssue.objects.create(
         action_item=item, connection=connection, key="acme/web#9", external_id="9",
@@ -488,7 +373,7 @@ def test_the_item_page_with_its_tracker_issue_stays_within_its_query_budget(
 def test_an_issue_address_that_is_not_a_web_address_is_never_linked(
     api_for, team, lead, commander, incident, tracker_server
 ):
-    _github(team, lead, tracker_server)
+    setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team)
     tracker_server.answers[("POST", "/repos/acme/web/issues")] = (
         201,
@@ -510,7 +395,7 @@ def test_an_item_from_a_policy_finding_on_a_restricted_incident_never_goes_to_a_
 ):
     from tests.factories import PolicyFindingFactory
 
-    _github(team, lead, tracker_server, auto_create_p1=True)
+    setup.github(team, lead, tracker_server, auto_create_p1=True)
     secret_incident = IncidentFactory(title="Hidden", visibility=Visibility.RESTRICTED)
     finding = PolicyFindingFactory(title="One person can drop production", owner=commander, team=team)
     finding.incidents.add(secret_incident)
@@ -537,7 +422,7 @@ def _history_reasons(item) -> list[str]:
 def test_keeping_hindsights_due_date_sets_it_on_the_jira_issue_and_in_the_items_history(
     client_for, team, lead, commander, incident, tracker_server
 ):
-    connection = _jira(team, lead, tracker_server)
+    connection = setup.jira(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
     tracker_server.answers[("POST", "/rest/api/3/issue")] = (201, {"id": "10004", "key": "OPS-9"})
     tracker_server.answers[("PUT", "/rest/api/3/issue/OPS-9")] = (204, None)  # Jira's "Edit issue"
@@ -551,10 +436,10 @@ def test_keeping_hindsights_due_date_sets_it_on_the_jira_issue_and_in_the_items_
     })  # fmt: skip
     theirs = (item.due_date + dt.timedelta(days=10)).isoformat()
     due = [{"field": "duedate", "fieldtype": "jira", "from": None, "to": theirs}]
-    _jira_hook(client_for(None), connection, "OPS-9", due, delivery="j-both", due=theirs)
-    entries = len(_entries(incident))
+    setup.jira_hook(client_for(None), connection, "OPS-9", due, delivery="j-both", due=theirs)
+    entries = len(setup.entries(incident))
 
-    settle(web, item, "due_date", "hindsight")
+    setup.settle(web, item, "due_date", "hindsight")
     sent = tracker_server.requests[-1]
     assert (sent.method, sent.path) == ("PUT", "/rest/api/3/issue/OPS-9")
     assert sent.json == {"fields": {"duedate": ours.isoformat()}}
@@ -570,15 +455,15 @@ def test_keeping_hindsights_due_date_sets_it_on_the_jira_issue_and_in_the_items_
     )
     # Jira's webhook for the change Hindsight made changes nothing and raises no new conflict.
     echo = [{"field": "duedate", "fieldtype": "jira", "from": theirs, "to": ours.isoformat()}]
-    _jira_hook(client_for(None), connection, "OPS-9", echo, delivery="j-echo", due=ours.isoformat())
+    setup.jira_hook(client_for(None), connection, "OPS-9", echo, delivery="j-echo", due=ours.isoformat())
     assert TrackerIssue.objects.get().conflicts == {}
-    assert len(_entries(incident)) == entries
+    assert len(setup.entries(incident)) == entries
 
 
 def test_keeping_hindsights_status_moves_the_jira_issue_through_its_workflow(
     client_for, team, lead, commander, incident, tracker_server
 ):
-    connection = _jira(team, lead, tracker_server)
+    connection = setup.jira(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander, status=ActionItemStatus.DONE)
     TrackerIssue.objects.create(action_item=item, connection=connection, key="OPS-10", external_id="10010",
                                 url=f"{tracker_server.url}/browse/OPS-10", seen={"status": "closed"},
@@ -591,7 +476,7 @@ def test_keeping_hindsights_status_moves_the_jira_issue_through_its_workflow(
     ]})  # fmt: skip
     tracker_server.answers[("POST", "/rest/api/3/issue/OPS-10/transitions")] = (204, None)
     web = client_for(commander)
-    settle(web, item, "status", "hindsight")
+    setup.settle(web, item, "status", "hindsight")
     sent = tracker_server.requests[-1]
     assert (sent.method, sent.path, sent.json) == (
         "POST", "/rest/api/3/issue/OPS-10/transitions", {"transition": {"id": "31"}},
@@ -604,7 +489,7 @@ def test_keeping_hindsights_status_moves_the_jira_issue_through_its_workflow(
 def test_keeping_hindsights_owner_and_status_updates_the_github_issue(
     client_for, team, lead, commander, responder, incident, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=responder)
     TrackerIssue.objects.create(action_item=item, connection=connection, key="acme/web#21", external_id="21",
                                 url="https://github.com/acme/web/issues/21", seen={"status": "closed", "owner": None},
@@ -613,8 +498,8 @@ def test_keeping_hindsights_owner_and_status_updates_the_github_issue(
                                            "status": {"tracker": "closed", "label": "closed (done)"}})  # fmt: skip
     tracker_server.answers[("PATCH", "/repos/acme/web/issues/21")] = (200, {"number": 21, "state": "open"})
     web = client_for(commander)
-    settle(web, item, "owner", "hindsight")
-    settle(web, item, "status", "hindsight")
+    setup.settle(web, item, "owner", "hindsight")
+    setup.settle(web, item, "status", "hindsight")
     patches = [r for r in tracker_server.requests if r.method == "PATCH"]
     assert [r.path for r in patches] == ["/repos/acme/web/issues/21"] * 2
     # GitHub's "Update an issue" body: only fields of its schema.
@@ -642,7 +527,7 @@ def test_keeping_hindsights_owner_and_status_updates_the_github_issue(
 def test_a_tracker_that_refuses_the_push_back_leaves_the_conflict_shown(
     client_for, team, lead, commander, incident, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
     TrackerIssue.objects.create(action_item=item, connection=connection, key="acme/web#22", external_id="22",
                                 url="https://github.com/acme/web/issues/22", seen={"status": "closed"},
@@ -653,7 +538,7 @@ def test_a_tracker_that_refuses_the_push_back_leaves_the_conflict_shown(
         {"message": "Resource not accessible"},
     )
     web = client_for(commander)
-    answer = settle(web, item, "status", "hindsight", follow=True)
+    answer = setup.settle(web, item, "status", "hindsight", follow=True)
     assert "Resource not accessible" in answer.content.decode()
     assert "Status changed on both sides" in answer.content.decode()
     assert TrackerIssue.objects.get().conflicts.keys() == {"status"}
@@ -662,7 +547,7 @@ def test_a_tracker_that_refuses_the_push_back_leaves_the_conflict_shown(
 def test_keeping_hindsights_value_of_an_item_restricted_since_sends_nothing(
     client_for, team, lead, commander, incident, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
     TrackerIssue.objects.create(action_item=item, connection=connection, key="acme/web#23", external_id="23",
                                 url="https://github.com/acme/web/issues/23", seen={"status": "closed"},
@@ -670,7 +555,7 @@ def test_keeping_hindsights_value_of_an_item_restricted_since_sends_nothing(
                                 conflicts={"status": {"tracker": "closed", "label": "closed (done)"}})  # fmt: skip
     incident.visibility = Visibility.RESTRICTED
     incident.save()
-    settle(client_for(commander), item, "status", "hindsight")
+    setup.settle(client_for(commander), item, "status", "hindsight")
     assert tracker_server.requests == []
     assert TrackerIssue.objects.get().conflicts == {}
     assert any("not set in GitHub" in r and "restricted" in r for r in _history_reasons(item))
@@ -679,7 +564,7 @@ def test_keeping_hindsights_value_of_an_item_restricted_since_sends_nothing(
 def test_moving_a_tracker_to_another_address_needs_the_token_again(client_for, team, lead, tracker_server):
     from django.core.exceptions import ValidationError
 
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     with pytest.raises(ValidationError) as refused:
         tracker_connection_save(actor=lead, team=team, kind="github", site_url="https://github.example.com/api/v3",
                                 project="acme/web", token="")  # fmt: skip
@@ -688,7 +573,7 @@ def test_moving_a_tracker_to_another_address_needs_the_token_again(client_for, t
         tracker_connection_save(actor=lead, team=team, kind="jira", site_url=tracker_server.url, project="OPS",
                                 username="bot@example.com", token="")  # fmt: skip
     connection.refresh_from_db()
-    assert decrypt(connection.token_encrypted) == TOKEN  # the stored token stays with its address
+    assert decrypt(connection.token_encrypted) == setup.TOKEN  # the stored token stays with its address
     # The same address with the token left empty keeps it.
     tracker_connection_save(actor=lead, team=team, kind="github", site_url=tracker_server.url + "/",
                             project="acme/web", token="")  # fmt: skip
@@ -700,7 +585,7 @@ def test_moving_a_tracker_to_another_address_needs_the_token_again(client_for, t
 def test_a_tracker_never_hands_an_item_to_someone_who_may_not_see_it(
     client_for, team, lead, commander, responder, incident, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     incident.visibility = Visibility.RESTRICTED  # restricted after the issue was opened
     incident.save()
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
@@ -708,7 +593,7 @@ def test_a_tracker_never_hands_an_item_to_someone_who_may_not_see_it(
                                 url="https://github.com/acme/web/issues/30", seen={"status": "open", "owner": commander.pk},
                                 agreed={"status": "open", "owner": commander.pk, "due_date": None})  # fmt: skip
     # octocat is responder@example.com, who is not in the restricted incident.
-    hooked = _github_hook(client_for(None), connection, "assigned", 30, state="open", assignee="octocat")
+    hooked = setup.github_hook(client_for(None), connection, "assigned", 30, state="open", assignee="octocat")
     assert hooked.status_code == 200
     assert hooked.json()["applied"] == {"acme/web#30": []}
     item.refresh_from_db()
@@ -738,7 +623,7 @@ def test_a_repository_that_is_a_path_is_refused(team, lead, project):
 def test_an_issue_number_that_is_not_a_number_is_refused_and_nothing_stored(
     api_for, team, lead, commander, incident, tracker_server
 ):
-    _github(team, lead, tracker_server)
+    setup.github(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team)
     tracker_server.answers[("POST", "/repos/acme/web/issues")] = (201, {"number": "201/../../../evil"})
     answer = api_for(commander).post(reverse("api:action-item-tracker", args=[item.pk]), {}, format="json")
@@ -749,7 +634,7 @@ def test_an_issue_number_that_is_not_a_number_is_refused_and_nothing_stored(
 def test_one_missing_issue_does_not_stop_the_sweep_for_the_others(
     team, lead, commander, incident, tracker_server
 ):
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     gone = ActionItemFactory(incident=incident, team=team, owner=commander)
     kept = ActionItemFactory(incident=incident, team=team, owner=commander)
     for item, number in ((gone, 7), (kept, 8)):
@@ -766,11 +651,11 @@ def test_one_missing_issue_does_not_stop_the_sweep_for_the_others(
 
 def test_a_signed_body_nested_thousands_deep_is_refused_with_400(client_for, team, lead, tracker_server):
     # Found by an outside tester: a correctly signed body of 5,000 nested objects answered 500.
-    connection = _github(team, lead, tracker_server)
+    connection = setup.github(team, lead, tracker_server)
     body = b'{"a":' * 5000 + b"1" + b"}" * 5000
     answer = client_for(None).post(
         reverse("incidents:tracker_webhook", args=[connection.pk]), data=body, content_type="application/json",
-        HTTP_X_GITHUB_EVENT="issues", HTTP_X_GITHUB_DELIVERY="nested-1", HTTP_X_HUB_SIGNATURE_256=sign(body),
+        HTTP_X_GITHUB_EVENT="issues", HTTP_X_GITHUB_DELIVERY="nested-1", HTTP_X_HUB_SIGNATURE_256=setup.sign(body),
     )  # fmt: skip
     assert answer.status_code == 400
     assert not TrackerDelivery.objects.exists()
