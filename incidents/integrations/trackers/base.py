@@ -1,10 +1,12 @@
 """The one interface every tracker adapter implements, and the guarded JSON request they share.
 
-An adapter (`github.GitHubTracker`, `jira.JiraTracker`) knows its tracker's REST shapes and webhook
+An adapter (`github.GitHubTracker`, `jira.JiraTracker`, `redmine.RedmineTracker`) knows its tracker's REST shapes and webhook
 format and nothing of Hindsight's rules: `create_issue` sends one request and returns the new issue,
 `fetch_state` reads an issue's state, `verify` checks a webhook's signature over the raw body, and
 `parse_webhook` turns a payload into the issue's state plus the fields the event changed. The services
-(`services.py`) compare that state with what Hindsight has and decide what moves.
+(`services.py`) compare that state with what Hindsight has and decide what moves. Every adapter is
+made the same way (`configuration.adapter_for`: the tracker's address, project and decrypted token) and
+sends through `Tracker.send` with `Tracker.headers`; it says only which `credentials` headers it adds.
 """
 
 from __future__ import annotations
@@ -122,6 +124,7 @@ class Tracker:
     label: ClassVar[str] = ""
     delivery_header: ClassVar[str] = ""
     has_due_date: ClassVar[bool] = False  # the issue has a due date field of its own (Jira, Redmine)
+    accept: ClassVar[str] = "application/json"  # the media type asked for (GitHub: its own)
 
     def __init__(self, *, site_url: str, project: str, token: str, username: str = "", issue_type: str = ""):
         self.site_url = site_url.rstrip("/")
@@ -152,8 +155,20 @@ class Tracker:
         return str(headers.get(self.delivery_header, "") or "")[:200]
 
     # --- shared helpers ---------------------------------------------------------------------------
-    def headers(self) -> dict[str, str]:
+    def credentials(self) -> dict[str, str]:
+        """The headers that authenticate (and version) a request to this tracker."""
         raise NotImplementedError
+
+    def headers(self) -> dict[str, str]:
+        """Every request's headers: `Accept`, `User-Agent: Hindsight` and the tracker's `credentials`."""
+        return {"Accept": self.accept, "User-Agent": "Hindsight", **self.credentials()}
+
+    def get_object(self, url: str) -> dict[str, Any]:
+        """GET `url` and return the JSON object it answers; TrackerError when it is not an object."""
+        answer = self.send("GET", url)
+        if not isinstance(answer, dict):
+            raise TrackerError(f"{self.label}'s answer is not an issue.")
+        return answer
 
     def send(self, method: str, url: str, body: Any = None) -> Any:
         """Send one JSON request through the outbound guard; return the decoded JSON answer.
@@ -209,6 +224,14 @@ def hmac_sha256_matches(secret: str, body: bytes, sent: str) -> bool:
     """True when `sent` is `sha256=` + the hex HMAC-SHA256 of `body` keyed with `secret` (constant time)."""
     expected = "sha256=" + hmac.new(secret.encode(), body, "sha256").hexdigest()
     return bool(sent) and hmac.compare_digest(expected.encode(), str(sent).strip().encode())
+
+
+ABSENT = object()  # a field the payload did not carry (unlike null, which says "nobody" or "none")
+
+
+def whole_number(value: Any) -> int | None:
+    """`value` when it is a JSON integer (never a boolean), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def text_or_none(value: Any) -> str | None:

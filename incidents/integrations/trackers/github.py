@@ -31,6 +31,7 @@ from incidents.integrations.trackers.base import (
     identity,
     parse_time,
     text_or_none,
+    whole_number,
 )
 
 API_VERSION = "2022-11-28"
@@ -42,13 +43,10 @@ class GitHubTracker(Tracker):
     label = "GitHub"
     delivery_header = "X-GitHub-Delivery"
 
-    def headers(self) -> dict[str, str]:
-        return {
-            "Accept": "application/vnd.github+json",
-            "Authorization": f"Bearer {self.token}",
-            "X-GitHub-Api-Version": API_VERSION,
-            "User-Agent": "Hindsight",
-        }
+    accept = "application/vnd.github+json"
+
+    def credentials(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", "X-GitHub-Api-Version": API_VERSION}
 
     def _repo_url(self, project: str = "") -> str:
         owner, _, repo = (project or self.project).partition("/")
@@ -74,8 +72,8 @@ class GitHubTracker(Tracker):
         if draft.assignee:
             request["assignees"] = [draft.assignee]
         answer = self.send("POST", f"{self._repo_url()}/issues", request)
-        number = answer.get("number") if isinstance(answer, dict) else None
-        if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
+        number = whole_number(answer.get("number")) if isinstance(answer, dict) else None
+        if number is None or number <= 0:
             raise TrackerError("GitHub's answer has no issue number.")
         return NewIssue(
             key=f"{self.project}#{number}",
@@ -84,10 +82,7 @@ class GitHubTracker(Tracker):
         )
 
     def fetch_state(self, key: str, external_id: str) -> IssueState:
-        answer = self.send("GET", self._issue_url(key, external_id))
-        if not isinstance(answer, dict):
-            raise TrackerError("GitHub's answer is not an issue.")
-        return self._state(key, answer)
+        return self._state(key, self.get_object(self._issue_url(key, external_id)))
 
     def update_issue(self, key: str, external_id: str, change: IssueChange) -> None:
         if change.field == "status":

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from incidents.integrations.trackers.base import (
+    ABSENT,
     IssueChange,
     IssueDraft,
     IssueState,
@@ -34,8 +35,6 @@ from incidents.integrations.trackers.base import (
     parse_time,
     text_or_none,
 )
-
-_ABSENT = object()
 
 ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,49}-[1-9][0-9]{0,17}")
 # Resolutions of Jira's default schemes that close an issue without the work done.
@@ -63,19 +62,15 @@ def adf(*paragraphs: str, link: str = "") -> dict[str, Any]:
     return {"type": "doc", "version": 1, "content": content}
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 class JiraTracker(Tracker):
     kind = "jira"
     label = "Jira"
     has_due_date = True
     delivery_header = "X-Atlassian-Webhook-Identifier"
 
-    def headers(self) -> dict[str, str]:
+    def credentials(self) -> dict[str, str]:
         basic = base64.b64encode(f"{self.username}:{self.token}".encode()).decode()
-        return {"Accept": "application/json", "Authorization": f"Basic {basic}", "User-Agent": "Hindsight"}
+        return {"Authorization": f"Basic {basic}"}
 
     def create_issue(self, draft: IssueDraft) -> NewIssue:
         fields: dict[str, Any] = {
@@ -98,10 +93,7 @@ class JiraTracker(Tracker):
 
     def fetch_state(self, key: str, external_id: str) -> IssueState:
         url = f"{self.site_url}/rest/api/3/issue/{urllib.parse.quote(key, safe='')}?fields={READ_FIELDS}"
-        answer = self.send("GET", url)
-        if not isinstance(answer, dict):
-            raise TrackerError("Jira's answer is not an issue.")
-        return self._state(key, answer)
+        return self._state(key, self.get_object(url))
 
     def update_issue(self, key: str, external_id: str, change: IssueChange) -> None:
         issue_url = f"{self.site_url}/rest/api/3/issue/{urllib.parse.quote(key, safe='')}"
@@ -125,10 +117,10 @@ class JiraTracker(Tracker):
         answer = self.send(
             "GET", f"{self.site_url}/rest/api/3/issue/{urllib.parse.quote(key, safe='')}/transitions"
         )
-        offered = [t for t in _dict(answer).get("transitions") or [] if isinstance(t, dict) and t.get("id")]
+        offered = [t for t in mapping(answer).get("transitions") or [] if isinstance(t, dict) and t.get("id")]
 
         def category(t: dict[str, Any]) -> str:
-            return str(_dict(_dict(t.get("to")).get("statusCategory")).get("key") or "")
+            return str(mapping(mapping(t.get("to")).get("statusCategory")).get("key") or "")
 
         wanted = ["done"] if closed else ["new", "indeterminate"]
         for name in wanted:
@@ -150,13 +142,13 @@ class JiraTracker(Tracker):
         category = text_or_none(mapping(status.get("statusCategory")).get("key"))
         closed = {"new": False, "indeterminate": False, "done": True}.get(category or "")
         due, invalid = parse_due_date(fields.get("duedate"))
-        assignee = fields.get("assignee", _ABSENT)
+        assignee = fields.get("assignee", ABSENT)
         resolution = (text_or_none(mapping(fields.get("resolution")).get("name")) or "").lower()
         return IssueState(
             key=key,
             closed=closed,
             status=(text_or_none(status.get("name")) or "") if closed is not None else "",
-            assignee=None if assignee is _ABSENT else identity(assignee, "accountId"),
+            assignee=None if assignee is ABSENT else identity(assignee, "accountId"),
             assignee_email=text_or_none(mapping(assignee).get("emailAddress")) or "",
             due_date=due,
             close_reason=NOT_DONE.get(resolution, "") if closed else "",

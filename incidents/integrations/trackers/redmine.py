@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from incidents.integrations.trackers.base import (
+    ABSENT,
     IssueChange,
     IssueDraft,
     IssueState,
@@ -31,15 +32,11 @@ from incidents.integrations.trackers.base import (
     parse_due_date,
     parse_time,
     text_or_none,
+    whole_number,
 )
 
 PROJECT = re.compile(r"[a-z][a-z0-9_-]{0,99}")  # a Redmine project identifier
 NOT_DONE = {"rejected": "not_planned", "won't do": "not_planned", "duplicate": "duplicate"}
-_ABSENT = object()
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class RedmineTracker(Tracker):
@@ -47,8 +44,8 @@ class RedmineTracker(Tracker):
     label = "Redmine"
     has_due_date = True
 
-    def headers(self) -> dict[str, str]:
-        return {"Accept": "application/json", "X-Redmine-API-Key": self.token}
+    def credentials(self) -> dict[str, str]:
+        return {"X-Redmine-API-Key": self.token}
 
     def _issue_url(self, external_id: str) -> str:
         return f"{self.site_url}/issues/{urllib.parse.quote(external_id, safe='')}.json"
@@ -67,7 +64,7 @@ class RedmineTracker(Tracker):
         answer = mapping(
             mapping(self.send("POST", f"{self.site_url}/issues.json", {"issue": issue})).get("issue")
         )
-        number = _int(answer.get("id"))
+        number = whole_number(answer.get("id"))
         if number is None or number <= 0:
             raise TrackerError("Redmine's answer has no issue id.")
         return NewIssue(
@@ -75,12 +72,11 @@ class RedmineTracker(Tracker):
         )
 
     def fetch_state(self, key: str, external_id: str) -> IssueState:
-        answer = self.send("GET", self._issue_url(external_id))
-        issue = mapping(answer).get("issue")
+        issue = self.get_object(self._issue_url(external_id)).get("issue")
         if not isinstance(issue, dict):
             raise TrackerError("Redmine's answer is not an issue.")
         state = self._state(key, issue)
-        status_id = _int(mapping(issue.get("status")).get("id"))
+        status_id = whole_number(mapping(issue.get("status")).get("id"))
         if state.closed is None and status_id is not None:  # Redmine before 5.1 leaves out `is_closed`
             closed = {s["id"]: s["is_closed"] for s in self._statuses()}.get(status_id)
             if closed is not None:
@@ -94,7 +90,7 @@ class RedmineTracker(Tracker):
         found = []
         for s in answer.get("issue_statuses") or []:
             s = mapping(s)
-            if _int(s.get("id")) is not None and isinstance(s.get("is_closed"), bool):
+            if whole_number(s.get("id")) is not None and isinstance(s.get("is_closed"), bool):
                 found.append({"id": s["id"], "name": str(s.get("name") or ""), "is_closed": s["is_closed"]})
         return found
 
@@ -139,11 +135,11 @@ class RedmineTracker(Tracker):
         is_closed = status.get("is_closed")
         closed = is_closed if isinstance(is_closed, bool) else None
         name = text_or_none(status.get("name")) or ""
-        assigned = issue.get("assigned_to", _ABSENT)
-        if assigned is _ABSENT or assigned is None:
+        assigned = issue.get("assigned_to", ABSENT)
+        if assigned is ABSENT or assigned is None:
             assignee: str | None = ""
         else:
-            number = _int(mapping(assigned).get("id"))
+            number = whole_number(mapping(assigned).get("id"))
             assignee = str(number) if number is not None else None
         due, invalid = parse_due_date(issue.get("due_date"))
         return IssueState(

@@ -30,6 +30,10 @@ def test_create_a_sweep_close_reopen_and_reassign_each_land_once(
 
     sent = tracker_server.requests[-1]
     assert sent.headers["X-Redmine-API-Key"] == setup.REDMINE_KEY
+    assert (sent.headers["Accept"], sent.headers["User-Agent"]) == (
+        "application/json",
+        "Hindsight",
+    )  # as GitHub, Jira
     fields = sent.json["issue"]
     assert set(fields) <= {"project_id", "subject", "description", "assigned_to_id", "due_date", "tracker_id"}
     assert (fields["project_id"], fields["subject"], fields["assigned_to_id"]) == ("ops", "Add a check", 7)
