@@ -63,7 +63,7 @@ class RecordingServer:
                     (self.command, self.path.split("?")[0]), (404, {"message": "Not Found"})
                 )
                 status, data = answer(recorded) if callable(answer) else answer
-                raw = json.dumps(data).encode()
+                raw = b"" if status == 204 else json.dumps(data).encode()  # 204: no body, as servers send it
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(raw)))
