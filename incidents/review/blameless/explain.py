@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from incidents.review.blameless import caused, mocked, pinned, remarks, standing, supervised, taught
+from incidents.review.blameless import caused, mocked, pinned, remarks, standing, supervised, taught, weaklink
 from incidents.review.blameless.parts import Hit
 
 LABELS = {
@@ -252,6 +252,7 @@ _ABOUT_ONE_PERSON = {
     **pinned.EXPLAINED,
     **taught.EXPLAINED,
     **standing.EXPLAINED,
+    **weaklink.EXPLAINED,
 }
 
 

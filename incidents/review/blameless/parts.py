@@ -43,6 +43,7 @@ from incidents.review.blameless import (
     standing,
     supervised,
     taught,
+    weaklink,
 )
 from incidents.review.blameless import lexicon as lx
 from incidents.review.blameless.hits import Hit
@@ -372,6 +373,7 @@ def _anywhere(
     out.extend(named.find(text, low, clauses, names))
     out.extend(remarks.find(text, low, clauses, names))
     out.extend(standing.find(text, low, clauses, names))
+    out.extend(weaklink.find(text, low, clauses, names))
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
     actors = [c for c in clauses if c.subject.kind in PERSONISH and not _RECEIVED.match(low, c.verb_start)]
