@@ -211,6 +211,26 @@ _WE_LOST = re.compile(
 _WHY = frozenset({"when", "because", "as", "since", "after", "once", "until"})
 
 
+# A thing a person or team made or put out, and the failure it did: "The mobile devs shipped a build that
+# crashed on launch", "the DBA merged a migration that locked the orders table" (not "that fixed the crash")
+_MADE = re.compile(
+    r"(?:\w+ly )?(?:shipped|pushed|deployed|merged|released|wrote|committed|rolled out|published|introduced|"
+    r"landed|authored|submitted|approved|put out|sent out) (?:(?:a|an|the|their|his|her|some|another|this|that) )?"
+    r"(?:[\w-]+ ){0,3}?(?:that|which) (?:\w+ly |then |promptly |immediately )?(?:crashed|broke|wiped|deleted|"
+    r"dropped|corrupted|leaked|locked|overloaded|deadlocked|froze|killed|(?:took|knocked|brought) (?:[\w-]+ ){0,3}?"
+    r"(?:down|out|offline))(?![\w'])"
+)
+
+
+def _made_failing(text: str, low: str, clauses: list[Clause]) -> list[Hit]:
+    """A thing a person made, and what it broke: "shipped a build that crashed on launch"."""
+    for c in _people(clauses):
+        m = _MADE.match(low, c.verb_start)
+        if m is not None and not _EXPECTED.search(low) and not _SURPRISE.search(low):
+            return [_hit([(c.subject.start, m.end())], text, c.subject.text)]
+    return []
+
+
 def _onset(text: str, low: str, tokens: list[Token], names: Names) -> list[Hit]:
     """A failure, then the moment a person acted: "The outage started the moment Tariq restarted ..."."""
     for m in _ONSET.finditer(low):
@@ -328,7 +348,11 @@ def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
     if not clauses:
         return []
     tokens = [t for c in clauses for t in c.tokens]
-    out = _set_off(text, low, clauses, names) or _fronted(text, low, clauses, tokens, names)
+    out = (
+        _set_off(text, low, clauses, names)
+        or _made_failing(text, low, clauses)
+        or _fronted(text, low, clauses, tokens, names)
+    )
     if not out and WENT_WRONG.search(low):
         out = _onset(text, low, tokens, names) or _result_act(text, low, tokens, names)
     if not out and (" by " in low or " from " in low or "part of" in low):

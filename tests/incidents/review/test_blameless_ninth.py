@@ -10,7 +10,8 @@ import pytest
 
 from incidents.review.blameless import check_text
 
-KNOWN_MISSES: set[str] = set()
+# a rotation read as a schedule, not as people
+KNOWN_MISSES = {"The on-call rotation mishandled the escalation."}
 KNOWN_FLAGGED: set[str] = set()
 
 # Dekker's "old view": the human as the weak link, the failure mode, the common factor of the incidents
@@ -35,8 +36,30 @@ WEAK_LINK_NEUTRAL = [
     "The human in the loop is the last safeguard, so the tool should show them the diff.",
 ]
 
-BLAMING = WEAK_LINK_BLAMING
-NEUTRAL = WEAK_LINK_NEUTRAL
+# A team, a plural or "they" as the subject of a failure verb
+TEAM_BLAMING = [
+    "They fumbled the failover.",
+    "Ops flubbed the cutover and the site stayed down.",
+    "The data team muffed the schema change.",
+    "Our contractors screwed up the firewall rules.",
+    "The frontend folks goofed and cached the login page.",
+    "The on-call rotation mishandled the escalation.",
+    "The SREs fouled up the certificate renewal.",
+    "The mobile devs shipped a build that crashed on launch.",
+]
+TEAM_NEUTRAL = [
+    "They rehearsed the failover twice before the window.",
+    "Ops cut over at 02:00 and the site came back.",
+    "The data team applied the schema change with the migration tool.",
+    "Our contractors documented the firewall rules.",
+    "The frontend folks cached the login page as the design asked, and the CDN served stale sessions.",
+    "The load balancer mishandled the health checks after the upgrade.",
+    "The SREs renewed the certificate a week early.",
+    "The mobile devs shipped a build that fixed the crash on launch.",
+]
+
+BLAMING = WEAK_LINK_BLAMING + TEAM_BLAMING
+NEUTRAL = WEAK_LINK_NEUTRAL + TEAM_NEUTRAL
 
 
 def _marks(sentences: list[str], known: set[str]) -> list[object]:
