@@ -6,7 +6,17 @@ from __future__ import annotations
 
 import re
 
-from incidents.review.blameless import caused, mocked, pinned, remarks, standing, supervised, taught, weaklink
+from incidents.review.blameless import (
+    caused,
+    culprit,
+    mocked,
+    pinned,
+    remarks,
+    standing,
+    supervised,
+    taught,
+    weaklink,
+)
 from incidents.review.blameless.parts import Hit
 
 LABELS = {
@@ -253,6 +263,7 @@ _ABOUT_ONE_PERSON = {
     **taught.EXPLAINED,
     **standing.EXPLAINED,
     **weaklink.EXPLAINED,
+    **culprit.EXPLAINED,
 }
 
 

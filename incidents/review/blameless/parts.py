@@ -30,6 +30,7 @@ from incidents.review.blameless import (
     across,
     caused,
     context,
+    culprit,
     framed,
     mocked,
     named,
@@ -374,6 +375,11 @@ def _anywhere(
     out.extend(remarks.find(text, low, clauses, names))
     out.extend(standing.find(text, low, clauses, names))
     out.extend(weaklink.find(text, low, clauses, names))
+    out.extend(  # a remedy for the culprit, unless another part already explains the same sanction
+        h
+        for h in culprit.find(text, low, clauses, names)
+        if not any(o.rule == "sanction" and o.start < h.end and h.start < o.end for o in out)
+    )
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
     actors = [c for c in clauses if c.subject.kind in PERSONISH and not _RECEIVED.match(low, c.verb_start)]

@@ -58,8 +58,30 @@ TEAM_NEUTRAL = [
     "The mobile devs shipped a build that fixed the crash on launch.",
 ]
 
-BLAMING = WEAK_LINK_BLAMING + TEAM_BLAMING
-NEUTRAL = WEAK_LINK_NEUTRAL + TEAM_NEUTRAL
+# A remedy aimed at the one responsible: the culprit singled out, then trained, restricted or recorded
+CULPRIT_REMEDY_BLAMING = [
+    "The engineer responsible will complete mandatory change-management training.",
+    "The developer at fault will present what went wrong at the all-hands.",
+    "Going forward, the person responsible will have every deploy approved by a lead.",
+    "Whoever caused this will be written up.",
+    "The responsible SRE is to be taken off the on-call rota until further notice.",
+    "The offending engineer will attend a refresher course.",
+    "The DBA who ran the script will be barred from production until she proves herself.",
+    "The outage goes on the record of the engineer responsible.",
+]
+CULPRIT_REMEDY_NEUTRAL = [
+    "The engineer responsible for the rota will add a second on-call for weekends.",
+    "The person responsible for the runbook will add the missing failover step.",
+    "Going forward, every deploy to production will be approved by a second engineer.",
+    "The team responsible for the service will add an alert on replica lag.",
+    "All engineers will complete the new change-management training by March.",
+    "The DBA who ran the script will walk us through the confirmation prompt so we can redesign it.",
+    "The outage goes on the service's reliability record for the quarter.",
+    "Whoever is on call next week will test the new failover runbook.",
+]
+
+BLAMING = WEAK_LINK_BLAMING + TEAM_BLAMING + CULPRIT_REMEDY_BLAMING
+NEUTRAL = WEAK_LINK_NEUTRAL + TEAM_NEUTRAL + CULPRIT_REMEDY_NEUTRAL
 
 
 def _marks(sentences: list[str], known: set[str]) -> list[object]:
