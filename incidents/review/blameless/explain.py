@@ -11,6 +11,7 @@ from incidents.review.blameless import (
     culprit,
     mocked,
     pinned,
+    praised,
     remarks,
     standing,
     supervised,
@@ -264,6 +265,7 @@ _ABOUT_ONE_PERSON = {
     **standing.EXPLAINED,
     **weaklink.EXPLAINED,
     **culprit.EXPLAINED,
+    **praised.EXPLAINED,
 }
 
 

@@ -40,6 +40,7 @@ from incidents.review.blameless import (
     pinned,
     placed,
     possessive,
+    praised,
     remarks,
     standing,
     supervised,
@@ -119,6 +120,7 @@ _SINCERE_THING = re.compile(
     r"(?<![\w'])(?:for|on) (?:the|that|this|your|their|his|her) [\w-]+"
 )  # on the procedure
 _VOCATIVE = re.compile(r",\s*([A-Z][\w'-]+)\s*[,.!?]")
+_REASON_AFTER = re.compile(r"[:\u2014]| - ")  # praise, then what it is for
 _FAIR_CALLS = re.compile(
     r"(?<![\w'])(?:reasonable|sensible|right|good|correct|understandable|defensible) (?:calls?|decisions?|choices?|judge?ments?)"
 )
@@ -380,6 +382,7 @@ def _anywhere(
         for h in culprit.find(text, low, clauses, names)
         if not any(o.rule == "sanction" and o.start < h.end and h.start < o.end for o in out)
     )
+    out.extend(praised.find(text, low, clauses, names))
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
     actors = [c for c in clauses if c.subject.kind in PERSONISH and not _RECEIVED.match(low, c.verb_start)]
@@ -403,6 +406,9 @@ def _anywhere(
             # "Great job, Kyle, on getting the rollback out in five minutes", "..., for keeping the bridge
             # calm at 3am": praise with its reason and a good outcome, whatever the hour
             vocative, negative = False, []
+        reason = _REASON_AFTER.search(low, praise.end(), end)
+        if reason is not None and framed.GOOD_OUTCOME.search(low, reason.end(), end):
+            vocative, negative = False, []  # "Great job, ops: the failover finished with no data loss"
         if vocative or negative:
             out.append(_span_hit("sarcasm", praise, text))
     out.extend(possessive.find(text, low, start, end, clauses, names))

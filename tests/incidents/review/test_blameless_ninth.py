@@ -80,8 +80,30 @@ CULPRIT_REMEDY_NEUTRAL = [
     "Whoever is on call next week will test the new failover runbook.",
 ]
 
-BLAMING = WEAK_LINK_BLAMING + TEAM_BLAMING + CULPRIT_REMEDY_BLAMING
-NEUTRAL = WEAK_LINK_NEUTRAL + TEAM_NEUTRAL + CULPRIT_REMEDY_NEUTRAL
+# Mock praise aimed at a team or a person, with no failure word needed
+MOCK_PRAISE_BLAMING = [
+    "Superb job as ever, networking.",
+    "Way to go, security, locking everyone out of the VPN.",
+    "Top-notch planning from the release crew there.",
+    "Another spotless handover from our friends in infra.",
+    "A truly world-class rollout by the mobile team.",
+    "Outstanding vigilance from the night shift, as always.",
+    "What a textbook response from our esteemed DBAs.",
+    "Nothing says teamwork like the backend team pushing straight to main.",
+]
+MOCK_PRAISE_NEUTRAL = [
+    "Great job, ops: the failover finished in four minutes with no data loss.",
+    "Way to go, security: the phishing drill was reported by every team within the hour.",
+    "Top-notch planning from the release crew meant the rollback took two minutes.",
+    "Another spotless handover from infra: the notes listed every open alert.",
+    "A truly world-class rollout by the mobile team, with zero crashes reported.",
+    "The night shift spotted the disk filling and paged storage early.",
+    "What a textbook failover the database did on its own.",
+    "Nothing in the deploy tooling stopped a push straight to main.",
+]
+
+BLAMING = WEAK_LINK_BLAMING + TEAM_BLAMING + CULPRIT_REMEDY_BLAMING + MOCK_PRAISE_BLAMING
+NEUTRAL = WEAK_LINK_NEUTRAL + TEAM_NEUTRAL + CULPRIT_REMEDY_NEUTRAL + MOCK_PRAISE_NEUTRAL
 
 
 def _marks(sentences: list[str], known: set[str]) -> list[object]:
