@@ -9,6 +9,7 @@ import re
 from incidents.review.blameless import (
     caused,
     culprit,
+    judgedwork,
     mocked,
     pinned,
     praised,
@@ -266,6 +267,7 @@ _ABOUT_ONE_PERSON = {
     **weaklink.EXPLAINED,
     **culprit.EXPLAINED,
     **praised.EXPLAINED,
+    **judgedwork.EXPLAINED,
 }
 
 

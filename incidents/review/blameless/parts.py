@@ -32,6 +32,7 @@ from incidents.review.blameless import (
     context,
     culprit,
     framed,
+    judgedwork,
     mocked,
     named,
     neutral,
@@ -383,6 +384,7 @@ def _anywhere(
         if not any(o.rule == "sanction" and o.start < h.end and h.start < o.end for o in out)
     )
     out.extend(praised.find(text, low, clauses, names))
+    out.extend(judgedwork.find(text, low, clauses, names))
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
     actors = [c for c in clauses if c.subject.kind in PERSONISH and not _RECEIVED.match(low, c.verb_start)]

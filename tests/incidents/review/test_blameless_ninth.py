@@ -102,8 +102,38 @@ MOCK_PRAISE_NEUTRAL = [
     "Nothing in the deploy tooling stopped a push straight to main.",
 ]
 
-BLAMING = WEAK_LINK_BLAMING + TEAM_BLAMING + CULPRIT_REMEDY_BLAMING + MOCK_PRAISE_BLAMING
-NEUTRAL = WEAK_LINK_NEUTRAL + TEAM_NEUTRAL + CULPRIT_REMEDY_NEUTRAL + MOCK_PRAISE_NEUTRAL
+# A person's work, call or handling judged with a quality word
+JUDGED_WORK_BLAMING = [
+    "Her handling of the page was sloppy and distracted.",
+    "It was a poor call by the on-call lead to skip the canary.",
+    "Frankly the networking team did a lousy job on this one.",
+    "The contractor's code was shoddy from the start.",
+    "His runbook edits were half-hearted and incomplete.",
+    "Tomasz's config is always a mess.",
+    "That was an amateurish decision by the DBA.",
+    "The vendor engineers' work was subpar and it showed.",
+]
+JUDGED_WORK_NEUTRAL = [
+    "The runbook's handling of the failover was incomplete: it had no step for the replica.",
+    "It was a reasonable call by the on-call lead to skip the canary, since the canary itself was down.",
+    "The networking team did the cutover in twenty minutes.",
+    "The config is a mess of overrides that nobody can read, which the migration will flatten.",
+    "The dashboard's layout made the decision hard.",
+    "His runbook edits were reviewed and merged the same day.",
+    "The vendor's API was slow and returned partial pages.",
+    "The old deploy script did a poor job of reporting which step failed.",
+]
+
+# Second round, written after the first was generalised and run once before its parts (figures in data/README.md)
+
+# Hindsight held to a standard anyone would have met: "should have been apparent to anyone", "any seasoned
+
+BLAMING = (
+    WEAK_LINK_BLAMING + TEAM_BLAMING + CULPRIT_REMEDY_BLAMING + MOCK_PRAISE_BLAMING + JUDGED_WORK_BLAMING
+)
+NEUTRAL = (
+    WEAK_LINK_NEUTRAL + TEAM_NEUTRAL + CULPRIT_REMEDY_NEUTRAL + MOCK_PRAISE_NEUTRAL + JUDGED_WORK_NEUTRAL
+)
 
 
 def _marks(sentences: list[str], known: set[str]) -> list[object]:
