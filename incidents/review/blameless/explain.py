@@ -9,6 +9,7 @@ import re
 from incidents.review.blameless import (
     caused,
     culprit,
+    everyone,
     judgedwork,
     mocked,
     pinned,
@@ -268,6 +269,7 @@ _ABOUT_ONE_PERSON = {
     **culprit.EXPLAINED,
     **praised.EXPLAINED,
     **judgedwork.EXPLAINED,
+    **everyone.EXPLAINED,
 }
 
 

@@ -31,6 +31,7 @@ from incidents.review.blameless import (
     caused,
     context,
     culprit,
+    everyone,
     framed,
     judgedwork,
     mocked,
@@ -99,6 +100,12 @@ PERSON_PREDICATES = _alt(lx.PERSON_PREDICATES)
 SANCTION = _alt(lx.SANCTION)
 _WORD = re.compile(r"[\w'-]+")
 _KNOWING = r"(?!know|knew|have|had|be\b|been|realis|realiz|expect|see|saw|need|want|think|believe|receive|get|hear|seem)"
+_WOULD_HAVE = re.compile(
+    r"(?<![\w'])(?:would|wouldn't|could|couldn't|might)(?: not| never)? have(?![\w'])|would've"
+)
+_PLAIN_PAST = re.compile(
+    rf"(?:\w+ly )?{_KNOWING}(?:[a-z]+ed|read|ran|took|did|made|wrote|kept|caught|paid)(?![\w'])"
+)
 _INVERTED_NEGATED = re.compile(rf"not {_KNOWING}[a-z]+")
 _INVERTED_VERB = re.compile(rf"{_KNOWING}[a-z]+")
 _ANYWHERE = (
@@ -240,6 +247,15 @@ def _clause(text: str, low: str, c: Clause) -> list[Hit]:
             mh = COND_HAD.search(low, vs, ce)
             if mh is not None:
                 out.append(_hit("counterfactual", c, s, mh, text, subj_span))
+        elif (
+            conditional
+            and not c.inverted
+            and s.kind != "self"
+            and _WOULD_HAVE.search(low)
+            and (past := _PLAIN_PAST.match(low, vs)) is not None
+        ):
+            # "The incident would have been caught in minutes if he read the alerts channel": a plain past
+            out.append(_hit("counterfactual", c, s, past, text, subj_span))
         elif conditional and c.inverted:
             # "Had the on-call engineer been paying attention, ...": the auxiliary opened the clause.
             verb = _WORD.match(low, vs) or _WORD.search(low, c.start)
@@ -385,6 +401,7 @@ def _anywhere(
     )
     out.extend(praised.find(text, low, clauses, names))
     out.extend(judgedwork.find(text, low, clauses, names))
+    out.extend(everyone.find(text, low, clauses, names))
     mentions = _mentions(clauses)
     frame = HINDSIGHT_FRAMES.search(low, start, end)
     actors = [c for c in clauses if c.subject.kind in PERSONISH and not _RECEIVED.match(low, c.verb_start)]

@@ -128,11 +128,93 @@ JUDGED_WORK_NEUTRAL = [
 
 # Hindsight held to a standard anyone would have met: "should have been apparent to anyone", "any seasoned
 
+# engineer knows not to"
+ANYONE_BLAMING = [
+    "It ought to have been clear to anyone on the team that the cert was expiring.",
+    "It should have been apparent to anybody who read the graphs for more than a minute that the disk was filling.",
+    "Any seasoned engineer knows never to run migrations at peak.",
+    "Every experienced DBA knows better than to drop an index on the primary.",
+    "The outage was completely foreseeable, and nobody in ops foresaw it.",
+    "Anyone with half a clue knows you don't restart all the brokers at once.",
+]
+ANYONE_NEUTRAL = [
+    "The outage was not foreseeable from the dashboards we had.",
+    "Any engineer knows where the runbook is, because it is linked in every alert.",
+    "It was clear to anyone reading the new dashboard that the disk was filling, which is why we built it.",
+    "Every DBA knows the failover command; what they lacked was a way to see which replica was current.",
+    "The failure was foreseeable in the sense that the vendor had published the bug; we had no feed of their notices.",
+    "Anyone on call can restart the brokers one at a time from the console.",
+]
+
+# Counterfactuals in other shapes: the condition after the main clause, the competence idiom, a plain past
+COUNTERFACTUAL_BLAMING = [
+    "Customers would never have noticed if the on-call had known what she was doing.",
+    "The incident would have been caught in minutes if he read the alerts channel.",
+    "We would have been fine if the DBA checked the replica before promoting it.",
+    "None of this would have happened if the platform team knew what they were doing.",
+]
+COUNTERFACTUAL_NEUTRAL = [
+    "We would have caught it in minutes if the alert had fired.",
+    "The data would still be there had the backup job run that night.",
+    "If the on-call saw the alert at all, the page would have said which region was failing.",
+    "We would have been fine if the replica had been current.",
+]
+
+# Trust in a person's work or word lost, reliability denied
+RELIABLE_BLAMING = [
+    "Nobody should trust the on-call engineer's judgement after this.",
+    "His estimates aren't reliable.",
+    "Our vendor engineers have shown they are not dependable.",
+    "We can no longer trust the release team's sign-off.",
+    "Frankly her testing isn't trustworthy.",
+]
+RELIABLE_NEUTRAL = [
+    "Nobody should trust the disk alert until its threshold is fixed.",
+    "The vendor's API has shown it is not dependable under load.",
+    "The release pipeline isn't reliable enough to run without a human check.",
+    "We can no longer trust the staging data, so we will refresh it weekly.",
+    "Her testing found the bug before the release.",
+]
+
+# Shame asked of people, an excuse denied them, values imputed to them, "we all know who"
+SHAME_BLAMING = [
+    "They ought to be ashamed of this rollout.",
+    "The platform team should be embarrassed by how long this took.",
+    "Noisy alerts don't excuse the on-call for ignoring the page.",
+    "Apparently code review doesn't matter to the mobile team.",
+    "Our SREs clearly don't believe in backups.",
+    "Everybody knows who was behind this outage.",
+]
+SHAME_NEUTRAL = [
+    "Nobody should feel ashamed of paging for help.",
+    "We were embarrassed by how long the status page took to update, so we automated it.",
+    "Noisy alerts explain why the on-call took twenty minutes to see the page.",
+    "The linter doesn't care about trailing whitespace.",
+    "Code review mattered to the team, so we made it required.",
+    "We all know who to page for the database now that the rota is in the alert.",
+]
+
 BLAMING = (
-    WEAK_LINK_BLAMING + TEAM_BLAMING + CULPRIT_REMEDY_BLAMING + MOCK_PRAISE_BLAMING + JUDGED_WORK_BLAMING
+    WEAK_LINK_BLAMING
+    + TEAM_BLAMING
+    + CULPRIT_REMEDY_BLAMING
+    + MOCK_PRAISE_BLAMING
+    + JUDGED_WORK_BLAMING
+    + ANYONE_BLAMING
+    + COUNTERFACTUAL_BLAMING
+    + RELIABLE_BLAMING
+    + SHAME_BLAMING
 )
 NEUTRAL = (
-    WEAK_LINK_NEUTRAL + TEAM_NEUTRAL + CULPRIT_REMEDY_NEUTRAL + MOCK_PRAISE_NEUTRAL + JUDGED_WORK_NEUTRAL
+    WEAK_LINK_NEUTRAL
+    + TEAM_NEUTRAL
+    + CULPRIT_REMEDY_NEUTRAL
+    + MOCK_PRAISE_NEUTRAL
+    + JUDGED_WORK_NEUTRAL
+    + ANYONE_NEUTRAL
+    + COUNTERFACTUAL_NEUTRAL
+    + RELIABLE_NEUTRAL
+    + SHAME_NEUTRAL
 )
 
 
@@ -151,3 +233,19 @@ def test_a_blaming_sentence_of_the_ninth_round_is_flagged(sentence):
 @pytest.mark.parametrize("sentence", _marks(NEUTRAL, KNOWN_FLAGGED))
 def test_a_near_miss_of_the_ninth_round_is_left_alone(sentence):
     assert not check_text(sentence), [(f.rule, f.text) for f in check_text(sentence)]
+
+
+def test_the_new_parts_explain_themselves():
+    for sentence, words in [
+        ("The weakest link in the chain was the human at the console.", "weakest link"),
+        ("The engineer responsible will complete mandatory change-management training.", "responsible"),
+        ("Top-notch planning from the release crew there.", "Top-notch"),
+        ("Frankly the networking team did a lousy job on this one.", "lousy job"),
+        ("Any seasoned engineer knows never to run migrations at peak.", "knows never to"),
+        ("Everybody knows who was behind this outage.", "who was behind"),
+    ]:
+        (finding, *_) = check_text(sentence)
+        assert words in "".join(t for t, h in finding.context if h), (sentence, finding.context)
+        assert finding.reason
+        assert finding.suggestion
+        assert "_" not in finding.label
