@@ -72,7 +72,7 @@ TALKED_TO = _alt("talked_to")
 PREVENTION = _alt("prevention")
 TAKEAWAY = _alt("takeaway")
 TAKEAWAY_BEHAVIOUR = re.compile(
-    rf"[\s:,-]*(?:is |was |=)?[\s:,-]*(?:(?:{lx.BEHAVIOUR_REMEDIES})|(?:{lx.alternation('takeaway_behaviour')}))"
+    rf"[\s:,-]*(?:is |was |=)?[\s:,-]*(?:(?:simply|just|really|clearly) )?(?:to )?(?:(?:{lx.BEHAVIOUR_REMEDIES})|(?:{lx.alternation('takeaway_behaviour')}))"
 )
 RESULT_POINTER = _alt("result_pointer")
 BEHAVIOUR = re.compile(rf"(?:{lx.BEHAVIOUR_REMEDIES})")

@@ -9,6 +9,9 @@ reporting. The remedies are in `data/patterns/culprit_remedies.txt`. Two shapes:
 - the incident put on the culprit's record: "goes on the record of the engineer responsible", "recorded
   against the responsible engineer".
 
+- probation and a watch list: "stays off the primary until she has proven herself", "until they earn back
+  our trust", "on probation", "so everyone knows who to keep an eye on".
+
 The neutral side: the same remedies for everyone ("All engineers will complete the new training"), the
 owner of a thing ("the engineer responsible for the rota will add ..."), and a culprit asked to help fix the
 system ("the DBA who ran the script will walk us through the prompt so we can redesign it").
@@ -19,6 +22,7 @@ from __future__ import annotations
 import re
 
 from incidents.review.blameless import lexicon as lx
+from incidents.review.blameless.across import mentions_person
 from incidents.review.blameless.hits import Hit
 from incidents.review.blameless.parse import Clause, Names, Subject
 from incidents.review.blameless.people import person_np
@@ -44,6 +48,20 @@ _WHOEVER = re.compile(
     r"introduced|triggered|started|approved|typed|botched|messed up|wrote|forgot|skipped)\b(?: [\w'-]+){0,5}?"
     r"(?=\s+(?:will|shall|should|must|needs?|has|have|is|are|ought|to)\b)"
 )
+# Probation: a person kept from the work until they prove themselves or earn trust back
+_UNTIL = re.compile(
+    r"(?<![\w'])(?:until|till|unless|before) (?P<who>he|she|they|[\w-]+(?: [\w-]+){0,2}?)(?:'ve|'s|'d|'ll)?"
+    r"(?: (?:has|have|had|can|will))?(?: \w+ly)? (?:(?:proven|proved|prove|proves|shown|shows|show|demonstrated|"
+    r"demonstrates|demonstrate) (?:that )?(?P<self>himself|herself|themselves|themself|(?:he|she|they) can)|"
+    r"(?:earns?|earned|wins?|won|regains?|regained) (?:back )?(?:our|the team's|everyone's|my|management's) "
+    r"(?:trust|confidence))(?![\w'])"
+    r"|(?<![\w'])(?:is|are|was|were|be|been|'s|'re|stays?|remains?|goes|go) (?:put |placed |kept )?on probation(?![\w'])"
+)
+# A watch list: who to keep an eye on, who to blame
+_WATCH = re.compile(
+    r"(?<![\w'])(?:know|knows|see|tell|track|remember|note|decide) who (?:to|we should|we need to|we must) "
+    r"(?:watch|keep an eye on|keep tabs on|blame|look at first|suspect|check on|watch out for)(?![\w'])"
+)
 _EVERYONE = re.compile(
     r"(?<![\w'])(?:with|like|along with|as (?:do|does|will)|together with) (?:everyone|everybody|the rest|all|the whole)"
     r"|(?<![\w'])(?:everyone|everybody|all engineers|all of us|the whole team) (?:else|too|as well)"
@@ -62,10 +80,21 @@ def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
     if _EVERYONE.search(low):
         return []  # "... will take the new on-call training with everyone else": a process for all
     tokens = [t for c in clauses for t in c.tokens]
+    watch = _WATCH.search(low)
+    if watch is not None:
+        return [_hit([watch.span()], text, "", "watch")]
+    for m in _UNTIL.finditer(low):
+        who = m.group("who")
+        person = who in ("he", "she") or m.group("self") in ("himself", "herself")
+        if not person:
+            found = _person(tokens, m.start("who"), names)
+            person = found is not None or (who == "they" and mentions_person(clauses, names))
+        if person:
+            return [_hit([m.span()], text, who, "probation")]
     for a, b, who in _culprits(low, tokens, names):
-        m = _REMEDY.match(low, b + len(low[b:]) - len(low[b:].lstrip(" ,")))
-        if m is not None:
-            return [_hit([(a, b), m.span()], text, who)]
+        r = _REMEDY.match(low, b + len(low[b:]) - len(low[b:].lstrip(" ,")))
+        if r is not None:
+            return [_hit([(a, b), r.span()], text, who)]
         record = _RECORD.search(low, max(0, a - 50), a)
         if record is not None and record.end() == a:
             return [_hit([(record.start(), b)], text, who)]
@@ -100,12 +129,22 @@ def _person(tokens: list[Token], at: int, names: Names) -> tuple[Subject, list[T
     return found
 
 
-def _hit(spans: list[tuple[int, int]], text: str, who: str) -> Hit:
+def _hit(spans: list[tuple[int, int]], text: str, who: str, kind: str = "culprit") -> Hit:
     a, b = min(s for s, _ in spans), max(e for _, e in spans)
-    return Hit("sanction", spans, who=who, words=text[a:b], extra={"kind": "culprit"})
+    return Hit("sanction", spans, who=who, words=text[a:b], extra={"kind": kind})
 
 
 EXPLAINED = {
+    "probation": (
+        "keeps a person on probation until they prove themselves. Where people expect that after an incident, "
+        "they stop telling the review what really happened, and the step that tripped them stays as it was",
+        '"What would make this step safe for whoever does it, new or experienced?"',
+    ),
+    "watch": (
+        "keeps a list of people to watch. It points the review at people instead of at the conditions that "
+        "made the incidents possible",
+        '"What do these incidents have in common in the system: the tools, the signals, the process?"',
+    ),
     "culprit": (
         "singles out the person responsible and aims the remedy at them. Where people expect that after an "
         "incident, they stop telling the review what really happened, and the trap they fell into stays for the "

@@ -194,6 +194,31 @@ SHAME_NEUTRAL = [
     "We all know who to page for the database now that the rota is in the alert.",
 ]
 
+# Third round, run once before its parts (figures in data/README.md)
+
+# Probation, watch lists and "try harder": remedies aimed at one person or team
+PROBATION_BLAMING = [
+    "The new DBA stays off the primary until she has proven herself.",
+    "Keep the platform team away from prod until they earn back our trust.",
+    "Put the on-call's name in the channel topic so everyone knows who to keep an eye on.",
+    "Track which engineers cause the most incidents so we know who to watch.",
+    "The lesson for the data team is to try harder next time.",
+    "The SREs must pull their socks up.",
+    "Going forward, Bruno needs to get his act together.",
+    "The contractors are on probation until they prove they can follow the change process.",
+    "Leo stays off the deploy rota until he's proven himself.",
+]
+PROBATION_NEUTRAL = [
+    "The new DBA stays off the primary until the failover drill is done, as every new DBA does.",
+    "We put the on-call's name in the channel topic so everyone knows who to page.",
+    "The lesson for us is that the runbook needs a step for the replica.",
+    "Track which services cause the most incidents so we know where to invest.",
+    "The new alert stays in shadow mode until it has proven itself for a week.",
+    "The canary stays at one percent until it earns our trust with a clean week.",
+    "The retry loop tries harder than it should: it never backs off.",
+    "The feature flag is on probation until the error budget recovers.",
+]
+
 BLAMING = (
     WEAK_LINK_BLAMING
     + TEAM_BLAMING
@@ -204,6 +229,7 @@ BLAMING = (
     + COUNTERFACTUAL_BLAMING
     + RELIABLE_BLAMING
     + SHAME_BLAMING
+    + PROBATION_BLAMING
 )
 NEUTRAL = (
     WEAK_LINK_NEUTRAL
@@ -215,6 +241,7 @@ NEUTRAL = (
     + COUNTERFACTUAL_NEUTRAL
     + RELIABLE_NEUTRAL
     + SHAME_NEUTRAL
+    + PROBATION_NEUTRAL
 )
 
 
