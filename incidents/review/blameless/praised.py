@@ -7,6 +7,9 @@ praise with nothing to praise is irony. Three shapes, each aimed at a person or 
   vigilance from the night shift, as always" (`data/patterns/bare_praise.txt`);
 - praise addressed to a team with a marker of irony ("Well, ...", "as ever"), or with the act it praises
   when that act is no rescue: "Superb job as ever, networking.", "Way to go, security, locking everyone out";
+- irony with no praise word: "at least <person> is consistent" beside the damage ("Well, at least the release
+  team is consistent: fourth rollback this week"), and gladness that a person was there, for nothing ("So
+  glad the on-call was around to notice absolutely nothing");
 - an epithet that honours them too much (`data/patterns/mock_epithets.txt`: "our esteemed DBAs", "our fearless
   leaders", "our friends in mobile"), and "Nothing says X like <a person's act>".
 
@@ -21,7 +24,7 @@ import re
 
 from incidents.review.blameless import lexicon as lx
 from incidents.review.blameless.hits import Hit
-from incidents.review.blameless.mocked import GOOD_OUTCOME, RESCUE
+from incidents.review.blameless.mocked import DAMAGE, GOOD_OUTCOME, RESCUE
 from incidents.review.blameless.parse import Clause, Names, Subject
 from incidents.review.blameless.people import person_np
 from incidents.review.blameless.tokens import Token
@@ -52,6 +55,31 @@ _AFTER_ADDRESSED = re.compile(r"\s*(?:[.!]+\s*$|,\s*(?P<act>[a-z]+ing\b))")
 _EPITHET = re.compile(rf"(?<![\w'-])(?:our|the|my|your|those|these) (?:{lx.alternation('mock_epithets')}) ")
 _FRIENDS = re.compile(r"(?<![\w'-])our (?:\w+ )?friends (?:in|on|over in|from|down in|up in) ")
 _NOTHING_SAYS = re.compile(r"(?<![\w'])nothing (?:says|screams|shouts|spells) (?:[\w' -]+?) like ")
+_AT_LEAST = re.compile(r"(?<![\w'])at least ")
+_VIRTUE = re.compile(
+    r"\s*(?:is|'s|are|'re|was|were|has been|have been)(?: \w+ly| always| still)? (?:consistent|reliable|predictable|"
+    r"dependable|punctual|thorough|regular|on schedule|creative|committed|productive|busy|efficient|fast|quick)(?![\w'])"
+)
+_VIRTUE_WORD = re.compile(
+    r"(?: \w+ly| always| still)? (?:consistent|reliable|predictable|dependable|punctual|thorough|regular|on schedule|"
+    r"creative|committed|productive|busy|efficient|fast|quick)(?![\w'])"
+)
+_COUNT = re.compile(
+    r"(?<![\w'])(?:second|third|fourth|fifth|sixth|umpteenth|nth|\d+(?:st|nd|rd|th)) (?:[\w-]+ )?(?:outage|rollback|"
+    r"incident|page|failure|revert|hotfix|breakage|sev\w*|deploy|mistake)s?(?![\w'])"
+)
+_GLAD = re.compile(
+    r"(?<![\w'])(?:so |really |very |just |sure )?(?:glad|grateful|thankful|relieved|lucky|good thing|thank god|"
+    r"thank goodness|thankfully|nice that|great that)(?: that)? "
+)
+_THERE = re.compile(
+    r"\s*(?:was|were|is|are)(?: \w+ly| all| both)? (?:there|around|here|on call|on it|on shift|online|awake|watching|"
+    r"paying attention|keeping watch|on the case|monitoring)(?![\w'])"
+)
+_NULL = re.compile(
+    r"(?<![\w'])(?:(?:absolutely|precisely|exactly|almost|next to|a grand total of) )?(?:nothing|none of it|not a thing|"
+    r"nada|zilch|not one|zero)(?![\w'])"
+)
 _REASON = re.compile(r"(?<![\w'])(?:for|on|meant|means|so|because|with|thanks to)(?![\w'])|[:;\u2014]| - ")
 
 
@@ -82,6 +110,25 @@ def find(text: str, low: str, clauses: list[Clause], names: Names) -> list[Hit]:
         if found is not None and not _REASON.search(low, found[1][-1].end):
             end = found[1][-1].end
             return [_hit([(e.start(), end)], text, found[0].text, "epithet")]
+    for a in _AT_LEAST.finditer(low):
+        found = _person(tokens, a.end(), names) or _team_word(tokens, a.end())
+        v = None
+        if found is not None:  # "at least Jenna's consistent": the verb in the name's contraction
+            owner = next((t.end for t in found[1] if t.low.endswith("'s")), -1)
+            v = _VIRTUE.match(low, found[1][-1].end)
+            v = v or (_VIRTUE_WORD.match(low, owner) if owner >= 0 else None)
+        if (
+            found is not None
+            and v is not None
+            and (DAMAGE.search(low, v.end()) or _COUNT.search(low, v.end()))
+        ):
+            return [_hit([(a.start(), v.end())], text, found[0].text, "bare_praise")]
+    for g in _GLAD.finditer(low):
+        found = _person(tokens, g.end(), names) or _team_word(tokens, g.end())
+        there = _THERE.match(low, found[1][-1].end) if found is not None else None
+        null = _NULL.search(low, there.end()) if there is not None else None
+        if found is not None and there is not None and null is not None:
+            return [_hit([(g.start(), there.end()), null.span()], text, found[0].text, "bare_praise")]
     n = _NOTHING_SAYS.search(low)
     if n is not None:
         found = _person(tokens, n.end(), names) or _team_word(tokens, n.end())

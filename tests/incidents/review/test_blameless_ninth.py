@@ -219,6 +219,23 @@ PROBATION_NEUTRAL = [
     "The feature flag is on probation until the error budget recovers.",
 ]
 
+# Irony with no praise word: "at least <person> is consistent", glad a person was there to do nothing
+IRONY_BLAMING = [
+    "Well, at least the release team is consistent: fourth rollback this week.",
+    "So glad the on-call was around to notice absolutely nothing.",
+    "Good thing security was watching, they caught none of it.",
+    "At least Omar is reliable: every Friday deploy breaks something.",
+    "At least Priya's consistent, second revert today.",
+]
+IRONY_NEUTRAL = [
+    "At least the backups are consistent: every one restored in the drill.",
+    "So glad the on-call was around to notice the disk filling.",
+    "Good thing security was watching: they caught the token in the first minute.",
+    "At least the alert is reliable: it fired within a minute every time.",
+    "At least Priya's consistent about writing the timeline as she goes.",
+]
+
+
 BLAMING = (
     WEAK_LINK_BLAMING
     + TEAM_BLAMING
@@ -230,6 +247,7 @@ BLAMING = (
     + RELIABLE_BLAMING
     + SHAME_BLAMING
     + PROBATION_BLAMING
+    + IRONY_BLAMING
 )
 NEUTRAL = (
     WEAK_LINK_NEUTRAL
@@ -242,6 +260,7 @@ NEUTRAL = (
     + RELIABLE_NEUTRAL
     + SHAME_NEUTRAL
     + PROBATION_NEUTRAL
+    + IRONY_NEUTRAL
 )
 
 
