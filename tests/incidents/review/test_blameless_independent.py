@@ -34,7 +34,7 @@ CORPORA = {
     "blameless_independent_tuning8.json": (404, 201, 0.861, 0.084),
     # committed unchanged before any rule was changed while looking at it (main at 64a3da8: 0.786, 0.029);
     # the floor is what the ninth pass reached in-sample
-    "blameless_independent_tuning9.json": (410, 206, 0.903, 0.029),
+    "blameless_independent_tuning9.json": (410, 206, 0.927, 0.029),
     # the seventh writer's validation half, held back through its tuning pass and measured once at its end
     "blameless_independent_validation7.json": (349, 176, 0.915, 0.04),
 }
