@@ -36,6 +36,7 @@ from django.utils import timezone
 from accounts.models import SecurityEvent
 from accounts.security import security_event_record
 from incidents import models as m
+from incidents.followup import exports as followup_exports
 from incidents.followup import selectors as followup_selectors
 from incidents.insights import registry
 from incidents.insights.forms import InsightsFilterForm
@@ -96,7 +97,13 @@ def _negative_versions(monkeypatch: Any, name: str) -> None:
 
 
 def _items(world: World, monkeypatch: Any) -> list[Case]:
-    _negative_versions(monkeypatch, "export_items_for")
+    export = followup_exports.action_item_export_for
+
+    def rows(*args: Any, **kwargs: Any) -> tuple[int, Any]:  # the streamed tuples, version (last) negative
+        count, found = export(*args, **kwargs)
+        return count, ((*row[:-1], NEGATIVE) for row in found)
+
+    monkeypatch.setattr(followup_exports, "action_item_export_for", rows)
     return [Case(reverse("incidents:action_item_export"), "action-items.csv", ITEM_HEADER)]
 
 

@@ -21,6 +21,7 @@ from accounts.models import SecurityEvent, Team, User
 from accounts.security import security_event_record
 from incidents.csv import csv_download
 from incidents.errors import add_form_errors
+from incidents.followup import exports
 from incidents.followup import selectors as sel
 from incidents.followup.forms import (
     ActionItemForm,
@@ -251,36 +252,16 @@ def team_board(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "incidents/followup/team_board.html", context)
 
 
-ITEM_CSV_HEADER = (
-    "id", "title", "status", "priority", "type", "owner", "owner_email", "team", "due_date", "overdue",
-    "breaches_target", "incident", "incident_title", "finding_id", "description", "completion_note",
-    "wont_do_reason", "blocked_on", "success_criteria", "recheck_date", "recheck_outcome",
-    "did_not_prevent_recurrence", "tracker_url", "created_at", "completed_at", "version",
-)  # fmt: skip
-
-
 @login_required
 def action_item_export(request: HttpRequest) -> StreamingHttpResponse:
-    """CSV of the action items the viewer may see, with the team-board filters (`?team=&owner=&status=...`).
-    An item's incident and finding are named only when the viewer may see them (`incident_visible`,
-    `finding_visible`): the owner of an item from a hidden finding gets an empty `finding_id`."""
+    """CSV of the action items the viewer may see, with the team-board filters (`?team=&owner=&status=...`),
+    streamed as the database returns them. An item's incident and finding are named only when the viewer may
+    see them (`incident_visible`, `finding_visible`): the owner of an item from a hidden finding gets an empty
+    `finding_id`."""
     _, criteria = _item_filters(request)
-    rows = []
-    for i in sel.export_items_for(request.user, **criteria):
-        incident = i.incident if i.incident_id and getattr(i, "incident_visible", False) else None
-        rows.append(
-            (
-                i.pk, i.title, i.get_status_display(), i.priority, i.get_type_display(),
-                i.owner.name if i.owner else "", i.owner.email if i.owner else "",
-                i.team.name if i.team else "", i.due_date, i.is_overdue, i.breaches_target,
-                incident.reference if incident else "", incident.title if incident else "",
-                i.finding_id if getattr(i, "finding_visible", False) else "", i.description, i.completion_note, i.wont_do_reason, i.blocked_on,
-                i.success_criteria, i.recheck_date, i.get_recheck_outcome_display(),
-                i.did_not_prevent_recurrence, i.tracker_url, i.created_at, i.completed_at, i.version,
-            )
-        )  # fmt: skip
-    _record_export(request, "action_items", len(rows))
-    return csv_download("action-items.csv", ITEM_CSV_HEADER, rows)
+    count, rows = exports.action_item_export_for(request.user, **criteria)
+    _record_export(request, "action_items", count)
+    return csv_download("action-items.csv", exports.ITEM_CSV_HEADER, rows)
 
 
 def _record_export(request: HttpRequest, what: str, count: int) -> None:
