@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -22,7 +23,7 @@ from incidents.api.fields import (
 )
 from incidents.api.pagination import PagePagination
 from incidents.incident import selectors
-from incidents.incident.services.updates import MAX_TEXT, stakeholder_update_post
+from incidents.incident.services.updates import MAX_TEXT, stakeholder_update_post_once
 from incidents.models import EntrySource, StakeholderUpdate, UpdateStatus
 from incidents.permissions.checks import require_record
 
@@ -58,6 +59,20 @@ class StakeholderUpdateCreateSerializer(StrictInputSerializer):
     )
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    description="Any string up to 100 characters. The same update posted again with the key (the same caller, "
+    "the same incident) answers 200 with the update it posted, and nothing is posted or emailed again.",
+)  # fmt: skip
+
+
+def _retry_key(request: Request, incident: Any) -> str | None:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 100 or not key.isprintable():
+        raise ValidationError({"Idempotency-Key": ["Up to 100 printable characters."]})
+    return f"api-update:{request.user.pk}:{incident.pk}:{key}" if key else None
+
+
 def _load(view: Any, request: Request) -> Any:
     return selectors.incident_get_for(request.user, view.kwargs["number"])
 
@@ -87,14 +102,21 @@ class IncidentUpdatesView(ApiView, generics.GenericAPIView):
         summary="Post a stakeholder update (those who may record on the incident); it is emailed once to "
         "the incident's subscribers who may see it and, for an internal incident, its severity's list",
         request=StakeholderUpdateCreateSerializer,
-        responses={201: StakeholderUpdateSerializer, **ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: StakeholderUpdateSerializer,
+            200: OpenApiResponse(
+                StakeholderUpdateSerializer, description="Posted before with this Idempotency-Key."
+            ),
+            **ERRORS,
+        },
     )
     def post(self, request: Request, number: int) -> Response:
         incident = self.checked_object  # type: ignore[attr-defined]
         form = StakeholderUpdateCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        update = stakeholder_update_post(
+        update, created = stakeholder_update_post_once(
             incident=incident,
             actor=request.user,
             status=data["status"],
@@ -102,5 +124,7 @@ class IncidentUpdatesView(ApiView, generics.GenericAPIView):
             doing=data["doing"],
             next_update_at=data.get("next_update_at"),
             source=EntrySource.API,
+            dedup_key=_retry_key(request, incident),
         )
-        return Response(StakeholderUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(StakeholderUpdateSerializer(update).data, status=code)

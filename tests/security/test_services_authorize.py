@@ -320,6 +320,12 @@ FUNCTION_ARGUMENTS: dict[str, dict[str, Value]] = {
         "doing": lambda w: "Written by an outsider",
         "next_update_at": lambda w: timezone.now() + timedelta(hours=1),
     },
+    "incidents.incident.services.updates.stakeholder_update_post_once": {
+        "status": lambda w: "identified",
+        "customer_impact": lambda w: "Written by an outsider",
+        "doing": lambda w: "Written by an outsider",
+        "next_update_at": lambda w: timezone.now() + timedelta(hours=1),
+    },
     "incidents.incident.services.lifecycle.incident_change_status": {"status": lambda w: "identified"},
     "incidents.incident.services.edits.incident_update": {"title": lambda w: "Renamed by an outsider"},
     "incidents.incident.services.edits.incident_assign_roles": {"commander": lambda w: w.outsider},

@@ -39,6 +39,8 @@ class StakeholderUpdate(StoredHtml, models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     posted_at = models.DateTimeField(default=timezone.now)
+    # A caller's retry key (the API's Idempotency-Key, with who sent it): the same key posts nothing twice.
+    dedup_key = models.CharField(max_length=160, null=True, blank=True, unique=True, editable=False)
     MARKDOWN_HTML = {"customer_impact": "customer_impact_html", "doing": "doing_html"}
 
     class Meta:

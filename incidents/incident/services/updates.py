@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from incidents.inputs import normalise_newlines
@@ -62,7 +62,6 @@ def update_timeline_text(update: StakeholderUpdate) -> str:
     )
 
 
-@transaction.atomic
 def stakeholder_update_post(
     *,
     incident: Incident,
@@ -73,7 +72,34 @@ def stakeholder_update_post(
     next_update_at: datetime | None = None,
     source: str = EntrySource.WEB,
 ) -> StakeholderUpdate:
-    """Post a stakeholder update on `incident` now and return it.
+    """Post a stakeholder update on `incident` now and return it (`stakeholder_update_post_once` without a
+    retry key; its rules and errors)."""
+    update, _ = stakeholder_update_post_once(
+        incident=incident,
+        actor=actor,
+        status=status,
+        customer_impact=customer_impact,
+        doing=doing,
+        next_update_at=next_update_at,
+        source=source,
+    )
+    return update
+
+
+@transaction.atomic
+def stakeholder_update_post_once(
+    *,
+    incident: Incident,
+    actor: Any,
+    status: str,
+    customer_impact: str,
+    doing: str,
+    next_update_at: datetime | None = None,
+    source: str = EntrySource.WEB,
+    dedup_key: str | None = None,
+) -> tuple[StakeholderUpdate, bool]:
+    """Post a stakeholder update on `incident` now: (the update, True), or (the update posted before with
+    `dedup_key` on this incident, False) and nothing written or sent again, also when both arrive at once.
 
     `status`: an `UpdateStatus` code (what stakeholders are told; the incident's own status is the
     commander's). `customer_impact`, `doing`: Markdown, required, at most 5,000 characters each.
@@ -84,6 +110,8 @@ def stakeholder_update_post(
     ValidationError keyed `status`, `customer_impact`, `doing` or `next_update_at`.
     """
     require_record(actor, incident)
+    if dedup_key and (earlier := incident.stakeholder_updates.filter(dedup_key=dedup_key).first()):
+        return earlier, False
     user = actor_user(actor)
     now = timezone.now()
     errors: dict[str, str] = {}
@@ -97,15 +125,23 @@ def stakeholder_update_post(
         errors["next_update_at"] = why
     if errors:
         raise ValidationError(errors)
-    update = StakeholderUpdate.objects.create(
-        incident=incident,
-        status=status,
-        customer_impact=impact,
-        doing=doing_text,
-        next_update_at=next_update_at,
-        posted_by=user,
-        posted_at=now,
-    )
+    try:
+        with transaction.atomic():
+            update = StakeholderUpdate.objects.create(
+                incident=incident,
+                status=status,
+                customer_impact=impact,
+                doing=doing_text,
+                next_update_at=next_update_at,
+                posted_by=user,
+                posted_at=now,
+                dedup_key=dedup_key or None,
+            )
+    except IntegrityError:  # the same key, posted at the same moment: the first one stands
+        earlier = incident.stakeholder_updates.filter(dedup_key=dedup_key).first() if dedup_key else None
+        if earlier is None:
+            raise
+        return earlier, False
     timeline_entry_add(
         incident=incident,
         actor=actor,
@@ -115,4 +151,4 @@ def stakeholder_update_post(
         source=source if source in (EntrySource.WEB, EntrySource.API) else EntrySource.WEB,
     )
     notify.stakeholder_update_posted(update, actor=actor)
-    return update
+    return update, True

@@ -129,3 +129,23 @@ def test_the_schema_types_the_updates_endpoint(client):
     assert {"status", "customer_impact_html", "doing_html", "next_update_at", "posted_by"} <= set(created)
     request = schema["components"]["schemas"]["StakeholderUpdateCreateRequest"]
     assert set(request["required"]) == {"status", "customer_impact", "doing"}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_retry_with_the_same_idempotency_key_posts_and_emails_nothing_twice(
+    api_for, commander, viewer, incident, eager_celery, django_capture_on_commit_callbacks
+):
+    Subscription.objects.create(user=viewer, incident=incident)
+    client = api_for(commander)
+    body = {"status": "resolved", "customer_impact": "None left.", "doing": "Writing the postmortem."}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(_url(incident), body, format="json", HTTP_IDEMPOTENCY_KEY="bot-42")
+        again = client.post(_url(incident), body, format="json", HTTP_IDEMPOTENCY_KEY="bot-42")
+        other = client.post(_url(incident), body, format="json", HTTP_IDEMPOTENCY_KEY="bot-43")
+    assert (first.status_code, again.status_code, other.status_code) == (201, 200, 201)
+    assert again.json()["id"] == first.json()["id"]
+    assert StakeholderUpdate.objects.count() == 2
+    assert incident.timeline_entries.filter(kind="communication").count() == 2
+    assert len(mail.outbox) == 2
+    bad = client.post(_url(incident), body, format="json", HTTP_IDEMPOTENCY_KEY="x" * 101)
+    assert "Idempotency-Key" in bad.json()
