@@ -104,6 +104,15 @@ MEETING_NOTES = (
     "five backup mechanisms all failed at once; the group agreed the common cause was that none was "
     "ever restored. Action items below were agreed with their owners' teams."
 )
+# When each step of the review happened (UTC): after the resolution at 18:14 on 1 February, around the
+# meeting on 8 February, published on 10 February 2017 as GitLab's own postmortem was.
+STARTED_AT = demo_people.utc(2017, 2, 2, 9, 30)
+DRAFTED_AT = demo_people.utc(2017, 2, 3, 16, 0)
+REVIEW_REQUESTED_AT = demo_people.utc(2017, 2, 6, 9, 0)
+CHANGES_REQUESTED_AT = demo_people.utc(2017, 2, 7, 11, 20)
+REVISED_AT = demo_people.utc(2017, 2, 8, 17, 0)
+APPROVED_AT = (demo_people.utc(2017, 2, 9, 10, 0), demo_people.utc(2017, 2, 9, 14, 30))
+PUBLISHED_AT = demo_people.utc(2017, 2, 10, 12, 0)
 # Factor title -> (substrings of its evidence timeline entries, substrings of the action items it calls for).
 # The action items themselves come from the follow-through demo (`incidents.demo.GITLAB_DEMO_ITEMS`).
 FACTOR_LINKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -179,9 +188,9 @@ def load_gitlab_review() -> None:
     factors = _factors(incident, dba_lead)
     _link_items(incident, dba_lead, factors)
     full = PostmortemTemplate.objects.filter(name="Full").first()
-    pm = services_postmortems.postmortem_start(incident=incident, actor=scribe, template=full)
+    pm = services_postmortems.postmortem_start(incident=incident, actor=scribe, template=full, at=STARTED_AT)
     pm = services_postmortems.postmortem_save(
-        postmortem=pm, actor=scribe, sections=SECTIONS_V2, expected_version=pm.version
+        postmortem=pm, actor=scribe, sections=SECTIONS_V2, expected_version=pm.version, at=DRAFTED_AT
     )
     pm = services_postmortems.postmortem_answer_questions(
         postmortem=pm,
@@ -203,20 +212,31 @@ def load_gitlab_review() -> None:
         notes=MEETING_NOTES,
         open_questions=OPEN_QUESTIONS,
     )
-    pm, _ = reviews.postmortem_request_review(postmortem=pm, actor=scribe, reviewers=[dba_lead, commander])
+    pm, _ = reviews.postmortem_request_review(
+        postmortem=pm, actor=scribe, reviewers=[dba_lead, commander], at=REVIEW_REQUESTED_AT
+    )
     reviews.postmortem_review_decide(
         postmortem=pm,
         actor=dba_lead,
         decision=ReviewDecision.CHANGES_REQUESTED,
         comment=CHANGES_REQUESTED,
         expected_version=pm.version,
+        at=CHANGES_REQUESTED_AT,
     )
     pm = services_postmortems.postmortem_save(
-        postmortem=pm, actor=scribe, sections={"trigger": TRIGGER_V3}, expected_version=pm.version
+        postmortem=pm,
+        actor=scribe,
+        sections={"trigger": TRIGGER_V3},
+        expected_version=pm.version,
+        at=REVISED_AT,
     )
-    for reviewer in (dba_lead, commander):
+    for reviewer, at in zip((dba_lead, commander), APPROVED_AT, strict=True):
         reviews.postmortem_review_decide(
-            postmortem=pm, actor=reviewer, decision=ReviewDecision.APPROVED, expected_version=pm.version
+            postmortem=pm,
+            actor=reviewer,
+            decision=ReviewDecision.APPROVED,
+            expected_version=pm.version,
+            at=at,
         )
     pm.refresh_from_db()
-    reviews.postmortem_publish(postmortem=pm, actor=commander)
+    reviews.postmortem_publish(postmortem=pm, actor=commander, at=PUBLISHED_AT)

@@ -7,12 +7,17 @@ never fails the write (`robust=True`). Emails and chat messages are claimed as d
 Celery (`delivery.py`, `messages.py`); outbound webhooks get one typed payload each (`payloads.py`), built
 here from the change as it happened and recorded per endpoint (`webhooks.py`).
 
+Inside `silenced()` (the demo loader, backfills) none of them queues anything: no delivery row, no
+webhook, no chat post, no tracker push.
+
 Also here: subscriptions and the severity mailing lists (settings).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -45,8 +50,28 @@ from incidents.permissions.checks import authorize
 from incidents.permissions.incident import can_subscribe_broadly, can_view_incident
 from incidents.permissions.roles import can_manage_mailing_lists
 
+_silenced: contextvars.ContextVar[bool] = contextvars.ContextVar("notify_silenced", default=False)
+
+
+@contextlib.contextmanager
+def silenced() -> Iterator[None]:
+    """Within this block no function here queues anything (emails, chat posts, webhooks, tracker pushes):
+    the writes happen, nobody hears of them. For data that describes the past (`load_demo`, imports)."""
+    token = _silenced.set(True)
+    try:
+        yield
+    finally:
+        _silenced.reset(token)
+
+
+def is_silenced() -> bool:
+    """True inside `silenced()`."""
+    return _silenced.get()
+
 
 def _after_commit(fn: Callable[[], Any]) -> None:
+    if _silenced.get():
+        return
     transaction.on_commit(fn, robust=True)
 
 
@@ -217,7 +242,7 @@ def action_item_changed(item: ActionItem, *, fields: Iterable[str]) -> None:
     commit (`delivery.records_publish`: never raises, never holds the save long). A broker that is down
     is logged; the tracker sweep sends pending pushes."""
     changed = sorted(TRACKER_FIELDS & set(fields))
-    if not changed:
+    if not changed or _silenced.get():
         return
     issue_id = TrackerIssue.objects.filter(action_item_id=item.pk).values_list("pk", flat=True).first()
     if issue_id is None:

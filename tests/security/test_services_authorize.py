@@ -138,6 +138,8 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.notify.services.postmortem_approval_reset": "tells reviewers of an edit its service authorized",
     "incidents.notify.services.postmortem_review_decided": "tells people of a decision its service authorized",
     "incidents.notify.services.postmortem_approved": "tells people of a change its service authorized",
+    "incidents.notify.services.silenced": "a context in which nothing is queued; writes nothing",
+    "incidents.notify.services.is_silenced": "reads a flag",
     # Reads and pure computations.
     "incidents.followup.services.items.default_due_date": "computes a date",
     "incidents.review.services.blameless.findings": "reads",
@@ -145,6 +147,7 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.review.services.blameless.dismissals": "reads",
     "incidents.review.services.factors.factors_seen_counts": "reads",
     "incidents.review.services.postmortems.postmortem_blameless_findings": "reads",
+    "incidents.review.services.postmortems.happened_at": "computes a time",
     "incidents.integrations.services.configuration.alert_integration_authenticate": "looks a token up",
     "incidents.integrations.services.intake.alert_entry_body": "formats text",
     # Hindsight acting on its own.

@@ -86,6 +86,17 @@ def lock_postmortem(postmortem: Postmortem) -> Postmortem:
     return Postmortem.objects.select_for_update(of=("self",)).select_related("incident").get(pk=postmortem.pk)
 
 
+def happened_at(at: datetime | None) -> datetime:
+    """When a review write happened: `at` (aware: a backfill or the demo recording the past), else now.
+    Raises ValueError for a naive or future `at` (a caller's mistake, never user input)."""
+    now = timezone.now()
+    if at is None:
+        return now
+    if timezone.is_naive(at) or at > now:
+        raise ValueError(f"`at` must be aware and not in the future, got {at!r}")
+    return at
+
+
 def refuse_if_published(pm: Postmortem) -> None:
     if pm.status == S.PUBLISHED:
         raise PostmortemFrozen(pm)
@@ -94,9 +105,12 @@ def refuse_if_published(pm: Postmortem) -> None:
 # --- The postmortem document ------------------------------------------------------------------------------
 
 
-def snapshot_version(pm: Postmortem, actor: Any, note: str, *, published: bool = False) -> PostmortemVersion:
+def snapshot_version(
+    pm: Postmortem, actor: Any, note: str, *, published: bool = False, at: datetime | None = None
+) -> PostmortemVersion:
     return PostmortemVersion.objects.create(
         postmortem=pm,
+        created_at=at or timezone.now(),
         number=pm.version,
         sections=dict(pm.sections),
         author=actor_user(actor),
@@ -114,9 +128,10 @@ def _clean_sections(sections: dict[str, Any]) -> dict[str, str]:
 
 @transaction.atomic
 def postmortem_start(
-    *, incident: Incident, actor: Any, template: PostmortemTemplate | None = None
+    *, incident: Incident, actor: Any, template: PostmortemTemplate | None = None, at: datetime | None = None
 ) -> Postmortem:
-    """Create the incident's postmortem from `template` (by default its type's template, else "Full").
+    """Create the incident's postmortem from `template` (by default its type's template, else "Full") at
+    `at` (aware; when it happened, default now).
 
     Idempotent: an incident has one postmortem, and starting again returns it unchanged. Version 1 is kept.
     Raises AccessDenied unless the actor may record on the incident.
@@ -133,17 +148,20 @@ def postmortem_start(
     raw = dict(template.sections) if template else {}
     sections = {k: str(raw.get(k, "")) for k in SECTION_KEYS}
     user = actor_user(actor)
+    now = happened_at(at)
     pm = Postmortem.objects.create(
         incident=incident,
+        created_at=now,
+        updated_at=now,
         template=template,
         sections=sections,
         author=user,
         detection_method=incident.detection_method or "",
     )
-    snapshot_version(pm, actor, "started from template" + (f" {template.name}" if template else ""))
+    snapshot_version(pm, actor, "started from template" + (f" {template.name}" if template else ""), at=now)
     if user:
         incident.participants.add(user)
-    system_entry(incident=incident, actor=actor, body="Postmortem started")
+    system_entry(incident=incident, actor=actor, body="Postmortem started", occurred_at=now)
     return pm
 
 
@@ -174,8 +192,9 @@ def postmortem_save(
     sections: dict[str, Any],
     expected_version: int,
     note: str = "edit",
+    at: datetime | None = None,
 ) -> Postmortem:
-    """Save edited sections, keeping a version. Only the keys given are changed.
+    """Save edited sections at `at` (aware; default now), keeping a version. Only the keys given change.
 
     Raises PostmortemConflict when the stored version is not `expected_version` (a save based on an old
     version is refused, never merged silently), PostmortemFrozen when published, ValidationError for an
@@ -193,7 +212,7 @@ def postmortem_save(
         return pm
     pm.sections = merged
     pm.version += 1
-    pm.updated_at = timezone.now()
+    pm.updated_at = happened_at(at)
     # Who asked for changes hears once that a new version waits for them (their review goes back to
     # pending); who approved an earlier version that their approval was reset. Each once per version
     # they decided on.
@@ -206,12 +225,13 @@ def postmortem_save(
     approved = [pk for pk, d in decided.items() if d == ReviewDecision.APPROVED]
     reset = reset_approvals(pm, f"Approval reset: the postmortem was edited (version {pm.version})")
     pm.save(update_fields=["sections", "version", "updated_at", "status"])
-    snapshot_version(pm, actor, note)
+    snapshot_version(pm, actor, note, at=pm.updated_at)
     if reset:
         system_entry(
             incident=pm.incident,
             actor=actor,
             body=f"Postmortem edited after review (version {pm.version}): approvals must be given again",
+            occurred_at=pm.updated_at,
         )
     if asked:
         notify.postmortem_review_ready_again(pm, review_ids=asked)

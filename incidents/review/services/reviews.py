@@ -18,6 +18,7 @@ that is no longer current (`ReviewStale`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -41,6 +42,7 @@ from incidents.review import blameless
 from incidents.review.services import blameless as blameless_findings
 from incidents.review.services.postmortems import (
     S,
+    happened_at,
     lock_postmortem,
     refuse_if_published,
     reset_approvals,
@@ -72,9 +74,10 @@ def _why_not_reviewer(person: Any, pm: Postmortem) -> str:
 
 @transaction.atomic
 def postmortem_request_review(
-    *, postmortem: Postmortem, actor: Any, reviewers: Iterable[Any]
+    *, postmortem: Postmortem, actor: Any, reviewers: Iterable[Any], at: datetime | None = None
 ) -> tuple[Postmortem, list[blameless.Finding]]:
-    """Ask `reviewers` to review; the postmortem moves to in review.
+    """Ask `reviewers` to review at `at` (aware; when it happened, default now); the postmortem moves to
+    in review.
 
     Returns the postmortem and the blameless check's open (undismissed) findings, shown to the requester.
     Each reviewer must be allowed to review (`can_be_reviewer`: not the author, a responder who can see
@@ -96,7 +99,7 @@ def postmortem_request_review(
     refused = [_why_not_reviewer(u, pm) for u in people if not can_be_reviewer(u, pm)]
     if refused:
         raise ValidationError({"reviewers": "Cannot review this postmortem: " + "; ".join(refused) + "."})
-    now = timezone.now()
+    now = happened_at(at)
     added = []
     requested = []
     for user in people:
@@ -115,6 +118,7 @@ def postmortem_request_review(
             incident=pm.incident,
             actor=actor,
             body="Postmortem review requested from " + ", ".join(markdown_text(u) for u in added),
+            occurred_at=now,
         )
         notify.postmortem_review_requested(pm, reviews=requested)
     findings = [f for f in blameless_findings.sync(pm) if not f.dismissed]
@@ -129,9 +133,11 @@ def postmortem_review_decide(
     decision: str,
     expected_version: int,
     comment: str = "",
+    at: datetime | None = None,
 ) -> PostmortemReview:
     """Record `actor`'s decision (approved or changes_requested) on version `expected_version`, the text
-    they read; it must be the current version, or ReviewStale (a ConflictError, API 409) is raised.
+    they read, made at `at` (aware; default now); it must be the current version, or ReviewStale (a
+    ConflictError, API 409) is raised.
 
     Requesting changes needs a comment. Deciding again the same way on the same version with the same
     comment changes nothing (no history record, no timeline entry). When every requested reviewer has
@@ -163,7 +169,7 @@ def postmortem_review_decide(
     review.decision = decision
     review.comment = comment
     review.version_reviewed = pm.version
-    review.decided_at = timezone.now()
+    review.decided_at = happened_at(at)
     review.save()
     word = "approved" if decision == ReviewDecision.APPROVED else "requested changes to"
     system_entry(
@@ -171,20 +177,24 @@ def postmortem_review_decide(
         actor=actor,
         body=f"{markdown_text(actor)} {word} the postmortem (version {pm.version})"
         + (f": {comment}" if comment else ""),
+        occurred_at=review.decided_at,
     )
     notify.postmortem_review_decided(review)
     decisions = set(pm.reviews.values_list("decision", flat=True))
     if decisions == {ReviewDecision.APPROVED}:
         pm.status = S.APPROVED
-        pm.updated_at = timezone.now()
+        pm.updated_at = review.decided_at
         pm.save(update_fields=["status", "updated_at"])
         notify.postmortem_approved(pm)
     return review
 
 
 @transaction.atomic
-def postmortem_publish(*, postmortem: Postmortem, actor: Any, override_reason: str = "") -> Postmortem:
-    """Publish an approved postmortem and freeze its current text as a published version.
+def postmortem_publish(
+    *, postmortem: Postmortem, actor: Any, override_reason: str = "", at: datetime | None = None
+) -> Postmortem:
+    """Publish an approved postmortem at `at` (aware; default now) and freeze its current text as a
+    published version.
 
     Only the incident's commander or an admin (`can_conclude_review`; AccessDenied, 403, for anyone else
     who sees it), and only an approved postmortem (ConflictError, 409, with the stored postmortem;
@@ -202,7 +212,7 @@ def postmortem_publish(*, postmortem: Postmortem, actor: Any, override_reason: s
             f"Only an approved postmortem can be published; this one is {pm.get_status_display().lower()}.",
         )
     blameless_findings.guard_publish(postmortem=pm, actor=actor, override_reason=override_reason)
-    now = timezone.now()
+    now = happened_at(at)
     pm.status = S.PUBLISHED
     pm.published_at = now
     pm.updated_at = now
@@ -213,7 +223,12 @@ def postmortem_publish(*, postmortem: Postmortem, actor: Any, override_reason: s
         version.save(update_fields=["is_published"])
     else:  # pragma: no cover - every saved version is snapshotted
         snapshot_version(pm, actor, "published", published=True)
-    system_entry(incident=pm.incident, actor=actor, body=f"Postmortem published (version {pm.version})")
+    system_entry(
+        incident=pm.incident,
+        actor=actor,
+        body=f"Postmortem published (version {pm.version})",
+        occurred_at=now,
+    )
     notify.postmortem_published(pm, actor=actor)
     return pm
 

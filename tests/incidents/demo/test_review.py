@@ -68,3 +68,33 @@ def test_demo_postmortem_page_reads_for_a_viewer(loaded):
     assert "Published" in page
     assert "Shell prompts did not show host or environment" in page
     assert "18 h 47 min" in page
+
+
+def test_loading_the_demo_emails_and_posts_to_no_one(mailoutbox, django_capture_on_commit_callbacks):
+    from incidents.models import Notification, WebhookDelivery
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        call_command("load_demo")
+    assert Notification.objects.count() == 0
+    assert WebhookDelivery.objects.count() == 0
+    assert mailoutbox == []
+    assert callbacks == []
+
+
+def test_the_demo_review_is_dated_in_february_2017_not_on_the_day_it_was_loaded(loaded):
+    pm = loaded.postmortem
+    assert pm.published_at.isoformat() == "2017-02-10T12:00:00+00:00"
+    assert [r.decided_at.date().isoformat() for r in pm.reviews.order_by("decided_at")] == [
+        "2017-02-09",
+        "2017-02-09",
+    ]
+    assert {v.created_at.year for v in pm.versions.all()} == {2017}
+    rows = loaded.timeline_entries.filter(body__startswith="Postmortem published")
+    assert [e.occurred_at.date().isoformat() for e in rows] == ["2017-02-10"]
+    client = Client()
+    client.force_login(
+        User.objects.get(email="viewer@example.com"), backend="django.contrib.auth.backends.ModelBackend"
+    )
+    page = client.get(reverse("incidents:postmortem", args=[loaded.number])).content.decode()
+    published = page[page.index("published <") :][:200]
+    assert "2017-02-10" in published, published

@@ -450,3 +450,17 @@ def test_my_work_stays_flat_with_many_reviews_and_changes(
     for user in (kiri, responder):
         with django_assert_max_num_queries(few[user.pk]):
             client_for(user).get("/my-work/")
+
+
+def test_nothing_is_queued_inside_silenced(incident, responder, reviewers, send):
+    from incidents.models import Notification
+    from incidents.notify import services as notify
+
+    with notify.silenced():
+        pm, emails = _in_review(incident, responder, reviewers, send)
+        assert notify.is_silenced()
+    assert emails == {}
+    assert Notification.objects.count() == 0
+    assert not notify.is_silenced()
+    kiri, _ = reviewers
+    assert list(send(lambda: _decide(pm, kiri, "changes_requested", "Say more."))) == [responder.email]
