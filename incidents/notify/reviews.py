@@ -1,6 +1,9 @@
 """Who hears about a postmortem review, and what each email says.
 
 - review requested: each newly requested reviewer, once per request (`postmortem_review:<id>`);
+- requested again: each reviewer of a postmortem reopened after publication, when review is requested
+  again (their decision was reset by the reopening; once per request: `postmortem_review:<id>`,
+  `again:<requested at>`);
 - changes requested: the postmortem's author, once per decision (`postmortem_review:<id>`, per version);
 - ready again: a reviewer who requested changes, once the author saved a new version (once per changes
   request: `postmortem_review:<id>`, per version they reviewed);
@@ -35,6 +38,7 @@ from incidents.notify.messages import incident_audience
 from incidents.permissions.incident import can_view_incident
 
 REQUESTED = "review.requested"
+REQUESTED_AGAIN = "review.requested_again"
 CHANGES = "review.changes_requested"
 READY_AGAIN = "review.ready_again"
 APPROVAL_RESET = "review.approval_reset"
@@ -69,6 +73,26 @@ def review_requested_notify(*, review_ids: list[int]) -> list[int]:
     return _claim(
         [
             Wanted(r.reviewer.email, REQUESTED, f"postmortem_review:{r.pk}", "requested", r.reviewer_id)
+            for r in reviews
+        ]
+    )
+
+
+def review_requested_again_notify(*, review_ids: list[int]) -> list[int]:
+    """Claim and publish one email per reviewer of `review_ids` asked again after a reopening, once per
+    request (keyed by the review's `requested_at`). Returns the claimed row ids."""
+    reviews = PostmortemReview.objects.filter(pk__in=review_ids, reviewer__is_active=True).select_related(
+        "reviewer"
+    )
+    return _claim(
+        [
+            Wanted(
+                r.reviewer.email,
+                REQUESTED_AGAIN,
+                f"postmortem_review:{r.pk}",
+                f"again:{r.requested_at:%Y%m%dT%H%M%S.%f}",
+                r.reviewer_id,
+            )
             for r in reviews
         ]
     )
@@ -216,6 +240,13 @@ def _to_pending_reviewer(row: Notification, template: str) -> Outbound | None:
 def build_review_requested(row: Notification) -> Outbound | None:
     """To a reviewer: the review is theirs, while it is still pending and the postmortem in review."""
     return _to_pending_reviewer(row, "review_requested")
+
+
+@register_kind(REQUESTED_AGAIN)
+def build_review_requested_again(row: Notification) -> Outbound | None:
+    """To a reviewer of a reopened postmortem: it waits for their review again, while their review is
+    pending, the postmortem in review and the incident visible to them."""
+    return _to_pending_reviewer(row, "review_requested_again")
 
 
 @register_kind(CHANGES)

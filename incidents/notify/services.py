@@ -183,6 +183,13 @@ def postmortem_review_requested(postmortem: Postmortem, *, reviews: list[Postmor
     _after_commit(lambda: reviews_notify.review_requested_notify(review_ids=review_ids))
 
 
+def postmortem_review_requested_again(postmortem: Postmortem, *, review_ids: list[int]) -> None:
+    """`postmortem`, reopened after publication, is in review again: email each reviewer of `review_ids`
+    (their decision was reset by the reopening) that it waits for them (once per request)."""
+    ids = list(review_ids)
+    _after_commit(lambda: reviews_notify.review_requested_again_notify(review_ids=ids))
+
+
 def postmortem_review_decided(review: PostmortemReview) -> None:
     """A reviewer decided: when they requested changes, email the postmortem's author."""
     if review.decision == ReviewDecision.CHANGES_REQUESTED:

@@ -62,13 +62,17 @@ def review_reset_note(review: Any) -> str:
 def postmortem_reviews_for(postmortem: Any) -> list[Any]:
     """Requested reviews with reviewers joined, oldest request first, each with `reset_note` (what a
     pending reviewer decided on an earlier version, `review_reset_note`) and `on_earlier_version` (their
-    decision and comment are about a version before the current one). One query."""
+    decision and comment are about a version before the current one) and `comment_earlier` (the comment
+    is from before a reset: an earlier version, or before a reopening). One query."""
     rows = list(
         _with_earlier_decision(postmortem.reviews.select_related("reviewer")).order_by("requested_at", "id")
     )
     for r in rows:
         r.reset_note = review_reset_note(r)  # type: ignore[attr-defined]
         r.on_earlier_version = bool(r.version_reviewed) and r.version_reviewed < postmortem.version  # type: ignore[attr-defined]
+        # The comment of a reset decision belongs to the version decided on, also after a reopening that
+        # kept the version number.
+        r.comment_earlier = r.on_earlier_version or bool(r.reset_note)  # type: ignore[attr-defined]
     return rows
 
 

@@ -134,6 +134,7 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.notify.services.policy_finding_assigned": "tells the new owner of a change its service authorized",
     "incidents.notify.services.policy_finding_reopened": "tells people of a change its service authorized",
     "incidents.notify.services.postmortem_review_requested": "tells reviewers of a request its service authorized",
+    "incidents.notify.services.postmortem_review_requested_again": "tells reviewers of a request its service authorized",
     "incidents.notify.services.postmortem_review_ready_again": "tells reviewers of an edit its service authorized",
     "incidents.notify.services.postmortem_approval_reset": "tells reviewers of an edit its service authorized",
     "incidents.notify.services.postmortem_review_decided": "tells people of a decision its service authorized",

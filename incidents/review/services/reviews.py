@@ -81,8 +81,9 @@ def postmortem_request_review(
 
     Returns the postmortem and the blameless check's open (undismissed) findings, shown to the requester.
     Each reviewer must be allowed to review (`can_be_reviewer`: not the author, a responder who can see
-    the incident). Reviewers already asked keep their decision. Raises ValidationError when nobody valid
-    is named, the postmortem is approved or published, or its process rule's required sections or
+    the incident). Reviewers already asked keep their decision, except on a draft (a postmortem reopened
+    after publication): every review it still has is pending and asked again, told by email. Raises
+    ValidationError when nobody valid is named, the postmortem is approved or published, or its process rule's required sections or
     questions are not answered yet (`process.review_blockers`).
     """
     require_write_review(actor, postmortem)
@@ -100,6 +101,19 @@ def postmortem_request_review(
     if refused:
         raise ValidationError({"reviewers": "Cannot review this postmortem: " + "; ".join(refused) + "."})
     now = happened_at(at)
+    # A draft with reviews was reopened: its reviews (reset to pending then) are asked again.
+    again = list(
+        PostmortemReview.objects.select_for_update()
+        .filter(postmortem=pm, decision=ReviewDecision.PENDING)
+        .select_related("reviewer")
+        .order_by("requested_at", "id")
+        if pm.status == S.DRAFT
+        else []
+    )
+    for review in again:
+        review.requested_at = now
+        review._change_reason = "Review requested again"  # type: ignore[attr-defined]  # simple-history
+        review.save(update_fields=["requested_at"])
     added = []
     requested = []
     for user in people:
@@ -121,6 +135,15 @@ def postmortem_request_review(
             occurred_at=now,
         )
         notify.postmortem_review_requested(pm, reviews=requested)
+    if again:
+        system_entry(
+            incident=pm.incident,
+            actor=actor,
+            body="Postmortem review requested again from "
+            + ", ".join(markdown_text(r.reviewer) for r in again),
+            occurred_at=now,
+        )
+        notify.postmortem_review_requested_again(pm, review_ids=[r.pk for r in again])
     findings = [f for f in blameless_findings.sync(pm) if not f.dismissed]
     return pm, findings
 

@@ -464,3 +464,56 @@ def test_nothing_is_queued_inside_silenced(incident, responder, reviewers, send)
     assert not notify.is_silenced()
     kiri, _ = reviewers
     assert list(send(lambda: _decide(pm, kiri, "changes_requested", "Say more."))) == [responder.email]
+
+
+def test_reviewers_of_a_reopened_postmortem_are_asked_again_by_email_and_on_my_work(
+    incident, responder, commander, reviewers, send, client_for
+):
+    kiri, sam = reviewers
+    pm, _ = _in_review(incident, responder, reviewers, send)
+    send(lambda: _decide(pm, kiri, comment="Clear and blameless."))
+    send(lambda: _decide(pm, sam))
+    pm.refresh_from_db()
+    send(lambda: reviews.postmortem_publish(postmortem=pm, actor=commander))
+    pm.refresh_from_db()
+    # Reopening alone asks no one yet: the draft is the author's again.
+    assert (
+        send(
+            lambda: reviews.postmortem_reopen(postmortem=pm, actor=commander, reason="A factor was missing.")
+        )
+        == {}
+    )
+    assert "No postmortem waits for your review." in client_for(kiri).get("/my-work/").content.decode()
+    pm.refresh_from_db()
+    approved_on = pm.version
+    with time_machine.travel(WHEN, tick=False):
+        emails = send(
+            lambda: reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[kiri])
+        )
+    assert set(emails) == {kiri.email, sam.email}  # both approvals were reset; both are needed again
+    to_kiri = emails[kiri.email]
+    assert to_kiri.subject == (
+        f"Review requested again: the postmortem of {incident.reference} {incident.title} was reopened"
+    )
+    assert f"so your decision on version {approved_on} was reset" in to_kiri.body
+    assert "Rory Responder asks for your review again" in to_kiri.body
+    assert "2026-03-10 14:30 NZDT" in to_kiri.body
+    assert f"/incidents/{incident.number}/postmortem/" in _html(to_kiri)
+    assert incident.timeline_entries.filter(
+        body="Postmortem review requested again from Kiri Reviewer, Sam Reviewer"
+    ).exists()
+    work = client_for(kiri).get("/my-work/").content.decode()
+    section = work[work.index('id="waiting-reviews"') :]
+    section = section[: section.index("</section>")]
+    assert incident.reference in section
+    assert f"You approved version {approved_on}, reset since" in section
+    page = client_for(kiri).get(f"/incidents/{incident.number}/postmortem/").content.decode()
+    row = page[page.index("Kiri Reviewer</td>") :]
+    row = row[: row.index("</tr>")]
+    assert "Pending" in row
+    assert f"On version {approved_on}:</small> Clear and blameless." in row
+    # Asking again while in review tells no one twice.
+    assert (
+        send(lambda: reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[kiri]))
+        == {}
+    )
