@@ -245,6 +245,7 @@ def load_gitlab_incident() -> None:
             severity="SEV1",
             started_at=GITLAB_STARTED_AT,
             detected_at=GITLAB_DETECTED_AT,
+            declared_at=GITLAB_DETECTED_AT,  # declared when noticed, not on the day the demo is loaded
             detection_method=DetectionMethod.EMPLOYEE,
             summary=GITLAB_SUMMARY,
             services=[demo_service("gitlab-web"), demo_service("postgresql"), demo_service("backups")],

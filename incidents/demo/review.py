@@ -107,6 +107,7 @@ MEETING_NOTES = (
 # When each step of the review happened (UTC): after the resolution at 18:14 on 1 February, around the
 # meeting on 8 February, published on 10 February 2017 as GitLab's own postmortem was.
 STARTED_AT = demo_people.utc(2017, 2, 2, 9, 30)
+FACTORS_AT = demo_people.utc(2017, 2, 8, 15, 30)  # recorded in the meeting
 DRAFTED_AT = demo_people.utc(2017, 2, 3, 16, 0)
 REVIEW_REQUESTED_AT = demo_people.utc(2017, 2, 6, 9, 0)
 CHANGES_REQUESTED_AT = demo_people.utc(2017, 2, 7, 11, 20)
@@ -163,6 +164,7 @@ def _factors(incident, author) -> dict[str, ContributingFactor]:
             missing_test_types=(
                 [TestType.REGRESSION, TestType.INTEGRATION] if category == FactorCategory.TESTING_GAP else []
             ),
+            at=FACTORS_AT,
         )
     return existing
 

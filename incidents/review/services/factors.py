@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from incidents.models import (
 )
 from incidents.permissions.checks import actor_user, require_record
 from incidents.permissions.incident import incidents_visible_to
+from incidents.review.services.times import happened_at
 from incidents.timeline.services import system_entry
 
 # --- Contributing factors -----------------------------------------------------------------------------
@@ -77,8 +79,10 @@ def factor_create(
     evidence_entries: Iterable[TimelineEntry] = (),
     missing_test_types: Iterable[str] = (),
     recurrence_of: ContributingFactor | None = None,
+    at: datetime | None = None,
 ) -> ContributingFactor:
-    """Record a contributing factor. There is no root-cause and no fault field by design.
+    """Record a contributing factor at `at` (aware; when it was recorded, default now). There is no
+    root-cause and no fault field by design.
 
     `missing_test_types` (TestType values) is only accepted for a testing gap. `recurrence_of` marks the
     same factor seen in an earlier incident; it is stored pointing at the first occurrence. Raises
@@ -103,6 +107,7 @@ def factor_create(
         description=description,
         missing_test_types=types,
         created_by=actor_user(actor),
+        created_at=happened_at(at),
     )
     if entries:
         factor.evidence_entries.set(entries)
@@ -112,6 +117,7 @@ def factor_create(
         incident=incident,
         actor=actor,
         body=f"Recorded a contributing factor ({factor.get_category_display().lower()}): {markdown_text(factor.title)}",
+        occurred_at=factor.created_at,
     )
     return factor
 

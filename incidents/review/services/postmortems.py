@@ -53,6 +53,7 @@ from incidents.review import blameless
 from incidents.review.documents import unnoticed_refusal
 from incidents.review.selectors import postmortem_type_template
 from incidents.review.services import blameless as blameless_findings
+from incidents.review.services.times import happened_at
 from incidents.timeline.services import system_entry
 
 SECTION_KEYS = [k for k, _ in POSTMORTEM_SECTIONS]
@@ -84,17 +85,6 @@ class PostmortemFrozen(ConflictError):
 
 def lock_postmortem(postmortem: Postmortem) -> Postmortem:
     return Postmortem.objects.select_for_update(of=("self",)).select_related("incident").get(pk=postmortem.pk)
-
-
-def happened_at(at: datetime | None) -> datetime:
-    """When a review write happened: `at` (aware: a backfill or the demo recording the past), else now.
-    Raises ValueError for a naive or future `at` (a caller's mistake, never user input)."""
-    now = timezone.now()
-    if at is None:
-        return now
-    if timezone.is_naive(at) or at > now:
-        raise ValueError(f"`at` must be aware and not in the future, got {at!r}")
-    return at
 
 
 def refuse_if_published(pm: Postmortem) -> None:

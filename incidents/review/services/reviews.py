@@ -42,12 +42,12 @@ from incidents.review import blameless
 from incidents.review.services import blameless as blameless_findings
 from incidents.review.services.postmortems import (
     S,
-    happened_at,
     lock_postmortem,
     refuse_if_published,
     reset_approvals,
     snapshot_version,
 )
+from incidents.review.services.times import happened_at
 from incidents.timeline.services import system_entry
 
 

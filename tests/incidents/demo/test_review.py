@@ -89,6 +89,9 @@ def test_the_demo_review_is_dated_in_february_2017_not_on_the_day_it_was_loaded(
         "2017-02-09",
     ]
     assert {v.created_at.year for v in pm.versions.all()} == {2017}
+    # Every row of the demo's timeline tells 2017 (declaration, factors, review), none the load day.
+    assert {e.occurred_at.year for e in loaded.timeline_entries.all()} == {2017}
+    assert {f.created_at.date().isoformat() for f in loaded.factors.all()} == {"2017-02-08"}
     rows = loaded.timeline_entries.filter(body__startswith="Postmortem published")
     assert [e.occurred_at.date().isoformat() for e in rows] == ["2017-02-10"]
     client = Client()
