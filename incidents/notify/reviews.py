@@ -3,7 +3,7 @@
 - review requested: each newly requested reviewer, once per request (`postmortem_review:<id>`);
 - requested again: each reviewer of a postmortem reopened after publication, when review is requested
   again (their decision was reset by the reopening; once per request: `postmortem_review:<id>`,
-  `again:<requested at>`);
+  `again:<requested at, µs since the epoch>`);
 - changes requested: the postmortem's author, once per decision (`postmortem_review:<id>`, per version);
 - ready again: a reviewer who requested changes, once the author saved a new version (once per changes
   request: `postmortem_review:<id>`, per version they reviewed);
@@ -90,7 +90,7 @@ def review_requested_again_notify(*, review_ids: list[int]) -> list[int]:
                 r.reviewer.email,
                 REQUESTED_AGAIN,
                 f"postmortem_review:{r.pk}",
-                f"again:{r.requested_at:%Y%m%dT%H%M%S.%f}",
+                f"again:{round(r.requested_at.timestamp() * 1_000_000)}",  # the request, in µs since the epoch
                 r.reviewer_id,
             )
             for r in reviews
