@@ -55,8 +55,8 @@ def test_the_claim_check_on_postgresql_looks_keys_up_in_the_unique_index(require
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (recipient, kind, object_key, period, subject, status, attempts, last_error, "  # noqa: S608
-            "created_at) SELECT 'user' || (g % 50) || '@example.com', 'reminder.overdue', "
-            "'action_item:' || (g % 400), '2024-01-01+w' || (g / 400), '', 'sent', 1, '', now() "
+            "created_at, snapshot) SELECT 'user' || (g % 50) || '@example.com', 'reminder.overdue', "
+            "'action_item:' || (g % 400), '2024-01-01+w' || (g / 400), '', 'sent', 1, '', now(), '{}' "
             "FROM generate_series(1, 200000) AS g"
         )
         cursor.execute(f"ANALYZE {table}")
