@@ -1,4 +1,4 @@
-"""The blameless check on corpora written independently of its rules, by eight writers.
+"""The blameless check on corpora written independently of its rules, by nine writers.
 
 Each file in `data/` is the tuning half of one writer's corpus: the writer never saw the rules (given only the
 definition of blame and the list of patterns), and the validation halves are held back by the project lead.
@@ -35,6 +35,9 @@ CORPORA = {
     # committed unchanged before any rule was changed while looking at it (main at 64a3da8: 0.786, 0.029);
     # the floor is what the ninth pass reached in-sample
     "blameless_independent_tuning9.json": (410, 206, 0.927, 0.029),
+    # the tenth writer's tuning half, committed unchanged before any rule was changed while looking at it:
+    # the figures of main at 64e44df (its validation half is held back)
+    "blameless_independent_tuning10.json": (384, 200, 0.81, 0.114),
     # the seventh writer's validation half, held back through its tuning pass and measured once at its end
     "blameless_independent_validation7.json": (349, 176, 0.915, 0.04),
 }
@@ -58,8 +61,9 @@ def test_each_independent_corpus_is_a_tuning_half_as_written(name):
 
 
 def test_the_writers_wrote_their_own_sentences():
-    first, second, third, fourth, fifth, seventh, eighth, ninth, seventh_held = (
-        {r["text"] for r in rows(n)} for n in sorted(CORPORA)
+    first, second, third, fourth, fifth, seventh, eighth, ninth, tenth, seventh_held = (
+        {r["text"] for r in rows(f"blameless_independent_{n}.json")}
+        for n in ("tuning", *(f"tuning{i}" for i in (2, 3, 4, 5, 7, 8, 9, 10)), "validation7")
     )
     # one sentence is in the first two: the example of mock praise in the list of patterns they were given
     assert first & second == {"Another masterpiece from the backend team."}
@@ -79,6 +83,11 @@ def test_the_writers_wrote_their_own_sentences():
     # the ninth writer happened on one sentence of the eighth writer's
     assert ninth & (first | second | third | fourth | fifth | seventh | seventh_held | eighth) == {
         "He should have known better."
+    }
+    # the tenth writer happened on one neutral sentence of an earlier writer's
+    earlier = first | second | third | fourth | fifth | seventh | seventh_held | eighth | ninth
+    assert tenth & earlier == {
+        "The runbook was last updated in 2021, before the service moved to Kubernetes."
     }
 
 
