@@ -173,8 +173,18 @@ def _link_items(incident, author, factors: dict[str, ContributingFactor]) -> Non
     items = list(ActionItem.objects.filter(incident=incident).order_by("id"))
     for title, (_, needles) in FACTOR_LINKS.items():
         chosen = [i for i in items if any(n.lower() in i.title.lower() for n in needles)]
-        if title in factors and chosen:
-            services_items.factor_link_action_items(factor=factors[title], actor=author, items=chosen)
+        if title not in factors:
+            continue
+        # Items GitLab opened in 2017 were linked at the meeting; the open ones, dated from the day the
+        # demo is loaded, are linked as they are created.
+        for at, batch in (
+            (FACTORS_AT, [i for i in chosen if i.created_at < FACTORS_AT]),
+            (None, [i for i in chosen if i.created_at >= FACTORS_AT]),
+        ):
+            if batch:
+                services_items.factor_link_action_items(
+                    factor=factors[title], actor=author, items=batch, at=at
+                )
 
 
 def load_gitlab_review() -> None:

@@ -15,15 +15,16 @@ since the editor loaded it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from incidents.errors import ConflictError
 from incidents.followup.models import ActionItem, FollowupWork
+from incidents.happened import happened_at
 from incidents.notify import services as notify
 from incidents.permissions.checks import actor_user
 
@@ -147,14 +148,22 @@ def newly_assigned(obj: FollowupWork, previous_owner_id: int | None) -> bool:
     return bool(obj.owner_id and obj.owner_id != previous_owner_id)
 
 
-def create_work(obj: FollowupWork, *, actor: Any) -> None:
-    """Insert the new row `obj`; its first history record ("created") names the actor."""
+def create_work(obj: FollowupWork, *, actor: Any, at: datetime | None = None) -> None:
+    """Insert the new row `obj`; its first history record ("created") names the actor. With `at` (aware,
+    not in the future: the demo recording 2017), the row's `created_at`, `updated_at` and that record are
+    dated then instead of now (ValueError otherwise)."""
     obj._history_user = actor_user(actor)  # type: ignore[attr-defined]  # simple-history
+    if at is not None:
+        obj.created_at = obj.updated_at = happened_at(at)
+        obj._history_date = obj.created_at  # type: ignore[attr-defined]  # simple-history
     obj.save()
 
 
-def save_work(obj: FollowupWork, fields: Iterable[str], *, actor: Any, reason: str = "") -> None:
-    """Save `fields` of `obj` with `version` + 1 and `updated_at` now, and write its history record.
+def save_work(
+    obj: FollowupWork, fields: Iterable[str], *, actor: Any, reason: str = "", at: datetime | None = None
+) -> None:
+    """Save `fields` of `obj` with `version` + 1 and `updated_at` now (or `at`, aware and not in the
+    future: the demo recording 2017; ValueError otherwise), and write its history record, dated the same.
 
     The record's user is the actor (None for the system) and its reason is `reason` (empty where the
     changed fields say it all). `fields` may be empty: the row is then only stamped, with the reason.
@@ -162,7 +171,9 @@ def save_work(obj: FollowupWork, fields: Iterable[str], *, actor: Any, reason: s
     """
     fields = list(fields)
     obj.version += 1
-    obj.updated_at = timezone.now()
+    obj.updated_at = happened_at(at)
+    if at is not None:
+        obj._history_date = obj.updated_at  # type: ignore[attr-defined]  # simple-history
     obj._history_user = actor_user(actor)  # type: ignore[attr-defined]  # simple-history
     obj._change_reason = reason  # type: ignore[attr-defined]  # simple-history
     obj.save(update_fields=[*set(fields), "version", "updated_at"])

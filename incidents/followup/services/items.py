@@ -15,7 +15,7 @@ Recurrence flags are in `recurrence.py`, policy findings in `findings.py`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.followup.services import common
+from incidents.happened import happened_at
 from incidents.incident.selectors import incident_owning_team
 from incidents.markdown import markdown_text
 from incidents.models import (
@@ -145,6 +146,7 @@ def action_item_create(
     tracker_url: str = "",
     success_criteria: str = "",
     recheck_date: date | None = None,
+    at: datetime | None = None,
 ) -> ActionItem:
     """Create an action item from an incident, a contributing factor, a policy finding, or on its own.
 
@@ -154,7 +156,8 @@ def action_item_create(
 
     Who may create (AccessDenied otherwise): on an incident (or a factor's), whoever may record on it; for
     a finding, whoever may edit the finding, and also record on the incident when one is given; on its
-    own, responders, team leads and admins. Raises ValidationError for field errors.
+    own, responders, team leads and admins. Raises ValidationError for field errors. `at` (aware, not in
+    the future) dates the creation in the past: the demo's items of 2017 (ValueError otherwise).
     """
     if factor is not None:
         if incident is not None and factor.incident_id != incident.pk:
@@ -183,7 +186,7 @@ def action_item_create(
     )
     _validate_item(item)
     _check_item_owner(actor, item)
-    common.create_work(item, actor=actor)
+    common.create_work(item, actor=actor, at=at)
     _tell_assigned(item, None, actor)
     return item
 
@@ -239,6 +242,7 @@ def action_item_change_status(
     note: str = "",
     expected_version: int | None = None,
     reclose: bool = False,
+    at: datetime | None = None,
 ) -> ActionItem:
     """Move the item along ITEM_TRANSITIONS; with `reclose`, also straight from done to won't do or back
     (a tracker's close taken: the work was, or was not, done after all), which is no reopening.
@@ -247,8 +251,9 @@ def action_item_change_status(
     reopening a done or won't-do item needs a reason too. Reopening clears the completion and the
     re-check answer, and gives an item whose due date has passed a new one (`_due_again`); leaving a
     status clears its note (a reopened item shows no completion note, an unblocked one no "waiting on");
-    the history keeps them. The note is the history record's reason. Raises ValidationError (keyed `status` or
-    `note`), AccessDenied, FollowupConflict.
+    the history keeps them. The note is the history record's reason. `at` (aware, not in the future) dates
+    the change and `completed_at` in the past (the demo's items done in 2017). Raises ValidationError
+    (keyed `status` or `note`), AccessDenied, FollowupConflict; ValueError for a naive or future `at`.
     """
     require_edit_action_item(actor, item)
     current = common.lock_work(item, expected_version)
@@ -275,7 +280,7 @@ def action_item_change_status(
         fields.append(ITEM_STATUS_NOTES[old][1])
     current.status = status
     if status in CLOSED_ITEM_STATUSES:
-        current.completed_at = timezone.now()
+        current.completed_at = happened_at(at)
         fields.append("completed_at")
     due_note = ""
     if reopening:
@@ -286,7 +291,11 @@ def action_item_change_status(
         due_fields, due_note = _due_again(current)
         fields += due_fields
     common.save_work(
-        current, fields, actor=actor, reason=common.change_reason(common.Change.STATUS, note + due_note)
+        current,
+        fields,
+        actor=actor,
+        reason=common.change_reason(common.Change.STATUS, note + due_note),
+        at=at,
     )
     return current
 
@@ -313,9 +322,16 @@ def _due_again(current: ActionItem) -> tuple[list[str], str]:
 
 @transaction.atomic
 def action_item_confirm_effect(
-    *, item: ActionItem, actor: Any, worked: bool, note: str = "", expected_version: int | None = None
+    *,
+    item: ActionItem,
+    actor: Any,
+    worked: bool,
+    note: str = "",
+    expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> ActionItem:
-    """Record the answer to "did it work?" for a done item (asked on its re-check date).
+    """Record the answer to "did it work?" for a done item (asked on its re-check date); `at` (aware, not
+    in the future) dates the answer in the past (the demo's re-check of 2017).
 
     `worked=True` records the confirmation. `worked=False` ("it did not work") reopens the item with
     `note` as the reason (required) and, when its due date has passed, a new one (`_due_again`). Raises ValidationError when the item is not done.
@@ -325,7 +341,7 @@ def action_item_confirm_effect(
     if current.status != S.DONE:
         raise ValidationError({"status": "Only a done item can be re-checked."})
     note = (note or "").strip() if worked else common.required_note(note, "Say what showed it did not work.")
-    current.recheck_confirmed_at = timezone.now()
+    current.recheck_confirmed_at = happened_at(at)
     current.recheck_note = note
     fields = ["recheck_confirmed_at", "recheck_note", "recheck_outcome"]
     if worked:
@@ -335,6 +351,7 @@ def action_item_confirm_effect(
             fields,
             actor=actor,
             reason=common.change_reason(common.Change.RECHECK, note or "It worked."),
+            at=at,
         )
         return current
     current.recheck_outcome = RecheckOutcome.DID_NOT_WORK
@@ -355,13 +372,18 @@ def action_item_confirm_effect(
 
 @transaction.atomic
 def factor_link_action_items(
-    *, factor: ContributingFactor, actor: Any, items: Iterable[ActionItem]
+    *,
+    factor: ContributingFactor,
+    actor: Any,
+    items: Iterable[ActionItem],
+    at: datetime | None = None,
 ) -> list[ActionItem]:
     """Link action items of the factor's incident to `factor` (the items the factor calls for).
 
     Each linked item's `version` is bumped, so an editor holding an older copy of it gets a conflict.
     Items already linked to this factor are left alone. Raises ValidationError for an item of another
-    incident. Returns the items linked now.
+    incident. `at` (aware, not in the future) dates the link in the past: the demo's review meeting of
+    2017 (ValueError otherwise). Returns the items linked now.
     """
     require_record(actor, factor.incident)
     items = list(items)
@@ -372,7 +394,7 @@ def factor_link_action_items(
         if item.factor_id == factor.pk:
             continue
         item.factor = factor
-        common.save_work(item, ["factor"], actor=actor)
+        common.save_work(item, ["factor"], actor=actor, at=at)
         linked.append(item)
     return linked
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from incidents.followup.services.recurrence import contributing_factor_mark_recurrence
+from incidents.happened import happened_at
 from incidents.markdown import markdown_text
 from incidents.models import (
     ContributingFactor,
@@ -19,7 +20,6 @@ from incidents.models import (
 )
 from incidents.permissions.checks import actor_user, require_record
 from incidents.permissions.incident import incidents_visible_to
-from incidents.review.services.times import happened_at
 from incidents.timeline.services import system_entry
 
 # --- Contributing factors -----------------------------------------------------------------------------

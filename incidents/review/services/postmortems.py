@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from incidents.errors import ConflictError
 from incidents.followup.services.findings import policy_finding_create
+from incidents.happened import happened_at
 from incidents.markdown import markdown_text
 from incidents.models import (
     POSTMORTEM_SECTIONS,
@@ -53,7 +54,6 @@ from incidents.review import blameless
 from incidents.review.documents import unnoticed_refusal
 from incidents.review.selectors import postmortem_type_template
 from incidents.review.services import blameless as blameless_findings
-from incidents.review.services.times import happened_at
 from incidents.timeline.services import system_entry
 
 SECTION_KEYS = [k for k, _ in POSTMORTEM_SECTIONS]

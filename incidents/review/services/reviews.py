@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.errors import ConflictError
+from incidents.happened import happened_at
 from incidents.incident import process
 from incidents.markdown import markdown_text
 from incidents.models import Postmortem, PostmortemReview, ReviewDecision
@@ -47,7 +48,6 @@ from incidents.review.services.postmortems import (
     reset_approvals,
     snapshot_version,
 )
-from incidents.review.services.times import happened_at
 from incidents.timeline.services import system_entry
 
 

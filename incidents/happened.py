@@ -1,4 +1,5 @@
-"""When a review write happened: now, or the time a backfill or the demo gives (`at=`)."""
+"""When a write happened: now, or the time a backfill or the demo gives (`at=`): reviews, factors and
+action items the demo records in the past."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.utils import timezone
 
 
 def happened_at(at: datetime | None) -> datetime:
-    """When a review write happened: `at` (aware: a backfill or the demo recording the past), else now.
+    """When a write happened: `at` (aware: a backfill or the demo recording the past), else now.
     Raises ValueError for a naive or future `at` (a caller's mistake, never user input)."""
     now = timezone.now()
     if at is None:
