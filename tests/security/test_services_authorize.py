@@ -148,7 +148,6 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.review.services.blameless.dismissals": "reads",
     "incidents.review.services.factors.factors_seen_counts": "reads",
     "incidents.review.services.postmortems.postmortem_blameless_findings": "reads",
-    "incidents.review.services.times.happened_at": "computes a time",
     "incidents.integrations.services.configuration.alert_integration_authenticate": "looks a token up",
     "incidents.integrations.services.intake.alert_entry_body": "formats text",
     # Hindsight acting on its own.
