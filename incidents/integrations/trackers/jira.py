@@ -39,7 +39,7 @@ from incidents.integrations.trackers.base import (
 ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,49}-[1-9][0-9]{0,17}")
 # Resolutions of Jira's default schemes that close an issue without the work done.
 NOT_DONE = {"won't do": "not_planned", "won't fix": "not_planned", "cannot reproduce": "not_planned",
-            "duplicate": "duplicate"}  # fmt: skip
+            "incomplete": "not_planned", "duplicate": "duplicate"}  # fmt: skip
 READ_FIELDS = "status,assignee,duedate,resolution,updated,summary"
 CHANGES = {"status": "status", "resolution": "status", "assignee": "owner", "duedate": "due_date"}
 
@@ -131,19 +131,22 @@ class JiraTracker(Tracker):
         raise TrackerError(f"Jira's workflow offers no transition of {key} to {goal}.")
 
     @staticmethod
-    def _state(key: str, issue: Mapping[str, Any]) -> IssueState:
+    def _state(key: str, issue: Mapping[str, Any], resolved_as: str | None = None) -> IssueState:
         """The typed reader of Jira's issue object ("Get issue", the webhook's `issue`): `closed` from the
         status category (`new`, `indeterminate`: open; `done`: closed; missing, another key or the wrong
         type: None, no information); the due date only when `fields.duedate` is sent (null: none; a string
         that is not a date, or another type: a warning, Hindsight keeps its own); the assignee only when
-        `fields.assignee` is a person object (null: nobody)."""
+        `fields.assignee` is a person object (null: nobody). The resolution's name is `fields.resolution.name`,
+        else `resolved_as` (a webhook's changelog `toString` for `resolution`, when the issue has no such field)."""
         fields = mapping(issue.get("fields"))
         status = mapping(fields.get("status"))
         category = text_or_none(mapping(status.get("statusCategory")).get("key"))
         closed = {"new": False, "indeterminate": False, "done": True}.get(category or "")
         due, invalid = parse_due_date(fields.get("duedate"))
         assignee = fields.get("assignee", ABSENT)
-        resolution = (text_or_none(mapping(fields.get("resolution")).get("name")) or "").lower()
+        if "resolution" in fields:
+            resolved_as = text_or_none(mapping(fields.get("resolution")).get("name"))
+        resolution = (resolved_as or "").replace("\u2019", "'").lower()  # Won’t Do as Won't Do
         return IssueState(
             key=key,
             closed=closed,
@@ -180,4 +183,10 @@ class JiraTracker(Tracker):
         }
         if not changed:
             return []
-        return [WebhookUpdate(state=self._state(str(issue["key"]), issue), changed=frozenset(changed))]
+        resolved_as = next(
+            (text_or_none(i.get("toString")) for i in reversed(items)
+             if isinstance(i, dict) and str(i.get("field") or i.get("fieldId")) == "resolution"),
+            None,
+        )  # fmt: skip
+        state = self._state(str(issue["key"]), issue, resolved_as)
+        return [WebhookUpdate(state=state, changed=frozenset(changed))]

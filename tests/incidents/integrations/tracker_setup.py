@@ -110,8 +110,16 @@ def github_hook(
     )  # fmt: skip
 
 
-def jira_issue(key, *, category="new", status="To Do", assignee=None, due=None, updated=None):
-    """Jira's issue object ("Get issue", the webhook's `issue`), trimmed; `updated` None: not sent."""
+_UNSET = object()
+JIRA_RESOLUTIONS = {"Done": "10000", "Won't Do": "10001", "Duplicate": "10002", "Cannot Reproduce": "10003",
+                    "Won't Fix": "10004"}  # fmt: skip
+
+
+def jira_issue(
+    key, *, category="new", status="To Do", assignee=None, due=None, updated=None, resolution=_UNSET
+):
+    """Jira's issue object ("Get issue", the webhook's `issue`), trimmed; `updated` None: not sent;
+    `resolution` a resolution's name ("Won't Do"), None for unresolved (null), not given: not sent."""
     issue = {
         "id": "10002",
         "self": "https://acme.atlassian.net/rest/api/3/issue/10002",
@@ -125,6 +133,11 @@ def jira_issue(key, *, category="new", status="To Do", assignee=None, due=None, 
     }
     if updated is not None:
         issue["fields"]["updated"] = updated
+    if resolution is not _UNSET:
+        issue["fields"]["resolution"] = resolution and {
+            "self": f"https://acme.atlassian.net/rest/api/3/resolution/{JIRA_RESOLUTIONS[resolution]}",
+            "id": JIRA_RESOLUTIONS[resolution], "description": "", "name": resolution,
+        }  # fmt: skip
     return issue
 
 
