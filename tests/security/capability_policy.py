@@ -104,7 +104,7 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "incidents:postmortem_export_* GET", "incidents:postmortem_history GET",
         "incidents:postmortem_print GET", "incidents:postmortem_version GET",
         "api:incident-detail GET", "api:incident-postmortem GET", "api:incident-participants GET", "api:timeline-entry-detail GET",
-        "api:incident-process GET", "api:incident-updates GET",
+        "api:incident-process GET", "api:incident-updates GET", "api:incident-task* GET",
         "incidents:header GET",
         "api:contributing-factor-detail GET", "api:postmortem-detail GET",
     ),
@@ -278,7 +278,7 @@ WRITE_RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "incidents:postmortem_questions POST", "incidents:postmortem_request_review POST",
         "incidents:postmortem_start POST", "incidents:timeline_* POST", "incidents:custom_fields POST",
         "api:incident-custom-fields POST", "incidents:tasks POST", "incidents:stakeholder_update POST",
-        "api:incident-updates POST",
+        "api:incident-updates POST", "api:incident-tasks POST", "api:incident-task PATCH",
     ),
     "command an incident: edit, status, severity, roles": (
         "api:incident-detail", "api:incident-reopen POST", "api:incident-resolve POST",

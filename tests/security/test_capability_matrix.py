@@ -287,6 +287,7 @@ def _build_world() -> World:
             title=f"Finding {mark['finding']}", owner=users["fown"], verifier=users["verif"], team=team
         )
         finding.incidents.add(incident)
+        task = m.IncidentTask.objects.create(incident=incident, title=f"Task {mark['incident']}")
         w.objects[variant] = {
             "incident": incident,
             "entry": entry,
@@ -295,6 +296,7 @@ def _build_world() -> World:
             "review": review,
             "item": item,
             "finding": finding,
+            "task": task,
         }
     for persona, user in users.items():
         client = Client()

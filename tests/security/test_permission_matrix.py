@@ -116,6 +116,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "incidents:tasks": {"POST": "record"},
     "incidents:stakeholder_update": {"POST": "record"},
     "api:incident-updates": {"POST": "record"},
+    "api:incident-tasks": {"POST": "record"},
+    "api:incident-task": {"PATCH": "record"},
     "incidents:timeline_quick_add": {"POST": "record"},
     "incidents:timeline_when": {"GET": "record"},
     "incidents:timeline_edit": {"GET": "record", "POST": "record"},
@@ -187,6 +189,7 @@ POST_BODIES: dict[str, dict[str, str]] = {
         "doing": "Rolling back",
     },
     "api:incident-updates": {"status": "resolved", "customer_impact": "None left", "doing": "Watching"},
+    "api:incident-tasks": {"title": "Page the DBA"},
     "api:incident-process-waiver": {"reason": "reviewed with INC-3"},
     "incidents:timeline_add": {"body": "Restarted the primary", "kind": "note"},
     "incidents:timeline_quick_add": {"body": "Restarted the primary", "kind": "note", "when": "now"},
@@ -246,6 +249,7 @@ PARAM_OBJECTS: dict[str, Resolver] = {
     "action_item_id": Ref("item"),
     "finding_id": Ref("finding"),
     "review_id": Ref("review"),
+    "task_id": Ref("task"),
     "service_id": Ref("service", shared=True),
     "slug": Ref("service", "slug", shared=True),
     "service_slug": Ref("service", "slug", shared=True),
@@ -277,6 +281,7 @@ MODEL_OBJECTS: dict[type, str] = {
     m.ContributingFactor: "factor",
     m.Postmortem: "postmortem",
     m.PostmortemReview: "review",
+    m.IncidentTask: "task",
     m.ActionItem: "item",
     m.PolicyFinding: "finding",
 }
@@ -512,6 +517,7 @@ def _build_world() -> World:
         )
         finding = PolicyFindingFactory(title=f"Finding {mark}", owner=users["commander"])
         finding.incidents.add(incident)
+        task = m.IncidentTask.objects.create(incident=incident, title=f"Task {mark}")
         w.objects[variant] = {
             "incident": incident,
             "entry": entry,
@@ -520,6 +526,7 @@ def _build_world() -> World:
             "review": review,
             "item": item,
             "finding": finding,
+            "task": task,
         }
     # One session per persona, made before deactivation: the deactivated user's old session must not work.
     for persona, user in users.items():
