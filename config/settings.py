@@ -446,6 +446,12 @@ ACTION_ITEM_DUE_TARGET_DAYS = {
 # Business days after the resolution a required postmortem is due published, where no process rule says otherwise.
 POSTMORTEM_DUE_DAYS = env.int("POSTMORTEM_DUE_DAYS", default=5)
 
+# Attachments are stored through Django's default storage (files under MEDIA_ROOT unless STORAGES names a
+# bucket) and served only by the permission-checked download views: there is no MEDIA_URL route.
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# The largest attachment accepted, in bytes (10 MB).
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

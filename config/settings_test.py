@@ -26,6 +26,10 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hindsight-tests"}
 }
 HINDSIGHT_API_THROTTLE_RATE = "100000/min"
+# Uploaded attachments go to a folder of this test process's own, removed by the OS's temp cleaning.
+import tempfile as _media_tempfile  # noqa: E402
+
+MEDIA_ROOT = _media_tempfile.mkdtemp(prefix="hindsight-media-")
 # No outbound exception by default: a test with a local receiver adds its host:port to
 # OUTBOUND_ALLOWED_TARGETS (the `outbound_allowed` fixture in tests/conftest.py).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405

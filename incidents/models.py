@@ -33,6 +33,7 @@ from incidents.incident.models import (
     Tag,
     Visibility,
 )
+from incidents.incident.models.attachments import Attachment
 from incidents.incident.models.tasks import IncidentTask
 from incidents.incident.models.updates import StakeholderUpdate, UpdateStatus
 from incidents.integrations.models import (
@@ -87,6 +88,7 @@ __all__ = [
     "IncidentType",
     "ProcessRule",
     "IncidentTask",
+    "Attachment",
     "StakeholderUpdate",
     "UpdateStatus",
     "ChatCapture",

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import factory
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.utils import timezone
+from PIL import Image
 
 from accounts.models import Membership, Team, User
 from incidents import models as m
+from incidents.incident.services.attachments import attachment_add
+from incidents.permissions.checks import SYSTEM
 
 M = TypeVar("M", bound=models.Model)
 
@@ -128,3 +133,12 @@ class CustomFieldFactory(ModelFactory[m.CustomField]):
     label = factory.Sequence(lambda n: f"Field {n}")
     key = factory.Sequence(lambda n: f"field_{n}")
     kind = m.CustomFieldKind.TEXT
+
+
+def screenshot_attachment(incident: m.Incident, name: str = "screenshot.png") -> m.Attachment:
+    """An image attachment of `incident` (a 40x30 PNG, so it has a thumbnail) named `name`, uploaded by
+    Hindsight itself, through the service (stored under the test MEDIA_ROOT)."""
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (0, 90, 200)).save(out, format="PNG")
+    upload = SimpleUploadedFile(name, out.getvalue(), content_type="image/png")
+    return attachment_add(incident=incident, actor=SYSTEM, upload=upload)

@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from incidents.followup import api as followup_api
 from incidents.incident import api as incident_api
-from incidents.incident import process_api, task_api, update_api
+from incidents.incident import attachment_api, process_api, task_api, update_api
 from incidents.integrations.api import intake_view
 from incidents.integrations.senders import SENDERS
 from incidents.integrations.trackers.api import ActionItemTrackerView
@@ -58,6 +58,16 @@ urlpatterns = [
         "v1/incidents/<int:number>/tasks/<int:task_id>/",
         task_api.IncidentTaskView.as_view(),
         name="incident-task",
+    ),
+    path(
+        "v1/incidents/<int:number>/attachments/",
+        attachment_api.IncidentAttachmentsView.as_view(),
+        name="incident-attachments",
+    ),
+    path(
+        "v1/incidents/<int:number>/attachments/<int:attachment_id>/download/",
+        attachment_api.IncidentAttachmentDownloadView.as_view(),
+        name="incident-attachment-download",
     ),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

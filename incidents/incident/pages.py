@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from incidents.incident import live, process, selectors
+from incidents.incident.attachment_forms import AttachmentForm
 from incidents.incident.forms import ReopenForm, SeverityForm
+from incidents.incident.services.attachments import megabytes
 from incidents.incident.type_forms import TaskForm, WaiverForm
 from incidents.incident.update_forms import StakeholderUpdateForm
 from incidents.models import Incident
@@ -27,12 +30,13 @@ def incident_page(
     *,
     quick_form: QuickAddForm | None = None,
     update_form: StakeholderUpdateForm | None = None,
+    attachment_form: AttachmentForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """The incident page of INC-`number` for `request.user` (404 when they cannot see it), answered with
     `status`. `quick_form`: a refused quick add, shown with the text, kind and time as posted and its
     errors (422 from the quick add view); None gives the empty form. `update_form`: a refused stakeholder
-    update, shown so with its errors."""
+    update, shown so with its errors; `attachment_form` a refused upload."""
     incident = selectors.incident_get_for(request.user, number)
     context = {
         **live.live_context(request, incident),
@@ -43,6 +47,7 @@ def incident_page(
         **process_context(request, incident),
         **tasks_context(request, incident),
         **updates_context(request, incident, update_form),
+        **attachments_context(request, incident, attachment_form),
     }
     return render(request, "incidents/incident/detail.html", context, status=status)
 
@@ -84,4 +89,19 @@ def updates_context(
         "stakeholder_updates": updates,
         "update_late": bool(incident.is_active and promised and promised < timezone.now()),
         "update_form": form if may_record else None,
+    }
+
+
+def attachments_context(
+    request: HttpRequest, incident: Incident, form: AttachmentForm | None
+) -> dict[str, Any]:
+    """The attachments card: the incident's attachments with who uploaded each (one query), and the upload
+    form for those who may record on it."""
+    may_record = can_record(request.user, incident)
+    if form is None and may_record:
+        form = AttachmentForm(auto_id="attachment_%s")
+    return {
+        "attachments": list(selectors.attachments_of(incident)),
+        "attachment_form": form if may_record else None,
+        "attachment_max_mb": megabytes(settings.ATTACHMENT_MAX_BYTES),
     }

@@ -15,6 +15,7 @@ from accounts.security import access_denied_record
 from incidents.incident.custom_values import custom_filter_q
 from incidents.models import (
     ACTIVE_STATUSES,
+    Attachment,
     CustomFieldValue,
     EntrySource,
     Incident,
@@ -185,6 +186,30 @@ def people_to_pick(user: Any, incident_number: int | None = None) -> QuerySet[Us
     if incident_number is not None:
         incident = incidents_visible_to(user).filter(number=incident_number).first()
     return users_visible_to(user, incident)
+
+
+# --- Attachments ---------------------------------------------------------------------------------------------
+
+
+def attachments_of(incident: Incident) -> QuerySet[Attachment]:
+    """The attachments of `incident` (one the caller may see), oldest first, with who uploaded each and the
+    timeline entry each is on (one query)."""
+    return (
+        Attachment.objects.filter(incident=incident)
+        .select_related("uploaded_by", "entry")
+        .order_by("uploaded_at", "id")
+    )
+
+
+def attachment_get_for(user: Any, number: int, attachment_id: int) -> Attachment:
+    """Attachment `attachment_id` of INC-`number` if `user` may see the incident; Http404 otherwise (an
+    incident hidden from them, an unknown id, or an attachment of another incident: never 403)."""
+    incident = incident_get_for(user, number)
+    found = Attachment.objects.filter(incident=incident, pk=attachment_id).first()
+    if found is None:
+        raise Http404("No such attachment.")
+    found.incident = incident
+    return found
 
 
 # --- Stakeholder updates -------------------------------------------------------------------------------------

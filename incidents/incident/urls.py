@@ -3,6 +3,7 @@
 from django.urls import path
 
 from incidents.incident import (
+    attachment_views,
     exports,
     live,
     people,
@@ -33,6 +34,21 @@ urlpatterns = [
     ),
     path("incidents/<int:number>/tasks/", task_views.incident_tasks, name="tasks"),
     path("incidents/<int:number>/updates/", update_views.incident_update_post, name="stakeholder_update"),
+    path(
+        "incidents/<int:number>/attachments/",
+        attachment_views.incident_attachment_upload,
+        name="attachment_upload",
+    ),
+    path(
+        "incidents/<int:number>/attachments/<int:attachment_id>/",
+        attachment_views.incident_attachment_download,
+        name="attachment",
+    ),
+    path(
+        "incidents/<int:number>/attachments/<int:attachment_id>/thumbnail/",
+        attachment_views.incident_attachment_thumbnail,
+        name="attachment_thumbnail",
+    ),
     path("status/", update_views.status_page, name="status_page"),
     path("incidents/<int:number>/participants/", people.incident_participant, name="participant"),
     path("incidents/<int:number>/people/", people.people_suggestions, name="people_suggestions"),

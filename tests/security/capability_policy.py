@@ -105,6 +105,9 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "incidents:postmortem_print GET", "incidents:postmortem_version GET",
         "api:incident-detail GET", "api:incident-postmortem GET", "api:incident-participants GET", "api:timeline-entry-detail GET",
         "api:incident-process GET", "api:incident-updates GET", "api:incident-task* GET",
+        "api:incident-process GET", "api:incident-updates GET",
+        "incidents:attachment GET", "incidents:attachment_thumbnail GET", "api:incident-attachments GET",
+        "api:incident-attachment-download GET",
         "incidents:header GET",
         "api:contributing-factor-detail GET", "api:postmortem-detail GET",
     ),
@@ -279,6 +282,7 @@ WRITE_RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "incidents:postmortem_start POST", "incidents:timeline_* POST", "incidents:custom_fields POST",
         "api:incident-custom-fields POST", "incidents:tasks POST", "incidents:stakeholder_update POST",
         "api:incident-updates POST", "api:incident-tasks POST", "api:incident-task PATCH",
+        "incidents:attachment_upload POST", "api:incident-attachments POST",
     ),
     "command an incident: edit, status, severity, roles": (
         "api:incident-detail", "api:incident-reopen POST", "api:incident-resolve POST",

@@ -48,6 +48,7 @@ from tests.factories import (
     TeamFactory,
     TimelineEntryFactory,
     UserFactory,
+    screenshot_attachment,
 )
 from tests.security import capability_policy as policy
 from tests.security.test_permission_matrix import POST_BODIES, Route, _resolver_for, all_routes, build_url
@@ -291,6 +292,7 @@ def _build_world() -> World:
         w.objects[variant] = {
             "incident": incident,
             "entry": entry,
+            "attachment": screenshot_attachment(incident, f"Screenshot {mark['incident']}.png"),
             "factor": factor,
             "postmortem": postmortem,
             "review": review,

@@ -49,6 +49,7 @@ from tests.factories import (
     TeamFactory,
     TimelineEntryFactory,
     UserFactory,
+    screenshot_attachment,
 )
 
 pytestmark = pytest.mark.django_db
@@ -118,6 +119,9 @@ ACCESS: dict[str, dict[str, str]] = {
     "api:incident-updates": {"POST": "record"},
     "api:incident-tasks": {"POST": "record"},
     "api:incident-task": {"PATCH": "record"},
+    # Attachments: those who may record upload; everyone who sees the incident downloads (GET: "view").
+    "incidents:attachment_upload": {"POST": "record"},
+    "api:incident-attachments": {"POST": "record"},
     "incidents:timeline_quick_add": {"POST": "record"},
     "incidents:timeline_when": {"GET": "record"},
     "incidents:timeline_edit": {"GET": "record", "POST": "record"},
@@ -243,6 +247,7 @@ PARAM_OBJECTS: dict[str, Resolver] = {
     "incident_number": Ref("incident", "number"),
     "incident_id": Ref("incident"),
     "entry_id": Ref("entry"),
+    "attachment_id": Ref("attachment"),
     "factor_id": Ref("factor"),
     "postmortem_id": Ref("postmortem"),
     "item_id": Ref("item"),
@@ -521,6 +526,7 @@ def _build_world() -> World:
         w.objects[variant] = {
             "incident": incident,
             "entry": entry,
+            "attachment": screenshot_attachment(incident, f"Screenshot {mark}.png"),
             "factor": factor,
             "postmortem": postmortem,
             "review": review,

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -81,6 +82,9 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.permissions.checks.require_dismiss_blameless": "a check",
     "incidents.permissions.checks.require_waive_postmortem": "a check",
     "incidents.incident.services.checklist.runbook_titles": "reads a type's runbook",
+    "incidents.incident.services.attachments.megabytes": "formats a size",
+    "incidents.incident.services.attachments.clean_name": "sanitises a file name",
+    "incidents.incident.services.attachments.prepare_upload": "reads and re-encodes an upload; writes nothing",
     "incidents.incident.services.updates.update_timeline_text": "formats an update's timeline text",
     "incidents.incident.services.checklist.add_runbook_tasks": (
         "the runbook step of incident_declare_once, after it authorizes"
@@ -313,6 +317,9 @@ FUNCTION_ARGUMENTS: dict[str, dict[str, Value]] = {
         "postmortem_due_days": lambda w: 3,
     },
     "incidents.incident.services.process.incident_postmortem_waive": {"reason": lambda w: "Outsider says no"},
+    "incidents.incident.services.attachments.attachment_add": {
+        "upload": lambda w: SimpleUploadedFile("outsider.txt", b"Written by an outsider"),
+    },
     "incidents.incident.services.checklist.incident_task_set_done": {
         "task": lambda w: m.IncidentTask.objects.create(incident=w.incident, title="Page the DBA"),
         "done": lambda w: True,
