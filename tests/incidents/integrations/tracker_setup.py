@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from incidents.integrations.trackers.configuration import tracker_connection_save
 from incidents.models import TimelineEntry, TrackerIssue
+from tests.incidents.integrations import github_contract
 
 SECRET = "whsec-tracker-0123456789"
 TOKEN = "ghp_test_token_0123456789"
@@ -103,6 +104,8 @@ def github_hook(
     }  # fmt: skip
     if action == "assigned":
         payload["assignee"] = user
+    violations = github_contract.payload_violations(payload, strict=False)
+    assert not violations, f"Not an issues {action} payload as GitHub describes it: {violations}"
     body = json.dumps(payload).encode()
     return client.post(
         reverse("incidents:tracker_webhook", args=[connection.pk]), data=body, content_type="application/json",
