@@ -98,14 +98,18 @@ def command(client, user_id, text, *, channel="C0INC", **signing):
     return _post(client, reverse("incidents:slack_command"), fields, **signing)
 
 
-def shortcut(client, user_id, author_id, ts, text, *, channel="C0INC", trigger="13345224609.8534564800"):
+def shortcut(
+    client, user_id, author_id, ts, text, *, channel="C0INC", trigger="13345224609.8534564800", **signing
+):
     payload = {
         "type": "message_action", "callback_id": "add_to_timeline", "trigger_id": trigger,
         "response_url": "https://hooks.slack.com/app-actions/T0ACME/1/2", "team": {"id": "T0ACME", "domain": "acme"},
         "channel": {"id": channel, "name": "inc-checkout"}, "user": {"id": user_id, "name": "x"},
         "message": {"type": "message", "user": author_id, "ts": ts, "text": text},
     }  # fmt: skip
-    return _post(client, reverse("incidents:slack_interactivity"), {"payload": json.dumps(payload)})
+    return _post(
+        client, reverse("incidents:slack_interactivity"), {"payload": json.dumps(payload)}, **signing
+    )
 
 
 def test_declare_three_notes_and_a_shortcut_show_on_the_incident_page(
@@ -189,6 +193,31 @@ def test_a_bad_signature_or_an_old_timestamp_is_refused_and_nothing_is_stored(cl
     assert not Incident.objects.exists()
     assert not TimelineEntry.objects.exists()
     assert slack.requests == []  # not even a user lookup
+
+
+def test_on_a_declared_incident_a_forged_or_old_note_or_shortcut_is_refused_and_adds_nothing(
+    client_for, slack, commander, responder
+):
+    hook = client_for(None)
+    assert command(hook, "U0CORA", "declare Checkout returns 502 SEV2").status_code == 200
+    incident = Incident.objects.get()
+    entries = TimelineEntry.objects.filter(incident=incident).count()
+    calls = len(slack.requests)
+    old = int(time.time()) - 6 * 60
+    ts = f"{datetime(2026, 12, 1, 9, 41, 7, tzinfo=UTC).timestamp():.6f}"
+    for answer in (
+        command(hook, "U0RORY", "note Forged note", secret="not-the-secret"),
+        command(hook, "U0RORY", "note Replayed note", timestamp=old),
+        shortcut(hook, "U0RORY", "U0CORA", ts, "Forged message", secret="not-the-secret"),
+        shortcut(hook, "U0RORY", "U0CORA", ts, "Replayed message", timestamp=old),
+    ):
+        assert answer.status_code == 401
+    assert TimelineEntry.objects.filter(incident=incident).count() == entries
+    assert not ChatCapture.objects.exists()
+    assert len(slack.requests) == calls  # nobody looked up, nothing posted
+    page = client_for(responder).get(reverse("incidents:detail", args=[incident.number])).content.decode()
+    assert "Forged" not in page
+    assert "Replayed" not in page
 
 
 def test_people_are_mapped_by_confirmed_email_only(client_for, slack, commander):
