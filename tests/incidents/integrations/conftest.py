@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from accounts.models import Membership
 from incidents.integrations.services.configuration import alert_integration_create
 from tests.factories import MembershipFactory, UserFactory
-from tests.incidents.integrations import github_contract
+from tests.incidents.integrations import github_contract, jira_contract
 from tests.recording_server import RecordingServer
 
 
@@ -58,9 +58,12 @@ def lead(team):
 def tracker_server(outbound_allowed):
     """A recording server on loopback standing in for a tracker's REST API (outbound requests allowed).
     Every GitHub request it received is checked against GitHub's published description when the test
-    ends (github_contract.py): a request GitHub does not describe fails the test."""
+    ends (github_contract.py), every Jira request against the shapes of Jira's (jira_contract.py): a
+    request the tracker does not describe fails the test."""
     with RecordingServer() as server:
         outbound_allowed(server.url)
         yield server
     violations = github_contract.recorded_request_violations(server)
     assert not violations, "Requests GitHub's API description does not allow:\n" + "\n".join(violations)
+    violations = jira_contract.contract_violations(server)
+    assert not violations, "Requests Jira's API description does not allow:\n" + "\n".join(violations)
