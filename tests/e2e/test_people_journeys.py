@@ -7,18 +7,23 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from accounts.models import Membership
 from incidents.incident.services.edits import incident_update
 from incidents.models import IncidentStatus, TimelineEntry, Visibility
+from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_assign_a_scribe_hand_over_command_and_a_second_page_follows_within_5s(
-    live_server, browser, sign_in, shot, commander, responder, viewer, incident
+    live_server, browser, sign_in, shot, commander, responder, team, incident
 ):
     url = f"{live_server.url}/incidents/{incident.number}/"
+    # A second responder of the team follows on their own open page (their name matches no "Rory" search).
+    sam = UserFactory(email="sam@example.com", display_name="Sam Second")
+    MembershipFactory(user=sam, team=team, role=Membership.Role.RESPONDER)
     second = browser.new_context().new_page()
-    sign_in(second, viewer)
+    sign_in(second, sam)
     second.goto(url)
     expect(second.locator("#incident-head [data-role=scribe]")).to_have_text("—")
 
