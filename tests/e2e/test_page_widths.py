@@ -83,19 +83,30 @@ LONG = "gitlab-database-replication-lag-" + "x" * 168
 CLIPPED_CHECKED = {"incident"}
 
 
-def _pages(number: int, admin: bool) -> dict[str, str]:
+def _pages(incident: Incident, admin: bool) -> dict[str, str]:
+    """Every page of the main navigation (each link of base.html's nav but Django's own admin, plus
+    Declare and the profile beside it) and the pages of one incident, postmortem, action item and finding
+    (the demo's, with the long title)."""
+    number = incident.number
+    item = ActionItem.objects.filter(title=LONG).get()
+    finding = PolicyFinding.objects.filter(title=LONG).get()
     pages = {
         "dashboard": "/",
         "incident-list": "/incidents/",
+        "status": "/status/",
+        "declare": "/incidents/declare/",
         "incident": f"/incidents/{number}/",
         "postmortem": f"/incidents/{number}/postmortem/",
         "library": "/postmortems/",
         "lessons": "/postmortems/lessons/",
         "my-work": "/my-work/",
         "board": "/action-items/",
+        "item": f"/action-items/{item.pk}/",
         "findings": "/findings/",
+        "finding": f"/findings/{finding.pk}/",
         "insights": "/insights/",
         "search": "/search/?q=database",
+        "subscriptions": "/subscriptions/",
         "profile": "/accounts/profile/",
     }
     if admin:
@@ -151,7 +162,12 @@ def test_every_main_page_fits_a_phone_and_a_laptop(live_server, browser, demo, p
     print(f"screenshots in {SHOTS}")
     overflow: dict[str, list[str]] = {}
     clipped: dict[str, list[str]] = {}
-    for name, path in _pages(demo.number, admin=user.is_staff).items():
+    pages = _pages(demo, admin=user.is_staff)
+    # Every link of the header (nav, Declare, profile) is among the pages checked, but Django's admin.
+    header = page.locator("header a[href^='/']").evaluate_all("links => links.map((a) => a.pathname)")
+    paths = {path.split("?")[0] for path in pages.values()}
+    assert {h for h in header if not h.startswith("/admin/")} <= paths, header
+    for name, path in pages.items():
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
             response = page.goto(f"{live_server.url}{path}")
