@@ -109,14 +109,15 @@ GITLAB_DEMO_ITEMS: list[DemoItem] = [
 ]  # fmt: skip
 
 GITLAB_FINDING_TITLE = "A destructive command could run on the production database host with no second check"
-GITLAB_FINDING_DESCRIPTION = """\
-During the outage one engineer, working alone late at night, ran a command that removed the data
-directory of the **primary** database. Nothing in the system asked for confirmation or a second person
-before a destructive command ran on a production database host, and nobody owned data durability.
-
-Fix the system, not the person: destructive commands on production database hosts need a second check
-(a second approver, or a tool that refuses to run them on a primary), and someone owns data durability.
-"""
+GITLAB_FINDING_DESCRIPTION = (  # one line a paragraph: the renderer keeps line breaks (nl2br)
+    "During the outage one engineer, working alone late at night, ran a command that removed the data"
+    " directory of the **primary** database. Nothing in the system asked for confirmation or a second"
+    " person before a destructive command ran on a production database host, and nobody owned data "
+    "durability.\n\n"
+    "Fix the system, not the person: destructive commands on production database hosts need a second "
+    "check (a second approver, or a tool that refuses to run them on a primary), and someone owns "
+    "data durability.\n"
+)
 
 
 def load_gitlab_followup() -> None:

@@ -19,20 +19,22 @@ GITLAB_DETECTED_AT = utc(2017, 1, 31, 23, 28)  # noticed within a minute, by the
 GITLAB_RESOLVED_AT = utc(2017, 2, 1, 18, 14)  # site back online; impact duration 18 h 47 min
 
 GITLAB_TITLE = "GitLab.com down: production database directory removed"
-GITLAB_SUMMARY = """\
-While the team was repairing database replication under heavy load, a command meant to empty the
-**secondary** database's data directory ran on the **primary**. About 300 GB of 310 GB was gone before it
-was stopped. None of the regular backups could be restored, so the site came back from a snapshot taken
-six hours earlier for staging, copied over slow disks.
-
-Database changes made between about 17:20 and 00:00 UTC were lost. Git repositories and wikis lost nothing.
-"""
-GITLAB_CUSTOMER_IMPACT = """\
-- GitLab.com unavailable for 18 h 47 min (31 January 23:27 to 1 February 18:14 UTC).
-- Lost database changes from about 17:20 to 00:00 UTC on 31 January: roughly 5,000 projects,
-  5,000 comments and 700 new user accounts.
-- Git repositories and wikis were unavailable during the outage but lost no data.
-"""
+# One line a paragraph or list item: the renderer keeps a line break (nl2br), so a hard-wrapped line would
+# show as a ragged break on a phone.
+GITLAB_SUMMARY = (
+    "While the team was repairing database replication under heavy load, a command meant to empty the "
+    "**secondary** database's data directory ran on the **primary**. About 300 GB of 310 GB was gone before "
+    "it was stopped. None of the regular backups could be restored, so the site came back from a snapshot "
+    "taken six hours earlier for staging, copied over slow disks.\n\n"
+    "Database changes made between about 17:20 and 00:00 UTC were lost. Git repositories and wikis lost "
+    "nothing.\n"
+)
+GITLAB_CUSTOMER_IMPACT = (
+    "- GitLab.com unavailable for 18 h 47 min (31 January 23:27 to 1 February 18:14 UTC).\n"
+    "- Lost database changes from about 17:20 to 00:00 UTC on 31 January: roughly 5,000 projects, "
+    "5,000 comments and 700 new user accounts.\n"
+    "- Git repositories and wikis were unavailable during the outage but lost no data.\n"
+)
 
 
 @dataclass(frozen=True)

@@ -68,3 +68,23 @@ def test_demo_people_live_in_different_time_zones():
     zones = set(User.objects.filter(email__endswith="@example.com").values_list("time_zone", flat=True))
     assert {"Pacific/Auckland", "Europe/Amsterdam", "America/Los_Angeles"} <= zones
     assert User.objects.get(email="admin@example.com").is_staff
+
+
+def test_the_demo_texts_wrap_on_the_readers_screen_not_at_a_fixed_column():
+    """The renderer keeps a single line break (nl2br): a hard-wrapped paragraph shows as ragged lines on a
+    phone. Every line break of the demo's Markdown ends a paragraph or starts a list item or table row."""
+    import re
+
+    from incidents.demo import followup as demo_followup
+    from incidents.demo import review as demo_review
+
+    texts = {
+        "summary": demo_gitlab.GITLAB_SUMMARY,
+        "customer impact": demo_gitlab.GITLAB_CUSTOMER_IMPACT,
+        "finding": demo_followup.GITLAB_FINDING_DESCRIPTION,
+        **{f"postmortem {k}": v for k, v in demo_review.SECTIONS_V2.items()},
+    }
+    for name, text in texts.items():
+        for line_break in re.finditer(r"\n(?!\n|$)", text.strip()):
+            before, after = text.strip()[: line_break.start()], text.strip()[line_break.end() :]
+            assert before.endswith("\n") or re.match(r"(- |\d+\. |\|)", after), (name, after[:40])
