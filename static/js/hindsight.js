@@ -141,3 +141,32 @@ document.addEventListener("DOMContentLoaded", function () {
     if (ev.key === "Escape" && header.classList.contains("nav-open")) { set(false); button.focus(); }
   });
 });
+
+// On a phone a table of four or more columns becomes stacked cards (`table.stack` in hindsight.css): every
+// cell but the first is labelled with its column's heading; a cell across the whole row (an empty list's
+// "Nothing yet") stays whole. Insights' figure tables keep their columns and scroll inside their card.
+(function () {
+  "use strict";
+  function stack() {
+    document.querySelectorAll("table").forEach(function (table) {
+      if (table.closest(".figure-table, .no-stack")) return;
+      var heads = table.querySelectorAll("thead tr:last-child th");
+      if (heads.length < 4) return;
+      var names = Array.prototype.map.call(heads, function (th) {
+        return th.textContent.replace(/\s+/g, " ").trim();
+      });
+      table.classList.add("stack");
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        var column = 0;
+        Array.prototype.forEach.call(tr.children, function (cell) {
+          var span = cell.colSpan || 1;
+          if (span >= names.length) cell.classList.add("whole");
+          else if (column > 0 && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", names[column] || "");
+          column += span;
+        });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", stack);
+  document.addEventListener("htmx:afterSettle", stack);
+})();

@@ -49,7 +49,8 @@ OVERFLOWING = """() => {
 CLIPPED = """() => {
   const out = [];
   const measure = document.createElement("canvas").getContext("2d");
-  const shown = (el) => el.getClientRects().length && !el.closest(".visually-hidden, [hidden]");
+  // A stacked table's head is hidden for the eye (each cell carries its label) and kept for screen readers.
+  const shown = (el) => el.getClientRects().length && !el.closest(".visually-hidden, [hidden], table.stack > thead");
   for (const el of document.querySelectorAll("main *")) {
     if (!shown(el)) continue;
     const cs = getComputedStyle(el);
