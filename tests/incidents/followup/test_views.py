@@ -193,6 +193,25 @@ def test_it_did_not_work_from_the_item_page_reopens_it(client_for, responder, in
     assert item.status == ActionItemStatus.OPEN
 
 
+def test_the_item_page_shows_the_re_check_answer_and_what_was_seen(client_for, responder, incident):
+    item = ActionItemFactory(
+        incident=incident, owner=responder, status=ActionItemStatus.DONE, recheck_date=dt.date(2020, 1, 1)
+    )
+    client = client_for(responder)
+    url = reverse("incidents:action_item_detail", args=[item.pk])
+    assert "Answered" not in client.get(url).content.decode()
+    with time_machine.travel(dt.datetime(2020, 1, 2, 9, 30, tzinfo=dt.UTC), tick=False):
+        client.post(
+            reverse("incidents:action_item_recheck", args=[item.pk]),
+            {"worked": "yes", "note": "Restore drill passed twice"},
+        )
+    page = client.get(url).content.decode()
+    assert "The re-check date has come." not in page
+    answer = page[page.index('class="recheck-answer"') :].split("</p>")[0]
+    assert "2020-01-02 09:30" in answer
+    assert "<strong>It worked.</strong> Restore drill passed twice" in answer
+
+
 def test_owner_who_cannot_see_the_incident_sees_and_closes_only_their_item(client_for, outsider, commander):
     incident = IncidentFactory(
         visibility=Visibility.RESTRICTED, commander=commander, title="Secret merger outage"
