@@ -76,6 +76,7 @@ from incidents.review.models import (
     PostmortemTemplate,
     PostmortemVersion,
     ReviewDecision,
+    ReviewMeeting,
     TestType,
 )
 from incidents.timeline.models import ChangeEvent, EntryKind, EntrySource, EvidenceMarker, TimelineEntry
@@ -89,6 +90,7 @@ __all__ = [
     "ProcessRule",
     "IncidentTask",
     "Attachment",
+    "ReviewMeeting",
     "StakeholderUpdate",
     "UpdateStatus",
     "ChatCapture",

@@ -35,6 +35,7 @@ from incidents.models import (
     Postmortem,
     PostmortemReview,
     ReviewDecision,
+    ReviewMeeting,
     Severity,
     SeverityMailingList,
     StakeholderUpdate,
@@ -43,7 +44,7 @@ from incidents.models import (
     TrackerIssue,
     TrackerPush,
 )
-from incidents.notify import delivery, messages, mirror, payloads, updates, webhooks
+from incidents.notify import delivery, meetings, messages, mirror, payloads, updates, webhooks
 from incidents.notify import reviews as reviews_notify
 from incidents.notify.event_state import EventState
 from incidents.permissions.checks import authorize
@@ -210,6 +211,16 @@ def postmortem_approval_reset(postmortem: Postmortem, *, review_ids: list[int], 
     for them (once per version they approved)."""
     ids, actor_id = list(review_ids), _pk(actor)
     _after_commit(lambda: reviews_notify.review_approval_reset_notify(review_ids=ids, actor_id=actor_id))
+
+
+def review_meeting_changed(meeting: ReviewMeeting, *, invited: list[int], cancelled: list[int]) -> None:
+    """`meeting` was scheduled, changed or cancelled: after commit, email the invitation at its current
+    sequence to `invited` (user ids) and the cancellation to `cancelled`, once each
+    (`meetings.review_meeting_notify`)."""
+    meeting_id, to_invite, to_cancel = meeting.pk, list(invited), list(cancelled)
+    _after_commit(
+        lambda: meetings.review_meeting_notify(meeting_id=meeting_id, invited=to_invite, cancelled=to_cancel)
+    )
 
 
 def postmortem_approved(postmortem: Postmortem) -> None:

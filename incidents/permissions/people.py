@@ -144,6 +144,13 @@ def users_who_may_see(incident: Incident) -> QuerySet[User]:
     return qs.filter(match)
 
 
+def users_who_may_attend(incident: Incident) -> QuerySet[User]:
+    """The active people invited to `incident`'s review meeting may be chosen from, by name then email:
+    those taking part in it (participants, role holders, its declarer, its postmortem's reviewers) who may
+    see it. A restricted incident's invitation never goes to anyone outside it."""
+    return users_who_may_see(incident).filter(_takes_part_q(incident))
+
+
 def users_who_may_hold_finding(incidents: Iterable[Incident]) -> QuerySet[User]:
     """The active users who may own or verify a policy finding seen in `incidents`: those who may see
     every one of them (`users_who_may_see`); with none, every active user. By name then email."""

@@ -28,7 +28,7 @@ from incidents.models import (
     TestType,
     TimelineEntry,
 )
-from incidents.permissions.people import users_who_may_own, users_who_may_review
+from incidents.permissions.people import users_who_may_attend, users_who_may_own, users_who_may_review
 from incidents.review.documents import UNNOTICED_FROM_MILESTONES, Unnoticed, unnoticed_for
 from incidents.review.library import LibraryFilters
 from incidents.timefmt import format_time
@@ -302,6 +302,35 @@ class MeetingForm(forms.Form):
         required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Markdown."
     )
     notes = TextField(required=False, widget=forms.Textarea(attrs={"rows": 8}), help_text="Markdown.")
+
+
+class MeetingInviteForm(forms.Form):
+    """Schedule or move the review meeting: the start in the facilitator's zone, a duration, attendees
+    among the incident's people (`users_who_may_attend`)."""
+
+    starts_at = LocalDateTimeField(label="Starts", error_messages={"required": "Give the meeting's start."})
+    duration_minutes = forms.TypedChoiceField(
+        label="Duration",
+        coerce=int,
+        choices=[
+            (15, "15 min"),
+            (30, "30 min"),
+            (45, "45 min"),
+            (60, "1 hour"),
+            (90, "1 h 30 min"),
+            (120, "2 hours"),
+        ],
+        initial=60,
+    )
+    attendees = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Invite at least one person."},
+    )
+
+    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(Any, self.fields["attendees"]).queryset = users_who_may_attend(incident)
 
 
 class ImportForm(forms.Form):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -283,3 +286,41 @@ class PostmortemRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} read {self.postmortem}"
+
+
+def _meeting_uid() -> str:
+    return f"{uuid.uuid4()}@hindsight"
+
+
+class ReviewMeeting(models.Model):
+    """The postmortem review meeting its facilitator scheduled: `starts_at` (UTC) for `duration_minutes`,
+    with `attendees` (people of the incident), each sent an iCalendar invitation.
+
+    `uid` names the meeting to calendars and never changes; `sequence` goes up by one with every change
+    sent (moved, attendees changed, cancelled), so a calendar replaces what it had. A cancelled meeting
+    keeps its row (`cancelled_at`); scheduling again makes a new meeting with a new `uid`.
+    """
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="review_meetings")
+    uid = models.CharField(max_length=100, unique=True, default=_meeting_uid, editable=False)
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveIntegerField(default=60)
+    sequence = models.PositiveIntegerField(default=0)
+    attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Review meeting {self.uid}"
+
+    @property
+    def ends_at(self) -> datetime:
+        """When the meeting ends (UTC): its start plus its duration."""
+        return self.starts_at + timedelta(minutes=self.duration_minutes)

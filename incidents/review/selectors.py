@@ -12,6 +12,7 @@ from incidents.models import (
     PostmortemTemplate,
     PostmortemVersion,
     ReviewDecision,
+    ReviewMeeting,
 )
 from incidents.permissions.incident import incidents_visible_to
 
@@ -122,4 +123,16 @@ def changes_requested_of(user: Any) -> list[PostmortemReview]:
         )
         .select_related("reviewer", "postmortem__incident")
         .order_by("-decided_at", "-id")
+    )
+
+
+def review_meeting_current(postmortem: Postmortem) -> ReviewMeeting | None:
+    """The postmortem's review meeting that is not cancelled (the latest scheduled), with its facilitator
+    and attendees (two queries), or None."""
+    return (
+        postmortem.review_meetings.filter(cancelled_at__isnull=True)
+        .select_related("facilitator")
+        .prefetch_related("attendees")
+        .order_by("-created_at", "-id")
+        .first()
     )

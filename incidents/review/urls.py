@@ -6,6 +6,7 @@ from incidents.review.views import blameless as views_blameless
 from incidents.review.views import documents as views_documents
 from incidents.review.views import factors as views_factors
 from incidents.review.views import library as views_library
+from incidents.review.views import meetings as views_meetings
 from incidents.review.views import postmortems as views_postmortems
 
 P = "incidents/<int:number>/postmortem/"
@@ -33,6 +34,8 @@ urlpatterns = [
     path(P + "meeting/", views_factors.meeting, name="meeting"),
     path(P + "meeting/factor/", views_factors.meeting_factor, name="meeting_factor"),
     path(P + "meeting/action/", views_factors.meeting_action, name="meeting_action"),
+    path(P + "meeting/invite/", views_meetings.meeting_invite, name="meeting_invite"),
+    path(P + "meeting/invite/cancel/", views_meetings.meeting_invite_cancel, name="meeting_invite_cancel"),
     path("incidents/<int:number>/factors/add/", views_factors.factor_add, name="factor_add"),
     path(
         "incidents/<int:number>/factors/<int:factor_id>/edit/", views_factors.factor_edit, name="factor_edit"

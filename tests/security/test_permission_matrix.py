@@ -121,6 +121,9 @@ ACCESS: dict[str, dict[str, str]] = {
     "api:incident-task": {"PATCH": "record"},
     # Attachments: those who may record upload; everyone who sees the incident downloads (GET: "view").
     "incidents:attachment_upload": {"POST": "record"},
+    # The review meeting's invitations: those who may write the review (who may record, or its author).
+    "incidents:meeting_invite": {"POST": "record"},
+    "incidents:meeting_invite_cancel": {"POST": "record"},
     "api:incident-attachments": {"POST": "record"},
     "incidents:timeline_quick_add": {"POST": "record"},
     "incidents:timeline_when": {"GET": "record"},

@@ -132,6 +132,7 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.notify.services.incident_severity_changed": "posts to linked channels a change its service authorized",
     "incidents.notify.services.timeline_entry_added": "posts to linked channels an entry its service authorized",
     "incidents.notify.services.stakeholder_update_posted": "emails an update its service authorized",
+    "incidents.notify.services.review_meeting_changed": "emails the invitations its service authorized",
     "incidents.notify.services.postmortem_published": "tells people of a change its service authorized",
     "incidents.notify.services.action_item_assigned": "tells the new owner of a change its service authorized",
     "incidents.notify.services.action_item_changed": "records the tracker push of a save its service authorized",
@@ -317,6 +318,11 @@ FUNCTION_ARGUMENTS: dict[str, dict[str, Value]] = {
         "postmortem_due_days": lambda w: 3,
     },
     "incidents.incident.services.process.incident_postmortem_waive": {"reason": lambda w: "Outsider says no"},
+    "incidents.review.services.meetings.review_meeting_schedule": {
+        "starts_at": lambda w: timezone.now() + timedelta(days=2),
+        "duration_minutes": lambda w: 60,
+        "attendees": lambda w: [w.responder],
+    },
     "incidents.incident.services.attachments.attachment_add": {
         "upload": lambda w: SimpleUploadedFile("outsider.txt", b"Written by an outsider"),
     },

@@ -20,12 +20,13 @@ from incidents.models import (
 )
 from incidents.permissions.checks import require_page
 from incidents.permissions.incident import can_record, incidents_visible_to
-from incidents.permissions.review import can_edit_postmortem
+from incidents.permissions.review import can_edit_postmortem, can_write_review
 from incidents.review import documents as document
 from incidents.review import selectors as review_selectors
 from incidents.review.forms import (
     FactorForm,
     MeetingForm,
+    MeetingInviteForm,
     QuickActionForm,
     QuickFactorForm,
 )
@@ -139,6 +140,23 @@ def _meeting_parts(pm: Postmortem, viewer: Any) -> dict[str, Any]:
     }
 
 
+def _invitation_parts(pm: Postmortem, viewer: Any) -> dict[str, Any]:
+    """The invitation card: the scheduled review meeting (or None), and for those who may write the review
+    the form to schedule or move it, filled with the meeting as scheduled."""
+    scheduled = review_selectors.review_meeting_current(pm)
+    form = None
+    if can_write_review(viewer, pm):
+        initial: dict[str, Any] = {"duration_minutes": 60}
+        if scheduled is not None:
+            initial = {
+                "starts_at": scheduled.starts_at,
+                "duration_minutes": scheduled.duration_minutes,
+                "attendees": [p.pk for p in scheduled.attendees.all()],
+            }
+        form = MeetingInviteForm(incident=pm.incident, initial=initial, auto_id="invite_%s")
+    return {"review_meeting": scheduled, "invite_form": form}
+
+
 @login_required
 def meeting(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get(request, number)
@@ -174,6 +192,7 @@ def meeting(request: HttpRequest, number: int) -> HttpResponse:
         "form": form,
         "can_edit": can_edit,
         **_meeting_parts(pm, request.user),
+        **_invitation_parts(pm, request.user),
     }
     return render(request, "incidents/review/meeting.html", context, status=400 if form.errors else 200)
 
