@@ -13,6 +13,7 @@ from incidents.integrations.senders import SENDERS
 from incidents.integrations.trackers.api import ActionItemTrackerView
 from incidents.notify import api as notify_api
 from incidents.review import api as review_api
+from incidents.review import meeting_api
 from incidents.timeline import api as timeline_api
 
 router = DefaultRouter()
@@ -68,6 +69,16 @@ urlpatterns = [
         "v1/incidents/<int:number>/attachments/<int:attachment_id>/download/",
         attachment_api.IncidentAttachmentDownloadView.as_view(),
         name="incident-attachment-download",
+    ),
+    path(
+        "v1/incidents/<int:number>/review-meetings/",
+        meeting_api.ReviewMeetingsView.as_view(),
+        name="incident-review-meetings",
+    ),
+    path(
+        "v1/incidents/<int:number>/review-meetings/cancel/",
+        meeting_api.ReviewMeetingCancelView.as_view(),
+        name="incident-review-meeting-cancel",
     ),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -107,7 +107,7 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "api:incident-process GET", "api:incident-updates GET", "api:incident-task* GET",
         "api:incident-process GET", "api:incident-updates GET",
         "incidents:attachment GET", "incidents:attachment_thumbnail GET", "api:incident-attachments GET",
-        "api:incident-attachment-download GET",
+        "api:incident-attachment-download GET", "api:incident-review-meetings GET",
         "incidents:header GET",
         "api:contributing-factor-detail GET", "api:postmortem-detail GET",
     ),
@@ -283,6 +283,7 @@ WRITE_RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "api:incident-custom-fields POST", "incidents:tasks POST", "incidents:stakeholder_update POST",
         "api:incident-updates POST", "api:incident-tasks POST", "api:incident-task PATCH",
         "incidents:attachment_upload POST", "api:incident-attachments POST",
+        "api:incident-review-meeting* POST",
     ),
     "command an incident: edit, status, severity, roles": (
         "api:incident-detail", "api:incident-reopen POST", "api:incident-resolve POST",

@@ -124,6 +124,8 @@ ACCESS: dict[str, dict[str, str]] = {
     # The review meeting's invitations: those who may write the review (who may record, or its author).
     "incidents:meeting_invite": {"POST": "record"},
     "incidents:meeting_invite_cancel": {"POST": "record"},
+    "api:incident-review-meetings": {"POST": "record"},
+    "api:incident-review-meeting-cancel": {"POST": "record"},
     "api:incident-attachments": {"POST": "record"},
     "incidents:timeline_quick_add": {"POST": "record"},
     "incidents:timeline_when": {"GET": "record"},
