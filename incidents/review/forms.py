@@ -328,9 +328,11 @@ class MeetingInviteForm(forms.Form):
         error_messages={"required": "Invite at least one person."},
     )
 
-    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, incident: Incident | None = None, **kwargs: Any) -> None:
+        """Attendees are chosen among `incident`'s people (none without an incident)."""
         super().__init__(*args, **kwargs)
-        cast(Any, self.fields["attendees"]).queryset = users_who_may_attend(incident)
+        if incident is not None:
+            cast(Any, self.fields["attendees"]).queryset = users_who_may_attend(incident)
 
 
 class ImportForm(forms.Form):
