@@ -25,6 +25,7 @@ from incidents.models import (
     OPEN_ITEM_STATUSES,
     ActionItem,
     ActionItemStatus,
+    DeliveryStatus,
     FindingStatus,
     Incident,
     Notification,
@@ -35,7 +36,7 @@ from incidents.models import (
     Visibility,
 )
 from incidents.notify import selectors
-from incidents.notify.claims import Wanted, notifications_claim_many
+from incidents.notify.claims import Wanted, notification_claim, notifications_claim_many
 from incidents.notify.delivery import (
     ChatMessage,
     Outbound,
@@ -44,9 +45,10 @@ from incidents.notify.delivery import (
 )
 from incidents.notify.digests import digest_context, digest_window
 from incidents.notify.event_state import EVENT_TIME_LABEL, EventState, chat_when, event_what
-from incidents.notify.reminders import local_date
+from incidents.notify.reminders import business_days_between, due_rule, local_date
 from incidents.permissions.followup import can_view_action_item, can_view_finding
 from incidents.permissions.incident import can_view_incident
+from incidents.plural import counted
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +94,32 @@ def _kind_now(kind: str, due: date | None, today: date) -> str:
     return "due_soon" if delta > 0 else "due_today" if delta == 0 else "overdue"
 
 
+def _reworded_claim(row: Notification, kind_now: str, due: date | None, today: date) -> bool:
+    """A reminder reworded at send time (claimed as `due_soon`/`due_today`, delivered when the due date
+    gives `kind_now`) stands in for the reminder of that kind and period: it claims that row and marks it
+    skipped, so the sweep's own claim of it sends nothing. True when this row may send; False when the
+    reminder it now is has been sent, is being sent or was stood in for by another reworded row (one
+    email for the item and day, whichever row is delivered first)."""
+    prefix, kind = row.kind.split(".", 1)
+    if due is None or kind_now == kind:
+        return True
+    rule = due_rule(due=due, today=today)
+    if rule is None or rule[0] != kind_now:
+        return True
+    key = {"recipient": row.recipient[:254], "kind": f"{prefix}.{kind_now}", "object_key": row.object_key}
+    key["period"] = rule[1][:40]
+    reason = f"Sent as the {kind.replace('_', ' ')} reminder (notification {row.pk}), reworded at send time."
+    claimed = notification_claim(**key, user_id=row.user_id)
+    if claimed is not None:
+        Notification.objects.filter(pk=claimed.pk).update(status=DeliveryStatus.SKIPPED, last_error=reason)
+        return True
+    return bool(
+        Notification.objects.filter(**key, status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED])
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=timezone.now()))
+        .update(status=DeliveryStatus.SKIPPED, last_error=reason, locked_until=None)
+    )
+
+
 def _headline(kind: str, due: date | None, today: date) -> str:
     kind = _kind_now(kind, due, today)
     days = abs((due - today).days) if due else 0
@@ -122,6 +150,8 @@ def build_action_item_reminder(row: Notification) -> Outbound | None:
         return None
     today = local_date(timezone.now(), item.owner.time_zone)
     kind = "overdue" if escalation else _kind_now(row.kind.split(".", 1)[1], item.due_date, today)
+    if not escalation and not _reworded_claim(row, kind, item.due_date, today):
+        return None
     context = {
         "recipient": user,
         "item": item,
@@ -172,6 +202,8 @@ def build_finding_reminder(row: Notification) -> Outbound | None:
     else:
         if finding.status not in (FindingStatus.OPEN, FindingStatus.REMEDIATING):
             return None
+        if not _reworded_claim(row, _kind_now(kind, finding.due_date, today), finding.due_date, today):
+            return None
         headline = _headline(kind, finding.due_date, today)
     context = {
         "recipient": user,
@@ -180,6 +212,23 @@ def build_finding_reminder(row: Notification) -> Outbound | None:
         "finding_url": finding_url(finding),
     }
     return render_email("finding_reminder", context, [row.recipient])
+
+
+def postmortem_due_wording(due: date | None, today: date, zone: str) -> dict[str, str]:
+    """The one wording of a required postmortem's due date on the commander's local `today` (at send
+    time), for the subject and the body alike: `due_subject` ("due today", "overdue by 2 days (due by
+    Tue 9 Jun 2026)") and `due_body` (the same, with the zone the date is read in). Empty strings when
+    nothing is due."""
+    if due is None:
+        return {"due_subject": "", "due_body": ""}
+    late = (today - due).days
+    by = f"due by {due:%a} {due.day} {due:%b %Y}"
+    if late > 0:
+        said = f"overdue by {counted(late, 'day')}"
+        return {"due_subject": f"{said} ({by})", "due_body": f"{said} ({by}, {zone})"}
+    if late == 0:
+        return {"due_subject": "due today", "due_body": f"{by} ({zone})"}
+    return {"due_subject": by, "due_body": f"{by} ({zone})"}
 
 
 @register_kind("postmortem.unpublished")
@@ -196,14 +245,18 @@ def build_postmortem_reminder(row: Notification) -> Outbound | None:
     if postmortem is not None and postmortem.status == PostmortemStatus.PUBLISHED:
         return None
     rule = process.rule_for(incident)
+    zone = process.owner_zone(incident)
+    today = timezone.now().astimezone(zone).date()
+    due = process.postmortem_due(incident, rule)
     context = {
         "recipient": user,
         "incident": incident,
         "postmortem": postmortem,
         "incident_url": incident_url(incident),
         "required": rule.postmortem_required,
-        "days": rule.postmortem_due_days if rule.postmortem_required else 5,
-        "due_date": process.postmortem_due(incident, rule),
+        "days": business_days_between(incident.resolved_at.astimezone(zone).date(), today),
+        "due_date": due,
+        **postmortem_due_wording(due, today, zone.key),
     }
     return render_email("postmortem_unpublished", context, [row.recipient])
 

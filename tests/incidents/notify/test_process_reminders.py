@@ -88,3 +88,34 @@ def test_the_digest_lists_overdue_postmortems_of_the_incidents_one_commands(comm
     assert "Overdue postmortems of incidents you command (1):" in message.body
     assert f"- {late.reference} Keys leaked (due 9 Jun)" in message.body
     assert "Overdue postmortems of incidents you command (1)" in html_part(message)
+
+
+def test_a_postmortem_reminder_delivered_late_says_overdue_in_subject_and_body(
+    eager_celery, commander, security
+):
+    import time_machine
+
+    from incidents.models import Notification
+    from incidents.notify.delivery import notification_deliver
+    from incidents.notify.reminders import reminders_sweep
+
+    commander.time_zone = "Australia/Lord_Howe"
+    commander.save()
+    incident = _resolved(commander, severity=Severity.SEV3, incident_type=security, title="Keys leaked")
+    # Resolved Sat 6 Jun in Lord Howe: due 2 business days later, Tue 9 Jun; claimed that day.
+    with time_machine.travel(at(2026, 6, 9, 6), tick=False):
+        reminders_sweep()
+    (row,) = Notification.objects.all()
+    with time_machine.travel(at(2026, 6, 11, 6), tick=False):  # Thu 11 Jun in Lord Howe: the worker is back
+        assert notification_deliver(notification_id=row.pk) == "sent"
+    (message,) = mail.outbox
+    assert message.subject == (
+        f"{incident.reference}: postmortem still unpublished 4 business days after resolve, "
+        "overdue by 2 days (due by Tue 9 Jun 2026)"
+    )
+    assert "due today" not in message.body
+    assert "due today" not in html_part(message)
+    assert "requires a postmortem, overdue by 2 days (due by Tue 9 Jun 2026, Australia/Lord_Howe)" in (
+        message.body
+    )
+    assert "overdue by 2 days (due by Tue 9 Jun 2026, Australia/Lord_Howe)" in html_part(message)

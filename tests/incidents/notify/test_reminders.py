@@ -251,3 +251,47 @@ def test_a_reminder_delivered_late_says_what_is_true_when_it_arrives(eager_celer
     text = f"{message.subject} {message.body}"
     assert "overdue by 1 day" in text
     assert "due in 1 day" not in text
+
+
+@pytest.mark.parametrize("reworded_first", [True, False])
+def test_a_due_today_reminder_delivered_after_midnight_is_the_one_overdue_email(eager_celery, reworded_first):
+    # Owner in Dubai (UTC+4); the sweep at 23:37 on the due date claims "due today" with the worker down;
+    # the worker starts at 00:00 the next day, when the sweep also claims the overdue reminder.
+    from incidents.notify.delivery import notification_deliver
+    from incidents.notify.reminders import reminders_sweep
+
+    ActionItemFactory(
+        owner=UserFactory(email="o@example.com", time_zone="Asia/Dubai"),
+        due_date=D(2026, 6, 10),
+        title="Test restores",
+    )
+    with time_machine.travel(at(2026, 6, 10, 23, 37, tz="Asia/Dubai"), tick=False):
+        reminders_sweep()
+    with time_machine.travel(at(2026, 6, 11, 0, 0, tz="Asia/Dubai"), tick=False):
+        reminders_sweep()
+        rows = {r.kind: r for r in Notification.objects.all()}
+        order = ["reminder.due_today", "reminder.overdue"]
+        for kind in order if reworded_first else order[::-1]:
+            if kind in rows:
+                notification_deliver(notification_id=rows[kind].pk)
+        reminders_sweep()  # a later sweep claims nothing new either
+        for row in Notification.objects.filter(status="pending"):
+            notification_deliver(notification_id=row.pk)
+    assert [m.subject for m in mail.outbox] == ['Action item "Test restores" is overdue by 1 day']
+
+
+def test_a_due_soon_finding_reminder_delivered_late_is_the_one_overdue_email(eager_celery):
+    from incidents.notify.delivery import notification_deliver
+    from incidents.notify.reminders import reminders_sweep
+
+    owner = UserFactory(email="f@example.com")
+    PolicyFindingFactory(owner=owner, due_date=D(2026, 6, 11), title="No backups")
+    with time_machine.travel(at(2026, 6, 10), tick=False):
+        reminders_sweep()
+    with time_machine.travel(at(2026, 6, 12), tick=False):
+        (row,) = Notification.objects.all()
+        assert notification_deliver(notification_id=row.pk) == "sent"
+        reminders_sweep()
+        for row in Notification.objects.filter(status="pending"):
+            notification_deliver(notification_id=row.pk)
+    assert [m.subject for m in mail.outbox] == ['Policy finding "No backups": is overdue by 1 day']
