@@ -8,7 +8,7 @@ for writing and writes its own timeline entry. Errors: `AccessDenied`; `Incident
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -35,7 +35,7 @@ from incidents.models import (
     ReviewDecision,
     Visibility,
 )
-from incidents.permissions.checks import SYSTEM, require_command, require_manage_participants
+from incidents.permissions.checks import SYSTEM, actor_user, require_command, require_manage_participants
 from incidents.permissions.people import (
     NOT_CHOOSABLE,
     can_choose_person,
@@ -68,14 +68,28 @@ def _clean_sent(incident: Incident, sent: Iterable[str]) -> None:
         sent_list = list(sent)
         errors: dict[str, list[str]] = {}
         for name, messages in exc.message_dict.items():
-            target = name
-            if name not in sent_list:
-                sent_milestones = [m for m in MILESTONES if m in sent_list]
-                target = sent_milestones[-1] if sent_milestones else name
-                label = MILESTONE_LABELS.get(name, name)
-                messages = [f"{m} (The {label} time is unchanged.)" for m in messages]
-            errors.setdefault(target, []).extend(messages)
+            if name in sent_list:
+                errors.setdefault(name, []).extend(messages)
+                continue
+            label = MILESTONE_LABELS.get(name, name)
+            for message in messages:
+                target = _cause(message, sent_list) or name
+                errors.setdefault(target, []).append(f"{message} (The {label} time is unchanged.)")
         raise ValidationError(errors) from None
+
+
+# Which milestone each of the model's milestone errors compares with (`Incident.clean`).
+_COMPARED_WITH = (("start time", "started_at"), ("detection", "detected_at"), ("resolution", "resolved_at"))
+
+
+def _cause(message: str, sent: list[str]) -> str | None:
+    """The sent milestone that an error on an unsent one comes from: the one it is compared with ("… cannot
+    be before the start time" comes from a sent start), else the last sent milestone; None without one."""
+    for words, milestone in _COMPARED_WITH:
+        if words in message and milestone in sent:
+            return milestone
+    sent_milestones = [m for m in MILESTONES if m in sent]
+    return sent_milestones[-1] if sent_milestones else None
 
 
 def _status_contradictions(incident: Incident, edited: Iterable[str]) -> dict[str, str]:
@@ -137,9 +151,35 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value is not None else None
 
 
-def _check_resolution_move(incident: Incident, old: datetime) -> None:
+def _check_start_move(incident: Incident, zone: tzinfo | None) -> None:
+    """A start moved later may not pass a recorded state change (status, resolve, reopen or severity row):
+    every state change comes at or after the start, as `check_state_change_time` holds for new ones.
+    ValidationError keyed `started_at`, naming that row, both times in `zone`."""
+    prefixes = [p for state in selectors.STATE_ROWS.values() for p in state]
+    earliest = (
+        incident.timeline_entries.filter(
+            source=EntrySource.SYSTEM,
+            removed_at__isnull=True,
+            occurred_at__lt=incident.started_at,
+            body__regex=r"^(" + "|".join(prefixes) + ")",
+        )
+        .order_by("occurred_at", "id")
+        .first()
+    )
+    if earliest is not None:
+        name = earliest.body.split(":", 1)[0]
+        raise ValidationError(
+            {
+                "started_at": f"The start time ({format_time(incident.started_at, zone)}) would be after "
+                f"“{name}” at {format_time(earliest.occurred_at, zone)}, which is already recorded: every "
+                "state change comes at or after the start."
+            }
+        )
+
+
+def _check_resolution_move(incident: Incident, old: datetime, zone: tzinfo | None) -> None:
     """A resolution moved earlier may not pass a status change recorded before it (ValidationError keyed
-    `resolved_at`, naming that row)."""
+    `resolved_at`, naming that row, both times in `zone`)."""
     assert incident.resolved_at is not None
     earlier = (
         incident.timeline_entries.filter(
@@ -155,8 +195,9 @@ def _check_resolution_move(incident: Incident, old: datetime) -> None:
     if earlier is not None:
         raise ValidationError(
             {
-                "resolved_at": f"The resolution time ({format_time(incident.resolved_at)}) would be before "
-                f"“{earlier.body}” at {format_time(earlier.occurred_at)}, which happened before the resolution."
+                "resolved_at": f"The resolution time ({format_time(incident.resolved_at, zone)}) would be "
+                f"before “{earlier.body}” at {format_time(earlier.occurred_at, zone)}, which happened before "
+                "the resolution."
             }
         )
 
@@ -257,8 +298,12 @@ def incident_update(
         raise ValidationError(errors) from None
     if contradictions:
         raise ValidationError(contradictions)
+    user = actor_user(actor)
+    zone = user.tzinfo if user is not None else None
     if "resolved_at" in changed and current.resolved_at is not None and before["resolved_at"] is not None:
-        _check_resolution_move(current, before["resolved_at"])
+        _check_resolution_move(current, before["resolved_at"], zone)
+    if "started_at" in changed and current.started_at > before["started_at"]:
+        _check_start_move(current, zone)
     if "started_at" in changed and (declared := selectors.declaration_row(current)) is not None:
         check_declared_after_start(current.started_at, declared.occurred_at, key="started_at", actor=actor)
     save_incident(current, saved)
