@@ -87,7 +87,8 @@ def save_incident(incident: Incident, fields: Iterable[str]) -> None:
 
 def numbered(incident: Incident, text: str) -> str:
     """`text`, or `text (2nd time)` when the incident's timeline already has system rows starting with it:
-    the name of a row for a change that can happen again (resolved, reopened, mitigated after a reopening)."""
+    the name of a row for a change that can happen again (resolved, reopened, mitigated after a reopening,
+    a status or severity change from one value to another)."""
     n = incident.timeline_entries.filter(source=EntrySource.SYSTEM, body__startswith=text).count() + 1
     if n == 1:
         return text

@@ -137,7 +137,7 @@ def incident_change_status(
     system_entry(
         incident=current,
         actor=actor,
-        body=f"Status changed from {old_label} to {current.get_status_display()}",
+        body=numbered(current, f"Status changed from {old_label} to {current.get_status_display()}"),
         occurred_at=when,
     )
     if "mitigated_at" in fields:
@@ -169,7 +169,7 @@ def incident_change_severity(
     old = current.severity
     current.severity = severity
     save_incident(current, ["severity"])
-    body = f"Severity changed from {old} to {severity}" + (f": {reason}" if reason else "")
+    body = numbered(current, f"Severity changed from {old} to {severity}") + (f": {reason}" if reason else "")
     system_entry(incident=current, actor=actor, body=body, occurred_at=when)
     if SEVERITY_RANK[severity] < SEVERITY_RANK[old]:
         notify.incident_severity_raised(current, old=old, at=when)
