@@ -235,7 +235,10 @@ class DeclareForm(forms.Form):
         help_text="Its severity, visibility and postmortem template apply unless you choose others.",
     )
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.SEV3)
-    started_at = LocalDateTimeField(required=False, help_text="Leave empty for now. Your time zone.")
+    started_at = LocalDateTimeField(
+        required=False,
+        help_text="Leave empty for the declaration time (now, unless given below). Your time zone.",
+    )
     declared_at = LocalDateTimeField(
         required=False, label="Declared at", help_text="For an incident recorded afterwards; empty for now."
     )

@@ -101,7 +101,8 @@ def incident_declare_once(
     minutes ahead of this server's clock), so a backfilled incident reads as it happened. A declaration
     before the start is refused (`check_declared_after_start`, keyed `declared_at`).
 
-    `started_at` defaults to now (UTC-aware). With `dedup_key`, a declaration whose key was declared
+    `started_at` defaults to `declared_at` when that is given (or to `detected_at` when that is earlier),
+    else to now (UTC-aware). With `dedup_key`, a declaration whose key was declared
     before, or is being declared by a concurrent request, returns `(existing incident, False)` unchanged:
     declarations queue on the number counter, and the key is looked up again once at the front.
     With `incident_type`, an empty `severity` is the type's default severity and an empty `visibility` is
@@ -141,6 +142,10 @@ def incident_declare_once(
         raise ValidationError({"declared_at": late})
     now = timezone.now()
     user = actor_user(actor)
+    if started_at is None and declared_at is not None:
+        # Declared ahead of (or without a known) start of impact: it starts at its declaration, or at
+        # its detection when that came first.
+        started_at = min(declared_at, detected_at) if detected_at is not None else declared_at
     declared = declared_at or max(now, started_at or now)
     check_declared_after_start(
         started_at or now,

@@ -198,3 +198,31 @@ def test_reopening_clears_the_mitigation_and_keeps_it_in_history(api_for, comman
     incident_resolve(incident=incident, actor=commander, at=datetime(2026, 11, 1, 11, 30, tzinfo=UTC))
     incident.refresh_from_db()
     assert incident.time_to_mitigate == 90 * 60
+
+
+@time_machine.travel(datetime(2026, 12, 3, 19, 36, tzinfo=UTC), tick=False)
+def test_a_declaration_without_a_start_starts_at_the_declaration(api_for, client_for, commander):
+    commander.time_zone = "Asia/Kolkata"
+    commander.save()
+    created = api_for(commander).post(
+        "/api/v1/incidents/",
+        {"title": "Backfilled", "severity": "SEV2", "declared_at": "2021-06-18T04:00:00+05:30"},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    declared = datetime(2021, 6, 17, 22, 30, tzinfo=UTC)
+    incident = Incident.objects.get(number=created.json()["number"])
+    assert incident.started_at == declared
+    page = client_for(commander).post(
+        reverse("incidents:declare"),
+        {"title": "From the form", "severity": "SEV2", "started_at": "", "declared_at": "2021-06-18T04:00"},
+    )
+    assert page.status_code == 302, page.content.decode()
+    incident = Incident.objects.get(title="From the form")
+    assert incident.started_at == declared
+    rows = [
+        (e.occurred_at, e.body) for e in incident.timeline_entries.visible().order_by("occurred_at", "id")
+    ]
+    assert rows[0] == (declared, "Impact started")
+    assert rows[1][0] == declared
+    assert rows[1][1].startswith("Incident declared")
