@@ -122,8 +122,8 @@ CUSTOM_INPUT_HELP = (
 
 
 class IncidentDeclareSerializer(StrictInputSerializer):
-    """Input of `POST /incidents/`: what `incident_declare` needs. `started_at` defaults to `declared_at` (now without one). Unknown
-    fields are refused with 400 naming them."""
+    """Input of `POST /incidents/`: what `incident_declare` needs. `started_at` defaults to `declared_at`
+    (now without one). Unknown fields are refused with 400 naming them."""
 
     title = TextField(max_length=200)
     incident_type = serializers.SlugRelatedField(

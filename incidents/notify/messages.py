@@ -11,7 +11,7 @@ claim one delivery row per recipient and publish the sends.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date
+from datetime import UTC
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
@@ -25,7 +25,6 @@ from incidents.models import (
     OPEN_ITEM_STATUSES,
     ActionItem,
     ActionItemStatus,
-    DeliveryStatus,
     FindingStatus,
     Incident,
     Notification,
@@ -36,7 +35,7 @@ from incidents.models import (
     Visibility,
 )
 from incidents.notify import selectors
-from incidents.notify.claims import Wanted, notification_claim, notifications_claim_many
+from incidents.notify.claims import Wanted, notifications_claim_many
 from incidents.notify.delivery import (
     ChatMessage,
     Outbound,
@@ -45,10 +44,10 @@ from incidents.notify.delivery import (
 )
 from incidents.notify.digests import digest_context, digest_window
 from incidents.notify.event_state import EVENT_TIME_LABEL, EventState, chat_when, event_what
-from incidents.notify.reminders import business_days_between, due_rule, local_date
+from incidents.notify.reminders import business_days_between, local_date
+from incidents.notify.wording import kind_now, postmortem_due_wording, reminder_headline, reworded_claim
 from incidents.permissions.followup import can_view_action_item, can_view_finding
 from incidents.permissions.incident import can_view_incident
-from incidents.plural import counted
 
 logger = logging.getLogger(__name__)
 
@@ -78,54 +77,6 @@ def finding_url(finding: PolicyFinding) -> str:
     return url_for("incidents:finding_detail", finding.pk)
 
 
-REMINDER_HEADLINES = {
-    "due_soon": "is due in {days} day{plural}",
-    "due_today": "is due today",
-    "overdue": "is overdue by {days} day{plural}",
-}
-
-
-def _kind_now(kind: str, due: date | None, today: date) -> str:
-    """The reminder kind the due date gives on the recipient's local `today` (at send time), so a
-    reminder claimed as "due soon" but delivered after the due date says it is overdue."""
-    if due is None:
-        return kind
-    delta = (due - today).days
-    return "due_soon" if delta > 0 else "due_today" if delta == 0 else "overdue"
-
-
-def _reworded_claim(row: Notification, kind_now: str, due: date | None, today: date) -> bool:
-    """A reminder reworded at send time (claimed as `due_soon`/`due_today`, delivered when the due date
-    gives `kind_now`) stands in for the reminder of that kind and period: it claims that row and marks it
-    skipped, so the sweep's own claim of it sends nothing. True when this row may send; False when the
-    reminder it now is has been sent, is being sent or was stood in for by another reworded row (one
-    email for the item and day, whichever row is delivered first)."""
-    prefix, kind = row.kind.split(".", 1)
-    if due is None or kind_now == kind:
-        return True
-    rule = due_rule(due=due, today=today)
-    if rule is None or rule[0] != kind_now:
-        return True
-    key = {"recipient": row.recipient[:254], "kind": f"{prefix}.{kind_now}", "object_key": row.object_key}
-    key["period"] = rule[1][:40]
-    reason = f"Sent as the {kind.replace('_', ' ')} reminder (notification {row.pk}), reworded at send time."
-    claimed = notification_claim(**key, user_id=row.user_id)
-    if claimed is not None:
-        Notification.objects.filter(pk=claimed.pk).update(status=DeliveryStatus.SKIPPED, last_error=reason)
-        return True
-    return bool(
-        Notification.objects.filter(**key, status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED])
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=timezone.now()))
-        .update(status=DeliveryStatus.SKIPPED, last_error=reason, locked_until=None)
-    )
-
-
-def _headline(kind: str, due: date | None, today: date) -> str:
-    kind = _kind_now(kind, due, today)
-    days = abs((due - today).days) if due else 0
-    return REMINDER_HEADLINES[kind].format(days=days, plural="" if days == 1 else "s")
-
-
 def _on_deleted_incident(row: ActionItem | Incident | None) -> bool:
     """True for an action item of a soft-deleted incident, or a soft-deleted incident: checked again when
     the message is built, so whatever was queued before the deletion sends nothing."""
@@ -149,15 +100,15 @@ def build_action_item_reminder(row: Notification) -> Outbound | None:
     elif item.owner_id != user.pk:
         return None
     today = local_date(timezone.now(), item.owner.time_zone)
-    kind = "overdue" if escalation else _kind_now(row.kind.split(".", 1)[1], item.due_date, today)
-    if not escalation and not _reworded_claim(row, kind, item.due_date, today):
+    kind = "overdue" if escalation else kind_now(row.kind.split(".", 1)[1], item.due_date, today)
+    if not escalation and not reworded_claim(row, kind, item.due_date, today):
         return None
     context = {
         "recipient": user,
         "item": item,
         "escalation": escalation,
         "kind": kind,
-        "headline": _headline(kind, item.due_date, today),
+        "headline": reminder_headline(kind, item.due_date, today),
         "days_overdue": (today - item.due_date).days if item.due_date else 0,
         "item_url": action_item_url(item),
         "incident": item.incident if item.incident and can_view_incident(user, item.incident) else None,
@@ -202,9 +153,9 @@ def build_finding_reminder(row: Notification) -> Outbound | None:
     else:
         if finding.status not in (FindingStatus.OPEN, FindingStatus.REMEDIATING):
             return None
-        if not _reworded_claim(row, _kind_now(kind, finding.due_date, today), finding.due_date, today):
+        if not reworded_claim(row, kind_now(kind, finding.due_date, today), finding.due_date, today):
             return None
-        headline = _headline(kind, finding.due_date, today)
+        headline = reminder_headline(kind, finding.due_date, today)
     context = {
         "recipient": user,
         "finding": finding,
@@ -212,23 +163,6 @@ def build_finding_reminder(row: Notification) -> Outbound | None:
         "finding_url": finding_url(finding),
     }
     return render_email("finding_reminder", context, [row.recipient])
-
-
-def postmortem_due_wording(due: date | None, today: date, zone: str) -> dict[str, str]:
-    """The one wording of a required postmortem's due date on the commander's local `today` (at send
-    time), for the subject and the body alike: `due_subject` ("due today", "overdue by 2 days (due by
-    Tue 9 Jun 2026)") and `due_body` (the same, with the zone the date is read in). Empty strings when
-    nothing is due."""
-    if due is None:
-        return {"due_subject": "", "due_body": ""}
-    late = (today - due).days
-    by = f"due by {due:%a} {due.day} {due:%b %Y}"
-    if late > 0:
-        said = f"overdue by {counted(late, 'day')}"
-        return {"due_subject": f"{said} ({by})", "due_body": f"{said} ({by}, {zone})"}
-    if late == 0:
-        return {"due_subject": "due today", "due_body": f"{by} ({zone})"}
-    return {"due_subject": by, "due_body": f"{by} ({zone})"}
 
 
 @register_kind("postmortem.unpublished")
