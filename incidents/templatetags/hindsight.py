@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 from django import template
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString, mark_safe
 
 from incidents.markdown import render_markdown, stored_html
@@ -91,6 +93,18 @@ def counted_filter(count: object, noun: str) -> str:
     if not isinstance(count, int | float | str | type(None)):
         count = len(count)  # type: ignore[arg-type]
     return counted(int(count or 0), noun)
+
+
+@register.filter(name="due_day")
+def due_day_filter(value: date | None, fmt: str = "j M") -> str:
+    """A due date as `fmt` (Django date format, default `10 Jul`), with its year appended when it is not
+    this year in the active zone (`10 Jul 2025`); '' for None."""
+    if value is None:
+        return ""
+    text = date_format(value, fmt)
+    if value.year != timezone.localdate().year:
+        text += f" {value.year}"
+    return text
 
 
 @register.filter(name="duration")
