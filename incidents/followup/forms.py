@@ -20,11 +20,11 @@ from incidents.models import (
     Priority,
     Risk,
 )
+from incidents.permissions.followup import FINDING_TEAM_KEPT, can_govern_finding, finding_teams_offered
 from incidents.permissions.people import (
-    FINDING_PEOPLE_KEPT,
     ITEM_OWNER_KEPT,
+    finding_people_refusal,
     item_owners_offered,
-    may_choose_finding_people,
     may_choose_item_owner,
     users_who_may_hold_finding,
 )
@@ -196,22 +196,30 @@ class FindingForm(WorkForm):
     ) -> None:
         """`finding` when editing one (else `incidents`, those the new one is seen in): the owner and
         verifier are chosen among `users_who_may_hold_finding` (who may see every one of its incidents),
-        plus the ones it has; an editor who may not choose them (`may_choose_finding_people`) sees them
-        disabled."""
+        plus the ones it has; an editor who may not choose them (`finding_people_refusal`: they may not
+        move it, or do not see all its incidents) sees them disabled with the reason. Its team is chosen
+        among `finding_teams_offered`; for an editor who does not govern it, disabled."""
         super().__init__(*args, **kwargs)
         linked = list(finding.incidents.all()) if finding is not None else list(incidents)
-        may_choose = finding is None or may_choose_finding_people(user, finding)
+        refusal = finding_people_refusal(user, finding) if finding is not None else None
+        may_choose = refusal is None
         holders = users_who_may_hold_finding(linked) if may_choose else User.objects.none()
         for name in ("owner", "verifier"):
             field = cast(forms.ModelChoiceField, self.fields[name])
             kept: int | None = getattr(finding, f"{name}_id", None)
             also = User.objects.filter(pk=kept) if kept is not None else User.objects.none()
             field.queryset = (holders | also).order_by("display_name", "email")
-            if not may_choose:
+            if refusal is not None:
                 field.disabled = True
-                field.help_text = FINDING_PEOPLE_KEPT
+                field.help_text = refusal
         if may_choose:
             self.fields["verifier"].help_text = "Who will verify the fix (someone other than the owner)."
+        if finding is not None:
+            team = cast(forms.ModelChoiceField, self.fields["team"])
+            team.queryset = finding_teams_offered(user, finding)
+            if not can_govern_finding(user, finding):
+                team.disabled = True
+                team.help_text = FINDING_TEAM_KEPT
 
 
 class FindingTransitionForm(lifecycle_move_form(FindingStatus.choices, rows=3, max_length=10000)):  # type: ignore[misc]

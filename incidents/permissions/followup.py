@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 
+from accounts.models import Team
 from incidents.models import ActionItem, Incident, PolicyFinding, Visibility
 
 if TYPE_CHECKING:
@@ -268,22 +269,60 @@ def can_verify_finding(user: Any, finding: PolicyFinding) -> bool:
     return is_responder(user) and can_view_finding(user, finding)
 
 
+def can_govern_finding(user: Any, finding: PolicyFinding) -> bool:
+    """The lead of the finding's team (as stored), or an admin, who may see the finding: who answers for
+    it. A finding of no team is governed by admins only; a lead of another team never."""
+    if not is_active_user(user) or not can_view_finding(user, finding):
+        return False
+    return is_admin(user) or (finding.team_id is not None and finding.team_id in lead_team_ids(user))
+
+
 def can_accept_finding_risk(user: Any, finding: PolicyFinding) -> bool:
-    """The lead of the finding's team, or an admin, who may see the finding; never anyone who owns or ever
-    owned it (`has_owned_finding`).
+    """Whoever governs the finding (`can_govern_finding`: the lead of its team, or an admin); never anyone
+    who owns or ever owned it (`has_owned_finding`).
 
     A finding of no team has its risk accepted by an admin only; a lead of another team never.
     """
     if has_owned_finding(user, finding):
         return False
-    if not can_view_finding(user, finding):
+    return can_govern_finding(user, finding)
+
+
+FINDING_TEAM_KEPT = (
+    "Only the lead of this finding's team or an admin moves it to another team, and only to a team they lead."
+)
+
+
+def can_change_finding_team(user: Any, finding: PolicyFinding, team_id: int | None) -> bool:
+    """May `user` give `finding` (as stored) the team `team_id` (None: no team)? Whoever governs it now
+    (`can_govern_finding`), and only to a team they lead (admins: any team, or none).
+
+    The team decides who accepts the finding's risk, so an editor of its text (any responder who sees
+    it) who could change the team would hand it to a lead of their choosing: `FINDING_TEAM_KEPT` is the
+    refusal. True when `team_id` is the team it has."""
+    if team_id == finding.team_id:
+        return True
+    if not can_govern_finding(user, finding):
         return False
-    return is_admin(user) or (finding.team_id is not None and finding.team_id in lead_team_ids(user))
+    return is_admin(user) or (team_id is not None and team_id in lead_team_ids(user))
+
+
+def finding_teams_offered(user: Any, finding: PolicyFinding) -> QuerySet[Team]:
+    """The teams `finding`'s team picker offers `user`, by name: the team it has, and, for whoever
+    governs it (`can_change_finding_team`), the teams they lead (admins: every team)."""
+    teams = Team.objects.order_by("name")
+    kept = Q(pk=finding.team_id) if finding.team_id is not None else Q(pk__in=[])
+    if not can_govern_finding(user, finding):
+        return teams.filter(kept)
+    if is_admin(user):
+        return teams
+    return teams.filter(kept | Q(pk__in=lead_team_ids(user)))
 
 
 def can_move_finding(user: Any, finding: PolicyFinding) -> bool:
     """Moving a finding along its lifecycle (open, remediating, remediated, reopen, close): its owner, its
-    verifier, the lead of its team, or an admin, who may see it. Other responders may read and comment."""
+    verifier, the lead of its team, or an admin, who may see it. Other responders may read and comment.
+    The same people choose its owner and verifier (`can_choose_finding_people`)."""
     if not can_view_finding(user, finding):
         return False
     if is_admin(user) or user.pk in (finding.owner_id, finding.verifier_id):

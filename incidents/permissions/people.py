@@ -26,7 +26,9 @@ incident, as user querysets.
   a policy finding seen in `incidents`: someone who may see every one of them (on none, anyone active),
   so handing a finding on never lets anyone read what a restricted incident taught.
   `may_choose_finding_people(user, finding)`: only someone who sees every incident of the finding changes
-  its owner or verifier (else the answer would tell who takes part in one they cannot see).
+  its owner or verifier (else the answer would tell who takes part in one they cannot see);
+  `finding_people_refusal(user, finding)`: that, and only someone who may move it (`can_move_finding`);
+  `may_verify_finding_as_chosen(person, finding)`: never anyone who owns or owned it.
 - `users_who_may_review(postmortem)`: whom a postmortem's review may be asked of (`can_be_reviewer`):
   `users_who_may_take_role(its incident)`, never its author; asking never lets anyone in.
 - `NOT_CHOOSABLE`: the one refusal for a person the actor may not pick, an inactive one, or an id that
@@ -42,7 +44,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Membership, User
 from incidents.models import Incident, PostmortemReview, Visibility
-from incidents.permissions.followup import can_view_finding
+from incidents.permissions.followup import can_move_finding, can_view_finding, has_owned_finding
 from incidents.permissions.incident import can_command, can_record, can_view_incident
 from incidents.permissions.roles import is_active_user, is_admin
 
@@ -181,6 +183,30 @@ FINDING_PEOPLE_KEPT = (
     "Only people who see every incident this finding was seen in choose its owner and verifier: "
     "ask one of them."
 )
+FINDING_PEOPLE_MOVERS = (
+    "Only the finding's owner, its verifier, its team's lead or an admin choose its owner and verifier."
+)
+
+
+def finding_people_refusal(user: Any, finding: Any) -> str | None:
+    """Why `user` may not set the owner or verifier of `finding` (as stored), or None when they may.
+
+    Choosing them needs the right to move the finding (`can_move_finding`: its owner, its verifier, its
+    team's lead, an admin), else anyone who may edit its text could make themselves its verifier and then
+    move, verify and close it (`FINDING_PEOPLE_MOVERS`); and seeing every incident it was seen in
+    (`may_choose_finding_people`, else `FINDING_PEOPLE_KEPT`)."""
+    if not can_move_finding(user, finding):
+        return FINDING_PEOPLE_MOVERS
+    if not may_choose_finding_people(user, finding):
+        return FINDING_PEOPLE_KEPT
+    return None
+
+
+def may_verify_finding_as_chosen(person: Any, finding: Any) -> bool:
+    """May `person` be made the verifier of `finding`? Not anyone who owns or ever owned it
+    (`has_owned_finding`): they could never verify it, since the verifier must differ from whoever was
+    responsible for the fix."""
+    return not has_owned_finding(person, finding)
 
 
 def users_who_may_review(postmortem: Any) -> QuerySet[User]:

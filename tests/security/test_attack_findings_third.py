@@ -119,10 +119,11 @@ def test_someone_who_sees_the_incident_still_picks_among_its_participants(
 
 # --- 2. Whoever owns or verifies a finding linked to a restricted incident may see that incident ---------
 @pytest.fixture
-def secret_finding(secret, partner):
+def secret_finding(secret, partner, insider):
+    """Owned by `partner`, verified by `insider` (who so may choose its people: whoever may move it)."""
     from tests.factories import PolicyFindingFactory
 
-    f = PolicyFindingFactory(title="Vault keys shared across tenants", owner=partner)
+    f = PolicyFindingFactory(title="Vault keys shared across tenants", owner=partner, verifier=insider)
     f.incidents.add(secret)
     return f
 
@@ -198,8 +199,12 @@ def test_an_editor_who_cannot_see_every_incident_of_a_finding_cannot_hand_it_on(
     api_for, responder, insider, viewer, secret_finding, incident
 ):
     """The finding is seen in an internal incident too, so `responder` sees and edits it: accepting a
-    participant of the hidden one but refusing anyone else would tell who takes part."""
+    participant of the hidden one but refusing anyone else would tell who takes part. `responder` leads
+    the finding's team, so may move it and would otherwise choose its people."""
     secret_finding.incidents.add(incident)
+    Membership.objects.filter(user=responder).update(role=Membership.Role.LEAD)
+    secret_finding.team = Membership.objects.get(user=responder).team
+    secret_finding.save()
 
     def answer(person):
         r = api_for(responder).patch(

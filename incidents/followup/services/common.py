@@ -86,6 +86,22 @@ def lock_work(obj: W, expected_version: int | None) -> W:
     return current
 
 
+def _differs(current: FollowupWork, name: str, value: Any) -> bool:
+    """True when `value` (a title stripped first; a related row compared by primary key) is not what
+    `current` stores in field `name`."""
+    if name == "title":
+        value = (value or "").strip()
+    field = current._meta.get_field(name)
+    stored = getattr(current, field.attname)  # type: ignore[union-attr]
+    return bool(stored != (getattr(value, "pk", None) if field.is_relation else value))
+
+
+def _changing(current: FollowupWork, changes: Mapping[str, Any]) -> list[str]:
+    """The names of the fields in `changes` whose value differs from what `current` stores (as
+    `apply_edits` would set them), without setting anything."""
+    return [name for name, value in changes.items() if _differs(current, name, value)]
+
+
 def apply_edits(current: FollowupWork, changes: Mapping[str, Any]) -> list[str]:
     """Set on `current` the values in `changes` that differ from what is stored; return those field names.
 
@@ -97,8 +113,7 @@ def apply_edits(current: FollowupWork, changes: Mapping[str, Any]) -> list[str]:
         if name == "title":
             value = (value or "").strip()
         field = current._meta.get_field(name)
-        stored = getattr(current, field.attname)  # type: ignore[union-attr]
-        if stored == (getattr(value, "pk", None) if field.is_relation else value):
+        if not _differs(current, name, value):
             continue
         if field.is_relation and field.related_model is get_user_model():
             check_owner(name, value)
@@ -192,16 +207,22 @@ def edit_work(
     validate: Callable[[W], None],
     assigned: Callable[[W, int | None, Any], None],
     check_people: Callable[[Any, W, list[str]], None] | None = None,
+    check_stored: Callable[[Any, W, Mapping[str, Any]], None] | None = None,
 ) -> W:
     """The edit of an item or a finding (`action_item_update`, `policy_finding_update`): refuse fields not
     in `editable`, `require(actor, obj)` (AccessDenied), lock at `expected_version` (FollowupConflict),
     apply `changes`, `validate` the result (ValidationError), save with history and tell a new owner
     (`assigned(obj, previous owner id, actor)`). `check_people(actor, obj, changed fields)` refuses a
     person field set to someone who may not hold it (ValidationError); a person already stored is never
-    asked about again. Returns the row as saved (unchanged: the same version)."""
+    asked about again. `check_stored(actor, stored row, {field: new value})`, given the row as locked and
+    only the fields that change, refuses a change the actor may not make to that row (ValidationError
+    keyed by the field): the rights it needs are judged on what is stored, not on what is asked for.
+    Returns the row as saved (unchanged: the same version)."""
     refuse_unknown_fields(changes, editable)
     require(actor, obj)
     current = lock_work(obj, expected_version)
+    if check_stored is not None:
+        check_stored(actor, current, {name: changes[name] for name in _changing(current, changes)})
     previous_owner_id = current.owner_id
     changed = apply_edits(current, changes)
     if not changed:

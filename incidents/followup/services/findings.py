@@ -9,7 +9,7 @@ the `finding.reopened` webhook (`incidents.notify.services`, on commit).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, timedelta
 from typing import Any
 
@@ -39,14 +39,16 @@ from incidents.permissions.checks import (
     require_verify_finding,
 )
 from incidents.permissions.followup import (
+    FINDING_TEAM_KEPT,
+    can_change_finding_team,
     can_edit_finding,
     can_view_finding,
 )
 from incidents.permissions.incident import can_record, can_view_incident
 from incidents.permissions.people import (
-    FINDING_PEOPLE_KEPT,
     can_hold_finding,
-    may_choose_finding_people,
+    finding_people_refusal,
+    may_verify_finding_as_chosen,
 )
 
 F = FindingStatus
@@ -86,20 +88,45 @@ def _validate_finding(finding: PolicyFinding) -> None:
 FINDING_PEOPLE = ("owner", "verifier")
 
 
+def _check_finding_changes(actor: Any, stored: PolicyFinding, changes: Mapping[str, Any]) -> None:
+    """Refuse, on the finding as stored, the changes (`changes`: only the fields that change) that need
+    more than the right to edit its text: ValidationError keyed by each such field, nothing saved.
+
+    Its team: only whoever governs it, to a team they lead (`can_change_finding_team`, else
+    `FINDING_TEAM_KEPT`): the team decides who accepts its risk. Its owner or verifier: only whoever may
+    move it and sees every incident it was seen in (`finding_people_refusal`), so the answer never tells
+    who takes part in a hidden one; and a verifier who never owned it (`may_verify_finding_as_chosen`).
+    SYSTEM passes."""
+    if actor is SYSTEM:
+        return
+    errors: dict[str, str] = {}
+    if "team" in changes:
+        team = changes["team"]
+        if not can_change_finding_team(actor, stored, getattr(team, "pk", None)):
+            errors["team"] = FINDING_TEAM_KEPT
+    people = [f for f in FINDING_PEOPLE if f in changes]
+    refusal = finding_people_refusal(actor, stored) if people else None
+    if refusal is not None:
+        errors.update(dict.fromkeys(people, refusal))
+    elif (verifier := changes.get("verifier")) is not None and not may_verify_finding_as_chosen(
+        verifier, stored
+    ):
+        errors["verifier"] = f"{verifier} owns or owned this finding; choose someone who never did."
+    if errors:
+        raise ValidationError(errors)
+
+
 def _check_finding_people(
     actor: Any, finding: PolicyFinding, changed: Iterable[str], incidents: Iterable[Incident] | None = None
 ) -> None:
     """Refuse an owner or verifier being set (in `changed`) who may not hold the finding
     (`can_hold_finding`: someone who may see every incident it is seen in, `incidents`, by default its
-    linked ones): ValidationError keyed by the field, naming the incident (the actor sees it). An actor who
-    may not choose them at all (`may_choose_finding_people`: they do not see every incident of the
-    finding) gets `FINDING_PEOPLE_KEPT` for any change, so the answer never tells who takes part."""
+    linked ones): ValidationError keyed by the field, naming the incident (the actor sees it). Whether the
+    actor may choose them at all is `_check_finding_changes`, asked first on an edit."""
     fields = [f for f in FINDING_PEOPLE if f in changed]
     if not fields:
         return
     linked = list(finding.incidents.all()) if incidents is None else list(incidents)
-    if incidents is None and not (actor is SYSTEM or may_choose_finding_people(actor, finding)):
-        raise ValidationError(dict.fromkeys(fields, FINDING_PEOPLE_KEPT))
     errors: dict[str, str] = {}
     for field in fields:
         person = getattr(finding, field)
@@ -195,8 +222,9 @@ def policy_finding_update(
     *, finding: PolicyFinding, actor: Any, expected_version: int | None = None, **changes: Any
 ) -> PolicyFinding:
     """Edit FINDING_EDITABLE_FIELDS. A stale `expected_version` raises FollowupConflict; nothing is saved.
-    A new owner or verifier must see every incident the finding is seen in, and only someone who sees
-    them all chooses them (`_check_finding_people`: ValidationError keyed by the field)."""
+    A new owner or verifier must see every incident the finding is seen in (`_check_finding_people`), and
+    only someone who may move the finding and sees them all chooses them; only whoever governs it changes
+    its team, to one they lead (`_check_finding_changes`): ValidationError keyed by the field."""
     return common.edit_work(
         finding,
         actor=actor,
@@ -207,6 +235,7 @@ def policy_finding_update(
         validate=_validate_finding,
         assigned=_tell_assigned,
         check_people=_check_finding_people,
+        check_stored=_check_finding_changes,
     )
 
 

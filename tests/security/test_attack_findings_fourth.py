@@ -1,0 +1,176 @@
+"""What the fourth attack on issue 14 (an outside tester with only the README and the running app) got
+through, each as a test.
+
+The setting for findings: `finding` belongs to Platform (`team`, led by `lead`), is owned by `responder`
+and open; `blue` is another team, led by `blue_lead` and with `blue_responder`, who both see the finding
+(it is on no incident, so every member does) and so may edit its text.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Membership
+from incidents.models import FindingStatus
+from tests.factories import MembershipFactory, PolicyFindingFactory, TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def blue(db):
+    return TeamFactory(name="Blue", slug="blue")
+
+
+@pytest.fixture
+def lead(team):
+    user = UserFactory(email="lead@example.com", display_name="Lee Lead")
+    MembershipFactory(user=user, team=team, role=Membership.Role.LEAD)
+    return user
+
+
+@pytest.fixture
+def blue_lead(blue):
+    user = UserFactory(email="blue-lead@example.com", display_name="Bo Bluelead")
+    MembershipFactory(user=user, team=blue, role=Membership.Role.LEAD)
+    return user
+
+
+@pytest.fixture
+def blue_responder(blue):
+    user = UserFactory(email="blue-resp@example.com", display_name="Bea Blueresp")
+    MembershipFactory(user=user, team=blue, role=Membership.Role.RESPONDER)
+    return user
+
+
+@pytest.fixture
+def finding(team, responder):
+    return PolicyFindingFactory(
+        title="Prod shell has no guard", team=team, owner=responder, status=FindingStatus.OPEN
+    )
+
+
+def _patch(api_for, user, finding, **body):
+    return api_for(user).patch(
+        f"/api/v1/policy-findings/{finding.pk}/", {**body, "version": finding.version}, format="json"
+    )
+
+
+# --- 1. A lead of another team takes a finding over by changing its team -------------------------------
+def test_a_lead_of_another_team_cannot_move_a_finding_to_their_team_nor_then_accept_its_risk(
+    api_for, blue_lead, finding, team
+):
+    r = _patch(api_for, blue_lead, finding, team="blue")
+    assert r.status_code in (400, 403), r.content
+    if r.status_code == 400:
+        assert "team" in r.json()
+    finding.refresh_from_db()
+    assert finding.team == team
+    accept = api_for(blue_lead).post(
+        f"/api/v1/policy-findings/{finding.pk}/accept-risk/",
+        {"until": "2099-01-01", "reason": "mine now", "version": finding.version},
+        format="json",
+    )
+    assert accept.status_code == 403
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.OPEN
+
+
+def test_the_edit_form_does_not_store_a_team_change_by_a_lead_of_another_team(
+    client_for, blue_lead, blue, finding, team
+):
+    data = {
+        "area": finding.area, "title": finding.title, "description": "", "risk": finding.risk,
+        "owner": finding.owner_id, "verifier": "", "team": blue.pk, "due_date": "", "version": finding.version,
+    }  # fmt: skip
+    client_for(blue_lead).post(reverse("incidents:finding_edit", args=[finding.pk]), data)
+    finding.refresh_from_db()
+    assert finding.team == team
+
+
+def test_a_responder_of_the_team_cannot_change_its_team(api_for, responder, finding, team, blue):
+    r = _patch(api_for, responder, finding, team="blue")
+    assert r.status_code in (400, 403), r.content
+    finding.refresh_from_db()
+    assert finding.team == team
+
+
+def test_the_lead_of_its_team_moves_it_only_to_a_team_they_lead(api_for, lead, finding, blue, team):
+    r = _patch(api_for, lead, finding, team="blue")
+    assert r.status_code == 400, r.content
+    assert "team" in r.json()
+    finding.refresh_from_db()
+    assert finding.team == team
+    MembershipFactory(user=lead, team=blue, role=Membership.Role.LEAD)
+    r = _patch(api_for, lead, finding, team="blue")
+    assert r.status_code == 200, r.content
+    finding.refresh_from_db()
+    assert finding.team == blue
+
+
+def test_an_admin_moves_a_finding_to_any_team(api_for, admin_user, finding, blue):
+    assert _patch(api_for, admin_user, finding, team="blue").status_code == 200
+    finding.refresh_from_db()
+    assert finding.team == blue
+
+
+def test_editing_the_text_with_its_team_unchanged_still_works(api_for, blue_responder, finding, team):
+    r = _patch(api_for, blue_responder, finding, title="Prod shell has no guard yet", team="platform")
+    assert r.status_code == 200, r.content
+    finding.refresh_from_db()
+    assert (finding.title, finding.team) == ("Prod shell has no guard yet", team)
+
+
+# --- 2. A responder of another team makes themselves verifier (or owner), then moves and closes it -------
+@pytest.mark.parametrize("field", ["verifier", "owner"])
+def test_a_responder_who_may_not_move_a_finding_cannot_make_themselves_its_owner_or_verifier(
+    api_for, blue_responder, finding, responder, field
+):
+    r = _patch(api_for, blue_responder, finding, **{field: blue_responder.pk})
+    assert r.status_code == 400, r.content
+    assert field in r.json()
+    finding.refresh_from_db()
+    assert (finding.owner, finding.verifier) == (responder, None)
+    moved = api_for(blue_responder).post(
+        f"/api/v1/policy-findings/{finding.pk}/transition/",
+        {"status": "remediating", "version": finding.version},
+        format="json",
+    )
+    assert moved.status_code == 403
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.OPEN
+
+
+def test_the_edit_form_does_not_store_a_verifier_chosen_by_someone_who_may_not_move_it(
+    client_for, blue_responder, finding, team
+):
+    data = {
+        "area": finding.area, "title": finding.title, "description": "", "risk": finding.risk,
+        "owner": finding.owner_id, "verifier": blue_responder.pk, "team": team.pk, "due_date": "",
+        "version": finding.version,
+    }  # fmt: skip
+    client_for(blue_responder).post(reverse("incidents:finding_edit", args=[finding.pk]), data)
+    finding.refresh_from_db()
+    assert finding.verifier is None
+
+
+def test_its_owner_and_its_teams_lead_still_choose_its_people(
+    api_for, responder, lead, blue_responder, finding
+):
+    assert _patch(api_for, responder, finding, verifier=blue_responder.pk).status_code == 200
+    finding.refresh_from_db()
+    assert finding.verifier == blue_responder
+    assert _patch(api_for, lead, finding, owner=lead.pk).status_code == 200
+    finding.refresh_from_db()
+    assert finding.owner == lead
+
+
+def test_a_former_owner_cannot_be_made_its_verifier(api_for, lead, responder, finding):
+    assert _patch(api_for, lead, finding, owner=lead.pk).status_code == 200
+    finding.refresh_from_db()
+    r = _patch(api_for, lead, finding, verifier=responder.pk)
+    assert r.status_code == 400, r.content
+    assert "verifier" in r.json()
+    finding.refresh_from_db()
+    assert finding.verifier is None
