@@ -84,6 +84,35 @@ def _independent() -> list[dict]:
     return out
 
 
+def _held_back() -> list[dict]:
+    """The held-back validation halves of independent writers (committed once measured), graded against
+    the issue's targets."""
+    from tests.incidents.review.test_blameless import figures
+    from tests.incidents.review.test_blameless_independent import GRADED, rows
+
+    out: list[dict] = []
+    for name in sorted(GRADED):
+        f = figures(rows(name))
+        label = name.removesuffix(".json").removeprefix("blameless_independent_")
+        out += [
+            {
+                "name": f"blameless recall, {label} ({f['blaming']} blaming)",
+                "unit": "%",
+                "value": round(f["recall"] * 100, 1),
+                "target": ">= 90",
+                "ok": f["recall"] >= 0.9,
+            },
+            {
+                "name": f"blameless false positives, {label} ({f['neutral']} neutral)",
+                "unit": "%",
+                "value": round(f["false_positives"] * 100, 1),
+                "target": "<= 10",
+                "ok": f["false_positives"] <= 0.1,
+            },
+        ]
+    return out
+
+
 def _speed() -> dict:
     from incidents.review.blameless import check_text
     from incidents.review.blameless.parts import _sentence_hits
@@ -105,4 +134,4 @@ def _speed() -> dict:
 
 
 def run(ctx) -> list[dict]:
-    return [*_rows(), *_independent(), _speed()]
+    return [*_rows(), *_independent(), *_held_back(), _speed()]

@@ -40,7 +40,12 @@ CORPORA = {
     "blameless_independent_tuning10.json": (384, 200, 0.81, 0.114),
     # the seventh writer's validation half, held back through its tuning pass and measured once at its end
     "blameless_independent_validation7.json": (349, 176, 0.915, 0.04),
+    # the tenth writer's validation half, held back and measured at main 64e44df and again at 4732ff0 with no
+    # rule changed between: 91.7% / 6.1%; committed spent, as a floor (the next honest figure needs a new writer)
+    "blameless_independent_validation10.json": (376, 180, 0.917, 0.061),
 }
+# the validation halves the issue's targets apply to (recall >= 90%, false positives <= 10%)
+GRADED = {"blameless_independent_validation10.json"}
 
 
 def rows(name: str) -> list[dict]:
@@ -65,6 +70,7 @@ def test_the_writers_wrote_their_own_sentences():
         {r["text"] for r in rows(f"blameless_independent_{n}.json")}
         for n in ("tuning", *(f"tuning{i}" for i in (2, 3, 4, 5, 7, 8, 9, 10)), "validation7")
     )
+    tenth_held = {r["text"] for r in rows("blameless_independent_validation10.json")}
     # one sentence is in the first two: the example of mock praise in the list of patterns they were given
     assert first & second == {"Another masterpiece from the backend team."}
     assert not first & third
@@ -86,6 +92,8 @@ def test_the_writers_wrote_their_own_sentences():
     }
     # the tenth writer happened on one neutral sentence of an earlier writer's
     earlier = first | second | third | fourth | fifth | seventh | seventh_held | eighth | ninth
+    assert not tenth & tenth_held
+    assert tenth_held & earlier == {"Root cause: human error."}
     assert tenth & earlier == {
         "The runbook was last updated in 2021, before the service moved to Kubernetes."
     }
@@ -98,3 +106,10 @@ def test_no_regression_on_an_independent_corpus(name):
     print("\n" + report(f"independent corpus {name}", f))
     assert f["recall"] >= recall - SLACK
     assert f["false_positives"] <= false_positives + SLACK
+
+
+@pytest.mark.parametrize("name", sorted(GRADED))
+def test_a_held_back_validation_half_meets_the_issues_targets(name):
+    f = figures(rows(name))
+    assert f["recall"] >= 0.9
+    assert f["false_positives"] <= 0.1
