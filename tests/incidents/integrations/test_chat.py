@@ -601,3 +601,13 @@ def test_the_same_signed_slack_request_sent_again_is_refused_as_a_replay(
     assert first.status_code == 200
     assert again.status_code == 401
     assert TimelineEntry.objects.filter(body="primary is back").count() == 1
+
+
+def test_the_same_signed_declare_sent_again_declares_nothing_a_second_time(client_for, slack, commander):
+    hook = client_for(None)
+    ts = int(time.time())
+    first = command(hook, "U0CORA", "declare Checkout returns 502 SEV2", channel="CDECL", timestamp=ts)
+    again = command(hook, "U0CORA", "declare Checkout returns 502 SEV2", channel="CDECL", timestamp=ts)
+    assert first.status_code == 200
+    assert again.status_code == 401
+    assert Incident.objects.filter(title="Checkout returns 502").count() == 1
