@@ -6,7 +6,8 @@ nothing else decides permissions. Anything a user may not see is reported as "no
 Roles:
 - admin: `is_staff` or `is_superuser` (sees everything, manages teams, services and templates);
 - member: an active user with at least one team membership; roles per team are viewer, responder, lead;
-- per incident: commander, communications lead, scribe, participant, reviewer (postmortem), declarer.
+- per incident: commander, communications lead, scribe, participant, reviewer (postmortem), declarer (who
+  is made a participant, and sees a restricted incident only while one: removal takes access away).
 
 Visibility: an `internal` incident is seen by every member; a `restricted` one by its participants and
 admins only. An action-item owner who cannot see the incident still sees and can close their own item.

@@ -14,15 +14,22 @@ if TYPE_CHECKING:
 
 from incidents.permissions.roles import is_active_user, is_admin, is_member, is_responder, lead_team_ids
 
+# Taking part in an incident: holding one of its roles (commander, communications lead, scribe) or being
+# one of its participants. Having declared it is not taking part: the declarer is made a participant when
+# they declare, so they see it as one, and removing them takes their access away like anyone else's (a
+# role holder cannot be removed before the role goes to someone else). Every rule below, and the user
+# querysets of `people.py`, read taking part this way.
+TAKES_PART_ROLES = ("commander_id", "communications_lead_id", "scribe_id")
+
 
 def participant_q(user: User, prefix: str = "") -> Q:
-    """Q matching incidents (through `prefix`, e.g. `incident__`) in which `user` takes part."""
+    """Q matching incidents (through `prefix`, e.g. `incident__`) in which `user` takes part (a role, or
+    a participant; not having declared it)."""
     p = prefix
     return (
         Q(**{f"{p}commander": user})
         | Q(**{f"{p}communications_lead": user})
         | Q(**{f"{p}scribe": user})
-        | Q(**{f"{p}declared_by": user})
         | Q(**{f"{p}participants": user})
     )
 
@@ -38,7 +45,6 @@ def _takes_part_q(user: Any) -> Q:
         Q(commander_id=user.pk)
         | Q(communications_lead_id=user.pk)
         | Q(scribe_id=user.pk)
-        | Q(declared_by_id=user.pk)
         | Q(Exists(participant))
     )
 
@@ -51,8 +57,7 @@ def incident_ids_taken_part_in(user: Any, *, beyond_internal: bool) -> set[int]:
     if beyond_internal:
         live = live.exclude(visibility=Visibility.INTERNAL)
     branches = [
-        live.filter(**{field: user.pk}).order_by().values_list("id", flat=True)
-        for field in ("commander_id", "communications_lead_id", "scribe_id", "declared_by_id")
+        live.filter(**{field: user.pk}).order_by().values_list("id", flat=True) for field in TAKES_PART_ROLES
     ]
     participant = (
         Incident.participants.through.objects.filter(user_id=user.pk, incident__in=live.values("id"))

@@ -58,18 +58,13 @@ def _users() -> QuerySet[User]:
 
 
 def _takes_part_q(incident: Incident, *, reviewers: bool = True) -> Q:
-    """Q on users taking part in `incident` (participants, role holders, declarer: the rule of
-    `permissions.incident.participant_q`; with `reviewers`, also its postmortem's reviewers, whom a picker
-    may bring back in, though being asked to review grants no sight), as semi-joins that never multiply
-    rows."""
+    """Q on users taking part in `incident` (participants and role holders, not its declarer as such: the
+    rule of `permissions.incident.participant_q`; with `reviewers`, also its postmortem's reviewers, whom
+    a picker may bring back in, though being asked to review grants no sight), as semi-joins that never
+    multiply rows."""
     role_ids = [
         v
-        for v in (
-            incident.commander_id,
-            incident.communications_lead_id,
-            incident.scribe_id,
-            incident.declared_by_id,
-        )
+        for v in (incident.commander_id, incident.communications_lead_id, incident.scribe_id)
         if v is not None
     ]
     participants = Incident.participants.through.objects.filter(incident_id=incident.pk).values("user_id")
@@ -134,8 +129,8 @@ def users_who_may_record(incident: Incident) -> QuerySet[User]:
 
 def users_who_may_see(incident: Incident) -> QuerySet[User]:
     """The active users who may see `incident` (`can_view_incident`), by name then email: admins; on an
-    internal one every member; on either, those taking part in it (participants, role holders, its
-    declarer); on a soft-deleted one admins only."""
+    internal one every member; on either, those taking part in it (participants, role holders; its
+    declarer only while a participant); on a soft-deleted one admins only."""
     qs = _users().order_by("display_name", "email")
     admins = Q(is_staff=True) | Q(is_superuser=True)
     if incident.deleted_at is not None:

@@ -12,8 +12,9 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Membership
-from incidents.models import FindingStatus
-from tests.factories import MembershipFactory, PolicyFindingFactory, TeamFactory, UserFactory
+from incidents.models import FindingStatus, Visibility
+from incidents.permissions.people import users_who_may_see
+from tests.factories import IncidentFactory, MembershipFactory, PolicyFindingFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +175,46 @@ def test_a_former_owner_cannot_be_made_its_verifier(api_for, lead, responder, fi
     assert "verifier" in r.json()
     finding.refresh_from_db()
     assert finding.verifier is None
+
+
+# --- 3. Whoever declared a restricted incident keeps access after being removed as participant ----------
+@pytest.fixture
+def declared(responder, commander, team):
+    """A restricted incident `responder` declared (so took part in), commanded by `commander`."""
+    inc = IncidentFactory(
+        number=4848,
+        title="Quiet payroll outage",
+        visibility=Visibility.RESTRICTED,
+        commander=commander,
+        declared_by=responder,
+    )
+    inc.participants.add(commander, responder)
+    inc.teams.add(team)
+    return inc
+
+
+def test_the_declarer_removed_as_participant_no_longer_sees_nor_writes_on_it(
+    api_for, client_for, admin_user, responder, declared
+):
+    removed = api_for(admin_user).delete(f"/api/v1/incidents/{declared.number}/participants/{responder.pk}/")
+    assert removed.status_code == 204, removed.content
+    api, web = api_for(responder), client_for(responder)
+    assert web.get(reverse("incidents:detail", args=[declared.number])).status_code == 404
+    assert api.get(f"/api/v1/incidents/{declared.number}/").status_code == 404
+    listed = api.get("/api/v1/incidents/").json()["results"]
+    assert declared.number not in [i["number"] for i in listed]
+    assert "Quiet payroll outage" not in web.get(reverse("incidents:list")).content.decode()
+    assert "Quiet payroll outage" not in web.get(reverse("incidents:dashboard")).content.decode()
+    found = web.get(reverse("incidents:search"), {"q": "payroll"}).content.decode()
+    assert "Quiet payroll outage" not in found
+    wrote = api.post(
+        "/api/v1/timeline-entries/", {"incident": declared.number, "body": "still here"}, format="json"
+    )
+    assert wrote.status_code in (400, 403, 404), wrote.content
+    assert "payroll" not in wrote.content.decode().lower()
+    assert not declared.timeline_entries.filter(body="still here").exists()
+    assert responder not in users_who_may_see(declared)
+
+
+def test_the_declarer_sees_it_while_taking_part(api_for, responder, declared):
+    assert api_for(responder).get(f"/api/v1/incidents/{declared.number}/").status_code == 200
