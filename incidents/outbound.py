@@ -3,7 +3,8 @@
 Outbound webhooks, team chat webhooks and resources a PDF export loads all go through here. A URL is
 refused (`OutboundRefused`) unless it is http(s) with a host name whose every address is global unicast:
 loopback, private, link-local, shared (CGNAT), reserved, multicast and unspecified addresses are refused,
-IPv4 and IPv6 alike (IPv4-mapped IPv6 addresses are checked as the IPv4 address they carry).
+IPv4 and IPv6 alike (IPv4-mapped IPv6 addresses are checked as the IPv4 address they carry, 6to4 and
+Teredo ones by the IPv4 addresses they carry too).
 
 `guard_url` checks a URL (resolving its host name) and is what forms, serializers and fetchers call.
 `open_guarded` sends a request: it resolves the host again at connect time and connects only to an
@@ -51,9 +52,20 @@ def _is_allowed(host: str, port: int | None) -> bool:
 
 
 def address_refusal(address: Address) -> str | None:
-    """Why Hindsight will not connect to `address`, or None for a global unicast address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Why Hindsight will not connect to `address`, or None for a global unicast address.
+
+    An IPv6 address that carries an IPv4 one is judged by it too: IPv4-mapped (`::ffff:127.0.0.1`) as
+    that address; 6to4 (`2002::/16`, `2002:7f00:1::` relays to 127.0.0.1) and Teredo (`2001::/32`, a
+    server and a client address) refused when an address they carry is refused."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        else:
+            carried = [address.sixtofour] if address.sixtofour is not None else []
+            carried += list(address.teredo or ())
+            for inner in carried:
+                if (why := address_refusal(inner)) is not None:
+                    return f"{address} carries {inner}: {why}"
     if address.is_multicast:
         return f"{address} is a multicast address."
     if not address.is_global or address.is_loopback or address.is_link_local or address.is_reserved:

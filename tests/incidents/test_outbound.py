@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 import urllib.error
@@ -10,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from incidents.outbound import OutboundRefused, guard_url, open_guarded
+from incidents.outbound import OutboundRefused, address_refusal, guard_url, open_guarded
 
 
 class _Local:
@@ -153,3 +154,32 @@ def test_proxy_variables_do_not_route_around_the_guard(local, outbound_allowed, 
     with open_guarded(f"http://127.0.0.1:{local.port}/direct", timeout=5) as response:
         assert response.status == 200
     assert local.paths == ["/direct"]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "2002:7f00:1::",  # 6to4 of 127.0.0.1
+        "2002:a00:1::1",  # 6to4 of 10.0.0.1
+        "2002:a9fe:a9fe::",  # 6to4 of 169.254.169.254 (cloud metadata)
+        "2001:0:7f00:1::",  # Teredo, server 127.0.0.1
+        "2001:0:4136:e378:8000:63bf:80ff:fefe",  # Teredo, client 127.0.1.1
+    ],
+)
+def test_ipv6_that_wraps_a_local_ipv4_address_is_refused(address, monkeypatch):
+    """6to4 (2002::/16) and Teredo (2001::/32) carry an IPv4 address a relay delivers to: one that is not
+    global is refused as that address would be, typed as a literal or resolved from a name."""
+    assert address_refusal(ipaddress.ip_address(address)) is not None
+    with pytest.raises(OutboundRefused):
+        guard_url(f"http://[{address}]/hook")
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, port, **kw: [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))],
+    )
+    with pytest.raises(OutboundRefused):
+        guard_url("https://sixtofour.example/hook")
+
+
+def test_6to4_of_a_global_ipv4_address_is_allowed():
+    assert address_refusal(ipaddress.ip_address("2002:808:808::1")) is None
