@@ -5,7 +5,13 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incidents.api.fields import MarkdownHtmlField, ReadModelSerializer, TextField, UserBriefSerializer
+from incidents.api.fields import (
+    MarkdownHtmlField,
+    ReadModelSerializer,
+    StrictInputSerializer,
+    TextField,
+    UserBriefSerializer,
+)
 from incidents.markdown import stored_html
 from incidents.models import (
     POSTMORTEM_SECTIONS,
@@ -118,8 +124,9 @@ class ContributingFactorWriteSerializer(serializers.Serializer):
     recurrence_of = serializers.IntegerField(min_value=1, required=False, allow_null=True)
 
 
-class PostmortemSaveSerializer(serializers.Serializer):
+class PostmortemSaveSerializer(StrictInputSerializer):
     """Input of `PATCH`/`PUT /postmortems/{id}/`: sections to change (others are kept) and the version edited.
+    Any other key (`meeting_at`, `published_at`, ...) is refused with 400 naming it, never dropped in silence.
 
     `version` is required unless `If-Match` is sent; a stale one is refused with 409 and `current`.
     """

@@ -57,6 +57,24 @@ def test_save_without_version_or_if_match_is_refused(api_for, commander, inciden
     assert "version" in response.json()
 
 
+def test_a_save_naming_a_field_it_does_not_take_is_refused_naming_it_and_nothing_changes(
+    api_for, commander, incident
+):
+    client = api_for(commander)
+    pm = client.post(f"/api/v1/incidents/{incident.number}/postmortem/", {}, format="json").json()
+    for extra in ({"meeting_at": "2019-07-05T10:00:00"}, {"published_at": "2019-07-05T10:00:00Z"}):
+        body = {"sections": {"summary": "Changed"}, "version": pm["version"], **extra}
+        response = client.patch(f"/api/v1/postmortems/{pm['id']}/", body, format="json")
+        assert response.status_code == 400
+        assert list(response.json()) == list(extra)
+    after = client.get(f"/api/v1/postmortems/{pm['id']}/").json()
+    assert (after["version"], after["sections"].get("summary", "")) == (
+        pm["version"],
+        pm["sections"].get("summary", ""),
+    )
+    assert after["meeting_at"] is None
+
+
 def test_postmortem_stale_if_match_is_412(api_for, commander, admin_user, incident):
     mine, theirs = api_for(commander), api_for(admin_user)
     pm = mine.post(f"/api/v1/incidents/{incident.number}/postmortem/", {}, format="json").json()
