@@ -258,7 +258,7 @@ def test_the_list_and_the_incident_page_do_not_query_per_custom_value(
     # The rows' types and count first; then per 1,000 rows: the rows, services, custom values (3).
     with django_assert_max_num_queries(14):
         assert b"".join(client.get(reverse("incidents:export_csv")).streaming_content).count(b"ZD-") == rows
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         assert client.get(reverse("incidents:detail", args=[incident.number])).status_code == 200
 
 

@@ -170,7 +170,7 @@ def test_the_people_card_keeps_the_page_query_count_flat(
         person = UserFactory(display_name=f"Helper {i}")
         MembershipFactory(user=person, team=team)
         incident.participants.add(person)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         page = client.get(url).content.decode()
     assert page.count("from the participants") == 20
     assert _count(client, url) == one

@@ -399,7 +399,7 @@ def test_incident_page_stays_within_query_budget(
 ):
     _bulk_entries(incident, 2000, commander)
     client = client_for(commander)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         assert client.get(url("detail", incident)).status_code == 200
     with django_assert_max_num_queries(8):
         assert client.get(url("timeline_changes", incident), {"cursor": "0.0"}).status_code == 200
