@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from django.urls import reverse
 
 from incidents.emails import absolute_url
-from incidents.models import ActionItem, Incident, PolicyFinding, Postmortem
+from incidents.models import ActionItem, Incident, PolicyFinding, Postmortem, StakeholderUpdate
 from incidents.timefmt import format_utc
 
 
@@ -100,6 +100,50 @@ class IncidentStatusChanged:
 
     def event_id(self) -> str:
         return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateRef:
+    """A stakeholder update as posted: `status` an update status code (`investigating`, `identified`,
+    `monitoring`, `resolved`), `customer_impact` and `doing` as their Markdown source, instants in UTC."""
+
+    id: int
+    status: str
+    customer_impact: str
+    doing: str
+    next_update_at: str | None  # ISO 8601 UTC; None for a final update
+    posted_at: str  # ISO 8601 UTC
+    posted_by: str | None  # the poster's email
+
+    @classmethod
+    def of(cls, update: StakeholderUpdate) -> UpdateRef:
+        return cls(
+            id=update.pk,
+            status=update.status,
+            customer_impact=update.customer_impact,
+            doing=update.doing,
+            next_update_at=_instant(update.next_update_at),
+            posted_at=format_utc(update.posted_at) or "",
+            posted_by=_email(update.posted_by),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdatePosted:
+    """`incident.update_posted`: a stakeholder update posted on an incident (once per update)."""
+
+    EVENT: ClassVar[str] = "incident.update_posted"
+    TITLE: ClassVar[str] = "Stakeholder update posted"
+    VERSION: ClassVar[int] = 1
+    incident: IncidentRef
+    update: UpdateRef
+
+    @classmethod
+    def of(cls, update: StakeholderUpdate) -> UpdatePosted:
+        return cls(incident=IncidentRef.of(update.incident), update=UpdateRef.of(update))
+
+    def event_id(self) -> str:
+        return f"{self.EVENT}:{self.update.id}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -218,10 +262,18 @@ class FindingReopened:
         return uuid.uuid4().hex
 
 
-Payload = IncidentDeclared | IncidentStatusChanged | PostmortemPublished | ActionItemOverdue | FindingReopened
+Payload = (
+    IncidentDeclared
+    | IncidentStatusChanged
+    | UpdatePosted
+    | PostmortemPublished
+    | ActionItemOverdue
+    | FindingReopened
+)
 PAYLOADS: tuple[type[Payload], ...] = (
     IncidentDeclared,
     IncidentStatusChanged,
+    UpdatePosted,
     PostmortemPublished,
     ActionItemOverdue,
     FindingReopened,
@@ -242,7 +294,7 @@ class Subjects:
 def subjects_of(payload: Payload) -> Subjects:
     """Every incident, action item and policy finding `payload` names, read from its fields.
 
-    A postmortem is about its incident, which its event names too. Raises TypeError for a field holding
+    A postmortem or a stakeholder update is about its incident, which its event names too. Raises TypeError for a field holding
     an object of a kind this function does not know, so a new event kind cannot name something without
     saying what it is about (`webhook_dispatch` filters restricted incidents by these subjects).
     """
@@ -257,7 +309,7 @@ def subjects_of(payload: Payload) -> Subjects:
             items.add(value.id)
         elif isinstance(value, FindingRef):
             findings.add(value.id)
-        elif value is None or isinstance(value, str | int | bool | PostmortemRef):
+        elif value is None or isinstance(value, str | int | bool | PostmortemRef | UpdateRef):
             continue
         else:
             raise TypeError(f"{payload.EVENT}: say what field {f.name!r} ({type(value).__name__}) is about.")
@@ -265,8 +317,8 @@ def subjects_of(payload: Payload) -> Subjects:
 
 
 # The objects a body's `data` may name, by key, and the field that identifies each (`postmortem` is about
-# the incident its event names too).
-_BODY_REFS = {"incident": "number", "action_item": "id", "finding": "id", "postmortem": None}
+# the incident its event names too, and so is `update`).
+_BODY_REFS = {"incident": "number", "action_item": "id", "finding": "id", "postmortem": None, "update": None}
 
 
 def subjects_of_body(data: Any) -> Subjects | None:

@@ -153,9 +153,12 @@ def incident_severity_changed(incident: Incident, *, old: str, at: datetime | No
 def stakeholder_update_posted(update: StakeholderUpdate, *, actor: Any) -> None:
     """`update` was posted on its incident by `actor`: after commit, email it once to the incident's
     subscribers (incident, services, teams) who may see it, not the actor, and for an internal incident
-    to its severity's mailing list (`updates.stakeholder_update_notify`)."""
+    to its severity's mailing list (`updates.stakeholder_update_notify`), and send the
+    `incident.update_posted` webhook."""
     update_id, actor_id = update.pk, _pk(actor)
+    payload = payloads.UpdatePosted.of(update)
     _after_commit(lambda: updates.stakeholder_update_notify(update_id=update_id, actor_id=actor_id))
+    _after_commit(lambda: webhooks.webhook_dispatch(payload))
 
 
 def timeline_entry_added(entry: TimelineEntry) -> None:

@@ -283,6 +283,22 @@ def _published(incident, commander, responder):
     return reviews.postmortem_publish(postmortem=pm, actor=commander)
 
 
+def _update_posted(incident, commander):
+    """Post one stakeholder update on `incident` as `commander` (the `incident.update_posted` event)."""
+    from django.utils import timezone
+
+    from incidents.incident.services.updates import stakeholder_update_post
+
+    return stakeholder_update_post(
+        incident=incident,
+        actor=commander,
+        status="identified",
+        customer_impact="Checkout fails for **some** customers.",
+        doing="Rolling back the config push.",
+        next_update_at=timezone.now() + dt.timedelta(minutes=30),
+    )
+
+
 def test_every_event_body_has_its_version_and_the_documented_fields(
     commander, responder, incident, recorded, django_capture_on_commit_callbacks, settings
 ):
@@ -295,6 +311,7 @@ def test_every_event_body_has_its_version_and_the_documented_fields(
     with django_capture_on_commit_callbacks(execute=True):
         declared = incident_declare(actor=commander, title="Checkout 502s", severity="SEV2")
         _status_moves(commander, incident)
+        update = _update_posted(incident, commander)
         postmortem = _published(incident, commander, responder)
         finding = PolicyFindingFactory(status=FindingStatus.CLOSED)
         findings.policy_finding_seen_again(finding=finding, incident=incident, actor=commander)
@@ -309,7 +326,7 @@ def test_every_event_body_has_its_version_and_the_documented_fields(
         assert body["version"] == version
         # Key order is not part of a JSON object (PostgreSQL's jsonb stores keys in its own order): compare as sets.
         assert sorted(body["data"]) == sorted(fields), body["event"]
-        for name in ("incident", "postmortem", "action_item", "finding"):
+        for name in ("incident", "postmortem", "action_item", "finding", "update"):
             if body["data"].get(name) is not None:
                 assert sorted(body["data"][name]) == sorted(documented[name][1]), name
     by_event = {b["event"]: b["data"] for b in bodies}
@@ -323,6 +340,16 @@ def test_every_event_body_has_its_version_and_the_documented_fields(
     assert by_event["incident.declared"]["incident"]["api_url"] == (
         f"https://hindsight.example.com/api/v1/incidents/{declared.number}/"
     )
+    assert by_event["incident.update_posted"]["update"] == {
+        "id": update.pk,
+        "status": "identified",
+        "customer_impact": "Checkout fails for **some** customers.",
+        "doing": "Rolling back the config push.",
+        "next_update_at": update.next_update_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "posted_at": update.posted_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "posted_by": commander.email,
+    }
+    assert by_event["incident.update_posted"]["incident"]["number"] == incident.number
     assert by_event["action_item.overdue"]["action_item"]["id"] == item.pk
     assert by_event["action_item.overdue"]["incident"]["number"] == incident.number
     assert by_event["finding.reopened"]["finding"] == {
@@ -365,6 +392,7 @@ def test_the_readme_documents_every_payload_class_with_its_fields():
         "postmortem": payloads.PostmortemRef,
         "action_item": payloads.ActionItemRef,
         "finding": payloads.FindingRef,
+        "update": payloads.UpdateRef,
     }.items():
         assert documented[name][1] == [f.name for f in dataclasses.fields(cls)], name
     assert sorted(k for k, (v, _) in documented.items() if v is not None) == sorted(payloads.EVENTS)
@@ -432,6 +460,7 @@ def test_no_event_kind_carries_a_restricted_incident_unless_the_endpoint_include
             actor=commander, title="Leaked keys", severity="SEV1", visibility=Visibility.RESTRICTED
         )
         _status_moves(commander, incident)
+        _update_posted(incident, commander)
         _published(incident, commander, responder)
         finding = PolicyFindingFactory(status=FindingStatus.CLOSED)
         findings.policy_finding_seen_again(finding=finding, incident=incident, actor=commander)
