@@ -64,10 +64,17 @@ class IntegrationForm(forms.Form):
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
 
     def __init__(
-        self, *args: Any, teams: Any, editing: AlertIntegration | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        teams: Any,
+        services: Any = None,
+        editing: AlertIntegration | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["team"]).queryset = teams
+        if services is not None:
+            cast(forms.ModelMultipleChoiceField, self.fields["services"]).queryset = services
         if editing is not None:
             self.fields["kind"].disabled = True
             self.fields["clear_secret"] = forms.BooleanField(

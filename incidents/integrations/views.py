@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,6 +22,7 @@ from incidents.integrations.services.configuration import (
     alert_integration_rotate_token,
     alert_integration_update,
 )
+from incidents.models import Service
 from incidents.permissions.checks import require_page
 from incidents.permissions.roles import can_manage_settings, can_manage_team, is_admin, lead_team_ids
 
@@ -28,6 +30,18 @@ from incidents.permissions.roles import can_manage_settings, can_manage_team, is
 def _teams_for(user: Any) -> Any:
     teams = Team.objects.order_by("name")
     return teams if is_admin(user) else teams.filter(pk__in=lead_team_ids(user))
+
+
+def _services_for(user: Any, integration: AlertIntegration | None = None) -> Any:
+    """The services `user` may point an integration at (those of teams they lead; admins: all), and
+    those `integration` has already."""
+    services = Service.objects.order_by("name")
+    if is_admin(user):
+        return services
+    mine = Q(team__in=lead_team_ids(user))
+    if integration is not None:
+        mine |= Q(pk__in=integration.services.values("pk"))
+    return services.filter(mine)
 
 
 def _visible(user: Any) -> Any:
@@ -70,7 +84,7 @@ def integration_list(request: HttpRequest) -> HttpResponse:
     """GET: the integrations the user manages and a form to add one. POST: add it and show its token once."""
     require_page(can_manage_settings(request.user), "Only team leads and admins change settings.")
     teams = _teams_for(request.user)
-    form = IntegrationForm(request.POST or None, teams=teams)
+    form = IntegrationForm(request.POST or None, teams=teams, services=_services_for(request.user))
     if request.method == "POST":
         if not form.is_valid():
             return _page(request, form, status=400)
@@ -85,7 +99,8 @@ def integration_list(request: HttpRequest) -> HttpResponse:
             form.add_error("team", "Choose a team you lead.")
             return _page(request, form, status=400)
         endpoint = request.build_absolute_uri(reverse(f"api:integration-{integration.kind}"))
-        return _page(request, IntegrationForm(teams=teams), new_secret=raw, endpoint=endpoint)
+        fresh = IntegrationForm(teams=teams, services=_services_for(request.user))
+        return _page(request, fresh, new_secret=raw, endpoint=endpoint)
     return _page(request, form)
 
 
@@ -109,7 +124,13 @@ def integration_edit(request: HttpRequest, integration_id: int) -> HttpResponse:
         "severity_map": integration.severity_map, "default_severity": integration.default_severity,
         "resolve_when_all_resolved": integration.resolve_when_all_resolved, "is_active": integration.is_active,
     }  # fmt: skip
-    form = IntegrationForm(request.POST or None, initial=initial, teams=teams, editing=integration)
+    form = IntegrationForm(
+        request.POST or None,
+        initial=initial,
+        teams=teams,
+        services=_services_for(request.user, integration),
+        editing=integration,
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -35,6 +35,30 @@ def _authorize(actor: Any, *team_ids: int | None) -> None:
     )
 
 
+def _check_services(actor: Any, services: Iterable[Service], *, kept: Iterable[int] = ()) -> list[Service]:
+    """`services` as a list, if `actor` may point an integration at each: a service of a team they lead
+    (admins: any; a service of no team: admins only). Services in `kept` (ids already on the integration)
+    stay without the check. ValidationError keyed `services` naming those refused: an integration's token
+    declares incidents on its services, which reach their teams' subscribers, lists and chat."""
+    chosen = list(services)
+    kept_ids = set(kept)
+    refused = [
+        s.name
+        for s in chosen
+        if s.pk not in kept_ids
+        and getattr(actor, "is_authenticated", False)
+        and not can_manage_team(actor, s.team_id)
+    ]
+    if refused:
+        raise ValidationError(
+            {
+                "services": f"{', '.join(sorted(refused))}: choose services of the teams you lead (an "
+                "integration declares incidents on its services)."
+            }
+        )
+    return chosen
+
+
 def _check_settings(kind: str, name: str, severity_map: dict[str, str], default_severity: str) -> None:
     errors: dict[str, str] = {}
     if kind not in IntegrationKind.values:
@@ -68,7 +92,8 @@ def alert_integration_create(
 ) -> tuple[AlertIntegration, str]:
     """Create an integration and return `(integration, raw_token)`; the token (`hsi_…`) is shown once.
 
-    The team's leads and admins only (AccessDenied; an integration of no team is for admins).
+    The team's leads and admins only (AccessDenied; an integration of no team is for admins), and
+    `services` only of teams the actor leads (admins: any; ValidationError keyed `services`).
     `severity_map` defaults to the sender's usual values. Raises ValidationError keyed by field for a
     missing or taken name, an unknown kind or severity.
     """
@@ -76,6 +101,7 @@ def alert_integration_create(
     if severity_map is None:
         severity_map = dict(SENDERS[kind].DEFAULT_SEVERITY_MAP) if kind in SENDERS else {}
     _check_settings(kind, name, severity_map, default_severity)
+    services = _check_services(actor, services)
     name = name.strip()
     if AlertIntegration.objects.filter(name__iexact=name).exists():
         raise ValidationError({"name": "An integration with this name exists already."})
@@ -103,12 +129,15 @@ def alert_integration_update(
 ) -> AlertIntegration:
     """Edit name, team, services, severity settings, resolve setting, signing secret or `is_active`.
 
-    The leads of its team (and of the team it moves to) and admins only (AccessDenied). An empty
+    The leads of its team (and of the team it moves to) and admins only (AccessDenied); services added
+    only of teams the actor leads (ValidationError keyed `services`; those it has stay). An empty
     `signing_secret` keeps the stored one unless `clear_secret=True`.
     """
     new_team = changes.get("team", integration.team)
     _authorize(actor, integration.team_id, new_team.pk if new_team else None)
     services = changes.pop("services", None)
+    if services is not None:
+        services = _check_services(actor, services, kept=integration.services.values_list("pk", flat=True))
     clear_secret = changes.pop("clear_secret", False)
     allowed = {"name", "team", "severity_label", "severity_map", "default_severity",
                "resolve_when_all_resolved", "signing_secret", "is_active"}  # fmt: skip

@@ -128,3 +128,49 @@ def test_an_integration_token_elsewhere_in_the_api_is_told_what_it_is_for(integr
     response = client.get("/api/v1/incidents/")
     assert response.status_code == 403
     assert "only posts alerts" in response.json()["detail"]
+
+
+def test_a_lead_points_an_integration_only_at_services_of_teams_they_lead(client_for, lead, team):
+    """An integration's token declares incidents on its services, which reach those services' teams: a
+    lead of one team may not aim one at another team's services (offered none, refused by id)."""
+    from incidents.integrations.services.configuration import alert_integration_update
+    from tests.factories import ServiceFactory
+
+    ours = ServiceFactory(name="Checkout", team=team)
+    theirs = ServiceFactory(name="Ledger", team=TeamFactory(name="Payments", slug="payments"))
+    client = client_for(lead)
+    page = client.get(reverse("incidents:integration_list")).content.decode()
+    assert "Checkout" in page
+    assert "Ledger" not in page
+    form = {
+        "name": "prod-am", "kind": "alertmanager", "team": team.pk, "severity_label": "severity",
+        "default_severity": "SEV3",
+    }  # fmt: skip
+    refused = client.post(reverse("incidents:integration_list"), {**form, "services": [ours.pk, theirs.pk]})
+    assert refused.status_code == 400
+    assert not AlertIntegration.objects.filter(name="prod-am").exists()
+    assert (
+        client.post(reverse("incidents:integration_list"), {**form, "services": [ours.pk]}).status_code == 200
+    )
+    integration = AlertIntegration.objects.get(name="prod-am")
+    with pytest.raises(Exception, match="choose services of the teams you lead"):
+        alert_integration_update(actor=lead, integration=integration, services=[ours, theirs])
+    assert list(integration.services.all()) == [ours]
+
+
+def test_services_an_admin_gave_an_integration_stay_when_its_lead_edits_it(lead, team, admin_user):
+    from incidents.integrations.services.configuration import (
+        alert_integration_create,
+        alert_integration_update,
+    )
+    from tests.factories import ServiceFactory
+
+    ours = ServiceFactory(name="Checkout", team=team)
+    shared = ServiceFactory(name="Edge", team=None)
+    integration, _ = alert_integration_create(
+        actor=admin_user, name="edge-am", kind="alertmanager", team=team, services=[ours, shared]
+    )
+    alert_integration_update(actor=lead, integration=integration, name="edge-am-2", services=[ours, shared])
+    integration.refresh_from_db()
+    assert integration.name == "edge-am-2"
+    assert set(integration.services.all()) == {ours, shared}
