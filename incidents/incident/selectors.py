@@ -145,16 +145,6 @@ def last_state_row(incident: Incident, state: str) -> TimelineEntry | None:
     return rows.filter(match).order_by("-occurred_at", "-id").first()
 
 
-MITIGATION_PREFIX = "Mitigated"
-
-
-def mitigation_rows(incident: Incident) -> QuerySet[TimelineEntry]:
-    """The incident's mitigation rows (system, not removed): “Mitigated”, and “Mitigated (2nd time)” … for
-    a mitigation after a reopening."""
-    rows = incident.timeline_entries.filter(source=EntrySource.SYSTEM, removed_at__isnull=True)
-    return rows.filter(body__startswith=MITIGATION_PREFIX)
-
-
 def declaration_row(incident: Incident) -> TimelineEntry | None:
     """The incident's "Incident declared" row (system, not removed), or None (incidents stored directly)."""
     rows = incident.timeline_entries.filter(source=EntrySource.SYSTEM, removed_at__isnull=True)

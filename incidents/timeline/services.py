@@ -169,10 +169,13 @@ def system_entry(
     )
 
 
-def system_entry_move(*, entry: TimelineEntry, actor: Any, occurred_at: datetime | None) -> TimelineEntry:
-    """Move a system entry to `occurred_at` (aware), or remove it when `occurred_at` is None: the
-    incident service that edited the milestone it records keeps the two in agreement. Its history keeps the
-    old time. Not a check of its own: the calling service authorized `actor` for the milestone edit."""
+def system_entry_move(
+    *, entry: TimelineEntry, actor: Any, occurred_at: datetime | None, body: str | None = None
+) -> TimelineEntry:
+    """Move a system entry to `occurred_at` (aware), or remove it when `occurred_at` is None; with `body`,
+    its text becomes `body` too (a row that said its time was automatic, moved by a person's edit). The
+    incident service that edited the milestone it records keeps the two in agreement. Its history keeps
+    the old time and text. Not a check of its own: the calling service authorized `actor` for the edit."""
     user = actor_user(actor)
     entry._history_user = user  # type: ignore[attr-defined]
     if occurred_at is None:
@@ -180,7 +183,11 @@ def system_entry_move(*, entry: TimelineEntry, actor: Any, occurred_at: datetime
         entry.save(update_fields=["removed_at", "removed_by"])
     else:
         entry.occurred_at = occurred_at
-        entry.save(update_fields=["occurred_at"])
+        fields = ["occurred_at"]
+        if body is not None and body != entry.body:
+            entry.body = body
+            fields.append("body")
+        entry.save(update_fields=fields)
     return entry
 
 

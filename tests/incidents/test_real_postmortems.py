@@ -143,6 +143,8 @@ EXPECTED = {
         [
             "Impact started",
             "Incident resolved",
+            # Resolved with no mitigation given: the mitigation time is the resolution's, and says so.
+            "Mitigated: automatic, the resolution time (no mitigation time was given)",
             "Incident declared as SEV1: Roblox: services down",
             "Postmortem started",
         ],
@@ -185,7 +187,7 @@ EXPECTED = {
         [
             "Impact started",
             "Status changed from Investigating to Monitoring",
-            "Mitigated",
+            "Mitigated: automatic, with the move to Monitoring",
             "Index subsystem fully recovered: GET, LIST and DELETE back to normal",
             "Incident resolved",
             "Incident declared as SEV1: Amazon S3 us-east-1 unavailable",

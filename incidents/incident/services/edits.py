@@ -23,6 +23,7 @@ from incidents.incident.services.common import (
     record_security_event,
     save_incident,
 )
+from incidents.incident.services.lifecycle import AUTOMATIC
 from incidents.markdown import markdown_text
 from incidents.models import (
     ACTIVE_STATUSES,
@@ -209,9 +210,10 @@ def _move_milestone_rows(
     one ("Impact started", "Detected", "Acknowledged", "Mitigated", the latest "Incident resolved"); a
     cleared detection, acknowledgement or mitigation removes its row, one given for the first time gets
     one, and so does a start whose row is missing (an incident declared before every start had one). A
-    mitigation time set automatically at resolution has no row of its own (the resolution's row is its
-    record) unless it came after a reopening (“Mitigated (2nd time)”, which then moves with it); after a
-    reopening the numbered row at the old time is the one that moves, and an added one is numbered. Returns {milestone: what
+    mitigation time filled in automatically has its row (`mitigation_rule`), which moves with it, and says
+    it is automatic only while it is (one set by hand loses the note); an automatic one recorded before
+    every mitigation had a row has none to move. After a reopening the numbered row at the old time is
+    the one that moves, and an added one is numbered. Returns {milestone: what
     happened to its row}, as the correction states it (`its “Detected” row moved with it`, `… removed with
     it`, `its “Detected” row added`)."""
     moved: dict[str, str] = {}
@@ -227,7 +229,11 @@ def _move_milestone_rows(
             rows = rows.filter(body=prefix)
         row = rows.filter(occurred_at=old).order_by("-id").first() if old is not None else None
         if row is not None:
-            system_entry_move(entry=row, actor=actor, occurred_at=new)
+            body = None
+            if name == "mitigated_at" and not incident.mitigated_at_auto:
+                # A person gave this time: the row no longer says it was filled in automatically.
+                body = row.body.split(f": {AUTOMATIC}", 1)[0]
+            system_entry_move(entry=row, actor=actor, occurred_at=new, body=body)
             moved[name] = f"its “{row.body}” row {'moved' if new is not None else 'removed'} with it"
         elif name == "mitigated_at" and incident.mitigated_at_auto:
             continue  # an automatic mitigation without a row of its own: the resolution's row records it

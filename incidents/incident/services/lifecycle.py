@@ -38,8 +38,42 @@ TRANSITIONS: dict[str, set[str]] = {
     S.POSTMORTEM: {S.CLOSED},
     S.CLOSED: set(),
 }
-MITIGATED = "Mitigated"  # the row of a mitigation; numbered when it comes again after a reopening
+MITIGATED = "Mitigated"  # the row of a mitigation; numbered when it comes again ("Mitigated (2nd time)")
+# What the row of a mitigation time filled in by itself says after its name.
+AUTOMATIC = "automatic"
+AUTOMATIC_AT_MONITORING = f"{AUTOMATIC}, with the move to Monitoring"
+AUTOMATIC_AT_RESOLUTION = f"{AUTOMATIC}, the resolution time (no mitigation time was given)"
+NO_LONGER_MITIGATED = "no longer mitigated"
 SEVERITY_RANK: dict[str, int] = {Severity.SEV1: 1, Severity.SEV2: 2, Severity.SEV3: 3, Severity.SEV4: 4}
+
+
+def mitigation_rule(incident: Incident, old_status: str, when: datetime) -> tuple[list[str], str | None]:
+    """The one rule for the mitigation time a status change, a resolution or a reopening implies.
+    `incident` already carries its new status; `when` (aware) is the change's time. Sets the incident's
+    fields and returns (the fields it changed, the body of the “Mitigated” row to write, or None):
+
+    - entering monitoring, or resolving, without a mitigation time fills one in at `when`, and the
+      change writes one numbered, automatic row at it (“Mitigated: automatic, with the move to
+      Monitoring”, “Mitigated (2nd time): automatic, the resolution time …”); one filled in by resolving
+      is marked automatic (`mitigated_at_auto`) and moves with the resolution;
+    - going back to investigating or identified from monitoring, or reopening, clears the mitigation:
+      the fix did not hold, so the next mitigation is measured (and gets its own row) when it comes. The
+      cleared value stays in the history and its row stays where it happened;
+    - anything else leaves the mitigation as it is (a mitigation time already recorded stays, with the
+      one row it has).
+    """
+    status = incident.status
+    if status in (S.MONITORING, S.RESOLVED) and incident.mitigated_at is None:
+        incident.mitigated_at = when
+        incident.mitigated_at_auto = status == S.RESOLVED
+        how = AUTOMATIC_AT_RESOLUTION if status == S.RESOLVED else AUTOMATIC_AT_MONITORING
+        return ["mitigated_at", "mitigated_at_auto"], f"{numbered(incident, MITIGATED)}: {how}"
+    undone = old_status == S.MONITORING or old_status not in ACTIVE_STATUSES
+    mitigated = incident.mitigated_at is not None or incident.mitigated_at_auto
+    if status in (S.INVESTIGATING, S.IDENTIFIED) and undone and mitigated:
+        incident.mitigated_at, incident.mitigated_at_auto = None, False
+        return ["mitigated_at", "mitigated_at_auto"], None
+    return [], None
 
 
 def _zone_of(actor: Any) -> tzinfo | None:
@@ -96,9 +130,9 @@ def incident_change_status(
     closing is refused (TransitionError) while its process rule requires a postmortem that is neither
     published nor waived (`process.close_blocker`).
 
-    Reaching `identified` sets nothing; `monitoring` sets `mitigated_at` if unset, with its “Mitigated”
-    row (“Mitigated (2nd time)” after a reopening: the first row stays where it happened). Raises
-    TransitionError.
+    The mitigation follows `mitigation_rule`: entering monitoring without a mitigation time records one
+    at `at`, with its numbered, automatic “Mitigated” row; going back from monitoring to investigating or
+    identified clears it, and its status row says “no longer mitigated”. Raises TransitionError.
     """
     require_command(actor, incident)
     current = lock_incident(incident, expected_version)
@@ -127,21 +161,16 @@ def incident_change_status(
     check_state_change_time(current, when, state="status", what="status change", zone=_zone_of(actor))
     old = current.status
     old_label = current.get_status_display()
-    fields = ["status"]
     current.status = status
-    if status == S.MONITORING and current.mitigated_at is None:
-        current.mitigated_at = when
-        fields.append("mitigated_at")
+    mitigation, mitigated_row = mitigation_rule(current, old, when)
     current.full_clean(exclude=["number"])
-    save_incident(current, fields)
-    system_entry(
-        incident=current,
-        actor=actor,
-        body=numbered(current, f"Status changed from {old_label} to {current.get_status_display()}"),
-        occurred_at=when,
-    )
-    if "mitigated_at" in fields:
-        system_entry(incident=current, actor=actor, body=numbered(current, MITIGATED), occurred_at=when)
+    save_incident(current, ["status", *mitigation])
+    body = numbered(current, f"Status changed from {old_label} to {current.get_status_display()}")
+    if mitigation and current.mitigated_at is None:
+        body += f": {NO_LONGER_MITIGATED}"
+    system_entry(incident=current, actor=actor, body=body, occurred_at=when)
+    if mitigated_row:
+        system_entry(incident=current, actor=actor, body=mitigated_row, occurred_at=when)
     notify.incident_status_changed(current, old=old, at=when)
     return current
 
@@ -183,10 +212,9 @@ def incident_resolve(
 ) -> Incident:
     """Resolve: set `resolved_at` to `at` (aware; default now) and status resolved.
 
-    Without a recorded mitigation, `mitigated_at` is set to the same time, marked automatic. Such a
-    mitigation has no row of its own (the resolution's row records it), except after a reopening whose
-    earlier mitigation kept its “Mitigated” row: then it gets “Mitigated (2nd time)” at its time, so the
-    timeline's latest mitigation row is always the incident's mitigation (and moves with it).
+    Without a recorded mitigation, `mitigated_at` is set to the same time, marked automatic, with its
+    numbered, automatic “Mitigated” row at it (`mitigation_rule`): the timeline's latest mitigation row
+    is always the incident's mitigation, and both move with the resolution.
 
     Raises TransitionError (keyed `status`, nothing changed) when the incident is already resolved or is
     not active; ValidationError keyed `at` when `at` is implausible, before the start, before a status
@@ -211,11 +239,8 @@ def incident_resolve(
     old = current.status
     current.status = S.RESOLVED
     current.resolved_at = when
-    fields = ["status", "resolved_at"]
-    if current.mitigated_at is None:
-        current.mitigated_at = when
-        current.mitigated_at_auto = True
-        fields += ["mitigated_at", "mitigated_at_auto"]
+    mitigation, mitigated_row = mitigation_rule(current, old, when)
+    fields = ["status", "resolved_at", *mitigation]
     try:
         current.full_clean(exclude=["number"])
     except ValidationError as exc:
@@ -228,8 +253,8 @@ def incident_resolve(
         body=numbered(current, "Incident resolved") + (f": {note}" if note else ""),
         occurred_at=when,
     )
-    if current.mitigated_at_auto and selectors.mitigation_rows(current).exists():
-        system_entry(incident=current, actor=actor, body=numbered(current, MITIGATED), occurred_at=when)
+    if mitigated_row:
+        system_entry(incident=current, actor=actor, body=mitigated_row, occurred_at=when)
     notify.incident_status_changed(current, old=old, at=when)
     return current
 
@@ -241,8 +266,8 @@ def incident_reopen(*, incident: Incident, actor: Any, reason: str, at: datetime
     `at` (aware, default now) is when it was reopened; the one rule for state-change times applies
     (`check_state_change_time`: not before the start, the declaration or the resolution it undoes).
 
-    `resolved_at` and `mitigated_at` are cleared: a reopened incident is not mitigated (the fix did not
-    hold), so it counts in resolution and mitigation metrics only once mitigated and resolved again. The
+    `resolved_at` and `mitigated_at` are cleared (`mitigation_rule`): a reopened incident is not
+    mitigated (the fix did not hold), so it counts in resolution and mitigation metrics only once mitigated and resolved again. The
     cleared values stay in the incident's history, and their timeline rows ("Mitigated", "Incident
     resolved") stay where they happened; the next mitigation and resolution get numbered rows of their own
     ("Mitigated (2nd time)", "Incident resolved (2nd time)").
@@ -260,10 +285,8 @@ def incident_reopen(*, incident: Incident, actor: Any, reason: str, at: datetime
     old = current.status
     current.status = S.INVESTIGATING
     current.resolved_at = None
-    fields = ["status", "resolved_at"]
-    if current.mitigated_at is not None or current.mitigated_at_auto:
-        current.mitigated_at, current.mitigated_at_auto = None, False
-        fields += ["mitigated_at", "mitigated_at_auto"]
+    mitigation, _ = mitigation_rule(current, old, when)
+    fields = ["status", "resolved_at", *mitigation]
     current._change_reason = f"Reopened: {reason}"  # type: ignore[attr-defined]  # simple-history
     save_incident(current, fields)
     system_entry(

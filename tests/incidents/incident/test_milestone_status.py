@@ -227,19 +227,6 @@ def test_acknowledgement_and_mitigation_get_rows_that_move_with_them_and_go_when
 
 
 @time_machine.travel(TODAY, tick=False)
-def test_monitoring_records_its_mitigation_row_and_resolving_marks_an_automatic_one_without_a_row(commander):
-    watched = _backfilled(commander, S.MONITORING)
-    assert (_minutes(60), "Mitigated") in _rows(watched)
-    plain = incident_declare(
-        actor=commander, title="Plain", severity="SEV3", started_at=T0, declared_at=_minutes(6)
-    )
-    incident_resolve(incident=plain, actor=commander, at=_minutes(30))
-    plain.refresh_from_db()
-    assert plain.mitigated_at_auto
-    assert "Mitigated" not in [b for _, b in _rows(plain)]
-
-
-@time_machine.travel(TODAY, tick=False)
 def test_the_markdown_export_says_the_mitigation_time_was_set_automatically(commander):
     incident = incident_declare(
         actor=commander, title="Auto", severity="SEV3", started_at=T0, detected_at=_minutes(5),
@@ -256,6 +243,108 @@ def _mitigation_rows(incident: Incident) -> list[tuple[datetime, str]]:
     return [r for r in _rows(incident) if r[1].startswith("Mitigated")]
 
 
+AT_MONITORING = "automatic, with the move to Monitoring"
+AT_RESOLUTION = "automatic, the resolution time (no mitigation time was given)"
+# Each sequence from a declaration at minute 8 (investigating): the steps at their minutes, then the
+# mitigation rows the timeline shows and the mitigation time (minute, automatic) the incident keeps.
+SEQUENCES = {
+    "resolved straight from investigating": (
+        [(S.RESOLVED, 30)],
+        [(30, f"Mitigated: {AT_RESOLUTION}")],
+        (30, True),
+    ),
+    "resolved, reopened, resolved": (
+        [(S.RESOLVED, 30), ("reopen", 40), (S.RESOLVED, 90)],
+        [(30, f"Mitigated: {AT_RESOLUTION}"), (90, f"Mitigated (2nd time): {AT_RESOLUTION}")],
+        (90, True),
+    ),
+    "monitoring, then resolved": (
+        [(S.MONITORING, 20), (S.RESOLVED, 50)],
+        [(20, f"Mitigated: {AT_MONITORING}")],
+        (20, False),
+    ),
+    "monitoring, investigating, monitoring": (
+        [(S.MONITORING, 20), (S.INVESTIGATING, 30), (S.MONITORING, 45)],
+        [(20, f"Mitigated: {AT_MONITORING}"), (45, f"Mitigated (2nd time): {AT_MONITORING}")],
+        (45, False),
+    ),
+    "monitoring, identified, resolved": (
+        [(S.MONITORING, 20), (S.IDENTIFIED, 30), (S.RESOLVED, 60)],
+        [(20, f"Mitigated: {AT_MONITORING}"), (60, f"Mitigated (2nd time): {AT_RESOLUTION}")],
+        (60, True),
+    ),
+    "monitoring, resolved, reopened, monitoring, resolved": (
+        [(S.MONITORING, 20), (S.RESOLVED, 30), ("reopen", 40), (S.MONITORING, 50), (S.RESOLVED, 70)],
+        [(20, f"Mitigated: {AT_MONITORING}"), (50, f"Mitigated (2nd time): {AT_MONITORING}")],
+        (50, False),
+    ),
+    "identified, then resolved": (
+        [(S.IDENTIFIED, 20), (S.RESOLVED, 35)],
+        [(35, f"Mitigated: {AT_RESOLUTION}")],
+        (35, True),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", SEQUENCES)
+@time_machine.travel(TODAY, tick=False)
+def test_every_automatic_mitigation_writes_one_numbered_row_that_says_it_is_automatic(
+    name, client_for, commander
+):
+    steps, rows, (minute, automatic) = SEQUENCES[name]
+    incident = incident_declare(
+        actor=commander, title=name, severity="SEV3", started_at=T0, detected_at=_minutes(5),
+        declared_at=_minutes(8),
+    )  # fmt: skip
+    for step, at in steps:
+        if step == "reopen":
+            incident_reopen(incident=incident, actor=commander, reason="errors again", at=_minutes(at))
+        elif step == S.RESOLVED:
+            incident_resolve(incident=incident, actor=commander, at=_minutes(at))
+        else:
+            incident_change_status(incident=incident, actor=commander, status=step, at=_minutes(at))
+    incident.refresh_from_db()
+    assert _mitigation_rows(incident) == [(_minutes(m), body) for m, body in rows]
+    assert (incident.mitigated_at, incident.mitigated_at_auto) == (_minutes(minute), automatic)
+    # The incident page shows each row, and the mitigation that stands at the latest row's time.
+    commander.time_zone = "UTC"
+    commander.save()
+    html = client_for(commander).get(reverse("incidents:detail", args=[incident.number])).content.decode()
+    for _, body in rows:
+        assert body in html
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_leaving_monitoring_for_investigating_clears_the_mitigation_and_its_row_says_so(commander):
+    incident = _backfilled(commander, S.MONITORING)  # mitigated at 60
+    incident_change_status(incident=incident, actor=commander, status=S.INVESTIGATING, at=_minutes(70))
+    incident.refresh_from_db()
+    assert incident.mitigated_at is None
+    assert (_minutes(70), "Status changed from Monitoring to Investigating: no longer mitigated") in _rows(
+        incident
+    )
+    assert incident.history.filter(mitigated_at=_minutes(60)).exists()
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_a_mitigation_given_by_hand_gets_a_plain_row_and_monitoring_then_writes_none(commander):
+    incident = _backfilled(commander, S.IDENTIFIED)
+    incident = incident_update(incident=incident, actor=commander, mitigated_at=_minutes(40))
+    incident_change_status(incident=incident, actor=commander, status=S.MONITORING, at=_minutes(45))
+    incident.refresh_from_db()
+    assert _mitigation_rows(incident) == [(_minutes(40), "Mitigated")]
+    assert (incident.mitigated_at, incident.mitigated_at_auto) == (_minutes(40), False)
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_an_automatic_mitigation_moved_by_hand_is_no_longer_marked_automatic(commander):
+    incident = _backfilled(commander, S.MONITORING)  # mitigated at 60, automatically
+    incident = incident_update(incident=incident, actor=commander, mitigated_at=_minutes(55))
+    assert _mitigation_rows(incident) == [(_minutes(55), "Mitigated")]
+    correction = [b for _, b in _rows(incident) if b.startswith("Milestones edited")][-1]
+    assert "its “Mitigated” row moved with it" in correction
+
+
 @time_machine.travel(TODAY, tick=False)
 def test_a_mitigation_after_a_reopening_gets_its_own_numbered_row_that_follows_the_milestone(commander):
     incident = _backfilled(commander, S.RESOLVED)  # monitoring (mitigated) at 60, resolved at 120
@@ -265,18 +354,18 @@ def test_a_mitigation_after_a_reopening_gets_its_own_numbered_row_that_follows_t
     assert (incident.mitigated_at, incident.mitigated_at_auto) == (_minutes(200), True)
     # The first mitigation's row stays where it happened; the mitigation that stands has its own row.
     assert _mitigation_rows(incident) == [
-        (_minutes(60), "Mitigated"),
-        (_minutes(200), "Mitigated (2nd time)"),
+        (_minutes(60), f"Mitigated: {AT_MONITORING}"),
+        (_minutes(200), f"Mitigated (2nd time): {AT_RESOLUTION}"),
     ]
-    # The automatic mitigation follows its resolution, and its row follows it.
+    # The automatic mitigation follows its resolution, and its row follows it, still automatic.
     incident = incident_update(incident=incident, actor=commander, resolved_at=_minutes(210))
     assert (incident.mitigated_at, incident.mitigated_at_auto) == (_minutes(210), True)
-    assert _mitigation_rows(incident)[-1] == (_minutes(210), "Mitigated (2nd time)")
+    assert _mitigation_rows(incident)[-1] == (_minutes(210), f"Mitigated (2nd time): {AT_RESOLUTION}")
     # Set by hand, it is no longer automatic; its row moves with it, the first one stays.
     incident = incident_update(incident=incident, actor=commander, mitigated_at=_minutes(190))
     assert (incident.mitigated_at, incident.mitigated_at_auto) == (_minutes(190), False)
     assert _mitigation_rows(incident) == [
-        (_minutes(60), "Mitigated"),
+        (_minutes(60), f"Mitigated: {AT_MONITORING}"),
         (_minutes(190), "Mitigated (2nd time)"),
     ]
 
@@ -288,12 +377,12 @@ def test_monitoring_again_after_a_reopening_numbers_its_row_and_an_edit_moves_th
     incident_change_status(incident=incident, actor=commander, status=S.MONITORING, at=_minutes(170))
     incident.refresh_from_db()
     assert _mitigation_rows(incident) == [
-        (_minutes(60), "Mitigated"),
-        (_minutes(170), "Mitigated (2nd time)"),
+        (_minutes(60), f"Mitigated: {AT_MONITORING}"),
+        (_minutes(170), f"Mitigated (2nd time): {AT_MONITORING}"),
     ]
     incident = incident_update(incident=incident, actor=commander, mitigated_at=_minutes(175))
     assert _mitigation_rows(incident) == [
-        (_minutes(60), "Mitigated"),
+        (_minutes(60), f"Mitigated: {AT_MONITORING}"),
         (_minutes(175), "Mitigated (2nd time)"),
     ]
     # Resolved again: the mitigation was recorded (not automatic), so no further row.

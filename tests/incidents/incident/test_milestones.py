@@ -20,6 +20,9 @@ def _rows(incident: Incident) -> list[tuple[datetime, str]]:
     return [(e.occurred_at, e.body) for e in incident.timeline_entries.order_by("occurred_at", "id")]
 
 
+MITIGATED_AT_RESOLUTION = "Mitigated: automatic, the resolution time (no mitigation time was given)"
+
+
 @time_machine.travel(TODAY, tick=False)
 def test_a_backfilled_incident_is_recorded_at_its_real_times_through_the_web_forms(client_for, commander):
     commander.time_zone = "Europe/Berlin"
@@ -52,8 +55,10 @@ def test_a_backfilled_incident_is_recorded_at_its_real_times_through_the_web_for
         (datetime(2026, 3, 28, 23, 40, tzinfo=UTC), "Severity changed from SEV3 to SEV1: all regions"),
         (datetime(2026, 3, 29, 0, 10, tzinfo=UTC), "Status changed from Investigating to Identified"),
         (datetime(2026, 3, 29, 1, 30, tzinfo=UTC), "Incident resolved"),
+        (datetime(2026, 3, 29, 1, 30, tzinfo=UTC), MITIGATED_AT_RESOLUTION),
         (datetime(2026, 3, 29, 2, 0, tzinfo=UTC), "Incident reopened: errors again"),
         (datetime(2026, 3, 29, 3, 15, tzinfo=UTC), "Incident resolved (2nd time)"),
+        (datetime(2026, 3, 29, 3, 15, tzinfo=UTC), MITIGATED_AT_RESOLUTION.replace(":", " (2nd time):", 1)),
     ]
     # Time to resolve runs from detection, which nobody recorded: the page says so.
     page = client.get(path("detail")).content.decode()
@@ -121,5 +126,6 @@ def test_the_api_takes_a_when_for_every_state_change(api_for, commander):
         "Incident declared as SEV2: Queue stalled",
         "Severity changed from SEV2 to SEV1",
         "Incident resolved",
+        MITIGATED_AT_RESOLUTION,
         "Incident reopened: back",
     ]

@@ -69,10 +69,13 @@ def test_allowed_transitions_change_status_and_write_a_timeline_entry(old, new, 
     assert changed.status == new
     assert changed.version == incident.version + 1
     entries = list(changed.timeline_entries.order_by("id"))[before:]
-    # Reaching monitoring also records the mitigation it implies, as its own "Mitigated" row.
+    # Reaching monitoring or resolved without a mitigation also records the mitigation it implies, as
+    # its own automatic "Mitigated" row (`_at` gives an active incident no mitigation time).
     bodies = [e.body for e in entries]
     assert bodies[0].startswith(("Status changed from", "Incident resolved"))
-    assert bodies[1:] == (["Mitigated"] if new == S.MONITORING else [])
+    assert [b.split(",")[0] for b in bodies[1:]] == (
+        ["Mitigated: automatic"] if new in (S.MONITORING, S.RESOLVED) else []
+    )
     assert {(e.source, e.author) for e in entries} == {(EntrySource.SYSTEM, commander)}
 
 
@@ -94,14 +97,19 @@ def test_an_unknown_status_is_a_field_error(commander):
     assert "status" in exc.value.message_dict
 
 
-def test_monitoring_sets_mitigation_time_once(commander):
+def test_monitoring_again_after_leaving_it_records_the_new_mitigation(commander):
     incident = _at(S.INVESTIGATING, commander)
     at = timezone.now() - timedelta(minutes=30)
     incident_change_status(incident=incident, actor=commander, status=S.MONITORING, at=at)
-    incident_change_status(incident=incident, actor=commander, status=S.IDENTIFIED)
-    incident_change_status(incident=incident, actor=commander, status=S.MONITORING)
+    incident_change_status(
+        incident=incident, actor=commander, status=S.IDENTIFIED, at=at + timedelta(minutes=5)
+    )
     incident.refresh_from_db()
-    assert incident.mitigated_at == at
+    assert incident.mitigated_at is None  # the mitigation did not hold
+    again = at + timedelta(minutes=20)
+    incident_change_status(incident=incident, actor=commander, status=S.MONITORING, at=again)
+    incident.refresh_from_db()
+    assert incident.mitigated_at == again
 
 
 def test_resolving_sets_resolved_at_and_resolving_twice_is_refused_changing_nothing(commander):

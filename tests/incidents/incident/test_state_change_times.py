@@ -193,7 +193,9 @@ def test_reopening_clears_the_mitigation_and_keeps_it_in_history(api_for, comman
     assert body["time_to_mitigate"] is None
     incident.refresh_from_db()
     assert incident.history.filter(mitigated_at=datetime(2026, 11, 1, 10, 20, tzinfo=UTC)).exists()
-    assert incident.timeline_entries.filter(body="Mitigated").exists()  # the row of what happened stays
+    assert incident.timeline_entries.filter(
+        body__startswith="Mitigated: automatic"
+    ).exists()  # the row of what happened stays
     # Mitigated and resolved again: the figures measure the final mitigation.
     incident_resolve(incident=incident, actor=commander, at=datetime(2026, 11, 1, 11, 30, tzinfo=UTC))
     incident.refresh_from_db()
