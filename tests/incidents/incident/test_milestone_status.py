@@ -247,7 +247,7 @@ AT_MONITORING = "automatic, with the move to Monitoring"
 AT_RESOLUTION = "automatic, the resolution time (no mitigation time was given)"
 # Each sequence from a declaration at minute 8 (investigating): the steps at their minutes, then the
 # mitigation rows the timeline shows and the mitigation time (minute, automatic) the incident keeps.
-SEQUENCES = {
+SEQUENCES: dict[str, tuple[list[tuple[str, int]], list[tuple[int, str]], tuple[int, bool]]] = {
     "resolved straight from investigating": (
         [(S.RESOLVED, 30)],
         [(30, f"Mitigated: {AT_RESOLUTION}")],
