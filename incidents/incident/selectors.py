@@ -45,13 +45,14 @@ def incident_list_for(
     custom: Mapping[str, str] | None = None,
 ) -> QuerySet[Incident]:
     """Incidents `user` may see, newest first, with what the list shows joined in (flat query count: the
-    custom field values of every row come in two queries).
+    custom field values of every row come in two queries) and each one's `declared_at` (`declared_at`).
 
     `incident_type` is a type's slug; `custom` maps a custom field key to the value it must hold
     (`custom_filter_q`; ValidationError keyed `cf_<key>`). Date bounds are the viewer's local dates, half-open: `[started_from 00:00, started_to + 1 day 00:00)`.
     """
     qs = (
         incidents_visible_to(user)
+        .annotate(declared_at=_declared_at())
         .select_related("commander", "incident_type")
         .prefetch_related(
             Prefetch("services", queryset=Service.objects.only("id", "name", "slug")), *CUSTOM_PREFETCH
@@ -149,6 +150,29 @@ def declaration_row(incident: Incident) -> TimelineEntry | None:
     """The incident's "Incident declared" row (system, not removed), or None (incidents stored directly)."""
     rows = incident.timeline_entries.filter(source=EntrySource.SYSTEM, removed_at__isnull=True)
     return rows.filter(body__startswith=DECLARED_PREFIX).order_by("occurred_at", "id").first()
+
+
+def _declared_at() -> Subquery:
+    """For `.annotate(declared_at=...)`: the time of each incident's "Incident declared" row."""
+    rows = TimelineEntry.objects.filter(
+        incident=OuterRef("pk"),
+        source=EntrySource.SYSTEM,
+        removed_at__isnull=True,
+        body__startswith=DECLARED_PREFIX,
+    ).order_by("occurred_at", "id")
+    return Subquery(rows.values("occurred_at")[:1])
+
+
+def declared_at(incident: Incident) -> datetime | None:
+    """When `incident` was declared in Hindsight (aware, UTC): the time of its "Incident declared" row, as
+    the timeline shows it (for a backfilled incident, after the milestones it records). Read from the
+    `declared_at` annotation of `incident_list_for` when there (no query), else from the row (one query);
+    None for an incident stored without a declaration."""
+    if "declared_at" in vars(incident):
+        value: datetime | None = vars(incident)["declared_at"]
+        return value
+    row = declaration_row(incident)
+    return row.occurred_at if row is not None else None
 
 
 def state_change_floor(incident: Incident, state: str = "status") -> datetime:

@@ -15,6 +15,7 @@ from incidents.api.fields import (
     UserBriefSerializer,
     UtcDateTimeField,
 )
+from incidents.incident import selectors
 from incidents.incident.custom_values import custom_fields_json
 from incidents.models import (
     CustomFieldKind,
@@ -66,6 +67,13 @@ CUSTOM_FIELD_SCHEMA = inline_serializer(
 )
 
 
+class DeclaredAtField(UtcDateTimeField):
+    """An incident's declaration time (`selectors.declared_at`: its "Incident declared" row), in UTC."""
+
+    def get_attribute(self, instance: Incident) -> Any:
+        return selectors.declared_at(instance)
+
+
 class IncidentSerializer(ReadModelSerializer):
     """An incident as the API shows it. Durations are seconds, `null` when a milestone is unknown."""
 
@@ -84,6 +92,13 @@ class IncidentSerializer(ReadModelSerializer):
     commander = UserBriefSerializer(read_only=True, allow_null=True)
     communications_lead = UserBriefSerializer(read_only=True, allow_null=True)
     scribe = UserBriefSerializer(read_only=True, allow_null=True)
+    declared_at = DeclaredAtField(
+        read_only=True,
+        allow_null=True,
+        help_text="When it was declared in Hindsight, as its “Incident declared” row says; for an incident "
+        "recorded after it happened, after the milestones it records. Null for one stored without a "
+        "declaration.",
+    )
     time_to_detect = serializers.IntegerField(read_only=True, allow_null=True)
     time_to_acknowledge = serializers.IntegerField(read_only=True, allow_null=True)
     time_to_mitigate = serializers.IntegerField(read_only=True, allow_null=True)
@@ -102,7 +117,7 @@ class IncidentSerializer(ReadModelSerializer):
         fields = [
             "url", "number", "reference", "title", "summary", "summary_html", "severity", "status",
             "visibility", "incident_type", "custom_fields", "started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at",
-            "detection_method", "customer_impact", "customer_impact_html", "services", "commander",
+            "declared_at", "detection_method", "customer_impact", "customer_impact_html", "services", "commander",
             "communications_lead", "scribe", "chat_channel_url", "dashboard_url", "change_url",
             "feature_flag", "time_to_detect", "time_to_acknowledge", "time_to_mitigate", "time_to_resolve",
             "impact_duration", "milestone_notes", "version", "created_at", "updated_at",

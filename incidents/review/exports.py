@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from incidents.incident import selectors as incident_selectors
 from incidents.incident.custom_values import FieldValue, custom_fields_json, field_values
 from incidents.incident.models import DURATION_DEFINITIONS
 from incidents.markdown import render_markdown
@@ -356,8 +357,11 @@ def _export_json_head(postmortem: Postmortem, zone: tzinfo, *, viewer: Any) -> d
             "custom_fields": custom_fields_json(inc),
             "summary": _text(inc.summary),
             "milestones": {
-                k: _iso(getattr(inc, k))
-                for k in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
+                **{
+                    k: _iso(getattr(inc, k))
+                    for k in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
+                },
+                "declared_at": _iso(incident_selectors.declared_at(inc)),
             },
             "durations_seconds": {
                 "time_to_detect": inc.time_to_detect,
