@@ -423,6 +423,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "incidents.api.schema.add_error_responses",
+        "incidents.api.schema.patch_bodies_like_put",
     ],
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "incidents.models.IncidentStatus",

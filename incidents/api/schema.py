@@ -53,3 +53,15 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                 if code in responses:
                     responses[code].setdefault("content", conflict_ref)
     return result
+
+
+def patch_bodies_like_put(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular POSTPROCESSING_HOOK: a PATCH documented with its PUT's body (an endpoint whose PATCH
+    requires what PUT does, `PATCH /postmortems/{id}/`) has that body required as PUT's is."""
+    for methods in result.get("paths", {}).values():
+        put, patch = methods.get("put", {}).get("requestBody"), methods.get("patch", {}).get("requestBody")
+        if put and patch and put.get("content") == patch.get("content") and put.get("required"):
+            patch["required"] = True
+    return result

@@ -135,6 +135,12 @@ class ContributingFactorViewSet(RecordViewSet):
         return Response(out, headers={"ETag": etag_for(out)})
 
 
+SAVE_BODY = dict.fromkeys(
+    ("application/json", "application/x-www-form-urlencoded", "multipart/form-data"),
+    {"$ref": "#/components/schemas/PostmortemSaveRequest"},
+)
+
+
 class PostmortemFilter(ByIncidentFilter):
     class Meta:
         model = Postmortem
@@ -143,7 +149,9 @@ class PostmortemFilter(ByIncidentFilter):
 
 @extend_schema_view(
     update=_schema("Save sections (version or If-Match required)", s.PostmortemSaveSerializer, s.PostmortemSerializer),
-    partial_update=_schema("Save sections (version or If-Match required)", s.PostmortemSaveSerializer, s.PostmortemSerializer),
+    # PATCH takes PUT's body: `sections` is required on both (a save with nothing in it saves nothing), so
+    # its schema is PUT's, not the "every field optional" one drf-spectacular makes for a PATCH.
+    partial_update=_schema("Save sections (version or If-Match required)", SAVE_BODY, s.PostmortemSerializer),
 )  # fmt: skip
 class PostmortemViewSet(
     ApiView,

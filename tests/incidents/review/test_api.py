@@ -57,6 +57,38 @@ def test_save_without_version_or_if_match_is_refused(api_for, commander, inciden
     assert "version" in response.json()
 
 
+def _request_schema(schema: dict, path: str, method: str) -> tuple[dict, bool]:
+    """The JSON body schema of `method path` in the generated OpenAPI document (its component resolved),
+    and whether the body is required."""
+    body = schema["paths"][path][method]["requestBody"]
+    ref = body["content"]["application/json"]["schema"]["$ref"]
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[-1]], bool(body.get("required"))
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_the_schema_and_the_api_agree_that_a_save_requires_sections(
+    client, api_for, commander, incident, method
+):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    body, required = _request_schema(schema, "/api/v1/postmortems/{id}/", method)
+    assert "sections" in body["required"]
+    assert required
+    api = api_for(commander)
+    pm = api.post(f"/api/v1/incidents/{incident.number}/postmortem/", {}, format="json").json()
+    send = getattr(api, method)
+    refused = send(f"/api/v1/postmortems/{pm['id']}/", {"version": pm["version"]}, format="json")
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["sections"]
+    # Every other field the schema offers may be left out, as it says.
+    saved = send(
+        f"/api/v1/postmortems/{pm['id']}/",
+        {"sections": {"summary": "x"}, "version": pm["version"]},
+        format="json",
+    )
+    assert saved.status_code == 200, saved.content
+    assert set(body["properties"]) - set(body["required"]) >= {"version", "note"}
+
+
 def test_a_save_naming_a_field_it_does_not_take_is_refused_naming_it_and_nothing_changes(
     api_for, commander, incident
 ):
