@@ -145,13 +145,17 @@ def localize(wall: datetime, zone: tzinfo) -> datetime:
 # The UTC offsets in use anywhere: Baker Island's -12:00 to Kiribati's +14:00 (whole minutes).
 MIN_OFFSET = timedelta(hours=-12)
 MAX_OFFSET = timedelta(hours=14)
-_OFFSET_TEXT = re.compile(r"^(?:utc|gmt)?(?P<sign>[+-])(?P<hours>\d{2})(?::?(?P<minutes>\d{2}))?$", re.I)
+_OFFSET_TEXT = re.compile(
+    r"^(?:utc|gmt)?(?P<sign>[+-])(?P<hours>\d{2})(?::?(?P<minutes>\d{2})(?::?(?P<seconds>\d{2}(?:[.,]\d+)?))?)?$",
+    re.I,
+)
 
 
 def offset_refusal(offset: timedelta | str | None) -> str | None:
     """Why `offset` cannot be the UTC offset of a time given to Hindsight, or None when it can: the one
     offset rule of every time input (query parameters, API bodies, quick add, the edit form, imports,
-    typed boxes). An offset lies between -12:00 and +14:00 in whole minutes; `offset` is a timedelta (an
+    typed boxes). An offset lies between -12:00 and +14:00 in whole minutes (one with seconds, `+05:30:15`,
+    is refused naming it and its minutes); `offset` is a timedelta (an
     aware datetime's `utcoffset()`) or the text after a time (`Z`, `UTC`, `+02:00`, `-0500`, `+02`,
     `UTC+05:45`; case-insensitive). None is no offset, which this rule does not judge."""
     if offset is None:
@@ -167,6 +171,12 @@ def offset_refusal(offset: timedelta | str | None) -> str | None:
         hours, minutes = int(m["hours"]), int(m["minutes"] or 0)
         if minutes > 59:
             return f"{typed} is not a UTC offset: its minutes go up to 59 (use e.g. +05:45)."
+        if m["seconds"] is not None:
+            minute = f"{m['sign']}{m['hours']}:{m['minutes']}"
+            return (
+                f"{typed} is not a UTC offset in use: offsets are whole hours and minutes ({minute}, not "
+                f"{typed}), between -12:00 and +14:00."
+            )
         delta = (-1 if m["sign"] == "-" else 1) * timedelta(hours=hours, minutes=minutes)
     else:
         delta = offset

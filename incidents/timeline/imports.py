@@ -32,7 +32,9 @@ MAX_ROWS = 5_000
 _LINE_RE = re.compile(r"^\[(?P<stamp>[^\]]*)\]\s*(?P<rest>.*)$")
 _STAMP_RE = re.compile(
     r"^(?:(?P<date>\d{4}-\d{1,2}-\d{1,2})[ t])?(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?"
-    r"\s*(?P<offset>z|utc|gmt|[+-]\d{2}(?::?\d{2})?)?$",
+    # Anything offset-like is taken, so the one offset rule (`offset_refusal`) says what is wrong with it
+    # (`+05:30:15`, `+25:00`, `+5:30`) instead of "cannot read the time".
+    r"\s*(?P<offset>z|utc|gmt|(?:utc|gmt)?[+-][\d:.,]+)?$",
     re.IGNORECASE,
 )
 _AUTHOR_RE = re.compile(r"^(?P<author>[^:\n]{1,80}?):(?:\s+(?P<text>.*))?$")

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.html import escape
 
 from incidents.models import TimelineEntry
 from incidents.timeline import selectors
@@ -231,7 +232,39 @@ def test_viewer_cannot_import(client_for, viewer, incident):
     assert not TimelineEntry.objects.exists()
 
 
+SECONDS_OFFSET = (
+    "+05:30:15 is not a UTC offset in use: offsets are whole hours and minutes (+05:30, not +05:30:15), "
+    "between -12:00 and +14:00."
+)
+
+
 def test_a_csv_time_with_a_seconds_offset_names_the_offset():
     parsed = parse_csv("2025-03-10T14:05+05:30:15,ana,Paged\n", zone=UTC)
     assert parsed.rows == []
-    assert parsed.problems == [(1, "+05:30:15 is not a UTC offset (use e.g. +02:00 or -05:00).")]
+    assert parsed.problems == [(1, SECONDS_OFFSET)]
+
+
+@pytest.mark.parametrize(
+    ("stamp", "reason"),
+    [
+        ("2025-03-10 14:05 +05:30:15", SECONDS_OFFSET),
+        ("14:05+05:30:15", SECONDS_OFFSET),
+        (
+            "2025-03-10 14:05 +25:00",
+            "+25:00 is not a UTC offset in use: offsets lie between -12:00 and +14:00.",
+        ),
+        ("2025-03-10 14:05 +5:30", "+5:30 is not a UTC offset (use e.g. +02:00 or -05:00)."),
+    ],
+)
+def test_a_transcript_line_with_a_bad_offset_is_refused_naming_the_offset(
+    client_for, commander, incident, stamp, reason
+):
+    content = f"[2025-03-10 14:00] alice: fine\n[{stamp}] bob: paged the DBA\n"
+    parsed = parse_transcript(content, zone=UTC, first_date=date(2025, 3, 10))
+    assert parsed.problems == [(2, reason)]
+    # The import page names the line and the offset, and saves nothing.
+    form = {"format": "transcript", "zone": "UTC", "first_date": "2025-03-10", "content": content}
+    response = client_for(commander).post(import_url(incident), {**form, "confirm": "1"})
+    assert response.status_code == 422
+    assert f"Line 2: {escape(reason)}" in response.content.decode()
+    assert not TimelineEntry.objects.filter(incident=incident).exists()
