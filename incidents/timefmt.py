@@ -86,17 +86,55 @@ def _day(day: date, today: date) -> str:
     return f"{day.day} {day:%b}" + ("" if day.year == today.year else f" {day.year}")
 
 
+def _offset_change(day: date, zone: tzinfo) -> tuple[timedelta, timedelta, datetime] | None:
+    """The UTC offset change within local `day` in `zone`: (offset before, offset after, the instant of
+    the change, aware UTC), or None when the day has one offset (the first change of a day with two)."""
+    # From the last second of the day before: a change at midnight (clocks from 00:00 to 01:00) is this day's.
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC) - timedelta(seconds=1)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    before, after = start.astimezone(zone).utcoffset(), end.astimezone(zone).utcoffset()
+    if before is None or after is None or before == after:
+        return None
+    while end - start > timedelta(seconds=1):  # the first instant at the new offset, to the second
+        mid = start + (end - start) / 2
+        if mid.astimezone(zone).utcoffset() == before:
+            start = mid
+        else:
+            end = mid
+    return before, after, end.replace(microsecond=0)
+
+
+def _day_offsets(day: date, zone: tzinfo) -> str:
+    """The UTC offset a bare clock time on local `day` has: `UTC+01:00` (at local noon), or on a
+    daylight-saving change day both, with the wall-clock hour between them: `UTC+02:00 before 02:00 and
+    UTC+01:00 from 03:00 (02:00–03:00 happens twice)`, `UTC+01:00 before 02:00 and UTC+02:00 from 03:00
+    (02:00–03:00 does not exist)`."""
+    change = _offset_change(day, zone)
+    if change is None:
+        return offset_label(datetime.combine(day, time(12), tzinfo=zone).utcoffset())
+    before, after, at = change
+    walls = sorted(((at + before).replace(tzinfo=None), (at + after).replace(tzinfo=None)))
+    low, high = (f"{w:%H:%M}" for w in walls)
+    what = "happens twice" if after < before else "does not exist"
+    if walls[0].date() < day or (walls[0].date() == day and walls[0].time() == time(0) and after > before):
+        return f"{offset_label(after)} ({low}–{high} {what})"  # nothing of the day is before the change
+    return f"{offset_label(before)} before {low} and {offset_label(after)} from {high} ({low}–{high} {what})"
+
+
 def typed_times_label(zone: tzinfo, days: Sequence[date], *, today: date) -> str:
     """What a time box says about the times typed into it: the zone, the UTC offset of each day a bare
     clock time is read on (at local noon) and those days, `times in Europe/Copenhagen, UTC+01:00, on 3 Mar`
     (`today (3 Mar)` when the only day is `today`; the year when it is not `today`'s; several days as
     `on 3 Mar to 4 Mar, the first day the time falls within the incident`, split by offset where a
     daylight-saving change lies between them; UTC itself without its offset, `times in UTC, today (30 Nov)`).
-    `days` is in order and not empty."""
+    A daylight-saving change day names both its offsets and the hour between them (`_day_offsets`:
+    `times in Europe/Berlin, UTC+02:00 before 02:00 and UTC+01:00 from 03:00 (02:00–03:00 happens twice),
+    on 25 Oct`), so the label never gives a time the offset it does not have. `days` is in order and not
+    empty."""
     runs: list[tuple[str, list[date]]] = []
     for day in days:
-        label = offset_label(datetime.combine(day, time(12), tzinfo=zone).utcoffset())
-        if runs and runs[-1][0] == label:
+        label = _day_offsets(day, zone)
+        if runs and runs[-1][0] == label and " from " not in label:
             runs[-1][1].append(day)
         else:
             runs.append((label, [day]))

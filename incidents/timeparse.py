@@ -86,11 +86,12 @@ class ParsedTime:
     explicit_offset: bool
 
 
-def _fmt_local(value: datetime, zone: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """`format_time`'s label (`2026-11-02 00:45 UTC+13:45`), with the seconds when the instant has them."""
+def _fmt_local(value: datetime, zone: tzinfo, fmt: str = "%Y-%m-%d %H:%M", *, offset: bool = False) -> str:
+    """`format_time`'s label (`2026-11-02 00:45 UTC+13:45`), with the seconds when the instant has them
+    (and its UTC offset with `offset`: `2026-10-25 01:30 CEST, UTC+02:00`)."""
     if value.astimezone(zone).second:
         fmt = fmt.replace("%H:%M", "%H:%M:%S")
-    return format_time(value, zone, fmt=fmt)
+    return format_time(value, zone, fmt=fmt, offset=offset)
 
 
 def _fmt_offset(delta: timedelta | None) -> str:
@@ -372,6 +373,8 @@ def _on_span_days(
     return instant
 
 
-def describe(instant: datetime, zone: tzinfo) -> str:
-    """`2025-03-10 14:05 NZDT`: how a parsed time is shown back before saving."""
-    return _fmt_local(instant, zone)
+def describe(instant: datetime, zone: tzinfo, *, offset: bool = False) -> str:
+    """`2025-03-10 14:05 NZDT`: how a parsed time is shown back before saving; with `offset`, the UTC
+    offset of that instant too (`2026-10-25 01:30 CEST, UTC+02:00`: on a daylight-saving change day the
+    one the typed time has)."""
+    return _fmt_local(instant, zone, offset=offset)

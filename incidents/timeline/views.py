@@ -121,7 +121,8 @@ def quick_add(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 @require_GET
 def when_preview(request: HttpRequest, number: int) -> HttpResponse:
-    """Show how a typed time reads (`2025-03-10 14:05 NZDT`) or why it cannot be read, before saving."""
+    """Show how a typed time reads, with its own UTC offset (`2025-03-10 14:05 NZDT, UTC+13:00`), or why it
+    cannot be read, before saving."""
     incident = _editor_incident(request, number)
     text = request.GET.get("when", "")
     zone = timezone.get_current_timezone()
@@ -131,7 +132,8 @@ def when_preview(request: HttpRequest, number: int) -> HttpResponse:
         )
     except TimeParseError as exc:
         return render(request, "incidents/timeline/_timeline_when.html", {"error": str(exc)})
-    label = "now" if not text.strip() or text.strip().lower() == "now" else describe(parsed.instant, zone)
+    typed = text.strip() and text.strip().lower() != "now"
+    label = describe(parsed.instant, zone, offset=True) if typed else "now"
     return render(request, "incidents/timeline/_timeline_when.html", {"label": label})
 
 

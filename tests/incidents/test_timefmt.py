@@ -132,7 +132,41 @@ def test_a_time_box_label_names_the_zone_the_offset_of_its_day_and_the_day():
         "times in Europe/Copenhagen, UTC+02:00, on 12 Jul"
     )
     assert typed_times_label(cph, [date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30)], today=today) == (
-        "times in Europe/Copenhagen, UTC+01:00 on 28 Mar, UTC+02:00 on 29 Mar to 30 Mar, "
+        "times in Europe/Copenhagen, UTC+01:00 on 28 Mar, UTC+01:00 before 02:00 and UTC+02:00 from 03:00 "
+        "(02:00–03:00 does not exist) on 29 Mar, UTC+02:00 on 30 Mar, "
         "the first day the time falls within the incident"
     )
     assert typed_times_label(UTC, [today], today=today) == "times in UTC, today (30 Nov)"
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "offsets"),
+    [
+        # Summer time ends: 02:00 to 03:00 comes twice, first at +02:00, then at +01:00.
+        (
+            "Europe/Berlin",
+            date(2026, 10, 25),
+            "UTC+02:00 before 02:00 and UTC+01:00 from 03:00 (02:00–03:00 happens twice)",
+        ),
+        (
+            "Europe/Berlin",
+            date(2026, 3, 29),
+            "UTC+01:00 before 02:00 and UTC+02:00 from 03:00 (02:00–03:00 does not exist)",
+        ),
+        (
+            "America/New_York",
+            date(2026, 11, 1),
+            "UTC-04:00 before 01:00 and UTC-05:00 from 02:00 (01:00–02:00 happens twice)",
+        ),
+        (
+            "Australia/Lord_Howe",
+            date(2026, 4, 5),
+            "UTC+11:00 before 01:30 and UTC+10:30 from 02:00 (01:30–02:00 happens twice)",
+        ),
+        # A change at midnight: no time of the day is before it.
+        ("America/Havana", date(2026, 3, 8), "UTC-04:00 (00:00–01:00 does not exist)"),
+    ],
+)
+def test_a_time_box_label_on_a_daylight_saving_day_names_both_offsets_and_when_each_holds(zone, day, offsets):
+    label = typed_times_label(ZoneInfo(zone), [day], today=date(2026, 11, 30))
+    assert label == f"times in {zone}, {offsets}, on {day.day} {day:%b}"

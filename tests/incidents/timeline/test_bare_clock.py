@@ -100,3 +100,28 @@ def test_quick_add_on_an_active_incident_still_reads_a_bare_time_as_today(client
     add = reverse("incidents:timeline_quick_add", args=[incident.number])
     assert client.post(add, {"body": "Paged", "when": "09:30"}, headers=HX).status_code == 200
     assert TimelineEntry.objects.get(incident=incident, body="Paged").occurred_at == _utc(2026, 11, 30, 8, 30)
+
+
+@time_machine.travel(datetime(2026, 10, 25, 9, 0, tzinfo=UTC), tick=False)
+def test_quick_add_on_the_day_summer_time_ends_names_both_offsets_and_the_typed_times_own(
+    client_for, copenhagen, incident
+):
+    client = client_for(copenhagen)
+    page = client.get(reverse("incidents:detail", args=[incident.number])).content.decode()
+    # Not "UTC+01:00" for the whole day: a time before 02:00 was still summer time.
+    assert (
+        "times in Europe/Copenhagen, UTC+02:00 before 02:00 and UTC+01:00 from 03:00 "
+        "(02:00–03:00 happens twice), today (25 Oct)" in page
+    )
+    when = reverse("incidents:timeline_when", args=[incident.number])
+    assert (
+        "2026-10-25 01:30 CEST, UTC+02:00" in client.get(when, {"when": "01:30"}, headers=HX).content.decode()
+    )
+    assert (
+        "2026-10-25 09:30 CET, UTC+01:00" in client.get(when, {"when": "09:30"}, headers=HX).content.decode()
+    )
+    add = reverse("incidents:timeline_quick_add", args=[incident.number])
+    assert client.post(add, {"body": "Paged", "when": "01:30"}, headers=HX).status_code == 200
+    assert TimelineEntry.objects.get(incident=incident, body="Paged").occurred_at == _utc(
+        2026, 10, 24, 23, 30
+    )
