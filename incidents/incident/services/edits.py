@@ -209,13 +209,9 @@ def _move_milestone_rows(
     """Keep each edited milestone's system row at the milestone: the row at the old time moves to the new
     one ("Impact started", "Detected", "Acknowledged", "Mitigated", the latest "Incident resolved"); a
     cleared detection, acknowledgement or mitigation removes its row, one given for the first time gets
-    one, and so does a start whose row is missing (an incident declared before every start had one). A
-    mitigation time filled in automatically has its row (`mitigation_rule`), which moves with it, and says
-    it is automatic only while it is (one set by hand loses the note); an automatic one recorded before
-    every mitigation had a row has none to move. After a reopening the numbered row at the old time is
-    the one that moves, and an added one is numbered. Returns {milestone: what
-    happened to its row}, as the correction states it (`its “Detected” row moved with it`, `… removed with
-    it`, `its “Detected” row added`)."""
+    one, and so does a start whose row is missing (an incident declared before every start had one). An
+    automatic mitigation's row (`_mitigation_rule`) says so until a time is set by hand; after a reopening
+    the numbered row at the old time moves. Returns {milestone: what happened to its row} (`its “Detected” row moved with it`)."""
     moved: dict[str, str] = {}
     for name in milestones:
         prefix = MILESTONE_ROWS.get(name)
@@ -229,14 +225,12 @@ def _move_milestone_rows(
             rows = rows.filter(body=prefix)
         row = rows.filter(occurred_at=old).order_by("-id").first() if old is not None else None
         if row is not None:
-            body = None
-            if name == "mitigated_at" and not incident.mitigated_at_auto:
-                # A person gave this time: the row no longer says it was filled in automatically.
-                body = row.body.split(f": {AUTOMATIC}", 1)[0]
+            by_hand = name == "mitigated_at" and not incident.mitigated_at_auto  # no longer automatic
+            body = row.body.split(f": {AUTOMATIC}", 1)[0] if by_hand else None  # the rest stays
             system_entry_move(entry=row, actor=actor, occurred_at=new, body=body)
             moved[name] = f"its “{row.body}” row {'moved' if new is not None else 'removed'} with it"
         elif name == "mitigated_at" and incident.mitigated_at_auto:
-            continue  # an automatic mitigation without a row of its own: the resolution's row records it
+            continue  # an automatic mitigation recorded before such mitigations had a row of their own
         elif name in _OPTIONAL_ROWS and new is not None:
             body = numbered(incident, prefix) if name in _NUMBERED_ROWS else prefix
             system_entry(incident=incident, actor=actor, body=body, occurred_at=new)

@@ -47,7 +47,7 @@ NO_LONGER_MITIGATED = "no longer mitigated"
 SEVERITY_RANK: dict[str, int] = {Severity.SEV1: 1, Severity.SEV2: 2, Severity.SEV3: 3, Severity.SEV4: 4}
 
 
-def mitigation_rule(incident: Incident, old_status: str, when: datetime) -> tuple[list[str], str | None]:
+def _mitigation_rule(incident: Incident, old_status: str, when: datetime) -> tuple[list[str], str | None]:
     """The one rule for the mitigation time a status change, a resolution or a reopening implies.
     `incident` already carries its new status; `when` (aware) is the change's time. Sets the incident's
     fields and returns (the fields it changed, the body of the “Mitigated” row to write, or None):
@@ -130,7 +130,7 @@ def incident_change_status(
     closing is refused (TransitionError) while its process rule requires a postmortem that is neither
     published nor waived (`process.close_blocker`).
 
-    The mitigation follows `mitigation_rule`: entering monitoring without a mitigation time records one
+    The mitigation follows `_mitigation_rule`: entering monitoring without a mitigation time records one
     at `at`, with its numbered, automatic “Mitigated” row; going back from monitoring to investigating or
     identified clears it, and its status row says “no longer mitigated”. Raises TransitionError.
     """
@@ -162,7 +162,7 @@ def incident_change_status(
     old = current.status
     old_label = current.get_status_display()
     current.status = status
-    mitigation, mitigated_row = mitigation_rule(current, old, when)
+    mitigation, mitigated_row = _mitigation_rule(current, old, when)
     current.full_clean(exclude=["number"])
     save_incident(current, ["status", *mitigation])
     body = numbered(current, f"Status changed from {old_label} to {current.get_status_display()}")
@@ -213,7 +213,7 @@ def incident_resolve(
     """Resolve: set `resolved_at` to `at` (aware; default now) and status resolved.
 
     Without a recorded mitigation, `mitigated_at` is set to the same time, marked automatic, with its
-    numbered, automatic “Mitigated” row at it (`mitigation_rule`): the timeline's latest mitigation row
+    numbered, automatic “Mitigated” row at it (`_mitigation_rule`): the timeline's latest mitigation row
     is always the incident's mitigation, and both move with the resolution.
 
     Raises TransitionError (keyed `status`, nothing changed) when the incident is already resolved or is
@@ -239,7 +239,7 @@ def incident_resolve(
     old = current.status
     current.status = S.RESOLVED
     current.resolved_at = when
-    mitigation, mitigated_row = mitigation_rule(current, old, when)
+    mitigation, mitigated_row = _mitigation_rule(current, old, when)
     fields = ["status", "resolved_at", *mitigation]
     try:
         current.full_clean(exclude=["number"])
@@ -266,7 +266,7 @@ def incident_reopen(*, incident: Incident, actor: Any, reason: str, at: datetime
     `at` (aware, default now) is when it was reopened; the one rule for state-change times applies
     (`check_state_change_time`: not before the start, the declaration or the resolution it undoes).
 
-    `resolved_at` and `mitigated_at` are cleared (`mitigation_rule`): a reopened incident is not
+    `resolved_at` and `mitigated_at` are cleared (`_mitigation_rule`): a reopened incident is not
     mitigated (the fix did not hold), so it counts in resolution and mitigation metrics only once mitigated and resolved again. The
     cleared values stay in the incident's history, and their timeline rows ("Mitigated", "Incident
     resolved") stay where they happened; the next mitigation and resolution get numbered rows of their own
@@ -285,7 +285,7 @@ def incident_reopen(*, incident: Incident, actor: Any, reason: str, at: datetime
     old = current.status
     current.status = S.INVESTIGATING
     current.resolved_at = None
-    mitigation, _ = mitigation_rule(current, old, when)
+    mitigation, _ = _mitigation_rule(current, old, when)
     fields = ["status", "resolved_at", *mitigation]
     current._change_reason = f"Reopened: {reason}"  # type: ignore[attr-defined]  # simple-history
     save_incident(current, fields)
