@@ -15,9 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
 from typing import Any
 
+from django import forms
 from django.db.models import Model
+
+from incidents.inputs import TypedTimeField
+from incidents.timefmt import format_time
 
 MUST_CHOOSE = "must_choose"
 KEEP = "keep_"
@@ -104,3 +109,63 @@ def apply_choices(
         elif choice != "mine":
             missing.append(name)
     return missing
+
+
+@dataclass(frozen=True)
+class ChoiceWording:
+    """How the choice between a field's two values (`_merge_choice.html`) names them: `noun` ("text",
+    "time", "date", "choice") and, where the form does not show the value as typed text, both values as
+    the reader reads them (`mine`, `theirs`: times in the reader's zone with their label, choices by their
+    label); empty for text, which the form and the current value beside it show."""
+
+    noun: str = "text"
+    mine: str = ""
+    theirs: str = ""
+
+
+TEXT = ChoiceWording()
+
+
+def _shown(value: Any, form_field: forms.Field | None, zone: tzinfo | None) -> str:
+    if value is None or value == "":
+        return "none"
+    if isinstance(value, datetime):
+        return format_time(value, zone)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    choices = dict(getattr(form_field, "choices", None) or [])
+    key = getattr(value, "pk", value)
+    return str(choices.get(key, choices.get(str(key), value)))
+
+
+def choice_wording(
+    conflicts: Mapping[str, tuple[Any, Any]],
+    form: forms.BaseForm,
+    *,
+    zone: tzinfo | None = None,
+    instants: Mapping[str, tuple[datetime | None, datetime | None]] | None = None,
+) -> dict[str, ChoiceWording]:
+    """For each conflicting field (`Merge.conflicts`: name → (mine, theirs)) of `form`, how the choice
+    names its values: a time ("keep your time (2026-10-25 01:30 CEST) / the current time (…)", both in
+    `zone`, default the active one: a date/time field, a typed time box, or a field given in `instants`
+    as the two instants its typed texts stand for), a date, a choice (select, checkbox: both by their
+    label), else text."""
+    wording: dict[str, ChoiceWording] = {}
+    for name, (mine, theirs) in conflicts.items():
+        form_field = form.fields.get(name)
+        if instants and name in instants:
+            mine, theirs = instants[name]
+        sample = mine if mine not in (None, "") else theirs
+        if isinstance(sample, datetime) or isinstance(form_field, (forms.DateTimeField, TypedTimeField)):
+            noun = "time"
+        elif isinstance(sample, date) or isinstance(form_field, forms.DateField):
+            noun = "date"
+        elif isinstance(form_field, (forms.ChoiceField, forms.ModelChoiceField, forms.BooleanField)):
+            noun = "choice"
+        else:
+            wording[name] = TEXT
+            continue
+        wording[name] = ChoiceWording(noun, _shown(mine, form_field, zone), _shown(theirs, form_field, zone))
+    return wording

@@ -137,6 +137,7 @@ def _merge_page(
     context = {
         "form": form, "incident": current, "current": current, "differs": list(merge.conflicts),
         "theirs": merge.theirs, "must_choose": ",".join(merge.conflicts), "conflict": message,
+        "choices": merging.choice_wording(merge.conflicts, form),
     }  # fmt: skip
     return render(request, "incidents/incident/edit.html", context, status=409)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
 
 from django import template
@@ -111,6 +112,13 @@ def due_day_filter(value: date | None, fmt: str = "j M") -> str:
 def duration_filter(seconds: int | None) -> str:
     """`incidents.timefmt.format_duration`: `1 d 0 h 11 min`, `< 1 min`, `unknown`."""
     return format_duration(seconds)
+
+
+@register.filter
+def merge_choice(choices: Mapping[str, object] | None, name: str) -> object:
+    """The wording of the keep-which choice for field `name` (`incidents.merge.choice_wording`), or
+    None (the template then words it as text)."""
+    return (choices or {}).get(name)
 
 
 @register.filter

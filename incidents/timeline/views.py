@@ -232,8 +232,10 @@ def entry_edit(request: HttpRequest, number: int, entry_id: int) -> HttpResponse
     merge: Merge | None = None
     message = ""
     current = entry
+    posted_at: datetime | None = None  # the instant the posted time stands for
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        posted_at = data.get("occurred_at")
         fields = (
             selectors.SYSTEM_ENTRY_FORM_FIELDS if entry.source == "system" else selectors.ENTRY_FORM_FIELDS
         )
@@ -289,12 +291,16 @@ def entry_edit(request: HttpRequest, number: int, entry_id: int) -> HttpResponse
         "when_label": when_label((entry.occurred_at, entry.occurred_at)),
     }
     if merge is not None:
+        # The time as the instants the two texts stand for, both shown in the reader's zone.
         context.update(
             current=current,
             conflict=message,
             differs=list(merge.conflicts),
             theirs=merge.theirs,
             must_choose=",".join(merge.conflicts),
+            choices=merging.choice_wording(
+                merge.conflicts, form, instants={"when": (posted_at, current.occurred_at)}
+            ),
         )
     template = (
         "incidents/timeline/_timeline_edit.html"

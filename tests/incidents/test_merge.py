@@ -5,7 +5,8 @@ is the action item's (followup.views.common.edit_page), so it merges the same wa
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -14,6 +15,7 @@ from django.utils import timezone
 from incidents.merge import three_way
 from incidents.models import ActionItem, Incident, PolicyFinding, Risk
 from incidents.review.services import postmortems as services_postmortems
+from incidents.timefmt import format_time
 from tests.factories import ActionItemFactory, PolicyFindingFactory
 
 pytestmark = pytest.mark.django_db
@@ -177,3 +179,29 @@ def test_both_changing_a_findings_title_shows_the_loser_the_current_title_and_as
     assert PolicyFinding.objects.get(pk=finding.pk).title == "Shared root password"
     assert client_for(responder).post(url, _resubmit(conflict, title="mine")).status_code == 302
     assert PolicyFinding.objects.get(pk=finding.pk).title == "Admin password in the wiki"
+
+
+def test_an_incident_milestone_both_changed_is_offered_as_a_time_in_the_readers_zone(
+    client_for, commander, admin_user, incident
+):
+    commander.time_zone = "America/New_York"
+    commander.save()
+    url = reverse("incidents:edit", args=[incident.number])
+    with timezone.override(commander.time_zone):
+        mine = _resubmit(client_for(commander).get(url))
+    theirs = _resubmit(client_for(admin_user).get(url))
+    start = incident.started_at
+    admin_zone = ZoneInfo(admin_user.time_zone)
+    their_start = start - timedelta(minutes=20)
+    theirs["started_at"] = their_start.astimezone(admin_zone).strftime("%Y-%m-%dT%H:%M")
+    assert client_for(admin_user).post(url, theirs).status_code == 302
+    new_york = ZoneInfo("America/New_York")
+    my_start = (start - timedelta(minutes=30)).replace(second=0, microsecond=0)
+    conflict = client_for(commander).post(
+        url, {**mine, "started_at": my_start.astimezone(new_york).strftime("%Y-%m-%dT%H:%M")}
+    )
+    assert conflict.status_code == 409
+    html = conflict.content.decode()
+    assert f"your time ({format_time(my_start, new_york)}) (in the form)" in html
+    assert f"the current time ({format_time(their_start.replace(second=0, microsecond=0), new_york)})" in html
+    assert "your text" not in html

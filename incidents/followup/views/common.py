@@ -182,6 +182,7 @@ def _merge_page(
     context = {
         "form": form, edit.key: obj, "current": current, "differs": list(merge.conflicts),
         "theirs": merge.theirs, "must_choose": ",".join(merge.conflicts), "conflict": message,
+        "choices": merging.choice_wording(merge.conflicts, form),
     }  # fmt: skip
     return render(request, edit.template, context, status=409)
 

@@ -4,10 +4,12 @@ other person's edit (issue 15), like the incident, postmortem, action item and f
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
 
+from incidents.timefmt import format_time
 from incidents.timeline.services import timeline_entry_add
 from tests.factories import TimelineEntryFactory
 
@@ -140,3 +142,30 @@ def test_a_third_edit_after_the_conflict_is_caught_again(client_for, commander, 
     assert rory.post(edit_url(entry), shown(again)).status_code == 302
     entry.refresh_from_db()
     assert (entry.body, entry.knew_then) == ("Third", "Known")
+
+
+def test_a_time_both_changed_is_offered_as_a_time_with_both_times_in_the_readers_zone(
+    client_for, commander, responder, incident
+):
+    entry = timeline_entry_add(
+        incident=incident, actor=commander, body="Failover", occurred_at=incident.started_at
+    )
+    responder.time_zone = "Asia/Kolkata"
+    responder.save()
+    cora, rory = client_for(commander), client_for(responder)
+    coras, rorys = opened(cora, entry), opened(rory, entry)
+    theirs = entry.occurred_at + timedelta(minutes=7)
+    mine = entry.occurred_at + timedelta(minutes=12)
+    assert cora.post(edit_url(entry), {**coras, "when": theirs.isoformat()}).status_code == 302
+    refused = rory.post(edit_url(entry), {**rorys, "when": mine.isoformat()})
+    assert refused.status_code == 409
+    html = refused.content.decode()
+    assert 'name="keep_when"' in html
+    kolkata = ZoneInfo("Asia/Kolkata")
+    assert f"your time ({format_time(mine, kolkata)}) (in the form)" in html
+    assert f"the current time ({format_time(theirs, kolkata)})" in html
+    assert "your text" not in html
+    assert "edit it to combine both" not in html
+    assert rory.post(edit_url(entry), {**shown(refused), "keep_when": "mine"}).status_code == 302
+    entry.refresh_from_db()
+    assert entry.occurred_at == mine
