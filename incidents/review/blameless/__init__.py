@@ -1,4 +1,5 @@
-"""The blameless-language check: rules over sentence structure, no network, no model.
+"""The blameless-language check: rules over sentence structure, with a word model as a second opinion
+(`model.py`: it can veto a rule's finding or add one the rules miss), no network.
 
 A sentence blames when it makes a person the cause of the failure, or judges a person's attention,
 competence or choice with hindsight. The check finds the parts that say so (`parts.py` per clause and
@@ -42,7 +43,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from incidents.review.blameless import explain, parts
+from incidents.review.blameless import explain, model, parts
 from incidents.review.blameless.names import NOT_NAMES, general_names, names_from_users, system_names
 from incidents.review.blameless.parse import Names
 
@@ -123,7 +124,8 @@ def check_text(text: str, *, names: Iterable[str] = (), section: str = "") -> li
     """
     if not text:
         return []
-    hits = parts.find(text, _names(names))
+    found = _names(names)
+    hits = model.combine(text, parts.find(text, found), found)
     out: list[Finding] = []
     last_end: dict[str, int] = {}
     for hit in hits:
@@ -136,8 +138,8 @@ def check_text(text: str, *, names: Iterable[str] = (), section: str = "") -> li
                 end=hit.end,
                 rule=hit.rule,
                 text=text[hit.start : hit.end],
-                reason=explain.reason(hit),
-                suggestion=explain.suggestion(hit),
+                reason=model.reason(hit) if hit.rule == "model" else explain.reason(hit),
+                suggestion=model.suggestion(hit) if hit.rule == "model" else explain.suggestion(hit),
                 section=section,
                 label=explain.LABELS[hit.rule],
                 spans=tuple(sorted(set(hit.spans))),

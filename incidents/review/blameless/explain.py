@@ -35,6 +35,7 @@ LABELS = {
     "sarcasm": "Sarcasm",
     "sanction": "A remedy aimed at a person",
     "sequence": "Blame by what came next",
+    "model": "Reads as blame",
 }
 
 _IRREGULAR = {

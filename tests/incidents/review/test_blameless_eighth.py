@@ -4,9 +4,9 @@ misses flagged (after the look-behind fix and the occupations of `scripts/build_
 role family was written just after; the other families before any change). By family when first run: role
 and team subjects with a failure verb 10/12 caught, 0/12 flagged; states judged 5/10, 1/10; thanks and praise
 for a failure 5/10, 0/10; credibility and doubt 2/8, 1/8; counterfactuals and hindsight about people 8/8,
-1/8. None is from a corpus in `data/`. Three stay wrong, marked: a lower-case team name in prose ("to ops"),
-"We can't count on the staging environment", read as a remark about us, and "asleep at the wheel" said of a
-health check.
+1/8. None is from a corpus in `data/`. Three stayed wrong for the rules alone (a lower-case team name in prose, "to
+ops"; "We can't count on the staging environment", read as a remark about us; "asleep at the wheel" said of a
+health check), which the model's opinion puts right (`KNOWN_MISSES`, `KNOWN_FLAGGED`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ import pytest
 
 from incidents.review.blameless import check_text
 
+# Wrong for the rules alone and right since the model's opinion is combined with them (a model hit for the
+# first, a veto for the others; incidents/review/blameless/model.py); the training script leaves every KNOWN
+# set out of the model's training, so these are sentences it has not seen.
 KNOWN_MISSES = {"Congratulations to ops on our third outage this month."}
 KNOWN_FLAGGED = {
     "We can't count on the staging environment to match production.",
@@ -151,21 +154,29 @@ BLAMING = ROLE_BLAMING + STATE_BLAMING + THANKS_BLAMING + TRUST_BLAMING + COUNTE
 NEUTRAL = ROLE_NEUTRAL + STATE_NEUTRAL + THANKS_NEUTRAL + TRUST_NEUTRAL + COUNTERFACTUAL_NEUTRAL
 
 
-def _marks(sentences: list[str], known: set[str]) -> list[object]:
-    return [
-        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason="known")) if s in known else s
-        for s in sentences
-    ]
-
-
-@pytest.mark.parametrize("sentence", _marks(BLAMING, KNOWN_MISSES))
+@pytest.mark.parametrize("sentence", BLAMING)
 def test_a_blaming_sentence_of_the_eighth_round_is_flagged(sentence):
     assert check_text(sentence), sentence
 
 
-@pytest.mark.parametrize("sentence", _marks(NEUTRAL, KNOWN_FLAGGED))
+@pytest.mark.parametrize("sentence", NEUTRAL)
 def test_a_near_miss_of_the_eighth_round_is_left_alone(sentence):
     assert not check_text(sentence), [f.rule for f in check_text(sentence)]
+
+
+def test_what_the_rules_alone_get_wrong_the_model_puts_right():
+    for sentence in KNOWN_MISSES:
+        assert not _rules_alone(sentence), sentence
+        assert check_text(sentence), sentence
+    for sentence in KNOWN_FLAGGED:
+        assert _rules_alone(sentence), sentence
+        assert not check_text(sentence), sentence
+
+
+def _rules_alone(text: str) -> bool:
+    from incidents.review.blameless import _names, parts
+
+    return bool(parts.find(text, _names([])))
 
 
 def test_the_new_parts_explain_themselves():

@@ -88,13 +88,7 @@ BLAMING = [
     "The postmortem found that Wojtek simply didn't follow the rollback procedure.",
     "Honestly the whole thing could have been avoided if Femi wasn't so stubborn.",
     "Daniela approved her own change because she didn't want to wait for a review.",
-    pytest.param(
-        "Classic Hugo, breaking prod and then logging off.",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="a given name that is also a product's name, with nothing only a person could do right after it",
-        ),
-    ),
+    "Classic Hugo, breaking prod and then logging off.",
     "The platform was fine until Reza started poking at it.",
     "Yet another outage courtesy of the payments team.",
     "The reviewer clearly just skimmed it.",
@@ -207,10 +201,7 @@ BLAMING = [
     "Bo's mistake cost us a day of orders.",
     "Imagine not checking which cluster you're connected to before running a delete.",
     "The postmortem is simple: Lena screwed up.",
-    pytest.param(
-        "Teodor hardcoded the staging URL and nobody caught it because he merged at 11pm.",
-        marks=pytest.mark.xfail(strict=True, reason="blame carried only by the hour of a merge"),
-    ),
+    "Teodor hardcoded the staging URL and nobody caught it because he merged at 11pm.",
     "pretty obvious the new DBA has never run a failover in her life",
     "If the release manager had read the checklist instead of skimming it, the flag would have been off.",
     "The support team escalated late, as usual, because they never read the alert descriptions.",
@@ -539,6 +530,23 @@ NEUTRAL = [
     "Ops reverted the firewall rule once the packet loss was traced to it.",
     "Thanks to the quick rollback, customer impact was limited to eleven minutes.",
 ]
+
+
+# Missed by the rules alone (a given name that is also a product's name, with nothing only a person could do
+# right after it; blame carried only by the hour of a merge) and caught since the model's opinion is combined
+# with them (incidents/review/blameless/model.py; left out of its training, as every KNOWN set is).
+KNOWN_MISSES = {
+    "Classic Hugo, breaking prod and then logging off.",
+    "Teodor hardcoded the staging URL and nobody caught it because he merged at 11pm.",
+}
+
+
+def test_what_the_rules_alone_miss_the_model_catches():
+    from incidents.review.blameless import _names, parts
+
+    for text in KNOWN_MISSES:
+        assert not parts.find(text, _names([])), text
+        assert check_text(text), text
 
 
 @pytest.mark.parametrize("text", BLAMING)

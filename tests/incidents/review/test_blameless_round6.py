@@ -53,20 +53,20 @@ NEUTRAL = [
 ]
 
 
+# Missed by the rules alone ("the failure told without a failure word") and caught since the model's opinion
+# is combined with them (incidents/review/blameless/model.py; left out of its training, as every KNOWN set is).
 KNOWN_MISSES = {"After Ilya's manual failover, both nodes thought they were primary."}
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        pytest.param(
-            t, marks=pytest.mark.xfail(strict=True, reason="the failure told without a failure word")
-        )
-        if t in KNOWN_MISSES
-        else t
-        for t in BLAMING
-    ],
-)
+def test_what_the_rules_alone_miss_the_model_catches():
+    from incidents.review.blameless import _names, parts
+
+    for text in KNOWN_MISSES:
+        assert not parts.find(text, _names([])), text
+        assert check_text(text), text
+
+
+@pytest.mark.parametrize("text", BLAMING)
 def test_a_blaming_sentence_of_the_sixth_round_is_flagged(text):
     assert check_text(text), text
 
