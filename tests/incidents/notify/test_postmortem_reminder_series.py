@@ -91,3 +91,17 @@ def test_a_reminder_claimed_under_the_old_key_is_not_sent_again(sweep_at, comman
     sweep_at(dt.datetime(2026, 6, 12, 13, tzinfo=UTC))
     assert _reminders() == []
     assert Notification.objects.filter(kind="postmortem.unpublished").count() == 1
+
+
+def test_an_incident_resolved_beyond_the_lookback_sends_no_email_as_the_readme_says(sweep_at, commander):
+    """The README: the unpublished-postmortem email only for incidents resolved in the last 400 days (a
+    backfill from further back shows overdue on its page and in the digest, and sends nothing)."""
+    from incidents.notify.reminders import POSTMORTEM_LOOKBACK_DAYS
+
+    assert POSTMORTEM_LOOKBACK_DAYS == 400
+    _resolved_incident(commander)
+    mail.outbox.clear()
+    sweep_at(RESOLVED + dt.timedelta(days=401))
+    assert _reminders() == []
+    sweep_at(RESOLVED + dt.timedelta(days=399))  # the same incident, swept while still inside the window
+    assert len(_reminders()) == 1
