@@ -109,6 +109,21 @@ document.addEventListener("htmx:beforeRequest", function (ev) {
   });
 })();
 
+// A form that htmx posts and the server refuses answers 400 (or 422) with the form again, as typed, and
+// beside it what is wrong or what to confirm (a past due date): swap it in like a success, so the warning
+// shows in place and nothing typed is lost. htmx 2 swaps no 4xx by default (it only logs "Response Status
+// Error Code 400"). A full page (an error page) or a plain-text answer is not a form: left as an error.
+document.addEventListener("htmx:beforeSwap", function (ev) {
+  var d = ev.detail || {};
+  var xhr = d.xhr;
+  if (!xhr || (xhr.status !== 400 && xhr.status !== 422)) return;
+  var type = xhr.getResponseHeader("Content-Type") || "";
+  var body = xhr.responseText || "";
+  if (type.indexOf("text/html") !== 0 || /<html[\s>]/i.test(body) || !/<form[\s>]/i.test(body)) return;
+  d.shouldSwap = true;
+  d.isError = false;
+});
+
 // A success banner ("Meeting saved.") is about the last full page load: it goes once something else is
 // done on the page in place (an HTMX post, not a live poll) or after 10 seconds. Errors stay.
 (function () {

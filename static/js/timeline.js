@@ -78,13 +78,7 @@
     }
   });
 
-  document.addEventListener("htmx:beforeSwap", function (ev) {
-    // Form errors come back as 422 with the form re-rendered: show them.
-    if (ev.detail.xhr && ev.detail.xhr.status === 422) {
-      ev.detail.shouldSwap = true;
-      ev.detail.isError = false;
-    }
-  });
+  // Form errors come back as 422 with the form re-rendered: hindsight.js swaps them in (every HTMX form).
 
   document.addEventListener("htmx:afterSwap", function (ev) {
     drain();

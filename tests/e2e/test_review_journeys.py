@@ -123,6 +123,40 @@ def test_meeting_mode_captures_factors_and_an_action_item_without_leaving_the_pa
     shot(page, "meeting-quick-capture")
 
 
+@pytest.mark.console_errors_allowed(
+    "the server refuses the unconfirmed past due date with 400 and the form, which Chromium logs",
+    matching=r"status of 400 .*/meeting/action/",
+)
+def test_a_quick_captured_item_due_in_the_past_asks_in_place_and_is_saved_once_confirmed(
+    live_server, page, sign_in, commander, started
+):
+    incident = started.incident
+    sign_in(page, commander)
+    page.goto(f"{live_server.url}/incidents/{incident.number}/postmortem/meeting/")
+    capture = page.locator("#capture")
+    capture.get_by_role("textbox", name="Action item").fill("Restore a backup every week")
+    capture.get_by_label("Action item type").select_option("detect")
+    capture.get_by_label("Due date", exact=True).fill("2020-01-15")
+    capture.get_by_role("button", name="Add action item").click()
+    # The server answers 400 with the form and the question; htmx shows it in place with what was typed.
+    expect(capture.get_by_role("alert")).to_contain_text("15 January 2020 is in the past")
+    expect(capture.get_by_role("textbox", name="Action item")).to_have_value("Restore a backup every week")
+    expect(capture.get_by_label("Action item type")).to_have_value("detect")
+    expect(capture.get_by_label("Due date", exact=True)).to_have_value("2020-01-15")
+    assert not ActionItem.objects.filter(incident=incident).exists()
+
+    capture.get_by_label("Yes, keep this due date in the past").check()
+    capture.get_by_role("button", name="Add action item").click()
+    expect(page.locator("#meeting-items").get_by_text("Restore a backup every week")).to_be_visible()
+    expect(capture.get_by_role("alert")).to_have_count(0)
+    item = ActionItem.objects.get(incident=incident)
+    assert (item.title, item.type, item.due_date) == (
+        "Restore a backup every week",
+        "detect",
+        dt.date(2020, 1, 15),
+    )
+
+
 def test_the_meeting_saved_banner_goes_when_the_meeting_goes_on(
     live_server, page, sign_in, commander, started
 ):
