@@ -14,12 +14,26 @@ page at both widths (its first 5,000 px) is kept under `test-artifacts/e2e/width
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from incidents.demo import load_demo
 from incidents.demo.people import demo_user
-from incidents.models import ActionItem, Incident, PolicyFinding, Postmortem, TimelineEntry
+from incidents.models import (
+    ActionItem,
+    Incident,
+    IncidentStatus,
+    IncidentType,
+    PolicyFinding,
+    Postmortem,
+    Service,
+    TimelineEntry,
+)
+from incidents.review.services import postmortems as review_svc
+from incidents.review.services.factors import factor_create
 from tests.e2e.conftest import ARTIFACTS, PASSWORD
+from tests.factories import IncidentTypeFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -111,7 +125,24 @@ def _pages(incident: Incident, admin: bool) -> dict[str, str]:
         "profile": "/accounts/profile/",
     }
     if admin:
-        pages["settings"] = "/settings/"
+        service = Service.objects.order_by("slug")[0]
+        kind = IncidentType.objects.order_by("slug")[0]
+        pages.update(
+            {
+                "settings": "/settings/",
+                "settings-services": "/settings/services/",
+                "settings-service": f"/settings/services/{service.slug}/",
+                "settings-tags": "/settings/tags/",
+                "settings-types": "/settings/types/",
+                "settings-type": f"/settings/types/{kind.slug}/",
+                "settings-process-rules": "/settings/process-rules/",
+                "settings-mailing-lists": "/settings/mailing-lists/",
+                "settings-chat": "/settings/chat/",
+                "settings-integrations": "/settings/integrations/",
+                "settings-trackers": "/settings/trackers/",
+                "settings-invitations": reverse("accounts:invitations"),
+            }
+        )
     return pages
 
 
@@ -134,6 +165,7 @@ def demo(db):
     postmortem = Postmortem.objects.get(incident=incident)
     postmortem.sections = {**postmortem.sections, "lessons": LONG}
     postmortem.save()
+    IncidentTypeFactory(name="Data loss", slug="data-loss")  # the demo has none: its settings page is empty
     return incident
 
 
@@ -185,6 +217,49 @@ def test_every_main_page_fits_a_phone_and_a_laptop(live_server, browser, demo, p
     context.close()
     assert not overflow, "pages overflow sideways:\n" + "\n".join(f"{k}: {v}" for k, v in overflow.items())
     assert not clipped, "pages cut text off:\n" + "\n".join(f"{k}: {v}" for k, v in clipped.items())
+
+
+def _overflow(page, width: int) -> list[str]:
+    """What sticks out sideways of the page at `width` (nothing when the document fits)."""
+    sizes = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    if sizes[0] <= sizes[1]:
+        return []
+    return [f"{sizes[0]} > {sizes[1]}", *page.evaluate(OVERFLOWING)]
+
+
+# A contributing factor's title as people write them: a sentence, not a word (its option widens a select).
+FACTOR = "The replica's hostname looked just like the primary's"
+
+
+def test_the_postmortem_editor_and_meeting_mode_fit_with_long_factor_titles(
+    live_server, browser, sign_in, commander, incident
+):
+    Incident.objects.filter(pk=incident.pk).update(status=IncidentStatus.RESOLVED, resolved_at=timezone.now())
+    incident.refresh_from_db()
+    review_svc.postmortem_start(incident=incident, actor=commander, template=None)
+    for category, title in (("configuration", FACTOR), ("infrastructure", LONG)):
+        factor_create(incident=incident, actor=commander, category=category, title=title)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in(page, commander)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = f"{live_server.url}/incidents/{incident.number}/postmortem/"
+    overflow: dict[str, list[str]] = {}
+    for name, path in (("meeting", "meeting/"), ("postmortem-edit", "edit/")):
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            response = page.goto(base + path)
+            assert response is not None
+            assert response.status == 200, f"{path} answered {response.status}"
+            if name == "meeting":
+                expect(page.get_by_label("Addresses factor")).to_contain_text(FACTOR)
+            _screenshot(page, SHOTS / f"commander-{name}-{width}.png", width)
+            if found := _overflow(page, width):
+                overflow[f"{name} at {width}px"] = found
+    context.close()
+    assert not overflow, "pages overflow sideways:\n" + "\n".join(f"{k}: {v}" for k, v in overflow.items())
 
 
 def test_the_nav_is_one_line_at_1280_and_a_menu_on_a_phone(live_server, page, demo):
