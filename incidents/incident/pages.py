@@ -18,7 +18,7 @@ from incidents.incident.type_forms import TaskForm, WaiverForm
 from incidents.incident.update_forms import StakeholderUpdateForm
 from incidents.models import Incident
 from incidents.permissions.incident import can_record
-from incidents.permissions.people import users_visible_to
+from incidents.permissions.people import task_owners_offered
 from incidents.permissions.review import can_waive_postmortem
 from incidents.timeline.forms import QuickAddForm
 from incidents.timeline.page import timeline_context
@@ -68,7 +68,7 @@ def tasks_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     """The tasks card: the incident's tasks with owners (one query), and the add form (its owner choices
     one query more) for those who may record on it."""
     may_record = can_record(request.user, incident)
-    people = users_visible_to(request.user, incident) if may_record else None
+    people = task_owners_offered(request.user, incident) if may_record else None
     return {
         "tasks": list(incident.tasks.select_related("owner", "done_by")),
         "task_form": TaskForm(people=people, auto_id="task_%s") if may_record else None,

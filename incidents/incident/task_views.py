@@ -15,6 +15,7 @@ from incidents.incident.type_forms import TaskForm
 from incidents.incident.views import post_action
 from incidents.models import IncidentTask
 from incidents.permissions.checks import require_record
+from incidents.permissions.people import task_owners_offered
 
 
 @login_required
@@ -23,7 +24,7 @@ def incident_tasks(request: HttpRequest, number: int) -> HttpResponse:
     """POST `title` (and `owner`) adds a task; POST `task` with `done` (true or empty) marks it."""
     incident = selectors.incident_get_for(request.user, number)
     require_record(request.user, incident)  # before the form: a reader learns nothing from it
-    form = TaskForm(request.POST, people=selectors.people_to_pick(request.user, incident.number))
+    form = TaskForm(request.POST, people=task_owners_offered(request.user, incident))
     back = redirect(reverse_tasks(incident.number))
     if request.POST.get("task"):
         task_id = form.data.get("task", "")

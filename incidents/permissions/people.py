@@ -282,6 +282,20 @@ def may_choose_item_owner(user: Any, *, incident: Incident | None, finding: Any 
     return True
 
 
+def can_own_task(person: Any, incident: Incident) -> bool:
+    """True if `person` may own a task of `incident`'s checklist: the rule for an action item's owner on it
+    (`can_own_action_item`: someone who may record on it, and so mark the task done; never a read-only
+    viewer or someone who cannot see it)."""
+    return can_own_action_item(person, incident=incident)
+
+
+def task_owners_offered(user: Any, incident: Incident) -> QuerySet[User]:
+    """The people a task's owner picker offers `user` on `incident`, by name then email: those `user` may
+    pick (`users_visible_to`) who may own it (`can_own_task`, i.e. `users_who_may_own(incident)`)."""
+    owners = users_who_may_own(incident).values("pk")
+    return users_visible_to(user, incident).filter(pk__in=owners).order_by("display_name", "email")
+
+
 def item_owners_offered(
     user: Any, *, incident: Incident | None, finding: Any = None, keep_owner_id: int | None = None
 ) -> QuerySet[User]:

@@ -19,7 +19,7 @@ from incidents.incident.services.common import lock_incident
 from incidents.markdown import markdown_text
 from incidents.models import Incident, IncidentTask
 from incidents.permissions.checks import SYSTEM, actor_user, require_record
-from incidents.permissions.people import can_choose_person
+from incidents.permissions.people import NOT_CHOOSABLE, can_choose_person, can_own_task
 from incidents.timeline.services import system_entry
 
 MAX_TITLE = 200
@@ -51,18 +51,32 @@ def add_runbook_tasks(incident: Incident, actor: Any, *, at: datetime | None = N
     return tasks
 
 
+def _check_task_owner(actor: Any, incident: Incident, owner: Any) -> None:
+    """Refuse `owner` for a task of `incident` (ValidationError keyed `owner`) as an action item's owner is
+    refused: `NOT_CHOOSABLE` for someone the actor may not pick (what an unknown id gets, so ids cannot be
+    probed); naming them when they may not own it (`can_own_task`: a read-only viewer, or someone outside
+    a restricted incident, who could not even open it)."""
+    if actor is not SYSTEM and not can_choose_person(actor, owner, incident):
+        raise ValidationError({"owner": NOT_CHOOSABLE})
+    if not can_own_task(owner, incident):
+        raise ValidationError(
+            {"owner": f"{owner} may not record on {incident.reference}: choose someone who may."}
+        )
+
+
 @transaction.atomic
 def incident_task_add(*, incident: Incident, actor: Any, title: str, owner: Any = None) -> IncidentTask:
     """Add a task to the incident's checklist, last, with an optional `owner` (someone the actor may pick
-    on the incident). One "Task added" timeline entry. ValidationError keyed `title` or `owner`."""
+    who may own it, `_check_task_owner`). One "Task added" timeline entry. ValidationError keyed `title`
+    or `owner`."""
     require_record(actor, incident)
     title = (title or "").strip()
     if not title:
         raise ValidationError({"title": "Say what needs doing."})
     if len(title) > MAX_TITLE:
         raise ValidationError({"title": f"Keep it under {MAX_TITLE} characters."})
-    if owner is not None and actor is not SYSTEM and not can_choose_person(actor, owner, incident):
-        raise ValidationError({"owner": "Choose someone who may take part in this incident."})
+    if owner is not None:
+        _check_task_owner(actor, incident, owner)
     current = lock_incident(incident, None)
     last = current.tasks.aggregate(n=Max("position"))["n"]
     task = IncidentTask.objects.create(

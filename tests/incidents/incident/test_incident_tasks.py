@@ -4,12 +4,13 @@ click, each change a timeline entry; only those who may record change them."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from incidents.errors import AccessDenied
 from incidents.incident.services.checklist import incident_task_add, incident_task_set_done
 from incidents.incident.services.declare import incident_declare
-from incidents.models import IncidentTask, TimelineEntry
+from incidents.models import IncidentTask, TimelineEntry, Visibility
 from tests.factories import IncidentTypeFactory
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +82,44 @@ def test_an_empty_title_or_a_task_of_another_incident_is_refused(client_for, com
     client.post(url, {"title": "  "})
     assert not IncidentTask.objects.exists()
     assert client.post(url, {"task": "999999", "done": "on"}).status_code == 404
+
+
+def _owners_offered(page: str) -> str:
+    tasks = page[page.index('id="tasks"') :]
+    return tasks[tasks.index('name="owner"') : tasks.index("</select>")]
+
+
+@pytest.mark.parametrize(
+    ("visibility", "who"),
+    [
+        (Visibility.INTERNAL, "viewer"),  # sees the incident, may only read it
+        (Visibility.RESTRICTED, "responder"),  # a teammate outside the incident: 404 on it
+    ],
+)
+def test_a_tasks_owner_is_offered_and_taken_only_among_those_who_may_record_on_the_incident(
+    request, client_for, commander, incident, visibility, who
+):
+    person = request.getfixturevalue(who)
+    incident.visibility = visibility
+    incident.save(update_fields=["visibility"])
+    client = client_for(commander)
+    detail = reverse("incidents:detail", args=[incident.number])
+    owners = _owners_offered(client.get(detail).content.decode())
+    assert str(commander) in owners
+    assert str(person) not in owners
+    answer = client.post(
+        reverse("incidents:tasks", args=[incident.number]),
+        {"title": "Page the DBA", "owner": person.pk},
+        follow=True,
+    )
+    assert "Choose an owner from the list, or none." in answer.content.decode()
+    assert not IncidentTask.objects.exists()
+
+
+def test_the_service_refuses_a_task_owner_who_may_not_record_naming_them(commander, viewer, incident):
+    with pytest.raises(ValidationError) as refused:
+        incident_task_add(incident=incident, actor=commander, title="Page the DBA", owner=viewer)
+    assert refused.value.message_dict == {
+        "owner": [f"{viewer} may not record on {incident.reference}: choose someone who may."]
+    }
+    assert not IncidentTask.objects.exists()

@@ -129,3 +129,22 @@ def test_the_list_takes_the_same_queries_for_one_task_and_twenty(
         IncidentTask.objects.create(incident=incident, title=f"Task {i}", owner=responder, done_by=commander)
     with django_assert_max_num_queries(len(one.captured_queries)):
         api.get(_url(incident))
+
+
+@pytest.mark.parametrize("restricted", [False, True])
+def test_a_task_is_refused_for_an_owner_who_may_not_record_on_the_incident(
+    api_for, commander, responder, viewer, incident, restricted
+):
+    if restricted:  # the responder does not take part, and gets 404 on the incident
+        incident.visibility = Visibility.RESTRICTED
+        incident.save(update_fields=["visibility"])
+    person = responder if restricted else viewer
+    answer = api_for(commander).post(
+        _url(incident), {"title": "Page the DBA", "owner": person.pk}, format="json"
+    )
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["owner"] == [
+        f"{person} may not record on {incident.reference}: choose someone who may."
+    ]
+    assert not IncidentTask.objects.exists()
+    assert not _task_rows(incident)
