@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -21,6 +21,7 @@ from incidents.models import (
     Incident,
     Service,
     StakeholderUpdate,
+    Subscription,
     TimelineEntry,
 )
 from incidents.permissions.incident import can_view_incident, incidents_visible_to
@@ -95,10 +96,13 @@ def incident_get_for(user: Any, number: int) -> Incident:
     """The incident `INC-number` if `user` may see it; raises Http404 otherwise (never 403).
 
     A signed-in user asking for an incident that exists but is hidden from them is recorded as a denied-access
-    security event (the response is the same 404 as for a number that does not exist).
+    security event (the response is the same 404 as for a number that does not exist). Its
+    `followed_by_viewer` is True when `user` follows it (a subscription to it), in the same query.
     """
+    followed = Subscription.objects.filter(incident=OuterRef("pk"), user_id=getattr(user, "pk", None) or 0)
     incident = (
-        Incident.objects.select_related(
+        Incident.objects.annotate(followed_by_viewer=Exists(followed))
+        .select_related(
             "commander",
             "communications_lead",
             "scribe",

@@ -45,6 +45,34 @@ def test_following_twice_then_unsubscribing(viewer, incident, client_for):
     assert not Subscription.objects.filter(user=viewer).exists()
 
 
+def _head_buttons(page: str) -> str:
+    head = page[page.index('id="incident-head"') :]
+    return head[: head.index("</div>\n</div>")]
+
+
+def test_the_incident_page_says_you_follow_it_and_unfollows_from_there(
+    viewer, responder, incident, client_for
+):
+    client = client_for(viewer)
+    url = reverse("incidents:subscribe", args=[incident.number])
+    detail = reverse("incidents:detail", args=[incident.number])
+    head = _head_buttons(client.get(detail).content.decode())
+    assert 'value="subscribe"' in head
+    assert "Unfollow" not in head
+    followed = client.post(url, {"action": "subscribe"}, follow=True).content.decode()
+    assert f"You now follow {incident.reference}." in followed
+    head = _head_buttons(followed)
+    assert "You follow it" in head
+    assert 'value="unsubscribe"' in head
+    assert ">Follow<" not in head
+    # Someone else's page still offers Follow: the state is the viewer's own.
+    assert ">Follow<" in _head_buttons(client_for(responder).get(detail).content.decode())
+    unfollowed = client.post(url, {"action": "unsubscribe"}, follow=True).content.decode()
+    assert f"You no longer follow {incident.reference}." in unfollowed
+    assert ">Follow<" in _head_buttons(unfollowed)
+    assert not Subscription.objects.filter(user=viewer).exists()
+
+
 def test_a_member_follows_and_unfollows_a_service_and_a_team(viewer, team, client_for):
     service = ServiceFactory(name="Checkout", team=team)
     client = client_for(viewer)
