@@ -177,7 +177,7 @@ class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
         choices=[(ReviewDecision.APPROVED, "Approve"), (ReviewDecision.CHANGES_REQUESTED, "Request changes")]
     )
-    comment = TextField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = TextField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Markdown.")
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 

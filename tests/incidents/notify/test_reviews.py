@@ -15,6 +15,8 @@ from incidents.review.services import postmortems, reviews
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+# How a review comment reads beside the review it was on: rendered Markdown (`|markdown`), not its source.
+COMMENT_HTML = '<div class="body review-comment"><p>Clear and blameless.</p></div>'
 
 WHEN = dt.datetime(2026, 3, 10, 1, 30, tzinfo=dt.UTC)  # 14:30 NZDT, 01:30 UTC
 
@@ -385,7 +387,7 @@ def test_a_reset_approval_is_marked_on_my_work_and_beside_the_old_comment(
     row = page[page.index("Kiri Reviewer</td>") :]
     row = row[: row.index("</tr>")]
     assert f'Pending <small class="muted review-reset">(approved version {approved_on}, reset since)' in row
-    assert f"On version {approved_on}:</small> Clear and blameless." in row
+    assert f"On version {approved_on}:</small> {COMMENT_HTML}" in row
 
 
 def test_the_author_sees_requested_changes_on_my_work_and_the_dashboard_until_a_new_version(
@@ -511,7 +513,7 @@ def test_reviewers_of_a_reopened_postmortem_are_asked_again_by_email_and_on_my_w
     row = page[page.index("Kiri Reviewer</td>") :]
     row = row[: row.index("</tr>")]
     assert "Pending" in row
-    assert f"On version {approved_on}:</small> Clear and blameless." in row
+    assert f"On version {approved_on}:</small> {COMMENT_HTML}" in row
     # Asking again while in review tells no one twice.
     assert (
         send(lambda: reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[kiri]))

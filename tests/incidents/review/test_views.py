@@ -324,3 +324,23 @@ def test_meeting_capture_offers_owners_who_may_record_and_proposes_the_facilitat
     assert refused.status_code == 400
     assert "Owner:" in refused.content.decode()
     assert not ActionItem.objects.filter(title="Owned by a viewer").exists()
+
+
+def test_a_review_comment_reads_as_formatted_text_on_the_review_table_and_my_work(
+    client_for, pm, responder, reviewer
+):
+    pm, _ = reviews.postmortem_request_review(postmortem=pm, actor=responder, reviewers=[reviewer])
+    reviews.postmortem_review_decide(
+        postmortem=pm,
+        actor=reviewer,
+        decision=ReviewDecision.CHANGES_REQUESTED,
+        comment="Give **numbers** for the impact, see `orders_lost`.\n\n<script>alert(1)</script>",
+        expected_version=pm.version,
+    )
+    client = client_for(responder)
+    for page in (url("postmortem", pm.incident), reverse("incidents:my_work")):
+        html = client.get(page).content.decode()
+        assert "<strong>numbers</strong>" in html, page
+        assert "<code>orders_lost</code>" in html, page
+        assert "**numbers**" not in html, page
+        assert "<script>alert(1)" not in html, page
