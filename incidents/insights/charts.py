@@ -60,8 +60,20 @@ def nice_duration_ceiling(seconds: float) -> float:
     return nice_ceiling(seconds)
 
 
+def nice_count_ceiling(value: float) -> float:
+    """4 × the smallest whole step (1, 2, 5 × 10^k or 25 × 10^k) with 4 × step ≥ `value`, so the five ticks
+    of a count axis (0, step … 4 × step) are whole numbers: no "0.25 incidents" (4 for 0 or less)."""
+    for exp in range(16):
+        for mantissa in (1, 2, 2.5, 5):
+            step = mantissa * 10**exp
+            if step == int(step) and 4 * step >= value:
+                return float(4 * step)
+    return nice_ceiling(value)  # pragma: no cover
+
+
 def _axis_max(value: float, unit: str) -> float:
-    return nice_duration_ceiling(value) if unit == "seconds" else nice_ceiling(value)
+    """The top of an axis of `unit` ("seconds" or "count") that holds `value`, its four steps round."""
+    return nice_duration_ceiling(value) if unit == "seconds" else nice_count_ceiling(value)
 
 
 def _fmt(value: float | None, unit: str) -> str:
@@ -128,7 +140,7 @@ def stacked_columns(spec: dict[str, Any], height: int = 240) -> dict[str, Any]:
     plot_h = height - TOP - BOTTOM
     plot_w = WIDTH - LEFT - RIGHT
     totals = [sum((s["values"][i] or 0) for s in series) for i in range(len(labels))]
-    ymax = nice_ceiling(max(totals, default=0))
+    ymax = _axis_max(max(totals, default=0), "count")
     band = plot_w / max(len(labels), 1)
     bar_w = max(band * 0.7, 1)
     items = _y_axis(height, TOP, plot_h, ymax, "count")

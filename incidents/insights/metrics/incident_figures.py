@@ -50,7 +50,7 @@ def incident_counts(user: Any, filters: MetricFilters) -> Figure:
     return Figure(
         slug="incidents",
         title=f"Incidents per {filters.period} by severity",
-        definition="Incidents counted in the period of their start time (`started_at`), in your time zone.",
+        definition="Incidents counted in the period of their Started time, in your time zone.",
         columns=[filters.period.capitalize(), *SEVERITY_ORDER, "Total"],
         kinds=["text"] + ["count"] * (len(SEVERITY_ORDER) + 1),
         rows=rows,

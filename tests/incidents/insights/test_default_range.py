@@ -114,3 +114,29 @@ def test_a_restricted_incident_one_may_not_see_does_not_move_the_range(client_fo
 def test_with_no_incident_at_all_insights_opens_on_the_last_90_days(client_for, viewer):
     page = client_for(viewer).get("/insights/").content.decode()
     assert "Showing the last 90 days." in page
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        ([1], ["0", "1", "2", "3", "4"]),
+        ([3, 0, 1], ["0", "1", "2", "3", "4"]),
+        ([7], ["0", "2", "4", "6", "8"]),
+        ([17], ["0", "5", "10", "15", "20"]),
+        ([90], ["0", "25", "50", "75", "100"]),
+    ],
+)
+def test_an_incident_count_axis_has_whole_number_ticks(counts, expected):
+    from incidents.insights import charts
+
+    chart = charts.stacked_columns(
+        {"labels": [f"2026-0{i + 1}" for i in range(len(counts))],
+         "series": [{"name": "SEV2", "css": "series-0", "values": counts}]}
+    )  # fmt: skip
+    assert _ticks(chart) == expected
+
+
+def test_the_incident_count_says_what_it_counts_in_words_not_field_names(client_for, viewer):
+    page = client_for(viewer).get("/insights/").content.decode()
+    assert "Incidents counted in the period of their Started time, in your time zone." in page
+    assert "`" not in page[page.index('id="incidents"') :]
