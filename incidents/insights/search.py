@@ -2,7 +2,8 @@
 
 What people type is found: words of any text (full-text on PostgreSQL), an incident reference (`INC-2`,
 `inc 2` or `2`), the name of a service an incident affected, and a person who commanded, scribed or led
-communications of an incident (those are incident hits, saying why they matched).
+communications of an incident (those are incident hits, saying why they matched). A reference with words
+(`INC-2 backup`) searches the words within that incident (`within_incident`).
 
 PostgreSQL: each searched table has a stored, generated `search_vector` column (title weighted A, body B)
 with a GIN index (migration 0014); `StoredVector` names it. Of each kind, the newest `RANK_CANDIDATES`
@@ -22,7 +23,7 @@ not found, not counted and not hinted at.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -41,6 +42,7 @@ from incidents.insights.search_kinds import (
     is_postgres,
     named_condition,
     named_in,
+    within_incident,
     words_of,
 )
 from incidents.insights.snippets import SearchHit, page_hits
@@ -63,12 +65,14 @@ MAX_QUERY_LENGTH = 200
 
 @dataclass
 class SearchFilters:
-    """What a search is narrowed to: one kind, an incident status, times (UTC, half-open `[since, until)`)."""
+    """What a search is narrowed to: one kind, an incident status, times (UTC, half-open `[since, until)`),
+    one incident by number (what it holds: itself, its entries, postmortem, factors, items, findings)."""
 
     kind: str = ""
     status: str = ""
     since: datetime | None = None
     until: datetime | None = None
+    incident: int | None = None
 
 
 @dataclass
@@ -84,6 +88,7 @@ class SearchResults:
     capped: set[str] = field(default_factory=set)
     page: int = 1
     pages: int = 0
+    within: int | None = None  # the number of the incident searched within ("INC-1 backup")
 
     @property
     def total(self) -> int:
@@ -114,6 +119,17 @@ def _scoped(kind: str, user: Any) -> QuerySet[Any]:
 
 def _filtered(kind: str, qs: QuerySet[Any], filters: SearchFilters) -> QuerySet[Any]:
     spec = KINDS[kind]
+    if filters.incident is not None:
+        if kind == "incident":
+            qs = qs.filter(number=filters.incident)
+        elif kind == "policy finding":
+            qs = qs.filter(
+                pk__in=PolicyFinding.incidents.through.objects.filter(
+                    incident__number=filters.incident
+                ).values("policyfinding_id")
+            )
+        else:
+            qs = qs.filter(incident__number=filters.incident)
     if filters.status:
         if spec.status is None:  # a finding: one of its incidents has the status
             qs = qs.filter(
@@ -298,11 +314,15 @@ def search(
     or for a kind left out by `filters.kind` only its candidates, counted; then the people and services
     the query names (two), the stems to mark (PostgreSQL, one) and the services of the incidents shown
     (when the query names a service). Snippets are made for the hits of the page only. An empty or one-letter query finds nothing (a one-digit incident number finds it).
+    A reference with words ("INC-1 backup") searches the words within that incident (`results.within`).
     """
     filters = filters or SearchFilters()
     query = _clean(query)
+    within, query = within_incident(query)
+    if within is not None:
+        filters = replace(filters, incident=within)
     if too_short(query):
-        return SearchResults(hits=[], counts={})
+        return SearchResults(hits=[], counts={}, within=within)
     page = max(1, page)
     named = named_in(query)
     need = min(page * per_page, RANK_CANDIDATES)
@@ -324,7 +344,7 @@ def search(
     page = min(page, max(pages, 1))  # past the end: the last page (`incidents.paging`'s rule)
     shown = ranked[(page - 1) * per_page : page * per_page]
     hits = page_hits(shown, query, named, _zone(user))
-    return SearchResults(hits=hits, counts=counts, capped=capped, page=page, pages=pages)
+    return SearchResults(hits=hits, counts=counts, capped=capped, page=page, pages=pages, within=within)
 
 
 def _zone(user: Any) -> tzinfo | None:
@@ -342,11 +362,11 @@ def search_for(user: Any, query: str, *, limit: int = PER_KIND_LIMIT) -> list[Se
 
     A few queries per kind (see `search`). PostgreSQL ranks by `ts_rank`; the fallback lists newest first.
     """
-    query = _clean(query)
+    within, query = within_incident(_clean(query))
     if too_short(query):
         return []
     named = named_in(query)
-    filters = SearchFilters()
+    filters = SearchFilters(incident=within)
     ranked = [(kind, r) for kind in KINDS for r in _ranked(kind, user, query, filters, named, limit)[0]]
     ranked.sort(key=lambda kr: (-float(kr[1].hs_rank), -_when(kr[0], kr[1])))
     return page_hits(ranked, query, named, _zone(user))

@@ -113,6 +113,26 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+#: An incident reference before or after words ("INC-1 backup", "backup #1", "inc 1 backup"): the words
+#: are searched within that incident. A bare number is a word ("2 backups"): the reference needs `inc` or `#`.
+WITHIN = (
+    re.compile(r"^\s*(?:inc[-\s#]*|#)(?P<number>\d{1,9})\s+(?P<words>\S.*?)\s*$", re.I),
+    re.compile(r"^\s*(?P<words>.*?\S)\s+(?:inc[-\s#]*|#)(?P<number>\d{1,9})\s*$", re.I),
+)
+
+
+def within_incident(query: str) -> tuple[int | None, str]:
+    """(the incident number a query of words names, the words) for "INC-1 backup" or "backup INC-1";
+    (None, `query`) for anything else, a bare reference ("INC-1") too (that finds the incident itself)."""
+    if REFERENCE.match(query):
+        return None, query
+    for pattern in WITHIN:
+        found = pattern.match(query)
+        if found:
+            return int(found.group("number")), found.group("words")
+    return None, query
+
+
 def words_of(query: str) -> list[str]:
     """The words of a query for the fallback: quotes and websearch operators dropped, at most 8 words."""
     cleaned = re.sub(r"[\"'()]", " ", query)

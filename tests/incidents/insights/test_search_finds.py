@@ -5,6 +5,7 @@ every way of finding (run on SQLite locally and on PostgreSQL in CI)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -167,3 +168,41 @@ def test_every_kind_is_counted_through_the_one_plural_helper():
         assert kind_label(kind, 2) == counted(2, kind)
     with pytest.raises(KeyError):
         kind_label("recurrence", 2)
+
+
+@pytest.mark.parametrize("typed", ["INC-{n} backup", "inc {n} backup", "#{n} backup", "backup INC-{n}"])
+def _said(page: str) -> str:
+    """The sentence above the results, as read (tags dropped, spaces as shown)."""
+    found = re.search(r'<p class="muted(?: search-counts)?">(.*?)</p>', page, re.S)
+    assert found, page
+    return " ".join(re.sub(r"<[^>]+>", "", found.group(1)).split())
+
+
+@pytest.mark.parametrize("typed", ["INC-{n} backup", "inc {n} backup", "#{n} backup", "backup INC-{n}"])
+def test_a_reference_with_words_searches_the_words_within_that_incident(client_for, viewer, typed):
+    wanted = IncidentFactory(title="Replica lag")
+    other = IncidentFactory(title="Backup job failed")
+    TimelineEntryFactory(incident=wanted, body="The last backup was 6 hours old")
+    TimelineEntryFactory(incident=wanted, body="Paged the database on-call")
+    TimelineEntryFactory(incident=other, body="The backup finished at 02:00")
+    query = typed.format(n=wanted.number)
+    hits = search.search_for(viewer, query)
+    assert [(h.kind, h.reference) for h in hits] == [("timeline entry", wanted.reference)], query
+    page = _page(client_for(viewer), q=query)
+    assert _said(page).startswith(f"1 result for “{query}” within {wanted.reference}: 1 timeline entry. ")
+    assert "The last <mark>backup</mark> was 6 hours old" in page  # the words marked, not the reference
+    assert "The backup finished" not in page
+
+
+def test_words_within_an_incident_the_viewer_may_not_see_find_nothing(client_for, viewer):
+    hidden = IncidentFactory(title="Backup secrets leaked", visibility=Visibility.RESTRICTED)
+    TimelineEntryFactory(incident=hidden, body="The backup bucket was public")
+    assert search.search_for(viewer, f"{hidden.reference} backup") == []
+    page = _page(client_for(viewer), q=f"{hidden.reference} backup")
+    assert _said(page).startswith(f"0 results for “{hidden.reference} backup” within {hidden.reference}. ")
+    assert "bucket" not in page
+
+
+def test_no_result_reads_as_one_sentence(client_for, viewer):
+    page = _page(client_for(viewer), q="INC-999")
+    assert _said(page).startswith("0 results for “INC-999”. ")
