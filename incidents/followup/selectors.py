@@ -380,4 +380,5 @@ def finding_open_items_warning(viewer: Any, finding: PolicyFinding) -> str:
     what = counted(shown, "remediation item") + (" and others you cannot see" if total > shown else "")
     if not shown:
         what = "Remediation items you cannot see"
-    return f"{what} still open: finish them first, or confirm that the finding closes with them open."
+    them = "it" if shown == 1 and total == 1 else "them"
+    return f"{what} still open: finish {them} first, or confirm that the finding closes with {them} open."

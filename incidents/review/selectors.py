@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from incidents.models import (
+    POSTMORTEM_SECTIONS,
     Incident,
     Postmortem,
     PostmortemReview,
@@ -32,6 +34,18 @@ def postmortem_type_template(incident: Incident) -> PostmortemTemplate | None:
     if kind is None or kind.postmortem_template_id is None:
         return None
     return PostmortemTemplate.objects.filter(pk=kind.postmortem_template_id).first()
+
+
+def postmortem_sections_open(postmortem: Postmortem, values: Mapping[str, Any]) -> set[str]:
+    """The section keys the editor shows open: those of the postmortem's template (the Lightweight one's
+    five) and any with text in `values` (what the form holds), so nothing written is ever folded away;
+    every section when it has no template (none, or deleted). The others the editor folds under "Other
+    sections", empty, to add when wanted."""
+    keys = [k for k, _ in POSTMORTEM_SECTIONS]
+    template = postmortem.template
+    if template is None or not template.sections:
+        return set(keys)
+    return {k for k in keys if k in template.sections or str(values.get(k) or "").strip()}
 
 
 def _with_earlier_decision(reviews: QuerySet[PostmortemReview]) -> QuerySet[PostmortemReview]:

@@ -208,9 +208,10 @@ def _merge_page(
         (fresh[k], current.sections.get(k, ""), k in merge.conflicts, k in merge.theirs)
         for k, _ in POSTMORTEM_SECTIONS
     ]
+    open_keys = review_selectors.postmortem_sections_open(current, {**current.sections, **merge.values})
     context = {
-        "incident": incident, "pm": current, "form": fresh, "rows": rows, "conflict": message,
-        "must_choose": ",".join(merge.conflicts),
+        "incident": incident, "pm": current, "form": fresh, "conflict": message,
+        "must_choose": ",".join(merge.conflicts), **_editor_rows(rows, open_keys | set(merge.conflicts)),
     }  # fmt: skip
     return render(request, "incidents/review/postmortem_edit.html", context, status=409)
 
@@ -250,11 +251,22 @@ def postmortem_edit(request: HttpRequest, number: int) -> HttpResponse:
     else:
         form = _edit_form(request, number, initial={**pm.sections, "version": pm.version})
     rows = [(form[k], None, False, False) for k, _ in POSTMORTEM_SECTIONS]
+    values = {k: form[k].value() for k, _ in POSTMORTEM_SECTIONS}
+    open_keys = review_selectors.postmortem_sections_open(pm, values)
     return render(
         request,
         "incidents/review/postmortem_edit.html",
-        {"incident": incident, "pm": pm, "form": form, "rows": rows},
+        {"incident": incident, "pm": pm, "form": form, **_editor_rows(rows, open_keys)},
     )
+
+
+def _editor_rows(rows: list[Any], shown: set[str]) -> dict[str, list[Any]]:
+    """The editor's rows (field, current text, changed by both, changed by them) split into `rows`, open
+    (`shown` keys), and `more_rows`, folded under "Other sections"."""
+    return {
+        "rows": [r for r in rows if r[0].name in shown],
+        "more_rows": [r for r in rows if r[0].name not in shown],
+    }
 
 
 @login_required

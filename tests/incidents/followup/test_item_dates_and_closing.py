@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import Membership
+from incidents.followup import selectors
 from incidents.followup.services import findings as services_findings
 from incidents.followup.services import items as services_items
 from incidents.models import ActionItem, ActionItemStatus, FindingStatus
@@ -129,6 +130,19 @@ def test_closing_a_finding_with_open_items_asks_first(responder, lead_user, veri
         finding=verified, actor=lead_user, status="closed", close_with_open_items=True
     )
     assert closed.status == FindingStatus.CLOSED
+
+
+def test_the_warning_agrees_with_how_many_items_are_open(responder, lead_user, verified):
+    ActionItemFactory(finding=verified, owner=responder, status=ActionItemStatus.OPEN)
+    one = selectors.finding_open_items_warning(lead_user, verified)
+    assert one == (
+        "1 remediation item still open: finish it first, or confirm that the finding closes with it open."
+    )
+    ActionItemFactory(finding=verified, owner=responder, status=ActionItemStatus.BLOCKED)
+    two = selectors.finding_open_items_warning(lead_user, verified)
+    assert two == (
+        "2 remediation items still open: finish them first, or confirm that the finding closes with them open."
+    )
 
 
 def test_a_finding_whose_items_are_all_finished_closes_without_asking(responder, lead_user, verified):

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Membership
-from incidents.models import ActionItem, ContributingFactor, FactorCategory, PostmortemStatus, ReviewDecision
+from incidents.models import (
+    ActionItem,
+    ContributingFactor,
+    FactorCategory,
+    PostmortemStatus,
+    PostmortemTemplate,
+    ReviewDecision,
+)
 from incidents.review.services import factors as services_factors
 from incidents.review.services import postmortems as services_postmortems
 from incidents.review.services import reviews
@@ -344,3 +353,38 @@ def test_a_review_comment_reads_as_formatted_text_on_the_review_table_and_my_wor
         assert "<code>orders_lost</code>" in html, page
         assert "**numbers**" not in html, page
         assert "<script>alert(1)" not in html, page
+
+
+def _open_and_folded(page: str) -> tuple[list[str], list[str]]:
+    form = page[page.index('<form method="post" novalidate') :]
+    form = form[: form.index("</form>")]
+    head, _, folded = form.partition('<details class="card more-sections">')
+    rows = re.compile(r'data-section-row="([a-z_]+)"')
+    return rows.findall(head), rows.findall(folded)
+
+
+def test_the_lightweight_templates_editor_opens_its_five_sections_and_folds_the_others(
+    client_for, incident, responder
+):
+    light = PostmortemTemplate.objects.get(name="Lightweight")
+    pm = services_postmortems.postmortem_start(incident=incident, actor=responder, template=light)
+    client = client_for(responder)
+    page = client.get(url("postmortem_edit", incident)).content.decode()
+    shown, folded = _open_and_folded(page)
+    assert shown == ["summary", "impact", "trigger", "response", "lessons"]
+    assert len(folded) == 6
+    assert "Other sections (6), not in the Lightweight template" in page
+    # A folded section, once written, opens with the others: nothing written is hidden.
+    data = {**pm.sections, "detection": "The checkout alert paged after 4 minutes.", "version": pm.version}
+    assert client.post(url("postmortem_edit", incident), data).status_code == 302
+    shown, folded = _open_and_folded(client.get(url("postmortem_edit", incident)).content.decode())
+    assert shown == ["summary", "impact", "trigger", "detection", "response", "lessons"]
+    assert "detection" not in folded
+
+
+def test_the_full_templates_editor_folds_nothing(client_for, pm, responder):
+    shown, folded = _open_and_folded(
+        client_for(responder).get(url("postmortem_edit", pm.incident)).content.decode()
+    )
+    assert len(shown) == 11
+    assert folded == []
