@@ -40,9 +40,21 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(m.Service)
+class ServiceDependencyInline(admin.TabularInline):
+    model = m.ServiceDependency
+    fk_name = "service"
+    extra = 0
+    verbose_name_plural = "depends on"
+
+
+@admin.register(m.Service)
 class ServiceAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "team"]
+    """The catalog's settings pages are the usual place to edit services; this is the fallback."""
+
+    list_display = ["name", "team", "tier"]
+    list_filter = ["tier"]
     prepopulated_fields = {"slug": ("name",)}
+    inlines = [ServiceDependencyInline]
 
 
 @admin.register(m.Incident)

@@ -20,6 +20,7 @@ from incidents.models import (
     EntrySource,
     Incident,
     Service,
+    ServiceDependency,
     StakeholderUpdate,
     Subscription,
     TimelineEntry,
@@ -267,3 +268,58 @@ def status_page_incidents(user: Any) -> list[Incident]:
         promised = latest.next_update_at if latest is not None else None
         incident.update_late = promised is not None and promised < now  # type: ignore[attr-defined]
     return incidents
+
+
+def service_catalog() -> QuerySet[Service]:
+    """Every service with its owner team and both directions of its dependencies (three queries however
+    many services), by name."""
+    return (
+        Service.objects.select_related("team").prefetch_related("depends_on", "dependents").order_by("name")
+    )
+
+
+def services_in_cycles() -> set[int]:
+    """Ids of the services on a dependency cycle (A needs B, B needs A, or longer), from one query over
+    every dependency. Cycles are allowed (two services may need each other); the catalog shows them."""
+    graph: dict[int, list[int]] = {}
+    for service_id, needed_id in ServiceDependency.objects.values_list("service_id", "depends_on_id"):
+        graph.setdefault(service_id, []).append(needed_id)
+    # Tarjan's strongly connected components, iteratively: a component of two or more services is a cycle.
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    stack: list[int] = []
+    on_stack: set[int] = set()
+    cyclic: set[int] = set()
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, child = work.pop()
+            if child == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            children = graph.get(node, [])
+            if child < len(children):
+                work.append((node, child + 1))
+                nxt = children[child]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    cyclic.update(component)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return cyclic

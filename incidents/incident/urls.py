@@ -70,4 +70,6 @@ urlpatterns = [
     ),
     path("settings/tags/", views.tag_list, name="tag_list"),
     path("settings/tags/<int:tag_id>/", views.tag_edit, name="tag_edit"),
+    path("settings/tags/<int:tag_id>/merge/", views.tag_merge, name="tag_merge"),
+    path("settings/tags/<int:tag_id>/delete/", views.tag_delete, name="tag_delete"),
 ]

@@ -28,6 +28,8 @@ from incidents.incident.forms import (
     SeverityForm,
     StatusForm,
     TagForm,
+    TagMergeForm,
+    dashboards_text,
 )
 from incidents.incident.services import declare, edits, lifecycle
 from incidents.incident.services.common import IncidentConflict
@@ -289,28 +291,44 @@ def _lead_teams(user: Any) -> Any:
     return teams if is_admin(user) else teams.filter(pk__in=lead_team_ids(user))
 
 
+def _service_form(
+    request: HttpRequest, initial: dict[str, Any] | None = None, exclude: int | None = None
+) -> ServiceForm:
+    services = Service.objects.order_by("name")
+    if exclude is not None:
+        services = services.exclude(pk=exclude)
+    return ServiceForm(
+        request.POST or None, initial=initial, teams=_lead_teams(request.user), services=services
+    )
+
+
 def _service_page(request: HttpRequest, form: ServiceForm, status: int = 200) -> HttpResponse:
     user = request.user
+    cyclic = selectors.services_in_cycles()
     rows = [
         {
-            "cells": [s.name, s.slug, s.team or "—"],
-            "edit_url": reverse("incidents:service_edit", args=[s.slug])
-            if can_manage_team(user, s.team_id)
-            else "",
+            "cells": [
+                s.name, s.slug, s.team or "—", s.get_tier_display() if s.tier else "—",
+                ", ".join(d.name for d in s.depends_on.all()) or "—",
+                ", ".join(d.name for d in s.dependents.all()) or "—",
+                "yes: follow its dependencies" if s.pk in cyclic else "",
+            ],
+            "edit_url": reverse("incidents:service_edit", args=[s.slug]) if can_manage_team(user, s.team_id) else "",
         }
-        for s in Service.objects.select_related("team").order_by("name")
-    ]
-    context = {"title": "Services", "intro": "What incidents affect, and the team that owns each. Leads edit their teams' services.",
-               "headers": ["Name", "Short name", "Owner team"], "rows": rows, "form": form,
-               "form_title": "Add a service", "submit": "Add service"}  # fmt: skip
+        for s in selectors.service_catalog()
+    ]  # fmt: skip
+    context = {"title": "Services", "intro": "What incidents affect: the team that owns each, its tier, runbook, dashboards and what it depends on. Leads edit their teams' services.",
+               "headers": ["Name", "Short name", "Owner team", "Tier", "Depends on", "Depended on by", "In a cycle"],
+               "rows": rows, "form": form, "form_title": "Add a service", "submit": "Add service"}  # fmt: skip
     return render(request, "incidents/settings_page.html", context, status=status)
 
 
 @login_required
 def service_list(request: HttpRequest) -> HttpResponse:
-    """GET: every service with its owner team. POST: add one (owned by a team the user leads)."""
+    """GET: every service with its owner team, tier and dependencies. POST: add one (owned by a team the
+    user leads)."""
     _settings_guard(request)
-    form = ServiceForm(request.POST or None, teams=_lead_teams(request.user))
+    form = _service_form(request)
     if request.method == "POST":
         saved = save_form(
             request,
@@ -326,7 +344,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def service_edit(request: HttpRequest, slug: str) -> HttpResponse:
-    """Edit a service of a team the user leads (admins: any)."""
+    """Edit a service of a team the user leads (admins: any), with its catalog entry."""
     _settings_guard(request)
     service = Service.objects.filter(slug=slug).first()
     if service is None:
@@ -336,12 +354,11 @@ def service_edit(request: HttpRequest, slug: str) -> HttpResponse:
         "Only the team's leads and admins change its settings.",
     )
     initial = {
-        "name": service.name,
-        "slug": service.slug,
-        "team": service.team,
-        "description": service.description,
-    }
-    form = ServiceForm(request.POST or None, initial=initial, teams=_lead_teams(request.user))
+        "name": service.name, "slug": service.slug, "team": service.team, "description": service.description,
+        "tier": service.tier or "", "runbook_url": service.runbook_url,
+        "dashboards": dashboards_text(service.dashboards), "depends_on": list(service.depends_on.all()),
+    }  # fmt: skip
+    form = _service_form(request, initial, exclude=service.pk)
     status = 200
     if request.method == "POST":
         saved = save_form(
@@ -355,8 +372,12 @@ def service_edit(request: HttpRequest, slug: str) -> HttpResponse:
         if saved:
             return saved
         status = 400
+    cyclic = service.pk in selectors.services_in_cycles()
     context = {
         "title": f"Service {service.name}",
+        "intro": "This service is on a dependency cycle: something it depends on depends on it again."
+        if cyclic
+        else "",
         "rows": None,
         "form": form,
         "form_title": "Edit",
@@ -397,11 +418,9 @@ def tag_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def tag_edit(request: HttpRequest, tag_id: int) -> HttpResponse:
-    """Rename a tag (everywhere it is used)."""
+    """Rename a tag (everywhere it is used); the page links its merge and delete confirmations."""
     _settings_guard(request)
-    tag = Tag.objects.filter(pk=tag_id).first()
-    if tag is None:
-        raise Http404("No such tag.")
+    tag = _tag_or_404(tag_id)
     form = TagForm(request.POST or None, initial={"name": tag.name})
     status = 200
     if request.method == "POST":
@@ -416,10 +435,65 @@ def tag_edit(request: HttpRequest, tag_id: int) -> HttpResponse:
             return saved
         status = 400
     context = {
-        "title": f"Tag {tag.name}",
-        "rows": None,
+        "tag": tag,
         "form": form,
-        "form_title": "Rename",
-        "submit": "Save",
+        "merge_form": TagMergeForm(tags=Tag.objects.exclude(pk=tag.pk).order_by("name")),
     }
-    return render(request, "incidents/settings_page.html", context, status=status)
+    return render(request, "incidents/incident/tag_settings.html", context, status=status)
+
+
+def _tag_or_404(tag_id: int) -> Tag:
+    tag = Tag.objects.filter(pk=tag_id).first()
+    if tag is None:
+        raise Http404("No such tag.")
+    return tag
+
+
+def _tag_carriers(user: Any, tag: Tag) -> int:
+    # Counted within the viewer's scope, as on the list: a lead learns nothing of restricted incidents.
+    return incidents_visible_to(user).filter(tags=tag).count()
+
+
+@login_required
+def tag_merge(request: HttpRequest, tag_id: int) -> HttpResponse:
+    """GET `?into=<id>`: confirm merging this tag into another, saying how many incidents carry it. POST
+    (`into`): merge, then back to the tags."""
+    _settings_guard(request)
+    tag = _tag_or_404(tag_id)
+    others = Tag.objects.exclude(pk=tag.pk).order_by("name")
+    form = TagMergeForm(request.POST if request.method == "POST" else request.GET, tags=others)
+    status = 200
+    if form.is_valid():
+        into = form.cleaned_data["into"]
+        if request.method == "POST":
+            saved = save_form(
+                request,
+                form,
+                lambda data: directory.tag_merge(actor=request.user, tag=tag, into=data["into"]),
+                success=lambda kept: f"Tag {tag.name} merged into {kept.name}.",
+                then=lambda _: redirect("incidents:tag_list"),
+            )
+            if saved:
+                return saved
+            status = 400
+    else:
+        into, status = None, 400
+    context = {
+        "tag": tag, "into": into, "form": form, "carriers": _tag_carriers(request.user, tag),
+        "action": "merge",
+    }  # fmt: skip
+    return render(request, "incidents/incident/tag_confirm.html", context, status=status)
+
+
+@login_required
+def tag_delete(request: HttpRequest, tag_id: int) -> HttpResponse:
+    """GET: confirm deleting the tag, saying how many incidents carry it. POST: delete it (it comes off
+    every incident carrying it)."""
+    _settings_guard(request)
+    tag = _tag_or_404(tag_id)
+    if request.method == "POST":
+        directory.tag_delete(actor=request.user, tag=tag)
+        messages.success(request, f"Tag {tag.name} deleted.")
+        return redirect("incidents:tag_list")
+    context = {"tag": tag, "carriers": _tag_carriers(request.user, tag), "action": "delete"}
+    return render(request, "incidents/incident/tag_confirm.html", context)

@@ -137,7 +137,8 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
     "outbound webhooks (API)": ("api:webhook-* GET",),
     "settings, reassignment and invitations": (
         "incidents:settings GET", "incidents:service_list GET", "incidents:tag_list GET",
-        "incidents:tag_edit GET", "incidents:team_chat_list GET", "incidents:integration_list GET",
+        "incidents:tag_edit GET", "incidents:tag_merge GET", "incidents:tag_delete GET",
+        "incidents:team_chat_list GET", "incidents:integration_list GET",
         "incidents:tracker_list GET", "incidents:reassign GET", "accounts:invitations GET",
     ),
     "a team's settings (Platform's)": (

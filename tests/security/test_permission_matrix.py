@@ -171,6 +171,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "incidents:postmortem_waiver": {"POST": "admin"},
     "api:incident-process-waiver": {"POST": "admin"},
     "incidents:tag_edit": {"GET": "admin", "POST": "admin"},
+    "incidents:tag_merge": {"GET": "admin", "POST": "admin"},
+    "incidents:tag_delete": {"GET": "admin", "POST": "admin"},
     "incidents:mailing_lists": {"GET": "admin", "POST": "admin"},
     "incidents:team_chat_list": {"GET": "admin", "POST": "admin"},
     "incidents:team_chat_edit": {"GET": "admin", "POST": "admin"},

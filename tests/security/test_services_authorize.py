@@ -273,6 +273,7 @@ ARGUMENTS: dict[str, Value] = {
     "team": lambda w: w.team,
     "integration": lambda w: w.integration,
     "tag": lambda w: w.tag,
+    "into": lambda w: w.tag,
     "new_owner": lambda w: w.outsider,
     "person": lambda w: w.outsider,
     "reviewers": lambda w: [w.responder],
