@@ -39,7 +39,6 @@ class DeletedFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(m.Service)
 class ServiceDependencyInline(admin.TabularInline):
     model = m.ServiceDependency
     fk_name = "service"

@@ -197,3 +197,10 @@ def test_the_service_admin_form_accepts_no_javascript_runbook(admin_user):
     with pytest.raises(directory.ValidationError):
         service.full_clean()
     assert service.runbook_link == ""
+
+
+def test_the_django_admin_edits_a_service_with_its_dependencies(client_for, admin_user):
+    service = ServiceFactory(name="Search", slug="search")
+    page = client_for(admin_user).get(reverse("admin:incidents_service_change", args=[service.pk]))
+    assert page.status_code == 200
+    assert "depends on" in page.content.decode().lower()
