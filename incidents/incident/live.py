@@ -62,6 +62,7 @@ def live_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
         "duration_rows": incident.duration_rows(),
         "duration_note": DURATION_NOTE,
         "custom_values": field_values(incident),
+        "affected_services": selectors.affected_services(incident),
         **people_context(request, incident),
     }
 

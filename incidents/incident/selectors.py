@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -111,7 +112,7 @@ def incident_get_for(user: Any, number: int) -> Incident:
             "incident_type",
             "postmortem_waived_by",
         )
-        .prefetch_related("services")
+        .prefetch_related(Prefetch("services", queryset=Service.objects.select_related("team")))
         .filter(number=number)
         .first()
     )
@@ -268,6 +269,42 @@ def status_page_incidents(user: Any) -> list[Incident]:
         promised = latest.next_update_at if latest is not None else None
         incident.update_late = promised is not None and promised < now  # type: ignore[attr-defined]
     return incidents
+
+
+@dataclass(frozen=True)
+class AffectedService:
+    """A service an incident affects, as its page links it: the service (with its team), the services it
+    depends on and those depending on it (one level each, by name), and the ids among them that it both
+    depends on and is depended on by (a two-service cycle, marked on the page)."""
+
+    service: Service
+    depends_on: list[Service]
+    depended_on_by: list[Service]
+    mutual: frozenset[int]
+
+
+def affected_services(incident: Incident) -> list[AffectedService]:
+    """The incident's services (from its prefetched `services`, by name) with their dependencies one
+    level each way: one query however many services and dependencies, none when it affects none."""
+    services = sorted(incident.services.all(), key=lambda s: s.name.lower())
+    if not services:
+        return []
+    ids = [s.pk for s in services]
+    needs: dict[int, list[Service]] = {}
+    needed_by: dict[int, list[Service]] = {}
+    edges = ServiceDependency.objects.filter(Q(service_id__in=ids) | Q(depends_on_id__in=ids)).select_related(
+        "service", "depends_on"
+    )
+    for edge in edges:
+        needs.setdefault(edge.service_id, []).append(edge.depends_on)
+        needed_by.setdefault(edge.depends_on_id, []).append(edge.service)
+    rows = []
+    for service in services:
+        up = sorted(needs.get(service.pk, []), key=lambda s: s.name.lower())
+        down = sorted(needed_by.get(service.pk, []), key=lambda s: s.name.lower())
+        mutual = frozenset({s.pk for s in up} & {s.pk for s in down})
+        rows.append(AffectedService(service=service, depends_on=up, depended_on_by=down, mutual=mutual))
+    return rows
 
 
 def service_catalog() -> QuerySet[Service]:
