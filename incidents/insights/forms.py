@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Team
 from incidents.inputs import BoundedDateField, TextField
 from incidents.insights import metrics, search, search_kinds
-from incidents.models import OPTION_KINDS, CustomField, IncidentStatus, Service, Severity
+from incidents.models import OPTION_KINDS, CustomField, IncidentStatus, Service, ServiceTier, Severity, Tag
 from incidents.plural import plural
 
 #: Insights opens on this many days back (in the viewer's zone) when no filter is given.
@@ -23,6 +23,20 @@ class InsightsFilterForm(forms.Form):
     team = forms.ChoiceField(required=False)
     service = forms.ChoiceField(required=False)
     severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
+    tier = forms.TypedChoiceField(
+        choices=[("", "Any tier"), *ServiceTier.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text="Incidents affecting a service of this tier.",
+    )
+    tag = forms.ChoiceField(required=False)
+    group = forms.ChoiceField(
+        choices=[(k, f"By {v}") for k, v in metrics.GROUPS.items()],
+        required=False,
+        label="Group response times",
+        help_text="Per affected service, tier (the most critical service's), team or tag.",
+    )
     start = BoundedDateField(
         required=False,
         label="Started on or after",
@@ -66,6 +80,10 @@ class InsightsFilterForm(forms.Form):
         cast(forms.ChoiceField, self.fields["service"]).choices = [
             ("", "Any service"),
             *Service.objects.values_list("slug", "name"),
+        ]
+        cast(forms.ChoiceField, self.fields["tag"]).choices = [
+            ("", "Any tag"),
+            *((name, name) for name in Tag.objects.order_by("name").values_list("name", flat=True)),
         ]
 
     @classmethod
@@ -111,6 +129,9 @@ class InsightsFilterForm(forms.Form):
             zone=timezone.get_current_timezone(),
             custom_field=data.get("custom_field") or "",
             custom_value=data.get("custom_value") or "",
+            tier=data.get("tier"),
+            tag=data.get("tag") or "",
+            group=data.get("group") or "service",
         )
 
 

@@ -39,6 +39,7 @@ from typing import Any
 
 from incidents.insights.metrics.base import (
     DURATIONS,
+    GROUPS,
     OVERDUE_BUCKETS,
     PERIODS,
     SEVERITY_ORDER,
@@ -87,6 +88,7 @@ from incidents.insights.metrics.incident_figures import (
 __all__ = [
     "UNKNOWN",
     "DURATIONS",
+    "GROUPS",
     "OVERDUE_BUCKETS",
     "PERIODS",
     "DurationSeconds",

@@ -58,6 +58,9 @@ OVERDUE_BUCKETS: list[tuple[str, int, int | None]] = [
 
 PERIODS = ("week", "month")
 
+#: What response times can be grouped by (the catalog's dimensions), as the page names them.
+GROUPS: dict[str, str] = {"service": "service", "tier": "tier", "team": "team", "tag": "tag"}
+
 
 # --- Database expressions ----------------------------------------------------------------------------------
 
@@ -144,10 +147,18 @@ class MetricFilters:
     #: it) and, with `custom_value`, one of its options: only incidents holding it (any letter case).
     custom_field: str = ""
     custom_value: str = ""
+    #: Only incidents affecting a service of this tier (1-4), or carrying this tag (its name).
+    tier: int | None = None
+    tag: str = ""
+    #: What the "response times by" figure groups by: one of `GROUPS`.
+    group: str = "service"
 
     @property
     def narrows_incidents(self) -> bool:
-        return bool(self.team or self.service or self.severity or self.start or self.end or self.custom_value)
+        return bool(
+            self.team or self.service or self.severity or self.start or self.end or self.custom_value
+            or self.tier or self.tag
+        )  # fmt: skip
 
     def custom_field_parts(self) -> tuple[str, str]:
         """(type slug, field key) of `custom_field`; ("", "") without one."""
@@ -174,6 +185,10 @@ def incidents_in_scope(user: Any, filters: MetricFilters) -> QuerySet[Incident]:
                 Q(teams__slug=filters.team) | Q(services__team__slug=filters.team)
             ).values("id")
         )
+    if filters.tier:
+        qs = qs.filter(id__in=Incident.objects.filter(services__tier=filters.tier).values("id"))
+    if filters.tag:
+        qs = qs.filter(id__in=Incident.objects.filter(tags__name=filters.tag).values("id"))
     slug, key = filters.custom_field_parts()
     if key and filters.custom_value:
         holding = CustomFieldValue.objects.filter(

@@ -8,7 +8,7 @@ Key: `insights:<data version>:<scope>:<what>:<digest of the filters>`.
   from the database on every request: joining an incident changes it at once).
 - what: the rendered HTML of one figure (`figure:<slug>`), or the range the page opens on.
 - data version: a token replaced on every write to anything a figure counts (incidents and their services,
-  participants and tags, custom field definitions, factors, action items, findings, postmortems and their
+  participants and tags, the catalog's services, tags and teams, custom field definitions, factors, action items, findings, postmortems and their
   reviews, memberships, blameless records and dismissals), once at the write and again when its
   transaction commits, so a page computed from the rows before the commit never outlives it. Timeline
   entries are counted by no figure and bump nothing (a busy incident would otherwise empty the cache for
@@ -30,7 +30,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from accounts.models import Membership
+from accounts.models import Membership, Team
 from incidents.insights.metrics.base import MetricFilters
 from incidents.models import (
     ActionItem,
@@ -42,6 +42,8 @@ from incidents.models import (
     PolicyFinding,
     Postmortem,
     PostmortemReview,
+    Service,
+    Tag,
 )
 from incidents.permissions.followup import counted_scope_signature
 
@@ -93,6 +95,9 @@ def _filters_digest(filters: MetricFilters, extra: str) -> str:
             getattr(filters.zone, "key", str(filters.zone)),
             filters.custom_field,
             filters.custom_value.lower(),
+            filters.tier,
+            filters.tag,
+            filters.group,
             extra,
         )
     )
@@ -148,6 +153,10 @@ def connect() -> None:
         Membership,
         BlamelessRecord,
         BlamelessDismissal,
+        # The catalog: figures group and filter by a service's tier and owner team, a team's name, a tag.
+        Service,
+        Tag,
+        Team,
     ):
         post_save.connect(invalidate, sender=model, dispatch_uid=f"insights-cache-save-{model.__name__}")
         post_delete.connect(invalidate, sender=model, dispatch_uid=f"insights-cache-delete-{model.__name__}")
