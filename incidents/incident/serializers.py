@@ -24,6 +24,7 @@ from incidents.models import (
     IncidentStatus,
     IncidentType,
     Service,
+    ServiceTier,
     Severity,
     Visibility,
 )
@@ -269,16 +270,91 @@ class ParticipantSerializer(StrictInputSerializer):
     user = PersonField()
 
 
+class DashboardLinkSerializer(serializers.Serializer):
+    """One dashboard of a service: `label` and `url` (http or https)."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Declared here rather than as class attributes: `label` is every field's own attribute too.
+        return {
+            "label": TextField(
+                max_length=100, allow_blank=True, help_text="Its name; blank: the URL's host."
+            ),
+            "url": TextField(max_length=500, help_text="An http:// or https:// address."),
+        }
+
+
 class ServiceSerializer(ReadModelSerializer):
     team: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True
     )
     description_html = MarkdownHtmlField(source="description")
+    tier = serializers.ChoiceField(
+        choices=ServiceTier.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="1 (customer-facing critical) to 4 (internal, best effort); null: not tiered.",
+    )
+    tier_label = serializers.SerializerMethodField(
+        help_text='"Tier 1: customer-facing critical"; "" if none.'
+    )
+    runbook_url = serializers.SerializerMethodField(help_text='The runbook\'s http(s) address; "" if none.')
+    dashboards = serializers.SerializerMethodField()
+    depends_on: serializers.SlugRelatedField[Service] = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True, help_text="Slugs of the services this one depends on."
+    )
+    depended_on_by: serializers.SlugRelatedField[Service] = serializers.SlugRelatedField(
+        source="dependents",
+        slug_field="slug",
+        many=True,
+        read_only=True,
+        help_text="Slugs of the services depending on this one.",
+    )
 
     class Meta:
         model = Service
-        fields = ["id", "name", "slug", "description", "description_html", "team"]
+        fields = [
+            "id", "name", "slug", "description", "description_html", "team", "tier", "tier_label",
+            "runbook_url", "dashboards", "depends_on", "depended_on_by",
+        ]  # fmt: skip
         read_only_fields = fields
+
+    def get_tier_label(self, service: Service) -> str:
+        return service.get_tier_display() if service.tier else ""
+
+    def get_runbook_url(self, service: Service) -> str:
+        return service.runbook_link
+
+    @extend_schema_field(DashboardLinkSerializer(many=True))
+    def get_dashboards(self, service: Service) -> list[dict[str, str]]:
+        return [{"label": d.label, "url": d.url} for d in service.dashboard_links]
+
+
+class ServiceWriteSerializer(StrictInputSerializer):
+    """A service to add (POST: `name` required) or the fields to change (PATCH: those not sent stay).
+    URLs must be http(s); a service cannot depend on itself (400 `depends_on`)."""
+
+    name = TextField(max_length=100)
+    slug = serializers.SlugField(
+        max_length=100, required=False, allow_blank=True, help_text="Default: from the name."
+    )
+    description = TextField(required=False, allow_blank=True)
+    team: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Team.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The owner team's slug (one you lead; null: no team, admins only).",
+    )
+    tier = serializers.ChoiceField(choices=ServiceTier.choices, required=False, allow_null=True)
+    runbook_url = TextField(max_length=500, required=False, allow_blank=True, help_text="An http(s) address.")
+    dashboards = DashboardLinkSerializer(many=True, required=False)
+    depends_on: serializers.SlugRelatedField[Service] = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Service.objects.all(),
+        many=True,
+        required=False,
+        help_text="Slugs of the services it depends on (replaces the list).",
+    )
 
 
 class TeamSerializer(ReadModelSerializer):

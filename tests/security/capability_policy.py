@@ -231,6 +231,8 @@ verify a finding                                      | login | login | 404   | 
 move a finding                                        | login | login | 404   | 403/404 | 403/404 | 404    | ok      | ok     | 403/404 | ok/404  | 403    | ok     | 403 | 403
 accept a finding's risk                               | login | login | 404   | 403/404 | 403/404 | 404    | 403     | 403    | 403/404 | ok/404  | 403    | ok     | 403 | 403
 incident types and their custom fields                | login | login | 403   | 403     | 403     | 403    | 403     | 403    | 403     | 403     | 403    | ok     | -   | -
+add a service to the catalog (API)                    | login | login | 403   | 403     | 403     | 403    | 403     | 403    | ok      | ok      | 403    | ok     | 403 | 403
+change a Platform service's catalog entry (API)       | login | login | 403   | 403     | 403     | 403    | 403     | 403    | 403     | ok      | 403    | ok     | 403 | 403
 waive a postmortem the process rule requires          | login | login | 404   | 403/404 | 403/404 | 404    | 403/404 | 403    | 403/404 | ok/404  | 403    | ok     | 403 | 403
 """
 
@@ -321,6 +323,8 @@ WRITE_RULE_ROUTES: dict[str, tuple[str, ...]] = {
     "waive a postmortem the process rule requires": (
         "incidents:postmortem_waiver POST", "api:incident-process-waiver POST",
     ),
+    "add a service to the catalog (API)": ("api:service-list POST",),
+    "change a Platform service's catalog entry (API)": ("api:service-detail PATCH",),
 }  # fmt: skip
 
 WRITE_POLICY = _parse(WRITE_RULES, WRITE_PERSONAS)

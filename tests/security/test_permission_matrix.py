@@ -172,6 +172,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "api:incident-process-waiver": {"POST": "admin"},
     "incidents:tag_edit": {"GET": "admin", "POST": "admin"},
     "incidents:tag_merge": {"GET": "admin", "POST": "admin"},
+    # The service catalog through the API: everyone signed in reads it; admins (and team leads) write.
+    "api:service-list": {"GET": "signed_in", "POST": "admin"},
     "incidents:tag_delete": {"GET": "admin", "POST": "admin"},
     "incidents:mailing_lists": {"GET": "admin", "POST": "admin"},
     "incidents:team_chat_list": {"GET": "admin", "POST": "admin"},
