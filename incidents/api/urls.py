@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from incidents.followup import api as followup_api
 from incidents.incident import api as incident_api
-from incidents.incident import attachment_api, process_api, task_api, update_api
+from incidents.incident import attachment_api, catalog_api, process_api, task_api, update_api
 from incidents.integrations.api import intake_view
 from incidents.integrations.senders import SENDERS
 from incidents.integrations.trackers.api import ActionItemTrackerView
@@ -23,7 +23,7 @@ router.register("contributing-factors", review_api.ContributingFactorViewSet, ba
 router.register("postmortems", review_api.PostmortemViewSet, basename="postmortem")
 router.register("action-items", followup_api.ActionItemViewSet, basename="action-item")
 router.register("policy-findings", followup_api.PolicyFindingViewSet, basename="policy-finding")
-router.register("services", incident_api.ServiceViewSet, basename="service")
+router.register("services", catalog_api.ServiceViewSet, basename="service")
 router.register("teams", incident_api.TeamViewSet, basename="team")
 router.register("users", incident_api.UserViewSet, basename="user")
 router.register("changes", timeline_api.ChangeEventViewSet, basename="change")

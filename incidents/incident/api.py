@@ -28,31 +28,26 @@ from incidents.api.base import (
 from incidents.api.checks import actor, on_object
 from incidents.api.fields import UserBriefSerializer
 from incidents.api.pagination import PagePagination
-from incidents.incident import directory, selectors
+from incidents.incident import selectors
 from incidents.incident import serializers as incident_serializers
 from incidents.incident.custom_api import custom_errors_keyed, filter_custom_fields
 from incidents.incident.services import custom_values as custom_services
 from incidents.incident.services import declare, edits, lifecycle
 from incidents.models import (
-    ChangeEvent,
     Incident,
     Postmortem,
     PostmortemReview,
     PostmortemTemplate,
-    Service,
 )
 from incidents.permissions.checks import (
     require_command,
     require_declare,
     require_manage_participants,
-    require_page,
     require_record,
 )
 from incidents.permissions.incident import can_view_incident
-from incidents.permissions.roles import can_manage_settings, can_manage_team
 from incidents.review import serializers as review_serializers
 from incidents.review.services import postmortems as review
-from incidents.timeline import serializers as timeline_serializers
 
 
 class IncidentFilter(filters.FilterSet):
@@ -369,88 +364,6 @@ class IncidentViewSet(VersionedRecordViewSet):
 
 
 # --- Directory -------------------------------------------------------------------------------------------
-SERVICE_WRITE_MESSAGE = "Only admins and the leads of a service's team change the service catalog."
-
-
-@extend_schema_view(
-    create=extend_schema(
-        summary="Add a service to the catalog (admins; team leads for a team they lead)",
-        request=incident_serializers.ServiceWriteSerializer,
-        responses={201: incident_serializers.ServiceSerializer, **ERRORS},
-    ),
-    partial_update=extend_schema(
-        summary="Change a service's catalog entry (admins, leads of its team); fields not sent stay",
-        request=incident_serializers.ServiceWriteSerializer,
-        responses={200: incident_serializers.ServiceSerializer, **ERRORS},
-    ),
-)
-class ServiceViewSet(ApiView, EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
-    """The service catalog: every signed-in person reads it; admins and leads of a service's team write
-    (a read-only token never does). Services are never deleted through the API."""
-
-    queryset = Service.objects.none()  # get_queryset applies the permission scope
-    serializer_class = incident_serializers.ServiceSerializer
-    lookup_field = "slug"
-    filter_backends = [filters.DjangoFilterBackend, SearchFilter]
-    filterset_fields = ["team__slug"]
-    search_fields = ["name", "description"]
-    write_checks = {
-        "create": actor(lambda user: require_page(can_manage_settings(user), SERVICE_WRITE_MESSAGE)),
-        "partial_update": on_object(
-            lambda user, service: require_page(can_manage_team(user, service.team_id), SERVICE_WRITE_MESSAGE)
-        ),
-    }
-
-    def get_queryset(self) -> QuerySet[Service]:
-        return (
-            Service.objects.select_related("team")
-            .prefetch_related("depends_on", "dependents")
-            .order_by("name")
-        )
-
-    def _read(self, service: Service) -> dict[str, Any]:
-        fresh = self.get_queryset().get(pk=service.pk)
-        return dict(incident_serializers.ServiceSerializer(fresh, context=self.get_serializer_context()).data)
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        form = incident_serializers.ServiceWriteSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = dict(form.validated_data)
-        data.setdefault("team", None)
-        service = directory.service_create(actor=request.user, **data)
-        return Response(self._read(service), status=status.HTTP_201_CREATED)
-
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        service = self.get_object()
-        form = incident_serializers.ServiceWriteSerializer(data=request.data, partial=True)
-        form.is_valid(raise_exception=True)
-        data = dict(form.validated_data)
-        kept = {
-            "name": service.name,
-            "slug": service.slug,
-            "team": service.team,
-            "description": service.description,
-        }
-        service = directory.service_update(actor=request.user, service=service, **{**kept, **data})
-        return Response(self._read(service))
-
-    @extend_schema(
-        summary="The service's change log, newest first",
-        responses=timeline_serializers.ChangeEventSerializer(many=True),
-    )
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=PagePagination)
-    def changes(self, request: Request, slug: str | None = None) -> Response:
-        service = self.get_object()
-        qs = (
-            ChangeEvent.objects.filter(service=service)
-            .select_related("service")
-            .order_by("-occurred_at", "-id")
-        )
-        page = self.paginate_queryset(qs)
-        data = timeline_serializers.ChangeEventSerializer(page, many=True).data
-        return self.get_paginated_response(data)
-
-
 class TeamViewSet(ApiView, EtagRetrieveMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = incident_serializers.TeamSerializer
     lookup_field = "slug"

@@ -19,17 +19,14 @@ from accounts.models import Team
 from incidents import merge as merging
 from incidents.errors import add_form_errors, save_form
 from incidents.incident import directory, pages, selectors
+from incidents.incident.catalog_forms import ServiceForm, TagForm, TagMergeForm, dashboards_text
 from incidents.incident.forms import (
     DeclareForm,
     IncidentEditForm,
     IncidentFilterForm,
     ReopenForm,
-    ServiceForm,
     SeverityForm,
     StatusForm,
-    TagForm,
-    TagMergeForm,
-    dashboards_text,
 )
 from incidents.incident.services import declare, edits, lifecycle
 from incidents.incident.services.common import IncidentConflict
