@@ -106,3 +106,62 @@ def test_the_csv_takes_the_same_queries_for_1_and_200_items(client_for, viewer, 
     body, many = _download(client)
     assert many == one
     assert body.count(b"\r\n") > 150
+
+
+# The day Berlin leaves summer time; Kiritimati (UTC+14) is already on the next day.
+@time_machine.travel(dt.datetime(2026, 10, 25, 10, 30, tzinfo=dt.UTC), tick=False)
+def test_tricky_values_come_out_as_the_models_gave_them(client_for, viewer, commander, team):
+    """Three hundred items whose cells quote, escape and fall on day boundaries: the streamed file is the
+    one a model per row wrote, byte for byte, for a viewer and for a commander of the restricted incident."""
+    owners = [
+        None,
+        viewer,
+        UserFactory(time_zone="Pacific/Kiritimati", display_name="Ōtautahi “Ops”, on call"),
+        UserFactory(time_zone="Europe/Berlin", display_name="=HYPERLINK(1)"),
+        UserFactory(time_zone="Atlantis/Lost", display_name=""),  # a zone no longer known: UTC
+    ]
+    hidden = IncidentFactory(visibility=Visibility.RESTRICTED, commander=commander, title='@hidden, "x"')
+    visible = IncidentFactory(title="-1 day\r\nfor checkout ✓")
+    finding = PolicyFindingFactory()
+    texts = (
+        "",
+        "=1+2",
+        "+44 20 7946",
+        "-5",
+        "@sum(A1)",
+        "\ttabbed",
+        "\rreturn",
+        "line\nbreak",
+        'a "b", c',
+        "ü ß 日本",
+    )
+    now = timezone.now()
+    statuses = list(ActionItemStatus.values)
+    for i in range(300):
+        ActionItemFactory(
+            incident=(hidden, visible, None)[i % 3],
+            finding=finding if i % 3 == 2 else None,
+            owner=owners[i % len(owners)],
+            team=team if i % 2 else None,
+            title=texts[i % len(texts)] or "plain",
+            priority=("P1", "P2", "P3")[i % 3],
+            status=statuses[i % len(statuses)],
+            due_date=None if i % 11 == 0 else now.date() + dt.timedelta(days=i % 5 - 2),
+            created_at=now - dt.timedelta(days=i % 40, hours=i % 24),
+            recheck_outcome=(RecheckOutcome.WORKED, "", RecheckOutcome.values[-1])[i % 3],
+            recheck_date=now.date() - dt.timedelta(days=i % 3) if i % 4 == 0 else None,
+            completed_at=now - dt.timedelta(minutes=i) if i % 4 == 3 else None,
+            description=texts[(i + 1) % len(texts)],
+            completion_note=texts[(i + 2) % len(texts)],
+            wont_do_reason=texts[(i + 3) % len(texts)],
+            blocked_on=texts[(i + 4) % len(texts)],
+            success_criteria=texts[(i + 5) % len(texts)],
+            did_not_prevent_recurrence=i % 6 == 0,
+            tracker_url="" if i % 2 else f"https://tracker.example/T-{i}?a=1,b=2",
+        )
+    for person in (viewer, commander):
+        body, _ = _download(client_for(person))
+        assert body == _as_models_give_it(person)
+    assert hidden.reference.encode() in body  # the commander's file names the restricted incident
+    for cell in (b"'=HYPERLINK(1)", b"'-5", b"'@sum(A1)", b'"a ""b"", c"', "ü ß 日本".encode()):
+        assert cell in body
