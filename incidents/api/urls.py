@@ -66,6 +66,11 @@ urlpatterns = [
         name="incident-attachments",
     ),
     path(
+        "v1/incidents/<int:number>/attachments/<int:attachment_id>/",
+        attachment_api.IncidentAttachmentView.as_view(),
+        name="incident-attachment",
+    ),
+    path(
         "v1/incidents/<int:number>/attachments/<int:attachment_id>/download/",
         attachment_api.IncidentAttachmentDownloadView.as_view(),
         name="incident-attachment-download",

@@ -26,9 +26,9 @@ from incidents.api.fields import (
 from incidents.api.pagination import PagePagination
 from incidents.incident import selectors
 from incidents.incident.attachment_views import file_response
-from incidents.incident.services.attachments import TYPES_TAKEN, attachment_add
+from incidents.incident.services.attachments import TYPES_TAKEN, attachment_add, attachment_remove
 from incidents.models import Attachment
-from incidents.permissions.checks import require_record
+from incidents.permissions.checks import require_record, require_remove_attachment
 
 
 class AttachmentSerializer(ReadModelSerializer):
@@ -125,6 +125,30 @@ class IncidentAttachmentsView(ApiView, generics.GenericAPIView):
                 raise ValidationError({"entry": ["Choose an entry of this incident's timeline."]})
         attachment = attachment_add(incident=incident, actor=request.user, upload=data["file"], entry=entry)
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+
+def _load_attachment(view: Any, request: Request) -> Any:
+    return selectors.attachment_get_for(request.user, view.kwargs["number"], view.kwargs["attachment_id"])
+
+
+class IncidentAttachmentView(ApiView):
+    """One attachment: read it, or remove it (its bytes too)."""
+
+    write_checks = {"delete": on_loaded(_load_attachment, require_remove_attachment)}
+
+    @extend_schema(summary="One attachment of an incident", responses={200: AttachmentSerializer, **ERRORS})
+    def get(self, request: Request, number: int, attachment_id: int) -> Response:
+        attachment = selectors.attachment_get_for(request.user, number, attachment_id)
+        return Response(AttachmentSerializer(attachment).data)
+
+    @extend_schema(
+        summary="Remove an attachment and its file (who uploaded it, or who may command the incident); a "
+        "timeline entry says so",
+        responses={204: None, **ERRORS},
+    )
+    def delete(self, request: Request, number: int, attachment_id: int) -> Response:
+        attachment_remove(attachment=self.checked_object, actor=request.user)  # type: ignore[attr-defined]
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class IncidentAttachmentDownloadView(ApiView):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from incidents.incident import pages, selectors
 from incidents.incident.attachment_forms import AttachmentForm
-from incidents.incident.services.attachments import attachment_add
+from incidents.incident.services.attachments import attachment_add, attachment_remove
 from incidents.models import Attachment
 from incidents.permissions.checks import require_record
 
@@ -44,6 +44,17 @@ def incident_attachment_upload(request: HttpRequest, number: int) -> HttpRespons
             messages.success(request, f"Attached {attachment.name}.")
             return redirect(reverse("incidents:detail", args=[number]) + "#attachments")
     return pages.incident_page(request, number, attachment_form=form, status=422)
+
+
+@login_required
+@require_POST
+def incident_attachment_remove(request: HttpRequest, number: int, attachment_id: int) -> HttpResponse:
+    """POST: remove the attachment (its file too), then the incident page at its attachments. Who uploaded
+    it and those who may command the incident; 404 for those who cannot see the incident, else 403."""
+    attachment = selectors.attachment_get_for(request.user, number, attachment_id)
+    attachment_remove(attachment=attachment, actor=request.user)
+    messages.success(request, f"Removed {attachment.name}.")
+    return redirect(reverse("incidents:detail", args=[number]) + "#attachments")
 
 
 def file_response(attachment: Attachment, *, thumbnail: bool = False) -> FileResponse:

@@ -17,7 +17,7 @@ from incidents.incident.services.attachments import megabytes
 from incidents.incident.type_forms import TaskForm, WaiverForm
 from incidents.incident.update_forms import StakeholderUpdateForm
 from incidents.models import Incident
-from incidents.permissions.incident import can_record
+from incidents.permissions.incident import attachments_removable_by, can_record
 from incidents.permissions.people import task_owners_offered
 from incidents.permissions.review import can_waive_postmortem
 from incidents.timeline.forms import QuickAddForm
@@ -95,13 +95,15 @@ def updates_context(
 def attachments_context(
     request: HttpRequest, incident: Incident, form: AttachmentForm | None
 ) -> dict[str, Any]:
-    """The attachments card: the incident's attachments with who uploaded each (one query), and the upload
-    form for those who may record on it."""
+    """The attachments card: the incident's attachments with who uploaded each (one query), the ids of those
+    the user may remove, and the upload form for those who may record on it."""
     may_record = can_record(request.user, incident)
     if form is None and may_record:
         form = AttachmentForm(auto_id="attachment_%s")
+    attachments = list(selectors.attachments_of(incident))
     return {
-        "attachments": list(selectors.attachments_of(incident)),
+        "attachments": attachments,
+        "attachments_removable": attachments_removable_by(request.user, incident, attachments),
         "attachment_form": form if may_record else None,
         "attachment_max_mb": megabytes(settings.ATTACHMENT_MAX_BYTES),
     }

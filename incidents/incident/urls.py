@@ -40,6 +40,11 @@ urlpatterns = [
         name="attachment_upload",
     ),
     path(
+        "incidents/<int:number>/attachments/<int:attachment_id>/remove/",
+        attachment_views.incident_attachment_remove,
+        name="attachment_remove",
+    ),
+    path(
         "incidents/<int:number>/attachments/<int:attachment_id>/",
         attachment_views.incident_attachment_download,
         name="attachment",

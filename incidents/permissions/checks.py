@@ -29,7 +29,13 @@ from incidents.permissions.followup import (
     can_view_finding,
     has_owned_finding,
 )
-from incidents.permissions.incident import can_command, can_declare, can_record, can_view_incident
+from incidents.permissions.incident import (
+    can_command,
+    can_declare,
+    can_record,
+    can_remove_attachment,
+    can_view_incident,
+)
 from incidents.permissions.people import can_manage_participants
 from incidents.permissions.review import (
     can_conclude_review,
@@ -159,6 +165,11 @@ require_command = object_check(
     can_command,
     can_view_incident,
     "Only the incident's commander, a lead of its team or an admin may do this.",
+)
+require_remove_attachment = object_check(
+    can_remove_attachment,
+    lambda u, a: can_view_incident(u, a.incident),
+    "Only who uploaded this file, the incident's commander, a lead of its team or an admin may remove it.",
 )
 MANAGE_PARTICIPANTS_REFUSED = {
     "restricted": "Only those who may command a restricted incident add or remove its participants (taking "

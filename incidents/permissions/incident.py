@@ -141,6 +141,23 @@ def can_command(user: Any, incident: Incident) -> bool:
     return bool(leads) and incident.teams.filter(pk__in=leads).exists()
 
 
+def can_remove_attachment(user: Any, attachment: Any) -> bool:
+    """True if `user` may remove `attachment` (its bytes too) from its incident: who uploaded it while they
+    may still record on the incident, and everyone who may command the incident (`can_command`)."""
+    return attachment.pk in attachments_removable_by(user, attachment.incident, [attachment])
+
+
+def attachments_removable_by(user: Any, incident: Incident, attachments: list[Any]) -> set[int]:
+    """The ids of those of `attachments` (all of `incident`) that `user` may remove (`can_remove_attachment`),
+    asking whether they may command the incident at most once."""
+    if not attachments or not can_record(user, incident):
+        return set()
+    own = {a.pk for a in attachments if a.uploaded_by_id is not None and a.uploaded_by_id == user.pk}
+    if len(own) == len(attachments) or not can_command(user, incident):
+        return own
+    return {a.pk for a in attachments}
+
+
 def can_declare(user: Any) -> bool:
     """Responders, leads and admins may declare incidents."""
     return is_responder(user)

@@ -3,12 +3,17 @@ remote images fetched only through the outbound guard, bounded in size, time and
 
 from __future__ import annotations
 
+import base64
 import time
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 
+from incidents.incident.selectors import attachments_of
+from incidents.models import Attachment, Incident
 from incidents.outbound import open_guarded
 
 
@@ -91,6 +96,49 @@ def _fetch_image(url: str) -> tuple[str, bytes]:
                 raise ValueError(f"image took over {PDF_IMAGE_TIMEOUT_SECONDS:g} s: {url[:80]}")
             chunks.append(chunk)
     return ctype, b"".join(chunks)
+
+
+# Image attachments in a PDF: embedded from storage (never fetched over HTTP), at most this many and each at
+# most PDF_IMAGE_MAX_BYTES; the rest are listed by name like the other files.
+PDF_ATTACHED_IMAGES_MAX = 20
+
+
+@dataclass(frozen=True)
+class PrintedAttachment:
+    """An attachment as the print page and the PDF show it: `src` is the image to show (the
+    permission-checked download URL on the print page, a `data:` URI of the stored bytes in a PDF) or ""
+    for a file listed by name only."""
+
+    attachment: Attachment
+    src: str
+
+
+def attachments_for_print(incident: Incident, *, inline: bool) -> list[PrintedAttachment]:
+    """The attachments of `incident` (one the viewer may see), oldest first, for the print page
+    (`inline=False`: images by their download URL) or the PDF (`inline=True`: the first
+    PDF_ATTACHED_IMAGES_MAX images of at most PDF_IMAGE_MAX_BYTES embedded as `data:` URIs read from
+    storage; an image whose file is gone, or beyond those, is listed by name)."""
+    printed: list[PrintedAttachment] = []
+    embedded = 0
+    for attachment in attachments_of(incident):
+        src = ""
+        if attachment.is_image and not inline:
+            src = reverse("incidents:attachment", args=[incident.number, attachment.pk])
+        elif (
+            attachment.is_image
+            and embedded < PDF_ATTACHED_IMAGES_MAX
+            and attachment.size <= PDF_IMAGE_MAX_BYTES
+        ):
+            try:
+                with attachment.file.storage.open(attachment.file.name, "rb") as handle:
+                    data = handle.read(PDF_IMAGE_MAX_BYTES + 1)
+            except FileNotFoundError:
+                data = b""
+            if data and len(data) <= PDF_IMAGE_MAX_BYTES:
+                src = f"data:{attachment.content_type};base64,{base64.b64encode(data).decode('ascii')}"
+                embedded += 1
+        printed.append(PrintedAttachment(attachment=attachment, src=src))
+    return printed
 
 
 def render_pdf(html: str) -> bytes:

@@ -107,6 +107,7 @@ RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "api:incident-process GET", "api:incident-updates GET", "api:incident-task* GET",
         "api:incident-process GET", "api:incident-updates GET",
         "incidents:attachment GET", "incidents:attachment_thumbnail GET", "api:incident-attachments GET",
+        "api:incident-attachment GET",
         "api:incident-attachment-download GET", "api:incident-review-meetings GET",
         "incidents:header GET",
         "api:contributing-factor-detail GET", "api:postmortem-detail GET",
@@ -220,6 +221,7 @@ follow services and teams                             | login | login | 403   | 
 follow an incident                                    | login | login | 404   | ok/404  | ok/404  | 404    | ok/404  | ok     | ok/404  | ok/404  | ok     | ok     | -   | -
 record on an incident: timeline, factors, postmortem  | login | login | 404   | 403/404 | ok/404  | 404    | 403/404 | ok     | ok/404  | ok/404  | ok     | ok     | 403 | ok
 command an incident: edit, status, severity, roles    | login | login | 404   | 403/404 | 403/404 | 404    | 403/404 | 403    | 403/404 | ok/404  | ok     | ok     | 403 | ok
+remove an attachment (its uploader, who may command) | login | login | 404   | 403/404 | 403/404 | 404    | 403/404 | 403    | 403/404 | ok/404  | ok     | ok     | 403 | ok
 add or remove participants                            | login | login | 404   | 403/404 | ok/404  | 404    | 403/404 | ok/403 | ok/404  | ok/404  | ok     | ok     | 403 | ok
 publish or reopen a postmortem                        | login | login | 404   | 403/404 | 403/404 | 404    | 403/404 | 403    | 403/404 | 403/404 | ok     | ok     | 403 | ok
 approve or request changes (a requested reviewer)     | login | login | 404   | 403/404 | 403/404 | 404    | 403/404 | ok     | 403/404 | 403/404 | 403    | 403    | 403 | 403
@@ -293,6 +295,9 @@ WRITE_RULE_ROUTES: dict[str, tuple[str, ...]] = {
         "api:incident-roles POST", "api:incident-severity POST", "api:incident-status POST",
         "incidents:edit POST", "incidents:reopen POST", "incidents:role POST", "incidents:severity POST",
         "incidents:status POST",
+    ),
+    "remove an attachment (its uploader, who may command)": (
+        "incidents:attachment_remove POST", "api:incident-attachment DELETE",
     ),
     "add or remove participants": (
         "api:incident-participant DELETE", "api:incident-participants POST", "incidents:participant POST",

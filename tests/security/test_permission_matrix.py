@@ -121,6 +121,9 @@ ACCESS: dict[str, dict[str, str]] = {
     "api:incident-task": {"PATCH": "record"},
     # Attachments: those who may record upload; everyone who sees the incident downloads (GET: "view").
     "incidents:attachment_upload": {"POST": "record"},
+    # Removing one: who uploaded it (Hindsight itself here) and those who may command the incident.
+    "incidents:attachment_remove": {"POST": "command"},
+    "api:incident-attachment": {"DELETE": "command"},
     # The review meeting's invitations: those who may write the review (who may record, or its author).
     "incidents:meeting_invite": {"POST": "record"},
     "incidents:meeting_invite_cancel": {"POST": "record"},

@@ -44,6 +44,7 @@ from tests.factories import (
     TeamFactory,
     TimelineEntryFactory,
     UserFactory,
+    screenshot_attachment,
 )
 
 pytestmark = pytest.mark.django_db
@@ -326,6 +327,9 @@ FUNCTION_ARGUMENTS: dict[str, dict[str, Value]] = {
     },
     "incidents.incident.services.attachments.attachment_add": {
         "upload": lambda w: SimpleUploadedFile("outsider.txt", b"Written by an outsider"),
+    },
+    "incidents.incident.services.attachments.attachment_remove": {
+        "attachment": lambda w: screenshot_attachment(w.incident, "outsider.png"),
     },
     "incidents.incident.services.checklist.incident_task_set_done": {
         "task": lambda w: m.IncidentTask.objects.create(incident=w.incident, title="Page the DBA"),

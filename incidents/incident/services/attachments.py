@@ -6,6 +6,7 @@ position, camera), comments and anything appended after it (a polyglot); other f
 the extensions of `ALLOWED` whose bytes look like them (`%PDF-`, a ZIP or gzip header, UTF-8 text). Size:
 at most `settings.ATTACHMENT_MAX_BYTES` (10 MB). Names are sanitised (`clean_name`); the stored file's
 name is random. Errors: `ValidationError` keyed `file` or `entry`; AccessDenied from `require_record`.
+Removing one (`attachment_remove`) deletes its row and, once that commits, its bytes and thumbnail.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from incidents.incident.models.attachments import attachment_path, thumbnail_path
 from incidents.markdown import markdown_text
 from incidents.models import Attachment, Incident, TimelineEntry
-from incidents.permissions.checks import actor_user, require_record
+from incidents.permissions.checks import actor_user, require_record, require_remove_attachment
 from incidents.timeline.services import system_entry
 
 # Extension -> content type of the files taken besides images (each checked by `_looks_like`).
@@ -227,3 +228,24 @@ def attachment_add(
             default_storage.delete(name)
         raise
     return row
+
+
+def attachment_remove(*, attachment: Attachment, actor: Any) -> None:
+    """Remove `attachment` from its incident: its row now, with one "Attachment removed: <name>" timeline
+    entry, and its file and thumbnail from storage once that commits (never while the removal could still
+    roll back). Who uploaded it (while they may record on the incident) and those who may command the
+    incident (`require_remove_attachment`: not found for those who cannot see it, else 403)."""
+    require_remove_attachment(actor, attachment)
+    names = [f.name for f in (attachment.file, attachment.thumbnail) if f and f.name]
+    with transaction.atomic():
+        incident = attachment.incident
+        name = attachment.name
+        attachment.delete()
+        system_entry(incident=incident, actor=actor, body=f"Attachment removed: {markdown_text(name)}")
+        transaction.on_commit(lambda: _delete_stored(names))
+
+
+def _delete_stored(names: list[str]) -> None:
+    """Delete the stored files `names` (storage names); one already gone is fine."""
+    for name in names:
+        default_storage.delete(name)

@@ -81,14 +81,15 @@ def postmortem_export_json(request: HttpRequest, number: int) -> HttpResponse | 
     return _streamed(chunks, "application/json", _filename(incident, "json"))
 
 
-def _print_context(pm: Postmortem, viewer: Any) -> dict[str, Any]:
+def _print_context(pm: Postmortem, viewer: Any, *, pdf: bool = False) -> dict[str, Any]:
     doc = review_documents.assemble(pm, viewer=viewer)
+    attachments = review_pdf.attachments_for_print(pm.incident, inline=pdf)
     sections = [
         (k, label, review_documents.clean_source(pm.sections.get(k, "")))
         for k, label in POSTMORTEM_SECTIONS
         if pm.sections.get(k)
     ]
-    return {"incident": pm.incident, "pm": pm, "doc": doc, "sections": sections}
+    return {"incident": pm.incident, "pm": pm, "doc": doc, "sections": sections, "attachments": attachments}
 
 
 @login_required
@@ -103,7 +104,7 @@ def postmortem_export_pdf(request: HttpRequest, number: int) -> HttpResponse:
     more than PDF_RICH_TIMELINE_MAX entries is listed as plain text so a long one renders in seconds. 503
     with an explanation when WeasyPrint's libraries are missing."""
     incident, pm = _get(request, number)
-    context = _print_context(pm, request.user)
+    context = _print_context(pm, request.user, pdf=True)
     plain = len(context["doc"].timeline) > review_pdf.PDF_RICH_TIMELINE_MAX
     html = render_to_string(
         "incidents/review/postmortem_print.html",

@@ -256,3 +256,87 @@ def test_an_attachment_row_that_cannot_be_written_leaves_no_file(responder, inci
     after = set(default_storage.listdir(f"attachments/{incident.pk}")[1])
     assert after == before
     assert not Attachment.objects.exists()
+
+
+# --- Removing an attachment ------------------------------------------------------------------------------
+
+
+def _stored(attachment: Attachment) -> list[str]:
+    return [str(f.name) for f in (attachment.file, attachment.thumbnail) if f and f.name]
+
+
+def test_whoever_uploaded_a_screenshot_removes_it_and_its_file_is_deleted(
+    client_for, responder, incident, django_capture_on_commit_callbacks
+):
+    client = client_for(responder)
+    attachment = attachment_add(incident=incident, actor=responder, upload=upload("token.png", png((40, 30))))
+    names = _stored(attachment)
+    assert len(names) == 2  # the image and its thumbnail
+    assert all(default_storage.exists(n) for n in names)
+    page = client.get(reverse("incidents:detail", args=[incident.number])).content.decode()
+    remove_url = reverse("incidents:attachment_remove", args=[incident.number, attachment.pk])
+    assert remove_url in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(remove_url)
+    assert response.status_code == 302
+    assert not Attachment.objects.filter(pk=attachment.pk).exists()
+    assert not any(default_storage.exists(n) for n in names)
+    assert TimelineEntry.objects.filter(incident=incident, body="Attachment removed: token.png").exists()
+    download = client.get(reverse("incidents:attachment", args=[incident.number, attachment.pk]))
+    assert download.status_code == 404
+    page = client.get(reverse("incidents:detail", args=[incident.number])).content.decode()
+    assert "token.png" not in page.split('id="attachments"')[1].split("</div>")[0]
+
+
+def test_another_responder_may_not_remove_it_but_the_commander_may(
+    client_for, responder, commander, team, incident, django_capture_on_commit_callbacks
+):
+    from tests.factories import MembershipFactory, UserFactory
+
+    other = UserFactory(email="other-responder@example.com")
+    MembershipFactory(user=other, team=team, role="responder")
+    attachment = attachment_add(incident=incident, actor=responder, upload=upload("graph.png", png((40, 30))))
+    names = _stored(attachment)
+    remove_url = reverse("incidents:attachment_remove", args=[incident.number, attachment.pk])
+    client = client_for(other)
+    page = client.get(reverse("incidents:detail", args=[incident.number])).content.decode()
+    assert remove_url not in page  # no button for who may not
+    assert client.post(remove_url).status_code == 403
+    assert Attachment.objects.filter(pk=attachment.pk).exists()
+    assert all(default_storage.exists(n) for n in names)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client_for(commander).post(remove_url).status_code == 302
+    assert not Attachment.objects.filter(pk=attachment.pk).exists()
+
+
+def test_the_api_removes_an_attachment_and_refuses_a_read_only_token_and_an_outsider(
+    api_for, commander, outsider, incident, django_capture_on_commit_callbacks
+):
+    attachment = attachment_add(incident=incident, actor=commander, upload=upload("dump.txt", b"heap dump"))
+    url = reverse("api:incident-attachment", args=[incident.number, attachment.pk])
+    assert api_for(commander).get(url).json()["name"] == "dump.txt"
+    assert api_for(commander, read_only=True).delete(url).status_code == 403
+    hidden = api_for(outsider).delete(url)
+    ghost = api_for(outsider).delete(reverse("api:incident-attachment", args=[incident.number, 987654]))
+    assert hidden.status_code == ghost.status_code == 404
+    assert Attachment.objects.filter(pk=attachment.pk).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_for(commander).delete(url).status_code == 204
+    assert api_for(commander).get(url).status_code == 404
+    assert not default_storage.exists(str(attachment.file.name))
+
+
+def test_a_removal_that_rolls_back_keeps_the_file(responder, incident, monkeypatch):
+    from incidents.incident.services import attachments
+
+    attachment = attachment_add(incident=incident, actor=responder, upload=upload("a.txt", b"hello"))
+    pk, name = attachment.pk, str(attachment.file.name)
+
+    def refuse(**kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(attachments, "system_entry", refuse)
+    with pytest.raises(RuntimeError):
+        attachments.attachment_remove(attachment=attachment, actor=responder)
+    assert Attachment.objects.filter(pk=pk).exists()
+    assert default_storage.exists(name)
