@@ -130,7 +130,7 @@ def attachments_for_print(incident: Incident, *, inline: bool) -> list[PrintedAt
             and attachment.size <= PDF_IMAGE_MAX_BYTES
         ):
             try:
-                with attachment.file.storage.open(attachment.file.name, "rb") as handle:
+                with attachment.file.storage.open(str(attachment.file.name), "rb") as handle:
                     data = handle.read(PDF_IMAGE_MAX_BYTES + 1)
             except FileNotFoundError:
                 data = b""

@@ -53,7 +53,12 @@ def test_the_pdf_embeds_each_screenshot_from_storage_and_names_the_other_files(
 ):
     pytest.importorskip("weasyprint")
     fetched: list[str] = []
-    monkeypatch.setattr(review_pdf, "_fetch_image", lambda url: fetched.append(url) or ("image/png", b""))
+
+    def fetch(url: str) -> tuple[str, bytes]:
+        fetched.append(url)
+        return "image/png", b""
+
+    monkeypatch.setattr(review_pdf, "_fetch_image", fetch)
     second = attachment_add(incident=incident, actor=responder, upload=_png((30, 200, 30)))
     response = client_for(responder).get(reverse("incidents:postmortem_export_pdf", args=[incident.number]))
     assert response.status_code == 200
