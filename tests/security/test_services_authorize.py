@@ -64,6 +64,7 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.permissions.checks.require_declare": "a check",
     "incidents.permissions.checks.require_record": "a check",
     "incidents.permissions.checks.require_command": "a check",
+    "incidents.permissions.checks.require_remove_attachment": "a check",
     "incidents.permissions.checks.require_admin": "a check",
     "incidents.permissions.checks.require_write_review": "a check",
     "incidents.permissions.checks.require_edit_action_item": "a check",
