@@ -176,6 +176,7 @@ def test_a_security_type_with_fields_and_a_postmortem_rule_from_settings_to_clos
     assert Attachment.objects.get(incident=incident).name == picture.name
     thumbnail = attachments.locator("img.attachment-thumbnail")
     assert thumbnail.evaluate("img => img.naturalWidth") > 0  # the browser could load and decode it
+    attachments.screenshot(path=str(picture.with_name("process-attachment-card.png")), caret="initial")
 
     # --- Resolved, it cannot close: the page says why. ----------------------------------------------------
     rory.get_by_role("button", name="Resolve").click()
