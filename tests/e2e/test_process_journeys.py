@@ -6,6 +6,7 @@ postmortem is published, and finds the fields on the list filter, in Insights, t
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -280,4 +281,46 @@ def test_a_security_type_with_fields_and_a_postmortem_rule_from_settings_to_clos
     assert CustomField.objects.filter(incident_type=kind).count() == 2
     shot(rory, "process-closed-after-publishing")
     for ctx in (admin_ctx, rory_ctx, cora_ctx, vera_ctx):
+        ctx.close()
+
+
+def test_a_required_postmortem_waived_with_a_reason_lets_the_incident_close(
+    live_server, browser, sign_in, shot, commander, admin_user, incident
+):
+    """The other way out: an admin waives the postmortem on the incident page, the checklist says who and
+    why, and the commander may close."""
+    incident.severity = "SEV2"  # the default rule: SEV1 and SEV2 require a postmortem
+    incident.status = IncidentStatus.RESOLVED
+    incident.resolved_at = incident.started_at + dt.timedelta(hours=1)
+    incident.save()
+    url = f"{live_server.url}/incidents/{incident.number}/"
+    cora_ctx, ada_ctx = browser.new_context(), browser.new_context()
+    cora, ada = cora_ctx.new_page(), ada_ctx.new_page()
+
+    sign_in(cora, commander)
+    cora.goto(url)
+    expect(cora.get_by_text("Waive the postmortem…")).to_have_count(0)  # the commander may not waive it
+    cora.get_by_role("button", name="Move to closed").click()
+    expect(cora.locator(".messages")).to_contain_text("needs its postmortem published before it closes")
+
+    sign_in(ada, admin_user)
+    ada.goto(url)
+    process = ada.locator("#process")
+    process.get_by_text("Waive the postmortem…").click()
+    process.get_by_label("Why no postmortem is needed").fill("A duplicate of INC-3; reviewed there.")
+    process.get_by_role("button", name="Waive postmortem").click()
+    expect(ada.locator(".messages")).to_contain_text("Postmortem waived.")
+    expect(process.locator(".step-waived")).to_contain_text(
+        "Waived by Ada Admin: A duplicate of INC-3; reviewed there."
+    )
+
+    cora.goto(url)
+    cora.get_by_role("button", name="Move to closed").click()
+    expect(cora.locator(".messages")).to_contain_text("Status changed.")
+    expect(cora.locator("#incident-head .badge.status")).to_have_text("Closed")
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.CLOSED
+    assert incident.postmortem_waived_by == admin_user
+    shot(cora, "process-closed-after-waiver")
+    for ctx in (cora_ctx, ada_ctx):
         ctx.close()
