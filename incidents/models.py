@@ -80,6 +80,8 @@ from incidents.review.models import (
     ReviewDecision,
     ReviewMeeting,
     TestType,
+    section_is_empty,
+    section_prompt,
 )
 from incidents.timeline.models import ChangeEvent, EntryKind, EntrySource, EvidenceMarker, TimelineEntry
 
@@ -109,6 +111,8 @@ __all__ = [
     "TrackerPush",
     "acceptance_lapsed_q",
     "status_now",
+    "section_is_empty",
+    "section_prompt",
     "ACTIVE_STATUSES",
     "MILESTONES",
     "OPEN_FINDING_STATUSES",

@@ -129,17 +129,13 @@ def is_overdue(incident: Incident, due: date | None, now: datetime) -> bool:
 
 
 def missing_sections(rule: ProcessRule, postmortem: Postmortem | None) -> list[str]:
-    """Labels of the rule's required sections the postmortem leaves empty or as its template started
-    them (all of them without a postmortem)."""
-    sections = (postmortem.sections if postmortem is not None else {}) or {}
-    template = postmortem.template if postmortem is not None and postmortem.template_id else None
-    starters = (template.sections if template is not None else {}) or {}
-    missing = []
-    for key in rule.required_sections:
-        text = str(sections.get(key) or "").strip()
-        if not text or text == str(starters.get(key) or "").strip():
-            missing.append(SECTION_LABELS.get(key, key))
-    return missing
+    """Labels of the rule's required sections the postmortem leaves empty (`Postmortem.written`: blank or
+    only its template's prompt), all of them without a postmortem."""
+    return [
+        SECTION_LABELS.get(key, key)
+        for key in rule.required_sections
+        if postmortem is None or not postmortem.written(key)
+    ]
 
 
 def unanswered_questions(postmortem: Postmortem | None) -> list[str]:

@@ -296,12 +296,11 @@ def build_published(row: Notification) -> Outbound | None:
         return None
     if not can_view_incident(user, pm.incident):
         return None
-    sections = pm.sections or {}
     context = _context(
         user,
         pm,
-        summary=sections.get("summary", ""),
-        impact=sections.get("impact", ""),
-        lessons=sections.get("lessons", ""),
+        summary=pm.written("summary"),
+        impact=pm.written("impact"),
+        lessons=pm.written("lessons"),
     )
     return render_email("postmortem_published", context, [row.recipient])

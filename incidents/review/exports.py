@@ -125,7 +125,7 @@ def export_markdown_chunks(postmortem: Postmortem, zone: tzinfo = UTC, *, viewer
         if key not in postmortem.sections:
             continue
         lines += [f"{_MARK}section {key} -->", f"## {SECTION_LABELS[key]}", ""]
-        lines.append(_stuff(clean_source(postmortem.sections.get(key, ""))))
+        lines.append(_stuff(clean_source(postmortem.written(key))))
         lines += ["", f"{_MARK}end -->", ""]
     where = zone_name(zone)
     lines += [f"{_MARK}generated -->", f"## Milestones (times in {where})", ""]
@@ -378,7 +378,7 @@ def _export_json_head(postmortem: Postmortem, zone: tzinfo, *, viewer: Any) -> d
             "template": pm.template.name if pm.template_id and pm.template else None,
             "author": str(pm.author) if pm.author_id else None,
             "published_at": _iso(pm.published_at),
-            "sections": {k: _text(v) for k, v in pm.sections.items()},
+            "sections": {k: _text(pm.written(k)) for k in pm.sections},
             "questions": _questions(pm),
             "meeting": {
                 "at": _iso(pm.meeting_at),

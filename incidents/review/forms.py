@@ -27,6 +27,7 @@ from incidents.models import (
     Tag,
     TestType,
     TimelineEntry,
+    section_prompt,
 )
 from incidents.permissions.people import users_who_may_attend, users_who_may_own, users_who_may_review
 from incidents.review.documents import UNNOTICED_FROM_MILESTONES, Unnoticed, unnoticed_for
@@ -51,19 +52,25 @@ class PostmortemStartForm(forms.Form):
 
 
 class PostmortemEditForm(forms.Form):
-    """One Markdown textarea per section and the version the editor started from."""
+    """One Markdown textarea per section and the version the editor started from. Each box shows its
+    `template`'s prompt (`section_prompt`) as placeholder and help text, never as text to publish."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, preview_url: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, preview_url: str = "", template: PostmortemTemplate | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         for key, label in POSTMORTEM_SECTIONS:
+            prompt = section_prompt(template, key)
             self.fields[key] = TextField(
                 label=label,
                 required=False,
                 strip=False,
+                help_text=prompt,
                 widget=forms.Textarea(
                     attrs={
+                        **({"placeholder": prompt} if prompt else {}),
                         "rows": 5,
                         "class": "md-source",
                         "aria-label": label,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -80,6 +81,27 @@ class PostmortemTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def section_prompt(template: PostmortemTemplate | None, key: str) -> str:
+    """The prompt `template` gives section `key`, as plain text for a placeholder: its starting Markdown
+    without the italic underscores ("" without a template, or when it starts the section with only a
+    bare list marker such as "- ")."""
+    raw = str(((template.sections if template is not None else None) or {}).get(key) or "").strip()
+    if len(raw) > 1 and raw[0] == raw[-1] and raw[0] in "_*":
+        raw = raw[1:-1].strip()
+    return "" if raw in {"", "-", "*"} else raw
+
+
+def section_is_empty(text: Any, template: PostmortemTemplate | None, key: str) -> bool:
+    """True when section `key`'s `text` says nothing: blank, or exactly what `template` started it with
+    (its prompt, with or without the underscores; drafts started before prompts became placeholders
+    hold it as text). The one test of an empty section: required sections, publishing, exports."""
+    stripped = str(text or "").strip()
+    if not stripped:
+        return True
+    starter = str(((template.sections if template is not None else None) or {}).get(key) or "").strip()
+    return stripped == starter or stripped == section_prompt(template, key)
 
 
 POSTMORTEM_SECTIONS: list[tuple[str, str]] = [
@@ -167,6 +189,13 @@ class Postmortem(StoredHtml, models.Model):
 
     def __str__(self) -> str:
         return f"Postmortem for {self.incident.reference}"
+
+    def written(self, key: str) -> str:
+        """Section `key`'s Markdown, or "" when it is empty by `section_is_empty` (so a prompt left in a
+        draft is never published, exported or counted as written)."""
+        text = str((self.sections or {}).get(key) or "")
+        template = self.template if self.template_id else None
+        return "" if section_is_empty(text, template, key) else text
 
 
 class PostmortemVersion(models.Model):

@@ -135,8 +135,7 @@ def postmortem_start(
         template = postmortem_type_template(incident)
     if template is None:
         template = PostmortemTemplate.objects.filter(name="Full").first()
-    raw = dict(template.sections) if template else {}
-    sections = {k: str(raw.get(k, "")) for k in SECTION_KEYS}
+    sections = dict.fromkeys(SECTION_KEYS, "")  # the template's prompts are placeholders, not text
     user = actor_user(actor)
     now = happened_at(at)
     pm = Postmortem.objects.create(

@@ -85,9 +85,9 @@ def _print_context(pm: Postmortem, viewer: Any, *, pdf: bool = False) -> dict[st
     doc = review_documents.assemble(pm, viewer=viewer)
     attachments = review_pdf.attachments_for_print(pm.incident, inline=pdf)
     sections = [
-        (k, label, review_documents.clean_source(pm.sections.get(k, "")))
+        (k, label, review_documents.clean_source(pm.written(k)))
         for k, label in POSTMORTEM_SECTIONS
-        if pm.sections.get(k)
+        if pm.written(k)
     ]
     return {"incident": pm.incident, "pm": pm, "doc": doc, "sections": sections, "attachments": attachments}
 

@@ -31,6 +31,7 @@ from incidents.models import (
     PostmortemStatus,
     PostmortemTemplate,
     Severity,
+    section_prompt,
 )
 from incidents.permissions.checks import (
     require_conclude_review,
@@ -155,9 +156,7 @@ def postmortem_detail(request: HttpRequest, number: int) -> HttpResponse:
         "pm": pm,
         "doc": doc,
         "sections": [  # (key, label, the HTML stored on save)
-            (k, label, stored_html(pm, "sections", k))
-            for k, label in POSTMORTEM_SECTIONS
-            if pm.sections.get(k)
+            (k, label, stored_html(pm, "sections", k)) for k, label in POSTMORTEM_SECTIONS if pm.written(k)
         ],
         "versions": versions,
         "reviews": reviews,
@@ -189,10 +188,13 @@ def postmortem_start(request: HttpRequest, number: int) -> HttpResponse:
 
 
 def _edit_form(
-    request: HttpRequest, number: int, data: Any = None, initial: Any = None
+    request: HttpRequest, number: int, pm: Postmortem, data: Any = None, initial: Any = None
 ) -> PostmortemEditForm:
     return PostmortemEditForm(
-        data, initial=initial, preview_url=reverse("incidents:postmortem_preview", args=[number])
+        data,
+        initial=initial,
+        preview_url=reverse("incidents:postmortem_preview", args=[number]),
+        template=pm.template if pm.template_id else None,
     )
 
 
@@ -202,7 +204,7 @@ def _merge_page(
     """The editor again after a conflict: based on the current version, fields merged (see incidents.merge),
     the ones both changed side by side with a required choice."""
     fresh = _edit_form(
-        request, number, initial={**current.sections, **merge.values, "version": current.version}
+        request, number, current, initial={**current.sections, **merge.values, "version": current.version}
     )
     rows = [
         (fresh[k], current.sections.get(k, ""), k in merge.conflicts, k in merge.theirs)
@@ -220,7 +222,7 @@ def _merge_page(
 def postmortem_edit(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get_to_change(request, number, require_edit_postmortem)
     if request.method == "POST":
-        form = _edit_form(request, number, request.POST)
+        form = _edit_form(request, number, pm, request.POST)
         if form.is_valid():
             based_on = form.cleaned_data["version"]
             sections = form.sections()
@@ -249,7 +251,8 @@ def postmortem_edit(request: HttpRequest, number: int) -> HttpResponse:
                 messages.success(request, "Postmortem saved.")
                 return _back(number)
     else:
-        form = _edit_form(request, number, initial={**pm.sections, "version": pm.version})
+        written = {k: pm.written(k) for k, _ in POSTMORTEM_SECTIONS}  # a prompt left in a draft shows as one
+        form = _edit_form(request, number, pm, initial={**written, "version": pm.version})
     rows = [(form[k], None, False, False) for k, _ in POSTMORTEM_SECTIONS]
     values = {k: form[k].value() for k, _ in POSTMORTEM_SECTIONS}
     open_keys = review_selectors.postmortem_sections_open(pm, values)
@@ -286,6 +289,9 @@ def postmortem_preview(request: HttpRequest, number: int) -> HttpResponse:
         "incidents/review/_postmortem_preview.html",
         {
             "html": render_markdown(text),
+            "prompt": section_prompt(pm.template if pm.template_id else None, key)
+            if not text.strip()
+            else "",
             "findings": [f for f in findings if not f.dismissed],
             "incident": incident,
             "pm": pm,
