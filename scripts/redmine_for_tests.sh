@@ -7,9 +7,15 @@
 set -euo pipefail
 PORT="${REDMINE_PORT:-3300}"
 ROOT=/usr/share/redmine
-if [ ! -d "$ROOT" ] || ! dpkg -s ruby-webrick >/dev/null 2>&1; then
+# A package an earlier run left half-configured is finished first (the same postinst, without DATABASE_URL).
+if dpkg -s redmine 2>/dev/null | grep -q "^Status: .* half-configured"; then
+  env -u DATABASE_URL -u REDIS_URL dpkg --configure -a >&2
+fi
+if [ ! -d "$ROOT" ] || ! dpkg -s ruby-webrick >/dev/null 2>&1 || ! dpkg -s redmine 2>/dev/null | grep -q "^Status: install ok installed"; then
   apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  # Without Hindsight's DATABASE_URL (.ci/run exports it): Debian's postinst migrates Redmine's database with
+  # Rails, which would take it as its own and fail for want of the pg gem, leaving the package half-installed.
+  env -u DATABASE_URL -u REDIS_URL DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     redmine redmine-sqlite ruby-webrick >&2
 fi
 # Debian's Redmine is meant for Passenger; WEBrick (Debian's ruby-webrick) serves it for a test.
