@@ -274,6 +274,12 @@ def action_item_changed(item: ActionItem, *, fields: Iterable[str]) -> None:
     delivery.records_publish(celery_app.signature(PUSH_TASK), [push.pk])
 
 
+def tracker_pushes_queue(push_ids: Iterable[int]) -> None:
+    """Queue `push_to_tracker` for each of `push_ids` (pushes waiting for another push of their issue to
+    finish) after commit; never raises (a broker that is down is logged; the tracker sweep sends them)."""
+    delivery.records_publish(celery_app.signature(PUSH_TASK), list(push_ids))
+
+
 def policy_finding_assigned(finding: PolicyFinding, *, actor: Any) -> None:
     """`finding` has a new owner: email them, unless they assigned it to themselves."""
     finding_id, actor_id = finding.pk, _pk(actor)

@@ -1,7 +1,8 @@
 """Hindsight's own changes of an action item, set on its tracker issue: the `TrackerPush` delivery records.
 
 Saving an item's title, status, owner or due date records one push (per issue and item version,
-`notify.action_item_changed`); the `push_to_tracker` task sends it once. It takes a lease on the row,
+`notify.action_item_changed`); the `push_to_tracker` task sends it once. It takes a lease on the row (one push
+of an issue at a time: one saved meanwhile is rescheduled and handed the issue when the first ends),
 then reads the issue first and applies that read as the sweep would (`inbound.sync_issue`): a field the
 tracker changed too since the last sync becomes a conflict shown on the item and is not sent (nothing
 is overwritten on either side); a field the tracker already has is only marked agreed. Every other
@@ -29,6 +30,7 @@ from incidents.integrations.trackers.inbound import hindsight_values, sync_issue
 from incidents.integrations.trackers.models import TrackerIssue, TrackerPush
 from incidents.integrations.trackers.services import tracker_reconcile
 from incidents.models import ActionItem, DeliveryStatus
+from incidents.notify.services import tracker_pushes_queue
 from incidents.permissions.followup import action_item_is_restricted
 
 log = logging.getLogger(__name__)
@@ -47,17 +49,30 @@ def _mine(item: ActionItem, name: str) -> Any:
     return item.title if name == "title" else hindsight_values(item)[name]
 
 
-def _take_lease(push_id: int) -> bool:
+def _take_lease(push_id: int, issue_id: int) -> str:
+    """Take the lease of push `push_id`: one push of an issue is sent at a time, so a push saved while
+    another of its issue is on the way never races it (an older title set after a newer one). With the
+    issue's row locked: `held` when a push of the issue (this one or another) is being sent under a
+    live lease, `taken` (the push is `sending` now, its attempts counted), or `finished` (it was sent,
+    skipped or failed already)."""
     now = timezone.now()
-    return bool(
-        TrackerPush.objects.filter(pk=push_id)
-        .filter(Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.SENDING, locked_until__lt=now))
-        .update(
-            status=DeliveryStatus.SENDING,
-            locked_until=now + timedelta(seconds=LEASE_SECONDS),
-            attempts=F("attempts") + 1,
+    with transaction.atomic():
+        TrackerIssue.objects.select_for_update().filter(pk=issue_id).values_list("pk", flat=True).first()
+        live = TrackerPush.objects.filter(
+            issue_id=issue_id, status=DeliveryStatus.SENDING, locked_until__gte=now
         )
-    )
+        if live.exists():
+            return "held"
+        taken = (
+            TrackerPush.objects.filter(pk=push_id)
+            .filter(Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.SENDING, locked_until__lt=now))
+            .update(
+                status=DeliveryStatus.SENDING,
+                locked_until=now + timedelta(seconds=LEASE_SECONDS),
+                attempts=F("attempts") + 1,
+            )
+        )
+    return "taken" if taken else "finished"
 
 
 def _finish(push_id: int, status: str, error: str = "", **fields: Any) -> str:
@@ -99,14 +114,30 @@ def _title_seen(issue: TrackerIssue, state: IssueState, item: ActionItem) -> Non
 def tracker_push_deliver(*, push_id: int) -> str:
     """Send one recorded push at most once (see the module docstring). Returns `sent` (something was set
     on the issue, or there was nothing left to set), `skipped` (restricted, tracker off, nothing
-    changed), `failed`, `busy` (another worker holds it, or it is finished) or `gone`. Raises PushRetry
-    after putting the row back to pending when the tracker may answer later."""
+    changed), `failed`, or `gone`; for a push finished already, the status it finished with. Raises
+    PushRetry after putting the row back to pending when the tracker may answer later, and when a push
+    of the issue is being sent right now (this one is rescheduled, with back-off, and sent after it:
+    with the item's values as they are then). A push that finishes hands the issue to the pushes
+    waiting for it (`notify.tracker_pushes_queue`), so the newest values reach the tracker at once."""
     push = TrackerPush.objects.filter(pk=push_id).select_related("issue__connection").first()
     if push is None:
         return "gone"
-    if not _take_lease(push_id):
-        return "busy"
-    issue = push.issue
+    lease = _take_lease(push_id, push.issue_id)
+    if lease == "held":
+        raise PushRetry("Another push of this issue is being sent: this one follows it.")
+    if lease == "finished":
+        return str(TrackerPush.objects.filter(pk=push_id).values_list("status", flat=True).first())
+    outcome = _deliver(push)  # PushRetry: the tracker failed, this push is pending again
+    waiting = TrackerPush.objects.filter(issue_id=push.issue_id, status=DeliveryStatus.PENDING)
+    tracker_pushes_queue(list(waiting.values_list("pk", flat=True)))
+    return outcome
+
+
+def _deliver(push: TrackerPush) -> str:
+    push_id = push.pk
+    issue = TrackerIssue.objects.select_related("connection").get(
+        pk=push.issue_id
+    )  # as the last push left it
     item = ActionItem.objects.select_related("incident", "owner").get(pk=issue.action_item_id)
     if not issue.connection.is_active:
         return _finish(push_id, DeliveryStatus.SKIPPED, "The tracker is switched off.")

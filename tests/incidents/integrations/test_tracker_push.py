@@ -86,7 +86,7 @@ def test_a_rename_and_a_new_owner_are_set_on_the_github_issue_once_after_reading
     ]
     push = TrackerPush.objects.get()
     assert (push.status, push.pushed, push.conflicts) == ("sent", ["title", "owner"], [])
-    assert tasks.push_to_tracker.apply(args=(push.pk,)).get() == "busy"  # a second run sends nothing
+    assert tasks.push_to_tracker.apply(args=(push.pk,)).get() == "sent"  # a second run sends nothing
     assert len(tracker_server.requests) == 3
     issue = TrackerIssue.objects.get()
     assert (issue.agreed["title"], issue.agreed["owner"]) == (
@@ -204,3 +204,66 @@ def test_github_failing_once_is_retried_and_the_change_set_once(
     push = TrackerPush.objects.get()
     assert (push.status, push.attempts, push.pushed) == ("sent", 2, ["owner"])
     assert [r.method for r in tracker_server.requests] == ["GET", "GET", "PATCH"]
+
+
+def test_a_rename_saved_while_the_last_push_is_on_its_way_waits_for_it_then_reaches_github(
+    client_for,
+    eager_celery,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+    commander,
+    in_github,
+    tracker_server,
+):
+    """The rename to B is saved while the push of A is being sent: B's push finds the issue busy and is
+    rescheduled (not dropped as busy, nor sent alongside A, where A could land last). When A's push
+    finishes, B's is sent: GitHub ends with B, the title the item has."""
+    from incidents.integrations.trackers.github import GitHubTracker
+
+    web = client_for(commander)
+    send = GitHubTracker.update_issue
+    during: list[str] = []
+    github_has = _github_issue("Add a second check")  # GitHub's issue as the PATCHes leave it
+
+    def patched(request):
+        github_has.update(request.json)
+        return 200, github_has
+
+    tracker_server.answers[("GET", ISSUE)] = lambda r: (200, github_has)
+    tracker_server.answers[("PATCH", ISSUE)] = patched
+
+    def a_rename_meanwhile(adapter, key, external_id, change):
+        if change.title == "A" and not during:
+            with django_capture_on_commit_callbacks(execute=True):
+                _edit(web, in_github, title="B")  # its push runs now, while A's holds the issue
+            during.append(TrackerPush.objects.get(item_version=ActionItem.objects.get().version).status)
+        send(adapter, key, external_id, change)
+
+    monkeypatch.setattr(GitHubTracker, "update_issue", a_rename_meanwhile)
+    with django_capture_on_commit_callbacks(execute=True):
+        _edit(web, in_github, title="A")
+
+    assert during == ["pending"]  # rescheduled, nothing sent for it while A's push was on its way
+    titles = [r.json["title"] for r in tracker_server.requests if r.method == "PATCH"]
+    assert titles == ["A", "B"]
+    assert github_has["title"] == "B"
+    assert sorted(TrackerPush.objects.values_list("status", flat=True)) == ["sent", "sent"]
+    issue = TrackerIssue.objects.get()
+    assert issue.agreed["title"] == "B"
+    assert setup.item_page_text(web, in_github).count("changed on both sides") == 0
+
+
+def test_a_push_whose_lease_is_held_is_rescheduled_and_sent_once_the_lease_ends(
+    client_for, eager_celery, commander, responder, in_github, tracker_server
+):
+    _edit(client_for(commander), in_github, owner=responder.pk)  # recorded; its task not run yet
+    push = TrackerPush.objects.get()
+    TrackerPush.objects.filter(pk=push.pk).update(
+        status="sending", locked_until=timezone.now() + dt.timedelta(seconds=60)
+    )  # a worker that died while sending it
+    assert tasks.push_to_tracker.apply(args=(push.pk,)).get() == "pending"  # retried, not dropped
+    assert tracker_server.requests == []
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=3)):
+        tracker_sync_sweep()
+    push.refresh_from_db()
+    assert (push.status, push.pushed) == ("sent", ["owner"])
