@@ -7,7 +7,7 @@ Fetches three npm packages with `npm pack` (the ordinary client; nothing is inst
 tests/incidents/integrations/contracts/:
 
 - `github_rest.json`: from `@octokit/openapi` (GitHub's official OpenAPI 3.0 description of api.github.com,
-  `generated/api.github.com.json`), the operations the GitHub adapter calls (`issues/create`,
+  `generated/api.github.com.json`), the operations the GitHub adapter calls (`issues/list-for-repo`, `issues/create`,
   `issues/get`, `issues/update`: their parameters and request bodies; responses left out) and every
   component they refer to;
 - `github_webhooks.json`: from `@octokit/webhooks-schemas` (JSON Schema draft-07, `schema.json`), the
@@ -38,6 +38,7 @@ PACKAGES = {  # package -> the version vendored now
     "@octokit/webhooks-examples": "7.6.1",
 }
 OPERATIONS = [  # (path, method) the GitHub adapter sends
+    ("/repos/{owner}/{repo}/issues", "get"),  # to find an issue an unanswered create may have opened
     ("/repos/{owner}/{repo}/issues", "post"),
     ("/repos/{owner}/{repo}/issues/{issue_number}", "get"),
     ("/repos/{owner}/{repo}/issues/{issue_number}", "patch"),

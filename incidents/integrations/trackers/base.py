@@ -12,6 +12,7 @@ sends through `Tracker.send` with `Tracker.headers`; it says only which `credent
 from __future__ import annotations
 
 import hmac
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -29,11 +30,14 @@ MAX_RESPONSE_BYTES = 1_000_000
 
 class TrackerError(Exception):
     """The tracker refused or could not be reached; the message says so for the person who asked.
-    `status` is the tracker's HTTP status when it answered with an error (404: no such issue)."""
+    `status` is the tracker's HTTP status when it answered with an error (404: no such issue).
+    `uncertain` when the request was sent but no whole answer came back (a timeout or a connection reset
+    while waiting for it): the tracker may have done what was asked."""
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None, uncertain: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.uncertain = uncertain
 
 
 class SignatureInvalid(Exception):
@@ -59,6 +63,14 @@ class IssueDraft:
     link: str
     assignee: str = ""
     due_date: date | None = None
+
+
+def link_line(link: str) -> str:
+    """The line of an issue's description that links back to its action item (`link`, absolute)."""
+    return f"Action item in Hindsight: {link}"
+
+
+LOOK_BACK_SECONDS = 120  # the tracker's clock may run behind Hindsight's
 
 
 CLOSE_REASONS = frozenset({"not_planned", "duplicate"})
@@ -139,6 +151,13 @@ class Tracker:
     def fetch_state(self, key: str, external_id: str) -> IssueState:
         raise NotImplementedError
 
+    def find_issue(self, link: str, since: datetime) -> NewIssue | None:
+        """The issue carrying `link_line(link)` (the item's link back) that was opened at or after
+        `since` (UTC-aware), the oldest if several; None when there is none. It is how an earlier create
+        that got no answer (TrackerError `uncertain`) is found, so a retry adopts the issue it may have
+        opened instead of opening a second. TrackerError when the tracker cannot be asked."""
+        raise NotImplementedError
+
     def update_issue(self, key: str, external_id: str, change: IssueChange) -> None:
         """Set one field of the issue in the tracker (pushing Hindsight's value back). TrackerError when
         the tracker refuses, cannot be reached, or has no such field (GitHub: no due date)."""
@@ -191,8 +210,12 @@ class Tracker:
             raise TrackerError(
                 f"{self.label} answered {exc.code}: {_error_text(exc)}", status=exc.code
             ) from exc
-        except (urllib.error.URLError, OSError) as exc:
+        except urllib.error.URLError as exc:  # urllib wraps what fails while connecting or sending
             raise TrackerError(f"{self.label} could not be reached: {exc}") from exc
+        except (OSError, http.client.HTTPException) as exc:  # sent; the answer timed out, was cut or garbled
+            raise TrackerError(
+                f"{self.label} did not answer in time ({exc or type(exc).__name__})", uncertain=True
+            ) from exc
         try:
             return json.loads(raw or b"null")
         except ValueError as exc:

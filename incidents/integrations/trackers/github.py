@@ -1,6 +1,7 @@
 """GitHub Issues (REST API `2022-11-28`): create an issue, read its state, the `issues` webhook.
 
 Requests: `POST /repos/{owner}/{repo}/issues` with `title`, `body`, `assignees`; `GET
+/repos/{owner}/{repo}/issues?since=...` (to find an issue a create that got no answer opened); `GET
 /repos/{owner}/{repo}/issues/{number}`; `PATCH /repos/{owner}/{repo}/issues/{number}` with `state` and
 `state_reason` (`completed`, `not_planned`, `reopened`), `assignees` or `title` ("Update an issue"); headers `Accept: application/vnd.github+json`,
 `Authorization: Bearer <token>`, `X-GitHub-Api-Version: 2022-11-28`. GitHub has no due date: it is
@@ -15,10 +16,12 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from incidents.integrations.trackers.base import (
     CLOSE_REASONS,
+    LOOK_BACK_SECONDS,
     IssueChange,
     IssueDraft,
     IssueState,
@@ -29,6 +32,7 @@ from incidents.integrations.trackers.base import (
     WebhookUpdate,
     hmac_sha256_matches,
     identity,
+    link_line,
     parse_time,
     text_or_none,
     whole_number,
@@ -62,7 +66,7 @@ class GitHubTracker(Tracker):
 
     def create_issue(self, draft: IssueDraft) -> NewIssue:
         body = draft.description.strip()
-        extra = [f"Action item in Hindsight: {draft.link}"]
+        extra = [link_line(draft.link)]
         if draft.due_date:
             extra.append(f"Due: {draft.due_date.isoformat()}")
         request: dict[str, Any] = {
@@ -79,6 +83,36 @@ class GitHubTracker(Tracker):
             key=f"{self.project}#{number}",
             external_id=str(number),
             url=str(answer.get("html_url") or ""),
+        )
+
+    def find_issue(self, link: str, since: datetime) -> NewIssue | None:
+        """ "List repository issues" updated since `since` (an issue opened then was updated then too;
+        GitHub's issue search is left alone: its index lags behind a new issue by up to minutes), newest
+        first, at most 100; the oldest whose body has the link line (pull requests are skipped)."""
+        after = (since - timedelta(seconds=LOOK_BACK_SECONDS)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        query = urllib.parse.urlencode(
+            {"state": "all", "since": after, "sort": "created", "direction": "desc", "per_page": 100}
+        )
+        answer = self.send("GET", f"{self._repo_url()}/issues?{query}")
+        line = link_line(link)
+        found = [
+            number
+            for issue in (answer if isinstance(answer, list) else [])
+            if isinstance(issue, dict) and "pull_request" not in issue
+            and line in (text_or_none(issue.get("body")) or "").splitlines()
+            and (number := whole_number(issue.get("number")) or 0) > 0
+        ]  # fmt: skip
+        if not found:
+            return None
+        number = min(found)
+        return NewIssue(
+            key=f"{self.project}#{number}",
+            external_id=str(number),
+            url=next(
+                str(i.get("html_url") or "")
+                for i in answer
+                if isinstance(i, dict) and i.get("number") == number
+            ),
         )
 
     def fetch_state(self, key: str, external_id: str) -> IssueState:

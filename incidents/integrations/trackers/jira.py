@@ -3,7 +3,8 @@
 Requests: `POST /rest/api/3/issue` with `fields` (`project.key`, `summary`, `issuetype.name`,
 `description` in Atlassian Document Format, `duedate` `YYYY-MM-DD`, `assignee.accountId`); `GET
 /rest/api/3/issue/{key}?fields=status,assignee,duedate,resolution,updated,summary`; `PUT
-/rest/api/3/issue/{key}` with `fields.duedate` or `fields.summary`; basic authentication with the account's email
+/rest/api/3/issue/{key}` with `fields.duedate` or `fields.summary`; `GET /rest/api/3/search/jql` (to find
+an issue a create that got no answer opened); basic authentication with the account's email
 and an API token. An issue is closed when its status is in the `done` status category. Admin webhooks
 with a secret send `X-Hub-Signature` (`sha256=` + hex HMAC-SHA256 of the raw body) and
 `X-Atlassian-Webhook-Identifier` (the same on every retry of one delivery). The issue's `updated`
@@ -16,6 +17,7 @@ import base64
 import re
 import urllib.parse
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from incidents.integrations.trackers.base import (
@@ -30,6 +32,7 @@ from incidents.integrations.trackers.base import (
     WebhookUpdate,
     hmac_sha256_matches,
     identity,
+    link_line,
     mapping,
     parse_due_date,
     parse_time,
@@ -54,7 +57,7 @@ def adf(*paragraphs: str, link: str = "") -> dict[str, Any]:
             {
                 "type": "paragraph",
                 "content": [
-                    {"type": "text", "text": "Action item in Hindsight: "},
+                    {"type": "text", "text": link_line("")},
                     {"type": "text", "text": link, "marks": [{"type": "link", "attrs": {"href": link}}]},
                 ],
             }
@@ -90,6 +93,24 @@ class JiraTracker(Tracker):
         return NewIssue(
             key=key, external_id=str(answer.get("id") or key), url=f"{self.site_url}/browse/{key}"
         )
+
+    def find_issue(self, link: str, since: datetime) -> NewIssue | None:
+        """ "Search for issues using JQL (enhanced search)": the project's issues whose description has
+        the link as a phrase, oldest first; the first whose description (Atlassian Document Format)
+        carries exactly that link (text search matches loosely, so each is checked). `since` is not put
+        into the JQL, whose times are in the Jira user's own zone: the link names one item only."""
+        phrase = link.replace("\\", "\\\\").replace('"', '\\"')
+        jql = f'project = "{self.project}" AND description ~ "\\"{phrase}\\"" ORDER BY created ASC'
+        query = urllib.parse.urlencode({"jql": jql, "fields": "description", "maxResults": 20})
+        answer = mapping(self.send("GET", f"{self.site_url}/rest/api/3/search/jql?{query}"))
+        for issue in answer.get("issues") or []:
+            issue = mapping(issue)
+            key = str(issue.get("key") or "")
+            if ISSUE_KEY.fullmatch(key) and link in _links(mapping(issue.get("fields")).get("description")):
+                return NewIssue(
+                    key=key, external_id=str(issue.get("id") or key), url=f"{self.site_url}/browse/{key}"
+                )
+        return None
 
     def fetch_state(self, key: str, external_id: str) -> IssueState:
         url = f"{self.site_url}/rest/api/3/issue/{urllib.parse.quote(key, safe='')}?fields={READ_FIELDS}"
@@ -190,3 +211,16 @@ class JiraTracker(Tracker):
         )  # fmt: skip
         state = self._state(str(issue["key"]), issue, resolved_as)
         return [WebhookUpdate(state=state, changed=frozenset(changed))]
+
+
+def _links(node: Any, depth: int = 0) -> set[str]:
+    """Every link of an Atlassian Document Format node: the `href` of its link marks and its texts."""
+    if depth > 30 or not isinstance(node, dict | list):
+        return set()
+    if isinstance(node, list):
+        return {link for n in node for link in _links(n, depth + 1)}
+    found = {str(m["attrs"].get("href")) for m in node.get("marks") or []
+             if isinstance(m, dict) and m.get("type") == "link" and isinstance(m.get("attrs"), dict)}  # fmt: skip
+    if isinstance(node.get("text"), str):
+        found.add(node["text"])
+    return found | _links(node.get("content"), depth + 1)

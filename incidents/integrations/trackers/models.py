@@ -95,8 +95,12 @@ class TrackerIssue(models.Model):
 class TrackerIssueClaim(models.Model):
     """The claim to open the one tracker issue of an action item, taken (and committed) before the tracker
     is called, so two "Create in tracker" at once (two people, a double click, the P1 sweep) open one issue.
-    Kept once the issue exists; dropped when the tracker refused, so it can be tried again. A claim older
-    than `CLAIM_SECONDS` with no issue (the process died while calling the tracker) may be taken over."""
+    Kept once the issue exists; dropped when the tracker refused, so it can be tried again. `uncertain`
+    when the create was sent but got no answer (a timeout, a connection reset): the tracker may have
+    opened the issue, so the next "Create in tracker" (or the P1 sweep) takes the claim over and first
+    looks for an issue carrying the item's link back, and adopts it, before opening one. A claim older
+    than `CLAIM_SECONDS` with no issue (the process died while calling the tracker) is taken over the
+    same way."""
 
     action_item = models.OneToOneField(
         "incidents.ActionItem", on_delete=models.CASCADE, related_name="tracker_claim"
@@ -106,6 +110,7 @@ class TrackerIssueClaim(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     claimed_at = models.DateTimeField(default=timezone.now)
+    uncertain = models.BooleanField(default=False)
 
     CLAIM_SECONDS = 300  # well over the tracker client's timeouts
 

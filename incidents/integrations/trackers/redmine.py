@@ -4,7 +4,7 @@ changes are pushed on save as for the other trackers.
 
 Requests, authenticated with `X-Redmine-API-Key`: `POST /issues.json` with `issue` (`project_id` the
 project's identifier, `subject`, `description`, `assigned_to_id`, `due_date` `YYYY-MM-DD`); `GET
-/issues/{id}.json`; `PUT /issues/{id}.json` with `issue.status_id`, `assigned_to_id`, `due_date` or
+/issues/{id}.json`; `GET /issues.json` (to find an issue a create that got no answer opened); `PUT /issues/{id}.json` with `issue.status_id`, `assigned_to_id`, `due_date` or
 `subject`; `GET /issue_statuses.json` (which statuses close an issue). An issue is closed when its
 status `is_closed`; the status "Rejected" closes it without the work done. Its `updated_on` orders the
 states read. People are Redmine user ids (`assigned_to.id`), mapped under People (`5 = person@…`).
@@ -16,10 +16,12 @@ import re
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from incidents.integrations.trackers.base import (
     ABSENT,
+    LOOK_BACK_SECONDS,
     IssueChange,
     IssueDraft,
     IssueState,
@@ -28,6 +30,7 @@ from incidents.integrations.trackers.base import (
     Tracker,
     TrackerError,
     WebhookUpdate,
+    link_line,
     mapping,
     parse_due_date,
     parse_time,
@@ -55,7 +58,7 @@ class RedmineTracker(Tracker):
         issue: dict[str, Any] = {
             "project_id": self.project,
             "subject": draft.title[:255],
-            "description": (body + "\n\n" if body else "") + f"Action item in Hindsight: {draft.link}",
+            "description": (body + "\n\n" if body else "") + link_line(draft.link),
         }
         if draft.assignee.isdigit():
             issue["assigned_to_id"] = int(draft.assignee)
@@ -70,6 +73,33 @@ class RedmineTracker(Tracker):
         return NewIssue(
             key=f"{self.project}#{number}", external_id=str(number), url=f"{self.site_url}/issues/{number}"
         )
+
+    def find_issue(self, link: str, since: datetime) -> NewIssue | None:
+        """`GET /issues.json` of the project, open or closed, created since `since`, oldest first (at most
+        100): the first whose description has the link line."""
+        after = (since - timedelta(seconds=LOOK_BACK_SECONDS)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        query = urllib.parse.urlencode(
+            {
+                "project_id": self.project,
+                "status_id": "*",
+                "created_on": f">={after}",
+                "sort": "id",
+                "limit": 100,
+            }
+        )
+        answer = mapping(self.send("GET", f"{self.site_url}/issues.json?{query}"))
+        line = link_line(link)
+        for issue in answer.get("issues") or []:
+            issue = mapping(issue)
+            number = whole_number(issue.get("id"))
+            text = (text_or_none(issue.get("description")) or "").replace("\r\n", "\n")
+            if number is not None and number > 0 and line in text.splitlines():
+                return NewIssue(
+                    key=f"{self.project}#{number}",
+                    external_id=str(number),
+                    url=f"{self.site_url}/issues/{number}",
+                )
+        return None
 
     def fetch_state(self, key: str, external_id: str) -> IssueState:
         issue = self.get_object(self._issue_url(external_id)).get("issue")

@@ -103,42 +103,62 @@ BEING_SENT = (
 
 def claim_holder(item_id: int) -> str | None:
     """Who is opening the item's issue right now: the name of the person holding its claim (younger
-    than `CLAIM_SECONDS`, with no issue yet), "Hindsight" for the P1 sweep (or a since-deleted user);
-    None when nobody is."""
+    than `CLAIM_SECONDS`, with no issue yet, not left uncertain), "Hindsight" for the P1 sweep (or a
+    since-deleted user); None when nobody is."""
     fresh = timezone.now() - timedelta(seconds=TrackerIssueClaim.CLAIM_SECONDS)
     claim = (
         TrackerIssueClaim.objects.select_related("claimed_by")
-        .filter(action_item_id=item_id, claimed_at__gte=fresh, action_item__tracker_issue__isnull=True)
+        .filter(
+            action_item_id=item_id, claimed_at__gte=fresh, uncertain=False,
+            action_item__tracker_issue__isnull=True,
+        )
         .first()
-    )
+    )  # fmt: skip
     if claim is None:
         return None
     return str(claim.claimed_by) if claim.claimed_by is not None else "Hindsight"
 
 
-def _claim(item: ActionItem, connection: TrackerConnection, actor: Any) -> datetime:
+def _claim(item: ActionItem, connection: TrackerConnection, actor: Any) -> tuple[datetime, datetime | None]:
     """Take the item's claim to open its issue, committed before the tracker is called (so a second
-    "Create in tracker" at once sees it), and return its time. ValidationError keyed `tracker` when the
-    item has its issue, or another request holds a claim younger than `CLAIM_SECONDS` (naming who:
-    "Cora Commander is opening it in the tracker right now ...")."""
+    "Create in tracker" at once sees it). Returns (the claim's time, since): `since` is when an earlier
+    attempt began that may have opened the issue (its claim was left `uncertain`, or is older than
+    `CLAIM_SECONDS`: its process died while calling the tracker), else None. ValidationError keyed
+    `tracker` when the item has its issue, or another request holds a claim younger than
+    `CLAIM_SECONDS` (naming who: "Cora Commander is opening it in the tracker right now ...")."""
     now = timezone.now()
     try:
         with transaction.atomic():
             TrackerIssueClaim.objects.create(
                 action_item_id=item.pk, connection=connection, claimed_by=actor_user(actor), claimed_at=now
             )
+        return now, None
     except IntegrityError:
         if TrackerIssue.objects.filter(action_item_id=item.pk).exists():
             raise ValidationError({"tracker": ALREADY_SENT}) from None
-        stale = now - timedelta(seconds=TrackerIssueClaim.CLAIM_SECONDS)
+    held = TrackerIssueClaim.objects.filter(action_item_id=item.pk).first()
+    stale = now - timedelta(seconds=TrackerIssueClaim.CLAIM_SECONDS)
+    if held is not None and (held.uncertain or held.claimed_at < stale):
         # A conditional update: of two takeovers at once, one matches (the other sees the new time).
-        taken = TrackerIssueClaim.objects.filter(action_item_id=item.pk, claimed_at__lt=stale).update(
-            claimed_at=now, claimed_by=actor_user(actor), connection=connection
-        )
-        if not taken:
-            who = claim_holder(item.pk) or "Someone"
-            raise ValidationError({"tracker": BEING_SENT.format(who=who)}) from None
-    return now
+        taken = TrackerIssueClaim.objects.filter(
+            pk=held.pk, claimed_at=held.claimed_at, uncertain=held.uncertain
+        ).update(claimed_at=now, claimed_by=actor_user(actor), connection=connection, uncertain=False)
+        if taken:
+            return now, held.claimed_at
+    who = claim_holder(item.pk) or "Someone"
+    raise ValidationError({"tracker": BEING_SENT.format(who=who)})
+
+
+UNANSWERED = (
+    "{tracker} did not answer in time, so it may have opened the issue. Try again: Hindsight first "
+    "looks for an issue with this item's link and takes it, and opens one only when there is none."
+)
+
+
+NOT_LOOKED = (
+    "An earlier attempt got no answer from {tracker}, so it may have opened the issue, and Hindsight "
+    "could not look for it ({error}). Nothing was opened: try again."
+)
 
 
 def _create(item: ActionItem, connection: TrackerConnection, actor: Any) -> TrackerIssue:
@@ -151,12 +171,26 @@ def _create(item: ActionItem, connection: TrackerConnection, actor: Any) -> Trac
         assignee=assignee,
         due_date=item.due_date,
     )
-    claimed_at = _claim(item, connection, actor)
+    claimed_at, since = _claim(item, connection, actor)
+    mine = TrackerIssueClaim.objects.filter(action_item_id=item.pk, claimed_at=claimed_at)
+    looked = since is None
     try:
-        new = adapter.create_issue(draft)  # outside the transaction: a slow tracker holds no lock
+        # Outside the transaction: a slow tracker holds no lock. An earlier attempt may have opened it.
+        new = None if since is None else adapter.find_issue(draft.link, since)
+        looked = True
+        new = new or adapter.create_issue(draft)
+    except TrackerError as exc:
+        if exc.uncertain or not looked:  # it may be open: the next attempt looks for it first
+            mine.update(uncertain=True)
+            said = UNANSWERED if exc.uncertain else NOT_LOOKED
+            raise TrackerError(said.format(tracker=adapter.label, error=exc), status=exc.status) from exc
+        mine.delete()  # not opened: drop this claim (never one another request took over), so it can be tried again
+        raise
+    except CredentialUnreadable:
+        mine.delete()
+        raise
     except BaseException:
-        # Not opened: drop this claim (never one another request took over), so it can be tried again.
-        TrackerIssueClaim.objects.filter(action_item_id=item.pk, claimed_at=claimed_at).delete()
+        mine.update(uncertain=True)  # stopped while the tracker was asked: it may have opened it
         raise
     if not new.url.startswith(("https://", "http://")):
         new = replace(new, url="")  # only a web address is ever linked (never javascript: and the like)
@@ -196,7 +230,9 @@ def tracker_issue_create(*, actor: Any, item: ActionItem) -> TrackerIssue:
     keyed `tracker` when no team of the item has a tracker, when it has an issue already or another
     request is opening it right now (the item is claimed first: `TrackerIssueClaim`, so two clicks at
     once open one issue), or when the tracker refuses (its own message) or cannot be reached; nothing is
-    stored then.
+    stored then. A create that was sent but got no answer (a timeout, a connection reset) may have opened
+    the issue: its claim is kept, `uncertain`, and the next attempt looks for the issue carrying the
+    item's link back (`Tracker.find_issue`) and adopts it, opening one only when there is none.
     """
     require_send_action_item_to_tracker(actor, item)
     connection = connection_for(item)

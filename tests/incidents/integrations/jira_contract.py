@@ -1,6 +1,6 @@
 """Jira Cloud's REST API v3 as a check on the tracker tests: the shapes of Atlassian's published OpenAPI
 document ("The Jira Cloud platform REST API", version 1001.0.0-SNAPSHOT) for the operations Hindsight
-calls (createIssue, getIssue, editIssue, assignIssue, getTransitions, doTransition) and of the documented
+calls (createIssue, getIssue, editIssue, assignIssue, getTransitions, doTransition, the JQL search) and of the documented
 `jira:issue_updated` webhook, written out by hand: Atlassian publishes the document on its developer site
 only, in no npm or PyPI package (contracts/README.md). A request outside them (an unknown operation, query
 parameter or body field, a value of the wrong type) is a violation. conftest.py checks every Jira request
@@ -67,8 +67,13 @@ OPERATIONS: dict[tuple[str, str], tuple[set[str], dict[str, Any] | None]] = {
          "sortByOpsBarAndStatus"}, None,
     ),
     ("POST", "/rest/api/3/issue/{issueIdOrKey}/transitions"): (set(), TRANSITION),
+    ("GET", "/rest/api/3/search/jql"): (  # searchAndReconsileIssuesUsingJql ("enhanced search")
+        {"jql", "nextPageToken", "maxResults", "fields", "expand", "properties", "fieldsByKeys", "failFast",
+         "reconcileIssues"}, None,
+    ),
 }  # fmt: skip
 ISSUE_FIELDS = {"status", "assignee", "duedate", "resolution", "updated", "summary"}  # getIssue's `fields`
+SEARCH_FIELDS = {"description"}  # what the JQL search asks for (the link back is in the description)
 # The documented jira:issue_updated payload, in the parts Hindsight reads.
 WEBHOOK = {
     "type": "object", "required": ["timestamp", "webhookEvent", "issue", "changelog"],
@@ -113,7 +118,8 @@ def contract_violations(server) -> list[str]:
         query = urllib.parse.parse_qs(parsed.query)
         if unknown := set(query) - allowed:
             found.append(f"{label}: query parameters {sorted(unknown)} are not the operation's")
-        if "fields" in query and (extra := set(query["fields"][0].split(",")) - ISSUE_FIELDS):
+        asked = SEARCH_FIELDS if key[1] == "/rest/api/3/search/jql" else ISSUE_FIELDS
+        if "fields" in query and (extra := set(query["fields"][0].split(",")) - asked):
             found.append(f"{label}: asks for fields {sorted(extra)}")
         if r.headers.get("Authorization") != expected_auth:
             found.append(f"{label}: not basic authentication with the account's email and API token")

@@ -104,6 +104,7 @@ def test_a_claim_left_by_a_process_that_died_is_taken_over_after_five_minutes(
     TrackerIssueClaim.objects.create(
         action_item=item, connection=connection, claimed_at=timezone.now() - timedelta(minutes=6)
     )
+    tracker_server.answers[("GET", "/repos/acme/web/issues")] = (200, [])  # it opened nothing
     client_for(commander).post(reverse("incidents:action_item_tracker", args=[item.pk]))
     assert _creates(tracker_server) == 1
     assert TrackerIssue.objects.get(action_item=item).key == "acme/web#12"
