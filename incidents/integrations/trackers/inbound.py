@@ -192,7 +192,9 @@ def sync_issue(issue: TrackerIssue, state: IssueState, changed: frozenset[str] |
     applied: list[str] = []
     for name in FIELDS:
         value = theirs[name]
-        if value is _SKIP or (changed is not None and name not in changed):
+        # A field in conflict is read from every newer state, whatever the event changed: the conflict
+        # shown always holds the tracker's newest value (a missed assignee webhook, then a close).
+        if value is _SKIP or (changed is not None and name not in changed and name not in issue.conflicts):
             continue
         if name in issue.seen and issue.seen[name] == value:
             continue  # the tracker did not change it: a repeat, or a sweep that finds nothing new
@@ -226,9 +228,23 @@ def sync_issue(issue: TrackerIssue, state: IssueState, changed: frozenset[str] |
                 system_entry(incident=item.incident, actor=SYSTEM, body=text)
         else:
             issue.conflicts[name] = conflict
+    _title_conflict_refresh(issue, state)
     issue.synced_at = timezone.now()
     issue.save()
     return applied
+
+
+def _title_conflict_refresh(issue: TrackerIssue, state: IssueState) -> None:
+    """A title in conflict holds the tracker's newest title; it is settled when that is the item's."""
+    if "title" not in issue.conflicts or state.title is None:
+        return
+    issue.seen["title"] = state.title
+    title = ActionItem.objects.filter(pk=issue.action_item_id).values_list("title", flat=True).first()
+    if title == state.title:
+        issue.agreed["title"] = state.title
+        issue.conflicts.pop("title")
+    elif issue.conflicts["title"].get("tracker") != state.title:
+        issue.conflicts["title"] = {"tracker": state.title, "label": state.title}
 
 
 def _warn(issue: TrackerIssue, state: IssueState, changed: frozenset[str] | None) -> None:
