@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0038_review_meetings'),
+        ("incidents", "0038_review_meetings"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='trackerissueclaim',
-            name='uncertain',
+            model_name="trackerissueclaim",
+            name="uncertain",
             field=models.BooleanField(default=False),
         ),
     ]
