@@ -175,9 +175,12 @@ def is_stale(issue: TrackerIssue, state: IssueState) -> bool:
 def sync_issue(issue: TrackerIssue, state: IssueState, changed: frozenset[str] | None) -> list[str]:
     """Compare the tracker's `state` with the locked `issue` for the fields in `changed` (None: every
     field), apply what only the tracker changed, record what both changed as a conflict. Returns the
-    names of the fields applied; nothing at all for a state older than the last one applied."""
-    if is_stale(issue, state):
-        return []  # a late webhook, or a sweep's read from before a newer webhook: never undo it
+    names of the fields applied; nothing at all for a state older than the last one applied (only
+    `synced_at`, the time the tracker was last heard from, moves)."""
+    if is_stale(issue, state):  # a late webhook, or a read from before a newer webhook: never undo it
+        issue.synced_at = timezone.now()  # but the tracker was heard from
+        issue.save(update_fields=["synced_at"])
+        return []
     if state.updated_at is not None:
         issue.remote_updated_at = state.updated_at
     if state.closed is not None:

@@ -163,6 +163,7 @@ def _deliver(push: TrackerPush) -> str:
             locked.agreed[name] = value
             locked.seen[name] = value  # its echo (a webhook of this very change) changes nothing
             remember_remote(locked, change)
+            locked.synced_at = timezone.now()  # both sides agree on it as of now
             locked.save()
         pushed.append(name)
     return _finish(push_id, DeliveryStatus.SENT, " ".join(notes), pushed=pushed, conflicts=conflicts)

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.errors import ConflictError
 from incidents.followup.services.items import (
     action_item_update,
 )
@@ -60,6 +61,12 @@ log = logging.getLogger(__name__)
 
 class TrackerNotFound(Exception):
     """No active tracker with that id (the webhook answers 404)."""
+
+
+class TrackerIssueTaken(ConflictError):
+    """ "Create in tracker" on an item that has its issue already, or that another request is opening
+    right now: nothing was opened (409 in the API; the message says which, and who is opening it).
+    `current` is the item's issue key, or None while it is being opened."""
 
 
 class PayloadInvalid(ValueError):
@@ -101,6 +108,11 @@ BEING_SENT = (
 )
 
 
+def _key_of(item_id: int) -> dict[str, str | None]:
+    key = TrackerIssue.objects.filter(action_item_id=item_id).values_list("key", flat=True).first()
+    return {"key": key}
+
+
 def claim_holder(item_id: int) -> str | None:
     """Who is opening the item's issue right now: the name of the person holding its claim (younger
     than `CLAIM_SECONDS`, with no issue yet, not left uncertain), "Hindsight" for the P1 sweep (or a
@@ -123,9 +135,9 @@ def _claim(item: ActionItem, connection: TrackerConnection, actor: Any) -> tuple
     """Take the item's claim to open its issue, committed before the tracker is called (so a second
     "Create in tracker" at once sees it). Returns (the claim's time, since): `since` is when an earlier
     attempt began that may have opened the issue (its claim was left `uncertain`, or is older than
-    `CLAIM_SECONDS`: its process died while calling the tracker), else None. ValidationError keyed
-    `tracker` when the item has its issue, or another request holds a claim younger than
-    `CLAIM_SECONDS` (naming who: "Cora Commander is opening it in the tracker right now ...")."""
+    `CLAIM_SECONDS`: its process died while calling the tracker), else None. TrackerIssueTaken when the
+    item has its issue, or another request holds a claim younger than `CLAIM_SECONDS` (naming who:
+    "Cora Commander is opening it in the tracker right now ...")."""
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -135,7 +147,7 @@ def _claim(item: ActionItem, connection: TrackerConnection, actor: Any) -> tuple
         return now, None
     except IntegrityError:
         if TrackerIssue.objects.filter(action_item_id=item.pk).exists():
-            raise ValidationError({"tracker": ALREADY_SENT}) from None
+            raise TrackerIssueTaken(_key_of(item.pk), ALREADY_SENT) from None
     held = TrackerIssueClaim.objects.filter(action_item_id=item.pk).first()
     stale = now - timedelta(seconds=TrackerIssueClaim.CLAIM_SECONDS)
     if held is not None and (held.uncertain or held.claimed_at < stale):
@@ -146,7 +158,7 @@ def _claim(item: ActionItem, connection: TrackerConnection, actor: Any) -> tuple
         if taken:
             return now, held.claimed_at
     who = claim_holder(item.pk) or "Someone"
-    raise ValidationError({"tracker": BEING_SENT.format(who=who)})
+    raise TrackerIssueTaken(None, BEING_SENT.format(who=who))
 
 
 UNANSWERED = (
@@ -197,7 +209,7 @@ def _create(item: ActionItem, connection: TrackerConnection, actor: Any) -> Trac
     with transaction.atomic():
         current = ActionItem.objects.select_for_update().get(pk=item.pk)
         if TrackerIssue.objects.filter(action_item=current).exists():
-            raise ValidationError({"tracker": ALREADY_SENT})
+            raise TrackerIssueTaken(_key_of(item.pk), ALREADY_SENT)
         values = {**hindsight_values(current), "title": current.title}
         seen = {
             "title": current.title,
@@ -226,11 +238,11 @@ def _create(item: ActionItem, connection: TrackerConnection, actor: Any) -> Trac
 def tracker_issue_create(*, actor: Any, item: ActionItem) -> TrackerIssue:
     """Open an issue for `item` in its team's tracker (title, description, link back, owner, due date).
 
-    Whoever may edit the item, never for an item on a restricted incident (AccessDenied). ValidationError
-    keyed `tracker` when no team of the item has a tracker, when it has an issue already or another
-    request is opening it right now (the item is claimed first: `TrackerIssueClaim`, so two clicks at
-    once open one issue), or when the tracker refuses (its own message) or cannot be reached; nothing is
-    stored then. A create that was sent but got no answer (a timeout, a connection reset) may have opened
+    Whoever may edit the item, never for an item on a restricted incident (AccessDenied). TrackerIssueTaken
+    (a ConflictError: 409) when it has an issue already or another request is opening it right now (the
+    item is claimed first: `TrackerIssueClaim`, so two clicks at once open one issue). ValidationError
+    keyed `tracker` when no team of the item has a tracker, or when the tracker refuses (its own
+    message) or cannot be reached; nothing is stored then. A create that was sent but got no answer (a timeout, a connection reset) may have opened
     the issue: its claim is kept, `uncertain`, and the next attempt looks for the issue carrying the
     item's link back (`Tracker.find_issue`) and adopts it, opening one only when there is none.
     """
@@ -239,7 +251,7 @@ def tracker_issue_create(*, actor: Any, item: ActionItem) -> TrackerIssue:
     if connection is None:
         raise ValidationError({"tracker": "No team of this action item has an issue tracker set up."})
     if TrackerIssue.objects.filter(action_item=item).exists():
-        raise ValidationError({"tracker": ALREADY_SENT})
+        raise TrackerIssueTaken(_key_of(item.pk), ALREADY_SENT)
     try:
         return _create(item, connection, actor)
     except (TrackerError, CredentialUnreadable) as exc:
@@ -257,6 +269,26 @@ class WebhookResult:
     duplicate: bool = False
     applied: dict[str, list[str]] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)
+    tracker: str = ""  # the tracker's label and project, for `detail`
+    project: str = ""
+
+    @property
+    def detail(self) -> str:
+        """What the delivery did, in a sentence or two for whoever reads the tracker's delivery log."""
+        if self.duplicate:
+            return "This delivery was applied before: nothing changed."
+        said = []
+        if not self.applied and not self.unknown:
+            said.append(
+                f"Nothing to apply: not an event about an issue of {self.project} that Hindsight reads "
+                "(an issue closed, reopened, assigned or unassigned; its status, resolution, assignee or "
+                "due date changed)."
+            )
+        for key, names in self.applied.items():
+            said.append(f"{key}: {', '.join(names)} applied." if names else f"{key}: nothing new.")
+        if self.unknown:
+            said.append(f"No action item is linked to {', '.join(self.unknown)} in {self.tracker}: ignored.")
+        return " ".join(said)
 
 
 def tracker_webhook_receive(*, tracker_id: int, headers: Mapping[str, str], body: bytes) -> WebhookResult:
@@ -286,13 +318,13 @@ def tracker_webhook_receive(*, tracker_id: int, headers: Mapping[str, str], body
         raise PayloadInvalid("Expected a JSON object.")
     updates = adapter.parse_webhook(headers, payload)
     delivery = adapter.delivery_id(headers) or "sha256:" + hashlib.sha256(body).hexdigest()
-    result = WebhookResult()
+    result = WebhookResult(tracker=adapter.label, project=connection.project)
     with transaction.atomic():
         try:
             with transaction.atomic():
                 TrackerDelivery.objects.create(connection=connection, delivery_id=delivery)
         except IntegrityError:
-            return WebhookResult(duplicate=True)
+            return replace(result, duplicate=True)
         for update in updates:
             issue = (
                 TrackerIssue.objects.select_for_update()
@@ -337,7 +369,7 @@ def tracker_reconcile(*, limit: int = 500) -> ReconcileResult:
             try:
                 _create(item, connection, SYSTEM)
                 result.created += 1
-            except (TrackerError, CredentialUnreadable, ValidationError) as exc:
+            except (TrackerError, CredentialUnreadable, ValidationError, TrackerIssueTaken) as exc:
                 log.warning(
                     "tracker %s: creating an issue for item %s failed: %s", connection.pk, item.pk, exc
                 )

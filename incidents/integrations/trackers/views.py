@@ -27,6 +27,7 @@ from incidents.integrations.trackers.models import TrackerConnection
 from incidents.integrations.trackers.selectors import tracker_panel_for
 from incidents.integrations.trackers.services import (
     PayloadInvalid,
+    TrackerIssueTaken,
     TrackerNotFound,
     tracker_issue_create,
     tracker_webhook_receive,
@@ -132,6 +133,8 @@ def action_item_tracker(request: HttpRequest, item_id: int) -> HttpResponse:
         issue = tracker_issue_create(actor=request.user, item=item)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except TrackerIssueTaken as exc:
+        messages.error(request, str(exc))
     else:
         messages.success(request, f"Opened {issue.key} in the tracker.")
     return redirect("incidents:action_item_detail", item_id=item.pk)
@@ -187,7 +190,8 @@ def _item_page(request: HttpRequest, item: Any, form: TrackerSettleForm, status:
 def tracker_webhook(request: HttpRequest, tracker_id: int) -> HttpResponse:
     """A tracker's webhook: authenticated by its signature (no session, no CSRF token). 401 without a valid
     signature, 404 for no such tracker, 400 for a body that is not JSON, 413 (JSON) for a body over
-    MAX_WEBHOOK_BYTES, 200 otherwise (a repeat too)."""
+    MAX_WEBHOOK_BYTES, 200 otherwise (a repeat too), with `detail` saying what it did: the fields applied
+    per issue key, the keys no action item is linked to, or why nothing applied."""
     try:
         body = request.body
     except RawPostDataException:  # a form upload, already parsed: trackers send JSON
@@ -204,4 +208,11 @@ def tracker_webhook(request: HttpRequest, tracker_id: int) -> HttpResponse:
         return JsonResponse({"detail": str(exc)}, status=401)
     except PayloadInvalid as exc:
         return JsonResponse({"detail": str(exc)}, status=400)
-    return JsonResponse({"duplicate": result.duplicate, "applied": result.applied, "unknown": result.unknown})
+    return JsonResponse(
+        {
+            "detail": result.detail,
+            "duplicate": result.duplicate,
+            "applied": result.applied,
+            "unknown": result.unknown,
+        }
+    )
