@@ -27,7 +27,9 @@ class TrackerIssueSerializer(serializers.Serializer):
     closed = serializers.BooleanField(allow_null=True)
     assignee = TextField(allow_null=True, help_text="The tracker's assignee (login, email).")
     due_date = serializers.DateField(allow_null=True, help_text="Jira's due date (null for GitHub).")
-    synced_at = UtcDateTimeField(allow_null=True, help_text="When the issue was last read from or set in the tracker (UTC).")
+    synced_at = UtcDateTimeField(
+        allow_null=True, help_text="When the issue was last read from or set in the tracker (UTC)."
+    )
     conflicts = serializers.DictField(
         help_text="Fields changed on both sides since the last sync: {field: {tracker, label}}."
     )
