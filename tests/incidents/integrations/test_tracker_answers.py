@@ -73,6 +73,7 @@ def test_synced_at_moves_when_a_field_is_set_in_jira_even_if_jiras_read_lags(
 ):  # fmt: skip
     connection = setup.jira(team, lead, tracker_server)
     item = ActionItemFactory(incident=incident, team=team, owner=commander)
+    assert item.due_date is not None
     due = item.due_date.isoformat()
     before = timezone.now() - dt.timedelta(hours=2)
     TrackerIssue.objects.create(
