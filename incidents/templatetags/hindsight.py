@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
 
@@ -140,3 +141,18 @@ def may_declare(user: object) -> bool:
 def may_manage_settings(user: object) -> bool:
     """Whether `user` may open the settings pages (team leads and admins), for showing the link."""
     return can_manage_settings(user)
+
+
+@register.filter(name="chat_link_label")
+def chat_link_label_filter(url: str | None) -> str:
+    """How an incident's chat link reads on its page, instead of the raw address: "Slack channel" for
+    Slack's links (`https://slack.com/app_redirect?team=…&channel=…`, `https://acme.slack.com/archives/…`),
+    "#name" for a Mattermost channel (`…/team/channels/name`), else the site's host name."""
+    parts = urllib.parse.urlsplit(url or "")
+    host = (parts.hostname or "").lower()
+    if host == "slack.com" or host.endswith(".slack.com"):
+        return "Slack channel"
+    segments = [urllib.parse.unquote(s) for s in parts.path.split("/") if s]
+    if len(segments) >= 3 and segments[-2] == "channels":
+        return f"#{segments[-1]}"
+    return host or str(url or "")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import time
 import urllib.error
 import urllib.parse
@@ -23,6 +24,8 @@ from django.core import signing
 from django.urls import reverse
 
 from incidents.outbound import OutboundRefused, open_guarded
+
+SLACK_TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")  # a Slack message time: Unix seconds . sequence
 
 TIMEOUT_SECONDS = 5.0
 # Slack wants an answer within 3 s: every API call made while answering one request shares this budget
@@ -52,8 +55,11 @@ def dialog_state(
 ) -> str:
     """The `state` of a Mattermost dialog: who opened it in which team and channel, signed with
     `SECRET_KEY` (Mattermost does not sign dialog submissions; this state is what proves one came from a
-    dialog Hindsight opened, for that person, there)."""
-    data = {"u": user_id, "t": team_id, "c": channel_id, "n": channel_name, "d": team_name}
+    dialog Hindsight opened, for that person, there). It is also Slack's declare modal's
+    `private_metadata`. A random `x` makes each opening's state its own: a submission is claimed on it
+    (one declare per dialog opened)."""
+    data = {"u": user_id, "t": team_id, "c": channel_id, "n": channel_name, "d": team_name,
+            "x": secrets.token_urlsafe(8)}  # fmt: skip
     return signing.dumps(data, salt=DIALOG_SALT, compress=True)
 
 
@@ -169,10 +175,15 @@ class SlackClient:
         return ChatPerson(user_id=user_id, email=email, name=name)
 
     def permalink(self, channel: str, ts: str) -> str:
+        """The message's link (chat.getPermalink); '' when Slack has none, and without asking for a `ts`
+        that is not one of Slack's message times (`1764581000.000200`): no link is ever made of it."""
+        if not SLACK_TS.fullmatch(ts):
+            return ""
         try:
-            return str(self.call("chat.getPermalink", channel=channel, message_ts=ts).get("permalink") or "")
+            link = str(self.call("chat.getPermalink", channel=channel, message_ts=ts).get("permalink") or "")
         except ChatError:
             return ""
+        return link if link.startswith("https://") else ""
 
     def post(self, channel: str, text: str) -> None:
         self.call("chat.postMessage", channel=channel, text=text)

@@ -196,7 +196,8 @@ def slack_interactivity(request: HttpRequest) -> HttpResponse:
 def _declare_submitted(payload: dict[str, Any]) -> HttpResponse:
     """The declare modal's submission: 200 closes it; `response_action: errors` shows field errors.
     `private_metadata` must be the state Hindsight signed when it opened the modal, for this person in
-    this workspace, less than an hour ago; else the modal says so and nothing is declared."""
+    this workspace, less than an hour ago; else the modal says so and nothing is declared. A modal
+    declares once: submitted again (a retry, a replay signed anew), it says so and declares nothing."""
     view = _dict(payload.get("view"))
     if view.get("callback_id") != DECLARE_CALLBACK:
         return HttpResponse(status=200)
@@ -206,6 +207,12 @@ def _declare_submitted(payload: dict[str, Any]) -> HttpResponse:
     if where is None or not where["u"] or (where["u"], where["t"]) != (str(user.get("id") or ""), workspace):
         return _field_errors({"title": "This form was not opened by Hindsight for you here: "
                                        "type `/incident declare` again."})  # fmt: skip
+    # One declare per modal opened: claimed (on its signed state, made once per opening) before anything
+    # is declared, so the same submission sent again, even signed anew, declares nothing a second time;
+    # released when the modal answers field errors, as the person then sends it again corrected.
+    fingerprint = "slack-view:" + str(view.get("private_metadata"))
+    if not chat_request_first_time(signature=fingerprint, keep=timedelta(seconds=DIALOG_MAX_AGE_SECONDS)):
+        return _field_errors({"title": SUBMITTED})
     values = _dict(_dict(view.get("state")).get("values"))
     title = _dict(_dict(values.get("title")).get("title")).get("value")
     option = _dict(_dict(_dict(values.get("severity")).get("severity")).get("selected_option"))
@@ -215,6 +222,8 @@ def _declare_submitted(payload: dict[str, Any]) -> HttpResponse:
         user_id=where["u"][:100], client=SlackClient(workspace, deadline=answer_deadline()),
     )  # fmt: skip
     errors = chat_dialog_declare(context=context, title=title, severity=option.get("value"))
+    if errors:
+        chat_request_forget(signature=fingerprint)
     return _field_errors(errors) if errors else HttpResponse(status=200)
 
 

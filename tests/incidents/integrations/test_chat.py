@@ -172,7 +172,9 @@ def test_declare_three_notes_and_a_shortcut_show_on_the_incident_page(
     assert "Cora Commander" in page
     assert "Rory Responder" in page
     assert format_time(sent_at, responder.tzinfo, fmt="%H:%M") in page
-    assert "slack.com/app_redirect?team=T0ACME&amp;channel=C0INC" in page  # the channel on the page
+    assert 'href="https://slack.com/app_redirect?team=T0ACME&amp;channel=C0INC"' in page  # the channel linked
+    assert ">Slack channel</a>" in page  # and named, not shown as its raw address
+    assert ">https://slack.com/app_redirect" not in page
     told = [r.form for r in slack.requests if r.path == "/api/chat.postEphemeral"]
     assert "already" in told[-1]["text"]
 

@@ -9,7 +9,9 @@ recording server on loopback stands in for their Web APIs.
 
 from __future__ import annotations
 
+import html
 import json
+import time
 import urllib.parse
 from datetime import UTC, datetime, timedelta
 
@@ -27,7 +29,7 @@ slack = chat.slack  # the recording Slack and Mattermost servers of test_chat.py
 mattermost = chat.mattermost
 
 
-def _submit(hook, *, title, severity="SEV2", metadata=None, user="U0CORA"):
+def _submit(hook, *, title, severity="SEV2", metadata=None, user="U0CORA", **signing):
     # Slack's `view_submission` for the declare modal, with the state Hindsight put in it.
     metadata = (
         metadata
@@ -41,7 +43,9 @@ def _submit(hook, *, title, severity="SEV2", metadata=None, user="U0CORA"):
             "severity": {"severity": {"type": "static_select", "selected_option": {"value": severity}}},
         }}},
     }  # fmt: skip
-    return chat._post(hook, reverse("incidents:slack_interactivity"), {"payload": json.dumps(payload)})
+    return chat._post(
+        hook, reverse("incidents:slack_interactivity"), {"payload": json.dumps(payload)}, **signing
+    )
 
 
 def test_a_dialog_title_too_long_or_not_text_is_a_field_error_and_declares_nothing(
@@ -365,3 +369,58 @@ def test_a_tracker_webhook_too_large_gets_json(client_for, admin_user, team):
     )  # fmt: skip
     assert answer.status_code == 413
     assert "larger than a tracker's webhook" in answer.json()["detail"]
+
+
+def test_a_declare_modal_submitted_twice_declares_once_even_signed_anew(client_for, slack, commander):
+    hook = client_for(None)
+    metadata = dialog_state(user_id="U0CORA", team_id="T0ACME", channel_id="CDECL", channel_name="inc-db")
+    first = _submit(hook, title="Primary DB at 100% CPU", metadata=metadata)
+    again = _submit(  # signed again, with another timestamp: not a replay of the same request
+        hook, title="Primary DB at 100% CPU", metadata=metadata, timestamp=int(time.time()) - 30
+    )
+    assert first.status_code == 200
+    assert again.json() == {"response_action": "errors", "errors": {"title": (
+        "This dialog was submitted already: nothing was declared again. Type `/incident declare` for another."
+    )}}  # fmt: skip
+    assert Incident.objects.filter(title="Primary DB at 100% CPU").count() == 1
+    other = dialog_state(user_id="U0CORA", team_id="T0ACME", channel_id="CDECL", channel_name="inc-db")
+    assert other != metadata  # the next modal opened is its own, even within the same second
+    assert _submit(hook, title="Replica lagging", metadata=other).status_code == 200
+
+
+def test_a_declare_modal_corrected_after_a_field_error_declares(client_for, slack, commander):
+    hook = client_for(None)
+    metadata = dialog_state(user_id="U0CORA", team_id="T0ACME", channel_id="CDECL", channel_name="inc-db")
+    assert "errors" in _submit(hook, title="   ", metadata=metadata).json()
+    assert _submit(hook, title="Primary DB at 100% CPU", metadata=metadata).status_code == 200
+    assert Incident.objects.filter(title="Primary DB at 100% CPU").count() == 1
+
+
+@pytest.mark.parametrize("ts", ["abc", "1764581000.000200abc", "1e9", ""])
+def test_a_shortcut_on_a_message_whose_ts_is_not_slacks_links_to_nothing(
+    client_for, slack, commander, responder, incident, ts
+):
+    ChatChannel.objects.create(provider="slack", workspace="T0ACME", channel_id="C0INC", incident=incident)
+    chat.shortcut(client_for(None), "U0RORY", "U0CORA", ts, "Failover started")
+    entry = TimelineEntry.objects.get(source="chat")
+    assert "Message by Cora Commander in Slack" in entry.body
+    assert "](" not in entry.body  # no link made of it
+    assert not [r for r in slack.requests if r.path == "/api/chat.getPermalink"]  # nor asked for
+
+
+@pytest.mark.parametrize(
+    ("url", "label"),
+    [
+        ("https://slack.com/app_redirect?team=T0ACME&channel=C0INC", "Slack channel"),
+        ("https://acme.slack.com/archives/C0INC", "Slack channel"),
+        ("https://chat.example.com/ops/channels/inc-checkout", "#inc-checkout"),
+        ("https://teams.microsoft.com/l/channel/19%3a1/General", "teams.microsoft.com"),
+    ],
+)
+def test_an_incidents_chat_link_is_named_on_its_page_not_shown_raw(
+    client_for, commander, incident, url, label
+):
+    Incident.objects.filter(pk=incident.pk).update(chat_channel_url=url)
+    page = client_for(commander).get(reverse("incidents:detail", args=[incident.number])).content.decode()
+    link = page.split("<dt>Chat</dt>", 1)[1].split("</dd>", 1)[0]
+    assert f">{label}</a>" in html.unescape(link)
