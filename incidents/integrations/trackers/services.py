@@ -173,7 +173,15 @@ NOT_LOOKED = (
 )
 
 
-def _create(item: ActionItem, connection: TrackerConnection, actor: Any) -> TrackerIssue:
+class NothingToAdopt(Exception):
+    """The sweep looked for the issue an unanswered create may have opened, and there is none (yet)."""
+
+
+def _create(
+    item: ActionItem, connection: TrackerConnection, actor: Any, *, adopt_only: bool = False
+) -> TrackerIssue:
+    """Open the item's issue, or adopt the one an earlier unanswered attempt opened; with `adopt_only`
+    (the sweep, on an uncertain claim) never open one: NothingToAdopt when none is found."""
     adapter = adapter_for(connection)
     assignee = identity_for(connection, item.owner)
     draft = IssueDraft(
@@ -190,6 +198,8 @@ def _create(item: ActionItem, connection: TrackerConnection, actor: Any) -> Trac
         # Outside the transaction: a slow tracker holds no lock. An earlier attempt may have opened it.
         new = None if since is None else adapter.find_issue(draft.link, since)
         looked = True
+        if new is None and adopt_only:
+            raise NothingToAdopt  # the claim stays uncertain (below): a click or the next sweep looks again
         new = new or adapter.create_issue(draft)
     except TrackerError as exc:
         if exc.uncertain or not looked:  # it may be open: the next attempt looks for it first
@@ -341,11 +351,13 @@ def tracker_webhook_receive(*, tracker_id: int, headers: Mapping[str, str], body
 
 @dataclass
 class ReconcileResult:
-    """One sweep: issues read, fields applied, issues created for P1 items, trackers that failed."""
+    """One sweep: issues read, fields applied, issues created for P1 items, issues adopted (opened by a
+    create that got no answer), trackers that failed."""
 
     checked: int = 0
     applied: int = 0
     created: int = 0
+    adopted: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -353,7 +365,8 @@ def tracker_reconcile(*, limit: int = 500) -> ReconcileResult:
     """The periodic sweep (Hindsight acting on its own): read the state of up to `limit` linked issues,
     oldest sync first, and apply it as a webhook would (so a missed webhook is caught; a sweep that finds
     nothing new changes nothing); open issues for open P1 items of trackers with `auto_create_p1`
-    (never for items on restricted incidents). A tracker that fails is logged and skipped."""
+    (never for items on restricted incidents); adopt the issue a "Create in tracker" that got no answer
+    opened (its claim `uncertain`), never opening one itself. A tracker that fails is logged and skipped."""
     result = ReconcileResult()
     for connection in TrackerConnection.objects.filter(is_active=True, auto_create_p1=True):
         items = (
@@ -375,6 +388,26 @@ def tracker_reconcile(*, limit: int = 500) -> ReconcileResult:
                 )
                 result.errors.append(f"{connection}: {exc}")
                 break
+    uncertain = (
+        ActionItem.objects.filter(
+            tracker_claim__uncertain=True,
+            tracker_claim__connection__is_active=True,
+            tracker_issue__isnull=True,
+        )
+        .exclude(restricted_action_items_q())
+        .exclude(incident__deleted_at__isnull=False)
+        .select_related("owner", "tracker_claim__connection")
+        .order_by("id")[:50]
+    )
+    for item in uncertain:
+        try:
+            _create(item, item.tracker_claim.connection, SYSTEM, adopt_only=True)
+            result.adopted += 1
+        except NothingToAdopt:
+            continue
+        except (TrackerError, CredentialUnreadable, ValidationError, TrackerIssueTaken) as exc:
+            log.warning("tracker: looking for item %s's unanswered issue failed: %s", item.pk, exc)
+            result.errors.append(f"{item.tracker_claim.connection}: {exc}")
     ids = list(
         TrackerIssue.objects.filter(connection__is_active=True)
         .order_by("synced_at", "id")

@@ -216,3 +216,29 @@ def test_a_redmine_create_that_timed_out_is_found_among_the_projects_new_issues_
     )
     assert (query["project_id"], query["status_id"]) == (["ops"], ["*"])
     assert query["created_on"][0].startswith(">=")
+
+
+def test_the_sweep_adopts_the_issue_an_unanswered_create_opened_and_opens_none_itself(
+    client_for, short_timeout, team, lead, commander, incident, tracker_server
+):
+    from incidents.integrations.trackers.services import tracker_reconcile
+
+    setup.github(team, lead, tracker_server)
+    item = ActionItemFactory(incident=incident, team=team, owner=commander, title="Add a second check")
+    github = SlowTracker(_github_opens)
+    tracker_server.answers[("POST", GITHUB_ISSUES)] = github
+    listed: list[dict] = []
+    tracker_server.answers[("GET", GITHUB_ISSUES)] = lambda r: (200, listed)
+    _click(client_for(commander), item)  # GitHub opens #12; Hindsight hears nothing
+
+    assert tracker_reconcile().adopted == 0  # not listed yet: nothing adopted, nothing opened
+    assert TrackerIssueClaim.objects.get(action_item=item).uncertain
+    listed.extend(github.opened)
+    tracker_server.answers[("GET", "/repos/acme/web/issues/12")] = (
+        200,
+        {**github.opened[0], "updated_at": setup.LATE},
+    )
+    assert tracker_reconcile().adopted == 1
+    assert TrackerIssue.objects.get(action_item=item).key == "acme/web#12"
+    assert len(_sent(tracker_server, "POST", GITHUB_ISSUES)) == 1
+    assert setup.entries(incident)[-1] == "Action item Add a second check opened in GitHub as acme/web#12."
