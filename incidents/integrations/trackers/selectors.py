@@ -8,7 +8,7 @@ from typing import Any
 from incidents.integrations.trackers.conflicts import conflict_token
 from incidents.integrations.trackers.inbound import FIELD_LABELS, hindsight_label
 from incidents.integrations.trackers.models import TrackerConnection, TrackerIssue
-from incidents.integrations.trackers.services import ADAPTERS, claim_holder, connection_for
+from incidents.integrations.trackers.services import ADAPTERS, claim_state, connection_for
 from incidents.models import ActionItem
 from incidents.permissions.followup import (
     action_item_is_restricted,
@@ -26,7 +26,8 @@ class TrackerPanel:
     (the item's, which the settle form carries too), `can_create` (a "Create in tracker" button), `can_settle` (the choice
     buttons), `why_not` (why there is no button, for those who may edit the item), `warnings` (what the
     tracker sent that Hindsight did not take, as sentences), `opening_by` (who is opening the issue right
-    now, before it exists: the panel then reloads itself until it does)."""
+    now, before it exists: the panel then reloads itself until it does), `unanswered` (the last "Create in
+    tracker" got no answer: the issue may be open, and creating again looks for it first)."""
 
     issue: TrackerIssue | None = None
     tracker: str = ""
@@ -37,6 +38,7 @@ class TrackerPanel:
     why_not: str = ""
     warnings: list[str] = field(default_factory=list)
     opening_by: str = ""
+    unanswered: bool = False
 
 
 def tracker_panel_for(user: Any, item: ActionItem) -> TrackerPanel:
@@ -66,7 +68,7 @@ def tracker_panel_for(user: Any, item: ActionItem) -> TrackerPanel:
     connection: TrackerConnection | None = connection_for(item)
     if connection is None:
         return TrackerPanel(why_not="No team of this item has an issue tracker (Settings → Issue trackers).")
-    who = claim_holder(item.pk)
+    who, unanswered = claim_state(item.pk)
     if who is not None:
         return TrackerPanel(tracker=ADAPTERS[connection.kind].label, opening_by=who)
     if action_item_is_restricted(item):
@@ -78,4 +80,5 @@ def tracker_panel_for(user: Any, item: ActionItem) -> TrackerPanel:
     return TrackerPanel(
         tracker=ADAPTERS[connection.kind].label,
         can_create=can_send_action_item_to_tracker(user, item),
+        unanswered=unanswered,
     )

@@ -113,22 +113,28 @@ def _key_of(item_id: int) -> dict[str, str | None]:
     return {"key": key}
 
 
-def claim_holder(item_id: int) -> str | None:
-    """Who is opening the item's issue right now: the name of the person holding its claim (younger
-    than `CLAIM_SECONDS`, with no issue yet, not left uncertain), "Hindsight" for the P1 sweep (or a
-    since-deleted user); None when nobody is."""
-    fresh = timezone.now() - timedelta(seconds=TrackerIssueClaim.CLAIM_SECONDS)
+def claim_state(item_id: int) -> tuple[str | None, bool]:
+    """The item's claim, before its issue exists, in one query: (who is opening the issue right now, or
+    None; whether the last attempt got no answer, so its issue may be open: `uncertain`). Who: the name
+    of the person holding a claim younger than `CLAIM_SECONDS`, "Hindsight" for the P1 sweep (or a
+    since-deleted user)."""
     claim = (
         TrackerIssueClaim.objects.select_related("claimed_by")
-        .filter(
-            action_item_id=item_id, claimed_at__gte=fresh, uncertain=False,
-            action_item__tracker_issue__isnull=True,
-        )
+        .filter(action_item_id=item_id, action_item__tracker_issue__isnull=True)
         .first()
-    )  # fmt: skip
+    )
     if claim is None:
-        return None
-    return str(claim.claimed_by) if claim.claimed_by is not None else "Hindsight"
+        return None, False
+    if claim.uncertain:
+        return None, True
+    if claim.claimed_at < timezone.now() - timedelta(seconds=TrackerIssueClaim.CLAIM_SECONDS):
+        return None, False
+    return (str(claim.claimed_by) if claim.claimed_by is not None else "Hindsight"), False
+
+
+def claim_holder(item_id: int) -> str | None:
+    """Who is opening the item's issue right now (`claim_state`), or None when nobody is."""
+    return claim_state(item_id)[0]
 
 
 def _claim(item: ActionItem, connection: TrackerConnection, actor: Any) -> tuple[datetime, datetime | None]:

@@ -82,7 +82,9 @@ def test_a_github_create_that_timed_out_is_found_and_adopted_on_the_retry_not_op
     assert "GitHub did not answer in time, so it may have opened the issue." in said
     assert not TrackerIssue.objects.exists()
     assert TrackerIssueClaim.objects.get(action_item=item).uncertain
-    assert "Create in tracker" in setup.item_page_text(web, item)  # not "is opening it right now"
+    page = setup.item_page_text(web, item)
+    assert "Create in tracker" in page  # not "is opening it right now"
+    assert "The last “Create in tracker” got no answer from GitHub, so it may have opened the issue" in page
 
     github.slow = False
     _click(web, other)  # another item's issue, #13, is listed too: it is not this item's
@@ -95,6 +97,7 @@ def test_a_github_create_that_timed_out_is_found_and_adopted_on_the_retry_not_op
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(listed.path).query)
     assert query["state"] == ["all"]  # an issue closed meanwhile is found too
     assert not TrackerIssueClaim.objects.get(action_item=item).uncertain
+    assert "got no answer" not in setup.item_page_text(web, other)
     assert [e for e in setup.entries(incident) if "acme/web#12" in e] == [
         "Action item Add a second check opened in GitHub as acme/web#12."
     ]
