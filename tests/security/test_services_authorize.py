@@ -138,6 +138,7 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.notify.services.postmortem_published": "tells people of a change its service authorized",
     "incidents.notify.services.action_item_assigned": "tells the new owner of a change its service authorized",
     "incidents.notify.services.action_item_changed": "records the tracker push of a save its service authorized",
+    "incidents.notify.services.tracker_pushes_queue": "queues tracker pushes that saves their services authorized recorded",
     "incidents.notify.services.policy_finding_assigned": "tells the new owner of a change its service authorized",
     "incidents.notify.services.policy_finding_reopened": "tells people of a change its service authorized",
     "incidents.notify.services.postmortem_review_requested": "tells reviewers of a request its service authorized",
