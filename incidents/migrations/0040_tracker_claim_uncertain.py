@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0038_review_meetings"),
+        ("incidents", "0039_service_catalog"),
     ]
 
     operations = [
