@@ -89,7 +89,9 @@ class GitHubTracker(Tracker):
         """ "List repository issues" updated since `since` (an issue opened then was updated then too;
         GitHub's issue search is left alone: its index lags behind a new issue by up to minutes), newest
         first, at most 100; the oldest whose body has the link line (pull requests are skipped)."""
-        after = (since - timedelta(seconds=LOOK_BACK_SECONDS)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        after = (since - timedelta(seconds=LOOK_BACK_SECONDS)).astimezone(UTC).replace(
+            microsecond=0, tzinfo=None
+        ).isoformat() + "Z"
         query = urllib.parse.urlencode(
             {"state": "all", "since": after, "sort": "created", "direction": "desc", "per_page": 100}
         )

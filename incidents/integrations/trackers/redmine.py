@@ -77,7 +77,9 @@ class RedmineTracker(Tracker):
     def find_issue(self, link: str, since: datetime) -> NewIssue | None:
         """`GET /issues.json` of the project, open or closed, created since `since`, oldest first (at most
         100): the first whose description has the link line."""
-        after = (since - timedelta(seconds=LOOK_BACK_SECONDS)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        after = (since - timedelta(seconds=LOOK_BACK_SECONDS)).astimezone(UTC).replace(
+            microsecond=0, tzinfo=None
+        ).isoformat() + "Z"
         query = urllib.parse.urlencode(
             {
                 "project_id": self.project,
