@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from django.db import models
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -20,7 +21,7 @@ from rest_framework import serializers
 from accounts.models import Team, User
 from incidents.inputs import NAIVE_MESSAGE, normalise_newlines, plus_sent_as_space  # noqa: F401 - re-exported
 from incidents.markdown import render_markdown, stored_html
-from incidents.permissions.people import NOT_CHOOSABLE
+from incidents.permissions.people import NOT_CHOOSABLE, unknown_person
 from incidents.timeparse import offset_refusal
 
 
@@ -148,12 +149,13 @@ class UserBriefSerializer(serializers.ModelSerializer):
 
 class PersonField(serializers.PrimaryKeyRelatedField):
     """The API's one field for a person, by user id: a JSON whole number (not `"3"`, `3.5` or `true`: 400
-    "Give the person's user id as a whole number") naming an active user.
+    "Give the person's user id as a whole number").
 
-    An id that names nobody, or a deactivated person, is refused with `NOT_CHOOSABLE`, the very message
-    the services give for a person the caller may not pick, so no answer tells an existing id from a
-    made-up one. Every user field of a write serializer is one of these (tests/security/
-    test_person_fields.py walks them)."""
+    It refuses nothing else itself: an id that names nobody, or a deactivated person, is handed on as
+    `permissions.people.unknown_person(id)`, which the service refuses with `NOT_CHOOSABLE` at the very
+    step, and in the very words, it refuses someone the caller may not pick (`refuse_people`), so no
+    answer tells an existing id from a made-up one, even beside other fields' errors. Every user field of a
+    write serializer is one of these (tests/security/test_person_fields.py walks them)."""
 
     default_error_messages = {
         "required": "This field is required.",
@@ -168,7 +170,27 @@ class PersonField(serializers.PrimaryKeyRelatedField):
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("incorrect_type", data_type=type(data).__name__)
-        return super().to_internal_value(data)
+        people = cast(QuerySet[User], self.get_queryset())
+        found = people.filter(pk=data).first() if 0 < data < 2**63 else None
+        return found if found is not None else unknown_person(data)
+
+
+class PeopleField(serializers.ListField):
+    """The API's one field for several people: a list of user ids, each a `PersonField`. Any that names
+    nobody, a deactivated person, or is not a whole number is refused under the field itself (`{"attendees":
+    ["Choose an active person ..."]}`), never by position, which is how the services refuse someone the
+    caller may not pick (`permissions.people.refuse_people`): the two answers are the same bytes."""
+
+    child = PersonField()
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not isinstance(exc.detail, dict):
+                raise
+            said = [str(m) for messages in exc.detail.values() for m in messages]
+            raise serializers.ValidationError(list(dict.fromkeys(said))) from None
 
 
 @extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}], "example": "database"})

@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Team, User
+from incidents.incident.person_fields import PersonField
 from incidents.inputs import TextField
 from incidents.models import (
     ActionItemStatus,
@@ -24,8 +25,11 @@ from incidents.permissions.followup import FINDING_TEAM_KEPT, can_govern_finding
 from incidents.permissions.people import (
     ITEM_OWNER_KEPT,
     finding_people_refusal,
+    item_owner_scope,
     item_owners_offered,
     may_choose_item_owner,
+    users_visible_on,
+    users_visible_to,
     users_who_may_hold_finding,
 )
 
@@ -37,12 +41,9 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)  # type: ignore[arg-type]
 
 
-def active_users() -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(
-        queryset=User.objects.filter(is_active=True).order_by("display_name", "email"),
-        required=False,
-        empty_label="— nobody yet —",
-    )
+def person_field() -> PersonField:
+    """An owner or verifier field: nobody until chosen; whom it accepts and lists is set per form."""
+    return PersonField(required=False, empty_label="— nobody yet —")
 
 
 def past_due_field() -> forms.BooleanField:
@@ -69,7 +70,7 @@ class ActionItemForm(WorkForm):
 
     title = TextField(max_length=200)
     description = TextField(widget=forms.Textarea(attrs={"rows": 4}), required=False, help_text="Markdown.")
-    owner = active_users()
+    owner = person_field()
     team = forms.ModelChoiceField(
         queryset=Team.objects.all(),
         required=False,
@@ -109,9 +110,16 @@ class ActionItemForm(WorkForm):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        owner = cast(forms.ModelChoiceField, self.fields["owner"])
-        # What the service accepts (`items._check_item_owner`).
-        owner.queryset = item_owners_offered(
+        owner = cast(PersonField, self.fields["owner"])
+        # Listed: whom the service accepts (`items._check_item_owner`). Accepted here: anyone the user may
+        # pick, so someone who may not own it hears why from the service, and anyone else is refused as
+        # an id that names nobody.
+        kept = User.objects.filter(pk=keep_owner_id) if keep_owner_id is not None else User.objects.none()
+        owner.queryset = kept
+        if may_choose_item_owner(user, incident=incident, finding=finding):
+            pickable = users_visible_on(user, item_owner_scope(incident=incident, finding=finding))
+            owner.queryset = (pickable | kept).order_by("display_name", "email")
+        owner.offered = item_owners_offered(
             user, incident=incident, finding=finding, keep_owner_id=keep_owner_id
         )
         if not may_choose_item_owner(user, incident=incident, finding=finding):
@@ -178,8 +186,8 @@ class FindingForm(WorkForm):
     title = TextField(max_length=200)
     description = TextField(widget=forms.Textarea(attrs={"rows": 5}), required=False, help_text="Markdown.")
     risk = forms.ChoiceField(choices=Risk.choices, initial=Risk.MEDIUM)
-    owner = active_users()
-    verifier = active_users()
+    owner = person_field()
+    verifier = person_field()
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
     due_date = forms.DateField(widget=DateInput(), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -203,12 +211,16 @@ class FindingForm(WorkForm):
         linked = list(finding.incidents.all()) if finding is not None else list(incidents)
         refusal = finding_people_refusal(user, finding) if finding is not None else None
         may_choose = refusal is None
-        holders = users_who_may_hold_finding(linked) if may_choose else User.objects.none()
+        pickable = users_visible_on(user, linked) if may_choose else User.objects.none()
+        holders = users_who_may_hold_finding(linked).filter(pk__in=pickable.values("pk"))
         for name in ("owner", "verifier"):
-            field = cast(forms.ModelChoiceField, self.fields[name])
+            field = cast(PersonField, self.fields[name])
             kept: int | None = getattr(finding, f"{name}_id", None)
             also = User.objects.filter(pk=kept) if kept is not None else User.objects.none()
-            field.queryset = (holders | also).order_by("display_name", "email")
+            # Accepted: anyone the editor may pick (the service says why one may not hold it); listed:
+            # those of them who may, and the one it has (kept until someone changes it).
+            field.queryset = (pickable | also).order_by("display_name", "email")
+            field.offered = (holders | also).order_by("display_name", "email")
             if refusal is not None:
                 field.disabled = True
                 field.help_text = refusal
@@ -278,16 +290,18 @@ class ItemFilters(forms.Form):
 
 
 class ReassignForm(forms.Form):
-    new_owner = forms.ModelChoiceField(
-        queryset=User.objects.filter(is_active=True).order_by("display_name", "email"),
-        label="Give the selected work to",
-    )
+    """Bulk reassignment: the work goes to someone `user` may pick (`users_visible_to`: their teams';
+    admins anyone active); each item and finding then takes them only if they may hold it (the services
+    say why not)."""
+
+    new_owner = PersonField(label="Give the selected work to")
     items = forms.TypedMultipleChoiceField(coerce=int, required=False)
     findings = forms.TypedMultipleChoiceField(coerce=int, required=False)
     next = TextField(required=False)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(PersonField, self.fields["new_owner"]).queryset = users_visible_to(user)
         data = self.data
         # The choices are the posted ids; which of them the actor may touch is decided by the selectors.
         if hasattr(data, "getlist"):

@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString
 
 from accounts.models import Team
 from incidents.incident.custom_values import form_key
+from incidents.incident.person_fields import NOT_PICKABLE, PeopleField, PersonField  # noqa: F401 - re-exported
 from incidents.incident.type_forms import custom_formfields
 from incidents.inputs import BoundedDateField, TextField, text_formfield
 from incidents.models import (
@@ -386,13 +387,6 @@ class ReopenForm(forms.Form):
 
 
 ROLE_CHOICES = (("commander", "Commander"), ("communications_lead", "Comms lead"), ("scribe", "Scribe"))
-NOT_PICKABLE = "Choose a person from the suggestions (people in your teams or taking part in this incident)."
-
-
-class PersonField(forms.ModelChoiceField):
-    """A person by id among `queryset` (the people the user may pick), with one clear message."""
-
-    default_error_messages = {"invalid_choice": NOT_PICKABLE}
 
 
 class RoleForm(forms.Form):
@@ -400,7 +394,7 @@ class RoleForm(forms.Form):
     the incident `version` the page showed (optional: without it the change is not checked for staleness)."""
 
     role = forms.ChoiceField(choices=ROLE_CHOICES)
-    person = PersonField(queryset=Team.objects.none(), required=False)
+    person = PersonField(required=False)
     clear = forms.BooleanField(required=False)
     version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
@@ -421,7 +415,7 @@ class ParticipantForm(forms.Form):
     add, or the current participants for a removal)."""
 
     action = forms.ChoiceField(choices=(("add", "Add"), ("remove", "Remove")))
-    person = PersonField(queryset=Team.objects.none(), error_messages={"required": NOT_PICKABLE})
+    person = PersonField(error_messages={"required": NOT_PICKABLE})
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

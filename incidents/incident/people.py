@@ -85,7 +85,9 @@ def incident_role(request: HttpRequest, number: int) -> HttpResponse:
     (stale: the card again with the current roles and an error). One timeline entry when it changes."""
     incident = selectors.incident_get_for(request.user, number)
     require_command(request.user, incident)  # the form is for those who may command (the service checks)
-    form = RoleForm(request.POST, people=role_people(request.user, incident))
+    # Accepted: anyone they may pick (someone who may not take a role is refused by the service, naming
+    # them); anyone else is refused as an id that names nobody.
+    form = RoleForm(request.POST, people=users_visible_to(request.user, incident))
     if form.is_valid():
         role, person = form.cleaned_data["role"], form.cleaned_data["person"]
         try:

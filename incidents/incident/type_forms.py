@@ -9,6 +9,7 @@ from django import forms
 
 from accounts.models import User
 from incidents.incident.custom_values import MAX_TEXT, FieldValue, form_key
+from incidents.incident.person_fields import PersonField
 from incidents.inputs import TextField
 from incidents.models import POSTMORTEM_SECTIONS, CustomField, CustomFieldKind, PostmortemTemplate, Severity
 
@@ -163,11 +164,11 @@ class TaskForm(forms.Form):
     """Add a task (`title`, optional `owner` among `people`), or mark one done or not (`task`, `done`)."""
 
     title = TextField(max_length=200, required=False, label="New task")
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Anyone")
+    owner = PersonField(required=False, empty_label="Anyone")
     task = forms.IntegerField(min_value=1, max_value=2**62, required=False, widget=forms.HiddenInput)
     done = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, people: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if people is not None:
-            cast(forms.ModelChoiceField, self.fields["owner"]).queryset = people
+            cast(PersonField, self.fields["owner"]).queryset = people

@@ -21,7 +21,8 @@ edit one `can_edit_action_item`, give one to someone `may_choose_item_owner` (on
 sees every incident it is seen in; chosen by who sees them all: `may_choose_finding_people`), move it
 `can_move_finding` (owner, verifier, its team's lead, admin), verify it `can_verify_finding`, accept its
 risk `can_accept_finding_risk` (its team's lead or an admin, never anyone who owned it: `has_owned_finding`); reassign work
-`can_reassign_work`; pick a person `can_choose_person` (`users_visible_to`), add or remove participants
+`can_reassign_work`; pick a person `can_choose_person` (`users_visible_to`; every field that takes a person
+is judged by `refuse_people`: someone one may not pick is refused as an id that names nobody), add or remove participants
 `can_manage_participants`; settings `can_manage_settings` / `can_manage_team`. Write services apply them through
 `authorize` and the `require_*` checks.
 

@@ -33,13 +33,20 @@ incident, as user querysets.
   `users_who_may_take_role(its incident)`, never its author; asking never lets anyone in.
 - `NOT_CHOOSABLE`: the one refusal for a person the actor may not pick, an inactive one, or an id that
   names nobody (the API's person fields say the same), so a refusal never tells ids apart.
+- `person_refusal(actor, person, incidents=, why_not=)` / `refuse_people(actor, {field: person})`: the one
+  answer to a person chosen for any field (an owner, a verifier, a role, a participant, a reviewer, an
+  attendee, a task's owner): someone the actor cannot pick (not among `users_visible_to(actor, incident)`
+  for any of `incidents`, what `/api/v1/users/?incident=N` lists them) is `NOT_CHOOSABLE`, exactly as an
+  id that names nobody, and never accepted; only then does `why_not` say, naming them, why someone the
+  actor may see may not hold the field. Every service that takes a person asks it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from accounts.models import Membership, User
@@ -108,6 +115,83 @@ def can_choose_person(user: Any, person: Any, incident: Incident | None = None) 
     if is_admin(user):
         return True
     return users_visible_to(user, incident).filter(pk=person.pk).exists()
+
+
+def _scopes(incidents: Iterable[Incident | None]) -> list[Incident | None]:
+    return [i for i in incidents if i is not None] or [None]
+
+
+def users_visible_on(user: Any, incidents: Iterable[Incident | None] = ()) -> QuerySet[User]:
+    """The active users `user` may pick for something on any of `incidents` (`users_visible_to` of each;
+    with none, as on no incident: their own teams), by name then email."""
+    found = User.objects.none()
+    for incident in _scopes(incidents):
+        found = found | users_visible_to(user, incident)
+    return found.order_by("display_name", "email")
+
+
+def can_choose_person_on(user: Any, person: Any, incidents: Iterable[Incident | None] = ()) -> bool:
+    """True if `user` may pick `person` for something on any of `incidents` (`can_choose_person`; with
+    none, as on no incident: their own teams). A finding seen in several incidents takes people the
+    chooser may pick on one of them."""
+    return any(can_choose_person(user, person, incident) for incident in _scopes(incidents))
+
+
+def unknown_person(pk: int) -> User:
+    """The stand-in for a user id that names no active user, as the API's person fields hand it on: an
+    unsaved, deactivated `User` with that id (0 when out of range). Every service refuses it with
+    `person_refusal`'s `NOT_CHOOSABLE` at the very step it refuses someone the caller may not pick, so the
+    two answers are the same bytes whatever else the request gets wrong. Never saved."""
+    return User(pk=pk if 0 < pk < 2**63 else 0, is_active=False, email="", display_name="")
+
+
+def person_refusal(
+    actor: Any,
+    person: Any,
+    *,
+    incidents: Iterable[Incident | None] = (),
+    why_not: Callable[[Any], str | None] = lambda person: None,
+) -> str | None:
+    """The one answer to `actor` choosing `person` (a User, or None for nobody) for a field on
+    `incidents` (the incident the field is on, a finding's incidents; none for an item on its own): None
+    when accepted; `NOT_CHOOSABLE` for a deactivated person or one `actor` may not pick
+    (`can_choose_person_on`: not listed for them by `/api/v1/users/?incident=N`), the very answer an id that
+    names nobody gets, so a refusal never tells who exists; otherwise `why_not(person)`, a message that may
+    name them (the actor may see them) or None when they may hold it. Hindsight itself (SYSTEM) picks any
+    active person."""
+    from incidents.permissions.checks import SYSTEM  # checks imports this module
+
+    if person is None:
+        return None
+    if not getattr(person, "is_active", False) or not getattr(person, "pk", None):
+        return NOT_CHOOSABLE
+    if actor is not SYSTEM and not can_choose_person_on(actor, person, incidents):
+        return NOT_CHOOSABLE
+    return why_not(person)
+
+
+def refuse_people(
+    actor: Any,
+    people: Mapping[str, Any],
+    *,
+    incidents: Iterable[Incident | None] = (),
+    why_not: Callable[[Any], str | None] = lambda person: None,
+) -> None:
+    """Raise ValidationError keyed by field for each field of `people` (a person, None, or a list of
+    people for a many-person field) that `person_refusal` refuses: `NOT_CHOOSABLE` when any person of the
+    field is one `actor` may not pick (nothing else said of the others), else each specific refusal, joined
+    by "; ". Returns None when every person is accepted."""
+    scopes = list(incidents)
+    errors: dict[str, str] = {}
+    for field, value in people.items():
+        chosen = list(value) if isinstance(value, list | tuple | set | QuerySet) else [value]
+        refusals = [person_refusal(actor, p, incidents=scopes, why_not=why_not) for p in chosen]
+        if NOT_CHOOSABLE in refusals:
+            errors[field] = NOT_CHOOSABLE
+        elif said := [r for r in refusals if r]:
+            errors[field] = "; ".join(said)
+    if errors:
+        raise ValidationError(errors)
 
 
 def users_who_may_record(incident: Incident) -> QuerySet[User]:
@@ -239,21 +323,40 @@ def can_take_role(person: Any, incident: Incident) -> bool:
     return users_who_may_take_role(incident).filter(pk=person.pk).exists()
 
 
-def users_who_may_own(incident: Incident | None) -> QuerySet[User]:
+def users_who_may_own(incident: Incident | None, finding: Any = None) -> QuerySet[User]:
     """The active users who may own an action item, by name then email: on `incident`, those who may
     record on it (`users_who_may_record`: no read-only viewer, nobody who cannot see it); on no incident,
-    members of a team and admins."""
+    members of a team and admins, and for an item of a policy `finding`, only those of them who may see the
+    finding (`can_view_finding`: its owner, or anyone who sees one of its incidents when it has any)."""
     if incident is not None:
         return users_who_may_record(incident)
     members = Q(pk__in=Membership.objects.values("user_id"))
-    return (
-        _users().filter(members | Q(is_staff=True) | Q(is_superuser=True)).order_by("display_name", "email")
-    )
+    qs = _users().filter(members | Q(is_staff=True) | Q(is_superuser=True)).order_by("display_name", "email")
+    if finding is not None:
+        linked = list(finding.incidents.all())
+        if linked:
+            seeing = Q(is_staff=True) | Q(is_superuser=True)
+            if finding.owner_id is not None:
+                seeing |= Q(pk=finding.owner_id)
+            for seen_in in linked:
+                seeing |= Q(pk__in=users_who_may_see(seen_in).values("pk"))
+            qs = qs.filter(seeing)
+    return qs
+
+
+def item_owner_scope(*, incident: Incident | None, finding: Any = None) -> list[Incident | None]:
+    """The incidents whose people an action item's owner is picked among (`person_refusal`'s
+    `incidents`): its incident; on none, its policy finding's incidents; else none (the chooser's teams)."""
+    if incident is not None:
+        return [incident]
+    if finding is not None:
+        return list(finding.incidents.all())
+    return []
 
 
 def can_own_action_item(person: Any, *, incident: Incident | None, finding: Any = None) -> bool:
-    """True if `person` may own an action item on `incident` (or on none): one of `users_who_may_own`,
-    and for an item of a policy finding without incident, someone who may see the finding."""
+    """True if `person` may own an action item on `incident` (or on none): one of `users_who_may_own`
+    (for an item of a policy finding without incident, someone who may see the finding)."""
     if person is None or not getattr(person, "is_active", False) or not getattr(person, "pk", None):
         return False
     if not users_who_may_own(incident).filter(pk=person.pk).exists():
@@ -300,13 +403,16 @@ def item_owners_offered(
     user: Any, *, incident: Incident | None, finding: Any = None, keep_owner_id: int | None = None
 ) -> QuerySet[User]:
     """The people an action item's owner picker offers `user`, by name then email: those who may own it
-    (`users_who_may_own(incident)`) when `user` may choose its owner (`may_choose_item_owner`), plus the
-    owner it has (`keep_owner_id`, who stays a choice after losing the right until someone changes it);
-    otherwise only that owner."""
+    (`users_who_may_own(incident, finding)`) whom `user` may pick (`users_visible_on` the item's
+    `item_owner_scope`), when `user` may choose its owner (`may_choose_item_owner`), plus the owner it has
+    (`keep_owner_id`, who stays a choice after losing the right until someone changes it); otherwise only
+    that owner. Exactly whom `action_item_create` / `action_item_update` accept."""
     kept = User.objects.filter(pk=keep_owner_id) if keep_owner_id is not None else User.objects.none()
     if not may_choose_item_owner(user, incident=incident, finding=finding):
         return kept.order_by("display_name", "email")
-    return (users_who_may_own(incident) | kept).order_by("display_name", "email")
+    pickable = users_visible_on(user, item_owner_scope(incident=incident, finding=finding))
+    owners = users_who_may_own(incident, finding).filter(pk__in=pickable.values("pk"))
+    return (owners | kept).order_by("display_name", "email")
 
 
 def can_manage_participants(user: Any, incident: Incident) -> bool:

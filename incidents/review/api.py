@@ -11,7 +11,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import User
 from incidents.api.base import (
     ApiView,
     ByIncidentFilter,
@@ -216,7 +215,7 @@ class PostmortemViewSet(
         pm = self.get_object()
         form = s.RequestReviewSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        reviewers = list(User.objects.filter(pk__in=form.validated_data["reviewers"], is_active=True))
+        reviewers = form.validated_data["reviewers"]
         pm, findings = reviews.postmortem_request_review(
             postmortem=pm, actor=request.user, reviewers=reviewers
         )

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Team, User
 from incidents.followup.forms import past_due_field, warn_past_due
 from incidents.incident.forms import LocalDateTimeField
+from incidents.incident.person_fields import PeopleField, PersonField
 from incidents.inputs import BoundedDateField, BoundedIntegerField, TextField
 from incidents.models import (
     POSTMORTEM_SECTIONS,
@@ -29,7 +30,12 @@ from incidents.models import (
     TimelineEntry,
     section_prompt,
 )
-from incidents.permissions.people import users_who_may_attend, users_who_may_own, users_who_may_review
+from incidents.permissions.people import (
+    users_visible_to,
+    users_who_may_attend,
+    users_who_may_own,
+    users_who_may_review,
+)
 from incidents.review.documents import UNNOTICED_FROM_MILESTONES, Unnoticed, unnoticed_for
 from incidents.review.library import LibraryFilters
 from incidents.timefmt import format_time
@@ -170,14 +176,17 @@ class QuestionsForm(forms.Form):
 
 
 class RequestReviewForm(forms.Form):
-    reviewers = forms.ModelMultipleChoiceField(
-        queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple
-    )
+    """Ask reviewers: listed, whom `user` may pick who may review (`users_who_may_review`: on a restricted
+    incident, responders taking part in it); accepted, anyone `user` may pick (the service says why one
+    may not review, naming them); anyone else is refused as an id that names nobody."""
 
-    def __init__(self, *args: Any, postmortem: Any, **kwargs: Any) -> None:
+    reviewers = PeopleField()
+
+    def __init__(self, *args: Any, postmortem: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Only whom the review may be asked of: on a restricted incident, responders taking part in it.
-        cast(Any, self.fields["reviewers"]).queryset = users_who_may_review(postmortem)
+        field = cast(PeopleField, self.fields["reviewers"])
+        field.queryset = users_visible_to(user, postmortem.incident)
+        field.offered = users_who_may_review(postmortem).filter(pk__in=field.queryset.values("pk"))
 
 
 class DecisionForm(forms.Form):
@@ -275,8 +284,7 @@ class QuickActionForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date", "aria-label": "Due date"}, format="%Y-%m-%d"),
     )
-    owner = forms.ModelChoiceField(
-        queryset=User.objects.none(),
+    owner = PersonField(
         required=False,
         empty_label="— no owner yet —",
         widget=forms.Select(attrs={"aria-label": "Owner"}),
@@ -284,12 +292,14 @@ class QuickActionForm(forms.Form):
     confirm_past_due = past_due_field()
 
     def __init__(self, *args: Any, incident: Incident, facilitator: Any = None, **kwargs: Any) -> None:
-        """`facilitator` (the person running the meeting) is the owner proposed, when they may record;
-        owners are chosen among the people who may record on `incident`."""
+        """`facilitator` (the person running the meeting, who chooses) is the owner proposed, when they may
+        record; owners are listed among the people they may pick who may record on `incident`, and
+        accepted among all they may pick (the service says why one may not own it)."""
         super().__init__(*args, **kwargs)
         cast(Any, self.fields["factor"]).queryset = ContributingFactor.objects.filter(incident=incident)
-        owners = users_who_may_own(incident)
-        cast(Any, self.fields["owner"]).queryset = owners
+        owner = cast(PersonField, self.fields["owner"])
+        owner.queryset = users_visible_to(facilitator, incident)
+        owner.offered = users_who_may_own(incident).filter(pk__in=owner.queryset.values("pk"))
         if facilitator is not None and getattr(facilitator, "pk", None):
             self.fields["owner"].initial = facilitator.pk
 
@@ -301,14 +311,25 @@ class QuickActionForm(forms.Form):
 
 
 class MeetingForm(forms.Form):
+    """Meeting mode's notes: the time, who attended (listed: the people of the incident `user` may pick,
+    `users_who_may_attend`, and those recorded; accepted: anyone `user` may pick, and those recorded),
+    open questions and notes."""
+
     meeting_at = LocalDateTimeField(required=False, label="Meeting time")
-    attendees = forms.ModelMultipleChoiceField(
-        queryset=User.objects.filter(is_active=True), required=False, widget=forms.CheckboxSelectMultiple
-    )
+    attendees = PeopleField(required=False)
     open_questions = TextField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Markdown."
     )
     notes = TextField(required=False, widget=forms.Textarea(attrs={"rows": 8}), help_text="Markdown.")
+
+    def __init__(self, *args: Any, postmortem: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(PeopleField, self.fields["attendees"])
+        recorded = User.objects.filter(pk__in=postmortem.meeting_attendees.values("pk"))
+        pickable = users_visible_to(user, postmortem.incident)
+        field.queryset = (pickable | recorded).order_by("display_name", "email")
+        attending = users_who_may_attend(postmortem.incident).filter(pk__in=pickable.values("pk"))
+        field.offered = (attending | recorded).order_by("display_name", "email")
 
 
 class MeetingInviteForm(forms.Form):
@@ -329,17 +350,16 @@ class MeetingInviteForm(forms.Form):
         ],
         initial=60,
     )
-    attendees = forms.ModelMultipleChoiceField(
-        queryset=User.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Invite at least one person."},
-    )
+    attendees = PeopleField(error_messages={"required": "Invite at least one person."})
 
-    def __init__(self, *args: Any, incident: Incident | None = None, **kwargs: Any) -> None:
-        """Attendees are chosen among `incident`'s people (none without an incident)."""
+    def __init__(self, *args: Any, incident: Incident | None = None, user: Any = None, **kwargs: Any) -> None:
+        """Attendees are listed among `incident`'s people whom `user` may pick (none without an
+        incident), and accepted among all `user` may pick (the service says why one may not attend)."""
         super().__init__(*args, **kwargs)
         if incident is not None:
-            cast(Any, self.fields["attendees"]).queryset = users_who_may_attend(incident)
+            field = cast(PeopleField, self.fields["attendees"])
+            field.queryset = users_visible_to(user, incident)
+            field.offered = users_who_may_attend(incident).filter(pk__in=field.queryset.values("pk"))
 
 
 class ImportForm(forms.Form):

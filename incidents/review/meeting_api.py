@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from incidents.api.base import ERRORS, ApiView
 from incidents.api.checks import on_loaded
 from incidents.api.fields import (
-    PersonField,
+    PeopleField,
     ReadModelSerializer,
     StrictInputSerializer,
     UserBriefSerializer,
@@ -53,9 +53,7 @@ class ReviewMeetingSerializer(ReadModelSerializer):
 class ReviewMeetingScheduleSerializer(StrictInputSerializer):
     starts_at = UtcDateTimeField(help_text="With its offset; not in the past.")
     duration_minutes = serializers.IntegerField(min_value=15, max_value=480)
-    attendees = serializers.ListField(
-        child=PersonField(), allow_empty=False, help_text="User ids of people of the incident."
-    )
+    attendees = PeopleField(allow_empty=False, help_text="User ids of people of the incident.")
 
 
 def _postmortem(view: Any, request: Request) -> Postmortem:

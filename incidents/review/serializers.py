@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from incidents.api.fields import (
     MarkdownHtmlField,
+    PeopleField,
     ReadModelSerializer,
     StrictInputSerializer,
     TextField,
@@ -146,7 +147,7 @@ class PostmortemStartSerializer(serializers.Serializer):
 
 
 class RequestReviewSerializer(serializers.Serializer):
-    reviewers = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False)
+    reviewers = PeopleField(allow_empty=False, help_text="User ids of the people asked to review.")
 
 
 class ReviewDecisionSerializer(serializers.Serializer):

@@ -334,6 +334,20 @@ WRITE_RULE_ROUTES: dict[str, tuple[str, ...]] = {
 
 WRITE_POLICY = _parse(WRITE_RULES, WRITE_PERSONAS)
 
+# --- Fields that need more than the right to edit ------------------------------------------------------------
+# Rows of the writes table about one field of an edit (`PATCH /api/v1/policy-findings/{id}/`), each sent by
+# the personas above with a real value (`test_capability_matrix_writes.test_field_rules`): `ok` accepted
+# and stored, `400` refused naming the field (nothing stored), else as above. Its team: whoever governs the
+# finding (the lead of its team, an admin), and only to a team they lead (sent: Ops, led by `lead` and
+# `lead2`). Its owner or verifier (sent: the commander as verifier): whoever may move it (its owner, its
+# verifier, its team's lead, an admin) and sees every incident it was seen in.
+FIELD_RULES = """
+rule                                                  | anon  | gone  | lone  | viewer  | resp    | owner  | fown    | verif  | lead2   | lead    | cmdr   | admin  | ro  | rw
+change a finding's team (to a team one leads)         | login | login | 404   | 403/404 | 400/404 | 404    | 400     | 400    | 400/404 | ok/404  | 400    | ok     | 403 | 400
+choose a finding's owner or verifier                  | login | login | 404   | 403/404 | 400/404 | 404    | ok/400  | ok     | 400/404 | ok/404  | 400    | ok     | 403 | 400
+"""
+FIELD_POLICY = _parse(FIELD_RULES, WRITE_PERSONAS)
+
 
 def write_rules_for(route: str, method: str) -> list[str]:
     """The write rules governing `route method` (exactly one, for a well-formed policy)."""
@@ -361,8 +375,8 @@ def readme_table() -> str:
 
 
 def readme_write_table() -> str:
-    """The README's table of who may write: WRITE_RULES in Markdown."""
-    return _markdown(WRITE_POLICY, WRITE_PERSONAS, "who may (writes)")
+    """The README's table of who may write: WRITE_RULES, then FIELD_RULES, in Markdown."""
+    return _markdown({**WRITE_POLICY, **FIELD_POLICY}, WRITE_PERSONAS, "who may (writes)")
 
 
 README_TABLES = {

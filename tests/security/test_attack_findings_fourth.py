@@ -157,11 +157,15 @@ def test_the_edit_form_does_not_store_a_verifier_chosen_by_someone_who_may_not_m
 
 
 def test_its_owner_and_its_teams_lead_still_choose_its_people(
-    api_for, responder, lead, blue_responder, finding
+    api_for, responder, lead, commander, blue_responder, finding
 ):
-    assert _patch(api_for, responder, finding, verifier=blue_responder.pk).status_code == 200
+    # Among the people they may pick (their teams': the finding is on no incident), not anyone else.
+    assert _patch(api_for, responder, finding, verifier=commander.pk).status_code == 200
     finding.refresh_from_db()
-    assert finding.verifier == blue_responder
+    assert finding.verifier == commander
+    outside = _patch(api_for, responder, finding, verifier=blue_responder.pk, version=finding.version)
+    assert outside.status_code == 400
+    assert outside.content == _patch(api_for, responder, finding, verifier=999_999).content
     assert _patch(api_for, lead, finding, owner=lead.pk).status_code == 200
     finding.refresh_from_db()
     assert finding.owner == lead

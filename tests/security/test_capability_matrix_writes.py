@@ -31,6 +31,8 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import Membership
+from tests.factories import MembershipFactory, TeamFactory
 from tests.security import capability_policy as policy
 from tests.security.test_capability_matrix import (
     ALL_ROWS,
@@ -169,3 +171,55 @@ def test_writes_matrix(row: Row, world: World):
         if got != want:
             problems.append(f"{row.key} as {persona}: got {got}, the write policy ({rule!r}) says {want}")
     assert not problems, "\n".join(problems)
+
+
+# --- Fields that need more than the right to edit (FIELD_RULES) ---------------------------------------------
+
+
+def _field_value(world: World, rule: str) -> tuple[str, dict]:
+    """The field a FIELD_RULES row is about and the value sent: for the team, Ops (a team `lead` and `lead2`
+    lead, made inside the request's rolled-back transaction); for the people, the commander as verifier."""
+    if rule.startswith("change a finding's team"):
+        ops = TeamFactory(name="Ops", slug="ops")
+        for persona in ("lead", "lead2"):
+            MembershipFactory(user=world.users[persona], team=ops, role=Membership.Role.LEAD)
+        return "team", {"team": ops.pk}
+    return "verifier", {"verifier": world.users["cmdr"].pk}
+
+
+@pytest.mark.parametrize("rule", list(policy.FIELD_POLICY))
+def test_field_rules(rule: str, world: World):
+    cache.clear()
+    problems = []
+    for persona in PERSONAS:
+        got = []
+        for variant in INCIDENTS:
+            finding = world.objects[variant]["finding"]
+            client = world.clients[persona]
+            client.cookies = SimpleCookie()
+            if persona in world.sessions:
+                client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[persona]
+            try:
+                with transaction.atomic():
+                    field, body = _field_value(world, rule)
+                    before = getattr(type(finding).objects.get(pk=finding.pk), f"{field}_id")
+                    response = client.patch(
+                        f"/api/v1/policy-findings/{finding.pk}/",
+                        data=json.dumps({**body, "version": finding.version}),
+                        content_type="application/json",
+                    )
+                    after = getattr(type(finding).objects.get(pk=finding.pk), f"{field}_id")
+                    raise _Rollback
+            except _Rollback:
+                pass
+            status = response.status_code
+            word = {200: "ok", 401: "login"}.get(status, str(status))
+            if status == 400 and field not in response.json():
+                word = f"400 not naming {field}: {response.content[:120]!r}"
+            if (word == "ok") != (after != before):
+                problems.append(f"{persona} ({variant}): answered {word} but {field} {before} -> {after}")
+            got.append(word)
+        cell = "/".join(got) if len(set(got)) > 1 else got[0]
+        if cell != policy.FIELD_POLICY[rule][persona]:
+            problems.append(f"{persona}: got {cell}, FIELD_RULES says {policy.FIELD_POLICY[rule][persona]}")
+    assert not problems, f"{rule}:\n" + "\n".join(problems)

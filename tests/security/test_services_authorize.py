@@ -83,6 +83,8 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.permissions.checks.require_edit_postmortem": "a check",
     "incidents.permissions.checks.require_dismiss_blameless": "a check",
     "incidents.permissions.checks.require_waive_postmortem": "a check",
+    "incidents.permissions.people.person_refusal": "the check of a person chosen for a field; writes nothing",
+    "incidents.permissions.people.refuse_people": "the check of people chosen for fields; writes nothing",
     "incidents.incident.services.checklist.runbook_titles": "reads a type's runbook",
     "incidents.incident.services.attachments.megabytes": "formats a size",
     "incidents.incident.services.attachments.clean_name": "sanitises a file name",
@@ -108,7 +110,6 @@ NOT_ACTOR_WRITES: dict[str, str] = {
     "incidents.followup.services.common.newly_assigned": "compares owners",
     "incidents.followup.services.common.create_work": "the insert of action_item_create / policy_finding_create",
     "incidents.followup.services.common.save_work": "the save of every item and finding service",
-    "incidents.followup.services.common.check_owner": "validates an owner",
     "incidents.followup.services.common.edit_work": "the edit of action_item_update / policy_finding_update",
     "incidents.integrations.trackers.inbound.apply_field": "applies a tracker's value through "
     "action_item_change_status / action_item_update (which check the actor), for sync_issue as Hindsight "

@@ -19,7 +19,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from incidents.errors import ConflictError
@@ -62,11 +61,6 @@ def change_reason(change: Change, note: str = "") -> str:
     return f"{change}: {note}" if note else str(change)
 
 
-def check_owner(field: str, user: Any) -> None:
-    if user is not None and not user.is_active:
-        raise ValidationError({field: f"{user} is deactivated; choose an active person."})
-
-
 def refuse_unknown_fields(changes: Mapping[str, Any], editable: Iterable[str]) -> None:
     """Raise ValidationError keyed by each field in `changes` that is not in `editable`."""
     unknown = set(changes) - set(editable)
@@ -106,17 +100,15 @@ def apply_edits(current: FollowupWork, changes: Mapping[str, Any]) -> list[str]:
     """Set on `current` the values in `changes` that differ from what is stored; return those field names.
 
     A title is stripped first. Related rows compare by primary key. A changed person field (owner,
-    verifier) must be an active user (ValidationError keyed by the field). Nothing is saved.
+    verifier) is the service's `check_people` to judge (`permissions.people.refuse_people`: a deactivated
+    person is refused as an id that names nobody). Nothing is saved.
     """
     changed = []
     for name, value in changes.items():
         if name == "title":
             value = (value or "").strip()
-        field = current._meta.get_field(name)
         if not _differs(current, name, value):
             continue
-        if field.is_relation and field.related_model is get_user_model():
-            check_owner(name, value)
         setattr(current, name, value)
         changed.append(name)
     return changed

@@ -49,6 +49,8 @@ from incidents.permissions.people import (
     can_hold_finding,
     finding_people_refusal,
     may_verify_finding_as_chosen,
+    person_refusal,
+    refuse_people,
 )
 
 F = FindingStatus
@@ -108,10 +110,19 @@ def _check_finding_changes(actor: Any, stored: PolicyFinding, changes: Mapping[s
     refusal = finding_people_refusal(actor, stored) if people else None
     if refusal is not None:
         errors.update(dict.fromkeys(people, refusal))
-    elif (verifier := changes.get("verifier")) is not None and not may_verify_finding_as_chosen(
-        verifier, stored
+    elif (verifier := changes.get("verifier")) is not None and (
+        said := person_refusal(
+            actor,
+            verifier,
+            incidents=stored.incidents.all(),
+            why_not=lambda person: (
+                None
+                if may_verify_finding_as_chosen(person, stored)
+                else f"{person} owns or owned this finding; choose someone who never did."
+            ),
+        )
     ):
-        errors["verifier"] = f"{verifier} owns or owned this finding; choose someone who never did."
+        errors["verifier"] = said
     if errors:
         raise ValidationError(errors)
 
@@ -119,23 +130,26 @@ def _check_finding_changes(actor: Any, stored: PolicyFinding, changes: Mapping[s
 def _check_finding_people(
     actor: Any, finding: PolicyFinding, changed: Iterable[str], incidents: Iterable[Incident] | None = None
 ) -> None:
-    """Refuse an owner or verifier being set (in `changed`) who may not hold the finding
-    (`can_hold_finding`: someone who may see every incident it is seen in, `incidents`, by default its
-    linked ones): ValidationError keyed by the field, naming the incident (the actor sees it). Whether the
-    actor may choose them at all is `_check_finding_changes`, asked first on an edit."""
+    """Refuse an owner or verifier being set (in `changed`) through `refuse_people` (the one rule for every
+    person field): someone the actor may not pick on one of the finding's incidents (`incidents`, by
+    default its linked ones; on none, as on no incident) is `NOT_CHOOSABLE`, as an id that names nobody;
+    someone they may pick who may not hold the finding (`can_hold_finding`: who may see every incident it
+    is seen in) is refused naming them and the incident (the actor sees it). ValidationError keyed by the
+    field. Whether the actor may choose them at all is `_check_finding_changes`, asked first on an edit."""
     fields = [f for f in FINDING_PEOPLE if f in changed]
     if not fields:
         return
     linked = list(finding.incidents.all()) if incidents is None else list(incidents)
-    errors: dict[str, str] = {}
-    for field in fields:
-        person = getattr(finding, field)
-        if person is None or can_hold_finding(person, linked):
-            continue
+
+    def why_not(person: Any) -> str | None:
+        if can_hold_finding(person, linked):
+            return None
         hidden = next(i for i in linked if not can_view_incident(person, i))
-        errors[field] = f"{person} may not see {hidden.reference}: choose someone who may."
-    if errors:
-        raise ValidationError(errors)
+        return f"{person} may not see {hidden.reference}: choose someone who may."
+
+    refuse_people(
+        actor, {field: getattr(finding, field) for field in fields}, incidents=linked, why_not=why_not
+    )
 
 
 def _tell_assigned(finding: PolicyFinding, previous_owner_id: int | None, actor: Any) -> None:
@@ -194,8 +208,6 @@ def policy_finding_create(
     user = actor_user(actor)
     if status not in (F.OPEN, F.DRAFT):
         raise ValidationError({"status": "A new finding starts as open or draft."})
-    common.check_owner("owner", owner)
-    common.check_owner("verifier", verifier)
     finding = PolicyFinding(
         area=area,
         title=(title or "").strip(),

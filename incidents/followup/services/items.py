@@ -47,10 +47,10 @@ from incidents.permissions.checks import (
 )
 from incidents.permissions.people import (
     ITEM_OWNER_KEPT,
-    NOT_CHOOSABLE,
-    can_choose_person,
     can_own_action_item,
+    item_owner_scope,
     may_choose_item_owner,
+    refuse_people,
 )
 from incidents.timeline.services import system_entry
 
@@ -102,26 +102,31 @@ def _check_item_owner(actor: Any, item: ActionItem, changed: Iterable[str] = ("o
     reassignment) comes through `action_item_create` or `action_item_update`, which call this; an owner
     already stored stays until someone changes it.
 
-    The message names the person only when `actor` may pick them (`can_choose_person`); otherwise it is
-    `NOT_CHOOSABLE`, what an id that names nobody gets too, so ids cannot be probed. An actor who may not
-    choose the owner at all (`may_choose_item_owner`: the owner of an item on an incident they cannot
-    see) gets `ITEM_OWNER_KEPT` for any change, to anyone or to nobody, so the answer never tells who
-    takes part in the incident."""
-    if "owner" in changed and not (
-        actor is SYSTEM or may_choose_item_owner(actor, incident=item.incident, finding=item.finding)
-    ):
-        raise ValidationError({"owner": ITEM_OWNER_KEPT})
-    owner = item.owner if "owner" in changed and item.owner_id is not None else None
-    if owner is None or can_own_action_item(owner, incident=item.incident, finding=item.finding):
+    The owner is judged by `refuse_people` (the one rule for every person field): someone `actor` may not
+    pick on the item's incident (or, on none, on its finding's incidents; else as on no incident) is
+    `NOT_CHOOSABLE`, what an id that names nobody gets too, and is never accepted; only someone they may
+    pick is named in a refusal. An actor who may not choose the owner at all (`may_choose_item_owner`: the
+    owner of an item on an incident they cannot see) gets `ITEM_OWNER_KEPT` for any change, to anyone or to
+    nobody, so the answer never tells who takes part in the incident."""
+    if "owner" not in changed:
         return
-    incident = item.incident
-    if not owner.is_active or not (actor is SYSTEM or can_choose_person(actor, owner, incident)):
-        raise ValidationError({"owner": NOT_CHOOSABLE})
-    if incident is not None:
-        message = f"{owner} may not record on {incident.reference}: choose someone who may."
-    else:
-        message = f"{owner} may not see this action item: choose someone who may."
-    raise ValidationError({"owner": message})
+    incident, finding = item.incident, item.finding
+    if not (actor is SYSTEM or may_choose_item_owner(actor, incident=incident, finding=finding)):
+        raise ValidationError({"owner": ITEM_OWNER_KEPT})
+
+    def why_not(owner: Any) -> str | None:
+        if can_own_action_item(owner, incident=incident, finding=finding):
+            return None
+        if incident is not None:
+            return f"{owner} may not record on {incident.reference}: choose someone who may."
+        return f"{owner} may not see this action item: choose someone who may."
+
+    refuse_people(
+        actor,
+        {"owner": item.owner if item.owner_id is not None else None},
+        incidents=item_owner_scope(incident=incident, finding=finding),
+        why_not=why_not,
+    )
 
 
 def _tell_assigned(item: ActionItem, previous_owner_id: int | None, actor: Any) -> None:
@@ -165,7 +170,6 @@ def action_item_create(
         incident = factor.incident
     require_create_action_item(actor, incident, finding)
     user = actor_user(actor)
-    common.check_owner("owner", owner)
     if team is None and incident is not None:
         team = incident_owning_team(incident)
     item = ActionItem(

@@ -247,7 +247,7 @@ def team_board(request: AuthenticatedRequest) -> HttpResponse:
         "board": board,
         "teams": teams,
         "can_reassign": can_reassign_work(user),
-        "reassign_form": ReassignForm(),
+        "reassign_form": ReassignForm(user=user),
     }
     return render(request, "incidents/followup/team_board.html", context)
 
@@ -292,7 +292,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
         "orphans": list(sel.users_with_orphaned_work(request.user)),
         "person": person,
         "work": work,
-        "form": ReassignForm(initial={"next": request.get_full_path()}),
+        "form": ReassignForm(user=request.user, initial={"next": request.get_full_path()}),
     }
     return render(request, "incidents/followup/reassign.html", context)
 
@@ -302,7 +302,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
 def bulk_reassign(request: HttpRequest) -> HttpResponse:
     """Give the posted `items` and `findings` ids to `new_owner` (leads and admins only)."""
     require_page(can_reassign_work(request.user), "Only team leads and admins reassign work.")
-    form = ReassignForm(request.POST)
+    form = ReassignForm(request.POST, user=request.user)
     target = form.data.get("next") or ""
     # Only a path on this site: `redirect()` would read anything else as a view name (or leave the site).
     if not target.startswith("/") or not url_has_allowed_host_and_scheme(

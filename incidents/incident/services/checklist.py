@@ -18,8 +18,8 @@ from django.utils import timezone
 from incidents.incident.services.common import lock_incident
 from incidents.markdown import markdown_text
 from incidents.models import Incident, IncidentTask
-from incidents.permissions.checks import SYSTEM, actor_user, require_record
-from incidents.permissions.people import NOT_CHOOSABLE, can_choose_person, can_own_task
+from incidents.permissions.checks import actor_user, require_record
+from incidents.permissions.people import can_own_task, refuse_people
 from incidents.timeline.services import system_entry
 
 MAX_TITLE = 200
@@ -53,15 +53,19 @@ def add_runbook_tasks(incident: Incident, actor: Any, *, at: datetime | None = N
 
 def _check_task_owner(actor: Any, incident: Incident, owner: Any) -> None:
     """Refuse `owner` for a task of `incident` (ValidationError keyed `owner`) as an action item's owner is
-    refused: `NOT_CHOOSABLE` for someone the actor may not pick (what an unknown id gets, so ids cannot be
-    probed); naming them when they may not own it (`can_own_task`: a read-only viewer, or someone outside
+    refused (`refuse_people`): `NOT_CHOOSABLE` for someone the actor may not pick (what an unknown id gets,
+    so ids cannot be probed); naming them when they may not own it (`can_own_task`: a read-only viewer, or someone outside
     a restricted incident, who could not even open it)."""
-    if actor is not SYSTEM and not can_choose_person(actor, owner, incident):
-        raise ValidationError({"owner": NOT_CHOOSABLE})
-    if not can_own_task(owner, incident):
-        raise ValidationError(
-            {"owner": f"{owner} may not record on {incident.reference}: choose someone who may."}
-        )
+    refuse_people(
+        actor,
+        {"owner": owner},
+        incidents=[incident],
+        why_not=lambda person: (
+            None
+            if can_own_task(person, incident)
+            else f"{person} may not record on {incident.reference}: choose someone who may."
+        ),
+    )
 
 
 @transaction.atomic

@@ -37,11 +37,7 @@ from incidents.models import (
     Visibility,
 )
 from incidents.permissions.checks import SYSTEM, actor_user, require_command, require_manage_participants
-from incidents.permissions.people import (
-    NOT_CHOOSABLE,
-    can_choose_person,
-    can_take_role,
-)
+from incidents.permissions.people import can_take_role, refuse_people
 from incidents.permissions.roles import is_responder
 from incidents.timefmt import format_time
 from incidents.timeline.services import system_entry, system_entry_move
@@ -409,16 +405,11 @@ COMMANDER_KEPT = (
 
 def _check_choosable(actor: Any, incident: Incident, people: dict[str, Any]) -> None:
     """ValidationError keyed by field for each person (not None) the actor may not pick on `incident`,
-    all with the one message `NOT_CHOOSABLE` (the API's person fields answer an unknown id with it too)."""
+    all with the one message `NOT_CHOOSABLE` (the API's person fields answer an unknown id with it too):
+    `refuse_people`, the one rule for every person field."""
     if actor is SYSTEM:
         return
-    errors = {
-        field: NOT_CHOOSABLE
-        for field, person in people.items()
-        if person is not None and not can_choose_person(actor, person, incident)
-    }
-    if errors:
-        raise ValidationError(errors)
+    refuse_people(actor, people, incidents=[incident])
 
 
 def _check_may_take_role(incident: Incident, people: dict[str, Any]) -> None:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from incidents.models import Postmortem, ReviewMeeting
 from incidents.notify import services as notify
 from incidents.permissions.checks import actor_user, require_write_review
-from incidents.permissions.people import users_who_may_attend
+from incidents.permissions.people import refuse_people, users_who_may_attend
 from incidents.plural import counted
 from incidents.review.selectors import review_meeting_current
 from incidents.review.services.postmortems import lock_postmortem
@@ -50,8 +50,11 @@ def _clean(
     )
     if not people:
         errors["attendees"] = "Invite at least one person."
-    elif any(p.pk not in allowed for p in people):
-        errors["attendees"] = "Invite people of this incident (taking part in it, or its reviewers)."
+    elif outside := [p for p in people if p.pk not in allowed]:
+        names = ", ".join(str(p) for p in outside)
+        errors["attendees"] = (
+            f"Invite people of this incident (taking part in it, or its reviewers): not {names}."
+        )
     if errors:
         raise ValidationError(errors)
     return people
@@ -74,6 +77,9 @@ def review_meeting_schedule(
     those taken off; sending the same again changes nothing and emails no one. The postmortem's meeting
     time and attendees (meeting mode) follow. One timeline row: "Review meeting scheduled" or "moved"."""
     require_write_review(actor, postmortem)
+    attendees = list(attendees)
+    # Someone the actor may not pick is refused as an unknown id is, before anyone is named.
+    refuse_people(actor, {"attendees": attendees}, incidents=[postmortem.incident])
     people = _clean(postmortem, starts_at, duration_minutes, attendees)
     pm = lock_postmortem(postmortem)
     meeting = review_meeting_current(pm)

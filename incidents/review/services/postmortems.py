@@ -50,6 +50,7 @@ from incidents.permissions.checks import (
     require_write_review,
 )
 from incidents.permissions.followup import can_create_finding
+from incidents.permissions.people import refuse_people, users_who_may_attend
 from incidents.review import blameless
 from incidents.review.documents import unnoticed_refusal
 from incidents.review.selectors import postmortem_type_template
@@ -353,12 +354,33 @@ def postmortem_meeting_update(
     notes: str | None = None,
     open_questions: str | None = None,
 ) -> Postmortem:
-    """Update the meeting time, attendees, notes and open questions (only the arguments given)."""
+    """Update the meeting time, attendees, notes and open questions (only the arguments given).
+
+    An attendee added (not recorded before) must be someone the actor may pick (`refuse_people`: else
+    `NOT_CHOOSABLE`, as an id that names nobody) and a person of the incident (`users_who_may_attend`:
+    else ValidationError keyed `attendees` naming them); those recorded before stay."""
     require_write_review(actor, postmortem)
     if meeting_at is not None and timezone.is_naive(meeting_at):
         raise ValidationError({"meeting_at": "The time needs a time zone."})
     pm = lock_postmortem(postmortem)
     refuse_if_published(pm)
+    if attendees is not None:
+        attendees = list(attendees)
+        recorded = set(pm.meeting_attendees.values_list("pk", flat=True))
+        added = [p for p in attendees if p.pk not in recorded]
+        attending = set(
+            users_who_may_attend(pm.incident)
+            .filter(pk__in=[p.pk for p in added])
+            .values_list("pk", flat=True)
+        )
+        refuse_people(
+            actor,
+            {"attendees": added},
+            incidents=[pm.incident],
+            why_not=lambda person: (
+                None if person.pk in attending else f"{person} does not take part in this incident"
+            ),
+        )
     fields = []
     if meeting_at is not None:
         pm.meeting_at = meeting_at

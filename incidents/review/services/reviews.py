@@ -38,6 +38,7 @@ from incidents.permissions.checks import (
     require_write_review,
 )
 from incidents.permissions.incident import can_view_incident
+from incidents.permissions.people import refuse_people
 from incidents.permissions.review import can_be_reviewer
 from incidents.review import blameless
 from incidents.review.services import blameless as blameless_findings
@@ -97,6 +98,8 @@ def postmortem_request_review(
     people = list({u.pk: u for u in reviewers}.values())
     if not people:
         raise ValidationError({"reviewers": "Choose at least one reviewer."})
+    # Someone the actor may not pick is refused as an unknown id is, before anyone is named.
+    refuse_people(actor, {"reviewers": people}, incidents=[pm.incident])
     refused = [_why_not_reviewer(u, pm) for u in people if not can_be_reviewer(u, pm)]
     if refused:
         raise ValidationError({"reviewers": "Cannot review this postmortem: " + "; ".join(refused) + "."})

@@ -153,7 +153,7 @@ def _invitation_parts(pm: Postmortem, viewer: Any) -> dict[str, Any]:
                 "duration_minutes": scheduled.duration_minutes,
                 "attendees": [p.pk for p in scheduled.attendees.all()],
             }
-        form = MeetingInviteForm(incident=pm.incident, initial=initial, auto_id="invite_%s")
+        form = MeetingInviteForm(incident=pm.incident, user=viewer, initial=initial, auto_id="invite_%s")
     return {"review_meeting": scheduled, "invite_form": form}
 
 
@@ -167,7 +167,7 @@ def meeting(request: HttpRequest, number: int) -> HttpResponse:
         "open_questions": pm.open_questions,
         "notes": pm.meeting_notes,
     }
-    form = MeetingForm(request.POST or None, initial=initial)
+    form = MeetingForm(request.POST or None, initial=initial, postmortem=pm, user=request.user)
     if request.method == "POST":
         require_page(can_edit, "You may read this postmortem but not edit it.")
         if form.is_valid():
@@ -247,7 +247,11 @@ def meeting_action(request: HttpRequest, number: int) -> HttpResponse:
                 owner=d["owner"],
             )
         except ValidationError as exc:
-            error = _errors(exc)
+            if hasattr(exc, "error_dict"):  # keyed by field: said beside its label, as the form's own
+                add_form_errors(form, exc)
+                error = _form_errors(form)
+            else:
+                error = _errors(exc)
     else:
         error = "Say what should be done." if "title" in form.errors else _form_errors(form)
     parts = _meeting_parts(pm, request.user)

@@ -28,7 +28,7 @@ def meeting_invite(request: HttpRequest, number: int) -> HttpResponse:
     """POST starts_at (the facilitator's zone), duration_minutes, attendees: schedule the review meeting,
     or move the one scheduled; back to meeting mode with what was sent, or why not."""
     incident, pm = _get_to_change(request, number, require_write_review)
-    form = MeetingInviteForm(request.POST, incident=incident)
+    form = MeetingInviteForm(request.POST, incident=incident, user=request.user)
     if not form.is_valid():
         said = [f"{form.fields[k].label}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()]
         messages.error(request, " ".join(said))

@@ -167,7 +167,7 @@ def postmortem_detail(request: HttpRequest, number: int) -> HttpResponse:
         "is_commander": incident.commander_id == request.user.pk,
         "receipts": receipts,
         "questions_form": QuestionsForm(initial=QuestionsForm.initial_for(pm), unnoticed=doc.unnoticed),
-        "review_form": RequestReviewForm(postmortem=pm),
+        "review_form": RequestReviewForm(postmortem=pm, user=request.user),
         "decision_form": DecisionForm(initial={"version": pm.version}),
         "reason_form": ReasonForm(),
         **allowed,
@@ -330,7 +330,7 @@ def postmortem_questions(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def postmortem_request_review(request: HttpRequest, number: int) -> HttpResponse:
     incident, pm = _get_to_change(request, number, require_write_review)
-    form = RequestReviewForm(request.POST, postmortem=pm)
+    form = RequestReviewForm(request.POST, postmortem=pm, user=request.user)
     if not form.is_valid():
         messages.error(request, "Choose at least one reviewer.")
         return _back(number, "#review")

@@ -32,7 +32,8 @@ def test_a_viewer_as_owner_is_a_form_error_and_nothing_is_created(client_for, co
         },
     )
     assert response.status_code == 200
-    assert "Select a valid choice" in response.content.decode()
+    # Someone the commander may pick is named, with why (an id they may not pick would be "not choosable").
+    assert f"{viewer} may not record on {incident.reference}" in response.content.decode()
     assert not ActionItem.objects.exists()
 
 

@@ -331,7 +331,7 @@ def test_meeting_capture_offers_owners_who_may_record_and_proposes_the_facilitat
         HTTP_HX_REQUEST="true",
     )
     assert refused.status_code == 400
-    assert "Owner:" in refused.content.decode()
+    assert f"Owner: {viewer} may not record on {incident.reference}" in refused.content.decode()
     assert not ActionItem.objects.filter(title="Owned by a viewer").exists()
 
 
