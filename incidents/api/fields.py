@@ -179,7 +179,7 @@ class PeopleField(serializers.ListField):
     """The API's one field for several people: a list of user ids, each a `PersonField`. Any that names
     nobody, a deactivated person, or is not a whole number is refused under the field itself (`{"attendees":
     ["Choose an active person ..."]}`), never by position, which is how the services refuse someone the
-    caller may not pick (`permissions.people.refuse_people`): the two answers are the same bytes."""
+    caller may not pick (`permissions.checks.refuse_people`): the two answers are the same bytes."""
 
     child = PersonField()
 

@@ -7,8 +7,11 @@ not see is refused as not found (AccessDenied with `visible=False`: 404); what t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
 from incidents.errors import AccessDenied
 from incidents.models import Incident
@@ -36,7 +39,7 @@ from incidents.permissions.incident import (
     can_remove_attachment,
     can_view_incident,
 )
-from incidents.permissions.people import can_manage_participants
+from incidents.permissions.people import NOT_CHOOSABLE, can_choose_person_on, can_manage_participants
 from incidents.permissions.review import (
     can_conclude_review,
     can_decide_review,
@@ -306,3 +309,53 @@ def require_page(allowed: bool, message: str) -> None:
     loads it, as not found (404); so a person who sees a thing but may not change it is told so."""
     if not allowed:
         raise AccessDenied(message, visible=True)
+
+
+# --- People chosen for a field ----------------------------------------------------------------------------
+
+
+def person_refusal(
+    actor: Any,
+    person: Any,
+    *,
+    incidents: Iterable[Incident | None] = (),
+    why_not: Callable[[Any], str | None] = lambda person: None,
+) -> str | None:
+    """The one answer to `actor` choosing `person` (a User, or None for nobody) for a field on
+    `incidents` (the incident the field is on, a finding's incidents; none for an item on its own): None
+    when accepted; `NOT_CHOOSABLE` for a deactivated person or one `actor` may not pick
+    (`can_choose_person_on`: not listed for them by `/api/v1/users/?incident=N`), the very answer an id that
+    names nobody gets, so a refusal never tells who exists; otherwise `why_not(person)`, a message that may
+    name them (the actor may see them) or None when they may hold it. Hindsight itself (SYSTEM) picks any
+    active person."""
+    if person is None:
+        return None
+    if not getattr(person, "is_active", False) or not getattr(person, "pk", None):
+        return NOT_CHOOSABLE
+    if actor is not SYSTEM and not can_choose_person_on(actor, person, incidents):
+        return NOT_CHOOSABLE
+    return why_not(person)
+
+
+def refuse_people(
+    actor: Any,
+    people: Mapping[str, Any],
+    *,
+    incidents: Iterable[Incident | None] = (),
+    why_not: Callable[[Any], str | None] = lambda person: None,
+) -> None:
+    """Raise ValidationError keyed by field for each field of `people` (a person, None, or a list of
+    people for a many-person field) that `person_refusal` refuses: `NOT_CHOOSABLE` when any person of the
+    field is one `actor` may not pick (nothing else said of the others), else each specific refusal, joined
+    by "; ". Returns None when every person is accepted."""
+    scopes = list(incidents)
+    errors: dict[str, str] = {}
+    for field, value in people.items():
+        chosen = list(value) if isinstance(value, list | tuple | set | QuerySet) else [value]
+        refusals = [person_refusal(actor, p, incidents=scopes, why_not=why_not) for p in chosen]
+        if NOT_CHOOSABLE in refusals:
+            errors[field] = NOT_CHOOSABLE
+        elif said := [r for r in refusals if r]:
+            errors[field] = "; ".join(said)
+    if errors:
+        raise ValidationError(errors)

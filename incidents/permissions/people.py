@@ -33,8 +33,9 @@ incident, as user querysets.
   `users_who_may_take_role(its incident)`, never its author; asking never lets anyone in.
 - `NOT_CHOOSABLE`: the one refusal for a person the actor may not pick, an inactive one, or an id that
   names nobody (the API's person fields say the same), so a refusal never tells ids apart.
-- `person_refusal(actor, person, incidents=, why_not=)` / `refuse_people(actor, {field: person})`: the one
-  answer to a person chosen for any field (an owner, a verifier, a role, a participant, a reviewer, an
+- `checks.person_refusal(actor, person, incidents=, why_not=)` / `checks.refuse_people(actor, {field:
+  person})` (in `checks`, beside SYSTEM, which they let pick anyone active): the one answer to a person
+  chosen for any field (an owner, a verifier, a role, a participant, a reviewer, an
   attendee, a task's owner): someone the actor cannot pick (not among `users_visible_to(actor, incident)`
   for any of `incidents`, what `/api/v1/users/?incident=N` lists them) is `NOT_CHOOSABLE`, exactly as an
   id that names nobody, and never accepted; only then does `why_not` say, naming them, why someone the
@@ -43,10 +44,9 @@ incident, as user querysets.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from accounts.models import Membership, User
@@ -143,55 +143,6 @@ def unknown_person(pk: int) -> User:
     `person_refusal`'s `NOT_CHOOSABLE` at the very step it refuses someone the caller may not pick, so the
     two answers are the same bytes whatever else the request gets wrong. Never saved."""
     return User(pk=pk if 0 < pk < 2**63 else 0, is_active=False, email="", display_name="")
-
-
-def person_refusal(
-    actor: Any,
-    person: Any,
-    *,
-    incidents: Iterable[Incident | None] = (),
-    why_not: Callable[[Any], str | None] = lambda person: None,
-) -> str | None:
-    """The one answer to `actor` choosing `person` (a User, or None for nobody) for a field on
-    `incidents` (the incident the field is on, a finding's incidents; none for an item on its own): None
-    when accepted; `NOT_CHOOSABLE` for a deactivated person or one `actor` may not pick
-    (`can_choose_person_on`: not listed for them by `/api/v1/users/?incident=N`), the very answer an id that
-    names nobody gets, so a refusal never tells who exists; otherwise `why_not(person)`, a message that may
-    name them (the actor may see them) or None when they may hold it. Hindsight itself (SYSTEM) picks any
-    active person."""
-    from incidents.permissions.checks import SYSTEM  # checks imports this module
-
-    if person is None:
-        return None
-    if not getattr(person, "is_active", False) or not getattr(person, "pk", None):
-        return NOT_CHOOSABLE
-    if actor is not SYSTEM and not can_choose_person_on(actor, person, incidents):
-        return NOT_CHOOSABLE
-    return why_not(person)
-
-
-def refuse_people(
-    actor: Any,
-    people: Mapping[str, Any],
-    *,
-    incidents: Iterable[Incident | None] = (),
-    why_not: Callable[[Any], str | None] = lambda person: None,
-) -> None:
-    """Raise ValidationError keyed by field for each field of `people` (a person, None, or a list of
-    people for a many-person field) that `person_refusal` refuses: `NOT_CHOOSABLE` when any person of the
-    field is one `actor` may not pick (nothing else said of the others), else each specific refusal, joined
-    by "; ". Returns None when every person is accepted."""
-    scopes = list(incidents)
-    errors: dict[str, str] = {}
-    for field, value in people.items():
-        chosen = list(value) if isinstance(value, list | tuple | set | QuerySet) else [value]
-        refusals = [person_refusal(actor, p, incidents=scopes, why_not=why_not) for p in chosen]
-        if NOT_CHOOSABLE in refusals:
-            errors[field] = NOT_CHOOSABLE
-        elif said := [r for r in refusals if r]:
-            errors[field] = "; ".join(said)
-    if errors:
-        raise ValidationError(errors)
 
 
 def users_who_may_record(incident: Incident) -> QuerySet[User]:

@@ -311,9 +311,8 @@ class QuickActionForm(forms.Form):
 
 
 class MeetingForm(forms.Form):
-    """Meeting mode's notes: the time, who attended (listed: the people of the incident `user` may pick,
-    `users_who_may_attend`, and those recorded; accepted: anyone `user` may pick, and those recorded),
-    open questions and notes."""
+    """Meeting mode's notes: the time, who attended (anyone `user` may pick on `postmortem`'s incident, and
+    those recorded; without a postmortem, nobody), open questions and notes."""
 
     meeting_at = LocalDateTimeField(required=False, label="Meeting time")
     attendees = PeopleField(required=False)
@@ -322,14 +321,13 @@ class MeetingForm(forms.Form):
     )
     notes = TextField(required=False, widget=forms.Textarea(attrs={"rows": 8}), help_text="Markdown.")
 
-    def __init__(self, *args: Any, postmortem: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, postmortem: Any = None, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = cast(PeopleField, self.fields["attendees"])
-        recorded = User.objects.filter(pk__in=postmortem.meeting_attendees.values("pk"))
-        pickable = users_visible_to(user, postmortem.incident)
-        field.queryset = (pickable | recorded).order_by("display_name", "email")
-        attending = users_who_may_attend(postmortem.incident).filter(pk__in=pickable.values("pk"))
-        field.offered = (attending | recorded).order_by("display_name", "email")
+        if postmortem is not None:
+            field = cast(PeopleField, self.fields["attendees"])
+            recorded = User.objects.filter(pk__in=postmortem.meeting_attendees.values("pk"))
+            pickable = users_visible_to(user, postmortem.incident)
+            field.queryset = (pickable | recorded).order_by("display_name", "email")
 
 
 class MeetingInviteForm(forms.Form):

@@ -353,7 +353,7 @@ CASES: dict[str, tuple[Send, Callable[[World], User] | None]] = {
             {"attendees": [w.me.pk, p], "notes": "", "open_questions": ""},
             "attendees",
         ),
-        lambda w: w.viewer,
+        None,
     ),
     "MeetingInviteForm.attendees": (
         lambda w, p: _page(

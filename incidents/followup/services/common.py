@@ -100,7 +100,7 @@ def apply_edits(current: FollowupWork, changes: Mapping[str, Any]) -> list[str]:
     """Set on `current` the values in `changes` that differ from what is stored; return those field names.
 
     A title is stripped first. Related rows compare by primary key. A changed person field (owner,
-    verifier) is the service's `check_people` to judge (`permissions.people.refuse_people`: a deactivated
+    verifier) is the service's `check_people` to judge (`permissions.checks.refuse_people`: a deactivated
     person is refused as an id that names nobody). Nothing is saved.
     """
     changed = []

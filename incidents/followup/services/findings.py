@@ -31,6 +31,8 @@ from incidents.permissions.checks import (
     SYSTEM,
     actor_user,
     authorize,
+    person_refusal,
+    refuse_people,
     require_accept_finding_risk,
     require_create_finding,
     require_edit_finding,
@@ -49,8 +51,6 @@ from incidents.permissions.people import (
     can_hold_finding,
     finding_people_refusal,
     may_verify_finding_as_chosen,
-    person_refusal,
-    refuse_people,
 )
 
 F = FindingStatus

@@ -41,6 +41,7 @@ from incidents.notify import services as notify
 from incidents.permissions.checks import (
     SYSTEM,
     actor_user,
+    refuse_people,
     require_create_action_item,
     require_edit_action_item,
     require_record,
@@ -50,7 +51,6 @@ from incidents.permissions.people import (
     can_own_action_item,
     item_owner_scope,
     may_choose_item_owner,
-    refuse_people,
 )
 from incidents.timeline.services import system_entry
 

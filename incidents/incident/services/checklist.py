@@ -18,8 +18,8 @@ from django.utils import timezone
 from incidents.incident.services.common import lock_incident
 from incidents.markdown import markdown_text
 from incidents.models import Incident, IncidentTask
-from incidents.permissions.checks import actor_user, require_record
-from incidents.permissions.people import can_own_task, refuse_people
+from incidents.permissions.checks import actor_user, refuse_people, require_record
+from incidents.permissions.people import can_own_task
 from incidents.timeline.services import system_entry
 
 MAX_TITLE = 200

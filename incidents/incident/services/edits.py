@@ -36,8 +36,14 @@ from incidents.models import (
     ReviewDecision,
     Visibility,
 )
-from incidents.permissions.checks import SYSTEM, actor_user, require_command, require_manage_participants
-from incidents.permissions.people import can_take_role, refuse_people
+from incidents.permissions.checks import (
+    SYSTEM,
+    actor_user,
+    refuse_people,
+    require_command,
+    require_manage_participants,
+)
+from incidents.permissions.people import can_take_role
 from incidents.permissions.roles import is_responder
 from incidents.timefmt import format_time
 from incidents.timeline.services import system_entry, system_entry_move

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from incidents.models import Postmortem, ReviewMeeting
 from incidents.notify import services as notify
-from incidents.permissions.checks import actor_user, require_write_review
-from incidents.permissions.people import refuse_people, users_who_may_attend
+from incidents.permissions.checks import actor_user, refuse_people, require_write_review
+from incidents.permissions.people import users_who_may_attend
 from incidents.plural import counted
 from incidents.review.selectors import review_meeting_current
 from incidents.review.services.postmortems import lock_postmortem

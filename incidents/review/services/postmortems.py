@@ -45,12 +45,12 @@ from incidents.notify import services as notify
 from incidents.permissions.checks import (
     SYSTEM,
     actor_user,
+    refuse_people,
     require_dismiss_blameless,
     require_record,
     require_write_review,
 )
 from incidents.permissions.followup import can_create_finding
-from incidents.permissions.people import refuse_people, users_who_may_attend
 from incidents.review import blameless
 from incidents.review.documents import unnoticed_refusal
 from incidents.review.selectors import postmortem_type_template
@@ -357,8 +357,8 @@ def postmortem_meeting_update(
     """Update the meeting time, attendees, notes and open questions (only the arguments given).
 
     An attendee added (not recorded before) must be someone the actor may pick (`refuse_people`: else
-    `NOT_CHOOSABLE`, as an id that names nobody) and a person of the incident (`users_who_may_attend`:
-    else ValidationError keyed `attendees` naming them); those recorded before stay."""
+    `NOT_CHOOSABLE`, as an id that names nobody); those recorded before stay. Who attended is a record,
+    not an invitation: anyone the actor may pick, taking part in the incident or not."""
     require_write_review(actor, postmortem)
     if meeting_at is not None and timezone.is_naive(meeting_at):
         raise ValidationError({"meeting_at": "The time needs a time zone."})
@@ -367,19 +367,8 @@ def postmortem_meeting_update(
     if attendees is not None:
         attendees = list(attendees)
         recorded = set(pm.meeting_attendees.values_list("pk", flat=True))
-        added = [p for p in attendees if p.pk not in recorded]
-        attending = set(
-            users_who_may_attend(pm.incident)
-            .filter(pk__in=[p.pk for p in added])
-            .values_list("pk", flat=True)
-        )
         refuse_people(
-            actor,
-            {"attendees": added},
-            incidents=[pm.incident],
-            why_not=lambda person: (
-                None if person.pk in attending else f"{person} does not take part in this incident"
-            ),
+            actor, {"attendees": [p for p in attendees if p.pk not in recorded]}, incidents=[pm.incident]
         )
     fields = []
     if meeting_at is not None:

@@ -33,12 +33,12 @@ from incidents.models import Postmortem, PostmortemReview, ReviewDecision
 from incidents.notify import services as notify
 from incidents.permissions.checks import (
     actor_user,
+    refuse_people,
     require_conclude_review,
     require_decide_review,
     require_write_review,
 )
 from incidents.permissions.incident import can_view_incident
-from incidents.permissions.people import refuse_people
 from incidents.permissions.review import can_be_reviewer
 from incidents.review import blameless
 from incidents.review.services import blameless as blameless_findings
