@@ -274,7 +274,7 @@ CASES: dict[str, tuple[Send, Callable[[World], User] | None]] = {
         lambda w, p: _api(
             w, "post", f"/api/v1/incidents/{w.incident.number}/tasks/", {"title": "x", "owner": p}
         ),
-        None,
+        lambda w: w.viewer,
     ),
     "ReviewMeetingScheduleSerializer.attendees": (
         lambda w, p: _api(
