@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from accounts.models import Team
 from incidents.incident.custom_values import form_key
 from incidents.incident.person_fields import NOT_PICKABLE, PeopleField, PersonField  # noqa: F401 - re-exported
 from incidents.incident.type_forms import custom_formfields
