@@ -190,4 +190,7 @@ receivers:
             assert any(f"`instance={labels['instance']}`" in b for b in firing)
         assert all("[source](http://prometheus.invalid:9090/graph?g0.expr=" in b for b in firing)
         statuses = list(incident.timeline_entries.filter(kind="status_change").values_list("body", flat=True))
-        assert sum("to Monitoring" in s for s in statuses) == 1, statuses
+        assert sum(s.startswith("Status changed") and s.endswith("to Monitoring") for s in statuses) == 1, (
+            statuses
+        )
+        assert sum(s.startswith("Mitigated") for s in statuses) == 1, statuses  # one automatic mitigation row
