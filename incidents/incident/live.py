@@ -59,6 +59,7 @@ def live_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
         "can_command": can_command(request.user, incident),
         "next_statuses": [(s, IncidentStatus(s).label) for s in sorted(TRANSITIONS[incident.status])],
         "status_form": StatusForm(auto_id="status_%s"),
+        "milestone_rows": selectors.milestone_rows(incident),
         "duration_rows": incident.duration_rows(),
         "duration_note": DURATION_NOTE,
         "custom_values": field_values(incident),

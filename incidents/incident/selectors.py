@@ -16,6 +16,7 @@ from accounts.security import access_denied_record
 from incidents.incident.custom_values import custom_filter_q
 from incidents.models import (
     ACTIVE_STATUSES,
+    MILESTONES,
     Attachment,
     CustomFieldValue,
     EntrySource,
@@ -179,6 +180,39 @@ def declared_at(incident: Incident) -> datetime | None:
         return value
     row = declaration_row(incident)
     return row.occurred_at if row is not None else None
+
+
+@dataclass(frozen=True)
+class MilestoneRow:
+    """One milestone as every surface lists it: `name` (the API and JSON export key, `started_at` …
+    `declared_at`), `label` ("Declared"), `at` (aware, UTC; None when unknown) and `note` (why the value is
+    what it is, "" mostly)."""
+
+    name: str
+    label: str
+    at: datetime | None
+    note: str = ""
+
+
+#: The milestones in the order every surface lists them: (key, label).
+MILESTONE_LABELS: tuple[tuple[str, str], ...] = (
+    ("started_at", "Started"),
+    ("detected_at", "Detected"),
+    ("declared_at", "Declared"),
+    ("acknowledged_at", "Acknowledged"),
+    ("mitigated_at", "Mitigated"),
+    ("resolved_at", "Resolved"),
+)
+
+
+def milestone_rows(incident: Incident) -> list[MilestoneRow]:
+    """The milestones of `incident` as the incident page, the postmortem page, the print page and PDF and
+    both exports list them (`MILESTONE_LABELS` order), the declaration (`declared_at`) among them. One query
+    for the declaration unless `incident` carries it."""
+    values = {name: getattr(incident, name) for name in MILESTONES}
+    values["declared_at"] = declared_at(incident)
+    notes = {"mitigated_at": "automatic: the resolution time" if incident.mitigated_at_auto else ""}
+    return [MilestoneRow(name, label, values[name], notes.get(name, "")) for name, label in MILESTONE_LABELS]
 
 
 def state_change_floor(incident: Incident, state: str = "status") -> datetime:

@@ -8,7 +8,9 @@ from typing import Any
 
 from django.db.models import Prefetch, Q
 
+from incidents.incident import selectors as incident_selectors
 from incidents.incident.models import DURATION_NOTE, DurationRow
+from incidents.incident.selectors import MilestoneRow
 from incidents.models import (
     POSTMORTEM_SECTIONS,
     ActionItem,
@@ -170,7 +172,7 @@ class Assembled:
 
     incident: Incident
     postmortem: Postmortem
-    milestones: list[tuple[str, Any]]
+    milestones: list[MilestoneRow]
     durations: list[tuple[str, int | None]]
     duration_rows: list[DurationRow]
     duration_note: str
@@ -243,13 +245,7 @@ def assemble(postmortem: Postmortem, *, viewer: Any, timeline: bool = True) -> A
     return Assembled(
         incident=incident,
         postmortem=postmortem,
-        milestones=[
-            ("Started", incident.started_at),
-            ("Detected", incident.detected_at),
-            ("Acknowledged", incident.acknowledged_at),
-            ("Mitigated", incident.mitigated_at),
-            ("Resolved", incident.resolved_at),
-        ],
+        milestones=incident_selectors.milestone_rows(incident),
         durations=[(row.label, row.seconds) for row in duration_rows],
         duration_rows=duration_rows,
         duration_note=DURATION_NOTE,

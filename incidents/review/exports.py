@@ -19,7 +19,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from incidents.incident import selectors as incident_selectors
 from incidents.incident.custom_values import FieldValue, custom_fields_json, field_values
 from incidents.incident.models import DURATION_DEFINITIONS
 from incidents.markdown import render_markdown
@@ -130,8 +129,9 @@ def export_markdown_chunks(postmortem: Postmortem, zone: tzinfo = UTC, *, viewer
     where = zone_name(zone)
     lines += [f"{_MARK}generated -->", f"## Milestones (times in {where})", ""]
     lines += ["| Milestone | Time |", "| --- | --- |"]
-    for label, value in doc.milestones:
-        lines.append(f"| {label} | {format_time(value, zone, offset=True)} |")
+    for m in doc.milestones:
+        note = f" ({m.note})" if m.note else ""
+        lines.append(f"| {m.label} | {format_time(m.at, zone, offset=True)}{note} |")
     lines += ["", "| Duration | Value |", "| --- | --- |"]
     for row in doc.duration_rows:
         note = f" ({row.note})" if row.note else ""
@@ -356,13 +356,7 @@ def _export_json_head(postmortem: Postmortem, zone: tzinfo, *, viewer: Any) -> d
             "incident_type": inc.incident_type.slug if inc.incident_type else None,
             "custom_fields": custom_fields_json(inc),
             "summary": _text(inc.summary),
-            "milestones": {
-                **{
-                    k: _iso(getattr(inc, k))
-                    for k in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
-                },
-                "declared_at": _iso(incident_selectors.declared_at(inc)),
-            },
+            "milestones": {m.name: _iso(m.at) for m in doc.milestones},
             "durations_seconds": {
                 "time_to_detect": inc.time_to_detect,
                 "time_to_acknowledge": inc.time_to_acknowledge,

@@ -22,7 +22,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 LIST_BUDGET = 12
-DETAIL_BUDGET = 17  # 16 since the attachments card (one query for its files), 17 since the affected services card (one for their dependencies, however many)
+DETAIL_BUDGET = 18  # 16 since the attachments card (one query for its files), 17 since the affected services card (one for their dependencies, however many), 18 since the "Declared" milestone (one for its row)
 
 
 def _edit_data(incident: Incident, **overrides) -> dict:
