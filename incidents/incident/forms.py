@@ -64,31 +64,52 @@ class LocalDateTimeInput(forms.DateTimeInput):
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
         pick = exact = ""
+        readings = None
+        zone = timezone.get_current_timezone()
         if isinstance(value, (tuple, list)):
             value, pick, exact = (*value, "", "")[:3]
+            if (wall := _wall_clock(value)) is not None:
+                readings = _readings(wall, zone)
         elif isinstance(value, datetime) and timezone.is_aware(value):
             exact = value.astimezone(UTC).isoformat()
             local = timezone.localtime(value)
-            if _readings(local.replace(tzinfo=None), local.tzinfo):  # a repeated hour: keep its instant
+            readings = _readings(local.replace(tzinfo=None), local.tzinfo)
+            if readings:  # a repeated hour: keep its instant
                 pick = "later" if local.fold else "earlier"
-                self.show_pick = True
             value = local
         html = super().render(name, value, attrs, renderer)
         if exact_instant(exact) is not None:
             html = format_html('{}<input type="hidden" name="{}_exact" value="{}">', html, name, exact)
-        if not (self.show_pick or pick):
+        if not (self.show_pick or pick or readings):
             return html
+        # Both instants a time in a repeated hour (or a skipped one) can mean, named in the option itself,
+        # so the choice is whole without JavaScript and before any failed save.
+        named = dict(zip(("earlier", "later"), readings or (), strict=False))
         options = format_html_join(
             "",
             '<option value="{}"{}>{}</option>',
-            ((v, " selected" if v == pick else "", label) for v, label in PICKS),
-        )
+            (
+                (v, " selected" if v == pick else "",
+                 f"{label}: {format_time(named[v], zone, offset=True)}" if v in named else label)
+                for v, label in PICKS
+            ),
+        )  # fmt: skip
         return format_html(
             '{} <label class="dst-pick">if the clocks changed: <select name="{}_pick">{}</select></label>',
             html,
             name,
             options,
         )
+
+
+def _wall_clock(text: Any) -> datetime | None:
+    """The naive wall-clock time a form's input sent (`LocalDateTimeField.input_formats`), or None."""
+    for fmt in LocalDateTimeField.input_formats:
+        try:
+            return datetime.strptime(str(text or "").strip(), fmt)  # noqa: DTZ007 - a wall-clock time
+        except ValueError:
+            continue
+    return None
 
 
 def _readings(wall: datetime, zone: Any) -> tuple[datetime, datetime] | None:

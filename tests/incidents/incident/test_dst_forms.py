@@ -120,3 +120,35 @@ def test_the_severity_when_in_the_repeated_hour_names_the_zone_and_both_instants
     assert "02:15 CET" in page
     incident.refresh_from_db()
     assert incident.severity != "SEV1"
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_a_stored_milestone_in_the_repeated_hour_offers_both_instants_without_javascript(
+    client_for, commander
+):
+    """America/New_York, 2026-11-01: 01:00-02:00 happens twice (EDT, then EST). The edit form names both
+    readings in the choice itself, before any save, and a form sent back with an error elsewhere keeps them."""
+    commander.time_zone = "America/New_York"
+    commander.save()
+    incident = IncidentFactory(
+        commander=commander,
+        started_at=datetime(2026, 11, 1, 5, 0, tzinfo=UTC),
+        detected_at=datetime(2026, 11, 1, 5, 20, tzinfo=UTC),  # 01:20 EDT, the earlier reading
+    )
+    incident.participants.add(commander)
+    client = client_for(commander)
+    url = reverse("incidents:edit", args=[incident.number])
+    form = client.get(url).content.decode()
+    choice = form[form.index('name="detected_at_pick"') :].split("</select>")[0]
+    assert '<option value="earlier" selected>the earlier: 2026-11-01 01:20 EDT, UTC-04:00</option>' in choice
+    assert '<option value="later">the later: 2026-11-01 01:20 EST, UTC-05:00</option>' in choice
+
+    refused = client.post(
+        url,
+        _edit_data(incident, title="", started_at="2026-11-01T01:00", started_at_pick="earlier",
+                   detected_at="2026-11-01T01:20", detected_at_pick="later"),
+    )  # fmt: skip
+    page = refused.content.decode()
+    choice = page[page.index('name="detected_at_pick"') :].split("</select>")[0]
+    assert '<option value="earlier">the earlier: 2026-11-01 01:20 EDT, UTC-04:00</option>' in choice
+    assert '<option value="later" selected>the later: 2026-11-01 01:20 EST, UTC-05:00</option>' in choice
