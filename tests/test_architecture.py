@@ -8,11 +8,12 @@ Run `python tests/test_architecture.py` for the whole report (edges by area, cyc
 from __future__ import annotations
 
 import ast
-import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from incidents.graphs import cyclic_components
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("accounts", "config", "incidents")
@@ -152,39 +153,8 @@ def load_graph(imports: list[Import]) -> dict[str, set[str]]:
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected components with more than one module (Tarjan), each sorted."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for succ in sorted(graph.get(node, ())):
-            if succ not in index:
-                visit(succ)
-                low[node] = min(low[node], low[succ])
-            elif succ in on_stack:
-                low[node] = min(low[node], index[succ])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return sorted(found)
+    """The strongly connected components with more than one module (Tarjan, `incidents.graphs`), each sorted."""
+    return sorted(sorted(c) for c in cyclic_components({node: sorted(graph[node]) for node in sorted(graph)}))
 
 
 def area_of(module: str) -> str | None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from accounts.security import access_denied_record
+from incidents.graphs import cyclic_components
 from incidents.incident.custom_values import custom_filter_q
 from incidents.models import (
     ACTIVE_STATUSES,
@@ -355,42 +356,4 @@ def services_in_cycles() -> set[int]:
     graph: dict[int, list[int]] = {}
     for service_id, needed_id in ServiceDependency.objects.values_list("service_id", "depends_on_id"):
         graph.setdefault(service_id, []).append(needed_id)
-    # Tarjan's strongly connected components, iteratively: a component of two or more services is a cycle.
-    index: dict[int, int] = {}
-    low: dict[int, int] = {}
-    stack: list[int] = []
-    on_stack: set[int] = set()
-    cyclic: set[int] = set()
-    for root in graph:
-        if root in index:
-            continue
-        work = [(root, 0)]
-        while work:
-            node, child = work.pop()
-            if child == 0:
-                index[node] = low[node] = len(index)
-                stack.append(node)
-                on_stack.add(node)
-            children = graph.get(node, [])
-            if child < len(children):
-                work.append((node, child + 1))
-                nxt = children[child]
-                if nxt not in index:
-                    work.append((nxt, 0))
-                elif nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-                continue
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                if len(component) > 1:
-                    cyclic.update(component)
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-    return cyclic
+    return {service for component in cyclic_components(graph) for service in component}
