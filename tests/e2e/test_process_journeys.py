@@ -176,7 +176,8 @@ def test_a_security_type_with_fields_and_a_postmortem_rule_from_settings_to_clos
     expect(attachments.get_by_role("img", name=picture.name)).to_be_visible()
     assert Attachment.objects.get(incident=incident).name == picture.name
     thumbnail = attachments.locator("img.attachment-thumbnail")
-    assert thumbnail.evaluate("img => img.naturalWidth") > 0  # the browser could load and decode it
+    thumbnail.scroll_into_view_if_needed()  # it loads lazily: in view, then wait for its decoding
+    assert thumbnail.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0  # loaded and decoded
     attachments.screenshot(path=str(picture.with_name("process-attachment-card.png")), caret="initial")
 
     # --- Resolved, it cannot close: the page says why. ----------------------------------------------------
